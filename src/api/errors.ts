@@ -1,0 +1,24 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { ApiError, apiNotFound, internalError, invalidParameter, payloadTooLarge } from '../contract/errors.js';
+
+/** Maps anything thrown in a request to the contract's error envelope; internals go to the log only. */
+export function toApiError(err: unknown, bodyLimit: number): ApiError {
+  if (err instanceof ApiError) return err;
+  const fe = err as Partial<FastifyError>;
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return payloadTooLarge(bodyLimit);
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return invalidParameter('body');
+  return internalError();
+}
+
+export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): void {
+  app.setErrorHandler((err, request, reply) => {
+    const apiErr = toApiError(err, bodyLimit);
+    if (apiErr.status >= 500) request.log.error({ err }, 'request failed');
+    else if (!(err instanceof ApiError)) request.log.info({ err: { code: (err as FastifyError).code, message: (err as Error).message } }, 'bad request');
+    void reply.code(apiErr.status).type('application/json').send(apiErr.body);
+  });
+  app.setNotFoundHandler((_request, reply) => {
+    const e = apiNotFound();
+    void reply.code(e.status).type('application/json').send(e.body);
+  });
+}

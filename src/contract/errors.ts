@@ -1,0 +1,50 @@
+/**
+ * The one error registry: every error livestats answers with, its HTTP status,
+ * its stable provider error code and a message that never leaks internals.
+ */
+export interface ErrorBody {
+  error_code: string;
+  error_msg: string;
+}
+
+export const ErrorCodes = {
+  invalidParameter: { status: 400, code: 'LIVE.100011001' },
+  methodNotAllowed: { status: 400, code: 'LIVE.100011011' },
+  authFailed: { status: 401, code: 'LIVE.100011002' },
+  projectMismatch: { status: 401, code: 'LIVE.100011015' },
+  notFound: { status: 404, code: 'LIVE.103011019' },
+  apiNotFound: { status: 404, code: 'APIGW.0101' },
+  payloadTooLarge: { status: 413, code: 'LIVE.100011001' },
+  internal: { status: 500, code: 'LIVE.100011005' },
+  tooManyRequests: { status: 500, code: 'LIVE.100011007' },
+} as const;
+
+export type ErrorKind = keyof typeof ErrorCodes;
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly body: ErrorBody;
+  constructor(kind: ErrorKind, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    const def = ErrorCodes[kind];
+    this.status = def.status;
+    this.body = { error_code: def.code, error_msg: message };
+  }
+}
+
+export const invalidParameter = (name: string): ApiError =>
+  new ApiError('invalidParameter', `Invalid request parameter: ${name}`);
+export const methodNotAllowed = (): ApiError =>
+  new ApiError('methodNotAllowed', 'The HTTP method is not supported for this API');
+export const authFailed = (): ApiError => new ApiError('authFailed', 'Authentication failed');
+export const projectMismatch = (): ApiError => new ApiError('projectMismatch', 'Project id check failed');
+export const resourceNotFound = (what: string): ApiError =>
+  new ApiError('notFound', `The resource does not exist: ${what}`);
+export const apiNotFound = (): ApiError =>
+  new ApiError('apiNotFound', 'The API does not exist or has not been published in the environment');
+export const payloadTooLarge = (limitBytes: number): ApiError =>
+  new ApiError('payloadTooLarge', `Request body too large: the limit is ${limitBytes} bytes`);
+export const internalError = (): ApiError => new ApiError('internal', 'Internal error');
+export const tooManyRequests = (): ApiError =>
+  new ApiError('tooManyRequests', 'Too many concurrent requests, retry later');

@@ -1,0 +1,100 @@
+import type { Aggregator } from '../ingest/aggregator.js';
+import type { Store } from '../store/types.js';
+import { DEMO_TASK, demoSample } from './carousel.js';
+import { generateTraffic } from './traffic.js';
+
+const SECOND = 1000;
+const HOUR = 3_600_000;
+
+export interface DemoOptions {
+  project: string;
+  aggregator: Aggregator;
+  store: Store;
+  now?: () => number;
+  tickMs?: number;
+  backfillMs?: number;
+  log?: (msg: string) => void;
+}
+
+/** The time range [from, until) the demo has generated, committed with the data it produced. */
+interface DemoState {
+  from: number;
+  until: number;
+}
+
+/**
+ * Demo mode: synthetic but realistic traffic and carousel telemetry fed through the real
+ * aggregator. The generated range is stored as a checkpoint in the same transaction as
+ * the data, so restarts neither repeat nor skip a moment. Live ticks extend the range
+ * forward; the backfill extends it backward, newest hour first, to 24 hours.
+ */
+export class Demo {
+  private state: DemoState = { from: 0, until: 0 };
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private backfill: Promise<void> | undefined;
+  private readonly now: () => number;
+  private readonly key: string;
+
+  constructor(private readonly o: DemoOptions) {
+    this.now = o.now ?? Date.now;
+    this.key = `demo:${o.project}`;
+  }
+
+  async start(): Promise<void> {
+    const { aggregator, project } = this.o;
+    aggregator.registerTask(project, DEMO_TASK);
+    const saved = await this.o.store.getCheckpoint(this.key);
+    const now = this.now();
+    const window = this.o.backfillMs ?? 24 * HOUR;
+    const parsed = saved ? (JSON.parse(saved) as DemoState) : undefined;
+    this.state = parsed && parsed.until > now - window ? parsed : { from: now, until: now };
+    // Catch up the live edge (the time the server was down), newest data first would leave a hole.
+    while (this.state.until < now - HOUR && !this.stopped) {
+      this.extend(this.state.until, this.state.until + HOUR, 'forward');
+      await this.o.aggregator.flush();
+    }
+    this.tick();
+    this.timer = setInterval(() => this.tick(), this.o.tickMs ?? SECOND);
+    this.timer.unref();
+    this.backfill = this.runBackfill(now - window).catch((err: unknown) => {
+      this.o.log?.(`demo backfill stopped: ${(err as Error).message}`);
+    });
+  }
+
+  private tick(): void {
+    const now = this.now();
+    if (now > this.state.until) this.extend(this.state.until, now, 'forward');
+  }
+
+  private async runBackfill(target: number): Promise<void> {
+    const started = Date.now();
+    let generated = 0;
+    while (this.state.from > target && !this.stopped) {
+      const from = Math.max(target, this.state.from - HOUR);
+      generated += this.extend(from, this.state.from, 'backward');
+      await this.o.aggregator.flush();
+      await new Promise((r) => setImmediate(r));
+    }
+    if (generated > 0) this.o.log?.(`demo backfill: ${generated} requests in ${Date.now() - started} ms`);
+  }
+
+  /** Generates [a, b) and moves the matching edge of the state; returns requests generated. */
+  private extend(a: number, b: number, edge: 'forward' | 'backward'): number {
+    const { aggregator, project } = this.o;
+    const n = generateTraffic(project, a, b, Math.random, (r) => aggregator.add(r));
+    for (let s = Math.ceil(a / SECOND) * SECOND; s < b; s += SECOND) {
+      aggregator.addSample({ project, taskId: DEMO_TASK, ...demoSample(s) });
+    }
+    if (edge === 'forward') this.state.until = b;
+    else this.state.from = a;
+    aggregator.checkpoint(this.key, JSON.stringify(this.state));
+    return n;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.backfill;
+  }
+}

@@ -1,0 +1,87 @@
+import type { CarouselSample } from '../contract/carousel.js';
+import type { CodeCount } from '../contract/httpcodes.js';
+import type { Isp, Region } from '../contract/values.js';
+
+export type { CarouselSample } from '../contract/carousel.js';
+export type { CodeCount } from '../contract/httpcodes.js';
+
+/** Requests counted for one (project, domain, minute, region, isp, code) cell; minute in epoch ms. */
+export interface CountRow {
+  project: string;
+  domain: string;
+  minute: number;
+  region: Region;
+  isp: Isp;
+  code: number;
+  count: number;
+}
+
+export interface SampleRow extends CarouselSample {
+  project: string;
+  taskId: string;
+}
+
+/** An opaque resume position (e.g. a followed file's offset), written atomically with the data it covers. */
+export interface Checkpoint {
+  key: string;
+  value: string;
+}
+
+/**
+ * Everything one aggregator flush writes. A store applies it atomically: counts are
+ * added to what is stored, samples replace the same second, checkpoints overwrite.
+ * `id` is unique per batch; stores that can see a retried write use it to apply it once.
+ */
+export interface WriteBatch {
+  id: string;
+  counts: CountRow[];
+  samples: SampleRow[];
+  tasks: Array<{ project: string; taskId: string }>;
+  checkpoints: Checkpoint[];
+}
+
+export interface HttpCodesFilter {
+  project: string;
+  domains: string[];
+  regions: Region[];
+  isps: Isp[];
+  /** Inclusive, epoch ms, minute-aligned. */
+  fromMinute: number;
+  /** Exclusive, epoch ms. */
+  toMinute: number;
+}
+
+export interface SampleFilter {
+  project: string;
+  taskId: string;
+  /** Inclusive, epoch ms. */
+  from: number;
+  /** Exclusive, epoch ms. */
+  to: number;
+}
+
+export interface TaskInfo {
+  taskId: string;
+  createdAt: number;
+  /** Epoch ms of the newest sample's second, or null when the task has none yet. */
+  lastSampleAt: number | null;
+}
+
+/** The one storage interface every backend implements; see test/store-conformance for its behaviour. */
+export interface Store {
+  readonly kind: string;
+  /** Applies all pending schema migrations; safe to call on every start. */
+  init(): Promise<void>;
+  write(batch: WriteBatch): Promise<void>;
+  /** Per (minute, code) request counts summed over the filter; codes are not filtered here. */
+  queryHttpCodes(filter: HttpCodesFilter): Promise<CodeCount[]>;
+  querySamples(filter: SampleFilter): Promise<CarouselSample[]>;
+  taskExists(project: string, taskId: string): Promise<boolean>;
+  listTasks(project: string): Promise<TaskInfo[]>;
+  getCheckpoint(key: string): Promise<string | undefined>;
+  getMeta(key: string): Promise<string | undefined>;
+  setMeta(key: string, value: string): Promise<void>;
+  /** Deletes counts and samples older than the cutoff (epoch ms). */
+  deleteBefore(cutoff: number): Promise<void>;
+  close(): Promise<void>;
+}
