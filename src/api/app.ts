@@ -59,6 +59,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
     if ((request as { counted?: boolean }).counted) inFlight--;
   });
 
+  // Every request body reaches handlers as the raw bytes received (a Buffer): AK/SK
+  // verification hashes exactly those bytes, and each ingest route decodes (gunzip,
+  // JSON, log lines) after authentication.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
   registerErrorHandling(app, bodyLimit);
   healthRoute(app, ctx);
   httpCodesRoute(app, ctx);
