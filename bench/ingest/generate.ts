@@ -1,0 +1,88 @@
+import { createWriteStream } from 'node:fs';
+import { buildIpv4Index } from '../../src/ingest/geo/ip2region-data.js';
+import { regionOfCode } from '../../src/ingest/geo/names.js';
+
+/** A small deterministic PRNG (mulberry32), so every run writes the same file. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const p2 = (n: number): string => String(n).padStart(2, '0');
+
+/** nginx $time_local for an epoch ms, in UTC+0800 like a server in China. */
+export function timeLocal(ms: number): string {
+  const d = new Date(ms + 8 * 3600_000);
+  return `${p2(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:` +
+    `${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} +0800`;
+}
+
+const ipText = (v: number): string => `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+
+/** ~n client addresses, 90% inside Chinese ranges of the ip2region data, the rest anywhere public. */
+export function clientPool(n: number, rand: () => number): string[] {
+  const index = buildIpv4Index();
+  const cn: number[] = [];
+  for (let i = 0; i + 1 < index.starts.length; i++) {
+    if (regionOfCode(index.codes[i] as number) !== 'OT') cn.push(i);
+  }
+  const pool: string[] = [];
+  while (pool.length < n) {
+    if (rand() < 0.9) {
+      const r = cn[Math.floor(rand() * cn.length)] as number;
+      const lo = index.starts[r] as number;
+      const hi = index.starts[r + 1] as number;
+      pool.push(ipText(lo + Math.floor(rand() * (hi - lo))));
+    } else {
+      pool.push(ipText(((1 + Math.floor(rand() * 222)) << 24 >>> 0) + Math.floor(rand() * 0xffffff)));
+    }
+  }
+  return pool;
+}
+
+const STATUSES = [200, 200, 200, 200, 200, 200, 200, 200, 200, 206, 206, 304, 302, 404, 403, 500, 502, 503, 499];
+const AGENTS = [
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36',
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148',
+  'AppleCoreMedia/1.0.0.21A329 (iPhone; U; CPU OS 17_0 like Mac OS X; zh_cn)',
+  'Lavf/60.3.100',
+];
+
+/**
+ * Writes `lines` combined_host lines spread over `spanMs` ending at `endMs`, 10 domains, the
+ * given client pool; resolves with the file size.
+ */
+export async function writeLog(file: string, lines: number, endMs: number, spanMs: number, seed = 42): Promise<number> {
+  const rand = prng(seed);
+  const pool = clientPool(50_000, rand);
+  const domains = Array.from({ length: 10 }, (_, i) => `live${i}.example.com`);
+  const out = createWriteStream(file);
+  let bytes = 0;
+  let buf = '';
+  const start = endMs - spanMs;
+  for (let i = 0; i < lines; i++) {
+    const t = start + Math.floor((i / lines) * spanMs);
+    const ip = pool[Math.floor(rand() * rand() * pool.length)] as string;
+    const domain = domains[Math.floor(rand() * domains.length)] as string;
+    const status = STATUSES[Math.floor(rand() * STATUSES.length)] as number;
+    const seg = Math.floor(rand() * 100_000);
+    const agent = AGENTS[Math.floor(rand() * AGENTS.length)] as string;
+    buf += `${ip} - - [${timeLocal(t)}] "GET /live/stream${seg % 50}/${seg}.ts HTTP/1.1" ${status} ${200_000 + seg} "-" "${agent}" ${domain}\n`;
+    if (buf.length > 1 << 20) {
+      bytes += Buffer.byteLength(buf);
+      if (!out.write(buf)) await new Promise((r) => out.once('drain', r));
+      buf = '';
+    }
+  }
+  bytes += Buffer.byteLength(buf);
+  out.end(buf);
+  await new Promise((r, j) => out.on('finish', r).on('error', j));
+  return bytes;
+}

@@ -1,0 +1,44 @@
+/** Why a line was not counted. Every ingest step returns ok or one of these; none throws. */
+export type DropReason = 'parse' | 'bad_status' | 'bad_time' | 'bad_domain' | 'too_old' | 'future';
+
+export const DROP_REASONS: readonly DropReason[] = ['parse', 'bad_status', 'bad_time', 'bad_domain', 'too_old', 'future'];
+
+/**
+ * What a format parser extracts from one line, written into a reused object (no allocation per line).
+ * Strings are '' when absent; numbers are NaN when absent.
+ */
+export interface ParsedLine {
+  remoteAddr: string;
+  forwardedFor: string;
+  /** Epoch ms, NaN when no time variable was logged or it did not parse. */
+  time: number;
+  /** Set when a time variable was present but unparseable. */
+  badTime: boolean;
+  host: string;
+  request: string;
+  status: string;
+  bytes: number;
+  requestTime: number;
+}
+
+export function newParsedLine(): ParsedLine {
+  return { remoteAddr: '', forwardedFor: '', time: NaN, badTime: false, host: '', request: '', status: '', bytes: NaN, requestTime: NaN };
+}
+
+export function resetParsedLine(p: ParsedLine): void {
+  p.remoteAddr = '';
+  p.forwardedFor = '';
+  p.time = NaN;
+  p.badTime = false;
+  p.host = '';
+  p.request = '';
+  p.status = '';
+  p.bytes = NaN;
+  p.requestTime = NaN;
+}
+
+/** A compiled format: parses one line (without its newline) into `out`; returns a reason when it cannot. */
+export interface LineParser {
+  readonly name: string;
+  parse(line: string, out: ParsedLine): DropReason | undefined;
+}

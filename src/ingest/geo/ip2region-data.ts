@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { ispOf, packGeo, regionOf, type GeoCode } from './names.js';
+
+const require = createRequire(import.meta.url);
+
+/** Where the ip2region npm package keeps its data files. */
+export function ip2regionDataDir(): string {
+  return join(dirname(require.resolve('ip2region/package.json')), 'data');
+}
+
+/** A compact sorted IPv4 range index: range i covers [starts[i], starts[i+1]) and has codes[i]. */
+export interface Ipv4Index {
+  starts: Uint32Array;
+  codes: Uint8Array;
+}
+
+/** Maps one ip2region record ("country|area|province|city|isp", "0" meaning unknown) to a GeoCode. */
+export function geoOfRecord(record: string): GeoCode {
+  const f = record.split('|');
+  const field = (i: number): string => (f[i] === undefined || f[i] === '0' ? '' : (f[i] as string));
+  return packGeo(regionOf(field(0), field(2)), ispOf(field(4)));
+}
+
+/**
+ * Builds the IPv4 index from ip2region's v1 database (a header of two index pointers,
+ * 12-byte index blocks of start, end, data pointer; data = 4-byte city id + text).
+ * Adjacent ranges with the same (region, isp) are merged, so the index is small and a lookup
+ * is one binary search over integers.
+ */
+export function buildIpv4Index(file = join(ip2regionDataDir(), 'ip2region.db')): Ipv4Index {
+  const db = readFileSync(file);
+  const first = db.readUInt32LE(0);
+  const last = db.readUInt32LE(4);
+  if (last < first || (last - first) % 12 !== 0 || last + 12 > db.length) throw new Error(`ip2region: bad index in ${file}`);
+  const blocks = (last - first) / 12 + 1;
+  const starts = new Uint32Array(blocks);
+  const codes = new Uint8Array(blocks);
+  const byPointer = new Map<number, GeoCode>();
+  let n = 0;
+  let expected = 0;
+  for (let i = 0; i < blocks; i++) {
+    const p = first + i * 12;
+    const sip = db.readUInt32LE(p);
+    const eip = db.readUInt32LE(p + 4);
+    const ptr = db.readUInt32LE(p + 8);
+    let code = byPointer.get(ptr);
+    if (code === undefined) {
+      const len = ptr >>> 24;
+      const pos = ptr & 0xffffff;
+      code = len > 4 && pos + len <= db.length ? geoOfRecord(db.toString('utf8', pos + 4, pos + len)) : packGeo('OT', 'OTHER');
+      byPointer.set(ptr, code);
+    }
+    if (sip !== expected && n > 0) {
+      // A gap in the data: mark it unknown.
+      starts[n] = expected;
+      codes[n++] = packGeo('OT', 'OTHER');
+    }
+    if (n === 0 || codes[n - 1] !== code) {
+      starts[n] = sip;
+      codes[n++] = code;
+    }
+    expected = eip + 1;
+  }
+  return { starts: starts.slice(0, n), codes: codes.slice(0, n) };
+}
+
+/** The GeoCode of an IPv4 address (unsigned 32-bit) in the index. */
+export function lookupIpv4(index: Ipv4Index, ip: number): GeoCode {
+  const { starts, codes } = index;
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if ((starts[mid] as number) <= ip) lo = mid;
+    else hi = mid - 1;
+  }
+  return codes[lo] as number;
+}
+
+interface Ip2RegionResult {
+  country: string;
+  province: string;
+  isp: string;
+}
+interface Ip2RegionSearcher {
+  search(ip: string): Ip2RegionResult | null;
+}
+
+let searcher: Ip2RegionSearcher | undefined;
+
+/** IPv6 (and anything else) through the package's own search; loaded on first use. */
+export function searchIp2region(ip: string): GeoCode {
+  if (!searcher) {
+    const mod = require('ip2region') as { default: new () => Ip2RegionSearcher };
+    searcher = new mod.default();
+  }
+  const r = searcher.search(ip);
+  return r ? packGeo(regionOf(r.country, r.province), ispOf(r.isp)) : packGeo('OT', 'OTHER');
+}

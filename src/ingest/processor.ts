@@ -1,0 +1,119 @@
+import { CellCounter, type CellBatch } from './cells.js';
+import { clientAddress } from './client-ip.js';
+import type { GeoResolver } from './geo/resolver.js';
+import { hostOfRequest, DomainNormalizer } from './host.js';
+import { newParsedLine, resetParsedLine, type DropReason, type LineParser } from './formats/types.js';
+
+export const FUTURE_TOLERANCE_MS = 5 * 60_000;
+const DAY = 86_400_000;
+
+/** Counts of one ingest run: lines seen, accepted, and dropped per reason. */
+export interface IngestStats {
+  lines: number;
+  accepted: number;
+  dropped: Partial<Record<DropReason, number>>;
+}
+
+export const emptyStats = (): IngestStats => ({ lines: 0, accepted: 0, dropped: {} });
+
+export function mergeStats(into: IngestStats, from: IngestStats): void {
+  into.lines += from.lines;
+  into.accepted += from.accepted;
+  for (const [k, v] of Object.entries(from.dropped) as Array<[DropReason, number]>) {
+    into.dropped[k] = (into.dropped[k] ?? 0) + v;
+  }
+}
+
+export interface ProcessorOptions {
+  parser: LineParser;
+  geo: GeoResolver;
+  retentionDays: number;
+  now?: () => number;
+  /** Receives pre-aggregated cells whenever flushCells() is called or the counter is full. */
+  sink: (cells: CellBatch) => void;
+}
+
+/**
+ * One line -> ok or drop(reason): parse, status, time (bad / beyond retention / future),
+ * domain, client address -> geo, then a pre-aggregated cell. Never throws on input.
+ */
+export class LineProcessor {
+  readonly cells = new CellCounter();
+  stats: IngestStats = emptyStats();
+  /** Time given to lines whose format logs no time (syslog and HTTP intake: receive time); NaN = drop. */
+  fallbackTime = NaN;
+  private readonly out = newParsedLine();
+  private readonly domains = new DomainNormalizer();
+  private readonly now: () => number;
+  private oldest = 0;
+  private newest = 0;
+
+  constructor(private readonly options: ProcessorOptions) {
+    this.now = options.now ?? Date.now;
+    this.refreshClock();
+  }
+
+  /** Re-reads the clock for the retention/future checks (call per chunk, not per line). */
+  refreshClock(): void {
+    const now = this.now();
+    this.oldest = now - this.options.retentionDays * DAY;
+    this.newest = now + FUTURE_TOLERANCE_MS;
+  }
+
+  /** Handles one line (no trailing newline); returns undefined when it was counted. */
+  process(line: string): DropReason | undefined {
+    this.stats.lines++;
+    const reason = this.step(line);
+    if (reason === undefined) this.stats.accepted++;
+    else this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + 1;
+    return reason;
+  }
+
+  /** Hands everything counted so far to the sink. */
+  flushCells(): void {
+    if (this.cells.size > 0) this.options.sink(this.cells.drain());
+  }
+
+  /** Takes the stats so far and starts counting anew. */
+  takeStats(): IngestStats {
+    const s = this.stats;
+    this.stats = emptyStats();
+    return s;
+  }
+
+  private step(line: string): DropReason | undefined {
+    const p = this.out;
+    resetParsedLine(p);
+    if (line.length > 65_536) return 'parse';
+    const parseFailure = this.options.parser.parse(line, p);
+    if (parseFailure) return parseFailure;
+    const code = statusCode(p.status);
+    if (code < 0) return 'bad_status';
+    if (p.badTime) return 'bad_time';
+    let time = p.time;
+    if (Number.isNaN(time)) {
+      if (Number.isNaN(this.fallbackTime)) return 'bad_time';
+      time = this.fallbackTime;
+    }
+    if (time < this.oldest) return 'too_old';
+    if (time > this.newest) return 'future';
+    const rawHost = p.host !== '' ? p.host : hostOfRequest(p.request);
+    if (rawHost === '') return 'bad_domain';
+    const domain = this.domains.normalize(rawHost);
+    if (domain === '') return 'bad_domain';
+    const geo = this.options.geo.lookup(clientAddress(p.remoteAddr, p.forwardedFor));
+    if (!this.cells.fits(domain, time)) this.flushCells();
+    this.cells.add(domain, time, geo, code);
+    return undefined;
+  }
+}
+
+/** "200" -> 200; -1 unless exactly three digits in 100..599. */
+export function statusCode(s: string): number {
+  if (s.length !== 3) return -1;
+  const a = s.charCodeAt(0) - 48;
+  const b = s.charCodeAt(1) - 48;
+  const c = s.charCodeAt(2) - 48;
+  if (a < 1 || a > 5 || b < 0 || b > 9 || c < 0 || c > 9) return -1;
+  return a * 100 + b * 10 + c;
+}
