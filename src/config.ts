@@ -11,13 +11,23 @@ export interface ServeConfig {
   logLevel: string;
   flushIntervalMs: number;
   maxConcurrentQueries: number;
+  /** Days of data kept; older data is deleted daily and older log lines are dropped as too_old. */
+  retentionDays: number;
+  /** Largest accepted request body (ingest intake), bytes; also the gunzipped size limit. */
+  maxBodyBytes: number;
+  /** Syslog listeners, e.g. udp://127.0.0.1:5140, tcp://127.0.0.1:5140. */
+  syslog: string[];
+  syslogProject: string;
+  syslogFormat: string;
+  /** CSV of CIDR,region,isp checked before ip2region ('' = none). */
+  geoOverrides: string;
 }
 
 interface Setting<K extends keyof ServeConfig> {
   key: K;
   flag: string;
   env: string;
-  kind: 'string' | 'int' | 'boolean';
+  kind: 'string' | 'int' | 'boolean' | 'list';
   default: ServeConfig[K];
   help: string;
   choices?: readonly string[];
@@ -35,12 +45,23 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'demo', flag: 'demo', env: 'LIVESTATS_DEMO', kind: 'boolean', default: false, help: 'generate demo traffic for project "demo" (24 h backfill, then live)' },
   { key: 'logLevel', flag: 'log-level', env: 'LIVESTATS_LOG_LEVEL', kind: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], help: 'log level' },
   { key: 'flushIntervalMs', flag: 'flush-interval-ms', env: 'LIVESTATS_FLUSH_INTERVAL_MS', kind: 'int', default: 1000, min: 10, max: 60_000, help: 'how often the aggregator writes to the store' },
+  { key: 'retentionDays', flag: 'retention-days', env: 'LIVESTATS_RETENTION_DAYS', kind: 'int', default: 8, min: 1, max: 3650, help: 'days of data kept (older data deleted daily, older log lines dropped)' },
+  { key: 'maxBodyBytes', flag: 'max-body-bytes', env: 'LIVESTATS_MAX_BODY_BYTES', kind: 'int', default: 64 * 1024 * 1024, min: 1024, max: 2 ** 31, help: 'largest request body (and gunzipped ingest body) accepted, bytes' },
+  { key: 'syslog', flag: 'syslog', env: 'LIVESTATS_SYSLOG', kind: 'list', default: [], help: 'syslog listener udp://HOST:PORT or tcp://HOST:PORT (repeatable; env: comma separated)' },
+  { key: 'syslogProject', flag: 'syslog-project', env: 'LIVESTATS_SYSLOG_PROJECT', kind: 'string', default: 'default', help: 'project that syslog-received lines count for' },
+  { key: 'syslogFormat', flag: 'syslog-format', env: 'LIVESTATS_SYSLOG_FORMAT', kind: 'string', default: 'combined_host', help: 'format of syslog-received lines (preset, json, or log_format string)' },
+  { key: 'geoOverrides', flag: 'geo-overrides', env: 'LIVESTATS_GEO_OVERRIDES', kind: 'string', default: '', help: 'CSV file of CIDR,region,isp checked before ip2region' },
   { key: 'maxConcurrentQueries', flag: 'max-concurrent-queries', env: 'LIVESTATS_MAX_CONCURRENT_QUERIES', kind: 'int', default: 64, min: 1, max: 100_000, help: 'stats queries in flight before LIVE.100011007' },
 ];
 
 export class ConfigError extends Error {}
 
-function convert(s: AnySetting, raw: string | boolean, source: string): ServeConfig[keyof ServeConfig] {
+function convert(s: AnySetting, raw: string | boolean | string[], source: string): ServeConfig[keyof ServeConfig] {
+  if (s.kind === 'list') {
+    const items = Array.isArray(raw) ? raw : String(raw).split(',');
+    return items.map((v) => v.trim()).filter((v) => v !== '');
+  }
+  if (Array.isArray(raw)) return convert(s, raw[raw.length - 1] ?? '', source);
   if (s.kind === 'boolean') {
     if (typeof raw === 'boolean') return raw;
     if (/^(1|true|yes|on)$/i.test(raw)) return true;
@@ -65,7 +86,7 @@ function convert(s: AnySetting, raw: string | boolean, source: string): ServeCon
 
 /** Resolves the configuration from parsed flags and the environment. */
 export function resolveServeConfig(
-  flags: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv = process.env,
+  flags: Record<string, string | boolean | string[] | undefined>, env: NodeJS.ProcessEnv = process.env,
 ): ServeConfig {
   const out: Record<string, unknown> = {};
   for (const s of SERVE_SETTINGS) {
@@ -79,9 +100,11 @@ export function resolveServeConfig(
 }
 
 /** Options for node:util parseArgs derived from the settings table. */
-export function serveParseOptions(): Record<string, { type: 'string' | 'boolean' }> {
-  const o: Record<string, { type: 'string' | 'boolean' }> = {};
-  for (const s of SERVE_SETTINGS) o[s.flag] = { type: s.kind === 'boolean' ? 'boolean' : 'string' };
+export function serveParseOptions(): Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> {
+  const o: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {};
+  for (const s of SERVE_SETTINGS) {
+    o[s.flag] = s.kind === 'list' ? { type: 'string', multiple: true } : { type: s.kind === 'boolean' ? 'boolean' : 'string' };
+  }
   return o;
 }
 

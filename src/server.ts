@@ -5,6 +5,8 @@ import type { Authenticate } from './api/auth.js';
 import type { ServeConfig } from './config.js';
 import { Demo } from './demo/demo.js';
 import { Aggregator } from './ingest/aggregator.js';
+import { RetentionJob } from './ingest/retention.js';
+import { parseSyslogUrl, SyslogReceiver } from './ingest/syslog/server.js';
 import { createStore } from './store/index.js';
 import type { Store } from './store/types.js';
 
@@ -15,6 +17,8 @@ export interface RunningServer {
   store: Store;
   aggregator: Aggregator;
   logger: Logger;
+  /** Syslog intake when --syslog was given. */
+  syslog: SyslogReceiver | undefined;
   /** Base URL, e.g. http://127.0.0.1:8080 */
   url: string;
   /** Stops accepting, finishes in-flight requests, flushes everything pending, closes the store. */
@@ -34,13 +38,26 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   await store.init();
   const aggregator = new Aggregator(store, { flushIntervalMs: config.flushIntervalMs, logger });
   aggregator.start();
+  const geoOverridesFile = config.geoOverrides || undefined;
   const app = buildApp({
     store, aggregator, logger, now: options.now, authenticate: options.authenticate,
-    maxConcurrentQueries: config.maxConcurrentQueries,
+    maxConcurrentQueries: config.maxConcurrentQueries, bodyLimit: config.maxBodyBytes,
+    ingest: { retentionDays: config.retentionDays, geoOverridesFile, maxBodyBytes: config.maxBodyBytes },
   });
+  const retention = new RetentionJob(store, config.retentionDays, logger, options.now);
   let demo: Demo | undefined;
+  let syslog: SyslogReceiver | undefined;
   try {
     await app.listen({ host: config.host, port: config.port });
+    retention.start();
+    if (config.syslog.length > 0) {
+      syslog = new SyslogReceiver({
+        listeners: config.syslog.map(parseSyslogUrl), project: config.syslogProject, aggregator,
+        settings: { format: config.syslogFormat, retentionDays: config.retentionDays, geoOverridesFile },
+        onError: (err) => logger.error({ err }, 'syslog error'),
+      });
+      await syslog.start();
+    }
     if (config.demo) {
       demo = new Demo({
         project: DEMO_PROJECT, aggregator, store, now: options.now,
@@ -49,6 +66,8 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       await demo.start();
     }
   } catch (err) {
+    retention.stop();
+    await syslog?.stop();
     await app.close();
     await aggregator.stop().catch(() => undefined);
     await store.close();
@@ -59,10 +78,12 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   let closing: Promise<void> | undefined;
   return {
-    app, store, aggregator, logger,
+    app, store, aggregator, logger, syslog,
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     close() {
       closing ??= (async () => {
+        retention.stop();
+        await syslog?.stop();
         await app.close();
         await demo?.stop();
         try {

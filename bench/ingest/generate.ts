@@ -77,12 +77,12 @@ export async function writeLog(file: string, lines: number, endMs: number, spanM
     buf += `${ip} - - [${timeLocal(t)}] "GET /live/stream${seg % 50}/${seg}.ts HTTP/1.1" ${status} ${200_000 + seg} "-" "${agent}" ${domain}\n`;
     if (buf.length > 1 << 20) {
       bytes += Buffer.byteLength(buf);
-      if (!out.write(buf)) await new Promise((r) => out.once('drain', r));
+      if (!out.write(buf)) await new Promise<void>((r) => out.once('drain', () => r()));
       buf = '';
     }
   }
   bytes += Buffer.byteLength(buf);
   out.end(buf);
-  await new Promise((r, j) => out.on('finish', r).on('error', j));
+  await new Promise<void>((r, j) => out.on('finish', () => r()).on('error', j));
   return bytes;
 }

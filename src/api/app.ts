@@ -4,11 +4,12 @@ import { methodNotAllowed, tooManyRequests } from '../contract/errors.js';
 import type { Aggregator } from '../ingest/aggregator.js';
 import type { Store } from '../store/types.js';
 import { allowAll, type Authenticate } from './auth.js';
-import type { AppContext } from './context.js';
+import type { AppContext, IngestSettings } from './context.js';
 import { registerErrorHandling } from './errors.js';
 import { CAROUSEL_PATH, carouselRoute } from './routes/carousel.js';
 import { healthRoute } from './routes/health.js';
 import { HTTPCODES_PATH, httpCodesRoute } from './routes/httpcodes.js';
+import { INGEST_ACCESS_LOGS_PATH, ingestAccessLogsRoute } from './routes/ingest-access-logs.js';
 
 export interface AppOptions {
   store: Store;
@@ -20,10 +21,15 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Stats queries running at once before new ones get LIVE.100011007. */
   maxConcurrentQueries?: number;
+  /** HTTP log intake settings (retention, geo overrides, body limit). */
+  ingest?: Partial<IngestSettings>;
 }
 
 /** Paths that exist: any other method on them is answered with LIVE.100011011. */
 const KNOWN_GET_PATHS = [HTTPCODES_PATH, CAROUSEL_PATH, '/healthz'];
+/** POST-only paths: any other method is answered with LIVE.100011011. */
+const KNOWN_POST_PATHS = [INGEST_ACCESS_LOGS_PATH];
+const NOT_POST = ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 const OTHER_METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
 export function buildApp(options: AppOptions): FastifyInstance {
@@ -41,6 +47,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
     aggregator: options.aggregator,
     now: options.now ?? Date.now,
     authenticate: options.authenticate ?? allowAll,
+    ingest: {
+      retentionDays: options.ingest?.retentionDays ?? 8,
+      geoOverridesFile: options.ingest?.geoOverridesFile,
+      maxBodyBytes: options.ingest?.maxBodyBytes ?? bodyLimit,
+    },
   };
 
   app.addHook('onRequest', async (request, reply) => {
@@ -69,9 +80,22 @@ export function buildApp(options: AppOptions): FastifyInstance {
   healthRoute(app, ctx);
   httpCodesRoute(app, ctx);
   carouselRoute(app, ctx);
+  ingestAccessLogsRoute(app, ctx);
   for (const url of KNOWN_GET_PATHS) {
     app.route({
       method: [...OTHER_METHODS],
+      url,
+      onRequest: async () => {
+        throw methodNotAllowed();
+      },
+      handler: async () => {
+        throw methodNotAllowed();
+      },
+    });
+  }
+  for (const url of KNOWN_POST_PATHS) {
+    app.route({
+      method: [...NOT_POST],
       url,
       onRequest: async () => {
         throw methodNotAllowed();

@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../paths.js';
+import { ingestCommand } from './ingest.js';
 import { serveCommand } from './serve.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; help: string }> = {
   serve: { run: serveCommand, help: 'run the API server (see `livestats serve --help`)' },
+  ingest: { run: ingestCommand, help: 'read access logs into the store (see `livestats ingest --help`)' },
 };
 
 function usage(): string {

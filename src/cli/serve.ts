@@ -2,6 +2,9 @@ import { parseArgs } from 'node:util';
 import { ConfigError, resolveServeConfig, serveHelp, serveParseOptions } from '../config.js';
 import { DEMO_PROJECT, startServer } from '../server.js';
 import { DEMO_TASK } from '../demo/carousel.js';
+import { FormatError } from '../ingest/formats/log-format.js';
+import { GeoOverrideError } from '../ingest/geo/overrides.js';
+import { SyslogConfigError } from '../ingest/syslog/server.js';
 
 function banner(url: string, demo: boolean): string {
   const project = demo ? DEMO_PROJECT : '<project_id>';
@@ -32,7 +35,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   let config;
   try {
-    config = resolveServeConfig(parsed.values as Record<string, string | boolean | undefined>);
+    config = resolveServeConfig(parsed.values as Record<string, string | boolean | string[] | undefined>);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`livestats serve: ${err.message}`);
@@ -40,7 +43,16 @@ export async function serveCommand(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  const server = await startServer(config);
+  let server;
+  try {
+    server = await startServer(config);
+  } catch (err) {
+    if (err instanceof FormatError || err instanceof GeoOverrideError || err instanceof SyslogConfigError) {
+      console.error(`livestats serve: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
   process.stdout.write(banner(server.url, config.demo));
   return await new Promise<number>((resolve) => {
     const shutdown = (signal: string): void => {

@@ -13,13 +13,22 @@ const CACHE_LIMIT = 200_000;
 export class GeoResolver {
   private cache = new Map<string, GeoCode>();
 
-  constructor(private readonly index: Ipv4Index, private readonly overrides: readonly GeoOverride[] = []) {}
+  private readonly v4Overrides: readonly GeoOverride[];
+
+  constructor(private readonly index: Ipv4Index, private readonly overrides: readonly GeoOverride[] = []) {
+    this.v4Overrides = overrides.filter((o) => !o.v6);
+  }
 
   static create(overrides: readonly GeoOverride[] = []): GeoResolver {
     return new GeoResolver(buildIpv4Index(), overrides);
   }
 
   lookup(ip: string): GeoCode {
+    // IPv4 without overrides: parsing and one binary search beat a string-keyed cache.
+    if (this.v4Overrides.length === 0) {
+      const v4 = parseIpv4(ip);
+      if (v4 >= 0) return lookupIpv4(this.index, v4);
+    }
     const cached = this.cache.get(ip);
     if (cached !== undefined) return cached;
     const code = this.resolve(ip);
@@ -31,11 +40,7 @@ export class GeoResolver {
   private resolve(ip: string): GeoCode {
     const v4 = parseIpv4(ip);
     if (v4 >= 0) {
-      if (this.overrides.length > 0) {
-        const o = matchOverride(this.overrides, false, BigInt(v4));
-        if (o !== undefined) return o;
-      }
-      return lookupIpv4(this.index, v4);
+      return matchOverride(this.v4Overrides, false, BigInt(v4)) ?? lookupIpv4(this.index, v4);
     }
     const v6 = parseIpv6(ip);
     if (v6 === undefined) return UNKNOWN_GEO;

@@ -1,0 +1,37 @@
+import type { Aggregator } from '../ingest/aggregator.js';
+import { addCells } from '../ingest/cells.js';
+import { Follower } from '../ingest/follow/follower.js';
+import { createProcessor, type ProcessorSettings } from '../ingest/setup.js';
+import type { Store } from '../store/types.js';
+
+export interface FollowCommandOptions {
+  project: string;
+  files: string[];
+  settings: ProcessorSettings;
+  aggregator: Aggregator;
+  store: Store;
+  pollMs: number;
+}
+
+/** Follows files until SIGTERM/SIGINT, then flushes (counts and offsets together) and returns 0. */
+export async function followFiles(o: FollowCommandOptions): Promise<number> {
+  const followers = o.files.map((path) => new Follower({
+    path,
+    processor: createProcessor(o.settings, (cells) => addCells(o.aggregator, o.project, cells)),
+    aggregator: o.aggregator,
+    getCheckpoint: (key) => o.store.getCheckpoint(key),
+    pollMs: o.pollMs,
+    onError: (err) => console.error(`livestats ingest: ${path}: ${(err as Error).message}`),
+  }));
+  for (const f of followers) await f.start();
+  console.error(`livestats ingest: following ${o.files.join(', ')} (Ctrl-C to stop)`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
+  for (const f of followers) await f.stop();
+  await o.aggregator.stop();
+  const totals = followers.map((f) => `${f.path}`).join(', ');
+  console.error(`livestats ingest: stopped following ${totals}`);
+  return 0;
+}

@@ -1,0 +1,123 @@
+import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { ConfigError, resolveServeConfig } from '../config.js';
+import { isProjectId } from '../api/project.js';
+import { Aggregator } from '../ingest/aggregator.js';
+import { ingestFiles } from '../ingest/batch-ingest.js';
+import { FormatError } from '../ingest/formats/log-format.js';
+import { parseFieldOptions } from '../ingest/formats/json-lines.js';
+import { createLineParser } from '../ingest/formats/presets.js';
+import { GeoOverrideError, loadGeoOverrides } from '../ingest/geo/overrides.js';
+import type { IngestStats } from '../ingest/processor.js';
+import type { ProcessorSettings } from '../ingest/setup.js';
+import { createStore } from '../store/index.js';
+import { followFiles } from './follow.js';
+import { ProgressBar } from './progress.js';
+
+export const INGEST_HELP = `Usage: livestats ingest --project P --format <preset|json|'log_format string'> [options] FILE...
+
+Reads access logs (plain or .gz; '-' is stdin) into the store (same --data as serve).
+
+Options:
+  --project P              project the requests count for (required)
+  --format F               combined | combined_host | nginx_json | json | a log_format string as in nginx.conf
+  --field NAME=PATH        JSON lines: where a field is (ip, xff, time, domain, status, request); repeatable
+  --follow                 keep reading like tail -F (rotation safe, resumes after restart)
+  --json                   print {"lines":N,"accepted":N,"dropped":{...}} at the end
+  --workers N              parse threads (default: 2 for files over 16 MiB, else 0 = main thread)
+  --data DIR               data directory [LIVESTATS_DATA, default ./data]
+  --retention-days N       lines older than this are dropped as too_old [default 8]
+  --geo-overrides FILE     CSV of CIDR,region,isp checked before ip2region
+  -h, --help               this help`;
+
+const OPTIONS = {
+  project: { type: 'string' }, format: { type: 'string' }, field: { type: 'string', multiple: true },
+  follow: { type: 'boolean' }, json: { type: 'boolean' }, workers: { type: 'string' }, data: { type: 'string' },
+  store: { type: 'string' }, 'retention-days': { type: 'string' }, 'geo-overrides': { type: 'string' },
+  'flush-interval-ms': { type: 'string' }, 'poll-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+} as const;
+
+function fail(msg: string): number {
+  console.error(`livestats ingest: ${msg}`);
+  return 2;
+}
+
+/** `livestats ingest`: batch or follow ingestion of access logs into the configured store. */
+export async function ingestCommand(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    return fail(`${(err as Error).message}\n\n${INGEST_HELP}`);
+  }
+  const v = parsed.values;
+  if (v.help) {
+    console.log(INGEST_HELP);
+    return 0;
+  }
+  const files = parsed.positionals;
+  if (!v.project || !isProjectId(v.project)) return fail('--project is required (letters, digits, _ and -)');
+  if (!v.format) return fail('--format is required');
+  if (files.length === 0) return fail('no FILE given (use - for stdin)');
+  if (v.follow && files.includes('-')) return fail('--follow needs files, not stdin');
+  let settings: ProcessorSettings;
+  let config;
+  try {
+    config = resolveServeConfig({
+      data: v.data, store: v.store, 'retention-days': v['retention-days'], 'geo-overrides': v['geo-overrides'],
+      'flush-interval-ms': v['flush-interval-ms'],
+    });
+    settings = {
+      format: v.format, fields: parseFieldOptions(v.field ?? []), retentionDays: config.retentionDays,
+      geoOverridesFile: config.geoOverrides || undefined,
+    };
+    createLineParser(settings.format, { fields: settings.fields });
+    if (settings.geoOverridesFile) loadGeoOverrides(settings.geoOverridesFile);
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof FormatError || err instanceof GeoOverrideError) return fail(err.message);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return fail((err as Error).message);
+    throw err;
+  }
+  let totalBytes = 0;
+  for (const f of files) {
+    if (f === '-') continue;
+    const s = await stat(f).catch(() => undefined);
+    if (!s || !s.isFile()) return fail(`${f}: no such file`);
+    totalBytes += s.size;
+  }
+  const store = createStore(config);
+  await store.init();
+  const aggregator = new Aggregator(store, { flushIntervalMs: config.flushIntervalMs });
+  aggregator.start();
+  try {
+    if (v.follow) {
+      return await followFiles({
+        project: v.project, files, settings, aggregator, store, pollMs: v['poll-ms'] ? Number(v['poll-ms']) : 200,
+      });
+    }
+    const workers = v.workers !== undefined ? Number(v.workers)
+      : totalBytes > 16 << 20 ? Math.min(2, availableParallelism()) : 0;
+    if (!Number.isInteger(workers) || workers < 0 || workers > 64) return fail('--workers must be 0..64');
+    const bar = process.stderr.isTTY && !v.json ? new ProgressBar(process.stderr, files.includes('-') ? undefined : totalBytes) : undefined;
+    const started = Date.now();
+    const stats = await ingestFiles({
+      project: v.project, files, settings, aggregator, workers, onProgress: (p) => bar?.update(p),
+    });
+    await aggregator.stop();
+    bar?.done();
+    if (v.json) console.log(JSON.stringify(stats));
+    else console.log(summary(stats, Date.now() - started));
+    return 0;
+  } finally {
+    await aggregator.stop().catch(() => undefined);
+    await store.close();
+  }
+}
+
+export function summary(s: IngestStats, ms: number): string {
+  const rate = ms > 0 ? Math.round((s.lines / ms) * 1000) : s.lines;
+  const drops = Object.entries(s.dropped).map(([k, n]) => `${k} ${n}`).join(', ');
+  return `${s.lines} lines, ${s.accepted} accepted, ${s.lines - s.accepted} dropped${drops ? ` (${drops})` : ''} ` +
+    `in ${(ms / 1000).toFixed(1)} s (${rate} lines/s)`;
+}

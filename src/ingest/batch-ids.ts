@@ -1,0 +1,30 @@
+import type { Store } from '../store/types.js';
+
+const ID = /^[A-Za-z0-9._:-]{1,128}$/;
+export const isBatchId = (s: string): boolean => ID.test(s);
+export const batchKey = (project: string, id: string): string => `batch:${project}:${id}`;
+
+/**
+ * Which X-Batch-Id values were already taken: ids handed to the aggregator but not yet known
+ * committed (kept in memory until a flush succeeds), and ids in the store's checkpoints,
+ * which commit in the same transaction as the batch's counts.
+ */
+export class BatchLedger {
+  private readonly pending = new Set<string>();
+
+  constructor(private readonly store: Store) {}
+
+  /** True when the key is taken; otherwise reserves it (synchronously after the store check). */
+  async claim(key: string): Promise<boolean> {
+    if (this.pending.has(key)) return true;
+    const committed = await this.store.getCheckpoint(key);
+    if (committed !== undefined || this.pending.has(key)) return true;
+    this.pending.add(key);
+    return false;
+  }
+
+  /** The key's counts are committed (or were never fed): forget the in-memory mark. */
+  settle(key: string): void {
+    this.pending.delete(key);
+  }
+}

@@ -1,0 +1,142 @@
+import { stat } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
+import type { Aggregator } from './aggregator.js';
+import { addCells, type CellBatch } from './cells.js';
+import { openChunks } from './chunks.js';
+import { forEachLine } from './lines.js';
+import type { WorkerReply, WorkerRequest } from './parse-worker.js';
+import { emptyStats, mergeStats, type IngestStats } from './processor.js';
+import { createProcessor, type ProcessorSettings } from './setup.js';
+
+export interface Progress {
+  file: string;
+  bytesRead: number;
+  totalBytes: number | undefined;
+  lines: number;
+}
+
+export interface BatchIngestOptions {
+  project: string;
+  files: string[];
+  settings: ProcessorSettings;
+  aggregator: Aggregator;
+  /** Parse threads; 0 parses on the main thread. */
+  workers: number;
+  onProgress?: (p: Progress) => void;
+}
+
+/** Worker threads need compiled JavaScript: from TypeScript sources (tests) parsing stays inline. */
+export const workersAvailable = (): boolean => import.meta.url.endsWith('.js');
+
+/** A pool of parse workers with at most two chunks in flight each. */
+class WorkerPool {
+  private readonly workers: Worker[] = [];
+  private readonly inFlight: number[] = [];
+  private readonly waiters = new Map<number, (r: WorkerReply) => void>();
+  private wake: (() => void) | undefined;
+  private failure: Error | undefined;
+  private nextId = 0;
+
+  constructor(count: number, settings: ProcessorSettings, private readonly absorb: (r: WorkerReply) => void) {
+    for (let i = 0; i < count; i++) {
+      const worker = new Worker(new URL('./parse-worker.js', import.meta.url), { workerData: settings });
+      worker.on('message', (r: WorkerReply) => {
+        this.inFlight[i] = (this.inFlight[i] ?? 1) - 1;
+        this.absorb(r);
+        this.waiters.get(r.id)?.(r);
+        this.waiters.delete(r.id);
+        this.wake?.();
+      });
+      worker.on('error', (err) => {
+        this.failure ??= err;
+        this.wake?.();
+      });
+      this.workers.push(worker);
+      this.inFlight.push(0);
+    }
+  }
+
+  /** Posts a chunk to the least busy worker, first waiting while every worker has two. */
+  async submit(chunk: Buffer): Promise<void> {
+    for (;;) {
+      if (this.failure) throw this.failure;
+      const i = this.leastBusy();
+      if ((this.inFlight[i] as number) < 2) {
+        const copy = new Uint8Array(chunk.length);
+        copy.set(chunk);
+        this.post(i, { kind: 'chunk', id: this.nextId++, data: copy }, [copy.buffer]);
+        return;
+      }
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  /** Collects every worker's remaining cells. */
+  async finish(): Promise<void> {
+    await Promise.all(this.workers.map((_, i) => new Promise<void>((resolve, reject) => {
+      const id = this.nextId++;
+      this.waiters.set(id, () => resolve());
+      this.post(i, { kind: 'finish', id });
+      const check = setInterval(() => {
+        if (this.failure) {
+          clearInterval(check);
+          reject(this.failure);
+        }
+        if (!this.waiters.has(id)) clearInterval(check);
+      }, 50);
+    })));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private post(i: number, req: WorkerRequest, transfer: ArrayBuffer[] = []): void {
+    this.inFlight[i] = (this.inFlight[i] as number) + 1;
+    (this.workers[i] as Worker).postMessage(req, transfer);
+  }
+
+  private leastBusy(): number {
+    let best = 0;
+    for (let i = 1; i < this.inFlight.length; i++) if ((this.inFlight[i] as number) < (this.inFlight[best] as number)) best = i;
+    return best;
+  }
+}
+
+/**
+ * Reads each file in line-aligned chunks and counts it: on the main thread, or spread over
+ * worker threads that parse, geo-locate and pre-aggregate, posting cells back for the aggregator.
+ */
+export async function ingestFiles(o: BatchIngestOptions): Promise<IngestStats> {
+  const total = emptyStats();
+  const feed = (cells: CellBatch): void => {
+    addCells(o.aggregator, o.project, cells);
+  };
+  const absorb = (r: WorkerReply): void => {
+    mergeStats(total, r.stats as IngestStats);
+    for (const c of r.cells) feed(c);
+  };
+  const inline = o.workers <= 0 || !workersAvailable() ? createProcessor(o.settings, feed) : undefined;
+  const pool = inline ? undefined : new WorkerPool(o.workers, o.settings, absorb);
+  try {
+    for (const file of o.files) {
+      const size = file === '-' ? undefined : (await stat(file)).size;
+      const src = await openChunks(file, size);
+      for await (const chunk of src.chunks) {
+        if (inline) {
+          inline.refreshClock();
+          forEachLine(chunk.toString('utf8'), (line) => inline.process(line));
+          mergeStats(total, inline.takeStats());
+        } else {
+          await (pool as WorkerPool).submit(chunk);
+        }
+        o.onProgress?.({ file, bytesRead: src.bytesRead(), totalBytes: src.totalBytes, lines: total.lines });
+      }
+    }
+    if (inline) inline.flushCells();
+    else await (pool as WorkerPool).finish();
+  } finally {
+    await pool?.close();
+  }
+  return total;
+}

@@ -1,0 +1,176 @@
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { Aggregator } from '../aggregator.js';
+import { forEachLine, MAX_LINE_BYTES } from '../lines.js';
+import type { LineProcessor } from '../processor.js';
+import { decodePosition, encodePosition, HEAD_BYTES, type FollowPosition } from './position.js';
+
+const READ_BYTES = 4 << 20;
+
+export interface FollowerOptions {
+  path: string;
+  processor: LineProcessor;
+  aggregator: Aggregator;
+  /** Reads the committed checkpoint of a key (the store's). */
+  getCheckpoint: (key: string) => Promise<string | undefined>;
+  pollMs?: number;
+  onError?: (err: unknown) => void;
+}
+
+interface OpenFile {
+  fh: FileHandle;
+  pos: FollowPosition;
+}
+
+/**
+ * Follows one file like `tail -F`: reads whole lines from the committed offset, survives
+ * rename+create (drains the old file, then opens the new one) and copytruncate (size below the
+ * offset, or the first bytes changed). After each read it hands the lines' counts to the
+ * aggregator and then the new offset as a checkpoint, so both commit in the same transaction.
+ */
+export class Follower {
+  readonly path: string;
+  readonly key: string;
+  private file: OpenFile | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private busy: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: FollowerOptions) {
+    this.path = resolve(options.path);
+    this.key = `follow:${this.path}`;
+  }
+
+  /** Opens the file at its committed position (finishing a file rotated while we were down). */
+  async start(): Promise<void> {
+    const saved = decodePosition(await this.options.getCheckpoint(this.key));
+    if (saved) {
+      const current = await stat(this.path).catch(() => undefined);
+      if (!current || current.ino !== saved.ino || current.dev !== saved.dev) {
+        const rotated = await this.findByInode(saved);
+        if (rotated) {
+          const fh = await open(rotated, 'r');
+          this.file = { fh, pos: { ...saved } };
+          await this.readAvailable();
+          await this.closeFile();
+        }
+      } else {
+        this.file = { fh: await open(this.path, 'r'), pos: { ...saved } };
+      }
+    }
+    await this.poll();
+    this.timer = setInterval(() => void this.tick(), this.options.pollMs ?? 200);
+  }
+
+  /** One poll now (tests and shutdown use it to catch up). */
+  async tick(): Promise<void> {
+    if (this.busy || this.stopped) return this.busy;
+    this.busy = this.poll().catch((err: unknown) => this.options.onError?.(err)).finally(() => {
+      this.busy = undefined;
+    });
+    return this.busy;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.busy;
+    await this.closeFile();
+  }
+
+  private async poll(): Promise<void> {
+    const current = await stat(this.path).catch(() => undefined);
+    if (this.file) {
+      const same = current && current.ino === this.file.pos.ino && current.dev === this.file.pos.dev;
+      if (!same) {
+        // Renamed away (or deleted): finish it through the open descriptor, then move on.
+        await this.readAvailable();
+        await this.closeFile();
+      }
+    }
+    if (!this.file) {
+      if (!current || !current.isFile()) return;
+      const fh = await open(this.path, 'r').catch(() => undefined);
+      if (!fh) return;
+      const s = await fh.stat();
+      this.file = { fh, pos: { dev: s.dev, ino: s.ino, offset: 0, head: '' } };
+      this.commit();
+    }
+    await this.readAvailable();
+  }
+
+  private async readAvailable(): Promise<void> {
+    const f = this.file;
+    if (!f) return;
+    for (;;) {
+      const size = (await f.fh.stat()).size;
+      if (size < f.pos.offset || !(await this.headMatches(f))) {
+        f.pos.offset = 0;
+        f.pos.head = '';
+        this.commit();
+      }
+      if (size <= f.pos.offset) return;
+      const want = Math.min(READ_BYTES, size - f.pos.offset);
+      const buf = Buffer.allocUnsafe(want);
+      const { bytesRead } = await f.fh.read(buf, 0, want, f.pos.offset);
+      if (bytesRead === 0) return;
+      const chunk = buf.subarray(0, bytesRead);
+      if (f.pos.head === '' && f.pos.offset === 0) f.pos.head = headOf(chunk);
+      const nl = chunk.lastIndexOf(10);
+      if (nl < 0) {
+        if (bytesRead < MAX_LINE_BYTES) return; // a line still being written
+        this.options.processor.stats.lines++;
+        this.options.processor.stats.dropped.parse = (this.options.processor.stats.dropped.parse ?? 0) + 1;
+        f.pos.offset += bytesRead;
+        this.commit();
+        continue;
+      }
+      const processor = this.options.processor;
+      processor.refreshClock();
+      forEachLine(chunk.toString('utf8', 0, nl), (line) => processor.process(line));
+      f.pos.offset += nl + 1;
+      this.commit();
+      if (bytesRead < want || nl + 1 < bytesRead) return;
+    }
+  }
+
+  /** Counts first, then the position: the aggregator commits both in one transaction. */
+  private commit(): void {
+    if (!this.file) return;
+    this.options.processor.flushCells();
+    this.options.aggregator.checkpoint(this.key, encodePosition(this.file.pos));
+  }
+
+  private async headMatches(f: OpenFile): Promise<boolean> {
+    if (f.pos.head === '') return true;
+    const n = f.pos.head.length / 2;
+    const buf = Buffer.alloc(n);
+    const { bytesRead } = await f.fh.read(buf, 0, n, 0);
+    return bytesRead === n && buf.toString('hex') === f.pos.head;
+  }
+
+  private async findByInode(saved: FollowPosition): Promise<string | undefined> {
+    const dir = dirname(this.path);
+    const base = basename(this.path);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      if (!name.startsWith(base) || name === base || name.endsWith('.gz')) continue;
+      const s = await stat(join(dir, name)).catch(() => undefined);
+      if (s && s.ino === saved.ino && s.dev === saved.dev) return join(dir, name);
+    }
+    return undefined;
+  }
+
+  private async closeFile(): Promise<void> {
+    const f = this.file;
+    this.file = undefined;
+    await f?.fh.close().catch(() => undefined);
+  }
+}
+
+/** Fingerprint: up to HEAD_BYTES of the first line. */
+function headOf(chunk: Buffer): string {
+  const nl = chunk.indexOf(10);
+  const end = Math.min(HEAD_BYTES, nl < 0 ? chunk.length : nl);
+  return nl < 0 && chunk.length < HEAD_BYTES ? '' : chunk.subarray(0, end).toString('hex');
+}

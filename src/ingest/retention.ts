@@ -1,0 +1,42 @@
+import type { Store } from '../store/types.js';
+
+const DAY = 86_400_000;
+
+export interface RetentionLogger {
+  info(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** Deletes data older than `days` now and then once a day; stop() cancels. */
+export class RetentionJob {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: Store, private readonly days: number, private readonly logger: RetentionLogger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  cutoff(): number {
+    return this.now() - this.days * DAY;
+  }
+
+  async runOnce(): Promise<void> {
+    const cutoff = this.cutoff();
+    try {
+      await this.store.deleteBefore(cutoff);
+      this.logger.info({ cutoff: new Date(cutoff).toISOString() }, 'retention: deleted older data');
+    } catch (err) {
+      this.logger.error({ err }, 'retention: delete failed; will retry tomorrow');
+    }
+  }
+
+  start(): void {
+    void this.runOnce();
+    this.timer = setInterval(() => void this.runOnce(), DAY);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}

@@ -1,0 +1,120 @@
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Aggregator } from '../aggregator.js';
+import { addCells } from '../cells.js';
+import type { IngestStats, LineProcessor } from '../processor.js';
+import { createProcessor, type ProcessorSettings } from '../setup.js';
+import { syslogMessage, TcpFramer } from './frame.js';
+
+export interface SyslogListener {
+  protocol: 'udp' | 'tcp';
+  host: string;
+  port: number;
+}
+
+export class SyslogConfigError extends Error {}
+
+/** "udp://127.0.0.1:5140", "tcp://[::1]:5140" -> listener. */
+export function parseSyslogUrl(text: string): SyslogListener {
+  const m = /^(udp|tcp):\/\/(\[[0-9A-Fa-f:.]+\]|[^:/\s]+):(\d{1,5})\/?$/.exec(text.trim());
+  const port = m ? Number(m[3]) : -1;
+  if (!m || port > 65535) throw new SyslogConfigError(`--syslog "${text}": expected udp://HOST:PORT or tcp://HOST:PORT`);
+  const host = (m[2] as string).replace(/^\[|\]$/g, '');
+  return { protocol: m[1] as 'udp' | 'tcp', host, port };
+}
+
+export interface SyslogOptions {
+  listeners: SyslogListener[];
+  project: string;
+  settings: ProcessorSettings;
+  aggregator: Aggregator;
+  onError?: (err: unknown) => void;
+}
+
+/**
+ * Receives access log lines over syslog (UDP datagrams; TCP with newline or octet-counted
+ * framing) and counts them for one project. Cells are handed to the aggregator every 200 ms.
+ */
+export class SyslogReceiver {
+  private readonly processor: LineProcessor;
+  private readonly udp: UdpSocket[] = [];
+  private readonly tcp: Server[] = [];
+  private readonly sockets = new Set<Socket>();
+  private timer: NodeJS.Timeout | undefined;
+  /** Actual bound addresses (port 0 resolved), in listener order. */
+  readonly bound: SyslogListener[] = [];
+
+  constructor(private readonly o: SyslogOptions) {
+    this.processor = createProcessor(o.settings, (cells) => addCells(o.aggregator, o.project, cells));
+  }
+
+  stats(): IngestStats {
+    return this.processor.stats;
+  }
+
+  async start(): Promise<void> {
+    for (const l of this.o.listeners) {
+      if (l.protocol === 'udp') {
+        const sock = createSocket(l.host.includes(':') ? 'udp6' : 'udp4');
+        sock.on('message', (msg) => this.message(msg.toString('utf8')));
+        sock.on('error', (err) => this.o.onError?.(err));
+        await new Promise<void>((resolve, reject) => {
+          sock.once('error', reject);
+          sock.bind(l.port, l.host, () => {
+            sock.off('error', reject);
+            resolve();
+          });
+        });
+        this.udp.push(sock);
+        this.bound.push({ ...l, port: sock.address().port });
+      } else {
+        const server = createServer((socket) => this.connection(socket));
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(l.port, l.host, () => {
+            server.off('error', reject);
+            resolve();
+          });
+        });
+        this.tcp.push(server);
+        const addr = server.address();
+        this.bound.push({ ...l, port: typeof addr === 'object' && addr ? addr.port : l.port });
+      }
+    }
+    this.timer = setInterval(() => this.processor.flushCells(), 200);
+    this.timer.unref();
+  }
+
+  /** Stops listening and hands what was counted to the aggregator. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    for (const s of this.udp) s.close();
+    for (const s of this.sockets) s.destroy();
+    await Promise.all(this.tcp.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    this.processor.flushCells();
+  }
+
+  private message(raw: string): void {
+    const msg = syslogMessage(raw);
+    this.processor.fallbackTime = Date.now();
+    this.processor.refreshClock();
+    if (msg === undefined) {
+      this.processor.stats.lines++;
+      this.processor.stats.dropped.parse = (this.processor.stats.dropped.parse ?? 0) + 1;
+      return;
+    }
+    this.processor.process(msg);
+  }
+
+  private connection(socket: Socket): void {
+    this.sockets.add(socket);
+    const framer = new TcpFramer();
+    socket.setEncoding('latin1');
+    socket.on('data', (data: string) => {
+      for (const frame of framer.push(data)) this.message(Buffer.from(frame, 'latin1').toString('utf8'));
+      if (framer.error) socket.destroy();
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.sockets.delete(socket));
+  }
+}
