@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import type { CellBatch } from './cells.js';
+import { createLineParser } from './formats/presets.js';
+import { DROP_REASONS } from './formats/types.js';
+import { packGeo, ispOfCode, regionOfCode } from './geo/names.js';
+import { parseGeoOverrides } from './geo/overrides.js';
+import { GeoResolver } from './geo/resolver.js';
+import { LineProcessor, statusCode } from './processor.js';
+
+const NOW = Date.UTC(2026, 0, 10, 12, 0, 0);
+const geo = GeoResolver.create(parseGeoOverrides('127.0.0.0/8,SH,CUCC\n10.0.0.0/8,BJ,CMCC'));
+
+function processor(format = 'combined_host'): { p: LineProcessor; cells: CellBatch[] } {
+  const cells: CellBatch[] = [];
+  const p = new LineProcessor({ parser: createLineParser(format), geo, retentionDays: 8, now: () => NOW, sink: (c) => cells.push(c) });
+  return { p, cells };
+}
+
+const tl = (ms: number): string => {
+  const d = new Date(ms);
+  const mon = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getUTCMonth()];
+  const p2 = (n: number): string => String(n).padStart(2, '0');
+  return `${p2(d.getUTCDate())}/${mon}/${d.getUTCFullYear()}:${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} +0000`;
+};
+const line = (ip: string, t: number, status: string, host: string, xff = ''): string =>
+  `${ip} - - [${tl(t)}] "GET /x HTTP/1.1" ${status} 10 "-" "${xff}" ${host}`;
+
+function cellsOf(batches: CellBatch[]): Array<{ domain: string; minute: number; region: string; isp: string; code: number; n: number }> {
+  const out = [];
+  for (const b of batches) {
+    for (let i = 0; i < b.keys.length; i++) {
+      let k = b.keys[i] as number;
+      const code = k % 1024; k = (k - code) / 1024;
+      const g = k % 256; k = (k - g) / 256;
+      const id = k % 4096;
+      const rel = (k - id) / 4096;
+      out.push({ domain: b.domains[id] as string, minute: (b.base + rel) * 60_000, region: regionOfCode(g), isp: ispOfCode(g), code, n: b.counts[i] as number });
+    }
+  }
+  return out;
+}
+
+describe('LineProcessor', () => {
+  it('counts a good line into its (domain, minute, region, isp, code) cell', () => {
+    const { p, cells } = processor();
+    expect(p.process(line('127.0.0.1', NOW - 90_000, '200', 'Play.Example.com:443'))).toBeUndefined();
+    expect(p.process(line('127.0.0.1', NOW - 95_000, '200', 'play.example.com'))).toBeUndefined();
+    p.flushCells();
+    expect(cellsOf(cells)).toEqual([{ domain: 'play.example.com', minute: NOW - 120_000, region: 'SH', isp: 'CUCC', code: 200, n: 2 }]);
+    expect(p.takeStats()).toEqual({ lines: 2, accepted: 2, dropped: {} });
+  });
+
+  it('drops by reason and never throws', () => {
+    const { p } = processor();
+    expect(p.process('garbage')).toBe('parse');
+    expect(p.process(line('1.2.3.4', NOW, '600', 'a.com'))).toBe('bad_status');
+    expect(p.process(line('1.2.3.4', NOW, '099', 'a.com'))).toBe('bad_status');
+    expect(p.process(line('1.2.3.4', NOW, '-', 'a.com'))).toBe('bad_status');
+    expect(p.process(line('1.2.3.4', NOW - 9 * 86_400_000, '200', 'a.com'))).toBe('too_old');
+    expect(p.process(line('1.2.3.4', NOW + 6 * 60_000, '200', 'a.com'))).toBe('future');
+    expect(p.process(line('1.2.3.4', NOW, '200', 'bad_host!'))).toBe('bad_domain');
+    expect(p.process(line('1.2.3.4', NOW, '200', '-'))).toBe('bad_domain');
+    expect(p.process(line('1.2.3.4', NOW, '200', 'a.com').replace('Jan/2026', 'Foo/2026'))).toBe('bad_time');
+    expect(p.stats.dropped).toEqual({ parse: 1, bad_status: 3, too_old: 1, future: 1, bad_domain: 2, bad_time: 1 });
+  });
+
+  it('takes the first public X-Forwarded-For address, else $remote_addr', () => {
+    const { p, cells } = processor("'$remote_addr \"$http_x_forwarded_for\" $status $host $msec'");
+    const t = (NOW / 1000).toFixed(3);
+    p.process(`10.1.1.1 "192.168.0.9, 127.0.0.5, 202.96.128.86:5555, 8.8.8.8" 200 a.com ${t}`);
+    p.process(`10.1.1.1 "192.168.0.9, unknown" 200 a.com ${t}`);
+    p.process(`::1 "2409:8000::1" 200 a.com ${t}`);
+    p.flushCells();
+    // 10.1.1.1 -> override BJ/CMCC; 2409:8000::1 -> ip2region IPv6 Beijing China Mobile.
+    const got = cellsOf(cells).map((c) => `${c.region}/${c.isp} x${c.n}`).sort();
+    expect(got).toEqual(['BJ/CMCC x2', 'GD/CTCC x1']);
+  });
+
+  it('uses the host of an absolute $request when no host variable is logged', () => {
+    const { p, cells } = processor('combined');
+    const l = `127.0.0.1 - - [${tl(NOW)}] "GET https://user@Abs.Example.com:8443/a?b HTTP/1.1" 200 1 "-" "-"`;
+    expect(p.process(l)).toBeUndefined();
+    expect(p.process(l.replace('https://user@Abs.Example.com:8443', ''))).toBe('bad_domain');
+    p.flushCells();
+    expect(cellsOf(cells)[0]?.domain).toBe('abs.example.com');
+  });
+
+  it('gives syslog/HTTP lines without a time variable the receive time', () => {
+    const { p } = processor("'$status $host'");
+    expect(p.process('200 a.com')).toBe('bad_time');
+    p.fallbackTime = NOW;
+    expect(p.process('200 a.com')).toBeUndefined();
+  });
+
+  it('status codes: exactly three digits, 100..599', () => {
+    expect([statusCode('100'), statusCode('599'), statusCode('600'), statusCode('20'), statusCode('2x0')]).toEqual([100, 599, -1, -1, -1]);
+  });
+
+  it('survives 100k random and mutated lines without throwing, every line accounted for', () => {
+    let seed = 7;
+    const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const good = line('1.2.3.4', NOW - 1000, '200', 'a.com', '5.6.7.8, 10.0.0.1');
+    const alphabet = ' "[]-\\x22:/.,0123456789abcdefABCDEF\u0000\u00ff\ufffd\u4e2d{}\n\r\t$';
+    const formats = ['combined_host', 'combined', 'nginx_json', 'json', "'$remote_addr [$time_iso8601] $status \"$http_host\" $upstream_addr'"];
+    let total = 0;
+    for (const f of formats) {
+      const { p } = processor(f);
+      const n = f === 'combined_host' ? 40_000 : 15_000;
+      for (let i = 0; i < n; i++) {
+        let s: string;
+        const mode = rand();
+        if (mode < 0.4) {
+          const chars = [...good];
+          const edits = 1 + Math.floor(rand() * 4);
+          for (let e = 0; e < edits; e++) chars[Math.floor(rand() * chars.length)] = alphabet[Math.floor(rand() * alphabet.length)] as string;
+          s = chars.join('');
+        } else if (mode < 0.6) {
+          s = good.slice(0, Math.floor(rand() * good.length));
+        } else {
+          const len = Math.floor(rand() * 300);
+          s = '';
+          for (let j = 0; j < len; j++) s += String.fromCharCode(Math.floor(rand() * (rand() < 0.9 ? 128 : 65_536)));
+        }
+        const r = p.process(s);
+        if (r !== undefined) expect(DROP_REASONS).toContain(r);
+      }
+      p.flushCells();
+      const st = p.takeStats();
+      expect(st.lines).toBe(n);
+      expect(st.accepted + Object.values(st.dropped).reduce((a, b) => a + b, 0)).toBe(n);
+      total += n;
+    }
+    expect(total).toBe(100_000);
+  });
+
+  it('packs geo codes losslessly', () => {
+    expect(regionOfCode(packGeo('HK', 'CUCC'))).toBe('HK');
+    expect(ispOfCode(packGeo('HK', 'CUCC'))).toBe('CUCC');
+  });
+});
