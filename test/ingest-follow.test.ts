@@ -1,0 +1,106 @@
+import { appendFileSync, copyFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Aggregator } from '../src/ingest/aggregator.js';
+import { addCells } from '../src/ingest/cells.js';
+import { Follower } from '../src/ingest/follow/follower.js';
+import { createProcessor } from '../src/ingest/setup.js';
+import { SqliteStore } from '../src/store/sqlite/store.js';
+import { accessLine, storedTotal, tempDir } from './ingest-helpers.js';
+
+const lines = (n: number, from = 0): string =>
+  Array.from({ length: n }, (_, i) => accessLine(Date.now() - 60_000, { path: `/s/${from + i}` }) + '\n').join('');
+
+interface Rig {
+  dir: string;
+  log: string;
+  store: SqliteStore;
+  aggregator: Aggregator;
+  follower: Follower;
+}
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function rig(dir: string): Promise<Rig> {
+  const store = new SqliteStore(join(dir, 'data', 'livestats.db'));
+  await store.init();
+  const aggregator = new Aggregator(store, { flushIntervalMs: 20 });
+  const processor = createProcessor({ format: 'combined_host', retentionDays: 8 }, (c) => addCells(aggregator, 'p', c));
+  const log = join(dir, 'access.log');
+  const follower = new Follower({ path: log, processor, aggregator, getCheckpoint: (k) => store.getCheckpoint(k), pollMs: 10_000 });
+  return { dir, log, store, aggregator, follower };
+}
+
+async function settle(r: Rig): Promise<number> {
+  await r.follower.tick();
+  await r.aggregator.flush();
+  return storedTotal(join(r.dir, 'data'));
+}
+
+async function shutdown(r: Rig): Promise<void> {
+  await r.follower.stop();
+  await r.aggregator.stop();
+  await r.store.close();
+}
+
+describe('follow (tail -F with exactly-once checkpoints)', () => {
+  it('survives rename+create rotation, including a partial last line', async () => {
+    const dir = tempDir('follow');
+    dirs.push(dir);
+    writeFileSync(join(dir, 'access.log'), lines(100));
+    const r = await rig(dir);
+    await r.follower.start();
+    expect(await settle(r)).toBe(100);
+    const tail = lines(1, 100);
+    appendFileSync(r.log, lines(50, 101) + tail.slice(0, 20)); // half a line not yet terminated
+    expect(await settle(r)).toBe(150);
+    appendFileSync(r.log, tail.slice(20));
+    renameSync(r.log, `${r.log}.1`);
+    writeFileSync(r.log, lines(30, 200));
+    expect(await settle(r)).toBe(181);
+    await shutdown(r);
+  });
+
+  it('survives copytruncate, also when the new file grew past the old offset', async () => {
+    const dir = tempDir('follow');
+    dirs.push(dir);
+    writeFileSync(join(dir, 'access.log'), lines(40));
+    const r = await rig(dir);
+    await r.follower.start();
+    expect(await settle(r)).toBe(40);
+    copyFileSync(r.log, `${r.log}.1`);
+    truncateSync(r.log, 0);
+    appendFileSync(r.log, lines(10, 1000));
+    expect(await settle(r)).toBe(50);
+    copyFileSync(r.log, `${r.log}.2`);
+    truncateSync(r.log, 0);
+    appendFileSync(r.log, lines(60, 2000)); // bigger than the offset we had: only the fingerprint tells
+    expect(await settle(r)).toBe(110);
+    await shutdown(r);
+  });
+
+  it('resumes after a restart, also when the file was rotated while stopped', async () => {
+    const dir = tempDir('follow');
+    dirs.push(dir);
+    writeFileSync(join(dir, 'access.log'), lines(25));
+    let r = await rig(dir);
+    await r.follower.start();
+    expect(await settle(r)).toBe(25);
+    await shutdown(r);
+    appendFileSync(r.log, lines(5, 100)); // written while we were down
+    r = await rig(dir);
+    await r.follower.start();
+    expect(await settle(r)).toBe(30);
+    await shutdown(r);
+    appendFileSync(r.log, lines(7, 200)); // unread, then rotated away while down
+    renameSync(r.log, `${r.log}.1`);
+    writeFileSync(r.log, lines(3, 300));
+    r = await rig(dir);
+    await r.follower.start();
+    expect(await settle(r)).toBe(40);
+    await shutdown(r);
+  });
+});

@@ -1,0 +1,84 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { projectRoot } from '../src/paths.js';
+
+export const tempDir = (prefix: string): string => mkdtempSync(join(tmpdir(), `livestats-${prefix}-`));
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The built CLI (npm ci runs the build; locally run `npm run build` first). */
+export function cliPath(): string {
+  const bin = join(projectRoot(), 'bin', 'livestats.js');
+  if (!existsSync(join(projectRoot(), 'dist', 'src', 'cli', 'main.js'))) throw new Error('run `npm run build` before these tests');
+  return bin;
+}
+
+export function runCli(args: string[], input?: string | Buffer): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath(), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+export function startCli(args: string[]): ChildProcess {
+  return spawn(process.execPath, [cliPath(), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** Total requests stored in a data dir's SQLite file (read-only; WAL lets a writer run). */
+export function storedTotal(dataDir: string, project?: string): number {
+  const file = join(dataDir, 'livestats.db');
+  if (!existsSync(file)) return 0;
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 5000');
+    const sql = project === undefined
+      ? 'SELECT coalesce(sum(count), 0) FROM http_counts'
+      : 'SELECT coalesce(sum(c.count), 0) FROM http_counts c JOIN series s ON s.id = c.series WHERE s.project = ?';
+    const stmt = db.prepare(sql).pluck();
+    return (project === undefined ? stmt.get() : stmt.get(project)) as number;
+  } catch (err) {
+    if (/no such table/.test((err as Error).message)) return 0;
+    throw err;
+  } finally {
+    db.close();
+  }
+}
+
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 50): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+  return check();
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const p2 = (n: number): string => String(n).padStart(2, '0');
+
+/** A combined_host line at time `ms`. */
+export function accessLine(ms: number, opts: { ip?: string; status?: number; host?: string; path?: string } = {}): string {
+  const d = new Date(ms);
+  const t = `${p2(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} +0000`;
+  return `${opts.ip ?? '127.0.0.1'} - - [${t}] "GET ${opts.path ?? '/live/x.ts'} HTTP/1.1" ${opts.status ?? 200} 123 "-" "test" ${opts.host ?? 'play.example.com'}`;
+}
