@@ -1,0 +1,127 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveServeConfig } from '../src/config.js';
+import { startServer, type RunningServer } from '../src/server.js';
+import { accessLine, storedTotal, tempDir } from './ingest-helpers.js';
+
+const dir = tempDir('http');
+let server: RunningServer;
+const data = join(dir, 'data');
+
+beforeAll(async () => {
+  writeFileSync(join(dir, 'geo.csv'), '127.0.0.1/32,SH,CTCC\n');
+  const config = resolveServeConfig({
+    port: '0', data, 'log-level': 'silent', 'max-body-bytes': String(64 * 1024), 'geo-overrides': join(dir, 'geo.csv'),
+  }, {});
+  server = await startServer(config);
+});
+afterAll(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const post = (project: string, body: string | Buffer, headers: Record<string, string> = {}, query = '?format=combined_host'): Promise<Response> =>
+  fetch(`${server.url}/ingest/v1/${project}/access-logs${query}`, {
+    method: 'POST', body, headers: { 'content-type': 'text/plain', ...headers },
+  });
+
+const now = (): number => Date.now() - 60_000;
+
+async function codes(project: string, domain: string, extra = ''): Promise<Record<number, number>> {
+  const res = await fetch(`${server.url}/v2/${project}/stats/httpcodes?play_domains=${domain}${extra}`);
+  expect(res.status).toBe(200);
+  const body = (await res.json()) as { data_series: Array<{ http_codes: Array<{ code: number; count: number }> }> };
+  const out: Record<number, number> = {};
+  for (const s of body.data_series) for (const c of s.http_codes) out[c.code] = (out[c.code] ?? 0) + c.count;
+  return out;
+}
+
+describe('POST /ingest/v1/{project_id}/access-logs', () => {
+  it('counts text lines, reports malformed ones with line numbers', async () => {
+    const body = [
+      accessLine(now(), { status: 200, host: 'A.example.com:8080' }),
+      'this is not a log line',
+      accessLine(now(), { status: 404, host: 'a.example.com' }),
+      accessLine(now(), { status: 700, host: 'a.example.com' }),
+      '',
+      accessLine(now() - 30 * 86_400_000, { host: 'a.example.com' }),
+    ].join('\n');
+    const res = await post('p1', body);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      accepted: 2, dropped: { parse: 1, bad_status: 1, too_old: 1 },
+      errors: [{ line: 2, reason: 'parse' }, { line: 4, reason: 'bad_status' }, { line: 6, reason: 'too_old' }],
+    });
+    // Answered after the commit: the stats API sees it at once.
+    expect(await codes('p1', 'a.example.com')).toEqual({ 200: 1, 404: 1 });
+    expect(await codes('p1', 'a.example.com', '&region=SH&isp=CTCC')).toEqual({ 200: 1, 404: 1 });
+  });
+
+  it('accepts gzip bodies and JSON lines with a field mapping', async () => {
+    const lines = [
+      JSON.stringify({ c: { ip: '127.0.0.1' }, ts: now(), h: 'json.example.com', s: 503 }),
+      JSON.stringify({ c: { ip: '127.0.0.1' }, ts: Math.floor(now() / 1000), h: 'json.example.com', s: '200' }),
+      '{"broken":',
+    ].join('\n');
+    const res = await post('p2', gzipSync(lines), { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' },
+      '?field=ip%3Dc.ip&field=time%3Dts&field=domain%3Dh&field=status%3Ds');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ accepted: 2, dropped: { parse: 1 }, errors: [{ line: 3, reason: 'parse' }] });
+    expect(await codes('p2', 'json.example.com')).toEqual({ 200: 1, 503: 1 });
+  });
+
+  it('413 for oversized bodies (raw or gunzipped) and nothing is counted', async () => {
+    const line = accessLine(now(), { host: 'big.example.com' }) + '\n';
+    const big = line.repeat(Math.ceil((70 * 1024) / line.length));
+    const before = storedTotal(data, 'p3');
+    const raw = await post('p3', big);
+    expect(raw.status).toBe(413);
+    expect(((await raw.json()) as { error_code: string }).error_code).toBe('LIVE.100011001');
+    const bomb = await post('p3', gzipSync(big), { 'content-encoding': 'gzip' });
+    expect(bomb.status).toBe(413);
+    expect(storedTotal(data, 'p3')).toBe(before);
+  });
+
+  it('X-Batch-Id: a retried batch is acknowledged but counted once', async () => {
+    const body = [accessLine(now(), { host: 'batch.example.com' }), accessLine(now(), { host: 'batch.example.com', status: 302 })].join('\n');
+    const first = await post('p4', body, { 'x-batch-id': 'b-0001' });
+    expect(await first.json()).toMatchObject({ accepted: 2 });
+    const again = await Promise.all([1, 2, 3].map(() => post('p4', body, { 'x-batch-id': 'b-0001' })));
+    for (const r of again) expect(await r.json()).toMatchObject({ accepted: 2, duplicate: true });
+    const other = await post('p4', body, { 'x-batch-id': 'b-0002' });
+    expect(await other.json()).toMatchObject({ accepted: 2 });
+    // The same id in another project is another batch.
+    await post('p5', body, { 'x-batch-id': 'b-0001' });
+    expect(await codes('p4', 'batch.example.com')).toEqual({ 200: 2, 302: 2 });
+    expect(await codes('p5', 'batch.example.com')).toEqual({ 200: 1, 302: 1 });
+  });
+
+  it('concurrent first attempts of one batch count once', async () => {
+    const body = accessLine(now(), { host: 'race.example.com' });
+    const all = await Promise.all([1, 2, 3, 4].map(() => post('p6', body, { 'x-batch-id': 'race' })));
+    const answers = await Promise.all(all.map((r) => r.json() as Promise<{ duplicate?: boolean }>));
+    expect(answers.filter((a) => !a.duplicate)).toHaveLength(1);
+    expect(await codes('p6', 'race.example.com')).toEqual({ 200: 1 });
+  });
+
+  it('rejects bad parameters, methods and encodings with contract errors', async () => {
+    const bad = async (res: Promise<Response>, status: number, code: string, msg?: string): Promise<void> => {
+      const r = await res;
+      expect(r.status).toBe(status);
+      const b = (await r.json()) as { error_code: string; error_msg: string };
+      expect(b.error_code).toBe(code);
+      if (msg) expect(b.error_msg).toBe(msg);
+      expect(r.headers.get('x-request-id')).toBeTruthy();
+    };
+    await bad(post('p7', 'x', {}, ''), 400, 'LIVE.100011001', 'Invalid request parameter: format');
+    await bad(post('p7', 'x', {}, '?format=nosuch'), 400, 'LIVE.100011001', 'Invalid request parameter: format');
+    await bad(post('p7', 'x', { 'x-batch-id': 'bad id!' }), 400, 'LIVE.100011001', 'Invalid request parameter: X-Batch-Id');
+    await bad(post('p7', 'not gzip', { 'content-encoding': 'gzip' }), 400, 'LIVE.100011001', 'Invalid request parameter: body');
+    await bad(post('p7', 'x', { 'content-encoding': 'br' }), 400, 'LIVE.100011001', 'Invalid request parameter: Content-Encoding');
+    await bad(post('bad project!', 'x'), 400, 'LIVE.100011001');
+    await bad(fetch(`${server.url}/ingest/v1/p7/access-logs`), 400, 'LIVE.100011011');
+    expect(storedTotal(data, 'p7')).toBe(0);
+  });
+});

@@ -1,0 +1,56 @@
+import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { afterAll, expect, it } from 'vitest';
+import { accessLine, startCli, storedTotal, tempDir, waitFor } from './ingest-helpers.js';
+
+const dir = tempDir('kill9');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+}
+
+it('kill -9 at random moments while a writer appends: restart after restart, exact totals', async () => {
+  const log = join(dir, 'access.log');
+  const data = join(dir, 'data');
+  writeFileSync(log, '');
+  const args = ['ingest', '--follow', '--project', 'k9', '--format', 'combined_host', '--data', data,
+    '--flush-interval-ms', '30', '--poll-ms', '15', log];
+  let seed = 12345;
+  const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  let written = 0;
+  let writing = true;
+  const writer = (async () => {
+    const t0 = Date.now();
+    while (Date.now() - t0 < 4000) {
+      const n = 1 + Math.floor(rand() * 200);
+      let chunk = '';
+      for (let i = 0; i < n; i++) chunk += accessLine(Date.now() - 30_000, { status: 200 + (i % 5), path: `/w/${written + i}` }) + '\n';
+      appendFileSync(log, chunk);
+      written += n;
+      await new Promise((r) => setTimeout(r, 5 + rand() * 20));
+    }
+    writing = false;
+  })();
+  let kills = 0;
+  let child = startCli(args);
+  while (writing) {
+    await new Promise((r) => setTimeout(r, 80 + rand() * 300));
+    child.kill('SIGKILL');
+    await exited(child);
+    kills++;
+    child = startCli(args);
+  }
+  await writer;
+  const done = await waitFor(() => storedTotal(data, 'k9') >= written, 20_000, 100);
+  await new Promise((r) => setTimeout(r, 300)); // nothing more may arrive
+  child.kill('SIGTERM');
+  await exited(child);
+  expect(done).toBe(true);
+  expect(kills).toBeGreaterThanOrEqual(5);
+  expect(storedTotal(data, 'k9')).toBe(written);
+}, 60_000);
