@@ -1,0 +1,53 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { accessLine, runCli, storedTotal, tempDir } from './ingest-helpers.js';
+
+const dir = tempDir('cli');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('livestats ingest (batch)', () => {
+  it('reads plain, .gz and stdin; --json prints the summary; bad lines are counted, not fatal', async () => {
+    const t = Date.now() - 120_000;
+    const plain = join(dir, 'a.log');
+    writeFileSync(plain, [accessLine(t), accessLine(t, { status: 404 }), '\u0000\u0001binary\u00ff', accessLine(t, { status: 999 })].join('\n') + '\n');
+    const gz = join(dir, 'b.log.gz');
+    writeFileSync(gz, gzipSync([accessLine(t, { host: 'gz.example.com' }), accessLine(t + 86_400_000)].join('\n')));
+    const data = join(dir, 'data');
+    const res = await runCli(['ingest', '--project', 'c1', '--format', 'combined_host', '--data', data, '--json', plain, gz, '-'],
+      accessLine(t, { host: 'stdin.example.com' }) + '\n');
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toEqual({ lines: 7, accepted: 4, dropped: { parse: 1, bad_status: 1, future: 1 } });
+    expect(storedTotal(data, 'c1')).toBe(4);
+  });
+
+  it('parses with worker threads and gives the same counts', async () => {
+    const t = Date.now() - 120_000;
+    const file = join(dir, 'w.log');
+    const lines: string[] = [];
+    for (let i = 0; i < 20_000; i++) lines.push(accessLine(t - (i % 600) * 1000, { status: 200 + (i % 3), ip: `1.${i % 250}.${i % 7}.9` }));
+    writeFileSync(file, lines.join('\n') + '\n');
+    const data = join(dir, 'data-w');
+    const res = await runCli(['ingest', '--project', 'w', '--format', 'combined_host', '--data', data, '--json', '--workers', '2', file]);
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toEqual({ lines: 20_000, accepted: 20_000, dropped: {} });
+    expect(storedTotal(data, 'w')).toBe(20_000);
+  });
+
+  it('refuses bad usage with exit code 2 and a clear message', async () => {
+    const r1 = await runCli(['ingest', '--format', 'combined', 'x.log']);
+    expect(r1.code).toBe(2);
+    expect(r1.stderr).toMatch(/--project is required/);
+    const r2 = await runCli(['ingest', '--project', 'p', '--format', 'nosuch', join(dir, 'a.log')]);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toMatch(/unknown format "nosuch"/);
+    const r3 = await runCli(['ingest', '--project', 'p', '--format', 'combined', join(dir, 'missing.log')]);
+    expect(r3.code).toBe(2);
+    expect(r3.stderr).toMatch(/no such file/);
+    const r4 = await runCli(['ingest', '--project', 'p', '--format', 'json', '--field', 'colour=x', join(dir, 'a.log')]);
+    expect(r4.code).toBe(2);
+    expect(r4.stderr).toMatch(/--field "colour=x"/);
+  });
+});
