@@ -47,7 +47,11 @@ export function clientPool(n: number, rand: () => number): string[] {
   return pool;
 }
 
-const STATUSES = [200, 200, 200, 200, 200, 200, 200, 200, 200, 206, 206, 304, 302, 404, 403, 500, 502, 503, 499];
+/** Status codes with weights (per 1000) like a live-streaming edge: mostly 200/206/304, a few errors. */
+const STATUS_WEIGHTS: Array<[number, number]> = [
+  [200, 850], [206, 70], [304, 30], [302, 15], [404, 15], [499, 10], [403, 4], [502, 3], [503, 2], [500, 1],
+];
+const STATUSES = STATUS_WEIGHTS.flatMap(([code, w]) => new Array<number>(w).fill(code));
 const AGENTS = [
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36',
   'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148',

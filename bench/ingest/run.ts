@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const now = Date.now();
   // Regenerated each run: the times must sit inside the retention window of "now".
   const t = performance.now();
-  const bytes = await writeLog(file, LINES, now - 10 * 60_000, 6 * 3600_000);
+  const bytes = await writeLog(file, LINES, now - 5 * 60_000, 3600_000);
   console.log(`generated ${LINES} lines, ${(bytes / 2 ** 20).toFixed(0)} MiB in ${((performance.now() - t) / 1000).toFixed(1)} s: ${file}`);
 
   const data = mkdtempSync(join(tmpdir(), 'livestats-bench-'));

@@ -2,87 +2,159 @@ import type { Aggregator } from './aggregator.js';
 import { ispOfCode, regionOfCode } from './geo/names.js';
 
 const MINUTE = 60_000;
-/** Bit budget of a numeric cell key: minute 20 bits | domain 12 | geo 8 | code 10 (50 bits, exact in a double). */
-const DOMAINS = 4096;
+/**
+ * A cell key is one small integer (a V8 "small integer", fast as a Map key):
+ * slot (a (domain, minute) pair, 12 bits) | geo (8 bits) | code (10 bits).
+ */
+const SLOTS = 4096;
 const GEOS = 256;
 const CODES = 1024;
-export const MAX_DOMAINS = DOMAINS;
 
-/** Pre-aggregated counts per (domain, minute, region+isp, code), keyed by one number per cell. */
+/** Pre-aggregated counts per (domain, minute, region+isp, code). */
 export interface CellBatch {
-  /** Minute number (epoch ms / 60000) that key minute offsets are relative to. */
-  base: number;
-  domains: string[];
-  keys: Float64Array;
+  /** Per slot: its domain and minute (epoch ms). */
+  slotDomains: string[];
+  slotMinutes: number[];
+  keys: Int32Array;
   counts: Float64Array;
 }
 
+/** An open-addressing hash table from small non-negative integer keys to counts (no boxing, one probe usually). */
+class IntCounts {
+  private keys: Int32Array;
+  private values: Float64Array;
+  private mask: number;
+  size = 0;
+
+  constructor(capacity = 1 << 12) {
+    this.keys = new Int32Array(capacity).fill(-1);
+    this.values = new Float64Array(capacity);
+    this.mask = capacity - 1;
+  }
+
+  add(key: number, n: number): void {
+    let i = Math.imul(key, 0x9e3779b1) >>> 0 & this.mask;
+    const keys = this.keys;
+    for (;;) {
+      const k = keys[i] as number;
+      if (k === key) {
+        (this.values[i] as number) += n;
+        return;
+      }
+      if (k === -1) break;
+      i = (i + 1) & this.mask;
+    }
+    keys[i] = key;
+    this.values[i] = n;
+    if (++this.size * 2 > this.mask) this.grow();
+  }
+
+  private grow(): void {
+    const oldKeys = this.keys;
+    const oldValues = this.values;
+    this.keys = new Int32Array(oldKeys.length * 2).fill(-1);
+    this.values = new Float64Array(oldKeys.length * 2);
+    this.mask = oldKeys.length * 2 - 1;
+    this.size = 0;
+    for (let i = 0; i < oldKeys.length; i++) if ((oldKeys[i] as number) >= 0) this.add(oldKeys[i] as number, oldValues[i] as number);
+  }
+
+  /** Copies out the entries and empties the table. */
+  take(): { keys: Int32Array; counts: Float64Array } {
+    const keys = new Int32Array(this.size);
+    const counts = new Float64Array(this.size);
+    let j = 0;
+    for (let i = 0; i < this.keys.length; i++) {
+      if ((this.keys[i] as number) >= 0) {
+        keys[j] = this.keys[i] as number;
+        counts[j++] = this.values[i] as number;
+      }
+    }
+    this.keys = new Int32Array(1 << 12).fill(-1);
+    this.values = new Float64Array(1 << 12);
+    this.mask = (1 << 12) - 1;
+    this.size = 0;
+    return { keys, counts };
+  }
+}
+
+/** The (domain, minute) slots of one domain, with the last one used (lines come mostly in time order). */
+interface DomainSlots {
+  lastMinute: number;
+  lastSlot: number;
+  byMinute: Map<number, number>;
+}
+
 export class CellCounter {
-  private readonly counts = new Map<number, number>();
-  private domains: string[] = [];
-  private readonly domainIds = new Map<string, number>();
-  private base = -1;
+  private readonly counts = new IntCounts();
+  private slotDomains: string[] = [];
+  private slotMinutes: number[] = [];
+  private readonly domains = new Map<string, DomainSlots>();
 
   get size(): number {
     return this.counts.size;
   }
 
-  /** Whether a new domain or a minute this far from the base still fits; callers drain first otherwise. */
+  /** Whether one more (domain, minute) fits; callers drain first otherwise. */
   fits(domain: string, time: number): boolean {
-    const m = Math.floor(time / MINUTE);
-    if (this.base >= 0 && (m - this.base < 0 || m - this.base >= 1 << 20)) return false;
-    return this.domainIds.has(domain) || this.domains.length < DOMAINS;
+    return this.slotDomains.length < SLOTS || this.domains.get(domain)?.byMinute.has(Math.floor(time / MINUTE)) === true;
   }
 
   add(domain: string, time: number, geo: number, code: number, n = 1): void {
-    let id = this.domainIds.get(domain);
-    if (id === undefined) {
-      id = this.domains.length;
-      this.domains.push(domain);
-      this.domainIds.set(domain, id);
+    const minute = Math.floor(time / MINUTE);
+    // The domain string is usually the same object each line (normalizer cache): its hash is cached.
+    let d = this.domains.get(domain);
+    if (d === undefined) {
+      d = { lastMinute: -1, lastSlot: -1, byMinute: new Map() };
+      this.domains.set(domain, d);
     }
-    const m = Math.floor(time / MINUTE);
-    // Base a little in the past so older lines of the same run still fit.
-    if (this.base < 0) this.base = m - (1 << 19);
-    const key = (((m - this.base) * DOMAINS + id) * GEOS + geo) * CODES + code;
-    this.counts.set(key, (this.counts.get(key) ?? 0) + n);
+    let slot = d.lastSlot;
+    if (minute !== d.lastMinute) {
+      const found = d.byMinute.get(minute);
+      if (found === undefined) {
+        slot = this.slotDomains.length;
+        this.slotDomains.push(domain);
+        this.slotMinutes.push(minute * MINUTE);
+        d.byMinute.set(minute, slot);
+      } else {
+        slot = found;
+      }
+      d.lastMinute = minute;
+      d.lastSlot = slot;
+    }
+    this.counts.add((slot * GEOS + geo) * CODES + code, n);
   }
 
   /** Returns everything counted so far and starts empty. */
   drain(): CellBatch {
-    const keys = new Float64Array(this.counts.size);
-    const counts = new Float64Array(this.counts.size);
-    let i = 0;
-    for (const [k, c] of this.counts) {
-      keys[i] = k;
-      counts[i++] = c;
-    }
-    const batch = { base: this.base, domains: this.domains, keys, counts };
-    this.counts.clear();
-    this.domains = [];
-    this.domainIds.clear();
-    this.base = -1;
+    const { keys, counts } = this.counts.take();
+    const batch = { slotDomains: this.slotDomains, slotMinutes: this.slotMinutes, keys, counts };
+    this.slotDomains = [];
+    this.slotMinutes = [];
+    this.domains.clear();
     return batch;
+  }
+}
+
+/** Decodes the cells of a batch. */
+export function forEachCell(
+  batch: CellBatch, fn: (domain: string, minute: number, geo: number, code: number, count: number) => void,
+): void {
+  for (let i = 0; i < batch.keys.length; i++) {
+    const k = batch.keys[i] as number;
+    const code = k % CODES;
+    const geo = ((k - code) / CODES) % GEOS;
+    const slot = (k - code - geo * CODES) / (CODES * GEOS);
+    fn(batch.slotDomains[slot] as string, batch.slotMinutes[slot] as number, geo, code, batch.counts[i] as number);
   }
 }
 
 /** Feeds a drained batch to the aggregator as whole cells. Returns the number of requests added. */
 export function addCells(aggregator: Aggregator, project: string, batch: CellBatch): number {
   let total = 0;
-  for (let i = 0; i < batch.keys.length; i++) {
-    let k = batch.keys[i] as number;
-    const code = k % CODES;
-    k = (k - code) / CODES;
-    const geo = k % GEOS;
-    k = (k - geo) / GEOS;
-    const id = k % DOMAINS;
-    const rel = (k - id) / DOMAINS;
-    const n = batch.counts[i] as number;
-    aggregator.add({
-      project, domain: batch.domains[id] as string, time: (batch.base + rel) * MINUTE,
-      region: regionOfCode(geo), isp: ispOfCode(geo), code,
-    }, n);
+  forEachCell(batch, (domain, minute, geo, code, n) => {
+    aggregator.add({ project, domain, time: minute, region: regionOfCode(geo), isp: ispOfCode(geo), code }, n);
     total += n;
-  }
+  });
   return total;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CellBatch } from './cells.js';
+import { forEachCell, type CellBatch } from './cells.js';
 import { createLineParser } from './formats/presets.js';
 import { DROP_REASONS } from './formats/types.js';
 import { packGeo, ispOfCode, regionOfCode } from './geo/names.js';
@@ -26,16 +26,9 @@ const line = (ip: string, t: number, status: string, host: string, xff = ''): st
   `${ip} - - [${tl(t)}] "GET /x HTTP/1.1" ${status} 10 "-" "${xff}" ${host}`;
 
 function cellsOf(batches: CellBatch[]): Array<{ domain: string; minute: number; region: string; isp: string; code: number; n: number }> {
-  const out = [];
+  const out: Array<{ domain: string; minute: number; region: string; isp: string; code: number; n: number }> = [];
   for (const b of batches) {
-    for (let i = 0; i < b.keys.length; i++) {
-      let k = b.keys[i] as number;
-      const code = k % 1024; k = (k - code) / 1024;
-      const g = k % 256; k = (k - g) / 256;
-      const id = k % 4096;
-      const rel = (k - id) / 4096;
-      out.push({ domain: b.domains[id] as string, minute: (b.base + rel) * 60_000, region: regionOfCode(g), isp: ispOfCode(g), code, n: b.counts[i] as number });
-    }
+    forEachCell(b, (domain, minute, g, code, n) => out.push({ domain, minute, region: regionOfCode(g), isp: ispOfCode(g), code, n }));
   }
   return out;
 }

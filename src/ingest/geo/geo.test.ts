@@ -45,6 +45,23 @@ describe('geo', () => {
     for (let i = 1; i < index.starts.length; i++) expect(index.starts[i]).toBeGreaterThan(index.starts[i - 1] as number);
     expect(show(lookupIpv4(index, parseIpv4('202.96.128.86')))).toBe('GD/CTCC');
     expect(show(lookupIpv4(index, parseIpv4('8.8.8.8')))).toBe('OT/OTHER');
+    // The /16 shortcut agrees with a plain binary search over all ranges.
+    const naive = (ip: number): number => {
+      let lo = 0;
+      let hi = index.starts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1;
+        if ((index.starts[mid] as number) <= ip) lo = mid;
+        else hi = mid - 1;
+      }
+      return index.codes[lo] as number;
+    };
+    let x = 1;
+    for (let i = 0; i < 20_000; i++) {
+      x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+      expect(lookupIpv4(index, x)).toBe(naive(x));
+    }
+    for (const edge of [0, 0xffffffff, 0xffff0000, 65535, 65536]) expect(lookupIpv4(index, edge)).toBe(naive(edge));
   });
 
   it('resolves IPv4, IPv6 and mapped addresses; overrides win', () => {

@@ -14,6 +14,20 @@ export function ip2regionDataDir(): string {
 export interface Ipv4Index {
   starts: Uint32Array;
   codes: Uint8Array;
+  /** For each /16 prefix p: the index of the range holding address p<<16 (p = 65536: the last range). */
+  byPrefix: Uint32Array;
+}
+
+function prefixTable(starts: Uint32Array): Uint32Array {
+  const t = new Uint32Array(65537);
+  let r = 0;
+  for (let p = 0; p < 65536; p++) {
+    const addr = p * 65536;
+    while (r + 1 < starts.length && (starts[r + 1] as number) <= addr) r++;
+    t[p] = r;
+  }
+  t[65536] = starts.length - 1;
+  return t;
 }
 
 /** Maps one ip2region record ("country|area|province|city|isp", "0" meaning unknown) to a GeoCode. */
@@ -63,14 +77,16 @@ export function buildIpv4Index(file = join(ip2regionDataDir(), 'ip2region.db')):
     }
     expected = eip + 1;
   }
-  return { starts: starts.slice(0, n), codes: codes.slice(0, n) };
+  const s = starts.slice(0, n);
+  return { starts: s, codes: codes.slice(0, n), byPrefix: prefixTable(s) };
 }
 
 /** The GeoCode of an IPv4 address (unsigned 32-bit) in the index. */
 export function lookupIpv4(index: Ipv4Index, ip: number): GeoCode {
-  const { starts, codes } = index;
-  let lo = 0;
-  let hi = starts.length - 1;
+  const { starts, codes, byPrefix } = index;
+  const p = ip >>> 16;
+  let lo = byPrefix[p] as number;
+  let hi = byPrefix[p + 1] as number;
   while (lo < hi) {
     const mid = (lo + hi + 1) >>> 1;
     if ((starts[mid] as number) <= ip) lo = mid;
