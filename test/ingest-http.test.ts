@@ -125,3 +125,28 @@ describe('POST /ingest/v1/{project_id}/access-logs', () => {
     expect(storedTotal(data, 'p7')).toBe(0);
   });
 });
+
+describe('ingest goes through the auth hook', () => {
+  it('a refused project gets 401 and nothing is counted', async () => {
+    const d = tempDir('http-auth');
+    const { authFailed } = await import('../src/contract/errors.js');
+    const s = await startServer(resolveServeConfig({ port: '0', data: join(d, 'data'), 'log-level': 'silent' }, {}), {
+      authenticate: async (_req, project) => {
+        if (project !== 'open') throw authFailed();
+      },
+    });
+    try {
+      const body = accessLine(now(), { host: 'auth.example.com' });
+      const denied = await fetch(`${s.url}/ingest/v1/closed/access-logs?format=combined_host`, { method: 'POST', body });
+      expect(denied.status).toBe(401);
+      expect(((await denied.json()) as { error_code: string }).error_code).toBe('LIVE.100011002');
+      const ok = await fetch(`${s.url}/ingest/v1/open/access-logs?format=combined_host`, { method: 'POST', body });
+      expect(ok.status).toBe(200);
+      expect(storedTotal(join(d, 'data'), 'closed')).toBe(0);
+      expect(storedTotal(join(d, 'data'), 'open')).toBe(1);
+    } finally {
+      await s.close();
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});

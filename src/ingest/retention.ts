@@ -24,6 +24,8 @@ export class RetentionJob {
     const cutoff = this.cutoff();
     try {
       await this.store.deleteBefore(cutoff);
+      // X-Batch-Id marks older than the retention can no longer protect anything.
+      await this.store.deleteCheckpointsBefore?.('batch:', cutoff);
       this.logger.info({ cutoff: new Date(cutoff).toISOString() }, 'retention: deleted older data');
     } catch (err) {
       this.logger.error({ err }, 'retention: delete failed; will retry tomorrow');

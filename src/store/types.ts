@@ -83,5 +83,7 @@ export interface Store {
   setMeta(key: string, value: string): Promise<void>;
   /** Deletes counts and samples older than the cutoff (epoch ms). */
   deleteBefore(cutoff: number): Promise<void>;
+  /** Deletes checkpoints whose key starts with `prefix` last written before the cutoff (e.g. old batch ids). */
+  deleteCheckpointsBefore?(prefix: string, cutoff: number): Promise<void>;
   close(): Promise<void>;
 }

@@ -188,6 +188,11 @@ export class SqliteStore implements Store {
     })();
   }
 
+  async deleteCheckpointsBefore(prefix: string, cutoff: number): Promise<void> {
+    // Range on the primary key instead of LIKE (whose wildcards a prefix could contain).
+    this.stmt('DELETE FROM checkpoints WHERE key >= ? AND key < ? AND updated_at < ?').run(prefix, prefix + '\uffff', cutoff);
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
