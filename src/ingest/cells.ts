@@ -85,22 +85,32 @@ interface DomainSlots {
   byMinute: Map<number, number>;
 }
 
+/** Distinct status codes counted densely per slot; further codes go to the hash table. */
+const DENSE_CODES = 16;
+const GEO_CODES = 35 * 4;
+
+/**
+ * Counts per (domain, minute) slot in a dense table indexed by geo and the code's rank among
+ * the codes seen (lines of a minute touch only a few small tables, which stay in cache), with an
+ * integer-keyed hash table for rare extra codes.
+ */
 export class CellCounter {
-  private readonly counts = new IntCounts();
+  private readonly extra = new IntCounts();
+  private dense: Array<Float64Array | undefined> = [];
   private slotDomains: string[] = [];
   private slotMinutes: number[] = [];
   private readonly domains = new Map<string, DomainSlots>();
+  private readonly codeRank = new Int8Array(CODES).fill(-1);
+  private codes: number[] = [];
+  private cellCount = 0;
 
+  /** Distinct cells held (an upper bound for the dense part: counted when first touched). */
   get size(): number {
-    return this.counts.size;
+    return this.cellCount + this.extra.size;
   }
 
-  /** Whether one more (domain, minute) fits; callers drain first otherwise. */
-  fits(domain: string, time: number): boolean {
-    return this.slotDomains.length < SLOTS || this.domains.get(domain)?.byMinute.has(Math.floor(time / MINUTE)) === true;
-  }
-
-  add(domain: string, time: number, geo: number, code: number, n = 1): void {
+  /** Counts n requests; false (nothing counted) when no slot is left: drain, then add again. */
+  add(domain: string, time: number, geo: number, code: number, n = 1): boolean {
     const minute = Math.floor(time / MINUTE);
     // The domain string is usually the same object each line (normalizer cache): its hash is cached.
     let d = this.domains.get(domain);
@@ -112,9 +122,11 @@ export class CellCounter {
     if (minute !== d.lastMinute) {
       const found = d.byMinute.get(minute);
       if (found === undefined) {
+        if (this.slotDomains.length >= SLOTS) return false;
         slot = this.slotDomains.length;
         this.slotDomains.push(domain);
         this.slotMinutes.push(minute * MINUTE);
+        this.dense.push(undefined);
         d.byMinute.set(minute, slot);
       } else {
         slot = found;
@@ -122,16 +134,52 @@ export class CellCounter {
       d.lastMinute = minute;
       d.lastSlot = slot;
     }
-    this.counts.add((slot * GEOS + geo) * CODES + code, n);
+    let rank = this.codeRank[code] as number;
+    if (rank < 0 && this.codes.length < DENSE_CODES) {
+      rank = this.codes.length;
+      this.codes.push(code);
+      this.codeRank[code] = rank;
+    }
+    if (rank < 0) {
+      this.extra.add((slot * GEOS + geo) * CODES + code, n);
+      return true;
+    }
+    let table = this.dense[slot];
+    if (table === undefined) {
+      table = new Float64Array(GEO_CODES * DENSE_CODES);
+      this.dense[slot] = table;
+    }
+    const i = geo * DENSE_CODES + rank;
+    if (table[i] === 0) this.cellCount++;
+    table[i] = (table[i] as number) + n;
+    return true;
   }
 
   /** Returns everything counted so far and starts empty. */
   drain(): CellBatch {
-    const { keys, counts } = this.counts.take();
+    const { keys: extraKeys, counts: extraCounts } = this.extra.take();
+    const keys = new Int32Array(this.cellCount + extraKeys.length);
+    const counts = new Float64Array(keys.length);
+    let j = 0;
+    for (let slot = 0; slot < this.dense.length; slot++) {
+      const table = this.dense[slot];
+      if (!table) continue;
+      for (let i = 0; i < table.length; i++) {
+        const c = table[i] as number;
+        if (c === 0) continue;
+        const geo = Math.floor(i / DENSE_CODES);
+        keys[j] = (slot * GEOS + geo) * CODES + (this.codes[i % DENSE_CODES] as number);
+        counts[j++] = c;
+      }
+    }
+    keys.set(extraKeys, j);
+    counts.set(extraCounts, j);
     const batch = { slotDomains: this.slotDomains, slotMinutes: this.slotMinutes, keys, counts };
     this.slotDomains = [];
     this.slotMinutes = [];
+    this.dense = [];
     this.domains.clear();
+    this.cellCount = 0;
     return batch;
   }
 }

@@ -102,8 +102,10 @@ export class LineProcessor {
     const domain = this.domains.normalize(rawHost);
     if (domain === '') return 'bad_domain';
     const geo = this.options.geo.lookup(clientAddress(p.remoteAddr, p.forwardedFor));
-    if (!this.cells.fits(domain, time)) this.flushCells();
-    this.cells.add(domain, time, geo, code);
+    if (!this.cells.add(domain, time, geo, code)) {
+      this.flushCells();
+      this.cells.add(domain, time, geo, code);
+    }
     return undefined;
   }
 }
