@@ -28,7 +28,7 @@ async function rig(dir: string): Promise<Rig> {
   const store = new SqliteStore(join(dir, 'data', 'livestats.db'));
   await store.init();
   const aggregator = new Aggregator(store, { flushIntervalMs: 20 });
-  const processor = createProcessor({ format: 'combined_host', retentionDays: 8 }, (c) => addCells(aggregator, 'p', c));
+  const processor = createProcessor({ format: 'combined_host', retentionDays: 8 }, (c) => addCells(aggregator, 'p', c), undefined, true);
   const log = join(dir, 'access.log');
   const follower = new Follower({ path: log, processor, aggregator, getCheckpoint: (k) => store.getCheckpoint(k), pollMs: 10_000 });
   return { dir, log, store, aggregator, follower };

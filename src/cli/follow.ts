@@ -17,7 +17,7 @@ export interface FollowCommandOptions {
 export async function followFiles(o: FollowCommandOptions): Promise<number> {
   const followers = o.files.map((path) => new Follower({
     path,
-    processor: createProcessor(o.settings, (cells) => addCells(o.aggregator, o.project, cells)),
+    processor: createProcessor(o.settings, (cells) => addCells(o.aggregator, o.project, cells), undefined, true),
     aggregator: o.aggregator,
     getCheckpoint: (key) => o.store.getCheckpoint(key),
     pollMs: o.pollMs,

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import type { Aggregator } from './aggregator.js';
 import { addCells, type CellBatch } from './cells.js';
-import { openChunks } from './chunks.js';
+import { isGzip, openChunks } from './chunks.js';
 import { forEachLine } from './lines.js';
 import type { WorkerReply, WorkerRequest } from './parse-worker.js';
 import { emptyStats, mergeStats, type IngestStats } from './processor.js';
@@ -41,8 +41,9 @@ class WorkerPool {
     for (let i = 0; i < count; i++) {
       const worker = new Worker(new URL('./parse-worker.js', import.meta.url), { workerData: settings });
       worker.on('message', (r: WorkerReply) => {
-        this.inFlight[i] = (this.inFlight[i] ?? 1) - 1;
         this.absorb(r);
+        if (r.partial) return;
+        this.inFlight[i] = (this.inFlight[i] ?? 1) - 1;
         this.waiters.get(r.id)?.(r);
         this.waiters.delete(r.id);
         this.wake?.();
@@ -71,12 +72,24 @@ class WorkerPool {
     }
   }
 
+  /** Each worker reads an equal share of a regular file itself; resolves when all are read. */
+  async readFile(file: string, size: number): Promise<void> {
+    const n = this.workers.length;
+    await Promise.all(this.workers.map((_, i) => this.request(i, (id) => ({
+      kind: 'range', id, file, start: Math.floor((size * i) / n), end: Math.floor((size * (i + 1)) / n),
+    }))));
+  }
+
   /** Collects every worker's remaining cells. */
   async finish(): Promise<void> {
-    await Promise.all(this.workers.map((_, i) => new Promise<void>((resolve, reject) => {
+    await Promise.all(this.workers.map((_, i) => this.request(i, (id) => ({ kind: 'finish', id }))));
+  }
+
+  private request(i: number, make: (id: number) => WorkerRequest): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       const id = this.nextId++;
       this.waiters.set(id, () => resolve());
-      this.post(i, { kind: 'finish', id });
+      this.post(i, make(id));
       const check = setInterval(() => {
         if (this.failure) {
           clearInterval(check);
@@ -84,7 +97,7 @@ class WorkerPool {
         }
         if (!this.waiters.has(id)) clearInterval(check);
       }, 50);
-    })));
+    });
   }
 
   async close(): Promise<void> {
@@ -112,20 +125,32 @@ export async function ingestFiles(o: BatchIngestOptions): Promise<IngestStats> {
   const feed = (cells: CellBatch): void => {
     addCells(o.aggregator, o.project, cells);
   };
+  let progressOf: ((bytes: number) => void) | undefined;
   const absorb = (r: WorkerReply): void => {
     mergeStats(total, r.stats as IngestStats);
     for (const c of r.cells) feed(c);
+    if (r.bytes > 0) progressOf?.(r.bytes);
   };
-  const inline = o.workers <= 0 || !workersAvailable() ? createProcessor(o.settings, feed) : undefined;
+  const inline = o.workers <= 0 || !workersAvailable() ? createProcessor(o.settings, feed, undefined, true) : undefined;
   const pool = inline ? undefined : new WorkerPool(o.workers, o.settings, absorb);
   try {
     for (const file of o.files) {
       const size = file === '-' ? undefined : (await stat(file)).size;
+      if (pool && size !== undefined && !(await isGzip(file))) {
+        let done = 0;
+        progressOf = (bytes) => {
+          done += bytes;
+          o.onProgress?.({ file, bytesRead: done, totalBytes: size, lines: total.lines });
+        };
+        await pool.readFile(file, size);
+        progressOf = undefined;
+        continue;
+      }
       const src = await openChunks(file, size);
       for await (const chunk of src.chunks) {
         if (inline) {
           inline.refreshClock();
-          forEachLine(chunk.toString('utf8'), (line) => inline.process(line));
+          forEachLine(inline.text(chunk), (line) => inline.process(line));
           mergeStats(total, inline.takeStats());
         } else {
           await (pool as WorkerPool).submit(chunk);

@@ -16,7 +16,7 @@ export interface ChunkSource {
 
 /** Opens FILE (or '-' for stdin); .gz files (by name or magic bytes) are decompressed. */
 export async function openChunks(file: string, totalBytes: number | undefined): Promise<ChunkSource> {
-  const gz = file.endsWith('.gz') || (file !== '-' && (await hasGzipMagic(file)));
+  const gz = file !== '-' && (await isGzip(file));
   const raw: Readable = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 });
   let read = 0;
   // Counts bytes as they pass (a 'data' listener would start the flow before anyone reads).
@@ -36,7 +36,9 @@ export async function openChunks(file: string, totalBytes: number | undefined): 
   return { chunks: lineAligned(stream), bytesRead: () => read, totalBytes };
 }
 
-async function hasGzipMagic(file: string): Promise<boolean> {
+/** .gz by name or by the gzip magic bytes. */
+export async function isGzip(file: string): Promise<boolean> {
+  if (file.endsWith('.gz')) return true;
   const fh = await open(file, 'r');
   try {
     const b = Buffer.alloc(2);

@@ -40,10 +40,15 @@ const CACHE_LIMIT = 50_000;
 export class DomainNormalizer {
   private cache = new Map<string, string>();
 
+  /** latin1: raw hosts come from latin1-decoded bytes; non-ASCII ones are re-decoded as UTF-8. */
+  constructor(private readonly latin1 = false) {}
+
   normalize(raw: string): string {
     const hit = this.cache.get(raw);
     if (hit !== undefined) return hit;
-    const d = normalizeDomain(stripPort(raw.trim()).toLowerCase()) ?? '';
+    // eslint-disable-next-line no-control-regex
+    const text = this.latin1 && /[^\x00-\x7f]/.test(raw) ? Buffer.from(raw, 'latin1').toString('utf8') : raw;
+    const d = normalizeDomain(stripPort(text.trim()).toLowerCase()) ?? '';
     if (this.cache.size >= CACHE_LIMIT) this.cache = new Map();
     this.cache.set(raw, d);
     return d;

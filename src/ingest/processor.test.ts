@@ -85,6 +85,18 @@ describe('LineProcessor', () => {
     expect(p.process('200 a.com')).toBeUndefined();
   });
 
+  it('byte input decoded latin1 (fast path) still reads UTF-8 host names', () => {
+    const cells: CellBatch[] = [];
+    const p = new LineProcessor({
+      parser: createLineParser("escape=none '$status $host $msec'"), geo, retentionDays: 8, now: () => NOW,
+      sink: (c) => cells.push(c), latin1Input: true,
+    });
+    const bytes = Buffer.from(`200 Bücher.example ${(NOW / 1000).toFixed(3)}\n`, 'utf8');
+    expect(p.process(p.text(bytes, 0, bytes.length - 1))).toBeUndefined();
+    p.flushCells();
+    expect(cellsOf(cells)[0]?.domain).toBe('xn--bcher-kva.example');
+  });
+
   it('status codes: exactly three digits, 100..599', () => {
     expect([statusCode('100'), statusCode('599'), statusCode('600'), statusCode('20'), statusCode('2x0')]).toEqual([100, 599, -1, -1, -1]);
   });

@@ -29,6 +29,8 @@ export interface ProcessorOptions {
   geo: GeoResolver;
   retentionDays: number;
   now?: () => number;
+  /** Input is decoded with text() (latin1 for log_format parsers): set by owners that read bytes. */
+  latin1Input?: boolean;
   /** Receives pre-aggregated cells whenever flushCells() is called or the counter is full. */
   sink: (cells: CellBatch) => void;
 }
@@ -43,14 +45,22 @@ export class LineProcessor {
   /** Time given to lines whose format logs no time (syslog and HTTP intake: receive time); NaN = drop. */
   fallbackTime = NaN;
   private readonly out = newParsedLine();
-  private readonly domains = new DomainNormalizer();
+  private readonly domains: DomainNormalizer;
+  private readonly latin1: boolean;
   private readonly now: () => number;
   private oldest = 0;
   private newest = 0;
 
   constructor(private readonly options: ProcessorOptions) {
     this.now = options.now ?? Date.now;
+    this.latin1 = options.latin1Input === true && options.parser.encoding === 'latin1';
+    this.domains = new DomainNormalizer(this.latin1);
     this.refreshClock();
+  }
+
+  /** Decodes input bytes the way this processor expects them (see latin1Input). */
+  text(buf: Buffer, start = 0, end = buf.length): string {
+    return buf.toString(this.latin1 ? 'latin1' : 'utf8', start, end);
   }
 
   /** Re-reads the clock for the retention/future checks (call per chunk, not per line). */

@@ -29,8 +29,10 @@ export function geoResolver(overridesFile?: string): GeoResolver {
 
 /** Builds a processor; throws FormatError / GeoOverrideError for bad settings. */
 export function createProcessor(
-  s: ProcessorSettings, sink: (cells: CellBatch) => void, now?: () => number,
+  s: ProcessorSettings, sink: (cells: CellBatch) => void, now?: () => number, latin1Input = false,
 ): LineProcessor {
   const parser = createLineParser(s.format, { fields: s.fields });
-  return new LineProcessor({ parser, geo: geoResolver(s.geoOverridesFile), retentionDays: s.retentionDays, sink, now });
+  return new LineProcessor({
+    parser, geo: geoResolver(s.geoOverridesFile), retentionDays: s.retentionDays, sink, now, latin1Input,
+  });
 }

@@ -127,7 +127,7 @@ export class Follower {
       }
       const processor = this.options.processor;
       processor.refreshClock();
-      forEachLine(chunk.toString('utf8', 0, nl), (line) => processor.process(line));
+      forEachLine(processor.text(chunk, 0, nl), (line) => processor.process(line));
       f.pos.offset += nl + 1;
       this.commit();
       if (bytesRead < want || nl + 1 < bytesRead) return;

@@ -72,6 +72,7 @@ export function jsonLinesParser(mapping: FieldMapping = {}): LineParser {
   };
   return {
     name: 'json',
+    encoding: 'utf8',
     parse(line: string, out: ParsedLine): DropReason | undefined {
       let obj: unknown;
       try {

@@ -76,6 +76,7 @@ export function compileLogFormat(format: LogFormat, name = 'log_format'): LinePa
 
   return {
     name,
+    encoding: 'latin1',
     parse(line: string, out: ParsedLine): DropReason | undefined {
       let pos = 0;
       if (leading) {

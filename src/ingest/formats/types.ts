@@ -40,5 +40,10 @@ export function resetParsedLine(p: ParsedLine): void {
 /** A compiled format: parses one line (without its newline) into `out`; returns a reason when it cannot. */
 export interface LineParser {
   readonly name: string;
+  /**
+   * 'latin1': the parser only needs ASCII structure, so bytes may be decoded one-to-one (fast);
+   * non-ASCII values are re-decoded as UTF-8 where they matter (the host). 'utf8': decode as UTF-8.
+   */
+  readonly encoding: 'latin1' | 'utf8';
   parse(line: string, out: ParsedLine): DropReason | undefined;
 }
