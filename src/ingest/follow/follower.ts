@@ -6,6 +6,7 @@ import type { LineProcessor } from '../processor.js';
 import { decodePosition, encodePosition, HEAD_BYTES, type FollowPosition } from './position.js';
 
 const READ_BYTES = 4 << 20;
+const ROTATION_GRACE_MS = 10_000;
 
 export interface FollowerOptions {
   path: string;
@@ -35,6 +36,8 @@ export class Follower {
   private timer: NodeJS.Timeout | undefined;
   private busy: Promise<void> | undefined;
   private stopped = false;
+  /** When the followed path was first seen pointing at another file than the one open. */
+  private rotatedAt: number | undefined;
 
   constructor(private readonly options: FollowerOptions) {
     this.path = resolve(options.path);
@@ -83,8 +86,12 @@ export class Follower {
     if (this.file) {
       const same = current && current.ino === this.file.pos.ino && current.dev === this.file.pos.dev;
       if (!same) {
-        // Renamed away (or deleted): finish it through the open descriptor, then move on.
-        await this.readAvailable();
+        // Renamed away (or deleted): finish it through the open descriptor. The writer may go on
+        // writing it until it reopens its log (nginx: on USR1), so switch to the new file only once
+        // the old one is quiet, or after ROTATION_GRACE_MS.
+        this.rotatedAt ??= Date.now();
+        const got = await this.readAvailable();
+        if (!current || (got > 0 && Date.now() - this.rotatedAt < ROTATION_GRACE_MS)) return;
         await this.closeFile();
       }
     }
@@ -99,9 +106,11 @@ export class Follower {
     await this.readAvailable();
   }
 
-  private async readAvailable(): Promise<void> {
+  /** Reads whole lines up to the end of the file; returns the bytes consumed. */
+  private async readAvailable(): Promise<number> {
     const f = this.file;
-    if (!f) return;
+    if (!f) return 0;
+    let consumed = 0;
     for (;;) {
       const size = (await f.fh.stat()).size;
       if (size < f.pos.offset || !(await this.headMatches(f))) {
@@ -109,19 +118,20 @@ export class Follower {
         f.pos.head = '';
         this.commit();
       }
-      if (size <= f.pos.offset) return;
+      if (size <= f.pos.offset) return consumed;
       const want = Math.min(READ_BYTES, size - f.pos.offset);
       const buf = Buffer.allocUnsafe(want);
       const { bytesRead } = await f.fh.read(buf, 0, want, f.pos.offset);
-      if (bytesRead === 0) return;
+      if (bytesRead === 0) return consumed;
       const chunk = buf.subarray(0, bytesRead);
       if (f.pos.head === '' && f.pos.offset === 0) f.pos.head = headOf(chunk);
       const nl = chunk.lastIndexOf(10);
       if (nl < 0) {
-        if (bytesRead < MAX_LINE_BYTES) return; // a line still being written
+        if (bytesRead < MAX_LINE_BYTES) return consumed; // a line still being written
         this.options.processor.stats.lines++;
         this.options.processor.stats.dropped.parse = (this.options.processor.stats.dropped.parse ?? 0) + 1;
         f.pos.offset += bytesRead;
+        consumed += bytesRead;
         this.commit();
         continue;
       }
@@ -129,8 +139,9 @@ export class Follower {
       processor.refreshClock();
       forEachLine(processor.text(chunk, 0, nl), (line) => processor.process(line));
       f.pos.offset += nl + 1;
+      consumed += nl + 1;
       this.commit();
-      if (bytesRead < want || nl + 1 < bytesRead) return;
+      if (bytesRead < want || nl + 1 < bytesRead) return consumed;
     }
   }
 
@@ -164,6 +175,7 @@ export class Follower {
   private async closeFile(): Promise<void> {
     const f = this.file;
     this.file = undefined;
+    this.rotatedAt = undefined;
     await f?.fh.close().catch(() => undefined);
   }
 }
