@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { proportion, shapeHttpCodes, type HttpCodesQuery } from './httpcodes.js';
+import { httpCodesJson, proportion, shapeHttpCodes, type HttpCodesQuery } from './httpcodes.js';
 
 describe('proportion', () => {
   it('rounds half-up to 4 decimals exactly', () => {
@@ -60,5 +60,20 @@ describe('shapeHttpCodes', () => {
     expect(shapeHttpCodes(q({ toMinute: t0 + 120_000 }), [])).toEqual({
       data_series: [{ time: '2026-01-01T07:00:00Z', http_codes: [] }, { time: '2026-01-01T07:01:00Z', http_codes: [] }],
     });
+  });
+});
+
+describe('httpCodesJson', () => {
+  it('encodes exactly what shapeHttpCodes builds, for random inputs', () => {
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const t0 = Date.UTC(2026, 0, 1, 23, 50);
+    for (let round = 0; round < 200; round++) {
+      const slots = 1 + rnd(30);
+      const cells = Array.from({ length: rnd(60) }, () => ({ minute: t0 + rnd(slots + 2) * 60_000 - 60_000, code: 100 + rnd(500), count: rnd(5) * rnd(100000) }));
+      const codes = round % 3 === 0 ? [...new Set(cells.slice(0, 3).map((c) => c.code))].sort((a, b) => a - b) : [];
+      const query: HttpCodesQuery = { domains: ['a.com'], codes, regions: [], isps: [], fromMinute: t0, toMinute: t0 + slots * 60_000 };
+      expect(JSON.parse(httpCodesJson(query, cells))).toEqual(shapeHttpCodes(query, cells));
+    }
   });
 });
