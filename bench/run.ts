@@ -32,6 +32,8 @@ if (suite === 'all' || suite === 'query') {
         `${d.spec.tasks} carousel tasks (${d.sampleRows} per-second samples); ${(d.bytesOnDisk / 2 ** 20).toFixed(0)} MiB on disk.`,
       `Load: autocannon in the benchmark process, 10 connections, 10 s per row, against \`livestats serve\` in its own process;`,
       'the baseline is a bare Fastify process answering a fixed ~40 KB JSON, run in the same invocation.',
+      '"no cache" rows run against `--query-cache-ms 0` (every request queries the store); "1 s cache" rows against the',
+      'default configuration, where a repeated identical query within 1 s is answered from memory (local writes invalidate it).',
       '',
       t,
     ].join('\n'));

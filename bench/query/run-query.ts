@@ -66,24 +66,31 @@ export async function runQueryBench(o: QueryBenchOptions): Promise<QueryBenchRes
 
   const seconds = o.quick ? 2 : 10;
   const connections = 10;
-  const server = await startProcess([join(o.root, 'bin/livestats.js'), 'serve', '--data', dir, '--port', '0', '--log-level', 'warn', '--store', o.store]);
+  // Two livestats processes on the same data: the default configuration (1 s response cache,
+  // what repeated dashboard polls get) and --query-cache-ms 0 (every request hits the store).
+  const serve = (cacheMs: string) => startProcess([join(o.root, 'bin/livestats.js'), 'serve', '--data', dir, '--port', '0',
+    '--log-level', 'warn', '--store', o.store, '--query-cache-ms', cacheMs]);
+  const cached = await serve('1000');
+  const uncached = await serve('0');
   const baseline = await startProcess([join(o.root, 'dist/bench/query/baseline-server.js')]);
   const rows: LoadResult[] = [];
   try {
     const list = scenarios(spec.project, ds.anchor, spec.domains);
     for (const s of list) {
-      const res = await fetch(server.url + s.path);
+      const res = await fetch(uncached.url + s.path);
       const text = await res.text();
       if (res.status !== 200) throw new Error(`${s.name}: HTTP ${res.status} ${text.slice(0, 200)}`);
       if (!/"count":[1-9]|_list":\[[^\]]*[1-9]/.test(text)) throw new Error(`${s.name}: the answer holds no data`);
     }
     rows.push(await load('baseline: bare Fastify, fixed 40 KB JSON', `${baseline.url}/fixed`, { connections, seconds }));
     for (const s of list) {
-      o.log(`load: ${s.name} (${connections} connections, ${seconds} s)`);
-      rows.push(await load(s.name, server.url + s.path, { connections, seconds }));
+      o.log(`load: ${s.name} (${connections} connections, ${seconds} s, uncached then cached)`);
+      rows.push(await load(`${s.name} (no cache)`, uncached.url + s.path, { connections, seconds }));
+      rows.push(await load(`${s.name} (1 s cache)`, cached.url + s.path, { connections, seconds }));
     }
   } finally {
-    await server.stop();
+    await cached.stop();
+    await uncached.stop();
     await baseline.stop();
   }
   const base = rows[0]?.rps ?? 1;

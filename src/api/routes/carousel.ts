@@ -13,8 +13,14 @@ export function carouselRoute(app: FastifyInstance, ctx: AppContext): void {
     const project = await projectOf(ctx, request);
     const q = parseCarouselQuery(parseRawQuery(rawSearch(request.url)), ctx.now());
     if (q instanceof ApiError) throw q;
-    if (!(await ctx.store.taskExists(project, q.taskId))) throw resourceNotFound('carousel_task_id');
-    const samples = await ctx.store.querySamples({ project, taskId: q.taskId, from: q.start, to: q.end });
-    return reply.type('application/json; charset=utf-8').send(carouselJson(q, samples));
+    const key = `ct\u0000${project}\u0000${q.taskId}\u0000${q.start}\u0000${q.end}`;
+    let body = ctx.cache.get(key);
+    if (body === undefined) {
+      if (!(await ctx.store.taskExists(project, q.taskId))) throw resourceNotFound('carousel_task_id');
+      const samples = await ctx.store.querySamples({ project, taskId: q.taskId, from: q.start, to: q.end });
+      body = carouselJson(q, samples);
+      ctx.cache.set(project, key, body);
+    }
+    return reply.type('application/json; charset=utf-8').send(body);
   });
 }

@@ -13,10 +13,17 @@ export function httpCodesRoute(app: FastifyInstance, ctx: AppContext): void {
     const project = await projectOf(ctx, request);
     const q = parseHttpCodesQuery(parseRawQuery(rawSearch(request.url)), ctx.now());
     if (q instanceof ApiError) throw q;
-    const cells = await ctx.store.queryHttpCodes({
-      project, domains: q.domains, regions: q.regions, isps: q.isps, fromMinute: q.fromMinute, toMinute: q.toMinute,
-    });
-    // Rendered straight to JSON text: the 24 h answer has ~1440 x codes entries.
-    return reply.type('application/json; charset=utf-8').send(httpCodesJson(q, cells));
+    const key = `hc\u0000${project}\u0000${q.domains.join(',')}\u0000${q.codes.join(',')}\u0000${q.regions.join(',')}` +
+      `\u0000${q.isps.join(',')}\u0000${q.fromMinute}\u0000${q.toMinute}`;
+    let body = ctx.cache.get(key);
+    if (body === undefined) {
+      const cells = await ctx.store.queryHttpCodes({
+        project, domains: q.domains, regions: q.regions, isps: q.isps, fromMinute: q.fromMinute, toMinute: q.toMinute,
+      });
+      // Rendered straight to JSON text: the 24 h answer has ~1440 x codes entries.
+      body = httpCodesJson(q, cells);
+      ctx.cache.set(project, key, body);
+    }
+    return reply.type('application/json; charset=utf-8').send(body);
   });
 }
