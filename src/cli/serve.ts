@@ -1,18 +1,35 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, resolveServeConfig, serveHelp, serveParseOptions } from '../config.js';
-import { DEMO_PROJECT, startServer } from '../server.js';
+import type { IssuedCredentials } from '../auth/credentials.js';
+import { DEMO_PROJECT, startServer, type RunningServer } from '../server.js';
 import { DEMO_TASK } from '../demo/carousel.js';
 
-function banner(url: string, demo: boolean): string {
-  const project = demo ? DEMO_PROJECT : '<project_id>';
+function credentialLines(issued: IssuedCredentials | undefined): string[] {
+  if (!issued) return [];
+  return [
+    `First start: created credentials for project "${issued.project_id}" (shown only now; store them safely):`,
+    `  AK     ${issued.ak}`,
+    `  SK     ${issued.sk}`,
+    `  Token  ${issued.token}   (id ${issued.token_id})`,
+    'Manage them with `livestats keys create|list|revoke` (see docs/auth.md).',
+    '',
+  ];
+}
+
+function banner(url: string, demo: boolean, auth: RunningServer['auth']): string {
+  const project = demo ? DEMO_PROJECT : auth.issued?.project_id ?? '<project_id>';
   const domain = demo ? 'play.example.com,hls.example.com' : '<domain>';
   const task = demo ? DEMO_TASK : '<task_id>';
+  const token = auth.sessionToken ?? auth.issued?.token ?? '<token>';
+  const header = `-H 'X-Auth-Token: ${token}'`;
   return [
     `livestats is listening on ${url}`,
     '',
+    ...credentialLines(auth.issued),
+    ...(auth.sessionToken ? ['Demo session token for project "demo" (valid until this server stops):', `  ${auth.sessionToken}`, ''] : []),
     'Try:',
-    `  curl -s '${url}/v2/${project}/stats/httpcodes?play_domains=${domain}'`,
-    `  curl -s '${url}/v2/${project}/stats/carousel-task/detail?carousel_task_id=${task}'`,
+    `  curl -s ${header} '${url}/v2/${project}/stats/httpcodes?play_domains=${domain}'`,
+    `  curl -s ${header} '${url}/v2/${project}/stats/carousel-task/detail?carousel_task_id=${task}'`,
     '',
   ].join('\n');
 }
@@ -41,7 +58,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     throw err;
   }
   const server = await startServer(config);
-  process.stdout.write(banner(server.url, config.demo));
+  process.stdout.write(banner(server.url, config.demo, server.auth));
   return await new Promise<number>((resolve) => {
     const shutdown = (signal: string): void => {
       server.logger.info({ signal }, 'shutting down: flushing pending data');
