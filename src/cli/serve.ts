@@ -16,7 +16,7 @@ function credentialLines(issued: IssuedCredentials | undefined): string[] {
   ];
 }
 
-function banner(url: string, demo: boolean, auth: RunningServer['auth']): string {
+export function banner(url: string, demo: boolean, auth: RunningServer['auth']): string {
   const project = demo ? DEMO_PROJECT : auth.issued?.project_id ?? '<project_id>';
   const domain = demo ? 'play.example.com,hls.example.com' : '<domain>';
   const task = demo ? DEMO_TASK : '<task_id>';
