@@ -81,6 +81,17 @@ describe('official SDK client (HcClient) against livestats', () => {
     expect(totalCount(res.body)).toBe(5);
   });
 
+  it('repeated values that arrive in another order than signed still verify (clients need not sort the wire)', async () => {
+    const query = { play_domains: ['play.example.com', IDN] };
+    const path = '/v2/proj-a/stats/httpcodes';
+    const headers = signWithSdk(t.a, { method: 'GET', baseUrl: t.url, path, query });
+    // The signer sorted them to [bücher.example, play.example.com]; send the other order.
+    const target = `${path}?play_domains=play.example.com&play_domains=${encodeURIComponent(IDN)}`;
+    const res = await rawRequest(t.url, { method: 'GET', target, headers });
+    expect(res.status).toBe(200);
+    expect(totalCount(res.body)).toBe(5);
+  });
+
   it('a signed JSON body to a POST route verifies (the body bytes are hashed)', async () => {
     const path = '/ingest/proj-a/echo';
     const data = { lines: ['x', 'ü'] };
