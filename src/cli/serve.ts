@@ -4,19 +4,19 @@ import type { IssuedCredentials } from '../auth/credentials.js';
 import { DEMO_PROJECT, startServer, type RunningServer } from '../server.js';
 import { DEMO_TASK } from '../demo/carousel.js';
 
-function credentialLines(issued: IssuedCredentials | undefined): string[] {
+function credentialLines(issued: IssuedCredentials | undefined, dataDir: string): string[] {
   if (!issued) return [];
   return [
     `First start: created credentials for project "${issued.project_id}" (shown only now; store them safely):`,
     `  AK     ${issued.ak}`,
     `  SK     ${issued.sk}`,
     `  Token  ${issued.token}   (id ${issued.token_id})`,
-    'Manage them with `livestats keys create|list|revoke` (see docs/auth.md).',
+    `Manage them with \`livestats keys create|list|revoke --data ${dataDir}\` (see docs/auth.md).`,
     '',
   ];
 }
 
-export function banner(url: string, demo: boolean, auth: RunningServer['auth']): string {
+export function banner(url: string, demo: boolean, auth: RunningServer['auth'], dataDir = './data'): string {
   const project = demo ? DEMO_PROJECT : auth.issued?.project_id ?? '<project_id>';
   const domain = demo ? 'play.example.com,hls.example.com' : '<domain>';
   const task = demo ? DEMO_TASK : '<task_id>';
@@ -25,7 +25,7 @@ export function banner(url: string, demo: boolean, auth: RunningServer['auth']):
   return [
     `livestats is listening on ${url}`,
     '',
-    ...credentialLines(auth.issued),
+    ...credentialLines(auth.issued, dataDir),
     ...(auth.sessionToken ? ['Demo session token for project "demo" (valid until this server stops):', `  ${auth.sessionToken}`, ''] : []),
     'Try:',
     `  curl -s ${header} '${url}/v2/${project}/stats/httpcodes?play_domains=${domain}'`,
@@ -58,7 +58,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     throw err;
   }
   const server = await startServer(config);
-  process.stdout.write(banner(server.url, config.demo, server.auth));
+  process.stdout.write(banner(server.url, config.demo, server.auth, config.data));
   return await new Promise<number>((resolve) => {
     const shutdown = (signal: string): void => {
       server.logger.info({ signal }, 'shutting down: flushing pending data');
