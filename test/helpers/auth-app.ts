@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { buildApp } from '../../src/api/app.js';
 import { createAuthenticate } from '../../src/api/auth/hook.js';
 import type { Authenticate } from '../../src/api/auth.js';
+import { projectOf } from '../../src/api/project.js';
 import { createCredentials, type IssuedCredentials } from '../../src/auth/credentials.js';
 import { FileCredentialSource } from '../../src/auth/source.js';
 import { Aggregator } from '../../src/ingest/aggregator.js';
@@ -15,7 +16,7 @@ import type { Store } from '../../src/store/types.js';
 /**
  * A real app on a loopback socket with a real SQLite store and a credentials file holding
  * one key + token for each of two projects. It also has a test-only POST route
- * `/ingest/{project_id}/echo` guarded by the same hook (no ingest routes exist here yet),
+ * `/ingest/{project_id}/echo` guarded by projectOf like every real route (no ingest routes exist here yet),
  * so signed bodies can be checked end to end. Log lines are kept for inspection.
  */
 export interface AuthApp {
@@ -43,8 +44,9 @@ export async function startAuthApp(options: { now?: () => number } = {}): Promis
   const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) });
   const authenticate: Authenticate = createAuthenticate({ source: new FileCredentialSource(dir), now: options.now });
   const app = buildApp({ store, aggregator, logger, authenticate });
+  const ctx = { store, aggregator, now: Date.now, authenticate };
   app.post('/ingest/:project_id/echo', async (request) => {
-    await authenticate(request, (request.params as { project_id: string }).project_id);
+    await projectOf(ctx, request);
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     return { bytes: body.length };
   });
