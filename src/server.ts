@@ -25,6 +25,8 @@ export interface StartOptions {
   logger?: Logger;
   now?: () => number;
   authenticate?: Authenticate;
+  /** Token the dashboard uses in demo mode (sent as X-Auth-Token); none while auth is open. */
+  dashboardToken?: string;
 }
 
 /** Composes store, aggregator, API and (optionally) demo traffic, and starts listening. */
@@ -37,6 +39,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const app = buildApp({
     store, aggregator, logger, now: options.now, authenticate: options.authenticate,
     maxConcurrentQueries: config.maxConcurrentQueries,
+    dashboard: config.demo ? { demo: true, project: DEMO_PROJECT, token: options.dashboardToken } : undefined,
   });
   let demo: Demo | undefined;
   try {

@@ -9,6 +9,7 @@ function banner(url: string, demo: boolean): string {
   const task = demo ? DEMO_TASK : '<task_id>';
   return [
     `livestats is listening on ${url}`,
+    `Dashboard: ${url}/`,
     '',
     'Try:',
     `  curl -s '${url}/v2/${project}/stats/httpcodes?play_domains=${domain}'`,
