@@ -4,6 +4,7 @@ import { chromium, type BrowserContext, type Page, type Request } from 'playwrig
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { authFailed } from '../src/contract/errors.js';
 import { resolveServeConfig } from '../src/config.js';
+import { demoSample } from '../src/demo/carousel.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -82,6 +83,28 @@ async function series(chart: string): Promise<SeriesSummary[]> {
   }, chart);
 }
 
+/** Start (ms) of the newest demo outage that began 10 min to 23 h ago. */
+function latestDemoOutage(now: number): number {
+  const isDown = (s: number): boolean => demoSample(s * 1000).videoFps === 0;
+  for (let s = Math.floor(now / 1000) - 600; s > now / 1000 - 23 * 3600; s--) {
+    if (isDown(s) && !isDown(s - 1)) return s * 1000;
+  }
+  throw new Error('the demo schedule has no outage in the last 23 h (expected about one every 3 h)');
+}
+
+/** Waits until the demo backfill has written the window (its first second has a sample). */
+async function waitForBackfill(from: number, to: number): Promise<void> {
+  const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
+  const url = `${server.url}/v2/demo/stats/carousel-task/detail?carousel_task_id=demo-carousel&start_time=${iso(from)}&end_time=${iso(to)}`;
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const body = (await (await fetch(url, { headers: { 'X-Auth-Token': TOKEN } })).json()) as { video_framerate_list?: number[] };
+    if ((body.video_framerate_list?.[0] ?? 0) > 0) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error('demo backfill did not reach the outage window in 20 s');
+}
+
 const loads = (name: string): Promise<number> => page.evaluate((n) => (globalThis as unknown as W).__livestats?.loads[n] ?? 0, name);
 const param = (r: Request, key: string): string | null => new URL(r.url()).searchParams.get(key);
 
@@ -113,14 +136,14 @@ it('playback view: live demo data in the chart, code table and provinces; filter
   expect(provinces[0]?.sum).toBeGreaterThan(0);
   expect(httpcodes.some((r) => param(r, 'region') === 'GD')).toBe(true);
 
+  await page.screenshot({ path: join(artifacts, 'dashboard-playback.png') });
+
   // Zoom in, then let the auto-refresh run: new data arrives, the zoom stays.
   await page.evaluate(() => (globalThis as unknown as W).__livestats?.charts.playback?.dispatchAction({ type: 'dataZoom', start: 50, end: 100 }));
   const before = await loads('playback');
   await page.waitForFunction((n) => ((globalThis as unknown as W).__livestats?.loads.playback ?? 0) > n, before, { timeout: 10_000 });
   const zoom = await page.evaluate(() => ((globalThis as unknown as W).__livestats?.charts.playback?.getOption() as { dataZoom: Array<{ start: number }> }).dataZoom[0]?.start);
   expect(zoom).toBe(50);
-
-  await page.screenshot({ path: join(artifacts, 'dashboard-playback.png') });
 
   // Changing the carrier: the main query and the province queries carry isp=CMCC.
   const mainWithIsp = page.waitForRequest((r) => r.url().includes('/stats/httpcodes') && param(r, 'region') === null && param(r, 'isp') === 'CMCC');
@@ -135,6 +158,18 @@ it('playback view: live demo data in the chart, code table and provinces; filter
   const withRegion = page.waitForRequest((r) => r.url().includes('/stats/httpcodes') && param(r, 'region') === 'SH' && param(r, 'isp') === 'CMCC');
   await page.selectOption('#pb-region', 'SH');
   await withRegion;
+
+  // A domain without traffic: the empty state, an empty table.
+  await page.fill('#pb-domains', 'quiet.example.org');
+  const quiet = page.waitForResponse((r) => r.url().includes('/stats/httpcodes') && param(r.request(), 'play_domains') === 'quiet.example.org' && param(r.request(), 'region') === 'SH');
+  await page.press('#pb-domains', 'Enter');
+  await quiet;
+  await expect.poll(() => page.locator('#pb-empty').isVisible()).toBe(true);
+  expect(await page.locator('#pb-empty').textContent()).toBe('No data for this window');
+  expect(await page.locator('#pb-table tbody tr').count()).toBe(0);
+  await page.fill('#pb-domains', 'play.example.com, hls.example.com, flv.example.com');
+  await page.press('#pb-domains', 'Enter');
+  await expect.poll(() => page.locator('#pb-empty').isVisible()).toBe(false);
 }, 60_000);
 
 it('carousel view: four per-second lines for the demo task', async () => {
@@ -149,6 +184,27 @@ it('carousel view: four per-second lines for the demo task', async () => {
   }
   expect(await page.locator('#cr-summary').textContent()).toMatch(/outages/);
   await page.screenshot({ path: join(artifacts, 'dashboard-carousel.png') });
+
+  // A window around a demo outage (the demo's schedule is deterministic): it is shaded.
+  const outage = latestDemoOutage(Date.now());
+  const from = Math.floor(outage / 60_000) * 60_000 - 5 * 60_000;
+  await waitForBackfill(from, from + 15 * 60_000);
+  const [fromText, toText] = await page.evaluate((ms) => ms.map((t) => {
+    const d = new Date(t);
+    const p = (n: number): string => String(n).padStart(2, '0');
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+  }), [from, from + 15 * 60_000]);
+  await page.selectOption('#cr-window', 'custom');
+  await page.fill('#cr-from', fromText ?? '');
+  await page.fill('#cr-to', toText ?? '');
+  const shown = page.waitForResponse((r) => r.url().includes('/carousel-task/detail') && new URL(r.url()).searchParams.get('start_time') === new Date(from).toISOString().replace('.000Z', 'Z'));
+  await page.click('#cr-filters button[type=submit]');
+  await shown;
+  await expect.poll(async () => (await series('carousel'))[0]?.markAreas ?? 0).toBeGreaterThan(0);
+  const shaded = await series('carousel');
+  expect(shaded.every((l) => l.points === 900 && l.markAreas > 0)).toBe(true);
+  expect(await page.locator('#cr-summary').textContent()).toMatch(/outages\s*[1-9]/);
+  await page.screenshot({ path: join(artifacts, 'dashboard-carousel-outage.png') });
 
   // An unknown task: the API's error_msg is shown.
   await page.fill('#cr-task', 'no-such-task');

@@ -99,7 +99,7 @@ export class CarouselView {
     this.empty.hidden = shape.seconds > 0 && shape.outageSeconds < shape.seconds;
     const last = (list: Array<[number, number]>): string => integer(list[list.length - 1]?.[1] ?? 0);
     const items: Array<[string, string]> = [
-      ['now', `${last(shape.videoFps)} fps · ${last(shape.videoKbps)} kbps video, ${last(shape.audioFps)} fps · ${last(shape.audioKbps)} kbps audio`],
+      ['last second', `${last(shape.videoFps)} fps · ${last(shape.videoKbps)} kbps video, ${last(shape.audioFps)} fps · ${last(shape.audioKbps)} kbps audio`],
       ['outages', `${shape.outages.length} (${integer(shape.outageSeconds)} s)`],
       ['up', shape.seconds > 0 ? share(1 - shape.outageSeconds / shape.seconds) : '–'],
     ];

@@ -33,8 +33,8 @@ export function playbackBase(): Option {
     animation: false,
     tooltip: { trigger: 'axis', axisPointer: { type: 'line' } },
     legend: { type: 'scroll', top: 0 },
-    grid: { left: 56, right: 56, top: 36, bottom: 64 },
-    xAxis: { type: 'time' },
+    grid: { left: 56, right: 56, top: 56, bottom: 64 },
+    xAxis: { type: 'time', axisLabel: { hideOverlap: true } },
     yAxis: [
       { type: 'value', name: 'requests / min', nameTextStyle: { align: 'left' } },
       { type: 'value', name: 'error share', min: 0, axisLabel: { formatter: (v: number) => percent(v) }, splitLine: { show: false } },
@@ -104,7 +104,7 @@ export function carouselBase(): Option {
     tooltip: { trigger: 'axis' },
     axisPointer: { link: [{ xAxisIndex: 'all' }] },
     grid,
-    xAxis: CAROUSEL_PANELS.map((_, i) => ({ type: 'time', gridIndex: i, axisLabel: { show: i === n - 1 } })),
+    xAxis: CAROUSEL_PANELS.map((_, i) => ({ type: 'time', gridIndex: i, axisLabel: { show: i === n - 1, hideOverlap: true } })),
     yAxis: CAROUSEL_PANELS.map((p, i) => ({
       type: 'value', gridIndex: i, name: p.name, nameGap: 6, nameTextStyle: { align: 'left' }, splitNumber: 2,
     })),
