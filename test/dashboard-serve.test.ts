@@ -46,6 +46,8 @@ it('serves index.html at / and the built assets, gzip when asked, immutable cach
   expect(index.status).toBe(200);
   expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8');
   expect(index.headers.get('cache-control')).toBe('no-cache');
+  expect(index.headers.get('content-security-policy')).toContain("default-src 'self'");
+  expect(index.headers.get('x-content-type-options')).toBe('nosniff');
   expect(index.text).toContain('<title>livestats</title>');
   expect(index.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/);
 

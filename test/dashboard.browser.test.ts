@@ -23,6 +23,8 @@ let page: Page;
 const data = tempDir();
 const profile = tempDir('livestats-chromium-');
 const httpcodes: Request[] = [];
+/** Uncaught page errors and console errors (CSP refusals among them), bar failed API responses. */
+const pageErrors: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(join(root, 'web/dist/index.html'))) throw new Error('web/dist is missing: run `npm run build` first');
@@ -40,6 +42,10 @@ beforeAll(async () => {
     executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 800 },
   });
   page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
+  });
   page.on('request', (r) => {
     if (r.url().includes('/stats/httpcodes')) httpcodes.push(r);
   });
@@ -236,4 +242,5 @@ it('a 401 shows the API error_msg and asks to sign in again', async () => {
   await page.click('#signin-form button[type=submit]');
   await expect.poll(() => page.locator('#view-playback').isVisible()).toBe(true);
   await expect.poll(() => page.locator('#error').isVisible()).toBe(false);
+  expect(pageErrors).toEqual([]);
 }, 30_000);

@@ -25,6 +25,9 @@ const TYPES: Record<string, string> = {
 };
 const COMPRESSIBLE = new Set(['.html', '.js', '.css', '.json', '.svg', '.map']);
 
+/** Only this server's own scripts and API; ECharts sets inline styles on its tooltips. */
+const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
 export const NOT_BUILT_MESSAGE =
   'The livestats dashboard is not built (web/dist/index.html is missing).\n' +
   'Run `npm run build` and restart the server. The API itself is available under /v2/.\n';
@@ -65,7 +68,8 @@ export function loadAssets(dir: string): Map<string, Asset> {
 
 function send(request: FastifyRequest, reply: FastifyReply, asset: Asset): Buffer {
   void reply.type(asset.type).header('Cache-Control', asset.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
-  void reply.header('Vary', 'Accept-Encoding');
+  void reply.header('Vary', 'Accept-Encoding').header('X-Content-Type-Options', 'nosniff');
+  if (asset.type.startsWith('text/html')) void reply.header('Content-Security-Policy', CSP);
   const accepts = String(request.headers['accept-encoding'] ?? '');
   if (asset.compressible && /\bgzip\b/.test(accepts)) {
     void reply.header('Content-Encoding', 'gzip');
