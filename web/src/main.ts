@@ -92,6 +92,14 @@ async function main(): Promise<void> {
   });
   signOut.addEventListener('click', () => signOutWith(undefined));
   window.addEventListener('hashchange', route);
+  // A background tab stops polling (35 province queries a minute add up); it catches up when shown.
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden) route();
+    else {
+      playback.hide();
+      carousel.hide();
+    }
+  });
   route();
 }
 
