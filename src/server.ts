@@ -33,6 +33,8 @@ export interface StartOptions {
   authenticate?: Authenticate;
   /** How often the credentials file is checked for changes (default 1000 ms). */
   credentialCheckIntervalMs?: number;
+  /** Token the dashboard uses in demo mode (sent as X-Auth-Token); none while auth is open. */
+  dashboardToken?: string;
 }
 
 /** Composes store, aggregator, API and (optionally) demo traffic, and starts listening. */
@@ -55,6 +57,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const app = buildApp({
     store, aggregator, logger, now: options.now, authenticate: auth.authenticate,
     maxConcurrentQueries: config.maxConcurrentQueries, queryCacheMs: config.queryCacheMs,
+    dashboard: config.demo ? { demo: true, project: DEMO_PROJECT, token: options.dashboardToken ?? auth.sessionToken } : undefined,
   });
   let demo: Demo | undefined;
   try {

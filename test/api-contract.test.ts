@@ -141,7 +141,8 @@ describe('ListCarouselTaskDetail validation', () => {
 
 describe('routing and envelope', () => {
   it('answers unknown paths with APIGW.0101', async () => {
-    for (const path of ['/', '/v2', '/v2/p1/stats', '/v2/p1/stats/httpcodes/extra', '/v3/p1/stats/httpcodes']) {
+    // `/` is the web dashboard (test/dashboard-serve.test.ts).
+    for (const path of ['/nope', '/v2', '/v2/p1/stats', '/v2/p1/stats/httpcodes/extra', '/v3/p1/stats/httpcodes']) {
       const r = await app.request(path);
       expect({ path, status: r.status, body: r.json }).toEqual({
         path, status: 404,

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { internalError, methodNotAllowed, tooManyRequests } from '../contract/errors.js';
 import type { Aggregator } from '../ingest/aggregator.js';
+import { projectRoot } from '../paths.js';
 import type { Store } from '../store/types.js';
 import { allowAll, type Authenticate } from './auth.js';
 import { ResponseCache } from './cache.js';
@@ -9,6 +11,7 @@ import type { AppContext } from './context.js';
 import { registerErrorHandling } from './errors.js';
 import { wasAuthenticated } from './project.js';
 import { CAROUSEL_PATH, carouselRoute } from './routes/carousel.js';
+import { DASHBOARD_CONFIG_PATH, dashboardRoute, type DashboardOptions } from './routes/dashboard.js';
 import { healthRoute } from './routes/health.js';
 import { HTTPCODES_PATH, httpCodesRoute } from './routes/httpcodes.js';
 
@@ -24,10 +27,14 @@ export interface AppOptions {
   maxConcurrentQueries?: number;
   /** How long a stats answer may be served from memory (0: never); see ResponseCache. */
   queryCacheMs?: number;
+  /** Served to the web dashboard at /dashboard/config.json (demo mode signs in by itself). */
+  dashboard?: DashboardOptions;
+  /** The built dashboard (default `<project>/web/dist`); when missing, `/` says how to build it. */
+  dashboardDir?: string;
 }
 
 /** Paths that exist: any other method on them is answered with LIVE.100011011. */
-const KNOWN_GET_PATHS = [HTTPCODES_PATH, CAROUSEL_PATH, '/healthz'];
+const KNOWN_GET_PATHS = [HTTPCODES_PATH, CAROUSEL_PATH, '/healthz', '/', DASHBOARD_CONFIG_PATH];
 const OTHER_METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
 export function buildApp(options: AppOptions): FastifyInstance {
@@ -85,6 +92,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
   healthRoute(app, ctx);
   httpCodesRoute(app, ctx);
   carouselRoute(app, ctx);
+  const dashboardDir = options.dashboardDir ?? join(projectRoot(), 'web', 'dist');
+  if (!dashboardRoute(app, dashboardDir, options.dashboard).built) {
+    app.log.warn(`dashboard not built: ${join(dashboardDir, 'index.html')} is missing; run \`npm run build\` (the API still works)`);
+  }
   for (const url of KNOWN_GET_PATHS) {
     app.route({
       method: [...OTHER_METHODS],

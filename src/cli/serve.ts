@@ -24,6 +24,7 @@ export function banner(url: string, demo: boolean, auth: RunningServer['auth'], 
   const header = `-H 'X-Auth-Token: ${token}'`;
   return [
     `livestats is listening on ${url}`,
+    `Dashboard: ${url}/`,
     '',
     ...credentialLines(auth.issued, dataDir),
     ...(auth.sessionToken ? ['Demo session token for project "demo" (valid until this server stops):', `  ${auth.sessionToken}`, ''] : []),
