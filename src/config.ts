@@ -21,6 +21,7 @@ export interface ServeConfig {
   syslogFormat: string;
   /** CSV of CIDR,region,isp checked before ip2region ('' = none). */
   geoOverrides: string;
+  queryCacheMs: number;
 }
 
 interface Setting<K extends keyof ServeConfig> {
@@ -52,6 +53,7 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'syslogFormat', flag: 'syslog-format', env: 'LIVESTATS_SYSLOG_FORMAT', kind: 'string', default: 'combined_host', help: 'format of syslog-received lines (preset, json, or log_format string)' },
   { key: 'geoOverrides', flag: 'geo-overrides', env: 'LIVESTATS_GEO_OVERRIDES', kind: 'string', default: '', help: 'CSV file of CIDR,region,isp checked before ip2region' },
   { key: 'maxConcurrentQueries', flag: 'max-concurrent-queries', env: 'LIVESTATS_MAX_CONCURRENT_QUERIES', kind: 'int', default: 64, min: 1, max: 100_000, help: 'stats queries in flight before LIVE.100011007' },
+  { key: 'queryCacheMs', flag: 'query-cache-ms', env: 'LIVESTATS_QUERY_CACHE_MS', kind: 'int', default: 1000, min: 0, max: 60_000, help: 'serve a repeated stats query from memory for up to this long (0 disables); new local data invalidates at once' },
 ];
 
 export class ConfigError extends Error {}

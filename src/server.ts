@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { buildApp } from './api/app.js';
 import type { Authenticate } from './api/auth.js';
+import { setupAuth, type ServerAuth } from './auth/setup.js';
 import type { ServeConfig } from './config.js';
 import { Demo } from './demo/demo.js';
 import { Aggregator } from './ingest/aggregator.js';
@@ -11,6 +12,8 @@ import { createStore } from './store/index.js';
 import type { Store } from './store/types.js';
 
 export const DEMO_PROJECT = 'demo';
+/** The project first-start credentials are created for outside demo mode. */
+export const DEFAULT_PROJECT = 'default';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -19,6 +22,8 @@ export interface RunningServer {
   logger: Logger;
   /** Syslog intake when --syslog was given. */
   syslog: SyslogReceiver | undefined;
+  /** Credentials created on this start and the demo session token (see docs/auth.md). */
+  auth: Omit<ServerAuth, 'authenticate'>;
   /** Base URL, e.g. http://127.0.0.1:8080 */
   url: string;
   /** Stops accepting, finishes in-flight requests, flushes everything pending, closes the store. */
@@ -28,7 +33,12 @@ export interface RunningServer {
 export interface StartOptions {
   logger?: Logger;
   now?: () => number;
+  /** Replaces credential-file authentication (e.g. `allowAll` in tests of other features). */
   authenticate?: Authenticate;
+  /** How often the credentials file is checked for changes (default 1000 ms). */
+  credentialCheckIntervalMs?: number;
+  /** Token the dashboard uses in demo mode (sent as X-Auth-Token); none while auth is open. */
+  dashboardToken?: string;
 }
 
 /** Composes store, aggregator, API and (optionally) demo traffic, and starts listening. */
@@ -36,13 +46,24 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const logger = options.logger ?? pino({ level: config.logLevel });
   const store = createStore(config);
   await store.init();
+  let auth: ServerAuth;
+  try {
+    auth = options.authenticate ? { authenticate: options.authenticate } : setupAuth({
+      dataDir: config.data, firstProject: config.demo ? DEMO_PROJECT : DEFAULT_PROJECT,
+      sessionProject: config.demo ? DEMO_PROJECT : undefined, logger, checkIntervalMs: options.credentialCheckIntervalMs,
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const aggregator = new Aggregator(store, { flushIntervalMs: config.flushIntervalMs, logger });
   aggregator.start();
   const geoOverridesFile = config.geoOverrides || undefined;
   const app = buildApp({
-    store, aggregator, logger, now: options.now, authenticate: options.authenticate,
-    maxConcurrentQueries: config.maxConcurrentQueries, bodyLimit: config.maxBodyBytes,
+    store, aggregator, logger, now: options.now, authenticate: auth.authenticate,
+    maxConcurrentQueries: config.maxConcurrentQueries, queryCacheMs: config.queryCacheMs, bodyLimit: config.maxBodyBytes,
     ingest: { retentionDays: config.retentionDays, geoOverridesFile, maxBodyBytes: config.maxBodyBytes },
+    dashboard: config.demo ? { demo: true, project: DEMO_PROJECT, token: options.dashboardToken ?? auth.sessionToken } : undefined,
   });
   const retention = new RetentionJob(store, config.retentionDays, logger, options.now);
   let demo: Demo | undefined;
@@ -79,6 +100,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   let closing: Promise<void> | undefined;
   return {
     app, store, aggregator, logger, syslog,
+    auth: { issued: auth.issued, sessionToken: auth.sessionToken },
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     close() {
       closing ??= (async () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveServeConfig } from '../src/config.js';
+import { allowAll } from '../src/api/auth.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { accessLine, storedTotal, tempDir } from './ingest-helpers.js';
 
@@ -15,7 +16,8 @@ beforeAll(async () => {
   const config = resolveServeConfig({
     port: '0', data, 'log-level': 'silent', 'max-body-bytes': String(64 * 1024), 'geo-overrides': join(dir, 'geo.csv'),
   }, {});
-  server = await startServer(config);
+  // Auth is tested below with the server's real credentials; these tests are about ingest.
+  server = await startServer(config, { authenticate: allowAll });
 });
 afterAll(async () => {
   await server.close();
@@ -127,23 +129,24 @@ describe('POST /ingest/v1/{project_id}/access-logs', () => {
 });
 
 describe('ingest goes through the auth hook', () => {
-  it('a refused project gets 401 and nothing is counted', async () => {
+  it('with the real credentials: no or wrong token or another project gets 401, nothing counted', async () => {
     const d = tempDir('http-auth');
-    const { authFailed } = await import('../src/contract/errors.js');
-    const s = await startServer(resolveServeConfig({ port: '0', data: join(d, 'data'), 'log-level': 'silent' }, {}), {
-      authenticate: async (_req, project) => {
-        if (project !== 'open') throw authFailed();
-      },
-    });
+    const s = await startServer(resolveServeConfig({ port: '0', data: join(d, 'data'), 'log-level': 'silent' }, {}));
     try {
+      const issued = s.auth.issued;
+      expect(issued?.project_id).toBe('default');
       const body = accessLine(now(), { host: 'auth.example.com' });
-      const denied = await fetch(`${s.url}/ingest/v1/closed/access-logs?format=combined_host`, { method: 'POST', body });
-      expect(denied.status).toBe(401);
-      expect(((await denied.json()) as { error_code: string }).error_code).toBe('LIVE.100011002');
-      const ok = await fetch(`${s.url}/ingest/v1/open/access-logs?format=combined_host`, { method: 'POST', body });
+      const send = (project: string, headers: Record<string, string>): Promise<Response> =>
+        fetch(`${s.url}/ingest/v1/${project}/access-logs?format=combined_host`, { method: 'POST', body, headers });
+      for (const [project, headers] of [['default', {}], ['default', { 'x-auth-token': 'nope' }], ['other', { 'x-auth-token': issued?.token ?? '' }]] as const) {
+        const denied = await send(project, headers);
+        expect(denied.status).toBe(401);
+        expect(((await denied.json()) as { error_code: string }).error_code).toMatch(/^LIVE\.1000110(02|15)$/);
+      }
+      const ok = await send('default', { 'x-auth-token': issued?.token ?? '' });
       expect(ok.status).toBe(200);
-      expect(storedTotal(join(d, 'data'), 'closed')).toBe(0);
-      expect(storedTotal(join(d, 'data'), 'open')).toBe(1);
+      expect(storedTotal(join(d, 'data'), 'other')).toBe(0);
+      expect(storedTotal(join(d, 'data'), 'default')).toBe(1);
     } finally {
       await s.close();
       rmSync(d, { recursive: true, force: true });

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { resolveServeConfig } from '../src/config.js';
+import { allowAll } from '../src/api/auth.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { freePort, runCli, tempDir, waitFor } from './ingest-helpers.js';
 
@@ -26,7 +27,7 @@ beforeAll(async () => {
   server = await startServer(resolveServeConfig({
     port: '0', data, 'log-level': 'silent', 'flush-interval-ms': '50', syslog: [`udp://127.0.0.1:${syslogPort}`],
     'syslog-project': 'viasyslog', 'syslog-format': `'${LOG_FORMAT}'`, 'geo-overrides': geo,
-  }, {}));
+  }, {}), { authenticate: allowAll });
   port = await freePort();
   for (const d of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, d));
   const conf = `

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { resolveServeConfig } from '../src/config.js';
+import { allowAll } from '../src/api/auth.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { accessLine, freePort, storedTotal, tempDir, waitFor } from './ingest-helpers.js';
 
@@ -15,7 +16,7 @@ beforeAll(async () => {
   server = await startServer(resolveServeConfig({
     port: '0', data: join(dir, 'data'), 'log-level': 'silent', 'flush-interval-ms': '50',
     syslog: [`udp://127.0.0.1:${port}`, `tcp://127.0.0.1:${port}`], 'syslog-project': 'sl',
-  }, {}));
+  }, {}), { authenticate: allowAll });
 });
 afterAll(async () => {
   await server.close();

@@ -1,12 +1,17 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { methodNotAllowed, tooManyRequests } from '../contract/errors.js';
+import { internalError, methodNotAllowed, tooManyRequests } from '../contract/errors.js';
 import type { Aggregator } from '../ingest/aggregator.js';
+import { projectRoot } from '../paths.js';
 import type { Store } from '../store/types.js';
 import { allowAll, type Authenticate } from './auth.js';
+import { ResponseCache } from './cache.js';
 import type { AppContext, IngestSettings } from './context.js';
 import { registerErrorHandling } from './errors.js';
+import { wasAuthenticated } from './project.js';
 import { CAROUSEL_PATH, carouselRoute } from './routes/carousel.js';
+import { DASHBOARD_CONFIG_PATH, dashboardRoute, type DashboardOptions } from './routes/dashboard.js';
 import { healthRoute } from './routes/health.js';
 import { HTTPCODES_PATH, httpCodesRoute } from './routes/httpcodes.js';
 import { INGEST_ACCESS_LOGS_PATH, ingestAccessLogsRoute } from './routes/ingest-access-logs.js';
@@ -23,10 +28,16 @@ export interface AppOptions {
   maxConcurrentQueries?: number;
   /** HTTP log intake settings (retention, geo overrides, body limit). */
   ingest?: Partial<IngestSettings>;
+  /** How long a stats answer may be served from memory (0: never); see ResponseCache. */
+  queryCacheMs?: number;
+  /** Served to the web dashboard at /dashboard/config.json (demo mode signs in by itself). */
+  dashboard?: DashboardOptions;
+  /** The built dashboard (default `<project>/web/dist`); when missing, `/` says how to build it. */
+  dashboardDir?: string;
 }
 
 /** Paths that exist: any other method on them is answered with LIVE.100011011. */
-const KNOWN_GET_PATHS = [HTTPCODES_PATH, CAROUSEL_PATH, '/healthz'];
+const KNOWN_GET_PATHS = [HTTPCODES_PATH, CAROUSEL_PATH, '/healthz', '/', DASHBOARD_CONFIG_PATH];
 /** POST-only paths: any other method is answered with LIVE.100011011. */
 const KNOWN_POST_PATHS = [INGEST_ACCESS_LOGS_PATH];
 const NOT_POST = ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
@@ -52,7 +63,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
       geoOverridesFile: options.ingest?.geoOverridesFile,
       maxBodyBytes: options.ingest?.maxBodyBytes ?? bodyLimit,
     },
+    cache: new ResponseCache(options.queryCacheMs ?? 0),
   };
+  options.aggregator?.onWritten((projects) => ctx.cache.invalidate(projects));
 
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('X-Request-Id', request.id);
@@ -70,6 +83,16 @@ export function buildApp(options: AppOptions): FastifyInstance {
     if ((request as { counted?: boolean }).counted) inFlight--;
   });
 
+  // Safety net for tenant isolation: a successful /v2 or /ingest answer from a route that
+  // never called projectOf (so never authenticated) is replaced by a 500 and logged.
+  app.addHook('onSend', async (request, reply, payload) => {
+    const url = request.url;
+    if (reply.statusCode >= 400 || !(url.startsWith('/v2/') || url.startsWith('/ingest/')) || wasAuthenticated(request)) return payload;
+    request.log.error({ route: request.routeOptions.url }, 'route answered without authenticating; answer withheld');
+    void reply.code(500).type('application/json');
+    return JSON.stringify(internalError().body);
+  });
+
   // Every request body reaches handlers as the raw bytes received (a Buffer): AK/SK
   // verification hashes exactly those bytes, and each ingest route decodes (gunzip,
   // JSON, log lines) after authentication.
@@ -81,6 +104,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
   httpCodesRoute(app, ctx);
   carouselRoute(app, ctx);
   ingestAccessLogsRoute(app, ctx);
+  const dashboardDir = options.dashboardDir ?? join(projectRoot(), 'web', 'dist');
+  if (!dashboardRoute(app, dashboardDir, options.dashboard).built) {
+    app.log.warn(`dashboard not built: ${join(dashboardDir, 'index.html')} is missing; run \`npm run build\` (the API still works)`);
+  }
   for (const url of KNOWN_GET_PATHS) {
     app.route({
       method: [...OTHER_METHODS],

@@ -1,6 +1,7 @@
 import type { Aggregator } from '../ingest/aggregator.js';
 import type { Store } from '../store/types.js';
 import type { Authenticate } from './auth.js';
+import type { ResponseCache } from './cache.js';
 
 /** Settings of the HTTP log intake. */
 export interface IngestSettings {
@@ -17,4 +18,5 @@ export interface AppContext {
   now: () => number;
   authenticate: Authenticate;
   ingest: IngestSettings;
+  cache: ResponseCache;
 }

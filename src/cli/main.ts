@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../paths.js';
 import { ingestCommand } from './ingest.js';
+import { keysCommand } from './keys.js';
 import { serveCommand } from './serve.js';
 
 type Command = (argv: string[]) => Promise<number>;
@@ -9,6 +10,7 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, { run: Command; help: string }> = {
   serve: { run: serveCommand, help: 'run the API server (see `livestats serve --help`)' },
   ingest: { run: ingestCommand, help: 'read access logs into the store (see `livestats ingest --help`)' },
+  keys: { run: (argv) => keysCommand(argv), help: 'create, list and revoke API credentials (AK/SK, tokens)' },
 };
 
 function usage(): string {

@@ -1,0 +1,246 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page, type Request } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { authFailed } from '../src/contract/errors.js';
+import { resolveServeConfig } from '../src/config.js';
+import { demoSample } from '../src/demo/carousel.js';
+import { startServer, type RunningServer } from '../src/server.js';
+import { tempDir } from './helpers/tmp.js';
+
+// The real dashboard (web/dist, built by `npm run build`, which `npm test` runs first) served by
+// the real server in demo mode, driven in Debian's headless Chromium. Chart contents are read
+// from the ECharts instances the page exposes on (globalThis as unknown as W).__livestats, not from pixels.
+const root = join(import.meta.dirname, '..');
+const artifacts = join(root, 'test-artifacts');
+const CHROMIUM = '/usr/bin/chromium';
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+const TOKEN = 'demo-token-for-test';
+
+let server: RunningServer;
+let context: BrowserContext;
+let page: Page;
+const data = tempDir();
+const profile = tempDir('livestats-chromium-');
+const httpcodes: Request[] = [];
+/** Uncaught page errors and console errors (CSP refusals among them), bar failed API responses. */
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(join(root, 'web/dist/index.html'))) throw new Error('web/dist is missing: run `npm run build` first');
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/apt-packages lists it)`);
+  mkdirSync(artifacts, { recursive: true });
+  const config = resolveServeConfig({ demo: true, port: '0', data: data.dir, 'log-level': 'silent' }, {});
+  // The auth hook stands in for the auth work: only the demo token is accepted.
+  server = await startServer(config, {
+    dashboardToken: TOKEN,
+    authenticate: async (request) => {
+      if (request.headers['x-auth-token'] !== TOKEN) throw authFailed();
+    },
+  });
+  context = await chromium.launchPersistentContext(profile.dir, {
+    executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 800 },
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
+  });
+  page.on('request', (r) => {
+    if (r.url().includes('/stats/httpcodes')) httpcodes.push(r);
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await context?.close();
+  await server?.close();
+  data.remove();
+  profile.remove();
+});
+
+/** What the page exposes (this file is type-checked without the DOM library). */
+interface W {
+  __livestats?: {
+    charts: Record<string, { getOption(): unknown; dispatchAction(action: object): void } | undefined>;
+    loads: Record<string, number | undefined>;
+  };
+  innerWidth: number;
+  document: { documentElement: { scrollWidth: number } };
+}
+
+interface SeriesSummary {
+  name: string;
+  points: number;
+  sum: number;
+  markAreas: number;
+}
+
+/** Series of a chart the page exposes, with point counts and sums of the y values. */
+async function series(chart: string): Promise<SeriesSummary[]> {
+  return page.evaluate((name) => {
+    const c = (globalThis as unknown as W).__livestats?.charts[name];
+    if (!c) return [];
+    const option = c.getOption() as { series?: Array<{ name?: string; data?: unknown[]; markArea?: { data?: unknown[] } }> };
+    return (option.series ?? []).map((s) => {
+      const data = s.data ?? [];
+      const ys = data.map((d) => (Array.isArray(d) ? Number(d[1]) : Number(d))).filter((v) => Number.isFinite(v));
+      return { name: String(s.name), points: data.length, sum: ys.reduce((a, b) => a + b, 0), markAreas: s.markArea?.data?.length ?? 0 };
+    });
+  }, chart);
+}
+
+/** Start (ms) of the newest demo outage that began 10 min to 23 h ago. */
+function latestDemoOutage(now: number): number {
+  const isDown = (s: number): boolean => demoSample(s * 1000).videoFps === 0;
+  for (let s = Math.floor(now / 1000) - 600; s > now / 1000 - 23 * 3600; s--) {
+    if (isDown(s) && !isDown(s - 1)) return s * 1000;
+  }
+  throw new Error('the demo schedule has no outage in the last 23 h (expected about one every 3 h)');
+}
+
+/** Waits until the demo backfill has written the window (its first second has a sample). */
+async function waitForBackfill(from: number, to: number): Promise<void> {
+  const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
+  const url = `${server.url}/v2/demo/stats/carousel-task/detail?carousel_task_id=demo-carousel&start_time=${iso(from)}&end_time=${iso(to)}`;
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const body = (await (await fetch(url, { headers: { 'X-Auth-Token': TOKEN } })).json()) as { video_framerate_list?: number[] };
+    if ((body.video_framerate_list?.[0] ?? 0) > 0) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error('demo backfill did not reach the outage window in 20 s');
+}
+
+const loads = (name: string): Promise<number> => page.evaluate((n) => (globalThis as unknown as W).__livestats?.loads[n] ?? 0, name);
+const param = (r: Request, key: string): string | null => new URL(r.url()).searchParams.get(key);
+
+it('playback view: live demo data in the chart, code table and provinces; filters reach the API', async () => {
+  await page.goto(`${server.url}/?refresh=1500#playback`);
+  await page.waitForFunction(() => ((globalThis as unknown as W).__livestats?.loads.playback ?? 0) > 0, undefined, { timeout: 20_000 });
+  let codes = await series('playback');
+  // Demo traffic may still be backfilling the window: wait until the chart shows requests.
+  for (let i = 0; i < 20 && codes.filter((s) => /^\d{3}$/.test(s.name)).every((s) => s.sum === 0); i++) {
+    await page.waitForTimeout(500);
+    codes = await series('playback');
+  }
+  const perCode = codes.filter((s) => /^\d{3}$/.test(s.name));
+  expect(perCode.map((s) => s.name)).toContain('200');
+  expect(perCode.every((s) => s.points >= 60)).toBe(true);
+  expect(perCode.reduce((n, s) => n + s.sum, 0)).toBeGreaterThan(0);
+  expect(codes.find((s) => s.name.startsWith('error share'))?.points).toBeGreaterThanOrEqual(60);
+  expect(await page.locator('#pb-table tbody tr').count()).toBe(perCode.length);
+
+  // Every request carried the demo token from /dashboard/config.json.
+  expect(httpcodes.length).toBeGreaterThan(0);
+  expect(await httpcodes[0]?.headerValue('x-auth-token')).toBe(TOKEN);
+  expect(param(httpcodes[0] as Request, 'play_domains')).toBe('play.example.com,hls.example.com,flv.example.com');
+
+  await page.waitForFunction(() => ((globalThis as unknown as W).__livestats?.loads.provinces ?? 0) > 0, undefined, { timeout: 20_000 });
+  const provinces = await series('provinces');
+  expect(provinces.map((s) => s.name)).toEqual(['1xx–3xx', '4xx+5xx']);
+  expect(provinces[0]?.points).toBeGreaterThan(0);
+  expect(provinces[0]?.sum).toBeGreaterThan(0);
+  expect(httpcodes.some((r) => param(r, 'region') === 'GD')).toBe(true);
+
+  await page.screenshot({ path: join(artifacts, 'dashboard-playback.png') });
+
+  // Zoom in, then let the auto-refresh run: new data arrives, the zoom stays.
+  await page.evaluate(() => (globalThis as unknown as W).__livestats?.charts.playback?.dispatchAction({ type: 'dataZoom', start: 50, end: 100 }));
+  const before = await loads('playback');
+  await page.waitForFunction((n) => ((globalThis as unknown as W).__livestats?.loads.playback ?? 0) > n, before, { timeout: 10_000 });
+  const zoom = await page.evaluate(() => ((globalThis as unknown as W).__livestats?.charts.playback?.getOption() as { dataZoom: Array<{ start: number }> }).dataZoom[0]?.start);
+  expect(zoom).toBe(50);
+
+  // Changing the carrier: the main query and the province queries carry isp=CMCC.
+  const mainWithIsp = page.waitForRequest((r) => r.url().includes('/stats/httpcodes') && param(r, 'region') === null && param(r, 'isp') === 'CMCC');
+  const provinceWithIsp = page.waitForRequest((r) => r.url().includes('/stats/httpcodes') && param(r, 'region') !== null && param(r, 'isp') === 'CMCC');
+  await page.selectOption('#pb-isp', 'CMCC');
+  await Promise.all([mainWithIsp, provinceWithIsp]);
+  const afterIsp = await loads('playback');
+  await page.waitForFunction((n) => ((globalThis as unknown as W).__livestats?.loads.playback ?? 0) > n, afterIsp - 1);
+  await expect.poll(() => page.locator('#pb-status').textContent()).toMatch(/requests/);
+
+  // A custom window is sent as given; region filter likewise.
+  const withRegion = page.waitForRequest((r) => r.url().includes('/stats/httpcodes') && param(r, 'region') === 'SH' && param(r, 'isp') === 'CMCC');
+  await page.selectOption('#pb-region', 'SH');
+  await withRegion;
+
+  // A domain without traffic: the empty state, an empty table.
+  await page.fill('#pb-domains', 'quiet.example.org');
+  const quiet = page.waitForResponse((r) => r.url().includes('/stats/httpcodes') && param(r.request(), 'play_domains') === 'quiet.example.org' && param(r.request(), 'region') === 'SH');
+  await page.press('#pb-domains', 'Enter');
+  await quiet;
+  await expect.poll(() => page.locator('#pb-empty').isVisible()).toBe(true);
+  expect(await page.locator('#pb-empty').textContent()).toBe('No data for this window');
+  expect(await page.locator('#pb-table tbody tr').count()).toBe(0);
+  await page.fill('#pb-domains', 'play.example.com, hls.example.com, flv.example.com');
+  await page.press('#pb-domains', 'Enter');
+  await expect.poll(() => page.locator('#pb-empty').isVisible()).toBe(false);
+}, 60_000);
+
+it('carousel view: four per-second lines for the demo task', async () => {
+  await page.click('#tab-carousel');
+  await page.waitForFunction(() => ((globalThis as unknown as W).__livestats?.loads.carousel ?? 0) > 0, undefined, { timeout: 20_000 });
+  const lines = await series('carousel');
+  expect(lines.map((s) => s.name)).toEqual(['video fps', 'video kbps', 'audio fps', 'audio kbps']);
+  // Last hour, one point per second (the demo may not have backfilled all of it yet, but it has some).
+  for (const line of lines) {
+    expect(line.points).toBeGreaterThan(3000);
+    expect(line.sum).toBeGreaterThan(0);
+  }
+  expect(await page.locator('#cr-summary').textContent()).toMatch(/outages/);
+  await page.screenshot({ path: join(artifacts, 'dashboard-carousel.png') });
+
+  // A window around a demo outage (the demo's schedule is deterministic): it is shaded.
+  const outage = latestDemoOutage(Date.now());
+  const from = Math.floor(outage / 60_000) * 60_000 - 5 * 60_000;
+  await waitForBackfill(from, from + 15 * 60_000);
+  const [fromText, toText] = await page.evaluate((ms) => ms.map((t) => {
+    const d = new Date(t);
+    const p = (n: number): string => String(n).padStart(2, '0');
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+  }), [from, from + 15 * 60_000]);
+  await page.selectOption('#cr-window', 'custom');
+  await page.fill('#cr-from', fromText ?? '');
+  await page.fill('#cr-to', toText ?? '');
+  const shown = page.waitForResponse((r) => r.url().includes('/carousel-task/detail') && new URL(r.url()).searchParams.get('start_time') === new Date(from).toISOString().replace('.000Z', 'Z'));
+  await page.click('#cr-filters button[type=submit]');
+  await shown;
+  await expect.poll(async () => (await series('carousel'))[0]?.markAreas ?? 0).toBeGreaterThan(0);
+  const shaded = await series('carousel');
+  expect(shaded.every((l) => l.points === 900 && l.markAreas > 0)).toBe(true);
+  expect(await page.locator('#cr-summary').textContent()).toMatch(/outages\s*[1-9]/);
+  await page.screenshot({ path: join(artifacts, 'dashboard-carousel-outage.png') });
+
+  // An unknown task: the API's error_msg is shown.
+  await page.fill('#cr-task', 'no-such-task');
+  await page.press('#cr-task', 'Enter');
+  await expect.poll(() => page.locator('#error').textContent()).toContain('does not exist');
+}, 30_000);
+
+it('is usable on a phone-sized viewport (no sideways scrolling)', async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.click('#tab-playback');
+  await page.waitForFunction(() => ((globalThis as unknown as W).__livestats?.loads.playback ?? 0) > 0);
+  await page.waitForTimeout(300);
+  const overflow = await page.evaluate(() => (globalThis as unknown as W).document.documentElement.scrollWidth - (globalThis as unknown as W).innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  await page.screenshot({ path: join(artifacts, 'dashboard-playback-phone.png'), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 800 });
+}, 30_000);
+
+it('a 401 shows the API error_msg and asks to sign in again', async () => {
+  await page.click('#sign-out');
+  await expect.poll(() => page.locator('#view-signin').isVisible()).toBe(true);
+  await page.fill('#signin-project', 'demo');
+  await page.fill('#signin-token', 'wrong-token');
+  await page.click('#signin-form button[type=submit]');
+  await expect.poll(() => page.locator('#error').textContent()).toContain('Authentication failed');
+  expect(await page.locator('#view-signin').isVisible()).toBe(true);
+
+  await page.fill('#signin-token', TOKEN);
+  await page.click('#signin-form button[type=submit]');
+  await expect.poll(() => page.locator('#view-playback').isVisible()).toBe(true);
+  await expect.poll(() => page.locator('#error').isVisible()).toBe(false);
+  expect(pageErrors).toEqual([]);
+}, 30_000);

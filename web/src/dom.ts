@@ -1,0 +1,22 @@
+/** The element with this id, of the expected kind; a missing one is a bug in index.html. */
+export function byId<T extends HTMLElement>(id: string, kind: { new (): T; prototype: T }): T {
+  const el = document.getElementById(id);
+  if (!(el instanceof kind)) throw new Error(`dashboard: #${id} is missing or not a ${kind.name}`);
+  return el;
+}
+
+export function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, className?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (text !== undefined) e.textContent = text;
+  if (className) e.className = className;
+  return e;
+}
+
+export const clock = (ms: number): string => new Date(ms).toLocaleTimeString([], { hour12: false });
+export const integer = (n: number): string => Math.round(n).toLocaleString('en-US');
+export const share = (v: number): string => `${(v * 100).toFixed(2)}%`;
+
+/** Shows the custom from/to inputs of a filter form only while "custom" is chosen. */
+export function toggleCustom(form: HTMLFormElement, custom: boolean): void {
+  for (const label of form.querySelectorAll<HTMLElement>('label.custom')) label.hidden = !custom;
+}

@@ -1,0 +1,108 @@
+import './style.css';
+import { ApiFailure, loadConfig, type Session } from './api.js';
+import { CarouselView } from './carousel.js';
+import { byId } from './dom.js';
+import { PlaybackView } from './playback.js';
+import { isProjectId, loadSession, saveSession } from './session.js';
+import { hooks, type Shell } from './shell.js';
+
+const SIGNED_OUT = 'livestats.signedOut';
+
+/** `?refresh=<ms>` (at least 1000) shortens the 10 s refresh, e.g. for tests. */
+function refreshMs(): number {
+  const v = Number(new URLSearchParams(location.search).get('refresh'));
+  return Number.isInteger(v) && v >= 1000 ? v : 10_000;
+}
+
+async function main(): Promise<void> {
+  const config = await loadConfig();
+  const errorBanner = byId('error', HTMLElement);
+  const who = byId('who', HTMLElement);
+  const signOut = byId('sign-out', HTMLButtonElement);
+  const tabs = byId('tabs', HTMLElement);
+  const views = {
+    signin: byId('view-signin', HTMLElement),
+    playback: byId('view-playback', HTMLElement),
+    carousel: byId('view-carousel', HTMLElement),
+  };
+  let session: Session | undefined = loadSession();
+  if (!session && config.demo && !sessionStorage.getItem(SIGNED_OUT)) {
+    session = { projectId: config.project_id ?? 'demo', token: config.token ?? null };
+  }
+
+  const showError = (msg: string | undefined): void => {
+    errorBanner.hidden = !msg;
+    errorBanner.textContent = msg ?? '';
+  };
+  const shell: Shell = {
+    demo: config.demo,
+    refreshMs: refreshMs(),
+    session: () => {
+      if (!session) throw new ApiFailure(401, '', 'Not signed in');
+      return session;
+    },
+    ok: () => showError(undefined),
+    fail: (err) => {
+      if (err instanceof ApiFailure && err.unauthorized) {
+        signOutWith(`${err.message} — sign in again.`);
+        return;
+      }
+      showError(err instanceof Error ? err.message : String(err));
+    },
+  };
+  const playback = new PlaybackView(shell);
+  const carousel = new CarouselView(shell);
+
+  const route = (): void => {
+    playback.hide();
+    carousel.hide();
+    const signedIn = session !== undefined;
+    tabs.hidden = !signedIn;
+    signOut.hidden = !signedIn;
+    who.textContent = session ? `project ${session.projectId}${config.demo ? ' (demo)' : ''}` : '';
+    const name = !signedIn ? 'signin' : location.hash === '#carousel' ? 'carousel' : 'playback';
+    for (const [key, section] of Object.entries(views)) section.hidden = key !== name;
+    for (const a of tabs.querySelectorAll('a')) a.classList.toggle('active', a.getAttribute('href') === `#${name}`);
+    hooks().view = name;
+    if (name === 'playback') playback.show();
+    else if (name === 'carousel') carousel.show();
+  };
+
+  function signOutWith(message: string | undefined): void {
+    session = undefined;
+    saveSession(undefined);
+    sessionStorage.setItem(SIGNED_OUT, '1');
+    showError(message);
+    route();
+  }
+
+  byId('signin-form', HTMLFormElement).addEventListener('submit', (e) => {
+    e.preventDefault();
+    const projectId = byId('signin-project', HTMLInputElement).value.trim();
+    const token = byId('signin-token', HTMLInputElement).value.trim();
+    if (!isProjectId(projectId)) {
+      showError('A project id is 1–64 letters, digits, "-" or "_".');
+      return;
+    }
+    session = { projectId, token: token || null };
+    saveSession(session);
+    sessionStorage.removeItem(SIGNED_OUT);
+    showError(undefined);
+    route();
+  });
+  signOut.addEventListener('click', () => signOutWith(undefined));
+  window.addEventListener('hashchange', route);
+  // A background tab stops polling (35 province queries a minute add up); it catches up when shown.
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden) route();
+    else {
+      playback.hide();
+      carousel.hide();
+    }
+  });
+  route();
+}
+
+main().catch((err: unknown) => {
+  document.body.textContent = `The dashboard failed to start: ${(err as Error).message}`;
+});
