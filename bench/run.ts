@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '../src/paths.js';
 import { machine, updateSection } from './lib/report.js';
+import { ingestTable, runIngestBench } from './ingest/run-ingest.js';
 import { queryTable, runQueryBench } from './query/run-query.js';
 
 const { values, positionals } = parseArgs({
@@ -34,6 +35,27 @@ if (suite === 'all' || suite === 'query') {
       'the baseline is a bare Fastify process answering a fixed ~40 KB JSON, run in the same invocation.',
       '"no cache" rows run against `--query-cache-ms 0` (every request queries the store); "1 s cache" rows against the',
       'default configuration, where a repeated identical query within 1 s is answered from memory (local writes invalidate it).',
+      '',
+      t,
+    ].join('\n'));
+  }
+}
+
+if (suite === 'all' || suite === 'ingest') {
+  const lines = values.quick ? 200_000 : Number(process.env.BENCH_LINES ?? 2_000_000);
+  const r = await runIngestBench({ root, lines, rounds: values.quick ? 1 : 3, log });
+  writeFileSync(join(root, 'bench/results/ingest.json'), JSON.stringify({ stamp, machine: machine(), ...r }, null, 2));
+  const t = ingestTable(r);
+  console.log(`\nIngest throughput (${r.lines} lines)\n${t}\n`);
+  if (!values.quick) {
+    updateSection(join(root, 'BENCHMARKS.md'), 'ingest', [
+      '### Ingest throughput',
+      '',
+      `Run ${stamp} on ${machine()}.`,
+      `File: ${r.lines} \`combined_host\` lines (${(r.bytes / 2 ** 20).toFixed(0)} MiB), ~50k client IPs (90% in Chinese ranges), 10 domains,`,
+      'one hour, a live-streaming status mix (`bench/ingest/generate.ts`, deterministic). Best of ' + r.rounds + ' interleaved rounds.',
+      '`livestats ingest` runs end to end in its own process: parse, geo-locate, aggregate, commit to SQLite (2 parse workers).',
+      'The baseline is `awk` counting (host, minute, status) on the same file; `wc -l` is the I/O floor.',
       '',
       t,
     ].join('\n'));
