@@ -1,16 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../paths.js';
-import { ingestCommand } from './ingest.js';
-import { keysCommand } from './keys.js';
-import { serveCommand } from './serve.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
+// Each command is loaded when run, so a command does not pay for the others' modules at start-up.
 const COMMANDS: Record<string, { run: Command; help: string }> = {
-  serve: { run: serveCommand, help: 'run the API server (see `livestats serve --help`)' },
-  ingest: { run: ingestCommand, help: 'read access logs into the store (see `livestats ingest --help`)' },
-  keys: { run: (argv) => keysCommand(argv), help: 'create, list and revoke API credentials (AK/SK, tokens)' },
+  serve: { run: async (argv) => (await import('./serve.js')).serveCommand(argv), help: 'run the API server (see `livestats serve --help`)' },
+  ingest: { run: async (argv) => (await import('./ingest.js')).ingestCommand(argv), help: 'read access logs into the store (see `livestats ingest --help`)' },
+  keys: { run: async (argv) => (await import('./keys.js')).keysCommand(argv), help: 'create, list and revoke API credentials (AK/SK, tokens)' },
 };
 
 function usage(): string {
