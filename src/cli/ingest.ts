@@ -29,6 +29,8 @@ Options:
   --data DIR               data directory [LIVESTATS_DATA, default ./data]
   --retention-days N       lines older than this are dropped as too_old [default 8]
   --geo-overrides FILE     CSV of CIDR,region,isp checked before ip2region
+  --flush-interval-ms N    how often counts are committed [default 1000]
+  --poll-ms N              --follow: how often files are checked [default 200]
   -h, --help               this help`;
 
 const OPTIONS = {
@@ -86,6 +88,8 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     if (!s || !s.isFile()) return fail(`${f}: no such file`);
     totalBytes += s.size;
   }
+  const pollMs = Number(v['poll-ms'] ?? 200);
+  if (!Number.isInteger(pollMs) || pollMs < 1) return fail('--poll-ms must be a positive whole number');
   const store = createStore(config);
   await store.init();
   const aggregator = new Aggregator(store, { flushIntervalMs: config.flushIntervalMs });
@@ -93,7 +97,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   try {
     if (v.follow) {
       return await followFiles({
-        project: v.project, files, settings, aggregator, store, pollMs: v['poll-ms'] ? Number(v['poll-ms']) : 200,
+        project: v.project, files, settings, aggregator, store, pollMs,
       });
     }
     const workers = v.workers !== undefined ? Number(v.workers)
@@ -101,9 +105,18 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     if (!Number.isInteger(workers) || workers < 0 || workers > 64) return fail('--workers must be 0..64');
     const bar = process.stderr.isTTY && !v.json ? new ProgressBar(process.stderr, files.includes('-') ? undefined : totalBytes) : undefined;
     const started = Date.now();
-    const stats = await ingestFiles({
-      project: v.project, files, settings, aggregator, workers, onProgress: (p) => bar?.update(p),
-    });
+    let stats: IngestStats;
+    try {
+      stats = await ingestFiles({
+        project: v.project, files, settings, aggregator, workers, onProgress: (p) => bar?.update(p),
+      });
+    } catch (err) {
+      // A file that cannot be read (any more): what was read before is still committed below.
+      bar?.done();
+      console.error(`livestats ingest: ${(err as Error).message}`);
+      await aggregator.stop();
+      return 1;
+    }
     await aggregator.stop();
     bar?.done();
     if (v.json) console.log(JSON.stringify(stats));

@@ -32,7 +32,7 @@ export const workersAvailable = (): boolean => import.meta.url.endsWith('.js');
 class WorkerPool {
   private readonly workers: Worker[] = [];
   private readonly inFlight: number[] = [];
-  private readonly waiters = new Map<number, (r: WorkerReply) => void>();
+  private readonly waiters = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
   private wake: (() => void) | undefined;
   private failure: Error | undefined;
   private nextId = 0;
@@ -44,12 +44,14 @@ class WorkerPool {
         this.absorb(r);
         if (r.partial) return;
         this.inFlight[i] = (this.inFlight[i] ?? 1) - 1;
-        this.waiters.get(r.id)?.(r);
+        this.waiters.get(r.id)?.resolve();
         this.waiters.delete(r.id);
         this.wake?.();
       });
       worker.on('error', (err) => {
         this.failure ??= err;
+        for (const w of this.waiters.values()) w.reject(err);
+        this.waiters.clear();
         this.wake?.();
       });
       this.workers.push(worker);
@@ -86,17 +88,11 @@ class WorkerPool {
   }
 
   private request(i: number, make: (id: number) => WorkerRequest): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
     return new Promise<void>((resolve, reject) => {
       const id = this.nextId++;
-      this.waiters.set(id, () => resolve());
+      this.waiters.set(id, { resolve, reject });
       this.post(i, make(id));
-      const check = setInterval(() => {
-        if (this.failure) {
-          clearInterval(check);
-          reject(this.failure);
-        }
-        if (!this.waiters.has(id)) clearInterval(check);
-      }, 50);
     });
   }
 
