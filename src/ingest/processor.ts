@@ -95,7 +95,13 @@ export class LineProcessor {
     const p = this.out;
     resetParsedLine(p);
     if (line.length > 65_536) return 'parse';
-    const parseFailure = this.options.parser.parse(line, p);
+    let parseFailure: DropReason | undefined;
+    try {
+      parseFailure = this.options.parser.parse(line, p);
+    } catch {
+      // A parser bug must not stop ingestion: the line is dropped like any unparseable one.
+      return 'parse';
+    }
     if (parseFailure) return parseFailure;
     const code = statusCode(p.status);
     if (code < 0) return 'bad_status';
