@@ -57,7 +57,14 @@ async function* lineAligned(stream: Readable): AsyncGenerator<Buffer> {
     size += data.length;
     if (size < CHUNK_BYTES) continue;
     const nl = data.lastIndexOf(10);
-    if (nl < 0) continue;
+    if (nl < 0) {
+      if (size < 4 * CHUNK_BYTES) continue;
+      // No newline in a long stretch (garbage): hand it on as is; it is dropped as one overlong line.
+      yield Buffer.concat(parts);
+      parts = [];
+      size = 0;
+      continue;
+    }
     const tail = data.subarray(nl + 1);
     parts[parts.length - 1] = data.subarray(0, nl + 1);
     yield Buffer.concat(parts);

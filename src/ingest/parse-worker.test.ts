@@ -26,6 +26,12 @@ it('byte ranges split a file into its lines exactly once, wherever the cuts fall
         expect(bytes).toBe(size);
       }
     }
+    // A newline-free stretch is handed on in bounded pieces, never held whole.
+    writeFileSync(file, 'y'.repeat(5000) + '\nlast\n');
+    const pieces: number[] = [];
+    readRange(file, 0, 5006, (t) => pieces.push(t.length), 100);
+    expect(Math.max(...pieces)).toBeLessThanOrEqual(500);
+    expect(pieces.reduce((a, b) => a + b, 0)).toBe(5005); // every byte but the final newline
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -76,7 +76,10 @@ export function readRange(
         }
       }
       const nl = data.lastIndexOf(10);
-      if (nl < 0) {
+      if (nl < 0 && data.length > 4 * readBytes) {
+        // No newline in a long stretch (garbage): hand it on as is; it is dropped as one overlong line.
+        onText(decode(data, 0, data.length), data.length);
+      } else if (nl < 0) {
         carry = Buffer.from(data);
       } else {
         onText(decode(data, 0, nl), nl + 1);

@@ -25,11 +25,6 @@ export function parseIpv6(text: string): bigint | undefined {
   return v;
 }
 
-/** The IPv4 address embedded in an IPv4-mapped IPv6 address (::ffff:a.b.c.d), else -1. */
-export function mappedIpv4(v: bigint): number {
-  return v >> 32n === 0xffffn ? Number(v & 0xffffffffn) : -1;
-}
-
 /** True for IPv6 addresses that are not global unicast clients (loopback, ULA, link-local, unspecified). */
 export function isPrivateIpv6(v: bigint): boolean {
   if (v === 0n || v === 1n) return true;
