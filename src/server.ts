@@ -69,16 +69,17 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   let demo: Demo | undefined;
   let syslog: SyslogReceiver | undefined;
   try {
-    await app.listen({ host: config.host, port: config.port });
-    retention.start();
+    // Syslog settings (addresses, format, overrides) are checked before anything listens.
     if (config.syslog.length > 0) {
       syslog = new SyslogReceiver({
         listeners: config.syslog.map(parseSyslogUrl), project: config.syslogProject, aggregator,
         settings: { format: config.syslogFormat, retentionDays: config.retentionDays, geoOverridesFile },
         onError: (err) => logger.error({ err }, 'syslog error'),
       });
-      await syslog.start();
     }
+    await app.listen({ host: config.host, port: config.port });
+    retention.start();
+    await syslog?.start();
     if (config.demo) {
       demo = new Demo({
         project: DEMO_PROJECT, aggregator, store, now: options.now,

@@ -50,4 +50,16 @@ describe('livestats ingest (batch)', () => {
     expect(r4.code).toBe(2);
     expect(r4.stderr).toMatch(/--field "colour=x"/);
   });
+
+  it('serve refuses bad syslog settings before listening', async () => {
+    const data = join(dir, 'data-serve');
+    const r1 = await runCli(['serve', '--port', '0', '--data', data, '--log-level', 'silent', '--syslog', 'http://x:1']);
+    expect(r1.code).toBe(2);
+    expect(r1.stderr).toMatch(/expected udp:\/\/HOST:PORT or tcp:\/\/HOST:PORT/);
+    const r2 = await runCli(['serve', '--port', '0', '--data', data, '--log-level', 'silent', '--syslog', 'udp://127.0.0.1:0',
+      '--syslog-format', "'$remote_addr$status'"]);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toMatch(/nothing between them/);
+    expect(r2.stdout).not.toMatch(/listening/);
+  });
 });
