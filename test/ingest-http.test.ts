@@ -153,3 +153,41 @@ describe('ingest goes through the auth hook', () => {
     }
   });
 });
+
+describe('ingest when the store fails a commit', () => {
+  it('answers 500, keeps the batch queued; a retry with the same X-Batch-Id waits for that commit, counted once', async () => {
+    const d = tempDir('http-fail');
+    const { SqliteStore } = await import('../src/store/sqlite/store.js');
+    const { Aggregator } = await import('../src/ingest/aggregator.js');
+    const { buildApp } = await import('../src/api/app.js');
+    const store = new SqliteStore(join(d, 'data', 'livestats.db'));
+    await store.init();
+    let failures = 1;
+    const realWrite = store.write.bind(store);
+    // Fault injection on the real store: the first commit fails like a full disk would.
+    store.write = async (batch) => {
+      if (failures-- > 0) throw new Error('disk full');
+      return realWrite(batch);
+    };
+    const aggregator = new Aggregator(store, { flushIntervalMs: 60_000 });
+    const app = buildApp({ store, aggregator, logger: false });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const addr = app.server.address();
+    const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/ingest/v1/pf/access-logs?format=combined_host`;
+    try {
+      const body = accessLine(now(), { host: 'fail.example.com' });
+      const first = await fetch(url, { method: 'POST', body, headers: { 'x-batch-id': 'f1' } });
+      expect(first.status).toBe(500);
+      expect(((await first.json()) as { error_code: string }).error_code).toBe('LIVE.100011005');
+      const retry = await fetch(url, { method: 'POST', body, headers: { 'x-batch-id': 'f1' } });
+      expect(retry.status).toBe(200);
+      expect(await retry.json()).toMatchObject({ accepted: 1, duplicate: true });
+      expect(storedTotal(join(d, 'data'), 'pf')).toBe(1);
+    } finally {
+      await app.close();
+      await aggregator.stop();
+      await store.close();
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});

@@ -14,13 +14,17 @@ export class BatchLedger {
 
   constructor(private readonly store: Store) {}
 
-  /** True when the key is taken; otherwise reserves it (synchronously after the store check). */
-  async claim(key: string): Promise<boolean> {
-    if (this.pending.has(key)) return true;
+  /**
+   * 'committed' or 'pending' when the key is taken; otherwise reserves it (synchronously after
+   * the store check) and answers 'new'.
+   */
+  async claim(key: string): Promise<'new' | 'pending' | 'committed'> {
+    if (this.pending.has(key)) return 'pending';
     const committed = await this.store.getCheckpoint(key);
-    if (committed !== undefined || this.pending.has(key)) return true;
+    if (committed !== undefined) return 'committed';
+    if (this.pending.has(key)) return 'pending';
     this.pending.add(key);
-    return false;
+    return 'new';
   }
 
   /** The key's counts are committed (or were never fed): forget the in-memory mark. */

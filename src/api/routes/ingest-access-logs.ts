@@ -74,17 +74,22 @@ export function ingestAccessLogsRoute(app: FastifyInstance, ctx: AppContext): vo
     const s = processor.stats;
     const answer = { accepted: s.accepted, dropped: s.dropped, errors };
     const key = batchId !== undefined ? batchKey(project, batchId) : undefined;
-    if (key !== undefined && (await ledger.claim(key))) return { ...answer, duplicate: true };
-    for (const c of cells) addCells(aggregator, project, c);
-    if (key !== undefined) aggregator.checkpoint(key, JSON.stringify({ accepted: s.accepted, at: ctx.now() }));
-    try {
-      await aggregator.flush();
-    } catch (err) {
-      // The batch stays queued in the aggregator and is retried; its id stays claimed until then.
-      request.log.error({ err }, 'ingest commit failed');
-      throw internalError();
+    const claim = key !== undefined ? await ledger.claim(key) : 'new';
+    if (claim === 'new') {
+      for (const c of cells) addCells(aggregator, project, c);
+      if (key !== undefined) aggregator.checkpoint(key, JSON.stringify({ accepted: s.accepted, at: ctx.now() }));
     }
-    if (key !== undefined) ledger.settle(key);
-    return answer;
+    if (claim !== 'committed') {
+      // Answer only once committed (a retry of a batch still pending waits for that batch's commit).
+      try {
+        await aggregator.flush();
+      } catch (err) {
+        // The batch stays queued in the aggregator and is retried; its id stays claimed until then.
+        request.log.error({ err }, 'ingest commit failed');
+        throw internalError();
+      }
+    }
+    if (key !== undefined && claim === 'new') ledger.settle(key);
+    return claim === 'new' ? answer : { ...answer, duplicate: true };
   });
 }
