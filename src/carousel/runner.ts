@@ -5,7 +5,7 @@ import { Backoff } from '../probe/backoff.js';
 import { runChild, silentLog, type ChildExit, type Log, type RunningChild } from '../probe/child.js';
 import { StreamProbe, type StreamProbeOptions } from '../probe/probe.js';
 import type { SampleSink } from '../probe/sink.js';
-import { concatList, locate, preparePlaylist, rotate, type PlaylistItem } from './playlist.js';
+import { concatList, inspectFile, locate, preparePlaylist, rotate, type PlaylistItem } from './playlist.js';
 
 /** What a carousel plays and where (the CLI flags, or one entry of `serve --carousel`). */
 export interface CarouselTaskSpec {
@@ -30,8 +30,7 @@ export interface CarouselRunnerOptions extends CarouselTaskSpec {
   probe?: Omit<StreamProbeOptions, 'url' | 'onSamples'>;
 }
 
-/** A file that fails this many times within its first seconds is skipped from then on. */
-const FAILURES_BEFORE_SKIP = 2;
+/** ffmpeg dying this soon into a file gets the file re-inspected (and skipped when broken). */
 const EARLY_FAILURE_SEC = 3;
 
 /** Output container for a target URL: FLV for RTMP, MPEG-TS for SRT/UDP/TCP and anything else. */
@@ -92,9 +91,9 @@ export class CarouselRunner {
       if (items.length === 0) throw new Error(`carousel ${taskId}: no playable file in the playlist`);
       if (this.stopped) return;
       this.probe.start();
-      const failures = new Map<string, number>();
       const backoff = new Backoff(this.options.restartMinMs ?? 1000, this.options.restartMaxMs ?? 30_000);
       let first = 0;
+      let diedIn: PlaylistItem | undefined;
       while (!this.stopped) {
         const order = rotate(items, first);
         const started = Date.now();
@@ -107,21 +106,27 @@ export class CarouselRunner {
         }
         const at = locate(order, playedSec);
         const file = order[at.index] as PlaylistItem;
-        if (at.intoSec < EARLY_FAILURE_SEC) failures.set(file.path, (failures.get(file.path) ?? 0) + 1);
-        else failures.delete(file.path);
         first = items.indexOf(file);
-        if ((failures.get(file.path) ?? 0) >= FAILURES_BEFORE_SKIP) {
-          this.log.error({ task: taskId, file: file.source, stderr: exit.stderr }, `carousel: skipping ${file.source}: ffmpeg keeps failing on it`);
+        // Dying early in a file may be the file's fault (or the target's): look at the file again.
+        const recheck = at.intoSec < EARLY_FAILURE_SEC ? await inspectFile(file.path, this.options.ffprobe) : file;
+        if (typeof recheck === 'string') {
+          this.log.error({ task: taskId, file: file.source, why: recheck }, `carousel: skipping broken file ${file.source}: ${recheck}`);
           items = items.filter((i) => i !== file);
-          if (items.length === 0) throw new Error(`carousel ${taskId}: every file failed`);
+          if (items.length === 0) throw new Error(`carousel ${taskId}: no playable file left`);
           first = first % items.length;
+        } else if (diedIn === file) {
+          // died in the same file twice in a row: move on to the next one for this round
+          this.log.error({ task: taskId, file: file.source }, `carousel: ffmpeg died twice in ${file.source}; continuing with the next file`);
+          first = (first + 1) % items.length;
         }
+        diedIn = typeof recheck === 'string' || diedIn === file ? undefined : file;
+        const next = items[first] as PlaylistItem;
         if (Date.now() - started > 30_000) backoff.reset();
         const delay = backoff.next();
         const why = exit.spawnError ?? `ffmpeg exited with ${exit.code ?? exit.signal}`;
         this.log.warn(
-          { task: taskId, why, stderr: exit.stderr, file: file.source, intoSec: Math.round(at.intoSec), retryInMs: delay },
-          `carousel: ${why}${exit.stderr.length > 0 ? `: ${exit.stderr.at(-1)}` : ''}; restarting at ${file.source} in ${delay} ms`,
+          { task: taskId, why, stderr: exit.stderr, file: file.source, next: next.source, intoSec: Math.round(at.intoSec), retryInMs: delay },
+          `carousel: ${why}${exit.stderr.length > 0 ? `: ${exit.stderr.at(-1)}` : ''}; restarting at ${next.source} in ${delay} ms`,
         );
         await this.sleep(delay);
       }

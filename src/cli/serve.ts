@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, resolveServeConfig, serveHelp, serveParseOptions } from '../config.js';
 import { DEMO_PROJECT, startServer } from '../server.js';
 import { DEMO_TASK } from '../demo/carousel.js';
+import { CarouselConfigError } from '../carousel/config.js';
 
 function banner(url: string, demo: boolean): string {
   const project = demo ? DEMO_PROJECT : '<project_id>';
@@ -40,7 +41,16 @@ export async function serveCommand(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  const server = await startServer(config);
+  let server;
+  try {
+    server = await startServer(config);
+  } catch (err) {
+    if (err instanceof CarouselConfigError) {
+      console.error(`livestats serve: --carousel ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
   process.stdout.write(banner(server.url, config.demo));
   return await new Promise<number>((resolve) => {
     const shutdown = (signal: string): void => {
