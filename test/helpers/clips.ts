@@ -8,6 +8,8 @@ export interface ClipSpec {
   videoKbps: number;
   audioKbps: number;
   seconds: number;
+  /** Seconds between keyframes (default 2). */
+  gopSeconds?: number;
 }
 
 /**
@@ -21,7 +23,7 @@ export async function makeClip(path: string, c: ClipSpec): Promise<void> {
     '-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=${c.fps}`,
     '-f', 'lavfi', '-i', 'anoisesrc=sample_rate=44100:amplitude=0.3',
     '-t', String(c.seconds), '-pix_fmt', 'yuv420p',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-g', String(c.fps * 2),
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-g', String(c.fps * (c.gopSeconds ?? 2)),
     '-b:v', `${c.videoKbps}k`, '-maxrate', `${c.videoKbps}k`, '-bufsize', `${Math.round(c.videoKbps / 2)}k`,
     '-x264-params', 'nal-hrd=cbr',
     '-c:a', 'aac', '-b:a', `${c.audioKbps}k`, '-ar', '44100', '-ac', '2',
