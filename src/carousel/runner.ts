@@ -114,12 +114,13 @@ export class CarouselRunner {
           items = items.filter((i) => i !== file);
           if (items.length === 0) throw new Error(`carousel ${taskId}: no playable file left`);
           first = first % items.length;
-        } else if (diedIn === file) {
+        } else if (playedSec > 0 && diedIn === file) {
           // died in the same file twice in a row: move on to the next one for this round
           this.log.error({ task: taskId, file: file.source }, `carousel: ffmpeg died twice in ${file.source}; continuing with the next file`);
           first = (first + 1) % items.length;
         }
-        diedIn = typeof recheck === 'string' || diedIn === file ? undefined : file;
+        // nothing played at all with a good file: the target is the likely cause, keep the file
+        diedIn = playedSec > 0 && typeof recheck !== 'string' && diedIn !== file ? file : undefined;
         const next = items[first] as PlaylistItem;
         if (Date.now() - started > 30_000) backoff.reset();
         const delay = backoff.next();
