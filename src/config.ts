@@ -12,6 +12,8 @@ export interface ServeConfig {
   flushIntervalMs: number;
   maxConcurrentQueries: number;
   queryCacheMs: number;
+  /** JSON file of carousel tasks to run inside the server ('' or absent: none). */
+  carousel?: string;
 }
 
 interface Setting<K extends keyof ServeConfig> {
@@ -26,7 +28,7 @@ interface Setting<K extends keyof ServeConfig> {
   max?: number;
 }
 
-type AnySetting = { [K in keyof ServeConfig]: Setting<K> }[keyof ServeConfig];
+type AnySetting = { [K in keyof ServeConfig]-?: Setting<K> }[keyof ServeConfig];
 
 export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'host', flag: 'host', env: 'LIVESTATS_HOST', kind: 'string', default: '127.0.0.1', help: 'address to listen on' },
@@ -36,6 +38,7 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'demo', flag: 'demo', env: 'LIVESTATS_DEMO', kind: 'boolean', default: false, help: 'generate demo traffic for project "demo" (24 h backfill, then live)' },
   { key: 'logLevel', flag: 'log-level', env: 'LIVESTATS_LOG_LEVEL', kind: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], help: 'log level' },
   { key: 'flushIntervalMs', flag: 'flush-interval-ms', env: 'LIVESTATS_FLUSH_INTERVAL_MS', kind: 'int', default: 1000, min: 10, max: 60_000, help: 'how often the aggregator writes to the store' },
+  { key: 'carousel', flag: 'carousel', env: 'LIVESTATS_CAROUSEL', kind: 'string', default: '', help: 'JSON file of carousel tasks to play and probe inside the server (docs/carousel.md)' },
   { key: 'maxConcurrentQueries', flag: 'max-concurrent-queries', env: 'LIVESTATS_MAX_CONCURRENT_QUERIES', kind: 'int', default: 64, min: 1, max: 100_000, help: 'stats queries in flight before LIVE.100011007' },
   { key: 'queryCacheMs', flag: 'query-cache-ms', env: 'LIVESTATS_QUERY_CACHE_MS', kind: 'int', default: 1000, min: 0, max: 60_000, help: 'serve a repeated stats query from memory for up to this long (0 disables); new local data invalidates at once' },
 ];

@@ -3,6 +3,8 @@ import { pino, type Logger } from 'pino';
 import { buildApp } from './api/app.js';
 import type { Authenticate } from './api/auth.js';
 import { setupAuth, type ServerAuth } from './auth/setup.js';
+import { loadCarouselConfig } from './carousel/config.js';
+import { CarouselSupervisor } from './carousel/supervisor.js';
 import type { ServeConfig } from './config.js';
 import { Demo } from './demo/demo.js';
 import { Aggregator } from './ingest/aggregator.js';
@@ -40,6 +42,8 @@ export interface StartOptions {
 /** Composes store, aggregator, API and (optionally) demo traffic, and starts listening. */
 export async function startServer(config: ServeConfig, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: config.logLevel });
+  // read before anything starts, so a bad carousel file fails the start with its message
+  const carouselTasks = config.carousel ? loadCarouselConfig(config.carousel) : [];
   const store = createStore(config);
   await store.init();
   let auth: ServerAuth;
@@ -60,6 +64,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     dashboard: config.demo ? { demo: true, project: DEMO_PROJECT, token: options.dashboardToken ?? auth.sessionToken } : undefined,
   });
   let demo: Demo | undefined;
+  let carousel: CarouselSupervisor | undefined;
   try {
     await app.listen({ host: config.host, port: config.port });
     if (config.demo) {
@@ -68,6 +73,11 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
         log: (msg) => logger.info(msg),
       });
       await demo.start();
+    }
+    if (carouselTasks.length > 0) {
+      carousel = new CarouselSupervisor(carouselTasks, { aggregator, log: logger });
+      carousel.start();
+      logger.info({ tasks: carouselTasks.map((t) => `${t.project}/${t.taskId}`) }, 'carousel tasks started');
     }
   } catch (err) {
     await app.close();
@@ -86,6 +96,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     close() {
       closing ??= (async () => {
         await app.close();
+        await carousel?.stop();
         await demo?.stop();
         try {
           await aggregator.stop();

@@ -2,13 +2,19 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../paths.js';
 import { keysCommand } from './keys.js';
+import { carouselCommand } from './carousel.js';
+import { probeCommand } from './probe.js';
 import { serveCommand } from './serve.js';
+import { tasksCommand } from './tasks.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; help: string }> = {
   serve: { run: serveCommand, help: 'run the API server (see `livestats serve --help`)' },
   keys: { run: (argv) => keysCommand(argv), help: 'create, list and revoke API credentials (AK/SK, tokens)' },
+  probe: { run: probeCommand, help: 'measure a live stream per second and send it to a server' },
+  carousel: { run: carouselCommand, help: 'play files as a 24/7 channel and probe it (`carousel run --help`)' },
+  tasks: { run: tasksCommand, help: 'list carousel tasks (`tasks list --project P`)' },
 };
 
 function usage(): string {

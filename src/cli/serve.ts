@@ -3,6 +3,7 @@ import { ConfigError, resolveServeConfig, serveHelp, serveParseOptions } from '.
 import type { IssuedCredentials } from '../auth/credentials.js';
 import { DEMO_PROJECT, startServer, type RunningServer } from '../server.js';
 import { DEMO_TASK } from '../demo/carousel.js';
+import { CarouselConfigError } from '../carousel/config.js';
 
 function credentialLines(issued: IssuedCredentials | undefined, dataDir: string): string[] {
   if (!issued) return [];
@@ -58,7 +59,16 @@ export async function serveCommand(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  const server = await startServer(config);
+  let server;
+  try {
+    server = await startServer(config);
+  } catch (err) {
+    if (err instanceof CarouselConfigError) {
+      console.error(`livestats serve: --carousel ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
   const stopped = runUntilSignal(server); // handlers first: a signal right after the banner is handled
   process.stdout.write(banner(server.url, config.demo, server.auth, config.data));
   return stopped;
