@@ -22,6 +22,8 @@ export interface ServeConfig {
   /** CSV of CIDR,region,isp checked before ip2region ('' = none). */
   geoOverrides: string;
   queryCacheMs: number;
+  /** JSON file of carousel tasks to run inside the server ('' or absent: none). */
+  carousel?: string;
 }
 
 interface Setting<K extends keyof ServeConfig> {
@@ -36,7 +38,7 @@ interface Setting<K extends keyof ServeConfig> {
   max?: number;
 }
 
-type AnySetting = { [K in keyof ServeConfig]: Setting<K> }[keyof ServeConfig];
+type AnySetting = { [K in keyof ServeConfig]-?: Setting<K> }[keyof ServeConfig];
 
 export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'host', flag: 'host', env: 'LIVESTATS_HOST', kind: 'string', default: '127.0.0.1', help: 'address to listen on' },
@@ -52,6 +54,7 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'syslogProject', flag: 'syslog-project', env: 'LIVESTATS_SYSLOG_PROJECT', kind: 'string', default: 'default', help: 'project that syslog-received lines count for' },
   { key: 'syslogFormat', flag: 'syslog-format', env: 'LIVESTATS_SYSLOG_FORMAT', kind: 'string', default: 'combined_host', help: 'format of syslog-received lines (preset, json, or log_format string)' },
   { key: 'geoOverrides', flag: 'geo-overrides', env: 'LIVESTATS_GEO_OVERRIDES', kind: 'string', default: '', help: 'CSV file of CIDR,region,isp checked before ip2region' },
+  { key: 'carousel', flag: 'carousel', env: 'LIVESTATS_CAROUSEL', kind: 'string', default: '', help: 'JSON file of carousel tasks to play and probe inside the server (docs/carousel.md)' },
   { key: 'maxConcurrentQueries', flag: 'max-concurrent-queries', env: 'LIVESTATS_MAX_CONCURRENT_QUERIES', kind: 'int', default: 64, min: 1, max: 100_000, help: 'stats queries in flight before LIVE.100011007' },
   { key: 'queryCacheMs', flag: 'query-cache-ms', env: 'LIVESTATS_QUERY_CACHE_MS', kind: 'int', default: 1000, min: 0, max: 60_000, help: 'serve a repeated stats query from memory for up to this long (0 disables); new local data invalidates at once' },
 ];

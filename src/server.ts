@@ -3,6 +3,8 @@ import { pino, type Logger } from 'pino';
 import { buildApp } from './api/app.js';
 import type { Authenticate } from './api/auth.js';
 import { setupAuth, type ServerAuth } from './auth/setup.js';
+import { loadCarouselConfig } from './carousel/config.js';
+import { CarouselSupervisor } from './carousel/supervisor.js';
 import type { ServeConfig } from './config.js';
 import { Demo } from './demo/demo.js';
 import { Aggregator } from './ingest/aggregator.js';
@@ -44,6 +46,8 @@ export interface StartOptions {
 /** Composes store, aggregator, API and (optionally) demo traffic, and starts listening. */
 export async function startServer(config: ServeConfig, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: config.logLevel });
+  // read before anything starts, so a bad carousel file fails the start with its message
+  const carouselTasks = config.carousel ? loadCarouselConfig(config.carousel) : [];
   const store = createStore(config);
   await store.init();
   let auth: ServerAuth;
@@ -68,6 +72,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const retention = new RetentionJob(store, config.retentionDays, logger, options.now);
   let demo: Demo | undefined;
   let syslog: SyslogReceiver | undefined;
+  let carousel: CarouselSupervisor | undefined;
   try {
     // Syslog settings (addresses, format, overrides) are checked before anything listens.
     if (config.syslog.length > 0) {
@@ -86,6 +91,11 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
         log: (msg) => logger.info(msg),
       });
       await demo.start();
+    }
+    if (carouselTasks.length > 0) {
+      carousel = new CarouselSupervisor(carouselTasks, { aggregator, log: logger });
+      carousel.start();
+      logger.info({ tasks: carouselTasks.map((t) => `${t.project}/${t.taskId}`) }, 'carousel tasks started');
     }
   } catch (err) {
     retention.stop();
@@ -108,6 +118,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
         retention.stop();
         await syslog?.stop();
         await app.close();
+        await carousel?.stop();
         await demo?.stop();
         try {
           await aggregator.stop();

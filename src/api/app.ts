@@ -13,6 +13,7 @@ import { wasAuthenticated } from './project.js';
 import { CAROUSEL_PATH, carouselRoute } from './routes/carousel.js';
 import { DASHBOARD_CONFIG_PATH, dashboardRoute, type DashboardOptions } from './routes/dashboard.js';
 import { healthRoute } from './routes/health.js';
+import { INGEST_SAMPLES_PATH, ingestSamplesRoute } from './routes/ingest-samples.js';
 import { HTTPCODES_PATH, httpCodesRoute } from './routes/httpcodes.js';
 import { INGEST_ACCESS_LOGS_PATH, ingestAccessLogsRoute } from './routes/ingest-access-logs.js';
 
@@ -38,10 +39,10 @@ export interface AppOptions {
 
 /** Paths that exist: any other method on them is answered with LIVE.100011011. */
 const KNOWN_GET_PATHS = [HTTPCODES_PATH, CAROUSEL_PATH, '/healthz', '/', DASHBOARD_CONFIG_PATH];
-/** POST-only paths: any other method is answered with LIVE.100011011. */
-const KNOWN_POST_PATHS = [INGEST_ACCESS_LOGS_PATH];
-const NOT_POST = ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 const OTHER_METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
+/** POST-only paths: any other method on them is answered with LIVE.100011011. */
+const KNOWN_POST_PATHS = [INGEST_SAMPLES_PATH, INGEST_ACCESS_LOGS_PATH];
+const NOT_POST_METHODS = ['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
 export function buildApp(options: AppOptions): FastifyInstance {
   const bodyLimit = options.bodyLimit ?? 64 * 1024 * 1024;
@@ -108,21 +109,14 @@ export function buildApp(options: AppOptions): FastifyInstance {
   if (!dashboardRoute(app, dashboardDir, options.dashboard).built) {
     app.log.warn(`dashboard not built: ${join(dashboardDir, 'index.html')} is missing; run \`npm run build\` (the API still works)`);
   }
-  for (const url of KNOWN_GET_PATHS) {
+  ingestSamplesRoute(app, ctx);
+  const wrongMethods = [
+    ...KNOWN_GET_PATHS.map((url) => ({ url, methods: [...OTHER_METHODS] })),
+    ...KNOWN_POST_PATHS.map((url) => ({ url, methods: [...NOT_POST_METHODS] })),
+  ];
+  for (const { url, methods } of wrongMethods) {
     app.route({
-      method: [...OTHER_METHODS],
-      url,
-      onRequest: async () => {
-        throw methodNotAllowed();
-      },
-      handler: async () => {
-        throw methodNotAllowed();
-      },
-    });
-  }
-  for (const url of KNOWN_POST_PATHS) {
-    app.route({
-      method: [...NOT_POST],
+      method: methods,
       url,
       onRequest: async () => {
         throw methodNotAllowed();

@@ -9,6 +9,9 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   serve: { run: async (argv) => (await import('./serve.js')).serveCommand(argv), help: 'run the API server (see `livestats serve --help`)' },
   ingest: { run: async (argv) => (await import('./ingest.js')).ingestCommand(argv), help: 'read access logs into the store (see `livestats ingest --help`)' },
   keys: { run: async (argv) => (await import('./keys.js')).keysCommand(argv), help: 'create, list and revoke API credentials (AK/SK, tokens)' },
+  probe: { run: async (argv) => (await import('./probe.js')).probeCommand(argv), help: 'measure a live stream per second and send it to a server' },
+  carousel: { run: async (argv) => (await import('./carousel.js')).carouselCommand(argv), help: 'play files as a 24/7 channel and probe it (`carousel run --help`)' },
+  tasks: { run: async (argv) => (await import('./tasks.js')).tasksCommand(argv), help: 'list carousel tasks (`tasks list --project P`)' },
 };
 
 function usage(): string {

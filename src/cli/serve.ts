@@ -6,6 +6,7 @@ import { DEMO_TASK } from '../demo/carousel.js';
 import { FormatError } from '../ingest/formats/log-format.js';
 import { GeoOverrideError } from '../ingest/geo/overrides.js';
 import { SyslogConfigError } from '../ingest/syslog/server.js';
+import { CarouselConfigError } from '../carousel/config.js';
 
 function credentialLines(issued: IssuedCredentials | undefined, dataDir: string): string[] {
   if (!issued) return [];
@@ -67,6 +68,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof FormatError || err instanceof GeoOverrideError || err instanceof SyslogConfigError) {
       console.error(`livestats serve: ${err.message}`);
+      return 2;
+    }
+    if (err instanceof CarouselConfigError) {
+      console.error(`livestats serve: --carousel ${err.message}`);
       return 2;
     }
     throw err;
