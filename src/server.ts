@@ -31,7 +31,12 @@ export interface StartOptions {
 export async function startServer(config: ServeConfig, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: config.logLevel });
   const store = createStore(config);
-  await store.init();
+  try {
+    await store.init();
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
   const aggregator = new Aggregator(store, { flushIntervalMs: config.flushIntervalMs, logger });
   aggregator.start();
   const app = buildApp({

@@ -40,7 +40,13 @@ export async function serveCommand(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  const server = await startServer(config);
+  let server;
+  try {
+    server = await startServer(config);
+  } catch (err) {
+    console.error(`livestats serve: cannot start: ${(err as Error).message}`);
+    return 1;
+  }
   process.stdout.write(banner(server.url, config.demo));
   return await new Promise<number>((resolve) => {
     const shutdown = (signal: string): void => {
