@@ -22,7 +22,7 @@ export const DEFAULT_DATABASE = 'livestats';
  */
 export function parseClickHouseUrls(raw: string): ClickHouseTarget {
   const parts = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  if (parts.length === 0) throw new ClickHouseUrlError('--clickhouse-url is required with --store clickhouse');
+  if (parts.length === 0) throw new ClickHouseUrlError('a ClickHouse URL is required with --store clickhouse');
   const endpoints: Endpoint[] = [];
   let database: string | undefined;
   for (const part of parts) {
