@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accessLog, carouselSamples, FIXTURE_NOW, fixtureQueries } from './fixtures/traffic.js';
+import { accessLog, carouselSamples, FIXTURE_DOMAINS, FIXTURE_NOW, fixtureQueries } from './fixtures/traffic.js';
 import { startClickHouseCluster, type ClickHouseServer } from './harness/clickhouse.js';
 import { startNode, type Node } from './harness/nodes.js';
 
@@ -83,5 +83,19 @@ describe('ClickHouse cluster mode (2 shards, 2 livestats nodes)', () => {
       }
     }
     expect(new Set(owners.values()).size).toBe(2);
+  });
+
+  it('drops old day partitions on every shard (retention) and keeps the current day', async () => {
+    const [a, b] = nodes as [Node, Node];
+    const old = FIXTURE_NOW - 2 * 86_400_000;
+    for (const domain of FIXTURE_DOMAINS) b.aggregator.add({ project: 'proj-a', domain, time: old, region: 'GD', isp: 'CTCC', code: 200 }, 3);
+    await b.aggregator.flush();
+    const oldRows = async (): Promise<number[]> => Promise.all(shards.map(async (s) =>
+      Number(await s.sql(`SELECT count() FROM ${DB}.http_counts_local WHERE minute < ${Math.floor(FIXTURE_NOW / 86_400_000) * 1440}`))));
+    expect((await oldRows()).every((n) => n > 0)).toBe(true);
+    await a.store.deleteBefore(Math.floor(FIXTURE_NOW / 86_400_000) * 86_400_000);
+    expect(await oldRows()).toEqual([0, 0]);
+    const path = fixtureQueries()[1] ?? '';
+    expect((await a.get(path)).body === (await reference.get(path)).body).toBe(true);
   });
 });
