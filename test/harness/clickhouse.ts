@@ -12,7 +12,6 @@ import { freePort } from './ports.js';
  */
 
 export const CLICKHOUSE_BINARY = '/usr/sbin/clickhouse-server';
-export const clickhouseAvailable = (): boolean => existsSync(CLICKHOUSE_BINARY);
 
 export interface ClickHouseServer {
   httpPort: number;

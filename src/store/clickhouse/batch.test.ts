@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CountRow } from '../types.js';
-import { chunkCounts, countsInsert, keyValueInsert, markersQuery, samplesInserts, tasksInsert } from './batch.js';
+import { chunkCounts, countsInsert, keyValueInsert, markersQuery, samplesInserts, taskTouches, tasksInsert } from './batch.js';
 
 const T0 = Date.UTC(2026, 10, 20);
 const DAY_MIN = 1440;
@@ -48,5 +48,19 @@ describe('statement builders', () => {
   it('splits large sample sets into several inserts', () => {
     const samples = Array.from({ length: 45_000 }, (_, i) => ({ project: 'p', taskId: 't', second: i * 1000, videoFps: 1, videoKbps: 1, audioFps: 1, audioKbps: 1 }));
     expect(samplesInserts('t', samples, 1n)).toHaveLength(3);
+  });
+});
+
+describe('taskTouches', () => {
+  it('lists registered and sampled tasks with their newest sample second (0 for none)', () => {
+    const s = (taskId: string, second: number) => ({ project: 'p', taskId, second, videoFps: 1, videoKbps: 1, audioFps: 1, audioKbps: 1 });
+    const got = taskTouches({
+      id: 'x', counts: [], checkpoints: [],
+      tasks: [{ project: 'p', taskId: 'a' }, { project: 'p', taskId: 'b' }],
+      samples: [s('b', 5_500), s('b', 2_000), s('c', 1_000)],
+    });
+    expect([...got.values()]).toEqual([
+      { project: 'p', taskId: 'a', lastSample: 0 }, { project: 'p', taskId: 'b', lastSample: 5 }, { project: 'p', taskId: 'c', lastSample: 1 },
+    ]);
   });
 });

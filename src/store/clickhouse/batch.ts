@@ -1,4 +1,4 @@
-import type { Checkpoint, CountRow, SampleRow } from '../types.js';
+import type { Checkpoint, CountRow, SampleRow, WriteBatch } from '../types.js';
 import { quote, quoteList } from './sql.js';
 
 /**
@@ -101,6 +101,20 @@ export interface TaskRow {
   createdAt: number;
   /** Epoch second of the newest sample in this batch, 0 for none. */
   lastSample: number;
+}
+
+/** The tasks a batch registers or samples, keyed by project NUL task, with their newest sample second. */
+export function taskTouches(batch: WriteBatch): Map<string, Omit<TaskRow, 'createdAt'>> {
+  const out = new Map<string, Omit<TaskRow, 'createdAt'>>();
+  for (const t of batch.tasks) out.set(`${t.project}\u0000${t.taskId}`, { project: t.project, taskId: t.taskId, lastSample: 0 });
+  for (const s of batch.samples) {
+    const key = `${s.project}\u0000${s.taskId}`;
+    const second = Math.floor(s.second / SEC);
+    const e = out.get(key);
+    if (!e) out.set(key, { project: s.project, taskId: s.taskId, lastSample: second });
+    else if (e.lastSample < second) e.lastSample = second;
+  }
+  return out;
 }
 
 export function tasksInsert(table: string, tasks: readonly TaskRow[]): string {

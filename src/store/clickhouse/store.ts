@@ -1,7 +1,9 @@
 import type {
   CarouselSample, CodeCount, HttpCodesFilter, SampleFilter, Store, TaskInfo, WriteBatch,
 } from '../types.js';
-import { chunkCounts, countsInsert, groupKey, keyValueInsert, markersQuery, samplesInserts, tasksInsert } from './batch.js';
+import {
+  chunkCounts, countsInsert, groupKey, keyValueInsert, markersQuery, samplesInserts, taskTouches, tasksInsert,
+} from './batch.js';
 import { ChEndpoint, num, str } from './client.js';
 import { retentionDrops } from './retention.js';
 import { migrateClickHouse, table, type SchemaNames } from './schema.js';
@@ -120,15 +122,7 @@ export class ClickHouseStore implements Store {
   }
 
   private async writeSamples(batch: WriteBatch, version: bigint): Promise<void> {
-    const last = new Map<string, { project: string; taskId: string; lastSample: number }>();
-    for (const t of batch.tasks) last.set(`${t.project}\u0000${t.taskId}`, { ...t, lastSample: 0 });
-    for (const s of batch.samples) {
-      const key = `${s.project}\u0000${s.taskId}`;
-      const second = Math.floor(s.second / SEC);
-      const e = last.get(key);
-      if (!e) last.set(key, { project: s.project, taskId: s.taskId, lastSample: second });
-      else if (e.lastSample < second) e.lastSample = second;
-    }
+    const last = taskTouches(batch);
     if (last.size === 0) return;
     const unknown = [...last].filter(([k]) => !this.tasks.has(k)).map(([, v]) => v);
     const created = new Map<string, number>();
