@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CountRow } from '../types.js';
-import { chunkCounts, countsInsert, keyValueInsert, markersQuery, samplesInserts, taskTouches, tasksInsert } from './batch.js';
+import { chunkCounts, countsInsert, keyValueInsert, markersQueries, samplesInserts, slices, taskTouches, tasksInsert } from './batch.js';
 
 const T0 = Date.UTC(2026, 10, 20);
 const DAY_MIN = 1440;
@@ -34,8 +34,9 @@ describe('statement builders', () => {
       `('p', 'a.com', ${m}, 'GD', 'CMCC', 200, '', 2, 0), ('p', 'a.com', ${m + 1}, 'GD', 'CMCC', 200, '', 2, 0), ` +
       `('p', 'a.com', ${m}, '', '', 0, 'id#0', 0, 1)`,
     );
-    expect(markersQuery('t', [chunk])).toContain(`(project, domain, minute) IN (('p', 'a.com', ${m}))`);
-    expect(markersQuery('t', [chunk])).toContain("batch IN ('id#0')");
+    const [q] = markersQueries('t', [chunk]);
+    expect(q).toContain(`(project, domain, minute) IN (('p', 'a.com', ${m}))`);
+    expect(q).toContain("batch IN ('id#0')");
   });
   it('escapes every value and clamps sample values to UInt32', () => {
     const [sql] = samplesInserts('t', [{ project: "p'", taskId: 't\\', second: 1500, videoFps: -3, videoKbps: 1e12, audioFps: 2.6, audioKbps: 1 }], 9n);
@@ -48,6 +49,16 @@ describe('statement builders', () => {
   it('splits large sample sets into several inserts', () => {
     const samples = Array.from({ length: 45_000 }, (_, i) => ({ project: 'p', taskId: 't', second: i * 1000, videoFps: 1, videoKbps: 1, audioFps: 1, audioKbps: 1 }));
     expect(samplesInserts('t', samples, 1n)).toHaveLength(3);
+  });
+});
+
+describe('marker lookups', () => {
+  it('stay under max_query_size however many groups a batch has', () => {
+    const rows = Array.from({ length: 5_000 }, (_, i) => row(T0, `${'x'.repeat(240)}-${i}.example`, 'p'.repeat(64)));
+    const queries = markersQueries('t', chunkCounts('B', rows, 2_000));
+    expect(queries).toHaveLength(Math.ceil(5_000 / 300));
+    for (const q of queries) expect(q.length).toBeLessThan(200 * 1024);
+    expect(slices([1, 2, 3], 2)).toEqual([[1, 2], [3]]);
   });
 });
 

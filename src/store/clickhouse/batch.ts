@@ -73,12 +73,27 @@ export function countsInsert(table: string, chunk: CountChunk, groups: readonly 
   return `INSERT INTO ${table} (project, domain, minute, region, isp, code, batch, count, markers) VALUES ${values.join(', ')}`;
 }
 
-/** SELECT of the markers of these chunks that are present: columns batch, project, domain, minute. */
-export function markersQuery(table: string, chunks: readonly CountChunk[]): string {
-  const keys = chunks.flatMap((c) => c.groups.map((g) => tuple([g.project, g.domain, g.markerMinute])));
-  return `SELECT DISTINCT batch, project, domain, minute FROM ${table}
+/**
+ * Keeps every SELECT far below ClickHouse's max_query_size (256 KiB by default; INSERT data
+ * is not bound by it): at most this many keys per IN list.
+ */
+export const MAX_KEYS_PER_QUERY = 300;
+
+export function slices<T>(items: readonly T[], size = MAX_KEYS_PER_QUERY): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** SELECTs of the markers of these chunks that are present: columns batch, project, domain, minute. */
+export function markersQueries(table: string, chunks: readonly CountChunk[]): string[] {
+  const pairs = chunks.flatMap((c) => c.groups.map((g) => ({ tag: c.tag, g })));
+  return slices(pairs).map((part) => {
+    const keys = part.map(({ g }) => tuple([g.project, g.domain, g.markerMinute]));
+    return `SELECT DISTINCT batch, project, domain, minute FROM ${table}
     WHERE (project, domain, minute) IN (${keys.join(', ')}) AND region = '' AND isp = '' AND code = 0
-      AND batch IN ${quoteList(chunks.map((c) => c.tag))}`;
+      AND batch IN ${quoteList([...new Set(part.map((p) => p.tag))])}`;
+  });
 }
 
 const u32 = (n: number): number => Math.min(UINT32_MAX, Math.max(0, Math.round(n)));

@@ -2,7 +2,7 @@ import type {
   CarouselSample, CodeCount, HttpCodesFilter, SampleFilter, Store, TaskInfo, WriteBatch,
 } from '../types.js';
 import {
-  chunkCounts, countsInsert, groupKey, keyValueInsert, markersQuery, samplesInserts, taskTouches, tasksInsert,
+  chunkCounts, countsInsert, groupKey, keyValueInsert, markersQueries, samplesInserts, slices, taskTouches, tasksInsert,
 } from './batch.js';
 import { ChEndpoint, num, str } from './client.js';
 import { retentionDrops } from './retention.js';
@@ -98,8 +98,10 @@ export class ClickHouseStore implements Store {
     const present = new Set<string>();
     if (retry) {
       await this.waitUntilFinished(chunks.map((c) => queryId(c.tag)));
-      for (const r of await this.primary.rows(markersQuery(this.t('http_counts'), chunks))) {
-        present.add(`${str(r.batch)}\u0000${groupKey(str(r.project), str(r.domain), num(r.minute))}`);
+      for (const sql of markersQueries(this.t('http_counts'), chunks)) {
+        for (const r of await this.primary.rows(sql)) {
+          present.add(`${str(r.batch)}\u0000${groupKey(str(r.project), str(r.domain), num(r.minute))}`);
+        }
       }
     }
     for (const chunk of chunks) {
@@ -126,9 +128,9 @@ export class ClickHouseStore implements Store {
     if (last.size === 0) return;
     const unknown = [...last].filter(([k]) => !this.tasks.has(k)).map(([, v]) => v);
     const created = new Map<string, number>();
-    if (unknown.length > 0) {
+    for (const part of slices(unknown)) {
       const rows = await this.primary.rows(`SELECT project, task_id, min(created_at) AS c FROM ${this.t('carousel_tasks')}
-        WHERE (project, task_id) IN (${unknown.map((u) => `(${quote(u.project)}, ${quote(u.taskId)})`).join(', ')})
+        WHERE (project, task_id) IN (${part.map((u) => `(${quote(u.project)}, ${quote(u.taskId)})`).join(', ')})
         GROUP BY project, task_id`);
       for (const r of rows) created.set(`${str(r.project)}\u0000${str(r.task_id)}`, num(r.c));
     }
