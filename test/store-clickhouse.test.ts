@@ -47,6 +47,15 @@ describe('ClickHouse specifics', () => {
     await store.close();
   });
 
+  it('lets many nodes initialise the same fresh database at once', async () => {
+    const url = server.url(`concurrent_${++n}`);
+    const stores = Array.from({ length: 6 }, () => new ClickHouseStore({ url }));
+    await Promise.all(stores.map((s) => s.init()));
+    await stores[0]?.write(batch({ counts: [cell(Date.UTC(2026, 10, 20), 200, 1)] }));
+    expect(Number(await server.sql(`SELECT sum(count) FROM concurrent_${n}.http_counts`))).toBe(1);
+    await Promise.all(stores.map((s) => s.close()));
+  });
+
   it('refuses a cluster name the server does not know, with a clear error', async () => {
     const store = new ClickHouseStore({ url: server.url(`nocluster_${++n}`), cluster: 'missing_cluster' });
     await expect(store.init()).rejects.toThrow(/cluster "missing_cluster" is not in remote_servers/);
