@@ -18,6 +18,7 @@ export interface ServeConfig {
   logLevel: string;
   flushIntervalMs: number;
   maxConcurrentQueries: number;
+  queryCacheMs: number;
 }
 
 interface Setting<K extends keyof ServeConfig> {
@@ -45,6 +46,7 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'logLevel', flag: 'log-level', env: 'LIVESTATS_LOG_LEVEL', kind: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], help: 'log level' },
   { key: 'flushIntervalMs', flag: 'flush-interval-ms', env: 'LIVESTATS_FLUSH_INTERVAL_MS', kind: 'int', default: 1000, min: 10, max: 60_000, help: 'how often the aggregator writes to the store' },
   { key: 'maxConcurrentQueries', flag: 'max-concurrent-queries', env: 'LIVESTATS_MAX_CONCURRENT_QUERIES', kind: 'int', default: 64, min: 1, max: 100_000, help: 'stats queries in flight before LIVE.100011007' },
+  { key: 'queryCacheMs', flag: 'query-cache-ms', env: 'LIVESTATS_QUERY_CACHE_MS', kind: 'int', default: 1000, min: 0, max: 60_000, help: 'serve a repeated stats query from memory for up to this long (0 disables); new local data invalidates at once' },
 ];
 
 export class ConfigError extends Error {}

@@ -41,7 +41,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   aggregator.start();
   const app = buildApp({
     store, aggregator, logger, now: options.now, authenticate: options.authenticate,
-    maxConcurrentQueries: config.maxConcurrentQueries,
+    maxConcurrentQueries: config.maxConcurrentQueries, queryCacheMs: config.queryCacheMs,
   });
   let demo: Demo | undefined;
   try {

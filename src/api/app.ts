@@ -4,6 +4,7 @@ import { methodNotAllowed, tooManyRequests } from '../contract/errors.js';
 import type { Aggregator } from '../ingest/aggregator.js';
 import type { Store } from '../store/types.js';
 import { allowAll, type Authenticate } from './auth.js';
+import { ResponseCache } from './cache.js';
 import type { AppContext } from './context.js';
 import { registerErrorHandling } from './errors.js';
 import { CAROUSEL_PATH, carouselRoute } from './routes/carousel.js';
@@ -20,6 +21,8 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Stats queries running at once before new ones get LIVE.100011007. */
   maxConcurrentQueries?: number;
+  /** How long a stats answer may be served from memory (0: never); see ResponseCache. */
+  queryCacheMs?: number;
 }
 
 /** Paths that exist: any other method on them is answered with LIVE.100011011. */
@@ -41,7 +44,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
     aggregator: options.aggregator,
     now: options.now ?? Date.now,
     authenticate: options.authenticate ?? allowAll,
+    cache: new ResponseCache(options.queryCacheMs ?? 0),
   };
+  options.aggregator?.onWritten((projects) => ctx.cache.invalidate(projects));
 
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('X-Request-Id', request.id);

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, resolveServeConfig, serveHelp, serveParseOptions } from '../config.js';
-import { DEMO_PROJECT, startServer } from '../server.js';
+import { DEMO_PROJECT, startServer, type RunningServer } from '../server.js';
 import { DEMO_TASK } from '../demo/carousel.js';
 
 function banner(url: string, demo: boolean): string {
@@ -48,7 +48,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
     return 1;
   }
   process.stdout.write(banner(server.url, config.demo));
-  return await new Promise<number>((resolve) => {
+  return runUntilSignal(server);
+}
+
+/** Waits for SIGTERM/SIGINT, then stops accepting, flushes everything pending and resolves the exit code. */
+export function runUntilSignal(server: RunningServer): Promise<number> {
+  return new Promise<number>((resolve) => {
     const shutdown = (signal: string): void => {
       server.logger.info({ signal }, 'shutting down: flushing pending data');
       server.close().then(

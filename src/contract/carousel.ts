@@ -66,3 +66,11 @@ export function shapeCarousel(q: CarouselQuery, samples: readonly CarouselSample
     audio_bitrate_list: ak,
   };
 }
+
+/** The response as JSON text (integer lists joined directly). */
+export function carouselJson(q: CarouselQuery, samples: readonly CarouselSample[]): string {
+  const r = shapeCarousel(q, samples);
+  return `{"start_time":"${r.start_time}","end_time":"${r.end_time}",` +
+    `"video_framerate_list":[${r.video_framerate_list.join(',')}],"video_bitrate_list":[${r.video_bitrate_list.join(',')}],` +
+    `"audio_framerate_list":[${r.audio_framerate_list.join(',')}],"audio_bitrate_list":[${r.audio_bitrate_list.join(',')}]}`;
+}

@@ -1,5 +1,8 @@
 import { domainToASCII } from 'node:url';
 
+// URL syntax that domainToASCII would silently cut at (e.g. 'a/b' -> 'a').
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this rejects
+const FORBIDDEN = /[\u0000-\u0020\u007f/?#\\@:%[\]<>|^"'`{}*,;=&+!$()]/;
 const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
 
 /**
@@ -8,7 +11,7 @@ const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
  */
 export function normalizeDomain(text: string): string | undefined {
   const trimmed = text.trim();
-  if (trimmed.length === 0 || trimmed.length > 253) return undefined;
+  if (trimmed.length === 0 || trimmed.length > 253 || FORBIDDEN.test(trimmed)) return undefined;
   let ascii = domainToASCII(trimmed);
   if (ascii.endsWith('.')) ascii = ascii.slice(0, -1);
   if (ascii.length === 0 || ascii.length > 253) return undefined;

@@ -82,34 +82,74 @@ export function proportion(count: number, total: number): number {
   return Number(big) / 10000;
 }
 
-/** Builds the dense, zero-filled minute series from the store's cells. */
-export function shapeHttpCodes(q: HttpCodesQuery, cells: readonly CodeCount[]): HttpCodesResponse {
+/** The dense minute × code matrix every response is rendered from. */
+export interface HttpCodesMatrix {
+  slots: number;
+  fromMinute: number;
+  codes: number[];
+  /** counts[slot * codes.length + codeIndex] */
+  counts: Float64Array;
+  /** All requests per slot under the domain/region/isp filters (the proportion denominator). */
+  totals: Float64Array;
+}
+
+/** Sums the store's cells into the dense, zero-filled matrix of the window's minutes. */
+export function httpCodesMatrix(q: HttpCodesQuery, cells: readonly CodeCount[]): HttpCodesMatrix {
   const slots = Math.max(0, Math.ceil((q.toMinute - q.fromMinute) / MINUTE));
+  let codes = q.codes;
+  if (codes.length === 0) {
+    const seen = new Set<number>();
+    for (const c of cells) if (c.count > 0) seen.add(c.code);
+    codes = [...seen].sort((a, b) => a - b);
+  }
+  const index = new Map<number, number>();
+  codes.forEach((c, i) => index.set(c, i));
+  const width = codes.length;
+  const counts = new Float64Array(slots * width);
   const totals = new Float64Array(slots);
-  const byMinute: Array<Map<number, number> | undefined> = new Array(slots);
-  const seen = new Set<number>();
   for (const c of cells) {
     if (c.count <= 0) continue;
     const i = (c.minute - q.fromMinute) / MINUTE;
     if (!Number.isInteger(i) || i < 0 || i >= slots) continue;
-    totals[i] = (totals[i] ?? 0) + c.count;
-    let m = byMinute[i];
-    if (!m) byMinute[i] = m = new Map();
-    m.set(c.code, (m.get(c.code) ?? 0) + c.count);
-    seen.add(c.code);
+    totals[i] = (totals[i] as number) + c.count;
+    const j = index.get(c.code);
+    if (j !== undefined) counts[i * width + j] = (counts[i * width + j] as number) + c.count;
   }
-  const codes = q.codes.length > 0 ? q.codes : [...seen].sort((a, b) => a - b);
-  const data_series: HttpCodesResponse['data_series'] = new Array(slots);
-  for (let i = 0; i < slots; i++) {
-    const total = totals[i] ?? 0;
-    const m = byMinute[i];
+  return { slots, fromMinute: q.fromMinute, codes, counts, totals };
+}
+
+/** The response as an object (what the JSON text below encodes). */
+export function shapeHttpCodes(q: HttpCodesQuery, cells: readonly CodeCount[]): HttpCodesResponse {
+  const m = httpCodesMatrix(q, cells);
+  const width = m.codes.length;
+  const data_series: HttpCodesResponse['data_series'] = new Array(m.slots);
+  for (let i = 0; i < m.slots; i++) {
+    const total = m.totals[i] as number;
     data_series[i] = {
-      time: formatUtcSecond(q.fromMinute + i * MINUTE),
-      http_codes: codes.map((code) => {
-        const count = m?.get(code) ?? 0;
+      time: formatUtcSecond(m.fromMinute + i * MINUTE),
+      http_codes: m.codes.map((code, j) => {
+        const count = m.counts[i * width + j] as number;
         return { code, count, proportion: proportion(count, total) };
       }),
     };
   }
   return { data_series };
+}
+
+/** The response as JSON text, rendered straight from the matrix (no intermediate objects). */
+export function httpCodesJson(q: HttpCodesQuery, cells: readonly CodeCount[]): string {
+  const m = httpCodesMatrix(q, cells);
+  const width = m.codes.length;
+  const parts: string[] = new Array(m.slots);
+  const codePrefix = m.codes.map((c) => `{"code":${c},"count":`);
+  for (let i = 0; i < m.slots; i++) {
+    const total = m.totals[i] as number;
+    let entry = `{"time":"${formatUtcSecond(m.fromMinute + i * MINUTE)}","http_codes":[`;
+    for (let j = 0; j < width; j++) {
+      const count = m.counts[i * width + j] as number;
+      entry += `${j > 0 ? ',' : ''}${codePrefix[j]}${count},"proportion":${proportion(count, total)}}`;
+    }
+    parts[i] = entry + ']}';
+  }
+  return `{"data_series":[${parts.join(',')}]}`;
 }

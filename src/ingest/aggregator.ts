@@ -56,6 +56,7 @@ export class Aggregator {
   private running: Promise<void> | undefined;
   private flushes = 0;
   private failedFlushes = 0;
+  private readonly written: Array<(projects: Set<string>) => void> = [];
   private readonly flushIntervalMs: number;
   private readonly logger: AggregatorLogger;
 
@@ -89,6 +90,11 @@ export class Aggregator {
   /** Stores a resume position with the next batch, so it commits with the data fed before it. */
   checkpoint(key: string, value: string): void {
     this.checkpoints.set(key, value);
+  }
+
+  /** Calls `listener` with the projects of every batch once the store has it. */
+  onWritten(listener: (projects: Set<string>) => void): void {
+    this.written.push(listener);
   }
 
   start(): void {
@@ -156,6 +162,13 @@ export class Aggregator {
       }
       this.queue.shift();
       this.flushes++;
+      if (this.written.length > 0) {
+        const projects = new Set<string>();
+        for (const r of batch.counts) projects.add(r.project);
+        for (const r of batch.samples) projects.add(r.project);
+        for (const t of batch.tasks) projects.add(t.project);
+        for (const l of this.written) l(projects);
+      }
     }
   }
 

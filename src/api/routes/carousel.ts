@@ -1,33 +1,26 @@
 import type { FastifyInstance } from 'fastify';
 import { ApiError, resourceNotFound } from '../../contract/errors.js';
-import { parseCarouselQuery, shapeCarousel } from '../../contract/carousel.js';
+import { carouselJson, parseCarouselQuery } from '../../contract/carousel.js';
 import { parseRawQuery, rawSearch } from '../../contract/query.js';
 import type { AppContext } from '../context.js';
 import { projectOf } from '../project.js';
 
 export const CAROUSEL_PATH = '/v2/:project_id/stats/carousel-task/detail';
 
-const intList = { type: 'array', items: { type: 'integer' } } as const;
-const responseSchema = {
-  type: 'object',
-  properties: {
-    start_time: { type: 'string' },
-    end_time: { type: 'string' },
-    video_framerate_list: intList,
-    video_bitrate_list: intList,
-    audio_framerate_list: intList,
-    audio_bitrate_list: intList,
-  },
-} as const;
-
 /** GET /v2/{project_id}/stats/carousel-task/detail (ListCarouselTaskDetail). */
 export function carouselRoute(app: FastifyInstance, ctx: AppContext): void {
-  app.get(CAROUSEL_PATH, { schema: { response: { 200: responseSchema } } }, async (request) => {
+  app.get(CAROUSEL_PATH, async (request, reply) => {
     const project = await projectOf(ctx, request);
     const q = parseCarouselQuery(parseRawQuery(rawSearch(request.url)), ctx.now());
     if (q instanceof ApiError) throw q;
-    if (!(await ctx.store.taskExists(project, q.taskId))) throw resourceNotFound('carousel_task_id');
-    const samples = await ctx.store.querySamples({ project, taskId: q.taskId, from: q.start, to: q.end });
-    return shapeCarousel(q, samples);
+    const key = `ct\u0000${project}\u0000${q.taskId}\u0000${q.start}\u0000${q.end}`;
+    let body = ctx.cache.get(key);
+    if (body === undefined) {
+      if (!(await ctx.store.taskExists(project, q.taskId))) throw resourceNotFound('carousel_task_id');
+      const samples = await ctx.store.querySamples({ project, taskId: q.taskId, from: q.start, to: q.end });
+      body = carouselJson(q, samples);
+      ctx.cache.set(project, key, body);
+    }
+    return reply.type('application/json; charset=utf-8').send(body);
   });
 }

@@ -1,43 +1,29 @@
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../../contract/errors.js';
-import { parseHttpCodesQuery, shapeHttpCodes } from '../../contract/httpcodes.js';
+import { httpCodesJson, parseHttpCodesQuery } from '../../contract/httpcodes.js';
 import { parseRawQuery, rawSearch } from '../../contract/query.js';
 import type { AppContext } from '../context.js';
 import { projectOf } from '../project.js';
 
 export const HTTPCODES_PATH = '/v2/:project_id/stats/httpcodes';
 
-const responseSchema = {
-  type: 'object',
-  properties: {
-    data_series: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          time: { type: 'string' },
-          http_codes: {
-            type: 'array',
-            items: {
-              type: 'object',
-              properties: { code: { type: 'integer' }, count: { type: 'integer' }, proportion: { type: 'number' } },
-            },
-          },
-        },
-      },
-    },
-  },
-} as const;
-
 /** GET /v2/{project_id}/stats/httpcodes (ListQueryHttpCode). */
 export function httpCodesRoute(app: FastifyInstance, ctx: AppContext): void {
-  app.get(HTTPCODES_PATH, { schema: { response: { 200: responseSchema } } }, async (request) => {
+  app.get(HTTPCODES_PATH, async (request, reply) => {
     const project = await projectOf(ctx, request);
     const q = parseHttpCodesQuery(parseRawQuery(rawSearch(request.url)), ctx.now());
     if (q instanceof ApiError) throw q;
-    const cells = await ctx.store.queryHttpCodes({
-      project, domains: q.domains, regions: q.regions, isps: q.isps, fromMinute: q.fromMinute, toMinute: q.toMinute,
-    });
-    return shapeHttpCodes(q, cells);
+    const key = `hc\u0000${project}\u0000${q.domains.join(',')}\u0000${q.codes.join(',')}\u0000${q.regions.join(',')}` +
+      `\u0000${q.isps.join(',')}\u0000${q.fromMinute}\u0000${q.toMinute}`;
+    let body = ctx.cache.get(key);
+    if (body === undefined) {
+      const cells = await ctx.store.queryHttpCodes({
+        project, domains: q.domains, regions: q.regions, isps: q.isps, fromMinute: q.fromMinute, toMinute: q.toMinute,
+      });
+      // Rendered straight to JSON text: the 24 h answer has ~1440 x codes entries.
+      body = httpCodesJson(q, cells);
+      ctx.cache.set(project, key, body);
+    }
+    return reply.type('application/json; charset=utf-8').send(body);
   });
 }

@@ -1,0 +1,109 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { SqliteStore } from '../../src/store/sqlite/store.js';
+import { load, type LoadResult } from '../lib/load.js';
+import { startProcess } from '../lib/proc.js';
+import { table } from '../lib/table.js';
+import { FULL, QUICK, generateDataset, type DatasetSpec } from './dataset.js';
+import { scenarios } from './scenarios.js';
+
+const MIN = 60_000;
+
+export interface QueryBenchOptions {
+  root: string;
+  quick: boolean;
+  store: string;
+  log: (s: string) => void;
+}
+
+export interface QueryBenchResult {
+  store: string;
+  quick: boolean;
+  dataset: { spec: DatasetSpec; countRows: number; sampleRows: number; requests: number; bytesOnDisk: number; generatedMs: number; reused: boolean };
+  rows: Array<LoadResult & { ratioToBaseline: number }>;
+}
+
+/** Creates (or reuses, when recent and identical) the benchmark dataset in `dir`. */
+async function prepareDataset(dir: string, spec: DatasetSpec, log: (s: string) => void): Promise<QueryBenchResult['dataset'] & { anchor: number }> {
+  const key = JSON.stringify(spec);
+  const file = join(dir, 'livestats.db');
+  if (existsSync(file)) {
+    const store = new SqliteStore(file);
+    await store.init();
+    const meta = await store.getMeta('bench.dataset');
+    await store.close();
+    if (meta) {
+      const saved = JSON.parse(meta) as { key: string; anchor: number; countRows: number; sampleRows: number; requests: number; generatedMs: number };
+      if (saved.key === key && Date.now() - saved.anchor < 12 * 3_600_000) {
+        log(`dataset: reusing ${file} (generated ${new Date(saved.anchor).toISOString()})`);
+        return { spec, ...saved, bytesOnDisk: du(dir), reused: true };
+      }
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const anchor = Math.floor(Date.now() / MIN) * MIN;
+  const store = new SqliteStore(file);
+  await store.init();
+  const started = Date.now();
+  log(`dataset: generating ${spec.days} day(s) x ${spec.domains} domains + ${spec.tasks} carousel tasks into ${file}`);
+  const stats = await generateDataset(store, spec, anchor, log);
+  const generatedMs = Date.now() - started;
+  await store.setMeta('bench.dataset', JSON.stringify({ key, anchor, ...stats, generatedMs }));
+  await store.close();
+  return { spec, anchor, ...stats, generatedMs, bytesOnDisk: du(dir), reused: false };
+}
+
+const du = (dir: string): number => Number(execFileSync('du', ['-sb', dir]).toString().split('\t')[0]);
+
+export async function runQueryBench(o: QueryBenchOptions): Promise<QueryBenchResult> {
+  const spec = o.quick ? QUICK : FULL;
+  const dir = join(o.root, '.bench-data', `${o.store}-${o.quick ? 'quick' : 'full'}`);
+  const ds = await prepareDataset(dir, spec, o.log);
+  o.log(`dataset: ${ds.countRows} count rows (${ds.requests} requests), ${ds.sampleRows} carousel samples, ` +
+    `${(ds.bytesOnDisk / 2 ** 20).toFixed(1)} MiB on disk${ds.reused ? '' : `, generated in ${(ds.generatedMs / 1000).toFixed(1)} s`}`);
+
+  const seconds = o.quick ? 2 : 10;
+  const connections = 10;
+  // Two livestats processes on the same data: the default configuration (1 s response cache,
+  // what repeated dashboard polls get) and --query-cache-ms 0 (every request hits the store).
+  const serve = (cacheMs: string) => startProcess([join(o.root, 'bin/livestats.js'), 'serve', '--data', dir, '--port', '0',
+    '--log-level', 'warn', '--store', o.store, '--query-cache-ms', cacheMs]);
+  const cached = await serve('1000');
+  const uncached = await serve('0');
+  const baseline = await startProcess([join(o.root, 'dist/bench/query/baseline-server.js')]);
+  const rows: LoadResult[] = [];
+  try {
+    const list = scenarios(spec.project, ds.anchor, spec.domains);
+    for (const s of list) {
+      const res = await fetch(uncached.url + s.path);
+      const text = await res.text();
+      if (res.status !== 200) throw new Error(`${s.name}: HTTP ${res.status} ${text.slice(0, 200)}`);
+      if (!/"count":[1-9]|_list":\[[^\]]*[1-9]/.test(text)) throw new Error(`${s.name}: the answer holds no data`);
+    }
+    rows.push(await load('baseline: bare Fastify, fixed 40 KB JSON', `${baseline.url}/fixed`, { connections, seconds }));
+    for (const s of list) {
+      o.log(`load: ${s.name} (${connections} connections, ${seconds} s, uncached then cached)`);
+      rows.push(await load(`${s.name} (no cache)`, uncached.url + s.path, { connections, seconds }));
+      rows.push(await load(`${s.name} (1 s cache)`, cached.url + s.path, { connections, seconds }));
+    }
+  } finally {
+    await cached.stop();
+    await uncached.stop();
+    await baseline.stop();
+  }
+  const base = rows[0]?.rps ?? 1;
+  return {
+    store: o.store, quick: o.quick,
+    dataset: { spec, countRows: ds.countRows, sampleRows: ds.sampleRows, requests: ds.requests, bytesOnDisk: ds.bytesOnDisk, generatedMs: ds.generatedMs, reused: ds.reused },
+    rows: rows.map((r) => ({ ...r, ratioToBaseline: r.rps / base })),
+  };
+}
+
+export function queryTable(r: QueryBenchResult): string {
+  return table(
+    ['scenario', 'p50 ms', 'p99 ms', 'max ms', 'req/s', 'x baseline req/s', 'KB/resp', 'non-2xx', 'errors'],
+    r.rows.map((x) => [x.name, x.p50, x.p99, x.max, x.rps, x.ratioToBaseline, x.bytesPerReq / 1024, x.non2xx, x.errors]),
+  );
+}

@@ -1,0 +1,41 @@
+// `npm run bench [-- query|ingest] [--quick] [--store sqlite|clickhouse]`: runs the benchmarks,
+// prints tables, writes bench/results/*.json (git-ignored) and the matching BENCHMARKS.md sections.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { projectRoot } from '../src/paths.js';
+import { machine, updateSection } from './lib/report.js';
+import { queryTable, runQueryBench } from './query/run-query.js';
+
+const { values, positionals } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, store: { type: 'string', default: 'sqlite' } },
+  allowPositionals: true,
+});
+const suite = positionals[0] ?? 'all';
+const root = projectRoot();
+const log = (s: string): void => void process.stderr.write(`${s}\n`);
+mkdirSync(join(root, 'bench/results'), { recursive: true });
+const stamp = new Date().toISOString();
+
+if (suite === 'all' || suite === 'query') {
+  const r = await runQueryBench({ root, quick: values.quick ?? false, store: values.store ?? 'sqlite', log });
+  writeFileSync(join(root, `bench/results/query-${r.store}.json`), JSON.stringify({ stamp, machine: machine(), ...r }, null, 2));
+  const t = queryTable(r);
+  console.log(`\nQuery latency (${r.store}${r.quick ? ', quick' : ''})\n${t}\n`);
+  if (!r.quick) {
+    const d = r.dataset;
+    updateSection(join(root, 'BENCHMARKS.md'), `query-${r.store}`, [
+      `### Query latency, ${r.store} store`,
+      '',
+      `Run ${stamp} on ${machine()}.`,
+      `Dataset: ${d.spec.days} days x ${d.spec.domains} domains (${d.countRows} count rows, ${d.requests} requests) and ` +
+        `${d.spec.tasks} carousel tasks (${d.sampleRows} per-second samples); ${(d.bytesOnDisk / 2 ** 20).toFixed(0)} MiB on disk.`,
+      `Load: autocannon in the benchmark process, 10 connections, 10 s per row, against \`livestats serve\` in its own process;`,
+      'the baseline is a bare Fastify process answering a fixed ~40 KB JSON, run in the same invocation.',
+      '"no cache" rows run against `--query-cache-ms 0` (every request queries the store); "1 s cache" rows against the',
+      'default configuration, where a repeated identical query within 1 s is answered from memory (local writes invalidate it).',
+      '',
+      t,
+    ].join('\n'));
+  }
+}

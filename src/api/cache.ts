@@ -1,0 +1,56 @@
+/**
+ * A small response cache for the stats endpoints. Dashboards and alerting poll the same
+ * queries every few seconds; an answer is kept for at most `ttlMs` and dropped as soon as
+ * this node writes new data for its project, so it never hides data this node has stored.
+ * Writes made by other nodes (ClickHouse cluster) are seen after at most `ttlMs`.
+ */
+export class ResponseCache {
+  private readonly entries = new Map<string, { project: string; body: string; expires: number }>();
+  private bytes = 0;
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly maxBytes = 64 * 2 ** 20,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get enabled(): boolean {
+    return this.ttlMs > 0;
+  }
+
+  get(key: string): string | undefined {
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    if (e.expires <= this.now()) {
+      this.delete(key);
+      return undefined;
+    }
+    return e.body;
+  }
+
+  set(project: string, key: string, body: string): void {
+    if (!this.enabled || body.length * 2 > this.maxBytes) return;
+    this.delete(key);
+    this.entries.set(key, { project, body, expires: this.now() + this.ttlMs });
+    this.bytes += body.length * 2;
+    // Evict oldest first (Map keeps insertion order).
+    for (const [k] of this.entries) {
+      if (this.bytes <= this.maxBytes) break;
+      this.delete(k);
+    }
+  }
+
+  /** Drops every answer of a project (called when this node stored new data for it). */
+  invalidate(projects: Iterable<string>): void {
+    const set = new Set(projects);
+    if (set.size === 0) return;
+    for (const [k, e] of this.entries) if (set.has(e.project)) this.delete(k);
+  }
+
+  private delete(key: string): void {
+    const e = this.entries.get(key);
+    if (!e) return;
+    this.bytes -= e.body.length * 2;
+    this.entries.delete(key);
+  }
+}

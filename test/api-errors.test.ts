@@ -1,0 +1,59 @@
+import { afterEach, expect, it } from 'vitest';
+import type { Store } from '../src/store/types.js';
+import { startTestApp, type TestApp } from './helpers/app.js';
+
+let app: TestApp | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+/** The real SQLite store with one query made to fail or wait (no real part can fail on demand). */
+function wrapStore(store: Store, queryHttpCodes: Store['queryHttpCodes']): Store {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'queryHttpCodes') return queryHttpCodes;
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
+
+it('answers 500 LIVE.100011005 without leaking the cause', async () => {
+  app = await startTestApp();
+  const inner = app.store;
+  const failing = await startTestApp({
+    store: wrapStore(inner, async () => {
+      throw new Error('SQLITE_CORRUPT: /secret/path/livestats.db');
+    }),
+  });
+  try {
+    const r = await failing.request('/v2/p/stats/httpcodes?play_domains=a.com');
+    expect(r.status).toBe(500);
+    expect(r.json).toEqual({ error_code: 'LIVE.100011005', error_msg: 'Internal error' });
+    expect(r.text).not.toMatch(/secret|SQLITE/);
+  } finally {
+    await failing.close();
+  }
+});
+
+it('answers 500 LIVE.100011007 when too many queries are in flight, then recovers', async () => {
+  let release: () => void = () => {};
+  const gate = new Promise<void>((r) => (release = r));
+  const base = await startTestApp();
+  const store = wrapStore(base.store, async (f) => {
+    await gate;
+    return base.store.queryHttpCodes(f);
+  });
+  app = await startTestApp({ store, maxConcurrentQueries: 2 });
+  const slow = [app.request('/v2/p/stats/httpcodes?play_domains=a.com'), app.request('/v2/p/stats/httpcodes?play_domains=b.com')];
+  await new Promise((r) => setTimeout(r, 100));
+  const rejected = await app.request('/v2/p/stats/httpcodes?play_domains=c.com');
+  expect(rejected.status).toBe(500);
+  expect(rejected.json).toEqual({ error_code: 'LIVE.100011007', error_msg: 'Too many concurrent requests, retry later' });
+  expect((await app.request('/healthz')).status).toBe(200);
+  release();
+  expect((await Promise.all(slow)).map((r) => r.status)).toEqual([200, 200]);
+  expect((await app.request('/v2/p/stats/httpcodes?play_domains=c.com')).status).toBe(200);
+  await base.close();
+});
