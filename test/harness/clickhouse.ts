@@ -30,6 +30,12 @@ export interface ClickHouseServer {
 
 interface Ports { http: number; tcp: number }
 
+/** Servers still running; killed if the test process exits without tearing them down. */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const p of live) p.kill('SIGKILL');
+});
+
 function configXml(dir: string, ports: Ports, cluster?: { name: string; shards: Ports[] }): string {
   const shards = cluster
     ? `<remote_servers><${cluster.name}>${cluster.shards
@@ -100,6 +106,8 @@ function launch(dir: string, ports: Ports, cluster?: { name: string; shards: Por
     async start() {
       const p = spawn(CLICKHOUSE_BINARY, [`--config-file=${join(dir, 'config.xml')}`], { cwd: dir, stdio: 'ignore' });
       proc = p;
+      live.add(p);
+      p.once('exit', () => live.delete(p));
       await waitReady(ports.http, p, dir);
     },
     async stop(hard = false) {
