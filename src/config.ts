@@ -11,9 +11,9 @@ export interface ServeConfig {
   data: string;
   store: 'sqlite' | 'clickhouse';
   /** ClickHouse server URL(s), `http://user:pass@host:8123/db`; several (comma-separated) in cluster mode. */
-  clickhouseUrl: string;
+  clickhouseUrl?: string;
   /** ClickHouse cluster name (remote_servers); empty for a single server. */
-  clickhouseCluster: string;
+  clickhouseCluster?: string;
   demo: boolean;
   logLevel: string;
   flushIntervalMs: number;
@@ -33,7 +33,7 @@ interface Setting<K extends keyof ServeConfig> {
   max?: number;
 }
 
-type AnySetting = { [K in keyof ServeConfig]: Setting<K> }[keyof ServeConfig];
+type AnySetting = { [K in keyof ServeConfig]-?: Setting<K> }[keyof ServeConfig];
 
 export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'host', flag: 'host', env: 'LIVESTATS_HOST', kind: 'string', default: '127.0.0.1', help: 'address to listen on' },
@@ -58,7 +58,7 @@ function checkClickHouse(c: ServeConfig): void {
     return;
   }
   try {
-    parseClickHouseUrls(c.clickhouseUrl);
+    parseClickHouseUrls(c.clickhouseUrl ?? '');
   } catch (err) {
     throw new ConfigError(`--clickhouse-url: ${(err as Error).message}`);
   }

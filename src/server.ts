@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { buildApp } from './api/app.js';
 import type { Authenticate } from './api/auth.js';
+import { setupAuth, type ServerAuth } from './auth/setup.js';
 import type { ServeConfig } from './config.js';
 import { Demo } from './demo/demo.js';
 import { Aggregator } from './ingest/aggregator.js';
@@ -9,12 +10,16 @@ import { createStore } from './store/index.js';
 import type { Store } from './store/types.js';
 
 export const DEMO_PROJECT = 'demo';
+/** The project first-start credentials are created for outside demo mode. */
+export const DEFAULT_PROJECT = 'default';
 
 export interface RunningServer {
   app: FastifyInstance;
   store: Store;
   aggregator: Aggregator;
   logger: Logger;
+  /** Credentials created on this start and the demo session token (see docs/auth.md). */
+  auth: Omit<ServerAuth, 'authenticate'>;
   /** Base URL, e.g. http://127.0.0.1:8080 */
   url: string;
   /** Stops accepting, finishes in-flight requests, flushes everything pending, closes the store. */
@@ -24,7 +29,10 @@ export interface RunningServer {
 export interface StartOptions {
   logger?: Logger;
   now?: () => number;
+  /** Replaces credential-file authentication (e.g. `allowAll` in tests of other features). */
   authenticate?: Authenticate;
+  /** How often the credentials file is checked for changes (default 1000 ms). */
+  credentialCheckIntervalMs?: number;
 }
 
 /** Composes store, aggregator, API and (optionally) demo traffic, and starts listening. */
@@ -37,10 +45,20 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     await store.close().catch(() => undefined);
     throw err;
   }
+  let auth: ServerAuth;
+  try {
+    auth = options.authenticate ? { authenticate: options.authenticate } : setupAuth({
+      dataDir: config.data, firstProject: config.demo ? DEMO_PROJECT : DEFAULT_PROJECT,
+      sessionProject: config.demo ? DEMO_PROJECT : undefined, logger, checkIntervalMs: options.credentialCheckIntervalMs,
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const aggregator = new Aggregator(store, { flushIntervalMs: config.flushIntervalMs, logger });
   aggregator.start();
   const app = buildApp({
-    store, aggregator, logger, now: options.now, authenticate: options.authenticate,
+    store, aggregator, logger, now: options.now, authenticate: auth.authenticate,
     maxConcurrentQueries: config.maxConcurrentQueries, queryCacheMs: config.queryCacheMs,
   });
   let demo: Demo | undefined;
@@ -65,6 +83,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   let closing: Promise<void> | undefined;
   return {
     app, store, aggregator, logger,
+    auth: { issued: auth.issued, sessionToken: auth.sessionToken },
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     close() {
       closing ??= (async () => {

@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, expect, it } from 'vitest';
 import { SqliteStore } from '../src/store/sqlite/store.js';
 import { spawnNode, type Spawned } from './helpers/spawn.js';
@@ -6,6 +8,7 @@ import { tempDir } from './helpers/tmp.js';
 
 // These run the built CLI (dist/, produced by `npm run build`, which `npm test` runs first).
 const root = join(import.meta.dirname, '..');
+const exec = promisify(execFile);
 let proc: Spawned | undefined;
 let tmp: ReturnType<typeof tempDir> | undefined;
 afterEach(async () => {
@@ -42,16 +45,18 @@ it('demo mode: both endpoints return non-zero data within 5 seconds of start', a
   const started = Date.now();
   proc = spawnNode([join(root, 'bin/livestats.js'), 'serve', '--demo', '--port', '0', '--data', tmp.dir, '--log-level', 'warn']);
   const [, url] = await proc.waitFor(/listening on (http:\/\/[\d.:]+)/, 5000);
-  const curls = [...proc.output().matchAll(/curl -s '([^']+)'/g)].map((m) => m[1] ?? '');
+  // The two printed commands, run exactly as a user would paste them.
+  const curls = [...proc.output().matchAll(/^ {2}(curl -s .*)$/gm)].map((m) => m[1] ?? '');
   expect(curls).toHaveLength(2);
   expect(curls[0]).toContain(`${url}/v2/demo/stats/httpcodes?play_domains=`);
   expect(curls[1]).toContain(`${url}/v2/demo/stats/carousel-task/detail?carousel_task_id=demo-carousel`);
+  const sh = async (cmd: string): Promise<unknown> => JSON.parse((await exec('sh', ['-c', cmd])).stdout);
   let codes = 0;
   let fps = 0;
   while (Date.now() - started < 5000 && (codes === 0 || fps === 0)) {
-    const hc = (await (await fetch(curls[0] ?? '')).json()) as { data_series?: Array<{ http_codes: Array<{ count: number }> }> };
+    const hc = (await sh(curls[0] ?? '')) as { data_series?: Array<{ http_codes: Array<{ count: number }> }> };
     codes = (hc.data_series ?? []).flatMap((e) => e.http_codes).reduce((n, c) => n + c.count, 0);
-    const ct = (await (await fetch(curls[1] ?? '')).json()) as { video_framerate_list?: number[] };
+    const ct = (await sh(curls[1] ?? '')) as { video_framerate_list?: number[] };
     fps = (ct.video_framerate_list ?? []).reduce((n, v) => n + v, 0);
     if (codes === 0 || fps === 0) await new Promise((r) => setTimeout(r, 200));
   }

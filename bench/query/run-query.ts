@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { load, type LoadResult } from '../lib/load.js';
 import { startProcess } from '../lib/proc.js';
@@ -67,6 +68,10 @@ async function measure(o: QueryBenchOptions, target: BenchTarget, ds: Awaited<Re
   o.log(`dataset: ${ds.countRows} count rows (${ds.requests} requests), ${ds.sampleRows} carousel samples, ` +
     `${(ds.bytesOnDisk / 2 ** 20).toFixed(1)} MiB on disk${ds.reused ? '' : `, generated in ${(ds.generatedMs / 1000).toFixed(1)} s`}`);
 
+  // Queries authenticate like any client: a token created with the real `livestats keys` CLI.
+  const keys = JSON.parse(execFileSync(process.execPath, [join(o.root, 'bin/livestats.js'), 'keys', 'create', '--project', spec.project,
+    '--json', '--data', target.dataDir]).toString()) as { token: string };
+  const headers = { 'x-auth-token': keys.token };
   const seconds = o.quick ? 2 : 10;
   const connections = 10;
   // Two livestats processes on the same data: the default configuration (1 s response cache,
@@ -80,7 +85,7 @@ async function measure(o: QueryBenchOptions, target: BenchTarget, ds: Awaited<Re
   try {
     const list = scenarios(spec.project, ds.anchor, spec.domains);
     for (const s of list) {
-      const res = await fetch(uncached.url + s.path);
+      const res = await fetch(uncached.url + s.path, { headers });
       const text = await res.text();
       if (res.status !== 200) throw new Error(`${s.name}: HTTP ${res.status} ${text.slice(0, 200)}`);
       if (!/"count":[1-9]|_list":\[[^\]]*[1-9]/.test(text)) throw new Error(`${s.name}: the answer holds no data`);
@@ -88,8 +93,8 @@ async function measure(o: QueryBenchOptions, target: BenchTarget, ds: Awaited<Re
     rows.push(await load('baseline: bare Fastify, fixed 40 KB JSON', `${baseline.url}/fixed`, { connections, seconds }));
     for (const s of list) {
       o.log(`load: ${s.name} (${connections} connections, ${seconds} s, uncached then cached)`);
-      rows.push(await load(`${s.name} (no cache)`, uncached.url + s.path, { connections, seconds }));
-      rows.push(await load(`${s.name} (1 s cache)`, cached.url + s.path, { connections, seconds }));
+      rows.push(await load(`${s.name} (no cache)`, uncached.url + s.path, { connections, seconds, headers }));
+      rows.push(await load(`${s.name} (1 s cache)`, cached.url + s.path, { connections, seconds, headers }));
     }
   } finally {
     await cached.stop();

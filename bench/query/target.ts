@@ -11,6 +11,8 @@ import { startClickHouse, type ClickHouseServer } from '../../test/harness/click
 
 /** Where the query benchmark keeps its dataset, per `--store`. */
 export interface BenchTarget {
+  /** The `--data` directory of the served processes (credentials; the SQLite file too). */
+  dataDir: string;
   /** Whether a previous dataset may exist (then its meta is checked for reuse). */
   mayExist(): boolean;
   open(): Store;
@@ -27,6 +29,7 @@ const du = (dir: string): number => Number(execFileSync('du', ['-sb', dir]).toSt
 function sqliteTarget(dir: string): BenchTarget {
   const file = join(dir, 'livestats.db');
   return {
+    dataDir: dir,
     mayExist: () => existsSync(file),
     open: () => new SqliteStore(file),
     async reset() {
@@ -54,6 +57,7 @@ async function clickhouseTarget(dir: string, database: string): Promise<BenchTar
   const admin = new ChEndpoint(first);
   mkdirSync(dir, { recursive: true });
   return {
+    dataDir: dir,
     mayExist: () => true,
     open: () => new ClickHouseStore({ url }),
     reset: () => admin.exec(`DROP DATABASE IF EXISTS ${ident(database)}`),

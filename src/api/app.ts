@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { methodNotAllowed, tooManyRequests } from '../contract/errors.js';
+import { internalError, methodNotAllowed, tooManyRequests } from '../contract/errors.js';
 import type { Aggregator } from '../ingest/aggregator.js';
 import type { Store } from '../store/types.js';
 import { allowAll, type Authenticate } from './auth.js';
 import { ResponseCache } from './cache.js';
 import type { AppContext } from './context.js';
 import { registerErrorHandling } from './errors.js';
+import { wasAuthenticated } from './project.js';
 import { CAROUSEL_PATH, carouselRoute } from './routes/carousel.js';
 import { healthRoute } from './routes/health.js';
 import { HTTPCODES_PATH, httpCodesRoute } from './routes/httpcodes.js';
@@ -62,6 +63,16 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   app.addHook('onResponse', async (request) => {
     if ((request as { counted?: boolean }).counted) inFlight--;
+  });
+
+  // Safety net for tenant isolation: a successful /v2 or /ingest answer from a route that
+  // never called projectOf (so never authenticated) is replaced by a 500 and logged.
+  app.addHook('onSend', async (request, reply, payload) => {
+    const url = request.url;
+    if (reply.statusCode >= 400 || !(url.startsWith('/v2/') || url.startsWith('/ingest/')) || wasAuthenticated(request)) return payload;
+    request.log.error({ route: request.routeOptions.url }, 'route answered without authenticating; answer withheld');
+    void reply.code(500).type('application/json');
+    return JSON.stringify(internalError().body);
   });
 
   // Every request body reaches handlers as the raw bytes received (a Buffer): AK/SK

@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../paths.js';
+import { keysCommand } from './keys.js';
 import { serveCommand } from './serve.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; help: string }> = {
   serve: { run: serveCommand, help: 'run the API server (see `livestats serve --help`)' },
+  keys: { run: (argv) => keysCommand(argv), help: 'create, list and revoke API credentials (AK/SK, tokens)' },
 };
 
 function usage(): string {

@@ -1,18 +1,35 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, resolveServeConfig, serveHelp, serveParseOptions } from '../config.js';
+import type { IssuedCredentials } from '../auth/credentials.js';
 import { DEMO_PROJECT, startServer, type RunningServer } from '../server.js';
 import { DEMO_TASK } from '../demo/carousel.js';
 
-function banner(url: string, demo: boolean): string {
-  const project = demo ? DEMO_PROJECT : '<project_id>';
+function credentialLines(issued: IssuedCredentials | undefined, dataDir: string): string[] {
+  if (!issued) return [];
+  return [
+    `First start: created credentials for project "${issued.project_id}" (shown only now; store them safely):`,
+    `  AK     ${issued.ak}`,
+    `  SK     ${issued.sk}`,
+    `  Token  ${issued.token}   (id ${issued.token_id})`,
+    `Manage them with \`livestats keys create|list|revoke --data ${dataDir}\` (see docs/auth.md).`,
+    '',
+  ];
+}
+
+export function banner(url: string, demo: boolean, auth: RunningServer['auth'], dataDir = './data'): string {
+  const project = demo ? DEMO_PROJECT : auth.issued?.project_id ?? '<project_id>';
   const domain = demo ? 'play.example.com,hls.example.com' : '<domain>';
   const task = demo ? DEMO_TASK : '<task_id>';
+  const token = auth.sessionToken ?? auth.issued?.token ?? '<token>';
+  const header = `-H 'X-Auth-Token: ${token}'`;
   return [
     `livestats is listening on ${url}`,
     '',
+    ...credentialLines(auth.issued, dataDir),
+    ...(auth.sessionToken ? ['Demo session token for project "demo" (valid until this server stops):', `  ${auth.sessionToken}`, ''] : []),
     'Try:',
-    `  curl -s '${url}/v2/${project}/stats/httpcodes?play_domains=${domain}'`,
-    `  curl -s '${url}/v2/${project}/stats/carousel-task/detail?carousel_task_id=${task}'`,
+    `  curl -s ${header} '${url}/v2/${project}/stats/httpcodes?play_domains=${domain}'`,
+    `  curl -s ${header} '${url}/v2/${project}/stats/carousel-task/detail?carousel_task_id=${task}'`,
     '',
   ].join('\n');
 }
@@ -47,14 +64,22 @@ export async function serveCommand(argv: string[]): Promise<number> {
     console.error(`livestats serve: cannot start: ${(err as Error).message}`);
     return 1;
   }
-  process.stdout.write(banner(server.url, config.demo));
-  return runUntilSignal(server);
+  const stopped = runUntilSignal(server); // handlers first: a signal right after the banner is handled
+  process.stdout.write(banner(server.url, config.demo, server.auth, config.data));
+  return stopped;
 }
 
 /** Waits for SIGTERM/SIGINT, then stops accepting, flushes everything pending and resolves the exit code. */
 export function runUntilSignal(server: RunningServer): Promise<number> {
   return new Promise<number>((resolve) => {
+    let stopping = false;
     const shutdown = (signal: string): void => {
+      if (stopping) {
+        // A repeated signal must not kill the process half-way through the final flush.
+        server.logger.warn({ signal }, 'already shutting down (flushing pending data); SIGKILL aborts without flushing');
+        return;
+      }
+      stopping = true;
       server.logger.info({ signal }, 'shutting down: flushing pending data');
       server.close().then(
         () => {
@@ -67,7 +92,7 @@ export function runUntilSignal(server: RunningServer): Promise<number> {
         },
       );
     };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
   });
 }

@@ -6,7 +6,7 @@ import type { Store } from './types.js';
 
 /** Creates the configured store (not yet initialised). */
 export function createStore(
-  config: Pick<ServeConfig, 'store' | 'data'> & Partial<Pick<ServeConfig, 'clickhouseUrl' | 'clickhouseCluster'>>,
+  config: Pick<ServeConfig, 'store' | 'data' | 'clickhouseUrl' | 'clickhouseCluster'>,
 ): Store {
   switch (config.store) {
     case 'sqlite':

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { allowAll } from '../../src/api/auth.js';
 import { resolveServeConfig, type ServeConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 
@@ -14,7 +15,8 @@ export interface Node extends RunningServer {
 export async function startNode(flags: Record<string, string>, now: number): Promise<Node> {
   const data = mkdtempSync(join(tmpdir(), 'livestats-node-'));
   const config: ServeConfig = resolveServeConfig({ port: '0', data, 'log-level': 'silent', ...flags }, {});
-  const server = await startServer(config, { logger: pino({ level: 'silent' }), now: () => now });
+  // Authentication is tested on its own; these nodes compare stores, so they allow all.
+  const server = await startServer(config, { logger: pino({ level: 'silent' }), now: () => now, authenticate: allowAll });
   const close = server.close.bind(server);
   return {
     ...server,

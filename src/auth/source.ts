@@ -1,0 +1,125 @@
+import { statSync } from 'node:fs';
+import { credentialsPath, readCredentials, type CredentialsFile } from './credentials.js';
+import { hashToken } from './secrets.js';
+
+export interface KeyEntry {
+  sk: string;
+  project: string;
+}
+
+export interface TokenEntry {
+  id: string;
+  project: string;
+}
+
+/** Where the auth hook looks credentials up: by access key, and by the SHA-256 of a token. */
+export interface CredentialSource {
+  key(ak: string): KeyEntry | undefined;
+  token(sha256: string): TokenEntry | undefined;
+}
+
+interface Index {
+  keys: Map<string, KeyEntry>;
+  tokens: Map<string, TokenEntry>;
+}
+
+const EMPTY: Index = { keys: new Map(), tokens: new Map() };
+
+function indexOf(file: CredentialsFile | undefined): Index {
+  if (!file) return EMPTY;
+  return {
+    keys: new Map(file.keys.map((k) => [k.ak, { sk: k.sk, project: k.project_id }])),
+    tokens: new Map(file.tokens.map((t) => [t.sha256, { id: t.id, project: t.project_id }])),
+  };
+}
+
+export interface FileSourceOptions {
+  /** How often the file is checked for changes; a lookup that finds nothing checks at once. */
+  checkIntervalMs?: number;
+  now?: () => number;
+  onError?: (err: Error) => void;
+  onReload?: (counts: { keys: number; tokens: number }) => void;
+}
+
+/**
+ * Credentials read from `<data>/credentials.json` and re-read whenever the file's identity,
+ * size or modification time changes, so `keys create`/`keys revoke` reach a running server
+ * within `checkIntervalMs` without a restart. A missing or unreadable file means no
+ * credentials at all (fail closed), never the last good set.
+ */
+export class FileCredentialSource implements CredentialSource {
+  private index: Index = EMPTY;
+  private signature = '';
+  private checkedAt = -Infinity;
+  private readonly interval: number;
+  private readonly now: () => number;
+
+  constructor(private readonly dataDir: string, private readonly options: FileSourceOptions = {}) {
+    this.interval = options.checkIntervalMs ?? 1000;
+    this.now = options.now ?? Date.now;
+    this.refresh(true);
+  }
+
+  key(ak: string): KeyEntry | undefined {
+    this.refresh(false);
+    return this.index.keys.get(ak) ?? (this.refresh(true) ? this.index.keys.get(ak) : undefined);
+  }
+
+  token(sha256: string): TokenEntry | undefined {
+    this.refresh(false);
+    return this.index.tokens.get(sha256) ?? (this.refresh(true) ? this.index.tokens.get(sha256) : undefined);
+  }
+
+  /** Re-reads the file if it changed; returns whether it did. */
+  refresh(force: boolean): boolean {
+    const now = this.now();
+    if (!force && now - this.checkedAt < this.interval) return false;
+    this.checkedAt = now;
+    let signature = 'absent';
+    try {
+      const st = statSync(credentialsPath(this.dataDir), { throwIfNoEntry: false });
+      if (st) signature = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+      if (signature === this.signature) return false;
+      this.signature = signature;
+      this.index = indexOf(st ? readCredentials(this.dataDir) : undefined);
+      this.options.onReload?.({ keys: this.index.keys.size, tokens: this.index.tokens.size });
+    } catch (err) {
+      this.signature = signature;
+      this.index = EMPTY;
+      this.options.onError?.(err as Error);
+    }
+    return true;
+  }
+}
+
+/** Credentials held in memory only (e.g. the demo session token printed at start). */
+export class MemoryCredentialSource implements CredentialSource {
+  private readonly keys = new Map<string, KeyEntry>();
+  private readonly tokens = new Map<string, TokenEntry>();
+
+  addKey(ak: string, sk: string, project: string): this {
+    this.keys.set(ak, { sk, project });
+    return this;
+  }
+
+  addToken(token: string, id: string, project: string): this {
+    this.tokens.set(hashToken(token), { id, project });
+    return this;
+  }
+
+  key(ak: string): KeyEntry | undefined {
+    return this.keys.get(ak);
+  }
+
+  token(sha256: string): TokenEntry | undefined {
+    return this.tokens.get(sha256);
+  }
+}
+
+/** Looks in each source in turn. */
+export function combineSources(...sources: CredentialSource[]): CredentialSource {
+  return {
+    key: (ak) => sources.reduce<KeyEntry | undefined>((found, s) => found ?? s.key(ak), undefined),
+    token: (h) => sources.reduce<TokenEntry | undefined>((found, s) => found ?? s.token(h), undefined),
+  };
+}
