@@ -14,5 +14,8 @@ describe('ClickHouse settings', () => {
     expect(() => resolveServeConfig({ store: 'clickhouse', 'clickhouse-url': 'http://x/db', 'clickhouse-cluster': 'a-b' }, {})).toThrow(ConfigError);
     expect(() => resolveServeConfig({ 'clickhouse-url': 'http://x/db' }, {})).toThrow(/--store clickhouse/);
     expect(() => resolveServeConfig({ store: 'mysql' }, {})).toThrow(ConfigError);
+    expect(() => resolveServeConfig({ store: 'clickhouse', 'clickhouse-url': 'http://a/db,http://b/db' }, {})).toThrow(/--clickhouse-cluster/);
+    const c = resolveServeConfig({ store: 'clickhouse', 'clickhouse-url': 'http://a/db,http://b/db', 'clickhouse-cluster': 'c' }, {});
+    expect(c.clickhouseCluster).toBe('c');
   });
 });

@@ -57,11 +57,13 @@ function checkClickHouse(c: ServeConfig): void {
     if (c.clickhouseUrl || c.clickhouseCluster) throw new ConfigError('--clickhouse-url/--clickhouse-cluster need --store clickhouse');
     return;
   }
+  let servers: number;
   try {
-    parseClickHouseUrls(c.clickhouseUrl ?? '');
+    servers = parseClickHouseUrls(c.clickhouseUrl ?? '').endpoints.length;
   } catch (err) {
     throw new ConfigError(`--clickhouse-url: ${(err as Error).message}`);
   }
+  if (servers > 1 && !c.clickhouseCluster) throw new ConfigError('--clickhouse-url lists several servers: name their cluster with --clickhouse-cluster');
   if (c.clickhouseCluster && !isIdent(c.clickhouseCluster)) {
     throw new ConfigError(`--clickhouse-cluster: "${c.clickhouseCluster}" is not a valid cluster name`);
   }

@@ -8,7 +8,7 @@ import { ChEndpoint, num, str } from './client.js';
 import { retentionDrops } from './retention.js';
 import { migrateClickHouse, table, type SchemaNames } from './schema.js';
 import { ident, quote, quoteList } from './sql.js';
-import { parseClickHouseUrls, redact } from './url.js';
+import { ClickHouseUrlError, parseClickHouseUrls, redact } from './url.js';
 
 const MIN = 60_000;
 const SEC = 1000;
@@ -40,6 +40,7 @@ export class ClickHouseStore implements Store {
   constructor(readonly options: ClickHouseStoreOptions) {
     const target = parseClickHouseUrls(options.url);
     if (options.cluster !== undefined) ident(options.cluster);
+    else if (target.endpoints.length > 1) throw new ClickHouseUrlError('several ClickHouse URLs need a cluster name (--clickhouse-cluster)');
     this.names = { database: target.database, cluster: options.cluster };
     this.servers = target.endpoints.map((e) => new ChEndpoint(e, options.requestTimeoutMs));
   }
