@@ -1,3 +1,6 @@
+import { isIdent } from './store/clickhouse/sql.js';
+import { parseClickHouseUrls } from './store/clickhouse/url.js';
+
 /**
  * Every setting of `livestats serve` in one place: typed default, environment variable,
  * command-line flag and help text. Flags win over environment variables, which win over defaults.
@@ -6,7 +9,11 @@ export interface ServeConfig {
   host: string;
   port: number;
   data: string;
-  store: 'sqlite';
+  store: 'sqlite' | 'clickhouse';
+  /** ClickHouse server URL(s), `http://user:pass@host:8123/db`; several (comma-separated) in cluster mode. */
+  clickhouseUrl?: string;
+  /** ClickHouse cluster name (remote_servers); empty for a single server. */
+  clickhouseCluster?: string;
   demo: boolean;
   logLevel: string;
   flushIntervalMs: number;
@@ -44,7 +51,9 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'host', flag: 'host', env: 'LIVESTATS_HOST', kind: 'string', default: '127.0.0.1', help: 'address to listen on' },
   { key: 'port', flag: 'port', env: 'LIVESTATS_PORT', kind: 'int', default: 8080, min: 0, max: 65535, help: 'TCP port (0 picks a free one)' },
   { key: 'data', flag: 'data', env: 'LIVESTATS_DATA', kind: 'string', default: './data', help: 'data directory (SQLite file: <data>/livestats.db)' },
-  { key: 'store', flag: 'store', env: 'LIVESTATS_STORE', kind: 'string', default: 'sqlite', choices: ['sqlite'], help: 'storage backend' },
+  { key: 'store', flag: 'store', env: 'LIVESTATS_STORE', kind: 'string', default: 'sqlite', choices: ['sqlite', 'clickhouse'], help: 'storage backend' },
+  { key: 'clickhouseUrl', flag: 'clickhouse-url', env: 'LIVESTATS_CLICKHOUSE_URL', kind: 'string', default: '', help: 'with --store clickhouse: http://user:pass@host:8123/db (cluster mode: one URL per shard server, comma-separated)' },
+  { key: 'clickhouseCluster', flag: 'clickhouse-cluster', env: 'LIVESTATS_CLICKHOUSE_CLUSTER', kind: 'string', default: '', help: 'ClickHouse cluster name: local tables on every listed server + Distributed tables' },
   { key: 'demo', flag: 'demo', env: 'LIVESTATS_DEMO', kind: 'boolean', default: false, help: 'generate demo traffic for project "demo" (24 h backfill, then live)' },
   { key: 'logLevel', flag: 'log-level', env: 'LIVESTATS_LOG_LEVEL', kind: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], help: 'log level' },
   { key: 'flushIntervalMs', flag: 'flush-interval-ms', env: 'LIVESTATS_FLUSH_INTERVAL_MS', kind: 'int', default: 1000, min: 10, max: 60_000, help: 'how often the aggregator writes to the store' },
@@ -60,6 +69,24 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
 ];
 
 export class ConfigError extends Error {}
+
+/** The ClickHouse settings must be complete and well-formed before anything starts. */
+function checkClickHouse(c: ServeConfig): void {
+  if (c.store !== 'clickhouse') {
+    if (c.clickhouseUrl || c.clickhouseCluster) throw new ConfigError('--clickhouse-url/--clickhouse-cluster need --store clickhouse');
+    return;
+  }
+  let servers: number;
+  try {
+    servers = parseClickHouseUrls(c.clickhouseUrl ?? '').endpoints.length;
+  } catch (err) {
+    throw new ConfigError(`--clickhouse-url: ${(err as Error).message}`);
+  }
+  if (servers > 1 && !c.clickhouseCluster) throw new ConfigError('--clickhouse-url lists several servers: name their cluster with --clickhouse-cluster');
+  if (c.clickhouseCluster && !isIdent(c.clickhouseCluster)) {
+    throw new ConfigError(`--clickhouse-cluster: "${c.clickhouseCluster}" is not a valid cluster name`);
+  }
+}
 
 function convert(s: AnySetting, raw: string | boolean | string[], source: string): ServeConfig[keyof ServeConfig] {
   if (s.kind === 'list') {
@@ -101,7 +128,9 @@ export function resolveServeConfig(
     else if (fromEnv !== undefined) out[s.key] = convert(s, fromEnv, s.env);
     else out[s.key] = s.default;
   }
-  return out as unknown as ServeConfig;
+  const config = out as unknown as ServeConfig;
+  checkClickHouse(config);
+  return config;
 }
 
 /** Options for node:util parseArgs derived from the settings table. */

@@ -49,7 +49,12 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   // read before anything starts, so a bad carousel file fails the start with its message
   const carouselTasks = config.carousel ? loadCarouselConfig(config.carousel) : [];
   const store = createStore(config);
-  await store.init();
+  try {
+    await store.init();
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
   let auth: ServerAuth;
   try {
     auth = options.authenticate ? { authenticate: options.authenticate } : setupAuth({

@@ -1,12 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { SqliteStore } from '../../src/store/sqlite/store.js';
 import { load, type LoadResult } from '../lib/load.js';
 import { startProcess } from '../lib/proc.js';
 import { table } from '../lib/table.js';
 import { FULL, QUICK, generateDataset, type DatasetSpec } from './dataset.js';
 import { scenarios } from './scenarios.js';
+import { benchTarget, type BenchTarget } from './target.js';
 
 const MIN = 60_000;
 
@@ -24,55 +23,60 @@ export interface QueryBenchResult {
   rows: Array<LoadResult & { ratioToBaseline: number }>;
 }
 
-/** Creates (or reuses, when recent and identical) the benchmark dataset in `dir`. */
-async function prepareDataset(dir: string, spec: DatasetSpec, log: (s: string) => void): Promise<QueryBenchResult['dataset'] & { anchor: number }> {
+/** Creates (or reuses, when recent and identical) the benchmark dataset in the target store. */
+async function prepareDataset(target: BenchTarget, spec: DatasetSpec, log: (s: string) => void): Promise<QueryBenchResult['dataset'] & { anchor: number }> {
   const key = JSON.stringify(spec);
-  const file = join(dir, 'livestats.db');
-  if (existsSync(file)) {
-    const store = new SqliteStore(file);
+  if (target.mayExist()) {
+    const store = target.open();
     await store.init();
     const meta = await store.getMeta('bench.dataset');
     await store.close();
     if (meta) {
       const saved = JSON.parse(meta) as { key: string; anchor: number; countRows: number; sampleRows: number; requests: number; generatedMs: number };
       if (saved.key === key && Date.now() - saved.anchor < 12 * 3_600_000) {
-        log(`dataset: reusing ${file} (generated ${new Date(saved.anchor).toISOString()})`);
-        return { spec, ...saved, bytesOnDisk: du(dir), reused: true };
+        log(`dataset: reusing the ${spec.days}-day dataset (generated ${new Date(saved.anchor).toISOString()})`);
+        return { spec, ...saved, bytesOnDisk: await target.bytesOnDisk(), reused: true };
       }
     }
   }
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
+  await target.reset();
   const anchor = Math.floor(Date.now() / MIN) * MIN;
-  const store = new SqliteStore(file);
+  const store = target.open();
   await store.init();
   const started = Date.now();
-  log(`dataset: generating ${spec.days} day(s) x ${spec.domains} domains + ${spec.tasks} carousel tasks into ${file}`);
+  log(`dataset: generating ${spec.days} day(s) x ${spec.domains} domains + ${spec.tasks} carousel tasks (${store.kind})`);
   const stats = await generateDataset(store, spec, anchor, log);
   const generatedMs = Date.now() - started;
   await store.setMeta('bench.dataset', JSON.stringify({ key, anchor, ...stats, generatedMs }));
   await store.close();
-  return { spec, anchor, ...stats, generatedMs, bytesOnDisk: du(dir), reused: false };
+  return { spec, anchor, ...stats, generatedMs, bytesOnDisk: await target.bytesOnDisk(), reused: false };
 }
-
-const du = (dir: string): number => Number(execFileSync('du', ['-sb', dir]).toString().split('\t')[0]);
 
 export async function runQueryBench(o: QueryBenchOptions): Promise<QueryBenchResult> {
   const spec = o.quick ? QUICK : FULL;
   const dir = join(o.root, '.bench-data', `${o.store}-${o.quick ? 'quick' : 'full'}`);
-  const ds = await prepareDataset(dir, spec, o.log);
+  const target = await benchTarget(o.store, dir, `bench_${o.quick ? 'quick' : 'full'}`);
+  try {
+    return await measure(o, target, await prepareDataset(target, spec, o.log));
+  } finally {
+    await target.close();
+  }
+}
+
+async function measure(o: QueryBenchOptions, target: BenchTarget, ds: Awaited<ReturnType<typeof prepareDataset>>): Promise<QueryBenchResult> {
+  const spec = ds.spec;
   o.log(`dataset: ${ds.countRows} count rows (${ds.requests} requests), ${ds.sampleRows} carousel samples, ` +
     `${(ds.bytesOnDisk / 2 ** 20).toFixed(1)} MiB on disk${ds.reused ? '' : `, generated in ${(ds.generatedMs / 1000).toFixed(1)} s`}`);
 
   // Queries authenticate like any client: a token created with the real `livestats keys` CLI.
   const keys = JSON.parse(execFileSync(process.execPath, [join(o.root, 'bin/livestats.js'), 'keys', 'create', '--project', spec.project,
-    '--json', '--data', dir]).toString()) as { token: string };
+    '--json', '--data', target.dataDir]).toString()) as { token: string };
   const headers = { 'x-auth-token': keys.token };
   const seconds = o.quick ? 2 : 10;
   const connections = 10;
   // Two livestats processes on the same data: the default configuration (1 s response cache,
   // what repeated dashboard polls get) and --query-cache-ms 0 (every request hits the store).
-  const serve = (cacheMs: string) => startProcess([join(o.root, 'bin/livestats.js'), 'serve', '--data', dir, '--port', '0',
+  const serve = (cacheMs: string) => startProcess([join(o.root, 'bin/livestats.js'), 'serve', ...target.serveFlags, '--port', '0',
     '--log-level', 'warn', '--store', o.store, '--query-cache-ms', cacheMs]);
   const cached = await serve('1000');
   const uncached = await serve('0');

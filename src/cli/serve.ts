@@ -74,7 +74,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
       console.error(`livestats serve: --carousel ${err.message}`);
       return 2;
     }
-    throw err;
+    console.error(`livestats serve: cannot start: ${(err as Error).message}`);
+    return 1;
   }
   const stopped = runUntilSignal(server); // handlers first: a signal right after the banner is handled
   process.stdout.write(banner(server.url, config.demo, server.auth, config.data));

@@ -1,0 +1,62 @@
+import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import type { Endpoint } from './url.js';
+
+export type Row = Record<string, unknown>;
+
+export interface ExecOptions {
+  queryId?: string;
+  settings?: ClickHouseSettings;
+}
+
+/**
+ * One ClickHouse server reached over HTTP with the official `@clickhouse/client`.
+ * Only features ClickHouse 18.16 understands are used: statements are complete SQL text
+ * (literals from quote()), results come back as JSONEachRow, and no session or
+ * server-side parameters are involved. The client's own logger is off: callers get
+ * the errors and log them once.
+ */
+export class ChEndpoint {
+  private readonly client: ClickHouseClient;
+
+  constructor(readonly endpoint: Endpoint, requestTimeoutMs = 30_000) {
+    this.client = createClient({
+      url: endpoint.url,
+      username: endpoint.username,
+      password: endpoint.password,
+      request_timeout: requestTimeoutMs,
+      application: 'livestats',
+      log: { level: ClickHouseLogLevel.OFF },
+    });
+  }
+
+  /** Runs a statement that returns no rows (DDL, INSERT ... VALUES). */
+  async exec(sql: string, options: ExecOptions = {}): Promise<void> {
+    await this.client.command({
+      query: sql,
+      query_id: options.queryId,
+      clickhouse_settings: options.settings,
+    });
+  }
+
+  /** Runs a SELECT and returns its rows; 64-bit integers arrive as strings (use num()). */
+  async rows(sql: string): Promise<Row[]> {
+    const result = await this.client.query({ query: sql, format: 'JSONEachRow' });
+    return result.json<Row>();
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+/** A numeric column value (ClickHouse quotes 64-bit integers in JSON). */
+export function num(v: unknown): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
+  if (!Number.isFinite(n)) throw new Error(`ClickHouse returned a non-numeric value: ${String(v)}`);
+  return n;
+}
+
+export function str(v: unknown): string {
+  if (typeof v !== 'string') throw new Error(`ClickHouse returned a non-string value: ${String(v)}`);
+  return v;
+}

@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { projectRoot } from '../../paths.js';
+import { localTable, renderMigration, table } from './schema.js';
+
+const init = readFileSync(join(projectRoot(), 'src/store/clickhouse/migrations/001_init.sql'), 'utf8');
+
+describe('renderMigration', () => {
+  it('creates plain tables in single-server mode', () => {
+    const stmts = renderMigration(init, { database: 'ls' });
+    expect(stmts).toHaveLength(5);
+    expect(stmts[0]).toMatch(/^CREATE TABLE IF NOT EXISTS `ls`\.`http_counts` \(/);
+    expect(stmts[0]).toContain('SummingMergeTree((count, markers))');
+    expect(stmts[0]).toContain('PARTITION BY intDiv(minute, 1440)');
+    expect(stmts.join('\n')).not.toMatch(/Distributed|_local|\{|TTL|LowCardinality/);
+  });
+  it('creates local tables plus Distributed ones sharded by (project, domain) / (project, task) in cluster mode', () => {
+    const stmts = renderMigration(init, { database: 'ls', cluster: 'c1' });
+    expect(stmts).toHaveLength(10);
+    expect(stmts[0]).toMatch(/^CREATE TABLE IF NOT EXISTS `ls`\.`http_counts_local` \(/);
+    expect(stmts[1]).toBe('CREATE TABLE IF NOT EXISTS `ls`.`http_counts` AS `ls`.`http_counts_local` ENGINE = Distributed(`c1`, `ls`, `http_counts_local`, cityHash64(project, domain))');
+    expect(stmts[3]).toContain('Distributed(`c1`, `ls`, `carousel_samples_local`, cityHash64(project, task_id))');
+  });
+  it('names tables through ident() only', () => {
+    expect(table({ database: 'd' }, 'meta')).toBe('`d`.`meta`');
+    expect(localTable({ database: 'd', cluster: 'c' }, 'meta')).toBe('`d`.`meta_local`');
+    expect(() => renderMigration(init, { database: 'bad-name' })).toThrow();
+    expect(() => renderMigration(init, { database: 'd', cluster: 'x;DROP' })).toThrow();
+  });
+  it('refuses unknown placeholders', () => {
+    expect(() => renderMigration('CREATE TABLE {db}.{x:y} (a UInt8) ENGINE = Memory', { database: 'd' })).toThrow(/placeholder/);
+  });
+});

@@ -1,0 +1,76 @@
+import { loadMigrations } from '../migrations.js';
+import type { ChEndpoint } from './client.js';
+import { ident, quote } from './sql.js';
+
+export interface SchemaNames {
+  database: string;
+  /** Cluster name from remote_servers, or undefined for one server. */
+  cluster?: string;
+}
+
+/** The table holding NAME's rows on one server: NAME, or NAME_local in cluster mode. */
+export const localTable = (names: SchemaNames, name: string): string =>
+  `${ident(names.database)}.${ident(names.cluster ? `${name}_local` : name)}`;
+
+/** The table to read and write NAME through: NAME (the Distributed one in cluster mode). */
+export const table = (names: SchemaNames, name: string): string => `${ident(names.database)}.${ident(name)}`;
+
+const DISTRIBUTE = /^\{distribute:(\w+) BY ([\w(), ]+)\}$/;
+
+/**
+ * Turns one migration file into the statements for this server. Statements are separated
+ * by lines holding only ";". Only {db}, {t:NAME} and {distribute:NAME BY expr} are
+ * substituted, all through ident().
+ */
+export function renderMigration(sql: string, names: SchemaNames): string[] {
+  const text = sql.split('\n').filter((l) => !l.trim().startsWith('--')).join('\n');
+  const out: string[] = [];
+  for (const raw of text.split(/^\s*;\s*$/m)) {
+    const stmt = raw.trim();
+    if (stmt === '') continue;
+    const d = DISTRIBUTE.exec(stmt);
+    if (d) {
+      const [, name = '', key = ''] = d;
+      if (!names.cluster) continue;
+      out.push(
+        `CREATE TABLE IF NOT EXISTS ${table(names, name)} AS ${localTable(names, name)} ` +
+          `ENGINE = Distributed(${ident(names.cluster)}, ${ident(names.database)}, ${ident(`${name}_local`)}, ${key})`,
+      );
+      continue;
+    }
+    out.push(
+      stmt
+        .replace(/\{db\}/g, () => ident(names.database))
+        .replace(/\{t:(\w+)\}/g, (_m, name: string) => ident(names.cluster ? `${name}_local` : name)),
+    );
+  }
+  if (out.some((s) => /\{[a-z]+[:}]/.test(s))) throw new Error('unknown placeholder in ClickHouse migration');
+  return out;
+}
+
+/**
+ * Creates the database and applies every migration this server has not recorded.
+ * Safe on every start and from several nodes at once: each statement is IF NOT EXISTS,
+ * and the record is only a short cut.
+ */
+export async function migrateClickHouse(server: ChEndpoint, names: SchemaNames): Promise<number[]> {
+  const db = ident(names.database);
+  await server.exec(`CREATE DATABASE IF NOT EXISTS ${db}`);
+  await server.exec(
+    `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (version UInt32, name String, applied_at UInt64) ` +
+      'ENGINE = ReplacingMergeTree ORDER BY version',
+  );
+  const applied = new Set(
+    (await server.rows(`SELECT DISTINCT version FROM ${db}.schema_migrations`)).map((r) => Number(r.version)),
+  );
+  const done: number[] = [];
+  for (const m of loadMigrations('clickhouse')) {
+    if (applied.has(m.version)) continue;
+    for (const stmt of renderMigration(m.sql, names)) await server.exec(stmt);
+    await server.exec(
+      `INSERT INTO ${db}.schema_migrations (version, name, applied_at) VALUES (${quote(m.version)}, ${quote(m.name)}, ${quote(Date.now())})`,
+    );
+    done.push(m.version);
+  }
+  return done;
+}

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { ident, quote, quoteList, SqlValueError } from './sql.js';
+
+/** Decodes a literal the way ClickHouse's string-literal reader does (for the escapes quote emits). */
+function decode(literal: string): Buffer {
+  expect(literal.startsWith("'") && literal.endsWith("'")).toBe(true);
+  const body = literal.slice(1, -1);
+  if (/[^\x20-\x7e]/.test(body)) throw new Error('literal is not printable ASCII');
+  const out: number[] = [];
+  for (let i = 0; i < body.length; i++) {
+    const ch = body.charCodeAt(i);
+    if (body[i] === "'") throw new Error(`unescaped quote at ${i}`);
+    if (body[i] !== '\\') {
+      out.push(ch);
+      continue;
+    }
+    const next = body[++i];
+    if (next === 'x') {
+      out.push(parseInt(body.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else if (next === '\\' || next === "'") out.push(next.charCodeAt(0));
+    else throw new Error(`unexpected escape \\${next}`);
+  }
+  return Buffer.from(out);
+}
+
+describe('quote', () => {
+  it('passes plain ASCII through', () => {
+    expect(quote('play.example.com')).toBe("'play.example.com'");
+    expect(quote('')).toBe("''");
+  });
+  it('escapes quotes and backslashes so they cannot end the literal', () => {
+    expect(quote("a'b")).toBe("'a\\'b'");
+    expect(quote('a\\b')).toBe("'a\\\\b'");
+    expect(quote("\\'")).toBe("'\\\\\\''");
+    expect(quote("x' OR 1=1 --")).toBe("'x\\' OR 1=1 --'");
+  });
+  it('writes NUL, control bytes and DEL as \\xHH', () => {
+    expect(quote('a\u0000b')).toBe("'a\\x00b'");
+    expect(quote('\n\r\t\u001f\u007f')).toBe("'\\x0a\\x0d\\x09\\x1f\\x7f'");
+  });
+  it('writes non-ASCII as its UTF-8 bytes, so the query text is pure ASCII', () => {
+    expect(quote('中')).toBe("'\\xe4\\xb8\\xad'");
+    expect(quote('😀')).toBe("'\\xf0\\x9f\\x98\\x80'");
+  });
+  it('keeps invalid UTF-8 bytes of a Uint8Array exactly', () => {
+    const bytes = Uint8Array.from([0xff, 0xfe, 0x27, 0x00, 0xc3]);
+    expect(quote(bytes)).toBe("'\\xff\\xfe\\'\\x00\\xc3'");
+    expect(decode(quote(bytes))).toEqual(Buffer.from(bytes));
+  });
+  it('rejects strings with unpaired surrogates instead of altering them', () => {
+    expect(() => quote('a\uD800b')).toThrow(SqlValueError);
+    expect(() => quote('\uDC00')).toThrow(SqlValueError);
+  });
+  it('round-trips random byte strings and very long strings', () => {
+    let seed = 7;
+    const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % 256;
+    for (let n = 0; n < 200; n++) {
+      const bytes = Uint8Array.from({ length: n * 3 }, rnd);
+      expect(decode(quote(bytes))).toEqual(Buffer.from(bytes));
+    }
+    const long = "'\\".repeat(500_000) + 'é'.repeat(100_000);
+    const q = quote(long);
+    expect(q.length).toBe(2 + 2_000_000 + 800_000);
+    expect(decode(q).toString('utf8')).toBe(long);
+  });
+  it('renders integers and rejects anything that is not an exact integer', () => {
+    expect(quote(0)).toBe('0');
+    expect(quote(-42)).toBe('-42');
+    expect(quote(2n ** 64n - 1n)).toBe('18446744073709551615');
+    for (const bad of [1.5, NaN, Infinity, 2 ** 53]) expect(() => quote(bad)).toThrow(SqlValueError);
+    expect(() => quote({} as unknown as string)).toThrow(SqlValueError);
+  });
+  it('builds IN lists and refuses empty ones', () => {
+    expect(quoteList(['a', "b'", 3])).toBe("('a', 'b\\'', 3)");
+    expect(() => quoteList([])).toThrow(SqlValueError);
+  });
+});
+
+describe('ident', () => {
+  it('back-quotes valid names', () => {
+    expect(ident('livestats')).toBe('`livestats`');
+    expect(ident('_a1')).toBe('`_a1`');
+  });
+  it('rejects anything else', () => {
+    for (const bad of ['', '1db', 'a-b', 'a.b', 'a`b', 'a b', 'é', 'x'.repeat(64), 'db;DROP']) {
+      expect(() => ident(bad)).toThrow(SqlValueError);
+    }
+  });
+});

@@ -1,0 +1,220 @@
+import type {
+  CarouselSample, CodeCount, HttpCodesFilter, SampleFilter, Store, TaskInfo, WriteBatch,
+} from '../types.js';
+import {
+  chunkCounts, countsInsert, groupKey, keyValueInsert, markersQueries, samplesInserts, slices, taskTouches, tasksInsert,
+} from './batch.js';
+import { ChEndpoint, num, str } from './client.js';
+import { retentionDrops } from './retention.js';
+import { migrateClickHouse, table, type SchemaNames } from './schema.js';
+import { ident, quote, quoteList } from './sql.js';
+import { ClickHouseUrlError, parseClickHouseUrls, redact } from './url.js';
+
+const MIN = 60_000;
+const SEC = 1000;
+const MAX_PENDING = 10_000;
+
+export interface ClickHouseStoreOptions {
+  /** One URL, or (cluster mode) a comma-separated URL per shard server; see url.ts. */
+  url: string;
+  /** A cluster from the servers' remote_servers: local tables on every server + Distributed tables. */
+  cluster?: string;
+  requestTimeoutMs?: number;
+}
+
+/**
+ * The ClickHouse store. Reads and writes go to the first server (through Distributed
+ * tables in cluster mode); schema and retention are applied on every listed server.
+ * See batch.ts for how a retried write is applied exactly once.
+ */
+export class ClickHouseStore implements Store {
+  readonly kind = 'clickhouse';
+  private readonly servers: ChEndpoint[];
+  private readonly names: SchemaNames;
+  /** Batch id -> version of a write that failed (it may have partly landed). */
+  private readonly pending = new Map<string, bigint>();
+  /** (project, task) -> createdAt of tasks known to be stored. */
+  private readonly tasks = new Map<string, number>();
+  private lastVersion = 0n;
+
+  constructor(readonly options: ClickHouseStoreOptions) {
+    const target = parseClickHouseUrls(options.url);
+    if (options.cluster !== undefined) ident(options.cluster);
+    else if (target.endpoints.length > 1) throw new ClickHouseUrlError('several ClickHouse URLs need a cluster name (--clickhouse-cluster)');
+    this.names = { database: target.database, cluster: options.cluster };
+    this.servers = target.endpoints.map((e) => new ChEndpoint(e, options.requestTimeoutMs));
+  }
+
+  private get primary(): ChEndpoint {
+    return this.servers[0] as ChEndpoint;
+  }
+
+  private t(name: string): string {
+    return table(this.names, name);
+  }
+
+  private nextVersion(): bigint {
+    const v = BigInt(Date.now()) * 1000n;
+    this.lastVersion = v > this.lastVersion ? v : this.lastVersion + 1n;
+    return this.lastVersion;
+  }
+
+  async init(): Promise<void> {
+    for (const server of this.servers) {
+      const where = redact(server.endpoint.url);
+      if (this.names.cluster) {
+        const rows = await server.rows(`SELECT count() AS n FROM system.clusters WHERE cluster = ${quote(this.names.cluster)}`);
+        if (num(rows[0]?.n) === 0) throw new Error(`ClickHouse cluster "${this.names.cluster}" is not in remote_servers of ${where}`);
+      }
+      await migrateClickHouse(server, this.names);
+    }
+    // Through the Distributed tables, this fails when any shard lacks its local tables.
+    for (const name of ['http_counts', 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta']) {
+      await this.primary.rows(`SELECT count() AS n FROM ${this.t(name)}`);
+    }
+  }
+
+  async write(batch: WriteBatch): Promise<void> {
+    const previous = this.pending.get(batch.id);
+    const version = previous ?? this.nextVersion();
+    if (previous === undefined) {
+      if (this.pending.size >= MAX_PENDING) this.pending.delete(this.pending.keys().next().value as string);
+      this.pending.set(batch.id, version);
+    }
+    await this.writeCounts(batch, previous !== undefined);
+    await this.writeSamples(batch, version);
+    if (batch.checkpoints.length > 0) await this.primary.exec(keyValueInsert(this.t('checkpoints'), batch.checkpoints, version));
+    this.pending.delete(batch.id);
+  }
+
+  private get insertSettings(): { insert_distributed_sync?: 1 } {
+    // Wait until every shard committed, so a returned insert is durable and markers are visible.
+    return this.names.cluster ? { insert_distributed_sync: 1 } : {};
+  }
+
+  private async writeCounts(batch: WriteBatch, retry: boolean): Promise<void> {
+    const chunks = chunkCounts(batch.id, batch.counts);
+    if (chunks.length === 0) return;
+    const queryId = (tag: string): string => `livestats-${tag}`;
+    const present = new Set<string>();
+    if (retry) {
+      await this.waitUntilFinished(chunks.map((c) => queryId(c.tag)));
+      for (const sql of markersQueries(this.t('http_counts'), chunks)) {
+        for (const r of await this.primary.rows(sql)) {
+          present.add(`${str(r.batch)}\u0000${groupKey(str(r.project), str(r.domain), num(r.minute))}`);
+        }
+      }
+    }
+    for (const chunk of chunks) {
+      const missing = chunk.groups.filter((g) => !present.has(`${chunk.tag}\u0000${g.key}`));
+      if (missing.length === 0) continue;
+      await this.primary.exec(countsInsert(this.t('http_counts'), chunk, missing), {
+        queryId: queryId(chunk.tag), settings: this.insertSettings,
+      });
+    }
+  }
+
+  /** An earlier attempt may still be running on the server (client timeout): never race it. */
+  private async waitUntilFinished(queryIds: string[]): Promise<void> {
+    for (let i = 0; i < 20; i++) {
+      const rows = await this.primary.rows(`SELECT count() AS n FROM system.processes WHERE query_id IN ${quoteList(queryIds)}`);
+      if (num(rows[0]?.n) === 0) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error('an earlier attempt of this batch is still running in ClickHouse; will retry');
+  }
+
+  private async writeSamples(batch: WriteBatch, version: bigint): Promise<void> {
+    const last = taskTouches(batch);
+    if (last.size === 0) return;
+    const unknown = [...last].filter(([k]) => !this.tasks.has(k)).map(([, v]) => v);
+    const created = new Map<string, number>();
+    for (const part of slices(unknown)) {
+      const rows = await this.primary.rows(`SELECT project, task_id, min(created_at) AS c FROM ${this.t('carousel_tasks')}
+        WHERE (project, task_id) IN (${part.map((u) => `(${quote(u.project)}, ${quote(u.taskId)})`).join(', ')})
+        GROUP BY project, task_id`);
+      for (const r of rows) created.set(`${str(r.project)}\u0000${str(r.task_id)}`, num(r.c));
+    }
+    for (const sql of samplesInserts(this.t('carousel_samples'), batch.samples, version)) await this.primary.exec(sql);
+    const now = Date.now();
+    const rows = [...last].map(([k, v]) => ({ ...v, createdAt: this.tasks.get(k) ?? created.get(k) ?? now }));
+    await this.primary.exec(tasksInsert(this.t('carousel_tasks'), rows));
+    for (const r of rows) this.tasks.set(`${r.project}\u0000${r.taskId}`, r.createdAt);
+  }
+
+  async queryHttpCodes(f: HttpCodesFilter): Promise<CodeCount[]> {
+    if (f.domains.length === 0 || f.toMinute <= f.fromMinute) return [];
+    const filters = [
+      `project = ${quote(f.project)}`,
+      `domain IN ${quoteList(f.domains)}`,
+      `minute >= ${quote(Math.floor(f.fromMinute / MIN))}`,
+      `minute < ${quote(Math.ceil(f.toMinute / MIN))}`,
+      'code > 0',
+    ];
+    if (f.regions.length > 0) filters.push(`region IN ${quoteList(f.regions)}`);
+    if (f.isps.length > 0) filters.push(`isp IN ${quoteList(f.isps)}`);
+    const rows = await this.primary.rows(`SELECT minute, code, sum(count) AS n FROM ${this.t('http_counts')}
+      WHERE ${filters.join(' AND ')} GROUP BY minute, code ORDER BY minute, code`);
+    return rows.map((r) => ({ minute: num(r.minute) * MIN, code: num(r.code), count: num(r.n) }));
+  }
+
+  async querySamples(f: SampleFilter): Promise<CarouselSample[]> {
+    if (f.to <= f.from) return [];
+    const rows = await this.primary.rows(`SELECT second,
+        argMax(video_fps, version) AS vf, argMax(video_kbps, version) AS vk,
+        argMax(audio_fps, version) AS af, argMax(audio_kbps, version) AS ak
+      FROM ${this.t('carousel_samples')}
+      WHERE project = ${quote(f.project)} AND task_id = ${quote(f.taskId)}
+        AND second >= ${quote(Math.floor(f.from / SEC))} AND second < ${quote(Math.ceil(f.to / SEC))}
+      GROUP BY second ORDER BY second`);
+    return rows.map((r) => ({
+      second: num(r.second) * SEC, videoFps: num(r.vf), videoKbps: num(r.vk), audioFps: num(r.af), audioKbps: num(r.ak),
+    }));
+  }
+
+  async taskExists(project: string, taskId: string): Promise<boolean> {
+    if (this.tasks.has(`${project}\u0000${taskId}`)) return true;
+    const rows = await this.primary.rows(`SELECT min(created_at) AS c, count() AS n FROM ${this.t('carousel_tasks')}
+      WHERE project = ${quote(project)} AND task_id = ${quote(taskId)}`);
+    if (num(rows[0]?.n) === 0) return false;
+    this.tasks.set(`${project}\u0000${taskId}`, num(rows[0]?.c));
+    return true;
+  }
+
+  async listTasks(project: string): Promise<TaskInfo[]> {
+    const rows = await this.primary.rows(`SELECT task_id, min(created_at) AS c, max(last_sample) AS l
+      FROM ${this.t('carousel_tasks')} WHERE project = ${quote(project)} GROUP BY task_id ORDER BY task_id`);
+    return rows.map((r) => ({
+      taskId: str(r.task_id), createdAt: num(r.c), lastSampleAt: num(r.l) === 0 ? null : num(r.l) * SEC,
+    }));
+  }
+
+  private async latest(name: string, key: string): Promise<string | undefined> {
+    const rows = await this.primary.rows(`SELECT argMax(value, version) AS v FROM ${this.t(name)}
+      WHERE key = ${quote(key)} GROUP BY key`);
+    return rows.length === 0 ? undefined : str(rows[0]?.v);
+  }
+
+  getCheckpoint(key: string): Promise<string | undefined> {
+    return this.latest('checkpoints', key);
+  }
+
+  getMeta(key: string): Promise<string | undefined> {
+    return this.latest('meta', key);
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    await this.primary.exec(keyValueInsert(this.t('meta'), [{ key, value }], this.nextVersion()));
+  }
+
+  /** Drops whole UTC-day partitions before the cutoff's day on every server (rows of that day stay). */
+  async deleteBefore(cutoff: number): Promise<void> {
+    for (const server of this.servers) {
+      for (const sql of await retentionDrops(server, this.names, cutoff)) await server.exec(sql);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.servers.map((s) => s.close()));
+  }
+}

@@ -1,0 +1,160 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './ports.js';
+
+/**
+ * Starts real `clickhouse-server` processes (the Debian package, 18.16 here) on free
+ * loopback ports, each with its own temporary data directory and minimal config, and
+ * tears them down. A cluster is N single-replica shards that all know each other
+ * through `remote_servers`.
+ */
+
+export const CLICKHOUSE_BINARY = '/usr/sbin/clickhouse-server';
+
+export interface ClickHouseServer {
+  httpPort: number;
+  tcpPort: number;
+  /** http://default:@127.0.0.1:<port>/<database> */
+  url(database: string): string;
+  /** Runs one SQL statement over HTTP and returns the response body. */
+  sql(query: string): Promise<string>;
+  /** Stops the process (SIGTERM, or SIGKILL when `hard`), keeping its data. */
+  stop(hard?: boolean): Promise<void>;
+  /** Starts it again on the same ports and data. */
+  start(): Promise<void>;
+  /** Stops it and deletes its directory. */
+  destroy(): Promise<void>;
+}
+
+interface Ports { http: number; tcp: number }
+
+/** Servers still running; killed if the test process exits without tearing them down. */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const p of live) p.kill('SIGKILL');
+});
+
+function configXml(dir: string, ports: Ports, cluster?: { name: string; shards: Ports[] }): string {
+  const shards = cluster
+    ? `<remote_servers><${cluster.name}>${cluster.shards
+      .map((s) => `<shard><replica><host>127.0.0.1</host><port>${s.tcp}</port></replica></shard>`)
+      .join('')}</${cluster.name}></remote_servers>`
+    : '';
+  return `<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>${dir}/server.log</log><errorlog>${dir}/error.log</errorlog><console>0</console></logger>
+  <listen_host>127.0.0.1</listen_host>
+  <http_port>${ports.http}</http_port>
+  <tcp_port>${ports.tcp}</tcp_port>
+  <path>${dir}/data/</path>
+  <tmp_path>${dir}/tmp/</tmp_path>
+  <user_files_path>${dir}/user_files/</user_files_path>
+  <format_schema_path>${dir}/format_schemas/</format_schema_path>
+  <users_config>${dir}/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <mark_cache_size>67108864</mark_cache_size>
+  <max_concurrent_queries>100</max_concurrent_queries>
+  ${shards}
+</yandex>
+`;
+}
+
+const USERS_XML = `<?xml version="1.0"?>
+<yandex>
+  <profiles><default><background_pool_size>2</background_pool_size></default></profiles>
+  <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+    <profile>default</profile><quota>default</quota></default></users>
+  <quotas><default></default></quotas>
+</yandex>
+`;
+
+async function waitReady(port: number, proc: ChildProcess, dir: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      const log = existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8').slice(-2000) : '';
+      throw new Error(`clickhouse-server exited (${proc.exitCode ?? proc.signalCode}) before it was ready:\n${log}`);
+    }
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/ping`);
+      if ((await res.text()) === 'Ok.\n') return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`clickhouse-server on port ${port} not ready after ${timeoutMs} ms`);
+}
+
+function launch(dir: string, ports: Ports, cluster?: { name: string; shards: Ports[] }): ClickHouseServer {
+  writeFileSync(join(dir, 'config.xml'), configXml(dir, ports, cluster));
+  writeFileSync(join(dir, 'users.xml'), USERS_XML);
+  let proc: ChildProcess | undefined;
+  const server: ClickHouseServer = {
+    httpPort: ports.http,
+    tcpPort: ports.tcp,
+    url: (database) => `http://default:@127.0.0.1:${ports.http}/${database}`,
+    async sql(query) {
+      const res = await fetch(`http://127.0.0.1:${ports.http}/`, { method: 'POST', body: query });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`ClickHouse ${res.status}: ${text}`);
+      return text;
+    },
+    async start() {
+      const p = spawn(CLICKHOUSE_BINARY, [`--config-file=${join(dir, 'config.xml')}`], { cwd: dir, stdio: 'ignore' });
+      proc = p;
+      live.add(p);
+      p.once('exit', () => live.delete(p));
+      await waitReady(ports.http, p, dir);
+    },
+    async stop(hard = false) {
+      const p = proc;
+      proc = undefined;
+      if (!p || p.exitCode !== null || p.signalCode !== null) return;
+      const exited = new Promise<void>((r) => p.once('exit', () => r()));
+      p.kill(hard ? 'SIGKILL' : 'SIGTERM');
+      const timer = setTimeout(() => p.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+    async destroy() {
+      await server.stop(true);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return server;
+}
+
+async function allocate(): Promise<Ports> {
+  return { http: await freePort(), tcp: await freePort() };
+}
+
+/** One server, started and ready. */
+export async function startClickHouse(): Promise<ClickHouseServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'livestats-ch-'));
+  const server = launch(dir, await allocate());
+  try {
+    await server.start();
+  } catch (err) {
+    await server.destroy();
+    throw err;
+  }
+  return server;
+}
+
+/** `shards` servers forming the cluster `name` (one replica per shard), started and ready. */
+export async function startClickHouseCluster(name: string, shards = 2): Promise<ClickHouseServer[]> {
+  const ports: Ports[] = [];
+  for (let i = 0; i < shards; i++) ports.push(await allocate());
+  const servers = ports.map((p) => launch(mkdtempSync(join(tmpdir(), 'livestats-ch-')), p, { name, shards: ports }));
+  try {
+    await Promise.all(servers.map((s) => s.start()));
+  } catch (err) {
+    await Promise.all(servers.map((s) => s.destroy()));
+    throw err;
+  }
+  return servers;
+}

@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClickHouseStore } from '../src/store/clickhouse/store.js';
+import { startClickHouse, type ClickHouseServer } from './harness/clickhouse.js';
+import { batch, cell, runStoreConformance, sample } from './store-conformance.js';
+
+let server: ClickHouseServer;
+let n = 0;
+beforeAll(async () => {
+  server = await startClickHouse();
+});
+afterAll(async () => {
+  await server?.destroy();
+});
+
+runStoreConformance('clickhouse', async () => {
+  const store = new ClickHouseStore({ url: server.url(`conformance_${++n}`) });
+  await store.init();
+  return store;
+});
+
+describe('ClickHouse specifics', () => {
+  it('answers the same before and after background merges (sum/argMax at read time)', async () => {
+    const db = `merges_${++n}`;
+    const store = new ClickHouseStore({ url: server.url(db) });
+    await store.init();
+    const T0 = Date.UTC(2026, 10, 20);
+    for (let i = 0; i < 5; i++) {
+      await store.write(batch({
+        counts: [cell(T0, 200, i + 1), cell(T0 + 60_000, 404, 1)],
+        samples: [sample(T0, 10 + i), sample(T0 + 1000, 20)],
+      }));
+    }
+    const filter = { project: 'p1', domains: ['a.example.com'], regions: [], isps: [], fromMinute: T0, toMinute: T0 + 120_000 };
+    const counts = await store.queryHttpCodes(filter);
+    const samples = await store.querySamples({ project: 'p1', taskId: 'task-1', from: T0, to: T0 + 2000 });
+    expect(counts).toEqual([{ minute: T0, code: 200, count: 15 }, { minute: T0 + 60_000, code: 404, count: 5 }]);
+    expect(samples.map((s) => s.videoFps)).toEqual([14, 20]);
+    const rowsBefore = Number(await server.sql(`SELECT count() FROM ${db}.http_counts WHERE code > 0`));
+    for (const t of ['http_counts', 'carousel_samples', 'carousel_tasks']) await server.sql(`OPTIMIZE TABLE ${db}.${t} FINAL`);
+    const rowsAfter = Number(await server.sql(`SELECT count() FROM ${db}.http_counts WHERE code > 0`));
+    expect([rowsBefore, rowsAfter]).toEqual([10, 2]);
+    // The write markers survive merges (a retry must still find them).
+    expect(Number(await server.sql(`SELECT sum(markers) FROM ${db}.http_counts WHERE batch != ''`))).toBe(5);
+    expect(await store.queryHttpCodes(filter)).toEqual(counts);
+    expect(await store.querySamples({ project: 'p1', taskId: 'task-1', from: T0, to: T0 + 2000 })).toEqual(samples);
+    expect((await store.listTasks('p1'))[0]?.lastSampleAt).toBe(T0 + 1000);
+    await store.close();
+  });
+
+  it('lets many nodes initialise the same fresh database at once', async () => {
+    const url = server.url(`concurrent_${++n}`);
+    const stores = Array.from({ length: 6 }, () => new ClickHouseStore({ url }));
+    await Promise.all(stores.map((s) => s.init()));
+    await stores[0]?.write(batch({ counts: [cell(Date.UTC(2026, 10, 20), 200, 1)] }));
+    expect(Number(await server.sql(`SELECT sum(count) FROM concurrent_${n}.http_counts`))).toBe(1);
+    await Promise.all(stores.map((s) => s.close()));
+  });
+
+  it('refuses a cluster name the server does not know, with a clear error', async () => {
+    const store = new ClickHouseStore({ url: server.url(`nocluster_${++n}`), cluster: 'missing_cluster' });
+    await expect(store.init()).rejects.toThrow(/cluster "missing_cluster" is not in remote_servers/);
+    await store.close();
+  });
+});

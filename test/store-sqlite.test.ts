@@ -1,0 +1,16 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import { SqliteStore } from '../src/store/sqlite/store.js';
+import { runStoreConformance } from './store-conformance.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'livestats-sqlite-'));
+let n = 0;
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+runStoreConformance('sqlite', async () => {
+  const store = new SqliteStore(join(dir, `s${++n}.db`));
+  await store.init();
+  return store;
+});
