@@ -27,6 +27,8 @@ Options:
   --json                   print {"lines":N,"accepted":N,"dropped":{...}} at the end
   --workers N              parse threads (default: 2 for files over 16 MiB, else 0 = main thread)
   --data DIR               data directory [LIVESTATS_DATA, default ./data]
+  --store sqlite|clickhouse, --clickhouse-url URL, --clickhouse-cluster NAME
+                           the store to write to, as for serve (also their LIVESTATS_* variables)
   --retention-days N       lines older than this are dropped as too_old [default 8]
   --geo-overrides FILE     CSV of CIDR,region,isp checked before ip2region
   --flush-interval-ms N    how often counts are committed [default 1000]
@@ -36,7 +38,8 @@ Options:
 const OPTIONS = {
   project: { type: 'string' }, format: { type: 'string' }, field: { type: 'string', multiple: true },
   follow: { type: 'boolean' }, json: { type: 'boolean' }, workers: { type: 'string' }, data: { type: 'string' },
-  store: { type: 'string' }, 'retention-days': { type: 'string' }, 'geo-overrides': { type: 'string' },
+  store: { type: 'string' }, 'clickhouse-url': { type: 'string' }, 'clickhouse-cluster': { type: 'string' },
+  'retention-days': { type: 'string' }, 'geo-overrides': { type: 'string' },
   'flush-interval-ms': { type: 'string' }, 'poll-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -67,7 +70,8 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   let config;
   try {
     config = resolveServeConfig({
-      data: v.data, store: v.store, 'retention-days': v['retention-days'], 'geo-overrides': v['geo-overrides'],
+      data: v.data, store: v.store, 'clickhouse-url': v['clickhouse-url'], 'clickhouse-cluster': v['clickhouse-cluster'],
+      'retention-days': v['retention-days'], 'geo-overrides': v['geo-overrides'],
       'flush-interval-ms': v['flush-interval-ms'],
     });
     settings = {
