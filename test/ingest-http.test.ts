@@ -61,6 +61,15 @@ describe('POST /ingest/v1/{project_id}/access-logs', () => {
     expect(await codes('p1', 'a.example.com', '&region=SH&isp=CTCC')).toEqual({ 200: 1, 404: 1 });
   });
 
+  it('lists at most the first 20 dropped lines', async () => {
+    const body = [accessLine(now(), { host: 'cap.example.com' }), ...Array.from({ length: 25 }, (_, i) => `junk ${i}`)].join('\n');
+    const res = await post('p8', body);
+    const answer = (await res.json()) as { accepted: number; dropped: { parse: number }; errors: Array<{ line: number }> };
+    expect(answer.accepted).toBe(1);
+    expect(answer.dropped.parse).toBe(25);
+    expect(answer.errors.map((e) => e.line)).toEqual(Array.from({ length: 20 }, (_, i) => i + 2));
+  });
+
   it('accepts gzip bodies and JSON lines with a field mapping', async () => {
     const lines = [
       JSON.stringify({ c: { ip: '127.0.0.1' }, ts: now(), h: 'json.example.com', s: 503 }),
