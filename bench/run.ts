@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { projectRoot } from '../src/paths.js';
 import { machine, updateSection } from './lib/report.js';
 import { ingestTable, runIngestBench } from './ingest/run-ingest.js';
-import { queryTable, runQueryBench } from './query/run-query.js';
+import { freshnessTable, queryTable, runQueryBench } from './query/run-query.js';
 
 const { values, positionals } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, store: { type: 'string', default: 'sqlite' } },
@@ -22,7 +22,8 @@ if (suite === 'all' || suite === 'query') {
   const r = await runQueryBench({ root, quick: values.quick ?? false, store: values.store ?? 'sqlite', log });
   writeFileSync(join(root, `bench/results/query-${r.store}.json`), JSON.stringify({ stamp, machine: machine(), ...r }, null, 2));
   const t = queryTable(r);
-  console.log(`\nQuery latency (${r.store}${r.quick ? ', quick' : ''})\n${t}\n`);
+  const ft = freshnessTable(r);
+  console.log(`\nQuery latency (${r.store}${r.quick ? ', quick' : ''})\n${t}\n\n${ft}\n`);
   if (!r.quick) {
     const d = r.dataset;
     updateSection(join(root, 'BENCHMARKS.md'), `query-${r.store}`, [

@@ -5,6 +5,7 @@ import { startProcess } from '../lib/proc.js';
 import { table } from '../lib/table.js';
 import { FULL, QUICK, generateDataset, type DatasetSpec } from './dataset.js';
 import { scenarios } from './scenarios.js';
+import { measureFreshness, type FreshnessResult } from './freshness.js';
 import { benchTarget, type BenchTarget } from './target.js';
 
 const MIN = 60_000;
@@ -21,6 +22,7 @@ export interface QueryBenchResult {
   quick: boolean;
   dataset: { spec: DatasetSpec; countRows: number; sampleRows: number; requests: number; bytesOnDisk: number; generatedMs: number; reused: boolean };
   rows: Array<LoadResult & { ratioToBaseline: number }>;
+  freshness: FreshnessResult;
 }
 
 /** Creates (or reuses, when recent and identical) the benchmark dataset in the target store. */
@@ -82,6 +84,7 @@ async function measure(o: QueryBenchOptions, target: BenchTarget, ds: Awaited<Re
   const uncached = await serve('0');
   const baseline = await startProcess([join(o.root, 'dist/bench/query/baseline-server.js')]);
   const rows: LoadResult[] = [];
+  let freshness: FreshnessResult;
   try {
     const list = scenarios(spec.project, ds.anchor, spec.domains);
     for (const s of list) {
@@ -96,6 +99,9 @@ async function measure(o: QueryBenchOptions, target: BenchTarget, ds: Awaited<Re
       rows.push(await load(`${s.name} (no cache)`, uncached.url + s.path, { connections, seconds, headers }));
       rows.push(await load(`${s.name} (1 s cache)`, cached.url + s.path, { connections, seconds, headers }));
     }
+    const tries = o.quick ? 20 : 200;
+    o.log(`freshness: ${tries} x (POST one access-log line, poll the stats API until it is counted)`);
+    freshness = await measureFreshness(cached.url, spec.project, tries, headers);
   } finally {
     await cached.stop();
     await uncached.stop();
@@ -106,6 +112,7 @@ async function measure(o: QueryBenchOptions, target: BenchTarget, ds: Awaited<Re
     store: o.store, quick: o.quick,
     dataset: { spec, countRows: ds.countRows, sampleRows: ds.sampleRows, requests: ds.requests, bytesOnDisk: ds.bytesOnDisk, generatedMs: ds.generatedMs, reused: ds.reused },
     rows: rows.map((r) => ({ ...r, ratioToBaseline: r.rps / base })),
+    freshness,
   };
 }
 
@@ -114,4 +121,13 @@ export function queryTable(r: QueryBenchResult): string {
     ['scenario', 'p50 ms', 'p99 ms', 'max ms', 'req/s', 'x baseline req/s', 'KB/resp', 'non-2xx', 'errors'],
     r.rows.map((x) => [x.name, x.p50, x.p99, x.max, x.rps, x.ratioToBaseline, x.bytesPerReq / 1024, x.non2xx, x.errors]),
   );
+}
+
+export function freshnessTable(r: QueryBenchResult): string {
+  const f = r.freshness;
+  return table(['freshness (POST one access-log line, then GET httpcodes every 10 ms)', 'tries', 'median ms', 'p90 ms', 'max ms'],
+    [
+      ['acknowledged -> visible in a query', f.tries, f.medianMs, f.p90Ms, f.maxMs],
+      ['sent -> acknowledged (the route answers once the counts are committed)', f.tries, f.ackMedianMs, '', f.ackMaxMs],
+    ]);
 }
