@@ -73,14 +73,23 @@ export function parseHttpCodesQuery(query: RawQuery, nowMs: number): HttpCodesQu
   };
 }
 
-/** count / total rounded half-up to 4 decimals, exactly (no floating-point drift at the .5 boundary). */
-export function proportion(count: number, total: number): number {
+/** count / total in ten-thousandths, rounded half-up, exactly (no floating-point drift at the .5 boundary). */
+function proportionUnits(count: number, total: number): number {
   if (total <= 0 || count <= 0) return 0;
   const scaled = count * 20000 + total;
-  if (Number.isSafeInteger(scaled)) return Math.floor(scaled / (2 * total)) / 10000;
-  const big = (BigInt(count) * 20000n + BigInt(total)) / (2n * BigInt(total));
-  return Number(big) / 10000;
+  if (Number.isSafeInteger(scaled)) return Math.floor(scaled / (2 * total));
+  return Number((BigInt(count) * 20000n + BigInt(total)) / (2n * BigInt(total)));
 }
+
+/** count / total rounded half-up to 4 decimals. */
+export const proportion = (count: number, total: number): number => proportionUnits(count, total) / 10000;
+
+// "0.5" for 5000, "0.0313" for 313: the JSON text of units / 10000, built from the integer.
+const FRACTION = Array.from({ length: 10000 }, (_, u) => (u === 0 ? '0' : `0.${String(u).padStart(4, '0').replace(/0+$/, '')}`));
+const proportionText = (count: number, total: number): string => {
+  const u = proportionUnits(count, total);
+  return u >= 10000 ? '1' : (FRACTION[u] as string);
+};
 
 /** The dense minute × code matrix every response is rendered from. */
 export interface HttpCodesMatrix {
@@ -147,7 +156,7 @@ export function httpCodesJson(q: HttpCodesQuery, cells: readonly CodeCount[]): s
     let entry = `{"time":"${formatUtcSecond(m.fromMinute + i * MINUTE)}","http_codes":[`;
     for (let j = 0; j < width; j++) {
       const count = m.counts[i * width + j] as number;
-      entry += `${j > 0 ? ',' : ''}${codePrefix[j]}${count},"proportion":${proportion(count, total)}}`;
+      entry += `${j > 0 ? ',' : ''}${codePrefix[j]}${count},"proportion":${proportionText(count, total)}}`;
     }
     parts[i] = entry + ']}';
   }
