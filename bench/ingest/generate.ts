@@ -2,17 +2,10 @@ import { createWriteStream } from 'node:fs';
 import { buildIpv4Index } from '../../src/ingest/geo/ip2region-data.js';
 import { regionOfCode } from '../../src/ingest/geo/names.js';
 
-/** A small deterministic PRNG (mulberry32), so every run writes the same file. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from '../lib/rng.js';
+
+/** A small deterministic PRNG, so every run writes the same file. */
+export const prng = seeded;
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const p2 = (n: number): string => String(n).padStart(2, '0');
