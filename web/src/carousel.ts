@@ -1,11 +1,11 @@
 import { apiGet } from './api.js';
 import { carouselBase, carouselSeries, createChart, type Chart } from './charts.js';
-import { byId, clock, el, integer, share, toggleCustom } from './dom.js';
+import { byId, clock, el, integer, share, syncCustomWindow } from './dom.js';
 import { Poller } from './poller.js';
 import { recentTasks, rememberTask } from './session.js';
 import { parseCarousel, shapeCarousel, type CarouselShape } from './shape.js';
 import { countLoad, hooks, type Shell } from './shell.js';
-import { HOUR, MINUTE, parseLocalInput, resolveWindow, toLocalInput, windowParams } from './timewin.js';
+import { HOUR, MINUTE, parseLocalInput, resolveWindow, windowParams } from './timewin.js';
 
 export const DEMO_TASK = 'demo-carousel';
 const MAX_SPAN = 3 * HOUR;
@@ -50,11 +50,7 @@ export class CarouselView {
 
   reload(): void {
     const custom = this.windowSel.value === 'custom';
-    toggleCustom(this.form, custom);
-    if (custom && !this.from.value) {
-      this.to.value = toLocalInput(Date.now());
-      this.from.value = toLocalInput(Date.now() - HOUR);
-    }
+    syncCustomWindow(this.form, custom, this.from, this.to);
     this.chart.showLoading();
     void this.poller.now();
   }

@@ -1,3 +1,4 @@
+import { HOUR, toLocalInput } from './timewin.js';
 /** The element with this id, of the expected kind; a missing one is a bug in index.html. */
 export function byId<T extends HTMLElement>(id: string, kind: { new (): T; prototype: T }): T {
   const el = document.getElementById(id);
@@ -16,7 +17,14 @@ export const clock = (ms: number): string => new Date(ms).toLocaleTimeString([],
 export const integer = (n: number): string => Math.round(n).toLocaleString('en-US');
 export const share = (v: number): string => `${(v * 100).toFixed(2)}%`;
 
-/** Shows the custom from/to inputs of a filter form only while "custom" is chosen. */
-export function toggleCustom(form: HTMLFormElement, custom: boolean): void {
+/**
+ * Shows the custom from/to inputs of a filter form only while "custom" is chosen, and fills
+ * them with the last hour the first time they appear.
+ */
+export function syncCustomWindow(form: HTMLFormElement, custom: boolean, from: HTMLInputElement, to: HTMLInputElement): void {
   for (const label of form.querySelectorAll<HTMLElement>('label.custom')) label.hidden = !custom;
+  if (custom && !from.value) {
+    to.value = toLocalInput(Date.now());
+    from.value = toLocalInput(Date.now() - HOUR);
+  }
 }

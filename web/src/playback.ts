@@ -1,7 +1,7 @@
 import { apiGet } from './api.js';
 import { createChart, playbackBase, playbackSeries, type Chart } from './charts.js';
 import { codeColours } from './colours.js';
-import { byId, clock, el, integer, share, toggleCustom } from './dom.js';
+import { byId, clock, el, integer, share, syncCustomWindow } from './dom.js';
 import { Poller } from './poller.js';
 import { ProvinceBreakdown } from './provinces.js';
 import { httpCodesParams, type PlaybackQuery } from './query.js';
@@ -9,7 +9,7 @@ import { ISP_NAMES, ISPS, REGION_NAMES, REGIONS } from './regions.js';
 import { parseDomains } from './session.js';
 import { parseHttpCodes, shapePlayback, type PlaybackShape } from './shape.js';
 import { countLoad, hooks, type Shell } from './shell.js';
-import { DAY, HOUR, parseLocalInput, resolveWindow, toLocalInput } from './timewin.js';
+import { DAY, HOUR, parseLocalInput, resolveWindow } from './timewin.js';
 
 export const MAX_DOMAINS = 10;
 export const DEMO_DOMAINS = ['play.example.com', 'hls.example.com', 'flv.example.com'];
@@ -63,11 +63,7 @@ export class PlaybackView {
   /** Filters changed (or the view appeared): load now with a loading state, provinces too. */
   reload(): void {
     const custom = this.windowSel.value === 'custom';
-    toggleCustom(this.form, custom);
-    if (custom && !this.from.value) {
-      this.to.value = toLocalInput(Date.now());
-      this.from.value = toLocalInput(Date.now() - HOUR);
-    }
+    syncCustomWindow(this.form, custom, this.from, this.to);
     this.chart.showLoading();
     void this.poller.now();
     this.provinces.reload();
