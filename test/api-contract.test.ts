@@ -152,6 +152,17 @@ describe('routing and envelope', () => {
     }
   });
 
+  it('answers URLs that cannot be decoded like unknown paths, with a request id', async () => {
+    for (const path of ['/v2/%zz/stats/httpcodes', '/%', '/v2/p1/stats/%E4%BE']) {
+      const r = await app.request(path);
+      expect({ path, status: r.status, body: r.json }).toEqual({
+        path, status: 404,
+        body: { error_code: 'APIGW.0101', error_msg: 'The API does not exist or has not been published in the environment' },
+      });
+      expect(r.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/);
+    }
+  });
+
   it('answers a known path with the wrong method with LIVE.100011011', async () => {
     for (const [method, path] of [['POST', HC], ['DELETE', CT], ['PUT', HC], ['PATCH', CT], ['POST', '/healthz']] as const) {
       const r = await app.request(`${path}?play_domains=a.com`, { method, body: method === 'DELETE' ? undefined : '{"x":1}', headers: { 'content-type': 'application/xml' } });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { internalError, methodNotAllowed, tooManyRequests } from '../contract/errors.js';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { apiNotFound, internalError, methodNotAllowed, tooManyRequests } from '../contract/errors.js';
 import type { Aggregator } from '../ingest/aggregator.js';
 import { projectRoot } from '../paths.js';
 import type { Store } from '../store/types.js';
@@ -50,6 +50,13 @@ export function buildApp(options: AppOptions): FastifyInstance {
     genReqId: () => randomUUID().replace(/-/g, ''),
     bodyLimit,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // A URL Fastify cannot even decode (e.g. `/v2/%zz/...`) matches no API: answer like any
+    // unknown path, in the contract's envelope and with a request id, instead of Fastify's own body.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const e = error.code === 'FST_ERR_BAD_URL' ? apiNotFound() : internalError();
+      if (e.status >= 500) request.log.error({ err: error }, 'request failed before routing');
+      void reply.code(e.status).header('X-Request-Id', request.id).type('application/json').send(e.body);
+    },
   };
   const app: FastifyInstance = options.logger
     ? Fastify({ ...common, loggerInstance: options.logger })
