@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
 
@@ -161,6 +162,24 @@ describe('routing and envelope', () => {
       });
       expect(r.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/);
     }
+  });
+
+  it('answers requests the HTTP parser rejects in the envelope too', async () => {
+    const raw = (payload: string): Promise<string> => new Promise((resolve, reject) => {
+      const socket = connect(Number(new URL(app.url).port), '127.0.0.1', () => socket.end(payload));
+      let out = '';
+      socket.on('data', (d: Buffer) => (out += d.toString()));
+      socket.on('end', () => resolve(out));
+      socket.on('error', reject);
+    });
+    const big = await raw(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(big).toMatch(/^HTTP\/1.1 431 /);
+    expect(big).toMatch(/\r\nX-Request-Id: [0-9a-f]{32}\r\n/);
+    expect(big).toContain('{"error_code":"LIVE.100011001","error_msg":"Invalid request parameter: headers"}');
+    const junk = await raw('\u0000\u0001 garbage\r\n\r\n');
+    expect(junk).toMatch(/^HTTP\/1.1 400 /);
+    expect(junk).toContain('{"error_code":"LIVE.100011001","error_msg":"Invalid request parameter: request"}');
+    expect((await app.request('/healthz')).status).toBe(200);
   });
 
   it('answers a known path with the wrong method with LIVE.100011011', async () => {

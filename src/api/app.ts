@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { apiNotFound, internalError, methodNotAllowed, tooManyRequests } from '../contract/errors.js';
+import { apiNotFound, internalError, invalidParameter, methodNotAllowed, tooManyRequests } from '../contract/errors.js';
 import type { Aggregator } from '../ingest/aggregator.js';
 import { projectRoot } from '../paths.js';
 import type { Store } from '../store/types.js';
@@ -56,6 +57,18 @@ export function buildApp(options: AppOptions): FastifyInstance {
       const e = error.code === 'FST_ERR_BAD_URL' ? apiNotFound() : internalError();
       if (e.status >= 500) request.log.error({ err: error }, 'request failed before routing');
       void reply.code(e.status).header('X-Request-Id', request.id).type('application/json').send(e.body);
+    },
+    // Requests Node's HTTP parser rejects (oversized headers, garbage) never become requests;
+    // they still get the envelope and a request id.
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket: Duplex) => {
+      if (!socket.writable) return;
+      const oversized = err.code === 'HPE_HEADER_OVERFLOW';
+      const body = JSON.stringify(invalidParameter(oversized ? 'headers' : 'request').body);
+      socket.end(
+        `HTTP/1.1 ${oversized ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+          `X-Request-Id: ${randomUUID().replace(/-/g, '')}\r\nConnection: close\r\n\r\n${body}`,
+      );
     },
   };
   const app: FastifyInstance = options.logger
