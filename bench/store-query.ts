@@ -19,11 +19,11 @@ import { ClickHouseStore } from '../src/store/clickhouse/store.js';
 import { SqliteStore } from '../src/store/sqlite/store.js';
 import type { Store } from '../src/store/types.js';
 import { startClickHouse, type ClickHouseServer } from '../test/harness/clickhouse.js';
+import { formatUtcSecond } from '../src/contract/time.js';
 
 const NOW = Date.UTC(2026, 10, 20, 12);
 const DOMAINS = ['a.example.com', 'b.example.com', 'c.example.com', 'd.example.com'];
 const CODES = [200, 206, 302, 304, 403, 404, 499, 500, 502, 503];
-const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -58,11 +58,11 @@ async function load(store: Store, minutes: number, cells: number): Promise<numbe
 
 const QUERIES: Array<[string, string]> = [
   ['httpcodes 1 domain, 1 h', `/v2/bench/stats/httpcodes?play_domains=${DOMAINS[0]}`],
-  ['httpcodes 4 domains, 24 h', `/v2/bench/stats/httpcodes?play_domains=${DOMAINS.join(',')}&start_time=${iso(NOW - 86_400_000)}&end_time=${iso(NOW)}`],
-  ['httpcodes 4 domains, 24 h, region+isp', `/v2/bench/stats/httpcodes?play_domains=${DOMAINS.join(',')}&region=GD,BJ&isp=CTCC&start_time=${iso(NOW - 86_400_000)}&end_time=${iso(NOW)}`],
-  ['httpcodes 2 domains, 6 h, code filter', `/v2/bench/stats/httpcodes?play_domains=${DOMAINS[1]},${DOMAINS[2]}&code=404,500&start_time=${iso(NOW - 21_600_000)}&end_time=${iso(NOW)}`],
+  ['httpcodes 4 domains, 24 h', `/v2/bench/stats/httpcodes?play_domains=${DOMAINS.join(',')}&start_time=${formatUtcSecond(NOW - 86_400_000)}&end_time=${formatUtcSecond(NOW)}`],
+  ['httpcodes 4 domains, 24 h, region+isp', `/v2/bench/stats/httpcodes?play_domains=${DOMAINS.join(',')}&region=GD,BJ&isp=CTCC&start_time=${formatUtcSecond(NOW - 86_400_000)}&end_time=${formatUtcSecond(NOW)}`],
+  ['httpcodes 2 domains, 6 h, code filter', `/v2/bench/stats/httpcodes?play_domains=${DOMAINS[1]},${DOMAINS[2]}&code=404,500&start_time=${formatUtcSecond(NOW - 21_600_000)}&end_time=${formatUtcSecond(NOW)}`],
   ['carousel detail 1 h', '/v2/bench/stats/carousel-task/detail?carousel_task_id=task-1'],
-  ['carousel detail 3 h', `/v2/bench/stats/carousel-task/detail?carousel_task_id=task-2&start_time=${iso(NOW - 3 * 3_600_000)}`],
+  ['carousel detail 3 h', `/v2/bench/stats/carousel-task/detail?carousel_task_id=task-2&start_time=${formatUtcSecond(NOW - 3 * 3_600_000)}`],
 ];
 
 async function time(store: Store, runs: number): Promise<Map<string, number[]>> {

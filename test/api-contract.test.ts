@@ -1,11 +1,11 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
+import { formatUtcSecond } from '../src/contract/time.js';
 
 // The clock is pinned (mid-minute, the day after a leap day) so boundaries are exact.
 const NOW = Date.UTC(2028, 2, 1, 12, 0, 30, 250);
 const NOW_S = NOW - 250;
-const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const H = 3_600_000;
 const D = 24 * H;
 
@@ -58,23 +58,23 @@ describe('ListQueryHttpCode validation', () => {
     ['two different start times', 'play_domains=a.com&start_time=2028-03-01T11:00:00Z&start_time=2028-03-01T11:01:00Z', 'start_time'],
     ['end before start', 'play_domains=a.com&start_time=2028-03-01T11:00:00Z&end_time=2028-03-01T10:00:00Z', 'end_time'],
     ['end equal to start', 'play_domains=a.com&start_time=2028-03-01T11:00:00Z&end_time=2028-03-01T11:00:00Z', 'end_time'],
-    ['start in the future, no end', `play_domains=a.com&start_time=${iso(NOW_S + 60_000)}`, 'start_time'],
-    ['span 24 h + 1 s', `play_domains=a.com&start_time=${iso(NOW_S - D - 1000)}&end_time=${iso(NOW_S)}`, 'start_time'],
-    ['span over 24 h, end defaulted', `play_domains=a.com&start_time=${iso(NOW_S - D - 1000)}`, 'start_time'],
-    ['start 7 days + 1 s ago', `play_domains=a.com&start_time=${iso(NOW_S - 7 * D - 1000)}&end_time=${iso(NOW_S - 7 * D + H)}`, 'start_time'],
-    ['only end, its default start beyond 7 days', `play_domains=a.com&end_time=${iso(NOW_S - 7 * D + H - 1000)}`, 'end_time'],
+    ['start in the future, no end', `play_domains=a.com&start_time=${formatUtcSecond(NOW_S + 60_000)}`, 'start_time'],
+    ['span 24 h + 1 s', `play_domains=a.com&start_time=${formatUtcSecond(NOW_S - D - 1000)}&end_time=${formatUtcSecond(NOW_S)}`, 'start_time'],
+    ['span over 24 h, end defaulted', `play_domains=a.com&start_time=${formatUtcSecond(NOW_S - D - 1000)}`, 'start_time'],
+    ['start 7 days + 1 s ago', `play_domains=a.com&start_time=${formatUtcSecond(NOW_S - 7 * D - 1000)}&end_time=${formatUtcSecond(NOW_S - 7 * D + H)}`, 'start_time'],
+    ['only end, its default start beyond 7 days', `play_domains=a.com&end_time=${formatUtcSecond(NOW_S - 7 * D + H - 1000)}`, 'end_time'],
   ])('%s', async (_label, qs, name) => {
     await expectInvalid(`${HC}?${qs}`, name);
   });
 
   it.each([
-    ['span exactly 24 h (mid-minute: both edge minutes included)', `start_time=${iso(NOW_S - D)}&end_time=${iso(NOW_S)}`, 1441],
+    ['span exactly 24 h (mid-minute: both edge minutes included)', `start_time=${formatUtcSecond(NOW_S - D)}&end_time=${formatUtcSecond(NOW_S)}`, 1441],
     ['span exactly 24 h, minute-aligned', 'start_time=2028-02-29T00:00:00Z&end_time=2028-03-01T00:00:00Z', 1440],
-    ['start exactly 7 days ago', `start_time=${iso(NOW_S - 7 * D)}&end_time=${iso(NOW_S - 7 * D + H)}`, 61],
+    ['start exactly 7 days ago', `start_time=${formatUtcSecond(NOW_S - 7 * D)}&end_time=${formatUtcSecond(NOW_S - 7 * D + H)}`, 61],
     ['leap day window', 'start_time=2028-02-29T12:00:00Z&end_time=2028-02-29T12:05:00Z', 5],
     ['mid-minute start and end', 'start_time=2028-03-01T11:00:30Z&end_time=2028-03-01T11:02:01Z', 3],
     ['default window (last hour, mid-minute now)', '', 61],
-    ['end in the future is clamped to the current minute', `start_time=${iso(NOW_S - 120_000)}&end_time=${iso(NOW_S + H)}`, 3],
+    ['end in the future is clamped to the current minute', `start_time=${formatUtcSecond(NOW_S - 120_000)}&end_time=${formatUtcSecond(NOW_S + H)}`, 3],
     ['empty optional parameters mean "not given"', 'code=&region=&isp=&start_time=&end_time=', 61],
   ])('accepts %s', async (_label, qs, slots) => {
     const r = await app.request(`${HC}?play_domains=a.com&${qs}`);
@@ -105,9 +105,9 @@ describe('ListCarouselTaskDetail validation', () => {
     ['two ids', 'carousel_task_id=a&carousel_task_id=b', 'carousel_task_id'],
     ['bad start', 'carousel_task_id=task-1&start_time=yesterday', 'start_time'],
     ['bad end', 'carousel_task_id=task-1&end_time=2028-03-01T12:00:00', 'end_time'],
-    ['span 3 h + 1 s', `carousel_task_id=task-1&start_time=${iso(NOW_S - 3 * H - 1000)}&end_time=${iso(NOW_S)}`, 'start_time'],
-    ['end before start', `carousel_task_id=task-1&start_time=${iso(NOW_S - H)}&end_time=${iso(NOW_S - 2 * H)}`, 'end_time'],
-    ['start 7 days + 1 s ago', `carousel_task_id=task-1&start_time=${iso(NOW_S - 7 * D - 1000)}&end_time=${iso(NOW_S - 7 * D + H)}`, 'start_time'],
+    ['span 3 h + 1 s', `carousel_task_id=task-1&start_time=${formatUtcSecond(NOW_S - 3 * H - 1000)}&end_time=${formatUtcSecond(NOW_S)}`, 'start_time'],
+    ['end before start', `carousel_task_id=task-1&start_time=${formatUtcSecond(NOW_S - H)}&end_time=${formatUtcSecond(NOW_S - 2 * H)}`, 'end_time'],
+    ['start 7 days + 1 s ago', `carousel_task_id=task-1&start_time=${formatUtcSecond(NOW_S - 7 * D - 1000)}&end_time=${formatUtcSecond(NOW_S - 7 * D + H)}`, 'start_time'],
   ])('%s', async (_label, qs, name) => {
     await expectInvalid(`${CT}?${qs}`, name);
   });
@@ -122,19 +122,19 @@ describe('ListCarouselTaskDetail validation', () => {
   it('defaults to the last hour: 3600 values per list, window echoed, end clamped to now', async () => {
     const r = await app.request(`${CT}?carousel_task_id=task-1`);
     const body = r.json as Record<string, unknown>;
-    expect(body.start_time).toBe(iso(NOW_S - H));
-    expect(body.end_time).toBe(iso(NOW_S));
+    expect(body.start_time).toBe(formatUtcSecond(NOW_S - H));
+    expect(body.end_time).toBe(formatUtcSecond(NOW_S));
     for (const k of ['video_framerate_list', 'video_bitrate_list', 'audio_framerate_list', 'audio_bitrate_list']) {
       expect(body[k]).toHaveLength(3600);
     }
     expect((body.video_framerate_list as number[])[3590]).toBe(25);
-    const future = await app.request(`${CT}?carousel_task_id=task-1&start_time=${iso(NOW_S - 60_000)}&end_time=${iso(NOW_S + H)}`);
-    expect((future.json as { end_time: string }).end_time).toBe(iso(NOW_S));
+    const future = await app.request(`${CT}?carousel_task_id=task-1&start_time=${formatUtcSecond(NOW_S - 60_000)}&end_time=${formatUtcSecond(NOW_S + H)}`);
+    expect((future.json as { end_time: string }).end_time).toBe(formatUtcSecond(NOW_S));
     expect((future.json as { audio_bitrate_list: number[] }).audio_bitrate_list).toHaveLength(60);
   });
 
   it('accepts a span of exactly 3 hours', async () => {
-    const r = await app.request(`${CT}?carousel_task_id=task-1&start_time=${iso(NOW_S - 3 * H)}&end_time=${iso(NOW_S)}`);
+    const r = await app.request(`${CT}?carousel_task_id=task-1&start_time=${formatUtcSecond(NOW_S - 3 * H)}&end_time=${formatUtcSecond(NOW_S)}`);
     expect(r.status).toBe(200);
     expect((r.json as { video_bitrate_list: number[] }).video_bitrate_list).toHaveLength(10800);
   });

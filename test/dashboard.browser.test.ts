@@ -7,6 +7,7 @@ import { resolveServeConfig } from '../src/config.js';
 import { demoSample } from '../src/demo/carousel.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { tempDir } from './helpers/tmp.js';
+import { formatUtcSecond } from '../src/contract/time.js';
 
 // The real dashboard (web/dist, built by `npm run build`, which `npm test` runs first) served by
 // the real server in demo mode, driven in Debian's headless Chromium. Chart contents are read
@@ -100,8 +101,7 @@ function latestDemoOutage(now: number): number {
 
 /** Waits until the demo backfill has written the window (its first second has a sample). */
 async function waitForBackfill(from: number, to: number): Promise<void> {
-  const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
-  const url = `${server.url}/v2/demo/stats/carousel-task/detail?carousel_task_id=demo-carousel&start_time=${iso(from)}&end_time=${iso(to)}`;
+  const url = `${server.url}/v2/demo/stats/carousel-task/detail?carousel_task_id=demo-carousel&start_time=${formatUtcSecond(from)}&end_time=${formatUtcSecond(to)}`;
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     const body = (await (await fetch(url, { headers: { 'X-Auth-Token': TOKEN } })).json()) as { video_framerate_list?: number[] };

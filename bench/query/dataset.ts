@@ -1,6 +1,7 @@
-import { REGIONS, ISPS, type Isp, type Region } from '../../src/contract/values.js';
+import { REGIONS, type Isp, type Region } from '../../src/contract/values.js';
 import type { CountRow, SampleRow, Store } from '../../src/store/types.js';
-import { cumulate, pick, seeded } from '../lib/rng.js';
+import { Categorical } from '../../src/demo/random.js';
+import { seeded } from '../lib/rng.js';
 
 const MIN = 60_000;
 const DAY = 86_400_000;
@@ -20,10 +21,11 @@ export const domainName = (i: number): string => `d${String(i).padStart(3, '0')}
 export const taskName = (i: number): string => `task-${String(i).padStart(2, '0')}`;
 
 // Skewed spreads: a few provinces, one carrier and 200 dominate, the rest form a long tail.
-const REGION_W = cumulate(REGIONS.map((_, i) => 1 / (i + 1) ** 0.9));
-const ISP_W = cumulate([45, 30, 20, 5]);
-const CODES = [200, 206, 301, 302, 304, 400, 403, 404, 499, 500, 502, 504];
-const CODE_W = cumulate([800, 60, 5, 30, 40, 3, 8, 25, 12, 4, 8, 5]);
+const REGION_W = new Categorical<Region>(REGIONS.map((r, i) => [r, 1 / (i + 1) ** 0.9] as const));
+const ISP_W = new Categorical<Isp>([['CMCC', 45], ['CTCC', 30], ['CUCC', 20], ['OTHER', 5]]);
+const CODE_W = new Categorical<number>([
+  [200, 800], [206, 60], [301, 5], [302, 30], [304, 40], [400, 3], [403, 8], [404, 25], [499, 12], [500, 4], [502, 8], [504, 5],
+]);
 
 export interface DatasetStats {
   countRows: number;
@@ -52,9 +54,9 @@ export async function generateDataset(store: Store, spec: DatasetSpec, anchor: n
         if (expected < 1 && rng() > expected) continue;
         const cells = Math.max(1, Math.round(expected * (0.7 + 0.6 * rng())));
         for (let c = 0; c < cells; c++) {
-          const region = REGIONS[pick(REGION_W, rng())] as Region;
-          const isp = ISPS[pick(ISP_W, rng())] as Isp;
-          const code = CODES[pick(CODE_W, rng())] as number;
+          const region = REGION_W.sample(rng);
+          const isp = ISP_W.sample(rng);
+          const code = CODE_W.sample(rng);
           const n = 1 + Math.floor(rng() * rng() * 200);
           const key = `${d}|${m}|${region}|${isp}|${code}`;
           const row = counts.get(key);

@@ -1,3 +1,5 @@
+import { formatUtcSecond } from '../../src/contract/time.js';
+
 const MIN = 60_000;
 
 export interface FreshnessResult {
@@ -10,7 +12,6 @@ export interface FreshnessResult {
   ackMaxMs: number;
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -37,7 +38,7 @@ export async function measureFreshness(baseUrl: string, project: string, tries: 
     const answer = (await post.json()) as { accepted?: number };
     if (post.status !== 200 || answer.accepted !== 1) throw new Error(`ingest refused: ${post.status} ${JSON.stringify(answer)}`);
     const from = Math.floor(now / MIN) * MIN;
-    const url = `${baseUrl}/v2/${project}/stats/httpcodes?play_domains=${domain}&start_time=${iso(from)}&end_time=${iso(from + 2 * MIN)}`;
+    const url = `${baseUrl}/v2/${project}/stats/httpcodes?play_domains=${domain}&start_time=${formatUtcSecond(from)}&end_time=${formatUtcSecond(from + 2 * MIN)}`;
     for (;;) {
       const r = await fetch(url, { headers });
       const text = await r.text();
