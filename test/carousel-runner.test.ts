@@ -7,6 +7,9 @@ import type { CarouselSample } from '../src/contract/carousel.js';
 import { collectingLog, sleep } from './helpers/api.js';
 import { makeClip } from './helpers/clips.js';
 import { freePort } from './helpers/nginx-rtmp.js';
+import { requireTools } from './helpers/system-tools.js';
+
+requireTools('ffmpeg', 'ffprobe');
 
 // The runner with a target that refuses connections: ffmpeg keeps failing, the runner keeps
 // restarting it with backoff and says why, the good file is not blamed, the probe reports zeros.

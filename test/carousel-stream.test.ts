@@ -12,6 +12,9 @@ import { issueCredentials, updateCredentials } from '../src/auth/credentials.js'
 import { carouselDetail, collectingLog, sleep } from './helpers/api.js';
 import { makeClip } from './helpers/clips.js';
 import { startNginxRtmp, type NginxRtmp } from './helpers/nginx-rtmp.js';
+import { requireTools } from './helpers/system-tools.js';
+
+requireTools('ffmpeg', 'ffprobe', 'nginx', 'nginx-rtmp');
 
 // Real parts only: clips encoded by ffmpeg, Debian's nginx + RTMP module, ffmpeg publishing,
 // ffprobe measuring, samples posted over HTTP to the real server, read back from the stats API.

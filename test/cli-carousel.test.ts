@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { SqliteStore } from '../src/store/sqlite/store.js';
+import { requireTools } from './helpers/system-tools.js';
+
+requireTools('ffmpeg', 'ffprobe');
 
 let dir: string;
 

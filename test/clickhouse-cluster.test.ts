@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessLog, carouselSamples, FIXTURE_DOMAINS, FIXTURE_NOW, fixtureQueries } from './fixtures/traffic.js';
 import { startClickHouseCluster, type ClickHouseServer } from './harness/clickhouse.js';
 import { startNode, type Node } from './harness/nodes.js';
+import { requireTools } from './helpers/system-tools.js';
+
+requireTools('clickhouse-server');
 
 const CLUSTER = 'livestats_test';
 const DB = 'cluster_db';

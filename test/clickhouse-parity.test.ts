@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessLog, carouselSamples, FIXTURE_NOW, fixtureQueries } from './fixtures/traffic.js';
 import { startClickHouse, type ClickHouseServer } from './harness/clickhouse.js';
 import { startNode, type Node } from './harness/nodes.js';
+import { requireTools } from './helpers/system-tools.js';
+
+requireTools('clickhouse-server');
 
 /** The same ingest through the SQLite and the ClickHouse store gives byte-identical API responses. */
 describe('SQLite / ClickHouse parity', () => {

@@ -6,6 +6,9 @@ import type { CountRow, HttpCodesFilter, Store } from '../src/store/types.js';
 import { startClickHouse, type ClickHouseServer } from './harness/clickhouse.js';
 import { startFaultyProxy, type FaultyProxy } from './harness/faulty-proxy.js';
 import { batch, cell } from './store-conformance.js';
+import { requireTools } from './helpers/system-tools.js';
+
+requireTools('clickhouse-server');
 
 const MIN = 60_000;
 const DAY = 86_400_000;

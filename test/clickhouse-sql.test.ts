@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quote, type SqlValue } from '../src/store/clickhouse/sql.js';
 import { startClickHouse, type ClickHouseServer } from './harness/clickhouse.js';
+import { requireTools } from './helpers/system-tools.js';
+
+requireTools('clickhouse-server');
 
 /** quote() checked against the real server's literal parser: the bytes that arrive are the bytes sent. */
 describe('quote() against clickhouse-server', () => {

@@ -8,13 +8,14 @@ import { demoSample } from '../src/demo/carousel.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { tempDir } from './helpers/tmp.js';
 import { formatUtcSecond } from '../src/contract/time.js';
+import { toolPath } from './helpers/system-tools.js';
 
 // The real dashboard (web/dist, built by `npm run build`, which `npm test` runs first) served by
 // the real server in demo mode, driven in Debian's headless Chromium. Chart contents are read
 // from the ECharts instances the page exposes on (globalThis as unknown as W).__livestats, not from pixels.
 const root = join(import.meta.dirname, '..');
 const artifacts = join(root, 'test-artifacts');
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = toolPath('chromium');
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 const TOKEN = 'demo-token-for-test';
 
@@ -29,7 +30,6 @@ const pageErrors: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(join(root, 'web/dist/index.html'))) throw new Error('web/dist is missing: run `npm run build` first');
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/apt-packages lists it)`);
   mkdirSync(artifacts, { recursive: true });
   const config = resolveServeConfig({ demo: true, port: '0', data: data.dir, 'log-level': 'silent' }, {});
   // The auth hook stands in for the auth work: only the demo token is accepted.

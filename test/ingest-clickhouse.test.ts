@@ -4,6 +4,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ClickHouseStore } from '../src/store/clickhouse/store.js';
 import { startClickHouse, type ClickHouseServer } from './harness/clickhouse.js';
 import { accessLine, runCli, tempDir } from './ingest-helpers.js';
+import { requireTools } from './helpers/system-tools.js';
+
+requireTools('clickhouse-server');
 
 /** `livestats ingest` writes into the configured store: here a real clickhouse-server. */
 let server: ClickHouseServer;

@@ -6,6 +6,9 @@ import { resolveServeConfig } from '../src/config.js';
 import { allowAll } from '../src/api/auth.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { freePort, runCli, tempDir, waitFor } from './ingest-helpers.js';
+import { requireTools, toolPath } from './helpers/system-tools.js';
+
+requireTools('nginx');
 
 /**
  * Real nginx (Debian package) logs the same requests to a file and to syslog (UDP). The file is
@@ -52,7 +55,7 @@ http {
   }
 }`;
   writeFileSync(join(dir, 'nginx.conf'), conf);
-  nginx = spawn('nginx', ['-p', dir, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
+  nginx = spawn(toolPath('nginx'), ['-p', dir, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
   const up = await waitFor(() => spawnSync('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${port}/ok`]).status === 0, 10_000, 100);
   if (!up) throw new Error(`nginx did not start: ${readFileSync(join(dir, 'error.log'), 'utf8')}`);
 });

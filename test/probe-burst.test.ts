@@ -9,6 +9,9 @@ import { StreamProbe } from '../src/probe/probe.js';
 import { collectingLog, sleep } from './helpers/api.js';
 import { makeClip } from './helpers/clips.js';
 import { serveLiveFlv, type LiveFlvServer } from './helpers/flv-live.js';
+import { requireTools } from './helpers/system-tools.js';
+
+requireTools('ffmpeg', 'ffprobe');
 
 // A server that answers after 1.2 s and then replays a 3.8 s GOP cache at once: counted by
 // arrival time that is one second of ~116 fps (checked by swapping the bucketing to arrival

@@ -3,6 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CarouselSample } from '../src/contract/carousel.js';
 import { StreamProbe } from '../src/probe/probe.js';
 import { collectingLog, sleep } from './helpers/api.js';
+import { requireTools } from './helpers/system-tools.js';
+
+requireTools('ffprobe');
 
 // Real ffprobe against two hostile endpoints on loopback: one that accepts and never says a
 // word, one that answers every request with random bytes.

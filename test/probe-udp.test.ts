@@ -8,6 +8,9 @@ import { StreamProbe } from '../src/probe/probe.js';
 import { collectingLog, sleep } from './helpers/api.js';
 import { makeClip } from './helpers/clips.js';
 import { freePort } from './helpers/nginx-rtmp.js';
+import { requireTools } from './helpers/system-tools.js';
+
+requireTools('ffmpeg', 'ffprobe');
 
 // MPEG-TS over UDP, published in real time by ffmpeg, measured by the probe.
 

@@ -16,3 +16,11 @@ it('keeps the two-command quick start', () => {
   expect(readme).toContain('npm ci && npm start');
   expect(readme).toContain('npm ci && npm test');
 });
+
+it('CI runs exactly the README test command, which installs the system packages first', () => {
+  const ci = readFileSync(join(import.meta.dirname, '..', '.ci', 'run'), 'utf8');
+  const commands = ci.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
+  expect(commands).toEqual(['set -euo pipefail', 'cd "$(dirname "$0")/.."', 'node --version', 'npm ci && npm test']);
+  const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  expect(pkg.scripts.test?.startsWith('bash scripts/system-deps.sh && ')).toBe(true);
+});

@@ -11,6 +11,9 @@ import { issueCredentials, updateCredentials } from '../src/auth/credentials.js'
 import { carouselDetail, sleep } from './helpers/api.js';
 import { makeClip } from './helpers/clips.js';
 import { startNginxRtmp, type NginxRtmp } from './helpers/nginx-rtmp.js';
+import { requireTools } from './helpers/system-tools.js';
+
+requireTools('ffmpeg', 'ffprobe', 'nginx', 'nginx-rtmp');
 
 // `serve --carousel file.json`: tasks run inside the server and feed its aggregator directly.
 

@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouseStore } from '../src/store/clickhouse/store.js';
 import { startClickHouse, type ClickHouseServer } from './harness/clickhouse.js';
 import { batch, cell, runStoreConformance, sample } from './store-conformance.js';
+import { requireTools } from './helpers/system-tools.js';
+
+requireTools('clickhouse-server');
 
 let server: ClickHouseServer;
 let n = 0;

@@ -5,6 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClip } from '../../test/helpers/clips.js';
 import { collectingLog } from '../../test/helpers/api.js';
 import { concatList, inspectFile, locate, preparePlaylist, rotate, type PlaylistItem } from './playlist.js';
+import { requireTools } from '../../test/helpers/system-tools.js';
+
+requireTools('ffmpeg', 'ffprobe');
 
 const item = (path: string, durationSec: number): PlaylistItem => ({ source: path, path, durationSec, videoTimeBase: '1/90000' });
 

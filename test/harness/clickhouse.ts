@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { toolPath } from '../helpers/system-tools.js';
 import { freePort } from './ports.js';
 
 /**
@@ -11,7 +12,6 @@ import { freePort } from './ports.js';
  * through `remote_servers`.
  */
 
-export const CLICKHOUSE_BINARY = '/usr/sbin/clickhouse-server';
 
 export interface ClickHouseServer {
   httpPort: number;
@@ -104,7 +104,7 @@ function launch(dir: string, ports: Ports, cluster?: { name: string; shards: Por
       return text;
     },
     async start() {
-      const p = spawn(CLICKHOUSE_BINARY, [`--config-file=${join(dir, 'config.xml')}`], { cwd: dir, stdio: 'ignore' });
+      const p = spawn(toolPath('clickhouse-server'), [`--config-file=${join(dir, 'config.xml')}`], { cwd: dir, stdio: 'ignore' });
       proc = p;
       live.add(p);
       p.once('exit', () => live.delete(p));

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 
 export { freePort } from '../harness/ports.js';
 import { freePort } from '../harness/ports.js';
+import { toolPath } from './system-tools.js';
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -34,7 +35,7 @@ export async function startNginxRtmp(dir: string): Promise<NginxRtmp> {
   const port = await freePort();
   const conf = join(dir, 'nginx.conf');
   await writeFile(conf, [
-    'load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;',
+    `load_module ${toolPath('nginx-rtmp')};`,
     'daemon off;',
     'master_process off;',
     ...(process.getuid?.() === 0 ? ['user root;'] : []),
@@ -44,7 +45,7 @@ export async function startNginxRtmp(dir: string): Promise<NginxRtmp> {
     `rtmp { server { listen 127.0.0.1:${port}; application live { live on; } } }`,
     '',
   ].join('\n'));
-  const child: ChildProcess = spawn('nginx', ['-c', conf, '-p', dir, '-e', join(dir, 'nginx-error.log')], { stdio: 'ignore' });
+  const child: ChildProcess = spawn(toolPath('nginx'), ['-c', conf, '-p', dir, '-e', join(dir, 'nginx-error.log')], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await waitForPort(port, 10_000);
   return {
