@@ -4,7 +4,10 @@ import { promisify } from 'node:util';
 import { afterEach, expect, it } from 'vitest';
 import { SqliteStore } from '../src/store/sqlite/store.js';
 import { spawnNode, type Spawned } from './helpers/spawn.js';
+import { requireTools } from './helpers/system-tools.js';
 import { tempDir } from './helpers/tmp.js';
+
+requireTools('curl');
 
 // These run the built CLI (dist/, produced by `npm run build`, which `npm test` runs first).
 const root = join(import.meta.dirname, '..');

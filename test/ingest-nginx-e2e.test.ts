@@ -8,7 +8,7 @@ import { startServer, type RunningServer } from '../src/server.js';
 import { freePort, runCli, tempDir, waitFor } from './ingest-helpers.js';
 import { requireTools, toolPath } from './helpers/system-tools.js';
 
-requireTools('nginx');
+requireTools('nginx', 'curl');
 
 /**
  * Real nginx (Debian package) logs the same requests to a file and to syslog (UDP). The file is
@@ -56,7 +56,7 @@ http {
 }`;
   writeFileSync(join(dir, 'nginx.conf'), conf);
   nginx = spawn(toolPath('nginx'), ['-p', dir, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
-  const up = await waitFor(() => spawnSync('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${port}/ok`]).status === 0, 10_000, 100);
+  const up = await waitFor(() => spawnSync(toolPath('curl'), ['-s', '-o', '/dev/null', `http://127.0.0.1:${port}/ok`]).status === 0, 10_000, 100);
   if (!up) throw new Error(`nginx did not start: ${readFileSync(join(dir, 'error.log'), 'utf8')}`);
 });
 
@@ -82,7 +82,7 @@ it('file and syslog access logs of real nginx give exactly the requests sent', a
   ];
   for (const [host, path, n] of sent) {
     for (let i = 0; i < n; i++) {
-      const r = spawnSync('curl', ['-s', '-o', '/dev/null', '-H', `Host: ${host}`, `http://127.0.0.1:${port}${path}`]);
+      const r = spawnSync(toolPath('curl'), ['-s', '-o', '/dev/null', '-H', `Host: ${host}`, `http://127.0.0.1:${port}${path}`]);
       expect(r.status).toBe(0);
     }
   }
