@@ -52,14 +52,15 @@ function utf8OfBytes(raw: string): string {
 export class DomainNormalizer {
   private cache = new Map<string, string>();
 
-  /** latin1: raw hosts come from latin1-decoded bytes; non-ASCII ones are re-decoded as UTF-8. */
-  constructor(private readonly latin1 = false) {}
+  /** latin1: raw hosts come from latin1-decoded bytes (decided the same way as text: see normalize). */
+  constructor(readonly latin1 = false) {}
 
   normalize(raw: string): string {
     const hit = this.cache.get(raw);
     if (hit !== undefined) return hit;
-    // Hosts that were \xHH-escaped are already text: only byte strings that are UTF-8 are re-decoded.
-    const text = this.latin1 && NON_ASCII.test(raw) ? utf8OfBytes(raw) : raw;
+    // Bytes (latin1-read input, or nginx's \xHH escapes whichever way the line was read) that spell
+    // UTF-8 are that text; anything else stays as it is, so both decodings decide alike.
+    const text = NON_ASCII.test(raw) ? utf8OfBytes(raw) : raw;
     const d = normalizeDomain(stripPort(text.trim()).toLowerCase()) ?? '';
     if (this.cache.size >= CACHE_LIMIT) this.cache = new Map();
     this.cache.set(raw, d);

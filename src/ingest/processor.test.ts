@@ -45,6 +45,12 @@ describe('LineProcessor', () => {
       expect(p.process(line('127.0.0.1', NOW - 60_000, '200', 'B\\xC3\\xBCcher.example'))).toBeUndefined();
       p.flushCells();
       expect(cellsOf(cells).map((c) => c.domain).sort()).toEqual(['xn--bcher-kva.example', 'xn--fsqu00a.com']);
+      // The host of an absolute request line whose path holds an invalid byte is decided alike too.
+      const c2: CellBatch[] = [];
+      const q = new LineProcessor({ parser: createLineParser('combined'), geo, retentionDays: 8, now: () => NOW, latin1Input, sink: (c) => c2.push(c) });
+      expect(q.process(`1.2.3.4 - - [${tl(NOW - 60_000)}] "GET http://B\\xC3\\x9CCHER.IO./\\xE0 HTTP/1.1" 200 1 "-" "-"`)).toBeUndefined();
+      q.flushCells();
+      expect(cellsOf(c2).map((c) => c.domain)).toEqual(['xn--bcher-kva.io']);
     }
   });
 
