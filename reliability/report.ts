@@ -6,7 +6,8 @@ import { projectRoot } from '../src/paths.js';
 export const SECTIONS = ['faults', 'fuzz', 'soak'] as const;
 export type Section = (typeof SECTIONS)[number];
 
-export const reliabilityFile = (): string => join(projectRoot(), 'RELIABILITY.md');
+/** RELIABILITY.md of the project (LIVESTATS_RELIABILITY_MD names another file: a run from a copy of the tree). */
+export const reliabilityFile = (): string => process.env.LIVESTATS_RELIABILITY_MD ?? join(projectRoot(), 'RELIABILITY.md');
 
 const SKELETON = `# Reliability
 

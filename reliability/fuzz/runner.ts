@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
-import { emptyStats, type FuzzFailure, type FuzzStats } from './stats.js';
+import { emptyStats, mergeStats, type FuzzFailure, type FuzzStats } from './stats.js';
 import type { FuzzTarget, Verdict } from './target.js';
 
 export interface ChunkOptions {
@@ -117,11 +117,10 @@ export async function runChunkAsync<T>(target: FuzzTarget<T>, o: ChunkOptions, l
   };
   if (o.path) return one(o.seed, o.numRuns, o.path);
   const share = Math.ceil(o.numRuns / lanes);
-  const results = await Promise.all(
-    Array.from({ length: lanes }, (_, i) => one((o.seed + i) >>> 0, Math.max(0, Math.min(share, o.numRuns - i * share)))).filter((_, i) => i * share < o.numRuns),
-  );
+  const runs: Array<Promise<ChunkResult>> = [];
+  for (let i = 0; i * share < o.numRuns; i++) runs.push(one((o.seed + i) >>> 0, Math.min(share, o.numRuns - i * share)));
+  const results = await Promise.all(runs);
   const stats = emptyStats();
-  const { mergeStats } = await import('./stats.js');
   for (const r of results) mergeStats(stats, r.stats);
   return { stats, failure: results.find((r) => r.failure)?.failure };
 }

@@ -27,9 +27,3 @@ export interface FuzzTarget<T> {
   /** Judges one input; a throw is a crash. */
   run(input: T): Verdict | Promise<Verdict>;
 }
-
-/** When a verdict checks expectations, `expect(cond, detail)` keeps the code short. */
-export function check(parts: Array<[boolean, string]>): Verdict | undefined {
-  for (const [ok, detail] of parts) if (!ok) return wrong(detail);
-  return undefined;
-}

@@ -145,14 +145,7 @@ export function httpIntakeTarget(server: IntakeServer, ledger: IntakeLedger, lan
       const project = i.auth === 'other-project' ? 'someone-else' : server.project;
       const query = i.formatIn === 'content-type' && i.format.kind === 'json' ? '' : `?format=${encodeURIComponent(format)}`;
       const path = `/ingest/v1/${project}/access-logs${query}`;
-      let res: Response;
-      try {
-        res = await post(agent, base, path, headers, body);
-      } catch (err) {
-        // A header value Node itself refuses to send is the client's limit, not the server's.
-        if ((err as NodeJS.ErrnoException).code === 'ERR_INVALID_CHAR') return dropped('400:LIVE.100011001');
-        throw err;
-      }
+      const res = await post(agent, base, path, headers, body);
       if (!res.requestId) return wrong(`answer without X-Request-Id: ${res.status} ${res.body}`);
       let parsed: Record<string, unknown>;
       try {
