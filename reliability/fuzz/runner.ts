@@ -78,18 +78,30 @@ const params = (o: ChunkOptions): fc.Parameters<[unknown]> => ({
 export function runChunk<T>(target: FuzzTarget<T>, o: ChunkOptions): ChunkResult {
   void target.prepare?.();
   const tally = new Tally();
+  const once = (input: T): { v: Verdict; ms: number } => {
+    const t0 = performance.now();
+    const v = target.run(input);
+    if (v instanceof Promise) throw new Error(`${target.name} is asynchronous: use runChunkAsync`);
+    return { v, ms: performance.now() - t0 };
+  };
   const prop = fc.property(target.arbitrary, (input) => {
     o.beat?.();
-    const t0 = performance.now();
     let j: Judged;
+    let ms = 0;
     try {
-      const v = target.run(input);
-      if (v instanceof Promise) throw new Error(`${target.name} is asynchronous: use runChunkAsync`);
-      j = judge(target, v, performance.now() - t0);
+      let r = once(input);
+      // Over the limit: run it again (up to twice) and keep the fastest, so a scheduling stall on a
+      // shared machine is not taken for a slow input; a genuinely slow input is slow every time.
+      for (let k = 0; k < 2 && r.ms > target.limitMs; k++) {
+        const again = once(input);
+        if (again.ms < r.ms) r = again;
+      }
+      ms = r.ms;
+      j = judge(target, r.v, ms);
     } catch (err) {
       j = crashOf(err);
     }
-    return tally.record(j, performance.now() - t0);
+    return tally.record(j, ms);
   });
   return result(target, tally, fc.check(prop, params(o) as fc.Parameters<[T]>));
 }
