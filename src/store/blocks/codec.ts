@@ -251,6 +251,12 @@ export function sumMeasure(
   checkStreamEnd(r, m);
 }
 
+/** Calls fn with the slot of every cell (in key, slot order), reading only the directory. */
+export function forEachSlot(buf: Uint8Array, fn: (slot: number) => void): void {
+  const dir = readDirectory(buf, false);
+  for (let i = 0; i < dir.cellCount; i++) fn(dir.cellSlots[i] as number);
+}
+
 /** Header facts of a block (for tools and the storage figures). */
 export function blockInfo(buf: Uint8Array): { slots: number; measures: number; keys: number; cells: number } {
   const dir = readDirectory(buf, false);
