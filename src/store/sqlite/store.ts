@@ -6,7 +6,7 @@ import type {
 } from '../types.js';
 import { HTTP_CUBE, ISP_INDEX, MINUTE_MS, REGION_INDEX, SAMPLES, SAMPLE_BLOCK_SECONDS, SECOND_MS } from './layout.js';
 import { checkLayout } from './layout-meta.js';
-import { migrateSqlite } from './migrate.js';
+import { MigrationError, migrateSqlite } from './migrate.js';
 import { newCells } from './migrate-v2.js';
 import { InlineReader, type Reader } from './reader.js';
 import { toCodeCounts, toSamples } from './results.js';
@@ -40,8 +40,12 @@ export class SqliteStore implements Store {
   }
 
   async init(): Promise<void> {
-    migrateSqlite(this.db);
-    checkLayout(this.db.prepare("SELECT value FROM meta WHERE key = 'layout'").pluck().get() as string | undefined);
+    try {
+      migrateSqlite(this.db);
+      checkLayout(this.db.prepare("SELECT value FROM meta WHERE key = 'layout'").pluck().get() as string | undefined);
+    } catch (err) {
+      throw new MigrationError(`${this.file}: ${(err as Error).message}`);
+    }
     this.reader ??= this.options.reader ? this.options.reader(this.file) : new InlineReader(this.db);
   }
 
