@@ -69,6 +69,14 @@ export interface TaskInfo {
   lastSampleAt: number | null;
 }
 
+/** A store read that ran longer than the configured query timeout. */
+export class QueryTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`query timed out after ${timeoutMs} ms`);
+    this.name = 'QueryTimeoutError';
+  }
+}
+
 /** The one storage interface every backend implements; see test/store-conformance for its behaviour. */
 export interface Store {
   readonly kind: string;
@@ -76,8 +84,8 @@ export interface Store {
   init(): Promise<void>;
   write(batch: WriteBatch): Promise<void>;
   /** Per (minute, code) request counts summed over the filter; codes are not filtered here. */
-  queryHttpCodes(filter: HttpCodesFilter): Promise<CodeCount[]>;
-  querySamples(filter: SampleFilter): Promise<CarouselSample[]>;
+  queryHttpCodes(filter: HttpCodesFilter, signal?: AbortSignal): Promise<CodeCount[]>;
+  querySamples(filter: SampleFilter, signal?: AbortSignal): Promise<CarouselSample[]>;
   taskExists(project: string, taskId: string): Promise<boolean>;
   listTasks(project: string): Promise<TaskInfo[]>;
   getCheckpoint(key: string): Promise<string | undefined>;

@@ -129,14 +129,14 @@ export class SqliteStore implements Store {
     for (const [k, v] of freshTasks) this.taskIds.set(k, v);
   }
 
-  async queryHttpCodes(f: HttpCodesFilter): Promise<CodeCount[]> {
+  async queryHttpCodes(f: HttpCodesFilter, signal?: AbortSignal): Promise<CodeCount[]> {
     if (f.domains.length === 0 || f.toMinute <= f.fromMinute) return [];
-    return toCodeCounts(await this.read().httpCodes(f));
+    return toCodeCounts(await this.read().httpCodes(f, signal));
   }
 
-  async querySamples(f: SampleFilter): Promise<CarouselSample[]> {
+  async querySamples(f: SampleFilter, signal?: AbortSignal): Promise<CarouselSample[]> {
     if (f.to <= f.from) return [];
-    return toSamples(await this.read().samples(f));
+    return toSamples(await this.read().samples(f, signal));
   }
 
   async taskExists(project: string, taskId: string): Promise<boolean> {
