@@ -33,7 +33,7 @@ export class RetentionSlicer {
     for (const { table, before } of this.targets(cutoff)) {
       for (;;) {
         const t0 = performance.now();
-        const n = this.db.transaction(() => table.deleteSlice(this.db, before, this.slice))();
+        const n = this.db.transaction(() => table.deleteSlice(this.db, before, this.slice)).immediate();
         this.lastSlices++;
         const ms = performance.now() - t0;
         if (n < this.slice) break;

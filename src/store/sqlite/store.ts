@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type { CubeCells } from '../blocks/cube.js';
+import { writeWholeBlock } from '../blocks/bulk.js';
 import type {
   CarouselSample, CodeCount, HttpCodesFilter, SampleFilter, Store, TaskInfo, WriteBatch,
 } from '../types.js';
@@ -88,6 +90,7 @@ export class SqliteStore implements Store {
     const now = Date.now();
     const freshSeries = new Map<string, number>();
     const freshTasks = new Map<string, number>();
+    // IMMEDIATE: take the write lock first, so a read-merge-write never races another process's commit.
     this.db.transaction(() => {
       if (batch.counts.length > 0) {
         const cells = newCells(batch.counts.length);
@@ -124,9 +127,53 @@ export class SqliteStore implements Store {
       for (const [task, second] of newest) touch.run(second, task);
       const put = this.stmt('INSERT OR REPLACE INTO checkpoints (key, value, updated_at) VALUES (?, ?, ?)');
       for (const c of batch.checkpoints) put.run(c.key, c.value, now);
-    })();
+    }).immediate();
     for (const [k, v] of freshSeries) this.seriesIds.set(k, v);
     for (const [k, v] of freshTasks) this.taskIds.set(k, v);
+  }
+
+  /**
+   * The bulk path (benchmark datasets, tools): runs fn in one transaction; inside it, bulkHour
+   * and bulkSamples write whole blocks, replacing what was stored for them.
+   */
+  bulk(fn: () => void): void {
+    const freshSeries = new Map<string, number>();
+    const freshTasks = new Map<string, number>();
+    this.bulkIds = { freshSeries, freshTasks };
+    try {
+      this.db.transaction(fn).immediate();
+      for (const [k, v] of freshSeries) this.seriesIds.set(k, v);
+      for (const [k, v] of freshTasks) this.taskIds.set(k, v);
+    } finally {
+      this.bulkIds = undefined;
+    }
+  }
+
+  private bulkIds: { freshSeries: Map<string, number>; freshTasks: Map<string, number> } | undefined;
+
+  /** All cells of one (project, domain, hour): `cells.slot` in epoch minutes, dims region and isp indexes (see layout.ts). */
+  bulkHour(project: string, domain: string, hour: number, cells: Omit<CubeCells, 'series'>): void {
+    if (!this.bulkIds) throw new Error('bulkHour outside bulk()');
+    const series = this.seriesId(project, domain, this.bulkIds.freshSeries);
+    const block = Math.floor(hour / (HTTP_CUBE.spec.blockSlots * MINUTE_MS));
+    writeWholeBlock(this.db, HTTP_CUBE, series, block, cells);
+  }
+
+  /** Samples of one task in one sample block (replacing it); `values[4 i + m]` for second `fromSecond + i` where present[i]. */
+  bulkSamples(project: string, taskId: string, block: number, present: Uint8Array, values: Float64Array): void {
+    if (!this.bulkIds) throw new Error('bulkSamples outside bulk()');
+    const task = this.taskRef(project, taskId, Date.now(), this.bulkIds.freshTasks) as number;
+    const b = SAMPLES.newBuilder();
+    let last = -1;
+    for (let i = 0; i < present.length && i < SAMPLE_BLOCK_SECONDS; i++) {
+      if (present[i] === 0) continue;
+      b.add(0, i, values.subarray(i * 4, i * 4 + 4));
+      last = i;
+    }
+    if (b.size > 0) SAMPLES.put(this.db, task, 0, block, b.encode());
+    if (last >= 0) {
+      this.stmt('UPDATE carousel_tasks SET last_sample_at = max(coalesce(last_sample_at, 0), ?) WHERE id = ?').run(block * SAMPLE_BLOCK_SECONDS + last, task);
+    }
   }
 
   async queryHttpCodes(f: HttpCodesFilter, signal?: AbortSignal): Promise<CodeCount[]> {
