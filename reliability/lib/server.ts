@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { projectRoot } from '../../src/paths.js';
+import { totalRequests } from '../../src/store/sqlite/reads.js';
 
 const run = promisify(execFile);
 export const cliPath = (): string => join(projectRoot(), 'bin', 'livestats.js');
@@ -67,15 +68,12 @@ export function tempData(prefix: string): { dir: string; remove(): void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Requests stored for a project, read straight from the SQLite file (read-only). */
-export function storedCount(dataDir: string, project: string, domain?: string): number {
+/** Requests stored for a project, read straight from the SQLite file (read-only), as the store counts them. */
+export function storedCount(dataDir: string, project: string): number {
   const db = new Database(join(dataDir, 'livestats.db'), { readonly: true, fileMustExist: true });
   try {
     db.pragma('busy_timeout = 5000');
-    const where = domain === undefined ? 's.project = ?' : 's.project = ? AND s.domain = ?';
-    const sql = `SELECT coalesce(sum(c.count), 0) FROM http_counts c JOIN series s ON s.id = c.series WHERE ${where}`;
-    const stmt = db.prepare(sql).pluck();
-    return (domain === undefined ? stmt.get(project) : stmt.get(project, domain)) as number;
+    return totalRequests(db, project);
   } finally {
     db.close();
   }
