@@ -181,6 +181,11 @@ async function main(): Promise<number> {
       }
     });
     await results.run(queues);
+    for (const [name, s] of totals) {
+      if (!replay && s.inputs < inputs && !failures.some((f) => f.target === name)) {
+        failures.push({ target: name, kind: 'wrong', detail: `only ${s.inputs} of ${inputs} inputs ran`, counterexample: '', seed, path: '' });
+      }
+    }
     let http: FuzzRun['http'];
     if (server) {
       const exit = await server.stop();

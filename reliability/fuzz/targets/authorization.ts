@@ -67,7 +67,7 @@ export function authorizationTarget(): FuzzTarget<AuthInput> {
     title: 'Authorization header (AK/SK signed by the official SDK, then edited) and X-Auth-Token',
     arbitrary: inputArb,
     reasons: [...AKSK_REASONS, 'malformed-token', 'unknown-token'],
-    limitMs: 250,
+    limitMs: 1000,
     prepare() {
       loadSdk();
     },

@@ -83,7 +83,7 @@ export function geoCsvTarget(): FuzzTarget<CsvInput> {
       edits: fc.option(mutationsArb, { freq: 2 }),
     }),
     reasons: ['refused'],
-    limitMs: 250,
+    limitMs: 1000,
     run(c): Verdict {
       const text = c.edits ? applyMutations(render(c), c.edits) : render(c);
       let rules;

@@ -86,7 +86,7 @@ export function jsonLinesTarget(): FuzzTarget<Variant<JsonLine>> {
     title: '--format json lines (default field names, nested paths, every time form)',
     arbitrary: withMutations(lineArb, render),
     reasons: LINE_REASONS,
-    limitMs: 250,
+    limitMs: 1000,
     prepare() {
       bench ??= new LineBench(jsonLinesParser());
     },

@@ -33,7 +33,7 @@ export function presetTarget(preset: keyof typeof PRESET_SEGS): FuzzTarget<Varia
     title: `--format ${preset} lines (parser + full line processor, UTF-8 and latin1 input)`,
     arbitrary: withMutations(recordArb, (r) => renderLine(segs, forMode(r, mode), mode)),
     reasons: LINE_REASONS,
-    limitMs: 250,
+    limitMs: 1000,
     prepare() {
       bench ??= new LineBench(createLineParser(preset));
     },
@@ -84,7 +84,7 @@ export function logFormatTarget(): FuzzTarget<FormatInput> {
       lineEdits: fc.option(mutationsArb, { freq: 2 }),
     }),
     reasons: FORMAT_REASONS,
-    limitMs: 250,
+    limitMs: 1000,
     prepare() {
       benchFor("'$status $host'");
     },

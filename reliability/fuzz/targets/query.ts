@@ -134,7 +134,7 @@ export function queryTarget(): FuzzTarget<QueryInput> {
     title: 'contract query parsing of both endpoints (repeated/comma arrays, encodings, windows, every parameter fault)',
     arbitrary: inputArb,
     reasons: PARAMS.map((p) => `invalid:${p}`),
-    limitMs: 250,
+    limitMs: 1000,
     run(q): Verdict {
       let first: Verdict | undefined;
       for (const carousel of [false, true]) {

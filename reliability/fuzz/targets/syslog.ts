@@ -72,7 +72,7 @@ export function syslogTarget(): FuzzTarget<SyslogInput> {
       edits: fc.option(mutationsArb, { freq: 2 }),
     }),
     reasons: REASONS,
-    limitMs: 250,
+    limitMs: 1000,
     prepare() {
       bench ??= new LineBench(createLineParser('combined_host'));
     },
