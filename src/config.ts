@@ -31,6 +31,10 @@ export interface ServeConfig {
   queryCacheMs: number;
   /** JSON file of carousel tasks to run inside the server ('' or absent: none). */
   carousel?: string;
+  /** Bearer token GET /metrics requires ('' or absent: none; then only a loopback server answers it). */
+  metricsToken?: string;
+  /** Domains and carousel tasks per project with their own metric series; the rest fold into "_other". */
+  metricsMaxSeries: number;
 }
 
 interface Setting<K extends keyof ServeConfig> {
@@ -65,6 +69,8 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'geoOverrides', flag: 'geo-overrides', env: 'LIVESTATS_GEO_OVERRIDES', kind: 'string', default: '', help: 'CSV file of CIDR,region,isp checked before ip2region' },
   { key: 'carousel', flag: 'carousel', env: 'LIVESTATS_CAROUSEL', kind: 'string', default: '', help: 'JSON file of carousel tasks to play and probe inside the server (docs/carousel.md)' },
   { key: 'maxConcurrentQueries', flag: 'max-concurrent-queries', env: 'LIVESTATS_MAX_CONCURRENT_QUERIES', kind: 'int', default: 64, min: 1, max: 100_000, help: 'stats queries in flight before LIVE.100011007' },
+  { key: 'metricsToken', flag: 'metrics-token', env: 'LIVESTATS_METRICS_TOKEN', kind: 'string', default: '', help: 'bearer token GET /metrics requires; without one, /metrics answers only when --host is loopback (else 401)' },
+  { key: 'metricsMaxSeries', flag: 'metrics-max-series', env: 'LIVESTATS_METRICS_MAX_SERIES', kind: 'int', default: 1000, min: 1, max: 1_000_000, help: 'domains and carousel tasks per project with their own metric series (more fold into domain="_other")' },
   { key: 'queryCacheMs', flag: 'query-cache-ms', env: 'LIVESTATS_QUERY_CACHE_MS', kind: 'int', default: 1000, min: 0, max: 60_000, help: 'serve a repeated stats query from memory for up to this long (0 disables); new local data invalidates at once' },
 ];
 

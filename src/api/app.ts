@@ -17,6 +17,10 @@ import { healthRoute } from './routes/health.js';
 import { INGEST_SAMPLES_PATH, ingestSamplesRoute } from './routes/ingest-samples.js';
 import { HTTPCODES_PATH, httpCodesRoute } from './routes/httpcodes.js';
 import { INGEST_ACCESS_LOGS_PATH, ingestAccessLogsRoute } from './routes/ingest-access-logs.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { MetricsAccess } from './metrics/access.js';
+import { registerRequestMetrics } from './metrics/hooks.js';
+import { METRICS_PATH, metricsRoute } from './routes/metrics.js';
 
 export interface AppOptions {
   store: Store;
@@ -36,10 +40,12 @@ export interface AppOptions {
   dashboard?: DashboardOptions;
   /** The built dashboard (default `<project>/web/dist`); when missing, `/` says how to build it. */
   dashboardDir?: string;
+  /** Prometheus metrics: request timings and GET /metrics (absent: neither). */
+  metrics?: { registry: Metrics; access: MetricsAccess };
 }
 
 /** Paths that exist: any other method on them is answered with LIVE.100011011. */
-const KNOWN_GET_PATHS = [HTTPCODES_PATH, CAROUSEL_PATH, '/healthz', '/', DASHBOARD_CONFIG_PATH];
+const KNOWN_GET_PATHS = [HTTPCODES_PATH, CAROUSEL_PATH, '/healthz', '/', DASHBOARD_CONFIG_PATH, METRICS_PATH];
 const OTHER_METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 /** POST-only paths: any other method on them is answered with LIVE.100011011. */
 const KNOWN_POST_PATHS = [INGEST_SAMPLES_PATH, INGEST_ACCESS_LOGS_PATH];
@@ -85,6 +91,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       maxBodyBytes: options.ingest?.maxBodyBytes ?? bodyLimit,
     },
     cache: new ResponseCache(options.queryCacheMs ?? 0),
+    metrics: options.metrics?.registry,
   };
   options.aggregator?.onWritten((projects) => ctx.cache.invalidate(projects));
 
@@ -120,6 +127,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
+  if (options.metrics) {
+    registerRequestMetrics(app, options.metrics.registry.api);
+    metricsRoute(app, options.metrics.registry, options.metrics.access);
+  }
   registerErrorHandling(app, bodyLimit);
   healthRoute(app, ctx);
   httpCodesRoute(app, ctx);

@@ -1,4 +1,5 @@
 import type { Aggregator } from '../ingest/aggregator.js';
+import type { Metrics } from '../metrics/registry.js';
 import type { Store } from '../store/types.js';
 import type { Authenticate } from './auth.js';
 import type { ResponseCache } from './cache.js';
@@ -19,4 +20,6 @@ export interface AppContext {
   authenticate: Authenticate;
   ingest: IngestSettings;
   cache: ResponseCache;
+  /** Where ingest routes report lines and replays (absent: not measured). */
+  metrics?: Metrics;
 }

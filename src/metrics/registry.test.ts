@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { sampleValue } from '../../test/helpers/exposition.js';
 import { tempDir } from '../../test/helpers/tmp.js';
 import { Aggregator, type AccessRecord } from '../ingest/aggregator.js';
 import { SqliteStore } from '../store/sqlite/store.js';
@@ -11,11 +12,7 @@ const rec = (over: Partial<AccessRecord> = {}): AccessRecord => ({
   project: 'p1', domain: 'a.com', time: T, region: 'GD', isp: 'CMCC', code: 200, ...over,
 });
 
-/** The value of one exposition line `name{labels} value` (labels exactly as written), or undefined. */
-const value = (text: string, series: string): number | undefined => {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-};
+const value = sampleValue;
 
 let tmp: ReturnType<typeof tempDir>;
 let store: SqliteStore;

@@ -75,6 +75,8 @@ export function ingestAccessLogsRoute(app: FastifyInstance, ctx: AppContext): vo
     const answer = { accepted: s.accepted, dropped: s.dropped, errors };
     const key = batchId !== undefined ? batchKey(project, batchId) : undefined;
     const claim = key !== undefined ? await ledger.claim(key) : 'new';
+    if (claim === 'new') ctx.metrics?.ingest.record('http', s);
+    else ctx.metrics?.ingest.replayed();
     if (claim === 'new') {
       for (const c of cells) addCells(aggregator, project, c);
       if (key !== undefined) aggregator.checkpoint(key, JSON.stringify({ accepted: s.accepted, at: ctx.now() }));
