@@ -62,14 +62,9 @@ export class IngestMetrics {
     }
   }
 
-  /** Reads a processor's running totals at every scrape (and `flushTracked`), adding what is new. */
+  /** Reads a processor's running totals at every scrape, adding what is new. */
   track(source: IngestSource, read: () => IngestStats): void {
     this.tracked.push({ source, read, accepted: 0, dropped: {} });
-  }
-
-  /** Folds the tracked sources' new counts in now (before writing a metrics file). */
-  flushTracked(): void {
-    for (const t of this.tracked) this.foldTracked(t);
   }
 
   replayed(): void {
