@@ -11,6 +11,12 @@ import { StoreMetrics } from './store.js';
 
 export const DEFAULT_MAX_SERIES = 1000;
 
+/**
+ * prom-client defaults that `promtool check metrics` rejects (gauges named `_total`); the same
+ * figures stay available per type as nodejs_active_handles, nodejs_active_requests, nodejs_active_resources.
+ */
+export const DROPPED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 export interface MetricsOptions {
   /** Domains and carousel tasks per project with their own series (--metrics-max-series). */
   maxSeries?: number;
@@ -39,7 +45,10 @@ export class Metrics {
   constructor(o: MetricsOptions = {}) {
     const now = o.now ?? Date.now;
     const max = o.maxSeries ?? DEFAULT_MAX_SERIES;
-    if (o.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    if (o.defaultMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry });
+      for (const name of DROPPED_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
+    }
     const folded = new Counter({
       name: 'livestats_metrics_folded_series_total',
       help: 'Distinct domains or carousel tasks beyond --metrics-max-series for a project (counted under domain="_other"; tasks not exported)',
