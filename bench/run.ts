@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '../src/paths.js';
 import { machine, updateSection } from './lib/report.js';
-import { ingestTable, runIngestBench } from './ingest/run-ingest.js';
+import { ingestTable, overheadLine, runIngestBench } from './ingest/run-ingest.js';
 import { freshnessTable, queryTable, runQueryBench } from './query/run-query.js';
 
 const { values, positionals } = parseArgs({
@@ -44,10 +44,10 @@ if (suite === 'all' || suite === 'query') {
 
 if (suite === 'all' || suite === 'ingest') {
   const lines = values.quick ? 200_000 : Number(process.env.BENCH_LINES ?? 2_000_000);
-  const r = await runIngestBench({ root, lines, rounds: values.quick ? 1 : 3, log });
+  const r = await runIngestBench({ root, lines, rounds: values.quick ? 1 : Number(process.env.BENCH_ROUNDS ?? 5), log });
   writeFileSync(join(root, 'bench/results/ingest.json'), JSON.stringify({ stamp, machine: machine(), ...r }, null, 2));
   const t = ingestTable(r);
-  console.log(`\nIngest throughput (${r.lines} lines)\n${t}\n`);
+  console.log(`\nIngest throughput (${r.lines} lines)\n${t}\n\n${overheadLine(r)}\n`);
   if (!values.quick) {
     updateSection(join(root, 'BENCHMARKS.md'), 'ingest', [
       '### Ingest throughput',
@@ -57,8 +57,12 @@ if (suite === 'all' || suite === 'ingest') {
       'one hour, a live-streaming status mix (`bench/ingest/generate.ts`, deterministic). Best of ' + r.rounds + ' interleaved rounds.',
       '`livestats ingest` runs end to end in its own process: parse, geo-locate, aggregate, commit to SQLite (2 parse workers).',
       'The baseline is `awk` counting (host, minute, status) on the same file; `wc -l` is the I/O floor.',
+      'The "with metrics" row is the same command with `--metrics-file` (the Prometheus collection the server does too),',
+      'alternating with the plain one in every round.',
       '',
       t,
+      '',
+      overheadLine(r),
     ].join('\n'));
   }
 }

@@ -12,8 +12,8 @@ import { createLineParser } from '../ingest/formats/presets.js';
 import { GeoOverrideError, loadGeoOverrides } from '../ingest/geo/overrides.js';
 import type { IngestStats } from '../ingest/processor.js';
 import type { ProcessorSettings } from '../ingest/setup.js';
-import { Metrics } from '../metrics/registry.js';
-import { MetricsFile } from '../metrics/textfile.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { MetricsFile } from '../metrics/textfile.js';
 import { createStore } from '../store/index.js';
 import { followFiles } from './follow.js';
 import { ProgressBar } from './progress.js';
@@ -108,11 +108,15 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   if (metricsPath !== undefined && !(await stat(dirname(metricsPath)).catch(() => undefined))?.isDirectory()) {
     return fail(`--metrics-file: directory ${dirname(metricsPath)} does not exist`);
   }
-  // node_exporter exports its own process_* metrics: the file carries only livestats' own.
-  const metrics = metricsPath !== undefined ? new Metrics({ maxSeries: config.metricsMaxSeries, defaultMetrics: false }) : undefined;
-  const metricsFile = metrics && metricsPath !== undefined
-    ? new MetricsFile(metricsPath, metrics, (err) => console.error(`livestats ingest: --metrics-file: ${(err as Error).message}`))
-    : undefined;
+  let metrics: Metrics | undefined;
+  let metricsFile: MetricsFile | undefined;
+  if (metricsPath !== undefined) {
+    // Loaded only when asked for: a plain run does not pay for prom-client.
+    const [{ Metrics }, { MetricsFile }] = await Promise.all([import('../metrics/registry.js'), import('../metrics/textfile.js')]);
+    // node_exporter exports its own process_* metrics: the file carries only livestats' own.
+    metrics = new Metrics({ maxSeries: config.metricsMaxSeries, defaultMetrics: false });
+    metricsFile = new MetricsFile(metricsPath, metrics, (err) => console.error(`livestats ingest: --metrics-file: ${(err as Error).message}`));
+  }
   const store = createStore(config);
   await store.init();
   const aggregator = new Aggregator(store, { flushIntervalMs: config.flushIntervalMs, observer: metrics?.flushObserver });

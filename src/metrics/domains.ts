@@ -29,16 +29,24 @@ export class DomainMetrics {
   committed(rows: readonly CountRow[]): void {
     if (rows.length === 0) return;
     const sums = new Map<string, Map<string, Float64Array>>();
+    // Rows of one domain mostly come one after another: skip the lookups for a repeat.
+    let lastProject = '';
+    let lastDomain = '';
+    let s: Float64Array | undefined;
     for (const r of rows) {
-      let byDomain = sums.get(r.project);
-      if (byDomain === undefined) {
-        byDomain = new Map();
-        sums.set(r.project, byDomain);
-      }
-      let s = byDomain.get(r.domain);
-      if (s === undefined) {
-        s = new Float64Array(STATUS_CLASSES.length);
-        byDomain.set(r.domain, s);
+      if (s === undefined || r.domain !== lastDomain || r.project !== lastProject) {
+        let byDomain = sums.get(r.project);
+        if (byDomain === undefined) {
+          byDomain = new Map();
+          sums.set(r.project, byDomain);
+        }
+        s = byDomain.get(r.domain);
+        if (s === undefined) {
+          s = new Float64Array(STATUS_CLASSES.length);
+          byDomain.set(r.domain, s);
+        }
+        lastProject = r.project;
+        lastDomain = r.domain;
       }
       const c = Math.floor(r.code / 100) - 1;
       if (c >= 0 && c < STATUS_CLASSES.length) s[c] = (s[c] as number) + r.count;
