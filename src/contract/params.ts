@@ -1,6 +1,6 @@
 import { invalidParameter, type ApiError } from './errors.js';
 import { arrayParam, singleParam, type RawQuery } from './query.js';
-import { conforms, type JsonSchema } from './schema.js';
+import { arrayBoundsOf, conforms, type JsonSchema } from './schema.js';
 
 /**
  * A request parameter declared once: the server reads and validates it from this declaration
@@ -23,18 +23,6 @@ export interface ParamSpec {
   schema: JsonSchema;
 }
 
-const bounds = new WeakMap<JsonSchema, JsonSchema>();
-/** The array-level part of an array schema (without `items`). */
-function arrayBounds(schema: JsonSchema): JsonSchema {
-  let b = bounds.get(schema);
-  if (b === undefined) {
-    const { items: _items, ...rest } = schema;
-    b = rest;
-    bounds.set(schema, b);
-  }
-  return b;
-}
-
 /** A query array parameter: each item checked, optionally normalized (undefined: invalid), then the bounds. */
 export function readArray(query: RawQuery, spec: ParamSpec, normalize?: (item: string) => string | undefined): string[] | ApiError {
   const items = spec.kind === 'repeated'
@@ -50,7 +38,7 @@ export function readArray(query: RawQuery, spec: ParamSpec, normalize?: (item: s
     out.add(n);
   }
   const list = spec.kind === 'repeated' ? (items as string[]) : [...out];
-  if (!conforms(arrayBounds(spec.schema), list)) return invalidParameter(spec.name);
+  if (!conforms(arrayBoundsOf(spec.schema), list)) return invalidParameter(spec.name);
   return list;
 }
 

@@ -20,3 +20,15 @@ export function validatorOf(schema: JsonSchema): ValidateFunction {
 }
 
 export const conforms = (schema: JsonSchema, value: unknown): boolean => validatorOf(schema)(value);
+
+const bounds = new WeakMap<JsonSchema, JsonSchema>();
+/** An array schema without its `items`: the bounds of the array as a whole, for items judged one by one. */
+export function arrayBoundsOf(schema: JsonSchema): JsonSchema {
+  let b = bounds.get(schema);
+  if (b === undefined) {
+    const { items: _items, ...rest } = schema;
+    b = rest;
+    bounds.set(schema, b);
+  }
+  return b;
+}

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { isTaskId } from '../../contract/carousel.js';
 import { ApiError, invalidParameter } from '../../contract/errors.js';
-import { MAX_SAMPLES_PER_REQUEST, validateSamples } from '../../ingest/samples.js';
+import { arrayBoundsOf, conforms } from '../../contract/schema.js';
+import { MAX_SAMPLES_PER_REQUEST, SAMPLES_BODY_SCHEMA, validateSamples } from '../../ingest/samples.js';
 import type { AppContext } from '../context.js';
 import { projectOf } from '../project.js';
 
@@ -19,11 +20,12 @@ function decodeBody(body: unknown): unknown[] {
   } catch {
     throw badBody('not valid JSON');
   }
-  if (!Array.isArray(parsed)) throw badBody('expected a JSON array of samples');
-  if (parsed.length > MAX_SAMPLES_PER_REQUEST) {
+  // The array's own bounds here; each sample is judged on its own by validateSamples.
+  if (!conforms(arrayBoundsOf(SAMPLES_BODY_SCHEMA), parsed)) {
+    if (!Array.isArray(parsed)) throw badBody('expected a JSON array of samples');
     throw badBody(`too many samples: at most ${MAX_SAMPLES_PER_REQUEST} per request`);
   }
-  return parsed;
+  return parsed as unknown[];
 }
 
 /**
