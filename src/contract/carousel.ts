@@ -1,5 +1,5 @@
-import { ApiError, invalidParameter } from './errors.js';
-import { readSingle, type ParamSpec } from './params.js';
+import { ApiError } from './errors.js';
+import { present, readSingle, type ParamSpec } from './params.js';
 import type { RawQuery } from './query.js';
 import { SECOND, formatUtcSecond } from './time.js';
 import { CAROUSEL_WINDOW, END_TIME_PARAM, resolveWindow, START_TIME_PARAM } from './window.js';
@@ -48,8 +48,8 @@ export interface CarouselResponse {
 }
 
 export function parseCarouselQuery(query: RawQuery, nowMs: number): CarouselQuery | ApiError {
-  const taskId = readSingle(query, CAROUSEL_TASK_ID_PARAM);
-  if (taskId instanceof ApiError || taskId === undefined) return taskId ?? invalidParameter(CAROUSEL_TASK_ID_PARAM.name);
+  const taskId = present(readSingle(query, CAROUSEL_TASK_ID_PARAM), CAROUSEL_TASK_ID_PARAM);
+  if (taskId instanceof ApiError) return taskId;
   const window = resolveWindow(query, CAROUSEL_WINDOW, nowMs);
   if (window instanceof ApiError) return window;
   const end = Math.max(window.start, Math.min(window.end, window.now));

@@ -52,7 +52,7 @@ export function readSingle(query: RawQuery, spec: ParamSpec): string | undefined
 /** A single value from a path or a header (a repeated header arrives as a list: invalid). */
 export function readValue(value: string | string[] | undefined, spec: ParamSpec): string | undefined | ApiError {
   if (Array.isArray(value)) return invalidParameter(spec.name);
-  return checkSingle(value === '' ? undefined : value, spec);
+  return checkSingle(value, spec);
 }
 
 function checkSingle(raw: string | undefined, spec: ParamSpec): string | undefined | ApiError {
@@ -60,3 +60,7 @@ function checkSingle(raw: string | undefined, spec: ParamSpec): string | undefin
   const value = spec.trim ? raw.trim() : raw;
   return conforms(spec.schema, value) ? value : invalidParameter(spec.name);
 }
+
+/** A required parameter's value: an absent one is invalid like a bad one. */
+export const present = (value: string | undefined | ApiError, spec: ParamSpec): string | ApiError =>
+  value === undefined ? invalidParameter(spec.name) : value;
