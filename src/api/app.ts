@@ -21,6 +21,9 @@ import type { Metrics } from '../metrics/registry.js';
 import type { MetricsAccess } from './metrics/access.js';
 import { registerRequestMetrics } from './metrics/hooks.js';
 import { METRICS_PATH, metricsRoute } from './routes/metrics.js';
+import { OPENAPI_PATH, openApiRoute } from './routes/openapi.js';
+import { collectRoutes } from './spec/collect.js';
+import { packageVersion } from './spec/version.js';
 
 export interface AppOptions {
   store: Store;
@@ -45,7 +48,7 @@ export interface AppOptions {
 }
 
 /** Paths that exist: any other method on them is answered with LIVE.100011011. */
-const KNOWN_GET_PATHS = [HTTPCODES_PATH, CAROUSEL_PATH, '/healthz', '/', DASHBOARD_CONFIG_PATH, METRICS_PATH];
+const KNOWN_GET_PATHS = [HTTPCODES_PATH, CAROUSEL_PATH, '/healthz', '/', DASHBOARD_CONFIG_PATH, METRICS_PATH, OPENAPI_PATH];
 const OTHER_METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 /** POST-only paths: any other method on them is answered with LIVE.100011011. */
 const KNOWN_POST_PATHS = [INGEST_SAMPLES_PATH, INGEST_ACCESS_LOGS_PATH];
@@ -94,6 +97,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     metrics: options.metrics?.registry,
   };
   options.aggregator?.onWritten((projects) => ctx.cache.invalidate(projects));
+  // Before any route: GET /openapi.json is generated from what the routes declare.
+  const routes = collectRoutes(app);
 
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('X-Request-Id', request.id);
@@ -141,6 +146,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     app.log.warn(`dashboard not built: ${join(dashboardDir, 'index.html')} is missing; run \`npm run build\` (the API still works)`);
   }
   ingestSamplesRoute(app, ctx);
+  openApiRoute(app, routes, { version: packageVersion(), maxBodyBytes: ctx.ingest.maxBodyBytes });
   const wrongMethods = [
     ...KNOWN_GET_PATHS.map((url) => ({ url, methods: [...OTHER_METHODS] })),
     ...KNOWN_POST_PATHS.map((url) => ({ url, methods: [...NOT_POST_METHODS] })),
@@ -149,6 +155,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     app.route({
       method: methods,
       url,
+      config: { openapi: false },
       onRequest: async () => {
         throw methodNotAllowed();
       },
