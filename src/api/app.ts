@@ -48,7 +48,7 @@ export interface AppOptions {
 }
 
 /** Paths that exist: any other method on them is answered with LIVE.100011011. */
-const KNOWN_GET_PATHS = [HTTPCODES_PATH, CAROUSEL_PATH, '/healthz', '/', DASHBOARD_CONFIG_PATH, METRICS_PATH, OPENAPI_PATH];
+const KNOWN_GET_PATHS = [HTTPCODES_PATH, CAROUSEL_PATH, '/healthz', '/', DASHBOARD_CONFIG_PATH, OPENAPI_PATH];
 const OTHER_METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 /** POST-only paths: any other method on them is answered with LIVE.100011011. */
 const KNOWN_POST_PATHS = [INGEST_SAMPLES_PATH, INGEST_ACCESS_LOGS_PATH];
@@ -148,7 +148,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   ingestSamplesRoute(app, ctx);
   openApiRoute(app, routes, { version: packageVersion(), maxBodyBytes: ctx.ingest.maxBodyBytes });
   const wrongMethods = [
-    ...KNOWN_GET_PATHS.map((url) => ({ url, methods: [...OTHER_METHODS] })),
+    ...[...KNOWN_GET_PATHS, ...(options.metrics ? [METRICS_PATH] : [])].map((url) => ({ url, methods: [...OTHER_METHODS] })),
     ...KNOWN_POST_PATHS.map((url) => ({ url, methods: [...NOT_POST_METHODS] })),
   ];
   for (const { url, methods } of wrongMethods) {
