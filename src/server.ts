@@ -10,6 +10,9 @@ import { Demo } from './demo/demo.js';
 import { Aggregator } from './ingest/aggregator.js';
 import { RetentionJob } from './ingest/retention.js';
 import { parseSyslogUrl, SyslogReceiver } from './ingest/syslog/server.js';
+import { MetricsAccess } from './api/metrics/access.js';
+import { Metrics } from './metrics/registry.js';
+import { TimedStore } from './metrics/timed-store.js';
 import { createStore } from './store/index.js';
 import type { Store } from './store/types.js';
 
@@ -21,6 +24,8 @@ export interface RunningServer {
   app: FastifyInstance;
   store: Store;
   aggregator: Aggregator;
+  /** What GET /metrics exports. */
+  metrics: Metrics;
   logger: Logger;
   /** Syslog intake when --syslog was given. */
   syslog: SyslogReceiver | undefined;
@@ -65,11 +70,15 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     await store.close();
     throw err;
   }
-  const aggregator = new Aggregator(store, { flushIntervalMs: config.flushIntervalMs, logger });
+  const metrics = new Metrics({ store, maxSeries: config.metricsMaxSeries, now: options.now });
+  const metricsAccess = new MetricsAccess({ host: config.host, token: config.metricsToken || undefined });
+  const aggregator = new Aggregator(store, { flushIntervalMs: config.flushIntervalMs, logger, observer: metrics.flushObserver });
+  metrics.aggregator.watch(() => aggregator.stats());
   aggregator.start();
   const geoOverridesFile = config.geoOverrides || undefined;
   const app = buildApp({
-    store, aggregator, logger, now: options.now, authenticate: auth.authenticate,
+    store: metrics.store ? new TimedStore(store, metrics.store) : store, aggregator, logger, now: options.now, authenticate: auth.authenticate,
+    metrics: { registry: metrics, access: metricsAccess },
     maxConcurrentQueries: config.maxConcurrentQueries, queryWaitMs: config.queryWaitMs, queryCacheMs: config.queryCacheMs, bodyLimit: config.maxBodyBytes,
     ingest: { retentionDays: config.retentionDays, geoOverridesFile, maxBodyBytes: config.maxBodyBytes },
     dashboard: config.demo ? { demo: true, project: DEMO_PROJECT, token: options.dashboardToken ?? auth.sessionToken } : undefined,
@@ -86,8 +95,12 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
         settings: { format: config.syslogFormat, retentionDays: config.retentionDays, geoOverridesFile },
         onError: (err) => logger.error({ err }, 'syslog error'),
       });
+      const receiver = syslog;
+      metrics.ingest.track('syslog', () => receiver.stats());
     }
     await app.listen({ host: config.host, port: config.port });
+    const metricsWarning = metricsAccess.warning(config.host);
+    if (metricsWarning) logger.warn(metricsWarning);
     retention.start();
     await syslog?.start();
     if (config.demo) {
@@ -115,7 +128,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   let closing: Promise<void> | undefined;
   return {
-    app, store, aggregator, logger, syslog,
+    app, store, aggregator, metrics, logger, syslog,
     auth: { issued: auth.issued, sessionToken: auth.sessionToken },
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     close() {

@@ -20,6 +20,13 @@ import { healthRoute } from './routes/health.js';
 import { INGEST_SAMPLES_PATH, ingestSamplesRoute } from './routes/ingest-samples.js';
 import { HTTPCODES_PATH, httpCodesRoute } from './routes/httpcodes.js';
 import { INGEST_ACCESS_LOGS_PATH, ingestAccessLogsRoute } from './routes/ingest-access-logs.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { MetricsAccess } from './metrics/access.js';
+import { registerRequestMetrics } from './metrics/hooks.js';
+import { METRICS_PATH, metricsRoute } from './routes/metrics.js';
+import { OPENAPI_PATH, openApiRoute } from './routes/openapi.js';
+import { collectRoutes } from './spec/collect.js';
+import { packageVersion } from './spec/version.js';
 
 export interface AppOptions {
   store: Store;
@@ -41,10 +48,12 @@ export interface AppOptions {
   dashboard?: DashboardOptions;
   /** The built dashboard (default `<project>/web/dist`); when missing, `/` says how to build it. */
   dashboardDir?: string;
+  /** Prometheus metrics: request timings and GET /metrics (absent: neither). */
+  metrics?: { registry: Metrics; access: MetricsAccess };
 }
 
 /** Paths that exist: any other method on them is answered with LIVE.100011011. */
-const KNOWN_GET_PATHS = [HTTPCODES_PATH, CAROUSEL_PATH, '/healthz', '/', DASHBOARD_CONFIG_PATH];
+const KNOWN_GET_PATHS = [HTTPCODES_PATH, CAROUSEL_PATH, '/healthz', '/', DASHBOARD_CONFIG_PATH, OPENAPI_PATH];
 const OTHER_METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 /** POST-only paths: any other method on them is answered with LIVE.100011011. */
 const KNOWN_POST_PATHS = [INGEST_SAMPLES_PATH, INGEST_ACCESS_LOGS_PATH];
@@ -92,8 +101,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
     cache: new ResponseCache(options.queryCacheMs ?? 0),
     slots: new QuerySlots({ limit: options.maxConcurrentQueries ?? 64, waitMs: options.queryWaitMs ?? 0 }),
     batches: new BatchLedger(options.store, options.aggregator),
+    metrics: options.metrics?.registry,
   };
   options.aggregator?.onWritten((projects) => ctx.cache.invalidate(projects));
+  // Before any route: GET /openapi.json is generated from what the routes declare.
+  const routes = collectRoutes(app);
 
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('X-Request-Id', request.id);
@@ -117,6 +129,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
+  if (options.metrics) {
+    registerRequestMetrics(app, options.metrics.registry.api);
+    metricsRoute(app, options.metrics.registry, options.metrics.access);
+  }
   registerErrorHandling(app, bodyLimit);
   healthRoute(app, ctx);
   httpCodesRoute(app, ctx);
@@ -127,14 +143,16 @@ export function buildApp(options: AppOptions): FastifyInstance {
     app.log.warn(`dashboard not built: ${join(dashboardDir, 'index.html')} is missing; run \`npm run build\` (the API still works)`);
   }
   ingestSamplesRoute(app, ctx);
+  openApiRoute(app, routes, { version: packageVersion(), maxBodyBytes: ctx.ingest.maxBodyBytes });
   const wrongMethods = [
-    ...KNOWN_GET_PATHS.map((url) => ({ url, methods: [...OTHER_METHODS] })),
+    ...[...KNOWN_GET_PATHS, ...(options.metrics ? [METRICS_PATH] : [])].map((url) => ({ url, methods: [...OTHER_METHODS] })),
     ...KNOWN_POST_PATHS.map((url) => ({ url, methods: [...NOT_POST_METHODS] })),
   ];
   for (const { url, methods } of wrongMethods) {
     app.route({
       method: methods,
       url,
+      config: { openapi: false },
       onRequest: async () => {
         throw methodNotAllowed();
       },

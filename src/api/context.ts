@@ -1,4 +1,5 @@
 import type { Aggregator } from '../ingest/aggregator.js';
+import type { Metrics } from '../metrics/registry.js';
 import type { Store } from '../store/types.js';
 import type { Authenticate } from './auth.js';
 import type { BatchLedger } from '../ingest/batch-ids.js';
@@ -25,4 +26,6 @@ export interface AppContext {
   slots: QuerySlots;
   /** X-Batch-Id values of HTTP log batches claimed but not yet committed. */
   batches: BatchLedger;
+  /** Where ingest routes report lines and replays (absent: not measured). */
+  metrics?: Metrics;
 }

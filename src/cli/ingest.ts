@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, resolveServeConfig } from '../config.js';
 import { isProjectId } from '../api/project.js';
@@ -11,6 +12,8 @@ import { createLineParser } from '../ingest/formats/presets.js';
 import { GeoOverrideError, loadGeoOverrides } from '../ingest/geo/overrides.js';
 import type { IngestStats } from '../ingest/processor.js';
 import type { ProcessorSettings } from '../ingest/setup.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { MetricsFile } from '../metrics/textfile.js';
 import { createStore } from '../store/index.js';
 import { followFiles } from './follow.js';
 import { ProgressBar } from './progress.js';
@@ -33,6 +36,9 @@ Options:
   --geo-overrides FILE     CSV of CIDR,region,isp checked before ip2region
   --flush-interval-ms N    how often counts are committed [default 1000]
   --poll-ms N              --follow: how often files are checked [default 200]
+  --metrics-file FILE      write Prometheus metrics (lines per reason, requests per domain, store writes) to
+                           FILE for node_exporter's textfile collector: at the end, and every 15 s with --follow
+  --metrics-max-series N   domains per project with their own series in that file [default 1000]
   -h, --help               this help`;
 
 const OPTIONS = {
@@ -40,8 +46,12 @@ const OPTIONS = {
   follow: { type: 'boolean' }, json: { type: 'boolean' }, workers: { type: 'string' }, data: { type: 'string' },
   store: { type: 'string' }, 'clickhouse-url': { type: 'string' }, 'clickhouse-cluster': { type: 'string' },
   'retention-days': { type: 'string' }, 'geo-overrides': { type: 'string' },
-  'flush-interval-ms': { type: 'string' }, 'poll-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  'flush-interval-ms': { type: 'string' }, 'poll-ms': { type: 'string' },
+  'metrics-file': { type: 'string' }, 'metrics-max-series': { type: 'string' }, help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** How often --follow rewrites --metrics-file. */
+export const METRICS_FILE_INTERVAL_MS = 15_000;
 
 function fail(msg: string): number {
   console.error(`livestats ingest: ${msg}`);
@@ -72,7 +82,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     config = resolveServeConfig({
       data: v.data, store: v.store, 'clickhouse-url': v['clickhouse-url'], 'clickhouse-cluster': v['clickhouse-cluster'],
       'retention-days': v['retention-days'], 'geo-overrides': v['geo-overrides'],
-      'flush-interval-ms': v['flush-interval-ms'],
+      'flush-interval-ms': v['flush-interval-ms'], 'metrics-max-series': v['metrics-max-series'],
     });
     settings = {
       format: v.format, fields: parseFieldOptions(v.field ?? []), retentionDays: config.retentionDays,
@@ -94,15 +104,34 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   }
   const pollMs = Number(v['poll-ms'] ?? 200);
   if (!Number.isInteger(pollMs) || pollMs < 1) return fail('--poll-ms must be a positive whole number');
+  const metricsPath = v['metrics-file'];
+  if (metricsPath !== undefined && !(await stat(dirname(metricsPath)).catch(() => undefined))?.isDirectory()) {
+    return fail(`--metrics-file: directory ${dirname(metricsPath)} does not exist`);
+  }
+  let metrics: Metrics | undefined;
+  let metricsFile: MetricsFile | undefined;
+  if (metricsPath !== undefined) {
+    // Loaded only when asked for: a plain run does not pay for prom-client.
+    const [{ Metrics }, { MetricsFile }] = await Promise.all([import('../metrics/registry.js'), import('../metrics/textfile.js')]);
+    // node_exporter exports its own process_* metrics: the file carries only livestats' own.
+    metrics = new Metrics({ maxSeries: config.metricsMaxSeries, defaultMetrics: false });
+    metricsFile = new MetricsFile(metricsPath, metrics, (err) => console.error(`livestats ingest: --metrics-file: ${(err as Error).message}`));
+  }
   const store = createStore(config);
   await store.init();
-  const aggregator = new Aggregator(store, { flushIntervalMs: config.flushIntervalMs });
+  const aggregator = new Aggregator(store, { flushIntervalMs: config.flushIntervalMs, observer: metrics?.flushObserver });
+  metrics?.aggregator.watch(() => aggregator.stats());
   aggregator.start();
   try {
     if (v.follow) {
-      return await followFiles({
-        project: v.project, files, settings, aggregator, store, pollMs,
-      });
+      metricsFile?.start(METRICS_FILE_INTERVAL_MS);
+      try {
+        return await followFiles({
+          project: v.project, files, settings, aggregator, store, pollMs, metrics: metrics?.ingest,
+        });
+      } finally {
+        await metricsFile?.stop().catch((err: unknown) => console.error(`livestats ingest: --metrics-file: ${(err as Error).message}`));
+      }
     }
     const workers = v.workers !== undefined ? Number(v.workers)
       : totalBytes > 16 << 20 ? Math.min(2, availableParallelism()) : 0;
@@ -119,9 +148,12 @@ export async function ingestCommand(argv: string[]): Promise<number> {
       bar?.done();
       console.error(`livestats ingest: ${(err as Error).message}`);
       await aggregator.stop();
+      await metricsFile?.write();
       return 1;
     }
+    metrics?.ingest.record('batch', stats);
     await aggregator.stop();
+    await metricsFile?.write();
     bar?.done();
     if (v.json) console.log(JSON.stringify(stats));
     else console.log(summary(stats, Date.now() - started));

@@ -21,9 +21,20 @@ export interface AggregatorLogger {
   error(obj: object, msg: string): void;
 }
 
+/**
+ * Told about every store write of a batch: how long it took, and which attempt it was
+ * (1 for the first; more when the batch is retried after a failure). Must not throw.
+ */
+export interface FlushObserver {
+  written(batch: WriteBatch, seconds: number, attempt: number): void;
+  failed(batch: WriteBatch, seconds: number, attempt: number): void;
+}
+
 export interface AggregatorOptions {
   flushIntervalMs?: number;
   logger?: AggregatorLogger;
+  /** Metrics of store writes (see FlushObserver). */
+  observer?: FlushObserver;
 }
 
 export interface AggregatorStats {
@@ -59,10 +70,14 @@ export class Aggregator {
   private readonly written: Array<(projects: Set<string>, checkpointKeys: string[]) => void> = [];
   private readonly flushIntervalMs: number;
   private readonly logger: AggregatorLogger;
+  private readonly observer: FlushObserver | undefined;
+  /** Failed attempts of the batch at the head of the queue (only the head is ever written). */
+  private headFailures = 0;
 
   constructor(private readonly store: Store, options: AggregatorOptions = {}) {
     this.flushIntervalMs = options.flushIntervalMs ?? 1000;
     this.logger = options.logger ?? silent;
+    this.observer = options.observer;
   }
 
   /** Counts `n` requests of one record sending `bytes` in all (n > 1 lets pre-aggregated sources feed whole cells). */
@@ -157,15 +172,21 @@ export class Aggregator {
     this.seal();
     while (this.queue.length > 0) {
       const batch = this.queue[0] as WriteBatch;
+      const attempt = this.headFailures + 1;
+      const started = performance.now();
       try {
         await this.store.write(batch);
       } catch (err) {
         this.failedFlushes++;
+        this.headFailures++;
+        this.observer?.failed(batch, (performance.now() - started) / 1000, attempt);
         this.logger.error({ err, batch: batch.id, rows: batch.counts.length + batch.samples.length }, 'flush failed; will retry');
         throw err;
       }
       this.queue.shift();
+      this.headFailures = 0;
       this.flushes++;
+      this.observer?.written(batch, (performance.now() - started) / 1000, attempt);
       if (this.written.length > 0) {
         const projects = new Set<string>();
         for (const r of batch.counts) projects.add(r.project);

@@ -1,8 +1,7 @@
 import type { Store } from '../store/types.js';
 import type { Aggregator } from './aggregator.js';
 
-const ID = /^[A-Za-z0-9._:-]{1,128}$/;
-export const isBatchId = (s: string): boolean => ID.test(s);
+export const BATCH_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 export const batchKey = (project: string, id: string): string => `batch:${project}:${id}`;
 
 /**
