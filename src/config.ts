@@ -26,6 +26,8 @@ export interface ServeConfig {
   syslog: string[];
   syslogProject: string;
   syslogFormat: string;
+  /** Syslog lines kept while the store refuses writes; more are dropped as buffer_full. */
+  syslogBufferLines: number;
   /** CSV of CIDR,region,isp checked before ip2region ('' = none). */
   geoOverrides: string;
   queryCacheMs: number;
@@ -62,6 +64,7 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'syslog', flag: 'syslog', env: 'LIVESTATS_SYSLOG', kind: 'list', default: [], help: 'syslog listener udp://HOST:PORT or tcp://HOST:PORT (repeatable; env: comma separated)' },
   { key: 'syslogProject', flag: 'syslog-project', env: 'LIVESTATS_SYSLOG_PROJECT', kind: 'string', default: 'default', help: 'project that syslog-received lines count for' },
   { key: 'syslogFormat', flag: 'syslog-format', env: 'LIVESTATS_SYSLOG_FORMAT', kind: 'string', default: 'combined_host', help: 'format of syslog-received lines (preset, json, or log_format string)' },
+  { key: 'syslogBufferLines', flag: 'syslog-buffer-lines', env: 'LIVESTATS_SYSLOG_BUFFER_LINES', kind: 'int', default: 1_000_000, min: 1, max: 1_000_000_000, help: 'syslog lines kept while the store refuses writes (more are dropped as buffer_full)' },
   { key: 'geoOverrides', flag: 'geo-overrides', env: 'LIVESTATS_GEO_OVERRIDES', kind: 'string', default: '', help: 'CSV file of CIDR,region,isp checked before ip2region' },
   { key: 'carousel', flag: 'carousel', env: 'LIVESTATS_CAROUSEL', kind: 'string', default: '', help: 'JSON file of carousel tasks to play and probe inside the server (docs/carousel.md)' },
   { key: 'maxConcurrentQueries', flag: 'max-concurrent-queries', env: 'LIVESTATS_MAX_CONCURRENT_QUERIES', kind: 'int', default: 64, min: 1, max: 100_000, help: 'stats queries in flight before LIVE.100011007' },

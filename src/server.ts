@@ -7,6 +7,7 @@ import { loadCarouselConfig } from './carousel/config.js';
 import { CarouselSupervisor } from './carousel/supervisor.js';
 import type { ServeConfig } from './config.js';
 import { Demo } from './demo/demo.js';
+import { StoreHealth } from './health/store-health.js';
 import { Aggregator } from './ingest/aggregator.js';
 import { RetentionJob } from './ingest/retention.js';
 import { parseSyslogUrl, SyslogReceiver } from './ingest/syslog/server.js';
@@ -21,6 +22,8 @@ export interface RunningServer {
   app: FastifyInstance;
   store: Store;
   aggregator: Aggregator;
+  /** Whether the store accepts writes (what /healthz reports). */
+  health: StoreHealth;
   logger: Logger;
   /** Syslog intake when --syslog was given. */
   syslog: SyslogReceiver | undefined;
@@ -65,7 +68,8 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     await store.close();
     throw err;
   }
-  const aggregator = new Aggregator(store, { flushIntervalMs: config.flushIntervalMs, logger });
+  const health = new StoreHealth({ logger });
+  const aggregator = new Aggregator(store, { flushIntervalMs: config.flushIntervalMs, logger, health });
   aggregator.start();
   const geoOverridesFile = config.geoOverrides || undefined;
   const app = buildApp({
@@ -83,6 +87,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     if (config.syslog.length > 0) {
       syslog = new SyslogReceiver({
         listeners: config.syslog.map(parseSyslogUrl), project: config.syslogProject, aggregator,
+        maxBufferedLines: config.syslogBufferLines,
         settings: { format: config.syslogFormat, retentionDays: config.retentionDays, geoOverridesFile },
         onError: (err) => logger.error({ err }, 'syslog error'),
       });
@@ -115,7 +120,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   let closing: Promise<void> | undefined;
   return {
-    app, store, aggregator, logger, syslog,
+    app, store, aggregator, health, logger, syslog,
     auth: { issued: auth.issued, sessionToken: auth.sessionToken },
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     close() {

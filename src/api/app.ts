@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { apiNotFound, internalError, invalidParameter, methodNotAllowed, tooManyRequests } from '../contract/errors.js';
+import { StoreHealth } from '../health/store-health.js';
 import type { Aggregator } from '../ingest/aggregator.js';
 import { projectRoot } from '../paths.js';
 import type { Store } from '../store/types.js';
@@ -85,6 +86,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       maxBodyBytes: options.ingest?.maxBodyBytes ?? bodyLimit,
     },
     cache: new ResponseCache(options.queryCacheMs ?? 0),
+    health: options.aggregator?.health ?? new StoreHealth(),
   };
   options.aggregator?.onWritten((projects) => ctx.cache.invalidate(projects));
 

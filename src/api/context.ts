@@ -1,3 +1,4 @@
+import type { StoreHealth } from '../health/store-health.js';
 import type { Aggregator } from '../ingest/aggregator.js';
 import type { Store } from '../store/types.js';
 import type { Authenticate } from './auth.js';
@@ -19,4 +20,6 @@ export interface AppContext {
   authenticate: Authenticate;
   ingest: IngestSettings;
   cache: ResponseCache;
+  /** Whether the store accepts writes (the aggregator's, or a fresh one without aggregator). */
+  health: StoreHealth;
 }

@@ -1,7 +1,6 @@
 import type { Aggregator } from '../ingest/aggregator.js';
-import { addCells } from '../ingest/cells.js';
 import { Follower } from '../ingest/follow/follower.js';
-import { createProcessor, type ProcessorSettings } from '../ingest/setup.js';
+import type { ProcessorSettings } from '../ingest/setup.js';
 import type { Store } from '../store/types.js';
 
 export interface FollowCommandOptions {
@@ -17,7 +16,8 @@ export interface FollowCommandOptions {
 export async function followFiles(o: FollowCommandOptions): Promise<number> {
   const followers = o.files.map((path) => new Follower({
     path,
-    processor: createProcessor(o.settings, (cells) => addCells(o.aggregator, o.project, cells), undefined, true),
+    project: o.project,
+    settings: o.settings,
     aggregator: o.aggregator,
     getCheckpoint: (key) => o.store.getCheckpoint(key),
     pollMs: o.pollMs,

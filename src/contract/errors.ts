@@ -17,6 +17,9 @@ export const ErrorCodes = {
   payloadTooLarge: { status: 413, code: 'LIVE.100011001' },
   internal: { status: 500, code: 'LIVE.100011005' },
   tooManyRequests: { status: 500, code: 'LIVE.100011007' },
+  // Not in the contract (which has no 503): the internal-error code, so clients that switch on
+  // codes still see a server-side failure, with the status and Retry-After saying "try again".
+  storeUnavailable: { status: 503, code: 'LIVE.100011005' },
 } as const;
 
 export type ErrorKind = keyof typeof ErrorCodes;
@@ -24,6 +27,8 @@ export type ErrorKind = keyof typeof ErrorCodes;
 export class ApiError extends Error {
   readonly status: number;
   readonly body: ErrorBody;
+  /** Sent as Retry-After (seconds) when set. */
+  retryAfterSeconds: number | undefined;
   constructor(kind: ErrorKind, message: string) {
     super(message);
     this.name = 'ApiError';
@@ -48,3 +53,13 @@ export const payloadTooLarge = (limitBytes: number): ApiError =>
 export const internalError = (): ApiError => new ApiError('internal', 'Internal error');
 export const tooManyRequests = (): ApiError =>
   new ApiError('tooManyRequests', 'Too many concurrent requests, retry later');
+
+/** Seconds a client is asked to wait (Retry-After) when the store refuses writes. */
+export const STORE_RETRY_AFTER_SECONDS = 5;
+
+/** 503: the store refuses writes (disk full, locked, unreachable); nothing of the request was counted. */
+export const storeUnavailable = (reason: string): ApiError => {
+  const e = new ApiError('storeUnavailable', `Service unavailable: the store cannot accept writes (${reason}); nothing of this request was counted, retry later`);
+  e.retryAfterSeconds = STORE_RETRY_AFTER_SECONDS;
+  return e;
+};

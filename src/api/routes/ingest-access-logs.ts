@@ -1,8 +1,9 @@
 import { gunzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { internalError, invalidParameter, payloadTooLarge } from '../../contract/errors.js';
+import { internalError, invalidParameter, payloadTooLarge, storeUnavailable } from '../../contract/errors.js';
+import { classifyStoreError } from '../../health/store-faults.js';
 import { parseRawQuery, rawSearch } from '../../contract/query.js';
-import { batchKey, BatchLedger, isBatchId } from '../../ingest/batch-ids.js';
+import { batchKey, BatchLedger, isBatchId, type Claim } from '../../ingest/batch-ids.js';
 import { addCells, type CellBatch } from '../../ingest/cells.js';
 import { FormatError } from '../../ingest/formats/log-format.js';
 import { parseFieldOptions } from '../../ingest/formats/json-lines.js';
@@ -11,6 +12,7 @@ import type { LineProcessor } from '../../ingest/processor.js';
 import { createProcessor } from '../../ingest/setup.js';
 import type { AppContext } from '../context.js';
 import { projectOf } from '../project.js';
+import { refusedAs503, refuseWhileDegraded } from '../refused.js';
 
 export const INGEST_ACCESS_LOGS_PATH = '/ingest/v1/:project_id/access-logs';
 const MAX_ERRORS = 20;
@@ -50,7 +52,8 @@ function processorFor(request: FastifyRequest, ctx: AppContext, sink: (c: CellBa
  * POST /ingest/v1/{project_id}/access-logs?format=F: log lines (text/plain) or JSON lines
  * (application/x-ndjson), optionally gzipped. Answers once the counts are committed, with
  * accepted/dropped counts and the first 20 malformed lines. A repeated X-Batch-Id is
- * acknowledged with the same answer but not counted again.
+ * acknowledged with the same answer but not counted again. When the store refuses the write
+ * the answer is 503 with Retry-After and nothing of the body is counted, ever.
  */
 export function ingestAccessLogsRoute(app: FastifyInstance, ctx: AppContext): void {
   const ledger = new BatchLedger(ctx.store);
@@ -61,6 +64,7 @@ export function ingestAccessLogsRoute(app: FastifyInstance, ctx: AppContext): vo
     const batchHeader = request.headers['x-batch-id'];
     const batchId = typeof batchHeader === 'string' ? batchHeader.trim() : undefined;
     if (batchHeader !== undefined && (batchId === undefined || !isBatchId(batchId))) throw invalidParameter('X-Batch-Id');
+    refuseWhileDegraded(ctx);
     const cells: CellBatch[] = [];
     const processor = processorFor(request, ctx, (c) => cells.push(c));
     const text = bodyText(request, ctx.ingest.maxBodyBytes);
@@ -74,22 +78,27 @@ export function ingestAccessLogsRoute(app: FastifyInstance, ctx: AppContext): vo
     const s = processor.stats;
     const answer = { accepted: s.accepted, dropped: s.dropped, errors };
     const key = batchId !== undefined ? batchKey(project, batchId) : undefined;
-    const claim = key !== undefined ? await ledger.claim(key) : 'new';
-    if (claim === 'new') {
-      for (const c of cells) addCells(aggregator, project, c);
-      if (key !== undefined) aggregator.checkpoint(key, JSON.stringify({ accepted: s.accepted, at: ctx.now() }));
-    }
-    if (claim !== 'committed') {
-      // Answer only once committed (a retry of a batch still pending waits for that batch's commit).
+    let claim: Claim = { state: 'new' };
+    if (key !== undefined) {
       try {
-        await aggregator.flush();
+        claim = await ledger.claim(key);
       } catch (err) {
-        // The batch stays queued in the aggregator and is retried; its id stays claimed until then.
-        request.log.error({ err }, 'ingest commit failed');
-        throw internalError();
+        throw storeUnavailable(classifyStoreError(err));
       }
     }
-    if (key !== undefined && claim === 'new') ledger.settle(key);
-    return claim === 'new' ? answer : { ...answer, duplicate: true };
+    if (claim.state === 'committed') return { ...answer, duplicate: true };
+    if (claim.state === 'pending') {
+      // A retry while the first attempt is being committed: its outcome is ours.
+      await refusedAs503(claim.done);
+      return { ...answer, duplicate: true };
+    }
+    if (cells.length === 0 && key === undefined) return answer;
+    for (const c of cells) addCells(aggregator, project, c);
+    if (key !== undefined) aggregator.checkpoint(key, JSON.stringify({ accepted: s.accepted, at: ctx.now() }));
+    // Answer only once committed; refused (store fault) means none of it is or will be counted.
+    const done = aggregator.commit();
+    if (key !== undefined) ledger.track(key, done);
+    await refusedAs503(done);
+    return answer;
   });
 }

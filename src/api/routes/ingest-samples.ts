@@ -5,6 +5,7 @@ import { ApiError, invalidParameter } from '../../contract/errors.js';
 import { MAX_SAMPLES_PER_REQUEST, validateSamples } from '../../ingest/samples.js';
 import type { AppContext } from '../context.js';
 import { projectOf } from '../project.js';
+import { refusedAs503, refuseWhileDegraded } from '../refused.js';
 
 export const INGEST_SAMPLES_PATH = '/ingest/v1/:project_id/carousel-tasks/:task_id/samples';
 
@@ -30,13 +31,14 @@ function decodeBody(body: unknown): unknown[] {
  * POST /ingest/v1/{project_id}/carousel-tasks/{task_id}/samples: per-second telemetry of
  * one carousel task. Valid samples are stored (latest per second wins) even when others
  * in the same request are rejected; the answer lists each rejection with its index.
- * The reply is sent only after the samples are committed to the store.
+ * The reply is sent only after the samples are committed to the store (503 when it refuses them).
  */
 export function ingestSamplesRoute(app: FastifyInstance, ctx: AppContext): void {
   app.post(INGEST_SAMPLES_PATH, async (request) => {
     const project = await projectOf(ctx, request);
     const taskId = (request.params as { task_id?: string }).task_id ?? '';
     if (!isTaskId(taskId)) throw invalidParameter('task_id');
+    refuseWhileDegraded(ctx);
     const items = decodeBody(request.body);
     const { samples, rejected } = validateSamples(items, ctx.now());
     if (samples.length === 0 && rejected.length > 0) {
@@ -48,7 +50,7 @@ export function ingestSamplesRoute(app: FastifyInstance, ctx: AppContext): void 
       if (ctx.aggregator) {
         ctx.aggregator.registerTask(project, taskId);
         for (const row of rows) ctx.aggregator.addSample(row);
-        await ctx.aggregator.flush();
+        await refusedAs503(ctx.aggregator.commit());
       } else {
         await ctx.store.write({ id: randomUUID(), counts: [], samples: rows, tasks: [{ project, taskId }], checkpoints: [] });
       }

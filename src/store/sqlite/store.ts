@@ -87,7 +87,7 @@ export class SqliteStore implements Store {
     const putCheckpoint = this.stmt(
       'INSERT OR REPLACE INTO checkpoints (key, value, updated_at) VALUES (?, ?, ?)',
     );
-    this.db.transaction(() => {
+    const apply = this.db.transaction(() => {
       const totals = new Map<string, [number, number, number, number]>();
       for (const r of batch.counts) {
         const series = this.seriesId(r.project, r.domain, true) as number;
@@ -109,7 +109,15 @@ export class SqliteStore implements Store {
       }
       for (const [task, second] of newest) touchTask.run(second, task);
       for (const c of batch.checkpoints) putCheckpoint.run(c.key, c.value, now);
-    })();
+    });
+    try {
+      apply();
+    } catch (err) {
+      // Rolled back: ids of series/tasks created inside the transaction no longer exist.
+      this.seriesIds.clear();
+      this.taskIds.clear();
+      throw err;
+    }
   }
 
   async queryHttpCodes(f: HttpCodesFilter): Promise<CodeCount[]> {
