@@ -31,6 +31,12 @@ export interface ServeConfig {
   /** CSV of CIDR,region,isp checked before ip2region ('' = none). */
   geoOverrides: string;
   queryCacheMs: number;
+  /** See src/api/http-limits.ts. */
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
   /** JSON file of carousel tasks to run inside the server ('' or absent: none). */
   carousel?: string;
 }
@@ -68,6 +74,11 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'geoOverrides', flag: 'geo-overrides', env: 'LIVESTATS_GEO_OVERRIDES', kind: 'string', default: '', help: 'CSV file of CIDR,region,isp checked before ip2region' },
   { key: 'carousel', flag: 'carousel', env: 'LIVESTATS_CAROUSEL', kind: 'string', default: '', help: 'JSON file of carousel tasks to play and probe inside the server (docs/carousel.md)' },
   { key: 'maxConcurrentQueries', flag: 'max-concurrent-queries', env: 'LIVESTATS_MAX_CONCURRENT_QUERIES', kind: 'int', default: 64, min: 1, max: 100_000, help: 'stats queries in flight before LIVE.100011007' },
+  { key: 'headersTimeoutMs', flag: 'headers-timeout-ms', env: 'LIVESTATS_HEADERS_TIMEOUT_MS', kind: 'int', default: 10_000, min: 100, max: 600_000, help: 'a request\'s headers must arrive within this (slowloris); else 408 and the connection is closed' },
+  { key: 'bodyTimeoutMs', flag: 'body-timeout-ms', env: 'LIVESTATS_BODY_TIMEOUT_MS', kind: 'int', default: 30_000, min: 100, max: 3_600_000, help: 'longest silence on a connection while a body is received or an answer sent (clients that stall or never read); then it is closed' },
+  { key: 'requestTimeoutMs', flag: 'request-timeout-ms', env: 'LIVESTATS_REQUEST_TIMEOUT_MS', kind: 'int', default: 120_000, min: 100, max: 3_600_000, help: 'a whole request (headers and body) must arrive within this; else 408 and the connection is closed' },
+  { key: 'keepAliveTimeoutMs', flag: 'keep-alive-timeout-ms', env: 'LIVESTATS_KEEP_ALIVE_TIMEOUT_MS', kind: 'int', default: 5_000, min: 100, max: 600_000, help: 'an idle keep-alive connection is closed after this' },
+  { key: 'maxConnections', flag: 'max-connections', env: 'LIVESTATS_MAX_CONNECTIONS', kind: 'int', default: 10_000, min: 1, max: 1_000_000, help: 'open HTTP connections at most; further ones are closed at once' },
   { key: 'queryCacheMs', flag: 'query-cache-ms', env: 'LIVESTATS_QUERY_CACHE_MS', kind: 'int', default: 1000, min: 0, max: 60_000, help: 'serve a repeated stats query from memory for up to this long (0 disables); new local data invalidates at once' },
 ];
 
@@ -133,6 +144,9 @@ export function resolveServeConfig(
   }
   const config = out as unknown as ServeConfig;
   checkClickHouse(config);
+  if (config.headersTimeoutMs > config.requestTimeoutMs) {
+    throw new ConfigError(`--headers-timeout-ms (${config.headersTimeoutMs}) must not exceed --request-timeout-ms (${config.requestTimeoutMs})`);
+  }
   return config;
 }
 

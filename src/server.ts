@@ -76,6 +76,10 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     store, aggregator, logger, now: options.now, authenticate: auth.authenticate,
     maxConcurrentQueries: config.maxConcurrentQueries, queryCacheMs: config.queryCacheMs, bodyLimit: config.maxBodyBytes,
     ingest: { retentionDays: config.retentionDays, geoOverridesFile, maxBodyBytes: config.maxBodyBytes },
+    httpLimits: {
+      headersTimeoutMs: config.headersTimeoutMs, bodyTimeoutMs: config.bodyTimeoutMs, requestTimeoutMs: config.requestTimeoutMs,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs, maxConnections: config.maxConnections,
+    },
     dashboard: config.demo ? { demo: true, project: DEMO_PROJECT, token: options.dashboardToken ?? auth.sessionToken } : undefined,
   });
   const retention = new RetentionJob(store, config.retentionDays, logger, options.now);

@@ -15,6 +15,7 @@ export const ErrorCodes = {
   notFound: { status: 404, code: 'LIVE.103011019' },
   apiNotFound: { status: 404, code: 'APIGW.0101' },
   payloadTooLarge: { status: 413, code: 'LIVE.100011001' },
+  requestTimeout: { status: 408, code: 'LIVE.100011001' },
   internal: { status: 500, code: 'LIVE.100011005' },
   tooManyRequests: { status: 500, code: 'LIVE.100011007' },
   // Not in the contract (which has no 503): the internal-error code, so clients that switch on
@@ -50,6 +51,8 @@ export const apiNotFound = (): ApiError =>
   new ApiError('apiNotFound', 'The API does not exist or has not been published in the environment');
 export const payloadTooLarge = (limitBytes: number): ApiError =>
   new ApiError('payloadTooLarge', `Request body too large: the limit is ${limitBytes} bytes`);
+export const requestTimeout = (): ApiError =>
+  new ApiError('requestTimeout', 'Invalid request parameter: request (not received in time)');
 export const internalError = (): ApiError => new ApiError('internal', 'Internal error');
 export const tooManyRequests = (): ApiError =>
   new ApiError('tooManyRequests', 'Too many concurrent requests, retry later');
