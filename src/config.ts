@@ -18,6 +18,8 @@ export interface ServeConfig {
   logLevel: string;
   flushIntervalMs: number;
   maxConcurrentQueries: number;
+  /** How long a stats query waits for a free slot before LIVE.100011007 (0: refuse at once). */
+  queryWaitMs: number;
   /** Days of data kept; older data is deleted daily and older log lines are dropped as too_old. */
   retentionDays: number;
   /** Largest accepted request body (ingest intake), bytes; also the gunzipped size limit. */
@@ -79,6 +81,7 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'requestTimeoutMs', flag: 'request-timeout-ms', env: 'LIVESTATS_REQUEST_TIMEOUT_MS', kind: 'int', default: 120_000, min: 100, max: 3_600_000, help: 'a whole request (headers and body) must arrive within this; else 408 and the connection is closed' },
   { key: 'keepAliveTimeoutMs', flag: 'keep-alive-timeout-ms', env: 'LIVESTATS_KEEP_ALIVE_TIMEOUT_MS', kind: 'int', default: 5_000, min: 100, max: 600_000, help: 'an idle keep-alive connection is closed after this' },
   { key: 'maxConnections', flag: 'max-connections', env: 'LIVESTATS_MAX_CONNECTIONS', kind: 'int', default: 10_000, min: 1, max: 1_000_000, help: 'open HTTP connections at most; further ones are closed at once' },
+  { key: 'queryWaitMs', flag: 'query-wait-ms', env: 'LIVESTATS_QUERY_WAIT_MS', kind: 'int', default: 1000, min: 0, max: 60_000, help: 'how long a stats query beyond --max-concurrent-queries waits for a free slot before LIVE.100011007 (0: refuse at once)' },
   { key: 'queryCacheMs', flag: 'query-cache-ms', env: 'LIVESTATS_QUERY_CACHE_MS', kind: 'int', default: 1000, min: 0, max: 60_000, help: 'serve a repeated stats query from memory for up to this long (0 disables); new local data invalidates at once' },
 ];
 

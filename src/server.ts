@@ -74,7 +74,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const geoOverridesFile = config.geoOverrides || undefined;
   const app = buildApp({
     store, aggregator, logger, now: options.now, authenticate: auth.authenticate,
-    maxConcurrentQueries: config.maxConcurrentQueries, queryCacheMs: config.queryCacheMs, bodyLimit: config.maxBodyBytes,
+    maxConcurrentQueries: config.maxConcurrentQueries, queryWaitMs: config.queryWaitMs, queryCacheMs: config.queryCacheMs, bodyLimit: config.maxBodyBytes,
     ingest: { retentionDays: config.retentionDays, geoOverridesFile, maxBodyBytes: config.maxBodyBytes },
     httpLimits: {
       headersTimeoutMs: config.headersTimeoutMs, bodyTimeoutMs: config.bodyTimeoutMs, requestTimeoutMs: config.requestTimeoutMs,

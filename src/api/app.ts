@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { apiNotFound, internalError, invalidParameter, methodNotAllowed, requestTimeout, tooManyRequests } from '../contract/errors.js';
 import { StoreHealth } from '../health/store-health.js';
+import { BatchLedger } from '../ingest/batch-ids.js';
 import type { Aggregator } from '../ingest/aggregator.js';
 import { projectRoot } from '../paths.js';
 import type { Store } from '../store/types.js';
@@ -13,6 +14,8 @@ import { DEFAULT_HTTP_LIMITS, fastifyLimitOptions, MAX_PIPELINED_PER_CONNECTION,
 import type { AppContext, IngestSettings } from './context.js';
 import { registerErrorHandling } from './errors.js';
 import { wasAuthenticated } from './project.js';
+import { admitQueries } from './query-admission.js';
+import { QuerySlots } from './query-slots.js';
 import { CAROUSEL_PATH, carouselRoute } from './routes/carousel.js';
 import { DASHBOARD_CONFIG_PATH, dashboardRoute, type DashboardOptions } from './routes/dashboard.js';
 import { healthRoute } from './routes/health.js';
@@ -30,6 +33,8 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Stats queries running at once before new ones get LIVE.100011007. */
   maxConcurrentQueries?: number;
+  /** How long a stats query may wait for a free slot before LIVE.100011007 (default 0: refuse at once). */
+  queryWaitMs?: number;
   /** HTTP log intake settings (retention, geo overrides, body limit). */
   ingest?: Partial<IngestSettings>;
   /** How long a stats answer may be served from memory (0: never); see ResponseCache. */
@@ -95,6 +100,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     },
     cache: new ResponseCache(options.queryCacheMs ?? 0),
     health: options.aggregator?.health ?? new StoreHealth(),
+    slots: new QuerySlots({ limit: options.maxConcurrentQueries ?? 64, waitMs: options.queryWaitMs ?? 0 }),
+    batches: new BatchLedger(options.store, options.aggregator),
   };
   options.aggregator?.onWritten((projects) => ctx.cache.invalidate(projects));
 
@@ -118,17 +125,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     if (socket) pipelined.set(socket, (pipelined.get(socket) ?? 1) - 1);
   });
 
-  const limit = options.maxConcurrentQueries ?? 64;
-  let inFlight = 0;
-  app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/v2/')) return;
-    if (inFlight >= limit) throw tooManyRequests();
-    inFlight++;
-    (request as { counted?: boolean }).counted = true;
-  });
-  app.addHook('onResponse', async (request) => {
-    if ((request as { counted?: boolean }).counted) inFlight--;
-  });
+  admitQueries(app, ctx.slots);
 
   // Safety net for tenant isolation: a successful /v2 or /ingest answer from a route that
   // never called projectOf (so never authenticated) is replaced by a 500 and logged.

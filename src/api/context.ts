@@ -2,7 +2,9 @@ import type { StoreHealth } from '../health/store-health.js';
 import type { Aggregator } from '../ingest/aggregator.js';
 import type { Store } from '../store/types.js';
 import type { Authenticate } from './auth.js';
+import type { BatchLedger } from '../ingest/batch-ids.js';
 import type { ResponseCache } from './cache.js';
+import type { QuerySlots } from './query-slots.js';
 
 /** Settings of the HTTP log intake. */
 export interface IngestSettings {
@@ -22,4 +24,8 @@ export interface AppContext {
   cache: ResponseCache;
   /** Whether the store accepts writes (the aggregator's, or a fresh one without aggregator). */
   health: StoreHealth;
+  /** Stats queries' slots (LIVE.100011007 beyond them). */
+  slots: QuerySlots;
+  /** X-Batch-Id values of HTTP log batches claimed but not yet committed. */
+  batches: BatchLedger;
 }

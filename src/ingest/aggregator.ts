@@ -111,7 +111,7 @@ export class Aggregator {
   private refusalCount = 0;
   private retryDelayMs = 0;
   private nextAttemptAt = 0;
-  private readonly written: Array<(projects: Set<string>) => void> = [];
+  private readonly written: Array<(projects: Set<string>, checkpointKeys: string[]) => void> = [];
   private readonly refusedListeners: Array<(r: Refusal) => void> = [];
   private readonly flushIntervalMs: number;
   private readonly logger: AggregatorLogger;
@@ -150,8 +150,8 @@ export class Aggregator {
     this.checkpoints.set(key, value);
   }
 
-  /** Calls `listener` with the projects of every batch once the store has it. */
-  onWritten(listener: (projects: Set<string>) => void): void {
+  /** Calls `listener` with the projects and checkpoint keys of every batch once the store has it. */
+  onWritten(listener: (projects: Set<string>, checkpointKeys: string[]) => void): void {
     this.written.push(listener);
   }
 
@@ -281,7 +281,8 @@ export class Aggregator {
         for (const r of head.batch.counts) projects.add(r.project);
         for (const r of head.batch.samples) projects.add(r.project);
         for (const t of head.batch.tasks) projects.add(t.project);
-        for (const l of this.written) l(projects);
+        const keys = head.batch.checkpoints.map((c) => c.key);
+        for (const l of this.written) l(projects, keys);
       }
     }
   }

@@ -1,4 +1,5 @@
 import type { Store } from '../store/types.js';
+import type { Aggregator } from './aggregator.js';
 
 const ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export const isBatchId = (s: string): boolean => ID.test(s);
@@ -25,15 +26,28 @@ function reservation(): Reservation {
 }
 
 /**
- * Which X-Batch-Id values were already taken: ids handed to the aggregator but not yet known
+ * Which X-Batch-Id values were already taken: ids handed to the aggregator but not yet
  * committed (kept in memory with the outcome of their commit), and ids in the store's
- * checkpoints, which commit in the same transaction as the batch's counts. A refused batch
- * frees its id: the retry is counted.
+ * checkpoints, which commit in the same batch as the counts they cover.
+ *
+ * An in-memory mark is dropped exactly when the batch carrying its checkpoint is written or
+ * refused by the store, however the request that claimed it ended (answered, client gone), or
+ * by `release` when its counts were never fed. A refused batch frees its id: the retry is
+ * counted; a retry between claim and commit shares the first attempt's outcome.
  */
 export class BatchLedger {
   private readonly pending = new Map<string, Reservation>();
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: Store, aggregator?: Aggregator) {
+    aggregator?.onWritten((_projects, keys) => {
+      for (const k of keys) this.pending.delete(k);
+    });
+  }
+
+  /** Ids claimed and not yet committed. */
+  get size(): number {
+    return this.pending.size;
+  }
 
   /** Reserves the key (synchronously after the store check) when it is free. */
   async claim(key: string): Promise<Claim> {
@@ -56,5 +70,11 @@ export class BatchLedger {
       if (this.pending.get(key) === r) this.pending.delete(key);
     };
     outcome.then(forget, forget);
+  }
+
+  /** The key's counts were never handed to the aggregator: free the id for a retry. */
+  release(key: string): void {
+    this.pending.get(key)?.follow(Promise.reject(new Error(`batch ${key} was not fed`)));
+    this.pending.delete(key);
   }
 }

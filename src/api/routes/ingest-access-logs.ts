@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { internalError, invalidParameter, payloadTooLarge, storeUnavailable } from '../../contract/errors.js';
 import { classifyStoreError } from '../../health/store-faults.js';
 import { parseRawQuery, rawSearch } from '../../contract/query.js';
-import { batchKey, BatchLedger, isBatchId, type Claim } from '../../ingest/batch-ids.js';
+import { batchKey, isBatchId, type Claim } from '../../ingest/batch-ids.js';
 import { addCells, type CellBatch } from '../../ingest/cells.js';
 import { FormatError } from '../../ingest/formats/log-format.js';
 import { parseFieldOptions } from '../../ingest/formats/json-lines.js';
@@ -56,7 +56,7 @@ function processorFor(request: FastifyRequest, ctx: AppContext, sink: (c: CellBa
  * the answer is 503 with Retry-After and nothing of the body is counted, ever.
  */
 export function ingestAccessLogsRoute(app: FastifyInstance, ctx: AppContext): void {
-  const ledger = new BatchLedger(ctx.store);
+  const ledger = ctx.batches;
   app.post(INGEST_ACCESS_LOGS_PATH, { bodyLimit: ctx.ingest.maxBodyBytes }, async (request) => {
     const project = await projectOf(ctx, request);
     const aggregator = ctx.aggregator;
@@ -93,8 +93,13 @@ export function ingestAccessLogsRoute(app: FastifyInstance, ctx: AppContext): vo
       return { ...answer, duplicate: true };
     }
     if (cells.length === 0 && key === undefined) return answer;
-    for (const c of cells) addCells(aggregator, project, c);
-    if (key !== undefined) aggregator.checkpoint(key, JSON.stringify({ accepted: s.accepted, at: ctx.now() }));
+    try {
+      for (const c of cells) addCells(aggregator, project, c);
+      if (key !== undefined) aggregator.checkpoint(key, JSON.stringify({ accepted: s.accepted, at: ctx.now() }));
+    } catch (err) {
+      if (key !== undefined) ledger.release(key);
+      throw err;
+    }
     // Answer only once committed; refused (store fault) means none of it is or will be counted.
     const done = aggregator.commit();
     if (key !== undefined) ledger.track(key, done);
