@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allowAll } from '../src/api/auth.js';
 import { resolveServeConfig } from '../src/config.js';
 import { startServer, type RunningServer } from '../src/server.js';
+import { recordFault } from './helpers/fault-report.js';
 import { accessLine, tempDir, waitFor } from './ingest-helpers.js';
 
 /** Slow and hostile clients over real sockets: the server keeps serving everyone else. */
@@ -65,6 +66,7 @@ describe('slow and hostile clients', () => {
       expect(g).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
       expect(g.endsWith(TIMEOUT_BODY)).toBe(true);
     }
+    recordFault({ fault: 'slowloris: 50 connections dribbling headers a byte every 50 ms', behaviour: 'each got 408 in the envelope after --headers-timeout-ms (1 s in the test) and was closed; 20 other requests answered meanwhile', lost: 0, doubleCounted: 0 });
   });
 
   it('slow body: a body dribbled past the request timeout, or stalled, is cut off and counts nothing', async () => {
@@ -89,6 +91,7 @@ describe('slow and hostile clients', () => {
     const res = await fetch(`${server.url}/v2/slow/stats/httpcodes?play_domains=slowbody.example.com`);
     const json = (await res.json()) as { data_series: Array<{ http_codes: unknown[] }> };
     expect(json.data_series.every((s) => s.http_codes.length === 0)).toBe(true);
+    recordFault({ fault: 'slow ingest bodies: one dribbled 5 bytes per 100 ms, one stalled half-way', behaviour: 'the dribbled one got 408 at --request-timeout-ms, the stalled one was closed at --body-timeout-ms; nothing of either counted; others answered meanwhile', refused: 40, lost: 0, doubleCounted: 0 });
   });
 
   it('thousands of idle keep-alive connections: others are served, and the idle ones are closed', async () => {
@@ -114,6 +117,7 @@ describe('slow and hostile clients', () => {
     expect(peak - before).toBeGreaterThan(1000); // most are still open and idle
     await othersServed(20);
     expect(await waitFor(() => closedByServer === N, 15_000, 100)).toBe(true);
+    recordFault({ fault: `${N} idle keep-alive connections`, behaviour: `${peak - before} open at once; other requests answered meanwhile; all closed by the server after --keep-alive-timeout-ms`, lost: 0, doubleCounted: 0 });
   });
 
   it('a client that never reads its answers is disconnected; others are served meanwhile', async () => {
@@ -132,6 +136,7 @@ describe('slow and hostile clients', () => {
     expect(await waitFor(async () => (await connections()) === before, 10_000, 100)).toBe(true);
     expect(s.bytesRead).toBeLessThanOrEqual(64 * 1024); // at most Node's read-ahead buffer of ~4.8 MB sent
     s.destroy();
+    recordFault({ fault: 'a client that never reads its answers (8 pipelined 0.6 MB answers)', behaviour: 'disconnected by the server once its writes stalled for --body-timeout-ms; others answered meanwhile', lost: 0, doubleCounted: 0 });
   });
 
   it('a connection may not pipeline more than a few requests at once: the rest is refused and it is closed', async () => {
@@ -143,6 +148,7 @@ describe('slow and hostile clients', () => {
     expect(got.match(/HTTP\/1\.1 200 /g)?.length ?? 0).toBeGreaterThanOrEqual(1);
     expect(got.match(/HTTP\/1\.1 200 /g)?.length ?? 0).toBeLessThanOrEqual(8);
     expect(got).toContain('{"error_code":"LIVE.100011007","error_msg":"Too many concurrent requests, retry later"}');
+    recordFault({ fault: '50 requests pipelined on one connection', behaviour: 'at most 8 in flight; the rest got LIVE.100011007 and the connection was closed, so one client cannot take every query slot', lost: 0, doubleCounted: 0 });
   });
 });
 
@@ -168,6 +174,7 @@ describe('connection cap', () => {
       new Promise<boolean>((r) => setTimeout(() => r(false), 1000)),
     ])));
     expect(closedEarly.filter(Boolean)).toHaveLength(10);
+    recordFault({ fault: '30 connections against --max-connections 20', behaviour: 'the 10 beyond the cap were closed at once; new connections were taken as soon as others closed', lost: 0, doubleCounted: 0 });
     for (const s of sockets) s.destroy();
     expect(await waitFor(async () => {
       try {

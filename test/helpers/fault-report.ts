@@ -5,8 +5,10 @@ export interface FaultRecord {
   fault: string;
   /** What the service did, in a sentence. */
   behaviour: string;
-  acknowledged: number;
-  refused: number;
+  /** Lines acknowledged (or written, for follow); absent for faults that are not about data. */
+  acknowledged?: number;
+  /** Lines refused (never counted unless retried). */
+  refused?: number;
   lost: number;
   doubleCounted: number;
   /** Anything else measured (rounds, retries, ...). */
