@@ -39,6 +39,10 @@ export interface ServeConfig {
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
   maxConnections: number;
+  /** Worker threads running SQLite store reads (0: one per core, at most 4). */
+  queryThreads: number;
+  /** A stats query not answered within this many ms fails (LIVE.100011005, "query timed out"). */
+  queryTimeoutMs: number;
   /** JSON file of carousel tasks to run inside the server ('' or absent: none). */
   carousel?: string;
 }
@@ -82,6 +86,8 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'keepAliveTimeoutMs', flag: 'keep-alive-timeout-ms', env: 'LIVESTATS_KEEP_ALIVE_TIMEOUT_MS', kind: 'int', default: 5_000, min: 100, max: 600_000, help: 'an idle keep-alive connection is closed after this' },
   { key: 'maxConnections', flag: 'max-connections', env: 'LIVESTATS_MAX_CONNECTIONS', kind: 'int', default: 10_000, min: 1, max: 1_000_000, help: 'open HTTP connections at most; further ones are closed at once' },
   { key: 'queryWaitMs', flag: 'query-wait-ms', env: 'LIVESTATS_QUERY_WAIT_MS', kind: 'int', default: 1000, min: 0, max: 60_000, help: 'how long a stats query beyond --max-concurrent-queries waits for a free slot before LIVE.100011007 (0: refuse at once)' },
+  { key: 'queryThreads', flag: 'query-threads', env: 'LIVESTATS_QUERY_THREADS', kind: 'int', default: 0, min: 0, max: 64, help: 'worker threads running SQLite reads (0: one per core, at most 4)' },
+  { key: 'queryTimeoutMs', flag: 'query-timeout-ms', env: 'LIVESTATS_QUERY_TIMEOUT_MS', kind: 'int', default: 10_000, min: 100, max: 600_000, help: 'a stats query not answered within this long fails with "query timed out"' },
   { key: 'queryCacheMs', flag: 'query-cache-ms', env: 'LIVESTATS_QUERY_CACHE_MS', kind: 'int', default: 1000, min: 0, max: 60_000, help: 'serve a repeated stats query from memory for up to this long (0 disables); new local data invalidates at once' },
 ];
 

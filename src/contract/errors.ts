@@ -54,6 +54,8 @@ export const payloadTooLarge = (limitBytes: number): ApiError =>
 export const requestTimeout = (): ApiError =>
   new ApiError('requestTimeout', 'Invalid request parameter: request (not received in time)');
 export const internalError = (): ApiError => new ApiError('internal', 'Internal error');
+export const queryTimedOut = (ms: number): ApiError =>
+  new ApiError('internal', `Query timed out after ${ms} ms, retry later or narrow the query`);
 export const tooManyRequests = (): ApiError =>
   new ApiError('tooManyRequests', 'Too many concurrent requests, retry later');
 

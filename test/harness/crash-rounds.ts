@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { storedPerDomain } from '../helpers/stored.js';
 import { accessLine, cliPath, freePort, runCli, waitFor } from '../ingest-helpers.js';
 
 /**
@@ -15,7 +15,7 @@ import { accessLine, cliPath, freePort, runCli, waitFor } from '../ingest-helper
  * - unanswered batch (connection cut by the kill) with X-Batch-Id: retried after the restart,
  *   then stored exactly once; without an id: not retried, stored all or nothing (0 or its lines);
  * - follow: after it catches up, exactly the lines written to the file;
- * - per-province and total tables agree; every query that got an answer got 200.
+ * - the per-(province, carrier) and total levels agree; every query that got an answer got 200.
  */
 export interface CrashFigures {
   rounds: number;
@@ -51,21 +51,12 @@ const exited = (c: ChildProcess): Promise<void> => new Promise((r) => {
   else c.once('exit', () => r());
 });
 
-function storedByDomain(dataDir: string): { counts: Map<string, number>; totals: Map<string, number> } {
+function storedByDomain(dataDir: string, domains: string[]): { counts: Map<string, number>; totals: Map<string, number> } {
   const counts = new Map<string, number>();
   const totals = new Map<string, number>();
-  const file = join(dataDir, 'livestats.db');
-  if (!existsSync(file)) return { counts, totals };
-  const db = new Database(file, { readonly: true });
-  try {
-    db.pragma('busy_timeout = 5000');
-    for (const [table, into] of [['http_counts', counts], ['http_counts_total', totals]] as const) {
-      const rows = db.prepare(`SELECT s.domain, sum(c.count) FROM ${table} c JOIN series s ON s.id = c.series WHERE s.project = ? GROUP BY s.domain`)
-        .raw().all(PROJECT) as Array<[string, number]>;
-      for (const [d, n] of rows) into.set(d, n);
-    }
-  } finally {
-    db.close();
+  for (const [d, c] of storedPerDomain(dataDir, PROJECT, domains)) {
+    counts.set(d, c.byGeo);
+    totals.set(d, c.total);
   }
   return { counts, totals };
 }
@@ -176,9 +167,9 @@ export async function runCrashRounds(o: { rounds: number; seed: number; dir: str
         // checked below (0 stored), then retried once
       }
     }
-    const caughtUp = await waitFor(() => (storedByDomain(data).counts.get(FOLLOW_DOMAIN) ?? 0) >= followWritten, 20_000, 50);
+    const caughtUp = await waitFor(() => (storedByDomain(data, [FOLLOW_DOMAIN]).totals.get(FOLLOW_DOMAIN) ?? 0) >= followWritten, 20_000, 50);
     if (!caughtUp) f.violations.push(`round ${round}: follow did not catch up`);
-    const { counts, totals } = storedByDomain(data);
+    const { counts, totals } = storedByDomain(data, [FOLLOW_DOMAIN, ...batches.map((b) => domainOf(b.n))]);
     for (const b of batches) {
       const got = counts.get(domainOf(b.n)) ?? 0;
       if (b.outcome === 'acked' && got !== b.lines) f.violations.push(`round ${round}: acked batch ${b.n} stored ${got} of ${b.lines}`);
@@ -193,7 +184,7 @@ export async function runCrashRounds(o: { rounds: number; seed: number; dir: str
   serve.kill('SIGTERM');
   follow.kill('SIGTERM');
   await Promise.all([exited(serve), exited(follow)]);
-  const { counts } = storedByDomain(data);
+  const { counts } = storedByDomain(data, [FOLLOW_DOMAIN, ...batches.map((b) => domainOf(b.n))]);
   for (const b of batches) {
     const got = counts.get(domainOf(b.n)) ?? 0;
     f.batches++;
