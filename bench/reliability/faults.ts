@@ -30,6 +30,8 @@ const run = spawnSync(join(root, 'node_modules', '.bin', 'vitest'), ['run', ...T
 });
 const records: FaultRecord[] = existsSync(out)
   ? readFileSync(out, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as FaultRecord) : [];
+// Test files run in parallel: a fixed order keeps the table's diff to the figures.
+records.sort((a, b) => a.fault.localeCompare(b.fault));
 rmSync(dir, { recursive: true, force: true });
 if (run.status !== 0) {
   console.error(`faults: the fault tests failed (exit ${run.status}); RELIABILITY.md left unchanged`);
