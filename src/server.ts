@@ -7,6 +7,7 @@ import { loadCarouselConfig } from './carousel/config.js';
 import { CarouselSupervisor } from './carousel/supervisor.js';
 import type { ServeConfig } from './config.js';
 import { Demo } from './demo/demo.js';
+import { StoreHealth } from './health/store-health.js';
 import { Aggregator } from './ingest/aggregator.js';
 import { RetentionJob } from './ingest/retention.js';
 import { parseSyslogUrl, SyslogReceiver } from './ingest/syslog/server.js';
@@ -26,6 +27,8 @@ export interface RunningServer {
   aggregator: Aggregator;
   /** What GET /metrics exports. */
   metrics: Metrics;
+  /** Whether the store accepts writes (what /healthz reports). */
+  health: StoreHealth;
   logger: Logger;
   /** Syslog intake when --syslog was given. */
   syslog: SyslogReceiver | undefined;
@@ -72,7 +75,8 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   }
   const metrics = new Metrics({ store, maxSeries: config.metricsMaxSeries, now: options.now });
   const metricsAccess = new MetricsAccess({ host: config.host, token: config.metricsToken || undefined });
-  const aggregator = new Aggregator(store, { flushIntervalMs: config.flushIntervalMs, logger, observer: metrics.flushObserver });
+  const health = new StoreHealth({ logger });
+  const aggregator = new Aggregator(store, { flushIntervalMs: config.flushIntervalMs, logger, observer: metrics.flushObserver, health });
   metrics.aggregator.watch(() => aggregator.stats());
   aggregator.start();
   const geoOverridesFile = config.geoOverrides || undefined;
@@ -81,6 +85,10 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     metrics: { registry: metrics, access: metricsAccess },
     maxConcurrentQueries: config.maxConcurrentQueries, queryWaitMs: config.queryWaitMs, queryCacheMs: config.queryCacheMs, bodyLimit: config.maxBodyBytes,
     ingest: { retentionDays: config.retentionDays, geoOverridesFile, maxBodyBytes: config.maxBodyBytes },
+    httpLimits: {
+      headersTimeoutMs: config.headersTimeoutMs, bodyTimeoutMs: config.bodyTimeoutMs, requestTimeoutMs: config.requestTimeoutMs,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs, maxConnections: config.maxConnections,
+    },
     dashboard: config.demo ? { demo: true, project: DEMO_PROJECT, token: options.dashboardToken ?? auth.sessionToken } : undefined,
   });
   const retention = new RetentionJob(store, config.retentionDays, logger, options.now);
@@ -92,6 +100,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     if (config.syslog.length > 0) {
       syslog = new SyslogReceiver({
         listeners: config.syslog.map(parseSyslogUrl), project: config.syslogProject, aggregator,
+        maxBufferedLines: config.syslogBufferLines,
         settings: { format: config.syslogFormat, retentionDays: config.retentionDays, geoOverridesFile },
         onError: (err) => logger.error({ err }, 'syslog error'),
       });
@@ -128,7 +137,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   let closing: Promise<void> | undefined;
   return {
-    app, store, aggregator, metrics, logger, syslog,
+    app, store, aggregator, metrics, health, logger, syslog,
     auth: { issued: auth.issued, sessionToken: auth.sessionToken },
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     close() {

@@ -2,13 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { apiNotFound, internalError, invalidParameter, methodNotAllowed } from '../contract/errors.js';
+import { apiNotFound, internalError, invalidParameter, methodNotAllowed, requestTimeout, tooManyRequests } from '../contract/errors.js';
+import { StoreHealth } from '../health/store-health.js';
 import { BatchLedger } from '../ingest/batch-ids.js';
 import type { Aggregator } from '../ingest/aggregator.js';
 import { projectRoot } from '../paths.js';
 import type { Store } from '../store/types.js';
 import { allowAll, type Authenticate } from './auth.js';
 import { ResponseCache } from './cache.js';
+import { DEFAULT_HTTP_LIMITS, fastifyLimitOptions, MAX_PIPELINED_PER_CONNECTION, type HttpLimits } from './http-limits.js';
 import type { AppContext, IngestSettings } from './context.js';
 import { registerErrorHandling } from './errors.js';
 import { wasAuthenticated } from './project.js';
@@ -50,6 +52,8 @@ export interface AppOptions {
   dashboardDir?: string;
   /** Prometheus metrics: request timings and GET /metrics (absent: neither). */
   metrics?: { registry: Metrics; access: MetricsAccess };
+  /** Timeouts and connection cap against slow or hostile clients (default DEFAULT_HTTP_LIMITS). */
+  httpLimits?: Partial<HttpLimits>;
 }
 
 /** Paths that exist: any other method on them is answered with LIVE.100011011. */
@@ -61,7 +65,9 @@ const NOT_POST_METHODS = ['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
 export function buildApp(options: AppOptions): FastifyInstance {
   const bodyLimit = options.bodyLimit ?? 64 * 1024 * 1024;
+  const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits };
   const common = {
+    ...fastifyLimitOptions(limits),
     genReqId: () => randomUUID().replace(/-/g, ''),
     bodyLimit,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
@@ -77,9 +83,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
     clientErrorHandler: (err: NodeJS.ErrnoException, socket: Duplex) => {
       if (!socket.writable) return;
       const oversized = err.code === 'HPE_HEADER_OVERFLOW';
-      const body = JSON.stringify(invalidParameter(oversized ? 'headers' : 'request').body);
+      const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      const body = JSON.stringify((timedOut ? requestTimeout() : invalidParameter(oversized ? 'headers' : 'request')).body);
+      const status = timedOut ? '408 Request Timeout' : oversized ? '431 Request Header Fields Too Large' : '400 Bad Request';
       socket.end(
-        `HTTP/1.1 ${oversized ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
+        `HTTP/1.1 ${status}\r\n` +
           `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
           `X-Request-Id: ${randomUUID().replace(/-/g, '')}\r\nConnection: close\r\n\r\n${body}`,
       );
@@ -88,6 +96,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const app: FastifyInstance = options.logger
     ? Fastify({ ...common, loggerInstance: options.logger })
     : Fastify({ ...common, logger: false });
+  app.server.maxConnections = limits.maxConnections;
   const ctx: AppContext = {
     store: options.store,
     aggregator: options.aggregator,
@@ -99,6 +108,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       maxBodyBytes: options.ingest?.maxBodyBytes ?? bodyLimit,
     },
     cache: new ResponseCache(options.queryCacheMs ?? 0),
+    health: options.aggregator?.health ?? new StoreHealth(),
     slots: new QuerySlots({ limit: options.maxConcurrentQueries ?? 64, waitMs: options.queryWaitMs ?? 0 }),
     batches: new BatchLedger(options.store, options.aggregator),
     metrics: options.metrics?.registry,
@@ -109,6 +119,22 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('X-Request-Id', request.id);
+  });
+
+  const pipelined = new WeakMap<object, number>();
+  app.addHook('onRequest', async (request, reply) => {
+    const socket = request.raw.socket;
+    const n = (pipelined.get(socket) ?? 0) + 1;
+    pipelined.set(socket, n);
+    (request as { pipelinedOn?: object }).pipelinedOn = socket;
+    if (n > MAX_PIPELINED_PER_CONNECTION) {
+      void reply.header('Connection', 'close');
+      throw tooManyRequests();
+    }
+  });
+  app.addHook('onResponse', async (request) => {
+    const socket = (request as { pipelinedOn?: object }).pipelinedOn;
+    if (socket) pipelined.set(socket, (pipelined.get(socket) ?? 1) - 1);
   });
 
   admitQueries(app, ctx.slots);

@@ -1,3 +1,4 @@
+import type { StoreHealth } from '../health/store-health.js';
 import type { Aggregator } from '../ingest/aggregator.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Store } from '../store/types.js';
@@ -22,6 +23,8 @@ export interface AppContext {
   authenticate: Authenticate;
   ingest: IngestSettings;
   cache: ResponseCache;
+  /** Whether the store accepts writes (the aggregator's, or a fresh one without aggregator). */
+  health: StoreHealth;
   /** Stats queries' slots (LIVE.100011007 beyond them). */
   slots: QuerySlots;
   /** X-Batch-Id values of HTTP log batches claimed but not yet committed. */

@@ -1,7 +1,6 @@
 import type { Aggregator } from '../ingest/aggregator.js';
-import { addCells } from '../ingest/cells.js';
 import { Follower } from '../ingest/follow/follower.js';
-import { createProcessor, type ProcessorSettings } from '../ingest/setup.js';
+import type { ProcessorSettings } from '../ingest/setup.js';
 import type { IngestMetrics } from '../metrics/ingest.js';
 import type { Store } from '../store/types.js';
 
@@ -19,16 +18,17 @@ export interface FollowCommandOptions {
 /** Follows files until SIGTERM/SIGINT, then flushes (counts and offsets together) and returns 0. */
 export async function followFiles(o: FollowCommandOptions): Promise<number> {
   const followers = o.files.map((path) => {
-    const processor = createProcessor(o.settings, (cells) => addCells(o.aggregator, o.project, cells), undefined, true);
-    o.metrics?.track('follow', () => processor.stats);
-    return new Follower({
+    const follower = new Follower({
       path,
-      processor,
+      project: o.project,
+      settings: o.settings,
       aggregator: o.aggregator,
       getCheckpoint: (key) => o.store.getCheckpoint(key),
       pollMs: o.pollMs,
       onError: (err) => console.error(`livestats ingest: ${path}: ${(err as Error).message}`),
     });
+    o.metrics?.track('follow', () => follower.processor.stats);
+    return follower;
   });
   for (const f of followers) await f.start();
   console.error(`livestats ingest: following ${o.files.join(', ')} (Ctrl-C to stop)`);

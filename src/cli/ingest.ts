@@ -5,7 +5,10 @@ import { parseArgs } from 'node:util';
 import { ConfigError, resolveServeConfig } from '../config.js';
 import { isProjectId } from '../api/project.js';
 import { Aggregator } from '../ingest/aggregator.js';
+import { classifyStoreError, StoreUnavailableError } from '../health/store-faults.js';
+import { StoreHealth, type HealthLogger } from '../health/store-health.js';
 import { ingestFiles } from '../ingest/batch-ingest.js';
+import { fileCheckpointKey } from '../ingest/file-checkpoint.js';
 import { FormatError } from '../ingest/formats/log-format.js';
 import { parseFieldOptions } from '../ingest/formats/json-lines.js';
 import { createLineParser } from '../ingest/formats/presets.js';
@@ -52,6 +55,15 @@ const OPTIONS = {
 
 /** How often --follow rewrites --metrics-file. */
 export const METRICS_FILE_INTERVAL_MS = 15_000;
+/** Store outages on stderr: one line when writes start failing, one summary a minute, one when they succeed again. */
+const stderrHealthLogger: HealthLogger = {
+  info: (o, msg) => console.error(`livestats ingest: ${msg} ${JSON.stringify(o)}`),
+  warn: (o, msg) => console.error(`livestats ingest: ${msg} ${JSON.stringify(o)}`),
+  error: (o, msg) => {
+    const { err, ...rest } = o as { err?: Error };
+    console.error(`livestats ingest: ${msg} ${JSON.stringify({ ...rest, error: err?.message })}`);
+  },
+};
 
 function fail(msg: string): number {
   console.error(`livestats ingest: ${msg}`);
@@ -118,8 +130,15 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     metricsFile = new MetricsFile(metricsPath, metrics, (err) => console.error(`livestats ingest: --metrics-file: ${(err as Error).message}`));
   }
   const store = createStore(config);
-  await store.init();
-  const aggregator = new Aggregator(store, { flushIntervalMs: config.flushIntervalMs, observer: metrics?.flushObserver });
+  try {
+    await store.init();
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    console.error(`livestats ingest: cannot open the store (${classifyStoreError(err)}): ${(err as Error).message}; nothing was counted`);
+    return 1;
+  }
+  const health = new StoreHealth({ logger: stderrHealthLogger });
+  const aggregator = new Aggregator(store, { flushIntervalMs: config.flushIntervalMs, observer: metrics?.flushObserver, health });
   metrics?.aggregator.watch(() => aggregator.stats());
   aggregator.start();
   try {
@@ -138,16 +157,35 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     if (!Number.isInteger(workers) || workers < 0 || workers > 64) return fail('--workers must be 0..64');
     const bar = process.stderr.isTTY && !v.json ? new ProgressBar(process.stderr, files.includes('-') ? undefined : totalBytes) : undefined;
     const started = Date.now();
+    const project = v.project;
+    const keys = new Map<string, string>();
     let stats: IngestStats;
     try {
       stats = await ingestFiles({
-        project: v.project, files, settings, aggregator, workers, onProgress: (p) => bar?.update(p),
+        project, files, settings, aggregator, workers, onProgress: (p) => bar?.update(p),
+        skipFile: async (file) => {
+          const key = await fileCheckpointKey(project, file);
+          if (key === undefined) return false;
+          keys.set(file, key);
+          if ((await store.getCheckpoint(key)) === undefined) return false;
+          console.error(`livestats ingest: ${file}: already counted by an earlier run (same file, size and modification time); skipped`);
+          return true;
+        },
+        commitFile: async (file, s) => {
+          const key = keys.get(file);
+          if (key !== undefined) aggregator.checkpoint(key, JSON.stringify({ file, lines: s.lines, accepted: s.accepted, at: Date.now() }));
+          await aggregator.commit();
+        },
       });
     } catch (err) {
-      // A file that cannot be read (any more): what was read before is still committed below.
+      // Each file commits whole with its checkpoint: files before this one are counted, this one not at all.
       bar?.done();
-      console.error(`livestats ingest: ${(err as Error).message}`);
-      await aggregator.stop();
+      const why = err instanceof StoreUnavailableError ? `the store refused the write (${err.reason}): ${(err.cause as Error)?.message ?? ''}`
+        : (err as Error).message;
+      console.error(`livestats ingest: ${why}`);
+      console.error('livestats ingest: files counted before the failure stay counted; the failed file was not counted at all. ' +
+        'Run the same command again: files already counted are skipped, so every line is counted exactly once.');
+      await aggregator.stop().catch(() => undefined);
       await metricsFile?.write();
       return 1;
     }

@@ -1,4 +1,5 @@
 import type { Store } from '../store/types.js';
+import { FILE_CHECKPOINT_PREFIX } from './file-checkpoint.js';
 
 const DAY = 86_400_000;
 
@@ -26,6 +27,7 @@ export class RetentionJob {
       await this.store.deleteBefore(cutoff);
       // X-Batch-Id marks older than the retention can no longer protect anything.
       await this.store.deleteCheckpointsBefore?.('batch:', cutoff);
+      await this.store.deleteCheckpointsBefore?.(FILE_CHECKPOINT_PREFIX, cutoff);
       this.logger.info({ cutoff: new Date(cutoff).toISOString() }, 'retention: deleted older data');
     } catch (err) {
       this.logger.error({ err }, 'retention: delete failed; will retry tomorrow');

@@ -79,7 +79,7 @@ it('folds domains and tasks beyond the budget and counts how many were folded', 
   expect(text).not.toContain('task="t3"');
 });
 
-it('counts failed writes and retries, and the batch is counted once when it finally lands', async () => {
+it('counts a refused write as a failure and never counts its batch (SQLite: nothing of it was applied)', async () => {
   let down = true;
   const flaky: Store = Object.assign(Object.create(store) as Store, {
     write: async (b: WriteBatch) => {
@@ -89,6 +89,35 @@ it('counts failed writes and retries, and the batch is counted once when it fina
   });
   const metrics = new Metrics({ defaultMetrics: false });
   const agg = new Aggregator(flaky, { observer: metrics.flushObserver });
+  metrics.aggregator.watch(() => agg.stats());
+  agg.add(rec({ code: 500, domain: 'refused.com' }), 4);
+  await expect(agg.flush()).rejects.toThrow('store down');
+  let text = await metrics.text();
+  expect(value(text, 'livestats_aggregator_flush_failures_total')).toBe(1);
+  expect(value(text, 'livestats_aggregator_flush_retries_total')).toBe(0);
+  expect(value(text, 'livestats_aggregator_pending_batches')).toBe(0);
+  expect(value(text, 'livestats_aggregator_flush_duration_seconds_count{outcome="failed"}')).toBe(1);
+  down = false;
+  agg.add(rec({ code: 500, domain: 'landed.com' }), 2);
+  await agg.flush();
+  text = await metrics.text();
+  expect(text).not.toContain('domain="refused.com"');
+  expect(value(text, 'livestats_domain_requests_total{project="p1",domain="landed.com",class="5xx"}')).toBe(2);
+  await agg.stop();
+});
+
+it('counts retries of a write in doubt, and the batch is counted once when it finally lands', async () => {
+  let down = true;
+  // A store that may have applied part of a failed write (as ClickHouse may): the batch is kept and retried as-is.
+  const inDoubt: Store = Object.assign(Object.create(store) as Store, {
+    kind: 'clickhouse',
+    write: async (b: WriteBatch) => {
+      if (down) throw new Error('store down');
+      await store.write(b);
+    },
+  });
+  const metrics = new Metrics({ defaultMetrics: false });
+  const agg = new Aggregator(inDoubt, { observer: metrics.flushObserver });
   metrics.aggregator.watch(() => agg.stats());
   agg.add(rec({ code: 500 }), 4);
   await expect(agg.flush()).rejects.toThrow('store down');
@@ -105,6 +134,7 @@ it('counts failed writes and retries, and the batch is counted once when it fina
   expect(value(text, 'livestats_aggregator_flush_retries_total')).toBe(2);
   expect(value(text, 'livestats_aggregator_pending_batches')).toBe(0);
   expect(value(text, 'livestats_domain_requests_total{project="p1",domain="a.com",class="5xx"}')).toBe(4);
+  await agg.stop();
 });
 
 it('adds recorded runs and tracked running totals of ingest lines per source and reason', async () => {

@@ -1,10 +1,11 @@
 import { gunzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ApiError, internalError, invalidParameter, payloadTooLarge } from '../../contract/errors.js';
+import { ApiError, internalError, invalidParameter, payloadTooLarge, storeUnavailable } from '../../contract/errors.js';
 import { readArray, readSingle, readValue, type ParamSpec } from '../../contract/params.js';
 import { parseRawQuery, rawSearch } from '../../contract/query.js';
 import { conforms } from '../../contract/schema.js';
-import { batchKey, BATCH_ID_PATTERN } from '../../ingest/batch-ids.js';
+import { classifyStoreError } from '../../health/store-faults.js';
+import { batchKey, BATCH_ID_PATTERN, type Claim } from '../../ingest/batch-ids.js';
 import { addCells, type CellBatch } from '../../ingest/cells.js';
 import { FormatError } from '../../ingest/formats/log-format.js';
 import { JSON_FIELDS, parseFieldOptions } from '../../ingest/formats/json-lines.js';
@@ -16,6 +17,7 @@ import type { AppContext } from '../context.js';
 import { projectOf } from '../project.js';
 import { AUTHENTICATED_ERRORS, COUNT_SCHEMA, PROJECT_PARAMS } from '../spec/shared.js';
 import type { RouteSpec } from '../spec/types.js';
+import { refusedAs503, refuseWhileDegraded } from '../refused.js';
 
 export const INGEST_ACCESS_LOGS_PATH = '/ingest/v1/:project_id/access-logs';
 const MAX_ERRORS = 20;
@@ -80,7 +82,7 @@ export const INGEST_ACCESS_LOGS_SPEC: RouteSpec = {
       },
     },
   },
-  errors: [...AUTHENTICATED_ERRORS, 'payloadTooLarge'],
+  errors: [...AUTHENTICATED_ERRORS, 'payloadTooLarge', 'storeUnavailable'],
 };
 
 /** The body as text: gunzipped when Content-Encoding says so, never larger than the limit. */
@@ -124,7 +126,8 @@ function processorFor(request: FastifyRequest, ctx: AppContext, sink: (c: CellBa
  * POST /ingest/v1/{project_id}/access-logs?format=F: log lines (text/plain) or JSON lines
  * (application/x-ndjson), optionally gzipped. Answers once the counts are committed, with
  * accepted/dropped counts and the first 20 malformed lines. A repeated X-Batch-Id is
- * acknowledged with the same answer but not counted again.
+ * acknowledged with the same answer but not counted again. When the store refuses the write
+ * the answer is 503 with Retry-After and nothing of the body is counted, ever.
  */
 export function ingestAccessLogsRoute(app: FastifyInstance, ctx: AppContext): void {
   const ledger = ctx.batches;
@@ -134,6 +137,7 @@ export function ingestAccessLogsRoute(app: FastifyInstance, ctx: AppContext): vo
     if (!aggregator) throw internalError();
     const batchId = readValue(request.headers['x-batch-id'], BATCH_ID_HEADER);
     if (batchId instanceof ApiError) throw batchId;
+    refuseWhileDegraded(ctx);
     const cells: CellBatch[] = [];
     const processor = processorFor(request, ctx, (c) => cells.push(c));
     const text = bodyText(request, ctx.ingest.maxBodyBytes);
@@ -147,29 +151,34 @@ export function ingestAccessLogsRoute(app: FastifyInstance, ctx: AppContext): vo
     const s = processor.stats;
     const answer = { accepted: s.accepted, dropped: s.dropped, errors };
     const key = batchId !== undefined ? batchKey(project, batchId) : undefined;
-    const claim = key !== undefined ? await ledger.claim(key) : 'new';
-    if (claim === 'new') ctx.metrics?.ingest.record('http', s);
+    let claim: Claim = { state: 'new' };
+    if (key !== undefined) {
+      try {
+        claim = await ledger.claim(key);
+      } catch (err) {
+        throw storeUnavailable(classifyStoreError(err));
+      }
+    }
+    if (claim.state === 'new') ctx.metrics?.ingest.record('http', s);
     else ctx.metrics?.ingest.replayed();
-    if (claim === 'new') {
-      try {
-        for (const c of cells) addCells(aggregator, project, c);
-        if (key !== undefined) aggregator.checkpoint(key, JSON.stringify({ accepted: s.accepted, at: ctx.now() }));
-      } catch (err) {
-        if (key !== undefined) ledger.release(key);
-        throw err;
-      }
+    if (claim.state === 'committed') return { ...answer, duplicate: true };
+    if (claim.state === 'pending') {
+      // A retry while the first attempt is being committed: its outcome is ours.
+      await refusedAs503(claim.done);
+      return { ...answer, duplicate: true };
     }
-    if (claim !== 'committed') {
-      // Answer only once committed (a retry of a batch still pending waits for that batch's commit).
-      try {
-        await aggregator.flush();
-      } catch (err) {
-        // The batch stays queued in the aggregator and is retried; its id stays claimed until
-        // that write lands (the ledger drops the mark then), so a retry answers once committed.
-        request.log.error({ err }, 'ingest commit failed');
-        throw internalError();
-      }
+    if (cells.length === 0 && key === undefined) return answer;
+    try {
+      for (const c of cells) addCells(aggregator, project, c);
+      if (key !== undefined) aggregator.checkpoint(key, JSON.stringify({ accepted: s.accepted, at: ctx.now() }));
+    } catch (err) {
+      if (key !== undefined) ledger.release(key);
+      throw err;
     }
-    return claim === 'new' ? answer : { ...answer, duplicate: true };
+    // Answer only once committed; refused (store fault) means none of it is or will be counted.
+    const done = aggregator.commit();
+    if (key !== undefined) ledger.track(key, done);
+    await refusedAs503(done);
+    return answer;
   });
 }

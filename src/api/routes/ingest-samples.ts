@@ -9,6 +9,7 @@ import type { AppContext } from '../context.js';
 import { projectOf } from '../project.js';
 import { AUTHENTICATED_ERRORS, COUNT_SCHEMA, PROJECT_PARAMS } from '../spec/shared.js';
 import type { RouteSpec } from '../spec/types.js';
+import { refusedAs503, refuseWhileDegraded } from '../refused.js';
 
 export const INGEST_SAMPLES_PATH = '/ingest/v1/:project_id/carousel-tasks/:task_id/samples';
 
@@ -48,7 +49,7 @@ export const INGEST_SAMPLES_SPEC: RouteSpec = {
       },
     },
   },
-  errors: [...AUTHENTICATED_ERRORS, 'payloadTooLarge'],
+  errors: [...AUTHENTICATED_ERRORS, 'payloadTooLarge', 'storeUnavailable'],
 };
 
 const badBody = (why: string): ApiError => new ApiError('invalidParameter', `Invalid request parameter: body (${why})`);
@@ -74,13 +75,14 @@ function decodeBody(body: unknown): unknown[] {
  * POST /ingest/v1/{project_id}/carousel-tasks/{task_id}/samples: per-second telemetry of
  * one carousel task. Valid samples are stored (latest per second wins) even when others
  * in the same request are rejected; the answer lists each rejection with its index.
- * The reply is sent only after the samples are committed to the store.
+ * The reply is sent only after the samples are committed to the store (503 when it refuses them).
  */
 export function ingestSamplesRoute(app: FastifyInstance, ctx: AppContext): void {
   app.post(INGEST_SAMPLES_PATH, { config: { openapi: INGEST_SAMPLES_SPEC } }, async (request) => {
     const project = await projectOf(ctx, request);
     const taskId = present(readValue((request.params as { task_id?: string }).task_id, TASK_ID_PATH_PARAM), TASK_ID_PATH_PARAM);
     if (taskId instanceof ApiError) throw taskId;
+    refuseWhileDegraded(ctx);
     const items = decodeBody(request.body);
     const { samples, rejected } = validateSamples(items, ctx.now());
     if (samples.length === 0 && rejected.length > 0) {
@@ -92,7 +94,7 @@ export function ingestSamplesRoute(app: FastifyInstance, ctx: AppContext): void 
       if (ctx.aggregator) {
         ctx.aggregator.registerTask(project, taskId);
         for (const row of rows) ctx.aggregator.addSample(row);
-        await ctx.aggregator.flush();
+        await refusedAs503(ctx.aggregator.commit());
       } else {
         await ctx.store.write({ id: randomUUID(), counts: [], samples: rows, tasks: [{ project, taskId }], checkpoints: [] });
       }

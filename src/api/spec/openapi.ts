@@ -1,6 +1,6 @@
 import {
   apiNotFound, authFailed, ErrorCodes, internalError, invalidParameter, methodNotAllowed, payloadTooLarge, projectMismatch,
-  resourceNotFound, tooManyRequests, type ApiError, type ErrorKind,
+  requestTimeout, resourceNotFound, storeUnavailable, tooManyRequests, type ApiError, type ErrorKind,
 } from '../../contract/errors.js';
 import type { ParamSpec } from '../../contract/params.js';
 import type { RouteSpec } from './types.js';
@@ -25,6 +25,8 @@ function example(kind: ErrorKind, s: OpenApiSettings): ApiError {
     case 'payloadTooLarge': return payloadTooLarge(s.maxBodyBytes);
     case 'internal': return internalError();
     case 'tooManyRequests': return tooManyRequests();
+    case 'requestTimeout': return requestTimeout();
+    case 'storeUnavailable': return storeUnavailable('disk_full');
   }
 }
 
@@ -38,6 +40,8 @@ const WHEN: Record<ErrorKind, string> = {
   payloadTooLarge: 'the body (or the gunzipped body) is larger than --max-body-bytes',
   internal: 'internal error (details only in the server log, by request id)',
   tooManyRequests: 'more stats queries in flight than --max-concurrent-queries; retry later',
+  requestTimeout: 'the request (headers or body) did not arrive within the server\'s timeouts',
+  storeUnavailable: 'the store refuses writes (disk full, locked, unreachable); nothing of the request was counted; retry after Retry-After seconds',
 };
 
 const REQUEST_ID = { $ref: '#/components/headers/X-Request-Id' };

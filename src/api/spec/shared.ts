@@ -12,7 +12,7 @@ export const X_PROJECT_ID_HEADER: ParamSpec = {
 export const PROJECT_PARAMS: readonly ParamSpec[] = [PROJECT_ID_PARAM, X_PROJECT_ID_HEADER];
 
 /** Errors any authenticated route can answer (its own parameter and body errors come on top). */
-export const AUTHENTICATED_ERRORS: readonly ErrorKind[] = ['invalidParameter', 'authFailed', 'projectMismatch', 'internal'];
+export const AUTHENTICATED_ERRORS: readonly ErrorKind[] = ['invalidParameter', 'requestTimeout', 'authFailed', 'projectMismatch', 'internal'];
 
 const UTC = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$';
 /** A timestamp as the API writes them. */

@@ -4,6 +4,7 @@ import type {
 import {
   chunkCounts, countsInsert, groupKey, keyValueInsert, markersQueries, samplesInserts, slices, taskTouches, tasksInsert,
 } from './batch.js';
+import { markNotApplied, neverConnected } from '../../health/store-faults.js';
 import { ChEndpoint, num, str } from './client.js';
 import { retentionDrops } from './retention.js';
 import { migrateClickHouse, table, type SchemaNames } from './schema.js';
@@ -81,9 +82,19 @@ export class ClickHouseStore implements Store {
       if (this.pending.size >= MAX_PENDING) this.pending.delete(this.pending.keys().next().value as string);
       this.pending.set(batch.id, version);
     }
-    await this.writeCounts(batch, previous !== undefined);
-    await this.writeSamples(batch, version);
-    if (batch.checkpoints.length > 0) await this.primary.exec(keyValueInsert(this.t('checkpoints'), batch.checkpoints, version));
+    const sent = this.primary.commands;
+    try {
+      await this.writeCounts(batch, previous !== undefined);
+      await this.writeSamples(batch, version);
+      if (batch.checkpoints.length > 0) await this.primary.exec(keyValueInsert(this.t('checkpoints'), batch.checkpoints, version));
+    } catch (err) {
+      // A first attempt that never reached the server stored nothing: the writer may drop it.
+      if (previous === undefined && this.primary.commands === sent && neverConnected(err)) {
+        this.pending.delete(batch.id);
+        throw markNotApplied(err);
+      }
+      throw err;
+    }
     this.pending.delete(batch.id);
   }
 
