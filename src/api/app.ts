@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import { apiNotFound, internalError, invalidParameter, methodNotAllowed, tooManyRequests } from '../contract/errors.js';
 import type { Aggregator } from '../ingest/aggregator.js';
 import { projectRoot } from '../paths.js';
+import type { TrafficQuery } from '../store/traffic.js';
 import type { Store } from '../store/types.js';
 import { allowAll, type Authenticate } from './auth.js';
 import { ResponseCache } from './cache.js';
@@ -17,6 +18,8 @@ import { healthRoute } from './routes/health.js';
 import { INGEST_SAMPLES_PATH, ingestSamplesRoute } from './routes/ingest-samples.js';
 import { HTTPCODES_PATH, httpCodesRoute } from './routes/httpcodes.js';
 import { INGEST_ACCESS_LOGS_PATH, ingestAccessLogsRoute } from './routes/ingest-access-logs.js';
+import { BANDWIDTH_DETAIL_PATH, TRAFFIC_DETAIL_PATH, trafficDetailRoutes } from './routes/traffic-detail.js';
+import { BANDWIDTH_PEAK_PATH, TRAFFIC_SUMMARY_PATH, trafficPerDomainRoutes } from './routes/traffic-per-domain.js';
 
 export interface AppOptions {
   store: Store;
@@ -36,10 +39,18 @@ export interface AppOptions {
   dashboard?: DashboardOptions;
   /** The built dashboard (default `<project>/web/dist`); when missing, `/` says how to build it. */
   dashboardDir?: string;
+  /**
+   * The traffic cube's read side: with it, the four traffic/bandwidth endpoints are served
+   * (without it their paths are unknown, like any other).
+   */
+  traffic?: TrafficQuery;
+  /** Days the traffic cube keeps (default 400); the traffic endpoints look back at most this far. */
+  trafficRetentionDays?: number;
 }
 
 /** Paths that exist: any other method on them is answered with LIVE.100011011. */
 const KNOWN_GET_PATHS = [HTTPCODES_PATH, CAROUSEL_PATH, '/healthz', '/', DASHBOARD_CONFIG_PATH];
+const TRAFFIC_PATHS = [TRAFFIC_DETAIL_PATH, BANDWIDTH_DETAIL_PATH, TRAFFIC_SUMMARY_PATH, BANDWIDTH_PEAK_PATH];
 const OTHER_METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 /** POST-only paths: any other method on them is answered with LIVE.100011011. */
 const KNOWN_POST_PATHS = [INGEST_SAMPLES_PATH, INGEST_ACCESS_LOGS_PATH];
@@ -85,6 +96,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       maxBodyBytes: options.ingest?.maxBodyBytes ?? bodyLimit,
     },
     cache: new ResponseCache(options.queryCacheMs ?? 0),
+    trafficStoredMs: (options.trafficRetentionDays ?? 400) * 24 * 3_600_000,
   };
   options.aggregator?.onWritten((projects) => ctx.cache.invalidate(projects));
 
@@ -124,6 +136,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
   healthRoute(app, ctx);
   httpCodesRoute(app, ctx);
   carouselRoute(app, ctx);
+  if (options.traffic) {
+    trafficDetailRoutes(app, ctx, options.traffic);
+    trafficPerDomainRoutes(app, ctx, options.traffic);
+  }
   ingestAccessLogsRoute(app, ctx);
   const dashboardDir = options.dashboardDir ?? join(projectRoot(), 'web', 'dist');
   if (!dashboardRoute(app, dashboardDir, options.dashboard).built) {
@@ -131,7 +147,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   }
   ingestSamplesRoute(app, ctx);
   const wrongMethods = [
-    ...KNOWN_GET_PATHS.map((url) => ({ url, methods: [...OTHER_METHODS] })),
+    ...[...KNOWN_GET_PATHS, ...(options.traffic ? TRAFFIC_PATHS : [])].map((url) => ({ url, methods: [...OTHER_METHODS] })),
     ...KNOWN_POST_PATHS.map((url) => ({ url, methods: [...NOT_POST_METHODS] })),
   ];
   for (const { url, methods } of wrongMethods) {

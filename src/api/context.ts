@@ -19,4 +19,6 @@ export interface AppContext {
   authenticate: Authenticate;
   ingest: IngestSettings;
   cache: ResponseCache;
+  /** How far back the traffic cube keeps data, ms (the traffic endpoints' look-back is at most this). */
+  trafficStoredMs: number;
 }
