@@ -11,6 +11,7 @@ import { Aggregator } from './ingest/aggregator.js';
 import { RetentionJob } from './ingest/retention.js';
 import { parseSyslogUrl, SyslogReceiver } from './ingest/syslog/server.js';
 import { createStore } from './store/index.js';
+import type { TrafficQuery } from './store/traffic.js';
 import type { Store } from './store/types.js';
 
 export const DEMO_PROJECT = 'demo';
@@ -41,6 +42,8 @@ export interface StartOptions {
   credentialCheckIntervalMs?: number;
   /** Token the dashboard uses in demo mode (sent as X-Auth-Token); none while auth is open. */
   dashboardToken?: string;
+  /** The traffic cube's read side; with it the traffic/bandwidth endpoints are served (see buildApp). */
+  traffic?: TrafficQuery;
 }
 
 /** Composes store, aggregator, API and (optionally) demo traffic, and starts listening. */
@@ -73,6 +76,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     maxConcurrentQueries: config.maxConcurrentQueries, queryCacheMs: config.queryCacheMs, bodyLimit: config.maxBodyBytes,
     ingest: { retentionDays: config.retentionDays, geoOverridesFile, maxBodyBytes: config.maxBodyBytes },
     dashboard: config.demo ? { demo: true, project: DEMO_PROJECT, token: options.dashboardToken ?? auth.sessionToken } : undefined,
+    traffic: options.traffic,
   });
   const retention = new RetentionJob(store, config.retentionDays, logger, options.now);
   let demo: Demo | undefined;
