@@ -18,6 +18,8 @@ export interface ServeConfig {
   logLevel: string;
   flushIntervalMs: number;
   maxConcurrentQueries: number;
+  /** How long a stats query waits for a free slot before LIVE.100011007 (0: refuse at once). */
+  queryWaitMs: number;
   /** Days of data kept; older data is deleted daily and older log lines are dropped as too_old. */
   retentionDays: number;
   /** Largest accepted request body (ingest intake), bytes; also the gunzipped size limit. */
@@ -65,6 +67,7 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'geoOverrides', flag: 'geo-overrides', env: 'LIVESTATS_GEO_OVERRIDES', kind: 'string', default: '', help: 'CSV file of CIDR,region,isp checked before ip2region' },
   { key: 'carousel', flag: 'carousel', env: 'LIVESTATS_CAROUSEL', kind: 'string', default: '', help: 'JSON file of carousel tasks to play and probe inside the server (docs/carousel.md)' },
   { key: 'maxConcurrentQueries', flag: 'max-concurrent-queries', env: 'LIVESTATS_MAX_CONCURRENT_QUERIES', kind: 'int', default: 64, min: 1, max: 100_000, help: 'stats queries in flight before LIVE.100011007' },
+  { key: 'queryWaitMs', flag: 'query-wait-ms', env: 'LIVESTATS_QUERY_WAIT_MS', kind: 'int', default: 1000, min: 0, max: 60_000, help: 'how long a stats query beyond --max-concurrent-queries waits for a free slot before LIVE.100011007 (0: refuse at once)' },
   { key: 'queryCacheMs', flag: 'query-cache-ms', env: 'LIVESTATS_QUERY_CACHE_MS', kind: 'int', default: 1000, min: 0, max: 60_000, help: 'serve a repeated stats query from memory for up to this long (0 disables); new local data invalidates at once' },
 ];
 

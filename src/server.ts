@@ -73,7 +73,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const geoOverridesFile = config.geoOverrides || undefined;
   const app = buildApp({
     store, aggregator, logger, now: options.now, authenticate: auth.authenticate,
-    maxConcurrentQueries: config.maxConcurrentQueries, queryCacheMs: config.queryCacheMs, bodyLimit: config.maxBodyBytes,
+    maxConcurrentQueries: config.maxConcurrentQueries, queryWaitMs: config.queryWaitMs, queryCacheMs: config.queryCacheMs, bodyLimit: config.maxBodyBytes,
     ingest: { retentionDays: config.retentionDays, geoOverridesFile, maxBodyBytes: config.maxBodyBytes },
     dashboard: config.demo ? { demo: true, project: DEMO_PROJECT, token: options.dashboardToken ?? auth.sessionToken } : undefined,
     traffic: options.traffic,

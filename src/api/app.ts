@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { apiNotFound, internalError, invalidParameter, methodNotAllowed, tooManyRequests } from '../contract/errors.js';
+import { apiNotFound, internalError, invalidParameter, methodNotAllowed } from '../contract/errors.js';
+import { BatchLedger } from '../ingest/batch-ids.js';
 import type { Aggregator } from '../ingest/aggregator.js';
 import { projectRoot } from '../paths.js';
 import type { TrafficQuery } from '../store/traffic.js';
@@ -12,6 +13,8 @@ import { ResponseCache } from './cache.js';
 import type { AppContext, IngestSettings } from './context.js';
 import { registerErrorHandling } from './errors.js';
 import { wasAuthenticated } from './project.js';
+import { admitQueries } from './query-admission.js';
+import { QuerySlots } from './query-slots.js';
 import { CAROUSEL_PATH, carouselRoute } from './routes/carousel.js';
 import { DASHBOARD_CONFIG_PATH, dashboardRoute, type DashboardOptions } from './routes/dashboard.js';
 import { healthRoute } from './routes/health.js';
@@ -31,6 +34,8 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Stats queries running at once before new ones get LIVE.100011007. */
   maxConcurrentQueries?: number;
+  /** How long a stats query may wait for a free slot before LIVE.100011007 (default 0: refuse at once). */
+  queryWaitMs?: number;
   /** HTTP log intake settings (retention, geo overrides, body limit). */
   ingest?: Partial<IngestSettings>;
   /** How long a stats answer may be served from memory (0: never); see ResponseCache. */
@@ -96,6 +101,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
       maxBodyBytes: options.ingest?.maxBodyBytes ?? bodyLimit,
     },
     cache: new ResponseCache(options.queryCacheMs ?? 0),
+    slots: new QuerySlots({ limit: options.maxConcurrentQueries ?? 64, waitMs: options.queryWaitMs ?? 0 }),
+    batches: new BatchLedger(options.store, options.aggregator),
     trafficStoredMs: (options.trafficRetentionDays ?? 400) * 24 * 3_600_000,
   };
   options.aggregator?.onWritten((projects) => ctx.cache.invalidate(projects));
@@ -104,17 +111,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     void reply.header('X-Request-Id', request.id);
   });
 
-  const limit = options.maxConcurrentQueries ?? 64;
-  let inFlight = 0;
-  app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/v2/')) return;
-    if (inFlight >= limit) throw tooManyRequests();
-    inFlight++;
-    (request as { counted?: boolean }).counted = true;
-  });
-  app.addHook('onResponse', async (request) => {
-    if ((request as { counted?: boolean }).counted) inFlight--;
-  });
+  admitQueries(app, ctx.slots);
 
   // Safety net for tenant isolation: a successful /v2 or /ingest answer from a route that
   // never called projectOf (so never authenticated) is replaced by a 500 and logged.

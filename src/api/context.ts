@@ -1,7 +1,9 @@
 import type { Aggregator } from '../ingest/aggregator.js';
 import type { Store } from '../store/types.js';
 import type { Authenticate } from './auth.js';
+import type { BatchLedger } from '../ingest/batch-ids.js';
 import type { ResponseCache } from './cache.js';
+import type { QuerySlots } from './query-slots.js';
 
 /** Settings of the HTTP log intake. */
 export interface IngestSettings {
@@ -19,6 +21,10 @@ export interface AppContext {
   authenticate: Authenticate;
   ingest: IngestSettings;
   cache: ResponseCache;
+  /** Stats queries' slots (LIVE.100011007 beyond them). */
+  slots: QuerySlots;
+  /** X-Batch-Id values of HTTP log batches claimed but not yet committed. */
+  batches: BatchLedger;
   /** How far back the traffic cube keeps data, ms (the traffic endpoints' look-back is at most this). */
   trafficStoredMs: number;
 }

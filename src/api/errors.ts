@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { ApiError, apiNotFound, internalError, invalidParameter, payloadTooLarge } from '../contract/errors.js';
+import { clientGone } from './query-admission.js';
 
 /** Maps anything thrown in a request to the contract's error envelope; internals go to the log only. */
 export function toApiError(err: unknown, bodyLimit: number): ApiError {
@@ -12,6 +13,12 @@ export function toApiError(err: unknown, bodyLimit: number): ApiError {
 
 export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): void {
   app.setErrorHandler((err, request, reply) => {
+    if (clientGone(request)) {
+      // Nobody reads this answer: the query was cancelled (or never got a slot). Not a failure.
+      request.log.info({ reason: (err as Error).message }, 'client closed the connection before the answer; query cancelled');
+      void reply.code(499).type('application/json').send(internalError().body);
+      return;
+    }
     const apiErr = toApiError(err, bodyLimit);
     if (apiErr.status >= 500) request.log.error({ err }, 'request failed');
     else if (!(err instanceof ApiError)) request.log.info({ err: { code: (err as FastifyError).code, message: (err as Error).message } }, 'bad request');

@@ -56,7 +56,7 @@ export class Aggregator {
   private running: Promise<void> | undefined;
   private flushes = 0;
   private failedFlushes = 0;
-  private readonly written: Array<(projects: Set<string>) => void> = [];
+  private readonly written: Array<(projects: Set<string>, checkpointKeys: string[]) => void> = [];
   private readonly flushIntervalMs: number;
   private readonly logger: AggregatorLogger;
 
@@ -92,8 +92,8 @@ export class Aggregator {
     this.checkpoints.set(key, value);
   }
 
-  /** Calls `listener` with the projects of every batch once the store has it. */
-  onWritten(listener: (projects: Set<string>) => void): void {
+  /** Calls `listener` with the projects and checkpoint keys of every batch once the store has it. */
+  onWritten(listener: (projects: Set<string>, checkpointKeys: string[]) => void): void {
     this.written.push(listener);
   }
 
@@ -167,7 +167,8 @@ export class Aggregator {
         for (const r of batch.counts) projects.add(r.project);
         for (const r of batch.samples) projects.add(r.project);
         for (const t of batch.tasks) projects.add(t.project);
-        for (const l of this.written) l(projects);
+        const keys = batch.checkpoints.map((c) => c.key);
+        for (const l of this.written) l(projects, keys);
       }
     }
   }

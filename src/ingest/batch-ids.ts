@@ -1,18 +1,33 @@
 import type { Store } from '../store/types.js';
+import type { Aggregator } from './aggregator.js';
 
 const ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export const isBatchId = (s: string): boolean => ID.test(s);
 export const batchKey = (project: string, id: string): string => `batch:${project}:${id}`;
 
 /**
- * Which X-Batch-Id values were already taken: ids handed to the aggregator but not yet known
- * committed (kept in memory until a flush succeeds), and ids in the store's checkpoints,
- * which commit in the same transaction as the batch's counts.
+ * Which X-Batch-Id values were already taken: ids handed to the aggregator but not yet
+ * committed (kept in memory), and ids in the store's checkpoints, which commit in the same
+ * batch as the counts they cover.
+ *
+ * An in-memory mark is dropped exactly when the aggregator has written the batch carrying its
+ * checkpoint, however the request that claimed it ended (answered, client gone, commit failed
+ * and retried later by the aggregator), or by `release` when its counts were never fed. So no
+ * mark outlives its batch, and a retry between claim and commit never counts twice.
  */
 export class BatchLedger {
   private readonly pending = new Set<string>();
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: Store, aggregator?: Aggregator) {
+    aggregator?.onWritten((_projects, keys) => {
+      for (const k of keys) this.pending.delete(k);
+    });
+  }
+
+  /** Ids claimed and not yet committed. */
+  get size(): number {
+    return this.pending.size;
+  }
 
   /**
    * 'committed' or 'pending' when the key is taken; otherwise reserves it (synchronously after
@@ -27,8 +42,8 @@ export class BatchLedger {
     return 'new';
   }
 
-  /** The key's counts are committed (or were never fed): forget the in-memory mark. */
-  settle(key: string): void {
+  /** The key's counts were never handed to the aggregator: free the id for a retry. */
+  release(key: string): void {
     this.pending.delete(key);
   }
 }

@@ -1,5 +1,6 @@
 import type { IpType, Protocol } from '../contract/traffic/values.js';
 import type { Isp, Region } from '../contract/values.js';
+import type { QueryOptions } from './types.js';
 
 /**
  * What the four traffic/bandwidth endpoints ask of the traffic cube (domain, app, stream, protocol,
@@ -25,12 +26,15 @@ export interface TrafficFilter {
   to: number;
 }
 
-/** The read side of the traffic cube. Byte series are dense: index i = slot `from + i * slotMs`. */
+/**
+ * The read side of the traffic cube. Byte series are dense: index i = slot `from + i * slotMs`.
+ * `options.signal` aborts when the client has gone (see QueryOptions).
+ */
 export interface TrafficQuery {
   /** Bytes per slot, summed over every cell the filter selects; length (to - from) / slotMs. */
-  trafficSeries(filter: TrafficFilter): Promise<Float64Array>;
+  trafficSeries(filter: TrafficFilter, options?: QueryOptions): Promise<Float64Array>;
   /** Bytes per slot per domain; a domain without traffic in the window may be left out. */
-  trafficByDomain(filter: TrafficFilter): Promise<Map<string, Float64Array>>;
+  trafficByDomain(filter: TrafficFilter, options?: QueryOptions): Promise<Map<string, Float64Array>>;
   /** Every play domain the project has stored traffic for (within retention), ascending. */
-  trafficDomains(project: string): Promise<string[]>;
+  trafficDomains(project: string, options?: QueryOptions): Promise<string[]>;
 }

@@ -67,6 +67,15 @@ export interface TaskInfo {
   lastSampleAt: number | null;
 }
 
+/**
+ * Options of a read made for a client. `signal` aborts when the client has gone: the store then
+ * stops the work where it can and rejects with `signal.reason` instead of answering (a read that
+ * cannot be interrupted drops its result). See src/api/query-slots.ts.
+ */
+export interface QueryOptions {
+  signal?: AbortSignal;
+}
+
 /** The one storage interface every backend implements; see test/store-conformance for its behaviour. */
 export interface Store {
   readonly kind: string;
@@ -74,9 +83,9 @@ export interface Store {
   init(): Promise<void>;
   write(batch: WriteBatch): Promise<void>;
   /** Per (minute, code) request counts summed over the filter; codes are not filtered here. */
-  queryHttpCodes(filter: HttpCodesFilter): Promise<CodeCount[]>;
-  querySamples(filter: SampleFilter): Promise<CarouselSample[]>;
-  taskExists(project: string, taskId: string): Promise<boolean>;
+  queryHttpCodes(filter: HttpCodesFilter, options?: QueryOptions): Promise<CodeCount[]>;
+  querySamples(filter: SampleFilter, options?: QueryOptions): Promise<CarouselSample[]>;
+  taskExists(project: string, taskId: string, options?: QueryOptions): Promise<boolean>;
   listTasks(project: string): Promise<TaskInfo[]>;
   getCheckpoint(key: string): Promise<string | undefined>;
   getMeta(key: string): Promise<string | undefined>;

@@ -4,6 +4,7 @@ import { carouselJson, parseCarouselQuery } from '../../contract/carousel.js';
 import { parseRawQuery, rawSearch } from '../../contract/query.js';
 import type { AppContext } from '../context.js';
 import { projectOf } from '../project.js';
+import { querySignal } from '../query-admission.js';
 
 export const CAROUSEL_PATH = '/v2/:project_id/stats/carousel-task/detail';
 
@@ -16,8 +17,9 @@ export function carouselRoute(app: FastifyInstance, ctx: AppContext): void {
     const key = `ct\u0000${project}\u0000${q.taskId}\u0000${q.start}\u0000${q.end}`;
     let body = ctx.cache.get(key);
     if (body === undefined) {
-      if (!(await ctx.store.taskExists(project, q.taskId))) throw resourceNotFound('carousel_task_id');
-      const samples = await ctx.store.querySamples({ project, taskId: q.taskId, from: q.start, to: q.end });
+      const signal = querySignal(request);
+      if (!(await ctx.store.taskExists(project, q.taskId, { signal }))) throw resourceNotFound('carousel_task_id');
+      const samples = await ctx.store.querySamples({ project, taskId: q.taskId, from: q.start, to: q.end }, { signal });
       body = carouselJson(q, samples);
       ctx.cache.set(project, key, body);
     }

@@ -4,6 +4,7 @@ import { httpCodesJson, parseHttpCodesQuery } from '../../contract/httpcodes.js'
 import { parseRawQuery, rawSearch } from '../../contract/query.js';
 import type { AppContext } from '../context.js';
 import { projectOf } from '../project.js';
+import { querySignal } from '../query-admission.js';
 
 export const HTTPCODES_PATH = '/v2/:project_id/stats/httpcodes';
 
@@ -19,7 +20,7 @@ export function httpCodesRoute(app: FastifyInstance, ctx: AppContext): void {
     if (body === undefined) {
       const cells = await ctx.store.queryHttpCodes({
         project, domains: q.domains, regions: q.regions, isps: q.isps, fromMinute: q.fromMinute, toMinute: q.toMinute,
-      });
+      }, { signal: querySignal(request) });
       // Rendered straight to JSON text: the 24 h answer has ~1440 x codes entries.
       body = httpCodesJson(q, cells);
       ctx.cache.set(project, key, body);

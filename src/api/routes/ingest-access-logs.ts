@@ -2,7 +2,7 @@ import { gunzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { internalError, invalidParameter, payloadTooLarge } from '../../contract/errors.js';
 import { parseRawQuery, rawSearch } from '../../contract/query.js';
-import { batchKey, BatchLedger, isBatchId } from '../../ingest/batch-ids.js';
+import { batchKey, isBatchId } from '../../ingest/batch-ids.js';
 import { addCells, type CellBatch } from '../../ingest/cells.js';
 import { FormatError } from '../../ingest/formats/log-format.js';
 import { parseFieldOptions } from '../../ingest/formats/json-lines.js';
@@ -53,7 +53,7 @@ function processorFor(request: FastifyRequest, ctx: AppContext, sink: (c: CellBa
  * acknowledged with the same answer but not counted again.
  */
 export function ingestAccessLogsRoute(app: FastifyInstance, ctx: AppContext): void {
-  const ledger = new BatchLedger(ctx.store);
+  const ledger = ctx.batches;
   app.post(INGEST_ACCESS_LOGS_PATH, { bodyLimit: ctx.ingest.maxBodyBytes }, async (request) => {
     const project = await projectOf(ctx, request);
     const aggregator = ctx.aggregator;
@@ -76,20 +76,25 @@ export function ingestAccessLogsRoute(app: FastifyInstance, ctx: AppContext): vo
     const key = batchId !== undefined ? batchKey(project, batchId) : undefined;
     const claim = key !== undefined ? await ledger.claim(key) : 'new';
     if (claim === 'new') {
-      for (const c of cells) addCells(aggregator, project, c);
-      if (key !== undefined) aggregator.checkpoint(key, JSON.stringify({ accepted: s.accepted, at: ctx.now() }));
+      try {
+        for (const c of cells) addCells(aggregator, project, c);
+        if (key !== undefined) aggregator.checkpoint(key, JSON.stringify({ accepted: s.accepted, at: ctx.now() }));
+      } catch (err) {
+        if (key !== undefined) ledger.release(key);
+        throw err;
+      }
     }
     if (claim !== 'committed') {
       // Answer only once committed (a retry of a batch still pending waits for that batch's commit).
       try {
         await aggregator.flush();
       } catch (err) {
-        // The batch stays queued in the aggregator and is retried; its id stays claimed until then.
+        // The batch stays queued in the aggregator and is retried; its id stays claimed until
+        // that write lands (the ledger drops the mark then), so a retry answers once committed.
         request.log.error({ err }, 'ingest commit failed');
         throw internalError();
       }
     }
-    if (key !== undefined && claim === 'new') ledger.settle(key);
     return claim === 'new' ? answer : { ...answer, duplicate: true };
   });
 }

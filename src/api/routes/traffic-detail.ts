@@ -5,6 +5,7 @@ import { detailJson, detailNeedsData, parseTrafficDetailQuery, type DetailKind }
 import type { TrafficQuery } from '../../store/traffic.js';
 import type { AppContext } from '../context.js';
 import { projectOf } from '../project.js';
+import { querySignal } from '../query-admission.js';
 import { trafficCacheKey, trafficFilterOf } from './traffic-filter.js';
 
 export const TRAFFIC_DETAIL_PATH = '/v2/:project_id/stats/traffic/detail';
@@ -24,7 +25,7 @@ export function trafficDetailRoutes(app: FastifyInstance, ctx: AppContext, traff
       const key = trafficCacheKey(kind, filter, q.serviceType);
       let body = ctx.cache.get(key);
       if (body === undefined) {
-        const bytes = detailNeedsData(q) ? await traffic.trafficSeries(filter) : new Float64Array(q.slots.count);
+        const bytes = detailNeedsData(q) ? await traffic.trafficSeries(filter, { signal: querySignal(request) }) : new Float64Array(q.slots.count);
         body = detailJson(q, bytes);
         ctx.cache.set(project, key, body);
       }

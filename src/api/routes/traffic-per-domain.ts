@@ -5,6 +5,7 @@ import { parsePerDomainQuery, perDomainJson, perDomainNeedsData, type PerDomainK
 import type { TrafficQuery } from '../../store/traffic.js';
 import type { AppContext } from '../context.js';
 import { projectOf } from '../project.js';
+import { querySignal } from '../query-admission.js';
 import { trafficCacheKey, trafficFilterOf } from './traffic-filter.js';
 
 export const TRAFFIC_SUMMARY_PATH = '/v2/:project_id/stats/traffic/summary';
@@ -24,9 +25,10 @@ export function trafficPerDomainRoutes(app: FastifyInstance, ctx: AppContext, tr
       const key = trafficCacheKey(kind, filter, q.serviceType);
       let body = ctx.cache.get(key);
       if (body === undefined) {
+        const signal = querySignal(request);
         const [projectDomains, bytes] = await Promise.all([
-          q.domains.length > 0 ? Promise.resolve([]) : traffic.trafficDomains(project),
-          perDomainNeedsData(q) ? traffic.trafficByDomain(filter) : Promise.resolve(new Map<string, Float64Array>()),
+          q.domains.length > 0 ? Promise.resolve([]) : traffic.trafficDomains(project, { signal }),
+          perDomainNeedsData(q) ? traffic.trafficByDomain(filter, { signal }) : Promise.resolve(new Map<string, Float64Array>()),
         ]);
         body = perDomainJson(q, projectDomains, bytes);
         ctx.cache.set(project, key, body);

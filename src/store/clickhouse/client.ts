@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { quote } from './sql.js';
 import type { Endpoint } from './url.js';
 
 export type Row = Record<string, unknown>;
@@ -38,10 +40,38 @@ export class ChEndpoint {
     });
   }
 
-  /** Runs a SELECT and returns its rows; 64-bit integers arrive as strings (use num()). */
-  async rows(sql: string): Promise<Row[]> {
-    const result = await this.client.query({ query: sql, format: 'JSONEachRow' });
-    return result.json<Row>();
+  /**
+   * Runs a SELECT and returns its rows; 64-bit integers arrive as strings (use num()).
+   * When `signal` aborts (the client has gone), the HTTP request to ClickHouse is aborted, the
+   * query is killed on the server (18.16 keeps running a query whose HTTP client left), and the
+   * promise rejects with `signal.reason`.
+   */
+  async rows(sql: string, signal?: AbortSignal): Promise<Row[]> {
+    if (!signal) {
+      const result = await this.client.query({ query: sql, format: 'JSONEachRow' });
+      return result.json<Row>();
+    }
+    signal.throwIfAborted();
+    const queryId = `livestats-read-${randomUUID()}`;
+    let close: (() => void) | undefined;
+    const onAbort = (): void => {
+      close?.();
+      // Best effort, not awaited: the caller is not kept waiting for the kill.
+      this.client.command({ query: `KILL QUERY WHERE query_id = ${quote(queryId)} ASYNC` }).catch(() => undefined);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const result = await this.client.query({ query: sql, format: 'JSONEachRow', query_id: queryId, abort_signal: signal });
+      close = () => result.close();
+      const rows = await result.json<Row>();
+      signal.throwIfAborted();
+      return rows;
+    } catch (err) {
+      signal.throwIfAborted();
+      throw err;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import type {
-  CarouselSample, CodeCount, HttpCodesFilter, SampleFilter, Store, TaskInfo, WriteBatch,
+  CarouselSample, CodeCount, HttpCodesFilter, QueryOptions, SampleFilter, Store, TaskInfo, WriteBatch,
 } from '../types.js';
 import {
   chunkCounts, countsInsert, groupKey, keyValueInsert, markersQueries, samplesInserts, slices, taskTouches, tasksInsert,
@@ -142,7 +142,7 @@ export class ClickHouseStore implements Store {
     for (const r of rows) this.tasks.set(`${r.project}\u0000${r.taskId}`, r.createdAt);
   }
 
-  async queryHttpCodes(f: HttpCodesFilter): Promise<CodeCount[]> {
+  async queryHttpCodes(f: HttpCodesFilter, o: QueryOptions = {}): Promise<CodeCount[]> {
     if (f.domains.length === 0 || f.toMinute <= f.fromMinute) return [];
     const filters = [
       `project = ${quote(f.project)}`,
@@ -154,11 +154,11 @@ export class ClickHouseStore implements Store {
     if (f.regions.length > 0) filters.push(`region IN ${quoteList(f.regions)}`);
     if (f.isps.length > 0) filters.push(`isp IN ${quoteList(f.isps)}`);
     const rows = await this.primary.rows(`SELECT minute, code, sum(count) AS n FROM ${this.t('http_counts')}
-      WHERE ${filters.join(' AND ')} GROUP BY minute, code ORDER BY minute, code`);
+      WHERE ${filters.join(' AND ')} GROUP BY minute, code ORDER BY minute, code`, o.signal);
     return rows.map((r) => ({ minute: num(r.minute) * MIN, code: num(r.code), count: num(r.n) }));
   }
 
-  async querySamples(f: SampleFilter): Promise<CarouselSample[]> {
+  async querySamples(f: SampleFilter, o: QueryOptions = {}): Promise<CarouselSample[]> {
     if (f.to <= f.from) return [];
     const rows = await this.primary.rows(`SELECT second,
         argMax(video_fps, version) AS vf, argMax(video_kbps, version) AS vk,
@@ -166,16 +166,16 @@ export class ClickHouseStore implements Store {
       FROM ${this.t('carousel_samples')}
       WHERE project = ${quote(f.project)} AND task_id = ${quote(f.taskId)}
         AND second >= ${quote(Math.floor(f.from / SEC))} AND second < ${quote(Math.ceil(f.to / SEC))}
-      GROUP BY second ORDER BY second`);
+      GROUP BY second ORDER BY second`, o.signal);
     return rows.map((r) => ({
       second: num(r.second) * SEC, videoFps: num(r.vf), videoKbps: num(r.vk), audioFps: num(r.af), audioKbps: num(r.ak),
     }));
   }
 
-  async taskExists(project: string, taskId: string): Promise<boolean> {
+  async taskExists(project: string, taskId: string, o: QueryOptions = {}): Promise<boolean> {
     if (this.tasks.has(`${project}\u0000${taskId}`)) return true;
     const rows = await this.primary.rows(`SELECT min(created_at) AS c, count() AS n FROM ${this.t('carousel_tasks')}
-      WHERE project = ${quote(project)} AND task_id = ${quote(taskId)}`);
+      WHERE project = ${quote(project)} AND task_id = ${quote(taskId)}`, o.signal);
     if (num(rows[0]?.n) === 0) return false;
     this.tasks.set(`${project}\u0000${taskId}`, num(rows[0]?.c));
     return true;

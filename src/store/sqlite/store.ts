@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ISPS } from '../../contract/values.js';
 import type {
-  CarouselSample, CodeCount, HttpCodesFilter, SampleFilter, Store, TaskInfo, WriteBatch,
+  CarouselSample, CodeCount, HttpCodesFilter, QueryOptions, SampleFilter, Store, TaskInfo, WriteBatch,
 } from '../types.js';
 import { migrateSqlite } from './migrate.js';
 
@@ -11,7 +11,11 @@ const MIN = 60_000;
 const SEC = 1000;
 const placeholders = (n: number): string => new Array<string>(n).fill('?').join(',');
 
-/** The embedded store: one SQLite file in WAL mode, written in one transaction per batch. */
+/**
+ * The embedded store: one SQLite file in WAL mode, written in one transaction per batch.
+ * Reads run synchronously, so a read for a client that has gone (QueryOptions.signal) is not
+ * started, and its result is dropped if the signal aborted meanwhile.
+ */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private readonly db: Database.Database;
@@ -112,7 +116,8 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async queryHttpCodes(f: HttpCodesFilter): Promise<CodeCount[]> {
+  async queryHttpCodes(f: HttpCodesFilter, o: QueryOptions = {}): Promise<CodeCount[]> {
+    o.signal?.throwIfAborted();
     const series: number[] = [];
     for (const d of f.domains) {
       const id = this.seriesId(f.project, d, false);
@@ -137,22 +142,26 @@ export class SqliteStore implements Store {
         GROUP BY minute, code`;
       rows = this.stmt(sql).raw().all(...series, ...f.regions, ...isps, from, to) as Array<[number, number, number]>;
     }
+    o.signal?.throwIfAborted();
     return rows.map(([minute, code, count]) => ({ minute: minute * MIN, code, count }));
   }
 
-  async querySamples(f: SampleFilter): Promise<CarouselSample[]> {
+  async querySamples(f: SampleFilter, o: QueryOptions = {}): Promise<CarouselSample[]> {
+    o.signal?.throwIfAborted();
     const task = this.taskRef(f.project, f.taskId);
     if (task === undefined) return [];
     const rows = this.stmt(
       `SELECT second, video_fps, video_kbps, audio_fps, audio_kbps FROM carousel_samples
        WHERE task = ? AND second >= ? AND second < ? ORDER BY second`,
     ).raw().all(task, Math.floor(f.from / SEC), Math.ceil(f.to / SEC)) as Array<[number, number, number, number, number]>;
+    o.signal?.throwIfAborted();
     return rows.map(([second, videoFps, videoKbps, audioFps, audioKbps]) => ({
       second: second * SEC, videoFps, videoKbps, audioFps, audioKbps,
     }));
   }
 
-  async taskExists(project: string, taskId: string): Promise<boolean> {
+  async taskExists(project: string, taskId: string, o: QueryOptions = {}): Promise<boolean> {
+    o.signal?.throwIfAborted();
     return this.taskRef(project, taskId) !== undefined;
   }
 
