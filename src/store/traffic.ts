@@ -1,4 +1,4 @@
-import type { IpType, Protocol } from '../contract/traffic/values.js';
+import type { IpType, Protocol, StoredIpType, StoredProtocol } from '../contract/traffic/values.js';
 import type { Isp, Region } from '../contract/values.js';
 import type { QueryOptions } from './types.js';
 
@@ -37,4 +37,24 @@ export interface TrafficQuery {
   trafficByDomain(filter: TrafficFilter, options?: QueryOptions): Promise<Map<string, Float64Array>>;
   /** Every play domain the project has stored traffic for (within retention), ascending. */
   trafficDomains(project: string, options?: QueryOptions): Promise<string[]>;
+}
+
+/**
+ * One cell of the traffic cube as ingest produces it: requests and bytes of one (project, domain,
+ * app, stream, protocol, region, isp, ip type) in one 5-minute slot. app = stream = '' with
+ * protocol 'other' for requests whose URI names no stream (see src/ingest/traffic/stream-uri.ts).
+ */
+export interface TrafficRow {
+  project: string;
+  domain: string;
+  app: string;
+  stream: string;
+  protocol: StoredProtocol;
+  region: Region;
+  isp: Isp;
+  ipType: StoredIpType;
+  /** Slot start, epoch ms, a multiple of 300 000. */
+  slot: number;
+  requests: number;
+  bytes: number;
 }

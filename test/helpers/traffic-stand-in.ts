@@ -1,24 +1,10 @@
-import type { StoredIpType, StoredProtocol } from '../../src/contract/traffic/values.js';
 import type { Isp, Region } from '../../src/contract/values.js';
 import { ipTypeOf } from '../../src/ingest/traffic/ip-type.js';
 import { streamOfUri } from '../../src/ingest/traffic/stream-uri.js';
-import type { TrafficFilter, TrafficQuery } from '../../src/store/traffic.js';
+import { TRAFFIC_SLOT_MS } from '../../src/ingest/traffic/traffic-counter.js';
+import type { TrafficFilter, TrafficQuery, TrafficRow } from '../../src/store/traffic.js';
 
-/** One counted request as the traffic cube will hold it (before 5-minute bucketing). */
-export interface TrafficRecord {
-  project: string;
-  domain: string;
-  app: string;
-  stream: string;
-  protocol: StoredProtocol;
-  region: Region;
-  isp: Isp;
-  ipType: StoredIpType;
-  time: number;
-  bytes: number;
-}
-
-/** A logged request: derived into a TrafficRecord with the real per-line derivation (URI, address family). */
+/** A logged request: derived into a TrafficRow with the real per-line derivation (URI, address family). */
 export interface LoggedRequest {
   project?: string;
   domain: string;
@@ -30,15 +16,15 @@ export interface LoggedRequest {
   isp?: Isp;
 }
 
-export function recordOf(r: LoggedRequest): TrafficRecord {
+export function recordOf(r: LoggedRequest): TrafficRow {
   const { app, stream, protocol } = streamOfUri(r.uri);
   return {
-    project: r.project ?? 'p1', domain: r.domain, app, stream, protocol,
-    region: r.region ?? 'OT', isp: r.isp ?? 'OTHER', ipType: ipTypeOf(r.ip), time: r.time, bytes: r.bytes,
+    project: r.project ?? 'p1', domain: r.domain, app, stream, protocol, region: r.region ?? 'OT', isp: r.isp ?? 'OTHER',
+    ipType: ipTypeOf(r.ip), slot: Math.floor(r.time / TRAFFIC_SLOT_MS) * TRAFFIC_SLOT_MS, requests: 1, bytes: r.bytes,
   };
 }
 
-const matches = (r: TrafficRecord, f: TrafficFilter): boolean =>
+const matches = (r: TrafficRow, f: TrafficFilter): boolean =>
   r.project === f.project &&
   (f.domains.length === 0 || f.domains.includes(r.domain)) &&
   (f.app === undefined || r.app === f.app) &&
@@ -47,26 +33,27 @@ const matches = (r: TrafficRecord, f: TrafficFilter): boolean =>
   (f.regions.length === 0 || f.regions.includes(r.region)) &&
   (f.isps.length === 0 || f.isps.includes(r.isp)) &&
   (f.ipType === undefined || r.ipType === f.ipType) &&
-  r.time >= f.from && r.time < f.to;
+  r.slot >= f.from && r.slot < f.to;
 
 /**
  * STAND-IN, test code only, until the traffic cube (issue 14, on the storage engine v2 block
- * mechanism of issue 12) lands: an in-memory TrafficQuery that scans a list of records. It lets
+ * mechanism of issue 12) lands: an in-memory TrafficQuery that scans a list of TrafficRows (the
+ * cells ingest will write). It lets
  * the route tests prove validation, envelope, auth and rendering over real HTTP; it proves
  * nothing about storage. Replace it by the real stores (SQLite and ClickHouse) when they exist.
  */
 export class InMemoryTrafficStandIn implements TrafficQuery {
-  readonly records: TrafficRecord[] = [];
+  readonly records: TrafficRow[] = [];
   /** Every filter the routes asked for, to check what reached the store. */
   readonly asked: TrafficFilter[] = [];
 
-  add(...records: TrafficRecord[]): this {
+  add(...records: TrafficRow[]): this {
     this.records.push(...records);
     return this;
   }
 
-  private bucket(f: TrafficFilter, into: Float64Array, r: TrafficRecord): void {
-    const i = Math.floor((r.time - f.from) / f.slotMs);
+  private bucket(f: TrafficFilter, into: Float64Array, r: TrafficRow): void {
+    const i = Math.floor((r.slot - f.from) / f.slotMs);
     into[i] = (into[i] as number) + r.bytes;
   }
 
