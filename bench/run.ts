@@ -7,6 +7,7 @@ import { projectRoot } from '../src/paths.js';
 import { machine, updateSection } from './lib/report.js';
 import { ingestTable, runIngestBench } from './ingest/run-ingest.js';
 import { freshnessTable, queryTable, runQueryBench } from './query/run-query.js';
+import { denseTable, mixedTable, runDenseBench } from './query/run-dense.js';
 
 const { values, positionals } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, store: { type: 'string', default: 'sqlite' } },
@@ -38,6 +39,33 @@ if (suite === 'all' || suite === 'query') {
       'default configuration, where a repeated identical query within 1 s is answered from memory (local writes invalidate it).',
       '',
       t,
+    ].join('\n'));
+  }
+}
+
+if ((suite === 'all' && values.store === 'sqlite') || suite === 'dense') {
+  const r = await runDenseBench({ root, log, seconds: values.quick ? 2 : 8 });
+  writeFileSync(join(root, 'bench/results/dense.json'), JSON.stringify({ stamp, machine: machine(), ...r }, null, 2));
+  const d = r.dataset;
+  const t = denseTable(r);
+  const mt = mixedTable(r);
+  console.log(`\nDense dataset, SQLite store v2\n${t}\n\n${mt}\n`);
+  if (!values.quick) {
+    updateSection(join(root, 'BENCHMARKS.md'), 'query-dense', [
+      '### Dense dataset (a real platform\'s density), SQLite store v2',
+      '',
+      `Run ${stamp} on ${machine()}.`,
+      `Dataset (\`bench/query/dense.ts\`, written through the store's bulk path${d.reused ? ', reused' : ` in ${(d.generatedMs / 1000).toFixed(0)} s`}): ` +
+        `7 days x 100 domains with Zipf popularity; the top 10 have traffic in nearly every (province, carrier) pair with 6 codes ` +
+        `(least busy head domain: ${d.headCellsPerMinute} cells in its quietest minute), the tail is sparse; 20 carousel tasks x 7 days of per-second samples.`,
+      `${d.cells} cells (${d.requests} requests, with bytes), ${d.samples} samples; ${(d.bytesOnDisk / 2 ** 20).toFixed(0)} MiB on disk = ` +
+        `**${d.bytesPerCell.toFixed(2)} bytes per stored cell** (file size, all levels and samples included, / cells).`,
+      'Every row is uncached (`--query-cache-ms 0`), autocannon 10 connections; beside each row a bare `node:http` process sends the',
+      'identical response bytes (`bench/query/bare-server.ts`), same run: "x bare" = livestats req/s / bare req/s.',
+      '',
+      t,
+      '',
+      mt,
     ].join('\n'));
   }
 }

@@ -1,5 +1,5 @@
 import { afterEach, expect, it } from 'vitest';
-import type { Store } from '../src/store/types.js';
+import { QueryTimeoutError, type Store } from '../src/store/types.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 
 let app: TestApp | undefined;
@@ -55,5 +55,16 @@ it('answers 500 LIVE.100011007 when too many queries are in flight, then recover
   release();
   expect((await Promise.all(slow)).map((r) => r.status)).toEqual([200, 200]);
   expect((await app.request('/v2/p/stats/httpcodes?play_domains=c.com')).status).toBe(200);
+  await base.close();
+});
+
+it('answers a store query timeout (the read pool\'s QueryTimeoutError, see read-pool.test) with a clear 500', async () => {
+  const base = await startTestApp();
+  app = await startTestApp({ store: wrapStore(base.store, async () => {
+    throw new QueryTimeoutError(300);
+  }) });
+  const r = await app.request('/v2/p/stats/httpcodes?play_domains=a.com');
+  expect(r.status).toBe(500);
+  expect(r.json).toEqual({ error_code: 'LIVE.100011005', error_msg: 'Query timed out after 300 ms, retry later or narrow the query' });
   await base.close();
 });

@@ -2,7 +2,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ChEndpoint } from '../src/store/clickhouse/client.js';
 import { parseClickHouseUrls, type Endpoint } from '../src/store/clickhouse/url.js';
 import { startClickHouse, type ClickHouseServer } from './harness/clickhouse.js';
+import { requireTools } from './helpers/system-tools.js';
 import { waitFor } from './ingest-helpers.js';
+
+requireTools('clickhouse-server');
 
 /** A read for a client that has gone stops in ClickHouse too (a real clickhouse-server). */
 let server: ClickHouseServer;

@@ -4,9 +4,12 @@ import type { Socket } from 'node:net';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClickHouse, type ClickHouseServer } from './harness/clickhouse.js';
+import { requireTools } from './helpers/system-tools.js';
 import { hangUpAfter, rawRequest, sendWithoutReading } from './helpers/raw-clients.js';
 import { spawnNode, type Spawned } from './helpers/spawn.js';
 import { accessLine, cliPath, runCli, tempDir, waitFor } from './ingest-helpers.js';
+
+requireTools('clickhouse-server');
 
 /**
  * Clients that hang up mid-request (issue 11), against the built `livestats serve` with

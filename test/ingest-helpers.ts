@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { totalRequests } from '../src/store/sqlite/reads.js';
 import { projectRoot } from '../src/paths.js';
 
 export const tempDir = (prefix: string): string => mkdtempSync(join(tmpdir(), `livestats-${prefix}-`));
@@ -51,11 +52,7 @@ export function storedTotal(dataDir: string, project?: string): number {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     db.pragma('busy_timeout = 5000');
-    const sql = project === undefined
-      ? 'SELECT coalesce(sum(count), 0) FROM http_counts'
-      : 'SELECT coalesce(sum(c.count), 0) FROM http_counts c JOIN series s ON s.id = c.series WHERE s.project = ?';
-    const stmt = db.prepare(sql).pluck();
-    return (project === undefined ? stmt.get() : stmt.get(project)) as number;
+    return totalRequests(db, project);
   } catch (err) {
     if (/no such table/.test((err as Error).message)) return 0;
     throw err;

@@ -1,10 +1,12 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { ApiError, apiNotFound, internalError, invalidParameter, payloadTooLarge } from '../contract/errors.js';
+import { ApiError, apiNotFound, internalError, invalidParameter, payloadTooLarge, queryTimedOut } from '../contract/errors.js';
+import { QueryTimeoutError } from '../store/types.js';
 import { clientGone } from './query-admission.js';
 
 /** Maps anything thrown in a request to the contract's error envelope; internals go to the log only. */
 export function toApiError(err: unknown, bodyLimit: number): ApiError {
   if (err instanceof ApiError) return err;
+  if (err instanceof QueryTimeoutError) return queryTimedOut(err.timeoutMs);
   const fe = err as Partial<FastifyError>;
   if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return payloadTooLarge(bodyLimit);
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return invalidParameter('body');

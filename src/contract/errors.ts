@@ -46,5 +46,7 @@ export const apiNotFound = (): ApiError =>
 export const payloadTooLarge = (limitBytes: number): ApiError =>
   new ApiError('payloadTooLarge', `Request body too large: the limit is ${limitBytes} bytes`);
 export const internalError = (): ApiError => new ApiError('internal', 'Internal error');
+export const queryTimedOut = (ms: number): ApiError =>
+  new ApiError('internal', `Query timed out after ${ms} ms, retry later or narrow the query`);
 export const tooManyRequests = (): ApiError =>
   new ApiError('tooManyRequests', 'Too many concurrent requests, retry later');

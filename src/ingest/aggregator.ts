@@ -65,13 +65,17 @@ export class Aggregator {
     this.logger = options.logger ?? silent;
   }
 
-  /** Counts `n` requests of one record (n > 1 lets pre-aggregated sources feed whole cells). */
-  add(r: AccessRecord, n = 1): void {
+  /** Counts `n` requests of one record sending `bytes` in all (n > 1 lets pre-aggregated sources feed whole cells). */
+  add(r: AccessRecord, n = 1, bytes = 0): void {
     const minute = Math.floor(r.time / MINUTE) * MINUTE;
     const key = `${r.project}\u0000${r.domain}\u0000${minute}\u0000${r.region}\u0000${r.isp}\u0000${r.code}`;
     const row = this.counts.get(key);
-    if (row) row.count += n;
-    else this.counts.set(key, { project: r.project, domain: r.domain, minute, region: r.region, isp: r.isp, code: r.code, count: n });
+    if (row) {
+      row.count += n;
+      row.bytes = (row.bytes ?? 0) + bytes;
+    } else {
+      this.counts.set(key, { project: r.project, domain: r.domain, minute, region: r.region, isp: r.isp, code: r.code, count: n, bytes });
+    }
     this.pendingRecords += n;
   }
 

@@ -18,6 +18,7 @@ export interface CellBatch {
   slotMinutes: number[];
   keys: Int32Array;
   counts: Float64Array;
+  bytes: Float64Array;
 }
 
 /** The (domain, minute) slots of one domain, with the last one used (lines come mostly in time order). */
@@ -39,6 +40,7 @@ const GEO_CODES = 35 * 4;
 export class CellCounter {
   private readonly extra = new IntCounts();
   private dense: Array<Float64Array | undefined> = [];
+  private denseBytes: Array<Float64Array | undefined> = [];
   private slotDomains: string[] = [];
   private slotMinutes: number[] = [];
   private readonly domains = new Map<string, DomainSlots>();
@@ -51,8 +53,8 @@ export class CellCounter {
     return this.cellCount + this.extra.size;
   }
 
-  /** Counts n requests; false (nothing counted) when no slot is left: drain, then add again. */
-  add(domain: string, time: number, geo: number, code: number, n = 1): boolean {
+  /** Counts n requests sending `bytes`; false (nothing counted) when no slot is left: drain, then add again. */
+  add(domain: string, time: number, geo: number, code: number, n = 1, bytes = 0): boolean {
     const minute = Math.floor(time / MINUTE);
     // The domain string is usually the same object each line (normalizer cache): its hash is cached.
     let d = this.domains.get(domain);
@@ -69,6 +71,7 @@ export class CellCounter {
         this.slotDomains.push(domain);
         this.slotMinutes.push(minute * MINUTE);
         this.dense.push(undefined);
+        this.denseBytes.push(undefined);
         d.byMinute.set(minute, slot);
       } else {
         slot = found;
@@ -83,43 +86,52 @@ export class CellCounter {
       this.codeRank[code] = rank;
     }
     if (rank < 0) {
-      this.extra.add((slot * GEOS + geo) * CODES + code, n);
+      this.extra.add((slot * GEOS + geo) * CODES + code, n, bytes);
       return true;
     }
     let table = this.dense[slot];
-    if (table === undefined) {
+    let byteTable = this.denseBytes[slot];
+    if (table === undefined || byteTable === undefined) {
       table = new Float64Array(GEO_CODES * DENSE_CODES);
+      byteTable = new Float64Array(GEO_CODES * DENSE_CODES);
       this.dense[slot] = table;
+      this.denseBytes[slot] = byteTable;
     }
     const i = geo * DENSE_CODES + rank;
     if (table[i] === 0) this.cellCount++;
     table[i] = (table[i] as number) + n;
+    byteTable[i] = (byteTable[i] as number) + bytes;
     return true;
   }
 
   /** Returns everything counted so far and starts empty. */
   drain(): CellBatch {
-    const { keys: extraKeys, counts: extraCounts } = this.extra.take();
+    const { keys: extraKeys, counts: extraCounts, bytes: extraBytes } = this.extra.take();
     const keys = new Int32Array(this.cellCount + extraKeys.length);
     const counts = new Float64Array(keys.length);
+    const bytes = new Float64Array(keys.length);
     let j = 0;
     for (let slot = 0; slot < this.dense.length; slot++) {
       const table = this.dense[slot];
+      const byteTable = this.denseBytes[slot] as Float64Array;
       if (!table) continue;
       for (let i = 0; i < table.length; i++) {
         const c = table[i] as number;
         if (c === 0) continue;
         const geo = Math.floor(i / DENSE_CODES);
         keys[j] = (slot * GEOS + geo) * CODES + (this.codes[i % DENSE_CODES] as number);
+        bytes[j] = byteTable[i] as number;
         counts[j++] = c;
       }
     }
     keys.set(extraKeys, j);
     counts.set(extraCounts, j);
-    const batch = { slotDomains: this.slotDomains, slotMinutes: this.slotMinutes, keys, counts };
+    bytes.set(extraBytes, j);
+    const batch = { slotDomains: this.slotDomains, slotMinutes: this.slotMinutes, keys, counts, bytes };
     this.slotDomains = [];
     this.slotMinutes = [];
     this.dense = [];
+    this.denseBytes = [];
     this.domains.clear();
     this.cellCount = 0;
     return batch;
@@ -128,22 +140,22 @@ export class CellCounter {
 
 /** Decodes the cells of a batch. */
 export function forEachCell(
-  batch: CellBatch, fn: (domain: string, minute: number, geo: number, code: number, count: number) => void,
+  batch: CellBatch, fn: (domain: string, minute: number, geo: number, code: number, count: number, bytes: number) => void,
 ): void {
   for (let i = 0; i < batch.keys.length; i++) {
     const k = batch.keys[i] as number;
     const code = k % CODES;
     const geo = ((k - code) / CODES) % GEOS;
     const slot = (k - code - geo * CODES) / (CODES * GEOS);
-    fn(batch.slotDomains[slot] as string, batch.slotMinutes[slot] as number, geo, code, batch.counts[i] as number);
+    fn(batch.slotDomains[slot] as string, batch.slotMinutes[slot] as number, geo, code, batch.counts[i] as number, batch.bytes[i] as number);
   }
 }
 
 /** Feeds a drained batch to the aggregator as whole cells. Returns the number of requests added. */
 export function addCells(aggregator: Aggregator, project: string, batch: CellBatch): number {
   let total = 0;
-  forEachCell(batch, (domain, minute, geo, code, n) => {
-    aggregator.add({ project, domain, time: minute, region: regionOfCode(geo), isp: ispOfCode(geo), code }, n);
+  forEachCell(batch, (domain, minute, geo, code, n, bytes) => {
+    aggregator.add({ project, domain, time: minute, region: regionOfCode(geo), isp: ispOfCode(geo), code }, n, bytes);
     total += n;
   });
   return total;

@@ -143,3 +143,30 @@ describe('LineProcessor', () => {
     expect(ispOfCode(packGeo('HK', 'CUCC'))).toBe('CUCC');
   });
 });
+
+describe('bytes sent', () => {
+  it('takes $bytes_sent, else $body_bytes_sent, else 0, summed per cell (also for codes beyond the dense table)', () => {
+    const both = processor(`'$remote_addr [$time_local] $status $bytes_sent $body_bytes_sent $host'`);
+    both.p.process(`127.0.0.1 [${tl(NOW - 60_000)}] 200 1500 1000 a.com`);
+    both.p.process(`127.0.0.1 [${tl(NOW - 60_000)}] 200 - 700 a.com`);
+    both.p.process(`127.0.0.1 [${tl(NOW - 60_000)}] 200 - - a.com`);
+    both.p.process(`127.0.0.1 [${tl(NOW - 60_000)}] 200 oops - a.com`);
+    // 17 distinct codes: the 17th goes to the hash table for rare codes, with its bytes.
+    for (let c = 0; c < 17; c++) both.p.process(`127.0.0.1 [${tl(NOW - 60_000)}] ${300 + c} 9 - a.com`);
+    both.p.flushCells();
+    const got = new Map<number, [number, number]>();
+    for (const b of both.cells) forEachCell(b, (_d, _m, _g, code, n, bytes) => got.set(code, [n, bytes]));
+    expect(got.get(200)).toEqual([4, 2200]);
+    expect(got.get(316)).toEqual([1, 9]);
+    expect([...got.values()].reduce((s, [, b]) => s + b, 0)).toBe(2200 + 17 * 9);
+  });
+
+  it('combined_host logs only $body_bytes_sent, which is used', () => {
+    const { p, cells } = processor();
+    p.process(line('127.0.0.1', NOW - 60_000, '200', 'a.com'));
+    p.flushCells();
+    const bytes: number[] = [];
+    for (const b of cells) forEachCell(b, (_d, _m, _g, _c, _n, by) => bytes.push(by));
+    expect(bytes).toEqual([10]);
+  });
+});

@@ -118,12 +118,19 @@ export class LineProcessor {
     const domain = this.domains.normalize(rawHost);
     if (domain === '') return 'bad_domain';
     const geo = this.options.geo.lookup(clientAddress(p.remoteAddr, p.forwardedFor));
-    if (!this.cells.add(domain, time, geo, code)) {
+    const bytes = bytesOf(p.bytes, p.bodyBytes);
+    if (!this.cells.add(domain, time, geo, code, 1, bytes)) {
       this.flushCells();
-      this.cells.add(domain, time, geo, code);
+      this.cells.add(domain, time, geo, code, 1, bytes);
     }
     return undefined;
   }
+}
+
+/** $bytes_sent, else $body_bytes_sent, else 0 (also for a value that is not a whole number >= 0). */
+export function bytesOf(bytesSent: number, bodyBytes: number): number {
+  const v = bytesSent >= 0 ? bytesSent : bodyBytes >= 0 ? bodyBytes : 0;
+  return Number.isSafeInteger(v) ? v : 0;
 }
 
 /** "200" -> 200; -1 unless exactly three digits in 100..599. */

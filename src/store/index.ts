@@ -1,16 +1,21 @@
 import { join } from 'node:path';
 import type { ServeConfig } from '../config.js';
 import { ClickHouseStore } from './clickhouse/store.js';
+import { ReadPool } from './sqlite/read-pool.js';
 import { SqliteStore } from './sqlite/store.js';
 import type { Store } from './types.js';
 
 /** Creates the configured store (not yet initialised). */
 export function createStore(
-  config: Pick<ServeConfig, 'store' | 'data' | 'clickhouseUrl' | 'clickhouseCluster'>,
+  config: Pick<ServeConfig, 'store' | 'data' | 'clickhouseUrl' | 'clickhouseCluster'> &
+    Partial<Pick<ServeConfig, 'queryThreads' | 'queryTimeoutMs'>>,
 ): Store {
   switch (config.store) {
     case 'sqlite':
-      return new SqliteStore(join(config.data, 'livestats.db'));
+      // Reads run in worker threads (compiled builds; from TypeScript sources they run inline).
+      return new SqliteStore(join(config.data, 'livestats.db'), import.meta.url.endsWith('.js') ? {
+        reader: (file) => new ReadPool(file, { size: config.queryThreads, timeoutMs: config.queryTimeoutMs }),
+      } : {});
     case 'clickhouse':
       return new ClickHouseStore({ url: config.clickhouseUrl ?? '', cluster: config.clickhouseCluster || undefined });
   }

@@ -5,7 +5,7 @@ import type { Isp, Region } from '../contract/values.js';
 export type { CarouselSample } from '../contract/carousel.js';
 export type { CodeCount } from '../contract/httpcodes.js';
 
-/** Requests counted for one (project, domain, minute, region, isp, code) cell; minute in epoch ms. */
+/** Requests (and bytes sent) counted for one (project, domain, minute, region, isp, code) cell; minute in epoch ms. */
 export interface CountRow {
   project: string;
   domain: string;
@@ -14,6 +14,8 @@ export interface CountRow {
   isp: Isp;
   code: number;
   count: number;
+  /** Bytes sent for these requests ($bytes_sent, else $body_bytes_sent); 0 or absent when not logged. */
+  bytes?: number;
 }
 
 export interface SampleRow extends CarouselSample {
@@ -74,6 +76,14 @@ export interface TaskInfo {
  */
 export interface QueryOptions {
   signal?: AbortSignal;
+}
+
+/** A store read that ran longer than the configured query timeout. */
+export class QueryTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`query timed out after ${timeoutMs} ms`);
+    this.name = 'QueryTimeoutError';
+  }
 }
 
 /** The one storage interface every backend implements; see test/store-conformance for its behaviour. */

@@ -19,7 +19,8 @@ describe('nginx log_format parser', () => {
     expect(r.remoteAddr).toBe('203.0.113.9');
     expect(r.time).toBe(Date.UTC(2023, 9, 10, 5, 55, 36));
     expect(r.status).toBe('200');
-    expect(r.bytes).toBe(2326);
+    expect(r.bodyBytes).toBe(2326);
+    expect(r.bytes).toBeNaN();
     expect(r.host).toBe('Live.Example.COM:8080');
     expect(r.request).toBe(''); // a host variable is logged: $request is skipped
   });

@@ -5,7 +5,7 @@ import { unescapeDefault, unescapeJson } from './unescape.js';
 
 /** What the scanner does with one variable's text. */
 const enum Role {
-  Skip, RemoteAddr, ForwardedFor, TimeLocal, TimeIso, Msec, Status, Host, Request, Bytes, RequestTime,
+  Skip, RemoteAddr, ForwardedFor, TimeLocal, TimeIso, Msec, Status, Host, Request, Bytes, BodyBytes, RequestTime,
 }
 
 /** Host variables in order of preference: the first one logged is the domain. */
@@ -14,7 +14,7 @@ const HOST_VARS = ['host', 'http_host', 'server_name'];
 const ROLES: Record<string, Role> = {
   remote_addr: Role.RemoteAddr, http_x_forwarded_for: Role.ForwardedFor, time_local: Role.TimeLocal,
   time_iso8601: Role.TimeIso, msec: Role.Msec, status: Role.Status, request: Role.Request,
-  body_bytes_sent: Role.Bytes, bytes_sent: Role.Bytes, request_time: Role.RequestTime,
+  body_bytes_sent: Role.BodyBytes, bytes_sent: Role.Bytes, request_time: Role.RequestTime,
 };
 
 interface Step {
@@ -118,6 +118,7 @@ export function compileLogFormat(format: LogFormat, name = 'log_format'): LinePa
       case Role.Host: out.host = v.indexOf('\\') >= 0 ? unescape(v) : v; break;
       case Role.Request: out.request = unescape(v); break;
       case Role.Bytes: out.bytes = Number(v); break;
+      case Role.BodyBytes: out.bodyBytes = Number(v); break;
       case Role.RequestTime: out.requestTime = Number(v); break;
       default: break;
     }

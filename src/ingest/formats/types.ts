@@ -17,12 +17,15 @@ export interface ParsedLine {
   host: string;
   request: string;
   status: string;
+  /** $bytes_sent (whole response), NaN when not logged. */
   bytes: number;
+  /** $body_bytes_sent, NaN when not logged; used when $bytes_sent is absent. */
+  bodyBytes: number;
   requestTime: number;
 }
 
 export function newParsedLine(): ParsedLine {
-  return { remoteAddr: '', forwardedFor: '', time: NaN, badTime: false, host: '', request: '', status: '', bytes: NaN, requestTime: NaN };
+  return { remoteAddr: '', forwardedFor: '', time: NaN, badTime: false, host: '', request: '', status: '', bytes: NaN, bodyBytes: NaN, requestTime: NaN };
 }
 
 export function resetParsedLine(p: ParsedLine): void {
@@ -34,6 +37,7 @@ export function resetParsedLine(p: ParsedLine): void {
   p.request = '';
   p.status = '';
   p.bytes = NaN;
+  p.bodyBytes = NaN;
   p.requestTime = NaN;
 }
 

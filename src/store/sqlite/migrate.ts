@@ -1,21 +1,57 @@
 import type Database from 'better-sqlite3';
 import { loadMigrations } from '../migrations.js';
+import { migrateToBlocks } from './migrate-v2.js';
 
-/** Applies every migration not yet recorded in schema_migrations, each in its own transaction. */
+interface SqliteMigration {
+  version: number;
+  name: string;
+  up: (db: Database.Database) => void;
+}
+
+/** SQL migrations from src/store/sqlite/migrations plus the ones that need code (data conversion). */
+function sqliteMigrations(): SqliteMigration[] {
+  const all: SqliteMigration[] = loadMigrations('sqlite').map((m) => ({ version: m.version, name: m.name, up: (db) => db.exec(m.sql) }));
+  all.push({ version: 2, name: 'blocks', up: migrateToBlocks });
+  all.sort((a, b) => a.version - b.version);
+  for (let i = 1; i < all.length; i++) {
+    if (all[i]?.version === all[i - 1]?.version) throw new Error(`duplicate sqlite migration version ${all[i]?.version}`);
+  }
+  return all;
+}
+
+export const SQLITE_SCHEMA_VERSION = 2;
+
+export class MigrationError extends Error {}
+
+/**
+ * Applies every migration not yet recorded in schema_migrations, each in its own transaction:
+ * one that fails is rolled back whole, leaving the file at the previous version, and reported.
+ */
 export function migrateSqlite(db: Database.Database): number[] {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
   const applied = new Set(
     db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[],
   );
+  const newest = Math.max(0, ...applied);
+  if (newest > SQLITE_SCHEMA_VERSION) {
+    throw new MigrationError(`the database is at schema version ${newest}; this livestats knows up to ${SQLITE_SCHEMA_VERSION} (upgrade livestats)`);
+  }
   const done: number[] = [];
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
-  for (const m of loadMigrations('sqlite')) {
+  for (const m of sqliteMigrations()) {
     if (applied.has(m.version)) continue;
-    db.transaction(() => {
-      db.exec(m.sql);
-      record.run(m.version, m.name, Date.now());
-    })();
+    const at = Math.max(0, ...applied, ...done);
+    try {
+      db.transaction(() => {
+        m.up(db);
+        record.run(m.version, m.name, Date.now());
+      })();
+    } catch (err) {
+      throw new MigrationError(
+        `schema migration ${m.version} (${m.name}) failed and was rolled back; the database is unchanged at version ${at}: ${(err as Error).message}`,
+      );
+    }
     done.push(m.version);
   }
   return done;

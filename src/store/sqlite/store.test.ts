@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers/tmp.js';
+import { ISPS, REGIONS } from '../../contract/values.js';
+import { HTTP_CUBE } from './layout.js';
 import { SqliteStore } from './store.js';
 
 const T = Date.UTC(2026, 0, 1, 10, 0, 0);
@@ -20,7 +22,7 @@ it('creates the schema with migrations once, in WAL mode, and reopens cleanly', 
   await b.close();
   const db = new Database(file, { readonly: true });
   expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-  expect(db.prepare('SELECT version FROM schema_migrations').pluck().all()).toEqual([1]);
+  expect(db.prepare('SELECT version FROM schema_migrations').pluck().all()).toEqual([1, 2]);
   db.close();
 });
 
@@ -48,7 +50,49 @@ it('keeps the region/isp-free rollup equal to the detail rows it summarizes', as
   // Region-only and isp-only filters use the detail rows.
   expect((await store.queryHttpCodes({ ...q, regions: ['GD'], isps: [] })).reduce((n, c) => n + c.count, 0)).toBe(3 * (1 + 2));
   expect((await store.queryHttpCodes({ ...q, regions: [], isps: ['CTCC'] })).reduce((n, c) => n + c.count, 0)).toBe(3 * (2 + 3 + 4));
-  await store.deleteBefore(T + 60_000);
-  expect((await store.queryHttpCodes({ ...q, regions: [], isps: [] })).every((c) => c.minute === T + 60_000)).toBe(true);
+  await store.close();
+});
+
+it('stores bytes beside requests in every level', async () => {
+  tmp = tempDir();
+  const store = new SqliteStore(join(tmp.dir, 'x.db'));
+  await store.init();
+  await store.write({
+    id: 'b', samples: [], tasks: [], checkpoints: [],
+    counts: [
+      { project: 'p', domain: 'a.com', minute: T, region: 'GD', isp: 'CMCC', code: 200, count: 2, bytes: 5_000_000_000 },
+      { project: 'p', domain: 'a.com', minute: T, region: 'BJ', isp: 'CMCC', code: 200, count: 1, bytes: 7 },
+      { project: 'p', domain: 'a.com', minute: T + 60_000, region: 'BJ', isp: 'CTCC', code: 404, count: 1 },
+    ],
+  });
+  await store.close();
+  const db = new Database(join(tmp.dir, 'x.db'), { readonly: true });
+  const bytes = (filter: number[][]): number => {
+    const col = new Float64Array(60);
+    HTTP_CUBE.sum(db, { series: [1], filter, fromSlot: T / 60_000, toSlot: T / 60_000 + 60, measure: 1, column: () => col });
+    return col.reduce((a, b) => a + b, 0);
+  };
+  expect(bytes([[], []])).toBe(5_000_000_007);
+  expect(bytes([[REGIONS.indexOf('GD')], []])).toBe(5_000_000_000);
+  expect(bytes([[], [ISPS.indexOf('CMCC')]])).toBe(5_000_000_007);
+  expect(bytes([[REGIONS.indexOf('BJ')], [ISPS.indexOf('CTCC')]])).toBe(0);
+  db.close();
+});
+
+it('retention deletes whole blocks before the cutoff, keeps the block holding it', async () => {
+  tmp = tempDir();
+  const store = new SqliteStore(join(tmp.dir, 'x.db'));
+  await store.init();
+  const H = 3_600_000;
+  const counts = [];
+  for (let h = 0; h < 6; h++) {
+    for (let d = 0; d < 40; d++) counts.push({ project: 'p', domain: `d${d}.com`, minute: T - h * H, region: 'GD' as const, isp: 'CMCC' as const, code: 200, count: 1 });
+  }
+  await store.write({ id: 'b', samples: [], tasks: [], checkpoints: [], counts });
+  const domains = Array.from({ length: 10 }, (_, d) => `d${d}.com`);
+  const q = { project: 'p', domains, regions: [], isps: [], fromMinute: T - 6 * H, toMinute: T + H };
+  expect((await store.queryHttpCodes(q)).length).toBe(6);
+  await store.deleteBefore(T - 2 * H + 60_000);
+  expect((await store.queryHttpCodes(q)).map((c) => c.minute)).toEqual([T - 2 * H, T - H, T]);
   await store.close();
 });

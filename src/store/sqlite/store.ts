@@ -1,20 +1,27 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { ISPS } from '../../contract/values.js';
+import type { CubeCells } from '../blocks/cube.js';
+import { writeWholeBlock } from '../blocks/bulk.js';
 import type {
   CarouselSample, CodeCount, HttpCodesFilter, QueryOptions, SampleFilter, Store, TaskInfo, WriteBatch,
 } from '../types.js';
-import { migrateSqlite } from './migrate.js';
+import { HTTP_CUBE, ISP_INDEX, MINUTE_MS, REGION_INDEX, SAMPLES, SAMPLE_BLOCK_SECONDS, SECOND_MS } from './layout.js';
+import { checkLayout } from './layout-meta.js';
+import { MigrationError, migrateSqlite } from './migrate.js';
+import { newCells } from './migrate-v2.js';
+import { InlineReader, type Reader } from './reader.js';
+import { toCodeCounts, toSamples } from './results.js';
+import { RetentionSlicer } from './retention.js';
 
-const MIN = 60_000;
-const SEC = 1000;
-const placeholders = (n: number): string => new Array<string>(n).fill('?').join(',');
+export interface SqliteStoreOptions {
+  /** Runs the store's reads (default: on this thread, on the store's own connection). */
+  reader?: (file: string) => Reader;
+}
 
 /**
- * The embedded store: one SQLite file in WAL mode, written in one transaction per batch.
- * Reads run synchronously, so a read for a client that has gone (QueryOptions.signal) is not
- * started, and its result is dropped if the signal aborted meanwhile.
+ * The embedded store: one SQLite file in WAL mode holding blocks of cells (docs/storage.md),
+ * written in one transaction per batch (counts, samples and checkpoints together).
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
@@ -22,17 +29,26 @@ export class SqliteStore implements Store {
   private readonly seriesIds = new Map<string, number>();
   private readonly taskIds = new Map<string, number>();
   private readonly statements = new Map<string, Database.Statement>();
+  private reader: Reader | undefined;
+  private readonly retention: RetentionSlicer;
 
-  constructor(readonly file: string) {
+  constructor(readonly file: string, private readonly options: SqliteStoreOptions = {}) {
     mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
+    this.retention = new RetentionSlicer(this.db);
   }
 
   async init(): Promise<void> {
-    migrateSqlite(this.db);
+    try {
+      migrateSqlite(this.db);
+      checkLayout(this.db.prepare("SELECT value FROM meta WHERE key = 'layout'").pluck().get() as string | undefined);
+    } catch (err) {
+      throw new MigrationError(`${this.file}: ${(err as Error).message}`);
+    }
+    this.reader ??= this.options.reader ? this.options.reader(this.file) : new InlineReader(this.db);
   }
 
   private stmt(sql: string): Database.Statement {
@@ -41,123 +57,135 @@ export class SqliteStore implements Store {
     return s;
   }
 
-  private seriesId(project: string, domain: string, create: boolean): number | undefined {
-    const key = project + '\u0000' + domain;
-    const cached = this.seriesIds.get(key);
-    if (cached !== undefined) return cached;
-    if (create) this.stmt('INSERT OR IGNORE INTO series (project, domain) VALUES (?, ?)').run(project, domain);
-    const id = this.stmt('SELECT id FROM series WHERE project = ? AND domain = ?').pluck().get(project, domain) as
-      | number
-      | undefined;
-    if (id !== undefined) this.seriesIds.set(key, id);
+  private read(): Reader {
+    if (!this.reader) throw new Error('SqliteStore used before init()');
+    return this.reader;
+  }
+
+  /** Series id of (project, domain); new ids are only cached by the caller once committed. */
+  private seriesId(project: string, domain: string, fresh: Map<string, number>): number {
+    const key = JSON.stringify([project, domain]);
+    const known = this.seriesIds.get(key) ?? fresh.get(key);
+    if (known !== undefined) return known;
+    const id = HTTP_CUBE.seriesId(this.db, [project, domain], true) as number;
+    fresh.set(key, id);
     return id;
   }
 
-  private taskRef(project: string, taskId: string, createdAt?: number): number | undefined {
-    const key = project + '\u0000' + taskId;
-    const cached = this.taskIds.get(key);
+  private taskRef(project: string, taskId: string, createdAt?: number, fresh?: Map<string, number>): number | undefined {
+    const key = JSON.stringify([project, taskId]);
+    const cached = this.taskIds.get(key) ?? fresh?.get(key);
     if (cached !== undefined) return cached;
     if (createdAt !== undefined) {
-      this.stmt('INSERT OR IGNORE INTO carousel_tasks (project, task_id, created_at) VALUES (?, ?, ?)').run(
-        project, taskId, createdAt,
-      );
+      this.stmt('INSERT OR IGNORE INTO carousel_tasks (project, task_id, created_at) VALUES (?, ?, ?)').run(project, taskId, createdAt);
     }
-    const id = this.stmt('SELECT id FROM carousel_tasks WHERE project = ? AND task_id = ?').pluck().get(
-      project, taskId,
-    ) as number | undefined;
-    if (id !== undefined) this.taskIds.set(key, id);
+    const id = this.stmt('SELECT id FROM carousel_tasks WHERE project = ? AND task_id = ?').pluck().get(project, taskId) as
+      | number
+      | undefined;
+    if (id !== undefined) (fresh ?? this.taskIds).set(key, id);
     return id;
   }
 
   async write(batch: WriteBatch): Promise<void> {
     const now = Date.now();
-    const upsertCount = this.stmt(
-      `INSERT INTO http_counts (series, region, isp, minute, code, count) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (series, region, isp, minute, code) DO UPDATE SET count = count + excluded.count`,
-    );
-    const upsertTotal = this.stmt(
-      `INSERT INTO http_counts_total (series, minute, code, count) VALUES (?, ?, ?, ?)
-       ON CONFLICT (series, minute, code) DO UPDATE SET count = count + excluded.count`,
-    );
-    const upsertSample = this.stmt(
-      `INSERT INTO carousel_samples (task, second, video_fps, video_kbps, audio_fps, audio_kbps)
-       VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (task, second) DO UPDATE SET video_fps = excluded.video_fps, video_kbps = excluded.video_kbps,
-         audio_fps = excluded.audio_fps, audio_kbps = excluded.audio_kbps`,
-    );
-    const touchTask = this.stmt(
-      'UPDATE carousel_tasks SET last_sample_at = max(coalesce(last_sample_at, 0), ?) WHERE id = ?',
-    );
-    const putCheckpoint = this.stmt(
-      'INSERT OR REPLACE INTO checkpoints (key, value, updated_at) VALUES (?, ?, ?)',
-    );
+    const freshSeries = new Map<string, number>();
+    const freshTasks = new Map<string, number>();
+    // IMMEDIATE: take the write lock first, so a read-merge-write never races another process's commit.
     this.db.transaction(() => {
-      const totals = new Map<string, [number, number, number, number]>();
-      for (const r of batch.counts) {
-        const series = this.seriesId(r.project, r.domain, true) as number;
-        const minute = Math.floor(r.minute / MIN);
-        upsertCount.run(series, r.region, r.isp, minute, r.code, r.count);
-        const k = `${series}:${minute}:${r.code}`;
-        const t = totals.get(k);
-        if (t) t[3] += r.count;
-        else totals.set(k, [series, minute, r.code, r.count]);
+      if (batch.counts.length > 0) {
+        const cells = newCells(batch.counts.length);
+        for (const r of batch.counts) {
+          const region = REGION_INDEX.get(r.region);
+          const isp = ISP_INDEX.get(r.isp);
+          if (region === undefined || isp === undefined) throw new Error(`unknown region/isp ${r.region}/${r.isp}`);
+          const n = cells.count++;
+          (cells.series as Float64Array)[n] = this.seriesId(r.project, r.domain, freshSeries);
+          (cells.slot as Float64Array)[n] = Math.floor(r.minute / MINUTE_MS);
+          (cells.dims[0] as Int32Array)[n] = region;
+          (cells.dims[1] as Int32Array)[n] = isp;
+          (cells.key as Int32Array)[n] = r.code;
+          (cells.measures[0] as Float64Array)[n] = r.count;
+          (cells.measures[1] as Float64Array)[n] = r.bytes ?? 0;
+        }
+        HTTP_CUBE.write(this.db, cells);
       }
-      for (const t of totals.values()) upsertTotal.run(t[0], t[1], t[2], t[3]);
-      for (const t of batch.tasks) this.taskRef(t.project, t.taskId, now);
+      for (const t of batch.tasks) this.taskRef(t.project, t.taskId, now, freshTasks);
+      const blocks = new Map<string, { task: number; block: number; b: ReturnType<typeof SAMPLES.newBuilder> }>();
       const newest = new Map<number, number>();
       for (const s of batch.samples) {
-        const task = this.taskRef(s.project, s.taskId, now) as number;
-        const second = Math.floor(s.second / SEC);
-        upsertSample.run(task, second, s.videoFps, s.videoKbps, s.audioFps, s.audioKbps);
+        const task = this.taskRef(s.project, s.taskId, now, freshTasks) as number;
+        const second = Math.floor(s.second / SECOND_MS);
+        const block = Math.floor(second / SAMPLE_BLOCK_SECONDS);
+        const k = `${task}:${block}`;
+        let e = blocks.get(k);
+        if (!e) blocks.set(k, (e = { task, block, b: SAMPLES.newBuilder() }));
+        e.b.add(0, second - block * SAMPLE_BLOCK_SECONDS, [s.videoFps, s.videoKbps, s.audioFps, s.audioKbps]);
         if ((newest.get(task) ?? -Infinity) < second) newest.set(task, second);
       }
-      for (const [task, second] of newest) touchTask.run(second, task);
-      for (const c of batch.checkpoints) putCheckpoint.run(c.key, c.value, now);
-    })();
+      for (const e of blocks.values()) SAMPLES.merge(this.db, e.task, 0, e.block, e.b);
+      const touch = this.stmt('UPDATE carousel_tasks SET last_sample_at = max(coalesce(last_sample_at, 0), ?) WHERE id = ?');
+      for (const [task, second] of newest) touch.run(second, task);
+      const put = this.stmt('INSERT OR REPLACE INTO checkpoints (key, value, updated_at) VALUES (?, ?, ?)');
+      for (const c of batch.checkpoints) put.run(c.key, c.value, now);
+    }).immediate();
+    for (const [k, v] of freshSeries) this.seriesIds.set(k, v);
+    for (const [k, v] of freshTasks) this.taskIds.set(k, v);
+  }
+
+  /**
+   * The bulk path (benchmark datasets, tools): runs fn in one transaction; inside it, bulkHour
+   * and bulkSamples write whole blocks, replacing what was stored for them.
+   */
+  bulk(fn: () => void): void {
+    const freshSeries = new Map<string, number>();
+    const freshTasks = new Map<string, number>();
+    this.bulkIds = { freshSeries, freshTasks };
+    try {
+      this.db.transaction(fn).immediate();
+      for (const [k, v] of freshSeries) this.seriesIds.set(k, v);
+      for (const [k, v] of freshTasks) this.taskIds.set(k, v);
+    } finally {
+      this.bulkIds = undefined;
+    }
+  }
+
+  private bulkIds: { freshSeries: Map<string, number>; freshTasks: Map<string, number> } | undefined;
+
+  /** All cells of one (project, domain, hour): `cells.slot` in epoch minutes, dims region and isp indexes (see layout.ts). */
+  bulkHour(project: string, domain: string, hour: number, cells: Omit<CubeCells, 'series'>): void {
+    if (!this.bulkIds) throw new Error('bulkHour outside bulk()');
+    const series = this.seriesId(project, domain, this.bulkIds.freshSeries);
+    const block = Math.floor(hour / (HTTP_CUBE.spec.blockSlots * MINUTE_MS));
+    writeWholeBlock(this.db, HTTP_CUBE, series, block, cells);
+  }
+
+  /** Samples of one task in one sample block (replacing it); `values[4 i + m]` for second `fromSecond + i` where present[i]. */
+  bulkSamples(project: string, taskId: string, block: number, present: Uint8Array, values: Float64Array): void {
+    if (!this.bulkIds) throw new Error('bulkSamples outside bulk()');
+    const task = this.taskRef(project, taskId, Date.now(), this.bulkIds.freshTasks) as number;
+    const b = SAMPLES.newBuilder();
+    let last = -1;
+    for (let i = 0; i < present.length && i < SAMPLE_BLOCK_SECONDS; i++) {
+      if (present[i] === 0) continue;
+      b.add(0, i, values.subarray(i * 4, i * 4 + 4));
+      last = i;
+    }
+    if (b.size > 0) SAMPLES.put(this.db, task, 0, block, b.encode());
+    if (last >= 0) {
+      this.stmt('UPDATE carousel_tasks SET last_sample_at = max(coalesce(last_sample_at, 0), ?) WHERE id = ?').run(block * SAMPLE_BLOCK_SECONDS + last, task);
+    }
   }
 
   async queryHttpCodes(f: HttpCodesFilter, o: QueryOptions = {}): Promise<CodeCount[]> {
     o.signal?.throwIfAborted();
-    const series: number[] = [];
-    for (const d of f.domains) {
-      const id = this.seriesId(f.project, d, false);
-      if (id !== undefined) series.push(id);
-    }
-    if (series.length === 0 || f.toMinute <= f.fromMinute) return [];
-    const from = Math.floor(f.fromMinute / MIN);
-    const to = Math.ceil(f.toMinute / MIN);
-    let rows: Array<[number, number, number]>;
-    if (f.regions.length === 0 && f.isps.length === 0) {
-      const sql = `SELECT minute, code, sum(count) FROM http_counts_total
-        WHERE series IN (${placeholders(series.length)}) AND minute >= ? AND minute < ?
-        GROUP BY minute, code`;
-      rows = this.stmt(sql).raw().all(...series, from, to) as Array<[number, number, number]>;
-    } else {
-      // Without a region (or isp) filter, list every value so the primary key is used for seeks.
-      const isps: string[] = f.isps.length > 0 ? f.isps : [...ISPS];
-      const regionClause = f.regions.length > 0 ? `region IN (${placeholders(f.regions.length)})` : '1';
-      const sql = `SELECT minute, code, sum(count) FROM http_counts
-        WHERE series IN (${placeholders(series.length)}) AND ${regionClause}
-          AND isp IN (${placeholders(isps.length)}) AND minute >= ? AND minute < ?
-        GROUP BY minute, code`;
-      rows = this.stmt(sql).raw().all(...series, ...f.regions, ...isps, from, to) as Array<[number, number, number]>;
-    }
-    o.signal?.throwIfAborted();
-    return rows.map(([minute, code, count]) => ({ minute: minute * MIN, code, count }));
+    if (f.domains.length === 0 || f.toMinute <= f.fromMinute) return [];
+    return toCodeCounts(await this.read().httpCodes(f, o.signal));
   }
 
   async querySamples(f: SampleFilter, o: QueryOptions = {}): Promise<CarouselSample[]> {
     o.signal?.throwIfAborted();
-    const task = this.taskRef(f.project, f.taskId);
-    if (task === undefined) return [];
-    const rows = this.stmt(
-      `SELECT second, video_fps, video_kbps, audio_fps, audio_kbps FROM carousel_samples
-       WHERE task = ? AND second >= ? AND second < ? ORDER BY second`,
-    ).raw().all(task, Math.floor(f.from / SEC), Math.ceil(f.to / SEC)) as Array<[number, number, number, number, number]>;
-    o.signal?.throwIfAborted();
-    return rows.map(([second, videoFps, videoKbps, audioFps, audioKbps]) => ({
-      second: second * SEC, videoFps, videoKbps, audioFps, audioKbps,
-    }));
+    if (f.to <= f.from) return [];
+    return toSamples(await this.read().samples(f, o.signal));
   }
 
   async taskExists(project: string, taskId: string, o: QueryOptions = {}): Promise<boolean> {
@@ -170,7 +198,7 @@ export class SqliteStore implements Store {
       'SELECT task_id, created_at, last_sample_at FROM carousel_tasks WHERE project = ? ORDER BY task_id',
     ).raw().all(project) as Array<[string, number, number | null]>;
     return rows.map(([taskId, createdAt, last]) => ({
-      taskId, createdAt, lastSampleAt: last === null ? null : last * SEC,
+      taskId, createdAt, lastSampleAt: last === null ? null : last * SECOND_MS,
     }));
   }
 
@@ -186,14 +214,9 @@ export class SqliteStore implements Store {
     this.stmt('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, value);
   }
 
+  /** Deletes whole blocks that end before the cutoff, in short slices that yield to the event loop. */
   async deleteBefore(cutoff: number): Promise<void> {
-    const minute = Math.floor(cutoff / MIN);
-    const second = Math.floor(cutoff / SEC);
-    this.db.transaction(() => {
-      this.stmt('DELETE FROM http_counts WHERE minute < ?').run(minute);
-      this.stmt('DELETE FROM http_counts_total WHERE minute < ?').run(minute);
-      this.stmt('DELETE FROM carousel_samples WHERE second < ?').run(second);
-    })();
+    await this.retention.run(cutoff);
   }
 
   async deleteCheckpointsBefore(prefix: string, cutoff: number): Promise<void> {
@@ -202,6 +225,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.reader?.close();
     if (this.db.open) this.db.close();
   }
 }

@@ -1,0 +1,109 @@
+import { ISPS, REGIONS } from '../../src/contract/values.js';
+import { SAMPLE_BLOCK_SECONDS } from '../../src/store/sqlite/layout.js';
+import type { SqliteStore } from '../../src/store/sqlite/store.js';
+import { seeded } from '../lib/rng.js';
+
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+/** A real platform's density: Zipf domains, the top ones busy in every (province, carrier) pair. */
+export interface DenseSpec {
+  project: string;
+  days: number;
+  domains: number;
+  /** Domains 1..top are the dense head (>= 300 cells a minute each); the rest is a sparse tail. */
+  top: number;
+  tasks: number;
+  seed: number;
+}
+
+export const DENSE: DenseSpec = { project: 'dense', days: 7, domains: 100, top: 10, tasks: 20, seed: 7 };
+
+export const denseDomain = (i: number): string => `p${String(i).padStart(3, '0')}.dense.example`;
+export const denseTask = (i: number): string => `carousel-${String(i).padStart(2, '0')}`;
+
+const CODES = [200, 206, 304, 302, 404, 500];
+const CODE_SHARE = [0.85, 0.06, 0.04, 0.02, 0.02, 0.01];
+const ISP_SHARE = [1.6, 1.2, 1.0, 0.2];
+const GROUPS = REGIONS.length * ISPS.length;
+
+export interface DenseStats {
+  cells: number;
+  requests: number;
+  samples: number;
+  /** Cells per domain-minute of the head's least busy domain (the spec asks >= 300). */
+  headCellsPerMinute: number;
+}
+
+/**
+ * Writes the dense dataset through the store's bulk path (whole hour blocks), ending at `anchor`
+ * (hour-aligned). Per (domain, minute, group, code) the count is λ·share rounded at random, with
+ * λ = 160/k for head domain k and 0.5·(top/k)² in the tail; bytes are requests × a per-code size.
+ */
+export function generateDense(store: SqliteStore, spec: DenseSpec, anchor: number, progress: (msg: string) => void = () => {}): DenseStats {
+  const rng = seeded(spec.seed);
+  const regionW = REGIONS.map(() => 0.5 + rng());
+  const start = anchor - spec.days * DAY;
+  const stats: DenseStats = { cells: 0, requests: 0, samples: 0, headCellsPerMinute: Infinity };
+  const cap = 60 * GROUPS * CODES.length;
+  const slot = new Float64Array(cap);
+  const region = new Int32Array(cap);
+  const isp = new Int32Array(cap);
+  const key = new Int32Array(cap);
+  const requests = new Float64Array(cap);
+  const bytes = new Float64Array(cap);
+  for (let hour = start; hour < anchor; hour += HOUR) {
+    store.bulk(() => {
+      for (let d = 1; d <= spec.domains; d++) {
+        let n = 0;
+        for (let m = 0; m < 60; m++) {
+          const minute = hour / MIN + m;
+          const daily = 0.8 + 0.2 * Math.cos((2 * Math.PI * (((minute / 60) % 24) - 20)) / 24);
+          const lambda = (d <= spec.top ? 160 / d : 0.5 * (spec.top / d) ** 2) * daily;
+          const before = n;
+          for (let g = 0; g < GROUPS; g++) {
+            const r = g >> 2;
+            const i = g & 3;
+            const lg = lambda * (regionW[r] as number) * (ISP_SHARE[i] as number);
+            for (let c = 0; c < CODES.length; c++) {
+              const count = Math.floor(lg * (CODE_SHARE[c] as number) + rng());
+              if (count === 0) continue;
+              slot[n] = minute;
+              region[n] = r;
+              isp[n] = i;
+              key[n] = CODES[c] as number;
+              requests[n] = count;
+              bytes[n] = count * (c === 0 ? 180_000 : 2_000) + Math.floor(rng() * 4096);
+              stats.requests += count;
+              n++;
+            }
+          }
+          if (d === spec.top) stats.headCellsPerMinute = Math.min(stats.headCellsPerMinute, n - before);
+        }
+        if (n === 0) continue;
+        stats.cells += n;
+        store.bulkHour(spec.project, denseDomain(d), hour, {
+          count: n, slot, dims: [region, isp], key, measures: [requests, bytes],
+        });
+      }
+      for (let t = 0; t < spec.tasks; t++) {
+        for (let b = hour / 1000; b < (hour + HOUR) / 1000; b += SAMPLE_BLOCK_SECONDS) {
+          const present = new Uint8Array(SAMPLE_BLOCK_SECONDS).fill(1);
+          const values = new Float64Array(SAMPLE_BLOCK_SECONDS * 4);
+          for (let s = 0; s < SAMPLE_BLOCK_SECONDS; s++) {
+            const down = (b + s + t * 977) % 5400 < 30;
+            values[s * 4] = down ? 0 : 25 - (rng() < 0.05 ? 1 : 0);
+            values[s * 4 + 1] = down ? 0 : 2000 + Math.floor(rng() * 1000);
+            values[s * 4 + 2] = down ? 0 : 43 + (rng() < 0.07 ? 1 : 0);
+            values[s * 4 + 3] = down ? 0 : 126 + Math.floor(rng() * 5);
+          }
+          store.bulkSamples(spec.project, denseTask(t), b / SAMPLE_BLOCK_SECONDS, present, values);
+          stats.samples += SAMPLE_BLOCK_SECONDS;
+        }
+      }
+    });
+    if ((hour - start) % DAY === DAY - HOUR) progress(`  dense: ${Math.round((hour + HOUR - start) / DAY)} of ${spec.days} day(s), ${stats.cells} cells`);
+  }
+  return stats;
+}

@@ -1,0 +1,181 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync, statSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { SqliteStore } from '../../src/store/sqlite/store.js';
+import { load, type LoadResult } from '../lib/load.js';
+import { startProcess } from '../lib/proc.js';
+import { table } from '../lib/table.js';
+import { DENSE, denseDomain, denseTask, generateDense, type DenseStats } from './dense.js';
+
+const HOUR = 3_600_000;
+
+export interface DenseBenchResult {
+  dataset: DenseStats & { bytesOnDisk: number; bytesPerCell: number; generatedMs: number; reused: boolean; anchor: number };
+  rows: Array<{ name: string; bytes: number; livestats: LoadResult; bare: LoadResult; ratio: number }>;
+  mixed: { query: LoadResult; ackP99: number; ackMax: number; acks: number; healthP99: number; healthMax: number; healthPolls: number };
+  maxRssMiB: number;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : (s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number);
+};
+
+function prepare(root: string, log: (s: string) => void): { dir: string; ds: DenseBenchResult['dataset'] } {
+  const dir = join(root, '.bench-data', 'dense');
+  const file = join(dir, 'livestats.db');
+  const key = JSON.stringify(DENSE);
+  if (existsSync(file)) {
+    const db = new SqliteStore(file);
+    const meta = db['db'].prepare("SELECT value FROM meta WHERE key = 'bench.dense'").pluck().get() as string | undefined;
+    void db.close();
+    if (meta) {
+      const saved = JSON.parse(meta) as DenseBenchResult['dataset'] & { key: string };
+      if (saved.key === key && Date.now() - saved.anchor < 12 * HOUR) {
+        log(`dense: reusing the dataset generated ${iso(saved.anchor)}`);
+        return { dir, ds: { ...saved, reused: true } };
+      }
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const anchor = Math.floor(Date.now() / HOUR) * HOUR + HOUR;
+  const store = new SqliteStore(file);
+  const started = Date.now();
+  return { dir, ds: (() => {
+    // init() is async only by interface; the SQLite store finishes it synchronously.
+    void store.init();
+    log(`dense: generating ${DENSE.days} d x ${DENSE.domains} domains (top ${DENSE.top} dense) + ${DENSE.tasks} carousel tasks through the bulk path`);
+    const stats = generateDense(store, DENSE, anchor, log);
+    const generatedMs = Date.now() - started;
+    store['db'].pragma('wal_checkpoint(TRUNCATE)');
+    const bytesOnDisk = statSync(file).size;
+    const ds = { ...stats, bytesOnDisk, bytesPerCell: bytesOnDisk / stats.cells, generatedMs, reused: false, anchor };
+    store['db'].prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('bench.dense', ?)").run(JSON.stringify({ key, ...ds }));
+    void store.close();
+    return ds;
+  })() };
+}
+
+function rssMiB(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export async function runDenseBench(o: { root: string; log: (s: string) => void; seconds?: number }): Promise<DenseBenchResult> {
+  const { dir, ds } = prepare(o.root, o.log);
+  o.log(`dense: ${ds.cells} cells (${ds.requests} requests), ${(ds.bytesOnDisk / 2 ** 20).toFixed(0)} MiB, ${ds.bytesPerCell.toFixed(2)} bytes/cell, ` +
+    `head domain min ${ds.headCellsPerMinute} cells/minute${ds.reused ? '' : `, generated in ${(ds.generatedMs / 1000).toFixed(1)} s`}`);
+  const keys = JSON.parse(execFileSync(process.execPath, [join(o.root, 'bin/livestats.js'), 'keys', 'create', '--project', DENSE.project,
+    '--json', '--data', dir]).toString()) as { token: string };
+  const headers = { 'x-auth-token': keys.token };
+  const seconds = o.seconds ?? 8;
+  const serve = await startProcess([join(o.root, 'bin/livestats.js'), 'serve', '--data', dir, '--port', '0', '--log-level', 'warn',
+    '--query-cache-ms', '0', '--retention-days', '30']);
+  let maxRss = 0;
+  const rssTimer = setInterval(() => (maxRss = Math.max(maxRss, rssMiB(serve.child.pid))), 250);
+  const end = ds.anchor - HOUR;
+  const top10 = Array.from({ length: 10 }, (_, i) => denseDomain(i + 1)).join(',');
+  const day = `start_time=${iso(end - 24 * HOUR)}&end_time=${iso(end)}`;
+  const list = [
+    { name: '1 h x 1 domain', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${denseDomain(1)}&start_time=${iso(end - HOUR)}&end_time=${iso(end)}` },
+    { name: '24 h x 10 domains', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}` },
+    { name: '24 h x 10 domains, region GD,SH + isp CMCC + code 200,404', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}&region=GD,SH&isp=CMCC&code=200,404` },
+    { name: '24 h x 10 domains, isp CMCC only', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}&isp=CMCC` },
+    { name: '24 h x 10 domains, region GD only', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}&region=GD` },
+    { name: 'carousel 3 h', path: `/v2/${DENSE.project}/stats/carousel-task/detail?carousel_task_id=${denseTask(0)}&start_time=${iso(end - 3 * HOUR)}&end_time=${iso(end)}` },
+  ];
+  const rows: DenseBenchResult['rows'] = [];
+  let mixed: DenseBenchResult['mixed'];
+  try {
+    for (const s of list) {
+      const res = await fetch(serve.url + s.path, { headers });
+      const body = Buffer.from(await res.arrayBuffer());
+      if (res.status !== 200) throw new Error(`${s.name}: HTTP ${res.status} ${body.toString().slice(0, 200)}`);
+      const bodyFile = join(dir, 'bare-body.json');
+      writeFileSync(bodyFile, body);
+      const bare = await startProcess([join(o.root, 'dist/bench/query/bare-server.js'), bodyFile]);
+      try {
+        o.log(`dense load: ${s.name} (${body.length} bytes, 10 connections, ${seconds} s, uncached, then the bare server)`);
+        const ls = await load(s.name, serve.url + s.path, { connections: 10, seconds, headers });
+        const b = await load(`bare: ${s.name}`, bare.url + '/', { connections: 10, seconds });
+        rows.push({ name: s.name, bytes: body.length, livestats: ls, bare: b, ratio: ls.rps / b.rps });
+      } finally {
+        await bare.stop();
+      }
+    }
+    mixed = await mixedRow(serve.url, list[1]?.path ?? '', headers, seconds, o.log);
+  } finally {
+    clearInterval(rssTimer);
+    await serve.stop();
+  }
+  return { dataset: ds, rows, mixed, maxRssMiB: maxRss };
+}
+
+/** The heaviest query at 10 connections while an ingest batch is posted every 200 ms and /healthz polled every 50 ms. */
+async function mixedRow(url: string, path: string, headers: Record<string, string>, seconds: number, log: (s: string) => void): Promise<DenseBenchResult['mixed']> {
+  log(`dense mixed: 24 h x 10 domains at 10 connections + ingest POST every 200 ms + /healthz every 50 ms (${seconds} s)`);
+  const acks: number[] = [];
+  const health: number[] = [];
+  let running = true;
+  const t = (d: Date): string => {
+    const mon = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getUTCMonth()];
+    const p = (n: number): string => String(n).padStart(2, '0');
+    return `${p(d.getUTCDate())}/${mon}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
+  };
+  const poster = (async () => {
+    let b = 0;
+    while (running) {
+      const now = new Date(Date.now() - 5000);
+      const body = Array.from({ length: 500 }, (_, i) =>
+        `1.0.${i % 250}.${b % 250} - - [${t(now)}] "GET /live/s.flv HTTP/1.1" ${i % 10 ? 200 : 404} 1234 "-" "bench" ${denseDomain(1 + (i % 10))}`).join('\n') + '\n';
+      const t0 = performance.now();
+      const r = await fetch(`${url}/ingest/v1/dense/access-logs?format=combined_host`, { method: 'POST', body, headers: { ...headers, 'content-type': 'text/plain', 'x-batch-id': `mixed-${Date.now()}-${b++}` } });
+      await r.text();
+      acks.push(performance.now() - t0);
+      await new Promise((res) => setTimeout(res, 200));
+    }
+  })();
+  const poller = (async () => {
+    while (running) {
+      const t0 = performance.now();
+      const r = await fetch(`${url}/healthz`);
+      await r.text();
+      health.push(performance.now() - t0);
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  })();
+  const query = await load('mixed: 24 h x 10 domains', url + path, { connections: 10, seconds, headers });
+  running = false;
+  await Promise.all([poster, poller]);
+  return {
+    query, ackP99: pct(acks, 99), ackMax: Math.max(0, ...acks), acks: acks.length,
+    healthP99: pct(health, 99), healthMax: Math.max(0, ...health), healthPolls: health.length,
+  };
+}
+
+export function denseTable(r: DenseBenchResult): string {
+  return table(
+    ['query (uncached, 10 connections)', 'KB/resp', 'req/s', 'p50 ms', 'p99 ms', 'bare req/s (same bytes)', 'x bare'],
+    r.rows.map((x) => [x.name, x.bytes / 1024, x.livestats.rps, x.livestats.p50, x.livestats.p99, x.bare.rps, x.ratio]),
+  );
+}
+
+export function mixedTable(r: DenseBenchResult): string {
+  const m = r.mixed;
+  return table(['mixed row', 'value'], [
+    ['24 h x 10 domains req/s while ingesting', m.query.rps],
+    ['  its p99 ms', m.query.p99],
+    [`ingest POST (500 lines) ack p99 ms (${m.acks} posts)`, m.ackP99],
+    ['  ack max ms', m.ackMax],
+    [`/healthz p99 ms (${m.healthPolls} polls)`, m.healthP99],
+    ['  /healthz max ms', m.healthMax],
+    ['server RSS max MiB (whole dense run)', r.maxRssMiB],
+  ]);
+}

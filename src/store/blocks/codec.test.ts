@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest';
+import { BlockBuilder } from './builder.js';
+import { BlockFormatError, blockInfo, decodeBlock, encodeBlock, sumMeasure, type CellColumns } from './codec.js';
+import { ByteReader, ByteWriter } from './varint.js';
+
+function cols(rows: Array<[number, number, ...number[]]>, measures = 2): CellColumns {
+  return {
+    count: rows.length,
+    keys: Int32Array.from(rows.map((r) => r[0])),
+    slots: Uint16Array.from(rows.map((r) => r[1])),
+    values: Array.from({ length: measures }, (_, m) => Float64Array.from(rows.map((r) => r[2 + m] ?? 0))),
+  };
+}
+
+const rowsOf = (c: CellColumns): number[][] =>
+  Array.from({ length: c.count }, (_, i) => [c.keys[i] as number, c.slots[i] as number, ...c.values.map((v) => v[i] as number)]);
+
+/** A seeded PRNG so the random round trips are reproducible. */
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+}
+
+describe('varints', () => {
+  it('round-trip every magnitude up to 2^53-1 and reject out-of-range values', () => {
+    const values = [0, 1, 127, 128, 16_383, 16_384, 2 ** 31 - 1, 2 ** 31, 2 ** 32 + 5, 2 ** 49 + 3, Number.MAX_SAFE_INTEGER];
+    const w = new ByteWriter(1);
+    for (const v of values) w.uint(v);
+    const r = new ByteReader(w.finish());
+    expect(values.map(() => r.uint())).toEqual(values);
+    expect(r.pos).toBe(r.end);
+    for (const bad of [-1, 1.5, Number.NaN, 2 ** 53]) expect(() => new ByteWriter().uint(bad)).toThrow(RangeError);
+  });
+
+  it('reject truncated and over-long varints with a clear error', () => {
+    expect(() => new ByteReader(Uint8Array.of(0x80)).uint()).toThrow('malformed block: truncated varint at byte 1');
+    expect(() => new ByteReader(new Uint8Array(9).fill(0xff)).uint()).toThrow(/varint longer than 8 bytes/);
+    expect(() => new ByteReader(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f)).uint()).toThrow(/beyond 2\^53/);
+  });
+});
+
+describe('block codec', () => {
+  it('round-trips sparse and dense cells with large values', () => {
+    const rows: Array<[number, number, number, number]> = [
+      [0, 0, 1, 0], [0, 59, 2, 3], [200, 5, 7, Number.MAX_SAFE_INTEGER], [404, 0, 1, 1], [404, 1, 2, 2],
+    ];
+    for (let s = 0; s < 60; s++) rows.push([499, s, s + 1, s * 100_000]);
+    const buf = encodeBlock(60, cols(rows));
+    const back = decodeBlock(buf);
+    expect(back.slots).toBe(60);
+    expect(rowsOf(back.cells)).toEqual(rows);
+    expect(blockInfo(buf)).toEqual({ slots: 60, measures: 2, keys: 4, cells: rows.length });
+  });
+
+  it('picks the smaller slot form: a full key costs its bitmap, not a byte per slot', () => {
+    const dense = encodeBlock(600, cols(Array.from({ length: 600 }, (_, s) => [0, s, 1] as [number, number, number]), 1));
+    // header (5) + key (1) + count (2) + bitmap (75) + stream length (2) + 600 one-byte values
+    expect(dense.length).toBe(5 + 1 + 2 + 75 + 2 + 600);
+    const sparse = encodeBlock(600, cols([[3, 599, 1]], 1));
+    expect(sparse.length).toBeLessThan(12);
+    expect(rowsOf(decodeBlock(sparse).cells)).toEqual([[3, 599, 1]]);
+  });
+
+  it('round-trips random blocks exactly', () => {
+    const rand = prng(7);
+    for (let t = 0; t < 200; t++) {
+      const slots = 1 + Math.floor(rand() * 700);
+      const measures = 1 + Math.floor(rand() * 4);
+      const b = new BlockBuilder(slots, measures);
+      const ref = new Map<string, number[]>();
+      const n = Math.floor(rand() * 300);
+      for (let i = 0; i < n; i++) {
+        const key = Math.floor(rand() * (rand() < 0.5 ? 8 : 100_000));
+        const slot = Math.floor(rand() * slots);
+        const vals = Array.from({ length: measures }, () => Math.floor(rand() * (rand() < 0.2 ? 2 ** 40 : 300)));
+        b.add(key, slot, vals);
+        const k = `${key}/${slot}`;
+        const prev = ref.get(k);
+        ref.set(k, prev ? prev.map((v, m) => v + (vals[m] as number)) : vals);
+      }
+      const back = decodeBlock(b.encode());
+      const got = new Map(rowsOf(back.cells).map((r) => [`${r[0]}/${r[1]}`, r.slice(2)]));
+      expect(got).toEqual(ref);
+    }
+  });
+
+  it('sums one measure into key columns at an offset, skipping the others', () => {
+    const buf = encodeBlock(60, cols([[200, 0, 5, 1000], [200, 59, 1, 10], [404, 30, 2, 20], [500, 1, 9, 9]]));
+    const c200 = new Float64Array(120);
+    const c404 = new Float64Array(120);
+    const column = (k: number): Float64Array | undefined => (k === 200 ? c200 : k === 404 ? c404 : undefined);
+    sumMeasure(buf, 0, 60, column);
+    sumMeasure(buf, 0, 60, column);
+    expect([c200[60], c200[119], c404[90]]).toEqual([10, 2, 4]);
+    const bytes = new Float64Array(60);
+    sumMeasure(buf, 1, -30, (k) => (k === 200 ? bytes : undefined));
+    expect(bytes[29]).toBe(10); // slot 59 at offset -30; slot 0 falls before the column and is skipped
+    expect(bytes.reduce((a, b) => a + b, 0)).toBe(10);
+  });
+
+  it('replace mode keeps the latest cell; sum mode adds, also across blocks', () => {
+    const r = new BlockBuilder(10, 2, 'replace');
+    r.add(1, 3, [5, 6]);
+    r.add(1, 3, [7, 8]);
+    expect(rowsOf(r.cells())).toEqual([[1, 3, 7, 8]]);
+    const s = new BlockBuilder(10, 2);
+    s.add(1, 3, [5, 6]);
+    s.addBlock(encodeBlock(10, cols([[0, 9, 2, 2], [1, 3, 1, 1]])));
+    expect(rowsOf(s.cells())).toEqual([[0, 9, 2, 2], [1, 3, 6, 7]]);
+    expect(() => s.addBlock(encodeBlock(11, cols([[0, 0, 1, 1]])))).toThrow('malformed block: block has 11 slots, expected 10');
+    expect(() => s.add(0, 10, [1, 1])).toThrow(RangeError);
+  });
+
+  it('refuses unsorted or duplicate cells when encoding', () => {
+    expect(() => encodeBlock(60, cols([[2, 0, 1], [1, 0, 1]]))).toThrow(RangeError);
+    expect(() => encodeBlock(60, cols([[1, 5, 1], [1, 5, 1]]))).toThrow(RangeError);
+    expect(() => encodeBlock(60, cols([[1, 60, 1]]))).toThrow(RangeError);
+    expect(() => encodeBlock(0, cols([]))).toThrow(RangeError);
+  });
+});
+
+describe('malformed blocks are rejected clearly', () => {
+  const good = encodeBlock(60, cols([[200, 0, 5, 1000], [200, 1, 1, 10], [404, 30, 2, 20]]));
+  const dense = encodeBlock(60, cols(Array.from({ length: 60 }, (_, s) => [7, s, 1, 2] as [number, number, number, number])));
+  const bad = (b: Uint8Array): (() => unknown) => () => decodeBlock(b);
+
+  it('every truncation of a valid block fails with BlockFormatError', () => {
+    for (const block of [good, dense]) {
+      for (let cut = 0; cut < block.length; cut++) {
+        expect(bad(block.subarray(0, cut))).toThrow(BlockFormatError);
+        expect(() => sumMeasure(block.subarray(0, cut), 0, 0, () => new Float64Array(60))).toThrow(BlockFormatError);
+      }
+    }
+  });
+
+  it('trailing garbage, wrong version, bad counts and out-of-range slots are named', () => {
+    expect(bad(Uint8Array.of(...good, 0))).toThrow('malformed block: 1 bytes after the measure streams');
+    expect(bad(Uint8Array.of(9, ...good.subarray(1)))).toThrow('malformed block: unknown format version 9 (this build reads 1)');
+    expect(bad(Uint8Array.of(1, 0, 60, 0))).toThrow('malformed block: bad measure count 0');
+    expect(bad(Uint8Array.of(1, 1, 0, 0))).toThrow('malformed block: bad slot count 0');
+    // one key (5) announcing 2 cells as a list: slots 10 then +0 (not ascending)
+    expect(bad(Uint8Array.of(1, 1, 60, 1, 5, 4, 10, 0, 1, 1))).toThrow('malformed block: slots of key 5 not strictly ascending');
+    // slot 60 in a 60-slot block
+    expect(bad(Uint8Array.of(1, 1, 60, 1, 5, 2, 60, 1))).toThrow('malformed block: slot 60 beyond 60 in key 5');
+    // two keys with delta 0
+    expect(bad(Uint8Array.of(1, 1, 60, 2, 5, 2, 0, 0, 2, 0, 1, 1))).toThrow('malformed block: keys not strictly ascending');
+    // zero cells for a key
+    expect(bad(Uint8Array.of(1, 1, 60, 1, 5, 0, 1))).toThrow('malformed block: key 5 has 0 cells in a block of 60 slots');
+    // a stream whose announced length holds more varints than the block has cells
+    expect(bad(Uint8Array.of(1, 1, 60, 1, 5, 2, 0, 3, 1, 1, 1))).toThrow('malformed block: measure stream 0 has 2 bytes left over');
+    expect(bad(Uint8Array.of(1, 1))).toThrow('malformed block: too short (2 bytes)');
+    expect(() => sumMeasure(good, 2, 0, () => undefined)).toThrow('malformed block: measure 2 requested from a block of 2');
+  });
+
+  it('a bitmap with more bits than announced, or bits beyond the slot count, is refused', () => {
+    // slots 10 -> 2-byte bitmap; key 0 with 1 cell announced as bitmap (h = 3) but two bits set
+    expect(bad(Uint8Array.of(1, 1, 10, 1, 0, 3, 0b11, 0, 1, 1))).toThrow('malformed block: key 0 announces 1 cells, its bitmap has 2');
+    expect(bad(Uint8Array.of(1, 1, 10, 1, 0, 3, 0, 0b100, 1))).toThrow('malformed block: slot 10 beyond 10 in key 0');
+  });
+
+  it('random corruption never crashes with anything but BlockFormatError or a wrong-but-valid block', () => {
+    const rand = prng(3);
+    for (let t = 0; t < 2000; t++) {
+      const b = Uint8Array.from(dense);
+      b[Math.floor(rand() * b.length)] = Math.floor(rand() * 256);
+      try {
+        decodeBlock(b);
+      } catch (err) {
+        expect(err).toBeInstanceOf(BlockFormatError);
+      }
+    }
+  });
+});

@@ -1,0 +1,264 @@
+import { BlockFormatError, ByteReader, ByteWriter } from './varint.js';
+
+export { BlockFormatError } from './varint.js';
+
+/**
+ * One block: the cells of one (series, group, time block) as a sparse (key, slot) -> measures map.
+ * Layout (docs/storage.md): version byte, measure count byte, varint slot count, varint key count,
+ * a directory of keys (delta-coded) each with its slots (a bitmap or delta-coded list, whichever is
+ * smaller), varint byte lengths of the measure streams (they must end the block exactly), then one varint stream per
+ * measure with a value for every cell in (key, slot) order. A reader that needs one measure skips
+ * the others without decoding them.
+ */
+export const BLOCK_FORMAT_VERSION = 1;
+export const MAX_MEASURES = 8;
+export const MAX_SLOTS = 65_535;
+export const MAX_KEY = 0x7fffffff;
+
+/** Cells as columns: entry i is (keys[i], slots[i]) with values[m][i]; only the first `count` are used. */
+export interface CellColumns {
+  count: number;
+  keys: Int32Array;
+  slots: Uint16Array;
+  values: Float64Array[];
+}
+
+export interface DecodedBlock {
+  slots: number;
+  cells: CellColumns;
+}
+
+/** Encodes cells sorted by (key, slot) without duplicates; throws RangeError on a caller bug. */
+export function encodeBlock(slots: number, cells: CellColumns): Uint8Array {
+  const m = cells.values.length;
+  if (!Number.isInteger(slots) || slots < 1 || slots > MAX_SLOTS) throw new RangeError(`slots must be 1..${MAX_SLOTS}`);
+  if (m < 1 || m > MAX_MEASURES) throw new RangeError(`measures must be 1..${MAX_MEASURES}`);
+  const n = cells.count;
+  const w = new ByteWriter(16 + n * 4);
+  w.byte(BLOCK_FORMAT_VERSION);
+  w.byte(m);
+  w.uint(slots);
+  let keyCount = 0;
+  for (let i = 0; i < n; i++) if (i === 0 || cells.keys[i] !== cells.keys[i - 1]) keyCount++;
+  w.uint(keyCount);
+  const bitmapBytes = (slots + 7) >> 3;
+  const bitmap = new Uint8Array(bitmapBytes);
+  let prevKey = -1;
+  for (let i = 0; i < n; ) {
+    const key = cells.keys[i] as number;
+    if (key < 0 || key > MAX_KEY || key <= prevKey) throw new RangeError('cells must be sorted by key then slot');
+    let j = i;
+    while (j < n && cells.keys[j] === key) j++;
+    w.uint(prevKey < 0 ? key : key - prevKey);
+    prevKey = key;
+    const count = j - i;
+    // Delta list: about one byte per slot; bitmap: a bit per slot of the block.
+    let listBytes = 0;
+    let prevSlot = -1;
+    for (let k = i; k < j; k++) {
+      const s = cells.slots[k] as number;
+      if (s >= slots || s <= prevSlot) throw new RangeError('cells must be sorted by key then slot, slots < block slots');
+      const d = prevSlot < 0 ? s : s - prevSlot;
+      listBytes += d < 0x80 ? 1 : d < 0x4000 ? 2 : 3;
+      prevSlot = s;
+    }
+    if (bitmapBytes < listBytes) {
+      w.uint(count * 2 + 1);
+      bitmap.fill(0);
+      for (let k = i; k < j; k++) {
+        const s = cells.slots[k] as number;
+        bitmap[s >> 3] = (bitmap[s >> 3] as number) | (1 << (s & 7));
+      }
+      w.bytes(bitmap);
+    } else {
+      w.uint(count * 2);
+      prevSlot = -1;
+      for (let k = i; k < j; k++) {
+        const s = cells.slots[k] as number;
+        w.uint(prevSlot < 0 ? s : s - prevSlot);
+        prevSlot = s;
+      }
+    }
+    i = j;
+  }
+  const streams: Uint8Array[] = [];
+  for (let v = 0; v < m; v++) {
+    const sw = new ByteWriter(n * 2 + 8);
+    const col = cells.values[v] as Float64Array;
+    for (let i = 0; i < n; i++) sw.uint(col[i] as number);
+    streams.push(sw.finish());
+  }
+  for (const st of streams) w.uint(st.length);
+  for (const s of streams) w.bytes(s);
+  return w.finish();
+}
+
+/** Parsed header and directory, shared by the full decoder and the one-measure summer. */
+interface Directory {
+  slots: number;
+  measures: number;
+  /** Per key: key value and number of cells. */
+  keyCount: number;
+  keyValues: Int32Array;
+  keyCells: Int32Array;
+  /** Per cell (in order): its slot. */
+  cellSlots: Uint16Array;
+  cellCount: number;
+  /** Byte offsets of each measure stream's start and the end of the block. */
+  streamStart: number[];
+}
+
+let scratchKeys = new Int32Array(64);
+let scratchKeyCells = new Int32Array(64);
+let scratchSlots = new Uint16Array(1024);
+
+function readDirectory(buf: Uint8Array, reuse: boolean): Directory {
+  if (buf.length < 4) throw new BlockFormatError(`too short (${buf.length} bytes)`);
+  const r = new ByteReader(buf);
+  const version = r.byte();
+  if (version !== BLOCK_FORMAT_VERSION) throw new BlockFormatError(`unknown format version ${version} (this build reads ${BLOCK_FORMAT_VERSION})`);
+  const measures = r.byte();
+  if (measures < 1 || measures > MAX_MEASURES) throw new BlockFormatError(`bad measure count ${measures}`);
+  const slots = r.uint();
+  if (slots < 1 || slots > MAX_SLOTS) throw new BlockFormatError(`bad slot count ${slots}`);
+  const keyCount = r.uint();
+  if (keyCount > buf.length) throw new BlockFormatError(`key count ${keyCount} exceeds the block size`);
+  let keyValues = reuse ? scratchKeys : new Int32Array(keyCount);
+  let keyCells = reuse ? scratchKeyCells : new Int32Array(keyCount);
+  if (keyValues.length < keyCount) {
+    keyValues = scratchKeys = new Int32Array(keyCount * 2);
+    keyCells = scratchKeyCells = new Int32Array(keyCount * 2);
+  }
+  let cellSlots = reuse ? scratchSlots : new Uint16Array(Math.min(keyCount * slots, buf.length * 8));
+  let cellCount = 0;
+  let key = -1;
+  const bitmapBytes = (slots + 7) >> 3;
+  for (let k = 0; k < keyCount; k++) {
+    const d = r.uint();
+    if (k > 0 && d === 0) throw new BlockFormatError('keys not strictly ascending');
+    key = k === 0 ? d : key + d;
+    if (key > MAX_KEY) throw new BlockFormatError(`key ${key} out of range`);
+    const h = r.uint();
+    const n = Math.floor(h / 2);
+    if (n < 1 || n > slots) throw new BlockFormatError(`key ${key} has ${n} cells in a block of ${slots} slots`);
+    if (cellCount + n > cellSlots.length) {
+      const grown = new Uint16Array(Math.max(cellSlots.length * 2, cellCount + n));
+      grown.set(cellSlots.subarray(0, cellCount));
+      cellSlots = grown;
+      if (reuse) scratchSlots = grown;
+    }
+    if (h % 2 === 1) {
+      if (r.pos + bitmapBytes > buf.length) throw new BlockFormatError(`truncated slot bitmap of key ${key}`);
+      let seen = 0;
+      for (let b = 0; b < bitmapBytes; b++) {
+        let bits = buf[r.pos + b] as number;
+        while (bits !== 0) {
+          const low = bits & -bits;
+          const s = b * 8 + (31 - Math.clz32(low));
+          if (s >= slots) throw new BlockFormatError(`slot ${s} beyond ${slots} in key ${key}`);
+          if (seen < n) cellSlots[cellCount + seen] = s;
+          seen++;
+          bits ^= low;
+        }
+      }
+      if (seen !== n) throw new BlockFormatError(`key ${key} announces ${n} cells, its bitmap has ${seen}`);
+      r.pos += bitmapBytes;
+    } else {
+      let s = -1;
+      for (let i = 0; i < n; i++) {
+        const d2 = r.uint();
+        if (i > 0 && d2 === 0) throw new BlockFormatError(`slots of key ${key} not strictly ascending`);
+        s = i === 0 ? d2 : s + d2;
+        if (s >= slots) throw new BlockFormatError(`slot ${s} beyond ${slots} in key ${key}`);
+        cellSlots[cellCount + i] = s;
+      }
+    }
+    keyValues[k] = key;
+    keyCells[k] = n;
+    cellCount += n;
+  }
+  const streamStart: number[] = [];
+  let total = 0;
+  const lengths: number[] = [];
+  for (let m = 0; m < measures; m++) {
+    const len = r.uint();
+    lengths.push(len);
+    total += len;
+  }
+  if (r.pos + total < buf.length) throw new BlockFormatError(`${buf.length - r.pos - total} bytes after the measure streams`);
+  if (r.pos + total > buf.length) throw new BlockFormatError('measure streams truncated');
+  let at = r.pos;
+  for (const len of lengths) {
+    streamStart.push(at);
+    at += len;
+  }
+  streamStart.push(at);
+  return { slots, measures, keyCount, keyValues, keyCells, cellSlots, cellCount, streamStart };
+}
+
+function streamReader(buf: Uint8Array, dir: Directory, m: number): ByteReader {
+  return new ByteReader(buf, dir.streamStart[m] as number, dir.streamStart[m + 1] as number);
+}
+
+function checkStreamEnd(r: ByteReader, m: number): void {
+  if (r.pos !== r.end) throw new BlockFormatError(`measure stream ${m} has ${r.end - r.pos} bytes left over`);
+}
+
+/** Decodes and validates a whole block. */
+export function decodeBlock(buf: Uint8Array): DecodedBlock {
+  const dir = readDirectory(buf, false);
+  const n = dir.cellCount;
+  const keys = new Int32Array(n);
+  let i = 0;
+  for (let k = 0; k < dir.keyCount; k++) {
+    const key = dir.keyValues[k] as number;
+    for (let c = dir.keyCells[k] as number; c > 0; c--) keys[i++] = key;
+  }
+  const values: Float64Array[] = [];
+  for (let m = 0; m < dir.measures; m++) {
+    const r = streamReader(buf, dir, m);
+    const col = new Float64Array(n);
+    for (let j = 0; j < n; j++) col[j] = r.uint();
+    checkStreamEnd(r, m);
+    values.push(col);
+  }
+  return { slots: dir.slots, cells: { count: n, keys, slots: dir.cellSlots.slice(0, n), values } };
+}
+
+/**
+ * Adds measure `m` of every cell into the column its key maps to: `column(key)[offset + slot] += value`
+ * (cells whose key has no column, or whose index falls outside the column, are skipped).
+ * Allocates nothing per cell; checks the directory and the one stream it reads.
+ */
+export function sumMeasure(
+  buf: Uint8Array, m: number, offset: number, column: (key: number) => Float64Array | undefined,
+): void {
+  const dir = readDirectory(buf, true);
+  if (m >= dir.measures) throw new BlockFormatError(`measure ${m} requested from a block of ${dir.measures}`);
+  const r = streamReader(buf, dir, m);
+  const slots = dir.cellSlots;
+  let cell = 0;
+  for (let k = 0; k < dir.keyCount; k++) {
+    const n = dir.keyCells[k] as number;
+    const col = column(dir.keyValues[k] as number);
+    for (let i = 0; i < n; i++, cell++) {
+      const v = r.uint();
+      if (col === undefined) continue;
+      const at = offset + (slots[cell] as number);
+      if (at >= 0 && at < col.length) col[at] = (col[at] as number) + v;
+    }
+  }
+  checkStreamEnd(r, m);
+}
+
+/** Calls fn with the slot of every cell (in key, slot order), reading only the directory. */
+export function forEachSlot(buf: Uint8Array, fn: (slot: number) => void): void {
+  const dir = readDirectory(buf, false);
+  for (let i = 0; i < dir.cellCount; i++) fn(dir.cellSlots[i] as number);
+}
+
+/** Header facts of a block (for tools and the storage figures). */
+export function blockInfo(buf: Uint8Array): { slots: number; measures: number; keys: number; cells: number } {
+  const dir = readDirectory(buf, false);
+  return { slots: dir.slots, measures: dir.measures, keys: dir.keyCount, cells: dir.cellCount };
+}

@@ -1,0 +1,169 @@
+import type Database from 'better-sqlite3';
+import type { BlockBuilder } from './builder.js';
+import { sumMeasure } from './codec.js';
+import { BlockTable } from './table.js';
+
+/** A group dimension with its enumerated values (append-only: a value's index is stored). */
+export interface CubeDim {
+  name: string;
+  values: readonly string[];
+}
+
+/**
+ * A cube: cells keyed by (series, group dims, time slot, key) holding whole-number measures.
+ * `series` is any tuple of strings (interned to an id), group dims are small enumerations,
+ * `key` is a small integer per cell (a status code; 0 when the cube has none). Every level
+ * (a subset of the group dims) is a rollup table of its own, written in the same transaction,
+ * so a query filtering on exactly those dims reads one block per (series, group value, block).
+ */
+export interface CubeSpec {
+  name: string;
+  dims: readonly CubeDim[];
+  /** Each level lists the dims it keeps; the full set (detail) and [] (total) are usual. */
+  levels: ReadonlyArray<readonly string[]>;
+  measures: readonly string[];
+  /** Slot width in ms (60 000 for per-minute cells) and slots per block (60: an hour). */
+  slotMs: number;
+  blockSlots: number;
+}
+
+/** Where one level of a cube lives and how its group numbers are formed. */
+export interface CubeLevel {
+  dims: readonly string[];
+  /** Index into spec.dims of each kept dim, in order. */
+  dimIndex: readonly number[];
+  table: BlockTable;
+}
+
+/** The cells of one write: parallel arrays, `dims[d][i]` is the index of cell i's value of dim d. */
+export interface CubeCells {
+  count: number;
+  series: ArrayLike<number>;
+  /** Epoch slot (time / slotMs). */
+  slot: ArrayLike<number>;
+  dims: ReadonlyArray<ArrayLike<number>>;
+  key: ArrayLike<number>;
+  measures: ReadonlyArray<ArrayLike<number>>;
+}
+
+export interface CubeSumQuery {
+  series: readonly number[];
+  /** Per dim: the value indexes to keep; an empty list means every value (no filter). */
+  filter: ReadonlyArray<readonly number[]>;
+  fromSlot: number;
+  toSlot: number;
+  measure: number;
+  /** Column a key's sums go to (index = slot - fromSlot), or undefined to skip that key. */
+  column: (key: number) => Float64Array | undefined;
+}
+
+const BLOCK_RADIX = 2 ** 22;
+
+export class Cube {
+  readonly levels: CubeLevel[];
+  readonly seriesTable: string;
+
+  constructor(readonly spec: CubeSpec) {
+    const names = spec.dims.map((d) => d.name);
+    this.levels = spec.levels.map((dims) => {
+      const dimIndex = dims.map((n) => {
+        const i = names.indexOf(n);
+        if (i < 0) throw new Error(`cube ${spec.name}: level uses unknown dim ${n}`);
+        return i;
+      });
+      const suffix = dims.length === 0 ? 'all' : dims.join('_');
+      return { dims, dimIndex, table: new BlockTable(`cube_${spec.name}_${suffix}`, spec.blockSlots, spec.measures.length, 'sum') };
+    });
+    this.seriesTable = `cube_${spec.name}_series`;
+  }
+
+  ddl(): string {
+    return [
+      `CREATE TABLE IF NOT EXISTS ${this.seriesTable} (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);`,
+      ...this.levels.map((l) => l.table.ddl()),
+    ].join('\n');
+  }
+
+  /** Interned series id of a tuple; created when `create` (inside the caller's write transaction). */
+  seriesId(db: Database.Database, tuple: readonly string[], create: boolean): number | undefined {
+    const key = JSON.stringify(tuple);
+    if (create) db.prepare(`INSERT OR IGNORE INTO ${this.seriesTable} (key) VALUES (?)`).run(key);
+    return db.prepare(`SELECT id FROM ${this.seriesTable} WHERE key = ?`).pluck().get(key) as number | undefined;
+  }
+
+  /** Group number of a cell at a level: mixed radix over the kept dims. */
+  private groupOf(level: CubeLevel, cells: CubeCells, i: number): number {
+    let g = 0;
+    for (const d of level.dimIndex) g = g * (this.spec.dims[d] as CubeDim).values.length + ((cells.dims[d] as ArrayLike<number>)[i] as number);
+    return g;
+  }
+
+  /** Adds the cells to every level (inside the caller's transaction). */
+  write(db: Database.Database, cells: CubeCells): void {
+    const spec = this.spec;
+    const row = new Float64Array(spec.measures.length);
+    for (const level of this.levels) {
+      const builders = new Map<number, { series: number; grp: number; block: number; b: BlockBuilder }>();
+      let radix = 1;
+      for (const d of level.dimIndex) radix *= (spec.dims[d] as CubeDim).values.length;
+      for (let i = 0; i < cells.count; i++) {
+        const series = cells.series[i] as number;
+        const slot = cells.slot[i] as number;
+        const block = Math.floor(slot / spec.blockSlots);
+        const grp = this.groupOf(level, cells, i);
+        const id = (series * radix + grp) * BLOCK_RADIX + (block % BLOCK_RADIX);
+        let e = builders.get(id);
+        if (!e) builders.set(id, (e = { series, grp, block, b: level.table.newBuilder() }));
+        for (let m = 0; m < row.length; m++) row[m] = (cells.measures[m] as ArrayLike<number>)[i] as number;
+        e.b.add(cells.key[i] as number, slot - block * spec.blockSlots, row);
+      }
+      for (const e of builders.values()) level.table.merge(db, e.series, e.grp, e.block, e.b);
+    }
+  }
+
+  /** The level a filter reads: the smallest one keeping every filtered dim. */
+  levelFor(filter: ReadonlyArray<readonly number[]>): CubeLevel {
+    const filtered = new Set<number>();
+    filter.forEach((values, d) => {
+      if (values.length > 0) filtered.add(d);
+    });
+    let best: CubeLevel | undefined;
+    for (const l of this.levels) {
+      if (![...filtered].every((d) => l.dimIndex.includes(d))) continue;
+      if (!best || this.groupCount(l) < this.groupCount(best)) best = l;
+    }
+    if (!best) throw new Error(`cube ${this.spec.name}: no level covers the filter`);
+    return best;
+  }
+
+  private groupCount(l: CubeLevel): number {
+    return l.dimIndex.reduce((n, d) => n * (this.spec.dims[d] as CubeDim).values.length, 1);
+  }
+
+  /** Group numbers a filter selects at a level (unfiltered kept dims: every value). */
+  groupsFor(level: CubeLevel, filter: ReadonlyArray<readonly number[]>): number[] {
+    let groups = [0];
+    for (const d of level.dimIndex) {
+      const size = (this.spec.dims[d] as CubeDim).values.length;
+      const f = filter[d] ?? [];
+      const values = f.length > 0 ? f : Array.from({ length: size }, (_, i) => i);
+      const next: number[] = [];
+      for (const g of groups) for (const v of values) next.push(g * size + v);
+      groups = next;
+    }
+    return groups;
+  }
+
+  /** Sums one measure over the filter into per-key columns (see CubeSumQuery). */
+  sum(db: Database.Database, q: CubeSumQuery): void {
+    if (q.toSlot <= q.fromSlot || q.series.length === 0) return;
+    const level = this.levelFor(q.filter);
+    const groups = [...new Set(this.groupsFor(level, q.filter))];
+    const bs = this.spec.blockSlots;
+    const fromBlock = Math.floor(q.fromSlot / bs);
+    const toBlock = Math.ceil(q.toSlot / bs);
+    level.table.scan(db, q.series, groups, fromBlock, toBlock, (block, data) => {
+      sumMeasure(data, q.measure, block * bs - q.fromSlot, q.column);
+    });
+  }
+}

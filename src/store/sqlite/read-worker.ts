@@ -1,0 +1,35 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import type { HttpCodesFilter, SampleFilter } from '../types.js';
+import { readHttpCodes, readSamples } from './reads.js';
+
+/** Messages to a read worker and its answers (typed arrays travel as transferred buffers). */
+export type ReadRequest =
+  | { id: number; kind: 'httpcodes'; filter: HttpCodesFilter }
+  | { id: number; kind: 'samples'; filter: SampleFilter };
+
+export type ReadReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; message: string };
+
+export interface ReadWorkerData {
+  file: string;
+}
+
+if (parentPort) {
+  const port = parentPort;
+  // A read-only connection on the WAL file: sees every committed write, never blocks the writer.
+  const db = new Database((workerData as ReadWorkerData).file, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  port.on('message', (req: ReadRequest) => {
+    try {
+      if (req.kind === 'httpcodes') {
+        const r = readHttpCodes(db, req.filter);
+        port.postMessage({ id: req.id, ok: true, result: r } satisfies ReadReply, [r.codes.buffer as ArrayBuffer, r.counts.buffer as ArrayBuffer]);
+      } else {
+        const r = readSamples(db, req.filter);
+        port.postMessage({ id: req.id, ok: true, result: r } satisfies ReadReply, [r.present.buffer as ArrayBuffer, r.values.buffer as ArrayBuffer]);
+      }
+    } catch (err) {
+      port.postMessage({ id: req.id, ok: false, message: (err as Error).message } satisfies ReadReply);
+    }
+  });
+}

@@ -1,0 +1,25 @@
+import type Database from 'better-sqlite3';
+import type { HttpCodesFilter, SampleFilter } from '../types.js';
+import { readHttpCodes, readSamples, type HttpCodesResult, type SamplesResult } from './reads.js';
+
+/** Runs the store's reads: on the calling thread (InlineReader) or in a pool of worker threads. */
+export interface Reader {
+  httpCodes(f: HttpCodesFilter, signal?: AbortSignal): Promise<HttpCodesResult>;
+  samples(f: SampleFilter, signal?: AbortSignal): Promise<SamplesResult>;
+  close(): Promise<void>;
+}
+
+/** Reads on the store's own connection (tests from TypeScript sources, tools, pool size 0). */
+export class InlineReader implements Reader {
+  constructor(private readonly db: Database.Database) {}
+
+  async httpCodes(f: HttpCodesFilter): Promise<HttpCodesResult> {
+    return readHttpCodes(this.db, f);
+  }
+
+  async samples(f: SampleFilter): Promise<SamplesResult> {
+    return readSamples(this.db, f);
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,117 @@
+import type Database from 'better-sqlite3';
+import { forEachSlot, sumMeasure } from '../blocks/codec.js';
+import type { HttpCodesFilter, SampleFilter } from '../types.js';
+import { HTTP_CUBE, ISP_INDEX, MEASURE_REQUESTS, MINUTE_MS, REGION_INDEX, SAMPLES, SAMPLE_BLOCK_SECONDS, SECOND_MS } from './layout.js';
+
+/**
+ * The read side of the SQLite store as plain functions of a connection, so they run the same
+ * on the main thread and in read workers. Results are typed arrays (cheap to transfer).
+ */
+
+/** Request counts per (code, minute): counts[c * slots + i] is code codes[c] in minute fromMinute + i. */
+export interface HttpCodesResult {
+  fromMinute: number;
+  slots: number;
+  codes: Int32Array;
+  counts: Float64Array;
+}
+
+/** Per second of [from, from + n): present[i] says a sample exists; values[4 i .. 4 i + 3] its values. */
+export interface SamplesResult {
+  from: number;
+  present: Uint8Array;
+  values: Float64Array;
+}
+
+export function seriesIdOf(db: Database.Database, project: string, domain: string): number | undefined {
+  return HTTP_CUBE.seriesId(db, [project, domain], false);
+}
+
+export function taskIdOf(db: Database.Database, project: string, taskId: string): number | undefined {
+  return db.prepare('SELECT id FROM carousel_tasks WHERE project = ? AND task_id = ?').pluck().get(project, taskId) as
+    | number
+    | undefined;
+}
+
+export function readHttpCodes(db: Database.Database, f: HttpCodesFilter): HttpCodesResult {
+  const from = Math.floor(f.fromMinute / MINUTE_MS);
+  const to = Math.ceil(f.toMinute / MINUTE_MS);
+  const slots = Math.max(0, to - from);
+  const empty: HttpCodesResult = { fromMinute: from * MINUTE_MS, slots, codes: new Int32Array(0), counts: new Float64Array(0) };
+  const series: number[] = [];
+  for (const d of f.domains) {
+    const id = seriesIdOf(db, f.project, d);
+    if (id !== undefined) series.push(id);
+  }
+  if (series.length === 0 || slots === 0) return empty;
+  const regions = f.regions.map((r) => REGION_INDEX.get(r)).filter((i): i is number => i !== undefined);
+  const isps = f.isps.map((r) => ISP_INDEX.get(r)).filter((i): i is number => i !== undefined);
+  // A filter naming only unknown values matches nothing (not "no filter").
+  if ((f.regions.length > 0 && regions.length === 0) || (f.isps.length > 0 && isps.length === 0)) return empty;
+  const columns = new Map<number, Float64Array>();
+  HTTP_CUBE.sum(db, {
+    series, filter: [regions, isps], fromSlot: from, toSlot: to, measure: MEASURE_REQUESTS,
+    column: (code) => {
+      let c = columns.get(code);
+      if (!c) columns.set(code, (c = new Float64Array(slots)));
+      return c;
+    },
+  });
+  const codes = Int32Array.from([...columns.keys()].sort((a, b) => a - b));
+  const counts = new Float64Array(codes.length * slots);
+  codes.forEach((code, i) => counts.set(columns.get(code) as Float64Array, i * slots));
+  return { fromMinute: from * MINUTE_MS, slots, codes, counts };
+}
+
+export function readSamples(db: Database.Database, f: SampleFilter): SamplesResult {
+  const from = Math.floor(f.from / SECOND_MS);
+  const to = Math.ceil(f.to / SECOND_MS);
+  const n = Math.max(0, to - from);
+  const present = new Uint8Array(n);
+  const values = new Float64Array(n * 4);
+  const task = taskIdOf(db, f.project, f.taskId);
+  if (task === undefined || n === 0) return { from: from * SECOND_MS, present, values };
+  // One column per measure; presence is tracked through a fifth column counting samples.
+  const cols = [0, 1, 2, 3].map(() => new Float64Array(n));
+  const seen = new Float64Array(n);
+  const fromBlock = Math.floor(from / SAMPLE_BLOCK_SECONDS);
+  const toBlock = Math.ceil(to / SAMPLE_BLOCK_SECONDS);
+  SAMPLES.scan(db, [task], [0], fromBlock, toBlock, (block, data) => {
+    const offset = block * SAMPLE_BLOCK_SECONDS - from;
+    for (let m = 0; m < 4; m++) sumMeasureInto(data, m, offset, cols[m] as Float64Array);
+    markPresent(data, offset, seen);
+  });
+  for (let i = 0; i < n; i++) {
+    if (seen[i] === 0) continue;
+    present[i] = 1;
+    for (let m = 0; m < 4; m++) values[i * 4 + m] = (cols[m] as Float64Array)[i] as number;
+  }
+  return { from: from * SECOND_MS, present, values };
+}
+
+
+function sumMeasureInto(data: Uint8Array, m: number, offset: number, col: Float64Array): void {
+  sumMeasure(data, m, offset, () => col);
+}
+
+/** Marks the slots a block has cells in (a sample may be all zeros, which still counts as present). */
+function markPresent(data: Uint8Array, offset: number, seen: Float64Array): void {
+  forEachSlot(data, (slot) => {
+    const at = offset + slot;
+    if (at >= 0 && at < seen.length) seen[at] = 1;
+  });
+}
+
+/** Every request stored (of one project, or all), summed from the total level: for tests and tools. */
+export function totalRequests(db: Database.Database, project?: string): number {
+  const level = HTTP_CUBE.levels.find((l) => l.dims.length === 0);
+  if (!level) return 0;
+  const sql = `SELECT b.data FROM ${level.table.name} b JOIN ${HTTP_CUBE.seriesTable} s ON s.id = b.series` +
+    (project === undefined ? '' : ' WHERE substr(s.key, 1, ?) = ?');
+  const prefix = JSON.stringify([project ?? '']).slice(0, -1) + ',';
+  const stmt = db.prepare(sql).pluck();
+  const rows = (project === undefined ? stmt.iterate() : stmt.iterate(prefix.length, prefix)) as IterableIterator<Buffer>;
+  const perSlot = new Float64Array(HTTP_CUBE.spec.blockSlots);
+  for (const data of rows) sumMeasure(data, MEASURE_REQUESTS, 0, () => perSlot);
+  return perSlot.reduce((a, b) => a + b, 0);
+}

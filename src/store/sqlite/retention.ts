@@ -1,0 +1,46 @@
+import type Database from 'better-sqlite3';
+import type { BlockTable } from '../blocks/table.js';
+import { HTTP_CUBE, MINUTE_MS, SAMPLES, SAMPLE_BLOCK_SECONDS, SECOND_MS } from './layout.js';
+
+/** Blocks deleted per transaction to start with; adapted so a slice stays around TARGET_MS. */
+const FIRST_SLICE = 64;
+const TARGET_MS = 4;
+const MAX_SLICE = 4096;
+
+/**
+ * Retention by whole blocks: deletes blocks that end before the cutoff, a slice at a time (one
+ * short transaction each), yielding to the event loop between slices, so neither the server's
+ * requests nor other writers wait behind one long delete. Data in the block holding the cutoff
+ * stays until a later pass.
+ */
+export class RetentionSlicer {
+  private slice = FIRST_SLICE;
+  /** Slices run by the last pass (tests look at this to see that the work was spread). */
+  lastSlices = 0;
+
+  constructor(private readonly db: Database.Database, private readonly pause: () => Promise<void> = () => new Promise((r) => setImmediate(r))) {}
+
+  private targets(cutoff: number): Array<{ table: BlockTable; before: number }> {
+    const hourBlocks = HTTP_CUBE.spec.blockSlots * MINUTE_MS;
+    return [
+      ...HTTP_CUBE.levels.map((l) => ({ table: l.table, before: Math.floor(cutoff / hourBlocks) })),
+      { table: SAMPLES, before: Math.floor(cutoff / (SAMPLE_BLOCK_SECONDS * SECOND_MS)) },
+    ];
+  }
+
+  async run(cutoff: number): Promise<void> {
+    this.lastSlices = 0;
+    for (const { table, before } of this.targets(cutoff)) {
+      for (;;) {
+        const t0 = performance.now();
+        const n = this.db.transaction(() => table.deleteSlice(this.db, before, this.slice)).immediate();
+        this.lastSlices++;
+        const ms = performance.now() - t0;
+        if (n < this.slice) break;
+        if (ms < TARGET_MS / 2) this.slice = Math.min(MAX_SLICE, this.slice * 2);
+        else if (ms > TARGET_MS * 2) this.slice = Math.max(8, Math.floor(this.slice / 2));
+        await this.pause();
+      }
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, expect, it } from 'vitest';
+import { DENSE, generateDense } from '../bench/query/dense.js';
+import { SqliteStore } from '../src/store/sqlite/store.js';
+import { totalRequests } from '../src/store/sqlite/reads.js';
+import { cliPath } from './ingest-helpers.js';
+import { spawnNode, type Spawned } from './helpers/spawn.js';
+import { tempDir } from './helpers/tmp.js';
+
+let proc: Spawned | undefined;
+let tmp: ReturnType<typeof tempDir> | undefined;
+afterEach(async () => {
+  if (proc && proc.child.exitCode === null) {
+    proc.child.kill('SIGKILL');
+    await proc.exited;
+  }
+  tmp?.remove();
+});
+
+it('a retention pass over a full dense day runs in slices: /healthz keeps answering, the day is gone, newer data stays', async () => {
+  tmp = tempDir();
+  const file = join(tmp.dir, 'livestats.db');
+  const store = new SqliteStore(file);
+  await store.init();
+  const DAY = 86_400_000;
+  const today = Math.floor(Date.now() / DAY) * DAY;
+  // One dense day (10 head domains, every province x carrier, 3 carousel tasks) 10 days old, and one recent day.
+  const old = generateDense(store, { ...DENSE, project: 'old', days: 1, domains: 10, tasks: 3 }, today - 9 * DAY);
+  generateDense(store, { ...DENSE, project: 'new', days: 1, domains: 2, tasks: 1 }, today);
+  await store.close();
+  expect(old.headCellsPerMinute).toBeGreaterThanOrEqual(300);
+  expect(old.cells).toBeGreaterThan(4_000_000);
+
+  proc = spawnNode([cliPath(), 'serve', '--port', '0', '--data', tmp.dir, '--retention-days', '8', '--log-level', 'info']);
+  const [, url] = await proc.waitFor(/listening on (http:\/\/[\d.:]+)/);
+  let answered = 0;
+  let failed = 0;
+  while (!/retention: deleted older data/.test(proc.output())) {
+    const r = await fetch(`${url}/healthz`).catch(() => undefined);
+    if (r?.status === 200) answered++;
+    else failed++;
+    await r?.text();
+  }
+  // Retention ran between health answers (slices yield), not as one long block before them.
+  expect(failed).toBe(0);
+  expect(answered).toBeGreaterThanOrEqual(5);
+  proc.child.kill('SIGTERM');
+  expect(await proc.exited).toBe(0);
+  const db = new Database(file, { readonly: true });
+  expect(totalRequests(db, 'old')).toBe(0);
+  expect(totalRequests(db, 'new')).toBeGreaterThan(0);
+  expect(db.prepare('SELECT count(*) FROM carousel_blocks b JOIN carousel_tasks t ON t.id = b.series WHERE t.project = ?').pluck().get('old')).toBe(0);
+  db.close();
+}, 120_000);
