@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IpType, Protocol } from '../src/contract/traffic/values.js';
-import { ISPS, REGIONS, type Isp, type Region } from '../src/contract/values.js';
 import { ChEndpoint } from '../src/store/clickhouse/client.js';
 import { migrateClickHouse } from '../src/store/clickhouse/schema.js';
 import { streamsInsert, chunkTraffic } from '../src/store/clickhouse/traffic-batch.js';
 import { ClickHouseTraffic } from '../src/store/clickhouse/traffic.js';
 import { parseClickHouseUrls } from '../src/store/clickhouse/url.js';
-import type { TrafficFilter, TrafficRow } from '../src/store/traffic.js';
+import type { TrafficFilter } from '../src/store/traffic.js';
 import { startClickHouse, type ClickHouseServer } from './harness/clickhouse.js';
 import { requireTools } from './helpers/system-tools.js';
 import { InMemoryTrafficStandIn } from './helpers/traffic-stand-in.js';
+import { trafficRandom } from './helpers/traffic-random.js';
 
 requireTools('clickhouse-server');
 
@@ -37,40 +36,9 @@ async function cube(): Promise<{ traffic: ClickHouseTraffic; endpoint: ChEndpoin
 }
 
 const T0 = Date.UTC(2028, 2, 1);
-const M5 = 300_000;
-let seed = 99;
-const rnd = (k: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % k);
-const pick = <T>(xs: readonly T[]): T => xs[rnd(xs.length)] as T;
-
-function randomRows(count: number): TrafficRow[] {
-  const rows: TrafficRow[] = [];
-  for (let i = 0; i < count; i++) {
-    const other = rnd(8) === 0;
-    rows.push({
-      project: pick(['p1', 'p1', 'p2']), domain: pick(['a.com', 'b.com', 'c.com']),
-      app: other ? '' : pick(['live', 'app2']), stream: other ? '' : pick(['s1', 's2', 'room-9']),
-      protocol: other ? 'other' : pick(['flv', 'hls']), region: pick(['GD', 'SH', 'BJ', 'OT'] as Region[]), isp: pick(ISPS),
-      ipType: pick(['v4', 'v6', 'other']), slot: T0 + rnd(2 * 288) * M5, requests: 1 + rnd(5), bytes: rnd(3_000_000),
-    });
-  }
-  return rows;
-}
-
-function randomFilter(): TrafficFilter {
-  const slotMs = pick([M5, 3_600_000, 86_400_000]);
-  const from = T0 + Math.floor(rnd(2 * 86_400_000) / slotMs) * slotMs - slotMs;
-  const domains = rnd(2) === 0 ? [] : [pick(['a.com', 'b.com', 'zz.com'])];
-  return {
-    project: 'p1', domains,
-    app: domains.length > 0 && rnd(2) === 0 ? pick(['live', 'app2']) : undefined,
-    stream: domains.length > 0 && rnd(2) === 0 ? pick(['s1', 'room-9']) : undefined,
-    protocol: rnd(3) === 0 ? pick<Protocol>(['flv', 'hls']) : undefined,
-    regions: rnd(3) === 0 ? [pick(REGIONS as readonly Region[]), 'GD'] : [],
-    isps: rnd(3) === 0 ? [pick(ISPS as readonly Isp[])] : [],
-    ipType: rnd(3) === 0 ? pick<IpType>(['v4', 'v6']) : undefined,
-    slotMs, from, to: from + (1 + rnd(30)) * slotMs,
-  };
-}
+const random = trafficRandom(T0);
+const randomRows = random.rows;
+const randomFilter = random.filter;
 
 describe('ClickHouse traffic cube', () => {
   it('answers like the reference for random rows and filters (per stream and rollup tables)', async () => {
