@@ -42,7 +42,7 @@ export interface StartOptions {
   credentialCheckIntervalMs?: number;
   /** Token the dashboard uses in demo mode (sent as X-Auth-Token); none while auth is open. */
   dashboardToken?: string;
-  /** The traffic cube's read side; with it the traffic/bandwidth endpoints are served (see buildApp). */
+  /** Replaces the store as the traffic endpoints' data (tests of the dashboard's Traffic view). */
   traffic?: TrafficQuery;
 }
 
@@ -76,9 +76,10 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     maxConcurrentQueries: config.maxConcurrentQueries, queryWaitMs: config.queryWaitMs, queryCacheMs: config.queryCacheMs, bodyLimit: config.maxBodyBytes,
     ingest: { retentionDays: config.retentionDays, geoOverridesFile, maxBodyBytes: config.maxBodyBytes },
     dashboard: config.demo ? { demo: true, project: DEMO_PROJECT, token: options.dashboardToken ?? auth.sessionToken } : undefined,
-    traffic: options.traffic,
+    traffic: options.traffic ?? store,
+    trafficRetentionDays: config.trafficRetentionDays,
   });
-  const retention = new RetentionJob(store, config.retentionDays, logger, options.now);
+  const retention = new RetentionJob(store, config.retentionDays, logger, options.now, config.trafficRetentionDays);
   let demo: Demo | undefined;
   let syslog: SyslogReceiver | undefined;
   let carousel: CarouselSupervisor | undefined;

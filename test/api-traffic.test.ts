@@ -210,17 +210,3 @@ describe('series from the known log (hand-computed)', () => {
     expect(standIn.asked.every((f) => f.project === 'p2')).toBe(true);
   });
 });
-
-describe('without a traffic cube', () => {
-  it('the four paths are unknown, answered like any unknown path', async () => {
-    const bare = await startTestApp({ now: () => NOW });
-    try {
-      for (const path of ALL) {
-        const r = await bare.request(path);
-        expect([r.status, (r.json as { error_code: string }).error_code]).toEqual([404, 'APIGW.0101']);
-      }
-    } finally {
-      await bare.close();
-    }
-  });
-});

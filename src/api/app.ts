@@ -44,18 +44,17 @@ export interface AppOptions {
   dashboard?: DashboardOptions;
   /** The built dashboard (default `<project>/web/dist`); when missing, `/` says how to build it. */
   dashboardDir?: string;
-  /**
-   * The traffic cube's read side: with it, the four traffic/bandwidth endpoints are served
-   * (without it their paths are unknown, like any other).
-   */
+  /** What the four traffic/bandwidth endpoints read (default: the store's traffic cube). */
   traffic?: TrafficQuery;
   /** Days the traffic cube keeps (default 400); the traffic endpoints look back at most this far. */
   trafficRetentionDays?: number;
 }
 
 /** Paths that exist: any other method on them is answered with LIVE.100011011. */
-const KNOWN_GET_PATHS = [HTTPCODES_PATH, CAROUSEL_PATH, '/healthz', '/', DASHBOARD_CONFIG_PATH];
-const TRAFFIC_PATHS = [TRAFFIC_DETAIL_PATH, BANDWIDTH_DETAIL_PATH, TRAFFIC_SUMMARY_PATH, BANDWIDTH_PEAK_PATH];
+const KNOWN_GET_PATHS = [
+  HTTPCODES_PATH, CAROUSEL_PATH, TRAFFIC_DETAIL_PATH, BANDWIDTH_DETAIL_PATH, TRAFFIC_SUMMARY_PATH, BANDWIDTH_PEAK_PATH,
+  '/healthz', '/', DASHBOARD_CONFIG_PATH,
+];
 const OTHER_METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 /** POST-only paths: any other method on them is answered with LIVE.100011011. */
 const KNOWN_POST_PATHS = [INGEST_SAMPLES_PATH, INGEST_ACCESS_LOGS_PATH];
@@ -133,10 +132,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
   healthRoute(app, ctx);
   httpCodesRoute(app, ctx);
   carouselRoute(app, ctx);
-  if (options.traffic) {
-    trafficDetailRoutes(app, ctx, options.traffic);
-    trafficPerDomainRoutes(app, ctx, options.traffic);
-  }
+  const traffic = options.traffic ?? options.store;
+  trafficDetailRoutes(app, ctx, traffic);
+  trafficPerDomainRoutes(app, ctx, traffic);
   ingestAccessLogsRoute(app, ctx);
   const dashboardDir = options.dashboardDir ?? join(projectRoot(), 'web', 'dist');
   if (!dashboardRoute(app, dashboardDir, options.dashboard).built) {
@@ -144,7 +142,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   }
   ingestSamplesRoute(app, ctx);
   const wrongMethods = [
-    ...[...KNOWN_GET_PATHS, ...(options.traffic ? TRAFFIC_PATHS : [])].map((url) => ({ url, methods: [...OTHER_METHODS] })),
+    ...KNOWN_GET_PATHS.map((url) => ({ url, methods: [...OTHER_METHODS] })),
     ...KNOWN_POST_PATHS.map((url) => ({ url, methods: [...NOT_POST_METHODS] })),
   ];
   for (const { url, methods } of wrongMethods) {

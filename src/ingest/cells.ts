@@ -1,6 +1,7 @@
 import type { Aggregator } from './aggregator.js';
 import { ispOfCode, regionOfCode } from './geo/names.js';
 import { IntCounts } from './int-counts.js';
+import { forEachTrafficCell, type TrafficBatch } from './traffic/traffic-counter.js';
 
 const MINUTE = 60_000;
 /**
@@ -13,6 +14,8 @@ const CODES = 1024;
 
 /** Pre-aggregated counts per (domain, minute, region+isp, code). */
 export interface CellBatch {
+  /** The traffic cells of the same lines (set by LineProcessor.flushCells). */
+  traffic?: TrafficBatch;
   /** Per slot: its domain and minute (epoch ms). */
   slotDomains: string[];
   slotMinutes: number[];
@@ -158,5 +161,13 @@ export function addCells(aggregator: Aggregator, project: string, batch: CellBat
     aggregator.add({ project, domain, time: minute, region: regionOfCode(geo), isp: ispOfCode(geo), code }, n, bytes);
     total += n;
   });
+  if (batch.traffic) {
+    forEachTrafficCell(batch.traffic, (c) => {
+      aggregator.addTraffic({
+        project, domain: c.domain, app: c.app, stream: c.stream, protocol: c.protocol, region: regionOfCode(c.geo), isp: ispOfCode(c.geo),
+        ipType: c.ipType, slot: c.slot, requests: c.requests, bytes: c.bytes,
+      });
+    });
+  }
   return total;
 }

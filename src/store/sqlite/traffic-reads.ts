@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { sumMeasure } from '../blocks/codec.js';
 import type { TrafficFilter } from '../traffic.js';
 import { ISP_INDEX, REGION_INDEX } from './layout.js';
 import {
@@ -93,4 +94,21 @@ export function readTrafficByDomain(db: Database.Database, f: TrafficFilter): Tr
   const series = new Float64Array(domains.length * slots);
   domains.forEach((d, i) => sumInto(db, f, perStream, byDomain.get(d) as number[], series.subarray(i * slots, (i + 1) * slots)));
   return { domains, slots, series };
+}
+
+/** Requests and bytes stored in the traffic cubes (one project or all), from their total levels: for tests and tools. */
+export function trafficTotals(db: Database.Database, project?: string): { requests: number; bytes: number; streamRequests: number } {
+  const sum = (cube: typeof TRAFFIC_DOMAINS, measure: number): number => {
+    const level = cube.levels.find((l) => l.dims.length === 0);
+    if (!level) return 0;
+    const sql = `SELECT b.data FROM ${level.table.name} b JOIN ${cube.seriesTable} s ON s.id = b.series` +
+      (project === undefined ? '' : ' WHERE substr(s.key, 1, ?) = ?');
+    const prefix = prefixOf([project ?? '']);
+    const stmt = db.prepare(sql).pluck();
+    const rows = (project === undefined ? stmt.iterate() : stmt.iterate(prefix.length, prefix)) as IterableIterator<Buffer>;
+    const perSlot = new Float64Array(cube.spec.blockSlots);
+    for (const data of rows) sumMeasure(data, measure, 0, () => perSlot);
+    return perSlot.reduce((a, b) => a + b, 0);
+  };
+  return { requests: sum(TRAFFIC_DOMAINS, 0), bytes: sum(TRAFFIC_DOMAINS, MEASURE_TRAFFIC_BYTES), streamRequests: sum(TRAFFIC_STREAMS, 0) };
 }
