@@ -1,6 +1,7 @@
 import type { Aggregator } from '../ingest/aggregator.js';
 import type { Store } from '../store/types.js';
 import { DEMO_TASK, demoSample } from './carousel.js';
+import { demoTrafficRow } from './stream-traffic.js';
 import { generateTraffic } from './traffic.js';
 
 const SECOND = 1000;
@@ -82,7 +83,12 @@ export class Demo {
   /** Generates [a, b) and moves the matching edge of the state; returns requests generated. */
   private extend(a: number, b: number, edge: 'forward' | 'backward'): number {
     const { aggregator, project } = this.o;
-    const n = generateTraffic(project, a, b, Math.random, (r) => aggregator.add(r));
+    const n = generateTraffic(project, a, b, Math.random, (r) => {
+      // The same request in both cubes: bytes by protocol, a stream, an address family.
+      const t = demoTrafficRow(r, Math.random);
+      aggregator.add(r, 1, t.bytes);
+      aggregator.addTraffic(t);
+    });
     for (let s = Math.ceil(a / SECOND) * SECOND; s < b; s += SECOND) {
       aggregator.addSample({ project, taskId: DEMO_TASK, ...demoSample(s) });
     }
