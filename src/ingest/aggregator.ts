@@ -81,7 +81,10 @@ export class Aggregator {
     this.pendingRecords += n;
   }
 
-  /** Adds traffic cube cells (the same requests as `add`, by stream, protocol and address family). */
+  /**
+   * Adds a traffic cube cell (the same requests as `add`, by stream, protocol and address family).
+   * The aggregator may keep `r` itself: callers pass a row they do not change afterwards.
+   */
   addTraffic(r: TrafficRow): void {
     const key = `${r.project}\u0000${r.domain}\u0000${r.app}\u0000${r.stream}\u0000${r.protocol}\u0000${r.region}\u0000${r.isp}\u0000${r.ipType}\u0000${r.slot}`;
     const row = this.traffic.get(key);
@@ -89,7 +92,7 @@ export class Aggregator {
       row.requests += r.requests;
       row.bytes += r.bytes;
     } else {
-      this.traffic.set(key, { ...r });
+      this.traffic.set(key, r);
     }
   }
 

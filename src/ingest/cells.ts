@@ -1,7 +1,8 @@
 import type { Aggregator } from './aggregator.js';
 import { ispOfCode, regionOfCode } from './geo/names.js';
 import { IntCounts } from './int-counts.js';
-import { forEachTrafficCell, type TrafficBatch } from './traffic/traffic-counter.js';
+import type { StoredIpType, StoredProtocol } from '../contract/traffic/values.js';
+import { IP_TYPE_CODES, PROTOCOL_CODES, type TrafficBatch } from './traffic/traffic-counter.js';
 
 const MINUTE = 60_000;
 /**
@@ -162,12 +163,17 @@ export function addCells(aggregator: Aggregator, project: string, batch: CellBat
     total += n;
   });
   if (batch.traffic) {
-    forEachTrafficCell(batch.traffic, (c) => {
+    const t = batch.traffic;
+    for (let i = 0; i < t.tuple.length; i++) {
+      const k = t.tuple[i] as number;
+      const geo = t.geo[i] as number;
       aggregator.addTraffic({
-        project, domain: c.domain, app: c.app, stream: c.stream, protocol: c.protocol, region: regionOfCode(c.geo), isp: ispOfCode(c.geo),
-        ipType: c.ipType, slot: c.slot, requests: c.requests, bytes: c.bytes,
+        project, domain: t.domains[k] as string, app: t.apps[k] as string, stream: t.streams[k] as string,
+        protocol: PROTOCOL_CODES[t.protocol[i] as number] as StoredProtocol, region: regionOfCode(geo), isp: ispOfCode(geo),
+        ipType: IP_TYPE_CODES[t.ipType[i] as number] as StoredIpType, slot: t.slot[i] as number,
+        requests: t.requests[i] as number, bytes: t.bytes[i] as number,
       });
-    });
+    }
   }
   return total;
 }

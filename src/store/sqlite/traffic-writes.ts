@@ -21,7 +21,8 @@ export class TrafficWriter {
   private fresh = new Map<string, number>();
 
   private seriesId(db: Database.Database, cube: Cube, tuple: string[]): number {
-    const key = `${cube.spec.name}\u0000${JSON.stringify(tuple)}`;
+    // NUL cannot occur in a domain, and app/stream names exclude control characters: the join is unique.
+    const key = `${cube.spec.name}\u0000${tuple.join('\u0000')}`;
     const known = this.ids.get(key) ?? this.fresh.get(key);
     if (known !== undefined) return known;
     const id = cube.seriesId(db, tuple, true) as number;
