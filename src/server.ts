@@ -15,6 +15,7 @@ import { MetricsAccess } from './api/metrics/access.js';
 import { Metrics } from './metrics/registry.js';
 import { TimedStore } from './metrics/timed-store.js';
 import { createStore } from './store/index.js';
+import type { TrafficQuery } from './store/traffic.js';
 import type { Store } from './store/types.js';
 
 export const DEMO_PROJECT = 'demo';
@@ -49,6 +50,8 @@ export interface StartOptions {
   credentialCheckIntervalMs?: number;
   /** Token the dashboard uses in demo mode (sent as X-Auth-Token); none while auth is open. */
   dashboardToken?: string;
+  /** Replaces the store as the traffic endpoints' data (tests of the dashboard's Traffic view). */
+  traffic?: TrafficQuery;
 }
 
 /** Composes store, aggregator, API and (optionally) demo traffic, and starts listening. */
@@ -90,8 +93,10 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       keepAliveTimeoutMs: config.keepAliveTimeoutMs, maxConnections: config.maxConnections,
     },
     dashboard: config.demo ? { demo: true, project: DEMO_PROJECT, token: options.dashboardToken ?? auth.sessionToken } : undefined,
+    traffic: options.traffic ?? store,
+    trafficRetentionDays: config.trafficRetentionDays,
   });
-  const retention = new RetentionJob(store, config.retentionDays, logger, options.now);
+  const retention = new RetentionJob(store, config.retentionDays, logger, options.now, config.trafficRetentionDays);
   let demo: Demo | undefined;
   let syslog: SyslogReceiver | undefined;
   let carousel: CarouselSupervisor | undefined;

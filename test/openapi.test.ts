@@ -73,6 +73,8 @@ it('lists every route the server registers (only the dashboard\'s built files an
     'GET /', 'GET /dashboard/config.json', 'GET /healthz', 'GET /metrics', 'GET /openapi.json',
     'POST /ingest/v1/{project_id}/access-logs', 'POST /ingest/v1/{project_id}/carousel-tasks/{task_id}/samples',
     'GET /v2/{project_id}/stats/carousel-task/detail', 'GET /v2/{project_id}/stats/httpcodes',
+    'GET /v2/{project_id}/stats/traffic/detail', 'GET /v2/{project_id}/stats/bandwidth/detail',
+    'GET /v2/{project_id}/stats/traffic/summary', 'GET /v2/{project_id}/stats/bandwidth/peak',
   ].sort());
   // what is left out is left out deliberately
   const undocumented = records.filter((r) => r.spec === false).map((r) => r.url);
@@ -154,6 +156,14 @@ describe('real answers conform to the document', () => {
     const bad = await get(`${HC}?play_domains=a.com&isp=ATT`);
     expect(bad.status).toBe(400);
     check('/v2/{project_id}/stats/httpcodes', 'get', 400, 'application/json', bad.body);
+    for (const op of ['traffic/detail', 'bandwidth/detail', 'traffic/summary', 'bandwidth/peak']) {
+      const ok = await get(`/v2/${P}/stats/${op}?play_domains=play.example.com${op.endsWith('detail') ? '&interval=3600' : ''}`);
+      expect(ok.status, op).toBe(200);
+      check(`/v2/{project_id}/stats/${op}`, 'get', 200, 'application/json', ok.body);
+      const refused = await get(`/v2/${P}/stats/${op}?protocol=rtmp`);
+      expect(refused.status, op).toBe(400);
+      check(`/v2/{project_id}/stats/${op}`, 'get', 400, 'application/json', refused.body);
+    }
     const missing = await get(`${CT}?carousel_task_id=nope`);
     expect(missing.status).toBe(404);
     check('/v2/{project_id}/stats/carousel-task/detail', 'get', 404, 'application/json', missing.body);

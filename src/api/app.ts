@@ -7,6 +7,7 @@ import { StoreHealth } from '../health/store-health.js';
 import { BatchLedger } from '../ingest/batch-ids.js';
 import type { Aggregator } from '../ingest/aggregator.js';
 import { projectRoot } from '../paths.js';
+import type { TrafficQuery } from '../store/traffic.js';
 import type { Store } from '../store/types.js';
 import { allowAll, type Authenticate } from './auth.js';
 import { ResponseCache } from './cache.js';
@@ -29,6 +30,8 @@ import { METRICS_PATH, metricsRoute } from './routes/metrics.js';
 import { OPENAPI_PATH, openApiRoute } from './routes/openapi.js';
 import { collectRoutes } from './spec/collect.js';
 import { packageVersion } from './spec/version.js';
+import { BANDWIDTH_DETAIL_PATH, TRAFFIC_DETAIL_PATH, trafficDetailRoutes } from './routes/traffic-detail.js';
+import { BANDWIDTH_PEAK_PATH, TRAFFIC_SUMMARY_PATH, trafficPerDomainRoutes } from './routes/traffic-per-domain.js';
 
 export interface AppOptions {
   store: Store;
@@ -54,10 +57,17 @@ export interface AppOptions {
   metrics?: { registry: Metrics; access: MetricsAccess };
   /** Timeouts and connection cap against slow or hostile clients (default DEFAULT_HTTP_LIMITS). */
   httpLimits?: Partial<HttpLimits>;
+  /** What the four traffic/bandwidth endpoints read (default: the store's traffic cube). */
+  traffic?: TrafficQuery;
+  /** Days the traffic cube keeps (default 400); the traffic endpoints look back at most this far. */
+  trafficRetentionDays?: number;
 }
 
 /** Paths that exist: any other method on them is answered with LIVE.100011011. */
-const KNOWN_GET_PATHS = [HTTPCODES_PATH, CAROUSEL_PATH, '/healthz', '/', DASHBOARD_CONFIG_PATH, OPENAPI_PATH];
+const KNOWN_GET_PATHS = [
+  HTTPCODES_PATH, CAROUSEL_PATH, TRAFFIC_DETAIL_PATH, BANDWIDTH_DETAIL_PATH, TRAFFIC_SUMMARY_PATH, BANDWIDTH_PEAK_PATH,
+  '/healthz', '/', DASHBOARD_CONFIG_PATH, OPENAPI_PATH,
+];
 const OTHER_METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 /** POST-only paths: any other method on them is answered with LIVE.100011011. */
 const KNOWN_POST_PATHS = [INGEST_SAMPLES_PATH, INGEST_ACCESS_LOGS_PATH];
@@ -112,6 +122,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     slots: new QuerySlots({ limit: options.maxConcurrentQueries ?? 64, waitMs: options.queryWaitMs ?? 0 }),
     batches: new BatchLedger(options.store, options.aggregator),
     metrics: options.metrics?.registry,
+    trafficStoredMs: (options.trafficRetentionDays ?? 400) * 24 * 3_600_000,
   };
   options.aggregator?.onWritten((projects) => ctx.cache.invalidate(projects));
   // Before any route: GET /openapi.json is generated from what the routes declare.
@@ -163,6 +174,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
   healthRoute(app, ctx);
   httpCodesRoute(app, ctx);
   carouselRoute(app, ctx);
+  const traffic = options.traffic ?? options.store;
+  trafficDetailRoutes(app, ctx, traffic);
+  trafficPerDomainRoutes(app, ctx, traffic);
   ingestAccessLogsRoute(app, ctx);
   const dashboardDir = options.dashboardDir ?? join(projectRoot(), 'web', 'dist');
   if (!dashboardRoute(app, dashboardDir, options.dashboard).built) {

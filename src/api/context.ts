@@ -31,4 +31,6 @@ export interface AppContext {
   batches: BatchLedger;
   /** Where ingest routes report lines and replays (absent: not measured). */
   metrics?: Metrics;
+  /** How far back the traffic cube keeps data, ms (the traffic endpoints' look-back is at most this). */
+  trafficStoredMs: number;
 }

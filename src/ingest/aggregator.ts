@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Isp, Region } from '../contract/values.js';
 import { failedWriteApplied, StoreUnavailableError, type FaultReason } from '../health/store-faults.js';
 import { StoreHealth } from '../health/store-health.js';
+import type { TrafficRow } from '../store/traffic.js';
 import type { CountRow, SampleRow, Store, WriteBatch } from '../store/types.js';
 
 const MINUTE = 60_000;
@@ -108,6 +109,7 @@ interface Queued {
  */
 export class Aggregator {
   private counts = new Map<string, CountRow>();
+  private traffic = new Map<string, TrafficRow>();
   private samples = new Map<string, SampleRow>();
   private tasks = new Map<string, { project: string; taskId: string }>();
   private checkpoints = new Map<string, string>();
@@ -150,6 +152,21 @@ export class Aggregator {
       this.counts.set(key, { project: r.project, domain: r.domain, minute, region: r.region, isp: r.isp, code: r.code, count: n, bytes });
     }
     this.pendingRecords += n;
+  }
+
+  /**
+   * Adds a traffic cube cell (the same requests as `add`, by stream, protocol and address family).
+   * The aggregator may keep `r` itself: callers pass a row they do not change afterwards.
+   */
+  addTraffic(r: TrafficRow): void {
+    const key = `${r.project}\u0000${r.domain}\u0000${r.app}\u0000${r.stream}\u0000${r.protocol}\u0000${r.region}\u0000${r.isp}\u0000${r.ipType}\u0000${r.slot}`;
+    const row = this.traffic.get(key);
+    if (row) {
+      row.requests += r.requests;
+      row.bytes += r.bytes;
+    } else {
+      this.traffic.set(key, r);
+    }
   }
 
   /** Records a per-second carousel sample; a later sample for the same second replaces the earlier one. */
@@ -230,7 +247,7 @@ export class Aggregator {
   }
 
   private hasOpenData(): boolean {
-    return this.counts.size > 0 || this.samples.size > 0 || this.tasks.size > 0 || this.checkpoints.size > 0;
+    return this.counts.size > 0 || this.traffic.size > 0 || this.samples.size > 0 || this.tasks.size > 0 || this.checkpoints.size > 0;
   }
 
   /** Takes the open generation's data (and its waiters) out as a batch. */
@@ -243,12 +260,14 @@ export class Aggregator {
         samples: [...this.samples.values()],
         tasks: [...this.tasks.values()],
         checkpoints: [...this.checkpoints].map(([key, value]) => ({ key, value })),
+        ...(this.traffic.size > 0 ? { traffic: [...this.traffic.values()] } : {}),
       },
       done: this.open,
       records: this.pendingRecords,
       inDoubt: false,
     };
     this.counts = new Map();
+    this.traffic = new Map();
     this.samples = new Map();
     this.tasks = new Map();
     this.checkpoints = new Map();
@@ -305,6 +324,7 @@ export class Aggregator {
         const projects = new Set<string>();
         for (const r of head.batch.counts) projects.add(r.project);
         for (const r of head.batch.samples) projects.add(r.project);
+        for (const r of head.batch.traffic ?? []) projects.add(r.project);
         for (const t of head.batch.tasks) projects.add(t.project);
         const keys = head.batch.checkpoints.map((c) => c.key);
         for (const l of this.written) l(projects, keys);

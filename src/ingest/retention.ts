@@ -15,6 +15,8 @@ export class RetentionJob {
   constructor(
     private readonly store: Store, private readonly days: number, private readonly logger: RetentionLogger,
     private readonly now: () => number = Date.now,
+    /** Days the traffic cube keeps (its own retention); undefined: the same as `days`. */
+    private readonly trafficDays?: number,
   ) {}
 
   cutoff(): number {
@@ -25,6 +27,7 @@ export class RetentionJob {
     const cutoff = this.cutoff();
     try {
       await this.store.deleteBefore(cutoff);
+      await this.store.deleteTrafficBefore(this.now() - (this.trafficDays ?? this.days) * DAY);
       // X-Batch-Id marks older than the retention can no longer protect anything.
       await this.store.deleteCheckpointsBefore?.('batch:', cutoff);
       await this.store.deleteCheckpointsBefore?.(FILE_CHECKPOINT_PREFIX, cutoff);

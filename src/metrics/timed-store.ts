@@ -1,3 +1,4 @@
+import type { TrafficFilter } from '../store/traffic.js';
 import type { HttpCodesFilter, QueryOptions, SampleFilter, Store, WriteBatch } from '../store/types.js';
 import type { StoreMetrics } from './store.js';
 
@@ -28,6 +29,22 @@ export class TimedStore implements Store {
 
   taskExists(project: string, taskId: string, options?: QueryOptions): Promise<boolean> {
     return this.metrics.time('taskExists', () => this.inner.taskExists(project, taskId, options));
+  }
+
+  trafficSeries(filter: TrafficFilter, options?: QueryOptions): ReturnType<Store['trafficSeries']> {
+    return this.metrics.time('trafficSeries', () => this.inner.trafficSeries(filter, options));
+  }
+
+  trafficByDomain(filter: TrafficFilter, options?: QueryOptions): ReturnType<Store['trafficByDomain']> {
+    return this.metrics.time('trafficByDomain', () => this.inner.trafficByDomain(filter, options));
+  }
+
+  trafficDomains(project: string, options?: QueryOptions): ReturnType<Store['trafficDomains']> {
+    return this.metrics.time('trafficDomains', () => this.inner.trafficDomains(project, options));
+  }
+
+  deleteTrafficBefore(cutoff: number): Promise<void> {
+    return this.inner.deleteTrafficBefore(cutoff);
   }
 
   listTasks(project: string): ReturnType<Store['listTasks']> {
