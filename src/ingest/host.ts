@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { normalizeDomain } from '../contract/domain.js';
 
 /** "Host:8080" / "[::1]:80" -> host without port; the text stays as is otherwise. */
@@ -35,19 +36,31 @@ export function hostOfRequest(request: string): string {
 }
 
 const CACHE_LIMIT = 50_000;
+// eslint-disable-next-line no-control-regex
+const NON_ASCII = /[^\x00-\x7f]/;
+// eslint-disable-next-line no-control-regex
+const WIDER_THAN_BYTE = /[^\x00-\xff]/;
+
+/** latin1-decoded bytes -> their UTF-8 text; text that is not such bytes is returned as is. */
+function utf8OfBytes(raw: string): string {
+  if (WIDER_THAN_BYTE.test(raw)) return raw;
+  const buf = Buffer.from(raw, 'latin1');
+  return isUtf8(buf) ? buf.toString('utf8') : raw;
+}
 
 /** Raw logged host -> normalized play domain (lower-case, no port, IDNA), cached; '' when not a domain. */
 export class DomainNormalizer {
   private cache = new Map<string, string>();
 
-  /** latin1: raw hosts come from latin1-decoded bytes; non-ASCII ones are re-decoded as UTF-8. */
-  constructor(private readonly latin1 = false) {}
+  /** latin1: raw hosts come from latin1-decoded bytes (decided the same way as text: see normalize). */
+  constructor(readonly latin1 = false) {}
 
   normalize(raw: string): string {
     const hit = this.cache.get(raw);
     if (hit !== undefined) return hit;
-    // eslint-disable-next-line no-control-regex
-    const text = this.latin1 && /[^\x00-\x7f]/.test(raw) ? Buffer.from(raw, 'latin1').toString('utf8') : raw;
+    // Bytes (latin1-read input, or nginx's \xHH escapes whichever way the line was read) that spell
+    // UTF-8 are that text; anything else stays as it is, so both decodings decide alike.
+    const text = NON_ASCII.test(raw) ? utf8OfBytes(raw) : raw;
     const d = normalizeDomain(stripPort(text.trim()).toLowerCase()) ?? '';
     if (this.cache.size >= CACHE_LIMIT) this.cache = new Map();
     this.cache.set(raw, d);

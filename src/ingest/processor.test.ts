@@ -34,6 +34,26 @@ function cellsOf(batches: CellBatch[]): Array<{ domain: string; minute: number; 
 }
 
 describe('LineProcessor', () => {
+  // Found by `npm run fuzz` (preset:combined_host): nginx's default escaping writes an IDN host's
+  // UTF-8 bytes as \xHH; through the HTTP intake and syslog (UTF-8 input) it was bad_domain.
+  it('counts an IDN host written as \\xHH escapes under its punycode domain, with UTF-8 and latin1 input', () => {
+    const escaped = '\\xE4\\xBE\\x8B\\xE5\\xAD\\x90.com';
+    for (const latin1Input of [false, true]) {
+      const cells: CellBatch[] = [];
+      const p = new LineProcessor({ parser: createLineParser('combined_host'), geo, retentionDays: 8, now: () => NOW, latin1Input, sink: (c) => cells.push(c) });
+      expect(p.process(line('127.0.0.1', NOW - 60_000, '200', escaped))).toBeUndefined();
+      expect(p.process(line('127.0.0.1', NOW - 60_000, '200', 'B\\xC3\\xBCcher.example'))).toBeUndefined();
+      p.flushCells();
+      expect(cellsOf(cells).map((c) => c.domain).sort()).toEqual(['xn--bcher-kva.example', 'xn--fsqu00a.com']);
+      // The host of an absolute request line whose path holds an invalid byte is decided alike too.
+      const c2: CellBatch[] = [];
+      const q = new LineProcessor({ parser: createLineParser('combined'), geo, retentionDays: 8, now: () => NOW, latin1Input, sink: (c) => c2.push(c) });
+      expect(q.process(`1.2.3.4 - - [${tl(NOW - 60_000)}] "GET http://B\\xC3\\x9CCHER.IO./\\xE0 HTTP/1.1" 200 1 "-" "-"`)).toBeUndefined();
+      q.flushCells();
+      expect(cellsOf(c2).map((c) => c.domain)).toEqual(['xn--bcher-kva.io']);
+    }
+  });
+
   it('counts a good line into its (domain, minute, region, isp, code) cell', () => {
     const { p, cells } = processor();
     expect(p.process(line('127.0.0.1', NOW - 90_000, '200', 'Play.Example.com:443'))).toBeUndefined();

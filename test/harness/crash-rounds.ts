@@ -86,7 +86,7 @@ export async function runCrashRounds(o: { rounds: number; seed: number; dir: str
     } catch {
       return false;
     }
-  }, 20_000, 50);
+  }, 60_000, 50); // generous: a restart on a loaded 2-core machine (other suites running) can take many seconds
   const post = async (b: Batch): Promise<Outcome> => {
     const t = Date.now() - 120_000;
     const body = Array.from({ length: b.lines }, (_, j) => accessLine(t - (j % 20) * 60_000, { host: domainOf(b.n), status: 200 + (j % 4), ip: `1.${j % 200}.${b.n % 9}.9` })).join('\n');

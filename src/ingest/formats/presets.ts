@@ -30,7 +30,8 @@ export function createLineParser(format: string, options: FormatOptions = {}): L
   if (options.fields && Object.keys(options.fields).length > 0) {
     throw new FormatError('--field applies to --format json only');
   }
-  const preset = PRESETS[spec];
+  // Own names only: 'valueOf' or 'constructor' are not presets (they were a TypeError, a 500 over HTTP).
+  const preset = Object.hasOwn(PRESETS, spec) ? PRESETS[spec] : undefined;
   if (preset !== undefined) return compileLogFormat(parseLogFormatText(preset), spec);
   if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(spec)) {
     throw new FormatError(`unknown format "${spec}": use ${[...Object.keys(PRESETS), 'json'].join(', ')} or a log_format string`);

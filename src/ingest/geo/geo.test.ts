@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isPrivateIpv4, parseIpv4 } from './ipv4.js';
-import { isPrivateIpv6, parseIpv6 } from './ipv6.js';
+import { formatIpv6Full, isPrivateIpv6, parseIpv6 } from './ipv6.js';
 import { buildIpv4Index, geoOfRecord, lookupIpv4 } from './ip2region-data.js';
 import { ispOf, ispOfCode, regionOf, regionOfCode, type GeoCode } from './names.js';
 import { GeoOverrideError, parseGeoOverrides } from './overrides.js';
@@ -76,6 +76,18 @@ describe('geo', () => {
     expect(show(r.lookup(''))).toBe('OT/OTHER');
     const plain = GeoResolver.create();
     expect(show(plain.lookup('202.96.128.86'))).toBe('GD/CTCC');
+  });
+
+  // Found by `npm run fuzz` (preset:nginx_json): ip2region's IPv6 parser threw a RangeError on a zone
+  // index, which escaped the line processor (a 500 for the whole HTTP batch).
+  it('IPv6 text forms ip2region cannot parse (zones, brackets, odd zero groups) resolve like their address', () => {
+    const r = GeoResolver.create();
+    expect(formatIpv6Full(parseIpv6('2409:8000::1') ?? 0n)).toBe('2409:8000:0000:0000:0000:0000:0000:0001');
+    for (const text of ['::0000:00:00:0%0000', '::0000:00:00:000', 'fe80::1%eth0', '[2409:8000::1]', '2409:8000::1%1']) {
+      expect(() => r.lookup(text)).not.toThrow();
+    }
+    expect(show(r.lookup('2409:8000::1%1'))).toBe('BJ/CMCC');
+    expect(show(r.lookup('[2409:8000::1]'))).toBe('BJ/CMCC');
   });
 
   it('rejects bad override files with line numbers', () => {

@@ -31,3 +31,8 @@ export function isPrivateIpv6(v: bigint): boolean {
   const top16 = Number(v >> 112n);
   return (top16 & 0xfe00) === 0xfc00 || (top16 & 0xffc0) === 0xfe80 || (top16 & 0xff00) === 0xff00;
 }
+
+/** A 128-bit value as eight full hexadecimal groups ("2001:0db8:0000:...:0001"). */
+export function formatIpv6Full(v: bigint): string {
+  return v.toString(16).padStart(32, '0').replace(/(.{4})(?!$)/g, '$1:');
+}

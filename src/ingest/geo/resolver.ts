@@ -1,5 +1,5 @@
 import { parseIpv4 } from './ipv4.js';
-import { parseIpv6 } from './ipv6.js';
+import { formatIpv6Full, parseIpv6 } from './ipv6.js';
 import { buildIpv4Index, lookupIpv4, searchIp2region, type Ipv4Index } from './ip2region-data.js';
 import { UNKNOWN_GEO, type GeoCode } from './names.js';
 import { matchOverride, type GeoOverride } from './overrides.js';
@@ -51,6 +51,7 @@ export class GeoResolver {
       const o4 = matchOverride(this.overrides, false, BigInt(mapped));
       return o4 ?? lookupIpv4(this.index, mapped);
     }
-    return searchIp2region(ip);
+    // ip2region gets the address in full form: its own parser throws on zones, brackets and odd zero groups.
+    return searchIp2region(formatIpv6Full(v6));
   }
 }

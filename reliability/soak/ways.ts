@@ -1,0 +1,149 @@
+import { execFile } from 'node:child_process';
+import { appendFile, writeFile } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
+import type { Agent } from 'node:http';
+import { join } from 'node:path';
+import { cliPath } from '../lib/server.js';
+import { call, type ErrorLog } from './http.js';
+import type { LineMaker } from './model.js';
+
+/** One way into livestats, fed `lines` at a time; `drain` waits for what it still holds. */
+export interface Way {
+  name: string;
+  feed(now: number, count: number): void;
+  drain(): Promise<void>;
+  /** Lines handed over (for the rate actually held). */
+  sent: number;
+  /** Latencies of acknowledgements, ms (HTTP answers, batch CLI runs). */
+  acks: number[];
+}
+
+/** HTTP intake: batches posted every 250 ms (half with an X-Batch-Id), answered once committed. */
+export function httpWay(maker: LineMaker, agent: Agent, base: URL, project: string, token: string, errors: ErrorLog): Way {
+  let pending: string[] = [];
+  let inFlight = new Set<Promise<void>>();
+  let batchNo = 0;
+  const way: Way = {
+    name: 'HTTP intake', sent: 0, acks: [],
+    feed(now, count) {
+      pending.push(...maker.make(now, count));
+      way.sent += count;
+    },
+    async drain() {
+      send();
+      await Promise.all([...inFlight]);
+    },
+  };
+  const send = (): void => {
+    if (pending.length === 0) return;
+    const lines = pending;
+    pending = [];
+    const headers: Record<string, string> = { 'content-type': 'text/plain', 'x-auth-token': token };
+    if (batchNo % 2 === 0) headers['x-batch-id'] = `soak-${process.pid}-${batchNo}`;
+    batchNo++;
+    const p = call(agent, base, 'POST', `/ingest/v1/${project}/access-logs?format=combined_host`, headers, lines.join('\n')).then((res) => {
+      way.acks.push(res.ms);
+      if (res.status !== 200) errors.add('http-ingest', `${res.status} ${res.body}`);
+      else if ((JSON.parse(res.body) as { accepted: number }).accepted !== lines.length) errors.add('http-ingest', `accepted ${res.body} of ${lines.length}`);
+    }, (err: unknown) => errors.add('http-ingest', String(err)));
+    const tracked = p.finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+    if (inFlight.size > 8) errors.add('http-backlog', `${inFlight.size} batches in flight`);
+  };
+  const timer = setInterval(send, 250);
+  const stop = way.drain;
+  way.drain = async () => {
+    clearInterval(timer);
+    await stop();
+    inFlight = new Set();
+  };
+  return way;
+}
+
+/** ingest --follow: lines appended to the followed file every tick. */
+export function followWay(maker: LineMaker, file: string, errors: ErrorLog): Way {
+  let chain = Promise.resolve();
+  const way: Way = {
+    name: 'ingest --follow', sent: 0, acks: [],
+    feed(now, count) {
+      const text = maker.make(now, count).join('\n') + '\n';
+      way.sent += count;
+      chain = chain.then(() => appendFile(file, text)).catch((err: unknown) => errors.add('follow-append', String(err)));
+    },
+    drain: () => chain,
+  };
+  return way;
+}
+
+/** Syslog over TCP: RFC 5424 octet-counted on one connection, RFC 3164 newline-framed on another. */
+export async function syslogWay(maker: LineMaker, port: number, errors: ErrorLog): Promise<Way> {
+  const open = (): Promise<Socket> => new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => resolve(s));
+    s.once('error', reject);
+  });
+  const octet = await open();
+  const newline = await open();
+  for (const s of [octet, newline]) s.on('error', (err) => errors.add('syslog-socket', String(err)));
+  let k = 0;
+  const way: Way = {
+    name: 'syslog (TCP)', sent: 0, acks: [],
+    feed(now, count) {
+      let a = '';
+      let b = '';
+      for (const line of maker.make(now, count)) {
+        if (k++ % 2 === 0) {
+          const msg = `<190>1 ${new Date(now).toISOString()} edge nginx - - - ${line}`;
+          a += `${Buffer.byteLength(msg)} ${msg}`;
+        } else {
+          b += `<190>Dec  1 10:00:00 edge nginx: ${line}\n`;
+        }
+      }
+      way.sent += count;
+      if (a) octet.write(a);
+      if (b) newline.write(b);
+    },
+    async drain() {
+      await Promise.all([octet, newline].map((s) => new Promise<void>((r) => s.end(() => r()))));
+    },
+  };
+  return way;
+}
+
+/** Batch `livestats ingest` of a fresh file every 10 s (its own process, same data directory). */
+export function batchWay(maker: LineMaker, dir: string, dataDir: string, project: string, errors: ErrorLog): Way {
+  let pending: string[] = [];
+  let n = 0;
+  let running = Promise.resolve();
+  const way: Way = {
+    name: 'batch `livestats ingest`', sent: 0, acks: [],
+    feed(now, count) {
+      pending.push(...maker.make(now, count));
+      way.sent += count;
+    },
+    async drain() {
+      clearInterval(timer);
+      run();
+      await running;
+    },
+  };
+  const run = (): void => {
+    if (pending.length === 0) return;
+    const lines = pending;
+    pending = [];
+    const file = join(dir, `batch-${n++}.log`);
+    running = running.then(async () => {
+      await writeFile(file, lines.join('\n') + '\n');
+      const t0 = performance.now();
+      await new Promise<void>((resolve) => {
+        execFile(process.execPath, [cliPath(), 'ingest', '--project', project, '--format', 'combined_host', '--json', '--data', dataDir, file], (err, stdout, stderr) => {
+          way.acks.push(performance.now() - t0);
+          if (err) errors.add('batch-cli', `${err.message} ${stderr}`);
+          else if ((JSON.parse(stdout) as { accepted: number }).accepted !== lines.length) errors.add('batch-cli', `${stdout} for ${lines.length} lines`);
+          resolve();
+        });
+      });
+    });
+  };
+  const timer = setInterval(run, 10_000);
+  return way;
+}

@@ -1,0 +1,37 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { runChunkAsync } from '../reliability/fuzz/runner.js';
+import { failures } from '../reliability/fuzz/stats.js';
+import { httpIntakeTarget, type IntakeLedger } from '../reliability/fuzz/targets/http-intake.js';
+import { createKeys, startServe, storedCount, tempData, type ServerProcess } from '../reliability/lib/server.js';
+
+/**
+ * The HTTP intake part of `npm run fuzz`, short: 20,000 fuzzed requests (16 in flight) to a real
+ * `livestats serve` process (the built CLI) over a socket. Every answer must be the contract's;
+ * after SIGTERM the store must hold exactly the lines acknowledged as counted.
+ */
+const data = tempData('fuzz-http');
+let server: ServerProcess;
+let token = '';
+
+beforeAll(async () => {
+  token = (await createKeys(data.dir, 'fuzz')).token;
+  server = await startServe(['--data', data.dir, '--log-level', 'warn']);
+});
+afterAll(async () => {
+  await server.stop();
+  data.remove();
+});
+
+it('http_intake: 20,000 requests, every answer the contract\'s, the store exact after shutdown', async () => {
+  const ledger: IntakeLedger = { accepted: 0, requests: 0, duplicates: 0 };
+  const target = httpIntakeTarget({ url: server.url, project: 'fuzz', token }, ledger, 16);
+  const r = await runChunkAsync(target, { seed: 20261201, numRuns: 20_000 }, 16);
+  expect(r.failure).toBeUndefined();
+  expect(failures(r.stats)).toBe(0);
+  expect(r.stats.inputs).toBe(20_000);
+  expect(r.stats.dropped['200:duplicate']).toBeGreaterThan(0);
+  expect(r.stats.dropped['400:LIVE.100011001']).toBeGreaterThan(0);
+  expect(ledger.accepted).toBeGreaterThan(0);
+  expect(await server.stop()).toBe(0);
+  expect(storedCount(data.dir, 'fuzz')).toBe(ledger.accepted);
+}, 240_000);

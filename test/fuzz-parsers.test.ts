@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { runChunk } from '../reliability/fuzz/runner.js';
+import { failures } from '../reliability/fuzz/stats.js';
+import { parserTargets } from '../reliability/fuzz/targets/index.js';
+
+/**
+ * The short version of `npm run fuzz` (which runs 1,000,000 inputs per target on worker threads):
+ * 20,000 generated and mutated inputs per parser, same seed every run, each judged by the
+ * target's model. The per-input limit is raised here (a loaded CI machine is not a hang).
+ */
+const SEED = 20261201;
+const INPUTS = 20_000;
+
+describe('fuzz (20,000 inputs per parser)', () => {
+  for (const target of parserTargets()) {
+    it(`${target.name}: no crash, hang, undecided or wrong outcome`, () => {
+      const r = runChunk({ ...target, limitMs: 5000 }, { seed: SEED, numRuns: INPUTS });
+      expect(r.failure).toBeUndefined();
+      expect(failures(r.stats)).toBe(0);
+      expect(r.stats.inputs).toBe(INPUTS);
+      // Both sides are exercised: inputs that are taken and inputs that are refused with a reason.
+      expect(r.stats.accepted).toBeGreaterThan(0);
+      expect(Object.values(r.stats.dropped).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    }, 180_000);
+  }
+});
