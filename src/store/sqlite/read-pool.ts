@@ -2,8 +2,10 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { QueryTimeoutError, type HttpCodesFilter, type SampleFilter } from '../types.js';
 import type { Reader } from './reader.js';
-import type { ReadReply, ReadRequest, ReadWorkerData } from './read-worker.js';
+import type { ReadReply, ReadRequestBody, ReadWorkerData } from './read-worker.js';
 import type { HttpCodesResult, SamplesResult } from './reads.js';
+import type { TrafficFilter } from '../traffic.js';
+import type { TrafficByDomainResult } from './traffic-reads.js';
 
 export interface ReadPoolOptions {
   /** Worker threads (0 or absent: one per core, at most 4). */
@@ -18,7 +20,7 @@ export const defaultReadThreads = (): number => Math.max(1, Math.min(4, availabl
 
 interface Job {
   project: string;
-  request: Omit<ReadRequest, 'id'>;
+  request: ReadRequestBody;
   resolve: (v: unknown) => void;
   reject: (err: Error) => void;
   timer: NodeJS.Timeout | undefined;
@@ -74,6 +76,18 @@ export class ReadPool implements Reader {
     return this.submit(filter.project, { kind: 'samples', filter }, signal) as Promise<SamplesResult>;
   }
 
+  trafficSeries(filter: TrafficFilter, signal?: AbortSignal): Promise<Float64Array> {
+    return this.submit(filter.project, { kind: 'traffic-series', filter }, signal) as Promise<Float64Array>;
+  }
+
+  trafficByDomain(filter: TrafficFilter, signal?: AbortSignal): Promise<TrafficByDomainResult> {
+    return this.submit(filter.project, { kind: 'traffic-by-domain', filter }, signal) as Promise<TrafficByDomainResult>;
+  }
+
+  trafficDomains(project: string, signal?: AbortSignal): Promise<string[]> {
+    return this.submit(project, { kind: 'traffic-domains', project }, signal) as Promise<string[]>;
+  }
+
   /** Queries waiting for a worker (for tests and metrics). */
   get queued(): number {
     let n = 0;
@@ -81,7 +95,7 @@ export class ReadPool implements Reader {
     return n;
   }
 
-  private submit(project: string, request: Omit<ReadRequest, 'id'>, signal?: AbortSignal): Promise<unknown> {
+  private submit(project: string, request: ReadRequestBody, signal?: AbortSignal): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error('read pool closed'));
     if (signal?.aborted) return Promise.reject(abortError(signal));
     return new Promise((resolve, reject) => {

@@ -1,11 +1,16 @@
 import type Database from 'better-sqlite3';
 import type { HttpCodesFilter, SampleFilter } from '../types.js';
+import type { TrafficFilter } from '../traffic.js';
 import { readHttpCodes, readSamples, type HttpCodesResult, type SamplesResult } from './reads.js';
+import { readTrafficByDomain, readTrafficDomains, readTrafficSeries, type TrafficByDomainResult } from './traffic-reads.js';
 
 /** Runs the store's reads: on the calling thread (InlineReader) or in a pool of worker threads. */
 export interface Reader {
   httpCodes(f: HttpCodesFilter, signal?: AbortSignal): Promise<HttpCodesResult>;
   samples(f: SampleFilter, signal?: AbortSignal): Promise<SamplesResult>;
+  trafficSeries(f: TrafficFilter, signal?: AbortSignal): Promise<Float64Array>;
+  trafficByDomain(f: TrafficFilter, signal?: AbortSignal): Promise<TrafficByDomainResult>;
+  trafficDomains(project: string, signal?: AbortSignal): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -19,6 +24,18 @@ export class InlineReader implements Reader {
 
   async samples(f: SampleFilter): Promise<SamplesResult> {
     return readSamples(this.db, f);
+  }
+
+  async trafficSeries(f: TrafficFilter): Promise<Float64Array> {
+    return readTrafficSeries(this.db, f);
+  }
+
+  async trafficByDomain(f: TrafficFilter): Promise<TrafficByDomainResult> {
+    return readTrafficByDomain(this.db, f);
+  }
+
+  async trafficDomains(project: string): Promise<string[]> {
+    return readTrafficDomains(this.db, project);
   }
 
   async close(): Promise<void> {}
