@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeAll, expect, it } from 'vitest';
+import { carouselJson } from '../src/contract/carousel.js';
+import { httpCodesJson } from '../src/contract/httpcodes.js';
 import { ReadPool } from '../src/store/sqlite/read-pool.js';
 import { InlineReader } from '../src/store/sqlite/reader.js';
 import { SqliteStore } from '../src/store/sqlite/store.js';
@@ -120,4 +122,25 @@ it('an aborted query settles at once and frees its place: queued ones leave the 
   const pre = new AbortController();
   pre.abort(new Error('already'));
   await expect(pool.httpCodes(filter('a', 'x.com'), pre.signal)).rejects.toThrow('already');
+});
+
+it('renders answers in the workers byte for byte as the main-thread renderers do over the same cells', async () => {
+  const { store, file } = await storeWithData(true);
+  const pool = new ReadPool(file, { size: 2, workerUrl });
+  open.push(pool);
+  const cases: Array<[ReturnType<typeof filter>, number[]]> = [
+    [filter('a', 'x.com'), []], [filter('a', 'x.com', { regions: ['GD'] }), [200, 404]],
+    [filter('a', 'x.com', { isps: ['CMCC'], fromMinute: T0 + 7 * MIN, toMinute: T0 + 300 * MIN }), []],
+    [filter('b', 'y.com', { regions: ['SH'], isps: ['CTCC'] }), [404]], [filter('a', 'nowhere.com'), []],
+  ];
+  for (const [f, codes] of cases) {
+    const q = { domains: f.domains, codes, regions: f.regions, isps: f.isps, fromMinute: f.fromMinute, toMinute: f.toMinute };
+    const body = Buffer.from(await pool.httpCodesBody(f, codes)).toString();
+    expect(body).toBe(httpCodesJson(q, await store.queryHttpCodes(f)));
+    expect(body.length).toBeGreaterThan(100);
+  }
+  for (const sf of [{ project: 'a', taskId: 't', from: T0 - 5000, to: T0 + 3_600_000 }, { project: 'a', taskId: 'none', from: T0, to: T0 + 60_000 }]) {
+    const q = { taskId: sf.taskId, start: sf.from, end: sf.to };
+    expect(Buffer.from(await pool.samplesBody(sf)).toString()).toBe(carouselJson(q, await store.querySamples(sf)));
+  }
 });

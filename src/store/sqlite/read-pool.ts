@@ -16,9 +16,12 @@ export interface ReadPoolOptions {
 
 export const defaultReadThreads = (): number => Math.max(1, Math.min(4, availableParallelism()));
 
+/** A request without its id (distributed over the union's members). */
+type JobRequest = ReadRequest extends infer R ? (R extends ReadRequest ? Omit<R, 'id'> : never) : never;
+
 interface Job {
   project: string;
-  request: Omit<ReadRequest, 'id'>;
+  request: JobRequest;
   resolve: (v: unknown) => void;
   reject: (err: Error) => void;
   timer: NodeJS.Timeout | undefined;
@@ -74,6 +77,14 @@ export class ReadPool implements Reader {
     return this.submit(filter.project, { kind: 'samples', filter }, signal) as Promise<SamplesResult>;
   }
 
+  httpCodesBody(filter: HttpCodesFilter, codes: readonly number[], signal?: AbortSignal): Promise<Uint8Array> {
+    return this.submit(filter.project, { kind: 'httpcodes-body', filter, codes }, signal) as Promise<Uint8Array>;
+  }
+
+  samplesBody(filter: SampleFilter, signal?: AbortSignal): Promise<Uint8Array> {
+    return this.submit(filter.project, { kind: 'samples-body', filter }, signal) as Promise<Uint8Array>;
+  }
+
   /** Queries waiting for a worker (for tests and metrics). */
   get queued(): number {
     let n = 0;
@@ -81,7 +92,7 @@ export class ReadPool implements Reader {
     return n;
   }
 
-  private submit(project: string, request: Omit<ReadRequest, 'id'>, signal?: AbortSignal): Promise<unknown> {
+  private submit(project: string, request: JobRequest, signal?: AbortSignal): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error('read pool closed'));
     if (signal?.aborted) return Promise.reject(abortError(signal));
     return new Promise((resolve, reject) => {

@@ -1,12 +1,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { HttpCodesFilter, SampleFilter } from '../types.js';
+import { httpCodesBody, samplesBody } from './bodies.js';
 import { readHttpCodes, readSamples } from './reads.js';
 
 /** Messages to a read worker and its answers (typed arrays travel as transferred buffers). */
 export type ReadRequest =
   | { id: number; kind: 'httpcodes'; filter: HttpCodesFilter }
-  | { id: number; kind: 'samples'; filter: SampleFilter };
+  | { id: number; kind: 'samples'; filter: SampleFilter }
+  | { id: number; kind: 'httpcodes-body'; filter: HttpCodesFilter; codes: readonly number[] }
+  | { id: number; kind: 'samples-body'; filter: SampleFilter };
 
 export type ReadReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; message: string };
 
@@ -21,7 +24,11 @@ if (parentPort) {
   db.pragma('busy_timeout = 5000');
   port.on('message', (req: ReadRequest) => {
     try {
-      if (req.kind === 'httpcodes') {
+      if (req.kind === 'httpcodes-body' || req.kind === 'samples-body') {
+        // The answer's bytes are rendered here; the buffer is transferred, not copied.
+        const body = req.kind === 'httpcodes-body' ? httpCodesBody(db, req.filter, req.codes) : samplesBody(db, req.filter);
+        port.postMessage({ id: req.id, ok: true, result: body } satisfies ReadReply, [body.buffer as ArrayBuffer]);
+      } else if (req.kind === 'httpcodes') {
         const r = readHttpCodes(db, req.filter);
         port.postMessage({ id: req.id, ok: true, result: r } satisfies ReadReply, [r.codes.buffer as ArrayBuffer, r.counts.buffer as ArrayBuffer]);
       } else {

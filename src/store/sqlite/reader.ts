@@ -1,11 +1,15 @@
 import type Database from 'better-sqlite3';
 import type { HttpCodesFilter, SampleFilter } from '../types.js';
+import { httpCodesBody, samplesBody } from './bodies.js';
 import { readHttpCodes, readSamples, type HttpCodesResult, type SamplesResult } from './reads.js';
 
 /** Runs the store's reads: on the calling thread (InlineReader) or in a pool of worker threads. */
 export interface Reader {
   httpCodes(f: HttpCodesFilter, signal?: AbortSignal): Promise<HttpCodesResult>;
   samples(f: SampleFilter, signal?: AbortSignal): Promise<SamplesResult>;
+  /** The rendered answers (see bodies.ts). */
+  httpCodesBody(f: HttpCodesFilter, codes: readonly number[], signal?: AbortSignal): Promise<Uint8Array>;
+  samplesBody(f: SampleFilter, signal?: AbortSignal): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
@@ -19,6 +23,14 @@ export class InlineReader implements Reader {
 
   async samples(f: SampleFilter): Promise<SamplesResult> {
     return readSamples(this.db, f);
+  }
+
+  async httpCodesBody(f: HttpCodesFilter, codes: readonly number[]): Promise<Uint8Array> {
+    return httpCodesBody(this.db, f, codes);
+  }
+
+  async samplesBody(f: SampleFilter): Promise<Uint8Array> {
+    return samplesBody(this.db, f);
   }
 
   async close(): Promise<void> {}

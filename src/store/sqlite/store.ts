@@ -188,6 +188,16 @@ export class SqliteStore implements Store {
     return toSamples(await this.read().samples(f, o.signal));
   }
 
+  async httpCodesBody(f: HttpCodesFilter, codes: readonly number[], o: QueryOptions = {}): Promise<Uint8Array> {
+    o.signal?.throwIfAborted();
+    return this.read().httpCodesBody(f, codes, o.signal);
+  }
+
+  async carouselBody(f: SampleFilter, o: QueryOptions = {}): Promise<Uint8Array> {
+    o.signal?.throwIfAborted();
+    return this.read().samplesBody(f, o.signal);
+  }
+
   async taskExists(project: string, taskId: string, o: QueryOptions = {}): Promise<boolean> {
     o.signal?.throwIfAborted();
     return this.taskRef(project, taskId) !== undefined;
