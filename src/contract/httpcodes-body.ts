@@ -16,13 +16,25 @@ export interface HttpCodesColumns {
 /** The query fields the answer depends on. */
 export type HttpCodesShape = Pick<HttpCodesQuery, 'codes' | 'fromMinute' | 'toMinute'>;
 
-const FRACTION_BYTES = FRACTION.map(asciiBytes);
-const ONE = asciiBytes('1');
+/** `,"proportion":<units / 10000>}` for units 0..10000 (10000 renders as 1). */
+const TAILS = [...FRACTION, '1'].map((f) => asciiBytes(`,"proportion":${f}}`));
+const TAIL_MAX = Math.max(...TAILS.map((t) => t.length));
 const HEAD = asciiBytes('{"data_series":[');
 const TIME = asciiBytes('{"time":"');
 const CODES = asciiBytes('","http_codes":[');
-const COUNT = asciiBytes(',"proportion":');
 const END_SLOT = asciiBytes(']}');
+
+/** Index into TAILS of count / total (proportionUnits, with a fast path for counts that fit in 2^26). */
+function proportionIndex(count: number, total: number): number {
+  if (total <= 0 || count <= 0) return 0;
+  if (total < 67_108_864) {
+    // count * 20000 + total < 2^53: exact in doubles, and the quotient's floor is exact.
+    const u = Math.floor((count * 20000 + total) / (2 * total));
+    return u >= 10000 ? 10000 : u;
+  }
+  const u = proportionUnits(count, total);
+  return u >= 10000 ? 10000 : u;
+}
 
 /**
  * The ListQueryHttpCode answer rendered straight to UTF-8 bytes from the columns: the same bytes
@@ -74,7 +86,7 @@ export function renderHttpCodes(q: HttpCodesShape, cols: HttpCodesColumns): Uint
   const prefixes = codeList.map((code, k) => asciiBytes(`${k > 0 ? ',' : ''}{"code":${code},"count":`));
   const width = codeList.length;
   let perSlot = 64;
-  for (const p of prefixes) perSlot += p.length + 24 + COUNT.length + 8;
+  for (const p of prefixes) perSlot += p.length + 24 + TAIL_MAX;
   const out = new JsonBytes(16 + slots * perSlot);
   const time = new UtcSecondWriter();
   out.bytes(HEAD);
@@ -86,17 +98,33 @@ export function renderHttpCodes(q: HttpCodesShape, cols: HttpCodesColumns): Uint
     out.bytes(CODES);
     const total = totals[i] as number;
     const j = inCol(i);
+    // The hot loop: ~8,600 entries in a 24 h answer, written with local buffer and position.
+    const b = out.buf;
+    let p = out.pos;
     for (let k = 0; k < width; k++) {
       const c = colOf[k] as number;
       const raw = c >= 0 && j >= 0 ? (cols.counts[c * n + j] as number) : 0;
       const count = raw > 0 ? raw : 0;
-      out.bytes(prefixes[k] as Uint8Array);
-      out.number(count);
-      out.bytes(COUNT);
-      const u = proportionUnits(count, total);
-      out.bytes(u >= 10000 ? ONE : (FRACTION_BYTES[u] as Uint8Array));
-      out.buf[out.pos++] = 125; // '}'
+      const pre = prefixes[k] as Uint8Array;
+      for (let x = 0; x < pre.length; x++) b[p++] = pre[x] as number;
+      if (count <= 0x7fffffff && (count | 0) === count) {
+        let digits = 1;
+        for (let t = count; t >= 10; t = (t / 10) | 0) digits++;
+        p += digits;
+        for (let t = count, at = p; digits > 0; digits--) {
+          const d = (t / 10) | 0;
+          b[--at] = 48 + (t - d * 10);
+          t = d;
+        }
+      } else {
+        out.pos = p;
+        out.number(count);
+        p = out.pos;
+      }
+      const tail = TAILS[proportionIndex(count, total)] as Uint8Array;
+      for (let x = 0; x < tail.length; x++) b[p++] = tail[x] as number;
     }
+    out.pos = p;
     out.bytes(END_SLOT);
   }
   out.ensure(2);

@@ -7,7 +7,7 @@ import type {
   CarouselSample, CodeCount, HttpCodesFilter, QueryOptions, SampleFilter, Store, TaskInfo, WriteBatch,
 } from '../types.js';
 import { HTTP_CUBE, ISP_INDEX, MINUTE_MS, REGION_INDEX, SAMPLES, SAMPLE_BLOCK_SECONDS, SECOND_MS } from './layout.js';
-import { checkLayout } from './layout-meta.js';
+import { checkLayout, layoutMeta } from './layout-meta.js';
 import { MigrationError, migrateSqlite } from './migrate.js';
 import { newCells } from './migrate-v2.js';
 import { InlineReader, type Reader } from './reader.js';
@@ -44,7 +44,13 @@ export class SqliteStore implements Store {
   async init(): Promise<void> {
     try {
       migrateSqlite(this.db);
-      checkLayout(this.db.prepare("SELECT value FROM meta WHERE key = 'layout'").pluck().get() as string | undefined);
+      const stored = this.db.prepare("SELECT value FROM meta WHERE key = 'layout'").pluck().get() as string | undefined;
+      checkLayout(stored);
+      // Blocks written from now on use this build's format (older ones stay readable): record it,
+      // so an older livestats refuses the file with a clear message instead of failing on a block.
+      if (stored !== undefined && stored !== layoutMeta()) {
+        this.db.prepare("UPDATE meta SET value = ? WHERE key = 'layout'").run(layoutMeta());
+      }
     } catch (err) {
       throw new MigrationError(`${this.file}: ${(err as Error).message}`);
     }
