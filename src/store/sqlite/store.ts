@@ -14,6 +14,8 @@ import { InlineReader, type Reader } from './reader.js';
 import { toCodeCounts, toSamples } from './results.js';
 import { RetentionSlicer } from './retention.js';
 
+const PAGE_SIZE = 16_384;
+
 export interface SqliteStoreOptions {
   /** Runs the store's reads (default: on this thread, on the store's own connection). */
   reader?: (file: string) => Reader;
@@ -35,6 +37,9 @@ export class SqliteStore implements Store {
   constructor(readonly file: string, private readonly options: SqliteStoreOptions = {}) {
     mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
+    // New files use 16 KiB pages: 3 KB sample blocks pack 5 to a page instead of 1 to a 4 KiB one
+    // (no effect on an existing file, whose page size is fixed).
+    this.db.pragma(`page_size = ${PAGE_SIZE}`);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
