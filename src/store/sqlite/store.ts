@@ -13,12 +13,15 @@ import { newCells } from './migrate-v2.js';
 import { InlineReader, type Reader } from './reader.js';
 import { toCodeCounts, toSamples } from './results.js';
 import { RetentionSlicer } from './retention.js';
+import type { BatchSink } from './write-thread.js';
 
 const PAGE_SIZE = 16_384;
 
 export interface SqliteStoreOptions {
   /** Runs the store's reads (default: on this thread, on the store's own connection). */
   reader?: (file: string) => Reader;
+  /** Writes batches elsewhere (a write thread; default: on this thread, on the store's own connection). */
+  writer?: (file: string) => BatchSink;
 }
 
 /**
@@ -32,6 +35,7 @@ export class SqliteStore implements Store {
   private readonly taskIds = new Map<string, number>();
   private readonly statements = new Map<string, Database.Statement>();
   private reader: Reader | undefined;
+  private writer: BatchSink | undefined;
   private readonly retention: RetentionSlicer;
 
   constructor(readonly file: string, private readonly options: SqliteStoreOptions = {}) {
@@ -60,6 +64,7 @@ export class SqliteStore implements Store {
       throw new MigrationError(`${this.file}: ${(err as Error).message}`);
     }
     this.reader ??= this.options.reader ? this.options.reader(this.file) : new InlineReader(this.db);
+    if (this.options.writer) this.writer ??= this.options.writer(this.file);
   }
 
   private stmt(sql: string): Database.Statement {
@@ -98,6 +103,11 @@ export class SqliteStore implements Store {
   }
 
   async write(batch: WriteBatch): Promise<void> {
+    if (this.writer) return this.writer.write(batch);
+    this.writeHere(batch);
+  }
+
+  private writeHere(batch: WriteBatch): void {
     const now = Date.now();
     const freshSeries = new Map<string, number>();
     const freshTasks = new Map<string, number>();
@@ -246,6 +256,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.writer?.close();
     await this.reader?.close();
     if (this.db.open) this.db.close();
   }
