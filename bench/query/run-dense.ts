@@ -3,7 +3,7 @@ import { readFileSync, rmSync, statSync, writeFileSync, existsSync, mkdirSync } 
 import { join } from 'node:path';
 import { layoutMeta } from '../../src/store/sqlite/layout-meta.js';
 import { SQLITE_SCHEMA_VERSION } from '../../src/store/sqlite/migrate.js';
-import { SqliteStore } from '../../src/store/sqlite/store.js';
+import { SQLITE_PAGE_SIZE, SqliteStore } from '../../src/store/sqlite/store.js';
 import { load, type LoadResult } from '../lib/load.js';
 import { startProcess } from '../lib/proc.js';
 import { table } from '../lib/table.js';
@@ -28,7 +28,7 @@ function prepare(root: string, log: (s: string) => void): { dir: string; ds: Den
   const dir = join(root, '.bench-data', 'dense');
   const file = join(dir, 'livestats.db');
   // The stored layout is part of the key: a dataset written by another format is regenerated.
-  const key = JSON.stringify({ ...DENSE, layout: layoutMeta(), schema: SQLITE_SCHEMA_VERSION });
+  const key = JSON.stringify({ ...DENSE, layout: layoutMeta(), schema: SQLITE_SCHEMA_VERSION, pageSize: SQLITE_PAGE_SIZE });
   if (existsSync(file)) {
     const db = new SqliteStore(file);
     const meta = db['db'].prepare("SELECT value FROM meta WHERE key = 'bench.dense'").pluck().get() as string | undefined;

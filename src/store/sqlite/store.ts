@@ -15,7 +15,7 @@ import { toCodeCounts, toSamples } from './results.js';
 import { RetentionSlicer } from './retention.js';
 import type { BatchSink } from './write-thread.js';
 
-const PAGE_SIZE = 16_384;
+export const SQLITE_PAGE_SIZE = 16_384;
 
 export interface SqliteStoreOptions {
   /** Runs the store's reads (default: on this thread, on the store's own connection). */
@@ -43,7 +43,7 @@ export class SqliteStore implements Store {
     this.db = new Database(file);
     // New files use 16 KiB pages: 3 KB sample blocks pack 5 to a page instead of 1 to a 4 KiB one
     // (no effect on an existing file, whose page size is fixed).
-    this.db.pragma(`page_size = ${PAGE_SIZE}`);
+    this.db.pragma(`page_size = ${SQLITE_PAGE_SIZE}`);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
