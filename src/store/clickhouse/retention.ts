@@ -5,7 +5,7 @@ import { quote } from './sql.js';
 const DAY_MS = 86_400_000;
 
 /** Tables partitioned by UTC day number (see the migrations). */
-export const DAY_PARTITIONED = ['http_counts', 'carousel_samples'] as const;
+export const DAY_PARTITIONED = ['http_counts', 'http_counts_bytes', 'carousel_samples'] as const;
 
 /**
  * Retention without TTL (not in 18.16): the ALTER ... DROP PARTITION statements that remove
