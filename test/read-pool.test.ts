@@ -144,3 +144,20 @@ it('renders answers in the workers byte for byte as the main-thread renderers do
     expect(Buffer.from(await pool.samplesBody(sf)).toString()).toBe(carouselJson(q, await store.querySamples(sf)));
   }
 });
+
+it('reuses the buffers of sent answers without changing any later answer', async () => {
+  const { file } = await storeWithData();
+  const pool = new ReadPool(file, { size: 1, workerUrl });
+  open.push(pool);
+  const a = filter('a', 'x.com');
+  const b = filter('a', 'x.com', { regions: ['GD'], toMinute: T0 + 30 * MIN });
+  const first = { a: Buffer.from(await pool.httpCodesBody(a, [])).toString(), b: Buffer.from(await pool.httpCodesBody(b, [200])).toString() };
+  for (let i = 0; i < 6; i++) {
+    const [fa, fb] = [await pool.httpCodesBody(a, []), await pool.httpCodesBody(b, [200])];
+    expect([Buffer.from(fa).toString(), Buffer.from(fb).toString()]).toEqual([first.a, first.b]);
+    pool.release(fa);
+    pool.release(fb);
+    // Given back: the buffer now belongs to the worker (detached here).
+    expect(fa.byteLength).toBe(0);
+  }
+});

@@ -103,6 +103,8 @@ export interface Store {
   httpCodesBody?(filter: HttpCodesFilter, codes: readonly number[], options?: QueryOptions): Promise<Uint8Array>;
   /** Optional: the carousel detail answer as bytes, byte-identical to `carouselJson(query, await querySamples(filter))`. */
   carouselBody?(filter: SampleFilter, options?: QueryOptions): Promise<Uint8Array>;
+  /** Optional: a body from httpCodesBody/carouselBody has been sent whole; the store may reuse its memory. */
+  releaseBody?(bytes: Uint8Array): void;
   taskExists(project: string, taskId: string, options?: QueryOptions): Promise<boolean>;
   listTasks(project: string): Promise<TaskInfo[]>;
   getCheckpoint(key: string): Promise<string | undefined>;

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { ApiError, resourceNotFound } from '../../contract/errors.js';
 import { carouselJson, parseCarouselQuery } from '../../contract/carousel.js';
 import { parseRawQuery, rawSearch } from '../../contract/query.js';
-import { bufferOf } from '../body.js';
+import { storeBody } from '../body.js';
 import type { AppContext } from '../context.js';
 import { projectOf } from '../project.js';
 import { querySignal } from '../query-admission.js';
@@ -22,7 +22,7 @@ export function carouselRoute(app: FastifyInstance, ctx: AppContext): void {
       if (!(await ctx.store.taskExists(project, q.taskId, { signal }))) throw resourceNotFound('carousel_task_id');
       const filter = { project, taskId: q.taskId, from: q.start, to: q.end };
       body = ctx.store.carouselBody
-        ? bufferOf(await ctx.store.carouselBody(filter, { signal }))
+        ? storeBody(ctx, reply, await ctx.store.carouselBody(filter, { signal }))
         : carouselJson(q, await ctx.store.querySamples(filter, { signal }));
       ctx.cache.set(project, key, body);
     }

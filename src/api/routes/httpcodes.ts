@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../../contract/errors.js';
 import { httpCodesJson, parseHttpCodesQuery } from '../../contract/httpcodes.js';
 import { parseRawQuery, rawSearch } from '../../contract/query.js';
-import { bufferOf } from '../body.js';
+import { storeBody } from '../body.js';
 import type { AppContext } from '../context.js';
 import { projectOf } from '../project.js';
 import { querySignal } from '../query-admission.js';
@@ -24,7 +24,7 @@ export function httpCodesRoute(app: FastifyInstance, ctx: AppContext): void {
       // The 24 h answer has ~1440 x codes entries: a store that renders it (in its read workers) sends
       // finished bytes; otherwise it is rendered here straight to JSON text.
       body = ctx.store.httpCodesBody
-        ? bufferOf(await ctx.store.httpCodesBody(filter, q.codes, options))
+        ? storeBody(ctx, reply, await ctx.store.httpCodesBody(filter, q.codes, options))
         : httpCodesJson(q, await ctx.store.queryHttpCodes(filter, options));
       ctx.cache.set(project, key, body);
     }

@@ -85,6 +85,14 @@ export class ReadPool implements Reader {
     return this.submit(filter.project, { kind: 'samples-body', filter }, signal) as Promise<Uint8Array>;
   }
 
+  /** Gives a sent answer's buffer back to a worker for reuse (only once nothing reads it any more). */
+  release(bytes: Uint8Array): void {
+    const slot = this.slots.find((s) => !s.retiring);
+    const buffer = bytes.buffer;
+    if (!slot || this.closed || !(buffer instanceof ArrayBuffer) || buffer.byteLength === 0) return;
+    slot.worker.postMessage({ id: -1, kind: 'spare', buffer }, [buffer]);
+  }
+
   /** Queries waiting for a worker (for tests and metrics). */
   get queued(): number {
     let n = 0;

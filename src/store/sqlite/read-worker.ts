@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { HttpCodesFilter, SampleFilter } from '../types.js';
+import { giveSpare } from '../../contract/json-bytes.js';
 import { httpCodesBody, samplesBody } from './bodies.js';
 import { readHttpCodes, readSamples } from './reads.js';
 
@@ -9,7 +10,9 @@ export type ReadRequest =
   | { id: number; kind: 'httpcodes'; filter: HttpCodesFilter }
   | { id: number; kind: 'samples'; filter: SampleFilter }
   | { id: number; kind: 'httpcodes-body'; filter: HttpCodesFilter; codes: readonly number[] }
-  | { id: number; kind: 'samples-body'; filter: SampleFilter };
+  | { id: number; kind: 'samples-body'; filter: SampleFilter }
+  /** A sent answer's buffer, given back for reuse (no reply). */
+  | { id: number; kind: 'spare'; buffer: ArrayBuffer };
 
 export type ReadReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; message: string };
 
@@ -23,6 +26,10 @@ if (parentPort) {
   const db = new Database((workerData as ReadWorkerData).file, { readonly: true, fileMustExist: true });
   db.pragma('busy_timeout = 5000');
   port.on('message', (req: ReadRequest) => {
+    if (req.kind === 'spare') {
+      giveSpare(req.buffer);
+      return;
+    }
     try {
       if (req.kind === 'httpcodes-body' || req.kind === 'samples-body') {
         // The answer's bytes are rendered here; the buffer is transferred, not copied.

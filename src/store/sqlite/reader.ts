@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { HttpCodesFilter, SampleFilter } from '../types.js';
+import { giveSpare } from '../../contract/json-bytes.js';
 import { httpCodesBody, samplesBody } from './bodies.js';
 import { readHttpCodes, readSamples, type HttpCodesResult, type SamplesResult } from './reads.js';
 
@@ -10,6 +11,8 @@ export interface Reader {
   /** The rendered answers (see bodies.ts). */
   httpCodesBody(f: HttpCodesFilter, codes: readonly number[], signal?: AbortSignal): Promise<Uint8Array>;
   samplesBody(f: SampleFilter, signal?: AbortSignal): Promise<Uint8Array>;
+  /** A rendered answer has been sent: its buffer may be reused. */
+  release(bytes: Uint8Array): void;
   close(): Promise<void>;
 }
 
@@ -31,6 +34,10 @@ export class InlineReader implements Reader {
 
   async samplesBody(f: SampleFilter): Promise<Uint8Array> {
     return samplesBody(this.db, f);
+  }
+
+  release(bytes: Uint8Array): void {
+    if (bytes.buffer instanceof ArrayBuffer) giveSpare(bytes.buffer);
   }
 
   async close(): Promise<void> {}

@@ -219,6 +219,10 @@ export class SqliteStore implements Store {
     return this.read().samplesBody(f, o.signal);
   }
 
+  releaseBody(bytes: Uint8Array): void {
+    this.reader?.release(bytes);
+  }
+
   async taskExists(project: string, taskId: string, o: QueryOptions = {}): Promise<boolean> {
     o.signal?.throwIfAborted();
     return this.taskRef(project, taskId) !== undefined;
