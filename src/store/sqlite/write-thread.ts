@@ -41,7 +41,12 @@ export class WriteThread implements BatchSink {
       worker.postMessage({ id, batch } satisfies WriteRequest);
     });
     this.inFlight.add(done);
-    const forget = (): void => void this.inFlight.delete(done);
+    // Keep the process alive while a write is in flight (a shutdown's last flush waits on it).
+    worker.ref();
+    const forget = (): void => {
+      this.inFlight.delete(done);
+      if (this.inFlight.size === 0) this.worker?.unref();
+    };
     done.then(forget, forget);
     return done;
   }
