@@ -22,21 +22,34 @@ export interface ServeConfig {
   queryWaitMs: number;
   /** Days of data kept; older data is deleted daily and older log lines are dropped as too_old. */
   retentionDays: number;
+  trafficRetentionDays: number;
   /** Largest accepted request body (ingest intake), bytes; also the gunzipped size limit. */
   maxBodyBytes: number;
   /** Syslog listeners, e.g. udp://127.0.0.1:5140, tcp://127.0.0.1:5140. */
   syslog: string[];
   syslogProject: string;
   syslogFormat: string;
+  /** Syslog lines kept while the store refuses writes; more are dropped as buffer_full. */
+  syslogBufferLines: number;
   /** CSV of CIDR,region,isp checked before ip2region ('' = none). */
   geoOverrides: string;
   queryCacheMs: number;
+  /** See src/api/http-limits.ts. */
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
   /** Worker threads running SQLite store reads (0: one per core, at most 4). */
   queryThreads: number;
   /** A stats query not answered within this many ms fails (LIVE.100011005, "query timed out"). */
   queryTimeoutMs: number;
   /** JSON file of carousel tasks to run inside the server ('' or absent: none). */
   carousel?: string;
+  /** Bearer token GET /metrics requires ('' or absent: none; then only a loopback server answers it). */
+  metricsToken?: string;
+  /** Domains and carousel tasks per project with their own metric series; the rest fold into "_other". */
+  metricsMaxSeries: number;
 }
 
 interface Setting<K extends keyof ServeConfig> {
@@ -64,16 +77,25 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'logLevel', flag: 'log-level', env: 'LIVESTATS_LOG_LEVEL', kind: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], help: 'log level' },
   { key: 'flushIntervalMs', flag: 'flush-interval-ms', env: 'LIVESTATS_FLUSH_INTERVAL_MS', kind: 'int', default: 1000, min: 10, max: 60_000, help: 'how often the aggregator writes to the store' },
   { key: 'retentionDays', flag: 'retention-days', env: 'LIVESTATS_RETENTION_DAYS', kind: 'int', default: 8, min: 1, max: 3650, help: 'days of data kept (older data deleted daily, older log lines dropped)' },
+  { key: 'trafficRetentionDays', flag: 'traffic-retention-days', env: 'LIVESTATS_TRAFFIC_RETENTION_DAYS', kind: 'int', default: 400, min: 7, max: 3650, help: 'days of traffic/bandwidth data kept (the traffic cube; deleted daily); the traffic endpoints look back at most min(365, this) days' },
   { key: 'maxBodyBytes', flag: 'max-body-bytes', env: 'LIVESTATS_MAX_BODY_BYTES', kind: 'int', default: 64 * 1024 * 1024, min: 1024, max: 2 ** 31, help: 'largest request body (and gunzipped ingest body) accepted, bytes' },
   { key: 'syslog', flag: 'syslog', env: 'LIVESTATS_SYSLOG', kind: 'list', default: [], help: 'syslog listener udp://HOST:PORT or tcp://HOST:PORT (repeatable; env: comma separated)' },
   { key: 'syslogProject', flag: 'syslog-project', env: 'LIVESTATS_SYSLOG_PROJECT', kind: 'string', default: 'default', help: 'project that syslog-received lines count for' },
   { key: 'syslogFormat', flag: 'syslog-format', env: 'LIVESTATS_SYSLOG_FORMAT', kind: 'string', default: 'combined_host', help: 'format of syslog-received lines (preset, json, or log_format string)' },
+  { key: 'syslogBufferLines', flag: 'syslog-buffer-lines', env: 'LIVESTATS_SYSLOG_BUFFER_LINES', kind: 'int', default: 1_000_000, min: 1, max: 1_000_000_000, help: 'syslog lines kept while the store refuses writes (more are dropped as buffer_full)' },
   { key: 'geoOverrides', flag: 'geo-overrides', env: 'LIVESTATS_GEO_OVERRIDES', kind: 'string', default: '', help: 'CSV file of CIDR,region,isp checked before ip2region' },
   { key: 'carousel', flag: 'carousel', env: 'LIVESTATS_CAROUSEL', kind: 'string', default: '', help: 'JSON file of carousel tasks to play and probe inside the server (docs/carousel.md)' },
   { key: 'maxConcurrentQueries', flag: 'max-concurrent-queries', env: 'LIVESTATS_MAX_CONCURRENT_QUERIES', kind: 'int', default: 64, min: 1, max: 100_000, help: 'stats queries in flight before LIVE.100011007' },
+  { key: 'headersTimeoutMs', flag: 'headers-timeout-ms', env: 'LIVESTATS_HEADERS_TIMEOUT_MS', kind: 'int', default: 10_000, min: 100, max: 600_000, help: 'a request\'s headers must arrive within this (slowloris); else 408 and the connection is closed' },
+  { key: 'bodyTimeoutMs', flag: 'body-timeout-ms', env: 'LIVESTATS_BODY_TIMEOUT_MS', kind: 'int', default: 30_000, min: 100, max: 3_600_000, help: 'longest silence on a connection while a body is received or an answer sent (clients that stall or never read); then it is closed' },
+  { key: 'requestTimeoutMs', flag: 'request-timeout-ms', env: 'LIVESTATS_REQUEST_TIMEOUT_MS', kind: 'int', default: 120_000, min: 100, max: 3_600_000, help: 'a whole request (headers and body) must arrive within this; else 408 and the connection is closed' },
+  { key: 'keepAliveTimeoutMs', flag: 'keep-alive-timeout-ms', env: 'LIVESTATS_KEEP_ALIVE_TIMEOUT_MS', kind: 'int', default: 5_000, min: 100, max: 600_000, help: 'an idle keep-alive connection is closed after this' },
+  { key: 'maxConnections', flag: 'max-connections', env: 'LIVESTATS_MAX_CONNECTIONS', kind: 'int', default: 10_000, min: 1, max: 1_000_000, help: 'open HTTP connections at most; further ones are closed at once' },
   { key: 'queryWaitMs', flag: 'query-wait-ms', env: 'LIVESTATS_QUERY_WAIT_MS', kind: 'int', default: 1000, min: 0, max: 60_000, help: 'how long a stats query beyond --max-concurrent-queries waits for a free slot before LIVE.100011007 (0: refuse at once)' },
   { key: 'queryThreads', flag: 'query-threads', env: 'LIVESTATS_QUERY_THREADS', kind: 'int', default: 0, min: 0, max: 64, help: 'worker threads running SQLite reads (0: one per core, at most 4)' },
   { key: 'queryTimeoutMs', flag: 'query-timeout-ms', env: 'LIVESTATS_QUERY_TIMEOUT_MS', kind: 'int', default: 10_000, min: 100, max: 600_000, help: 'a stats query not answered within this long fails with "query timed out"' },
+  { key: 'metricsToken', flag: 'metrics-token', env: 'LIVESTATS_METRICS_TOKEN', kind: 'string', default: '', help: 'bearer token GET /metrics requires; without one, /metrics answers only when --host is loopback (else 401)' },
+  { key: 'metricsMaxSeries', flag: 'metrics-max-series', env: 'LIVESTATS_METRICS_MAX_SERIES', kind: 'int', default: 1000, min: 1, max: 1_000_000, help: 'domains and carousel tasks per project with their own metric series (more fold into domain="_other")' },
   { key: 'queryCacheMs', flag: 'query-cache-ms', env: 'LIVESTATS_QUERY_CACHE_MS', kind: 'int', default: 1000, min: 0, max: 60_000, help: 'serve a repeated stats query from memory for up to this long (0 disables); new local data invalidates at once' },
 ];
 
@@ -139,6 +161,9 @@ export function resolveServeConfig(
   }
   const config = out as unknown as ServeConfig;
   checkClickHouse(config);
+  if (config.headersTimeoutMs > config.requestTimeoutMs) {
+    throw new ConfigError(`--headers-timeout-ms (${config.headersTimeoutMs}) must not exceed --request-timeout-ms (${config.requestTimeoutMs})`);
+  }
   return config;
 }
 

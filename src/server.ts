@@ -7,10 +7,15 @@ import { loadCarouselConfig } from './carousel/config.js';
 import { CarouselSupervisor } from './carousel/supervisor.js';
 import type { ServeConfig } from './config.js';
 import { Demo } from './demo/demo.js';
+import { StoreHealth } from './health/store-health.js';
 import { Aggregator } from './ingest/aggregator.js';
 import { RetentionJob } from './ingest/retention.js';
 import { parseSyslogUrl, SyslogReceiver } from './ingest/syslog/server.js';
+import { MetricsAccess } from './api/metrics/access.js';
+import { Metrics } from './metrics/registry.js';
+import { TimedStore } from './metrics/timed-store.js';
 import { createStore } from './store/index.js';
+import type { TrafficQuery } from './store/traffic.js';
 import type { Store } from './store/types.js';
 
 export const DEMO_PROJECT = 'demo';
@@ -21,6 +26,10 @@ export interface RunningServer {
   app: FastifyInstance;
   store: Store;
   aggregator: Aggregator;
+  /** What GET /metrics exports. */
+  metrics: Metrics;
+  /** Whether the store accepts writes (what /healthz reports). */
+  health: StoreHealth;
   logger: Logger;
   /** Syslog intake when --syslog was given. */
   syslog: SyslogReceiver | undefined;
@@ -41,6 +50,8 @@ export interface StartOptions {
   credentialCheckIntervalMs?: number;
   /** Token the dashboard uses in demo mode (sent as X-Auth-Token); none while auth is open. */
   dashboardToken?: string;
+  /** Replaces the store as the traffic endpoints' data (tests of the dashboard's Traffic view). */
+  traffic?: TrafficQuery;
 }
 
 /** Composes store, aggregator, API and (optionally) demo traffic, and starts listening. */
@@ -65,16 +76,27 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     await store.close();
     throw err;
   }
-  const aggregator = new Aggregator(store, { flushIntervalMs: config.flushIntervalMs, logger });
+  const metrics = new Metrics({ store, maxSeries: config.metricsMaxSeries, now: options.now });
+  const metricsAccess = new MetricsAccess({ host: config.host, token: config.metricsToken || undefined });
+  const health = new StoreHealth({ logger });
+  const aggregator = new Aggregator(store, { flushIntervalMs: config.flushIntervalMs, logger, observer: metrics.flushObserver, health });
+  metrics.aggregator.watch(() => aggregator.stats());
   aggregator.start();
   const geoOverridesFile = config.geoOverrides || undefined;
   const app = buildApp({
-    store, aggregator, logger, now: options.now, authenticate: auth.authenticate,
+    store: metrics.store ? new TimedStore(store, metrics.store) : store, aggregator, logger, now: options.now, authenticate: auth.authenticate,
+    metrics: { registry: metrics, access: metricsAccess },
     maxConcurrentQueries: config.maxConcurrentQueries, queryWaitMs: config.queryWaitMs, queryCacheMs: config.queryCacheMs, bodyLimit: config.maxBodyBytes,
     ingest: { retentionDays: config.retentionDays, geoOverridesFile, maxBodyBytes: config.maxBodyBytes },
+    httpLimits: {
+      headersTimeoutMs: config.headersTimeoutMs, bodyTimeoutMs: config.bodyTimeoutMs, requestTimeoutMs: config.requestTimeoutMs,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs, maxConnections: config.maxConnections,
+    },
     dashboard: config.demo ? { demo: true, project: DEMO_PROJECT, token: options.dashboardToken ?? auth.sessionToken } : undefined,
+    traffic: options.traffic ?? store,
+    trafficRetentionDays: config.trafficRetentionDays,
   });
-  const retention = new RetentionJob(store, config.retentionDays, logger, options.now);
+  const retention = new RetentionJob(store, config.retentionDays, logger, options.now, config.trafficRetentionDays);
   let demo: Demo | undefined;
   let syslog: SyslogReceiver | undefined;
   let carousel: CarouselSupervisor | undefined;
@@ -83,11 +105,16 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     if (config.syslog.length > 0) {
       syslog = new SyslogReceiver({
         listeners: config.syslog.map(parseSyslogUrl), project: config.syslogProject, aggregator,
+        maxBufferedLines: config.syslogBufferLines,
         settings: { format: config.syslogFormat, retentionDays: config.retentionDays, geoOverridesFile },
         onError: (err) => logger.error({ err }, 'syslog error'),
       });
+      const receiver = syslog;
+      metrics.ingest.track('syslog', () => receiver.stats());
     }
     await app.listen({ host: config.host, port: config.port });
+    const metricsWarning = metricsAccess.warning(config.host);
+    if (metricsWarning) logger.warn(metricsWarning);
     retention.start();
     await syslog?.start();
     if (config.demo) {
@@ -115,7 +142,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   let closing: Promise<void> | undefined;
   return {
-    app, store, aggregator, logger, syslog,
+    app, store, aggregator, metrics, health, logger, syslog,
     auth: { issued: auth.issued, sessionToken: auth.sessionToken },
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     close() {

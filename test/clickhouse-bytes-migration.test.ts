@@ -5,6 +5,7 @@ import { renderMigration } from '../src/store/clickhouse/schema.js';
 import { ClickHouseStore } from '../src/store/clickhouse/store.js';
 import { startClickHouse, type ClickHouseServer } from './harness/clickhouse.js';
 import { batch, cell } from './store-conformance.js';
+import type { TrafficRow } from '../src/store/traffic.js';
 import { requireTools } from './helpers/system-tools.js';
 
 requireTools('clickhouse-server');
@@ -38,7 +39,7 @@ it('upgrades a v1 database to counts with bytes, keeping every count, including 
 
   const store = new ClickHouseStore({ url: server.url(db) });
   await store.init();
-  expect((await server.sql(`SELECT version FROM ${db}.schema_migrations ORDER BY version FORMAT CSV`)).trim()).toBe('1\n2');
+  expect((await server.sql(`SELECT version FROM ${db}.schema_migrations ORDER BY version FORMAT CSV`)).trim()).toBe('1\n2\n3');
   await store.write(batch({ counts: [cell(T0, 200, 3, { bytes: 3000 }), cell(T0 + 120_000, 500, 1, { bytes: 10 })] }));
   // An older node still running writes v1 rows into http_counts: they count too.
   await v1Insert(`('p1', 'a.example.com', ${M}, 'GD', 'CTCC', 200, '', 5, 0)`);
@@ -58,6 +59,46 @@ it('upgrades a v1 database to counts with bytes, keeping every count, including 
   // A second start applies nothing again.
   const again = new ClickHouseStore({ url: server.url(db) });
   await again.init();
-  expect((await server.sql(`SELECT count() FROM ${db}.schema_migrations WHERE version = 2`)).trim()).toBe('1');
+  expect((await server.sql(`SELECT count() FROM ${db}.schema_migrations WHERE version = 3`)).trim()).toBe('1');
   await again.close();
 });
+
+const migrationFile = (name: string): string =>
+  readFileSync(join(import.meta.dirname, '..', 'src', 'store', 'clickhouse', 'migrations', name), 'utf8');
+
+const trafficRow: TrafficRow = {
+  project: 'p1', domain: 'a.example.com', app: 'live', stream: 's1', protocol: 'flv', region: 'GD', isp: 'CTCC', ipType: 'v4',
+  slot: T0, requests: 4, bytes: 4096,
+};
+const trafficFilter = {
+  project: 'p1', domains: ['a.example.com'], app: undefined, stream: undefined, protocol: undefined, regions: [], isps: [], ipType: undefined,
+  slotMs: 300_000, from: T0, to: T0 + 600_000,
+};
+
+/**
+ * Two builds once both numbered a migration 2 (traffic; counts with bytes): a database made by
+ * either records a version 2 that may be the other one. Both upgrade to every table.
+ */
+for (const [label, file, name] of [['traffic (002_traffic)', '002_traffic.sql', 'traffic'], ['counts with bytes numbered 2', '003_counts_bytes.sql', 'counts_bytes']] as const) {
+  it(`upgrades a database whose version 2 is ${label}: both migrations applied, stored rows kept`, async () => {
+    const db = `upgrade_v2_${name}`;
+    await server.sql(`CREATE DATABASE ${db}`);
+    await server.sql(`CREATE TABLE ${db}.schema_migrations (version UInt32, name String, applied_at UInt64) ENGINE = ReplacingMergeTree ORDER BY version`);
+    for (const stmt of [...renderMigration(migrationFile('001_init.sql'), { database: db }), ...renderMigration(migrationFile(file), { database: db })]) {
+      await server.sql(stmt);
+    }
+    await server.sql(`INSERT INTO ${db}.schema_migrations VALUES (1, 'init', 0), (2, '${name}', 0)`);
+    const first = new ClickHouseStore({ url: server.url(db) });
+    await first.init();
+    const tables = (await server.sql(`SELECT name FROM system.tables WHERE database = '${db}' ORDER BY name FORMAT CSV`)).trim().split('\n');
+    for (const t of ['http_counts', 'http_counts_bytes', 'traffic_domains', 'traffic_streams']) expect(tables).toContain(`"${t}"`);
+    await first.write(batch({ counts: [cell(T0, 200, 3, { bytes: 3000 })], traffic: [trafficRow] }));
+    await first.close();
+    const again = new ClickHouseStore({ url: server.url(db) });
+    await again.init();
+    const filter = { project: 'p1', domains: ['a.example.com'], regions: [], isps: [], fromMinute: T0, toMinute: T0 + 60_000 };
+    expect(await again.queryHttpCodes(filter)).toEqual([{ minute: T0, code: 200, count: 3 }]);
+    expect([...await again.trafficSeries(trafficFilter)]).toEqual([4096, 0]);
+    await again.close();
+  });
+}

@@ -155,7 +155,7 @@ describe.each(['sqlite', 'clickhouse'] as const)('clients hanging up, %s store',
 
   // The store really refuses the write: another connection holds SQLite's write lock (the
   // server's busy timeout, 5 s, runs out). The claim's read still works in WAL mode.
-  it.runIf(kind === 'sqlite')('a batch whose commit failed is released once the aggregator\'s retry lands', async () => {
+  it.runIf(kind === 'sqlite')('a batch whose commit was refused frees its id at once; the retry is counted once', async () => {
     const at = now - 20 * MIN + 5000;
     const domain = 'retry.example.com';
     const send = async (): Promise<{ status: number; body: unknown }> => {
@@ -168,13 +168,18 @@ describe.each(['sqlite', 'clickhouse'] as const)('clients hanging up, %s store',
     const locker = new Database(join(dir, 'livestats.db'));
     try {
       locker.exec('BEGIN IMMEDIATE');
-      expect(await send()).toEqual({ status: 500, body: { error_code: 'LIVE.100011005', error_msg: 'Internal error' } });
-      expect(await health()).toMatchObject({ ingest_batches_pending: 1 });
+      expect(await send()).toEqual({ status: 503, body: {
+        error_code: 'LIVE.100011005',
+        error_msg: 'Service unavailable: the store cannot accept writes (store_busy); nothing of this request was counted, retry later',
+      } });
+      // Refused, not queued: nothing pending, the id is free again.
+      expect(await health()).toMatchObject({ status: 'degraded', reason: 'store_busy', ingest_batches_pending: 0, pending_records: 0 });
       locker.exec('ROLLBACK');
     } finally {
       locker.close();
     }
-    await until('retried batch committed', (h) => h.ingest_batches_pending === 0 && h.pending_records === 0);
+    await until('store healthy again', (h) => (h as { status?: string }).status === 'ok');
+    expect(await send()).toEqual({ status: 200, body: { accepted: 7, dropped: {}, errors: [] } });
     expect(await send()).toEqual({ status: 200, body: { accepted: 7, dropped: {}, errors: [], duplicate: true } });
     const q = await get(`/v2/p1/stats/httpcodes?play_domains=${domain}&start_time=${iso(at - 5000)}&end_time=${iso(at + 55_000)}`);
     expect((q.body as { data_series: Array<{ http_codes: unknown[] }> }).data_series[0]?.http_codes)

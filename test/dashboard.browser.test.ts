@@ -9,6 +9,7 @@ import { startServer, type RunningServer } from '../src/server.js';
 import { tempDir } from './helpers/tmp.js';
 import { formatUtcSecond } from '../src/contract/time.js';
 import { toolPath } from './helpers/system-tools.js';
+import { InMemoryTrafficStandIn, recordOf } from './helpers/traffic-stand-in.js';
 
 // The real dashboard (web/dist, built by `npm run build`, which `npm test` runs first) served by
 // the real server in demo mode, driven in Debian's headless Chromium. Chart contents are read
@@ -18,6 +19,24 @@ const artifacts = join(root, 'test-artifacts');
 const CHROMIUM = toolPath('chromium');
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 const TOKEN = 'demo-token-for-test';
+
+// Traffic of the last 24 h for the Traffic view, served by InMemoryTrafficStandIn: a test-only
+// stand-in for the traffic cube until it lands (the view is tested, not storage). Every 5 minutes,
+// play.example.com sends 37,500 B of HTTP-FLV to China Mobile (1000 bps) and hls.example.com
+// 75,000 B of HLS to China Telecom (2000 bps); once, play.example.com sends 1,000,000 B of a
+// non-stream URI (carrier OTHER) in the newest slot.
+const M5 = 300_000;
+const trafficNow = Date.now();
+const lastSlot = Math.floor(trafficNow / M5) * M5 - M5;
+const traffic = new InMemoryTrafficStandIn();
+for (let k = 0; k < 287; k++) {
+  const time = lastSlot - k * M5 + 1000;
+  traffic.add(
+    recordOf({ project: 'demo', domain: 'play.example.com', uri: '/live/cam1.flv', ip: '203.0.113.1', time, bytes: 37_500, region: 'GD', isp: 'CMCC' }),
+    recordOf({ project: 'demo', domain: 'hls.example.com', uri: '/live/cam1-7.ts', ip: '2001:db8::7', time, bytes: 75_000, region: 'BJ', isp: 'CTCC' }),
+  );
+}
+traffic.add(recordOf({ project: 'demo', domain: 'play.example.com', uri: '/favicon.ico', ip: '203.0.113.2', time: lastSlot + 2000, bytes: 1_000_000 }));
 
 let server: RunningServer;
 let context: BrowserContext;
@@ -38,6 +57,7 @@ beforeAll(async () => {
     authenticate: async (request) => {
       if (request.headers['x-auth-token'] !== TOKEN) throw authFailed();
     },
+    traffic,
   });
   context = await chromium.launchPersistentContext(profile.dir, {
     executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 800 },
@@ -217,6 +237,58 @@ it('carousel view: four per-second lines for the demo task', async () => {
   await page.press('#cr-task', 'Enter');
   await expect.poll(() => page.locator('#error').textContent()).toContain('does not exist');
 }, 30_000);
+
+it('traffic view: bandwidth over time, peak and total per domain, protocol and carrier splits; filters reach the API', async () => {
+  const trafficRequests: Request[] = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/stats/traffic/') || r.url().includes('/stats/bandwidth/')) trafficRequests.push(r);
+  });
+  await page.click('#tab-traffic');
+  await page.waitForFunction(() => ((globalThis as unknown as W).__livestats?.loads.traffic ?? 0) > 0, undefined, { timeout: 20_000 });
+
+  // Last 24 h at 5 minutes: 289 slots (the window starts mid-slot); 286 slots at 3000 bps and the
+  // newest at (37500 + 75000 + 1000000) x 8 / 300 = 29667 bps.
+  const bandwidth = await series('traffic');
+  expect(bandwidth).toHaveLength(1);
+  expect(bandwidth[0]?.points).toBeGreaterThanOrEqual(288);
+  expect(bandwidth[0]?.sum).toBe(286 * 3000 + 29_667);
+
+  const rows = await page.locator('#tr-table tbody tr').allTextContents();
+  expect(rows).toEqual(['hls.example.com2.00 kbps21.5 MB', 'play.example.com27.7 kbps11.8 MB']);
+  const bars = async (chart: string): Promise<{ names: string[]; data: number[] }> => page.evaluate((name) => {
+    const option = (globalThis as unknown as W).__livestats?.charts[name]?.getOption() as { yAxis: Array<{ data: string[] }>; series: Array<{ data: number[] }> };
+    return { names: option.yAxis[0]?.data ?? [], data: option.series[0]?.data ?? [] };
+  }, chart);
+  expect(await bars('traffic-protocols')).toEqual({ names: ['other', 'HLS', 'HTTP-FLV'], data: [1_000_000, 21_525_000, 10_762_500] });
+  expect(await bars('traffic-carriers')).toEqual({
+    names: ['Other carriers', 'China Unicom', 'China Telecom', 'China Mobile'], data: [1_000_000, 0, 21_525_000, 10_762_500],
+  });
+  expect(trafficRequests.every((r) => param(r, 'play_domains') === null)).toBe(true); // empty: every domain
+  await page.screenshot({ path: join(artifacts, 'dashboard-traffic.png') });
+
+  // Interval and protocol reach the API; the protocol split still shows every protocol.
+  const hourly = page.waitForResponse((r) => r.url().includes('/stats/bandwidth/detail') && param(r.request(), 'interval') === '3600');
+  await page.selectOption('#tr-interval', '3600');
+  await hourly;
+  const hlsOnly = page.waitForResponse((r) => r.url().includes('/stats/bandwidth/detail') && param(r.request(), 'protocol') === 'hls');
+  await page.selectOption('#tr-protocol', 'hls');
+  await hlsOnly;
+  await expect.poll(async () => (await page.locator('#tr-table tbody tr').allTextContents()).join('|'))
+    .toBe('hls.example.com2.00 kbps21.5 MB|play.example.com0 bps0 B');
+  expect((await bars('traffic-protocols')).data).toEqual([1_000_000, 21_525_000, 10_762_500]);
+
+  // Named domains only; a bad domain gets the API's message.
+  await page.fill('#tr-domains', 'quiet.example.org');
+  await page.press('#tr-domains', 'Enter');
+  await expect.poll(() => page.locator('#tr-empty').isVisible()).toBe(true);
+  await page.fill('#tr-domains', 'bad domain!');
+  await page.press('#tr-domains', 'Enter');
+  await expect.poll(() => page.locator('#error').textContent()).toContain('Invalid request parameter: play_domains');
+  await page.fill('#tr-domains', '');
+  await page.selectOption('#tr-protocol', '');
+  await page.press('#tr-domains', 'Enter');
+  await expect.poll(() => page.locator('#error').isVisible()).toBe(false);
+}, 60_000);
 
 it('is usable on a phone-sized viewport (no sideways scrolling)', async () => {
   await page.setViewportSize({ width: 390, height: 844 });

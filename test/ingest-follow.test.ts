@@ -2,9 +2,7 @@ import { appendFileSync, copyFileSync, renameSync, rmSync, truncateSync, writeFi
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Aggregator } from '../src/ingest/aggregator.js';
-import { addCells } from '../src/ingest/cells.js';
 import { Follower } from '../src/ingest/follow/follower.js';
-import { createProcessor } from '../src/ingest/setup.js';
 import { SqliteStore } from '../src/store/sqlite/store.js';
 import { accessLine, storedTotal, tempDir } from './ingest-helpers.js';
 
@@ -28,9 +26,11 @@ async function rig(dir: string): Promise<Rig> {
   const store = new SqliteStore(join(dir, 'data', 'livestats.db'));
   await store.init();
   const aggregator = new Aggregator(store, { flushIntervalMs: 20 });
-  const processor = createProcessor({ format: 'combined_host', retentionDays: 8 }, (c) => addCells(aggregator, 'p', c), undefined, true);
   const log = join(dir, 'access.log');
-  const follower = new Follower({ path: log, processor, aggregator, getCheckpoint: (k) => store.getCheckpoint(k), pollMs: 10_000 });
+  const follower = new Follower({
+    path: log, project: 'p', settings: { format: 'combined_host', retentionDays: 8 }, aggregator,
+    getCheckpoint: (k) => store.getCheckpoint(k), pollMs: 10_000,
+  });
   return { dir, log, store, aggregator, follower };
 }
 
@@ -104,6 +104,42 @@ describe('follow (tail -F with exactly-once checkpoints)', () => {
     r = await rig(dir);
     await r.follower.start();
     expect(await settle(r)).toBe(40);
+    await shutdown(r);
+  });
+
+  it('stops advancing while the store refuses writes, then resumes from the committed offset: exact total', async () => {
+    const dir = tempDir('follow');
+    dirs.push(dir);
+    writeFileSync(join(dir, 'access.log'), lines(10));
+    const r = await rig(dir);
+    // Fault injection on the real store (the real full disk: test/faults-disk-full.test.ts).
+    let failing = false;
+    const realWrite = r.store.write.bind(r.store);
+    r.store.write = async (b) => {
+      if (failing) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      return realWrite(b);
+    };
+    await r.follower.start();
+    expect(await settle(r)).toBe(10);
+    failing = true;
+    appendFileSync(r.log, lines(20, 100));
+    await r.follower.tick();
+    await expect(r.aggregator.flush()).rejects.toThrow('store unavailable (disk_full)');
+    appendFileSync(r.log, lines(5, 200));
+    for (let i = 0; i < 3; i++) {
+      await r.follower.tick(); // refused: nothing more is fed until the store is back
+      expect(r.aggregator.stats().pendingRecords).toBe(0);
+    }
+    expect(storedTotal(join(r.dir, 'data'))).toBe(10);
+    failing = false;
+    r.aggregator.start(); // its probe notices the recovery
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => {
+        if (r.aggregator.health.ok) resolve(clearInterval(t));
+      }, 10);
+    });
+    expect(await settle(r)).toBe(35);
+    expect(r.follower.rewinds).toBe(1);
     await shutdown(r);
   });
 });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { totalRequests } from '../src/store/sqlite/reads.js';
+import { trafficTotals } from '../src/store/sqlite/traffic-reads.js';
 import { projectRoot } from '../src/paths.js';
 
 export const tempDir = (prefix: string): string => mkdtempSync(join(tmpdir(), `livestats-${prefix}-`));
@@ -55,6 +56,22 @@ export function storedTotal(dataDir: string, project?: string): number {
     return totalRequests(db, project);
   } catch (err) {
     if (/no such table/.test((err as Error).message)) return 0;
+    throw err;
+  } finally {
+    db.close();
+  }
+}
+
+/** Requests and bytes in a data dir's traffic cubes (per-domain cube; streamRequests: per-stream cube). */
+export function storedTraffic(dataDir: string, project?: string): { requests: number; bytes: number; streamRequests: number } {
+  const file = join(dataDir, 'livestats.db');
+  if (!existsSync(file)) return { requests: 0, bytes: 0, streamRequests: 0 };
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 5000');
+    return trafficTotals(db, project);
+  } catch (err) {
+    if (/no such table/.test((err as Error).message)) return { requests: 0, bytes: 0, streamRequests: 0 };
     throw err;
   } finally {
     db.close();

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveServeConfig } from '../src/config.js';
 import { allowAll } from '../src/api/auth.js';
 import { startServer, type RunningServer } from '../src/server.js';
-import { accessLine, storedTotal, tempDir } from './ingest-helpers.js';
+import { accessLine, storedTotal, tempDir, waitFor } from './ingest-helpers.js';
 
 const dir = tempDir('http');
 let server: RunningServer;
@@ -164,34 +164,58 @@ describe('ingest goes through the auth hook', () => {
 });
 
 describe('ingest when the store fails a commit', () => {
-  it('answers 500, keeps the batch queued; a retry with the same X-Batch-Id waits for that commit, counted once', async () => {
+  it('answers 503 and counts nothing of a refused batch; its retries (same X-Batch-Id or none) are counted once', async () => {
     const d = tempDir('http-fail');
     const { SqliteStore } = await import('../src/store/sqlite/store.js');
     const { Aggregator } = await import('../src/ingest/aggregator.js');
     const { buildApp } = await import('../src/api/app.js');
     const store = new SqliteStore(join(d, 'data', 'livestats.db'));
     await store.init();
-    let failures = 1;
+    let failing = true;
     const realWrite = store.write.bind(store);
-    // Fault injection on the real store: the first commit fails like a full disk would.
+    // Fault injection on the real store: commits fail like a full disk would (the real one: faults-disk-full).
     store.write = async (batch) => {
-      if (failures-- > 0) throw new Error('disk full');
+      if (failing) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
       return realWrite(batch);
     };
-    const aggregator = new Aggregator(store, { flushIntervalMs: 60_000 });
+    const aggregator = new Aggregator(store, { flushIntervalMs: 20 });
+    aggregator.start();
     const app = buildApp({ store, aggregator, logger: false });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const addr = app.server.address();
     const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/ingest/v1/pf/access-logs?format=combined_host`;
     try {
       const body = accessLine(now(), { host: 'fail.example.com' });
-      const first = await fetch(url, { method: 'POST', body, headers: { 'x-batch-id': 'f1' } });
-      expect(first.status).toBe(500);
-      expect(((await first.json()) as { error_code: string }).error_code).toBe('LIVE.100011005');
+      // The first attempt and a concurrent retry with the same id share the refusal.
+      const [first, concurrent] = await Promise.all([
+        fetch(url, { method: 'POST', body, headers: { 'x-batch-id': 'f1' } }),
+        fetch(url, { method: 'POST', body, headers: { 'x-batch-id': 'f1' } }),
+      ]);
+      for (const res of [first, concurrent]) {
+        expect(res.status).toBe(503);
+        expect(res.headers.get('retry-after')).toBe('5');
+        expect(await res.json()).toEqual({
+          error_code: 'LIVE.100011005',
+          error_msg: 'Service unavailable: the store cannot accept writes (disk_full); nothing of this request was counted, retry later',
+        });
+      }
+      const plain = await fetch(url, { method: 'POST', body });
+      expect(plain.status).toBe(503);
+      expect(storedTotal(join(d, 'data'), 'pf')).toBe(0);
+      const health = await fetch(url.replace(/\/ingest.*/, '/healthz'));
+      expect(health.status).toBe(503);
+      expect(await health.json()).toMatchObject({ status: 'degraded', reason: 'disk_full' });
+      failing = false;
+      expect(await waitFor(async () => (await fetch(url.replace(/\/ingest.*/, '/healthz'))).status === 200, 10_000)).toBe(true);
       const retry = await fetch(url, { method: 'POST', body, headers: { 'x-batch-id': 'f1' } });
       expect(retry.status).toBe(200);
-      expect(await retry.json()).toMatchObject({ accepted: 1, duplicate: true });
-      expect(storedTotal(join(d, 'data'), 'pf')).toBe(1);
+      expect(await retry.json()).toEqual({ accepted: 1, dropped: {}, errors: [] });
+      const again = await fetch(url, { method: 'POST', body, headers: { 'x-batch-id': 'f1' } });
+      expect(await again.json()).toMatchObject({ accepted: 1, duplicate: true });
+      const plainRetry = await fetch(url, { method: 'POST', body });
+      expect(plainRetry.status).toBe(200);
+      expect(storedTotal(join(d, 'data'), 'pf')).toBe(2);
+      expect((await fetch(url.replace(/\/ingest.*/, '/healthz'))).status).toBe(200);
     } finally {
       await app.close();
       await aggregator.stop();

@@ -2,7 +2,7 @@ import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
-import { accessLine, startCli, storedTotal, tempDir, waitFor } from './ingest-helpers.js';
+import { accessLine, startCli, storedTotal, storedTraffic, tempDir, waitFor } from './ingest-helpers.js';
 
 const dir = tempDir('kill9');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,7 +14,7 @@ function exited(child: ChildProcess): Promise<void> {
   });
 }
 
-it('kill -9 at random moments while a writer appends: restart after restart, exact totals', async () => {
+it('kill -9 at random moments while a writer appends: restart after restart, exact totals in both cubes', async () => {
   const log = join(dir, 'access.log');
   const data = join(dir, 'data');
   writeFileSync(log, '');
@@ -23,14 +23,16 @@ it('kill -9 at random moments while a writer appends: restart after restart, exa
   let seed = 12345;
   const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
   let written = 0;
+  let streamLines = 0;
   let writing = true;
   const writer = (async () => {
     const t0 = Date.now();
     while (Date.now() - t0 < 4000) {
       const n = 1 + Math.floor(rand() * 200);
       let chunk = '';
-      for (let i = 0; i < n; i++) chunk += accessLine(Date.now() - 30_000, { status: 200 + (i % 5), path: `/w/${written + i}` }) + '\n';
+      for (let i = 0; i < n; i++) chunk += accessLine(Date.now() - 30_000, { status: 200 + (i % 5), path: i % 4 === 0 ? `/w/${written + i}` : `/live/s${i % 3}.flv?n=${written + i}` }) + '\n';
       appendFileSync(log, chunk);
+      streamLines += n - Math.ceil(n / 4);
       written += n;
       await new Promise((r) => setTimeout(r, 5 + rand() * 20));
     }
@@ -53,4 +55,6 @@ it('kill -9 at random moments while a writer appends: restart after restart, exa
   expect(done).toBe(true);
   expect(kills).toBeGreaterThanOrEqual(5);
   expect(storedTotal(data, 'k9')).toBe(written);
+  // The traffic cube, written in the same transactions: exact too (every line sends 123 body bytes).
+  expect(storedTraffic(data, 'k9')).toEqual({ requests: written, bytes: 123 * written, streamRequests: streamLines });
 }, 60_000);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouseStore } from '../src/store/clickhouse/store.js';
 import { startClickHouse, type ClickHouseServer } from './harness/clickhouse.js';
 import { batch, cell, runStoreConformance, sample } from './store-conformance.js';
+import { runTrafficConformance } from './traffic-conformance.js';
 import { requireTools } from './helpers/system-tools.js';
 
 requireTools('clickhouse-server');
@@ -17,6 +18,12 @@ afterAll(async () => {
 
 runStoreConformance('clickhouse', async () => {
   const store = new ClickHouseStore({ url: server.url(`conformance_${++n}`) });
+  await store.init();
+  return store;
+});
+
+runTrafficConformance('clickhouse', async () => {
+  const store = new ClickHouseStore({ url: server.url(`traffic_conformance_${++n}`) });
   await store.init();
   return store;
 });

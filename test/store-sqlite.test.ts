@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { SqliteStore } from '../src/store/sqlite/store.js';
 import { runStoreConformance } from './store-conformance.js';
+import { runTrafficConformance } from './traffic-conformance.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'livestats-sqlite-'));
 let n = 0;
@@ -11,6 +12,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 runStoreConformance('sqlite', async () => {
   const store = new SqliteStore(join(dir, `s${++n}.db`));
+  await store.init();
+  return store;
+});
+
+runTrafficConformance('sqlite', async () => {
+  const store = new SqliteStore(join(dir, `t${++n}.db`));
   await store.init();
   return store;
 });

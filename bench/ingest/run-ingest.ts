@@ -2,12 +2,14 @@
  * The ingest benchmark: writes a deterministic access log (default 2,000,000 lines, ~50k client
  * IPs mostly in Chinese ranges, 10 domains, one hour), then times on the same file, in the same
  * run and interleaved (best of `rounds`): `livestats ingest` end to end (parse + geo + aggregate +
- * durable SQLite commit, in its own process), an awk count of (host, minute, status), and `wc -l`.
+ * durable SQLite commit, in its own process), the same with Prometheus metrics on
+ * (`--metrics-file`, the collection the server does), an awk count of (host, minute, status), and `wc -l`.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { childrenCpuMs } from '../lib/child-cpu.js';
 import { table } from '../lib/table.js';
 import { writeLog } from './generate.js';
 
@@ -16,17 +18,29 @@ export interface IngestBenchResult {
   bytes: number;
   rounds: number;
   rows: Array<{ name: string; seconds: number; linesPerSecond: number; vsAwk: number }>;
+  /**
+   * Metrics on vs off, same run, in %: wall time best vs best, and medians of the per-round
+   * ratios of wall time and of CPU time (user + system of the ingest process, threads included).
+   */
+  metricsOverhead: { wallBestPercent: number; wallMedianPercent: number; cpuMedianPercent: number | undefined };
 }
 
 const AWK = '{ c[$NF " " substr($4, 2, 17) " " $9]++ } END { n = 0; for (k in c) n++; print n }';
 
-function timed(cmd: string, args: string[]): { ms: number; stdout: string } {
+function timed(cmd: string, args: string[]): { ms: number; cpuMs: number | undefined; stdout: string } {
+  const cpu0 = childrenCpuMs();
   const t = performance.now();
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
   const ms = performance.now() - t;
+  const cpu1 = childrenCpuMs();
   if (r.status !== 0) throw new Error(`${cmd} failed (${r.status}): ${r.stderr}`);
-  return { ms, stdout: r.stdout };
+  return { ms, cpuMs: cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined, stdout: r.stdout };
 }
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return ((s[(s.length - 1) >> 1] as number) + (s[s.length >> 1] as number)) / 2;
+};
 
 export async function runIngestBench(o: { root: string; lines: number; rounds: number; log: (s: string) => void }): Promise<IngestBenchResult> {
   const dir = join(o.root, 'bench', 'results');
@@ -36,27 +50,65 @@ export async function runIngestBench(o: { root: string; lines: number; rounds: n
   const bytes = await writeLog(file, o.lines, Date.now() - 5 * 60_000, 3600_000);
   o.log(`generated ${o.lines} lines (${(bytes / 2 ** 20).toFixed(0)} MiB): ${file}`);
   const bin = join(o.root, 'bin', 'livestats.js');
-  const best = { ingest: Infinity, awk: Infinity, wc: Infinity };
-  for (let round = 0; round < o.rounds; round++) {
+  const best = { ingest: Infinity, metrics: Infinity, awk: Infinity, wc: Infinity };
+  const wallRatios: number[] = [];
+  const cpuRatios: number[] = [];
+  const ingest = (withMetrics: boolean): ReturnType<typeof timed> => {
     const data = mkdtempSync(join(tmpdir(), 'livestats-bench-'));
+    const metricsFile = join(data, 'livestats.prom');
     try {
-      const ingest = timed(process.execPath, [bin, 'ingest', '--project', 'bench', '--format', 'combined_host', '--data', data, '--json', file]);
-      const stats = JSON.parse(ingest.stdout.trim().split('\n').pop() ?? '{}') as { accepted?: number };
-      if (stats.accepted !== o.lines) throw new Error(`ingest accepted ${stats.accepted} of ${o.lines}: ${ingest.stdout}`);
-      best.ingest = Math.min(best.ingest, ingest.ms);
+      const r = timed(process.execPath, [
+        bin, 'ingest', '--project', 'bench', '--format', 'combined_host', '--data', data, '--json',
+        ...(withMetrics ? ['--metrics-file', metricsFile] : []), file,
+      ]);
+      const stats = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { accepted?: number };
+      if (stats.accepted !== o.lines) throw new Error(`ingest accepted ${stats.accepted} of ${o.lines}: ${r.stdout}`);
+      if (withMetrics && !readFileSync(metricsFile, 'utf8').includes(`livestats_ingest_lines_accepted_total{source="batch"} ${o.lines}`)) {
+        throw new Error('the metrics file does not show every line accepted');
+      }
+      return r;
     } finally {
       rmSync(data, { recursive: true, force: true });
     }
+  };
+  for (let round = 0; round < o.rounds; round++) {
+    // Alternate which variant goes first, so neither always runs on the warmer page cache.
+    const first = round % 2 === 0;
+    const a = ingest(!first);
+    const b = ingest(first);
+    const [off, on] = first ? [a, b] : [b, a];
+    best.ingest = Math.min(best.ingest, off.ms);
+    best.metrics = Math.min(best.metrics, on.ms);
+    wallRatios.push(on.ms / off.ms);
+    if (on.cpuMs !== undefined && off.cpuMs !== undefined && off.cpuMs > 0) cpuRatios.push(on.cpuMs / off.cpuMs);
     best.awk = Math.min(best.awk, timed('awk', [AWK, file]).ms);
     best.wc = Math.min(best.wc, timed('wc', ['-l', file]).ms);
-    o.log(`round ${round + 1}: ingest ${(best.ingest / 1000).toFixed(2)} s, awk ${(best.awk / 1000).toFixed(2)} s (best so far)`);
+    const cpu = (r: ReturnType<typeof timed>): string => (r.cpuMs === undefined ? '' : ` (cpu ${(r.cpuMs / 1000).toFixed(2)} s)`);
+    o.log(`round ${round + 1}: ingest ${(off.ms / 1000).toFixed(2)} s${cpu(off)}, with metrics ${(on.ms / 1000).toFixed(2)} s${cpu(on)}, ` +
+      `awk ${(best.awk / 1000).toFixed(2)} s (best so far)`);
   }
   const row = (name: string, ms: number): IngestBenchResult['rows'][number] =>
     ({ name, seconds: ms / 1000, linesPerSecond: Math.round(o.lines / (ms / 1000)), vsAwk: best.awk / ms });
   return {
     lines: o.lines, bytes, rounds: o.rounds,
-    rows: [row('livestats ingest (end to end, durable)', best.ingest), row('awk count of (host, minute, status)', best.awk), row('wc -l', best.wc)],
+    rows: [
+      row('livestats ingest (end to end, durable)', best.ingest),
+      row('  same, with metrics (--metrics-file)', best.metrics),
+      row('awk count of (host, minute, status)', best.awk), row('wc -l', best.wc),
+    ],
+    metricsOverhead: {
+      wallBestPercent: (best.metrics / best.ingest - 1) * 100,
+      wallMedianPercent: (median(wallRatios) - 1) * 100,
+      cpuMedianPercent: cpuRatios.length > 0 ? (median(cpuRatios) - 1) * 100 : undefined,
+    },
   };
+}
+
+export function overheadLine(r: IngestBenchResult): string {
+  const pct = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(1)} %`;
+  const m = r.metricsOverhead;
+  return `Metrics overhead on ingest (same run, ${r.rounds} paired rounds): wall time ${pct(m.wallBestPercent)} best vs best, ` +
+    `${pct(m.wallMedianPercent)} median per round` + (m.cpuMedianPercent === undefined ? '.' : `; CPU time ${pct(m.cpuMedianPercent)} median per round.`);
 }
 
 export function ingestTable(r: IngestBenchResult): string {

@@ -2,13 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { apiNotFound, internalError, invalidParameter, methodNotAllowed } from '../contract/errors.js';
+import { apiNotFound, internalError, invalidParameter, methodNotAllowed, requestTimeout, tooManyRequests } from '../contract/errors.js';
+import { StoreHealth } from '../health/store-health.js';
 import { BatchLedger } from '../ingest/batch-ids.js';
 import type { Aggregator } from '../ingest/aggregator.js';
 import { projectRoot } from '../paths.js';
+import type { TrafficQuery } from '../store/traffic.js';
 import type { Store } from '../store/types.js';
 import { allowAll, type Authenticate } from './auth.js';
 import { ResponseCache } from './cache.js';
+import { DEFAULT_HTTP_LIMITS, fastifyLimitOptions, MAX_PIPELINED_PER_CONNECTION, type HttpLimits } from './http-limits.js';
 import type { AppContext, IngestSettings } from './context.js';
 import { registerErrorHandling } from './errors.js';
 import { wasAuthenticated } from './project.js';
@@ -20,6 +23,15 @@ import { healthRoute } from './routes/health.js';
 import { INGEST_SAMPLES_PATH, ingestSamplesRoute } from './routes/ingest-samples.js';
 import { HTTPCODES_PATH, httpCodesRoute } from './routes/httpcodes.js';
 import { INGEST_ACCESS_LOGS_PATH, ingestAccessLogsRoute } from './routes/ingest-access-logs.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { MetricsAccess } from './metrics/access.js';
+import { registerRequestMetrics } from './metrics/hooks.js';
+import { METRICS_PATH, metricsRoute } from './routes/metrics.js';
+import { OPENAPI_PATH, openApiRoute } from './routes/openapi.js';
+import { collectRoutes } from './spec/collect.js';
+import { packageVersion } from './spec/version.js';
+import { BANDWIDTH_DETAIL_PATH, TRAFFIC_DETAIL_PATH, trafficDetailRoutes } from './routes/traffic-detail.js';
+import { BANDWIDTH_PEAK_PATH, TRAFFIC_SUMMARY_PATH, trafficPerDomainRoutes } from './routes/traffic-per-domain.js';
 
 export interface AppOptions {
   store: Store;
@@ -41,10 +53,21 @@ export interface AppOptions {
   dashboard?: DashboardOptions;
   /** The built dashboard (default `<project>/web/dist`); when missing, `/` says how to build it. */
   dashboardDir?: string;
+  /** Prometheus metrics: request timings and GET /metrics (absent: neither). */
+  metrics?: { registry: Metrics; access: MetricsAccess };
+  /** Timeouts and connection cap against slow or hostile clients (default DEFAULT_HTTP_LIMITS). */
+  httpLimits?: Partial<HttpLimits>;
+  /** What the four traffic/bandwidth endpoints read (default: the store's traffic cube). */
+  traffic?: TrafficQuery;
+  /** Days the traffic cube keeps (default 400); the traffic endpoints look back at most this far. */
+  trafficRetentionDays?: number;
 }
 
 /** Paths that exist: any other method on them is answered with LIVE.100011011. */
-const KNOWN_GET_PATHS = [HTTPCODES_PATH, CAROUSEL_PATH, '/healthz', '/', DASHBOARD_CONFIG_PATH];
+const KNOWN_GET_PATHS = [
+  HTTPCODES_PATH, CAROUSEL_PATH, TRAFFIC_DETAIL_PATH, BANDWIDTH_DETAIL_PATH, TRAFFIC_SUMMARY_PATH, BANDWIDTH_PEAK_PATH,
+  '/healthz', '/', DASHBOARD_CONFIG_PATH, OPENAPI_PATH,
+];
 const OTHER_METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 /** POST-only paths: any other method on them is answered with LIVE.100011011. */
 const KNOWN_POST_PATHS = [INGEST_SAMPLES_PATH, INGEST_ACCESS_LOGS_PATH];
@@ -52,7 +75,9 @@ const NOT_POST_METHODS = ['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
 export function buildApp(options: AppOptions): FastifyInstance {
   const bodyLimit = options.bodyLimit ?? 64 * 1024 * 1024;
+  const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits };
   const common = {
+    ...fastifyLimitOptions(limits),
     genReqId: () => randomUUID().replace(/-/g, ''),
     bodyLimit,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
@@ -68,9 +93,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
     clientErrorHandler: (err: NodeJS.ErrnoException, socket: Duplex) => {
       if (!socket.writable) return;
       const oversized = err.code === 'HPE_HEADER_OVERFLOW';
-      const body = JSON.stringify(invalidParameter(oversized ? 'headers' : 'request').body);
+      const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      const body = JSON.stringify((timedOut ? requestTimeout() : invalidParameter(oversized ? 'headers' : 'request')).body);
+      const status = timedOut ? '408 Request Timeout' : oversized ? '431 Request Header Fields Too Large' : '400 Bad Request';
       socket.end(
-        `HTTP/1.1 ${oversized ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
+        `HTTP/1.1 ${status}\r\n` +
           `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
           `X-Request-Id: ${randomUUID().replace(/-/g, '')}\r\nConnection: close\r\n\r\n${body}`,
       );
@@ -79,6 +106,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const app: FastifyInstance = options.logger
     ? Fastify({ ...common, loggerInstance: options.logger })
     : Fastify({ ...common, logger: false });
+  app.server.maxConnections = limits.maxConnections;
   const ctx: AppContext = {
     store: options.store,
     aggregator: options.aggregator,
@@ -90,13 +118,34 @@ export function buildApp(options: AppOptions): FastifyInstance {
       maxBodyBytes: options.ingest?.maxBodyBytes ?? bodyLimit,
     },
     cache: new ResponseCache(options.queryCacheMs ?? 0),
+    health: options.aggregator?.health ?? new StoreHealth(),
     slots: new QuerySlots({ limit: options.maxConcurrentQueries ?? 64, waitMs: options.queryWaitMs ?? 0 }),
     batches: new BatchLedger(options.store, options.aggregator),
+    metrics: options.metrics?.registry,
+    trafficStoredMs: (options.trafficRetentionDays ?? 400) * 24 * 3_600_000,
   };
   options.aggregator?.onWritten((projects) => ctx.cache.invalidate(projects));
+  // Before any route: GET /openapi.json is generated from what the routes declare.
+  const routes = collectRoutes(app);
 
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('X-Request-Id', request.id);
+  });
+
+  const pipelined = new WeakMap<object, number>();
+  app.addHook('onRequest', async (request, reply) => {
+    const socket = request.raw.socket;
+    const n = (pipelined.get(socket) ?? 0) + 1;
+    pipelined.set(socket, n);
+    (request as { pipelinedOn?: object }).pipelinedOn = socket;
+    if (n > MAX_PIPELINED_PER_CONNECTION) {
+      void reply.header('Connection', 'close');
+      throw tooManyRequests();
+    }
+  });
+  app.addHook('onResponse', async (request) => {
+    const socket = (request as { pipelinedOn?: object }).pipelinedOn;
+    if (socket) pipelined.set(socket, (pipelined.get(socket) ?? 1) - 1);
   });
 
   admitQueries(app, ctx.slots);
@@ -117,24 +166,33 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
+  if (options.metrics) {
+    registerRequestMetrics(app, options.metrics.registry.api);
+    metricsRoute(app, options.metrics.registry, options.metrics.access);
+  }
   registerErrorHandling(app, bodyLimit);
   healthRoute(app, ctx);
   httpCodesRoute(app, ctx);
   carouselRoute(app, ctx);
+  const traffic = options.traffic ?? options.store;
+  trafficDetailRoutes(app, ctx, traffic);
+  trafficPerDomainRoutes(app, ctx, traffic);
   ingestAccessLogsRoute(app, ctx);
   const dashboardDir = options.dashboardDir ?? join(projectRoot(), 'web', 'dist');
   if (!dashboardRoute(app, dashboardDir, options.dashboard).built) {
     app.log.warn(`dashboard not built: ${join(dashboardDir, 'index.html')} is missing; run \`npm run build\` (the API still works)`);
   }
   ingestSamplesRoute(app, ctx);
+  openApiRoute(app, routes, { version: packageVersion(), maxBodyBytes: ctx.ingest.maxBodyBytes });
   const wrongMethods = [
-    ...KNOWN_GET_PATHS.map((url) => ({ url, methods: [...OTHER_METHODS] })),
+    ...[...KNOWN_GET_PATHS, ...(options.metrics ? [METRICS_PATH] : [])].map((url) => ({ url, methods: [...OTHER_METHODS] })),
     ...KNOWN_POST_PATHS.map((url) => ({ url, methods: [...NOT_POST_METHODS] })),
   ];
   for (const { url, methods } of wrongMethods) {
     app.route({
       method: methods,
       url,
+      config: { openapi: false },
       onRequest: async () => {
         throw methodNotAllowed();
       },

@@ -1,4 +1,6 @@
+import type { StoreHealth } from '../health/store-health.js';
 import type { Aggregator } from '../ingest/aggregator.js';
+import type { Metrics } from '../metrics/registry.js';
 import type { Store } from '../store/types.js';
 import type { Authenticate } from './auth.js';
 import type { BatchLedger } from '../ingest/batch-ids.js';
@@ -21,8 +23,14 @@ export interface AppContext {
   authenticate: Authenticate;
   ingest: IngestSettings;
   cache: ResponseCache;
+  /** Whether the store accepts writes (the aggregator's, or a fresh one without aggregator). */
+  health: StoreHealth;
   /** Stats queries' slots (LIVE.100011007 beyond them). */
   slots: QuerySlots;
   /** X-Batch-Id values of HTTP log batches claimed but not yet committed. */
   batches: BatchLedger;
+  /** Where ingest routes report lines and replays (absent: not measured). */
+  metrics?: Metrics;
+  /** How far back the traffic cube keeps data, ms (the traffic endpoints' look-back is at most this). */
+  trafficStoredMs: number;
 }

@@ -22,8 +22,10 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
       return;
     }
     const apiErr = toApiError(err, bodyLimit);
-    if (apiErr.status >= 500) request.log.error({ err }, 'request failed');
+    // A refused write was already logged (once per outage) by the store's health; not per request.
+    if (apiErr.status >= 500 && apiErr.retryAfterSeconds === undefined) request.log.error({ err }, 'request failed');
     else if (!(err instanceof ApiError)) request.log.info({ err: { code: (err as FastifyError).code, message: (err as Error).message } }, 'bad request');
+    if (apiErr.retryAfterSeconds !== undefined) void reply.header('Retry-After', String(apiErr.retryAfterSeconds));
     void reply.code(apiErr.status).type('application/json').send(apiErr.body);
   });
   app.setNotFoundHandler((_request, reply) => {

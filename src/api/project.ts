@@ -1,9 +1,16 @@
 import type { FastifyRequest } from 'fastify';
-import { invalidParameter } from '../contract/errors.js';
+import { ApiError } from '../contract/errors.js';
+import { present, readValue, type ParamSpec } from '../contract/params.js';
 import type { AppContext } from './context.js';
 
 const PROJECT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 export const isProjectId = (s: string): boolean => PROJECT_ID.test(s);
+
+export const PROJECT_ID_PARAM: ParamSpec = {
+  name: 'project_id', in: 'path', kind: 'single', required: true,
+  description: 'The project: 1-64 letters, digits, _ and -, starting with a letter or digit. The credential must be of this project.',
+  schema: { type: 'string', pattern: PROJECT_ID.source, examples: ['default'] },
+};
 
 const authenticated = new WeakSet<FastifyRequest>();
 
@@ -12,8 +19,8 @@ export const wasAuthenticated = (request: FastifyRequest): boolean => authentica
 
 /** Validates the path's project id and runs the auth hook for it; returns the project id. */
 export async function projectOf(ctx: Pick<AppContext, 'authenticate'>, request: FastifyRequest): Promise<string> {
-  const projectId = (request.params as { project_id?: string }).project_id ?? '';
-  if (!isProjectId(projectId)) throw invalidParameter('project_id');
+  const projectId = present(readValue((request.params as { project_id?: string }).project_id, PROJECT_ID_PARAM), PROJECT_ID_PARAM);
+  if (projectId instanceof ApiError) throw projectId;
   await ctx.authenticate(request, projectId);
   authenticated.add(request);
   return projectId;

@@ -1,7 +1,7 @@
 import type { Aggregator } from '../ingest/aggregator.js';
-import { addCells } from '../ingest/cells.js';
 import { Follower } from '../ingest/follow/follower.js';
-import { createProcessor, type ProcessorSettings } from '../ingest/setup.js';
+import type { ProcessorSettings } from '../ingest/setup.js';
+import type { IngestMetrics } from '../metrics/ingest.js';
 import type { Store } from '../store/types.js';
 
 export interface FollowCommandOptions {
@@ -11,18 +11,25 @@ export interface FollowCommandOptions {
   aggregator: Aggregator;
   store: Store;
   pollMs: number;
+  /** Reads each followed file's line counts at every scrape (source "follow"). */
+  metrics?: IngestMetrics;
 }
 
 /** Follows files until SIGTERM/SIGINT, then flushes (counts and offsets together) and returns 0. */
 export async function followFiles(o: FollowCommandOptions): Promise<number> {
-  const followers = o.files.map((path) => new Follower({
-    path,
-    processor: createProcessor(o.settings, (cells) => addCells(o.aggregator, o.project, cells), undefined, true),
-    aggregator: o.aggregator,
-    getCheckpoint: (key) => o.store.getCheckpoint(key),
-    pollMs: o.pollMs,
-    onError: (err) => console.error(`livestats ingest: ${path}: ${(err as Error).message}`),
-  }));
+  const followers = o.files.map((path) => {
+    const follower = new Follower({
+      path,
+      project: o.project,
+      settings: o.settings,
+      aggregator: o.aggregator,
+      getCheckpoint: (key) => o.store.getCheckpoint(key),
+      pollMs: o.pollMs,
+      onError: (err) => console.error(`livestats ingest: ${path}: ${(err as Error).message}`),
+    });
+    o.metrics?.track('follow', () => follower.processor.stats);
+    return follower;
+  });
   for (const f of followers) await f.start();
   console.error(`livestats ingest: following ${o.files.join(', ')} (Ctrl-C to stop)`);
   await new Promise<void>((resolve) => {

@@ -1,16 +1,22 @@
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, resolveServeConfig } from '../config.js';
 import { isProjectId } from '../api/project.js';
 import { Aggregator } from '../ingest/aggregator.js';
+import { classifyStoreError, StoreUnavailableError } from '../health/store-faults.js';
+import { StoreHealth, type HealthLogger } from '../health/store-health.js';
 import { ingestFiles } from '../ingest/batch-ingest.js';
+import { fileCheckpointKey } from '../ingest/file-checkpoint.js';
 import { FormatError } from '../ingest/formats/log-format.js';
 import { parseFieldOptions } from '../ingest/formats/json-lines.js';
 import { createLineParser } from '../ingest/formats/presets.js';
 import { GeoOverrideError, loadGeoOverrides } from '../ingest/geo/overrides.js';
 import type { IngestStats } from '../ingest/processor.js';
 import type { ProcessorSettings } from '../ingest/setup.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { MetricsFile } from '../metrics/textfile.js';
 import { createStore } from '../store/index.js';
 import { followFiles } from './follow.js';
 import { ProgressBar } from './progress.js';
@@ -33,6 +39,9 @@ Options:
   --geo-overrides FILE     CSV of CIDR,region,isp checked before ip2region
   --flush-interval-ms N    how often counts are committed [default 1000]
   --poll-ms N              --follow: how often files are checked [default 200]
+  --metrics-file FILE      write Prometheus metrics (lines per reason, requests per domain, store writes) to
+                           FILE for node_exporter's textfile collector: at the end, and every 15 s with --follow
+  --metrics-max-series N   domains per project with their own series in that file [default 1000]
   -h, --help               this help`;
 
 const OPTIONS = {
@@ -40,8 +49,21 @@ const OPTIONS = {
   follow: { type: 'boolean' }, json: { type: 'boolean' }, workers: { type: 'string' }, data: { type: 'string' },
   store: { type: 'string' }, 'clickhouse-url': { type: 'string' }, 'clickhouse-cluster': { type: 'string' },
   'retention-days': { type: 'string' }, 'geo-overrides': { type: 'string' },
-  'flush-interval-ms': { type: 'string' }, 'poll-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  'flush-interval-ms': { type: 'string' }, 'poll-ms': { type: 'string' },
+  'metrics-file': { type: 'string' }, 'metrics-max-series': { type: 'string' }, help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** How often --follow rewrites --metrics-file. */
+export const METRICS_FILE_INTERVAL_MS = 15_000;
+/** Store outages on stderr: one line when writes start failing, one summary a minute, one when they succeed again. */
+const stderrHealthLogger: HealthLogger = {
+  info: (o, msg) => console.error(`livestats ingest: ${msg} ${JSON.stringify(o)}`),
+  warn: (o, msg) => console.error(`livestats ingest: ${msg} ${JSON.stringify(o)}`),
+  error: (o, msg) => {
+    const { err, ...rest } = o as { err?: Error };
+    console.error(`livestats ingest: ${msg} ${JSON.stringify({ ...rest, error: err?.message })}`);
+  },
+};
 
 function fail(msg: string): number {
   console.error(`livestats ingest: ${msg}`);
@@ -72,7 +94,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     config = resolveServeConfig({
       data: v.data, store: v.store, 'clickhouse-url': v['clickhouse-url'], 'clickhouse-cluster': v['clickhouse-cluster'],
       'retention-days': v['retention-days'], 'geo-overrides': v['geo-overrides'],
-      'flush-interval-ms': v['flush-interval-ms'],
+      'flush-interval-ms': v['flush-interval-ms'], 'metrics-max-series': v['metrics-max-series'],
     });
     settings = {
       format: v.format, fields: parseFieldOptions(v.field ?? []), retentionDays: config.retentionDays,
@@ -94,34 +116,82 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   }
   const pollMs = Number(v['poll-ms'] ?? 200);
   if (!Number.isInteger(pollMs) || pollMs < 1) return fail('--poll-ms must be a positive whole number');
+  const metricsPath = v['metrics-file'];
+  if (metricsPath !== undefined && !(await stat(dirname(metricsPath)).catch(() => undefined))?.isDirectory()) {
+    return fail(`--metrics-file: directory ${dirname(metricsPath)} does not exist`);
+  }
+  let metrics: Metrics | undefined;
+  let metricsFile: MetricsFile | undefined;
+  if (metricsPath !== undefined) {
+    // Loaded only when asked for: a plain run does not pay for prom-client.
+    const [{ Metrics }, { MetricsFile }] = await Promise.all([import('../metrics/registry.js'), import('../metrics/textfile.js')]);
+    // node_exporter exports its own process_* metrics: the file carries only livestats' own.
+    metrics = new Metrics({ maxSeries: config.metricsMaxSeries, defaultMetrics: false });
+    metricsFile = new MetricsFile(metricsPath, metrics, (err) => console.error(`livestats ingest: --metrics-file: ${(err as Error).message}`));
+  }
   const store = createStore(config);
-  await store.init();
-  const aggregator = new Aggregator(store, { flushIntervalMs: config.flushIntervalMs });
+  try {
+    await store.init();
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    console.error(`livestats ingest: cannot open the store (${classifyStoreError(err)}): ${(err as Error).message}; nothing was counted`);
+    return 1;
+  }
+  const health = new StoreHealth({ logger: stderrHealthLogger });
+  const aggregator = new Aggregator(store, { flushIntervalMs: config.flushIntervalMs, observer: metrics?.flushObserver, health });
+  metrics?.aggregator.watch(() => aggregator.stats());
   aggregator.start();
   try {
     if (v.follow) {
-      return await followFiles({
-        project: v.project, files, settings, aggregator, store, pollMs,
-      });
+      metricsFile?.start(METRICS_FILE_INTERVAL_MS);
+      try {
+        return await followFiles({
+          project: v.project, files, settings, aggregator, store, pollMs, metrics: metrics?.ingest,
+        });
+      } finally {
+        await metricsFile?.stop().catch((err: unknown) => console.error(`livestats ingest: --metrics-file: ${(err as Error).message}`));
+      }
     }
     const workers = v.workers !== undefined ? Number(v.workers)
       : totalBytes > 16 << 20 ? Math.min(2, availableParallelism()) : 0;
     if (!Number.isInteger(workers) || workers < 0 || workers > 64) return fail('--workers must be 0..64');
     const bar = process.stderr.isTTY && !v.json ? new ProgressBar(process.stderr, files.includes('-') ? undefined : totalBytes) : undefined;
     const started = Date.now();
+    const project = v.project;
+    const keys = new Map<string, string>();
     let stats: IngestStats;
     try {
       stats = await ingestFiles({
-        project: v.project, files, settings, aggregator, workers, onProgress: (p) => bar?.update(p),
+        project, files, settings, aggregator, workers, onProgress: (p) => bar?.update(p),
+        skipFile: async (file) => {
+          const key = await fileCheckpointKey(project, file);
+          if (key === undefined) return false;
+          keys.set(file, key);
+          if ((await store.getCheckpoint(key)) === undefined) return false;
+          console.error(`livestats ingest: ${file}: already counted by an earlier run (same file, size and modification time); skipped`);
+          return true;
+        },
+        commitFile: async (file, s) => {
+          const key = keys.get(file);
+          if (key !== undefined) aggregator.checkpoint(key, JSON.stringify({ file, lines: s.lines, accepted: s.accepted, at: Date.now() }));
+          await aggregator.commit();
+        },
       });
     } catch (err) {
-      // A file that cannot be read (any more): what was read before is still committed below.
+      // Each file commits whole with its checkpoint: files before this one are counted, this one not at all.
       bar?.done();
-      console.error(`livestats ingest: ${(err as Error).message}`);
-      await aggregator.stop();
+      const why = err instanceof StoreUnavailableError ? `the store refused the write (${err.reason}): ${(err.cause as Error)?.message ?? ''}`
+        : (err as Error).message;
+      console.error(`livestats ingest: ${why}`);
+      console.error('livestats ingest: files counted before the failure stay counted; the failed file was not counted at all. ' +
+        'Run the same command again: files already counted are skipped, so every line is counted exactly once.');
+      await aggregator.stop().catch(() => undefined);
+      await metricsFile?.write();
       return 1;
     }
+    metrics?.ingest.record('batch', stats);
     await aggregator.stop();
+    await metricsFile?.write();
     bar?.done();
     if (v.json) console.log(JSON.stringify(stats));
     else console.log(summary(stats, Date.now() - started));

@@ -1,10 +1,26 @@
-import { ApiError, invalidParameter } from './errors.js';
-import { singleParam, type RawQuery } from './query.js';
+import { ApiError } from './errors.js';
+import { present, readSingle, type ParamSpec } from './params.js';
+import type { RawQuery } from './query.js';
 import { SECOND, formatUtcSecond } from './time.js';
-import { CAROUSEL_WINDOW, resolveWindow } from './window.js';
+import { CAROUSEL_WINDOW, END_TIME_PARAM, resolveWindow, START_TIME_PARAM } from './window.js';
 
 const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9._~:@-]{0,127}$/;
 export const isTaskId = (s: string): boolean => TASK_ID.test(s);
+/** The JSON Schema of a carousel task id (letters, digits and . _ ~ : @ -, up to 128). */
+export const TASK_ID_SCHEMA: ParamSpec['schema'] = { type: 'string', pattern: TASK_ID.source, examples: ['channel-1', 'cam:1@edge-7'] };
+
+export const CAROUSEL_TASK_ID_PARAM: ParamSpec = {
+  name: 'carousel_task_id', in: 'query', kind: 'single', required: true, trim: true,
+  description: 'The carousel task id (surrounding whitespace ignored).',
+  schema: TASK_ID_SCHEMA,
+};
+
+/** ListCarouselTaskDetail's query parameters, in the order they are checked. */
+export const CAROUSEL_PARAMS: readonly ParamSpec[] = [
+  CAROUSEL_TASK_ID_PARAM,
+  { ...START_TIME_PARAM, description: 'Window start, UTC, YYYY-MM-DDThh:mm:ssZ; default end_time minus 1 hour; span at most 3 hours; at most 7 days ago.' },
+  END_TIME_PARAM,
+];
 
 /** A validated ListCarouselTaskDetail request: seconds [start, end), epoch ms, end already clamped to now. */
 export interface CarouselQuery {
@@ -32,10 +48,8 @@ export interface CarouselResponse {
 }
 
 export function parseCarouselQuery(query: RawQuery, nowMs: number): CarouselQuery | ApiError {
-  const task = singleParam(query, 'carousel_task_id');
-  if (!task.ok || task.value === undefined) return invalidParameter('carousel_task_id');
-  const taskId = task.value.trim();
-  if (!isTaskId(taskId)) return invalidParameter('carousel_task_id');
+  const taskId = present(readSingle(query, CAROUSEL_TASK_ID_PARAM), CAROUSEL_TASK_ID_PARAM);
+  if (taskId instanceof ApiError) return taskId;
   const window = resolveWindow(query, CAROUSEL_WINDOW, nowMs);
   if (window instanceof ApiError) return window;
   const end = Math.max(window.start, Math.min(window.end, window.now));

@@ -2,7 +2,7 @@ import { domainToASCII } from 'node:url';
 
 // URL syntax that domainToASCII would silently cut at (e.g. 'a/b' -> 'a').
 // eslint-disable-next-line no-control-regex -- control characters are exactly what this rejects
-const FORBIDDEN = /[\u0000-\u0020\u007f/?#\\@:%[\]<>|^"'`{}*,;=&+!$()]/;
+export const FORBIDDEN = /[\u0000-\u0020\u007f/?#\\@:%[\]<>|^"'`{}*,;=&+!$()]/;
 const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
 
 /**

@@ -15,8 +15,12 @@ export const ErrorCodes = {
   notFound: { status: 404, code: 'LIVE.103011019' },
   apiNotFound: { status: 404, code: 'APIGW.0101' },
   payloadTooLarge: { status: 413, code: 'LIVE.100011001' },
+  requestTimeout: { status: 408, code: 'LIVE.100011001' },
   internal: { status: 500, code: 'LIVE.100011005' },
   tooManyRequests: { status: 500, code: 'LIVE.100011007' },
+  // Not in the contract (which has no 503): the internal-error code, so clients that switch on
+  // codes still see a server-side failure, with the status and Retry-After saying "try again".
+  storeUnavailable: { status: 503, code: 'LIVE.100011005' },
 } as const;
 
 export type ErrorKind = keyof typeof ErrorCodes;
@@ -24,6 +28,8 @@ export type ErrorKind = keyof typeof ErrorCodes;
 export class ApiError extends Error {
   readonly status: number;
   readonly body: ErrorBody;
+  /** Sent as Retry-After (seconds) when set. */
+  retryAfterSeconds: number | undefined;
   constructor(kind: ErrorKind, message: string) {
     super(message);
     this.name = 'ApiError';
@@ -45,8 +51,20 @@ export const apiNotFound = (): ApiError =>
   new ApiError('apiNotFound', 'The API does not exist or has not been published in the environment');
 export const payloadTooLarge = (limitBytes: number): ApiError =>
   new ApiError('payloadTooLarge', `Request body too large: the limit is ${limitBytes} bytes`);
+export const requestTimeout = (): ApiError =>
+  new ApiError('requestTimeout', 'Invalid request parameter: request (not received in time)');
 export const internalError = (): ApiError => new ApiError('internal', 'Internal error');
 export const queryTimedOut = (ms: number): ApiError =>
   new ApiError('internal', `Query timed out after ${ms} ms, retry later or narrow the query`);
 export const tooManyRequests = (): ApiError =>
   new ApiError('tooManyRequests', 'Too many concurrent requests, retry later');
+
+/** Seconds a client is asked to wait (Retry-After) when the store refuses writes. */
+export const STORE_RETRY_AFTER_SECONDS = 5;
+
+/** 503: the store refuses writes (disk full, locked, unreachable); nothing of the request was counted. */
+export const storeUnavailable = (reason: string): ApiError => {
+  const e = new ApiError('storeUnavailable', `Service unavailable: the store cannot accept writes (${reason}); nothing of this request was counted, retry later`);
+  e.retryAfterSeconds = STORE_RETRY_AFTER_SECONDS;
+  return e;
+};

@@ -1,11 +1,42 @@
-import { ApiError, invalidParameter } from './errors.js';
-import { normalizeDomain } from './domain.js';
-import { arrayParam, type RawQuery } from './query.js';
+import { ApiError } from './errors.js';
+import { FORBIDDEN, normalizeDomain } from './domain.js';
+import { readArray, type ParamSpec } from './params.js';
+import type { RawQuery } from './query.js';
 import { MINUTE, floorTo, formatUtcSecond } from './time.js';
-import { isIsp, isRegion, parseStatusCode, type Isp, type Region } from './values.js';
-import { HTTPCODES_WINDOW, resolveWindow } from './window.js';
+import { ISPS, REGIONS, type Isp, type Region } from './values.js';
+import { END_TIME_PARAM, HTTPCODES_WINDOW, resolveWindow, START_TIME_PARAM } from './window.js';
 
 export const MAX_DOMAINS = 10;
+
+const forbidden = FORBIDDEN.source.slice(1, -1);
+
+export const PLAY_DOMAINS_PARAM: ParamSpec = {
+  name: 'play_domains', in: 'query', kind: 'array', required: true,
+  description: `Play domains, 1 to ${MAX_DOMAINS} distinct ones, comma-separated and/or repeated. Host names without port or path; ` +
+    'case-insensitive, IDNA allowed (compared in ASCII form: 例子.com = xn--fsqu00a.com).',
+  schema: {
+    type: 'array', minItems: 1, maxItems: MAX_DOMAINS,
+    items: { type: 'string', minLength: 1, maxLength: 253, pattern: `^[^${forbidden}]+$` },
+  },
+};
+export const CODE_PARAM: ParamSpec = {
+  name: 'code', in: 'query', kind: 'array',
+  description: 'HTTP status codes (100..599) to list, comma-separated and/or repeated; default every code seen in the window.',
+  schema: { type: 'array', items: { type: 'string', pattern: '^[1-5][0-9]{2}$', examples: ['200', '404'] } },
+};
+export const REGION_PARAM: ParamSpec = {
+  name: 'region', in: 'query', kind: 'array',
+  description: 'Province codes to count (OT: abroad or unknown), comma-separated and/or repeated; default all.',
+  schema: { type: 'array', items: { type: 'string', enum: [...REGIONS] } },
+};
+export const ISP_PARAM: ParamSpec = {
+  name: 'isp', in: 'query', kind: 'array',
+  description: 'Carriers to count, comma-separated and/or repeated; default all.',
+  schema: { type: 'array', items: { type: 'string', enum: [...ISPS] } },
+};
+
+/** ListQueryHttpCode's query parameters, in the order they are checked (the first invalid one is named). */
+export const HTTPCODES_PARAMS: readonly ParamSpec[] = [PLAY_DOMAINS_PARAM, CODE_PARAM, REGION_PARAM, ISP_PARAM, START_TIME_PARAM, END_TIME_PARAM];
 
 /** A validated ListQueryHttpCode request. Minutes are epoch ms; `toMinute` is exclusive. */
 export interface HttpCodesQuery {
@@ -34,29 +65,15 @@ export interface HttpCodesResponse {
 }
 
 export function parseHttpCodesQuery(query: RawQuery, nowMs: number): HttpCodesQuery | ApiError {
-  const rawDomains = arrayParam(query, 'play_domains');
-  if (!rawDomains || rawDomains.length === 0) return invalidParameter('play_domains');
-  const domains = new Set<string>();
-  for (const d of rawDomains) {
-    const n = normalizeDomain(d);
-    if (n === undefined) return invalidParameter('play_domains');
-    domains.add(n);
-  }
-  if (domains.size > MAX_DOMAINS) return invalidParameter('play_domains');
-
-  const rawCodes = arrayParam(query, 'code');
-  if (!rawCodes) return invalidParameter('code');
-  const codes = new Set<number>();
-  for (const c of rawCodes) {
-    const n = parseStatusCode(c);
-    if (n === undefined) return invalidParameter('code');
-    codes.add(n);
-  }
-
-  const rawRegions = arrayParam(query, 'region');
-  if (!rawRegions || !rawRegions.every(isRegion)) return invalidParameter('region');
-  const rawIsps = arrayParam(query, 'isp');
-  if (!rawIsps || !rawIsps.every(isIsp)) return invalidParameter('isp');
+  const domains = readArray(query, PLAY_DOMAINS_PARAM, normalizeDomain);
+  if (domains instanceof ApiError) return domains;
+  const rawCodes = readArray(query, CODE_PARAM);
+  if (rawCodes instanceof ApiError) return rawCodes;
+  const codes = new Set(rawCodes.map(Number));
+  const rawRegions = readArray(query, REGION_PARAM);
+  if (rawRegions instanceof ApiError) return rawRegions;
+  const rawIsps = readArray(query, ISP_PARAM);
+  if (rawIsps instanceof ApiError) return rawIsps;
 
   const window = resolveWindow(query, HTTPCODES_WINDOW, nowMs);
   if (window instanceof ApiError) return window;
@@ -66,8 +83,8 @@ export function parseHttpCodesQuery(query: RawQuery, nowMs: number): HttpCodesQu
   return {
     domains: [...domains].sort(),
     codes: [...codes].sort((a, b) => a - b),
-    regions: rawRegions,
-    isps: rawIsps,
+    regions: rawRegions as Region[],
+    isps: rawIsps as Isp[],
     fromMinute,
     toMinute: Math.max(fromMinute, toMinute),
   };

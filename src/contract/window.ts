@@ -1,6 +1,22 @@
-import { invalidParameter, type ApiError } from './errors.js';
-import { singleParam, type RawQuery } from './query.js';
+import { ApiError, invalidParameter } from './errors.js';
+import { readSingle, type ParamSpec } from './params.js';
+import type { RawQuery } from './query.js';
 import { DAY, HOUR, SECOND, floorTo, parseUtcSecond } from './time.js';
+
+/** The only timestamp form the contract accepts (the calendar is checked after the pattern). */
+const UTC_SECOND: ParamSpec['schema'] = {
+  type: 'string', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$', examples: ['2026-11-23T07:00:00Z'],
+};
+export const START_TIME_PARAM: ParamSpec = {
+  name: 'start_time', in: 'query', kind: 'single',
+  description: 'Window start, UTC, YYYY-MM-DDThh:mm:ssZ; default end_time minus 1 hour; at most 7 days ago.',
+  schema: UTC_SECOND,
+};
+export const END_TIME_PARAM: ParamSpec = {
+  name: 'end_time', in: 'query', kind: 'single',
+  description: 'Window end (exclusive), UTC, YYYY-MM-DDThh:mm:ssZ; default now; after start_time.',
+  schema: UTC_SECOND,
+};
 
 export interface WindowRule {
   /** Largest allowed end - start. */
@@ -27,19 +43,19 @@ export interface TimeWindow {
  */
 export function resolveWindow(query: RawQuery, rule: WindowRule, nowMs: number): TimeWindow | ApiError {
   const now = floorTo(nowMs, SECOND);
-  const startParam = singleParam(query, 'start_time');
-  if (!startParam.ok) return invalidParameter('start_time');
-  const endParam = singleParam(query, 'end_time');
-  if (!endParam.ok) return invalidParameter('end_time');
+  const startText = readSingle(query, START_TIME_PARAM);
+  if (startText instanceof ApiError) return startText;
+  const endText = readSingle(query, END_TIME_PARAM);
+  if (endText instanceof ApiError) return endText;
 
   let startGiven: number | undefined;
-  if (startParam.value !== undefined) {
-    startGiven = parseUtcSecond(startParam.value);
+  if (startText !== undefined) {
+    startGiven = parseUtcSecond(startText);
     if (startGiven === undefined) return invalidParameter('start_time');
   }
   let endGiven: number | undefined;
-  if (endParam.value !== undefined) {
-    endGiven = parseUtcSecond(endParam.value);
+  if (endText !== undefined) {
+    endGiven = parseUtcSecond(endText);
     if (endGiven === undefined) return invalidParameter('end_time');
   }
 

@@ -1,6 +1,7 @@
 import type { Aggregator } from '../ingest/aggregator.js';
 import type { Store } from '../store/types.js';
 import { DEMO_TASK, demoSample } from './carousel.js';
+import { demoTrafficRow } from './stream-traffic.js';
 import { generateTraffic } from './traffic.js';
 
 const SECOND = 1000;
@@ -82,7 +83,14 @@ export class Demo {
   /** Generates [a, b) and moves the matching edge of the state; returns requests generated. */
   private extend(a: number, b: number, edge: 'forward' | 'backward'): number {
     const { aggregator, project } = this.o;
-    const n = generateTraffic(project, a, b, Math.random, (r) => aggregator.add(r));
+    // Live traffic also feeds the traffic cube (bytes by protocol, a stream, an address family); the
+    // 24 h backfill does not: writing its traffic cells would delay the first answers by seconds.
+    const live = edge === 'forward';
+    const n = generateTraffic(project, a, b, Math.random, (r) => {
+      const t = demoTrafficRow(r, Math.random);
+      aggregator.add(r, 1, t.bytes);
+      if (live) aggregator.addTraffic(t);
+    });
     for (let s = Math.ceil(a / SECOND) * SECOND; s < b; s += SECOND) {
       aggregator.addSample({ project, taskId: DEMO_TASK, ...demoSample(s) });
     }

@@ -3,7 +3,8 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers/tmp.js';
 import { SqliteStore } from '../store/sqlite/store.js';
 import type { Store, WriteBatch } from '../store/types.js';
-import { Aggregator, type AccessRecord } from './aggregator.js';
+import { markNotApplied, StoreUnavailableError } from '../health/store-faults.js';
+import { Aggregator, PROBE_CHECKPOINT, type AccessRecord, type Refusal } from './aggregator.js';
 
 const T = Date.UTC(2026, 0, 1, 10, 0, 0);
 const rec = (over: Partial<AccessRecord> = {}): AccessRecord => ({
@@ -47,28 +48,82 @@ it('sums records per cell and writes them in one batch per flush', async () => {
   expect(writes).toHaveLength(1);
 });
 
-it('keeps a failed batch and retries it as-is (same id) before newer data', async () => {
-  const ids: string[] = [];
-  let fail = 2;
-  const flaky: Store = Object.assign(Object.create(store) as Store, {
+// The store wrappers below inject write failures into the real SQLite store: the real faults
+// (a full disk, a held lock, a stopped ClickHouse) are exercised end to end in test/faults-*.test.ts.
+const failing = (inner: Store, kind: string, failures: { n: number }, ids: string[] = [], err = (): Error => Object.assign(new Error('disk full'), { code: 'SQLITE_FULL' })): Store =>
+  Object.assign(Object.create(inner) as Store, {
+    kind,
     write: async (b: WriteBatch) => {
       ids.push(b.id);
-      if (fail-- > 0) throw new Error('store down');
-      await store.write(b);
+      if (failures.n-- > 0) throw err();
+      await inner.write(b);
     },
   });
-  const agg = new Aggregator(flaky);
+
+it('refuses everything uncommitted when an atomic write fails: never counted later, writers told', async () => {
+  const failures = { n: 1 };
+  const agg = new Aggregator(failing(store, 'sqlite', failures));
+  const refusals: Refusal[] = [];
+  agg.onRefused((r) => refusals.push(r));
   agg.add(rec(), 3);
-  await expect(agg.flush()).rejects.toThrow('store down');
+  agg.checkpoint('follow:x', '30');
+  const first = agg.commit();
+  agg.add(rec(), 4); // arrives while the write runs: uncommitted too, so refused with it
+  await expect(first).rejects.toBeInstanceOf(StoreUnavailableError);
+  await expect(first).rejects.toThrow('store unavailable (disk_full)');
+  expect(refusals).toEqual([{ reason: 'disk_full', records: 7, checkpointKeys: ['follow:x'] }]);
+  expect(agg.refusals).toBe(1);
+  expect(agg.health.snapshot()).toMatchObject({ status: 'degraded', reason: 'disk_full', refusedRecords: 7, failedWrites: 1 });
+  expect(agg.stats()).toMatchObject({ pendingBatches: 0, pendingRecords: 0, refusedRecords: 7 });
+  agg.add(rec(), 5);
+  await agg.commit();
+  expect(await total(store)).toBe(5);
+  expect(await store.getCheckpoint('follow:x')).toBeUndefined();
+  expect(agg.health.snapshot()).toMatchObject({ status: 'ok', outages: 1 });
+});
+
+it('retries a batch that may have partly landed as-is (same id) and refuses what came after it', async () => {
+  const ids: string[] = [];
+  const failures = { n: 3 };
+  const agg = new Aggregator(failing(store, 'clickhouse', failures, ids, () => Object.assign(new Error('reset'), { code: 'ECONNRESET' })));
+  agg.add(rec(), 3);
+  const first = agg.commit();
+  let firstDone = false;
+  void first.then(() => (firstDone = true));
+  await expect(agg.flush()).rejects.toThrow('store unavailable (store_unreachable)');
   agg.add(rec(), 4);
-  await expect(agg.flush()).rejects.toThrow('store down');
-  expect(agg.stats().pendingBatches).toBe(2);
+  const second = agg.commit(); // queued behind the batch in doubt, whose retry fails: refused
+  await expect(second).rejects.toBeInstanceOf(StoreUnavailableError);
+  expect(firstDone).toBe(false);
+  expect(agg.stats().pendingBatches).toBe(1);
   await agg.flush();
-  expect(await total(store)).toBe(7);
-  expect(ids[0]).toBe(ids[1]); // the first batch was retried unchanged
-  expect(ids[2]).toBe(ids[0]);
-  expect(new Set(ids).size).toBe(2);
-  expect(agg.stats()).toMatchObject({ pendingBatches: 0, pendingRecords: 0, failedFlushes: 2 });
+  await first;
+  expect(await total(store)).toBe(3);
+  expect(ids).toHaveLength(4);
+  expect(new Set(ids).size).toBe(1); // the batch in doubt was retried unchanged; the refused one never written
+  expect(agg.stats()).toMatchObject({ pendingBatches: 0, pendingRecords: 0, failedFlushes: 3, refusedRecords: 4 });
+});
+
+it('a failed write that the store marks as not applied is refused even without transactions', async () => {
+  const failures = { n: 1 };
+  const agg = new Aggregator(failing(store, 'clickhouse', failures, [], () => markNotApplied(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))));
+  agg.add(rec(), 3);
+  await expect(agg.commit()).rejects.toThrow('store unavailable (store_unreachable)');
+  expect(agg.stats()).toMatchObject({ pendingBatches: 0, refusedRecords: 3 });
+});
+
+it('while degraded and idle, probes the store so health recovers by itself', async () => {
+  const failures = { n: 1 };
+  const agg = new Aggregator(failing(store, 'sqlite', failures), { flushIntervalMs: 10 });
+  agg.add(rec());
+  await expect(agg.commit()).rejects.toThrow();
+  expect(agg.health.ok).toBe(false);
+  agg.start();
+  const deadline = Date.now() + 5000;
+  while (!agg.health.ok && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  expect(agg.health.ok).toBe(true);
+  expect(await store.getCheckpoint(PROBE_CHECKPOINT)).toMatch(/^\d+$/);
+  await agg.stop();
 });
 
 it('commits checkpoints with the data fed before them, latest value per key', async () => {

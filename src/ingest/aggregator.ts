@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Isp, Region } from '../contract/values.js';
+import { failedWriteApplied, StoreUnavailableError, type FaultReason } from '../health/store-faults.js';
+import { StoreHealth } from '../health/store-health.js';
+import type { TrafficRow } from '../store/traffic.js';
 import type { CountRow, SampleRow, Store, WriteBatch } from '../store/types.js';
 
 const MINUTE = 60_000;
@@ -18,12 +21,26 @@ export interface AccessRecord {
 
 export interface AggregatorLogger {
   info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
+}
+
+/**
+ * Told about every store write of a batch: how long it took, and which attempt it was
+ * (1 for the first; more when the batch is retried after a failure). Must not throw.
+ */
+export interface FlushObserver {
+  written(batch: WriteBatch, seconds: number, attempt: number): void;
+  failed(batch: WriteBatch, seconds: number, attempt: number): void;
 }
 
 export interface AggregatorOptions {
   flushIntervalMs?: number;
   logger?: AggregatorLogger;
+  /** Metrics of store writes (see FlushObserver). */
+  observer?: FlushObserver;
+  /** Where write failures and recoveries are reported (default: a private one logging to `logger`). */
+  health?: StoreHealth;
 }
 
 export interface AggregatorStats {
@@ -33,36 +50,94 @@ export interface AggregatorStats {
   pendingBatches: number;
   flushes: number;
   failedFlushes: number;
+  /** Records refused since start (never stored). */
+  refusedRecords: number;
 }
 
-const silent: AggregatorLogger = { info: () => {}, error: () => {} };
+/** What the store refused in one failure: none of it is stored, ever. */
+export interface Refusal {
+  reason: FaultReason;
+  records: number;
+  /** Checkpoint keys that were refused with the data (follow offsets, batch ids). */
+  checkpointKeys: string[];
+}
+
+const silent: AggregatorLogger = { info: () => {}, warn: () => {}, error: () => {} };
+/** Longest wait between write attempts while the store refuses writes. */
+export const MAX_RETRY_DELAY_MS = 4000;
+/** Written when the store is degraded and nothing else is pending, so recovery is noticed by itself. */
+export const PROBE_CHECKPOINT = 'livestats:probe';
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+function deferred(): Deferred {
+  let resolve: () => void = () => {};
+  let reject: (err: Error) => void = () => {};
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined); // observed by whoever awaits it; never an unhandled rejection
+  return { promise, resolve, reject };
+}
+
+interface Queued {
+  batch: WriteBatch;
+  done: Deferred;
+  records: number;
+  /** A write failed in a way that may have stored part of it: it is retried (same id) until it lands. */
+  inDoubt: boolean;
+}
 
 /**
  * The in-memory minute aggregator every ingest path feeds. Records are summed per
  * (project, domain, minute, region, isp, code) cell; carousel samples keep the latest
  * value per (project, task, second); checkpoints keep the latest value per key.
  * Every flush seals what was collected into one batch and writes batches to the store
- * in order, each in one transaction. A batch whose write fails is kept and retried
- * as-is (same id) before anything newer, so nothing acknowledged is lost or reordered.
+ * in order, each atomically.
+ *
+ * One rule for a failed write: everything not yet committed is refused and dropped (its
+ * writers are told through commit() and onRefused, and decide: the HTTP intake answers 503,
+ * follow rewinds to its committed offset, syslog keeps its buffer), so nothing refused is
+ * counted later. The exception is a batch the store may have partly applied (ClickHouse has
+ * no transactions): it is kept and retried as-is (same id) until it lands, which the store
+ * applies exactly once; its writers wait.
  */
 export class Aggregator {
   private counts = new Map<string, CountRow>();
+  private traffic = new Map<string, TrafficRow>();
   private samples = new Map<string, SampleRow>();
   private tasks = new Map<string, { project: string; taskId: string }>();
   private checkpoints = new Map<string, string>();
   private pendingRecords = 0;
-  private readonly queue: WriteBatch[] = [];
+  private open: Deferred = deferred();
+  private readonly queue: Queued[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private flushes = 0;
   private failedFlushes = 0;
+  private refusedRecords = 0;
+  private refusalCount = 0;
+  private retryDelayMs = 0;
+  private nextAttemptAt = 0;
   private readonly written: Array<(projects: Set<string>, checkpointKeys: string[]) => void> = [];
+  private readonly refusedListeners: Array<(r: Refusal) => void> = [];
   private readonly flushIntervalMs: number;
   private readonly logger: AggregatorLogger;
+  private readonly observer: FlushObserver | undefined;
+  /** Failed attempts of the batch at the head of the queue (only the head is ever written). */
+  private headFailures = 0;
+  readonly health: StoreHealth;
 
   constructor(private readonly store: Store, options: AggregatorOptions = {}) {
     this.flushIntervalMs = options.flushIntervalMs ?? 1000;
     this.logger = options.logger ?? silent;
+    this.observer = options.observer;
+    this.health = options.health ?? new StoreHealth({ logger: this.logger });
   }
 
   /** Counts `n` requests of one record sending `bytes` in all (n > 1 lets pre-aggregated sources feed whole cells). */
@@ -77,6 +152,21 @@ export class Aggregator {
       this.counts.set(key, { project: r.project, domain: r.domain, minute, region: r.region, isp: r.isp, code: r.code, count: n, bytes });
     }
     this.pendingRecords += n;
+  }
+
+  /**
+   * Adds a traffic cube cell (the same requests as `add`, by stream, protocol and address family).
+   * The aggregator may keep `r` itself: callers pass a row they do not change afterwards.
+   */
+  addTraffic(r: TrafficRow): void {
+    const key = `${r.project}\u0000${r.domain}\u0000${r.app}\u0000${r.stream}\u0000${r.protocol}\u0000${r.region}\u0000${r.isp}\u0000${r.ipType}\u0000${r.slot}`;
+    const row = this.traffic.get(key);
+    if (row) {
+      row.requests += r.requests;
+      row.bytes += r.bytes;
+    } else {
+      this.traffic.set(key, r);
+    }
   }
 
   /** Records a per-second carousel sample; a later sample for the same second replaces the earlier one. */
@@ -101,45 +191,99 @@ export class Aggregator {
     this.written.push(listener);
   }
 
+  /** Calls `listener` whenever data was refused (see the class comment). */
+  onRefused(listener: (r: Refusal) => void): void {
+    this.refusedListeners.push(listener);
+  }
+
+  /** Grows by one on every refusal: a writer that saw another value has had data refused since. */
+  get refusals(): number {
+    return this.refusalCount;
+  }
+
+  /** Resolves once everything added so far is committed; rejects (StoreUnavailableError) when it was refused. */
+  committed(): Promise<void> {
+    if (this.hasOpenData()) return this.open.promise;
+    const last = this.queue[this.queue.length - 1];
+    return last ? last.done.promise : Promise.resolve();
+  }
+
+  /** Flushes now and waits for everything added so far: committed, or refused (rejects). */
+  commit(): Promise<void> {
+    const done = this.committed();
+    this.flush().catch(() => undefined);
+    return done;
+  }
+
   start(): void {
     if (this.timer) return;
     this.timer = setInterval(() => {
-      // A failure is logged in drain() and the batch stays queued for the next tick.
-      if (!this.running) this.flush().catch(() => undefined);
+      if (this.running) return;
+      if (!this.health.ok) {
+        // Degraded: one attempt per back-off interval (a locked SQLite makes each attempt wait
+        // for its busy timeout), with a probe when idle so recovery is seen without traffic.
+        if (Date.now() < this.nextAttemptAt) return;
+        if (!this.hasOpenData() && this.queue.length === 0) this.checkpoints.set(PROBE_CHECKPOINT, String(Date.now()));
+      }
+      this.flush().then(() => {
+        this.retryDelayMs = 0;
+      }, () => {
+        // Reported in drain(); refused writers were told there.
+        this.retryDelayMs = Math.min(MAX_RETRY_DELAY_MS, Math.max(this.flushIntervalMs, this.retryDelayMs * 2));
+        this.nextAttemptAt = Date.now() + this.retryDelayMs;
+      });
     }, this.flushIntervalMs);
     this.timer.unref();
   }
 
   stats(): AggregatorStats {
     return {
-      pendingRecords: this.pendingRecords + this.queue.reduce((n, b) => n + b.counts.length + b.samples.length, 0),
+      pendingRecords: this.pendingRecords + this.queue.reduce((n, q) => n + q.records, 0),
       pendingBatches: this.queue.length,
       flushes: this.flushes,
       failedFlushes: this.failedFlushes,
+      refusedRecords: this.refusedRecords,
     };
   }
 
-  private seal(): void {
-    if (this.counts.size === 0 && this.samples.size === 0 && this.tasks.size === 0 && this.checkpoints.size === 0) {
-      return;
-    }
-    this.queue.push({
-      id: randomUUID(),
-      counts: [...this.counts.values()],
-      samples: [...this.samples.values()],
-      tasks: [...this.tasks.values()],
-      checkpoints: [...this.checkpoints].map(([key, value]) => ({ key, value })),
-    });
+  private hasOpenData(): boolean {
+    return this.counts.size > 0 || this.traffic.size > 0 || this.samples.size > 0 || this.tasks.size > 0 || this.checkpoints.size > 0;
+  }
+
+  /** Takes the open generation's data (and its waiters) out as a batch. */
+  private take(): Queued | undefined {
+    if (!this.hasOpenData()) return undefined;
+    const q: Queued = {
+      batch: {
+        id: randomUUID(),
+        counts: [...this.counts.values()],
+        samples: [...this.samples.values()],
+        tasks: [...this.tasks.values()],
+        checkpoints: [...this.checkpoints].map(([key, value]) => ({ key, value })),
+        ...(this.traffic.size > 0 ? { traffic: [...this.traffic.values()] } : {}),
+      },
+      done: this.open,
+      records: this.pendingRecords,
+      inDoubt: false,
+    };
     this.counts = new Map();
+    this.traffic = new Map();
     this.samples = new Map();
     this.tasks = new Map();
     this.checkpoints = new Map();
     this.pendingRecords = 0;
+    this.open = deferred();
+    return q;
+  }
+
+  private seal(): void {
+    const q = this.take();
+    if (q) this.queue.push(q);
   }
 
   /**
    * Seals what has been collected and writes every pending batch. Resolves once all were
-   * written; rejects (keeping the failed batch queued) when the store refused one.
+   * written; rejects when the store refused a write (see the class comment for what is kept).
    * Concurrent calls wait for the running flush, then flush again.
    */
   async flush(): Promise<void> {
@@ -156,28 +300,62 @@ export class Aggregator {
   private async drain(): Promise<void> {
     this.seal();
     while (this.queue.length > 0) {
-      const batch = this.queue[0] as WriteBatch;
+      const head = this.queue[0] as Queued;
+      const attempt = this.headFailures + 1;
+      const started = performance.now();
       try {
-        await this.store.write(batch);
+        await this.store.write(head.batch);
       } catch (err) {
         this.failedFlushes++;
-        this.logger.error({ err, batch: batch.id, rows: batch.counts.length + batch.samples.length }, 'flush failed; will retry');
-        throw err;
+        this.headFailures++;
+        this.observer?.failed(head.batch, (performance.now() - started) / 1000, attempt);
+        const reason = this.health.writeFailed(err);
+        if (!head.inDoubt && failedWriteApplied(this.store, err) === 'maybe') head.inDoubt = true;
+        this.refuse(head.inDoubt ? 1 : 0, reason, err);
+        throw new StoreUnavailableError(reason, err);
       }
       this.queue.shift();
+      this.headFailures = 0;
       this.flushes++;
+      this.observer?.written(head.batch, (performance.now() - started) / 1000, attempt);
+      this.health.writeSucceeded();
+      head.done.resolve();
       if (this.written.length > 0) {
         const projects = new Set<string>();
-        for (const r of batch.counts) projects.add(r.project);
-        for (const r of batch.samples) projects.add(r.project);
-        for (const t of batch.tasks) projects.add(t.project);
-        const keys = batch.checkpoints.map((c) => c.key);
+        for (const r of head.batch.counts) projects.add(r.project);
+        for (const r of head.batch.samples) projects.add(r.project);
+        for (const r of head.batch.traffic ?? []) projects.add(r.project);
+        for (const t of head.batch.tasks) projects.add(t.project);
+        const keys = head.batch.checkpoints.map((c) => c.key);
         for (const l of this.written) l(projects, keys);
       }
     }
   }
 
-  /** Stops the timer and writes everything pending, retrying a failing store a few times. */
+  /** Drops every queued batch from `from` on and the open generation, and tells their writers. */
+  private refuse(from: number, reason: FaultReason, err: unknown): void {
+    const dropped = this.queue.splice(from);
+    const open = this.take();
+    if (open) dropped.push(open);
+    if (dropped.length === 0) return;
+    let records = 0;
+    const checkpointKeys: string[] = [];
+    const error = new StoreUnavailableError(reason, err);
+    for (const q of dropped) {
+      records += q.records;
+      for (const c of q.batch.checkpoints) if (c.key !== PROBE_CHECKPOINT) checkpointKeys.push(c.key);
+      q.done.reject(error);
+    }
+    this.refusedRecords += records;
+    this.refusalCount++;
+    this.health.refused(records);
+    for (const l of this.refusedListeners) l({ reason, records, checkpointKeys });
+  }
+
+  /**
+   * Stops the timer and writes everything pending. A batch in doubt is retried a few times;
+   * rejects when something was refused or is still in doubt after the retries.
+   */
   async stop(retries = 5): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
@@ -186,7 +364,7 @@ export class Aggregator {
         await this.flush();
         return;
       } catch (err) {
-        if (attempt >= retries) throw err;
+        if (this.queue.length === 0 || attempt >= retries) throw err;
         await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
       }
     }

@@ -1,22 +1,41 @@
 import type { Store } from '../store/types.js';
 import type { Aggregator } from './aggregator.js';
 
-const ID = /^[A-Za-z0-9._:-]{1,128}$/;
-export const isBatchId = (s: string): boolean => ID.test(s);
+export const BATCH_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 export const batchKey = (project: string, id: string): string => `batch:${project}:${id}`;
+
+export type Claim =
+  | { state: 'new' }
+  /** Another request with this id is being committed: `done` settles with its outcome. */
+  | { state: 'pending'; done: Promise<void> }
+  | { state: 'committed' };
+
+interface Reservation {
+  done: Promise<void>;
+  follow(outcome: Promise<void>): void;
+}
+
+function reservation(): Reservation {
+  let follow: (outcome: Promise<void>) => void = () => {};
+  const done = new Promise<void>((resolve, reject) => {
+    follow = (outcome) => outcome.then(resolve, reject);
+  });
+  done.catch(() => undefined);
+  return { done, follow };
+}
 
 /**
  * Which X-Batch-Id values were already taken: ids handed to the aggregator but not yet
- * committed (kept in memory), and ids in the store's checkpoints, which commit in the same
- * batch as the counts they cover.
+ * committed (kept in memory with the outcome of their commit), and ids in the store's
+ * checkpoints, which commit in the same batch as the counts they cover.
  *
- * An in-memory mark is dropped exactly when the aggregator has written the batch carrying its
- * checkpoint, however the request that claimed it ended (answered, client gone, commit failed
- * and retried later by the aggregator), or by `release` when its counts were never fed. So no
- * mark outlives its batch, and a retry between claim and commit never counts twice.
+ * An in-memory mark is dropped exactly when the batch carrying its checkpoint is written or
+ * refused by the store, however the request that claimed it ended (answered, client gone), or
+ * by `release` when its counts were never fed. A refused batch frees its id: the retry is
+ * counted; a retry between claim and commit shares the first attempt's outcome.
  */
 export class BatchLedger {
-  private readonly pending = new Set<string>();
+  private readonly pending = new Map<string, Reservation>();
 
   constructor(private readonly store: Store, aggregator?: Aggregator) {
     aggregator?.onWritten((_projects, keys) => {
@@ -29,21 +48,32 @@ export class BatchLedger {
     return this.pending.size;
   }
 
-  /**
-   * 'committed' or 'pending' when the key is taken; otherwise reserves it (synchronously after
-   * the store check) and answers 'new'.
-   */
-  async claim(key: string): Promise<'new' | 'pending' | 'committed'> {
-    if (this.pending.has(key)) return 'pending';
+  /** Reserves the key (synchronously after the store check) when it is free. */
+  async claim(key: string): Promise<Claim> {
+    const before = this.pending.get(key);
+    if (before) return { state: 'pending', done: before.done };
     const committed = await this.store.getCheckpoint(key);
-    if (committed !== undefined) return 'committed';
-    if (this.pending.has(key)) return 'pending';
-    this.pending.add(key);
-    return 'new';
+    if (committed !== undefined) return { state: 'committed' };
+    const now = this.pending.get(key);
+    if (now) return { state: 'pending', done: now.done };
+    this.pending.set(key, reservation());
+    return { state: 'new' };
+  }
+
+  /** The outcome of a 'new' claim's commit: committed or refused, the id is free in memory again. */
+  track(key: string, outcome: Promise<void>): void {
+    const r = this.pending.get(key);
+    if (!r) return;
+    r.follow(outcome);
+    const forget = (): void => {
+      if (this.pending.get(key) === r) this.pending.delete(key);
+    };
+    outcome.then(forget, forget);
   }
 
   /** The key's counts were never handed to the aggregator: free the id for a retry. */
   release(key: string): void {
+    this.pending.get(key)?.follow(Promise.reject(new Error(`batch ${key} was not fed`)));
     this.pending.delete(key);
   }
 }

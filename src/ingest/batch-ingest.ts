@@ -23,6 +23,13 @@ export interface BatchIngestOptions {
   /** Parse threads; 0 parses on the main thread. */
   workers: number;
   onProgress?: (p: Progress) => void;
+  /** True for a file that needs no reading (already counted); it is skipped. */
+  skipFile?: (file: string) => Promise<boolean>;
+  /**
+   * Called once all of a file's counts were handed to the aggregator together (a file is
+   * committed whole or not at all); rejects to stop the run (e.g. the store refused it).
+   */
+  commitFile?: (file: string, stats: IngestStats) => Promise<void>;
 }
 
 /** Worker threads need compiled JavaScript: from TypeScript sources (tests) parsing stays inline. */
@@ -114,12 +121,15 @@ class WorkerPool {
 
 /**
  * Reads each file in line-aligned chunks and counts it: on the main thread, or spread over
- * worker threads that parse, geo-locate and pre-aggregate, posting cells back for the aggregator.
+ * worker threads that parse, geo-locate and pre-aggregate, posting cells back. A file's cells
+ * are held until the whole file is read and then handed to the aggregator at once, so each
+ * file commits in one batch (and commitFile can record it with its counts).
  */
 export async function ingestFiles(o: BatchIngestOptions): Promise<IngestStats> {
   const total = emptyStats();
+  let held: CellBatch[] = [];
   const feed = (cells: CellBatch): void => {
-    addCells(o.aggregator, o.project, cells);
+    held.push(cells);
   };
   let progressOf: ((bytes: number) => void) | undefined;
   const absorb = (r: WorkerReply): void => {
@@ -131,6 +141,9 @@ export async function ingestFiles(o: BatchIngestOptions): Promise<IngestStats> {
   const pool = inline ? undefined : new WorkerPool(o.workers, o.settings, absorb);
   try {
     for (const file of o.files) {
+      if (o.skipFile && (await o.skipFile(file))) continue;
+      const before = { ...total, dropped: { ...total.dropped } };
+      held = [];
       const size = file === '-' ? undefined : (await stat(file)).size;
       if (pool && size !== undefined && !(await isGzip(file))) {
         let done = 0;
@@ -140,24 +153,36 @@ export async function ingestFiles(o: BatchIngestOptions): Promise<IngestStats> {
         };
         await pool.readFile(file, size);
         progressOf = undefined;
-        continue;
-      }
-      const src = await openChunks(file, size);
-      for await (const chunk of src.chunks) {
-        if (inline) {
-          inline.refreshClock();
-          forEachLine(inline.text(chunk), (line) => inline.process(line));
-          mergeStats(total, inline.takeStats());
-        } else {
-          await (pool as WorkerPool).submit(chunk);
+      } else {
+        const src = await openChunks(file, size);
+        for await (const chunk of src.chunks) {
+          if (inline) {
+            inline.refreshClock();
+            forEachLine(inline.text(chunk), (line) => inline.process(line));
+            mergeStats(total, inline.takeStats());
+          } else {
+            await (pool as WorkerPool).submit(chunk);
+          }
+          o.onProgress?.({ file, bytesRead: src.bytesRead(), totalBytes: src.totalBytes, lines: total.lines });
         }
-        o.onProgress?.({ file, bytesRead: src.bytesRead(), totalBytes: src.totalBytes, lines: total.lines });
       }
+      if (inline) inline.flushCells();
+      else await (pool as WorkerPool).finish();
+      for (const c of held) addCells(o.aggregator, o.project, c);
+      held = [];
+      await o.commitFile?.(file, statsSince(before, total));
     }
-    if (inline) inline.flushCells();
-    else await (pool as WorkerPool).finish();
   } finally {
     await pool?.close();
   }
   return total;
+}
+
+function statsSince(before: IngestStats, now: IngestStats): IngestStats {
+  const dropped: IngestStats['dropped'] = {};
+  for (const [k, v] of Object.entries(now.dropped) as Array<[keyof IngestStats['dropped'], number]>) {
+    const d = v - (before.dropped[k] ?? 0);
+    if (d > 0) dropped[k] = d;
+  }
+  return { lines: now.lines - before.lines, accepted: now.accepted - before.accepted, dropped };
 }

@@ -1,6 +1,8 @@
 import type { Aggregator } from './aggregator.js';
 import { ispOfCode, regionOfCode } from './geo/names.js';
 import { IntCounts } from './int-counts.js';
+import type { StoredIpType, StoredProtocol } from '../contract/traffic/values.js';
+import { IP_TYPE_CODES, PROTOCOL_CODES, type TrafficBatch } from './traffic/traffic-counter.js';
 
 const MINUTE = 60_000;
 /**
@@ -13,6 +15,8 @@ const CODES = 1024;
 
 /** Pre-aggregated counts per (domain, minute, region+isp, code). */
 export interface CellBatch {
+  /** The traffic cells of the same lines (set by LineProcessor.flushCells). */
+  traffic?: TrafficBatch;
   /** Per slot: its domain and minute (epoch ms). */
   slotDomains: string[];
   slotMinutes: number[];
@@ -158,5 +162,18 @@ export function addCells(aggregator: Aggregator, project: string, batch: CellBat
     aggregator.add({ project, domain, time: minute, region: regionOfCode(geo), isp: ispOfCode(geo), code }, n, bytes);
     total += n;
   });
+  if (batch.traffic) {
+    const t = batch.traffic;
+    for (let i = 0; i < t.tuple.length; i++) {
+      const k = t.tuple[i] as number;
+      const geo = t.geo[i] as number;
+      aggregator.addTraffic({
+        project, domain: t.domains[k] as string, app: t.apps[k] as string, stream: t.streams[k] as string,
+        protocol: PROTOCOL_CODES[t.protocol[i] as number] as StoredProtocol, region: regionOfCode(geo), isp: ispOfCode(geo),
+        ipType: IP_TYPE_CODES[t.ipType[i] as number] as StoredIpType, slot: t.slot[i] as number,
+        requests: t.requests[i] as number, bytes: t.bytes[i] as number,
+      });
+    }
+  }
   return total;
 }

@@ -99,7 +99,11 @@ if (parentPort) {
   const reply = (id: number, partial: boolean, bytes: number): void => {
     const r: WorkerReply = { id, partial, bytes, stats: processor.takeStats() as WorkerReply['stats'], cells: pending };
     pending = [];
-    port.postMessage(r, r.cells.flatMap((c) => [c.keys.buffer as ArrayBuffer, c.counts.buffer as ArrayBuffer, c.bytes.buffer as ArrayBuffer]));
+    port.postMessage(r, r.cells.flatMap((c) => [
+      c.keys.buffer as ArrayBuffer, c.counts.buffer as ArrayBuffer, c.bytes.buffer as ArrayBuffer,
+      ...(c.traffic ? [c.traffic.tuple, c.traffic.slot, c.traffic.geo, c.traffic.protocol, c.traffic.ipType, c.traffic.requests, c.traffic.bytes]
+        .map((a) => a.buffer as ArrayBuffer) : []),
+    ]));
   };
   port.on('message', (msg: WorkerRequest) => {
     if (msg.kind === 'chunk') {

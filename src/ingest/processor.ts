@@ -3,6 +3,10 @@ import { clientAddress } from './client-ip.js';
 import type { GeoResolver } from './geo/resolver.js';
 import { hostOfRequest, DomainNormalizer } from './host.js';
 import { newParsedLine, resetParsedLine, type DropReason, type LineParser } from './formats/types.js';
+import { ipTypeOf } from './traffic/ip-type.js';
+import { requestTarget } from './traffic/request-target.js';
+import { streamOfUri } from './traffic/stream-uri.js';
+import { TrafficCounter } from './traffic/traffic-counter.js';
 
 export const FUTURE_TOLERANCE_MS = 5 * 60_000;
 const DAY = 86_400_000;
@@ -41,6 +45,8 @@ export interface ProcessorOptions {
  */
 export class LineProcessor {
   readonly cells = new CellCounter();
+  /** The same lines as traffic cells (domain, app, stream, protocol, geo, ip type, 5 minutes). */
+  readonly traffic = new TrafficCounter();
   stats: IngestStats = emptyStats();
   /** Time given to lines whose format logs no time (syslog and HTTP intake: receive time); NaN = drop. */
   fallbackTime = NaN;
@@ -81,7 +87,10 @@ export class LineProcessor {
 
   /** Hands everything counted so far to the sink. */
   flushCells(): void {
-    if (this.cells.size > 0) this.options.sink(this.cells.drain());
+    if (this.cells.size === 0 && this.traffic.size === 0) return;
+    const batch = this.cells.drain();
+    batch.traffic = this.traffic.drain();
+    this.options.sink(batch);
   }
 
   /** Takes the stats so far and starts counting anew. */
@@ -117,12 +126,15 @@ export class LineProcessor {
     if (rawHost === '') return 'bad_domain';
     const domain = this.domains.normalize(rawHost);
     if (domain === '') return 'bad_domain';
-    const geo = this.options.geo.lookup(clientAddress(p.remoteAddr, p.forwardedFor));
+    const address = clientAddress(p.remoteAddr, p.forwardedFor);
+    const geo = this.options.geo.lookup(address);
     const bytes = bytesOf(p.bytes, p.bodyBytes);
     if (!this.cells.add(domain, time, geo, code, 1, bytes)) {
       this.flushCells();
       this.cells.add(domain, time, geo, code, 1, bytes);
     }
+    const s = streamOfUri(p.uri !== '' ? p.uri : requestTarget(p.request));
+    this.traffic.add(domain, s.app, s.stream, s.protocol, time, geo, ipTypeOf(address), bytes);
     return undefined;
   }
 }

@@ -1,4 +1,5 @@
 import type { Store } from '../store/types.js';
+import { FILE_CHECKPOINT_PREFIX } from './file-checkpoint.js';
 
 const DAY = 86_400_000;
 
@@ -14,6 +15,8 @@ export class RetentionJob {
   constructor(
     private readonly store: Store, private readonly days: number, private readonly logger: RetentionLogger,
     private readonly now: () => number = Date.now,
+    /** Days the traffic cube keeps (its own retention); undefined: the same as `days`. */
+    private readonly trafficDays?: number,
   ) {}
 
   cutoff(): number {
@@ -24,8 +27,10 @@ export class RetentionJob {
     const cutoff = this.cutoff();
     try {
       await this.store.deleteBefore(cutoff);
+      await this.store.deleteTrafficBefore(this.now() - (this.trafficDays ?? this.days) * DAY);
       // X-Batch-Id marks older than the retention can no longer protect anything.
       await this.store.deleteCheckpointsBefore?.('batch:', cutoff);
+      await this.store.deleteCheckpointsBefore?.(FILE_CHECKPOINT_PREFIX, cutoff);
       this.logger.info({ cutoff: new Date(cutoff).toISOString() }, 'retention: deleted older data');
     } catch (err) {
       this.logger.error({ err }, 'retention: delete failed; will retry tomorrow');

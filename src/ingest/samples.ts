@@ -1,4 +1,5 @@
 import type { CarouselSample } from '../contract/carousel.js';
+import { validatorOf, type JsonSchema } from '../contract/schema.js';
 import { DAY, SECOND } from '../contract/time.js';
 
 /**
@@ -24,7 +25,6 @@ export const SAMPLE_LIMITS = {
 
 type MetricField = keyof typeof SAMPLE_LIMITS;
 const METRICS = Object.keys(SAMPLE_LIMITS) as MetricField[];
-const ALLOWED = new Set<string>(['time', ...METRICS]);
 
 export interface SampleRejection {
   index: number;
@@ -38,6 +38,34 @@ export interface SampleValidation {
 
 // ISO-8601 date-time with seconds, optional fraction, and Z or a numeric offset.
 const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:?\d{2})$/;
+
+const METRIC_HELP: Record<MetricField, string> = {
+  video_fps: 'video frames in that second',
+  video_kbps: 'video payload kilobits in that second',
+  audio_fps: 'audio frames (AAC: one per 1024 samples) in that second',
+  audio_kbps: 'audio payload kilobits in that second',
+};
+
+/** One posted sample: what the intake checks each sample against, and what GET /openapi.json publishes. */
+export const SAMPLE_SCHEMA: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['time', ...METRICS],
+  properties: {
+    time: {
+      description: 'The second the values are for: an ISO-8601 date-time (Z or an offset; a fraction is cut) or epoch seconds; ' +
+        'at most 7 days old and 5 minutes ahead',
+      oneOf: [{ type: 'string', pattern: ISO_RE.source, examples: ['2026-11-23T02:48:35Z'] }, { type: 'number', minimum: 0 }],
+    },
+    ...Object.fromEntries(METRICS.map((f) => [f, { type: 'integer', minimum: 0, maximum: SAMPLE_LIMITS[f], description: METRIC_HELP[f] }])),
+  },
+};
+
+/** The request body: each sample is judged on its own (see validateSamples); the array as a whole by these bounds. */
+export const SAMPLES_BODY_SCHEMA: JsonSchema = {
+  type: 'array', maxItems: MAX_SAMPLES_PER_REQUEST, items: SAMPLE_SCHEMA,
+  description: 'Per-second samples of one task; valid ones are stored even when others are rejected; a later sample for the same second replaces the earlier one.',
+};
 
 /** Parses a sample time (ISO-8601 string or epoch seconds) to epoch ms floored to the second. */
 export function parseSampleTime(value: unknown): number | string {
@@ -67,27 +95,50 @@ export function parseSampleTime(value: unknown): number | string {
   return ms - offsetMs;
 }
 
-function validateOne(raw: unknown, nowMs: number): CarouselSample | string {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'sample must be a JSON object';
+type SchemaErrors = NonNullable<ReturnType<typeof validatorOf>['errors']>;
+
+/** Why a sample failed SAMPLE_SCHEMA (errors: Ajv's, all of them), shape and time first, then the values. */
+function schemaReason(raw: unknown, errors: SchemaErrors, after: 'time' | 'metrics'): string | undefined {
+  if (errors.length === 0) return undefined;
   const obj = raw as Record<string, unknown>;
-  for (const key of Object.keys(obj)) {
-    if (!ALLOWED.has(key)) return `unknown field "${key.slice(0, 40)}"`;
+  if (after === 'time') {
+    if (errors.some((e) => e.instancePath === '' && e.keyword === 'type')) return 'sample must be a JSON object';
+    const unknown = errors.find((e) => e.keyword === 'additionalProperties');
+    if (unknown) return `unknown field "${String((unknown.params as { additionalProperty: string }).additionalProperty).slice(0, 40)}"`;
+    const missing = (field: string): boolean =>
+      errors.some((e) => e.keyword === 'required' && (e.params as { missingProperty: string }).missingProperty === field);
+    if (missing('time')) return 'time is required';
+    if (errors.some((e) => e.instancePath === '/time')) {
+      if (typeof obj.time === 'number') return 'time must be a non-negative number of epoch seconds';
+      if (typeof obj.time === 'string') return 'time is not an ISO-8601 date-time such as 2026-01-02T03:04:05Z';
+      return 'time must be an ISO-8601 string or epoch seconds';
+    }
+    return undefined;
   }
-  if (!('time' in obj)) return 'time is required';
+  for (const field of METRICS) {
+    const at = errors.filter((e) => e.instancePath === `/${field}`).map((e) => e.keyword);
+    if (errors.some((e) => e.keyword === 'required' && (e.params as { missingProperty: string }).missingProperty === field)) return `${field} is required`;
+    if (at.includes('type')) return `${field} must be an integer`;
+    if (at.includes('minimum')) return `${field} must not be negative`;
+    if (at.includes('maximum')) return `${field} exceeds ${SAMPLE_LIMITS[field]}`;
+  }
+  return 'sample does not match the sample schema';
+}
+
+function validateOne(raw: unknown, nowMs: number): CarouselSample | string {
+  const validate = validatorOf(SAMPLE_SCHEMA);
+  const errors = validate(raw) ? [] : [...(validate.errors ?? [])];
+  const early = schemaReason(raw, errors, 'time');
+  if (early !== undefined) return early;
+  const obj = raw as Record<string, unknown>;
+  // The calendar, the offset and the window are beyond the schema.
   const second = parseSampleTime(obj.time);
   if (typeof second === 'string') return second;
   if (second < nowMs - MAX_SAMPLE_AGE_MS) return 'time is more than 7 days in the past';
   if (second > nowMs + MAX_SAMPLE_FUTURE_MS) return 'time is more than 5 minutes in the future';
-  const values: number[] = [];
-  for (const field of METRICS) {
-    const v = obj[field];
-    if (v === undefined) return `${field} is required`;
-    if (typeof v !== 'number' || !Number.isInteger(v)) return `${field} must be an integer`;
-    if (v < 0) return `${field} must not be negative`;
-    if (v > SAMPLE_LIMITS[field]) return `${field} exceeds ${SAMPLE_LIMITS[field]}`;
-    values.push(v);
-  }
-  const [videoFps, videoKbps, audioFps, audioKbps] = values as [number, number, number, number];
+  const late = schemaReason(raw, errors, 'metrics');
+  if (late !== undefined) return late;
+  const [videoFps, videoKbps, audioFps, audioKbps] = METRICS.map((f) => obj[f]) as [number, number, number, number];
   return { second, videoFps, videoKbps, audioFps, audioKbps };
 }
 

@@ -1,6 +1,7 @@
 import type { CarouselSample } from '../contract/carousel.js';
 import type { CodeCount } from '../contract/httpcodes.js';
 import type { Isp, Region } from '../contract/values.js';
+import type { TrafficQuery, TrafficRow } from './traffic.js';
 
 export type { CarouselSample } from '../contract/carousel.js';
 export type { CodeCount } from '../contract/httpcodes.js';
@@ -40,6 +41,8 @@ export interface WriteBatch {
   samples: SampleRow[];
   tasks: Array<{ project: string; taskId: string }>;
   checkpoints: Checkpoint[];
+  /** Traffic cube cells (src/store/traffic.ts), written atomically with the rest; absent = none. */
+  traffic?: TrafficRow[];
 }
 
 export interface HttpCodesFilter {
@@ -87,7 +90,7 @@ export class QueryTimeoutError extends Error {
 }
 
 /** The one storage interface every backend implements; see test/store-conformance for its behaviour. */
-export interface Store {
+export interface Store extends TrafficQuery {
   readonly kind: string;
   /** Applies all pending schema migrations; safe to call on every start. */
   init(): Promise<void>;
@@ -112,6 +115,8 @@ export interface Store {
   setMeta(key: string, value: string): Promise<void>;
   /** Deletes counts and samples older than the cutoff (epoch ms). */
   deleteBefore(cutoff: number): Promise<void>;
+  /** Deletes traffic cube data older than the cutoff (epoch ms; the traffic cube has its own retention). */
+  deleteTrafficBefore(cutoff: number): Promise<void>;
   /** Deletes checkpoints whose key starts with `prefix` last written before the cutoff (e.g. old batch ids). */
   deleteCheckpointsBefore?(prefix: string, cutoff: number): Promise<void>;
   close(): Promise<void>;

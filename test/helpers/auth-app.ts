@@ -11,6 +11,7 @@ import { createCredentials, type IssuedCredentials } from '../../src/auth/creden
 import { FileCredentialSource } from '../../src/auth/source.js';
 import { Aggregator } from '../../src/ingest/aggregator.js';
 import { createStore } from '../../src/store/index.js';
+import type { TrafficQuery } from '../../src/store/traffic.js';
 import type { Store } from '../../src/store/types.js';
 
 /**
@@ -31,7 +32,7 @@ export interface AuthApp {
   close(): Promise<void>;
 }
 
-export async function startAuthApp(options: { now?: () => number } = {}): Promise<AuthApp> {
+export async function startAuthApp(options: { now?: () => number; traffic?: TrafficQuery } = {}): Promise<AuthApp> {
   const dir = mkdtempSync(join(tmpdir(), 'livestats-auth-'));
   // The SDK writes ~/.huaweicloud/application_id when a client is built: keep it in the temp dir.
   process.env.HOME = dir;
@@ -43,7 +44,7 @@ export async function startAuthApp(options: { now?: () => number } = {}): Promis
   const logLines: string[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) });
   const authenticate: Authenticate = createAuthenticate({ source: new FileCredentialSource(dir), now: options.now });
-  const app = buildApp({ store, aggregator, logger, authenticate });
+  const app = buildApp({ store, aggregator, logger, authenticate, traffic: options.traffic });
   const ctx = { store, aggregator, now: Date.now, authenticate };
   app.post('/ingest/:project_id/echo', async (request) => {
     await projectOf(ctx, request);

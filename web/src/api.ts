@@ -47,7 +47,9 @@ export async function failureOf(res: Response): Promise<ApiFailure> {
   return new ApiFailure(res.status, typeof b.error_code === 'string' ? b.error_code : '', msg);
 }
 
-export type Endpoint = 'stats/httpcodes' | 'stats/carousel-task/detail';
+export type Endpoint =
+  | 'stats/httpcodes' | 'stats/carousel-task/detail'
+  | 'stats/traffic/detail' | 'stats/bandwidth/detail' | 'stats/traffic/summary' | 'stats/bandwidth/peak';
 
 export async function apiGet(session: Session, endpoint: Endpoint, params: URLSearchParams, signal?: AbortSignal): Promise<unknown> {
   const url = `/v2/${encodeURIComponent(session.projectId)}/${endpoint}?${params.toString()}`;

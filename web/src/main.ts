@@ -5,6 +5,7 @@ import { byId } from './dom.js';
 import { PlaybackView } from './playback.js';
 import { isProjectId, loadSession, saveSession } from './session.js';
 import { hooks, type Shell } from './shell.js';
+import { TrafficView } from './traffic.js';
 
 const SIGNED_OUT = 'livestats.signedOut';
 
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
   const views = {
     signin: byId('view-signin', HTMLElement),
     playback: byId('view-playback', HTMLElement),
+    traffic: byId('view-traffic', HTMLElement),
     carousel: byId('view-carousel', HTMLElement),
   };
   let session: Session | undefined = loadSession();
@@ -52,20 +54,24 @@ async function main(): Promise<void> {
   };
   const playback = new PlaybackView(shell);
   const carousel = new CarouselView(shell);
+  const traffic = new TrafficView(shell);
 
   const route = (): void => {
     playback.hide();
     carousel.hide();
+    traffic.hide();
     const signedIn = session !== undefined;
     tabs.hidden = !signedIn;
     signOut.hidden = !signedIn;
     who.textContent = session ? `project ${session.projectId}${config.demo ? ' (demo)' : ''}` : '';
-    const name = !signedIn ? 'signin' : location.hash === '#carousel' ? 'carousel' : 'playback';
+    const tab = location.hash.slice(1);
+    const name = !signedIn ? 'signin' : tab === 'carousel' || tab === 'traffic' ? tab : 'playback';
     for (const [key, section] of Object.entries(views)) section.hidden = key !== name;
     for (const a of tabs.querySelectorAll('a')) a.classList.toggle('active', a.getAttribute('href') === `#${name}`);
     hooks().view = name;
     if (name === 'playback') playback.show();
     else if (name === 'carousel') carousel.show();
+    else if (name === 'traffic') traffic.show();
   };
 
   function signOutWith(message: string | undefined): void {
@@ -98,6 +104,7 @@ async function main(): Promise<void> {
     else {
       playback.hide();
       carousel.hide();
+      traffic.hide();
     }
   });
   route();

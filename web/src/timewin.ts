@@ -44,10 +44,10 @@ export function toLocalInput(ms: number): string {
 }
 
 /**
- * Resolves a choice against the clock and the endpoint's span limit. Returns a message for the
+ * Resolves a choice against the clock and the endpoint's span and look-back limits. Returns a message for the
  * user when a custom range cannot be asked for (the server would refuse it too).
  */
-export function resolveWindow(choice: WindowChoice, now: number, maxSpan: number): ResolvedWindow | string {
+export function resolveWindow(choice: WindowChoice, now: number, maxSpan: number, maxLookback = MAX_LOOKBACK): ResolvedWindow | string {
   if (choice.duration !== undefined) {
     // Both ends are sent, so the span is exact whatever the skew between this clock and the server's.
     const end = Math.ceil(now / SECOND) * SECOND;
@@ -57,7 +57,7 @@ export function resolveWindow(choice: WindowChoice, now: number, maxSpan: number
   if (start === undefined || end === undefined) return 'Enter both the start and the end of the window.';
   if (end <= start) return 'The end of the window must be after its start.';
   if (end - start > maxSpan) return `The window may span at most ${formatSpan(maxSpan)}.`;
-  if (start < now - MAX_LOOKBACK) return 'The window may start at most 7 days ago.';
+  if (start < now - maxLookback) return `The window may start at most ${Math.round(maxLookback / DAY)} days ago.`;
   if (start >= now) return 'The window starts in the future.';
   return { start, end, live: end >= now };
 }

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { RouteSpec } from '../spec/types.js';
 
 /** What the dashboard learns from `GET /dashboard/config.json` (demo mode signs in by itself). */
 export interface DashboardOptions {
@@ -11,6 +12,40 @@ export interface DashboardOptions {
 }
 
 export const DASHBOARD_CONFIG_PATH = '/dashboard/config.json';
+
+export const DASHBOARD_SPEC: RouteSpec = {
+  method: 'GET', url: '/', operationId: 'Dashboard', tags: ['dashboard'], security: 'none',
+  summary: 'The web dashboard',
+  description: 'The page that loads the dashboard (its scripts and styles are the built files under /assets/, not listed here). ' +
+    'It uses only the stats API, with the credentials entered in it.',
+  parameters: [],
+  responses: {
+    200: { description: 'The dashboard page', content: { 'text/html; charset=utf-8': { schema: { type: 'string' } } } },
+    503: { description: 'The dashboard is not built (`npm run build`); the API works', content: { 'text/plain; charset=utf-8': { schema: { type: 'string' } } } },
+  },
+  errors: [],
+};
+
+export const DASHBOARD_CONFIG_SPEC: RouteSpec = {
+  method: 'GET', url: DASHBOARD_CONFIG_PATH, operationId: 'DashboardConfig', tags: ['dashboard'], security: 'none',
+  summary: 'How the dashboard signs in',
+  description: 'In demo mode the dashboard signs in by itself with the demo session token it gets here.',
+  parameters: [],
+  responses: {
+    200: {
+      description: 'The dashboard settings',
+      content: {
+        'application/json; charset=utf-8': {
+          schema: {
+            type: 'object', additionalProperties: false, required: ['demo'],
+            properties: { demo: { type: 'boolean' }, project_id: { type: 'string' }, token: { type: ['string', 'null'] } },
+          },
+        },
+      },
+    },
+  },
+  errors: [],
+};
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -90,14 +125,14 @@ export function dashboardRoute(
   const config = options?.demo
     ? { demo: true, project_id: options.project ?? 'demo', token: options.token ?? null }
     : { demo: false };
-  app.get(DASHBOARD_CONFIG_PATH, async (_request, reply) => {
+  app.get(DASHBOARD_CONFIG_PATH, { config: { openapi: DASHBOARD_CONFIG_SPEC } }, async (_request, reply) => {
     void reply.header('Cache-Control', 'no-store');
     return config;
   });
 
   const built = existsSync(join(distDir, 'index.html'));
   if (!built) {
-    app.get('/', async (_request, reply) => {
+    app.get('/', { config: { openapi: DASHBOARD_SPEC } }, async (_request, reply) => {
       void reply.code(503).type('text/plain; charset=utf-8').header('Cache-Control', 'no-store');
       return NOT_BUILT_MESSAGE;
     });
@@ -106,9 +141,9 @@ export function dashboardRoute(
   const assets = loadAssets(distDir);
   for (const [url, asset] of assets) {
     if (url === '/index.html' || url === DASHBOARD_CONFIG_PATH) continue;
-    app.get(url, async (request, reply) => send(request, reply, asset));
+    app.get(url, { config: { openapi: false } }, async (request, reply) => send(request, reply, asset));
   }
   const index = assets.get('/index.html');
-  if (index) app.get('/', async (request, reply) => send(request, reply, index));
+  if (index) app.get('/', { config: { openapi: DASHBOARD_SPEC } }, async (request, reply) => send(request, reply, index));
   return { built };
 }

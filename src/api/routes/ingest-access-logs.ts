@@ -1,26 +1,98 @@
 import { gunzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { internalError, invalidParameter, payloadTooLarge } from '../../contract/errors.js';
+import { ApiError, internalError, invalidParameter, payloadTooLarge, storeUnavailable } from '../../contract/errors.js';
+import { readArray, readSingle, readValue, type ParamSpec } from '../../contract/params.js';
 import { parseRawQuery, rawSearch } from '../../contract/query.js';
-import { batchKey, isBatchId } from '../../ingest/batch-ids.js';
+import { conforms } from '../../contract/schema.js';
+import { classifyStoreError } from '../../health/store-faults.js';
+import { batchKey, BATCH_ID_PATTERN, type Claim } from '../../ingest/batch-ids.js';
 import { addCells, type CellBatch } from '../../ingest/cells.js';
 import { FormatError } from '../../ingest/formats/log-format.js';
-import { parseFieldOptions } from '../../ingest/formats/json-lines.js';
+import { JSON_FIELDS, parseFieldOptions } from '../../ingest/formats/json-lines.js';
+import { DROP_REASONS } from '../../ingest/formats/types.js';
 import { forEachLine } from '../../ingest/lines.js';
 import type { LineProcessor } from '../../ingest/processor.js';
 import { createProcessor } from '../../ingest/setup.js';
 import type { AppContext } from '../context.js';
 import { projectOf } from '../project.js';
+import { AUTHENTICATED_ERRORS, COUNT_SCHEMA, PROJECT_PARAMS } from '../spec/shared.js';
+import type { RouteSpec } from '../spec/types.js';
+import { refusedAs503, refuseWhileDegraded } from '../refused.js';
 
 export const INGEST_ACCESS_LOGS_PATH = '/ingest/v1/:project_id/access-logs';
 const MAX_ERRORS = 20;
 
+export const FORMAT_PARAM: ParamSpec = {
+  name: 'format', in: 'query', kind: 'single',
+  description: 'combined_host, combined, nginx_json, json, or an nginx log_format string as written in nginx.conf. ' +
+    'Required, except that application/x-ndjson bodies default to json.',
+  schema: { type: 'string', pattern: '\\S', examples: ['combined_host'] },
+};
+export const FIELD_PARAM: ParamSpec = {
+  name: 'field', in: 'query', kind: 'repeated',
+  description: `JSON lines: where a field is, NAME=PATH (NAME one of ${JSON_FIELDS.join(', ')}); repeatable.`,
+  schema: { type: 'array', items: { type: 'string', pattern: `^(?:${JSON_FIELDS.join('|')})=.*\\S`, examples: ['ip=client.ip'] } },
+};
+export const BATCH_ID_HEADER: ParamSpec = {
+  name: 'X-Batch-Id', in: 'header', kind: 'single', trim: true,
+  description: 'Makes the request idempotent: a batch with an id already taken (for this project) is acknowledged with ' +
+    '"duplicate": true and not counted again.',
+  schema: { type: 'string', pattern: BATCH_ID_PATTERN.source, examples: ['2026-11-23T03:00-edge7'] },
+};
+export const CONTENT_ENCODING_HEADER: ParamSpec = {
+  name: 'Content-Encoding', in: 'header', kind: 'single',
+  description: 'gzip (or x-gzip) bodies are gunzipped; the gunzipped size is limited like the body. Case-insensitive.',
+  schema: { type: 'string', enum: ['identity', 'gzip', 'x-gzip'] },
+};
+
+const lines = { type: 'string', description: 'Access log lines, one request per line' } as const;
+
+export const INGEST_ACCESS_LOGS_SPEC: RouteSpec = {
+  method: 'POST', url: INGEST_ACCESS_LOGS_PATH, operationId: 'IngestAccessLogs', tags: ['ingest'], security: 'credentials',
+  summary: 'Count access-log lines',
+  description: 'Answers once the counts are committed, with accepted/dropped counts and the first 20 malformed lines. ' +
+    'Bad lines never fail the request; they are dropped and counted by reason.',
+  parameters: [...PROJECT_PARAMS, FORMAT_PARAM, FIELD_PARAM, BATCH_ID_HEADER, CONTENT_ENCODING_HEADER],
+  requestBody: {
+    required: true,
+    description: 'Log lines (text/plain) or JSON lines (application/x-ndjson), at most --max-body-bytes (also after gunzip)',
+    content: { 'text/plain': { schema: lines }, 'application/x-ndjson': { schema: lines } },
+  },
+  responses: {
+    200: {
+      description: 'Committed (or a repeated X-Batch-Id: acknowledged, not counted again)',
+      content: {
+        'application/json': {
+          schema: {
+            type: 'object', additionalProperties: false, required: ['accepted', 'dropped', 'errors'],
+            properties: {
+              accepted: COUNT_SCHEMA,
+              dropped: { type: 'object', propertyNames: { enum: [...DROP_REASONS] }, additionalProperties: COUNT_SCHEMA },
+              errors: {
+                type: 'array', maxItems: MAX_ERRORS,
+                items: {
+                  type: 'object', additionalProperties: false, required: ['line', 'reason'],
+                  properties: { line: { type: 'integer', minimum: 1 }, reason: { type: 'string', enum: [...DROP_REASONS] } },
+                },
+              },
+              duplicate: { const: true, description: 'Present when the X-Batch-Id was already taken' },
+            },
+          },
+        },
+      },
+    },
+  },
+  errors: [...AUTHENTICATED_ERRORS, 'payloadTooLarge', 'storeUnavailable'],
+};
+
 /** The body as text: gunzipped when Content-Encoding says so, never larger than the limit. */
 function bodyText(request: FastifyRequest, limit: number): string {
   const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-  const encoding = String(request.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-  if (encoding === 'identity' || encoding === '') return body.toString('utf8');
-  if (encoding !== 'gzip' && encoding !== 'x-gzip') throw invalidParameter('Content-Encoding');
+  const header = request.headers['content-encoding'];
+  let encoding = String(header ?? 'identity').trim().toLowerCase();
+  if (encoding === '') encoding = 'identity';
+  if (!conforms(CONTENT_ENCODING_HEADER.schema, encoding)) throw invalidParameter(CONTENT_ENCODING_HEADER.name);
+  if (encoding === 'identity') return body.toString('utf8');
   try {
     return gunzipSync(body, { maxOutputLength: limit }).toString('utf8');
   } catch (err) {
@@ -33,11 +105,15 @@ function processorFor(request: FastifyRequest, ctx: AppContext, sink: (c: CellBa
   const q = parseRawQuery(rawSearch(request.url));
   const type = String(request.headers['content-type'] ?? '').toLowerCase();
   const ndjson = type.startsWith('application/x-ndjson') || type.startsWith('application/jsonl');
-  const format = q.get('format')?.[0] ?? (ndjson ? 'json' : undefined);
-  if (format === undefined || format.trim() === '') throw invalidParameter('format');
+  const given = readSingle(q, FORMAT_PARAM);
+  if (given instanceof ApiError) throw given;
+  const format = given ?? (ndjson ? 'json' : undefined);
+  if (format === undefined) throw invalidParameter(FORMAT_PARAM.name);
+  const fields = readArray(q, FIELD_PARAM);
+  if (fields instanceof ApiError) throw fields;
   try {
     return createProcessor({
-      format, fields: parseFieldOptions((q.get('field') ?? []).filter((f): f is string => f !== null)), retentionDays: ctx.ingest.retentionDays,
+      format, fields: parseFieldOptions(fields), retentionDays: ctx.ingest.retentionDays,
       geoOverridesFile: ctx.ingest.geoOverridesFile,
     }, sink, ctx.now);
   } catch (err) {
@@ -50,17 +126,18 @@ function processorFor(request: FastifyRequest, ctx: AppContext, sink: (c: CellBa
  * POST /ingest/v1/{project_id}/access-logs?format=F: log lines (text/plain) or JSON lines
  * (application/x-ndjson), optionally gzipped. Answers once the counts are committed, with
  * accepted/dropped counts and the first 20 malformed lines. A repeated X-Batch-Id is
- * acknowledged with the same answer but not counted again.
+ * acknowledged with the same answer but not counted again. When the store refuses the write
+ * the answer is 503 with Retry-After and nothing of the body is counted, ever.
  */
 export function ingestAccessLogsRoute(app: FastifyInstance, ctx: AppContext): void {
   const ledger = ctx.batches;
-  app.post(INGEST_ACCESS_LOGS_PATH, { bodyLimit: ctx.ingest.maxBodyBytes }, async (request) => {
+  app.post(INGEST_ACCESS_LOGS_PATH, { bodyLimit: ctx.ingest.maxBodyBytes, config: { openapi: INGEST_ACCESS_LOGS_SPEC } }, async (request) => {
     const project = await projectOf(ctx, request);
     const aggregator = ctx.aggregator;
     if (!aggregator) throw internalError();
-    const batchHeader = request.headers['x-batch-id'];
-    const batchId = typeof batchHeader === 'string' ? batchHeader.trim() : undefined;
-    if (batchHeader !== undefined && (batchId === undefined || !isBatchId(batchId))) throw invalidParameter('X-Batch-Id');
+    const batchId = readValue(request.headers['x-batch-id'], BATCH_ID_HEADER);
+    if (batchId instanceof ApiError) throw batchId;
+    refuseWhileDegraded(ctx);
     const cells: CellBatch[] = [];
     const processor = processorFor(request, ctx, (c) => cells.push(c));
     const text = bodyText(request, ctx.ingest.maxBodyBytes);
@@ -74,27 +151,34 @@ export function ingestAccessLogsRoute(app: FastifyInstance, ctx: AppContext): vo
     const s = processor.stats;
     const answer = { accepted: s.accepted, dropped: s.dropped, errors };
     const key = batchId !== undefined ? batchKey(project, batchId) : undefined;
-    const claim = key !== undefined ? await ledger.claim(key) : 'new';
-    if (claim === 'new') {
+    let claim: Claim = { state: 'new' };
+    if (key !== undefined) {
       try {
-        for (const c of cells) addCells(aggregator, project, c);
-        if (key !== undefined) aggregator.checkpoint(key, JSON.stringify({ accepted: s.accepted, at: ctx.now() }));
+        claim = await ledger.claim(key);
       } catch (err) {
-        if (key !== undefined) ledger.release(key);
-        throw err;
+        throw storeUnavailable(classifyStoreError(err));
       }
     }
-    if (claim !== 'committed') {
-      // Answer only once committed (a retry of a batch still pending waits for that batch's commit).
-      try {
-        await aggregator.flush();
-      } catch (err) {
-        // The batch stays queued in the aggregator and is retried; its id stays claimed until
-        // that write lands (the ledger drops the mark then), so a retry answers once committed.
-        request.log.error({ err }, 'ingest commit failed');
-        throw internalError();
-      }
+    if (claim.state === 'new') ctx.metrics?.ingest.record('http', s);
+    else ctx.metrics?.ingest.replayed();
+    if (claim.state === 'committed') return { ...answer, duplicate: true };
+    if (claim.state === 'pending') {
+      // A retry while the first attempt is being committed: its outcome is ours.
+      await refusedAs503(claim.done);
+      return { ...answer, duplicate: true };
     }
-    return claim === 'new' ? answer : { ...answer, duplicate: true };
+    if (cells.length === 0 && key === undefined) return answer;
+    try {
+      for (const c of cells) addCells(aggregator, project, c);
+      if (key !== undefined) aggregator.checkpoint(key, JSON.stringify({ accepted: s.accepted, at: ctx.now() }));
+    } catch (err) {
+      if (key !== undefined) ledger.release(key);
+      throw err;
+    }
+    // Answer only once committed; refused (store fault) means none of it is or will be counted.
+    const done = aggregator.commit();
+    if (key !== undefined) ledger.track(key, done);
+    await refusedAs503(done);
+    return answer;
   });
 }

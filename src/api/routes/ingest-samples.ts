@@ -1,12 +1,56 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { isTaskId } from '../../contract/carousel.js';
-import { ApiError, invalidParameter } from '../../contract/errors.js';
-import { MAX_SAMPLES_PER_REQUEST, validateSamples } from '../../ingest/samples.js';
+import { TASK_ID_SCHEMA } from '../../contract/carousel.js';
+import { ApiError } from '../../contract/errors.js';
+import { present, readValue, type ParamSpec } from '../../contract/params.js';
+import { arrayBoundsOf, conforms } from '../../contract/schema.js';
+import { MAX_SAMPLES_PER_REQUEST, SAMPLES_BODY_SCHEMA, validateSamples } from '../../ingest/samples.js';
 import type { AppContext } from '../context.js';
 import { projectOf } from '../project.js';
+import { AUTHENTICATED_ERRORS, COUNT_SCHEMA, PROJECT_PARAMS } from '../spec/shared.js';
+import type { RouteSpec } from '../spec/types.js';
+import { refusedAs503, refuseWhileDegraded } from '../refused.js';
 
 export const INGEST_SAMPLES_PATH = '/ingest/v1/:project_id/carousel-tasks/:task_id/samples';
+
+export const TASK_ID_PATH_PARAM: ParamSpec = {
+  name: 'task_id', in: 'path', kind: 'single', required: true,
+  description: 'The carousel task (created by its first sample); percent-encode ":" and "@" if your client needs to.',
+  schema: TASK_ID_SCHEMA,
+};
+
+export const INGEST_SAMPLES_SPEC: RouteSpec = {
+  method: 'POST', url: INGEST_SAMPLES_PATH, operationId: 'IngestCarouselSamples', tags: ['ingest'], security: 'credentials',
+  summary: 'Store per-second telemetry of a carousel task',
+  description: 'Valid samples are stored even when others in the same request are rejected; the answer lists each ' +
+    'rejection with its index and reason, and is sent once the samples are committed. A request whose samples are all ' +
+    'rejected is a 400 naming the first.',
+  parameters: [...PROJECT_PARAMS, TASK_ID_PATH_PARAM],
+  requestBody: { required: true, description: 'A JSON array of samples', content: { 'application/json': { schema: SAMPLES_BODY_SCHEMA } } },
+  responses: {
+    200: {
+      description: 'Stored',
+      content: {
+        'application/json': {
+          schema: {
+            type: 'object', additionalProperties: false, required: ['accepted', 'rejected'],
+            properties: {
+              accepted: COUNT_SCHEMA,
+              rejected: {
+                type: 'array',
+                items: {
+                  type: 'object', additionalProperties: false, required: ['index', 'reason'],
+                  properties: { index: COUNT_SCHEMA, reason: { type: 'string' } },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+  errors: [...AUTHENTICATED_ERRORS, 'payloadTooLarge', 'storeUnavailable'],
+};
 
 const badBody = (why: string): ApiError => new ApiError('invalidParameter', `Invalid request parameter: body (${why})`);
 
@@ -19,24 +63,26 @@ function decodeBody(body: unknown): unknown[] {
   } catch {
     throw badBody('not valid JSON');
   }
-  if (!Array.isArray(parsed)) throw badBody('expected a JSON array of samples');
-  if (parsed.length > MAX_SAMPLES_PER_REQUEST) {
+  // The array's own bounds here; each sample is judged on its own by validateSamples.
+  if (!conforms(arrayBoundsOf(SAMPLES_BODY_SCHEMA), parsed)) {
+    if (!Array.isArray(parsed)) throw badBody('expected a JSON array of samples');
     throw badBody(`too many samples: at most ${MAX_SAMPLES_PER_REQUEST} per request`);
   }
-  return parsed;
+  return parsed as unknown[];
 }
 
 /**
  * POST /ingest/v1/{project_id}/carousel-tasks/{task_id}/samples: per-second telemetry of
  * one carousel task. Valid samples are stored (latest per second wins) even when others
  * in the same request are rejected; the answer lists each rejection with its index.
- * The reply is sent only after the samples are committed to the store.
+ * The reply is sent only after the samples are committed to the store (503 when it refuses them).
  */
 export function ingestSamplesRoute(app: FastifyInstance, ctx: AppContext): void {
-  app.post(INGEST_SAMPLES_PATH, async (request) => {
+  app.post(INGEST_SAMPLES_PATH, { config: { openapi: INGEST_SAMPLES_SPEC } }, async (request) => {
     const project = await projectOf(ctx, request);
-    const taskId = (request.params as { task_id?: string }).task_id ?? '';
-    if (!isTaskId(taskId)) throw invalidParameter('task_id');
+    const taskId = present(readValue((request.params as { task_id?: string }).task_id, TASK_ID_PATH_PARAM), TASK_ID_PATH_PARAM);
+    if (taskId instanceof ApiError) throw taskId;
+    refuseWhileDegraded(ctx);
     const items = decodeBody(request.body);
     const { samples, rejected } = validateSamples(items, ctx.now());
     if (samples.length === 0 && rejected.length > 0) {
@@ -48,7 +94,7 @@ export function ingestSamplesRoute(app: FastifyInstance, ctx: AppContext): void 
       if (ctx.aggregator) {
         ctx.aggregator.registerTask(project, taskId);
         for (const row of rows) ctx.aggregator.addSample(row);
-        await ctx.aggregator.flush();
+        await refusedAs503(ctx.aggregator.commit());
       } else {
         await ctx.store.write({ id: randomUUID(), counts: [], samples: rows, tasks: [{ project, taskId }], checkpoints: [] });
       }

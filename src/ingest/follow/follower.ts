@@ -1,8 +1,10 @@
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Aggregator } from '../aggregator.js';
+import { addCells, type CellBatch } from '../cells.js';
 import { forEachLine, MAX_LINE_BYTES } from '../lines.js';
 import type { LineProcessor } from '../processor.js';
+import { createProcessor, type ProcessorSettings } from '../setup.js';
 import { decodePosition, encodePosition, HEAD_BYTES, type FollowPosition } from './position.js';
 
 const READ_BYTES = 4 << 20;
@@ -10,7 +12,8 @@ const ROTATION_GRACE_MS = 10_000;
 
 export interface FollowerOptions {
   path: string;
-  processor: LineProcessor;
+  project: string;
+  settings: ProcessorSettings;
   aggregator: Aggregator;
   /** Reads the committed checkpoint of a key (the store's). */
   getCheckpoint: (key: string) => Promise<string | undefined>;
@@ -28,10 +31,20 @@ interface OpenFile {
  * rename+create (drains the old file, then opens the new one) and copytruncate (size below the
  * offset, or the first bytes changed). After each read it hands the lines' counts to the
  * aggregator and then the new offset as a checkpoint, so both commit in the same transaction.
+ *
+ * When the store refuses a write (the aggregator drops everything uncommitted), the follower
+ * stops advancing: it feeds nothing more, waits until the store accepts writes again, then
+ * resumes from the committed checkpoint, so the refused lines are read and counted once.
  */
 export class Follower {
   readonly path: string;
   readonly key: string;
+  readonly processor: LineProcessor;
+  /** The aggregator's refusal count when this follower last synchronised with the store. */
+  private epoch: number;
+  private rewindPending = false;
+  /** Times the follower went back to its committed checkpoint after a refusal. */
+  rewinds = 0;
   private file: OpenFile | undefined;
   private timer: NodeJS.Timeout | undefined;
   private busy: Promise<void> | undefined;
@@ -42,10 +55,31 @@ export class Follower {
   constructor(private readonly options: FollowerOptions) {
     this.path = resolve(options.path);
     this.key = `follow:${this.path}`;
+    this.processor = createProcessor(options.settings, (cells) => this.feed(cells), undefined, true);
+    this.epoch = options.aggregator.refusals;
   }
 
   /** Opens the file at its committed position (finishing a file rotated while we were down). */
   async start(): Promise<void> {
+    await this.resume();
+    await this.poll();
+    this.timer = setInterval(() => void this.tick(), this.options.pollMs ?? 200);
+  }
+
+  /** Counts go to the aggregator only while nothing was refused since the last synchronisation. */
+  private feed(cells: CellBatch): void {
+    if (this.refusedSinceSync()) return;
+    addCells(this.options.aggregator, this.options.project, cells);
+  }
+
+  private refusedSinceSync(): boolean {
+    if (this.options.aggregator.refusals !== this.epoch) this.rewindPending = true;
+    return this.rewindPending;
+  }
+
+  /** Positions at the committed checkpoint; what was read past it (and not committed) is forgotten. */
+  private async resume(): Promise<void> {
+    this.epoch = this.options.aggregator.refusals;
     const saved = decodePosition(await this.options.getCheckpoint(this.key));
     if (saved) {
       const current = await stat(this.path).catch(() => undefined);
@@ -61,8 +95,18 @@ export class Follower {
         this.file = { fh: await open(this.path, 'r'), pos: { ...saved } };
       }
     }
-    await this.poll();
-    this.timer = setInterval(() => void this.tick(), this.options.pollMs ?? 200);
+  }
+
+  /** After a refusal: nothing advances until the store accepts writes and nothing is in doubt. */
+  private async rewind(): Promise<boolean> {
+    const agg = this.options.aggregator;
+    if (!agg.health.ok || agg.stats().pendingBatches > 0) return false;
+    await this.closeFile();
+    this.processor.cells.drain();
+    this.rewindPending = false;
+    this.rewinds++;
+    await this.resume();
+    return true;
   }
 
   /** One poll now (tests and shutdown use it to catch up). */
@@ -82,6 +126,7 @@ export class Follower {
   }
 
   private async poll(): Promise<void> {
+    if ((this.rewindPending || this.refusedSinceSync()) && !(await this.rewind())) return;
     const current = await stat(this.path).catch(() => undefined);
     if (this.file) {
       const same = current && current.ino === this.file.pos.ino && current.dev === this.file.pos.dev;
@@ -112,6 +157,7 @@ export class Follower {
     if (!f) return 0;
     let consumed = 0;
     for (;;) {
+      if (this.rewindPending) return consumed;
       const size = (await f.fh.stat()).size;
       if (size < f.pos.offset || !(await this.headMatches(f))) {
         f.pos.offset = 0;
@@ -128,14 +174,14 @@ export class Follower {
       const nl = chunk.lastIndexOf(10);
       if (nl < 0) {
         if (bytesRead < MAX_LINE_BYTES) return consumed; // a line still being written
-        this.options.processor.stats.lines++;
-        this.options.processor.stats.dropped.parse = (this.options.processor.stats.dropped.parse ?? 0) + 1;
+        this.processor.stats.lines++;
+        this.processor.stats.dropped.parse = (this.processor.stats.dropped.parse ?? 0) + 1;
         f.pos.offset += bytesRead;
         consumed += bytesRead;
         this.commit();
         continue;
       }
-      const processor = this.options.processor;
+      const processor = this.processor;
       processor.refreshClock();
       forEachLine(processor.text(chunk, 0, nl), (line) => processor.process(line));
       f.pos.offset += nl + 1;
@@ -147,8 +193,9 @@ export class Follower {
 
   /** Counts first, then the position: the aggregator commits both in one transaction. */
   private commit(): void {
-    if (!this.file) return;
-    this.options.processor.flushCells();
+    if (!this.file || this.refusedSinceSync()) return;
+    this.processor.flushCells();
+    if (this.rewindPending) return;
     this.options.aggregator.checkpoint(this.key, encodePosition(this.file.pos));
   }
 

@@ -3,7 +3,7 @@ import { epochToMs, parseEpochSeconds, parseIso8601, parseTimeLocal } from './ti
 import type { DropReason, LineParser, ParsedLine } from './types.js';
 
 /** The fields a JSON line can provide; each maps to a (dotted) path in the object. */
-export const JSON_FIELDS = ['ip', 'xff', 'time', 'domain', 'status', 'request', 'bytes'] as const;
+export const JSON_FIELDS = ['ip', 'xff', 'time', 'domain', 'status', 'request', 'uri', 'bytes'] as const;
 export type JsonField = (typeof JSON_FIELDS)[number];
 export type FieldMapping = Partial<Record<JsonField, string>>;
 
@@ -15,6 +15,7 @@ const DEFAULT_PATHS: Record<JsonField, string[]> = {
   domain: ['host', 'http_host', 'domain', 'server_name', 'url.domain'],
   status: ['status', 'status_code', 'code', 'http.response.status_code'],
   request: ['request'],
+  uri: ['request_uri', 'uri', 'url.original', 'url.path'],
   bytes: ['bytes_sent', 'body_bytes_sent', 'bytes', 'http.response.bytes', 'http.response.body.bytes'],
 };
 
@@ -87,6 +88,7 @@ export function jsonLinesParser(mapping: FieldMapping = {}): LineParser {
       out.forwardedFor = text(pick(o, 'xff'));
       out.host = text(pick(o, 'domain'));
       out.request = text(pick(o, 'request'));
+      out.uri = text(pick(o, 'uri'));
       out.status = text(pick(o, 'status'));
       const b = pick(o, 'bytes');
       if (b !== undefined) out.bytes = Number(b);

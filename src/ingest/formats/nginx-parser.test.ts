@@ -22,7 +22,8 @@ describe('nginx log_format parser', () => {
     expect(r.bodyBytes).toBe(2326);
     expect(r.bytes).toBeNaN();
     expect(r.host).toBe('Live.Example.COM:8080');
-    expect(r.request).toBe(''); // a host variable is logged: $request is skipped
+    expect(r.request).toBe('GET /live/a.flv HTTP/1.1'); // read for its URI (app, stream, protocol of the traffic cube)
+    expect(r.uri).toBe(''); // no $request_uri in this format
   });
 
   it('reads combined (no host): $request kept for absolute URLs', () => {

@@ -5,7 +5,7 @@ import { unescapeDefault, unescapeJson } from './unescape.js';
 
 /** What the scanner does with one variable's text. */
 const enum Role {
-  Skip, RemoteAddr, ForwardedFor, TimeLocal, TimeIso, Msec, Status, Host, Request, Bytes, BodyBytes, RequestTime,
+  Skip, RemoteAddr, ForwardedFor, TimeLocal, TimeIso, Msec, Status, Host, Request, Uri, Bytes, BodyBytes, RequestTime,
 }
 
 /** Host variables in order of preference: the first one logged is the domain. */
@@ -15,6 +15,7 @@ const ROLES: Record<string, Role> = {
   remote_addr: Role.RemoteAddr, http_x_forwarded_for: Role.ForwardedFor, time_local: Role.TimeLocal,
   time_iso8601: Role.TimeIso, msec: Role.Msec, status: Role.Status, request: Role.Request,
   body_bytes_sent: Role.BodyBytes, bytes_sent: Role.Bytes, request_time: Role.RequestTime,
+  request_uri: Role.Uri, uri: Role.Uri,
 };
 
 interface Step {
@@ -50,7 +51,6 @@ export function compileLogFormat(format: LogFormat, name = 'log_format'): LinePa
     }
     let role = ROLES[s.name] ?? Role.Skip;
     if (s.name === hostVar) role = Role.Host;
-    if (role === Role.Request && hostVar !== undefined) role = Role.Skip;
     const prev = segs[i - 1];
     steps.push({ role, before: prev && prev.kind === 'literal' ? prev.text : '', stop: next ? next.text : '' });
   }
@@ -117,6 +117,7 @@ export function compileLogFormat(format: LogFormat, name = 'log_format'): LinePa
       case Role.Status: out.status = v; break;
       case Role.Host: out.host = v.indexOf('\\') >= 0 ? unescape(v) : v; break;
       case Role.Request: out.request = unescape(v); break;
+      case Role.Uri: out.uri = unescape(v); break;
       case Role.Bytes: out.bytes = Number(v); break;
       case Role.BodyBytes: out.bodyBytes = Number(v); break;
       case Role.RequestTime: out.requestTime = Number(v); break;

@@ -16,6 +16,8 @@ export interface ParsedLine {
   badTime: boolean;
   host: string;
   request: string;
+  /** The request target when logged on its own ($request_uri / $uri, JSON `uri`); else '' (then taken from `request`). */
+  uri: string;
   status: string;
   /** $bytes_sent (whole response), NaN when not logged. */
   bytes: number;
@@ -25,7 +27,7 @@ export interface ParsedLine {
 }
 
 export function newParsedLine(): ParsedLine {
-  return { remoteAddr: '', forwardedFor: '', time: NaN, badTime: false, host: '', request: '', status: '', bytes: NaN, bodyBytes: NaN, requestTime: NaN };
+  return { remoteAddr: '', forwardedFor: '', time: NaN, badTime: false, host: '', request: '', uri: '', status: '', bytes: NaN, bodyBytes: NaN, requestTime: NaN };
 }
 
 export function resetParsedLine(p: ParsedLine): void {
@@ -35,6 +37,7 @@ export function resetParsedLine(p: ParsedLine): void {
   p.badTime = false;
   p.host = '';
   p.request = '';
+  p.uri = '';
   p.status = '';
   p.bytes = NaN;
   p.bodyBytes = NaN;

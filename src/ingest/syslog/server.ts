@@ -1,10 +1,21 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Aggregator } from '../aggregator.js';
-import { addCells } from '../cells.js';
-import type { IngestStats, LineProcessor } from '../processor.js';
+import type { LineProcessor } from '../processor.js';
 import { createProcessor, type ProcessorSettings } from '../setup.js';
+import { SyslogBuffer } from './buffer.js';
 import { syslogMessage, TcpFramer } from './frame.js';
+
+/** Lines counted by reason; `buffer_full` when the store was unavailable for too long. */
+export interface SyslogStats {
+  lines: number;
+  accepted: number;
+  dropped: Record<string, number>;
+  /** Lines counted but not yet committed (waiting for the store). */
+  buffered: number;
+}
+
+export const DEFAULT_SYSLOG_BUFFER_LINES = 1_000_000;
 
 export interface SyslogListener {
   protocol: 'udp' | 'tcp';
@@ -28,15 +39,19 @@ export interface SyslogOptions {
   project: string;
   settings: ProcessorSettings;
   aggregator: Aggregator;
+  /** Lines kept while the store refuses writes (default DEFAULT_SYSLOG_BUFFER_LINES). */
+  maxBufferedLines?: number;
   onError?: (err: unknown) => void;
 }
 
 /**
  * Receives access log lines over syslog (UDP datagrams; TCP with newline or octet-counted
- * framing) and counts them for one project. Cells are handed to the aggregator every 200 ms.
+ * framing) and counts them for one project. Cells are handed to the aggregator every 200 ms
+ * through a bounded buffer that keeps them while the store refuses writes (see SyslogBuffer).
  */
 export class SyslogReceiver {
   private readonly processor: LineProcessor;
+  private readonly buffer: SyslogBuffer;
   private readonly udp: UdpSocket[] = [];
   private readonly tcp: Server[] = [];
   private readonly sockets = new Set<Socket>();
@@ -45,11 +60,23 @@ export class SyslogReceiver {
   readonly bound: SyslogListener[] = [];
 
   constructor(private readonly o: SyslogOptions) {
-    this.processor = createProcessor(o.settings, (cells) => addCells(o.aggregator, o.project, cells));
+    this.buffer = new SyslogBuffer(o.aggregator, o.project, o.maxBufferedLines ?? DEFAULT_SYSLOG_BUFFER_LINES);
+    this.processor = createProcessor(o.settings, (cells) => {
+      this.buffer.add(cells);
+    });
   }
 
-  stats(): IngestStats {
-    return this.processor.stats;
+  stats(): SyslogStats {
+    const s = this.processor.stats;
+    const dropped: Record<string, number> = { ...s.dropped };
+    if (this.buffer.dropped > 0) dropped.buffer_full = this.buffer.dropped;
+    return { lines: s.lines, accepted: s.accepted - this.buffer.dropped, dropped, buffered: this.buffer.lines };
+  }
+
+  /** Hands what was counted to the buffer and the buffer to the aggregator (when the store takes writes). */
+  private pump(): void {
+    this.processor.flushCells();
+    this.buffer.pump();
   }
 
   async start(): Promise<void> {
@@ -81,7 +108,7 @@ export class SyslogReceiver {
         this.bound.push({ ...l, port: typeof addr === 'object' && addr ? addr.port : l.port });
       }
     }
-    this.timer = setInterval(() => this.processor.flushCells(), 200);
+    this.timer = setInterval(() => this.pump(), 200);
     this.timer.unref();
   }
 
@@ -91,7 +118,7 @@ export class SyslogReceiver {
     for (const s of this.udp) s.close();
     for (const s of this.sockets) s.destroy();
     await Promise.all(this.tcp.map((s) => new Promise<void>((r) => s.close(() => r()))));
-    this.processor.flushCells();
+    this.pump();
   }
 
   private message(raw: string): void {

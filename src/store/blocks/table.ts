@@ -55,6 +55,11 @@ export class BlockTable {
     return { series, grp: rest - series * this.grpUnit, block };
   }
 
+  /** SQL for the series part of a row id column (integer arithmetic on the packed id). */
+  seriesSql(idColumn: string): string {
+    return `((${idColumn} % ${this.blockUnit}) / ${this.grpUnit})`;
+  }
+
   /** DDL: the blob keyed by the packed id (the rowid). */
   ddl(): string {
     return `CREATE TABLE IF NOT EXISTS ${this.name} (id INTEGER PRIMARY KEY, data BLOB NOT NULL);`;

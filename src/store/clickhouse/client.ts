@@ -31,8 +31,12 @@ export class ChEndpoint {
     });
   }
 
+  /** Statements (exec) attempted so far, whatever their outcome: one that failed may still have run. */
+  commands = 0;
+
   /** Runs a statement that returns no rows (DDL, INSERT ... VALUES). */
   async exec(sql: string, options: ExecOptions = {}): Promise<void> {
+    this.commands++;
     await this.client.command({
       query: sql,
       query_id: options.queryId,

@@ -6,15 +6,19 @@ const DAY_MS = 86_400_000;
 
 /** Tables partitioned by UTC day number (see the migrations). */
 export const DAY_PARTITIONED = ['http_counts', 'http_counts_bytes', 'carousel_samples'] as const;
+/** The traffic cube's tables, also by UTC day number, with their own (longer) retention. */
+export const TRAFFIC_DAY_PARTITIONED = ['traffic_streams', 'traffic_domains'] as const;
 
 /**
  * Retention without TTL (not in 18.16): the ALTER ... DROP PARTITION statements that remove
  * every day partition on this server that ends at or before the cutoff's UTC day.
  */
-export async function retentionDrops(server: ChEndpoint, names: SchemaNames, cutoff: number): Promise<string[]> {
+export async function retentionDrops(
+  server: ChEndpoint, names: SchemaNames, cutoff: number, tables: readonly string[] = DAY_PARTITIONED,
+): Promise<string[]> {
   const cutoffDay = Math.floor(cutoff / DAY_MS);
   const out: string[] = [];
-  for (const name of DAY_PARTITIONED) {
+  for (const name of tables) {
     const local = names.cluster ? `${name}_local` : name;
     const rows = await server.rows(`SELECT DISTINCT partition FROM system.parts
       WHERE database = ${quote(names.database)} AND table = ${quote(local)} AND active`);

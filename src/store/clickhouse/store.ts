@@ -4,8 +4,11 @@ import type {
 import {
   chunkCounts, countsInsert, groupKey, keyValueInsert, markersQueries, samplesInserts, slices, taskTouches, tasksInsert,
 } from './batch.js';
+import { markNotApplied, neverConnected } from '../../health/store-faults.js';
 import { ChEndpoint, num, str } from './client.js';
-import { retentionDrops } from './retention.js';
+import { retentionDrops, TRAFFIC_DAY_PARTITIONED } from './retention.js';
+import { ClickHouseTraffic } from './traffic.js';
+import type { TrafficFilter } from '../traffic.js';
 import { migrateClickHouse, table, type SchemaNames } from './schema.js';
 import { ident, quote, quoteList } from './sql.js';
 import { ClickHouseUrlError, parseClickHouseUrls, redact } from './url.js';
@@ -27,7 +30,7 @@ export interface ClickHouseStoreOptions {
  * tables in cluster mode); schema and retention are applied on every listed server.
  * See batch.ts for how a retried write is applied exactly once.
  */
-/** Where counts are written (with bytes sent) since schema v2; http_counts holds older ones. */
+/** Where counts are written (with bytes sent) since schema v3; http_counts holds older ones. */
 const COUNTS = 'http_counts_bytes';
 
 export class ClickHouseStore implements Store {
@@ -39,6 +42,7 @@ export class ClickHouseStore implements Store {
   /** (project, task) -> createdAt of tasks known to be stored. */
   private readonly tasks = new Map<string, number>();
   private lastVersion = 0n;
+  private readonly traffic: ClickHouseTraffic;
 
   constructor(readonly options: ClickHouseStoreOptions) {
     const target = parseClickHouseUrls(options.url);
@@ -46,6 +50,7 @@ export class ClickHouseStore implements Store {
     else if (target.endpoints.length > 1) throw new ClickHouseUrlError('several ClickHouse URLs need a cluster name (--clickhouse-cluster)');
     this.names = { database: target.database, cluster: options.cluster };
     this.servers = target.endpoints.map((e) => new ChEndpoint(e, options.requestTimeoutMs));
+    this.traffic = new ClickHouseTraffic(this.primary, this.names, (ids) => this.waitUntilFinished(ids), this.insertSettings);
   }
 
   private get primary(): ChEndpoint {
@@ -72,7 +77,7 @@ export class ClickHouseStore implements Store {
       await migrateClickHouse(server, this.names);
     }
     // Through the Distributed tables, this fails when any shard lacks its local tables.
-    for (const name of ['http_counts', 'http_counts_bytes', 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta']) {
+    for (const name of ['http_counts', 'http_counts_bytes', 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains']) {
       await this.primary.rows(`SELECT count() AS n FROM ${this.t(name)}`);
     }
   }
@@ -84,9 +89,20 @@ export class ClickHouseStore implements Store {
       if (this.pending.size >= MAX_PENDING) this.pending.delete(this.pending.keys().next().value as string);
       this.pending.set(batch.id, version);
     }
-    await this.writeCounts(batch, previous !== undefined);
-    await this.writeSamples(batch, version);
-    if (batch.checkpoints.length > 0) await this.primary.exec(keyValueInsert(this.t('checkpoints'), batch.checkpoints, version));
+    const sent = this.primary.commands;
+    try {
+      await this.writeCounts(batch, previous !== undefined);
+      if (batch.traffic) await this.traffic.write(batch.id, batch.traffic, previous !== undefined);
+      await this.writeSamples(batch, version);
+      if (batch.checkpoints.length > 0) await this.primary.exec(keyValueInsert(this.t('checkpoints'), batch.checkpoints, version));
+    } catch (err) {
+      // A first attempt that never reached the server stored nothing: the writer may drop it.
+      if (previous === undefined && this.primary.commands === sent && neverConnected(err)) {
+        this.pending.delete(batch.id);
+        throw markNotApplied(err);
+      }
+      throw err;
+    }
     this.pending.delete(batch.id);
   }
 
@@ -156,7 +172,7 @@ export class ClickHouseStore implements Store {
     ];
     if (f.regions.length > 0) filters.push(`region IN ${quoteList(f.regions)}`);
     if (f.isps.length > 0) filters.push(`isp IN ${quoteList(f.isps)}`);
-    // Counts written before schema v2 stay in http_counts: both tables are summed (see migration 002).
+    // Counts written before schema v3 stay in http_counts: both tables are summed (see migration 003).
     const where = filters.join(' AND ');
     const rows = await this.primary.rows(`SELECT minute, code, sum(n) AS n FROM (
         SELECT minute, code, sum(count) AS n FROM ${this.t('http_counts')} WHERE ${where} GROUP BY minute, code
@@ -219,6 +235,25 @@ export class ClickHouseStore implements Store {
   async deleteBefore(cutoff: number): Promise<void> {
     for (const server of this.servers) {
       for (const sql of await retentionDrops(server, this.names, cutoff)) await server.exec(sql);
+    }
+  }
+
+  trafficSeries(f: TrafficFilter, o: QueryOptions = {}): Promise<Float64Array> {
+    return this.traffic.trafficSeries(f, o);
+  }
+
+  trafficByDomain(f: TrafficFilter, o: QueryOptions = {}): Promise<Map<string, Float64Array>> {
+    return this.traffic.trafficByDomain(f, o);
+  }
+
+  trafficDomains(project: string, o: QueryOptions = {}): Promise<string[]> {
+    return this.traffic.trafficDomains(project, o);
+  }
+
+  /** Drops the traffic tables' UTC-day partitions before the cutoff's day on every server. */
+  async deleteTrafficBefore(cutoff: number): Promise<void> {
+    for (const server of this.servers) {
+      for (const sql of await retentionDrops(server, this.names, cutoff, TRAFFIC_DAY_PARTITIONED)) await server.exec(sql);
     }
   }
 

@@ -2,8 +2,10 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { QueryTimeoutError, type HttpCodesFilter, type SampleFilter } from '../types.js';
 import type { Reader } from './reader.js';
-import type { ReadReply, ReadRequest, ReadWorkerData } from './read-worker.js';
+import type { ReadReply, ReadRequestBody, ReadWorkerData } from './read-worker.js';
 import type { HttpCodesResult, SamplesResult } from './reads.js';
+import type { TrafficFilter } from '../traffic.js';
+import type { TrafficByDomainResult } from './traffic-reads.js';
 
 export interface ReadPoolOptions {
   /** Worker threads (0 or absent: one per core, at most 4). */
@@ -16,12 +18,9 @@ export interface ReadPoolOptions {
 
 export const defaultReadThreads = (): number => Math.max(1, Math.min(4, availableParallelism()));
 
-/** A request without its id (distributed over the union's members). */
-type JobRequest = ReadRequest extends infer R ? (R extends ReadRequest ? Omit<R, 'id'> : never) : never;
-
 interface Job {
   project: string;
-  request: JobRequest;
+  request: ReadRequestBody;
   resolve: (v: unknown) => void;
   reject: (err: Error) => void;
   timer: NodeJS.Timeout | undefined;
@@ -93,6 +92,18 @@ export class ReadPool implements Reader {
     slot.worker.postMessage({ id: -1, kind: 'spare', buffer }, [buffer]);
   }
 
+  trafficSeries(filter: TrafficFilter, signal?: AbortSignal): Promise<Float64Array> {
+    return this.submit(filter.project, { kind: 'traffic-series', filter }, signal) as Promise<Float64Array>;
+  }
+
+  trafficByDomain(filter: TrafficFilter, signal?: AbortSignal): Promise<TrafficByDomainResult> {
+    return this.submit(filter.project, { kind: 'traffic-by-domain', filter }, signal) as Promise<TrafficByDomainResult>;
+  }
+
+  trafficDomains(project: string, signal?: AbortSignal): Promise<string[]> {
+    return this.submit(project, { kind: 'traffic-domains', project }, signal) as Promise<string[]>;
+  }
+
   /** Queries waiting for a worker (for tests and metrics). */
   get queued(): number {
     let n = 0;
@@ -100,7 +111,7 @@ export class ReadPool implements Reader {
     return n;
   }
 
-  private submit(project: string, request: JobRequest, signal?: AbortSignal): Promise<unknown> {
+  private submit(project: string, request: ReadRequestBody, signal?: AbortSignal): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error('read pool closed'));
     if (signal?.aborted) return Promise.reject(abortError(signal));
     return new Promise((resolve, reject) => {

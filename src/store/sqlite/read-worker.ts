@@ -3,7 +3,9 @@ import Database from 'better-sqlite3';
 import type { HttpCodesFilter, SampleFilter } from '../types.js';
 import { giveSpare } from '../../contract/json-bytes.js';
 import { httpCodesBody, samplesBody } from './bodies.js';
+import type { TrafficFilter } from '../traffic.js';
 import { readHttpCodes, readSamples } from './reads.js';
+import { readTrafficByDomain, readTrafficDomains, readTrafficSeries } from './traffic-reads.js';
 
 /** Messages to a read worker and its answers (typed arrays travel as transferred buffers). */
 export type ReadRequest =
@@ -12,7 +14,13 @@ export type ReadRequest =
   | { id: number; kind: 'httpcodes-body'; filter: HttpCodesFilter; codes: readonly number[] }
   | { id: number; kind: 'samples-body'; filter: SampleFilter }
   /** A sent answer's buffer, given back for reuse (no reply). */
-  | { id: number; kind: 'spare'; buffer: ArrayBuffer };
+  | { id: number; kind: 'spare'; buffer: ArrayBuffer }
+  | { id: number; kind: 'traffic-series'; filter: TrafficFilter }
+  | { id: number; kind: 'traffic-by-domain'; filter: TrafficFilter }
+  | { id: number; kind: 'traffic-domains'; project: string };
+
+/** A request without its id (distributes over the union). */
+export type ReadRequestBody = ReadRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
 
 export type ReadReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; message: string };
 
@@ -35,10 +43,18 @@ if (parentPort) {
         // The answer's bytes are rendered here; the buffer is transferred, not copied.
         const body = req.kind === 'httpcodes-body' ? httpCodesBody(db, req.filter, req.codes) : samplesBody(db, req.filter);
         port.postMessage({ id: req.id, ok: true, result: body } satisfies ReadReply, [body.buffer as ArrayBuffer]);
+      } else if (req.kind === 'traffic-series') {
+        const r = readTrafficSeries(db, req.filter);
+        port.postMessage({ id: req.id, ok: true, result: r } satisfies ReadReply, [r.buffer as ArrayBuffer]);
+      } else if (req.kind === 'traffic-by-domain') {
+        const r = readTrafficByDomain(db, req.filter);
+        port.postMessage({ id: req.id, ok: true, result: r } satisfies ReadReply, [r.series.buffer as ArrayBuffer]);
+      } else if (req.kind === 'traffic-domains') {
+        port.postMessage({ id: req.id, ok: true, result: readTrafficDomains(db, req.project) } satisfies ReadReply);
       } else if (req.kind === 'httpcodes') {
         const r = readHttpCodes(db, req.filter);
         port.postMessage({ id: req.id, ok: true, result: r } satisfies ReadReply, [r.codes.buffer as ArrayBuffer, r.counts.buffer as ArrayBuffer]);
-      } else {
+      } else if (req.kind === 'samples') {
         const r = readSamples(db, req.filter);
         port.postMessage({ id: req.id, ok: true, result: r } satisfies ReadReply, [r.present.buffer as ArrayBuffer, r.values.buffer as ArrayBuffer]);
       }

@@ -2,7 +2,9 @@ import type Database from 'better-sqlite3';
 import type { HttpCodesFilter, SampleFilter } from '../types.js';
 import { giveSpare } from '../../contract/json-bytes.js';
 import { httpCodesBody, samplesBody } from './bodies.js';
+import type { TrafficFilter } from '../traffic.js';
 import { readHttpCodes, readSamples, type HttpCodesResult, type SamplesResult } from './reads.js';
+import { readTrafficByDomain, readTrafficDomains, readTrafficSeries, type TrafficByDomainResult } from './traffic-reads.js';
 
 /** Runs the store's reads: on the calling thread (InlineReader) or in a pool of worker threads. */
 export interface Reader {
@@ -13,6 +15,9 @@ export interface Reader {
   samplesBody(f: SampleFilter, signal?: AbortSignal): Promise<Uint8Array>;
   /** A rendered answer has been sent: its buffer may be reused. */
   release(bytes: Uint8Array): void;
+  trafficSeries(f: TrafficFilter, signal?: AbortSignal): Promise<Float64Array>;
+  trafficByDomain(f: TrafficFilter, signal?: AbortSignal): Promise<TrafficByDomainResult>;
+  trafficDomains(project: string, signal?: AbortSignal): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -38,6 +43,18 @@ export class InlineReader implements Reader {
 
   release(bytes: Uint8Array): void {
     if (bytes.buffer instanceof ArrayBuffer) giveSpare(bytes.buffer);
+  }
+
+  async trafficSeries(f: TrafficFilter): Promise<Float64Array> {
+    return readTrafficSeries(this.db, f);
+  }
+
+  async trafficByDomain(f: TrafficFilter): Promise<TrafficByDomainResult> {
+    return readTrafficByDomain(this.db, f);
+  }
+
+  async trafficDomains(project: string): Promise<string[]> {
+    return readTrafficDomains(this.db, project);
   }
 
   async close(): Promise<void> {}

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { BlockTable } from '../blocks/table.js';
 import { HTTP_CUBE, MINUTE_MS, SAMPLES, SAMPLE_BLOCK_SECONDS, SECOND_MS } from './layout.js';
+import { TRAFFIC_BLOCK_SLOTS, TRAFFIC_DOMAINS, TRAFFIC_SLOT_MS, TRAFFIC_STREAMS } from './traffic-layout.js';
 
 /** Blocks deleted per transaction to start with; adapted so a slice stays around TARGET_MS. */
 const FIRST_SLICE = 64;
@@ -28,9 +29,23 @@ export class RetentionSlicer {
     ];
   }
 
+  /** The traffic cubes' blocks (their own, longer retention). */
+  private trafficTargets(cutoff: number): Array<{ table: BlockTable; before: number }> {
+    const before = Math.floor(cutoff / (TRAFFIC_BLOCK_SLOTS * TRAFFIC_SLOT_MS));
+    return [...TRAFFIC_DOMAINS.levels, ...TRAFFIC_STREAMS.levels].map((l) => ({ table: l.table, before }));
+  }
+
   async run(cutoff: number): Promise<void> {
+    await this.runOn(this.targets(cutoff));
+  }
+
+  async runTraffic(cutoff: number): Promise<void> {
+    await this.runOn(this.trafficTargets(cutoff));
+  }
+
+  private async runOn(targets: Array<{ table: BlockTable; before: number }>): Promise<void> {
     this.lastSlices = 0;
-    for (const { table, before } of this.targets(cutoff)) {
+    for (const { table, before } of targets) {
       for (;;) {
         const t0 = performance.now();
         const n = this.db.transaction(() => table.deleteSlice(this.db, before, this.slice)).immediate();

@@ -13,9 +13,13 @@ import { newCells } from './migrate-v2.js';
 import { InlineReader, type Reader } from './reader.js';
 import { toCodeCounts, toSamples } from './results.js';
 import { RetentionSlicer } from './retention.js';
+import { TrafficWriter } from './traffic-writes.js';
+import type { TrafficFilter } from '../traffic.js';
 import type { BatchSink } from './write-thread.js';
 
 export const SQLITE_PAGE_SIZE = 16_384;
+/** WAL bytes after which a commit checkpoints (SQLite's default of 1000 pages of 4 KiB). */
+const WAL_CHECKPOINT_BYTES = 4_096_000;
 
 export interface SqliteStoreOptions {
   /** Runs the store's reads (default: on this thread, on the store's own connection). */
@@ -37,6 +41,7 @@ export class SqliteStore implements Store {
   private reader: Reader | undefined;
   private writer: BatchSink | undefined;
   private readonly retention: RetentionSlicer;
+  private readonly traffic = new TrafficWriter();
 
   constructor(readonly file: string, private readonly options: SqliteStoreOptions = {}) {
     mkdirSync(dirname(file), { recursive: true });
@@ -45,6 +50,10 @@ export class SqliteStore implements Store {
     // (no effect on an existing file, whose page size is fixed).
     this.db.pragma(`page_size = ${SQLITE_PAGE_SIZE}`);
     this.db.pragma('journal_mode = WAL');
+    // The automatic checkpoint counts pages: keep SQLite's default WAL size (1000 x 4 KiB) in bytes,
+    // else 16 KiB pages let the WAL grow to 16 MB before it is copied back (and a small disk fills).
+    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    this.db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.round(WAL_CHECKPOINT_BYTES / pageSize))}`);
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.retention = new RetentionSlicer(this.db);
@@ -112,7 +121,7 @@ export class SqliteStore implements Store {
     const freshSeries = new Map<string, number>();
     const freshTasks = new Map<string, number>();
     // IMMEDIATE: take the write lock first, so a read-merge-write never races another process's commit.
-    this.db.transaction(() => {
+    const tx = this.db.transaction(() => {
       if (batch.counts.length > 0) {
         const cells = newCells(batch.counts.length);
         for (const r of batch.counts) {
@@ -130,6 +139,7 @@ export class SqliteStore implements Store {
         }
         HTTP_CUBE.write(this.db, cells);
       }
+      if (batch.traffic) this.traffic.write(this.db, batch.traffic);
       for (const t of batch.tasks) this.taskRef(t.project, t.taskId, now, freshTasks);
       const blocks = new Map<string, { task: number; block: number; b: ReturnType<typeof SAMPLES.newBuilder> }>();
       const newest = new Map<number, number>();
@@ -148,7 +158,14 @@ export class SqliteStore implements Store {
       for (const [task, second] of newest) touch.run(second, task);
       const put = this.stmt('INSERT OR REPLACE INTO checkpoints (key, value, updated_at) VALUES (?, ?, ?)');
       for (const c of batch.checkpoints) put.run(c.key, c.value, now);
-    }).immediate();
+    });
+    try {
+      tx.immediate();
+    } catch (err) {
+      this.traffic.rollback();
+      throw err;
+    }
+    this.traffic.commit();
     for (const [k, v] of freshSeries) this.seriesIds.set(k, v);
     for (const [k, v] of freshTasks) this.taskIds.set(k, v);
   }
@@ -223,6 +240,26 @@ export class SqliteStore implements Store {
     this.reader?.release(bytes);
   }
 
+  async trafficSeries(f: TrafficFilter, o: QueryOptions = {}): Promise<Float64Array> {
+    o.signal?.throwIfAborted();
+    if (f.to <= f.from) return new Float64Array(0);
+    return this.read().trafficSeries(f, o.signal);
+  }
+
+  async trafficByDomain(f: TrafficFilter, o: QueryOptions = {}): Promise<Map<string, Float64Array>> {
+    o.signal?.throwIfAborted();
+    const out = new Map<string, Float64Array>();
+    if (f.to <= f.from) return out;
+    const r = await this.read().trafficByDomain(f, o.signal);
+    r.domains.forEach((d, i) => out.set(d, r.series.subarray(i * r.slots, (i + 1) * r.slots)));
+    return out;
+  }
+
+  async trafficDomains(project: string, o: QueryOptions = {}): Promise<string[]> {
+    o.signal?.throwIfAborted();
+    return this.read().trafficDomains(project, o.signal);
+  }
+
   async taskExists(project: string, taskId: string, o: QueryOptions = {}): Promise<boolean> {
     o.signal?.throwIfAborted();
     return this.taskRef(project, taskId) !== undefined;
@@ -252,6 +289,11 @@ export class SqliteStore implements Store {
   /** Deletes whole blocks that end before the cutoff, in short slices that yield to the event loop. */
   async deleteBefore(cutoff: number): Promise<void> {
     await this.retention.run(cutoff);
+  }
+
+  /** Deletes whole traffic blocks that end before the cutoff, in the same short slices. */
+  async deleteTrafficBefore(cutoff: number): Promise<void> {
+    await this.retention.runTraffic(cutoff);
   }
 
   async deleteCheckpointsBefore(prefix: string, cutoff: number): Promise<void> {

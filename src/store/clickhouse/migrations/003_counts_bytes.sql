@@ -1,4 +1,4 @@
--- livestats ClickHouse schema v2: request counts with bytes sent.
+-- livestats ClickHouse schema v3: request counts with bytes sent.
 -- http_counts sums (count, markers) only, and a SummingMergeTree's summed columns are fixed
 -- when the table is made: a bytes column added to it would not be summed by merges. So counts
 -- are written from now on to http_counts_bytes, the same key and partitions with bytes summed

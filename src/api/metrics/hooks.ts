@@ -1,0 +1,20 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ApiError, ErrorCodes } from '../../contract/errors.js';
+import type { ApiMetrics } from '../../metrics/api.js';
+
+/** The route pattern a request matched (never its URL); the dashboard's built files count as one route. */
+export function routeLabel(request: FastifyRequest): string {
+  const url = request.routeOptions.url;
+  if (url === undefined) return '_unmatched';
+  return url.startsWith('/assets/') ? '/assets/*' : url;
+}
+
+/** Times every request by route pattern and status, and counts LIVE.100011007 refusals. Adds hooks only. */
+export function registerRequestMetrics(app: FastifyInstance, metrics: ApiMetrics): void {
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.request(request.method, routeLabel(request), reply.statusCode, reply.elapsedTime / 1000);
+  });
+  app.addHook('onError', async (_request, _reply, err) => {
+    if (err instanceof ApiError && err.body.error_code === ErrorCodes.tooManyRequests.code) metrics.queryRejected();
+  });
+}

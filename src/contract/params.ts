@@ -1,0 +1,66 @@
+import { invalidParameter, type ApiError } from './errors.js';
+import { arrayParam, singleParam, type RawQuery } from './query.js';
+import { arrayBoundsOf, conforms, type JsonSchema } from './schema.js';
+
+/**
+ * A request parameter declared once: the server reads and validates it from this declaration
+ * and GET /openapi.json publishes it. `schema` is the JSON Schema of the value as read:
+ * - `array` (query): repeated keys and/or comma-separated values; items trimmed, empty ones
+ *   dropped, duplicates removed. `schema.items` applies to each item as sent; the array's own
+ *   bounds (minItems, maxItems) to the distinct items after normalization (e.g. domains in IDNA form);
+ * - `repeated` (query): every occurrence one item, not split at commas;
+ * - `single`: one value; absent or empty means not given, two different values are invalid.
+ * A value that fails is answered `Invalid request parameter: <name>`.
+ */
+export interface ParamSpec {
+  name: string;
+  in: 'query' | 'path' | 'header';
+  kind: 'array' | 'repeated' | 'single';
+  required?: boolean;
+  /** single: surrounding whitespace is ignored. */
+  trim?: boolean;
+  description: string;
+  schema: JsonSchema;
+}
+
+/** A query array parameter: each item checked, optionally normalized (undefined: invalid), then the bounds. */
+export function readArray(query: RawQuery, spec: ParamSpec, normalize?: (item: string) => string | undefined): string[] | ApiError {
+  const items = spec.kind === 'repeated'
+    ? (query.get(spec.name) ?? []).map((v) => v)
+    : arrayParam(query, spec.name);
+  if (items === undefined || items.some((v) => v === null)) return invalidParameter(spec.name);
+  const itemSchema = spec.schema.items as JsonSchema | undefined;
+  const out = new Set<string>();
+  for (const item of items as string[]) {
+    if (itemSchema !== undefined && !conforms(itemSchema, item)) return invalidParameter(spec.name);
+    const n = normalize ? normalize(item) : item;
+    if (n === undefined) return invalidParameter(spec.name);
+    out.add(n);
+  }
+  const list = spec.kind === 'repeated' ? (items as string[]) : [...out];
+  if (!conforms(arrayBoundsOf(spec.schema), list)) return invalidParameter(spec.name);
+  return list;
+}
+
+/** A single query parameter: undefined when not given (and not required). */
+export function readSingle(query: RawQuery, spec: ParamSpec): string | undefined | ApiError {
+  const p = singleParam(query, spec.name);
+  if (!p.ok) return invalidParameter(spec.name);
+  return checkSingle(p.value, spec);
+}
+
+/** A single value from a path or a header (a repeated header arrives as a list: invalid). */
+export function readValue(value: string | string[] | undefined, spec: ParamSpec): string | undefined | ApiError {
+  if (Array.isArray(value)) return invalidParameter(spec.name);
+  return checkSingle(value, spec);
+}
+
+function checkSingle(raw: string | undefined, spec: ParamSpec): string | undefined | ApiError {
+  if (raw === undefined) return spec.required ? invalidParameter(spec.name) : undefined;
+  const value = spec.trim ? raw.trim() : raw;
+  return conforms(spec.schema, value) ? value : invalidParameter(spec.name);
+}
+
+/** A required parameter's value: an absent one is invalid like a bad one. */
+export const present = (value: string | undefined | ApiError, spec: ParamSpec): string | ApiError =>
+  value === undefined ? invalidParameter(spec.name) : value;

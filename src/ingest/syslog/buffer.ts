@@ -1,0 +1,71 @@
+import type { Aggregator } from '../aggregator.js';
+import { addCells, type CellBatch } from '../cells.js';
+
+interface Held {
+  cells: CellBatch;
+  lines: number;
+}
+
+const linesOf = (cells: CellBatch): number => {
+  let n = 0;
+  for (let i = 0; i < cells.counts.length; i++) n += cells.counts[i] as number;
+  return n;
+};
+
+/**
+ * Syslog has no acknowledgement to withhold, so counted lines wait here until the store has
+ * them: fed to the aggregator while the store accepts writes, kept (and re-fed once it does
+ * again) when it refuses them. At most `maxLines` are held; beyond that new lines are dropped
+ * and counted as `buffer_full`.
+ */
+export class SyslogBuffer {
+  private backlog: Held[] = [];
+  private readonly unconfirmed = new Set<Held>();
+  private heldLines = 0;
+  /** Lines dropped because the buffer was full. */
+  dropped = 0;
+
+  constructor(private readonly aggregator: Aggregator, private readonly project: string, private readonly maxLines: number) {}
+
+  /** Lines held (waiting for the store or for their commit). */
+  get lines(): number {
+    return this.heldLines;
+  }
+
+  /** Takes counted cells; false when they were dropped (buffer full). */
+  add(cells: CellBatch): boolean {
+    const lines = linesOf(cells);
+    if (lines === 0) return true;
+    if (this.heldLines + lines > this.maxLines) {
+      this.dropped += lines;
+      return false;
+    }
+    this.heldLines += lines;
+    this.backlog.push({ cells, lines });
+    return true;
+  }
+
+  /** Feeds the backlog to the aggregator when the store accepts writes; call periodically. */
+  pump(): void {
+    if (this.backlog.length === 0 || !this.aggregator.health.ok) return;
+    const batch = this.backlog;
+    this.backlog = [];
+    for (const h of batch) {
+      addCells(this.aggregator, this.project, h.cells);
+      this.unconfirmed.add(h);
+    }
+    this.aggregator.committed().then(
+      () => {
+        for (const h of batch) {
+          this.unconfirmed.delete(h);
+          this.heldLines -= h.lines;
+        }
+      },
+      () => {
+        // Refused: never stored, so fed again (once) when the store is back.
+        for (const h of batch) this.unconfirmed.delete(h);
+        this.backlog = [...batch, ...this.backlog];
+      },
+    );
+  }
+}

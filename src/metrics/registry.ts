@@ -1,0 +1,85 @@
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import type { FlushObserver } from '../ingest/aggregator.js';
+import type { Store } from '../store/types.js';
+import { AggregatorMetrics } from './aggregator.js';
+import { ApiMetrics } from './api.js';
+import { CarouselMetrics } from './carousel.js';
+import { DomainMetrics } from './domains.js';
+import { IngestMetrics } from './ingest.js';
+import { SeriesBudget } from './series-budget.js';
+import { StoreMetrics } from './store.js';
+
+export const DEFAULT_MAX_SERIES = 1000;
+
+/**
+ * prom-client defaults that `promtool check metrics` rejects (gauges named `_total`); the same
+ * figures stay available per type as nodejs_active_handles, nodejs_active_requests, nodejs_active_resources.
+ */
+export const DROPPED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+export interface MetricsOptions {
+  /** Domains and carousel tasks per project with their own series (--metrics-max-series). */
+  maxSeries?: number;
+  /** The store probed by livestats_store_up (the server's; absent in `livestats ingest`). */
+  store?: Store;
+  now?: () => number;
+  /** Process and Node.js metrics (prom-client's defaults); on unless false. */
+  defaultMetrics?: boolean;
+}
+
+/**
+ * Everything livestats exports to Prometheus, in one registry owned by the process that
+ * composes the parts (server, ingest command) and injected into them; there are no globals.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly ingest: IngestMetrics;
+  readonly aggregator: AggregatorMetrics;
+  readonly domains: DomainMetrics;
+  readonly carousel: CarouselMetrics;
+  readonly api: ApiMetrics;
+  readonly store: StoreMetrics | undefined;
+  /** Feed this to the Aggregator (`observer`): write times, and committed counts and samples. */
+  readonly flushObserver: FlushObserver;
+
+  constructor(o: MetricsOptions = {}) {
+    const now = o.now ?? Date.now;
+    const max = o.maxSeries ?? DEFAULT_MAX_SERIES;
+    if (o.defaultMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry });
+      for (const name of DROPPED_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
+    }
+    const folded = new Counter({
+      name: 'livestats_metrics_folded_series_total',
+      help: 'Distinct domains or carousel tasks beyond --metrics-max-series for a project (counted under domain="_other"; tasks not exported)',
+      labelNames: ['project', 'kind'],
+      registers: [this.registry],
+    });
+    this.ingest = new IngestMetrics(this.registry);
+    this.aggregator = new AggregatorMetrics(this.registry, now);
+    this.domains = new DomainMetrics(this.registry, new SeriesBudget(max, (project) => folded.inc({ project, kind: 'domain' })));
+    this.carousel = new CarouselMetrics(this.registry, new SeriesBudget(max, (project) => folded.inc({ project, kind: 'task' })), now);
+    this.api = new ApiMetrics(this.registry);
+    this.store = o.store ? new StoreMetrics(this.registry, o.store) : undefined;
+    const { aggregator, domains, carousel } = this;
+    this.flushObserver = {
+      written(batch, seconds, attempt) {
+        aggregator.written(seconds, attempt);
+        domains.committed(batch.counts);
+        carousel.committed(batch.samples);
+      },
+      failed(_batch, seconds, attempt) {
+        aggregator.failed(seconds, attempt);
+      },
+    };
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The text exposition (Prometheus format 0.0.4). */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

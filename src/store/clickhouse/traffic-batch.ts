@@ -1,0 +1,97 @@
+import type { TrafficRow } from '../traffic.js';
+import { quote, quoteList } from './sql.js';
+import { CHUNK_ROWS, slices } from './batch.js';
+
+/**
+ * How the traffic rows of one WriteBatch become INSERTs, retry-safe exactly like the counts (see
+ * batch.ts): deterministic chunks, one marker row per (chunk, project, domain, UTC day) in each of
+ * the two tables, in the same INSERT as the rows it vouches for. A retry inserts, per table, only
+ * the groups whose marker is missing. The rollup table (no app/stream) gets the group's rows summed.
+ */
+
+const SLOT_MS = 300_000;
+const DAY_SLOTS = 288;
+
+export interface TrafficGroup {
+  key: string;
+  project: string;
+  domain: string;
+  /** Epoch slot of the marker row: the start of the group's UTC day. */
+  markerSlot: number;
+  rows: TrafficRow[];
+}
+
+export interface TrafficChunk {
+  tag: string;
+  groups: TrafficGroup[];
+}
+
+export const trafficGroupKey = (project: string, domain: string, markerSlot: number): string =>
+  `${project}\u0000${domain}\u0000${markerSlot}`;
+
+/** Cuts rows into chunks of at most `maxRows`, each grouped by (project, domain, day); tags `<batch>#t<n>`. */
+export function chunkTraffic(batchId: string, rows: readonly TrafficRow[], maxRows = CHUNK_ROWS): TrafficChunk[] {
+  const chunks: TrafficChunk[] = [];
+  for (let start = 0; start < rows.length; start += maxRows) {
+    const groups = new Map<string, TrafficGroup>();
+    for (const r of rows.slice(start, start + maxRows)) {
+      const markerSlot = Math.floor(r.slot / SLOT_MS / DAY_SLOTS) * DAY_SLOTS;
+      const key = trafficGroupKey(r.project, r.domain, markerSlot);
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { key, project: r.project, domain: r.domain, markerSlot, rows: [] }));
+      g.rows.push(r);
+    }
+    chunks.push({ tag: `${batchId}#t${chunks.length}`, groups: [...groups.values()] });
+  }
+  return chunks;
+}
+
+const tuple = (values: Array<string | number>): string => '(' + values.map(quote).join(', ') + ')';
+
+/** INSERT into the per-stream table: the groups' rows plus one marker row each. */
+export function streamsInsert(table: string, chunk: TrafficChunk, groups: readonly TrafficGroup[]): string {
+  const values: string[] = [];
+  for (const g of groups) {
+    for (const r of g.rows) {
+      values.push(tuple([r.project, r.domain, r.slot / SLOT_MS, r.app, r.stream, r.protocol, r.region, r.isp, r.ipType, '', r.requests, r.bytes, 0]));
+    }
+    values.push(tuple([g.project, g.domain, g.markerSlot, '', '', '', '', '', '', chunk.tag, 0, 0, 1]));
+  }
+  return `INSERT INTO ${table} (project, domain, slot, app, stream, protocol, region, isp, ip_type, batch, requests, bytes, markers) ` +
+    `VALUES ${values.join(', ')}`;
+}
+
+/** INSERT into the rollup table: each group's rows summed over app and stream, plus its marker. */
+export function domainsInsert(table: string, chunk: TrafficChunk, groups: readonly TrafficGroup[]): string {
+  const values: string[] = [];
+  for (const g of groups) {
+    const sums = new Map<string, { r: TrafficRow; requests: number; bytes: number }>();
+    for (const r of g.rows) {
+      const k = `${r.slot}\u0000${r.protocol}\u0000${r.region}\u0000${r.isp}\u0000${r.ipType}`;
+      const e = sums.get(k);
+      if (e) {
+        e.requests += r.requests;
+        e.bytes += r.bytes;
+      } else {
+        sums.set(k, { r, requests: r.requests, bytes: r.bytes });
+      }
+    }
+    for (const { r, requests, bytes } of sums.values()) {
+      values.push(tuple([r.project, r.domain, r.slot / SLOT_MS, r.protocol, r.region, r.isp, r.ipType, '', requests, bytes, 0]));
+    }
+    values.push(tuple([g.project, g.domain, g.markerSlot, '', '', '', '', chunk.tag, 0, 0, 1]));
+  }
+  return `INSERT INTO ${table} (project, domain, slot, protocol, region, isp, ip_type, batch, requests, bytes, markers) ` +
+    `VALUES ${values.join(', ')}`;
+}
+
+/** SELECTs of the markers of these chunks present in `table`: columns batch, project, domain, slot. */
+export function trafficMarkersQueries(table: string, chunks: readonly TrafficChunk[]): string[] {
+  const pairs = chunks.flatMap((c) => c.groups.map((g) => ({ tag: c.tag, g })));
+  return slices(pairs).map((part) => {
+    const keys = part.map(({ g }) => tuple([g.project, g.domain, g.markerSlot]));
+    return `SELECT DISTINCT batch, project, domain, slot FROM ${table}
+    WHERE (project, domain, slot) IN (${keys.join(', ')}) AND markers > 0
+      AND batch IN ${quoteList([...new Set(part.map((p) => p.tag))])}`;
+  });
+}

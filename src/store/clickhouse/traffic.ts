@@ -1,0 +1,115 @@
+import type { QueryOptions } from '../types.js';
+import type { TrafficFilter, TrafficQuery, TrafficRow } from '../traffic.js';
+import { num, str, type ChEndpoint, type ExecOptions } from './client.js';
+import { table, type SchemaNames } from './schema.js';
+import { quote, quoteList } from './sql.js';
+import { chunkTraffic, domainsInsert, streamsInsert, trafficGroupKey, trafficMarkersQueries } from './traffic-batch.js';
+
+const SLOT_MS = 300_000;
+
+/**
+ * The traffic cube in ClickHouse (tables of migrations/002_traffic.sql): writes that a retry
+ * applies exactly once, and the reads of TrafficQuery. Reads without app/stream use the rollup
+ * table `traffic_domains`; with app or stream, `traffic_streams`.
+ */
+export class ClickHouseTraffic implements TrafficQuery {
+  constructor(
+    private readonly server: ChEndpoint,
+    private readonly names: SchemaNames,
+    /** Waits until no attempt of these query ids still runs on the server (see ClickHouseStore). */
+    private readonly waitUntilFinished: (queryIds: string[]) => Promise<void> = async () => undefined,
+    private readonly insertSettings: ExecOptions['settings'] = {},
+  ) {}
+
+  private t(name: 'traffic_streams' | 'traffic_domains'): string {
+    return table(this.names, name);
+  }
+
+  /** Writes the rows of batch `batchId`; `retry`: an earlier attempt of it may have partly landed. */
+  async write(batchId: string, rows: readonly TrafficRow[], retry: boolean): Promise<void> {
+    const chunks = chunkTraffic(batchId, rows);
+    if (chunks.length === 0) return;
+    const targets = [
+      { name: 'traffic_streams' as const, suffix: 's', insert: streamsInsert },
+      { name: 'traffic_domains' as const, suffix: 'd', insert: domainsInsert },
+    ];
+    const queryId = (tag: string, suffix: string): string => `livestats-${tag}-${suffix}`;
+    for (const target of targets) {
+      const present = new Set<string>();
+      if (retry) {
+        await this.waitUntilFinished(chunks.map((c) => queryId(c.tag, target.suffix)));
+        for (const sql of trafficMarkersQueries(this.t(target.name), chunks)) {
+          for (const r of await this.server.rows(sql)) {
+            present.add(`${str(r.batch)}\u0000${trafficGroupKey(str(r.project), str(r.domain), num(r.slot))}`);
+          }
+        }
+      }
+      for (const chunk of chunks) {
+        const missing = chunk.groups.filter((g) => !present.has(`${chunk.tag}\u0000${g.key}`));
+        if (missing.length === 0) continue;
+        await this.server.exec(target.insert(this.t(target.name), chunk, missing), {
+          queryId: queryId(chunk.tag, target.suffix), settings: this.insertSettings,
+        });
+      }
+    }
+  }
+
+  /** The WHERE clause and table of a filter (slots as epoch 5-minute slots). */
+  private where(f: TrafficFilter): { from: string; where: string } {
+    const perStream = f.app !== undefined || f.stream !== undefined;
+    const c = [
+      `project = ${quote(f.project)}`,
+      `slot >= ${quote(Math.floor(f.from / SLOT_MS))}`,
+      `slot < ${quote(Math.ceil(f.to / SLOT_MS))}`,
+      "batch = ''",
+    ];
+    if (f.domains.length > 0) c.push(`domain IN ${quoteList(f.domains)}`);
+    if (f.app !== undefined) c.push(`app = ${quote(f.app)}`);
+    if (f.stream !== undefined) c.push(`stream = ${quote(f.stream)}`);
+    if (f.protocol !== undefined) c.push(`protocol = ${quote(f.protocol)}`);
+    if (f.regions.length > 0) c.push(`region IN ${quoteList(f.regions)}`);
+    if (f.isps.length > 0) c.push(`isp IN ${quoteList(f.isps)}`);
+    if (f.ipType !== undefined) c.push(`ip_type = ${quote(f.ipType)}`);
+    return { from: this.t(perStream ? 'traffic_streams' : 'traffic_domains'), where: c.join(' AND ') };
+  }
+
+  private slotExpr(f: TrafficFilter): { expr: string; count: number; first: number } {
+    const per = f.slotMs / SLOT_MS;
+    return { expr: `intDiv(slot, ${quote(per)})`, count: Math.max(0, (f.to - f.from) / f.slotMs), first: f.from / f.slotMs };
+  }
+
+  async trafficSeries(f: TrafficFilter, o: QueryOptions = {}): Promise<Float64Array> {
+    const s = this.slotExpr(f);
+    const out = new Float64Array(s.count);
+    if (s.count === 0) return out;
+    const { from, where } = this.where(f);
+    const rows = await this.server.rows(`SELECT ${s.expr} AS s, sum(bytes) AS b FROM ${from} WHERE ${where} GROUP BY s`, o.signal);
+    for (const r of rows) {
+      const i = num(r.s) - s.first;
+      if (i >= 0 && i < s.count) out[i] = num(r.b);
+    }
+    return out;
+  }
+
+  async trafficByDomain(f: TrafficFilter, o: QueryOptions = {}): Promise<Map<string, Float64Array>> {
+    const s = this.slotExpr(f);
+    const out = new Map<string, Float64Array>();
+    if (s.count === 0) return out;
+    const { from, where } = this.where(f);
+    const rows = await this.server.rows(`SELECT domain, ${s.expr} AS s, sum(bytes) AS b FROM ${from} WHERE ${where} GROUP BY domain, s`, o.signal);
+    for (const r of rows) {
+      const domain = str(r.domain);
+      let series = out.get(domain);
+      if (!series) out.set(domain, (series = new Float64Array(s.count)));
+      const i = num(r.s) - s.first;
+      if (i >= 0 && i < s.count) series[i] = num(r.b);
+    }
+    return out;
+  }
+
+  async trafficDomains(project: string, o: QueryOptions = {}): Promise<string[]> {
+    const rows = await this.server.rows(`SELECT DISTINCT domain FROM ${this.t('traffic_domains')}
+      WHERE project = ${quote(project)} ORDER BY domain`, o.signal);
+    return rows.map((r) => str(r.domain));
+  }
+}

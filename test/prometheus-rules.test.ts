@@ -1,0 +1,119 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { allowAll } from '../src/api/auth.js';
+import { resolveServeConfig } from '../src/config.js';
+import { projectRoot } from '../src/paths.js';
+import { startServer, type RunningServer } from '../src/server.js';
+import { promtool } from './harness/prometheus.js';
+import { postKnownTraffic } from './helpers/traffic.js';
+import { tempDir } from './ingest-helpers.js';
+
+/** The shipped alert rules, checked and unit-tested with Debian's real promtool. */
+const deploy = join(projectRoot(), 'deploy', 'prometheus');
+const RULES = join(deploy, 'livestats.rules.yml');
+const TESTS = join(deploy, 'livestats.rules.test.yml');
+
+interface RulesFile { groups: Array<{ rules: Array<{ alert: string; expr: string }> }> }
+interface TestsFile {
+  tests: Array<{
+    input_series: Array<{ series: string }>;
+    alert_rule_test: Array<{ alertname: string; exp_alerts: unknown[] }>;
+  }>;
+}
+const rules = (parse(readFileSync(RULES, 'utf8')) as RulesFile).groups.flatMap((g) => g.rules);
+const tests = (parse(readFileSync(TESTS, 'utf8')) as TestsFile).tests;
+
+it('promtool check rules accepts the rules', async () => {
+  const r = await promtool(['check', 'rules', RULES]);
+  expect(r.code, r.stdout + r.stderr).toBe(0);
+  expect(r.stdout).toContain(`SUCCESS: ${rules.length} rules found`);
+});
+
+it('promtool check config accepts the example prometheus.yml (and the rules it loads)', async () => {
+  const r = await promtool(['check', 'config', join(deploy, 'prometheus.yml')]);
+  expect(r.code, r.stdout + r.stderr).toBe(0);
+});
+
+it('promtool test rules: every alert fires and resolves as its unit tests say', async () => {
+  const r = await promtool(['test', 'rules', TESTS]);
+  expect(r.code, r.stdout + r.stderr).toBe(0);
+  expect(r.stdout).toContain('SUCCESS');
+});
+
+it('the unit tests cover every alert: not yet firing, firing, and resolved', () => {
+  expect(rules.map((r) => r.alert).sort()).toEqual([
+    'LivestatsCarouselNoSamples', 'LivestatsCarouselVideoBitrateZero', 'LivestatsDomain5xxShareHigh',
+    'LivestatsDown', 'LivestatsFlushFailing', 'LivestatsIngestDropShareHigh',
+  ]);
+  for (const { alert } of rules) {
+    const checks = tests.flatMap((t) => t.alert_rule_test).filter((c) => c.alertname === alert);
+    const outcomes = checks.map((c) => (c.exp_alerts.length > 0 ? 'firing' : 'none'));
+    expect(outcomes, alert).toContain('firing');
+    // quiet before it fires and after it resolves
+    expect(outcomes[0], alert).toBe('none');
+    expect(outcomes[outcomes.length - 1], alert).toBe('none');
+  }
+});
+
+describe('against what livestats serves', () => {
+  const dir = tempDir('prom-rules');
+  let server: RunningServer;
+  let exposition: string;
+  beforeAll(async () => {
+    server = await startServer(resolveServeConfig({ port: '0', data: join(dir, 'data'), 'log-level': 'silent' }, {}), { authenticate: allowAll });
+    await postKnownTraffic(server.url, 'p1', {}, Date.now() - 60_000);
+    await fetch(`${server.url}/v2/p1/stats/httpcodes?play_domains=play.example.com`);
+    const res = await fetch(`${server.url}/metrics`);
+    exposition = await res.text();
+  });
+  afterAll(async () => {
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** name -> label-name sets of its samples, as served (histograms by their _bucket/_sum/_count lines). */
+  const served = (): Map<string, Set<string>> => {
+    const out = new Map<string, Set<string>>();
+    for (const line of exposition.split('\n')) {
+      const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? /.exec(line);
+      if (!m) continue;
+      const labels = [...(m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="(?:[^"\\]|\\.)*"/g)].map((l) => l[1]).sort().join(',');
+      const set = out.get(m[1] as string) ?? new Set<string>();
+      set.add(labels);
+      out.set(m[1] as string, set);
+    }
+    return out;
+  };
+
+  it('promtool check metrics accepts the exposition', async () => {
+    expect(exposition).toContain('livestats_carousel_video_kbps{');
+    const r = await promtool(['check', 'metrics'], exposition);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).toBe('');
+  });
+
+  it('the rules and their unit tests use only metric names livestats serves', () => {
+    const names = served();
+    for (const { alert, expr } of rules) {
+      for (const [name] of expr.matchAll(/\blivestats_[a-z_]+\b/g)) expect(names.has(name), `${alert}: ${name}`).toBe(true);
+    }
+  });
+
+  it('the unit tests feed series labelled exactly as livestats labels them', () => {
+    const names = served();
+    for (const t of tests) {
+      for (const { series } of t.input_series) {
+        const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)\{(.*)\}$/.exec(series);
+        expect(m, series).not.toBeNull();
+        const name = (m as RegExpExecArray)[1] as string;
+        if (name === 'up') continue; // added by Prometheus for every scrape
+        const labels = [...((m as RegExpExecArray)[2] as string).matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)=/g)]
+          .map((l) => l[1]).filter((l) => l !== 'job' && l !== 'instance').sort().join(',');
+        expect(names.get(name), series).toBeDefined();
+        expect([...(names.get(name) ?? [])], series).toContain(labels);
+      }
+    }
+  });
+});
