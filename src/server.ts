@@ -59,7 +59,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const logger = options.logger ?? pino({ level: config.logLevel });
   // read before anything starts, so a bad carousel file fails the start with its message
   const carouselTasks = config.carousel ? loadCarouselConfig(config.carousel) : [];
-  const store = createStore(config);
+  const store = createStore(config, { writeThread: true });
   try {
     await store.init();
   } catch (err) {

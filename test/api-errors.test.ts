@@ -13,6 +13,8 @@ function wrapStore(store: Store, queryHttpCodes: Store['queryHttpCodes']): Store
   return new Proxy(store, {
     get(target, prop, receiver) {
       if (prop === 'queryHttpCodes') return queryHttpCodes;
+      // Without its rendered-body shortcut, so the route goes through the faulty queryHttpCodes.
+      if (prop === 'httpCodesBody') return undefined;
       const v = Reflect.get(target, prop, receiver) as unknown;
       return typeof v === 'function' ? v.bind(target) : v;
     },
@@ -25,6 +27,27 @@ it('answers 500 LIVE.100011005 without leaking the cause', async () => {
   const failing = await startTestApp({
     store: wrapStore(inner, async () => {
       throw new Error('SQLITE_CORRUPT: /secret/path/livestats.db');
+    }),
+  });
+  try {
+    const r = await failing.request('/v2/p/stats/httpcodes?play_domains=a.com');
+    expect(r.status).toBe(500);
+    expect(r.json).toEqual({ error_code: 'LIVE.100011005', error_msg: 'Internal error' });
+    expect(r.text).not.toMatch(/secret|SQLITE/);
+  } finally {
+    await failing.close();
+  }
+});
+
+it('answers 500 LIVE.100011005 when the store fails rendering the body, without leaking the cause', async () => {
+  app = await startTestApp();
+  const failing = await startTestApp({
+    store: new Proxy(app.store, {
+      get(target, prop, receiver) {
+        if (prop === 'httpCodesBody') return async () => { throw new Error('SQLITE_IOERR: /secret/path/livestats.db'); };
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
     }),
   });
   try {

@@ -67,19 +67,19 @@ describe('ClickHouse cluster mode (2 shards, 2 livestats nodes)', () => {
   it('spreads rows over both shards', async () => {
     const perShard: number[] = [];
     for (const s of shards) {
-      const counted = Number((await s.sql(`SELECT sum(count) FROM ${DB}.http_counts_local WHERE code > 0`)).trim());
+      const counted = Number((await s.sql(`SELECT sum(count) FROM ${DB}.http_counts_bytes_local WHERE code > 0`)).trim());
       expect(counted).toBeGreaterThan(0);
       perShard.push(counted);
     }
     expect(perShard.reduce((a, b) => a + b, 0)).toBe(log.length);
-    const viaDistributed = Number((await shards[0]?.sql(`SELECT sum(count) FROM ${DB}.http_counts WHERE code > 0`))?.trim());
+    const viaDistributed = Number((await shards[0]?.sql(`SELECT sum(count) FROM ${DB}.http_counts_bytes WHERE code > 0`))?.trim());
     expect(viaDistributed).toBe(log.length);
   });
 
   it('keeps every (project, domain) on exactly one shard', async () => {
     const owners = new Map<string, number>();
     for (const [i, s] of shards.entries()) {
-      const text = await s.sql(`SELECT DISTINCT concat(project, '/', domain) FROM ${DB}.http_counts_local FORMAT TSV`);
+      const text = await s.sql(`SELECT DISTINCT concat(project, '/', domain) FROM ${DB}.http_counts_bytes_local FORMAT TSV`);
       for (const key of text.split('\n').filter(Boolean)) {
         expect(owners.get(key), key).toBeUndefined();
         owners.set(key, i);
@@ -94,7 +94,7 @@ describe('ClickHouse cluster mode (2 shards, 2 livestats nodes)', () => {
     for (const domain of FIXTURE_DOMAINS) b.aggregator.add({ project: 'proj-a', domain, time: old, region: 'GD', isp: 'CTCC', code: 200 }, 3);
     await b.aggregator.flush();
     const oldRows = async (): Promise<number[]> => Promise.all(shards.map(async (s) =>
-      Number(await s.sql(`SELECT count() FROM ${DB}.http_counts_local WHERE minute < ${Math.floor(FIXTURE_NOW / 86_400_000) * 1440}`))));
+      Number(await s.sql(`SELECT count() FROM ${DB}.http_counts_bytes_local WHERE minute < ${Math.floor(FIXTURE_NOW / 86_400_000) * 1440}`))));
     expect((await oldRows()).every((n) => n > 0)).toBe(true);
     await a.store.deleteBefore(Math.floor(FIXTURE_NOW / 86_400_000) * 86_400_000);
     expect(await oldRows()).toEqual([0, 0]);

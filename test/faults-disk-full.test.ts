@@ -190,7 +190,8 @@ describe.skipIf(skip !== undefined)('disk full under the SQLite data directory',
     const args = ['ingest', '--project', 'cli', '--format', 'combined_host', '--data', data, '--json', small1, big, big2];
     // The store exists before the disk fills (as it would on a running system).
     expect((await runCli(['ingest', '--project', 'init', '--format', 'combined_host', '--data', data, file('init.log', 1, 'init.example')])).code).toBe(0);
-    small.fill(200 * 1024);
+    // Room for a.log's one commit in 16 KiB pages (its WAL frames), not for b.log's.
+    small.fill(512 * 1024);
     const failed = await runCli(args);
     expect(failed.code).toBe(1);
     expect(failed.stderr).toContain('livestats ingest: the store refused the write (disk_full): database or disk is full');

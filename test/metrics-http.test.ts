@@ -149,6 +149,11 @@ describe('LIVE.100011007 refusals', () => {
     const store: Store = new Proxy(base.store, {
       get(target, prop, receiver) {
         if (prop === 'queryHttpCodes') return async (f: Parameters<Store['queryHttpCodes']>[0]) => (await gate, base.store.queryHttpCodes(f));
+        // The rendered-body read the route prefers, held the same way.
+        if (prop === 'httpCodesBody' && base.store.httpCodesBody) {
+          const read = base.store.httpCodesBody.bind(base.store);
+          return async (...args: Parameters<NonNullable<Store['httpCodesBody']>>) => (await gate, read(...args));
+        }
         const v = Reflect.get(target, prop, receiver) as unknown;
         return typeof v === 'function' ? v.bind(target) : v;
       },

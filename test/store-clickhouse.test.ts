@@ -36,7 +36,7 @@ describe('ClickHouse specifics', () => {
     const T0 = Date.UTC(2026, 10, 20);
     for (let i = 0; i < 5; i++) {
       await store.write(batch({
-        counts: [cell(T0, 200, i + 1), cell(T0 + 60_000, 404, 1)],
+        counts: [cell(T0, 200, i + 1, { bytes: (i + 1) * 100 }), cell(T0 + 60_000, 404, 1, { bytes: 100 })],
         samples: [sample(T0, 10 + i), sample(T0 + 1000, 20)],
       }));
     }
@@ -45,12 +45,14 @@ describe('ClickHouse specifics', () => {
     const samples = await store.querySamples({ project: 'p1', taskId: 'task-1', from: T0, to: T0 + 2000 });
     expect(counts).toEqual([{ minute: T0, code: 200, count: 15 }, { minute: T0 + 60_000, code: 404, count: 5 }]);
     expect(samples.map((s) => s.videoFps)).toEqual([14, 20]);
-    const rowsBefore = Number(await server.sql(`SELECT count() FROM ${db}.http_counts WHERE code > 0`));
-    for (const t of ['http_counts', 'carousel_samples', 'carousel_tasks']) await server.sql(`OPTIMIZE TABLE ${db}.${t} FINAL`);
-    const rowsAfter = Number(await server.sql(`SELECT count() FROM ${db}.http_counts WHERE code > 0`));
+    const rowsBefore = Number(await server.sql(`SELECT count() FROM ${db}.http_counts_bytes WHERE code > 0`));
+    for (const t of ['http_counts_bytes', 'carousel_samples', 'carousel_tasks']) await server.sql(`OPTIMIZE TABLE ${db}.${t} FINAL`);
+    const rowsAfter = Number(await server.sql(`SELECT count() FROM ${db}.http_counts_bytes WHERE code > 0`));
     expect([rowsBefore, rowsAfter]).toEqual([10, 2]);
-    // The write markers survive merges (a retry must still find them).
-    expect(Number(await server.sql(`SELECT sum(markers) FROM ${db}.http_counts WHERE batch != ''`))).toBe(5);
+    // The write markers survive merges (a retry must still find them), and bytes are summed by them.
+    expect(Number(await server.sql(`SELECT sum(markers) FROM ${db}.http_counts_bytes WHERE batch != ''`))).toBe(5);
+    expect(await server.sql(`SELECT code, count, bytes FROM ${db}.http_counts_bytes WHERE code > 0 ORDER BY code FORMAT CSV`))
+      .toBe('200,15,1500\n404,5,500\n');
     expect(await store.queryHttpCodes(filter)).toEqual(counts);
     expect(await store.querySamples({ project: 'p1', taskId: 'task-1', from: T0, to: T0 + 2000 })).toEqual(samples);
     expect((await store.listTasks('p1'))[0]?.lastSampleAt).toBe(T0 + 1000);
@@ -62,7 +64,7 @@ describe('ClickHouse specifics', () => {
     const stores = Array.from({ length: 6 }, () => new ClickHouseStore({ url }));
     await Promise.all(stores.map((s) => s.init()));
     await stores[0]?.write(batch({ counts: [cell(Date.UTC(2026, 10, 20), 200, 1)] }));
-    expect(Number(await server.sql(`SELECT sum(count) FROM concurrent_${n}.http_counts`))).toBe(1);
+    expect(Number(await server.sql(`SELECT sum(count) FROM concurrent_${n}.http_counts_bytes`))).toBe(1);
     await Promise.all(stores.map((s) => s.close()));
   });
 

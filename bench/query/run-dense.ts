@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, statSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { SqliteStore } from '../../src/store/sqlite/store.js';
+import { layoutMeta } from '../../src/store/sqlite/layout-meta.js';
+import { SQLITE_SCHEMA_VERSION } from '../../src/store/sqlite/migrate.js';
+import { SQLITE_PAGE_SIZE, SqliteStore } from '../../src/store/sqlite/store.js';
 import { load, type LoadResult } from '../lib/load.js';
 import { startProcess } from '../lib/proc.js';
 import { table } from '../lib/table.js';
@@ -25,7 +27,8 @@ const pct = (xs: number[], p: number): number => {
 function prepare(root: string, log: (s: string) => void): { dir: string; ds: DenseBenchResult['dataset'] } {
   const dir = join(root, '.bench-data', 'dense');
   const file = join(dir, 'livestats.db');
-  const key = JSON.stringify(DENSE);
+  // The stored layout is part of the key: a dataset written by another format is regenerated.
+  const key = JSON.stringify({ ...DENSE, layout: layoutMeta(), schema: SQLITE_SCHEMA_VERSION, pageSize: SQLITE_PAGE_SIZE });
   if (existsSync(file)) {
     const db = new SqliteStore(file);
     const meta = db['db'].prepare("SELECT value FROM meta WHERE key = 'bench.dense'").pluck().get() as string | undefined;

@@ -1,3 +1,8 @@
+/** An answer body: JSON text, or bytes a store rendered. */
+export type CachedBody = string | Buffer;
+
+const sizeOf = (body: CachedBody): number => (typeof body === 'string' ? body.length * 2 : body.byteLength);
+
 /**
  * A small response cache for the stats endpoints. Dashboards and alerting poll the same
  * queries every few seconds; an answer is kept for at most `ttlMs` and dropped as soon as
@@ -5,7 +10,7 @@
  * Writes made by other nodes (ClickHouse cluster) are seen after at most `ttlMs`.
  */
 export class ResponseCache {
-  private readonly entries = new Map<string, { project: string; body: string; expires: number }>();
+  private readonly entries = new Map<string, { project: string; body: CachedBody; expires: number }>();
   private bytes = 0;
 
   constructor(
@@ -18,7 +23,7 @@ export class ResponseCache {
     return this.ttlMs > 0;
   }
 
-  get(key: string): string | undefined {
+  get(key: string): CachedBody | undefined {
     const e = this.entries.get(key);
     if (!e) return undefined;
     if (e.expires <= this.now()) {
@@ -28,11 +33,11 @@ export class ResponseCache {
     return e.body;
   }
 
-  set(project: string, key: string, body: string): void {
-    if (!this.enabled || body.length * 2 > this.maxBytes) return;
+  set(project: string, key: string, body: CachedBody): void {
+    if (!this.enabled || sizeOf(body) > this.maxBytes) return;
     this.delete(key);
     this.entries.set(key, { project, body, expires: this.now() + this.ttlMs });
-    this.bytes += body.length * 2;
+    this.bytes += sizeOf(body);
     // Evict oldest first (Map keeps insertion order).
     for (const [k] of this.entries) {
       if (this.bytes <= this.maxBytes) break;
@@ -50,7 +55,7 @@ export class ResponseCache {
   private delete(key: string): void {
     const e = this.entries.get(key);
     if (!e) return;
-    this.bytes -= e.body.length * 2;
+    this.bytes -= sizeOf(e.body);
     this.entries.delete(key);
   }
 }

@@ -91,7 +91,7 @@ export function parseHttpCodesQuery(query: RawQuery, nowMs: number): HttpCodesQu
 }
 
 /** count / total in ten-thousandths, rounded half-up, exactly (no floating-point drift at the .5 boundary). */
-function proportionUnits(count: number, total: number): number {
+export function proportionUnits(count: number, total: number): number {
   if (total <= 0 || count <= 0) return 0;
   const scaled = count * 20000 + total;
   if (Number.isSafeInteger(scaled)) return Math.floor(scaled / (2 * total));
@@ -102,7 +102,7 @@ function proportionUnits(count: number, total: number): number {
 export const proportion = (count: number, total: number): number => proportionUnits(count, total) / 10000;
 
 // "0.5" for 5000, "0.0313" for 313: the JSON text of units / 10000, built from the integer.
-const FRACTION = Array.from({ length: 10000 }, (_, u) => (u === 0 ? '0' : `0.${String(u).padStart(4, '0').replace(/0+$/, '')}`));
+export const FRACTION = Array.from({ length: 10000 }, (_, u) => (u === 0 ? '0' : `0.${String(u).padStart(4, '0').replace(/0+$/, '')}`));
 const proportionText = (count: number, total: number): string => {
   const u = proportionUnits(count, total);
   return u >= 10000 ? '1' : (FRACTION[u] as string);

@@ -4,7 +4,26 @@ import type { StoreMetrics } from './store.js';
 
 /** A store whose reads are timed into livestats_store_query_duration_seconds; everything else passes through. */
 export class TimedStore implements Store {
-  constructor(private readonly inner: Store, private readonly metrics: StoreMetrics) {}
+  /**
+   * The rendered-body reads exist only when the inner store has them (the routes test for them):
+   * timed as the query they answer, with their options (the client-gone signal) passed on.
+   */
+  readonly httpCodesBody?: Store['httpCodesBody'];
+  readonly carouselBody?: Store['carouselBody'];
+  readonly releaseBody?: Store['releaseBody'];
+
+  constructor(private readonly inner: Store, private readonly metrics: StoreMetrics) {
+    const { httpCodesBody, carouselBody, releaseBody } = inner;
+    if (httpCodesBody) {
+      this.httpCodesBody = (filter: HttpCodesFilter, codes: readonly number[], options?: QueryOptions): Promise<Uint8Array> =>
+        this.metrics.time('queryHttpCodes', () => httpCodesBody.call(inner, filter, codes, options));
+    }
+    if (carouselBody) {
+      this.carouselBody = (filter: SampleFilter, options?: QueryOptions): Promise<Uint8Array> =>
+        this.metrics.time('querySamples', () => carouselBody.call(inner, filter, options));
+    }
+    if (releaseBody) this.releaseBody = (bytes: Uint8Array): void => releaseBody.call(inner, bytes);
+  }
 
   get kind(): string {
     return this.inner.kind;

@@ -98,6 +98,16 @@ export interface Store extends TrafficQuery {
   /** Per (minute, code) request counts summed over the filter; codes are not filtered here. */
   queryHttpCodes(filter: HttpCodesFilter, options?: QueryOptions): Promise<CodeCount[]>;
   querySamples(filter: SampleFilter, options?: QueryOptions): Promise<CarouselSample[]>;
+  /**
+   * Optional: the whole httpcodes answer for `codes` (the query's code filter) as bytes, rendered by
+   * the store where that is cheaper (off the main thread); byte-identical to
+   * `httpCodesJson(query, await queryHttpCodes(filter))`. Routes use it when present.
+   */
+  httpCodesBody?(filter: HttpCodesFilter, codes: readonly number[], options?: QueryOptions): Promise<Uint8Array>;
+  /** Optional: the carousel detail answer as bytes, byte-identical to `carouselJson(query, await querySamples(filter))`. */
+  carouselBody?(filter: SampleFilter, options?: QueryOptions): Promise<Uint8Array>;
+  /** Optional: a body from httpCodesBody/carouselBody has been sent whole; the store may reuse its memory. */
+  releaseBody?(bytes: Uint8Array): void;
   taskExists(project: string, taskId: string, options?: QueryOptions): Promise<boolean>;
   listTasks(project: string): Promise<TaskInfo[]>;
   getCheckpoint(key: string): Promise<string | undefined>;

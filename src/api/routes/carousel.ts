@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { ApiError, resourceNotFound } from '../../contract/errors.js';
 import { CAROUSEL_PARAMS, carouselJson, parseCarouselQuery } from '../../contract/carousel.js';
 import { parseRawQuery, rawSearch } from '../../contract/query.js';
+import { storeBody } from '../body.js';
 import type { AppContext } from '../context.js';
 import { projectOf } from '../project.js';
 import { querySignal } from '../query-admission.js';
@@ -52,8 +53,10 @@ export function carouselRoute(app: FastifyInstance, ctx: AppContext): void {
     if (body === undefined) {
       const signal = querySignal(request);
       if (!(await ctx.store.taskExists(project, q.taskId, { signal }))) throw resourceNotFound('carousel_task_id');
-      const samples = await ctx.store.querySamples({ project, taskId: q.taskId, from: q.start, to: q.end }, { signal });
-      body = carouselJson(q, samples);
+      const filter = { project, taskId: q.taskId, from: q.start, to: q.end };
+      body = ctx.store.carouselBody
+        ? storeBody(ctx, reply, await ctx.store.carouselBody(filter, { signal }))
+        : carouselJson(q, await ctx.store.querySamples(filter, { signal }));
       ctx.cache.set(project, key, body);
     }
     return reply.type('application/json; charset=utf-8').send(body);

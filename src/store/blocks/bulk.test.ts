@@ -25,7 +25,7 @@ it('writes the same blocks in bulk as the incremental write path, for every leve
     rows.push([...r, 1 + Math.floor(rand() * 9), Math.floor(rand() * 1e7)]);
   }
   const dump = (db: Database.Database): unknown => cube.levels.map((l) =>
-    db.prepare(`SELECT series, grp, block, data FROM ${l.table.name} ORDER BY series, grp, block`).raw().all());
+    [...l.table.all(db)]);
   const a = new Database(':memory:');
   a.exec(cube.ddl());
   cube.write(a, cells(rows.slice(0, 200)));

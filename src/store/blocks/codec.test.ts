@@ -54,10 +54,10 @@ describe('block codec', () => {
 
   it('picks the smaller slot form: a full key costs its bitmap, not a byte per slot', () => {
     const dense = encodeBlock(600, cols(Array.from({ length: 600 }, (_, s) => [0, s, 1] as [number, number, number]), 1));
-    // header (5) + key (1) + count (2) + bitmap (75) + stream length (2) + 600 one-byte values
-    expect(dense.length).toBe(5 + 1 + 2 + 75 + 2 + 600);
+    // header (5) + key (1) + count (2) + bitmap (75) + stream length (2) + stream form (1) + 600 one-byte values
+    expect(dense.length).toBe(5 + 1 + 2 + 75 + 2 + 1 + 600);
     const sparse = encodeBlock(600, cols([[3, 599, 1]], 1));
-    expect(sparse.length).toBeLessThan(12);
+    expect(sparse.length).toBeLessThan(13);
     expect(rowsOf(decodeBlock(sparse).cells)).toEqual([[3, 599, 1]]);
   });
 
@@ -119,6 +119,48 @@ describe('block codec', () => {
   });
 });
 
+describe('block format 2: measures predicted from measure 0', () => {
+  // Bytes sent ~ requests x a size per code: the bytes stream stores a ratio per key and small residuals.
+  const rows: Array<[number, number, number, number]> = [];
+  for (let s = 0; s < 60; s++) rows.push([200, s, 10 + (s % 7), (10 + (s % 7)) * 180_000 + ((s * 977) % 4096)]);
+  for (let s = 0; s < 60; s++) rows.push([404, s, 1 + (s % 3), (1 + (s % 3)) * 2_000 + (s % 50)]);
+
+  it('stores bytes as residuals from requests x a per-key ratio, far smaller, and decodes exactly', () => {
+    const buf = encodeBlock(60, cols(rows));
+    const plainBytes = rows.reduce((n, r) => n + new ByteWriter().length + varintLength(r[3]), 0);
+    const info = blockInfo(buf);
+    expect(info.cells).toBe(120);
+    expect(buf.length).toBeLessThan(60 + 2 * 8 + 120 + plainBytes / 2);
+    expect(rowsOf(decodeBlock(buf).cells)).toEqual(rows);
+    const bytes = new Float64Array(60);
+    sumMeasure(buf, 1, 0, (k) => (k === 200 ? bytes : undefined));
+    expect(Array.from(bytes)).toEqual(rows.filter((r) => r[0] === 200).map((r) => r[3]));
+  });
+
+  it('still reads version 1 blocks (no stream forms)', () => {
+    // version 1, 2 measures, 60 slots, 1 key: 200 with 2 cells as a list (slots 0, +5); streams [3, 4] and [300, 400]
+    const v1 = Uint8Array.of(1, 2, 60, 1, 200, 1, 4, 0, 5, 2, 4, 3, 4, 0xac, 0x02, 0x90, 0x03);
+    expect(rowsOf(decodeBlock(v1).cells)).toEqual([[200, 0, 3, 300], [200, 5, 4, 400]]);
+    const req = new Float64Array(60);
+    sumMeasure(v1, 0, 0, () => req);
+    expect(req[5]).toBe(4);
+  });
+
+  it('rejects an unknown stream form and a ratio stream on measure 0', () => {
+    const buf = encodeBlock(60, cols([[1, 0, 5, 5]]));
+    // header 2,2,60,1 | key 1, 2*1+0, slot 0 | lengths 2, 2 | stream 0: form 0, 5 | stream 1: form 0, 5
+    expect(Array.from(buf)).toEqual([2, 2, 60, 1, 1, 2, 0, 2, 2, 0, 5, 0, 5]);
+    expect(() => decodeBlock(Uint8Array.of(2, 2, 60, 1, 1, 2, 0, 2, 2, 0, 5, 7, 5))).toThrow('malformed block: measure stream 1 has unknown form 7');
+    expect(() => decodeBlock(Uint8Array.of(2, 2, 60, 1, 1, 2, 0, 2, 2, 1, 5, 0, 5))).toThrow('malformed block: measure stream 0 has unknown form 1');
+  });
+});
+
+function varintLength(v: number): number {
+  let n = 1;
+  for (; v >= 0x80; v = Math.floor(v / 0x80)) n++;
+  return n;
+}
+
 describe('malformed blocks are rejected clearly', () => {
   const good = encodeBlock(60, cols([[200, 0, 5, 1000], [200, 1, 1, 10], [404, 30, 2, 20]]));
   const dense = encodeBlock(60, cols(Array.from({ length: 60 }, (_, s) => [7, s, 1, 2] as [number, number, number, number])));
@@ -135,7 +177,7 @@ describe('malformed blocks are rejected clearly', () => {
 
   it('trailing garbage, wrong version, bad counts and out-of-range slots are named', () => {
     expect(bad(Uint8Array.of(...good, 0))).toThrow('malformed block: 1 bytes after the measure streams');
-    expect(bad(Uint8Array.of(9, ...good.subarray(1)))).toThrow('malformed block: unknown format version 9 (this build reads 1)');
+    expect(bad(Uint8Array.of(9, ...good.subarray(1)))).toThrow('malformed block: unknown format version 9 (this build reads 1 to 2)');
     expect(bad(Uint8Array.of(1, 0, 60, 0))).toThrow('malformed block: bad measure count 0');
     expect(bad(Uint8Array.of(1, 1, 0, 0))).toThrow('malformed block: bad slot count 0');
     // one key (5) announcing 2 cells as a list: slots 10 then +0 (not ascending)

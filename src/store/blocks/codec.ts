@@ -10,7 +10,12 @@ export { BlockFormatError } from './varint.js';
  * measure with a value for every cell in (key, slot) order. A reader that needs one measure skips
  * the others without decoding them.
  */
-export const BLOCK_FORMAT_VERSION = 1;
+export const BLOCK_FORMAT_VERSION = 2;
+/** Versions this build decodes (1: plain measure streams; 2: each stream starts with its form). */
+const READABLE_VERSIONS = new Set([1, 2]);
+/** Stream forms (version 2): plain varints, or predicted from measure 0 by a per-key ratio. */
+const FORM_PLAIN = 0;
+const FORM_RATIO = 1;
 export const MAX_MEASURES = 8;
 export const MAX_SLOTS = 65_535;
 export const MAX_KEY = 0x7fffffff;
@@ -83,13 +88,58 @@ export function encodeBlock(slots: number, cells: CellColumns): Uint8Array {
   }
   const streams: Uint8Array[] = [];
   for (let v = 0; v < m; v++) {
-    const sw = new ByteWriter(n * 2 + 8);
     const col = cells.values[v] as Float64Array;
-    for (let i = 0; i < n; i++) sw.uint(col[i] as number);
-    streams.push(sw.finish());
+    const plain = new ByteWriter(n * 2 + 8);
+    plain.uint(FORM_PLAIN);
+    for (let i = 0; i < n; i++) plain.uint(col[i] as number);
+    const predicted = v > 0 ? ratioStream(cells, col) : undefined;
+    streams.push(predicted !== undefined && predicted.length < plain.length ? predicted : plain.finish());
   }
   for (const st of streams) w.uint(st.length);
   for (const s of streams) w.bytes(s);
+  return w.finish();
+}
+
+/** Zigzag: 0, -1, 1, -2 ... as 0, 1, 2, 3 ... (exact for |r| < 2^52). */
+const zigzag = (r: number): number => (r >= 0 ? 2 * r : -2 * r - 1);
+const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+
+/**
+ * Form 1 of a measure stream: a ratio per key (its cells' sum of this measure / sum of measure 0,
+ * rounded), then per cell the zigzag residual of value - measure 0 x ratio. Bytes sent are close to
+ * requests x a size per code, so residuals are much shorter than the values. Undefined when a
+ * product or residual would leave the exact integer range.
+ */
+function ratioStream(cells: CellColumns, col: Float64Array): Uint8Array | undefined {
+  const base = cells.values[0] as Float64Array;
+  const n = cells.count;
+  const w = new ByteWriter(n * 2 + 8);
+  w.uint(FORM_RATIO);
+  const ratios: number[] = [];
+  for (let i = 0; i < n; ) {
+    let j = i;
+    let sumV = 0;
+    let sumB = 0;
+    while (j < n && cells.keys[j] === cells.keys[i]) {
+      sumV += col[j] as number;
+      sumB += base[j] as number;
+      j++;
+    }
+    const ratio = sumB > 0 ? Math.round(sumV / sumB) : 0;
+    if (!Number.isSafeInteger(ratio)) return undefined;
+    ratios.push(ratio);
+    w.uint(ratio);
+    i = j;
+  }
+  let k = -1;
+  let ratio = 0;
+  for (let i = 0; i < n; i++) {
+    if (i === 0 || cells.keys[i] !== cells.keys[i - 1]) ratio = ratios[++k] as number;
+    const pred = (base[i] as number) * ratio;
+    const z = zigzag((col[i] as number) - pred);
+    if (!Number.isSafeInteger(pred) || !Number.isSafeInteger(z) || z > 2 ** 52) return undefined;
+    w.uint(z);
+  }
   return w.finish();
 }
 
@@ -106,6 +156,7 @@ interface Directory {
   cellCount: number;
   /** Byte offsets of each measure stream's start and the end of the block. */
   streamStart: number[];
+  version: number;
 }
 
 let scratchKeys = new Int32Array(64);
@@ -116,7 +167,7 @@ function readDirectory(buf: Uint8Array, reuse: boolean): Directory {
   if (buf.length < 4) throw new BlockFormatError(`too short (${buf.length} bytes)`);
   const r = new ByteReader(buf);
   const version = r.byte();
-  if (version !== BLOCK_FORMAT_VERSION) throw new BlockFormatError(`unknown format version ${version} (this build reads ${BLOCK_FORMAT_VERSION})`);
+  if (!READABLE_VERSIONS.has(version)) throw new BlockFormatError(`unknown format version ${version} (this build reads 1 to ${BLOCK_FORMAT_VERSION})`);
   const measures = r.byte();
   if (measures < 1 || measures > MAX_MEASURES) throw new BlockFormatError(`bad measure count ${measures}`);
   const slots = r.uint();
@@ -193,15 +244,45 @@ function readDirectory(buf: Uint8Array, reuse: boolean): Directory {
     at += len;
   }
   streamStart.push(at);
-  return { slots, measures, keyCount, keyValues, keyCells, cellSlots, cellCount, streamStart };
+  return { slots, measures, keyCount, keyValues, keyCells, cellSlots, cellCount, streamStart, version };
 }
 
-function streamReader(buf: Uint8Array, dir: Directory, m: number): ByteReader {
-  return new ByteReader(buf, dir.streamStart[m] as number, dir.streamStart[m + 1] as number);
+/** A measure stream's values, one read per cell in (key, slot) order, whatever the stream's form. */
+interface ValueStream {
+  next(keyIndex: number): number;
+  /** Checks that the stream (and the base stream it uses) ended exactly. */
+  end(): void;
+}
+
+function rawReader(buf: Uint8Array, dir: Directory, m: number): { r: ByteReader; form: number } {
+  const r = new ByteReader(buf, dir.streamStart[m] as number, dir.streamStart[m + 1] as number);
+  const form = dir.version === 1 ? FORM_PLAIN : r.uint();
+  return { r, form };
 }
 
 function checkStreamEnd(r: ByteReader, m: number): void {
   if (r.pos !== r.end) throw new BlockFormatError(`measure stream ${m} has ${r.end - r.pos} bytes left over`);
+}
+
+function valueStream(buf: Uint8Array, dir: Directory, m: number): ValueStream {
+  const { r, form } = rawReader(buf, dir, m);
+  if (form === FORM_PLAIN) return { next: () => r.uint(), end: () => checkStreamEnd(r, m) };
+  if (form !== FORM_RATIO || m === 0) throw new BlockFormatError(`measure stream ${m} has unknown form ${form}`);
+  const ratios = new Float64Array(dir.keyCount);
+  for (let k = 0; k < dir.keyCount; k++) ratios[k] = r.uint();
+  const base = rawReader(buf, dir, 0);
+  if (base.form !== FORM_PLAIN) throw new BlockFormatError(`measure stream 0 has form ${base.form}`);
+  return {
+    next: (k) => {
+      const v = base.r.uint() * (ratios[k] as number) + unzigzag(r.uint());
+      if (!(v >= 0 && v <= Number.MAX_SAFE_INTEGER)) throw new BlockFormatError(`measure ${m} value ${v} out of range`);
+      return v;
+    },
+    end: () => {
+      checkStreamEnd(r, m);
+      checkStreamEnd(base.r, 0);
+    },
+  };
 }
 
 /** Decodes and validates a whole block. */
@@ -216,10 +297,13 @@ export function decodeBlock(buf: Uint8Array): DecodedBlock {
   }
   const values: Float64Array[] = [];
   for (let m = 0; m < dir.measures; m++) {
-    const r = streamReader(buf, dir, m);
+    const st = valueStream(buf, dir, m);
     const col = new Float64Array(n);
-    for (let j = 0; j < n; j++) col[j] = r.uint();
-    checkStreamEnd(r, m);
+    let j = 0;
+    for (let k = 0; k < dir.keyCount; k++) {
+      for (let c = dir.keyCells[k] as number; c > 0; c--) col[j++] = st.next(k);
+    }
+    st.end();
     values.push(col);
   }
   return { slots: dir.slots, cells: { count: n, keys, slots: dir.cellSlots.slice(0, n), values } };
@@ -228,14 +312,19 @@ export function decodeBlock(buf: Uint8Array): DecodedBlock {
 /**
  * Adds measure `m` of every cell into the column its key maps to: `column(key)[offset + slot] += value`
  * (cells whose key has no column, or whose index falls outside the column, are skipped).
- * Allocates nothing per cell; checks the directory and the one stream it reads.
+ * Allocates nothing per cell; checks the directory and the stream(s) it reads.
  */
 export function sumMeasure(
   buf: Uint8Array, m: number, offset: number, column: (key: number) => Float64Array | undefined,
 ): void {
   const dir = readDirectory(buf, true);
   if (m >= dir.measures) throw new BlockFormatError(`measure ${m} requested from a block of ${dir.measures}`);
-  const r = streamReader(buf, dir, m);
+  const { r, form } = rawReader(buf, dir, m);
+  if (form !== FORM_PLAIN) {
+    sumWith(dir, valueStream(buf, dir, m), offset, column);
+    return;
+  }
+  // The common case (requests), inlined: one varint per cell.
   const slots = dir.cellSlots;
   let cell = 0;
   for (let k = 0; k < dir.keyCount; k++) {
@@ -249,6 +338,21 @@ export function sumMeasure(
     }
   }
   checkStreamEnd(r, m);
+}
+
+function sumWith(dir: Directory, st: ValueStream, offset: number, column: (key: number) => Float64Array | undefined): void {
+  let cell = 0;
+  for (let k = 0; k < dir.keyCount; k++) {
+    const n = dir.keyCells[k] as number;
+    const col = column(dir.keyValues[k] as number);
+    for (let i = 0; i < n; i++, cell++) {
+      const v = st.next(k);
+      if (col === undefined) continue;
+      const at = offset + (dir.cellSlots[cell] as number);
+      if (at >= 0 && at < col.length) col[at] = (col[at] as number) + v;
+    }
+  }
+  st.end();
 }
 
 /** Calls fn with the slot of every cell (in key, slot order), reading only the directory. */

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { BlockBuilder } from './builder.js';
 import { sumMeasure } from './codec.js';
-import { BlockTable } from './table.js';
+import { BlockTable, cachedStatement, type BlockKeyBits } from './table.js';
 
 /** A group dimension with its enumerated values (append-only: a value's index is stored). */
 export interface CubeDim {
@@ -58,6 +58,17 @@ export interface CubeSumQuery {
 }
 
 const BLOCK_RADIX = 2 ** 22;
+/** Blocks are numbered from the epoch; the key space reaches at least this far (2200-01-01). */
+const KEY_SPACE_END_MS = 7_258_118_400_000;
+
+/**
+ * Row id layout of a level: enough block bits to reach 2200, and group bits for twice the
+ * level's current group count (dim values are append-only). The rest of 53 bits numbers series.
+ */
+export function keyBits(spec: CubeSpec, groups: number): BlockKeyBits {
+  const blocks = KEY_SPACE_END_MS / (spec.slotMs * spec.blockSlots);
+  return { block: Math.ceil(Math.log2(blocks)), grp: Math.ceil(Math.log2(Math.max(1, groups) * 2)) };
+}
 
 export class Cube {
   readonly levels: CubeLevel[];
@@ -72,7 +83,8 @@ export class Cube {
         return i;
       });
       const suffix = dims.length === 0 ? 'all' : dims.join('_');
-      return { dims, dimIndex, table: new BlockTable(`cube_${spec.name}_${suffix}`, spec.blockSlots, spec.measures.length, 'sum') };
+      const groups = dimIndex.reduce((n, d) => n * (spec.dims[d] as CubeDim).values.length, 1);
+      return { dims, dimIndex, table: new BlockTable(`cube_${spec.name}_${suffix}`, spec.blockSlots, spec.measures.length, 'sum', keyBits(spec, groups)) };
     });
     this.seriesTable = `cube_${spec.name}_series`;
   }
@@ -87,8 +99,8 @@ export class Cube {
   /** Interned series id of a tuple; created when `create` (inside the caller's write transaction). */
   seriesId(db: Database.Database, tuple: readonly string[], create: boolean): number | undefined {
     const key = JSON.stringify(tuple);
-    if (create) db.prepare(`INSERT OR IGNORE INTO ${this.seriesTable} (key) VALUES (?)`).run(key);
-    return db.prepare(`SELECT id FROM ${this.seriesTable} WHERE key = ?`).pluck().get(key) as number | undefined;
+    if (create) cachedStatement(db, `INSERT OR IGNORE INTO ${this.seriesTable} (key) VALUES (?)`).run(key);
+    return cachedStatement(db, `SELECT id FROM ${this.seriesTable} WHERE key = ?`).pluck().get(key) as number | undefined;
   }
 
   /** Group number of a cell at a level: mixed radix over the kept dims. */

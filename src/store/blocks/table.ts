@@ -1,39 +1,72 @@
 import type Database from 'better-sqlite3';
 import { BlockBuilder } from './builder.js';
 
+/** How a table's row id packs (block, series, group): block in the high bits, so time order is id order. */
+export interface BlockKeyBits {
+  /** Bits of the time block index (epoch slot / slots per block). */
+  block: number;
+  /** Bits of the group number. */
+  grp: number;
+}
+
+/** Integers up to 2^53 are exact in JavaScript: the id space. */
+const ID_BITS = 53;
+const IN_CHUNK = 512;
+
 /**
- * One SQLite table of blocks: a row per (series, grp, block) holding one encoded block.
- * `series` is an interned id, `grp` a packed group (0 when the table has none) and `block`
- * the time block's index (epoch slot / slots per block). Rows are rewritten whole
- * (read, merge, write) inside the caller's transaction.
+ * One SQLite table of blocks: a row per (series, grp, block) holding one encoded block, keyed by
+ * a single integer id = block x 2^(53 - blockBits) + series x 2^grpBits + grp (the rowid: no index
+ * besides the table's own b-tree). `series` is an interned id, `grp` a packed group (0 when the
+ * table has none) and `block` the time block's index. Blocks of one hour sit together and in time
+ * order, so retention deletes a rowid range and a write of recent data touches the b-tree's end.
+ * Rows are rewritten whole (read, merge, write) inside the caller's transaction.
  */
 export class BlockTable {
-  private readonly statements = new Map<string, Database.Statement>();
+  /** 2^(53 - blockBits): the id step of one block. */
+  private readonly blockUnit: number;
+  private readonly grpUnit: number;
+  readonly maxSeries: number;
 
-  constructor(readonly name: string, readonly slots: number, readonly measures: number, readonly mode: 'sum' | 'replace') {
+  constructor(
+    readonly name: string, readonly slots: number, readonly measures: number, readonly mode: 'sum' | 'replace',
+    readonly bits: BlockKeyBits = { block: 23, grp: 8 },
+  ) {
     if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`bad block table name ${name}`);
+    const seriesBits = ID_BITS - bits.block - bits.grp;
+    if (bits.block < 1 || bits.grp < 0 || seriesBits < 16) throw new Error(`block table ${name}: bad key bits`);
+    this.blockUnit = 2 ** (ID_BITS - bits.block);
+    this.grpUnit = 2 ** bits.grp;
+    this.maxSeries = 2 ** seriesBits - 1;
   }
 
-  /** DDL: the blob lives in a rowid table; a unique index finds a block, a second one serves retention. */
+  /** The row id of (series, grp, block); RangeError outside the key space (docs/storage.md). */
+  id(series: number, grp: number, block: number): number {
+    if (!(Number.isInteger(block) && block >= 0 && block < 2 ** this.bits.block)) throw new RangeError(`${this.name}: block ${block} outside the key space`);
+    if (!(Number.isInteger(grp) && grp >= 0 && grp < this.grpUnit)) throw new RangeError(`${this.name}: group ${grp} outside the key space`);
+    if (!(Number.isInteger(series) && series >= 0 && series <= this.maxSeries)) throw new RangeError(`${this.name}: series id ${series} beyond ${this.maxSeries}`);
+    return block * this.blockUnit + series * this.grpUnit + grp;
+  }
+
+  /** (series, grp, block) of a row id. */
+  parts(id: number): { series: number; grp: number; block: number } {
+    const block = Math.floor(id / this.blockUnit);
+    const rest = id - block * this.blockUnit;
+    const series = Math.floor(rest / this.grpUnit);
+    return { series, grp: rest - series * this.grpUnit, block };
+  }
+
+  /** SQL for the series part of a row id column (integer arithmetic on the packed id). */
+  seriesSql(idColumn: string): string {
+    return `((${idColumn} % ${this.blockUnit}) / ${this.grpUnit})`;
+  }
+
+  /** DDL: the blob keyed by the packed id (the rowid). */
   ddl(): string {
-    return `CREATE TABLE IF NOT EXISTS ${this.name} (
-  id     INTEGER PRIMARY KEY,
-  series INTEGER NOT NULL,
-  grp    INTEGER NOT NULL,
-  block  INTEGER NOT NULL,
-  data   BLOB    NOT NULL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS ${this.name}_key ON ${this.name} (series, grp, block);
-CREATE INDEX IF NOT EXISTS ${this.name}_block ON ${this.name} (block);`;
+    return `CREATE TABLE IF NOT EXISTS ${this.name} (id INTEGER PRIMARY KEY, data BLOB NOT NULL);`;
   }
 
   private stmt(db: Database.Database, sql: string): Database.Statement {
-    // Statements belong to one connection: key by the connection too.
-    let perDb = statementCache.get(db);
-    if (!perDb) statementCache.set(db, (perDb = new Map()));
-    let s = perDb.get(sql);
-    if (!s) perDb.set(sql, (s = db.prepare(sql)));
-    return s;
+    return cachedStatement(db, sql);
   }
 
   newBuilder(): BlockBuilder {
@@ -42,8 +75,8 @@ CREATE INDEX IF NOT EXISTS ${this.name}_block ON ${this.name} (block);`;
 
   /** Merges a builder into the stored block (sum or replace per the table's mode) and writes it back. */
   merge(db: Database.Database, series: number, grp: number, block: number, cells: BlockBuilder): void {
-    const old = this.stmt(db, `SELECT data FROM ${this.name} WHERE series = ? AND grp = ? AND block = ?`).pluck()
-      .get(series, grp, block) as Buffer | undefined;
+    const id = this.id(series, grp, block);
+    const old = this.stmt(db, `SELECT data FROM ${this.name} WHERE id = ?`).pluck().get(id) as Buffer | undefined;
     let data: Uint8Array;
     if (old === undefined) {
       data = cells.encode();
@@ -59,36 +92,63 @@ CREATE INDEX IF NOT EXISTS ${this.name}_block ON ${this.name} (block);`;
       }
       data = merged.encode();
     }
-    this.stmt(db, `INSERT INTO ${this.name} (series, grp, block, data) VALUES (?, ?, ?, ?)
-      ON CONFLICT (series, grp, block) DO UPDATE SET data = excluded.data`).run(series, grp, block, data);
+    this.write(db, id, data);
+  }
+
+  private write(db: Database.Database, id: number, data: Uint8Array): void {
+    this.stmt(db, `INSERT INTO ${this.name} (id, data) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data`).run(id, data);
   }
 
   /** Writes a block as is (bulk loads that built it completely). */
   put(db: Database.Database, series: number, grp: number, block: number, data: Uint8Array): void {
-    this.stmt(db, `INSERT INTO ${this.name} (series, grp, block, data) VALUES (?, ?, ?, ?)
-      ON CONFLICT (series, grp, block) DO UPDATE SET data = excluded.data`).run(series, grp, block, data);
+    this.write(db, this.id(series, grp, block), data);
   }
 
-  /** Calls fn for every stored block of the given series and groups with fromBlock <= block < toBlock. */
+  /** Calls fn for every stored block of the given series and groups with fromBlock <= block < toBlock (in no set order). */
   scan(
     db: Database.Database, series: readonly number[], groups: readonly number[], fromBlock: number, toBlock: number,
     fn: (block: number, data: Uint8Array) => void,
   ): void {
     if (series.length === 0 || groups.length === 0 || toBlock <= fromBlock) return;
-    const sql = `SELECT block, data FROM ${this.name} WHERE series IN (${marks(series.length)}) AND grp IN (${marks(groups.length)})
-      AND block >= ? AND block < ?`;
-    for (const row of this.stmt(db, sql).raw().iterate(...series, ...groups, fromBlock, toBlock)) {
-      const [block, data] = row as [number, Buffer];
-      fn(block, data);
+    // Point lookups on the rowid, a chunk of ids per statement (padded with -1 to a few fixed sizes).
+    const ids: number[] = [];
+    const from = Math.max(0, fromBlock);
+    const to = Math.min(toBlock, 2 ** this.bits.block);
+    for (let b = from; b < to; b++) for (const s of series) for (const g of groups) ids.push(this.id(s, g, b));
+    for (let at = 0; at < ids.length; at += IN_CHUNK) {
+      const chunk = ids.slice(at, at + IN_CHUNK);
+      let size = 8;
+      while (size < chunk.length) size *= 4;
+      while (chunk.length < size) chunk.push(-1);
+      const rows = this.stmt(db, `SELECT id, data FROM ${this.name} WHERE id IN (${marks(size)})`).raw().all(...chunk) as Array<[number, Buffer]>;
+      for (const [id, data] of rows) fn(Math.floor(id / this.blockUnit), data);
     }
   }
 
-  /** Deletes up to `limit` blocks older than `beforeBlock`; returns how many were deleted. */
+  /** Every stored row (tools and tests): id parts and data. */
+  *all(db: Database.Database): IterableIterator<{ series: number; grp: number; block: number; data: Buffer }> {
+    for (const row of db.prepare(`SELECT id, data FROM ${this.name} ORDER BY id`).raw().iterate()) {
+      const [id, data] = row as [number, Buffer];
+      yield { ...this.parts(id), data };
+    }
+  }
+
+  /** Deletes up to `limit` blocks older than `beforeBlock` (the lowest ids); returns how many were deleted. */
   deleteSlice(db: Database.Database, beforeBlock: number, limit: number): number {
-    return this.stmt(db, `DELETE FROM ${this.name} WHERE id IN (SELECT id FROM ${this.name} WHERE block < ? LIMIT ?)`)
-      .run(beforeBlock, limit).changes;
+    const below = Math.max(0, Math.min(beforeBlock, 2 ** this.bits.block)) * this.blockUnit;
+    return this.stmt(db, `DELETE FROM ${this.name} WHERE id IN (SELECT id FROM ${this.name} WHERE id < ? ORDER BY id LIMIT ?)`)
+      .run(below, limit).changes;
   }
 }
 
 const statementCache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+/** A prepared statement kept per connection (statements belong to one connection). */
+export function cachedStatement(db: Database.Database, sql: string): Database.Statement {
+  let perDb = statementCache.get(db);
+  if (!perDb) statementCache.set(db, (perDb = new Map()));
+  let s = perDb.get(sql);
+  if (!s) perDb.set(sql, (s = db.prepare(sql)));
+  return s;
+}
 const marks = (n: number): string => new Array<string>(n).fill('?').join(',');

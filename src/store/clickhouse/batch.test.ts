@@ -30,9 +30,13 @@ describe('statement builders', () => {
     const sql = countsInsert('`db`.`http_counts`', chunk, chunk.groups);
     const m = T0 / 60_000;
     expect(sql).toBe(
-      'INSERT INTO `db`.`http_counts` (project, domain, minute, region, isp, code, batch, count, markers) VALUES ' +
-      `('p', 'a.com', ${m}, 'GD', 'CMCC', 200, '', 2, 0), ('p', 'a.com', ${m + 1}, 'GD', 'CMCC', 200, '', 2, 0), ` +
-      `('p', 'a.com', ${m}, '', '', 0, 'id#0', 0, 1)`,
+      'INSERT INTO `db`.`http_counts` (project, domain, minute, region, isp, code, batch, count, markers, bytes) VALUES ' +
+      `('p', 'a.com', ${m}, 'GD', 'CMCC', 200, '', 2, 0, 0), ('p', 'a.com', ${m + 1}, 'GD', 'CMCC', 200, '', 2, 0, 0), ` +
+      `('p', 'a.com', ${m}, '', '', 0, 'id#0', 0, 1, 0)`,
+    );
+    const [withBytes] = chunkCounts('id', [{ ...row(T0), bytes: 1234.4 }, { ...row(T0 + 60_000), bytes: -5 }]);
+    expect(countsInsert('t', withBytes as typeof chunk, (withBytes as typeof chunk).groups)).toContain(
+      `('p', 'a.com', ${m}, 'GD', 'CMCC', 200, '', 2, 0, 1234), ('p', 'a.com', ${m + 1}, 'GD', 'CMCC', 200, '', 2, 0, 0)`,
     );
     const [q] = markersQueries('t', [chunk]);
     expect(q).toContain(`(project, domain, minute) IN (('p', 'a.com', ${m}))`);

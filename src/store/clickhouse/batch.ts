@@ -66,11 +66,11 @@ export function countsInsert(table: string, chunk: CountChunk, groups: readonly 
   const values: string[] = [];
   for (const g of groups) {
     for (const r of g.rows) {
-      values.push(tuple([r.project, r.domain, Math.floor(r.minute / MIN), r.region, r.isp, r.code, '', r.count, 0]));
+      values.push(tuple([r.project, r.domain, Math.floor(r.minute / MIN), r.region, r.isp, r.code, '', r.count, 0, u64(r.bytes ?? 0)]));
     }
-    values.push(tuple([g.project, g.domain, g.markerMinute, '', '', 0, chunk.tag, 0, 1]));
+    values.push(tuple([g.project, g.domain, g.markerMinute, '', '', 0, chunk.tag, 0, 1, 0]));
   }
-  return `INSERT INTO ${table} (project, domain, minute, region, isp, code, batch, count, markers) VALUES ${values.join(', ')}`;
+  return `INSERT INTO ${table} (project, domain, minute, region, isp, code, batch, count, markers, bytes) VALUES ${values.join(', ')}`;
 }
 
 /**
@@ -95,6 +95,9 @@ export function markersQueries(table: string, chunks: readonly CountChunk[]): st
       AND batch IN ${quoteList([...new Set(part.map((p) => p.tag))])}`;
   });
 }
+
+/** Bytes sent as a whole number in UInt64's exact JavaScript range (0 for anything else). */
+const u64 = (n: number): number => (Number.isFinite(n) && n > 0 ? Math.min(Number.MAX_SAFE_INTEGER, Math.round(n)) : 0);
 
 const u32 = (n: number): number => Math.min(UINT32_MAX, Math.max(0, Math.round(n)));
 

@@ -60,12 +60,15 @@ export async function migrateClickHouse(server: ChEndpoint, names: SchemaNames):
     `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (version UInt32, name String, applied_at UInt64) ` +
       'ENGINE = ReplacingMergeTree ORDER BY version',
   );
+  // A migration counts as applied by its version AND name: two branches once both numbered a
+  // migration 2 (traffic, counts_bytes), so a database made by either has a version 2 that may
+  // be the other one. Its statements are all IF NOT EXISTS, so running it again is harmless.
   const applied = new Set(
-    (await server.rows(`SELECT DISTINCT version FROM ${db}.schema_migrations`)).map((r) => Number(r.version)),
+    (await server.rows(`SELECT DISTINCT version, name FROM ${db}.schema_migrations`)).map((r) => `${Number(r.version)} ${String(r.name)}`),
   );
   const done: number[] = [];
   for (const m of loadMigrations('clickhouse')) {
-    if (applied.has(m.version)) continue;
+    if (applied.has(`${m.version} ${m.name}`)) continue;
     for (const stmt of renderMigration(m.sql, names)) await server.exec(stmt);
     await server.exec(
       `INSERT INTO ${db}.schema_migrations (version, name, applied_at) VALUES (${quote(m.version)}, ${quote(m.name)}, ${quote(Date.now())})`,

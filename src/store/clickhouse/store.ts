@@ -30,6 +30,9 @@ export interface ClickHouseStoreOptions {
  * tables in cluster mode); schema and retention are applied on every listed server.
  * See batch.ts for how a retried write is applied exactly once.
  */
+/** Where counts are written (with bytes sent) since schema v3; http_counts holds older ones. */
+const COUNTS = 'http_counts_bytes';
+
 export class ClickHouseStore implements Store {
   readonly kind = 'clickhouse';
   private readonly servers: ChEndpoint[];
@@ -74,7 +77,7 @@ export class ClickHouseStore implements Store {
       await migrateClickHouse(server, this.names);
     }
     // Through the Distributed tables, this fails when any shard lacks its local tables.
-    for (const name of ['http_counts', 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains']) {
+    for (const name of ['http_counts', 'http_counts_bytes', 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains']) {
       await this.primary.rows(`SELECT count() AS n FROM ${this.t(name)}`);
     }
   }
@@ -115,7 +118,7 @@ export class ClickHouseStore implements Store {
     const present = new Set<string>();
     if (retry) {
       await this.waitUntilFinished(chunks.map((c) => queryId(c.tag)));
-      for (const sql of markersQueries(this.t('http_counts'), chunks)) {
+      for (const sql of markersQueries(this.t(COUNTS), chunks)) {
         for (const r of await this.primary.rows(sql)) {
           present.add(`${str(r.batch)}\u0000${groupKey(str(r.project), str(r.domain), num(r.minute))}`);
         }
@@ -124,7 +127,7 @@ export class ClickHouseStore implements Store {
     for (const chunk of chunks) {
       const missing = chunk.groups.filter((g) => !present.has(`${chunk.tag}\u0000${g.key}`));
       if (missing.length === 0) continue;
-      await this.primary.exec(countsInsert(this.t('http_counts'), chunk, missing), {
+      await this.primary.exec(countsInsert(this.t(COUNTS), chunk, missing), {
         queryId: queryId(chunk.tag), settings: this.insertSettings,
       });
     }
@@ -169,8 +172,13 @@ export class ClickHouseStore implements Store {
     ];
     if (f.regions.length > 0) filters.push(`region IN ${quoteList(f.regions)}`);
     if (f.isps.length > 0) filters.push(`isp IN ${quoteList(f.isps)}`);
-    const rows = await this.primary.rows(`SELECT minute, code, sum(count) AS n FROM ${this.t('http_counts')}
-      WHERE ${filters.join(' AND ')} GROUP BY minute, code ORDER BY minute, code`, o.signal);
+    // Counts written before schema v3 stay in http_counts: both tables are summed (see migration 003).
+    const where = filters.join(' AND ');
+    const rows = await this.primary.rows(`SELECT minute, code, sum(n) AS n FROM (
+        SELECT minute, code, sum(count) AS n FROM ${this.t('http_counts')} WHERE ${where} GROUP BY minute, code
+        UNION ALL
+        SELECT minute, code, sum(count) AS n FROM ${this.t(COUNTS)} WHERE ${where} GROUP BY minute, code
+      ) GROUP BY minute, code ORDER BY minute, code`, o.signal);
     return rows.map((r) => ({ minute: num(r.minute) * MIN, code: num(r.code), count: num(r.n) }));
   }
 

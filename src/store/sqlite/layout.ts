@@ -24,7 +24,8 @@ export const MEASURE_REQUESTS = 0;
 
 /** Carousel samples: a block per (task, 10 minutes) of per-second values; a later sample replaces. */
 export const SAMPLE_BLOCK_SECONDS = 600;
-export const SAMPLES = new BlockTable('carousel_blocks', SAMPLE_BLOCK_SECONDS, 4, 'replace');
+// Row ids: 24 block bits (600 s blocks reach beyond 2200), no groups, 29 bits of task ids.
+export const SAMPLES = new BlockTable('carousel_blocks', SAMPLE_BLOCK_SECONDS, 4, 'replace', { block: 24, grp: 0 });
 
 export const REGION_INDEX = new Map<string, number>(REGIONS.map((r, i) => [r, i]));
 export const ISP_INDEX = new Map<string, number>(ISPS.map((r, i) => [r, i]));

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { loadMigrations } from '../migrations.js';
 import { migrateToBlocks } from './migrate-v2.js';
+import { migrateBlockKeys } from './migrate-v4.js';
 import { createTrafficTables } from './traffic-writes.js';
 
 interface SqliteMigration {
@@ -14,6 +15,9 @@ function sqliteMigrations(): SqliteMigration[] {
   const all: SqliteMigration[] = loadMigrations('sqlite').map((m) => ({ version: m.version, name: m.name, up: (db) => db.exec(m.sql) }));
   all.push({ version: 2, name: 'blocks', up: migrateToBlocks });
   all.push({ version: 3, name: 'traffic', up: createTrafficTables });
+  // Released after 3 (traffic): a file created by an earlier livestats at version 3 gets its
+  // block tables, the traffic cubes' included, rekeyed here.
+  all.push({ version: 4, name: 'block keys', up: migrateBlockKeys });
   all.sort((a, b) => a.version - b.version);
   for (let i = 1; i < all.length; i++) {
     if (all[i]?.version === all[i - 1]?.version) throw new Error(`duplicate sqlite migration version ${all[i]?.version}`);
@@ -21,7 +25,7 @@ function sqliteMigrations(): SqliteMigration[] {
   return all;
 }
 
-export const SQLITE_SCHEMA_VERSION = 3;
+export const SQLITE_SCHEMA_VERSION = 4;
 
 export class MigrationError extends Error {}
 

@@ -76,6 +76,22 @@ export class ReadPool implements Reader {
     return this.submit(filter.project, { kind: 'samples', filter }, signal) as Promise<SamplesResult>;
   }
 
+  httpCodesBody(filter: HttpCodesFilter, codes: readonly number[], signal?: AbortSignal): Promise<Uint8Array> {
+    return this.submit(filter.project, { kind: 'httpcodes-body', filter, codes }, signal) as Promise<Uint8Array>;
+  }
+
+  samplesBody(filter: SampleFilter, signal?: AbortSignal): Promise<Uint8Array> {
+    return this.submit(filter.project, { kind: 'samples-body', filter }, signal) as Promise<Uint8Array>;
+  }
+
+  /** Gives a sent answer's buffer back to a worker for reuse (only once nothing reads it any more). */
+  release(bytes: Uint8Array): void {
+    const slot = this.slots.find((s) => !s.retiring);
+    const buffer = bytes.buffer;
+    if (!slot || this.closed || !(buffer instanceof ArrayBuffer) || buffer.byteLength === 0) return;
+    slot.worker.postMessage({ id: -1, kind: 'spare', buffer }, [buffer]);
+  }
+
   trafficSeries(filter: TrafficFilter, signal?: AbortSignal): Promise<Float64Array> {
     return this.submit(filter.project, { kind: 'traffic-series', filter }, signal) as Promise<Float64Array>;
   }

@@ -1,6 +1,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { HttpCodesFilter, SampleFilter } from '../types.js';
+import { giveSpare } from '../../contract/json-bytes.js';
+import { httpCodesBody, samplesBody } from './bodies.js';
 import type { TrafficFilter } from '../traffic.js';
 import { readHttpCodes, readSamples } from './reads.js';
 import { readTrafficByDomain, readTrafficDomains, readTrafficSeries } from './traffic-reads.js';
@@ -9,6 +11,10 @@ import { readTrafficByDomain, readTrafficDomains, readTrafficSeries } from './tr
 export type ReadRequest =
   | { id: number; kind: 'httpcodes'; filter: HttpCodesFilter }
   | { id: number; kind: 'samples'; filter: SampleFilter }
+  | { id: number; kind: 'httpcodes-body'; filter: HttpCodesFilter; codes: readonly number[] }
+  | { id: number; kind: 'samples-body'; filter: SampleFilter }
+  /** A sent answer's buffer, given back for reuse (no reply). */
+  | { id: number; kind: 'spare'; buffer: ArrayBuffer }
   | { id: number; kind: 'traffic-series'; filter: TrafficFilter }
   | { id: number; kind: 'traffic-by-domain'; filter: TrafficFilter }
   | { id: number; kind: 'traffic-domains'; project: string };
@@ -28,8 +34,16 @@ if (parentPort) {
   const db = new Database((workerData as ReadWorkerData).file, { readonly: true, fileMustExist: true });
   db.pragma('busy_timeout = 5000');
   port.on('message', (req: ReadRequest) => {
+    if (req.kind === 'spare') {
+      giveSpare(req.buffer);
+      return;
+    }
     try {
-      if (req.kind === 'traffic-series') {
+      if (req.kind === 'httpcodes-body' || req.kind === 'samples-body') {
+        // The answer's bytes are rendered here; the buffer is transferred, not copied.
+        const body = req.kind === 'httpcodes-body' ? httpCodesBody(db, req.filter, req.codes) : samplesBody(db, req.filter);
+        port.postMessage({ id: req.id, ok: true, result: body } satisfies ReadReply, [body.buffer as ArrayBuffer]);
+      } else if (req.kind === 'traffic-series') {
         const r = readTrafficSeries(db, req.filter);
         port.postMessage({ id: req.id, ok: true, result: r } satisfies ReadReply, [r.buffer as ArrayBuffer]);
       } else if (req.kind === 'traffic-by-domain') {

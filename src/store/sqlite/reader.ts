@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { HttpCodesFilter, SampleFilter } from '../types.js';
+import { giveSpare } from '../../contract/json-bytes.js';
+import { httpCodesBody, samplesBody } from './bodies.js';
 import type { TrafficFilter } from '../traffic.js';
 import { readHttpCodes, readSamples, type HttpCodesResult, type SamplesResult } from './reads.js';
 import { readTrafficByDomain, readTrafficDomains, readTrafficSeries, type TrafficByDomainResult } from './traffic-reads.js';
@@ -8,6 +10,11 @@ import { readTrafficByDomain, readTrafficDomains, readTrafficSeries, type Traffi
 export interface Reader {
   httpCodes(f: HttpCodesFilter, signal?: AbortSignal): Promise<HttpCodesResult>;
   samples(f: SampleFilter, signal?: AbortSignal): Promise<SamplesResult>;
+  /** The rendered answers (see bodies.ts). */
+  httpCodesBody(f: HttpCodesFilter, codes: readonly number[], signal?: AbortSignal): Promise<Uint8Array>;
+  samplesBody(f: SampleFilter, signal?: AbortSignal): Promise<Uint8Array>;
+  /** A rendered answer has been sent: its buffer may be reused. */
+  release(bytes: Uint8Array): void;
   trafficSeries(f: TrafficFilter, signal?: AbortSignal): Promise<Float64Array>;
   trafficByDomain(f: TrafficFilter, signal?: AbortSignal): Promise<TrafficByDomainResult>;
   trafficDomains(project: string, signal?: AbortSignal): Promise<string[]>;
@@ -24,6 +31,18 @@ export class InlineReader implements Reader {
 
   async samples(f: SampleFilter): Promise<SamplesResult> {
     return readSamples(this.db, f);
+  }
+
+  async httpCodesBody(f: HttpCodesFilter, codes: readonly number[]): Promise<Uint8Array> {
+    return httpCodesBody(this.db, f, codes);
+  }
+
+  async samplesBody(f: SampleFilter): Promise<Uint8Array> {
+    return samplesBody(this.db, f);
+  }
+
+  release(bytes: Uint8Array): void {
+    if (bytes.buffer instanceof ArrayBuffer) giveSpare(bytes.buffer);
   }
 
   async trafficSeries(f: TrafficFilter): Promise<Float64Array> {

@@ -106,12 +106,10 @@ function markPresent(data: Uint8Array, offset: number, seen: Float64Array): void
 export function totalRequests(db: Database.Database, project?: string): number {
   const level = HTTP_CUBE.levels.find((l) => l.dims.length === 0);
   if (!level) return 0;
-  const sql = `SELECT b.data FROM ${level.table.name} b JOIN ${HTTP_CUBE.seriesTable} s ON s.id = b.series` +
-    (project === undefined ? '' : ' WHERE substr(s.key, 1, ?) = ?');
   const prefix = JSON.stringify([project ?? '']).slice(0, -1) + ',';
-  const stmt = db.prepare(sql).pluck();
-  const rows = (project === undefined ? stmt.iterate() : stmt.iterate(prefix.length, prefix)) as IterableIterator<Buffer>;
+  const keys = db.prepare(`SELECT id, key FROM ${HTTP_CUBE.seriesTable}`).raw().all() as Array<[number, string]>;
+  const wanted = new Set(keys.filter(([, k]) => project === undefined || k.startsWith(prefix)).map(([id]) => id));
   const perSlot = new Float64Array(HTTP_CUBE.spec.blockSlots);
-  for (const data of rows) sumMeasure(data, MEASURE_REQUESTS, 0, () => perSlot);
+  for (const row of level.table.all(db)) if (wanted.has(row.series)) sumMeasure(row.data, MEASURE_REQUESTS, 0, () => perSlot);
   return perSlot.reduce((a, b) => a + b, 0);
 }

@@ -7,7 +7,7 @@ import type {
   CarouselSample, CodeCount, HttpCodesFilter, QueryOptions, SampleFilter, Store, TaskInfo, WriteBatch,
 } from '../types.js';
 import { HTTP_CUBE, ISP_INDEX, MINUTE_MS, REGION_INDEX, SAMPLES, SAMPLE_BLOCK_SECONDS, SECOND_MS } from './layout.js';
-import { checkLayout } from './layout-meta.js';
+import { checkLayout, layoutMeta } from './layout-meta.js';
 import { MigrationError, migrateSqlite } from './migrate.js';
 import { newCells } from './migrate-v2.js';
 import { InlineReader, type Reader } from './reader.js';
@@ -15,10 +15,17 @@ import { toCodeCounts, toSamples } from './results.js';
 import { RetentionSlicer } from './retention.js';
 import { TrafficWriter } from './traffic-writes.js';
 import type { TrafficFilter } from '../traffic.js';
+import type { BatchSink } from './write-thread.js';
+
+export const SQLITE_PAGE_SIZE = 16_384;
+/** WAL bytes after which a commit checkpoints (SQLite's default of 1000 pages of 4 KiB). */
+const WAL_CHECKPOINT_BYTES = 4_096_000;
 
 export interface SqliteStoreOptions {
   /** Runs the store's reads (default: on this thread, on the store's own connection). */
   reader?: (file: string) => Reader;
+  /** Writes batches elsewhere (a write thread; default: on this thread, on the store's own connection). */
+  writer?: (file: string) => BatchSink;
 }
 
 /**
@@ -32,13 +39,21 @@ export class SqliteStore implements Store {
   private readonly taskIds = new Map<string, number>();
   private readonly statements = new Map<string, Database.Statement>();
   private reader: Reader | undefined;
+  private writer: BatchSink | undefined;
   private readonly retention: RetentionSlicer;
   private readonly traffic = new TrafficWriter();
 
   constructor(readonly file: string, private readonly options: SqliteStoreOptions = {}) {
     mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
+    // New files use 16 KiB pages: 3 KB sample blocks pack 5 to a page instead of 1 to a 4 KiB one
+    // (no effect on an existing file, whose page size is fixed).
+    this.db.pragma(`page_size = ${SQLITE_PAGE_SIZE}`);
     this.db.pragma('journal_mode = WAL');
+    // The automatic checkpoint counts pages: keep SQLite's default WAL size (1000 x 4 KiB) in bytes,
+    // else 16 KiB pages let the WAL grow to 16 MB before it is copied back (and a small disk fills).
+    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    this.db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.round(WAL_CHECKPOINT_BYTES / pageSize))}`);
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.retention = new RetentionSlicer(this.db);
@@ -47,11 +62,18 @@ export class SqliteStore implements Store {
   async init(): Promise<void> {
     try {
       migrateSqlite(this.db);
-      checkLayout(this.db.prepare("SELECT value FROM meta WHERE key = 'layout'").pluck().get() as string | undefined);
+      const stored = this.db.prepare("SELECT value FROM meta WHERE key = 'layout'").pluck().get() as string | undefined;
+      checkLayout(stored);
+      // Blocks written from now on use this build's format (older ones stay readable): record it,
+      // so an older livestats refuses the file with a clear message instead of failing on a block.
+      if (stored !== undefined && stored !== layoutMeta()) {
+        this.db.prepare("UPDATE meta SET value = ? WHERE key = 'layout'").run(layoutMeta());
+      }
     } catch (err) {
       throw new MigrationError(`${this.file}: ${(err as Error).message}`);
     }
     this.reader ??= this.options.reader ? this.options.reader(this.file) : new InlineReader(this.db);
+    if (this.options.writer) this.writer ??= this.options.writer(this.file);
   }
 
   private stmt(sql: string): Database.Statement {
@@ -90,6 +112,11 @@ export class SqliteStore implements Store {
   }
 
   async write(batch: WriteBatch): Promise<void> {
+    if (this.writer) return this.writer.write(batch);
+    this.writeHere(batch);
+  }
+
+  private writeHere(batch: WriteBatch): void {
     const now = Date.now();
     const freshSeries = new Map<string, number>();
     const freshTasks = new Map<string, number>();
@@ -199,6 +226,20 @@ export class SqliteStore implements Store {
     return toSamples(await this.read().samples(f, o.signal));
   }
 
+  async httpCodesBody(f: HttpCodesFilter, codes: readonly number[], o: QueryOptions = {}): Promise<Uint8Array> {
+    o.signal?.throwIfAborted();
+    return this.read().httpCodesBody(f, codes, o.signal);
+  }
+
+  async carouselBody(f: SampleFilter, o: QueryOptions = {}): Promise<Uint8Array> {
+    o.signal?.throwIfAborted();
+    return this.read().samplesBody(f, o.signal);
+  }
+
+  releaseBody(bytes: Uint8Array): void {
+    this.reader?.release(bytes);
+  }
+
   async trafficSeries(f: TrafficFilter, o: QueryOptions = {}): Promise<Float64Array> {
     o.signal?.throwIfAborted();
     if (f.to <= f.from) return new Float64Array(0);
@@ -261,6 +302,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.writer?.close();
     await this.reader?.close();
     if (this.db.open) this.db.close();
   }

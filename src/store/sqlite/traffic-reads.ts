@@ -26,9 +26,11 @@ export function readTrafficDomains(db: Database.Database, project: string): stri
   const total = TRAFFIC_DOMAINS.levels.find((l) => l.dims.length === 0);
   if (!total) return [];
   const prefix = prefixOf([project]);
-  const rows = db.prepare(`SELECT s.key FROM ${TRAFFIC_DOMAINS.seriesTable} s WHERE substr(s.key, 1, ?) = ?
-    AND EXISTS (SELECT 1 FROM ${total.table.name} b WHERE b.series = s.id)`).pluck().all(prefix.length, prefix) as string[];
-  return rows.map((k) => (JSON.parse(k) as string[])[1] as string).sort();
+  const rows = db.prepare(`SELECT id, key FROM ${TRAFFIC_DOMAINS.seriesTable} WHERE substr(key, 1, ?) = ?`).raw().all(prefix.length, prefix) as Array<[number, string]>;
+  if (rows.length === 0) return [];
+  // The row id packs (block, series, group): one pass over the total level's ids finds the series with any block.
+  const stored = new Set(db.prepare(`SELECT DISTINCT ${total.table.seriesSql('id')} FROM ${total.table.name}`).pluck().all() as number[]);
+  return rows.filter(([id]) => stored.has(id)).map(([, k]) => (JSON.parse(k) as string[])[1] as string).sort();
 }
 
 /** The series a filter reads, per domain: stream series when app or stream is given, else domain series. */
@@ -101,7 +103,7 @@ export function trafficTotals(db: Database.Database, project?: string): { reques
   const sum = (cube: typeof TRAFFIC_DOMAINS, measure: number): number => {
     const level = cube.levels.find((l) => l.dims.length === 0);
     if (!level) return 0;
-    const sql = `SELECT b.data FROM ${level.table.name} b JOIN ${cube.seriesTable} s ON s.id = b.series` +
+    const sql = `SELECT b.data FROM ${level.table.name} b JOIN ${cube.seriesTable} s ON s.id = ${level.table.seriesSql('b.id')}` +
       (project === undefined ? '' : ' WHERE substr(s.key, 1, ?) = ?');
     const prefix = prefixOf([project ?? '']);
     const stmt = db.prepare(sql).pluck();

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { toCodeCounts } from '../store/sqlite/results.js';
+import { httpCodesJson, type HttpCodesQuery } from './httpcodes.js';
+import { renderHttpCodes, type HttpCodesColumns } from './httpcodes-body.js';
+
+const MIN = 60_000;
+let seed = 11;
+const rnd = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+
+/** Random per-code columns: sparse or dense, small and huge counts, zero columns, offsets beside the window. */
+function randomColumns(fromMinute: number, slots: number): HttpCodesColumns {
+  const codes = [...new Set(Array.from({ length: rnd(8) }, () => 100 + rnd(500)))].sort((a, b) => a - b);
+  const counts = new Float64Array(codes.length * slots);
+  const big = rnd(4) === 0;
+  for (let i = 0; i < counts.length; i++) {
+    if (rnd(3) === 0) continue;
+    counts[i] = big ? rnd(2 ** 30) * 2 ** 20 + rnd(1000) : rnd(5) * rnd(100_000);
+  }
+  return { fromMinute, slots, codes: Int32Array.from(codes), counts };
+}
+
+describe('renderHttpCodes', () => {
+  it('writes exactly the bytes of httpCodesJson over the same cells, for random inputs', () => {
+    for (let round = 0; round < 400; round++) {
+      // Windows crossing UTC midnight and year ends, and columns that start before or after the window.
+      const t0 = Date.UTC(2025 + rnd(3), 11, 31, 23, 30 + rnd(30)) + (round % 7 === 0 ? 30_000 : 0);
+      const slots = rnd(90);
+      const cols = randomColumns(t0 + (rnd(5) - 2) * MIN, rnd(100));
+      const codes = round % 3 === 0 ? [...new Set([...cols.codes.slice(0, 2), 100 + rnd(500)])].sort((a, b) => a - b) : [];
+      const q: HttpCodesQuery = { domains: ['a.com'], codes, regions: [], isps: [], fromMinute: t0, toMinute: t0 + slots * MIN - rnd(2) * 1000 };
+      const expected = httpCodesJson(q, toCodeCounts(cols));
+      expect(Buffer.from(renderHttpCodes(q, cols)).toString('latin1')).toBe(expected);
+    }
+  });
+
+  it('renders a window with no cells as minutes with empty code lists', () => {
+    const t0 = Date.UTC(2026, 0, 1, 7);
+    const q = { codes: [], fromMinute: t0, toMinute: t0 + 2 * MIN };
+    const body = Buffer.from(renderHttpCodes(q, { fromMinute: t0, slots: 0, codes: new Int32Array(0), counts: new Float64Array(0) })).toString();
+    expect(body).toBe('{"data_series":[{"time":"2026-01-01T07:00:00Z","http_codes":[]},{"time":"2026-01-01T07:01:00Z","http_codes":[]}]}');
+  });
+});

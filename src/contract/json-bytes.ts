@@ -1,0 +1,153 @@
+import { formatUtcSecond } from './time.js';
+
+const DAY = 86_400_000;
+const MINUTE = 60_000;
+const ZERO = 48;
+
+/**
+ * A growable byte buffer for rendering JSON answers straight to bytes (ASCII only): no
+ * intermediate strings or objects per value. `finish()` returns a view of the written bytes
+ * whose ArrayBuffer can be transferred to another thread.
+ */
+export class JsonBytes {
+  buf: Uint8Array;
+  pos = 0;
+
+  constructor(capacity: number) {
+    this.buf = new Uint8Array(takeSpare(Math.max(64, capacity)));
+  }
+
+  /** Makes room for n more bytes. */
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const grown = new Uint8Array(takeSpare(Math.max(this.buf.length * 2, this.pos + n)));
+    grown.set(this.buf.subarray(0, this.pos));
+    giveSpare(this.buf.buffer as ArrayBuffer);
+    this.buf = grown;
+  }
+
+  /** ASCII text (callers have ensured room: 1 byte per char). */
+  ascii(s: string): void {
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+
+  /** Pre-encoded bytes (callers have ensured room). */
+  bytes(src: Uint8Array): void {
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < src.length; i++) b[p++] = src[i] as number;
+    this.pos = p;
+  }
+
+  /** A number exactly as JSON.stringify / String() writes it (at most 24 bytes; callers have ensured room). */
+  number(v: number): void {
+    if (v >= 0 && v <= 0x7fffffff && (v | 0) === v) {
+      this.smallInt(v);
+      return;
+    }
+    if (Number.isSafeInteger(v) && v > 0) {
+      let digits = 1;
+      for (let t = v; t >= 10; t = Math.floor(t / 10)) digits++;
+      const b = this.buf;
+      let p = this.pos + digits;
+      this.pos = p;
+      for (let t = v; digits > 0; digits--) {
+        const q = Math.floor(t / 10);
+        b[--p] = ZERO + (t - q * 10);
+        t = q;
+      }
+      return;
+    }
+    this.ascii(String(v));
+  }
+
+  private smallInt(v: number): void {
+    const b = this.buf;
+    let digits = 1;
+    for (let t = v; t >= 10; t = (t / 10) | 0) digits++;
+    let p = this.pos + digits;
+    this.pos = p;
+    for (let t = v; digits > 0; digits--) {
+      const q = (t / 10) | 0;
+      b[--p] = ZERO + (t - q * 10);
+      t = q;
+    }
+  }
+
+  finish(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+}
+
+/**
+ * Buffers given back once an answer rendered into them has been sent (see ReadPool.release):
+ * reused instead of allocating ~0.5 MB per answer, which in the thread that receives them
+ * costs a major GC every few dozen answers (external memory pressure).
+ */
+const spares: ArrayBuffer[] = [];
+const MAX_SPARES = 4;
+const MAX_SPARE_BYTES = 16 * 2 ** 20;
+
+function takeSpare(bytes: number): ArrayBuffer {
+  const i = spares.findIndex((b) => b.byteLength >= bytes);
+  if (i >= 0) return spares.splice(i, 1)[0] as ArrayBuffer;
+  return new ArrayBuffer(bytes);
+}
+
+/** Keeps a buffer whose contents are no longer needed for the next rendering (a few, up to 16 MiB each). */
+export function giveSpare(buffer: ArrayBuffer): void {
+  if (buffer.byteLength > MAX_SPARE_BYTES || buffer.byteLength === 0) return;
+  if (spares.length >= MAX_SPARES) spares.shift();
+  spares.push(buffer);
+}
+
+export const asciiBytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+
+/**
+ * Writes `formatUtcSecond(ms)` (20 bytes, "YYYY-MM-DDTHH:MM:SSZ"); the date part is formatted once
+ * per UTC day and kept, hours, minutes and seconds are written from the time of day.
+ */
+export class UtcSecondWriter {
+  private day = NaN;
+  private readonly date = new Uint8Array(11);
+
+  write(out: JsonBytes, ms: number): void {
+    const t = Math.floor(ms / 1000) * 1000;
+    if (t < 0 || !Number.isSafeInteger(t)) {
+      out.ascii(formatUtcSecond(ms));
+      return;
+    }
+    const day = Math.floor(t / DAY);
+    if (day !== this.day) {
+      this.day = day;
+      const s = formatUtcSecond(t);
+      if (s.length !== 20) {
+        this.day = NaN;
+        out.ascii(s);
+        return;
+      }
+      for (let i = 0; i < 11; i++) this.date[i] = s.charCodeAt(i);
+    }
+    const inDay = t - day * DAY;
+    const minuteOfDay = Math.floor(inDay / MINUTE);
+    const h = Math.floor(minuteOfDay / 60);
+    const m = minuteOfDay - h * 60;
+    const sec = (inDay - minuteOfDay * MINUTE) / 1000;
+    out.bytes(this.date);
+    const b = out.buf;
+    let p = out.pos;
+    b[p++] = ZERO + ((h / 10) | 0);
+    b[p++] = ZERO + (h % 10);
+    b[p++] = 58; // ':'
+    b[p++] = ZERO + ((m / 10) | 0);
+    b[p++] = ZERO + (m % 10);
+    b[p++] = 58;
+    b[p++] = ZERO + ((sec / 10) | 0);
+    b[p++] = ZERO + (sec % 10);
+    b[p++] = 90; // 'Z'
+    out.pos = p;
+  }
+}

@@ -1,0 +1,37 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { WriteBatch } from '../types.js';
+import { SqliteStore } from './store.js';
+
+/** Messages to the write worker and its answers. */
+export interface WriteRequest {
+  id: number;
+  batch: WriteBatch;
+}
+
+export type WriteReply = { id: number; ok: true } | { id: number; ok: false; message: string; code: string | undefined };
+
+export interface WriteWorkerData {
+  file: string;
+}
+
+if (parentPort) {
+  const port = parentPort;
+  // Its own connection and its own store: the same transaction code as an inline write
+  // (one IMMEDIATE transaction per batch, checkpoints with their counts).
+  const store = new SqliteStore((workerData as WriteWorkerData).file);
+  const ready = store.init();
+  // Batches are written one at a time, in the order they were posted.
+  let chain: Promise<void> = Promise.resolve();
+  port.on('message', (req: WriteRequest) => {
+    chain = chain.then(async () => {
+      try {
+        await ready;
+        await store.write(req.batch);
+        port.postMessage({ id: req.id, ok: true } satisfies WriteReply);
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        port.postMessage({ id: req.id, ok: false, message: e.message, code: typeof e.code === 'string' ? e.code : undefined } satisfies WriteReply);
+      }
+    });
+  });
+}
