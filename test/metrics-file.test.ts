@@ -4,6 +4,9 @@ import { afterAll, expect, it } from 'vitest';
 import { promtool } from './harness/prometheus.js';
 import { sampleValue } from './helpers/exposition.js';
 import { accessLine, runCli, startCli, storedTotal, tempDir, waitFor } from './ingest-helpers.js';
+import { requireTools } from './helpers/system-tools.js';
+
+requireTools('promtool');
 
 /** `livestats ingest --metrics-file`: metrics of batch and follow runs for node_exporter's textfile collector. */
 const dir = tempDir('metrics-file');

@@ -8,6 +8,9 @@ import { startClickHouse, type ClickHouseServer } from './harness/clickhouse.js'
 import { startFaultyProxy, type FaultyProxy } from './harness/faulty-proxy.js';
 import { sampleValue } from './helpers/exposition.js';
 import { accessLine, tempDir, waitFor } from './ingest-helpers.js';
+import { requireTools } from './helpers/system-tools.js';
+
+requireTools('clickhouse-server');
 
 /** A real clickhouse-server behind a real proxy that refuses connections: the store "goes away". */
 let ch: ClickHouseServer;

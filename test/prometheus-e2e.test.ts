@@ -9,6 +9,9 @@ import { startServer, type RunningServer } from '../src/server.js';
 import { startPrometheus, type PrometheusServer } from './harness/prometheus.js';
 import { postKnownTraffic, TASK } from './helpers/traffic.js';
 import { tempDir, waitFor } from './ingest-helpers.js';
+import { requireTools } from './helpers/system-tools.js';
+
+requireTools('prometheus');
 
 /**
  * A real Prometheus (Debian's package, own port and TSDB) scrapes a real `livestats serve`

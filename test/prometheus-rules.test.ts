@@ -9,6 +9,9 @@ import { startServer, type RunningServer } from '../src/server.js';
 import { promtool } from './harness/prometheus.js';
 import { postKnownTraffic } from './helpers/traffic.js';
 import { tempDir } from './ingest-helpers.js';
+import { requireTools } from './helpers/system-tools.js';
+
+requireTools('promtool');
 
 /** The shipped alert rules, checked and unit-tested with Debian's real promtool. */
 const deploy = join(projectRoot(), 'deploy', 'prometheus');

@@ -3,14 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
+import { toolPath } from '../helpers/system-tools.js';
 
 /**
  * Debian's real `prometheus` and `promtool` (package `prometheus`): promtool runs, and
  * Prometheus servers started on a free loopback port, each with its own config and TSDB
  * directory, torn down after the test.
  */
-export const PROMETHEUS_BINARY = '/usr/bin/prometheus';
-export const PROMTOOL_BINARY = '/usr/bin/promtool';
 
 export interface ToolResult {
   code: number | null;
@@ -21,7 +20,7 @@ export interface ToolResult {
 /** Runs promtool with `input` on stdin. */
 export function promtool(args: string[], input?: string): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(PROMTOOL_BINARY, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(toolPath('promtool'), args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -57,7 +56,7 @@ export async function startPrometheus(config: object, timeoutMs = 30_000): Promi
   writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify(config, null, 2));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const proc = spawn(PROMETHEUS_BINARY, [
+  const proc = spawn(toolPath('prometheus'), [
     `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn',
   ], { stdio: ['ignore', 'ignore', 'pipe'] });

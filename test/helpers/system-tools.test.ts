@@ -23,6 +23,6 @@ describe('the system-tool check the tests share', () => {
   });
 
   it('says nothing when the tools are there (npm test installed them)', () => {
-    expect(missingToolsMessage(['ffmpeg', 'ffprobe', 'nginx', 'nginx-rtmp', 'chromium', 'clickhouse-server'], process.env.PATH)).toBeUndefined();
+    expect(missingToolsMessage(['ffmpeg', 'ffprobe', 'nginx', 'nginx-rtmp', 'chromium', 'clickhouse-server', 'curl', 'prometheus', 'promtool'], process.env.PATH)).toBeUndefined();
   });
 });

@@ -7,7 +7,7 @@ import { delimiter, isAbsolute, join } from 'node:path';
  * needs a missing tool fails at once with one line naming the Debian package, instead of an
  * ENOENT stack trace from a spawn deep inside a test.
  */
-export type SystemTool = 'clickhouse-server' | 'ffmpeg' | 'ffprobe' | 'nginx' | 'nginx-rtmp' | 'chromium' | 'curl';
+export type SystemTool = 'clickhouse-server' | 'ffmpeg' | 'ffprobe' | 'nginx' | 'nginx-rtmp' | 'chromium' | 'curl' | 'prometheus' | 'promtool';
 
 interface ToolSpec {
   /** A command looked up on PATH, or an absolute path. */
@@ -24,6 +24,8 @@ export const SYSTEM_TOOLS: Readonly<Record<SystemTool, ToolSpec>> = {
   'nginx-rtmp': { find: '/usr/lib/nginx/modules/ngx_rtmp_module.so', pkg: 'libnginx-mod-rtmp' },
   chromium: { find: '/usr/bin/chromium', pkg: 'chromium' },
   curl: { find: 'curl', pkg: 'curl' },
+  prometheus: { find: 'prometheus', pkg: 'prometheus' },
+  promtool: { find: 'promtool', pkg: 'prometheus' },
 };
 
 /** Where `find` resolves: the absolute path itself, else the first PATH entry holding it. */
