@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { totalRequests } from '../src/store/sqlite/reads.js';
 import { trafficTotals } from '../src/store/sqlite/traffic-reads.js';
 import { projectRoot } from '../src/paths.js';
+import { runTool, type ToolResult } from './helpers/run-tool.js';
 
 export const tempDir = (prefix: string): string => mkdtempSync(join(tmpdir(), `livestats-${prefix}-`));
 
@@ -29,17 +30,8 @@ export function cliPath(): string {
   return bin;
 }
 
-export function runCli(args: string[], input?: string | Buffer): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath(), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
+export function runCli(args: string[], input?: string | Buffer): Promise<ToolResult> {
+  return runTool(process.execPath, [cliPath(), ...args], input);
 }
 
 export function startCli(args: string[]): ChildProcess {

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
+import { runTool, type ToolResult } from '../helpers/run-tool.js';
 import { toolPath } from '../helpers/system-tools.js';
 
 /**
@@ -11,24 +12,11 @@ import { toolPath } from '../helpers/system-tools.js';
  * directory, torn down after the test.
  */
 
-export interface ToolResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type { ToolResult };
 
 /** Runs promtool with `input` on stdin. */
 export function promtool(args: string[], input?: string): Promise<ToolResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(toolPath('promtool'), args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
+  return runTool(toolPath('promtool'), args, input);
 }
 
 export interface PromSample {
