@@ -1,5 +1,5 @@
 import type { CarouselQuery } from './carousel.js';
-import { JsonBytes, UtcSecondWriter, asciiBytes } from './json-bytes.js';
+import { JsonBytes, UtcSecondWriter, asciiBytes, writeSmallInt } from './json-bytes.js';
 import { SECOND } from './time.js';
 
 /** Per-second samples as a store reads them: second `from + i * SECOND` has values[4 i .. 4 i + 3] when present[i]. */
@@ -30,15 +30,30 @@ export function renderCarousel(q: Pick<CarouselQuery, 'start' | 'end'>, cols: Sa
   time.write(out, q.start);
   out.bytes(END);
   time.write(out, q.end);
+  const present = cols.present;
+  const values = cols.values;
   for (let m = 0; m < 4; m++) {
     out.ensure(32);
     out.bytes(LISTS[m] as Uint8Array);
-    for (let i = 0; i < n; i++) {
-      out.ensure(26);
-      if (i > 0) out.buf[out.pos++] = 44; // ','
-      const j = i + shift;
-      if (j >= 0 && j < len && cols.present[j] !== 0) out.number(cols.values[j * 4 + m] as number);
-      else out.buf[out.pos++] = 48; // '0'
+    for (let i = 0; i < n; ) {
+      // A run of up to 256 values per room check (each at most 25 bytes with its comma).
+      out.ensure(256 * 26 + 8);
+      const b = out.buf;
+      const v = out.view;
+      let p = out.pos;
+      for (const stop = Math.min(n, i + 256); i < stop; i++) {
+        if (i > 0) b[p++] = 44; // ','
+        const j = i + shift;
+        const x = j >= 0 && j < len && present[j] !== 0 ? (values[j * 4 + m] as number) : 0;
+        if (x >= 0 && x <= 0x7fffffff && (x | 0) === x) {
+          p = writeSmallInt(b, v, p, x);
+        } else {
+          out.pos = p;
+          out.number(x);
+          p = out.pos;
+        }
+      }
+      out.pos = p;
     }
   }
   out.ensure(2);

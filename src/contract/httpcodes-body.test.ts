@@ -33,6 +33,27 @@ describe('renderHttpCodes', () => {
     }
   });
 
+  it('writes every digit count and proportion boundary exactly (word and digit-pair writes)', () => {
+    const t0 = Date.UTC(2026, 5, 30, 23, 50);
+    const edges: number[] = [1, 2];
+    for (let p = 10; p <= 2 ** 31 * 10; p *= 10) edges.push(p - 1, p, p + 1);
+    edges.push(2 ** 31 - 1, 2 ** 31, 2 ** 53 - 1);
+    const codes = Int32Array.of(100, 200, 5999, 12345);
+    const slots = edges.length;
+    const counts = new Float64Array(codes.length * slots);
+    edges.forEach((e, i) => {
+      counts[i] = e;
+      counts[slots + i] = edges[(i * 7) % edges.length] as number;
+      counts[2 * slots + i] = i % 3 === 0 ? 0 : 1;
+      counts[3 * slots + i] = e * 3;
+    });
+    const cols = { fromMinute: t0, slots, codes, counts };
+    for (const requested of [[], [200, 404, 12345]]) {
+      const q: HttpCodesQuery = { domains: ['a.com'], codes: requested, regions: [], isps: [], fromMinute: t0, toMinute: t0 + slots * MIN };
+      expect(Buffer.from(renderHttpCodes(q, cols)).toString('latin1')).toBe(httpCodesJson(q, toCodeCounts(cols)));
+    }
+  });
+
   it('renders a window with no cells as minutes with empty code lists', () => {
     const t0 = Date.UTC(2026, 0, 1, 7);
     const q = { codes: [], fromMinute: t0, toMinute: t0 + 2 * MIN };

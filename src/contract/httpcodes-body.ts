@@ -1,5 +1,5 @@
 import { FRACTION, proportionUnits, type HttpCodesQuery } from './httpcodes.js';
-import { JsonBytes, UtcSecondWriter, asciiBytes } from './json-bytes.js';
+import { JsonBytes, UtcSecondWriter, WordTexts, asciiBytes, wordsFor, writeSmallInt } from './json-bytes.js';
 import { MINUTE } from './time.js';
 
 /**
@@ -19,6 +19,11 @@ export type HttpCodesShape = Pick<HttpCodesQuery, 'codes' | 'fromMinute' | 'toMi
 /** `,"proportion":<units / 10000>}` for units 0..10000 (10000 renders as 1). */
 const TAILS = [...FRACTION, '1'].map((f) => asciiBytes(`,"proportion":${f}}`));
 const TAIL_MAX = Math.max(...TAILS.map((t) => t.length));
+/** The tails as words: 6 per tail (at most 21 bytes), copied with six unrolled stores. */
+const TAIL_WORDS = new WordTexts(TAILS, 6);
+if (wordsFor(TAIL_MAX) > 6) throw new Error('proportion tails outgrew their words');
+/** Bytes a word copy may write past a text's end, plus one. */
+const OVERSHOOT = 32;
 const HEAD = asciiBytes('{"data_series":[');
 const TIME = asciiBytes('{"time":"');
 const CODES = asciiBytes('","http_codes":[');
@@ -54,12 +59,13 @@ export function renderHttpCodes(q: HttpCodesShape, cols: HttpCodesColumns): Uint
   };
   const totals = new Float64Array(slots);
   const hasCount = new Uint8Array(cols.codes.length);
+  // Answer slots that have a column: [first, last) (none when the offset is not whole minutes).
+  const first = Number.isNaN(shift) ? 0 : Math.max(0, -shift);
+  const last = Number.isNaN(shift) ? 0 : Math.min(slots, n - shift);
   for (let c = 0; c < cols.codes.length; c++) {
-    const base = c * n;
-    for (let i = 0; i < slots; i++) {
-      const j = inCol(i);
-      if (j < 0) continue;
-      const v = cols.counts[base + j] as number;
+    const base = c * n + shift;
+    for (let i = first; i < last; i++) {
+      const v = cols.counts[base + i] as number;
       if (v > 0) {
         totals[i] = (totals[i] as number) + v;
         hasCount[c] = 1;
@@ -86,43 +92,66 @@ export function renderHttpCodes(q: HttpCodesShape, cols: HttpCodesColumns): Uint
   const prefixes = codeList.map((code, k) => asciiBytes(`${k > 0 ? ',' : ''}{"code":${code},"count":`));
   const width = codeList.length;
   let perSlot = 64;
-  for (const p of prefixes) perSlot += p.length + 24 + TAIL_MAX;
-  const out = new JsonBytes(16 + slots * perSlot);
+  let longest = 0;
+  for (const p of prefixes) {
+    perSlot += p.length + 24 + TAIL_MAX;
+    longest = Math.max(longest, p.length);
+  }
+  const stride = wordsFor(longest);
+  const pre = new WordTexts(prefixes, stride);
+  const preWords = pre.words;
+  const preLengths = pre.lengths;
+  const tailWords = TAIL_WORDS.words;
+  const tailLengths = TAIL_WORDS.lengths;
+  const counts = cols.counts;
+  const out = new JsonBytes(16 + slots * perSlot + stride * 4 + OVERSHOOT);
   const time = new UtcSecondWriter();
   out.bytes(HEAD);
   for (let i = 0; i < slots; i++) {
-    out.ensure(perSlot + 2);
+    out.ensure(perSlot + 2 + stride * 4 + OVERSHOOT);
     if (i > 0) out.buf[out.pos++] = 44; // ','
     out.bytes(TIME);
     time.write(out, q.fromMinute + i * MINUTE);
     out.bytes(CODES);
     const total = totals[i] as number;
     const j = inCol(i);
-    // The hot loop: ~8,600 entries in a 24 h answer, written with local buffer and position.
+    // The hot loop: ~8,600 entries in a 24 h answer, written with local buffer and position; the
+    // fixed texts go as 32-bit words (each copy may spill past its text: the next write covers it).
     const b = out.buf;
+    const v = out.view;
     let p = out.pos;
     for (let k = 0; k < width; k++) {
       const c = colOf[k] as number;
-      const raw = c >= 0 && j >= 0 ? (cols.counts[c * n + j] as number) : 0;
+      const raw = c >= 0 && j >= 0 ? (counts[c * n + j] as number) : 0;
       const count = raw > 0 ? raw : 0;
-      const pre = prefixes[k] as Uint8Array;
-      for (let x = 0; x < pre.length; x++) b[p++] = pre[x] as number;
+      const pa = k * stride;
+      if (stride === 6) {
+        v.setUint32(p, preWords[pa] as number, true);
+        v.setUint32(p + 4, preWords[pa + 1] as number, true);
+        v.setUint32(p + 8, preWords[pa + 2] as number, true);
+        v.setUint32(p + 12, preWords[pa + 3] as number, true);
+        v.setUint32(p + 16, preWords[pa + 4] as number, true);
+        v.setUint32(p + 20, preWords[pa + 5] as number, true);
+      } else {
+        for (let w = 0; w < stride; w++) v.setUint32(p + 4 * w, preWords[pa + w] as number, true);
+      }
+      p += preLengths[k] as number;
       if (count <= 0x7fffffff && (count | 0) === count) {
-        let digits = 1;
-        for (let t = count; t >= 10; t = (t / 10) | 0) digits++;
-        p += digits;
-        for (let t = count, at = p; digits > 0; digits--) {
-          const d = (t / 10) | 0;
-          b[--at] = 48 + (t - d * 10);
-          t = d;
-        }
+        p = writeSmallInt(b, v, p, count);
       } else {
         out.pos = p;
         out.number(count);
         p = out.pos;
       }
-      const tail = TAILS[proportionIndex(count, total)] as Uint8Array;
-      for (let x = 0; x < tail.length; x++) b[p++] = tail[x] as number;
+      const u = proportionIndex(count, total);
+      const at = u * 6;
+      v.setUint32(p, tailWords[at] as number, true);
+      v.setUint32(p + 4, tailWords[at + 1] as number, true);
+      v.setUint32(p + 8, tailWords[at + 2] as number, true);
+      v.setUint32(p + 12, tailWords[at + 3] as number, true);
+      v.setUint32(p + 16, tailWords[at + 4] as number, true);
+      v.setUint32(p + 20, tailWords[at + 5] as number, true);
+      p += tailLengths[u] as number;
     }
     out.pos = p;
     out.bytes(END_SLOT);

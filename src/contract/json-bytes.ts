@@ -11,10 +11,13 @@ const ZERO = 48;
  */
 export class JsonBytes {
   buf: Uint8Array;
+  /** The same bytes for 32-bit stores (see copyWords); replaced with buf when it grows. */
+  view: DataView;
   pos = 0;
 
   constructor(capacity: number) {
     this.buf = new Uint8Array(takeSpare(Math.max(64, capacity)));
+    this.view = new DataView(this.buf.buffer, 0, this.buf.length);
   }
 
   /** Makes room for n more bytes. */
@@ -24,6 +27,7 @@ export class JsonBytes {
     grown.set(this.buf.subarray(0, this.pos));
     giveSpare(this.buf.buffer as ArrayBuffer);
     this.buf = grown;
+    this.view = new DataView(grown.buffer, 0, grown.length);
   }
 
   /** ASCII text (callers have ensured room: 1 byte per char). */
@@ -105,6 +109,62 @@ export function giveSpare(buffer: ArrayBuffer): void {
 }
 
 export const asciiBytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+
+/**
+ * Fixed texts as little-endian 32-bit words, `stride` words per text (zero-padded): copying a
+ * text is then `stride` unaligned 32-bit stores instead of one store per byte. A copy writes
+ * up to `4 * stride` bytes, past the text's end: callers keep that much room and let the next
+ * write overwrite the excess.
+ */
+export class WordTexts {
+  readonly words: Uint32Array;
+  readonly lengths: Uint8Array;
+
+  constructor(texts: readonly Uint8Array[], readonly stride: number) {
+    this.words = new Uint32Array(texts.length * stride);
+    this.lengths = new Uint8Array(texts.length);
+    texts.forEach((t, i) => {
+      if (t.length > stride * 4 || t.length > 255) throw new RangeError(`text of ${t.length} bytes in ${stride} words`);
+      this.lengths[i] = t.length;
+      for (let j = 0; j < t.length; j++) {
+        const w = i * stride + (j >> 2);
+        this.words[w] = ((this.words[w] as number) | ((t[j] as number) << (8 * (j & 3)))) >>> 0;
+      }
+    });
+  }
+}
+
+/** "00".."99" as little-endian 16-bit words. */
+const PAIRS = Uint16Array.from({ length: 100 }, (_, i) => (ZERO + ((i / 10) | 0)) | ((ZERO + (i % 10)) << 8));
+
+/** Decimal digits of a whole number 0..2^31-1. */
+export function decimalDigits(v: number): number {
+  if (v < 10_000) return v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : 4;
+  if (v < 100_000_000) return v < 100_000 ? 5 : v < 1_000_000 ? 6 : v < 10_000_000 ? 7 : 8;
+  return v < 1_000_000_000 ? 9 : 10;
+}
+
+/**
+ * Writes a whole number 0..2^31-1 in decimal at byte `p` of `b` (`view` over the same bytes),
+ * two digits per store; returns the position after it.
+ */
+export function writeSmallInt(b: Uint8Array, view: DataView, p: number, v: number): number {
+  const end = p + decimalDigits(v);
+  let t = v;
+  let at = end;
+  while (t >= 100) {
+    const d = (t / 100) | 0;
+    at -= 2;
+    view.setUint16(at, PAIRS[t - d * 100] as number, true);
+    t = d;
+  }
+  if (t >= 10) view.setUint16(at - 2, PAIRS[t] as number, true);
+  else b[at - 1] = ZERO + t;
+  return end;
+}
+
+/** Words needed for texts of up to n bytes. */
+export const wordsFor = (n: number): number => Math.max(1, Math.ceil(n / 4));
 
 /**
  * Writes `formatUtcSecond(ms)` (20 bytes, "YYYY-MM-DDTHH:MM:SSZ"); the date part is formatted once

@@ -213,3 +213,47 @@ describe('malformed blocks are rejected clearly', () => {
     }
   });
 });
+
+describe('sumMeasure against decodeBlock', () => {
+  it('adds the same values for random blocks (full, sparse, listed keys; offsets in and out of the column)', () => {
+    const rnd = prng(42);
+    for (let round = 0; round < 300; round++) {
+      const slots = 1 + Math.floor(rnd() * 70);
+      const rows: Array<[number, number, number, number]> = [];
+      const keys = 1 + Math.floor(rnd() * 5);
+      for (let k = 0; k < keys; k++) {
+        const key = k * 7 + Math.floor(rnd() * 7);
+        const density = [1, 1, 0.5, 0.05][Math.floor(rnd() * 4)] as number;
+        for (let s = 0; s < slots; s++) {
+          if (rnd() >= density) continue;
+          const big = rnd() < 0.2;
+          rows.push([key, s, big ? Math.floor(rnd() * 2 ** 40) : Math.floor(rnd() * 300), Math.floor(rnd() * 1e6)]);
+        }
+      }
+      if (rows.length === 0) continue;
+      const buf = encodeBlock(slots, cols(rows));
+      const decoded = decodeBlock(buf).cells;
+      for (const m of [0, 1]) {
+        const offset = Math.floor(rnd() * 40) - 20;
+        const width = Math.floor(rnd() * 90);
+        const expected = new Map<number, Float64Array>();
+        const got = new Map<number, Float64Array>();
+        const skipKey = decoded.keys[Math.floor(rnd() * decoded.count)] as number;
+        const columnOf = (into: Map<number, Float64Array>) => (key: number): Float64Array | undefined => {
+          if (key === skipKey && round % 3 === 0) return undefined;
+          let c = into.get(key);
+          if (!c) into.set(key, (c = new Float64Array(width)));
+          return c;
+        };
+        const ex = columnOf(expected);
+        for (let i = 0; i < decoded.count; i++) {
+          const c = ex(decoded.keys[i] as number);
+          const at = offset + (decoded.slots[i] as number);
+          if (c && at >= 0 && at < c.length) c[at] = (c[at] as number) + ((decoded.values[m] as Float64Array)[i] as number);
+        }
+        sumMeasure(buf, m, offset, columnOf(got));
+        expect([...got.entries()].map(([k, c]) => [k, Array.from(c)])).toEqual([...expected.entries()].map(([k, c]) => [k, Array.from(c)]));
+      }
+    }
+  });
+});

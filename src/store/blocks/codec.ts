@@ -151,7 +151,9 @@ interface Directory {
   keyCount: number;
   keyValues: Int32Array;
   keyCells: Int32Array;
-  /** Per cell (in order): its slot. */
+  /** Per key: 1 when its cells fill every slot (its bitmap is all ones): cell i of the key is slot i. */
+  keyFull: Uint8Array;
+  /** Per cell (in order): its slot; left unwritten for full keys when read for sumMeasure (`reuse`). */
   cellSlots: Uint16Array;
   cellCount: number;
   /** Byte offsets of each measure stream's start and the end of the block. */
@@ -162,6 +164,15 @@ interface Directory {
 let scratchKeys = new Int32Array(64);
 let scratchKeyCells = new Int32Array(64);
 let scratchSlots = new Uint16Array(1024);
+let scratchFull = new Uint8Array(64);
+
+/** Whether the bitmap at buf[at..] has exactly the first `slots` bits set. */
+function fullBitmap(buf: Uint8Array, at: number, slots: number): boolean {
+  const whole = slots >> 3;
+  for (let b = 0; b < whole; b++) if (buf[at + b] !== 0xff) return false;
+  const rest = slots & 7;
+  return rest === 0 || buf[at + whole] === (1 << rest) - 1;
+}
 
 function readDirectory(buf: Uint8Array, reuse: boolean): Directory {
   if (buf.length < 4) throw new BlockFormatError(`too short (${buf.length} bytes)`);
@@ -176,9 +187,11 @@ function readDirectory(buf: Uint8Array, reuse: boolean): Directory {
   if (keyCount > buf.length) throw new BlockFormatError(`key count ${keyCount} exceeds the block size`);
   let keyValues = reuse ? scratchKeys : new Int32Array(keyCount);
   let keyCells = reuse ? scratchKeyCells : new Int32Array(keyCount);
+  let keyFull = reuse ? scratchFull : new Uint8Array(keyCount);
   if (keyValues.length < keyCount) {
     keyValues = scratchKeys = new Int32Array(keyCount * 2);
     keyCells = scratchKeyCells = new Int32Array(keyCount * 2);
+    keyFull = scratchFull = new Uint8Array(keyCount * 2);
   }
   let cellSlots = reuse ? scratchSlots : new Uint16Array(Math.min(keyCount * slots, buf.length * 8));
   let cellCount = 0;
@@ -198,7 +211,13 @@ function readDirectory(buf: Uint8Array, reuse: boolean): Directory {
       cellSlots = grown;
       if (reuse) scratchSlots = grown;
     }
-    if (h % 2 === 1) {
+    keyFull[k] = 0;
+    if (h % 2 === 1 && n === slots && r.pos + bitmapBytes <= buf.length && fullBitmap(buf, r.pos, slots)) {
+      // Every slot: the common case of busy keys; sumMeasure needs no slot list for it.
+      keyFull[k] = 1;
+      if (!reuse) for (let i = 0; i < n; i++) cellSlots[cellCount + i] = i;
+      r.pos += bitmapBytes;
+    } else if (h % 2 === 1) {
       if (r.pos + bitmapBytes > buf.length) throw new BlockFormatError(`truncated slot bitmap of key ${key}`);
       let seen = 0;
       for (let b = 0; b < bitmapBytes; b++) {
@@ -244,7 +263,7 @@ function readDirectory(buf: Uint8Array, reuse: boolean): Directory {
     at += len;
   }
   streamStart.push(at);
-  return { slots, measures, keyCount, keyValues, keyCells, cellSlots, cellCount, streamStart, version };
+  return { slots, measures, keyCount, keyValues, keyCells, keyFull, cellSlots, cellCount, streamStart, version };
 }
 
 /** A measure stream's values, one read per cell in (key, slot) order, whatever the stream's form. */
@@ -324,19 +343,47 @@ export function sumMeasure(
     sumWith(dir, valueStream(buf, dir, m), offset, column);
     return;
   }
-  // The common case (requests), inlined: one varint per cell.
+  // The common case (requests), inlined: one varint per cell, one-byte varints read in place.
   const slots = dir.cellSlots;
+  const full = dir.keyFull;
+  const end = r.end;
+  let pos = r.pos;
   let cell = 0;
   for (let k = 0; k < dir.keyCount; k++) {
     const n = dir.keyCells[k] as number;
     const col = column(dir.keyValues[k] as number);
-    for (let i = 0; i < n; i++, cell++) {
-      const v = r.uint();
-      if (col === undefined) continue;
-      const at = offset + (slots[cell] as number);
-      if (at >= 0 && at < col.length) col[at] = (col[at] as number) + v;
+    if (col === undefined) {
+      r.pos = pos;
+      for (let i = 0; i < n; i++) r.uint();
+      pos = r.pos;
+    } else if (full[k] === 1 && offset >= 0 && offset + n <= col.length) {
+      for (let i = 0; i < n; i++) {
+        let v = pos < end ? (buf[pos] as number) : 0x80;
+        if (v < 0x80) pos++;
+        else {
+          r.pos = pos;
+          v = r.uint();
+          pos = r.pos;
+        }
+        col[offset + i] = (col[offset + i] as number) + v;
+      }
+    } else {
+      const isFull = full[k] === 1;
+      for (let i = 0; i < n; i++) {
+        let v = pos < end ? (buf[pos] as number) : 0x80;
+        if (v < 0x80) pos++;
+        else {
+          r.pos = pos;
+          v = r.uint();
+          pos = r.pos;
+        }
+        const at = offset + (isFull ? i : (slots[cell + i] as number));
+        if (at >= 0 && at < col.length) col[at] = (col[at] as number) + v;
+      }
     }
+    cell += n;
   }
+  r.pos = pos;
   checkStreamEnd(r, m);
 }
 
@@ -348,7 +395,7 @@ function sumWith(dir: Directory, st: ValueStream, offset: number, column: (key: 
     for (let i = 0; i < n; i++, cell++) {
       const v = st.next(k);
       if (col === undefined) continue;
-      const at = offset + (dir.cellSlots[cell] as number);
+      const at = offset + (dir.keyFull[k] === 1 ? i : (dir.cellSlots[cell] as number));
       if (at >= 0 && at < col.length) col[at] = (col[at] as number) + v;
     }
   }
