@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BlockBuilder } from './builder.js';
-import { BlockFormatError, blockInfo, decodeBlock, encodeBlock, sumMeasure, type CellColumns } from './codec.js';
+import { BlockFormatError, addAllMeasures, blockInfo, decodeBlock, encodeBlock, sumMeasure, type CellColumns } from './codec.js';
 import { ByteReader, ByteWriter } from './varint.js';
 
 function cols(rows: Array<[number, number, ...number[]]>, measures = 2): CellColumns {
@@ -255,5 +255,44 @@ describe('sumMeasure against decodeBlock', () => {
         expect([...got.entries()].map(([k, c]) => [k, Array.from(c)])).toEqual([...expected.entries()].map(([k, c]) => [k, Array.from(c)]));
       }
     }
+  });
+});
+
+describe('addAllMeasures against decodeBlock', () => {
+  it('adds every measure and marks the same slots for random blocks (ratio and plain streams)', () => {
+    const rnd = prng(7);
+    for (let round = 0; round < 200; round++) {
+      const slots = 1 + Math.floor(rnd() * 70);
+      const measures = 1 + Math.floor(rnd() * 4);
+      const rows: Array<[number, number, ...number[]]> = [];
+      for (let key = 0; key < 1 + Math.floor(rnd() * 3); key++) {
+        const density = [1, 0.5, 0.1][Math.floor(rnd() * 3)] as number;
+        for (let s = 0; s < slots; s++) {
+          if (rnd() >= density) continue;
+          const req = Math.floor(rnd() * 500);
+          rows.push([key, s, req, ...Array.from({ length: measures - 1 }, () => (rnd() < 0.7 ? req * 25 + Math.floor(rnd() * 9) : Math.floor(rnd() * 1e5)))]);
+        }
+      }
+      if (rows.length === 0) continue;
+      const buf = encodeBlock(slots, cols(rows, measures));
+      const d = decodeBlock(buf).cells;
+      const offset = Math.floor(rnd() * 30) - 15;
+      const n = Math.floor(rnd() * 80);
+      const width = 1 + Math.floor(rnd() * measures);
+      const expected = new Float64Array(n * width);
+      const marked = new Uint8Array(n);
+      for (let i = 0; i < d.count; i++) {
+        const at = offset + (d.slots[i] as number);
+        if (at < 0 || at >= n) continue;
+        marked[at] = 1;
+        for (let m = 0; m < width; m++) expected[at * width + m] = (expected[at * width + m] as number) + ((d.values[m] as Float64Array)[i] as number);
+      }
+      const into = new Float64Array(n * width);
+      const mark = new Uint8Array(n);
+      addAllMeasures(buf, offset, width, into, mark);
+      expect(Array.from(into)).toEqual(Array.from(expected));
+      expect(Array.from(mark)).toEqual(Array.from(marked));
+    }
+    expect(() => addAllMeasures(encodeBlock(4, cols([[0, 1, 2, 3]])), 0, 3, new Float64Array(12), new Uint8Array(4))).toThrow(BlockFormatError);
   });
 });

@@ -360,7 +360,10 @@ export function sumMeasure(
       for (let i = 0; i < n; i++) {
         let v = pos < end ? (buf[pos] as number) : 0x80;
         if (v < 0x80) pos++;
-        else {
+        else if (pos + 1 < end && (buf[pos + 1] as number) < 0x80) {
+          v = (v & 0x7f) + (buf[pos + 1] as number) * 0x80;
+          pos += 2;
+        } else {
           r.pos = pos;
           v = r.uint();
           pos = r.pos;
@@ -372,7 +375,10 @@ export function sumMeasure(
       for (let i = 0; i < n; i++) {
         let v = pos < end ? (buf[pos] as number) : 0x80;
         if (v < 0x80) pos++;
-        else {
+        else if (pos + 1 < end && (buf[pos + 1] as number) < 0x80) {
+          v = (v & 0x7f) + (buf[pos + 1] as number) * 0x80;
+          pos += 2;
+        } else {
           r.pos = pos;
           v = r.uint();
           pos = r.pos;
@@ -400,6 +406,59 @@ function sumWith(dir: Directory, st: ValueStream, offset: number, column: (key: 
     }
   }
   st.end();
+}
+
+/**
+ * Adds every measure m < `width` of every cell (whatever its key) into `into[(offset + slot) * width + m]`
+ * and sets `mark[offset + slot] = 1`, for cells with 0 <= offset + slot < mark.length (`into` has
+ * `width` entries per mark). One pass per measure stream, nothing allocated per cell: the
+ * carousel read, which needs all four measures of one-key blocks. Checks what it reads.
+ */
+export function addAllMeasures(buf: Uint8Array, offset: number, width: number, into: Float64Array, mark: Uint8Array): void {
+  const dir = readDirectory(buf, true);
+  if (width > dir.measures) throw new BlockFormatError(`${width} measures requested from a block of ${dir.measures}`);
+  const len = mark.length;
+  const slotOf = (k: number, i: number, cell: number): number => offset + (dir.keyFull[k] === 1 ? i : (dir.cellSlots[cell] as number));
+  let cell = 0;
+  for (let k = 0; k < dir.keyCount; k++) {
+    const n = dir.keyCells[k] as number;
+    for (let i = 0; i < n; i++, cell++) {
+      const at = slotOf(k, i, cell);
+      if (at >= 0 && at < len) mark[at] = 1;
+    }
+  }
+  for (let m = 0; m < width; m++) {
+    const { r, form } = rawReader(buf, dir, m);
+    let base: ByteReader | undefined;
+    let ratios: Float64Array | undefined;
+    if (form === FORM_RATIO && m > 0) {
+      ratios = new Float64Array(dir.keyCount);
+      for (let k = 0; k < dir.keyCount; k++) ratios[k] = r.uint();
+      const b = rawReader(buf, dir, 0);
+      if (b.form !== FORM_PLAIN) throw new BlockFormatError(`measure stream 0 has form ${b.form}`);
+      base = b.r;
+    } else if (form !== FORM_PLAIN) {
+      throw new BlockFormatError(`measure stream ${m} has unknown form ${form}`);
+    }
+    cell = 0;
+    for (let k = 0; k < dir.keyCount; k++) {
+      const n = dir.keyCells[k] as number;
+      const ratio = ratios ? (ratios[k] as number) : 0;
+      for (let i = 0; i < n; i++, cell++) {
+        let v: number;
+        if (base) {
+          v = base.uint() * ratio + unzigzag(r.uint());
+          if (!(v >= 0 && v <= Number.MAX_SAFE_INTEGER)) throw new BlockFormatError(`measure ${m} value ${v} out of range`);
+        } else {
+          v = r.uint();
+        }
+        const at = slotOf(k, i, cell);
+        if (at >= 0 && at < len) into[at * width + m] = (into[at * width + m] as number) + v;
+      }
+    }
+    checkStreamEnd(r, m);
+    if (base) checkStreamEnd(base, 0);
+  }
 }
 
 /** Calls fn with the slot of every cell (in key, slot order), reading only the directory. */

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import { forEachSlot, sumMeasure } from '../blocks/codec.js';
+import { addAllMeasures, sumMeasure } from '../blocks/codec.js';
+import { cachedStatement } from '../blocks/table.js';
 import type { HttpCodesFilter, SampleFilter } from '../types.js';
 import { HTTP_CUBE, ISP_INDEX, MEASURE_REQUESTS, MINUTE_MS, REGION_INDEX, SAMPLES, SAMPLE_BLOCK_SECONDS, SECOND_MS } from './layout.js';
 
@@ -23,14 +24,34 @@ export interface SamplesResult {
   values: Float64Array;
 }
 
+/**
+ * Interned ids found, per connection: an id, once given, never changes or goes away (series and
+ * tasks are never deleted or renumbered while a store is open), so only hits are kept; a miss
+ * is asked again (the name may be written later).
+ */
+const known = new WeakMap<Database.Database, Map<string, number>>();
+const KNOWN_MAX = 100_000;
+
+function remembered(db: Database.Database, key: string, look: () => number | undefined): number | undefined {
+  let ids = known.get(db);
+  if (!ids) known.set(db, (ids = new Map()));
+  const hit = ids.get(key);
+  if (hit !== undefined) return hit;
+  const id = look();
+  if (id !== undefined) {
+    if (ids.size >= KNOWN_MAX) ids.clear();
+    ids.set(key, id);
+  }
+  return id;
+}
+
 export function seriesIdOf(db: Database.Database, project: string, domain: string): number | undefined {
-  return HTTP_CUBE.seriesId(db, [project, domain], false);
+  return remembered(db, `s\u0000${project}\u0000${domain}`, () => HTTP_CUBE.seriesId(db, [project, domain], false));
 }
 
 export function taskIdOf(db: Database.Database, project: string, taskId: string): number | undefined {
-  return db.prepare('SELECT id FROM carousel_tasks WHERE project = ? AND task_id = ?').pluck().get(project, taskId) as
-    | number
-    | undefined;
+  return remembered(db, `t\u0000${project}\u0000${taskId}`, () =>
+    cachedStatement(db, 'SELECT id FROM carousel_tasks WHERE project = ? AND task_id = ?').pluck().get(project, taskId) as number | undefined);
 }
 
 export function readHttpCodes(db: Database.Database, f: HttpCodesFilter): HttpCodesResult {
@@ -71,36 +92,15 @@ export function readSamples(db: Database.Database, f: SampleFilter): SamplesResu
   const values = new Float64Array(n * 4);
   const task = taskIdOf(db, f.project, f.taskId);
   if (task === undefined || n === 0) return { from: from * SECOND_MS, present, values };
-  // One column per measure; presence is tracked through a fifth column counting samples.
-  const cols = [0, 1, 2, 3].map(() => new Float64Array(n));
-  const seen = new Float64Array(n);
   const fromBlock = Math.floor(from / SAMPLE_BLOCK_SECONDS);
   const toBlock = Math.ceil(to / SAMPLE_BLOCK_SECONDS);
+  // Each block decoded once, all four measures straight into the answer's arrays.
   SAMPLES.scan(db, [task], [0], fromBlock, toBlock, (block, data) => {
-    const offset = block * SAMPLE_BLOCK_SECONDS - from;
-    for (let m = 0; m < 4; m++) sumMeasureInto(data, m, offset, cols[m] as Float64Array);
-    markPresent(data, offset, seen);
+    addAllMeasures(data, block * SAMPLE_BLOCK_SECONDS - from, 4, values, present);
   });
-  for (let i = 0; i < n; i++) {
-    if (seen[i] === 0) continue;
-    present[i] = 1;
-    for (let m = 0; m < 4; m++) values[i * 4 + m] = (cols[m] as Float64Array)[i] as number;
-  }
   return { from: from * SECOND_MS, present, values };
 }
 
-
-function sumMeasureInto(data: Uint8Array, m: number, offset: number, col: Float64Array): void {
-  sumMeasure(data, m, offset, () => col);
-}
-
-/** Marks the slots a block has cells in (a sample may be all zeros, which still counts as present). */
-function markPresent(data: Uint8Array, offset: number, seen: Float64Array): void {
-  forEachSlot(data, (slot) => {
-    const at = offset + slot;
-    if (at >= 0 && at < seen.length) seen[at] = 1;
-  });
-}
 
 /** Every request stored (of one project, or all), summed from the total level: for tests and tools. */
 export function totalRequests(db: Database.Database, project?: string): number {
