@@ -29,6 +29,28 @@ const TIME = asciiBytes('{"time":"');
 const CODES = asciiBytes('","http_codes":[');
 const END_SLOT = asciiBytes(']}');
 
+/**
+ * `{"code":<code>,"count":` per code, like TAILS a table of fixed texts (a pure function of the
+ * number, independent of any stored data), filled on first use; bounded.
+ */
+const codeTexts = new Map<number, Uint8Array>();
+const CODE_TEXTS_MAX = 4096;
+
+function codeText(code: number): Uint8Array {
+  let t = codeTexts.get(code);
+  if (t === undefined) {
+    if (codeTexts.size >= CODE_TEXTS_MAX) codeTexts.clear();
+    codeTexts.set(code, (t = asciiBytes(`,{"code":${code},"count":`)));
+  }
+  return t;
+}
+
+/** The entry prefixes of an answer's codes as words: `{"code":..,"count":` for the first, with a leading comma after. */
+function prefixesOf(codes: readonly number[]): WordTexts {
+  const prefixes = codes.map((code, k) => (k > 0 ? codeText(code) : codeText(code).subarray(1)));
+  return new WordTexts(prefixes, wordsFor(Math.max(0, ...prefixes.map((p) => p.length))));
+}
+
 /** Index into TAILS of count / total (proportionUnits, with a fast path for counts that fit in 2^26). */
 function proportionIndex(count: number, total: number): number {
   if (total <= 0 || count <= 0) return 0;
@@ -89,16 +111,11 @@ export function renderHttpCodes(q: HttpCodesShape, cols: HttpCodesColumns): Uint
       colOf.push(c);
     }
   }
-  const prefixes = codeList.map((code, k) => asciiBytes(`${k > 0 ? ',' : ''}{"code":${code},"count":`));
   const width = codeList.length;
+  const pre = prefixesOf(codeList);
+  const stride = pre.stride;
   let perSlot = 64;
-  let longest = 0;
-  for (const p of prefixes) {
-    perSlot += p.length + 24 + TAIL_MAX;
-    longest = Math.max(longest, p.length);
-  }
-  const stride = wordsFor(longest);
-  const pre = new WordTexts(prefixes, stride);
+  for (let k = 0; k < width; k++) perSlot += (pre.lengths[k] as number) + 24 + TAIL_MAX;
   const preWords = pre.words;
   const preLengths = pre.lengths;
   const tailWords = TAIL_WORDS.words;

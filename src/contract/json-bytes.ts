@@ -108,7 +108,11 @@ export function giveSpare(buffer: ArrayBuffer): void {
   spares.push(buffer);
 }
 
-export const asciiBytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+export function asciiBytes(s: string): Uint8Array {
+  const b = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
+  return b;
+}
 
 /**
  * Fixed texts as little-endian 32-bit words, `stride` words per text (zero-padded): copying a

@@ -53,6 +53,8 @@ const MAX_RETIRING = 4;
  */
 export class ReadPool implements Reader {
   private readonly slots: Slot[] = [];
+  /** Sent answers' buffers waiting to ride to a worker with its next job. */
+  private readonly spares: ArrayBuffer[] = [];
   private readonly queues = new Map<string, Job[]>();
   private readonly order: string[] = [];
   private next = 0;
@@ -84,12 +86,18 @@ export class ReadPool implements Reader {
     return this.submit(filter.project, { kind: 'samples-body', filter }, signal) as Promise<Uint8Array>;
   }
 
-  /** Gives a sent answer's buffer back to a worker for reuse (only once nothing reads it any more). */
+  /**
+   * Takes back a sent answer's buffer (only once nothing reads it any more): it travels to a
+   * worker with the next job (no message of its own), so every worker renders into memory that
+   * is already mapped instead of a fresh ~0.5 MB per answer (fresh memory costs page faults in
+   * the worker and unmapping and external-memory GC pressure here: ~0.2 ms per 24 h answer).
+   */
   release(bytes: Uint8Array): void {
-    const slot = this.slots.find((s) => !s.retiring);
     const buffer = bytes.buffer;
-    if (!slot || this.closed || !(buffer instanceof ArrayBuffer) || buffer.byteLength === 0) return;
-    slot.worker.postMessage({ id: -1, kind: 'spare', buffer }, [buffer]);
+    if (this.closed || !(buffer instanceof ArrayBuffer) || buffer.byteLength === 0) return;
+    if (this.spares.length >= this.size * 2 + 2) this.spares.shift();
+    // Moved, not copied: the caller's view is detached at once (nothing may read it any more).
+    this.spares.push(structuredClone(buffer, { transfer: [buffer] }));
   }
 
   trafficSeries(filter: TrafficFilter, signal?: AbortSignal): Promise<Float64Array> {
@@ -190,7 +198,9 @@ export class ReadPool implements Reader {
       if (!job) return;
       slot.job = job;
       job.slot = slot;
-      slot.worker.postMessage({ ...job.request, id: this.nextId++ });
+      const spare = this.spares.pop();
+      if (spare) slot.worker.postMessage({ ...job.request, id: this.nextId++, spare }, [spare]);
+      else slot.worker.postMessage({ ...job.request, id: this.nextId++ });
     }
   }
 
@@ -242,6 +252,7 @@ export class ReadPool implements Reader {
   /** Fails what waits; workers still inside a query finish it first, then exit. */
   async close(): Promise<void> {
     this.closed = true;
+    this.spares.length = 0;
     for (const q of this.queues.values()) {
       for (const job of q) if (this.settle(job)) job.reject(new Error('read pool closed'));
     }

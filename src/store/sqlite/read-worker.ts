@@ -7,17 +7,19 @@ import type { TrafficFilter } from '../traffic.js';
 import { readHttpCodes, readSamples } from './reads.js';
 import { readTrafficByDomain, readTrafficDomains, readTrafficSeries } from './traffic-reads.js';
 
-/** Messages to a read worker and its answers (typed arrays travel as transferred buffers). */
-export type ReadRequest =
+/**
+ * Messages to a read worker and its answers (typed arrays travel as transferred buffers). A job
+ * may carry `spare`: a sent answer's buffer, given back for reuse.
+ */
+export type ReadRequest = { spare?: ArrayBuffer } & (
   | { id: number; kind: 'httpcodes'; filter: HttpCodesFilter }
   | { id: number; kind: 'samples'; filter: SampleFilter }
   | { id: number; kind: 'httpcodes-body'; filter: HttpCodesFilter; codes: readonly number[] }
   | { id: number; kind: 'samples-body'; filter: SampleFilter }
-  /** A sent answer's buffer, given back for reuse (no reply). */
-  | { id: number; kind: 'spare'; buffer: ArrayBuffer }
   | { id: number; kind: 'traffic-series'; filter: TrafficFilter }
   | { id: number; kind: 'traffic-by-domain'; filter: TrafficFilter }
-  | { id: number; kind: 'traffic-domains'; project: string };
+  | { id: number; kind: 'traffic-domains'; project: string }
+);
 
 /** A request without its id (distributes over the union). */
 export type ReadRequestBody = ReadRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
@@ -34,10 +36,7 @@ if (parentPort) {
   const db = new Database((workerData as ReadWorkerData).file, { readonly: true, fileMustExist: true });
   db.pragma('busy_timeout = 5000');
   port.on('message', (req: ReadRequest) => {
-    if (req.kind === 'spare') {
-      giveSpare(req.buffer);
-      return;
-    }
+    if (req.spare) giveSpare(req.spare);
     try {
       if (req.kind === 'httpcodes-body' || req.kind === 'samples-body') {
         // The answer's bytes are rendered here; the buffer is transferred, not copied.
