@@ -128,36 +128,40 @@ export function buildApp(options: AppOptions): FastifyInstance {
   // Before any route: GET /openapi.json is generated from what the routes declare.
   const routes = collectRoutes(app);
 
-  app.addHook('onRequest', async (request, reply) => {
-    void reply.header('X-Request-Id', request.id);
-  });
-
+  // Request hooks are callback-style (no promise per hook per request); they only run synchronous code.
   const pipelined = new WeakMap<object, number>();
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.header('X-Request-Id', request.id);
     const socket = request.raw.socket;
     const n = (pipelined.get(socket) ?? 0) + 1;
     pipelined.set(socket, n);
     (request as { pipelinedOn?: object }).pipelinedOn = socket;
     if (n > MAX_PIPELINED_PER_CONNECTION) {
       void reply.header('Connection', 'close');
-      throw tooManyRequests();
+      done(tooManyRequests());
+      return;
     }
+    done();
   });
-  app.addHook('onResponse', async (request) => {
+  app.addHook('onResponse', (request, _reply, done) => {
     const socket = (request as { pipelinedOn?: object }).pipelinedOn;
     if (socket) pipelined.set(socket, (pipelined.get(socket) ?? 1) - 1);
+    done();
   });
 
   admitQueries(app, ctx.slots);
 
   // Safety net for tenant isolation: a successful /v2 or /ingest answer from a route that
   // never called projectOf (so never authenticated) is replaced by a 500 and logged.
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     const url = request.url;
-    if (reply.statusCode >= 400 || !(url.startsWith('/v2/') || url.startsWith('/ingest/')) || wasAuthenticated(request)) return payload;
+    if (reply.statusCode >= 400 || !(url.startsWith('/v2/') || url.startsWith('/ingest/')) || wasAuthenticated(request)) {
+      done(null, payload);
+      return;
+    }
     request.log.error({ route: request.routeOptions.url }, 'route answered without authenticating; answer withheld');
     void reply.code(500).type('application/json');
-    return JSON.stringify(internalError().body);
+    done(null, JSON.stringify(internalError().body));
   });
 
   // Every request body reaches handlers as the raw bytes received (a Buffer): AK/SK

@@ -26,8 +26,11 @@ export const clientGone = (request: FastifyRequest): boolean => signals.get(requ
  * which cancels a wait for a slot and the store work (see query-slots.ts).
  */
 export function admitQueries(app: FastifyInstance, slots: QuerySlots): void {
-  app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/v2/')) return;
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!request.url.startsWith('/v2/')) {
+      done();
+      return;
+    }
     const controller = new AbortController();
     signals.set(request, controller.signal);
     let slot: Slot | undefined;
@@ -37,8 +40,20 @@ export function admitQueries(app: FastifyInstance, slots: QuerySlots): void {
       if (!reply.raw.writableFinished) controller.abort(new ClientGone());
       slot?.release();
     });
-    const granted = await slots.acquire(controller.signal);
-    if (closed) granted.release();
-    else slot = granted;
+    const take = (granted: Slot): void => {
+      if (closed) granted.release();
+      else slot = granted;
+    };
+    // A free slot is taken at once (no promise); otherwise the request waits for one or is refused.
+    const free = slots.tryAcquire();
+    if (free) {
+      take(free);
+      done();
+      return;
+    }
+    slots.acquire(controller.signal).then((granted) => {
+      take(granted);
+      done();
+    }, (err: Error) => done(err));
   });
 }

@@ -60,6 +60,13 @@ export class QuerySlots {
     return this.waiters.size;
   }
 
+  /** A slot when one is free at once (nobody waits and the limit is not reached), else undefined. */
+  tryAcquire(): Slot | undefined {
+    if (this.held >= this.limit) return undefined;
+    this.held++;
+    return this.slot();
+  }
+
   acquire(signal: AbortSignal): Promise<Slot> {
     if (signal.aborted) return Promise.reject(signal.reason);
     if (this.held < this.limit) {
