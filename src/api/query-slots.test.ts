@@ -18,6 +18,20 @@ describe('QuerySlots', () => {
     expect(slots.inFlight).toBe(1);
   });
 
+  it('tryAcquire takes a free slot at once and never one a waiter is owed', async () => {
+    const slots = new QuerySlots({ limit: 1, waitMs: 10_000 });
+    const a = slots.tryAcquire();
+    expect(a).toBeDefined();
+    expect(slots.tryAcquire()).toBeUndefined();
+    const waiting = slots.acquire(live());
+    a?.release();
+    // The freed slot went straight to the waiter: nothing is free for tryAcquire.
+    expect(slots.tryAcquire()).toBeUndefined();
+    (await waiting).release();
+    expect(slots.inFlight).toBe(0);
+    expect(slots.tryAcquire()).toBeDefined();
+  });
+
   it('releases a slot exactly once however often release is called', async () => {
     const slots = new QuerySlots({ limit: 2, waitMs: 0 });
     const a = await slots.acquire(live());
