@@ -7,6 +7,7 @@ import type { TrafficFilter } from '../traffic.js';
 import { readHttpCodes, readSamples } from './reads.js';
 import { readTrafficByDomain, readTrafficDomains, readTrafficSeries } from './traffic-reads.js';
 import { lowerThreadPriority, readThreadNice } from './thread-priority.js';
+import { WORKER_CACHE_KIB } from './worker-memory.js';
 
 /** Messages to a read worker and its answers (typed arrays travel as transferred buffers). */
 export type ReadRequest =
@@ -36,6 +37,7 @@ if (parentPort) {
   // A read-only connection on the WAL file: sees every committed write, never blocks the writer.
   const db = new Database((workerData as ReadWorkerData).file, { readonly: true, fileMustExist: true });
   db.pragma('busy_timeout = 5000');
+  db.pragma(`cache_size = -${WORKER_CACHE_KIB}`);
   port.on('message', (req: ReadRequest) => {
     if (req.kind === 'spare') {
       giveSpare(req.buffer);
