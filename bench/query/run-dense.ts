@@ -23,6 +23,8 @@ export interface DenseBenchResult {
     probeLoopDelayP99: number; benchLoopDelayP99: number;
   };
   maxRssMiB: number;
+  /** Server RSS max (MiB) while each step ran: the query rows by name, then 'mixed'. */
+  rssByRowMiB: Record<string, number>;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -89,7 +91,13 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
   const serve = await startProcess([join(o.root, 'bin/livestats.js'), 'serve', '--data', dir, '--port', '0', '--log-level', 'warn',
     '--query-cache-ms', '0', '--retention-days', '30']);
   let maxRss = 0;
-  const rssTimer = setInterval(() => (maxRss = Math.max(maxRss, rssMiB(serve.child.pid))), 250);
+  let rowRss = 0;
+  const rssByRowMiB: Record<string, number> = {};
+  const rssTimer = setInterval(() => {
+    const now = rssMiB(serve.child.pid);
+    maxRss = Math.max(maxRss, now);
+    rowRss = Math.max(rowRss, now);
+  }, 250);
   const end = ds.anchor - HOUR;
   const top10 = Array.from({ length: 10 }, (_, i) => denseDomain(i + 1)).join(',');
   const day = `start_time=${iso(end - 24 * HOUR)}&end_time=${iso(end)}`;
@@ -116,16 +124,19 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
         const ls = await load(s.name, serve.url + s.path, { connections: 10, seconds, headers });
         const b = await load(`bare: ${s.name}`, bare.url + '/', { connections: 10, seconds });
         rows.push({ name: s.name, bytes: body.length, livestats: ls, bare: b, ratio: ls.rps / b.rps });
+        rssByRowMiB[s.name] = rowRss;
+        rowRss = 0;
       } finally {
         await bare.stop();
       }
     }
     mixed = await mixedRow(serve.url, list[1]?.path ?? '', headers, seconds, ds.anchor, o.log);
+    rssByRowMiB.mixed = rowRss;
   } finally {
     clearInterval(rssTimer);
     await serve.stop();
   }
-  return { dataset: ds, rows, mixed, maxRssMiB: maxRss };
+  return { dataset: ds, rows, mixed, maxRssMiB: maxRss, rssByRowMiB };
 }
 
 /**
