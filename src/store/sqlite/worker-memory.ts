@@ -2,10 +2,10 @@ import type { ResourceLimits } from 'node:worker_threads';
 
 /**
  * Memory bounds of the store's worker threads (read workers and the write thread), measured on
- * the dense bench (`npm run bench -- dense`): with V8's default young generation (up to 48 MB a
- * thread) each worker carried 40-50 MB of heap, most of it garbage between scavenges, plus
- * 30-60 MB of dead ArrayBuffers (a Buffer per block read) that only a scavenge frees; 8 MB
- * scavenges more often at no measurable CPU cost per query and took ~70 MB off the server's RSS.
+ * the dense bench (`npm run bench -- dense`): with V8's default young generation (semi-spaces
+ * grow to 16 MB) each read worker's heap grew to 26-53 MB, most of it garbage between scavenges;
+ * with 8 MB it stays at 18-20 MB, with no difference in server CPU per query beyond the noise
+ * (same-run alternating rounds). Dead ArrayBuffers (a Buffer per block read) come on top of it.
  */
 export const WORKER_RESOURCE_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 8 };
 
