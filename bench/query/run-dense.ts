@@ -1,12 +1,15 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { readFileSync, rmSync, statSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { layoutMeta } from '../../src/store/sqlite/layout-meta.js';
 import { SQLITE_SCHEMA_VERSION } from '../../src/store/sqlite/migrate.js';
 import { SQLITE_PAGE_SIZE, SqliteStore } from '../../src/store/sqlite/store.js';
 import { load, type LoadResult } from '../lib/load.js';
 import { startProcess } from '../lib/proc.js';
 import { table } from '../lib/table.js';
+import type { ProbeOptions, ProbeResult } from './mixed-probe.js';
 import { DENSE, denseDomain, denseTask, generateDense, type DenseStats } from './dense.js';
 
 const HOUR = 3_600_000;
@@ -14,8 +17,14 @@ const HOUR = 3_600_000;
 export interface DenseBenchResult {
   dataset: DenseStats & { bytesOnDisk: number; bytesPerCell: number; generatedMs: number; reused: boolean; anchor: number };
   rows: Array<{ name: string; bytes: number; livestats: LoadResult; bare: LoadResult; ratio: number }>;
-  mixed: { query: LoadResult; ackP99: number; ackMax: number; acks: number; healthP99: number; healthMax: number; healthPolls: number };
+  mixed: {
+    query: LoadResult; ackP50: number; ackP99: number; ackMax: number; acks: number; healthP99: number; healthMax: number; healthPolls: number;
+    /** Event-loop delay p99 (ms) of the probe process and of this one (autocannon's) during the row. */
+    probeLoopDelayP99: number; benchLoopDelayP99: number;
+  };
   maxRssMiB: number;
+  /** Server RSS max (MiB) while each step ran: the query rows by name, then 'mixed'. */
+  rssByRowMiB: Record<string, number>;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -82,7 +91,13 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
   const serve = await startProcess([join(o.root, 'bin/livestats.js'), 'serve', '--data', dir, '--port', '0', '--log-level', 'warn',
     '--query-cache-ms', '0', '--retention-days', '30']);
   let maxRss = 0;
-  const rssTimer = setInterval(() => (maxRss = Math.max(maxRss, rssMiB(serve.child.pid))), 250);
+  let rowRss = 0;
+  const rssByRowMiB: Record<string, number> = {};
+  const rssTimer = setInterval(() => {
+    const now = rssMiB(serve.child.pid);
+    maxRss = Math.max(maxRss, now);
+    rowRss = Math.max(rowRss, now);
+  }, 250);
   const end = ds.anchor - HOUR;
   const top10 = Array.from({ length: 10 }, (_, i) => denseDomain(i + 1)).join(',');
   const day = `start_time=${iso(end - 24 * HOUR)}&end_time=${iso(end)}`;
@@ -109,57 +124,53 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
         const ls = await load(s.name, serve.url + s.path, { connections: 10, seconds, headers });
         const b = await load(`bare: ${s.name}`, bare.url + '/', { connections: 10, seconds });
         rows.push({ name: s.name, bytes: body.length, livestats: ls, bare: b, ratio: ls.rps / b.rps });
+        rssByRowMiB[s.name] = rowRss;
+        rowRss = 0;
       } finally {
         await bare.stop();
       }
     }
-    mixed = await mixedRow(serve.url, list[1]?.path ?? '', headers, seconds, o.log);
+    mixed = await mixedRow(serve.url, list[1]?.path ?? '', headers, seconds, ds.anchor, o.log);
+    rssByRowMiB.mixed = rowRss;
   } finally {
     clearInterval(rssTimer);
     await serve.stop();
   }
-  return { dataset: ds, rows, mixed, maxRssMiB: maxRss };
+  return { dataset: ds, rows, mixed, maxRssMiB: maxRss, rssByRowMiB };
 }
 
-/** The heaviest query at 10 connections while an ingest batch is posted every 200 ms and /healthz polled every 50 ms. */
-async function mixedRow(url: string, path: string, headers: Record<string, string>, seconds: number, log: (s: string) => void): Promise<DenseBenchResult['mixed']> {
-  log(`dense mixed: 24 h x 10 domains at 10 connections + ingest POST every 200 ms + /healthz every 50 ms (${seconds} s)`);
-  const acks: number[] = [];
-  const health: number[] = [];
-  let running = true;
-  const t = (d: Date): string => {
-    const mon = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getUTCMonth()];
-    const p = (n: number): string => String(n).padStart(2, '0');
-    return `${p(d.getUTCDate())}/${mon}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
+/**
+ * The heaviest query at 10 connections while an ingest batch is posted every 200 ms (after each
+ * acknowledgement) into the dataset's newest (dense) hour, and /healthz polled every 50 ms. The poster and the poller run in a process of
+ * their own (mixed-probe.ts): timed in this process, they had included its event-loop delay while
+ * autocannon ran here (`benchLoopDelayP99` shows how much that is).
+ */
+async function mixedRow(url: string, path: string, headers: Record<string, string>, seconds: number, anchor: number, log: (s: string) => void): Promise<DenseBenchResult['mixed']> {
+  log(`dense mixed: 24 h x 10 domains at 10 connections + ingest POST every 200 ms + /healthz every 50 ms (${seconds} s, probe in its own process)`);
+  const options: ProbeOptions = {
+    url, token: headers['x-auth-token'] ?? '', project: DENSE.project,
+    domains: Array.from({ length: 10 }, (_, i) => denseDomain(i + 1)), lines: 500, postGapMs: 200, healthGapMs: 50, latest: anchor,
   };
-  const poster = (async () => {
-    let b = 0;
-    while (running) {
-      const now = new Date(Date.now() - 5000);
-      const body = Array.from({ length: 500 }, (_, i) =>
-        `1.0.${i % 250}.${b % 250} - - [${t(now)}] "GET /live/s.flv HTTP/1.1" ${i % 10 ? 200 : 404} 1234 "-" "bench" ${denseDomain(1 + (i % 10))}`).join('\n') + '\n';
-      const t0 = performance.now();
-      const r = await fetch(`${url}/ingest/v1/dense/access-logs?format=combined_host`, { method: 'POST', body, headers: { ...headers, 'content-type': 'text/plain', 'x-batch-id': `mixed-${Date.now()}-${b++}` } });
-      await r.text();
-      acks.push(performance.now() - t0);
-      await new Promise((res) => setTimeout(res, 200));
-    }
-  })();
-  const poller = (async () => {
-    while (running) {
-      const t0 = performance.now();
-      const r = await fetch(`${url}/healthz`);
-      await r.text();
-      health.push(performance.now() - t0);
-      await new Promise((res) => setTimeout(res, 50));
-    }
-  })();
-  const query = await load('mixed: 24 h x 10 domains', url + path, { connections: 10, seconds, headers });
-  running = false;
-  await Promise.all([poster, poller]);
+  const child = fork(fileURLToPath(new URL('./mixed-probe.js', import.meta.url)), [JSON.stringify(options)], { stdio: 'inherit' });
+  const result = new Promise<ProbeResult>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as ProbeResult));
+    child.once('exit', (code) => reject(new Error(`mixed probe exited with code ${code} before its result`)));
+  });
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  let query: LoadResult;
+  try {
+    query = await load('mixed: 24 h x 10 domains', url + path, { connections: 10, seconds, headers });
+  } finally {
+    loop.disable();
+    child.send('stop');
+  }
+  const p = await result;
+  if (p.failures > 0) throw new Error(`mixed row: ${p.failures} ingest or /healthz answers were not 200`);
   return {
-    query, ackP99: pct(acks, 99), ackMax: Math.max(0, ...acks), acks: acks.length,
-    healthP99: pct(health, 99), healthMax: Math.max(0, ...health), healthPolls: health.length,
+    query, ackP50: pct(p.acks, 50), ackP99: pct(p.acks, 99), ackMax: Math.max(0, ...p.acks), acks: p.acks.length,
+    healthP99: pct(p.health, 99), healthMax: Math.max(0, ...p.health), healthPolls: p.health.length,
+    probeLoopDelayP99: p.loopDelayP99, benchLoopDelayP99: loop.percentile(99) / 1e6,
   };
 }
 
@@ -175,10 +186,12 @@ export function mixedTable(r: DenseBenchResult): string {
   return table(['mixed row', 'value'], [
     ['24 h x 10 domains req/s while ingesting', m.query.rps],
     ['  its p99 ms', m.query.p99],
-    [`ingest POST (500 lines) ack p99 ms (${m.acks} posts)`, m.ackP99],
+    [`ingest POST (500 lines) ack p50 ms (${m.acks} posts)`, m.ackP50],
+    ['  ack p99 ms', m.ackP99],
     ['  ack max ms', m.ackMax],
     [`/healthz p99 ms (${m.healthPolls} polls)`, m.healthP99],
     ['  /healthz max ms', m.healthMax],
     ['server RSS max MiB (whole dense run)', r.maxRssMiB],
+    ['event-loop delay p99 ms: probe process / autocannon process', `${m.probeLoopDelayP99.toFixed(1)} / ${m.benchLoopDelayP99.toFixed(1)}`],
   ]);
 }

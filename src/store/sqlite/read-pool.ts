@@ -6,6 +6,7 @@ import type { ReadReply, ReadRequestBody, ReadWorkerData } from './read-worker.j
 import type { HttpCodesResult, SamplesResult } from './reads.js';
 import type { TrafficFilter } from '../traffic.js';
 import type { TrafficByDomainResult } from './traffic-reads.js';
+import { WORKER_RESOURCE_LIMITS } from './worker-memory.js';
 
 export interface ReadPoolOptions {
   /** Worker threads (0 or absent: one per core, at most 4). */
@@ -206,7 +207,7 @@ export class ReadPool implements Reader {
 
   private spawn(): Slot {
     const data: ReadWorkerData = { file: this.file };
-    const worker = new Worker(this.workerUrl, { workerData: data });
+    const worker = new Worker(this.workerUrl, { workerData: data, resourceLimits: WORKER_RESOURCE_LIMITS });
     const slot: Slot = {
       worker, job: undefined, retiring: false,
       exited: new Promise<void>((resolve) => worker.once('exit', () => resolve())),

@@ -6,6 +6,8 @@ import { httpCodesBody, samplesBody } from './bodies.js';
 import type { TrafficFilter } from '../traffic.js';
 import { readHttpCodes, readSamples } from './reads.js';
 import { readTrafficByDomain, readTrafficDomains, readTrafficSeries } from './traffic-reads.js';
+import { lowerThreadPriority, readThreadNice } from './thread-priority.js';
+import { WORKER_CACHE_KIB } from './worker-memory.js';
 
 /**
  * Messages to a read worker and its answers (typed arrays travel as transferred buffers). A job
@@ -32,9 +34,12 @@ export interface ReadWorkerData {
 
 if (parentPort) {
   const port = parentPort;
+  // Below the main and write threads' priority (see thread-priority.ts).
+  lowerThreadPriority(readThreadNice());
   // A read-only connection on the WAL file: sees every committed write, never blocks the writer.
   const db = new Database((workerData as ReadWorkerData).file, { readonly: true, fileMustExist: true });
   db.pragma('busy_timeout = 5000');
+  db.pragma(`cache_size = -${WORKER_CACHE_KIB}`);
   port.on('message', (req: ReadRequest) => {
     if (req.spare) giveSpare(req.spare);
     try {

@@ -26,6 +26,8 @@ export interface SqliteStoreOptions {
   reader?: (file: string) => Reader;
   /** Writes batches elsewhere (a write thread; default: on this thread, on the store's own connection). */
   writer?: (file: string) => BatchSink;
+  /** SQLite page cache of this connection in KiB (default: the build's, 16 MiB). */
+  cacheKiB?: number;
 }
 
 /**
@@ -56,6 +58,7 @@ export class SqliteStore implements Store {
     this.db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.round(WAL_CHECKPOINT_BYTES / pageSize))}`);
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
+    if (options.cacheKiB !== undefined) this.db.pragma(`cache_size = -${Math.max(1, Math.round(options.cacheKiB))}`);
     this.retention = new RetentionSlicer(this.db);
   }
 

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { WriteBatch } from '../types.js';
 import type { WriteReply, WriteRequest, WriteWorkerData } from './write-worker.js';
+import { WORKER_RESOURCE_LIMITS } from './worker-memory.js';
 
 /** Where SqliteStore.write sends its batches instead of writing on the calling thread. */
 export interface BatchSink {
@@ -30,7 +31,11 @@ export class WriteThread implements BatchSink {
   private closed = false;
   private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(private readonly file: string, private readonly workerUrl = new URL('./write-worker.js', import.meta.url)) {}
+  constructor(private readonly file: string, private readonly workerUrl = new URL('./write-worker.js', import.meta.url)) {
+    // Started at once (it stays unref'd while idle): the first batch does not wait for the thread
+    // to load and open its connection (hundreds of ms on a busy machine).
+    this.spawn();
+  }
 
   write(batch: WriteBatch): Promise<void> {
     if (this.closed) return Promise.reject(new Error('write thread closed'));
@@ -52,7 +57,7 @@ export class WriteThread implements BatchSink {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(this.workerUrl, { workerData: { file: this.file } satisfies WriteWorkerData });
+    const worker = new Worker(this.workerUrl, { workerData: { file: this.file } satisfies WriteWorkerData, resourceLimits: WORKER_RESOURCE_LIMITS });
     worker.on('message', (reply: WriteReply) => {
       const p = this.pending.get(reply.id);
       if (!p) return;

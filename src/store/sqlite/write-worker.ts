@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { WriteBatch } from '../types.js';
 import { SqliteStore } from './store.js';
+import { WORKER_CACHE_KIB } from './worker-memory.js';
 
 /** Messages to the write worker and its answers. */
 export interface WriteRequest {
@@ -18,7 +19,7 @@ if (parentPort) {
   const port = parentPort;
   // Its own connection and its own store: the same transaction code as an inline write
   // (one IMMEDIATE transaction per batch, checkpoints with their counts).
-  const store = new SqliteStore((workerData as WriteWorkerData).file);
+  const store = new SqliteStore((workerData as WriteWorkerData).file, { cacheKiB: WORKER_CACHE_KIB });
   const ready = store.init();
   // Batches are written one at a time, in the order they were posted.
   let chain: Promise<void> = Promise.resolve();
