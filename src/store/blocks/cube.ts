@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { BlockBuilder } from './builder.js';
 import { sumMeasure } from './codec.js';
+import { writeLevel } from './level-write.js';
 import { BlockTable, cachedStatement, type BlockKeyBits } from './table.js';
 
 /** A group dimension with its enumerated values (append-only: a value's index is stored). */
@@ -57,7 +57,6 @@ export interface CubeSumQuery {
   column: (key: number) => Float64Array | undefined;
 }
 
-const BLOCK_RADIX = 2 ** 22;
 /** Blocks are numbered from the epoch; the key space reaches at least this far (2200-01-01). */
 const KEY_SPACE_END_MS = 7_258_118_400_000;
 
@@ -110,26 +109,25 @@ export class Cube {
     return g;
   }
 
-  /** Adds the cells to every level (inside the caller's transaction). */
+  /** Adds the cells to every level (inside the caller's transaction): each touched block is read, summed and written once. */
   write(db: Database.Database, cells: CubeCells): void {
     const spec = this.spec;
-    const row = new Float64Array(spec.measures.length);
+    const n = cells.count;
+    if (n === 0) return;
+    const bs = spec.blockSlots;
+    const blocks = new Float64Array(n);
+    const inBlock = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const slot = cells.slot[i] as number;
+      if (!Number.isInteger(slot)) throw new RangeError(`slot out of range: ${slot}`);
+      const block = Math.floor(slot / bs);
+      blocks[i] = block;
+      inBlock[i] = slot - block * bs;
+    }
+    const ids = new Float64Array(n);
     for (const level of this.levels) {
-      const builders = new Map<number, { series: number; grp: number; block: number; b: BlockBuilder }>();
-      let radix = 1;
-      for (const d of level.dimIndex) radix *= (spec.dims[d] as CubeDim).values.length;
-      for (let i = 0; i < cells.count; i++) {
-        const series = cells.series[i] as number;
-        const slot = cells.slot[i] as number;
-        const block = Math.floor(slot / spec.blockSlots);
-        const grp = this.groupOf(level, cells, i);
-        const id = (series * radix + grp) * BLOCK_RADIX + (block % BLOCK_RADIX);
-        let e = builders.get(id);
-        if (!e) builders.set(id, (e = { series, grp, block, b: level.table.newBuilder() }));
-        for (let m = 0; m < row.length; m++) row[m] = (cells.measures[m] as ArrayLike<number>)[i] as number;
-        e.b.add(cells.key[i] as number, slot - block * spec.blockSlots, row);
-      }
-      for (const e of builders.values()) level.table.merge(db, e.series, e.grp, e.block, e.b);
+      for (let i = 0; i < n; i++) ids[i] = level.table.id(cells.series[i] as number, this.groupOf(level, cells, i), blocks[i] as number);
+      writeLevel(db, level.table, { count: n, ids, slots: inBlock, key: cells.key, measures: cells.measures });
     }
   }
 

@@ -49,6 +49,16 @@ export class ByteWriter {
     this.length = n;
   }
 
+  /** Forgets what was written (the buffer is kept for reuse). */
+  reset(): void {
+    this.length = 0;
+  }
+
+  /** The bytes written so far, without copying (valid until the next write or reset). */
+  view(start = 0, end = this.length): Uint8Array {
+    return this.buf.subarray(start, end);
+  }
+
   /** A copy of the bytes written. */
   finish(): Uint8Array {
     return this.buf.slice(0, this.length);
