@@ -117,16 +117,45 @@ export class Cube {
     const bs = spec.blockSlots;
     const blocks = new Float64Array(n);
     const inBlock = new Int32Array(n);
+    // Checked once per cell here, so each level forms its row ids without checks (the same RangeErrors as BlockTable.id).
+    let maxSeries = Infinity;
+    let maxBlock = Infinity;
+    for (const l of this.levels) {
+      maxSeries = Math.min(maxSeries, l.table.maxSeries);
+      maxBlock = Math.min(maxBlock, 2 ** l.table.bits.block - 1);
+    }
+    const name = this.levels[0]?.table.name ?? spec.name;
     for (let i = 0; i < n; i++) {
       const slot = cells.slot[i] as number;
       if (!Number.isInteger(slot)) throw new RangeError(`slot out of range: ${slot}`);
       const block = Math.floor(slot / bs);
+      if (!(block >= 0 && block <= maxBlock)) throw new RangeError(`${name}: block ${block} outside the key space`);
+      const series = cells.series[i] as number;
+      if (!(Number.isInteger(series) && series >= 0 && series <= maxSeries)) throw new RangeError(`${name}: series id ${series} beyond ${maxSeries}`);
       blocks[i] = block;
       inBlock[i] = slot - block * bs;
     }
+    spec.dims.forEach((d, di) => {
+      const col = cells.dims[di] as ArrayLike<number>;
+      for (let i = 0; i < n; i++) {
+        const v = col[i] as number;
+        if (!(Number.isInteger(v) && v >= 0 && v < d.values.length)) throw new RangeError(`${name}: ${d.name} index ${v} out of range`);
+      }
+    });
     const ids = new Float64Array(n);
     for (const level of this.levels) {
-      for (let i = 0; i < n; i++) ids[i] = level.table.id(cells.series[i] as number, this.groupOf(level, cells, i), blocks[i] as number);
+      const { blockUnit, grpUnit } = level.table;
+      const dims = level.dimIndex.map((d) => cells.dims[d] as ArrayLike<number>);
+      const sizes = level.dimIndex.map((d) => (spec.dims[d] as CubeDim).values.length);
+      if (dims.length === 2) {
+        const [a, b] = dims as [ArrayLike<number>, ArrayLike<number>];
+        const nb = sizes[1] as number;
+        for (let i = 0; i < n; i++) {
+          ids[i] = (blocks[i] as number) * blockUnit + (cells.series[i] as number) * grpUnit + (a[i] as number) * nb + (b[i] as number);
+        }
+      } else {
+        for (let i = 0; i < n; i++) ids[i] = (blocks[i] as number) * blockUnit + (cells.series[i] as number) * grpUnit + this.groupOf(level, cells, i);
+      }
       writeLevel(db, level.table, { count: n, ids, slots: inBlock, key: cells.key, measures: cells.measures });
     }
   }

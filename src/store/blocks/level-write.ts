@@ -43,7 +43,17 @@ export function writeLevel(db: Database.Database, table: BlockTable, cells: Leve
   // Group cells by block: a dense group number per distinct id, then the groups in id order.
   const index = new BlockIdIndex(Math.min(n, 1 << 20));
   const groupOf = new Int32Array(n);
-  for (let i = 0; i < n; i++) groupOf[i] = index.add(cells.ids[i] as number);
+  // Cells mostly come in runs of one block (pre-aggregated in key order): a run costs one lookup.
+  let lastId = -1;
+  let lastGroup = -1;
+  for (let i = 0; i < n; i++) {
+    const id = cells.ids[i] as number;
+    if (id !== lastId) {
+      lastId = id;
+      lastGroup = index.add(id);
+    }
+    groupOf[i] = lastGroup;
+  }
   const groups = index.size;
   const groupIds = index.ids();
   const sorted = Float64Array.from(groupIds).sort();

@@ -84,6 +84,22 @@ export class TrafficWriter {
         const stream = t.streams[k] as string;
         streamSeries[k] = app !== '' && stream !== '' ? this.seriesId(db, TRAFFIC_STREAMS, [p.project, domain, app, stream]) : -1;
       }
+      const dSeries = domains.series as Float64Array;
+      const dSlot = domains.slot as Float64Array;
+      const dRegion = domains.dims[0] as Int32Array;
+      const dIsp = domains.dims[1] as Int32Array;
+      const dKey = domains.key as Int32Array;
+      const dReq = domains.measures[0] as Float64Array;
+      const dBytes = domains.measures[1] as Float64Array;
+      const sSeries = streams.series as Float64Array;
+      const sSlot = streams.slot as Float64Array;
+      const sRegion = streams.dims[0] as Int32Array;
+      const sIsp = streams.dims[1] as Int32Array;
+      const sKey = streams.key as Int32Array;
+      const sReq = streams.measures[0] as Float64Array;
+      const sBytes = streams.measures[1] as Float64Array;
+      let dn = domains.count;
+      let sn = streams.count;
       for (let i = 0; i < t.tuple.length; i++) {
         const k = t.tuple[i] as number;
         const geo = t.geo[i] as number;
@@ -96,10 +112,26 @@ export class TrafficWriter {
         const key = trafficKey(protocol, ipType);
         const requests = t.requests[i] as number;
         const bytes = t.bytes[i] as number;
-        add(domains, domainSeries[k] as number, slot, geo >> 2, geo & 3, key, requests, bytes);
+        dSeries[dn] = domainSeries[k] as number;
+        dSlot[dn] = slot;
+        dRegion[dn] = geo >> 2;
+        dIsp[dn] = geo & 3;
+        dKey[dn] = key;
+        dReq[dn] = requests;
+        dBytes[dn++] = bytes;
         const ss = streamSeries[k] as number;
-        if (ss >= 0 && protocol !== OTHER_PROTOCOL) add(streams, ss, slot, geo >> 2, geo & 3, key, requests, bytes);
+        if (ss >= 0 && protocol !== OTHER_PROTOCOL) {
+          sSeries[sn] = ss;
+          sSlot[sn] = slot;
+          sRegion[sn] = geo >> 2;
+          sIsp[sn] = geo & 3;
+          sKey[sn] = key;
+          sReq[sn] = requests;
+          sBytes[sn++] = bytes;
+        }
       }
+      domains.count = dn;
+      streams.count = sn;
     }
     TRAFFIC_DOMAINS.write(db, domains);
     if (streams.count > 0) TRAFFIC_STREAMS.write(db, streams);
