@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Cube } from '../blocks/cube.js';
+import { sumDuplicateCells } from '../blocks/reduce.js';
 import { REGIONS } from '../../contract/values.js';
 import { IP_TYPE_CODES, PROTOCOL_CODES, type ProjectCells } from '../packed.js';
 import type { TrafficRow } from '../traffic.js';
@@ -133,7 +134,8 @@ export class TrafficWriter {
       domains.count = dn;
       streams.count = sn;
     }
-    TRAFFIC_DOMAINS.write(db, domains);
+    // A domain's streams share its cells: summed once here, the four domain levels merge fewer cells.
+    TRAFFIC_DOMAINS.write(db, sumDuplicateCells(domains, TRAFFIC_DOMAINS.spec.dims.map((d) => d.values.length)));
     if (streams.count > 0) TRAFFIC_STREAMS.write(db, streams);
   }
 
