@@ -117,11 +117,11 @@ export function encodeBlockTo(slots: number, cells: CellColumns, w: ByteWriter):
     const best = ratio && scratchRatio.length < scratchPlain.length ? scratchRatio : scratchPlain;
     lengths.push(best.length);
     if (v === m - 1) last = best;
-    else scratchHeld.bytes(best.view());
+    else scratchHeld.append(best);
   }
   for (const len of lengths) w.uint(len);
-  w.bytes(scratchHeld.view());
-  w.bytes(last.view());
+  w.append(scratchHeld);
+  w.append(last);
 }
 
 /** Zigzag: 0, -1, 1, -2 ... as 0, 1, 2, 3 ... (exact for |r| < 2^52). */

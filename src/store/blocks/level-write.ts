@@ -21,6 +21,19 @@ const CHUNK = 256;
 const DENSE_LIMIT = 1 << 16;
 
 const marks = (n: number, each: string): string => new Array<string>(n).fill(each).join(',');
+const sqlCache = new Map<string, string>();
+/** The SQL of a statement shape (built once: a chunk's statement is found without making its text). */
+function sql(kind: 'insert' | 'select', table: string, n: number): string {
+  const k = `${kind}/${table}/${n}`;
+  let s = sqlCache.get(k);
+  if (s === undefined) {
+    s = kind === 'insert'
+      ? `INSERT INTO ${table} (id, data) VALUES ${marks(n, '(?, ?)')} ON CONFLICT (id) DO UPDATE SET data = excluded.data`
+      : `SELECT id, data FROM ${table} WHERE id IN (${marks(n, '?')})`;
+    sqlCache.set(k, s);
+  }
+  return s;
+}
 
 /**
  * Adds a whole batch's cells of one level to its table in one pass: cells are grouped by block
@@ -88,8 +101,7 @@ export function writeLevel(db: Database.Database, table: BlockTable, cells: Leve
     }
     const params: Array<number | Uint8Array> = [];
     for (let r = 0; r < size; r++) params.push(sorted[at + r] as number, out.view(r === 0 ? 0 : ends[r - 1], ends[r]));
-    cachedStatement(db, `INSERT INTO ${table.name} (id, data) VALUES ${marks(size, '(?, ?)')} ON CONFLICT (id) DO UPDATE SET data = excluded.data`)
-      .run(...params);
+    cachedStatement(db, sql('insert', table.name, size)).run(...params);
     at += size;
   }
 }
@@ -100,7 +112,7 @@ function storedBlocks(db: Database.Database, table: BlockTable, sorted: Float64A
   while (padded < size) padded *= 2;
   const ids: number[] = new Array<number>(padded).fill(-1);
   for (let r = 0; r < size; r++) ids[r] = sorted[at + r] as number;
-  const rows = cachedStatement(db, `SELECT id, data FROM ${table.name} WHERE id IN (${marks(padded, '?')})`).raw().all(...ids) as Array<[number, Uint8Array]>;
+  const rows = cachedStatement(db, sql('select', table.name, padded)).raw().all(...ids) as Array<[number, Uint8Array]>;
   return new Map(rows);
 }
 
@@ -159,14 +171,35 @@ class Accumulator {
     for (let i = 0; i < cells.count; i++) this.add(cells.keys[i] as number, cells.slots[i] as number, cells.values, i);
   }
 
+  /** Sorts the touched entries in place (few per block: without a typed-array sort call). */
+  private sortTouched(): void {
+    const t = this.touched;
+    const n = this.nTouched;
+    if (n > 32) {
+      t.subarray(0, n).sort();
+      return;
+    }
+    for (let i = 1; i < n; i++) {
+      const v = t[i] as number;
+      let j = i - 1;
+      while (j >= 0 && (t[j] as number) > v) {
+        t[j + 1] = t[j] as number;
+        j--;
+      }
+      t[j + 1] = v;
+    }
+  }
+
   /** The summed cells in (key, slot) order; the accumulator is empty again (the columns are reused until the next take). */
   take(): CellColumns {
-    const list = this.touched.subarray(0, this.nTouched).sort();
+    this.sortTouched();
+    const list = this.touched;
+    const count = this.nTouched;
     const extra = this.sparse.size > 0 ? [...this.sparse].sort((a, b) => a[0] - b[0]) : [];
-    const n = list.length + extra.length;
+    const n = count + extra.length;
     if (this.out.keys.length < n) this.out = this.columns(Math.max(n, this.out.keys.length * 2));
     const out = this.out;
-    for (let j = 0; j < list.length; j++) {
+    for (let j = 0; j < count; j++) {
       const at = list[j] as number;
       const slot = at % this.slots;
       out.keys[j] = (at - slot) / this.slots;
@@ -181,7 +214,7 @@ class Accumulator {
     // Map entries have larger (key, slot) than every dense one: they follow in order.
     for (let e = 0; e < extra.length; e++) {
       const [at, v] = extra[e] as [number, Float64Array];
-      const j = list.length + e;
+      const j = count + e;
       const slot = at % this.slots;
       out.keys[j] = (at - slot) / this.slots;
       out.slots[j] = slot;

@@ -49,6 +49,13 @@ export class ByteWriter {
     this.length = n;
   }
 
+  /** Appends what another writer holds (no view made). */
+  append(other: ByteWriter): void {
+    this.reserve(other.length);
+    this.buf.set(other.buf.length === other.length ? other.buf : other.buf.subarray(0, other.length), this.length);
+    this.length += other.length;
+  }
+
   /** Forgets what was written (the buffer is kept for reuse). */
   reset(): void {
     this.length = 0;
