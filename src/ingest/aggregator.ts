@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Isp, Region } from '../contract/values.js';
 import { failedWriteApplied, StoreUnavailableError, type FaultReason } from '../health/store-faults.js';
 import { StoreHealth } from '../health/store-health.js';
+import { expandPacked, packedRequests, type PackedCells, type ProjectCells } from '../store/packed.js';
 import type { TrafficRow } from '../store/traffic.js';
 import type { CountRow, SampleRow, Store, WriteBatch } from '../store/types.js';
 
@@ -110,6 +111,7 @@ interface Queued {
 export class Aggregator {
   private counts = new Map<string, CountRow>();
   private traffic = new Map<string, TrafficRow>();
+  private packed: ProjectCells[] = [];
   private samples = new Map<string, SampleRow>();
   private tasks = new Map<string, { project: string; taskId: string }>();
   private checkpoints = new Map<string, string>();
@@ -167,6 +169,24 @@ export class Aggregator {
     } else {
       this.traffic.set(key, r);
     }
+  }
+
+  /**
+   * Adds pre-aggregated cells of one project (what the parse paths produce); returns their requests.
+   * A store that reads packed cells gets them as they are (no object or string key per cell); for
+   * any other they are added as rows. The aggregator keeps `cells`: callers do not change it afterwards.
+   */
+  addPacked(project: string, cells: PackedCells): number {
+    const requests = packedRequests(cells);
+    if (this.store.writesPacked === true) {
+      this.packed.push({ project, cells });
+      this.pendingRecords += requests;
+      return requests;
+    }
+    const { counts, traffic } = expandPacked({ project, cells });
+    for (const r of counts) this.add({ project, domain: r.domain, time: r.minute, region: r.region, isp: r.isp, code: r.code }, r.count, r.bytes ?? 0);
+    for (const r of traffic) this.addTraffic(r);
+    return requests;
   }
 
   /** Records a per-second carousel sample; a later sample for the same second replaces the earlier one. */
@@ -247,7 +267,7 @@ export class Aggregator {
   }
 
   private hasOpenData(): boolean {
-    return this.counts.size > 0 || this.traffic.size > 0 || this.samples.size > 0 || this.tasks.size > 0 || this.checkpoints.size > 0;
+    return this.counts.size > 0 || this.traffic.size > 0 || this.packed.length > 0 || this.samples.size > 0 || this.tasks.size > 0 || this.checkpoints.size > 0;
   }
 
   /** Takes the open generation's data (and its waiters) out as a batch. */
@@ -261,6 +281,7 @@ export class Aggregator {
         tasks: [...this.tasks.values()],
         checkpoints: [...this.checkpoints].map(([key, value]) => ({ key, value })),
         ...(this.traffic.size > 0 ? { traffic: [...this.traffic.values()] } : {}),
+        ...(this.packed.length > 0 ? { packed: this.packed } : {}),
       },
       done: this.open,
       records: this.pendingRecords,
@@ -268,6 +289,7 @@ export class Aggregator {
     };
     this.counts = new Map();
     this.traffic = new Map();
+    this.packed = [];
     this.samples = new Map();
     this.tasks = new Map();
     this.checkpoints = new Map();
@@ -325,6 +347,7 @@ export class Aggregator {
         for (const r of head.batch.counts) projects.add(r.project);
         for (const r of head.batch.samples) projects.add(r.project);
         for (const r of head.batch.traffic ?? []) projects.add(r.project);
+        for (const p of head.batch.packed ?? []) projects.add(p.project);
         for (const t of head.batch.tasks) projects.add(t.project);
         const keys = head.batch.checkpoints.map((c) => c.key);
         for (const l of this.written) l(projects, keys);

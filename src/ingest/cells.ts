@@ -1,8 +1,6 @@
 import type { Aggregator } from './aggregator.js';
-import { ispOfCode, regionOfCode } from './geo/names.js';
 import { IntCounts } from './int-counts.js';
-import type { StoredIpType, StoredProtocol } from '../contract/traffic/values.js';
-import { IP_TYPE_CODES, PROTOCOL_CODES, type TrafficBatch } from './traffic/traffic-counter.js';
+import { PACKED_CODES, PACKED_GEOS, type PackedCells } from '../store/packed.js';
 
 const MINUTE = 60_000;
 /**
@@ -10,20 +8,11 @@ const MINUTE = 60_000;
  * slot (a (domain, minute) pair, 12 bits) | geo (8 bits) | code (10 bits).
  */
 const SLOTS = 4096;
-const GEOS = 256;
-const CODES = 1024;
+const GEOS = PACKED_GEOS;
+const CODES = PACKED_CODES;
 
-/** Pre-aggregated counts per (domain, minute, region+isp, code). */
-export interface CellBatch {
-  /** The traffic cells of the same lines (set by LineProcessor.flushCells). */
-  traffic?: TrafficBatch;
-  /** Per slot: its domain and minute (epoch ms). */
-  slotDomains: string[];
-  slotMinutes: number[];
-  keys: Int32Array;
-  counts: Float64Array;
-  bytes: Float64Array;
-}
+/** Pre-aggregated counts per (domain, minute, region+isp, code), with the traffic cells of the same lines (set by LineProcessor.flushCells). */
+export type CellBatch = PackedCells;
 
 /** The (domain, minute) slots of one domain, with the last one used (lines come mostly in time order). */
 interface DomainSlots {
@@ -155,25 +144,7 @@ export function forEachCell(
   }
 }
 
-/** Feeds a drained batch to the aggregator as whole cells. Returns the number of requests added. */
+/** Feeds a drained batch to the aggregator as whole cells (it keeps the batch). Returns the number of requests added. */
 export function addCells(aggregator: Aggregator, project: string, batch: CellBatch): number {
-  let total = 0;
-  forEachCell(batch, (domain, minute, geo, code, n, bytes) => {
-    aggregator.add({ project, domain, time: minute, region: regionOfCode(geo), isp: ispOfCode(geo), code }, n, bytes);
-    total += n;
-  });
-  if (batch.traffic) {
-    const t = batch.traffic;
-    for (let i = 0; i < t.tuple.length; i++) {
-      const k = t.tuple[i] as number;
-      const geo = t.geo[i] as number;
-      aggregator.addTraffic({
-        project, domain: t.domains[k] as string, app: t.apps[k] as string, stream: t.streams[k] as string,
-        protocol: PROTOCOL_CODES[t.protocol[i] as number] as StoredProtocol, region: regionOfCode(geo), isp: ispOfCode(geo),
-        ipType: IP_TYPE_CODES[t.ipType[i] as number] as StoredIpType, slot: t.slot[i] as number,
-        requests: t.requests[i] as number, bytes: t.bytes[i] as number,
-      });
-    }
-  }
-  return total;
+  return aggregator.addPacked(project, batch);
 }

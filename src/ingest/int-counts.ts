@@ -45,18 +45,21 @@ export class IntCounts {
     for (let i = 0; i < oldKeys.length; i++) if ((oldKeys[i] as number) >= 0) this.add(oldKeys[i] as number, oldValues[i] as number, oldBytes[i] as number);
   }
 
-  /** Copies out the entries and empties the table. */
+  /** Copies out the entries in ascending key order and empties the table. */
   take(): { keys: Int32Array; counts: Float64Array; bytes: Float64Array } {
     const keys = new Int32Array(this.size);
+    let j = 0;
+    for (let i = 0; i < this.keys.length; i++) if ((this.keys[i] as number) >= 0) keys[j++] = this.keys[i] as number;
+    // Key order keeps cells of one block together for the store's merge (and costs a native sort).
+    keys.sort();
     const counts = new Float64Array(this.size);
     const bytes = new Float64Array(this.size);
-    let j = 0;
-    for (let i = 0; i < this.keys.length; i++) {
-      if ((this.keys[i] as number) >= 0) {
-        keys[j] = this.keys[i] as number;
-        counts[j] = this.values[i] as number;
-        bytes[j++] = this.bytes[i] as number;
-      }
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k] as number;
+      let i = Math.imul(key, 0x9e3779b1) >>> 0 & this.mask;
+      while (this.keys[i] !== key) i = (i + 1) & this.mask;
+      counts[k] = this.values[i] as number;
+      bytes[k] = this.bytes[i] as number;
     }
     this.keys = new Int32Array(1 << 12).fill(-1);
     this.values = new Float64Array(1 << 12);

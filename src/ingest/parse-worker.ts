@@ -24,14 +24,14 @@ export interface WorkerReply {
   cells: CellBatch[];
 }
 
-/** Cells are posted once this many are held, so the main thread commits while parsing goes on. */
-const CELL_POST = 20_000;
+/** Cells are posted once this many are held (a batch file commits whole at its end, so posting sooner gains nothing). */
+const CELL_POST = 500_000;
 const READ = 8 << 20;
 
 function processText(processor: LineProcessor, text: string): void {
   processor.refreshClock();
   forEachLine(text, (line) => processor.process(line));
-  if (processor.cells.size > CELL_POST) processor.flushCells();
+  if (processor.cells.size > CELL_POST || processor.traffic.size > 2 * CELL_POST) processor.flushCells();
 }
 
 /** Reads the lines that start in [start, end) of a file, calling back per chunk with the bytes consumed. */

@@ -3,10 +3,18 @@ import { clientAddress } from './client-ip.js';
 import type { GeoResolver } from './geo/resolver.js';
 import { hostOfRequest, DomainNormalizer } from './host.js';
 import { newParsedLine, resetParsedLine, type DropReason, type LineParser } from './formats/types.js';
+import { parseIpv4 } from './geo/ipv4.js';
 import { ipTypeOf } from './traffic/ip-type.js';
-import { requestTarget } from './traffic/request-target.js';
+import { requestTargetSpan } from './traffic/request-target.js';
+import { SCAN_OTHER, SCAN_SLOW, scanStreamTarget, type ScanRanges } from './traffic/stream-scan.js';
 import { streamOfUri } from './traffic/stream-uri.js';
-import { TrafficCounter } from './traffic/traffic-counter.js';
+import { IP_TYPE_CODES, PROTOCOL_CODES, TrafficCounter } from './traffic/traffic-counter.js';
+
+const PROTOCOL_NUMBER = new Map<string, number>(PROTOCOL_CODES.map((p, i) => [p, i]));
+const IP_TYPE_NUMBER = new Map<string, number>(IP_TYPE_CODES.map((p, i) => [p, i]));
+const IP_V4 = IP_TYPE_NUMBER.get('v4') as number;
+const OTHER_PROTOCOL = PROTOCOL_NUMBER.get('other') as number;
+const FAMILY_CACHE_LIMIT = 50_000;
 
 export const FUTURE_TOLERANCE_MS = 5 * 60_000;
 const DAY = 86_400_000;
@@ -51,6 +59,10 @@ export class LineProcessor {
   /** Time given to lines whose format logs no time (syslog and HTTP intake: receive time); NaN = drop. */
   fallbackTime = NaN;
   private readonly out = newParsedLine();
+  private readonly ranges: ScanRanges = { appStart: 0, appEnd: 0, streamStart: 0, streamEnd: 0 };
+  private readonly span = { start: 0, end: 0 };
+  /** Address family of addresses that are not dotted-quad IPv4 (IPv6 parsing is costly). */
+  private families = new Map<string, number>();
   private readonly domains: DomainNormalizer;
   private readonly latin1: boolean;
   private readonly now: () => number;
@@ -127,15 +139,50 @@ export class LineProcessor {
     const domain = this.domains.normalize(rawHost);
     if (domain === '') return 'bad_domain';
     const address = clientAddress(p.remoteAddr, p.forwardedFor);
-    const geo = this.options.geo.lookup(address);
+    const v4 = parseIpv4(address);
+    const geo = v4 >= 0 ? this.options.geo.lookupV4(address, v4) : this.options.geo.lookup(address);
+    const ipType = v4 >= 0 ? IP_V4 : this.family(address);
     const bytes = bytesOf(p.bytes, p.bodyBytes);
+    if (this.traffic.full) this.flushCells();
     if (!this.cells.add(domain, time, geo, code, 1, bytes)) {
       this.flushCells();
       this.cells.add(domain, time, geo, code, 1, bytes);
     }
-    const s = streamOfUri(p.uri !== '' ? p.uri : requestTarget(p.request));
-    this.traffic.add(domain, s.app, s.stream, s.protocol, time, geo, ipTypeOf(address), bytes);
+    // The stream: read in place from the line for plain targets, else through streamOfUri.
+    let target = p.uri;
+    const span = this.span;
+    span.start = 0;
+    span.end = target.length;
+    if (target === '') {
+      target = p.request;
+      if (!requestTargetSpan(target, span)) span.end = span.start;
+    }
+    const { start: from, end: to } = span;
+    const r = this.ranges;
+    let protocol = from < to ? scanStreamTarget(target, from, to, r) : SCAN_OTHER;
+    let tuple: number;
+    if (protocol === SCAN_SLOW) {
+      const s = streamOfUri(target.slice(from, to));
+      protocol = PROTOCOL_NUMBER.get(s.protocol) as number;
+      tuple = this.traffic.tupleOf(domain, s.app, s.stream);
+    } else if (protocol === SCAN_OTHER) {
+      protocol = OTHER_PROTOCOL;
+      tuple = this.traffic.tupleOf(domain, '', '');
+    } else {
+      tuple = this.traffic.tupleOfRanges(domain, target, r.appStart, r.appEnd, r.streamStart, r.streamEnd);
+    }
+    this.traffic.addTuple(tuple, protocol, time, geo, ipType, bytes);
     return undefined;
+  }
+
+  private family(address: string): number {
+    let f = this.families.get(address);
+    if (f === undefined) {
+      f = IP_TYPE_NUMBER.get(ipTypeOf(address)) as number;
+      if (this.families.size >= FAMILY_CACHE_LIMIT) this.families = new Map();
+      this.families.set(address, f);
+    }
+    return f;
   }
 }
 

@@ -1,4 +1,5 @@
 import { Counter, type Registry } from 'prom-client';
+import { unpackKey, type ProjectCells } from '../store/packed.js';
 import type { CountRow } from '../store/types.js';
 import type { SeriesBudget } from './series-budget.js';
 
@@ -60,6 +61,27 @@ export class DomainMetrics {
         }
       }
     }
+  }
+
+  /** Adds the requests of committed packed cells (summed per domain and status class first). */
+  committedPacked(p: ProjectCells): void {
+    const c = p.cells;
+    if (c.keys.length === 0) return;
+    // Per slot of the batch, then per domain: one pass over the cells, no object per cell.
+    const perSlot = new Float64Array(c.slotDomains.length * STATUS_CLASSES.length);
+    for (let i = 0; i < c.keys.length; i++) {
+      const { slot, code } = unpackKey(c.keys[i] as number);
+      const k = Math.floor(code / 100) - 1;
+      if (k >= 0 && k < STATUS_CLASSES.length) perSlot[slot * STATUS_CLASSES.length + k] = (perSlot[slot * STATUS_CLASSES.length + k] as number) + (c.counts[i] as number);
+    }
+    const rows: CountRow[] = [];
+    c.slotDomains.forEach((domain, slot) => {
+      for (let k = 0; k < STATUS_CLASSES.length; k++) {
+        const count = perSlot[slot * STATUS_CLASSES.length + k] as number;
+        if (count > 0) rows.push({ project: p.project, domain, minute: 0, region: 'OT', isp: 'OTHER', code: (k + 1) * 100, count });
+      }
+    });
+    this.committed(rows);
   }
 
   /** The five class series of a (project, domain label), created at 0 so rate() sees their start. */

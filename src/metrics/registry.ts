@@ -66,6 +66,7 @@ export class Metrics {
       written(batch, seconds, attempt) {
         aggregator.written(seconds, attempt);
         domains.committed(batch.counts);
+        for (const p of batch.packed ?? []) domains.committedPacked(p);
         carousel.committed(batch.samples);
       },
       failed(_batch, seconds, attempt) {

@@ -29,6 +29,10 @@ export class TimedStore implements Store {
     return this.inner.kind;
   }
 
+  get writesPacked(): boolean {
+    return this.inner.writesPacked === true;
+  }
+
   init(): Promise<void> {
     return this.inner.init();
   }

@@ -1,6 +1,7 @@
 import type { CarouselSample } from '../contract/carousel.js';
 import type { CodeCount } from '../contract/httpcodes.js';
 import type { Isp, Region } from '../contract/values.js';
+import type { ProjectCells } from './packed.js';
 import type { TrafficQuery, TrafficRow } from './traffic.js';
 
 export type { CarouselSample } from '../contract/carousel.js';
@@ -43,6 +44,11 @@ export interface WriteBatch {
   checkpoints: Checkpoint[];
   /** Traffic cube cells (src/store/traffic.ts), written atomically with the rest; absent = none. */
   traffic?: TrafficRow[];
+  /**
+   * Playback and traffic cells in columns (src/store/packed.ts), the same meaning as rows in counts and
+   * traffic; only given to a store with `writesPacked` (absent = none).
+   */
+  packed?: ProjectCells[];
 }
 
 export interface HttpCodesFilter {
@@ -92,6 +98,8 @@ export class QueryTimeoutError extends Error {
 /** The one storage interface every backend implements; see test/store-conformance for its behaviour. */
 export interface Store extends TrafficQuery {
   readonly kind: string;
+  /** True when write() reads `batch.packed`; otherwise packed cells reach it as rows. */
+  readonly writesPacked?: boolean;
   /** Applies all pending schema migrations; safe to call on every start. */
   init(): Promise<void>;
   write(batch: WriteBatch): Promise<void>;

@@ -37,6 +37,11 @@ export class GeoResolver {
     return code;
   }
 
+  /** lookup() of an address already parsed as IPv4 (`v4` = parseIpv4(ip) >= 0). */
+  lookupV4(ip: string, v4: number): GeoCode {
+    return this.v4Overrides.length === 0 ? lookupIpv4(this.index, v4) : this.lookup(ip);
+  }
+
   private resolve(ip: string): GeoCode {
     const v4 = parseIpv4(ip);
     if (v4 >= 0) {

@@ -11,3 +11,16 @@ export function requestTarget(request: string): string {
   if (end < 0) end = request.length;
   return request.slice(start, end);
 }
+
+/** requestTarget without making the string: sets span to the target's [start, end) in `request`; false when there is none. */
+export function requestTargetSpan(request: string, span: { start: number; end: number }): boolean {
+  const first = request.indexOf(' ');
+  if (first < 0) return false;
+  let start = first + 1;
+  while (start < request.length && request.charCodeAt(start) === 32) start++;
+  let end = request.indexOf(' ', start);
+  if (end < 0) end = request.length;
+  span.start = start;
+  span.end = end;
+  return end > start;
+}

@@ -1,129 +1,215 @@
 import type { StoredIpType, StoredProtocol } from '../../contract/traffic/values.js';
+import { IP_TYPE_CODES, PROTOCOL_CODES, type PackedTraffic } from '../../store/packed.js';
+import { IntCounts } from '../int-counts.js';
+
+export { IP_TYPE_CODES, PROTOCOL_CODES } from '../../store/packed.js';
 
 /** The traffic cube's slot: 5 minutes. */
 export const TRAFFIC_SLOT_MS = 300_000;
 
-export const PROTOCOL_CODES: readonly StoredProtocol[] = ['flv', 'hls', 'other'];
-export const IP_TYPE_CODES: readonly StoredIpType[] = ['v4', 'v6', 'other'];
 const PROTOCOL_INDEX = new Map<StoredProtocol, number>(PROTOCOL_CODES.map((p, i) => [p, i]));
 const IP_TYPE_INDEX = new Map<StoredIpType, number>(IP_TYPE_CODES.map((p, i) => [p, i]));
 /** Geo codes as the resolver answers them: region index x 4 + isp index (35 x 4). */
 const GEOS = 140;
 const KINDS = PROTOCOL_CODES.length * IP_TYPE_CODES.length;
+/** (tuple, slot) pairs per drain: cell keys stay below 2^31. */
+const MAX_TUPLE_SLOTS = Math.floor(0x7fffffff / (GEOS * KINDS));
+
+/** What a TrafficCounter drained (typed arrays and string arrays: cheap to move between threads). */
+export type TrafficBatch = PackedTraffic;
+
+const FNV = 16777619;
 
 /**
- * What a TrafficCounter drained: the distinct (domain, app, stream) tuples, and one cell per
- * (tuple, 5-minute slot, geo, protocol, ip type) with its requests and bytes. Only typed arrays and
- * string arrays, so it crosses a worker boundary by structured clone cheaply.
- */
-export interface TrafficBatch {
-  domains: string[];
-  apps: string[];
-  streams: string[];
-  /** Per cell: index into domains/apps/streams. */
-  tuple: Int32Array;
-  /** Per cell: slot start, epoch ms. */
-  slot: Float64Array;
-  geo: Uint8Array;
-  protocol: Uint8Array;
-  ipType: Uint8Array;
-  requests: Float64Array;
-  bytes: Float64Array;
-}
-
-/**
- * Sums log lines into traffic cells (sparse: a cell exists only where traffic does). Strings are
- * interned per drain, so a batch carries each (domain, app, stream) once.
+ * Sums log lines into traffic cells (sparse: a cell exists only where traffic does), keyed by a
+ * small integer: ((tuple, 5-minute slot) pair x 140 + geo) x 9 + protocol x 3 + ip type.
+ * (domain, app, stream) tuples are interned from character ranges of the line itself (hashed and
+ * compared in place), so a line that names a known stream makes no string. A drained batch
+ * carries each tuple once.
  */
 export class TrafficCounter {
-  private tupleIndex = new Map<string, number>();
+  private domainIndex = new Map<string, number>();
+  private lastDomain = '';
+  private lastDomainId = -1;
   private domains: string[] = [];
   private apps: string[] = [];
   private streams: string[] = [];
-  /** Per tuple: slot -> dense (tuple, slot) id; a cell is id x 140 x 9 + geo x 9 + kind. */
-  private tupleSlots: Array<Map<number, number>> = [];
-  private tupleSlotTuple: number[] = [];
-  private tupleSlotSlot: number[] = [];
-  private cells = new Map<number, number>();
-  private cellKeys: number[] = [];
-  private requests: number[] = [];
-  private bytes: number[] = [];
+  private tupleDomain: number[] = [];
+  /** Open addressing over tuples: entry = tuple + 1 (0 empty). */
+  private table = new Int32Array(1024);
+  private hashes = new Int32Array(1024);
+  /** Per tuple: the last (tuple, slot) pair used (lines come mostly in time order). */
+  private lastSlot: number[] = [];
+  private lastPair: number[] = [];
+  private pairIndex = new Map<number, number>();
+  private pairTuple: number[] = [];
+  private pairSlot: number[] = [];
+  private cells = new IntCounts();
 
   get size(): number {
-    return this.cellKeys.length;
+    return this.cells.size;
+  }
+
+  /** Distinct (tuple, slot) pairs so far; add returns false once full. */
+  get full(): boolean {
+    return this.pairTuple.length >= MAX_TUPLE_SLOTS;
+  }
+
+  private domainId(domain: string): number {
+    if (domain === this.lastDomain && this.lastDomainId >= 0) return this.lastDomainId;
+    let id = this.domainIndex.get(domain);
+    if (id === undefined) {
+      id = this.domainIndex.size;
+      this.domainIndex.set(domain, id);
+    }
+    this.lastDomain = domain;
+    this.lastDomainId = id;
+    return id;
+  }
+
+  /**
+   * The tuple of (domain, s[a0, a1), s[s0, s1)), created when new. Empty ranges (a0 = a1) are the
+   * "no stream" tuple of the domain.
+   */
+  tupleOfRanges(domain: string, s: string, a0: number, a1: number, s0: number, s1: number): number {
+    const d = this.domainId(domain);
+    let h = Math.imul(d + 1, 0x9e3779b1);
+    for (let i = a0; i < a1; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV);
+    h = Math.imul(h ^ 0x2f, FNV);
+    for (let i = s0; i < s1; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV);
+    const mask = this.table.length - 1;
+    let at = (h >>> 0) & mask;
+    for (;;) {
+      const e = this.table[at] as number;
+      if (e === 0) break;
+      const t = e - 1;
+      if (this.hashes[at] === h && this.tupleDomain[t] === d && same(this.apps[t] as string, s, a0, a1) && same(this.streams[t] as string, s, s0, s1)) {
+        return t;
+      }
+      at = (at + 1) & mask;
+    }
+    const t = this.domains.length;
+    this.domains.push(domain);
+    this.apps.push(s.slice(a0, a1));
+    this.streams.push(s.slice(s0, s1));
+    this.tupleDomain.push(d);
+    this.lastSlot.push(-1);
+    this.lastPair.push(-1);
+    this.table[at] = t + 1;
+    this.hashes[at] = h;
+    if ((t + 1) * 2 > mask) this.growTable();
+    return t;
+  }
+
+  /** The tuple of (domain, app, stream) given as strings. */
+  tupleOf(domain: string, app: string, stream: string): number {
+    if (app === '' && stream === '') return this.tupleOfRanges(domain, '', 0, 0, 0, 0);
+    const s = `${app}/${stream}`;
+    return this.tupleOfRanges(domain, s, 0, app.length, app.length + 1, s.length);
+  }
+
+  private growTable(): void {
+    const size = this.table.length * 2;
+    const table = new Int32Array(size);
+    const hashes = new Int32Array(size);
+    for (let i = 0; i < this.table.length; i++) {
+      const e = this.table[i] as number;
+      if (e === 0) continue;
+      const h = this.hashes[i] as number;
+      let at = (h >>> 0) & (size - 1);
+      while (table[at] !== 0) at = (at + 1) & (size - 1);
+      table[at] = e;
+      hashes[at] = h;
+    }
+    this.table = table;
+    this.hashes = hashes;
+  }
+
+  /**
+   * Counts `n` requests of a tuple (tupleOf / tupleOfRanges) at `time` sending `bytes`; protocol
+   * and ipType are indexes into PROTOCOL_CODES and IP_TYPE_CODES. False (nothing counted) when full: drain, then add again.
+   */
+  addTuple(tuple: number, protocol: number, time: number, geo: number, ipType: number, bytes: number, n = 1): boolean {
+    const slot = Math.floor(time / TRAFFIC_SLOT_MS);
+    let pair: number;
+    if (this.lastSlot[tuple] === slot) {
+      pair = this.lastPair[tuple] as number;
+    } else {
+      const pk = slot * 2 ** 21 + tuple;
+      const found = this.pairIndex.get(pk);
+      if (found === undefined) {
+        if (this.pairTuple.length >= MAX_TUPLE_SLOTS) return false;
+        pair = this.pairTuple.length;
+        this.pairIndex.set(pk, pair);
+        this.pairTuple.push(tuple);
+        this.pairSlot.push(slot * TRAFFIC_SLOT_MS);
+      } else {
+        pair = found;
+      }
+      this.lastSlot[tuple] = slot;
+      this.lastPair[tuple] = pair;
+    }
+    this.cells.add((pair * GEOS + geo) * KINDS + protocol * IP_TYPE_CODES.length + ipType, n, bytes);
+    return true;
   }
 
   /** Counts `n` requests of one (domain, app, stream, protocol) at `time` sending `bytes` in all. */
   add(
     domain: string, app: string, stream: string, protocol: StoredProtocol, time: number, geo: number, ipType: StoredIpType,
     bytes: number, n = 1,
-  ): void {
-    const tk = `${domain}\u0000${app}\u0000${stream}`;
-    let tuple = this.tupleIndex.get(tk);
-    if (tuple === undefined) {
-      tuple = this.domains.length;
-      this.tupleIndex.set(tk, tuple);
-      this.domains.push(domain);
-      this.apps.push(app);
-      this.streams.push(stream);
-      this.tupleSlots.push(new Map());
-    }
-    const slot = Math.floor(time / TRAFFIC_SLOT_MS);
-    const slots = this.tupleSlots[tuple] as Map<number, number>;
-    let ts = slots.get(slot);
-    if (ts === undefined) {
-      ts = this.tupleSlotTuple.length;
-      slots.set(slot, ts);
-      this.tupleSlotTuple.push(tuple);
-      this.tupleSlotSlot.push(slot * TRAFFIC_SLOT_MS);
-    }
-    const kind = (PROTOCOL_INDEX.get(protocol) as number) * IP_TYPE_CODES.length + (IP_TYPE_INDEX.get(ipType) as number);
-    const key = (ts * GEOS + geo) * KINDS + kind;
-    const i = this.cells.get(key);
-    if (i === undefined) {
-      this.cells.set(key, this.cellKeys.length);
-      this.cellKeys.push(key);
-      this.requests.push(n);
-      this.bytes.push(bytes);
-    } else {
-      this.requests[i] = (this.requests[i] as number) + n;
-      this.bytes[i] = (this.bytes[i] as number) + bytes;
-    }
+  ): boolean {
+    return this.addTuple(this.tupleOf(domain, app, stream), PROTOCOL_INDEX.get(protocol) as number, time, geo,
+      IP_TYPE_INDEX.get(ipType) as number, bytes, n);
+  }
+
+  /** Tuples interned so far (a drain starts anew past this many: tuple ids are per drain). */
+  get tuples(): number {
+    return this.domains.length;
   }
 
   /** Everything counted so far, and starts empty. */
   drain(): TrafficBatch {
-    const n = this.cellKeys.length;
+    const { keys, counts, bytes } = this.cells.take();
+    const n = keys.length;
     const batch: TrafficBatch = {
       domains: this.domains, apps: this.apps, streams: this.streams,
       tuple: new Int32Array(n), slot: new Float64Array(n), geo: new Uint8Array(n), protocol: new Uint8Array(n),
-      ipType: new Uint8Array(n), requests: Float64Array.from(this.requests), bytes: Float64Array.from(this.bytes),
+      ipType: new Uint8Array(n), requests: counts, bytes,
     };
     for (let i = 0; i < n; i++) {
-      const key = this.cellKeys[i] as number;
+      const key = keys[i] as number;
       const kind = key % KINDS;
       const rest = (key - kind) / KINDS;
       const geo = rest % GEOS;
-      const ts = (rest - geo) / GEOS;
-      batch.tuple[i] = this.tupleSlotTuple[ts] as number;
-      batch.slot[i] = this.tupleSlotSlot[ts] as number;
+      const pair = (rest - geo) / GEOS;
+      batch.tuple[i] = this.pairTuple[pair] as number;
+      batch.slot[i] = this.pairSlot[pair] as number;
       batch.geo[i] = geo;
       batch.protocol[i] = Math.floor(kind / IP_TYPE_CODES.length);
       batch.ipType[i] = kind % IP_TYPE_CODES.length;
     }
-    this.tupleIndex = new Map();
+    this.domainIndex = new Map();
+    this.lastDomain = '';
+    this.lastDomainId = -1;
     this.domains = [];
     this.apps = [];
     this.streams = [];
-    this.tupleSlots = [];
-    this.tupleSlotTuple = [];
-    this.tupleSlotSlot = [];
-    this.cells = new Map();
-    this.cellKeys = [];
-    this.requests = [];
-    this.bytes = [];
+    this.tupleDomain = [];
+    this.table = new Int32Array(1024);
+    this.hashes = new Int32Array(1024);
+    this.lastSlot = [];
+    this.lastPair = [];
+    this.pairIndex = new Map();
+    this.pairTuple = [];
+    this.pairSlot = [];
     return batch;
   }
+}
+
+function same(name: string, s: string, from: number, to: number): boolean {
+  if (name.length !== to - from) return false;
+  for (let i = 0; i < name.length; i++) if (name.charCodeAt(i) !== s.charCodeAt(from + i)) return false;
+  return true;
 }
 
 /** One decoded cell of a batch. */

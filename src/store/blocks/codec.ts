@@ -33,13 +33,30 @@ export interface DecodedBlock {
   cells: CellColumns;
 }
 
+/** Scratch writers of the encoder (reused: a block's encoding allocates only its result). */
+const scratchOut = new ByteWriter(4096);
+const scratchPlain = new ByteWriter(4096);
+const scratchRatio = new ByteWriter(4096);
+const scratchHeld = new ByteWriter(4096);
+let scratchBitmap = new Uint8Array(16);
+let scratchRatios = new Float64Array(64);
+
 /** Encodes cells sorted by (key, slot) without duplicates; throws RangeError on a caller bug. */
 export function encodeBlock(slots: number, cells: CellColumns): Uint8Array {
+  scratchOut.reset();
+  encodeBlockTo(slots, cells, scratchOut);
+  return scratchOut.finish();
+}
+
+/**
+ * encodeBlock appending to `w` (the same bytes): a writer of many blocks reuses one buffer.
+ * On a RangeError `w` may hold part of the block.
+ */
+export function encodeBlockTo(slots: number, cells: CellColumns, w: ByteWriter): void {
   const m = cells.values.length;
   if (!Number.isInteger(slots) || slots < 1 || slots > MAX_SLOTS) throw new RangeError(`slots must be 1..${MAX_SLOTS}`);
   if (m < 1 || m > MAX_MEASURES) throw new RangeError(`measures must be 1..${MAX_MEASURES}`);
   const n = cells.count;
-  const w = new ByteWriter(16 + n * 4);
   w.byte(BLOCK_FORMAT_VERSION);
   w.byte(m);
   w.uint(slots);
@@ -47,7 +64,8 @@ export function encodeBlock(slots: number, cells: CellColumns): Uint8Array {
   for (let i = 0; i < n; i++) if (i === 0 || cells.keys[i] !== cells.keys[i - 1]) keyCount++;
   w.uint(keyCount);
   const bitmapBytes = (slots + 7) >> 3;
-  const bitmap = new Uint8Array(bitmapBytes);
+  if (scratchBitmap.length < bitmapBytes) scratchBitmap = new Uint8Array(bitmapBytes);
+  const bitmap = scratchBitmap.subarray(0, bitmapBytes);
   let prevKey = -1;
   for (let i = 0; i < n; ) {
     const key = cells.keys[i] as number;
@@ -86,18 +104,24 @@ export function encodeBlock(slots: number, cells: CellColumns): Uint8Array {
     }
     i = j;
   }
-  const streams: Uint8Array[] = [];
+  // Each stream is encoded into a scratch writer; the streams go after their lengths.
+  const lengths: number[] = [];
+  let last: ByteWriter = scratchPlain;
+  scratchHeld.reset();
   for (let v = 0; v < m; v++) {
     const col = cells.values[v] as Float64Array;
-    const plain = new ByteWriter(n * 2 + 8);
-    plain.uint(FORM_PLAIN);
-    for (let i = 0; i < n; i++) plain.uint(col[i] as number);
-    const predicted = v > 0 ? ratioStream(cells, col) : undefined;
-    streams.push(predicted !== undefined && predicted.length < plain.length ? predicted : plain.finish());
+    scratchPlain.reset();
+    scratchPlain.uint(FORM_PLAIN);
+    for (let i = 0; i < n; i++) scratchPlain.uint(col[i] as number);
+    const ratio = v > 0 && ratioStream(cells, col, scratchRatio);
+    const best = ratio && scratchRatio.length < scratchPlain.length ? scratchRatio : scratchPlain;
+    lengths.push(best.length);
+    if (v === m - 1) last = best;
+    else scratchHeld.append(best);
   }
-  for (const st of streams) w.uint(st.length);
-  for (const s of streams) w.bytes(s);
-  return w.finish();
+  for (const len of lengths) w.uint(len);
+  w.append(scratchHeld);
+  w.append(last);
 }
 
 /** Zigzag: 0, -1, 1, -2 ... as 0, 1, 2, 3 ... (exact for |r| < 2^52). */
@@ -107,15 +131,15 @@ const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
 /**
  * Form 1 of a measure stream: a ratio per key (its cells' sum of this measure / sum of measure 0,
  * rounded), then per cell the zigzag residual of value - measure 0 x ratio. Bytes sent are close to
- * requests x a size per code, so residuals are much shorter than the values. Undefined when a
- * product or residual would leave the exact integer range.
+ * requests x a size per code, so residuals are much shorter than the values. Written into `w`;
+ * false when a product or residual would leave the exact integer range.
  */
-function ratioStream(cells: CellColumns, col: Float64Array): Uint8Array | undefined {
+function ratioStream(cells: CellColumns, col: Float64Array, w: ByteWriter): boolean {
   const base = cells.values[0] as Float64Array;
   const n = cells.count;
-  const w = new ByteWriter(n * 2 + 8);
+  w.reset();
   w.uint(FORM_RATIO);
-  const ratios: number[] = [];
+  let keys = 0;
   for (let i = 0; i < n; ) {
     let j = i;
     let sumV = 0;
@@ -126,21 +150,26 @@ function ratioStream(cells: CellColumns, col: Float64Array): Uint8Array | undefi
       j++;
     }
     const ratio = sumB > 0 ? Math.round(sumV / sumB) : 0;
-    if (!Number.isSafeInteger(ratio)) return undefined;
-    ratios.push(ratio);
+    if (!Number.isSafeInteger(ratio)) return false;
+    if (keys === scratchRatios.length) {
+      const grown = new Float64Array(keys * 2);
+      grown.set(scratchRatios);
+      scratchRatios = grown;
+    }
+    scratchRatios[keys++] = ratio;
     w.uint(ratio);
     i = j;
   }
   let k = -1;
   let ratio = 0;
   for (let i = 0; i < n; i++) {
-    if (i === 0 || cells.keys[i] !== cells.keys[i - 1]) ratio = ratios[++k] as number;
+    if (i === 0 || cells.keys[i] !== cells.keys[i - 1]) ratio = scratchRatios[++k] as number;
     const pred = (base[i] as number) * ratio;
     const z = zigzag((col[i] as number) - pred);
-    if (!Number.isSafeInteger(pred) || !Number.isSafeInteger(z) || z > 2 ** 52) return undefined;
+    if (!Number.isSafeInteger(pred) || !Number.isSafeInteger(z) || z > 2 ** 52) return false;
     w.uint(z);
   }
-  return w.finish();
+  return true;
 }
 
 /** Parsed header and directory, shared by the full decoder and the one-measure summer. */

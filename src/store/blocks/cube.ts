@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { BlockBuilder } from './builder.js';
 import { sumMeasure } from './codec.js';
+import { writeLevel } from './level-write.js';
 import { BlockTable, cachedStatement, type BlockKeyBits } from './table.js';
 
 /** A group dimension with its enumerated values (append-only: a value's index is stored). */
@@ -57,7 +57,6 @@ export interface CubeSumQuery {
   column: (key: number) => Float64Array | undefined;
 }
 
-const BLOCK_RADIX = 2 ** 22;
 /** Blocks are numbered from the epoch; the key space reaches at least this far (2200-01-01). */
 const KEY_SPACE_END_MS = 7_258_118_400_000;
 
@@ -110,26 +109,54 @@ export class Cube {
     return g;
   }
 
-  /** Adds the cells to every level (inside the caller's transaction). */
+  /** Adds the cells to every level (inside the caller's transaction): each touched block is read, summed and written once. */
   write(db: Database.Database, cells: CubeCells): void {
     const spec = this.spec;
-    const row = new Float64Array(spec.measures.length);
-    for (const level of this.levels) {
-      const builders = new Map<number, { series: number; grp: number; block: number; b: BlockBuilder }>();
-      let radix = 1;
-      for (const d of level.dimIndex) radix *= (spec.dims[d] as CubeDim).values.length;
-      for (let i = 0; i < cells.count; i++) {
-        const series = cells.series[i] as number;
-        const slot = cells.slot[i] as number;
-        const block = Math.floor(slot / spec.blockSlots);
-        const grp = this.groupOf(level, cells, i);
-        const id = (series * radix + grp) * BLOCK_RADIX + (block % BLOCK_RADIX);
-        let e = builders.get(id);
-        if (!e) builders.set(id, (e = { series, grp, block, b: level.table.newBuilder() }));
-        for (let m = 0; m < row.length; m++) row[m] = (cells.measures[m] as ArrayLike<number>)[i] as number;
-        e.b.add(cells.key[i] as number, slot - block * spec.blockSlots, row);
+    const n = cells.count;
+    if (n === 0) return;
+    const bs = spec.blockSlots;
+    const blocks = new Float64Array(n);
+    const inBlock = new Int32Array(n);
+    // Checked once per cell here, so each level forms its row ids without checks (the same RangeErrors as BlockTable.id).
+    let maxSeries = Infinity;
+    let maxBlock = Infinity;
+    for (const l of this.levels) {
+      maxSeries = Math.min(maxSeries, l.table.maxSeries);
+      maxBlock = Math.min(maxBlock, 2 ** l.table.bits.block - 1);
+    }
+    const name = this.levels[0]?.table.name ?? spec.name;
+    for (let i = 0; i < n; i++) {
+      const slot = cells.slot[i] as number;
+      if (!Number.isInteger(slot)) throw new RangeError(`slot out of range: ${slot}`);
+      const block = Math.floor(slot / bs);
+      if (!(block >= 0 && block <= maxBlock)) throw new RangeError(`${name}: block ${block} outside the key space`);
+      const series = cells.series[i] as number;
+      if (!(Number.isInteger(series) && series >= 0 && series <= maxSeries)) throw new RangeError(`${name}: series id ${series} beyond ${maxSeries}`);
+      blocks[i] = block;
+      inBlock[i] = slot - block * bs;
+    }
+    spec.dims.forEach((d, di) => {
+      const col = cells.dims[di] as ArrayLike<number>;
+      for (let i = 0; i < n; i++) {
+        const v = col[i] as number;
+        if (!(Number.isInteger(v) && v >= 0 && v < d.values.length)) throw new RangeError(`${name}: ${d.name} index ${v} out of range`);
       }
-      for (const e of builders.values()) level.table.merge(db, e.series, e.grp, e.block, e.b);
+    });
+    const ids = new Float64Array(n);
+    for (const level of this.levels) {
+      const { blockUnit, grpUnit } = level.table;
+      const dims = level.dimIndex.map((d) => cells.dims[d] as ArrayLike<number>);
+      const sizes = level.dimIndex.map((d) => (spec.dims[d] as CubeDim).values.length);
+      if (dims.length === 2) {
+        const [a, b] = dims as [ArrayLike<number>, ArrayLike<number>];
+        const nb = sizes[1] as number;
+        for (let i = 0; i < n; i++) {
+          ids[i] = (blocks[i] as number) * blockUnit + (cells.series[i] as number) * grpUnit + (a[i] as number) * nb + (b[i] as number);
+        }
+      } else {
+        for (let i = 0; i < n; i++) ids[i] = (blocks[i] as number) * blockUnit + (cells.series[i] as number) * grpUnit + this.groupOf(level, cells, i);
+      }
+      writeLevel(db, level.table, { count: n, ids, slots: inBlock, key: cells.key, measures: cells.measures });
     }
   }
 

@@ -23,8 +23,9 @@ const IN_CHUNK = 512;
  */
 export class BlockTable {
   /** 2^(53 - blockBits): the id step of one block. */
-  private readonly blockUnit: number;
-  private readonly grpUnit: number;
+  readonly blockUnit: number;
+  /** 2^grpBits: the id step of one series. */
+  readonly grpUnit: number;
   readonly maxSeries: number;
 
   constructor(

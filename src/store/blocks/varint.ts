@@ -49,6 +49,23 @@ export class ByteWriter {
     this.length = n;
   }
 
+  /** Appends what another writer holds (no view made). */
+  append(other: ByteWriter): void {
+    this.reserve(other.length);
+    this.buf.set(other.buf.length === other.length ? other.buf : other.buf.subarray(0, other.length), this.length);
+    this.length += other.length;
+  }
+
+  /** Forgets what was written (the buffer is kept for reuse). */
+  reset(): void {
+    this.length = 0;
+  }
+
+  /** The bytes written so far, without copying (valid until the next write or reset). */
+  view(start = 0, end = this.length): Uint8Array {
+    return this.buf.subarray(start, end);
+  }
+
   /** A copy of the bytes written. */
   finish(): Uint8Array {
     return this.buf.slice(0, this.length);

@@ -10,6 +10,7 @@ import { HTTP_CUBE, ISP_INDEX, MINUTE_MS, REGION_INDEX, SAMPLES, SAMPLE_BLOCK_SE
 import { checkLayout, layoutMeta } from './layout-meta.js';
 import { MigrationError, migrateSqlite } from './migrate.js';
 import { newCells } from './migrate-v2.js';
+import { addPackedCounts } from './packed-writes.js';
 import { InlineReader, type Reader } from './reader.js';
 import { toCodeCounts, toSamples } from './results.js';
 import { RetentionSlicer } from './retention.js';
@@ -36,6 +37,8 @@ export interface SqliteStoreOptions {
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
+  /** write() reads packed cells (src/store/packed.ts) as they are. */
+  readonly writesPacked = true;
   private readonly db: Database.Database;
   private readonly seriesIds = new Map<string, number>();
   private readonly taskIds = new Map<string, number>();
@@ -125,8 +128,12 @@ export class SqliteStore implements Store {
     const freshTasks = new Map<string, number>();
     // IMMEDIATE: take the write lock first, so a read-merge-write never races another process's commit.
     const tx = this.db.transaction(() => {
-      if (batch.counts.length > 0) {
-        const cells = newCells(batch.counts.length);
+      const packed = batch.packed ?? [];
+      let total = batch.counts.length;
+      for (const p of packed) total += p.cells.keys.length;
+      if (total > 0) {
+        // Rows and packed cells go through one cube write: every touched block is merged once.
+        const cells = newCells(total);
         for (const r of batch.counts) {
           const region = REGION_INDEX.get(r.region);
           const isp = ISP_INDEX.get(r.isp);
@@ -140,9 +147,10 @@ export class SqliteStore implements Store {
           (cells.measures[0] as Float64Array)[n] = r.count;
           (cells.measures[1] as Float64Array)[n] = r.bytes ?? 0;
         }
+        for (const p of packed) addPackedCounts(cells, p, (domain) => this.seriesId(p.project, domain, freshSeries));
         HTTP_CUBE.write(this.db, cells);
       }
-      if (batch.traffic) this.traffic.write(this.db, batch.traffic);
+      if (batch.traffic || packed.some((p) => p.cells.traffic)) this.traffic.write(this.db, batch.traffic ?? [], packed);
       for (const t of batch.tasks) this.taskRef(t.project, t.taskId, now, freshTasks);
       const blocks = new Map<string, { task: number; block: number; b: ReturnType<typeof SAMPLES.newBuilder> }>();
       const newest = new Map<number, number>();

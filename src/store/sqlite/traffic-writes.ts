@@ -1,9 +1,15 @@
 import type Database from 'better-sqlite3';
 import type { Cube } from '../blocks/cube.js';
+import { sumDuplicateCells } from '../blocks/reduce.js';
+import { REGIONS } from '../../contract/values.js';
+import { IP_TYPE_CODES, PROTOCOL_CODES, type ProjectCells } from '../packed.js';
 import type { TrafficRow } from '../traffic.js';
 import { ISP_INDEX, REGION_INDEX } from './layout.js';
 import { newCells } from './migrate-v2.js';
 import { IP_TYPE_NUMBER, PROTOCOL_NUMBER, TRAFFIC_DOMAINS, TRAFFIC_SLOT_MS, TRAFFIC_STREAMS, trafficKey } from './traffic-layout.js';
+
+const GEO_LIMIT = REGIONS.length * 4;
+const OTHER_PROTOCOL = PROTOCOL_CODES.indexOf('other');
 
 /** Schema v3: the traffic cubes' tables (empty; filled by ingest from then on). */
 export function createTrafficTables(db: Database.Database): void {
@@ -30,10 +36,23 @@ export class TrafficWriter {
     return id;
   }
 
-  write(db: Database.Database, rows: readonly TrafficRow[]): void {
-    if (rows.length === 0) return;
-    const domains = newCells(rows.length);
-    const streams = newCells(rows.length);
+  write(db: Database.Database, rows: readonly TrafficRow[], packed: readonly ProjectCells[] = []): void {
+    let total = rows.length;
+    for (const p of packed) total += p.cells.traffic?.tuple.length ?? 0;
+    if (total === 0) return;
+    const domains = newCells(total);
+    const streams = newCells(total);
+    const add = (cells: ReturnType<typeof newCells>, series: number, slot: number, region: number, isp: number, key: number,
+      requests: number, bytes: number): void => {
+      const n = cells.count++;
+      (cells.series as Float64Array)[n] = series;
+      (cells.slot as Float64Array)[n] = slot;
+      (cells.dims[0] as Int32Array)[n] = region;
+      (cells.dims[1] as Int32Array)[n] = isp;
+      (cells.key as Int32Array)[n] = key;
+      (cells.measures[0] as Float64Array)[n] = requests;
+      (cells.measures[1] as Float64Array)[n] = bytes;
+    };
     for (const r of rows) {
       const region = REGION_INDEX.get(r.region);
       const isp = ISP_INDEX.get(r.isp);
@@ -44,23 +63,79 @@ export class TrafficWriter {
       }
       const slot = Math.floor(r.slot / TRAFFIC_SLOT_MS);
       const key = trafficKey(protocol, ipType);
-      const add = (cells: ReturnType<typeof newCells>, series: number): void => {
-        const n = cells.count++;
-        (cells.series as Float64Array)[n] = series;
-        (cells.slot as Float64Array)[n] = slot;
-        (cells.dims[0] as Int32Array)[n] = region;
-        (cells.dims[1] as Int32Array)[n] = isp;
-        (cells.key as Int32Array)[n] = key;
-        (cells.measures[0] as Float64Array)[n] = r.requests;
-        (cells.measures[1] as Float64Array)[n] = r.bytes;
-      };
-      add(domains, this.seriesId(db, TRAFFIC_DOMAINS, [r.project, r.domain]));
+      add(domains, this.seriesId(db, TRAFFIC_DOMAINS, [r.project, r.domain]), slot, region, isp, key, r.requests, r.bytes);
       // Per-stream detail only where the URI named a stream (app and stream are then non-empty).
       if (r.protocol !== 'other' && r.app !== '' && r.stream !== '') {
-        add(streams, this.seriesId(db, TRAFFIC_STREAMS, [r.project, r.domain, r.app, r.stream]));
+        add(streams, this.seriesId(db, TRAFFIC_STREAMS, [r.project, r.domain, r.app, r.stream]), slot, region, isp, key, r.requests, r.bytes);
       }
     }
-    TRAFFIC_DOMAINS.write(db, domains);
+    for (const p of packed) {
+      const t = p.cells.traffic;
+      if (!t) continue;
+      // Series ids once per tuple of the batch; -1: no stream series (the URI named none).
+      const domainSeries = new Float64Array(t.domains.length);
+      const streamSeries = new Float64Array(t.domains.length);
+      const byDomain = new Map<string, number>();
+      for (let k = 0; k < t.domains.length; k++) {
+        const domain = t.domains[k] as string;
+        let id = byDomain.get(domain);
+        if (id === undefined) byDomain.set(domain, (id = this.seriesId(db, TRAFFIC_DOMAINS, [p.project, domain])));
+        domainSeries[k] = id;
+        const app = t.apps[k] as string;
+        const stream = t.streams[k] as string;
+        streamSeries[k] = app !== '' && stream !== '' ? this.seriesId(db, TRAFFIC_STREAMS, [p.project, domain, app, stream]) : -1;
+      }
+      const dSeries = domains.series as Float64Array;
+      const dSlot = domains.slot as Float64Array;
+      const dRegion = domains.dims[0] as Int32Array;
+      const dIsp = domains.dims[1] as Int32Array;
+      const dKey = domains.key as Int32Array;
+      const dReq = domains.measures[0] as Float64Array;
+      const dBytes = domains.measures[1] as Float64Array;
+      const sSeries = streams.series as Float64Array;
+      const sSlot = streams.slot as Float64Array;
+      const sRegion = streams.dims[0] as Int32Array;
+      const sIsp = streams.dims[1] as Int32Array;
+      const sKey = streams.key as Int32Array;
+      const sReq = streams.measures[0] as Float64Array;
+      const sBytes = streams.measures[1] as Float64Array;
+      let dn = domains.count;
+      let sn = streams.count;
+      for (let i = 0; i < t.tuple.length; i++) {
+        const k = t.tuple[i] as number;
+        const geo = t.geo[i] as number;
+        const protocol = t.protocol[i] as number;
+        const ipType = t.ipType[i] as number;
+        if (geo >= GEO_LIMIT || protocol >= PROTOCOL_CODES.length || ipType >= IP_TYPE_CODES.length || !(k < t.domains.length)) {
+          throw new Error(`packed traffic cell ${i} outside its batch`);
+        }
+        const slot = Math.floor((t.slot[i] as number) / TRAFFIC_SLOT_MS);
+        const key = trafficKey(protocol, ipType);
+        const requests = t.requests[i] as number;
+        const bytes = t.bytes[i] as number;
+        dSeries[dn] = domainSeries[k] as number;
+        dSlot[dn] = slot;
+        dRegion[dn] = geo >> 2;
+        dIsp[dn] = geo & 3;
+        dKey[dn] = key;
+        dReq[dn] = requests;
+        dBytes[dn++] = bytes;
+        const ss = streamSeries[k] as number;
+        if (ss >= 0 && protocol !== OTHER_PROTOCOL) {
+          sSeries[sn] = ss;
+          sSlot[sn] = slot;
+          sRegion[sn] = geo >> 2;
+          sIsp[sn] = geo & 3;
+          sKey[sn] = key;
+          sReq[sn] = requests;
+          sBytes[sn++] = bytes;
+        }
+      }
+      domains.count = dn;
+      streams.count = sn;
+    }
+    // A domain's streams share its cells: summed once here, the four domain levels merge fewer cells.
+    TRAFFIC_DOMAINS.write(db, sumDuplicateCells(domains, TRAFFIC_DOMAINS.spec.dims.map((d) => d.values.length)));
     if (streams.count > 0) TRAFFIC_STREAMS.write(db, streams);
   }
 
