@@ -14,6 +14,8 @@ import { InlineReader, type Reader } from './reader.js';
 import { toCodeCounts, toSamples } from './results.js';
 import { RetentionSlicer } from './retention.js';
 import { TrafficWriter } from './traffic-writes.js';
+import { writeTrafficBlock, type TrafficBlockCells } from './traffic-bulk.js';
+import { TRAFFIC_DOMAINS, TRAFFIC_STREAMS } from './traffic-layout.js';
 import type { TrafficFilter } from '../traffic.js';
 import type { BatchSink } from './write-thread.js';
 
@@ -195,6 +197,17 @@ export class SqliteStore implements Store {
     const series = this.seriesId(project, domain, this.bulkIds.freshSeries);
     const block = Math.floor(hour / (HTTP_CUBE.spec.blockSlots * MINUTE_MS));
     writeWholeBlock(this.db, HTTP_CUBE, series, block, cells);
+  }
+
+  /**
+   * Traffic cells of one 6-hour block (index = epoch 5-minute slot / 72) of a domain series
+   * (`[project, domain]`) or a stream series (`[project, domain, app, stream]`), replacing what was
+   * stored; the caller writes a stream's cells into its domain series too (see traffic-bulk.ts).
+   */
+  bulkTraffic(tuple: readonly string[], block: number, cells: TrafficBlockCells): void {
+    if (!this.bulkIds) throw new Error('bulkTraffic outside bulk()');
+    const cube = tuple.length === 2 ? TRAFFIC_DOMAINS : TRAFFIC_STREAMS;
+    writeTrafficBlock(this.db, cube, cube.seriesId(this.db, tuple, true) as number, block, cells);
   }
 
   /** Samples of one task in one sample block (replacing it); `values[4 i + m]` for second `fromSecond + i` where present[i]. */
