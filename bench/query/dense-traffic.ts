@@ -46,6 +46,25 @@ export interface DenseTrafficStats {
   trafficDomainCells: number;
   trafficStreamCells: number;
   trafficStreams: number;
+  /** On-disk bytes (SQLite pages, dbstat) of the per-domain tables (cube_trd_*) and the per-stream ones (cube_trs_*). */
+  trafficDomainTableBytes: number;
+  trafficStreamTableBytes: number;
+  /** Domain tables / days + stream tables / stream days: one day of the whole traffic cube. */
+  trafficBytesPerDay: number;
+}
+
+/**
+ * Measures the traffic cube's tables on disk: the pages SQLite's dbstat virtual table counts for
+ * each table and its index, per cube; per day = each cube's bytes over the days it covers.
+ */
+export function measureTrafficTables(store: SqliteStore, spec: DenseTrafficSpec): Pick<DenseTrafficStats, 'trafficDomainTableBytes' | 'trafficStreamTableBytes' | 'trafficBytesPerDay'> {
+  const rows = store['db'].prepare('SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name').all() as Array<{ name: string; bytes: number }>;
+  const of = (cube: string): number => rows
+    .filter((r) => r.name.startsWith(`cube_${cube}_`) || r.name.startsWith(`sqlite_autoindex_cube_${cube}_`))
+    .reduce((n, r) => n + r.bytes, 0);
+  const domain = of('trd');
+  const stream = of('trs');
+  return { trafficDomainTableBytes: domain, trafficStreamTableBytes: stream, trafficBytesPerDay: domain / spec.days + stream / spec.streamDays };
 }
 
 /** A hash in [0, 1) of an integer (per-stream shares that do not depend on the generation order). */
@@ -182,6 +201,7 @@ export class DenseTraffic {
     this.stats = {
       trafficDays: spec.days, trafficRequests: 0, trafficBytes: 0, trafficDomainCells: 0, trafficStreamCells: 0,
       trafficStreams: top * spec.streams + (domainNames.length - top) * spec.tailStreams,
+      trafficDomainTableBytes: 0, trafficStreamTableBytes: 0, trafficBytesPerDay: 0,
     };
     const head = splitOf(spec, spec.streams);
     const tail = splitOf(spec, spec.tailStreams);

@@ -3,7 +3,7 @@ import { SAMPLE_BLOCK_SECONDS } from '../../src/store/sqlite/layout.js';
 import { TRAFFIC_BLOCK_SLOTS } from '../../src/store/sqlite/traffic-layout.js';
 import type { SqliteStore } from '../../src/store/sqlite/store.js';
 import { seeded } from '../lib/rng.js';
-import { DENSE_TRAFFIC, DenseTraffic, type DenseTrafficSpec, type DenseTrafficStats } from './dense-traffic.js';
+import { DENSE_TRAFFIC, DenseTraffic, measureTrafficTables, type DenseTrafficSpec, type DenseTrafficStats } from './dense-traffic.js';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -61,7 +61,7 @@ export function generateDense(store: SqliteStore, spec: DenseSpec, anchor: numbe
   const trafficStart = anchor - Math.max(spec.days, spec.traffic.days) * DAY;
   for (let hour = trafficStart; hour < start; hour += HOUR) {
     store.bulk(() => traffic.synthesize(hour, (d, minute) => lambdaOf(d + 1) * daily(minute), weight));
-    if ((hour - trafficStart) % DAY === DAY - HOUR) progress(`  dense traffic: ${Math.round((hour + HOUR - trafficStart) / DAY)} of ${spec.traffic.days} day(s) before the httpcodes days`);
+    if ((hour - trafficStart) % DAY === DAY - HOUR) progress(`  dense traffic: ${Math.round((hour + HOUR - trafficStart) / DAY)} of ${(start - trafficStart) / DAY} day(s) before the httpcodes days`);
   }
   const cap = 60 * GROUPS * CODES.length;
   const slot = new Float64Array(cap);
@@ -124,5 +124,10 @@ export function generateDense(store: SqliteStore, spec: DenseSpec, anchor: numbe
     if ((hour - start) % DAY === DAY - HOUR) progress(`  dense: ${Math.round((hour + HOUR - start) / DAY)} of ${spec.days} day(s), ${stats.cells} cells`);
   }
   store.bulk(() => traffic.flush());
-  return { ...stats, ...traffic.stats };
+  const t = { ...traffic.stats, ...measureTrafficTables(store, spec.traffic) };
+  const mib = (b: number): string => (b / 2 ** 20).toFixed(1);
+  progress(`  dense traffic cube: ${t.trafficDomainCells} domain cells (${spec.traffic.days} d, ${mib(t.trafficDomainTableBytes)} MiB), ` +
+    `${t.trafficStreamCells} stream cells (${t.trafficStreams} streams, ${spec.traffic.streamDays} d, ${mib(t.trafficStreamTableBytes)} MiB): ` +
+    `${mib(t.trafficBytesPerDay)} MiB per day; ${t.trafficRequests} requests`);
+  return { ...stats, ...t };
 }

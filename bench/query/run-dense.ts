@@ -8,6 +8,7 @@ import { load, type LoadResult } from '../lib/load.js';
 import { startProcess } from '../lib/proc.js';
 import { table } from '../lib/table.js';
 import { DENSE, denseDomain, denseTask, generateDense, type DenseStats } from './dense.js';
+import { denseTrafficQueries } from './run-dense-traffic.js';
 
 const HOUR = 3_600_000;
 
@@ -93,6 +94,7 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
     { name: '24 h x 10 domains, isp CMCC only', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}&isp=CMCC` },
     { name: '24 h x 10 domains, region GD only', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}&region=GD` },
     { name: 'carousel 3 h', path: `/v2/${DENSE.project}/stats/carousel-task/detail?carousel_task_id=${denseTask(0)}&start_time=${iso(end - 3 * HOUR)}&end_time=${iso(end)}` },
+    ...denseTrafficQueries(end),
   ];
   const rows: DenseBenchResult['rows'] = [];
   let mixed: DenseBenchResult['mixed'];

@@ -6,6 +6,7 @@ import type { ReadReply, ReadRequestBody, ReadWorkerData } from './read-worker.j
 import type { HttpCodesResult, SamplesResult } from './reads.js';
 import type { TrafficFilter } from '../traffic.js';
 import type { TrafficByDomainResult } from './traffic-reads.js';
+import type { DetailKind } from '../../contract/traffic/detail.js';
 
 export interface ReadPoolOptions {
   /** Worker threads (0 or absent: one per core, at most 4). */
@@ -98,6 +99,10 @@ export class ReadPool implements Reader {
 
   trafficByDomain(filter: TrafficFilter, signal?: AbortSignal): Promise<TrafficByDomainResult> {
     return this.submit(filter.project, { kind: 'traffic-by-domain', filter }, signal) as Promise<TrafficByDomainResult>;
+  }
+
+  trafficDetailBody(filter: TrafficFilter, kind: DetailKind, signal?: AbortSignal): Promise<Uint8Array> {
+    return this.submit(filter.project, { kind: 'traffic-detail-body', filter, detail: kind }, signal) as Promise<Uint8Array>;
   }
 
   trafficDomains(project: string, signal?: AbortSignal): Promise<string[]> {

@@ -17,6 +17,7 @@ import { TrafficWriter } from './traffic-writes.js';
 import { writeTrafficBlock, type TrafficBlockCells } from './traffic-bulk.js';
 import { TRAFFIC_DOMAINS, TRAFFIC_STREAMS } from './traffic-layout.js';
 import type { TrafficFilter } from '../traffic.js';
+import type { DetailKind } from '../../contract/traffic/detail.js';
 import type { BatchSink } from './write-thread.js';
 
 export const SQLITE_PAGE_SIZE = 16_384;
@@ -266,6 +267,11 @@ export class SqliteStore implements Store {
     const r = await this.read().trafficByDomain(f, o.signal);
     r.domains.forEach((d, i) => out.set(d, r.series.subarray(i * r.slots, (i + 1) * r.slots)));
     return out;
+  }
+
+  async trafficDetailBody(f: TrafficFilter, kind: DetailKind, o: QueryOptions = {}): Promise<Uint8Array> {
+    o.signal?.throwIfAborted();
+    return this.read().trafficDetailBody(f, kind, o.signal);
   }
 
   async trafficDomains(project: string, o: QueryOptions = {}): Promise<string[]> {
