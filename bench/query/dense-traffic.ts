@@ -46,7 +46,7 @@ export interface DenseTrafficStats {
   trafficDomainCells: number;
   trafficStreamCells: number;
   trafficStreams: number;
-  /** On-disk bytes (SQLite pages, dbstat) of the per-domain tables (cube_trd_*) and the per-stream ones (cube_trs_*). */
+  /** On-disk bytes (SQLite pages, dbstat) of the per-domain tables (cube_trd_*, cube_trt_all) and the per-stream ones (cube_trs_*). */
   trafficDomainTableBytes: number;
   trafficStreamTableBytes: number;
   /** Domain tables / days + stream tables / stream days: one day of the whole traffic cube. */
@@ -62,9 +62,10 @@ export function measureTrafficTables(store: SqliteStore, spec: DenseTrafficSpec)
   const of = (cube: string): number => rows
     .filter((r) => r.name.startsWith(`cube_${cube}_`) || r.name.startsWith(`sqlite_autoindex_cube_${cube}_`))
     .reduce((n, r) => n + r.bytes, 0);
-  const domain = of('trd');
+  const domain = of('trd') + of('trt');
   const stream = of('trs');
-  return { trafficDomainTableBytes: domain, trafficStreamTableBytes: stream, trafficBytesPerDay: domain / spec.days + stream / spec.streamDays };
+  const perDay = (bytes: number, days: number): number => (days > 0 ? bytes / days : 0);
+  return { trafficDomainTableBytes: domain, trafficStreamTableBytes: stream, trafficBytesPerDay: perDay(domain, spec.days) + perDay(stream, spec.streamDays) };
 }
 
 /** A hash in [0, 1) of an integer (per-stream shares that do not depend on the generation order). */
@@ -189,14 +190,16 @@ export class DenseTraffic {
   private readonly splits: Split[] = [];
   private readonly keySplits: Split[] = [];
   private block = -1;
-  /** First 5-minute slot with per-stream cells. */
+  /** First 5-minute slot with per-stream cells, and with any traffic (`days` before the anchor). */
   private readonly streamSlot: number;
+  private readonly firstSlot: number;
 
   constructor(
     private readonly store: SqliteStore, private readonly spec: DenseTrafficSpec, private readonly project: string,
     private readonly domainNames: readonly string[], private readonly top: number, anchor: number,
   ) {
     this.streamSlot = (anchor - spec.streamDays * 86_400_000) / TRAFFIC_SLOT_MS;
+    this.firstSlot = (anchor - spec.days * 86_400_000) / TRAFFIC_SLOT_MS;
     this.rng = seeded(spec.seed);
     this.stats = {
       trafficDays: spec.days, trafficRequests: 0, trafficBytes: 0, trafficDomainCells: 0, trafficStreamCells: 0,
@@ -216,9 +219,13 @@ export class DenseTraffic {
     });
   }
 
-  /** Index of domain d's (group, 5-minute slot) for an epoch minute, switching (and flushing) blocks. */
+  /**
+   * Index of domain d's (group, 5-minute slot) for an epoch minute, switching (and flushing) blocks;
+   * NaN before the traffic days (`add` then ignores the cell).
+   */
   at(minute: number, g: number): number {
     const slot = Math.floor((minute * 60_000) / TRAFFIC_SLOT_MS);
+    if (slot < this.firstSlot) return NaN;
     const block = Math.floor(slot / SLOTS);
     if (block !== this.block) {
       this.flush();
@@ -229,6 +236,7 @@ export class DenseTraffic {
 
   /** Requests and bytes of domain d (0-based) at an index from `at`. */
   add(d: number, index: number, requests: number, bytes: number): void {
+    if (!(index >= 0)) return;
     (this.req[d] as Float64Array)[index] = ((this.req[d] as Float64Array)[index] as number) + requests;
     (this.bytes[d] as Float64Array)[index] = ((this.bytes[d] as Float64Array)[index] as number) + bytes;
     this.used[d] = true;

@@ -14,7 +14,8 @@ import { InlineReader, type Reader } from './reader.js';
 import { toCodeCounts, toSamples } from './results.js';
 import { RetentionSlicer } from './retention.js';
 import { TrafficWriter } from './traffic-writes.js';
-import { writeTrafficBlock, type TrafficBlockCells } from './traffic-bulk.js';
+import { perSlotTotals, writeTrafficBlock, type TrafficBlockCells } from './traffic-bulk.js';
+import { replaceTrafficTotals } from './traffic-totals.js';
 import { TRAFFIC_DOMAINS, TRAFFIC_STREAMS } from './traffic-layout.js';
 import type { TrafficFilter } from '../traffic.js';
 import type { DetailKind } from '../../contract/traffic/detail.js';
@@ -208,7 +209,9 @@ export class SqliteStore implements Store {
   bulkTraffic(tuple: readonly string[], block: number, cells: TrafficBlockCells): void {
     if (!this.bulkIds) throw new Error('bulkTraffic outside bulk()');
     const cube = tuple.length === 2 ? TRAFFIC_DOMAINS : TRAFFIC_STREAMS;
-    writeTrafficBlock(this.db, cube, cube.seriesId(this.db, tuple, true) as number, block, cells);
+    const series = cube.seriesId(this.db, tuple, true) as number;
+    writeTrafficBlock(this.db, cube, series, block, cells);
+    if (cube === TRAFFIC_DOMAINS) replaceTrafficTotals(this.db, series, block, perSlotTotals(cells));
   }
 
   /** Samples of one task in one sample block (replacing it); `values[4 i + m]` for second `fromSecond + i` where present[i]. */

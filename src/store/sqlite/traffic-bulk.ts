@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { encodeBlock, type CellColumns } from '../blocks/codec.js';
 import type { Cube, CubeDim } from '../blocks/cube.js';
+import { TRAFFIC_BLOCK_SLOTS } from './traffic-layout.js';
 
 /**
  * The cells of one traffic (series, 6-hour block) for the bulk path: parallel arrays, cell i is
@@ -75,4 +76,15 @@ export function writeTrafficBlock(db: Database.Database, cube: Cube, series: num
       at = end;
     }
   }
+}
+
+/** Requests and bytes of the cells per slot of the block: [2 s] and [2 s + 1] (for the totals cube). */
+export function perSlotTotals(cells: TrafficBlockCells): Float64Array {
+  const out = new Float64Array(2 * TRAFFIC_BLOCK_SLOTS);
+  for (let i = 0; i < cells.count; i++) {
+    const s = cells.slot[i] as number;
+    out[2 * s] = (out[2 * s] as number) + (cells.requests[i] as number);
+    out[2 * s + 1] = (out[2 * s + 1] as number) + (cells.bytes[i] as number);
+  }
+  return out;
 }

@@ -3,6 +3,7 @@ import type { Cube } from '../blocks/cube.js';
 import type { TrafficRow } from '../traffic.js';
 import { ISP_INDEX, REGION_INDEX } from './layout.js';
 import { newCells } from './migrate-v2.js';
+import { writeTrafficTotals } from './traffic-totals.js';
 import { IP_TYPE_NUMBER, PROTOCOL_NUMBER, TRAFFIC_DOMAINS, TRAFFIC_SLOT_MS, TRAFFIC_STREAMS, trafficKey } from './traffic-layout.js';
 
 /** Schema v3: the traffic cubes' tables (empty; filled by ingest from then on). */
@@ -61,6 +62,7 @@ export class TrafficWriter {
       }
     }
     TRAFFIC_DOMAINS.write(db, domains);
+    writeTrafficTotals(db, domains);
     if (streams.count > 0) TRAFFIC_STREAMS.write(db, streams);
   }
 
