@@ -34,15 +34,17 @@ export const TRAFFIC_STREAMS = new Cube({
 export const TRAFFIC_TOTAL_BLOCK_SLOTS = 288;
 
 /**
- * Traffic per play domain summed over every group and cell key (schema v5): the TRAFFIC_DOMAINS
- * series ids, one level (no groups), key 0, day blocks. What a query without any region, isp,
- * protocol, ip_type, app or stream filter reads: one row of up to 288 cells per (domain, day)
- * instead of four rows of up to 6 keys x 72 slots. Only its block table (`cube_trt_all`) exists;
- * its series table would duplicate cube_trd_series.
+ * Bytes per play domain summed over every group and cell key (schema v5): the TRAFFIC_DOMAINS
+ * series ids, one level (no groups), key 0, day blocks, one measure (bytes: all any read needs).
+ * What a query without any region, isp, protocol, ip_type, app or stream filter reads: one row of
+ * up to 288 cells per (domain, day), one varint each, instead of four rows of up to 6 keys x 72
+ * slots, two varints each. Only its block table (`cube_trt_all`) exists; its series table would
+ * duplicate cube_trd_series.
  */
 export const TRAFFIC_TOTALS = new Cube({
-  name: 'trt', dims, levels: [[]], measures: ['requests', 'bytes'], slotMs: TRAFFIC_SLOT_MS, blockSlots: TRAFFIC_TOTAL_BLOCK_SLOTS,
+  name: 'trt', dims, levels: [[]], measures: ['bytes'], slotMs: TRAFFIC_SLOT_MS, blockSlots: TRAFFIC_TOTAL_BLOCK_SLOTS,
 });
+export const MEASURE_TOTALS_BYTES = 0;
 
 /** The cell key of a (protocol, ip type): protocol index x 3 + ip type index (0..8). */
 export const trafficKey = (protocol: number, ipType: number): number => protocol * IP_TYPE_CODES.length + ipType;

@@ -6,7 +6,7 @@ import { cachedStatement } from '../blocks/table.js';
 import type { TrafficFilter } from '../traffic.js';
 import { ISP_INDEX, REGION_INDEX } from './layout.js';
 import {
-  IP_TYPE_NUMBER, MEASURE_TRAFFIC_BYTES, PROTOCOL_NUMBER, TRAFFIC_DOMAINS, TRAFFIC_SLOT_MS, TRAFFIC_STREAMS, TRAFFIC_TOTALS, ipTypeOfKey, protocolOfKey,
+  IP_TYPE_NUMBER, MEASURE_TOTALS_BYTES, MEASURE_TRAFFIC_BYTES, PROTOCOL_NUMBER, TRAFFIC_DOMAINS, TRAFFIC_SLOT_MS, TRAFFIC_STREAMS, TRAFFIC_TOTALS, ipTypeOfKey, protocolOfKey,
 } from './traffic-layout.js';
 
 /** Per-domain byte series of a read: series[d * slots + i] is domain domains[d] in slot i. */
@@ -97,7 +97,7 @@ function sumInto(db: Database.Database, f: TrafficFilter, perStream: boolean, se
   // No filter but domains: the totals (one key, day blocks) hold the same sums in far fewer cells.
   const unfiltered = !perStream && regions.length === 0 && isps.length === 0 && protocol === undefined && ipType === undefined;
   if (unfiltered) {
-    TRAFFIC_TOTALS.sum(db, { series, filter: [], fromSlot, toSlot, measure: MEASURE_TRAFFIC_BYTES, column: () => fine });
+    TRAFFIC_TOTALS.sum(db, { series, filter: [], fromSlot, toSlot, measure: MEASURE_TOTALS_BYTES, column: () => fine });
   } else {
     (perStream ? TRAFFIC_STREAMS : TRAFFIC_DOMAINS).sum(db, {
       series, filter: [regions, isps], fromSlot, toSlot, measure: MEASURE_TRAFFIC_BYTES,

@@ -2,7 +2,9 @@ import type Database from 'better-sqlite3';
 import type { BlockBuilder } from '../blocks/builder.js';
 import { decodeBlock } from '../blocks/codec.js';
 import type { CubeCells } from '../blocks/cube.js';
-import { TRAFFIC_BLOCK_SLOTS, TRAFFIC_DOMAINS, TRAFFIC_TOTALS, TRAFFIC_TOTAL_BLOCK_SLOTS } from './traffic-layout.js';
+import {
+  MEASURE_TOTALS_BYTES, MEASURE_TRAFFIC_BYTES, TRAFFIC_BLOCK_SLOTS, TRAFFIC_DOMAINS, TRAFFIC_TOTALS, TRAFFIC_TOTAL_BLOCK_SLOTS,
+} from './traffic-layout.js';
 
 const totals = (): NonNullable<(typeof TRAFFIC_TOTALS.levels)[number]> => TRAFFIC_TOTALS.levels[0] as NonNullable<(typeof TRAFFIC_TOTALS.levels)[number]>;
 const domainTotals = (): NonNullable<(typeof TRAFFIC_DOMAINS.levels)[number]> => {
@@ -13,10 +15,10 @@ const domainTotals = (): NonNullable<(typeof TRAFFIC_DOMAINS.levels)[number]> =>
 /** 6-hour blocks of TRAFFIC_DOMAINS per day block of TRAFFIC_TOTALS. */
 const PER_DAY = TRAFFIC_TOTAL_BLOCK_SLOTS / TRAFFIC_BLOCK_SLOTS;
 
-/** Adds the domain cells of a write to the totals (inside the caller's transaction): every cell with key 0. */
+/** Adds the domain cells of a write to the totals (inside the caller's transaction): their bytes, every cell with key 0. */
 export function writeTrafficTotals(db: Database.Database, cells: CubeCells): void {
   if (cells.count === 0) return;
-  TRAFFIC_TOTALS.write(db, { ...cells, key: new Int32Array(cells.count) });
+  TRAFFIC_TOTALS.write(db, { ...cells, key: new Int32Array(cells.count), measures: [cells.measures[MEASURE_TRAFFIC_BYTES] as ArrayLike<number>] });
 }
 
 /** Builder of the day block `day` of one series from its stored block, without the cells in [fromSlot, toSlot). */
@@ -26,12 +28,11 @@ function dayWithout(db: Database.Database, series: number, day: number, fromSlot
   const old = db.prepare(`SELECT data FROM ${table.name} WHERE id = ?`).pluck().get(table.id(series, 0, day)) as Buffer | undefined;
   if (old === undefined) return b;
   const { cells } = decodeBlock(old);
-  const row = new Float64Array(2);
+  const row = new Float64Array(1);
   for (let i = 0; i < cells.count; i++) {
     const s = cells.slots[i] as number;
     if (s >= fromSlot && s < toSlot) continue;
-    row[0] = (cells.values[0] as Float64Array)[i] as number;
-    row[1] = (cells.values[1] as Float64Array)[i] as number;
+    row[0] = (cells.values[MEASURE_TOTALS_BYTES] as Float64Array)[i] as number;
     b.add(0, s, row);
   }
   return b;
@@ -39,18 +40,18 @@ function dayWithout(db: Database.Database, series: number, day: number, fromSlot
 
 /**
  * The bulk path's totals for one domain series and 6-hour block: the day block's cells of that
- * block's slots are replaced by `perSlot` (requests and bytes of slot s at 2 s and 2 s + 1),
- * as the bulk path replaces the domain cube's block.
+ * block's slots are replaced by `perSlot` (bytes of slot s at 2 s + 1; requests at 2 s are not
+ * kept), as the bulk path replaces the domain cube's block.
  */
 export function replaceTrafficTotals(db: Database.Database, series: number, block: number, perSlot: Float64Array): void {
   const day = Math.floor(block / PER_DAY);
   const from = (block - day * PER_DAY) * TRAFFIC_BLOCK_SLOTS;
   const b = dayWithout(db, series, day, from, from + TRAFFIC_BLOCK_SLOTS);
-  const row = new Float64Array(2);
+  const row = new Float64Array(1);
   for (let s = 0; s < TRAFFIC_BLOCK_SLOTS; s++) {
-    row[0] = perSlot[2 * s] as number;
-    row[1] = perSlot[2 * s + 1] as number;
-    if (row[0] !== 0 || row[1] !== 0) b.add(0, from + s, row);
+    row[0] = perSlot[2 * s + 1] as number;
+    // A slot with requests but 0 bytes keeps a cell, as in the domain cube.
+    if ((perSlot[2 * s] as number) !== 0 || row[0] !== 0) b.add(0, from + s, row);
   }
   const table = totals().table;
   if (b.size > 0) table.put(db, series, 0, day, b.encode());
@@ -72,7 +73,7 @@ export function migrateTrafficTotals(db: Database.Database): void {
     const day = Math.floor(source.parts(at).block / PER_DAY);
     const end = (day + 1) * PER_DAY * unit;
     const builders = new Map<number, BlockBuilder>();
-    const row = new Float64Array(2);
+    const row = new Float64Array(1);
     for (const [id, data] of rows.all(day * PER_DAY * unit, end) as Array<[number, Buffer]>) {
       const { series, block } = source.parts(id);
       let b = builders.get(series);
@@ -80,8 +81,7 @@ export function migrateTrafficTotals(db: Database.Database): void {
       const { cells } = decodeBlock(data);
       const offset = (block - day * PER_DAY) * TRAFFIC_BLOCK_SLOTS;
       for (let i = 0; i < cells.count; i++) {
-        row[0] = (cells.values[0] as Float64Array)[i] as number;
-        row[1] = (cells.values[1] as Float64Array)[i] as number;
+        row[0] = (cells.values[MEASURE_TRAFFIC_BYTES] as Float64Array)[i] as number;
         b.add(0, offset + (cells.slots[i] as number), row);
       }
     }
