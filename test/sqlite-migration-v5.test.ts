@@ -45,9 +45,12 @@ it('unfiltered reads (the totals) answer what the region level answers; migratio
   await store.init();
   for (let b = 0; b < 5; b++) await store.write({ id: `b${b}`, counts: [], samples: [], tasks: [], checkpoints: [], traffic: rows(400) });
   for (const slotMs of [300_000, 3_600_000, D]) {
-    const unfiltered = await store.trafficSeries(filter({ slotMs }));
-    expect([...unfiltered].some((b) => b > 0)).toBe(true);
-    expect([...unfiltered]).toEqual([...(await viaRegions(store, { slotMs }))]);
+    // Every domain (named, or none named): the project's series; a subset: the domains' series.
+    for (const domains of [undefined, [], ['d0.com', 'd2.com'], ['d3.com', 'd2.com', 'd1.com', 'd0.com', 'none.com']]) {
+      const unfiltered = await store.trafficSeries(filter({ slotMs, ...(domains ? { domains } : {}) }));
+      expect([...unfiltered].some((b) => b > 0)).toBe(true);
+      expect([...unfiltered]).toEqual([...(await viaRegions(store, { slotMs, ...(domains ? { domains } : {}) }))]);
+    }
   }
   const perDomain = await store.trafficByDomain(filter({ slotMs: 300_000 }));
   const perDomainRegions = await store.trafficByDomain(filter({ slotMs: 300_000, regions: [...REGIONS] }));
@@ -63,6 +66,7 @@ it('unfiltered reads (the totals) answer what the region level answers; migratio
   const after = totalsRows(store);
   expect(after.map((r) => r.id)).toEqual(before.map((r) => r.id));
   expect([...(await store.trafficSeries(filter({})))]).toEqual([...(await viaRegions(store))]);
+  expect([...(await store.trafficSeries(filter({ domains: ['d1.com'] })))]).toEqual([...(await viaRegions(store, { domains: ['d1.com'] }))]);
   await store.close();
 });
 
@@ -77,10 +81,18 @@ it('the bulk path replaces a block in the totals as in the domain cube, and rete
     store.bulkTraffic(['p1', 'd0.com'], block, cells(1000));
     store.bulkTraffic(['p1', 'd0.com'], block + 1, cells(10));
   });
-  store.bulk(() => store.bulkTraffic(['p1', 'd0.com'], block, cells(500)));
+  store.bulk(() => {
+    store.bulkTraffic(['p1', 'd0.com'], block, cells(500));
+    store.bulkTraffic(['p1', 'd1.com'], block, cells(1));
+  });
   const f = filter({ domains: ['d0.com'], slotMs: D, from: T0, to: T0 + D });
   expect([...(await store.trafficSeries(f))]).toEqual([1530]);
   expect([...(await viaRegions(store, f))]).toEqual([1530]);
+  // The project's series (every domain) follows the replacements too.
+  for (const domains of [[], ['d0.com', 'd1.com']]) {
+    expect([...(await store.trafficSeries({ ...f, domains }))]).toEqual([1533]);
+    expect([...(await viaRegions(store, { ...f, domains }))]).toEqual([1533]);
+  }
   await store.deleteTrafficBefore(T0 + 2 * D);
   expect(totalsRows(store)).toEqual([]);
   await store.close();

@@ -15,7 +15,7 @@ import { toCodeCounts, toSamples } from './results.js';
 import { RetentionSlicer } from './retention.js';
 import { TrafficWriter } from './traffic-writes.js';
 import { perSlotTotals, writeTrafficBlock, type TrafficBlockCells } from './traffic-bulk.js';
-import { replaceTrafficTotals } from './traffic-totals.js';
+import { ProjectTotals, replaceTrafficTotals } from './traffic-totals.js';
 import { TRAFFIC_DOMAINS, TRAFFIC_STREAMS } from './traffic-layout.js';
 import type { TrafficFilter } from '../traffic.js';
 import type { DetailKind } from '../../contract/traffic/detail.js';
@@ -46,6 +46,7 @@ export class SqliteStore implements Store {
   private writer: BatchSink | undefined;
   private readonly retention: RetentionSlicer;
   private readonly traffic = new TrafficWriter();
+  private readonly projectTotals = new ProjectTotals();
 
   constructor(readonly file: string, private readonly options: SqliteStoreOptions = {}) {
     mkdirSync(dirname(file), { recursive: true });
@@ -183,7 +184,10 @@ export class SqliteStore implements Store {
     const freshTasks = new Map<string, number>();
     this.bulkIds = { freshSeries, freshTasks };
     try {
-      this.db.transaction(fn).immediate();
+      this.db.transaction(() => {
+        fn();
+        this.projectTotals.finish(this.db);
+      }).immediate();
       for (const [k, v] of freshSeries) this.seriesIds.set(k, v);
       for (const [k, v] of freshTasks) this.taskIds.set(k, v);
     } finally {
@@ -211,7 +215,10 @@ export class SqliteStore implements Store {
     const cube = tuple.length === 2 ? TRAFFIC_DOMAINS : TRAFFIC_STREAMS;
     const series = cube.seriesId(this.db, tuple, true) as number;
     writeTrafficBlock(this.db, cube, series, block, cells);
-    if (cube === TRAFFIC_DOMAINS) replaceTrafficTotals(this.db, series, block, perSlotTotals(cells));
+    if (cube === TRAFFIC_DOMAINS) {
+      replaceTrafficTotals(this.db, series, block, perSlotTotals(cells));
+      this.projectTotals.touch(tuple[0] as string, block);
+    }
   }
 
   /** Samples of one task in one sample block (replacing it); `values[4 i + m]` for second `fromSecond + i` where present[i]. */

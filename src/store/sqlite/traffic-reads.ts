@@ -3,6 +3,7 @@ import { renderDetail } from '../../contract/traffic/detail-body.js';
 import type { DetailKind } from '../../contract/traffic/detail.js';
 import { sumMeasure } from '../blocks/codec.js';
 import { cachedStatement } from '../blocks/table.js';
+import { domainSeriesOf, projectSeries } from './traffic-totals.js';
 import type { TrafficFilter } from '../traffic.js';
 import { ISP_INDEX, REGION_INDEX } from './layout.js';
 import {
@@ -115,10 +116,29 @@ function sumInto(db: Database.Database, f: TrafficFilter, perStream: boolean, se
 
 const slotCount = (f: TrafficFilter): number => Math.max(0, Math.round((f.to - f.from) / f.slotMs));
 
+/**
+ * The project's total series when it answers the filter exactly: no filter but domains, and the
+ * domains (if any are named) include every domain the project has a series for, so the sum over
+ * them is the sum over the whole project (a dashboard's "all domains" query reads one series).
+ */
+function wholeProject(db: Database.Database, f: TrafficFilter): number | undefined {
+  const perStream = f.app !== undefined || f.stream !== undefined;
+  if (perStream || f.regions.length > 0 || f.isps.length > 0 || f.protocol !== undefined || f.ipType !== undefined) return undefined;
+  const id = projectSeries(db, f.project, false);
+  if (id === undefined || f.domains.length === 0) return id;
+  const asked = new Set(f.domains);
+  return domainSeriesOf(db, f.project).every((s) => asked.has(s.domain)) ? id : undefined;
+}
+
 /** Bytes per slot summed over every domain and cell the filter selects. */
 export function readTrafficSeries(db: Database.Database, f: TrafficFilter): Float64Array {
   const out = new Float64Array(slotCount(f));
   if (out.length === 0) return out;
+  const project = wholeProject(db, f);
+  if (project !== undefined) {
+    sumInto(db, f, false, [project], out);
+    return out;
+  }
   const { perStream, byDomain } = seriesByDomain(db, f);
   const all = [...byDomain.values()].flat();
   if (all.length > 0) sumInto(db, f, perStream, all, out);

@@ -62,7 +62,7 @@ export class TrafficWriter {
       }
     }
     TRAFFIC_DOMAINS.write(db, domains);
-    writeTrafficTotals(db, domains);
+    writeTrafficTotals(db, domains, rows.map((r) => r.project));
     if (streams.count > 0) TRAFFIC_STREAMS.write(db, streams);
   }
 
