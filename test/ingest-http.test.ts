@@ -111,7 +111,7 @@ describe('POST /ingest/v1/{project_id}/access-logs', () => {
 
   it('concurrent first attempts of one batch count once', async () => {
     const body = accessLine(now(), { host: 'race.example.com' });
-    const all = await Promise.all([1, 2, 3, 4, 5].map(() => post('p6', body, { 'x-batch-id': 'race' })));
+    const all = await Promise.all([1, 2, 3, 4].map(() => post('p6', body, { 'x-batch-id': 'race' })));
     const answers = await Promise.all(all.map((r) => r.json() as Promise<{ duplicate?: boolean }>));
     expect(answers.filter((a) => !a.duplicate)).toHaveLength(1);
     expect(await codes('p6', 'race.example.com')).toEqual({ 200: 1 });
