@@ -9,6 +9,7 @@ import { machine, updateSection } from './lib/report.js';
 import { denseIngestTable, ingestTable, overheadLine, runIngestBench } from './ingest/run-ingest.js';
 import { freshnessTable, queryTable, runQueryBench } from './query/run-query.js';
 import { denseTable, mixedTable, runDenseBench } from './query/run-dense.js';
+import { DENSE } from './query/dense.js';
 
 const { values, positionals } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, store: { type: 'string', default: 'sqlite' } },
@@ -61,6 +62,10 @@ if ((suite === 'all' && values.store === 'sqlite') || suite === 'dense') {
         `(least busy head domain: ${d.headCellsPerMinute} cells in its quietest minute), the tail is sparse; 20 carousel tasks x 7 days of per-second samples.`,
       `${d.cells} cells (${d.requests} requests, with bytes), ${d.samples} samples; ${(d.bytesOnDisk / 2 ** 20).toFixed(0)} MiB on disk = ` +
         `**${d.bytesPerCell.toFixed(2)} bytes per stored cell** (file size, all levels and samples included, / cells).`,
+      `Traffic cube (\`bench/query/dense-traffic.ts\`): ${d.trafficDays} days x 100 domains, ${d.trafficStreams} streams (100 Zipf streams per head domain) ` +
+        `with per-stream cells on the last ${DENSE.traffic.streamDays} days; ${d.trafficDomainCells} domain and ${d.trafficStreamCells} stream cells ` +
+        `(${d.trafficRequests} requests, equal to the httpcodes cube's per domain, province, carrier and 5 minutes on its days); ` +
+        `**${(d.trafficBytesPerDay / 2 ** 20).toFixed(1)} MiB on disk per day** (SQLite pages of the traffic tables, dbstat, / the days each covers).`,
       'Every row is uncached (`--query-cache-ms 0`), autocannon 10 connections; beside each row a bare `node:http` process sends the',
       'identical response bytes (`bench/query/bare-server.ts`), same run: "x bare" = livestats req/s / bare req/s.',
       '',

@@ -2,14 +2,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
-import { InMemoryTrafficStandIn } from './helpers/traffic-stand-in.js';
 import { trafficRecords } from './fixtures/traffic-log.js';
 
 /**
  * Every curl example of the README's traffic section, run against the server on the known log of
- * test/fixtures/traffic-log.ts, answers exactly the JSON text printed under it. The data is served
- * by InMemoryTrafficStandIn (test-only, until the traffic cube lands): once the cube exists, this
- * test must load the same log through real ingest into the real stores instead.
+ * test/fixtures/traffic-log.ts, answers exactly the JSON text printed under it: the log's requests
+ * (derived per line by the real URI and address-family code) go through the real aggregator into
+ * the real SQLite traffic cube, read back by the real routes. (test/traffic-ingest-e2e.test.ts
+ * runs the same log as nginx lines through `livestats ingest` into both stores.)
  */
 const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
 const section = readme.slice(readme.indexOf('## Traffic and bandwidth endpoints'), readme.indexOf('## Ingesting access logs'));
@@ -18,7 +18,9 @@ const examples = [...section.matchAll(/```sh\ncurl [^\n]*'http:\/\/127\.0\.0\.1:
 
 let app: TestApp;
 beforeAll(async () => {
-  app = await startTestApp({ now: () => Date.UTC(2028, 2, 1, 12, 0, 30), traffic: new InMemoryTrafficStandIn().add(...trafficRecords()) });
+  app = await startTestApp({ now: () => Date.UTC(2028, 2, 1, 12, 0, 30) });
+  for (const r of trafficRecords()) app.aggregator.addTraffic(r);
+  await app.aggregator.flush();
 });
 afterAll(async () => app.close());
 

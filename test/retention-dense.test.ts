@@ -27,8 +27,9 @@ it('a retention pass over a full dense day runs in slices: /healthz keeps answer
   const DAY = 86_400_000;
   const today = Math.floor(Date.now() / DAY) * DAY;
   // One dense day (10 head domains, every province x carrier, 3 carousel tasks) 10 days old, and one recent day.
-  const old = generateDense(store, { ...DENSE, project: 'old', days: 1, domains: 10, tasks: 3 }, today - 9 * DAY);
-  generateDense(store, { ...DENSE, project: 'new', days: 1, domains: 2, tasks: 1 }, today);
+  const noTraffic = { ...DENSE.traffic, days: 0, streamDays: 0 };
+  const old = generateDense(store, { ...DENSE, project: 'old', days: 1, domains: 10, tasks: 3, traffic: noTraffic }, today - 9 * DAY);
+  generateDense(store, { ...DENSE, project: 'new', days: 1, domains: 2, tasks: 1, traffic: noTraffic }, today);
   await store.close();
   expect(old.headCellsPerMinute).toBeGreaterThanOrEqual(300);
   expect(old.cells).toBeGreaterThan(4_000_000);

@@ -1,7 +1,9 @@
 import { ISPS, REGIONS } from '../../src/contract/values.js';
 import { SAMPLE_BLOCK_SECONDS } from '../../src/store/sqlite/layout.js';
+import { TRAFFIC_BLOCK_SLOTS } from '../../src/store/sqlite/traffic-layout.js';
 import type { SqliteStore } from '../../src/store/sqlite/store.js';
 import { seeded } from '../lib/rng.js';
+import { DENSE_TRAFFIC, DenseTraffic, measureTrafficTables, type DenseTrafficSpec, type DenseTrafficStats } from './dense-traffic.js';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -16,9 +18,11 @@ export interface DenseSpec {
   top: number;
   tasks: number;
   seed: number;
+  /** The traffic cube (part of the dataset's reuse key: a change regenerates the dataset). */
+  traffic: DenseTrafficSpec;
 }
 
-export const DENSE: DenseSpec = { project: 'dense', days: 7, domains: 100, top: 10, tasks: 20, seed: 7 };
+export const DENSE: DenseSpec = { project: 'dense', days: 7, domains: 100, top: 10, tasks: 20, seed: 7, traffic: DENSE_TRAFFIC };
 
 export const denseDomain = (i: number): string => `p${String(i).padStart(3, '0')}.dense.example`;
 export const denseTask = (i: number): string => `carousel-${String(i).padStart(2, '0')}`;
@@ -28,7 +32,7 @@ const CODE_SHARE = [0.85, 0.06, 0.04, 0.02, 0.02, 0.01];
 const ISP_SHARE = [1.6, 1.2, 1.0, 0.2];
 const GROUPS = REGIONS.length * ISPS.length;
 
-export interface DenseStats {
+export interface DenseStats extends DenseTrafficStats {
   cells: number;
   requests: number;
   samples: number;
@@ -40,12 +44,25 @@ export interface DenseStats {
  * Writes the dense dataset through the store's bulk path (whole hour blocks), ending at `anchor`
  * (hour-aligned). Per (domain, minute, group, code) the count is λ·share rounded at random, with
  * λ = 160/k for head domain k and 0.5·(top/k)² in the tail; bytes are requests × a per-code size.
+ * The traffic cube (dense-traffic.ts) covers spec.traffic.days ending at the anchor: on the
+ * httpcodes days it is built from the same cells, before them from the same model.
  */
 export function generateDense(store: SqliteStore, spec: DenseSpec, anchor: number, progress: (msg: string) => void = () => {}): DenseStats {
   const rng = seeded(spec.seed);
   const regionW = REGIONS.map(() => 0.5 + rng());
   const start = anchor - spec.days * DAY;
-  const stats: DenseStats = { cells: 0, requests: 0, samples: 0, headCellsPerMinute: Infinity };
+  const names = Array.from({ length: spec.domains }, (_, i) => denseDomain(i + 1));
+  const traffic = new DenseTraffic(store, spec.traffic, spec.project, names, spec.top, anchor);
+  const stats: DenseStats = { cells: 0, requests: 0, samples: 0, headCellsPerMinute: Infinity, ...traffic.stats };
+  const daily = (minute: number): number => 0.8 + 0.2 * Math.cos((2 * Math.PI * (((minute / 60) % 24) - 20)) / 24);
+  const lambdaOf = (d: number): number => (d <= spec.top ? 160 / d : 0.5 * (spec.top / d) ** 2);
+  // Before the httpcodes days: the traffic cube alone, from the same model.
+  const weight = Float64Array.from({ length: GROUPS }, (_, g) => (regionW[g >> 2] as number) * (ISP_SHARE[g & 3] as number));
+  const trafficStart = anchor - Math.max(spec.days, spec.traffic.days) * DAY;
+  for (let hour = trafficStart; hour < start; hour += HOUR) {
+    store.bulk(() => traffic.synthesize(hour, (d, minute) => lambdaOf(d + 1) * daily(minute), weight));
+    if ((hour - trafficStart) % DAY === DAY - HOUR) progress(`  dense traffic: ${Math.round((hour + HOUR - trafficStart) / DAY)} of ${(start - trafficStart) / DAY} day(s) before the httpcodes days`);
+  }
   const cap = 60 * GROUPS * CODES.length;
   const slot = new Float64Array(cap);
   const region = new Int32Array(cap);
@@ -59,8 +76,8 @@ export function generateDense(store: SqliteStore, spec: DenseSpec, anchor: numbe
         let n = 0;
         for (let m = 0; m < 60; m++) {
           const minute = hour / MIN + m;
-          const daily = 0.8 + 0.2 * Math.cos((2 * Math.PI * (((minute / 60) % 24) - 20)) / 24);
-          const lambda = (d <= spec.top ? 160 / d : 0.5 * (spec.top / d) ** 2) * daily;
+          const lambda = lambdaOf(d) * daily(minute);
+          const off = traffic.at(minute, 0);
           const before = n;
           for (let g = 0; g < GROUPS; g++) {
             const r = g >> 2;
@@ -75,6 +92,7 @@ export function generateDense(store: SqliteStore, spec: DenseSpec, anchor: numbe
               key[n] = CODES[c] as number;
               requests[n] = count;
               bytes[n] = count * (c === 0 ? 180_000 : 2_000) + Math.floor(rng() * 4096);
+              traffic.add(d - 1, g * TRAFFIC_BLOCK_SLOTS + off, count, bytes[n] as number);
               stats.requests += count;
               n++;
             }
@@ -105,5 +123,11 @@ export function generateDense(store: SqliteStore, spec: DenseSpec, anchor: numbe
     });
     if ((hour - start) % DAY === DAY - HOUR) progress(`  dense: ${Math.round((hour + HOUR - start) / DAY)} of ${spec.days} day(s), ${stats.cells} cells`);
   }
-  return stats;
+  store.bulk(() => traffic.flush());
+  const t = { ...traffic.stats, ...measureTrafficTables(store, spec.traffic) };
+  const mib = (b: number): string => (b / 2 ** 20).toFixed(1);
+  progress(`  dense traffic cube: ${t.trafficDomainCells} domain cells (${spec.traffic.days} d, ${mib(t.trafficDomainTableBytes)} MiB), ` +
+    `${t.trafficStreamCells} stream cells (${t.trafficStreams} streams, ${spec.traffic.streamDays} d, ${mib(t.trafficStreamTableBytes)} MiB): ` +
+    `${mib(t.trafficBytesPerDay)} MiB per day; ${t.trafficRequests} requests`);
+  return { ...stats, ...t };
 }

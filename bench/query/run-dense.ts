@@ -11,6 +11,7 @@ import { startProcess } from '../lib/proc.js';
 import { table } from '../lib/table.js';
 import type { ProbeOptions, ProbeResult } from './mixed-probe.js';
 import { DENSE, denseDomain, denseTask, generateDense, type DenseStats } from './dense.js';
+import { denseTrafficQueries } from './run-dense-traffic.js';
 
 const HOUR = 3_600_000;
 
@@ -108,6 +109,7 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
     { name: '24 h x 10 domains, isp CMCC only', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}&isp=CMCC` },
     { name: '24 h x 10 domains, region GD only', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}&region=GD` },
     { name: 'carousel 3 h', path: `/v2/${DENSE.project}/stats/carousel-task/detail?carousel_task_id=${denseTask(0)}&start_time=${iso(end - 3 * HOUR)}&end_time=${iso(end)}` },
+    ...denseTrafficQueries(end),
   ];
   const rows: DenseBenchResult['rows'] = [];
   let mixed: DenseBenchResult['mixed'];

@@ -6,6 +6,7 @@ import { generateTraffic } from './traffic.js';
 
 const SECOND = 1000;
 const HOUR = 3_600_000;
+const BACKFILL_STEP_MS = 600_000;
 
 export interface DemoOptions {
   project: string;
@@ -58,7 +59,9 @@ export class Demo {
     this.tick();
     this.timer = setInterval(() => this.tick(), this.o.tickMs ?? SECOND);
     this.timer.unref();
-    this.backfill = this.runBackfill(now - window).catch((err: unknown) => {
+    // The live edge is committed first (one small flush): the first answers do not wait behind the
+    // backfill's hours of playback and traffic cells.
+    this.backfill = this.o.aggregator.flush().then(() => this.runBackfill(now - window)).catch((err: unknown) => {
       this.o.log?.(`demo backfill stopped: ${(err as Error).message}`);
     });
   }
@@ -68,14 +71,22 @@ export class Demo {
     if (now > this.state.until) this.extend(this.state.until, now, 'forward');
   }
 
+  /** Resolves when the backfill has finished (or stopped). */
+  async backfilled(): Promise<void> {
+    await this.backfill;
+  }
+
   private async runBackfill(target: number): Promise<void> {
     const started = Date.now();
     let generated = 0;
     while (this.state.from > target && !this.stopped) {
-      const from = Math.max(target, this.state.from - HOUR);
-      generated += this.extend(from, this.state.from, 'backward');
+      const hourFrom = Math.max(target, this.state.from - HOUR);
+      // An hour in 10-minute steps (a few ms each on the event loop), then one flush.
+      while (this.state.from > hourFrom && !this.stopped) {
+        generated += this.extend(Math.max(hourFrom, this.state.from - BACKFILL_STEP_MS), this.state.from, 'backward');
+        await new Promise((r) => setImmediate(r));
+      }
       await this.o.aggregator.flush();
-      await new Promise((r) => setImmediate(r));
     }
     if (generated > 0) this.o.log?.(`demo backfill: ${generated} requests in ${Date.now() - started} ms`);
   }
@@ -83,13 +94,13 @@ export class Demo {
   /** Generates [a, b) and moves the matching edge of the state; returns requests generated. */
   private extend(a: number, b: number, edge: 'forward' | 'backward'): number {
     const { aggregator, project } = this.o;
-    // Live traffic also feeds the traffic cube (bytes by protocol, a stream, an address family); the
-    // 24 h backfill does not: writing its traffic cells would delay the first answers by seconds.
-    const live = edge === 'forward';
+    // Every request also feeds the traffic cube (bytes by protocol, a stream, an address family), the
+    // backfill too, so the dashboard's Traffic view has 24 h of bandwidth on a fresh start; its cells
+    // go in the same flush (and checkpoint) as the playback counts of the same hour.
     const n = generateTraffic(project, a, b, Math.random, (r) => {
       const t = demoTrafficRow(r, Math.random);
       aggregator.add(r, 1, t.bytes);
-      if (live) aggregator.addTraffic(t);
+      aggregator.addTraffic(t);
     });
     for (let s = Math.ceil(a / SECOND) * SECOND; s < b; s += SECOND) {
       aggregator.addSample({ project, taskId: DEMO_TASK, ...demoSample(s) });

@@ -1,6 +1,7 @@
 import type { IpType, Protocol, StoredIpType, StoredProtocol } from '../contract/traffic/values.js';
 import type { Isp, Region } from '../contract/values.js';
 import type { QueryOptions } from './types.js';
+import type { DetailKind } from '../contract/traffic/detail.js';
 
 /**
  * What the four traffic/bandwidth endpoints ask of the traffic cube (domain, app, stream, protocol,
@@ -37,6 +38,13 @@ export interface TrafficQuery {
   trafficByDomain(filter: TrafficFilter, options?: QueryOptions): Promise<Map<string, Float64Array>>;
   /** Every play domain the project has stored traffic for (within retention), ascending. */
   trafficDomains(project: string, options?: QueryOptions): Promise<string[]>;
+  /**
+   * Optional: the whole detail answer as bytes (`renderDetail` over trafficSeries), rendered where
+   * the store reads (the SQLite store's read workers), so the main thread only sends it.
+   */
+  trafficDetailBody?(filter: TrafficFilter, kind: DetailKind, options?: QueryOptions): Promise<Uint8Array>;
+  /** Optional: a body from trafficDetailBody has been sent whole; the store may reuse its memory. */
+  releaseBody?(bytes: Uint8Array): void;
 }
 
 /**

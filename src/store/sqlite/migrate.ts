@@ -3,6 +3,7 @@ import { loadMigrations } from '../migrations.js';
 import { migrateToBlocks } from './migrate-v2.js';
 import { migrateBlockKeys } from './migrate-v4.js';
 import { createTrafficTables } from './traffic-writes.js';
+import { migrateTrafficTotals } from './traffic-totals.js';
 
 interface SqliteMigration {
   version: number;
@@ -18,6 +19,7 @@ function sqliteMigrations(): SqliteMigration[] {
   // Released after 3 (traffic): a file created by an earlier livestats at version 3 gets its
   // block tables, the traffic cubes' included, rekeyed here.
   all.push({ version: 4, name: 'block keys', up: migrateBlockKeys });
+  all.push({ version: 5, name: 'traffic totals', up: migrateTrafficTotals });
   all.sort((a, b) => a.version - b.version);
   for (let i = 1; i < all.length; i++) {
     if (all[i]?.version === all[i - 1]?.version) throw new Error(`duplicate sqlite migration version ${all[i]?.version}`);
@@ -25,7 +27,7 @@ function sqliteMigrations(): SqliteMigration[] {
   return all;
 }
 
-export const SQLITE_SCHEMA_VERSION = 4;
+export const SQLITE_SCHEMA_VERSION = 5;
 
 export class MigrationError extends Error {}
 

@@ -7,6 +7,7 @@ import type { HttpCodesResult, SamplesResult } from './reads.js';
 import type { TrafficFilter } from '../traffic.js';
 import type { TrafficByDomainResult } from './traffic-reads.js';
 import { WORKER_RESOURCE_LIMITS } from './worker-memory.js';
+import type { DetailKind } from '../../contract/traffic/detail.js';
 
 export interface ReadPoolOptions {
   /** Worker threads (0 or absent: one per core, at most 4). */
@@ -107,6 +108,10 @@ export class ReadPool implements Reader {
 
   trafficByDomain(filter: TrafficFilter, signal?: AbortSignal): Promise<TrafficByDomainResult> {
     return this.submit(filter.project, { kind: 'traffic-by-domain', filter }, signal) as Promise<TrafficByDomainResult>;
+  }
+
+  trafficDetailBody(filter: TrafficFilter, kind: DetailKind, signal?: AbortSignal): Promise<Uint8Array> {
+    return this.submit(filter.project, { kind: 'traffic-detail-body', filter, detail: kind }, signal) as Promise<Uint8Array>;
   }
 
   trafficDomains(project: string, signal?: AbortSignal): Promise<string[]> {

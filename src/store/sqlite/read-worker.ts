@@ -5,7 +5,8 @@ import { giveSpare } from '../../contract/json-bytes.js';
 import { httpCodesBody, samplesBody } from './bodies.js';
 import type { TrafficFilter } from '../traffic.js';
 import { readHttpCodes, readSamples } from './reads.js';
-import { readTrafficByDomain, readTrafficDomains, readTrafficSeries } from './traffic-reads.js';
+import type { DetailKind } from '../../contract/traffic/detail.js';
+import { readTrafficByDomain, readTrafficDomains, readTrafficSeries, trafficDetailBody } from './traffic-reads.js';
 import { lowerThreadPriority, readThreadNice } from './thread-priority.js';
 import { WORKER_CACHE_KIB } from './worker-memory.js';
 
@@ -21,6 +22,7 @@ export type ReadRequest = { spare?: ArrayBuffer } & (
   | { id: number; kind: 'traffic-series'; filter: TrafficFilter }
   | { id: number; kind: 'traffic-by-domain'; filter: TrafficFilter }
   | { id: number; kind: 'traffic-domains'; project: string }
+  | { id: number; kind: 'traffic-detail-body'; filter: TrafficFilter; detail: DetailKind }
 );
 
 /** A request without its id (distributes over the union). */
@@ -46,6 +48,9 @@ if (parentPort) {
       if (req.kind === 'httpcodes-body' || req.kind === 'samples-body') {
         // The answer's bytes are rendered here; the buffer is transferred, not copied.
         const body = req.kind === 'httpcodes-body' ? httpCodesBody(db, req.filter, req.codes) : samplesBody(db, req.filter);
+        port.postMessage({ id: req.id, ok: true, result: body } satisfies ReadReply, [body.buffer as ArrayBuffer]);
+      } else if (req.kind === 'traffic-detail-body') {
+        const body = trafficDetailBody(db, req.filter, req.detail);
         port.postMessage({ id: req.id, ok: true, result: body } satisfies ReadReply, [body.buffer as ArrayBuffer]);
       } else if (req.kind === 'traffic-series') {
         const r = readTrafficSeries(db, req.filter);

@@ -4,7 +4,8 @@ import { giveSpare } from '../../contract/json-bytes.js';
 import { httpCodesBody, samplesBody } from './bodies.js';
 import type { TrafficFilter } from '../traffic.js';
 import { readHttpCodes, readSamples, type HttpCodesResult, type SamplesResult } from './reads.js';
-import { readTrafficByDomain, readTrafficDomains, readTrafficSeries, type TrafficByDomainResult } from './traffic-reads.js';
+import { readTrafficByDomain, readTrafficDomains, readTrafficSeries, trafficDetailBody, type TrafficByDomainResult } from './traffic-reads.js';
+import type { DetailKind } from '../../contract/traffic/detail.js';
 
 /** Runs the store's reads: on the calling thread (InlineReader) or in a pool of worker threads. */
 export interface Reader {
@@ -18,6 +19,7 @@ export interface Reader {
   trafficSeries(f: TrafficFilter, signal?: AbortSignal): Promise<Float64Array>;
   trafficByDomain(f: TrafficFilter, signal?: AbortSignal): Promise<TrafficByDomainResult>;
   trafficDomains(project: string, signal?: AbortSignal): Promise<string[]>;
+  trafficDetailBody(f: TrafficFilter, kind: DetailKind, signal?: AbortSignal): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,10 @@ export class InlineReader implements Reader {
 
   async trafficDomains(project: string): Promise<string[]> {
     return readTrafficDomains(this.db, project);
+  }
+
+  async trafficDetailBody(f: TrafficFilter, kind: DetailKind): Promise<Uint8Array> {
+    return trafficDetailBody(this.db, f, kind);
   }
 
   async close(): Promise<void> {}

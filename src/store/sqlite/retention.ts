@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { BlockTable } from '../blocks/table.js';
 import { HTTP_CUBE, MINUTE_MS, SAMPLES, SAMPLE_BLOCK_SECONDS, SECOND_MS } from './layout.js';
-import { TRAFFIC_BLOCK_SLOTS, TRAFFIC_DOMAINS, TRAFFIC_SLOT_MS, TRAFFIC_STREAMS } from './traffic-layout.js';
+import { TRAFFIC_DOMAINS, TRAFFIC_SLOT_MS, TRAFFIC_STREAMS, TRAFFIC_TOTALS } from './traffic-layout.js';
 
 /** Blocks deleted per transaction to start with; adapted so a slice stays around TARGET_MS. */
 const FIRST_SLICE = 64;
@@ -31,8 +31,8 @@ export class RetentionSlicer {
 
   /** The traffic cubes' blocks (their own, longer retention). */
   private trafficTargets(cutoff: number): Array<{ table: BlockTable; before: number }> {
-    const before = Math.floor(cutoff / (TRAFFIC_BLOCK_SLOTS * TRAFFIC_SLOT_MS));
-    return [...TRAFFIC_DOMAINS.levels, ...TRAFFIC_STREAMS.levels].map((l) => ({ table: l.table, before }));
+    return [...TRAFFIC_DOMAINS.levels, ...TRAFFIC_STREAMS.levels, ...TRAFFIC_TOTALS.levels]
+      .map((l) => ({ table: l.table, before: Math.floor(cutoff / (l.table.slots * TRAFFIC_SLOT_MS)) }));
   }
 
   async run(cutoff: number): Promise<void> {

@@ -15,7 +15,11 @@ import { InlineReader, type Reader } from './reader.js';
 import { toCodeCounts, toSamples } from './results.js';
 import { RetentionSlicer } from './retention.js';
 import { TrafficWriter } from './traffic-writes.js';
+import { perSlotTotals, writeTrafficBlock, type TrafficBlockCells } from './traffic-bulk.js';
+import { ProjectTotals, replaceTrafficTotals } from './traffic-totals.js';
+import { TRAFFIC_DOMAINS, TRAFFIC_STREAMS } from './traffic-layout.js';
 import type { TrafficFilter } from '../traffic.js';
+import type { DetailKind } from '../../contract/traffic/detail.js';
 import type { BatchSink } from './write-thread.js';
 
 export const SQLITE_PAGE_SIZE = 16_384;
@@ -47,6 +51,7 @@ export class SqliteStore implements Store {
   private writer: BatchSink | undefined;
   private readonly retention: RetentionSlicer;
   private readonly traffic = new TrafficWriter();
+  private readonly projectTotals = new ProjectTotals();
 
   constructor(readonly file: string, private readonly options: SqliteStoreOptions = {}) {
     mkdirSync(dirname(file), { recursive: true });
@@ -190,7 +195,10 @@ export class SqliteStore implements Store {
     const freshTasks = new Map<string, number>();
     this.bulkIds = { freshSeries, freshTasks };
     try {
-      this.db.transaction(fn).immediate();
+      this.db.transaction(() => {
+        fn();
+        this.projectTotals.finish(this.db);
+      }).immediate();
       for (const [k, v] of freshSeries) this.seriesIds.set(k, v);
       for (const [k, v] of freshTasks) this.taskIds.set(k, v);
     } finally {
@@ -206,6 +214,22 @@ export class SqliteStore implements Store {
     const series = this.seriesId(project, domain, this.bulkIds.freshSeries);
     const block = Math.floor(hour / (HTTP_CUBE.spec.blockSlots * MINUTE_MS));
     writeWholeBlock(this.db, HTTP_CUBE, series, block, cells);
+  }
+
+  /**
+   * Traffic cells of one 6-hour block (index = epoch 5-minute slot / 72) of a domain series
+   * (`[project, domain]`) or a stream series (`[project, domain, app, stream]`), replacing what was
+   * stored; the caller writes a stream's cells into its domain series too (see traffic-bulk.ts).
+   */
+  bulkTraffic(tuple: readonly string[], block: number, cells: TrafficBlockCells): void {
+    if (!this.bulkIds) throw new Error('bulkTraffic outside bulk()');
+    const cube = tuple.length === 2 ? TRAFFIC_DOMAINS : TRAFFIC_STREAMS;
+    const series = cube.seriesId(this.db, tuple, true) as number;
+    writeTrafficBlock(this.db, cube, series, block, cells);
+    if (cube === TRAFFIC_DOMAINS) {
+      replaceTrafficTotals(this.db, series, block, perSlotTotals(cells));
+      this.projectTotals.touch(tuple[0] as string, block);
+    }
   }
 
   /** Samples of one task in one sample block (replacing it); `values[4 i + m]` for second `fromSecond + i` where present[i]. */
@@ -264,6 +288,11 @@ export class SqliteStore implements Store {
     const r = await this.read().trafficByDomain(f, o.signal);
     r.domains.forEach((d, i) => out.set(d, r.series.subarray(i * r.slots, (i + 1) * r.slots)));
     return out;
+  }
+
+  async trafficDetailBody(f: TrafficFilter, kind: DetailKind, o: QueryOptions = {}): Promise<Uint8Array> {
+    o.signal?.throwIfAborted();
+    return this.read().trafficDetailBody(f, kind, o.signal);
   }
 
   async trafficDomains(project: string, o: QueryOptions = {}): Promise<string[]> {

@@ -30,6 +30,22 @@ export const TRAFFIC_STREAMS = new Cube({
   measures: ['requests', 'bytes'], slotMs: TRAFFIC_SLOT_MS, blockSlots: TRAFFIC_BLOCK_SLOTS,
 });
 
+/** Slots per block of TRAFFIC_TOTALS: 288 five-minute slots, one UTC day. */
+export const TRAFFIC_TOTAL_BLOCK_SLOTS = 288;
+
+/**
+ * Bytes per play domain summed over every group and cell key (schema v5): the TRAFFIC_DOMAINS
+ * series ids, one level (no groups), key 0, day blocks, one measure (bytes: all any read needs).
+ * What a query without any region, isp, protocol, ip_type, app or stream filter reads: one row of
+ * up to 288 cells per (domain, day), one varint each, instead of four rows of up to 6 keys x 72
+ * slots, two varints each. Only its block table (`cube_trt_all`) exists; its series table would
+ * duplicate cube_trd_series.
+ */
+export const TRAFFIC_TOTALS = new Cube({
+  name: 'trt', dims, levels: [[]], measures: ['bytes'], slotMs: TRAFFIC_SLOT_MS, blockSlots: TRAFFIC_TOTAL_BLOCK_SLOTS,
+});
+export const MEASURE_TOTALS_BYTES = 0;
+
 /** The cell key of a (protocol, ip type): protocol index x 3 + ip type index (0..8). */
 export const trafficKey = (protocol: number, ipType: number): number => protocol * IP_TYPE_CODES.length + ipType;
 export const protocolOfKey = (key: number): number => Math.floor(key / IP_TYPE_CODES.length);

@@ -1,9 +1,13 @@
 import type Database from 'better-sqlite3';
+import { renderDetail } from '../../contract/traffic/detail-body.js';
+import type { DetailKind } from '../../contract/traffic/detail.js';
 import { sumMeasure } from '../blocks/codec.js';
+import { cachedStatement } from '../blocks/table.js';
+import { domainSeriesOf, projectSeries } from './traffic-totals.js';
 import type { TrafficFilter } from '../traffic.js';
 import { ISP_INDEX, REGION_INDEX } from './layout.js';
 import {
-  IP_TYPE_NUMBER, MEASURE_TRAFFIC_BYTES, PROTOCOL_NUMBER, TRAFFIC_DOMAINS, TRAFFIC_SLOT_MS, TRAFFIC_STREAMS, ipTypeOfKey, protocolOfKey,
+  IP_TYPE_NUMBER, MEASURE_TOTALS_BYTES, MEASURE_TRAFFIC_BYTES, PROTOCOL_NUMBER, TRAFFIC_DOMAINS, TRAFFIC_SLOT_MS, TRAFFIC_STREAMS, TRAFFIC_TOTALS, ipTypeOfKey, protocolOfKey,
 } from './traffic-layout.js';
 
 /** Per-domain byte series of a read: series[d * slots + i] is domain domains[d] in slot i. */
@@ -13,24 +17,52 @@ export interface TrafficByDomainResult {
   series: Float64Array;
 }
 
-/** Every series of a cube whose key starts with `prefix` (a JSON array's text without its closing bracket). */
+/**
+ * Every series of a cube whose key starts with `prefix` (a JSON array's text without its closing
+ * bracket, ending in a comma). The next character of such a key is always the '"' opening the next
+ * string, so the keys are exactly the range [prefix + '"', prefix + '#'): a range on the key's
+ * unique index, not a scan of the series table.
+ */
 function seriesWithPrefix(db: Database.Database, table: string, prefix: string): Array<{ id: number; tuple: string[] }> {
-  const rows = db.prepare(`SELECT id, key FROM ${table} WHERE substr(key, 1, ?) = ?`).raw().all(prefix.length, prefix) as Array<[number, string]>;
+  const rows = cachedStatement(db, `SELECT id, key FROM ${table} WHERE key >= ? AND key < ?`).raw().all(`${prefix}"`, `${prefix}#`) as Array<[number, string]>;
   return rows.map(([id, key]) => ({ id, tuple: JSON.parse(key) as string[] }));
 }
 
 const prefixOf = (tuple: readonly string[]): string => JSON.stringify(tuple).slice(0, -1) + ',';
 
-/** Play domains of the project with traffic still stored (any block at the total level), ascending. */
+/** Blocks (6 hours) of the first look-back window of readTrafficDomains: one day; each next window is 4x longer. */
+const FIRST_WINDOW_BLOCKS = 4;
+
+/**
+ * Play domains of the project with traffic still stored (any block at the total level), ascending.
+ * The total level's row ids put the block in the high bits, so a time range of blocks is an id
+ * range: the newest day is read first, then windows 4x longer going back, stopping as soon as every
+ * domain of the project has been seen. Domains with recent traffic (the usual case) cost one short
+ * range; a domain without any stored block makes it read the whole level once, as a scan would.
+ */
 export function readTrafficDomains(db: Database.Database, project: string): string[] {
   const total = TRAFFIC_DOMAINS.levels.find((l) => l.dims.length === 0);
   if (!total) return [];
-  const prefix = prefixOf([project]);
-  const rows = db.prepare(`SELECT id, key FROM ${TRAFFIC_DOMAINS.seriesTable} WHERE substr(key, 1, ?) = ?`).raw().all(prefix.length, prefix) as Array<[number, string]>;
-  if (rows.length === 0) return [];
-  // The row id packs (block, series, group): one pass over the total level's ids finds the series with any block.
-  const stored = new Set(db.prepare(`SELECT DISTINCT ${total.table.seriesSql('id')} FROM ${total.table.name}`).pluck().all() as number[]);
-  return rows.filter(([id]) => stored.has(id)).map(([, k]) => (JSON.parse(k) as string[])[1] as string).sort();
+  const pending = new Map(seriesWithPrefix(db, TRAFFIC_DOMAINS.seriesTable, prefixOf([project])).map((s) => [s.id, s.tuple[1] as string]));
+  if (pending.size === 0) return [];
+  const table = total.table;
+  const top = cachedStatement(db, `SELECT max(id) FROM ${table.name}`).pluck().get() as number | null;
+  if (top === null) return [];
+  const unit = table.id(0, 0, 1);
+  const distinct = cachedStatement(db, `SELECT DISTINCT ${table.seriesSql('id')} FROM ${table.name} WHERE id >= ? AND id < ?`).pluck();
+  const found: string[] = [];
+  let hi = table.parts(top).block + 1;
+  for (let span = FIRST_WINDOW_BLOCKS; pending.size > 0 && hi > 0; span *= 4) {
+    const lo = Math.max(0, hi - span);
+    for (const series of distinct.all(lo * unit, hi * unit) as number[]) {
+      const domain = pending.get(series);
+      if (domain === undefined) continue;
+      found.push(domain);
+      pending.delete(series);
+    }
+    hi = lo;
+  }
+  return found.sort();
 }
 
 /** The series a filter reads, per domain: stream series when app or stream is given, else domain series. */
@@ -63,11 +95,17 @@ function sumInto(db: Database.Database, f: TrafficFilter, perStream: boolean, se
   const fromSlot = Math.floor(f.from / TRAFFIC_SLOT_MS);
   const toSlot = Math.ceil(f.to / TRAFFIC_SLOT_MS);
   const fine = f.slotMs === TRAFFIC_SLOT_MS ? out : new Float64Array(toSlot - fromSlot);
-  (perStream ? TRAFFIC_STREAMS : TRAFFIC_DOMAINS).sum(db, {
-    series, filter: [regions, isps], fromSlot, toSlot, measure: MEASURE_TRAFFIC_BYTES,
-    column: (key) =>
-      (protocol === undefined || protocolOfKey(key) === protocol) && (ipType === undefined || ipTypeOfKey(key) === ipType) ? fine : undefined,
-  });
+  // No filter but domains: the totals (one key, day blocks) hold the same sums in far fewer cells.
+  const unfiltered = !perStream && regions.length === 0 && isps.length === 0 && protocol === undefined && ipType === undefined;
+  if (unfiltered) {
+    TRAFFIC_TOTALS.sum(db, { series, filter: [], fromSlot, toSlot, measure: MEASURE_TOTALS_BYTES, column: () => fine });
+  } else {
+    (perStream ? TRAFFIC_STREAMS : TRAFFIC_DOMAINS).sum(db, {
+      series, filter: [regions, isps], fromSlot, toSlot, measure: MEASURE_TRAFFIC_BYTES,
+      column: (key) =>
+        (protocol === undefined || protocolOfKey(key) === protocol) && (ipType === undefined || ipTypeOfKey(key) === ipType) ? fine : undefined,
+    });
+  }
   if (fine === out) return;
   const per = f.slotMs / TRAFFIC_SLOT_MS;
   for (let i = 0; i < fine.length; i++) {
@@ -78,14 +116,39 @@ function sumInto(db: Database.Database, f: TrafficFilter, perStream: boolean, se
 
 const slotCount = (f: TrafficFilter): number => Math.max(0, Math.round((f.to - f.from) / f.slotMs));
 
+/**
+ * The project's total series when it answers the filter exactly: no filter but domains, and the
+ * domains (if any are named) include every domain the project has a series for, so the sum over
+ * them is the sum over the whole project (a dashboard's "all domains" query reads one series).
+ */
+function wholeProject(db: Database.Database, f: TrafficFilter): number | undefined {
+  const perStream = f.app !== undefined || f.stream !== undefined;
+  if (perStream || f.regions.length > 0 || f.isps.length > 0 || f.protocol !== undefined || f.ipType !== undefined) return undefined;
+  const id = projectSeries(db, f.project, false);
+  if (id === undefined || f.domains.length === 0) return id;
+  const asked = new Set(f.domains);
+  return domainSeriesOf(db, f.project).every((s) => asked.has(s.domain)) ? id : undefined;
+}
+
 /** Bytes per slot summed over every domain and cell the filter selects. */
 export function readTrafficSeries(db: Database.Database, f: TrafficFilter): Float64Array {
   const out = new Float64Array(slotCount(f));
   if (out.length === 0) return out;
+  const project = wholeProject(db, f);
+  if (project !== undefined) {
+    sumInto(db, f, false, [project], out);
+    return out;
+  }
   const { perStream, byDomain } = seriesByDomain(db, f);
   const all = [...byDomain.values()].flat();
   if (all.length > 0) sumInto(db, f, perStream, all, out);
   return out;
+}
+
+/** The detail answer's bytes (ListDomainTrafficDetail / ListBandwidthDetail), read and rendered on this thread. */
+export function trafficDetailBody(db: Database.Database, f: TrafficFilter, kind: DetailKind): Uint8Array {
+  const bytes = readTrafficSeries(db, f);
+  return renderDetail({ kind, slots: { slotMs: f.slotMs, from: f.from, to: f.to, count: bytes.length } }, bytes);
 }
 
 /** Bytes per slot per domain (domains without stored series are left out). */

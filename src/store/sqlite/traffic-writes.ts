@@ -6,6 +6,7 @@ import { IP_TYPE_CODES, PROTOCOL_CODES, type ProjectCells } from '../packed.js';
 import type { TrafficRow } from '../traffic.js';
 import { ISP_INDEX, REGION_INDEX } from './layout.js';
 import { newCells } from './migrate-v2.js';
+import { writeTrafficTotals } from './traffic-totals.js';
 import { IP_TYPE_NUMBER, PROTOCOL_NUMBER, TRAFFIC_DOMAINS, TRAFFIC_SLOT_MS, TRAFFIC_STREAMS, trafficKey } from './traffic-layout.js';
 
 const GEO_LIMIT = REGIONS.length * 4;
@@ -42,6 +43,7 @@ export class TrafficWriter {
     if (total === 0) return;
     const domains = newCells(total);
     const streams = newCells(total);
+    const projectOf = new Map<number, string>();
     const add = (cells: ReturnType<typeof newCells>, series: number, slot: number, region: number, isp: number, key: number,
       requests: number, bytes: number): void => {
       const n = cells.count++;
@@ -63,7 +65,9 @@ export class TrafficWriter {
       }
       const slot = Math.floor(r.slot / TRAFFIC_SLOT_MS);
       const key = trafficKey(protocol, ipType);
-      add(domains, this.seriesId(db, TRAFFIC_DOMAINS, [r.project, r.domain]), slot, region, isp, key, r.requests, r.bytes);
+      const domainId = this.seriesId(db, TRAFFIC_DOMAINS, [r.project, r.domain]);
+      projectOf.set(domainId, r.project);
+      add(domains, domainId, slot, region, isp, key, r.requests, r.bytes);
       // Per-stream detail only where the URI named a stream (app and stream are then non-empty).
       if (r.protocol !== 'other' && r.app !== '' && r.stream !== '') {
         add(streams, this.seriesId(db, TRAFFIC_STREAMS, [r.project, r.domain, r.app, r.stream]), slot, region, isp, key, r.requests, r.bytes);
@@ -81,6 +85,7 @@ export class TrafficWriter {
         let id = byDomain.get(domain);
         if (id === undefined) byDomain.set(domain, (id = this.seriesId(db, TRAFFIC_DOMAINS, [p.project, domain])));
         domainSeries[k] = id;
+        projectOf.set(id, p.project);
         const app = t.apps[k] as string;
         const stream = t.streams[k] as string;
         streamSeries[k] = app !== '' && stream !== '' ? this.seriesId(db, TRAFFIC_STREAMS, [p.project, domain, app, stream]) : -1;
@@ -135,7 +140,12 @@ export class TrafficWriter {
       streams.count = sn;
     }
     // A domain's streams share its cells: summed once here, the four domain levels merge fewer cells.
-    TRAFFIC_DOMAINS.write(db, sumDuplicateCells(domains, TRAFFIC_DOMAINS.spec.dims.map((d) => d.values.length)));
+    const summed = sumDuplicateCells(domains, TRAFFIC_DOMAINS.spec.dims.map((d) => d.values.length));
+    TRAFFIC_DOMAINS.write(db, summed);
+    // The totals of schema v5 (domain and project series): each domain series belongs to one project.
+    const projects = new Array<string>(summed.count);
+    for (let i = 0; i < summed.count; i++) projects[i] = projectOf.get(summed.series[i] as number) as string;
+    writeTrafficTotals(db, summed, projects);
     if (streams.count > 0) TRAFFIC_STREAMS.write(db, streams);
   }
 
