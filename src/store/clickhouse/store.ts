@@ -2,11 +2,12 @@ import type {
   CarouselSample, CodeCount, HttpCodesFilter, QueryOptions, SampleFilter, Store, TaskInfo, WriteBatch,
 } from '../types.js';
 import {
-  chunkCounts, countsInsert, groupKey, keyValueInsert, markersQueries, samplesInserts, slices, taskTouches, tasksInsert,
+  chunkCounts, countsInsert, groupKey, keyValueInsert, levelMarkersQueries, markersQueries, samplesInserts, slices, taskTouches, tasksInsert,
 } from './batch.js';
 import { markNotApplied, neverConnected } from '../../health/store-faults.js';
 import { ChEndpoint, num, str } from './client.js';
 import { retentionDrops, TRAFFIC_DAY_PARTITIONED } from './retention.js';
+import { LEVELS, levelFor, levelInsert } from './rollups.js';
 import { ClickHouseTraffic } from './traffic.js';
 import type { TrafficFilter } from '../traffic.js';
 import { migrateClickHouse, table, type SchemaNames } from './schema.js';
@@ -77,7 +78,7 @@ export class ClickHouseStore implements Store {
       await migrateClickHouse(server, this.names);
     }
     // Through the Distributed tables, this fails when any shard lacks its local tables.
-    for (const name of ['http_counts', 'http_counts_bytes', 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains']) {
+    for (const name of ['http_counts', 'http_counts_bytes', ...LEVELS.map((l) => l.table), 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains']) {
       await this.primary.rows(`SELECT count() AS n FROM ${this.t(name)}`);
     }
   }
@@ -111,25 +112,43 @@ export class ClickHouseStore implements Store {
     return this.names.cluster ? { insert_distributed_sync: 1 } : {};
   }
 
+  /**
+   * Counts go to the detail table; its materialized views add them to every rollup level in the
+   * same INSERT, after the detail parts are committed. A retry looks the batch's markers up in the
+   * detail table and in each rollup: a group missing in the detail table (so in every rollup too) is
+   * inserted there again; a group whose detail rows landed but whose view into a level failed is
+   * inserted into that level alone (`levelInsert`, the view's sums computed here).
+   */
   private async writeCounts(batch: WriteBatch, retry: boolean): Promise<void> {
     const chunks = chunkCounts(batch.id, batch.counts);
     if (chunks.length === 0) return;
-    const queryId = (tag: string): string => `livestats-${tag}`;
+    const queryId = (tag: string, level = ''): string => `livestats-${tag}${level}`;
     const present = new Set<string>();
+    const seen = (table: string, tag: string, key: string): string => `${table}\u0000${tag}\u0000${key}`;
     if (retry) {
-      await this.waitUntilFinished(chunks.map((c) => queryId(c.tag)));
+      await this.waitUntilFinished(chunks.flatMap((c) => [queryId(c.tag), ...LEVELS.map((l) => queryId(c.tag, `-${l.table}`))]));
       for (const sql of markersQueries(this.t(COUNTS), chunks)) {
-        for (const r of await this.primary.rows(sql)) {
-          present.add(`${str(r.batch)}\u0000${groupKey(str(r.project), str(r.domain), num(r.minute))}`);
+        for (const r of await this.primary.rows(sql)) present.add(seen(COUNTS, str(r.batch), groupKey(str(r.project), str(r.domain), num(r.minute))));
+      }
+      for (const level of LEVELS) {
+        for (const sql of levelMarkersQueries(this.t(level.table), chunks)) {
+          for (const r of await this.primary.rows(sql)) present.add(seen(level.table, str(r.batch), groupKey(str(r.project), str(r.domain), num(r.minute))));
         }
       }
     }
     for (const chunk of chunks) {
-      const missing = chunk.groups.filter((g) => !present.has(`${chunk.tag}\u0000${g.key}`));
-      if (missing.length === 0) continue;
-      await this.primary.exec(countsInsert(this.t(COUNTS), chunk, missing), {
-        queryId: queryId(chunk.tag), settings: this.insertSettings,
-      });
+      const missing = chunk.groups.filter((g) => !present.has(seen(COUNTS, chunk.tag, g.key)));
+      if (missing.length > 0) {
+        await this.primary.exec(countsInsert(this.t(COUNTS), chunk, missing), { queryId: queryId(chunk.tag), settings: this.insertSettings });
+      }
+      if (!retry) continue;
+      for (const level of LEVELS) {
+        const repair = chunk.groups.filter((g) => present.has(seen(COUNTS, chunk.tag, g.key)) && !present.has(seen(level.table, chunk.tag, g.key)));
+        if (repair.length === 0) continue;
+        await this.primary.exec(levelInsert(this.t(level.table), level, chunk, repair), {
+          queryId: queryId(chunk.tag, `-${level.table}`), settings: this.insertSettings,
+        });
+      }
     }
   }
 
@@ -172,13 +191,18 @@ export class ClickHouseStore implements Store {
     ];
     if (f.regions.length > 0) filters.push(`region IN ${quoteList(f.regions)}`);
     if (f.isps.length > 0) filters.push(`isp IN ${quoteList(f.isps)}`);
-    // Counts written before schema v3 stay in http_counts: both tables are summed (see migration 003).
     const where = filters.join(' AND ');
-    const rows = await this.primary.rows(`SELECT minute, code, sum(n) AS n FROM (
+    const level = levelFor(f);
+    // A rollup level holds every count (the backfill copied the older tables in); the detail level is
+    // both tables: counts written before schema v3 stay in http_counts (see migration 003).
+    const sql = level
+      ? `SELECT minute, code, sum(count) AS n FROM ${this.t(level.table)} WHERE ${where} GROUP BY minute, code ORDER BY minute, code`
+      : `SELECT minute, code, sum(n) AS n FROM (
         SELECT minute, code, sum(count) AS n FROM ${this.t('http_counts')} WHERE ${where} GROUP BY minute, code
         UNION ALL
         SELECT minute, code, sum(count) AS n FROM ${this.t(COUNTS)} WHERE ${where} GROUP BY minute, code
-      ) GROUP BY minute, code ORDER BY minute, code`, o.signal);
+      ) GROUP BY minute, code ORDER BY minute, code`;
+    const rows = await this.primary.rows(sql, o.signal);
     return rows.map((r) => ({ minute: num(r.minute) * MIN, code: num(r.code), count: num(r.n) }));
   }
 
