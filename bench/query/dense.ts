@@ -28,6 +28,9 @@ const CODE_SHARE = [0.85, 0.06, 0.04, 0.02, 0.02, 0.01];
 const ISP_SHARE = [1.6, 1.2, 1.0, 0.2];
 const GROUPS = REGIONS.length * ISPS.length;
 
+/** What the generator writes through: SqliteStore's bulk path, or an adapter (dense-clickhouse.ts). */
+export type DenseSink = Pick<SqliteStore, 'bulk' | 'bulkHour' | 'bulkSamples'>;
+
 export interface DenseStats {
   cells: number;
   requests: number;
@@ -41,7 +44,7 @@ export interface DenseStats {
  * (hour-aligned). Per (domain, minute, group, code) the count is λ·share rounded at random, with
  * λ = 160/k for head domain k and 0.5·(top/k)² in the tail; bytes are requests × a per-code size.
  */
-export function generateDense(store: SqliteStore, spec: DenseSpec, anchor: number, progress: (msg: string) => void = () => {}): DenseStats {
+export function generateDense(store: DenseSink, spec: DenseSpec, anchor: number, progress: (msg: string) => void = () => {}): DenseStats {
   const rng = seeded(spec.seed);
   const regionW = REGIONS.map(() => 0.5 + rng());
   const start = anchor - spec.days * DAY;

@@ -8,14 +8,17 @@ import { load, type LoadResult } from '../lib/load.js';
 import { startProcess } from '../lib/proc.js';
 import { table } from '../lib/table.js';
 import { DENSE, denseDomain, denseTask, generateDense, type DenseStats } from './dense.js';
+import { prepareDenseClickHouse, type DenseClickHouseDataset } from './dense-clickhouse.js';
 
 const HOUR = 3_600_000;
 
 export interface DenseBenchResult {
   dataset: DenseStats & { bytesOnDisk: number; bytesPerCell: number; generatedMs: number; reused: boolean; anchor: number };
-  rows: Array<{ name: string; bytes: number; livestats: LoadResult; bare: LoadResult; ratio: number }>;
+  rows: Array<{ name: string; bytes: number; livestats: LoadResult; bare: LoadResult; ratio: number; serverCores?: number }>;
   mixed: { query: LoadResult; ackP99: number; ackMax: number; acks: number; healthP99: number; healthMax: number; healthPolls: number };
   maxRssMiB: number;
+  /** With `store: 'clickhouse'`: the same dataset in ClickHouse (the rows ran against it). */
+  clickhouse?: DenseClickHouseDataset;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -71,15 +74,17 @@ function rssMiB(pid: number | undefined): number {
   }
 }
 
-export async function runDenseBench(o: { root: string; log: (s: string) => void; seconds?: number }): Promise<DenseBenchResult> {
-  const { dir, ds } = prepare(o.root, o.log);
+export async function runDenseBench(o: { root: string; log: (s: string) => void; seconds?: number; store?: string }): Promise<DenseBenchResult> {
+  const { dir: sqliteDir, ds } = prepare(o.root, o.log);
+  const ch = o.store === 'clickhouse' ? await prepareDenseClickHouse({ root: o.root, anchor: ds.anchor, sqliteDir, log: o.log }) : undefined;
+  const dir = ch?.dataDir ?? sqliteDir;
   o.log(`dense: ${ds.cells} cells (${ds.requests} requests), ${(ds.bytesOnDisk / 2 ** 20).toFixed(0)} MiB, ${ds.bytesPerCell.toFixed(2)} bytes/cell, ` +
     `head domain min ${ds.headCellsPerMinute} cells/minute${ds.reused ? '' : `, generated in ${(ds.generatedMs / 1000).toFixed(1)} s`}`);
   const keys = JSON.parse(execFileSync(process.execPath, [join(o.root, 'bin/livestats.js'), 'keys', 'create', '--project', DENSE.project,
     '--json', '--data', dir]).toString()) as { token: string };
   const headers = { 'x-auth-token': keys.token };
   const seconds = o.seconds ?? 8;
-  const serve = await startProcess([join(o.root, 'bin/livestats.js'), 'serve', '--data', dir, '--port', '0', '--log-level', 'warn',
+  const serve = await startProcess([join(o.root, 'bin/livestats.js'), 'serve', '--data', dir, ...(ch?.serveFlags ?? []), '--port', '0', '--log-level', 'warn',
     '--query-cache-ms', '0', '--retention-days', '30']);
   let maxRss = 0;
   const rssTimer = setInterval(() => (maxRss = Math.max(maxRss, rssMiB(serve.child.pid))), 250);
@@ -101,14 +106,17 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
       const res = await fetch(serve.url + s.path, { headers });
       const body = Buffer.from(await res.arrayBuffer());
       if (res.status !== 200) throw new Error(`${s.name}: HTTP ${res.status} ${body.toString().slice(0, 200)}`);
+      await ch?.sameAsSqlite(s.name, s.path, body);
       const bodyFile = join(dir, 'bare-body.json');
       writeFileSync(bodyFile, body);
       const bare = await startProcess([join(o.root, 'dist/bench/query/bare-server.js'), bodyFile]);
       try {
         o.log(`dense load: ${s.name} (${body.length} bytes, 10 connections, ${seconds} s, uncached, then the bare server)`);
+        const cpu0 = ch?.cpuMs() ?? 0;
         const ls = await load(s.name, serve.url + s.path, { connections: 10, seconds, headers });
+        const serverCores = ch ? (ch.cpuMs() - cpu0) / (seconds * 1000) : undefined;
         const b = await load(`bare: ${s.name}`, bare.url + '/', { connections: 10, seconds });
-        rows.push({ name: s.name, bytes: body.length, livestats: ls, bare: b, ratio: ls.rps / b.rps });
+        rows.push({ name: s.name, bytes: body.length, livestats: ls, bare: b, ratio: ls.rps / b.rps, serverCores });
       } finally {
         await bare.stop();
       }
@@ -117,8 +125,9 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
   } finally {
     clearInterval(rssTimer);
     await serve.stop();
+    await ch?.close();
   }
-  return { dataset: ds, rows, mixed, maxRssMiB: maxRss };
+  return { dataset: ds, rows, mixed, maxRssMiB: maxRss, clickhouse: ch?.ds };
 }
 
 /** The heaviest query at 10 connections while an ingest batch is posted every 200 ms and /healthz polled every 50 ms. */

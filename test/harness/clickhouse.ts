@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toolPath } from '../helpers/system-tools.js';
@@ -26,6 +26,8 @@ export interface ClickHouseServer {
   start(): Promise<void>;
   /** Stops it and deletes its directory. */
   destroy(): Promise<void>;
+  /** The running process's id (CPU accounting in benchmarks). */
+  pid(): number | undefined;
 }
 
 interface Ports { http: number; tcp: number }
@@ -124,6 +126,7 @@ function launch(dir: string, ports: Ports, cluster?: { name: string; shards: Por
       await server.stop(true);
       rmSync(dir, { recursive: true, force: true });
     },
+    pid: () => proc?.pid,
   };
   return server;
 }
@@ -142,6 +145,14 @@ export async function startClickHouse(): Promise<ClickHouseServer> {
     await server.destroy();
     throw err;
   }
+  return server;
+}
+
+/** One server on `dir` (made if missing) that keeps its data when stopped: datasets reused across runs. */
+export async function startClickHouseIn(dir: string): Promise<ClickHouseServer> {
+  mkdirSync(dir, { recursive: true });
+  const server = launch(dir, await allocate());
+  await server.start();
   return server;
 }
 

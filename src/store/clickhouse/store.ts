@@ -2,9 +2,10 @@ import type {
   CarouselSample, CodeCount, HttpCodesFilter, QueryOptions, SampleFilter, Store, TaskInfo, WriteBatch,
 } from '../types.js';
 import {
-  chunkCounts, countsInsert, groupKey, keyValueInsert, levelMarkersQueries, markersQueries, samplesInserts, slices, taskTouches, tasksInsert,
+  chunkCounts, countsInsert, groupKey, type TaskRow, keyValueInsert, levelMarkersQueries, markersQueries, samplesInserts, slices, taskTouches, tasksInsert,
 } from './batch.js';
 import { markNotApplied, neverConnected } from '../../health/store-faults.js';
+import { BULK_COUNTS_COLUMNS, BULK_SAMPLES_COLUMNS } from './bulk.js';
 import { ChEndpoint, num, str } from './client.js';
 import { retentionDrops, TRAFFIC_DAY_PARTITIONED } from './retention.js';
 import { LEVELS, levelFor, levelInsert } from './rollups.js';
@@ -150,6 +151,21 @@ export class ClickHouseStore implements Store {
         });
       }
     }
+  }
+
+  /**
+   * The bulk path (bulk.ts; benchmark datasets): one INSERT of VALUES rows made by bulkCountsValues
+   * or bulkSamplesValues. Not retry-safe (no markers); the views fill the rollup levels.
+   */
+  async bulkInsert(kind: 'counts' | 'samples', values: string): Promise<void> {
+    if (values === '') return;
+    const [name, cols] = kind === 'counts' ? [COUNTS, BULK_COUNTS_COLUMNS] : ['carousel_samples', BULK_SAMPLES_COLUMNS];
+    await this.primary.exec(`INSERT INTO ${this.t(name)} ${cols} VALUES ${values}`, { settings: this.insertSettings });
+  }
+
+  /** Registers bulk-loaded tasks with their newest sample (epoch second). */
+  async bulkTasks(rows: readonly TaskRow[]): Promise<void> {
+    if (rows.length > 0) await this.primary.exec(tasksInsert(this.t('carousel_tasks'), rows), { settings: this.insertSettings });
   }
 
   /** An earlier attempt may still be running on the server (client timeout): never race it. */
