@@ -31,6 +31,17 @@ export interface DenseClickHouseDataset extends DenseStats {
   anchor: number;
 }
 
+/** What clickhouse-server did during one load row (its CPU from /proc, its queries from system.query_log). */
+export interface DenseClickHouseRow {
+  /** CPU time / the row's wall time. */
+  cores: number;
+  queries: number;
+  /** Per query, averages. */
+  readRows: number;
+  readBytes: number;
+  durationMs: number;
+}
+
 export interface DenseClickHouse {
   ds: DenseClickHouseDataset;
   /** `--data` directory of the ClickHouse-backed `livestats serve` (its keys). */
@@ -38,8 +49,8 @@ export interface DenseClickHouse {
   serveFlags: string[];
   url: string;
   server: ClickHouseServer;
-  /** CPU time (user + system, ms) of clickhouse-server so far. */
-  cpuMs(): number;
+  /** Starts measuring clickhouse-server for one row; end() returns what it did meanwhile. */
+  probe(): { end(): Promise<DenseClickHouseRow> };
   /** Fails loudly unless SQLite's answer to `path` (same dataset) is byte for byte `body`. */
   sameAsSqlite(name: string, path: string, body: Buffer): Promise<void>;
   close(): Promise<void>;
@@ -98,7 +109,7 @@ async function generate(store: ClickHouseStore, root: string, anchor: number, lo
 
 export async function prepareDenseClickHouse(o: { root: string; anchor: number; sqliteDir: string; log: (s: string) => void }): Promise<DenseClickHouse> {
   const dir = join(o.root, '.bench-data', 'dense-clickhouse');
-  const server = await startClickHouseIn(join(dir, 'server'));
+  const server = await startClickHouseIn(join(dir, 'server'), { queryLog: true });
   const url = server.url(DATABASE);
   const first = parseClickHouseUrls(url).endpoints[0];
   if (!first) throw new Error('no ClickHouse URL');
@@ -145,7 +156,21 @@ export async function prepareDenseClickHouse(o: { root: string; anchor: number; 
   return {
     ds: dataset, dataDir, url, server,
     serveFlags: ['--store', 'clickhouse', '--clickhouse-url', url],
-    cpuMs: () => procCpuMs(server.pid()),
+    probe() {
+      const t0 = Date.now();
+      const cpu0 = procCpuMs(server.pid());
+      return {
+        async end() {
+          const cores = (procCpuMs(server.pid()) - cpu0) / Math.max(1, Date.now() - t0);
+          const t1 = Date.now();
+          await admin.exec('SYSTEM FLUSH LOGS');
+          const [r] = await admin.rows(`SELECT count() AS n, avg(read_rows) AS rr, avg(read_bytes) AS rb, avg(query_duration_ms) AS d
+            FROM system.query_log WHERE type = 2 AND event_time >= toDateTime(${quote(Math.floor(t0 / 1000))})
+              AND event_time <= toDateTime(${quote(Math.ceil(t1 / 1000))}) AND query LIKE 'SELECT%' AND query NOT LIKE '%system.%'`);
+          return { cores, queries: num(r?.n), readRows: Number(r?.rr) || 0, readBytes: Number(r?.rb) || 0, durationMs: Number(r?.d) || 0 };
+        },
+      };
+    },
     async sameAsSqlite(name, path, body) {
       if (!sqlite) {
         const keys = JSON.parse(execFileSync(process.execPath, [join(o.root, 'bin/livestats.js'), 'keys', 'create', '--project', DENSE.project,
@@ -172,10 +197,11 @@ export async function prepareDenseClickHouse(o: { root: string; anchor: number; 
   };
 }
 
-export function denseClickHouseTable(r: { rows: Array<{ name: string; bytes: number; livestats: { rps: number; p50: number; p99: number }; bare: { rps: number }; ratio: number; serverCores?: number }> }): string {
+export function denseClickHouseTable(r: { rows: Array<{ name: string; bytes: number; livestats: { rps: number; p50: number; p99: number }; bare: { rps: number }; ratio: number; clickhouse?: DenseClickHouseRow }> }): string {
   return table(
-    ['query (uncached, 10 connections)', 'KB/resp', 'req/s', 'p50 ms', 'p99 ms', 'bare req/s (same bytes)', 'x bare', 'clickhouse-server cores'],
-    r.rows.map((x) => [x.name, x.bytes / 1024, x.livestats.rps, x.livestats.p50, x.livestats.p99, x.bare.rps, x.ratio, x.serverCores ?? '']),
+    ['query (uncached, 10 connections)', 'KB/resp', 'req/s', 'p50 ms', 'p99 ms', 'bare req/s (same bytes)', 'x bare', 'CH cores', 'CH rows read/query', 'CH MiB read/query', 'CH ms/query'],
+    r.rows.map((x) => [x.name, x.bytes / 1024, x.livestats.rps, x.livestats.p50, x.livestats.p99, x.bare.rps, x.ratio,
+      x.clickhouse?.cores ?? '', Math.round(x.clickhouse?.readRows ?? 0), (x.clickhouse?.readBytes ?? 0) / 2 ** 20, x.clickhouse?.durationMs ?? '']),
   );
 }
 

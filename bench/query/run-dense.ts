@@ -8,13 +8,13 @@ import { load, type LoadResult } from '../lib/load.js';
 import { startProcess } from '../lib/proc.js';
 import { table } from '../lib/table.js';
 import { DENSE, denseDomain, denseTask, generateDense, type DenseStats } from './dense.js';
-import { prepareDenseClickHouse, type DenseClickHouseDataset } from './dense-clickhouse.js';
+import { prepareDenseClickHouse, type DenseClickHouseDataset, type DenseClickHouseRow } from './dense-clickhouse.js';
 
 const HOUR = 3_600_000;
 
 export interface DenseBenchResult {
   dataset: DenseStats & { bytesOnDisk: number; bytesPerCell: number; generatedMs: number; reused: boolean; anchor: number };
-  rows: Array<{ name: string; bytes: number; livestats: LoadResult; bare: LoadResult; ratio: number; serverCores?: number }>;
+  rows: Array<{ name: string; bytes: number; livestats: LoadResult; bare: LoadResult; ratio: number; clickhouse?: DenseClickHouseRow }>;
   mixed: { query: LoadResult; ackP99: number; ackMax: number; acks: number; healthP99: number; healthMax: number; healthPolls: number };
   maxRssMiB: number;
   /** With `store: 'clickhouse'`: the same dataset in ClickHouse (the rows ran against it). */
@@ -112,11 +112,11 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
       const bare = await startProcess([join(o.root, 'dist/bench/query/bare-server.js'), bodyFile]);
       try {
         o.log(`dense load: ${s.name} (${body.length} bytes, 10 connections, ${seconds} s, uncached, then the bare server)`);
-        const cpu0 = ch?.cpuMs() ?? 0;
+        const probe = ch?.probe();
         const ls = await load(s.name, serve.url + s.path, { connections: 10, seconds, headers });
-        const serverCores = ch ? (ch.cpuMs() - cpu0) / (seconds * 1000) : undefined;
+        const clickhouse = await probe?.end();
         const b = await load(`bare: ${s.name}`, bare.url + '/', { connections: 10, seconds });
-        rows.push({ name: s.name, bytes: body.length, livestats: ls, bare: b, ratio: ls.rps / b.rps, serverCores });
+        rows.push({ name: s.name, bytes: body.length, livestats: ls, bare: b, ratio: ls.rps / b.rps, clickhouse });
       } finally {
         await bare.stop();
       }
