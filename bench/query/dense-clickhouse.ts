@@ -3,6 +3,7 @@
 // samples) in a clickhouse-server the bench starts on `.bench-data/dense-clickhouse/` (kept for
 // reuse like the SQLite file), and the check that every answer's bytes equal SQLite's.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -115,7 +116,7 @@ export async function prepareDenseClickHouse(o: { root: string; anchor: number; 
   if (!first) throw new Error('no ClickHouse URL');
   const admin = new ChEndpoint(first, 600_000);
   // The schema (migrations) and the anchor of the SQLite dataset are part of the key: the same cells, the same tables.
-  const key = JSON.stringify({ ...DENSE, anchor: o.anchor, migrations: loadMigrations('clickhouse').map((m) => `${m.version}_${m.name}`), bulk: BULK_FORMAT });
+  const key = JSON.stringify({ ...DENSE, anchor: o.anchor, migrations: loadMigrations('clickhouse').map((m) => `${m.version}_${m.name}_${createHash('sha256').update(m.sql).digest('hex').slice(0, 12)}`), bulk: BULK_FORMAT });
   let ds: DenseClickHouseDataset | undefined;
   try {
     let store = new ClickHouseStore({ url, requestTimeoutMs: 600_000 });

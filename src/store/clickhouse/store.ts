@@ -35,6 +35,22 @@ export interface ClickHouseStoreOptions {
 /** Where counts are written (with bytes sent) since schema v3; http_counts holds older ones. */
 const COUNTS = 'http_counts_bytes';
 
+/** Rows `minute TAB code TAB n` (TabSeparated, numbers only) as CodeCounts, minutes in epoch ms. */
+export function parseCodeCounts(text: string): CodeCount[] {
+  const out: CodeCount[] = [];
+  let at = 0;
+  while (at < text.length) {
+    let nl = text.indexOf('\n', at);
+    if (nl < 0) nl = text.length;
+    const t1 = text.indexOf('\t', at);
+    const t2 = t1 < 0 ? -1 : text.indexOf('\t', t1 + 1);
+    if (t1 < 0 || t2 < 0 || t2 > nl) throw new Error(`ClickHouse returned a malformed row: ${JSON.stringify(text.slice(at, Math.min(nl, at + 80)))}`);
+    out.push({ minute: num(text.slice(at, t1)) * MIN, code: num(text.slice(t1 + 1, t2)), count: num(text.slice(t2 + 1, nl)) });
+    at = nl + 1;
+  }
+  return out;
+}
+
 export class ClickHouseStore implements Store {
   readonly kind = 'clickhouse';
   private readonly servers: ChEndpoint[];
@@ -218,8 +234,7 @@ export class ClickHouseStore implements Store {
         UNION ALL
         SELECT minute, code, sum(count) AS n FROM ${this.t(COUNTS)} WHERE ${where} GROUP BY minute, code
       ) GROUP BY minute, code ORDER BY minute, code`;
-    const rows = await this.primary.rows(sql, o.signal);
-    return rows.map((r) => ({ minute: num(r.minute) * MIN, code: num(r.code), count: num(r.n) }));
+    return parseCodeCounts(await this.primary.tsv(sql, o.signal));
   }
 
   async querySamples(f: SampleFilter, o: QueryOptions = {}): Promise<CarouselSample[]> {
