@@ -1,4 +1,4 @@
-// `npm run bench [-- query|ingest] [--quick] [--store sqlite|clickhouse]`: runs the benchmarks,
+// `npm run bench [-- query|dense|ingest] [--quick] [--store sqlite|clickhouse]`: runs the benchmarks,
 // prints tables, writes bench/results/*.json (git-ignored) and the matching BENCHMARKS.md sections.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
