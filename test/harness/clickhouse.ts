@@ -41,6 +41,8 @@ process.once('exit', () => {
 interface Extra {
   /** Log every query to system.query_log (flushed each second): profiling in benchmarks. */
   queryLog?: boolean;
+  /** How long start() waits for the server (a large dataset's parts load first). */
+  readyTimeoutMs?: number;
 }
 
 const QUERY_LOG = '<query_log><database>system</database><table>query_log</table><flush_interval_milliseconds>1000</flush_interval_milliseconds></query_log>';
@@ -118,7 +120,7 @@ function launch(dir: string, ports: Ports, cluster?: { name: string; shards: Por
       proc = p;
       live.add(p);
       p.once('exit', () => live.delete(p));
-      await waitReady(ports.http, p, dir);
+      await waitReady(ports.http, p, dir, extra.readyTimeoutMs);
     },
     async stop(hard = false) {
       const p = proc;
@@ -159,7 +161,7 @@ export async function startClickHouse(): Promise<ClickHouseServer> {
 /** One server on `dir` (made if missing) that keeps its data when stopped: datasets reused across runs. */
 export async function startClickHouseIn(dir: string, extra: Extra = {}): Promise<ClickHouseServer> {
   mkdirSync(dir, { recursive: true });
-  const server = launch(dir, await allocate(), undefined, extra);
+  const server = launch(dir, await allocate(), undefined, { readyTimeoutMs: 180_000, ...extra });
   await server.start();
   return server;
 }
