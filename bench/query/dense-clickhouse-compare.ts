@@ -1,5 +1,5 @@
 // Before/after on the ClickHouse dense dataset, same run:
-//   node dist/bench/query/dense-clickhouse-compare.js --baseline <checkout of the older build> [--rounds 3] [--seconds 5]
+//   node dist/bench/query/dense-clickhouse-compare.js --baseline <checkout of the older build> [--rounds 3] [--seconds 5] [--connections 10]
 // Starts the clickhouse-server of `.bench-data/dense-clickhouse/` (made by `npm run bench -- dense
 // --store clickhouse`), one uncached `livestats serve` of this build and one of the baseline build
 // on it, and runs each dense query row on both, alternating, several rounds. Besides req/s and
@@ -26,11 +26,12 @@ function cpuMs(pid: number | undefined): number {
   return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
 }
 
-const { values } = parseArgs({ options: { baseline: { type: 'string' }, rounds: { type: 'string', default: '3' }, seconds: { type: 'string', default: '5' } } });
+const { values } = parseArgs({ options: { baseline: { type: 'string' }, rounds: { type: 'string', default: '3' }, seconds: { type: 'string', default: '5' }, connections: { type: 'string', default: '10' } } });
 if (!values.baseline) throw new Error('--baseline <checkout of the older build> is required');
 const root = projectRoot();
 const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
+const connections = Number(values.connections);
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
 const dir = join(root, '.bench-data', 'dense-clickhouse');
@@ -81,7 +82,7 @@ try {
         const ch0 = cpuMs(server.pid());
         const ls0 = cpuMs(b.s.child.pid);
         const t0 = Date.now();
-        const res = await load(s.name, b.s.url + s.path, { connections: 10, seconds, headers: b.headers });
+        const res = await load(s.name, b.s.url + s.path, { connections, seconds, headers: b.headers });
         const n = Math.max(1, res.requests);
         const run = { ...res, chCpuPerReq: (cpuMs(server.pid()) - ch0) / n, lsCpuPerReq: (cpuMs(b.s.child.pid) - ls0) / n, ...await logged(t0, Date.now()) };
         log(`${b.label} ${s.name}: ${res.rps.toFixed(1)} req/s, p50 ${res.p50} ms, p99 ${res.p99} ms, clickhouse ${run.chCpuPerReq.toFixed(1)} ms CPU/req, ` +
@@ -106,7 +107,7 @@ const rowsOut = list.map((s) => {
     m(before, (r) => r.chCpuPerReq), m(after, (r) => r.chCpuPerReq), m(before, (r) => r.lsCpuPerReq), m(after, (r) => r.lsCpuPerReq),
     Math.round(m(before, (r) => r.readRows)), Math.round(m(after, (r) => r.readRows))];
 });
-console.log(`\nClickHouse dense rows, before (${values.baseline}) vs after (${root}), median of ${rounds} alternating rounds of ${seconds} s, 10 connections, uncached\n`);
+console.log(`\nClickHouse dense rows, before (${values.baseline}) vs after (${root}), median of ${rounds} alternating rounds of ${seconds} s, ${connections} connection(s), uncached\n`);
 console.log(table(['query', 'req/s before', 'req/s after', 'ratio', 'p50 before', 'p50 after', 'p99 before', 'p99 after',
   'CH ms CPU/req before', 'CH ms CPU/req after', 'livestats ms CPU/req before', 'livestats ms CPU/req after',
   'CH rows read/query before', 'CH rows read/query after'], rowsOut));
