@@ -210,7 +210,7 @@ export function denseClickHouseDatasetLines(d: DenseClickHouseDataset): string[]
   const tables = Object.entries(d.tables).map(([t, b]) => `${t} ${(b / 2 ** 20).toFixed(0)}`).join(', ');
   return [
     `${d.cells} cells (${d.requests} requests, with bytes), ${d.samples} samples, the same as the SQLite dataset (same generator, seed and anchor ${iso(d.anchor)}), ` +
-      `loaded through the ClickHouse store's bulk path${d.reused ? ' (reused)' : ` in ${(d.generatedMs / 1000).toFixed(0)} s`}; ` +
+      `loaded through the ClickHouse store's bulk path in ${(d.generatedMs / 1000).toFixed(0)} s${d.reused ? ' (when generated; reused since)' : ''}; ` +
       `${(d.bytesOnDisk / 2 ** 20).toFixed(0)} MiB on disk (active parts, after OPTIMIZE FINAL) = **${d.bytesPerCell.toFixed(2)} bytes per stored cell** (every table, / cells).`,
     `MiB per table: ${tables}.`,
   ];
