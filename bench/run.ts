@@ -1,4 +1,4 @@
-// `npm run bench [-- query|ingest] [--quick] [--store sqlite|clickhouse]`: runs the benchmarks,
+// `npm run bench [-- query|dense|ingest] [--quick] [--store sqlite|clickhouse]`: runs the benchmarks,
 // prints tables, writes bench/results/*.json (git-ignored) and the matching BENCHMARKS.md sections.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -10,6 +10,7 @@ import { denseIngestTable, ingestTable, overheadLine, runIngestBench } from './i
 import { freshnessTable, queryTable, runQueryBench } from './query/run-query.js';
 import { denseTable, mixedTable, runDenseBench } from './query/run-dense.js';
 import { DENSE } from './query/dense.js';
+import { denseClickHouseDatasetLines, denseClickHouseTable } from './query/dense-clickhouse.js';
 
 const { values, positionals } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, store: { type: 'string', default: 'sqlite' } },
@@ -45,7 +46,29 @@ if (suite === 'all' || suite === 'query') {
   }
 }
 
-if ((suite === 'all' && values.store === 'sqlite') || suite === 'dense') {
+if (suite === 'dense' && values.store === 'clickhouse') {
+  const r = await runDenseBench({ root, log, seconds: values.quick ? 2 : 8, store: 'clickhouse' });
+  writeFileSync(join(root, 'bench/results/dense-clickhouse.json'), JSON.stringify({ stamp, machine: machine(), ...r }, null, 2));
+  const t = denseClickHouseTable(r);
+  const mt = mixedTable(r);
+  console.log(`\nDense dataset, ClickHouse store\n${t}\n\n${mt}\n`);
+  if (!values.quick && r.clickhouse) {
+    updateSection(join(root, 'BENCHMARKS.md'), 'query-dense-clickhouse', [
+      '### Dense dataset, ClickHouse store (clickhouse-server 18.16, started by the bench)',
+      '',
+      `Run ${stamp} on ${machine()}.`,
+      ...denseClickHouseDatasetLines(r.clickhouse),
+      'The same six queries and mixed row as the SQLite table above, uncached (`--query-cache-ms 0`), autocannon 10 connections, each beside',
+      'a bare `node:http` process sending the identical bytes; every answer was checked byte for byte against the SQLite store\'s answer',
+      'on the same dataset before its row ran. "CH cores": clickhouse-server\'s CPU time (user + system, /proc) during the row / its seconds;',
+      'rows, MiB and ms per query: averages over the row\'s SELECTs in system.query_log (read_rows, read_bytes, query_duration_ms).',
+      '',
+      t,
+      '',
+      mt,
+    ].join('\n'));
+  }
+} else if ((suite === 'all' && values.store === 'sqlite') || suite === 'dense') {
   const r = await runDenseBench({ root, log, seconds: values.quick ? 2 : 8 });
   writeFileSync(join(root, 'bench/results/dense.json'), JSON.stringify({ stamp, machine: machine(), ...r }, null, 2));
   const d = r.dataset;

@@ -32,6 +32,15 @@ const CODE_SHARE = [0.85, 0.06, 0.04, 0.02, 0.02, 0.01];
 const ISP_SHARE = [1.6, 1.2, 1.0, 0.2];
 const GROUPS = REGIONS.length * ISPS.length;
 
+/** What the generator writes through: SqliteStore's bulk path, or an adapter (dense-clickhouse.ts). */
+export type DenseSink = Pick<SqliteStore, 'bulk' | 'bulkHour' | 'bulkSamples'>;
+/** The SQLite store also gets the traffic cube; other sinks (ClickHouse) the httpcodes cells and samples only. */
+const emptyTrafficStats = (spec: DenseTrafficSpec): DenseTrafficStats => ({
+  trafficDays: spec.days, trafficRequests: 0, trafficBytes: 0, trafficDomainCells: 0, trafficStreamCells: 0, trafficStreams: 0,
+  trafficDomainTableBytes: 0, trafficStreamTableBytes: 0, trafficBytesPerDay: 0,
+});
+const takesTraffic = (s: DenseSink | SqliteStore): s is SqliteStore => 'bulkTraffic' in s;
+
 export interface DenseStats extends DenseTrafficStats {
   cells: number;
   requests: number;
@@ -47,19 +56,21 @@ export interface DenseStats extends DenseTrafficStats {
  * The traffic cube (dense-traffic.ts) covers spec.traffic.days ending at the anchor: on the
  * httpcodes days it is built from the same cells, before them from the same model.
  */
-export function generateDense(store: SqliteStore, spec: DenseSpec, anchor: number, progress: (msg: string) => void = () => {}): DenseStats {
+export function generateDense(store: DenseSink | SqliteStore, spec: DenseSpec, anchor: number, progress: (msg: string) => void = () => {}): DenseStats {
   const rng = seeded(spec.seed);
   const regionW = REGIONS.map(() => 0.5 + rng());
   const start = anchor - spec.days * DAY;
   const names = Array.from({ length: spec.domains }, (_, i) => denseDomain(i + 1));
-  const traffic = new DenseTraffic(store, spec.traffic, spec.project, names, spec.top, anchor);
-  const stats: DenseStats = { cells: 0, requests: 0, samples: 0, headCellsPerMinute: Infinity, ...traffic.stats };
+  // The traffic generator has its own random sequence: with or without it, the cells and samples are the same.
+  const sqlite = takesTraffic(store) ? store : undefined;
+  const traffic = sqlite ? new DenseTraffic(sqlite, spec.traffic, spec.project, names, spec.top, anchor) : undefined;
+  const stats: DenseStats = { cells: 0, requests: 0, samples: 0, headCellsPerMinute: Infinity, ...emptyTrafficStats(spec.traffic), ...traffic?.stats };
   const daily = (minute: number): number => 0.8 + 0.2 * Math.cos((2 * Math.PI * (((minute / 60) % 24) - 20)) / 24);
   const lambdaOf = (d: number): number => (d <= spec.top ? 160 / d : 0.5 * (spec.top / d) ** 2);
   // Before the httpcodes days: the traffic cube alone, from the same model.
   const weight = Float64Array.from({ length: GROUPS }, (_, g) => (regionW[g >> 2] as number) * (ISP_SHARE[g & 3] as number));
   const trafficStart = anchor - Math.max(spec.days, spec.traffic.days) * DAY;
-  for (let hour = trafficStart; hour < start; hour += HOUR) {
+  for (let hour = trafficStart; traffic && hour < start; hour += HOUR) {
     store.bulk(() => traffic.synthesize(hour, (d, minute) => lambdaOf(d + 1) * daily(minute), weight));
     if ((hour - trafficStart) % DAY === DAY - HOUR) progress(`  dense traffic: ${Math.round((hour + HOUR - trafficStart) / DAY)} of ${(start - trafficStart) / DAY} day(s) before the httpcodes days`);
   }
@@ -77,7 +88,7 @@ export function generateDense(store: SqliteStore, spec: DenseSpec, anchor: numbe
         for (let m = 0; m < 60; m++) {
           const minute = hour / MIN + m;
           const lambda = lambdaOf(d) * daily(minute);
-          const off = traffic.at(minute, 0);
+          const off = traffic?.at(minute, 0) ?? 0;
           const before = n;
           for (let g = 0; g < GROUPS; g++) {
             const r = g >> 2;
@@ -92,7 +103,7 @@ export function generateDense(store: SqliteStore, spec: DenseSpec, anchor: numbe
               key[n] = CODES[c] as number;
               requests[n] = count;
               bytes[n] = count * (c === 0 ? 180_000 : 2_000) + Math.floor(rng() * 4096);
-              traffic.add(d - 1, g * TRAFFIC_BLOCK_SLOTS + off, count, bytes[n] as number);
+              traffic?.add(d - 1, g * TRAFFIC_BLOCK_SLOTS + off, count, bytes[n] as number);
               stats.requests += count;
               n++;
             }
@@ -123,8 +134,9 @@ export function generateDense(store: SqliteStore, spec: DenseSpec, anchor: numbe
     });
     if ((hour - start) % DAY === DAY - HOUR) progress(`  dense: ${Math.round((hour + HOUR - start) / DAY)} of ${spec.days} day(s), ${stats.cells} cells`);
   }
+  if (!traffic || !sqlite) return stats;
   store.bulk(() => traffic.flush());
-  const t = { ...traffic.stats, ...measureTrafficTables(store, spec.traffic) };
+  const t = { ...traffic.stats, ...measureTrafficTables(sqlite, spec.traffic) };
   const mib = (b: number): string => (b / 2 ** 20).toFixed(1);
   progress(`  dense traffic cube: ${t.trafficDomainCells} domain cells (${spec.traffic.days} d, ${mib(t.trafficDomainTableBytes)} MiB), ` +
     `${t.trafficStreamCells} stream cells (${t.trafficStreams} streams, ${spec.traffic.streamDays} d, ${mib(t.trafficStreamTableBytes)} MiB): ` +

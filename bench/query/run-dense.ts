@@ -12,12 +12,13 @@ import { table } from '../lib/table.js';
 import type { ProbeOptions, ProbeResult } from './mixed-probe.js';
 import { DENSE, denseDomain, denseTask, generateDense, type DenseStats } from './dense.js';
 import { denseTrafficQueries } from './run-dense-traffic.js';
+import { prepareDenseClickHouse, type DenseClickHouseDataset, type DenseClickHouseRow } from './dense-clickhouse.js';
 
 const HOUR = 3_600_000;
 
 export interface DenseBenchResult {
   dataset: DenseStats & { bytesOnDisk: number; bytesPerCell: number; generatedMs: number; reused: boolean; anchor: number };
-  rows: Array<{ name: string; bytes: number; livestats: LoadResult; bare: LoadResult; ratio: number }>;
+  rows: Array<{ name: string; bytes: number; livestats: LoadResult; bare: LoadResult; ratio: number; clickhouse?: DenseClickHouseRow }>;
   mixed: {
     query: LoadResult; ackP50: number; ackP99: number; ackMax: number; acks: number; healthP99: number; healthMax: number; healthPolls: number;
     /** Event-loop delay p99 (ms) of the probe process and of this one (autocannon's) during the row. */
@@ -26,6 +27,8 @@ export interface DenseBenchResult {
   maxRssMiB: number;
   /** Server RSS max (MiB) while each step ran: the query rows by name, then 'mixed'. */
   rssByRowMiB: Record<string, number>;
+  /** With `store: 'clickhouse'`: the same dataset in ClickHouse (the rows ran against it). */
+  clickhouse?: DenseClickHouseDataset;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -81,15 +84,17 @@ function rssMiB(pid: number | undefined): number {
   }
 }
 
-export async function runDenseBench(o: { root: string; log: (s: string) => void; seconds?: number }): Promise<DenseBenchResult> {
-  const { dir, ds } = prepare(o.root, o.log);
+export async function runDenseBench(o: { root: string; log: (s: string) => void; seconds?: number; store?: string }): Promise<DenseBenchResult> {
+  const { dir: sqliteDir, ds } = prepare(o.root, o.log);
+  const ch = o.store === 'clickhouse' ? await prepareDenseClickHouse({ root: o.root, anchor: ds.anchor, sqliteDir, log: o.log }) : undefined;
+  const dir = ch?.dataDir ?? sqliteDir;
   o.log(`dense: ${ds.cells} cells (${ds.requests} requests), ${(ds.bytesOnDisk / 2 ** 20).toFixed(0)} MiB, ${ds.bytesPerCell.toFixed(2)} bytes/cell, ` +
     `head domain min ${ds.headCellsPerMinute} cells/minute${ds.reused ? '' : `, generated in ${(ds.generatedMs / 1000).toFixed(1)} s`}`);
   const keys = JSON.parse(execFileSync(process.execPath, [join(o.root, 'bin/livestats.js'), 'keys', 'create', '--project', DENSE.project,
     '--json', '--data', dir]).toString()) as { token: string };
   const headers = { 'x-auth-token': keys.token };
   const seconds = o.seconds ?? 8;
-  const serve = await startProcess([join(o.root, 'bin/livestats.js'), 'serve', '--data', dir, '--port', '0', '--log-level', 'warn',
+  const serve = await startProcess([join(o.root, 'bin/livestats.js'), 'serve', '--data', dir, ...(ch?.serveFlags ?? []), '--port', '0', '--log-level', 'warn',
     '--query-cache-ms', '0', '--retention-days', '30']);
   let maxRss = 0;
   let rowRss = 0;
@@ -109,7 +114,8 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
     { name: '24 h x 10 domains, isp CMCC only', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}&isp=CMCC` },
     { name: '24 h x 10 domains, region GD only', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}&region=GD` },
     { name: 'carousel 3 h', path: `/v2/${DENSE.project}/stats/carousel-task/detail?carousel_task_id=${denseTask(0)}&start_time=${iso(end - 3 * HOUR)}&end_time=${iso(end)}` },
-    ...denseTrafficQueries(end),
+    // The ClickHouse dataset holds no traffic cube (dense-clickhouse.ts): its traffic rows are SQLite-only.
+    ...(ch ? [] : denseTrafficQueries(end)),
   ];
   const rows: DenseBenchResult['rows'] = [];
   let mixed: DenseBenchResult['mixed'];
@@ -118,14 +124,17 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
       const res = await fetch(serve.url + s.path, { headers });
       const body = Buffer.from(await res.arrayBuffer());
       if (res.status !== 200) throw new Error(`${s.name}: HTTP ${res.status} ${body.toString().slice(0, 200)}`);
+      await ch?.sameAsSqlite(s.name, s.path, body);
       const bodyFile = join(dir, 'bare-body.json');
       writeFileSync(bodyFile, body);
       const bare = await startProcess([join(o.root, 'dist/bench/query/bare-server.js'), bodyFile]);
       try {
         o.log(`dense load: ${s.name} (${body.length} bytes, 10 connections, ${seconds} s, uncached, then the bare server)`);
+        const probe = ch?.probe();
         const ls = await load(s.name, serve.url + s.path, { connections: 10, seconds, headers });
+        const clickhouse = await probe?.end();
         const b = await load(`bare: ${s.name}`, bare.url + '/', { connections: 10, seconds });
-        rows.push({ name: s.name, bytes: body.length, livestats: ls, bare: b, ratio: ls.rps / b.rps });
+        rows.push({ name: s.name, bytes: body.length, livestats: ls, bare: b, ratio: ls.rps / b.rps, clickhouse });
         rssByRowMiB[s.name] = rowRss;
         rowRss = 0;
       } finally {
@@ -137,8 +146,9 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
   } finally {
     clearInterval(rssTimer);
     await serve.stop();
+    await ch?.close();
   }
-  return { dataset: ds, rows, mixed, maxRssMiB: maxRss, rssByRowMiB };
+  return { dataset: ds, rows, mixed, maxRssMiB: maxRss, rssByRowMiB, ...(ch ? { clickhouse: ch.ds } : {}) };
 }
 
 /**

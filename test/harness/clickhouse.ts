@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toolPath } from '../helpers/system-tools.js';
@@ -26,6 +26,8 @@ export interface ClickHouseServer {
   start(): Promise<void>;
   /** Stops it and deletes its directory. */
   destroy(): Promise<void>;
+  /** The running process's id (CPU accounting in benchmarks). */
+  pid(): number | undefined;
 }
 
 interface Ports { http: number; tcp: number }
@@ -36,7 +38,16 @@ process.once('exit', () => {
   for (const p of live) p.kill('SIGKILL');
 });
 
-function configXml(dir: string, ports: Ports, cluster?: { name: string; shards: Ports[] }): string {
+interface Extra {
+  /** Log every query to system.query_log (flushed each second): profiling in benchmarks. */
+  queryLog?: boolean;
+  /** How long start() waits for the server (a large dataset's parts load first). */
+  readyTimeoutMs?: number;
+}
+
+const QUERY_LOG = '<query_log><database>system</database><table>query_log</table><flush_interval_milliseconds>1000</flush_interval_milliseconds></query_log>';
+
+function configXml(dir: string, ports: Ports, cluster?: { name: string; shards: Ports[] }, extra: Extra = {}): string {
   const shards = cluster
     ? `<remote_servers><${cluster.name}>${cluster.shards
       .map((s) => `<shard><replica><host>127.0.0.1</host><port>${s.tcp}</port></replica></shard>`)
@@ -58,13 +69,14 @@ function configXml(dir: string, ports: Ports, cluster?: { name: string; shards: 
   <mark_cache_size>67108864</mark_cache_size>
   <max_concurrent_queries>100</max_concurrent_queries>
   ${shards}
+  ${extra.queryLog ? QUERY_LOG : ''}
 </yandex>
 `;
 }
 
-const USERS_XML = `<?xml version="1.0"?>
+const usersXml = (extra: Extra): string => `<?xml version="1.0"?>
 <yandex>
-  <profiles><default><background_pool_size>2</background_pool_size></default></profiles>
+  <profiles><default><background_pool_size>2</background_pool_size>${extra.queryLog ? '<log_queries>1</log_queries>' : ''}</default></profiles>
   <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
     <profile>default</profile><quota>default</quota></default></users>
   <quotas><default></default></quotas>
@@ -89,9 +101,9 @@ async function waitReady(port: number, proc: ChildProcess, dir: string, timeoutM
   throw new Error(`clickhouse-server on port ${port} not ready after ${timeoutMs} ms`);
 }
 
-function launch(dir: string, ports: Ports, cluster?: { name: string; shards: Ports[] }): ClickHouseServer {
-  writeFileSync(join(dir, 'config.xml'), configXml(dir, ports, cluster));
-  writeFileSync(join(dir, 'users.xml'), USERS_XML);
+function launch(dir: string, ports: Ports, cluster?: { name: string; shards: Ports[] }, extra: Extra = {}): ClickHouseServer {
+  writeFileSync(join(dir, 'config.xml'), configXml(dir, ports, cluster, extra));
+  writeFileSync(join(dir, 'users.xml'), usersXml(extra));
   let proc: ChildProcess | undefined;
   const server: ClickHouseServer = {
     httpPort: ports.http,
@@ -108,7 +120,7 @@ function launch(dir: string, ports: Ports, cluster?: { name: string; shards: Por
       proc = p;
       live.add(p);
       p.once('exit', () => live.delete(p));
-      await waitReady(ports.http, p, dir);
+      await waitReady(ports.http, p, dir, extra.readyTimeoutMs);
     },
     async stop(hard = false) {
       const p = proc;
@@ -124,6 +136,7 @@ function launch(dir: string, ports: Ports, cluster?: { name: string; shards: Por
       await server.stop(true);
       rmSync(dir, { recursive: true, force: true });
     },
+    pid: () => proc?.pid,
   };
   return server;
 }
@@ -142,6 +155,14 @@ export async function startClickHouse(): Promise<ClickHouseServer> {
     await server.destroy();
     throw err;
   }
+  return server;
+}
+
+/** One server on `dir` (made if missing) that keeps its data when stopped: datasets reused across runs. */
+export async function startClickHouseIn(dir: string, extra: Extra = {}): Promise<ClickHouseServer> {
+  mkdirSync(dir, { recursive: true });
+  const server = launch(dir, await allocate(), undefined, { readyTimeoutMs: 180_000, ...extra });
+  await server.start();
   return server;
 }
 

@@ -96,6 +96,17 @@ export function markersQueries(table: string, chunks: readonly CountChunk[]): st
   });
 }
 
+/** The same for a rollup level's table (no region/isp columns there: a marker is any row with markers > 0). */
+export function levelMarkersQueries(table: string, chunks: readonly CountChunk[]): string[] {
+  const pairs = chunks.flatMap((c) => c.groups.map((g) => ({ tag: c.tag, g })));
+  return slices(pairs).map((part) => {
+    const keys = part.map(({ g }) => tuple([g.project, g.domain, g.markerMinute]));
+    return `SELECT DISTINCT batch, project, domain, minute FROM ${table}
+    WHERE (project, domain, minute) IN (${keys.join(', ')}) AND markers > 0
+      AND batch IN ${quoteList([...new Set(part.map((p) => p.tag))])}`;
+  });
+}
+
 /** Bytes sent as a whole number in UInt64's exact JavaScript range (0 for anything else). */
 const u64 = (n: number): number => (Number.isFinite(n) && n > 0 ? Math.min(Number.MAX_SAFE_INTEGER, Math.round(n)) : 0);
 

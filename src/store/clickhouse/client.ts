@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings, type ResultSet } from '@clickhouse/client';
 import { quote } from './sql.js';
 import type { Endpoint } from './url.js';
 
@@ -51,10 +51,20 @@ export class ChEndpoint {
    * promise rejects with `signal.reason`.
    */
   async rows(sql: string, signal?: AbortSignal): Promise<Row[]> {
-    if (!signal) {
-      const result = await this.client.query({ query: sql, format: 'JSONEachRow' });
-      return result.json<Row>();
-    }
+    return this.select(sql, 'JSONEachRow', signal, (r) => r.json<Row>());
+  }
+
+  /**
+   * Runs a SELECT and returns its TabSeparated text (one line per row, no header): for results of
+   * numbers only, parsed without JSON (cheaper for thousands of rows). Aborts as rows() does.
+   */
+  async tsv(sql: string, signal?: AbortSignal): Promise<string> {
+    return this.select(sql, 'TabSeparated', signal, (r) => r.text());
+  }
+
+  private async select<T>(sql: string, format: 'JSONEachRow' | 'TabSeparated', signal: AbortSignal | undefined,
+    read: (r: ResultSet<typeof format>) => Promise<T>): Promise<T> {
+    if (!signal) return read(await this.client.query({ query: sql, format }));
     signal.throwIfAborted();
     const queryId = `livestats-read-${randomUUID()}`;
     let close: (() => void) | undefined;
@@ -65,11 +75,11 @@ export class ChEndpoint {
     };
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const result = await this.client.query({ query: sql, format: 'JSONEachRow', query_id: queryId, abort_signal: signal });
+      const result = await this.client.query({ query: sql, format, query_id: queryId, abort_signal: signal });
       close = () => result.close();
-      const rows = await result.json<Row>();
+      const out = await read(result);
       signal.throwIfAborted();
-      return rows;
+      return out;
     } catch (err) {
       signal.throwIfAborted();
       throw err;

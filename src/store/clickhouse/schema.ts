@@ -1,5 +1,6 @@
 import { loadMigrations } from '../migrations.js';
 import type { ChEndpoint } from './client.js';
+import { backfillRollups } from './rollups.js';
 import { ident, quote } from './sql.js';
 
 export interface SchemaNames {
@@ -48,6 +49,11 @@ export function renderMigration(sql: string, names: SchemaNames): string[] {
   return out;
 }
 
+/** Steps a migration runs after its statements, before it is recorded (so a cut-short step runs again). */
+const AFTER: Record<string, (server: ChEndpoint, names: SchemaNames) => Promise<unknown>> = {
+  counts_rollups: backfillRollups,
+};
+
 /**
  * Creates the database and applies every migration this server has not recorded.
  * Safe on every start and from several nodes at once: each statement is IF NOT EXISTS,
@@ -70,6 +76,7 @@ export async function migrateClickHouse(server: ChEndpoint, names: SchemaNames):
   for (const m of loadMigrations('clickhouse')) {
     if (applied.has(`${m.version} ${m.name}`)) continue;
     for (const stmt of renderMigration(m.sql, names)) await server.exec(stmt);
+    await AFTER[m.name]?.(server, names);
     await server.exec(
       `INSERT INTO ${db}.schema_migrations (version, name, applied_at) VALUES (${quote(m.version)}, ${quote(m.name)}, ${quote(Date.now())})`,
     );

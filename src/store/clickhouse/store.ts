@@ -2,11 +2,13 @@ import type {
   CarouselSample, CodeCount, HttpCodesFilter, QueryOptions, SampleFilter, Store, TaskInfo, WriteBatch,
 } from '../types.js';
 import {
-  chunkCounts, countsInsert, groupKey, keyValueInsert, markersQueries, samplesInserts, slices, taskTouches, tasksInsert,
+  chunkCounts, countsInsert, groupKey, type TaskRow, keyValueInsert, levelMarkersQueries, markersQueries, samplesInserts, slices, taskTouches, tasksInsert,
 } from './batch.js';
 import { markNotApplied, neverConnected } from '../../health/store-faults.js';
+import { BULK_COUNTS_COLUMNS, BULK_SAMPLES_COLUMNS } from './bulk.js';
 import { ChEndpoint, num, str } from './client.js';
 import { retentionDrops, TRAFFIC_DAY_PARTITIONED } from './retention.js';
+import { LEVELS, levelFor, levelInsert } from './rollups.js';
 import { ClickHouseTraffic } from './traffic.js';
 import type { TrafficFilter } from '../traffic.js';
 import { migrateClickHouse, table, type SchemaNames } from './schema.js';
@@ -32,6 +34,22 @@ export interface ClickHouseStoreOptions {
  */
 /** Where counts are written (with bytes sent) since schema v3; http_counts holds older ones. */
 const COUNTS = 'http_counts_bytes';
+
+/** Rows `minute TAB code TAB n` (TabSeparated, numbers only) as CodeCounts, minutes in epoch ms. */
+export function parseCodeCounts(text: string): CodeCount[] {
+  const out: CodeCount[] = [];
+  let at = 0;
+  while (at < text.length) {
+    let nl = text.indexOf('\n', at);
+    if (nl < 0) nl = text.length;
+    const t1 = text.indexOf('\t', at);
+    const t2 = t1 < 0 ? -1 : text.indexOf('\t', t1 + 1);
+    if (t1 < 0 || t2 < 0 || t2 > nl) throw new Error(`ClickHouse returned a malformed row: ${JSON.stringify(text.slice(at, Math.min(nl, at + 80)))}`);
+    out.push({ minute: num(text.slice(at, t1)) * MIN, code: num(text.slice(t1 + 1, t2)), count: num(text.slice(t2 + 1, nl)) });
+    at = nl + 1;
+  }
+  return out;
+}
 
 export class ClickHouseStore implements Store {
   readonly kind = 'clickhouse';
@@ -77,7 +95,7 @@ export class ClickHouseStore implements Store {
       await migrateClickHouse(server, this.names);
     }
     // Through the Distributed tables, this fails when any shard lacks its local tables.
-    for (const name of ['http_counts', 'http_counts_bytes', 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains']) {
+    for (const name of ['http_counts', 'http_counts_bytes', ...LEVELS.map((l) => l.table), 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains']) {
       await this.primary.rows(`SELECT count() AS n FROM ${this.t(name)}`);
     }
   }
@@ -111,26 +129,59 @@ export class ClickHouseStore implements Store {
     return this.names.cluster ? { insert_distributed_sync: 1 } : {};
   }
 
+  /**
+   * Counts go to the detail table; its materialized views add them to every rollup level in the
+   * same INSERT, after the detail parts are committed. A retry looks the batch's markers up in the
+   * detail table and in each rollup: a group missing in the detail table (so in every rollup too) is
+   * inserted there again; a group whose detail rows landed but whose view into a level failed is
+   * inserted into that level alone (`levelInsert`, the view's sums computed here).
+   */
   private async writeCounts(batch: WriteBatch, retry: boolean): Promise<void> {
     const chunks = chunkCounts(batch.id, batch.counts);
     if (chunks.length === 0) return;
-    const queryId = (tag: string): string => `livestats-${tag}`;
+    const queryId = (tag: string, level = ''): string => `livestats-${tag}${level}`;
     const present = new Set<string>();
+    const seen = (table: string, tag: string, key: string): string => `${table}\u0000${tag}\u0000${key}`;
     if (retry) {
-      await this.waitUntilFinished(chunks.map((c) => queryId(c.tag)));
+      await this.waitUntilFinished(chunks.flatMap((c) => [queryId(c.tag), ...LEVELS.map((l) => queryId(c.tag, `-${l.table}`))]));
       for (const sql of markersQueries(this.t(COUNTS), chunks)) {
-        for (const r of await this.primary.rows(sql)) {
-          present.add(`${str(r.batch)}\u0000${groupKey(str(r.project), str(r.domain), num(r.minute))}`);
+        for (const r of await this.primary.rows(sql)) present.add(seen(COUNTS, str(r.batch), groupKey(str(r.project), str(r.domain), num(r.minute))));
+      }
+      for (const level of LEVELS) {
+        for (const sql of levelMarkersQueries(this.t(level.table), chunks)) {
+          for (const r of await this.primary.rows(sql)) present.add(seen(level.table, str(r.batch), groupKey(str(r.project), str(r.domain), num(r.minute))));
         }
       }
     }
     for (const chunk of chunks) {
-      const missing = chunk.groups.filter((g) => !present.has(`${chunk.tag}\u0000${g.key}`));
-      if (missing.length === 0) continue;
-      await this.primary.exec(countsInsert(this.t(COUNTS), chunk, missing), {
-        queryId: queryId(chunk.tag), settings: this.insertSettings,
-      });
+      const missing = chunk.groups.filter((g) => !present.has(seen(COUNTS, chunk.tag, g.key)));
+      if (missing.length > 0) {
+        await this.primary.exec(countsInsert(this.t(COUNTS), chunk, missing), { queryId: queryId(chunk.tag), settings: this.insertSettings });
+      }
+      if (!retry) continue;
+      for (const level of LEVELS) {
+        const repair = chunk.groups.filter((g) => present.has(seen(COUNTS, chunk.tag, g.key)) && !present.has(seen(level.table, chunk.tag, g.key)));
+        if (repair.length === 0) continue;
+        await this.primary.exec(levelInsert(this.t(level.table), level, chunk, repair), {
+          queryId: queryId(chunk.tag, `-${level.table}`), settings: this.insertSettings,
+        });
+      }
     }
+  }
+
+  /**
+   * The bulk path (bulk.ts; benchmark datasets): one INSERT of VALUES rows made by bulkCountsValues
+   * or bulkSamplesValues. Not retry-safe (no markers); the views fill the rollup levels.
+   */
+  async bulkInsert(kind: 'counts' | 'samples', values: string): Promise<void> {
+    if (values === '') return;
+    const [name, cols] = kind === 'counts' ? [COUNTS, BULK_COUNTS_COLUMNS] : ['carousel_samples', BULK_SAMPLES_COLUMNS];
+    await this.primary.exec(`INSERT INTO ${this.t(name)} ${cols} VALUES ${values}`, { settings: this.insertSettings });
+  }
+
+  /** Registers bulk-loaded tasks with their newest sample (epoch second). */
+  async bulkTasks(rows: readonly TaskRow[]): Promise<void> {
+    if (rows.length > 0) await this.primary.exec(tasksInsert(this.t('carousel_tasks'), rows), { settings: this.insertSettings });
   }
 
   /** An earlier attempt may still be running on the server (client timeout): never race it. */
@@ -172,14 +223,18 @@ export class ClickHouseStore implements Store {
     ];
     if (f.regions.length > 0) filters.push(`region IN ${quoteList(f.regions)}`);
     if (f.isps.length > 0) filters.push(`isp IN ${quoteList(f.isps)}`);
-    // Counts written before schema v3 stay in http_counts: both tables are summed (see migration 003).
     const where = filters.join(' AND ');
-    const rows = await this.primary.rows(`SELECT minute, code, sum(n) AS n FROM (
+    const level = levelFor(f);
+    // A rollup level holds every count (the backfill copied the older tables in); the detail level is
+    // both tables: counts written before schema v3 stay in http_counts (see migration 003).
+    const sql = level
+      ? `SELECT minute, code, sum(count) AS n FROM ${this.t(level.table)} WHERE ${where} GROUP BY minute, code ORDER BY minute, code`
+      : `SELECT minute, code, sum(n) AS n FROM (
         SELECT minute, code, sum(count) AS n FROM ${this.t('http_counts')} WHERE ${where} GROUP BY minute, code
         UNION ALL
         SELECT minute, code, sum(count) AS n FROM ${this.t(COUNTS)} WHERE ${where} GROUP BY minute, code
-      ) GROUP BY minute, code ORDER BY minute, code`, o.signal);
-    return rows.map((r) => ({ minute: num(r.minute) * MIN, code: num(r.code), count: num(r.n) }));
+      ) GROUP BY minute, code ORDER BY minute, code`;
+    return parseCodeCounts(await this.primary.tsv(sql, o.signal));
   }
 
   async querySamples(f: SampleFilter, o: QueryOptions = {}): Promise<CarouselSample[]> {

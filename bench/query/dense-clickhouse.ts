@@ -1,0 +1,217 @@
+// The ClickHouse side of the dense bench (`npm run bench -- dense --store clickhouse`): the same
+// dense dataset (same generator, seed and anchor as the SQLite one, so the identical cells and
+// samples) in a clickhouse-server the bench starts on `.bench-data/dense-clickhouse/` (kept for
+// reuse like the SQLite file), and the check that every answer's bytes equal SQLite's.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { loadMigrations } from '../../src/store/migrations.js';
+import { ChEndpoint, num, str } from '../../src/store/clickhouse/client.js';
+import { ClickHouseStore } from '../../src/store/clickhouse/store.js';
+import { quote } from '../../src/store/clickhouse/sql.js';
+import { parseClickHouseUrls } from '../../src/store/clickhouse/url.js';
+import { startClickHouseIn, type ClickHouseServer } from '../../test/harness/clickhouse.js';
+import { startProcess, type Server } from '../lib/proc.js';
+import { table } from '../lib/table.js';
+import { DENSE, type DenseStats } from './dense.js';
+import type { DenseHour, DenseWorkerDone } from './dense-clickhouse-worker.js';
+
+const DATABASE = 'bench_dense';
+/** Bumped when the bulk load writes something else for the same spec. */
+const BULK_FORMAT = 1;
+
+export interface DenseClickHouseDataset extends DenseStats {
+  bytesOnDisk: number;
+  bytesPerCell: number;
+  /** Bytes on disk per table (detail, rollups, samples...). */
+  tables: Record<string, number>;
+  generatedMs: number;
+  reused: boolean;
+  anchor: number;
+}
+
+/** What clickhouse-server did during one load row (its CPU from /proc, its queries from system.query_log). */
+export interface DenseClickHouseRow {
+  /** CPU time / the row's wall time. */
+  cores: number;
+  queries: number;
+  /** Per query, averages. */
+  readRows: number;
+  readBytes: number;
+  durationMs: number;
+}
+
+export interface DenseClickHouse {
+  ds: DenseClickHouseDataset;
+  /** `--data` directory of the ClickHouse-backed `livestats serve` (its keys). */
+  dataDir: string;
+  serveFlags: string[];
+  url: string;
+  server: ClickHouseServer;
+  /** Starts measuring clickhouse-server for one row; end() returns what it did meanwhile. */
+  probe(): { end(): Promise<DenseClickHouseRow> };
+  /** Fails loudly unless SQLite's answer to `path` (same dataset) is byte for byte `body`. */
+  sameAsSqlite(name: string, path: string, body: Buffer): Promise<void>;
+  close(): Promise<void>;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+function procCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+}
+
+async function tableBytes(admin: ChEndpoint): Promise<Record<string, number>> {
+  const rows = await admin.rows(`SELECT table, sum(bytes_on_disk) AS b FROM system.parts
+    WHERE database = ${quote(DATABASE)} AND active GROUP BY table ORDER BY table`);
+  return Object.fromEntries(rows.map((r) => [str(r.table), num(r.b)]));
+}
+
+/** Generates the dense dataset into the store through the bulk path (generator in a worker thread). */
+async function generate(store: ClickHouseStore, root: string, anchor: number, log: (s: string) => void): Promise<DenseStats> {
+  const gate = new SharedArrayBuffer(4);
+  const inFlight = new Int32Array(gate);
+  const worker = new Worker(join(root, 'dist/bench/query/dense-clickhouse-worker.js'), { workerData: { anchor, gate } });
+  let chain = Promise.resolve();
+  let failed: unknown;
+  return await new Promise<DenseStats>((resolve, reject) => {
+    worker.on('message', (m: DenseHour | DenseWorkerDone | { log: string }) => {
+      if ('log' in m) return log(m.log);
+      if ('done' in m) {
+        const tasks = m.lastSample.map(([k, last]) => {
+          const [project = '', taskId = ''] = k.split('\u0000');
+          return { project, taskId, createdAt: anchor - DENSE.days * 86_400_000, lastSample: last };
+        });
+        chain = chain.then(() => store.bulkTasks(tasks));
+        void chain.then(() => (failed === undefined ? resolve(m.done) : reject(failed)), reject);
+        return;
+      }
+      chain = chain.then(async () => {
+        if (failed === undefined) {
+          try {
+            await store.bulkInsert('counts', m.counts);
+            await store.bulkInsert('samples', m.samples);
+          } catch (err) {
+            failed = err;
+          }
+        }
+        Atomics.sub(inFlight, 0, 1);
+        Atomics.notify(inFlight, 0);
+      });
+    });
+    worker.once('error', reject);
+  }).finally(() => void worker.terminate());
+}
+
+export async function prepareDenseClickHouse(o: { root: string; anchor: number; sqliteDir: string; log: (s: string) => void }): Promise<DenseClickHouse> {
+  const dir = join(o.root, '.bench-data', 'dense-clickhouse');
+  const server = await startClickHouseIn(join(dir, 'server'), { queryLog: true });
+  const url = server.url(DATABASE);
+  const first = parseClickHouseUrls(url).endpoints[0];
+  if (!first) throw new Error('no ClickHouse URL');
+  const admin = new ChEndpoint(first, 600_000);
+  // The schema (migrations) and the anchor of the SQLite dataset are part of the key: the same cells, the same tables.
+  const key = JSON.stringify({ ...DENSE, anchor: o.anchor, migrations: loadMigrations('clickhouse').map((m) => `${m.version}_${m.name}_${createHash('sha256').update(m.sql).digest('hex').slice(0, 12)}`), bulk: BULK_FORMAT });
+  let ds: DenseClickHouseDataset | undefined;
+  try {
+    let store = new ClickHouseStore({ url, requestTimeoutMs: 600_000 });
+    await store.init();
+    const meta = await store.getMeta('bench.dense');
+    const saved = meta ? (JSON.parse(meta) as DenseClickHouseDataset & { key: string }) : undefined;
+    if (saved?.key === key) {
+      o.log(`dense clickhouse: reusing the dataset generated ${iso(saved.anchor)} (${dir})`);
+      ds = { ...saved, reused: true };
+    } else {
+      await store.close();
+      await admin.exec(`DROP DATABASE IF EXISTS ${DATABASE}`);
+      store = new ClickHouseStore({ url, requestTimeoutMs: 600_000 });
+      await store.init();
+      o.log(`dense clickhouse: generating ${DENSE.days} d x ${DENSE.domains} domains + ${DENSE.tasks} carousel tasks through the ClickHouse bulk path`);
+      const started = Date.now();
+      const stats = await generate(store, o.root, o.anchor, o.log);
+      const loadedMs = Date.now() - started;
+      // Merge each table's parts, as background merges would over time (timed apart from the load).
+      const merging = Date.now();
+      for (const t of Object.keys(await tableBytes(admin))) await admin.exec(`OPTIMIZE TABLE ${DATABASE}.${t} FINAL`);
+      o.log(`dense clickhouse: loaded in ${(loadedMs / 1000).toFixed(1)} s, parts merged (OPTIMIZE FINAL) in ${((Date.now() - merging) / 1000).toFixed(1)} s`);
+      const tables = await tableBytes(admin);
+      const bytesOnDisk = Object.values(tables).reduce((a, b) => a + b, 0);
+      ds = { ...stats, bytesOnDisk, bytesPerCell: bytesOnDisk / stats.cells, tables, generatedMs: loadedMs, reused: false, anchor: o.anchor };
+      await store.setMeta('bench.dense', JSON.stringify({ key, ...ds }));
+    }
+    await store.close();
+  } catch (err) {
+    await admin.close();
+    await server.stop();
+    throw err;
+  }
+  const dataDir = join(dir, 'serve');
+  mkdirSync(dataDir, { recursive: true });
+  let sqlite: { serve: Server; headers: Record<string, string> } | undefined;
+  const dataset = ds;
+  return {
+    ds: dataset, dataDir, url, server,
+    serveFlags: ['--store', 'clickhouse', '--clickhouse-url', url],
+    probe() {
+      const t0 = Date.now();
+      const cpu0 = procCpuMs(server.pid());
+      return {
+        async end() {
+          const cores = (procCpuMs(server.pid()) - cpu0) / Math.max(1, Date.now() - t0);
+          const t1 = Date.now();
+          await admin.exec('SYSTEM FLUSH LOGS');
+          const [r] = await admin.rows(`SELECT count() AS n, avg(read_rows) AS rr, avg(read_bytes) AS rb, avg(query_duration_ms) AS d
+            FROM system.query_log WHERE type = 2 AND event_time >= toDateTime(${quote(Math.floor(t0 / 1000))})
+              AND event_time <= toDateTime(${quote(Math.ceil(t1 / 1000))}) AND query LIKE 'SELECT%' AND query NOT LIKE '%system.%'`);
+          return { cores, queries: num(r?.n), readRows: Number(r?.rr) || 0, readBytes: Number(r?.rb) || 0, durationMs: Number(r?.d) || 0 };
+        },
+      };
+    },
+    async sameAsSqlite(name, path, body) {
+      if (!sqlite) {
+        const keys = JSON.parse(execFileSync(process.execPath, [join(o.root, 'bin/livestats.js'), 'keys', 'create', '--project', DENSE.project,
+          '--json', '--data', o.sqliteDir]).toString()) as { token: string };
+        const serve = await startProcess([join(o.root, 'bin/livestats.js'), 'serve', '--data', o.sqliteDir, '--port', '0', '--log-level', 'warn',
+          '--query-cache-ms', '0', '--retention-days', '30']);
+        sqlite = { serve, headers: { 'x-auth-token': keys.token } };
+      }
+      const res = await fetch(sqlite.serve.url + path, { headers: sqlite.headers });
+      const expected = Buffer.from(await res.arrayBuffer());
+      if (res.status !== 200 || !expected.equals(body)) {
+        let at = 0;
+        while (at < body.length && body[at] === expected[at]) at++;
+        throw new Error(`dense clickhouse: ${name}: the ClickHouse answer (${body.length} bytes) differs from SQLite's (HTTP ${res.status}, ` +
+          `${expected.length} bytes) from byte ${at}: ${JSON.stringify(body.subarray(at, at + 80).toString())} vs ${JSON.stringify(expected.subarray(at, at + 80).toString())}`);
+      }
+      o.log(`dense clickhouse: ${name}: answer bytes identical to SQLite's (${body.length} bytes)`);
+    },
+    async close() {
+      await sqlite?.serve.stop();
+      await admin.close();
+      await server.stop();
+    },
+  };
+}
+
+export function denseClickHouseTable(r: { rows: Array<{ name: string; bytes: number; livestats: { rps: number; p50: number; p99: number }; bare: { rps: number }; ratio: number; clickhouse?: DenseClickHouseRow }> }): string {
+  return table(
+    ['query (uncached, 10 connections)', 'KB/resp', 'req/s', 'p50 ms', 'p99 ms', 'bare req/s (same bytes)', 'x bare', 'CH cores', 'CH rows read/query', 'CH MiB read/query', 'CH ms/query'],
+    r.rows.map((x) => [x.name, x.bytes / 1024, x.livestats.rps, x.livestats.p50, x.livestats.p99, x.bare.rps, x.ratio,
+      x.clickhouse?.cores ?? '', Math.round(x.clickhouse?.readRows ?? 0), (x.clickhouse?.readBytes ?? 0) / 2 ** 20, x.clickhouse?.durationMs ?? '']),
+  );
+}
+
+export function denseClickHouseDatasetLines(d: DenseClickHouseDataset): string[] {
+  const tables = Object.entries(d.tables).map(([t, b]) => `${t} ${(b / 2 ** 20).toFixed(0)}`).join(', ');
+  return [
+    `${d.cells} cells (${d.requests} requests, with bytes), ${d.samples} samples, the same as the SQLite dataset (same generator, seed and anchor ${iso(d.anchor)}), ` +
+      `loaded through the ClickHouse store's bulk path in ${(d.generatedMs / 1000).toFixed(0)} s${d.reused ? ' (when generated; reused since)' : ''}; ` +
+      `${(d.bytesOnDisk / 2 ** 20).toFixed(0)} MiB on disk (active parts, after OPTIMIZE FINAL) = **${d.bytesPerCell.toFixed(2)} bytes per stored cell** (every table, / cells).`,
+    `MiB per table: ${tables}.`,
+  ];
+}
