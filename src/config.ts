@@ -42,6 +42,8 @@ export interface ServeConfig {
   maxConnections: number;
   /** Worker threads running SQLite store reads (0: one per core, at most 4). */
   queryThreads: number;
+  /** Nice value of the read worker threads (0..19; the main and write threads keep theirs). */
+  queryThreadNice: number;
   /** A stats query not answered within this many ms fails (LIVE.100011005, "query timed out"). */
   queryTimeoutMs: number;
   /** JSON file of carousel tasks to run inside the server ('' or absent: none). */
@@ -93,6 +95,7 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'maxConnections', flag: 'max-connections', env: 'LIVESTATS_MAX_CONNECTIONS', kind: 'int', default: 10_000, min: 1, max: 1_000_000, help: 'open HTTP connections at most; further ones are closed at once' },
   { key: 'queryWaitMs', flag: 'query-wait-ms', env: 'LIVESTATS_QUERY_WAIT_MS', kind: 'int', default: 1000, min: 0, max: 60_000, help: 'how long a stats query beyond --max-concurrent-queries waits for a free slot before LIVE.100011007 (0: refuse at once)' },
   { key: 'queryThreads', flag: 'query-threads', env: 'LIVESTATS_QUERY_THREADS', kind: 'int', default: 0, min: 0, max: 64, help: 'worker threads running SQLite reads (0: one per core, at most 4)' },
+  { key: 'queryThreadNice', flag: 'query-thread-nice', env: 'LIVESTATS_QUERY_THREAD_NICE', kind: 'int', default: 10, min: 0, max: 19, help: 'nice value of the SQLite read threads, so heavy queries leave the CPU to HTTP, /healthz and ingest acknowledgements first (0: same priority; Linux)' },
   { key: 'queryTimeoutMs', flag: 'query-timeout-ms', env: 'LIVESTATS_QUERY_TIMEOUT_MS', kind: 'int', default: 10_000, min: 100, max: 600_000, help: 'a stats query not answered within this long fails with "query timed out"' },
   { key: 'metricsToken', flag: 'metrics-token', env: 'LIVESTATS_METRICS_TOKEN', kind: 'string', default: '', help: 'bearer token GET /metrics requires; without one, /metrics answers only when --host is loopback (else 401)' },
   { key: 'metricsMaxSeries', flag: 'metrics-max-series', env: 'LIVESTATS_METRICS_MAX_SERIES', kind: 'int', default: 1000, min: 1, max: 1_000_000, help: 'domains and carousel tasks per project with their own metric series (more fold into domain="_other")' },

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../src/paths.js';
-import { kernelThreadId, lowerThreadPriority, READ_THREAD_NICE, readThreadNice } from '../src/store/sqlite/thread-priority.js';
+import { ConfigError, resolveServeConfig } from '../src/config.js';
+import { kernelThreadId, lowerThreadPriority, READ_THREAD_NICE } from '../src/store/sqlite/thread-priority.js';
 import { spawnNode, type Spawned } from './helpers/spawn.js';
 import { accessLine, cliPath, runCli, tempDir } from './ingest-helpers.js';
 
@@ -132,11 +133,11 @@ describe('where it cannot be done', () => {
     expect(kernelThreadId(fake)).toBeUndefined();
   });
 
-  it('takes the nice value from LIVESTATS_QUERY_THREAD_NICE (0..19), else the default', () => {
-    expect(readThreadNice({})).toBe(READ_THREAD_NICE);
-    expect(readThreadNice({ LIVESTATS_QUERY_THREAD_NICE: '0' })).toBe(0);
-    expect(readThreadNice({ LIVESTATS_QUERY_THREAD_NICE: ' 4 ' })).toBe(4);
-    expect(readThreadNice({ LIVESTATS_QUERY_THREAD_NICE: '40' })).toBe(19);
-    expect(readThreadNice({ LIVESTATS_QUERY_THREAD_NICE: '-5' })).toBe(READ_THREAD_NICE);
+  it('takes the nice value from --query-thread-nice / LIVESTATS_QUERY_THREAD_NICE (0..19), else the default', () => {
+    expect(resolveServeConfig({}, {}).queryThreadNice).toBe(READ_THREAD_NICE);
+    expect(resolveServeConfig({}, { LIVESTATS_QUERY_THREAD_NICE: '0' }).queryThreadNice).toBe(0);
+    expect(resolveServeConfig({ 'query-thread-nice': '4' }, { LIVESTATS_QUERY_THREAD_NICE: '0' }).queryThreadNice).toBe(4);
+    expect(() => resolveServeConfig({}, { LIVESTATS_QUERY_THREAD_NICE: '40' })).toThrow(ConfigError);
+    expect(() => resolveServeConfig({ 'query-thread-nice': '-5' }, {})).toThrow(ConfigError);
   });
 });

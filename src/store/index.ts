@@ -9,7 +9,7 @@ import type { Store } from './types.js';
 /** Creates the configured store (not yet initialised). */
 export function createStore(
   config: Pick<ServeConfig, 'store' | 'data' | 'clickhouseUrl' | 'clickhouseCluster'> &
-    Partial<Pick<ServeConfig, 'queryThreads' | 'queryTimeoutMs'>>,
+    Partial<Pick<ServeConfig, 'queryThreads' | 'queryThreadNice' | 'queryTimeoutMs'>>,
   /** Batch writes in a thread of their own (the server: its event loop never runs a write transaction). */
   options: { writeThread?: boolean } = {},
 ): Store {
@@ -17,7 +17,7 @@ export function createStore(
     case 'sqlite':
       // Reads run in worker threads (compiled builds; from TypeScript sources they run inline).
       return new SqliteStore(join(config.data, 'livestats.db'), import.meta.url.endsWith('.js') ? {
-        reader: (file) => new ReadPool(file, { size: config.queryThreads, timeoutMs: config.queryTimeoutMs }),
+        reader: (file) => new ReadPool(file, { size: config.queryThreads, timeoutMs: config.queryTimeoutMs, ...(config.queryThreadNice !== undefined ? { nice: config.queryThreadNice } : {}) }),
         ...(options.writeThread ? { writer: (file: string) => new WriteThread(file) } : {}),
       } : {});
     case 'clickhouse':

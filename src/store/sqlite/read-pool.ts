@@ -6,6 +6,7 @@ import type { ReadReply, ReadRequestBody, ReadWorkerData } from './read-worker.j
 import type { HttpCodesResult, SamplesResult } from './reads.js';
 import type { TrafficFilter } from '../traffic.js';
 import type { TrafficByDomainResult } from './traffic-reads.js';
+import { READ_THREAD_NICE } from './thread-priority.js';
 import { WORKER_RESOURCE_LIMITS } from './worker-memory.js';
 import type { DetailKind } from '../../contract/traffic/detail.js';
 
@@ -14,6 +15,8 @@ export interface ReadPoolOptions {
   size?: number;
   /** A query not answered this long after it was asked is failed with QueryTimeoutError (its worker is replaced). */
   timeoutMs?: number;
+  /** Nice value of the worker threads (default READ_THREAD_NICE). */
+  nice?: number;
   /** The compiled worker script (default: read-worker.js beside this module). */
   workerUrl?: URL;
 }
@@ -64,11 +67,13 @@ export class ReadPool implements Reader {
   private closed = false;
   readonly size: number;
   private readonly timeoutMs: number;
+  private readonly nice: number;
   private readonly workerUrl: URL;
 
   constructor(private readonly file: string, options: ReadPoolOptions = {}) {
     this.size = options.size && options.size > 0 ? options.size : defaultReadThreads();
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.nice = options.nice ?? READ_THREAD_NICE;
     this.workerUrl = options.workerUrl ?? new URL('./read-worker.js', import.meta.url);
   }
 
@@ -211,7 +216,7 @@ export class ReadPool implements Reader {
   }
 
   private spawn(): Slot {
-    const data: ReadWorkerData = { file: this.file };
+    const data: ReadWorkerData = { file: this.file, nice: this.nice };
     const worker = new Worker(this.workerUrl, { workerData: data, resourceLimits: WORKER_RESOURCE_LIMITS });
     const slot: Slot = {
       worker, job: undefined, retiring: false,

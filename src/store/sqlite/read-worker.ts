@@ -7,7 +7,7 @@ import type { TrafficFilter } from '../traffic.js';
 import { readHttpCodes, readSamples } from './reads.js';
 import type { DetailKind } from '../../contract/traffic/detail.js';
 import { readTrafficByDomain, readTrafficDomains, readTrafficSeries, trafficDetailBody } from './traffic-reads.js';
-import { lowerThreadPriority, readThreadNice } from './thread-priority.js';
+import { lowerThreadPriority } from './thread-priority.js';
 import { WORKER_CACHE_KIB } from './worker-memory.js';
 
 /**
@@ -32,12 +32,14 @@ export type ReadReply = { id: number; ok: true; result: unknown } | { id: number
 
 export interface ReadWorkerData {
   file: string;
+  /** Nice value this thread gives itself (`--query-thread-nice`). */
+  nice: number;
 }
 
 if (parentPort) {
   const port = parentPort;
   // Below the main and write threads' priority (see thread-priority.ts).
-  lowerThreadPriority(readThreadNice());
+  lowerThreadPriority((workerData as ReadWorkerData).nice);
   // A read-only connection on the WAL file: sees every committed write, never blocks the writer.
   const db = new Database((workerData as ReadWorkerData).file, { readonly: true, fileMustExist: true });
   db.pragma('busy_timeout = 5000');

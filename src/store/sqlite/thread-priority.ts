@@ -5,16 +5,10 @@ import { getPriority, setPriority } from 'node:os';
  * Nice value of the read workers: below the main thread (HTTP, /healthz, ingest acknowledgements)
  * and the write thread, so a burst of heavy queries takes the CPU they leave idle instead of
  * making them wait for a core (the mixed bench row measured the write thread's transaction
- * waiting 3x longer for a core than it ran, the main thread 1.5x). LIVESTATS_QUERY_THREAD_NICE
- * overrides it (0..19; 0 keeps the read workers at the main thread's priority).
+ * waiting 3x longer for a core than it ran, the main thread 1.5x). `--query-thread-nice`
+ * (src/config.ts) sets it; 0 keeps the read workers at the main thread's priority.
  */
 export const READ_THREAD_NICE = 10;
-
-export function readThreadNice(env: NodeJS.ProcessEnv = process.env): number {
-  const v = env.LIVESTATS_QUERY_THREAD_NICE;
-  if (v === undefined || !/^\d+$/.test(v.trim())) return READ_THREAD_NICE;
-  return Math.min(19, Number(v));
-}
 
 /** The calling thread's kernel thread id (Linux: from the /proc/thread-self link), else undefined. */
 export function kernelThreadId(proc = '/proc'): number | undefined {
