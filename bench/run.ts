@@ -83,8 +83,9 @@ if (suite === 'dense' && values.store === 'clickhouse') {
       `Dataset (\`bench/query/dense.ts\`, written through the store's bulk path${d.reused ? ', reused' : ` in ${(d.generatedMs / 1000).toFixed(0)} s`}): ` +
         `7 days x 100 domains with Zipf popularity; the top 10 have traffic in nearly every (province, carrier) pair with 6 codes ` +
         `(least busy head domain: ${d.headCellsPerMinute} cells in its quietest minute), the tail is sparse; 20 carousel tasks x 7 days of per-second samples.`,
-      `${d.cells} cells (${d.requests} requests, with bytes), ${d.samples} samples; ${(d.bytesOnDisk / 2 ** 20).toFixed(0)} MiB on disk = ` +
-        `**${d.bytesPerCell.toFixed(2)} bytes per stored cell** (file size, all levels and samples included, / cells).`,
+      `${d.cells} cells (${d.requests} requests, with bytes), ${d.samples} samples; ${(d.countBytesOnDisk / 2 ** 20).toFixed(0)} MiB on disk = ` +
+        `**${d.bytesPerCell.toFixed(2)} bytes per stored cell** (file size without the traffic cube's tables: all httpcodes levels and the samples included, / cells; ` +
+        `the whole file with the traffic cube is ${(d.bytesOnDisk / 2 ** 20).toFixed(0)} MiB).`,
       `Traffic cube (\`bench/query/dense-traffic.ts\`): ${d.trafficDays} days x 100 domains, ${d.trafficStreams} streams (100 Zipf streams per head domain) ` +
         `with per-stream cells on the last ${DENSE.traffic.streamDays} days; ${d.trafficDomainCells} domain and ${d.trafficStreamCells} stream cells ` +
         `(${d.trafficRequests} requests, equal to the httpcodes cube's per domain, province, carrier and 5 minutes on its days); ` +
