@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toCodeCounts } from '../store/sqlite/results.js';
 import { httpCodesJson, type HttpCodesQuery } from './httpcodes.js';
-import { renderHttpCodes, type HttpCodesColumns } from './httpcodes-body.js';
+import { codeCountColumns, renderHttpCodes, type HttpCodesColumns } from './httpcodes-body.js';
 
 const MIN = 60_000;
 let seed = 11;
@@ -59,5 +59,35 @@ describe('renderHttpCodes', () => {
     const q = { codes: [], fromMinute: t0, toMinute: t0 + 2 * MIN };
     const body = Buffer.from(renderHttpCodes(q, { fromMinute: t0, slots: 0, codes: new Int32Array(0), counts: new Float64Array(0) })).toString();
     expect(body).toBe('{"data_series":[{"time":"2026-01-01T07:00:00Z","http_codes":[]},{"time":"2026-01-01T07:01:00Z","http_codes":[]}]}');
+  });
+});
+
+describe('codeCountColumns', () => {
+  it('renders (minute, code, count) cells to exactly the bytes of httpCodesJson, for random cells', () => {
+    for (let round = 0; round < 400; round++) {
+      const t0 = Date.UTC(2025 + rnd(3), 11, 31, 23, 30 + rnd(30)) + (round % 7 === 0 ? 30_000 : 0);
+      const slots = rnd(90);
+      // Cells inside and beside the window, repeated (minute, code) pairs, zero and negative counts.
+      const cells = Array.from({ length: rnd(300) }, () => ({
+        minute: Math.floor(t0 / MIN) * MIN + (rnd(slots + 10) - 5) * MIN,
+        code: 100 + rnd(12) * 37,
+        count: rnd(6) === 0 ? -rnd(3) : rnd(4) === 0 ? rnd(2 ** 30) * 2 ** 20 : rnd(100_000),
+      }));
+      const codes = round % 3 === 0 ? [...new Set([100, 100 + rnd(12) * 37, 100 + rnd(500)])].sort((a, b) => a - b) : [];
+      const q: HttpCodesQuery = { domains: ['a.com'], codes, regions: [], isps: [], fromMinute: t0, toMinute: t0 + slots * MIN - rnd(2) * 1000 };
+      const cols = codeCountColumns(q, cells);
+      const inWindow = cells.filter((c) => c.count > 0).every((c) => {
+        const i = (c.minute - q.fromMinute) / MIN;
+        return Number.isInteger(i) && i >= 0 && c.minute < q.toMinute;
+      });
+      // Defined exactly when every positive count lies on the window's minutes (then byte-identical).
+      expect(cols !== undefined).toBe(inWindow);
+      if (cols) expect(Buffer.from(renderHttpCodes(q, cols)).toString('latin1')).toBe(httpCodesJson(q, cells));
+      // Only the cells on the window's minutes: always columns.
+      const on = cells.filter((c) => Number.isInteger((c.minute - q.fromMinute) / MIN) && c.minute >= q.fromMinute && c.minute < q.toMinute);
+      const onCols = codeCountColumns(q, on);
+      expect(onCols).toBeDefined();
+      if (onCols) expect(Buffer.from(renderHttpCodes(q, onCols)).toString('latin1')).toBe(httpCodesJson(q, on));
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { FRACTION, proportionUnits, type HttpCodesQuery } from './httpcodes.js';
+import { FRACTION, proportionUnits, type CodeCount, type HttpCodesQuery } from './httpcodes.js';
 import { JsonBytes, UtcSecondWriter, WordTexts, asciiBytes, wordsFor, writeSmallInt } from './json-bytes.js';
 import { MINUTE } from './time.js';
 
@@ -176,4 +176,29 @@ export function renderHttpCodes(q: HttpCodesShape, cols: HttpCodesColumns): Uint
   out.ensure(2);
   out.bytes(END_SLOT);
   return out.finish();
+}
+
+/**
+ * The columns of (minute, code, count) cells as a store without column reads returns them (the
+ * ClickHouse store), over the window [fromMinute, toMinute); cells of the same (minute, code) add
+ * up, and `renderHttpCodes(q, codeCountColumns(q, cells))` is httpCodesJson(q, cells) as bytes.
+ * Undefined when a positive count lies off the window's minutes: httpCodesJson then lists its code
+ * with zeros, which columns cannot say (a store reading exactly the window never returns one).
+ */
+export function codeCountColumns(q: Pick<HttpCodesQuery, 'fromMinute' | 'toMinute'>, cells: readonly CodeCount[]): HttpCodesColumns | undefined {
+  const slots = Math.max(0, Math.ceil((q.toMinute - q.fromMinute) / MINUTE));
+  const seen = new Set<number>();
+  for (const c of cells) seen.add(c.code);
+  const codes = Int32Array.from([...seen].sort((a, b) => a - b));
+  const column = new Map<number, number>();
+  codes.forEach((code, k) => column.set(code, k));
+  const counts = new Float64Array(codes.length * slots);
+  for (const c of cells) {
+    const i = (c.minute - q.fromMinute) / MINUTE;
+    if (!(c.count > 0)) continue;
+    if (!Number.isInteger(i) || i < 0 || i >= slots) return undefined;
+    const at = (column.get(c.code) as number) * slots + i;
+    counts[at] = (counts[at] as number) + c.count;
+  }
+  return { fromMinute: q.fromMinute, slots, codes, counts };
 }

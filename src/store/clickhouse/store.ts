@@ -4,6 +4,8 @@ import type {
 import {
   chunkCounts, countsInsert, groupKey, type TaskRow, keyValueInsert, levelMarkersQueries, markersQueries, samplesInserts, slices, taskTouches, tasksInsert,
 } from './batch.js';
+import { httpCodesJson } from '../../contract/httpcodes.js';
+import { codeCountColumns, renderHttpCodes } from '../../contract/httpcodes-body.js';
 import { markNotApplied, neverConnected } from '../../health/store-faults.js';
 import { BULK_COUNTS_COLUMNS, BULK_SAMPLES_COLUMNS } from './bulk.js';
 import { ChEndpoint, num, str } from './client.js';
@@ -235,6 +237,17 @@ export class ClickHouseStore implements Store {
         SELECT minute, code, sum(count) AS n FROM ${this.t(COUNTS)} WHERE ${where} GROUP BY minute, code
       ) GROUP BY minute, code ORDER BY minute, code`;
     return parseCodeCounts(await this.primary.tsv(sql, o.signal));
+  }
+
+  /**
+   * The answer as bytes, rendered by the same byte renderer as the SQLite read workers (not through
+   * JSON text): on the main thread here, ~20x cheaper than httpCodesJson for a 24 h answer.
+   */
+  async httpCodesBody(f: HttpCodesFilter, codes: readonly number[], o: QueryOptions = {}): Promise<Uint8Array> {
+    const cells = await this.queryHttpCodes(f, o);
+    const q = { codes: [...codes], fromMinute: f.fromMinute, toMinute: f.toMinute };
+    const cols = codeCountColumns(q, cells);
+    return cols ? renderHttpCodes(q, cols) : Buffer.from(httpCodesJson({ ...q, domains: f.domains, regions: f.regions, isps: f.isps }, cells));
   }
 
   async querySamples(f: SampleFilter, o: QueryOptions = {}): Promise<CarouselSample[]> {
