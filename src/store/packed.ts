@@ -12,6 +12,8 @@ import type { CountRow } from './types.js';
  * Geo codes are region index x 4 + isp index (indexes into REGIONS and ISPS).
  */
 export const PACKED_GEOS = 256;
+/** Geo codes below this name a (region, isp) pair; the cubes' dims store the same two indexes. */
+export const GEO_CODE_LIMIT = REGIONS.length * 4;
 export const PACKED_CODES = 1024;
 export const PROTOCOL_CODES: readonly StoredProtocol[] = ['flv', 'hls', 'other'];
 export const IP_TYPE_CODES: readonly StoredIpType[] = ['v4', 'v6', 'other'];

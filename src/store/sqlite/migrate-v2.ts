@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { CubeCells } from '../blocks/cube.js';
+import { appendCell, newCells } from './cube-cells.js';
 import { HTTP_CUBE, ISP_INDEX, REGION_INDEX, SAMPLES, SAMPLE_BLOCK_SECONDS } from './layout.js';
 import { layoutMeta } from './layout-meta.js';
 
@@ -43,14 +43,7 @@ export function migrateToBlocks(db: Database.Database): void {
     }
     if (!Number.isSafeInteger(count) || count < 0) throw new Error(`http_counts holds a bad count ${count} (series ${series}, minute ${minute})`);
     if (!Number.isInteger(code) || code < 100 || code > 599) throw new Error(`http_counts holds a bad status code ${code} (series ${series}, minute ${minute})`);
-    const n = cells.count++;
-    (cells.series as Float64Array)[n] = series;
-    (cells.slot as Float64Array)[n] = minute;
-    (cells.dims[0] as Int32Array)[n] = r;
-    (cells.dims[1] as Int32Array)[n] = i;
-    (cells.key as Int32Array)[n] = code;
-    (cells.measures[0] as Float64Array)[n] = count;
-    (cells.measures[1] as Float64Array)[n] = 0;
+    appendCell(cells, series, minute, r, i, code, count, 0);
   }
   let current: { task: number; block: number; b: ReturnType<typeof SAMPLES.newBuilder> } | undefined;
   const put = (): void => {
@@ -77,15 +70,4 @@ export function migrateToBlocks(db: Database.Database): void {
   put();
   db.exec('DROP TABLE http_counts; DROP TABLE http_counts_total; DROP TABLE carousel_samples; DROP TABLE series;');
   db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run('layout', layoutMeta());
-}
-
-export function newCells(capacity: number): CubeCells & { count: number } {
-  return {
-    count: 0,
-    series: new Float64Array(capacity),
-    slot: new Float64Array(capacity),
-    dims: [new Int32Array(capacity), new Int32Array(capacity)],
-    key: new Int32Array(capacity),
-    measures: [new Float64Array(capacity), new Float64Array(capacity)],
-  };
 }

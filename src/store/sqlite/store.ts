@@ -9,7 +9,7 @@ import type {
 import { HTTP_CUBE, ISP_INDEX, MINUTE_MS, REGION_INDEX, SAMPLES, SAMPLE_BLOCK_SECONDS, SECOND_MS } from './layout.js';
 import { checkLayout, layoutMeta } from './layout-meta.js';
 import { MigrationError, migrateSqlite } from './migrate.js';
-import { newCells } from './migrate-v2.js';
+import { appendCell, newCells } from './cube-cells.js';
 import { addPackedCounts } from './packed-writes.js';
 import { InlineReader, type Reader } from './reader.js';
 import { toCodeCounts, toSamples } from './results.js';
@@ -143,14 +143,7 @@ export class SqliteStore implements Store {
           const region = REGION_INDEX.get(r.region);
           const isp = ISP_INDEX.get(r.isp);
           if (region === undefined || isp === undefined) throw new Error(`unknown region/isp ${r.region}/${r.isp}`);
-          const n = cells.count++;
-          (cells.series as Float64Array)[n] = this.seriesId(r.project, r.domain, freshSeries);
-          (cells.slot as Float64Array)[n] = Math.floor(r.minute / MINUTE_MS);
-          (cells.dims[0] as Int32Array)[n] = region;
-          (cells.dims[1] as Int32Array)[n] = isp;
-          (cells.key as Int32Array)[n] = r.code;
-          (cells.measures[0] as Float64Array)[n] = r.count;
-          (cells.measures[1] as Float64Array)[n] = r.bytes ?? 0;
+          appendCell(cells, this.seriesId(r.project, r.domain, freshSeries), Math.floor(r.minute / MINUTE_MS), region, isp, r.code, r.count, r.bytes ?? 0);
         }
         for (const p of packed) addPackedCounts(cells, p, (domain) => this.seriesId(p.project, domain, freshSeries));
         HTTP_CUBE.write(this.db, cells);

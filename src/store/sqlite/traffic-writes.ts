@@ -1,15 +1,13 @@
 import type Database from 'better-sqlite3';
 import type { Cube } from '../blocks/cube.js';
 import { sumDuplicateCells } from '../blocks/reduce.js';
-import { REGIONS } from '../../contract/values.js';
-import { IP_TYPE_CODES, PROTOCOL_CODES, type ProjectCells } from '../packed.js';
+import { GEO_CODE_LIMIT, IP_TYPE_CODES, PROTOCOL_CODES, type ProjectCells } from '../packed.js';
 import type { TrafficRow } from '../traffic.js';
 import { ISP_INDEX, REGION_INDEX } from './layout.js';
-import { newCells } from './migrate-v2.js';
+import { appendCell, newCells } from './cube-cells.js';
 import { writeTrafficTotals } from './traffic-totals.js';
 import { IP_TYPE_NUMBER, PROTOCOL_NUMBER, TRAFFIC_DOMAINS, TRAFFIC_SLOT_MS, TRAFFIC_STREAMS, trafficKey } from './traffic-layout.js';
 
-const GEO_LIMIT = REGIONS.length * 4;
 const OTHER_PROTOCOL = PROTOCOL_CODES.indexOf('other');
 
 /** Schema v3: the traffic cubes' tables (empty; filled by ingest from then on). */
@@ -44,17 +42,6 @@ export class TrafficWriter {
     const domains = newCells(total);
     const streams = newCells(total);
     const projectOf = new Map<number, string>();
-    const add = (cells: ReturnType<typeof newCells>, series: number, slot: number, region: number, isp: number, key: number,
-      requests: number, bytes: number): void => {
-      const n = cells.count++;
-      (cells.series as Float64Array)[n] = series;
-      (cells.slot as Float64Array)[n] = slot;
-      (cells.dims[0] as Int32Array)[n] = region;
-      (cells.dims[1] as Int32Array)[n] = isp;
-      (cells.key as Int32Array)[n] = key;
-      (cells.measures[0] as Float64Array)[n] = requests;
-      (cells.measures[1] as Float64Array)[n] = bytes;
-    };
     for (const r of rows) {
       const region = REGION_INDEX.get(r.region);
       const isp = ISP_INDEX.get(r.isp);
@@ -67,10 +54,10 @@ export class TrafficWriter {
       const key = trafficKey(protocol, ipType);
       const domainId = this.seriesId(db, TRAFFIC_DOMAINS, [r.project, r.domain]);
       projectOf.set(domainId, r.project);
-      add(domains, domainId, slot, region, isp, key, r.requests, r.bytes);
+      appendCell(domains, domainId, slot, region, isp, key, r.requests, r.bytes);
       // Per-stream detail only where the URI named a stream (app and stream are then non-empty).
       if (r.protocol !== 'other' && r.app !== '' && r.stream !== '') {
-        add(streams, this.seriesId(db, TRAFFIC_STREAMS, [r.project, r.domain, r.app, r.stream]), slot, region, isp, key, r.requests, r.bytes);
+        appendCell(streams, this.seriesId(db, TRAFFIC_STREAMS, [r.project, r.domain, r.app, r.stream]), slot, region, isp, key, r.requests, r.bytes);
       }
     }
     for (const p of packed) {
@@ -90,54 +77,22 @@ export class TrafficWriter {
         const stream = t.streams[k] as string;
         streamSeries[k] = app !== '' && stream !== '' ? this.seriesId(db, TRAFFIC_STREAMS, [p.project, domain, app, stream]) : -1;
       }
-      const dSeries = domains.series as Float64Array;
-      const dSlot = domains.slot as Float64Array;
-      const dRegion = domains.dims[0] as Int32Array;
-      const dIsp = domains.dims[1] as Int32Array;
-      const dKey = domains.key as Int32Array;
-      const dReq = domains.measures[0] as Float64Array;
-      const dBytes = domains.measures[1] as Float64Array;
-      const sSeries = streams.series as Float64Array;
-      const sSlot = streams.slot as Float64Array;
-      const sRegion = streams.dims[0] as Int32Array;
-      const sIsp = streams.dims[1] as Int32Array;
-      const sKey = streams.key as Int32Array;
-      const sReq = streams.measures[0] as Float64Array;
-      const sBytes = streams.measures[1] as Float64Array;
-      let dn = domains.count;
-      let sn = streams.count;
       for (let i = 0; i < t.tuple.length; i++) {
         const k = t.tuple[i] as number;
         const geo = t.geo[i] as number;
         const protocol = t.protocol[i] as number;
         const ipType = t.ipType[i] as number;
-        if (geo >= GEO_LIMIT || protocol >= PROTOCOL_CODES.length || ipType >= IP_TYPE_CODES.length || !(k < t.domains.length)) {
+        if (geo >= GEO_CODE_LIMIT || protocol >= PROTOCOL_CODES.length || ipType >= IP_TYPE_CODES.length || !(k < t.domains.length)) {
           throw new Error(`packed traffic cell ${i} outside its batch`);
         }
         const slot = Math.floor((t.slot[i] as number) / TRAFFIC_SLOT_MS);
         const key = trafficKey(protocol, ipType);
         const requests = t.requests[i] as number;
         const bytes = t.bytes[i] as number;
-        dSeries[dn] = domainSeries[k] as number;
-        dSlot[dn] = slot;
-        dRegion[dn] = geo >> 2;
-        dIsp[dn] = geo & 3;
-        dKey[dn] = key;
-        dReq[dn] = requests;
-        dBytes[dn++] = bytes;
+        appendCell(domains, domainSeries[k] as number, slot, geo >> 2, geo & 3, key, requests, bytes);
         const ss = streamSeries[k] as number;
-        if (ss >= 0 && protocol !== OTHER_PROTOCOL) {
-          sSeries[sn] = ss;
-          sSlot[sn] = slot;
-          sRegion[sn] = geo >> 2;
-          sIsp[sn] = geo & 3;
-          sKey[sn] = key;
-          sReq[sn] = requests;
-          sBytes[sn++] = bytes;
-        }
+        if (ss >= 0 && protocol !== OTHER_PROTOCOL) appendCell(streams, ss, slot, geo >> 2, geo & 3, key, requests, bytes);
       }
-      domains.count = dn;
-      streams.count = sn;
     }
     // A domain's streams share its cells: summed once here, the four domain levels merge fewer cells.
     const summed = sumDuplicateCells(domains, TRAFFIC_DOMAINS.spec.dims.map((d) => d.values.length));
