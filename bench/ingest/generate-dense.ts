@@ -1,8 +1,8 @@
-import { createWriteStream } from 'node:fs';
 import { buildIpv4Index } from '../../src/ingest/geo/ip2region-data.js';
 import { regionOfCode } from '../../src/ingest/geo/names.js';
+import { LineFile } from '../lib/line-file.js';
 import { seeded } from '../lib/rng.js';
-import { timeLocal } from './generate.js';
+import { ipText, timeLocal } from './generate.js';
 
 /**
  * The dense ingest file: the density of a real platform's access logs. 10 busy play domains; in
@@ -30,8 +30,6 @@ const AGENTS = [
   'Lavf/60.3.100',
   'okhttp/4.11.0',
 ];
-
-const ipText = (v: number): string => `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
 
 /** Client addresses per (province, carrier) pair of the ip2region data: `perPair` each, drawn from that pair's ranges. */
 export function pairPools(perPair: number, rand: () => number): string[][] {
@@ -97,9 +95,7 @@ export async function writeDenseLog(file: string, lines: number, endMs: number, 
   const streamRank = zipfTable(STREAMS);
   const domains = Array.from({ length: DENSE_DOMAINS }, (_, i) => `play${i}.dense.example.com`);
   const streamApp = Array.from({ length: STREAMS }, (_, i) => APPS[i % APPS.length] as string);
-  const out = createWriteStream(file);
-  let bytes = 0;
-  let buf = '';
+  const out = new LineFile(file);
   const start = endMs - spanMs;
   for (let i = 0; i < lines; i++) {
     const t = start + Math.floor((i / lines) * spanMs);
@@ -133,15 +129,7 @@ export async function writeDenseLog(file: string, lines: number, endMs: number, 
     else if (status === 304) size = 180 + Math.floor(rand() * 60);
     else if (status === 206) size = Math.floor(size / 4);
     const agent = AGENTS[Math.floor(rand() * AGENTS.length)] as string;
-    buf += `${ip} - - [${timeLocal(t)}] "GET ${uri} HTTP/1.1" ${status} ${size} "-" "${agent}" ${domain}\n`;
-    if (buf.length > 1 << 20) {
-      bytes += Buffer.byteLength(buf);
-      if (!out.write(buf)) await new Promise<void>((r) => out.once('drain', () => r()));
-      buf = '';
-    }
+    await out.add(`${ip} - - [${timeLocal(t)}] "GET ${uri} HTTP/1.1" ${status} ${size} "-" "${agent}" ${domain}\n`);
   }
-  bytes += Buffer.byteLength(buf);
-  out.end(buf);
-  await new Promise<void>((r, j) => out.on('finish', () => r()).on('error', j));
-  return bytes;
+  return out.close();
 }

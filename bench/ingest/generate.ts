@@ -1,7 +1,7 @@
-import { createWriteStream } from 'node:fs';
 import { buildIpv4Index } from '../../src/ingest/geo/ip2region-data.js';
 import { regionOfCode } from '../../src/ingest/geo/names.js';
 
+import { LineFile } from '../lib/line-file.js';
 import { seeded } from '../lib/rng.js';
 
 /** A small deterministic PRNG, so every run writes the same file. */
@@ -17,7 +17,7 @@ export function timeLocal(ms: number): string {
     `${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} +0800`;
 }
 
-const ipText = (v: number): string => `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+export const ipText = (v: number): string => `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
 
 /** ~n client addresses, 90% inside Chinese ranges of the ip2region data, the rest anywhere public. */
 export function clientPool(n: number, rand: () => number): string[] {
@@ -60,9 +60,7 @@ export async function writeLog(file: string, lines: number, endMs: number, spanM
   const rand = prng(seed);
   const pool = clientPool(50_000, rand);
   const domains = Array.from({ length: 10 }, (_, i) => `live${i}.example.com`);
-  const out = createWriteStream(file);
-  let bytes = 0;
-  let buf = '';
+  const out = new LineFile(file);
   const start = endMs - spanMs;
   for (let i = 0; i < lines; i++) {
     const t = start + Math.floor((i / lines) * spanMs);
@@ -71,15 +69,7 @@ export async function writeLog(file: string, lines: number, endMs: number, spanM
     const status = STATUSES[Math.floor(rand() * STATUSES.length)] as number;
     const seg = Math.floor(rand() * 100_000);
     const agent = AGENTS[Math.floor(rand() * AGENTS.length)] as string;
-    buf += `${ip} - - [${timeLocal(t)}] "GET /live/stream${seg % 50}/${seg}.ts HTTP/1.1" ${status} ${200_000 + seg} "-" "${agent}" ${domain}\n`;
-    if (buf.length > 1 << 20) {
-      bytes += Buffer.byteLength(buf);
-      if (!out.write(buf)) await new Promise<void>((r) => out.once('drain', () => r()));
-      buf = '';
-    }
+    await out.add(`${ip} - - [${timeLocal(t)}] "GET /live/stream${seg % 50}/${seg}.ts HTTP/1.1" ${status} ${200_000 + seg} "-" "${agent}" ${domain}\n`);
   }
-  bytes += Buffer.byteLength(buf);
-  out.end(buf);
-  await new Promise<void>((r, j) => out.on('finish', () => r()).on('error', j));
-  return bytes;
+  return out.close();
 }
