@@ -72,6 +72,8 @@ export function keyBits(spec: CubeSpec, groups: number): BlockKeyBits {
 export class Cube {
   readonly levels: CubeLevel[];
   readonly seriesTable: string;
+  /** Indexes of the dims some level keeps: only those are stored, so only those a write must give. */
+  private readonly keptDims: readonly number[];
 
   constructor(readonly spec: CubeSpec) {
     const names = spec.dims.map((d) => d.name);
@@ -86,6 +88,7 @@ export class Cube {
       return { dims, dimIndex, table: new BlockTable(`cube_${spec.name}_${suffix}`, spec.blockSlots, spec.measures.length, 'sum', keyBits(spec, groups)) };
     });
     this.seriesTable = `cube_${spec.name}_series`;
+    this.keptDims = [...new Set(this.levels.flatMap((l) => l.dimIndex))].sort((a, b) => a - b);
   }
 
   ddl(): string {
@@ -135,13 +138,14 @@ export class Cube {
       blocks[i] = block;
       inBlock[i] = slot - block * bs;
     }
-    spec.dims.forEach((d, di) => {
+    for (const di of this.keptDims) {
+      const d = spec.dims[di] as CubeDim;
       const col = cells.dims[di] as ArrayLike<number>;
       for (let i = 0; i < n; i++) {
         const v = col[i] as number;
         if (!(Number.isInteger(v) && v >= 0 && v < d.values.length)) throw new RangeError(`${name}: ${d.name} index ${v} out of range`);
       }
-    });
+    }
     const ids = new Float64Array(n);
     for (const level of this.levels) {
       const { blockUnit, grpUnit } = level.table;

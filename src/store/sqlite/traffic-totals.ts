@@ -47,9 +47,7 @@ export function writeTrafficTotals(db: Database.Database, cells: CubeCells, proj
     slot[i] = slot[n + i] = cells.slot[i] as number;
     bytes[i] = bytes[n + i] = from[i] as number;
   }
-  // The cube shares the domain cube's dims, but its one level uses none: index 0 for each.
-  const dims = TRAFFIC_TOTALS.spec.dims.map(() => new Int32Array(2 * n));
-  TRAFFIC_TOTALS.write(db, { count: 2 * n, series, slot, dims, key: new Int32Array(2 * n), measures: [bytes] });
+  TRAFFIC_TOTALS.write(db, { count: 2 * n, series, slot, dims: [], key: new Int32Array(2 * n), measures: [bytes] });
 }
 
 /** Builder of the day block `day` of one series from its stored block, without the cells in [fromSlot, toSlot). */
