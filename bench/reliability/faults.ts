@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { FaultRecord } from '../../test/helpers/fault-report.js';
 import { writeSection } from './section.js';
 
 /**
@@ -10,14 +11,6 @@ import { writeSection } from './section.js';
  * each test records, and rewrites the faults section of RELIABILITY.md. Nothing is written when
  * a test fails.
  */
-interface FaultRecord {
-  fault: string;
-  behaviour: string;
-  acknowledged?: number;
-  refused?: number;
-  lost: number;
-  doubleCounted: number;
-}
 
 const TESTS = ['test/faults-disk-full.test.ts', 'test/faults-store.test.ts', 'test/slow-clients.test.ts', 'test/crash-mixed.test.ts'];
 const root = join(import.meta.dirname, '..', '..', '..');
