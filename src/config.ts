@@ -46,6 +46,7 @@ export interface ServeConfig {
   queryThreadNice: number;
   /** A stats query not answered within this many ms fails (LIVE.100011005, "query timed out"). */
   queryTimeoutMs: number;
+  ingestCommitTimeoutMs: number;
   /** JSON file of carousel tasks to run inside the server ('' or absent: none). */
   carousel?: string;
   /** Bearer token GET /metrics requires ('' or absent: none; then only a loopback server answers it). */
@@ -96,7 +97,8 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'queryWaitMs', flag: 'query-wait-ms', env: 'LIVESTATS_QUERY_WAIT_MS', kind: 'int', default: 1000, min: 0, max: 60_000, help: 'how long a stats query beyond --max-concurrent-queries waits for a free slot before LIVE.100011007 (0: refuse at once)' },
   { key: 'queryThreads', flag: 'query-threads', env: 'LIVESTATS_QUERY_THREADS', kind: 'int', default: 0, min: 0, max: 64, help: 'worker threads running SQLite reads (0: one per core, at most 4)' },
   { key: 'queryThreadNice', flag: 'query-thread-nice', env: 'LIVESTATS_QUERY_THREAD_NICE', kind: 'int', default: 10, min: 0, max: 19, help: 'nice value of the SQLite read threads, so heavy queries leave the CPU to HTTP, /healthz and ingest acknowledgements first (0: same priority; Linux)' },
-  { key: 'queryTimeoutMs', flag: 'query-timeout-ms', env: 'LIVESTATS_QUERY_TIMEOUT_MS', kind: 'int', default: 10_000, min: 100, max: 600_000, help: 'a stats query not answered within this long fails with "query timed out"' },
+  { key: 'queryTimeoutMs', flag: 'query-timeout-ms', env: 'LIVESTATS_QUERY_TIMEOUT_MS', kind: 'int', default: 10_000, min: 100, max: 600_000, help: 'a stats query not answered within this long fails with "query timed out" (ClickHouse: stopped on the server too)' },
+  { key: 'ingestCommitTimeoutMs', flag: 'ingest-commit-timeout-ms', env: 'LIVESTATS_INGEST_COMMIT_TIMEOUT_MS', kind: 'int', default: 20_000, min: 100, max: 3_600_000, help: 'an ingest request the store has not committed within this long is answered 503 (store_unreachable) instead of waiting; at most 3/4 of --body-timeout-ms' },
   { key: 'metricsToken', flag: 'metrics-token', env: 'LIVESTATS_METRICS_TOKEN', kind: 'string', default: '', help: 'bearer token GET /metrics requires; without one, /metrics answers only when --host is loopback (else 401)' },
   { key: 'metricsMaxSeries', flag: 'metrics-max-series', env: 'LIVESTATS_METRICS_MAX_SERIES', kind: 'int', default: 1000, min: 1, max: 1_000_000, help: 'domains and carousel tasks per project with their own metric series (more fold into domain="_other")' },
   { key: 'queryCacheMs', flag: 'query-cache-ms', env: 'LIVESTATS_QUERY_CACHE_MS', kind: 'int', default: 1000, min: 0, max: 60_000, help: 'serve a repeated stats query from memory for up to this long (0 disables); new local data invalidates at once' },

@@ -77,9 +77,9 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     await store.close();
     throw err;
   }
-  const metrics = new Metrics({ store, maxSeries: config.metricsMaxSeries, now: options.now });
-  const metricsAccess = new MetricsAccess({ host: config.host, token: config.metricsToken || undefined });
   const health = new StoreHealth({ logger });
+  const metrics = new Metrics({ store, health, maxSeries: config.metricsMaxSeries, now: options.now });
+  const metricsAccess = new MetricsAccess({ host: config.host, token: config.metricsToken || undefined });
   const aggregator = new Aggregator(store, { flushIntervalMs: config.flushIntervalMs, logger, observer: metrics.flushObserver, health });
   metrics.aggregator.watch(() => aggregator.stats());
   aggregator.start();
@@ -88,7 +88,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     store: metrics.store ? new TimedStore(store, metrics.store) : store, aggregator, logger, now: options.now, authenticate: auth.authenticate,
     metrics: { registry: metrics, access: metricsAccess },
     maxConcurrentQueries: config.maxConcurrentQueries, queryWaitMs: config.queryWaitMs, queryCacheMs: config.queryCacheMs, bodyLimit: config.maxBodyBytes,
-    ingest: { retentionDays: config.retentionDays, geoOverridesFile, maxBodyBytes: config.maxBodyBytes },
+    ingest: { retentionDays: config.retentionDays, geoOverridesFile, maxBodyBytes: config.maxBodyBytes, commitTimeoutMs: config.ingestCommitTimeoutMs },
     httpLimits: {
       headersTimeoutMs: config.headersTimeoutMs, bodyTimeoutMs: config.bodyTimeoutMs, requestTimeoutMs: config.requestTimeoutMs,
       keepAliveTimeoutMs: config.keepAliveTimeoutMs, maxConnections: config.maxConnections,

@@ -114,7 +114,7 @@ export async function prepareDenseClickHouse(o: { root: string; anchor: number; 
   const url = server.url(DATABASE);
   const first = parseClickHouseUrls(url).endpoints[0];
   if (!first) throw new Error('no ClickHouse URL');
-  const admin = new ChEndpoint(first, 600_000);
+  const admin = new ChEndpoint(first, { requestTimeoutMs: 600_000, queryTimeoutMs: 600_000 });
   // The schema (migrations) and the anchor of the SQLite dataset are part of the key: the same cells, the same tables.
   const key = JSON.stringify({ ...DENSE, anchor: o.anchor, migrations: loadMigrations('clickhouse').map((m) => `${m.version}_${m.name}_${createHash('sha256').update(m.sql).digest('hex').slice(0, 12)}`), bulk: BULK_FORMAT });
   let ds: DenseClickHouseDataset | undefined;

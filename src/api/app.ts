@@ -116,6 +116,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       retentionDays: options.ingest?.retentionDays ?? 8,
       geoOverridesFile: options.ingest?.geoOverridesFile,
       maxBodyBytes: options.ingest?.maxBodyBytes ?? bodyLimit,
+      commitTimeoutMs: commitTimeout(options.ingest?.commitTimeoutMs ?? DEFAULT_COMMIT_TIMEOUT_MS, limits.bodyTimeoutMs),
     },
     cache: new ResponseCache(options.queryCacheMs ?? 0),
     health: options.aggregator?.health ?? new StoreHealth(),
@@ -207,3 +208,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
   }
   return app;
 }
+
+/** Default of --ingest-commit-timeout-ms. */
+export const DEFAULT_COMMIT_TIMEOUT_MS = 20_000;
+
+/** The ingest commit timeout in effect: at most 3/4 of the body timeout (the idle connection's end). */
+export const commitTimeout = (setting: number, bodyTimeoutMs: number): number =>
+  Math.max(1, Math.min(setting, Math.floor((bodyTimeoutMs * 3) / 4)));

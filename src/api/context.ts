@@ -13,6 +13,12 @@ export interface IngestSettings {
   geoOverridesFile?: string;
   /** Largest body, bytes, before and after gunzip. */
   maxBodyBytes: number;
+  /**
+   * How long an ingest request waits for the store (X-Batch-Id check and commit) before it is
+   * answered 503 (--ingest-commit-timeout-ms, at most 3/4 of --body-timeout-ms so the answer
+   * always comes before the connection's idle timeout).
+   */
+  commitTimeoutMs: number;
 }
 
 /** What route plugins get from the app: the store, the aggregator, a clock and the auth hook. */

@@ -1,5 +1,6 @@
-import { storeUnavailable } from '../contract/errors.js';
-import { StoreUnavailableError } from '../health/store-faults.js';
+import { storeInDoubt, storeUnavailable } from '../contract/errors.js';
+import { StoreStalledError, StoreUnavailableError } from '../health/store-faults.js';
+import { beforeDeadline, deadlineIn, type Deadline } from '../ingest/deadline.js';
 import type { AppContext } from './context.js';
 
 /** Waits for an aggregator commit; a refusal by the store becomes the 503 answer. */
@@ -8,6 +9,43 @@ export async function refusedAs503(done: Promise<void>): Promise<void> {
     await done;
   } catch (err) {
     if (err instanceof StoreUnavailableError) throw storeUnavailable(err.reason);
+    throw err;
+  }
+}
+
+/** The deadline of an ingest request that waits for the store (see IngestSettings.commitTimeoutMs). */
+export const commitDeadline = (ctx: AppContext): Deadline => deadlineIn(ctx.ingest.commitTimeoutMs);
+
+/**
+ * Waits for an aggregator commit (`done`, from commit()) until the request's deadline, so that the
+ * client always gets an answer before its connection's idle timeout. A refusal is the 503 answer.
+ * When the store has not answered by the deadline, the store is reported unreachable and the data
+ * is withdrawn if it was not sent yet (503: nothing counted, ever); when its write is under way
+ * (a ClickHouse insert may still land) the 503 says it may still be counted, and that a retry with
+ * the same X-Batch-Id is safe (the id stays taken until the write settles).
+ */
+export async function committedBy(ctx: AppContext, done: Promise<void>, deadline: Deadline): Promise<void> {
+  try {
+    await refusedAs503(beforeDeadline(done, deadline, 'the write'));
+  } catch (err) {
+    if (!(err instanceof StoreStalledError) || !ctx.aggregator) throw err;
+    const outcome = ctx.aggregator.abandon(done, err);
+    if (outcome === 'settled') return refusedAs503(done);
+    if (outcome === 'in_doubt') throw storeInDoubt();
+    throw storeUnavailable('store_unreachable');
+  }
+}
+
+/**
+ * A retry of an X-Batch-Id whose first attempt is being committed shares its outcome, until the
+ * deadline: then 503, saying a retry with the same id is safe (the first attempt's own request
+ * withdraws it or reports it in doubt).
+ */
+export async function pendingBy(pending: Promise<void>, deadline: Deadline): Promise<void> {
+  try {
+    await refusedAs503(beforeDeadline(pending, deadline, 'the first attempt of this X-Batch-Id'));
+  } catch (err) {
+    if (err instanceof StoreStalledError) throw storeInDoubt();
     throw err;
   }
 }

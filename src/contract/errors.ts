@@ -68,3 +68,15 @@ export const storeUnavailable = (reason: string): ApiError => {
   e.retryAfterSeconds = STORE_RETRY_AFTER_SECONDS;
   return e;
 };
+
+/**
+ * 503: the store did not confirm the write in time and may still apply it (a ClickHouse insert that
+ * was sent); it is never refused later. A retry with the same X-Batch-Id is never counted twice; a
+ * retry without one may be.
+ */
+export const storeInDoubt = (): ApiError => {
+  const e = new ApiError('storeUnavailable', 'Service unavailable: the store did not confirm the write in time (store_unreachable); ' +
+    'this request may still be counted: retry later with the same X-Batch-Id, which is never counted twice');
+  e.retryAfterSeconds = STORE_RETRY_AFTER_SECONDS;
+  return e;
+};

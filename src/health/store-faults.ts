@@ -35,7 +35,7 @@ export function classifyStoreError(err: unknown): FaultReason {
   const text = chain(err).map((e) => String(e.message ?? '')).join(' ');
   if (codes.some((c) => c === 'SQLITE_FULL' || c === 'ENOSPC') || /database or disk is full|no space left/i.test(text)) return 'disk_full';
   if (codes.some((c) => /^SQLITE_(BUSY|LOCKED)/.test(c)) || /database is locked/i.test(text)) return 'store_busy';
-  if (codes.some((c) => CONNECTION.test(c)) || /socket hang up|timeout|connect/i.test(text)) return 'store_unreachable';
+  if (codes.some((c) => CONNECTION.test(c)) || /socket hang up|timeout|timed out|connect/i.test(text)) return 'store_unreachable';
   return 'store_error';
 }
 
@@ -59,6 +59,15 @@ export function markNotApplied<E>(err: E): E {
 export function failedWriteApplied(store: Store, err: unknown): 'none' | 'maybe' {
   if (store.kind === 'sqlite') return 'none';
   return chain(err).some((e) => e[NOT_APPLIED] === true) ? 'none' : 'maybe';
+}
+
+/** A store call that did not answer within the time its caller could wait (a stalled server). */
+export class StoreStalledError extends Error {
+  override readonly name = 'StoreStalledError';
+  readonly code = 'ETIMEDOUT';
+  constructor(what: string, ms: number) {
+    super(`${what} not answered by the store within ${ms} ms`);
+  }
 }
 
 /** Thrown to a writer whose data the store refused: none of it was, or will be, stored. */

@@ -14,6 +14,8 @@ export interface StoreHealthSnapshot {
   since?: number;
   /** Failed writes since the process started. */
   failedWrites: number;
+  /** Failed reads that writers depend on (the X-Batch-Id ledger) since the process started. */
+  failedReads: number;
   /** Records refused (never stored) since the process started. */
   refusedRecords: number;
   /** Store outages since the process started. */
@@ -39,6 +41,7 @@ const silent: HealthLogger = { info: () => {}, warn: () => {}, error: () => {} }
 export class StoreHealth {
   private degraded: { reason: FaultReason; since: number; failures: number; refused: number; lastSummary: number } | undefined;
   private failedWrites = 0;
+  private failedReads = 0;
   private refusedRecords = 0;
   private outages = 0;
   private reportedOutages = 0;
@@ -59,11 +62,25 @@ export class StoreHealth {
     return this.degraded === undefined;
   }
 
-  /** A write failed: returns the fault's reason. */
+  /** A write failed (or did not answer in time): returns the fault's reason. */
   writeFailed(err: unknown): FaultReason {
+    this.failedWrites++;
+    return this.failed(err);
+  }
+
+  /**
+   * A read that writes depend on failed (the X-Batch-Id ledger: a batch with an id cannot be
+   * accepted without it): degraded as for a failed write, until a write succeeds (the
+   * aggregator's probe notices the recovery by itself).
+   */
+  readFailed(err: unknown): FaultReason {
+    this.failedReads++;
+    return this.failed(err);
+  }
+
+  private failed(err: unknown): FaultReason {
     const reason = classifyStoreError(err);
     const now = this.now();
-    this.failedWrites++;
     const d = this.degraded;
     if (!d) {
       this.outages++;
@@ -112,7 +129,7 @@ export class StoreHealth {
 
   snapshot(): StoreHealthSnapshot {
     const d = this.degraded;
-    const base = { failedWrites: this.failedWrites, refusedRecords: this.refusedRecords, outages: this.outages };
+    const base = { failedWrites: this.failedWrites, failedReads: this.failedReads, refusedRecords: this.refusedRecords, outages: this.outages };
     return d ? { status: 'degraded', reason: d.reason, since: d.since, ...base } : { status: 'ok', ...base };
   }
 

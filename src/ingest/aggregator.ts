@@ -376,6 +376,25 @@ export class Aggregator {
   }
 
   /**
+   * A writer stops waiting for `done` (from commit()/committed()) because the store has not
+   * answered in time (a stalled server): the store is reported unreachable, and what `done` covers
+   * is refused now if it was not sent to the store yet, with everything after it (its writers are
+   * told; it is never written). 'in_doubt': `done` covers the batch being written (or kept in
+   * doubt), which the store may still apply; it is kept and settles as usual. 'settled': `done`
+   * has already settled (await it for the outcome).
+   */
+  abandon(done: Promise<void>, err: Error): 'refused' | 'in_doubt' | 'settled' {
+    const queued = this.queue.findIndex((q) => q.done.promise === done);
+    const open = queued < 0 && this.open.promise === done && this.hasOpenData();
+    if (queued < 0 && !open) return 'settled';
+    const reason = this.health.writeFailed(err);
+    const head = this.queue[0];
+    if (queued === 0 && head && (this.running !== undefined || head.inDoubt)) return 'in_doubt';
+    this.refuse(open ? this.queue.length : queued, reason, err);
+    return 'refused';
+  }
+
+  /**
    * Stops the timer and writes everything pending. A batch in doubt is retried a few times;
    * rejects when something was refused or is still in doubt after the retries.
    */

@@ -1,5 +1,7 @@
+import type { StoreHealth } from '../health/store-health.js';
 import type { Store } from '../store/types.js';
 import type { Aggregator } from './aggregator.js';
+import { beforeDeadline, type Deadline } from './deadline.js';
 
 export const BATCH_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 export const batchKey = (project: string, id: string): string => `batch:${project}:${id}`;
@@ -36,8 +38,10 @@ function reservation(): Reservation {
  */
 export class BatchLedger {
   private readonly pending = new Map<string, Reservation>();
+  private readonly health: StoreHealth | undefined;
 
   constructor(private readonly store: Store, aggregator?: Aggregator) {
+    this.health = aggregator?.health;
     aggregator?.onWritten((_projects, keys) => {
       for (const k of keys) this.pending.delete(k);
     });
@@ -48,11 +52,22 @@ export class BatchLedger {
     return this.pending.size;
   }
 
-  /** Reserves the key (synchronously after the store check) when it is free. */
-  async claim(key: string): Promise<Claim> {
+  /**
+   * Reserves the key (synchronously after the store check) when it is free. The store check fails
+   * (rejects, and reports the store unhealthy: a batch with an id cannot be accepted without it)
+   * when the store fails it or has not answered by the time `deadline` aborts; nothing is reserved
+   * then, even if the store answers later.
+   */
+  async claim(key: string, deadline?: Deadline): Promise<Claim> {
     const before = this.pending.get(key);
     if (before) return { state: 'pending', done: before.done };
-    const committed = await this.store.getCheckpoint(key);
+    let committed: string | undefined;
+    try {
+      committed = await beforeDeadline(this.store.getCheckpoint(key), deadline, 'the X-Batch-Id check');
+    } catch (err) {
+      this.health?.readFailed(err);
+      throw err;
+    }
     if (committed !== undefined) return { state: 'committed' };
     const now = this.pending.get(key);
     if (now) return { state: 'pending', done: now.done };
@@ -77,3 +92,4 @@ export class BatchLedger {
     this.pending.delete(key);
   }
 }
+

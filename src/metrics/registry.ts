@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import type { FlushObserver } from '../ingest/aggregator.js';
+import type { StoreHealth } from '../health/store-health.js';
 import type { Store } from '../store/types.js';
 import { AggregatorMetrics } from './aggregator.js';
 import { ApiMetrics } from './api.js';
@@ -22,6 +23,8 @@ export interface MetricsOptions {
   maxSeries?: number;
   /** The store probed by livestats_store_up (the server's; absent in `livestats ingest`). */
   store?: Store;
+  /** Whether the store accepts writes: livestats_store_up is 0 while it does not (as /healthz says). */
+  health?: StoreHealth;
   now?: () => number;
   /** Process and Node.js metrics (prom-client's defaults); on unless false. */
   defaultMetrics?: boolean;
@@ -60,7 +63,7 @@ export class Metrics {
     this.domains = new DomainMetrics(this.registry, new SeriesBudget(max, (project) => folded.inc({ project, kind: 'domain' })));
     this.carousel = new CarouselMetrics(this.registry, new SeriesBudget(max, (project) => folded.inc({ project, kind: 'task' })), now);
     this.api = new ApiMetrics(this.registry);
-    this.store = o.store ? new StoreMetrics(this.registry, o.store) : undefined;
+    this.store = o.store ? new StoreMetrics(this.registry, o.store, o.health) : undefined;
     const { aggregator, domains, carousel } = this;
     this.flushObserver = {
       written(batch, seconds, attempt) {

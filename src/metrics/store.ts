@@ -1,4 +1,5 @@
 import { Gauge, Histogram, type Registry } from 'prom-client';
+import type { StoreHealth } from '../health/store-health.js';
 import type { Store } from '../store/types.js';
 
 export const QUERY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -9,11 +10,14 @@ const PROBE_KEY = 'livestats.metrics.probe';
 export type QueryOperation = 'queryHttpCodes' | 'querySamples' | 'taskExists' | 'listTasks' | 'getCheckpoint'
   | 'trafficSeries' | 'trafficByDomain' | 'trafficDomains';
 
-/** Store query times, and whether the store answers at all (probed at every scrape). */
+/**
+ * Store query times, and whether the store is up: it answers a read (probed at every scrape) and,
+ * when `health` is given, accepts writes (the same truth as /healthz).
+ */
 export class StoreMetrics {
   private readonly queries: Histogram<'operation' | 'outcome'>;
 
-  constructor(registry: Registry, private readonly store: Store) {
+  constructor(registry: Registry, private readonly store: Store, private readonly health?: StoreHealth) {
     this.queries = new Histogram({
       name: 'livestats_store_query_duration_seconds',
       help: 'Time of one store read, by operation and outcome (ok, failed)',
@@ -24,7 +28,7 @@ export class StoreMetrics {
     const probe = (): Promise<number> => this.probe();
     new Gauge({
       name: 'livestats_store_up',
-      help: `1 when the store answered a read during this scrape (within ${PROBE_TIMEOUT_MS} ms), 0 when it did not`,
+      help: `1 when the store answered a read during this scrape (within ${PROBE_TIMEOUT_MS} ms) and accepts writes (/healthz ok), else 0`,
       labelNames: ['store'],
       registers: [registry],
       async collect(this: Gauge<'store'>) {
@@ -47,6 +51,7 @@ export class StoreMetrics {
   }
 
   private async probe(): Promise<number> {
+    if (this.health && !this.health.ok) return 0;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<number>((resolve) => {
       timer = setTimeout(() => resolve(0), PROBE_TIMEOUT_MS);

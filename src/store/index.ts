@@ -21,6 +21,6 @@ export function createStore(
         ...(options.writeThread ? { writer: (file: string) => new WriteThread(file) } : {}),
       } : {});
     case 'clickhouse':
-      return new ClickHouseStore({ url: config.clickhouseUrl ?? '', cluster: config.clickhouseCluster || undefined });
+      return new ClickHouseStore({ url: config.clickhouseUrl ?? '', cluster: config.clickhouseCluster || undefined, queryTimeoutMs: config.queryTimeoutMs });
   }
 }

@@ -17,7 +17,7 @@ import type { AppContext } from '../context.js';
 import { projectOf } from '../project.js';
 import { AUTHENTICATED_ERRORS, COUNT_SCHEMA, PROJECT_PARAMS } from '../spec/shared.js';
 import type { RouteSpec } from '../spec/types.js';
-import { refusedAs503, refuseWhileDegraded } from '../refused.js';
+import { commitDeadline, committedBy, pendingBy, refuseWhileDegraded } from '../refused.js';
 
 export const INGEST_ACCESS_LOGS_PATH = '/ingest/v1/:project_id/access-logs';
 const MAX_ERRORS = 20;
@@ -51,7 +51,8 @@ export const INGEST_ACCESS_LOGS_SPEC: RouteSpec = {
   method: 'POST', url: INGEST_ACCESS_LOGS_PATH, operationId: 'IngestAccessLogs', tags: ['ingest'], security: 'credentials',
   summary: 'Count access-log lines',
   description: 'Answers once the counts are committed, with accepted/dropped counts and the first 20 malformed lines. ' +
-    'Bad lines never fail the request; they are dropped and counted by reason.',
+    'Bad lines never fail the request; they are dropped and counted by reason. A store that does not answer within ' +
+    '--ingest-commit-timeout-ms gets 503: nothing counted, or (a write already sent) maybe counted later: retry with the same X-Batch-Id.',
   parameters: [...PROJECT_PARAMS, FORMAT_PARAM, FIELD_PARAM, BATCH_ID_HEADER, CONTENT_ENCODING_HEADER],
   requestBody: {
     required: true,
@@ -133,6 +134,8 @@ export function ingestAccessLogsRoute(app: FastifyInstance, ctx: AppContext): vo
   const ledger = ctx.batches;
   app.post(INGEST_ACCESS_LOGS_PATH, { bodyLimit: ctx.ingest.maxBodyBytes, config: { openapi: INGEST_ACCESS_LOGS_SPEC } }, async (request) => {
     const project = await projectOf(ctx, request);
+    // Answered before the connection's idle timeout, whatever the store does (see committedBy).
+    const deadline = commitDeadline(ctx);
     const aggregator = ctx.aggregator;
     if (!aggregator) throw internalError();
     const batchId = readValue(request.headers['x-batch-id'], BATCH_ID_HEADER);
@@ -154,7 +157,7 @@ export function ingestAccessLogsRoute(app: FastifyInstance, ctx: AppContext): vo
     let claim: Claim = { state: 'new' };
     if (key !== undefined) {
       try {
-        claim = await ledger.claim(key);
+        claim = await ledger.claim(key, deadline);
       } catch (err) {
         throw storeUnavailable(classifyStoreError(err));
       }
@@ -164,7 +167,7 @@ export function ingestAccessLogsRoute(app: FastifyInstance, ctx: AppContext): vo
     if (claim.state === 'committed') return { ...answer, duplicate: true };
     if (claim.state === 'pending') {
       // A retry while the first attempt is being committed: its outcome is ours.
-      await refusedAs503(claim.done);
+      await pendingBy(claim.done, deadline);
       return { ...answer, duplicate: true };
     }
     if (cells.length === 0 && key === undefined) return answer;
@@ -178,7 +181,7 @@ export function ingestAccessLogsRoute(app: FastifyInstance, ctx: AppContext): vo
     // Answer only once committed; refused (store fault) means none of it is or will be counted.
     const done = aggregator.commit();
     if (key !== undefined) ledger.track(key, done);
-    await refusedAs503(done);
+    await committedBy(ctx, done, deadline);
     return answer;
   });
 }

@@ -9,7 +9,7 @@ import type { AppContext } from '../context.js';
 import { projectOf } from '../project.js';
 import { AUTHENTICATED_ERRORS, COUNT_SCHEMA, PROJECT_PARAMS } from '../spec/shared.js';
 import type { RouteSpec } from '../spec/types.js';
-import { refusedAs503, refuseWhileDegraded } from '../refused.js';
+import { commitDeadline, committedBy, refuseWhileDegraded } from '../refused.js';
 
 export const INGEST_SAMPLES_PATH = '/ingest/v1/:project_id/carousel-tasks/:task_id/samples';
 
@@ -80,6 +80,7 @@ function decodeBody(body: unknown): unknown[] {
 export function ingestSamplesRoute(app: FastifyInstance, ctx: AppContext): void {
   app.post(INGEST_SAMPLES_PATH, { config: { openapi: INGEST_SAMPLES_SPEC } }, async (request) => {
     const project = await projectOf(ctx, request);
+    const deadline = commitDeadline(ctx);
     const taskId = present(readValue((request.params as { task_id?: string }).task_id, TASK_ID_PATH_PARAM), TASK_ID_PATH_PARAM);
     if (taskId instanceof ApiError) throw taskId;
     refuseWhileDegraded(ctx);
@@ -94,7 +95,7 @@ export function ingestSamplesRoute(app: FastifyInstance, ctx: AppContext): void 
       if (ctx.aggregator) {
         ctx.aggregator.registerTask(project, taskId);
         for (const row of rows) ctx.aggregator.addSample(row);
-        await refusedAs503(ctx.aggregator.commit());
+        await committedBy(ctx, ctx.aggregator.commit(), deadline);
       } else {
         await ctx.store.write({ id: randomUUID(), counts: [], samples: rows, tasks: [{ project, taskId }], checkpoints: [] });
       }

@@ -1,9 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings, type ResultSet } from '@clickhouse/client';
+import { ClickHouseError, ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings, type ResultSet } from '@clickhouse/client';
+import { QueryTimeoutError } from '../types.js';
 import { quote } from './sql.js';
 import type { Endpoint } from './url.js';
 
 export type Row = Record<string, unknown>;
+
+/** ClickHouse's error code for a query stopped by max_execution_time (TIMEOUT_EXCEEDED). */
+const TIMEOUT_EXCEEDED = '159';
+
+export interface ChEndpointOptions {
+  /** The HTTP client's socket timeout for every request (statements too); default 30 s. */
+  requestTimeoutMs?: number;
+  /**
+   * Every SELECT not answered within this long fails with QueryTimeoutError (default 10 s, as
+   * --query-timeout-ms): ClickHouse stops it itself (max_execution_time, whole seconds, rounded
+   * up), and the client aborts its request at the deadline and kills the query, so a stalled or
+   * unreachable server never keeps a reader waiting for the socket timeout.
+   */
+  queryTimeoutMs?: number;
+}
 
 export interface ExecOptions {
   queryId?: string;
@@ -19,13 +35,15 @@ export interface ExecOptions {
  */
 export class ChEndpoint {
   private readonly client: ClickHouseClient;
+  readonly queryTimeoutMs: number;
 
-  constructor(readonly endpoint: Endpoint, requestTimeoutMs = 30_000) {
+  constructor(readonly endpoint: Endpoint, options: ChEndpointOptions = {}) {
+    this.queryTimeoutMs = options.queryTimeoutMs ?? 10_000;
     this.client = createClient({
       url: endpoint.url,
       username: endpoint.username,
       password: endpoint.password,
-      request_timeout: requestTimeoutMs,
+      request_timeout: options.requestTimeoutMs ?? 30_000,
       application: 'livestats',
       log: { level: ClickHouseLogLevel.OFF },
     });
@@ -46,9 +64,9 @@ export class ChEndpoint {
 
   /**
    * Runs a SELECT and returns its rows; 64-bit integers arrive as strings (use num()).
-   * When `signal` aborts (the client has gone), the HTTP request to ClickHouse is aborted, the
-   * query is killed on the server (18.16 keeps running a query whose HTTP client left), and the
-   * promise rejects with `signal.reason`.
+   * When `signal` aborts (the client has gone), or the query timeout passes, the HTTP request to
+   * ClickHouse is aborted, the query is killed on the server (18.16 keeps running a query whose
+   * HTTP client left), and the promise rejects: with `signal.reason`, or QueryTimeoutError.
    */
   async rows(sql: string, signal?: AbortSignal): Promise<Row[]> {
     return this.select(sql, 'JSONEachRow', signal, (r) => r.json<Row>());
@@ -62,29 +80,41 @@ export class ChEndpoint {
     return this.select(sql, 'TabSeparated', signal, (r) => r.text());
   }
 
-  private async select<T>(sql: string, format: 'JSONEachRow' | 'TabSeparated', signal: AbortSignal | undefined,
+  private async select<T>(sql: string, format: 'JSONEachRow' | 'TabSeparated', caller: AbortSignal | undefined,
     read: (r: ResultSet<typeof format>) => Promise<T>): Promise<T> {
-    if (!signal) return read(await this.client.query({ query: sql, format }));
-    signal.throwIfAborted();
+    caller?.throwIfAborted();
+    const timeoutMs = this.queryTimeoutMs;
+    const controller = new AbortController();
+    const signal = controller.signal;
+    const onCaller = (): void => controller.abort(caller?.reason);
+    caller?.addEventListener('abort', onCaller, { once: true });
+    const timer = setTimeout(() => controller.abort(new QueryTimeoutError(timeoutMs)), timeoutMs);
     const queryId = `livestats-read-${randomUUID()}`;
     let close: (() => void) | undefined;
     const onAbort = (): void => {
       close?.();
-      // Best effort, not awaited: the caller is not kept waiting for the kill.
+      // Best effort, not awaited: the caller is not kept waiting for the kill (a stalled server
+      // gets it when it resumes; max_execution_time stops the query there too).
       this.client.command({ query: `KILL QUERY WHERE query_id = ${quote(queryId)} ASYNC` }).catch(() => undefined);
     };
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const result = await this.client.query({ query: sql, format, query_id: queryId, abort_signal: signal });
+      const result = await this.client.query({
+        query: sql, format, query_id: queryId, abort_signal: signal,
+        clickhouse_settings: { max_execution_time: Math.ceil(timeoutMs / 1000) },
+      });
       close = () => result.close();
       const out = await read(result);
       signal.throwIfAborted();
       return out;
     } catch (err) {
       signal.throwIfAborted();
+      if (err instanceof ClickHouseError && err.code === TIMEOUT_EXCEEDED) throw new QueryTimeoutError(timeoutMs);
       throw err;
     } finally {
+      clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
+      caller?.removeEventListener('abort', onCaller);
     }
   }
 

@@ -27,6 +27,8 @@ export interface ClickHouseStoreOptions {
   /** A cluster from the servers' remote_servers: local tables on every server + Distributed tables. */
   cluster?: string;
   requestTimeoutMs?: number;
+  /** A read not answered within this long fails with QueryTimeoutError (see ChEndpointOptions); default 10 s. */
+  queryTimeoutMs?: number;
 }
 
 /**
@@ -69,7 +71,7 @@ export class ClickHouseStore implements Store {
     if (options.cluster !== undefined) ident(options.cluster);
     else if (target.endpoints.length > 1) throw new ClickHouseUrlError('several ClickHouse URLs need a cluster name (--clickhouse-cluster)');
     this.names = { database: target.database, cluster: options.cluster };
-    this.servers = target.endpoints.map((e) => new ChEndpoint(e, options.requestTimeoutMs));
+    this.servers = target.endpoints.map((e) => new ChEndpoint(e, { requestTimeoutMs: options.requestTimeoutMs, queryTimeoutMs: options.queryTimeoutMs }));
     this.traffic = new ClickHouseTraffic(this.primary, this.names, (ids) => this.waitUntilFinished(ids), this.insertSettings);
   }
 
