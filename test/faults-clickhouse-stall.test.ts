@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { allowAll } from '../src/api/auth.js';
 import { resolveServeConfig } from '../src/config.js';
+import { formatUtcSecond } from '../src/contract/time.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { startClickHouse, type ClickHouseServer } from './harness/clickhouse.js';
 import { startFaultyProxy, type FaultyProxy } from './harness/faulty-proxy.js';
@@ -49,6 +50,9 @@ async function stored(server: RunningServer, project: string, domain: string): P
 const REFUSED = 'Service unavailable: the store cannot accept writes (store_unreachable); nothing of this request was counted, retry later';
 const IN_DOUBT = 'Service unavailable: the store did not confirm the write in time (store_unreachable); ' +
   'this request may still be counted: retry later with the same X-Batch-Id, which is never counted twice';
+
+const SAMPLES_IN_DOUBT = 'Service unavailable: the store did not confirm the write in time (store_unreachable); ' +
+  'these samples may still be stored: a retry later is safe (a sample replaces the one of the same second)';
 
 describe('ClickHouse stalled (SIGSTOP)', () => {
   let ch: ClickHouseServer;
@@ -164,6 +168,26 @@ describe('ClickHouse stalled (SIGSTOP)', () => {
       behaviour: `every POST answered 503 + Retry-After within --ingest-commit-timeout-ms (${COMMIT_TIMEOUT_MS} ms): the one whose insert was sent "may still be counted" (landed once after SIGCONT), the others "nothing counted"; /healthz degraded and livestats_store_up 0 meanwhile; retries counted once`,
       acknowledged: 0, refused: 3 * LINES, lost: 0, doubleCounted: 0,
     });
+  }, 4 * SOCKET_TIMEOUT_MS);
+
+  it('a samples POST waiting on it gets 503 before any socket timeout, and its retry is stored', async () => {
+    expect(await waitFor(async () => (await fetch(`${server.url}/healthz`)).status === 200, 30_000, 200)).toBe(true);
+    const second = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+    const send = (): Promise<Response> => fetch(`${server.url}/ingest/v1/s/carousel-tasks/t1/samples`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(SOCKET_TIMEOUT_MS - 2000),
+      body: JSON.stringify([{ time: formatUtcSecond(second), video_fps: 25, video_kbps: 1500, audio_fps: 43, audio_kbps: 128 }]),
+    });
+    stall();
+    const res = await send();
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    // Its insert was sent (in doubt: samples replace the same second, so any retry is safe), or refused.
+    expect([REFUSED, SAMPLES_IN_DOUBT]).toContain(((await res.json()) as { error_msg: string }).error_msg);
+    resume();
+    expect(await waitFor(async () => (await fetch(`${server.url}/healthz`)).status === 200, 30_000, 200)).toBe(true);
+    const retry = await send();
+    expect(retry.status).toBe(200);
+    expect(await retry.json()).toEqual({ accepted: 1, rejected: [] });
   }, 4 * SOCKET_TIMEOUT_MS);
 
   it('an X-Batch-Id check on the stalled store is answered 503 in time and makes /healthz degraded', async () => {

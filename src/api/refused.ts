@@ -22,16 +22,17 @@ export const commitDeadline = (ctx: AppContext): Deadline => deadlineIn(ctx.inge
  * When the store has not answered by the deadline, the store is reported unreachable and the data
  * is withdrawn if it was not sent yet (503: nothing counted, ever); when its write is under way
  * (a ClickHouse insert may still land) the 503 says it may still be counted, and that a retry with
- * the same X-Batch-Id is safe (the id stays taken until the write settles).
+ * the same X-Batch-Id is safe (the id stays taken until the write settles); for samples, that any
+ * retry is safe.
  */
-export async function committedBy(ctx: AppContext, done: Promise<void>, deadline: Deadline): Promise<void> {
+export async function committedBy(ctx: AppContext, done: Promise<void>, deadline: Deadline, what: 'batch' | 'samples' = 'batch'): Promise<void> {
   try {
     await refusedAs503(beforeDeadline(done, deadline, 'the write'));
   } catch (err) {
     if (!(err instanceof StoreStalledError) || !ctx.aggregator) throw err;
     const outcome = ctx.aggregator.abandon(done, err);
     if (outcome === 'settled') return refusedAs503(done);
-    if (outcome === 'in_doubt') throw storeInDoubt();
+    if (outcome === 'in_doubt') throw storeInDoubt(what);
     throw storeUnavailable('store_unreachable');
   }
 }

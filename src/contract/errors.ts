@@ -74,9 +74,10 @@ export const storeUnavailable = (reason: string): ApiError => {
  * was sent); it is never refused later. A retry with the same X-Batch-Id is never counted twice; a
  * retry without one may be.
  */
-export const storeInDoubt = (): ApiError => {
-  const e = new ApiError('storeUnavailable', 'Service unavailable: the store did not confirm the write in time (store_unreachable); ' +
-    'this request may still be counted: retry later with the same X-Batch-Id, which is never counted twice');
+export const storeInDoubt = (what: 'batch' | 'samples' = 'batch'): ApiError => {
+  const e = new ApiError('storeUnavailable', 'Service unavailable: the store did not confirm the write in time (store_unreachable); ' + (what === 'batch'
+    ? 'this request may still be counted: retry later with the same X-Batch-Id, which is never counted twice'
+    : 'these samples may still be stored: a retry later is safe (a sample replaces the one of the same second)'));
   e.retryAfterSeconds = STORE_RETRY_AFTER_SECONDS;
   return e;
 };
