@@ -13,8 +13,8 @@ export interface ChEndpointOptions {
   /** The HTTP client's socket timeout for every request (statements too); default 30 s. */
   requestTimeoutMs?: number;
   /**
-   * Every SELECT not answered within this long fails with QueryTimeoutError (default 10 s, as
-   * --query-timeout-ms): ClickHouse stops it itself (max_execution_time, whole seconds, rounded
+   * Every SELECT not answered within this long fails with QueryTimeoutError (default: the request
+   * timeout; the server passes --query-timeout-ms): ClickHouse stops it itself (max_execution_time, whole seconds, rounded
    * up), and the client aborts its request at the deadline and kills the query, so a stalled or
    * unreachable server never keeps a reader waiting for the socket timeout.
    */
@@ -38,7 +38,7 @@ export class ChEndpoint {
   readonly queryTimeoutMs: number;
 
   constructor(readonly endpoint: Endpoint, options: ChEndpointOptions = {}) {
-    this.queryTimeoutMs = options.queryTimeoutMs ?? 10_000;
+    this.queryTimeoutMs = options.queryTimeoutMs ?? options.requestTimeoutMs ?? 30_000;
     this.client = createClient({
       url: endpoint.url,
       username: endpoint.username,

@@ -27,7 +27,7 @@ export interface ClickHouseStoreOptions {
   /** A cluster from the servers' remote_servers: local tables on every server + Distributed tables. */
   cluster?: string;
   requestTimeoutMs?: number;
-  /** A read not answered within this long fails with QueryTimeoutError (see ChEndpointOptions); default 10 s. */
+  /** A read not answered within this long fails with QueryTimeoutError (see ChEndpointOptions); the server passes --query-timeout-ms. */
   queryTimeoutMs?: number;
 }
 
