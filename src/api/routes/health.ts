@@ -31,7 +31,8 @@ export const HEALTH_SPEC: RouteSpec = {
       },
     },
     503: {
-      description: 'The store refuses writes (disk full, locked, unreachable); queries still answer. Back to 200 by itself once a write succeeds',
+      description: 'The store refuses writes (disk full, locked, unreachable), did not confirm one in time, or failed an X-Batch-Id check; ' +
+        'queries still answer. Back to 200 by itself once a write succeeds',
       content: {
         'application/json': {
           schema: {
