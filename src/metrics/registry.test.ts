@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { sampleValue } from '../../test/helpers/exposition.js';
 import { tempDir } from '../../test/helpers/tmp.js';
+import { StoreHealth } from '../health/store-health.js';
 import { Aggregator, type AccessRecord } from '../ingest/aggregator.js';
 import { SqliteStore } from '../store/sqlite/store.js';
 import type { Store, WriteBatch } from '../store/types.js';
@@ -168,4 +169,14 @@ it('escapes label values per the exposition format', async () => {
   expect(value(text, 'livestats_carousel_video_kbps{project="p1",task="cam:1@edge-7"}')).toBe(900);
   expect(value(text, 'livestats_domain_requests_total{project="p1",domain="xn--fsqu00a.com",class="2xx"}')).toBe(1);
   expect(value(text, 'livestats_domain_requests_total{project="p1",domain="we\\"ird\\\\name\\nx",class="2xx"}')).toBe(1);
+});
+
+it('livestats_store_up is 0 while the store health is degraded, though its reads answer (as /healthz says)', async () => {
+  const health = new StoreHealth();
+  const metrics = new Metrics({ store, health, defaultMetrics: false });
+  expect(value(await metrics.registry.metrics(), 'livestats_store_up{store="sqlite"}')).toBe(1);
+  health.writeFailed(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+  expect(value(await metrics.registry.metrics(), 'livestats_store_up{store="sqlite"}')).toBe(0);
+  health.writeSucceeded();
+  expect(value(await metrics.registry.metrics(), 'livestats_store_up{store="sqlite"}')).toBe(1);
 });
