@@ -165,7 +165,7 @@ describe('ClickHouse stalled (SIGSTOP)', () => {
     for (const n of ['a', 'b', 'c']) expect(await stored(server, 'w', `${n}.stall.example`), n).toBe(LINES);
     recordFault({
       fault: 'ClickHouse stalled (SIGSTOP) under HTTP ingest',
-      behaviour: `every POST answered 503 + Retry-After within --ingest-commit-timeout-ms (${COMMIT_TIMEOUT_MS} ms): the one whose insert was sent "may still be counted" (landed once after SIGCONT), the others "nothing counted"; /healthz degraded and livestats_store_up 0 meanwhile; retries counted once`,
+      behaviour: `every POST answered 503 + Retry-After at --ingest-commit-timeout-ms (${COMMIT_TIMEOUT_MS} ms; the last after ${(Math.max(...[...answers.values()].map((v) => v.ms)) / 1000).toFixed(1)} s): the one whose insert was sent "may still be counted" (landed once after SIGCONT), the others "nothing counted"; /healthz degraded and livestats_store_up 0 meanwhile; retries counted once`,
       acknowledged: 0, refused: 3 * LINES, lost: 0, doubleCounted: 0,
     });
   }, 4 * SOCKET_TIMEOUT_MS);
