@@ -92,4 +92,3 @@ export class BatchLedger {
     this.pending.delete(key);
   }
 }
-
