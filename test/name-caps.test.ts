@@ -218,5 +218,5 @@ describe('the playback series id space', () => {
     } finally {
       db.close();
     }
-  });
+  }, 60_000);
 });

@@ -1,4 +1,5 @@
 import type { DropReason } from './formats/types.js';
+import { PACKED_CODES, PACKED_GEOS, unpackKey, type PackedCells } from '../store/packed.js';
 import type { NameSpace, StoredNames, Store } from '../store/types.js';
 
 /** Per-project bounds on distinct names (src/config.ts: --max-domains, --max-streams, --max-carousel-tasks). */
@@ -20,17 +21,16 @@ export interface NameGate {
   stream(domain: string, app: string, stream: string): DropReason | undefined;
 }
 
-/** A name gate as plain data, for a parse worker thread (see snapshotGate). */
+/**
+ * A name gate as plain data, for parse worker threads (see snapshotGate). Workers check streams
+ * only, against one budget of new streams they share (`left[0]`, decremented atomically); domains
+ * are checked on the main thread when the workers' cells arrive (dropDomains), exactly.
+ */
 export interface NameGateSnapshot {
-  maxDomains: number;
-  maxStreams: number;
-  domains: string[];
   streams: string[];
-  /** New names this gate may admit at most (its share of what is left of the cap and of the id space). */
-  newDomains: number;
-  newStreams: number;
-  /** The reason for a new domain / stream once its share is used up. */
-  domainReason: DropReason;
+  /** Int32Array over a SharedArrayBuffer: [new streams left]. */
+  left: Int32Array;
+  /** The reason for a new stream once the budget is used up. */
   streamReason: DropReason;
 }
 
@@ -90,45 +90,95 @@ export class ProjectNames implements NameGate {
     }
   }
 
-  /** A gate for `shares` worker threads: each may admit its share of what is left. */
-  snapshot(shares: number): NameGateSnapshot {
-    const caps = this.limits.caps;
-    const space = this.limits.space;
-    const n = Math.max(1, shares);
-    const domainRoom = Math.max(0, caps.maxDomains - this.domains.size);
-    const streamRoom = Math.max(0, caps.maxStreams - this.streams.size);
-    return {
-      maxDomains: caps.maxDomains,
-      maxStreams: caps.maxStreams,
-      domains: [...this.domains],
-      streams: [...this.streams],
-      newDomains: Math.floor(Math.min(domainRoom, space.domains) / n),
-      newStreams: Math.floor(Math.min(streamRoom, space.streams) / n),
-      domainReason: domainRoom <= space.domains ? 'domain_limit' : 'id_space_full',
-      streamReason: streamRoom <= space.streams ? 'stream_limit' : 'id_space_full',
-    };
+  /**
+   * The stream gate of parse workers: the known streams and one shared budget of new ones. A new
+   * stream first seen by two workers at once takes two from the budget (the cap is then reached
+   * a little early: never exceeded).
+   */
+  snapshot(): NameGateSnapshot {
+    const room = Math.max(0, this.limits.caps.maxStreams - this.streams.size);
+    const space = this.limits.space.streams;
+    const left = new Int32Array(new SharedArrayBuffer(4));
+    left[0] = Math.min(room, space, 0x7fffffff);
+    return { streams: [...this.streams], left, streamReason: room <= space ? 'stream_limit' : 'id_space_full' };
   }
 }
 
-/** The gate a parse worker builds from a snapshot (never admits more than its share). */
+/**
+ * Removes the cells of the given domains from a batch (playback and traffic, slots and tuples
+ * renumbered); returns the batch without them and the requests (lines) removed per domain.
+ */
+export function dropDomains(c: PackedCells, refused: ReadonlySet<string>): { cells: PackedCells; removed: Map<string, number> } {
+  const removed = new Map<string, number>();
+  const slotMap = new Int32Array(c.slotDomains.length).fill(-1);
+  const slotDomains: string[] = [];
+  const slotMinutes: number[] = [];
+  c.slotDomains.forEach((d, i) => {
+    if (refused.has(d)) return;
+    slotMap[i] = slotDomains.length;
+    slotDomains.push(d);
+    slotMinutes.push(c.slotMinutes[i] as number);
+  });
+  const keep: number[] = [];
+  for (let i = 0; i < c.keys.length; i++) {
+    const { slot } = unpackKey(c.keys[i] as number);
+    if ((slotMap[slot] as number) >= 0) keep.push(i);
+    else {
+      const d = c.slotDomains[slot] as string;
+      removed.set(d, (removed.get(d) ?? 0) + (c.counts[i] as number));
+    }
+  }
+  const keys = new Int32Array(keep.length);
+  const counts = new Float64Array(keep.length);
+  const bytes = new Float64Array(keep.length);
+  keep.forEach((i, j) => {
+    const { slot, geo, code } = unpackKey(c.keys[i] as number);
+    keys[j] = ((slotMap[slot] as number) * PACKED_GEOS + geo) * PACKED_CODES + code;
+    counts[j] = c.counts[i] as number;
+    bytes[j] = c.bytes[i] as number;
+  });
+  const out: PackedCells = { slotDomains, slotMinutes, keys, counts, bytes };
+  const t = c.traffic;
+  if (t) {
+    const tupleMap = new Int32Array(t.domains.length).fill(-1);
+    const domains: string[] = [];
+    const apps: string[] = [];
+    const streams: string[] = [];
+    t.domains.forEach((d, k) => {
+      if (refused.has(d)) return;
+      tupleMap[k] = domains.length;
+      domains.push(d);
+      apps.push(t.apps[k] as string);
+      streams.push(t.streams[k] as string);
+    });
+    const kept: number[] = [];
+    for (let i = 0; i < t.tuple.length; i++) if ((tupleMap[t.tuple[i] as number] as number) >= 0) kept.push(i);
+    const pick = <A extends Float64Array | Uint8Array>(from: A, make: (n: number) => A): A => {
+      const a = make(kept.length);
+      kept.forEach((i, j) => (a[j] = from[i] as number));
+      return a;
+    };
+    const tuple = new Int32Array(kept.length);
+    kept.forEach((i, j) => (tuple[j] = tupleMap[t.tuple[i] as number] as number));
+    out.traffic = {
+      domains, apps, streams, tuple,
+      slot: pick(t.slot, (n) => new Float64Array(n)), geo: pick(t.geo, (n) => new Uint8Array(n)),
+      protocol: pick(t.protocol, (n) => new Uint8Array(n)), ipType: pick(t.ipType, (n) => new Uint8Array(n)),
+      requests: pick(t.requests, (n) => new Float64Array(n)), bytes: pick(t.bytes, (n) => new Float64Array(n)),
+    };
+  }
+  return { cells: out, removed };
+}
+
+/** The gate a parse worker builds from a snapshot: streams against the shared budget; domains pass (checked on the main thread). */
 export function snapshotGate(s: NameGateSnapshot): NameGate {
-  const domains = new Set(s.domains);
   const streams = new Set(s.streams);
-  let newDomains = s.newDomains;
-  let newStreams = s.newStreams;
   return {
-    domain(domain) {
-      if (domains.has(domain)) return undefined;
-      if (newDomains <= 0) return s.domainReason;
-      newDomains--;
-      domains.add(domain);
-      return undefined;
-    },
+    domain: () => undefined,
     stream(domain, app, stream) {
       const key = streamKey(domain, app, stream);
       if (streams.has(key)) return undefined;
-      if (newStreams <= 0) return s.streamReason;
-      newStreams--;
+      if (Atomics.sub(s.left, 0, 1) <= 0) return s.streamReason;
       streams.add(key);
       return undefined;
     },
