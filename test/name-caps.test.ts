@@ -183,6 +183,35 @@ describe('the playback series id space', () => {
     }
   });
 
+  it('a reclaimed id given to a new name never shows the old name\'s data, nor takes it (cached ids are forgotten)', async () => {
+    const data = join(dir, 'reuse');
+    const store = new SqliteStore(join(data, 'livestats.db'));
+    await store.init();
+    try {
+      const old = Math.floor((Date.now() - 20 * DAY) / 60_000) * 60_000;
+      const minute = Math.floor(now() / 60_000) * 60_000;
+      const row = (project: string, domain: string, at: number, count: number): { project: string; domain: string; minute: number; region: 'SH'; isp: 'CTCC'; code: number; count: number } =>
+        ({ project, domain, minute: at, region: 'SH', isp: 'CTCC', code: 200, count });
+      await store.write({ id: 'a', samples: [], tasks: [], checkpoints: [], counts: [row('pa', 'old.example.com', old, 5)] });
+      const all = (project: string, domain: string): { project: string; domain: string; regions: []; isps: []; fromMinute: number; toMinute: number } =>
+        ({ project, domain, domains: [domain], regions: [], isps: [], fromMinute: old, toMinute: minute + 60_000 }) as never;
+      // The reader and the writer now both know old.example.com's id.
+      expect(await store.queryHttpCodes(all('pa', 'old.example.com'))).toEqual([{ minute: old, code: 200, count: 5 }]);
+      fillIdSpace(data);
+      await store.deleteBefore(Date.now() - 8 * DAY);
+      // Its id is free again and the id space is full otherwise: the next new domain gets it.
+      await store.write({ id: 'b', samples: [], tasks: [], checkpoints: [], counts: [row('pb', 'new.example.com', minute, 7)] });
+      expect(await store.queryHttpCodes(all('pb', 'new.example.com'))).toEqual([{ minute, code: 200, count: 7 }]);
+      expect(await store.queryHttpCodes(all('pa', 'old.example.com'))).toEqual([]);
+      // The old name written again takes no id (none is left) rather than the one it had: nothing of it reaches pb.
+      await store.write({ id: 'c', samples: [], tasks: [], checkpoints: [], counts: [row('pa', 'old.example.com', minute, 3)] });
+      expect(await store.queryHttpCodes(all('pb', 'new.example.com'))).toEqual([{ minute, code: 200, count: 7 }]);
+      expect(store.skippedRequests).toBe(3);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('ids are reclaimed with retention: after old domains expire, new domains get their ids and old names read nothing', async () => {
     const data = join(dir, 'reclaim');
     const seed = new SqliteStore(join(data, 'livestats.db'));
