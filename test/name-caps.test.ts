@@ -1,4 +1,5 @@
 import { rmSync, writeFileSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -109,6 +110,27 @@ describe('per-project caps on domains, streams and carousel tasks', () => {
     expect((await postSamples(server, 'pa', 't4')).status).toBe(400);
     expect((await postSamples(server, 'pa', 't2')).status).toBe(200);
   });
+});
+
+describe('syslog (unauthenticated UDP) is held to the same cap', () => {
+  it('drops lines naming domains beyond the syslog project\'s cap, counts the rest', async () => {
+    const data = join(dir, 'syslog');
+    const server = await serve(data, { syslog: 'udp://127.0.0.1:0', 'syslog-project': 'sl', 'max-domains': '2' });
+    const sock = createSocket('udp4');
+    try {
+      const port = server.syslog?.bound[0]?.port;
+      for (const d of ['a', 'b', 'c', 'a', 'd']) {
+        await new Promise<void>((r) => sock.send(`<190>Nov 23 10:00:00 edge nginx: ${line(`${d}.example.com`)}`, port, '127.0.0.1', () => r()));
+      }
+      expect(await waitFor(() => (server.syslog?.stats().lines ?? 0) >= 5, 20_000)).toBe(true);
+      expect(server.syslog?.stats()).toMatchObject({ lines: 5, accepted: 3, dropped: { domain_limit: 2 } });
+      expect(await waitFor(async () => (await requests(server, 'sl', 'a.example.com')) === 2, 20_000)).toBe(true);
+      expect(await requests(server, 'sl', 'c.example.com')).toBe(0);
+    } finally {
+      sock.close();
+      await server.close();
+    }
+  }, 60_000);
 });
 
 /** Makes the playback id space look used up: a series row at the highest id the cube can store. */
