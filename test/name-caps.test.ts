@@ -9,6 +9,7 @@ import { formatUtcSecond } from '../src/contract/time.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { HTTP_CUBE } from '../src/store/sqlite/layout.js';
 import { SqliteStore } from '../src/store/sqlite/store.js';
+import type { HttpCodesFilter } from '../src/store/types.js';
 import { accessLine, tempDir, waitFor } from './ingest-helpers.js';
 
 // Per-project bounds on names and the playback series id space, over real HTTP into real SQLite
@@ -215,8 +216,8 @@ describe('the playback series id space', () => {
       const row = (project: string, domain: string, at: number, count: number): { project: string; domain: string; minute: number; region: 'SH'; isp: 'CTCC'; code: number; count: number } =>
         ({ project, domain, minute: at, region: 'SH', isp: 'CTCC', code: 200, count });
       await store.write({ id: 'a', samples: [], tasks: [], checkpoints: [], counts: [row('pa', 'old.example.com', old, 5)] });
-      const all = (project: string, domain: string): { project: string; domain: string; regions: []; isps: []; fromMinute: number; toMinute: number } =>
-        ({ project, domain, domains: [domain], regions: [], isps: [], fromMinute: old, toMinute: minute + 60_000 }) as never;
+      const all = (project: string, domain: string): HttpCodesFilter =>
+        ({ project, domains: [domain], regions: [], isps: [], fromMinute: old, toMinute: minute + 60_000 });
       // The reader and the writer now both know old.example.com's id.
       expect(await store.queryHttpCodes(all('pa', 'old.example.com'))).toEqual([{ minute: old, code: 200, count: 5 }]);
       fillIdSpace(data);

@@ -25,6 +25,8 @@ import type { DetailKind } from '../../contract/traffic/detail.js';
 import type { BatchSink } from './write-thread.js';
 
 export const SQLITE_PAGE_SIZE = 16_384;
+/** Stored names read per statement by storedNames. */
+const NAME_PAGE = 4096;
 /** WAL bytes after which a commit checkpoints (SQLite's default of 1000 pages of 4 KiB). */
 const WAL_CHECKPOINT_BYTES = 4_096_000;
 
@@ -351,17 +353,28 @@ export class SqliteStore implements Store {
 
   /** The names a project has stored: playback or traffic domains, streams, carousel tasks (for the caps). */
   async storedNames(project: string): Promise<StoredNames> {
-    // Keys are JSON arrays starting with the project: a range on their unique index.
+    // Keys are JSON arrays starting with the project: a range on their unique index, read in pages
+    // (this runs on the server's main thread: no page takes more than a few milliseconds).
     const prefix = JSON.stringify([project]).slice(0, -1) + ',';
-    const keysOf = (table: string): string[] =>
-      cachedStatement(this.db, `SELECT key FROM ${table} WHERE key >= ? AND key < ?`).pluck().all(prefix, prefix + '\uffff') as string[];
+    const keysOf = async (table: string): Promise<string[]> => {
+      const page = cachedStatement(this.db, `SELECT key FROM ${table} WHERE key > ? AND key < ? ORDER BY key LIMIT ${NAME_PAGE}`).pluck();
+      const out: string[] = [];
+      let after = prefix;
+      for (;;) {
+        const keys = page.all(after, prefix + '\uffff') as string[];
+        out.push(...keys);
+        if (keys.length < NAME_PAGE) return out;
+        after = keys[keys.length - 1] as string;
+        await new Promise((r) => setImmediate(r));
+      }
+    };
     const domains = new Set<string>();
-    for (const k of [...keysOf(HTTP_CUBE.seriesTable), ...keysOf(TRAFFIC_DOMAINS.seriesTable)]) {
+    for (const k of [...(await keysOf(HTTP_CUBE.seriesTable)), ...(await keysOf(TRAFFIC_DOMAINS.seriesTable))]) {
       const t = JSON.parse(k) as string[];
       if (t.length === 2 && t[0] === project) domains.add(t[1] as string);
     }
     const streams: Array<[string, string, string]> = [];
-    for (const k of keysOf(TRAFFIC_STREAMS.seriesTable)) {
+    for (const k of await keysOf(TRAFFIC_STREAMS.seriesTable)) {
       const t = JSON.parse(k) as string[];
       if (t.length === 4 && t[0] === project) streams.push([t[1] as string, t[2] as string, t[3] as string]);
     }
