@@ -12,9 +12,9 @@ export interface NameCaps {
 export const DEFAULT_NAME_CAPS: NameCaps = { maxDomains: 10_000, maxStreams: 200_000, maxCarouselTasks: 1000 };
 
 /**
- * What a line processor asks before it counts a line that names a domain or stream (the
- * processor asks only for names new to it since its last drain, so the cost is per name, not per
- * line). Answers undefined (count it) or the reason the line is dropped.
+ * What a line processor asks before it counts a line that names a domain or stream (once per run
+ * of lines of one domain, and per stream new to it since its last drain: a set lookup, not a store
+ * read). Answers undefined (count it) or the reason the line is dropped.
  */
 export interface NameGate {
   domain(domain: string): DropReason | undefined;
@@ -52,8 +52,8 @@ export class ProjectNames implements NameGate {
 
   domain(domain: string): DropReason | undefined {
     if (this.domains.has(domain)) return undefined;
-    if (this.domains.size >= this.limits.caps.maxDomains) return this.limits.refused('domain_limit');
-    if (!this.limits.takeId('domains')) return this.limits.refused('id_space_full');
+    if (this.domains.size >= this.limits.caps.maxDomains) return 'domain_limit';
+    if (!this.limits.takeId('domains')) return 'id_space_full';
     this.domains.add(domain);
     return undefined;
   }
@@ -61,8 +61,8 @@ export class ProjectNames implements NameGate {
   stream(domain: string, app: string, stream: string): DropReason | undefined {
     const key = streamKey(domain, app, stream);
     if (this.streams.has(key)) return undefined;
-    if (this.streams.size >= this.limits.caps.maxStreams) return this.limits.refused('stream_limit');
-    if (!this.limits.takeId('streams')) return this.limits.refused('id_space_full');
+    if (this.streams.size >= this.limits.caps.maxStreams) return 'stream_limit';
+    if (!this.limits.takeId('streams')) return 'id_space_full';
     this.streams.add(key);
     return undefined;
   }
@@ -199,14 +199,15 @@ export class NameLimits {
   private readonly projects = new Map<string, Promise<ProjectNames>>();
   space: NameSpace = { ...UNBOUNDED };
   private spaceLoaded: Promise<void> | undefined;
-  /** Lines dropped per reason by every gate of this process (metrics and logs). */
-  readonly refusals: Partial<Record<DropReason, number>> = {};
 
   constructor(private readonly store: Store, readonly caps: NameCaps) {}
 
   /** The project's gate, its stored names loaded. */
   async gate(project: string): Promise<ProjectNames> {
-    this.spaceLoaded ??= this.loadSpace();
+    if (!this.spaceLoaded) {
+      this.spaceLoaded = this.loadSpace();
+      this.spaceLoaded.catch(() => (this.spaceLoaded = undefined)); // asked again next time
+    }
     await this.spaceLoaded;
     let p = this.projects.get(project);
     if (!p) {
@@ -241,10 +242,5 @@ export class NameLimits {
     if (this.space[kind] <= 0) return false;
     this.space[kind]--;
     return true;
-  }
-
-  refused(reason: DropReason): DropReason {
-    this.refusals[reason] = (this.refusals[reason] ?? 0) + 1;
-    return reason;
   }
 }
