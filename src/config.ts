@@ -53,6 +53,12 @@ export interface ServeConfig {
   metricsToken?: string;
   /** Domains and carousel tasks per project with their own metric series; the rest fold into "_other". */
   metricsMaxSeries: number;
+  /** Distinct play domains one project may have stored; lines naming a new one beyond it are dropped as domain_limit. */
+  maxDomains: number;
+  /** Distinct (domain, app, stream) streams one project may have stored; lines naming a new one beyond it are dropped as stream_limit. */
+  maxStreams: number;
+  /** Carousel tasks one project may have; a new one beyond it is refused (LIVE.100011001, "carousel task limit"). */
+  maxCarouselTasks: number;
 }
 
 interface Setting<K extends keyof ServeConfig> {
@@ -101,6 +107,9 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'ingestCommitTimeoutMs', flag: 'ingest-commit-timeout-ms', env: 'LIVESTATS_INGEST_COMMIT_TIMEOUT_MS', kind: 'int', default: 20_000, min: 100, max: 3_600_000, help: 'an ingest request the store has not committed within this long is answered 503 (store_unreachable) instead of waiting; at most 3/4 of --body-timeout-ms' },
   { key: 'metricsToken', flag: 'metrics-token', env: 'LIVESTATS_METRICS_TOKEN', kind: 'string', default: '', help: 'bearer token GET /metrics requires; without one, /metrics answers only when --host is loopback (else 401)' },
   { key: 'metricsMaxSeries', flag: 'metrics-max-series', env: 'LIVESTATS_METRICS_MAX_SERIES', kind: 'int', default: 1000, min: 1, max: 1_000_000, help: 'domains and carousel tasks per project with their own metric series (more fold into domain="_other")' },
+  { key: 'maxDomains', flag: 'max-domains', env: 'LIVESTATS_MAX_DOMAINS', kind: 'int', default: 10_000, min: 1, max: 8_000_000, help: 'distinct play domains per project (stored ones count, across restarts); lines naming a new domain beyond this are dropped as domain_limit' },
+  { key: 'maxStreams', flag: 'max-streams', env: 'LIVESTATS_MAX_STREAMS', kind: 'int', default: 200_000, min: 1, max: 30_000_000, help: 'distinct streams (domain, app, stream) per project (stored ones count); lines naming a new stream beyond this are dropped as stream_limit' },
+  { key: 'maxCarouselTasks', flag: 'max-carousel-tasks', env: 'LIVESTATS_MAX_CAROUSEL_TASKS', kind: 'int', default: 1000, min: 1, max: 1_000_000, help: 'carousel tasks per project; samples for a new task beyond this are refused with LIVE.100011001' },
   { key: 'queryCacheMs', flag: 'query-cache-ms', env: 'LIVESTATS_QUERY_CACHE_MS', kind: 'int', default: 1000, min: 0, max: 60_000, help: 'serve a repeated stats query from memory for up to this long (0 disables); new local data invalidates at once' },
 ];
 

@@ -3,13 +3,14 @@ import { pino, type Logger } from 'pino';
 import { buildApp } from './api/app.js';
 import type { Authenticate } from './api/auth.js';
 import { setupAuth, type ServerAuth } from './auth/setup.js';
-import { loadCarouselConfig } from './carousel/config.js';
+import { CarouselConfigError, loadCarouselConfig } from './carousel/config.js';
 import { CarouselSupervisor } from './carousel/supervisor.js';
 import type { ServeConfig } from './config.js';
 import { Demo } from './demo/demo.js';
 import { StoreHealth } from './health/store-health.js';
 import { Aggregator } from './ingest/aggregator.js';
 import { RetentionJob } from './ingest/retention.js';
+import { NameLimits } from './ingest/name-limits.js';
 import { geoResolver } from './ingest/setup.js';
 import { parseSyslogUrl, SyslogReceiver } from './ingest/syslog/server.js';
 import { MetricsAccess } from './api/metrics/access.js';
@@ -84,7 +85,9 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   metrics.aggregator.watch(() => aggregator.stats());
   aggregator.start();
   const geoOverridesFile = config.geoOverrides || undefined;
+  const names = new NameLimits(store, { maxDomains: config.maxDomains, maxStreams: config.maxStreams, maxCarouselTasks: config.maxCarouselTasks });
   const app = buildApp({
+    names,
     store: metrics.store ? new TimedStore(store, metrics.store) : store, aggregator, logger, now: options.now, authenticate: auth.authenticate,
     metrics: { registry: metrics, access: metricsAccess },
     maxConcurrentQueries: config.maxConcurrentQueries, queryWaitMs: config.queryWaitMs, queryCacheMs: config.queryCacheMs, bodyLimit: config.maxBodyBytes,
@@ -97,7 +100,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     traffic: options.traffic ?? store,
     trafficRetentionDays: config.trafficRetentionDays,
   });
-  const retention = new RetentionJob(store, config.retentionDays, logger, options.now, config.trafficRetentionDays);
+  const retention = new RetentionJob(store, config.retentionDays, logger, options.now, config.trafficRetentionDays, () => names.reload());
   let demo: Demo | undefined;
   let syslog: SyslogReceiver | undefined;
   let carousel: CarouselSupervisor | undefined;
@@ -108,7 +111,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     if (config.syslog.length > 0) {
       syslog = new SyslogReceiver({
         listeners: config.syslog.map(parseSyslogUrl), project: config.syslogProject, aggregator,
-        maxBufferedLines: config.syslogBufferLines,
+        maxBufferedLines: config.syslogBufferLines, names: await names.gate(config.syslogProject),
         settings: { format: config.syslogFormat, retentionDays: config.retentionDays, geoOverridesFile },
         onError: (err) => logger.error({ err }, 'syslog error'),
       });
@@ -126,6 +129,11 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
         log: (msg) => logger.info(msg),
       });
       await demo.start();
+    }
+    for (const t of carouselTasks) {
+      if (!(await names.gate(t.project)).task(t.taskId)) {
+        throw new CarouselConfigError(`project "${t.project}" has more carousel tasks than --max-carousel-tasks (${config.maxCarouselTasks})`);
+      }
     }
     if (carouselTasks.length > 0) {
       carousel = new CarouselSupervisor(carouselTasks, { aggregator, log: logger });

@@ -18,8 +18,8 @@ export interface Credentials {
 }
 
 /** `livestats keys create --project P --json` in a data directory. */
-export async function createKeys(dataDir: string, project: string): Promise<Credentials> {
-  const { stdout } = await run(process.execPath, [cliPath(), 'keys', 'create', '--project', project, '--json', '--data', dataDir]);
+export async function createKeys(dataDir: string, project: string, cli = cliPath()): Promise<Credentials> {
+  const { stdout } = await run(process.execPath, [cli, 'keys', 'create', '--project', project, '--json', '--data', dataDir]);
   return JSON.parse(stdout) as Credentials;
 }
 
@@ -33,8 +33,8 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
-export async function startServe(args: string[], opts: { nice?: number } = {}): Promise<ServerProcess> {
-  const argv = [cliPath(), 'serve', '--port', '0', ...args];
+export async function startServe(args: string[], opts: { nice?: number; cli?: string } = {}): Promise<ServerProcess> {
+  const argv = [opts.cli ?? cliPath(), 'serve', '--port', '0', ...args];
   const child = opts.nice ? spawn('nice', ['-n', String(opts.nice), process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
     : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

@@ -1,3 +1,4 @@
+import type { NameLimits } from '../ingest/name-limits.js';
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
@@ -61,6 +62,8 @@ export interface AppOptions {
   traffic?: TrafficQuery;
   /** Days the traffic cube keeps (default 400); the traffic endpoints look back at most this far. */
   trafficRetentionDays?: number;
+  /** The per-project name caps of the ingest routes (absent: none). */
+  names?: NameLimits;
 }
 
 /** Paths that exist: any other method on them is answered with LIVE.100011011. */
@@ -124,6 +127,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     batches: new BatchLedger(options.store, options.aggregator),
     metrics: options.metrics?.registry,
     trafficStoredMs: (options.trafficRetentionDays ?? 400) * 24 * 3_600_000,
+    ...(options.names ? { names: options.names } : {}),
   };
   options.aggregator?.onWritten((projects) => ctx.cache.invalidate(projects));
   // Before any route: GET /openapi.json is generated from what the routes declare.

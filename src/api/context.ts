@@ -1,6 +1,7 @@
 import type { StoreHealth } from '../health/store-health.js';
 import type { Aggregator } from '../ingest/aggregator.js';
 import type { Metrics } from '../metrics/registry.js';
+import type { NameLimits } from '../ingest/name-limits.js';
 import type { Store } from '../store/types.js';
 import type { Authenticate } from './auth.js';
 import type { BatchLedger } from '../ingest/batch-ids.js';
@@ -39,4 +40,6 @@ export interface AppContext {
   metrics?: Metrics;
   /** How far back the traffic cube keeps data, ms (the traffic endpoints' look-back is at most this). */
   trafficStoredMs: number;
+  /** The per-project name caps (absent: none). */
+  names?: NameLimits;
 }

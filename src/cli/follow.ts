@@ -2,6 +2,7 @@ import type { Aggregator } from '../ingest/aggregator.js';
 import { Follower } from '../ingest/follow/follower.js';
 import type { ProcessorSettings } from '../ingest/setup.js';
 import type { IngestMetrics } from '../metrics/ingest.js';
+import type { NameGate } from '../ingest/name-limits.js';
 import type { Store } from '../store/types.js';
 
 export interface FollowCommandOptions {
@@ -13,6 +14,8 @@ export interface FollowCommandOptions {
   pollMs: number;
   /** Reads each followed file's line counts at every scrape (source "follow"). */
   metrics?: IngestMetrics;
+  /** The project's name caps. */
+  names?: NameGate;
 }
 
 /** Follows files until SIGTERM/SIGINT, then flushes (counts and offsets together) and returns 0. */
@@ -25,6 +28,7 @@ export async function followFiles(o: FollowCommandOptions): Promise<number> {
       aggregator: o.aggregator,
       getCheckpoint: (key) => o.store.getCheckpoint(key),
       pollMs: o.pollMs,
+      ...(o.names ? { names: o.names } : {}),
       onError: (err) => console.error(`livestats ingest: ${path}: ${(err as Error).message}`),
     });
     o.metrics?.track('follow', () => follower.processor.stats);

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, resolveServeConfig } from '../config.js';
 import { isProjectId } from '../api/project.js';
+import { DEFAULT_NAME_CAPS, NameLimits } from '../ingest/name-limits.js';
 import { Aggregator } from '../ingest/aggregator.js';
 import { classifyStoreError, StoreUnavailableError } from '../health/store-faults.js';
 import { StoreHealth, type HealthLogger } from '../health/store-health.js';
@@ -42,6 +43,9 @@ Options:
   --metrics-file FILE      write Prometheus metrics (lines per reason, requests per domain, store writes) to
                            FILE for node_exporter's textfile collector: at the end, and every 15 s with --follow
   --metrics-max-series N   domains per project with their own series in that file [default 1000]
+  --max-domains N          distinct domains the project may have stored; lines naming a new one beyond it are
+                           dropped as domain_limit [LIVESTATS_MAX_DOMAINS, default 10000]
+  --max-streams N          the same for (domain, app, stream) streams: stream_limit [LIVESTATS_MAX_STREAMS, default 200000]
   -h, --help               this help`;
 
 const OPTIONS = {
@@ -50,7 +54,8 @@ const OPTIONS = {
   store: { type: 'string' }, 'clickhouse-url': { type: 'string' }, 'clickhouse-cluster': { type: 'string' },
   'retention-days': { type: 'string' }, 'geo-overrides': { type: 'string' },
   'flush-interval-ms': { type: 'string' }, 'poll-ms': { type: 'string' },
-  'metrics-file': { type: 'string' }, 'metrics-max-series': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  'metrics-file': { type: 'string' }, 'metrics-max-series': { type: 'string' },
+  'max-domains': { type: 'string' }, 'max-streams': { type: 'string' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
 /** How often --follow rewrites --metrics-file. */
@@ -95,6 +100,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
       data: v.data, store: v.store, 'clickhouse-url': v['clickhouse-url'], 'clickhouse-cluster': v['clickhouse-cluster'],
       'retention-days': v['retention-days'], 'geo-overrides': v['geo-overrides'],
       'flush-interval-ms': v['flush-interval-ms'], 'metrics-max-series': v['metrics-max-series'],
+      'max-domains': v['max-domains'], 'max-streams': v['max-streams'],
     });
     settings = {
       format: v.format, fields: parseFieldOptions(v.field ?? []), retentionDays: config.retentionDays,
@@ -141,12 +147,21 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   const aggregator = new Aggregator(store, { flushIntervalMs: config.flushIntervalMs, observer: metrics?.flushObserver, health });
   metrics?.aggregator.watch(() => aggregator.stats());
   aggregator.start();
+  let names;
+  try {
+    names = await new NameLimits(store, { ...DEFAULT_NAME_CAPS, maxDomains: config.maxDomains, maxStreams: config.maxStreams }).gate(v.project);
+  } catch (err) {
+    await aggregator.stop().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    console.error(`livestats ingest: cannot read the store (${classifyStoreError(err)}): ${(err as Error).message}; nothing was counted`);
+    return 1;
+  }
   try {
     if (v.follow) {
       metricsFile?.start(METRICS_FILE_INTERVAL_MS);
       try {
         return await followFiles({
-          project: v.project, files, settings, aggregator, store, pollMs, metrics: metrics?.ingest,
+          project: v.project, files, settings, aggregator, store, pollMs, metrics: metrics?.ingest, names,
         });
       } finally {
         await metricsFile?.stop().catch((err: unknown) => console.error(`livestats ingest: --metrics-file: ${(err as Error).message}`));
@@ -162,7 +177,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     let stats: IngestStats;
     try {
       stats = await ingestFiles({
-        project, files, settings, aggregator, workers, onProgress: (p) => bar?.update(p),
+        project, files, settings, aggregator, workers, names, onProgress: (p) => bar?.update(p),
         skipFile: async (file) => {
           const key = await fileCheckpointKey(project, file);
           if (key === undefined) return false;

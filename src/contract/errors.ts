@@ -59,6 +59,10 @@ export const queryTimedOut = (ms: number): ApiError =>
 export const tooManyRequests = (): ApiError =>
   new ApiError('tooManyRequests', 'Too many concurrent requests, retry later');
 
+/** 400: a new carousel task beyond the project's --max-carousel-tasks. */
+export const carouselTaskLimit = (max: number): ApiError =>
+  new ApiError('invalidParameter', `Invalid request parameter: task_id (the project already has the most carousel tasks allowed, ${max}; no sample was stored)`);
+
 /** Seconds a client is asked to wait (Retry-After) when the store refuses writes. */
 export const STORE_RETRY_AFTER_SECONDS = 5;
 

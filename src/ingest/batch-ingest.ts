@@ -4,6 +4,8 @@ import type { Aggregator } from './aggregator.js';
 import { addCells, type CellBatch } from './cells.js';
 import { isGzip, openChunks } from './chunks.js';
 import { forEachLine } from './lines.js';
+import { dropDomains, type ProjectNames } from './name-limits.js';
+import type { DropReason } from './formats/types.js';
 import type { WorkerReply, WorkerRequest } from './parse-worker.js';
 import { emptyStats, mergeStats, type IngestStats } from './processor.js';
 import { createProcessor, type ProcessorSettings } from './setup.js';
@@ -30,6 +32,8 @@ export interface BatchIngestOptions {
    * committed whole or not at all); rejects to stop the run (e.g. the store refused it).
    */
   commitFile?: (file: string, stats: IngestStats) => Promise<void>;
+  /** The project's name caps: checked per line inline; parse workers each get a share of what is left. */
+  names?: ProjectNames;
 }
 
 /** Worker threads need compiled JavaScript: from TypeScript sources (tests) parsing stays inline. */
@@ -137,8 +141,8 @@ export async function ingestFiles(o: BatchIngestOptions): Promise<IngestStats> {
     for (const c of r.cells) feed(c);
     if (r.bytes > 0) progressOf?.(r.bytes);
   };
-  const inline = o.workers <= 0 || !workersAvailable() ? createProcessor(o.settings, feed, undefined, true) : undefined;
-  const pool = inline ? undefined : new WorkerPool(o.workers, o.settings, absorb);
+  const inline = o.workers <= 0 || !workersAvailable() ? createProcessor(o.settings, feed, undefined, true, o.names) : undefined;
+  const pool = inline ? undefined : new WorkerPool(o.workers, o.names ? { ...o.settings, names: o.names.snapshot() } : o.settings, absorb);
   try {
     for (const file of o.files) {
       if (o.skipFile && (await o.skipFile(file))) continue;
@@ -168,7 +172,9 @@ export async function ingestFiles(o: BatchIngestOptions): Promise<IngestStats> {
       }
       if (inline) inline.flushCells();
       else await (pool as WorkerPool).finish();
+      if (pool && o.names) held = gateDomains(held, o.names, total);
       for (const c of held) addCells(o.aggregator, o.project, c);
+      if (pool && o.names) for (const c of held) o.names.note(c.slotDomains, streamsOf(c));
       held = [];
       await o.commitFile?.(file, statsSince(before, total));
     }
@@ -176,6 +182,41 @@ export async function ingestFiles(o: BatchIngestOptions): Promise<IngestStats> {
     await pool?.close();
   }
   return total;
+}
+
+/**
+ * The domain cap for cells from parse workers, checked here on the main thread in the order the
+ * domains appear: a refused domain's cells are removed and its lines moved from accepted to dropped.
+ */
+function gateDomains(held: CellBatch[], names: ProjectNames, total: IngestStats): CellBatch[] {
+  const refused = new Map<string, DropReason>();
+  for (const c of held) {
+    for (const d of [...c.slotDomains, ...(c.traffic?.domains ?? [])]) {
+      if (refused.has(d)) continue;
+      const reason = names.domain(d);
+      if (reason !== undefined) refused.set(d, reason);
+    }
+  }
+  if (refused.size === 0) return held;
+  const set = new Set(refused.keys());
+  return held.map((c) => {
+    const { cells, removed } = dropDomains(c, set);
+    for (const [d, n] of removed) {
+      const reason = refused.get(d) as DropReason;
+      total.accepted -= n;
+      total.dropped[reason] = (total.dropped[reason] ?? 0) + n;
+    }
+    return cells;
+  });
+}
+
+/** The (domain, app, stream) streams of a batch's traffic cells. */
+function* streamsOf(c: CellBatch): IterableIterator<readonly [string, string, string]> {
+  const t = c.traffic;
+  if (!t) return;
+  for (let k = 0; k < t.domains.length; k++) {
+    if (t.apps[k] !== '' || t.streams[k] !== '') yield [t.domains[k] as string, t.apps[k] as string, t.streams[k] as string];
+  }
 }
 
 function statsSince(before: IngestStats, now: IngestStats): IngestStats {

@@ -24,6 +24,12 @@ interface DomainSlots {
 /** Distinct status codes counted densely per slot; further codes go to the hash table. */
 const DENSE_CODES = 16;
 const GEO_CODES = 35 * 4;
+/**
+ * Lines a slot counts in the hash table before it gets its dense tables (2 x 17.5 KiB): a slot
+ * of a domain with a handful of lines (an upload naming 200,000 domains once each) costs a few
+ * hash entries instead of 35 KiB.
+ */
+const DENSE_AFTER = 64;
 
 /**
  * Counts per (domain, minute) slot in a dense table indexed by geo and the code's rank among
@@ -36,12 +42,14 @@ export class CellCounter {
   private denseBytes: Array<Float64Array | undefined> = [];
   private slotDomains: string[] = [];
   private slotMinutes: number[] = [];
+  /** Lines counted per slot while it has no dense tables. */
+  private slotLines: number[] = [];
   private readonly domains = new Map<string, DomainSlots>();
   private readonly codeRank = new Int8Array(CODES).fill(-1);
   private codes: number[] = [];
   private cellCount = 0;
 
-  /** Distinct cells held (an upper bound for the dense part: counted when first touched). */
+  /** Distinct cells held, an upper bound (dense cells counted when first touched; a slot's first lines hashed, then dense). */
   get size(): number {
     return this.cellCount + this.extra.size;
   }
@@ -65,6 +73,7 @@ export class CellCounter {
         this.slotMinutes.push(minute * MINUTE);
         this.dense.push(undefined);
         this.denseBytes.push(undefined);
+        this.slotLines.push(0);
         d.byMinute.set(minute, slot);
       } else {
         slot = found;
@@ -78,12 +87,12 @@ export class CellCounter {
       this.codes.push(code);
       this.codeRank[code] = rank;
     }
-    if (rank < 0) {
+    let table = this.dense[slot];
+    let byteTable = this.denseBytes[slot];
+    if (rank < 0 || (table === undefined && (this.slotLines[slot] = (this.slotLines[slot] as number) + 1) < DENSE_AFTER)) {
       this.extra.add((slot * GEOS + geo) * CODES + code, n, bytes);
       return true;
     }
-    let table = this.dense[slot];
-    let byteTable = this.denseBytes[slot];
     if (table === undefined || byteTable === undefined) {
       table = new Float64Array(GEO_CODES * DENSE_CODES);
       byteTable = new Float64Array(GEO_CODES * DENSE_CODES);
@@ -99,7 +108,34 @@ export class CellCounter {
 
   /** Returns everything counted so far and starts empty. */
   drain(): CellBatch {
-    const { keys: extraKeys, counts: extraCounts, bytes: extraBytes } = this.extra.take();
+    const taken = this.extra.take();
+    // Hash entries of a slot counted before it got dense tables join them (each cell once in the batch).
+    let extraKeys = taken.keys;
+    let extraCounts = taken.counts;
+    let extraBytes = taken.bytes;
+    let kept = 0;
+    for (let e = 0; e < extraKeys.length; e++) {
+      const k = extraKeys[e] as number;
+      const code = k % CODES;
+      const geo = ((k - code) / CODES) % GEOS;
+      const slot = (k - code - geo * CODES) / (CODES * GEOS);
+      const rank = this.codeRank[code] as number;
+      const table = this.dense[slot];
+      const byteTable = this.denseBytes[slot];
+      if (rank >= 0 && table !== undefined && byteTable !== undefined) {
+        const i = geo * DENSE_CODES + rank;
+        if (table[i] === 0) this.cellCount++;
+        table[i] = (table[i] as number) + (extraCounts[e] as number);
+        byteTable[i] = (byteTable[i] as number) + (extraBytes[e] as number);
+      } else {
+        extraKeys[kept] = k;
+        extraCounts[kept] = extraCounts[e] as number;
+        extraBytes[kept++] = extraBytes[e] as number;
+      }
+    }
+    extraKeys = extraKeys.subarray(0, kept);
+    extraCounts = extraCounts.subarray(0, kept);
+    extraBytes = extraBytes.subarray(0, kept);
     const keys = new Int32Array(this.cellCount + extraKeys.length);
     const counts = new Float64Array(keys.length);
     const bytes = new Float64Array(keys.length);
@@ -125,6 +161,7 @@ export class CellCounter {
     this.slotMinutes = [];
     this.dense = [];
     this.denseBytes = [];
+    this.slotLines = [];
     this.domains.clear();
     this.cellCount = 0;
     return batch;

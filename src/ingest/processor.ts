@@ -2,7 +2,8 @@ import { CellCounter, type CellBatch } from './cells.js';
 import { clientAddress } from './client-ip.js';
 import type { GeoResolver } from './geo/resolver.js';
 import { hostOfRequest, DomainNormalizer } from './host.js';
-import { newParsedLine, resetParsedLine, type DropReason, type LineParser } from './formats/types.js';
+import type { NameGate } from './name-limits.js';
+import { newParsedLine, resetParsedLine, type DropReason, type LineParser, type ParsedLine } from './formats/types.js';
 import { parseIpv4 } from './geo/ipv4.js';
 import { ipTypeOf } from './traffic/ip-type.js';
 import { requestTargetSpan } from './traffic/request-target.js';
@@ -45,6 +46,8 @@ export interface ProcessorOptions {
   latin1Input?: boolean;
   /** Receives pre-aggregated cells whenever flushCells() is called or the counter is full. */
   sink: (cells: CellBatch) => void;
+  /** The per-project bounds on new domains and streams (absent: none). */
+  names?: NameGate;
 }
 
 /**
@@ -68,9 +71,19 @@ export class LineProcessor {
   private readonly now: () => number;
   private oldest = 0;
   private newest = 0;
+  /** The last domain the name gate admitted (lines of one domain come in runs: one check per run). */
+  private admitted = '';
+  private streamRefusal: DropReason | undefined;
 
   constructor(private readonly options: ProcessorOptions) {
     this.now = options.now ?? Date.now;
+    const gate = options.names;
+    if (gate) {
+      this.traffic.admit = (domain, app, stream) => {
+        this.streamRefusal = gate.stream(domain, app, stream);
+        return this.streamRefusal === undefined;
+      };
+    }
     this.latin1 = options.latin1Input === true && options.parser.encoding === 'latin1';
     this.domains = new DomainNormalizer(this.latin1);
     this.refreshClock();
@@ -143,11 +156,29 @@ export class LineProcessor {
     const geo = v4 >= 0 ? this.options.geo.lookupV4(address, v4) : this.options.geo.lookup(address);
     const ipType = v4 >= 0 ? IP_V4 : this.family(address);
     const bytes = bytesOf(p.bytes, p.bodyBytes);
+    const gate = this.options.names;
+    if (gate !== undefined && domain !== this.admitted) {
+      const refused = gate.domain(domain);
+      if (refused !== undefined) return refused;
+      this.admitted = domain;
+    }
     if (this.traffic.full) this.flushCells();
+    // The stream first: a line naming a stream beyond its project's cap is dropped whole.
+    let tuple = this.tupleOfLine(p, domain);
+    if (tuple < 0) return this.streamRefusal ?? 'stream_limit';
     if (!this.cells.add(domain, time, geo, code, 1, bytes)) {
       this.flushCells();
       this.cells.add(domain, time, geo, code, 1, bytes);
+      tuple = this.tupleOfLine(p, domain);
     }
+    this.traffic.addTuple(tuple, this.protocol, time, geo, ipType, bytes);
+    return undefined;
+  }
+
+  private protocol = 0;
+
+  /** The traffic tuple of a line (its protocol in this.protocol); -1 when the name gate refused its stream. */
+  private tupleOfLine(p: ParsedLine, domain: string): number {
     // The stream: read in place from the line for plain targets, else through streamOfUri.
     let target = p.uri;
     const span = this.span;
@@ -171,8 +202,8 @@ export class LineProcessor {
     } else {
       tuple = this.traffic.tupleOfRanges(domain, target, r.appStart, r.appEnd, r.streamStart, r.streamEnd);
     }
-    this.traffic.addTuple(tuple, protocol, time, geo, ipType, bytes);
-    return undefined;
+    this.protocol = protocol;
+    return tuple;
   }
 
   private family(address: string): number {

@@ -17,6 +17,8 @@ export class RetentionJob {
     private readonly now: () => number = Date.now,
     /** Days the traffic cube keeps (its own retention); undefined: the same as `days`. */
     private readonly trafficDays?: number,
+    /** Called after each pass (the name caps re-read what is stored: retention frees names and ids). */
+    private readonly afterRun?: () => Promise<void>,
   ) {}
 
   cutoff(): number {
@@ -32,6 +34,7 @@ export class RetentionJob {
       await this.store.deleteCheckpointsBefore?.('batch:', cutoff);
       await this.store.deleteCheckpointsBefore?.(FILE_CHECKPOINT_PREFIX, cutoff);
       this.logger.info({ cutoff: new Date(cutoff).toISOString() }, 'retention: deleted older data');
+      await this.afterRun?.();
     } catch (err) {
       this.logger.error({ err }, 'retention: delete failed; will retry tomorrow');
     }

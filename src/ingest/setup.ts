@@ -3,6 +3,7 @@ import { createLineParser } from './formats/presets.js';
 import type { FieldMapping } from './formats/json-lines.js';
 import { loadGeoOverrides } from './geo/overrides.js';
 import { GeoResolver } from './geo/resolver.js';
+import { snapshotGate, type NameGate, type NameGateSnapshot } from './name-limits.js';
 import { LineProcessor } from './processor.js';
 
 /** Everything needed to build a line processor, plain data so it can cross to a worker thread. */
@@ -12,6 +13,8 @@ export interface ProcessorSettings {
   retentionDays: number;
   /** CSV of CIDR,region,isp checked before ip2region. */
   geoOverridesFile?: string;
+  /** The per-project name caps as plain data (parse workers; see NameLimits). */
+  names?: NameGateSnapshot;
 }
 
 const resolvers = new Map<string, GeoResolver>();
@@ -30,9 +33,13 @@ export function geoResolver(overridesFile?: string): GeoResolver {
 /** Builds a processor; throws FormatError / GeoOverrideError for bad settings. */
 export function createProcessor(
   s: ProcessorSettings, sink: (cells: CellBatch) => void, now?: () => number, latin1Input = false,
+  /** The project's name caps (on the main thread: the shared NameLimits gate); default: from s.names. */
+  names?: NameGate,
 ): LineProcessor {
   const parser = createLineParser(s.format, { fields: s.fields });
+  const gate = names ?? (s.names ? snapshotGate(s.names) : undefined);
   return new LineProcessor({
     parser, geo: geoResolver(s.geoOverridesFile), retentionDays: s.retentionDays, sink, now, latin1Input,
+    ...(gate ? { names: gate } : {}),
   });
 }

@@ -95,6 +95,22 @@ export class QueryTimeoutError extends Error {
   }
 }
 
+/** The names one project has stored (what its caps count; see src/ingest/name-limits.ts). */
+export interface StoredNames {
+  domains: string[];
+  /** (domain, app, stream) */
+  streams: Array<[string, string, string]>;
+  tasks: string[];
+}
+
+/** Series ids the store has left for new names, shared by every project. */
+export interface NameSpace {
+  /** New play domains (the smaller of the playback and traffic id spaces left). */
+  domains: number;
+  /** New streams. */
+  streams: number;
+}
+
 /** The one storage interface every backend implements; see test/store-conformance for its behaviour. */
 export interface Store extends TrafficQuery {
   readonly kind: string;
@@ -127,5 +143,9 @@ export interface Store extends TrafficQuery {
   deleteTrafficBefore(cutoff: number): Promise<void>;
   /** Deletes checkpoints whose key starts with `prefix` last written before the cutoff (e.g. old batch ids). */
   deleteCheckpointsBefore?(prefix: string, cutoff: number): Promise<void>;
+  /** Optional: the names a project has stored, for the per-project caps (absent: only names seen since start count). */
+  storedNames?(project: string): Promise<StoredNames>;
+  /** Optional: series ids left for new names (absent: unbounded). */
+  nameSpace?(): Promise<NameSpace>;
   close(): Promise<void>;
 }

@@ -11,6 +11,7 @@ import { FormatError } from '../../ingest/formats/log-format.js';
 import { JSON_FIELDS, parseFieldOptions } from '../../ingest/formats/json-lines.js';
 import { DROP_REASONS } from '../../ingest/formats/types.js';
 import { forEachLine } from '../../ingest/lines.js';
+import type { NameGate } from '../../ingest/name-limits.js';
 import type { LineProcessor } from '../../ingest/processor.js';
 import { createProcessor } from '../../ingest/setup.js';
 import type { AppContext } from '../context.js';
@@ -102,7 +103,7 @@ function bodyText(request: FastifyRequest, limit: number): string {
   }
 }
 
-function processorFor(request: FastifyRequest, ctx: AppContext, sink: (c: CellBatch) => void): LineProcessor {
+function processorFor(request: FastifyRequest, ctx: AppContext, sink: (c: CellBatch) => void, names: NameGate | undefined): LineProcessor {
   const q = parseRawQuery(rawSearch(request.url));
   const type = String(request.headers['content-type'] ?? '').toLowerCase();
   const ndjson = type.startsWith('application/x-ndjson') || type.startsWith('application/jsonl');
@@ -116,7 +117,7 @@ function processorFor(request: FastifyRequest, ctx: AppContext, sink: (c: CellBa
     return createProcessor({
       format, fields: parseFieldOptions(fields), retentionDays: ctx.ingest.retentionDays,
       geoOverridesFile: ctx.ingest.geoOverridesFile,
-    }, sink, ctx.now);
+    }, sink, ctx.now, false, names);
   } catch (err) {
     if (err instanceof FormatError) throw invalidParameter(q.has('field') && !err.message.includes('format') ? 'field' : 'format');
     throw err;
@@ -142,7 +143,13 @@ export function ingestAccessLogsRoute(app: FastifyInstance, ctx: AppContext): vo
     if (batchId instanceof ApiError) throw batchId;
     refuseWhileDegraded(ctx);
     const cells: CellBatch[] = [];
-    const processor = processorFor(request, ctx, (c) => cells.push(c));
+    let names: NameGate | undefined;
+    try {
+      names = await ctx.names?.gate(project);
+    } catch (err) {
+      throw storeUnavailable(classifyStoreError(err));
+    }
+    const processor = processorFor(request, ctx, (c) => cells.push(c), names);
     const text = bodyText(request, ctx.ingest.maxBodyBytes);
     const errors: Array<{ line: number; reason: string }> = [];
     processor.fallbackTime = ctx.now();

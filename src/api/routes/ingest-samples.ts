@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { TASK_ID_SCHEMA } from '../../contract/carousel.js';
-import { ApiError } from '../../contract/errors.js';
+import { ApiError, carouselTaskLimit, storeUnavailable } from '../../contract/errors.js';
+import { classifyStoreError } from '../../health/store-faults.js';
 import { present, readValue, type ParamSpec } from '../../contract/params.js';
 import { arrayBoundsOf, conforms } from '../../contract/schema.js';
 import { MAX_SAMPLES_PER_REQUEST, SAMPLES_BODY_SCHEMA, validateSamples } from '../../ingest/samples.js';
@@ -89,6 +90,15 @@ export function ingestSamplesRoute(app: FastifyInstance, ctx: AppContext): void 
     if (samples.length === 0 && rejected.length > 0) {
       const first = rejected[0] as { index: number; reason: string };
       throw badBody(`all ${rejected.length} samples rejected; first: [${first.index}] ${first.reason}`);
+    }
+    if (samples.length > 0 && ctx.names) {
+      let names;
+      try {
+        names = await ctx.names.gate(project);
+      } catch (err) {
+        throw storeUnavailable(classifyStoreError(err));
+      }
+      if (!names.task(taskId)) throw carouselTaskLimit(ctx.names.caps.maxCarouselTasks);
     }
     if (samples.length > 0) {
       const rows = samples.map((s) => ({ ...s, project, taskId }));

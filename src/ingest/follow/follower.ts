@@ -3,6 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Aggregator } from '../aggregator.js';
 import { addCells, type CellBatch } from '../cells.js';
 import { forEachLine, MAX_LINE_BYTES } from '../lines.js';
+import type { NameGate } from '../name-limits.js';
 import type { LineProcessor } from '../processor.js';
 import { createProcessor, type ProcessorSettings } from '../setup.js';
 import { decodePosition, encodePosition, HEAD_BYTES, type FollowPosition } from './position.js';
@@ -19,6 +20,8 @@ export interface FollowerOptions {
   getCheckpoint: (key: string) => Promise<string | undefined>;
   pollMs?: number;
   onError?: (err: unknown) => void;
+  /** The project's name caps (src/ingest/name-limits.ts). */
+  names?: NameGate;
 }
 
 interface OpenFile {
@@ -55,7 +58,7 @@ export class Follower {
   constructor(private readonly options: FollowerOptions) {
     this.path = resolve(options.path);
     this.key = `follow:${this.path}`;
-    this.processor = createProcessor(options.settings, (cells) => this.feed(cells), undefined, true);
+    this.processor = createProcessor(options.settings, (cells) => this.feed(cells), undefined, true, options.names);
     this.epoch = options.aggregator.refusals;
   }
 

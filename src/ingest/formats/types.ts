@@ -1,7 +1,15 @@
 /** Why a line was not counted. Every ingest step returns ok or one of these; none throws. */
-export type DropReason = 'parse' | 'bad_status' | 'bad_time' | 'bad_domain' | 'too_old' | 'future';
+export type DropReason =
+  | 'parse' | 'bad_status' | 'bad_time' | 'bad_domain' | 'too_old' | 'future' | 'domain_limit' | 'stream_limit' | 'id_space_full';
 
-export const DROP_REASONS: readonly DropReason[] = ['parse', 'bad_status', 'bad_time', 'bad_domain', 'too_old', 'future'];
+/**
+ * domain_limit / stream_limit: the line names a domain / stream its project does not have yet and the
+ * project is at --max-domains / --max-streams; id_space_full: the store has no series id left for a
+ * new name (docs/storage.md).
+ */
+export const DROP_REASONS: readonly DropReason[] = [
+  'parse', 'bad_status', 'bad_time', 'bad_domain', 'too_old', 'future', 'domain_limit', 'stream_limit', 'id_space_full',
+];
 
 /**
  * What a format parser extracts from one line, written into a reused object (no allocation per line).

@@ -1,6 +1,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Aggregator } from '../aggregator.js';
+import type { NameGate } from '../name-limits.js';
 import type { LineProcessor } from '../processor.js';
 import { createProcessor, type ProcessorSettings } from '../setup.js';
 import { SyslogBuffer } from './buffer.js';
@@ -41,6 +42,8 @@ export interface SyslogOptions {
   aggregator: Aggregator;
   /** Lines kept while the store refuses writes (default DEFAULT_SYSLOG_BUFFER_LINES). */
   maxBufferedLines?: number;
+  /** The project's name caps (src/ingest/name-limits.ts). */
+  names?: NameGate;
   onError?: (err: unknown) => void;
 }
 
@@ -63,7 +66,7 @@ export class SyslogReceiver {
     this.buffer = new SyslogBuffer(o.aggregator, o.project, o.maxBufferedLines ?? DEFAULT_SYSLOG_BUFFER_LINES);
     this.processor = createProcessor(o.settings, (cells) => {
       this.buffer.add(cells);
-    });
+    }, undefined, false, o.names);
   }
 
   stats(): SyslogStats {

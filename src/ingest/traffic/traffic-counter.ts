@@ -67,8 +67,11 @@ export class TrafficCounter {
     return id;
   }
 
+  /** Asked before a new stream tuple is created; false: it is not (tupleOfRanges answers -1). */
+  admit: ((domain: string, app: string, stream: string) => boolean) | undefined;
+
   /**
-   * The tuple of (domain, s[a0, a1), s[s0, s1)), created when new. Empty ranges (a0 = a1) are the
+   * The tuple of (domain, s[a0, a1), s[s0, s1)), created when new (-1 when `admit` refuses it). Empty ranges (a0 = a1) are the
    * "no stream" tuple of the domain.
    */
   tupleOfRanges(domain: string, s: string, a0: number, a1: number, s0: number, s1: number): number {
@@ -88,10 +91,13 @@ export class TrafficCounter {
       }
       at = (at + 1) & mask;
     }
+    const app = s.slice(a0, a1);
+    const stream = s.slice(s0, s1);
+    if (this.admit !== undefined && (a0 < a1 || s0 < s1) && !this.admit(domain, app, stream)) return -1;
     const t = this.domains.length;
     this.domains.push(domain);
-    this.apps.push(s.slice(a0, a1));
-    this.streams.push(s.slice(s0, s1));
+    this.apps.push(app);
+    this.streams.push(stream);
     this.tupleDomain.push(d);
     this.lastSlot.push(-1);
     this.lastPair.push(-1);

@@ -1,5 +1,5 @@
 import type {
-  CarouselSample, CodeCount, HttpCodesFilter, QueryOptions, SampleFilter, Store, TaskInfo, WriteBatch,
+  CarouselSample, CodeCount, HttpCodesFilter, QueryOptions, SampleFilter, Store, StoredNames, TaskInfo, WriteBatch,
 } from '../types.js';
 import {
   chunkCounts, countsInsert, groupKey, type TaskRow, keyValueInsert, levelMarkersQueries, markersQueries, samplesInserts, slices, taskTouches, tasksInsert,
@@ -281,6 +281,25 @@ export class ClickHouseStore implements Store {
     return rows.map((r) => ({
       taskId: str(r.task_id), createdAt: num(r.c), lastSampleAt: num(r.l) === 0 ? null : num(r.l) * SEC,
     }));
+  }
+
+  /**
+   * The names a project has stored (for the caps). ClickHouse keeps names as strings, so it has no
+   * id space to run out of (no nameSpace()); the per-project caps bound its cardinality the same.
+   */
+  async storedNames(project: string): Promise<StoredNames> {
+    const p = quote(project);
+    const domainRows = await this.primary.rows(`SELECT DISTINCT domain FROM (
+      SELECT domain FROM ${this.t('http_counts_all')} WHERE project = ${p}
+      UNION ALL SELECT domain FROM ${this.t('traffic_domains')} WHERE project = ${p})`);
+    const streamRows = await this.primary.rows(`SELECT DISTINCT domain, app, stream FROM ${this.t('traffic_streams')}
+      WHERE project = ${p} AND (app != '' OR stream != '')`);
+    const tasks = await this.listTasks(project);
+    return {
+      domains: domainRows.map((r) => str(r.domain)),
+      streams: streamRows.map((r) => [str(r.domain), str(r.app), str(r.stream)]),
+      tasks: tasks.map((t) => t.taskId),
+    };
   }
 
   private async latest(name: string, key: string): Promise<string | undefined> {

@@ -4,6 +4,7 @@ import { migrateToBlocks } from './migrate-v2.js';
 import { migrateBlockKeys } from './migrate-v4.js';
 import { createTrafficTables } from './traffic-writes.js';
 import { migrateTrafficTotals } from './traffic-totals.js';
+import { migrateSeriesReuse } from './series-ids.js';
 
 interface SqliteMigration {
   version: number;
@@ -20,6 +21,7 @@ function sqliteMigrations(): SqliteMigration[] {
   // block tables, the traffic cubes' included, rekeyed here.
   all.push({ version: 4, name: 'block keys', up: migrateBlockKeys });
   all.push({ version: 5, name: 'traffic totals', up: migrateTrafficTotals });
+  all.push({ version: 6, name: 'series id reuse', up: migrateSeriesReuse });
   all.sort((a, b) => a.version - b.version);
   for (let i = 1; i < all.length; i++) {
     if (all[i]?.version === all[i - 1]?.version) throw new Error(`duplicate sqlite migration version ${all[i]?.version}`);
@@ -27,7 +29,7 @@ function sqliteMigrations(): SqliteMigration[] {
   return all;
 }
 
-export const SQLITE_SCHEMA_VERSION = 5;
+export const SQLITE_SCHEMA_VERSION = 6;
 
 export class MigrationError extends Error {}
 

@@ -4,9 +4,11 @@ import { MINUTE_MS } from './layout.js';
 
 /**
  * Appends a project's packed playback cells to cube cells (from cells.count on): one series id
- * per (domain, minute) slot, dims straight from the geo code, nothing allocated per cell.
+ * per (domain, minute) slot, dims straight from the geo code, nothing allocated per cell. A domain
+ * whose series id is -1 (no id left) is skipped; returns the requests skipped so.
  */
-export function addPackedCounts(cells: PairCells, p: ProjectCells, seriesOf: (domain: string) => number): void {
+export function addPackedCounts(cells: PairCells, p: ProjectCells, seriesOf: (domain: string) => number): number {
+  let skipped = 0;
   const c = p.cells;
   const slotSeries = new Float64Array(c.slotDomains.length);
   const slotMinute = new Float64Array(c.slotDomains.length);
@@ -23,7 +25,12 @@ export function addPackedCounts(cells: PairCells, p: ProjectCells, seriesOf: (do
     const geo = ((k - code) / PACKED_CODES) % PACKED_GEOS;
     const s = (k - code - geo * PACKED_CODES) / (PACKED_CODES * PACKED_GEOS);
     if (geo >= GEO_CODE_LIMIT || s >= slotSeries.length) throw new Error(`packed cell ${k} outside its batch (geo ${geo}, slot ${s})`);
+    if ((slotSeries[s] as number) < 0) {
+      skipped += c.counts[i] as number;
+      continue;
+    }
     appendCell(cells, slotSeries[s] as number, slotMinute[s] as number, geo >> 2, geo & 3, code, c.counts[i] as number, c.bytes[i] as number);
   }
+  return skipped;
 }
 

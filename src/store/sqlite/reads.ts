@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { addAllMeasures, sumMeasure } from '../blocks/codec.js';
 import { cachedStatement } from '../blocks/table.js';
 import type { HttpCodesFilter, SampleFilter } from '../types.js';
+import { seriesGeneration } from './series-ids.js';
 import { HTTP_CUBE, ISP_INDEX, MEASURE_REQUESTS, MINUTE_MS, REGION_INDEX, SAMPLES, SAMPLE_BLOCK_SECONDS, SECOND_MS } from './layout.js';
 
 /**
@@ -25,12 +26,21 @@ export interface SamplesResult {
 }
 
 /**
- * Interned ids found, per connection: an id, once given, never changes or goes away (series and
- * tasks are never deleted or renumbered while a store is open), so only hits are kept; a miss
- * is asked again (the name may be written later).
+ * Interned ids found, per connection. A task id never changes; a playback series id is given
+ * to another name only after retention reclaimed it, which bumps the series generation (see
+ * series-ids.ts): the cache is dropped when the generation changed, checked at each read in the
+ * read's own snapshot. Only hits are kept; a miss is asked again (the name may be written later).
  */
 const known = new WeakMap<Database.Database, Map<string, number>>();
+const knownGeneration = new WeakMap<Database.Database, string>();
 const KNOWN_MAX = 100_000;
+
+function checkGeneration(db: Database.Database): void {
+  const g = seriesGeneration(db);
+  if (knownGeneration.get(db) === g) return;
+  known.delete(db);
+  knownGeneration.set(db, g);
+}
 
 function remembered(db: Database.Database, key: string, look: () => number | undefined): number | undefined {
   let ids = known.get(db);
@@ -54,7 +64,15 @@ export function taskIdOf(db: Database.Database, project: string, taskId: string)
     cachedStatement(db, 'SELECT id FROM carousel_tasks WHERE project = ? AND task_id = ?').pluck().get(project, taskId) as number | undefined);
 }
 
+/** In one read transaction: the series ids and the blocks they name come from the same snapshot. */
 export function readHttpCodes(db: Database.Database, f: HttpCodesFilter): HttpCodesResult {
+  return db.transaction(() => {
+    checkGeneration(db);
+    return readHttpCodesNow(db, f);
+  })();
+}
+
+function readHttpCodesNow(db: Database.Database, f: HttpCodesFilter): HttpCodesResult {
   const from = Math.floor(f.fromMinute / MINUTE_MS);
   const to = Math.ceil(f.toMinute / MINUTE_MS);
   const slots = Math.max(0, to - from);

@@ -1,12 +1,15 @@
 import type Database from 'better-sqlite3';
 import type { BlockTable } from '../blocks/table.js';
 import { HTTP_CUBE, MINUTE_MS, SAMPLES, SAMPLE_BLOCK_SECONDS, SECOND_MS } from './layout.js';
+import { reclaimSlice } from './series-ids.js';
 import { TRAFFIC_DOMAINS, TRAFFIC_SLOT_MS, TRAFFIC_STREAMS, TRAFFIC_TOTALS } from './traffic-layout.js';
 
 /** Blocks deleted per transaction to start with; adapted so a slice stays around TARGET_MS. */
 const FIRST_SLICE = 64;
 const TARGET_MS = 4;
 const MAX_SLICE = 4096;
+/** Playback series looked at per reclamation transaction. */
+const RECLAIM_SLICE = 2048;
 
 /**
  * Retention by whole blocks: deletes blocks that end before the cutoff, a slice at a time (one
@@ -35,8 +38,25 @@ export class RetentionSlicer {
       .map((l) => ({ table: l.table, before: Math.floor(cutoff / (l.table.slots * TRAFFIC_SLOT_MS)) }));
   }
 
+  /** Playback series ids freed by the last pass. */
+  lastFreed = 0;
+
   async run(cutoff: number): Promise<void> {
     await this.runOn(this.targets(cutoff));
+    await this.reclaim(Math.floor(cutoff / (HTTP_CUBE.spec.blockSlots * MINUTE_MS)));
+  }
+
+  /** Frees the ids of playback series with no block left (see series-ids.ts), a slice per short transaction. */
+  private async reclaim(beforeBlock: number): Promise<void> {
+    this.lastFreed = 0;
+    let after = 0;
+    for (;;) {
+      const r = this.db.transaction(() => reclaimSlice(this.db, after, beforeBlock, RECLAIM_SLICE)).immediate();
+      this.lastFreed += r.freed;
+      after = r.last;
+      if (r.scanned < RECLAIM_SLICE) return;
+      await this.pause();
+    }
   }
 
   async runTraffic(cutoff: number): Promise<void> {

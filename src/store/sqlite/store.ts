@@ -4,8 +4,9 @@ import Database from 'better-sqlite3';
 import type { CubeCells } from '../blocks/cube.js';
 import { writeWholeBlock } from '../blocks/bulk.js';
 import type {
-  CarouselSample, CodeCount, HttpCodesFilter, QueryOptions, SampleFilter, Store, TaskInfo, WriteBatch,
+  CarouselSample, CodeCount, HttpCodesFilter, NameSpace, QueryOptions, SampleFilter, Store, StoredNames, TaskInfo, WriteBatch,
 } from '../types.js';
+import { allocateSeries, seriesGeneration, seriesLeft, seriesLimit, touchLastBlocks } from './series-ids.js';
 import { HTTP_CUBE, ISP_INDEX, MINUTE_MS, REGION_INDEX, SAMPLES, SAMPLE_BLOCK_SECONDS, SECOND_MS } from './layout.js';
 import { checkLayout, layoutMeta } from './layout-meta.js';
 import { MigrationError, migrateSqlite } from './migrate.js';
@@ -18,11 +19,14 @@ import { TrafficWriter } from './traffic-writes.js';
 import { perSlotTotals, writeTrafficBlock, type TrafficBlockCells } from './traffic-bulk.js';
 import { ProjectTotals, replaceTrafficTotals } from './traffic-totals.js';
 import { TRAFFIC_DOMAINS, TRAFFIC_STREAMS } from './traffic-layout.js';
+import { cachedStatement } from '../blocks/table.js';
 import type { TrafficFilter } from '../traffic.js';
 import type { DetailKind } from '../../contract/traffic/detail.js';
 import type { BatchSink } from './write-thread.js';
 
 export const SQLITE_PAGE_SIZE = 16_384;
+/** Stored names read per statement by storedNames. */
+const NAME_PAGE = 4096;
 /** WAL bytes after which a commit checkpoints (SQLite's default of 1000 pages of 4 KiB). */
 const WAL_CHECKPOINT_BYTES = 4_096_000;
 
@@ -45,6 +49,12 @@ export class SqliteStore implements Store {
   readonly writesPacked = true;
   private readonly db: Database.Database;
   private readonly seriesIds = new Map<string, number>();
+  /** Newest block stored per playback series, as far as this connection wrote it (see series-ids.ts). */
+  private readonly lastBlocks = new Map<number, number>();
+  /** The series generation the caches above belong to (a reclamation bumps it). */
+  private generation = '';
+  /** Playback requests not stored because no series id was left (the ingest paths drop such lines earlier). */
+  skippedRequests = 0;
   private readonly taskIds = new Map<string, number>();
   private readonly statements = new Map<string, Database.Statement>();
   private reader: Reader | undefined;
@@ -98,14 +108,35 @@ export class SqliteStore implements Store {
     return this.reader;
   }
 
-  /** Series id of (project, domain); new ids are only cached by the caller once committed. */
+  /** Series id of (project, domain), -1 when none is left; new ids are only cached by the caller once committed. */
   private seriesId(project: string, domain: string, fresh: Map<string, number>): number {
     const key = JSON.stringify([project, domain]);
     const known = this.seriesIds.get(key) ?? fresh.get(key);
     if (known !== undefined) return known;
-    const id = HTTP_CUBE.seriesId(this.db, [project, domain], true) as number;
+    const id = allocateSeries(this.db, HTTP_CUBE, [project, domain], seriesLimit(HTTP_CUBE));
+    if (id === undefined) return -1;
     fresh.set(key, id);
     return id;
+  }
+
+  /** Inside a write transaction: forgets cached series ids when a reclamation ran since they were cached. */
+  private checkGeneration(): void {
+    const g = seriesGeneration(this.db);
+    if (g === this.generation) return;
+    this.seriesIds.clear();
+    this.lastBlocks.clear();
+    this.generation = g;
+  }
+
+  /** Records the newest block of each playback series in `cells` (inside the write transaction). */
+  private touchSeries(series: ArrayLike<number>, slots: ArrayLike<number>, count: number, seen: Map<number, number>): void {
+    const newest = new Map<number, number>();
+    for (let i = 0; i < count; i++) {
+      const s = series[i] as number;
+      const b = Math.floor((slots[i] as number) / HTTP_CUBE.spec.blockSlots);
+      if ((newest.get(s) ?? -1) < b) newest.set(s, b);
+    }
+    touchLastBlocks(this.db, newest, this.lastBlocks, seen);
   }
 
   private taskRef(project: string, taskId: string, createdAt?: number, fresh?: Map<string, number>): number | undefined {
@@ -131,8 +162,11 @@ export class SqliteStore implements Store {
     const now = Date.now();
     const freshSeries = new Map<string, number>();
     const freshTasks = new Map<string, number>();
+    const seen = new Map<number, number>();
+    let skipped = 0;
     // IMMEDIATE: take the write lock first, so a read-merge-write never races another process's commit.
     const tx = this.db.transaction(() => {
+      this.checkGeneration();
       const packed = batch.packed ?? [];
       let total = batch.counts.length;
       for (const p of packed) total += p.cells.keys.length;
@@ -143,10 +177,13 @@ export class SqliteStore implements Store {
           const region = REGION_INDEX.get(r.region);
           const isp = ISP_INDEX.get(r.isp);
           if (region === undefined || isp === undefined) throw new Error(`unknown region/isp ${r.region}/${r.isp}`);
-          appendCell(cells, this.seriesId(r.project, r.domain, freshSeries), Math.floor(r.minute / MINUTE_MS), region, isp, r.code, r.count, r.bytes ?? 0);
+          const series = this.seriesId(r.project, r.domain, freshSeries);
+          if (series < 0) skipped += r.count;
+          else appendCell(cells, series, Math.floor(r.minute / MINUTE_MS), region, isp, r.code, r.count, r.bytes ?? 0);
         }
-        for (const p of packed) addPackedCounts(cells, p, (domain) => this.seriesId(p.project, domain, freshSeries));
+        for (const p of packed) skipped += addPackedCounts(cells, p, (domain) => this.seriesId(p.project, domain, freshSeries));
         HTTP_CUBE.write(this.db, cells);
+        this.touchSeries(cells.series, cells.slot, cells.count, seen);
       }
       if (batch.traffic || packed.some((p) => p.cells.traffic)) this.traffic.write(this.db, batch.traffic ?? [], packed);
       for (const t of batch.tasks) this.taskRef(t.project, t.taskId, now, freshTasks);
@@ -177,6 +214,8 @@ export class SqliteStore implements Store {
     this.traffic.commit();
     for (const [k, v] of freshSeries) this.seriesIds.set(k, v);
     for (const [k, v] of freshTasks) this.taskIds.set(k, v);
+    for (const [k, v] of seen) this.lastBlocks.set(k, v);
+    this.skippedRequests += skipped;
   }
 
   /**
@@ -186,27 +225,32 @@ export class SqliteStore implements Store {
   bulk(fn: () => void): void {
     const freshSeries = new Map<string, number>();
     const freshTasks = new Map<string, number>();
-    this.bulkIds = { freshSeries, freshTasks };
+    const seen = new Map<number, number>();
+    this.bulkIds = { freshSeries, freshTasks, seen };
     try {
       this.db.transaction(() => {
+        this.checkGeneration();
         fn();
         this.projectTotals.finish(this.db);
       }).immediate();
       for (const [k, v] of freshSeries) this.seriesIds.set(k, v);
       for (const [k, v] of freshTasks) this.taskIds.set(k, v);
+      for (const [k, v] of seen) this.lastBlocks.set(k, v);
     } finally {
       this.bulkIds = undefined;
     }
   }
 
-  private bulkIds: { freshSeries: Map<string, number>; freshTasks: Map<string, number> } | undefined;
+  private bulkIds: { freshSeries: Map<string, number>; freshTasks: Map<string, number>; seen: Map<number, number> } | undefined;
 
   /** All cells of one (project, domain, hour): `cells.slot` in epoch minutes, dims region and isp indexes (see layout.ts). */
   bulkHour(project: string, domain: string, hour: number, cells: Omit<CubeCells, 'series'>): void {
     if (!this.bulkIds) throw new Error('bulkHour outside bulk()');
     const series = this.seriesId(project, domain, this.bulkIds.freshSeries);
+    if (series < 0) throw new RangeError(`${HTTP_CUBE.seriesTable}: no series id left for a new domain`);
     const block = Math.floor(hour / (HTTP_CUBE.spec.blockSlots * MINUTE_MS));
     writeWholeBlock(this.db, HTTP_CUBE, series, block, cells);
+    touchLastBlocks(this.db, new Map([[series, block]]), this.lastBlocks, this.bulkIds.seen);
   }
 
   /**
@@ -305,6 +349,45 @@ export class SqliteStore implements Store {
     return rows.map(([taskId, createdAt, last]) => ({
       taskId, createdAt, lastSampleAt: last === null ? null : last * SECOND_MS,
     }));
+  }
+
+  /** The names a project has stored: playback or traffic domains, streams, carousel tasks (for the caps). */
+  async storedNames(project: string): Promise<StoredNames> {
+    // Keys are JSON arrays starting with the project: a range on their unique index, read in pages
+    // (this runs on the server's main thread: no page takes more than a few milliseconds).
+    const prefix = JSON.stringify([project]).slice(0, -1) + ',';
+    const keysOf = async (table: string): Promise<string[]> => {
+      const page = cachedStatement(this.db, `SELECT key FROM ${table} WHERE key > ? AND key < ? ORDER BY key LIMIT ${NAME_PAGE}`).pluck();
+      const out: string[] = [];
+      let after = prefix;
+      for (;;) {
+        const keys = page.all(after, prefix + '\uffff') as string[];
+        out.push(...keys);
+        if (keys.length < NAME_PAGE) return out;
+        after = keys[keys.length - 1] as string;
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    const domains = new Set<string>();
+    for (const k of [...(await keysOf(HTTP_CUBE.seriesTable)), ...(await keysOf(TRAFFIC_DOMAINS.seriesTable))]) {
+      const t = JSON.parse(k) as string[];
+      if (t.length === 2 && t[0] === project) domains.add(t[1] as string);
+    }
+    const streams: Array<[string, string, string]> = [];
+    for (const k of await keysOf(TRAFFIC_STREAMS.seriesTable)) {
+      const t = JSON.parse(k) as string[];
+      if (t.length === 4 && t[0] === project) streams.push([t[1] as string, t[2] as string, t[3] as string]);
+    }
+    const tasks = this.stmt('SELECT task_id FROM carousel_tasks WHERE project = ?').pluck().all(project) as string[];
+    return { domains: [...domains], streams, tasks };
+  }
+
+  /** Series ids left for new names (a new domain needs one of the playback and one of the traffic cube). */
+  async nameSpace(): Promise<NameSpace> {
+    return {
+      domains: Math.min(seriesLeft(this.db, HTTP_CUBE), seriesLeft(this.db, TRAFFIC_DOMAINS)),
+      streams: seriesLeft(this.db, TRAFFIC_STREAMS),
+    };
   }
 
   async getCheckpoint(key: string): Promise<string | undefined> {

@@ -6,6 +6,7 @@ import type { TrafficRow } from '../traffic.js';
 import { ISP_INDEX, REGION_INDEX } from './layout.js';
 import { appendCell, newCells } from './cube-cells.js';
 import { writeTrafficTotals } from './traffic-totals.js';
+import { allocateSeries, seriesLimit } from './series-ids.js';
 import { IP_TYPE_NUMBER, PROTOCOL_NUMBER, TRAFFIC_DOMAINS, TRAFFIC_SLOT_MS, TRAFFIC_STREAMS, trafficKey } from './traffic-layout.js';
 
 const OTHER_PROTOCOL = PROTOCOL_CODES.indexOf('other');
@@ -25,12 +26,17 @@ export class TrafficWriter {
   private readonly ids = new Map<string, number>();
   private fresh = new Map<string, number>();
 
+  /** Cells skipped because their cube had no series id left (never an error: see series-ids.ts). */
+  skippedCells = 0;
+
+  /** The series id of a tuple; -1 when the cube has none left. */
   private seriesId(db: Database.Database, cube: Cube, tuple: string[]): number {
     // NUL cannot occur in a domain, and app/stream names exclude control characters: the join is unique.
     const key = `${cube.spec.name}\u0000${tuple.join('\u0000')}`;
     const known = this.ids.get(key) ?? this.fresh.get(key);
     if (known !== undefined) return known;
-    const id = cube.seriesId(db, tuple, true) as number;
+    const id = allocateSeries(db, cube, tuple, seriesLimit(cube));
+    if (id === undefined) return -1;
     this.fresh.set(key, id);
     return id;
   }
@@ -53,11 +59,17 @@ export class TrafficWriter {
       const slot = Math.floor(r.slot / TRAFFIC_SLOT_MS);
       const key = trafficKey(protocol, ipType);
       const domainId = this.seriesId(db, TRAFFIC_DOMAINS, [r.project, r.domain]);
+      if (domainId < 0) {
+        this.skippedCells++;
+        continue;
+      }
       projectOf.set(domainId, r.project);
       appendCell(domains, domainId, slot, region, isp, key, r.requests, r.bytes);
       // Per-stream detail only where the URI named a stream (app and stream are then non-empty).
       if (r.protocol !== 'other' && r.app !== '' && r.stream !== '') {
-        appendCell(streams, this.seriesId(db, TRAFFIC_STREAMS, [r.project, r.domain, r.app, r.stream]), slot, region, isp, key, r.requests, r.bytes);
+        const streamId = this.seriesId(db, TRAFFIC_STREAMS, [r.project, r.domain, r.app, r.stream]);
+        if (streamId >= 0) appendCell(streams, streamId, slot, region, isp, key, r.requests, r.bytes);
+        else this.skippedCells++;
       }
     }
     for (const p of packed) {
@@ -72,10 +84,12 @@ export class TrafficWriter {
         let id = byDomain.get(domain);
         if (id === undefined) byDomain.set(domain, (id = this.seriesId(db, TRAFFIC_DOMAINS, [p.project, domain])));
         domainSeries[k] = id;
-        projectOf.set(id, p.project);
+        if (id >= 0) projectOf.set(id, p.project);
         const app = t.apps[k] as string;
         const stream = t.streams[k] as string;
-        streamSeries[k] = app !== '' && stream !== '' ? this.seriesId(db, TRAFFIC_STREAMS, [p.project, domain, app, stream]) : -1;
+        // -1: the URI named no stream; -2: no stream series id left.
+        const ss = id >= 0 && app !== '' && stream !== '' ? this.seriesId(db, TRAFFIC_STREAMS, [p.project, domain, app, stream]) : -1;
+        streamSeries[k] = id >= 0 && app !== '' && stream !== '' && ss < 0 ? -2 : ss;
       }
       for (let i = 0; i < t.tuple.length; i++) {
         const k = t.tuple[i] as number;
@@ -89,9 +103,14 @@ export class TrafficWriter {
         const key = trafficKey(protocol, ipType);
         const requests = t.requests[i] as number;
         const bytes = t.bytes[i] as number;
+        if ((domainSeries[k] as number) < 0) {
+          this.skippedCells++;
+          continue;
+        }
         appendCell(domains, domainSeries[k] as number, slot, geo >> 2, geo & 3, key, requests, bytes);
         const ss = streamSeries[k] as number;
         if (ss >= 0 && protocol !== OTHER_PROTOCOL) appendCell(streams, ss, slot, geo >> 2, geo & 3, key, requests, bytes);
+        else if (ss === -2) this.skippedCells++;
       }
     }
     // A domain's streams share its cells: summed once here, the four domain levels merge fewer cells.

@@ -1,0 +1,47 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startClickHouse, type ClickHouseServer } from './harness/clickhouse.js';
+import { accessLine, runCli, tempDir } from './ingest-helpers.js';
+import { requireTools } from './helpers/system-tools.js';
+
+requireTools('clickhouse-server');
+
+// The per-project caps with a real clickhouse-server: `livestats ingest` (parse workers) counts the
+// names ClickHouse has stored, so the cap holds across runs (processes) too.
+let server: ClickHouseServer;
+const dir = tempDir('caps-ch');
+beforeAll(async () => {
+  server = await startClickHouse();
+});
+afterAll(async () => {
+  await server?.destroy();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function logFile(name: string, domains: string[], paths?: string[]): string {
+  const t = Date.now() - 5 * 60_000;
+  const file = join(dir, name);
+  writeFileSync(file, domains.map((d, i) => accessLine(t, { host: d, ...(paths ? { path: paths[i] } : {}) })).join('\n') + '\n');
+  return file;
+}
+
+it('--max-domains holds within a run (2 parse workers) and across runs, per project', async () => {
+  const url = server.url('caps');
+  const ingest = async (project: string, file: string): Promise<unknown> => {
+    const res = await runCli(['ingest', '--project', project, '--format', 'combined_host', '--store', 'clickhouse', '--clickhouse-url', url,
+      '--max-domains', '3', '--max-streams', '2', '--workers', '2', '--json', file]);
+    expect(res.stderr).toBe('');
+    return JSON.parse(res.stdout);
+  };
+  const first = logFile('a.log', ['a.com', 'b.com', 'c.com', 'a.com']);
+  expect(await ingest('p1', first)).toEqual({ lines: 4, accepted: 4, dropped: {} });
+  // A later run: the three stored domains count; a fourth is dropped, known ones are counted.
+  const second = logFile('b.log', ['d.com', 'e.com', 'b.com']);
+  expect(await ingest('p1', second)).toEqual({ lines: 3, accepted: 1, dropped: { domain_limit: 2 } });
+  // Another project has its own cap.
+  expect(await ingest('p2', logFile('c.log', ['d.com', 'e.com']))).toEqual({ lines: 2, accepted: 2, dropped: {} });
+  // Streams: the parse workers share one budget of new streams.
+  const streams = logFile('d.log', ['s.com', 's.com', 's.com'], ['/live/s0.flv', '/live/s1.flv', '/live/s2.flv']);
+  expect(await ingest('p3', streams)).toEqual({ lines: 3, accepted: 2, dropped: { stream_limit: 1 } });
+}, 120_000);
