@@ -52,6 +52,10 @@ export interface ServeConfig {
   metricsToken?: string;
   /** Domains and carousel tasks per project with their own metric series; the rest fold into "_other". */
   metricsMaxSeries: number;
+  /** Host header names answered besides the loopback names of a loopback listener ('*': any); see src/api/request-guard.ts. */
+  allowedHosts: string[];
+  /** Request bodies held in memory at once, all requests together, bytes; beyond it 503 LIVE.100011007. */
+  maxInflightBodyBytes: number;
 }
 
 interface Setting<K extends keyof ServeConfig> {
@@ -99,6 +103,8 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'queryTimeoutMs', flag: 'query-timeout-ms', env: 'LIVESTATS_QUERY_TIMEOUT_MS', kind: 'int', default: 10_000, min: 100, max: 600_000, help: 'a stats query not answered within this long fails with "query timed out"' },
   { key: 'metricsToken', flag: 'metrics-token', env: 'LIVESTATS_METRICS_TOKEN', kind: 'string', default: '', help: 'bearer token GET /metrics requires; without one, /metrics answers only when --host is loopback (else 401)' },
   { key: 'metricsMaxSeries', flag: 'metrics-max-series', env: 'LIVESTATS_METRICS_MAX_SERIES', kind: 'int', default: 1000, min: 1, max: 1_000_000, help: 'domains and carousel tasks per project with their own metric series (more fold into domain="_other")' },
+  { key: 'allowedHosts', flag: 'allowed-hosts', env: 'LIVESTATS_ALLOWED_HOSTS', kind: 'list', default: [], help: 'Host header names answered (repeatable; env: comma separated; * for any); a loopback --host always answers localhost, 127.x.x.x and [::1]; with none listed, a loopback --host answers only those and any other --host answers every name' },
+  { key: 'maxInflightBodyBytes', flag: 'max-inflight-body-bytes', env: 'LIVESTATS_MAX_INFLIGHT_BODY_BYTES', kind: 'int', default: 256 * 1024 * 1024, min: 1024, max: 2 ** 40, help: 'request bodies held in memory at once, all requests together, bytes; a body that does not fit gets 503 LIVE.100011007 with Retry-After' },
   { key: 'queryCacheMs', flag: 'query-cache-ms', env: 'LIVESTATS_QUERY_CACHE_MS', kind: 'int', default: 1000, min: 0, max: 60_000, help: 'serve a repeated stats query from memory for up to this long (0 disables); new local data invalidates at once' },
 ];
 

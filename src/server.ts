@@ -12,7 +12,7 @@ import { Aggregator } from './ingest/aggregator.js';
 import { RetentionJob } from './ingest/retention.js';
 import { geoResolver } from './ingest/setup.js';
 import { parseSyslogUrl, SyslogReceiver } from './ingest/syslog/server.js';
-import { MetricsAccess } from './api/metrics/access.js';
+import { isLoopbackHost, MetricsAccess } from './api/metrics/access.js';
 import { Metrics } from './metrics/registry.js';
 import { TimedStore } from './metrics/timed-store.js';
 import { createStore } from './store/index.js';
@@ -95,6 +95,8 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     },
     dashboard: config.demo ? { demo: true, project: DEMO_PROJECT, token: options.dashboardToken ?? auth.sessionToken } : undefined,
     traffic: options.traffic ?? store,
+    hosts: { allowed: config.allowedHosts, loopback: isLoopbackHost(config.host) },
+    maxInflightBodyBytes: config.maxInflightBodyBytes,
     trafficRetentionDays: config.trafficRetentionDays,
   });
   const retention = new RetentionJob(store, config.retentionDays, logger, options.now, config.trafficRetentionDays);

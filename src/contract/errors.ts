@@ -21,6 +21,8 @@ export const ErrorCodes = {
   // Not in the contract (which has no 503): the internal-error code, so clients that switch on
   // codes still see a server-side failure, with the status and Retry-After saying "try again".
   storeUnavailable: { status: 503, code: 'LIVE.100011005' },
+  // Not in the contract either: the "too many concurrent requests" code with 503 and Retry-After.
+  busy: { status: 503, code: 'LIVE.100011007' },
 } as const;
 
 export type ErrorKind = keyof typeof ErrorCodes;
@@ -58,6 +60,13 @@ export const queryTimedOut = (ms: number): ApiError =>
   new ApiError('internal', `Query timed out after ${ms} ms, retry later or narrow the query`);
 export const tooManyRequests = (): ApiError =>
   new ApiError('tooManyRequests', 'Too many concurrent requests, retry later');
+
+/** 503: the request bodies held in memory would pass --max-inflight-body-bytes; nothing was read or counted. */
+export const bodiesBusy = (): ApiError => {
+  const e = new ApiError('busy', 'Too many request bodies in flight, retry later');
+  e.retryAfterSeconds = 1;
+  return e;
+};
 
 /** Seconds a client is asked to wait (Retry-After) when the store refuses writes. */
 export const STORE_RETRY_AFTER_SECONDS = 5;
