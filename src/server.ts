@@ -135,6 +135,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       logger.info({ tasks: carouselTasks.map((t) => `${t.project}/${t.taskId}`) }, 'carousel tasks started');
     }
   } catch (err) {
+    auth.close?.();
     retention.stop();
     await syslog?.stop();
     await app.close();
@@ -152,6 +153,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     close() {
       closing ??= (async () => {
+        auth.close?.();
         retention.stop();
         await syslog?.stop();
         await app.close();
