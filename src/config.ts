@@ -170,6 +170,9 @@ export function resolveServeConfig(
   }
   const config = out as unknown as ServeConfig;
   checkClickHouse(config);
+  if (config.maxInflightBodyBytes < config.maxBodyBytes) {
+    throw new ConfigError(`--max-inflight-body-bytes (${config.maxInflightBodyBytes}) must be at least --max-body-bytes (${config.maxBodyBytes})`);
+  }
   if (config.headersTimeoutMs > config.requestTimeoutMs) {
     throw new ConfigError(`--headers-timeout-ms (${config.headersTimeoutMs}) must not exceed --request-timeout-ms (${config.requestTimeoutMs})`);
   }

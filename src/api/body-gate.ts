@@ -48,7 +48,7 @@ export function gateBody(ctx: AppContext, limit: number) {
     await projectBeforeBody(ctx, request);
     const budget = ctx.bodies;
     const length = declaredLength(request);
-    if (length !== undefined && length > limit) throw payloadTooLarge(limit);
+    if (length !== undefined && length > Math.min(limit, budget.limit)) throw payloadTooLarge(Math.min(limit, budget.limit));
     let held = 0;
     if (length !== undefined) {
       if (!budget.take(length)) throw bodiesBusy();
