@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { bodiesBusy, payloadTooLarge } from '../contract/errors.js';
+import { setBodyDigest } from './body-digest.js';
 import type { AppContext } from './context.js';
 import { projectBeforeBody } from './project.js';
 
@@ -41,16 +43,20 @@ function declaredLength(request: FastifyRequest): number | undefined {
  * credentials gets its 401 at once, and its body is discarded as it arrives, never held), the
  * declared length is checked against the route's limit (413), and the body must fit in the
  * in-flight budget (503 LIVE.100011007 with Retry-After). A chunked body is checked the same way
- * as it arrives. The handler authenticates again with the body (an AK/SK signature covers it).
+ * as it arrives. The body's SHA-256 is computed as it arrives (for the AK/SK check, which the
+ * handler runs again with the body). A request signed with an unknown AK cannot succeed: its body
+ * is read and hashed like any other (so its answer takes as long as a wrong signature's) but not
+ * kept, and it takes nothing of the budget.
  */
 export function gateBody(ctx: AppContext, limit: number) {
   return async (request: FastifyRequest, reply: FastifyReply, payload: NodeJS.ReadableStream): Promise<NodeJS.ReadableStream> => {
-    await projectBeforeBody(ctx, request);
+    const discard = (await projectBeforeBody(ctx, request)) === 'discard';
     const budget = ctx.bodies;
+    const max = Math.min(limit, budget.limit);
     const length = declaredLength(request);
-    if (length !== undefined && length > Math.min(limit, budget.limit)) throw payloadTooLarge(Math.min(limit, budget.limit));
+    if (length !== undefined && length > max) throw payloadTooLarge(max);
     let held = 0;
-    if (length !== undefined) {
+    if (length !== undefined && !discard) {
       if (!budget.take(length)) throw bodiesBusy();
       held = length;
     }
@@ -58,19 +64,28 @@ export function gateBody(ctx: AppContext, limit: number) {
       budget.give(held);
       held = 0;
     });
-    if (length !== undefined) return payload;
+    const hash = createHash('sha256');
     let received = 0;
-    const counted = new Transform({
+    const gated = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         received += chunk.length;
-        if (received > limit) return callback(payloadTooLarge(limit));
-        if (!budget.take(chunk.length)) return callback(bodiesBusy());
-        held += chunk.length;
-        callback(null, chunk);
+        if (received > max) return callback(payloadTooLarge(max));
+        if (length === undefined && !discard) {
+          if (!budget.take(chunk.length)) return callback(bodiesBusy());
+          held += chunk.length;
+        }
+        hash.update(chunk);
+        gated.receivedEncodedLength = received;
+        callback(null, discard ? undefined : chunk);
       },
-    });
-    payload.on('error', (err: Error) => counted.destroy(err));
-    payload.pipe(counted);
-    return counted;
+      flush(callback) {
+        setBodyDigest(request, hash.digest('hex'));
+        callback();
+      },
+    }) as Transform & { receivedEncodedLength: number };
+    gated.receivedEncodedLength = 0;
+    payload.on('error', (err: Error) => gated.destroy(err));
+    payload.pipe(gated);
+    return gated;
   };
 }

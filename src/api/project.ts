@@ -24,10 +24,10 @@ function pathProject(request: FastifyRequest): string {
   return projectId;
 }
 
-/** Before a body is read: validates the path's project id and runs the auth hook's header checks. */
-export async function projectBeforeBody(ctx: Pick<AppContext, 'authenticate'>, request: FastifyRequest): Promise<void> {
+/** Before a body is read: validates the path's project id and runs the auth hook's header checks (see Authenticate). */
+export async function projectBeforeBody(ctx: Pick<AppContext, 'authenticate'>, request: FastifyRequest): Promise<'discard' | undefined> {
   const projectId = pathProject(request);
-  await ctx.authenticate.beforeBody?.(request, projectId);
+  return ctx.authenticate.beforeBody?.(request, projectId);
 }
 
 /** Validates the path's project id and runs the auth hook for it; returns the project id. */

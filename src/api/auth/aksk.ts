@@ -17,6 +17,8 @@ export interface SignedRequest {
    * the result is 'payload-pending' once everything else of the request has passed its checks.
    */
   body: Buffer | undefined | typeof BODY_PENDING;
+  /** The body's SHA-256 (hex) when already computed as it arrived; then `body` is not hashed again. */
+  bodySha256?: string;
 }
 
 /** SignedRequest.body before the body has been read (see verifyAkSk). */
@@ -30,7 +32,8 @@ export interface KeyLookup {
 export type AkSkFailure = 'malformed-authorization' | 'bad-date' | 'date-out-of-window' | 'missing-signed-header'
   | 'bad-encoding' | 'payload-hash-mismatch' | 'unknown-ak' | 'bad-signature' | 'payload-pending';
 
-export type AkSkResult = { ok: true; ak: string; project: string } | { ok: false; reason: AkSkFailure; ak?: string };
+/** `unknownAk` (with 'payload-pending' only): the AK is not known, so no body can make the request valid. */
+export type AkSkResult = { ok: true; ak: string; project: string } | { ok: false; reason: AkSkFailure; ak?: string; unknownAk?: boolean };
 
 export const DATE_WINDOW_MS = 15 * 60_000;
 const MAX_AUTHORIZATION = 2048;
@@ -81,7 +84,7 @@ function payloadHash(req: SignedRequest): string | undefined | typeof BODY_PENDI
     if (declared === 'UNSIGNED-PAYLOAD') return hasNoBody(req.headers) ? declared : undefined;
     return typeof declared === 'string' && /^[0-9a-f]{64}$/.test(declared) ? declared : undefined;
   }
-  const actual = req.body && req.body.length > 0 ? sha256Hex(req.body) : EMPTY_SHA256;
+  const actual = req.bodySha256 ?? (req.body && req.body.length > 0 ? sha256Hex(req.body) : EMPTY_SHA256);
   if (declared === undefined) return actual;
   if (declared === 'UNSIGNED-PAYLOAD') return actual === EMPTY_SHA256 ? declared : undefined;
   return declared === actual ? declared : undefined;
@@ -112,7 +115,7 @@ export function verifyAkSk(req: SignedRequest, lookup: KeyLookup, now: number): 
   const hash = payloadHash(req);
   if (hash === undefined) return { ok: false, reason: 'payload-hash-mismatch' };
   // Nothing to check the signature against before the body is read: checked once it has been.
-  if (hash === BODY_PENDING) return { ok: false, reason: 'payload-pending' };
+  if (hash === BODY_PENDING) return { ok: false, reason: 'payload-pending', unknownAk: lookup(parsed.ak) === undefined };
   const key = lookup(parsed.ak);
   const given = Buffer.from(parsed.signature, 'utf8');
   let match = false;

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { authFailed, projectMismatch } from '../../contract/errors.js';
 import type { CredentialSource } from '../../auth/source.js';
 import type { Authenticate } from '../auth.js';
+import { bodyDigestOf } from '../body-digest.js';
 import { BODY_PENDING, verifyAkSk } from './aksk.js';
 import { verifyToken } from './token.js';
 
@@ -11,7 +12,8 @@ export interface AuthHookOptions {
   now?: () => number;
 }
 
-type Outcome = { ok: true; project: string | undefined; who: Record<string, string> } | { ok: false; reason: string; who?: Record<string, string> };
+type Outcome = { ok: true; project: string | undefined; who: Record<string, string>; discard?: boolean }
+  | { ok: false; reason: string; who?: Record<string, string> };
 
 /**
  * Checks the request's credentials. With `beforeBody`, from the headers only: a token is checked
@@ -25,13 +27,18 @@ function check(request: FastifyRequest, source: CredentialSource, now: number, b
   if (authorization === undefined && token === undefined) return { ok: false, reason: 'no-credentials' };
   let project: string | undefined;
   const who: Record<string, string> = {};
+  let discard = false;
   if (authorization !== undefined) {
     const body = beforeBody ? BODY_PENDING : Buffer.isBuffer(request.body) ? request.body : undefined;
-    const r = verifyAkSk({ method: request.method, url: request.raw.url ?? request.url, headers: request.headers, body }, (ak) => source.key(ak), now);
+    const r = verifyAkSk({
+      method: request.method, url: request.raw.url ?? request.url, headers: request.headers, body, bodySha256: bodyDigestOf(request),
+    }, (ak) => source.key(ak), now);
     if (r.ok) {
       project = r.project;
       who.ak = r.ak;
-    } else if (r.reason !== 'payload-pending') {
+    } else if (r.reason === 'payload-pending') {
+      discard = r.unknownAk === true;
+    } else {
       return { ok: false, reason: r.reason, who: r.ak ? { ak: r.ak } : undefined };
     }
   }
@@ -44,7 +51,7 @@ function check(request: FastifyRequest, source: CredentialSource, now: number, b
     who.token_id = r.id;
   }
   if (project === undefined && !beforeBody) return { ok: false, reason: 'no-credentials' };
-  return { ok: true, project, who };
+  return { ok: true, project, who, discard };
 }
 
 /**
@@ -57,7 +64,7 @@ function check(request: FastifyRequest, source: CredentialSource, now: number, b
  */
 export function createAuthenticate(options: AuthHookOptions): Authenticate {
   const now = options.now ?? Date.now;
-  const run = (request: FastifyRequest, projectId: string, beforeBody: boolean): void => {
+  const run = (request: FastifyRequest, projectId: string, beforeBody: boolean): 'discard' | undefined => {
     const outcome = check(request, options.source, now(), beforeBody);
     if (!outcome.ok) {
       request.log.warn({ request_id: request.id, reason: outcome.reason, ...outcome.who, ip: request.ip }, 'authentication failed');
@@ -68,8 +75,11 @@ export function createAuthenticate(options: AuthHookOptions): Authenticate {
       request.log.warn({ request_id: request.id, reason: 'project-mismatch', ...outcome.who, path_project: projectId }, 'authentication failed');
       throw projectMismatch();
     }
+    return outcome.discard ? 'discard' : undefined;
   };
-  const authenticate: Authenticate = async (request, projectId) => run(request, projectId, false);
+  const authenticate: Authenticate = async (request, projectId) => {
+    run(request, projectId, false);
+  };
   authenticate.beforeBody = async (request, projectId) => run(request, projectId, true);
   return authenticate;
 }
