@@ -26,8 +26,17 @@ const rssMiB = (pid: number): number => {
   return m ? Number(m[1]) / 1024 : NaN;
 };
 
-/** Sends one unauthenticated POST of `bytes` (256 KiB pieces, with backpressure) until answered; true when answered before the end. */
-function oneBody(port: number, bytes: number): Promise<boolean> {
+/** What the requests carry: nothing, or an AK/SK `Authorization` of the right shape with an AK the server does not know. */
+export type Credentials = 'none' | 'unknown-ak';
+
+function credentialHeaders(c: Credentials): string {
+  if (c === 'none') return '';
+  const date = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return `X-Sdk-Date: ${date}\r\nAuthorization: SDK-HMAC-SHA256 Access=UNKNOWNAK00000000000, SignedHeaders=host;x-sdk-date, Signature=${'0'.repeat(64)}\r\n`;
+}
+
+/** Sends one POST of `bytes` (256 KiB pieces, with backpressure) until answered; true when answered before the end. */
+function oneBody(port: number, bytes: number, credentials: Credentials): Promise<boolean> {
   return new Promise((done) => {
     const piece = Buffer.alloc(256 * 1024, 0x61);
     let sent = 0;
@@ -40,7 +49,8 @@ function oneBody(port: number, bytes: number): Promise<boolean> {
       done(early);
     };
     const s = connect(port, '127.0.0.1', () => {
-      s.write(`POST /ingest/v1/default/access-logs?format=combined_host HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: ${bytes}\r\n\r\n`);
+      s.write(`POST /ingest/v1/default/access-logs?format=combined_host HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n` +
+        `${credentialHeaders(credentials)}Content-Length: ${bytes}\r\n\r\n`);
       const pump = (): void => {
         while (!answered && sent < bytes) {
           sent += piece.length;
@@ -66,7 +76,7 @@ function oneBody(port: number, bytes: number): Promise<boolean> {
 }
 
 /** Starts `<root>/bin/livestats.js serve`, sends `connections` bodies of `bodyMiB` at once, measures. */
-export async function measureUnauthBodies(root: string, connections = 8, bodyMiB = 64): Promise<UnauthBodiesResult> {
+export async function measureUnauthBodies(root: string, connections = 8, bodyMiB = 64, credentials: Credentials = 'none'): Promise<UnauthBodiesResult> {
   const data = mkdtempSync(join(tmpdir(), 'livestats-unauth-'));
   const child = spawn(process.execPath, [join(root, 'bin', 'livestats.js'), 'serve', '--port', '0', '--data', data, '--log-level', 'warn'], { stdio: 'pipe' });
   try {
@@ -89,7 +99,7 @@ export async function measureUnauthBodies(root: string, connections = 8, bodyMiB
     const baselineMiB = rssMiB(pid);
     let peakMiB = baselineMiB;
     const sampler = setInterval(() => (peakMiB = Math.max(peakMiB, rssMiB(pid))), 20);
-    const early = await Promise.all(Array.from({ length: connections }, () => oneBody(port, bodyMiB * 1024 * 1024)));
+    const early = await Promise.all(Array.from({ length: connections }, () => oneBody(port, bodyMiB * 1024 * 1024, credentials)));
     await new Promise((r) => setTimeout(r, 2000));
     clearInterval(sampler);
     const afterMiB = rssMiB(pid);
@@ -102,16 +112,19 @@ export async function measureUnauthBodies(root: string, connections = 8, bodyMiB
   }
 }
 
-const row = (name: string, r: UnauthBodiesResult): string =>
-  `| ${name} | ${r.baselineMiB.toFixed(0)} | ${r.peakMiB.toFixed(0)} | ${r.afterMiB.toFixed(0)} | ${r.earlyRefusals} of ${r.connections} |`;
+const row = (name: string, c: Credentials, r: UnauthBodiesResult): string =>
+  `| ${name} | ${c === 'none' ? 'none' : 'AK/SK, unknown AK'} | ${r.baselineMiB.toFixed(0)} | ${r.peakMiB.toFixed(0)} | ${r.afterMiB.toFixed(0)} | ${r.earlyRefusals} of ${r.connections} |`;
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const oldAt = args.indexOf('--old');
   const here = resolve(import.meta.dirname, '..', '..', '..');
-  const lines = ['| build | RSS before (MiB) | RSS peak (MiB) | RSS 2 s after (MiB) | 401 before the body was sent whole |', '|---|---|---|---|---|'];
-  if (oldAt >= 0 && args[oldAt + 1]) lines.push(row(`before (${args[oldAt + 1]})`, await measureUnauthBodies(resolve(args[oldAt + 1] as string))));
-  lines.push(row('after (this build)', await measureUnauthBodies(here)));
+  const lines = ['| build | credentials | RSS before (MiB) | RSS peak (MiB) | RSS 2 s after (MiB) | 401 before the body was sent whole |', '|---|---|---|---|---|---|'];
+  const old = oldAt >= 0 ? args[oldAt + 1] : undefined;
+  for (const c of ['none', 'unknown-ak'] as const) {
+    if (old) lines.push(row('before', c, await measureUnauthBodies(resolve(old), 8, 64, c)));
+    lines.push(row('after', c, await measureUnauthBodies(here, 8, 64, c)));
+  }
   process.stdout.write(lines.join('\n') + '\n');
 }
 
