@@ -1,7 +1,7 @@
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ApiError, internalError, invalidParameter, payloadTooLarge, storeUnavailable } from '../../contract/errors.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError, bodiesBusy, internalError, invalidParameter, payloadTooLarge, storeUnavailable } from '../../contract/errors.js';
 import { readArray, readSingle, readValue, type ParamSpec } from '../../contract/params.js';
 import { parseRawQuery, rawSearch } from '../../contract/query.js';
 import { conforms } from '../../contract/schema.js';
@@ -89,20 +89,30 @@ export const INGEST_ACCESS_LOGS_SPEC: RouteSpec = {
 
 const gunzipAsync = promisify(gunzip);
 
-/** The body's bytes: gunzipped (in the thread pool) when Content-Encoding says so, never larger than the limit. */
-async function bodyBytes(request: FastifyRequest, limit: number): Promise<Buffer> {
+/**
+ * The body's bytes: gunzipped (in the thread pool) when Content-Encoding says so, never larger
+ * than the limit. The gunzipped bytes are held too: they count against the in-flight budget
+ * until the answer has gone (503 LIVE.100011007 when they do not fit).
+ */
+async function bodyBytes(request: FastifyRequest, reply: FastifyReply, ctx: AppContext, limit: number): Promise<Buffer> {
   const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
   const header = request.headers['content-encoding'];
   let encoding = String(header ?? 'identity').trim().toLowerCase();
   if (encoding === '') encoding = 'identity';
   if (!conforms(CONTENT_ENCODING_HEADER.schema, encoding)) throw invalidParameter(CONTENT_ENCODING_HEADER.name);
   if (encoding === 'identity') return body;
+  let out: Buffer;
   try {
-    return await gunzipAsync(body, { maxOutputLength: limit });
+    out = await gunzipAsync(body, { maxOutputLength: limit });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) throw payloadTooLarge(limit);
     throw invalidParameter('body');
   }
+  if (!ctx.bodies.take(out.length)) throw bodiesBusy();
+  const held = out.length;
+  if (reply.raw.writableFinished || reply.raw.destroyed) ctx.bodies.give(held);
+  else reply.raw.once('close', () => ctx.bodies.give(held));
+  return out;
 }
 
 function processorFor(request: FastifyRequest, ctx: AppContext, sink: (c: CellBatch) => void): LineProcessor {
@@ -136,7 +146,7 @@ function processorFor(request: FastifyRequest, ctx: AppContext, sink: (c: CellBa
 export function ingestAccessLogsRoute(app: FastifyInstance, ctx: AppContext): void {
   const ledger = ctx.batches;
   const limit = ctx.ingest.maxBodyBytes;
-  app.post(INGEST_ACCESS_LOGS_PATH, { bodyLimit: limit, preParsing: gateBody(ctx, limit), config: { openapi: INGEST_ACCESS_LOGS_SPEC } }, async (request) => {
+  app.post(INGEST_ACCESS_LOGS_PATH, { bodyLimit: limit, preParsing: gateBody(ctx, limit), config: { openapi: INGEST_ACCESS_LOGS_SPEC } }, async (request, reply) => {
     const project = await projectOf(ctx, request);
     const aggregator = ctx.aggregator;
     if (!aggregator) throw internalError();
@@ -145,7 +155,7 @@ export function ingestAccessLogsRoute(app: FastifyInstance, ctx: AppContext): vo
     refuseWhileDegraded(ctx);
     const cells: CellBatch[] = [];
     const processor = processorFor(request, ctx, (c) => cells.push(c));
-    const bytes = await bodyBytes(request, limit);
+    const bytes = await bodyBytes(request, reply, ctx, limit);
     const errors: Array<{ line: number; reason: string }> = [];
     processor.fallbackTime = ctx.now();
     // In slices: a 64 MiB body takes seconds of parsing, and the event loop answers others meanwhile.
