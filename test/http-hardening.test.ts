@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256Hex } from '../src/api/auth/canonical.js';
 import { resolveServeConfig } from '../src/config.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { rawRequest, sdkQueryString, signWithSdk } from './helpers/huawei-sdk.js';
@@ -140,6 +141,27 @@ describe('credentials are checked before a body is read', () => {
       expect(statusOf(r.answer)).toBe(401);
       expect(r.sent).toBeLessThan(BIG);
     }
+  });
+});
+
+describe('AK/SK with X-Sdk-Content-Sha256 on the real ingest route', () => {
+  it('the declared hash of the real body: counted; a body other than declared: 401, nothing counted', async () => {
+    const path = '/ingest/v1/default/access-logs';
+    const query = { format: 'combined_host' };
+    const body = accessLine(Date.now() - 60_000, { host: 'declared.example.com' }) + '\n';
+    const send = (declaredFor: string, sent: string): Promise<{ status: number; body: Record<string, unknown> }> => {
+      const headers = signWithSdk(key, {
+        method: 'POST', baseUrl: server.url, path, query, headers: { 'content-type': 'text/plain', 'X-Sdk-Content-Sha256': sha256Hex(declaredFor) },
+      });
+      return rawRequest(server.url, { method: 'POST', target: `${path}?${sdkQueryString(query)}`, headers, body: sent });
+    };
+    const before = storedTotal(data, 'default');
+    const lying = await send(body, body.replace('declared.example.com', 'swapped.example.com'));
+    expect(lying.body).toEqual({ error_code: 'LIVE.100011002', error_msg: 'Authentication failed' });
+    expect(storedTotal(data, 'default')).toBe(before);
+    const ok = await send(body, body);
+    expect(ok.status).toBe(200);
+    expect(storedTotal(data, 'default')).toBe(before + 1);
   });
 });
 
