@@ -59,6 +59,10 @@ export interface ServeConfig {
   maxStreams: number;
   /** Carousel tasks one project may have; a new one beyond it is refused (LIVE.100011001, "carousel task limit"). */
   maxCarouselTasks: number;
+  /** Host header names answered besides the loopback names of a loopback listener ('*': any); see src/api/request-guard.ts. */
+  allowedHosts: string[];
+  /** Request bodies held in memory at once, all requests together, bytes; beyond it 503 LIVE.100011007. */
+  maxInflightBodyBytes: number;
 }
 
 interface Setting<K extends keyof ServeConfig> {
@@ -110,6 +114,8 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'maxDomains', flag: 'max-domains', env: 'LIVESTATS_MAX_DOMAINS', kind: 'int', default: 10_000, min: 1, max: 8_000_000, help: 'distinct play domains per project (stored ones count, across restarts); lines naming a new domain beyond this are dropped as domain_limit' },
   { key: 'maxStreams', flag: 'max-streams', env: 'LIVESTATS_MAX_STREAMS', kind: 'int', default: 200_000, min: 1, max: 30_000_000, help: 'distinct streams (domain, app, stream) per project (stored ones count); lines naming a new stream beyond this are dropped as stream_limit' },
   { key: 'maxCarouselTasks', flag: 'max-carousel-tasks', env: 'LIVESTATS_MAX_CAROUSEL_TASKS', kind: 'int', default: 1000, min: 1, max: 1_000_000, help: 'carousel tasks per project; samples for a new task beyond this are refused with LIVE.100011001' },
+  { key: 'allowedHosts', flag: 'allowed-hosts', env: 'LIVESTATS_ALLOWED_HOSTS', kind: 'list', default: [], help: 'Host header names answered (repeatable; env: comma separated; * for any); a loopback --host always answers localhost, 127.x.x.x and [::1]; with none listed, a loopback --host answers only those and any other --host answers every name' },
+  { key: 'maxInflightBodyBytes', flag: 'max-inflight-body-bytes', env: 'LIVESTATS_MAX_INFLIGHT_BODY_BYTES', kind: 'int', default: 256 * 1024 * 1024, min: 1024, max: 2 ** 40, help: 'request bodies held in memory at once, all requests together (gunzipped ingest bodies included), bytes, at least --max-body-bytes; a body that does not fit gets 503 LIVE.100011007 with Retry-After' },
   { key: 'queryCacheMs', flag: 'query-cache-ms', env: 'LIVESTATS_QUERY_CACHE_MS', kind: 'int', default: 1000, min: 0, max: 60_000, help: 'serve a repeated stats query from memory for up to this long (0 disables); new local data invalidates at once' },
 ];
 
@@ -175,6 +181,9 @@ export function resolveServeConfig(
   }
   const config = out as unknown as ServeConfig;
   checkClickHouse(config);
+  if (config.maxInflightBodyBytes < config.maxBodyBytes) {
+    throw new ConfigError(`--max-inflight-body-bytes (${config.maxInflightBodyBytes}) must be at least --max-body-bytes (${config.maxBodyBytes})`);
+  }
   if (config.headersTimeoutMs > config.requestTimeoutMs) {
     throw new ConfigError(`--headers-timeout-ms (${config.headersTimeoutMs}) must not exceed --request-timeout-ms (${config.requestTimeoutMs})`);
   }

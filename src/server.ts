@@ -13,7 +13,7 @@ import { RetentionJob } from './ingest/retention.js';
 import { NameLimits } from './ingest/name-limits.js';
 import { geoResolver } from './ingest/setup.js';
 import { parseSyslogUrl, SyslogReceiver } from './ingest/syslog/server.js';
-import { MetricsAccess } from './api/metrics/access.js';
+import { isLoopbackHost, MetricsAccess } from './api/metrics/access.js';
 import { Metrics } from './metrics/registry.js';
 import { TimedStore } from './metrics/timed-store.js';
 import { createStore } from './store/index.js';
@@ -98,6 +98,8 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     },
     dashboard: config.demo ? { demo: true, project: DEMO_PROJECT, token: options.dashboardToken ?? auth.sessionToken } : undefined,
     traffic: options.traffic ?? store,
+    hosts: { allowed: config.allowedHosts, loopback: isLoopbackHost(config.host) },
+    maxInflightBodyBytes: config.maxInflightBodyBytes,
     trafficRetentionDays: config.trafficRetentionDays,
   });
   const retention = new RetentionJob(store, config.retentionDays, logger, options.now, config.trafficRetentionDays, () => names.reload());
@@ -141,6 +143,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       logger.info({ tasks: carouselTasks.map((t) => `${t.project}/${t.taskId}`) }, 'carousel tasks started');
     }
   } catch (err) {
+    auth.close?.();
     retention.stop();
     await syslog?.stop();
     await app.close();
@@ -158,6 +161,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     close() {
       closing ??= (async () => {
+        auth.close?.();
         retention.stop();
         await syslog?.stop();
         await app.close();

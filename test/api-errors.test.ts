@@ -1,3 +1,5 @@
+import { connect } from 'node:net';
+import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
 import { QueryTimeoutError, type Store } from '../src/store/types.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
@@ -90,4 +92,60 @@ it('answers a store query timeout (the read pool\'s QueryTimeoutError, see read-
   expect(r.status).toBe(500);
   expect(r.json).toEqual({ error_code: 'LIVE.100011005', error_msg: 'Query timed out after 300 ms, retry later or narrow the query' });
   await base.close();
+});
+
+/** Sends raw bytes and returns status, headers (lower-case) and the parsed body of the answer. */
+function rawHttp(url: string, text: string): Promise<{ status: number; headers: Record<string, string>; json: unknown }> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const s = connect(Number(u.port), u.hostname, () => s.write(text));
+    let out = '';
+    s.on('data', (d: Buffer) => {
+      out += d.toString('utf8');
+      const end = out.indexOf('\r\n\r\n');
+      const len = /\r\ncontent-length: *(\d+)/i.exec(out);
+      if (end >= 0 && len && out.length >= end + 4 + Number(len[1])) {
+        const [statusLine = '', ...lines] = out.slice(0, end).split('\r\n');
+        const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+        resolve({ status: Number(statusLine.split(' ')[1]), headers, json: JSON.parse(out.slice(end + 4)) as unknown });
+        s.destroy();
+      }
+    });
+    s.on('error', reject);
+  });
+}
+
+it('a path parameter longer than 200 characters: 400 LIVE.100011001 in the envelope, not a 500 or an error log', async () => {
+  const lines: string[] = [];
+  app = await startTestApp({ logger: pino({ level: 'info' }, { write: (l: string) => void lines.push(l) }) });
+  for (const path of [`/v2/${'x'.repeat(250)}/stats/httpcodes?play_domains=a.com`, `/ingest/v1/p/carousel-tasks/${'t'.repeat(300)}/samples`]) {
+    const r = await app.request(path, path.startsWith('/ingest') ? { method: 'POST', body: '[]' } : undefined);
+    expect(r.status).toBe(400);
+    expect(r.json).toEqual({ error_code: 'LIVE.100011001', error_msg: 'Invalid request parameter: path' });
+    expect(r.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/);
+  }
+  expect(lines.filter((l) => (JSON.parse(l) as { level: number }).level >= 50)).toEqual([]);
+});
+
+it('a request without Host gets 400 in the envelope with a request id (not Node\'s bare 400)', async () => {
+  app = await startTestApp();
+  const r = await rawHttp(app.url, 'GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n');
+  expect(r.status).toBe(400);
+  expect(r.json).toEqual({ error_code: 'LIVE.100011001', error_msg: 'Invalid request parameter: Host' });
+  expect(r.headers['x-request-id']).toMatch(/^[0-9a-f]{32}$/);
+});
+
+it('TRACE, PROPFIND and other methods the router does not know, on a known path: 400 LIVE.100011011', async () => {
+  app = await startTestApp();
+  for (const [method, path] of [['TRACE', '/healthz'], ['PROPFIND', '/v2/p/stats/httpcodes'], ['MKCOL', '/ingest/v1/p/access-logs'],
+    ['TRACE', '/v2/p/stats/carousel-task/detail?carousel_task_id=t']]) {
+    const r = await rawHttp(app.url, `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+    expect(r.status, `${method} ${path}`).toBe(400);
+    expect(r.json).toEqual({ error_code: 'LIVE.100011011', error_msg: 'The HTTP method is not supported for this API' });
+    expect(r.headers['x-request-id']).toMatch(/^[0-9a-f]{32}$/);
+  }
+  // An unknown path stays an unknown API, whatever the method.
+  const r = await rawHttp(app.url, 'PROPFIND /nope HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+  expect(r.status).toBe(404);
+  expect(r.json).toEqual({ error_code: 'APIGW.0101', error_msg: 'The API does not exist or has not been published in the environment' });
 });

@@ -50,7 +50,7 @@ describe('slow and hostile clients', () => {
   it('slowloris: headers dribbled byte by byte get 408 and are closed; others are served meanwhile', async () => {
     const attackers = await Promise.all(Array.from({ length: 50 }, open));
     const answers = attackers.map(received);
-    const head = 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ';
+    const head = 'GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ';
     let stop = false;
     const dribble = (async () => {
       for (let i = 0; !stop; i++) {
@@ -72,7 +72,7 @@ describe('slow and hostile clients', () => {
   it('slow body: a body dribbled past the request timeout, or stalled, is cut off and counts nothing', async () => {
     const line = accessLine(Date.now() - 60_000, { host: 'slowbody.example.com' }) + '\n';
     const body = line.repeat(20);
-    const headers = `POST /ingest/v1/slow/access-logs?format=combined_host HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n`;
+    const headers = `POST /ingest/v1/slow/access-logs?format=combined_host HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n`;
     const dribbler = await open();
     const stalled = await open();
     const answers = [received(dribbler), received(stalled)];
@@ -108,7 +108,7 @@ describe('slow and hostile clients', () => {
           got += d.toString();
           if (got.endsWith('}')) resolve();
         });
-        s.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n');
+        s.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n');
       });
       s.once('close', () => closedByServer++); // we never close them ourselves
     };
@@ -130,7 +130,7 @@ describe('slow and hostile clients', () => {
     s.on('error', () => undefined);
     // The dashboard bundle (~0.6 MB) eight times, pipelined: more than the socket buffers hold,
     // so the server's writes stall and the body timeout ends the connection.
-    s.write(`GET ${script} HTTP/1.1\r\nHost: x\r\n\r\n`.repeat(8));
+    s.write(`GET ${script} HTTP/1.1\r\nHost: localhost\r\n\r\n`.repeat(8));
     expect(await connections()).toBe(before + 1);
     await othersServed(10);
     expect(await waitFor(async () => (await connections()) === before, 10_000, 100)).toBe(true);
@@ -142,7 +142,7 @@ describe('slow and hostile clients', () => {
   it('a connection may not pipeline more than a few requests at once: the rest is refused and it is closed', async () => {
     const s = await open();
     const answer = received(s);
-    s.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(50));
+    s.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n'.repeat(50));
     await othersServed(5);
     const got = await answer;
     expect(got.match(/HTTP\/1\.1 200 /g)?.length ?? 0).toBeGreaterThanOrEqual(1);

@@ -11,6 +11,7 @@ import { projectRoot } from '../paths.js';
 import type { TrafficQuery } from '../store/traffic.js';
 import type { Store } from '../store/types.js';
 import { allowAll, type Authenticate } from './auth.js';
+import { BodyBudget } from './body-gate.js';
 import { ResponseCache } from './cache.js';
 import { DEFAULT_HTTP_LIMITS, fastifyLimitOptions, MAX_PIPELINED_PER_CONNECTION, type HttpLimits } from './http-limits.js';
 import type { AppContext, IngestSettings } from './context.js';
@@ -18,6 +19,7 @@ import { registerErrorHandling } from './errors.js';
 import { wasAuthenticated } from './project.js';
 import { admitQueries } from './query-admission.js';
 import { QuerySlots } from './query-slots.js';
+import { registerRequestGuard, type HostPolicy } from './request-guard.js';
 import { CAROUSEL_PATH, carouselRoute } from './routes/carousel.js';
 import { DASHBOARD_CONFIG_PATH, dashboardRoute, type DashboardOptions } from './routes/dashboard.js';
 import { healthRoute } from './routes/health.js';
@@ -42,6 +44,8 @@ export interface AppOptions {
   authenticate?: Authenticate;
   logger?: FastifyBaseLogger | false;
   bodyLimit?: number;
+  /** Request bodies held in memory at once, all requests together (default 256 MiB); see BodyBudget. */
+  maxInflightBodyBytes?: number;
   /** Stats queries running at once before new ones get LIVE.100011007. */
   maxConcurrentQueries?: number;
   /** How long a stats query may wait for a free slot before LIVE.100011007 (default 0: refuse at once). */
@@ -58,6 +62,8 @@ export interface AppOptions {
   metrics?: { registry: Metrics; access: MetricsAccess };
   /** Timeouts and connection cap against slow or hostile clients (default DEFAULT_HTTP_LIMITS). */
   httpLimits?: Partial<HttpLimits>;
+  /** Host header names answered (see HostPolicy; default: loopback names when listening on loopback, else any). */
+  hosts?: HostPolicy;
   /** What the four traffic/bandwidth endpoints read (default: the store's traffic cube). */
   traffic?: TrafficQuery;
   /** Days the traffic cube keeps (default 400); the traffic endpoints look back at most this far. */
@@ -87,7 +93,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     // A URL Fastify cannot even decode (e.g. `/v2/%zz/...`) matches no API: answer like any
     // unknown path, in the contract's envelope and with a request id, instead of Fastify's own body.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-      const e = error.code === 'FST_ERR_BAD_URL' ? apiNotFound() : internalError();
+      // A path parameter longer than any API takes (maxParamLength) is a bad parameter, not a fault.
+      const e = error.code === 'FST_ERR_BAD_URL' ? apiNotFound() : error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? invalidParameter('path') : internalError();
       if (e.status >= 500) request.log.error({ err: error }, 'request failed before routing');
       void reply.code(e.status).header('X-Request-Id', request.id).type('application/json').send(e.body);
     },
@@ -125,6 +132,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     health: options.aggregator?.health ?? new StoreHealth(),
     slots: new QuerySlots({ limit: options.maxConcurrentQueries ?? 64, waitMs: options.queryWaitMs ?? 0 }),
     batches: new BatchLedger(options.store, options.aggregator),
+    bodies: new BodyBudget(options.maxInflightBodyBytes ?? 256 * 1024 * 1024),
     metrics: options.metrics?.registry,
     trafficStoredMs: (options.trafficRetentionDays ?? 400) * 24 * 3_600_000,
     ...(options.names ? { names: options.names } : {}),
@@ -154,6 +162,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
     done();
   });
 
+  const knownPaths = [...KNOWN_GET_PATHS, ...KNOWN_POST_PATHS, ...(options.metrics ? [METRICS_PATH] : [])];
+  const unrouted = registerRequestGuard(app, options.hosts ?? { allowed: [] }, knownPaths);
+
   admitQueries(app, ctx.slots);
 
   // Safety net for tenant isolation: a successful /v2 or /ingest answer from a route that
@@ -179,7 +190,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     registerRequestMetrics(app, options.metrics.registry.api);
     metricsRoute(app, options.metrics.registry, options.metrics.access);
   }
-  registerErrorHandling(app, bodyLimit);
+  registerErrorHandling(app, bodyLimit, unrouted);
   healthRoute(app, ctx);
   httpCodesRoute(app, ctx);
   carouselRoute(app, ctx);

@@ -4,6 +4,7 @@ import type { Metrics } from '../metrics/registry.js';
 import type { NameLimits } from '../ingest/name-limits.js';
 import type { Store } from '../store/types.js';
 import type { Authenticate } from './auth.js';
+import type { BodyBudget } from './body-gate.js';
 import type { BatchLedger } from '../ingest/batch-ids.js';
 import type { ResponseCache } from './cache.js';
 import type { QuerySlots } from './query-slots.js';
@@ -36,6 +37,8 @@ export interface AppContext {
   slots: QuerySlots;
   /** X-Batch-Id values of HTTP log batches claimed but not yet committed. */
   batches: BatchLedger;
+  /** Request bodies held in memory at once (--max-inflight-body-bytes). */
+  bodies: BodyBudget;
   /** Where ingest routes report lines and replays (absent: not measured). */
   metrics?: Metrics;
   /** How far back the traffic cube keeps data, ms (the traffic endpoints' look-back is at most this). */

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError, apiNotFound, internalError, invalidParameter, payloadTooLarge, queryTimedOut } from '../contract/errors.js';
 import { QueryTimeoutError } from '../store/types.js';
 import { clientGone } from './query-admission.js';
@@ -13,7 +13,9 @@ export function toApiError(err: unknown, bodyLimit: number): ApiError {
   return internalError();
 }
 
-export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): void {
+export function registerErrorHandling(
+  app: FastifyInstance, bodyLimit: number, unrouted: (request: FastifyRequest) => ApiError | undefined = () => undefined,
+): void {
   app.setErrorHandler((err, request, reply) => {
     if (clientGone(request)) {
       // Nobody reads this answer: the query was cancelled (or never got a slot). Not a failure.
@@ -28,8 +30,8 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
     if (apiErr.retryAfterSeconds !== undefined) void reply.header('Retry-After', String(apiErr.retryAfterSeconds));
     void reply.code(apiErr.status).type('application/json').send(apiErr.body);
   });
-  app.setNotFoundHandler((_request, reply) => {
-    const e = apiNotFound();
+  app.setNotFoundHandler((request, reply) => {
+    const e = unrouted(request) ?? apiNotFound();
     void reply.code(e.status).type('application/json').send(e.body);
   });
 }

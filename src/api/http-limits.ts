@@ -26,7 +26,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
 /** Fastify options for these limits (the Node server checks its timers this often). */
 export function fastifyLimitOptions(l: HttpLimits): {
   connectionTimeout: number; keepAliveTimeout: number; requestTimeout: number;
-  http: { headersTimeout: number; connectionsCheckingInterval: number };
+  http: { headersTimeout: number; connectionsCheckingInterval: number; requireHostHeader: boolean };
 } {
   return {
     connectionTimeout: l.bodyTimeoutMs,
@@ -36,6 +36,9 @@ export function fastifyLimitOptions(l: HttpLimits): {
       headersTimeout: l.headersTimeoutMs,
       // Header and request timeouts are only enforced when Node checks them (default every 30 s).
       connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(l.headersTimeoutMs / 4))),
+      // A request without Host reaches the app's Host check, which answers it in the envelope
+      // with a request id (Node's own refusal is a bare 400).
+      requireHostHeader: false,
     },
   };
 }

@@ -17,10 +17,22 @@ const authenticated = new WeakSet<FastifyRequest>();
 /** Whether projectOf has authenticated this request (checked before any /v2 or /ingest answer leaves). */
 export const wasAuthenticated = (request: FastifyRequest): boolean => authenticated.has(request);
 
-/** Validates the path's project id and runs the auth hook for it; returns the project id. */
-export async function projectOf(ctx: Pick<AppContext, 'authenticate'>, request: FastifyRequest): Promise<string> {
+/** The path's project id, validated. */
+function pathProject(request: FastifyRequest): string {
   const projectId = present(readValue((request.params as { project_id?: string }).project_id, PROJECT_ID_PARAM), PROJECT_ID_PARAM);
   if (projectId instanceof ApiError) throw projectId;
+  return projectId;
+}
+
+/** Before a body is read: validates the path's project id and runs the auth hook's header checks (see Authenticate). */
+export async function projectBeforeBody(ctx: Pick<AppContext, 'authenticate'>, request: FastifyRequest): Promise<'discard' | undefined> {
+  const projectId = pathProject(request);
+  return ctx.authenticate.beforeBody?.(request, projectId);
+}
+
+/** Validates the path's project id and runs the auth hook for it; returns the project id. */
+export async function projectOf(ctx: Pick<AppContext, 'authenticate'>, request: FastifyRequest): Promise<string> {
+  const projectId = pathProject(request);
   await ctx.authenticate(request, projectId);
   authenticated.add(request);
   return projectId;

@@ -11,6 +11,8 @@ export interface ServerAuth {
   issued?: IssuedCredentials;
   /** Demo mode only: a token for the demo project valid while this process runs (kept in memory). */
   sessionToken?: string;
+  /** Stops watching the credentials file. */
+  close?: () => void;
 }
 
 export interface SetupAuthOptions {
@@ -38,5 +40,5 @@ export function setupAuth(o: SetupAuthOptions): ServerAuth {
     sessionToken = newToken();
     memory.addToken(sessionToken, 'session', o.sessionProject);
   }
-  return { authenticate: createAuthenticate({ source: combineSources(file, memory) }), issued, sessionToken };
+  return { authenticate: createAuthenticate({ source: combineSources(file, memory) }), issued, sessionToken, close: () => file.close() };
 }

@@ -1,4 +1,5 @@
-import { statSync } from 'node:fs';
+import { statSync, watch, type FSWatcher } from 'node:fs';
+import { basename } from 'node:path';
 import { credentialsPath, readCredentials, type CredentialsFile } from './credentials.js';
 import { hashToken } from './secrets.js';
 
@@ -34,7 +35,7 @@ function indexOf(file: CredentialsFile | undefined): Index {
 }
 
 export interface FileSourceOptions {
-  /** How often the file is checked for changes; a lookup that finds nothing checks at once. */
+  /** How often a lookup checks the file for changes (besides the directory watch, which sees them at once). */
   checkIntervalMs?: number;
   now?: () => number;
   onError?: (err: Error) => void;
@@ -44,8 +45,13 @@ export interface FileSourceOptions {
 /**
  * Credentials read from `<data>/credentials.json` and re-read whenever the file's identity,
  * size or modification time changes, so `keys create`/`keys revoke` reach a running server
- * within `checkIntervalMs` without a restart. A missing or unreadable file means no
- * credentials at all (fail closed), never the last good set.
+ * without a restart: at once through a watch on the data directory (`keys` replaces the file
+ * by a rename), and within `checkIntervalMs` where watching does not work. A missing or
+ * unreadable file means no credentials at all (fail closed), never the last good set.
+ *
+ * A lookup is the same work whether it finds something or not (the interval check and a map
+ * read): an unknown access key is not slower than a known one, so answer times do not tell
+ * which keys exist.
  */
 export class FileCredentialSource implements CredentialSource {
   private index: Index = EMPTY;
@@ -53,21 +59,37 @@ export class FileCredentialSource implements CredentialSource {
   private checkedAt = -Infinity;
   private readonly interval: number;
   private readonly now: () => number;
+  private watcher: FSWatcher | undefined;
 
   constructor(private readonly dataDir: string, private readonly options: FileSourceOptions = {}) {
     this.interval = options.checkIntervalMs ?? 1000;
     this.now = options.now ?? Date.now;
     this.refresh(true);
+    const name = basename(credentialsPath(dataDir));
+    try {
+      this.watcher = watch(dataDir, { persistent: false }, (_event, file) => {
+        if (file === null || file === name) this.refresh(true);
+      });
+      this.watcher.on('error', () => this.close());
+    } catch {
+      this.watcher = undefined; // no watch here (e.g. the directory is missing): the interval check remains
+    }
   }
 
   key(ak: string): KeyEntry | undefined {
     this.refresh(false);
-    return this.index.keys.get(ak) ?? (this.refresh(true) ? this.index.keys.get(ak) : undefined);
+    return this.index.keys.get(ak);
   }
 
   token(sha256: string): TokenEntry | undefined {
     this.refresh(false);
-    return this.index.tokens.get(sha256) ?? (this.refresh(true) ? this.index.tokens.get(sha256) : undefined);
+    return this.index.tokens.get(sha256);
+  }
+
+  /** Stops watching the data directory. */
+  close(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
   }
 
   /** Re-reads the file if it changed; returns whether it did. */

@@ -21,6 +21,8 @@ export const ErrorCodes = {
   // Not in the contract (which has no 503): the internal-error code, so clients that switch on
   // codes still see a server-side failure, with the status and Retry-After saying "try again".
   storeUnavailable: { status: 503, code: 'LIVE.100011005' },
+  // Not in the contract either: the "too many concurrent requests" code with 503 and Retry-After.
+  busy: { status: 503, code: 'LIVE.100011007' },
 } as const;
 
 export type ErrorKind = keyof typeof ErrorCodes;
@@ -62,6 +64,12 @@ export const tooManyRequests = (): ApiError =>
 /** 400: a new carousel task beyond the project's --max-carousel-tasks. */
 export const carouselTaskLimit = (max: number): ApiError =>
   new ApiError('invalidParameter', `Invalid request parameter: task_id (the project already has the most carousel tasks allowed, ${max}; no sample was stored)`);
+/** 503: the request bodies held in memory would pass --max-inflight-body-bytes; nothing was read or counted. */
+export const bodiesBusy = (): ApiError => {
+  const e = new ApiError('busy', 'Too many request bodies in flight, retry later');
+  e.retryAfterSeconds = 1;
+  return e;
+};
 
 /** Seconds a client is asked to wait (Retry-After) when the store refuses writes. */
 export const STORE_RETRY_AFTER_SECONDS = 5;

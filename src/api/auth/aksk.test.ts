@@ -2,7 +2,8 @@ import { stringify } from 'node:querystring';
 import { BasicCredentials } from '@huaweicloud/huaweicloud-sdk-core';
 import { AKSKSigner } from '@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner.js';
 import { describe, expect, it } from 'vitest';
-import { parseAuthorization, parseSdkDate, verifyAkSk, type SignedRequest } from './aksk.js';
+import { sha256Hex } from './canonical.js';
+import { BODY_PENDING, parseAuthorization, parseSdkDate, verifyAkSk, type SignedRequest } from './aksk.js';
 
 const KEYS = new Map([['AK1', { sk: 'secret-one', project: 'p1' }]]);
 const lookup = (ak: string) => KEYS.get(ak);
@@ -78,5 +79,45 @@ describe('verifyAkSk', () => {
     expect(verifyAkSk({ ...ok, headers: { ...ok.headers, 'x-sdk-content-sha256': 'UNSIGNED-PAYLOAD' }, body: Buffer.from('x') }, lookup, at))
       .toMatchObject({ ok: false, reason: 'payload-hash-mismatch' });
     expect(verifyAkSk({ ...ok, headers: {} }, lookup, at)).toMatchObject({ ok: false, reason: 'malformed-authorization' });
+  });
+});
+
+describe('verifyAkSk before the body is read (BODY_PENDING)', () => {
+  const date = '20261123T020000Z';
+  const at = Date.UTC(2026, 10, 23, 2, 0, 0);
+  const data = { lines: ['a', 'b'] };
+
+  it('without X-Sdk-Content-Sha256: checks the rest, then says the body is needed (and whether the AK is known)', () => {
+    const ok = signed({ date, method: 'POST', path: '/ingest/p1/x', data });
+    expect(verifyAkSk({ ...ok, body: BODY_PENDING }, lookup, at)).toEqual({ ok: false, reason: 'payload-pending', unknownAk: false });
+    expect(verifyAkSk({ ...ok, body: BODY_PENDING }, () => undefined, at)).toEqual({ ok: false, reason: 'payload-pending', unknownAk: true });
+    // What the headers alone refuse is refused before the body.
+    expect(verifyAkSk({ ...ok, body: BODY_PENDING }, lookup, at + 16 * 60_000)).toMatchObject({ reason: 'date-out-of-window' });
+    expect(verifyAkSk({ ...ok, body: BODY_PENDING, url: ok.url + '?a=%zz' }, lookup, at)).toMatchObject({ reason: 'bad-encoding' });
+  });
+
+  it('with X-Sdk-Content-Sha256: the whole signature is checked before the body, and the body must match it after', () => {
+    const hash = sha256Hex(JSON.stringify(data));
+    // The SDK signs the declared hash when the header is given.
+    const path = '/ingest/p1/x';
+    const out = AKSKSigner.sign(
+      { endpoint: `http://example.test:8080${path}`, method: 'POST', headers: { 'content-type': 'text/plain', 'X-Sdk-Date': date, 'X-Sdk-Content-Sha256': hash }, queryParams: {}, data },
+      new BasicCredentials().withAk('AK1').withSk('secret-one'),
+    ) as Record<string, string>;
+    const headers = Object.fromEntries(Object.entries(out).map(([k, v]) => [k.toLowerCase(), v]));
+    const req: SignedRequest = { method: 'POST', url: path, headers, body: BODY_PENDING };
+    expect(verifyAkSk(req, lookup, at)).toEqual({ ok: true, ak: 'AK1', project: 'p1' });
+    expect(verifyAkSk({ ...req, headers: { ...headers, 'x-sdk-content-sha256': 'b'.repeat(64) } }, lookup, at)).toMatchObject({ reason: 'bad-signature' });
+    expect(verifyAkSk({ ...req, body: Buffer.from(JSON.stringify(data)) }, lookup, at).ok).toBe(true);
+    expect(verifyAkSk({ ...req, body: Buffer.from('other') }, lookup, at)).toMatchObject({ reason: 'payload-hash-mismatch' });
+    // A hash computed as the body arrived stands for the body.
+    expect(verifyAkSk({ ...req, body: Buffer.alloc(0), bodySha256: hash }, lookup, at).ok).toBe(true);
+  });
+
+  it('UNSIGNED-PAYLOAD is accepted before the body only when the headers announce none', () => {
+    const base = signed({ date });
+    const h = { ...base.headers, 'x-sdk-content-sha256': 'UNSIGNED-PAYLOAD' };
+    expect(verifyAkSk({ ...base, headers: { ...h, 'content-length': '5' }, body: BODY_PENDING }, lookup, at)).toMatchObject({ reason: 'payload-hash-mismatch' });
+    expect(verifyAkSk({ ...base, headers: { ...h, 'transfer-encoding': 'chunked' }, body: BODY_PENDING }, lookup, at)).toMatchObject({ reason: 'payload-hash-mismatch' });
   });
 });

@@ -11,9 +11,18 @@ export interface SignedRequest {
   url: string;
   /** Header names lower-case (as Node delivers them). */
   headers: HeaderBag;
-  /** The raw body bytes; undefined or empty for none. */
-  body: Buffer | undefined;
+  /**
+   * The raw body bytes; undefined or empty for none. BODY_PENDING before the body is read: the
+   * payload hash is then the one the client declared in X-Sdk-Content-Sha256, and without one
+   * the result is 'payload-pending' once everything else of the request has passed its checks.
+   */
+  body: Buffer | undefined | typeof BODY_PENDING;
+  /** The body's SHA-256 (hex) when already computed as it arrived; then `body` is not hashed again. */
+  bodySha256?: string;
 }
+
+/** SignedRequest.body before the body has been read (see verifyAkSk). */
+export const BODY_PENDING = Symbol('body pending');
 
 export interface KeyLookup {
   (ak: string): { sk: string; project: string } | undefined;
@@ -21,9 +30,10 @@ export interface KeyLookup {
 
 /** Why a signature was refused; for the server log only, never for the client. */
 export type AkSkFailure = 'malformed-authorization' | 'bad-date' | 'date-out-of-window' | 'missing-signed-header'
-  | 'bad-encoding' | 'payload-hash-mismatch' | 'unknown-ak' | 'bad-signature';
+  | 'bad-encoding' | 'payload-hash-mismatch' | 'unknown-ak' | 'bad-signature' | 'payload-pending';
 
-export type AkSkResult = { ok: true; ak: string; project: string } | { ok: false; reason: AkSkFailure; ak?: string };
+/** `unknownAk` (with 'payload-pending' only): the AK is not known, so no body can make the request valid. */
+export type AkSkResult = { ok: true; ak: string; project: string } | { ok: false; reason: AkSkFailure; ak?: string; unknownAk?: boolean };
 
 export const DATE_WINDOW_MS = 15 * 60_000;
 const MAX_AUTHORIZATION = 2048;
@@ -67,13 +77,22 @@ const single = (v: string | string[] | undefined): string | undefined => (typeof
  * of the body; `UNSIGNED-PAYLOAD` is accepted only for requests without a body, so a body
  * is always covered by the signature.
  */
-function payloadHash(req: SignedRequest): string | undefined {
-  const actual = req.body && req.body.length > 0 ? sha256Hex(req.body) : EMPTY_SHA256;
+function payloadHash(req: SignedRequest): string | undefined | typeof BODY_PENDING {
   const declared = req.headers['x-sdk-content-sha256'];
+  if (req.body === BODY_PENDING) {
+    if (declared === undefined) return BODY_PENDING;
+    if (declared === 'UNSIGNED-PAYLOAD') return hasNoBody(req.headers) ? declared : undefined;
+    return typeof declared === 'string' && /^[0-9a-f]{64}$/.test(declared) ? declared : undefined;
+  }
+  const actual = req.bodySha256 ?? (req.body && req.body.length > 0 ? sha256Hex(req.body) : EMPTY_SHA256);
   if (declared === undefined) return actual;
   if (declared === 'UNSIGNED-PAYLOAD') return actual === EMPTY_SHA256 ? declared : undefined;
   return declared === actual ? declared : undefined;
 }
+
+/** Whether the headers announce no body (no Transfer-Encoding, Content-Length absent or 0). */
+const hasNoBody = (h: HeaderBag): boolean =>
+  h['transfer-encoding'] === undefined && (h['content-length'] === undefined || h['content-length'] === '0');
 
 const hmacHex = (key: string, data: string): string => createHmac('sha256', key).update(data).digest('hex');
 const DUMMY_KEY = randomBytes(30).toString('base64');
@@ -95,6 +114,8 @@ export function verifyAkSk(req: SignedRequest, lookup: KeyLookup, now: number): 
   if (query === undefined || uris.length === 0) return { ok: false, reason: 'bad-encoding' };
   const hash = payloadHash(req);
   if (hash === undefined) return { ok: false, reason: 'payload-hash-mismatch' };
+  // Nothing to check the signature against before the body is read: checked once it has been.
+  if (hash === BODY_PENDING) return { ok: false, reason: 'payload-pending', unknownAk: lookup(parsed.ak) === undefined };
   const key = lookup(parsed.ak);
   const given = Buffer.from(parsed.signature, 'utf8');
   let match = false;

@@ -96,6 +96,8 @@ describe('splitTarget', () => {
   it('splits path and query at the first ?', () => {
     expect(splitTarget('/a/b?x=1?y=2')).toEqual({ path: '/a/b', query: 'x=1?y=2' });
     expect(splitTarget('/a')).toEqual({ path: '/a', query: '' });
-    expect(splitTarget('/a?q=1#frag')).toEqual({ path: '/a', query: 'q=1' });
+    // As the handlers read it: `#` and what follows stay in the query (and so in the signature).
+    expect(splitTarget('/a?q=1#frag')).toEqual({ path: '/a', query: 'q=1#frag' });
+    expect(splitTarget('/a?q=1&#&q=2')).toEqual({ path: '/a', query: 'q=1&#&q=2' });
   });
 });

@@ -116,10 +116,12 @@ export const canonicalRequest = (p: CanonicalParts): string =>
 export const stringToSign = (sdkDate: string, canonical: string): string =>
   `SDK-HMAC-SHA256\n${sdkDate}\n${sha256Hex(canonical)}`;
 
-/** Splits a raw request target into path and query (without `?`); any `#fragment` is not part of either. */
+/**
+ * Splits a raw request target into path and query (without `?`), exactly as the handlers read
+ * it: everything after the first `?` is the query. A `#` is not cut off (a request target has
+ * no fragment; the app refuses targets with `#` before routing), so what is signed is what is read.
+ */
 export function splitTarget(rawUrl: string): { path: string; query: string } {
-  const hash = rawUrl.indexOf('#');
-  const target = hash < 0 ? rawUrl : rawUrl.slice(0, hash);
-  const q = target.indexOf('?');
-  return q < 0 ? { path: target, query: '' } : { path: target.slice(0, q), query: target.slice(q + 1) };
+  const q = rawUrl.indexOf('?');
+  return q < 0 ? { path: rawUrl, query: '' } : { path: rawUrl.slice(0, q), query: rawUrl.slice(q + 1) };
 }

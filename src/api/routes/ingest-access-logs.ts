@@ -1,6 +1,7 @@
-import { gunzipSync } from 'node:zlib';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ApiError, internalError, invalidParameter, payloadTooLarge, storeUnavailable } from '../../contract/errors.js';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError, bodiesBusy, internalError, invalidParameter, payloadTooLarge, storeUnavailable } from '../../contract/errors.js';
 import { readArray, readSingle, readValue, type ParamSpec } from '../../contract/params.js';
 import { parseRawQuery, rawSearch } from '../../contract/query.js';
 import { conforms } from '../../contract/schema.js';
@@ -10,7 +11,6 @@ import { addCells, type CellBatch } from '../../ingest/cells.js';
 import { FormatError } from '../../ingest/formats/log-format.js';
 import { JSON_FIELDS, parseFieldOptions } from '../../ingest/formats/json-lines.js';
 import { DROP_REASONS } from '../../ingest/formats/types.js';
-import { forEachLine } from '../../ingest/lines.js';
 import type { NameGate } from '../../ingest/name-limits.js';
 import type { LineProcessor } from '../../ingest/processor.js';
 import { createProcessor } from '../../ingest/setup.js';
@@ -19,6 +19,8 @@ import { projectOf } from '../project.js';
 import { AUTHENTICATED_ERRORS, COUNT_SCHEMA, PROJECT_PARAMS } from '../spec/shared.js';
 import type { RouteSpec } from '../spec/types.js';
 import { commitDeadline, committedBy, pendingBy, refuseWhileDegraded } from '../refused.js';
+import { gateBody } from '../body-gate.js';
+import { forEachLineInSlices } from '../slices.js';
 
 export const INGEST_ACCESS_LOGS_PATH = '/ingest/v1/:project_id/access-logs';
 const MAX_ERRORS = 20;
@@ -84,23 +86,35 @@ export const INGEST_ACCESS_LOGS_SPEC: RouteSpec = {
       },
     },
   },
-  errors: [...AUTHENTICATED_ERRORS, 'payloadTooLarge', 'storeUnavailable'],
+  errors: [...AUTHENTICATED_ERRORS, 'payloadTooLarge', 'storeUnavailable', 'busy'],
 };
 
-/** The body as text: gunzipped when Content-Encoding says so, never larger than the limit. */
-function bodyText(request: FastifyRequest, limit: number): string {
+const gunzipAsync = promisify(gunzip);
+
+/**
+ * The body's bytes: gunzipped (in the thread pool) when Content-Encoding says so, never larger
+ * than the limit. The gunzipped bytes are held too: they count against the in-flight budget
+ * until the answer has gone (503 LIVE.100011007 when they do not fit).
+ */
+async function bodyBytes(request: FastifyRequest, reply: FastifyReply, ctx: AppContext, limit: number): Promise<Buffer> {
   const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
   const header = request.headers['content-encoding'];
   let encoding = String(header ?? 'identity').trim().toLowerCase();
   if (encoding === '') encoding = 'identity';
   if (!conforms(CONTENT_ENCODING_HEADER.schema, encoding)) throw invalidParameter(CONTENT_ENCODING_HEADER.name);
-  if (encoding === 'identity') return body.toString('utf8');
+  if (encoding === 'identity') return body;
+  let out: Buffer;
   try {
-    return gunzipSync(body, { maxOutputLength: limit }).toString('utf8');
+    out = await gunzipAsync(body, { maxOutputLength: limit });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) throw payloadTooLarge(limit);
     throw invalidParameter('body');
   }
+  if (!ctx.bodies.take(out.length)) throw bodiesBusy();
+  const held = out.length;
+  if (reply.raw.writableFinished || reply.raw.destroyed) ctx.bodies.give(held);
+  else reply.raw.once('close', () => ctx.bodies.give(held));
+  return out;
 }
 
 function processorFor(request: FastifyRequest, ctx: AppContext, sink: (c: CellBatch) => void, names: NameGate | undefined): LineProcessor {
@@ -133,7 +147,8 @@ function processorFor(request: FastifyRequest, ctx: AppContext, sink: (c: CellBa
  */
 export function ingestAccessLogsRoute(app: FastifyInstance, ctx: AppContext): void {
   const ledger = ctx.batches;
-  app.post(INGEST_ACCESS_LOGS_PATH, { bodyLimit: ctx.ingest.maxBodyBytes, config: { openapi: INGEST_ACCESS_LOGS_SPEC } }, async (request) => {
+  const limit = ctx.ingest.maxBodyBytes;
+  app.post(INGEST_ACCESS_LOGS_PATH, { bodyLimit: limit, preParsing: gateBody(ctx, limit), config: { openapi: INGEST_ACCESS_LOGS_SPEC } }, async (request, reply) => {
     const project = await projectOf(ctx, request);
     // Answered before the connection's idle timeout, whatever the store does (see committedBy).
     const deadline = commitDeadline(ctx);
@@ -150,10 +165,11 @@ export function ingestAccessLogsRoute(app: FastifyInstance, ctx: AppContext): vo
       throw storeUnavailable(classifyStoreError(err));
     }
     const processor = processorFor(request, ctx, (c) => cells.push(c), names);
-    const text = bodyText(request, ctx.ingest.maxBodyBytes);
+    const bytes = await bodyBytes(request, reply, ctx, limit);
     const errors: Array<{ line: number; reason: string }> = [];
     processor.fallbackTime = ctx.now();
-    forEachLine(text, (line, index) => {
+    // In slices: a 64 MiB body takes seconds of parsing, and the event loop answers others meanwhile.
+    await forEachLineInSlices(bytes, (line, index) => {
       const reason = processor.process(line);
       if (reason !== undefined && errors.length < MAX_ERRORS) errors.push({ line: index + 1, reason });
     });

@@ -4,8 +4,9 @@ import { TASK_ID_SCHEMA } from '../../contract/carousel.js';
 import { ApiError, carouselTaskLimit, storeUnavailable } from '../../contract/errors.js';
 import { classifyStoreError } from '../../health/store-faults.js';
 import { present, readValue, type ParamSpec } from '../../contract/params.js';
-import { arrayBoundsOf, conforms } from '../../contract/schema.js';
-import { MAX_SAMPLES_PER_REQUEST, SAMPLES_BODY_SCHEMA, validateSamples } from '../../ingest/samples.js';
+import { MAX_SAMPLES_PER_REQUEST, SAMPLES_BODY_SCHEMA, validateSamples, type SampleValidation } from '../../ingest/samples.js';
+import { gateBody } from '../body-gate.js';
+import { parseJsonArrayInSlices } from '../slices.js';
 import type { AppContext } from '../context.js';
 import { projectOf } from '../project.js';
 import { AUTHENTICATED_ERRORS, COUNT_SCHEMA, PROJECT_PARAMS } from '../spec/shared.js';
@@ -50,26 +51,46 @@ export const INGEST_SAMPLES_SPEC: RouteSpec = {
       },
     },
   },
-  errors: [...AUTHENTICATED_ERRORS, 'payloadTooLarge', 'storeUnavailable'],
+  errors: [...AUTHENTICATED_ERRORS, 'payloadTooLarge', 'storeUnavailable', 'busy'],
 };
 
 const badBody = (why: string): ApiError => new ApiError('invalidParameter', `Invalid request parameter: body (${why})`);
 
-/** Decodes the raw body into the posted array, or throws a 400 saying what is wrong with it. */
-function decodeBody(body: unknown): unknown[] {
+/**
+ * Largest samples body, bytes: MAX_SAMPLES_PER_REQUEST samples of at most 512 bytes each (a
+ * full sample is about 120 bytes, pretty-printed about 150); checked before a byte is parsed.
+ */
+export const MAX_SAMPLES_BODY_BYTES = MAX_SAMPLES_PER_REQUEST * 512;
+
+/** Samples validated per slice (between two yields to the event loop). */
+const VALIDATE_SLICE = 256;
+
+/** Decodes the raw body into the posted array (in slices), or throws a 400 saying what is wrong with it. */
+async function decodeBody(body: unknown): Promise<unknown[]> {
   if (!Buffer.isBuffer(body) || body.length === 0) throw badBody('expected a JSON array of samples');
-  let parsed: unknown;
+  const parsed = await parseJsonArrayInSlices(body.toString('utf8'), MAX_SAMPLES_PER_REQUEST);
+  if (parsed.ok) return parsed.items;
+  if (parsed.why === 'too-many') throw badBody(`too many samples: at most ${MAX_SAMPLES_PER_REQUEST} per request`);
+  if (parsed.why === 'invalid') throw badBody('not valid JSON');
+  // Not an array: say so when it is valid JSON (the body is small: within MAX_SAMPLES_BODY_BYTES).
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    JSON.parse(body.toString('utf8'));
   } catch {
     throw badBody('not valid JSON');
   }
-  // The array's own bounds here; each sample is judged on its own by validateSamples.
-  if (!conforms(arrayBoundsOf(SAMPLES_BODY_SCHEMA), parsed)) {
-    if (!Array.isArray(parsed)) throw badBody('expected a JSON array of samples');
-    throw badBody(`too many samples: at most ${MAX_SAMPLES_PER_REQUEST} per request`);
+  throw badBody('expected a JSON array of samples');
+}
+
+/** validateSamples over the items, a slice at a time. */
+async function validateInSlices(items: readonly unknown[], now: number): Promise<SampleValidation> {
+  const out: SampleValidation = { samples: [], rejected: [] };
+  for (let k = 0; k < items.length; k += VALIDATE_SLICE) {
+    const part = validateSamples(items.slice(k, k + VALIDATE_SLICE), now);
+    out.samples.push(...part.samples);
+    for (const r of part.rejected) out.rejected.push({ ...r, index: r.index + k });
+    if (k + VALIDATE_SLICE < items.length) await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  return parsed as unknown[];
+  return out;
 }
 
 /**
@@ -79,14 +100,15 @@ function decodeBody(body: unknown): unknown[] {
  * The reply is sent only after the samples are committed to the store (503 when it refuses them).
  */
 export function ingestSamplesRoute(app: FastifyInstance, ctx: AppContext): void {
-  app.post(INGEST_SAMPLES_PATH, { config: { openapi: INGEST_SAMPLES_SPEC } }, async (request) => {
+  const limit = Math.min(ctx.ingest.maxBodyBytes, MAX_SAMPLES_BODY_BYTES);
+  app.post(INGEST_SAMPLES_PATH, { bodyLimit: limit, preParsing: gateBody(ctx, limit), config: { openapi: INGEST_SAMPLES_SPEC } }, async (request) => {
     const project = await projectOf(ctx, request);
     const deadline = commitDeadline(ctx);
     const taskId = present(readValue((request.params as { task_id?: string }).task_id, TASK_ID_PATH_PARAM), TASK_ID_PATH_PARAM);
     if (taskId instanceof ApiError) throw taskId;
     refuseWhileDegraded(ctx);
-    const items = decodeBody(request.body);
-    const { samples, rejected } = validateSamples(items, ctx.now());
+    const items = await decodeBody(request.body);
+    const { samples, rejected } = await validateInSlices(items, ctx.now());
     if (samples.length === 0 && rejected.length > 0) {
       const first = rejected[0] as { index: number; reason: string };
       throw badBody(`all ${rejected.length} samples rejected; first: [${first.index}] ${first.reason}`);

@@ -1,5 +1,5 @@
 import {
-  apiNotFound, authFailed, ErrorCodes, internalError, invalidParameter, methodNotAllowed, payloadTooLarge, projectMismatch,
+  apiNotFound, authFailed, bodiesBusy, ErrorCodes, internalError, invalidParameter, methodNotAllowed, payloadTooLarge, projectMismatch,
   requestTimeout, resourceNotFound, storeUnavailable, tooManyRequests, type ApiError, type ErrorKind,
 } from '../../contract/errors.js';
 import type { ParamSpec } from '../../contract/params.js';
@@ -27,6 +27,7 @@ function example(kind: ErrorKind, s: OpenApiSettings): ApiError {
     case 'tooManyRequests': return tooManyRequests();
     case 'requestTimeout': return requestTimeout();
     case 'storeUnavailable': return storeUnavailable('disk_full');
+    case 'busy': return bodiesBusy();
   }
 }
 
@@ -42,6 +43,7 @@ const WHEN: Record<ErrorKind, string> = {
   tooManyRequests: 'more stats queries in flight than --max-concurrent-queries; retry later',
   requestTimeout: 'the request (headers or body) did not arrive within the server\'s timeouts',
   storeUnavailable: 'the store refuses writes (disk full, locked, unreachable); nothing of the request was counted; retry after Retry-After seconds',
+  busy: 'the request bodies being received would pass --max-inflight-body-bytes; nothing was read; retry after Retry-After seconds',
 };
 
 const REQUEST_ID = { $ref: '#/components/headers/X-Request-Id' };
