@@ -114,6 +114,8 @@ describe('ClickHouse stalled (SIGSTOP)', () => {
   }, 4 * SOCKET_TIMEOUT_MS);
 
   it('an ingest POST waiting on it gets 503 before any socket timeout; refused batches are never counted, one in doubt once', async () => {
+    // The project's stored names (--max-domains) are read on its first ingest: done before the stall.
+    expect((await post(server, 'w', 'warm.stall.example')).status).toBe(200);
     const t0 = Date.now();
     stall();
     // a: alone, its insert is sent to the stalled server (in doubt); b, c: arrive while a's insert
@@ -188,6 +190,19 @@ describe('ClickHouse stalled (SIGSTOP)', () => {
     const retry = await send();
     expect(retry.status).toBe(200);
     expect(await retry.json()).toEqual({ accepted: 1, rejected: [] });
+  }, 4 * SOCKET_TIMEOUT_MS);
+
+  it("a project's first ingest on the stalled store (its stored names are read) is answered 503 in time and makes /healthz degraded", async () => {
+    expect(await waitFor(async () => (await fetch(`${server.url}/healthz`)).status === 200, 30_000, 200)).toBe(true);
+    stall();
+    const res = await post(server, 'n', 'n.stall.example');
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ error_code: 'LIVE.100011005', error_msg: REFUSED });
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(503);
+    resume();
+    expect(await waitFor(async () => (await fetch(`${server.url}/healthz`)).status === 200, 30_000, 200)).toBe(true);
+    expect((await post(server, 'n', 'n.stall.example')).status).toBe(200);
+    expect(await stored(server, 'n', 'n.stall.example')).toBe(LINES);
   }, 4 * SOCKET_TIMEOUT_MS);
 
   it('an X-Batch-Id check on the stalled store is answered 503 in time and makes /healthz degraded', async () => {

@@ -1,6 +1,7 @@
 import { storeInDoubt, storeUnavailable } from '../contract/errors.js';
 import { StoreStalledError, StoreUnavailableError } from '../health/store-faults.js';
 import { beforeDeadline, deadlineIn, type Deadline } from '../ingest/deadline.js';
+import type { ProjectNames } from '../ingest/name-limits.js';
 import type { AppContext } from './context.js';
 
 /** Waits for an aggregator commit; a refusal by the store becomes the 503 answer. */
@@ -58,4 +59,18 @@ export async function pendingBy(pending: Promise<void>, deadline: Deadline): Pro
 export function refuseWhileDegraded(ctx: AppContext): void {
   const h = ctx.health.snapshot();
   if (h.status === 'degraded') throw storeUnavailable(h.reason ?? 'store_error');
+}
+
+/**
+ * The project's name gate (its stored names are read from the store on its first use in this
+ * process), within the request's deadline. A store that fails or stalls that read is reported
+ * unhealthy, like a failed X-Batch-Id check, and the request gets the 503: nothing was counted.
+ */
+export async function namesBy(ctx: AppContext, project: string, deadline: Deadline): Promise<ProjectNames | undefined> {
+  if (!ctx.names) return undefined;
+  try {
+    return await beforeDeadline(ctx.names.gate(project), deadline, 'reading the project\'s stored names');
+  } catch (err) {
+    throw storeUnavailable(ctx.health.readFailed(err));
+  }
 }

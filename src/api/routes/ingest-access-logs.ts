@@ -18,7 +18,7 @@ import type { AppContext } from '../context.js';
 import { projectOf } from '../project.js';
 import { AUTHENTICATED_ERRORS, COUNT_SCHEMA, PROJECT_PARAMS } from '../spec/shared.js';
 import type { RouteSpec } from '../spec/types.js';
-import { commitDeadline, committedBy, pendingBy, refuseWhileDegraded } from '../refused.js';
+import { commitDeadline, committedBy, namesBy, pendingBy, refuseWhileDegraded } from '../refused.js';
 import { gateBody } from '../body-gate.js';
 import { forEachLineInSlices } from '../slices.js';
 
@@ -158,12 +158,7 @@ export function ingestAccessLogsRoute(app: FastifyInstance, ctx: AppContext): vo
     if (batchId instanceof ApiError) throw batchId;
     refuseWhileDegraded(ctx);
     const cells: CellBatch[] = [];
-    let names: NameGate | undefined;
-    try {
-      names = await ctx.names?.gate(project);
-    } catch (err) {
-      throw storeUnavailable(classifyStoreError(err));
-    }
+    const names = await namesBy(ctx, project, deadline);
     const processor = processorFor(request, ctx, (c) => cells.push(c), names);
     const bytes = await bodyBytes(request, reply, ctx, limit);
     const errors: Array<{ line: number; reason: string }> = [];

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { TASK_ID_SCHEMA } from '../../contract/carousel.js';
-import { ApiError, carouselTaskLimit, storeUnavailable } from '../../contract/errors.js';
-import { classifyStoreError } from '../../health/store-faults.js';
+import { ApiError, carouselTaskLimit } from '../../contract/errors.js';
 import { present, readValue, type ParamSpec } from '../../contract/params.js';
 import { MAX_SAMPLES_PER_REQUEST, SAMPLES_BODY_SCHEMA, validateSamples, type SampleValidation } from '../../ingest/samples.js';
 import { gateBody } from '../body-gate.js';
@@ -11,7 +10,7 @@ import type { AppContext } from '../context.js';
 import { projectOf } from '../project.js';
 import { AUTHENTICATED_ERRORS, COUNT_SCHEMA, PROJECT_PARAMS } from '../spec/shared.js';
 import type { RouteSpec } from '../spec/types.js';
-import { commitDeadline, committedBy, refuseWhileDegraded } from '../refused.js';
+import { commitDeadline, committedBy, namesBy, refuseWhileDegraded } from '../refused.js';
 
 export const INGEST_SAMPLES_PATH = '/ingest/v1/:project_id/carousel-tasks/:task_id/samples';
 
@@ -114,13 +113,8 @@ export function ingestSamplesRoute(app: FastifyInstance, ctx: AppContext): void 
       throw badBody(`all ${rejected.length} samples rejected; first: [${first.index}] ${first.reason}`);
     }
     if (samples.length > 0 && ctx.names) {
-      let names;
-      try {
-        names = await ctx.names.gate(project);
-      } catch (err) {
-        throw storeUnavailable(classifyStoreError(err));
-      }
-      if (!names.task(taskId)) throw carouselTaskLimit(ctx.names.caps.maxCarouselTasks);
+      const names = await namesBy(ctx, project, deadline);
+      if (names && !names.task(taskId)) throw carouselTaskLimit(ctx.names.caps.maxCarouselTasks);
     }
     if (samples.length > 0) {
       const rows = samples.map((s) => ({ ...s, project, taskId }));
