@@ -16,6 +16,7 @@ import { MetricsAccess } from './api/metrics/access.js';
 import { Metrics } from './metrics/registry.js';
 import { TimedStore } from './metrics/timed-store.js';
 import { createStore } from './store/index.js';
+import { acquireLock, prepareDataDir, type ProcessLock } from './store/data-dir.js';
 import type { TrafficQuery } from './store/traffic.js';
 import type { Store } from './store/types.js';
 
@@ -60,11 +61,23 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const logger = options.logger ?? pino({ level: config.logLevel });
   // read before anything starts, so a bad carousel file fails the start with its message
   const carouselTasks = config.carousel ? loadCarouselConfig(config.carousel) : [];
-  const store = createStore(config, { writeThread: true });
+  // One server per data directory (its batch-id ledger and credentials are its own): a second
+  // one is refused here, naming the first; the kernel drops the lock if the holder dies.
+  const dirWarning = prepareDataDir(config.data);
+  if (dirWarning) logger.warn(dirWarning);
+  const lock: ProcessLock = acquireLock(config.data, 'serve', 'livestats serve', `data directory ${config.data}`);
+  let store: Store;
+  try {
+    store = createStore(config, { writeThread: true });
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   try {
     await store.init();
   } catch (err) {
     await store.close().catch(() => undefined);
+    lock.release();
     throw err;
   }
   let auth: ServerAuth;
@@ -75,6 +88,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     });
   } catch (err) {
     await store.close();
+    lock.release();
     throw err;
   }
   const metrics = new Metrics({ store, maxSeries: config.metricsMaxSeries, now: options.now });
@@ -138,6 +152,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     await app.close();
     await aggregator.stop().catch(() => undefined);
     await store.close();
+    lock.release();
     throw err;
   }
   const address = app.server.address();
@@ -158,7 +173,11 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
         try {
           await aggregator.stop();
         } finally {
-          await store.close();
+          try {
+            await store.close();
+          } finally {
+            lock.release();
+          }
         }
       })();
       return closing;

@@ -18,6 +18,7 @@ import type { ProcessorSettings } from '../ingest/setup.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { MetricsFile } from '../metrics/textfile.js';
 import { createStore } from '../store/index.js';
+import { acquireLock, followLockName, LockHeldError, prepareDataDir, type ProcessLock } from '../store/data-dir.js';
 import { followFiles } from './follow.js';
 import { ProgressBar } from './progress.js';
 
@@ -129,11 +130,34 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     metrics = new Metrics({ maxSeries: config.metricsMaxSeries, defaultMetrics: false });
     metricsFile = new MetricsFile(metricsPath, metrics, (err) => console.error(`livestats ingest: --metrics-file: ${(err as Error).message}`));
   }
+  // The data directory holds the SQLite store and the follow locks (with either store).
+  const locks: ProcessLock[] = [];
+  if (config.store === 'sqlite' || v.follow) {
+    const warning = prepareDataDir(config.data);
+    if (warning) console.error(`livestats ingest: ${warning}`);
+  }
+  if (v.follow) {
+    // One follower per file: a second one would read the same lines from its own offset and count them again.
+    try {
+      for (const f of files) locks.push(acquireLock(config.data, followLockName(f), 'livestats ingest --follow', `followed file ${f}`));
+    } catch (err) {
+      for (const l of locks) l.release();
+      if (err instanceof LockHeldError) {
+        console.error(`livestats ingest: ${err.message}; nothing was counted`);
+        return 1;
+      }
+      throw err;
+    }
+  }
+  const releaseLocks = (): void => {
+    for (const l of locks) l.release();
+  };
   const store = createStore(config);
   try {
     await store.init();
   } catch (err) {
     await store.close().catch(() => undefined);
+    releaseLocks();
     console.error(`livestats ingest: cannot open the store (${classifyStoreError(err)}): ${(err as Error).message}; nothing was counted`);
     return 1;
   }
@@ -198,7 +222,11 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     return 0;
   } finally {
     await aggregator.stop().catch(() => undefined);
-    await store.close();
+    try {
+      await store.close();
+    } finally {
+      releaseLocks();
+    }
   }
 }
 

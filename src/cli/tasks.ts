@@ -33,7 +33,8 @@ export async function tasksCommand(argv: string[]): Promise<number> {
     console.error(`livestats tasks: --project <id> is required\n\n${HELP}`);
     return 2;
   }
-  const store = createStore({ store: 'sqlite', data: values.data ?? process.env.LIVESTATS_DATA ?? './data' });
+  // A read beside a running server: the header and schema are checked, not every page.
+  const store = createStore({ store: 'sqlite', data: values.data ?? process.env.LIVESTATS_DATA ?? './data' }, { startCheck: 'header' });
   try {
     await store.init();
     const tasks = await store.listTasks(values.project);
