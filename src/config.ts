@@ -46,6 +46,8 @@ export interface ServeConfig {
   queryThreadNice: number;
   /** A stats query not answered within this many ms fails (LIVE.100011005, "query timed out"). */
   queryTimeoutMs: number;
+  /** How the SQLite file is checked when it opens: 'quick' (PRAGMA quick_check) or 'header' (header and schema only). */
+  startCheck: 'quick' | 'header';
   /** JSON file of carousel tasks to run inside the server ('' or absent: none). */
   carousel?: string;
   /** Bearer token GET /metrics requires ('' or absent: none; then only a loopback server answers it). */
@@ -97,6 +99,7 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'queryThreads', flag: 'query-threads', env: 'LIVESTATS_QUERY_THREADS', kind: 'int', default: 0, min: 0, max: 64, help: 'worker threads running SQLite reads (0: one per core, at most 4)' },
   { key: 'queryThreadNice', flag: 'query-thread-nice', env: 'LIVESTATS_QUERY_THREAD_NICE', kind: 'int', default: 10, min: 0, max: 19, help: 'nice value of the SQLite read threads, so heavy queries leave the CPU to HTTP, /healthz and ingest acknowledgements first (0: same priority; Linux)' },
   { key: 'queryTimeoutMs', flag: 'query-timeout-ms', env: 'LIVESTATS_QUERY_TIMEOUT_MS', kind: 'int', default: 10_000, min: 100, max: 600_000, help: 'a stats query not answered within this long fails with "query timed out"' },
+  { key: 'startCheck', flag: 'start-check', env: 'LIVESTATS_START_CHECK', kind: 'string', default: 'quick', choices: ['quick', 'header'], help: 'how the SQLite file is checked when it opens: quick (PRAGMA quick_check, every page: about 0.4 s per GiB when cached) or header (its header and schema only)' },
   { key: 'metricsToken', flag: 'metrics-token', env: 'LIVESTATS_METRICS_TOKEN', kind: 'string', default: '', help: 'bearer token GET /metrics requires; without one, /metrics answers only when --host is loopback (else 401)' },
   { key: 'metricsMaxSeries', flag: 'metrics-max-series', env: 'LIVESTATS_METRICS_MAX_SERIES', kind: 'int', default: 1000, min: 1, max: 1_000_000, help: 'domains and carousel tasks per project with their own metric series (more fold into domain="_other")' },
   { key: 'queryCacheMs', flag: 'query-cache-ms', env: 'LIVESTATS_QUERY_CACHE_MS', kind: 'int', default: 1000, min: 0, max: 60_000, help: 'serve a repeated stats query from memory for up to this long (0 disables); new local data invalidates at once' },

@@ -36,6 +36,8 @@ Options:
   --data DIR               data directory [LIVESTATS_DATA, default ./data]
   --store sqlite|clickhouse, --clickhouse-url URL, --clickhouse-cluster NAME
                            the store to write to, as for serve (also their LIVESTATS_* variables)
+  --start-check quick|header
+                           how the SQLite file is checked when it opens, as for serve [default quick]
   --retention-days N       lines older than this are dropped as too_old [default 8]
   --geo-overrides FILE     CSV of CIDR,region,isp checked before ip2region
   --flush-interval-ms N    how often counts are committed [default 1000]
@@ -49,7 +51,7 @@ const OPTIONS = {
   project: { type: 'string' }, format: { type: 'string' }, field: { type: 'string', multiple: true },
   follow: { type: 'boolean' }, json: { type: 'boolean' }, workers: { type: 'string' }, data: { type: 'string' },
   store: { type: 'string' }, 'clickhouse-url': { type: 'string' }, 'clickhouse-cluster': { type: 'string' },
-  'retention-days': { type: 'string' }, 'geo-overrides': { type: 'string' },
+  'retention-days': { type: 'string' }, 'geo-overrides': { type: 'string' }, 'start-check': { type: 'string' },
   'flush-interval-ms': { type: 'string' }, 'poll-ms': { type: 'string' },
   'metrics-file': { type: 'string' }, 'metrics-max-series': { type: 'string' }, help: { type: 'boolean', short: 'h' },
 } as const;
@@ -94,7 +96,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   try {
     config = resolveServeConfig({
       data: v.data, store: v.store, 'clickhouse-url': v['clickhouse-url'], 'clickhouse-cluster': v['clickhouse-cluster'],
-      'retention-days': v['retention-days'], 'geo-overrides': v['geo-overrides'],
+      'retention-days': v['retention-days'], 'geo-overrides': v['geo-overrides'], 'start-check': v['start-check'],
       'flush-interval-ms': v['flush-interval-ms'], 'metrics-max-series': v['metrics-max-series'],
     });
     settings = {

@@ -10,18 +10,20 @@ import type { Store } from './types.js';
 /** Creates the configured store (not yet initialised). */
 export function createStore(
   config: Pick<ServeConfig, 'store' | 'data' | 'clickhouseUrl' | 'clickhouseCluster'> &
-    Partial<Pick<ServeConfig, 'queryThreads' | 'queryThreadNice' | 'queryTimeoutMs'>>,
+    Partial<Pick<ServeConfig, 'queryThreads' | 'queryThreadNice' | 'queryTimeoutMs' | 'startCheck'>>,
   /** Batch writes in a thread of their own (the server: its event loop never runs a write transaction). */
   options: { writeThread?: boolean; startCheck?: StartCheck } = {},
 ): Store {
   switch (config.store) {
-    case 'sqlite':
+    case 'sqlite': {
+      const startCheck = options.startCheck ?? config.startCheck;
       // Reads run in worker threads (compiled builds; from TypeScript sources they run inline).
       return new SqliteStore(join(config.data, 'livestats.db'), import.meta.url.endsWith('.js') ? {
         reader: (file) => new ReadPool(file, { size: config.queryThreads, timeoutMs: config.queryTimeoutMs, ...(config.queryThreadNice !== undefined ? { nice: config.queryThreadNice } : {}) }),
         ...(options.writeThread ? { writer: (file: string) => new WriteThread(file) } : {}),
-        ...(options.startCheck ? { startCheck: options.startCheck } : {}),
-      } : options.startCheck ? { startCheck: options.startCheck } : {});
+        ...(startCheck ? { startCheck } : {}),
+      } : startCheck ? { startCheck } : {});
+    }
     case 'clickhouse':
       return new ClickHouseStore({ url: config.clickhouseUrl ?? '', cluster: config.clickhouseCluster || undefined });
   }
