@@ -65,7 +65,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   // one is refused here, naming the first; the kernel drops the lock if the holder dies.
   const dirWarning = prepareDataDir(config.data);
   if (dirWarning) logger.warn(dirWarning);
-  const lock: ProcessLock = acquireLock(config.data, 'serve', 'livestats serve', `data directory ${config.data}`);
+  const lock: ProcessLock = await acquireLock(config.data, 'serve', 'livestats serve', `data directory ${config.data}`);
   let store: Store;
   try {
     store = createStore(config, { writeThread: true });

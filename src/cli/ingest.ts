@@ -141,7 +141,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   if (v.follow) {
     // One follower per file: a second one would read the same lines from its own offset and count them again.
     try {
-      for (const f of files) locks.push(acquireLock(config.data, followLockName(f), 'livestats ingest --follow', `followed file ${f}`));
+      for (const f of files) locks.push(await acquireLock(config.data, followLockName(f), 'livestats ingest --follow', `followed file ${f}`));
     } catch (err) {
       for (const l of locks) l.release();
       if (err instanceof LockHeldError) {

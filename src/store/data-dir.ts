@@ -107,23 +107,24 @@ function writeNote(note: string, holder: LockHolder): void {
   renameSync(tmp, note);
 }
 
-const sleepSync = (ms: number): void => {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-};
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** When a refused process looks for the holder's note (written right after the holder locks). */
-const NOTE_WAIT_MS = 1000;
+/**
+ * How long a refused process tries again before it gives up: a holder being killed still holds
+ * the lock for a moment, and a holder that has just locked writes its note right after.
+ */
+const RETRY_MS = 2000;
 
 /**
  * Takes the lock `<dataDir>/locks/<name>.lock` for `command` (e.g. "livestats serve"), or throws
  * LockHeldError naming the live holder. `what` describes the locked thing for the message.
  */
-export function acquireLock(dataDir: string, name: string, command: string, what: string): ProcessLock {
+export async function acquireLock(dataDir: string, name: string, command: string, what: string): Promise<ProcessLock> {
   const dir = join(dataDir, LOCKS_DIR);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, `${name}.lock`);
   const note = `${file}.json`;
-  const deadline = Date.now() + NOTE_WAIT_MS;
+  const deadline = Date.now() + RETRY_MS;
   for (;;) {
     try {
       closeSync(openSync(file, 'wx', 0o600));
@@ -163,12 +164,12 @@ export function acquireLock(dataDir: string, name: string, command: string, what
       };
     }
     db.close();
-    const holder = readHolder(note);
-    // A holder that has not written its note yet, or one that just died: look again, briefly.
-    if ((holder === undefined || !alive(holder.pid)) && Date.now() < deadline) {
-      sleepSync(50);
+    if (Date.now() < deadline) {
+      await sleep(100);
       continue;
     }
+    const found = readHolder(note);
+    const holder = found && alive(found.pid) ? found : undefined;
     const who = holder
       ? `${holder.command} (pid ${holder.pid}${holder.host && holder.host !== hostname() ? ` on ${holder.host}` : ''}, started ${holder.started})`
       : 'another livestats process (its pid is unknown)';
