@@ -2,7 +2,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, rmS
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { resolveServeConfig } from '../src/config.js';
+import { ConfigError, resolveServeConfig } from '../src/config.js';
 import { startServer } from '../src/server.js';
 import { SqliteStore } from '../src/store/sqlite/store.js';
 import type { Isp, Region } from '../src/contract/values.js';
@@ -142,6 +142,29 @@ describe('a damaged store is found at start, naming the file', () => {
     await expect(started).rejects.toThrow(`${db} is damaged (SQLite quick_check: `);
     // The failed start left nothing holding the data dir: a repaired file would start at once.
     expect(existsSync(join(data, 'locks', 'serve.lock.json'))).toBe(false);
+  });
+
+  it('--start-check header skips quick_check (a very large store starts quickly) but still refuses a 0-byte file', async () => {
+    expect(resolveServeConfig({}, {}).startCheck).toBe('quick');
+    expect(resolveServeConfig({}, { LIVESTATS_START_CHECK: 'header' }).startCheck).toBe('header');
+    expect(() => resolveServeConfig({ 'start-check': 'full' }, {})).toThrow(ConfigError);
+    const data = join(dir, 'header-only');
+    const db = await storeWithData(data);
+    const fd = openSync(db, 'r+');
+    try {
+      // Damage inside the file (the last page), which only quick_check reads.
+      writeSync(fd, Buffer.alloc(16_384, 0xa5), 0, 16_384, statSync(db).size - 16_384);
+    } finally {
+      closeSync(fd);
+    }
+    const header = new SqliteStore(db, { startCheck: 'header' });
+    await header.init();
+    await header.close();
+    await expect(new SqliteStore(db).init()).rejects.toThrow(`${db} is damaged (`);
+    const empty = join(dir, 'header-only-empty');
+    mkdirSync(empty);
+    writeFileSync(join(empty, 'livestats.db'), '');
+    expect(() => new SqliteStore(join(empty, 'livestats.db'), { startCheck: 'header' })).toThrow('is empty (0 bytes)');
   });
 
   it('a file that is not SQLite at all is named as such', async () => {
