@@ -75,6 +75,16 @@ describe('one livestats serve per data directory', () => {
   }, 90_000);
 });
 
+describe('processes starting at once on a new data directory', () => {
+  it('six at once all open the new store: none sees an empty file or a half-migrated one', async () => {
+    for (let round = 0; round < 3; round++) {
+      const data = join(dir, `fresh-${round}`);
+      const runs = await Promise.all(Array.from({ length: 6 }, () => runCli(['tasks', 'list', '--project', 'p1', '--data', data])));
+      for (const r of runs) expect([r.code, r.stderr]).toEqual([0, '']);
+    }
+  }, 120_000);
+});
+
 describe('one follower per followed file', () => {
   it('two ingest --follow of one file: the second is refused naming the first; 1,000 lines counted 1,000', async () => {
     const data = join(dir, 'follow');

@@ -7,7 +7,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 
 /**
- * The data directory's safety rules (docs/storage.md, "Data directory"):
+ * The data directory's safety rules (docs/storage.md, "The data directory"):
  *
  * - Permissions: the directory is created 0700 and every file livestats writes in it 0600
  *   (SQLite gives `-wal` and `-shm` the mode of the database file). An existing directory
@@ -21,7 +21,7 @@ import Database from 'better-sqlite3';
 
 const LOCKS_DIR = 'locks';
 /** Files livestats itself keeps in a data directory (what makes it a dedicated one). */
-const OWN_FILE = /^(livestats\.db(-wal|-shm|-journal)?|credentials\.json(\.lock|\.\d+\.tmp)?|locks)$/;
+const OWN_FILE = /^(livestats\.db(-wal|-shm|-journal|\.\d+\.new(-wal|-shm)?)?|credentials\.json(\.lock|\.\d+\.tmp)?|locks)$/;
 
 const modeText = (mode: number): string => `0${(mode & 0o777).toString(8)}`;
 const ownedByMe = (uid: number): boolean => process.getuid === undefined || process.getuid() === uid;

@@ -1,5 +1,5 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import type Database from 'better-sqlite3';
+import { closeSync, linkSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tightenFiles } from '../data-dir.js';
 
 /**
@@ -22,24 +22,46 @@ const HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 export type StartCheck = 'quick' | 'header';
 
 /**
- * Before SQLite opens the file: creates a missing one with mode 0600 (SQLite gives -wal and
- * -shm the same mode), tightens older files, and refuses an empty file (an empty file would
+ * A new store file appears whole: built under a temporary name (mode 0600, its header written:
+ * page size and WAL mode) and linked into place, so a process starting at the same moment
+ * never sees an empty file (which it would refuse as truncated). If another process linked
+ * its file first, that one is used.
+ */
+function createStoreFile(file: string, pageSize: number): void {
+  const tmp = `${file}.${process.pid}.new`;
+  try {
+    closeSync(openSync(tmp, 'w', 0o600));
+    const db = new Database(tmp);
+    try {
+      db.pragma(`page_size = ${pageSize}`);
+      db.pragma('journal_mode = WAL');
+    } finally {
+      db.close();
+    }
+    try {
+      linkSync(tmp, file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  } finally {
+    for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`]) rmSync(f, { force: true });
+  }
+}
+
+/**
+ * Before SQLite opens the file: creates a missing one (mode 0600; SQLite gives -wal and -shm
+ * the same mode), tightens older files, and refuses an empty file (an empty file would
  * silently become an empty store) or one that is not an SQLite database at all.
  */
-export function prepareStoreFile(file: string): void {
-  try {
-    closeSync(openSync(file, 'wx', 0o600));
-    return; // new: SQLite writes its header at once (journal_mode = WAL)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  }
+export function prepareStoreFile(file: string, pageSize: number): void {
+  if (!statSync(file, { throwIfNoEntry: false })) createStoreFile(file, pageSize);
   tightenFiles([file, `${file}-wal`, `${file}-shm`]);
   const size = statSync(file).size;
   const walSize = statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0;
   if (size === 0) {
     // An empty file with a WAL holding its pages is valid SQLite; quick_check looks at it.
     if (walSize > 0) return;
-    throw new StoreDamagedError(file, 'is empty (0 bytes) but a store file always holds at least its header, so its data was lost (truncated)');
+    throw new StoreDamagedError(file, 'is empty (0 bytes): a store file always holds at least its header, so this one was truncated and its data is lost');
   }
   const head = Buffer.alloc(HEADER.length);
   const fd = openSync(file, 'r');

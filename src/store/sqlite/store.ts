@@ -58,7 +58,7 @@ export class SqliteStore implements Store {
 
   constructor(readonly file: string, private readonly options: SqliteStoreOptions = {}) {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    prepareStoreFile(file);
+    prepareStoreFile(file, SQLITE_PAGE_SIZE);
     this.db = new Database(file);
     try {
       // New files use 16 KiB pages: 3 KB sample blocks pack 5 to a page instead of 1 to a 4 KiB one
