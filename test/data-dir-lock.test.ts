@@ -77,7 +77,7 @@ describe('one livestats serve per data directory', () => {
 
 describe('processes starting at once on a new data directory', () => {
   it('six at once all open the new store: none sees an empty file or a half-migrated one', async () => {
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < 5; round++) {
       const data = join(dir, `fresh-${round}`);
       const runs = await Promise.all(Array.from({ length: 6 }, () => runCli(['tasks', 'list', '--project', 'p1', '--data', data])));
       for (const r of runs) expect([r.code, r.stderr]).toEqual([0, '']);
