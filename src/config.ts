@@ -47,6 +47,8 @@ export interface ServeConfig {
   /** A stats query not answered within this many ms fails (LIVE.100011005, "query timed out"). */
   queryTimeoutMs: number;
   ingestCommitTimeoutMs: number;
+  /** How the SQLite file is checked when it opens: 'quick' (PRAGMA quick_check) or 'header' (header and schema only). */
+  startCheck: 'quick' | 'header';
   /** JSON file of carousel tasks to run inside the server ('' or absent: none). */
   carousel?: string;
   /** Bearer token GET /metrics requires ('' or absent: none; then only a loopback server answers it). */
@@ -109,6 +111,7 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'queryThreadNice', flag: 'query-thread-nice', env: 'LIVESTATS_QUERY_THREAD_NICE', kind: 'int', default: 10, min: 0, max: 19, help: 'nice value of the SQLite read threads, so heavy queries leave the CPU to HTTP, /healthz and ingest acknowledgements first (0: same priority; Linux)' },
   { key: 'queryTimeoutMs', flag: 'query-timeout-ms', env: 'LIVESTATS_QUERY_TIMEOUT_MS', kind: 'int', default: 10_000, min: 100, max: 600_000, help: 'a stats query not answered within this long fails with "query timed out" (ClickHouse: stopped on the server too)' },
   { key: 'ingestCommitTimeoutMs', flag: 'ingest-commit-timeout-ms', env: 'LIVESTATS_INGEST_COMMIT_TIMEOUT_MS', kind: 'int', default: 20_000, min: 100, max: 3_600_000, help: 'an ingest request the store has not committed within this long is answered 503 (store_unreachable) instead of waiting; at most 3/4 of --body-timeout-ms' },
+  { key: 'startCheck', flag: 'start-check', env: 'LIVESTATS_START_CHECK', kind: 'string', default: 'quick', choices: ['quick', 'header'], help: 'how the SQLite file is checked when it opens: quick (PRAGMA quick_check, every page: about 0.4 s per GiB when cached) or header (its header and schema only)' },
   { key: 'metricsToken', flag: 'metrics-token', env: 'LIVESTATS_METRICS_TOKEN', kind: 'string', default: '', help: 'bearer token GET /metrics requires; without one, /metrics answers only when --host is loopback (else 401)' },
   { key: 'metricsMaxSeries', flag: 'metrics-max-series', env: 'LIVESTATS_METRICS_MAX_SERIES', kind: 'int', default: 1000, min: 1, max: 1_000_000, help: 'domains and carousel tasks per project with their own metric series (more fold into domain="_other")' },
   { key: 'maxDomains', flag: 'max-domains', env: 'LIVESTATS_MAX_DOMAINS', kind: 'int', default: 10_000, min: 1, max: 8_000_000, help: 'distinct play domains per project (stored ones count, across restarts); lines naming a new domain beyond this are dropped as domain_limit' },

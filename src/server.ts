@@ -17,6 +17,7 @@ import { isLoopbackHost, MetricsAccess } from './api/metrics/access.js';
 import { Metrics } from './metrics/registry.js';
 import { TimedStore } from './metrics/timed-store.js';
 import { createStore } from './store/index.js';
+import { acquireLock, prepareDataDir, type ProcessLock } from './store/data-dir.js';
 import type { TrafficQuery } from './store/traffic.js';
 import type { Store } from './store/types.js';
 
@@ -61,11 +62,23 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const logger = options.logger ?? pino({ level: config.logLevel });
   // read before anything starts, so a bad carousel file fails the start with its message
   const carouselTasks = config.carousel ? loadCarouselConfig(config.carousel) : [];
-  const store = createStore(config, { writeThread: true });
+  // One server per data directory (its batch-id ledger and credentials are its own): a second
+  // one is refused here, naming the first; the kernel drops the lock if the holder dies.
+  const dirWarning = prepareDataDir(config.data);
+  if (dirWarning) logger.warn(dirWarning);
+  const lock: ProcessLock = await acquireLock(config.data, 'serve', 'livestats serve', `data directory ${config.data}`);
+  let store: Store;
+  try {
+    store = createStore(config, { writeThread: true });
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   try {
     await store.init();
   } catch (err) {
     await store.close().catch(() => undefined);
+    lock.release();
     throw err;
   }
   let auth: ServerAuth;
@@ -76,6 +89,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     });
   } catch (err) {
     await store.close();
+    lock.release();
     throw err;
   }
   const health = new StoreHealth({ logger });
@@ -149,6 +163,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     await app.close();
     await aggregator.stop().catch(() => undefined);
     await store.close();
+    lock.release();
     throw err;
   }
   const address = app.server.address();
@@ -170,7 +185,11 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
         try {
           await aggregator.stop();
         } finally {
-          await store.close();
+          try {
+            await store.close();
+          } finally {
+            lock.release();
+          }
         }
       })();
       return closing;

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ClickHouseStore } from '../src/store/clickhouse/store.js';
 import { startClickHouse, type ClickHouseServer } from './harness/clickhouse.js';
-import { accessLine, runCli, tempDir } from './ingest-helpers.js';
+import { accessLine, cliPath, runCli, tempDir, waitFor } from './ingest-helpers.js';
+import { spawnNode } from './helpers/spawn.js';
 import { requireTools } from './helpers/system-tools.js';
 
 requireTools('clickhouse-server');
@@ -40,3 +41,36 @@ it('ingests a file into ClickHouse (batch, 2 workers) with the same counts', asy
     await store.close();
   }
 });
+
+it('two ingest --follow of one file into ClickHouse (one --data): the second is refused naming the first; 1,000 lines counted 1,000', async () => {
+  const t = Date.now() - 5 * 60_000;
+  const file = join(dir, 'follow.log');
+  writeFileSync(file, Array.from({ length: 1000 }, () => accessLine(t, { host: 'chf.example.com' })).join('\n') + '\n');
+  const url = server.url('ingest_follow');
+  const args = ['ingest', '--follow', '--project', 'pchf', '--format', 'combined_host', '--store', 'clickhouse', '--clickhouse-url', url,
+    '--data', join(dir, 'follow-data'), '--flush-interval-ms', '50', '--poll-ms', '20', file];
+  const minute = Math.floor(t / 60_000) * 60_000;
+  const store = new ClickHouseStore({ url });
+  const first = spawnNode([cliPath(), ...args]);
+  let second: ReturnType<typeof spawnNode> | undefined;
+  try {
+    await first.waitFor(/following /, 30_000);
+    await store.init();
+    const total = async (): Promise<number> => (await store.queryHttpCodes({
+      project: 'pchf', domains: ['chf.example.com'], regions: [], isps: [], fromMinute: minute, toMinute: minute + 60_000,
+    })).reduce((n, c) => n + c.count, 0);
+    expect(await waitFor(async () => (await total()) >= 1000, 30_000, 100)).toBe(true);
+    second = spawnNode([cliPath(), ...args]);
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([second.exited, new Promise<'running'>((resolve) => (timer = setTimeout(() => resolve('running'), 30_000)))]);
+    clearTimeout(timer);
+    expect(code).toBe(1);
+    expect(second.output()).toContain(`followed file ${file} is in use by livestats ingest --follow (pid ${first.child.pid}, started 20`);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(await total()).toBe(1000);
+  } finally {
+    for (const p of [first, second]) if (p && p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    await store.close();
+  }
+}, 90_000);

@@ -106,7 +106,7 @@ function sleepSync(ms: number): void {
 
 /** Runs `change` on the current file (empty if none) under the lock and writes the result. */
 export function updateCredentials<T>(dataDir: string, change: (file: CredentialsFile) => T): T {
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const lock = `${credentialsPath(dataDir)}.lock`;
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {

@@ -19,6 +19,7 @@ import type { ProcessorSettings } from '../ingest/setup.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { MetricsFile } from '../metrics/textfile.js';
 import { createStore } from '../store/index.js';
+import { acquireLock, followLockName, LockHeldError, prepareDataDir, type ProcessLock } from '../store/data-dir.js';
 import { followFiles } from './follow.js';
 import { ProgressBar } from './progress.js';
 
@@ -36,6 +37,8 @@ Options:
   --data DIR               data directory [LIVESTATS_DATA, default ./data]
   --store sqlite|clickhouse, --clickhouse-url URL, --clickhouse-cluster NAME
                            the store to write to, as for serve (also their LIVESTATS_* variables)
+  --start-check quick|header
+                           how the SQLite file is checked when it opens, as for serve [default quick]
   --retention-days N       lines older than this are dropped as too_old [default 8]
   --geo-overrides FILE     CSV of CIDR,region,isp checked before ip2region
   --flush-interval-ms N    how often counts are committed [default 1000]
@@ -52,7 +55,7 @@ const OPTIONS = {
   project: { type: 'string' }, format: { type: 'string' }, field: { type: 'string', multiple: true },
   follow: { type: 'boolean' }, json: { type: 'boolean' }, workers: { type: 'string' }, data: { type: 'string' },
   store: { type: 'string' }, 'clickhouse-url': { type: 'string' }, 'clickhouse-cluster': { type: 'string' },
-  'retention-days': { type: 'string' }, 'geo-overrides': { type: 'string' },
+  'retention-days': { type: 'string' }, 'geo-overrides': { type: 'string' }, 'start-check': { type: 'string' },
   'flush-interval-ms': { type: 'string' }, 'poll-ms': { type: 'string' },
   'metrics-file': { type: 'string' }, 'metrics-max-series': { type: 'string' },
   'max-domains': { type: 'string' }, 'max-streams': { type: 'string' }, help: { type: 'boolean', short: 'h' },
@@ -98,7 +101,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   try {
     config = resolveServeConfig({
       data: v.data, store: v.store, 'clickhouse-url': v['clickhouse-url'], 'clickhouse-cluster': v['clickhouse-cluster'],
-      'retention-days': v['retention-days'], 'geo-overrides': v['geo-overrides'],
+      'retention-days': v['retention-days'], 'geo-overrides': v['geo-overrides'], 'start-check': v['start-check'],
       'flush-interval-ms': v['flush-interval-ms'], 'metrics-max-series': v['metrics-max-series'],
       'max-domains': v['max-domains'], 'max-streams': v['max-streams'],
     });
@@ -135,11 +138,34 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     metrics = new Metrics({ maxSeries: config.metricsMaxSeries, defaultMetrics: false });
     metricsFile = new MetricsFile(metricsPath, metrics, (err) => console.error(`livestats ingest: --metrics-file: ${(err as Error).message}`));
   }
+  // The data directory holds the SQLite store and the follow locks (with either store).
+  const locks: ProcessLock[] = [];
+  if (config.store === 'sqlite' || v.follow) {
+    const warning = prepareDataDir(config.data);
+    if (warning) console.error(`livestats ingest: ${warning}`);
+  }
+  if (v.follow) {
+    // One follower per file: a second one would read the same lines from its own offset and count them again.
+    try {
+      for (const f of files) locks.push(await acquireLock(config.data, followLockName(f), 'livestats ingest --follow', `followed file ${f}`));
+    } catch (err) {
+      for (const l of locks) l.release();
+      if (err instanceof LockHeldError) {
+        console.error(`livestats ingest: ${err.message}; nothing was counted`);
+        return 1;
+      }
+      throw err;
+    }
+  }
+  const releaseLocks = (): void => {
+    for (const l of locks) l.release();
+  };
   const store = createStore(config);
   try {
     await store.init();
   } catch (err) {
     await store.close().catch(() => undefined);
+    releaseLocks();
     console.error(`livestats ingest: cannot open the store (${classifyStoreError(err)}): ${(err as Error).message}; nothing was counted`);
     return 1;
   }
@@ -213,7 +239,11 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     return 0;
   } finally {
     await aggregator.stop().catch(() => undefined);
-    await store.close();
+    try {
+      await store.close();
+    } finally {
+      releaseLocks();
+    }
   }
 }
 

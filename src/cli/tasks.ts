@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { isProjectId } from '../api/project.js';
 import { formatUtcSecond } from '../contract/time.js';
 import { createStore } from '../store/index.js';
+import { StoreDamagedError } from '../store/sqlite/open-check.js';
 
 const HELP = [
   'Usage: livestats tasks list --project <id> [--data <dir>]',
@@ -33,9 +34,23 @@ export async function tasksCommand(argv: string[]): Promise<number> {
     console.error(`livestats tasks: --project <id> is required\n\n${HELP}`);
     return 2;
   }
-  const store = createStore({ store: 'sqlite', data: values.data ?? process.env.LIVESTATS_DATA ?? './data' });
+  // A read beside a running server: the header and schema are checked, not every page.
+  let store;
   try {
-    await store.init();
+    store = createStore({ store: 'sqlite', data: values.data ?? process.env.LIVESTATS_DATA ?? './data' }, { startCheck: 'header' });
+  } catch (err) {
+    if (!(err instanceof StoreDamagedError)) throw err;
+    console.error(`livestats tasks: ${err.message}`);
+    return 1;
+  }
+  try {
+    try {
+      await store.init();
+    } catch (err) {
+      if (!(err instanceof StoreDamagedError)) throw err;
+      console.error(`livestats tasks: ${err.message}`);
+      return 1;
+    }
     const tasks = await store.listTasks(values.project);
     if (tasks.length === 0) {
       console.log(`no carousel tasks in project ${values.project}`);

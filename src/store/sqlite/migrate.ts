@@ -49,20 +49,26 @@ export function migrateSqlite(db: Database.Database): number[] {
   }
   const done: number[] = [];
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  const isApplied = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').pluck();
   for (const m of sqliteMigrations()) {
     if (applied.has(m.version)) continue;
     const at = Math.max(0, ...applied, ...done);
+    let ran = false;
     try {
+      // IMMEDIATE: the write lock first (waiting out busy_timeout), then the check, so processes
+      // starting on one new file at once apply each migration once (the others find it applied).
       db.transaction(() => {
+        if (isApplied.get(m.version) !== undefined) return;
         m.up(db);
         record.run(m.version, m.name, Date.now());
-      })();
+        ran = true;
+      }).immediate();
     } catch (err) {
       throw new MigrationError(
         `schema migration ${m.version} (${m.name}) failed and was rolled back; the database is unchanged at version ${at}: ${(err as Error).message}`,
       );
     }
-    done.push(m.version);
+    if (ran) done.push(m.version);
   }
   return done;
 }

@@ -23,6 +23,7 @@ import { cachedStatement } from '../blocks/table.js';
 import type { TrafficFilter } from '../traffic.js';
 import type { DetailKind } from '../../contract/traffic/detail.js';
 import type { BatchSink } from './write-thread.js';
+import { isCorruption, prepareStoreFile, quickCheck, StoreDamagedError, type StartCheck } from './open-check.js';
 
 export const SQLITE_PAGE_SIZE = 16_384;
 /** Stored names read per statement by storedNames. */
@@ -37,6 +38,8 @@ export interface SqliteStoreOptions {
   writer?: (file: string) => BatchSink;
   /** SQLite page cache of this connection in KiB (default: the build's, 16 MiB). */
   cacheKiB?: number;
+  /** How init() checks the file (default 'quick': PRAGMA quick_check; 'header': the header and schema only). */
+  startCheck?: StartCheck;
 }
 
 /**
@@ -64,12 +67,19 @@ export class SqliteStore implements Store {
   private readonly projectTotals = new ProjectTotals();
 
   constructor(readonly file: string, private readonly options: SqliteStoreOptions = {}) {
-    mkdirSync(dirname(file), { recursive: true });
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    prepareStoreFile(file, SQLITE_PAGE_SIZE);
     this.db = new Database(file);
-    // New files use 16 KiB pages: 3 KB sample blocks pack 5 to a page instead of 1 to a 4 KiB one
-    // (no effect on an existing file, whose page size is fixed).
-    this.db.pragma(`page_size = ${SQLITE_PAGE_SIZE}`);
-    this.db.pragma('journal_mode = WAL');
+    try {
+      // New files use 16 KiB pages: 3 KB sample blocks pack 5 to a page instead of 1 to a 4 KiB one
+      // (no effect on an existing file, whose page size is fixed).
+      this.db.pragma(`page_size = ${SQLITE_PAGE_SIZE}`);
+      this.db.pragma('journal_mode = WAL');
+    } catch (err) {
+      this.db.close();
+      if (isCorruption(err)) throw new StoreDamagedError(file, `is damaged (${(err as Error).message})`);
+      throw err;
+    }
     // The automatic checkpoint counts pages: keep SQLite's default WAL size (1000 x 4 KiB) in bytes,
     // else 16 KiB pages let the WAL grow to 16 MB before it is copied back (and a small disk fills).
     const pageSize = this.db.pragma('page_size', { simple: true }) as number;
@@ -81,6 +91,8 @@ export class SqliteStore implements Store {
   }
 
   async init(): Promise<void> {
+    // Damage is found now, naming the file, not by the first write after /healthz said ok.
+    if ((this.options.startCheck ?? 'quick') === 'quick') quickCheck(this.db, this.file);
     try {
       migrateSqlite(this.db);
       const stored = this.db.prepare("SELECT value FROM meta WHERE key = 'layout'").pluck().get() as string | undefined;
@@ -91,6 +103,7 @@ export class SqliteStore implements Store {
         this.db.prepare("UPDATE meta SET value = ? WHERE key = 'layout'").run(layoutMeta());
       }
     } catch (err) {
+      if (isCorruption(err)) throw new StoreDamagedError(this.file, `is damaged (${(err as Error).message})`);
       throw new MigrationError(`${this.file}: ${(err as Error).message}`);
     }
     this.reader ??= this.options.reader ? this.options.reader(this.file) : new InlineReader(this.db);
