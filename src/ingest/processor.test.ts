@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { forEachCell, type CellBatch } from './cells.js';
 import { createLineParser } from './formats/presets.js';
-import { DROP_REASONS } from './formats/types.js';
+import { DROP_REASONS, MAX_LINE_BYTES } from './formats/types.js';
 import { packGeo, ispOfCode, regionOfCode } from './geo/names.js';
 import { parseGeoOverrides } from './geo/overrides.js';
 import { GeoResolver } from './geo/resolver.js';
@@ -188,5 +188,20 @@ describe('bytes sent', () => {
     const bytes: number[] = [];
     for (const b of cells) forEachCell(b, (_d, _m, _g, _c, _n, by) => bytes.push(by));
     expect(bytes).toEqual([10]);
+  });
+
+  it('drops a line claiming more than MAX_LINE_BYTES as bad_bytes; up to it is counted as logged', () => {
+    const { p, cells } = processor(`'$remote_addr [$time_local] $status $bytes_sent $host'`);
+    const at = `127.0.0.1 [${tl(NOW - 60_000)}] 200`;
+    p.process(`${at} ${MAX_LINE_BYTES} a.com`);
+    expect(p.process(`${at} ${MAX_LINE_BYTES + 1} a.com`)).toBe('bad_bytes');
+    expect(p.process(`${at} ${Number.MAX_SAFE_INTEGER} a.com`)).toBe('bad_bytes');
+    expect(p.process(`${at} 99999999999999999999999 a.com`)).toBe('bad_bytes');
+    expect(p.process(`${at} 1e300 a.com`)).toBe('bad_bytes');
+    p.flushCells();
+    const got: Array<[number, number]> = [];
+    for (const b of cells) forEachCell(b, (_d, _m, _g, _c, n, bytes) => got.push([n, bytes]));
+    expect(got).toEqual([[1, MAX_LINE_BYTES]]);
+    expect(p.stats.dropped).toEqual({ bad_bytes: 4 });
   });
 });
