@@ -1,5 +1,5 @@
-import { storeUnavailable } from '../contract/errors.js';
-import { StoreUnavailableError } from '../health/store-faults.js';
+import { storeRejected, storeUnavailable } from '../contract/errors.js';
+import { BatchRejectedError, StoreUnavailableError } from '../health/store-faults.js';
 import type { AppContext } from './context.js';
 
 /** Waits for an aggregator commit; a refusal by the store becomes the 503 answer. */
@@ -8,6 +8,7 @@ export async function refusedAs503(done: Promise<void>): Promise<void> {
     await done;
   } catch (err) {
     if (err instanceof StoreUnavailableError) throw storeUnavailable(err.reason);
+    if (err instanceof BatchRejectedError) throw storeRejected();
     throw err;
   }
 }

@@ -94,7 +94,7 @@ export function ingestSamplesRoute(app: FastifyInstance, ctx: AppContext): void 
       if (ctx.aggregator) {
         ctx.aggregator.registerTask(project, taskId);
         for (const row of rows) ctx.aggregator.addSample(row);
-        await refusedAs503(ctx.aggregator.commit());
+        await refusedAs503(ctx.aggregator.commit(project));
       } else {
         await ctx.store.write({ id: randomUUID(), counts: [], samples: rows, tasks: [{ project, taskId }], checkpoints: [] });
       }
