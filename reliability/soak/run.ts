@@ -181,8 +181,9 @@ async function main(): Promise<number> {
       const i = (second - cStart) / 1000;
       if (i >= 0 && i < cres.video_framerate_list.length && cres.video_framerate_list[i] !== fps) samplesWrong++;
     }
-    // The poison tenant's requests read back as counted (its bytes saturate; its requests never do).
-    const pq = `play_domains=poison.soak.test&start_time=${formatUtcSecond(Math.floor(startedAt / MIN) * MIN)}&end_time=${formatUtcSecond(Date.now() + MIN)}`;
+    // The poison tenant's requests read back as counted (its bytes saturate; its requests never do);
+    // its lines are timed 30 s back, so the window starts before the run's first minute.
+    const pq = `play_domains=poison.soak.test&start_time=${formatUtcSecond(Math.floor(startedAt / MIN) * MIN - 2 * MIN)}&end_time=${formatUtcSecond(Date.now() + MIN)}`;
     const pres = JSON.parse((await call(sampleAgent, base, 'GET', `/v2/${project}-poison/stats/httpcodes?${pq}`, { 'x-auth-token': poisonKeys.token })).body) as { data_series: Array<{ http_codes: Array<{ count: number }> }> };
     const poisonStored = pres.data_series.reduce((n, e) => n + e.http_codes.reduce((m, c) => m + c.count, 0), 0);
     if (poisonStored !== poison.stats.accepted) errors.add('poison-tenant', `stored ${poisonStored} requests, ${poison.stats.accepted} acknowledged`);
