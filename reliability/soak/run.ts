@@ -80,8 +80,9 @@ async function main(): Promise<number> {
       batchWay(makers[3] as LineMaker, tmp.dir, dataDir, project, errors),
     ];
     const domains = shares.map(([d]) => d);
-    // A second tenant sending extreme values the whole run (see poisonTenant).
-    const poison = poisonTenant(ingestAgent, base, `${project}-poison`, poisonKeys.token, errors);
+    // A second tenant sending extreme values the whole run (see poisonTenant), on its own connections.
+    const poisonAgent = new Agent({ keepAlive: true, maxSockets: 2 });
+    const poison = poisonTenant(poisonAgent, base, `${project}-poison`, poisonKeys.token, errors);
     // Carousel telemetry, one sample per second, as a probe would post it (the first before any query).
     const samples = new Map<number, number>();
     const sampleAgent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -138,6 +139,7 @@ async function main(): Promise<number> {
     await stopPoller();
     for (const w of ways) await w.drain();
     await poison.stop();
+    poisonAgent.destroy();
     ingestAgent.destroy();
     // Drain: everything generated must become visible through the API.
     const drainStart = Date.now();
