@@ -229,8 +229,8 @@ it('a batch of one project that the store rejects is retried a few times, then r
   expect(agg.health.ok).toBe(true);
 });
 
-it('a batch in doubt that the store rejects for its data is dropped after a few attempts instead of blocking every tenant', async () => {
-  const agg = new Aggregator(poisoned(store, 'clickhouse'));
+it('a batch in doubt that the store rejects for its data is dropped after its window instead of blocking every tenant', async () => {
+  const agg = new Aggregator(poisoned(store, 'clickhouse'), { inDoubtDataFaultMs: 300 });
   agg.add(rec({ project: 'bad' }), 2);
   agg.add(rec({ project: 'good' }), 5);
   const good = agg.committed('good');

@@ -42,6 +42,11 @@ export interface AggregatorOptions {
   observer?: FlushObserver;
   /** Where write failures and recoveries are reported (default: a private one logging to `logger`). */
   health?: StoreHealth;
+  /**
+   * How long a batch in doubt must keep failing for its data before it is rejected (default
+   * IN_DOUBT_DATA_FAULT_MS): a server-side condition that passes (ClickHouse "too many parts") must not lose it.
+   */
+  inDoubtDataFaultMs?: number;
 }
 
 export interface AggregatorStats {
@@ -106,6 +111,8 @@ interface Queued {
   inDoubt: boolean;
   /** Attempts that failed for a data fault (the store took a probe write right after). */
   dataFailures: number;
+  /** When the first of them failed (epoch ms). */
+  dataSince?: number;
   /** Set on the parts of a batch split after a data fault. */
   split?: Split;
   /** The part of a split batch holding the checkpoints that named no project (written last). */
@@ -126,8 +133,10 @@ interface Split {
  * each is rejected for its data (see the class comment): one failure may be a passing condition.
  */
 export const DATA_FAULT_ATTEMPTS = 3;
-/** Wait before writing a batch again after a data failure (times the failures so far). */
+/** Wait before writing a batch again after a data failure (doubled per failure, at most MAX_RETRY_DELAY_MS). */
 const DATA_RETRY_MS = 100;
+/** A batch in doubt is rejected for its data only after failing so for this long (see AggregatorOptions). */
+export const IN_DOUBT_DATA_FAULT_MS = 60_000;
 
 /** A batch's part: only its project's data and the checkpoints that named its project. */
 function partOf(batch: WriteBatch, owners: Map<string, string>, project: string | undefined): WriteBatch {
@@ -196,8 +205,9 @@ function projectsOf(b: WriteBatch): Set<string> {
  * is written only when every other part was), the parts are written in its place, and a part that
  * fails for its data DATA_FAULT_ATTEMPTS times (a first failure may be a passing condition) is
  * rejected alone (BatchRejectedError: its writers are told, the store stays "ok"). A batch in doubt
- * cannot be split (its id must stay): it is retried the same way and then rejected, so it never
- * blocks every tenant forever (the one case where a rejected batch may have been partly stored).
+ * cannot be split (its id must stay): it is retried the same way for at least inDoubtDataFaultMs
+ * (60 s) and then rejected, so it never blocks every tenant forever (the one case where a rejected
+ * batch may have been partly stored).
  */
 export class Aggregator {
   private counts = new Map<string, CountRow>();
@@ -225,6 +235,7 @@ export class Aggregator {
   private readonly flushIntervalMs: number;
   private readonly logger: AggregatorLogger;
   private readonly observer: FlushObserver | undefined;
+  private readonly inDoubtDataFaultMs: number;
   /** Failed attempts of the batch at the head of the queue (only the head is ever written). */
   private headFailures = 0;
   readonly health: StoreHealth;
@@ -233,6 +244,7 @@ export class Aggregator {
     this.flushIntervalMs = options.flushIntervalMs ?? 1000;
     this.logger = options.logger ?? silent;
     this.observer = options.observer;
+    this.inDoubtDataFaultMs = options.inDoubtDataFaultMs ?? IN_DOUBT_DATA_FAULT_MS;
     this.health = options.health ?? new StoreHealth({ logger: this.logger });
   }
 
@@ -492,6 +504,7 @@ export class Aggregator {
       return false;
     }
     head.dataFailures++;
+    head.dataSince ??= Date.now();
     this.health.writeSucceeded();
     if (!head.inDoubt && !head.split) {
       const projects = [...partProjects(head)];
@@ -503,8 +516,8 @@ export class Aggregator {
         return true;
       }
     }
-    if (head.dataFailures < DATA_FAULT_ATTEMPTS) {
-      await new Promise((r) => setTimeout(r, DATA_RETRY_MS * head.dataFailures));
+    if (head.dataFailures < DATA_FAULT_ATTEMPTS || (head.inDoubt && Date.now() - head.dataSince < this.inDoubtDataFaultMs)) {
+      await new Promise((r) => setTimeout(r, Math.min(MAX_RETRY_DELAY_MS, DATA_RETRY_MS * 2 ** (head.dataFailures - 1))));
       return true;
     }
     this.queue.shift();
