@@ -204,4 +204,18 @@ describe('bytes sent', () => {
     expect(got).toEqual([[1, MAX_LINE_BYTES]]);
     expect(p.stats.dropped).toEqual({ bad_bytes: 4 });
   });
+
+  it('a JSON \\ud800 escape never reaches a name as an unpaired surrogate (no store could keep it): it reads as U+FFFD', () => {
+    const cells: CellBatch[] = [];
+    const p = new LineProcessor({ parser: createLineParser('json'), geo, retentionDays: 8, now: () => NOW, sink: (c) => cells.push(c) });
+    p.process(`{"ip":"127.0.0.1","time":${(NOW - 60_000) / 1000},"domain":"a.com","status":200,"uri":"/live/\\ud800x.flv","bytes":5}`);
+    const nginx = new LineProcessor({ parser: createLineParser('nginx_json'), geo, retentionDays: 8, now: () => NOW, sink: (c) => cells.push(c) });
+    const iso = new Date(NOW - 60_000).toISOString().replace('.000Z', '+00:00');
+    expect(nginx.process(`{"time":"${iso}","remote_addr":"127.0.0.1","x_forwarded_for":"","host":"a.com","request":"GET /live/\\udc00y.flv HTTP/1.1",` +
+      '"status":200,"body_bytes_sent":5,"request_time":0.1,"http_referer":"","http_user_agent":""}')).toBeUndefined();
+    p.flushCells();
+    nginx.flushCells();
+    const streams = cells.flatMap((c) => c.traffic?.streams ?? []);
+    expect(streams.sort()).toEqual(['\ufffdx', '\ufffdy']);
+  });
 });
