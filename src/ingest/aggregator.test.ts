@@ -252,3 +252,14 @@ it('a write failure that a probe write shares is an outage: everything is refuse
   expect(agg.health.snapshot()).toMatchObject({ status: 'degraded', reason: 'store_error' });
   expect(agg.stats()).toMatchObject({ refusedRecords: 5, rejectedRecords: 0 });
 });
+
+it('keeps every carousel sample storable, whatever its source: not a whole number >= 0 is 0, past 2^53 - 1 saturates', async () => {
+  const agg = new Aggregator(store);
+  agg.addSample({ project: 'p', taskId: 't', second: T, videoFps: Number.NaN, videoKbps: 2 ** 60, audioFps: -3, audioKbps: 1.6 });
+  agg.add(rec(), 2); // the same flush: stored too
+  await agg.flush();
+  expect(await store.querySamples({ project: 'p', taskId: 't', from: T, to: T + 1000 })).toEqual([
+    { second: T, videoFps: 0, videoKbps: Number.MAX_SAFE_INTEGER, audioFps: 0, audioKbps: 2 },
+  ]);
+  expect(await total(store)).toBe(2);
+});

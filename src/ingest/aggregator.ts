@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Isp, Region } from '../contract/values.js';
 import { BatchRejectedError, classifyStoreError, failedWriteApplied, isOutage, StoreUnavailableError, type FaultReason } from '../health/store-faults.js';
 import { StoreHealth } from '../health/store-health.js';
+import { cellValue } from '../store/cell-values.js';
 import { expandPacked, packedRequests, type PackedCells, type ProjectCells } from '../store/packed.js';
 import type { TrafficRow } from '../store/traffic.js';
 import type { Checkpoint, CountRow, SampleRow, Store, WriteBatch } from '../store/types.js';
@@ -298,7 +299,9 @@ export class Aggregator {
   /** Records a per-second carousel sample; a later sample for the same second replaces the earlier one. */
   addSample(s: SampleRow): void {
     const second = Math.floor(s.second / SECOND) * SECOND;
-    this.samples.set(`${s.project}\u0000${s.taskId}\u0000${second}`, { ...s, second });
+    // Storable whatever the source (the intake's schema bounds them; an in-process probe is not checked by it).
+    const v = { videoFps: cellValue(s.videoFps), videoKbps: cellValue(s.videoKbps), audioFps: cellValue(s.audioFps), audioKbps: cellValue(s.audioKbps) };
+    this.samples.set(`${s.project}\u0000${s.taskId}\u0000${second}`, { ...s, ...v, second });
     this.pendingRecords += 1;
   }
 
