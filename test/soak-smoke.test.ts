@@ -7,7 +7,8 @@ import { expect, it } from 'vitest';
  * minute at 6,000 lines/s through all four ways (batch CLI, --follow, syslog, HTTP) into a real
  * server process, 10 query connections and the dashboard poller, then every check of the full
  * soak: memory after a 20 s warm-up, no errors, acks within 5 s (the suite shares the CPU), and
- * every (domain, minute, code) count exact against the model.
+ * every (domain, minute, code) count exact against the model, while a second tenant sends extreme
+ * values (lines of 2^53 - 1 and 2^40 bytes into one cell) all along.
  */
 it('soak smoke: 1 minute, all four ways, queries and poller, counts exact, memory flat, no errors', async () => {
   const script = join(import.meta.dirname, '..', 'dist', 'reliability', 'soak', 'run.js');
@@ -18,6 +19,8 @@ it('soak smoke: 1 minute, all four ways, queries and poller, counts exact, memor
   });
   expect(out).toContain('lines lost: 0, double-counted: 0');
   expect(out).toContain('- ok: errors: 0');
+  // A second tenant sent extreme values into one cell all along: answered and stored as counted.
+  expect(out).toMatch(/- ok: poison tenant \(one cell, lines of 2\^53 - 1 and of 2\^40 bytes\): [\d,]+ batches/);
   expect(out).toMatch(/soak: PASS/);
   expect(code).toBe(0);
 }, 180_000);

@@ -1,33 +1,35 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 /** The sections of RELIABILITY.md, each written by its own script and only by it. */
-export const RELIABILITY_SECTIONS = ['faults', 'fuzz', 'soak'] as const;
+export const RELIABILITY_SECTIONS = ['faults', 'fuzz', 'soak', 'poison'] as const;
 export type ReliabilitySection = (typeof RELIABILITY_SECTIONS)[number];
 
 const begin = (name: string): string => `<!-- ${name}:begin -->`;
 const end = (name: string): string => `<!-- ${name}:end -->`;
 
-const TITLES: Record<ReliabilitySection, string> = {
-  faults: 'Faults (`npm run faults`)',
-  fuzz: 'Fuzzing (`npm run fuzz`)',
-  soak: 'Soak (`npm run soak`)',
+/** The heading(s) a missing section is created under. */
+const HEADINGS: Record<ReliabilitySection, string> = {
+  faults: '## Faults (`npm run faults`)',
+  fuzz: '## Fuzzing (`npm run fuzz`)',
+  soak: '## Soak (`npm run soak`)',
+  poison: '## Blast radius\n\n### Poison input (`npm run blast`)',
 };
 
 function skeleton(): string {
   const parts = ['# Reliability', '', 'Written by the scripts named in each section; do not edit between the markers by hand.', ''];
-  for (const s of RELIABILITY_SECTIONS) parts.push(`## ${TITLES[s]}`, '', begin(s), '_not run yet_', end(s), '');
+  for (const s of RELIABILITY_SECTIONS) parts.push(HEADINGS[s], '', begin(s), '_not run yet_', end(s), '');
   return parts.join('\n');
 }
 
 /**
  * Replaces the text between `<!-- name:begin -->` and `<!-- name:end -->` of `text` (creating the
- * file's skeleton with all three marker pairs when there is none, and appending a missing pair);
+ * file's skeleton with every marker pair when there is none, and appending a missing pair);
  * everything outside the markers is kept byte for byte.
  */
 export function replaceSection(text: string | undefined, name: ReliabilitySection, body: string): string {
   let out = text ?? skeleton();
   for (const s of RELIABILITY_SECTIONS) {
-    if (!out.includes(begin(s)) || !out.includes(end(s))) out = `${out.trimEnd()}\n\n## ${TITLES[s]}\n\n${begin(s)}\n_not run yet_\n${end(s)}\n`;
+    if (!out.includes(begin(s)) || !out.includes(end(s))) out = `${out.trimEnd()}\n\n${HEADINGS[s]}\n\n${begin(s)}\n_not run yet_\n${end(s)}\n`;
   }
   const i = out.indexOf(begin(name)) + begin(name).length;
   const j = out.indexOf(end(name));

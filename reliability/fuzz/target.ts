@@ -22,6 +22,11 @@ export interface FuzzTarget<T> {
   reasons: readonly string[];
   /** Longest one input may take (ms) before it counts as a hang. */
   limitMs: number;
+  /**
+   * At most this many inputs per run, whatever --inputs says (and `npm test` runs at most a tenth of it):
+   * for a target that writes a real store per input, a thousand times the cost of a parser's.
+   */
+  maxInputs?: number;
   /** Builds what inputs share (parsers, geo index), outside the per-input time limit. */
   prepare?(): void | Promise<void>;
   /** Judges one input; a throw is a crash. */

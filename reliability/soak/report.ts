@@ -28,6 +28,8 @@ export interface SoakResult {
   samples: number;
   samplesWrong: number;
   errors: ErrorLog;
+  /** The second tenant sending extreme values (reliability/soak/ways.ts, poisonTenant). */
+  poison?: { posts: number; accepted: number; badBytes: number; stored: number };
 }
 
 const mib = (b: number): string => (b / 2 ** 20).toFixed(1);
@@ -54,6 +56,8 @@ export function soakMarkdown(r: SoakResult): { markdown: string; pass: boolean }
     [`HTTP acks over ${thousands(r.ackLimitMs)} ms: ${acksOver}; batch runs over 10 s: ${batchOver}`, acksOver === 0 && batchOver === 0],
     [`lines lost: ${thousands(lost)}, double-counted: ${thousands(double)} (of ${thousands(total)})`, lost === 0 && double === 0],
     [`carousel seconds read back wrong: ${r.samplesWrong} of ${thousands(r.samples)}`, r.samplesWrong === 0],
+    ...(r.poison ? [[`poison tenant (one cell, lines of 2^53 - 1 and of 2^40 bytes): ${thousands(r.poison.posts)} batches, ${thousands(r.poison.badBytes)} lines dropped as bad_bytes, ` +
+      `${thousands(r.poison.accepted)} counted, ${thousands(r.poison.stored)} stored`, r.poison.posts > 0 && r.poison.stored === r.poison.accepted && r.poison.badBytes === r.poison.accepted] as [string, boolean]] : []),
   ];
   const pass = checks.every(([, ok]) => ok);
   const step = Math.max(1, Math.round(r.minutes / 10));

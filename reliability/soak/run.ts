@@ -11,7 +11,7 @@ import { call, ErrorLog } from './http.js';
 import { CountModel, LineMaker } from './model.js';
 import { startPoller, startQueries, type QueryStats } from './queries.js';
 import { soakMarkdown, type SoakResult } from './report.js';
-import { batchWay, followWay, httpWay, syslogWay, type Way } from './ways.js';
+import { batchWay, followWay, httpWay, poisonTenant, syslogWay, type Way } from './ways.js';
 
 const HELP = `Usage: npm run soak -- [--minutes 30] [--rate 24000] [--warmup MIN] [--no-report]
 
@@ -59,6 +59,7 @@ async function main(): Promise<number> {
   const model = new CountModel();
   const syslogPort = await freePort();
   const keys = await createKeys(dataDir, project);
+  const poisonKeys = await createKeys(dataDir, `${project}-poison`);
   const server = await startServe(['--data', dataDir, '--log-level', 'warn', '--syslog', `tcp://127.0.0.1:${syslogPort}`, '--syslog-project', project, '--syslog-format', 'combined_host']);
   const base = new URL(server.url);
   const followFile = join(tmp.dir, 'follow.log');
@@ -79,6 +80,9 @@ async function main(): Promise<number> {
       batchWay(makers[3] as LineMaker, tmp.dir, dataDir, project, errors),
     ];
     const domains = shares.map(([d]) => d);
+    // A second tenant sending extreme values the whole run (see poisonTenant), on its own connections.
+    const poisonAgent = new Agent({ keepAlive: true, maxSockets: 2 });
+    const poison = poisonTenant(poisonAgent, base, `${project}-poison`, poisonKeys.token, errors);
     // Carousel telemetry, one sample per second, as a probe would post it (the first before any query).
     const samples = new Map<number, number>();
     const sampleAgent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -134,6 +138,8 @@ async function main(): Promise<number> {
     await stopQueries();
     await stopPoller();
     for (const w of ways) await w.drain();
+    await poison.stop();
+    poisonAgent.destroy();
     ingestAgent.destroy();
     // Drain: everything generated must become visible through the API.
     const drainStart = Date.now();
@@ -177,6 +183,12 @@ async function main(): Promise<number> {
       const i = (second - cStart) / 1000;
       if (i >= 0 && i < cres.video_framerate_list.length && cres.video_framerate_list[i] !== fps) samplesWrong++;
     }
+    // The poison tenant's requests read back as counted (its bytes saturate; its requests never do);
+    // its lines are timed 30 s back, so the window starts before the run's first minute.
+    const pq = `play_domains=poison.soak.test&start_time=${formatUtcSecond(Math.floor(startedAt / MIN) * MIN - 2 * MIN)}&end_time=${formatUtcSecond(Date.now() + MIN)}`;
+    const pres = JSON.parse((await call(sampleAgent, base, 'GET', `/v2/${project}-poison/stats/httpcodes?${pq}`, { 'x-auth-token': poisonKeys.token })).body) as { data_series: Array<{ http_codes: Array<{ count: number }> }> };
+    const poisonStored = pres.data_series.reduce((n, e) => n + e.http_codes.reduce((m, c) => m + c.count, 0), 0);
+    if (poisonStored !== poison.stats.accepted) errors.add('poison-tenant', `stored ${poisonStored} requests, ${poison.stats.accepted} acknowledged`);
     sampleAgent.destroy();
     follower.kill('SIGTERM');
     const followerExit = await new Promise<number | null>((r) => follower.on('exit', (c) => r(c)));
@@ -190,6 +202,7 @@ async function main(): Promise<number> {
     const result: SoakResult = {
       startedAt: new Date(startedAt), minutes, rate, warmupMin, ackLimitMs, seconds: (endedAt - startedAt) / 1000, drainMs, perWay, rss,
       queries: qstats.queries, queryLatencies: qstats.latencies, polls: qstats.polls, samples: samples.size, samplesWrong, errors,
+      poison: { ...poison.stats, stored: poisonStored },
     };
     const { markdown, pass } = soakMarkdown(result);
     console.log(`\n${markdown}\n`);

@@ -147,3 +147,57 @@ export function batchWay(maker: LineMaker, dir: string, dataDir: string, project
   const timer = setInterval(run, 10_000);
   return way;
 }
+
+/** What the poison tenant sent and was told. */
+export interface PoisonStats {
+  posts: number;
+  /** Lines answered as counted (each claims the per-line maximum of bytes). */
+  accepted: number;
+  /** Lines answered as dropped `bad_bytes` (each claims 2^53 - 1 bytes). */
+  badBytes: number;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const p2 = (n: number): string => String(n).padStart(2, '0');
+
+/**
+ * A second tenant sending extreme values through the batch -> store path the whole soak: every 250 ms
+ * one batch into one cell of its own, 2 lines of 2^53 - 1 bytes (dropped as `bad_bytes`) and 2 lines of
+ * the per-line maximum, 2^40 bytes (counted: the cell's bytes pass 2^53 - 1 and saturate after 8,192 of
+ * them, within a 30-minute soak). Every answer must be 200 with exactly that split, the soak tenant's
+ * counts stay exact, and the poison tenant's requests read back as counted.
+ */
+export function poisonTenant(agent: Agent, base: URL, project: string, token: string, errors: ErrorLog): { stats: PoisonStats; stop(): Promise<void> } {
+  const stats: PoisonStats = { posts: 0, accepted: 0, badBytes: 0 };
+  const inFlight = new Set<Promise<void>>();
+  const line = (ms: number, bytes: number): string => {
+    const d = new Date(ms);
+    const t = `${p2(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} +0000`;
+    return `127.0.0.1 - - [${t}] "GET /live/poison.flv HTTP/1.1" 200 ${bytes} "-" "soak-poison" poison.soak.test`;
+  };
+  const send = (): void => {
+    if (inFlight.size > 2) return;
+    const at = Math.floor((Date.now() - 30_000) / 60_000) * 60_000;
+    const body = [line(at, Number.MAX_SAFE_INTEGER), line(at, 2 ** 40), line(at, Number.MAX_SAFE_INTEGER), line(at, 2 ** 40)].join('\n');
+    stats.posts++;
+    const p = call(agent, base, 'POST', `/ingest/v1/${project}/access-logs?format=combined_host`, { 'content-type': 'text/plain', 'x-auth-token': token }, body).then((res) => {
+      const a = res.status === 200 ? (JSON.parse(res.body) as { accepted: number; dropped: { bad_bytes?: number } }) : undefined;
+      if (!a || a.accepted !== 2 || a.dropped.bad_bytes !== 2) {
+        errors.add('poison-tenant', `${res.status} ${res.body.slice(0, 200)}`);
+        return;
+      }
+      stats.accepted += 2;
+      stats.badBytes += 2;
+    }, (err: unknown) => errors.add('poison-tenant', String(err)));
+    const tracked = p.finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+  };
+  const timer = setInterval(send, 250);
+  return {
+    stats,
+    async stop() {
+      clearInterval(timer);
+      await Promise.all([...inFlight]);
+    },
+  };
+}

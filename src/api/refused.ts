@@ -1,5 +1,5 @@
-import { storeInDoubt, storeUnavailable } from '../contract/errors.js';
-import { StoreStalledError, StoreUnavailableError } from '../health/store-faults.js';
+import { storeInDoubt, storeRejected, storeUnavailable } from '../contract/errors.js';
+import { BatchRejectedError, StoreStalledError, StoreUnavailableError } from '../health/store-faults.js';
 import { beforeDeadline, deadlineIn, type Deadline } from '../ingest/deadline.js';
 import type { ProjectNames } from '../ingest/name-limits.js';
 import type { AppContext } from './context.js';
@@ -10,6 +10,7 @@ export async function refusedAs503(done: Promise<void>): Promise<void> {
     await done;
   } catch (err) {
     if (err instanceof StoreUnavailableError) throw storeUnavailable(err.reason);
+    if (err instanceof BatchRejectedError) throw storeRejected();
     throw err;
   }
 }

@@ -1,3 +1,4 @@
+import { StoreUnavailableError } from '../health/store-faults.js';
 import type { Aggregator } from '../ingest/aggregator.js';
 import { Follower } from '../ingest/follow/follower.js';
 import type { ProcessorSettings } from '../ingest/setup.js';
@@ -18,7 +19,10 @@ export interface FollowCommandOptions {
   names?: NameGate;
 }
 
-/** Follows files until SIGTERM/SIGINT, then flushes (counts and offsets together) and returns 0. */
+/**
+ * Follows files until SIGTERM/SIGINT, then flushes (counts and offsets together) and returns 0; 1 when
+ * the store refused that last write (nothing is lost: the next run reads on from the committed offsets).
+ */
 export async function followFiles(o: FollowCommandOptions): Promise<number> {
   const followers = o.files.map((path) => {
     const follower = new Follower({
@@ -41,8 +45,16 @@ export async function followFiles(o: FollowCommandOptions): Promise<number> {
     process.once('SIGINT', () => resolve());
   });
   for (const f of followers) await f.stop();
-  await o.aggregator.stop();
   const totals = followers.map((f) => `${f.path}`).join(', ');
+  try {
+    await o.aggregator.stop();
+  } catch (err) {
+    const why = err instanceof StoreUnavailableError ? `the store refused the last write (${err.reason})` : `the last write failed (${(err as Error).message})`;
+    console.error(`livestats ingest: stopped following ${totals}; ${why}: the lines read since the last commit will be read again on the next start`);
+    return 1;
+  }
+  const rejected = followers.reduce((n, f) => n + f.rejectedLines, 0);
+  if (rejected > 0) console.error(`livestats ingest: ${rejected} lines were skipped because the store rejected their data`);
   console.error(`livestats ingest: stopped following ${totals}`);
   return 0;
 }

@@ -214,8 +214,8 @@ export async function ingestCommand(argv: string[]): Promise<number> {
         },
         commitFile: async (file, s) => {
           const key = keys.get(file);
-          if (key !== undefined) aggregator.checkpoint(key, JSON.stringify({ file, lines: s.lines, accepted: s.accepted, at: Date.now() }));
-          await aggregator.commit();
+          if (key !== undefined) aggregator.checkpoint(key, JSON.stringify({ file, lines: s.lines, accepted: s.accepted, at: Date.now() }), project);
+          await aggregator.commit(project);
         },
       });
     } catch (err) {

@@ -70,6 +70,12 @@ export const bodiesBusy = (): ApiError => {
   e.retryAfterSeconds = 1;
   return e;
 };
+/**
+ * 500: the store rejected this request's data itself while it took other writes (a store limit, not an
+ * outage); nothing of the request was counted and sending it again unchanged fails again.
+ */
+export const storeRejected = (): ApiError =>
+  new ApiError('internal', 'Internal error: the store cannot take this request\'s data; nothing of it was counted, do not retry it unchanged');
 
 /** Seconds a client is asked to wait (Retry-After) when the store refuses writes. */
 export const STORE_RETRY_AFTER_SECONDS = 5;

@@ -77,3 +77,20 @@ export class StoreUnavailableError extends Error {
     this.name = 'StoreUnavailableError';
   }
 }
+
+/**
+ * Thrown to a writer whose data the store rejected for the data itself, not because it is down: the
+ * write failed while a write of nothing but a checkpoint succeeded right after it. The rest of the
+ * flush (other projects) was written; this part is dropped, never stored, and retrying it unchanged
+ * fails again. Not a store outage: /healthz stays ok.
+ */
+export class BatchRejectedError extends Error {
+  readonly reason = 'rejected';
+  constructor(override readonly cause: unknown) {
+    super(`data rejected by the store: ${String((cause as Error)?.message ?? cause)}`);
+    this.name = 'BatchRejectedError';
+  }
+}
+
+/** Faults that say the store itself is down, whatever the data: a write of other data would fail too. */
+export const isOutage = (reason: FaultReason): boolean => reason !== 'store_error';

@@ -3,8 +3,8 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers/tmp.js';
 import { SqliteStore } from '../store/sqlite/store.js';
 import type { Store, WriteBatch } from '../store/types.js';
-import { markNotApplied, StoreUnavailableError } from '../health/store-faults.js';
-import { Aggregator, PROBE_CHECKPOINT, type AccessRecord, type Refusal } from './aggregator.js';
+import { BatchRejectedError, markNotApplied, StoreUnavailableError } from '../health/store-faults.js';
+import { Aggregator, DATA_FAULT_ATTEMPTS, PROBE_CHECKPOINT, type AccessRecord, type Refusal } from './aggregator.js';
 
 const T = Date.UTC(2026, 0, 1, 10, 0, 0);
 const rec = (over: Partial<AccessRecord> = {}): AccessRecord => ({
@@ -160,4 +160,106 @@ it('serializes concurrent flushes and stop() writes what is pending', async () =
   agg.add(rec(), 10);
   await agg.stop();
   expect(await total(store)).toBe(12);
+});
+
+// A data fault: the store fails every write that carries project "bad" (as a write of a value it
+// cannot store would), and takes every other write. Injected into the real SQLite store; the real
+// poison (bytes past 2^53) through every way in is in test/blast-radius.test.ts.
+const poisoned = (inner: Store, kind: string, ids: string[] = []): Store =>
+  Object.assign(Object.create(inner) as Store, {
+    kind,
+    write: async (b: WriteBatch) => {
+      ids.push(b.id);
+      if (b.counts.some((r) => r.project === 'bad')) throw new RangeError('varint out of range: 18014398509481982');
+      await inner.write(b);
+    },
+  });
+
+const totalOf = async (project: string): Promise<number> =>
+  (await store.queryHttpCodes({ project, domains: ['a.com'], regions: [], isps: [], fromMinute: T - 3_600_000, toMinute: T + 3_600_000 }))
+    .reduce((n, c) => n + c.count, 0);
+
+it('one project\'s rejected data refuses only that project: the rest of the flush is stored, the store stays ok', async () => {
+  const agg = new Aggregator(poisoned(store, 'sqlite'));
+  const refusals: Refusal[] = [];
+  agg.onRefused((r) => refusals.push(r));
+  agg.add(rec({ project: 'good' }), 3);
+  agg.checkpoint('batch:g', 'G', 'good');
+  agg.add(rec({ project: 'bad' }), 2);
+  agg.checkpoint('batch:b', 'B', 'bad');
+  agg.checkpoint('other', 'O'); // names no project: goes only where every part went
+  const good = agg.committed('good');
+  const bad = agg.committed('bad');
+  const all = agg.committed();
+  await agg.flush(); // resolves: a data fault is not an outage
+  await expect(good).resolves.toBeUndefined();
+  await expect(bad).rejects.toBeInstanceOf(BatchRejectedError);
+  await expect(all).rejects.toBeInstanceOf(BatchRejectedError);
+  expect(await totalOf('good')).toBe(3);
+  expect(await totalOf('bad')).toBe(0);
+  expect(await store.getCheckpoint('batch:g')).toBe('G');
+  expect(await store.getCheckpoint('batch:b')).toBeUndefined();
+  expect(await store.getCheckpoint('other')).toBeUndefined();
+  expect(refusals).toEqual([
+    { reason: 'store_error', records: 2, checkpointKeys: ['batch:b'], rejected: { checkpoints: [{ key: 'batch:b', value: 'B' }] } },
+    { reason: 'store_error', records: 0, checkpointKeys: ['other'], rejected: { checkpoints: [{ key: 'other', value: 'O' }] } },
+  ]);
+  expect(agg.health.snapshot()).toMatchObject({ status: 'ok', outages: 0 });
+  expect(agg.stats()).toMatchObject({ pendingBatches: 0, pendingRecords: 0, rejectedRecords: 2, refusedRecords: 2 });
+  // Later writes of both projects go on; the bad one is rejected again, never retried forever.
+  agg.add(rec({ project: 'good' }), 4);
+  agg.add(rec({ project: 'bad' }), 1);
+  const later = agg.committed('good');
+  await agg.flush();
+  await expect(later).resolves.toBeUndefined();
+  expect(await totalOf('good')).toBe(7);
+  expect(agg.stats()).toMatchObject({ pendingBatches: 0, rejectedRecords: 3 });
+});
+
+it('a batch of one project that the store rejects is retried a few times, then rejected alone', async () => {
+  const ids: string[] = [];
+  const agg = new Aggregator(poisoned(store, 'sqlite', ids));
+  agg.add(rec({ project: 'bad' }), 2);
+  await expect(agg.commit('bad')).rejects.toBeInstanceOf(BatchRejectedError);
+  expect(new Set(ids).size).toBe(1 + DATA_FAULT_ATTEMPTS); // the batch's attempts and a probe after each
+  expect(ids.filter((id) => id === ids[0])).toHaveLength(DATA_FAULT_ATTEMPTS);
+  agg.add(rec({ project: 'good' }), 1);
+  await agg.commit('good');
+  expect(await totalOf('good')).toBe(1);
+  expect(agg.health.ok).toBe(true);
+});
+
+it('a batch in doubt that the store rejects for its data is dropped after its window instead of blocking every tenant', async () => {
+  const agg = new Aggregator(poisoned(store, 'clickhouse'), { inDoubtDataFaultMs: 300 });
+  agg.add(rec({ project: 'bad' }), 2);
+  agg.add(rec({ project: 'good' }), 5);
+  const good = agg.committed('good');
+  await agg.flush();
+  // In doubt: it cannot be split (its id must stay), so both projects' data is refused with it.
+  await expect(good).rejects.toBeInstanceOf(BatchRejectedError);
+  agg.add(rec({ project: 'good' }), 6);
+  await agg.commit('good');
+  expect(await totalOf('good')).toBe(6);
+  expect(agg.stats()).toMatchObject({ pendingBatches: 0, rejectedRecords: 7 });
+});
+
+it('a write failure that a probe write shares is an outage: everything is refused, as before', async () => {
+  const failures = { n: 2 };
+  const agg = new Aggregator(failing(store, 'sqlite', failures, [], () => new Error('disk I/O error')));
+  agg.add(rec({ project: 'good' }), 3);
+  agg.add(rec({ project: 'bad' }), 2);
+  await expect(agg.commit('good')).rejects.toBeInstanceOf(StoreUnavailableError);
+  expect(agg.health.snapshot()).toMatchObject({ status: 'degraded', reason: 'store_error' });
+  expect(agg.stats()).toMatchObject({ refusedRecords: 5, rejectedRecords: 0 });
+});
+
+it('keeps every carousel sample storable, whatever its source: not a whole number >= 0 is 0, past 2^53 - 1 saturates', async () => {
+  const agg = new Aggregator(store);
+  agg.addSample({ project: 'p', taskId: 't', second: T, videoFps: Number.NaN, videoKbps: 2 ** 60, audioFps: -3, audioKbps: 1.6 });
+  agg.add(rec(), 2); // the same flush: stored too
+  await agg.flush();
+  expect(await store.querySamples({ project: 'p', taskId: 't', from: T, to: T + 1000 })).toEqual([
+    { second: T, videoFps: 0, videoKbps: Number.MAX_SAFE_INTEGER, audioFps: 0, audioKbps: 2 },
+  ]);
+  expect(await total(store)).toBe(2);
 });

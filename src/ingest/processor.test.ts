@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { forEachCell, type CellBatch } from './cells.js';
 import { createLineParser } from './formats/presets.js';
-import { DROP_REASONS } from './formats/types.js';
+import { DROP_REASONS, MAX_LINE_BYTES } from './formats/types.js';
 import { packGeo, ispOfCode, regionOfCode } from './geo/names.js';
 import { parseGeoOverrides } from './geo/overrides.js';
 import { GeoResolver } from './geo/resolver.js';
@@ -188,5 +188,34 @@ describe('bytes sent', () => {
     const bytes: number[] = [];
     for (const b of cells) forEachCell(b, (_d, _m, _g, _c, _n, by) => bytes.push(by));
     expect(bytes).toEqual([10]);
+  });
+
+  it('drops a line claiming more than MAX_LINE_BYTES as bad_bytes; up to it is counted as logged', () => {
+    const { p, cells } = processor(`'$remote_addr [$time_local] $status $bytes_sent $host'`);
+    const at = `127.0.0.1 [${tl(NOW - 60_000)}] 200`;
+    p.process(`${at} ${MAX_LINE_BYTES} a.com`);
+    expect(p.process(`${at} ${MAX_LINE_BYTES + 1} a.com`)).toBe('bad_bytes');
+    expect(p.process(`${at} ${Number.MAX_SAFE_INTEGER} a.com`)).toBe('bad_bytes');
+    expect(p.process(`${at} 99999999999999999999999 a.com`)).toBe('bad_bytes');
+    expect(p.process(`${at} 1e300 a.com`)).toBe('bad_bytes');
+    p.flushCells();
+    const got: Array<[number, number]> = [];
+    for (const b of cells) forEachCell(b, (_d, _m, _g, _c, n, bytes) => got.push([n, bytes]));
+    expect(got).toEqual([[1, MAX_LINE_BYTES]]);
+    expect(p.stats.dropped).toEqual({ bad_bytes: 4 });
+  });
+
+  it('a JSON \\ud800 escape never reaches a name as an unpaired surrogate (no store could keep it): it reads as U+FFFD', () => {
+    const cells: CellBatch[] = [];
+    const p = new LineProcessor({ parser: createLineParser('json'), geo, retentionDays: 8, now: () => NOW, sink: (c) => cells.push(c) });
+    p.process(`{"ip":"127.0.0.1","time":${(NOW - 60_000) / 1000},"domain":"a.com","status":200,"uri":"/live/\\ud800x.flv","bytes":5}`);
+    const nginx = new LineProcessor({ parser: createLineParser('nginx_json'), geo, retentionDays: 8, now: () => NOW, sink: (c) => cells.push(c) });
+    const iso = new Date(NOW - 60_000).toISOString().replace('.000Z', '+00:00');
+    expect(nginx.process(`{"time":"${iso}","remote_addr":"127.0.0.1","x_forwarded_for":"","host":"a.com","request":"GET /live/\\udc00y.flv HTTP/1.1",` +
+      '"status":200,"body_bytes_sent":5,"request_time":0.1,"http_referer":"","http_user_agent":""}')).toBeUndefined();
+    p.flushCells();
+    nginx.flushCells();
+    const streams = cells.flatMap((c) => c.traffic?.streams ?? []);
+    expect(streams.sort()).toEqual(['\ufffdx', '\ufffdy']);
   });
 });

@@ -3,7 +3,7 @@ import { clientAddress } from './client-ip.js';
 import type { GeoResolver } from './geo/resolver.js';
 import { hostOfRequest, DomainNormalizer } from './host.js';
 import type { NameGate } from './name-limits.js';
-import { newParsedLine, resetParsedLine, type DropReason, type LineParser, type ParsedLine } from './formats/types.js';
+import { MAX_LINE_BYTES, newParsedLine, resetParsedLine, type DropReason, type LineParser, type ParsedLine } from './formats/types.js';
 import { parseIpv4 } from './geo/ipv4.js';
 import { ipTypeOf } from './traffic/ip-type.js';
 import { requestTargetSpan } from './traffic/request-target.js';
@@ -156,6 +156,7 @@ export class LineProcessor {
     const geo = v4 >= 0 ? this.options.geo.lookupV4(address, v4) : this.options.geo.lookup(address);
     const ipType = v4 >= 0 ? IP_V4 : this.family(address);
     const bytes = bytesOf(p.bytes, p.bodyBytes);
+    if (bytes < 0) return 'bad_bytes';
     const gate = this.options.names;
     if (gate !== undefined && domain !== this.admitted) {
       const refused = gate.domain(domain);
@@ -217,9 +218,13 @@ export class LineProcessor {
   }
 }
 
-/** $bytes_sent, else $body_bytes_sent, else 0 (also for a value that is not a whole number >= 0). */
+/**
+ * $bytes_sent, else $body_bytes_sent, else 0 (also for a value that is not a whole number >= 0);
+ * -1 (the line is dropped as `bad_bytes`) for a whole number above MAX_LINE_BYTES.
+ */
 export function bytesOf(bytesSent: number, bodyBytes: number): number {
   const v = bytesSent >= 0 ? bytesSent : bodyBytes >= 0 ? bodyBytes : 0;
+  if (v > MAX_LINE_BYTES && (Number.isInteger(v) || v === Infinity)) return -1;
   return Number.isSafeInteger(v) ? v : 0;
 }
 

@@ -38,6 +38,17 @@ export class AggregatorMetrics {
       buckets: FLUSH_BUCKETS,
       registers: [registry],
     });
+    let rejectedSeen = 0;
+    new Counter({
+      name: 'livestats_aggregator_rejected_records_total',
+      help: 'Records the store rejected for their data while it took other writes (never counted; not an outage)',
+      registers: [registry],
+      collect(this: Counter) {
+        const now = sum((s) => s.rejectedRecords);
+        if (now > rejectedSeen) this.inc(now - rejectedSeen);
+        rejectedSeen = Math.max(rejectedSeen, now);
+      },
+    });
     this.failures = new Counter({
       name: 'livestats_aggregator_flush_failures_total',
       help: 'Batch writes the store refused (the batch is kept and retried)',

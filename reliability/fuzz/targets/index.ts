@@ -1,5 +1,6 @@
 import type { FuzzTarget } from '../target.js';
 import { authorizationTarget } from './authorization.js';
+import { batchStoreTarget } from './batch-store.js';
 import { geoCsvTarget } from './geo-csv.js';
 import { jsonLinesTarget } from './json-lines.js';
 import { logFormatTarget, presetTarget } from './log-lines.js';
@@ -10,7 +11,7 @@ import { syslogTarget } from './syslog.js';
 export function parserTargets(): Array<FuzzTarget<unknown>> {
   return [
     presetTarget('combined'), presetTarget('combined_host'), presetTarget('nginx_json'), logFormatTarget(), jsonLinesTarget(),
-    syslogTarget(), queryTarget(), authorizationTarget(), geoCsvTarget(),
+    syslogTarget(), queryTarget(), authorizationTarget(), geoCsvTarget(), batchStoreTarget(),
   ] as Array<FuzzTarget<unknown>>;
 }
 

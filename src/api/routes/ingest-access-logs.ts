@@ -191,13 +191,14 @@ export function ingestAccessLogsRoute(app: FastifyInstance, ctx: AppContext): vo
     if (cells.length === 0 && key === undefined) return answer;
     try {
       for (const c of cells) addCells(aggregator, project, c);
-      if (key !== undefined) aggregator.checkpoint(key, JSON.stringify({ accepted: s.accepted, at: ctx.now() }));
+      if (key !== undefined) aggregator.checkpoint(key, JSON.stringify({ accepted: s.accepted, at: ctx.now() }), project);
     } catch (err) {
       if (key !== undefined) ledger.release(key);
       throw err;
     }
     // Answer only once committed; refused (store fault) means none of it is or will be counted.
-    const done = aggregator.commit();
+    // Only this project's part counts: another tenant's rejected data never refuses this request.
+    const done = aggregator.commit(project);
     if (key !== undefined) ledger.track(key, done);
     await committedBy(ctx, done, deadline);
     return answer;

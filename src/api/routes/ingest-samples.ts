@@ -121,7 +121,7 @@ export function ingestSamplesRoute(app: FastifyInstance, ctx: AppContext): void 
       if (ctx.aggregator) {
         ctx.aggregator.registerTask(project, taskId);
         for (const row of rows) ctx.aggregator.addSample(row);
-        await committedBy(ctx, ctx.aggregator.commit(), deadline, 'samples');
+        await committedBy(ctx, ctx.aggregator.commit(project), deadline, 'samples');
       } else {
         await ctx.store.write({ id: randomUUID(), counts: [], samples: rows, tasks: [{ project, taskId }], checkpoints: [] });
       }

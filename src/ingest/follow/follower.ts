@@ -38,6 +38,8 @@ interface OpenFile {
  * When the store refuses a write (the aggregator drops everything uncommitted), the follower
  * stops advancing: it feeds nothing more, waits until the store accepts writes again, then
  * resumes from the committed checkpoint, so the refused lines are read and counted once.
+ * Lines the store rejected for their data (a data fault, not an outage) would only fail again:
+ * the follower resumes past them instead, and counts them in `rejectedLines`.
  */
 export class Follower {
   readonly path: string;
@@ -48,6 +50,10 @@ export class Follower {
   private rewindPending = false;
   /** Times the follower went back to its committed checkpoint after a refusal. */
   rewinds = 0;
+  /** Lines skipped because the store rejected their data. */
+  rejectedLines = 0;
+  /** Where the newest rejected data of this file ended (its refused checkpoint), with its lines. */
+  private skip: { position: FollowPosition; lines: number } | undefined;
   private file: OpenFile | undefined;
   private timer: NodeJS.Timeout | undefined;
   private busy: Promise<void> | undefined;
@@ -60,6 +66,11 @@ export class Follower {
     this.key = `follow:${this.path}`;
     this.processor = createProcessor(options.settings, (cells) => this.feed(cells), undefined, true, options.names);
     this.epoch = options.aggregator.refusals;
+    options.aggregator.onRefused((r) => {
+      const mine = r.rejected?.checkpoints.find((c) => c.key === this.key);
+      const position = mine ? decodePosition(mine.value) : undefined;
+      if (position) this.skip = { position, lines: r.records + (this.skip?.lines ?? 0) };
+    });
   }
 
   /** Opens the file at its committed position (finishing a file rotated while we were down). */
@@ -109,7 +120,21 @@ export class Follower {
     this.rewindPending = false;
     this.rewinds++;
     await this.resume();
+    this.skipRejected();
     return true;
+  }
+
+  /** After a rewind: when the store rejected this file's data past the committed position, resumes after it. */
+  private skipRejected(): void {
+    const skip = this.skip;
+    this.skip = undefined;
+    const f = this.file;
+    if (!skip || !f) return;
+    const to = skip.position;
+    if (to.ino !== f.pos.ino || to.dev !== f.pos.dev || to.offset <= f.pos.offset) return;
+    f.pos = { ...to };
+    this.rejectedLines += skip.lines;
+    this.options.aggregator.checkpoint(this.key, encodePosition(f.pos), this.options.project);
   }
 
   /** One poll now (tests and shutdown use it to catch up). */
@@ -199,7 +224,7 @@ export class Follower {
     if (!this.file || this.refusedSinceSync()) return;
     this.processor.flushCells();
     if (this.rewindPending) return;
-    this.options.aggregator.checkpoint(this.key, encodePosition(this.file.pos));
+    this.options.aggregator.checkpoint(this.key, encodePosition(this.file.pos), this.options.project);
   }
 
   private async headMatches(f: OpenFile): Promise<boolean> {

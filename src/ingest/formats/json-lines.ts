@@ -1,6 +1,7 @@
 import { FormatError } from './log-format.js';
 import { epochToMs, parseEpochSeconds, parseIso8601, parseTimeLocal } from './times.js';
 import type { DropReason, LineParser, ParsedLine } from './types.js';
+import { wellFormed } from './unescape.js';
 
 /** The fields a JSON line can provide; each maps to a (dotted) path in the object. */
 export const JSON_FIELDS = ['ip', 'xff', 'time', 'domain', 'status', 'request', 'uri', 'bytes'] as const;
@@ -48,7 +49,7 @@ function get(obj: Obj, path: string): unknown {
 }
 
 function text(v: unknown): string {
-  if (typeof v === 'string') return v === '-' ? '' : v;
+  if (typeof v === 'string') return v === '-' ? '' : wellFormed(v);
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   return '';
 }

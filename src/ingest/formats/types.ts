@@ -1,15 +1,23 @@
 /** Why a line was not counted. Every ingest step returns ok or one of these; none throws. */
 export type DropReason =
-  | 'parse' | 'bad_status' | 'bad_time' | 'bad_domain' | 'too_old' | 'future' | 'domain_limit' | 'stream_limit' | 'id_space_full';
+  | 'parse' | 'bad_status' | 'bad_time' | 'bad_domain' | 'too_old' | 'future' | 'bad_bytes'
+  | 'domain_limit' | 'stream_limit' | 'id_space_full';
 
 /**
- * domain_limit / stream_limit: the line names a domain / stream its project does not have yet and the
- * project is at --max-domains / --max-streams; id_space_full: the store has no series id left for a
- * new name (docs/storage.md).
+ * bad_bytes: the line claims more than MAX_LINE_BYTES. domain_limit / stream_limit: the line names a
+ * domain / stream its project does not have yet and the project is at --max-domains / --max-streams;
+ * id_space_full: the store has no series id left for a new name (docs/storage.md).
  */
 export const DROP_REASONS: readonly DropReason[] = [
-  'parse', 'bad_status', 'bad_time', 'bad_domain', 'too_old', 'future', 'domain_limit', 'stream_limit', 'id_space_full',
+  'parse', 'bad_status', 'bad_time', 'bad_domain', 'too_old', 'future', 'bad_bytes', 'domain_limit', 'stream_limit', 'id_space_full',
 ];
+
+/**
+ * Most bytes one logged request may claim (1 TiB, far above any real response): a line claiming more is
+ * dropped as `bad_bytes`. With it a minute cell needs 8,192 such lines before its sum reaches the largest
+ * value a store keeps (MAX_CELL_VALUE, where sums saturate), so one line can never make a batch unstorable.
+ */
+export const MAX_LINE_BYTES = 2 ** 40;
 
 /**
  * What a format parser extracts from one line, written into a reused object (no allocation per line).

@@ -81,3 +81,32 @@ it('is bounded: beyond maxLines new lines are dropped and counted', async () => 
   expect(await total()).toBe(100);
   expect(buf.lines).toBe(0);
 });
+
+it('drops lines the store rejects for their data (counted as rejected), never feeding them again; later lines are stored', async () => {
+  // A data fault: batches carrying domain bad.com fail, every other write succeeds (the real poison,
+  // bytes past 2^53 over syslog UDP, is in test/blast-radius.test.ts).
+  const poisoned: Store = Object.assign(Object.create(store) as Store, {
+    write: async (b: WriteBatch) => {
+      if (b.packed?.some((p) => p.cells.slotDomains.includes('bad.com'))) throw new RangeError('value out of range');
+      await store.write(b);
+    },
+  });
+  const agg = new Aggregator(poisoned);
+  const buf = new SyslogBuffer(agg, 'p', 1000);
+  const bad = new CellCounter();
+  bad.add('bad.com', T, 0, 200, 2);
+  buf.add(bad.drain());
+  buf.pump();
+  await agg.flush(); // a data fault is not an outage: the flush goes on
+  await new Promise((r) => setImmediate(r));
+  expect(buf.lines).toBe(0);
+  expect(buf.rejected).toBe(2);
+  expect(agg.health.ok).toBe(true);
+  buf.add(cells(7));
+  buf.pump();
+  await agg.flush();
+  await new Promise((r) => setImmediate(r));
+  expect(await total()).toBe(7);
+  expect(buf.rejected).toBe(2);
+  expect(buf.lines).toBe(0);
+});

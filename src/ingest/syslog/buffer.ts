@@ -1,3 +1,4 @@
+import { BatchRejectedError } from '../../health/store-faults.js';
 import type { Aggregator } from '../aggregator.js';
 import { addCells, type CellBatch } from '../cells.js';
 
@@ -16,7 +17,8 @@ const linesOf = (cells: CellBatch): number => {
  * Syslog has no acknowledgement to withhold, so counted lines wait here until the store has
  * them: fed to the aggregator while the store accepts writes, kept (and re-fed once it does
  * again) when it refuses them. At most `maxLines` are held; beyond that new lines are dropped
- * and counted as `buffer_full`.
+ * and counted as `buffer_full`. Lines the store rejected for their data (BatchRejectedError, not an
+ * outage) are dropped and counted as `rejected`: fed again they would only fail again.
  */
 export class SyslogBuffer {
   private backlog: Held[] = [];
@@ -24,6 +26,8 @@ export class SyslogBuffer {
   private heldLines = 0;
   /** Lines dropped because the buffer was full. */
   dropped = 0;
+  /** Lines dropped because the store rejected their data. */
+  rejected = 0;
 
   constructor(private readonly aggregator: Aggregator, private readonly project: string, private readonly maxLines: number) {}
 
@@ -54,16 +58,23 @@ export class SyslogBuffer {
       addCells(this.aggregator, this.project, h.cells);
       this.unconfirmed.add(h);
     }
-    this.aggregator.committed().then(
+    this.aggregator.committed(this.project).then(
       () => {
         for (const h of batch) {
           this.unconfirmed.delete(h);
           this.heldLines -= h.lines;
         }
       },
-      () => {
-        // Refused: never stored, so fed again (once) when the store is back.
+      (err: unknown) => {
         for (const h of batch) this.unconfirmed.delete(h);
+        if (err instanceof BatchRejectedError) {
+          for (const h of batch) {
+            this.heldLines -= h.lines;
+            this.rejected += h.lines;
+          }
+          return;
+        }
+        // Refused: never stored, so fed again (once) when the store is back.
         this.backlog = [...batch, ...this.backlog];
       },
     );

@@ -7,7 +7,7 @@ import { createProcessor, type ProcessorSettings } from '../setup.js';
 import { SyslogBuffer } from './buffer.js';
 import { syslogMessage, TcpFramer } from './frame.js';
 
-/** Lines counted by reason; `buffer_full` when the store was unavailable for too long. */
+/** Lines counted by reason; `buffer_full` when the store was unavailable for too long, `rejected` when it rejected their data. */
 export interface SyslogStats {
   lines: number;
   accepted: number;
@@ -73,7 +73,8 @@ export class SyslogReceiver {
     const s = this.processor.stats;
     const dropped: Record<string, number> = { ...s.dropped };
     if (this.buffer.dropped > 0) dropped.buffer_full = this.buffer.dropped;
-    return { lines: s.lines, accepted: s.accepted - this.buffer.dropped, dropped, buffered: this.buffer.lines };
+    if (this.buffer.rejected > 0) dropped.rejected = this.buffer.rejected;
+    return { lines: s.lines, accepted: s.accepted - this.buffer.dropped - this.buffer.rejected, dropped, buffered: this.buffer.lines };
   }
 
   /** Hands what was counted to the buffer and the buffer to the aggregator (when the store takes writes). */

@@ -1,3 +1,4 @@
+import { MAX_CELL_VALUE } from '../cell-values.js';
 import { BlockFormatError, ByteReader, ByteWriter } from './varint.js';
 
 export { BlockFormatError } from './varint.js';
@@ -41,7 +42,10 @@ const scratchHeld = new ByteWriter(4096);
 let scratchBitmap = new Uint8Array(16);
 let scratchRatios = new Float64Array(64);
 
-/** Encodes cells sorted by (key, slot) without duplicates; throws RangeError on a caller bug. */
+/**
+ * Encodes cells sorted by (key, slot) without duplicates; values above MAX_CELL_VALUE are stored as it
+ * (saturated); throws RangeError on a caller bug (unsorted, negative or fractional values).
+ */
 export function encodeBlock(slots: number, cells: CellColumns): Uint8Array {
   scratchOut.reset();
   encodeBlockTo(slots, cells, scratchOut);
@@ -57,6 +61,7 @@ export function encodeBlockTo(slots: number, cells: CellColumns, w: ByteWriter):
   if (!Number.isInteger(slots) || slots < 1 || slots > MAX_SLOTS) throw new RangeError(`slots must be 1..${MAX_SLOTS}`);
   if (m < 1 || m > MAX_MEASURES) throw new RangeError(`measures must be 1..${MAX_MEASURES}`);
   const n = cells.count;
+  cells = saturated(cells);
   w.byte(BLOCK_FORMAT_VERSION);
   w.byte(m);
   w.uint(slots);
@@ -122,6 +127,27 @@ export function encodeBlockTo(slots: number, cells: CellColumns, w: ByteWriter):
   for (const len of lengths) w.uint(len);
   w.append(scratchHeld);
   w.append(last);
+}
+
+/**
+ * `cells` with every value above MAX_CELL_VALUE (a sum of stored and new cells past 2^53 - 1) saturated
+ * there: a block always encodes (src/store/cell-values.ts). The same object when none is (the usual case).
+ */
+function saturated(cells: CellColumns): CellColumns {
+  let values: Float64Array[] | undefined;
+  for (let v = 0; v < cells.values.length; v++) {
+    const col = cells.values[v] as Float64Array;
+    for (let i = 0; i < cells.count; i++) {
+      if ((col[i] as number) > MAX_CELL_VALUE) {
+        values ??= cells.values.slice();
+        const copy = col.slice(0, cells.count);
+        for (let j = i; j < cells.count; j++) if ((copy[j] as number) > MAX_CELL_VALUE) copy[j] = MAX_CELL_VALUE;
+        values[v] = copy;
+        break;
+      }
+    }
+  }
+  return values === undefined ? cells : { ...cells, values };
 }
 
 /** Zigzag: 0, -1, 1, -2 ... as 0, 1, 2, 3 ... (exact for |r| < 2^52). */

@@ -72,4 +72,18 @@ describe('writeLevel', () => {
     one(200, 59);
     expect(contents(db, t)).toEqual(new Map([[`${t.id(1, 1, 1)}|200|59`, '1']]));
   });
+
+  it('saturates a sum past 2^53 - 1 (in one write and over stored blocks) instead of failing the write', () => {
+    const db = new Database(':memory:');
+    const t = new BlockTable('lw_sat', 60, 2, 'sum', { block: 21, grp: 9 });
+    db.exec(t.ddl());
+    const id = t.id(1, 1, 1);
+    const max = Number.MAX_SAFE_INTEGER;
+    // Two cells of one (key, slot) in one write: 2 requests, 2 x (2^53 - 1) bytes; and a cell beside it.
+    writeLevel(db, t, { count: 3, ids: Float64Array.of(id, id, id), slots: Int32Array.of(5, 5, 6), key: [7, 7, 7], measures: [[1, 1, 1], [max, max, 10]] });
+    expect(contents(db, t)).toEqual(new Map([[`${id}|7|5`, `2,${max}`], [`${id}|7|6`, '1,10']]));
+    // Added to what is stored: still saturated, and the cell beside it still exact.
+    writeLevel(db, t, { count: 2, ids: Float64Array.of(id, id), slots: Int32Array.of(5, 6), key: [7, 7], measures: [[max, 1], [1000, max - 10]] });
+    expect(contents(db, t)).toEqual(new Map([[`${id}|7|5`, `${max},${max}`], [`${id}|7|6`, `2,${max}`]]));
+  });
 });

@@ -1,4 +1,5 @@
 import type { Checkpoint, CountRow, SampleRow, WriteBatch } from '../types.js';
+import { cellValue } from '../cell-values.js';
 import { quote, quoteList } from './sql.js';
 
 /**
@@ -66,7 +67,7 @@ export function countsInsert(table: string, chunk: CountChunk, groups: readonly 
   const values: string[] = [];
   for (const g of groups) {
     for (const r of g.rows) {
-      values.push(tuple([r.project, r.domain, Math.floor(r.minute / MIN), r.region, r.isp, r.code, '', r.count, 0, u64(r.bytes ?? 0)]));
+      values.push(tuple([r.project, r.domain, Math.floor(r.minute / MIN), r.region, r.isp, r.code, '', u64(r.count), 0, u64(r.bytes ?? 0)]));
     }
     values.push(tuple([g.project, g.domain, g.markerMinute, '', '', 0, chunk.tag, 0, 1, 0]));
   }
@@ -107,8 +108,8 @@ export function levelMarkersQueries(table: string, chunks: readonly CountChunk[]
   });
 }
 
-/** Bytes sent as a whole number in UInt64's exact JavaScript range (0 for anything else). */
-const u64 = (n: number): number => (Number.isFinite(n) && n > 0 ? Math.min(Number.MAX_SAFE_INTEGER, Math.round(n)) : 0);
+/** A count or bytes as a whole number in UInt64's exact JavaScript range (see cellValue). */
+const u64 = cellValue;
 
 const u32 = (n: number): number => Math.min(UINT32_MAX, Math.max(0, Math.round(n)));
 

@@ -2,6 +2,7 @@ import type { HttpCodesFilter } from '../types.js';
 import type { ChEndpoint } from './client.js';
 import type { CountChunk, CountGroup } from './batch.js';
 import { localTable, type SchemaNames } from './schema.js';
+import { cellValue } from '../cell-values.js';
 import { quote } from './sql.js';
 
 /**
@@ -34,7 +35,7 @@ export function levelFor(f: Pick<HttpCodesFilter, 'regions' | 'isps'>): Level | 
 
 const MIN = 60_000;
 
-const u64 = (n: number): number => (Number.isFinite(n) && n > 0 ? Math.min(Number.MAX_SAFE_INTEGER, Math.round(n)) : 0);
+const u64 = cellValue;
 
 /**
  * INSERT into one rollup of the given groups of a chunk: their rows summed as the level's view
@@ -59,7 +60,7 @@ export function levelInsert(table: string, level: Level, chunk: CountChunk, grou
       }
     }
     for (const s of sums.values()) {
-      values.push('(' + [g.project, g.domain, ...s.dims, s.minute, s.code, '', s.count, 0, Math.min(Number.MAX_SAFE_INTEGER, s.bytes)].map(quote).join(', ') + ')');
+      values.push('(' + [g.project, g.domain, ...s.dims, s.minute, s.code, '', u64(s.count), 0, u64(s.bytes)].map(quote).join(', ') + ')');
     }
     values.push('(' + [g.project, g.domain, ...level.dims.map(() => ''), g.markerMinute, 0, chunk.tag, 0, 1, 0].map(quote).join(', ') + ')');
   }

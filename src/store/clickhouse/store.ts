@@ -14,7 +14,7 @@ import { LEVELS, levelFor, levelInsert } from './rollups.js';
 import { ClickHouseTraffic } from './traffic.js';
 import type { TrafficFilter } from '../traffic.js';
 import { migrateClickHouse, table, type SchemaNames } from './schema.js';
-import { ident, quote, quoteList } from './sql.js';
+import { ident, quote, quoteList, SqlValueError } from './sql.js';
 import { ClickHouseUrlError, parseClickHouseUrls, redact } from './url.js';
 
 const MIN = 60_000;
@@ -118,8 +118,9 @@ export class ClickHouseStore implements Store {
       await this.writeSamples(batch, version);
       if (batch.checkpoints.length > 0) await this.primary.exec(keyValueInsert(this.t('checkpoints'), batch.checkpoints, version));
     } catch (err) {
-      // A first attempt that never reached the server stored nothing: the writer may drop it.
-      if (previous === undefined && this.primary.commands === sent && neverConnected(err)) {
+      // A first attempt that never reached the server (or whose first statement could not even be
+      // built from the data) stored nothing: the writer may drop or split it.
+      if (previous === undefined && this.primary.commands === sent && (neverConnected(err) || err instanceof SqlValueError)) {
         this.pending.delete(batch.id);
         throw markNotApplied(err);
       }

@@ -1,3 +1,4 @@
+import { cellValue } from '../cell-values.js';
 import type { TrafficRow } from '../traffic.js';
 import { quote, quoteList } from './sql.js';
 import { CHUNK_ROWS, slices } from './batch.js';
@@ -53,7 +54,7 @@ export function streamsInsert(table: string, chunk: TrafficChunk, groups: readon
   const values: string[] = [];
   for (const g of groups) {
     for (const r of g.rows) {
-      values.push(tuple([r.project, r.domain, r.slot / SLOT_MS, r.app, r.stream, r.protocol, r.region, r.isp, r.ipType, '', r.requests, r.bytes, 0]));
+      values.push(tuple([r.project, r.domain, r.slot / SLOT_MS, r.app, r.stream, r.protocol, r.region, r.isp, r.ipType, '', cellValue(r.requests), cellValue(r.bytes), 0]));
     }
     values.push(tuple([g.project, g.domain, g.markerSlot, '', '', '', '', '', '', chunk.tag, 0, 0, 1]));
   }
@@ -77,7 +78,7 @@ export function domainsInsert(table: string, chunk: TrafficChunk, groups: readon
       }
     }
     for (const { r, requests, bytes } of sums.values()) {
-      values.push(tuple([r.project, r.domain, r.slot / SLOT_MS, r.protocol, r.region, r.isp, r.ipType, '', requests, bytes, 0]));
+      values.push(tuple([r.project, r.domain, r.slot / SLOT_MS, r.protocol, r.region, r.isp, r.ipType, '', cellValue(requests), cellValue(bytes), 0]));
     }
     values.push(tuple([g.project, g.domain, g.markerSlot, '', '', '', '', chunk.tag, 0, 0, 1]));
   }

@@ -91,6 +91,11 @@ export class SqliteStore implements Store {
   }
 
   async init(): Promise<void> {
+    this.initNow();
+  }
+
+  /** init() on this thread, synchronously (for callers that cannot await: the batch -> store fuzz target). */
+  initNow(): void {
     // Damage is found now, naming the file, not by the first write after /healthz said ok.
     if ((this.options.startCheck ?? 'quick') === 'quick') quickCheck(this.db, this.file);
     try {
@@ -168,10 +173,11 @@ export class SqliteStore implements Store {
 
   async write(batch: WriteBatch): Promise<void> {
     if (this.writer) return this.writer.write(batch);
-    this.writeHere(batch);
+    this.writeNow(batch);
   }
 
-  private writeHere(batch: WriteBatch): void {
+  /** Writes a batch on this thread, synchronously (what write() does without a write thread; throws what it rejects with). */
+  writeNow(batch: WriteBatch): void {
     const now = Date.now();
     const freshSeries = new Map<string, number>();
     const freshTasks = new Map<string, number>();
