@@ -19,7 +19,7 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'livestats-runner-'));
   await makeClip(join(dir, 'a.mp4'), { fps: 25, videoKbps: 300, audioKbps: 64, seconds: 2 });
-}, 30_000);
+}, 120_000);
 
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });

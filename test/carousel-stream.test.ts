@@ -36,7 +36,7 @@ beforeAll(async () => {
   const config = resolveServeConfig({ port: '0', data: join(dir, 'data'), 'flush-interval-ms': '200', 'log-level': 'silent' }, {});
   token = updateCredentials(config.data, (f) => issueCredentials(f, PROJECT)).token;
   server = await startServer(config);
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await server?.close();

@@ -184,5 +184,5 @@ describe.each(['sqlite', 'clickhouse'] as const)('clients hanging up, %s store',
     const q = await get(`/v2/p1/stats/httpcodes?play_domains=${domain}&start_time=${iso(at - 5000)}&end_time=${iso(at + 55_000)}`);
     expect((q.body as { data_series: Array<{ http_codes: unknown[] }> }).data_series[0]?.http_codes)
       .toEqual([{ code: 200, count: 7, proportion: 1 }]);
-  }, 60_000);
+  }, 120_000);
 });

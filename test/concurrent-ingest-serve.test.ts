@@ -44,4 +44,4 @@ it('livestats ingest and livestats serve writing the same cells of one data dir 
   const viaApi = body.data_series.flatMap((s) => s.http_codes).reduce((n, c) => n + c.count, 0);
   expect(storedTotal(data, 'cc')).toBe(fileLines + posted);
   expect(viaApi).toBe(fileLines + posted);
-}, 60_000);
+}, 120_000);

@@ -70,7 +70,7 @@ beforeAll(async () => {
   page.on('request', (r) => {
     if (r.url().includes('/stats/httpcodes')) httpcodes.push(r);
   });
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await context?.close();
@@ -196,7 +196,7 @@ it('playback view: live demo data in the chart, code table and provinces; filter
   await page.fill('#pb-domains', 'play.example.com, hls.example.com, flv.example.com');
   await page.press('#pb-domains', 'Enter');
   await expect.poll(() => page.locator('#pb-empty').isVisible()).toBe(false);
-}, 60_000);
+}, 120_000);
 
 it('carousel view: four per-second lines for the demo task', async () => {
   await page.click('#tab-carousel');
@@ -236,7 +236,7 @@ it('carousel view: four per-second lines for the demo task', async () => {
   await page.fill('#cr-task', 'no-such-task');
   await page.press('#cr-task', 'Enter');
   await expect.poll(() => page.locator('#error').textContent()).toContain('does not exist');
-}, 30_000);
+}, 120_000);
 
 it('traffic view: bandwidth over time, peak and total per domain, protocol and carrier splits; filters reach the API', async () => {
   const trafficRequests: Request[] = [];
@@ -288,7 +288,7 @@ it('traffic view: bandwidth over time, peak and total per domain, protocol and c
   await page.selectOption('#tr-protocol', '');
   await page.press('#tr-domains', 'Enter');
   await expect.poll(() => page.locator('#error').isVisible()).toBe(false);
-}, 60_000);
+}, 120_000);
 
 it('is usable on a phone-sized viewport (no sideways scrolling)', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
@@ -299,7 +299,7 @@ it('is usable on a phone-sized viewport (no sideways scrolling)', async () => {
   expect(overflow).toBeLessThanOrEqual(0);
   await page.screenshot({ path: join(artifacts, 'dashboard-playback-phone.png'), fullPage: true });
   await page.setViewportSize({ width: 1280, height: 800 });
-}, 30_000);
+}, 120_000);
 
 it('a 401 shows the API error_msg and asks to sign in again', async () => {
   await page.click('#sign-out');
@@ -315,4 +315,4 @@ it('a 401 shows the API error_msg and asks to sign in again', async () => {
   await expect.poll(() => page.locator('#view-playback').isVisible()).toBe(true);
   await expect.poll(() => page.locator('#error').isVisible()).toBe(false);
   expect(pageErrors).toEqual([]);
-}, 30_000);
+}, 120_000);

@@ -38,6 +38,9 @@ export function startCli(args: string[]): ChildProcess {
   return spawn(process.execPath, [cliPath(), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
+/** The shortest deadline of waitFor (see there). */
+export const WAIT_FLOOR_MS = 60_000;
+
 /** Total requests stored in a data dir's SQLite file (read-only; WAL lets a writer run). */
 export function storedTotal(dataDir: string, project?: string): number {
   const file = join(dataDir, 'livestats.db');
@@ -70,8 +73,14 @@ export function storedTraffic(dataDir: string, project?: string): { requests: nu
   }
 }
 
+/**
+ * Waits for a condition (polled every `stepMs`); false only when it is still not reached after the deadline.
+ * The deadline only catches hangs, so it is never shorter than WAIT_FLOOR_MS whatever `timeoutMs` says:
+ * on a loaded 2-core machine (other suites running) a CLI start alone has taken 18 s. A passing wait
+ * returns as soon as its condition holds, so a long deadline costs nothing.
+ */
 export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 50): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
+  const end = Date.now() + Math.max(timeoutMs, WAIT_FLOOR_MS);
   while (Date.now() < end) {
     if (await check()) return true;
     await new Promise((r) => setTimeout(r, stepMs));

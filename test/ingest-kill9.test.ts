@@ -57,4 +57,4 @@ it('kill -9 at random moments while a writer appends: restart after restart, exa
   expect(storedTotal(data, 'k9')).toBe(written);
   // The traffic cube, written in the same transactions: exact too (every line sends 123 body bytes).
   expect(storedTraffic(data, 'k9')).toEqual({ requests: written, bytes: 123 * written, streamRequests: streamLines });
-}, 60_000);
+}, 120_000);

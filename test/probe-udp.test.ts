@@ -19,7 +19,7 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'livestats-udp-'));
   await makeClip(join(dir, 'u.mp4'), { fps: 30, videoKbps: 500, audioKbps: 96, seconds: 9 });
-}, 30_000);
+}, 120_000);
 
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -50,5 +50,5 @@ describe('stream probe on MPEG-TS over UDP', () => {
       expect(Math.abs(s.audioKbps - 98)).toBeLessThanOrEqual(98 * 0.25);
       expect(Math.abs(s.videoKbps - 500)).toBeLessThanOrEqual(500 * 0.25);
     }
-  }, 40_000);
+  }, 120_000);
 });

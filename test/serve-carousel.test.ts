@@ -27,7 +27,7 @@ beforeAll(async () => {
   await makeClip(join(dir, 'a.mp4'), { fps: 25, videoKbps: 600, audioKbps: 96, seconds: 6 });
   await writeFile(join(dir, 'broken.mp4'), 'garbage');
   nginx = await startNginxRtmp(dir);
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await server?.close();
@@ -74,5 +74,5 @@ describe('livestats serve --carousel', () => {
     server = undefined;
     // no ffmpeg or ffprobe of this server is left behind
     expect(children().filter((c) => c === 'ffmpeg' || c === 'ffprobe')).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 });
