@@ -68,7 +68,7 @@ describe.each(['sqlite', 'clickhouse'] as const)('clients hanging up, %s store',
     token = (JSON.parse(keys.stdout) as { token: string }).token;
     serve = spawnNode([cliPath(), 'serve', '--port', '0', '--data', dir, ...storeArgs, '--max-concurrent-queries', '4',
       '--query-wait-ms', '30000', '--log-level', 'warn']);
-    const [, url] = await serve.waitFor(/listening on (http:\/\/[\d.:]+)/, 20_000);
+    const [, url] = await serve.waitFor(/listening on (http:\/\/[\d.:]+)/, 60_000);
     port = Number(new URL(url ?? '').port);
   }, 120_000);
 

@@ -87,7 +87,7 @@ describe.runIf(linux)('thread priority (Linux)', () => {
       const keys = await runCli(['keys', 'create', '--project', 'p1', '--json', '--data', dir]);
       const token = (JSON.parse(keys.stdout) as { token: string }).token;
       serve = spawnNode([cliPath(), 'serve', '--port', '0', '--data', dir, '--query-threads', '2', '--query-cache-ms', '0', '--log-level', 'warn']);
-      const [, url] = await serve.waitFor(/listening on (http:\/\/[\d.:]+)/, 20_000);
+      const [, url] = await serve.waitFor(/listening on (http:\/\/[\d.:]+)/, 60_000);
       const headers = { 'x-auth-token': token };
       const pid = serve.child.pid as number;
       const tasks = (): string[] => readdirSync(`/proc/${pid}/task`);
