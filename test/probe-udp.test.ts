@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { collectingLog, sleep } from './helpers/api.js';
 import { makeClip } from './helpers/clips.js';
 import { freePort } from './helpers/nginx-rtmp.js';
 import { requireTools } from './helpers/system-tools.js';
+import { waitFor } from './ingest-helpers.js';
 
 requireTools('ffmpeg', 'ffprobe');
 
@@ -32,7 +34,11 @@ describe('stream probe on MPEG-TS over UDP', () => {
     const samples: CarouselSample[] = [];
     const probe = new StreamProbe({ url, log: collectingLog(), onSamples: (s) => samples.push(...s), bucketer: { emitDelayMs: 2000 } });
     probe.start();
-    await sleep(300);
+    // Publish once ffprobe has bound the port (UDP sent before that is lost), not after a fixed 300 ms:
+    // on a busy machine starting ffprobe takes longer.
+    const bound = (): boolean => readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)
+      .some((l) => (l.trim().split(/\s+/)[1] ?? '').endsWith(`:${port.toString(16).toUpperCase().padStart(4, '0')}`));
+    expect(await waitFor(bound, 60_000, 20)).toBe(true);
     const publisher = spawn('ffmpeg', ['-loglevel', 'error', '-re', '-i', join(dir, 'u.mp4'), '-c', 'copy', '-f', 'mpegts', `${url}?pkt_size=1316`], { stdio: 'ignore' });
     const published = new Promise((r) => publisher.once('exit', r));
     await published;
