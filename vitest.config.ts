@@ -7,6 +7,8 @@ export default defineConfig({
     // servers can take several times its idle duration; a passing test never waits for these.
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // expect.poll waits for a condition; its default 1 s deadline is shorter than a loaded browser's redraw.
+    expect: { poll: { timeout: 30_000 } },
     pool: 'forks',
     maxWorkers: 2,
     reporters: ['default', './test/summary-reporter.ts'],
