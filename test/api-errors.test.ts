@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
 import { QueryTimeoutError, type Store } from '../src/store/types.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
+import { waitFor } from './ingest-helpers.js';
 
 let app: TestApp | undefined;
 afterEach(async () => {
@@ -66,13 +67,16 @@ it('answers 500 LIVE.100011007 when too many queries are in flight, then recover
   let release: () => void = () => {};
   const gate = new Promise<void>((r) => (release = r));
   const base = await startTestApp();
+  let held = 0;
   const store = wrapStore(base.store, async (f) => {
+    held++;
     await gate;
     return base.store.queryHttpCodes(f);
   });
   app = await startTestApp({ store, maxConcurrentQueries: 2 });
   const slow = [app.request('/v2/p/stats/httpcodes?play_domains=a.com'), app.request('/v2/p/stats/httpcodes?play_domains=b.com')];
-  await new Promise((r) => setTimeout(r, 100));
+  // Both hold their slot (they reached the store) before the third is asked: a condition, not a sleep.
+  expect(await waitFor(() => held === 2, 30_000, 5)).toBe(true);
   const rejected = await app.request('/v2/p/stats/httpcodes?play_domains=c.com');
   expect(rejected.status).toBe(500);
   expect(rejected.json).toEqual({ error_code: 'LIVE.100011007', error_msg: 'Too many concurrent requests, retry later' });

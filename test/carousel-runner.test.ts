@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CarouselRunner } from '../src/carousel/runner.js';
 import type { CarouselSample } from '../src/contract/carousel.js';
-import { collectingLog, sleep } from './helpers/api.js';
+import { collectingLog } from './helpers/api.js';
 import { makeClip } from './helpers/clips.js';
 import { freePort } from './helpers/nginx-rtmp.js';
 import { requireTools } from './helpers/system-tools.js';
+import { waitFor } from './ingest-helpers.js';
 
 requireTools('ffmpeg', 'ffprobe');
 
@@ -19,7 +20,7 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'livestats-runner-'));
   await makeClip(join(dir, 'a.mp4'), { fps: 25, videoKbps: 300, audioKbps: 64, seconds: 2 });
-}, 30_000);
+}, 120_000);
 
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -37,10 +38,12 @@ describe('carousel runner with an unreachable target', () => {
       probe: { connectTimeoutMs: 1000, backoffMinMs: 200, backoffMaxMs: 400, bucketer: { emitDelayMs: 1000 } },
     });
     const done = runner.start();
-    await sleep(4000);
+    const exits = (): typeof log.lines => log.lines.filter((l) => l.level === 'warn' && l.msg.startsWith('carousel: ffmpeg exited with'));
+    // Until 3 restarts and a sample, not a fixed 4 s: on a busy machine each ffmpeg start takes longer.
+    await waitFor(() => exits().length >= 3 && samples.length >= 1, 60_000, 50);
     await runner.stop();
     await done;
-    const restarts = log.lines.filter((l) => l.level === 'warn' && l.msg.startsWith('carousel: ffmpeg exited with'));
+    const restarts = exits();
     expect(restarts.length).toBeGreaterThanOrEqual(3);
     expect(restarts[0]?.msg).toMatch(/Connection refused|Input\/output error|Cannot open connection/);
     expect(restarts[0]?.msg).toMatch(/restarting at .*a\.mp4 in 200 ms/);

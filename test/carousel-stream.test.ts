@@ -36,7 +36,7 @@ beforeAll(async () => {
   const config = resolveServeConfig({ port: '0', data: join(dir, 'data'), 'flush-interval-ms': '200', 'log-level': 'silent' }, {});
   token = updateCredentials(config.data, (f) => issueCredentials(f, PROJECT)).token;
   server = await startServer(config);
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await server?.close();
@@ -90,7 +90,7 @@ describe('carousel over real RTMP', () => {
     watcher.start();
     try {
       // 1. steady state: per-second fps/kbps of clip A and clip B
-      const first = await waitForVideo('ch1', Date.now() - 2000, 30_000);
+      const first = await waitForVideo('ch1', Date.now() - 2000, 60_000);
       await sleep(26_000);
       const obsStart = first + 2000;
       const obsEnd = Math.floor((Date.now() - 5000) / 1000) * 1000;
@@ -130,7 +130,7 @@ describe('carousel over real RTMP', () => {
       expect(pid).toBeDefined();
       const killedAt = Date.now();
       process.kill(pid as number, 'SIGKILL');
-      const back = await waitForVideo('ch1', killedAt + 5000, 30_000);
+      const back = await waitForVideo('ch1', killedAt + 5000, 60_000);
       // From 2 s after the kill (packets sent just before it may be stamped into the next second) to 2 s
       // before the first second seen again (the restarted stream's first, partial second can be filled late).
       const gap = rows(await carouselDetail(server.url, PROJECT, 'ch1', killedAt + 2000, back - 2000, token));
@@ -152,7 +152,7 @@ describe('carousel over real RTMP', () => {
       runner = new CarouselRunner({ ...spec, sink, log: runnerLog, restartMinMs: 5000, probe: probeTuning });
       const restartedAt = Date.now();
       void runner.start();
-      const resumed = await waitForVideo('ch1-watch', restartedAt, 40_000);
+      const resumed = await waitForVideo('ch1-watch', restartedAt, 60_000);
       await sleep(4000);
       const after = rows(await carouselDetail(server.url, PROJECT, 'ch1-watch', resumed + 1000, resumed + 3000, token));
       expect(after.every((r) => Math.abs(r.vf - A.fps) <= 2 || Math.abs(r.vf - B.fps) <= 2)).toBe(true);
@@ -163,5 +163,5 @@ describe('carousel over real RTMP', () => {
       await sink.close();
       await watchSink.close();
     }
-  }, 150_000);
+  }, 300_000); // a hang catcher: ~45 s of real-time stream plus three waits for video (each a start of ffmpeg or ffprobe)
 });

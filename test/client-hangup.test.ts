@@ -68,7 +68,7 @@ describe.each(['sqlite', 'clickhouse'] as const)('clients hanging up, %s store',
     token = (JSON.parse(keys.stdout) as { token: string }).token;
     serve = spawnNode([cliPath(), 'serve', '--port', '0', '--data', dir, ...storeArgs, '--max-concurrent-queries', '4',
       '--query-wait-ms', '30000', '--log-level', 'warn']);
-    const [, url] = await serve.waitFor(/listening on (http:\/\/[\d.:]+)/, 20_000);
+    const [, url] = await serve.waitFor(/listening on (http:\/\/[\d.:]+)/, 60_000);
     port = Number(new URL(url ?? '').port);
   }, 120_000);
 
@@ -184,5 +184,5 @@ describe.each(['sqlite', 'clickhouse'] as const)('clients hanging up, %s store',
     const q = await get(`/v2/p1/stats/httpcodes?play_domains=${domain}&start_time=${iso(at - 5000)}&end_time=${iso(at + 55_000)}`);
     expect((q.body as { data_series: Array<{ http_codes: unknown[] }> }).data_series[0]?.http_codes)
       .toEqual([{ code: 200, count: 7, proportion: 1 }]);
-  }, 60_000);
+  }, 120_000);
 });

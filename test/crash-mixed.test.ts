@@ -15,7 +15,7 @@ it(`kill -9 of serve and follow at seeded random moments under mixed load, ${ROU
   expect(f.lost).toBe(0);
   expect(f.doubleCounted).toBe(0);
   expect(f.acked).toBeGreaterThan(ROUNDS * 3);
-  expect(f.queries.answered).toBeGreaterThan(0);
+  expect(f.queries.answered).toBeGreaterThanOrEqual(ROUNDS); // serve is killed only after a query of its round was answered
   recordFault({
     fault: `kill -9 of \`serve\` and \`ingest --follow\` at seeded random moments under mixed load (${f.rounds} rounds)`,
     behaviour: `after every restart: ${f.acked} acknowledged batches stored exactly once (${f.unansweredWithId} unanswered ones with X-Batch-Id retried, counted once); ` +
@@ -23,4 +23,4 @@ it(`kill -9 of serve and follow at seeded random moments under mixed load, ${ROU
     acknowledged: f.lines.acked + f.lines.follow, refused: 0, lost: f.lost, doubleCounted: f.doubleCounted,
     details: { rounds: f.rounds, batches: f.batches, refusedBatches: f.refused },
   });
-}, 40_000 + ROUNDS * 15_000);
+}, 60_000 + ROUNDS * 60_000); // only a hang catcher: with other suites running, 5 rounds have taken 96-138 s

@@ -70,7 +70,7 @@ beforeAll(async () => {
   page.on('request', (r) => {
     if (r.url().includes('/stats/httpcodes')) httpcodes.push(r);
   });
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await context?.close();
@@ -122,13 +122,13 @@ function latestDemoOutage(now: number): number {
 /** Waits until the demo backfill has written the window (its first second has a sample). */
 async function waitForBackfill(from: number, to: number): Promise<void> {
   const url = `${server.url}/v2/demo/stats/carousel-task/detail?carousel_task_id=demo-carousel&start_time=${formatUtcSecond(from)}&end_time=${formatUtcSecond(to)}`;
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 150_000; // a hang catcher: on a busy machine the 24 h backfill has taken 27-90 s
   while (Date.now() < deadline) {
     const body = (await (await fetch(url, { headers: { 'X-Auth-Token': TOKEN } })).json()) as { video_framerate_list?: number[] };
     if ((body.video_framerate_list?.[0] ?? 0) > 0) return;
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error('demo backfill did not reach the outage window in 20 s');
+  throw new Error('demo backfill did not reach the outage window in 150 s');
 }
 
 const loads = (name: string): Promise<number> => page.evaluate((n) => (globalThis as unknown as W).__livestats?.loads[n] ?? 0, name);
@@ -136,7 +136,7 @@ const param = (r: Request, key: string): string | null => new URL(r.url()).searc
 
 it('playback view: live demo data in the chart, code table and provinces; filters reach the API', async () => {
   await page.goto(`${server.url}/?refresh=1500#playback`);
-  await page.waitForFunction(() => ((globalThis as unknown as W).__livestats?.loads.playback ?? 0) > 0, undefined, { timeout: 20_000 });
+  await page.waitForFunction(() => ((globalThis as unknown as W).__livestats?.loads.playback ?? 0) > 0, undefined, { timeout: 60_000 });
   let codes = await series('playback');
   // Demo traffic may still be backfilling the window: wait until the chart shows requests.
   for (let i = 0; i < 20 && codes.filter((s) => /^\d{3}$/.test(s.name)).every((s) => s.sum === 0); i++) {
@@ -155,7 +155,7 @@ it('playback view: live demo data in the chart, code table and provinces; filter
   expect(await httpcodes[0]?.headerValue('x-auth-token')).toBe(TOKEN);
   expect(param(httpcodes[0] as Request, 'play_domains')).toBe('play.example.com,hls.example.com,flv.example.com');
 
-  await page.waitForFunction(() => ((globalThis as unknown as W).__livestats?.loads.provinces ?? 0) > 0, undefined, { timeout: 20_000 });
+  await page.waitForFunction(() => ((globalThis as unknown as W).__livestats?.loads.provinces ?? 0) > 0, undefined, { timeout: 60_000 });
   const provinces = await series('provinces');
   expect(provinces.map((s) => s.name)).toEqual(['1xx–3xx', '4xx+5xx']);
   expect(provinces[0]?.points).toBeGreaterThan(0);
@@ -167,7 +167,7 @@ it('playback view: live demo data in the chart, code table and provinces; filter
   // Zoom in, then let the auto-refresh run: new data arrives, the zoom stays.
   await page.evaluate(() => (globalThis as unknown as W).__livestats?.charts.playback?.dispatchAction({ type: 'dataZoom', start: 50, end: 100 }));
   const before = await loads('playback');
-  await page.waitForFunction((n) => ((globalThis as unknown as W).__livestats?.loads.playback ?? 0) > n, before, { timeout: 10_000 });
+  await page.waitForFunction((n) => ((globalThis as unknown as W).__livestats?.loads.playback ?? 0) > n, before, { timeout: 60_000 });
   const zoom = await page.evaluate(() => ((globalThis as unknown as W).__livestats?.charts.playback?.getOption() as { dataZoom: Array<{ start: number }> }).dataZoom[0]?.start);
   expect(zoom).toBe(50);
 
@@ -196,11 +196,11 @@ it('playback view: live demo data in the chart, code table and provinces; filter
   await page.fill('#pb-domains', 'play.example.com, hls.example.com, flv.example.com');
   await page.press('#pb-domains', 'Enter');
   await expect.poll(() => page.locator('#pb-empty').isVisible()).toBe(false);
-}, 60_000);
+}, 120_000);
 
 it('carousel view: four per-second lines for the demo task', async () => {
   await page.click('#tab-carousel');
-  await page.waitForFunction(() => ((globalThis as unknown as W).__livestats?.loads.carousel ?? 0) > 0, undefined, { timeout: 20_000 });
+  await page.waitForFunction(() => ((globalThis as unknown as W).__livestats?.loads.carousel ?? 0) > 0, undefined, { timeout: 60_000 });
   const lines = await series('carousel');
   expect(lines.map((s) => s.name)).toEqual(['video fps', 'video kbps', 'audio fps', 'audio kbps']);
   // Last hour, one point per second (the demo may not have backfilled all of it yet, but it has some).
@@ -236,7 +236,7 @@ it('carousel view: four per-second lines for the demo task', async () => {
   await page.fill('#cr-task', 'no-such-task');
   await page.press('#cr-task', 'Enter');
   await expect.poll(() => page.locator('#error').textContent()).toContain('does not exist');
-}, 30_000);
+}, 240_000);
 
 it('traffic view: bandwidth over time, peak and total per domain, protocol and carrier splits; filters reach the API', async () => {
   const trafficRequests: Request[] = [];
@@ -244,7 +244,7 @@ it('traffic view: bandwidth over time, peak and total per domain, protocol and c
     if (r.url().includes('/stats/traffic/') || r.url().includes('/stats/bandwidth/')) trafficRequests.push(r);
   });
   await page.click('#tab-traffic');
-  await page.waitForFunction(() => ((globalThis as unknown as W).__livestats?.loads.traffic ?? 0) > 0, undefined, { timeout: 20_000 });
+  await page.waitForFunction(() => ((globalThis as unknown as W).__livestats?.loads.traffic ?? 0) > 0, undefined, { timeout: 60_000 });
 
   // Last 24 h at 5 minutes: 289 slots (the window starts mid-slot); 286 slots at 3000 bps and the
   // newest at (37500 + 75000 + 1000000) x 8 / 300 = 29667 bps.
@@ -288,7 +288,7 @@ it('traffic view: bandwidth over time, peak and total per domain, protocol and c
   await page.selectOption('#tr-protocol', '');
   await page.press('#tr-domains', 'Enter');
   await expect.poll(() => page.locator('#error').isVisible()).toBe(false);
-}, 60_000);
+}, 120_000);
 
 it('is usable on a phone-sized viewport (no sideways scrolling)', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
@@ -299,7 +299,7 @@ it('is usable on a phone-sized viewport (no sideways scrolling)', async () => {
   expect(overflow).toBeLessThanOrEqual(0);
   await page.screenshot({ path: join(artifacts, 'dashboard-playback-phone.png'), fullPage: true });
   await page.setViewportSize({ width: 1280, height: 800 });
-}, 30_000);
+}, 120_000);
 
 it('a 401 shows the API error_msg and asks to sign in again', async () => {
   await page.click('#sign-out');
@@ -315,4 +315,4 @@ it('a 401 shows the API error_msg and asks to sign in again', async () => {
   await expect.poll(() => page.locator('#view-playback').isVisible()).toBe(true);
   await expect.poll(() => page.locator('#error').isVisible()).toBe(false);
   expect(pageErrors).toEqual([]);
-}, 30_000);
+}, 120_000);

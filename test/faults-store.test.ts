@@ -74,7 +74,7 @@ describe('SQLite locked by another process beyond the busy timeout', () => {
       behaviour: '503 store_busy + Retry-After, /healthz degraded (store_busy) then ok by itself, reads answered; the retry with the same X-Batch-Id counted once',
       acknowledged: 2 * LINES, refused: LINES, lost: 0, doubleCounted: (await stored(server, 'busy', 'during.busy.example')) - LINES,
     });
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('ClickHouse stopped and restarted under HTTP ingest', () => {

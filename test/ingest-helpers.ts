@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -11,17 +10,7 @@ import { runTool, type ToolResult } from './helpers/run-tool.js';
 
 export const tempDir = (prefix: string): string => mkdtempSync(join(tmpdir(), `livestats-${prefix}-`));
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from './harness/ports.js';
 
 /** The built CLI (npm ci runs the build; locally run `npm run build` first). */
 export function cliPath(): string {
@@ -37,6 +26,9 @@ export function runCli(args: string[], input?: string | Buffer): Promise<ToolRes
 export function startCli(args: string[]): ChildProcess {
   return spawn(process.execPath, [cliPath(), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
+
+/** The shortest deadline of waitFor (see there). */
+export const WAIT_FLOOR_MS = 60_000;
 
 /** Total requests stored in a data dir's SQLite file (read-only; WAL lets a writer run). */
 export function storedTotal(dataDir: string, project?: string): number {
@@ -70,8 +62,14 @@ export function storedTraffic(dataDir: string, project?: string): { requests: nu
   }
 }
 
+/**
+ * Waits for a condition (polled every `stepMs`); false only when it is still not reached after the deadline.
+ * The deadline only catches hangs, so it is never shorter than WAIT_FLOOR_MS whatever `timeoutMs` says:
+ * on a loaded 2-core machine (other suites running) a CLI start alone has taken 18 s. A passing wait
+ * returns as soon as its condition holds, so a long deadline costs nothing.
+ */
 export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 50): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
+  const end = Date.now() + Math.max(timeoutMs, WAIT_FLOOR_MS);
   while (Date.now() < end) {
     if (await check()) return true;
     await new Promise((r) => setTimeout(r, stepMs));

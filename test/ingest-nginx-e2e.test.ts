@@ -90,12 +90,14 @@ it('file and syslog access logs of real nginx give exactly the requests sent', a
   const expectedB = { 200: 1, 302: 2 };
   // syslog: arrives over UDP while we wait.
   const viaSyslog = await waitFor(async () => JSON.stringify(await codes('viasyslog', 'a.example.com')) === JSON.stringify(expectedA) &&
-    JSON.stringify(await codes('viasyslog', 'b.example.com')) === JSON.stringify(expectedB), 10_000, 100);
+    JSON.stringify(await codes('viasyslog', 'b.example.com')) === JSON.stringify(expectedB), 30_000, 100);
   expect(await codes('viasyslog', 'a.example.com')).toEqual(expectedA);
   expect(viaSyslog).toBe(true);
 
-  // file: nginx buffers nothing by default, the lines are there; ingest them with the CLI into the same store.
-  await new Promise((r) => setTimeout(r, 200));
+  // file: nginx buffers nothing by default, but writes a line after its answer: wait until all 10 are there
+  // (the warm-up request and the 9 above), then ingest them with the CLI into the same store.
+  const logLines = (): number => readFileSync(join(dir, 'access.log'), 'utf8').split('\n').filter(Boolean).length;
+  expect(await waitFor(() => logLines() >= 10, 30_000, 20)).toBe(true);
   const res = await runCli(['ingest', '--project', 'viafile', '--format', `'${LOG_FORMAT}'`, '--data', data, '--geo-overrides', geo, '--json',
     join(dir, 'access.log')]);
   expect(res.stderr).toBe('');

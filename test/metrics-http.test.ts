@@ -10,7 +10,7 @@ import { startServer, type RunningServer } from '../src/server.js';
 import type { Store } from '../src/store/types.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { sampleValue } from './helpers/exposition.js';
-import { accessLine, tempDir } from './ingest-helpers.js';
+import { accessLine, tempDir, waitFor } from './ingest-helpers.js';
 
 const TEXT_FORMAT = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -146,13 +146,14 @@ describe('LIVE.100011007 refusals', () => {
     const metrics = new Metrics({ defaultMetrics: false });
     const base = await startTestApp();
     // The real SQLite store with its query held open (no real part can wait on demand).
+    let held = 0;
     const store: Store = new Proxy(base.store, {
       get(target, prop, receiver) {
-        if (prop === 'queryHttpCodes') return async (f: Parameters<Store['queryHttpCodes']>[0]) => (await gate, base.store.queryHttpCodes(f));
+        if (prop === 'queryHttpCodes') return async (f: Parameters<Store['queryHttpCodes']>[0]) => (held++, await gate, base.store.queryHttpCodes(f));
         // The rendered-body read the route prefers, held the same way.
         if (prop === 'httpCodesBody' && base.store.httpCodesBody) {
           const read = base.store.httpCodesBody.bind(base.store);
-          return async (...args: Parameters<NonNullable<Store['httpCodesBody']>>) => (await gate, read(...args));
+          return async (...args: Parameters<NonNullable<Store['httpCodesBody']>>) => (held++, await gate, read(...args));
         }
         const v = Reflect.get(target, prop, receiver) as unknown;
         return typeof v === 'function' ? v.bind(target) : v;
@@ -160,7 +161,8 @@ describe('LIVE.100011007 refusals', () => {
     });
     app = await startTestApp({ store, maxConcurrentQueries: 1, metrics: { registry: metrics, access: new MetricsAccess({ host: '127.0.0.1' }) } });
     const slow = app.request('/v2/p/stats/httpcodes?play_domains=a.com');
-    await new Promise((r) => setTimeout(r, 100));
+    // It holds the one slot (it reached the store) before the others are asked: a condition, not a sleep.
+    expect(await waitFor(() => held === 1, 30_000, 5)).toBe(true);
     expect((await app.request('/v2/p/stats/httpcodes?play_domains=b.com')).status).toBe(500);
     expect((await app.request('/v2/p/stats/httpcodes?play_domains=c.com')).status).toBe(500);
     release();

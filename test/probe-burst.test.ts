@@ -25,7 +25,7 @@ beforeAll(async () => {
   await makeClip(join(dir, 'c.mp4'), { fps: 25, videoKbps: 800, audioKbps: 96, seconds: 12, gopSeconds: 4 });
   await promisify(execFile)('ffmpeg', ['-loglevel', 'error', '-y', '-i', join(dir, 'c.mp4'), '-c', 'copy', '-f', 'flv', join(dir, 'c.flv')]);
   live = await serveLiveFlv(join(dir, 'c.flv'), 3800, 1200);
-}, 30_000);
+}, 120_000);
 
 afterAll(async () => {
   await live?.close();
@@ -49,5 +49,5 @@ describe('stream probe and a GOP-cache burst at connect', () => {
     expect(Math.max(...audio)).toBeLessThanOrEqual(45);
     expect(video.filter((v) => v === 25).length).toBeGreaterThanOrEqual(4);
     expect(status.beforeConnect).toBeGreaterThan(50);
-  }, 30_000);
+  }, 120_000);
 });

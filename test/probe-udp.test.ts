@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { collectingLog, sleep } from './helpers/api.js';
 import { makeClip } from './helpers/clips.js';
 import { freePort } from './helpers/nginx-rtmp.js';
 import { requireTools } from './helpers/system-tools.js';
+import { waitFor } from './ingest-helpers.js';
 
 requireTools('ffmpeg', 'ffprobe');
 
@@ -19,7 +21,7 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'livestats-udp-'));
   await makeClip(join(dir, 'u.mp4'), { fps: 30, videoKbps: 500, audioKbps: 96, seconds: 9 });
-}, 30_000);
+}, 120_000);
 
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -32,7 +34,11 @@ describe('stream probe on MPEG-TS over UDP', () => {
     const samples: CarouselSample[] = [];
     const probe = new StreamProbe({ url, log: collectingLog(), onSamples: (s) => samples.push(...s), bucketer: { emitDelayMs: 2000 } });
     probe.start();
-    await sleep(300);
+    // Publish once ffprobe has bound the port (UDP sent before that is lost), not after a fixed 300 ms:
+    // on a busy machine starting ffprobe takes longer.
+    const bound = (): boolean => readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)
+      .some((l) => (l.trim().split(/\s+/)[1] ?? '').endsWith(`:${port.toString(16).toUpperCase().padStart(4, '0')}`));
+    expect(await waitFor(bound, 60_000, 20)).toBe(true);
     const publisher = spawn('ffmpeg', ['-loglevel', 'error', '-re', '-i', join(dir, 'u.mp4'), '-c', 'copy', '-f', 'mpegts', `${url}?pkt_size=1316`], { stdio: 'ignore' });
     const published = new Promise((r) => publisher.once('exit', r));
     await published;
@@ -50,5 +56,5 @@ describe('stream probe on MPEG-TS over UDP', () => {
       expect(Math.abs(s.audioKbps - 98)).toBeLessThanOrEqual(98 * 0.25);
       expect(Math.abs(s.videoKbps - 500)).toBeLessThanOrEqual(500 * 0.25);
     }
-  }, 40_000);
+  }, 120_000);
 });

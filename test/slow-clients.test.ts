@@ -18,7 +18,10 @@ beforeAll(async () => {
     'headers-timeout-ms': '1000', 'body-timeout-ms': '1000', 'request-timeout-ms': '2000', 'keep-alive-timeout-ms': '1000',
   }, {}), { authenticate: allowAll });
   port = Number(new URL(server.url).port);
-});
+  // The read worker starts on the first query, at nice 10: on a busy machine that takes seconds. Started
+  // here, so that the attacks below are measured against a running query path, not its start.
+  await othersServed(1);
+}, 120_000);
 afterAll(async () => {
   await server?.close();
 });
@@ -37,9 +40,11 @@ const received = (s: Socket): Promise<string> => new Promise((resolve) => {
   s.on('close', () => resolve(got));
 });
 /** Normal clients during the attack: every one answered. */
-async function othersServed(n: number): Promise<void> {
+async function othersServed(n: number, url = server.url): Promise<void> {
   for (let i = 0; i < n; i++) {
-    const res = await fetch(`${server.url}/v2/slow/stats/httpcodes?play_domains=x.example.com`, { signal: AbortSignal.timeout(5000) });
+    // The timeout only catches a server blocked by the attackers (it would never answer): on a loaded
+    // 2-core machine a query at nice 10 can take seconds.
+    const res = await fetch(`${url}/v2/slow/stats/httpcodes?play_domains=x.example.com`, { signal: AbortSignal.timeout(30_000) });
     expect(res.status).toBe(200);
     await res.arrayBuffer();
   }
@@ -94,44 +99,20 @@ describe('slow and hostile clients', () => {
     recordFault({ fault: 'slow ingest bodies: one dribbled 5 bytes per 100 ms, one stalled half-way', behaviour: 'the dribbled one got 408 at --request-timeout-ms, the stalled one was closed at --body-timeout-ms; nothing of either counted; others answered meanwhile', refused: 40, lost: 0, doubleCounted: 0 });
   });
 
-  it('thousands of idle keep-alive connections: others are served, and the idle ones are closed', async () => {
-    const before = await connections();
-    const N = 3000;
-    let closedByServer = 0;
-    let peak = 0;
-    const idle = async (): Promise<void> => {
-      const s = await open();
-      s.on('error', () => undefined);
-      await new Promise<void>((resolve) => {
-        let got = '';
-        s.on('data', (d: Buffer) => {
-          got += d.toString();
-          if (got.endsWith('}')) resolve();
-        });
-        s.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n');
-      });
-      s.once('close', () => closedByServer++); // we never close them ourselves
-    };
-    for (let i = 0; i < N; i += 500) await Promise.all(Array.from({ length: 500 }, idle));
-    peak = await connections();
-    expect(peak - before).toBeGreaterThan(1000); // most are still open and idle
-    await othersServed(20);
-    expect(await waitFor(() => closedByServer === N, 15_000, 100)).toBe(true);
-    recordFault({ fault: `${N} idle keep-alive connections`, behaviour: `${peak - before} open at once; other requests answered meanwhile; all closed by the server after --keep-alive-timeout-ms`, lost: 0, doubleCounted: 0 });
-  });
-
   it('a client that never reads its answers is disconnected; others are served meanwhile', async () => {
     const index = await (await fetch(`${server.url}/`)).text();
     const script = /src="(\/assets\/[^"]+\.js)"/.exec(index)?.[1];
     expect(script).toBeDefined();
-    const before = await connections();
+    // No other connection left (the fetches' keep-alive ones close after 1 s): the count below is this one's.
+    expect(await waitFor(async () => (await connections()) === 0, 60_000, 50)).toBe(true);
+    const before = 0;
     const s = await open();
     s.pause(); // never reads
     s.on('error', () => undefined);
     // The dashboard bundle (~0.6 MB) eight times, pipelined: more than the socket buffers hold,
     // so the server's writes stall and the body timeout ends the connection.
     s.write(`GET ${script} HTTP/1.1\r\nHost: localhost\r\n\r\n`.repeat(8));
-    expect(await connections()).toBe(before + 1);
+    expect(await waitFor(async () => (await connections()) === before + 1, 60_000, 20)).toBe(true);
     await othersServed(10);
     expect(await waitFor(async () => (await connections()) === before, 10_000, 100)).toBe(true);
     expect(s.bytesRead).toBeLessThanOrEqual(64 * 1024); // at most Node's read-ahead buffer of ~4.8 MB sent
@@ -152,6 +133,52 @@ describe('slow and hostile clients', () => {
   });
 });
 
+describe('idle keep-alive connections', () => {
+  // Its own server with a 20 s keep-alive timeout: opening 3000 connections has taken 17 s on a busy
+  // machine, so with the main server's 1 s the first ones were closed before the last were open.
+  let idleServer: RunningServer;
+  beforeAll(async () => {
+    idleServer = await startServer(resolveServeConfig({
+      port: '0', data: join(dir, 'data-idle'), 'log-level': 'silent', 'keep-alive-timeout-ms': '20000',
+    }, {}), { authenticate: allowAll });
+  });
+  afterAll(async () => {
+    await idleServer?.close();
+  });
+  const idleConnections = (): Promise<number> => new Promise((resolve, reject) =>
+    idleServer.app.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+
+  it('thousands of idle keep-alive connections: others are served, and the idle ones are closed', async () => {
+    const before = await idleConnections();
+    const N = 3000;
+    let closedByServer = 0;
+    let peak = 0;
+    const idle = async (): Promise<void> => {
+      const s = await new Promise<Socket>((resolve, reject) => {
+        const c = connect(Number(new URL(idleServer.url).port), '127.0.0.1', () => resolve(c));
+        c.once('error', reject);
+      });
+      s.on('error', () => undefined);
+      await new Promise<void>((resolve) => {
+        let got = '';
+        s.on('data', (d: Buffer) => {
+          got += d.toString();
+          if (got.endsWith('}')) resolve();
+        });
+        s.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n');
+      });
+      s.once('close', () => closedByServer++); // we never close them ourselves
+    };
+    for (let i = 0; i < N; i += 500) await Promise.all(Array.from({ length: 500 }, idle));
+    peak = await idleConnections();
+    expect(peak - before).toBeGreaterThan(1000); // most are still open and idle
+    await othersServed(20, idleServer.url);
+    expect(await waitFor(() => closedByServer === N, 120_000, 100)).toBe(true);
+    recordFault({ fault: `${N} idle keep-alive connections`, behaviour: `${peak - before} open at once; other requests answered meanwhile; all closed by the server after --keep-alive-timeout-ms`, lost: 0, doubleCounted: 0 });
+  }, 240_000);
+
+});
+
 describe('connection cap', () => {
   let capped: RunningServer;
   beforeAll(async () => {
@@ -169,11 +196,14 @@ describe('connection cap', () => {
       const s = connect(p, '127.0.0.1', () => resolve(s));
       s.on('error', () => undefined);
     })));
-    const closedEarly = await Promise.all(sockets.map((s) => Promise.race([
-      new Promise<boolean>((r) => s.once('close', () => r(true))),
-      new Promise<boolean>((r) => setTimeout(() => r(false), 1000)),
-    ])));
-    expect(closedEarly.filter(Boolean)).toHaveLength(10);
+    let closed = 0;
+    for (const s of sockets) s.once('close', () => closed++);
+    // Conditions, not a 1 s window: the server holds 20 and has closed the other 10 (on a busy machine
+    // accepting 30 connections can take longer than a second).
+    const held = (): Promise<number> => new Promise((resolve, reject) => capped.app.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+    expect(await waitFor(async () => closed >= 10 && (await held()) === 20, 30_000, 20)).toBe(true);
+    expect(closed).toBe(10);
+    expect(await held()).toBe(20);
     recordFault({ fault: '30 connections against --max-connections 20', behaviour: 'the 10 beyond the cap were closed at once; new connections were taken as soon as others closed', lost: 0, doubleCounted: 0 });
     for (const s of sockets) s.destroy();
     expect(await waitFor(async () => {

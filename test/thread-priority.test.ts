@@ -87,7 +87,7 @@ describe.runIf(linux)('thread priority (Linux)', () => {
       const keys = await runCli(['keys', 'create', '--project', 'p1', '--json', '--data', dir]);
       const token = (JSON.parse(keys.stdout) as { token: string }).token;
       serve = spawnNode([cliPath(), 'serve', '--port', '0', '--data', dir, '--query-threads', '2', '--query-cache-ms', '0', '--log-level', 'warn']);
-      const [, url] = await serve.waitFor(/listening on (http:\/\/[\d.:]+)/, 20_000);
+      const [, url] = await serve.waitFor(/listening on (http:\/\/[\d.:]+)/, 60_000);
       const headers = { 'x-auth-token': token };
       const pid = serve.child.pid as number;
       const tasks = (): string[] => readdirSync(`/proc/${pid}/task`);
@@ -115,7 +115,7 @@ describe.runIf(linux)('thread priority (Linux)', () => {
       expect([...nice.values()].filter((n) => n === low)).toHaveLength(2);
       expect([...nice.values()].filter((n) => n !== low && n !== base)).toEqual([]);
       expect(nice.size).toBeGreaterThanOrEqual(threadsBefore.size + 2);
-    }, 60_000);
+    }, 120_000);
   });
 });
 

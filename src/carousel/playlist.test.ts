@@ -33,7 +33,7 @@ describe('preparePlaylist with real ffprobe/ffmpeg', () => {
     await makeClip(join(dir, 'a.mp4'), { fps: 25, videoKbps: 300, audioKbps: 64, seconds: 2 });
     await makeClip(join(dir, 'b.mp4'), { fps: 30, videoKbps: 300, audioKbps: 64, seconds: 2 });
     await writeFile(join(dir, 'broken.mp4'), 'this is not a video file');
-  }, 30_000);
+  }, 120_000);
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });

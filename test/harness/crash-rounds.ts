@@ -16,6 +16,9 @@ import { accessLine, cliPath, freePort, runCli, waitFor } from '../ingest-helper
  *   then stored exactly once; without an id: not retried, stored all or nothing (0 or its lines);
  * - follow: after it catches up, exactly the lines written to the file;
  * - the per-(province, carrier) and total levels agree; every query that got an answer got 200.
+ *
+ * serve is killed a random 150-1050 ms after all its load is flowing (each shipper had an answer and a
+ * query was answered), so every round has at least one query answered and 3 batches answered.
  */
 export interface CrashFigures {
   rounds: number;
@@ -87,6 +90,17 @@ export async function runCrashRounds(o: { rounds: number; seed: number; dir: str
       return false;
     }
   }, 60_000, 50); // generous: a restart on a loaded 2-core machine (other suites running) can take many seconds
+  // The read worker starts on the first query, at nice 10 (--query-thread-nice): on a busy machine that
+  // answer can come seconds after /healthz. One query before the round's load (not counted) starts it.
+  const queriesUp = (): Promise<boolean> => waitFor(async () => {
+    try {
+      const res = await fetch(`${base}/v2/${PROJECT}/stats/httpcodes?play_domains=${FOLLOW_DOMAIN}`, { headers: { 'x-auth-token': token } });
+      await res.text();
+      return res.status === 200;
+    } catch {
+      return false;
+    }
+  }, 60_000, 50);
   const post = async (b: Batch): Promise<Outcome> => {
     const t = Date.now() - 120_000;
     const body = Array.from({ length: b.lines }, (_, j) => accessLine(t - (j % 20) * 60_000, { host: domainOf(b.n), status: 200 + (j % 4), ip: `1.${j % 200}.${b.n % 9}.9` })).join('\n');
@@ -108,13 +122,20 @@ export async function runCrashRounds(o: { rounds: number; seed: number; dir: str
   let follow = startFollow();
   for (let round = 0; round < o.rounds; round++) {
     if (!(await up())) f.violations.push(`round ${round}: server did not come up`);
+    if (!(await queriesUp())) f.violations.push(`round ${round}: server did not answer a query`);
     let running = true;
+    // How far this round's load has got before the kills: shippers with a first answer (or gone), queries answered.
+    let shippersStarted = 0;
+    let roundAnswered = 0;
     const shipper = async (): Promise<void> => {
+      let first = true;
       while (running) {
         const b: Batch = { n: batches.length, lines: 20 + Math.floor(rand() * 180) };
         if (rand() < 0.5) b.id = `crash-${b.n}`;
         batches.push(b);
         b.outcome = await post(b);
+        if (first) shippersStarted++;
+        first = false;
         if (b.outcome === 'unanswered') return; // the server is gone: this shipper waits for the next round
       }
     };
@@ -125,6 +146,7 @@ export async function runCrashRounds(o: { rounds: number; seed: number; dir: str
             { headers: { 'x-auth-token': token } });
           await res.text();
           f.queries.answered++;
+          roundAnswered++;
           if (res.status !== 200) f.violations.push(`query answered ${res.status}`);
         } catch {
           f.queries.cut++;
@@ -143,11 +165,20 @@ export async function runCrashRounds(o: { rounds: number; seed: number; dir: str
       }
     };
     const load = Promise.all([shipper(), shipper(), shipper(), querier(), querier(), writer()]);
-    // Kill both processes at independent random moments of the round.
+    // Kill both processes at independent random moments of the round. serve's moment counts from when
+    // all its load is flowing (every shipper had an answer, a query of the round was answered), not from
+    // when the load started: on a busy machine the first answers can take longer than the whole
+    // 150-1050 ms, and `npm test` once saw 0 queries answered in 5 rounds.
     const killServeAt = 150 + rand() * 900;
     const killFollowAt = 150 + rand() * 900;
+    const killServe = async (): Promise<void> => {
+      const flowing = await waitFor(() => shippersStarted === 3 && roundAnswered > 0, 60_000, 10);
+      if (!flowing) f.violations.push(`round ${round}: load not answered within 60 s (${shippersStarted} of 3 shippers, ${roundAnswered} queries)`);
+      await new Promise((r) => setTimeout(r, killServeAt));
+      serve.kill('SIGKILL');
+    };
     await Promise.all([
-      new Promise((r) => setTimeout(r, killServeAt)).then(() => serve.kill('SIGKILL')),
+      killServe(),
       new Promise((r) => setTimeout(r, killFollowAt)).then(() => follow.kill('SIGKILL')),
     ]);
     await Promise.all([exited(serve), exited(follow)]);
@@ -167,7 +198,8 @@ export async function runCrashRounds(o: { rounds: number; seed: number; dir: str
         // checked below (0 stored), then retried once
       }
     }
-    const caughtUp = await waitFor(() => (storedByDomain(data, [FOLLOW_DOMAIN]).totals.get(FOLLOW_DOMAIN) ?? 0) >= followWritten, 20_000, 50);
+    // A deadline only for a follower that never catches up: on a busy machine it may take many seconds.
+    const caughtUp = await waitFor(() => (storedByDomain(data, [FOLLOW_DOMAIN]).totals.get(FOLLOW_DOMAIN) ?? 0) >= followWritten, 60_000, 50);
     if (!caughtUp) f.violations.push(`round ${round}: follow did not catch up`);
     const { counts, totals } = storedByDomain(data, [FOLLOW_DOMAIN, ...batches.map((b) => domainOf(b.n))]);
     for (const b of batches) {

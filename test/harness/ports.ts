@@ -1,14 +1,36 @@
+import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 
-/** A TCP port that was free on 127.0.0.1 a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
+/**
+ * Ports handed to servers that bind them a moment later (nginx, clickhouse-server, prometheus, a
+ * syslog listener) come from below the kernel's ephemeral range (32768-60999 on Linux): a port the
+ * kernel picked for `listen(0)` is free again once closed, and any outgoing connection of any process
+ * (one suite opens 3000 at once) could take it before the server binds it. Below that range only
+ * another explicit chooser could, and each chooser picks at random among 12,000.
+ */
+const LOW = 20_000;
+const HIGH = 32_767;
+
+const tcpFree = (port: number): Promise<boolean> => new Promise((resolve) => {
+  const srv = createServer();
+  srv.once('error', () => resolve(false));
+  srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+});
+
+const udpFree = (port: number): Promise<boolean> => new Promise((resolve) => {
+  const sock = createSocket('udp4');
+  sock.once('error', () => {
+    sock.close();
+    resolve(false);
   });
+  sock.bind(port, '127.0.0.1', () => sock.close(() => resolve(true)));
+});
+
+/** A port free on 127.0.0.1 for TCP and UDP a moment ago, outside the kernel's ephemeral range. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = LOW + Math.floor(Math.random() * (HIGH - LOW + 1));
+    if ((await tcpFree(port)) && (await udpFree(port))) return port;
+  }
+  throw new Error(`no free port in ${LOW}-${HIGH} after 200 attempts`);
 }

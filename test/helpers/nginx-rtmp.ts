@@ -47,7 +47,7 @@ export async function startNginxRtmp(dir: string): Promise<NginxRtmp> {
   ].join('\n'));
   const child: ChildProcess = spawn(toolPath('nginx'), ['-c', conf, '-p', dir, '-e', join(dir, 'nginx-error.log')], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitForPort(port, 10_000);
+  await waitForPort(port, 60_000); // a hang catcher: nginx starts slowly on a busy machine
   return {
     port,
     base: `rtmp://127.0.0.1:${port}/live`,

@@ -23,7 +23,7 @@ export function spawnNode(args: string[], env: NodeJS.ProcessEnv = {}): Spawned 
     child,
     output: () => out,
     exited,
-    waitFor(re, timeoutMs = 15_000) {
+    waitFor(re, timeoutMs = 60_000) { // a hang catcher: a start on a busy 2-core machine has taken 18 s
       return new Promise((resolve, reject) => {
         const check = (): void => {
           const m = out.match(re);
