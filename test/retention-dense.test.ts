@@ -7,6 +7,7 @@ import { totalRequests } from '../src/store/sqlite/reads.js';
 import { SAMPLES } from '../src/store/sqlite/layout.js';
 import { cliPath } from './ingest-helpers.js';
 import { spawnNode, type Spawned } from './helpers/spawn.js';
+import { freePort } from './harness/ports.js';
 import { tempDir } from './helpers/tmp.js';
 
 let proc: Spawned | undefined;
@@ -34,14 +35,20 @@ it('a retention pass over a full dense day runs in slices: /healthz keeps answer
   expect(old.headCellsPerMinute).toBeGreaterThanOrEqual(300);
   expect(old.cells).toBeGreaterThan(4_000_000);
 
-  proc = spawnNode([cliPath(), 'serve', '--port', '0', '--data', tmp.dir, '--retention-days', '8', '--log-level', 'info']);
-  const [, url] = await proc.waitFor(/listening on (http:\/\/[\d.:]+)/);
+  // The pass starts as soon as the server listens, before it prints its banner (and a busy machine
+  // may show the banner late): poll /healthz from the spawn on, on a port chosen here, so the answers
+  // counted cover the whole pass, not just whatever was left of it when the banner was read.
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  proc = spawnNode([cliPath(), 'serve', '--port', String(port), '--data', tmp.dir, '--retention-days', '8', '--log-level', 'info']);
   let answered = 0;
   let failed = 0;
   while (!/retention: deleted older data/.test(proc.output())) {
+    expect(proc.child.exitCode).toBeNull();
     const r = await fetch(`${url}/healthz`).catch(() => undefined);
     if (r?.status === 200) answered++;
-    else failed++;
+    else if (answered > 0) failed++; // not listening yet is not a failure; refused once up is
+    else await new Promise((resolve) => setTimeout(resolve, 20));
     await r?.text();
   }
   // Retention ran between health answers (slices yield), not as one long block before them.
