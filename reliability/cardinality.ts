@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { createKeys, startServe, tempData } from './lib/server.js';
+import { createKeys, rssKiB, startServe, tempData } from './lib/server.js';
 
 /**
  * The cardinality attack of issue 20: one gzip upload of access-log lines that each name another
@@ -31,15 +31,6 @@ export function distinctDomainLines(n: number, now = Date.now()): string {
     out.push(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255} - - [${t}] "GET /live/s${i % 50}.flv HTTP/1.1" 200 5120 "-" "bench" d${i}.attack.example`);
   }
   return out.join('\n') + '\n';
-}
-
-function rssKiB(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
 }
 
 function dirBytes(dir: string): number {

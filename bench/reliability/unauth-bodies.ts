@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { rssKiB } from '../../reliability/lib/server.js';
 
 /**
  * Memory of a real `livestats serve` process while connections without credentials each send a
@@ -21,10 +22,7 @@ export interface UnauthBodiesResult {
   bodyMiB: number;
 }
 
-const rssMiB = (pid: number): number => {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-};
+const rssMiB = (pid: number): number => rssKiB(pid) / 1024;
 
 /** What the requests carry: nothing, or an AK/SK `Authorization` of the right shape with an AK the server does not know. */
 export type Credentials = 'none' | 'unknown-ak';
