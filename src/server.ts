@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { buildApp } from './api/app.js';
 import type { Authenticate } from './api/auth.js';
+import { credentialsPath, withdrawFirstCredentials, type IssuedCredentials } from './auth/credentials.js';
 import { setupAuth, type ServerAuth } from './auth/setup.js';
 import { CarouselConfigError, loadCarouselConfig } from './carousel/config.js';
 import { CarouselSupervisor } from './carousel/supervisor.js';
@@ -12,7 +13,7 @@ import { Aggregator } from './ingest/aggregator.js';
 import { RetentionJob } from './ingest/retention.js';
 import { NameLimits } from './ingest/name-limits.js';
 import { geoResolver } from './ingest/setup.js';
-import { parseSyslogUrl, SyslogReceiver } from './ingest/syslog/server.js';
+import { parseSyslogUrl, SyslogReceiver, type SyslogListener } from './ingest/syslog/server.js';
 import { isLoopbackHost, MetricsAccess } from './api/metrics/access.js';
 import { Metrics } from './metrics/registry.js';
 import { TimedStore } from './metrics/timed-store.js';
@@ -22,7 +23,7 @@ import type { TrafficQuery } from './store/traffic.js';
 import type { Store } from './store/types.js';
 
 export const DEMO_PROJECT = 'demo';
-/** The project first-start credentials are created for outside demo mode. */
+/** The project first-start credentials are created for outside demo mode (unless --syslog-project names another). */
 export const DEFAULT_PROJECT = 'default';
 
 export interface RunningServer {
@@ -57,6 +58,24 @@ export interface StartOptions {
   traffic?: TrafficQuery;
 }
 
+/** The project first-start credentials are for: the syslog project, whose default is DEFAULT_PROJECT. */
+const firstProject = (config: ServeConfig): string => config.syslogProject || DEFAULT_PROJECT;
+
+/** `udp://127.0.0.1:5140` for a bound syslog listener. */
+export const syslogAddress = (l: SyslogListener): string =>
+  `${l.protocol}://${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`;
+
+/** A failed first start takes its never-shown credentials back, so the next start prints new ones. */
+function withdrawIssued(dataDir: string, issued: IssuedCredentials, logger: Logger): void {
+  try {
+    withdrawFirstCredentials(dataDir, issued);
+    logger.warn({ file: credentialsPath(dataDir) }, 'start failed: the first-start credentials were not kept; the next start creates and prints new ones');
+  } catch (err) {
+    logger.error({ err: { message: (err as Error).message }, ak: issued.ak, token_id: issued.token_id },
+      'start failed and the first-start credentials could not be withdrawn; revoke them with `livestats keys revoke` and create new ones');
+  }
+}
+
 /** Composes store, aggregator, API and (optionally) demo traffic, and starts listening. */
 export async function startServer(config: ServeConfig, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: config.logLevel });
@@ -84,7 +103,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   let auth: ServerAuth;
   try {
     auth = options.authenticate ? { authenticate: options.authenticate } : setupAuth({
-      dataDir: config.data, firstProject: config.demo ? DEMO_PROJECT : DEFAULT_PROJECT,
+      dataDir: config.data, firstProject: config.demo ? DEMO_PROJECT : firstProject(config),
       sessionProject: config.demo ? DEMO_PROJECT : undefined, logger, checkIntervalMs: options.credentialCheckIntervalMs,
     });
   } catch (err) {
@@ -139,6 +158,9 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     if (metricsWarning) logger.warn(metricsWarning);
     retention.start();
     await syslog?.start();
+    if (syslog) {
+      logger.info({ listeners: syslog.bound.map(syslogAddress), project: config.syslogProject, format: config.syslogFormat }, 'syslog listener up');
+    }
     if (config.demo) {
       demo = new Demo({
         project: DEMO_PROJECT, aggregator, store, now: options.now,
@@ -163,6 +185,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     await app.close();
     await aggregator.stop().catch(() => undefined);
     await store.close();
+    if (auth.issued) withdrawIssued(config.data, auth.issued, logger);
     lock.release();
     throw err;
   }

@@ -66,7 +66,7 @@ describe('server credentials', () => {
     const r = await keys(['create', '--project', 'team-x', '--json']);
     expect(r.code).toBe(0);
     const c = JSON.parse(r.out) as Record<string, string>;
-    expect(Object.keys(c).sort()).toEqual(['ak', 'project_id', 'sk', 'token']);
+    expect(Object.keys(c).sort()).toEqual(['ak', 'project_id', 'sk', 'token', 'token_id']);
     expect(c.project_id).toBe('team-x');
     const sdk = await sdkGet(sdkClient(server.url, { ak: c.ak ?? '', sk: c.sk ?? '', projectId: 'team-x' }), '/v2/{project_id}/stats/httpcodes', { play_domains: 'a.com' });
     expect(sdk.status).toBe(200);

@@ -74,7 +74,7 @@ describe('livestats tasks / probe / carousel commands', () => {
   it('carousel run exits 1 when no file of the playlist can be played', async () => {
     await writeFile(join(dir, 'junk.mp4'), 'junk');
     const r = await run(['carousel', 'run', '--project', 'p1', '--task', 't1', '--playlist', `${join(dir, 'junk.mp4')},${join(dir, 'none.mp4')}`,
-      '--to', 'rtmp://127.0.0.1:1/live/x', '--server', 'http://127.0.0.1:9', '--log-level', 'silent']);
+      '--to', 'rtmp://127.0.0.1:1/live/x', '--server', 'http://127.0.0.1:9', '--token', 'x', '--log-level', 'silent']);
     expect(r.code).toBe(1);
   });
 });

@@ -2,7 +2,7 @@ import type { NameLimits } from '../ingest/name-limits.js';
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { apiNotFound, internalError, invalidParameter, methodNotAllowed, requestTimeout, tooManyRequests } from '../contract/errors.js';
 import { StoreHealth } from '../health/store-health.js';
 import { BatchLedger } from '../ingest/batch-ids.js';
@@ -82,12 +82,22 @@ const OTHER_METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 const KNOWN_POST_PATHS = [INGEST_SAMPLES_PATH, INGEST_ACCESS_LOGS_PATH];
 const NOT_POST_METHODS = ['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
+/** The one info line a request leaves in the log, written when its answer has been sent. */
+function logRequest(request: FastifyRequest, reply: FastifyReply): void {
+  request.log.info({
+    req: { method: request.method, url: request.url, remoteAddress: request.ip },
+    res: { statusCode: reply.statusCode }, responseTime: Math.round(reply.elapsedTime * 10) / 10,
+  }, 'request completed');
+}
+
 export function buildApp(options: AppOptions): FastifyInstance {
   const bodyLimit = options.bodyLimit ?? 64 * 1024 * 1024;
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits };
   const common = {
     ...fastifyLimitOptions(limits),
     genReqId: () => randomUUID().replace(/-/g, ''),
+    // One log line per request (in the onResponse hook below), not Fastify's two ("incoming request", "request completed").
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // A URL Fastify cannot even decode (e.g. `/v2/%zz/...`) matches no API: answer like any
@@ -156,9 +166,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
     }
     done();
   });
-  app.addHook('onResponse', (request, _reply, done) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const socket = (request as { pipelinedOn?: object }).pipelinedOn;
     if (socket) pipelined.set(socket, (pipelined.get(socket) ?? 1) - 1);
+    logRequest(request, reply);
     done();
   });
 

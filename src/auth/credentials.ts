@@ -106,6 +106,16 @@ function sleepSync(ms: number): void {
 
 /** Runs `change` on the current file (empty if none) under the lock and writes the result. */
 export function updateCredentials<T>(dataDir: string, change: (file: CredentialsFile) => T): T {
+  return withCredentialsLock(dataDir, () => {
+    const file = readCredentials(dataDir) ?? { version: 1, keys: [], tokens: [] };
+    const result = change(file);
+    writeAtomically(dataDir, file);
+    return result;
+  });
+}
+
+/** Runs `body` holding the credentials file's lock (created beside it). */
+function withCredentialsLock<T>(dataDir: string, body: () => T): T {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const lock = `${credentialsPath(dataDir)}.lock`;
   const deadline = Date.now() + LOCK_WAIT_MS;
@@ -122,10 +132,7 @@ export function updateCredentials<T>(dataDir: string, change: (file: Credentials
     }
   }
   try {
-    const file = readCredentials(dataDir) ?? { version: 1, keys: [], tokens: [] };
-    const result = change(file);
-    writeAtomically(dataDir, file);
-    return result;
+    return body();
   } finally {
     rmSync(lock, { force: true });
   }
@@ -160,4 +167,20 @@ export function bootstrapCredentials(dataDir: string, project: string): IssuedCr
   if (statSync(credentialsPath(dataDir), { throwIfNoEntry: false })) return undefined;
   return updateCredentials(dataDir, (file) =>
     file.keys.length + file.tokens.length === 0 ? issueCredentials(file, project) : undefined);
+}
+
+/**
+ * A first start that failed after bootstrapCredentials (e.g. the port was busy): its key and
+ * token were never shown, so they are taken back, and the file too when nothing else is in it,
+ * so that the next start creates and prints new ones. Anything else in the file is kept.
+ */
+export function withdrawFirstCredentials(dataDir: string, issued: IssuedCredentials): void {
+  withCredentialsLock(dataDir, () => {
+    const file = readCredentials(dataDir);
+    if (!file) return;
+    file.keys = file.keys.filter((k) => k.ak !== issued.ak);
+    file.tokens = file.tokens.filter((t) => t.id !== issued.token_id);
+    if (file.keys.length + file.tokens.length === 0) rmSync(credentialsPath(dataDir), { force: true });
+    else writeAtomically(dataDir, file);
+  });
 }

@@ -52,8 +52,14 @@ export async function carouselCommand(argv: string[]): Promise<number> {
   const outcome = await Promise.race([
     runner.start().then(() => 'finished', (err: Error) => `failed: ${err.message}`),
     untilSignal(),
+    setup.authRejected.then((m) => `refused: ${m}`),
   ]);
   await runner.stop();
+  if (outcome.startsWith('refused: ')) {
+    // The server will not take samples with this token: nothing left to send.
+    console.error(`livestats carousel: ${outcome.slice('refused: '.length)}`);
+    return 1;
+  }
   await setup.sink.close();
   setup.logger.info({ outcome }, 'carousel: stopped');
   return outcome.startsWith('failed') ? 1 : 0;

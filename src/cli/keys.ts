@@ -32,7 +32,7 @@ function create(dir: string, project: string | undefined, json: boolean, io: Key
   }
   const c = createCredentials(dir, project);
   if (json) {
-    io.out(JSON.stringify({ project_id: c.project_id, ak: c.ak, sk: c.sk, token: c.token }));
+    io.out(JSON.stringify({ project_id: c.project_id, ak: c.ak, sk: c.sk, token: c.token, token_id: c.token_id }));
   } else {
     io.out([
       `Created credentials for project "${c.project_id}". The SK and the token are shown only now:`,

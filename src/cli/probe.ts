@@ -36,8 +36,13 @@ export async function probeCommand(argv: string[]): Promise<number> {
   });
   setup.logger.info({ url, project: setup.project, task: setup.taskId }, 'probe: starting');
   probe.start();
-  const signal = await untilSignal();
-  setup.logger.info({ signal }, 'probe: stopping');
+  const ended = await Promise.race([untilSignal().then((signal) => ({ signal })), setup.authRejected.then((refused) => ({ refused }))]);
+  if ('refused' in ended) {
+    await probe.stop();
+    console.error(`livestats probe: ${ended.refused}`);
+    return 1;
+  }
+  setup.logger.info({ signal: ended.signal }, 'probe: stopping');
   await probe.stop();
   await setup.sink.close();
   return 0;

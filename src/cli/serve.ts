@@ -1,11 +1,12 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, resolveServeConfig, serveHelp, serveParseOptions } from '../config.js';
+import { ConfigError, resolveServeConfig, serveHelp, serveParseOptions, type ServeConfig } from '../config.js';
 import type { IssuedCredentials } from '../auth/credentials.js';
-import { DEMO_PROJECT, startServer, type RunningServer } from '../server.js';
+import { DEMO_PROJECT, startServer, syslogAddress, type RunningServer } from '../server.js';
+import { isLoopbackHost } from '../api/metrics/access.js';
 import { DEMO_TASK } from '../demo/carousel.js';
 import { FormatError } from '../ingest/formats/log-format.js';
 import { GeoOverrideError } from '../ingest/geo/overrides.js';
-import { SyslogConfigError } from '../ingest/syslog/server.js';
+import { SyslogConfigError, type SyslogListener } from '../ingest/syslog/server.js';
 import { CarouselConfigError } from '../carousel/config.js';
 
 function credentialLines(issued: IssuedCredentials | undefined, dataDir: string): string[] {
@@ -20,7 +21,34 @@ function credentialLines(issued: IssuedCredentials | undefined, dataDir: string)
   ];
 }
 
-export function banner(url: string, demo: boolean, auth: RunningServer['auth'], dataDir = './data'): string {
+/** Why the server could not start, with what to do about it (a busy port names --port and LIVESTATS_PORT). */
+export function startFailure(err: unknown, config: Pick<ServeConfig, 'host' | 'port'>): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const where = `${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+  if (code === 'EADDRINUSE') {
+    return `cannot listen on ${where}: the port is already in use (by another livestats or another program). ` +
+      'Choose a free port with --port N or LIVESTATS_PORT=N (e.g. `LIVESTATS_PORT=8095 npm start`), or stop what holds it.';
+  }
+  if (code === 'EACCES') {
+    return `cannot listen on ${where}: permission denied (ports below 1024 need privileges). Choose another port with --port N or LIVESTATS_PORT=N.`;
+  }
+  if (code === 'EADDRNOTAVAIL') {
+    return `cannot listen on ${where}: ${config.host} is not an address of this machine. Choose another with --host or LIVESTATS_HOST.`;
+  }
+  return `cannot start: ${(err as Error).message}`;
+}
+
+/** --demo on an address others can reach: /dashboard/config.json hands them the demo session token. */
+export function demoExposureWarning(config: Pick<ServeConfig, 'demo' | 'host'>): string | undefined {
+  if (!config.demo || isLoopbackHost(config.host)) return undefined;
+  return `--demo with --host ${config.host}: GET /dashboard/config.json hands a working API token for project "demo" ` +
+    'to anyone who can reach this port (the dashboard signs in with it). Use --host 127.0.0.1 (the default) for a demo, ' +
+    'or keep the port behind a firewall.';
+}
+
+export function banner(
+  url: string, demo: boolean, auth: RunningServer['auth'], dataDir = './data', syslog: readonly SyslogListener[] = [],
+): string {
   const project = demo ? DEMO_PROJECT : auth.issued?.project_id ?? '<project_id>';
   const domain = demo ? 'play.example.com,hls.example.com' : '<domain>';
   const task = demo ? DEMO_TASK : '<task_id>';
@@ -29,6 +57,7 @@ export function banner(url: string, demo: boolean, auth: RunningServer['auth'], 
   return [
     `livestats is listening on ${url}`,
     `Dashboard: ${url}/`,
+    ...syslog.map((l) => `Syslog listener: ${syslogAddress(l)}`),
     '',
     ...credentialLines(auth.issued, dataDir),
     ...(auth.sessionToken ? ['Demo session token for project "demo" (valid until this server stops):', `  ${auth.sessionToken}`, ''] : []),
@@ -74,11 +103,13 @@ export async function serveCommand(argv: string[]): Promise<number> {
       console.error(`livestats serve: --carousel ${err.message}`);
       return 2;
     }
-    console.error(`livestats serve: cannot start: ${(err as Error).message}`);
+    console.error(`livestats serve: ${startFailure(err, config)}`);
     return 1;
   }
   const stopped = runUntilSignal(server); // handlers first: a signal right after the banner is handled
-  process.stdout.write(banner(server.url, config.demo, server.auth, config.data));
+  const warning = demoExposureWarning(config);
+  if (warning) console.error(`livestats serve: warning: ${warning}`);
+  process.stdout.write(banner(server.url, config.demo, server.auth, config.data, server.syslog?.bound));
   return stopped;
 }
 

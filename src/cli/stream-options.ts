@@ -22,7 +22,7 @@ export const STREAM_HELP = [
   '  --project <id>           project the task belongs to (required)',
   '  --task <id>              carousel task id (required)',
   '  --server <url>           livestats server receiving the samples [LIVESTATS_SERVER, default http://127.0.0.1:8080]',
-  '  --token <token>          sent as X-Auth-Token [LIVESTATS_TOKEN]',
+  '  --token <token>          sent as X-Auth-Token (required) [LIVESTATS_TOKEN]; a 401 stops the command (exit 1)',
   '  --delay <s>              seconds a second is held for late packets before it is reported (default 3; HLS: 2x segment length)',
   '  --stall-timeout <s>      reconnect after this many seconds without packets (default 5)',
   '  --log-level <level>      info (default), warn, error, debug',
@@ -36,6 +36,8 @@ export interface StreamSetup {
   sink: SampleSink;
   bucketer: { emitDelayMs: number; maxLagMs: number };
   stallTimeoutMs: number;
+  /** Resolves with a message when the server refuses the token (401): the command should stop, exit 1. */
+  authRejected: Promise<string>;
 }
 
 const seconds = (text: string | undefined, name: string, def: number, min: number, max: number): number => {
@@ -59,7 +61,13 @@ export function streamSetup(values: Record<string, string | boolean | undefined>
   const logger = pino({ level: (values['log-level'] as string | undefined) ?? 'info' }, destination(2));
   const server = (values.server as string | undefined) ?? process.env.LIVESTATS_SERVER ?? 'http://127.0.0.1:8080';
   if (!/^https?:\/\/\S+$/.test(server)) throw new Error('--server must be an http(s) URL');
-  const http = new HttpSampleSink({ server, project, taskId, token: (values.token as string | undefined) ?? process.env.LIVESTATS_TOKEN, log: logger });
+  const token = (values.token as string | undefined) || process.env.LIVESTATS_TOKEN;
+  if (!token) throw new Error('--token <token> is required (or LIVESTATS_TOKEN): the server refuses samples without one; create one with `npx livestats keys create --project <id>`');
+  let rejectAuth: (message: string) => void = () => undefined;
+  const authRejected = new Promise<string>((resolve) => {
+    rejectAuth = resolve;
+  });
+  const http = new HttpSampleSink({ server, project, taskId, token, log: logger, onAuthRejected: (m) => rejectAuth(m) });
   const quiet = values.quiet === true;
   const sink: SampleSink = {
     add(samples) {
@@ -72,6 +80,7 @@ export function streamSetup(values: Record<string, string | boolean | undefined>
     project, taskId, logger, sink,
     bucketer: { emitDelayMs: delay * 1000, maxLagMs: Math.max(500, (delay - 1) * 1000) },
     stallTimeoutMs: stall * 1000,
+    authRejected,
   };
 }
 

@@ -31,6 +31,11 @@ export interface HttpSinkOptions {
   /** Samples kept while the server is unreachable (oldest dropped beyond this). */
   maxQueued?: number;
   log?: Log;
+  /**
+   * Called (once) when the server answers 401: the token is missing, wrong or revoked, and sending
+   * again will not help. Without it, a 401 is retried like an outage.
+   */
+  onAuthRejected?: (message: string) => void;
 }
 
 const MAX_PER_POST = 3600;
@@ -73,7 +78,19 @@ export class HttpSampleSink implements SampleSink {
     return this.sending;
   }
 
+  private rejected = false;
+
+  private authRejected(body: string): void {
+    if (this.rejected) return;
+    this.rejected = true;
+    clearInterval(this.timer);
+    const what = this.options.token ? 'refused the token' : 'requires a token';
+    this.options.onAuthRejected?.(`${this.options.server} ${what} (401 ${body.slice(0, 200)}); check --token or LIVESTATS_TOKEN ` +
+      '(create one with `npx livestats keys create --project <id>`); no sample was stored');
+  }
+
   private async post(): Promise<void> {
+    if (this.rejected) return;
     while (this.queue.length > 0) {
       const batch = this.queue.slice(0, MAX_PER_POST);
       const body = batch.map((s) => ({
@@ -85,6 +102,10 @@ export class HttpSampleSink implements SampleSink {
       try {
         const res = await fetch(this.url, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
         const text = await res.text();
+        if (res.status === 401 && this.options.onAuthRejected) {
+          this.authRejected(text);
+          return;
+        }
         if (res.status >= 500 || res.status === 401) throw new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`);
         // a 4xx other than auth will not succeed on retry: log it and move on
         if (!res.ok) this.log.error({ status: res.status, body: text.slice(0, 300) }, 'sink: server rejected samples');
