@@ -86,7 +86,7 @@ export async function followFiles(o: FollowCommandOptions): Promise<number> {
         seen.add(reason);
         const sample = f.processor.notes.samples[reason];
         say(`${f.path}: a line was dropped as ${reason}${sample !== undefined ? `: ${sample}` : ''}`);
-        const hint = formatHint({ lines: 1, accepted: 0, dropped: { [reason]: 1 } }, f.processor.notes, o.settings.format);
+        const hint = formatHint(f.processor.stats, f.processor.notes, o.settings.format);
         if (hint) say(`hint: ${hint}`);
         if (o.json) console.log(JSON.stringify({ type: 'dropped', file: f.path, reason, sample, ...(hint ? { hint } : {}) }));
       }

@@ -48,10 +48,12 @@ export function dropLines(s: IngestStats, notes: IngestNotes): string[] {
   });
 }
 
-/** What to change when a format reason dropped lines: the format that reads them, or what the log lacks. */
+/** What to change when a format reason dropped at least half the lines: the format that reads them, or what the log lacks. */
 export function formatHint(s: IngestStats, notes: IngestNotes, format: string, extraLines: readonly string[] = []): string | undefined {
   const failing = (Object.keys(s.dropped) as DropReason[]).filter((r) => FORMAT_REASONS.has(r));
-  if (failing.length === 0) return undefined;
+  // A few bad lines among good ones are garbage, not a wrong format: the hint is for when most lines fail.
+  const failed = failing.reduce((n, r) => n + (s.dropped[r] ?? 0), 0);
+  if (failing.length === 0 || failed * 2 < s.lines) return undefined;
   const lines = [...failing.map((r) => notes.samples[r]).filter((l): l is string => l !== undefined), ...extraLines];
   const guess = guessFormat(lines, format);
   if (guess.fits !== undefined) {
@@ -70,7 +72,7 @@ export function formatHint(s: IngestStats, notes: IngestNotes, format: string, e
 
 function shortFormat(format: string): string {
   const f = format.trim();
-  return f.length > 40 ? `'${f.slice(0, 37)}...'` : f;
+  return /^[A-Za-z_]+$/.test(f) ? f : 'the log_format given';
 }
 
 /** Warnings about the counted lines (not the dropped ones). */

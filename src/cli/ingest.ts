@@ -114,7 +114,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   const files = parsed.positionals;
   if (v.project === undefined) return fail('--project is required (letters, digits, _ and -)');
   if (!isProjectId(v.project)) {
-    return fail(`--project ${JSON.stringify(v.project)} is not a valid project id: use 1 to 64 letters, digits, _ and -`);
+    return fail(`--project ${JSON.stringify(v.project)} is not a valid project id: use 1 to 64 letters, digits, _ and -, starting with a letter or digit`);
   }
   if (!v.format) return fail('--format is required');
   if (files.length === 0) return fail('no FILE given (use - for stdin)');

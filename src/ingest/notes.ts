@@ -21,6 +21,22 @@ export interface IngestNotes {
   privateSample: string;
 }
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+// eslint-disable-next-line no-control-regex
+const NON_ASCII = /[^\u0000-\u007f]/;
+
+/**
+ * A dropped line as shown to the operator: cut at SAMPLE_CHARS, UTF-8 when it was read as latin1 bytes,
+ * control characters as \xHH (a log line must not drive the operator's terminal).
+ */
+export function sampleOf(line: string, latin1: boolean): string {
+  let s = line.slice(0, SAMPLE_CHARS * 4);
+  if (latin1 && NON_ASCII.test(s)) s = Buffer.from(s, 'latin1').toString('utf8');
+  s = s.slice(0, SAMPLE_CHARS);
+  return s.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 export const emptyNotes = (): IngestNotes => ({ samples: {}, located: false, privateClients: 0, privateSample: '' });
 
 /**

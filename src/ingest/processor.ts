@@ -5,7 +5,7 @@ import { hostOfRequest, DomainNormalizer } from './host.js';
 import type { NameGate } from './name-limits.js';
 import { MAX_LINE_BYTES, newParsedLine, resetParsedLine, type DropReason, type LineParser, type ParsedLine } from './formats/types.js';
 import { isPrivateIpv4, parseIpv4 } from './geo/ipv4.js';
-import { emptyNotes, noteClient, SAMPLE_CHARS, type IngestNotes } from './notes.js';
+import { emptyNotes, noteClient, sampleOf, type IngestNotes } from './notes.js';
 import { ipTypeOf } from './traffic/ip-type.js';
 import { requestTargetSpan } from './traffic/request-target.js';
 import { SCAN_OTHER, SCAN_SLOW, scanStreamTarget, type ScanRanges } from './traffic/stream-scan.js';
@@ -113,7 +113,7 @@ export class LineProcessor {
     if (reason === undefined) this.stats.accepted++;
     else {
       this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + 1;
-      if (this.notes.samples[reason] === undefined) this.notes.samples[reason] = line.slice(0, SAMPLE_CHARS);
+      if (this.notes.samples[reason] === undefined) this.notes.samples[reason] = sampleOf(line, this.latin1);
     }
     return reason;
   }

@@ -9,9 +9,9 @@ export const FORMAT_REASONS: ReadonlySet<DropReason> = new Set(['parse', 'bad_st
 const CANDIDATES = [...Object.keys(PRESETS), 'json'];
 
 export interface FormatGuess {
-  /** A format that counts every given line (time and caps aside). */
+  /** A format that counts at least 4 in 5 of the given lines (time and caps aside). */
   fits?: string;
-  /** A format that reads every line but finds no host in them (the log has none: add $host, or --domain). */
+  /** A format that reads at least 4 in 5 of the lines but finds no host in them (the log has none: add $host, or --domain). */
   readsWithoutHost?: string;
 }
 
@@ -25,16 +25,16 @@ export function guessFormat(lines: readonly string[], current: string): FormatGu
   for (const format of CANDIDATES) {
     if (format === current.trim()) continue;
     const p = createProcessor({ format, retentionDays: 100_000 }, () => undefined);
-    let fits = true;
-    let onlyHost = true;
+    let read = 0;
+    let withoutHost = 0;
     for (const line of lines) {
       const r = p.process(line);
-      if (r === undefined || !FORMAT_REASONS.has(r)) continue;
-      fits = false;
-      if (r !== 'bad_domain') onlyHost = false;
+      if (r === undefined || !FORMAT_REASONS.has(r)) read++;
+      else if (r === 'bad_domain') withoutHost++;
     }
-    if (fits) return { fits: format };
-    if (onlyHost) guess.readsWithoutHost ??= format;
+    // A stray garbage line among the samples does not hide the format that reads the rest.
+    if (read * 5 >= lines.length * 4) return { fits: format };
+    if ((read + withoutHost) * 5 >= lines.length * 4) guess.readsWithoutHost ??= format;
   }
   return guess;
 }
