@@ -17,9 +17,15 @@ describe('livestats ingest (batch)', () => {
     const data = join(dir, 'data');
     const res = await runCli(['ingest', '--project', 'c1', '--format', 'combined_host', '--data', data, '--json', plain, gz, '-'],
       accessLine(t, { host: 'stdin.example.com' }) + '\n');
-    expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
-    expect(JSON.parse(res.stdout)).toEqual({ lines: 7, accepted: 4, dropped: { parse: 1, bad_status: 1, future: 1 } });
+    // Each reason is shown with its first line; 127.0.0.1 everywhere is the private-clients warning.
+    expect(res.stderr.split('\n').filter((l) => !l.includes('every counted client address was private'))).toEqual([
+      'livestats ingest: dropped 1 line as parse, e.g.: \\x00\\x01binary\u00ff', // control characters escaped
+      `livestats ingest: dropped 1 line as bad_status, e.g.: ${accessLine(t, { status: 999 })}`,
+      `livestats ingest: dropped 1 line as future, e.g.: ${accessLine(t + 86_400_000)}`,
+      '',
+    ]);
+    expect(JSON.parse(res.stdout)).toMatchObject({ lines: 7, accepted: 4, dropped: { parse: 1, bad_status: 1, future: 1 } });
     expect(storedTotal(data, 'c1')).toBe(4);
   });
 

@@ -5,6 +5,10 @@ import type { ProcessorSettings } from '../ingest/setup.js';
 import type { IngestMetrics } from '../metrics/ingest.js';
 import type { NameGate } from '../ingest/name-limits.js';
 import type { Store } from '../store/types.js';
+import type { DropReason } from '../ingest/formats/types.js';
+import { emptyNotes, mergeNotes } from '../ingest/notes.js';
+import { emptyStats, mergeStats, type IngestStats } from '../ingest/processor.js';
+import { dropLines, formatHint, runWarnings, summaryLine } from './ingest-report.js';
 
 export interface FollowCommandOptions {
   project: string;
@@ -17,7 +21,29 @@ export interface FollowCommandOptions {
   metrics?: IngestMetrics;
   /** The project's name caps. */
   names?: NameGate;
+  /** A file followed for the first time is read from its end (--from-end), not its start. */
+  fromEnd?: boolean;
+  /** A summary of the lines read every this many ms (0: none); one is always printed on exit. */
+  summaryIntervalMs?: number;
+  /** Summaries and first drops as JSON lines on stdout (--json). */
+  json?: boolean;
 }
+
+/** How often a new drop reason is looked for (to show its first line at once). */
+const DROP_CHECK_MS = 1000;
+
+const say = (msg: string): void => console.error(`livestats ingest: ${msg}`);
+
+function statsDiff(now: IngestStats, before: IngestStats): IngestStats {
+  const dropped: IngestStats['dropped'] = {};
+  for (const [k, v] of Object.entries(now.dropped) as Array<[DropReason, number]>) {
+    const d = v - (before.dropped[k] ?? 0);
+    if (d > 0) dropped[k] = d;
+  }
+  return { lines: now.lines - before.lines, accepted: now.accepted - before.accepted, dropped };
+}
+
+const copyStats = (s: IngestStats): IngestStats => ({ ...s, dropped: { ...s.dropped } });
 
 /**
  * Follows files until SIGTERM/SIGINT, then flushes (counts and offsets together) and returns 0; 1 when
@@ -33,18 +59,79 @@ export async function followFiles(o: FollowCommandOptions): Promise<number> {
       getCheckpoint: (key) => o.store.getCheckpoint(key),
       pollMs: o.pollMs,
       ...(o.names ? { names: o.names } : {}),
+      ...(o.fromEnd ? { fromEnd: true } : {}),
+      onEvent: (message) => {
+        say(message);
+        if (o.json) console.log(JSON.stringify({ type: 'event', file: path, message }));
+      },
       onError: (err) => console.error(`livestats ingest: ${path}: ${(err as Error).message}`),
     });
     o.metrics?.track('follow', () => follower.processor.stats);
     return follower;
   });
+  const started = Date.now();
+  const total = (): IngestStats => {
+    const t = emptyStats();
+    for (const f of followers) mergeStats(t, f.processor.stats);
+    return t;
+  };
+  // The first line dropped for each reason is shown at once (with the format that would read it).
+  const shown = followers.map(() => new Set<DropReason>());
+  let warnedPrivate = false;
+  const showDrops = (): void => {
+    followers.forEach((f, i) => {
+      const seen = shown[i] as Set<DropReason>;
+      for (const reason of Object.keys(f.processor.stats.dropped) as DropReason[]) {
+        if (seen.has(reason)) continue;
+        seen.add(reason);
+        const sample = f.processor.notes.samples[reason];
+        say(`${f.path}: a line was dropped as ${reason}${sample !== undefined ? `: ${sample}` : ''}`);
+        const hint = formatHint(f.processor.stats, f.processor.notes, o.settings.format);
+        if (hint) say(`hint: ${hint}`);
+        if (o.json) console.log(JSON.stringify({ type: 'dropped', file: f.path, reason, sample, ...(hint ? { hint } : {}) }));
+      }
+      if (!warnedPrivate) {
+        for (const w of runWarnings(f.processor.stats, f.processor.notes)) {
+          warnedPrivate = true;
+          say(`warning: ${w}`);
+          if (o.json) console.log(JSON.stringify({ type: 'warning', file: f.path, message: w }));
+        }
+      }
+    });
+  };
+  let last = copyStats(total());
+  let lastAt = started;
+  const printSummary = (final: boolean): void => {
+    showDrops();
+    const now = total();
+    const at = Date.now();
+    const s = final ? now : statsDiff(now, last);
+    if (o.json) {
+      console.log(JSON.stringify({ type: final ? 'total' : 'summary', seconds: Math.round((at - (final ? started : lastAt)) / 1000), ...s }));
+    } else {
+      say(`${final ? 'in all' : `last ${Math.round((at - lastAt) / 1000)} s`}: ${summaryLine(s, at - (final ? started : lastAt))}`);
+      if (final) {
+        const notes = emptyNotes();
+        for (const f of followers) mergeNotes(notes, f.processor.notes);
+        for (const l of dropLines(s, notes)) say(l);
+      }
+    }
+    last = copyStats(now);
+    lastAt = at;
+  };
   for (const f of followers) await f.start();
-  console.error(`livestats ingest: following ${o.files.join(', ')} (Ctrl-C to stop)`);
+  say(`following ${o.files.join(', ')} (Ctrl-C to stop)` +
+    (o.summaryIntervalMs ? `; a summary every ${Math.round(o.summaryIntervalMs / 1000)} s` : ''));
+  const dropTimer = setInterval(showDrops, DROP_CHECK_MS);
+  const summaryTimer = o.summaryIntervalMs ? setInterval(() => printSummary(false), o.summaryIntervalMs) : undefined;
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());
   });
+  clearInterval(dropTimer);
+  if (summaryTimer) clearInterval(summaryTimer);
   for (const f of followers) await f.stop();
+  printSummary(true);
   const totals = followers.map((f) => `${f.path}`).join(', ');
   try {
     await o.aggregator.stop();

@@ -1,4 +1,5 @@
-import { stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -11,7 +12,15 @@ import { StoreHealth, type HealthLogger } from '../health/store-health.js';
 import { ingestFiles } from '../ingest/batch-ingest.js';
 import { fileCheckpointKey } from '../ingest/file-checkpoint.js';
 import { FormatError } from '../ingest/formats/log-format.js';
-import { parseFieldOptions } from '../ingest/formats/json-lines.js';
+import { JSON_FIELDS, parseFieldOptions } from '../ingest/formats/json-lines.js';
+import { formatWarnings } from '../ingest/formats/diagnose.js';
+import { normalizeDomain } from '../contract/domain.js';
+import { emptyNotes } from '../ingest/notes.js';
+import { dryRun } from './ingest-dry-run.js';
+import {
+  DEFAULT_MAX_DROPPED_PERCENT, dropLines, EXIT_TOO_MANY_DROPPED, formatHint, runWarnings, summaryLine, tooManyDropped,
+} from './ingest-report.js';
+import { firstLines } from './ingest-dry-run.js';
 import { createLineParser } from '../ingest/formats/presets.js';
 import { GeoOverrideError, loadGeoOverrides } from '../ingest/geo/overrides.js';
 import type { IngestStats } from '../ingest/processor.js';
@@ -28,11 +37,20 @@ export const INGEST_HELP = `Usage: livestats ingest --project P --format <preset
 Reads access logs (plain or .gz; '-' is stdin) into the store (same --data as serve).
 
 Options:
-  --project P              project the requests count for (required)
-  --format F               combined | combined_host | nginx_json | json | a log_format string as in nginx.conf
-  --field NAME=PATH        JSON lines: where a field is (ip, xff, time, domain, status, request); repeatable
-  --follow                 keep reading like tail -F (rotation safe, resumes after restart)
-  --json                   print {"lines":N,"accepted":N,"dropped":{...}} at the end
+  --project P              project the requests count for (required; letters, digits, _ and -)
+  --format F               combined_host | combined_host_xff | combined | nginx_json | json |
+                           a log_format string as in nginx.conf (docs/ingest.md, "Formats")
+  --field NAME=PATH        JSON lines: where a field is (${JSON_FIELDS.join(', ')}); repeatable
+  --domain NAME            the domain of lines that log no host (a server with one domain, nginx's default combined)
+  --dry-run                parse the first 10 lines and show what each is read as, and why a line would be
+                           dropped; nothing is stored
+  --max-dropped-percent N  exit 3 when more than N% of the lines are dropped (caps aside) [default 50; 100: never]
+  --follow                 keep reading like tail -F (rotation safe, resumes after restart); a file followed
+                           for the first time is counted from its start, then new lines; a missing file is waited for
+  --from-end               --follow: a file followed for the first time is counted from its end (new lines only)
+  --summary-interval S     --follow: print the lines read, accepted and dropped every S seconds [default 60; 0: off]
+  --json                   print {"lines":N,"accepted":N,"dropped":{...},"samples":{...}} at the end
+                           (--follow: JSON lines: first drops, summaries, events, the total on exit)
   --workers N              parse threads (default: 2 for files over 16 MiB, else 0 = main thread)
   --data DIR               data directory [LIVESTATS_DATA, default ./data]
   --store sqlite|clickhouse, --clickhouse-url URL, --clickhouse-cluster NAME
@@ -59,6 +77,8 @@ const OPTIONS = {
   'flush-interval-ms': { type: 'string' }, 'poll-ms': { type: 'string' },
   'metrics-file': { type: 'string' }, 'metrics-max-series': { type: 'string' },
   'max-domains': { type: 'string' }, 'max-streams': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  domain: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'max-dropped-percent': { type: 'string' },
+  'from-end': { type: 'boolean' }, 'summary-interval': { type: 'string' },
 } as const;
 
 /** How often --follow rewrites --metrics-file. */
@@ -92,12 +112,29 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const files = parsed.positionals;
-  if (!v.project || !isProjectId(v.project)) return fail('--project is required (letters, digits, _ and -)');
+  if (v.project === undefined) return fail('--project is required (letters, digits, _ and -)');
+  if (!isProjectId(v.project)) {
+    return fail(`--project ${JSON.stringify(v.project)} is not a valid project id: use 1 to 64 letters, digits, _ and -, starting with a letter or digit`);
+  }
   if (!v.format) return fail('--format is required');
   if (files.length === 0) return fail('no FILE given (use - for stdin)');
   if (v.follow && files.includes('-')) return fail('--follow needs files, not stdin');
+  if (v.follow && v['dry-run']) return fail('--dry-run reads the first lines once: leave out --follow');
+  if (!v.follow && (v['from-end'] || v['summary-interval'] !== undefined)) return fail('--from-end and --summary-interval go with --follow');
+  const maxDroppedPercent = Number(v['max-dropped-percent'] ?? DEFAULT_MAX_DROPPED_PERCENT);
+  if (!Number.isFinite(maxDroppedPercent) || maxDroppedPercent < 0 || maxDroppedPercent > 100) {
+    return fail('--max-dropped-percent must be a number from 0 to 100');
+  }
+  const summaryIntervalS = Number(v['summary-interval'] ?? 60);
+  if (!Number.isFinite(summaryIntervalS) || summaryIntervalS < 0) return fail('--summary-interval must be a number of seconds (0: off)');
+  let defaultDomain: string | undefined;
+  if (v.domain !== undefined) {
+    defaultDomain = normalizeDomain(v.domain.trim().toLowerCase());
+    if (defaultDomain === undefined || defaultDomain === '') return fail(`--domain ${JSON.stringify(v.domain)} is not a domain name`);
+  }
   let settings: ProcessorSettings;
   let config;
+  let formatWarningsOf: string[] = [];
   try {
     config = resolveServeConfig({
       data: v.data, store: v.store, 'clickhouse-url': v['clickhouse-url'], 'clickhouse-cluster': v['clickhouse-cluster'],
@@ -107,22 +144,30 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     });
     settings = {
       format: v.format, fields: parseFieldOptions(v.field ?? []), retentionDays: config.retentionDays,
-      geoOverridesFile: config.geoOverrides || undefined,
+      geoOverridesFile: config.geoOverrides || undefined, ...(defaultDomain !== undefined ? { defaultDomain } : {}),
     };
     createLineParser(settings.format, { fields: settings.fields });
+    formatWarningsOf = formatWarnings(settings.format, { defaultDomain: defaultDomain !== undefined });
     if (settings.geoOverridesFile) loadGeoOverrides(settings.geoOverridesFile);
   } catch (err) {
     if (err instanceof ConfigError || err instanceof FormatError || err instanceof GeoOverrideError) return fail(err.message);
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return fail((err as Error).message);
     throw err;
   }
+  for (const w of formatWarningsOf) console.error(`livestats ingest: warning: ${w}`);
   let totalBytes = 0;
   for (const f of files) {
     if (f === '-') continue;
     const s = await stat(f).catch(() => undefined);
-    if (!s || !s.isFile()) return fail(`${f}: no such file`);
+    // --follow waits for a missing file, like tail -F (the follower says so).
+    if (!s && v.follow) continue;
+    if (!s) return fail(`${f}: no such file`);
+    if (!s.isFile()) return fail(`${f}: not a regular file`);
+    const denied = await access(f, constants.R_OK).then(() => undefined, (err: NodeJS.ErrnoException) => err.code ?? 'error');
+    if (denied !== undefined) return fail(`${f}: cannot be read (${denied === 'EACCES' ? 'permission denied' : denied})`);
     totalBytes += s.size;
   }
+  if (v['dry-run']) return dryRun(files, settings, maxDroppedPercent, (line) => console.log(line));
   const pollMs = Number(v['poll-ms'] ?? 200);
   if (!Number.isInteger(pollMs) || pollMs < 1) return fail('--poll-ms must be a positive whole number');
   const metricsPath = v['metrics-file'];
@@ -188,6 +233,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
       try {
         return await followFiles({
           project: v.project, files, settings, aggregator, store, pollMs, metrics: metrics?.ingest, names,
+          fromEnd: v['from-end'] === true, summaryIntervalMs: summaryIntervalS * 1000, json: v.json === true,
         });
       } finally {
         await metricsFile?.stop().catch((err: unknown) => console.error(`livestats ingest: --metrics-file: ${(err as Error).message}`));
@@ -200,10 +246,11 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     const started = Date.now();
     const project = v.project;
     const keys = new Map<string, string>();
+    const notes = emptyNotes();
     let stats: IngestStats;
     try {
       stats = await ingestFiles({
-        project, files, settings, aggregator, workers, names, onProgress: (p) => bar?.update(p),
+        project, files, settings, aggregator, workers, names, notes, onProgress: (p) => bar?.update(p),
         skipFile: async (file) => {
           const key = await fileCheckpointKey(project, file);
           if (key === undefined) return false;
@@ -214,7 +261,8 @@ export async function ingestCommand(argv: string[]): Promise<number> {
         },
         commitFile: async (file, s) => {
           const key = keys.get(file);
-          if (key !== undefined) aggregator.checkpoint(key, JSON.stringify({ file, lines: s.lines, accepted: s.accepted, at: Date.now() }), project);
+          // A file of which nothing was counted is not marked as read: after fixing --format it is read again.
+          if (key !== undefined && s.accepted > 0) aggregator.checkpoint(key, JSON.stringify({ file, lines: s.lines, accepted: s.accepted, at: Date.now() }), project);
           await aggregator.commit(project);
         },
       });
@@ -234,8 +282,29 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     await aggregator.stop();
     await metricsFile?.write();
     bar?.done();
-    if (v.json) console.log(JSON.stringify(stats));
-    else console.log(summary(stats, Date.now() - started));
+    const warnings = [...formatWarningsOf, ...runWarnings(stats, notes)];
+    const drops = dropLines(stats, notes);
+    const hint = drops.length > 0
+      ? formatHint(stats, notes, settings.format, await firstLines(files.filter((f) => f !== '-').slice(0, 1), 20).catch(() => []))
+      : undefined;
+    const failed = tooManyDropped(stats, maxDroppedPercent);
+    if (v.json) {
+      const samples = Object.keys(notes.samples).length > 0 ? { samples: notes.samples } : {};
+      console.log(JSON.stringify({ ...stats, ...samples, ...(hint ? { hint } : {}), ...(warnings.length > 0 ? { warnings } : {}) }));
+    } else {
+      console.log(summaryLine(stats, Date.now() - started));
+    }
+    for (const l of drops) console.error(`livestats ingest: ${l}`);
+    if (hint) console.error(`livestats ingest: hint: ${hint}`);
+    for (const w of runWarnings(stats, notes)) console.error(`livestats ingest: warning: ${w}`);
+    if (failed) {
+      const pct = Math.floor((100 * (stats.lines - stats.accepted)) / stats.lines);
+      console.error(`livestats ingest: ${stats.accepted === 0 ? 'every line was dropped' : `${pct}% of the lines were dropped`} ` +
+        `(more than --max-dropped-percent ${maxDroppedPercent}): exit ${EXIT_TOO_MANY_DROPPED}; ` +
+        (stats.accepted === 0 ? 'nothing was counted, so the same files are read again by the next run: fix --format (try --dry-run) and run again'
+          : 'the accepted lines are stored, and files with a line counted are marked as read (the same command skips them)'));
+      return EXIT_TOO_MANY_DROPPED;
+    }
     return 0;
   } finally {
     await aggregator.stop().catch(() => undefined);
@@ -247,9 +316,4 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   }
 }
 
-export function summary(s: IngestStats, ms: number): string {
-  const rate = ms > 0 ? Math.round((s.lines / ms) * 1000) : s.lines;
-  const drops = Object.entries(s.dropped).map(([k, n]) => `${k} ${n}`).join(', ');
-  return `${s.lines} lines, ${s.accepted} accepted, ${s.lines - s.accepted} dropped${drops ? ` (${drops})` : ''} ` +
-    `in ${(ms / 1000).toFixed(1)} s (${rate} lines/s)`;
-}
+

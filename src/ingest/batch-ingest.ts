@@ -7,6 +7,7 @@ import { forEachLine } from './lines.js';
 import { dropDomains, type ProjectNames } from './name-limits.js';
 import type { DropReason } from './formats/types.js';
 import type { WorkerReply, WorkerRequest } from './parse-worker.js';
+import { mergeNotes, type IngestNotes } from './notes.js';
 import { emptyStats, mergeStats, type IngestStats } from './processor.js';
 import { createProcessor, type ProcessorSettings } from './setup.js';
 
@@ -34,6 +35,8 @@ export interface BatchIngestOptions {
   commitFile?: (file: string, stats: IngestStats) => Promise<void>;
   /** The project's name caps: checked per line inline; parse workers each get a share of what is left. */
   names?: ProjectNames;
+  /** Receives the run's notes (sample dropped lines, client addresses): merged into it as files are read. */
+  notes?: IngestNotes;
 }
 
 /** Worker threads need compiled JavaScript: from TypeScript sources (tests) parsing stays inline. */
@@ -138,6 +141,7 @@ export async function ingestFiles(o: BatchIngestOptions): Promise<IngestStats> {
   let progressOf: ((bytes: number) => void) | undefined;
   const absorb = (r: WorkerReply): void => {
     mergeStats(total, r.stats as IngestStats);
+    if (r.notes && o.notes) mergeNotes(o.notes, r.notes);
     for (const c of r.cells) feed(c);
     if (r.bytes > 0) progressOf?.(r.bytes);
   };
@@ -164,6 +168,7 @@ export async function ingestFiles(o: BatchIngestOptions): Promise<IngestStats> {
             inline.refreshClock();
             forEachLine(inline.text(chunk), (line) => inline.process(line));
             mergeStats(total, inline.takeStats());
+            if (o.notes) mergeNotes(o.notes, inline.takeNotes());
           } else {
             await (pool as WorkerPool).submit(chunk);
           }

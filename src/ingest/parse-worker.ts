@@ -2,6 +2,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { CellBatch } from './cells.js';
 import { forEachLine } from './lines.js';
+import type { IngestNotes } from './notes.js';
 import type { LineProcessor } from './processor.js';
 import { createProcessor, type ProcessorSettings } from './setup.js';
 
@@ -21,6 +22,8 @@ export interface WorkerReply {
   /** Input bytes consumed since the previous reply. */
   bytes: number;
   stats: { lines: number; accepted: number; dropped: Record<string, number> };
+  /** Samples of dropped lines and the client-address notes since the previous reply. */
+  notes?: IngestNotes;
   cells: CellBatch[];
 }
 
@@ -97,7 +100,7 @@ if (parentPort) {
   let pending: CellBatch[] = [];
   const processor = createProcessor(workerData as ProcessorSettings, (cells) => pending.push(cells), undefined, true);
   const reply = (id: number, partial: boolean, bytes: number): void => {
-    const r: WorkerReply = { id, partial, bytes, stats: processor.takeStats() as WorkerReply['stats'], cells: pending };
+    const r: WorkerReply = { id, partial, bytes, stats: processor.takeStats() as WorkerReply['stats'], notes: processor.takeNotes(), cells: pending };
     pending = [];
     port.postMessage(r, r.cells.flatMap((c) => [
       c.keys.buffer as ArrayBuffer, c.counts.buffer as ArrayBuffer, c.bytes.buffer as ArrayBuffer,

@@ -4,7 +4,8 @@ import type { GeoResolver } from './geo/resolver.js';
 import { hostOfRequest, DomainNormalizer } from './host.js';
 import type { NameGate } from './name-limits.js';
 import { MAX_LINE_BYTES, newParsedLine, resetParsedLine, type DropReason, type LineParser, type ParsedLine } from './formats/types.js';
-import { parseIpv4 } from './geo/ipv4.js';
+import { isPrivateIpv4, parseIpv4 } from './geo/ipv4.js';
+import { emptyNotes, noteClient, sampleOf, type IngestNotes } from './notes.js';
 import { ipTypeOf } from './traffic/ip-type.js';
 import { requestTargetSpan } from './traffic/request-target.js';
 import { SCAN_OTHER, SCAN_SLOW, scanStreamTarget, type ScanRanges } from './traffic/stream-scan.js';
@@ -48,6 +49,8 @@ export interface ProcessorOptions {
   sink: (cells: CellBatch) => void;
   /** The per-project bounds on new domains and streams (absent: none). */
   names?: NameGate;
+  /** The domain of lines that log no host and no absolute URL (`ingest --domain`); absent: they are bad_domain. */
+  defaultDomain?: string;
 }
 
 /**
@@ -59,6 +62,8 @@ export class LineProcessor {
   /** The same lines as traffic cells (domain, app, stream, protocol, geo, ip type, 5 minutes). */
   readonly traffic = new TrafficCounter();
   stats: IngestStats = emptyStats();
+  /** One sample line per drop reason and what the client addresses looked like (src/ingest/notes.ts). */
+  notes: IngestNotes = emptyNotes();
   /** Time given to lines whose format logs no time (syslog and HTTP intake: receive time); NaN = drop. */
   fallbackTime = NaN;
   private readonly out = newParsedLine();
@@ -106,7 +111,10 @@ export class LineProcessor {
     this.stats.lines++;
     const reason = this.step(line);
     if (reason === undefined) this.stats.accepted++;
-    else this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + 1;
+    else {
+      this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + 1;
+      if (this.notes.samples[reason] === undefined) this.notes.samples[reason] = sampleOf(line, this.latin1);
+    }
     return reason;
   }
 
@@ -123,6 +131,18 @@ export class LineProcessor {
     const s = this.stats;
     this.stats = emptyStats();
     return s;
+  }
+
+  /** Takes the notes so far and starts anew. */
+  takeNotes(): IngestNotes {
+    const n = this.notes;
+    this.notes = emptyNotes();
+    return n;
+  }
+
+  /** What the last processed line parsed into (ingest --dry-run shows it). */
+  get parsed(): Readonly<ParsedLine> {
+    return this.out;
   }
 
   private step(line: string): DropReason | undefined {
@@ -147,7 +167,8 @@ export class LineProcessor {
     }
     if (time < this.oldest) return 'too_old';
     if (time > this.newest) return 'future';
-    const rawHost = p.host !== '' ? p.host : hostOfRequest(p.request);
+    let rawHost = p.host !== '' ? p.host : hostOfRequest(p.request);
+    if (rawHost === '' && this.options.defaultDomain !== undefined) rawHost = this.options.defaultDomain;
     if (rawHost === '') return 'bad_domain';
     const domain = this.domains.normalize(rawHost);
     if (domain === '') return 'bad_domain';
@@ -173,6 +194,8 @@ export class LineProcessor {
       tuple = this.tupleOfLine(p, domain);
     }
     this.traffic.addTuple(tuple, this.protocol, time, geo, ipType, bytes);
+    // Until one client is located, note whether addresses are private and unlocated (behind a proxy?).
+    if (!this.notes.located) noteClient(this.notes, address, v4 >= 0 ? isPrivateIpv4(v4) : undefined, geo);
     return undefined;
   }
 

@@ -15,6 +15,8 @@ export interface ProcessorSettings {
   geoOverridesFile?: string;
   /** The per-project name caps as plain data (parse workers; see NameLimits). */
   names?: NameGateSnapshot;
+  /** The domain of lines that log no host and no absolute URL (`ingest --domain`), normalized. */
+  defaultDomain?: string;
 }
 
 const resolvers = new Map<string, GeoResolver>();
@@ -41,5 +43,6 @@ export function createProcessor(
   return new LineProcessor({
     parser, geo: geoResolver(s.geoOverridesFile), retentionDays: s.retentionDays, sink, now, latin1Input,
     ...(gate ? { names: gate } : {}),
+    ...(s.defaultDomain !== undefined ? { defaultDomain: s.defaultDomain } : {}),
   });
 }

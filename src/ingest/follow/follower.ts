@@ -22,6 +22,10 @@ export interface FollowerOptions {
   onError?: (err: unknown) => void;
   /** The project's name caps (src/ingest/name-limits.ts). */
   names?: NameGate;
+  /** What happens to the file, for the console: where reading starts, waiting for it, rotation, truncation. */
+  onEvent?: (message: string) => void;
+  /** A file followed for the first time (no committed position) is read from its end, not its start. */
+  fromEnd?: boolean;
 }
 
 interface OpenFile {
@@ -60,6 +64,10 @@ export class Follower {
   private stopped = false;
   /** When the followed path was first seen pointing at another file than the one open. */
   private rotatedAt: number | undefined;
+  /** No committed position was found at start: the first file opened is new to livestats. */
+  private fresh = false;
+  /** The path was missing at the last poll (reported once until it appears). */
+  private missing = false;
 
   constructor(private readonly options: FollowerOptions) {
     this.path = resolve(options.path);
@@ -95,11 +103,13 @@ export class Follower {
   private async resume(): Promise<void> {
     this.epoch = this.options.aggregator.refusals;
     const saved = decodePosition(await this.options.getCheckpoint(this.key));
+    this.fresh = saved === undefined && this.rewinds === 0;
     if (saved) {
       const current = await stat(this.path).catch(() => undefined);
       if (!current || current.ino !== saved.ino || current.dev !== saved.dev) {
         const rotated = await this.findByInode(saved);
         if (rotated) {
+          if (this.rewinds === 0) this.event(`${this.path} was rotated while livestats was stopped: finishing ${rotated} from byte ${saved.offset} first`);
           const fh = await open(rotated, 'r');
           this.file = { fh, pos: { ...saved } };
           await this.readAvailable();
@@ -107,6 +117,7 @@ export class Follower {
         }
       } else {
         this.file = { fh: await open(this.path, 'r'), pos: { ...saved } };
+        if (this.rewinds === 0) this.event(`${this.path}: continuing at byte ${saved.offset}, where an earlier run stopped`);
       }
     }
   }
@@ -162,18 +173,37 @@ export class Follower {
         // Renamed away (or deleted): finish it through the open descriptor. The writer may go on
         // writing it until it reopens its log (nginx: on USR1), so switch to the new file only once
         // the old one is quiet, or after ROTATION_GRACE_MS.
+        if (this.rotatedAt === undefined) {
+          this.event(`${this.path} was rotated (${current ? 'replaced by a new file' : 'renamed or deleted'}): finishing the old file first`);
+        }
         this.rotatedAt ??= Date.now();
         const got = await this.readAvailable();
         if (!current || (got > 0 && Date.now() - this.rotatedAt < ROTATION_GRACE_MS)) return;
+        const read = this.file.pos.offset;
         await this.closeFile();
+        this.event(`${this.path}: the old file is finished (read up to byte ${read}); reading the new ${this.path}`);
       }
     }
     if (!this.file) {
-      if (!current || !current.isFile()) return;
+      if (!current || !current.isFile()) {
+        if (!this.missing) this.event(`${this.path} does not exist${current ? ' as a regular file' : ''} yet: waiting for it to appear (like tail -F)`);
+        this.missing = true;
+        return;
+      }
       const fh = await open(this.path, 'r').catch(() => undefined);
       if (!fh) return;
       const s = await fh.stat();
       this.file = { fh, pos: { dev: s.dev, ino: s.ino, offset: 0, head: '' } };
+      if (this.fresh && this.options.fromEnd && !this.missing && s.size > 0) {
+        this.file.pos = await endPosition(fh, s.dev, s.ino, s.size);
+        this.event(`${this.path}: followed for the first time with --from-end: skipping the ${s.size} bytes already in it, counting new lines`);
+      } else if (this.fresh && !this.missing) {
+        this.event(`${this.path}: followed for the first time: counting the ${s.size} bytes already in it, then new lines`);
+      } else if (this.missing) {
+        this.event(`${this.path} appeared: reading it from its start`);
+      }
+      this.fresh = false;
+      this.missing = false;
       this.commit();
     }
     await this.readAvailable();
@@ -188,6 +218,7 @@ export class Follower {
       if (this.rewindPending) return consumed;
       const size = (await f.fh.stat()).size;
       if (size < f.pos.offset || !(await this.headMatches(f))) {
+        this.event(`${this.path} was truncated or overwritten in place (copytruncate): reading it from its start`);
         f.pos.offset = 0;
         f.pos.head = '';
         this.commit();
@@ -247,12 +278,27 @@ export class Follower {
     return undefined;
   }
 
+  private event(message: string): void {
+    this.options.onEvent?.(message);
+  }
+
   private async closeFile(): Promise<void> {
     const f = this.file;
     this.file = undefined;
     this.rotatedAt = undefined;
     await f?.fh.close().catch(() => undefined);
   }
+}
+
+/** The position after the last whole line of a file of `size` bytes, with its fingerprint (--from-end). */
+async function endPosition(fh: FileHandle, dev: number, ino: number, size: number): Promise<FollowPosition> {
+  const head = Buffer.alloc(Math.min(size, 64 * 1024));
+  await fh.read(head, 0, head.length, 0);
+  const tail = Buffer.alloc(Math.min(size, MAX_LINE_BYTES));
+  const { bytesRead } = await fh.read(tail, 0, tail.length, size - tail.length);
+  const nl = tail.subarray(0, bytesRead).lastIndexOf(10);
+  const offset = nl < 0 ? 0 : size - tail.length + nl + 1;
+  return { dev, ino, offset, head: offset > 0 ? headOf(head) : '' };
 }
 
 /** Fingerprint: up to HEAD_BYTES of the first line. */

@@ -9,6 +9,9 @@ export const PRESETS: Record<string, string> = {
     `'$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"'`,
   combined_host:
     `'$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $host'`,
+  // combined_host with the client chain of a proxy or load balancer appended (docs/ingest.md, "Behind a proxy").
+  combined_host_xff:
+    `'$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $host "$http_x_forwarded_for"'`,
   nginx_json:
     `escape=json '{"time":"$time_iso8601","remote_addr":"$remote_addr","x_forwarded_for":"$http_x_forwarded_for",` +
     `"host":"$host","request":"$request","status":$status,"body_bytes_sent":$body_bytes_sent,` +
