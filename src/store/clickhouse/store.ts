@@ -10,6 +10,7 @@ import { markNotApplied, neverConnected } from '../../health/store-faults.js';
 import { BULK_COUNTS_COLUMNS, BULK_SAMPLES_COLUMNS } from './bulk.js';
 import { ChEndpoint, num, str, type ChConnection } from './client.js';
 import { FailoverEndpoint } from './failover.js';
+import { replicateExisting } from './replicate.js';
 import { retentionDrops, TRAFFIC_DAY_PARTITIONED } from './retention.js';
 import { LEVELS, levelFor, levelInsert } from './rollups.js';
 import { ClickHouseTraffic } from './traffic.js';
@@ -109,6 +110,8 @@ export class ClickHouseStore implements Store {
         if (num(macros[0]?.n) !== 2) throw new Error(`ClickHouse server ${where} lacks the {shard} and {replica} macros the replicated layout needs`);
       }
       await migrateClickHouse(server, this.names);
+      // Tables an earlier livestats made without replication become replicated, rows kept (replicate.ts).
+      await replicateExisting(server, this.names);
     }
     // Through the Distributed tables, this fails when any shard lacks its local tables.
     for (const name of ['http_counts', 'http_counts_bytes', ...LEVELS.map((l) => l.table), 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains']) {
