@@ -16,7 +16,8 @@ requireTools('clickhouse-server', 'zookeeper');
 const CLUSTER = 'livestats_upgrade';
 const DB = 'upgrade';
 
-describe('upgrade of a non-replicated database to the replicated layout', () => {
+/** Too slow for every `npm test`: `npm run test:replication` runs it. */
+describe.runIf(process.env.LIVESTATS_REPLICATION_FULL === '1')('upgrade of a non-replicated database to the replicated layout', () => {
   let cluster: ReplicatedCluster;
   let reference: Node;
   let upgraded: Node | undefined;
