@@ -18,4 +18,13 @@ describe('ClickHouse settings', () => {
     const c = resolveServeConfig({ store: 'clickhouse', 'clickhouse-url': 'http://a/db,http://b/db', 'clickhouse-cluster': 'c' }, {});
     expect(c.clickhouseCluster).toBe('c');
   });
+  it('reads the replicated layout (issue 24): needs a cluster, quorum 2 by default', () => {
+    const c = resolveServeConfig({ store: 'clickhouse', 'clickhouse-url': 'http://a/db,http://b/db', 'clickhouse-cluster': 'c', 'clickhouse-replicated': true }, {});
+    expect([c.clickhouseReplicated, c.clickhouseInsertQuorum]).toEqual([true, 2]);
+    const e = resolveServeConfig({ store: 'clickhouse', 'clickhouse-url': 'http://a/db', 'clickhouse-cluster': 'c' },
+      { LIVESTATS_CLICKHOUSE_REPLICATED: '1', LIVESTATS_CLICKHOUSE_INSERT_QUORUM: '1' });
+    expect([e.clickhouseReplicated, e.clickhouseInsertQuorum]).toEqual([true, 1]);
+    expect(() => resolveServeConfig({ store: 'clickhouse', 'clickhouse-url': 'http://a/db', 'clickhouse-replicated': true }, {})).toThrow(/--clickhouse-cluster/);
+    expect(() => resolveServeConfig({ 'clickhouse-replicated': true }, {})).toThrow(/--store clickhouse/);
+  });
 });

@@ -14,6 +14,10 @@ export interface ServeConfig {
   clickhouseUrl?: string;
   /** ClickHouse cluster name (remote_servers); empty for a single server. */
   clickhouseCluster?: string;
+  /** Replicated layout: Replicated*MergeTree tables (ZooKeeper), reads and writes fail over across the listed servers. */
+  clickhouseReplicated?: boolean;
+  /** Replicated layout: replicas of a shard that must hold an insert before it is confirmed (insert_quorum). */
+  clickhouseInsertQuorum?: number;
   demo: boolean;
   logLevel: string;
   flushIntervalMs: number;
@@ -88,6 +92,8 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'store', flag: 'store', env: 'LIVESTATS_STORE', kind: 'string', default: 'sqlite', choices: ['sqlite', 'clickhouse'], help: 'storage backend' },
   { key: 'clickhouseUrl', flag: 'clickhouse-url', env: 'LIVESTATS_CLICKHOUSE_URL', kind: 'string', default: '', help: 'with --store clickhouse: http://user:pass@host:8123/db (cluster mode: one URL per shard server, comma-separated)' },
   { key: 'clickhouseCluster', flag: 'clickhouse-cluster', env: 'LIVESTATS_CLICKHOUSE_CLUSTER', kind: 'string', default: '', help: 'ClickHouse cluster name: local tables on every listed server + Distributed tables' },
+  { key: 'clickhouseReplicated', flag: 'clickhouse-replicated', env: 'LIVESTATS_CLICKHOUSE_REPLICATED', kind: 'boolean', default: false, help: 'with --clickhouse-cluster: Replicated*MergeTree tables kept in ZooKeeper (servers need the {shard} and {replica} macros); list every replica in --clickhouse-url, reads and writes fail over between them' },
+  { key: 'clickhouseInsertQuorum', flag: 'clickhouse-insert-quorum', env: 'LIVESTATS_CLICKHOUSE_INSERT_QUORUM', kind: 'int', default: 2, min: 0, max: 16, help: 'with --clickhouse-replicated: an insert is confirmed only when this many replicas of its shard hold it (ClickHouse insert_quorum; 0 or 1: one replica)' },
   { key: 'demo', flag: 'demo', env: 'LIVESTATS_DEMO', kind: 'boolean', default: false, help: 'generate demo traffic for project "demo" (24 h backfill, then live)' },
   { key: 'logLevel', flag: 'log-level', env: 'LIVESTATS_LOG_LEVEL', kind: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], help: 'log level' },
   { key: 'flushIntervalMs', flag: 'flush-interval-ms', env: 'LIVESTATS_FLUSH_INTERVAL_MS', kind: 'int', default: 1000, min: 10, max: 60_000, help: 'how often the aggregator writes to the store' },
@@ -127,7 +133,7 @@ export class ConfigError extends Error {}
 /** The ClickHouse settings must be complete and well-formed before anything starts. */
 function checkClickHouse(c: ServeConfig): void {
   if (c.store !== 'clickhouse') {
-    if (c.clickhouseUrl || c.clickhouseCluster) throw new ConfigError('--clickhouse-url/--clickhouse-cluster need --store clickhouse');
+    if (c.clickhouseUrl || c.clickhouseCluster || c.clickhouseReplicated) throw new ConfigError('--clickhouse-url/--clickhouse-cluster/--clickhouse-replicated need --store clickhouse');
     return;
   }
   let servers: number;
@@ -140,6 +146,7 @@ function checkClickHouse(c: ServeConfig): void {
   if (c.clickhouseCluster && !isIdent(c.clickhouseCluster)) {
     throw new ConfigError(`--clickhouse-cluster: "${c.clickhouseCluster}" is not a valid cluster name`);
   }
+  if (c.clickhouseReplicated && !c.clickhouseCluster) throw new ConfigError('--clickhouse-replicated needs --clickhouse-cluster');
 }
 
 function convert(s: AnySetting, raw: string | boolean | string[], source: string): ServeConfig[keyof ServeConfig] {

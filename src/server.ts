@@ -16,7 +16,7 @@ import { geoResolver } from './ingest/setup.js';
 import { parseSyslogUrl, SyslogReceiver, type SyslogListener } from './ingest/syslog/server.js';
 import { isLoopbackHost, MetricsAccess } from './api/metrics/access.js';
 import { Metrics } from './metrics/registry.js';
-import { TimedStore } from './metrics/timed-store.js';
+import { timedStore } from './metrics/timed-store.js';
 import { createStore } from './store/index.js';
 import { acquireLock, prepareDataDir, type ProcessLock } from './store/data-dir.js';
 import type { TrafficQuery } from './store/traffic.js';
@@ -121,7 +121,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const names = new NameLimits(store, { maxDomains: config.maxDomains, maxStreams: config.maxStreams, maxCarouselTasks: config.maxCarouselTasks });
   const app = buildApp({
     names,
-    store: metrics.store ? new TimedStore(store, metrics.store) : store, aggregator, logger, now: options.now, authenticate: auth.authenticate,
+    store: metrics.store ? timedStore(store, metrics.store) : store, aggregator, logger, now: options.now, authenticate: auth.authenticate,
     metrics: { registry: metrics, access: metricsAccess },
     maxConcurrentQueries: config.maxConcurrentQueries, queryWaitMs: config.queryWaitMs, queryCacheMs: config.queryCacheMs, bodyLimit: config.maxBodyBytes,
     ingest: { retentionDays: config.retentionDays, geoOverridesFile, maxBodyBytes: config.maxBodyBytes, commitTimeoutMs: config.ingestCommitTimeoutMs },

@@ -5,7 +5,7 @@ import { tempDir } from '../../test/helpers/tmp.js';
 import { SqliteStore } from '../store/sqlite/store.js';
 import type { Store } from '../store/types.js';
 import { Metrics } from './registry.js';
-import { TimedStore } from './timed-store.js';
+import { timedStore } from './timed-store.js';
 
 const T = Date.UTC(2026, 0, 1, 10, 0, 0);
 let tmp: ReturnType<typeof tempDir>;
@@ -30,7 +30,7 @@ const samples = { project: 'p', taskId: 't', from: T, to: T + 1000 };
 
 it('forwards the rendered-body reads with their options, timed as the query they answer', async () => {
   const metrics = new Metrics({ defaultMetrics: false, store });
-  const timed = new TimedStore(store, metrics.store as NonNullable<typeof metrics.store>);
+  const timed = timedStore(store, metrics.store as NonNullable<typeof metrics.store>);
   expect(timed.httpCodesBody).toBeTypeOf('function');
   expect(timed.carouselBody).toBeTypeOf('function');
   expect(timed.releaseBody).toBeTypeOf('function');
@@ -54,8 +54,39 @@ it('has no rendered-body reads when the inner store has none (the routes then us
   const hidden = new Set<PropertyKey>(['httpCodesBody', 'carouselBody', 'releaseBody']);
   const plain = new Proxy(store, { get: (t, p, r) => (hidden.has(p) ? undefined : Reflect.get(t, p, r) as unknown) }) as Store;
   const metrics = new Metrics({ defaultMetrics: false, store: plain });
-  const timed = new TimedStore(plain, metrics.store as NonNullable<typeof metrics.store>);
+  const timed = timedStore(plain, metrics.store as NonNullable<typeof metrics.store>);
   expect(timed.httpCodesBody).toBeUndefined();
   expect(timed.carouselBody).toBeUndefined();
   expect(timed.releaseBody).toBeUndefined();
+});
+
+it('has every method of the inner store, one added later included, with its arguments, and times the reads', async () => {
+  // storedNames and nameSpace were added to Store after the hand-written forwarder, which never passed them on.
+  const metrics = new Metrics({ defaultMetrics: false, store });
+  const timed = timedStore(store, metrics.store as NonNullable<typeof metrics.store>);
+  expect(timed.storedNames).toBeTypeOf('function');
+  expect(await timed.storedNames?.('p')).toEqual(await store.storedNames('p'));
+  expect(await timed.nameSpace?.()).toEqual(await store.nameSpace());
+  // A read no Store type knows yet: present, its signal reaches it, timed under its own name.
+  const seen: (AbortSignal | undefined)[] = [];
+  const later = Object.assign(Object.create(store) as SqliteStore, {
+    audienceSeries: (project: string, options?: { signal?: AbortSignal }): Promise<string> => {
+      seen.push(options?.signal);
+      return options?.signal?.aborted ? Promise.reject(new Error('client gone')) : Promise.resolve(project);
+    },
+    writeAudience: (): Promise<void> => Promise.resolve(),
+  });
+  const timedLater = timedStore(later, metrics.store as NonNullable<typeof metrics.store>) as typeof later;
+  const gone = new AbortController();
+  expect(await timedLater.audienceSeries('p', {})).toBe('p');
+  gone.abort();
+  await expect(timedLater.audienceSeries('p', { signal: gone.signal })).rejects.toThrow('client gone');
+  expect(seen[1]).toBe(gone.signal);
+  await timedLater.writeAudience();
+  expect(timedLater.kind).toBe(store.kind);
+  const text = await metrics.text();
+  expect(sampleValue(text, 'livestats_store_query_duration_seconds_count{operation="audienceSeries",outcome="ok"}')).toBe(1);
+  expect(sampleValue(text, 'livestats_store_query_duration_seconds_count{operation="audienceSeries",outcome="failed"}')).toBe(1);
+  expect(sampleValue(text, 'livestats_store_query_duration_seconds_count{operation="storedNames",outcome="ok"}')).toBe(1);
+  expect(text).not.toContain('operation="writeAudience"');
 });

@@ -10,7 +10,7 @@ import type { Store } from './types.js';
 /** Creates the configured store (not yet initialised). */
 export function createStore(
   config: Pick<ServeConfig, 'store' | 'data' | 'clickhouseUrl' | 'clickhouseCluster'> &
-    Partial<Pick<ServeConfig, 'queryThreads' | 'queryThreadNice' | 'queryTimeoutMs' | 'startCheck'>>,
+    Partial<Pick<ServeConfig, 'clickhouseReplicated' | 'clickhouseInsertQuorum' | 'queryThreads' | 'queryThreadNice' | 'queryTimeoutMs' | 'startCheck'>>,
   /** Batch writes in a thread of their own (the server: its event loop never runs a write transaction). */
   options: { writeThread?: boolean; startCheck?: StartCheck } = {},
 ): Store {
@@ -25,6 +25,9 @@ export function createStore(
       } : startCheck ? { startCheck } : {});
     }
     case 'clickhouse':
-      return new ClickHouseStore({ url: config.clickhouseUrl ?? '', cluster: config.clickhouseCluster || undefined, queryTimeoutMs: config.queryTimeoutMs });
+      return new ClickHouseStore({
+        url: config.clickhouseUrl ?? '', cluster: config.clickhouseCluster || undefined, queryTimeoutMs: config.queryTimeoutMs,
+        ...(config.clickhouseReplicated ? { replicated: true, insertQuorum: config.clickhouseInsertQuorum } : {}),
+      });
   }
 }

@@ -28,9 +28,11 @@ export interface ClickHouseServer {
   destroy(): Promise<void>;
   /** The running process's id (CPU accounting in benchmarks). */
   pid(): number | undefined;
+  /** Sends a signal to the running process (SIGSTOP/SIGCONT in fault tests). */
+  signal(sig: NodeJS.Signals): void;
 }
 
-interface Ports { http: number; tcp: number }
+export interface Ports { http: number; tcp: number }
 
 /** Servers still running; killed if the test process exits without tearing them down. */
 const live = new Set<ChildProcess>();
@@ -38,11 +40,26 @@ process.once('exit', () => {
   for (const p of live) p.kill('SIGKILL');
 });
 
-interface Extra {
+/** Where and how one server of a replicated cluster runs (see test/harness/replicated.ts). */
+export interface Placement {
+  /** The address it listens on and is reached at (default 127.0.0.1). */
+  host: string;
+  /** A network namespace to run it in (`ip netns exec`), or none. */
+  netns?: string;
+  /** The whole <remote_servers> element. */
+  remoteServers: string;
+  zookeeper: { host: string; port: number }[];
+  macros: { shard: string; replica: string };
+  /** Port other replicas fetch parts from. */
+  interserverPort: number;
+}
+
+export interface Extra {
   /** Log every query to system.query_log (flushed each second): profiling in benchmarks. */
   queryLog?: boolean;
   /** How long start() waits for the server (a large dataset's parts load first). */
   readyTimeoutMs?: number;
+  placement?: Placement;
 }
 
 const QUERY_LOG = '<query_log><database>system</database><table>query_log</table><flush_interval_milliseconds>1000</flush_interval_milliseconds></query_log>';
@@ -53,10 +70,15 @@ function configXml(dir: string, ports: Ports, cluster?: { name: string; shards: 
       .map((s) => `<shard><replica><host>127.0.0.1</host><port>${s.tcp}</port></replica></shard>`)
       .join('')}</${cluster.name}></remote_servers>`
     : '';
+  const at = extra.placement;
+  const replication = at ? `${at.remoteServers}
+  <zookeeper>${at.zookeeper.map((z) => `<node><host>${z.host}</host><port>${z.port}</port></node>`).join('')}<session_timeout_ms>4000</session_timeout_ms><operation_timeout_ms>2000</operation_timeout_ms></zookeeper>
+  <macros><shard>${at.macros.shard}</shard><replica>${at.macros.replica}</replica></macros>
+  <interserver_http_port>${at.interserverPort}</interserver_http_port><interserver_http_host>${at.host}</interserver_http_host>` : '';
   return `<?xml version="1.0"?>
 <yandex>
   <logger><level>warning</level><log>${dir}/server.log</log><errorlog>${dir}/error.log</errorlog><console>0</console></logger>
-  <listen_host>127.0.0.1</listen_host>
+  <listen_host>${at?.host ?? '127.0.0.1'}</listen_host>${replication}
   <http_port>${ports.http}</http_port>
   <tcp_port>${ports.tcp}</tcp_port>
   <path>${dir}/data/</path>
@@ -77,13 +99,13 @@ function configXml(dir: string, ports: Ports, cluster?: { name: string; shards: 
 const usersXml = (extra: Extra): string => `<?xml version="1.0"?>
 <yandex>
   <profiles><default><background_pool_size>2</background_pool_size>${extra.queryLog ? '<log_queries>1</log_queries>' : ''}</default></profiles>
-  <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+  <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip>${extra.placement ? '<ip>10.0.0.0/8</ip>' : ''}</networks>
     <profile>default</profile><quota>default</quota></default></users>
   <quotas><default></default></quotas>
 </yandex>
 `;
 
-async function waitReady(port: number, proc: ChildProcess, dir: string, timeoutMs = 30_000): Promise<void> {
+async function waitReady(port: number, proc: ChildProcess, dir: string, timeoutMs = 30_000, host = '127.0.0.1'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null || proc.signalCode !== null) {
@@ -91,7 +113,7 @@ async function waitReady(port: number, proc: ChildProcess, dir: string, timeoutM
       throw new Error(`clickhouse-server exited (${proc.exitCode ?? proc.signalCode}) before it was ready:\n${log}`);
     }
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/ping`);
+      const res = await fetch(`http://${host}:${port}/ping`);
       if ((await res.text()) === 'Ok.\n') return;
     } catch {
       // not listening yet
@@ -101,26 +123,32 @@ async function waitReady(port: number, proc: ChildProcess, dir: string, timeoutM
   throw new Error(`clickhouse-server on port ${port} not ready after ${timeoutMs} ms`);
 }
 
-function launch(dir: string, ports: Ports, cluster?: { name: string; shards: Ports[] }, extra: Extra = {}): ClickHouseServer {
+export function launch(dir: string, ports: Ports, cluster?: { name: string; shards: Ports[] }, extra: Extra = {}): ClickHouseServer {
+  const host = extra.placement?.host ?? '127.0.0.1';
+  const netns = extra.placement?.netns;
   writeFileSync(join(dir, 'config.xml'), configXml(dir, ports, cluster, extra));
   writeFileSync(join(dir, 'users.xml'), usersXml(extra));
   let proc: ChildProcess | undefined;
   const server: ClickHouseServer = {
     httpPort: ports.http,
     tcpPort: ports.tcp,
-    url: (database) => `http://default:@127.0.0.1:${ports.http}/${database}`,
+    url: (database) => `http://default:@${host}:${ports.http}/${database}`,
     async sql(query) {
-      const res = await fetch(`http://127.0.0.1:${ports.http}/`, { method: 'POST', body: query });
+      const res = await fetch(`http://${host}:${ports.http}/`, { method: 'POST', body: query });
       const text = await res.text();
       if (!res.ok) throw new Error(`ClickHouse ${res.status}: ${text}`);
       return text;
     },
     async start() {
-      const p = spawn(toolPath('clickhouse-server'), [`--config-file=${join(dir, 'config.xml')}`], { cwd: dir, stdio: 'ignore' });
+      const args = [`--config-file=${join(dir, 'config.xml')}`];
+      // `ip netns exec` execs the server in place: the child's pid is the server's.
+      const p = netns
+        ? spawn('ip', ['netns', 'exec', netns, toolPath('clickhouse-server'), ...args], { cwd: dir, stdio: 'ignore' })
+        : spawn(toolPath('clickhouse-server'), args, { cwd: dir, stdio: 'ignore' });
       proc = p;
       live.add(p);
       p.once('exit', () => live.delete(p));
-      await waitReady(ports.http, p, dir, extra.readyTimeoutMs);
+      await waitReady(ports.http, p, dir, extra.readyTimeoutMs ?? 60_000, host);
     },
     async stop(hard = false) {
       const p = proc;
@@ -137,11 +165,14 @@ function launch(dir: string, ports: Ports, cluster?: { name: string; shards: Por
       rmSync(dir, { recursive: true, force: true });
     },
     pid: () => proc?.pid,
+    signal(sig: NodeJS.Signals) {
+      proc?.kill(sig);
+    },
   };
   return server;
 }
 
-async function allocate(): Promise<Ports> {
+export async function allocate(): Promise<Ports> {
   return { http: await freePort(), tcp: await freePort() };
 }
 

@@ -7,7 +7,7 @@ import { delimiter, isAbsolute, join } from 'node:path';
  * needs a missing tool fails at once with one line naming the Debian package, instead of an
  * ENOENT stack trace from a spawn deep inside a test.
  */
-export type SystemTool = 'clickhouse-server' | 'ffmpeg' | 'ffprobe' | 'nginx' | 'nginx-rtmp' | 'chromium' | 'curl' | 'prometheus' | 'promtool';
+export type SystemTool = 'clickhouse-server' | 'ffmpeg' | 'ffprobe' | 'nginx' | 'nginx-rtmp' | 'chromium' | 'curl' | 'prometheus' | 'promtool' | 'zookeeper';
 
 interface ToolSpec {
   /** A command looked up on PATH, or an absolute path. */
@@ -26,6 +26,7 @@ export const SYSTEM_TOOLS: Readonly<Record<SystemTool, ToolSpec>> = {
   curl: { find: 'curl', pkg: 'curl' },
   prometheus: { find: 'prometheus', pkg: 'prometheus' },
   promtool: { find: 'promtool', pkg: 'prometheus' },
+  zookeeper: { find: '/usr/share/java/zookeeper.jar', pkg: 'zookeeper' },
 };
 
 /** Where `find` resolves: the absolute path itself, else the first PATH entry holding it. */
@@ -50,7 +51,7 @@ export function locate(find: string, path: string | undefined, mode = constants.
 export function missingToolsMessage(tools: readonly SystemTool[], path: string | undefined): string | undefined {
   const missing = tools.filter((t) => {
     const spec = SYSTEM_TOOLS[t];
-    return locate(spec.find, path, t === 'nginx-rtmp' ? constants.R_OK : constants.X_OK) === undefined;
+    return locate(spec.find, path, t === 'nginx-rtmp' || t === 'zookeeper' ? constants.R_OK : constants.X_OK) === undefined;
   });
   if (missing.length === 0) return undefined;
   const pkgs = [...new Set(missing.map((t) => SYSTEM_TOOLS[t].pkg))];
@@ -66,7 +67,7 @@ export function requireTools(...tools: SystemTool[]): void {
   if (msg !== undefined) throw new Error(msg);
   for (const t of todo) {
     const spec = SYSTEM_TOOLS[t];
-    checked.set(t, locate(spec.find, process.env.PATH, t === 'nginx-rtmp' ? constants.R_OK : constants.X_OK) ?? spec.find);
+    checked.set(t, locate(spec.find, process.env.PATH, t === 'nginx-rtmp' || t === 'zookeeper' ? constants.R_OK : constants.X_OK) ?? spec.find);
   }
 }
 

@@ -26,6 +26,18 @@ export interface ExecOptions {
   settings?: ClickHouseSettings;
 }
 
+/** What the store needs of a server: one ChEndpoint, or several behind a FailoverEndpoint (failover.ts). */
+export interface ChConnection {
+  readonly endpoint: Endpoint;
+  readonly queryTimeoutMs: number;
+  /** Statements that may have reached a server (attempted, not refused before connecting). */
+  readonly commands: number;
+  exec(sql: string, options?: ExecOptions): Promise<void>;
+  rows(sql: string, signal?: AbortSignal): Promise<Row[]>;
+  tsv(sql: string, signal?: AbortSignal): Promise<string>;
+  close(): Promise<void>;
+}
+
 /**
  * One ClickHouse server reached over HTTP with the official `@clickhouse/client`.
  * Only features ClickHouse 18.16 understands are used: statements are complete SQL text
@@ -33,7 +45,7 @@ export interface ExecOptions {
  * server-side parameters are involved. The client's own logger is off: callers get
  * the errors and log them once.
  */
-export class ChEndpoint {
+export class ChEndpoint implements ChConnection {
   private readonly client: ClickHouseClient;
   readonly queryTimeoutMs: number;
 

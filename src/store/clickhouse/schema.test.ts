@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../paths.js';
+import { loadMigrations } from '../migrations.js';
 import { localTable, renderMigration, table } from './schema.js';
 
 const init = readFileSync(join(projectRoot(), 'src/store/clickhouse/migrations/001_init.sql'), 'utf8');
@@ -21,6 +22,28 @@ describe('renderMigration', () => {
     expect(stmts[0]).toMatch(/^CREATE TABLE IF NOT EXISTS `ls`\.`http_counts_local` \(/);
     expect(stmts[1]).toBe('CREATE TABLE IF NOT EXISTS `ls`.`http_counts` AS `ls`.`http_counts_local` ENGINE = Distributed(`c1`, `ls`, `http_counts_local`, cityHash64(project, domain))');
     expect(stmts[3]).toContain('Distributed(`c1`, `ls`, `carousel_samples_local`, cityHash64(project, task_id))');
+  });
+  it('makes every table of every migration a Replicated*MergeTree in the replicated layout, views and Distributed tables as they were', () => {
+    const names = { database: 'ls', cluster: 'c1', replicated: true };
+    let tables = 0;
+    for (const m of loadMigrations('clickhouse')) {
+      for (const stmt of renderMigration(m.sql, names)) {
+        if (!/^CREATE TABLE/.test(stmt) || /ENGINE = Distributed/.test(stmt)) {
+          expect(stmt).not.toContain('Replicated');
+          continue;
+        }
+        tables++;
+        const local = /`ls`\.`(\w+)`/.exec(stmt)?.[1] ?? '';
+        expect(local).toMatch(/_local$/);
+        expect(stmt).toMatch(new RegExp(`ENGINE = Replicated(Summing|Replacing)?MergeTree\\('/clickhouse/tables/\\{shard\\}/ls/${local}', '\\{replica\\}'(\\)|, )`));
+        expect(stmt).not.toMatch(/ENGINE = (Summing|Replacing)?MergeTree/);
+      }
+    }
+    expect(tables).toBe(11);
+    const [counts] = renderMigration(init, names);
+    expect(counts).toContain("ENGINE = ReplicatedSummingMergeTree('/clickhouse/tables/{shard}/ls/http_counts_local', '{replica}', (count, markers))");
+    // Without a cluster there is nothing to replicate through (a Distributed table is the one entry).
+    expect(renderMigration(init, { database: 'ls', replicated: true }).join('\n')).not.toContain('Replicated');
   });
   it('names tables through ident() only', () => {
     expect(table({ database: 'd' }, 'meta')).toBe('`d`.`meta`');

@@ -7,6 +7,29 @@ export interface SchemaNames {
   database: string;
   /** Cluster name from remote_servers, or undefined for one server. */
   cluster?: string;
+  /**
+   * Replicated layout (cluster mode only): every table is a Replicated*MergeTree kept in ZooKeeper
+   * under /clickhouse/tables/{shard}/DB/TABLE, replica {replica} (the servers' macros).
+   */
+  replicated?: boolean;
+}
+
+/** The ZooKeeper path of a replicated table (ClickHouse substitutes the {shard} macro). */
+export const zooKeeperPath = (database: string, localName: string): string => `/clickhouse/tables/{shard}/${database}/${localName}`;
+
+const ENGINE = /ENGINE = (Summing|Replacing)?MergeTree\(/g;
+
+/**
+ * `ENGINE = XMergeTree(args)` of a CREATE TABLE as `ReplicatedXMergeTree('path', '{replica}', args)`.
+ * The path names the database and the table (both ident()-checked names, quoted by quote()).
+ */
+export function replicatedEngine(stmt: string, database: string): string {
+  const created = /^CREATE TABLE IF NOT EXISTS `?\w+`?\.`?(\w+)`?/.exec(stmt);
+  if (!created) return stmt;
+  const localName = created[1] ?? '';
+  return stmt.replace(ENGINE, (_m, kind: string | undefined) =>
+    `ENGINE = Replicated${kind ?? ''}MergeTree(${quote(zooKeeperPath(ident(database).slice(1, -1), ident(localName).slice(1, -1)))}, '{replica}', `)
+    .replace(/'\{replica\}', \)/g, "'{replica}')");
 }
 
 /** The table holding NAME's rows on one server: NAME, or NAME_local in cluster mode. */
@@ -46,7 +69,7 @@ export function renderMigration(sql: string, names: SchemaNames): string[] {
     );
   }
   if (out.some((s) => /\{[a-z]+[:}]/.test(s))) throw new Error('unknown placeholder in ClickHouse migration');
-  return out;
+  return names.cluster && names.replicated ? out.map((s) => replicatedEngine(s, names.database)) : out;
 }
 
 /** Steps a migration runs after its statements, before it is recorded (so a cut-short step runs again). */

@@ -8,7 +8,9 @@ import { httpCodesJson } from '../../contract/httpcodes.js';
 import { codeCountColumns, renderHttpCodes } from '../../contract/httpcodes-body.js';
 import { markNotApplied, neverConnected } from '../../health/store-faults.js';
 import { BULK_COUNTS_COLUMNS, BULK_SAMPLES_COLUMNS } from './bulk.js';
-import { ChEndpoint, num, str } from './client.js';
+import { ChEndpoint, num, str, type ChConnection } from './client.js';
+import { FailoverEndpoint } from './failover.js';
+import { replicateExisting } from './replicate.js';
 import { retentionDrops, TRAFFIC_DAY_PARTITIONED } from './retention.js';
 import { LEVELS, levelFor, levelInsert } from './rollups.js';
 import { ClickHouseTraffic } from './traffic.js';
@@ -29,6 +31,13 @@ export interface ClickHouseStoreOptions {
   requestTimeoutMs?: number;
   /** A read not answered within this long fails with QueryTimeoutError (see ChEndpointOptions); the server passes --query-timeout-ms. */
   queryTimeoutMs?: number;
+  /**
+   * Replicated layout (needs `cluster`; see docs/clickhouse.md): Replicated*MergeTree tables in
+   * ZooKeeper, and reads and writes fail over from one listed server to the next.
+   */
+  replicated?: boolean;
+  /** Replicated layout: an insert is confirmed once this many replicas of its shard hold it (insert_quorum; 0/1: one). */
+  insertQuorum?: number;
 }
 
 /**
@@ -59,6 +68,8 @@ export class ClickHouseStore implements Store {
   readonly kind = 'clickhouse';
   private readonly servers: ChEndpoint[];
   private readonly names: SchemaNames;
+  /** The first server, or (replicated layout) the listed servers one at a time, failing over. */
+  private readonly primary: ChConnection;
   /** Batch id -> version of a write that failed (it may have partly landed). */
   private readonly pending = new Map<string, bigint>();
   /** (project, task) -> createdAt of tasks known to be stored. */
@@ -70,13 +81,11 @@ export class ClickHouseStore implements Store {
     const target = parseClickHouseUrls(options.url);
     if (options.cluster !== undefined) ident(options.cluster);
     else if (target.endpoints.length > 1) throw new ClickHouseUrlError('several ClickHouse URLs need a cluster name (--clickhouse-cluster)');
-    this.names = { database: target.database, cluster: options.cluster };
+    if (options.replicated && options.cluster === undefined) throw new ClickHouseUrlError('the replicated layout needs a cluster name (--clickhouse-cluster)');
+    this.names = { database: target.database, cluster: options.cluster, ...(options.replicated ? { replicated: true } : {}) };
     this.servers = target.endpoints.map((e) => new ChEndpoint(e, { requestTimeoutMs: options.requestTimeoutMs, queryTimeoutMs: options.queryTimeoutMs }));
+    this.primary = options.replicated ? new FailoverEndpoint(this.servers) : this.servers[0] as ChEndpoint;
     this.traffic = new ClickHouseTraffic(this.primary, this.names, (ids) => this.waitUntilFinished(ids), this.insertSettings);
-  }
-
-  private get primary(): ChEndpoint {
-    return this.servers[0] as ChEndpoint;
   }
 
   private t(name: string): string {
@@ -96,7 +105,13 @@ export class ClickHouseStore implements Store {
         const rows = await server.rows(`SELECT count() AS n FROM system.clusters WHERE cluster = ${quote(this.names.cluster)}`);
         if (num(rows[0]?.n) === 0) throw new Error(`ClickHouse cluster "${this.names.cluster}" is not in remote_servers of ${where}`);
       }
+      if (this.names.replicated) {
+        const macros = await server.rows("SELECT count() AS n FROM system.macros WHERE macro IN ('shard', 'replica')");
+        if (num(macros[0]?.n) !== 2) throw new Error(`ClickHouse server ${where} lacks the {shard} and {replica} macros the replicated layout needs`);
+      }
       await migrateClickHouse(server, this.names);
+      // Tables an earlier livestats made without replication become replicated, rows kept (replicate.ts).
+      await replicateExisting(server, this.names);
     }
     // Through the Distributed tables, this fails when any shard lacks its local tables.
     for (const name of ['http_counts', 'http_counts_bytes', ...LEVELS.map((l) => l.table), 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains']) {
@@ -116,7 +131,7 @@ export class ClickHouseStore implements Store {
       await this.writeCounts(batch, previous !== undefined);
       if (batch.traffic) await this.traffic.write(batch.id, batch.traffic, previous !== undefined);
       await this.writeSamples(batch, version);
-      if (batch.checkpoints.length > 0) await this.primary.exec(keyValueInsert(this.t('checkpoints'), batch.checkpoints, version));
+      if (batch.checkpoints.length > 0) await this.primary.exec(keyValueInsert(this.t('checkpoints'), batch.checkpoints, version), { settings: this.insertSettings });
     } catch (err) {
       // A first attempt that never reached the server (or whose first statement could not even be
       // built from the data) stored nothing: the writer may drop or split it.
@@ -129,9 +144,14 @@ export class ClickHouseStore implements Store {
     this.pending.delete(batch.id);
   }
 
-  private get insertSettings(): { insert_distributed_sync?: 1 } {
-    // Wait until every shard committed, so a returned insert is durable and markers are visible.
-    return this.names.cluster ? { insert_distributed_sync: 1 } : {};
+  private get insertSettings(): { insert_distributed_sync?: 1; insert_quorum?: string; insert_quorum_timeout?: number } {
+    // Wait until every shard committed, so a returned insert is durable and markers are visible;
+    // replicated, until `insertQuorum` replicas of each shard hold it.
+    // 10 s for the quorum (600 s by default): a replica cut off mid-insert must not hold the write for longer
+    // than an ingest request waits (--ingest-commit-timeout-ms); the part may still land, and then the retry finds its markers.
+    const quorum = this.names.replicated && (this.options.insertQuorum ?? 0) > 1
+      ? { insert_quorum: String(this.options.insertQuorum), insert_quorum_timeout: 10_000 } : {};
+    return this.names.cluster ? { insert_distributed_sync: 1, ...quorum } : {};
   }
 
   /**
@@ -210,10 +230,10 @@ export class ClickHouseStore implements Store {
         GROUP BY project, task_id`);
       for (const r of rows) created.set(`${str(r.project)}\u0000${str(r.task_id)}`, num(r.c));
     }
-    for (const sql of samplesInserts(this.t('carousel_samples'), batch.samples, version)) await this.primary.exec(sql);
+    for (const sql of samplesInserts(this.t('carousel_samples'), batch.samples, version)) await this.primary.exec(sql, { settings: this.insertSettings });
     const now = Date.now();
     const rows = [...last].map(([k, v]) => ({ ...v, createdAt: this.tasks.get(k) ?? created.get(k) ?? now }));
-    await this.primary.exec(tasksInsert(this.t('carousel_tasks'), rows));
+    await this.primary.exec(tasksInsert(this.t('carousel_tasks'), rows), { settings: this.insertSettings });
     for (const r of rows) this.tasks.set(`${r.project}\u0000${r.taskId}`, r.createdAt);
   }
 
@@ -318,7 +338,7 @@ export class ClickHouseStore implements Store {
   }
 
   async setMeta(key: string, value: string): Promise<void> {
-    await this.primary.exec(keyValueInsert(this.t('meta'), [{ key, value }], this.nextVersion()));
+    await this.primary.exec(keyValueInsert(this.t('meta'), [{ key, value }], this.nextVersion()), { settings: this.insertSettings });
   }
 
   /** Drops whole UTC-day partitions before the cutoff's day on every server (rows of that day stay). */

@@ -1,6 +1,6 @@
 import type { QueryOptions } from '../types.js';
 import type { TrafficFilter, TrafficQuery, TrafficRow } from '../traffic.js';
-import { num, str, type ChEndpoint, type ExecOptions } from './client.js';
+import { num, str, type ChConnection, type ExecOptions } from './client.js';
 import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList } from './sql.js';
 import { chunkTraffic, domainsInsert, streamsInsert, trafficGroupKey, trafficMarkersQueries } from './traffic-batch.js';
@@ -14,7 +14,7 @@ const SLOT_MS = 300_000;
  */
 export class ClickHouseTraffic implements TrafficQuery {
   constructor(
-    private readonly server: ChEndpoint,
+    private readonly server: ChConnection,
     private readonly names: SchemaNames,
     /** Waits until no attempt of these query ids still runs on the server (see ClickHouseStore). */
     private readonly waitUntilFinished: (queryIds: string[]) => Promise<void> = async () => undefined,

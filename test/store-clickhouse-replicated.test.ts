@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClickHouseStore } from '../src/store/clickhouse/store.js';
+import { accessLog, carouselSamples, FIXTURE_NOW, fixtureQueries } from './fixtures/traffic.js';
+import { startNode, type Node } from './harness/nodes.js';
+import { startReplicatedCluster, type ReplicatedCluster } from './harness/replicated.js';
+import { requireTools } from './helpers/system-tools.js';
+import { batch, cell, runStoreConformance } from './store-conformance.js';
+import { runTrafficConformance } from './traffic-conformance.js';
+
+requireTools('clickhouse-server', 'zookeeper');
+
+/**
+ * The replicated layout (issue 24): one shard of two replicas and a ZooKeeper, every table a
+ * Replicated*MergeTree. The store conformance suites and the SQLite parity run on it unchanged, each
+ * store listing both replicas (reads and writes fail over between them).
+ */
+const FULL = process.env.LIVESTATS_REPLICATION_FULL === '1';
+const CLUSTER = 'livestats_repl';
+let cluster: ReplicatedCluster;
+let n = 0;
+// Too slow for every `npm test` (a ZooKeeper, two servers, every conformance test on replicated
+// tables): `npm run test:replication` runs it; npm test runs the replication fault test's short form.
+describe.runIf(FULL)('ClickHouse replicated layout (1 shard x 2 replicas)', () => {
+  beforeAll(async () => {
+    cluster = await startReplicatedCluster({ name: CLUSTER, shards: 1, replicas: 2 });
+  }, 180_000);
+  afterAll(async () => {
+    await cluster?.destroy();
+  });
+
+  const open = async (prefix: string): Promise<ClickHouseStore> => {
+    const store = new ClickHouseStore({ url: cluster.urls(`${prefix}_${++n}`, n % 2), cluster: CLUSTER, replicated: true, insertQuorum: 2 });
+    await store.init();
+    return store;
+  };
+
+  runStoreConformance('clickhouse replicated', () => open('conformance'));
+  runTrafficConformance('clickhouse replicated', () => open('traffic_conformance'));
+
+  describe('replicated layout', () => {
+    it('keeps every table as a Replicated*MergeTree on both replicas, and each replica holds every count', async () => {
+      const store = await open('layout');
+      const db = `layout_${n}`;
+      const T0 = Date.UTC(2026, 10, 20);
+      await store.write(batch({ counts: [cell(T0, 200, 7), cell(T0 + 60_000, 404, 2)] }));
+      for (const s of cluster.servers) {
+        const engines = (await s.sql(`SELECT DISTINCT engine FROM system.tables WHERE database = '${db}' AND name LIKE '%_local' AND engine != 'MaterializedView' FORMAT TSV`)).trim().split('\n').sort();
+        expect(engines).toEqual(['ReplicatedReplacingMergeTree', 'ReplicatedSummingMergeTree']);
+        // insert_quorum = 2: a confirmed write is on both replicas already.
+        expect((await s.sql(`SELECT sum(count) FROM ${db}.http_counts_bytes_local WHERE code > 0`)).trim()).toBe('9');
+        expect((await s.sql(`SELECT sum(count) FROM ${db}.http_counts_all_local WHERE code > 0`)).trim()).toBe('9');
+      }
+      await store.close();
+    });
+
+    it('deduplicates the same insert block sent twice, to either replica, rollups included (18.16 insert deduplication)', async () => {
+      const store = await open('dedup');
+      const db = `dedup_${n}`;
+      await store.close();
+      const [a, b] = cluster.servers as [NonNullable<typeof cluster.servers[0]>, NonNullable<typeof cluster.servers[0]>];
+      const insert = `INSERT INTO ${db}.http_counts_bytes_local (project, domain, minute, region, isp, code, batch, count, markers, bytes) VALUES
+        ('p', 'd', 100, 'GD', 'CMCC', 200, '', 5, 0, 50), ('p', 'd', 100, '', '', 0, 'b#0', 0, 1, 0)`;
+      await a.sql(insert);
+      await a.sql(insert);
+      await b.sql(insert);
+      for (const s of cluster.servers) {
+        await s.sql(`SYSTEM SYNC REPLICA ${db}.http_counts_bytes_local`);
+        await s.sql(`SYSTEM SYNC REPLICA ${db}.http_counts_all_local`);
+        expect((await s.sql(`SELECT sum(count), sum(markers) FROM ${db}.http_counts_bytes_local FORMAT CSV`)).trim()).toBe('5,1');
+        expect((await s.sql(`SELECT sum(count), sum(markers) FROM ${db}.http_counts_all_local FORMAT CSV`)).trim()).toBe('5,1');
+      }
+    });
+  });
+
+  describe('SQLite / replicated ClickHouse parity', () => {
+    let sqlite: Node;
+    let clickhouse: Node;
+    beforeAll(async () => {
+      sqlite = await startNode({}, FIXTURE_NOW);
+      clickhouse = await startNode({
+        store: 'clickhouse', 'clickhouse-url': cluster.urls('parity'), 'clickhouse-cluster': CLUSTER, 'clickhouse-replicated': 'true',
+      }, FIXTURE_NOW);
+      const log = accessLog(20_000);
+      const samples = carouselSamples();
+      for (const node of [sqlite, clickhouse]) {
+        for (let i = 0; i < log.length; i += 5_000) {
+          for (const r of log.slice(i, i + 5_000)) node.aggregator.add(r);
+          for (const s of samples.slice(i / 10, (i + 5_000) / 10)) node.aggregator.addSample(s);
+          await node.aggregator.flush();
+        }
+      }
+    }, 120_000);
+    afterAll(async () => {
+      await sqlite?.close();
+      await clickhouse?.close();
+    });
+
+    it.each(fixtureQueries())('%s', async (path) => {
+      const a = await sqlite.get(path);
+      const b = await clickhouse.get(path);
+      expect(b.status).toBe(a.status);
+      expect(b.body === a.body, 'byte-identical bodies').toBe(true);
+    });
+  });
+});
