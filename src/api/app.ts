@@ -22,6 +22,7 @@ import { QuerySlots } from './query-slots.js';
 import { registerRequestGuard, type HostPolicy } from './request-guard.js';
 import { CAROUSEL_PATH, carouselRoute } from './routes/carousel.js';
 import { DASHBOARD_CONFIG_PATH, dashboardRoute, type DashboardOptions } from './routes/dashboard.js';
+import { DASHBOARD_NAMES_PATH, dashboardNamesRoute } from './routes/dashboard-names.js';
 import { healthRoute } from './routes/health.js';
 import { INGEST_SAMPLES_PATH, ingestSamplesRoute } from './routes/ingest-samples.js';
 import { HTTPCODES_PATH, httpCodesRoute } from './routes/httpcodes.js';
@@ -75,7 +76,7 @@ export interface AppOptions {
 /** Paths that exist: any other method on them is answered with LIVE.100011011. */
 const KNOWN_GET_PATHS = [
   HTTPCODES_PATH, CAROUSEL_PATH, TRAFFIC_DETAIL_PATH, BANDWIDTH_DETAIL_PATH, TRAFFIC_SUMMARY_PATH, BANDWIDTH_PEAK_PATH,
-  '/healthz', '/', DASHBOARD_CONFIG_PATH, OPENAPI_PATH,
+  '/healthz', '/', DASHBOARD_CONFIG_PATH, OPENAPI_PATH, DASHBOARD_NAMES_PATH,
 ];
 const OTHER_METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 /** POST-only paths: any other method on them is answered with LIVE.100011011. */
@@ -214,6 +215,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     app.log.warn(`dashboard not built: ${join(dashboardDir, 'index.html')} is missing; run \`npm run build\` (the API still works)`);
   }
   ingestSamplesRoute(app, ctx);
+  dashboardNamesRoute(app, ctx);
   openApiRoute(app, routes, { version: packageVersion(), maxBodyBytes: ctx.ingest.maxBodyBytes });
   const wrongMethods = [
     ...[...KNOWN_GET_PATHS, ...(options.metrics ? [METRICS_PATH] : [])].map((url) => ({ url, methods: [...OTHER_METHODS] })),
