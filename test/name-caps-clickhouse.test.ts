@@ -22,7 +22,7 @@ afterAll(async () => {
 function logFile(name: string, domains: string[], paths?: string[]): string {
   const t = Date.now() - 5 * 60_000;
   const file = join(dir, name);
-  writeFileSync(file, domains.map((d, i) => accessLine(t, { host: d, ...(paths ? { path: paths[i] } : {}) })).join('\n') + '\n');
+  writeFileSync(file, domains.map((d, i) => accessLine(t, { host: d, ip: '36.1.2.3', ...(paths ? { path: paths[i] } : {}) })).join('\n') + '\n');
   return file;
 }
 
@@ -31,8 +31,11 @@ it('--max-domains holds within a run (2 parse workers) and across runs, per proj
   const ingest = async (project: string, file: string): Promise<unknown> => {
     const res = await runCli(['ingest', '--project', project, '--format', 'combined_host', '--store', 'clickhouse', '--clickhouse-url', url,
       '--max-domains', '3', '--max-streams', '2', '--workers', '2', '--json', file]);
-    expect(res.stderr).toBe('');
-    return JSON.parse(res.stdout);
+    // Cap drops are shown (with a sample line when parsed inline; a domain refused after the parse workers has none) and never fail the run.
+    expect(res.stderr.split('\n').filter((l) => l !== '' && !/^livestats ingest: dropped \d+ lines? as (domain|stream)_limit(, e\.g\.: |$)/.test(l))).toEqual([]);
+    expect(res.code).toBe(0);
+    const { samples: _samples, ...counts } = JSON.parse(res.stdout) as Record<string, unknown>;
+    return counts;
   };
   const first = logFile('a.log', ['a.com', 'b.com', 'c.com', 'a.com']);
   expect(await ingest('p1', first)).toEqual({ lines: 4, accepted: 4, dropped: {} });

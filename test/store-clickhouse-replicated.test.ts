@@ -72,6 +72,32 @@ describe.runIf(FULL)('ClickHouse replicated layout (1 shard x 2 replicas)', () =
     });
   });
 
+  it('confirms a retried batch only once the insert quorum holds what an earlier attempt left on one replica', async () => {
+    const store = await open('quorum');
+    const db = `quorum_${n}`;
+    const [r1, r2] = cluster.servers as [NonNullable<typeof cluster.servers[0]>, NonNullable<typeof cluster.servers[0]>];
+    const T0 = Date.UTC(2026, 10, 20);
+    // The first attempt's counts land on the live replica only (as a quorum insert that timed out
+    // leaves them), then the attempt fails (a checkpoint key it cannot write), so the batch is retried.
+    const b = batch({ counts: [cell(T0, 200, 4), cell(T0 + 60_000, 404, 3)], checkpoints: [{ key: 'bad\ud800', value: 'x' }] });
+    await r1.stop(true);
+    try {
+      store.options.insertQuorum = 0;
+      await expect(store.write(b)).rejects.toThrow();
+      expect((await r2.sql(`SELECT sum(count) FROM ${db}.http_counts_bytes_local WHERE code > 0`)).trim()).toBe('7');
+      store.options.insertQuorum = 2;
+      // The retry finds the markers, but one replica holds them: not confirmed.
+      await expect(store.write(b)).rejects.toThrow(/fewer replicas than the insert quorum/);
+    } finally {
+      await r1.start();
+    }
+    await r1.sql(`SYSTEM SYNC REPLICA ${db}.http_counts_bytes_local`);
+    // Both hold them now: the retry passes the quorum check (and stops again at the bad checkpoint), counting nothing twice.
+    await expect(store.write(b)).rejects.not.toThrow(/insert quorum/);
+    for (const s of [r1, r2]) expect((await s.sql(`SELECT sum(count) FROM ${db}.http_counts_bytes_local WHERE code > 0`)).trim()).toBe('7');
+    await store.close();
+  }, 180_000);
+
   describe('SQLite / replicated ClickHouse parity', () => {
     let sqlite: Node;
     let clickhouse: Node;

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, resolveServeConfig } from '../config.js';
 import { isProjectId } from '../api/project.js';
@@ -29,6 +29,7 @@ import type { Metrics } from '../metrics/registry.js';
 import type { MetricsFile } from '../metrics/textfile.js';
 import { createStore } from '../store/index.js';
 import { acquireLock, followLockName, LockHeldError, prepareDataDir, type ProcessLock } from '../store/data-dir.js';
+import { chooseDataDir, choiceNote, DataDirError } from '../store/data-dir-choice.js';
 import { followFiles } from './follow.js';
 import { ProgressBar } from './progress.js';
 
@@ -52,7 +53,7 @@ Options:
   --json                   print {"lines":N,"accepted":N,"dropped":{...},"samples":{...}} at the end
                            (--follow: JSON lines: first drops, summaries, events, the total on exit)
   --workers N              parse threads (default: 2 for files over 16 MiB, else 0 = main thread)
-  --data DIR               data directory [LIVESTATS_DATA, default ./data]
+  --data DIR               the server's data directory [LIVESTATS_DATA; else ./data only if it already is one]
   --store sqlite|clickhouse, --clickhouse-url URL, --clickhouse-cluster NAME
                            the store to write to, as for serve (also their LIVESTATS_* variables)
   --start-check quick|header
@@ -186,8 +187,18 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   // The data directory holds the SQLite store and the follow locks (with either store).
   const locks: ProcessLock[] = [];
   if (config.store === 'sqlite' || v.follow) {
-    const warning = prepareDataDir(config.data);
-    if (warning) console.error(`livestats ingest: ${warning}`);
+    // The same directory the server reads, found as every command finds it (src/store/data-dir-choice.ts).
+    try {
+      const choice = chooseDataDir(v.data);
+      const note = choiceNote(choice);
+      if (note) console.error(`livestats ingest: ${note}`);
+      config.data = choice.dir;
+      const warning = prepareDataDir(config.data);
+      if (warning) console.error(`livestats ingest: ${warning}`);
+    } catch (err) {
+      if (err instanceof DataDirError) return fail(err.message);
+      throw err;
+    }
   }
   if (v.follow) {
     // One follower per file: a second one would read the same lines from its own offset and count them again.
@@ -211,7 +222,8 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   } catch (err) {
     await store.close().catch(() => undefined);
     releaseLocks();
-    console.error(`livestats ingest: cannot open the store (${classifyStoreError(err)}): ${(err as Error).message}; nothing was counted`);
+    const where = config.store === 'sqlite' ? ` ${join(config.data, 'livestats.db')}` : '';
+    console.error(`livestats ingest: cannot open the store${where} (${classifyStoreError(err)}): ${(err as Error).message}; nothing was counted`);
     return 1;
   }
   const health = new StoreHealth({ logger: stderrHealthLogger });

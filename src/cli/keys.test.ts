@@ -21,11 +21,11 @@ async function run(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code:
 }
 
 describe('livestats keys', () => {
-  it('create --json prints exactly project_id, ak, sk, token', async () => {
+  it('create --json prints exactly project_id, ak, sk, token, token_id', async () => {
     const r = await run(['create', '--project', 'p1', '--json', '--data', dir]);
     expect(r.code).toBe(0);
     const o = JSON.parse(r.out) as Record<string, string>;
-    expect(Object.keys(o)).toEqual(['project_id', 'ak', 'sk', 'token']);
+    expect(Object.keys(o)).toEqual(['project_id', 'ak', 'sk', 'token', 'token_id']);
     expect(readCredentials(dir)?.keys[0]?.ak).toBe(o.ak);
   });
 

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { isProjectId } from '../api/project.js';
 import { createCredentials, CredentialsError, readCredentials, revokeCredential } from '../auth/credentials.js';
-import { SERVE_SETTINGS } from '../config.js';
+import { checkDataDir, chooseDataDir, choiceNote, DataDirError, describeFsError, makeDataDir } from '../store/data-dir-choice.js';
 
 const HELP = `Usage:
   livestats keys create --project <id> [--json]   create an AK/SK pair and an API token (secrets shown once)
@@ -9,7 +9,8 @@ const HELP = `Usage:
   livestats keys revoke <ak|token-id>             revoke an access key or a token
 
 Options:
-  --data <dir>   data directory holding credentials.json [LIVESTATS_DATA, default "./data"]
+  --data <dir>   data directory holding credentials.json, the server's --data [LIVESTATS_DATA;
+                 else ./data if it is a livestats data directory]
 A running server picks up every change within about a second.`;
 
 export interface KeysIo {
@@ -20,10 +21,6 @@ export interface KeysIo {
 
 const defaultIo: KeysIo = { out: (s) => console.log(s), err: (s) => console.error(s), env: process.env };
 
-function dataDir(flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  const setting = SERVE_SETTINGS.find((s) => s.key === 'data');
-  return flag ?? env.LIVESTATS_DATA ?? String(setting?.default ?? './data');
-}
 
 function create(dir: string, project: string | undefined, json: boolean, io: KeysIo): number {
   if (project === undefined || !isProjectId(project)) {
@@ -68,7 +65,8 @@ function revoke(dir: string, id: string | undefined, io: KeysIo): number {
     io.err('livestats keys revoke: give the AK or the token id to revoke (see `livestats keys list`)');
     return 2;
   }
-  if (!revokeCredential(dir, id)) {
+  // No credentials file: nothing to revoke, and nothing is written.
+  if (readCredentials(dir) === undefined || !revokeCredential(dir, id)) {
     io.err(`livestats keys revoke: no access key or token "${id}"`);
     return 1;
   }
@@ -94,18 +92,43 @@ export async function keysCommand(argv: string[], io: KeysIo = defaultIo): Promi
     (values.help || sub === 'help' ? io.out : io.err)(HELP);
     return values.help || sub === 'help' ? 0 : 2;
   }
-  const dir = dataDir(values.data, io.env);
+  const known = (sub === 'create' || sub === 'list') ? rest.length === 0 : sub === 'revoke' && rest.length <= 1;
+  if (!known) {
+    io.err(`livestats keys: unknown or malformed command "${positionals.join(' ')}"\n\n${HELP}`);
+    return 2;
+  }
+  if (sub === 'create' && (values.project === undefined || !isProjectId(values.project))) {
+    io.err('livestats keys create: --project <id> is required (letters, digits, "_" and "-", up to 64 characters)');
+    return 2;
+  }
+  let dir: string;
   try {
-    if (sub === 'create' && rest.length === 0) return create(dir, values.project, values.json ?? false, io);
-    if (sub === 'list' && rest.length === 0) return list(dir, values.json ?? false, io);
-    if (sub === 'revoke' && rest.length <= 1) return revoke(dir, rest[0], io);
+    const choice = chooseDataDir(values.data, io.env);
+    dir = choice.dir;
+    const note = choiceNote(choice);
+    if (note) io.err(`livestats keys: ${note}`);
+    // Only `create` may make the directory; list and revoke read (and revoke rewrites) what is there.
+    checkDataDir(dir, { mustExist: sub !== 'create', write: sub !== 'list' });
+    if (sub === 'create') makeDataDir(dir);
   } catch (err) {
-    if (err instanceof CredentialsError) {
+    if (!(err instanceof DataDirError)) throw err;
+    io.err(`livestats keys: ${err.message}`);
+    return 2;
+  }
+  try {
+    if (sub === 'create') return create(dir, values.project, values.json ?? false, io);
+    if (sub === 'list') return list(dir, values.json ?? false, io);
+    return revoke(dir, rest[0], io);
+  } catch (err) {
+    if (err instanceof CredentialsError || err instanceof DataDirError) {
       io.err(`livestats keys: ${err.message}`);
+      return 1;
+    }
+    const e = err as NodeJS.ErrnoException;
+    if (typeof e.code === 'string' && e.code.startsWith('E')) {
+      io.err(`livestats keys: ${describeFsError(err, dir).message}`);
       return 1;
     }
     throw err;
   }
-  io.err(`livestats keys: unknown or malformed command "${positionals.join(' ')}"\n\n${HELP}`);
-  return 2;
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../paths.js';
+import { fsErrorText } from '../store/data-dir-choice.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -38,5 +39,20 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`livestats: unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
-  return command.run(rest);
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    // Every expected mistake has its own message; anything else is still one line, not a stack trace.
+    const fs = fsErrorText(err);
+    if (fs) {
+      console.error(`livestats ${name}: ${fs}`);
+      return 1;
+    }
+    const e = err as NodeJS.ErrnoException;
+    const where = typeof e.path === 'string' && !String(e.message).includes(e.path) ? ` (${e.path})` : '';
+    console.error(`livestats ${name}: ${e?.message ?? String(err)}${where}`);
+    if (process.env.LIVESTATS_DEBUG) console.error(e?.stack);
+    else console.error('livestats: unexpected error; set LIVESTATS_DEBUG=1 to see where it happened, and report it if it is a bug');
+    return 1;
+  }
 }

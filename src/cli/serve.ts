@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, resolveServeConfig, serveHelp, serveParseOptions, type ServeConfig } from '../config.js';
 import type { IssuedCredentials } from '../auth/credentials.js';
@@ -8,6 +9,7 @@ import { FormatError } from '../ingest/formats/log-format.js';
 import { GeoOverrideError } from '../ingest/geo/overrides.js';
 import { SyslogConfigError, type SyslogListener } from '../ingest/syslog/server.js';
 import { CarouselConfigError } from '../carousel/config.js';
+import { DataDirError, fsErrorText } from '../store/data-dir-choice.js';
 
 function credentialLines(issued: IssuedCredentials | undefined, dataDir: string): string[] {
   if (!issued) return [];
@@ -22,8 +24,10 @@ function credentialLines(issued: IssuedCredentials | undefined, dataDir: string)
 }
 
 /** Why the server could not start, with what to do about it (a busy port names --port and LIVESTATS_PORT). */
-export function startFailure(err: unknown, config: Pick<ServeConfig, 'host' | 'port'>): string {
-  const code = (err as NodeJS.ErrnoException).code;
+export function startFailure(err: unknown, config: Pick<ServeConfig, 'host' | 'port' | 'data'>): string {
+  const { code, syscall } = err as NodeJS.ErrnoException;
+  const fs = syscall === 'listen' ? undefined : fsErrorText(err);
+  if (fs) return `cannot start: ${fs}`;
   const where = `${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
   if (code === 'EADDRINUSE') {
     return `cannot listen on ${where}: the port is already in use (by another livestats or another program). ` +
@@ -34,6 +38,9 @@ export function startFailure(err: unknown, config: Pick<ServeConfig, 'host' | 'p
   }
   if (code === 'EADDRNOTAVAIL') {
     return `cannot listen on ${where}: ${config.host} is not an address of this machine. Choose another with --host or LIVESTATS_HOST.`;
+  }
+  if ((err as { code?: string }).code === 'SQLITE_CANTOPEN') {
+    return `cannot start: cannot open the database ${join(config.data, 'livestats.db')} (${(err as Error).message}); check that it is a file this user can read and write`;
   }
   return `cannot start: ${(err as Error).message}`;
 }
@@ -96,6 +103,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
     server = await startServer(config);
   } catch (err) {
     if (err instanceof FormatError || err instanceof GeoOverrideError || err instanceof SyslogConfigError) {
+      console.error(`livestats serve: ${err.message}`);
+      return 2;
+    }
+    if (err instanceof DataDirError) {
       console.error(`livestats serve: ${err.message}`);
       return 2;
     }

@@ -1,14 +1,17 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isProjectId } from '../api/project.js';
 import { formatUtcSecond } from '../contract/time.js';
 import { createStore } from '../store/index.js';
 import { StoreDamagedError } from '../store/sqlite/open-check.js';
+import { checkDataDir, chooseDataDir, choiceNote, DataDirError } from '../store/data-dir-choice.js';
 
 const HELP = [
   'Usage: livestats tasks list --project <id> [--data <dir>]',
   '',
   'Lists the carousel tasks of a project with their creation and last-sample times.',
-  '  --data <dir>   data directory of the server [LIVESTATS_DATA, default ./data]',
+  '  --data <dir>   data directory of the server [LIVESTATS_DATA; else ./data if it is one]',
 ].join('\n');
 
 /** `livestats tasks list`. */
@@ -34,10 +37,26 @@ export async function tasksCommand(argv: string[]): Promise<number> {
     console.error(`livestats tasks: --project <id> is required\n\n${HELP}`);
     return 2;
   }
+  // Only reads: the data directory and its database must exist (nothing is created).
+  let data: string;
+  try {
+    const choice = chooseDataDir(values.data);
+    data = choice.dir;
+    const note = choiceNote(choice);
+    if (note) console.error(`livestats tasks: ${note}`);
+    checkDataDir(data, { mustExist: true, write: false });
+    if (!existsSync(join(data, 'livestats.db'))) {
+      throw new DataDirError(`data directory ${data} holds no livestats database (livestats.db); is it the server's --data?`);
+    }
+  } catch (err) {
+    if (!(err instanceof DataDirError)) throw err;
+    console.error(`livestats tasks: ${err.message}`);
+    return 2;
+  }
   // A read beside a running server: the header and schema are checked, not every page.
   let store;
   try {
-    store = createStore({ store: 'sqlite', data: values.data ?? process.env.LIVESTATS_DATA ?? './data' }, { startCheck: 'header' });
+    store = createStore({ store: 'sqlite', data }, { startCheck: 'header' });
   } catch (err) {
     if (!(err instanceof StoreDamagedError)) throw err;
     console.error(`livestats tasks: ${err.message}`);

@@ -176,6 +176,8 @@ export class LineProcessor {
     const v4 = parseIpv4(address);
     const geo = v4 >= 0 ? this.options.geo.lookupV4(address, v4) : this.options.geo.lookup(address);
     const ipType = v4 >= 0 ? IP_V4 : this.family(address);
+    // Until one client is located, note whether addresses are private and unlocated (behind a proxy?).
+    if (!this.notes.located) noteClient(this.notes, address, v4 >= 0 ? isPrivateIpv4(v4) : undefined, geo);
     const bytes = bytesOf(p.bytes, p.bodyBytes);
     if (bytes < 0) return 'bad_bytes';
     const gate = this.options.names;
@@ -194,8 +196,6 @@ export class LineProcessor {
       tuple = this.tupleOfLine(p, domain);
     }
     this.traffic.addTuple(tuple, this.protocol, time, geo, ipType, bytes);
-    // Until one client is located, note whether addresses are private and unlocated (behind a proxy?).
-    if (!this.notes.located) noteClient(this.notes, address, v4 >= 0 ? isPrivateIpv4(v4) : undefined, geo);
     return undefined;
   }
 

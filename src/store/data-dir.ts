@@ -5,6 +5,7 @@ import {
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { checkDataDir, makeDataDir } from './data-dir-choice.js';
 
 /**
  * The data directory's safety rules (docs/storage.md, "The data directory"):
@@ -31,7 +32,8 @@ const ownedByMe = (uid: number): boolean => process.getuid === undefined || proc
  * Returns a warning to show when it could not (or did) change anything, else undefined.
  */
 export function prepareDataDir(dir: string): string | undefined {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  checkDataDir(dir, { mustExist: false, write: true });
+  makeDataDir(dir);
   tightenFiles([join(dir, 'credentials.json')]);
   const s = statSync(dir);
   if ((s.mode & 0o077) === 0) return undefined;

@@ -27,7 +27,7 @@ const MAX_ERRORS = 20;
 
 export const FORMAT_PARAM: ParamSpec = {
   name: 'format', in: 'query', kind: 'single',
-  description: 'combined_host, combined, nginx_json, json, or an nginx log_format string as written in nginx.conf. ' +
+  description: 'combined_host, combined_host_xff, combined, nginx_json, json, or an nginx log_format string as written in nginx.conf. ' +
     'Required, except that application/x-ndjson bodies default to json.',
   schema: { type: 'string', pattern: '\\S', examples: ['combined_host'] },
 };

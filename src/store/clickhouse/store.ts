@@ -15,7 +15,7 @@ import { retentionDrops, TRAFFIC_DAY_PARTITIONED } from './retention.js';
 import { LEVELS, levelFor, levelInsert } from './rollups.js';
 import { ClickHouseTraffic } from './traffic.js';
 import type { TrafficFilter } from '../traffic.js';
-import { migrateClickHouse, table, type SchemaNames } from './schema.js';
+import { localTable, migrateClickHouse, table, type SchemaNames } from './schema.js';
 import { ident, quote, quoteList, SqlValueError } from './sql.js';
 import { ClickHouseUrlError, parseClickHouseUrls, redact } from './url.js';
 
@@ -177,6 +177,7 @@ export class ClickHouseStore implements Store {
           for (const r of await this.primary.rows(sql)) present.add(seen(level.table, str(r.batch), groupKey(str(r.project), str(r.domain), num(r.minute))));
         }
       }
+      if (present.size > 0) await this.checkQuorum(chunks);
     }
     for (const chunk of chunks) {
       const missing = chunk.groups.filter((g) => !present.has(seen(COUNTS, chunk.tag, g.key)));
@@ -207,6 +208,31 @@ export class ClickHouseStore implements Store {
   /** Registers bulk-loaded tasks with their newest sample (epoch second). */
   async bulkTasks(rows: readonly TaskRow[]): Promise<void> {
     if (rows.length > 0) await this.primary.exec(tasksInsert(this.t('carousel_tasks'), rows), { settings: this.insertSettings });
+  }
+
+  /**
+   * Replicated layout with a quorum: the count groups an earlier attempt stored are taken as landed
+   * only when `insertQuorum` servers hold them in their own table. A quorum insert that failed
+   * waiting for its quorum leaves its part on fewer replicas; skipping it would confirm the batch
+   * while one server holds it. A server that does not answer holds nothing here.
+   */
+  private async checkQuorum(chunks: Parameters<typeof markersQueries>[1]): Promise<void> {
+    const quorum = this.names.replicated ? this.options.insertQuorum ?? 0 : 0;
+    if (quorum <= 1) return;
+    const holders = new Map<string, number>();
+    for (const server of this.servers) {
+      const found = new Set<string>();
+      try {
+        for (const sql of markersQueries(localTable(this.names, COUNTS), chunks)) {
+          for (const r of await server.rows(sql)) found.add(`${str(r.batch)}\u0000${groupKey(str(r.project), str(r.domain), num(r.minute))}`);
+        }
+      } catch {
+        continue;
+      }
+      for (const k of found) holders.set(k, (holders.get(k) ?? 0) + 1);
+    }
+    const short = [...holders.values()].some((n) => n < quorum);
+    if (short) throw new Error('an earlier attempt of this batch is on fewer replicas than the insert quorum; will retry');
   }
 
   /** An earlier attempt may still be running on the server (client timeout): never race it. */
