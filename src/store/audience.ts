@@ -110,7 +110,7 @@ export interface AudienceCells {
   streams: string[];
   /**
    * Additive cells per (tuple, minute, protocol, geo): FLV/RTMP sessions overlapping the minute,
-   * session seconds inside it, and the bytes and lines of the lines logged in it. HLS lines add
+   * session milliseconds inside it, and the bytes and lines of the lines logged in it. HLS lines add
    * bytes and lines only (their viewers are `hls*` below).
    */
   tuple: Int32Array;
@@ -121,7 +121,7 @@ export interface AudienceCells {
   /** Region index x 4 + isp index (as in src/store/packed.ts). */
   geo: Uint8Array;
   sessions: Float64Array;
-  seconds: Float64Array;
+  playMs: Float64Array;
   bytes: Float64Array;
   requests: Float64Array;
   /** HLS viewers: distinct (tuple, minute, client IP) of the batch, with the IP's geo. The store counts each once ever. */
