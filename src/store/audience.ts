@@ -10,6 +10,12 @@ import type { QueryOptions } from './types.js';
 export const AUDIENCE_PROTOCOLS = ['flv', 'hls', 'rtmp'] as const;
 export type AudienceProtocol = (typeof AUDIENCE_PROTOCOLS)[number];
 
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The play-info order: domain, stream, protocol, then app (UTF-16 code unit order), the same in every store. */
+export const comparePlayInfo = (a: PlayInfoRow, b: PlayInfoRow): number =>
+  cmp(a.domain, b.domain) || cmp(a.stream, b.stream) || cmp(a.protocol, b.protocol) || cmp(a.app, b.app);
+
 /** ListUsersOfStream: the contract has applied every rule (one domain, app/stream, interval, window). */
 export interface UsersFilter {
   project: string;

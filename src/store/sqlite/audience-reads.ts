@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { AUDIENCE_PROTOCOLS, type AudienceProtocol, type PlayInfoFilter, type PlayInfoRow, type PortraitDay, type PortraitFilter, type UsersFilter } from '../audience.js';
+import { AUDIENCE_PROTOCOLS, comparePlayInfo, type AudienceProtocol, type PlayInfoFilter, type PlayInfoRow, type PortraitDay, type PortraitFilter, type UsersFilter } from '../audience.js';
 import { cachedStatement } from '../blocks/table.js';
 import { ISP_INDEX, REGION_INDEX } from './layout.js';
 import { AUDIENCE_DOMAINS, AUDIENCE_SLOT_MS, AUDIENCE_STREAMS, M_BYTES, M_PLAY_MS, M_REQUESTS, M_VIEWERS, userKey } from './audience-layout.js';
@@ -97,11 +97,6 @@ export function readPlayInfo(db: Database.Database, f: PlayInfoFilter): PlayInfo
   return rows.sort(comparePlayInfo);
 }
 
-const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
-/** The play-info order: domain, stream, protocol, then app (code unit order, as the other stores sort). */
-export const comparePlayInfo = (a: PlayInfoRow, b: PlayInfoRow): number =>
-  cmp(a.domain, b.domain) || cmp(a.stream, b.stream) || cmp(a.protocol, b.protocol) || cmp(a.app, b.app);
 
 /** A day's portrait of a domain or of one stream (any app) of it. */
 export function readPortrait(db: Database.Database, f: PortraitFilter): PortraitDay {
