@@ -1,3 +1,4 @@
+import { warnNoRequestTime } from '../ingest/audience/notes.js';
 import { StoreUnavailableError } from '../health/store-faults.js';
 import type { Aggregator } from '../ingest/aggregator.js';
 import { Follower } from '../ingest/follow/follower.js';
@@ -124,12 +125,19 @@ export async function followFiles(o: FollowCommandOptions): Promise<number> {
     (o.summaryIntervalMs ? `; a summary every ${Math.round(o.summaryIntervalMs / 1000)} s` : ''));
   const dropTimer = setInterval(showDrops, DROP_CHECK_MS);
   const summaryTimer = o.summaryIntervalMs ? setInterval(() => printSummary(false), o.summaryIntervalMs) : undefined;
+  // Said once per run, as soon as a followed file shows FLV lines without $request_time.
+  let warned = false;
+  const requestTimeTimer = setInterval(() => {
+    for (const f of followers) warned = warnNoRequestTime(f.processor.stats, warned, say);
+  }, 1000);
+  requestTimeTimer.unref();
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());
   });
   clearInterval(dropTimer);
   if (summaryTimer) clearInterval(summaryTimer);
+  clearInterval(requestTimeTimer);
   for (const f of followers) await f.stop();
   printSummary(true);
   const totals = followers.map((f) => `${f.path}`).join(', ');

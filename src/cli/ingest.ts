@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
+import { warnNoRequestTime } from '../ingest/audience/notes.js';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -291,6 +292,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
       return 1;
     }
     metrics?.ingest.record('batch', stats);
+    warnNoRequestTime(stats, false, (msg) => console.error(`livestats ingest: ${msg}`));
     await aggregator.stop();
     await metricsFile?.write();
     bar?.done();

@@ -1,3 +1,4 @@
+import type { PlayInfoFilter, PlayInfoRow, PortraitDay, PortraitFilter, UsersFilter } from '../audience.js';
 import type {
   CarouselSample, CodeCount, HttpCodesFilter, QueryOptions, SampleFilter, Store, StoredNames, TaskInfo, WriteBatch,
 } from '../types.js';
@@ -14,6 +15,7 @@ import { replicateExisting } from './replicate.js';
 import { retentionDrops, TRAFFIC_DAY_PARTITIONED } from './retention.js';
 import { LEVELS, levelFor, levelInsert } from './rollups.js';
 import { ClickHouseTraffic } from './traffic.js';
+import { AUDIENCE_TABLES, ClickHouseAudience } from './audience.js';
 import type { TrafficFilter } from '../traffic.js';
 import { localTable, migrateClickHouse, table, type SchemaNames } from './schema.js';
 import { ident, quote, quoteList, SqlValueError } from './sql.js';
@@ -76,6 +78,7 @@ export class ClickHouseStore implements Store {
   private readonly tasks = new Map<string, number>();
   private lastVersion = 0n;
   private readonly traffic: ClickHouseTraffic;
+  private readonly audience: ClickHouseAudience;
 
   constructor(readonly options: ClickHouseStoreOptions) {
     const target = parseClickHouseUrls(options.url);
@@ -86,6 +89,7 @@ export class ClickHouseStore implements Store {
     this.servers = target.endpoints.map((e) => new ChEndpoint(e, { requestTimeoutMs: options.requestTimeoutMs, queryTimeoutMs: options.queryTimeoutMs }));
     this.primary = options.replicated ? new FailoverEndpoint(this.servers) : this.servers[0] as ChEndpoint;
     this.traffic = new ClickHouseTraffic(this.primary, this.names, (ids) => this.waitUntilFinished(ids), this.insertSettings);
+    this.audience = new ClickHouseAudience(this.primary, this.names, (ids) => this.waitUntilFinished(ids), this.insertSettings);
   }
 
   private t(name: string): string {
@@ -114,7 +118,7 @@ export class ClickHouseStore implements Store {
       await replicateExisting(server, this.names);
     }
     // Through the Distributed tables, this fails when any shard lacks its local tables.
-    for (const name of ['http_counts', 'http_counts_bytes', ...LEVELS.map((l) => l.table), 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains']) {
+    for (const name of ['http_counts', 'http_counts_bytes', ...LEVELS.map((l) => l.table), 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains', ...AUDIENCE_TABLES]) {
       await this.primary.rows(`SELECT count() AS n FROM ${this.t(name)}`);
     }
   }
@@ -130,6 +134,7 @@ export class ClickHouseStore implements Store {
     try {
       await this.writeCounts(batch, previous !== undefined);
       if (batch.traffic) await this.traffic.write(batch.id, batch.traffic, previous !== undefined);
+      if (batch.audience) await this.audience.write(batch.id, batch.audience, previous !== undefined);
       await this.writeSamples(batch, version);
       if (batch.checkpoints.length > 0) await this.primary.exec(keyValueInsert(this.t('checkpoints'), batch.checkpoints, version), { settings: this.insertSettings });
     } catch (err) {
@@ -384,6 +389,30 @@ export class ClickHouseStore implements Store {
 
   trafficDomains(project: string, o: QueryOptions = {}): Promise<string[]> {
     return this.traffic.trafficDomains(project, o);
+  }
+
+  // The audience cube (src/store/audience.ts; issue 21): reads and retention.
+  usersSeries(f: UsersFilter, o: QueryOptions = {}): Promise<Float64Array> {
+    return this.audience.usersSeries(f, o);
+  }
+
+  playInfo(f: PlayInfoFilter, o: QueryOptions = {}): Promise<PlayInfoRow[]> {
+    return this.audience.playInfo(f, o);
+  }
+
+  streamPortrait(f: PortraitFilter, o: QueryOptions = {}): Promise<PortraitDay> {
+    return this.audience.streamPortrait(f, o);
+  }
+
+  audienceDomains(project: string, o: QueryOptions = {}): Promise<string[]> {
+    return this.audience.audienceDomains(project, o);
+  }
+
+  /** Drops the audience tables' UTC-day partitions before the cutoff's day on every server. */
+  async deleteAudienceBefore(cutoff: number): Promise<void> {
+    for (const server of this.servers) {
+      for (const sql of await retentionDrops(server, this.names, cutoff, AUDIENCE_TABLES)) await server.exec(sql);
+    }
   }
 
   /** Drops the traffic tables' UTC-day partitions before the cutoff's day on every server. */
