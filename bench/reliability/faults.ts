@@ -7,19 +7,20 @@ import { writeSection } from './section.js';
 
 /**
  * `npm run faults`: runs the fault tests for real (disk full on a tmpfs, SQLite lock, ClickHouse
- * killed, ClickHouse stalled with the default timeouts, slow and hostile clients, 20 rounds of kill -9 under mixed load), collects the figures
+ * killed, ClickHouse stalled with the default timeouts, a replicated ClickHouse's replica killed or cut off and its ZooKeeper down, slow and hostile clients, 20 rounds of kill -9 under mixed load), collects the figures
  * each test records, and rewrites the faults section of RELIABILITY.md. Nothing is written when
  * a test fails.
  */
 
-const TESTS = ['test/faults-disk-full.test.ts', 'test/faults-store.test.ts', 'test/faults-clickhouse-stall.test.ts', 'test/slow-clients.test.ts', 'test/crash-mixed.test.ts'];
+const TESTS = ['test/faults-disk-full.test.ts', 'test/faults-store.test.ts', 'test/faults-clickhouse-stall.test.ts', 'test/slow-clients.test.ts', 'test/crash-mixed.test.ts',
+  'test/faults-clickhouse-replication.test.ts'];
 const root = join(import.meta.dirname, '..', '..', '..');
 const rounds = process.env.LIVESTATS_CRASH_ROUNDS ?? '20';
 const dir = mkdtempSync(join(tmpdir(), 'livestats-faults-'));
 const out = join(dir, 'faults.jsonl');
 const started = Date.now();
 const run = spawnSync(join(root, 'node_modules', '.bin', 'vitest'), ['run', ...TESTS], {
-  cwd: root, stdio: 'inherit', env: { ...process.env, LIVESTATS_FAULTS_OUT: out, LIVESTATS_CRASH_ROUNDS: rounds, LIVESTATS_STALL_FULL: '1' },
+  cwd: root, stdio: 'inherit', env: { ...process.env, LIVESTATS_FAULTS_OUT: out, LIVESTATS_CRASH_ROUNDS: rounds, LIVESTATS_STALL_FULL: '1', LIVESTATS_REPLICATION_FULL: '1' },
 });
 const records: FaultRecord[] = existsSync(out)
   ? readFileSync(out, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as FaultRecord) : [];

@@ -55,7 +55,8 @@ Options:
                            (--follow: JSON lines: first drops, summaries, events, the total on exit)
   --workers N              parse threads (default: 2 for files over 16 MiB, else 0 = main thread)
   --data DIR               the server's data directory [LIVESTATS_DATA; else ./data only if it already is one]
-  --store sqlite|clickhouse, --clickhouse-url URL, --clickhouse-cluster NAME
+  --store sqlite|clickhouse, --clickhouse-url URL, --clickhouse-cluster NAME, --clickhouse-replicated,
+  --clickhouse-insert-quorum N
                            the store to write to, as for serve (also their LIVESTATS_* variables)
   --start-check quick|header
                            how the SQLite file is checked when it opens, as for serve [default quick]
@@ -75,6 +76,7 @@ const OPTIONS = {
   project: { type: 'string' }, format: { type: 'string' }, field: { type: 'string', multiple: true },
   follow: { type: 'boolean' }, json: { type: 'boolean' }, workers: { type: 'string' }, data: { type: 'string' },
   store: { type: 'string' }, 'clickhouse-url': { type: 'string' }, 'clickhouse-cluster': { type: 'string' },
+  'clickhouse-replicated': { type: 'boolean' }, 'clickhouse-insert-quorum': { type: 'string' },
   'retention-days': { type: 'string' }, 'geo-overrides': { type: 'string' }, 'start-check': { type: 'string' },
   'flush-interval-ms': { type: 'string' }, 'poll-ms': { type: 'string' },
   'metrics-file': { type: 'string' }, 'metrics-max-series': { type: 'string' },
@@ -140,6 +142,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   try {
     config = resolveServeConfig({
       data: v.data, store: v.store, 'clickhouse-url': v['clickhouse-url'], 'clickhouse-cluster': v['clickhouse-cluster'],
+      'clickhouse-replicated': v['clickhouse-replicated'], 'clickhouse-insert-quorum': v['clickhouse-insert-quorum'],
       'retention-days': v['retention-days'], 'geo-overrides': v['geo-overrides'], 'start-check': v['start-check'],
       'flush-interval-ms': v['flush-interval-ms'], 'metrics-max-series': v['metrics-max-series'],
       'max-domains': v['max-domains'], 'max-streams': v['max-streams'],

@@ -88,7 +88,8 @@ export class ClickHouseStore implements Store {
     this.names = { database: target.database, cluster: options.cluster, ...(options.replicated ? { replicated: true } : {}) };
     this.servers = target.endpoints.map((e) => new ChEndpoint(e, { requestTimeoutMs: options.requestTimeoutMs, queryTimeoutMs: options.queryTimeoutMs }));
     this.primary = options.replicated ? new FailoverEndpoint(this.servers) : this.servers[0] as ChEndpoint;
-    this.traffic = new ClickHouseTraffic(this.primary, this.names, (ids) => this.waitUntilFinished(ids), this.insertSettings);
+    this.traffic = new ClickHouseTraffic(this.primary, this.names, (ids) => this.waitUntilFinished(ids), () => this.insertSettings,
+      (name, queriesFor) => this.checkQuorum(name, queriesFor));
     this.audience = new ClickHouseAudience(this.primary, this.names, (ids) => this.waitUntilFinished(ids), this.insertSettings);
   }
 
@@ -182,7 +183,7 @@ export class ClickHouseStore implements Store {
           for (const r of await this.primary.rows(sql)) present.add(seen(level.table, str(r.batch), groupKey(str(r.project), str(r.domain), num(r.minute))));
         }
       }
-      if (present.size > 0) await this.checkQuorum(chunks);
+      if (present.size > 0) await this.checkQuorum(COUNTS, (t) => markersQueries(t, chunks));
     }
     for (const chunk of chunks) {
       const missing = chunk.groups.filter((g) => !present.has(seen(COUNTS, chunk.tag, g.key)));
@@ -221,23 +222,24 @@ export class ClickHouseStore implements Store {
    * waiting for its quorum leaves its part on fewer replicas; skipping it would confirm the batch
    * while one server holds it. A server that does not answer holds nothing here.
    */
-  private async checkQuorum(chunks: Parameters<typeof markersQueries>[1]): Promise<void> {
+  private async checkQuorum(name: string, queriesFor: (localTable: string) => string[]): Promise<void> {
     const quorum = this.names.replicated ? this.options.insertQuorum ?? 0 : 0;
     if (quorum <= 1) return;
     const holders = new Map<string, number>();
     for (const server of this.servers) {
       const found = new Set<string>();
       try {
-        for (const sql of markersQueries(localTable(this.names, COUNTS), chunks)) {
-          for (const r of await server.rows(sql)) found.add(`${str(r.batch)}\u0000${groupKey(str(r.project), str(r.domain), num(r.minute))}`);
+        for (const sql of queriesFor(localTable(this.names, name))) {
+          for (const r of await server.rows(sql)) found.add(Object.values(r).map(String).join('\u0000'));
         }
       } catch {
         continue;
       }
       for (const k of found) holders.set(k, (holders.get(k) ?? 0) + 1);
     }
-    const short = [...holders.values()].some((n) => n < quorum);
-    if (short) throw new Error('an earlier attempt of this batch is on fewer replicas than the insert quorum; will retry');
+    if ([...holders.values()].some((n) => n < quorum)) {
+      throw new Error('an earlier attempt of this batch is on fewer replicas than the insert quorum; will retry');
+    }
   }
 
   /** An earlier attempt may still be running on the server (client timeout): never race it. */

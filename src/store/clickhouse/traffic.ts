@@ -18,7 +18,10 @@ export class ClickHouseTraffic implements TrafficQuery {
     private readonly names: SchemaNames,
     /** Waits until no attempt of these query ids still runs on the server (see ClickHouseStore). */
     private readonly waitUntilFinished: (queryIds: string[]) => Promise<void> = async () => undefined,
-    private readonly insertSettings: ExecOptions['settings'] = {},
+    /** The settings of each insert, asked at each write (the store's may change). */
+    private readonly insertSettings: () => ExecOptions['settings'] = () => ({}),
+    /** Replicated layout: fails unless the markers an earlier attempt left are on the insert quorum (see ClickHouseStore). */
+    private readonly checkQuorum: (name: string, queriesFor: (localTable: string) => string[]) => Promise<void> = async () => undefined,
   ) {}
 
   private t(name: 'traffic_streams' | 'traffic_domains'): string {
@@ -43,12 +46,13 @@ export class ClickHouseTraffic implements TrafficQuery {
             present.add(`${str(r.batch)}\u0000${trafficGroupKey(str(r.project), str(r.domain), num(r.slot))}`);
           }
         }
+        if (present.size > 0) await this.checkQuorum(target.name, (t) => trafficMarkersQueries(t, chunks));
       }
       for (const chunk of chunks) {
         const missing = chunk.groups.filter((g) => !present.has(`${chunk.tag}\u0000${g.key}`));
         if (missing.length === 0) continue;
         await this.server.exec(target.insert(this.t(target.name), chunk, missing), {
-          queryId: queryId(chunk.tag, target.suffix), settings: this.insertSettings,
+          queryId: queryId(chunk.tag, target.suffix), settings: this.insertSettings(),
         });
       }
     }
