@@ -16,11 +16,10 @@ import { JSON_FIELDS, parseFieldOptions } from '../ingest/formats/json-lines.js'
 import { formatWarnings } from '../ingest/formats/diagnose.js';
 import { normalizeDomain } from '../contract/domain.js';
 import { emptyNotes } from '../ingest/notes.js';
-import { dryRun } from './ingest-dry-run.js';
+import { dryRun, firstLines } from './ingest-dry-run.js';
 import {
   DEFAULT_MAX_DROPPED_PERCENT, dropLines, EXIT_TOO_MANY_DROPPED, formatHint, runWarnings, summaryLine, tooManyDropped,
 } from './ingest-report.js';
-import { firstLines } from './ingest-dry-run.js';
 import { createLineParser } from '../ingest/formats/presets.js';
 import { GeoOverrideError, loadGeoOverrides } from '../ingest/geo/overrides.js';
 import type { IngestStats } from '../ingest/processor.js';
@@ -126,7 +125,9 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     return fail('--max-dropped-percent must be a number from 0 to 100');
   }
   const summaryIntervalS = Number(v['summary-interval'] ?? 60);
-  if (!Number.isFinite(summaryIntervalS) || summaryIntervalS < 0) return fail('--summary-interval must be a number of seconds (0: off)');
+  if (!Number.isFinite(summaryIntervalS) || summaryIntervalS < 0 || (summaryIntervalS > 0 && summaryIntervalS < 1)) {
+    return fail('--summary-interval must be a number of seconds, at least 1 (0: off)');
+  }
   let defaultDomain: string | undefined;
   if (v.domain !== undefined) {
     defaultDomain = normalizeDomain(v.domain.trim().toLowerCase());
