@@ -1,8 +1,8 @@
-import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
+import { constants, promises as fsp } from 'node:fs';
 import { ConfigError, resolveServeConfig } from '../config.js';
 import { isProjectId } from '../api/project.js';
 import { DEFAULT_NAME_CAPS, NameLimits } from '../ingest/name-limits.js';
@@ -164,7 +164,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     if (!s && v.follow) continue;
     if (!s) return fail(`${f}: no such file`);
     if (!s.isFile()) return fail(`${f}: not a regular file`);
-    const denied = await access(f, constants.R_OK).then(() => undefined, (err: NodeJS.ErrnoException) => err.code ?? 'error');
+    const denied = await fsp.access(f, constants.R_OK).then(() => undefined, (err: NodeJS.ErrnoException) => err.code ?? 'error');
     if (denied !== undefined) return fail(`${f}: cannot be read (${denied === 'EACCES' ? 'permission denied' : denied})`);
     totalBytes += s.size;
   }
