@@ -120,34 +120,39 @@ export async function followFiles(o: FollowCommandOptions): Promise<number> {
     last = copyStats(now);
     lastAt = at;
   };
-  for (const f of followers) await f.start();
-  say(`following ${o.files.join(', ')} (Ctrl-C to stop)` +
-    (o.summaryIntervalMs ? `; a summary every ${Math.round(o.summaryIntervalMs / 1000)} s` : ''));
   const dropTimer = setInterval(showDrops, DROP_CHECK_MS);
+  dropTimer.unref();
   const summaryTimer = o.summaryIntervalMs ? setInterval(() => printSummary(false), o.summaryIntervalMs) : undefined;
+  summaryTimer?.unref();
   // Said once per run, as soon as a followed file shows FLV lines without $request_time.
   let warned = false;
   const requestTimeTimer = setInterval(() => {
     for (const f of followers) warned = warnNoRequestTime(f.processor.stats, warned, say);
   }, 1000);
   requestTimeTimer.unref();
+  const stopReports = (): void => {
+    clearInterval(dropTimer);
+    if (summaryTimer) clearInterval(summaryTimer);
+    clearInterval(requestTimeTimer);
+    printSummary(true);
+  };
+  for (const f of followers) await f.start();
+  console.error(`livestats ingest: following ${o.files.join(', ')} (Ctrl-C to stop)`);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());
   });
-  clearInterval(dropTimer);
-  if (summaryTimer) clearInterval(summaryTimer);
-  clearInterval(requestTimeTimer);
   for (const f of followers) await f.stop();
-  printSummary(true);
   const totals = followers.map((f) => `${f.path}`).join(', ');
   try {
     await o.aggregator.stop();
   } catch (err) {
+    stopReports();
     const why = err instanceof StoreUnavailableError ? `the store refused the last write (${err.reason})` : `the last write failed (${(err as Error).message})`;
     console.error(`livestats ingest: stopped following ${totals}; ${why}: the lines read since the last commit will be read again on the next start`);
     return 1;
   }
+  stopReports();
   const rejected = followers.reduce((n, f) => n + f.rejectedLines, 0);
   if (rejected > 0) console.error(`livestats ingest: ${rejected} lines were skipped because the store rejected their data`);
   console.error(`livestats ingest: stopped following ${totals}`);

@@ -1,9 +1,9 @@
-import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { warnNoRequestTime } from '../ingest/audience/notes.js';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { constants, promises as fsp } from 'node:fs';
 import { ConfigError, resolveServeConfig } from '../config.js';
 import { isProjectId } from '../api/project.js';
 import { DEFAULT_NAME_CAPS, NameLimits } from '../ingest/name-limits.js';
@@ -17,11 +17,10 @@ import { JSON_FIELDS, parseFieldOptions } from '../ingest/formats/json-lines.js'
 import { formatWarnings } from '../ingest/formats/diagnose.js';
 import { normalizeDomain } from '../contract/domain.js';
 import { emptyNotes } from '../ingest/notes.js';
-import { dryRun } from './ingest-dry-run.js';
+import { dryRun, firstLines } from './ingest-dry-run.js';
 import {
   DEFAULT_MAX_DROPPED_PERCENT, dropLines, EXIT_TOO_MANY_DROPPED, formatHint, runWarnings, summaryLine, tooManyDropped,
 } from './ingest-report.js';
-import { firstLines } from './ingest-dry-run.js';
 import { createLineParser } from '../ingest/formats/presets.js';
 import { GeoOverrideError, loadGeoOverrides } from '../ingest/geo/overrides.js';
 import type { IngestStats } from '../ingest/processor.js';
@@ -130,7 +129,9 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     return fail('--max-dropped-percent must be a number from 0 to 100');
   }
   const summaryIntervalS = Number(v['summary-interval'] ?? 60);
-  if (!Number.isFinite(summaryIntervalS) || summaryIntervalS < 0) return fail('--summary-interval must be a number of seconds (0: off)');
+  if (!Number.isFinite(summaryIntervalS) || summaryIntervalS < 0 || (summaryIntervalS > 0 && summaryIntervalS < 1)) {
+    return fail('--summary-interval must be a number of seconds, at least 1 (0: off)');
+  }
   let defaultDomain: string | undefined;
   if (v.domain !== undefined) {
     defaultDomain = normalizeDomain(v.domain.trim().toLowerCase());
@@ -168,7 +169,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     if (!s && v.follow) continue;
     if (!s) return fail(`${f}: no such file`);
     if (!s.isFile()) return fail(`${f}: not a regular file`);
-    const denied = await access(f, constants.R_OK).then(() => undefined, (err: NodeJS.ErrnoException) => err.code ?? 'error');
+    const denied = await fsp.access(f, constants.R_OK).then(() => undefined, (err: NodeJS.ErrnoException) => err.code ?? 'error');
     if (denied !== undefined) return fail(`${f}: cannot be read (${denied === 'EACCES' ? 'permission denied' : denied})`);
     totalBytes += s.size;
   }
