@@ -47,7 +47,7 @@ describe('days', () => {
 describe('shapePortrait', () => {
   it('one entry for the day; peak_bandwidth from the largest 5-minute bytes', () => {
     const q = { domain: 'a.com', stream: undefined, day: Date.UTC(2028, 1, 29) };
-    expect(shapePortrait(q, { bytes: 1e9, requests: 12, playSeconds: 3600, users: 5, peakOnline: 4, peak5MinBytes: 37_500_019, pushSeconds: 7 }))
+    expect(shapePortrait(q, { flow: 1e9, requests: 12, playSeconds: 3600, users: 5, peakUsers: 4, peakBytes5m: 37_500_019, pushSeconds: 7 }))
       .toEqual({
         stream_portraits: [{
           time: '20280229', flow: 1e9, play_duration: 3600, request_count: 12, user_count: 5, peak_user_count: 4,

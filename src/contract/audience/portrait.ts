@@ -21,7 +21,7 @@ export interface PortraitQuery {
 /** The day's totals as the store answers them (every protocol, the stream or the whole domain). */
 export interface PortraitTotals {
   /** Bytes sent. */
-  bytes: number;
+  flow: number;
   /** Log lines. */
   requests: number;
   /** FLV/RTMP session seconds plus 60 per HLS (IP, minute). */
@@ -29,15 +29,15 @@ export interface PortraitTotals {
   /** Distinct client IPs of the day. */
   users: number;
   /** The largest per-minute online viewers of the day. */
-  peakOnline: number;
+  peakUsers: number;
   /** The largest 5-minute byte count of the day (peak_bandwidth = that x 8 / 300). */
-  peak5MinBytes: number;
+  peakBytes5m: number;
   /** Seconds the stream was published that day (origin publish records; 0 when none). */
   pushSeconds: number;
 }
 
 export const EMPTY_PORTRAIT: PortraitTotals = {
-  bytes: 0, requests: 0, playSeconds: 0, users: 0, peakOnline: 0, peak5MinBytes: 0, pushSeconds: 0,
+  flow: 0, requests: 0, playSeconds: 0, users: 0, peakUsers: 0, peakBytes5m: 0, pushSeconds: 0,
 };
 
 export interface PortraitEntry {
@@ -98,12 +98,12 @@ export function shapePortrait(q: PortraitQuery, t: PortraitTotals): PortraitResp
   return {
     stream_portraits: [{
       time: formatDay(q.day),
-      flow: t.bytes,
+      flow: t.flow,
       play_duration: t.playSeconds,
       request_count: t.requests,
       user_count: t.users,
-      peak_user_count: t.peakOnline,
-      peak_bandwidth: bandwidthBps(t.peak5MinBytes, 300),
+      peak_user_count: t.peakUsers,
+      peak_bandwidth: bandwidthBps(t.peakBytes5m, 300),
       push_duration: t.pushSeconds,
     }],
   };

@@ -1,5 +1,5 @@
 import { JsonBytes, UtcSecondWriter, asciiBytes } from '../json-bytes.js';
-import { slotValues, type UsersQuery } from './users.js';
+import type { UsersQuery } from './users.js';
 
 const OPEN = asciiBytes('{"data_list":[');
 const VALUE = asciiBytes('{"value":');
@@ -9,10 +9,9 @@ const CLOSE = asciiBytes(']}');
 
 /**
  * The ListUsersOfStream answer rendered straight to bytes: the same bytes as `usersJson(q, perMinute)`
- * (tested), without a string per entry (7 days at 60 s is 10,080 entries).
+ * (tested), without a string per entry (7 days at 60 s is 10,080 entries). `values[i]`: slot i.
  */
-export function renderUsers(q: Pick<UsersQuery, 'slots' | 'minutes'>, perMinute: ArrayLike<number>): Uint8Array {
-  const values = slotValues(q, perMinute);
+export function renderUsers(q: Pick<UsersQuery, 'slots'>, values: ArrayLike<number>): Uint8Array {
   const n = q.slots.count;
   const out = new JsonBytes(32 + n * 48);
   const time = new UtcSecondWriter();

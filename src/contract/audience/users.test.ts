@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiError } from '../errors.js';
 import { parseRawQuery } from '../query.js';
 import { renderUsers } from './users-body.js';
-import { parseUsersQuery, shapeUsers, slotValues, usersJson, usersNeedData, type UsersQuery } from './users.js';
+import { parseUsersQuery, shapeUsers, usersJson, usersNeedData, type UsersQuery } from './users.js';
 
 const D = 86_400_000;
 const NOW = Date.UTC(2028, 2, 1, 12, 0, 30, 250);
@@ -26,13 +26,11 @@ describe('parseUsersQuery', () => {
     expect(q.slots.from).toBe(Date.UTC(2028, 1, 23, 12, 0));
     expect(q.slots.to).toBe(Date.UTC(2028, 2, 1, 12, 1));
     expect(q.slots.count).toBe(7 * 1440 + 1);
-    expect(q.minutes).toEqual({ slotMs: 60_000, from: q.slots.from, to: q.slots.to, count: q.slots.count });
   });
 
-  it('interval=300: 5-minute slots, the minutes they cover', () => {
+  it('interval=300: 5-minute slots', () => {
     const q = ok('play_domain=a.com&interval=300&start_time=2028-03-01T10:03:00Z&end_time=2028-03-01T10:20:00Z');
     expect(q.slots).toEqual({ slotMs: 300_000, from: Date.UTC(2028, 2, 1, 10, 0), to: Date.UTC(2028, 2, 1, 10, 20), count: 4 });
-    expect(q.minutes.count).toBe(20);
   });
 
   it('reads the filters (arrays in both forms, sorted) and service_type', () => {
@@ -95,25 +93,18 @@ describe('parseUsersQuery', () => {
 
 describe('shaping', () => {
   const q5 = ok('play_domain=a.com&interval=300&start_time=2028-03-01T10:00:00Z&end_time=2028-03-01T10:15:00Z');
-  const perMinute = [3, 9, 2, 0, 1, /**/ 0, 0, 0, 0, 0, /**/ 4, 4, 7, 7, 6];
 
-  it('interval=300 takes the largest of the slot\'s five minutes', () => {
-    expect([...slotValues(q5, perMinute)]).toEqual([9, 0, 7]);
-    expect(shapeUsers(q5, perMinute)).toEqual({
+  it('one entry per slot, oldest first, missing values 0', () => {
+    expect(shapeUsers(q5, [9])).toEqual({
       data_list: [
-        { value: 9, time: '2028-03-01T10:00:00Z' }, { value: 0, time: '2028-03-01T10:05:00Z' }, { value: 7, time: '2028-03-01T10:10:00Z' },
+        { value: 9, time: '2028-03-01T10:00:00Z' }, { value: 0, time: '2028-03-01T10:05:00Z' }, { value: 0, time: '2028-03-01T10:10:00Z' },
       ],
     });
   });
 
-  it('interval=60 is the minute itself; missing minutes are 0', () => {
-    const q1 = ok('play_domain=a.com&start_time=2028-03-01T10:00:00Z&end_time=2028-03-01T10:03:00Z');
-    expect(shapeUsers(q1, [5]).data_list.map((e) => e.value)).toEqual([5, 0, 0]);
-  });
-
   it('the text and the byte renderings are the same bytes as JSON.stringify of the object', () => {
     for (const q of [q5, ok('play_domain=a.com'), ok('play_domain=a.com&interval=300&start_time=2028-02-01T12:00:00Z')]) {
-      const values = Array.from({ length: q.minutes.count }, (_, i) => (i * 7919) % 10_007 + (i % 3 === 0 ? 2 ** 40 : 0));
+      const values = Array.from({ length: q.slots.count }, (_, i) => (i * 7919) % 10_007 + (i % 3 === 0 ? 2 ** 40 : 0));
       const text = JSON.stringify(shapeUsers(q, values));
       expect(usersJson(q, values)).toBe(text);
       expect(Buffer.from(renderUsers(q, values)).toString('latin1')).toBe(text);

@@ -3,7 +3,7 @@ import { ApiError, invalidParameter } from '../errors.js';
 import { ISP_PARAM, REGION_PARAM } from '../httpcodes.js';
 import { readArray, readSingle } from '../params.js';
 import type { RawQuery } from '../query.js';
-import { DAY, MINUTE, SECOND, formatUtcSecond } from '../time.js';
+import { DAY, SECOND, formatUtcSecond } from '../time.js';
 import { slotsOf, type SlotRange } from '../traffic/slots.js';
 import type { ServiceType } from '../traffic/values.js';
 import type { Isp, Region } from '../values.js';
@@ -37,10 +37,8 @@ export interface UsersQuery {
   protocol: AudienceProtocol | undefined;
   interval: UserIntervalSeconds;
   serviceType: ServiceType;
-  /** The answer's slots (interval x 1000 ms). */
+  /** The answer's slots (interval x 1000 ms); at 300 s each value is the largest of the slot's five minutes. */
   slots: SlotRange;
-  /** The minutes those slots cover: [slots.from, slots.to) at 60 s (the store's per-minute series). */
-  minutes: SlotRange;
 }
 
 export interface UsersResponse {
@@ -96,34 +94,14 @@ export function parseUsersQuery(query: RawQuery, nowMs: number, stored: Audience
     interval,
     serviceType: (serviceType ?? 'ALL') as ServiceType,
     slots,
-    minutes: { slotMs: MINUTE, from: slots.from, to: slots.to, count: (slots.to - slots.from) / MINUTE },
   };
 }
 
 /** Whether the store has to be asked at all: `service_type=LLL` has no data here (zero values). */
 export const usersNeedData = (q: Pick<UsersQuery, 'serviceType' | 'slots'>): boolean => q.serviceType !== 'LLL' && q.slots.count > 0;
 
-/**
- * Slot values from per-minute online viewers (`perMinute[i]` = minute `q.minutes.from + i` x 60 s):
- * the minute itself at interval=60, the largest of the slot's five minutes at interval=300.
- */
-export function slotValues(q: Pick<UsersQuery, 'slots' | 'minutes'>, perMinute: ArrayLike<number>): Float64Array {
-  const per = q.slots.slotMs / MINUTE;
-  const out = new Float64Array(q.slots.count);
-  for (let i = 0; i < q.slots.count; i++) {
-    let peak = 0;
-    for (let k = i * per; k < (i + 1) * per; k++) {
-      const v = perMinute[k] ?? 0;
-      if (v > peak) peak = v;
-    }
-    out[i] = peak;
-  }
-  return out;
-}
-
-/** The ListUsersOfStream answer from per-minute online viewers (see slotValues). */
-export function shapeUsers(q: Pick<UsersQuery, 'slots' | 'minutes'>, perMinute: ArrayLike<number>): UsersResponse {
-  const values = slotValues(q, perMinute);
+/** The ListUsersOfStream answer from slot values (`values[i]` = online viewers of slot `q.slots.from + i x slotMs`; missing: 0). */
+export function shapeUsers(q: Pick<UsersQuery, 'slots'>, values: ArrayLike<number>): UsersResponse {
   const data_list: UsersResponse['data_list'] = new Array(q.slots.count);
   for (let i = 0; i < q.slots.count; i++) {
     data_list[i] = { value: values[i] ?? 0, time: formatUtcSecond(q.slots.from + i * q.slots.slotMs) };
@@ -131,9 +109,8 @@ export function shapeUsers(q: Pick<UsersQuery, 'slots' | 'minutes'>, perMinute: 
   return { data_list };
 }
 
-/** The same answer as JSON text, built directly (31 days at 60 s is 44,640 entries). */
-export function usersJson(q: Pick<UsersQuery, 'slots' | 'minutes'>, perMinute: ArrayLike<number>): string {
-  const values = slotValues(q, perMinute);
+/** The same answer as JSON text, built directly. */
+export function usersJson(q: Pick<UsersQuery, 'slots'>, values: ArrayLike<number>): string {
   const parts: string[] = new Array(q.slots.count);
   for (let i = 0; i < q.slots.count; i++) {
     parts[i] = `{"value":${values[i] ?? 0},"time":"${formatUtcSecond(q.slots.from + i * q.slots.slotMs)}"}`;
