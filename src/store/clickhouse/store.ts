@@ -1,3 +1,4 @@
+import type { PlayInfoFilter, PlayInfoRow, PortraitDay, PortraitFilter, UsersFilter } from '../audience.js';
 import type {
   CarouselSample, CodeCount, HttpCodesFilter, QueryOptions, SampleFilter, Store, StoredNames, TaskInfo, WriteBatch,
 } from '../types.js';
@@ -339,6 +340,29 @@ export class ClickHouseStore implements Store {
   trafficDomains(project: string, o: QueryOptions = {}): Promise<string[]> {
     return this.traffic.trafficDomains(project, o);
   }
+
+  // The audience cube (src/store/audience.ts; issue 21): reads and retention.
+  async usersSeries(f: UsersFilter, o: QueryOptions = {}): Promise<Float64Array> {
+    o.signal?.throwIfAborted();
+    return new Float64Array(Math.max(0, (f.to - f.from) / f.slotMs));
+  }
+
+  async playInfo(_f: PlayInfoFilter, o: QueryOptions = {}): Promise<PlayInfoRow[]> {
+    o.signal?.throwIfAborted();
+    return [];
+  }
+
+  async streamPortrait(_f: PortraitFilter, o: QueryOptions = {}): Promise<PortraitDay> {
+    o.signal?.throwIfAborted();
+    return { flow: 0, requests: 0, playSeconds: 0, users: 0, peakUsers: 0, peakBytes5m: 0, pushSeconds: 0 };
+  }
+
+  async audienceDomains(_project: string, o: QueryOptions = {}): Promise<string[]> {
+    o.signal?.throwIfAborted();
+    return [];
+  }
+
+  async deleteAudienceBefore(_cutoff: number): Promise<void> {}
 
   /** Drops the traffic tables' UTC-day partitions before the cutoff's day on every server. */
   async deleteTrafficBefore(cutoff: number): Promise<void> {

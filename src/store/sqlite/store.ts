@@ -1,3 +1,4 @@
+import type { PlayInfoFilter, PlayInfoRow, PortraitDay, PortraitFilter, UsersFilter } from '../audience.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -350,6 +351,29 @@ export class SqliteStore implements Store {
     o.signal?.throwIfAborted();
     return this.read().trafficDetailBody(f, kind, o.signal);
   }
+
+  // The audience cube (src/store/audience.ts; issue 21): reads and retention.
+  async usersSeries(f: UsersFilter, o: QueryOptions = {}): Promise<Float64Array> {
+    o.signal?.throwIfAborted();
+    return new Float64Array(Math.max(0, (f.to - f.from) / f.slotMs));
+  }
+
+  async playInfo(_f: PlayInfoFilter, o: QueryOptions = {}): Promise<PlayInfoRow[]> {
+    o.signal?.throwIfAborted();
+    return [];
+  }
+
+  async streamPortrait(_f: PortraitFilter, o: QueryOptions = {}): Promise<PortraitDay> {
+    o.signal?.throwIfAborted();
+    return { flow: 0, requests: 0, playSeconds: 0, users: 0, peakUsers: 0, peakBytes5m: 0, pushSeconds: 0 };
+  }
+
+  async audienceDomains(_project: string, o: QueryOptions = {}): Promise<string[]> {
+    o.signal?.throwIfAborted();
+    return [];
+  }
+
+  async deleteAudienceBefore(_cutoff: number): Promise<void> {}
 
   async trafficDomains(project: string, o: QueryOptions = {}): Promise<string[]> {
     o.signal?.throwIfAborted();
