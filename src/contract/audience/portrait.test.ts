@@ -5,7 +5,7 @@ import { EMPTY_PORTRAIT, formatDay, parseDay, parsePortraitQuery, shapePortrait 
 
 const D = 86_400_000;
 const NOW = Date.UTC(2028, 2, 1, 0, 0, 5);
-const parse = (qs: string, storedMs = 400 * D) => parsePortraitQuery(parseRawQuery(qs), NOW, storedMs);
+const parse = (qs: string, storedMs = 400 * D, streamMs = storedMs) => parsePortraitQuery(parseRawQuery(qs), NOW, { domainMs: storedMs, streamMs });
 const failed = (r: unknown): string | undefined => (r instanceof ApiError ? r.body.error_msg : undefined);
 
 describe('parsePortraitQuery', () => {
@@ -32,6 +32,7 @@ describe('parsePortraitQuery', () => {
     expect(failed(parse('play_domain=a.com&time=20280220', 10 * D))).toBe('Invalid request parameter: time');
     expect(failed(parse('play_domain=a.com&time=20280220', 10 * D + 1000))).toBe('Invalid request parameter: time');
     expect(failed(parse('play_domain=a.com&time=20280220', 11 * D))).toBeUndefined();
+    expect(failed(parse('play_domain=a.com&stream=s&time=20280220', 11 * D, 10 * D))).toBe('Invalid request parameter: time');
   });
 });
 

@@ -4,6 +4,7 @@ import { readSingle } from '../params.js';
 import type { RawQuery } from '../query.js';
 import { DAY, floorTo } from '../time.js';
 import { bandwidthBps } from '../traffic/bandwidth.js';
+import type { AudienceStored } from './users.js';
 import { PLAY_DOMAIN_PARAM, PORTRAIT_STREAM_PARAM, PORTRAIT_TIME_PARAM } from './params.js';
 
 /** "a UTC day among the last 31 days, not today". */
@@ -73,9 +74,9 @@ export const formatDay = (ms: number): string => {
 
 /**
  * Parses ShowStreamPortrait: play_domain, stream, then time: a UTC day among the last 31 days
- * (and what is stored), not today; today, a future day, an older day or a malformed date is a 400.
+ * (and what is stored at the level asked for: a stream or the domain), not today; today, a future day, an older day or a malformed date is a 400.
  */
-export function parsePortraitQuery(query: RawQuery, nowMs: number, storedMs: number): PortraitQuery | ApiError {
+export function parsePortraitQuery(query: RawQuery, nowMs: number, stored: AudienceStored): PortraitQuery | ApiError {
   const domainText = readSingle(query, PLAY_DOMAIN_PARAM);
   if (domainText instanceof ApiError) return domainText;
   const domain = domainText === undefined ? undefined : normalizeDomain(domainText);
@@ -87,7 +88,8 @@ export function parsePortraitQuery(query: RawQuery, nowMs: number, storedMs: num
   const day = text === undefined ? undefined : parseDay(text);
   if (day === undefined) return invalidParameter(PORTRAIT_TIME_PARAM.name);
   const today = floorTo(nowMs, DAY);
-  // The whole day must still be stored: its start no older than the retention.
+  // The whole day must still be stored (at the level asked for): its start no older than the retention.
+  const storedMs = stream === undefined ? stored.domainMs : stored.streamMs;
   if (day >= today || day < today - PORTRAIT_MAX_DAYS_BACK * DAY || day < nowMs - storedMs) {
     return invalidParameter(PORTRAIT_TIME_PARAM.name);
   }
