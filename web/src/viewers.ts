@@ -214,7 +214,9 @@ export class ViewersView {
         return { name: g.name, points: sumPoints(each) };
       });
       this.draw(topSeries(series, MAX_SERIES), provisionalFrom(now, slotMs, this.protocol.value));
-      this.status.textContent = `Updated ${clock(Date.now())} · ${domains.length} domains · refreshes every ${Math.round((this.shell.refreshMs * 3) / 1000)} s`;
+      this.status.textContent = domains.length === 0
+        ? 'No live streams in the newest minute: enter the play domains to show.'
+        : `Updated ${clock(Date.now())} · ${domains.length} domains · refreshes every ${Math.round((this.shell.refreshMs * 3) / 1000)} s`;
       this.shell.ok();
       countLoad('viewers');
     } catch (err) {
