@@ -62,7 +62,7 @@ it('unfiltered reads (the totals) answer what the region level answers; migratio
   await store.close();
   store = new SqliteStore(file);
   await store.init();
-  expect(store['db'].prepare('SELECT max(version) FROM schema_migrations').pluck().get()).toBe(6);
+  expect(store['db'].prepare('SELECT max(version) FROM schema_migrations').pluck().get()).toBe(7);
   const after = totalsRows(store);
   expect(after.map((r) => r.id)).toEqual(before.map((r) => r.id));
   expect([...(await store.trafficSeries(filter({})))]).toEqual([...(await viaRegions(store))]);

@@ -10,6 +10,12 @@ import type { QueryOptions } from './types.js';
 export const AUDIENCE_PROTOCOLS = ['flv', 'hls', 'rtmp'] as const;
 export type AudienceProtocol = (typeof AUDIENCE_PROTOCOLS)[number];
 
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The play-info order: domain, stream, protocol, then app (UTF-16 code unit order), the same in every store. */
+export const comparePlayInfo = (a: PlayInfoRow, b: PlayInfoRow): number =>
+  cmp(a.domain, b.domain) || cmp(a.stream, b.stream) || cmp(a.protocol, b.protocol) || cmp(a.app, b.app);
+
 /** ListUsersOfStream: the contract has applied every rule (one domain, app/stream, interval, window). */
 export interface UsersFilter {
   project: string;
@@ -110,7 +116,7 @@ export interface AudienceCells {
   streams: string[];
   /**
    * Additive cells per (tuple, minute, protocol, geo): FLV/RTMP sessions overlapping the minute,
-   * session seconds inside it, and the bytes and lines of the lines logged in it. HLS lines add
+   * session milliseconds inside it, and the bytes and lines of the lines logged in it. HLS lines add
    * bytes and lines only (their viewers are `hls*` below).
    */
   tuple: Int32Array;
@@ -121,7 +127,7 @@ export interface AudienceCells {
   /** Region index x 4 + isp index (as in src/store/packed.ts). */
   geo: Uint8Array;
   sessions: Float64Array;
-  seconds: Float64Array;
+  playMs: Float64Array;
   bytes: Float64Array;
   requests: Float64Array;
   /** HLS viewers: distinct (tuple, minute, client IP) of the batch, with the IP's geo. The store counts each once ever. */

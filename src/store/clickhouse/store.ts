@@ -13,6 +13,7 @@ import { ChEndpoint, num, str } from './client.js';
 import { retentionDrops, TRAFFIC_DAY_PARTITIONED } from './retention.js';
 import { LEVELS, levelFor, levelInsert } from './rollups.js';
 import { ClickHouseTraffic } from './traffic.js';
+import { AUDIENCE_TABLES, ClickHouseAudience } from './audience.js';
 import type { TrafficFilter } from '../traffic.js';
 import { migrateClickHouse, table, type SchemaNames } from './schema.js';
 import { ident, quote, quoteList, SqlValueError } from './sql.js';
@@ -66,6 +67,7 @@ export class ClickHouseStore implements Store {
   private readonly tasks = new Map<string, number>();
   private lastVersion = 0n;
   private readonly traffic: ClickHouseTraffic;
+  private readonly audience: ClickHouseAudience;
 
   constructor(readonly options: ClickHouseStoreOptions) {
     const target = parseClickHouseUrls(options.url);
@@ -74,6 +76,7 @@ export class ClickHouseStore implements Store {
     this.names = { database: target.database, cluster: options.cluster };
     this.servers = target.endpoints.map((e) => new ChEndpoint(e, { requestTimeoutMs: options.requestTimeoutMs, queryTimeoutMs: options.queryTimeoutMs }));
     this.traffic = new ClickHouseTraffic(this.primary, this.names, (ids) => this.waitUntilFinished(ids), this.insertSettings);
+    this.audience = new ClickHouseAudience(this.primary, this.names, (ids) => this.waitUntilFinished(ids), this.insertSettings);
   }
 
   private get primary(): ChEndpoint {
@@ -100,7 +103,7 @@ export class ClickHouseStore implements Store {
       await migrateClickHouse(server, this.names);
     }
     // Through the Distributed tables, this fails when any shard lacks its local tables.
-    for (const name of ['http_counts', 'http_counts_bytes', ...LEVELS.map((l) => l.table), 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains']) {
+    for (const name of ['http_counts', 'http_counts_bytes', ...LEVELS.map((l) => l.table), 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains', ...AUDIENCE_TABLES]) {
       await this.primary.rows(`SELECT count() AS n FROM ${this.t(name)}`);
     }
   }
@@ -116,6 +119,7 @@ export class ClickHouseStore implements Store {
     try {
       await this.writeCounts(batch, previous !== undefined);
       if (batch.traffic) await this.traffic.write(batch.id, batch.traffic, previous !== undefined);
+      if (batch.audience) await this.audience.write(batch.id, batch.audience, previous !== undefined);
       await this.writeSamples(batch, version);
       if (batch.checkpoints.length > 0) await this.primary.exec(keyValueInsert(this.t('checkpoints'), batch.checkpoints, version));
     } catch (err) {
@@ -342,27 +346,28 @@ export class ClickHouseStore implements Store {
   }
 
   // The audience cube (src/store/audience.ts; issue 21): reads and retention.
-  async usersSeries(f: UsersFilter, o: QueryOptions = {}): Promise<Float64Array> {
-    o.signal?.throwIfAborted();
-    return new Float64Array(Math.max(0, (f.to - f.from) / f.slotMs));
+  usersSeries(f: UsersFilter, o: QueryOptions = {}): Promise<Float64Array> {
+    return this.audience.usersSeries(f, o);
   }
 
-  async playInfo(_f: PlayInfoFilter, o: QueryOptions = {}): Promise<PlayInfoRow[]> {
-    o.signal?.throwIfAborted();
-    return [];
+  playInfo(f: PlayInfoFilter, o: QueryOptions = {}): Promise<PlayInfoRow[]> {
+    return this.audience.playInfo(f, o);
   }
 
-  async streamPortrait(_f: PortraitFilter, o: QueryOptions = {}): Promise<PortraitDay> {
-    o.signal?.throwIfAborted();
-    return { flow: 0, requests: 0, playSeconds: 0, users: 0, peakUsers: 0, peakBytes5m: 0, pushSeconds: 0 };
+  streamPortrait(f: PortraitFilter, o: QueryOptions = {}): Promise<PortraitDay> {
+    return this.audience.streamPortrait(f, o);
   }
 
-  async audienceDomains(_project: string, o: QueryOptions = {}): Promise<string[]> {
-    o.signal?.throwIfAborted();
-    return [];
+  audienceDomains(project: string, o: QueryOptions = {}): Promise<string[]> {
+    return this.audience.audienceDomains(project, o);
   }
 
-  async deleteAudienceBefore(_cutoff: number): Promise<void> {}
+  /** Drops the audience tables' UTC-day partitions before the cutoff's day on every server. */
+  async deleteAudienceBefore(cutoff: number): Promise<void> {
+    for (const server of this.servers) {
+      for (const sql of await retentionDrops(server, this.names, cutoff, AUDIENCE_TABLES)) await server.exec(sql);
+    }
+  }
 
   /** Drops the traffic tables' UTC-day partitions before the cutoff's day on every server. */
   async deleteTrafficBefore(cutoff: number): Promise<void> {

@@ -1,3 +1,4 @@
+import { runAudienceRead, type AudienceRead } from './audience-reads.js';
 import type Database from 'better-sqlite3';
 import type { HttpCodesFilter, SampleFilter } from '../types.js';
 import { giveSpare } from '../../contract/json-bytes.js';
@@ -20,6 +21,8 @@ export interface Reader {
   trafficByDomain(f: TrafficFilter, signal?: AbortSignal): Promise<TrafficByDomainResult>;
   trafficDomains(project: string, signal?: AbortSignal): Promise<string[]>;
   trafficDetailBody(f: TrafficFilter, kind: DetailKind, signal?: AbortSignal): Promise<Uint8Array>;
+  /** An audience cube read (audience-reads.ts); the result as runAudienceRead answers it. */
+  audience(read: AudienceRead, signal?: AbortSignal): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -61,6 +64,10 @@ export class InlineReader implements Reader {
 
   async trafficDetailBody(f: TrafficFilter, kind: DetailKind): Promise<Uint8Array> {
     return trafficDetailBody(this.db, f, kind);
+  }
+
+  async audience(read: AudienceRead): Promise<unknown> {
+    return runAudienceRead(this.db, read);
   }
 
   async close(): Promise<void> {}

@@ -13,6 +13,7 @@ import { checkLayout, layoutMeta } from './layout-meta.js';
 import { MigrationError, migrateSqlite } from './migrate.js';
 import { appendCell, newCells } from './cube-cells.js';
 import { addPackedCounts } from './packed-writes.js';
+import { AudienceWriter } from './audience-writes.js';
 import { InlineReader, type Reader } from './reader.js';
 import { toCodeCounts, toSamples } from './results.js';
 import { RetentionSlicer } from './retention.js';
@@ -65,6 +66,7 @@ export class SqliteStore implements Store {
   private writer: BatchSink | undefined;
   private readonly retention: RetentionSlicer;
   private readonly traffic = new TrafficWriter();
+  private readonly audience = new AudienceWriter();
   private readonly projectTotals = new ProjectTotals();
 
   constructor(readonly file: string, private readonly options: SqliteStoreOptions = {}) {
@@ -206,6 +208,7 @@ export class SqliteStore implements Store {
         this.touchSeries(cells.series, cells.slot, cells.count, seen);
       }
       if (batch.traffic || packed.some((p) => p.cells.traffic)) this.traffic.write(this.db, batch.traffic ?? [], packed);
+      if (batch.audience) this.audience.write(this.db, batch.audience);
       for (const t of batch.tasks) this.taskRef(t.project, t.taskId, now, freshTasks);
       const blocks = new Map<string, { task: number; block: number; b: ReturnType<typeof SAMPLES.newBuilder> }>();
       const newest = new Map<number, number>();
@@ -229,9 +232,11 @@ export class SqliteStore implements Store {
       tx.immediate();
     } catch (err) {
       this.traffic.rollback();
+      this.audience.rollback();
       throw err;
     }
     this.traffic.commit();
+    this.audience.commit();
     for (const [k, v] of freshSeries) this.seriesIds.set(k, v);
     for (const [k, v] of freshTasks) this.taskIds.set(k, v);
     for (const [k, v] of seen) this.lastBlocks.set(k, v);
@@ -355,25 +360,28 @@ export class SqliteStore implements Store {
   // The audience cube (src/store/audience.ts; issue 21): reads and retention.
   async usersSeries(f: UsersFilter, o: QueryOptions = {}): Promise<Float64Array> {
     o.signal?.throwIfAborted();
-    return new Float64Array(Math.max(0, (f.to - f.from) / f.slotMs));
+    if (f.to <= f.from) return new Float64Array(0);
+    return (await this.read().audience({ op: 'users', filter: f }, o.signal)) as Float64Array;
   }
 
-  async playInfo(_f: PlayInfoFilter, o: QueryOptions = {}): Promise<PlayInfoRow[]> {
+  async playInfo(f: PlayInfoFilter, o: QueryOptions = {}): Promise<PlayInfoRow[]> {
     o.signal?.throwIfAborted();
-    return [];
+    return (await this.read().audience({ op: 'play-info', filter: f }, o.signal)) as PlayInfoRow[];
   }
 
-  async streamPortrait(_f: PortraitFilter, o: QueryOptions = {}): Promise<PortraitDay> {
+  async streamPortrait(f: PortraitFilter, o: QueryOptions = {}): Promise<PortraitDay> {
     o.signal?.throwIfAborted();
-    return { flow: 0, requests: 0, playSeconds: 0, users: 0, peakUsers: 0, peakBytes5m: 0, pushSeconds: 0 };
+    return (await this.read().audience({ op: 'portrait', filter: f }, o.signal)) as PortraitDay;
   }
 
-  async audienceDomains(_project: string, o: QueryOptions = {}): Promise<string[]> {
+  async audienceDomains(project: string, o: QueryOptions = {}): Promise<string[]> {
     o.signal?.throwIfAborted();
-    return [];
+    return (await this.read().audience({ op: 'domains', project }, o.signal)) as string[];
   }
 
-  async deleteAudienceBefore(_cutoff: number): Promise<void> {}
+  async deleteAudienceBefore(cutoff: number): Promise<void> {
+    await this.retention.runAudience(cutoff);
+  }
 
   async trafficDomains(project: string, o: QueryOptions = {}): Promise<string[]> {
     o.signal?.throwIfAborted();
