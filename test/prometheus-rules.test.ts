@@ -47,7 +47,7 @@ it('promtool test rules: every alert fires and resolves as its unit tests say', 
 
 it('the unit tests cover every alert: not yet firing, firing, and resolved', () => {
   expect(rules.map((r) => r.alert).sort()).toEqual([
-    'LivestatsCarouselNoSamples', 'LivestatsCarouselVideoBitrateZero', 'LivestatsDomain5xxShareHigh',
+    'LivestatsCarouselNoSamples', 'LivestatsCarouselVideoBitrateZero', 'LivestatsDomain5xxShareHigh', 'LivestatsDomainViewersHalved',
     'LivestatsDown', 'LivestatsFlushFailing', 'LivestatsIngestDropShareHigh',
   ]);
   for (const { alert } of rules) {

@@ -10,7 +10,7 @@ import { startTestApp, type TestApp } from './helpers/app.js';
  * is read back by the real routes.
  */
 const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
-const section = readme.slice(readme.indexOf('## Viewers: online viewers'), readme.indexOf('## Ingesting access logs'));
+const section = readme.slice(readme.indexOf('## Viewers: online viewers'), readme.indexOf('## Carousel tasks'));
 const log = /```log\n([\s\S]*?)\n```/.exec(section)?.[1] ?? '';
 const format = /access-logs\?format=('[^`]+')`/.exec(section)?.[1] ?? '';
 const examples = [...section.matchAll(/```sh\ncurl [^\n]*'http:\/\/127\.0\.0\.1:8080([^']+)'\n```\n\n```json\n([^\n]+)\n```/g)]
