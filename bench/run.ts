@@ -102,7 +102,9 @@ if (suite === 'dense' && values.store === 'clickhouse') {
 }
 
 if (suite === 'all' || suite === 'audience') {
+  const audienceLoad = loadavg().map((x) => x.toFixed(1)).join(' / ');
   const r = await runAudienceBench({ root, log, quick: values.quick ?? false });
+  const audienceLoadEnd = loadavg().map((x) => x.toFixed(1)).join(' / ');
   writeFileSync(join(root, 'bench/results/audience.json'), JSON.stringify({ stamp, machine: machine(), ...r }, null, 2));
   const t = audienceTable(r);
   console.log(`\nAudience endpoints (SQLite)\n${t}\n`);
@@ -120,6 +122,7 @@ if (suite === 'all' || suite === 'audience') {
         `${(d.bytesOnDisk / 2 ** 20).toFixed(0)} MiB on disk.`,
       'Every row is uncached (`--query-cache-ms 0`), autocannon 10 connections, 8 s; beside each row a bare `node:http` process sends the',
       'identical response bytes (`bench/query/bare-server.ts`), same run: "x bare" = livestats req/s / bare req/s. Targets: p99 <= 50 ms, >= 0.3x bare.',
+      `Load average (1 / 5 / 15 min) at the start ${audienceLoad}, at the end ${audienceLoadEnd}.`,
       '',
       t,
     ].join('\n'));
