@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { QueryOptions } from '../src/store/types.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
+import type { AudienceReads } from '../src/api/routes/audience.js';
 
 /**
  * The three audience endpoints over real HTTP on a real SQLite store: the contract's edges
@@ -105,5 +107,49 @@ describe('methods', () => {
     expect(r.status).toBe(400);
     expect((r.json as { error_code: string }).error_code).toBe('LIVE.100011011');
     expect(r.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/);
+  });
+});
+
+describe('cancelling', () => {
+  it('a client that hangs up cancels the store read (its signal aborts) and frees the query slot', async () => {
+    const NOW2 = Date.now();
+    const seen: Array<{ aborted: boolean }> = [];
+    // A reader that holds every read until its signal aborts (test code: it only records what the route hands the store).
+    const hold = (options?: QueryOptions): Promise<never> => new Promise((_resolve, reject) => {
+      const entry = { aborted: false };
+      seen.push(entry);
+      options?.signal?.addEventListener('abort', () => {
+        entry.aborted = true;
+        reject(new Error('aborted'));
+      });
+    });
+    const held: AudienceReads = {
+      usersSeries: (_f, options) => hold(options),
+      playInfo: (_f, options) => hold(options),
+      streamPortrait: (_f, options) => hold(options),
+    };
+    const slow = await startTestApp({ now: () => NOW2, audience: held, maxConcurrentQueries: 3 });
+    try {
+      const day = new Date(NOW2 - 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
+      const minute = `${new Date(NOW2 - 120_000).toISOString().slice(0, 16)}:00Z`;
+      const paths = [`${U}?play_domain=a.com`, `${PI}?time=${minute}`, `${SP}?play_domain=a.com&time=${day}`];
+      for (const path of paths) {
+        const controller = new AbortController();
+        const answer = fetch(slow.url + path, { signal: controller.signal }).catch(() => undefined);
+        await expect.poll(() => seen.length, { timeout: 60_000 }).toBe(paths.indexOf(path) + 1);
+        controller.abort();
+        await answer;
+        await expect.poll(() => seen.at(-1)?.aborted, { timeout: 60_000 }).toBe(true);
+      }
+      // Every slot was given back: three more queries (the limit) are all admitted.
+      seen.length = 0;
+      const controllers = paths.map(() => new AbortController());
+      const answers = paths.map((p, i) => fetch(slow.url + p, { signal: controllers[i]?.signal }).catch(() => undefined));
+      await expect.poll(() => seen.length, { timeout: 60_000 }).toBe(3);
+      for (const c of controllers) c.abort();
+      await Promise.all(answers);
+    } finally {
+      await slow.close();
+    }
   });
 });
