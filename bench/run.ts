@@ -1,4 +1,4 @@
-// `npm run bench [-- query|dense|ingest] [--quick] [--store sqlite|clickhouse]`: runs the benchmarks,
+// `npm run bench [-- query|dense|audience|ingest] [--quick] [--store sqlite|clickhouse]`: runs the benchmarks,
 // prints tables, writes bench/results/*.json (git-ignored) and the matching BENCHMARKS.md sections.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -11,6 +11,7 @@ import { freshnessTable, queryTable, runQueryBench } from './query/run-query.js'
 import { denseTable, mixedTable, runDenseBench } from './query/run-dense.js';
 import { DENSE } from './query/dense.js';
 import { denseClickHouseDatasetLines, denseClickHouseTable } from './query/dense-clickhouse.js';
+import { AUDIENCE_BENCH, audienceTable, runAudienceBench } from './query/audience.js';
 
 const { values, positionals } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, store: { type: 'string', default: 'sqlite' } },
@@ -96,6 +97,34 @@ if (suite === 'dense' && values.store === 'clickhouse') {
       t,
       '',
       mt,
+    ].join('\n'));
+  }
+}
+
+if (suite === 'all' || suite === 'audience') {
+  const audienceLoad = loadavg().map((x) => x.toFixed(1)).join(' / ');
+  const r = await runAudienceBench({ root, log, quick: values.quick ?? false });
+  const audienceLoadEnd = loadavg().map((x) => x.toFixed(1)).join(' / ');
+  writeFileSync(join(root, 'bench/results/audience.json'), JSON.stringify({ stamp, machine: machine(), ...r }, null, 2));
+  const t = audienceTable(r);
+  console.log(`\nAudience endpoints (SQLite)\n${t}\n`);
+  if (!r.quick) {
+    const d = r.dataset;
+    const a = AUDIENCE_BENCH;
+    updateSection(join(root, 'BENCHMARKS.md'), 'audience', [
+      '### Audience endpoints (viewers, play-info, portraits), SQLite store',
+      '',
+      `Run ${stamp} on ${machine()}.`,
+      `Dataset (\`bench/query/audience.ts\`, written through the store's write path in ${(d.generatedMs / 1000).toFixed(0)} s): one head domain with ` +
+        `${a.headViewers} concurrent HTTP-FLV viewers over ${a.streams} streams (Zipf) in every minute of ${a.days} days, spread over ${a.geoGroups} ` +
+        `(province, carrier) groups, and its distinct users per day; in the last ${a.liveHours} hours every one of ${a.domains} domains has ${a.streams} live ` +
+        `streams with HTTP-FLV sessions and ${a.hlsPerStream} HLS viewers (distinct IPs) per stream and minute. ${d.cells} cells and IP rows, ` +
+        `${(d.bytesOnDisk / 2 ** 20).toFixed(0)} MiB on disk.`,
+      'Every row is uncached (`--query-cache-ms 0`), autocannon 10 connections, 8 s; beside each row a bare `node:http` process sends the',
+      'identical response bytes (`bench/query/bare-server.ts`), same run: "x bare" = livestats req/s / bare req/s. Targets: p99 <= 50 ms, >= 0.3x bare.',
+      `Load average (1 / 5 / 15 min) at the start ${audienceLoad}, at the end ${audienceLoadEnd}.`,
+      '',
+      t,
     ].join('\n'));
   }
 }

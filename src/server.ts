@@ -134,6 +134,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     hosts: { allowed: config.allowedHosts, loopback: isLoopbackHost(config.host) },
     maxInflightBodyBytes: config.maxInflightBodyBytes,
     trafficRetentionDays: config.trafficRetentionDays,
+    audienceRetentionDays: { domain: config.audienceRetentionDays, stream: config.audienceRetentionDays },
   });
   const retention = new RetentionJob(store, config.retentionDays, logger, options.now, config.trafficRetentionDays, () => names.reload(), config.audienceRetentionDays);
   let demo: Demo | undefined;

@@ -76,6 +76,7 @@ it('lists every route the server registers (only the dashboard\'s built files an
     'GET /v2/{project_id}/stats/traffic/detail', 'GET /v2/{project_id}/stats/bandwidth/detail',
     'GET /v2/{project_id}/stats/traffic/summary', 'GET /v2/{project_id}/stats/bandwidth/peak',
     'GET /v2/{project_id}/dashboard/names',
+    'GET /v2/{project_id}/stats/user', 'GET /v2/{project_id}/stats/stream/play-info', 'GET /v2/{project_id}/stats/stream-portraits',
   ].sort());
   // what is left out is left out deliberately
   const undocumented = records.filter((r) => r.spec === false).map((r) => r.url);
@@ -162,6 +163,20 @@ describe('real answers conform to the document', () => {
       expect(ok.status, op).toBe(200);
       check(`/v2/{project_id}/stats/${op}`, 'get', 200, 'application/json', ok.body);
       const refused = await get(`/v2/${P}/stats/${op}?protocol=rtmp`);
+      expect(refused.status, op).toBe(400);
+      check(`/v2/{project_id}/stats/${op}`, 'get', 400, 'application/json', refused.body);
+    }
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
+    const minute = `${new Date(Date.now() - 120_000).toISOString().slice(0, 16)}:00Z`;
+    for (const [op, qs] of [
+      ['user', 'play_domain=play.example.com&interval=300'],
+      ['stream/play-info', `time=${minute}`],
+      ['stream-portraits', `play_domain=play.example.com&time=${yesterday}`],
+    ] as const) {
+      const ok = await get(`/v2/${P}/stats/${op}?${qs}`);
+      expect(ok.status, op).toBe(200);
+      check(`/v2/{project_id}/stats/${op}`, 'get', 200, 'application/json', ok.body);
+      const refused = await get(`/v2/${P}/stats/${op}?play_domain=a.com&interval=120&time=1`);
       expect(refused.status, op).toBe(400);
       check(`/v2/{project_id}/stats/${op}`, 'get', 400, 'application/json', refused.body);
     }

@@ -8,7 +8,7 @@ import { projectRoot } from '../src/paths.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { promtool } from './harness/prometheus.js';
 import { postKnownTraffic } from './helpers/traffic.js';
-import { tempDir } from './ingest-helpers.js';
+import { accessLine, tempDir } from './ingest-helpers.js';
 import { requireTools } from './helpers/system-tools.js';
 
 requireTools('promtool');
@@ -47,7 +47,7 @@ it('promtool test rules: every alert fires and resolves as its unit tests say', 
 
 it('the unit tests cover every alert: not yet firing, firing, and resolved', () => {
   expect(rules.map((r) => r.alert).sort()).toEqual([
-    'LivestatsCarouselNoSamples', 'LivestatsCarouselVideoBitrateZero', 'LivestatsDomain5xxShareHigh',
+    'LivestatsCarouselNoSamples', 'LivestatsCarouselVideoBitrateZero', 'LivestatsDomain5xxShareHigh', 'LivestatsDomainViewersHalved',
     'LivestatsDown', 'LivestatsFlushFailing', 'LivestatsIngestDropShareHigh',
   ]);
   for (const { alert } of rules) {
@@ -67,6 +67,11 @@ describe('against what livestats serves', () => {
   beforeAll(async () => {
     server = await startServer(resolveServeConfig({ port: '0', data: join(dir, 'data'), 'log-level': 'silent' }, {}), { authenticate: allowAll });
     await postKnownTraffic(server.url, 'p1', {}, Date.now() - 60_000);
+    // An HLS viewer in each of the last few minutes, so livestats_domain_online_viewers (the last complete minute) has a series.
+    const minute = Math.floor(Date.now() / 60_000) * 60_000;
+    const hls = [-3, -2, -1, 0].map((k) => accessLine(minute + k * 60_000 + 1000, { path: '/live/cam1.m3u8', ip: '198.51.100.7' }));
+    const posted = await fetch(`${server.url}/ingest/v1/p1/access-logs?format=combined_host`, { method: 'POST', body: hls.join('\n'), headers: { 'content-type': 'text/plain' } });
+    expect(posted.status).toBe(200);
     await fetch(`${server.url}/v2/p1/stats/httpcodes?play_domains=play.example.com`);
     const res = await fetch(`${server.url}/metrics`);
     exposition = await res.text();
@@ -95,6 +100,10 @@ describe('against what livestats serves', () => {
     const r = await promtool(['check', 'metrics'], exposition);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout + r.stderr).toBe('');
+  });
+
+  it('serves the online viewers of the last complete minute per domain and protocol', () => {
+    expect(exposition).toMatch(/^livestats_domain_online_viewers\{project="p1",domain="play\.example\.com",protocol="hls"\} 1$/m);
   });
 
   it('the rules and their unit tests use only metric names livestats serves', () => {

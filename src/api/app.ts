@@ -36,6 +36,7 @@ import { collectRoutes } from './spec/collect.js';
 import { packageVersion } from './spec/version.js';
 import { BANDWIDTH_DETAIL_PATH, TRAFFIC_DETAIL_PATH, trafficDetailRoutes } from './routes/traffic-detail.js';
 import { BANDWIDTH_PEAK_PATH, TRAFFIC_SUMMARY_PATH, trafficPerDomainRoutes } from './routes/traffic-per-domain.js';
+import { PLAY_INFO_PATH, PORTRAIT_PATH, USERS_PATH, audienceRoutes, type AudienceReads } from './routes/audience.js';
 
 export interface AppOptions {
   store: Store;
@@ -71,11 +72,16 @@ export interface AppOptions {
   trafficRetentionDays?: number;
   /** The per-project name caps of the ingest routes (absent: none). */
   names?: NameLimits;
+  /** What the three audience endpoints read (default: the store's audience cube). */
+  audience?: AudienceReads;
+  /** Days the audience cube keeps, domain-level and stream-level (default 400 each); the audience endpoints look back at most this far. */
+  audienceRetentionDays?: { domain: number; stream: number };
 }
 
 /** Paths that exist: any other method on them is answered with LIVE.100011011. */
 const KNOWN_GET_PATHS = [
   HTTPCODES_PATH, CAROUSEL_PATH, TRAFFIC_DETAIL_PATH, BANDWIDTH_DETAIL_PATH, TRAFFIC_SUMMARY_PATH, BANDWIDTH_PEAK_PATH,
+  USERS_PATH, PLAY_INFO_PATH, PORTRAIT_PATH,
   '/healthz', '/', DASHBOARD_CONFIG_PATH, OPENAPI_PATH, DASHBOARD_NAMES_PATH,
 ];
 const OTHER_METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
@@ -209,6 +215,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const traffic = options.traffic ?? options.store;
   trafficDetailRoutes(app, ctx, traffic);
   trafficPerDomainRoutes(app, ctx, traffic);
+  const audienceDays = options.audienceRetentionDays ?? { domain: 400, stream: 400 };
+  audienceRoutes(app, ctx, options.audience ?? options.store, { domainMs: audienceDays.domain * 86_400_000, streamMs: audienceDays.stream * 86_400_000 });
   ingestAccessLogsRoute(app, ctx);
   const dashboardDir = options.dashboardDir ?? join(projectRoot(), 'web', 'dist');
   if (!dashboardRoute(app, dashboardDir, options.dashboard).built) {

@@ -63,6 +63,8 @@ export interface ProcessorOptions {
   names?: NameGate;
   /** The domain of lines that log no host and no absolute URL (`ingest --domain`); absent: they are bad_domain. */
   defaultDomain?: string;
+  /** false: no audience cube input (bench/ingest/audience-cost.ts measures its cost against this); default true. */
+  audience?: boolean;
 }
 
 /**
@@ -93,9 +95,11 @@ export class LineProcessor {
   /** The last domain the name gate admitted (lines of one domain come in runs: one check per run). */
   private admitted = '';
   private streamRefusal: DropReason | undefined;
+  private readonly audienceOn: boolean;
 
   constructor(private readonly options: ProcessorOptions) {
     this.now = options.now ?? Date.now;
+    this.audienceOn = options.audience !== false;
     const gate = options.names;
     if (gate) {
       this.traffic.admit = (domain, app, stream) => {
@@ -212,7 +216,7 @@ export class LineProcessor {
       tuple = this.tupleOfLine(p, domain);
     }
     this.traffic.addTuple(tuple, this.protocol, time, geo, ipType, bytes);
-    if (this.protocol === FLV_PROTOCOL || this.protocol === HLS_PROTOCOL) this.countAudience(tuple, time, geo, address, ipType, bytes, p.requestTime);
+    if ((this.protocol === FLV_PROTOCOL || this.protocol === HLS_PROTOCOL) && this.audienceOn) this.countAudience(tuple, time, geo, address, ipType, bytes, p.requestTime);
     return undefined;
   }
 

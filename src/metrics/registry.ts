@@ -3,6 +3,7 @@ import type { FlushObserver } from '../ingest/aggregator.js';
 import type { StoreHealth } from '../health/store-health.js';
 import type { Store } from '../store/types.js';
 import { AggregatorMetrics } from './aggregator.js';
+import { AudienceMetrics } from './audience.js';
 import { ApiMetrics } from './api.js';
 import { CarouselMetrics } from './carousel.js';
 import { DomainMetrics } from './domains.js';
@@ -42,6 +43,7 @@ export class Metrics {
   readonly carousel: CarouselMetrics;
   readonly api: ApiMetrics;
   readonly store: StoreMetrics | undefined;
+  readonly audience: AudienceMetrics;
   /** Feed this to the Aggregator (`observer`): write times, and committed counts and samples. */
   readonly flushObserver: FlushObserver;
 
@@ -60,17 +62,20 @@ export class Metrics {
     });
     this.ingest = new IngestMetrics(this.registry);
     this.aggregator = new AggregatorMetrics(this.registry, now);
-    this.domains = new DomainMetrics(this.registry, new SeriesBudget(max, (project) => folded.inc({ project, kind: 'domain' })));
+    const domainBudget = new SeriesBudget(max, (project) => folded.inc({ project, kind: 'domain' }));
+    this.domains = new DomainMetrics(this.registry, domainBudget);
     this.carousel = new CarouselMetrics(this.registry, new SeriesBudget(max, (project) => folded.inc({ project, kind: 'task' })), now);
     this.api = new ApiMetrics(this.registry);
     this.store = o.store ? new StoreMetrics(this.registry, o.store, o.health) : undefined;
-    const { aggregator, domains, carousel } = this;
+    this.audience = new AudienceMetrics(this.registry, domainBudget, o.store, now);
+    const { aggregator, domains, carousel, audience } = this;
     this.flushObserver = {
       written(batch, seconds, attempt) {
         aggregator.written(seconds, attempt);
         domains.committed(batch.counts);
         for (const p of batch.packed ?? []) domains.committedPacked(p);
         carousel.committed(batch.samples);
+        audience.committed(batch);
       },
       failed(_batch, seconds, attempt) {
         aggregator.failed(seconds, attempt);

@@ -6,6 +6,7 @@ import { PlaybackView } from './playback.js';
 import { isProjectId, loadSession, saveSession } from './session.js';
 import { hooks, type Shell } from './shell.js';
 import { TrafficView } from './traffic.js';
+import { ViewersView } from './viewers.js';
 
 const SIGNED_OUT = 'livestats.signedOut';
 
@@ -21,7 +22,7 @@ async function main(): Promise<void> {
   const who = byId('who', HTMLElement);
   const signOut = byId('sign-out', HTMLButtonElement);
   const tabs = byId('tabs', HTMLElement);
-  const views = {
+  const views: Record<string, HTMLElement> = {
     signin: byId('view-signin', HTMLElement),
     playback: byId('view-playback', HTMLElement),
     traffic: byId('view-traffic', HTMLElement),
@@ -55,23 +56,28 @@ async function main(): Promise<void> {
   const playback = new PlaybackView(shell);
   const carousel = new CarouselView(shell);
   const traffic = new TrafficView(shell);
+  const viewers = new ViewersView(shell);
+  viewers.mount(tabs, views.traffic?.parentElement ?? document.body);
+  views.viewers = viewers.section;
 
   const route = (): void => {
     playback.hide();
     carousel.hide();
     traffic.hide();
+    viewers.hide();
     const signedIn = session !== undefined;
     tabs.hidden = !signedIn;
     signOut.hidden = !signedIn;
     who.textContent = session ? `project ${session.projectId}${config.demo ? ' (demo)' : ''}` : '';
     const tab = location.hash.slice(1);
-    const name = !signedIn ? 'signin' : tab === 'carousel' || tab === 'traffic' ? tab : 'playback';
+    const name = !signedIn ? 'signin' : tab === 'carousel' || tab === 'traffic' || tab === 'viewers' ? tab : 'playback';
     for (const [key, section] of Object.entries(views)) section.hidden = key !== name;
     for (const a of tabs.querySelectorAll('a')) a.classList.toggle('active', a.getAttribute('href') === `#${name}`);
     hooks().view = name;
     if (name === 'playback') playback.show();
     else if (name === 'carousel') carousel.show();
     else if (name === 'traffic') traffic.show();
+    else if (name === 'viewers') viewers.show();
   };
 
   function signOutWith(message: string | undefined): void {
@@ -105,6 +111,7 @@ async function main(): Promise<void> {
       playback.hide();
       carousel.hide();
       traffic.hide();
+      viewers.hide();
     }
   });
   route();

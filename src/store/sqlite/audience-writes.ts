@@ -10,6 +10,8 @@ import { audienceDdl, AUDIENCE_DOMAINS, AUDIENCE_SLOT_MS, AUDIENCE_STREAMS, user
 
 const DAY_MS = 86_400_000;
 const HLS = AUDIENCE_PROTOCOLS.indexOf('hls');
+/** Set entries remembered as stored (about 100 bytes each); past this the cache starts anew. */
+const KNOWN_LIMIT = 2_000_000;
 
 /** Schema v7: the audience cube's tables (empty; filled by ingest from then on). */
 export function createAudienceTables(db: Database.Database): void {
@@ -56,6 +58,13 @@ export class AudienceWriter {
   private fresh = new Map<string, number>();
   /** Cells or set entries skipped because their cube had no series id left. */
   skipped = 0;
+  /**
+   * Set entries known to be stored (committed by this writer), so the entries a viewer repeats in
+   * every batch of a minute or day cost a hash lookup, not a statement. Only a cache: an entry not
+   * in it is looked up in the table as before. Entries added by a transaction join on commit only.
+   */
+  private known = new Set<string>();
+  private freshKnown: string[] = [];
 
   private seriesId(db: Database.Database, cube: Cube, tuple: string[]): number {
     const key = `${cube.spec.name}\u0000${tuple.join('\u0000')}`;
@@ -132,7 +141,11 @@ export class AudienceWriter {
           continue;
         }
         const slot = Math.floor((c.hlsMinute[i] as number) / AUDIENCE_SLOT_MS);
-        if (seen.run(slot, s, storedIp(c.hlsIp[i] as string)).changes === 0) continue;
+        const ip = c.hlsIp[i] as string;
+        const mark = `h${slot}|${s}|${ip}`;
+        if (this.known.has(mark)) continue;
+        this.freshKnown.push(mark);
+        if (seen.run(slot, s, storedIp(ip)).changes === 0) continue;
         append(domains, d, slot, geo, HLS, 1, 0, 0, AUDIENCE_SLOT_MS);
         append(streams, s, slot, geo, HLS, 1, 0, 0, AUDIENCE_SLOT_MS);
       }
@@ -142,10 +155,15 @@ export class AudienceWriter {
         const us = uStream[k] as number;
         if (us < 0) continue;
         const day = Math.floor((c.userDay[i] as number) / DAY_MS);
-        const ip = storedIp(c.userIp[i] as string);
-        if (addUser.run(day, us, ip).changes === 1) bump.run(day, us);
+        const text = c.userIp[i] as string;
         const ud = uDomain[k] as number;
-        if (addUser.run(day, ud, ip).changes === 1) bump.run(day, ud);
+        const ip = storedIp(text);
+        for (const uid of [us, ud]) {
+          const mark = `u${day}|${uid}|${text}`;
+          if (this.known.has(mark)) continue;
+          this.freshKnown.push(mark);
+          if (addUser.run(day, uid, ip).changes === 1) bump.run(day, uid);
+        }
       }
     }
     const dimSizes = AUDIENCE_DOMAINS.spec.dims.map((d) => d.values.length);
@@ -156,9 +174,18 @@ export class AudienceWriter {
   commit(): void {
     for (const [k, v] of this.fresh) this.ids.set(k, v);
     this.fresh = new Map();
+    if (this.known.size + this.freshKnown.length > KNOWN_LIMIT) this.known = new Set();
+    for (const m of this.freshKnown) this.known.add(m);
+    this.freshKnown = [];
   }
 
   rollback(): void {
     this.fresh = new Map();
+    this.freshKnown = [];
+  }
+
+  /** Retention deleted set entries: forget what is known (a late line of a deleted minute or day is stored anew). */
+  forgetKnown(): void {
+    this.known = new Set();
   }
 }

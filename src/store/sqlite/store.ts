@@ -381,6 +381,7 @@ export class SqliteStore implements Store {
 
   async deleteAudienceBefore(cutoff: number): Promise<void> {
     await this.retention.runAudience(cutoff);
+    this.audience.forgetKnown();
   }
 
   async trafficDomains(project: string, o: QueryOptions = {}): Promise<string[]> {

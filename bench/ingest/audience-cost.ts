@@ -1,0 +1,151 @@
+// `npm run bench:audience [-- --minutes N]`: what the audience cube costs at ingest, measured in one run.
+// 1. Ingest CPU (parse, geo, aggregate, commit to SQLite) of the same lines with the audience cube
+//    off and on, interleaved rounds, best of each: the ratio is the cube's cost.
+// 2. Bytes on disk per day of the audience tables (SQLite dbstat) at 100 streams and ~10,000
+//    concurrent viewers on one head domain (half FLV, half HLS), scaled from the simulated minutes.
+// 3. A session of hours against one of a second: CPU per FLV line and cells per batch.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Aggregator } from '../../src/ingest/aggregator.js';
+import type { CellBatch } from '../../src/ingest/cells.js';
+import { createLineParser } from '../../src/ingest/formats/presets.js';
+import { GeoResolver } from '../../src/ingest/geo/resolver.js';
+import { LineProcessor } from '../../src/ingest/processor.js';
+import { SqliteStore } from '../../src/store/sqlite/store.js';
+import { seeded } from '../lib/rng.js';
+import { pairPools } from './generate-dense.js';
+
+const MIN = 60_000;
+const FORMAT = "'$remote_addr $msec $request_time $status $bytes_sent $host \"$request\"'";
+const DOMAIN = 'head.example.com';
+const STREAMS = 100;
+const VIEWERS = 10_000;
+
+const FLV_MEAN_MINUTES = 20;
+
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const minutes = Number(arg('--minutes') ?? 10);
+const T0 = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 86_400_000 + 12 * 3_600_000; // yesterday 12:00 UTC
+
+/** The simulated log, one string array per 10 s (what one flush commits). */
+function generate(): { chunks: string[][]; lines: number } {
+  const rand = seeded(21);
+  const ips = pairPools(120, rand).flat();
+  const ip = (): string => ips[Math.floor(rand() * ips.length)] as string;
+  const stream = (): number => Math.min(STREAMS - 1, Math.floor(STREAMS * rand() * rand()));
+  const line = (addr: string, end: number, rt: number, bytes: number, uri: string): string =>
+    `${addr} ${(end / 1000).toFixed(3)} ${rt.toFixed(3)} 200 ${bytes} ${DOMAIN} "GET ${uri} HTTP/1.1"`;
+  const hls = Array.from({ length: VIEWERS / 2 }, () => ({ ip: ip(), s: stream(), phase: rand() * 6000 }));
+  // FLV sessions already open at the start (started up to an hour before), each replaced by a new one when it ends.
+  const flv = Array.from({ length: VIEWERS / 2 }, () => ({ ip: ip(), s: stream(), start: T0 - rand() * 3_600_000, end: 0 }));
+  for (const f of flv) f.end = T0 + -Math.log(1 - rand()) * FLV_MEAN_MINUTES * MIN;
+  const chunks: string[][] = [];
+  let lines = 0;
+  for (let c = 0; c < minutes * 6; c++) {
+    const from = T0 + c * 10_000;
+    const to = from + 10_000;
+    const out: string[] = [];
+    for (const v of hls) {
+      for (let t = from + v.phase % 6000; t < to; t += 6000) {
+        out.push(line(v.ip, t, 0.05, 900, `/live/s${v.s}.m3u8`));
+        out.push(line(v.ip, t + 200, 0.4, 350_000, `/live/s${v.s}/${Math.floor(t / 6000)}.ts`));
+      }
+    }
+    for (const f of flv) {
+      if (f.end >= to) continue;
+      out.push(line(f.ip, f.end, (f.end - f.start) / 1000, Math.round((f.end - f.start) * 250), `/live/s${f.s}.flv`));
+      f.ip = ip();
+      f.s = stream();
+      f.start = f.end;
+      f.end = f.start + -Math.log(1 - rand()) * FLV_MEAN_MINUTES * MIN;
+    }
+    chunks.push(out);
+    lines += out.length;
+  }
+  return { chunks, lines };
+}
+
+const geo = GeoResolver.create();
+
+/** Ingests the chunks into a new SQLite file (audience on or off); returns CPU ms and the file. */
+async function ingest(chunks: string[][], audience: boolean, dir: string, name: string): Promise<{ cpuMs: number; file: string }> {
+  const file = join(dir, `${name}.db`);
+  const store = new SqliteStore(file);
+  await store.init();
+  const aggregator = new Aggregator(store, { flushIntervalMs: 3_600_000 });
+  const held: CellBatch[] = [];
+  const p = new LineProcessor({ parser: createLineParser(FORMAT), geo, retentionDays: 8, sink: (c) => held.push(c), audience });
+  const cpu0 = process.cpuUsage();
+  for (const chunk of chunks) {
+    p.refreshClock();
+    for (const l of chunk) p.process(l);
+    p.flushCells();
+    for (const c of held.splice(0)) aggregator.addPacked('bench', c);
+    await aggregator.flush();
+  }
+  const cpu = process.cpuUsage(cpu0);
+  await aggregator.stop();
+  await store.close();
+  return { cpuMs: (cpu.user + cpu.system) / 1000, file };
+}
+
+function audienceBytes(file: string): { bytes: number; hlsRows: number; userRows: number } {
+  const db = new Database(file, { readonly: true });
+  try {
+    const rows = db.prepare("SELECT name, sum(pgsize) AS b FROM dbstat WHERE name LIKE 'aud_%' OR name LIKE 'cube_aud_%' OR name LIKE 'cube_aus_%' " +
+      "OR name IN (SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name LIKE 'aud_%') GROUP BY name").all() as Array<{ name: string; b: number }>;
+    const hlsRows = db.prepare('SELECT count(*) FROM aud_hls').pluck().get() as number;
+    const userRows = db.prepare('SELECT count(*) FROM aud_users').pluck().get() as number;
+    return { bytes: rows.reduce((a, r) => a + r.b, 0), hlsRows, userRows };
+  } finally {
+    db.close();
+  }
+}
+
+/** CPU per FLV line (processor and drain only) for sessions of `seconds`, 10,000 lines over 100 streams. */
+function sessionCost(seconds: number): { usPerLine: number; cells: number } {
+  const rand = seeded(7);
+  const ips = pairPools(20, rand).flat();
+  const lines = Array.from({ length: 10_000 }, (_, i) =>
+    `${ips[i % ips.length] as string} ${((T0 + (i % 600) * 100) / 1000).toFixed(3)} ${seconds.toFixed(3)} 200 1000 ${DOMAIN} "GET /live/s${i % STREAMS}.flv HTTP/1.1"`);
+  let cells = 0;
+  const p = new LineProcessor({ parser: createLineParser(FORMAT), geo, retentionDays: 8, sink: (c) => { cells += c.audience?.tuple.length ?? 0; } });
+  const t0 = process.cpuUsage();
+  for (const l of lines) p.process(l);
+  p.flushCells();
+  const t = process.cpuUsage(t0);
+  return { usPerLine: (t.user + t.system) / lines.length, cells };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'livestats-audience-bench-'));
+try {
+  const { chunks, lines } = generate();
+  console.log(`audience ingest bench: ${lines} lines, ${minutes} simulated minutes, ${STREAMS} streams, ${VIEWERS} concurrent viewers (half FLV, half HLS) on ${DOMAIN}`);
+  const best = { off: Infinity, on: Infinity };
+  let onFile = '';
+  for (let round = 0; round < 2; round++) {
+    const off = await ingest(chunks, false, dir, `off${round}`);
+    const on = await ingest(chunks, true, dir, `on${round}`);
+    best.off = Math.min(best.off, off.cpuMs);
+    best.on = Math.min(best.on, on.cpuMs);
+    onFile = on.file;
+    console.log(`  round ${round + 1}: CPU without the audience cube ${off.cpuMs.toFixed(0)} ms, with it ${on.cpuMs.toFixed(0)} ms`);
+  }
+  console.log(`ingest CPU (best of 2): without ${best.off.toFixed(0)} ms, with ${best.on.toFixed(0)} ms: +${((best.on / best.off - 1) * 100).toFixed(1)} % ` +
+    `(${(best.off * 1000 / lines).toFixed(2)} -> ${(best.on * 1000 / lines).toFixed(2)} us/line)`);
+  const a = audienceBytes(onFile);
+  const perDay = (n: number): number => (n / minutes) * 1440;
+  console.log(`audience tables on disk: ${(a.bytes / 2 ** 20).toFixed(1)} MiB for ${minutes} minutes -> ${(perDay(a.bytes) / 2 ** 20).toFixed(0)} MiB per day ` +
+    `(aud_hls ${a.hlsRows} rows -> ${Math.round(perDay(a.hlsRows))} per day; aud_users ${a.userRows} rows)`);
+  for (const s of [1, 60, 3600, 8 * 3600]) {
+    const c = sessionCost(s);
+    console.log(`FLV sessions of ${s} s: ${c.usPerLine.toFixed(2)} us per line (processor + drain), ${c.cells} cells for 10,000 lines`);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
