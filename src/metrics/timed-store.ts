@@ -11,6 +11,8 @@ export class TimedStore implements Store {
   readonly httpCodesBody?: Store['httpCodesBody'];
   readonly carouselBody?: Store['carouselBody'];
   readonly releaseBody?: Store['releaseBody'];
+  /** Passed through when the inner store has it (the dashboard's names route and the name caps read it). */
+  readonly storedNames?: Store['storedNames'];
 
   constructor(private readonly inner: Store, private readonly metrics: StoreMetrics) {
     const { httpCodesBody, carouselBody, releaseBody } = inner;
@@ -23,6 +25,8 @@ export class TimedStore implements Store {
         this.metrics.time('querySamples', () => carouselBody.call(inner, filter, options));
     }
     if (releaseBody) this.releaseBody = (bytes: Uint8Array): void => releaseBody.call(inner, bytes);
+    const { storedNames } = inner;
+    if (storedNames) this.storedNames = (project: string) => storedNames.call(inner, project);
   }
 
   get kind(): string {
