@@ -83,7 +83,7 @@ afterAll(async () => {
 /** What the page exposes (this file is type-checked without the DOM library). */
 interface W {
   __livestats?: {
-    charts: Record<string, { getOption(): unknown; dispatchAction(action: object): void; getZr(): Zr; getDom(): { innerText: string } } | undefined>;
+    charts: Record<string, { getOption(): unknown; dispatchAction(action: object): void; getZr(): Zr; getDom(): { innerText: string }; getWidth(): number } | undefined>;
     loads: Record<string, number | undefined>;
   };
   innerWidth: number;
@@ -474,6 +474,8 @@ it('is usable on a phone-sized viewport: no sideways scrolling, no overlapping a
   await page.waitForFunction((n) => ((globalThis as unknown as W).__livestats?.loads.traffic ?? 0) > n, before, { timeout: 60_000 });
   // The charts follow their containers' new width when the ResizeObserver fires: wait for it.
   await expect.poll(() => overflow()).toBeLessThanOrEqual(0);
+  const chartWidth = (name: string): Promise<number> => page.evaluate((n) => (globalThis as unknown as W).__livestats?.charts[n]?.getWidth() ?? -1, name);
+  for (const chart of ['traffic', 'traffic-protocols', 'traffic-carriers']) await expect.poll(() => chartWidth(chart)).toBeLessThanOrEqual(390);
   for (const chart of ['traffic', 'traffic-protocols', 'traffic-carriers']) await expect.poll(async () => [chart, ...(await overlappingTexts(chart))]).toEqual([chart]);
   for (const id of ['#tr-domains', '#tr-pick', '#tr-window']) {
     const box = await page.locator(id).boundingBox();

@@ -104,6 +104,9 @@ async function main(): Promise<void> {
     for (const [key, section] of Object.entries(views)) section.hidden = key !== name;
     for (const a of tabs.querySelectorAll('a')) a.classList.toggle('active', a.getAttribute('href') === `#${name}`);
     hooks().view = name;
+    // Charts of a view that was hidden while the window changed size catch up now (a chart keeps its
+    // old width until its container's resize is observed).
+    for (const c of Object.values(hooks().charts)) if (c.getDom().offsetParent !== null) c.resize();
     if (name === 'playback') playback.show();
     else if (name === 'carousel') carousel.show();
     else if (name === 'traffic') traffic.show();
