@@ -153,19 +153,19 @@ async function tooltipAt(chart: string, seriesIndex: number, dataIndex: number):
   return text;
 }
 
-/** Pairs of drawn texts (axis labels, names, legends) of a chart whose boxes overlap by more than a pixel. */
+/** Pairs of drawn texts (axis labels, names, legends: zrender draws each as a 'tspan') of a chart whose boxes overlap by more than a pixel. */
 async function overlappingTexts(chart: string): Promise<string[]> {
   return page.evaluate((name) => {
     const c = (globalThis as unknown as W).__livestats?.charts[name];
     if (!c) return ['no chart'];
     const texts = c.getZr().storage.getDisplayList(true)
-      .filter((e) => e.type === 'text' && !e.ignore && !e.invisible && (e.style?.text ?? '') !== '' && e.style?.opacity !== 0)
+      .filter((e) => (e.type === 'text' || e.type === 'tspan') && !e.ignore && !e.invisible && (e.style?.text ?? '') !== '' && e.style?.opacity !== 0)
       .map((e) => {
         const r = e.getBoundingRect().clone();
         r.applyTransform(e.getComputedTransform());
         return { text: String(e.style?.text), r };
       });
-    const out: string[] = [];
+    const out: string[] = texts.length < 5 ? [`only ${texts.length} texts found`] : [];
     for (let i = 0; i < texts.length; i++) {
       for (let j = i + 1; j < texts.length; j++) {
         const a = texts[i]!.r;
