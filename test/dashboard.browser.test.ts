@@ -60,7 +60,8 @@ beforeAll(async () => {
     traffic,
   });
   context = await chromium.launchPersistentContext(profile.dir, {
-    executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 800 },
+    // Shanghai (UTC+08:00 all year): "local" and UTC differ by 8 h, as for the operator in the issue.
+    executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 800 }, timezoneId: 'Asia/Shanghai',
   });
   page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -82,18 +83,24 @@ afterAll(async () => {
 /** What the page exposes (this file is type-checked without the DOM library). */
 interface W {
   __livestats?: {
-    charts: Record<string, { getOption(): unknown; dispatchAction(action: object): void } | undefined>;
+    charts: Record<string, { getOption(): unknown; dispatchAction(action: object): void; getZr(): Zr; getDom(): { innerText: string }; getWidth(): number } | undefined>;
     loads: Record<string, number | undefined>;
   };
   innerWidth: number;
   document: { documentElement: { scrollWidth: number } };
 }
 
+/** The bits of zrender (ECharts' canvas scene) the overlap check reads. */
+interface ZrRect { x: number; y: number; width: number; height: number; clone(): ZrRect; applyTransform(m: unknown): void }
+interface ZrText { type: string; ignore?: boolean; invisible?: boolean; style?: { text?: string; opacity?: number }; getBoundingRect(): ZrRect; getComputedTransform(): unknown }
+interface Zr { storage: { getDisplayList(update: boolean): ZrText[] } }
+
 interface SeriesSummary {
   name: string;
   points: number;
   sum: number;
   markAreas: number;
+  colour: string;
 }
 
 /** Series of a chart the page exposes, with point counts and sums of the y values. */
@@ -101,11 +108,11 @@ async function series(chart: string): Promise<SeriesSummary[]> {
   return page.evaluate((name) => {
     const c = (globalThis as unknown as W).__livestats?.charts[name];
     if (!c) return [];
-    const option = c.getOption() as { series?: Array<{ name?: string; data?: unknown[]; markArea?: { data?: unknown[] } }> };
+    const option = c.getOption() as { series?: Array<{ name?: string; data?: unknown[]; markArea?: { data?: unknown[] }; color?: unknown }> };
     return (option.series ?? []).map((s) => {
       const data = s.data ?? [];
       const ys = data.map((d) => (Array.isArray(d) ? Number(d[1]) : Number(d))).filter((v) => Number.isFinite(v));
-      return { name: String(s.name), points: data.length, sum: ys.reduce((a, b) => a + b, 0), markAreas: s.markArea?.data?.length ?? 0 };
+      return { name: String(s.name), points: data.length, sum: ys.reduce((a, b) => a + b, 0), markAreas: s.markArea?.data?.length ?? 0, colour: String(s.color) };
     });
   }, chart);
 }
@@ -134,6 +141,49 @@ async function waitForBackfill(from: number, to: number): Promise<void> {
 const loads = (name: string): Promise<number> => page.evaluate((n) => (globalThis as unknown as W).__livestats?.loads[n] ?? 0, name);
 const param = (r: Request, key: string): string | null => new URL(r.url()).searchParams.get(key);
 
+/** The text of a chart's tooltip after pointing at one data item. */
+async function tooltipAt(chart: string, seriesIndex: number, dataIndex: number): Promise<string> {
+  await page.evaluate(([name, si, di]) => (globalThis as unknown as W).__livestats?.charts[name as string]?.dispatchAction({ type: 'showTip', seriesIndex: si, dataIndex: di }), [chart, seriesIndex, dataIndex] as const);
+  let text = '';
+  await expect.poll(async () => {
+    text = await page.evaluate((name) => (globalThis as unknown as W).__livestats?.charts[name]?.getDom().innerText ?? '', chart);
+    return text.length > 0;
+  }).toBe(true);
+  await page.evaluate((name) => (globalThis as unknown as W).__livestats?.charts[name]?.dispatchAction({ type: 'hideTip' }), chart);
+  return text;
+}
+
+/** Pairs of drawn texts (axis labels, names, legends: zrender draws each as a 'tspan') of a chart whose boxes overlap by more than a pixel. */
+async function overlappingTexts(chart: string): Promise<string[]> {
+  return page.evaluate((name) => {
+    const c = (globalThis as unknown as W).__livestats?.charts[name];
+    if (!c) return ['no chart'];
+    const texts = c.getZr().storage.getDisplayList(true)
+      .filter((e) => (e.type === 'text' || e.type === 'tspan') && !e.ignore && !e.invisible && (e.style?.text ?? '') !== '' && e.style?.opacity !== 0)
+      .map((e) => {
+        const r = e.getBoundingRect().clone();
+        r.applyTransform(e.getComputedTransform());
+        return { text: String(e.style?.text), r };
+      });
+    const out: string[] = texts.length < 5 ? [`only ${texts.length} texts found`] : [];
+    for (let i = 0; i < texts.length; i++) {
+      for (let j = i + 1; j < texts.length; j++) {
+        const a = texts[i]!.r;
+        const b = texts[j]!.r;
+        const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+        const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+        if (w > 1 && h > 1) out.push(`${texts[i]!.text} / ${texts[j]!.text}`);
+      }
+    }
+    return out;
+  }, chart);
+}
+
+/** `datetime-local` text of an instant in UTC. */
+const utcInput = (ms: number): string => new Date(ms).toISOString().slice(0, 16);
+/** The same in Shanghai (UTC+08:00, no daylight saving). */
+const shanghaiInput = (ms: number): string => utcInput(ms + 8 * 3_600_000);
+
 it('playback view: live demo data in the chart, code table and provinces; filters reach the API', async () => {
   await page.goto(`${server.url}/?refresh=1500#playback`);
   await page.waitForFunction(() => ((globalThis as unknown as W).__livestats?.loads.playback ?? 0) > 0, undefined, { timeout: 60_000 });
@@ -148,7 +198,31 @@ it('playback view: live demo data in the chart, code table and provinces; filter
   expect(perCode.every((s) => s.points >= 60)).toBe(true);
   expect(perCode.reduce((n, s) => n + s.sum, 0)).toBeGreaterThan(0);
   expect(codes.find((s) => s.name.startsWith('error share'))?.points).toBeGreaterThanOrEqual(60);
+  expect(codes.find((s) => s.name === '5xx share')?.points).toBeGreaterThanOrEqual(60);
   expect(await page.locator('#pb-table tbody tr').count()).toBe(perCode.length);
+
+  // The minute in progress is not in the stacked series: it is the dashed "in progress" line, and its
+  // tooltip says so, with the time in the browser's zone, named.
+  const partialIndex = codes.findIndex((s) => s.name === 'in progress');
+  const partial = codes[partialIndex];
+  expect(partial?.points).toBeGreaterThanOrEqual(1);
+  const codeTimes = await page.evaluate(() => {
+    const o = (globalThis as unknown as W).__livestats?.charts.playback?.getOption() as { series: Array<{ name: string; data: Array<[number, number]> }> };
+    return { stacked: o.series.find((x) => x.name === '200')?.data.map((d) => d[0]) ?? [], partial: o.series.find((x) => x.name === 'in progress')?.data.map((d) => d[0]) ?? [] };
+  });
+  const newestPartial = codeTimes.partial[codeTimes.partial.length - 1] ?? 0;
+  expect(Math.max(...codeTimes.stacked)).toBeLessThan(newestPartial);
+  expect(newestPartial + 60_000).toBeGreaterThan(Date.now() - 60_000);
+  const tip = await tooltipAt('playback', partialIndex, (partial?.points ?? 1) - 1);
+  expect(tip).toContain('in progress');
+  expect(tip).toContain('(local, UTC+08:00)');
+  expect(await page.locator('#pb-status').textContent()).toMatch(/^Updated \d\d:\d\d:\d\d \(local, UTC\+08:00\)/);
+
+  // Colours are fixed per code: 404 and 499 apart; the health summary has a level.
+  const colour = (code: string): string | undefined => codes.find((x) => x.name === code)?.colour;
+  expect(colour('200')).toBe('#2e7d32');
+  if (colour('404') && colour('499')) expect(colour('404')).not.toBe(colour('499'));
+  expect(await page.locator('#pb-health-level').textContent()).toMatch(/^(healthy|degraded|failing|too few requests to judge)$/);
 
   // Every request carried the demo token from /dashboard/config.json.
   expect(httpcodes.length).toBeGreaterThan(0);
@@ -193,9 +267,65 @@ it('playback view: live demo data in the chart, code table and provinces; filter
   await expect.poll(() => page.locator('#pb-empty').isVisible()).toBe(true);
   expect(await page.locator('#pb-empty').textContent()).toBe('No data for this window');
   expect(await page.locator('#pb-table tbody tr').count()).toBe(0);
+  await expect.poll(() => page.locator('#pb-status').textContent()).toContain('never stored (a typo?): quiet.example.org');
   await page.fill('#pb-domains', 'play.example.com, hls.example.com, flv.example.com');
   await page.press('#pb-domains', 'Enter');
   await expect.poll(() => page.locator('#pb-empty').isVisible()).toBe(false);
+}, 120_000);
+
+it('state lives in the URL: a reload keeps every filter and the time zone, and asks the API the same', async () => {
+  // Left by the test above: demo domains, carrier CMCC, province SH. Now UTC and a custom window.
+  await page.selectOption('#tz', 'utc');
+  await expect.poll(() => page.locator('#pb-status').textContent()).toMatch(/^Updated \d\d:\d\d:\d\d \(UTC\)/);
+  const axisName = async (): Promise<string | undefined> => page.evaluate(() =>
+    ((globalThis as unknown as W).__livestats?.charts.playback?.getOption() as { xAxis: Array<{ name?: string }> }).xAxis[0]?.name);
+  expect(await axisName()).toBe('time (UTC)');
+  const to = Math.floor(Date.now() / 60_000) * 60_000 - 60 * 60_000;
+  const from = to - 2 * 60 * 60_000;
+  await page.selectOption('#pb-window', 'custom');
+  await page.fill('#pb-from', utcInput(from));
+  await page.fill('#pb-to', utcInput(to));
+  const sent = page.waitForRequest((r) => r.url().includes('/stats/httpcodes') && param(r, 'start_time') === new Date(from).toISOString().replace('.000Z', 'Z') && param(r, 'region') === 'SH');
+  await page.click('#pb-filters button[type=submit]');
+  const before = await sent;
+  const url = new URL(page.url());
+  expect(url.hash).toBe('#playback');
+  expect(Object.fromEntries([...url.searchParams].filter(([k]) => k !== 'refresh'))).toEqual({
+    tz: 'utc', 'pb.window': 'custom', 'pb.region': 'SH', 'pb.isp': 'CMCC',
+    'pb.from': new Date(from).toISOString().slice(0, 16) + 'Z', 'pb.to': new Date(to).toISOString().slice(0, 16) + 'Z',
+  });
+
+  const again = page.waitForRequest((r) => r.url().includes('/stats/httpcodes') && param(r, 'region') === 'SH');
+  await page.reload();
+  const after = await again;
+  for (const key of ['play_domains', 'start_time', 'end_time', 'region', 'isp']) expect(param(after, key)).toBe(param(before, key));
+  expect(await page.inputValue('#pb-from')).toBe(utcInput(from));
+  expect(await page.inputValue('#pb-window')).toBe('custom');
+  expect(await page.inputValue('#tz')).toBe('utc');
+  await page.waitForFunction(() => ((globalThis as unknown as W).__livestats?.loads.playback ?? 0) > 0, undefined, { timeout: 60_000 });
+  expect(await axisName()).toBe('time (UTC)');
+  expect(await page.locator('#pb-filters [data-tz-label]').first().textContent()).toBe('(UTC)');
+
+  // Back to local time: the From field shows the same instant in Shanghai time; tz leaves the URL.
+  await page.selectOption('#tz', 'local');
+  expect(await page.inputValue('#pb-from')).toBe(shanghaiInput(from));
+  expect(await page.locator('#pb-filters [data-tz-label]').first().textContent()).toBe('(local, UTC+08:00)');
+  await expect.poll(() => axisName()).toBe('time (local, UTC+08:00)');
+  expect(new URL(page.url()).searchParams.has('tz')).toBe(false);
+
+  // A window over 24 h: refused, and the chart of the previous window is gone, not left under the message.
+  await page.fill('#pb-from', shanghaiInput(to - 30 * 3_600_000));
+  await page.click('#pb-filters button[type=submit]');
+  await expect.poll(() => page.locator('#pb-empty').textContent()).toBe('The window may span at most 24 h.');
+  expect(await page.locator('#pb-empty').isVisible()).toBe(true);
+  await expect.poll(async () => (await series('playback')).length).toBe(0);
+  expect(await page.locator('#pb-table tbody tr').count()).toBe(0);
+
+  // Back to the defaults: they leave the URL.
+  await page.selectOption('#pb-window', '1h');
+  await page.selectOption('#pb-isp', '');
+  await page.selectOption('#pb-region', '');
+  await expect.poll(() => [...new URL(page.url()).searchParams.keys()].filter((k) => k !== 'refresh')).toEqual([]);
 }, 120_000);
 
 it('carousel view: four per-second lines for the demo task', async () => {
@@ -236,6 +366,9 @@ it('carousel view: four per-second lines for the demo task', async () => {
   await page.fill('#cr-task', 'no-such-task');
   await page.press('#cr-task', 'Enter');
   await expect.poll(() => page.locator('#error').textContent()).toContain('does not exist');
+  // ... and the previous task's lines are gone.
+  await expect.poll(async () => (await series('carousel')).length).toBe(0);
+  expect(await page.locator('#cr-summary').textContent()).toBe('');
 }, 240_000);
 
 it('traffic view: bandwidth over time, peak and total per domain, protocol and carrier splits; filters reach the API', async () => {
@@ -248,10 +381,17 @@ it('traffic view: bandwidth over time, peak and total per domain, protocol and c
 
   // Last 24 h at 5 minutes: 289 slots (the window starts mid-slot); 286 slots at 3000 bps and the
   // newest at (37500 + 75000 + 1000000) x 8 / 300 = 29667 bps.
+  // The slot in progress (no traffic yet) is not on the line: it is the dashed "in progress" stretch
+  // from the last complete slot, and its tooltip says so.
   const bandwidth = await series('traffic');
-  expect(bandwidth).toHaveLength(1);
-  expect(bandwidth[0]?.points).toBeGreaterThanOrEqual(288);
+  expect(bandwidth.map((b) => b.name)).toEqual(['average bps per 5 min', 'in progress']);
+  expect(bandwidth[0]?.points).toBeGreaterThanOrEqual(287);
   expect(bandwidth[0]?.sum).toBe(286 * 3000 + 29_667);
+  expect(bandwidth[1]?.points).toBe(2);
+  const partialSlot = await page.evaluate(() => ((globalThis as unknown as W).__livestats?.charts.traffic?.getOption() as { series: Array<{ data: Array<[number, number]> }> }).series[1]?.data[1]);
+  expect(partialSlot?.[1]).toBe(0);
+  expect((partialSlot?.[0] ?? 0) + M5).toBeGreaterThan(lastSlot + M5);
+  expect(await tooltipAt('traffic', 1, 1)).toContain('in progress');
 
   const rows = await page.locator('#tr-table tbody tr').allTextContents();
   expect(rows).toEqual(['hls.example.com2.00 kbps21.5 MB', 'play.example.com27.7 kbps11.8 MB']);
@@ -284,20 +424,66 @@ it('traffic view: bandwidth over time, peak and total per domain, protocol and c
   await page.fill('#tr-domains', 'bad domain!');
   await page.press('#tr-domains', 'Enter');
   await expect.poll(() => page.locator('#error').textContent()).toContain('Invalid request parameter: play_domains');
+  await expect.poll(async () => (await series('traffic')).length).toBe(0);
+  expect(await page.locator('#tr-table tbody tr').count()).toBe(0);
   await page.fill('#tr-domains', '');
   await page.selectOption('#tr-protocol', '');
   await page.press('#tr-domains', 'Enter');
   await expect.poll(() => page.locator('#error').isVisible()).toBe(false);
 }, 120_000);
 
-it('is usable on a phone-sized viewport (no sideways scrolling)', async () => {
+it('pickers: known domains and tasks from the names route; the carousel says what to do when no task is chosen', async () => {
+  await page.click('#tab-traffic');
+  await expect.poll(() => page.locator('#tr-pick option').allTextContents()).toEqual(
+    ['Add a known domain…', 'flv.example.com', 'hls.example.com', 'play.example.com']);
+  const picked = page.waitForRequest((r) => r.url().includes('/stats/bandwidth/detail') && param(r, 'play_domains') === 'play.example.com');
+  await page.selectOption('#tr-pick', 'play.example.com');
+  await picked;
+  expect(await page.inputValue('#tr-domains')).toBe('play.example.com');
+  expect(await page.inputValue('#tr-pick')).toBe('');
+  expect(new URL(page.url()).searchParams.get('tr.domains')).toBe('play.example.com');
+  await page.fill('#tr-domains', '');
+  await page.press('#tr-domains', 'Enter');
+
+  await page.click('#tab-carousel');
+  await expect.poll(() => page.locator('#cr-pick option').allTextContents()).toEqual(
+    ['Pick a known task…', expect.stringMatching(/^demo-carousel \(last sample \d{4}-\d\d-\d\d \d\d:\d\d/)]);
+  await page.fill('#cr-task', '');
+  await page.press('#cr-task', 'Enter');
+  await expect.poll(() => page.locator('#cr-empty').textContent()).toBe('Pick a carousel task above, or type its id.');
+  expect(await page.locator('#cr-empty').isVisible()).toBe(true);
+  expect((await series('carousel')).length).toBe(0);
+  const chosen = page.waitForRequest((r) => r.url().includes('/carousel-task/detail') && param(r, 'carousel_task_id') === 'demo-carousel');
+  await page.selectOption('#cr-pick', 'demo-carousel');
+  await chosen;
+  expect(await page.inputValue('#cr-task')).toBe('demo-carousel');
+}, 120_000);
+
+it('is usable on a phone-sized viewport: no sideways scrolling, no overlapping axis labels, the domain input whole', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.click('#tab-playback');
   await page.waitForFunction(() => ((globalThis as unknown as W).__livestats?.loads.playback ?? 0) > 0);
-  await page.waitForTimeout(300);
-  const overflow = await page.evaluate(() => (globalThis as unknown as W).document.documentElement.scrollWidth - (globalThis as unknown as W).innerWidth);
-  expect(overflow).toBeLessThanOrEqual(0);
+  const overflow = async (): Promise<number> => page.evaluate(() => (globalThis as unknown as W).document.documentElement.scrollWidth - (globalThis as unknown as W).innerWidth);
+  await expect.poll(() => overflow()).toBeLessThanOrEqual(0);
+  await expect.poll(() => loads('provinces')).toBeGreaterThan(0);
+  for (const chart of ['playback', 'provinces']) await expect.poll(async () => [chart, ...(await overlappingTexts(chart))]).toEqual([chart]);
   await page.screenshot({ path: join(artifacts, 'dashboard-playback-phone.png'), fullPage: true });
+
+  const before = await loads('traffic');
+  await page.click('#tab-traffic');
+  await page.waitForFunction((n) => ((globalThis as unknown as W).__livestats?.loads.traffic ?? 0) > n, before, { timeout: 60_000 });
+  // The charts follow their containers' new width when the ResizeObserver fires: wait for it.
+  await expect.poll(() => overflow()).toBeLessThanOrEqual(0);
+  const chartWidth = (name: string): Promise<number> => page.evaluate((n) => (globalThis as unknown as W).__livestats?.charts[n]?.getWidth() ?? -1, name);
+  for (const chart of ['traffic', 'traffic-protocols', 'traffic-carriers']) await expect.poll(() => chartWidth(chart)).toBeLessThanOrEqual(390);
+  for (const chart of ['traffic', 'traffic-protocols', 'traffic-carriers']) await expect.poll(async () => [chart, ...(await overlappingTexts(chart))]).toEqual([chart]);
+  for (const id of ['#tr-domains', '#tr-pick', '#tr-window']) {
+    const box = await page.locator(id).boundingBox();
+    expect(box, id).not.toBeNull();
+    expect((box?.x ?? -1) >= 0 && (box?.x ?? 0) + (box?.width ?? 0) <= 390, id).toBe(true);
+  }
+  expect((await page.locator('#tr-domains').boundingBox())?.width).toBeGreaterThan(300);
+  await page.screenshot({ path: join(artifacts, 'dashboard-traffic-phone.png'), fullPage: true });
   await page.setViewportSize({ width: 1280, height: 800 });
 }, 120_000);
 
@@ -306,13 +492,31 @@ it('a 401 shows the API error_msg and asks to sign in again', async () => {
   await expect.poll(() => page.locator('#view-signin').isVisible()).toBe(true);
   await page.fill('#signin-project', 'demo');
   await page.fill('#signin-token', 'wrong-token');
+  const statsBefore = httpcodes.length;
+  const checked = page.waitForResponse((r) => new URL(r.url()).pathname === '/v2/demo/dashboard/names');
   await page.click('#signin-form button[type=submit]');
+  expect((await checked).status()).toBe(401);
   await expect.poll(() => page.locator('#error').textContent()).toContain('Authentication failed');
   expect(await page.locator('#view-signin').isVisible()).toBe(true);
+  // Refused at the sign-in itself: no view was shown, no stats query was sent with the wrong token.
+  expect(httpcodes.length).toBe(statsBefore);
+  expect(await page.locator('#tabs').isVisible()).toBe(false);
 
   await page.fill('#signin-token', TOKEN);
   await page.click('#signin-form button[type=submit]');
-  await expect.poll(() => page.locator('#view-playback').isVisible()).toBe(true);
+  await expect.poll(() => page.locator('#view-traffic').isVisible()).toBe(true);
   await expect.poll(() => page.locator('#error').isVisible()).toBe(false);
+
+  // A project without carousel tasks: the picker and the view say so instead of four blank panels.
+  await page.click('#sign-out');
+  await page.fill('#signin-project', 'no-tasks-here');
+  await page.fill('#signin-token', TOKEN);
+  await page.click('#signin-form button[type=submit]');
+  await expect.poll(() => page.locator('#tabs').isVisible()).toBe(true);
+  await page.click('#tab-carousel');
+  await expect.poll(() => page.locator('#cr-pick option').allTextContents()).toEqual(['No carousel tasks yet']);
+  await page.fill('#cr-task', '');
+  await page.press('#cr-task', 'Enter');
+  await expect.poll(() => page.locator('#cr-empty').textContent()).toBe('This project has no carousel tasks yet: a task appears when its first samples arrive.');
   expect(pageErrors).toEqual([]);
 }, 120_000);

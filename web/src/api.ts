@@ -50,10 +50,12 @@ export async function failureOf(res: Response): Promise<ApiFailure> {
 export type Endpoint =
   | 'stats/httpcodes' | 'stats/carousel-task/detail'
   | 'stats/traffic/detail' | 'stats/bandwidth/detail' | 'stats/traffic/summary' | 'stats/bandwidth/peak'
-  | 'stats/user' | 'stats/stream/play-info' | 'stats/stream-portraits';
+  | 'stats/user' | 'stats/stream/play-info' | 'stats/stream-portraits'
+  | 'dashboard/names';
 
 export async function apiGet(session: Session, endpoint: Endpoint, params: URLSearchParams, signal?: AbortSignal): Promise<unknown> {
-  const url = `/v2/${encodeURIComponent(session.projectId)}/${endpoint}?${params.toString()}`;
+  const query = params.toString();
+  const url = `/v2/${encodeURIComponent(session.projectId)}/${endpoint}${query ? `?${query}` : ''}`;
   for (const o of observers) o(url);
   let res: Response;
   try {

@@ -1,11 +1,14 @@
 import { apiGet } from './api.js';
-import { carouselBase, carouselSeries, createChart, type Chart } from './charts.js';
+import { carouselBase, carouselSeries, clearChart, createChart, zoneOption, type Chart } from './charts.js';
 import { byId, clock, el, integer, share, syncCustomWindow } from './dom.js';
 import { Poller } from './poller.js';
 import { recentTasks, rememberTask } from './session.js';
 import { parseCarousel, shapeCarousel, type CarouselShape } from './shape.js';
 import { countLoad, hooks, type Shell } from './shell.js';
-import { HOUR, MINUTE, parseLocalInput, resolveWindow, windowParams } from './timewin.js';
+import { HOUR, MINUTE, resolveWindow, windowParams } from './timewin.js';
+import { formatDateTime, instantCodec, parseZonedInput, registerZonedInput } from './tz.js';
+import { UrlState } from './urlstate.js';
+import { loadNames, Picker, type KnownNames } from './pickers.js';
 
 export const DEMO_TASK = 'demo-carousel';
 const MAX_SPAN = 3 * HOUR;
@@ -24,11 +27,24 @@ export class CarouselView {
   private readonly summary = byId('cr-summary', HTMLElement);
   private readonly chart: Chart;
   private readonly poller: Poller;
+  private readonly picker: Picker;
+  private readonly state: UrlState;
+  /** The project's tasks when known (undefined: not loaded, or the server has no list). */
+  private names: KnownNames | undefined;
 
   constructor(private readonly shell: Shell) {
     const recent = recentTasks();
     this.task.value = shell.demo ? DEMO_TASK : recent[0] ?? '';
     this.fillRecent(recent);
+    registerZonedInput(this.from);
+    const custom = (): boolean => this.windowSel.value === 'custom';
+    registerZonedInput(this.to);
+    this.state = new UrlState('cr', { task: this.task, window: this.windowSel, from: this.from, to: this.to }, { from: instantCodec, to: instantCodec }, { from: custom, to: custom });
+    this.state.restore();
+    this.picker = new Picker(byId('cr-pick', HTMLSelectElement), 'Pick a known task…', (t) => {
+      this.task.value = t;
+      this.task.dispatchEvent(new Event('change'));
+    });
     this.chart = createChart(byId('cr-chart', HTMLElement));
     this.chart.setOption(carouselBase());
     hooks().charts.carousel = this.chart;
@@ -41,7 +57,28 @@ export class CarouselView {
   }
 
   show(): void {
-    this.reload();
+    void this.loadNames().then(() => this.reload());
+  }
+
+  private async loadNames(): Promise<void> {
+    try {
+      this.names = await loadNames(this.shell.session());
+    } catch {
+      this.names = undefined; // the view's own load shows the failure
+    }
+    const tasks = this.names?.tasks ?? [];
+    this.picker.fill(tasks.map((t) => ({
+      value: t.id, label: `${t.id} (${t.lastSample === null ? 'no samples yet' : `last sample ${formatDateTime(t.lastSample)}`})`,
+    })), this.names ? 'No carousel tasks yet' : 'No list on this server');
+  }
+
+  /** Nothing to draw (no task, a refused window or a failed load): the previous answer goes, `why` is shown. */
+  private clear(why: string): void {
+    clearChart(this.chart);
+    this.chart.hideLoading();
+    this.summary.replaceChildren();
+    this.empty.textContent = why;
+    this.empty.hidden = false;
   }
 
   hide(): void {
@@ -51,6 +88,7 @@ export class CarouselView {
   reload(): void {
     const custom = this.windowSel.value === 'custom';
     syncCustomWindow(this.form, custom, this.from, this.to);
+    this.state.save();
     this.chart.showLoading();
     void this.poller.now();
   }
@@ -62,14 +100,23 @@ export class CarouselView {
   private async load(signal: AbortSignal): Promise<boolean> {
     const task = this.task.value.trim();
     const w = resolveWindow(
-      { preset: this.windowSel.value, duration: PRESETS[this.windowSel.value], start: parseLocalInput(this.from.value), end: parseLocalInput(this.to.value) },
+      { preset: this.windowSel.value, duration: PRESETS[this.windowSel.value], start: parseZonedInput(this.from.value), end: parseZonedInput(this.to.value) },
       // The newest second or two may not be written yet (the server flushes every second):
       // stopping short of them keeps them from flashing up as an outage at the live edge.
       Date.now() - SETTLE_MS, MAX_SPAN,
     );
-    if (!task || typeof w === 'string') {
-      this.chart.hideLoading();
-      this.status.textContent = task ? String(w) : 'Enter a carousel task id.';
+    if (!task) {
+      const none = this.names !== undefined && this.names.tasks.length === 0;
+      const why = none
+        ? 'This project has no carousel tasks yet: a task appears when its first samples arrive.'
+        : 'Pick a carousel task above, or type its id.';
+      this.clear(why);
+      this.status.textContent = why;
+      return false;
+    }
+    if (typeof w === 'string') {
+      this.clear(w);
+      this.status.textContent = w;
       return false;
     }
     const params = new URLSearchParams({ carousel_task_id: task });
@@ -82,7 +129,7 @@ export class CarouselView {
       this.shell.ok();
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
-      this.chart.hideLoading();
+      this.clear('No chart: the last load failed (see the message above)');
       this.shell.fail(err);
       this.status.textContent = `Last attempt failed at ${clock(Date.now())}`;
     }
@@ -90,8 +137,9 @@ export class CarouselView {
   }
 
   private render(shape: CarouselShape, live: boolean): void {
-    this.chart.setOption(carouselSeries(shape), { replaceMerge: ['series'] });
+    this.chart.setOption({ ...zoneOption(4), ...carouselSeries(shape) }, { replaceMerge: ['series'] });
     this.chart.hideLoading();
+    this.empty.textContent = 'No data for this window';
     this.empty.hidden = shape.seconds > 0 && shape.outageSeconds < shape.seconds;
     const last = (list: Array<[number, number]>): string => integer(list[list.length - 1]?.[1] ?? 0);
     const items: Array<[string, string]> = [

@@ -1,4 +1,5 @@
-import { HOUR, toLocalInput } from './timewin.js';
+import { HOUR } from './timewin.js';
+import { formatClock, toZonedInput, zoneLabel } from './tz.js';
 /** The element with this id, of the expected kind; a missing one is a bug in index.html. */
 export function byId<T extends HTMLElement>(id: string, kind: { new (): T; prototype: T }): T {
   const el = document.getElementById(id);
@@ -13,18 +14,19 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string,
   return e;
 }
 
-export const clock = (ms: number): string => new Date(ms).toLocaleTimeString([], { hour12: false });
+/** "14:05:09 (UTC)": a time of day in the chosen zone, the zone named. */
+export const clock = (ms: number): string => `${formatClock(ms)} (${zoneLabel()})`;
 export const integer = (n: number): string => Math.round(n).toLocaleString('en-US');
 export const share = (v: number): string => `${(v * 100).toFixed(2)}%`;
 
 /**
  * Shows the custom from/to inputs of a filter form only while "custom" is chosen, and fills
- * them with the last hour the first time they appear.
+ * them with the last hour the first time they appear (in the chosen time zone).
  */
 export function syncCustomWindow(form: HTMLFormElement, custom: boolean, from: HTMLInputElement, to: HTMLInputElement): void {
   for (const label of form.querySelectorAll<HTMLElement>('label.custom')) label.hidden = !custom;
   if (custom && !from.value) {
-    to.value = toLocalInput(Date.now());
-    from.value = toLocalInput(Date.now() - HOUR);
+    to.value = toZonedInput(Date.now());
+    from.value = toZonedInput(Date.now() - HOUR);
   }
 }

@@ -1,5 +1,5 @@
 import './style.css';
-import { ApiFailure, loadConfig, type Session } from './api.js';
+import { ApiFailure, apiGet, loadConfig, type Session } from './api.js';
 import { CarouselView } from './carousel.js';
 import { byId } from './dom.js';
 import { PlaybackView } from './playback.js';
@@ -7,6 +7,10 @@ import { isProjectId, loadSession, saveSession } from './session.js';
 import { hooks, type Shell } from './shell.js';
 import { TrafficView } from './traffic.js';
 import { ViewersView } from './viewers.js';
+import { loadNames } from './pickers.js';
+import { formatApiTime, MINUTE } from './timewin.js';
+import { currentZone, isZone, labelZone, offsetLabel, onZoneChange, setZone } from './tz.js';
+import { editUrl } from './urlstate.js';
 
 const SIGNED_OUT = 'livestats.signedOut';
 
@@ -16,8 +20,38 @@ function refreshMs(): number {
   return Number.isInteger(v) && v >= 1000 ? v : 10_000;
 }
 
+/**
+ * Checks a sign-in at once with one authenticated call (the names route; on an older server without
+ * it, a one-minute httpcodes query): a wrong token or project is refused here, not after a domain is typed.
+ */
+async function checkSignIn(session: Session): Promise<void> {
+  if ((await loadNames(session, true)) !== undefined) return;
+  const end = Math.floor(Date.now() / MINUTE) * MINUTE;
+  const params = new URLSearchParams({ play_domains: 'example.com', start_time: formatApiTime(end - MINUTE), end_time: formatApiTime(end) });
+  await apiGet(session, 'stats/httpcodes', params);
+}
+
+/** The header's time-zone choice, kept in the URL as `tz=utc` (local is the default). */
+function setUpZone(): void {
+  const select = byId('tz', HTMLSelectElement);
+  byId('tz-local', HTMLOptionElement).textContent = `Local (${offsetLabel(Date.now(), 'local')})`;
+  const fromUrl = new URLSearchParams(location.search).get('tz');
+  if (isZone(fromUrl)) setZone(fromUrl);
+  select.value = currentZone();
+  labelZone();
+  select.addEventListener('change', () => {
+    if (isZone(select.value)) setZone(select.value);
+  });
+  onZoneChange((z) => {
+    select.value = z;
+    labelZone();
+    editUrl((p) => (z === 'local' ? p.delete('tz') : p.set('tz', z)));
+  });
+}
+
 async function main(): Promise<void> {
   const config = await loadConfig();
+  setUpZone();
   const errorBanner = byId('error', HTMLElement);
   const who = byId('who', HTMLElement);
   const signOut = byId('sign-out', HTMLButtonElement);
@@ -68,12 +102,16 @@ async function main(): Promise<void> {
     const signedIn = session !== undefined;
     tabs.hidden = !signedIn;
     signOut.hidden = !signedIn;
+    byId('tz-choice', HTMLElement).hidden = !signedIn;
     who.textContent = session ? `project ${session.projectId}${config.demo ? ' (demo)' : ''}` : '';
     const tab = location.hash.slice(1);
     const name = !signedIn ? 'signin' : tab === 'carousel' || tab === 'traffic' || tab === 'viewers' ? tab : 'playback';
     for (const [key, section] of Object.entries(views)) section.hidden = key !== name;
     for (const a of tabs.querySelectorAll('a')) a.classList.toggle('active', a.getAttribute('href') === `#${name}`);
     hooks().view = name;
+    // Charts of a view that was hidden while the window changed size catch up now (a chart keeps its
+    // old width until its container's resize is observed).
+    for (const c of Object.values(hooks().charts)) if (c.getDom().offsetParent !== null) c.resize();
     if (name === 'playback') playback.show();
     else if (name === 'carousel') carousel.show();
     else if (name === 'traffic') traffic.show();
@@ -96,14 +134,25 @@ async function main(): Promise<void> {
       showError('A project id is 1–64 letters, digits, "-" or "_".');
       return;
     }
-    session = { projectId, token: token || null };
-    saveSession(session);
-    sessionStorage.removeItem(SIGNED_OUT);
+    const candidate: Session = { projectId, token: token || null };
+    const button = byId('signin-submit', HTMLButtonElement);
+    button.disabled = true;
     showError(undefined);
-    route();
+    checkSignIn(candidate).then(() => {
+      session = candidate;
+      saveSession(session);
+      sessionStorage.removeItem(SIGNED_OUT);
+      route();
+    }, (err: unknown) => {
+      showError(err instanceof ApiFailure && err.unauthorized ? `${err.message} — check the project id and token.` : `Cannot sign in: ${(err as Error).message}`);
+    }).finally(() => {
+      button.disabled = false;
+    });
   });
   signOut.addEventListener('click', () => signOutWith(undefined));
   window.addEventListener('hashchange', route);
+  // A new zone redraws the view shown (axes, tooltips, "Updated" in the new zone).
+  onZoneChange(() => route());
   // A background tab stops polling (35 province queries a minute add up); it catches up when shown.
   document.addEventListener('visibilitychange', () => {
     if (!document.hidden) route();

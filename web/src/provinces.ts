@@ -1,5 +1,5 @@
 import { apiGet } from './api.js';
-import { createChart, provincesOption, type Chart } from './charts.js';
+import { clearChart, createChart, provincesOption, type Chart } from './charts.js';
 import { byId } from './dom.js';
 import { mapLimit } from './limit.js';
 import { Poller } from './poller.js';
@@ -38,6 +38,14 @@ export class ProvinceBreakdown {
     });
   }
 
+  /** The previous answer goes (a refused query or a failed load must not leave it drawn). */
+  private clear(): void {
+    this.rows = [];
+    clearChart(this.chart);
+    this.empty.hidden = true;
+    this.note.textContent = '';
+  }
+
   reload(): void {
     this.chart.showLoading();
     void this.poller.now();
@@ -50,6 +58,7 @@ export class ProvinceBreakdown {
   private async load(signal: AbortSignal): Promise<boolean> {
     const q = this.query();
     if (typeof q === 'string') {
+      this.clear();
       this.chart.hideLoading();
       return false;
     }
@@ -67,6 +76,7 @@ export class ProvinceBreakdown {
       countLoad('provinces');
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
+      this.clear();
       this.shell.fail(err);
     } finally {
       this.chart.hideLoading();

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { codeColours } from './colours.js';
+import { codeColour } from './colours.js';
 import { httpCodesParams } from './query.js';
 
 const window = { start: Date.parse('2026-11-23T06:00:00Z'), end: Date.parse('2026-11-23T07:00:00Z'), live: true };
@@ -14,9 +14,13 @@ it('httpcodes parameters carry domains, window and filters; a province query ove
   expect(httpCodesParams({ ...q, isp: '' }).has('isp')).toBe(false);
 });
 
-it('colours: one family per class, distinct shades within a family', () => {
-  const c = codeColours([{ code: 200, cls: '2xx' }, { code: 206, cls: '2xx' }, { code: 404, cls: '4xx' }, { code: 500, cls: '5xx' }, { code: 502, cls: '5xx' }]);
-  expect(new Set(c).size).toBe(5);
-  expect(c[0]).toMatch(/^#/);
-  expect(codeColours([{ code: 200, cls: '2xx' }])[0]).toBe(c[0]);
+it('colours: fixed per code (not by what else is shown), one family per class, 404 and 499 apart', () => {
+  const codes = [200, 206, 302, 304, 404, 499, 500, 502, 503];
+  const c = codes.map(codeColour);
+  expect(new Set(c).size).toBe(codes.length);
+  expect(codeColour(404)).not.toBe(codeColour(499));
+  expect(codeColour(200)).toBe('#2e7d32');
+  // Unlisted codes: a shade of their class, the same every time.
+  expect(codeColour(418)).toBe(codeColour(418));
+  expect(codeColour(299)).toMatch(/^#/);
 });

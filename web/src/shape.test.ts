@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  codeClass, parseCarousel, parseHttpCodes, provinceRow, shapeCarousel, shapePlayback, ShapeError, topProvinces,
+  codeClass, MIN_SHARE_REQUESTS, parseCarousel, parseHttpCodes, provinceRow, shapeCarousel, shapePlayback, ShapeError, topProvinces,
   type CarouselResponse, type HttpCodesResponse,
 } from './shape.js';
 
@@ -44,12 +44,47 @@ describe('shapePlayback', () => {
       { time: '2026-11-23T07:01:00Z', http_codes: [{ code: 200, count: 4 }] },
     ] });
     expect(s.codes.map((c) => c.points.map((p) => p[1]))).toEqual([[0, 4], [4, 0]]);
-    expect(s.errorShare.map((p) => p[1])).toEqual([1, 0]);
+    // 4 requests a minute: too few for a share point (MIN_SHARE_REQUESTS).
+    expect(s.errorShare.map((p) => p[1])).toEqual([null, null]);
     const empty = shapePlayback({ data_series: [{ time: '2026-11-23T07:00:00Z', http_codes: [] }] });
     expect(empty.codes).toEqual([]);
     expect(empty.total).toBe(0);
     expect(empty.table).toEqual([]);
     expect(empty.errorShare).toEqual([[T0, null]]);
+  });
+});
+
+describe('shapePlayback: sparse minutes, 5xx share, the minute in progress', () => {
+  it('a minute under MIN_SHARE_REQUESTS gets no share point (no night-time spikes); at the threshold it does', () => {
+    expect(MIN_SHARE_REQUESTS).toBe(20);
+    const s = shapePlayback({ data_series: [
+      { time: '2026-11-23T07:00:00Z', http_codes: [{ code: 200, count: 18 }, { code: 499, count: 1 }] },
+      { time: '2026-11-23T07:01:00Z', http_codes: [{ code: 200, count: 18 }, { code: 503, count: 2 }] },
+    ] });
+    expect(s.errorShare).toEqual([[T0, null], [T0 + 60_000, 0.1]]);
+    expect(s.serverErrorShare).toEqual([[T0, null], [T0 + 60_000, 0.1]]);
+  });
+
+  it('the 5xx share leaves 404 and 499 out; totals count 5xx apart', () => {
+    const s = shapePlayback(resp);
+    expect(s.serverErrorShare).toEqual([[T0, 0.02], [T0 + 60_000, null], [T0 + 120_000, 0.5]]);
+    expect(s.serverErrors).toBe(12);
+    expect(s.minutes).toEqual([
+      { time: T0, total: 100, errors: 5, serverErrors: 2 },
+      { time: T0 + 60_000, total: 0, errors: 0, serverErrors: 0 },
+      { time: T0 + 120_000, total: 20, errors: 10, serverErrors: 10 },
+    ]);
+  });
+
+  it('a minute not ended by `now` is kept apart as partial: out of the lines and the health minutes, in the totals', () => {
+    const s = shapePlayback(resp, T0 + 150_000);
+    expect(s.codes[0]?.points).toEqual([[T0, 90], [T0 + 60_000, 0]]);
+    expect(s.errorShare).toHaveLength(2);
+    expect(s.minutes).toHaveLength(2);
+    expect(s.partial).toEqual({ time: T0 + 120_000, total: 20, errors: 10, serverErrors: 10 });
+    expect(s.total).toBe(120);
+    // Exactly at its end the minute is complete.
+    expect(shapePlayback(resp, T0 + 180_000).partial).toBeUndefined();
   });
 });
 

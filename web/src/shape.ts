@@ -75,20 +75,51 @@ export interface CodeRow {
   share: number;
 }
 
+export const isServerError = (code: number): boolean => code >= 500;
+
+/** A minute's requests with fewer than this many gets no error-share point (its share would be noise). */
+export const MIN_SHARE_REQUESTS = 20;
+export const MINUTE_MS = 60_000;
+
+export interface MinuteTotals {
+  time: number;
+  total: number;
+  /** 4xx + 5xx. */
+  errors: number;
+  /** 5xx only. */
+  serverErrors: number;
+}
+
 export interface PlaybackShape {
-  /** Minute slot starts (ms), oldest first. */
+  /** Minute slot starts (ms), oldest first (the minute in progress included). */
   times: number[];
-  /** Requests per minute, one series per status code, ascending by code. */
+  /** Requests per complete minute, one series per status code, ascending by code. */
   codes: Array<{ code: number; cls: CodeClass; points: Point[] }>;
-  /** (4xx + 5xx) / all requests per minute, 0..1; null for a minute without requests. */
+  /**
+   * (4xx + 5xx) / all requests per complete minute, 0..1; null for a minute with fewer than
+   * MIN_SHARE_REQUESTS requests.
+   */
   errorShare: GapPoint[];
+  /** 5xx / all requests per complete minute, 0..1; null likewise. */
+  serverErrorShare: GapPoint[];
+  /** Totals of each complete minute, oldest first. */
+  minutes: MinuteTotals[];
+  /** The minute still in progress at `now` (requests so far), left out of the lines above. */
+  partial?: MinuteTotals;
+  /** Totals of the window, the minute in progress included. */
   table: CodeRow[];
   total: number;
   errors: number;
+  serverErrors: number;
 }
 
-/** Requests per minute by status code, the error share line, and the per-code totals of the window. */
-export function shapePlayback(resp: HttpCodesResponse): PlaybackShape {
+const shareOf = (part: number, total: number): number | null => (total >= MIN_SHARE_REQUESTS ? part / total : null);
+
+/**
+ * Requests per minute by status code, the error share lines, and the per-code totals of the window.
+ * With `now`, a minute that has not ended by then is in progress: kept apart as `partial`.
+ */
+export function shapePlayback(resp: HttpCodesResponse, now = Number.POSITIVE_INFINITY): PlaybackShape {
   const times = resp.data_series.map((e) => Date.parse(e.time));
   const codeSet = new Set<number>();
   for (const e of resp.data_series) for (const c of e.http_codes) codeSet.add(c.code);
@@ -97,8 +128,12 @@ export function shapePlayback(resp: HttpCodesResponse): PlaybackShape {
   const perCode: Point[][] = codes.map(() => []);
   const totals = codes.map(() => 0);
   const errorShare: GapPoint[] = [];
+  const serverErrorShare: GapPoint[] = [];
+  const minutes: MinuteTotals[] = [];
+  let partial: MinuteTotals | undefined;
   let total = 0;
   let errors = 0;
+  let serverErrors = 0;
   resp.data_series.forEach((entry, slot) => {
     const t = times[slot] ?? 0;
     const counts = codes.map(() => 0);
@@ -106,29 +141,42 @@ export function shapePlayback(resp: HttpCodesResponse): PlaybackShape {
       const i = index.get(c.code);
       if (i !== undefined) counts[i] = (counts[i] ?? 0) + c.count;
     }
-    let minute = 0;
-    let minuteErrors = 0;
+    const m: MinuteTotals = { time: t, total: 0, errors: 0, serverErrors: 0 };
+    const inProgress = t + MINUTE_MS > now;
     counts.forEach((n, i) => {
       const code = codes[i] ?? 0;
-      perCode[i]?.push([t, n]);
+      if (!inProgress) perCode[i]?.push([t, n]);
       totals[i] = (totals[i] ?? 0) + n;
-      minute += n;
-      if (isError(code)) minuteErrors += n;
+      m.total += n;
+      if (isError(code)) m.errors += n;
+      if (isServerError(code)) m.serverErrors += n;
     });
-    errorShare.push([t, minute > 0 ? minuteErrors / minute : null]);
-    total += minute;
-    errors += minuteErrors;
+    if (inProgress) {
+      // Only the newest minute can be in progress; should two be (a clock far behind), they add up.
+      partial = partial ? { time: partial.time, total: partial.total + m.total, errors: partial.errors + m.errors, serverErrors: partial.serverErrors + m.serverErrors } : m;
+    } else {
+      minutes.push(m);
+      errorShare.push([t, shareOf(m.errors, m.total)]);
+      serverErrorShare.push([t, shareOf(m.serverErrors, m.total)]);
+    }
+    total += m.total;
+    errors += m.errors;
+    serverErrors += m.serverErrors;
   });
   return {
     times,
     codes: codes.map((code, i) => ({ code, cls: codeClass(code), points: perCode[i] ?? [] })),
     errorShare,
+    serverErrorShare,
+    minutes,
+    ...(partial ? { partial } : {}),
     table: codes.map((code, i) => {
       const n = totals[i] ?? 0;
       return { code, cls: codeClass(code), total: n, share: total > 0 ? n / total : 0 };
     }),
     total,
     errors,
+    serverErrors,
   };
 }
 

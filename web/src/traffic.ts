@@ -1,12 +1,15 @@
 import { ApiFailure, apiGet, type Endpoint } from './api.js';
-import { createChart, type Chart } from './charts.js';
+import { clearChart, createChart, zoneOption, type Chart } from './charts.js';
 import { byId, clock, el, syncCustomWindow } from './dom.js';
 import { mapLimit } from './limit.js';
 import { Poller } from './poller.js';
 import { ISP_NAMES, ISPS, REGION_NAMES, REGIONS } from './regions.js';
 import { parseDomains } from './session.js';
 import { countLoad, hooks, type Shell } from './shell.js';
-import { DAY, parseLocalInput, resolveWindow } from './timewin.js';
+import { DAY, resolveWindow } from './timewin.js';
+import { instantCodec, parseZonedInput, registerZonedInput } from './tz.js';
+import { UrlState } from './urlstate.js';
+import { domainPicker, loadNames, unknownDomains, type Picker } from './pickers.js';
 import { bandwidthBase, bandwidthSeries, splitOption } from './traffic-charts.js';
 import { trafficParams, type TrafficQuery } from './traffic-query.js';
 import {
@@ -40,12 +43,26 @@ export class TrafficView {
   private readonly protocols: Chart;
   private readonly carriers: Chart;
   private readonly poller: Poller;
+  private readonly picker: Picker;
+  private readonly state: UrlState;
+  private known: string[] | undefined;
+  /** Start of the first slot in progress in the drawn answer (for the tooltip). */
+  private partialFrom: number | undefined;
 
   constructor(private readonly shell: Shell) {
     for (const r of REGIONS) this.region.append(new Option(`${REGION_NAMES[r]} (${r})`, r));
     for (const i of ISPS) this.isp.append(new Option(`${ISP_NAMES[i]} (${i})`, i));
+    registerZonedInput(this.from);
+    const custom = (): boolean => this.windowSel.value === 'custom';
+    registerZonedInput(this.to);
+    this.state = new UrlState('tr', {
+      domains: this.domains, window: this.windowSel, from: this.from, to: this.to, interval: this.interval,
+      region: this.region, isp: this.isp, protocol: this.protocol,
+    }, { from: instantCodec, to: instantCodec }, { from: custom, to: custom });
+    this.state.restore();
+    this.picker = domainPicker(byId('tr-pick', HTMLSelectElement), this.domains);
     this.chart = createChart(byId('tr-chart', HTMLElement));
-    this.chart.setOption(bandwidthBase());
+    this.chart.setOption(bandwidthBase(() => this.partialFrom));
     this.protocols = createChart(byId('tr-protocols', HTMLElement));
     this.carriers = createChart(byId('tr-carriers', HTMLElement));
     Object.assign(hooks().charts, { traffic: this.chart, 'traffic-protocols': this.protocols, 'traffic-carriers': this.carriers });
@@ -62,6 +79,27 @@ export class TrafficView {
 
   show(): void {
     this.reload();
+    void this.loadNames();
+  }
+
+  private async loadNames(): Promise<void> {
+    try {
+      const names = await loadNames(this.shell.session());
+      this.known = names?.domains;
+      this.picker.fill((names?.domains ?? []).map((d) => ({ value: d, label: d })), names ? 'No domains stored yet' : 'No list on this server');
+    } catch {
+      // The pickers are a convenience: a failure here shows up in the view's own load.
+    }
+  }
+
+  /** Nothing to draw (a refused query or a failed load): the previous answer goes, `why` is shown. */
+  private clear(why: string): void {
+    for (const c of [this.chart, this.protocols, this.carriers]) clearChart(c);
+    this.partialFrom = undefined;
+    this.empty.textContent = why;
+    this.empty.hidden = false;
+    byId('tr-table', HTMLTableElement).tBodies[0]?.replaceChildren();
+    byId('tr-table-empty', HTMLElement).hidden = true;
   }
 
   hide(): void {
@@ -70,6 +108,7 @@ export class TrafficView {
 
   reload(): void {
     syncCustomWindow(this.form, this.windowSel.value === 'custom', this.from, this.to);
+    this.state.save();
     for (const c of [this.chart, this.protocols, this.carriers]) c.showLoading();
     void this.poller.now();
   }
@@ -78,7 +117,7 @@ export class TrafficView {
     const domains = parseDomains(this.domains.value);
     if (domains.length > MAX_TRAFFIC_DOMAINS) return `At most ${MAX_TRAFFIC_DOMAINS} play domains can be queried at once (${domains.length} given).`;
     const w = resolveWindow(
-      { preset: this.windowSel.value, duration: PRESETS[this.windowSel.value], start: parseLocalInput(this.from.value), end: parseLocalInput(this.to.value) },
+      { preset: this.windowSel.value, duration: PRESETS[this.windowSel.value], start: parseZonedInput(this.from.value), end: parseZonedInput(this.to.value) },
       Date.now(), MAX_SPAN, MAX_LOOKBACK,
     );
     if (typeof w === 'string') return w;
@@ -89,6 +128,7 @@ export class TrafficView {
     const q = this.query();
     if (typeof q === 'string') {
       for (const c of [this.chart, this.protocols, this.carriers]) c.hideLoading();
+      this.clear(q);
       this.status.textContent = q;
       return false;
     }
@@ -105,14 +145,19 @@ export class TrafficView {
       // The splits ignore the view's own protocol (resp. carrier) filter: '' sends none.
       const splits: Array<{ isp?: string; protocol?: string }> = [{ protocol: '' }, { protocol: 'flv' }, { protocol: 'hls' }, ...ISPS.map((isp) => ({ isp }))];
       const [all = 0, flv = 0, hls = 0, ...byIsp] = await mapLimit(splits, CONCURRENCY, summary);
-      this.chart.setOption(bandwidthSeries(points, q.interval), { replaceMerge: ['series'] });
+      const now = Date.now();
+      this.partialFrom = points.find((p) => p.time + q.interval * 1000 > now)?.time;
+      this.chart.setOption({ ...zoneOption(), ...bandwidthSeries(points, q.interval, now) }, { replaceMerge: ['series'] });
       this.protocols.setOption(splitOption(protocolSplit(all, flv, hls)), { replaceMerge: ['series', 'yAxis'] });
       this.carriers.setOption(splitOption(ISPS.map((isp, i) => ({ name: ISP_NAMES[isp], bytes: byIsp[i] ?? 0 }))), { replaceMerge: ['series', 'yAxis'] });
       const rows = domainRows(peaks, totals);
-      this.render(rows, q.window.live);
+      // An empty answer names the domains never stored: the list is fetched again if it is missing.
+      if (q.domains.length > 0 && sumValues(totals) === 0 && this.known === undefined) await this.loadNames();
+      this.render(rows, q);
       this.shell.ok();
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
+      this.clear('No chart: the last load failed (see the message above)');
       this.shell.fail(err instanceof ApiFailure && err.code === 'APIGW.0101'
         ? new Error('This livestats server does not serve the traffic endpoints.') : err);
       this.status.textContent = `Last attempt failed at ${clock(Date.now())}`;
@@ -122,8 +167,10 @@ export class TrafficView {
     return q.window.live;
   }
 
-  private render(rows: DomainRow[], live: boolean): void {
+  private render(rows: DomainRow[], q: TrafficQuery): void {
+    const live = q.window.live;
     const bytes = rows.reduce((s, r) => s + r.bytes, 0);
+    this.empty.textContent = 'No data for this window';
     this.empty.hidden = bytes > 0;
     const body = byId('tr-table', HTMLTableElement).tBodies[0];
     body?.replaceChildren(...rows.map((r) => {
@@ -133,7 +180,11 @@ export class TrafficView {
     }));
     byId('tr-table-empty', HTMLElement).hidden = rows.length > 0;
     const refresh = live ? ` · refreshes every ${Math.round((this.shell.refreshMs * 3) / 1000)} s` : '';
-    this.status.textContent = `Updated ${clock(Date.now())} · ${formatBytes(bytes)} in ${rows.length} domains${refresh}`;
+    // Only an empty answer is worth a guess: a domain the project never stored is likely a typo.
+    const unknown = this.known && bytes === 0 ? unknownDomains(q.domains, this.known) : [];
+    const warn = unknown.length > 0 ? ` · never stored (a typo?): ${unknown.join(', ')}` : '';
+    const domains = `${rows.length} domain${rows.length === 1 ? '' : 's'}`;
+    this.status.textContent = `Updated ${clock(Date.now())} · ${formatBytes(bytes)} in ${domains}${refresh}${warn}`;
     countLoad('traffic');
   }
 }
