@@ -59,7 +59,8 @@ export const invalidParameter = (name: string, reason?: string): ApiError => {
 /**
  * The response header carrying an ApiError's reason. Not part of the contract; the official Huawei
  * SDKs (Node and Python) read only error_code/error_msg from the body and X-Request-Id from the
- * headers, so they ignore it (test/api-error-reasons.test.ts).
+ * headers, so they ignore it: test/api-error-reasons.test.ts runs the Node SDK; the Python core's
+ * DefaultExceptionHandler (huaweicloudsdkcore/exceptions/exception_handler.py) was read for the same.
  */
 export const REASON_HEADER = 'X-Livestats-Error-Reason';
 
