@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { apiNotFound, internalError, invalidParameter, methodNotAllowed, requestTimeout, tooManyRequests } from '../contract/errors.js';
+import { apiNotFound, internalError, invalidParameter, methodNotAllowed, REASON_HEADER, requestTimeout, tooManyRequests } from '../contract/errors.js';
 import { StoreHealth } from '../health/store-health.js';
 import { BatchLedger } from '../ingest/batch-ids.js';
 import type { Aggregator } from '../ingest/aggregator.js';
@@ -111,8 +111,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
     // unknown path, in the contract's envelope and with a request id, instead of Fastify's own body.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       // A path parameter longer than any API takes (maxParamLength) is a bad parameter, not a fault.
-      const e = error.code === 'FST_ERR_BAD_URL' ? apiNotFound() : error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? invalidParameter('path') : internalError();
+      const e = error.code === 'FST_ERR_BAD_URL' ? apiNotFound() : error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? invalidParameter('path', 'a path segment is longer than 200 characters') : internalError();
       if (e.status >= 500) request.log.error({ err: error }, 'request failed before routing');
+      if (e.reason !== undefined) void reply.header(REASON_HEADER, e.reason);
       void reply.code(e.status).header('X-Request-Id', request.id).type('application/json').send(e.body);
     },
     // Requests Node's HTTP parser rejects (oversized headers, garbage) never become requests;
@@ -123,8 +124,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
       const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
       const body = JSON.stringify((timedOut ? requestTimeout() : invalidParameter(oversized ? 'headers' : 'request')).body);
       const status = timedOut ? '408 Request Timeout' : oversized ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      const reason = timedOut ? '' : `${REASON_HEADER}: ${oversized ? 'the request headers are larger than the server accepts' : 'not a valid HTTP/1.1 request'}\r\n`;
       socket.end(
-        `HTTP/1.1 ${status}\r\n` +
+        `HTTP/1.1 ${status}\r\n${reason}` +
           `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
           `X-Request-Id: ${randomUUID().replace(/-/g, '')}\r\nConnection: close\r\n\r\n${body}`,
       );

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ApiError, invalidParameter, methodNotAllowed } from '../contract/errors.js';
+import { ApiError, invalidParameter, methodNotAllowed, quoted } from '../contract/errors.js';
 import { isLoopbackHost } from './metrics/access.js';
 
 /**
@@ -81,11 +81,11 @@ export function registerRequestGuard(
     const host = request.headers.host;
     if (!check.allows(typeof host === 'string' ? host : undefined)) {
       void reply.header('Connection', 'close');
-      done(invalidParameter('Host'));
+      done(invalidParameter('Host', `Host ${quoted(typeof host === 'string' ? host : '')} is not answered here; list it with --allowed-hosts (LIVESTATS_ALLOWED_HOSTS)`));
       return;
     }
     if ((request.raw.url ?? '').includes('#')) {
-      done(invalidParameter('url'));
+      done(invalidParameter('url', 'the request target contains "#" (a fragment is never sent to a server; percent-encode it as %23)'));
       return;
     }
     done();

@@ -32,6 +32,11 @@ export class ApiError extends Error {
   readonly body: ErrorBody;
   /** Sent as Retry-After (seconds) when set. */
   retryAfterSeconds: number | undefined;
+  /**
+   * Why a parameter was refused, in words (never in the body: error_msg stays the contract's).
+   * Written to the server log and sent in the REASON_HEADER response header.
+   */
+  reason: string | undefined;
   constructor(kind: ErrorKind, message: string) {
     super(message);
     this.name = 'ApiError';
@@ -41,8 +46,29 @@ export class ApiError extends Error {
   }
 }
 
-export const invalidParameter = (name: string): ApiError =>
-  new ApiError('invalidParameter', `Invalid request parameter: ${name}`);
+/**
+ * 400 `Invalid request parameter: <name>`. `reason` says why (e.g. "2026-12-01T08:00:00+08:00: an offset
+ * is not accepted; ..."); it reaches the server log and the REASON_HEADER header, never the body.
+ */
+export const invalidParameter = (name: string, reason?: string): ApiError => {
+  const e = new ApiError('invalidParameter', `Invalid request parameter: ${name}`);
+  e.reason = reason;
+  return e;
+};
+
+/**
+ * The response header carrying an ApiError's reason. Not part of the contract; the official Huawei
+ * SDKs (Node and Python) read only error_code/error_msg from the body and X-Request-Id from the
+ * headers, so they ignore it: test/api-error-reasons.test.ts runs the Node SDK; the Python core's
+ * DefaultExceptionHandler (huaweicloudsdkcore/exceptions/exception_handler.py) was read for the same.
+ */
+export const REASON_HEADER = 'X-Livestats-Error-Reason';
+
+/** A value as quoted in a reason: JSON-escaped (so the header stays ASCII) and cut at 80 characters. */
+export function quoted(value: string): string {
+  const cut = value.length > 80 ? `${value.slice(0, 80)}…` : value;
+  return JSON.stringify(cut).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
 export const methodNotAllowed = (): ApiError =>
   new ApiError('methodNotAllowed', 'The HTTP method is not supported for this API');
 export const authFailed = (): ApiError => new ApiError('authFailed', 'Authentication failed');

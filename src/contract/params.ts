@@ -1,4 +1,5 @@
-import { invalidParameter, type ApiError } from './errors.js';
+import { invalidParameter, quoted, type ApiError } from './errors.js';
+import { badEncoding, givenTwice, schemaReason, singleReason, tooMany } from './reasons.js';
 import { arrayParam, singleParam, type RawQuery } from './query.js';
 import { arrayBoundsOf, conforms, type JsonSchema } from './schema.js';
 
@@ -28,39 +29,48 @@ export function readArray(query: RawQuery, spec: ParamSpec, normalize?: (item: s
   const items = spec.kind === 'repeated'
     ? (query.get(spec.name) ?? []).map((v) => v)
     : arrayParam(query, spec.name);
-  if (items === undefined || items.some((v) => v === null)) return invalidParameter(spec.name);
+  if (items === undefined || items.some((v) => v === null)) return invalidParameter(spec.name, badEncoding);
   const itemSchema = spec.schema.items as JsonSchema | undefined;
   const out = new Set<string>();
   for (const item of items as string[]) {
-    if (itemSchema !== undefined && !conforms(itemSchema, item)) return invalidParameter(spec.name);
+    if (itemSchema !== undefined && !conforms(itemSchema, item)) return invalidParameter(spec.name, schemaReason(itemSchema, item));
     const n = normalize ? normalize(item) : item;
-    if (n === undefined) return invalidParameter(spec.name);
+    if (n === undefined) return invalidParameter(spec.name, `${quoted(item)} is not a valid ${spec.name === 'play_domains' ? 'domain name' : 'value'}`);
     out.add(n);
   }
   const list = spec.kind === 'repeated' ? (items as string[]) : [...out];
-  if (!conforms(arrayBoundsOf(spec.schema), list)) return invalidParameter(spec.name);
+  if (!conforms(arrayBoundsOf(spec.schema), list)) return invalidParameter(spec.name, arrayReason(spec.schema, list.length));
   return list;
 }
 
 /** A single query parameter: undefined when not given (and not required). */
 export function readSingle(query: RawQuery, spec: ParamSpec): string | undefined | ApiError {
   const p = singleParam(query, spec.name);
-  if (!p.ok) return invalidParameter(spec.name);
+  if (!p.ok) return invalidParameter(spec.name, singleReason(p.reason));
   return checkSingle(p.value, spec);
 }
 
 /** A single value from a path or a header (a repeated header arrives as a list: invalid). */
 export function readValue(value: string | string[] | undefined, spec: ParamSpec): string | undefined | ApiError {
-  if (Array.isArray(value)) return invalidParameter(spec.name);
+  if (Array.isArray(value)) return invalidParameter(spec.name, givenTwice);
   return checkSingle(value, spec);
 }
 
 function checkSingle(raw: string | undefined, spec: ParamSpec): string | undefined | ApiError {
-  if (raw === undefined) return spec.required ? invalidParameter(spec.name) : undefined;
+  if (raw === undefined) return spec.required ? invalidParameter(spec.name, 'required, and not given') : undefined;
   const value = spec.trim ? raw.trim() : raw;
-  return conforms(spec.schema, value) ? value : invalidParameter(spec.name);
+  return conforms(spec.schema, value) ? value : invalidParameter(spec.name, schemaReason(spec.schema, value));
 }
 
 /** A required parameter's value: an absent one is invalid like a bad one. */
 export const present = (value: string | undefined | ApiError, spec: ParamSpec): string | ApiError =>
-  value === undefined ? invalidParameter(spec.name) : value;
+  value === undefined ? invalidParameter(spec.name, 'required, and not given') : value;
+
+/** Why an array parameter's values as a whole are refused (too few or too many). */
+function arrayReason(schema: JsonSchema, count: number): string {
+  const max = schema.maxItems as number | undefined;
+  if (typeof max === 'number' && count > max) return tooMany(count, max);
+  const min = schema.minItems as number | undefined;
+  if (typeof min === 'number' && count < min) return count === 0 ? 'required, and not given' : `${count} values given; at least ${min} are needed`;
+  return `${count} values given, which is not accepted`;
+}

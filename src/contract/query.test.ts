@@ -36,8 +36,8 @@ describe('single parameters', () => {
   });
   it('accepts a repeated identical value but not two different ones', () => {
     expect(singleParam(parseRawQuery('b=1&b=1'), 'b')).toEqual({ ok: true, value: '1' });
-    expect(singleParam(parseRawQuery('b=1&b=2'), 'b')).toEqual({ ok: false });
-    expect(singleParam(parseRawQuery('b=%'), 'b')).toEqual({ ok: false });
+    expect(singleParam(parseRawQuery('b=1&b=2'), 'b')).toEqual({ ok: false, reason: 'twice' });
+    expect(singleParam(parseRawQuery('b=%'), 'b')).toEqual({ ok: false, reason: 'encoding' });
   });
 });
 

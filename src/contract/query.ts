@@ -58,14 +58,16 @@ export function arrayParam(query: RawQuery, name: string): string[] | undefined 
  * A single-valued parameter: absent or empty means "not given"; given twice (with
  * different non-empty values) or badly encoded is invalid.
  */
-export function singleParam(query: RawQuery, name: string): { ok: true; value: string | undefined } | { ok: false } {
+export function singleParam(
+  query: RawQuery, name: string,
+): { ok: true; value: string | undefined } | { ok: false; reason: 'encoding' | 'twice' } {
   const values = query.get(name);
   if (!values) return { ok: true, value: undefined };
   let found: string | undefined;
   for (const v of values) {
-    if (v === null) return { ok: false };
+    if (v === null) return { ok: false, reason: 'encoding' };
     if (v.length === 0) continue;
-    if (found !== undefined && found !== v) return { ok: false };
+    if (found !== undefined && found !== v) return { ok: false, reason: 'twice' };
     found = v;
   }
   return { ok: true, value: found };

@@ -1,5 +1,6 @@
 import { ApiError, invalidParameter } from './errors.js';
 import { readSingle, type ParamSpec } from './params.js';
+import { timeReason, windowReasons } from './reasons.js';
 import type { RawQuery } from './query.js';
 import { DAY, HOUR, SECOND, floorTo, parseUtcSecond } from './time.js';
 
@@ -51,18 +52,22 @@ export function resolveWindow(query: RawQuery, rule: WindowRule, nowMs: number):
   let startGiven: number | undefined;
   if (startText !== undefined) {
     startGiven = parseUtcSecond(startText);
-    if (startGiven === undefined) return invalidParameter('start_time');
+    if (startGiven === undefined) return invalidParameter('start_time', timeReason(startText));
   }
   let endGiven: number | undefined;
   if (endText !== undefined) {
     endGiven = parseUtcSecond(endText);
-    if (endGiven === undefined) return invalidParameter('end_time');
+    if (endGiven === undefined) return invalidParameter('end_time', timeReason(endText));
   }
 
   const end = endGiven ?? now;
   const start = startGiven ?? end - rule.defaultSpanMs;
-  if (end <= start) return invalidParameter(endGiven !== undefined ? 'end_time' : 'start_time');
-  if (end - start > rule.maxSpanMs) return invalidParameter(startGiven !== undefined ? 'start_time' : 'end_time');
-  if (now - start > rule.maxLookbackMs) return invalidParameter(startGiven !== undefined ? 'start_time' : 'end_time');
+  if (end <= start) return invalidParameter(endGiven !== undefined ? 'end_time' : 'start_time', windowReasons.order(start, end));
+  if (end - start > rule.maxSpanMs) {
+    return invalidParameter(startGiven !== undefined ? 'start_time' : 'end_time', windowReasons.span(start, end, rule.maxSpanMs));
+  }
+  if (now - start > rule.maxLookbackMs) {
+    return invalidParameter(startGiven !== undefined ? 'start_time' : 'end_time', windowReasons.lookback(start, now, rule.maxLookbackMs));
+  }
   return { start, end, now };
 }

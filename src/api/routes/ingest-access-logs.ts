@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, bodiesBusy, internalError, invalidParameter, payloadTooLarge, storeUnavailable } from '../../contract/errors.js';
 import { readArray, readSingle, readValue, type ParamSpec } from '../../contract/params.js';
 import { parseRawQuery, rawSearch } from '../../contract/query.js';
+import { schemaReason } from '../../contract/reasons.js';
 import { conforms } from '../../contract/schema.js';
 import { classifyStoreError } from '../../health/store-faults.js';
 import { batchKey, BATCH_ID_PATTERN, type Claim } from '../../ingest/batch-ids.js';
@@ -101,14 +102,16 @@ async function bodyBytes(request: FastifyRequest, reply: FastifyReply, ctx: AppC
   const header = request.headers['content-encoding'];
   let encoding = String(header ?? 'identity').trim().toLowerCase();
   if (encoding === '') encoding = 'identity';
-  if (!conforms(CONTENT_ENCODING_HEADER.schema, encoding)) throw invalidParameter(CONTENT_ENCODING_HEADER.name);
+  if (!conforms(CONTENT_ENCODING_HEADER.schema, encoding)) {
+    throw invalidParameter(CONTENT_ENCODING_HEADER.name, schemaReason(CONTENT_ENCODING_HEADER.schema, encoding));
+  }
   if (encoding === 'identity') return body;
   let out: Buffer;
   try {
     out = await gunzipAsync(body, { maxOutputLength: limit });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) throw payloadTooLarge(limit);
-    throw invalidParameter('body');
+    throw invalidParameter('body', 'Content-Encoding: gzip, but the body is not valid gzip data');
   }
   if (!ctx.bodies.take(out.length)) throw bodiesBusy();
   const held = out.length;
@@ -124,7 +127,9 @@ function processorFor(request: FastifyRequest, ctx: AppContext, sink: (c: CellBa
   const given = readSingle(q, FORMAT_PARAM);
   if (given instanceof ApiError) throw given;
   const format = given ?? (ndjson ? 'json' : undefined);
-  if (format === undefined) throw invalidParameter(FORMAT_PARAM.name);
+  if (format === undefined) {
+    throw invalidParameter(FORMAT_PARAM.name, 'required (a preset, json, or a log_format string), unless the body is application/x-ndjson');
+  }
   const fields = readArray(q, FIELD_PARAM);
   if (fields instanceof ApiError) throw fields;
   try {
@@ -133,7 +138,7 @@ function processorFor(request: FastifyRequest, ctx: AppContext, sink: (c: CellBa
       geoOverridesFile: ctx.ingest.geoOverridesFile,
     }, sink, ctx.now, false, names);
   } catch (err) {
-    if (err instanceof FormatError) throw invalidParameter(q.has('field') && !err.message.includes('format') ? 'field' : 'format');
+    if (err instanceof FormatError) throw invalidParameter(q.has('field') && !err.message.includes('format') ? 'field' : 'format', err.message);
     throw err;
   }
 }

@@ -53,7 +53,11 @@ export const INGEST_SAMPLES_SPEC: RouteSpec = {
   errors: [...AUTHENTICATED_ERRORS, 'payloadTooLarge', 'storeUnavailable', 'busy'],
 };
 
-const badBody = (why: string): ApiError => new ApiError('invalidParameter', `Invalid request parameter: body (${why})`);
+const badBody = (why: string): ApiError => {
+  const e = new ApiError('invalidParameter', `Invalid request parameter: body (${why})`);
+  e.reason = why;
+  return e;
+};
 
 /**
  * Largest samples body, bytes: MAX_SAMPLES_PER_REQUEST samples of at most 512 bytes each (a

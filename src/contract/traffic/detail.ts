@@ -1,10 +1,11 @@
-import { ApiError, invalidParameter } from '../errors.js';
+import { ApiError, invalidParameter, quoted } from '../errors.js';
+import { singleReason } from '../reasons.js';
 import { singleParam, type RawQuery } from '../query.js';
 import { SECOND, formatUtcSecond } from '../time.js';
 import { bandwidthBps } from './bandwidth.js';
 import { optionalChoice, parseTrafficFilters, resolveTrafficWindow, type TrafficFilters } from './params.js';
 import { slotsOf, type SlotRange } from './slots.js';
-import { isIpType, parseInterval, type IntervalSeconds, type IpType } from './values.js';
+import { INTERVALS_S, IP_TYPES, isIpType, parseInterval, type IntervalSeconds, type IpType } from './values.js';
 
 /** ListDomainTrafficDetail (bytes per slot) or ListBandwidthDetail (average bps per slot). */
 export type DetailKind = 'traffic' | 'bandwidth';
@@ -33,22 +34,23 @@ export function parseTrafficDetailQuery(
   if (filters instanceof ApiError) return filters;
 
   const intervalParam = singleParam(query, 'interval');
-  if (!intervalParam.ok) return invalidParameter('interval');
+  if (!intervalParam.ok) return invalidParameter('interval', singleReason(intervalParam.reason));
   let interval: IntervalSeconds = 300;
   if (intervalParam.value !== undefined) {
     const parsed = parseInterval(intervalParam.value);
-    if (parsed === undefined) return invalidParameter('interval');
+    if (parsed === undefined) return invalidParameter('interval', `${quoted(intervalParam.value)} is not one of ${INTERVALS_S.join(', ')} (seconds)`);
     interval = parsed;
   }
 
   let ipType: IpType | undefined;
   if (kind === 'bandwidth') {
-    const t = optionalChoice(query, 'ip_type', isIpType);
+    const t = optionalChoice(query, 'ip_type', isIpType, IP_TYPES);
     if (t instanceof ApiError) return t;
     ipType = t;
     // Not supported (traffic-api.md): any non-empty value is refused; empty means absent, as everywhere.
     const country = singleParam(query, 'country');
-    if (!country.ok || country.value !== undefined) return invalidParameter('country');
+    if (!country.ok) return invalidParameter('country', singleReason(country.reason));
+    if (country.value !== undefined) return invalidParameter('country', 'not supported here: leave country out (or empty)');
   }
 
   const window = resolveTrafficWindow(query, nowMs, storedMs);

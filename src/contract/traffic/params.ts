@@ -1,10 +1,11 @@
-import { ApiError, invalidParameter } from '../errors.js';
+import { ApiError, invalidParameter, quoted } from '../errors.js';
+import { badEncoding, singleReason, tooMany } from '../reasons.js';
 import { normalizeDomain } from '../domain.js';
 import { arrayParam, singleParam, type RawQuery } from '../query.js';
 import { DAY } from '../time.js';
-import { isIsp, isRegion, type Isp, type Region } from '../values.js';
+import { ISPS, isIsp, isRegion, REGIONS, type Isp, type Region } from '../values.js';
 import { resolveWindow, type TimeWindow, type WindowRule } from '../window.js';
-import { isProtocol, isServiceType, isStreamName, type Protocol, type ServiceType } from './values.js';
+import { isProtocol, isServiceType, isStreamName, PROTOCOLS, SERVICE_TYPES, type Protocol, type ServiceType } from './values.js';
 
 export const MAX_TRAFFIC_DOMAINS = 100;
 export const TRAFFIC_MAX_SPAN_MS = 31 * DAY;
@@ -26,19 +27,22 @@ export interface TrafficFilters {
 }
 
 /** A single optional parameter that must pass `valid`; empty (after trimming) means absent. */
-function optionalValue(query: RawQuery, name: string, valid: (v: string) => boolean): string | undefined | ApiError {
+function optionalValue(
+  query: RawQuery, name: string, valid: (v: string) => boolean, choices?: readonly string[],
+): string | undefined | ApiError {
   const p = singleParam(query, name);
-  if (!p.ok) return invalidParameter(name);
+  if (!p.ok) return invalidParameter(name, singleReason(p.reason));
   const v = p.value?.trim();
   if (v === undefined || v === '') return undefined;
-  return valid(v) ? v : invalidParameter(name);
+  if (valid(v)) return v;
+  return invalidParameter(name, choices ? `${quoted(v)} is not one of ${choices.join(', ')}` : `${quoted(v)} is not an accepted value`);
 }
 
 /** A single optional parameter whose value is one of a set (exact, case-sensitive); undefined when absent. */
 export function optionalChoice<T extends string>(
-  query: RawQuery, name: string, is: (v: string) => v is T,
+  query: RawQuery, name: string, is: (v: string) => v is T, choices?: readonly string[],
 ): T | undefined | ApiError {
-  const v = optionalValue(query, name, is);
+  const v = optionalValue(query, name, is, choices);
   return v instanceof ApiError || v === undefined ? v : (v as T);
 }
 
@@ -48,14 +52,14 @@ export function optionalChoice<T extends string>(
  */
 export function parseTrafficFilters(query: RawQuery): TrafficFilters | ApiError {
   const rawDomains = arrayParam(query, 'play_domains');
-  if (!rawDomains) return invalidParameter('play_domains');
+  if (!rawDomains) return invalidParameter('play_domains', badEncoding);
   const domains = new Set<string>();
   for (const d of rawDomains) {
     const n = normalizeDomain(d);
-    if (n === undefined) return invalidParameter('play_domains');
+    if (n === undefined) return invalidParameter('play_domains', `${quoted(d)} is not a valid domain name`);
     domains.add(n);
   }
-  if (domains.size > MAX_TRAFFIC_DOMAINS) return invalidParameter('play_domains');
+  if (domains.size > MAX_TRAFFIC_DOMAINS) return invalidParameter('play_domains', tooMany(domains.size, MAX_TRAFFIC_DOMAINS));
 
   const app = optionalValue(query, 'app', isStreamName);
   if (app instanceof ApiError) return app;
@@ -63,13 +67,17 @@ export function parseTrafficFilters(query: RawQuery): TrafficFilters | ApiError 
   if (stream instanceof ApiError) return stream;
 
   const rawRegions = arrayParam(query, 'region');
-  if (!rawRegions || !rawRegions.every(isRegion)) return invalidParameter('region');
+  if (!rawRegions) return invalidParameter('region', badEncoding);
+  const badRegion = rawRegions.find((r) => !isRegion(r));
+  if (badRegion !== undefined) return invalidParameter('region', `${quoted(badRegion)} is not a region code (${REGIONS.join(', ')})`);
   const rawIsps = arrayParam(query, 'isp');
-  if (!rawIsps || !rawIsps.every(isIsp)) return invalidParameter('isp');
+  if (!rawIsps) return invalidParameter('isp', badEncoding);
+  const badIsp = rawIsps.find((r) => !isIsp(r));
+  if (badIsp !== undefined) return invalidParameter('isp', `${quoted(badIsp)} is not one of ${ISPS.join(', ')}`);
 
-  const protocol = optionalChoice(query, 'protocol', isProtocol);
+  const protocol = optionalChoice(query, 'protocol', isProtocol, PROTOCOLS);
   if (protocol instanceof ApiError) return protocol;
-  const serviceType = optionalChoice(query, 'service_type', isServiceType);
+  const serviceType = optionalChoice(query, 'service_type', isServiceType, SERVICE_TYPES);
   if (serviceType instanceof ApiError) return serviceType;
 
   const byDomain = domains.size > 0;
@@ -78,8 +86,8 @@ export function parseTrafficFilters(query: RawQuery): TrafficFilters | ApiError 
     app: byDomain ? app : undefined,
     stream: byDomain ? stream : undefined,
     protocol,
-    regions: [...rawRegions].sort(),
-    isps: [...rawIsps].sort(),
+    regions: (rawRegions as Region[]).sort(),
+    isps: (rawIsps as Isp[]).sort(),
     serviceType: serviceType ?? 'ALL',
   };
 }
