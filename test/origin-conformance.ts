@@ -14,7 +14,7 @@ const T0 = Date.UTC(2026, 10, 20);
 export function session(id: string, start: number, end: number | null, more: Partial<PublishSession> = {}): PublishSession {
   return {
     project: 'p1', id, domain: 'push.example.com', app: 'live', stream: id, clientIp: '10.0.0.1', type: 0, region: 'OT', isp: 'OTHER',
-    videoCodec: 'H264', audioCodec: 'AAC', frameRate: 25, bitrate: 800, width: 640, height: 360, start, end, origin: 'o1', updatedAt: 1, ...more,
+    videoCodec: 'H264', audioCodec: 'AAC', frameRate: 25, bitrate: 800, width: 640, height: 360, start, end, origin: 'o1', bytesIn: 12345, updatedAt: 1, ...more,
   };
 }
 
