@@ -93,6 +93,10 @@ export class TimedStore implements Store {
     return this.inner.openSessions(options);
   }
 
+  openPlays(options?: QueryOptions): Promise<PlaySession[]> {
+    return this.inner.openPlays(options);
+  }
+
   playSessions(project: string, from: number, to: number, options?: QueryOptions): Promise<PlaySession[]> {
     return this.inner.playSessions(project, from, to, options);
   }

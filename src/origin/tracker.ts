@@ -19,7 +19,7 @@ import type { StatStream } from './stat-xml.js';
  */
 
 export interface TrackerOptions {
-  store: Pick<OriginQuery, 'writeOrigin' | 'openSessions'>;
+  store: Pick<OriginQuery, 'writeOrigin' | 'openSessions' | 'openPlays'>;
   geo: (ip: string) => { region: Region; isp: Isp };
   now?: () => number;
   /** Publisher addresses that are relays (another server pushing), besides relays recognized by flashver. */
@@ -76,6 +76,8 @@ export function spreadBytes(bytes: number, from: number, to: number): Array<{ sl
   return out;
 }
 
+const PLAY_REFRESH_MS = 60_000;
+
 const liveKey = (project: string, origin: string, clientId: string, app: string, stream: string): string =>
   JSON.stringify([project, origin, clientId, app, stream]);
 
@@ -99,6 +101,11 @@ export class OriginTracker {
       const clientId = s.id.split('|')[1] ?? '';
       const key = liveKey(s.project, s.origin, clientId, s.app, s.stream);
       this.live.set(key, { key, session: s, clientId, seenAt: s.updatedAt, bytesAt: s.updatedAt });
+    }
+    for (const p of await this.options.store.openPlays()) {
+      const [origin, clientId] = p.id.split('|');
+      const key = liveKey(p.project, origin ?? '', clientId ?? '', p.app, p.stream);
+      this.plays.set(key, { key, play: p, seenAt: p.updatedAt });
     }
   }
 
@@ -250,7 +257,10 @@ export class OriginTracker {
         seenPlays.add(key);
         const known = this.plays.get(key);
         if (known) {
-          this.plays.set(key, { ...known, seenAt: s.at });
+          // Refreshed in the store at most once a minute: after a restart a play the page no longer shows ends then.
+          const play = s.at - known.play.updatedAt >= PLAY_REFRESH_MS ? { ...known.play, updatedAt: s.at } : known.play;
+          if (play !== known.play) batch.plays?.push(play);
+          this.plays.set(key, { ...known, play, seenAt: s.at });
           continue;
         }
         const start = s.at - c.timeMs;

@@ -149,7 +149,9 @@ export interface OriginQuery {
   upBytesSeries(filter: UpBandwidthFilter, options?: QueryOptions): Promise<Float64Array>;
   /** Every open session of every project (the intake's state after a restart). */
   openSessions(options?: QueryOptions): Promise<PublishSession[]>;
-  /** RTMP play sessions overlapping [from, to) of a project (until the audience cube takes them). */
+  /** Every open RTMP play session of every project (the intake's state after a restart). */
+  openPlays(options?: QueryOptions): Promise<PlaySession[]>;
+  /** RTMP play sessions overlapping [from, to) of a project. */
   playSessions(project: string, from: number, to: number, options?: QueryOptions): Promise<PlaySession[]>;
 }
 

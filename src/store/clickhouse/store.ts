@@ -358,6 +358,10 @@ export class ClickHouseStore implements Store {
     return this.origin.openSessions(o);
   }
 
+  openPlays(o: QueryOptions = {}): Promise<PlaySession[]> {
+    return this.origin.openPlays(o);
+  }
+
   playSessions(project: string, from: number, to: number, o: QueryOptions = {}): Promise<PlaySession[]> {
     return this.origin.playSessions(project, from, to, o);
   }

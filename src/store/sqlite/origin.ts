@@ -33,6 +33,7 @@ export function createOriginTables(db: Database.Database): void {
       PRIMARY KEY (project, id)
     ) WITHOUT ROWID;
     CREATE INDEX IF NOT EXISTS origin_plays_by_start ON origin_plays (project, start_ms);
+    CREATE INDEX IF NOT EXISTS origin_plays_open ON origin_plays (project, start_ms) WHERE end_ms IS NULL;
   `);
 }
 
@@ -81,6 +82,7 @@ function toSession(r: SessionRecord): PublishSession {
   };
 }
 
+const PLAY_COLUMNS = 'project, id, domain, app, stream, client_ip, region, isp, start_ms, end_ms, updated_at';
 const marks = (n: number): string => new Array(n).fill('?').join(', ');
 
 /** The read requests of the publish side (run in a read worker, or inline). */
@@ -90,7 +92,8 @@ export type OriginRead =
   | { op: 'counts'; filter: StreamCountFilter; now: number }
   | { op: 'up'; filter: UpBandwidthFilter }
   | { op: 'open' }
-  | { op: 'plays'; project: string; from: number; to: number };
+  | { op: 'plays'; project: string; from: number; to: number }
+  | { op: 'open-plays' };
 
 export function runOriginRead(db: Database.Database, r: OriginRead): unknown {
   switch (r.op) {
@@ -100,9 +103,12 @@ export function runOriginRead(db: Database.Database, r: OriginRead): unknown {
     case 'up': return readUp(db, r.filter);
     case 'open':
       return (db.prepare(`SELECT ${SESSION_COLUMNS} FROM origin_sessions WHERE end_ms IS NULL ORDER BY project, start_ms, id`).raw().all() as SessionRecord[]).map(toSession);
-    case 'plays': {
-      const rows = db.prepare(`SELECT project, id, domain, app, stream, client_ip, region, isp, start_ms, end_ms, updated_at FROM origin_plays
-        WHERE project = ? AND start_ms < ? AND (end_ms IS NULL OR end_ms > ?) ORDER BY start_ms, id`).raw().all(r.project, r.to, r.from) as Array<
+    case 'plays':
+    case 'open-plays': {
+      const rows = (r.op === 'plays'
+        ? db.prepare(`SELECT ${PLAY_COLUMNS} FROM origin_plays WHERE project = ? AND start_ms < ? AND (end_ms IS NULL OR end_ms > ?) ORDER BY start_ms, id`)
+          .raw().all(r.project, r.to, r.from)
+        : db.prepare(`SELECT ${PLAY_COLUMNS} FROM origin_plays WHERE end_ms IS NULL ORDER BY project, start_ms, id`).raw().all()) as Array<
         [string, string, string, string, string, string, string, string, number, number | null, number]>;
       return rows.map((p): PlaySession => ({
         project: p[0], id: p[1], domain: p[2], app: p[3], stream: p[4], clientIp: p[5], region: p[6] as Region, isp: p[7] as Isp,

@@ -390,6 +390,10 @@ export class SqliteStore implements Store {
     return this.origin('', { op: 'open' }, o);
   }
 
+  openPlays(o: QueryOptions = {}): Promise<PlaySession[]> {
+    return this.origin('', { op: 'open-plays' }, o);
+  }
+
   playSessions(project: string, from: number, to: number, o: QueryOptions = {}): Promise<PlaySession[]> {
     return this.origin(project, { op: 'plays', project, from, to }, o);
   }
