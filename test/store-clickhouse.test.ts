@@ -4,6 +4,7 @@ import { startClickHouse, type ClickHouseServer } from './harness/clickhouse.js'
 import { batch, cell, runStoreConformance, sample } from './store-conformance.js';
 import { runTrafficConformance } from './traffic-conformance.js';
 import { runOriginConformance } from './origin-conformance.js';
+import { runAudienceConformance } from './audience-conformance.js';
 import { requireTools } from './helpers/system-tools.js';
 
 requireTools('clickhouse-server');
@@ -31,6 +32,12 @@ runTrafficConformance('clickhouse', async () => {
 
 runOriginConformance('clickhouse', async () => {
   const store = new ClickHouseStore({ url: server.url(`origin_conformance_${++n}`) });
+  await store.init();
+  return store;
+});
+
+runAudienceConformance('clickhouse', async () => {
+  const store = new ClickHouseStore({ url: server.url(`audience_conformance_${++n}`) });
   await store.init();
   return store;
 });

@@ -2,6 +2,7 @@ import type { CarouselSample } from '../contract/carousel.js';
 import type { CodeCount } from '../contract/httpcodes.js';
 import type { Isp, Region } from '../contract/values.js';
 import type { ProjectCells } from './packed.js';
+import type { AudienceQuery, ProjectAudience } from './audience.js';
 import type { TrafficQuery, TrafficRow } from './traffic.js';
 import type { OriginQuery } from './origin.js';
 
@@ -50,6 +51,8 @@ export interface WriteBatch {
    * traffic; only given to a store with `writesPacked` (absent = none).
    */
   packed?: ProjectCells[];
+  /** Audience cube input (src/store/audience.ts), written atomically with the rest; absent = none. */
+  audience?: ProjectAudience[];
 }
 
 export interface HttpCodesFilter {
@@ -113,7 +116,7 @@ export interface NameSpace {
 }
 
 /** The one storage interface every backend implements; see test/store-conformance for its behaviour. */
-export interface Store extends TrafficQuery, OriginQuery {
+export interface Store extends TrafficQuery, AudienceQuery, OriginQuery {
   readonly kind: string;
   /** True when write() reads `batch.packed`; otherwise packed cells reach it as rows. */
   readonly writesPacked?: boolean;

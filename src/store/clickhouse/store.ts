@@ -1,3 +1,4 @@
+import type { PlayInfoFilter, PlayInfoRow, PortraitDay, PortraitFilter, UsersFilter } from '../audience.js';
 import type {
   CarouselSample, CodeCount, HttpCodesFilter, QueryOptions, SampleFilter, Store, StoredNames, TaskInfo, WriteBatch,
 } from '../types.js';
@@ -16,6 +17,7 @@ import { ClickHouseOrigin } from './origin.js';
 import type {
   HistoryFilter, LiveStreamsFilter, OriginBatch, PlaySession, PublishSession, SessionPage, StreamCountFilter, UpBandwidthFilter,
 } from '../origin.js';
+import { AUDIENCE_TABLES, ClickHouseAudience } from './audience.js';
 import type { TrafficFilter } from '../traffic.js';
 import { migrateClickHouse, table, type SchemaNames } from './schema.js';
 import { ident, quote, quoteList, SqlValueError } from './sql.js';
@@ -70,6 +72,7 @@ export class ClickHouseStore implements Store {
   private lastVersion = 0n;
   private readonly traffic: ClickHouseTraffic;
   private readonly origin: ClickHouseOrigin;
+  private readonly audience: ClickHouseAudience;
 
   constructor(readonly options: ClickHouseStoreOptions) {
     const target = parseClickHouseUrls(options.url);
@@ -79,6 +82,7 @@ export class ClickHouseStore implements Store {
     this.servers = target.endpoints.map((e) => new ChEndpoint(e, { requestTimeoutMs: options.requestTimeoutMs, queryTimeoutMs: options.queryTimeoutMs }));
     this.traffic = new ClickHouseTraffic(this.primary, this.names, (ids) => this.waitUntilFinished(ids), this.insertSettings);
     this.origin = new ClickHouseOrigin(this.primary, this.names, this.insertSettings);
+    this.audience = new ClickHouseAudience(this.primary, this.names, (ids) => this.waitUntilFinished(ids), this.insertSettings);
   }
 
   private get primary(): ChEndpoint {
@@ -105,7 +109,7 @@ export class ClickHouseStore implements Store {
       await migrateClickHouse(server, this.names);
     }
     // Through the Distributed tables, this fails when any shard lacks its local tables.
-    for (const name of ['http_counts', 'http_counts_bytes', ...LEVELS.map((l) => l.table), 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains', 'origin_sessions', 'origin_up_bytes', 'origin_plays']) {
+    for (const name of ['http_counts', 'http_counts_bytes', ...LEVELS.map((l) => l.table), 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains', 'origin_sessions', 'origin_up_bytes', 'origin_plays', ...AUDIENCE_TABLES]) {
       await this.primary.rows(`SELECT count() AS n FROM ${this.t(name)}`);
     }
   }
@@ -121,6 +125,7 @@ export class ClickHouseStore implements Store {
     try {
       await this.writeCounts(batch, previous !== undefined);
       if (batch.traffic) await this.traffic.write(batch.id, batch.traffic, previous !== undefined);
+      if (batch.audience) await this.audience.write(batch.id, batch.audience, previous !== undefined);
       await this.writeSamples(batch, version);
       if (batch.checkpoints.length > 0) await this.primary.exec(keyValueInsert(this.t('checkpoints'), batch.checkpoints, version));
     } catch (err) {
@@ -376,6 +381,30 @@ export class ClickHouseStore implements Store {
 
   trafficDomains(project: string, o: QueryOptions = {}): Promise<string[]> {
     return this.traffic.trafficDomains(project, o);
+  }
+
+  // The audience cube (src/store/audience.ts; issue 21): reads and retention.
+  usersSeries(f: UsersFilter, o: QueryOptions = {}): Promise<Float64Array> {
+    return this.audience.usersSeries(f, o);
+  }
+
+  playInfo(f: PlayInfoFilter, o: QueryOptions = {}): Promise<PlayInfoRow[]> {
+    return this.audience.playInfo(f, o);
+  }
+
+  streamPortrait(f: PortraitFilter, o: QueryOptions = {}): Promise<PortraitDay> {
+    return this.audience.streamPortrait(f, o);
+  }
+
+  audienceDomains(project: string, o: QueryOptions = {}): Promise<string[]> {
+    return this.audience.audienceDomains(project, o);
+  }
+
+  /** Drops the audience tables' UTC-day partitions before the cutoff's day on every server. */
+  async deleteAudienceBefore(cutoff: number): Promise<void> {
+    for (const server of this.servers) {
+      for (const sql of await retentionDrops(server, this.names, cutoff, AUDIENCE_TABLES)) await server.exec(sql);
+    }
   }
 
   /** Drops the traffic tables' UTC-day partitions before the cutoff's day on every server. */

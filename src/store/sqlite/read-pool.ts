@@ -1,3 +1,4 @@
+import type { AudienceRead } from './audience-reads.js';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { QueryTimeoutError, type HttpCodesFilter, type SampleFilter } from '../types.js';
@@ -126,6 +127,10 @@ export class ReadPool implements Reader {
 
   origin(project: string, read: OriginRead, signal?: AbortSignal): Promise<unknown> {
     return this.submit(project, { kind: 'origin', read }, signal);
+  }
+
+  audience(read: AudienceRead, signal?: AbortSignal): Promise<unknown> {
+    return this.submit(read.op === 'domains' ? read.project : read.filter.project, { kind: 'audience', read }, signal);
   }
 
   /** Queries waiting for a worker (for tests and metrics). */

@@ -1,3 +1,4 @@
+import { runAudienceRead, type AudienceRead } from './audience-reads.js';
 import type Database from 'better-sqlite3';
 import type { HttpCodesFilter, SampleFilter } from '../types.js';
 import { giveSpare } from '../../contract/json-bytes.js';
@@ -23,6 +24,8 @@ export interface Reader {
   trafficDetailBody(f: TrafficFilter, kind: DetailKind, signal?: AbortSignal): Promise<Uint8Array>;
   /** The publish side's reads (src/store/sqlite/origin.ts); `project` only orders the queue. */
   origin(project: string, read: OriginRead, signal?: AbortSignal): Promise<unknown>;
+  /** An audience cube read (audience-reads.ts); the result as runAudienceRead answers it. */
+  audience(read: AudienceRead, signal?: AbortSignal): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -68,6 +71,10 @@ export class InlineReader implements Reader {
 
   async origin(_project: string, read: OriginRead): Promise<unknown> {
     return runOriginRead(this.db, read);
+  }
+
+  async audience(read: AudienceRead): Promise<unknown> {
+    return runAudienceRead(this.db, read);
   }
 
   async close(): Promise<void> {}

@@ -1,3 +1,4 @@
+import type { PlayInfoFilter, PlayInfoRow, PortraitDay, PortraitFilter, UsersFilter } from '../audience.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -12,6 +13,7 @@ import { checkLayout, layoutMeta } from './layout-meta.js';
 import { MigrationError, migrateSqlite } from './migrate.js';
 import { appendCell, newCells } from './cube-cells.js';
 import { addPackedCounts } from './packed-writes.js';
+import { AudienceWriter } from './audience-writes.js';
 import { InlineReader, type Reader } from './reader.js';
 import { toCodeCounts, toSamples } from './results.js';
 import { RetentionSlicer } from './retention.js';
@@ -68,6 +70,7 @@ export class SqliteStore implements Store {
   private writer: BatchSink | undefined;
   private readonly retention: RetentionSlicer;
   private readonly traffic = new TrafficWriter();
+  private readonly audience = new AudienceWriter();
   private readonly projectTotals = new ProjectTotals();
 
   constructor(readonly file: string, private readonly options: SqliteStoreOptions = {}) {
@@ -209,6 +212,7 @@ export class SqliteStore implements Store {
         this.touchSeries(cells.series, cells.slot, cells.count, seen);
       }
       if (batch.traffic || packed.some((p) => p.cells.traffic)) this.traffic.write(this.db, batch.traffic ?? [], packed);
+      if (batch.audience) this.audience.write(this.db, batch.audience);
       for (const t of batch.tasks) this.taskRef(t.project, t.taskId, now, freshTasks);
       const blocks = new Map<string, { task: number; block: number; b: ReturnType<typeof SAMPLES.newBuilder> }>();
       const newest = new Map<number, number>();
@@ -232,9 +236,11 @@ export class SqliteStore implements Store {
       tx.immediate();
     } catch (err) {
       this.traffic.rollback();
+      this.audience.rollback();
       throw err;
     }
     this.traffic.commit();
+    this.audience.commit();
     for (const [k, v] of freshSeries) this.seriesIds.set(k, v);
     for (const [k, v] of freshTasks) this.taskIds.set(k, v);
     for (const [k, v] of seen) this.lastBlocks.set(k, v);
@@ -353,6 +359,32 @@ export class SqliteStore implements Store {
   async trafficDetailBody(f: TrafficFilter, kind: DetailKind, o: QueryOptions = {}): Promise<Uint8Array> {
     o.signal?.throwIfAborted();
     return this.read().trafficDetailBody(f, kind, o.signal);
+  }
+
+  // The audience cube (src/store/audience.ts; issue 21): reads and retention.
+  async usersSeries(f: UsersFilter, o: QueryOptions = {}): Promise<Float64Array> {
+    o.signal?.throwIfAborted();
+    if (f.to <= f.from) return new Float64Array(0);
+    return (await this.read().audience({ op: 'users', filter: f }, o.signal)) as Float64Array;
+  }
+
+  async playInfo(f: PlayInfoFilter, o: QueryOptions = {}): Promise<PlayInfoRow[]> {
+    o.signal?.throwIfAborted();
+    return (await this.read().audience({ op: 'play-info', filter: f }, o.signal)) as PlayInfoRow[];
+  }
+
+  async streamPortrait(f: PortraitFilter, o: QueryOptions = {}): Promise<PortraitDay> {
+    o.signal?.throwIfAborted();
+    return (await this.read().audience({ op: 'portrait', filter: f }, o.signal)) as PortraitDay;
+  }
+
+  async audienceDomains(project: string, o: QueryOptions = {}): Promise<string[]> {
+    o.signal?.throwIfAborted();
+    return (await this.read().audience({ op: 'domains', project }, o.signal)) as string[];
+  }
+
+  async deleteAudienceBefore(cutoff: number): Promise<void> {
+    await this.retention.runAudience(cutoff);
   }
 
   async trafficDomains(project: string, o: QueryOptions = {}): Promise<string[]> {
