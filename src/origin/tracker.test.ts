@@ -146,3 +146,31 @@ describe('push_duration', () => {
     await store.close();
   });
 });
+
+describe('RTMP plays feed the audience cube (protocol rtmp)', () => {
+  it('a play that ends becomes online viewers per minute, play time and a user of the day; a refused end is not counted, its retry once', async () => {
+    const { store, fail } = await faultyStore();
+    let now = T0 + 30_000;
+    const t = new OriginTracker({ store, geo, now: () => now });
+    await t.restore();
+    const player = { clientId: '55', addr: '192.0.2.10', stream: 's1' };
+    await t.event('p', ev('play', player));
+    now = T0 + 150_000;
+    fail(1);
+    await expect(t.event('p', ev('play_done', player))).rejects.toThrow();
+    await t.event('p', ev('play_done', player));
+    const users = await store.usersSeries({
+      project: 'p', domain: 'push.example.com', app: 'live', stream: 's1', protocol: 'rtmp', regions: [], isps: [], slotMs: 60_000, from: T0, to: T0 + 4 * 60_000,
+    });
+    expect([...users]).toEqual([1, 1, 1, 0]);
+    const flv = await store.usersSeries({
+      project: 'p', domain: 'push.example.com', app: 'live', stream: 's1', protocol: 'flv', regions: [], isps: [], slotMs: 60_000, from: T0, to: T0 + 4 * 60_000,
+    });
+    expect([...flv]).toEqual([0, 0, 0, 0]);
+    const day = await store.streamPortrait({ project: 'p', domain: 'push.example.com', stream: 's1', day: T0 });
+    expect(day).toMatchObject({ users: 1, playSeconds: 120, peakUsers: 1 });
+    const plays = await store.playSessions('p', T0, T0 + 60 * 60_000);
+    expect(plays.map((p) => [p.start, p.end])).toEqual([[T0 + 30_000, T0 + 150_000]]);
+    await store.close();
+  });
+});

@@ -1,5 +1,8 @@
 import type { Isp, Region } from '../contract/values.js';
 import { ORIGIN_SLOT_MS, type OriginBatch, type OriginQuery, type PlaySession, type PublishSession, type PublishType, type UpBytesRow } from '../store/origin.js';
+import { AUDIENCE_PROTOCOLS, type ProjectAudience } from '../store/audience.js';
+import { AudienceCounter } from '../ingest/audience/audience-counter.js';
+import { packGeo } from '../ingest/geo/names.js';
 import type { OriginEvent } from './events.js';
 import type { StatStream } from './stat-xml.js';
 
@@ -77,6 +80,22 @@ export function spreadBytes(bytes: number, from: number, to: number): Array<{ sl
 }
 
 const PLAY_REFRESH_MS = 60_000;
+const DAY_MS = 86_400_000;
+const RTMP = AUDIENCE_PROTOCOLS.indexOf('rtmp');
+
+/**
+ * An RTMP play session that ended, as audience cube input (issue 21's cube, protocol rtmp): one
+ * session over the minutes it overlaps (its play time inside each), one request at its end, and its
+ * client address among the users of every UTC day it touches. Bytes are not known per player (0).
+ */
+export function playAudience(p: PlaySession & { end: number }): ProjectAudience {
+  const counter = new AudienceCounter();
+  counter.session(0, RTMP, packGeo(p.region, p.isp), p.end, p.end - p.start, 0);
+  if (p.clientIp) {
+    for (let day = Math.floor(p.start / DAY_MS) * DAY_MS; day < Math.max(p.end, p.start + 1); day += DAY_MS) counter.user(0, day, p.clientIp);
+  }
+  return { project: p.project, cells: counter.drain([p.domain], [p.app], [p.stream]) };
+}
 
 const liveKey = (project: string, origin: string, clientId: string, app: string, stream: string): string =>
   JSON.stringify([project, origin, clientId, app, stream]);
@@ -200,12 +219,18 @@ export class OriginTracker {
         }
       } else if (known) {
         this.plays.delete(key);
-        batch.plays?.push({ ...known.play, end: Math.max(at, known.play.start), updatedAt: at });
+        this.endPlay(batch, { ...known.play, end: Math.max(at, known.play.start), updatedAt: at });
       } else {
         this.count('unknown_session');
       }
     }
     return batch;
+  }
+
+  /** The play's closing row and its audience cells, in the same write. */
+  private endPlay(batch: OriginBatch, play: PlaySession & { end: number }): void {
+    batch.plays?.push(play);
+    (batch.audience ??= []).push(playAudience(play));
   }
 
   private applySnapshot(s: Snapshot): OriginBatch {
@@ -285,7 +310,7 @@ export class OriginTracker {
       if (p.play.project !== s.project || !p.play.id.startsWith(`${s.origin}|`) || seenPlays.has(p.key) || p.seenAt > s.requestedAt) continue;
       const end = p.seenAt >= this.startedAt ? s.at : p.seenAt;
       this.plays.delete(p.key);
-      batch.plays?.push({ ...p.play, end: Math.max(end, p.play.start), updatedAt: s.at });
+      this.endPlay(batch, { ...p.play, end: Math.max(end, p.play.start), updatedAt: s.at });
     }
     return batch;
   }

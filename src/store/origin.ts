@@ -1,4 +1,5 @@
 import type { Isp, Region } from '../contract/values.js';
+import type { ProjectAudience } from './audience.js';
 import type { QueryOptions } from './types.js';
 
 /**
@@ -78,6 +79,8 @@ export interface OriginBatch {
   sessions: PublishSession[];
   upBytes: UpBytesRow[];
   plays?: PlaySession[];
+  /** RTMP play sessions that ended, as audience cube cells (protocol rtmp), written with the rows that end them. */
+  audience?: ProjectAudience[];
 }
 
 export interface LiveStreamsFilter {

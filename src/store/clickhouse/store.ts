@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { PlayInfoFilter, PlayInfoRow, PortraitDay, PortraitFilter, UsersFilter } from '../audience.js';
 import type {
   CarouselSample, CodeCount, HttpCodesFilter, QueryOptions, SampleFilter, Store, StoredNames, TaskInfo, WriteBatch,
@@ -125,6 +126,7 @@ export class ClickHouseStore implements Store {
     try {
       await this.writeCounts(batch, previous !== undefined);
       if (batch.traffic) await this.traffic.write(batch.id, batch.traffic, previous !== undefined);
+      if (batch.origin) await this.origin.writeOrigin(batch.origin);
       if (batch.audience) await this.audience.write(batch.id, batch.audience, previous !== undefined);
       await this.writeSamples(batch, version);
       if (batch.checkpoints.length > 0) await this.primary.exec(keyValueInsert(this.t('checkpoints'), batch.checkpoints, version));
@@ -339,8 +341,11 @@ export class ClickHouseStore implements Store {
     }
   }
 
-  writeOrigin(batch: OriginBatch): Promise<void> {
-    return this.origin.writeOrigin(batch);
+  /** Publish-side rows, then (a separate insert: not atomic with them on ClickHouse) the audience cells of plays that ended. */
+  async writeOrigin(batch: OriginBatch): Promise<void> {
+    const { audience, ...origin } = batch;
+    await this.origin.writeOrigin(origin);
+    if (audience && audience.length > 0) await this.write({ id: randomUUID(), counts: [], samples: [], tasks: [], checkpoints: [], audience });
   }
 
   liveStreams(f: LiveStreamsFilter, o: QueryOptions = {}): Promise<SessionPage> {

@@ -37,8 +37,8 @@ export function createOriginTables(db: Database.Database): void {
   `);
 }
 
-/** Applies one intake flush in one transaction: sessions replace an older write of the same id, bytes add. */
-export function writeOrigin(db: Database.Database, batch: OriginBatch): void {
+/** Applies one intake flush inside the caller's transaction: sessions replace an older write of the same id, bytes add. */
+export function applyOrigin(db: Database.Database, batch: OriginBatch): void {
   const session = cachedStatement(db, `INSERT INTO origin_sessions (project, id, domain, app, stream, client_ip, type, region, isp,
       video_codec, audio_codec, frame_rate, bitrate, width, height, start_ms, end_ms, origin, bytes_in, updated_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -55,7 +55,7 @@ export function writeOrigin(db: Database.Database, batch: OriginBatch): void {
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (project, id) DO UPDATE SET end_ms = excluded.end_ms, updated_at = excluded.updated_at
     WHERE excluded.updated_at >= origin_plays.updated_at`);
-  db.transaction(() => {
+  {
     for (const s of batch.sessions) {
       session.run(s.project, s.id, s.domain, s.app, s.stream, s.clientIp, s.type, s.region, s.isp, s.videoCodec, s.audioCodec,
         Math.round(s.frameRate), Math.round(s.bitrate), Math.round(s.width), Math.round(s.height), s.start, s.end, s.origin, Math.round(s.bytesIn), s.updatedAt);
@@ -67,7 +67,7 @@ export function writeOrigin(db: Database.Database, batch: OriginBatch): void {
     for (const p of batch.plays ?? []) {
       play.run(p.project, p.id, p.domain, p.app, p.stream, p.clientIp, p.region, p.isp, p.start, p.end, p.updatedAt);
     }
-  }).immediate();
+  }
 }
 
 type SessionRecord = [string, string, string, string, string, string, number, string, string, string, string, number, number, number, number, number, number | null, string, number, number];

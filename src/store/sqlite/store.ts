@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { PlayInfoFilter, PlayInfoRow, PortraitDay, PortraitFilter, UsersFilter } from '../audience.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -25,7 +26,7 @@ import { cachedStatement } from '../blocks/table.js';
 import type { TrafficFilter } from '../traffic.js';
 import type { DetailKind } from '../../contract/traffic/detail.js';
 import type { BatchSink } from './write-thread.js';
-import { deleteOriginBefore, writeOrigin as writeOriginRows, type OriginRead } from './origin.js';
+import { applyOrigin, deleteOriginBefore, type OriginRead } from './origin.js';
 import type {
   HistoryFilter, LiveStreamsFilter, OriginBatch, PlaySession, PublishSession, SessionPage, StreamCountFilter, UpBandwidthFilter,
 } from '../origin.js';
@@ -213,6 +214,7 @@ export class SqliteStore implements Store {
       }
       if (batch.traffic || packed.some((p) => p.cells.traffic)) this.traffic.write(this.db, batch.traffic ?? [], packed);
       if (batch.audience) this.audience.write(this.db, batch.audience);
+      if (batch.origin) applyOrigin(this.db, batch.origin);
       for (const t of batch.tasks) this.taskRef(t.project, t.taskId, now, freshTasks);
       const blocks = new Map<string, { task: number; block: number; b: ReturnType<typeof SAMPLES.newBuilder> }>();
       const newest = new Map<number, number>();
@@ -392,9 +394,10 @@ export class SqliteStore implements Store {
     return this.read().trafficDomains(project, o.signal);
   }
 
-  /** Publish-side writes are small (a flush of session events and byte deltas): on this connection, one transaction. */
+  /** A publish-side flush is a write batch of its own (on the write thread when there is one), its audience cells in the same transaction. */
   async writeOrigin(batch: OriginBatch): Promise<void> {
-    writeOriginRows(this.db, batch);
+    const { audience, ...origin } = batch;
+    return this.write({ id: randomUUID(), counts: [], samples: [], tasks: [], checkpoints: [], origin, ...(audience ? { audience } : {}) });
   }
 
   private origin<T>(project: string, read: OriginRead, o: QueryOptions): Promise<T> {
