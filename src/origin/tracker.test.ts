@@ -121,6 +121,26 @@ describe('OriginTracker', () => {
     await store.close();
   });
 
+  it('a poll requested before a publish_done that arrives after it does not open the ended session again', async () => {
+    const { store } = await faultyStore();
+    let now = T0;
+    const t = new OriginTracker({ store, geo, now: () => now });
+    await t.restore();
+    await t.event('p', ev('publish'));
+    const requestedAt = now + 1000;
+    now += 2000;
+    await t.event('p', ev('publish_done'));
+    now += 500;
+    await t.snapshot({ project: 'p', origin: 'o1', domain: 'push.example.com', requestedAt, at: now, streams: [stream(1000)] });
+    expect(t.openSessions()).toEqual([]);
+    const h = await store.historySessions({ project: 'p', domains: ['push.example.com'], from: T0, to: now + 1, offset: 0, limit: 10 });
+    expect(h.sessions.map((s) => [s.start, s.end])).toEqual([[T0, T0 + 2000]]);
+    // a poll requested after it: the page showing the same connection again is a new session
+    await t.snapshot({ project: 'p', origin: 'o1', domain: 'push.example.com', requestedAt: now, at: now + 100, streams: [stream(1000, { clients: [{ id: '7', address: '10.1.1.1', timeMs: 50, flashver: '', publishing: true }] })] });
+    expect(t.openSessions()).toHaveLength(1);
+    await store.close();
+  });
+
   it('relays: nginx-rtmp\'s relay flashver, a configured relay address or an SRS relay hook make type 1', async () => {
     const { store } = await faultyStore();
     const t = new OriginTracker({ store, geo, now: () => T0, isRelayAddress: (ip) => ip === '10.9.9.9' });

@@ -80,6 +80,8 @@ export function spreadBytes(bytes: number, from: number, to: number): Array<{ sl
 }
 
 const PLAY_REFRESH_MS = 60_000;
+const ENDED_KEPT = 100_000;
+const ENDED_KEEP_MS = 600_000;
 const DAY_MS = 86_400_000;
 const RTMP = AUDIENCE_PROTOCOLS.indexOf('rtmp');
 
@@ -103,6 +105,8 @@ const liveKey = (project: string, origin: string, clientId: string, app: string,
 export class OriginTracker {
   private live = new Map<string, Live>();
   private plays = new Map<string, Play>();
+  /** Sessions and plays ended by a notification, and when: a poll requested before that must not open them again. */
+  private ended = new Map<string, number>();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly now: () => number;
   private startedAt = 0;
@@ -151,6 +155,7 @@ export class OriginTracker {
     const next = this.queue.then(async () => {
       const live = new Map(this.live);
       const plays = new Map(this.plays);
+      const ended = new Map(this.ended);
       const batch = apply();
       if (batch.sessions.length === 0 && batch.upBytes.length === 0 && (batch.plays?.length ?? 0) === 0) return;
       try {
@@ -158,6 +163,7 @@ export class OriginTracker {
       } catch (err) {
         this.live = live;
         this.plays = plays;
+        this.ended = ended;
         throw err;
       }
     });
@@ -201,6 +207,7 @@ export class OriginTracker {
         this.count('unknown_session');
       } else {
         this.live.delete(key);
+        this.markEnded(key, at);
         batch.sessions.push({ ...known.session, end: Math.max(at, known.session.start), updatedAt: at });
       }
     } else {
@@ -219,12 +226,26 @@ export class OriginTracker {
         }
       } else if (known) {
         this.plays.delete(key);
+        this.markEnded(`play:${key}`, at);
         this.endPlay(batch, { ...known.play, end: Math.max(at, known.play.start), updatedAt: at });
       } else {
         this.count('unknown_session');
       }
     }
     return batch;
+  }
+
+  private markEnded(key: string, at: number): void {
+    this.ended.set(key, at);
+    if (this.ended.size > ENDED_KEPT) {
+      for (const [k, t] of this.ended) if (t < at - ENDED_KEEP_MS || this.ended.size > ENDED_KEPT) this.ended.delete(k);
+    }
+  }
+
+  /** Ended by a notification after this poll was requested: the page still showing it is stale. */
+  private endedSince(key: string, requestedAt: number): boolean {
+    const t = this.ended.get(key);
+    return t !== undefined && t >= requestedAt;
   }
 
   /** The play's closing row and its audience cells, in the same write. */
@@ -239,8 +260,9 @@ export class OriginTracker {
     const seenPlays = new Set<string>();
     for (const st of s.streams) {
       const publisher = st.clients.find((c) => c.publishing);
-      if (publisher) {
-        const key = liveKey(s.project, s.origin, publisher.id, st.app, st.name);
+      const publisherKey = publisher ? liveKey(s.project, s.origin, publisher.id, st.app, st.name) : '';
+      if (publisher && (this.live.has(publisherKey) || !this.endedSince(publisherKey, s.requestedAt))) {
+        const key = publisherKey;
         let l = this.live.get(key);
         const impliedStart = s.at - publisher.timeMs;
         if (l && impliedStart > l.seenAt + 5000) {
@@ -281,6 +303,7 @@ export class OriginTracker {
         const key = liveKey(s.project, s.origin, c.id, st.app, st.name);
         seenPlays.add(key);
         const known = this.plays.get(key);
+        if (!known && this.endedSince(`play:${key}`, s.requestedAt)) continue;
         if (known) {
           // Refreshed in the store at most once a minute: after a restart a play the page no longer shows ends then.
           const play = s.at - known.play.updatedAt >= PLAY_REFRESH_MS ? { ...known.play, updatedAt: s.at } : known.play;
