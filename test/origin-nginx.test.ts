@@ -109,6 +109,12 @@ describe('origin intake with a real nginx-rtmp', () => {
     });
     expect(plays[0]).toMatchObject({ domain: DOMAIN, app: 'live', clientIp: '127.0.0.1' });
     expect((plays[0]?.end as number) - (plays[0]?.start as number)).toBeGreaterThan(1000);
+    // ... and an online viewer of s2 in the audience cube, protocol rtmp (issue 21's cube).
+    const minute = Math.floor((plays[0]?.start as number) / 60_000) * 60_000;
+    const viewers = await server.store.usersSeries({
+      project: 'default', domain: DOMAIN, app: 'live', stream: 's2', protocol: 'rtmp', regions: [], isps: [], slotMs: 60_000, from: minute, to: minute + 2 * 60_000,
+    });
+    expect(Math.max(...viewers)).toBe(1);
 
     // the bitrate a poll measures is the clip's (400k video + 64k audio + FLV framing).
     const measured = await waitFor('a bitrate from two polls', async () => {
