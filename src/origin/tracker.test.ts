@@ -162,7 +162,9 @@ describe('push_duration', () => {
       videoCodec: '', audioCodec: '', frameRate: 0, bitrate: 0, width: 0, height: 0, origin: 'o', bytesIn: 0, updatedAt: 1 };
     const sessions = Array.from({ length: 150 }, (_, i) => ({ ...s, id: `x${i}`, start: T0 + i * 60_000, end: T0 + i * 60_000 + 30_000 }));
     await store.writeOrigin({ sessions: [...sessions, { ...s, id: 'other', stream: 's2', start: T0, end: T0 + H }], upBytes: [] });
-    expect(await pushDuration(store, 'p', 'push.example.com', 'live', 's1', T0, T0 + 24 * H)).toBe(150 * 30);
+    expect(await pushDuration(store, { project: 'p', domains: ['push.example.com'], app: 'live', stream: 's1', day: T0 }, T0 + 24 * H)).toBe(150 * 30);
+    expect(await pushDuration(store, { project: 'p', domains: ['push.example.com'], stream: 's2', day: T0 }, T0 + 24 * H)).toBe(3600);
+    expect(await pushDuration(store, { project: 'p', domains: ['push.example.com'], stream: 's1', day: T0 + 86_400_000 }, T0 + 48 * H)).toBe(0);
     await store.close();
   });
 });
