@@ -27,6 +27,8 @@ import { healthRoute } from './routes/health.js';
 import { INGEST_SAMPLES_PATH, ingestSamplesRoute } from './routes/ingest-samples.js';
 import { HTTPCODES_PATH, httpCodesRoute } from './routes/httpcodes.js';
 import { INGEST_ACCESS_LOGS_PATH, ingestAccessLogsRoute } from './routes/ingest-access-logs.js';
+import { INGEST_ORIGIN_NGINX_PATH, INGEST_ORIGIN_SRS_PATH, ingestOriginRoutes } from './routes/ingest-origin.js';
+import type { OriginTracker } from '../origin/tracker.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { MetricsAccess } from './metrics/access.js';
 import { registerRequestMetrics } from './metrics/hooks.js';
@@ -68,6 +70,8 @@ export interface AppOptions {
   hosts?: HostPolicy;
   /** What the four traffic/bandwidth endpoints read (default: the store's traffic cube). */
   traffic?: TrafficQuery;
+  /** The origin intake (src/origin/): with it, POST /ingest/v1/{project}/origin/nginx and /origin/srs take notifications. */
+  origin?: OriginTracker;
   /** Days the traffic cube keeps (default 400); the traffic endpoints look back at most this far. */
   trafficRetentionDays?: number;
   /** The per-project name caps of the ingest routes (absent: none). */
@@ -86,7 +90,7 @@ const KNOWN_GET_PATHS = [
 ];
 const OTHER_METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 /** POST-only paths: any other method on them is answered with LIVE.100011011. */
-const KNOWN_POST_PATHS = [INGEST_SAMPLES_PATH, INGEST_ACCESS_LOGS_PATH];
+const KNOWN_POST_PATHS = [INGEST_SAMPLES_PATH, INGEST_ACCESS_LOGS_PATH, INGEST_ORIGIN_NGINX_PATH, INGEST_ORIGIN_SRS_PATH];
 const NOT_POST_METHODS = ['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
 /** The one info line a request leaves in the log, written when its answer has been sent. */
@@ -220,6 +224,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const audienceDays = options.audienceRetentionDays ?? { domain: 400, stream: 400 };
   audienceRoutes(app, ctx, options.audience ?? options.store, { domainMs: audienceDays.domain * 86_400_000, streamMs: audienceDays.stream * 86_400_000 });
   ingestAccessLogsRoute(app, ctx);
+  ingestOriginRoutes(app, ctx, options.origin);
   const dashboardDir = options.dashboardDir ?? join(projectRoot(), 'web', 'dist');
   if (!dashboardRoute(app, dashboardDir, options.dashboard).built) {
     app.log.warn(`dashboard not built: ${join(dashboardDir, 'index.html')} is missing; run \`npm run build\` (the API still works)`);

@@ -10,6 +10,7 @@ import { GeoOverrideError } from '../ingest/geo/overrides.js';
 import { SyslogConfigError, type SyslogListener } from '../ingest/syslog/server.js';
 import { CarouselConfigError } from '../carousel/config.js';
 import { DataDirError, fsErrorText } from '../store/data-dir-choice.js';
+import { StatSourceError } from '../origin/poller.js';
 
 function credentialLines(issued: IssuedCredentials | undefined, dataDir: string): string[] {
   if (!issued) return [];
@@ -108,6 +109,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
     }
     if (err instanceof DataDirError) {
       console.error(`livestats serve: ${err.message}`);
+      return 2;
+    }
+    if (err instanceof StatSourceError) {
+      console.error(`livestats serve: --origin-stat ${err.message}`);
       return 2;
     }
     if (err instanceof CarouselConfigError) {

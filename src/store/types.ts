@@ -4,6 +4,7 @@ import type { Isp, Region } from '../contract/values.js';
 import type { ProjectCells } from './packed.js';
 import type { AudienceQuery, ProjectAudience } from './audience.js';
 import type { TrafficQuery, TrafficRow } from './traffic.js';
+import type { OriginBatch, OriginQuery } from './origin.js';
 
 export type { CarouselSample } from '../contract/carousel.js';
 export type { CodeCount } from '../contract/httpcodes.js';
@@ -52,6 +53,8 @@ export interface WriteBatch {
   packed?: ProjectCells[];
   /** Audience cube input (src/store/audience.ts), written atomically with the rest; absent = none. */
   audience?: ProjectAudience[];
+  /** Publish-side rows (src/store/origin.ts; OriginBatch.audience travels in `audience`), written atomically with the rest. */
+  origin?: OriginBatch;
 }
 
 export interface HttpCodesFilter {
@@ -115,7 +118,7 @@ export interface NameSpace {
 }
 
 /** The one storage interface every backend implements; see test/store-conformance for its behaviour. */
-export interface Store extends TrafficQuery, AudienceQuery {
+export interface Store extends TrafficQuery, AudienceQuery, OriginQuery {
   readonly kind: string;
   /** True when write() reads `batch.packed`; otherwise packed cells reach it as rows. */
   readonly writesPacked?: boolean;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { PlayInfoFilter, PlayInfoRow, PortraitDay, PortraitFilter, UsersFilter } from '../audience.js';
 import type {
   CarouselSample, CodeCount, HttpCodesFilter, QueryOptions, SampleFilter, Store, StoredNames, TaskInfo, WriteBatch,
@@ -15,6 +16,10 @@ import { replicateExisting } from './replicate.js';
 import { retentionDrops, TRAFFIC_DAY_PARTITIONED } from './retention.js';
 import { LEVELS, levelFor, levelInsert } from './rollups.js';
 import { ClickHouseTraffic } from './traffic.js';
+import { ClickHouseOrigin } from './origin.js';
+import type {
+  HistoryFilter, LiveStreamsFilter, OriginBatch, PlaySession, PublishSession, SessionPage, StreamCountFilter, UpBandwidthFilter,
+} from '../origin.js';
 import { AUDIENCE_TABLES, ClickHouseAudience } from './audience.js';
 import type { TrafficFilter } from '../traffic.js';
 import { localTable, migrateClickHouse, table, type SchemaNames } from './schema.js';
@@ -78,6 +83,7 @@ export class ClickHouseStore implements Store {
   private readonly tasks = new Map<string, number>();
   private lastVersion = 0n;
   private readonly traffic: ClickHouseTraffic;
+  private readonly origin: ClickHouseOrigin;
   private readonly audience: ClickHouseAudience;
 
   constructor(readonly options: ClickHouseStoreOptions) {
@@ -90,6 +96,7 @@ export class ClickHouseStore implements Store {
     this.primary = options.replicated ? new FailoverEndpoint(this.servers) : this.servers[0] as ChEndpoint;
     this.traffic = new ClickHouseTraffic(this.primary, this.names, (ids) => this.waitUntilFinished(ids), () => this.insertSettings,
       (name, queriesFor) => this.checkQuorum(name, queriesFor));
+    this.origin = new ClickHouseOrigin(this.primary, this.names, this.insertSettings);
     this.audience = new ClickHouseAudience(this.primary, this.names, (ids) => this.waitUntilFinished(ids), this.insertSettings);
   }
 
@@ -119,7 +126,7 @@ export class ClickHouseStore implements Store {
       await replicateExisting(server, this.names);
     }
     // Through the Distributed tables, this fails when any shard lacks its local tables.
-    for (const name of ['http_counts', 'http_counts_bytes', ...LEVELS.map((l) => l.table), 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains', ...AUDIENCE_TABLES]) {
+    for (const name of ['http_counts', 'http_counts_bytes', ...LEVELS.map((l) => l.table), 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains', 'origin_sessions', 'origin_up_bytes', 'origin_plays', ...AUDIENCE_TABLES]) {
       await this.primary.rows(`SELECT count() AS n FROM ${this.t(name)}`);
     }
   }
@@ -135,6 +142,7 @@ export class ClickHouseStore implements Store {
     try {
       await this.writeCounts(batch, previous !== undefined);
       if (batch.traffic) await this.traffic.write(batch.id, batch.traffic, previous !== undefined);
+      if (batch.origin) await this.origin.writeOrigin(batch.origin);
       if (batch.audience) await this.audience.write(batch.id, batch.audience, previous !== undefined);
       await this.writeSamples(batch, version);
       if (batch.checkpoints.length > 0) await this.primary.exec(keyValueInsert(this.t('checkpoints'), batch.checkpoints, version), { settings: this.insertSettings });
@@ -379,6 +387,41 @@ export class ClickHouseStore implements Store {
     for (const server of this.servers) {
       for (const sql of await retentionDrops(server, this.names, cutoff)) await server.exec(sql);
     }
+  }
+
+  /** Publish-side rows, then (a separate insert: not atomic with them on ClickHouse) the audience cells of plays that ended. */
+  async writeOrigin(batch: OriginBatch): Promise<void> {
+    const { audience, ...origin } = batch;
+    await this.origin.writeOrigin(origin);
+    if (audience && audience.length > 0) await this.write({ id: randomUUID(), counts: [], samples: [], tasks: [], checkpoints: [], audience });
+  }
+
+  liveStreams(f: LiveStreamsFilter, o: QueryOptions = {}): Promise<SessionPage> {
+    return this.origin.liveStreams(f, o);
+  }
+
+  historySessions(f: HistoryFilter, o: QueryOptions = {}): Promise<SessionPage> {
+    return this.origin.historySessions(f, o);
+  }
+
+  streamCounts(f: StreamCountFilter, o: QueryOptions = {}): Promise<Float64Array> {
+    return this.origin.streamCounts(f, o);
+  }
+
+  upBytesSeries(f: UpBandwidthFilter, o: QueryOptions = {}): Promise<Float64Array> {
+    return this.origin.upBytesSeries(f, o);
+  }
+
+  openSessions(o: QueryOptions = {}): Promise<PublishSession[]> {
+    return this.origin.openSessions(o);
+  }
+
+  openPlays(o: QueryOptions = {}): Promise<PlaySession[]> {
+    return this.origin.openPlays(o);
+  }
+
+  playSessions(project: string, from: number, to: number, o: QueryOptions = {}): Promise<PlaySession[]> {
+    return this.origin.playSessions(project, from, to, o);
   }
 
   trafficSeries(f: TrafficFilter, o: QueryOptions = {}): Promise<Float64Array> {

@@ -7,6 +7,7 @@ import type { TrafficFilter } from '../traffic.js';
 import { readHttpCodes, readSamples, type HttpCodesResult, type SamplesResult } from './reads.js';
 import { readTrafficByDomain, readTrafficDomains, readTrafficSeries, trafficDetailBody, type TrafficByDomainResult } from './traffic-reads.js';
 import type { DetailKind } from '../../contract/traffic/detail.js';
+import { runOriginRead, type OriginRead } from './origin.js';
 
 /** Runs the store's reads: on the calling thread (InlineReader) or in a pool of worker threads. */
 export interface Reader {
@@ -21,6 +22,8 @@ export interface Reader {
   trafficByDomain(f: TrafficFilter, signal?: AbortSignal): Promise<TrafficByDomainResult>;
   trafficDomains(project: string, signal?: AbortSignal): Promise<string[]>;
   trafficDetailBody(f: TrafficFilter, kind: DetailKind, signal?: AbortSignal): Promise<Uint8Array>;
+  /** The publish side's reads (src/store/sqlite/origin.ts); `project` only orders the queue. */
+  origin(project: string, read: OriginRead, signal?: AbortSignal): Promise<unknown>;
   /** An audience cube read (audience-reads.ts); the result as runAudienceRead answers it. */
   audience(read: AudienceRead, signal?: AbortSignal): Promise<unknown>;
   close(): Promise<void>;
@@ -64,6 +67,10 @@ export class InlineReader implements Reader {
 
   async trafficDetailBody(f: TrafficFilter, kind: DetailKind): Promise<Uint8Array> {
     return trafficDetailBody(this.db, f, kind);
+  }
+
+  async origin(_project: string, read: OriginRead): Promise<unknown> {
+    return runOriginRead(this.db, read);
   }
 
   async audience(read: AudienceRead): Promise<unknown> {

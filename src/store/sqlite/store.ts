@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { PlayInfoFilter, PlayInfoRow, PortraitDay, PortraitFilter, UsersFilter } from '../audience.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -25,6 +26,10 @@ import { cachedStatement } from '../blocks/table.js';
 import type { TrafficFilter } from '../traffic.js';
 import type { DetailKind } from '../../contract/traffic/detail.js';
 import type { BatchSink } from './write-thread.js';
+import { applyOrigin, deleteOriginBefore, type OriginRead } from './origin.js';
+import type {
+  HistoryFilter, LiveStreamsFilter, OriginBatch, PlaySession, PublishSession, SessionPage, StreamCountFilter, UpBandwidthFilter,
+} from '../origin.js';
 import { isCorruption, prepareStoreFile, quickCheck, StoreDamagedError, type StartCheck } from './open-check.js';
 
 export const SQLITE_PAGE_SIZE = 16_384;
@@ -209,6 +214,7 @@ export class SqliteStore implements Store {
       }
       if (batch.traffic || packed.some((p) => p.cells.traffic)) this.traffic.write(this.db, batch.traffic ?? [], packed);
       if (batch.audience) this.audience.write(this.db, batch.audience);
+      if (batch.origin) applyOrigin(this.db, batch.origin);
       for (const t of batch.tasks) this.taskRef(t.project, t.taskId, now, freshTasks);
       const blocks = new Map<string, { task: number; block: number; b: ReturnType<typeof SAMPLES.newBuilder> }>();
       const newest = new Map<number, number>();
@@ -389,6 +395,45 @@ export class SqliteStore implements Store {
     return this.read().trafficDomains(project, o.signal);
   }
 
+  /** A publish-side flush is a write batch of its own (on the write thread when there is one), its audience cells in the same transaction. */
+  async writeOrigin(batch: OriginBatch): Promise<void> {
+    const { audience, ...origin } = batch;
+    return this.write({ id: randomUUID(), counts: [], samples: [], tasks: [], checkpoints: [], origin, ...(audience ? { audience } : {}) });
+  }
+
+  private origin<T>(project: string, read: OriginRead, o: QueryOptions): Promise<T> {
+    o.signal?.throwIfAborted();
+    return this.read().origin(project, read, o.signal) as Promise<T>;
+  }
+
+  liveStreams(filter: LiveStreamsFilter, o: QueryOptions = {}): Promise<SessionPage> {
+    return this.origin(filter.project, { op: 'live', filter }, o);
+  }
+
+  historySessions(filter: HistoryFilter, o: QueryOptions = {}): Promise<SessionPage> {
+    return this.origin(filter.project, { op: 'history', filter }, o);
+  }
+
+  streamCounts(filter: StreamCountFilter, o: QueryOptions = {}): Promise<Float64Array> {
+    return this.origin(filter.project, { op: 'counts', filter, now: Date.now() }, o);
+  }
+
+  upBytesSeries(filter: UpBandwidthFilter, o: QueryOptions = {}): Promise<Float64Array> {
+    return this.origin(filter.project, { op: 'up', filter }, o);
+  }
+
+  openSessions(o: QueryOptions = {}): Promise<PublishSession[]> {
+    return this.origin('', { op: 'open' }, o);
+  }
+
+  openPlays(o: QueryOptions = {}): Promise<PlaySession[]> {
+    return this.origin('', { op: 'open-plays' }, o);
+  }
+
+  playSessions(project: string, from: number, to: number, o: QueryOptions = {}): Promise<PlaySession[]> {
+    return this.origin(project, { op: 'plays', project, from, to }, o);
+  }
+
   async taskExists(project: string, taskId: string, o: QueryOptions = {}): Promise<boolean> {
     o.signal?.throwIfAborted();
     return this.taskRef(project, taskId) !== undefined;
@@ -462,6 +507,8 @@ export class SqliteStore implements Store {
   /** Deletes whole traffic blocks that end before the cutoff, in the same short slices. */
   async deleteTrafficBefore(cutoff: number): Promise<void> {
     await this.retention.runTraffic(cutoff);
+    // The publish side looks back up to a year (origin-api.md): it is kept as long as the traffic cube.
+    deleteOriginBefore(this.db, cutoff);
   }
 
   async deleteCheckpointsBefore(prefix: string, cutoff: number): Promise<void> {
