@@ -8,7 +8,8 @@ export const PROBE_TIMEOUT_MS = 2000;
 const PROBE_KEY = 'livestats.metrics.probe';
 
 export type QueryOperation = 'queryHttpCodes' | 'querySamples' | 'taskExists' | 'listTasks' | 'getCheckpoint'
-  | 'trafficSeries' | 'trafficByDomain' | 'trafficDomains';
+  | 'trafficSeries' | 'trafficByDomain' | 'trafficDomains'
+  | 'liveStreams' | 'historySessions' | 'streamCounts' | 'upBytesSeries';
 
 /**
  * Store query times, and whether the store is up: it answers a read (probed at every scrape) and,

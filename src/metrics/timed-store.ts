@@ -1,6 +1,9 @@
 import type { TrafficFilter } from '../store/traffic.js';
 import type { HttpCodesFilter, QueryOptions, SampleFilter, Store, WriteBatch } from '../store/types.js';
 import type { StoreMetrics } from './store.js';
+import type {
+  HistoryFilter, LiveStreamsFilter, OriginBatch, PlaySession, PublishSession, SessionPage, StreamCountFilter, UpBandwidthFilter,
+} from '../store/origin.js';
 
 /** A store whose reads are timed into livestats_store_query_duration_seconds; everything else passes through. */
 export class TimedStore implements Store {
@@ -64,6 +67,34 @@ export class TimedStore implements Store {
 
   trafficDomains(project: string, options?: QueryOptions): ReturnType<Store['trafficDomains']> {
     return this.metrics.time('trafficDomains', () => this.inner.trafficDomains(project, options));
+  }
+
+  writeOrigin(batch: OriginBatch): Promise<void> {
+    return this.inner.writeOrigin(batch);
+  }
+
+  liveStreams(filter: LiveStreamsFilter, options?: QueryOptions): Promise<SessionPage> {
+    return this.metrics.time('liveStreams', () => this.inner.liveStreams(filter, options));
+  }
+
+  historySessions(filter: HistoryFilter, options?: QueryOptions): Promise<SessionPage> {
+    return this.metrics.time('historySessions', () => this.inner.historySessions(filter, options));
+  }
+
+  streamCounts(filter: StreamCountFilter, options?: QueryOptions): Promise<Float64Array> {
+    return this.metrics.time('streamCounts', () => this.inner.streamCounts(filter, options));
+  }
+
+  upBytesSeries(filter: UpBandwidthFilter, options?: QueryOptions): Promise<Float64Array> {
+    return this.metrics.time('upBytesSeries', () => this.inner.upBytesSeries(filter, options));
+  }
+
+  openSessions(options?: QueryOptions): Promise<PublishSession[]> {
+    return this.inner.openSessions(options);
+  }
+
+  playSessions(project: string, from: number, to: number, options?: QueryOptions): Promise<PlaySession[]> {
+    return this.inner.playSessions(project, from, to, options);
   }
 
   deleteTrafficBefore(cutoff: number): Promise<void> {

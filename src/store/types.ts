@@ -3,6 +3,7 @@ import type { CodeCount } from '../contract/httpcodes.js';
 import type { Isp, Region } from '../contract/values.js';
 import type { ProjectCells } from './packed.js';
 import type { TrafficQuery, TrafficRow } from './traffic.js';
+import type { OriginQuery } from './origin.js';
 
 export type { CarouselSample } from '../contract/carousel.js';
 export type { CodeCount } from '../contract/httpcodes.js';
@@ -112,7 +113,7 @@ export interface NameSpace {
 }
 
 /** The one storage interface every backend implements; see test/store-conformance for its behaviour. */
-export interface Store extends TrafficQuery {
+export interface Store extends TrafficQuery, OriginQuery {
   readonly kind: string;
   /** True when write() reads `batch.packed`; otherwise packed cells reach it as rows. */
   readonly writesPacked?: boolean;

@@ -12,6 +12,10 @@ import { ChEndpoint, num, str } from './client.js';
 import { retentionDrops, TRAFFIC_DAY_PARTITIONED } from './retention.js';
 import { LEVELS, levelFor, levelInsert } from './rollups.js';
 import { ClickHouseTraffic } from './traffic.js';
+import { ClickHouseOrigin } from './origin.js';
+import type {
+  HistoryFilter, LiveStreamsFilter, OriginBatch, PlaySession, PublishSession, SessionPage, StreamCountFilter, UpBandwidthFilter,
+} from '../origin.js';
 import type { TrafficFilter } from '../traffic.js';
 import { migrateClickHouse, table, type SchemaNames } from './schema.js';
 import { ident, quote, quoteList, SqlValueError } from './sql.js';
@@ -65,6 +69,7 @@ export class ClickHouseStore implements Store {
   private readonly tasks = new Map<string, number>();
   private lastVersion = 0n;
   private readonly traffic: ClickHouseTraffic;
+  private readonly origin: ClickHouseOrigin;
 
   constructor(readonly options: ClickHouseStoreOptions) {
     const target = parseClickHouseUrls(options.url);
@@ -73,6 +78,7 @@ export class ClickHouseStore implements Store {
     this.names = { database: target.database, cluster: options.cluster };
     this.servers = target.endpoints.map((e) => new ChEndpoint(e, { requestTimeoutMs: options.requestTimeoutMs, queryTimeoutMs: options.queryTimeoutMs }));
     this.traffic = new ClickHouseTraffic(this.primary, this.names, (ids) => this.waitUntilFinished(ids), this.insertSettings);
+    this.origin = new ClickHouseOrigin(this.primary, this.names, this.insertSettings);
   }
 
   private get primary(): ChEndpoint {
@@ -99,7 +105,7 @@ export class ClickHouseStore implements Store {
       await migrateClickHouse(server, this.names);
     }
     // Through the Distributed tables, this fails when any shard lacks its local tables.
-    for (const name of ['http_counts', 'http_counts_bytes', ...LEVELS.map((l) => l.table), 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains']) {
+    for (const name of ['http_counts', 'http_counts_bytes', ...LEVELS.map((l) => l.table), 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains', 'origin_sessions', 'origin_up_bytes', 'origin_plays']) {
       await this.primary.rows(`SELECT count() AS n FROM ${this.t(name)}`);
     }
   }
@@ -326,6 +332,34 @@ export class ClickHouseStore implements Store {
     for (const server of this.servers) {
       for (const sql of await retentionDrops(server, this.names, cutoff)) await server.exec(sql);
     }
+  }
+
+  writeOrigin(batch: OriginBatch): Promise<void> {
+    return this.origin.writeOrigin(batch);
+  }
+
+  liveStreams(f: LiveStreamsFilter, o: QueryOptions = {}): Promise<SessionPage> {
+    return this.origin.liveStreams(f, o);
+  }
+
+  historySessions(f: HistoryFilter, o: QueryOptions = {}): Promise<SessionPage> {
+    return this.origin.historySessions(f, o);
+  }
+
+  streamCounts(f: StreamCountFilter, o: QueryOptions = {}): Promise<Float64Array> {
+    return this.origin.streamCounts(f, o);
+  }
+
+  upBytesSeries(f: UpBandwidthFilter, o: QueryOptions = {}): Promise<Float64Array> {
+    return this.origin.upBytesSeries(f, o);
+  }
+
+  openSessions(o: QueryOptions = {}): Promise<PublishSession[]> {
+    return this.origin.openSessions(o);
+  }
+
+  playSessions(project: string, from: number, to: number, o: QueryOptions = {}): Promise<PlaySession[]> {
+    return this.origin.playSessions(project, from, to, o);
   }
 
   trafficSeries(f: TrafficFilter, o: QueryOptions = {}): Promise<Float64Array> {

@@ -5,6 +5,7 @@ import { migrateBlockKeys } from './migrate-v4.js';
 import { createTrafficTables } from './traffic-writes.js';
 import { migrateTrafficTotals } from './traffic-totals.js';
 import { migrateSeriesReuse } from './series-ids.js';
+import { createOriginTables } from './origin.js';
 
 interface SqliteMigration {
   version: number;
@@ -22,6 +23,7 @@ function sqliteMigrations(): SqliteMigration[] {
   all.push({ version: 4, name: 'block keys', up: migrateBlockKeys });
   all.push({ version: 5, name: 'traffic totals', up: migrateTrafficTotals });
   all.push({ version: 6, name: 'series id reuse', up: migrateSeriesReuse });
+  all.push({ version: 8, name: 'origin', up: createOriginTables });
   all.sort((a, b) => a.version - b.version);
   for (let i = 1; i < all.length; i++) {
     if (all[i]?.version === all[i - 1]?.version) throw new Error(`duplicate sqlite migration version ${all[i]?.version}`);
@@ -29,7 +31,7 @@ function sqliteMigrations(): SqliteMigration[] {
   return all;
 }
 
-export const SQLITE_SCHEMA_VERSION = 6;
+export const SQLITE_SCHEMA_VERSION = 8;
 
 export class MigrationError extends Error {}
 

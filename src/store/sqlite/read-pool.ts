@@ -9,6 +9,7 @@ import type { TrafficByDomainResult } from './traffic-reads.js';
 import { READ_THREAD_NICE } from './thread-priority.js';
 import { WORKER_RESOURCE_LIMITS } from './worker-memory.js';
 import type { DetailKind } from '../../contract/traffic/detail.js';
+import type { OriginRead } from './origin.js';
 
 export interface ReadPoolOptions {
   /** Worker threads (0 or absent: one per core, at most 4). */
@@ -121,6 +122,10 @@ export class ReadPool implements Reader {
 
   trafficDomains(project: string, signal?: AbortSignal): Promise<string[]> {
     return this.submit(project, { kind: 'traffic-domains', project }, signal) as Promise<string[]>;
+  }
+
+  origin(project: string, read: OriginRead, signal?: AbortSignal): Promise<unknown> {
+    return this.submit(project, { kind: 'origin', read }, signal);
   }
 
   /** Queries waiting for a worker (for tests and metrics). */

@@ -8,6 +8,7 @@ import { readHttpCodes, readSamples } from './reads.js';
 import type { DetailKind } from '../../contract/traffic/detail.js';
 import { readTrafficByDomain, readTrafficDomains, readTrafficSeries, trafficDetailBody } from './traffic-reads.js';
 import { lowerThreadPriority } from './thread-priority.js';
+import { runOriginRead, type OriginRead } from './origin.js';
 import { WORKER_CACHE_KIB } from './worker-memory.js';
 
 /**
@@ -23,6 +24,7 @@ export type ReadRequest = { spare?: ArrayBuffer } & (
   | { id: number; kind: 'traffic-by-domain'; filter: TrafficFilter }
   | { id: number; kind: 'traffic-domains'; project: string }
   | { id: number; kind: 'traffic-detail-body'; filter: TrafficFilter; detail: DetailKind }
+  | { id: number; kind: 'origin'; read: OriginRead }
 );
 
 /** A request without its id (distributes over the union). */
@@ -62,6 +64,8 @@ if (parentPort) {
         port.postMessage({ id: req.id, ok: true, result: r } satisfies ReadReply, [r.series.buffer as ArrayBuffer]);
       } else if (req.kind === 'traffic-domains') {
         port.postMessage({ id: req.id, ok: true, result: readTrafficDomains(db, req.project) } satisfies ReadReply);
+      } else if (req.kind === 'origin') {
+        port.postMessage({ id: req.id, ok: true, result: runOriginRead(db, req.read) } satisfies ReadReply);
       } else if (req.kind === 'httpcodes') {
         const r = readHttpCodes(db, req.filter);
         port.postMessage({ id: req.id, ok: true, result: r } satisfies ReadReply, [r.codes.buffer as ArrayBuffer, r.counts.buffer as ArrayBuffer]);

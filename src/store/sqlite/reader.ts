@@ -6,6 +6,7 @@ import type { TrafficFilter } from '../traffic.js';
 import { readHttpCodes, readSamples, type HttpCodesResult, type SamplesResult } from './reads.js';
 import { readTrafficByDomain, readTrafficDomains, readTrafficSeries, trafficDetailBody, type TrafficByDomainResult } from './traffic-reads.js';
 import type { DetailKind } from '../../contract/traffic/detail.js';
+import { runOriginRead, type OriginRead } from './origin.js';
 
 /** Runs the store's reads: on the calling thread (InlineReader) or in a pool of worker threads. */
 export interface Reader {
@@ -20,6 +21,8 @@ export interface Reader {
   trafficByDomain(f: TrafficFilter, signal?: AbortSignal): Promise<TrafficByDomainResult>;
   trafficDomains(project: string, signal?: AbortSignal): Promise<string[]>;
   trafficDetailBody(f: TrafficFilter, kind: DetailKind, signal?: AbortSignal): Promise<Uint8Array>;
+  /** The publish side's reads (src/store/sqlite/origin.ts); `project` only orders the queue. */
+  origin(project: string, read: OriginRead, signal?: AbortSignal): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -61,6 +64,10 @@ export class InlineReader implements Reader {
 
   async trafficDetailBody(f: TrafficFilter, kind: DetailKind): Promise<Uint8Array> {
     return trafficDetailBody(this.db, f, kind);
+  }
+
+  async origin(_project: string, read: OriginRead): Promise<unknown> {
+    return runOriginRead(this.db, read);
   }
 
   async close(): Promise<void> {}

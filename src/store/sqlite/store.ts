@@ -23,6 +23,10 @@ import { cachedStatement } from '../blocks/table.js';
 import type { TrafficFilter } from '../traffic.js';
 import type { DetailKind } from '../../contract/traffic/detail.js';
 import type { BatchSink } from './write-thread.js';
+import { deleteOriginBefore, writeOrigin as writeOriginRows, type OriginRead } from './origin.js';
+import type {
+  HistoryFilter, LiveStreamsFilter, OriginBatch, PlaySession, PublishSession, SessionPage, StreamCountFilter, UpBandwidthFilter,
+} from '../origin.js';
 import { isCorruption, prepareStoreFile, quickCheck, StoreDamagedError, type StartCheck } from './open-check.js';
 
 export const SQLITE_PAGE_SIZE = 16_384;
@@ -356,6 +360,40 @@ export class SqliteStore implements Store {
     return this.read().trafficDomains(project, o.signal);
   }
 
+  /** Publish-side writes are small (a flush of session events and byte deltas): on this connection, one transaction. */
+  async writeOrigin(batch: OriginBatch): Promise<void> {
+    writeOriginRows(this.db, batch);
+  }
+
+  private origin<T>(project: string, read: OriginRead, o: QueryOptions): Promise<T> {
+    o.signal?.throwIfAborted();
+    return this.read().origin(project, read, o.signal) as Promise<T>;
+  }
+
+  liveStreams(filter: LiveStreamsFilter, o: QueryOptions = {}): Promise<SessionPage> {
+    return this.origin(filter.project, { op: 'live', filter }, o);
+  }
+
+  historySessions(filter: HistoryFilter, o: QueryOptions = {}): Promise<SessionPage> {
+    return this.origin(filter.project, { op: 'history', filter }, o);
+  }
+
+  streamCounts(filter: StreamCountFilter, o: QueryOptions = {}): Promise<Float64Array> {
+    return this.origin(filter.project, { op: 'counts', filter, now: Date.now() }, o);
+  }
+
+  upBytesSeries(filter: UpBandwidthFilter, o: QueryOptions = {}): Promise<Float64Array> {
+    return this.origin(filter.project, { op: 'up', filter }, o);
+  }
+
+  openSessions(o: QueryOptions = {}): Promise<PublishSession[]> {
+    return this.origin('', { op: 'open' }, o);
+  }
+
+  playSessions(project: string, from: number, to: number, o: QueryOptions = {}): Promise<PlaySession[]> {
+    return this.origin(project, { op: 'plays', project, from, to }, o);
+  }
+
   async taskExists(project: string, taskId: string, o: QueryOptions = {}): Promise<boolean> {
     o.signal?.throwIfAborted();
     return this.taskRef(project, taskId) !== undefined;
@@ -424,6 +462,7 @@ export class SqliteStore implements Store {
   /** Deletes whole blocks that end before the cutoff, in short slices that yield to the event loop. */
   async deleteBefore(cutoff: number): Promise<void> {
     await this.retention.run(cutoff);
+    deleteOriginBefore(this.db, cutoff);
   }
 
   /** Deletes whole traffic blocks that end before the cutoff, in the same short slices. */

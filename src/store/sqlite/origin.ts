@@ -1,0 +1,173 @@
+import type Database from 'better-sqlite3';
+import type { Isp, Region } from '../../contract/values.js';
+import {
+  ORIGIN_SLOT_MS, type HistoryFilter, type LiveStreamsFilter, type OriginBatch, type PlaySession, type PublishSession,
+  type SessionPage, type StreamCountFilter, type UpBandwidthFilter,
+} from '../origin.js';
+import { streamCountSeries } from '../origin-counts.js';
+import { cachedStatement } from '../blocks/table.js';
+
+/** SQLite migration 8 (issue 23): publish sessions, input bytes per 5-minute slot, RTMP play sessions. */
+export function createOriginTables(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS origin_sessions (
+      project TEXT NOT NULL, id TEXT NOT NULL, domain TEXT NOT NULL, app TEXT NOT NULL, stream TEXT NOT NULL,
+      client_ip TEXT NOT NULL, type INTEGER NOT NULL, region TEXT NOT NULL, isp TEXT NOT NULL,
+      video_codec TEXT NOT NULL, audio_codec TEXT NOT NULL,
+      frame_rate INTEGER NOT NULL, bitrate INTEGER NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL,
+      start_ms INTEGER NOT NULL, end_ms INTEGER, origin TEXT NOT NULL, updated_at INTEGER NOT NULL,
+      PRIMARY KEY (project, id)
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS origin_sessions_by_start ON origin_sessions (project, domain, start_ms);
+    CREATE INDEX IF NOT EXISTS origin_sessions_open ON origin_sessions (project, domain, start_ms) WHERE end_ms IS NULL;
+    -- slot: epoch 5-minute slot (epoch seconds / 300).
+    CREATE TABLE IF NOT EXISTS origin_up_bytes (
+      project TEXT NOT NULL, domain TEXT NOT NULL, slot INTEGER NOT NULL, app TEXT NOT NULL, stream TEXT NOT NULL,
+      region TEXT NOT NULL, isp TEXT NOT NULL, type INTEGER NOT NULL, bytes INTEGER NOT NULL,
+      PRIMARY KEY (project, domain, slot, app, stream, region, isp, type)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS origin_plays (
+      project TEXT NOT NULL, id TEXT NOT NULL, domain TEXT NOT NULL, app TEXT NOT NULL, stream TEXT NOT NULL,
+      client_ip TEXT NOT NULL, region TEXT NOT NULL, isp TEXT NOT NULL,
+      start_ms INTEGER NOT NULL, end_ms INTEGER, updated_at INTEGER NOT NULL,
+      PRIMARY KEY (project, id)
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS origin_plays_by_start ON origin_plays (project, start_ms);
+  `);
+}
+
+/** Applies one intake flush in one transaction: sessions replace an older write of the same id, bytes add. */
+export function writeOrigin(db: Database.Database, batch: OriginBatch): void {
+  const session = cachedStatement(db, `INSERT INTO origin_sessions (project, id, domain, app, stream, client_ip, type, region, isp,
+      video_codec, audio_codec, frame_rate, bitrate, width, height, start_ms, end_ms, origin, updated_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (project, id) DO UPDATE SET domain = excluded.domain, app = excluded.app, stream = excluded.stream,
+      client_ip = excluded.client_ip, type = excluded.type, region = excluded.region, isp = excluded.isp,
+      video_codec = excluded.video_codec, audio_codec = excluded.audio_codec, frame_rate = excluded.frame_rate,
+      bitrate = excluded.bitrate, width = excluded.width, height = excluded.height, start_ms = excluded.start_ms,
+      end_ms = excluded.end_ms, origin = excluded.origin, updated_at = excluded.updated_at
+    WHERE excluded.updated_at >= origin_sessions.updated_at`);
+  const bytes = cachedStatement(db, `INSERT INTO origin_up_bytes (project, domain, slot, app, stream, region, isp, type, bytes)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (project, domain, slot, app, stream, region, isp, type) DO UPDATE SET bytes = bytes + excluded.bytes`);
+  const play = cachedStatement(db, `INSERT INTO origin_plays (project, id, domain, app, stream, client_ip, region, isp, start_ms, end_ms, updated_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (project, id) DO UPDATE SET end_ms = excluded.end_ms, updated_at = excluded.updated_at
+    WHERE excluded.updated_at >= origin_plays.updated_at`);
+  db.transaction(() => {
+    for (const s of batch.sessions) {
+      session.run(s.project, s.id, s.domain, s.app, s.stream, s.clientIp, s.type, s.region, s.isp, s.videoCodec, s.audioCodec,
+        Math.round(s.frameRate), Math.round(s.bitrate), Math.round(s.width), Math.round(s.height), s.start, s.end, s.origin, s.updatedAt);
+    }
+    for (const b of batch.upBytes) {
+      if (b.bytes <= 0) continue;
+      bytes.run(b.project, b.domain, Math.floor(b.slot / ORIGIN_SLOT_MS), b.app, b.stream, b.region, b.isp, b.type, Math.round(b.bytes));
+    }
+    for (const p of batch.plays ?? []) {
+      play.run(p.project, p.id, p.domain, p.app, p.stream, p.clientIp, p.region, p.isp, p.start, p.end, p.updatedAt);
+    }
+  }).immediate();
+}
+
+type SessionRecord = [string, string, string, string, string, string, number, string, string, string, string, number, number, number, number, number, number | null, string, number];
+const SESSION_COLUMNS = `project, id, domain, app, stream, client_ip, type, region, isp, video_codec, audio_codec,
+  frame_rate, bitrate, width, height, start_ms, end_ms, origin, updated_at`;
+
+function toSession(r: SessionRecord): PublishSession {
+  return {
+    project: r[0], id: r[1], domain: r[2], app: r[3], stream: r[4], clientIp: r[5], type: r[6] === 1 ? 1 : 0,
+    region: r[7] as Region, isp: r[8] as Isp, videoCodec: r[9], audioCodec: r[10], frameRate: r[11], bitrate: r[12],
+    width: r[13], height: r[14], start: r[15], end: r[16], origin: r[17], updatedAt: r[18],
+  };
+}
+
+const marks = (n: number): string => new Array(n).fill('?').join(', ');
+
+/** The read requests of the publish side (run in a read worker, or inline). */
+export type OriginRead =
+  | { op: 'live'; filter: LiveStreamsFilter }
+  | { op: 'history'; filter: HistoryFilter }
+  | { op: 'counts'; filter: StreamCountFilter; now: number }
+  | { op: 'up'; filter: UpBandwidthFilter }
+  | { op: 'open' }
+  | { op: 'plays'; project: string; from: number; to: number };
+
+export function runOriginRead(db: Database.Database, r: OriginRead): unknown {
+  switch (r.op) {
+    case 'live': return readLive(db, r.filter);
+    case 'history': return readHistory(db, r.filter);
+    case 'counts': return readCounts(db, r.filter, r.now);
+    case 'up': return readUp(db, r.filter);
+    case 'open':
+      return (db.prepare(`SELECT ${SESSION_COLUMNS} FROM origin_sessions WHERE end_ms IS NULL ORDER BY project, start_ms, id`).raw().all() as SessionRecord[]).map(toSession);
+    case 'plays': {
+      const rows = db.prepare(`SELECT project, id, domain, app, stream, client_ip, region, isp, start_ms, end_ms, updated_at FROM origin_plays
+        WHERE project = ? AND start_ms < ? AND (end_ms IS NULL OR end_ms > ?) ORDER BY start_ms, id`).raw().all(r.project, r.to, r.from) as Array<
+        [string, string, string, string, string, string, string, string, number, number | null, number]>;
+      return rows.map((p): PlaySession => ({
+        project: p[0], id: p[1], domain: p[2], app: p[3], stream: p[4], clientIp: p[5], region: p[6] as Region, isp: p[7] as Isp,
+        start: p[8], end: p[9], updatedAt: p[10],
+      }));
+    }
+  }
+}
+
+function readLive(db: Database.Database, f: LiveStreamsFilter): SessionPage {
+  const c = ['project = ?', 'domain = ?', 'end_ms IS NULL'];
+  const args: Array<string | number> = [f.project, f.domain];
+  if (f.app !== undefined) { c.push('app = ?'); args.push(f.app); }
+  if (f.stream !== undefined) { c.push('stream = ?'); args.push(f.stream); }
+  return page(db, c.join(' AND '), args, f.offset, f.limit);
+}
+
+function readHistory(db: Database.Database, f: HistoryFilter): SessionPage {
+  if (f.domains.length === 0 || f.to <= f.from) return { total: 0, sessions: [] };
+  const c = ['project = ?', `domain IN (${marks(f.domains.length)})`, 'start_ms < ?', '(end_ms IS NULL OR end_ms > ?)'];
+  const args: Array<string | number> = [f.project, ...f.domains, f.to, f.from];
+  if (f.app !== undefined) { c.push('app = ?'); args.push(f.app); }
+  if (f.stream !== undefined) { c.push('stream = ?'); args.push(f.stream); }
+  return page(db, c.join(' AND '), args, f.offset, f.limit);
+}
+
+function page(db: Database.Database, where: string, args: Array<string | number>, offset: number, limit: number): SessionPage {
+  const total = db.prepare(`SELECT count(*) FROM origin_sessions WHERE ${where}`).pluck().get(...args) as number;
+  const rows = db.prepare(`SELECT ${SESSION_COLUMNS} FROM origin_sessions WHERE ${where} ORDER BY start_ms DESC, id LIMIT ? OFFSET ?`)
+    .raw().all(...args, limit, offset * limit) as SessionRecord[];
+  return { total, sessions: rows.map(toSession) };
+}
+
+function readCounts(db: Database.Database, f: StreamCountFilter, now: number): Float64Array {
+  if (f.domains.length === 0 || f.to <= f.from) return new Float64Array(Math.max(0, Math.floor((f.to - f.from) / ORIGIN_SLOT_MS)));
+  const spans = db.prepare(`SELECT domain, start_ms AS start, end_ms AS "end" FROM origin_sessions
+    WHERE project = ? AND domain IN (${marks(f.domains.length)}) AND start_ms < ? AND (end_ms IS NULL OR end_ms > ?)`)
+    .all(f.project, ...f.domains, f.to, f.from) as Array<{ domain: string; start: number; end: number | null }>;
+  return streamCountSeries(spans, f.from, f.to, now);
+}
+
+function readUp(db: Database.Database, f: UpBandwidthFilter): Float64Array {
+  const count = Math.max(0, Math.floor((f.to - f.from) / f.slotMs));
+  const out = new Float64Array(count);
+  if (count === 0 || f.domains.length === 0) return out;
+  const c = ['project = ?', `domain IN (${marks(f.domains.length)})`, 'slot >= ?', 'slot < ?', 'type = ?'];
+  const args: Array<string | number> = [f.project, ...f.domains, Math.floor(f.from / ORIGIN_SLOT_MS), Math.ceil(f.to / ORIGIN_SLOT_MS), f.type];
+  if (f.app !== undefined) { c.push('app = ?'); args.push(f.app); }
+  if (f.stream !== undefined) { c.push('stream = ?'); args.push(f.stream); }
+  if (f.regions.length > 0) { c.push(`region IN (${marks(f.regions.length)})`); args.push(...f.regions); }
+  if (f.isps.length > 0) { c.push(`isp IN (${marks(f.isps.length)})`); args.push(...f.isps); }
+  const per = f.slotMs / ORIGIN_SLOT_MS;
+  const first = f.from / f.slotMs;
+  const rows = db.prepare(`SELECT slot / ${per} AS s, sum(bytes) AS b FROM origin_up_bytes WHERE ${c.join(' AND ')} GROUP BY s`)
+    .raw().all(...args) as Array<[number, number]>;
+  for (const [s, b] of rows) {
+    const i = s - first;
+    if (i >= 0 && i < count) out[i] = b;
+  }
+  return out;
+}
+
+/** Deletes sessions that ended, plays that ended and input bytes of slots before the cutoff. */
+export function deleteOriginBefore(db: Database.Database, cutoff: number): void {
+  db.prepare('DELETE FROM origin_sessions WHERE end_ms IS NOT NULL AND end_ms < ?').run(cutoff);
+  db.prepare('DELETE FROM origin_plays WHERE end_ms IS NOT NULL AND end_ms < ?').run(cutoff);
+  db.prepare('DELETE FROM origin_up_bytes WHERE slot < ?').run(Math.floor(cutoff / ORIGIN_SLOT_MS));
+}
