@@ -3,6 +3,7 @@ import { ClickHouseStore } from '../src/store/clickhouse/store.js';
 import { startClickHouse, type ClickHouseServer } from './harness/clickhouse.js';
 import { batch, cell, runStoreConformance, sample } from './store-conformance.js';
 import { runTrafficConformance } from './traffic-conformance.js';
+import { runQualityConformance } from './quality-conformance.js';
 import { requireTools } from './helpers/system-tools.js';
 
 requireTools('clickhouse-server');
@@ -24,6 +25,12 @@ runStoreConformance('clickhouse', async () => {
 
 runTrafficConformance('clickhouse', async () => {
   const store = new ClickHouseStore({ url: server.url(`traffic_conformance_${++n}`) });
+  await store.init();
+  return store;
+});
+
+runQualityConformance('clickhouse', async () => {
+  const store = new ClickHouseStore({ url: server.url(`quality_conformance_${++n}`) });
   await store.init();
   return store;
 });

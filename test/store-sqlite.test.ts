@@ -5,6 +5,7 @@ import { afterAll } from 'vitest';
 import { SqliteStore } from '../src/store/sqlite/store.js';
 import { runStoreConformance } from './store-conformance.js';
 import { runTrafficConformance } from './traffic-conformance.js';
+import { runQualityConformance } from './quality-conformance.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'livestats-sqlite-'));
 let n = 0;
@@ -18,6 +19,12 @@ runStoreConformance('sqlite', async () => {
 
 runTrafficConformance('sqlite', async () => {
   const store = new SqliteStore(join(dir, `t${++n}.db`));
+  await store.init();
+  return store;
+});
+
+runQualityConformance('sqlite', async () => {
+  const store = new SqliteStore(join(dir, `q${++n}.db`));
   await store.init();
   return store;
 });

@@ -9,7 +9,7 @@ const PROBE_KEY = 'livestats.metrics.probe';
 
 export type QueryOperation = 'queryHttpCodes' | 'querySamples' | 'taskExists' | 'listTasks' | 'getCheckpoint'
   | 'trafficSeries' | 'trafficByDomain' | 'trafficDomains'
-  | 'liveStreams' | 'historySessions' | 'streamCounts' | 'upBytesSeries';
+  | 'liveStreams' | 'historySessions' | 'streamCounts' | 'upBytesSeries' | 'queryQuality';
 
 /**
  * Store query times, and whether the store is up: it answers a read (probed at every scrape) and,

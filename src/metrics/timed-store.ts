@@ -1,6 +1,7 @@
 import type { TrafficFilter } from '../store/traffic.js';
 import type { HttpCodesFilter, QueryOptions, SampleFilter, Store, WriteBatch } from '../store/types.js';
 import type { StoreMetrics } from './store.js';
+import type { QualityFilter, QualityRow, QualitySample } from '../store/stream-quality.js';
 import type {
   HistoryFilter, LiveStreamsFilter, OriginBatch, PlaySession, PublishSession, SessionPage, StreamCountFilter, UpBandwidthFilter,
 } from '../store/origin.js';
@@ -67,6 +68,14 @@ export class TimedStore implements Store {
 
   trafficDomains(project: string, options?: QueryOptions): ReturnType<Store['trafficDomains']> {
     return this.metrics.time('trafficDomains', () => this.inner.trafficDomains(project, options));
+  }
+
+  writeQuality(rows: readonly QualityRow[]): Promise<void> {
+    return this.inner.writeQuality(rows);
+  }
+
+  queryQuality(filter: QualityFilter, options?: QueryOptions): Promise<QualitySample[]> {
+    return this.metrics.time('queryQuality', () => this.inner.queryQuality(filter, options));
   }
 
   writeOrigin(batch: OriginBatch): Promise<void> {

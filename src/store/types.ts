@@ -4,6 +4,7 @@ import type { Isp, Region } from '../contract/values.js';
 import type { ProjectCells } from './packed.js';
 import type { TrafficQuery, TrafficRow } from './traffic.js';
 import type { OriginQuery } from './origin.js';
+import type { StreamQualityStore } from './stream-quality.js';
 
 export type { CarouselSample } from '../contract/carousel.js';
 export type { CodeCount } from '../contract/httpcodes.js';
@@ -113,7 +114,7 @@ export interface NameSpace {
 }
 
 /** The one storage interface every backend implements; see test/store-conformance for its behaviour. */
-export interface Store extends TrafficQuery, OriginQuery {
+export interface Store extends TrafficQuery, OriginQuery, StreamQualityStore {
   readonly kind: string;
   /** True when write() reads `batch.packed`; otherwise packed cells reach it as rows. */
   readonly writesPacked?: boolean;

@@ -7,6 +7,8 @@ import { readHttpCodes, readSamples, type HttpCodesResult, type SamplesResult } 
 import { readTrafficByDomain, readTrafficDomains, readTrafficSeries, trafficDetailBody, type TrafficByDomainResult } from './traffic-reads.js';
 import type { DetailKind } from '../../contract/traffic/detail.js';
 import { runOriginRead, type OriginRead } from './origin.js';
+import { readQuality } from './stream-quality.js';
+import type { QualityFilter, QualitySample } from '../stream-quality.js';
 
 /** Runs the store's reads: on the calling thread (InlineReader) or in a pool of worker threads. */
 export interface Reader {
@@ -23,6 +25,8 @@ export interface Reader {
   trafficDetailBody(f: TrafficFilter, kind: DetailKind, signal?: AbortSignal): Promise<Uint8Array>;
   /** The publish side's reads (src/store/sqlite/origin.ts); `project` only orders the queue. */
   origin(project: string, read: OriginRead, signal?: AbortSignal): Promise<unknown>;
+  /** Per-second stream quality (src/store/sqlite/stream-quality.ts). */
+  quality(f: QualityFilter, signal?: AbortSignal): Promise<QualitySample[]>;
   close(): Promise<void>;
 }
 
@@ -68,6 +72,10 @@ export class InlineReader implements Reader {
 
   async origin(_project: string, read: OriginRead): Promise<unknown> {
     return runOriginRead(this.db, read);
+  }
+
+  async quality(f: QualityFilter): Promise<QualitySample[]> {
+    return readQuality(this.db, f);
   }
 
   async close(): Promise<void> {}
