@@ -35,6 +35,7 @@ import { collectRoutes } from './spec/collect.js';
 import { packageVersion } from './spec/version.js';
 import { BANDWIDTH_DETAIL_PATH, TRAFFIC_DETAIL_PATH, trafficDetailRoutes } from './routes/traffic-detail.js';
 import { BANDWIDTH_PEAK_PATH, TRAFFIC_SUMMARY_PATH, trafficPerDomainRoutes } from './routes/traffic-per-domain.js';
+import { ORIGIN_PATHS, originRoutes } from './routes/origin.js';
 
 export interface AppOptions {
   store: Store;
@@ -74,7 +75,7 @@ export interface AppOptions {
 
 /** Paths that exist: any other method on them is answered with LIVE.100011011. */
 const KNOWN_GET_PATHS = [
-  HTTPCODES_PATH, CAROUSEL_PATH, TRAFFIC_DETAIL_PATH, BANDWIDTH_DETAIL_PATH, TRAFFIC_SUMMARY_PATH, BANDWIDTH_PEAK_PATH,
+  HTTPCODES_PATH, CAROUSEL_PATH, TRAFFIC_DETAIL_PATH, BANDWIDTH_DETAIL_PATH, TRAFFIC_SUMMARY_PATH, BANDWIDTH_PEAK_PATH, ...ORIGIN_PATHS,
   '/healthz', '/', DASHBOARD_CONFIG_PATH, OPENAPI_PATH,
 ];
 const OTHER_METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
@@ -171,7 +172,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   // never called projectOf (so never authenticated) is replaced by a 500 and logged.
   app.addHook('onSend', (request, reply, payload, done) => {
     const url = request.url;
-    if (reply.statusCode >= 400 || !(url.startsWith('/v2/') || url.startsWith('/ingest/')) || wasAuthenticated(request)) {
+    if (reply.statusCode >= 400 || !(url.startsWith('/v2/') || url.startsWith('/v1/') || url.startsWith('/ingest/')) || wasAuthenticated(request)) {
       done(null, payload);
       return;
     }
@@ -197,6 +198,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const traffic = options.traffic ?? options.store;
   trafficDetailRoutes(app, ctx, traffic);
   trafficPerDomainRoutes(app, ctx, traffic);
+  originRoutes(app, ctx);
   ingestAccessLogsRoute(app, ctx);
   const dashboardDir = options.dashboardDir ?? join(projectRoot(), 'web', 'dist');
   if (!dashboardRoute(app, dashboardDir, options.dashboard).built) {
