@@ -4,6 +4,7 @@ import { startClickHouse, type ClickHouseServer } from './harness/clickhouse.js'
 import { batch, cell, runStoreConformance, sample } from './store-conformance.js';
 import { runTrafficConformance } from './traffic-conformance.js';
 import { runQualityConformance } from './quality-conformance.js';
+import { runOriginConformance } from './origin-conformance.js';
 import { requireTools } from './helpers/system-tools.js';
 
 requireTools('clickhouse-server');
@@ -25,6 +26,12 @@ runStoreConformance('clickhouse', async () => {
 
 runTrafficConformance('clickhouse', async () => {
   const store = new ClickHouseStore({ url: server.url(`traffic_conformance_${++n}`) });
+  await store.init();
+  return store;
+});
+
+runOriginConformance('clickhouse', async () => {
+  const store = new ClickHouseStore({ url: server.url(`origin_conformance_${++n}`) });
   await store.init();
   return store;
 });

@@ -6,6 +6,7 @@ import { SqliteStore } from '../src/store/sqlite/store.js';
 import { runStoreConformance } from './store-conformance.js';
 import { runTrafficConformance } from './traffic-conformance.js';
 import { runQualityConformance } from './quality-conformance.js';
+import { runOriginConformance } from './origin-conformance.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'livestats-sqlite-'));
 let n = 0;
@@ -19,6 +20,12 @@ runStoreConformance('sqlite', async () => {
 
 runTrafficConformance('sqlite', async () => {
   const store = new SqliteStore(join(dir, `t${++n}.db`));
+  await store.init();
+  return store;
+});
+
+runOriginConformance('sqlite', async () => {
+  const store = new SqliteStore(join(dir, `o${++n}.db`));
   await store.init();
   return store;
 });

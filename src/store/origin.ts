@@ -38,7 +38,9 @@ export interface PublishSession {
   end: number | null;
   /** The origin that reported it (its name in the configuration), so a poll of that origin can close it. */
   origin: string;
-  /** When it was last written (epoch ms); the newest write of a session id wins. */
+  /** Input bytes counted for the session so far (what the origin's statistics page showed at the last poll). */
+  bytesIn: number;
+  /** When it was last written (epoch ms): the last time an event or poll saw it; the newest write of a session id wins. */
   updatedAt: number;
 }
 

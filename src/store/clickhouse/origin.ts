@@ -9,7 +9,7 @@ import { num, str, type ChEndpoint, type ExecOptions, type Row } from './client.
 import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList, type SqlValue } from './sql.js';
 
-const SESSION_COLUMNS = 'project, id, domain, app, stream, client_ip, type, region, isp, video_codec, audio_codec, frame_rate, bitrate, width, height, start_ms, end_ms, origin, updated_at';
+const SESSION_COLUMNS = 'project, id, domain, app, stream, client_ip, type, region, isp, video_codec, audio_codec, frame_rate, bitrate, width, height, start_ms, end_ms, origin, bytes_in, updated_at';
 const PLAY_COLUMNS = 'project, id, domain, app, stream, client_ip, region, isp, start_ms, end_ms, updated_at';
 
 const tuple = (values: SqlValue[]): string => '(' + values.map(quote).join(', ') + ')';
@@ -21,7 +21,7 @@ function toSession(r: Row): PublishSession {
     project: str(r.project), id: str(r.id), domain: str(r.domain), app: str(r.app), stream: str(r.stream), clientIp: str(r.client_ip),
     type: num(r.type) === 1 ? 1 : 0, region: str(r.region) as Region, isp: str(r.isp) as Isp, videoCodec: str(r.video_codec),
     audioCodec: str(r.audio_codec), frameRate: num(r.frame_rate), bitrate: num(r.bitrate), width: num(r.width), height: num(r.height),
-    start: num(r.start_ms), end: end === 0 ? null : end, origin: str(r.origin), updatedAt: num(r.updated_at),
+    start: num(r.start_ms), end: end === 0 ? null : end, origin: str(r.origin), bytesIn: num(r.bytes_in), updatedAt: num(r.updated_at),
   };
 }
 
@@ -44,7 +44,7 @@ export class ClickHouseOrigin implements OriginQuery {
   async writeOrigin(batch: OriginBatch): Promise<void> {
     if (batch.sessions.length > 0) {
       const values = batch.sessions.map((s) => tuple([s.project, s.id, s.domain, s.app, s.stream, s.clientIp, s.type, s.region, s.isp,
-        s.videoCodec, s.audioCodec, int(s.frameRate), int(s.bitrate), int(s.width), int(s.height), int(s.start), int(s.end ?? 0), s.origin, int(s.updatedAt)]));
+        s.videoCodec, s.audioCodec, int(s.frameRate), int(s.bitrate), int(s.width), int(s.height), int(s.start), int(s.end ?? 0), s.origin, int(s.bytesIn), int(s.updatedAt)]));
       await this.server.exec(`INSERT INTO ${this.t('origin_sessions')} (${SESSION_COLUMNS}) VALUES ${values.join(', ')}`, { settings: this.insertSettings });
     }
     const bytes = batch.upBytes.filter((b) => b.bytes > 0);

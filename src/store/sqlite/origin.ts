@@ -15,7 +15,7 @@ export function createOriginTables(db: Database.Database): void {
       client_ip TEXT NOT NULL, type INTEGER NOT NULL, region TEXT NOT NULL, isp TEXT NOT NULL,
       video_codec TEXT NOT NULL, audio_codec TEXT NOT NULL,
       frame_rate INTEGER NOT NULL, bitrate INTEGER NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL,
-      start_ms INTEGER NOT NULL, end_ms INTEGER, origin TEXT NOT NULL, updated_at INTEGER NOT NULL,
+      start_ms INTEGER NOT NULL, end_ms INTEGER, origin TEXT NOT NULL, bytes_in INTEGER NOT NULL, updated_at INTEGER NOT NULL,
       PRIMARY KEY (project, id)
     ) WITHOUT ROWID;
     CREATE INDEX IF NOT EXISTS origin_sessions_by_start ON origin_sessions (project, domain, start_ms);
@@ -39,13 +39,13 @@ export function createOriginTables(db: Database.Database): void {
 /** Applies one intake flush in one transaction: sessions replace an older write of the same id, bytes add. */
 export function writeOrigin(db: Database.Database, batch: OriginBatch): void {
   const session = cachedStatement(db, `INSERT INTO origin_sessions (project, id, domain, app, stream, client_ip, type, region, isp,
-      video_codec, audio_codec, frame_rate, bitrate, width, height, start_ms, end_ms, origin, updated_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      video_codec, audio_codec, frame_rate, bitrate, width, height, start_ms, end_ms, origin, bytes_in, updated_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (project, id) DO UPDATE SET domain = excluded.domain, app = excluded.app, stream = excluded.stream,
       client_ip = excluded.client_ip, type = excluded.type, region = excluded.region, isp = excluded.isp,
       video_codec = excluded.video_codec, audio_codec = excluded.audio_codec, frame_rate = excluded.frame_rate,
       bitrate = excluded.bitrate, width = excluded.width, height = excluded.height, start_ms = excluded.start_ms,
-      end_ms = excluded.end_ms, origin = excluded.origin, updated_at = excluded.updated_at
+      end_ms = excluded.end_ms, origin = excluded.origin, bytes_in = excluded.bytes_in, updated_at = excluded.updated_at
     WHERE excluded.updated_at >= origin_sessions.updated_at`);
   const bytes = cachedStatement(db, `INSERT INTO origin_up_bytes (project, domain, slot, app, stream, region, isp, type, bytes)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -57,7 +57,7 @@ export function writeOrigin(db: Database.Database, batch: OriginBatch): void {
   db.transaction(() => {
     for (const s of batch.sessions) {
       session.run(s.project, s.id, s.domain, s.app, s.stream, s.clientIp, s.type, s.region, s.isp, s.videoCodec, s.audioCodec,
-        Math.round(s.frameRate), Math.round(s.bitrate), Math.round(s.width), Math.round(s.height), s.start, s.end, s.origin, s.updatedAt);
+        Math.round(s.frameRate), Math.round(s.bitrate), Math.round(s.width), Math.round(s.height), s.start, s.end, s.origin, Math.round(s.bytesIn), s.updatedAt);
     }
     for (const b of batch.upBytes) {
       if (b.bytes <= 0) continue;
@@ -69,15 +69,15 @@ export function writeOrigin(db: Database.Database, batch: OriginBatch): void {
   }).immediate();
 }
 
-type SessionRecord = [string, string, string, string, string, string, number, string, string, string, string, number, number, number, number, number, number | null, string, number];
+type SessionRecord = [string, string, string, string, string, string, number, string, string, string, string, number, number, number, number, number, number | null, string, number, number];
 const SESSION_COLUMNS = `project, id, domain, app, stream, client_ip, type, region, isp, video_codec, audio_codec,
-  frame_rate, bitrate, width, height, start_ms, end_ms, origin, updated_at`;
+  frame_rate, bitrate, width, height, start_ms, end_ms, origin, bytes_in, updated_at`;
 
 function toSession(r: SessionRecord): PublishSession {
   return {
     project: r[0], id: r[1], domain: r[2], app: r[3], stream: r[4], clientIp: r[5], type: r[6] === 1 ? 1 : 0,
     region: r[7] as Region, isp: r[8] as Isp, videoCodec: r[9], audioCodec: r[10], frameRate: r[11], bitrate: r[12],
-    width: r[13], height: r[14], start: r[15], end: r[16], origin: r[17], updatedAt: r[18],
+    width: r[13], height: r[14], start: r[15], end: r[16], origin: r[17], bytesIn: r[18], updatedAt: r[19],
   };
 }
 

@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS {db}.{t:origin_sessions} (
   start_ms    UInt64,
   end_ms      UInt64,
   origin      String,
+  bytes_in    UInt64,
   updated_at  UInt64
 ) ENGINE = ReplacingMergeTree(updated_at)
 PARTITION BY intDiv(start_ms, 2592000000)
