@@ -65,6 +65,10 @@ export interface ServeConfig {
   allowedHosts: string[];
   /** Request bodies held in memory at once, all requests together, bytes; beyond it 503 LIVE.100011007. */
   maxInflightBodyBytes: number;
+  /** nginx-rtmp statistics pages to poll, `URL[#project=P&domain=D&name=N]` (docs/origin.md). */
+  originStat: string[];
+  /** How often each statistics page is polled, ms. */
+  originPollIntervalMs: number;
 }
 
 interface Setting<K extends keyof ServeConfig> {
@@ -119,6 +123,8 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'maxCarouselTasks', flag: 'max-carousel-tasks', env: 'LIVESTATS_MAX_CAROUSEL_TASKS', kind: 'int', default: 1000, min: 1, max: 1_000_000, help: 'carousel tasks per project; samples for a new task beyond this are refused with LIVE.100011001' },
   { key: 'allowedHosts', flag: 'allowed-hosts', env: 'LIVESTATS_ALLOWED_HOSTS', kind: 'list', default: [], help: 'Host header names answered (repeatable; env: comma separated; * for any); a loopback --host always answers localhost, 127.x.x.x and [::1]; with none listed, a loopback --host answers only those and any other --host answers every name' },
   { key: 'maxInflightBodyBytes', flag: 'max-inflight-body-bytes', env: 'LIVESTATS_MAX_INFLIGHT_BODY_BYTES', kind: 'int', default: 256 * 1024 * 1024, min: 1024, max: 2 ** 40, help: 'request bodies held in memory at once, all requests together (gunzipped ingest bodies included), bytes, at least --max-body-bytes; a body that does not fit gets 503 LIVE.100011007 with Retry-After' },
+  { key: 'originStat', flag: 'origin-stat', env: 'LIVESTATS_ORIGIN_STAT', kind: 'list', default: [], help: 'nginx-rtmp statistics page (rtmp_stat all) to poll: URL[#project=P&domain=D&name=N] (repeatable; env: comma separated; docs/origin.md)' },
+  { key: 'originPollIntervalMs', flag: 'origin-poll-interval-ms', env: 'LIVESTATS_ORIGIN_POLL_INTERVAL_MS', kind: 'int', default: 10_000, min: 500, max: 3_600_000, help: 'how often each --origin-stat page is polled (sessions start and end at most this late when notifications are missed)' },
   { key: 'queryCacheMs', flag: 'query-cache-ms', env: 'LIVESTATS_QUERY_CACHE_MS', kind: 'int', default: 1000, min: 0, max: 60_000, help: 'serve a repeated stats query from memory for up to this long (0 disables); new local data invalidates at once' },
 ];
 

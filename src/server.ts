@@ -13,6 +13,9 @@ import { RetentionJob } from './ingest/retention.js';
 import { NameLimits } from './ingest/name-limits.js';
 import { geoResolver } from './ingest/setup.js';
 import { parseSyslogUrl, SyslogReceiver } from './ingest/syslog/server.js';
+import { OriginTracker } from './origin/tracker.js';
+import { parseStatSource, StatPoller } from './origin/poller.js';
+import { ispOfCode, regionOfCode } from './ingest/geo/names.js';
 import { isLoopbackHost, MetricsAccess } from './api/metrics/access.js';
 import { Metrics } from './metrics/registry.js';
 import { TimedStore } from './metrics/timed-store.js';
@@ -62,6 +65,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const logger = options.logger ?? pino({ level: config.logLevel });
   // read before anything starts, so a bad carousel file fails the start with its message
   const carouselTasks = config.carousel ? loadCarouselConfig(config.carousel) : [];
+  const originSources = config.originStat.map(parseStatSource);
   // One server per data directory (its batch-id ledger and credentials are its own): a second
   // one is refused here, naming the first; the kernel drops the lock if the holder dies.
   const dirWarning = prepareDataDir(config.data);
@@ -99,6 +103,17 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   metrics.aggregator.watch(() => aggregator.stats());
   aggregator.start();
   const geoOverridesFile = config.geoOverrides || undefined;
+  // The origin intake: notifications (POST /ingest/v1/{project}/origin/...) and statistics-page polls.
+  const originTracker = new OriginTracker({
+    store, geo: (ip) => {
+      const code = geoResolver(geoOverridesFile).lookup(ip);
+      return { region: regionOfCode(code), isp: ispOfCode(code) };
+    },
+  });
+  const originPoller = originSources.length > 0 ? new StatPoller({
+    sources: originSources, intervalMs: config.originPollIntervalMs, tracker: originTracker,
+    onError: (source, err) => logger.warn({ origin: source.origin, err: err.message }, 'origin statistics poll failed'),
+  }) : undefined;
   const names = new NameLimits(store, { maxDomains: config.maxDomains, maxStreams: config.maxStreams, maxCarouselTasks: config.maxCarouselTasks });
   const app = buildApp({
     names,
@@ -115,6 +130,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     hosts: { allowed: config.allowedHosts, loopback: isLoopbackHost(config.host) },
     maxInflightBodyBytes: config.maxInflightBodyBytes,
     trafficRetentionDays: config.trafficRetentionDays,
+    origin: originTracker,
   });
   const retention = new RetentionJob(store, config.retentionDays, logger, options.now, config.trafficRetentionDays, () => names.reload());
   let demo: Demo | undefined;
@@ -134,7 +150,10 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       const receiver = syslog;
       metrics.ingest.track('syslog', () => receiver.stats());
     }
+    // Sessions open when this server last stopped: the first poll of their origin closes or continues them.
+    await originTracker.restore();
     await app.listen({ host: config.host, port: config.port });
+    originPoller?.start();
     const metricsWarning = metricsAccess.warning(config.host);
     if (metricsWarning) logger.warn(metricsWarning);
     retention.start();
@@ -158,6 +177,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     }
   } catch (err) {
     auth.close?.();
+    await originPoller?.stop();
     retention.stop();
     await syslog?.stop();
     await app.close();
@@ -178,6 +198,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       closing ??= (async () => {
         auth.close?.();
         retention.stop();
+        await originPoller?.stop();
         await syslog?.stop();
         await app.close();
         await carousel?.stop();

@@ -72,6 +72,7 @@ it('lists every route the server registers (only the dashboard\'s built files an
   expect(operations).toEqual([
     'GET /', 'GET /dashboard/config.json', 'GET /healthz', 'GET /metrics', 'GET /openapi.json',
     'POST /ingest/v1/{project_id}/access-logs', 'POST /ingest/v1/{project_id}/carousel-tasks/{task_id}/samples',
+    'POST /ingest/v1/{project_id}/origin/nginx', 'POST /ingest/v1/{project_id}/origin/srs',
     'GET /v2/{project_id}/stats/carousel-task/detail', 'GET /v2/{project_id}/stats/httpcodes',
     'GET /v2/{project_id}/stats/traffic/detail', 'GET /v2/{project_id}/stats/bandwidth/detail',
     'GET /v2/{project_id}/stats/traffic/summary', 'GET /v2/{project_id}/stats/bandwidth/peak',

@@ -26,6 +26,8 @@ import { healthRoute } from './routes/health.js';
 import { INGEST_SAMPLES_PATH, ingestSamplesRoute } from './routes/ingest-samples.js';
 import { HTTPCODES_PATH, httpCodesRoute } from './routes/httpcodes.js';
 import { INGEST_ACCESS_LOGS_PATH, ingestAccessLogsRoute } from './routes/ingest-access-logs.js';
+import { INGEST_ORIGIN_NGINX_PATH, INGEST_ORIGIN_SRS_PATH, ingestOriginRoutes } from './routes/ingest-origin.js';
+import type { OriginTracker } from '../origin/tracker.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { MetricsAccess } from './metrics/access.js';
 import { registerRequestMetrics } from './metrics/hooks.js';
@@ -67,6 +69,8 @@ export interface AppOptions {
   hosts?: HostPolicy;
   /** What the four traffic/bandwidth endpoints read (default: the store's traffic cube). */
   traffic?: TrafficQuery;
+  /** The origin intake (src/origin/): with it, POST /ingest/v1/{project}/origin/nginx and /origin/srs take notifications. */
+  origin?: OriginTracker;
   /** Days the traffic cube keeps (default 400); the traffic endpoints look back at most this far. */
   trafficRetentionDays?: number;
   /** The per-project name caps of the ingest routes (absent: none). */
@@ -80,7 +84,7 @@ const KNOWN_GET_PATHS = [
 ];
 const OTHER_METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 /** POST-only paths: any other method on them is answered with LIVE.100011011. */
-const KNOWN_POST_PATHS = [INGEST_SAMPLES_PATH, INGEST_ACCESS_LOGS_PATH];
+const KNOWN_POST_PATHS = [INGEST_SAMPLES_PATH, INGEST_ACCESS_LOGS_PATH, INGEST_ORIGIN_NGINX_PATH, INGEST_ORIGIN_SRS_PATH];
 const NOT_POST_METHODS = ['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
 export function buildApp(options: AppOptions): FastifyInstance {
@@ -200,6 +204,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   trafficPerDomainRoutes(app, ctx, traffic);
   originRoutes(app, ctx);
   ingestAccessLogsRoute(app, ctx);
+  ingestOriginRoutes(app, ctx, options.origin);
   const dashboardDir = options.dashboardDir ?? join(projectRoot(), 'web', 'dist');
   if (!dashboardRoute(app, dashboardDir, options.dashboard).built) {
     app.log.warn(`dashboard not built: ${join(dashboardDir, 'index.html')} is missing; run \`npm run build\` (the API still works)`);

@@ -7,6 +7,7 @@ import { FormatError } from '../ingest/formats/log-format.js';
 import { GeoOverrideError } from '../ingest/geo/overrides.js';
 import { SyslogConfigError } from '../ingest/syslog/server.js';
 import { CarouselConfigError } from '../carousel/config.js';
+import { StatSourceError } from '../origin/poller.js';
 
 function credentialLines(issued: IssuedCredentials | undefined, dataDir: string): string[] {
   if (!issued) return [];
@@ -68,6 +69,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof FormatError || err instanceof GeoOverrideError || err instanceof SyslogConfigError) {
       console.error(`livestats serve: ${err.message}`);
+      return 2;
+    }
+    if (err instanceof StatSourceError) {
+      console.error(`livestats serve: --origin-stat ${err.message}`);
       return 2;
     }
     if (err instanceof CarouselConfigError) {

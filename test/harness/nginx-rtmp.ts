@@ -28,7 +28,10 @@ export interface RtmpOriginOptions {
   token?: string;
   /** Pushes every stream of application `live` to this RTMP application URL (a relay), e.g. another origin's rtmp://127.0.0.1:P/live. */
   pushTo?: string;
-  /** The whole nginx.conf instead of the built-in one: placeholders {RTMP_PORT} {HTTP_PORT} {DIR} are filled in. */
+  /**
+   * The configuration (rtmp {} and http {} blocks, as a user pastes them) instead of the built-in one;
+   * placeholders {RTMP_PORT} {HTTP_PORT} {DIR} are filled in. The harness adds load_module, pid, logs and events.
+   */
   conf?: string;
 }
 
@@ -83,8 +86,7 @@ ${o.token ? `      proxy_set_header X-Auth-Token "${o.token}";\n` : ''}      pro
     location @livestats_unavailable { return 204; }
 `
     : '';
-  return `events { worker_connections 256; }
-rtmp {
+  return `rtmp {
   server {
     listen 127.0.0.1:{RTMP_PORT};
     notify_method post;
@@ -120,6 +122,7 @@ export async function startRtmpOrigin(dir: string, options: RtmpOriginOptions = 
     ...(process.getuid?.() === 0 ? ['user root;'] : []),
     `pid ${join(dir, 'nginx.pid')};`,
     `error_log ${errorLog} info;`,
+    'events { worker_connections 256; }',
     body,
   ].join('\n');
   const file = join(dir, 'nginx.conf');
@@ -172,8 +175,11 @@ export interface Publisher {
  * encoder would. `seconds`: stop by itself after this long (default: until stopped).
  */
 export function publish(url: string, clip: string, seconds?: number): Publisher {
-  const args = ['-hide_banner', '-loglevel', 'warning', '-nostdin', '-re', '-stream_loop', '-1', '-i', clip,
-    ...(seconds !== undefined ? ['-t', String(seconds)] : []), '-c', 'copy', '-f', 'flv', url];
+  return run(['-hide_banner', '-loglevel', 'warning', '-nostdin', '-re', '-stream_loop', '-1', '-i', clip,
+    ...(seconds !== undefined ? ['-t', String(seconds)] : []), '-c', 'copy', '-f', 'flv', url]);
+}
+
+function run(args: string[]): Publisher {
   const child = spawn(toolPath('ffmpeg'), args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
@@ -195,6 +201,11 @@ export function publish(url: string, clip: string, seconds?: number): Publisher 
       await exited;
     },
   };
+}
+
+/** Plays `url` for `seconds` (ffmpeg reading the stream and discarding it, like a viewer). */
+export function play(url: string, seconds: number): Publisher {
+  return run(['-hide_banner', '-loglevel', 'warning', '-nostdin', '-i', url, '-t', String(seconds), '-f', 'null', '-']);
 }
 
 /** Polls `check` (every 200 ms) until it returns a value other than undefined/false, or fails after `timeoutMs`. */

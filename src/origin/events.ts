@@ -1,0 +1,109 @@
+import { normalizeDomain } from '../contract/domain.js';
+
+/**
+ * What an origin tells livestats about one client, whichever origin sent it: nginx-rtmp's HTTP
+ * notifications (form fields) or SRS's JSON hooks. Pure parsing; src/origin/tracker.ts applies them.
+ */
+export type OriginEventKind = 'publish' | 'publish_done' | 'update' | 'play' | 'play_done';
+
+export interface OriginEvent {
+  kind: OriginEventKind;
+  /** The origin's name (the notify URL's `origin` parameter, else the notifier's address). */
+  origin: string;
+  /** The origin's id of the client connection (nginx: clientid, SRS: client_id). */
+  clientId: string;
+  app: string;
+  stream: string;
+  /** The client's address ('' when not given). */
+  addr: string;
+  /** The publish domain: the host of tcurl (or the configured one), normalized; undefined when unknown. */
+  domain: string | undefined;
+  /** nginx: the client's flashver (relays send a recognizable one). */
+  flashver: string;
+  /** update: seconds since the publish or play began, as the origin counts them. */
+  elapsedSec?: number;
+  /** SRS: the hook says the client is a relay (e.g. an edge pulling from the origin). */
+  relay?: boolean;
+}
+
+/** Why a notification was not applied (counted per reason). */
+export type EventRefusal = 'bad_call' | 'bad_name' | 'bad_client' | 'ignored_call';
+
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this rejects
+const NAME = /^[^\u0000-\u001f\u007f]{1,512}$/;
+
+/** The host of an RTMP tcurl (`rtmp://HOST[:port]/app[?args]`), normalized like play domains; undefined when none. */
+export function tcurlDomain(tcurl: string | undefined): string | undefined {
+  if (!tcurl) return undefined;
+  const m = /^[a-z][a-z0-9+.-]*:\/\/(\[[0-9a-f:.]+\]|[^/:?#]+)/i.exec(tcurl.trim());
+  if (!m) return undefined;
+  const host = (m[1] as string).replace(/^\[|\]$/g, '');
+  if (/^[0-9a-f:]+$/i.test(host) && host.includes(':')) return host.toLowerCase();
+  return normalizeDomain(host);
+}
+
+function cleanName(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  // A stream name may carry its own query (`name?key=...`): the stream is the part before it.
+  const s = v.split('?')[0] as string;
+  return NAME.test(s) ? s : undefined;
+}
+
+/**
+ * nginx-rtmp's notification (application/x-www-form-urlencoded fields: call, app, name, addr,
+ * clientid, tcurl, flashver, time, ...). `origin` and `domain` come from the notify URL.
+ */
+export function parseNginxNotify(fields: URLSearchParams, origin: string, domain: string | undefined): OriginEvent | EventRefusal {
+  const call = fields.get('call') ?? '';
+  const kinds: Record<string, OriginEventKind> = {
+    publish: 'publish', publish_done: 'publish_done', update_publish: 'update', play: 'play', play_done: 'play_done',
+  };
+  let kind = kinds[call];
+  if (kind === undefined) {
+    // connect, done, record_done, update_play...: nothing to record (update_play refreshes a play).
+    if (call === 'update_play') kind = 'play';
+    else return ['connect', 'done', 'record_done', 'update'].includes(call) ? 'ignored_call' : 'bad_call';
+  }
+  const app = cleanName(fields.get('app') ?? undefined);
+  const stream = cleanName(fields.get('name') ?? undefined);
+  if (app === undefined || stream === undefined) return 'bad_name';
+  const clientId = fields.get('clientid') ?? '';
+  if (!/^\d{1,20}$/.test(clientId)) return 'bad_client';
+  const time = Number(fields.get('time'));
+  return {
+    kind, origin, clientId, app, stream,
+    addr: (fields.get('addr') ?? '').slice(0, 64),
+    domain: domain ?? tcurlDomain(fields.get('tcurl') ?? undefined),
+    flashver: (fields.get('flashver') ?? '').slice(0, 128),
+    ...(kind === 'update' && Number.isFinite(time) && time >= 0 ? { elapsedSec: time } : {}),
+  };
+}
+
+/**
+ * SRS's HTTP callbacks (JSON: action on_publish / on_unpublish / on_play / on_stop, client_id, ip,
+ * vhost, app, stream, tcUrl, param). The shapes follow SRS's documentation; no SRS runs here, so
+ * test/origin-srs.test.ts checks them against payloads written in those shapes.
+ */
+export function parseSrsHook(body: unknown, origin: string, domain: string | undefined): OriginEvent | EventRefusal {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'bad_call';
+  const b = body as Record<string, unknown>;
+  const text = (k: string): string | undefined => (typeof b[k] === 'string' ? (b[k] as string) : typeof b[k] === 'number' ? String(b[k]) : undefined);
+  const kinds: Record<string, OriginEventKind> = { on_publish: 'publish', on_unpublish: 'publish_done', on_play: 'play', on_stop: 'play_done' };
+  const action = text('action') ?? '';
+  const kind = kinds[action];
+  if (kind === undefined) return ['on_connect', 'on_close', 'on_dvr', 'on_hls', 'on_hls_notify'].includes(action) ? 'ignored_call' : 'bad_call';
+  const app = cleanName(text('app'));
+  const stream = cleanName(text('stream'));
+  if (app === undefined || stream === undefined) return 'bad_name';
+  const clientId = text('client_id') ?? '';
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(clientId)) return 'bad_client';
+  const vhost = text('vhost');
+  const vhostDomain = vhost && vhost !== '__defaultVhost__' ? normalizeDomain(vhost) : undefined;
+  return {
+    kind, origin, clientId, app, stream,
+    addr: (text('ip') ?? '').slice(0, 64),
+    domain: domain ?? vhostDomain ?? tcurlDomain(text('tcUrl')),
+    flashver: '',
+    ...(text('param')?.includes('relay=1') ? { relay: true } : {}),
+  };
+}

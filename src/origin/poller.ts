@@ -1,0 +1,122 @@
+import { normalizeDomain } from '../contract/domain.js';
+import { parseRtmpStat } from './stat-xml.js';
+import type { OriginTracker } from './tracker.js';
+
+/**
+ * One statistics page to poll: `URL` with options in its fragment (never sent):
+ * `http://10.0.0.5:8080/stat#project=default&domain=push.example.com&name=origin-a`.
+ * name: the origin's name (default: the URL's host name, the address nginx's notifications come
+ * from when nginx and its http server share a host); domain: the publish domain of streams the
+ * page shows first (default: the name); project: default "default".
+ */
+export interface StatSource {
+  url: string;
+  project: string;
+  origin: string;
+  domain: string;
+}
+
+export class StatSourceError extends Error {}
+
+export function parseStatSource(text: string): StatSource {
+  let u: URL;
+  try {
+    u = new URL(text.trim());
+  } catch {
+    throw new StatSourceError(`not a URL: ${text}`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new StatSourceError(`not an http(s) URL: ${text}`);
+  const opts = new URLSearchParams(u.hash.slice(1));
+  for (const k of opts.keys()) if (!['project', 'domain', 'name'].includes(k)) throw new StatSourceError(`unknown option "${k}" in ${text}`);
+  u.hash = '';
+  const origin = opts.get('name') ?? u.hostname.replace(/^\[|\]$/g, '');
+  const domainText = opts.get('domain');
+  const domain = domainText === null ? origin : normalizeDomain(domainText);
+  if (domain === undefined) throw new StatSourceError(`not a domain: ${domainText ?? ''}`);
+  const project = opts.get('project') ?? 'default';
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(project)) throw new StatSourceError(`not a project id: ${project}`);
+  return { url: u.toString(), project, origin, domain };
+}
+
+export interface PollerOptions {
+  sources: StatSource[];
+  intervalMs: number;
+  tracker: OriginTracker;
+  /** Per request (default: the interval, at most 10 s). */
+  timeoutMs?: number;
+  /** Largest page read, bytes (default 64 MiB); a larger one is refused as a failed poll. */
+  maxBytes?: number;
+  now?: () => number;
+  onError?: (source: StatSource, err: Error) => void;
+}
+
+/**
+ * Polls every origin's statistics page at the interval (each origin independently; a slow or
+ * failing origin delays only itself). A failed poll changes nothing: sessions are closed only by
+ * a page that was read whole.
+ */
+export class StatPoller {
+  private timers: NodeJS.Timeout[] = [];
+  private stopped = false;
+  private readonly running = new Set<Promise<void>>();
+  readonly polls = { ok: 0, failed: 0 };
+
+  constructor(private readonly options: PollerOptions) {}
+
+  start(): void {
+    for (const source of this.options.sources) this.schedule(source, 0);
+  }
+
+  private schedule(source: StatSource, delay: number): void {
+    if (this.stopped) return;
+    const t = setTimeout(() => {
+      this.timers = this.timers.filter((x) => x !== t);
+      const p = this.pollOnce(source).catch(() => undefined).finally(() => {
+        this.running.delete(p);
+        this.schedule(source, this.options.intervalMs);
+      });
+      this.running.add(p);
+    }, delay);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  /** One poll of one source (also for tests and the gap fill at start). */
+  async pollOnce(source: StatSource): Promise<void> {
+    const now = this.options.now ?? Date.now;
+    const requestedAt = now();
+    try {
+      const res = await fetch(source.url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? Math.min(this.options.intervalMs, 10_000)) });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      const text = await readLimited(res, this.options.maxBytes ?? 64 * 1024 * 1024);
+      const streams = parseRtmpStat(text);
+      await this.options.tracker.snapshot({ project: source.project, origin: source.origin, domain: source.domain, requestedAt, at: now(), streams });
+      this.polls.ok++;
+    } catch (err) {
+      this.polls.failed++;
+      this.options.onError?.(source, err as Error);
+      throw err;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers = [];
+    await Promise.all([...this.running]);
+  }
+}
+
+async function readLimited(res: Response, max: number): Promise<string> {
+  const declared = Number(res.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > max) throw new Error(`statistics page larger than ${max} bytes`);
+  if (!res.body) return '';
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of res.body) {
+    total += (chunk as Uint8Array).byteLength;
+    if (total > max) throw new Error(`statistics page larger than ${max} bytes`);
+    chunks.push(chunk as Uint8Array);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,282 @@
+import type { Isp, Region } from '../contract/values.js';
+import { ORIGIN_SLOT_MS, type OriginBatch, type OriginQuery, type PlaySession, type PublishSession, type PublishType, type UpBytesRow } from '../store/origin.js';
+import type { OriginEvent } from './events.js';
+import type { StatStream } from './stat-xml.js';
+
+/**
+ * The publish side's state: which sessions are open on which origin, fed by notifications
+ * (events) and statistics-page polls (snapshots), written to the store as they change.
+ *
+ * - A publish session opens at its publish event or the first poll showing it (start = poll time
+ *   minus the client's connected time), and ends at its publish-done event or the first poll that
+ *   no longer shows it. One that was last seen before this livestats started (a restart, an
+ *   outage) ends when it was last seen.
+ * - Input bytes come from polls only (notifications carry none): the growth of the stream's
+ *   bytes_in since the last poll, spread over the 5-minute slots it covers in proportion to time.
+ *   After an outage the growth since the last stored poll fills the gap the same way.
+ * - Every operation is applied and written as one unit, one at a time; a write that fails undoes
+ *   the operation in memory, so nothing refused is counted later (the next poll sees it again).
+ */
+
+export interface TrackerOptions {
+  store: Pick<OriginQuery, 'writeOrigin' | 'openSessions'>;
+  geo: (ip: string) => { region: Region; isp: Isp };
+  now?: () => number;
+  /** Publisher addresses that are relays (another server pushing), besides relays recognized by flashver. */
+  isRelayAddress?: (ip: string) => boolean;
+}
+
+/** What a poll of one origin saw (streams of every application), tagged with the project and defaults of that origin. */
+export interface Snapshot {
+  project: string;
+  origin: string;
+  /** The publish domain of streams first seen by this poll (no tcurl on the page). */
+  domain: string;
+  /** When the request was sent: sessions opened by a notification after it are not closed by this poll. */
+  requestedAt: number;
+  at: number;
+  streams: StatStream[];
+}
+
+interface Live {
+  key: string;
+  session: PublishSession;
+  clientId: string;
+  /** Last time an event or poll saw it. */
+  seenAt: number;
+  /** Time up to which its input bytes have been counted (bytesIn is the page's counter at that time). */
+  bytesAt: number;
+  /** bytesIn as last read from a page in this process (undefined: none yet, so no bitrate from a delta). */
+  polledBytes?: number;
+}
+
+interface Play {
+  key: string;
+  play: PlaySession;
+  seenAt: number;
+}
+
+/** nginx-rtmp's own relays: its push/pull connections send this flashver; a pulled stream's local publisher has the other. */
+export function isRelayFlashver(flashver: string): boolean {
+  return flashver.startsWith('LNX.11,1,102,55') || flashver === 'ngx-local-relay';
+}
+
+/** `bytes` spread over [from, to) in proportion to time per 5-minute slot; integers summing to `bytes` exactly. */
+export function spreadBytes(bytes: number, from: number, to: number): Array<{ slot: number; bytes: number }> {
+  if (bytes <= 0) return [];
+  if (to <= from) return [{ slot: Math.floor(to / ORIGIN_SLOT_MS) * ORIGIN_SLOT_MS, bytes }];
+  const out: Array<{ slot: number; bytes: number }> = [];
+  let given = 0;
+  for (let slot = Math.floor(from / ORIGIN_SLOT_MS) * ORIGIN_SLOT_MS; slot < to; slot += ORIGIN_SLOT_MS) {
+    const upTo = Math.min(to, slot + ORIGIN_SLOT_MS);
+    const cumulative = Math.round((bytes * (upTo - from)) / (to - from));
+    if (cumulative > given) out.push({ slot, bytes: cumulative - given });
+    given = cumulative;
+  }
+  return out;
+}
+
+const liveKey = (project: string, origin: string, clientId: string, app: string, stream: string): string =>
+  JSON.stringify([project, origin, clientId, app, stream]);
+
+export class OriginTracker {
+  private live = new Map<string, Live>();
+  private plays = new Map<string, Play>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly now: () => number;
+  private startedAt = 0;
+  /** Refused or ignored inputs by reason (for metrics and tests). */
+  readonly refused = new Map<string, number>();
+
+  constructor(private readonly options: TrackerOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Loads the sessions the store has open (a restart): they are closed by the first poll of their origin that lacks them. */
+  async restore(): Promise<void> {
+    this.startedAt = this.now();
+    for (const s of await this.options.store.openSessions()) {
+      const clientId = s.id.split('|')[1] ?? '';
+      const key = liveKey(s.project, s.origin, clientId, s.app, s.stream);
+      this.live.set(key, { key, session: s, clientId, seenAt: s.updatedAt, bytesAt: s.updatedAt });
+    }
+  }
+
+  count(reason: string): void {
+    this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
+  }
+
+  /** Open sessions in memory (tests, metrics). */
+  openSessions(): PublishSession[] {
+    return [...this.live.values()].map((l) => l.session);
+  }
+
+  /** Applies one notification and writes it; rejects (state unchanged) when the store refuses. */
+  event(project: string, e: OriginEvent): Promise<void> {
+    return this.run(() => this.applyEvent(project, e));
+  }
+
+  /** Applies one poll of an origin and writes it; rejects (state unchanged) when the store refuses. */
+  snapshot(s: Snapshot): Promise<void> {
+    return this.run(() => this.applySnapshot(s));
+  }
+
+  private run(apply: () => OriginBatch): Promise<void> {
+    const next = this.queue.then(async () => {
+      const live = new Map(this.live);
+      const plays = new Map(this.plays);
+      const batch = apply();
+      if (batch.sessions.length === 0 && batch.upBytes.length === 0 && (batch.plays?.length ?? 0) === 0) return;
+      try {
+        await this.options.store.writeOrigin(batch);
+      } catch (err) {
+        this.live = live;
+        this.plays = plays;
+        throw err;
+      }
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private typeOf(flashver: string, addr: string, relay?: boolean): PublishType {
+    return relay === true || isRelayFlashver(flashver) || this.options.isRelayAddress?.(addr) === true ? 1 : 0;
+  }
+
+  private open(project: string, origin: string, clientId: string, app: string, stream: string, addr: string, domain: string,
+    type: PublishType, start: number, at: number): Live {
+    const geo = addr ? this.options.geo(addr) : { region: 'OT' as Region, isp: 'OTHER' as Isp };
+    const session: PublishSession = {
+      project, id: `${origin}|${clientId}|${start}`, domain, app, stream, clientIp: addr, type, region: geo.region, isp: geo.isp,
+      videoCodec: '', audioCodec: '', frameRate: 0, bitrate: 0, width: 0, height: 0, start, end: null, origin, bytesIn: 0, updatedAt: at,
+    };
+    const l: Live = { key: liveKey(project, origin, clientId, app, stream), session, clientId, seenAt: at, bytesAt: start };
+    this.live.set(l.key, l);
+    return l;
+  }
+
+  private applyEvent(project: string, e: OriginEvent): OriginBatch {
+    const at = this.now();
+    const batch: OriginBatch = { sessions: [], upBytes: [], plays: [] };
+    const key = liveKey(project, e.origin, e.clientId, e.app, e.stream);
+    const domain = e.domain ?? e.origin;
+    if (e.kind === 'publish' || e.kind === 'update') {
+      const known = this.live.get(key);
+      if (known) {
+        this.live.set(key, { ...known, seenAt: at, session: { ...known.session, updatedAt: at } });
+        batch.sessions.push({ ...known.session, updatedAt: at });
+      } else {
+        const start = e.kind === 'update' && e.elapsedSec !== undefined ? at - e.elapsedSec * 1000 : at;
+        batch.sessions.push(this.open(project, e.origin, e.clientId, e.app, e.stream, e.addr, domain, this.typeOf(e.flashver, e.addr, e.relay), start, at).session);
+      }
+    } else if (e.kind === 'publish_done') {
+      const known = this.live.get(key);
+      if (!known) {
+        this.count('unknown_session');
+      } else {
+        this.live.delete(key);
+        batch.sessions.push({ ...known.session, end: Math.max(at, known.session.start), updatedAt: at });
+      }
+    } else {
+      const known = this.plays.get(key);
+      if (e.kind === 'play') {
+        if (known) {
+          this.plays.set(key, { ...known, seenAt: at });
+        } else {
+          const geo = e.addr ? this.options.geo(e.addr) : { region: 'OT' as Region, isp: 'OTHER' as Isp };
+          const play: PlaySession = {
+            project, id: `${e.origin}|${e.clientId}|${at}`, domain, app: e.app, stream: e.stream, clientIp: e.addr,
+            region: geo.region, isp: geo.isp, start: at, end: null, updatedAt: at,
+          };
+          this.plays.set(key, { key, play, seenAt: at });
+          batch.plays?.push(play);
+        }
+      } else if (known) {
+        this.plays.delete(key);
+        batch.plays?.push({ ...known.play, end: Math.max(at, known.play.start), updatedAt: at });
+      } else {
+        this.count('unknown_session');
+      }
+    }
+    return batch;
+  }
+
+  private applySnapshot(s: Snapshot): OriginBatch {
+    const batch: OriginBatch = { sessions: [], upBytes: [], plays: [] };
+    const seen = new Set<string>();
+    const seenPlays = new Set<string>();
+    for (const st of s.streams) {
+      const publisher = st.clients.find((c) => c.publishing);
+      if (publisher) {
+        const key = liveKey(s.project, s.origin, publisher.id, st.app, st.name);
+        let l = this.live.get(key);
+        const impliedStart = s.at - publisher.timeMs;
+        if (l && impliedStart > l.seenAt + 5000) {
+          // The origin restarted and reused the connection number: the old session ended when last seen.
+          batch.sessions.push({ ...l.session, end: Math.max(l.seenAt, l.session.start), updatedAt: s.at });
+          this.live.delete(key);
+          l = undefined;
+        }
+        if (!l) {
+          const type = this.typeOf(publisher.flashver, publisher.address);
+          l = this.open(s.project, s.origin, publisher.id, st.app, st.name, publisher.address, s.domain, type, impliedStart, s.at);
+        }
+        seen.add(key);
+        const previous = l.session.bytesIn;
+        const delta = st.bytesIn >= previous ? st.bytesIn - previous : st.bytesIn;
+        const from = Math.min(l.bytesAt, s.at);
+        for (const part of spreadBytes(delta, from, s.at)) {
+          const row: UpBytesRow = {
+            project: s.project, domain: l.session.domain, app: st.app, stream: st.name, region: l.session.region, isp: l.session.isp,
+            type: l.session.type, slot: part.slot, bytes: part.bytes,
+          };
+          batch.upBytes.push(row);
+        }
+        const bitrate = l.polledBytes !== undefined && s.at > l.bytesAt
+          ? Math.round((delta * 8) / (s.at - l.bytesAt))
+          : Math.round(st.bwIn / 1000) || l.session.bitrate;
+        const session: PublishSession = {
+          ...l.session,
+          videoCodec: st.videoCodec || l.session.videoCodec, audioCodec: st.audioCodec || l.session.audioCodec,
+          frameRate: st.frameRate || l.session.frameRate, width: st.width || l.session.width, height: st.height || l.session.height,
+          bitrate, bytesIn: st.bytesIn, updatedAt: s.at,
+        };
+        this.live.set(key, { ...l, session, seenAt: s.at, bytesAt: s.at, polledBytes: st.bytesIn });
+        batch.sessions.push(session);
+      }
+      for (const c of st.clients) {
+        if (c.publishing || isRelayFlashver(c.flashver)) continue;
+        const key = liveKey(s.project, s.origin, c.id, st.app, st.name);
+        seenPlays.add(key);
+        const known = this.plays.get(key);
+        if (known) {
+          this.plays.set(key, { ...known, seenAt: s.at });
+          continue;
+        }
+        const start = s.at - c.timeMs;
+        const geo = c.address ? this.options.geo(c.address) : { region: 'OT' as Region, isp: 'OTHER' as Isp };
+        const play: PlaySession = {
+          project: s.project, id: `${s.origin}|${c.id}|${start}`, domain: publisher ? (this.live.get(liveKey(s.project, s.origin, publisher.id, st.app, st.name))?.session.domain ?? s.domain) : s.domain,
+          app: st.app, stream: st.name, clientIp: c.address, region: geo.region, isp: geo.isp, start, end: null, updatedAt: s.at,
+        };
+        this.plays.set(key, { key, play, seenAt: s.at });
+        batch.plays?.push(play);
+      }
+    }
+    // Open sessions of this origin the page no longer shows have ended.
+    for (const l of [...this.live.values()]) {
+      if (l.session.project !== s.project || l.session.origin !== s.origin || seen.has(l.key)) continue;
+      if (l.seenAt > s.requestedAt) continue; // opened by a notification while the page was fetched
+      const end = l.seenAt >= this.startedAt ? s.at : l.seenAt;
+      this.live.delete(l.key);
+      batch.sessions.push({ ...l.session, end: Math.max(end, l.session.start), updatedAt: s.at });
+    }
+    for (const p of [...this.plays.values()]) {
+      if (p.play.project !== s.project || !p.play.id.startsWith(`${s.origin}|`) || seenPlays.has(p.key) || p.seenAt > s.requestedAt) continue;
+      const end = p.seenAt >= this.startedAt ? s.at : p.seenAt;
+      this.plays.delete(p.key);
+      batch.plays?.push({ ...p.play, end: Math.max(end, p.play.start), updatedAt: s.at });
+    }
+    return batch;
+  }
+}
