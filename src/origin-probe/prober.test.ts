@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PublishSession } from '../store/origin.js';
-import { selectForProbing } from './prober.js';
+import { probeUrl, selectForProbing } from './prober.js';
 
 const s = (id: string, more: Partial<PublishSession>): PublishSession => ({
   project: 'p1', id, domain: 'push.example.com', app: 'live', stream: id, clientIp: '', type: 0, region: 'OT', isp: 'OTHER',
@@ -22,5 +22,15 @@ describe('selectForProbing', () => {
     const r = selectForProbing([s('relay', { stream: 'x', type: 1, origin: 'b', start: 1 }), s('pub', { stream: 'x', start: 2 })], 10, 10, () => true);
     expect([...r.chosen.values()].map((x) => x.id)).toEqual(['pub']);
     expect(r.skipped).toBe(0);
+  });
+});
+
+describe('probeUrl', () => {
+  it('fills origin, app and stream (encoded; IPv6 bracketed); nothing to probe without an origin', () => {
+    const t = 'rtmp://{origin}/{app}/{stream}';
+    expect(probeUrl(t, { origin: '10.0.0.5', app: 'live', stream: 'cam 1' })).toBe('rtmp://10.0.0.5/live/cam%201');
+    expect(probeUrl(t, { origin: '::1', app: 'live', stream: 's' })).toBe('rtmp://[::1]/live/s');
+    expect(probeUrl('rtmp://origin.internal:1936/{app}/{stream}', { origin: 'o1', app: 'a', stream: 's' })).toBe('rtmp://origin.internal:1936/a/s');
+    expect(probeUrl(t, { origin: '', app: 'live', stream: 's' })).toBeUndefined();
   });
 });

@@ -188,3 +188,10 @@ export function selectForProbing(
   }
   return { chosen, skipped };
 }
+
+/** The URL a session is probed at: {origin} (bracketed when an IPv6 address), {app} and {stream} filled in (encoded). */
+export function probeUrl(template: string, s: Pick<PublishSession, 'origin' | 'app' | 'stream'>): string | undefined {
+  if (s.origin === '' || s.app === '' || s.stream === '') return undefined;
+  const host = s.origin.includes(':') && !s.origin.startsWith('[') ? `[${s.origin}]` : s.origin;
+  return template.replaceAll('{origin}', host).replaceAll('{app}', encodeURIComponent(s.app)).replaceAll('{stream}', encodeURIComponent(s.stream));
+}
