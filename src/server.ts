@@ -117,7 +117,11 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   }) : undefined;
   // Probes of every live publish session (src/origin-probe/), bounded by --probe-max-streams and --probe-per-origin.
   const prober = config.probeMaxStreams > 0 ? new OriginProber({
-    openSessions: () => store.openSessions(), urlOf: (s) => probeUrl(config.probeRtmpUrl, s), write: (rows) => store.writeQuality(rows),
+    openSessions: () => store.openSessions(), urlOf: (s) => probeUrl(config.probeRtmpUrl, s),
+    write: async (rows) => {
+      await store.writeQuality(rows);
+      metrics.origin?.observeQuality(rows);
+    },
     maxStreams: config.probeMaxStreams, perOrigin: config.probePerOrigin, log: logger,
   }) : undefined;
   const names = new NameLimits(store, { maxDomains: config.maxDomains, maxStreams: config.maxStreams, maxCarouselTasks: config.maxCarouselTasks });

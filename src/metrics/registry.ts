@@ -5,6 +5,7 @@ import type { Store } from '../store/types.js';
 import { AggregatorMetrics } from './aggregator.js';
 import { ApiMetrics } from './api.js';
 import { CarouselMetrics } from './carousel.js';
+import { OriginMetrics } from './origin.js';
 import { DomainMetrics } from './domains.js';
 import { IngestMetrics } from './ingest.js';
 import { SeriesBudget } from './series-budget.js';
@@ -40,6 +41,8 @@ export class Metrics {
   readonly aggregator: AggregatorMetrics;
   readonly domains: DomainMetrics;
   readonly carousel: CarouselMetrics;
+  /** The publish side (absent without a store). */
+  readonly origin: OriginMetrics | undefined;
   readonly api: ApiMetrics;
   readonly store: StoreMetrics | undefined;
   /** Feed this to the Aggregator (`observer`): write times, and committed counts and samples. */
@@ -63,6 +66,10 @@ export class Metrics {
     this.domains = new DomainMetrics(this.registry, new SeriesBudget(max, (project) => folded.inc({ project, kind: 'domain' })));
     this.carousel = new CarouselMetrics(this.registry, new SeriesBudget(max, (project) => folded.inc({ project, kind: 'task' })), now);
     this.api = new ApiMetrics(this.registry);
+    const store = o.store;
+    this.origin = store ? new OriginMetrics(this.registry, () => store.openSessions(),
+      new SeriesBudget(max, (project) => folded.inc({ project, kind: 'publish_domain' })),
+      new SeriesBudget(max, (project) => folded.inc({ project, kind: 'stream' })), now) : undefined;
     this.store = o.store ? new StoreMetrics(this.registry, o.store, o.health) : undefined;
     const { aggregator, domains, carousel } = this;
     this.flushObserver = {
