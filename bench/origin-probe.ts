@@ -115,8 +115,9 @@ try {
     `A real nginx-rtmp on loopback, ${N} ffmpeg publishers of a 1280x720 25 fps 1500 kbit/s H.264 + 128 kbit/s AAC clip (stream copy, -re),`,
     'the origin prober probing all of them (ffprobe per stream, per-second bucketing in the node process); CPU from /proc and',
     'process.cpuUsage over the measured interval after a 10 s warm-up. "Live seconds" is the share of reported seconds with frames',
-    '(below 100 % means the probes fell behind). The last column divides 2 cores by the total per stream, leaving nothing for the',
-    'rest of livestats: size `--probe-max-streams` at about half of it.',
+    '(below 100 % means seconds were reported empty: probes fell behind or reconnected). The last column divides 2 cores by the',
+    'total per stream: a bound by CPU alone, leaving nothing for the rest of livestats; on a machine this loaded the live share',
+    'drops well before it, so size `--probe-max-streams` by the live share measured on the target machine (default 20).',
     '',
     ...rows,
   ].join('\n'));

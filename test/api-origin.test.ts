@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import {
+  bitrateSpec, framerateSpec, historySpec, onlineSpec, streamCountSpec, streamDetailSpec, upBandwidthSpec, upStreamDetailSpec,
+} from '../src/api/routes/origin-spec.js';
 import { formatUtcSecond } from '../src/contract/time.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { ORIGIN_NOW, originQuality, originQueries, originSessions, originUpBytes, PUSH } from './fixtures/origin.js';
@@ -101,8 +105,19 @@ describe('exact answers', () => {
     });
   });
 
-  it('every parity query answers 200', async () => {
-    for (const path of originQueries()) await ok(path);
+  it('every parity query answers 200 with a body the OpenAPI response schema accepts', async () => {
+    const specs = [onlineSpec, historySpec, streamCountSpec, upBandwidthSpec, bitrateSpec, framerateSpec, streamDetailSpec, upStreamDetailSpec].map((f) => f('x'));
+    const ajv = new Ajv2020({ strict: true });
+    const byPath: Array<[string, ReturnType<typeof ajv.compile>]> = [
+      ['/realtime/streams', 0], ['/history/streams', 1], ['/stream-count', 2], ['/up-bandwidth/detail', 3], ['/stream/bitrate', 4],
+      ['/stream/framerate', 5], ['/stream-detail', 6], ['/up-stream/detail', 7],
+    ].map(([p, i]) => [p as string, ajv.compile(specs[i as number]?.responses[200]?.content?.['application/json']?.schema ?? {})]);
+    for (const path of originQueries()) {
+      const body = await ok(path);
+      const validate = byPath.find(([p]) => path.split('?')[0]?.endsWith(p))?.[1];
+      expect(validate, path).toBeDefined();
+      expect(validate?.(body) ? [] : validate?.errors, path).toEqual([]);
+    }
   });
 });
 
