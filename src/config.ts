@@ -23,6 +23,8 @@ export interface ServeConfig {
   /** Days of data kept; older data is deleted daily and older log lines are dropped as too_old. */
   retentionDays: number;
   trafficRetentionDays: number;
+  /** Days the audience cube keeps (viewers, play-info, portraits, and the exact IP sets behind them). */
+  audienceRetentionDays: number;
   /** Largest accepted request body (ingest intake), bytes; also the gunzipped size limit. */
   maxBodyBytes: number;
   /** Syslog listeners, e.g. udp://127.0.0.1:5140, tcp://127.0.0.1:5140. */
@@ -102,6 +104,7 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'logLevel', flag: 'log-level', env: 'LIVESTATS_LOG_LEVEL', kind: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], help: 'log level' },
   { key: 'flushIntervalMs', flag: 'flush-interval-ms', env: 'LIVESTATS_FLUSH_INTERVAL_MS', kind: 'int', default: 1000, min: 10, max: 60_000, help: 'how often the aggregator writes to the store' },
   { key: 'retentionDays', flag: 'retention-days', env: 'LIVESTATS_RETENTION_DAYS', kind: 'int', default: 8, min: 1, max: 3650, help: 'days of data kept (older data deleted daily, older log lines dropped)' },
+  { key: 'audienceRetentionDays', flag: 'audience-retention-days', env: 'LIVESTATS_AUDIENCE_RETENTION_DAYS', kind: 'int', default: 32, min: 2, max: 3650, help: 'days of audience data kept (viewers per minute, play-info, stream portraits and the client-IP sets that keep them exact; deleted daily; see docs/storage.md for its cost)' },
   { key: 'trafficRetentionDays', flag: 'traffic-retention-days', env: 'LIVESTATS_TRAFFIC_RETENTION_DAYS', kind: 'int', default: 400, min: 7, max: 3650, help: 'days of traffic/bandwidth data kept (the traffic cube; deleted daily); the traffic endpoints look back at most min(365, this) days' },
   { key: 'maxBodyBytes', flag: 'max-body-bytes', env: 'LIVESTATS_MAX_BODY_BYTES', kind: 'int', default: 64 * 1024 * 1024, min: 1024, max: 2 ** 31, help: 'largest request body (and gunzipped ingest body) accepted, bytes' },
   { key: 'syslog', flag: 'syslog', env: 'LIVESTATS_SYSLOG', kind: 'list', default: [], help: 'syslog listener udp://HOST:PORT or tcp://HOST:PORT (repeatable; env: comma separated)' },

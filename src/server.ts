@@ -142,7 +142,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     trafficRetentionDays: config.trafficRetentionDays,
     origin: originTracker,
   });
-  const retention = new RetentionJob(store, config.retentionDays, logger, options.now, config.trafficRetentionDays, () => names.reload());
+  const retention = new RetentionJob(store, config.retentionDays, logger, options.now, config.trafficRetentionDays, () => names.reload(), config.audienceRetentionDays);
   let demo: Demo | undefined;
   let syslog: SyslogReceiver | undefined;
   let carousel: CarouselSupervisor | undefined;

@@ -103,7 +103,12 @@ export function runOriginConformance(name: string, open: () => Promise<Store>): 
       const play = { project: 'p1', domain: 'push.example.com', app: 'live', stream: 's1', clientIp: '10.0.0.9', region: 'OT' as const, isp: 'OTHER' as const };
       await s.writeOrigin({ sessions: [], upBytes: [], plays: [{ ...play, id: 'v1', start: T0, end: null, updatedAt: 1 }, { ...play, id: 'v2', start: T0 - MIN, end: T0, updatedAt: 1 }] });
       await s.writeOrigin({ sessions: [], upBytes: [], plays: [{ ...play, id: 'v1', start: T0, end: T0 + MIN, updatedAt: 2 }] });
-      expect(await s.playSessions('p1', T0, T0 + 10 * MIN)).toEqual([{ ...play, id: 'v1', start: T0, end: T0 + MIN, updatedAt: 2 }]);
+      expect(await s.openPlays()).toEqual([]);
+      await s.writeOrigin({ sessions: [], upBytes: [], plays: [{ ...play, id: 'v3', start: T0 + 2 * MIN, end: null, updatedAt: 3 }] });
+      expect(await s.playSessions('p1', T0, T0 + 10 * MIN)).toEqual([
+        { ...play, id: 'v1', start: T0, end: T0 + MIN, updatedAt: 2 }, { ...play, id: 'v3', start: T0 + 2 * MIN, end: null, updatedAt: 3 },
+      ]);
+      expect(await s.openPlays()).toEqual([{ ...play, id: 'v3', start: T0 + 2 * MIN, end: null, updatedAt: 3 }]);
     });
   });
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { REGIONS } from '../src/contract/values.js';
 import { SqliteStore } from '../src/store/sqlite/store.js';
+import { SQLITE_SCHEMA_VERSION } from '../src/store/sqlite/migrate.js';
 import { TRAFFIC_TOTALS } from '../src/store/sqlite/traffic-layout.js';
 import type { TrafficFilter, TrafficRow } from '../src/store/traffic.js';
 import { tempDir } from './ingest-helpers.js';
@@ -62,7 +63,7 @@ it('unfiltered reads (the totals) answer what the region level answers; migratio
   await store.close();
   store = new SqliteStore(file);
   await store.init();
-  expect(store['db'].prepare('SELECT max(version) FROM schema_migrations').pluck().get()).toBe(6);
+  expect(store['db'].prepare('SELECT max(version) FROM schema_migrations').pluck().get()).toBe(SQLITE_SCHEMA_VERSION);
   const after = totalsRows(store);
   expect(after.map((r) => r.id)).toEqual(before.map((r) => r.id));
   expect([...(await store.trafficSeries(filter({})))]).toEqual([...(await viaRegions(store))]);

@@ -5,6 +5,7 @@ import { batch, cell, runStoreConformance, sample } from './store-conformance.js
 import { runTrafficConformance } from './traffic-conformance.js';
 import { runQualityConformance } from './quality-conformance.js';
 import { runOriginConformance } from './origin-conformance.js';
+import { runAudienceConformance } from './audience-conformance.js';
 import { requireTools } from './helpers/system-tools.js';
 
 requireTools('clickhouse-server');
@@ -32,6 +33,12 @@ runTrafficConformance('clickhouse', async () => {
 
 runOriginConformance('clickhouse', async () => {
   const store = new ClickHouseStore({ url: server.url(`origin_conformance_${++n}`) });
+  await store.init();
+  return store;
+});
+
+runAudienceConformance('clickhouse', async () => {
+  const store = new ClickHouseStore({ url: server.url(`audience_conformance_${++n}`) });
   await store.init();
   return store;
 });

@@ -7,6 +7,7 @@ import { runStoreConformance } from './store-conformance.js';
 import { runTrafficConformance } from './traffic-conformance.js';
 import { runQualityConformance } from './quality-conformance.js';
 import { runOriginConformance } from './origin-conformance.js';
+import { runAudienceConformance } from './audience-conformance.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'livestats-sqlite-'));
 let n = 0;
@@ -26,6 +27,12 @@ runTrafficConformance('sqlite', async () => {
 
 runOriginConformance('sqlite', async () => {
   const store = new SqliteStore(join(dir, `o${++n}.db`));
+  await store.init();
+  return store;
+});
+
+runAudienceConformance('sqlite', async () => {
+  const store = new SqliteStore(join(dir, `a${++n}.db`));
   await store.init();
   return store;
 });

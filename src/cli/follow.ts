@@ -1,3 +1,4 @@
+import { warnNoRequestTime } from '../ingest/audience/notes.js';
 import { StoreUnavailableError } from '../health/store-faults.js';
 import type { Aggregator } from '../ingest/aggregator.js';
 import { Follower } from '../ingest/follow/follower.js';
@@ -40,10 +41,17 @@ export async function followFiles(o: FollowCommandOptions): Promise<number> {
   });
   for (const f of followers) await f.start();
   console.error(`livestats ingest: following ${o.files.join(', ')} (Ctrl-C to stop)`);
+  // Said once per run, as soon as a followed file shows FLV lines without $request_time.
+  let warned = false;
+  const notes = setInterval(() => {
+    for (const f of followers) warned = warnNoRequestTime(f.processor.stats, warned, (msg) => console.error(`livestats ingest: ${msg}`));
+  }, 1000);
+  notes.unref();
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());
   });
+  clearInterval(notes);
   for (const f of followers) await f.stop();
   const totals = followers.map((f) => `${f.path}`).join(', ');
   try {

@@ -1,3 +1,4 @@
+import { warnNoRequestTime } from '../ingest/audience/notes.js';
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
@@ -231,6 +232,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
       return 1;
     }
     metrics?.ingest.record('batch', stats);
+    warnNoRequestTime(stats, false, (msg) => console.error(`livestats ingest: ${msg}`));
     await aggregator.stop();
     await metricsFile?.write();
     bar?.done();

@@ -4,6 +4,7 @@ import { BatchRejectedError, classifyStoreError, failedWriteApplied, isOutage, S
 import { StoreHealth } from '../health/store-health.js';
 import { cellValue } from '../store/cell-values.js';
 import { expandPacked, packedRequests, type PackedCells, type ProjectCells } from '../store/packed.js';
+import type { ProjectAudience } from '../store/audience.js';
 import type { TrafficRow } from '../store/traffic.js';
 import type { Checkpoint, CountRow, SampleRow, Store, WriteBatch } from '../store/types.js';
 
@@ -144,6 +145,7 @@ function partOf(batch: WriteBatch, owners: Map<string, string>, project: string 
   const mine = (p: string): boolean => p === project;
   const traffic = batch.traffic?.filter((r) => mine(r.project));
   const packed = batch.packed?.filter((p) => mine(p.project));
+  const audience = batch.audience?.filter((p) => mine(p.project));
   return {
     id: randomUUID(),
     counts: batch.counts.filter((r) => mine(r.project)),
@@ -152,6 +154,7 @@ function partOf(batch: WriteBatch, owners: Map<string, string>, project: string 
     checkpoints: batch.checkpoints.filter((c) => owners.get(c.key) === project),
     ...(traffic && traffic.length > 0 ? { traffic } : {}),
     ...(packed && packed.length > 0 ? { packed } : {}),
+    ...(audience && audience.length > 0 ? { audience } : {}),
   };
 }
 
@@ -180,6 +183,7 @@ function projectsOf(b: WriteBatch): Set<string> {
   for (const r of b.samples) projects.add(r.project);
   for (const r of b.traffic ?? []) projects.add(r.project);
   for (const p of b.packed ?? []) projects.add(p.project);
+  for (const p of b.audience ?? []) projects.add(p.project);
   for (const t of b.tasks) projects.add(t.project);
   return projects;
 }
@@ -214,6 +218,7 @@ export class Aggregator {
   private counts = new Map<string, CountRow>();
   private traffic = new Map<string, TrafficRow>();
   private packed: ProjectCells[] = [];
+  private audience: ProjectAudience[] = [];
   private samples = new Map<string, SampleRow>();
   private tasks = new Map<string, { project: string; taskId: string }>();
   private checkpoints = new Map<string, string>();
@@ -285,6 +290,11 @@ export class Aggregator {
    */
   addPacked(project: string, cells: PackedCells): number {
     const requests = packedRequests(cells);
+    if (cells.audience) {
+      // The audience cells travel beside the packed ones (WriteBatch.audience), for every kind of store.
+      this.audience.push({ project, cells: cells.audience });
+      delete cells.audience;
+    }
     if (this.store.writesPacked === true) {
       this.packed.push({ project, cells });
       this.pendingRecords += requests;
@@ -400,7 +410,7 @@ export class Aggregator {
   }
 
   private hasOpenData(): boolean {
-    return this.counts.size > 0 || this.traffic.size > 0 || this.packed.length > 0 || this.samples.size > 0 || this.tasks.size > 0 || this.checkpoints.size > 0;
+    return this.counts.size > 0 || this.traffic.size > 0 || this.packed.length > 0 || this.audience.length > 0 || this.samples.size > 0 || this.tasks.size > 0 || this.checkpoints.size > 0;
   }
 
   /** Takes the open generation's data (and its waiters) out as a batch. */
@@ -415,6 +425,7 @@ export class Aggregator {
         checkpoints: [...this.checkpoints].map(([key, value]) => ({ key, value })),
         ...(this.traffic.size > 0 ? { traffic: [...this.traffic.values()] } : {}),
         ...(this.packed.length > 0 ? { packed: this.packed } : {}),
+        ...(this.audience.length > 0 ? { audience: this.audience } : {}),
       },
       done: this.open,
       waiters: this.openWaiters,
@@ -426,6 +437,7 @@ export class Aggregator {
     this.counts = new Map();
     this.traffic = new Map();
     this.packed = [];
+    this.audience = [];
     this.samples = new Map();
     this.tasks = new Map();
     this.checkpoints = new Map();

@@ -1,5 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
+import { AudienceCounter } from './audience/audience-counter.js';
 import type { CellBatch } from './cells.js';
 import { forEachLine } from './lines.js';
 import type { LineProcessor } from './processor.js';
@@ -31,7 +32,7 @@ const READ = 8 << 20;
 function processText(processor: LineProcessor, text: string): void {
   processor.refreshClock();
   forEachLine(text, (line) => processor.process(line));
-  if (processor.cells.size > CELL_POST || processor.traffic.size > 2 * CELL_POST) processor.flushCells();
+  if (processor.cells.size > CELL_POST || processor.traffic.size > 2 * CELL_POST || processor.audience.size > 2 * CELL_POST) processor.flushCells();
 }
 
 /** Reads the lines that start in [start, end) of a file, calling back per chunk with the bytes consumed. */
@@ -103,6 +104,7 @@ if (parentPort) {
       c.keys.buffer as ArrayBuffer, c.counts.buffer as ArrayBuffer, c.bytes.buffer as ArrayBuffer,
       ...(c.traffic ? [c.traffic.tuple, c.traffic.slot, c.traffic.geo, c.traffic.protocol, c.traffic.ipType, c.traffic.requests, c.traffic.bytes]
         .map((a) => a.buffer as ArrayBuffer) : []),
+      ...(c.audience ? AudienceCounter.buffers(c.audience) : []),
     ]));
   };
   port.on('message', (msg: WorkerRequest) => {

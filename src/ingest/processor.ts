@@ -10,11 +10,17 @@ import { requestTargetSpan } from './traffic/request-target.js';
 import { SCAN_OTHER, SCAN_SLOW, scanStreamTarget, type ScanRanges } from './traffic/stream-scan.js';
 import { streamOfUri } from './traffic/stream-uri.js';
 import { IP_TYPE_CODES, PROTOCOL_CODES, TrafficCounter } from './traffic/traffic-counter.js';
+import { AUDIENCE_FLV, AUDIENCE_HLS, AudienceCounter, type AudienceNote } from './audience/audience-counter.js';
 
 const PROTOCOL_NUMBER = new Map<string, number>(PROTOCOL_CODES.map((p, i) => [p, i]));
 const IP_TYPE_NUMBER = new Map<string, number>(IP_TYPE_CODES.map((p, i) => [p, i]));
 const IP_V4 = IP_TYPE_NUMBER.get('v4') as number;
 const OTHER_PROTOCOL = PROTOCOL_NUMBER.get('other') as number;
+const FLV_PROTOCOL = PROTOCOL_NUMBER.get('flv') as number;
+const HLS_PROTOCOL = PROTOCOL_NUMBER.get('hls') as number;
+const IP_OTHER = IP_TYPE_NUMBER.get('other') as number;
+/** Audience entries held before the processor hands its cells on (bounds memory like the traffic counter's limit). */
+const AUDIENCE_FLUSH = 1_000_000;
 const FAMILY_CACHE_LIMIT = 50_000;
 
 export const FUTURE_TOLERANCE_MS = 5 * 60_000;
@@ -25,6 +31,8 @@ export interface IngestStats {
   lines: number;
   accepted: number;
   dropped: Partial<Record<DropReason, number>>;
+  /** Accepted lines whose audience part was cut or left out, per reason (src/ingest/audience/audience-counter.ts); absent: none. */
+  audience?: Partial<Record<AudienceNote, number>>;
 }
 
 export const emptyStats = (): IngestStats => ({ lines: 0, accepted: 0, dropped: {} });
@@ -34,6 +42,10 @@ export function mergeStats(into: IngestStats, from: IngestStats): void {
   into.accepted += from.accepted;
   for (const [k, v] of Object.entries(from.dropped) as Array<[DropReason, number]>) {
     into.dropped[k] = (into.dropped[k] ?? 0) + v;
+  }
+  if (from.audience) {
+    const a = (into.audience ??= {});
+    for (const [k, v] of Object.entries(from.audience) as Array<[AudienceNote, number]>) a[k] = (a[k] ?? 0) + v;
   }
 }
 
@@ -58,6 +70,8 @@ export class LineProcessor {
   readonly cells = new CellCounter();
   /** The same lines as traffic cells (domain, app, stream, protocol, geo, ip type, 5 minutes). */
   readonly traffic = new TrafficCounter();
+  /** The same lines' audience part: FLV sessions, HLS viewers, daily users (audience-api.md). */
+  readonly audience = new AudienceCounter();
   stats: IngestStats = emptyStats();
   /** Time given to lines whose format logs no time (syslog and HTTP intake: receive time); NaN = drop. */
   fallbackTime = NaN;
@@ -112,9 +126,11 @@ export class LineProcessor {
 
   /** Hands everything counted so far to the sink. */
   flushCells(): void {
-    if (this.cells.size === 0 && this.traffic.size === 0) return;
+    if (this.cells.size === 0 && this.traffic.size === 0 && this.audience.size === 0) return;
     const batch = this.cells.drain();
-    batch.traffic = this.traffic.drain();
+    const traffic = this.traffic.drain();
+    batch.traffic = traffic;
+    if (this.audience.size > 0) batch.audience = this.audience.drain(traffic.domains, traffic.apps, traffic.streams);
     this.options.sink(batch);
   }
 
@@ -163,7 +179,7 @@ export class LineProcessor {
       if (refused !== undefined) return refused;
       this.admitted = domain;
     }
-    if (this.traffic.full) this.flushCells();
+    if (this.traffic.full || this.audience.size > AUDIENCE_FLUSH) this.flushCells();
     // The stream first: a line naming a stream beyond its project's cap is dropped whole.
     let tuple = this.tupleOfLine(p, domain);
     if (tuple < 0) return this.streamRefusal ?? 'stream_limit';
@@ -173,7 +189,37 @@ export class LineProcessor {
       tuple = this.tupleOfLine(p, domain);
     }
     this.traffic.addTuple(tuple, this.protocol, time, geo, ipType, bytes);
+    if (this.protocol === FLV_PROTOCOL || this.protocol === HLS_PROTOCOL) this.countAudience(tuple, time, geo, address, ipType, bytes, p.requestTime);
     return undefined;
+  }
+
+  private note(n: AudienceNote): void {
+    const a = (this.stats.audience ??= {});
+    a[n] = (a[n] ?? 0) + 1;
+  }
+
+  /** The audience part of a stream line: an FLV session or an HLS viewer, and the day's user. */
+  private countAudience(tuple: number, time: number, geo: number, address: string, ipType: number, bytes: number, requestTime: number): void {
+    const a = this.audience;
+    if (this.protocol === FLV_PROTOCOL) {
+      let ms = 0;
+      if (Number.isNaN(requestTime)) this.note('no_request_time');
+      else if (!(requestTime >= 0) || requestTime === Infinity) this.note('bad_request_time');
+      else ms = Math.round(requestTime * 1000);
+      if (time - ms < this.oldest) {
+        ms = Math.max(0, time - this.oldest);
+        this.note('span_cut');
+      }
+      a.session(tuple, AUDIENCE_FLV, geo, time, ms, bytes);
+    } else {
+      a.line(tuple, AUDIENCE_HLS, geo, Math.floor(time / 60_000), bytes);
+    }
+    if (ipType === IP_OTHER || address === '') {
+      this.note('no_client_ip');
+      return;
+    }
+    if (this.protocol === HLS_PROTOCOL) a.viewer(tuple, Math.floor(time / 60_000), address, geo);
+    a.user(tuple, time, address);
   }
 
   private protocol = 0;

@@ -19,6 +19,8 @@ export class RetentionJob {
     private readonly trafficDays?: number,
     /** Called after each pass (the name caps re-read what is stored: retention frees names and ids). */
     private readonly afterRun?: () => Promise<void>,
+    /** Days the audience cube keeps (its own retention); undefined: the same as `days`. */
+    private readonly audienceDays?: number,
   ) {}
 
   cutoff(): number {
@@ -30,6 +32,7 @@ export class RetentionJob {
     try {
       await this.store.deleteBefore(cutoff);
       await this.store.deleteTrafficBefore(this.now() - (this.trafficDays ?? this.days) * DAY);
+      await this.store.deleteAudienceBefore(this.now() - (this.audienceDays ?? this.days) * DAY);
       // X-Batch-Id marks older than the retention can no longer protect anything.
       await this.store.deleteCheckpointsBefore?.('batch:', cutoff);
       await this.store.deleteCheckpointsBefore?.(FILE_CHECKPOINT_PREFIX, cutoff);

@@ -9,7 +9,8 @@ const PROBE_KEY = 'livestats.metrics.probe';
 
 export type QueryOperation = 'queryHttpCodes' | 'querySamples' | 'taskExists' | 'listTasks' | 'getCheckpoint'
   | 'trafficSeries' | 'trafficByDomain' | 'trafficDomains'
-  | 'liveStreams' | 'historySessions' | 'streamCounts' | 'upBytesSeries' | 'queryQuality';
+  | 'liveStreams' | 'historySessions' | 'streamCounts' | 'upBytesSeries'
+  | 'usersSeries' | 'playInfo' | 'streamPortrait' | 'audienceDomains' | 'queryQuality';
 
 /**
  * Store query times, and whether the store is up: it answers a read (probed at every scrape) and,

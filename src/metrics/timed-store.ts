@@ -1,3 +1,4 @@
+import type { PlayInfoFilter, PortraitFilter, UsersFilter } from '../store/audience.js';
 import type { TrafficFilter } from '../store/traffic.js';
 import type { HttpCodesFilter, QueryOptions, SampleFilter, Store, WriteBatch } from '../store/types.js';
 import type { StoreMetrics } from './store.js';
@@ -102,12 +103,36 @@ export class TimedStore implements Store {
     return this.inner.openSessions(options);
   }
 
+  openPlays(options?: QueryOptions): Promise<PlaySession[]> {
+    return this.inner.openPlays(options);
+  }
+
   playSessions(project: string, from: number, to: number, options?: QueryOptions): Promise<PlaySession[]> {
     return this.inner.playSessions(project, from, to, options);
   }
 
   deleteTrafficBefore(cutoff: number): Promise<void> {
     return this.inner.deleteTrafficBefore(cutoff);
+  }
+
+  usersSeries(filter: UsersFilter, options?: QueryOptions): ReturnType<Store['usersSeries']> {
+    return this.metrics.time('usersSeries', () => this.inner.usersSeries(filter, options));
+  }
+
+  playInfo(filter: PlayInfoFilter, options?: QueryOptions): ReturnType<Store['playInfo']> {
+    return this.metrics.time('playInfo', () => this.inner.playInfo(filter, options));
+  }
+
+  streamPortrait(filter: PortraitFilter, options?: QueryOptions): ReturnType<Store['streamPortrait']> {
+    return this.metrics.time('streamPortrait', () => this.inner.streamPortrait(filter, options));
+  }
+
+  audienceDomains(project: string, options?: QueryOptions): ReturnType<Store['audienceDomains']> {
+    return this.metrics.time('audienceDomains', () => this.inner.audienceDomains(project, options));
+  }
+
+  deleteAudienceBefore(cutoff: number): Promise<void> {
+    return this.inner.deleteAudienceBefore(cutoff);
   }
 
   listTasks(project: string): ReturnType<Store['listTasks']> {

@@ -1,5 +1,8 @@
 import type { Isp, Region } from '../contract/values.js';
 import { ORIGIN_SLOT_MS, type OriginBatch, type OriginQuery, type PlaySession, type PublishSession, type PublishType, type UpBytesRow } from '../store/origin.js';
+import { AUDIENCE_PROTOCOLS, type ProjectAudience } from '../store/audience.js';
+import { AudienceCounter } from '../ingest/audience/audience-counter.js';
+import { packGeo } from '../ingest/geo/names.js';
 import type { OriginEvent } from './events.js';
 import type { StatStream } from './stat-xml.js';
 
@@ -19,7 +22,7 @@ import type { StatStream } from './stat-xml.js';
  */
 
 export interface TrackerOptions {
-  store: Pick<OriginQuery, 'writeOrigin' | 'openSessions'>;
+  store: Pick<OriginQuery, 'writeOrigin' | 'openSessions' | 'openPlays'>;
   geo: (ip: string) => { region: Region; isp: Isp };
   now?: () => number;
   /** Publisher addresses that are relays (another server pushing), besides relays recognized by flashver. */
@@ -76,6 +79,24 @@ export function spreadBytes(bytes: number, from: number, to: number): Array<{ sl
   return out;
 }
 
+const PLAY_REFRESH_MS = 60_000;
+const DAY_MS = 86_400_000;
+const RTMP = AUDIENCE_PROTOCOLS.indexOf('rtmp');
+
+/**
+ * An RTMP play session that ended, as audience cube input (issue 21's cube, protocol rtmp): one
+ * session over the minutes it overlaps (its play time inside each), one request at its end, and its
+ * client address among the users of every UTC day it touches. Bytes are not known per player (0).
+ */
+export function playAudience(p: PlaySession & { end: number }): ProjectAudience {
+  const counter = new AudienceCounter();
+  counter.session(0, RTMP, packGeo(p.region, p.isp), p.end, p.end - p.start, 0);
+  if (p.clientIp) {
+    for (let day = Math.floor(p.start / DAY_MS) * DAY_MS; day < Math.max(p.end, p.start + 1); day += DAY_MS) counter.user(0, day, p.clientIp);
+  }
+  return { project: p.project, cells: counter.drain([p.domain], [p.app], [p.stream]) };
+}
+
 const liveKey = (project: string, origin: string, clientId: string, app: string, stream: string): string =>
   JSON.stringify([project, origin, clientId, app, stream]);
 
@@ -99,6 +120,11 @@ export class OriginTracker {
       const clientId = s.id.split('|')[1] ?? '';
       const key = liveKey(s.project, s.origin, clientId, s.app, s.stream);
       this.live.set(key, { key, session: s, clientId, seenAt: s.updatedAt, bytesAt: s.updatedAt });
+    }
+    for (const p of await this.options.store.openPlays()) {
+      const [origin, clientId] = p.id.split('|');
+      const key = liveKey(p.project, origin ?? '', clientId ?? '', p.app, p.stream);
+      this.plays.set(key, { key, play: p, seenAt: p.updatedAt });
     }
   }
 
@@ -193,12 +219,18 @@ export class OriginTracker {
         }
       } else if (known) {
         this.plays.delete(key);
-        batch.plays?.push({ ...known.play, end: Math.max(at, known.play.start), updatedAt: at });
+        this.endPlay(batch, { ...known.play, end: Math.max(at, known.play.start), updatedAt: at });
       } else {
         this.count('unknown_session');
       }
     }
     return batch;
+  }
+
+  /** The play's closing row and its audience cells, in the same write. */
+  private endPlay(batch: OriginBatch, play: PlaySession & { end: number }): void {
+    batch.plays?.push(play);
+    (batch.audience ??= []).push(playAudience(play));
   }
 
   private applySnapshot(s: Snapshot): OriginBatch {
@@ -250,7 +282,10 @@ export class OriginTracker {
         seenPlays.add(key);
         const known = this.plays.get(key);
         if (known) {
-          this.plays.set(key, { ...known, seenAt: s.at });
+          // Refreshed in the store at most once a minute: after a restart a play the page no longer shows ends then.
+          const play = s.at - known.play.updatedAt >= PLAY_REFRESH_MS ? { ...known.play, updatedAt: s.at } : known.play;
+          if (play !== known.play) batch.plays?.push(play);
+          this.plays.set(key, { ...known, play, seenAt: s.at });
           continue;
         }
         const start = s.at - c.timeMs;
@@ -275,7 +310,7 @@ export class OriginTracker {
       if (p.play.project !== s.project || !p.play.id.startsWith(`${s.origin}|`) || seenPlays.has(p.key) || p.seenAt > s.requestedAt) continue;
       const end = p.seenAt >= this.startedAt ? s.at : p.seenAt;
       this.plays.delete(p.key);
-      batch.plays?.push({ ...p.play, end: Math.max(end, p.play.start), updatedAt: s.at });
+      this.endPlay(batch, { ...p.play, end: Math.max(end, p.play.start), updatedAt: s.at });
     }
     return batch;
   }

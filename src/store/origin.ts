@@ -1,4 +1,5 @@
 import type { Isp, Region } from '../contract/values.js';
+import type { ProjectAudience } from './audience.js';
 import type { QueryOptions } from './types.js';
 
 /**
@@ -78,6 +79,8 @@ export interface OriginBatch {
   sessions: PublishSession[];
   upBytes: UpBytesRow[];
   plays?: PlaySession[];
+  /** RTMP play sessions that ended, as audience cube cells (protocol rtmp), written with the rows that end them. */
+  audience?: ProjectAudience[];
 }
 
 export interface LiveStreamsFilter {
@@ -149,7 +152,9 @@ export interface OriginQuery {
   upBytesSeries(filter: UpBandwidthFilter, options?: QueryOptions): Promise<Float64Array>;
   /** Every open session of every project (the intake's state after a restart). */
   openSessions(options?: QueryOptions): Promise<PublishSession[]>;
-  /** RTMP play sessions overlapping [from, to) of a project (until the audience cube takes them). */
+  /** Every open RTMP play session of every project (the intake's state after a restart). */
+  openPlays(options?: QueryOptions): Promise<PlaySession[]>;
+  /** RTMP play sessions overlapping [from, to) of a project. */
   playSessions(project: string, from: number, to: number, options?: QueryOptions): Promise<PlaySession[]>;
 }
 

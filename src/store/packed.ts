@@ -1,5 +1,6 @@
 import type { StoredIpType, StoredProtocol } from '../contract/traffic/values.js';
 import { ISPS, REGIONS, type Isp, type Region } from '../contract/values.js';
+import type { AudienceCells } from './audience.js';
 import type { TrafficRow } from './traffic.js';
 import type { CountRow } from './types.js';
 
@@ -47,6 +48,8 @@ export interface PackedCells {
   counts: Float64Array;
   bytes: Float64Array;
   traffic?: PackedTraffic;
+  /** The audience cube input of the same lines (the aggregator moves it to WriteBatch.audience). */
+  audience?: AudienceCells;
 }
 
 /** Packed cells of one project, as a write batch carries them. */

@@ -2,8 +2,9 @@ import type { CarouselSample } from '../contract/carousel.js';
 import type { CodeCount } from '../contract/httpcodes.js';
 import type { Isp, Region } from '../contract/values.js';
 import type { ProjectCells } from './packed.js';
+import type { AudienceQuery, ProjectAudience } from './audience.js';
 import type { TrafficQuery, TrafficRow } from './traffic.js';
-import type { OriginQuery } from './origin.js';
+import type { OriginBatch, OriginQuery } from './origin.js';
 import type { StreamQualityStore } from './stream-quality.js';
 
 export type { CarouselSample } from '../contract/carousel.js';
@@ -51,6 +52,10 @@ export interface WriteBatch {
    * traffic; only given to a store with `writesPacked` (absent = none).
    */
   packed?: ProjectCells[];
+  /** Audience cube input (src/store/audience.ts), written atomically with the rest; absent = none. */
+  audience?: ProjectAudience[];
+  /** Publish-side rows (src/store/origin.ts; OriginBatch.audience travels in `audience`), written atomically with the rest. */
+  origin?: OriginBatch;
 }
 
 export interface HttpCodesFilter {
@@ -114,7 +119,7 @@ export interface NameSpace {
 }
 
 /** The one storage interface every backend implements; see test/store-conformance for its behaviour. */
-export interface Store extends TrafficQuery, OriginQuery, StreamQualityStore {
+export interface Store extends TrafficQuery, AudienceQuery, OriginQuery, StreamQualityStore {
   readonly kind: string;
   /** True when write() reads `batch.packed`; otherwise packed cells reach it as rows. */
   readonly writesPacked?: boolean;

@@ -4,7 +4,7 @@ import type { DropReason, LineParser, ParsedLine } from './types.js';
 import { wellFormed } from './unescape.js';
 
 /** The fields a JSON line can provide; each maps to a (dotted) path in the object. */
-export const JSON_FIELDS = ['ip', 'xff', 'time', 'domain', 'status', 'request', 'uri', 'bytes'] as const;
+export const JSON_FIELDS = ['ip', 'xff', 'time', 'domain', 'status', 'request', 'uri', 'bytes', 'request_time', 'msec'] as const;
 export type JsonField = (typeof JSON_FIELDS)[number];
 export type FieldMapping = Partial<Record<JsonField, string>>;
 
@@ -18,6 +18,10 @@ const DEFAULT_PATHS: Record<JsonField, string[]> = {
   request: ['request'],
   uri: ['request_uri', 'uri', 'url.original', 'url.path'],
   bytes: ['bytes_sent', 'body_bytes_sent', 'bytes', 'http.response.bytes', 'http.response.body.bytes'],
+  /** Seconds the request took (nginx $request_time): an FLV line's session length. */
+  request_time: ['request_time'],
+  /** Epoch seconds with milliseconds (nginx $msec): when logged, the line's time, before `time`. */
+  msec: ['msec'],
 };
 
 /** Parses `--field name=path` options; throws on unknown names. */
@@ -93,8 +97,13 @@ export function jsonLinesParser(mapping: FieldMapping = {}): LineParser {
       out.status = text(pick(o, 'status'));
       const b = pick(o, 'bytes');
       if (b !== undefined) out.bytes = Number(b);
-      const t = pick(o, 'time');
-      if (t !== undefined) {
+      const rt = pick(o, 'request_time');
+      if (rt !== undefined) out.requestTime = typeof rt === 'number' ? rt : typeof rt === 'string' && rt !== '' && rt !== '-' ? Number(rt) : NaN;
+      const ms = pick(o, 'msec');
+      const msTime = ms === undefined ? NaN : jsonTime(ms);
+      const t = Number.isNaN(msTime) ? pick(o, 'time') : undefined;
+      if (!Number.isNaN(msTime)) out.time = msTime;
+      else if (t !== undefined) {
         const ms = jsonTime(t);
         if (Number.isNaN(ms)) out.badTime = true;
         else out.time = ms;

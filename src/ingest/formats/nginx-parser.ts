@@ -35,6 +35,8 @@ interface Step {
 export function compileLogFormat(format: LogFormat, name = 'log_format'): LineParser {
   const vars = format.segments.filter((s) => s.kind === 'var').map((s) => s.name);
   const hostVar = HOST_VARS.find((v) => vars.includes(v));
+  // $msec, when logged, is the line's time (millisecond precision: FLV session ends), wherever it stands.
+  const hasMsec = vars.includes('msec');
   const steps: Step[] = [];
   let leading = '';
   const segs = format.segments;
@@ -111,8 +113,8 @@ export function compileLogFormat(format: LogFormat, name = 'log_format'): LinePa
     switch (role) {
       case Role.RemoteAddr: out.remoteAddr = v; break;
       case Role.ForwardedFor: out.forwardedFor = unescape(v); break;
-      case Role.TimeLocal: setTime(out, timeLocal.parse(v)); break;
-      case Role.TimeIso: setTime(out, timeIso.parse(v)); break;
+      case Role.TimeLocal: if (!hasMsec) setTime(out, timeLocal.parse(v)); break;
+      case Role.TimeIso: if (!hasMsec) setTime(out, timeIso.parse(v)); break;
       case Role.Msec: setTime(out, parseEpochSeconds(v)); break;
       case Role.Status: out.status = v; break;
       case Role.Host: out.host = v.indexOf('\\') >= 0 ? unescape(v) : v; break;

@@ -135,9 +135,17 @@ export class ClickHouseOrigin implements OriginQuery {
     return rows.map(toSession);
   }
 
-  async playSessions(project: string, from: number, to: number, o: QueryOptions = {}): Promise<PlaySession[]> {
-    const rows = await this.server.rows(`SELECT ${PLAY_COLUMNS} FROM (SELECT ${PLAY_COLUMNS} FROM ${this.t('origin_plays')} FINAL
-      WHERE project = ${quote(project)} AND start_ms < ${quote(to)}) WHERE ${ClickHouseOrigin.overlapping(from)} ORDER BY start_ms, id`, o.signal);
+  playSessions(project: string, from: number, to: number, o: QueryOptions = {}): Promise<PlaySession[]> {
+    return this.plays(`(SELECT ${PLAY_COLUMNS} FROM ${this.t('origin_plays')} FINAL
+      WHERE project = ${quote(project)} AND start_ms < ${quote(to)}) WHERE ${ClickHouseOrigin.overlapping(from)} ORDER BY start_ms, id`, o);
+  }
+
+  openPlays(o: QueryOptions = {}): Promise<PlaySession[]> {
+    return this.plays(`(SELECT ${PLAY_COLUMNS} FROM ${this.t('origin_plays')} FINAL) WHERE end_ms = 0 ORDER BY project, start_ms, id`, o);
+  }
+
+  private async plays(from: string, o: QueryOptions): Promise<PlaySession[]> {
+    const rows = await this.server.rows(`SELECT ${PLAY_COLUMNS} FROM ${from}`, o.signal);
     return rows.map((r): PlaySession => {
       const end = num(r.end_ms);
       return {

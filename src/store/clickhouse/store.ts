@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { PlayInfoFilter, PlayInfoRow, PortraitDay, PortraitFilter, UsersFilter } from '../audience.js';
 import type {
   CarouselSample, CodeCount, HttpCodesFilter, QueryOptions, SampleFilter, Store, StoredNames, TaskInfo, WriteBatch,
 } from '../types.js';
@@ -18,6 +20,7 @@ import type { QualityFilter, QualityRow, QualitySample } from '../stream-quality
 import type {
   HistoryFilter, LiveStreamsFilter, OriginBatch, PlaySession, PublishSession, SessionPage, StreamCountFilter, UpBandwidthFilter,
 } from '../origin.js';
+import { AUDIENCE_TABLES, ClickHouseAudience } from './audience.js';
 import type { TrafficFilter } from '../traffic.js';
 import { migrateClickHouse, table, type SchemaNames } from './schema.js';
 import { ident, quote, quoteList, SqlValueError } from './sql.js';
@@ -73,6 +76,7 @@ export class ClickHouseStore implements Store {
   private readonly traffic: ClickHouseTraffic;
   private readonly origin: ClickHouseOrigin;
   private readonly quality: ClickHouseStreamQuality;
+  private readonly audience: ClickHouseAudience;
 
   constructor(readonly options: ClickHouseStoreOptions) {
     const target = parseClickHouseUrls(options.url);
@@ -83,6 +87,7 @@ export class ClickHouseStore implements Store {
     this.traffic = new ClickHouseTraffic(this.primary, this.names, (ids) => this.waitUntilFinished(ids), this.insertSettings);
     this.origin = new ClickHouseOrigin(this.primary, this.names, this.insertSettings);
     this.quality = new ClickHouseStreamQuality(this.primary, this.names, this.insertSettings);
+    this.audience = new ClickHouseAudience(this.primary, this.names, (ids) => this.waitUntilFinished(ids), this.insertSettings);
   }
 
   private get primary(): ChEndpoint {
@@ -109,7 +114,7 @@ export class ClickHouseStore implements Store {
       await migrateClickHouse(server, this.names);
     }
     // Through the Distributed tables, this fails when any shard lacks its local tables.
-    for (const name of ['http_counts', 'http_counts_bytes', ...LEVELS.map((l) => l.table), 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains', 'origin_sessions', 'origin_up_bytes', 'origin_plays', 'stream_quality']) {
+    for (const name of ['http_counts', 'http_counts_bytes', ...LEVELS.map((l) => l.table), 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains', 'origin_sessions', 'origin_up_bytes', 'origin_plays', 'stream_quality', ...AUDIENCE_TABLES]) {
       await this.primary.rows(`SELECT count() AS n FROM ${this.t(name)}`);
     }
   }
@@ -125,6 +130,8 @@ export class ClickHouseStore implements Store {
     try {
       await this.writeCounts(batch, previous !== undefined);
       if (batch.traffic) await this.traffic.write(batch.id, batch.traffic, previous !== undefined);
+      if (batch.origin) await this.origin.writeOrigin(batch.origin);
+      if (batch.audience) await this.audience.write(batch.id, batch.audience, previous !== undefined);
       await this.writeSamples(batch, version);
       if (batch.checkpoints.length > 0) await this.primary.exec(keyValueInsert(this.t('checkpoints'), batch.checkpoints, version));
     } catch (err) {
@@ -346,8 +353,11 @@ export class ClickHouseStore implements Store {
     return this.quality.queryQuality(f, o);
   }
 
-  writeOrigin(batch: OriginBatch): Promise<void> {
-    return this.origin.writeOrigin(batch);
+  /** Publish-side rows, then (a separate insert: not atomic with them on ClickHouse) the audience cells of plays that ended. */
+  async writeOrigin(batch: OriginBatch): Promise<void> {
+    const { audience, ...origin } = batch;
+    await this.origin.writeOrigin(origin);
+    if (audience && audience.length > 0) await this.write({ id: randomUUID(), counts: [], samples: [], tasks: [], checkpoints: [], audience });
   }
 
   liveStreams(f: LiveStreamsFilter, o: QueryOptions = {}): Promise<SessionPage> {
@@ -370,6 +380,10 @@ export class ClickHouseStore implements Store {
     return this.origin.openSessions(o);
   }
 
+  openPlays(o: QueryOptions = {}): Promise<PlaySession[]> {
+    return this.origin.openPlays(o);
+  }
+
   playSessions(project: string, from: number, to: number, o: QueryOptions = {}): Promise<PlaySession[]> {
     return this.origin.playSessions(project, from, to, o);
   }
@@ -384,6 +398,30 @@ export class ClickHouseStore implements Store {
 
   trafficDomains(project: string, o: QueryOptions = {}): Promise<string[]> {
     return this.traffic.trafficDomains(project, o);
+  }
+
+  // The audience cube (src/store/audience.ts; issue 21): reads and retention.
+  usersSeries(f: UsersFilter, o: QueryOptions = {}): Promise<Float64Array> {
+    return this.audience.usersSeries(f, o);
+  }
+
+  playInfo(f: PlayInfoFilter, o: QueryOptions = {}): Promise<PlayInfoRow[]> {
+    return this.audience.playInfo(f, o);
+  }
+
+  streamPortrait(f: PortraitFilter, o: QueryOptions = {}): Promise<PortraitDay> {
+    return this.audience.streamPortrait(f, o);
+  }
+
+  audienceDomains(project: string, o: QueryOptions = {}): Promise<string[]> {
+    return this.audience.audienceDomains(project, o);
+  }
+
+  /** Drops the audience tables' UTC-day partitions before the cutoff's day on every server. */
+  async deleteAudienceBefore(cutoff: number): Promise<void> {
+    for (const server of this.servers) {
+      for (const sql of await retentionDrops(server, this.names, cutoff, AUDIENCE_TABLES)) await server.exec(sql);
+    }
   }
 
   /** Drops the traffic tables' UTC-day partitions before the cutoff's day on every server. */

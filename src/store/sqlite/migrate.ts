@@ -7,6 +7,7 @@ import { migrateTrafficTotals } from './traffic-totals.js';
 import { migrateSeriesReuse } from './series-ids.js';
 import { createOriginTables } from './origin.js';
 import { createQualityTables } from './stream-quality.js';
+import { createAudienceTables } from './audience-writes.js';
 
 interface SqliteMigration {
   version: number;
@@ -25,6 +26,7 @@ function sqliteMigrations(): SqliteMigration[] {
   all.push({ version: 5, name: 'traffic totals', up: migrateTrafficTotals });
   all.push({ version: 6, name: 'series id reuse', up: migrateSeriesReuse });
   all.push({ version: 8, name: 'origin', up: createOriginTables });
+  all.push({ version: 7, name: 'audience', up: createAudienceTables });
   all.push({ version: 9, name: 'stream quality', up: createQualityTables });
   all.sort((a, b) => a.version - b.version);
   for (let i = 1; i < all.length; i++) {

@@ -33,11 +33,12 @@ export function createOriginTables(db: Database.Database): void {
       PRIMARY KEY (project, id)
     ) WITHOUT ROWID;
     CREATE INDEX IF NOT EXISTS origin_plays_by_start ON origin_plays (project, start_ms);
+    CREATE INDEX IF NOT EXISTS origin_plays_open ON origin_plays (project, start_ms) WHERE end_ms IS NULL;
   `);
 }
 
-/** Applies one intake flush in one transaction: sessions replace an older write of the same id, bytes add. */
-export function writeOrigin(db: Database.Database, batch: OriginBatch): void {
+/** Applies one intake flush inside the caller's transaction: sessions replace an older write of the same id, bytes add. */
+export function applyOrigin(db: Database.Database, batch: OriginBatch): void {
   const session = cachedStatement(db, `INSERT INTO origin_sessions (project, id, domain, app, stream, client_ip, type, region, isp,
       video_codec, audio_codec, frame_rate, bitrate, width, height, start_ms, end_ms, origin, bytes_in, updated_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -54,7 +55,7 @@ export function writeOrigin(db: Database.Database, batch: OriginBatch): void {
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (project, id) DO UPDATE SET end_ms = excluded.end_ms, updated_at = excluded.updated_at
     WHERE excluded.updated_at >= origin_plays.updated_at`);
-  db.transaction(() => {
+  {
     for (const s of batch.sessions) {
       session.run(s.project, s.id, s.domain, s.app, s.stream, s.clientIp, s.type, s.region, s.isp, s.videoCodec, s.audioCodec,
         Math.round(s.frameRate), Math.round(s.bitrate), Math.round(s.width), Math.round(s.height), s.start, s.end, s.origin, Math.round(s.bytesIn), s.updatedAt);
@@ -66,7 +67,7 @@ export function writeOrigin(db: Database.Database, batch: OriginBatch): void {
     for (const p of batch.plays ?? []) {
       play.run(p.project, p.id, p.domain, p.app, p.stream, p.clientIp, p.region, p.isp, p.start, p.end, p.updatedAt);
     }
-  }).immediate();
+  }
 }
 
 type SessionRecord = [string, string, string, string, string, string, number, string, string, string, string, number, number, number, number, number, number | null, string, number, number];
@@ -81,6 +82,7 @@ function toSession(r: SessionRecord): PublishSession {
   };
 }
 
+const PLAY_COLUMNS = 'project, id, domain, app, stream, client_ip, region, isp, start_ms, end_ms, updated_at';
 const marks = (n: number): string => new Array(n).fill('?').join(', ');
 
 /** The read requests of the publish side (run in a read worker, or inline). */
@@ -90,7 +92,8 @@ export type OriginRead =
   | { op: 'counts'; filter: StreamCountFilter; now: number }
   | { op: 'up'; filter: UpBandwidthFilter }
   | { op: 'open' }
-  | { op: 'plays'; project: string; from: number; to: number };
+  | { op: 'plays'; project: string; from: number; to: number }
+  | { op: 'open-plays' };
 
 export function runOriginRead(db: Database.Database, r: OriginRead): unknown {
   switch (r.op) {
@@ -100,9 +103,12 @@ export function runOriginRead(db: Database.Database, r: OriginRead): unknown {
     case 'up': return readUp(db, r.filter);
     case 'open':
       return (db.prepare(`SELECT ${SESSION_COLUMNS} FROM origin_sessions WHERE end_ms IS NULL ORDER BY project, start_ms, id`).raw().all() as SessionRecord[]).map(toSession);
-    case 'plays': {
-      const rows = db.prepare(`SELECT project, id, domain, app, stream, client_ip, region, isp, start_ms, end_ms, updated_at FROM origin_plays
-        WHERE project = ? AND start_ms < ? AND (end_ms IS NULL OR end_ms > ?) ORDER BY start_ms, id`).raw().all(r.project, r.to, r.from) as Array<
+    case 'plays':
+    case 'open-plays': {
+      const rows = (r.op === 'plays'
+        ? db.prepare(`SELECT ${PLAY_COLUMNS} FROM origin_plays WHERE project = ? AND start_ms < ? AND (end_ms IS NULL OR end_ms > ?) ORDER BY start_ms, id`)
+          .raw().all(r.project, r.to, r.from)
+        : db.prepare(`SELECT ${PLAY_COLUMNS} FROM origin_plays WHERE end_ms IS NULL ORDER BY project, start_ms, id`).raw().all()) as Array<
         [string, string, string, string, string, string, string, string, number, number | null, number]>;
       return rows.map((p): PlaySession => ({
         project: p[0], id: p[1], domain: p[2], app: p[3], stream: p[4], clientIp: p[5], region: p[6] as Region, isp: p[7] as Isp,

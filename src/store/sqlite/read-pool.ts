@@ -1,3 +1,4 @@
+import type { AudienceRead } from './audience-reads.js';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { QueryTimeoutError, type HttpCodesFilter, type SampleFilter } from '../types.js';
@@ -131,6 +132,10 @@ export class ReadPool implements Reader {
 
   quality(filter: QualityFilter, signal?: AbortSignal): Promise<QualitySample[]> {
     return this.submit(filter.project, { kind: 'quality', filter }, signal) as Promise<QualitySample[]>;
+  }
+
+  audience(read: AudienceRead, signal?: AbortSignal): Promise<unknown> {
+    return this.submit(read.op === 'domains' ? read.project : read.filter.project, { kind: 'audience', read }, signal);
   }
 
   /** Queries waiting for a worker (for tests and metrics). */

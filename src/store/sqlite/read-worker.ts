@@ -1,3 +1,4 @@
+import { runAudienceRead, type AudienceRead } from './audience-reads.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { HttpCodesFilter, SampleFilter } from '../types.js';
@@ -28,6 +29,7 @@ export type ReadRequest = { spare?: ArrayBuffer } & (
   | { id: number; kind: 'traffic-detail-body'; filter: TrafficFilter; detail: DetailKind }
   | { id: number; kind: 'origin'; read: OriginRead }
   | { id: number; kind: 'quality'; filter: QualityFilter }
+  | { id: number; kind: 'audience'; read: AudienceRead }
 );
 
 /** A request without its id (distributes over the union). */
@@ -65,6 +67,8 @@ if (parentPort) {
       } else if (req.kind === 'traffic-by-domain') {
         const r = readTrafficByDomain(db, req.filter);
         port.postMessage({ id: req.id, ok: true, result: r } satisfies ReadReply, [r.series.buffer as ArrayBuffer]);
+      } else if (req.kind === 'audience') {
+        port.postMessage({ id: req.id, ok: true, result: runAudienceRead(db, req.read) } satisfies ReadReply);
       } else if (req.kind === 'traffic-domains') {
         port.postMessage({ id: req.id, ok: true, result: readTrafficDomains(db, req.project) } satisfies ReadReply);
       } else if (req.kind === 'quality') {

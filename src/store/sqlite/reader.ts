@@ -1,3 +1,4 @@
+import { runAudienceRead, type AudienceRead } from './audience-reads.js';
 import type Database from 'better-sqlite3';
 import type { HttpCodesFilter, SampleFilter } from '../types.js';
 import { giveSpare } from '../../contract/json-bytes.js';
@@ -27,6 +28,8 @@ export interface Reader {
   origin(project: string, read: OriginRead, signal?: AbortSignal): Promise<unknown>;
   /** Per-second stream quality (src/store/sqlite/stream-quality.ts). */
   quality(f: QualityFilter, signal?: AbortSignal): Promise<QualitySample[]>;
+  /** An audience cube read (audience-reads.ts); the result as runAudienceRead answers it. */
+  audience(read: AudienceRead, signal?: AbortSignal): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -76,6 +79,10 @@ export class InlineReader implements Reader {
 
   async quality(f: QualityFilter): Promise<QualitySample[]> {
     return readQuality(this.db, f);
+  }
+
+  async audience(read: AudienceRead): Promise<unknown> {
+    return runAudienceRead(this.db, read);
   }
 
   async close(): Promise<void> {}

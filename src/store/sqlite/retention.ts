@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { BlockTable } from '../blocks/table.js';
 import { HTTP_CUBE, MINUTE_MS, SAMPLES, SAMPLE_BLOCK_SECONDS, SECOND_MS } from './layout.js';
 import { reclaimSlice } from './series-ids.js';
+import { AUDIENCE_BLOCK_SLOTS, AUDIENCE_DOMAINS, AUDIENCE_SLOT_MS, AUDIENCE_STREAMS } from './audience-layout.js';
 import { TRAFFIC_DOMAINS, TRAFFIC_SLOT_MS, TRAFFIC_STREAMS, TRAFFIC_TOTALS } from './traffic-layout.js';
 
 /** Blocks deleted per transaction to start with; adapted so a slice stays around TARGET_MS. */
@@ -61,6 +62,27 @@ export class RetentionSlicer {
 
   async runTraffic(cutoff: number): Promise<void> {
     await this.runOn(this.trafficTargets(cutoff));
+  }
+
+  /** The audience cube's blocks (whole hours before the cutoff) and its exact sets (minutes and days before it). */
+  async runAudience(cutoff: number): Promise<void> {
+    const hour = AUDIENCE_BLOCK_SLOTS * AUDIENCE_SLOT_MS;
+    await this.runOn([...AUDIENCE_DOMAINS.levels, ...AUDIENCE_STREAMS.levels].map((l) => ({ table: l.table, before: Math.floor(cutoff / hour) })));
+    await this.rangeDelete('aud_hls', 'minute', Math.floor(cutoff / 60_000));
+    await this.rangeDelete('aud_users', 'day', Math.floor(cutoff / 86_400_000));
+    await this.rangeDelete('aud_user_counts', 'day', Math.floor(cutoff / 86_400_000));
+  }
+
+  /** Deletes rows whose leading key column is below `before`, a slice per short transaction. */
+  private async rangeDelete(table: string, column: string, before: number): Promise<void> {
+    const first = this.db.prepare(`SELECT min(${column}) FROM ${table}`).pluck();
+    const del = this.db.prepare(`DELETE FROM ${table} WHERE ${column} = ?`);
+    for (;;) {
+      const low = first.get() as number | null;
+      if (low === null || low >= before) return;
+      this.db.transaction(() => del.run(low)).immediate();
+      await this.pause();
+    }
   }
 
   private async runOn(targets: Array<{ table: BlockTable; before: number }>): Promise<void> {

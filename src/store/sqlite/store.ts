@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { PlayInfoFilter, PlayInfoRow, PortraitDay, PortraitFilter, UsersFilter } from '../audience.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -12,6 +14,7 @@ import { checkLayout, layoutMeta } from './layout-meta.js';
 import { MigrationError, migrateSqlite } from './migrate.js';
 import { appendCell, newCells } from './cube-cells.js';
 import { addPackedCounts } from './packed-writes.js';
+import { AudienceWriter } from './audience-writes.js';
 import { InlineReader, type Reader } from './reader.js';
 import { toCodeCounts, toSamples } from './results.js';
 import { RetentionSlicer } from './retention.js';
@@ -25,7 +28,7 @@ import type { DetailKind } from '../../contract/traffic/detail.js';
 import type { BatchSink } from './write-thread.js';
 import { deleteQualityBefore, writeQuality as writeQualityRows } from './stream-quality.js';
 import type { QualityFilter, QualityRow, QualitySample } from '../stream-quality.js';
-import { deleteOriginBefore, writeOrigin as writeOriginRows, type OriginRead } from './origin.js';
+import { applyOrigin, deleteOriginBefore, type OriginRead } from './origin.js';
 import type {
   HistoryFilter, LiveStreamsFilter, OriginBatch, PlaySession, PublishSession, SessionPage, StreamCountFilter, UpBandwidthFilter,
 } from '../origin.js';
@@ -70,6 +73,7 @@ export class SqliteStore implements Store {
   private writer: BatchSink | undefined;
   private readonly retention: RetentionSlicer;
   private readonly traffic = new TrafficWriter();
+  private readonly audience = new AudienceWriter();
   private readonly projectTotals = new ProjectTotals();
 
   constructor(readonly file: string, private readonly options: SqliteStoreOptions = {}) {
@@ -211,6 +215,8 @@ export class SqliteStore implements Store {
         this.touchSeries(cells.series, cells.slot, cells.count, seen);
       }
       if (batch.traffic || packed.some((p) => p.cells.traffic)) this.traffic.write(this.db, batch.traffic ?? [], packed);
+      if (batch.audience) this.audience.write(this.db, batch.audience);
+      if (batch.origin) applyOrigin(this.db, batch.origin);
       for (const t of batch.tasks) this.taskRef(t.project, t.taskId, now, freshTasks);
       const blocks = new Map<string, { task: number; block: number; b: ReturnType<typeof SAMPLES.newBuilder> }>();
       const newest = new Map<number, number>();
@@ -234,9 +240,11 @@ export class SqliteStore implements Store {
       tx.immediate();
     } catch (err) {
       this.traffic.rollback();
+      this.audience.rollback();
       throw err;
     }
     this.traffic.commit();
+    this.audience.commit();
     for (const [k, v] of freshSeries) this.seriesIds.set(k, v);
     for (const [k, v] of freshTasks) this.taskIds.set(k, v);
     for (const [k, v] of seen) this.lastBlocks.set(k, v);
@@ -357,14 +365,41 @@ export class SqliteStore implements Store {
     return this.read().trafficDetailBody(f, kind, o.signal);
   }
 
+  // The audience cube (src/store/audience.ts; issue 21): reads and retention.
+  async usersSeries(f: UsersFilter, o: QueryOptions = {}): Promise<Float64Array> {
+    o.signal?.throwIfAborted();
+    if (f.to <= f.from) return new Float64Array(0);
+    return (await this.read().audience({ op: 'users', filter: f }, o.signal)) as Float64Array;
+  }
+
+  async playInfo(f: PlayInfoFilter, o: QueryOptions = {}): Promise<PlayInfoRow[]> {
+    o.signal?.throwIfAborted();
+    return (await this.read().audience({ op: 'play-info', filter: f }, o.signal)) as PlayInfoRow[];
+  }
+
+  async streamPortrait(f: PortraitFilter, o: QueryOptions = {}): Promise<PortraitDay> {
+    o.signal?.throwIfAborted();
+    return (await this.read().audience({ op: 'portrait', filter: f }, o.signal)) as PortraitDay;
+  }
+
+  async audienceDomains(project: string, o: QueryOptions = {}): Promise<string[]> {
+    o.signal?.throwIfAborted();
+    return (await this.read().audience({ op: 'domains', project }, o.signal)) as string[];
+  }
+
+  async deleteAudienceBefore(cutoff: number): Promise<void> {
+    await this.retention.runAudience(cutoff);
+  }
+
   async trafficDomains(project: string, o: QueryOptions = {}): Promise<string[]> {
     o.signal?.throwIfAborted();
     return this.read().trafficDomains(project, o.signal);
   }
 
-  /** Publish-side writes are small (a flush of session events and byte deltas): on this connection, one transaction. */
+  /** A publish-side flush is a write batch of its own (on the write thread when there is one), its audience cells in the same transaction. */
   async writeOrigin(batch: OriginBatch): Promise<void> {
-    writeOriginRows(this.db, batch);
+    const { audience, ...origin } = batch;
+    return this.write({ id: randomUUID(), counts: [], samples: [], tasks: [], checkpoints: [], origin, ...(audience ? { audience } : {}) });
   }
 
   private origin<T>(project: string, read: OriginRead, o: QueryOptions): Promise<T> {
@@ -390,6 +425,10 @@ export class SqliteStore implements Store {
 
   openSessions(o: QueryOptions = {}): Promise<PublishSession[]> {
     return this.origin('', { op: 'open' }, o);
+  }
+
+  openPlays(o: QueryOptions = {}): Promise<PlaySession[]> {
+    return this.origin('', { op: 'open-plays' }, o);
   }
 
   playSessions(project: string, from: number, to: number, o: QueryOptions = {}): Promise<PlaySession[]> {

@@ -1,0 +1,97 @@
+import { expect, it } from 'vitest';
+import type { AudienceCells } from '../../store/audience.js';
+import { createLineParser } from '../formats/presets.js';
+import { GeoResolver } from '../geo/resolver.js';
+import { LineProcessor } from '../processor.js';
+
+const D = Date.UTC(2026, 10, 20);
+const geo = GeoResolver.create();
+
+function run(format: string, lines: string[], fields?: Record<string, string>): { cells: AudienceCells[]; p: LineProcessor } {
+  const cells: AudienceCells[] = [];
+  const p = new LineProcessor({
+    parser: createLineParser(format, { fields }), geo, retentionDays: 8, now: () => D + 86_400_000,
+    sink: (c) => { if (c.audience) cells.push(c.audience); },
+  });
+  for (const l of lines) expect(p.process(l)).toBeUndefined();
+  p.flushCells();
+  return { cells, p };
+}
+
+/** (minute offset from D in minutes -> sessions) of a drained batch's FLV cells. */
+const sessions = (c: AudienceCells): Record<number, number> => {
+  const out: Record<number, number> = {};
+  for (let i = 0; i < c.tuple.length; i++) {
+    if (c.protocol[i] !== 0 || c.sessions[i] === 0) continue;
+    const m = ((c.minute[i] as number) - D) / 60_000;
+    out[m] = (out[m] ?? 0) + (c.sessions[i] as number);
+  }
+  return out;
+};
+
+const line = (ip: string, msec: number, rt: string, uri = '/live/s.flv', local = '20/Nov/2026:00:00:00 +0000'): string =>
+  `${ip} [${local}] ${(msec / 1000).toFixed(3)} ${rt} 200 10 a.com "GET ${uri} HTTP/1.1"`;
+
+it('takes $msec as the end of an FLV session wherever it stands in the format, $time_local only without it', () => {
+  // $time_local says 00:00:00 but $msec says 10:00:30.250: the session is [10:00:00.250, 10:00:30.250).
+  // $msec before $time_local (which says 00:00:00): $msec still wins.
+  const fmt = "'$remote_addr $msec [$time_local] $request_time $status $bytes_sent $host \"$request\"'";
+  const r = run(fmt, [`1.2.3.4 ${((D + 10 * 3_600_000 + 30_250) / 1000).toFixed(3)} [20/Nov/2026:00:00:00 +0000] 30.000 200 10 a.com "GET /live/s.flv HTTP/1.1"`]);
+  expect(sessions(r.cells[0] as AudienceCells)).toEqual({ 600: 1 });
+  expect([...(r.cells[0] as AudienceCells).playMs].reduce((a, b) => a + b, 0)).toBe(30_000);
+});
+
+it('costs the same per line for a session of hours: its minutes are made once per drain', () => {
+  const fmt = "'$remote_addr [$time_local] $msec $request_time $status $bytes_sent $host \"$request\"'";
+  // Ten 8-hour sessions ending at the same second: 481 minutes each, one cell per minute (sums of 10), not 4,810.
+  const lines = Array.from({ length: 10 }, (_, i) => line(`1.2.3.${i + 1}`, D + 20 * 3_600_000 + 30_000, String(8 * 3600)));
+  const c = run(fmt, lines).cells[0] as AudienceCells;
+  const s = sessions(c);
+  expect(Object.keys(s)).toHaveLength(481);
+  expect(Object.values(s).every((v) => v === 10)).toBe(true);
+  expect(c.tuple.length).toBe(481); // the lines' bytes are in their end minute, the last of the sessions
+  expect([...c.playMs].reduce((a, b) => a + b, 0)).toBe(10 * 8 * 3600 * 1000);
+});
+
+it('counts notes by reason: no or bad $request_time, spans cut at the retention, no client IP', () => {
+  const fmt = "'$remote_addr [$time_local] $msec $request_time $status $bytes_sent $host \"$request\"'";
+  const r = run(fmt, [
+    line('1.2.3.4', D + 60_000, '-'),
+    line('1.2.3.4', D + 60_000, '-5'),
+    line('1.2.3.4', D + 60_000, 'abc'),
+    line('1.2.3.4', D + 60_000, String(30 * 86_400)),
+    line('not-an-ip', D + 60_000, '1', '/live/s.m3u8'),
+  ]);
+  expect(r.p.stats.audience).toEqual({ no_request_time: 2, bad_request_time: 1, span_cut: 1, no_client_ip: 1 });
+  // Sessions without a usable $request_time cover their end minute (1); the cut one starts at the
+  // retention's edge (now - 8 days) and ends at 00:01:00.000, so its last minute is 0.
+  const c = r.cells[0] as AudienceCells;
+  expect(sessions(c)[1]).toBe(3);
+  expect(sessions(c)[0]).toBe(1);
+  expect(sessions(c)[-7 * 1440]).toBe(1);
+  expect(c.hlsIp).toEqual([]);
+});
+
+it('JSON lines: --field request_time and msec', () => {
+  const json = JSON.stringify({ ip: '1.2.3.4', t: 'x', when: (D + 90_500) / 1000, took: '90.5', status: 200, host: 'a.com', uri: '/live/s.flv' });
+  const r = run('json', [json], { request_time: 'took', msec: 'when' });
+  expect(sessions(r.cells[0] as AudienceCells)).toEqual({ 0: 1, 1: 1 });
+  expect(r.p.stats.audience).toBeUndefined();
+  // Defaults: request_time and msec by their nginx names.
+  const d = JSON.stringify({ remote_addr: '1.2.3.4', msec: (D + 150_000) / 1000, request_time: 30, status: 200, host: 'a.com', uri: '/live/s.flv' });
+  expect(sessions(run('json', [d]).cells[0] as AudienceCells)).toEqual({ 2: 1 });
+});
+
+it('HLS: one viewer per (IP, stream, minute) in a batch, every stream line a user of its day', () => {
+  const fmt = "'$remote_addr [$time_local] $msec $request_time $status $bytes_sent $host \"$request\"'";
+  const c = run(fmt, [
+    line('1.2.3.4', D + 1_000, '0.1', '/live/s.m3u8'),
+    line('1.2.3.4', D + 2_000, '0.1', '/live/s/1.ts'),
+    line('1.2.3.4', D + 61_000, '0.1', '/live/s-2.ts'),
+    line('5.6.7.8', D + 3_000, '0.1', '/live/s.m3u8'),
+    line('5.6.7.8', D + 4_000, '0.1', '/live/t.flv'),
+    line('9.9.9.9', D + 4_000, '0.1', '/favicon.ico'),
+  ]).cells[0] as AudienceCells;
+  expect(c.hlsIp.map((ip, i) => `${ip}@${((c.hlsMinute[i] as number) - D) / 60_000}`).sort()).toEqual(['1.2.3.4@0', '1.2.3.4@1', '5.6.7.8@0']);
+  expect(c.userIp.map((ip, i) => `${ip}:${c.streams[c.userTuple[i] as number]}`).sort()).toEqual(['1.2.3.4:s', '5.6.7.8:s', '5.6.7.8:t']);
+});

@@ -1,0 +1,189 @@
+import type { AudienceCells } from '../../store/audience.js';
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+/** Geo codes as the resolver answers them (region index x 4 + isp index) fit in 8 bits. */
+const GEO_BITS = 256;
+/** Protocol indexes (AUDIENCE_PROTOCOLS): flv 0, hls 1, rtmp 2. */
+export const AUDIENCE_FLV = 0;
+export const AUDIENCE_HLS = 1;
+const PROTOCOL_SLOTS = 4;
+/** Epoch minutes and days stay below these (the year 2200), so (tuple, minute) fits in 53 bits. */
+const MINUTE_SPACE = 2 ** 27;
+const DAY_SPACE = 2 ** 17;
+
+/** Why a line's audience part was not (or not wholly) counted; the line itself still counts everywhere else. */
+export type AudienceNote = 'no_request_time' | 'bad_request_time' | 'span_cut' | 'no_client_ip';
+export const AUDIENCE_NOTES: readonly AudienceNote[] = ['no_request_time', 'bad_request_time', 'span_cut', 'no_client_ip'];
+
+/** Per cell (tuple, protocol, geo): the minutes it touches, each [session delta, play-ms adjustment, bytes, lines]. */
+type MinuteDeltas = Map<number, Float64Array>;
+
+/**
+ * Derives the audience cube's input from lines (audience-api.md):
+ * - an FLV line is one session spanning [end - request_time, end); it is kept as two deltas (+1 at
+ *   its first minute, -1 after its last) plus play-time corrections, so a session of hours costs the
+ *   same per line as one of a second; drain() sweeps each cell's minutes once (work per distinct
+ *   cell-minute of the batch, not per line-minute);
+ * - an HLS line names a viewer (client IP, stream, minute), kept once per batch;
+ * - every stream line adds its client IP to the (stream, UTC day) users.
+ * Tuple ids are the traffic counter's (one drain of both at once).
+ */
+export class AudienceCounter {
+  private cells = new Map<number, MinuteDeltas>();
+  private hls = new Map<number, Map<string, number>>();
+  private users = new Map<number, Set<string>>();
+  private pending = 0;
+
+  /** Entries held (cell-minutes, viewers, users): the owner flushes past a bound. */
+  get size(): number {
+    return this.pending;
+  }
+
+  private deltas(tuple: number, protocol: number, geo: number, minute: number): Float64Array {
+    const key = (tuple * PROTOCOL_SLOTS + protocol) * GEO_BITS + geo;
+    let m = this.cells.get(key);
+    if (m === undefined) {
+      m = new Map();
+      this.cells.set(key, m);
+    }
+    let d = m.get(minute);
+    if (d === undefined) {
+      d = new Float64Array(4);
+      m.set(minute, d);
+      this.pending++;
+    }
+    return d;
+  }
+
+  /**
+   * One FLV (or RTMP) session ending at `end` (epoch ms) after `durationMs` (>= 0), its first
+   * minute no earlier than `oldest` (a longer span is cut there).
+   */
+  session(tuple: number, protocol: number, geo: number, end: number, durationMs: number, bytes: number): void {
+    const endMinute = Math.floor(end / MINUTE);
+    const start = end - durationMs;
+    const first = Math.floor(start / MINUTE);
+    const last = durationMs > 0 ? Math.ceil(end / MINUTE) - 1 : endMinute;
+    const a = this.deltas(tuple, protocol, geo, first);
+    a[0] = (a[0] as number) + 1;
+    a[1] = (a[1] as number) - (start - first * MINUTE);
+    const b = this.deltas(tuple, protocol, geo, last + 1);
+    b[0] = (b[0] as number) - 1;
+    // The last minute is full but for (minute end - end); kept at last + 1 as a negative adjustment of `last`.
+    const c = this.deltas(tuple, protocol, geo, last);
+    c[1] = (c[1] as number) - ((last + 1) * MINUTE - end);
+    this.line(tuple, protocol, geo, endMinute, bytes);
+  }
+
+  /** Bytes and one line of a stream at the line's minute (HLS lines; FLV lines through session()). */
+  line(tuple: number, protocol: number, geo: number, minute: number, bytes: number): void {
+    const d = this.deltas(tuple, protocol, geo, minute);
+    d[2] = (d[2] as number) + bytes;
+    d[3] = (d[3] as number) + 1;
+  }
+
+  /** An HLS viewer: client IP `ip` watched the tuple's stream in `minute` (epoch minute). */
+  viewer(tuple: number, minute: number, ip: string, geo: number): void {
+    const key = tuple * MINUTE_SPACE + minute;
+    let s = this.hls.get(key);
+    if (s === undefined) {
+      s = new Map();
+      this.hls.set(key, s);
+    }
+    if (!s.has(ip)) {
+      s.set(ip, geo);
+      this.pending++;
+    }
+  }
+
+  /** A client IP of the tuple's stream on a UTC day (epoch ms of any instant of it). */
+  user(tuple: number, time: number, ip: string): void {
+    const key = tuple * DAY_SPACE + Math.floor(time / DAY);
+    let s = this.users.get(key);
+    if (s === undefined) {
+      s = new Set();
+      this.users.set(key, s);
+    }
+    if (!s.has(ip)) {
+      s.add(ip);
+      this.pending++;
+    }
+  }
+
+  /** Everything so far as cells over the given tuple names (the traffic counter's drain of the same lines); starts empty. */
+  drain(domains: string[], apps: string[], streams: string[]): AudienceCells {
+    const tuple: number[] = [];
+    const minute: number[] = [];
+    const protocol: number[] = [];
+    const geo: number[] = [];
+    const sessions: number[] = [];
+    const playMs: number[] = [];
+    const bytes: number[] = [];
+    const requests: number[] = [];
+    for (const [key, m] of this.cells) {
+      const g = key % GEO_BITS;
+      const rest = (key - g) / GEO_BITS;
+      const p = rest % PROTOCOL_SLOTS;
+      const t = (rest - p) / PROTOCOL_SLOTS;
+      const minutes = [...m.keys()].sort((x, y) => x - y);
+      let open = 0;
+      let at = 0;
+      // Sweep the cell's minutes: between two touched minutes the open sessions hold each minute whole.
+      for (let i = 0; i < minutes.length; i++) {
+        const mi = minutes[i] as number;
+        if (open > 0) {
+          for (let x = at + 1; x < mi; x++) {
+            tuple.push(t); minute.push(x * MINUTE); protocol.push(p); geo.push(g);
+            sessions.push(open); playMs.push(open * MINUTE); bytes.push(0); requests.push(0);
+          }
+        }
+        const d = m.get(mi) as Float64Array;
+        open += d[0] as number;
+        at = mi;
+        if (open > 0 || (d[2] as number) > 0 || (d[3] as number) > 0) {
+          tuple.push(t); minute.push(mi * MINUTE); protocol.push(p); geo.push(g);
+          sessions.push(open); playMs.push(open * MINUTE + (d[1] as number)); bytes.push(d[2] as number); requests.push(d[3] as number);
+        }
+      }
+    }
+    const hlsTuple: number[] = [];
+    const hlsMinute: number[] = [];
+    const hlsGeo: number[] = [];
+    const hlsIp: string[] = [];
+    for (const [key, s] of this.hls) {
+      const mi = key % MINUTE_SPACE;
+      const t = (key - mi) / MINUTE_SPACE;
+      for (const [ip, g] of s) {
+        hlsTuple.push(t); hlsMinute.push(mi * MINUTE); hlsGeo.push(g); hlsIp.push(ip);
+      }
+    }
+    const userTuple: number[] = [];
+    const userDay: number[] = [];
+    const userIp: string[] = [];
+    for (const [key, s] of this.users) {
+      const day = key % DAY_SPACE;
+      const t = (key - day) / DAY_SPACE;
+      for (const ip of s) {
+        userTuple.push(t); userDay.push(day * DAY); userIp.push(ip);
+      }
+    }
+    this.cells = new Map();
+    this.hls = new Map();
+    this.users = new Map();
+    this.pending = 0;
+    return {
+      domains, apps, streams,
+      tuple: Int32Array.from(tuple), minute: Float64Array.from(minute), protocol: Uint8Array.from(protocol), geo: Uint8Array.from(geo),
+      sessions: Float64Array.from(sessions), playMs: Float64Array.from(playMs), bytes: Float64Array.from(bytes), requests: Float64Array.from(requests),
+      hlsTuple: Int32Array.from(hlsTuple), hlsMinute: Float64Array.from(hlsMinute), hlsGeo: Uint8Array.from(hlsGeo), hlsIp,
+      userTuple: Int32Array.from(userTuple), userDay: Float64Array.from(userDay), userIp,
+    };
+  }
+
+  /** Typed arrays of a drained batch (transferred between threads). */
+  static buffers(c: AudienceCells): ArrayBuffer[] {
+    return [c.tuple, c.minute, c.protocol, c.geo, c.sessions, c.playMs, c.bytes, c.requests, c.hlsTuple, c.hlsMinute, c.hlsGeo, c.userTuple, c.userDay]
+      .map((a) => a.buffer as ArrayBuffer);
+  }
+}

@@ -1,0 +1,148 @@
+import type { Isp, Region } from '../contract/values.js';
+import type { QueryOptions } from './types.js';
+
+/**
+ * The audience cube (audience-api.md): per minute, (domain, app, stream, protocol, region, isp) ->
+ * (online viewers, bytes), and per UTC day the distinct client IPs per (domain, stream). Online
+ * viewers of a cell-minute = FLV/RTMP sessions overlapping the minute + distinct HLS client IPs
+ * of the (stream, minute); cells add up across streams, protocols, regions and carriers.
+ */
+export const AUDIENCE_PROTOCOLS = ['flv', 'hls', 'rtmp'] as const;
+export type AudienceProtocol = (typeof AUDIENCE_PROTOCOLS)[number];
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The play-info order: domain, stream, protocol, then app (UTF-16 code unit order), the same in every store. */
+export const comparePlayInfo = (a: PlayInfoRow, b: PlayInfoRow): number =>
+  cmp(a.domain, b.domain) || cmp(a.stream, b.stream) || cmp(a.protocol, b.protocol) || cmp(a.app, b.app);
+
+/** ListUsersOfStream: the contract has applied every rule (one domain, app/stream, interval, window). */
+export interface UsersFilter {
+  project: string;
+  /** One play domain (normalized). */
+  domain: string;
+  app: string | undefined;
+  stream: string | undefined;
+  /** Absent: every protocol. */
+  protocol: AudienceProtocol | undefined;
+  /** Empty: any. */
+  regions: Region[];
+  isps: Isp[];
+  /** 60_000 or 300_000; `from` and `to` are aligned to it. */
+  slotMs: number;
+  /** Inclusive, epoch ms. */
+  from: number;
+  /** Exclusive, epoch ms. */
+  to: number;
+}
+
+/** ListPlayDomainStreamInfo: one minute's live streams. */
+export interface PlayInfoFilter {
+  project: string;
+  /** Play domains (normalized); empty: every domain of the project. */
+  domains: string[];
+  /** The minute, epoch ms, a multiple of 60 000. */
+  minute: number;
+}
+
+/** One (domain, app, stream, protocol) with bytes or viewers in the minute. */
+export interface PlayInfoRow {
+  domain: string;
+  app: string;
+  stream: string;
+  protocol: AudienceProtocol;
+  /** Bytes sent in the minute (the contract turns them into bps: x 8 / 60, half-up). */
+  bytes: number;
+  /** Online viewers of the minute. */
+  online: number;
+}
+
+/** ShowStreamPortrait: one UTC day of a domain or of one stream (any app) of it. */
+export interface PortraitFilter {
+  project: string;
+  domain: string;
+  /** Absent: the whole domain. */
+  stream: string | undefined;
+  /** UTC midnight of the day, epoch ms. */
+  day: number;
+}
+
+/** A day's figures, every protocol; the contract renders them (peak bandwidth = peakBytes5m x 8 / 300). */
+export interface PortraitDay {
+  /** Bytes. */
+  flow: number;
+  /** Log lines. */
+  requests: number;
+  /** Seconds viewed: FLV/RTMP session seconds + 60 s per HLS (IP, stream, minute). */
+  playSeconds: number;
+  /** Distinct client IPs of the day. */
+  users: number;
+  /** Largest per-minute online viewers of the day. */
+  peakUsers: number;
+  /** Largest bytes of one aligned 5-minute slot of the day. */
+  peakBytes5m: number;
+  /**
+   * Seconds the stream was published that day, from the origin's publish records (issue 23,
+   * origin-api.md); 0 until a store knows them (hook: stores fill it once publish records exist).
+   */
+  pushSeconds: number;
+}
+
+/**
+ * The read side of the audience cube. `options.signal` aborts when the client has gone.
+ * Series are dense: index i = slot `from + i * slotMs`.
+ */
+export interface AudienceQuery {
+  /** Online viewers per slot under the filter; for 300 s slots the largest of the slot's five minutes. */
+  usersSeries(filter: UsersFilter, options?: QueryOptions): Promise<Float64Array>;
+  /** The minute's streams with bytes or viewers, ordered by domain, stream, protocol, app. URIs of no known shape are not listed. */
+  playInfo(filter: PlayInfoFilter, options?: QueryOptions): Promise<PlayInfoRow[]>;
+  /** The day's figures; zeros for a day without data. */
+  streamPortrait(filter: PortraitFilter, options?: QueryOptions): Promise<PortraitDay>;
+  /** Every play domain of the project with audience data (within retention), ascending. */
+  audienceDomains(project: string, options?: QueryOptions): Promise<string[]>;
+  /** Deletes audience data (cells, IP sets) older than the cutoff (epoch ms). */
+  deleteAudienceBefore(cutoff: number): Promise<void>;
+}
+
+/**
+ * What ingest derives from one batch of lines for the audience cube, in columns (typed arrays
+ * cross a thread boundary without a copy). Only lines whose URI names a stream (flv or hls) are in it.
+ */
+export interface AudienceCells {
+  /** The distinct (domain, app, stream) tuples of the batch. */
+  domains: string[];
+  apps: string[];
+  streams: string[];
+  /**
+   * Additive cells per (tuple, minute, protocol, geo): FLV/RTMP sessions overlapping the minute,
+   * session milliseconds inside it, and the bytes and lines of the lines logged in it. HLS lines add
+   * bytes and lines only (their viewers are `hls*` below).
+   */
+  tuple: Int32Array;
+  /** Minute start, epoch ms. */
+  minute: Float64Array;
+  /** Index into AUDIENCE_PROTOCOLS. */
+  protocol: Uint8Array;
+  /** Region index x 4 + isp index (as in src/store/packed.ts). */
+  geo: Uint8Array;
+  sessions: Float64Array;
+  playMs: Float64Array;
+  bytes: Float64Array;
+  requests: Float64Array;
+  /** HLS viewers: distinct (tuple, minute, client IP) of the batch, with the IP's geo. The store counts each once ever. */
+  hlsTuple: Int32Array;
+  hlsMinute: Float64Array;
+  hlsGeo: Uint8Array;
+  hlsIp: string[];
+  /** Users: distinct (tuple, UTC day, client IP) of the batch, every protocol. The store counts each once per (domain, stream, day). */
+  userTuple: Int32Array;
+  userDay: Float64Array;
+  userIp: string[];
+}
+
+/** Audience cells of one project, as a write batch carries them. */
+export interface ProjectAudience {
+  project: string;
+  cells: AudienceCells;
+}

@@ -1,0 +1,236 @@
+import { AUDIENCE_PROTOCOLS, comparePlayInfo, type AudienceProtocol, type PlayInfoFilter, type PlayInfoRow, type PortraitDay, type PortraitFilter, type ProjectAudience, type UsersFilter, type AudienceQuery } from '../audience.js';
+import { cellValue } from '../cell-values.js';
+import { ISPS, REGIONS } from '../../contract/values.js';
+import type { QueryOptions } from '../types.js';
+import { CHUNK_ROWS, slices } from './batch.js';
+import { num, str, type ChEndpoint, type ExecOptions } from './client.js';
+import { table, type SchemaNames } from './schema.js';
+import { quote, quoteList } from './sql.js';
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+const DAY_MINUTES = 1440;
+
+export const AUDIENCE_TABLES = ['audience_cells', 'audience_hls', 'audience_users'] as const;
+type AudienceTable = (typeof AUDIENCE_TABLES)[number];
+
+const tuple = (values: Array<string | number>): string => '(' + values.map(quote).join(', ') + ')';
+
+/** The reads of AudienceQuery (retention is the store's: it drops partitions). */
+type AudienceQueryReads = Omit<AudienceQuery, 'deleteAudienceBefore'>;
+
+interface Group {
+  project: string;
+  /** Epoch minute of the day's start: the marker row's minute. */
+  dayMinute: number;
+  values: string[];
+}
+
+/**
+ * The audience cube in ClickHouse (migrations/005_audience.sql). The additive cells are written
+ * retry-safe like the traffic cube (a marker per chunk, project and day partition, in the same
+ * INSERT); HLS viewers and users are rows whose repeats count once (reads count distinct), so a
+ * retry may insert them again. Reads answer AudienceQuery exactly as the SQLite store does.
+ */
+export class ClickHouseAudience implements AudienceQueryReads {
+  constructor(
+    private readonly server: ChEndpoint,
+    private readonly names: SchemaNames,
+    private readonly waitUntilFinished: (queryIds: string[]) => Promise<void> = async () => undefined,
+    private readonly insertSettings: ExecOptions['settings'] = {},
+  ) {}
+
+  private t(name: AudienceTable): string {
+    return table(this.names, name);
+  }
+
+  async write(batchId: string, batches: readonly ProjectAudience[], retry: boolean): Promise<void> {
+    const cells: Array<{ project: string; minute: number; row: string }> = [];
+    const hls: string[] = [];
+    const users: string[] = [];
+    for (const { project, cells: c } of batches) {
+      const named = (k: number): boolean => (c.apps[k] ?? '') !== '' && (c.streams[k] ?? '') !== '';
+      for (let i = 0; i < c.tuple.length; i++) {
+        const k = c.tuple[i] as number;
+        if (!named(k)) continue;
+        const geo = c.geo[i] as number;
+        const minute = Math.floor((c.minute[i] as number) / MINUTE_MS);
+        cells.push({
+          project, minute,
+          row: tuple([project, c.domains[k] as string, minute, c.apps[k] as string, c.streams[k] as string,
+            AUDIENCE_PROTOCOLS[c.protocol[i] as number] as string, REGIONS[geo >> 2] as string, ISPS[geo & 3] as string, '',
+            cellValue(c.sessions[i] as number), cellValue(c.bytes[i] as number), cellValue(c.requests[i] as number), cellValue(c.playMs[i] as number), 0]),
+        });
+      }
+      for (let i = 0; i < c.hlsTuple.length; i++) {
+        const k = c.hlsTuple[i] as number;
+        if (!named(k)) continue;
+        const geo = c.hlsGeo[i] as number;
+        hls.push(tuple([project, c.domains[k] as string, Math.floor((c.hlsMinute[i] as number) / MINUTE_MS), c.apps[k] as string, c.streams[k] as string,
+          REGIONS[geo >> 2] as string, ISPS[geo & 3] as string, c.hlsIp[i] as string]));
+      }
+      for (let i = 0; i < c.userTuple.length; i++) {
+        const k = c.userTuple[i] as number;
+        if (!named(k)) continue;
+        users.push(tuple([project, c.domains[k] as string, Math.floor((c.userDay[i] as number) / DAY_MS), c.streams[k] as string, c.userIp[i] as string]));
+      }
+    }
+    await this.writeCells(batchId, cells, retry);
+    const settings = { settings: this.insertSettings };
+    for (const part of slices(hls, CHUNK_ROWS)) {
+      await this.server.exec(`INSERT INTO ${this.t('audience_hls')} (project, domain, minute, app, stream, region, isp, ip) VALUES ${part.join(', ')}`, settings);
+    }
+    for (const part of slices(users, CHUNK_ROWS)) {
+      await this.server.exec(`INSERT INTO ${this.t('audience_users')} (project, domain, day, stream, ip) VALUES ${part.join(', ')}`, settings);
+    }
+  }
+
+  private async writeCells(batchId: string, cells: ReadonlyArray<{ project: string; minute: number; row: string }>, retry: boolean): Promise<void> {
+    const chunks: Array<{ tag: string; groups: Group[] }> = [];
+    for (let start = 0; start < cells.length; start += CHUNK_ROWS) {
+      const groups = new Map<string, Group>();
+      for (const c of cells.slice(start, start + CHUNK_ROWS)) {
+        const dayMinute = Math.floor(c.minute / DAY_MINUTES) * DAY_MINUTES;
+        const key = `${c.project}\u0000${dayMinute}`;
+        let g = groups.get(key);
+        if (!g) groups.set(key, (g = { project: c.project, dayMinute, values: [] }));
+        g.values.push(c.row);
+      }
+      chunks.push({ tag: `${batchId}#a${chunks.length}`, groups: [...groups.values()] });
+    }
+    if (chunks.length === 0) return;
+    const queryId = (tag: string): string => `livestats-${tag}`;
+    const present = new Set<string>();
+    if (retry) {
+      await this.waitUntilFinished(chunks.map((c) => queryId(c.tag)));
+      const pairs = chunks.flatMap((c) => c.groups.map((g) => ({ tag: c.tag, g })));
+      for (const part of slices(pairs)) {
+        const rows = await this.server.rows(`SELECT DISTINCT batch, project, minute FROM ${this.t('audience_cells')}
+          WHERE (project, domain, minute) IN (${part.map(({ g }) => tuple([g.project, '', g.dayMinute])).join(', ')}) AND markers > 0
+            AND batch IN ${quoteList([...new Set(part.map((p) => p.tag))])}`);
+        for (const r of rows) present.add(`${str(r.batch)}\u0000${str(r.project)}\u0000${num(r.minute)}`);
+      }
+    }
+    for (const chunk of chunks) {
+      const missing = chunk.groups.filter((g) => !present.has(`${chunk.tag}\u0000${g.project}\u0000${g.dayMinute}`));
+      if (missing.length === 0) continue;
+      const values = missing.flatMap((g) => [...g.values, tuple([g.project, '', g.dayMinute, '', '', '', '', '', chunk.tag, 0, 0, 0, 0, 1])]);
+      await this.server.exec(`INSERT INTO ${this.t('audience_cells')} (project, domain, minute, app, stream, protocol, region, isp, batch, viewers, bytes, requests, play_ms, markers) ` +
+        `VALUES ${values.join(', ')}`, { queryId: queryId(chunk.tag), settings: this.insertSettings });
+    }
+  }
+
+  /** WHERE terms of the users filters shared by the cells and HLS tables. */
+  private usersWhere(f: UsersFilter, fromMinute: number, toMinute: number): string[] {
+    const c = [`project = ${quote(f.project)}`, `domain = ${quote(f.domain)}`, `minute >= ${quote(fromMinute)}`, `minute < ${quote(toMinute)}`];
+    if (f.app !== undefined) c.push(`app = ${quote(f.app)}`);
+    if (f.stream !== undefined) c.push(`stream = ${quote(f.stream)}`);
+    if (f.regions.length > 0) c.push(`region IN ${quoteList(f.regions)}`);
+    if (f.isps.length > 0) c.push(`isp IN ${quoteList(f.isps)}`);
+    return c;
+  }
+
+  /** Online viewers per minute of [fromMinute, toMinute) under the filter. */
+  private async viewersPerMinute(f: UsersFilter, fromMinute: number, toMinute: number, o: QueryOptions): Promise<Float64Array> {
+    const out = new Float64Array(Math.max(0, toMinute - fromMinute));
+    if (out.length === 0) return out;
+    const where = this.usersWhere(f, fromMinute, toMinute);
+    if (f.protocol !== 'hls') {
+      const cw = [...where, "batch = ''", ...(f.protocol !== undefined ? [`protocol = ${quote(f.protocol)}`] : [])];
+      for (const r of await this.server.rows(`SELECT minute, sum(viewers) AS v FROM ${this.t('audience_cells')} WHERE ${cw.join(' AND ')} GROUP BY minute`, o.signal)) {
+        bump(out, num(r.minute) - fromMinute, num(r.v));
+      }
+    }
+    if (f.protocol === undefined || f.protocol === 'hls') {
+      for (const r of await this.server.rows(`SELECT minute, uniqExact(app, stream, ip) AS v FROM ${this.t('audience_hls')} WHERE ${where.join(' AND ')} GROUP BY minute`, o.signal)) {
+        bump(out, num(r.minute) - fromMinute, num(r.v));
+      }
+    }
+    return out;
+  }
+
+  async usersSeries(f: UsersFilter, o: QueryOptions = {}): Promise<Float64Array> {
+    const slots = Math.max(0, Math.round((f.to - f.from) / f.slotMs));
+    const out = new Float64Array(slots);
+    if (slots === 0) return out;
+    const fromMinute = Math.floor(f.from / MINUTE_MS);
+    const minutes = await this.viewersPerMinute(f, fromMinute, Math.ceil(f.to / MINUTE_MS), o);
+    const per = f.slotMs / MINUTE_MS;
+    for (let i = 0; i < minutes.length; i++) {
+      const j = Math.floor(i / per);
+      if ((minutes[i] as number) > (out[j] as number)) out[j] = minutes[i] as number;
+    }
+    return out;
+  }
+
+  async playInfo(f: PlayInfoFilter, o: QueryOptions = {}): Promise<PlayInfoRow[]> {
+    const minute = Math.floor(f.minute / MINUTE_MS);
+    const c = [`project = ${quote(f.project)}`, `minute = ${quote(minute)}`];
+    if (f.domains.length > 0) c.push(`domain IN ${quoteList(f.domains)}`);
+    const rows = new Map<string, PlayInfoRow>();
+    const entry = (domain: string, app: string, stream: string, protocol: AudienceProtocol): PlayInfoRow => {
+      const k = JSON.stringify([domain, app, stream, protocol]);
+      let e = rows.get(k);
+      if (!e) rows.set(k, (e = { domain, app, stream, protocol, bytes: 0, online: 0 }));
+      return e;
+    };
+    for (const r of await this.server.rows(`SELECT domain, app, stream, protocol, sum(bytes) AS b, sum(viewers) AS v FROM ${this.t('audience_cells')}
+      WHERE ${[...c, "batch = ''"].join(' AND ')} GROUP BY domain, app, stream, protocol`, o.signal)) {
+      const e = entry(str(r.domain), str(r.app), str(r.stream), str(r.protocol) as AudienceProtocol);
+      e.bytes += num(r.b);
+      e.online += num(r.v);
+    }
+    for (const r of await this.server.rows(`SELECT domain, app, stream, uniqExact(ip) AS v FROM ${this.t('audience_hls')}
+      WHERE ${c.join(' AND ')} GROUP BY domain, app, stream`, o.signal)) {
+      entry(str(r.domain), str(r.app), str(r.stream), 'hls').online += num(r.v);
+    }
+    return [...rows.values()].filter((e) => e.bytes > 0 || e.online > 0).sort(comparePlayInfo);
+  }
+
+  async streamPortrait(f: PortraitFilter, o: QueryOptions = {}): Promise<PortraitDay> {
+    const from = Math.floor(f.day / MINUTE_MS);
+    const c = [`project = ${quote(f.project)}`, `domain = ${quote(f.domain)}`, `minute >= ${quote(from)}`, `minute < ${quote(from + DAY_MINUTES)}`];
+    if (f.stream !== undefined) c.push(`stream = ${quote(f.stream)}`);
+    const viewers = new Float64Array(DAY_MINUTES);
+    const bytes = new Float64Array(DAY_MINUTES);
+    let lines = 0;
+    let play = 0;
+    for (const r of await this.server.rows(`SELECT minute, sum(viewers) AS v, sum(bytes) AS b, sum(requests) AS n, sum(play_ms) AS p
+      FROM ${this.t('audience_cells')} WHERE ${[...c, "batch = ''"].join(' AND ')} GROUP BY minute`, o.signal)) {
+      const i = num(r.minute) - from;
+      bump(viewers, i, num(r.v));
+      bump(bytes, i, num(r.b));
+      lines += num(r.n);
+      play += num(r.p);
+    }
+    for (const r of await this.server.rows(`SELECT minute, uniqExact(app, stream, ip) AS v FROM ${this.t('audience_hls')} WHERE ${c.join(' AND ')} GROUP BY minute`, o.signal)) {
+      const v = num(r.v);
+      bump(viewers, num(r.minute) - from, v);
+      play += v * MINUTE_MS;
+    }
+    const u = [`project = ${quote(f.project)}`, `domain = ${quote(f.domain)}`, `day = ${quote(Math.floor(f.day / DAY_MS))}`];
+    if (f.stream !== undefined) u.push(`stream = ${quote(f.stream)}`);
+    const users = await this.server.rows(`SELECT uniqExact(ip) AS n FROM ${this.t('audience_users')} WHERE ${u.join(' AND ')}`, o.signal);
+    let flow = 0;
+    let peakUsers = 0;
+    let peakBytes5m = 0;
+    for (let i = 0; i < DAY_MINUTES; i++) {
+      flow += bytes[i] as number;
+      peakUsers = Math.max(peakUsers, viewers[i] as number);
+      if (i % 5 === 0) peakBytes5m = Math.max(peakBytes5m, bytes.subarray(i, i + 5).reduce((a, b) => a + b, 0));
+    }
+    // push_duration: issue 23's publish records (origin-api.md) fill this once the store has them.
+    return { flow, requests: lines, playSeconds: Math.round(play / 1000), users: num(users[0]?.n ?? 0), peakUsers, peakBytes5m, pushSeconds: 0 };
+  }
+
+  async audienceDomains(project: string, o: QueryOptions = {}): Promise<string[]> {
+    const rows = await this.server.rows(`SELECT DISTINCT domain FROM ${this.t('audience_cells')}
+      WHERE project = ${quote(project)} AND domain != '' ORDER BY domain`, o.signal);
+    return rows.map((r) => str(r.domain));
+  }
+}
+
+/** Adds v at index i (within the series; rows outside it are ignored). */
+function bump(a: Float64Array, i: number, v: number): void {
+  if (i >= 0 && i < a.length) a[i] = (a[i] as number) + v;
+}

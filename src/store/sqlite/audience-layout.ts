@@ -1,0 +1,50 @@
+import { ISPS, REGIONS } from '../../contract/values.js';
+import { Cube } from '../blocks/cube.js';
+
+/** The audience cube's slot: 1 minute; blocks of 60 slots (a UTC hour). */
+export const AUDIENCE_SLOT_MS = 60_000;
+export const AUDIENCE_BLOCK_SLOTS = 60;
+/** Measures: online viewers, bytes, log lines, play milliseconds. Cell key: the protocol index (AUDIENCE_PROTOCOLS). */
+export const M_VIEWERS = 0;
+export const M_BYTES = 1;
+export const M_REQUESTS = 2;
+export const M_PLAY_MS = 3;
+const measures = ['viewers', 'bytes', 'requests', 'playms'];
+const dims = [{ name: 'region', values: REGIONS }, { name: 'isp', values: ISPS }];
+
+/**
+ * The audience cube per play domain: (project, domain) series, region x isp groups, four levels
+ * (so a region or isp filter reads one block per domain, value and hour). What a users query
+ * without app/stream reads, and the portrait of a whole domain.
+ */
+export const AUDIENCE_DOMAINS = new Cube({
+  name: 'aud', dims, levels: [['region', 'isp'], ['region'], ['isp'], []], measures, slotMs: AUDIENCE_SLOT_MS, blockSlots: AUDIENCE_BLOCK_SLOTS,
+});
+
+/** The audience cube per stream: (project, domain, app, stream) series; region x isp and the total. */
+export const AUDIENCE_STREAMS = new Cube({
+  name: 'aus', dims, levels: [['region', 'isp'], []], measures, slotMs: AUDIENCE_SLOT_MS, blockSlots: AUDIENCE_BLOCK_SLOTS,
+});
+
+/**
+ * The exact sets behind the distinct counts, kept beside the cube (schema v7):
+ * - aud_hls: the HLS viewers counted, (epoch minute, stream series, client IP); a viewer is counted
+ *   into the cube when its row is new, so a retried or split batch never counts it twice;
+ * - aud_users: the client IPs of a (domain, stream) or a whole domain on a UTC day (aud_user_keys
+ *   names them), and aud_user_counts their number (kept as rows are added).
+ * Client IPs are integers for IPv4, text for IPv6. Keys lead with the time, so retention deletes a range.
+ */
+export function audienceDdl(): string {
+  return [
+    AUDIENCE_DOMAINS.ddl(),
+    AUDIENCE_STREAMS.ddl(),
+    'CREATE TABLE IF NOT EXISTS aud_hls (minute INTEGER NOT NULL, sid INTEGER NOT NULL, ip NOT NULL, PRIMARY KEY (minute, sid, ip)) WITHOUT ROWID;',
+    'CREATE TABLE IF NOT EXISTS aud_user_keys (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);',
+    'CREATE TABLE IF NOT EXISTS aud_users (day INTEGER NOT NULL, uid INTEGER NOT NULL, ip NOT NULL, PRIMARY KEY (day, uid, ip)) WITHOUT ROWID;',
+    'CREATE TABLE IF NOT EXISTS aud_user_counts (day INTEGER NOT NULL, uid INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (day, uid)) WITHOUT ROWID;',
+  ].join('\n');
+}
+
+/** The aud_user_keys key of a stream (any app) of a domain, or of the whole domain. */
+export const userKey = (project: string, domain: string, stream?: string): string =>
+  JSON.stringify(stream === undefined ? [project, domain] : [project, domain, stream]);

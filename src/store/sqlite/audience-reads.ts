@@ -1,0 +1,148 @@
+import type Database from 'better-sqlite3';
+import { AUDIENCE_PROTOCOLS, comparePlayInfo, type AudienceProtocol, type PlayInfoFilter, type PlayInfoRow, type PortraitDay, type PortraitFilter, type UsersFilter } from '../audience.js';
+import { cachedStatement } from '../blocks/table.js';
+import { ISP_INDEX, REGION_INDEX } from './layout.js';
+import { AUDIENCE_DOMAINS, AUDIENCE_SLOT_MS, AUDIENCE_STREAMS, M_BYTES, M_PLAY_MS, M_REQUESTS, M_VIEWERS, userKey } from './audience-layout.js';
+
+const DAY_MS = 86_400_000;
+const MINUTES_PER_DAY = 1440;
+
+/** A request to the audience reads (one message kind for the read workers). */
+export type AudienceRead =
+  | { op: 'users'; filter: UsersFilter }
+  | { op: 'play-info'; filter: PlayInfoFilter }
+  | { op: 'portrait'; filter: PortraitFilter }
+  | { op: 'domains'; project: string };
+
+/** Series of a cube whose JSON key starts with the tuple's prefix (a range on the key's unique index). */
+function seriesWithPrefix(db: Database.Database, table: string, tuple: readonly string[]): Array<{ id: number; tuple: string[] }> {
+  const prefix = JSON.stringify(tuple).slice(0, -1) + ',';
+  const rows = cachedStatement(db, `SELECT id, key FROM ${table} WHERE key >= ? AND key < ?`).raw().all(`${prefix}"`, `${prefix}#`) as Array<[number, string]>;
+  return rows.map(([id, key]) => ({ id, tuple: JSON.parse(key) as string[] }));
+}
+
+/** Stream series of a domain matching app/stream (undefined: any). */
+function streamSeries(db: Database.Database, project: string, domain: string, app: string | undefined, stream: string | undefined): Array<{ id: number; tuple: string[] }> {
+  return seriesWithPrefix(db, AUDIENCE_STREAMS.seriesTable, app !== undefined ? [project, domain, app] : [project, domain])
+    .filter((s) => s.tuple.length === 4 && (app === undefined || s.tuple[2] === app) && (stream === undefined || s.tuple[3] === stream));
+}
+
+/** Per-minute sums of one measure over series and a filter; index i = minute fromMinute + i. */
+function minuteSums(
+  db: Database.Database, perStream: boolean, series: number[], filter: ReadonlyArray<readonly number[]>,
+  fromMinute: number, toMinute: number, measure: number, protocol: number | undefined,
+): Float64Array {
+  const out = new Float64Array(Math.max(0, toMinute - fromMinute));
+  if (out.length === 0 || series.length === 0) return out;
+  (perStream ? AUDIENCE_STREAMS : AUDIENCE_DOMAINS).sum(db, {
+    series, filter, fromSlot: fromMinute, toSlot: toMinute, measure,
+    column: (key) => (protocol === undefined || key === protocol ? out : undefined),
+  });
+  return out;
+}
+
+/** Online viewers per slot (60 s: the minute; 300 s: the largest of its five minutes). */
+export function readUsersSeries(db: Database.Database, f: UsersFilter): Float64Array {
+  const slots = Math.max(0, Math.round((f.to - f.from) / f.slotMs));
+  const out = new Float64Array(slots);
+  if (slots === 0) return out;
+  const regions = f.regions.map((r) => REGION_INDEX.get(r)).filter((i): i is number => i !== undefined);
+  const isps = f.isps.map((r) => ISP_INDEX.get(r)).filter((i): i is number => i !== undefined);
+  if ((f.regions.length > 0 && regions.length === 0) || (f.isps.length > 0 && isps.length === 0)) return out;
+  const perStream = f.app !== undefined || f.stream !== undefined;
+  let series: number[];
+  if (perStream) series = streamSeries(db, f.project, f.domain, f.app, f.stream).map((s) => s.id);
+  else {
+    const id = AUDIENCE_DOMAINS.seriesId(db, [f.project, f.domain], false);
+    series = id === undefined ? [] : [id];
+  }
+  const protocol = f.protocol === undefined ? undefined : AUDIENCE_PROTOCOLS.indexOf(f.protocol);
+  const fromMinute = Math.floor(f.from / AUDIENCE_SLOT_MS);
+  const toMinute = Math.ceil(f.to / AUDIENCE_SLOT_MS);
+  const minutes = minuteSums(db, perStream, series, [regions, isps], fromMinute, toMinute, M_VIEWERS, protocol);
+  const per = f.slotMs / AUDIENCE_SLOT_MS;
+  for (let i = 0; i < minutes.length; i++) {
+    const j = Math.floor(i / per);
+    if ((minutes[i] as number) > (out[j] as number)) out[j] = minutes[i] as number;
+  }
+  return out;
+}
+
+/** Every play domain of the project with audience series, ascending. */
+export function readAudienceDomains(db: Database.Database, project: string): string[] {
+  return seriesWithPrefix(db, AUDIENCE_DOMAINS.seriesTable, [project]).filter((s) => s.tuple.length === 2).map((s) => s.tuple[1] as string).sort();
+}
+
+/** The minute's streams with bytes or viewers, ordered by domain, stream, protocol, app. */
+export function readPlayInfo(db: Database.Database, f: PlayInfoFilter): PlayInfoRow[] {
+  const domains = f.domains.length > 0 ? [...f.domains] : readAudienceDomains(db, f.project);
+  const minute = Math.floor(f.minute / AUDIENCE_SLOT_MS);
+  const rows: PlayInfoRow[] = [];
+  for (const domain of domains) {
+    for (const s of streamSeries(db, f.project, domain, undefined, undefined)) {
+      const viewers = new Float64Array(AUDIENCE_PROTOCOLS.length);
+      const bytes = new Float64Array(AUDIENCE_PROTOCOLS.length);
+      const cols = (into: Float64Array) => (key: number): Float64Array | undefined => (key < into.length ? into.subarray(key, key + 1) : undefined);
+      AUDIENCE_STREAMS.sum(db, { series: [s.id], filter: [[], []], fromSlot: minute, toSlot: minute + 1, measure: M_VIEWERS, column: cols(viewers) });
+      AUDIENCE_STREAMS.sum(db, { series: [s.id], filter: [[], []], fromSlot: minute, toSlot: minute + 1, measure: M_BYTES, column: cols(bytes) });
+      for (let p = 0; p < AUDIENCE_PROTOCOLS.length; p++) {
+        if ((viewers[p] as number) === 0 && (bytes[p] as number) === 0) continue;
+        rows.push({
+          domain, app: s.tuple[2] as string, stream: s.tuple[3] as string, protocol: AUDIENCE_PROTOCOLS[p] as AudienceProtocol,
+          bytes: bytes[p] as number, online: viewers[p] as number,
+        });
+      }
+    }
+  }
+  return rows.sort(comparePlayInfo);
+}
+
+
+/** A day's portrait of a domain or of one stream (any app) of it. */
+export function readPortrait(db: Database.Database, f: PortraitFilter): PortraitDay {
+  const perStream = f.stream !== undefined;
+  let series: number[];
+  if (perStream) series = streamSeries(db, f.project, f.domain, undefined, f.stream).map((s) => s.id);
+  else {
+    const id = AUDIENCE_DOMAINS.seriesId(db, [f.project, f.domain], false);
+    series = id === undefined ? [] : [id];
+  }
+  const from = Math.floor(f.day / AUDIENCE_SLOT_MS);
+  const to = from + MINUTES_PER_DAY;
+  const all = (m: number): Float64Array => minuteSums(db, perStream, series, [[], []], from, to, m, undefined);
+  const viewers = all(M_VIEWERS);
+  const bytes = all(M_BYTES);
+  const requests = all(M_REQUESTS);
+  const playMs = all(M_PLAY_MS);
+  let flow = 0;
+  let lines = 0;
+  let play = 0;
+  let peakUsers = 0;
+  let peakBytes5m = 0;
+  for (let i = 0; i < MINUTES_PER_DAY; i++) {
+    flow += bytes[i] as number;
+    lines += requests[i] as number;
+    play += playMs[i] as number;
+    peakUsers = Math.max(peakUsers, viewers[i] as number);
+  }
+  for (let i = 0; i < MINUTES_PER_DAY; i += 5) {
+    let b = 0;
+    for (let j = i; j < i + 5; j++) b += bytes[j] as number;
+    peakBytes5m = Math.max(peakBytes5m, b);
+  }
+  const uid = cachedStatement(db, 'SELECT id FROM aud_user_keys WHERE key = ?').pluck().get(userKey(f.project, f.domain, f.stream)) as number | undefined;
+  const users = uid === undefined ? 0
+    : ((cachedStatement(db, 'SELECT n FROM aud_user_counts WHERE day = ? AND uid = ?').pluck().get(Math.floor(f.day / DAY_MS), uid) as number | undefined) ?? 0);
+  // push_duration: issue 23's publish records (origin-api.md) fill this once the store has them.
+  return { flow, requests: lines, playSeconds: Math.round(play / 1000), users, peakUsers, peakBytes5m, pushSeconds: 0 };
+}
+
+/** Runs one audience read (inline or in a read worker). */
+export function runAudienceRead(db: Database.Database, r: AudienceRead): unknown {
+  switch (r.op) {
+    case 'users': return readUsersSeries(db, r.filter);
+    case 'play-info': return readPlayInfo(db, r.filter);
+    case 'portrait': return readPortrait(db, r.filter);
+    case 'domains': return readAudienceDomains(db, r.project);
+  }
+}

@@ -1,0 +1,164 @@
+import type Database from 'better-sqlite3';
+import { AUDIENCE_PROTOCOLS, type ProjectAudience } from '../audience.js';
+import type { Cube, CubeCells } from '../blocks/cube.js';
+import { sumDuplicateCells } from '../blocks/reduce.js';
+import { cachedStatement } from '../blocks/table.js';
+import { GEO_CODE_LIMIT } from '../packed.js';
+import { parseIpv4 } from '../../ingest/geo/ipv4.js';
+import { allocateSeries, seriesLimit } from './series-ids.js';
+import { audienceDdl, AUDIENCE_DOMAINS, AUDIENCE_SLOT_MS, AUDIENCE_STREAMS, userKey } from './audience-layout.js';
+
+const DAY_MS = 86_400_000;
+const HLS = AUDIENCE_PROTOCOLS.indexOf('hls');
+
+/** Schema v7: the audience cube's tables (empty; filled by ingest from then on). */
+export function createAudienceTables(db: Database.Database): void {
+  db.exec(audienceDdl());
+}
+
+/** A client IP as stored in the exact sets: IPv4 as an integer, anything else as its text. */
+export const storedIp = (ip: string): number | string => {
+  const v4 = parseIpv4(ip);
+  return v4 >= 0 ? v4 : ip;
+};
+
+type Cells = CubeCells & { count: number; series: Float64Array; slot: Float64Array; key: Int32Array };
+
+function newAudienceCells(capacity: number): Cells {
+  return {
+    count: 0, series: new Float64Array(capacity), slot: new Float64Array(capacity),
+    dims: [new Int32Array(capacity), new Int32Array(capacity)], key: new Int32Array(capacity),
+    measures: [new Float64Array(capacity), new Float64Array(capacity), new Float64Array(capacity), new Float64Array(capacity)],
+  };
+}
+
+function append(c: Cells, series: number, slot: number, geo: number, key: number, viewers: number, bytes: number, requests: number, playMs: number): void {
+  const n = c.count++;
+  c.series[n] = series;
+  c.slot[n] = slot;
+  (c.dims[0] as Int32Array)[n] = geo >> 2;
+  (c.dims[1] as Int32Array)[n] = geo & 3;
+  c.key[n] = key;
+  (c.measures[0] as Float64Array)[n] = viewers;
+  (c.measures[1] as Float64Array)[n] = bytes;
+  (c.measures[2] as Float64Array)[n] = requests;
+  (c.measures[3] as Float64Array)[n] = playMs;
+}
+
+/**
+ * Writes a batch's audience cells inside the caller's write transaction (with the other cubes and the
+ * checkpoints). HLS viewers and daily users go through their exact sets first: only rows new to the
+ * set count, so whatever the batch boundaries, processes or retries, each (IP, stream, minute) adds one
+ * viewer and each (IP, domain [, stream], day) one user. New series ids are cached on commit only.
+ */
+export class AudienceWriter {
+  private readonly ids = new Map<string, number>();
+  private fresh = new Map<string, number>();
+  /** Cells or set entries skipped because their cube had no series id left. */
+  skipped = 0;
+
+  private seriesId(db: Database.Database, cube: Cube, tuple: string[]): number {
+    const key = `${cube.spec.name}\u0000${tuple.join('\u0000')}`;
+    const known = this.ids.get(key) ?? this.fresh.get(key);
+    if (known !== undefined) return known;
+    const id = allocateSeries(db, cube, tuple, seriesLimit(cube));
+    if (id === undefined) return -1;
+    this.fresh.set(key, id);
+    return id;
+  }
+
+  private userId(db: Database.Database, key: string): number {
+    const k = `u\u0000${key}`;
+    const known = this.ids.get(k) ?? this.fresh.get(k);
+    if (known !== undefined) return known;
+    cachedStatement(db, 'INSERT OR IGNORE INTO aud_user_keys (key) VALUES (?)').run(key);
+    const id = cachedStatement(db, 'SELECT id FROM aud_user_keys WHERE key = ?').pluck().get(key) as number;
+    this.fresh.set(k, id);
+    return id;
+  }
+
+  write(db: Database.Database, batches: readonly ProjectAudience[]): void {
+    let total = 0;
+    for (const p of batches) total += p.cells.tuple.length + p.cells.hlsTuple.length;
+    const domains = newAudienceCells(total);
+    const streams = newAudienceCells(total);
+    const seen = cachedStatement(db, 'INSERT OR IGNORE INTO aud_hls (minute, sid, ip) VALUES (?, ?, ?)');
+    const addUser = cachedStatement(db, 'INSERT OR IGNORE INTO aud_users (day, uid, ip) VALUES (?, ?, ?)');
+    const bump = cachedStatement(db, 'INSERT INTO aud_user_counts (day, uid, n) VALUES (?, ?, 1) ON CONFLICT (day, uid) DO UPDATE SET n = n + 1');
+    for (const { project, cells: c } of batches) {
+      const n = c.domains.length;
+      const dSeries = new Float64Array(n);
+      const sSeries = new Float64Array(n);
+      const uStream = new Float64Array(n);
+      const uDomain = new Float64Array(n);
+      for (let k = 0; k < n; k++) {
+        const domain = c.domains[k] as string;
+        const app = c.apps[k] as string;
+        const stream = c.streams[k] as string;
+        const named = app !== '' && stream !== '';
+        dSeries[k] = named ? this.seriesId(db, AUDIENCE_DOMAINS, [project, domain]) : -1;
+        sSeries[k] = named && (dSeries[k] as number) >= 0 ? this.seriesId(db, AUDIENCE_STREAMS, [project, domain, app, stream]) : -1;
+        uStream[k] = named ? this.userId(db, userKey(project, domain, stream)) : -1;
+        uDomain[k] = named ? this.userId(db, userKey(project, domain)) : -1;
+      }
+      const check = (k: number, geo: number, what: string): void => {
+        if (!(k >= 0 && k < n) || !(geo < GEO_CODE_LIMIT)) throw new Error(`audience ${what} outside its batch`);
+      };
+      for (let i = 0; i < c.tuple.length; i++) {
+        const k = c.tuple[i] as number;
+        const geo = c.geo[i] as number;
+        check(k, geo, 'cell');
+        const protocol = c.protocol[i] as number;
+        if (protocol >= AUDIENCE_PROTOCOLS.length) throw new Error('audience cell protocol out of range');
+        const d = dSeries[k] as number;
+        const s = sSeries[k] as number;
+        if (d < 0 || s < 0) {
+          this.skipped++;
+          continue;
+        }
+        const slot = Math.floor((c.minute[i] as number) / AUDIENCE_SLOT_MS);
+        const v = [c.sessions[i] as number, c.bytes[i] as number, c.requests[i] as number, c.playMs[i] as number] as const;
+        append(domains, d, slot, geo, protocol, ...v);
+        append(streams, s, slot, geo, protocol, ...v);
+      }
+      for (let i = 0; i < c.hlsTuple.length; i++) {
+        const k = c.hlsTuple[i] as number;
+        const geo = c.hlsGeo[i] as number;
+        check(k, geo, 'viewer');
+        const d = dSeries[k] as number;
+        const s = sSeries[k] as number;
+        if (d < 0 || s < 0) {
+          this.skipped++;
+          continue;
+        }
+        const slot = Math.floor((c.hlsMinute[i] as number) / AUDIENCE_SLOT_MS);
+        if (seen.run(slot, s, storedIp(c.hlsIp[i] as string)).changes === 0) continue;
+        append(domains, d, slot, geo, HLS, 1, 0, 0, AUDIENCE_SLOT_MS);
+        append(streams, s, slot, geo, HLS, 1, 0, 0, AUDIENCE_SLOT_MS);
+      }
+      for (let i = 0; i < c.userTuple.length; i++) {
+        const k = c.userTuple[i] as number;
+        check(k, 0, 'user');
+        const us = uStream[k] as number;
+        if (us < 0) continue;
+        const day = Math.floor((c.userDay[i] as number) / DAY_MS);
+        const ip = storedIp(c.userIp[i] as string);
+        if (addUser.run(day, us, ip).changes === 1) bump.run(day, us);
+        const ud = uDomain[k] as number;
+        if (addUser.run(day, ud, ip).changes === 1) bump.run(day, ud);
+      }
+    }
+    const dimSizes = AUDIENCE_DOMAINS.spec.dims.map((d) => d.values.length);
+    if (domains.count > 0) AUDIENCE_DOMAINS.write(db, sumDuplicateCells(domains, dimSizes));
+    if (streams.count > 0) AUDIENCE_STREAMS.write(db, sumDuplicateCells(streams, dimSizes));
+  }
+
+  commit(): void {
+    for (const [k, v] of this.fresh) this.ids.set(k, v);
+    this.fresh = new Map();
+  }
+
+  rollback(): void {
+    this.fresh = new Map();
+  }
+}
