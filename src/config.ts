@@ -75,6 +75,12 @@ export interface ServeConfig {
   originStat: string[];
   /** How often each statistics page is polled, ms. */
   originPollIntervalMs: number;
+  /** Live publish streams probed at once (all origins together); 0: no probes. */
+  probeMaxStreams: number;
+  /** Live publish streams probed at once per origin. */
+  probePerOrigin: number;
+  /** Where a live stream is read for probing: {origin} {app} {stream} are filled in. */
+  probeRtmpUrl: string;
 }
 
 interface Setting<K extends keyof ServeConfig> {
@@ -134,6 +140,9 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'maxInflightBodyBytes', flag: 'max-inflight-body-bytes', env: 'LIVESTATS_MAX_INFLIGHT_BODY_BYTES', kind: 'int', default: 256 * 1024 * 1024, min: 1024, max: 2 ** 40, help: 'request bodies held in memory at once, all requests together (gunzipped ingest bodies included), bytes, at least --max-body-bytes; a body that does not fit gets 503 LIVE.100011007 with Retry-After' },
   { key: 'originStat', flag: 'origin-stat', env: 'LIVESTATS_ORIGIN_STAT', kind: 'list', default: [], help: 'nginx-rtmp statistics page (rtmp_stat all) to poll: URL[#project=P&domain=D&name=N] (repeatable; env: comma separated; docs/origin.md)' },
   { key: 'originPollIntervalMs', flag: 'origin-poll-interval-ms', env: 'LIVESTATS_ORIGIN_POLL_INTERVAL_MS', kind: 'int', default: 10_000, min: 500, max: 3_600_000, help: 'how often each --origin-stat page is polled (sessions start and end at most this late when notifications are missed)' },
+  { key: 'probeMaxStreams', flag: 'probe-max-streams', env: 'LIVESTATS_PROBE_MAX_STREAMS', kind: 'int', default: 20, min: 0, max: 10_000, help: 'live publish streams probed with ffprobe at once, all origins together (per-second fps, bitrate, GOP, timestamps; about 1.5 % of a core each, see BENCHMARKS.md); 0: no probes' },
+  { key: 'probePerOrigin', flag: 'probe-per-origin', env: 'LIVESTATS_PROBE_PER_ORIGIN', kind: 'int', default: 8, min: 1, max: 10_000, help: 'live publish streams probed at once per origin (the oldest sessions first)' },
+  { key: 'probeRtmpUrl', flag: 'probe-rtmp-url', env: 'LIVESTATS_PROBE_RTMP_URL', kind: 'string', default: 'rtmp://{origin}/{app}/{stream}', help: 'where a live stream is read for probing; {origin} (the origin name: by default its address), {app} and {stream} are filled in' },
   { key: 'queryCacheMs', flag: 'query-cache-ms', env: 'LIVESTATS_QUERY_CACHE_MS', kind: 'int', default: 1000, min: 0, max: 60_000, help: 'serve a repeated stats query from memory for up to this long (0 disables); new local data invalidates at once' },
 ];
 

@@ -16,6 +16,7 @@ import { geoResolver } from './ingest/setup.js';
 import { parseSyslogUrl, SyslogReceiver, type SyslogListener } from './ingest/syslog/server.js';
 import { OriginTracker } from './origin/tracker.js';
 import { parseStatSource, StatPoller } from './origin/poller.js';
+import { OriginProber, probeUrl } from './origin-probe/prober.js';
 import { ispOfCode, regionOfCode } from './ingest/geo/names.js';
 import { isLoopbackHost, MetricsAccess } from './api/metrics/access.js';
 import { Metrics } from './metrics/registry.js';
@@ -133,6 +134,15 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     sources: originSources, intervalMs: config.originPollIntervalMs, tracker: originTracker,
     onError: (source, err) => logger.warn({ origin: source.origin, err: err.message }, 'origin statistics poll failed'),
   }) : undefined;
+  // Probes of every live publish session (src/origin-probe/), bounded by --probe-max-streams and --probe-per-origin.
+  const prober = config.probeMaxStreams > 0 ? new OriginProber({
+    openSessions: () => store.openSessions(), urlOf: (s) => probeUrl(config.probeRtmpUrl, s),
+    write: async (rows) => {
+      await store.writeQuality(rows);
+      metrics.origin?.observeQuality(rows);
+    },
+    maxStreams: config.probeMaxStreams, perOrigin: config.probePerOrigin, log: logger,
+  }) : undefined;
   const names = new NameLimits(store, { maxDomains: config.maxDomains, maxStreams: config.maxStreams, maxCarouselTasks: config.maxCarouselTasks });
   const app = buildApp({
     names,
@@ -174,6 +184,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     await originTracker.restore();
     await app.listen({ host: config.host, port: config.port });
     originPoller?.start();
+    prober?.start();
     const metricsWarning = metricsAccess.warning(config.host);
     if (metricsWarning) logger.warn(metricsWarning);
     retention.start();
@@ -201,6 +212,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   } catch (err) {
     auth.close?.();
     await originPoller?.stop();
+    await prober?.stop();
     retention.stop();
     await syslog?.stop();
     await app.close();
@@ -223,6 +235,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
         auth.close?.();
         retention.stop();
         await originPoller?.stop();
+        await prober?.stop();
         await syslog?.stop();
         await app.close();
         await carousel?.stop();

@@ -78,6 +78,9 @@ it('lists every route the server registers (only the dashboard\'s built files an
     'GET /v2/{project_id}/stats/traffic/summary', 'GET /v2/{project_id}/stats/bandwidth/peak',
     'GET /v2/{project_id}/dashboard/names',
     'GET /v2/{project_id}/stats/user', 'GET /v2/{project_id}/stats/stream/play-info', 'GET /v2/{project_id}/stats/stream-portraits',
+    'GET /v1/{project_id}/realtime/streams', 'GET /v2/{project_id}/stats/history/streams', 'GET /v2/{project_id}/stats/stream-count',
+    'GET /v2/{project_id}/stats/up-bandwidth/detail', 'GET /v2/{project_id}/stats/stream/bitrate', 'GET /v2/{project_id}/stats/stream/framerate',
+    'GET /v2/{project_id}/stats/stream-detail', 'GET /v2/{project_id}/stats/up-stream/detail',
   ].sort());
   // what is left out is left out deliberately
   const undocumented = records.filter((r) => r.spec === false).map((r) => r.url);

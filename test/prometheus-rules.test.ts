@@ -48,7 +48,7 @@ it('promtool test rules: every alert fires and resolves as its unit tests say', 
 it('the unit tests cover every alert: not yet firing, firing, and resolved', () => {
   expect(rules.map((r) => r.alert).sort()).toEqual([
     'LivestatsCarouselNoSamples', 'LivestatsCarouselVideoBitrateZero', 'LivestatsDomain5xxShareHigh', 'LivestatsDomainViewersHalved',
-    'LivestatsDown', 'LivestatsFlushFailing', 'LivestatsIngestDropShareHigh',
+    'LivestatsDown', 'LivestatsFlushFailing', 'LivestatsIngestDropShareHigh', 'LivestatsStreamDropped', 'LivestatsStreamFpsLow',
   ]);
   for (const { alert } of rules) {
     const checks = tests.flatMap((t) => t.alert_rule_test).filter((c) => c.alertname === alert);
@@ -73,6 +73,17 @@ describe('against what livestats serves', () => {
     const posted = await fetch(`${server.url}/ingest/v1/p1/access-logs?format=combined_host`, { method: 'POST', body: hls.join('\n'), headers: { 'content-type': 'text/plain' } });
     expect(posted.status).toBe(200);
     await fetch(`${server.url}/v2/p1/stats/httpcodes?play_domains=play.example.com`);
+    // A live publish session and a probe's measurement, as the origin intake and the prober record them.
+    const t = Date.now();
+    await server.store.writeOrigin({ sessions: [{
+      project: 'p1', id: 's1', domain: 'push.example.com', app: 'live', stream: 'cam1', clientIp: '127.0.0.1', type: 0, region: 'OT', isp: 'OTHER',
+      videoCodec: 'H264', audioCodec: 'AAC', frameRate: 25, bitrate: 1500, width: 1280, height: 720, start: t - 60_000, end: null, origin: 'o1',
+      updatedAt: t, bytesIn: 0,
+    }], upBytes: [] });
+    server.metrics.origin?.observeQuality([{
+      project: 'p1', domain: 'push.example.com', app: 'live', stream: 'cam1', second: t - 5000, videoFps: 25, videoKbps: 1400, audioFps: 43,
+      audioKbps: 128, gopMs: 2000, lastVideoPtsMs: 60_000, lastAudioPtsMs: 60_000, delayMs: 30,
+    }]);
     const res = await fetch(`${server.url}/metrics`);
     exposition = await res.text();
   });

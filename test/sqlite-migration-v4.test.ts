@@ -113,7 +113,7 @@ it('upgrades a v2 file in place: block tables re-keyed by one packed rowid, ever
   expect((answers[0] as unknown[]).length).toBeGreaterThan(100);
   await store.close();
   const db = new Database(file, { readonly: true });
-  expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
   for (const t of [...tables, ...TRAFFIC_TABLES.map((x) => x.name)]) expect(columnsOf(db, t)).toEqual(['id', 'data']);
   const indexes = db.prepare("SELECT tbl_name FROM sqlite_schema WHERE type = 'index'").pluck().all() as string[];
   expect(indexes.filter((t) => tables.includes(t))).toEqual([]);
@@ -157,7 +157,7 @@ it('upgrades a v3 file (traffic cubes in the three-column layout): every playbac
   expect(await readTraffic(store)).toEqual(traffic);
   await store.close();
   const db = new Database(file, { readonly: true });
-  expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
   for (const t of tables) expect(columnsOf(db, t)).toEqual(['id', 'data']);
   db.close();
 });

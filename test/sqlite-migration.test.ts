@@ -117,7 +117,7 @@ it('upgrades a v1 file in place on first open, every count, sample, checkpoint a
   await store.close();
 
   const db = new Database(file, { readonly: true });
-  expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
   expect(tables).not.toContain('http_counts');
   expect(tables).not.toContain('carousel_samples');

@@ -3,6 +3,7 @@ import { ClickHouseStore } from '../src/store/clickhouse/store.js';
 import { startClickHouse, type ClickHouseServer } from './harness/clickhouse.js';
 import { batch, cell, runStoreConformance, sample } from './store-conformance.js';
 import { runTrafficConformance } from './traffic-conformance.js';
+import { runQualityConformance } from './quality-conformance.js';
 import { runOriginConformance } from './origin-conformance.js';
 import { runAudienceConformance } from './audience-conformance.js';
 import { requireTools } from './helpers/system-tools.js';
@@ -38,6 +39,12 @@ runOriginConformance('clickhouse', async () => {
 
 runAudienceConformance('clickhouse', async () => {
   const store = new ClickHouseStore({ url: server.url(`audience_conformance_${++n}`) });
+  await store.init();
+  return store;
+});
+
+runQualityConformance('clickhouse', async () => {
+  const store = new ClickHouseStore({ url: server.url(`quality_conformance_${++n}`) });
   await store.init();
   return store;
 });

@@ -5,6 +5,7 @@ import { afterAll } from 'vitest';
 import { SqliteStore } from '../src/store/sqlite/store.js';
 import { runStoreConformance } from './store-conformance.js';
 import { runTrafficConformance } from './traffic-conformance.js';
+import { runQualityConformance } from './quality-conformance.js';
 import { runOriginConformance } from './origin-conformance.js';
 import { runAudienceConformance } from './audience-conformance.js';
 
@@ -32,6 +33,12 @@ runOriginConformance('sqlite', async () => {
 
 runAudienceConformance('sqlite', async () => {
   const store = new SqliteStore(join(dir, `a${++n}.db`));
+  await store.init();
+  return store;
+});
+
+runQualityConformance('sqlite', async () => {
+  const store = new SqliteStore(join(dir, `q${++n}.db`));
   await store.init();
   return store;
 });

@@ -39,6 +39,7 @@ import { packageVersion } from './spec/version.js';
 import { BANDWIDTH_DETAIL_PATH, TRAFFIC_DETAIL_PATH, trafficDetailRoutes } from './routes/traffic-detail.js';
 import { BANDWIDTH_PEAK_PATH, TRAFFIC_SUMMARY_PATH, trafficPerDomainRoutes } from './routes/traffic-per-domain.js';
 import { PLAY_INFO_PATH, PORTRAIT_PATH, USERS_PATH, audienceRoutes, type AudienceReads } from './routes/audience.js';
+import { ORIGIN_PATHS, originRoutes } from './routes/origin.js';
 
 export interface AppOptions {
   store: Store;
@@ -84,7 +85,7 @@ export interface AppOptions {
 
 /** Paths that exist: any other method on them is answered with LIVE.100011011. */
 const KNOWN_GET_PATHS = [
-  HTTPCODES_PATH, CAROUSEL_PATH, TRAFFIC_DETAIL_PATH, BANDWIDTH_DETAIL_PATH, TRAFFIC_SUMMARY_PATH, BANDWIDTH_PEAK_PATH,
+  HTTPCODES_PATH, CAROUSEL_PATH, TRAFFIC_DETAIL_PATH, BANDWIDTH_DETAIL_PATH, TRAFFIC_SUMMARY_PATH, BANDWIDTH_PEAK_PATH, ...ORIGIN_PATHS,
   USERS_PATH, PLAY_INFO_PATH, PORTRAIT_PATH,
   '/healthz', '/', DASHBOARD_CONFIG_PATH, OPENAPI_PATH, DASHBOARD_NAMES_PATH,
 ];
@@ -195,7 +196,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   // never called projectOf (so never authenticated) is replaced by a 500 and logged.
   app.addHook('onSend', (request, reply, payload, done) => {
     const url = request.url;
-    if (reply.statusCode >= 400 || !(url.startsWith('/v2/') || url.startsWith('/ingest/')) || wasAuthenticated(request)) {
+    if (reply.statusCode >= 400 || !(url.startsWith('/v2/') || url.startsWith('/v1/') || url.startsWith('/ingest/')) || wasAuthenticated(request)) {
       done(null, payload);
       return;
     }
@@ -223,6 +224,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   trafficPerDomainRoutes(app, ctx, traffic);
   const audienceDays = options.audienceRetentionDays ?? { domain: 400, stream: 400 };
   audienceRoutes(app, ctx, options.audience ?? options.store, { domainMs: audienceDays.domain * 86_400_000, streamMs: audienceDays.stream * 86_400_000 });
+  originRoutes(app, ctx);
   ingestAccessLogsRoute(app, ctx);
   ingestOriginRoutes(app, ctx, options.origin);
   const dashboardDir = options.dashboardDir ?? join(projectRoot(), 'web', 'dist');

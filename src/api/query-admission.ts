@@ -27,7 +27,7 @@ export const clientGone = (request: FastifyRequest): boolean => signals.get(requ
  */
 export function admitQueries(app: FastifyInstance, slots: QuerySlots): void {
   app.addHook('onRequest', (request, reply, done) => {
-    if (!request.url.startsWith('/v2/')) {
+    if (!request.url.startsWith('/v2/') && !request.url.startsWith('/v1/')) {
       done();
       return;
     }

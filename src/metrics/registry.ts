@@ -6,6 +6,7 @@ import { AggregatorMetrics } from './aggregator.js';
 import { AudienceMetrics } from './audience.js';
 import { ApiMetrics } from './api.js';
 import { CarouselMetrics } from './carousel.js';
+import { OriginMetrics } from './origin.js';
 import { DomainMetrics } from './domains.js';
 import { IngestMetrics } from './ingest.js';
 import { SeriesBudget } from './series-budget.js';
@@ -41,6 +42,8 @@ export class Metrics {
   readonly aggregator: AggregatorMetrics;
   readonly domains: DomainMetrics;
   readonly carousel: CarouselMetrics;
+  /** The publish side (absent without a store). */
+  readonly origin: OriginMetrics | undefined;
   readonly api: ApiMetrics;
   readonly store: StoreMetrics | undefined;
   readonly audience: AudienceMetrics;
@@ -66,6 +69,10 @@ export class Metrics {
     this.domains = new DomainMetrics(this.registry, domainBudget);
     this.carousel = new CarouselMetrics(this.registry, new SeriesBudget(max, (project) => folded.inc({ project, kind: 'task' })), now);
     this.api = new ApiMetrics(this.registry);
+    const store = o.store;
+    this.origin = store ? new OriginMetrics(this.registry, () => store.openSessions(),
+      new SeriesBudget(max, (project) => folded.inc({ project, kind: 'publish_domain' })),
+      new SeriesBudget(max, (project) => folded.inc({ project, kind: 'stream' })), now) : undefined;
     this.store = o.store ? new StoreMetrics(this.registry, o.store, o.health) : undefined;
     this.audience = new AudienceMetrics(this.registry, domainBudget, o.store, now);
     const { aggregator, domains, carousel, audience } = this;

@@ -22,6 +22,12 @@ export interface StreamProbeOptions {
   tickMs?: number;
   bucketer?: BucketerOptions;
   now?: () => number;
+  /** ffprobe's -show_entries/-of arguments (default PACKET_ENTRIES; more packet fields may be added, e.g. flags). */
+  entries?: readonly string[];
+  /** Every stdout line with its arrival time, after the bucketer has seen it (the origin prober reads key frames and pts). */
+  onLine?: (line: string, at: number) => void;
+  /** A new ffprobe connection starts (timestamps may restart). */
+  onConnect?: () => void;
 }
 
 export interface ProbeStatus {
@@ -95,7 +101,8 @@ export class StreamProbe {
     this.firstPacketAt = null;
     this.killReason = undefined;
     this.bucketer.connect(this.connectedAt);
-    const args = ['-hide_banner', '-loglevel', 'error', ...PACKET_ENTRIES, '-i', this.options.url];
+    this.options.onConnect?.();
+    const args = ['-hide_banner', '-loglevel', 'error', ...(this.options.entries ?? PACKET_ENTRIES), '-i', this.options.url];
     const child = runChild(this.options.ffprobe ?? 'ffprobe', args, (line) => {
       const packet = parsePacketLine(line);
       if (!packet) return;
@@ -106,6 +113,7 @@ export class StreamProbe {
       }
       this.lastPacketAt = at;
       this.bucketer.packet(packet, at);
+      this.options.onLine?.(line, at);
     });
     this.child = child;
     void child.exited.then((exit) => this.onExit(child, exit));

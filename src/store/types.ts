@@ -5,6 +5,7 @@ import type { ProjectCells } from './packed.js';
 import type { AudienceQuery, ProjectAudience } from './audience.js';
 import type { TrafficQuery, TrafficRow } from './traffic.js';
 import type { OriginBatch, OriginQuery } from './origin.js';
+import type { StreamQualityStore } from './stream-quality.js';
 
 export type { CarouselSample } from '../contract/carousel.js';
 export type { CodeCount } from '../contract/httpcodes.js';
@@ -118,7 +119,7 @@ export interface NameSpace {
 }
 
 /** The one storage interface every backend implements; see test/store-conformance for its behaviour. */
-export interface Store extends TrafficQuery, AudienceQuery, OriginQuery {
+export interface Store extends TrafficQuery, AudienceQuery, OriginQuery, StreamQualityStore {
   readonly kind: string;
   /** True when write() reads `batch.packed`; otherwise packed cells reach it as rows. */
   readonly writesPacked?: boolean;

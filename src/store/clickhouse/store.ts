@@ -17,6 +17,8 @@ import { retentionDrops, TRAFFIC_DAY_PARTITIONED } from './retention.js';
 import { LEVELS, levelFor, levelInsert } from './rollups.js';
 import { ClickHouseTraffic } from './traffic.js';
 import { ClickHouseOrigin } from './origin.js';
+import { ClickHouseStreamQuality } from './stream-quality.js';
+import type { QualityFilter, QualityRow, QualitySample } from '../stream-quality.js';
 import type {
   HistoryFilter, LiveStreamsFilter, OriginBatch, PlaySession, PublishSession, SessionPage, StreamCountFilter, UpBandwidthFilter,
 } from '../origin.js';
@@ -84,6 +86,7 @@ export class ClickHouseStore implements Store {
   private lastVersion = 0n;
   private readonly traffic: ClickHouseTraffic;
   private readonly origin: ClickHouseOrigin;
+  private readonly quality: ClickHouseStreamQuality;
   private readonly audience: ClickHouseAudience;
 
   constructor(readonly options: ClickHouseStoreOptions) {
@@ -97,6 +100,7 @@ export class ClickHouseStore implements Store {
     this.traffic = new ClickHouseTraffic(this.primary, this.names, (ids) => this.waitUntilFinished(ids), () => this.insertSettings,
       (name, queriesFor) => this.checkQuorum(name, queriesFor));
     this.origin = new ClickHouseOrigin(this.primary, this.names, this.insertSettings);
+    this.quality = new ClickHouseStreamQuality(this.primary, this.names, this.insertSettings);
     this.audience = new ClickHouseAudience(this.primary, this.names, (ids) => this.waitUntilFinished(ids), this.insertSettings);
   }
 
@@ -126,7 +130,7 @@ export class ClickHouseStore implements Store {
       await replicateExisting(server, this.names);
     }
     // Through the Distributed tables, this fails when any shard lacks its local tables.
-    for (const name of ['http_counts', 'http_counts_bytes', ...LEVELS.map((l) => l.table), 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains', 'origin_sessions', 'origin_up_bytes', 'origin_plays', ...AUDIENCE_TABLES]) {
+    for (const name of ['http_counts', 'http_counts_bytes', ...LEVELS.map((l) => l.table), 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains', 'origin_sessions', 'origin_up_bytes', 'origin_plays', 'stream_quality', ...AUDIENCE_TABLES]) {
       await this.primary.rows(`SELECT count() AS n FROM ${this.t(name)}`);
     }
   }
@@ -387,6 +391,14 @@ export class ClickHouseStore implements Store {
     for (const server of this.servers) {
       for (const sql of await retentionDrops(server, this.names, cutoff)) await server.exec(sql);
     }
+  }
+
+  writeQuality(rows: readonly QualityRow[]): Promise<void> {
+    return this.quality.writeQuality(rows);
+  }
+
+  queryQuality(f: QualityFilter, o: QueryOptions = {}): Promise<QualitySample[]> {
+    return this.quality.queryQuality(f, o);
   }
 
   /** Publish-side rows, then (a separate insert: not atomic with them on ClickHouse) the audience cells of plays that ended. */

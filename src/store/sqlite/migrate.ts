@@ -6,6 +6,7 @@ import { createTrafficTables } from './traffic-writes.js';
 import { migrateTrafficTotals } from './traffic-totals.js';
 import { migrateSeriesReuse } from './series-ids.js';
 import { createOriginTables } from './origin.js';
+import { createQualityTables } from './stream-quality.js';
 import { createAudienceTables } from './audience-writes.js';
 
 interface SqliteMigration {
@@ -26,6 +27,7 @@ function sqliteMigrations(): SqliteMigration[] {
   all.push({ version: 6, name: 'series id reuse', up: migrateSeriesReuse });
   all.push({ version: 8, name: 'origin', up: createOriginTables });
   all.push({ version: 7, name: 'audience', up: createAudienceTables });
+  all.push({ version: 9, name: 'stream quality', up: createQualityTables });
   all.sort((a, b) => a.version - b.version);
   for (let i = 1; i < all.length; i++) {
     if (all[i]?.version === all[i - 1]?.version) throw new Error(`duplicate sqlite migration version ${all[i]?.version}`);
@@ -33,7 +35,7 @@ function sqliteMigrations(): SqliteMigration[] {
   return all;
 }
 
-export const SQLITE_SCHEMA_VERSION = 8;
+export const SQLITE_SCHEMA_VERSION = 9;
 
 export class MigrationError extends Error {}
 

@@ -11,6 +11,7 @@ import { READ_THREAD_NICE } from './thread-priority.js';
 import { WORKER_RESOURCE_LIMITS } from './worker-memory.js';
 import type { DetailKind } from '../../contract/traffic/detail.js';
 import type { OriginRead } from './origin.js';
+import type { QualityFilter, QualitySample } from '../stream-quality.js';
 
 export interface ReadPoolOptions {
   /** Worker threads (0 or absent: one per core, at most 4). */
@@ -127,6 +128,10 @@ export class ReadPool implements Reader {
 
   origin(project: string, read: OriginRead, signal?: AbortSignal): Promise<unknown> {
     return this.submit(project, { kind: 'origin', read }, signal);
+  }
+
+  quality(filter: QualityFilter, signal?: AbortSignal): Promise<QualitySample[]> {
+    return this.submit(filter.project, { kind: 'quality', filter }, signal) as Promise<QualitySample[]>;
   }
 
   audience(read: AudienceRead, signal?: AbortSignal): Promise<unknown> {

@@ -10,6 +10,8 @@ import type { DetailKind } from '../../contract/traffic/detail.js';
 import { readTrafficByDomain, readTrafficDomains, readTrafficSeries, trafficDetailBody } from './traffic-reads.js';
 import { lowerThreadPriority } from './thread-priority.js';
 import { runOriginRead, type OriginRead } from './origin.js';
+import { readQuality } from './stream-quality.js';
+import type { QualityFilter } from '../stream-quality.js';
 import { WORKER_CACHE_KIB } from './worker-memory.js';
 
 /**
@@ -26,6 +28,7 @@ export type ReadRequest = { spare?: ArrayBuffer } & (
   | { id: number; kind: 'traffic-domains'; project: string }
   | { id: number; kind: 'traffic-detail-body'; filter: TrafficFilter; detail: DetailKind }
   | { id: number; kind: 'origin'; read: OriginRead }
+  | { id: number; kind: 'quality'; filter: QualityFilter }
   | { id: number; kind: 'audience'; read: AudienceRead }
 );
 
@@ -68,6 +71,8 @@ if (parentPort) {
         port.postMessage({ id: req.id, ok: true, result: runAudienceRead(db, req.read) } satisfies ReadReply);
       } else if (req.kind === 'traffic-domains') {
         port.postMessage({ id: req.id, ok: true, result: readTrafficDomains(db, req.project) } satisfies ReadReply);
+      } else if (req.kind === 'quality') {
+        port.postMessage({ id: req.id, ok: true, result: readQuality(db, req.filter) } satisfies ReadReply);
       } else if (req.kind === 'origin') {
         port.postMessage({ id: req.id, ok: true, result: runOriginRead(db, req.read) } satisfies ReadReply);
       } else if (req.kind === 'httpcodes') {

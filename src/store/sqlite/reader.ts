@@ -8,6 +8,8 @@ import { readHttpCodes, readSamples, type HttpCodesResult, type SamplesResult } 
 import { readTrafficByDomain, readTrafficDomains, readTrafficSeries, trafficDetailBody, type TrafficByDomainResult } from './traffic-reads.js';
 import type { DetailKind } from '../../contract/traffic/detail.js';
 import { runOriginRead, type OriginRead } from './origin.js';
+import { readQuality } from './stream-quality.js';
+import type { QualityFilter, QualitySample } from '../stream-quality.js';
 
 /** Runs the store's reads: on the calling thread (InlineReader) or in a pool of worker threads. */
 export interface Reader {
@@ -24,6 +26,8 @@ export interface Reader {
   trafficDetailBody(f: TrafficFilter, kind: DetailKind, signal?: AbortSignal): Promise<Uint8Array>;
   /** The publish side's reads (src/store/sqlite/origin.ts); `project` only orders the queue. */
   origin(project: string, read: OriginRead, signal?: AbortSignal): Promise<unknown>;
+  /** Per-second stream quality (src/store/sqlite/stream-quality.ts). */
+  quality(f: QualityFilter, signal?: AbortSignal): Promise<QualitySample[]>;
   /** An audience cube read (audience-reads.ts); the result as runAudienceRead answers it. */
   audience(read: AudienceRead, signal?: AbortSignal): Promise<unknown>;
   close(): Promise<void>;
@@ -71,6 +75,10 @@ export class InlineReader implements Reader {
 
   async origin(_project: string, read: OriginRead): Promise<unknown> {
     return runOriginRead(this.db, read);
+  }
+
+  async quality(f: QualityFilter): Promise<QualitySample[]> {
+    return readQuality(this.db, f);
   }
 
   async audience(read: AudienceRead): Promise<unknown> {

@@ -26,6 +26,8 @@ import { cachedStatement } from '../blocks/table.js';
 import type { TrafficFilter } from '../traffic.js';
 import type { DetailKind } from '../../contract/traffic/detail.js';
 import type { BatchSink } from './write-thread.js';
+import { deleteQualityBefore, writeQuality as writeQualityRows } from './stream-quality.js';
+import type { QualityFilter, QualityRow, QualitySample } from '../stream-quality.js';
 import { applyOrigin, deleteOriginBefore, type OriginRead } from './origin.js';
 import type {
   HistoryFilter, LiveStreamsFilter, OriginBatch, PlaySession, PublishSession, SessionPage, StreamCountFilter, UpBandwidthFilter,
@@ -434,6 +436,17 @@ export class SqliteStore implements Store {
     return this.origin(project, { op: 'plays', project, from, to }, o);
   }
 
+  /** Probe samples are small (a few streams' seconds per flush): on this connection, one transaction. */
+  async writeQuality(rows: readonly QualityRow[]): Promise<void> {
+    if (rows.length > 0) writeQualityRows(this.db, rows);
+  }
+
+  async queryQuality(f: QualityFilter, o: QueryOptions = {}): Promise<QualitySample[]> {
+    o.signal?.throwIfAborted();
+    if (f.to <= f.from) return [];
+    return this.read().quality(f, o.signal);
+  }
+
   async taskExists(project: string, taskId: string, o: QueryOptions = {}): Promise<boolean> {
     o.signal?.throwIfAborted();
     return this.taskRef(project, taskId) !== undefined;
@@ -502,6 +515,7 @@ export class SqliteStore implements Store {
   /** Deletes whole blocks that end before the cutoff, in short slices that yield to the event loop. */
   async deleteBefore(cutoff: number): Promise<void> {
     await this.retention.run(cutoff);
+    deleteQualityBefore(this.db, cutoff);
   }
 
   /** Deletes whole traffic blocks that end before the cutoff, in the same short slices. */

@@ -1,0 +1,121 @@
+// `npm run bench:origin [-- --quick]`: p50/p99 of each of the eight publish-side operations against
+// `livestats serve` (SQLite, --query-cache-ms 0: uncached) beside a bare Fastify server answering a fixed
+// JSON body, in the same run. Dataset: 5 publish domains x 40 streams, 7 days of sessions (a 2-hour
+// session every 4 hours per stream) and input bytes per 5 minutes, 6 hours of per-second quality for
+// 10 streams. Updates the "origin-query" section of BENCHMARKS.md (full runs only).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatUtcSecond } from '../src/contract/time.js';
+import { projectRoot } from '../src/paths.js';
+import type { PublishSession, UpBytesRow } from '../src/store/origin.js';
+import { SqliteStore } from '../src/store/sqlite/store.js';
+import type { QualityRow } from '../src/store/stream-quality.js';
+import { load, type LoadResult } from './lib/load.js';
+import { startProcess } from './lib/proc.js';
+import { machine, updateSection } from './lib/report.js';
+import { table } from './lib/table.js';
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const quick = values.quick ?? false;
+const root = projectRoot();
+const H = 3_600_000;
+const P = 'bench';
+const DOMAINS = Array.from({ length: 5 }, (_, i) => `push${i}.example.com`);
+const STREAMS = 40;
+const now = Math.floor(Date.now() / 300_000) * 300_000;
+
+const dir = mkdtempSync(join(tmpdir(), 'livestats-bench-origin-'));
+try {
+  const store = new SqliteStore(join(dir, 'livestats.db'));
+  await store.init();
+  let sessions = 0;
+  let bytesRows = 0;
+  for (const domain of DOMAINS) {
+    const ss: PublishSession[] = [];
+    const up: UpBytesRow[] = [];
+    for (let s = 0; s < STREAMS; s++) {
+      for (let start = now - 7 * 24 * H + (s % 4) * H; start < now; start += 4 * H) {
+        const open = start + 4 * H >= now;
+        ss.push({
+          project: P, id: `${domain}-${s}-${start}`, domain, app: 'live', stream: `s${s}`, clientIp: `10.0.${s}.1`, type: s % 10 === 0 ? 1 : 0,
+          region: 'GD', isp: 'CTCC', videoCodec: 'H264', audioCodec: 'AAC', frameRate: 25, bitrate: 1500, width: 1280, height: 720,
+          start, end: open ? null : start + 2 * H, origin: 'o1', updatedAt: now, bytesIn: 0,
+        });
+        for (let t = start; t < Math.min(start + 2 * H, now); t += 300_000) {
+          up.push({ project: P, domain, app: 'live', stream: `s${s}`, region: s % 2 === 0 ? 'GD' : 'BJ', isp: 'CTCC', type: s % 10 === 0 ? 1 : 0, slot: t, bytes: 56_250_000 });
+        }
+      }
+    }
+    sessions += ss.length;
+    bytesRows += up.length;
+    for (let i = 0; i < up.length; i += 20_000) await store.writeOrigin({ sessions: i === 0 ? ss : [], upBytes: up.slice(i, i + 20_000) });
+  }
+  let qualityRows = 0;
+  for (let s = 0; s < 10; s++) {
+    const rows: QualityRow[] = [];
+    for (let t = now - 6 * H; t < now; t += 1000) {
+      if ((t / 1000) % 600 < 3) continue; // a 3-second break every 10 minutes
+      rows.push({ project: P, domain: DOMAINS[0] as string, app: 'live', stream: `s${s}`, second: t, videoFps: 25, videoKbps: 1400 + (t / 1000) % 50,
+        audioFps: 43, audioKbps: 128, gopMs: 2000, lastVideoPtsMs: t - now + 6 * H, lastAudioPtsMs: t - now + 6 * H, delayMs: 40 });
+    }
+    qualityRows += rows.length;
+    for (let i = 0; i < rows.length; i += 20_000) await store.writeQuality(rows.slice(i, i + 20_000));
+  }
+  await store.close();
+
+  const keys = JSON.parse(execFileSync(process.execPath, [join(root, 'bin/livestats.js'), 'keys', 'create', '--project', P, '--json', '--data', dir]).toString()) as { token: string };
+  const headers = { 'x-auth-token': keys.token };
+  const serve = await startProcess([join(root, 'bin/livestats.js'), 'serve', '--data', dir, '--port', '0', '--log-level', 'warn', '--query-cache-ms', '0', '--probe-max-streams', '0']);
+  const baseline = await startProcess([join(root, 'dist/bench/query/baseline-server.js')]);
+  const d = DOMAINS[0] as string;
+  const win = (from: number, to: number): string => `start_time=${formatUtcSecond(from)}&end_time=${formatUtcSecond(to)}`;
+  const ops: Array<[string, string]> = [
+    ['ListLiveStreamsOnline (40 open, page of 10)', `/v1/${P}/realtime/streams?publish_domain=${d}`],
+    ['ListHistoryStreams (5 domains, 1 day, page of 100)', `/v2/${P}/stats/history/streams?domain=${DOMAINS.join(',')}&limit=100`],
+    ['ShowStreamCount (5 domains, 7 days)', `/v2/${P}/stats/stream-count?publish_domains=${DOMAINS.join(',')}`],
+    ['ShowUpBandwidth (5 domains, 7 days, 300 s)', `/v2/${P}/stats/up-bandwidth/detail?publish_domains=${DOMAINS.join(',')}`],
+    ['ListSingleStreamBitrate (1 h)', `/v2/${P}/stats/stream/bitrate?domain=${d}&app=live&stream=s1`],
+    ['ListSingleStreamFramerate (6 h)', `/v2/${P}/stats/stream/framerate?domain=${d}&app=live&stream=s1&${win(now - 6 * H, now)}`],
+    ['ListSingleStreamDetail (6 h)', `/v2/${P}/stats/stream-detail?publish_domain=${d}&app=live&stream=s1&${win(now - 6 * H, now)}`],
+    ['ListUpStreamDetail (6 h)', `/v2/${P}/stats/up-stream/detail?publish_domain=${d}&app=live&stream=s1&${win(now - 6 * H, now)}`],
+  ];
+  const seconds = quick ? 2 : 10;
+  const rows: LoadResult[] = [];
+  try {
+    for (const [name, path] of ops) {
+      const r = await fetch(serve.url + path, { headers });
+      const text = await r.text();
+      if (r.status !== 200 || !/[1-9]/.test(text)) throw new Error(`${name}: HTTP ${r.status} ${text.slice(0, 200)}`);
+    }
+    rows.push(await load('baseline: bare Fastify, fixed 40 KB JSON', `${baseline.url}/fixed`, { connections: 10, seconds }));
+    for (const [name, path] of ops) {
+      process.stderr.write(`load: ${name}\n`);
+      rows.push(await load(name, serve.url + path, { connections: 10, seconds, headers }));
+    }
+  } finally {
+    await serve.stop();
+    await baseline.stop();
+  }
+  const base = rows[0]?.rps ?? 1;
+  const t = table(['operation (uncached)', 'p50 ms', 'p99 ms', 'max ms', 'req/s', 'x baseline req/s', 'KB/resp', 'non-2xx', 'errors'],
+    rows.map((x) => [x.name, x.p50, x.p99, x.max, x.rps, x.rps / base, x.bytesPerReq / 1024, x.non2xx, x.errors]));
+  console.log(t);
+  if (!quick) {
+    updateSection(join(root, 'BENCHMARKS.md'), 'origin-query', [
+      '### Publish-side operations, query latency (SQLite, uncached)',
+      '',
+      `Run ${new Date().toISOString()} on ${machine()}: \`npm run bench:origin\`.`,
+      `Dataset: ${DOMAINS.length} publish domains x ${STREAMS} streams, 7 days: ${sessions} publish sessions, ${bytesRows} input-byte rows (5 minutes),`,
+      `${qualityRows} per-second quality samples (10 streams, 6 hours, a 3-second break every 10 minutes).`,
+      'Load: autocannon in the benchmark process, 10 connections, 10 s per row, against `livestats serve --query-cache-ms 0` in its own',
+      'process; the baseline is a bare Fastify process answering a fixed ~40 KB JSON, run in the same invocation.',
+      '',
+      t,
+    ].join('\n'));
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
