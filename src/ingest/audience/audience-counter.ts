@@ -83,18 +83,18 @@ export class AudienceCounter {
     d[3] = (d[3] as number) + 1;
   }
 
-  /** An HLS viewer: client IP `ip` watched the tuple's stream in `minute` (epoch minute). */
-  viewer(tuple: number, minute: number, ip: string, geo: number): void {
+  /** An HLS viewer: client IP `ip` watched the tuple's stream in `minute` (epoch minute). True when new to this batch. */
+  viewer(tuple: number, minute: number, ip: string, geo: number): boolean {
     const key = tuple * MINUTE_SPACE + minute;
     let s = this.hls.get(key);
     if (s === undefined) {
       s = new Map();
       this.hls.set(key, s);
     }
-    if (!s.has(ip)) {
-      s.set(ip, geo);
-      this.pending++;
-    }
+    if (s.has(ip)) return false;
+    s.set(ip, geo);
+    this.pending++;
+    return true;
   }
 
   /** A client IP of the tuple's stream on a UTC day (epoch ms of any instant of it). */
