@@ -4,6 +4,16 @@ import { startClickHouse, type ClickHouseServer } from './harness/clickhouse.js'
 import { originQuality, originQueries, originSessions, originUpBytes } from './fixtures/origin.js';
 import { startNode, type Node } from './harness/nodes.js';
 import { requireTools } from './helpers/system-tools.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { UsersFilter } from '../src/store/audience.js';
+import { ClickHouseStore } from '../src/store/clickhouse/store.js';
+import { SqliteStore } from '../src/store/sqlite/store.js';
+import type { Store } from '../src/store/types.js';
+import { seeded } from '../bench/lib/rng.js';
+import { audienceOf, D, DOMAIN, FORMAT } from './fixtures/audience-log.js';
+import { batch } from './store-conformance.js';
 
 requireTools('clickhouse-server');
 
@@ -62,5 +72,88 @@ describe('SQLite / ClickHouse parity', () => {
     const strip = (body: string): string => body.replace(/"request_id":"[0-9a-f]{32}"/, '"request_id":""');
     expect(strip(b.body) === strip(a.body), 'byte-identical bodies').toBe(true);
     expect(/"(total_num|total)":[1-9]|"value":[1-9]|"data_list":\[[1-9]|"fps":[1-9]/.test(a.body), 'the fixture has data for this query').toBe(true);
+  });
+});
+
+/**
+ * The audience cube's store reads: the same random log (FLV sessions of up to 2 hours across UTC
+ * midnight, HLS viewers repeating across batches) written in the same batches to a SQLite and a
+ * ClickHouse store answers every users/play-info/portrait read identically.
+ */
+describe('SQLite / ClickHouse parity: the audience cube', () => {
+  let ch: ClickHouseServer;
+  let dir: string;
+  const stores: Store[] = [];
+  const rand = seeded(2121);
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(rand() * a.length)] as T;
+  const domains = ['a.example.com', 'b.example.com', DOMAIN];
+  const uris = ['/live/s1', '/live/s2', '/game/s1', '/game/x', '/show/y'];
+  const H = 3_600_000;
+  const start = D + 22 * H;
+
+  beforeAll(async () => {
+    ch = await startClickHouse();
+    dir = mkdtempSync(join(tmpdir(), 'livestats-audience-parity-'));
+    const sqlite = new SqliteStore(join(dir, 'a.db'));
+    const clickhouse = new ClickHouseStore({ url: ch.url('audience_parity') });
+    for (const s of [sqlite, clickhouse]) {
+      await s.init();
+      stores.push(s);
+    }
+    const ips = ['1.1.1.1', '5.5.5.5', '2.2.2.2', ...Array.from({ length: 40 }, (_, i) => `10.1.${i % 7}.${i}`), '2001:db8::1'];
+    const lines: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const end = start + Math.floor(rand() * 3 * H);
+      const flv = rand() < 0.3;
+      const uri = pick(uris) + (flv ? '.flv' : rand() < 0.5 ? '.m3u8' : `/${i}.ts`);
+      const rt = flv ? (rand() * 2 * H) / 1000 : rand();
+      lines.push(`${pick(ips)} ${(end / 1000).toFixed(3)} ${rt.toFixed(3)} 200 ${Math.floor(rand() * 5000)} ${pick(domains)} "GET ${uri} HTTP/1.1"`);
+    }
+    // Batches of random size, and a fifth of the HLS lines again in a later batch (another process, say).
+    const again = lines.filter((l) => !l.includes('.flv') && rand() < 0.2);
+    const all = [...lines, ...again];
+    for (let i = 0; i < all.length;) {
+      const n = 1 + Math.floor(rand() * 400);
+      const audience = audienceOf(FORMAT, all.slice(i, i + n)).audience;
+      for (const s of stores) await s.write(batch({ audience }));
+      i += n;
+    }
+  }, 240_000);
+  afterAll(async () => {
+    for (const s of stores) await s.close();
+    await ch?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers every read the same', async () => {
+    const [a, b] = stores as [Store, Store];
+    let nonZero = 0;
+    for (let i = 0; i < 60; i++) {
+      const slotMs = pick([60_000, 300_000]);
+      const from = start + Math.floor(rand() * 3 * H / slotMs) * slotMs;
+      const f: UsersFilter = {
+        project: 'p1', domain: pick(domains), app: rand() < 0.3 ? pick(['live', 'game', 'show']) : undefined,
+        stream: rand() < 0.3 ? pick(['s1', 's2', 'x']) : undefined, protocol: rand() < 0.4 ? pick(['flv', 'hls', 'rtmp'] as const) : undefined,
+        regions: rand() < 0.3 ? [pick(['GD', 'BJ', 'OT'] as const)] : [], isps: rand() < 0.3 ? [pick(['CTCC', 'CMCC', 'OTHER'] as const)] : [],
+        slotMs, from, to: from + slotMs * (1 + Math.floor(rand() * 40)),
+      };
+      const want = [...await a.usersSeries(f)];
+      if (want.some((v) => v > 0)) nonZero++;
+      expect([...await b.usersSeries(f)], JSON.stringify(f)).toEqual(want);
+    }
+    expect(nonZero).toBeGreaterThan(20);
+    for (let m = 0; m < 3 * 60; m += 7) {
+      const f = { project: 'p1', domains: m % 2 === 0 ? [] : [DOMAIN, 'a.example.com'], minute: start + m * 60_000 };
+      expect(await b.playInfo(f)).toEqual(await a.playInfo(f));
+    }
+    for (const day of [D, D + 24 * H]) {
+      for (const domain of domains) {
+        for (const stream of [undefined, 's1', 'x', 'none']) {
+          const f = { project: 'p1', domain, stream, day };
+          expect(await b.streamPortrait(f), JSON.stringify(f)).toEqual(await a.streamPortrait(f));
+        }
+      }
+    }
+    expect(await b.audienceDomains('p1')).toEqual(await a.audienceDomains('p1'));
   });
 });

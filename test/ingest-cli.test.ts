@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { accessLine, runCli, storedTotal, tempDir } from './ingest-helpers.js';
+import { NO_REQUEST_TIME_WARNING } from '../src/ingest/audience/notes.js';
 
 const dir = tempDir('cli');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,6 +28,25 @@ describe('livestats ingest (batch)', () => {
     ]);
     expect(JSON.parse(res.stdout)).toMatchObject({ lines: 7, accepted: 4, dropped: { parse: 1, bad_status: 1, future: 1 } });
     expect(storedTotal(data, 'c1')).toBe(4);
+  });
+
+  it('says once that FLV viewer counts need $request_time, and counts such lines by reason', async () => {
+    const t = Date.now() - 120_000;
+    const flv = join(dir, 'flv.log');
+    writeFileSync(flv, Array.from({ length: 30 }, (_, i) => accessLine(t, { path: `/live/s${i % 3}.flv` })).join('\n') + '\n');
+    const flv2 = join(dir, 'flv2.log');
+    writeFileSync(flv2, accessLine(t, { path: '/live/s.flv' }) + '\n');
+    const res = await runCli(['ingest', '--project', 'rt', '--format', 'combined_host', '--data', join(dir, 'data-rt'), '--json', flv, flv2]);
+    expect(res.code).toBe(0);
+    expect(res.stderr.split(NO_REQUEST_TIME_WARNING).length - 1).toBe(1);
+    expect(JSON.parse(res.stdout)).toEqual({ lines: 31, accepted: 31, dropped: {}, audience: { no_request_time: 31 } });
+    // With $request_time logged: nothing to say.
+    const withRt = join(dir, 'rt.log');
+    writeFileSync(withRt, `1.2.3.4 ${(t / 1000).toFixed(3)} 12.5 200 100 play.example.com "GET /live/s.flv HTTP/1.1"\n`);
+    const ok = await runCli(['ingest', '--project', 'rt', '--format', "'$remote_addr $msec $request_time $status $bytes_sent $host \"$request\"'",
+      '--data', join(dir, 'data-rt'), '--json', withRt]);
+    expect(ok.stderr).toBe('');
+    expect(JSON.parse(ok.stdout)).toEqual({ lines: 1, accepted: 1, dropped: {} });
   });
 
   it('parses with worker threads and gives the same counts', async () => {

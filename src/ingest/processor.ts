@@ -245,7 +245,8 @@ export class LineProcessor {
       this.note('no_client_ip');
       return;
     }
-    if (this.protocol === HLS_PROTOCOL) a.viewer(tuple, Math.floor(time / 60_000), address, geo);
+    // A viewer already in this batch's (stream, minute) was made a user of that day with it.
+    if (this.protocol === HLS_PROTOCOL && !a.viewer(tuple, Math.floor(time / 60_000), address, geo)) return;
     a.user(tuple, time, address);
   }
 

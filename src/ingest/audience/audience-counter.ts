@@ -83,18 +83,18 @@ export class AudienceCounter {
     d[3] = (d[3] as number) + 1;
   }
 
-  /** An HLS viewer: client IP `ip` watched the tuple's stream in `minute` (epoch minute). */
-  viewer(tuple: number, minute: number, ip: string, geo: number): void {
+  /** An HLS viewer: client IP `ip` watched the tuple's stream in `minute` (epoch minute). True when new to this batch. */
+  viewer(tuple: number, minute: number, ip: string, geo: number): boolean {
     const key = tuple * MINUTE_SPACE + minute;
     let s = this.hls.get(key);
     if (s === undefined) {
       s = new Map();
       this.hls.set(key, s);
     }
-    if (!s.has(ip)) {
-      s.set(ip, geo);
-      this.pending++;
-    }
+    if (s.has(ip)) return false;
+    s.set(ip, geo);
+    this.pending++;
+    return true;
   }
 
   /** A client IP of the tuple's stream on a UTC day (epoch ms of any instant of it). */
@@ -126,6 +126,16 @@ export class AudienceCounter {
       const rest = (key - g) / GEO_BITS;
       const p = rest % PROTOCOL_SLOTS;
       const t = (rest - p) / PROTOCOL_SLOTS;
+      if (m.size === 1) {
+        // One minute (every HLS cell of a short batch, an FLV session of one minute): no sweep.
+        for (const [mi, d] of m) {
+          const open = d[0] as number;
+          if (open <= 0 && (d[2] as number) === 0 && (d[3] as number) === 0) continue;
+          tuple.push(t); minute.push(mi * MINUTE); protocol.push(p); geo.push(g);
+          sessions.push(Math.max(0, open)); playMs.push(open > 0 ? open * MINUTE + (d[1] as number) : 0); bytes.push(d[2] as number); requests.push(d[3] as number);
+        }
+        continue;
+      }
       const minutes = [...m.keys()].sort((x, y) => x - y);
       let open = 0;
       let at = 0;

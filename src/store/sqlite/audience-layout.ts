@@ -18,7 +18,7 @@ const dims = [{ name: 'region', values: REGIONS }, { name: 'isp', values: ISPS }
  * without app/stream reads, and the portrait of a whole domain.
  */
 export const AUDIENCE_DOMAINS = new Cube({
-  name: 'aud', dims, levels: [['region', 'isp'], ['region'], ['isp'], []], measures, slotMs: AUDIENCE_SLOT_MS, blockSlots: AUDIENCE_BLOCK_SLOTS,
+  name: 'aud', dims, levels: [['region', 'isp'], []], measures, slotMs: AUDIENCE_SLOT_MS, blockSlots: AUDIENCE_BLOCK_SLOTS,
 });
 
 /** The audience cube per stream: (project, domain, app, stream) series; region x isp and the total. */
