@@ -8,7 +8,7 @@ const SEC = 1000;
 /** Rows per INSERT statement. */
 const CHUNK = 5000;
 
-/** Per-second stream quality in ClickHouse (migrations/010_stream_quality.sql), read as carousel samples are. */
+/** Per-second stream quality in ClickHouse (migrations/007_stream_quality.sql), read as carousel samples are. */
 export class ClickHouseStreamQuality implements StreamQualityStore {
   private last = 0n;
 

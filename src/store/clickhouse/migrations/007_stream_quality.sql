@@ -1,4 +1,4 @@
--- livestats ClickHouse schema 010: per-second quality of probed live streams (issue 23). The layout of
+-- livestats ClickHouse schema 007: per-second quality of probed live streams (issue 23). The layout of
 -- carousel_samples (001_init.sql) with the publish stream as the key and four more measures: a later
 -- sample for the same second has a higher version; queries pick it with argMax(value, version).
 -- Milliseconds (gop, pts, delay) are UInt64.
