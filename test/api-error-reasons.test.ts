@@ -139,3 +139,37 @@ describe('400 reasons of the audience and publish-side endpoints', () => {
     });
   }
 });
+
+// The origin intake (POST /ingest/v1/{project}/origin/nginx|srs): a refused notification says why too.
+describe('400 reasons of the origin notifications', () => {
+  const NGINX = '/ingest/v1/default/origin/nginx?origin=edge1';
+  const SRS = '/ingest/v1/default/origin/srs?origin=srs1';
+  const nginx = (more: Record<string, string>): string =>
+    new URLSearchParams({ app: 'live', tcurl: 'rtmp://push.example.com/live', addr: '198.51.100.4', clientid: '12', call: 'publish', name: 'cam1', ...more }).toString();
+  const srs = (more: Record<string, unknown>): string =>
+    JSON.stringify({ action: 'on_publish', client_id: '341w361a', ip: '203.0.113.9', vhost: '__defaultVhost__', app: 'live', stream: 'cam1', ...more });
+  const cases: Array<{ what: string; path: string; body: string; param: string; reason: RegExp }> = [
+    { what: 'nginx: an unknown call', path: NGINX, body: nginx({ call: 'explode' }), param: 'call', reason: /^the field call is "explode"; expected publish, publish_done, / },
+    { what: 'nginx: a client id that is not digits', path: NGINX, body: nginx({ clientid: '1e9' }), param: 'clientid', reason: /^the field clientid is "1e9"; expected 1 to 20 digits$/ },
+    { what: 'nginx: a name with a control character', path: NGINX, body: nginx({ name: 'a\u0000b' }), param: 'name', reason: /^the fields app and name must each be 1 to 512 characters without control characters/ },
+    { what: 'nginx: a bad origin', path: '/ingest/v1/default/origin/nginx?origin=a%20b', body: nginx({}), param: 'origin', reason: /^"a b" is not accepted: origin is 1 to 128 of / },
+    { what: 'nginx: a bad domain', path: `${NGINX}&domain=a%2Fb`, body: nginx({}), param: 'domain', reason: /^"a\/b" contains "\/", which a domain name cannot contain/ },
+    { what: 'srs: a body that is not JSON', path: SRS, body: '{', param: 'body (not valid JSON)', reason: /^the body is not valid JSON; an SRS HTTP callback is a JSON object$/ },
+    { what: 'srs: a JSON array', path: SRS, body: '[]', param: 'action', reason: /^the body is not a JSON object/ },
+    { what: 'srs: an unknown action', path: SRS, body: srs({ action: 'on_dance' }), param: 'action', reason: /^the field action is "on_dance"; expected on_publish, on_unpublish, on_play or on_stop/ },
+    { what: 'srs: a bad client_id', path: SRS, body: srs({ client_id: '../x' }), param: 'client_id', reason: /^the field client_id is "\.\.\/x"; expected 1 to 64 of / },
+    { what: 'srs: an empty stream', path: SRS, body: srs({ stream: '' }), param: 'name', reason: /\(the field app is "live", the field stream is missing\)$/ },
+  ];
+  for (const c of cases) {
+    it(`${c.what}: the body names the field as before, the reason is in ${REASON_HEADER} and the server log`, async () => {
+      const res = await fetch(`${server.url}${c.path}`, { method: 'POST', body: c.body, headers: { 'X-Auth-Token': token } });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ error_code: 'LIVE.100011001', error_msg: `Invalid request parameter: ${c.param}` });
+      const reason = res.headers.get(REASON_HEADER);
+      expect(reason).toMatch(c.reason);
+      const id = res.headers.get('x-request-id');
+      const line = logLines.find((l) => l.includes(`"reqId":"${id}"`) && l.includes('"msg":"bad request"'));
+      expect((JSON.parse(line ?? '{}') as { reason?: string }).reason).toBe(reason);
+    });
+  }
+});
