@@ -22,6 +22,11 @@ export interface ParamSpec {
   trim?: boolean;
   description: string;
   schema: JsonSchema;
+  /**
+   * Why a value (or an array item) that fails `schema` is refused, in words, for the 400's reason
+   * (server log and REASON_HEADER, never the body); default: derived from the schema. Not published.
+   */
+  refused?: (value: string) => string;
 }
 
 /** A query array parameter: each item checked, optionally normalized (undefined: invalid), then the bounds. */
@@ -33,13 +38,15 @@ export function readArray(query: RawQuery, spec: ParamSpec, normalize?: (item: s
   const itemSchema = spec.schema.items as JsonSchema | undefined;
   const out = new Set<string>();
   for (const item of items as string[]) {
-    if (itemSchema !== undefined && !conforms(itemSchema, item)) return invalidParameter(spec.name, schemaReason(itemSchema, item));
+    if (itemSchema !== undefined && !conforms(itemSchema, item)) return invalidParameter(spec.name, spec.refused?.(item) ?? schemaReason(itemSchema, item));
     const n = normalize ? normalize(item) : item;
-    if (n === undefined) return invalidParameter(spec.name, `${quoted(item)} is not a valid ${spec.name === 'play_domains' ? 'domain name' : 'value'}`);
+    if (n === undefined) {
+      return invalidParameter(spec.name, spec.refused?.(item) ?? `${quoted(item)} is not a valid ${spec.name === 'play_domains' ? 'domain name' : 'value'}`);
+    }
     out.add(n);
   }
   const list = spec.kind === 'repeated' ? (items as string[]) : [...out];
-  if (!conforms(arrayBoundsOf(spec.schema), list)) return invalidParameter(spec.name, arrayReason(spec.schema, list.length));
+  if (!conforms(arrayBoundsOf(spec.schema), list)) return invalidParameter(spec.name, arrayReason(spec.name, spec.schema, list.length));
   return list;
 }
 
@@ -59,7 +66,7 @@ export function readValue(value: string | string[] | undefined, spec: ParamSpec)
 function checkSingle(raw: string | undefined, spec: ParamSpec): string | undefined | ApiError {
   if (raw === undefined) return spec.required ? invalidParameter(spec.name, 'required, and not given') : undefined;
   const value = spec.trim ? raw.trim() : raw;
-  return conforms(spec.schema, value) ? value : invalidParameter(spec.name, schemaReason(spec.schema, value));
+  return conforms(spec.schema, value) ? value : invalidParameter(spec.name, spec.refused?.(value) ?? schemaReason(spec.schema, value));
 }
 
 /** A required parameter's value: an absent one is invalid like a bad one. */
@@ -67,8 +74,9 @@ export const present = (value: string | undefined | ApiError, spec: ParamSpec): 
   value === undefined ? invalidParameter(spec.name, 'required, and not given') : value;
 
 /** Why an array parameter's values as a whole are refused (too few or too many). */
-function arrayReason(schema: JsonSchema, count: number): string {
+function arrayReason(name: string, schema: JsonSchema, count: number): string {
   const max = schema.maxItems as number | undefined;
+  if (max === 0) return `${name} is not supported yet: leave it out (${count} value${count === 1 ? '' : 's'} given)`;
   if (typeof max === 'number' && count > max) return tooMany(count, max);
   const min = schema.minItems as number | undefined;
   if (typeof min === 'number' && count < min) return count === 0 ? 'required, and not given' : `${count} values given; at least ${min} are needed`;

@@ -1,3 +1,4 @@
+import { FORBIDDEN } from './domain.js';
 import { quoted } from './errors.js';
 import type { JsonSchema } from './schema.js';
 import { formatUtcSecond, HOUR } from './time.js';
@@ -75,3 +76,36 @@ export const givenTwice = 'given more than once with different values; give it o
 export const badEncoding = 'a value is not valid percent-encoded UTF-8';
 /** Why singleParam refused a parameter. */
 export const singleReason = (why: 'encoding' | 'twice'): string => (why === 'encoding' ? badEncoding : givenTwice);
+
+/** Why `text` is not a whole UTC minute (YYYY-MM-DDThh:mm:00Z). */
+export function minuteReason(text: string): string {
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(text) && !text.endsWith(':00Z')) {
+    return `${quoted(text)} is not a whole minute: the seconds must be 00, e.g. ${text.slice(0, 17)}00Z`;
+  }
+  return `${timeReason(text)} (a whole minute: seconds 00)`;
+}
+
+const DAY_FORM = 'use the UTC day as YYYYMMDD, e.g. 20261122';
+
+/** Why `text` is not a UTC day of the form YYYYMMDD. */
+export function dayReason(text: string): string {
+  const v = quoted(text);
+  if (/^\d{8}$/.test(text)) {
+    return Number(text.slice(0, 4)) < 1970 ? `${v} is before 1970` : `${v} is not a real calendar date (month or day out of range)`;
+  }
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) return `${v} has dashes; ${DAY_FORM}`;
+  if (/^\d{4}-?\d{2}-?\d{2}[T ]/.test(text)) return `${v} has a time of day; ${DAY_FORM}`;
+  return `${v} is not a day of the accepted form; ${DAY_FORM}`;
+}
+
+/** Why `text` is not a host name (the check of normalizeDomain). */
+export function domainReason(text: string): string {
+  const v = quoted(text);
+  const bad = FORBIDDEN.exec(text.trim());
+  if (bad) return `${v} contains ${quoted(bad[0])}, which a domain name cannot contain; give the host name only (no scheme, port or path)`;
+  return `${v} is not a valid domain name (dot-separated labels of letters, digits, '-' or '_', each at most 63 characters)`;
+}
+
+/** Why `text` is not an app or stream name (isStreamName). */
+export const nameReason = (name: string, text: string, maxLength: number): string =>
+  `${quoted(text)} is not a valid ${name} name: 1 to ${maxLength} characters, no '/' and no control characters`;

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ApiError, storeUnavailable } from '../../contract/errors.js';
+import { ApiError, invalidParameter, quoted, storeUnavailable } from '../../contract/errors.js';
+import { domainReason } from '../../contract/reasons.js';
 import type { ParamSpec } from '../../contract/params.js';
 import { parseNginxNotify, parseSrsHook, type EventRefusal, type OriginEvent } from '../../origin/events.js';
 import type { OriginTracker } from '../../origin/tracker.js';
@@ -51,6 +52,26 @@ export const INGEST_ORIGIN_SRS_SPEC = spec(INGEST_ORIGIN_SRS_PATH, 'IngestOrigin
 
 const refusalParam: Record<EventRefusal, string> = { bad_call: 'call', bad_name: 'name', bad_client: 'clientid', ignored_call: 'call' };
 
+/** Why a notification was refused, in words (the 400's reason: server log and X-Livestats-Error-Reason). */
+function refusalReason(kind: 'nginx' | 'srs', refusal: EventRefusal, field: (name: string) => string | undefined, isObject: boolean): string {
+  const given = (name: string): string => {
+    const v = field(name);
+    return v === undefined || v === '' ? `the field ${name} is missing` : `the field ${name} is ${quoted(v)}`;
+  };
+  if (refusal === 'bad_call') {
+    if (kind === 'srs') {
+      return isObject ? `${given('action')}; expected on_publish, on_unpublish, on_play or on_stop (on_connect, on_close, on_dvr, on_hls and on_hls_notify are ignored)`
+        : 'the body is not a JSON object (an SRS HTTP callback)';
+    }
+    return `${given('call')}; expected publish, publish_done, update_publish, play, play_done or update_play (connect, done, record_done and update are ignored)`;
+  }
+  if (refusal === 'bad_name') {
+    const stream = kind === 'srs' ? 'stream' : 'name';
+    return `the fields app and ${stream} must each be 1 to 512 characters without control characters (${given('app')}, ${given(stream)})`;
+  }
+  return kind === 'srs' ? `${given('client_id')}; expected 1 to 64 of A-Z, a-z, 0-9, '_' and '-'` : `${given('clientid')}; expected 1 to 20 digits`;
+}
+
 function query(request: FastifyRequest): URLSearchParams {
   const i = request.url.indexOf('?');
   return new URLSearchParams(i < 0 ? '' : request.url.slice(i + 1));
@@ -69,28 +90,40 @@ export function ingestOriginRoutes(app: FastifyInstance, ctx: AppContext, tracke
     const q = query(request);
     const project = await projectOf(ctx, request);
     const originText = q.get('origin');
-    if (originText !== null && !/^[A-Za-z0-9._:-]{1,128}$/.test(originText)) throw new ApiError('invalidParameter', 'Invalid request parameter: origin');
+    if (originText !== null && !/^[A-Za-z0-9._:-]{1,128}$/.test(originText)) {
+      throw invalidParameter('origin', `${quoted(originText)} is not accepted: origin is 1 to 128 of A-Z, a-z, 0-9, '.', '_', ':' and '-'`);
+    }
     const origin = originText ?? (request.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
     const domainText = q.get('domain');
     const domain = domainText === null ? undefined : normalizeDomain(domainText);
-    if (domainText !== null && domain === undefined) throw new ApiError('invalidParameter', 'Invalid request parameter: domain');
+    if (domainText !== null && domain === undefined) throw invalidParameter('domain', domainReason(domainText));
     const body = Buffer.isBuffer(request.body) ? request.body.toString('utf8') : '';
     let parsed: OriginEvent | EventRefusal;
+    let field: (name: string) => string | undefined;
+    let isObject = true;
     if (kind === 'nginx') {
-      parsed = parseNginxNotify(new URLSearchParams(body), origin, domain);
+      const fields = new URLSearchParams(body);
+      field = (name) => fields.get(name) ?? undefined;
+      parsed = parseNginxNotify(fields, origin, domain);
     } else {
       let json: unknown;
       try {
         json = JSON.parse(body);
       } catch {
-        throw new ApiError('invalidParameter', 'Invalid request parameter: body (not valid JSON)');
+        const e = new ApiError('invalidParameter', 'Invalid request parameter: body (not valid JSON)');
+        e.reason = body.length === 0 ? 'the body is empty; an SRS HTTP callback is a JSON object' : 'the body is not valid JSON; an SRS HTTP callback is a JSON object';
+        throw e;
       }
+      isObject = typeof json === 'object' && json !== null && !Array.isArray(json);
+      const b = (isObject ? json : {}) as Record<string, unknown>;
+      field = (name) => (typeof b[name] === 'string' || typeof b[name] === 'number' ? String(b[name]) : undefined);
       parsed = parseSrsHook(json, origin, domain);
     }
     if (typeof parsed === 'string') {
       tracker.count(parsed);
       if (parsed === 'ignored_call') return { code: 0 };
-      throw new ApiError('invalidParameter', `Invalid request parameter: ${kind === 'srs' && parsed === 'bad_call' ? 'action' : kind === 'srs' && parsed === 'bad_client' ? 'client_id' : refusalParam[parsed]}`);
+      throw invalidParameter(kind === 'srs' && parsed === 'bad_call' ? 'action' : kind === 'srs' && parsed === 'bad_client' ? 'client_id' : refusalParam[parsed],
+        refusalReason(kind, parsed, field, isObject));
     }
     try {
       await tracker.event(project, parsed);

@@ -1,6 +1,8 @@
 import { FORBIDDEN } from '../domain.js';
 import { ISP_PARAM, MAX_DOMAINS, REGION_PARAM } from '../httpcodes.js';
+import { quoted } from '../errors.js';
 import type { ParamSpec } from '../params.js';
+import { dayReason, domainReason, minuteReason, nameReason } from '../reasons.js';
 import { SERVICE_TYPES, MAX_NAME_LENGTH } from '../traffic/values.js';
 import { END_TIME_PARAM, START_TIME_PARAM } from '../window.js';
 import { AUDIENCE_PROTOCOLS, USER_INTERVALS_S } from './values.js';
@@ -16,17 +18,17 @@ const NAME_SCHEMA = { type: 'string', minLength: 1, maxLength: MAX_NAME_LENGTH, 
 export const PLAY_DOMAIN_PARAM: ParamSpec = {
   name: 'play_domain', in: 'query', kind: 'single', required: true, trim: true,
   description: 'One play domain (host name; case-insensitive, IDNA allowed).',
-  schema: DOMAIN_ITEM,
+  schema: DOMAIN_ITEM, refused: domainReason,
 };
 export const APP_PARAM: ParamSpec = {
   name: 'app', in: 'query', kind: 'single', trim: true,
   description: 'The first path segment of the request URI (application); case-sensitive; default all.',
-  schema: NAME_SCHEMA,
+  schema: NAME_SCHEMA, refused: (v) => nameReason('app', v, MAX_NAME_LENGTH),
 };
 export const STREAM_PARAM: ParamSpec = {
   name: 'stream', in: 'query', kind: 'single', trim: true,
   description: 'The stream name (second path segment of the request URI); case-sensitive; default all.',
-  schema: NAME_SCHEMA,
+  schema: NAME_SCHEMA, refused: (v) => nameReason('stream', v, MAX_NAME_LENGTH),
 };
 export const COUNTRY_PARAM: ParamSpec = {
   name: 'country', in: 'query', kind: 'array',
@@ -41,6 +43,7 @@ export const USER_INTERVAL_PARAM: ParamSpec = {
   name: 'interval', in: 'query', kind: 'single', trim: true,
   description: 'Slot length in seconds: 60 (default), or 300 (the largest of the slot\'s five minutes); slots aligned in UTC.',
   schema: { type: 'string', enum: USER_INTERVALS_S.map(String) },
+  refused: (v) => `${quoted(v)} is not one of ${USER_INTERVALS_S.join(', ')} (seconds)`,
 };
 export const SERVICE_TYPE_PARAM: ParamSpec = {
   name: 'service_type', in: 'query', kind: 'single', trim: true,
@@ -62,12 +65,13 @@ export const USERS_PARAMS: readonly ParamSpec[] = [
 export const PLAY_INFO_DOMAINS_PARAM: ParamSpec = {
   name: 'play_domains', in: 'query', kind: 'array',
   description: `Play domains, up to ${MAX_DOMAINS}, comma-separated and/or repeated; default every play domain of the project.`,
-  schema: { type: 'array', maxItems: MAX_DOMAINS, items: DOMAIN_ITEM },
+  schema: { type: 'array', maxItems: MAX_DOMAINS, items: DOMAIN_ITEM }, refused: domainReason,
 };
 export const PLAY_INFO_TIME_PARAM: ParamSpec = {
   name: 'time', in: 'query', kind: 'single', required: true,
   description: 'The minute, UTC, YYYY-MM-DDThh:mm:00Z (seconds must be 00); begun already; at most 7 days ago.',
   schema: { type: 'string', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:00Z$', examples: ['2026-11-23T07:00:00Z'] },
+  refused: minuteReason,
 };
 /** ListPlayDomainStreamInfo, in the order checked. */
 export const PLAY_INFO_PARAMS: readonly ParamSpec[] = [PLAY_INFO_DOMAINS_PARAM, PLAY_INFO_TIME_PARAM];
@@ -78,7 +82,7 @@ export const PORTRAIT_STREAM_PARAM: ParamSpec = {
 export const PORTRAIT_TIME_PARAM: ParamSpec = {
   name: 'time', in: 'query', kind: 'single', required: true,
   description: 'The UTC day, YYYYMMDD: one of the last 31 days, not today.',
-  schema: { type: 'string', pattern: '^[0-9]{8}$', examples: ['20261122'] },
+  schema: { type: 'string', pattern: '^[0-9]{8}$', examples: ['20261122'] }, refused: dayReason,
 };
 /** ShowStreamPortrait, in the order checked. */
 export const PORTRAIT_PARAMS: readonly ParamSpec[] = [PLAY_DOMAIN_PARAM, PORTRAIT_STREAM_PARAM, PORTRAIT_TIME_PARAM];

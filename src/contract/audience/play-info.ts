@@ -1,6 +1,7 @@
 import { normalizeDomain } from '../domain.js';
 import { ApiError, invalidParameter } from '../errors.js';
 import { readArray, readSingle } from '../params.js';
+import { duration, minuteReason } from '../reasons.js';
 import type { RawQuery } from '../query.js';
 import { DAY, MINUTE, SECOND, floorTo, formatUtcSecond, parseUtcSecond } from '../time.js';
 import { bandwidthBps } from '../traffic/bandwidth.js';
@@ -51,10 +52,19 @@ export function parsePlayInfoQuery(query: RawQuery, nowMs: number, storedMs: num
   if (domains instanceof ApiError) return domains;
   const text = readSingle(query, PLAY_INFO_TIME_PARAM);
   if (text instanceof ApiError) return text;
-  const minute = text === undefined ? undefined : parseUtcSecond(text);
-  if (minute === undefined || minute % MINUTE !== 0) return invalidParameter(PLAY_INFO_TIME_PARAM.name);
+  if (text === undefined) return invalidParameter(PLAY_INFO_TIME_PARAM.name, 'required, and not given');
+  const minute = parseUtcSecond(text);
+  if (minute === undefined || minute % MINUTE !== 0) return invalidParameter(PLAY_INFO_TIME_PARAM.name, minuteReason(text));
   const now = floorTo(nowMs, SECOND);
-  if (minute > now || now - minute > Math.min(PLAY_INFO_MAX_LOOKBACK_MS, storedMs)) return invalidParameter(PLAY_INFO_TIME_PARAM.name);
+  if (minute > now) {
+    return invalidParameter(PLAY_INFO_TIME_PARAM.name, `${text} is a minute that has not begun yet (now is ${formatUtcSecond(now)}); the latest accepted time is ${formatUtcSecond(floorTo(now, MINUTE))}`);
+  }
+  const maxMs = Math.min(PLAY_INFO_MAX_LOOKBACK_MS, storedMs);
+  if (now - minute > maxMs) {
+    const oldest = formatUtcSecond(Math.ceil((now - maxMs) / MINUTE) * MINUTE);
+    return invalidParameter(PLAY_INFO_TIME_PARAM.name, `${text} is ${duration(now - minute)} ago; at most ${duration(maxMs)} back is allowed` +
+      `${maxMs < PLAY_INFO_MAX_LOOKBACK_MS ? ' (what the audience store keeps)' : ''} (the oldest accepted time now is ${oldest})`);
+  }
   return { domains, minute };
 }
 

@@ -1,6 +1,7 @@
 import { normalizeDomain } from '../domain.js';
 import { ApiError, invalidParameter } from '../errors.js';
 import { readSingle } from '../params.js';
+import { dayReason, domainReason } from '../reasons.js';
 import type { RawQuery } from '../query.js';
 import { DAY, floorTo } from '../time.js';
 import { bandwidthBps } from '../traffic/bandwidth.js';
@@ -80,18 +81,26 @@ export function parsePortraitQuery(query: RawQuery, nowMs: number, stored: Audie
   const domainText = readSingle(query, PLAY_DOMAIN_PARAM);
   if (domainText instanceof ApiError) return domainText;
   const domain = domainText === undefined ? undefined : normalizeDomain(domainText);
-  if (domain === undefined) return invalidParameter(PLAY_DOMAIN_PARAM.name);
+  if (domainText === undefined) return invalidParameter(PLAY_DOMAIN_PARAM.name, 'required, and not given');
+  if (domain === undefined) return invalidParameter(PLAY_DOMAIN_PARAM.name, domainReason(domainText));
   const stream = readSingle(query, PORTRAIT_STREAM_PARAM);
   if (stream instanceof ApiError) return stream;
   const text = readSingle(query, PORTRAIT_TIME_PARAM);
   if (text instanceof ApiError) return text;
-  const day = text === undefined ? undefined : parseDay(text);
-  if (day === undefined) return invalidParameter(PORTRAIT_TIME_PARAM.name);
+  if (text === undefined) return invalidParameter(PORTRAIT_TIME_PARAM.name, 'required, and not given');
+  const day = parseDay(text);
+  if (day === undefined) return invalidParameter(PORTRAIT_TIME_PARAM.name, dayReason(text));
   const today = floorTo(nowMs, DAY);
   // The whole day must still be stored (at the level asked for): its start no older than the retention.
   const storedMs = stream === undefined ? stored.domainMs : stored.streamMs;
   if (day >= today || day < today - PORTRAIT_MAX_DAYS_BACK * DAY || day < nowMs - storedMs) {
-    return invalidParameter(PORTRAIT_TIME_PARAM.name);
+    const oldest = Math.max(today - PORTRAIT_MAX_DAYS_BACK * DAY, Math.ceil((nowMs - storedMs) / DAY) * DAY);
+    const pick = oldest < today ? `pick a day from ${formatDay(oldest)} to ${formatDay(today - DAY)}` : 'no day is old enough and still stored';
+    const why = day === today ? 'is today (UTC), a day that has not ended yet'
+      : day > today ? 'is a day in the future (UTC)'
+        : day < today - PORTRAIT_MAX_DAYS_BACK * DAY ? `is more than ${PORTRAIT_MAX_DAYS_BACK} days ago`
+          : `is older than the audience data kept at the ${stream === undefined ? 'domain' : 'stream'} level`;
+    return invalidParameter(PORTRAIT_TIME_PARAM.name, `${text} ${why}; ${pick} (UTC)`);
   }
   return { domain, stream, day };
 }

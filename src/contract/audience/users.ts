@@ -1,7 +1,8 @@
 import { normalizeDomain } from '../domain.js';
-import { ApiError, invalidParameter } from '../errors.js';
+import { ApiError, invalidParameter, quoted } from '../errors.js';
 import { ISP_PARAM, REGION_PARAM } from '../httpcodes.js';
 import { readArray, readSingle } from '../params.js';
+import { domainReason } from '../reasons.js';
 import type { RawQuery } from '../query.js';
 import { DAY, SECOND, formatUtcSecond } from '../time.js';
 import { slotsOf, type SlotRange } from '../traffic/slots.js';
@@ -59,7 +60,8 @@ export function parseUsersQuery(query: RawQuery, nowMs: number, stored: Audience
   const domainText = readSingle(query, PLAY_DOMAIN_PARAM);
   if (domainText instanceof ApiError) return domainText;
   const domain = domainText === undefined ? undefined : normalizeDomain(domainText);
-  if (domain === undefined) return invalidParameter(PLAY_DOMAIN_PARAM.name);
+  if (domainText === undefined) return invalidParameter(PLAY_DOMAIN_PARAM.name, 'required, and not given');
+  if (domain === undefined) return invalidParameter(PLAY_DOMAIN_PARAM.name, domainReason(domainText));
   const app = optional(query, APP_PARAM);
   if (app instanceof ApiError) return app;
   const stream = optional(query, STREAM_PARAM);
@@ -75,7 +77,7 @@ export function parseUsersQuery(query: RawQuery, nowMs: number, stored: Audience
   const intervalText = optional(query, USER_INTERVAL_PARAM);
   if (intervalText instanceof ApiError) return intervalText;
   const interval = intervalText === undefined ? 60 : parseUserInterval(intervalText);
-  if (interval === undefined) return invalidParameter(USER_INTERVAL_PARAM.name);
+  if (interval === undefined) return invalidParameter(USER_INTERVAL_PARAM.name, `${quoted(intervalText ?? '')} is not one of 60, 300 (seconds)`);
   const serviceType = optional(query, SERVICE_TYPE_PARAM);
   if (serviceType instanceof ApiError) return serviceType;
 

@@ -1,8 +1,9 @@
 import { FORBIDDEN, normalizeDomain } from '../domain.js';
-import { ApiError, invalidParameter } from '../errors.js';
+import { ApiError, invalidParameter, quoted } from '../errors.js';
 import { ISP_PARAM, REGION_PARAM } from '../httpcodes.js';
 import { present, readArray, readSingle, type ParamSpec } from '../params.js';
 import type { RawQuery } from '../query.js';
+import { domainReason, nameReason } from '../reasons.js';
 import { SECOND } from '../time.js';
 import { slotsOf, SLOT_5MIN_MS, type SlotRange } from '../traffic/slots.js';
 import { INTERVALS_S, isStreamName, MAX_NAME_LENGTH, parseInterval, type IntervalSeconds } from '../traffic/values.js';
@@ -25,42 +26,54 @@ const DOMAIN_ITEM = { type: 'string', minLength: 1, maxLength: 253, pattern: `^[
 const domainList = (name: string, what: string): ParamSpec => ({
   name, in: 'query', kind: 'array', required: true,
   description: `${what}, 1 to ${MAX_ORIGIN_DOMAINS} distinct ones, comma-separated and/or repeated; case-insensitive, IDNA allowed.`,
-  schema: { type: 'array', minItems: 1, maxItems: MAX_ORIGIN_DOMAINS, items: DOMAIN_ITEM },
+  schema: { type: 'array', minItems: 1, maxItems: MAX_ORIGIN_DOMAINS, items: DOMAIN_ITEM }, refused: domainReason,
 });
 const oneDomain = (name: string): ParamSpec => ({
   name, in: 'query', kind: 'single', required: true, trim: true,
   description: 'The publish domain (the host of the publisher\'s tcUrl); case-insensitive, IDNA allowed.',
-  schema: DOMAIN_ITEM,
+  schema: DOMAIN_ITEM, refused: domainReason,
 });
 const NAME_SCHEMA = { type: 'string', minLength: 1, maxLength: MAX_NAME_LENGTH, pattern: '^[^/\\u0000-\\u001f\\u007f]+$' } as const;
 const nameParam = (name: 'app' | 'stream', required: boolean): ParamSpec => ({
   name, in: 'query', kind: 'single', trim: true, ...(required ? { required } : {}),
   description: `${name === 'app' ? 'Application' : 'Stream'} name; case-sensitive${required ? '' : '; default all'}.`,
-  schema: NAME_SCHEMA,
+  schema: NAME_SCHEMA, refused: (v) => nameReason(name, v, MAX_NAME_LENGTH),
 });
+
+const offsetReason = (v: string): string =>
+  `${quoted(v)} is not accepted: offset is a page number, an integer from 0 to ${MAX_PAGE_OFFSET} (default 0)`;
+const limitReason = (v: string): string =>
+  `${quoted(v)} is not accepted: limit must be an integer from 1 to ${MAX_PAGE_LIMIT} (default ${DEFAULT_PAGE_LIMIT})`;
+const intervalReason = (v: string): string => `${quoted(v)} is not one of ${INTERVALS_S.join(', ')} (seconds)`;
+const upTypeReason = (v: string): string =>
+  `${quoted(v)} is not accepted: type is ${UP_BANDWIDTH_TYPES.join(', ')} (relayed input) or left out (publishers)`;
+const bitrateTypeReason = (v: string): string => `${quoted(v)} is not one of ${BITRATE_TYPES.join(', ')} (default VIDEO)`;
 
 export const OFFSET_PARAM: ParamSpec = {
   name: 'offset', in: 'query', kind: 'single', trim: true,
   description: `Page number, from 0 (default 0; at most ${MAX_PAGE_OFFSET}); a page past the last is empty.`,
-  schema: { type: 'string', pattern: '^(0|[1-9][0-9]{0,6})$' },
+  schema: { type: 'string', pattern: '^(0|[1-9][0-9]{0,6})$' }, refused: (v) => offsetReason(v),
 };
 export const LIMIT_PARAM: ParamSpec = {
   name: 'limit', in: 'query', kind: 'single', trim: true,
   description: `Entries per page, 1..${MAX_PAGE_LIMIT} (default ${DEFAULT_PAGE_LIMIT}).`,
-  schema: { type: 'string', pattern: '^[1-9][0-9]{0,2}$' },
+  schema: { type: 'string', pattern: '^[1-9][0-9]{0,2}$' }, refused: (v) => limitReason(v),
 };
 const INTERVAL_PARAM: ParamSpec = {
   name: 'interval', in: 'query', kind: 'single', trim: true,
   description: 'Slot length in seconds (default 300); slots aligned in UTC.', schema: { type: 'string', enum: INTERVALS_S.map(String) },
+  refused: (v) => intervalReason(v),
 };
 const UP_TYPE_PARAM: ParamSpec = {
   name: 'type', in: 'query', kind: 'single', trim: true,
   description: 'RELAY: relayed input (origin pull or push between servers); absent: publishers.',
   schema: { type: 'string', enum: [...UP_BANDWIDTH_TYPES] },
+  refused: (v) => upTypeReason(v),
 };
 const BITRATE_TYPE_PARAM: ParamSpec = {
   name: 'type', in: 'query', kind: 'single', trim: true,
   description: 'VIDEO (default) or AUDIO bitrate.', schema: { type: 'string', enum: [...BITRATE_TYPES] },
+  refused: (v) => bitrateTypeReason(v),
 };
 const windowParams = (start: string): ParamSpec[] => [{ ...START_TIME_PARAM, description: start }, END_TIME_PARAM];
 
@@ -150,14 +163,14 @@ function domains(query: RawQuery, spec: ParamSpec): string[] | ApiError {
 function domain(query: RawQuery, spec: ParamSpec): string | ApiError {
   const v = present(readSingle(query, spec), spec);
   if (v instanceof ApiError) return v;
-  return normalizeDomain(v) ?? invalidParameter(spec.name);
+  return normalizeDomain(v) ?? invalidParameter(spec.name, domainReason(v));
 }
 
 function name(query: RawQuery, spec: ParamSpec): string | undefined | ApiError {
   const v = readSingle(query, spec);
   if (v instanceof ApiError) return v;
-  if (v === undefined || v === '') return spec.required ? invalidParameter(spec.name) : undefined;
-  return isStreamName(v) ? v : invalidParameter(spec.name);
+  if (v === undefined || v === '') return spec.required ? invalidParameter(spec.name, 'required, and not given') : undefined;
+  return isStreamName(v) ? v : invalidParameter(spec.name, nameReason(spec.name, v, MAX_NAME_LENGTH));
 }
 
 function page(query: RawQuery, list: readonly ParamSpec[]): Page | ApiError {
@@ -167,8 +180,8 @@ function page(query: RawQuery, list: readonly ParamSpec[]): Page | ApiError {
   if (limit instanceof ApiError) return limit;
   const p = offset === undefined ? 0 : Number(offset);
   const l = limit === undefined ? DEFAULT_PAGE_LIMIT : Number(limit);
-  if (p > MAX_PAGE_OFFSET) return invalidParameter('offset');
-  if (l < 1 || l > MAX_PAGE_LIMIT) return invalidParameter('limit');
+  if (p > MAX_PAGE_OFFSET) return invalidParameter('offset', offsetReason(offset ?? ''));
+  if (l < 1 || l > MAX_PAGE_LIMIT) return invalidParameter('limit', limitReason(limit ?? ''));
   return { page: p, limit: l };
 }
 
@@ -223,16 +236,20 @@ export function parseUpBandwidthQuery(query: RawQuery, nowMs: number, storedMs?:
   const stream = name(query, specOf(UP_BANDWIDTH_PARAMS, 'stream'));
   if (stream instanceof ApiError) return stream;
   const regions = readArray(query, REGION_PARAM);
-  if (regions instanceof ApiError || !regions.every(isRegion)) return invalidParameter('region');
+  if (regions instanceof ApiError) return regions;
+  const badRegion = regions.find((r) => !isRegion(r));
+  if (badRegion !== undefined) return invalidParameter('region', `${quoted(badRegion)} is not a region code`);
   const isps = readArray(query, ISP_PARAM);
-  if (isps instanceof ApiError || !isps.every(isIsp)) return invalidParameter('isp');
+  if (isps instanceof ApiError) return isps;
+  const badIsp = isps.find((i) => !isIsp(i));
+  if (badIsp !== undefined) return invalidParameter('isp', `${quoted(badIsp)} is not an isp code`);
   const intervalText = readSingle(query, INTERVAL_PARAM);
   if (intervalText instanceof ApiError) return intervalText;
   const interval = intervalText === undefined ? 300 : parseInterval(intervalText);
-  if (interval === undefined) return invalidParameter('interval');
+  if (interval === undefined) return invalidParameter('interval', intervalReason(intervalText ?? ''));
   const type = readSingle(query, UP_TYPE_PARAM);
   if (type instanceof ApiError) return type;
-  if (type !== undefined && !isUpBandwidthType(type)) return invalidParameter('type');
+  if (type !== undefined && !isUpBandwidthType(type)) return invalidParameter('type', upTypeReason(type));
   const window = windowOf(query, SLOT_WINDOW, nowMs, storedMs);
   if (window instanceof ApiError) return window;
   return {
@@ -259,7 +276,7 @@ export function parseSeriesQuery(query: RawQuery, kind: SeriesKind, nowMs: numbe
     const t = readSingle(query, BITRATE_TYPE_PARAM);
     if (t instanceof ApiError) return t;
     if (t !== undefined) {
-      if (!isBitrateType(t)) return invalidParameter('type');
+      if (!isBitrateType(t)) return invalidParameter('type', bitrateTypeReason(t));
       type = t;
     }
   }
