@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { AUDIENCE_PROTOCOLS, comparePlayInfo, type AudienceProtocol, type PlayInfoFilter, type PlayInfoRow, type PortraitDay, type PortraitFilter, type UsersFilter } from '../audience.js';
+import { sumMeasure } from '../blocks/codec.js';
 import { cachedStatement } from '../blocks/table.js';
 import { ISP_INDEX, REGION_INDEX } from './layout.js';
 import { AUDIENCE_DOMAINS, AUDIENCE_SLOT_MS, AUDIENCE_STREAMS, M_BYTES, M_PLAY_MS, M_REQUESTS, M_VIEWERS, userKey } from './audience-layout.js';
@@ -77,26 +78,46 @@ export function readAudienceDomains(db: Database.Database, project: string): str
 export function readPlayInfo(db: Database.Database, f: PlayInfoFilter): PlayInfoRow[] {
   const domains = f.domains.length > 0 ? [...f.domains] : readAudienceDomains(db, f.project);
   const minute = Math.floor(f.minute / AUDIENCE_SLOT_MS);
-  const rows: PlayInfoRow[] = [];
+  const found: Array<{ domain: string; tuple: string[] }> = [];
+  const at = new Map<number, number>();
   for (const domain of domains) {
     for (const s of streamSeries(db, f.project, domain, undefined, undefined)) {
-      const viewers = new Float64Array(AUDIENCE_PROTOCOLS.length);
-      const bytes = new Float64Array(AUDIENCE_PROTOCOLS.length);
-      const cols = (into: Float64Array) => (key: number): Float64Array | undefined => (key < into.length ? into.subarray(key, key + 1) : undefined);
-      AUDIENCE_STREAMS.sum(db, { series: [s.id], filter: [[], []], fromSlot: minute, toSlot: minute + 1, measure: M_VIEWERS, column: cols(viewers) });
-      AUDIENCE_STREAMS.sum(db, { series: [s.id], filter: [[], []], fromSlot: minute, toSlot: minute + 1, measure: M_BYTES, column: cols(bytes) });
-      for (let p = 0; p < AUDIENCE_PROTOCOLS.length; p++) {
-        if ((viewers[p] as number) === 0 && (bytes[p] as number) === 0) continue;
-        rows.push({
-          domain, app: s.tuple[2] as string, stream: s.tuple[3] as string, protocol: AUDIENCE_PROTOCOLS[p] as AudienceProtocol,
-          bytes: bytes[p] as number, online: viewers[p] as number,
-        });
-      }
+      if (at.has(s.id)) continue;
+      at.set(s.id, found.length);
+      found.push({ domain, tuple: s.tuple });
+    }
+  }
+  const P = AUDIENCE_PROTOCOLS.length;
+  const viewers = new Float64Array(found.length * P);
+  const bytes = new Float64Array(found.length * P);
+  // One scan over every stream's block of the hour (a few statements of up to 512 row ids), both
+  // measures of the minute read from each block; cells of the total level (no region/isp filter).
+  const level = AUDIENCE_STREAMS.levelFor([[], []]);
+  const bs = AUDIENCE_STREAMS.spec.blockSlots;
+  const block = Math.floor(minute / bs);
+  const cols: Float64Array[] = Array.from({ length: P }, () => new Float64Array(1));
+  const column = (key: number): Float64Array | undefined => cols[key];
+  level.table.scan(db, [...at.keys()], AUDIENCE_STREAMS.groupsFor(level, [[], []]), block, block + 1, (b, data, series) => {
+    const i = at.get(series);
+    if (i === undefined) return;
+    for (const [m, into] of [[M_VIEWERS, viewers], [M_BYTES, bytes]] as const) {
+      for (const c of cols) c[0] = 0;
+      sumMeasure(data, m, b * bs - minute, column);
+      for (let p = 0; p < P; p++) into[i * P + p] = (into[i * P + p] as number) + ((cols[p] as Float64Array)[0] as number);
+    }
+  });
+  const rows: PlayInfoRow[] = [];
+  for (let i = 0; i < found.length; i++) {
+    const { domain, tuple } = found[i] as { domain: string; tuple: string[] };
+    for (let p = 0; p < P; p++) {
+      const v = viewers[i * P + p] as number;
+      const b = bytes[i * P + p] as number;
+      if (v === 0 && b === 0) continue;
+      rows.push({ domain, app: tuple[2] as string, stream: tuple[3] as string, protocol: AUDIENCE_PROTOCOLS[p] as AudienceProtocol, bytes: b, online: v });
     }
   }
   return rows.sort(comparePlayInfo);
 }
-
 
 /** A day's portrait of a domain or of one stream (any app) of it. */
 export function readPortrait(db: Database.Database, f: PortraitFilter): PortraitDay {
