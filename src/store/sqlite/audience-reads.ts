@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { AUDIENCE_PROTOCOLS, comparePlayInfo, type AudienceProtocol, type PlayInfoFilter, type PlayInfoRow, type PortraitDay, type PortraitFilter, type UsersFilter } from '../audience.js';
-import { sumMeasure } from '../blocks/codec.js';
+import { addSlotMeasures, sumMeasure } from '../blocks/codec.js';
 import { cachedStatement } from '../blocks/table.js';
 import { ISP_INDEX, REGION_INDEX } from './layout.js';
 import { AUDIENCE_DOMAINS, AUDIENCE_SLOT_MS, AUDIENCE_STREAMS, M_BYTES, M_PLAY_MS, M_REQUESTS, M_VIEWERS, userKey } from './audience-layout.js';
@@ -95,15 +95,17 @@ export function readPlayInfo(db: Database.Database, f: PlayInfoFilter): PlayInfo
   const level = AUDIENCE_STREAMS.levelFor([[], []]);
   const bs = AUDIENCE_STREAMS.spec.blockSlots;
   const block = Math.floor(minute / bs);
-  const cols: Float64Array[] = Array.from({ length: P }, () => new Float64Array(1));
-  const column = (key: number): Float64Array | undefined => cols[key];
-  level.table.scan(db, [...at.keys()], AUDIENCE_STREAMS.groupsFor(level, [[], []]), block, block + 1, (b, data, series) => {
+  const v = new Float64Array(P);
+  const b = new Float64Array(P);
+  level.table.scan(db, [...at.keys()], AUDIENCE_STREAMS.groupsFor(level, [[], []]), block, block + 1, (blk, data, series) => {
     const i = at.get(series);
     if (i === undefined) return;
-    for (const [m, into] of [[M_VIEWERS, viewers], [M_BYTES, bytes]] as const) {
-      for (const c of cols) c[0] = 0;
-      sumMeasure(data, m, b * bs - minute, column);
-      for (let p = 0; p < P; p++) into[i * P + p] = (into[i * P + p] as number) + ((cols[p] as Float64Array)[0] as number);
+    v.fill(0);
+    b.fill(0);
+    addSlotMeasures(data, minute - blk * bs, [M_VIEWERS, M_BYTES], [v, b]);
+    for (let p = 0; p < P; p++) {
+      viewers[i * P + p] = (viewers[i * P + p] as number) + (v[p] as number);
+      bytes[i * P + p] = (bytes[i * P + p] as number) + (b[p] as number);
     }
   });
   const rows: PlayInfoRow[] = [];
