@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+import { shapePlayInfo } from '../../contract/audience/play-info.js';
+import { renderUsers } from '../../contract/audience/users-body.js';
 import { AUDIENCE_PROTOCOLS, comparePlayInfo, type AudienceProtocol, type PlayInfoFilter, type PlayInfoRow, type PortraitDay, type PortraitFilter, type UsersFilter } from '../audience.js';
 import { addSlotMeasures, sumMeasure } from '../blocks/codec.js';
 import { cachedStatement } from '../blocks/table.js';
@@ -13,7 +15,9 @@ export type AudienceRead =
   | { op: 'users'; filter: UsersFilter }
   | { op: 'play-info'; filter: PlayInfoFilter }
   | { op: 'portrait'; filter: PortraitFilter }
-  | { op: 'domains'; project: string };
+  | { op: 'domains'; project: string }
+  | { op: 'users-body'; filter: UsersFilter }
+  | { op: 'play-info-body'; filter: PlayInfoFilter };
 
 /** Series of a cube whose JSON key starts with the tuple's prefix (a range on the key's unique index). */
 function seriesWithPrefix(db: Database.Database, table: string, tuple: readonly string[]): Array<{ id: number; tuple: string[] }> {
@@ -183,5 +187,21 @@ export function runAudienceRead(db: Database.Database, r: AudienceRead): unknown
     case 'play-info': return readPlayInfo(db, r.filter);
     case 'portrait': return readPortrait(db, r.filter);
     case 'domains': return readAudienceDomains(db, r.project);
+    case 'users-body': return usersBody(db, r.filter);
+    case 'play-info-body': return playInfoBody(db, r.filter);
   }
+}
+
+/**
+ * The ListUsersOfStream answer as bytes, read and rendered on the calling thread (a read worker):
+ * the same bytes as renderUsers over readUsersSeries, which the route would otherwise run.
+ */
+export function usersBody(db: Database.Database, f: UsersFilter): Uint8Array {
+  const slots = { slotMs: f.slotMs, from: f.from, to: f.to, count: Math.max(0, Math.round((f.to - f.from) / f.slotMs)) };
+  return renderUsers({ slots }, readUsersSeries(db, f));
+}
+
+/** The ListPlayDomainStreamInfo answer as UTF-8 bytes: JSON.stringify(shapePlayInfo(...)) of readPlayInfo, here instead of on the main thread. */
+export function playInfoBody(db: Database.Database, f: PlayInfoFilter): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(shapePlayInfo({ domains: f.domains, minute: f.minute }, readPlayInfo(db, f))));
 }
