@@ -106,6 +106,19 @@ export interface AudienceQuery {
 }
 
 /**
+ * Optional, for a store that renders whole answers where it reads (the SQLite store's read
+ * workers): the finished response bytes, identical to the contract's rendering of usersSeries
+ * (renderUsers) and playInfo (JSON of shapePlayInfo), so the main thread only sends them.
+ */
+export interface AudienceBodies {
+  /** `filter.to - filter.from` is a positive whole number of `slotMs`. */
+  usersBody(filter: UsersFilter, options?: QueryOptions): Promise<Uint8Array>;
+  playInfoBody(filter: PlayInfoFilter, options?: QueryOptions): Promise<Uint8Array>;
+  /** A body from the methods above has been sent whole; the store may reuse its memory. */
+  releaseBody?(bytes: Uint8Array): void;
+}
+
+/**
  * What ingest derives from one batch of lines for the audience cube, in columns (typed arrays
  * cross a thread boundary without a copy). Only lines whose URI names a stream (flv or hls) are in it.
  */

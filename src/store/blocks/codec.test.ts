@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BlockBuilder } from './builder.js';
-import { BlockFormatError, addAllMeasures, blockInfo, decodeBlock, encodeBlock, sumMeasure, type CellColumns } from './codec.js';
+import { BlockFormatError, addAllMeasures, addSlotMeasures, blockInfo, decodeBlock, encodeBlock, sumMeasure, type CellColumns } from './codec.js';
 import { ByteReader, ByteWriter } from './varint.js';
 
 function cols(rows: Array<[number, number, ...number[]]>, measures = 2): CellColumns {
@@ -294,5 +294,52 @@ describe('addAllMeasures against decodeBlock', () => {
       expect(Array.from(mark)).toEqual(Array.from(marked));
     }
     expect(() => addAllMeasures(encodeBlock(4, cols([[0, 1, 2, 3]])), 0, 3, new Float64Array(12), new Uint8Array(4))).toThrow(BlockFormatError);
+  });
+});
+
+describe('addSlotMeasures against decodeBlock', () => {
+  it('adds one slot of the asked measures per key for random blocks (full, sparse, listed keys; ratio and plain streams)', () => {
+    const rnd = prng(11);
+    for (let round = 0; round < 300; round++) {
+      const slots = 1 + Math.floor(rnd() * 70);
+      const measures = 1 + Math.floor(rnd() * 4);
+      const rows: Array<[number, number, ...number[]]> = [];
+      for (let k = 0; k < 1 + Math.floor(rnd() * 4); k++) {
+        const key = k * 3 + Math.floor(rnd() * 3);
+        const density = [1, 1, 0.5, 0.05][Math.floor(rnd() * 4)] as number;
+        for (let s = 0; s < slots; s++) {
+          if (rnd() >= density) continue;
+          const req = rnd() < 0.1 ? Math.floor(rnd() * 2 ** 40) : Math.floor(rnd() * 500);
+          rows.push([key, s, req, ...Array.from({ length: measures - 1 }, () => (rnd() < 0.7 ? req * 25 + Math.floor(rnd() * 9) : Math.floor(rnd() * 1e9)))]);
+        }
+      }
+      if (rows.length === 0) continue;
+      const buf = encodeBlock(slots, cols(rows, measures));
+      const d = decodeBlock(buf).cells;
+      const slot = Math.floor(rnd() * (slots + 4)) - 2;
+      const asked = Array.from({ length: 1 + Math.floor(rnd() * measures) }, () => Math.floor(rnd() * measures));
+      const width = 1 + Math.floor(rnd() * 12);
+      const expected = asked.map(() => new Float64Array(width));
+      for (let i = 0; i < d.count; i++) {
+        const key = d.keys[i] as number;
+        if (d.slots[i] !== slot || key >= width) continue;
+        asked.forEach((m, j) => {
+          const e = expected[j] as Float64Array;
+          e[key] = (e[key] as number) + ((d.values[m] as Float64Array)[i] as number);
+        });
+      }
+      const into = asked.map(() => new Float64Array(width));
+      addSlotMeasures(buf, slot, asked, into);
+      expect(into.map((c) => Array.from(c))).toEqual(expected.map((c) => Array.from(c)));
+    }
+  });
+
+  it('checks what it reads: an unknown measure, a truncated block and trailing stream bytes are refused', () => {
+    const buf = encodeBlock(60, cols([[0, 3, 5, 125], [2, 3, 1, 9]]));
+    expect(() => addSlotMeasures(buf, 3, [2], [new Float64Array(4)])).toThrow(BlockFormatError);
+    for (let cut = 1; cut < buf.length; cut++) expect(() => addSlotMeasures(buf.subarray(0, cut), 3, [0, 1], [new Float64Array(4), new Float64Array(4)])).toThrow(BlockFormatError);
+    // One stream length one byte longer than its stream: the stream does not end where announced.
+    const v1 = Uint8Array.of(1, 1, 60, 1, 200, 1, 4, 0, 5, 3, 4, 3, 0);
+    expect(() => addSlotMeasures(v1, 5, [0], [new Float64Array(300)])).toThrow(BlockFormatError);
   });
 });

@@ -448,6 +448,71 @@ export function sumMeasure(
   checkStreamEnd(r, m);
 }
 
+/** Moves the reader past `count` varints (a byte below 0x80 ends each) without decoding them. */
+function skipVarints(r: ByteReader, count: number): void {
+  const buf = r.buf;
+  const end = r.end;
+  let pos = r.pos;
+  while (count > 0) {
+    if (pos >= end) throw new BlockFormatError(`truncated varint at byte ${pos}`);
+    if ((buf[pos++] as number) < 0x80) count--;
+  }
+  r.pos = pos;
+}
+
+/**
+ * Adds the values of one slot: for each measure `measures[j]`, the cell (key, `slot`) of every key
+ * below `into[j].length` is added to `into[j][key]`. One directory read for all the measures, and
+ * the other cells' varints are stepped over, not decoded (one slot of an hour's block: the
+ * play-info read). Checks the directory and that each stream it reads ends exactly.
+ */
+export function addSlotMeasures(buf: Uint8Array, slot: number, measures: readonly number[], into: readonly Float64Array[]): void {
+  const dir = readDirectory(buf, true);
+  for (let j = 0; j < measures.length; j++) {
+    const m = measures[j] as number;
+    const out = into[j] as Float64Array;
+    if (m >= dir.measures) throw new BlockFormatError(`measure ${m} requested from a block of ${dir.measures}`);
+    const { r, form } = rawReader(buf, dir, m);
+    let base: ByteReader | undefined;
+    let ratios: Float64Array | undefined;
+    if (form === FORM_RATIO && m > 0) {
+      ratios = new Float64Array(dir.keyCount);
+      for (let k = 0; k < dir.keyCount; k++) ratios[k] = r.uint();
+      const b = rawReader(buf, dir, 0);
+      if (b.form !== FORM_PLAIN) throw new BlockFormatError(`measure stream 0 has form ${b.form}`);
+      base = b.r;
+    } else if (form !== FORM_PLAIN) {
+      throw new BlockFormatError(`measure stream ${m} has unknown form ${form}`);
+    }
+    let cell = 0;
+    for (let k = 0; k < dir.keyCount; k++) {
+      const n = dir.keyCells[k] as number;
+      let at = -1;
+      if (dir.keyFull[k] === 1) at = slot >= 0 && slot < n ? slot : -1;
+      else for (let i = 0; i < n; i++) if (dir.cellSlots[cell + i] === slot) { at = i; break; }
+      if (at < 0) {
+        skipVarints(r, n);
+        if (base) skipVarints(base, n);
+      } else {
+        skipVarints(r, at);
+        if (base) skipVarints(base, at);
+        let v = r.uint();
+        if (base) {
+          v = base.uint() * ((ratios as Float64Array)[k] as number) + unzigzag(v);
+          if (!(v >= 0 && v <= Number.MAX_SAFE_INTEGER)) throw new BlockFormatError(`measure ${m} value ${v} out of range`);
+        }
+        const key = dir.keyValues[k] as number;
+        if (key < out.length) out[key] = (out[key] as number) + v;
+        skipVarints(r, n - at - 1);
+        if (base) skipVarints(base, n - at - 1);
+      }
+      cell += n;
+    }
+    checkStreamEnd(r, m);
+    if (base) checkStreamEnd(base, 0);
+  }
+}
+
 function sumWith(dir: Directory, st: ValueStream, offset: number, column: (key: number) => Float64Array | undefined): void {
   let cell = 0;
   for (let k = 0; k < dir.keyCount; k++) {

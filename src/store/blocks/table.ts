@@ -105,10 +105,13 @@ export class BlockTable {
     this.write(db, this.id(series, grp, block), data);
   }
 
-  /** Calls fn for every stored block of the given series and groups with fromBlock <= block < toBlock (in no set order). */
+  /**
+   * Calls fn for every stored block of the given series and groups with fromBlock <= block < toBlock
+   * (in no set order), with the block's series id.
+   */
   scan(
     db: Database.Database, series: readonly number[], groups: readonly number[], fromBlock: number, toBlock: number,
-    fn: (block: number, data: Uint8Array) => void,
+    fn: (block: number, data: Uint8Array, series: number) => void,
   ): void {
     if (series.length === 0 || groups.length === 0 || toBlock <= fromBlock) return;
     // Point lookups on the rowid, a chunk of ids per statement (padded with -1 to a few fixed sizes).
@@ -122,7 +125,10 @@ export class BlockTable {
       while (size < chunk.length) size *= 4;
       while (chunk.length < size) chunk.push(-1);
       const rows = this.stmt(db, `SELECT id, data FROM ${this.name} WHERE id IN (${marks(size)})`).raw().all(...chunk) as Array<[number, Buffer]>;
-      for (const [id, data] of rows) fn(Math.floor(id / this.blockUnit), data);
+      for (const [id, data] of rows) {
+        const block = Math.floor(id / this.blockUnit);
+        fn(block, data, Math.floor((id - block * this.blockUnit) / this.grpUnit));
+      }
     }
   }
 

@@ -1,5 +1,8 @@
 import type Database from 'better-sqlite3';
+import { shapePlayInfo } from '../../contract/audience/play-info.js';
+import { renderUsers } from '../../contract/audience/users-body.js';
 import { AUDIENCE_PROTOCOLS, comparePlayInfo, type AudienceProtocol, type PlayInfoFilter, type PlayInfoRow, type PortraitDay, type PortraitFilter, type UsersFilter } from '../audience.js';
+import { addSlotMeasures, sumMeasure } from '../blocks/codec.js';
 import { cachedStatement } from '../blocks/table.js';
 import { ISP_INDEX, REGION_INDEX } from './layout.js';
 import { AUDIENCE_DOMAINS, AUDIENCE_SLOT_MS, AUDIENCE_STREAMS, M_BYTES, M_PLAY_MS, M_REQUESTS, M_VIEWERS, userKey } from './audience-layout.js';
@@ -12,7 +15,9 @@ export type AudienceRead =
   | { op: 'users'; filter: UsersFilter }
   | { op: 'play-info'; filter: PlayInfoFilter }
   | { op: 'portrait'; filter: PortraitFilter }
-  | { op: 'domains'; project: string };
+  | { op: 'domains'; project: string }
+  | { op: 'users-body'; filter: UsersFilter }
+  | { op: 'play-info-body'; filter: PlayInfoFilter };
 
 /** Series of a cube whose JSON key starts with the tuple's prefix (a range on the key's unique index). */
 function seriesWithPrefix(db: Database.Database, table: string, tuple: readonly string[]): Array<{ id: number; tuple: string[] }> {
@@ -77,26 +82,68 @@ export function readAudienceDomains(db: Database.Database, project: string): str
 export function readPlayInfo(db: Database.Database, f: PlayInfoFilter): PlayInfoRow[] {
   const domains = f.domains.length > 0 ? [...f.domains] : readAudienceDomains(db, f.project);
   const minute = Math.floor(f.minute / AUDIENCE_SLOT_MS);
-  const rows: PlayInfoRow[] = [];
+  const found: Array<{ domain: string; tuple: string[] }> = [];
+  const at = new Map<number, number>();
   for (const domain of domains) {
     for (const s of streamSeries(db, f.project, domain, undefined, undefined)) {
-      const viewers = new Float64Array(AUDIENCE_PROTOCOLS.length);
-      const bytes = new Float64Array(AUDIENCE_PROTOCOLS.length);
-      const cols = (into: Float64Array) => (key: number): Float64Array | undefined => (key < into.length ? into.subarray(key, key + 1) : undefined);
-      AUDIENCE_STREAMS.sum(db, { series: [s.id], filter: [[], []], fromSlot: minute, toSlot: minute + 1, measure: M_VIEWERS, column: cols(viewers) });
-      AUDIENCE_STREAMS.sum(db, { series: [s.id], filter: [[], []], fromSlot: minute, toSlot: minute + 1, measure: M_BYTES, column: cols(bytes) });
-      for (let p = 0; p < AUDIENCE_PROTOCOLS.length; p++) {
-        if ((viewers[p] as number) === 0 && (bytes[p] as number) === 0) continue;
-        rows.push({
-          domain, app: s.tuple[2] as string, stream: s.tuple[3] as string, protocol: AUDIENCE_PROTOCOLS[p] as AudienceProtocol,
-          bytes: bytes[p] as number, online: viewers[p] as number,
-        });
-      }
+      if (at.has(s.id)) continue;
+      at.set(s.id, found.length);
+      found.push({ domain, tuple: s.tuple });
+    }
+  }
+  const P = AUDIENCE_PROTOCOLS.length;
+  const viewers = new Float64Array(found.length * P);
+  const bytes = new Float64Array(found.length * P);
+  // One scan over every stream's block of the hour (a few statements of up to 512 row ids), both
+  // measures of the minute read from each block; cells of the total level (no region/isp filter).
+  const level = AUDIENCE_STREAMS.levelFor([[], []]);
+  const bs = AUDIENCE_STREAMS.spec.blockSlots;
+  const block = Math.floor(minute / bs);
+  const v = new Float64Array(P);
+  const b = new Float64Array(P);
+  level.table.scan(db, [...at.keys()], AUDIENCE_STREAMS.groupsFor(level, [[], []]), block, block + 1, (blk, data, series) => {
+    const i = at.get(series);
+    if (i === undefined) return;
+    v.fill(0);
+    b.fill(0);
+    addSlotMeasures(data, minute - blk * bs, [M_VIEWERS, M_BYTES], [v, b]);
+    for (let p = 0; p < P; p++) {
+      viewers[i * P + p] = (viewers[i * P + p] as number) + (v[p] as number);
+      bytes[i * P + p] = (bytes[i * P + p] as number) + (b[p] as number);
+    }
+  });
+  const rows: PlayInfoRow[] = [];
+  for (let i = 0; i < found.length; i++) {
+    const { domain, tuple } = found[i] as { domain: string; tuple: string[] };
+    for (let p = 0; p < P; p++) {
+      const v = viewers[i * P + p] as number;
+      const b = bytes[i * P + p] as number;
+      if (v === 0 && b === 0) continue;
+      rows.push({ domain, app: tuple[2] as string, stream: tuple[3] as string, protocol: AUDIENCE_PROTOCOLS[p] as AudienceProtocol, bytes: b, online: v });
     }
   }
   return rows.sort(comparePlayInfo);
 }
 
+/**
+ * Per-minute sums of viewers, bytes, requests and play ms (in that order) over series, every
+ * protocol, region and carrier: one scan, each block read once for all four measures.
+ */
+function dayTotals(db: Database.Database, perStream: boolean, series: number[], fromMinute: number, toMinute: number): Float64Array[] {
+  const measures = [M_VIEWERS, M_BYTES, M_REQUESTS, M_PLAY_MS];
+  const outs = measures.map(() => new Float64Array(Math.max(0, toMinute - fromMinute)));
+  if (toMinute <= fromMinute || series.length === 0) return outs;
+  const cube = perStream ? AUDIENCE_STREAMS : AUDIENCE_DOMAINS;
+  const level = cube.levelFor([[], []]);
+  const bs = cube.spec.blockSlots;
+  level.table.scan(db, series, [...new Set(cube.groupsFor(level, [[], []]))], Math.floor(fromMinute / bs), Math.ceil(toMinute / bs), (block, data) => {
+    for (let j = 0; j < measures.length; j++) {
+      const out = outs[j] as Float64Array;
+      sumMeasure(data, measures[j] as number, block * bs - fromMinute, () => out);
+    }
+  });
+  return outs;
+}
 
 /** A day's portrait of a domain or of one stream (any app) of it. */
 export function readPortrait(db: Database.Database, f: PortraitFilter): PortraitDay {
@@ -109,11 +156,7 @@ export function readPortrait(db: Database.Database, f: PortraitFilter): Portrait
   }
   const from = Math.floor(f.day / AUDIENCE_SLOT_MS);
   const to = from + MINUTES_PER_DAY;
-  const all = (m: number): Float64Array => minuteSums(db, perStream, series, [[], []], from, to, m, undefined);
-  const viewers = all(M_VIEWERS);
-  const bytes = all(M_BYTES);
-  const requests = all(M_REQUESTS);
-  const playMs = all(M_PLAY_MS);
+  const [viewers, bytes, requests, playMs] = dayTotals(db, perStream, series, from, to) as [Float64Array, Float64Array, Float64Array, Float64Array];
   let flow = 0;
   let lines = 0;
   let play = 0;
@@ -144,5 +187,21 @@ export function runAudienceRead(db: Database.Database, r: AudienceRead): unknown
     case 'play-info': return readPlayInfo(db, r.filter);
     case 'portrait': return readPortrait(db, r.filter);
     case 'domains': return readAudienceDomains(db, r.project);
+    case 'users-body': return usersBody(db, r.filter);
+    case 'play-info-body': return playInfoBody(db, r.filter);
   }
+}
+
+/**
+ * The ListUsersOfStream answer as bytes, read and rendered on the calling thread (a read worker):
+ * the same bytes as renderUsers over readUsersSeries, which the route would otherwise run.
+ */
+export function usersBody(db: Database.Database, f: UsersFilter): Uint8Array {
+  const slots = { slotMs: f.slotMs, from: f.from, to: f.to, count: Math.max(0, Math.round((f.to - f.from) / f.slotMs)) };
+  return renderUsers({ slots }, readUsersSeries(db, f));
+}
+
+/** The ListPlayDomainStreamInfo answer as UTF-8 bytes: JSON.stringify(shapePlayInfo(...)) of readPlayInfo, here instead of on the main thread. */
+export function playInfoBody(db: Database.Database, f: PlayInfoFilter): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(shapePlayInfo({ domains: f.domains, minute: f.minute }, readPlayInfo(db, f))));
 }

@@ -68,7 +68,10 @@ if (parentPort) {
         const r = readTrafficByDomain(db, req.filter);
         port.postMessage({ id: req.id, ok: true, result: r } satisfies ReadReply, [r.series.buffer as ArrayBuffer]);
       } else if (req.kind === 'audience') {
-        port.postMessage({ id: req.id, ok: true, result: runAudienceRead(db, req.read) } satisfies ReadReply);
+        const result = runAudienceRead(db, req.read);
+        // Rendered bodies and series travel as transferred buffers, not copies.
+        const transfer = ArrayBuffer.isView(result) ? [result.buffer as ArrayBuffer] : [];
+        port.postMessage({ id: req.id, ok: true, result } satisfies ReadReply, transfer);
       } else if (req.kind === 'traffic-domains') {
         port.postMessage({ id: req.id, ok: true, result: readTrafficDomains(db, req.project) } satisfies ReadReply);
       } else if (req.kind === 'quality') {

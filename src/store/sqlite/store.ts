@@ -377,6 +377,18 @@ export class SqliteStore implements Store {
     return (await this.read().audience({ op: 'play-info', filter: f }, o.signal)) as PlayInfoRow[];
   }
 
+  /** The users answer rendered in a read worker (AudienceBodies): the bytes renderUsers gives for usersSeries. */
+  async usersBody(f: UsersFilter, o: QueryOptions = {}): Promise<Uint8Array> {
+    o.signal?.throwIfAborted();
+    return (await this.read().audience({ op: 'users-body', filter: f }, o.signal)) as Uint8Array;
+  }
+
+  /** The play-info answer rendered in a read worker (AudienceBodies). */
+  async playInfoBody(f: PlayInfoFilter, o: QueryOptions = {}): Promise<Uint8Array> {
+    o.signal?.throwIfAborted();
+    return (await this.read().audience({ op: 'play-info-body', filter: f }, o.signal)) as Uint8Array;
+  }
+
   async streamPortrait(f: PortraitFilter, o: QueryOptions = {}): Promise<PortraitDay> {
     o.signal?.throwIfAborted();
     return (await this.read().audience({ op: 'portrait', filter: f }, o.signal)) as PortraitDay;
