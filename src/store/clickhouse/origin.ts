@@ -102,7 +102,7 @@ export class ClickHouseOrigin implements OriginQuery {
   }
 
   async streamCounts(f: StreamCountFilter, o: QueryOptions = {}): Promise<Float64Array> {
-    const now = Date.now();
+    const now = f.now ?? Date.now();
     if (f.domains.length === 0 || f.to <= f.from) return new Float64Array(Math.max(0, Math.floor((f.to - f.from) / ORIGIN_SLOT_MS)));
     const rows = await this.server.rows(`SELECT domain, start_ms, end_ms FROM ${this.sessions(this.keys(f.project, f.domains, f.to), ClickHouseOrigin.overlapping(f.from))}`, o.signal);
     const spans = rows.map((r) => ({ domain: str(r.domain), start: num(r.start_ms), end: num(r.end_ms) === 0 ? null : num(r.end_ms) }));

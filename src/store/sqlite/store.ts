@@ -28,6 +28,7 @@ import type { DetailKind } from '../../contract/traffic/detail.js';
 import type { BatchSink } from './write-thread.js';
 import { deleteQualityBefore, writeQuality as writeQualityRows } from './stream-quality.js';
 import type { QualityFilter, QualityRow, QualitySample } from '../stream-quality.js';
+import type { SeriesQuery } from '../../contract/origin/params.js';
 import { applyOrigin, deleteOriginBefore, type OriginRead } from './origin.js';
 import type {
   HistoryFilter, LiveStreamsFilter, OriginBatch, PlaySession, PublishSession, SessionPage, StreamCountFilter, UpBandwidthFilter,
@@ -417,7 +418,7 @@ export class SqliteStore implements Store {
   }
 
   streamCounts(filter: StreamCountFilter, o: QueryOptions = {}): Promise<Float64Array> {
-    return this.origin(filter.project, { op: 'counts', filter, now: Date.now() }, o);
+    return this.origin(filter.project, { op: 'counts', filter, now: filter.now ?? Date.now() }, o);
   }
 
   upBytesSeries(filter: UpBandwidthFilter, o: QueryOptions = {}): Promise<Float64Array> {
@@ -445,6 +446,11 @@ export class SqliteStore implements Store {
     o.signal?.throwIfAborted();
     if (f.to <= f.from) return [];
     return this.read().quality(f, o.signal);
+  }
+
+  async qualityBody(f: QualityFilter, q: SeriesQuery, o: QueryOptions = {}): Promise<Uint8Array> {
+    o.signal?.throwIfAborted();
+    return this.read().qualityBody(f, q, o.signal);
   }
 
   async taskExists(project: string, taskId: string, o: QueryOptions = {}): Promise<boolean> {
