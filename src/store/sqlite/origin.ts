@@ -175,9 +175,55 @@ function readUp(db: Database.Database, f: UpBandwidthFilter): Float64Array {
   return out;
 }
 
-/** Deletes sessions that ended, plays that ended and input bytes of slots before the cutoff. */
-export function deleteOriginBefore(db: Database.Database, cutoff: number): void {
-  db.prepare('DELETE FROM origin_sessions WHERE end_ms IS NOT NULL AND end_ms < ?').run(cutoff);
-  db.prepare('DELETE FROM origin_plays WHERE end_ms IS NOT NULL AND end_ms < ?').run(cutoff);
-  db.prepare('DELETE FROM origin_up_bytes WHERE slot < ?').run(Math.floor(cutoff / ORIGIN_SLOT_MS));
+/** Rows deleted per short transaction by the publish side's retention. */
+const DELETE_SLICE = 500;
+const nextTick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** The (project, domain) pairs of a table, one index seek each (no scan of the table). */
+function* pairs(db: Database.Database, from: string): Generator<[string, string]> {
+  const next = db.prepare(`SELECT project, domain FROM ${from} WHERE (project, domain) > (?, ?) ORDER BY project, domain LIMIT 1`).raw();
+  const first = db.prepare(`SELECT project, domain FROM ${from} ORDER BY project, domain LIMIT 1`).raw().get() as [string, string] | undefined;
+  if (!first) return;
+  let at = first;
+  for (;;) {
+    yield at;
+    const n = next.get(at[0], at[1]) as [string, string] | undefined;
+    if (!n) return;
+    at = n;
+  }
+}
+
+/**
+ * Deletes sessions and plays that ended before the cutoff and input bytes of slots before it, in
+ * short transactions (at most DELETE_SLICE rows, or one 5-minute slot of one domain) along the
+ * indexes, yielding to the event loop between them: the server keeps answering while a year of
+ * rows goes.
+ */
+export async function deleteOriginBefore(db: Database.Database, cutoff: number, pause: () => Promise<void> = nextTick): Promise<void> {
+  const cutSlot = Math.floor(cutoff / ORIGIN_SLOT_MS);
+  const minSlot = db.prepare('SELECT min(slot) FROM origin_up_bytes WHERE project = ? AND domain = ?').pluck();
+  const delSlot = db.prepare('DELETE FROM origin_up_bytes WHERE project = ? AND domain = ? AND slot = ?');
+  for (const [project, domain] of [...pairs(db, 'origin_up_bytes')]) {
+    for (;;) {
+      const slot = minSlot.get(project, domain) as number | null;
+      if (slot === null || slot >= cutSlot) break;
+      delSlot.run(project, domain, slot);
+      await pause();
+    }
+  }
+  const delSessions = db.prepare(`DELETE FROM origin_sessions WHERE project = ? AND id IN (SELECT id FROM origin_sessions INDEXED BY origin_sessions_by_start
+    WHERE project = ? AND domain = ? AND start_ms < ? AND end_ms IS NOT NULL AND end_ms < ? LIMIT ${DELETE_SLICE})`);
+  for (const [project, domain] of [...pairs(db, 'origin_sessions INDEXED BY origin_sessions_by_start')]) {
+    while (delSessions.run(project, project, domain, cutoff, cutoff).changes >= DELETE_SLICE) await pause();
+    await pause();
+  }
+  const nextProject = db.prepare('SELECT project FROM origin_plays INDEXED BY origin_plays_by_start WHERE project > ? ORDER BY project LIMIT 1').pluck();
+  const projects: string[] = [];
+  for (let p = nextProject.get('') as string | undefined; p !== undefined; p = nextProject.get(p) as string | undefined) projects.push(p);
+  const delPlays = db.prepare(`DELETE FROM origin_plays WHERE project = ? AND id IN (SELECT id FROM origin_plays INDEXED BY origin_plays_by_start
+    WHERE project = ? AND start_ms < ? AND end_ms IS NOT NULL AND end_ms < ? LIMIT ${DELETE_SLICE})`);
+  for (const project of projects) {
+    while (delPlays.run(project, project, cutoff, cutoff).changes >= DELETE_SLICE) await pause();
+    await pause();
+  }
 }

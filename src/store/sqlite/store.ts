@@ -521,14 +521,14 @@ export class SqliteStore implements Store {
   /** Deletes whole blocks that end before the cutoff, in short slices that yield to the event loop. */
   async deleteBefore(cutoff: number): Promise<void> {
     await this.retention.run(cutoff);
-    deleteQualityBefore(this.db, cutoff);
+    await deleteQualityBefore(this.db, cutoff);
   }
 
   /** Deletes whole traffic blocks that end before the cutoff, in the same short slices. */
   async deleteTrafficBefore(cutoff: number): Promise<void> {
     await this.retention.runTraffic(cutoff);
     // The publish side looks back up to a year (origin-api.md): it is kept as long as the traffic cube.
-    deleteOriginBefore(this.db, cutoff);
+    await deleteOriginBefore(this.db, cutoff);
   }
 
   async deleteCheckpointsBefore(prefix: string, cutoff: number): Promise<void> {

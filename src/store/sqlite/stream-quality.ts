@@ -77,8 +77,8 @@ export function readQuality(db: Database.Database, f: QualityFilter): QualitySam
   return out;
 }
 
-/** Deletes quality blocks that end before the cutoff (whole blocks). */
-export function deleteQualityBefore(db: Database.Database, cutoff: number): void {
+/** Deletes quality blocks that end before the cutoff (whole blocks), a short slice per transaction, yielding to the event loop between slices. */
+export async function deleteQualityBefore(db: Database.Database, cutoff: number, pause: () => Promise<void> = () => new Promise((r) => setImmediate(r))): Promise<void> {
   const beforeBlock = Math.floor(Math.floor(cutoff / SECOND_MS) / SAMPLE_BLOCK_SECONDS);
-  while (QUALITY.deleteSlice(db, beforeBlock, 5000) > 0) { /* slices of 5000 blocks */ }
+  while (QUALITY.deleteSlice(db, beforeBlock, 256) > 0) await pause();
 }
