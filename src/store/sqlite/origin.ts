@@ -4,7 +4,7 @@ import {
   ORIGIN_SLOT_MS, type HistoryFilter, type LiveStreamsFilter, type OriginBatch, type PlaySession, type PublishSession,
   type SessionPage, type StreamCountFilter, type UpBandwidthFilter,
 } from '../origin.js';
-import { streamCountSeries } from '../origin-counts.js';
+import { coveredSeconds, streamCountSeries } from '../origin-counts.js';
 import { cachedStatement } from '../blocks/table.js';
 
 /** SQLite migration 8 (issue 23): publish sessions, input bytes per 5-minute slot, RTMP play sessions. */
@@ -93,7 +93,8 @@ export type OriginRead =
   | { op: 'up'; filter: UpBandwidthFilter }
   | { op: 'open' }
   | { op: 'plays'; project: string; from: number; to: number }
-  | { op: 'open-plays' };
+  | { op: 'open-plays' }
+  | { op: 'push'; project: string; stream: string; day: number; now: number };
 
 export function runOriginRead(db: Database.Database, r: OriginRead): unknown {
   switch (r.op) {
@@ -101,6 +102,13 @@ export function runOriginRead(db: Database.Database, r: OriginRead): unknown {
     case 'history': return readHistory(db, r.filter);
     case 'counts': return readCounts(db, r.filter, r.now);
     case 'up': return readUp(db, r.filter);
+    case 'push': {
+      // push_duration of a portrait: sessions of the stream name on any publish domain and app of the project.
+      const spans = (cachedStatement(db, `SELECT start_ms, end_ms FROM origin_sessions
+        WHERE project = ? AND stream = ? AND start_ms < ? AND (end_ms IS NULL OR end_ms > ?)`).raw()
+        .all(r.project, r.stream, r.day + 86_400_000, r.day) as Array<[number, number | null]>).map(([start, end]) => ({ start, end }));
+      return coveredSeconds(spans, r.day, r.now);
+    }
     case 'open':
       return (db.prepare(`SELECT ${SESSION_COLUMNS} FROM origin_sessions WHERE end_ms IS NULL ORDER BY project, start_ms, id`).raw().all() as SessionRecord[]).map(toSession);
     case 'plays':

@@ -380,7 +380,10 @@ export class SqliteStore implements Store {
 
   async streamPortrait(f: PortraitFilter, o: QueryOptions = {}): Promise<PortraitDay> {
     o.signal?.throwIfAborted();
-    return (await this.read().audience({ op: 'portrait', filter: f }, o.signal)) as PortraitDay;
+    const day = (await this.read().audience({ op: 'portrait', filter: f }, o.signal)) as PortraitDay;
+    // push_duration (issue 23): a stream's portrait only; the whole domain's stays 0.
+    if (f.stream === undefined) return day;
+    return { ...day, pushSeconds: await this.origin<number>(f.project, { op: 'push', project: f.project, stream: f.stream, day: f.day, now: Date.now() }, o) };
   }
 
   async audienceDomains(project: string, o: QueryOptions = {}): Promise<string[]> {
