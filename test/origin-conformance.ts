@@ -110,5 +110,21 @@ export function runOriginConformance(name: string, open: () => Promise<Store>): 
       ]);
       expect(await s.openPlays()).toEqual([{ ...play, id: 'v3', start: T0 + 2 * MIN, end: null, updatedAt: 3 }]);
     });
+
+    it('push_duration of a stream portrait: seconds of the UTC day covered by its publish sessions on any publish domain', async () => {
+      const s = await fresh();
+      const day = T0;
+      await s.writeOrigin({ upBytes: [], sessions: [
+        session('y', day - 10 * MIN, day + 10 * MIN, { stream: 'cam' }), // 10 minutes inside the day
+        session('a', day + 60 * MIN, day + 90 * MIN, { stream: 'cam' }),
+        session('b', day + 80 * MIN, day + 100 * MIN, { stream: 'cam', domain: 'relay.example.com', app: 'other', type: 1 }), // overlaps a: counted once
+        session('c', day + 200 * MIN, day + 300 * MIN, { stream: 'cam2' }),
+        session('d', day + 200 * MIN, day + 300 * MIN, { stream: 'cam', project: 'p2' }),
+        session('t', day + 24 * 60 * MIN - MIN, day + 24 * 60 * MIN + 30 * MIN, { stream: 'cam' }), // the day's last minute
+      ] });
+      expect((await s.streamPortrait({ project: 'p1', domain: 'play.example.com', stream: 'cam', day })).pushSeconds).toBe((10 + 40 + 1) * 60);
+      expect((await s.streamPortrait({ project: 'p1', domain: 'play.example.com', stream: 'none', day })).pushSeconds).toBe(0);
+      expect((await s.streamPortrait({ project: 'p1', domain: 'play.example.com', stream: undefined, day })).pushSeconds).toBe(0);
+    });
   });
 }

@@ -118,6 +118,8 @@ export interface StreamCountFilter {
   /** 5-minute aligned, [from, to). */
   from: number;
   to: number;
+  /** The API's clock (epoch ms): where an open session ends; the store's clock when absent. */
+  now?: number;
 }
 
 export interface UpBandwidthFilter {

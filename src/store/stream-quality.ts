@@ -1,3 +1,4 @@
+import type { SeriesQuery } from '../contract/origin/params.js';
 import type { QualitySample } from '../contract/origin/series.js';
 import type { QueryOptions } from './types.js';
 
@@ -32,6 +33,11 @@ export interface StreamQualityStore {
   writeQuality(rows: readonly QualityRow[]): Promise<void>;
   /** The stored seconds of [from, to), oldest first. */
   queryQuality(filter: QualityFilter, options?: QueryOptions): Promise<QualitySample[]>;
+  /**
+   * Optional: the whole answer of a per-stream series operation (seriesBody(q, queryQuality(filter))),
+   * read and rendered off the main thread; the main thread only sends the bytes.
+   */
+  qualityBody?(filter: QualityFilter, q: SeriesQuery, options?: QueryOptions): Promise<Uint8Array>;
 }
 
 /** Every stored value is a non-negative integer (the carousel block codec's rule): rounded, clamped at 0, finite. */

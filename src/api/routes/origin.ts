@@ -7,6 +7,7 @@ import { shapeBitrate, shapeFramerate, shapeStreamDetail, shapeUpStreamDetail, t
 import { shapeHistory, shapeOnline, shapeStreamCount, shapeUpBandwidth } from '../../contract/origin/sessions.js';
 import { parseRawQuery, rawSearch } from '../../contract/query.js';
 import { DAY } from '../../contract/time.js';
+import { storeBody } from '../body.js';
 import type { AppContext } from '../context.js';
 import { projectOf } from '../project.js';
 import { querySignal } from '../query-admission.js';
@@ -68,12 +69,13 @@ export function originRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.get(STREAM_COUNT_PATH, { config: { openapi: streamCountSpec(STREAM_COUNT_PATH) } }, async (request, reply) => {
     const project = await projectOf(ctx, request);
-    const q = parseStreamCountQuery(queryOf(request.url), ctx.now());
+    const now = ctx.now();
+    const q = parseStreamCountQuery(queryOf(request.url), now);
     if (q instanceof ApiError) throw q;
     const key = `oc\u0000${project}\u0000${JSON.stringify(q)}`;
     let body = ctx.cache.get(key);
     if (body === undefined) {
-      const counts = await store.streamCounts({ project, domains: q.domains, from: q.slots.from, to: q.slots.to }, { signal: querySignal(request) });
+      const counts = await store.streamCounts({ project, domains: q.domains, from: q.slots.from, to: q.slots.to, now }, { signal: querySignal(request) });
       body = JSON.stringify(shapeStreamCount(q, counts));
       ctx.cache.set(project, key, body);
     }
@@ -105,10 +107,12 @@ export function originRoutes(app: FastifyInstance, ctx: AppContext): void {
       const key = `os\u0000${project}\u0000${JSON.stringify(q)}`;
       let body = ctx.cache.get(key);
       if (body === undefined) {
-        const samples = q.end <= q.start ? [] : await store.queryQuality(
-          { project, domain: q.domain, app: q.app, stream: q.stream, from: q.start, to: q.end }, { signal: querySignal(request) },
-        );
-        body = JSON.stringify(shape(q, samples));
+        const filter = { project, domain: q.domain, app: q.app, stream: q.stream, from: q.start, to: q.end };
+        const options = { signal: querySignal(request) };
+        // Rendered off the main thread when the store can (a 6-hour series is ~21,600 seconds).
+        body = q.end > q.start && store.qualityBody
+          ? storeBody(ctx, reply, await store.qualityBody(filter, q, options))
+          : JSON.stringify(shape(q, q.end <= q.start ? [] : await store.queryQuality(filter, options)));
         ctx.cache.set(project, key, body);
       }
       return reply.type(json).send(body);

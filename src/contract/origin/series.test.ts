@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SeriesQuery } from './params.js';
-import { runsOf, shapeBitrate, shapeFramerate, shapeStreamDetail, shapeUpStreamDetail, type QualitySample } from './series.js';
+import { runsOf, seriesBody, shapeBitrate, shapeFramerate, shapeStreamDetail, shapeUpStreamDetail, type QualitySample } from './series.js';
 
 const t = (iso: string): number => Date.parse(iso);
 const T0 = t('2028-03-01T10:00:00Z');
@@ -71,5 +71,18 @@ describe('response bodies', () => {
     });
     // half-up: (25 + 26) / 2 = 25.5 -> 26
     expect(shapeUpStreamDetail(q('upstream'), [sample(0), sample(1, { videoFps: 26 })]).data[0]?.fps).toBe(26);
+  });
+});
+
+describe('seriesBody (what a read worker sends)', () => {
+  it('is the bytes of the kind\'s shaped answer, in a buffer of its own', () => {
+    const samples = [sample(0), sample(1), sample(3), sample(61, { audioKbps: 96 })];
+    const shapes = { bitrate: shapeBitrate, framerate: shapeFramerate, detail: shapeStreamDetail, upstream: shapeUpStreamDetail } as const;
+    for (const kind of ['bitrate', 'framerate', 'detail', 'upstream'] as const) {
+      const body = seriesBody(q(kind, { type: 'AUDIO' }), samples);
+      expect(new TextDecoder().decode(body)).toBe(JSON.stringify(shapes[kind](q(kind, { type: 'AUDIO' }), samples)));
+      expect(body.byteOffset).toBe(0);
+      expect(body.buffer.byteLength).toBe(body.byteLength);
+    }
   });
 });

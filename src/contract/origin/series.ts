@@ -152,3 +152,21 @@ export function shapeUpStreamDetail(q: SeriesQuery, samples: readonly QualitySam
   }));
   return { ...streamFields(q), data };
 }
+
+/** The answer of one of the four per-stream series operations, by the query's kind. */
+export function shapeSeries(q: SeriesQuery, samples: readonly QualitySample[]): object {
+  switch (q.kind) {
+    case 'bitrate': return shapeBitrate(q, samples);
+    case 'framerate': return shapeFramerate(q, samples);
+    case 'detail': return shapeStreamDetail(q, samples);
+    case 'upstream': return shapeUpStreamDetail(q, samples);
+  }
+}
+
+/**
+ * The answer as UTF-8 bytes with a buffer of their own (transferable from a read worker: never a
+ * slice of Node's shared Buffer pool). The same bytes as JSON.stringify(shapeSeries(q, samples)).
+ */
+export function seriesBody(q: SeriesQuery, samples: readonly QualitySample[]): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(shapeSeries(q, samples)));
+}

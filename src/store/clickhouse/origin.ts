@@ -4,7 +4,7 @@ import {
   ORIGIN_SLOT_MS, type HistoryFilter, type LiveStreamsFilter, type OriginBatch, type OriginQuery, type PlaySession, type PublishSession,
   type SessionPage, type StreamCountFilter, type UpBandwidthFilter,
 } from '../origin.js';
-import { streamCountSeries } from '../origin-counts.js';
+import { coveredSeconds, streamCountSeries } from '../origin-counts.js';
 import { num, str, type ChConnection, type ExecOptions, type Row } from './client.js';
 import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList, type SqlValue } from './sql.js';
@@ -102,11 +102,18 @@ export class ClickHouseOrigin implements OriginQuery {
   }
 
   async streamCounts(f: StreamCountFilter, o: QueryOptions = {}): Promise<Float64Array> {
-    const now = Date.now();
+    const now = f.now ?? Date.now();
     if (f.domains.length === 0 || f.to <= f.from) return new Float64Array(Math.max(0, Math.floor((f.to - f.from) / ORIGIN_SLOT_MS)));
     const rows = await this.server.rows(`SELECT domain, start_ms, end_ms FROM ${this.sessions(this.keys(f.project, f.domains, f.to), ClickHouseOrigin.overlapping(f.from))}`, o.signal);
     const spans = rows.map((r) => ({ domain: str(r.domain), start: num(r.start_ms), end: num(r.end_ms) === 0 ? null : num(r.end_ms) }));
     return streamCountSeries(spans, f.from, f.to, now);
+  }
+
+  /** push_duration of a portrait: seconds of the UTC day covered by sessions of the stream name on any publish domain and app of the project. */
+  async pushSeconds(project: string, stream: string, day: number, now: number, o: QueryOptions = {}): Promise<number> {
+    const keys = [`project = ${quote(project)}`, `stream = ${quote(stream)}`, `start_ms < ${quote(day + 86_400_000)}`];
+    const rows = await this.server.rows(`SELECT start_ms, end_ms FROM ${this.sessions(keys, ClickHouseOrigin.overlapping(day))}`, o.signal);
+    return coveredSeconds(rows.map((r) => ({ start: num(r.start_ms), end: num(r.end_ms) === 0 ? null : num(r.end_ms) })), day, now);
   }
 
   async upBytesSeries(f: UpBandwidthFilter, o: QueryOptions = {}): Promise<Float64Array> {

@@ -457,8 +457,11 @@ export class ClickHouseStore implements Store {
     return this.audience.playInfo(f, o);
   }
 
-  streamPortrait(f: PortraitFilter, o: QueryOptions = {}): Promise<PortraitDay> {
-    return this.audience.streamPortrait(f, o);
+  async streamPortrait(f: PortraitFilter, o: QueryOptions = {}): Promise<PortraitDay> {
+    const day = await this.audience.streamPortrait(f, o);
+    // push_duration (issue 23): a stream's portrait only; the whole domain's stays 0.
+    if (f.stream === undefined) return day;
+    return { ...day, pushSeconds: await this.origin.pushSeconds(f.project, f.stream, f.day, Date.now(), o) };
   }
 
   audienceDomains(project: string, o: QueryOptions = {}): Promise<string[]> {

@@ -4,7 +4,7 @@ import {
   ORIGIN_SLOT_MS, type HistoryFilter, type LiveStreamsFilter, type OriginBatch, type PlaySession, type PublishSession,
   type SessionPage, type StreamCountFilter, type UpBandwidthFilter,
 } from '../origin.js';
-import { streamCountSeries } from '../origin-counts.js';
+import { coveredSeconds, streamCountSeries } from '../origin-counts.js';
 import { cachedStatement } from '../blocks/table.js';
 
 /** SQLite migration 8 (issue 23): publish sessions, input bytes per 5-minute slot, RTMP play sessions. */
@@ -93,7 +93,8 @@ export type OriginRead =
   | { op: 'up'; filter: UpBandwidthFilter }
   | { op: 'open' }
   | { op: 'plays'; project: string; from: number; to: number }
-  | { op: 'open-plays' };
+  | { op: 'open-plays' }
+  | { op: 'push'; project: string; stream: string; day: number; now: number };
 
 export function runOriginRead(db: Database.Database, r: OriginRead): unknown {
   switch (r.op) {
@@ -101,6 +102,13 @@ export function runOriginRead(db: Database.Database, r: OriginRead): unknown {
     case 'history': return readHistory(db, r.filter);
     case 'counts': return readCounts(db, r.filter, r.now);
     case 'up': return readUp(db, r.filter);
+    case 'push': {
+      // push_duration of a portrait: sessions of the stream name on any publish domain and app of the project.
+      const spans = (cachedStatement(db, `SELECT start_ms, end_ms FROM origin_sessions
+        WHERE project = ? AND stream = ? AND start_ms < ? AND (end_ms IS NULL OR end_ms > ?)`).raw()
+        .all(r.project, r.stream, r.day + 86_400_000, r.day) as Array<[number, number | null]>).map(([start, end]) => ({ start, end }));
+      return coveredSeconds(spans, r.day, r.now);
+    }
     case 'open':
       return (db.prepare(`SELECT ${SESSION_COLUMNS} FROM origin_sessions WHERE end_ms IS NULL ORDER BY project, start_ms, id`).raw().all() as SessionRecord[]).map(toSession);
     case 'plays':
@@ -144,36 +152,86 @@ function page(db: Database.Database, where: string, args: Array<string | number>
 
 function readCounts(db: Database.Database, f: StreamCountFilter, now: number): Float64Array {
   if (f.domains.length === 0 || f.to <= f.from) return new Float64Array(Math.max(0, Math.floor((f.to - f.from) / ORIGIN_SLOT_MS)));
-  const spans = db.prepare(`SELECT domain, start_ms AS start, end_ms AS "end" FROM origin_sessions
+  const rows = db.prepare(`SELECT domain, start_ms, end_ms FROM origin_sessions
     WHERE project = ? AND domain IN (${marks(f.domains.length)}) AND start_ms < ? AND (end_ms IS NULL OR end_ms > ?)`)
-    .all(f.project, ...f.domains, f.to, f.from) as Array<{ domain: string; start: number; end: number | null }>;
-  return streamCountSeries(spans, f.from, f.to, now);
+    .raw().all(f.project, ...f.domains, f.to, f.from) as Array<[string, number, number | null]>;
+  return streamCountSeries(rows.map(([domain, start, end]) => ({ domain, start, end })), f.from, f.to, now);
 }
 
 function readUp(db: Database.Database, f: UpBandwidthFilter): Float64Array {
   const count = Math.max(0, Math.floor((f.to - f.from) / f.slotMs));
   const out = new Float64Array(count);
   if (count === 0 || f.domains.length === 0) return out;
-  const c = ['project = ?', `domain IN (${marks(f.domains.length)})`, 'slot >= ?', 'slot < ?', 'type = ?'];
-  const args: Array<string | number> = [f.project, ...f.domains, Math.floor(f.from / ORIGIN_SLOT_MS), Math.ceil(f.to / ORIGIN_SLOT_MS), f.type];
-  if (f.app !== undefined) { c.push('app = ?'); args.push(f.app); }
-  if (f.stream !== undefined) { c.push('stream = ?'); args.push(f.stream); }
-  if (f.regions.length > 0) { c.push(`region IN (${marks(f.regions.length)})`); args.push(...f.regions); }
-  if (f.isps.length > 0) { c.push(`isp IN (${marks(f.isps.length)})`); args.push(...f.isps); }
+  // One query per domain, grouped by the raw 5-minute slot: the primary key's order (project, domain,
+  // slot, ...), so SQLite sums as it walks the key instead of sorting every row into a temporary b-tree.
+  const c = ['project = ?', 'domain = ?', 'slot >= ?', 'slot < ?', 'type = ?'];
+  const rest: Array<string | number> = [];
+  if (f.app !== undefined) { c.push('app = ?'); rest.push(f.app); }
+  if (f.stream !== undefined) { c.push('stream = ?'); rest.push(f.stream); }
+  if (f.regions.length > 0) { c.push(`region IN (${marks(f.regions.length)})`); rest.push(...f.regions); }
+  if (f.isps.length > 0) { c.push(`isp IN (${marks(f.isps.length)})`); rest.push(...f.isps); }
   const per = f.slotMs / ORIGIN_SLOT_MS;
   const first = f.from / f.slotMs;
-  const rows = db.prepare(`SELECT slot / ${per} AS s, sum(bytes) AS b FROM origin_up_bytes WHERE ${c.join(' AND ')} GROUP BY s`)
-    .raw().all(...args) as Array<[number, number]>;
-  for (const [s, b] of rows) {
-    const i = s - first;
-    if (i >= 0 && i < count) out[i] = b;
+  const sum = cachedStatement(db, `SELECT slot, sum(bytes) FROM origin_up_bytes WHERE ${c.join(' AND ')} GROUP BY slot`).raw();
+  for (const domain of new Set(f.domains)) {
+    const rows = sum.all(f.project, domain, Math.floor(f.from / ORIGIN_SLOT_MS), Math.ceil(f.to / ORIGIN_SLOT_MS), f.type, ...rest) as Array<[number, number]>;
+    for (const [slot, b] of rows) {
+      const i = Math.floor(slot / per) - first;
+      if (i >= 0 && i < count) out[i] = (out[i] as number) + b;
+    }
   }
   return out;
 }
 
-/** Deletes sessions that ended, plays that ended and input bytes of slots before the cutoff. */
-export function deleteOriginBefore(db: Database.Database, cutoff: number): void {
-  db.prepare('DELETE FROM origin_sessions WHERE end_ms IS NOT NULL AND end_ms < ?').run(cutoff);
-  db.prepare('DELETE FROM origin_plays WHERE end_ms IS NOT NULL AND end_ms < ?').run(cutoff);
-  db.prepare('DELETE FROM origin_up_bytes WHERE slot < ?').run(Math.floor(cutoff / ORIGIN_SLOT_MS));
+/** Rows deleted per short transaction by the publish side's retention. */
+const DELETE_SLICE = 500;
+const nextTick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** The (project, domain) pairs of a table, one index seek each (no scan of the table). */
+function* pairs(db: Database.Database, from: string): Generator<[string, string]> {
+  const next = db.prepare(`SELECT project, domain FROM ${from} WHERE (project, domain) > (?, ?) ORDER BY project, domain LIMIT 1`).raw();
+  const first = db.prepare(`SELECT project, domain FROM ${from} ORDER BY project, domain LIMIT 1`).raw().get() as [string, string] | undefined;
+  if (!first) return;
+  let at = first;
+  for (;;) {
+    yield at;
+    const n = next.get(at[0], at[1]) as [string, string] | undefined;
+    if (!n) return;
+    at = n;
+  }
+}
+
+/**
+ * Deletes sessions and plays that ended before the cutoff and input bytes of slots before it, in
+ * short transactions (at most DELETE_SLICE rows, or one 5-minute slot of one domain) along the
+ * indexes, yielding to the event loop between them: the server keeps answering while a year of
+ * rows goes.
+ */
+export async function deleteOriginBefore(db: Database.Database, cutoff: number, pause: () => Promise<void> = nextTick): Promise<void> {
+  const cutSlot = Math.floor(cutoff / ORIGIN_SLOT_MS);
+  const minSlot = db.prepare('SELECT min(slot) FROM origin_up_bytes WHERE project = ? AND domain = ?').pluck();
+  const delSlot = db.prepare('DELETE FROM origin_up_bytes WHERE project = ? AND domain = ? AND slot = ?');
+  for (const [project, domain] of [...pairs(db, 'origin_up_bytes')]) {
+    for (;;) {
+      const slot = minSlot.get(project, domain) as number | null;
+      if (slot === null || slot >= cutSlot) break;
+      delSlot.run(project, domain, slot);
+      await pause();
+    }
+  }
+  const delSessions = db.prepare(`DELETE FROM origin_sessions WHERE project = ? AND id IN (SELECT id FROM origin_sessions INDEXED BY origin_sessions_by_start
+    WHERE project = ? AND domain = ? AND start_ms < ? AND end_ms IS NOT NULL AND end_ms < ? LIMIT ${DELETE_SLICE})`);
+  for (const [project, domain] of [...pairs(db, 'origin_sessions INDEXED BY origin_sessions_by_start')]) {
+    while (delSessions.run(project, project, domain, cutoff, cutoff).changes >= DELETE_SLICE) await pause();
+    await pause();
+  }
+  const nextProject = db.prepare('SELECT project FROM origin_plays INDEXED BY origin_plays_by_start WHERE project > ? ORDER BY project LIMIT 1').pluck();
+  const projects: string[] = [];
+  for (let p = nextProject.get('') as string | undefined; p !== undefined; p = nextProject.get(p) as string | undefined) projects.push(p);
+  const delPlays = db.prepare(`DELETE FROM origin_plays WHERE project = ? AND id IN (SELECT id FROM origin_plays INDEXED BY origin_plays_by_start
+    WHERE project = ? AND start_ms < ? AND end_ms IS NOT NULL AND end_ms < ? LIMIT ${DELETE_SLICE})`);
+  for (const project of projects) {
+    while (delPlays.run(project, project, cutoff, cutoff).changes >= DELETE_SLICE) await pause();
+    await pause();
+  }
 }

@@ -12,6 +12,7 @@ import { WORKER_RESOURCE_LIMITS } from './worker-memory.js';
 import type { DetailKind } from '../../contract/traffic/detail.js';
 import type { OriginRead } from './origin.js';
 import type { QualityFilter, QualitySample } from '../stream-quality.js';
+import type { SeriesQuery } from '../../contract/origin/params.js';
 
 export interface ReadPoolOptions {
   /** Worker threads (0 or absent: one per core, at most 4). */
@@ -132,6 +133,10 @@ export class ReadPool implements Reader {
 
   quality(filter: QualityFilter, signal?: AbortSignal): Promise<QualitySample[]> {
     return this.submit(filter.project, { kind: 'quality', filter }, signal) as Promise<QualitySample[]>;
+  }
+
+  qualityBody(filter: QualityFilter, query: SeriesQuery, signal?: AbortSignal): Promise<Uint8Array> {
+    return this.submit(filter.project, { kind: 'quality-body', filter, query }, signal) as Promise<Uint8Array>;
   }
 
   audience(read: AudienceRead, signal?: AbortSignal): Promise<unknown> {

@@ -11,6 +11,8 @@ import { readTrafficByDomain, readTrafficDomains, readTrafficSeries, trafficDeta
 import { lowerThreadPriority } from './thread-priority.js';
 import { runOriginRead, type OriginRead } from './origin.js';
 import { readQuality } from './stream-quality.js';
+import type { SeriesQuery } from '../../contract/origin/params.js';
+import { seriesBody } from '../../contract/origin/series.js';
 import type { QualityFilter } from '../stream-quality.js';
 import { WORKER_CACHE_KIB } from './worker-memory.js';
 
@@ -29,6 +31,7 @@ export type ReadRequest = { spare?: ArrayBuffer } & (
   | { id: number; kind: 'traffic-detail-body'; filter: TrafficFilter; detail: DetailKind }
   | { id: number; kind: 'origin'; read: OriginRead }
   | { id: number; kind: 'quality'; filter: QualityFilter }
+  | { id: number; kind: 'quality-body'; filter: QualityFilter; query: SeriesQuery }
   | { id: number; kind: 'audience'; read: AudienceRead }
 );
 
@@ -57,6 +60,9 @@ if (parentPort) {
       if (req.kind === 'httpcodes-body' || req.kind === 'samples-body') {
         // The answer's bytes are rendered here; the buffer is transferred, not copied.
         const body = req.kind === 'httpcodes-body' ? httpCodesBody(db, req.filter, req.codes) : samplesBody(db, req.filter);
+        port.postMessage({ id: req.id, ok: true, result: body } satisfies ReadReply, [body.buffer as ArrayBuffer]);
+      } else if (req.kind === 'quality-body') {
+        const body = seriesBody(req.query, readQuality(db, req.filter));
         port.postMessage({ id: req.id, ok: true, result: body } satisfies ReadReply, [body.buffer as ArrayBuffer]);
       } else if (req.kind === 'traffic-detail-body') {
         const body = trafficDetailBody(db, req.filter, req.detail);

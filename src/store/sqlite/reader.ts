@@ -9,6 +9,8 @@ import { readTrafficByDomain, readTrafficDomains, readTrafficSeries, trafficDeta
 import type { DetailKind } from '../../contract/traffic/detail.js';
 import { runOriginRead, type OriginRead } from './origin.js';
 import { readQuality } from './stream-quality.js';
+import type { SeriesQuery } from '../../contract/origin/params.js';
+import { seriesBody } from '../../contract/origin/series.js';
 import type { QualityFilter, QualitySample } from '../stream-quality.js';
 
 /** Runs the store's reads: on the calling thread (InlineReader) or in a pool of worker threads. */
@@ -28,6 +30,8 @@ export interface Reader {
   origin(project: string, read: OriginRead, signal?: AbortSignal): Promise<unknown>;
   /** Per-second stream quality (src/store/sqlite/stream-quality.ts). */
   quality(f: QualityFilter, signal?: AbortSignal): Promise<QualitySample[]>;
+  /** A per-stream series answer rendered whole (seriesBody). */
+  qualityBody(f: QualityFilter, q: SeriesQuery, signal?: AbortSignal): Promise<Uint8Array>;
   /** An audience cube read (audience-reads.ts); the result as runAudienceRead answers it. */
   audience(read: AudienceRead, signal?: AbortSignal): Promise<unknown>;
   close(): Promise<void>;
@@ -75,6 +79,10 @@ export class InlineReader implements Reader {
 
   async origin(_project: string, read: OriginRead): Promise<unknown> {
     return runOriginRead(this.db, read);
+  }
+
+  async qualityBody(f: QualityFilter, q: SeriesQuery): Promise<Uint8Array> {
+    return seriesBody(q, readQuality(this.db, f));
   }
 
   async quality(f: QualityFilter): Promise<QualitySample[]> {

@@ -28,6 +28,7 @@ import type { DetailKind } from '../../contract/traffic/detail.js';
 import type { BatchSink } from './write-thread.js';
 import { deleteQualityBefore, writeQuality as writeQualityRows } from './stream-quality.js';
 import type { QualityFilter, QualityRow, QualitySample } from '../stream-quality.js';
+import type { SeriesQuery } from '../../contract/origin/params.js';
 import { applyOrigin, deleteOriginBefore, type OriginRead } from './origin.js';
 import type {
   HistoryFilter, LiveStreamsFilter, OriginBatch, PlaySession, PublishSession, SessionPage, StreamCountFilter, UpBandwidthFilter,
@@ -391,7 +392,10 @@ export class SqliteStore implements Store {
 
   async streamPortrait(f: PortraitFilter, o: QueryOptions = {}): Promise<PortraitDay> {
     o.signal?.throwIfAborted();
-    return (await this.read().audience({ op: 'portrait', filter: f }, o.signal)) as PortraitDay;
+    const day = (await this.read().audience({ op: 'portrait', filter: f }, o.signal)) as PortraitDay;
+    // push_duration (issue 23): a stream's portrait only; the whole domain's stays 0.
+    if (f.stream === undefined) return day;
+    return { ...day, pushSeconds: await this.origin<number>(f.project, { op: 'push', project: f.project, stream: f.stream, day: f.day, now: Date.now() }, o) };
   }
 
   async audienceDomains(project: string, o: QueryOptions = {}): Promise<string[]> {
@@ -429,7 +433,7 @@ export class SqliteStore implements Store {
   }
 
   streamCounts(filter: StreamCountFilter, o: QueryOptions = {}): Promise<Float64Array> {
-    return this.origin(filter.project, { op: 'counts', filter, now: Date.now() }, o);
+    return this.origin(filter.project, { op: 'counts', filter, now: filter.now ?? Date.now() }, o);
   }
 
   upBytesSeries(filter: UpBandwidthFilter, o: QueryOptions = {}): Promise<Float64Array> {
@@ -457,6 +461,11 @@ export class SqliteStore implements Store {
     o.signal?.throwIfAborted();
     if (f.to <= f.from) return [];
     return this.read().quality(f, o.signal);
+  }
+
+  async qualityBody(f: QualityFilter, q: SeriesQuery, o: QueryOptions = {}): Promise<Uint8Array> {
+    o.signal?.throwIfAborted();
+    return this.read().qualityBody(f, q, o.signal);
   }
 
   async taskExists(project: string, taskId: string, o: QueryOptions = {}): Promise<boolean> {
@@ -527,14 +536,14 @@ export class SqliteStore implements Store {
   /** Deletes whole blocks that end before the cutoff, in short slices that yield to the event loop. */
   async deleteBefore(cutoff: number): Promise<void> {
     await this.retention.run(cutoff);
-    deleteQualityBefore(this.db, cutoff);
+    await deleteQualityBefore(this.db, cutoff);
   }
 
   /** Deletes whole traffic blocks that end before the cutoff, in the same short slices. */
   async deleteTrafficBefore(cutoff: number): Promise<void> {
     await this.retention.runTraffic(cutoff);
     // The publish side looks back up to a year (origin-api.md): it is kept as long as the traffic cube.
-    deleteOriginBefore(this.db, cutoff);
+    await deleteOriginBefore(this.db, cutoff);
   }
 
   async deleteCheckpointsBefore(prefix: string, cutoff: number): Promise<void> {

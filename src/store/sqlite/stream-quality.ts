@@ -66,15 +66,19 @@ export function readQuality(db: Database.Database, f: QualityFilter): QualitySam
   const out: QualitySample[] = [];
   for (let i = 0; i < n; i++) {
     if (present[i] === 0) continue;
-    const s = { second: (from + i) * SECOND_MS } as QualitySample;
-    QUALITY_MEASURES.forEach((m, j) => { s[m] = values[i * width + j] as number; });
-    out.push(s);
+    // A literal of one shape (in QUALITY_MEASURES order), not properties added one by one: ~21,600 per 6 hours.
+    const o = i * width;
+    out.push({
+      second: (from + i) * SECOND_MS, videoFps: values[o] as number, videoKbps: values[o + 1] as number, audioFps: values[o + 2] as number,
+      audioKbps: values[o + 3] as number, gopMs: values[o + 4] as number, lastVideoPtsMs: values[o + 5] as number,
+      lastAudioPtsMs: values[o + 6] as number, delayMs: values[o + 7] as number,
+    });
   }
   return out;
 }
 
-/** Deletes quality blocks that end before the cutoff (whole blocks). */
-export function deleteQualityBefore(db: Database.Database, cutoff: number): void {
+/** Deletes quality blocks that end before the cutoff (whole blocks), a short slice per transaction, yielding to the event loop between slices. */
+export async function deleteQualityBefore(db: Database.Database, cutoff: number, pause: () => Promise<void> = () => new Promise((r) => setImmediate(r))): Promise<void> {
   const beforeBlock = Math.floor(Math.floor(cutoff / SECOND_MS) / SAMPLE_BLOCK_SECONDS);
-  while (QUALITY.deleteSlice(db, beforeBlock, 5000) > 0) { /* slices of 5000 blocks */ }
+  while (QUALITY.deleteSlice(db, beforeBlock, 256) > 0) await pause();
 }
