@@ -72,7 +72,7 @@ beforeAll(async () => {
   await app.store.writeOrigin({ sessions, upBytes: [] });
   await app.store.writeQuality(quality);
   context = await chromium.launchPersistentContext(profile.dir, {
-    executablePath: toolPath('chromium'), headless: true, args: FLAGS, viewport: { width: 1280, height: 1000 },
+    executablePath: toolPath('chromium'), headless: true, args: FLAGS, viewport: { width: 1280, height: 1000 }, timezoneId: 'Asia/Shanghai',
   });
   page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -127,6 +127,11 @@ const loads = (name: string): Promise<number> => page.evaluate((n) => (globalThi
 const after = async (name: string, n: number): Promise<void> => {
   await page.waitForFunction(([k, v]) => ((globalThis as unknown as W).__livestats?.loads[k as string] ?? 0) > (v as number), [name, n], { timeout: 60_000 });
 };
+/** "YYYY-MM-DD HH:MM[:SS]" of `ms` at a UTC offset of `hours`, as the dashboard writes times. */
+function at(ms: number, hours: number): string {
+  const t = new Date(Math.floor(ms / S) * S + hours * 3_600_000).toISOString();
+  return `${t.slice(0, 10)} ${t.slice(11, 16)}${t.slice(17, 19) === '00' ? '' : t.slice(16, 19)}`;
+}
 const cells = (id: string): Promise<string[][]> => page.locator(`#${id} tbody tr`).evaluateAll((rows) =>
   rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
 
@@ -160,6 +165,15 @@ it('streams view: live table with viewers, a break drawn as a gap, history pagin
   const older = await cells('st-history');
   expect(older.map((r) => [r[1], r[2], r[7]])).toEqual([['old0', 'publish', '5 min 00 s'], ['relay1', 'relay', '3 min 00 s'], ['cam1', 'publish', expect.stringMatching(/^2 h 0\d min$/)]]);
   expect(await page.locator('#st-next').isDisabled()).toBe(true);
+  // Times in the chosen zone: the browser's (Asia/Shanghai, +08:00), then UTC from the header (the page is kept).
+  expect(older[0]?.[5]).toBe(at(now - 50 * M, 8));
+  expect(await page.locator('#view-streams [data-tz-label]').textContent()).toBe('(local, UTC+08:00)');
+  const h2 = await loads('streams-history');
+  await page.selectOption('#tz', 'utc');
+  await after('streams-history', h2);
+  expect((await cells('st-history'))[0]?.[5]).toBe(at(now - 50 * M, 0));
+  expect(await page.locator('#view-streams [data-tz-label]').textContent()).toBe('(UTC)');
+  expect(await page.locator('#st-page-text').textContent()).toBe('page 2 of 2 (13 sessions)');
   expect(new URL(page.url()).searchParams.get('st.page')).toBe('1');
   const historyReq = requests.filter((r) => r.url().includes('/stats/history/streams?')).at(-1);
   expect(new URL(historyReq?.url() ?? 'http://x/').searchParams.get('offset')).toBe('1');
