@@ -223,6 +223,9 @@ export class StreamsView {
     let failed: unknown;
     const live = await this.loadLive(domain, signal).catch((err: unknown) => {
       if ((err as Error).name === 'AbortError') throw err;
+      // An error must not leave the previous answer shown.
+      this.liveTable.tBodies[0]?.replaceChildren();
+      this.liveNote.textContent = '';
       failed ??= err;
       return undefined;
     });
