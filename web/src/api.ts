@@ -51,11 +51,23 @@ export type Endpoint =
   | 'stats/httpcodes' | 'stats/carousel-task/detail'
   | 'stats/traffic/detail' | 'stats/bandwidth/detail' | 'stats/traffic/summary' | 'stats/bandwidth/peak'
   | 'stats/user' | 'stats/stream/play-info' | 'stats/stream-portraits'
-  | 'dashboard/names';
+  | 'dashboard/names'
+  | 'stats/history/streams' | 'stats/stream/bitrate' | 'stats/stream/framerate';
 
-export async function apiGet(session: Session, endpoint: Endpoint, params: URLSearchParams, signal?: AbortSignal): Promise<unknown> {
+/** The v1 operations (ListLiveStreamsOnline is a v1 path). */
+export type EndpointV1 = 'realtime/streams';
+
+export function apiGet(session: Session, endpoint: Endpoint, params: URLSearchParams, signal?: AbortSignal): Promise<unknown> {
+  return getJson(session, 'v2', endpoint, params, signal);
+}
+
+export function apiGetV1(session: Session, endpoint: EndpointV1, params: URLSearchParams, signal?: AbortSignal): Promise<unknown> {
+  return getJson(session, 'v1', endpoint, params, signal);
+}
+
+async function getJson(session: Session, version: 'v1' | 'v2', endpoint: string, params: URLSearchParams, signal?: AbortSignal): Promise<unknown> {
   const query = params.toString();
-  const url = `/v2/${encodeURIComponent(session.projectId)}/${endpoint}${query ? `?${query}` : ''}`;
+  const url = `/${version}/${encodeURIComponent(session.projectId)}/${endpoint}${query ? `?${query}` : ''}`;
   for (const o of observers) o(url);
   let res: Response;
   try {

@@ -7,6 +7,7 @@ import { isProjectId, loadSession, saveSession } from './session.js';
 import { hooks, type Shell } from './shell.js';
 import { TrafficView } from './traffic.js';
 import { ViewersView } from './viewers.js';
+import { StreamsView } from './streams.js';
 import { loadNames } from './pickers.js';
 import { formatApiTime, MINUTE } from './timewin.js';
 import { currentZone, isZone, labelZone, offsetLabel, onZoneChange, setZone } from './tz.js';
@@ -93,19 +94,23 @@ async function main(): Promise<void> {
   const viewers = new ViewersView(shell);
   viewers.mount(tabs, views.traffic?.parentElement ?? document.body);
   views.viewers = viewers.section;
+  const streams = new StreamsView(shell);
+  streams.mount(tabs, views.traffic?.parentElement ?? document.body);
+  views.streams = streams.section;
 
   const route = (): void => {
     playback.hide();
     carousel.hide();
     traffic.hide();
     viewers.hide();
+    streams.hide();
     const signedIn = session !== undefined;
     tabs.hidden = !signedIn;
     signOut.hidden = !signedIn;
     byId('tz-choice', HTMLElement).hidden = !signedIn;
     who.textContent = session ? `project ${session.projectId}${config.demo ? ' (demo)' : ''}` : '';
     const tab = location.hash.slice(1);
-    const name = !signedIn ? 'signin' : tab === 'carousel' || tab === 'traffic' || tab === 'viewers' ? tab : 'playback';
+    const name = !signedIn ? 'signin' : tab === 'carousel' || tab === 'traffic' || tab === 'viewers' || tab === 'streams' ? tab : 'playback';
     for (const [key, section] of Object.entries(views)) section.hidden = key !== name;
     for (const a of tabs.querySelectorAll('a')) a.classList.toggle('active', a.getAttribute('href') === `#${name}`);
     hooks().view = name;
@@ -116,6 +121,7 @@ async function main(): Promise<void> {
     else if (name === 'carousel') carousel.show();
     else if (name === 'traffic') traffic.show();
     else if (name === 'viewers') viewers.show();
+    else if (name === 'streams') streams.show();
   };
 
   function signOutWith(message: string | undefined): void {
@@ -161,6 +167,7 @@ async function main(): Promise<void> {
       carousel.hide();
       traffic.hide();
       viewers.hide();
+      streams.hide();
     }
   });
   route();
