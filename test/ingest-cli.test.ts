@@ -33,9 +33,9 @@ describe('livestats ingest (batch)', () => {
   it('says once that FLV viewer counts need $request_time, and counts such lines by reason', async () => {
     const t = Date.now() - 120_000;
     const flv = join(dir, 'flv.log');
-    writeFileSync(flv, Array.from({ length: 30 }, (_, i) => accessLine(t, { path: `/live/s${i % 3}.flv` })).join('\n') + '\n');
+    writeFileSync(flv, Array.from({ length: 30 }, (_, i) => accessLine(t, { path: `/live/s${i % 3}.flv`, ip: '198.51.100.7' })).join('\n') + '\n');
     const flv2 = join(dir, 'flv2.log');
-    writeFileSync(flv2, accessLine(t, { path: '/live/s.flv' }) + '\n');
+    writeFileSync(flv2, accessLine(t, { path: '/live/s.flv', ip: '198.51.100.8' }) + '\n');
     const res = await runCli(['ingest', '--project', 'rt', '--format', 'combined_host', '--data', join(dir, 'data-rt'), '--json', flv, flv2]);
     expect(res.code).toBe(0);
     expect(res.stderr.split(NO_REQUEST_TIME_WARNING).length - 1).toBe(1);
