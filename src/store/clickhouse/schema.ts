@@ -27,7 +27,9 @@ export function replicatedEngine(stmt: string, database: string): string {
   const created = /^CREATE TABLE IF NOT EXISTS `?\w+`?\.`?(\w+)`?/.exec(stmt);
   if (!created) return stmt;
   const localName = created[1] ?? '';
-  return stmt.replace(ENGINE, (_m, kind: string | undefined) =>
+  // A bare `ENGINE = ReplacingMergeTree` (no parameters, as 005_audience.sql writes it) is the same engine with ().
+  return stmt.replace(/ENGINE = (Summing|Replacing)?MergeTree(?!\()/g, (_m, kind: string | undefined) => `ENGINE = ${kind ?? ''}MergeTree()`)
+    .replace(ENGINE, (_m, kind: string | undefined) =>
     `ENGINE = Replicated${kind ?? ''}MergeTree(${quote(zooKeeperPath(ident(database).slice(1, -1), ident(localName).slice(1, -1)))}, '{replica}', `)
     .replace(/'\{replica\}', \)/g, "'{replica}')");
 }
