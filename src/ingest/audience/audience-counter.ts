@@ -16,6 +16,19 @@ const DAY_SPACE = 2 ** 17;
 export type AudienceNote = 'no_request_time' | 'bad_request_time' | 'span_cut' | 'no_client_ip';
 export const AUDIENCE_NOTES: readonly AudienceNote[] = ['no_request_time', 'bad_request_time', 'span_cut', 'no_client_ip'];
 
+/**
+ * A client IP as the batch sets key it: a canonical dotted quad (the form its integer prints back to,
+ * so no answer changes on any store) as its integer | 0 (a small integer: no string kept alive, no
+ * allocation), any other text as itself.
+ */
+type IpKey = number | string;
+const octetDigits = (o: number): number => (o < 10 ? 1 : o < 100 ? 2 : 3);
+function ipKey(ip: string, v4: number): IpKey {
+  if (v4 < 0) return ip;
+  const len = octetDigits(v4 >>> 24) + octetDigits((v4 >>> 16) & 255) + octetDigits((v4 >>> 8) & 255) + octetDigits(v4 & 255) + 3;
+  return ip.length === len ? v4 | 0 : ip;
+}
+
 /** Per cell (tuple, protocol, geo): the minutes it touches, each [session delta, play-ms adjustment, bytes, lines]. */
 type MinuteDeltas = Map<number, Float64Array>;
 
@@ -31,8 +44,8 @@ type MinuteDeltas = Map<number, Float64Array>;
  */
 export class AudienceCounter {
   private cells = new Map<number, MinuteDeltas>();
-  private hls = new Map<number, Map<string, number>>();
-  private users = new Map<number, Set<string>>();
+  private hls = new Map<number, Map<IpKey, number>>();
+  private users = new Map<number, Set<IpKey>>();
   private pending = 0;
 
   /** Entries held (cell-minutes, viewers, users): the owner flushes past a bound. */
@@ -83,8 +96,12 @@ export class AudienceCounter {
     d[3] = (d[3] as number) + 1;
   }
 
-  /** An HLS viewer: client IP `ip` watched the tuple's stream in `minute` (epoch minute). True when new to this batch. */
-  viewer(tuple: number, minute: number, ip: string, geo: number): boolean {
+  /**
+   * An HLS viewer: client IP `ip` (`v4`: its parseIpv4 integer, -1 when not one) watched the tuple's
+   * stream in `minute` (epoch minute). True when new to this batch.
+   */
+  viewer(tuple: number, minute: number, address: string, geo: number, v4 = -1): boolean {
+    const ip = ipKey(address, v4);
     const key = tuple * MINUTE_SPACE + minute;
     let s = this.hls.get(key);
     if (s === undefined) {
@@ -97,8 +114,9 @@ export class AudienceCounter {
     return true;
   }
 
-  /** A client IP of the tuple's stream on a UTC day (epoch ms of any instant of it). */
-  user(tuple: number, time: number, ip: string): void {
+  /** A client IP of the tuple's stream on a UTC day (epoch ms of any instant of it); `v4` as for viewer(). */
+  user(tuple: number, time: number, address: string, v4 = -1): void {
+    const ip = ipKey(address, v4);
     const key = tuple * DAY_SPACE + Math.floor(time / DAY);
     let s = this.users.get(key);
     if (s === undefined) {
@@ -161,21 +179,33 @@ export class AudienceCounter {
     const hlsMinute: number[] = [];
     const hlsGeo: number[] = [];
     const hlsIp: string[] = [];
+    const hlsV4: number[] = [];
     for (const [key, s] of this.hls) {
       const mi = key % MINUTE_SPACE;
       const t = (key - mi) / MINUTE_SPACE;
       for (const [ip, g] of s) {
-        hlsTuple.push(t); hlsMinute.push(mi * MINUTE); hlsGeo.push(g); hlsIp.push(ip);
+        hlsTuple.push(t); hlsMinute.push(mi * MINUTE); hlsGeo.push(g);
+        if (typeof ip === 'number') {
+          hlsIp.push(''); hlsV4.push(ip >>> 0);
+        } else {
+          hlsIp.push(ip); hlsV4.push(-1);
+        }
       }
     }
     const userTuple: number[] = [];
     const userDay: number[] = [];
     const userIp: string[] = [];
+    const userV4: number[] = [];
     for (const [key, s] of this.users) {
       const day = key % DAY_SPACE;
       const t = (key - day) / DAY_SPACE;
       for (const ip of s) {
-        userTuple.push(t); userDay.push(day * DAY); userIp.push(ip);
+        userTuple.push(t); userDay.push(day * DAY);
+        if (typeof ip === 'number') {
+          userIp.push(''); userV4.push(ip >>> 0);
+        } else {
+          userIp.push(ip); userV4.push(-1);
+        }
       }
     }
     this.cells = new Map();
@@ -186,14 +216,14 @@ export class AudienceCounter {
       domains, apps, streams,
       tuple: Int32Array.from(tuple), minute: Float64Array.from(minute), protocol: Uint8Array.from(protocol), geo: Uint8Array.from(geo),
       sessions: Float64Array.from(sessions), playMs: Float64Array.from(playMs), bytes: Float64Array.from(bytes), requests: Float64Array.from(requests),
-      hlsTuple: Int32Array.from(hlsTuple), hlsMinute: Float64Array.from(hlsMinute), hlsGeo: Uint8Array.from(hlsGeo), hlsIp,
-      userTuple: Int32Array.from(userTuple), userDay: Float64Array.from(userDay), userIp,
+      hlsTuple: Int32Array.from(hlsTuple), hlsMinute: Float64Array.from(hlsMinute), hlsGeo: Uint8Array.from(hlsGeo), hlsIp, hlsV4: Float64Array.from(hlsV4),
+      userTuple: Int32Array.from(userTuple), userDay: Float64Array.from(userDay), userIp, userV4: Float64Array.from(userV4),
     };
   }
 
   /** Typed arrays of a drained batch (transferred between threads). */
   static buffers(c: AudienceCells): ArrayBuffer[] {
-    return [c.tuple, c.minute, c.protocol, c.geo, c.sessions, c.playMs, c.bytes, c.requests, c.hlsTuple, c.hlsMinute, c.hlsGeo, c.userTuple, c.userDay]
-      .map((a) => a.buffer as ArrayBuffer);
+    return [c.tuple, c.minute, c.protocol, c.geo, c.sessions, c.playMs, c.bytes, c.requests, c.hlsTuple, c.hlsMinute, c.hlsGeo, c.userTuple, c.userDay, c.hlsV4, c.userV4]
+      .flatMap((a) => (a ? [a.buffer as ArrayBuffer] : []));
   }
 }
