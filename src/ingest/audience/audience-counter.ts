@@ -32,6 +32,69 @@ function ipKey(ip: string, v4: number): IpKey {
 /** Per cell (tuple, protocol, geo): the minutes it touches, each [session delta, play-ms adjustment, bytes, lines]. */
 type MinuteDeltas = Map<number, Float64Array>;
 
+/** The drained cells, built in typed columns that grow by doubling (no boxed numbers per cell-minute). */
+class CellColumns {
+  private n = 0;
+  private tuple: Int32Array;
+  private minute: Float64Array;
+  private protocol: Uint8Array;
+  private geo: Uint8Array;
+  private sessions: Float64Array;
+  private playMs: Float64Array;
+  private bytes: Float64Array;
+  private requests: Float64Array;
+
+  constructor(private cap: number) {
+    this.tuple = new Int32Array(cap);
+    this.minute = new Float64Array(cap);
+    this.protocol = new Uint8Array(cap);
+    this.geo = new Uint8Array(cap);
+    this.sessions = new Float64Array(cap);
+    this.playMs = new Float64Array(cap);
+    this.bytes = new Float64Array(cap);
+    this.requests = new Float64Array(cap);
+  }
+
+  push(tuple: number, minute: number, protocol: number, geo: number, sessions: number, playMs: number, bytes: number, requests: number): void {
+    if (this.n === this.cap) this.grow();
+    const i = this.n++;
+    this.tuple[i] = tuple;
+    this.minute[i] = minute;
+    this.protocol[i] = protocol;
+    this.geo[i] = geo;
+    this.sessions[i] = sessions;
+    this.playMs[i] = playMs;
+    this.bytes[i] = bytes;
+    this.requests[i] = requests;
+  }
+
+  private grow(): void {
+    this.cap *= 2;
+    const more = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(this.cap);
+      b.set(a);
+      return b;
+    };
+    this.tuple = more(this.tuple, (n) => new Int32Array(n));
+    this.minute = more(this.minute, (n) => new Float64Array(n));
+    this.protocol = more(this.protocol, (n) => new Uint8Array(n));
+    this.geo = more(this.geo, (n) => new Uint8Array(n));
+    this.sessions = more(this.sessions, (n) => new Float64Array(n));
+    this.playMs = more(this.playMs, (n) => new Float64Array(n));
+    this.bytes = more(this.bytes, (n) => new Float64Array(n));
+    this.requests = more(this.requests, (n) => new Float64Array(n));
+  }
+
+  /** Exact-length copies (each with its own buffer, as transfers between threads need). */
+  take(): Pick<AudienceCells, 'tuple' | 'minute' | 'protocol' | 'geo' | 'sessions' | 'playMs' | 'bytes' | 'requests'> {
+    const n = this.n;
+    return {
+      tuple: this.tuple.slice(0, n), minute: this.minute.slice(0, n), protocol: this.protocol.slice(0, n), geo: this.geo.slice(0, n),
+      sessions: this.sessions.slice(0, n), playMs: this.playMs.slice(0, n), bytes: this.bytes.slice(0, n), requests: this.requests.slice(0, n),
+    };
+  }
+}
+
 /**
  * Derives the audience cube's input from lines (audience-api.md):
  * - an FLV line is one session spanning [end - request_time, end); it is kept as two deltas (+1 at
@@ -131,14 +194,7 @@ export class AudienceCounter {
 
   /** Everything so far as cells over the given tuple names (the traffic counter's drain of the same lines); starts empty. */
   drain(domains: string[], apps: string[], streams: string[]): AudienceCells {
-    const tuple: number[] = [];
-    const minute: number[] = [];
-    const protocol: number[] = [];
-    const geo: number[] = [];
-    const sessions: number[] = [];
-    const playMs: number[] = [];
-    const bytes: number[] = [];
-    const requests: number[] = [];
+    const out = new CellColumns(256);
     for (const [key, m] of this.cells) {
       const g = key % GEO_BITS;
       const rest = (key - g) / GEO_BITS;
@@ -149,29 +205,24 @@ export class AudienceCounter {
         for (const [mi, d] of m) {
           const open = d[0] as number;
           if (open <= 0 && (d[2] as number) === 0 && (d[3] as number) === 0) continue;
-          tuple.push(t); minute.push(mi * MINUTE); protocol.push(p); geo.push(g);
-          sessions.push(Math.max(0, open)); playMs.push(open > 0 ? open * MINUTE + (d[1] as number) : 0); bytes.push(d[2] as number); requests.push(d[3] as number);
+          out.push(t, mi * MINUTE, p, g, Math.max(0, open), open > 0 ? open * MINUTE + (d[1] as number) : 0, d[2] as number, d[3] as number);
         }
         continue;
       }
-      const minutes = [...m.keys()].sort((x, y) => x - y);
+      const minutes = Float64Array.from(m.keys()).sort();
       let open = 0;
       let at = 0;
       // Sweep the cell's minutes: between two touched minutes the open sessions hold each minute whole.
       for (let i = 0; i < minutes.length; i++) {
         const mi = minutes[i] as number;
         if (open > 0) {
-          for (let x = at + 1; x < mi; x++) {
-            tuple.push(t); minute.push(x * MINUTE); protocol.push(p); geo.push(g);
-            sessions.push(open); playMs.push(open * MINUTE); bytes.push(0); requests.push(0);
-          }
+          for (let x = at + 1; x < mi; x++) out.push(t, x * MINUTE, p, g, open, open * MINUTE, 0, 0);
         }
         const d = m.get(mi) as Float64Array;
         open += d[0] as number;
         at = mi;
         if (open > 0 || (d[2] as number) > 0 || (d[3] as number) > 0) {
-          tuple.push(t); minute.push(mi * MINUTE); protocol.push(p); geo.push(g);
-          sessions.push(open); playMs.push(open * MINUTE + (d[1] as number)); bytes.push(d[2] as number); requests.push(d[3] as number);
+          out.push(t, mi * MINUTE, p, g, open, open * MINUTE + (d[1] as number), d[2] as number, d[3] as number);
         }
       }
     }
@@ -214,8 +265,7 @@ export class AudienceCounter {
     this.pending = 0;
     return {
       domains, apps, streams,
-      tuple: Int32Array.from(tuple), minute: Float64Array.from(minute), protocol: Uint8Array.from(protocol), geo: Uint8Array.from(geo),
-      sessions: Float64Array.from(sessions), playMs: Float64Array.from(playMs), bytes: Float64Array.from(bytes), requests: Float64Array.from(requests),
+      ...out.take(),
       hlsTuple: Int32Array.from(hlsTuple), hlsMinute: Float64Array.from(hlsMinute), hlsGeo: Uint8Array.from(hlsGeo), hlsIp, hlsV4: Float64Array.from(hlsV4),
       userTuple: Int32Array.from(userTuple), userDay: Float64Array.from(userDay), userIp, userV4: Float64Array.from(userV4),
     };
