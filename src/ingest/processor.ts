@@ -216,7 +216,7 @@ export class LineProcessor {
       tuple = this.tupleOfLine(p, domain);
     }
     this.traffic.addTuple(tuple, this.protocol, time, geo, ipType, bytes);
-    if ((this.protocol === FLV_PROTOCOL || this.protocol === HLS_PROTOCOL) && this.audienceOn) this.countAudience(tuple, time, geo, address, ipType, bytes, p.requestTime);
+    if ((this.protocol === FLV_PROTOCOL || this.protocol === HLS_PROTOCOL) && this.audienceOn) this.countAudience(tuple, time, geo, address, v4, ipType, bytes, p.requestTime);
     return undefined;
   }
 
@@ -226,7 +226,7 @@ export class LineProcessor {
   }
 
   /** The audience part of a stream line: an FLV session or an HLS viewer, and the day's user. */
-  private countAudience(tuple: number, time: number, geo: number, address: string, ipType: number, bytes: number, requestTime: number): void {
+  private countAudience(tuple: number, time: number, geo: number, address: string, v4: number, ipType: number, bytes: number, requestTime: number): void {
     const a = this.audience;
     if (this.protocol === FLV_PROTOCOL) {
       let ms = 0;
@@ -246,8 +246,8 @@ export class LineProcessor {
       return;
     }
     // A viewer already in this batch's (stream, minute) was made a user of that day with it.
-    if (this.protocol === HLS_PROTOCOL && !a.viewer(tuple, Math.floor(time / 60_000), address, geo)) return;
-    a.user(tuple, time, address);
+    if (this.protocol === HLS_PROTOCOL && !a.viewer(tuple, Math.floor(time / 60_000), address, geo, v4)) return;
+    a.user(tuple, time, address, v4);
   }
 
   private protocol = 0;

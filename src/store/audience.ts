@@ -1,5 +1,6 @@
 import type { Isp, Region } from '../contract/values.js';
 import type { QueryOptions } from './types.js';
+import { formatIpv4 } from '../ingest/geo/ipv4.js';
 
 /**
  * The audience cube (audience-api.md): per minute, (domain, app, stream, protocol, region, isp) ->
@@ -148,14 +149,25 @@ export interface AudienceCells {
   hlsMinute: Float64Array;
   hlsGeo: Uint8Array;
   hlsIp: string[];
+  /** When present: entry i >= 0 is the IPv4 integer of viewer i (its hlsIp text is then ''); -1: the text is in hlsIp. */
+  hlsV4?: Float64Array;
   /** Users: distinct (tuple, UTC day, client IP) of the batch, every protocol. The store counts each once per (domain, stream, day). */
   userTuple: Int32Array;
   userDay: Float64Array;
   userIp: string[];
+  /** When present: as hlsV4, for userIp. */
+  userV4?: Float64Array;
 }
 
 /** Audience cells of one project, as a write batch carries them. */
 export interface ProjectAudience {
   project: string;
   cells: AudienceCells;
+}
+
+/** The text of a batch's HLS viewer or user IP `i` (an IPv4 travels as its integer, its text as ''). */
+export function audienceIp(c: AudienceCells, which: 'hls' | 'user', i: number): string {
+  const v4 = which === 'hls' ? c.hlsV4?.[i] : c.userV4?.[i];
+  if (v4 !== undefined && v4 >= 0) return formatIpv4(v4);
+  return (which === 'hls' ? c.hlsIp[i] : c.userIp[i]) as string;
 }

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import type { AudienceCells } from '../../store/audience.js';
+import { audienceIp, type AudienceCells } from '../../store/audience.js';
 import { createLineParser } from '../formats/presets.js';
 import { GeoResolver } from '../geo/resolver.js';
 import { LineProcessor } from '../processor.js';
@@ -92,6 +92,22 @@ it('HLS: one viewer per (IP, stream, minute) in a batch, every stream line a use
     line('5.6.7.8', D + 4_000, '0.1', '/live/t.flv'),
     line('9.9.9.9', D + 4_000, '0.1', '/favicon.ico'),
   ]).cells[0] as AudienceCells;
-  expect(c.hlsIp.map((ip, i) => `${ip}@${((c.hlsMinute[i] as number) - D) / 60_000}`).sort()).toEqual(['1.2.3.4@0', '1.2.3.4@1', '5.6.7.8@0']);
-  expect(c.userIp.map((ip, i) => `${ip}:${c.streams[c.userTuple[i] as number]}`).sort()).toEqual(['1.2.3.4:s', '5.6.7.8:s', '5.6.7.8:t']);
+  expect(c.hlsIp.map((_, i) => `${audienceIp(c, 'hls', i)}@${((c.hlsMinute[i] as number) - D) / 60_000}`).sort()).toEqual(['1.2.3.4@0', '1.2.3.4@1', '5.6.7.8@0']);
+  expect(c.userIp.map((_, i) => `${audienceIp(c, 'user', i)}:${c.streams[c.userTuple[i] as number]}`).sort()).toEqual(['1.2.3.4:s', '5.6.7.8:s', '5.6.7.8:t']);
+});
+
+it('keys canonical IPv4 viewers and users by their integer, any other text as itself (the stores see the same text)', () => {
+  const fmt = "'$remote_addr [$time_local] $msec $request_time $status $bytes_sent $host \"$request\"'";
+  const c = run(fmt, [
+    line('10.1.2.3', D + 1_000, '0.1', '/live/s.m3u8'),
+    line('10.1.2.3', D + 2_000, '0.1', '/live/s/1.ts'),
+    line('010.1.2.3', D + 3_000, '0.1', '/live/s.m3u8'),
+    line('255.255.255.254', D + 4_000, '0.1', '/live/s.m3u8'),
+    line('2001:db8::1', D + 5_000, '0.1', '/live/s.m3u8'),
+  ]).cells[0] as AudienceCells;
+  expect(c.hlsIp.map((_, i) => audienceIp(c, 'hls', i)).sort()).toEqual(['010.1.2.3', '10.1.2.3', '2001:db8::1', '255.255.255.254']);
+  expect(c.userIp.map((_, i) => audienceIp(c, 'user', i)).sort()).toEqual(['010.1.2.3', '10.1.2.3', '2001:db8::1', '255.255.255.254']);
+  // The canonical ones travel as integers (no text kept), the others as text.
+  expect([...(c.hlsV4 as Float64Array)].filter((v) => v >= 0).sort((a, b) => a - b)).toEqual([0x0a010203, 0xfffffffe]);
+  expect(c.hlsIp.filter((t) => t !== '').sort()).toEqual(['010.1.2.3', '2001:db8::1']);
 });

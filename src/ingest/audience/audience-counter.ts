@@ -16,8 +16,84 @@ const DAY_SPACE = 2 ** 17;
 export type AudienceNote = 'no_request_time' | 'bad_request_time' | 'span_cut' | 'no_client_ip';
 export const AUDIENCE_NOTES: readonly AudienceNote[] = ['no_request_time', 'bad_request_time', 'span_cut', 'no_client_ip'];
 
+/**
+ * A client IP as the batch sets key it: a canonical dotted quad (the form its integer prints back to,
+ * so no answer changes on any store) as its integer | 0 (a small integer: no string kept alive, no
+ * allocation), any other text as itself.
+ */
+type IpKey = number | string;
+const octetDigits = (o: number): number => (o < 10 ? 1 : o < 100 ? 2 : 3);
+function ipKey(ip: string, v4: number): IpKey {
+  if (v4 < 0) return ip;
+  const len = octetDigits(v4 >>> 24) + octetDigits((v4 >>> 16) & 255) + octetDigits((v4 >>> 8) & 255) + octetDigits(v4 & 255) + 3;
+  return ip.length === len ? v4 | 0 : ip;
+}
+
 /** Per cell (tuple, protocol, geo): the minutes it touches, each [session delta, play-ms adjustment, bytes, lines]. */
 type MinuteDeltas = Map<number, Float64Array>;
+
+/** The drained cells, built in typed columns that grow by doubling (no boxed numbers per cell-minute). */
+class CellColumns {
+  private n = 0;
+  private tuple: Int32Array;
+  private minute: Float64Array;
+  private protocol: Uint8Array;
+  private geo: Uint8Array;
+  private sessions: Float64Array;
+  private playMs: Float64Array;
+  private bytes: Float64Array;
+  private requests: Float64Array;
+
+  constructor(private cap: number) {
+    this.tuple = new Int32Array(cap);
+    this.minute = new Float64Array(cap);
+    this.protocol = new Uint8Array(cap);
+    this.geo = new Uint8Array(cap);
+    this.sessions = new Float64Array(cap);
+    this.playMs = new Float64Array(cap);
+    this.bytes = new Float64Array(cap);
+    this.requests = new Float64Array(cap);
+  }
+
+  push(tuple: number, minute: number, protocol: number, geo: number, sessions: number, playMs: number, bytes: number, requests: number): void {
+    if (this.n === this.cap) this.grow();
+    const i = this.n++;
+    this.tuple[i] = tuple;
+    this.minute[i] = minute;
+    this.protocol[i] = protocol;
+    this.geo[i] = geo;
+    this.sessions[i] = sessions;
+    this.playMs[i] = playMs;
+    this.bytes[i] = bytes;
+    this.requests[i] = requests;
+  }
+
+  private grow(): void {
+    this.cap *= 2;
+    const more = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(this.cap);
+      b.set(a);
+      return b;
+    };
+    this.tuple = more(this.tuple, (n) => new Int32Array(n));
+    this.minute = more(this.minute, (n) => new Float64Array(n));
+    this.protocol = more(this.protocol, (n) => new Uint8Array(n));
+    this.geo = more(this.geo, (n) => new Uint8Array(n));
+    this.sessions = more(this.sessions, (n) => new Float64Array(n));
+    this.playMs = more(this.playMs, (n) => new Float64Array(n));
+    this.bytes = more(this.bytes, (n) => new Float64Array(n));
+    this.requests = more(this.requests, (n) => new Float64Array(n));
+  }
+
+  /** Exact-length copies (each with its own buffer, as transfers between threads need). */
+  take(): Pick<AudienceCells, 'tuple' | 'minute' | 'protocol' | 'geo' | 'sessions' | 'playMs' | 'bytes' | 'requests'> {
+    const n = this.n;
+    return {
+      tuple: this.tuple.slice(0, n), minute: this.minute.slice(0, n), protocol: this.protocol.slice(0, n), geo: this.geo.slice(0, n),
+      sessions: this.sessions.slice(0, n), playMs: this.playMs.slice(0, n), bytes: this.bytes.slice(0, n), requests: this.requests.slice(0, n),
+    };
+  }
+}
 
 /**
  * Derives the audience cube's input from lines (audience-api.md):
@@ -31,8 +107,8 @@ type MinuteDeltas = Map<number, Float64Array>;
  */
 export class AudienceCounter {
   private cells = new Map<number, MinuteDeltas>();
-  private hls = new Map<number, Map<string, number>>();
-  private users = new Map<number, Set<string>>();
+  private hls = new Map<number, Map<IpKey, number>>();
+  private users = new Map<number, Set<IpKey>>();
   private pending = 0;
 
   /** Entries held (cell-minutes, viewers, users): the owner flushes past a bound. */
@@ -83,8 +159,12 @@ export class AudienceCounter {
     d[3] = (d[3] as number) + 1;
   }
 
-  /** An HLS viewer: client IP `ip` watched the tuple's stream in `minute` (epoch minute). True when new to this batch. */
-  viewer(tuple: number, minute: number, ip: string, geo: number): boolean {
+  /**
+   * An HLS viewer: client IP `ip` (`v4`: its parseIpv4 integer, -1 when not one) watched the tuple's
+   * stream in `minute` (epoch minute). True when new to this batch.
+   */
+  viewer(tuple: number, minute: number, address: string, geo: number, v4 = -1): boolean {
+    const ip = ipKey(address, v4);
     const key = tuple * MINUTE_SPACE + minute;
     let s = this.hls.get(key);
     if (s === undefined) {
@@ -97,8 +177,9 @@ export class AudienceCounter {
     return true;
   }
 
-  /** A client IP of the tuple's stream on a UTC day (epoch ms of any instant of it). */
-  user(tuple: number, time: number, ip: string): void {
+  /** A client IP of the tuple's stream on a UTC day (epoch ms of any instant of it); `v4` as for viewer(). */
+  user(tuple: number, time: number, address: string, v4 = -1): void {
+    const ip = ipKey(address, v4);
     const key = tuple * DAY_SPACE + Math.floor(time / DAY);
     let s = this.users.get(key);
     if (s === undefined) {
@@ -113,14 +194,7 @@ export class AudienceCounter {
 
   /** Everything so far as cells over the given tuple names (the traffic counter's drain of the same lines); starts empty. */
   drain(domains: string[], apps: string[], streams: string[]): AudienceCells {
-    const tuple: number[] = [];
-    const minute: number[] = [];
-    const protocol: number[] = [];
-    const geo: number[] = [];
-    const sessions: number[] = [];
-    const playMs: number[] = [];
-    const bytes: number[] = [];
-    const requests: number[] = [];
+    const out = new CellColumns(256);
     for (const [key, m] of this.cells) {
       const g = key % GEO_BITS;
       const rest = (key - g) / GEO_BITS;
@@ -131,29 +205,24 @@ export class AudienceCounter {
         for (const [mi, d] of m) {
           const open = d[0] as number;
           if (open <= 0 && (d[2] as number) === 0 && (d[3] as number) === 0) continue;
-          tuple.push(t); minute.push(mi * MINUTE); protocol.push(p); geo.push(g);
-          sessions.push(Math.max(0, open)); playMs.push(open > 0 ? open * MINUTE + (d[1] as number) : 0); bytes.push(d[2] as number); requests.push(d[3] as number);
+          out.push(t, mi * MINUTE, p, g, Math.max(0, open), open > 0 ? open * MINUTE + (d[1] as number) : 0, d[2] as number, d[3] as number);
         }
         continue;
       }
-      const minutes = [...m.keys()].sort((x, y) => x - y);
+      const minutes = Float64Array.from(m.keys()).sort();
       let open = 0;
       let at = 0;
       // Sweep the cell's minutes: between two touched minutes the open sessions hold each minute whole.
       for (let i = 0; i < minutes.length; i++) {
         const mi = minutes[i] as number;
         if (open > 0) {
-          for (let x = at + 1; x < mi; x++) {
-            tuple.push(t); minute.push(x * MINUTE); protocol.push(p); geo.push(g);
-            sessions.push(open); playMs.push(open * MINUTE); bytes.push(0); requests.push(0);
-          }
+          for (let x = at + 1; x < mi; x++) out.push(t, x * MINUTE, p, g, open, open * MINUTE, 0, 0);
         }
         const d = m.get(mi) as Float64Array;
         open += d[0] as number;
         at = mi;
         if (open > 0 || (d[2] as number) > 0 || (d[3] as number) > 0) {
-          tuple.push(t); minute.push(mi * MINUTE); protocol.push(p); geo.push(g);
-          sessions.push(open); playMs.push(open * MINUTE + (d[1] as number)); bytes.push(d[2] as number); requests.push(d[3] as number);
+          out.push(t, mi * MINUTE, p, g, open, open * MINUTE + (d[1] as number), d[2] as number, d[3] as number);
         }
       }
     }
@@ -161,21 +230,33 @@ export class AudienceCounter {
     const hlsMinute: number[] = [];
     const hlsGeo: number[] = [];
     const hlsIp: string[] = [];
+    const hlsV4: number[] = [];
     for (const [key, s] of this.hls) {
       const mi = key % MINUTE_SPACE;
       const t = (key - mi) / MINUTE_SPACE;
       for (const [ip, g] of s) {
-        hlsTuple.push(t); hlsMinute.push(mi * MINUTE); hlsGeo.push(g); hlsIp.push(ip);
+        hlsTuple.push(t); hlsMinute.push(mi * MINUTE); hlsGeo.push(g);
+        if (typeof ip === 'number') {
+          hlsIp.push(''); hlsV4.push(ip >>> 0);
+        } else {
+          hlsIp.push(ip); hlsV4.push(-1);
+        }
       }
     }
     const userTuple: number[] = [];
     const userDay: number[] = [];
     const userIp: string[] = [];
+    const userV4: number[] = [];
     for (const [key, s] of this.users) {
       const day = key % DAY_SPACE;
       const t = (key - day) / DAY_SPACE;
       for (const ip of s) {
-        userTuple.push(t); userDay.push(day * DAY); userIp.push(ip);
+        userTuple.push(t); userDay.push(day * DAY);
+        if (typeof ip === 'number') {
+          userIp.push(''); userV4.push(ip >>> 0);
+        } else {
+          userIp.push(ip); userV4.push(-1);
+        }
       }
     }
     this.cells = new Map();
@@ -184,16 +265,15 @@ export class AudienceCounter {
     this.pending = 0;
     return {
       domains, apps, streams,
-      tuple: Int32Array.from(tuple), minute: Float64Array.from(minute), protocol: Uint8Array.from(protocol), geo: Uint8Array.from(geo),
-      sessions: Float64Array.from(sessions), playMs: Float64Array.from(playMs), bytes: Float64Array.from(bytes), requests: Float64Array.from(requests),
-      hlsTuple: Int32Array.from(hlsTuple), hlsMinute: Float64Array.from(hlsMinute), hlsGeo: Uint8Array.from(hlsGeo), hlsIp,
-      userTuple: Int32Array.from(userTuple), userDay: Float64Array.from(userDay), userIp,
+      ...out.take(),
+      hlsTuple: Int32Array.from(hlsTuple), hlsMinute: Float64Array.from(hlsMinute), hlsGeo: Uint8Array.from(hlsGeo), hlsIp, hlsV4: Float64Array.from(hlsV4),
+      userTuple: Int32Array.from(userTuple), userDay: Float64Array.from(userDay), userIp, userV4: Float64Array.from(userV4),
     };
   }
 
   /** Typed arrays of a drained batch (transferred between threads). */
   static buffers(c: AudienceCells): ArrayBuffer[] {
-    return [c.tuple, c.minute, c.protocol, c.geo, c.sessions, c.playMs, c.bytes, c.requests, c.hlsTuple, c.hlsMinute, c.hlsGeo, c.userTuple, c.userDay]
-      .map((a) => a.buffer as ArrayBuffer);
+    return [c.tuple, c.minute, c.protocol, c.geo, c.sessions, c.playMs, c.bytes, c.requests, c.hlsTuple, c.hlsMinute, c.hlsGeo, c.userTuple, c.userDay, c.hlsV4, c.userV4]
+      .flatMap((a) => (a ? [a.buffer as ArrayBuffer] : []));
   }
 }

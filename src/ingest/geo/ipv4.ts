@@ -41,3 +41,8 @@ export function isPrivateIpv4(v: number): boolean {
     (a === 192 && b === 168)
   );
 }
+
+/** The dotted quad of an IPv4 integer (0 .. 2^32 - 1): parseIpv4's inverse on canonical text. */
+export function formatIpv4(v: number): string {
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}

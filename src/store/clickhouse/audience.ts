@@ -1,4 +1,4 @@
-import { AUDIENCE_PROTOCOLS, comparePlayInfo, type AudienceProtocol, type PlayInfoFilter, type PlayInfoRow, type PortraitDay, type PortraitFilter, type ProjectAudience, type UsersFilter, type AudienceQuery } from '../audience.js';
+import { AUDIENCE_PROTOCOLS, audienceIp, comparePlayInfo, type AudienceProtocol, type PlayInfoFilter, type PlayInfoRow, type PortraitDay, type PortraitFilter, type ProjectAudience, type UsersFilter, type AudienceQuery } from '../audience.js';
 import { cellValue } from '../cell-values.js';
 import { ISPS, REGIONS } from '../../contract/values.js';
 import type { QueryOptions } from '../types.js';
@@ -67,12 +67,12 @@ export class ClickHouseAudience implements AudienceQueryReads {
         if (!named(k)) continue;
         const geo = c.hlsGeo[i] as number;
         hls.push(tuple([project, c.domains[k] as string, Math.floor((c.hlsMinute[i] as number) / MINUTE_MS), c.apps[k] as string, c.streams[k] as string,
-          REGIONS[geo >> 2] as string, ISPS[geo & 3] as string, c.hlsIp[i] as string]));
+          REGIONS[geo >> 2] as string, ISPS[geo & 3] as string, audienceIp(c, 'hls', i)]));
       }
       for (let i = 0; i < c.userTuple.length; i++) {
         const k = c.userTuple[i] as number;
         if (!named(k)) continue;
-        users.push(tuple([project, c.domains[k] as string, Math.floor((c.userDay[i] as number) / DAY_MS), c.streams[k] as string, c.userIp[i] as string]));
+        users.push(tuple([project, c.domains[k] as string, Math.floor((c.userDay[i] as number) / DAY_MS), c.streams[k] as string, audienceIp(c, 'user', i)]));
       }
     }
     await this.writeCells(batchId, cells, retry);

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { AUDIENCE_PROTOCOLS, type ProjectAudience } from '../audience.js';
+import { AUDIENCE_PROTOCOLS, audienceIp, type ProjectAudience } from '../audience.js';
 import type { Cube, CubeCells } from '../blocks/cube.js';
 import { sumDuplicateCells } from '../blocks/reduce.js';
 import { cachedStatement } from '../blocks/table.js';
@@ -65,6 +65,29 @@ export class AudienceWriter {
    */
   private known = new Set<string>();
   private freshKnown: string[] = [];
+  /**
+   * The same for IPv4 entries, without strings: group (HLS: slot x 2^26 + series; user: -(day x 2^32
+   * + uid) - 1) -> IPs | 0. Entries whose numbers do not fit go through `known`.
+   */
+  private knownV4 = new Map<number, Set<number>>();
+  private knownV4Size = 0;
+  private freshGroups: number[] = [];
+  private freshIps: number[] = [];
+
+  /** True when (group, ip) is known stored; else notes it to be known on commit. */
+  private seenV4(group: number, ip: number): boolean {
+    const set = this.knownV4.get(group);
+    if (set !== undefined && set.has(ip | 0)) return true;
+    this.freshGroups.push(group);
+    this.freshIps.push(ip | 0);
+    return false;
+  }
+
+  private seenText(mark: string): boolean {
+    if (this.known.has(mark)) return true;
+    this.freshKnown.push(mark);
+    return false;
+  }
 
   private seriesId(db: Database.Database, cube: Cube, tuple: string[]): number {
     const key = `${cube.spec.name}\u0000${tuple.join('\u0000')}`;
@@ -141,11 +164,17 @@ export class AudienceWriter {
           continue;
         }
         const slot = Math.floor((c.hlsMinute[i] as number) / AUDIENCE_SLOT_MS);
-        const ip = c.hlsIp[i] as string;
-        const mark = `h${slot}|${s}|${ip}`;
-        if (this.known.has(mark)) continue;
-        this.freshKnown.push(mark);
-        if (seen.run(slot, s, storedIp(ip)).changes === 0) continue;
+        const v4 = c.hlsV4?.[i] ?? -1;
+        let ip: number | string;
+        if (v4 >= 0 && s < 2 ** 26) {
+          if (this.seenV4(slot * 2 ** 26 + s, v4)) continue;
+          ip = v4;
+        } else {
+          const text = audienceIp(c, 'hls', i);
+          if (this.seenText(`h${slot}|${s}|${text}`)) continue;
+          ip = storedIp(text);
+        }
+        if (seen.run(slot, s, ip).changes === 0) continue;
         append(domains, d, slot, geo, HLS, 1, 0, 0, AUDIENCE_SLOT_MS);
         append(streams, s, slot, geo, HLS, 1, 0, 0, AUDIENCE_SLOT_MS);
       }
@@ -155,13 +184,15 @@ export class AudienceWriter {
         const us = uStream[k] as number;
         if (us < 0) continue;
         const day = Math.floor((c.userDay[i] as number) / DAY_MS);
-        const text = c.userIp[i] as string;
         const ud = uDomain[k] as number;
-        const ip = storedIp(text);
-        for (const uid of [us, ud]) {
-          const mark = `u${day}|${uid}|${text}`;
-          if (this.known.has(mark)) continue;
-          this.freshKnown.push(mark);
+        const v4 = c.userV4?.[i] ?? -1;
+        const text = v4 >= 0 ? '' : (c.userIp[i] as string);
+        const ip = v4 >= 0 ? v4 : storedIp(text);
+        for (let j = 0; j < 2; j++) {
+          const uid = j === 0 ? us : ud;
+          if (v4 >= 0 && uid < 2 ** 32) {
+            if (this.seenV4(-(day * 2 ** 32 + uid) - 1, v4)) continue;
+          } else if (this.seenText(`u${day}|${uid}|${v4 >= 0 ? audienceIp(c, 'user', i) : text}`)) continue;
           if (addUser.run(day, uid, ip).changes === 1) bump.run(day, uid);
         }
       }
@@ -177,15 +208,37 @@ export class AudienceWriter {
     if (this.known.size + this.freshKnown.length > KNOWN_LIMIT) this.known = new Set();
     for (const m of this.freshKnown) this.known.add(m);
     this.freshKnown = [];
+    if (this.knownV4Size + this.freshGroups.length > KNOWN_LIMIT) this.forgetV4();
+    for (let i = 0; i < this.freshGroups.length; i++) {
+      const g = this.freshGroups[i] as number;
+      let set = this.knownV4.get(g);
+      if (set === undefined) {
+        set = new Set();
+        this.knownV4.set(g, set);
+      }
+      const before = set.size;
+      set.add(this.freshIps[i] as number);
+      this.knownV4Size += set.size - before;
+    }
+    this.freshGroups = [];
+    this.freshIps = [];
   }
 
   rollback(): void {
     this.fresh = new Map();
     this.freshKnown = [];
+    this.freshGroups = [];
+    this.freshIps = [];
+  }
+
+  private forgetV4(): void {
+    this.knownV4 = new Map();
+    this.knownV4Size = 0;
   }
 
   /** Retention deleted set entries: forget what is known (a late line of a deleted minute or day is stored anew). */
   forgetKnown(): void {
     this.known = new Set();
+    this.forgetV4();
   }
 }
