@@ -1,6 +1,5 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page, type Request } from 'playwright-core';
+import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { authFailed } from '../src/contract/errors.js';
 import { resolveServeConfig } from '../src/config.js';
@@ -8,16 +7,12 @@ import { demoSample } from '../src/demo/carousel.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { tempDir } from './helpers/tmp.js';
 import { formatUtcSecond } from '../src/contract/time.js';
-import { toolPath } from './helpers/system-tools.js';
+import { artifacts, openBrowser, type BrowserPage } from './helpers/browser.js';
 import { InMemoryTrafficStandIn, recordOf } from './helpers/traffic-stand-in.js';
 
 // The real dashboard (web/dist, built by `npm run build`, which `npm test` runs first) served by
 // the real server in demo mode, driven in Debian's headless Chromium. Chart contents are read
 // from the ECharts instances the page exposes on (globalThis as unknown as W).__livestats, not from pixels.
-const root = join(import.meta.dirname, '..');
-const artifacts = join(root, 'test-artifacts');
-const CHROMIUM = toolPath('chromium');
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 const TOKEN = 'demo-token-for-test';
 
 // Traffic of the last 24 h for the Traffic view, served by InMemoryTrafficStandIn: a test-only
@@ -39,17 +34,14 @@ for (let k = 0; k < 287; k++) {
 traffic.add(recordOf({ project: 'demo', domain: 'play.example.com', uri: '/favicon.ico', ip: '203.0.113.2', time: lastSlot + 2000, bytes: 1_000_000 }));
 
 let server: RunningServer;
-let context: BrowserContext;
+let browser: BrowserPage;
 let page: Page;
-const data = tempDir();
-const profile = tempDir('livestats-chromium-');
-const httpcodes: Request[] = [];
+let httpcodes: Request[];
 /** Uncaught page errors and console errors (CSP refusals among them), bar failed API responses. */
-const pageErrors: string[] = [];
+let pageErrors: string[];
+const data = tempDir();
 
 beforeAll(async () => {
-  if (!existsSync(join(root, 'web/dist/index.html'))) throw new Error('web/dist is missing: run `npm run build` first');
-  mkdirSync(artifacts, { recursive: true });
   const config = resolveServeConfig({ demo: true, port: '0', data: data.dir, 'log-level': 'silent' }, {});
   // The auth hook stands in for the auth work: only the demo token is accepted.
   server = await startServer(config, {
@@ -59,25 +51,15 @@ beforeAll(async () => {
     },
     traffic,
   });
-  context = await chromium.launchPersistentContext(profile.dir, {
-    // Shanghai (UTC+08:00 all year): "local" and UTC differ by 8 h, as for the operator in the issue.
-    executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 800 }, timezoneId: 'Asia/Shanghai',
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
-  });
-  page.on('request', (r) => {
-    if (r.url().includes('/stats/httpcodes')) httpcodes.push(r);
-  });
+  // Shanghai (UTC+08:00 all year): "local" and UTC differ by 8 h, as for the operator in the issue.
+  browser = await openBrowser({ viewport: { width: 1280, height: 800 }, timezoneId: 'Asia/Shanghai', track: (url) => url.includes('/stats/httpcodes') });
+  ({ page, requests: httpcodes, pageErrors } = browser);
 }, 120_000);
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await server?.close();
   data.remove();
-  profile.remove();
 });
 
 /** What the page exposes (this file is type-checked without the DOM library). */

@@ -1,22 +1,17 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page, type Request } from 'playwright-core';
+import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { PublishSession } from '../src/store/origin.js';
 import type { QualityRow } from '../src/store/stream-quality.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { InMemoryAudienceStandIn } from './helpers/audience-stand-in.js';
-import { toolPath } from './helpers/system-tools.js';
-import { tempDir } from './helpers/tmp.js';
+import { artifacts, openBrowser, type BrowserPage } from './helpers/browser.js';
 
 // The real dashboard (web/dist, built by `npm run build`) served by the real app on a real SQLite file,
 // driven in Debian's headless Chromium: the Streams view. Publish sessions and per-second quality are
 // written through the real store (writeOrigin / writeQuality); the viewers come from
 // InMemoryAudienceStandIn (test code, as in test/viewers.browser.test.ts: the audience cube is tested
 // elsewhere). Chart contents are read from the ECharts instance the page exposes on __livestats.
-const root = join(import.meta.dirname, '..');
-const artifacts = join(root, 'test-artifacts');
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 const S = 1000;
 const M = 60_000;
 const PUSH = 'push.example.com';
@@ -59,35 +54,22 @@ for (let k = -15; k < 15; k++) {
 }
 
 let app: TestApp;
-let context: BrowserContext;
+let browser: BrowserPage;
 let page: Page;
-const profile = tempDir('livestats-chromium-');
-const requests: Request[] = [];
-const pageErrors: string[] = [];
+let requests: Request[];
+let pageErrors: string[];
 
 beforeAll(async () => {
-  if (!existsSync(join(root, 'web/dist/index.html'))) throw new Error('web/dist is missing: run `npm run build` first');
-  mkdirSync(artifacts, { recursive: true });
   app = await startTestApp({ audience, dashboard: { demo: true, project: 'p1' } });
   await app.store.writeOrigin({ sessions, upBytes: [] });
   await app.store.writeQuality(quality);
-  context = await chromium.launchPersistentContext(profile.dir, {
-    executablePath: toolPath('chromium'), headless: true, args: FLAGS, viewport: { width: 1280, height: 1000 }, timezoneId: 'Asia/Shanghai',
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
-  });
-  page.on('request', (r) => {
-    if (/\/v[12]\//.test(r.url())) requests.push(r);
-  });
+  browser = await openBrowser({ viewport: { width: 1280, height: 1000 }, timezoneId: 'Asia/Shanghai', track: (url) => /\/v[12]\//.test(url) });
+  ({ page, requests, pageErrors } = browser);
 }, 120_000);
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await app?.close();
-  profile.remove();
 });
 
 interface W {

@@ -1,19 +1,14 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page, type Request } from 'playwright-core';
+import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { InMemoryAudienceStandIn } from './helpers/audience-stand-in.js';
-import { toolPath } from './helpers/system-tools.js';
-import { tempDir } from './helpers/tmp.js';
+import { artifacts, openBrowser, type BrowserPage } from './helpers/browser.js';
 
 // The real dashboard (web/dist, built by `npm run build`) served by the real app, driven in Debian's
 // headless Chromium: the Viewers view. Its data comes from InMemoryAudienceStandIn (test code: the
 // view is tested here, not storage). Chart contents are read from the ECharts instance the page
 // exposes on __livestats, not from pixels.
-const root = join(import.meta.dirname, '..');
-const artifacts = join(root, 'test-artifacts');
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 const M = 60_000;
 
 // Every minute of the last hour (through the newest complete one): play.example.com has 100 HTTP-FLV
@@ -38,33 +33,20 @@ const yesterdayNoon = Math.floor(now / 86_400_000) * 86_400_000 - 12 * 3_600_000
 for (let k = 0; k < 5; k++) audience.add({ domain: 'play.example.com', stream: 'cam1', protocol: 'flv', minute: yesterdayNoon + k * M, online: 7, bytes: 1000 });
 
 let app: TestApp;
-let context: BrowserContext;
+let browser: BrowserPage;
 let page: Page;
-const profile = tempDir('livestats-chromium-');
-const requests: Request[] = [];
-const pageErrors: string[] = [];
+let requests: Request[];
+let pageErrors: string[];
 
 beforeAll(async () => {
-  if (!existsSync(join(root, 'web/dist/index.html'))) throw new Error('web/dist is missing: run `npm run build` first');
-  mkdirSync(artifacts, { recursive: true });
   app = await startTestApp({ audience, dashboard: { demo: true, project: 'p1' } });
-  context = await chromium.launchPersistentContext(profile.dir, {
-    executablePath: toolPath('chromium'), headless: true, args: FLAGS, viewport: { width: 1280, height: 900 },
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
-  });
-  page.on('request', (r) => {
-    if (r.url().includes('/v2/')) requests.push(r);
-  });
+  browser = await openBrowser({ viewport: { width: 1280, height: 900 }, track: (url) => url.includes('/v2/') });
+  ({ page, requests, pageErrors } = browser);
 }, 120_000);
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await app?.close();
-  profile.remove();
 });
 
 interface W {
