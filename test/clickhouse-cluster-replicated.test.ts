@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessLog, carouselSamples, FIXTURE_NOW, fixtureQueries } from './fixtures/traffic.js';
-import { startNode, type Node } from './harness/nodes.js';
+import { ingestHalves, startNode, startReference, type Node } from './harness/nodes.js';
 import { startReplicatedCluster, type ReplicatedCluster } from './harness/replicated.js';
 import { requireTools } from './helpers/system-tools.js';
 
@@ -42,21 +42,8 @@ describe.runIf(process.env.LIVESTATS_REPLICATION_FULL === '1')('replicated clust
       store: 'clickhouse', 'clickhouse-url': cluster.urls(DB, first), 'clickhouse-cluster': CLUSTER, 'clickhouse-replicated': 'true',
     });
     nodes = await Promise.all([startNode(flags(0), FIXTURE_NOW), startNode(flags(3), FIXTURE_NOW)]);
-    reference = await startNode({}, FIXTURE_NOW);
-    for (const r of log) reference.aggregator.add(r);
-    for (const s of samples) reference.aggregator.addSample(s);
-    await reference.aggregator.flush();
-    await Promise.all(nodes.map(async (node, k) => {
-      for (let i = 0; i < log.length; i += 5_000) {
-        log.slice(i, i + 5_000).forEach((r, j) => {
-          if (j % 2 === k) node.aggregator.add(r);
-        });
-        for (const s of samples.slice(i / 5, (i + 5_000) / 5)) {
-          if (Math.floor(s.second / 1000) % 2 === k) node.aggregator.addSample(s);
-        }
-        await settle(node);
-      }
-    }));
+    reference = await startReference(log, samples, FIXTURE_NOW);
+    await ingestHalves(nodes, log, samples, settle);
   }, 300_000);
   afterAll(async () => {
     await Promise.all((nodes ?? []).map((n) => n.close()));

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessLog, carouselSamples, FIXTURE_DOMAINS, FIXTURE_NOW, fixtureQueries } from './fixtures/traffic.js';
 import { startClickHouseCluster, type ClickHouseServer } from './harness/clickhouse.js';
-import { startNode, type Node } from './harness/nodes.js';
+import { ingestHalves, startNode, startReference, type Node } from './harness/nodes.js';
 import { requireTools } from './helpers/system-tools.js';
 
 requireTools('clickhouse-server');
@@ -31,23 +31,9 @@ describe('ClickHouse cluster mode (2 shards, 2 livestats nodes)', () => {
       startNode(flags([s1.url(DB), s2.url(DB)]), FIXTURE_NOW),
       startNode(flags([s2.url(DB), s1.url(DB)]), FIXTURE_NOW),
     ]);
-    reference = await startNode({}, FIXTURE_NOW);
-    for (const r of log) reference.aggregator.add(r);
-    for (const s of samples) reference.aggregator.addSample(s);
-    await reference.aggregator.flush();
+    reference = await startReference(log, samples, FIXTURE_NOW);
     // Interleaved halves: the same cells are written by both nodes, concurrently, in several batches.
-    await Promise.all(nodes.map(async (node, k) => {
-      for (let i = 0; i < log.length; i += 5_000) {
-        log.slice(i, i + 5_000).forEach((r, j) => {
-          if (j % 2 === k) node.aggregator.add(r);
-        });
-        // Samples split by second: "latest wins" is per writer order, and a second has one writer here.
-        for (const s of samples.slice(i / 5, (i + 5_000) / 5)) {
-          if (Math.floor(s.second / 1000) % 2 === k) node.aggregator.addSample(s);
-        }
-        await node.aggregator.flush();
-      }
-    }));
+    await ingestHalves(nodes, log, samples, (node) => node.aggregator.flush());
   });
   afterAll(async () => {
     await Promise.all((nodes ?? []).map((n) => n.close()));

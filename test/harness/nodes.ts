@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { allowAll } from '../../src/api/auth.js';
 import { resolveServeConfig, type ServeConfig } from '../../src/config.js';
+import type { AccessRecord } from '../../src/ingest/aggregator.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import type { SampleRow } from '../../src/store/types.js';
 
 export interface Node extends RunningServer {
   /** GET over a real socket; returns status and the exact body text. */
@@ -32,4 +34,34 @@ export async function startNode(flags: Record<string, string>, now: number): Pro
       }
     },
   };
+}
+
+/** The single-node SQLite answer the cluster tests compare against: one node fed the whole log and samples. */
+export async function startReference(log: readonly AccessRecord[], samples: readonly SampleRow[], now: number): Promise<Node> {
+  const reference = await startNode({}, now);
+  for (const r of log) reference.aggregator.add(r);
+  for (const s of samples) reference.aggregator.addSample(s);
+  await reference.aggregator.flush();
+  return reference;
+}
+
+/**
+ * Two nodes ingest interleaved halves of one log concurrently, in batches of 5,000 records: the same
+ * cells are written by both. Samples are split by second ("latest wins" is per writer order, and a
+ * second has one writer here). `flush` empties one node's queue after each batch.
+ */
+export async function ingestHalves(
+  nodes: readonly Node[], log: readonly AccessRecord[], samples: readonly SampleRow[], flush: (node: Node) => Promise<void>,
+): Promise<void> {
+  await Promise.all(nodes.map(async (node, k) => {
+    for (let i = 0; i < log.length; i += 5_000) {
+      log.slice(i, i + 5_000).forEach((r, j) => {
+        if (j % 2 === k) node.aggregator.add(r);
+      });
+      for (const s of samples.slice(i / 5, (i + 5_000) / 5)) {
+        if (Math.floor(s.second / 1000) % 2 === k) node.aggregator.addSample(s);
+      }
+      await flush(node);
+    }
+  }));
 }
