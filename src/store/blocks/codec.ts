@@ -338,23 +338,37 @@ function checkStreamEnd(r: ByteReader, m: number): void {
   if (r.pos !== r.end) throw new BlockFormatError(`measure stream ${m} has ${r.end - r.pos} bytes left over`);
 }
 
-function valueStream(buf: Uint8Array, dir: Directory, m: number): ValueStream {
+/**
+ * The readers of measure stream `m`: a plain stream alone, or a ratio stream (its per-key ratios read
+ * here) with the base stream 0 it is relative to. A value is `r.uint()` when `base` is undefined, else
+ * `ratioValue(base.uint(), ratios[key], r.uint(), m)`.
+ */
+function measureReaders(buf: Uint8Array, dir: Directory, m: number): { r: ByteReader; base: ByteReader | undefined; ratios: Float64Array | undefined } {
   const { r, form } = rawReader(buf, dir, m);
-  if (form === FORM_PLAIN) return { next: () => r.uint(), end: () => checkStreamEnd(r, m) };
+  if (form === FORM_PLAIN) return { r, base: undefined, ratios: undefined };
   if (form !== FORM_RATIO || m === 0) throw new BlockFormatError(`measure stream ${m} has unknown form ${form}`);
   const ratios = new Float64Array(dir.keyCount);
   for (let k = 0; k < dir.keyCount; k++) ratios[k] = r.uint();
-  const base = rawReader(buf, dir, 0);
-  if (base.form !== FORM_PLAIN) throw new BlockFormatError(`measure stream 0 has form ${base.form}`);
+  const b = rawReader(buf, dir, 0);
+  if (b.form !== FORM_PLAIN) throw new BlockFormatError(`measure stream 0 has form ${b.form}`);
+  return { r, base: b.r, ratios };
+}
+
+/** A ratio stream's value: the base value times the key's ratio plus the zigzagged delta, checked to be a safe count. */
+function ratioValue(base: number, ratio: number, delta: number, m: number): number {
+  const v = base * ratio + unzigzag(delta);
+  if (!(v >= 0 && v <= Number.MAX_SAFE_INTEGER)) throw new BlockFormatError(`measure ${m} value ${v} out of range`);
+  return v;
+}
+
+function valueStream(buf: Uint8Array, dir: Directory, m: number): ValueStream {
+  const { r, base, ratios } = measureReaders(buf, dir, m);
+  if (!base || !ratios) return { next: () => r.uint(), end: () => checkStreamEnd(r, m) };
   return {
-    next: (k) => {
-      const v = base.r.uint() * (ratios[k] as number) + unzigzag(r.uint());
-      if (!(v >= 0 && v <= Number.MAX_SAFE_INTEGER)) throw new BlockFormatError(`measure ${m} value ${v} out of range`);
-      return v;
-    },
+    next: (k) => ratioValue(base.uint(), ratios[k] as number, r.uint(), m),
     end: () => {
       checkStreamEnd(r, m);
-      checkStreamEnd(base.r, 0);
+      checkStreamEnd(base, 0);
     },
   };
 }
@@ -472,18 +486,7 @@ export function addSlotMeasures(buf: Uint8Array, slot: number, measures: readonl
     const m = measures[j] as number;
     const out = into[j] as Float64Array;
     if (m >= dir.measures) throw new BlockFormatError(`measure ${m} requested from a block of ${dir.measures}`);
-    const { r, form } = rawReader(buf, dir, m);
-    let base: ByteReader | undefined;
-    let ratios: Float64Array | undefined;
-    if (form === FORM_RATIO && m > 0) {
-      ratios = new Float64Array(dir.keyCount);
-      for (let k = 0; k < dir.keyCount; k++) ratios[k] = r.uint();
-      const b = rawReader(buf, dir, 0);
-      if (b.form !== FORM_PLAIN) throw new BlockFormatError(`measure stream 0 has form ${b.form}`);
-      base = b.r;
-    } else if (form !== FORM_PLAIN) {
-      throw new BlockFormatError(`measure stream ${m} has unknown form ${form}`);
-    }
+    const { r, base, ratios } = measureReaders(buf, dir, m);
     let cell = 0;
     for (let k = 0; k < dir.keyCount; k++) {
       const n = dir.keyCells[k] as number;
@@ -496,11 +499,7 @@ export function addSlotMeasures(buf: Uint8Array, slot: number, measures: readonl
       } else {
         skipVarints(r, at);
         if (base) skipVarints(base, at);
-        let v = r.uint();
-        if (base) {
-          v = base.uint() * ((ratios as Float64Array)[k] as number) + unzigzag(v);
-          if (!(v >= 0 && v <= Number.MAX_SAFE_INTEGER)) throw new BlockFormatError(`measure ${m} value ${v} out of range`);
-        }
+        const v = base ? ratioValue(base.uint(), (ratios as Float64Array)[k] as number, r.uint(), m) : r.uint();
         const key = dir.keyValues[k] as number;
         if (key < out.length) out[key] = (out[key] as number) + v;
         skipVarints(r, n - at - 1);
@@ -548,30 +547,13 @@ export function addAllMeasures(buf: Uint8Array, offset: number, width: number, i
     }
   }
   for (let m = 0; m < width; m++) {
-    const { r, form } = rawReader(buf, dir, m);
-    let base: ByteReader | undefined;
-    let ratios: Float64Array | undefined;
-    if (form === FORM_RATIO && m > 0) {
-      ratios = new Float64Array(dir.keyCount);
-      for (let k = 0; k < dir.keyCount; k++) ratios[k] = r.uint();
-      const b = rawReader(buf, dir, 0);
-      if (b.form !== FORM_PLAIN) throw new BlockFormatError(`measure stream 0 has form ${b.form}`);
-      base = b.r;
-    } else if (form !== FORM_PLAIN) {
-      throw new BlockFormatError(`measure stream ${m} has unknown form ${form}`);
-    }
+    const { r, base, ratios } = measureReaders(buf, dir, m);
     cell = 0;
     for (let k = 0; k < dir.keyCount; k++) {
       const n = dir.keyCells[k] as number;
       const ratio = ratios ? (ratios[k] as number) : 0;
       for (let i = 0; i < n; i++, cell++) {
-        let v: number;
-        if (base) {
-          v = base.uint() * ratio + unzigzag(r.uint());
-          if (!(v >= 0 && v <= Number.MAX_SAFE_INTEGER)) throw new BlockFormatError(`measure ${m} value ${v} out of range`);
-        } else {
-          v = r.uint();
-        }
+        const v = base ? ratioValue(base.uint(), ratio, r.uint(), m) : r.uint();
         const at = slotOf(k, i, cell);
         if (at >= 0 && at < len) into[at * width + m] = (into[at * width + m] as number) + v;
       }
