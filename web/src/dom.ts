@@ -14,6 +14,21 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string,
   return e;
 }
 
+/** An input with this id and placeholder. */
+export function input(id: string, placeholder = ''): HTMLInputElement {
+  const i = el('input');
+  i.id = id;
+  i.placeholder = placeholder;
+  return i;
+}
+
+/** A label: its text, a space, then the control it names. */
+export function label(text: string, control: HTMLElement, className?: string): HTMLLabelElement {
+  const l = el('label', text, className);
+  l.append(' ', control);
+  return l;
+}
+
 /** "14:05:09 (UTC)": a time of day in the chosen zone, the zone named. */
 export const clock = (ms: number): string => `${formatClock(ms)} (${zoneLabel()})`;
 export const integer = (n: number): string => Math.round(n).toLocaleString('en-US');

@@ -3,7 +3,7 @@ import type { LineSeriesOption } from 'echarts/charts';
 import type { GridComponentOption } from 'echarts/components';
 import { apiGet, apiGetV1, type Endpoint } from './api.js';
 import { clearChart, createChart, timeTooltip, zoneOption, type Chart, type Option } from './charts.js';
-import { clock, el, integer } from './dom.js';
+import { clock, el, input, integer, label } from './dom.js';
 import { Poller } from './poller.js';
 import { parseDomains } from './session.js';
 import { countLoad, hooks, type Shell } from './shell.js';
@@ -27,17 +27,6 @@ const PANELS = [
   { key: 'kbps', name: 'video kbps', colour: '#6a1b9a', format: formatKbps },
 ] as const;
 
-function input(id: string, placeholder = ''): HTMLInputElement {
-  const i = el('input');
-  i.id = id;
-  i.placeholder = placeholder;
-  return i;
-}
-function label(text: string, control: HTMLElement, className?: string): HTMLLabelElement {
-  const l = el('label', text, className);
-  l.append(' ', control);
-  return l;
-}
 function row(cells: Array<string | HTMLElement>, numeric: ReadonlySet<number>): HTMLTableRowElement {
   const tr = el('tr');
   cells.forEach((c, i) => {

@@ -2,7 +2,7 @@ import './viewers.css';
 import type { LineSeriesOption } from 'echarts/charts';
 import { ApiFailure, apiGet, type Endpoint } from './api.js';
 import { createChart, type Chart, type Option } from './charts.js';
-import { clock, el, integer } from './dom.js';
+import { clock, el, input, integer, label } from './dom.js';
 import { mapLimit } from './limit.js';
 import { Poller } from './poller.js';
 import { ISP_NAMES, ISPS, REGION_NAMES, REGIONS } from './regions.js';
@@ -37,17 +37,6 @@ function select(id: string, options: Array<[string, string]>): HTMLSelectElement
   s.id = id;
   for (const [value, label] of options) s.append(new Option(label, value));
   return s;
-}
-function input(id: string, placeholder = ''): HTMLInputElement {
-  const i = el('input');
-  i.id = id;
-  i.placeholder = placeholder;
-  return i;
-}
-function label(text: string, control: HTMLElement, className?: string): HTMLLabelElement {
-  const l = el('label', text, className);
-  l.append(' ', control);
-  return l;
 }
 function card(title: string, ...children: HTMLElement[]): HTMLElement {
   const c = el('div', undefined, 'card');
