@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { addDomain, parseNames, unknownDomains } from './pickers.js';
+import { addDomain, neverStoredNote, parseNames, unknownDomains } from './pickers.js';
 import { ShapeError } from './shape.js';
 
 it('parses the dashboard/names answer and rejects malformed ones', () => {
@@ -15,6 +15,9 @@ it('parses the dashboard/names answer and rejects malformed ones', () => {
 
 it('names the typed domains never stored, and adds a picked domain to the list once', () => {
   expect(unknownDomains(['a.example.com', 'typo.example.com'], ['a.example.com', 'b.example.com'])).toEqual(['typo.example.com']);
+  expect(neverStoredNote(['a.example.com', 'typo.example.com', 'b.typo'], ['a.example.com'])).toBe(' · never stored (a typo?): typo.example.com, b.typo');
+  expect(neverStoredNote(['a.example.com'], ['a.example.com'])).toBe('');
+  expect(neverStoredNote(['typo.example.com'], undefined)).toBe('');
   expect(addDomain('', 'a.example.com')).toBe('a.example.com');
   expect(addDomain('a.example.com,b.example.com', 'c.example.com')).toBe('a.example.com, b.example.com, c.example.com');
   expect(addDomain('A.example.com ', 'a.example.com')).toBe('a.example.com');

@@ -46,6 +46,12 @@ export function unknownDomains(typed: readonly string[], known: readonly string[
   return typed.filter((d) => !set.has(d));
 }
 
+/** " · never stored (a typo?): x, y" for the typed domains never stored, or "" (nothing known, or all known). Pure. */
+export function neverStoredNote(typed: readonly string[], known: readonly string[] | undefined): string {
+  const unknown = known ? unknownDomains(typed, known) : [];
+  return unknown.length > 0 ? ` · never stored (a typo?): ${unknown.join(', ')}` : '';
+}
+
 /** Adds `domain` to a comma-separated list, once. Pure. */
 export function addDomain(list: string, domain: string): string {
   const domains = parseDomains(list);
@@ -107,4 +113,19 @@ export function domainPicker(select: HTMLSelectElement, input: HTMLInputElement)
     input.value = addDomain(input.value, d);
     input.dispatchEvent(new Event('change'));
   });
+}
+
+/**
+ * Fills a domain picker with the project's stored domains and passes them to `known` (undefined: the
+ * server has no list). A failure changes nothing: the pickers are a convenience, and the failure shows
+ * up in the view's own load.
+ */
+export async function fillDomainPicker(picker: Picker, session: Session, known: (domains: string[] | undefined) => void): Promise<void> {
+  try {
+    const names = await loadNames(session);
+    known(names?.domains);
+    picker.fill((names?.domains ?? []).map((d) => ({ value: d, label: d })), names ? 'No domains stored yet' : 'No list on this server');
+  } catch {
+    // a convenience only (see above)
+  }
 }

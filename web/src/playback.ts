@@ -3,7 +3,7 @@ import { clearChart, createChart, playbackBase, playbackSeries, zoneOption, type
 import { codeColour } from './colours.js';
 import { byId, clock, el, integer, share, syncCustomWindow } from './dom.js';
 import { healthOf, type Health } from './health.js';
-import { domainPicker, loadNames, unknownDomains, type Picker } from './pickers.js';
+import { domainPicker, fillDomainPicker, neverStoredNote, type Picker } from './pickers.js';
 import { Poller } from './poller.js';
 import { ProvinceBreakdown } from './provinces.js';
 import { httpCodesParams, type PlaybackQuery } from './query.js';
@@ -92,14 +92,8 @@ export class PlaybackView {
     this.provinces.reload();
   }
 
-  private async loadNames(): Promise<void> {
-    try {
-      const names = await loadNames(this.shell.session());
-      this.known = names?.domains;
-      this.picker.fill((names?.domains ?? []).map((d) => ({ value: d, label: d })), names ? 'No domains stored yet' : 'No list on this server');
-    } catch {
-      // The pickers are a convenience: a failure here shows up in the view's own load.
-    }
+  private loadNames(): Promise<void> {
+    return fillDomainPicker(this.picker, this.shell.session(), (d) => (this.known = d));
   }
 
   private query(): PlaybackQuery | string {
@@ -161,8 +155,7 @@ export class PlaybackView {
     const errors = shape.total > 0 ? `, ${share(shape.errors / shape.total)} errors, ${share(shape.serverErrors / shape.total)} 5xx` : '';
     const refresh = q.window.live ? ` · refreshes every ${Math.round(this.shell.refreshMs / 1000)} s` : '';
     // Only an empty answer is worth a guess: a domain the project never stored is likely a typo.
-    const unknown = this.known && shape.total === 0 ? unknownDomains(q.domains, this.known) : [];
-    const warn = unknown.length > 0 ? ` · never stored (a typo?): ${unknown.join(', ')}` : '';
+    const warn = shape.total === 0 ? neverStoredNote(q.domains, this.known) : '';
     this.status.textContent = `Updated ${clock(Date.now())} · ${integer(shape.total)} requests${errors}${refresh}${warn}`;
     countLoad('playback');
   }

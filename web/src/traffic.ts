@@ -9,7 +9,7 @@ import { countLoad, hooks, type Shell } from './shell.js';
 import { DAY, resolveWindow } from './timewin.js';
 import { instantCodec, parseZonedInput, registerZonedInput } from './tz.js';
 import { UrlState } from './urlstate.js';
-import { domainPicker, loadNames, unknownDomains, type Picker } from './pickers.js';
+import { domainPicker, fillDomainPicker, neverStoredNote, type Picker } from './pickers.js';
 import { bandwidthBase, bandwidthSeries, splitOption } from './traffic-charts.js';
 import { trafficParams, type TrafficQuery } from './traffic-query.js';
 import {
@@ -82,14 +82,8 @@ export class TrafficView {
     void this.loadNames();
   }
 
-  private async loadNames(): Promise<void> {
-    try {
-      const names = await loadNames(this.shell.session());
-      this.known = names?.domains;
-      this.picker.fill((names?.domains ?? []).map((d) => ({ value: d, label: d })), names ? 'No domains stored yet' : 'No list on this server');
-    } catch {
-      // The pickers are a convenience: a failure here shows up in the view's own load.
-    }
+  private loadNames(): Promise<void> {
+    return fillDomainPicker(this.picker, this.shell.session(), (d) => (this.known = d));
   }
 
   /** Nothing to draw (a refused query or a failed load): the previous answer goes, `why` is shown. */
@@ -181,8 +175,7 @@ export class TrafficView {
     byId('tr-table-empty', HTMLElement).hidden = rows.length > 0;
     const refresh = live ? ` · refreshes every ${Math.round((this.shell.refreshMs * 3) / 1000)} s` : '';
     // Only an empty answer is worth a guess: a domain the project never stored is likely a typo.
-    const unknown = this.known && bytes === 0 ? unknownDomains(q.domains, this.known) : [];
-    const warn = unknown.length > 0 ? ` · never stored (a typo?): ${unknown.join(', ')}` : '';
+    const warn = bytes === 0 ? neverStoredNote(q.domains, this.known) : '';
     const domains = `${rows.length} domain${rows.length === 1 ? '' : 's'}`;
     this.status.textContent = `Updated ${clock(Date.now())} · ${formatBytes(bytes)} in ${domains}${refresh}${warn}`;
     countLoad('traffic');
