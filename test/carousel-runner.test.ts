@@ -6,7 +6,7 @@ import { CarouselRunner } from '../src/carousel/runner.js';
 import type { CarouselSample } from '../src/contract/carousel.js';
 import { collectingLog } from './helpers/api.js';
 import { makeClip } from './helpers/clips.js';
-import { freePort } from './helpers/nginx-rtmp.js';
+import { freePort } from './harness/ports.js';
 import { requireTools } from './helpers/system-tools.js';
 import { waitFor } from './ingest-helpers.js';
 

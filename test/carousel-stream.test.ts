@@ -11,7 +11,7 @@ import { startServer, type RunningServer } from '../src/server.js';
 import { issueCredentials, updateCredentials } from '../src/auth/credentials.js';
 import { carouselDetail, collectingLog, sleep } from './helpers/api.js';
 import { makeClip } from './helpers/clips.js';
-import { startNginxRtmp, type NginxRtmp } from './helpers/nginx-rtmp.js';
+import { startRtmpOrigin, type RtmpOrigin } from './harness/nginx-rtmp.js';
 import { requireTools } from './helpers/system-tools.js';
 
 requireTools('ffmpeg', 'ffprobe', 'nginx', 'nginx-rtmp');
@@ -25,14 +25,14 @@ const B = { fps: 30, videoKbps: 800, audioKbps: 64, seconds: 8 };
 const probeTuning = { stallTimeoutMs: 3000, connectTimeoutMs: 6000, backoffMinMs: 500, backoffMaxMs: 2000 };
 
 let dir: string;
-let nginx: NginxRtmp;
+let nginx: RtmpOrigin;
 let server: RunningServer;
 let token: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'livestats-carousel-it-'));
   await Promise.all([makeClip(join(dir, 'a.mp4'), A), makeClip(join(dir, 'b.mp4'), B)]);
-  nginx = await startNginxRtmp(dir);
+  nginx = await startRtmpOrigin(dir);
   const config = resolveServeConfig({ port: '0', data: join(dir, 'data'), 'flush-interval-ms': '200', 'log-level': 'silent' }, {});
   token = updateCredentials(config.data, (f) => issueCredentials(f, PROJECT)).token;
   server = await startServer(config);
@@ -77,7 +77,7 @@ function rows(r: CarouselResponse): Array<{ vf: number; vk: number; af: number; 
 
 describe('carousel over real RTMP', () => {
   it('measures both clips, shows an ffmpeg crash and a stopped runner as zeros, and recovers', async () => {
-    const target = `${nginx.base}/ch1`;
+    const target = nginx.rtmpUrl('live', 'ch1');
     const runnerLog = collectingLog();
     const sink = new HttpSampleSink({ server: server.url, project: PROJECT, taskId: 'ch1', intervalMs: 500, token });
     const spec = { project: PROJECT, taskId: 'ch1', playlist: [join(dir, 'a.mp4'), join(dir, 'b.mp4')], to: target, loop: true };

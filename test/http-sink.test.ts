@@ -8,7 +8,7 @@ import { Aggregator } from '../src/ingest/aggregator.js';
 import { HttpSampleSink } from '../src/probe/sink.js';
 import { SqliteStore } from '../src/store/sqlite/store.js';
 import { carouselDetail, collectingLog, sleep } from './helpers/api.js';
-import { freePort } from './helpers/nginx-rtmp.js';
+import { freePort } from './harness/ports.js';
 import { waitFor } from './ingest-helpers.js';
 
 // The probe's HTTP sink keeps samples while the server is down and delivers them once it is up.

@@ -8,7 +8,7 @@ import type { CarouselSample } from '../src/contract/carousel.js';
 import { StreamProbe } from '../src/probe/probe.js';
 import { collectingLog, sleep } from './helpers/api.js';
 import { makeClip } from './helpers/clips.js';
-import { freePort } from './helpers/nginx-rtmp.js';
+import { freePort } from './harness/ports.js';
 import { requireTools } from './helpers/system-tools.js';
 import { waitFor } from './ingest-helpers.js';
 

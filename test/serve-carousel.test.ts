@@ -10,7 +10,7 @@ import { startServer, type RunningServer } from '../src/server.js';
 import { issueCredentials, updateCredentials } from '../src/auth/credentials.js';
 import { carouselDetail, sleep } from './helpers/api.js';
 import { makeClip } from './helpers/clips.js';
-import { startNginxRtmp, type NginxRtmp } from './helpers/nginx-rtmp.js';
+import { startRtmpOrigin, type RtmpOrigin } from './harness/nginx-rtmp.js';
 import { requireTools } from './helpers/system-tools.js';
 
 requireTools('ffmpeg', 'ffprobe', 'nginx', 'nginx-rtmp');
@@ -18,7 +18,7 @@ requireTools('ffmpeg', 'ffprobe', 'nginx', 'nginx-rtmp');
 // `serve --carousel file.json`: tasks run inside the server and feed its aggregator directly.
 
 let dir: string;
-let nginx: NginxRtmp;
+let nginx: RtmpOrigin;
 let server: RunningServer | undefined;
 const logLines: string[] = [];
 
@@ -26,7 +26,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'livestats-serve-carousel-'));
   await makeClip(join(dir, 'a.mp4'), { fps: 25, videoKbps: 600, audioKbps: 96, seconds: 6 });
   await writeFile(join(dir, 'broken.mp4'), 'garbage');
-  nginx = await startNginxRtmp(dir);
+  nginx = await startRtmpOrigin(dir);
 }, 120_000);
 
 afterAll(async () => {
@@ -39,8 +39,8 @@ describe('livestats serve --carousel', () => {
   it('runs the configured tasks, reports them through the API and stops them on close', async () => {
     await writeFile(join(dir, 'carousel.json'), JSON.stringify({
       tasks: [
-        { project: 'p1', task: 'ch1', playlist: ['a.mp4'], to: `${nginx.base}/ch1` },
-        { project: 'p1', task: 'dead', playlist: ['broken.mp4'], to: `${nginx.base}/dead` },
+        { project: 'p1', task: 'ch1', playlist: ['a.mp4'], to: nginx.rtmpUrl('live', 'ch1') },
+        { project: 'p1', task: 'dead', playlist: ['broken.mp4'], to: nginx.rtmpUrl('live', 'dead') },
       ],
     }));
     const config = resolveServeConfig({ port: '0', data: join(dir, 'data'), carousel: join(dir, 'carousel.json'), 'flush-interval-ms': '200' }, {});
