@@ -1,11 +1,12 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { allowAll } from '../src/api/auth.js';
 import { resolveServeConfig } from '../src/config.js';
 import { projectRoot } from '../src/paths.js';
 import { startServer, type RunningServer } from '../src/server.js';
+import { startNginx as startNginxIn } from './helpers/nginx.js';
 import { requireTools, toolPath } from './helpers/system-tools.js';
 import { freePort, runCli, tempDir, waitFor } from './ingest-helpers.js';
 
@@ -35,20 +36,7 @@ function deploySnippet(): string {
 }
 
 function startNginx(name: string, http: string): ChildProcess {
-  const root = join(dir, name);
-  for (const d of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(root, d), { recursive: true });
-  writeFileSync(join(root, 'nginx.conf'), `
-pid ${root}/nginx.pid;
-error_log ${root}/error.log warn;
-daemon off;
-worker_processes 1;
-events { worker_connections 64; }
-http {
-  client_body_temp_path ${root}/client_body; proxy_temp_path ${root}/proxy; fastcgi_temp_path ${root}/fastcgi;
-  uwsgi_temp_path ${root}/uwsgi; scgi_temp_path ${root}/scgi;
-${http}
-}`);
-  const p = spawn(toolPath('nginx'), ['-p', root, '-e', join(root, 'error.log'), '-c', join(root, 'nginx.conf')], { stdio: 'ignore' });
+  const p = startNginxIn(join(dir, name), http);
   nginxes.push(p);
   return p;
 }

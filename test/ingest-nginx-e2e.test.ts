@@ -1,11 +1,12 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { resolveServeConfig } from '../src/config.js';
 import { allowAll } from '../src/api/auth.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { freePort, runCli, tempDir, waitFor } from './ingest-helpers.js';
+import { startNginx } from './helpers/nginx.js';
 import { requireTools, toolPath } from './helpers/system-tools.js';
 
 requireTools('nginx', 'curl');
@@ -32,17 +33,7 @@ beforeAll(async () => {
     'syslog-project': 'viasyslog', 'syslog-format': `'${LOG_FORMAT}'`, 'geo-overrides': geo,
   }, {}), { authenticate: allowAll });
   port = await freePort();
-  for (const d of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, d));
-  const conf = `
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-daemon off;
-worker_processes 1;
-events { worker_connections 64; }
-http {
-  client_body_temp_path ${dir}/client_body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  log_format livestats '${LOG_FORMAT}';
+  nginx = startNginx(dir, `  log_format livestats '${LOG_FORMAT}';
   server {
     listen 127.0.0.1:${port};
     server_name _;
@@ -52,11 +43,8 @@ http {
     location /missing { return 404; }
     location /fail { return 503; }
     location /moved { return 302 /ok; }
-  }
-}`;
-  writeFileSync(join(dir, 'nginx.conf'), conf);
-  nginx = spawn(toolPath('nginx'), ['-p', dir, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
-  const up = await waitFor(() => spawnSync(toolPath('curl'), ['-s', '-o', '/dev/null', `http://127.0.0.1:${port}/ok`]).status === 0, 10_000, 100);
+  }`);
+  const up = await waitFor(() => spawnSync(toolPath('curl'), ['-s', '-o', '/dev/null', `http://127.0.0.1:${port}/ok`]).status === 0, 60_000, 100);
   if (!up) throw new Error(`nginx did not start: ${readFileSync(join(dir, 'error.log'), 'utf8')}`);
 });
 
