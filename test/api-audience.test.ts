@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueryOptions } from '../src/store/types.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
+import { contractChecks } from './helpers/api.js';
 import type { AudienceReads } from '../src/api/routes/audience.js';
 
 /**
@@ -13,7 +14,6 @@ const NOW = Date.UTC(2028, 2, 1, 12, 0, 30, 250);
 const U = '/v2/p1/stats/user';
 const PI = '/v2/p1/stats/stream/play-info';
 const SP = '/v2/p1/stats/stream-portraits';
-const invalid = (name: string) => ({ error_code: 'LIVE.100011001', error_msg: `Invalid request parameter: ${name}` });
 
 let app: TestApp;
 beforeAll(async () => {
@@ -21,19 +21,7 @@ beforeAll(async () => {
 });
 afterAll(async () => app.close());
 
-async function expectInvalid(path: string, name: string): Promise<void> {
-  const r = await app.request(path);
-  expect({ path, status: r.status, body: r.json }).toEqual({ path, status: 400, body: invalid(name) });
-  expect(r.headers.get('content-type')).toMatch(/^application\/json/);
-  expect(r.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/);
-}
-async function ok(path: string): Promise<unknown> {
-  const r = await app.request(path);
-  expect({ path, status: r.status, body: r.status === 200 ? 'ok' : r.json }).toEqual({ path, status: 200, body: 'ok' });
-  expect(r.headers.get('content-type')).toBe('application/json; charset=utf-8');
-  expect(r.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/);
-  return r.json;
-}
+const { expectInvalid, ok } = contractChecks(() => app);
 
 describe('contract edges (issue 21)', () => {
   it('interval=120 is 400 interval; 60 and 300 are accepted', async () => {

@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
+import { contractChecks } from './helpers/api.js';
 import { formatUtcSecond } from '../src/contract/time.js';
 
 // The clock is pinned (mid-minute, the day after a leap day) so boundaries are exact.
@@ -9,7 +10,6 @@ const NOW_S = NOW - 250;
 const H = 3_600_000;
 const D = 24 * H;
 
-const invalid = (name: string) => ({ error_code: 'LIVE.100011001', error_msg: `Invalid request parameter: ${name}` });
 const HC = '/v2/p1/stats/httpcodes';
 const CT = '/v2/p1/stats/carousel-task/detail';
 
@@ -23,12 +23,7 @@ beforeAll(async () => {
 });
 afterAll(async () => app.close());
 
-async function expectInvalid(path: string, name: string): Promise<void> {
-  const r = await app.request(path);
-  expect({ path, status: r.status, body: r.json }).toEqual({ path, status: 400, body: invalid(name) });
-  expect(r.headers.get('content-type')).toMatch(/^application\/json/);
-  expect(r.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/);
-}
+const { expectInvalid } = contractChecks(() => app);
 
 describe('ListQueryHttpCode validation', () => {
   const domains11 = Array.from({ length: 11 }, (_, i) => `d${i}.com`).join(',');

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { formatUtcSecond } from '../src/contract/time.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
+import { contractChecks } from './helpers/api.js';
 import { InMemoryTrafficStandIn } from './helpers/traffic-stand-in.js';
 import { trafficRecords } from './fixtures/traffic-log.js';
 
@@ -22,7 +23,6 @@ const TS = '/v2/p1/stats/traffic/summary';
 const BP = '/v2/p1/stats/bandwidth/peak';
 const ALL = [TD, BD, TS, BP];
 const W = 'start_time=2028-03-01T10:00:00Z&end_time=2028-03-01T10:15:00Z';
-const invalid = (name: string) => ({ error_code: 'LIVE.100011001', error_msg: `Invalid request parameter: ${name}` });
 
 let app: TestApp;
 const standIn = new InMemoryTrafficStandIn().add(...trafficRecords());
@@ -34,19 +34,9 @@ beforeEach(() => {
   standIn.asked.length = 0;
 });
 
-async function expectInvalid(path: string, name: string): Promise<void> {
-  const r = await app.request(path);
-  expect({ path, status: r.status, body: r.json }).toEqual({ path, status: 400, body: invalid(name) });
-  expect(r.headers.get('content-type')).toMatch(/^application\/json/);
-  expect(r.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/);
-}
-async function ok(path: string): Promise<Record<string, Array<{ value: number; time?: string; domain?: string }>>> {
-  const r = await app.request(path);
-  expect({ path, status: r.status, body: r.status === 200 ? 'ok' : r.json }).toEqual({ path, status: 200, body: 'ok' });
-  expect(r.headers.get('content-type')).toBe('application/json; charset=utf-8');
-  expect(r.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/);
-  return r.json as Record<string, Array<{ value: number; time?: string; domain?: string }>>;
-}
+const { expectInvalid, ok: okBody } = contractChecks(() => app);
+const ok = async (path: string): Promise<Record<string, Array<{ value: number; time?: string; domain?: string }>>> =>
+  (await okBody(path)) as Record<string, Array<{ value: number; time?: string; domain?: string }>>;
 const values = async (path: string): Promise<number[]> => {
   const body = await ok(path);
   return (body.data_list ?? body.traffic_list ?? body.bandwidth_list ?? []).map((e) => e.value);

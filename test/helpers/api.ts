@@ -1,5 +1,7 @@
+import { expect } from 'vitest';
 import { formatUtcSecond } from '../../src/contract/time.js';
 import type { CarouselResponse } from '../../src/contract/carousel.js';
+import type { HttpResult } from './app.js';
 
 /** GET ListCarouselTaskDetail over real HTTP. */
 export async function carouselDetail(
@@ -29,3 +31,30 @@ export function collectingLog(): { lines: LogLine[]; info: (o: object, m: string
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The contract checks of the API tests, on the app `app()` returns: `expectInvalid` (a 400 naming the
+ * parameter, in the JSON error envelope, with a request id) and `ok` (a 200 in JSON with a request id;
+ * returns the body).
+ */
+export function contractChecks(app: () => { request(path: string): Promise<HttpResult> }): {
+  expectInvalid(path: string, name: string): Promise<void>;
+  ok(path: string): Promise<unknown>;
+} {
+  return {
+    async expectInvalid(path, name) {
+      const r = await app().request(path);
+      expect({ path, status: r.status, body: r.json })
+        .toEqual({ path, status: 400, body: { error_code: 'LIVE.100011001', error_msg: `Invalid request parameter: ${name}` } });
+      expect(r.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(r.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/);
+    },
+    async ok(path) {
+      const r = await app().request(path);
+      expect({ path, status: r.status, body: r.status === 200 ? 'ok' : r.json }).toEqual({ path, status: 200, body: 'ok' });
+      expect(r.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(r.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/);
+      return r.json;
+    },
+  };
+}
