@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runTool, type ToolResult } from './helpers/run-tool.js';
 import { accessLine, cliPath, storedTotal, tempDir } from './ingest-helpers.js';
 
 // Issue 22 (items 1 and 11): one data directory, found the same way by every command; no command but
@@ -12,22 +12,10 @@ const dir = tempDir('opdata');
 chmodSync(dir, 0o755); // the unprivileged user of the last tests must reach its subdirectories
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function run(args: string[], o: { cwd?: string; env?: NodeJS.ProcessEnv; uid?: number } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env, ...o.env };
-    if (!o.env || !('LIVESTATS_DATA' in o.env)) delete env.LIVESTATS_DATA;
-    const child = spawn(process.execPath, [cliPath(), ...args], {
-      cwd: o.cwd ?? dir, env, stdio: ['ignore', 'pipe', 'pipe'], ...(o.uid !== undefined ? { uid: o.uid, gid: o.uid } : {}),
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function run(args: string[], o: { cwd?: string; env?: NodeJS.ProcessEnv; uid?: number } = {}): Promise<ToolResult> {
+  const env = { ...process.env, ...o.env };
+  if (!o.env || !('LIVESTATS_DATA' in o.env)) delete env.LIVESTATS_DATA;
+  return runTool(process.execPath, [cliPath(), ...args], undefined, { cwd: o.cwd ?? dir, env, ...(o.uid !== undefined ? { uid: o.uid, gid: o.uid } : {}) });
 }
 
 const STACK = /\n\s+at /;
