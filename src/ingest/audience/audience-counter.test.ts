@@ -18,6 +18,9 @@ function run(format: string, lines: string[], fields?: Record<string, string>): 
   return { cells, p };
 }
 
+/** The first (here: only) batch of cells a run drained. */
+const first = (r: { cells: AudienceCells[] }): AudienceCells => r.cells[0] as AudienceCells;
+
 /** (minute offset from D in minutes -> sessions) of a drained batch's FLV cells. */
 const sessions = (c: AudienceCells): Record<number, number> => {
   const out: Record<number, number> = {};
@@ -29,6 +32,8 @@ const sessions = (c: AudienceCells): Record<number, number> => {
   return out;
 };
 
+/** The format `line` writes. */
+const FMT = "'$remote_addr [$time_local] $msec $request_time $status $bytes_sent $host \"$request\"'";
 const line = (ip: string, msec: number, rt: string, uri = '/live/s.flv', local = '20/Nov/2026:00:00:00 +0000'): string =>
   `${ip} [${local}] ${(msec / 1000).toFixed(3)} ${rt} 200 10 a.com "GET ${uri} HTTP/1.1"`;
 
@@ -37,15 +42,14 @@ it('takes $msec as the end of an FLV session wherever it stands in the format, $
   // $msec before $time_local (which says 00:00:00): $msec still wins.
   const fmt = "'$remote_addr $msec [$time_local] $request_time $status $bytes_sent $host \"$request\"'";
   const r = run(fmt, [`1.2.3.4 ${((D + 10 * 3_600_000 + 30_250) / 1000).toFixed(3)} [20/Nov/2026:00:00:00 +0000] 30.000 200 10 a.com "GET /live/s.flv HTTP/1.1"`]);
-  expect(sessions(r.cells[0] as AudienceCells)).toEqual({ 600: 1 });
-  expect([...(r.cells[0] as AudienceCells).playMs].reduce((a, b) => a + b, 0)).toBe(30_000);
+  expect(sessions(first(r))).toEqual({ 600: 1 });
+  expect([...first(r).playMs].reduce((a, b) => a + b, 0)).toBe(30_000);
 });
 
 it('costs the same per line for a session of hours: its minutes are made once per drain', () => {
-  const fmt = "'$remote_addr [$time_local] $msec $request_time $status $bytes_sent $host \"$request\"'";
   // Ten 8-hour sessions ending at the same second: 481 minutes each, one cell per minute (sums of 10), not 4,810.
   const lines = Array.from({ length: 10 }, (_, i) => line(`1.2.3.${i + 1}`, D + 20 * 3_600_000 + 30_000, String(8 * 3600)));
-  const c = run(fmt, lines).cells[0] as AudienceCells;
+  const c = first(run(FMT, lines));
   const s = sessions(c);
   expect(Object.keys(s)).toHaveLength(481);
   expect(Object.values(s).every((v) => v === 10)).toBe(true);
@@ -54,8 +58,7 @@ it('costs the same per line for a session of hours: its minutes are made once pe
 });
 
 it('counts notes by reason: no or bad $request_time, spans cut at the retention, no client IP', () => {
-  const fmt = "'$remote_addr [$time_local] $msec $request_time $status $bytes_sent $host \"$request\"'";
-  const r = run(fmt, [
+  const r = run(FMT, [
     line('1.2.3.4', D + 60_000, '-'),
     line('1.2.3.4', D + 60_000, '-5'),
     line('1.2.3.4', D + 60_000, 'abc'),
@@ -65,7 +68,7 @@ it('counts notes by reason: no or bad $request_time, spans cut at the retention,
   expect(r.p.stats.audience).toEqual({ no_request_time: 2, bad_request_time: 1, span_cut: 1, no_client_ip: 1 });
   // Sessions without a usable $request_time cover their end minute (1); the cut one starts at the
   // retention's edge (now - 8 days) and ends at 00:01:00.000, so its last minute is 0.
-  const c = r.cells[0] as AudienceCells;
+  const c = first(r);
   expect(sessions(c)[1]).toBe(3);
   expect(sessions(c)[0]).toBe(1);
   expect(sessions(c)[-7 * 1440]).toBe(1);
@@ -75,36 +78,34 @@ it('counts notes by reason: no or bad $request_time, spans cut at the retention,
 it('JSON lines: --field request_time and msec', () => {
   const json = JSON.stringify({ ip: '1.2.3.4', t: 'x', when: (D + 90_500) / 1000, took: '90.5', status: 200, host: 'a.com', uri: '/live/s.flv' });
   const r = run('json', [json], { request_time: 'took', msec: 'when' });
-  expect(sessions(r.cells[0] as AudienceCells)).toEqual({ 0: 1, 1: 1 });
+  expect(sessions(first(r))).toEqual({ 0: 1, 1: 1 });
   expect(r.p.stats.audience).toBeUndefined();
   // Defaults: request_time and msec by their nginx names.
   const d = JSON.stringify({ remote_addr: '1.2.3.4', msec: (D + 150_000) / 1000, request_time: 30, status: 200, host: 'a.com', uri: '/live/s.flv' });
-  expect(sessions(run('json', [d]).cells[0] as AudienceCells)).toEqual({ 2: 1 });
+  expect(sessions(first(run('json', [d])))).toEqual({ 2: 1 });
 });
 
 it('HLS: one viewer per (IP, stream, minute) in a batch, every stream line a user of its day', () => {
-  const fmt = "'$remote_addr [$time_local] $msec $request_time $status $bytes_sent $host \"$request\"'";
-  const c = run(fmt, [
+  const c = first(run(FMT, [
     line('1.2.3.4', D + 1_000, '0.1', '/live/s.m3u8'),
     line('1.2.3.4', D + 2_000, '0.1', '/live/s/1.ts'),
     line('1.2.3.4', D + 61_000, '0.1', '/live/s-2.ts'),
     line('5.6.7.8', D + 3_000, '0.1', '/live/s.m3u8'),
     line('5.6.7.8', D + 4_000, '0.1', '/live/t.flv'),
     line('9.9.9.9', D + 4_000, '0.1', '/favicon.ico'),
-  ]).cells[0] as AudienceCells;
+  ]));
   expect(c.hlsIp.map((_, i) => `${audienceIp(c, 'hls', i)}@${((c.hlsMinute[i] as number) - D) / 60_000}`).sort()).toEqual(['1.2.3.4@0', '1.2.3.4@1', '5.6.7.8@0']);
   expect(c.userIp.map((_, i) => `${audienceIp(c, 'user', i)}:${c.streams[c.userTuple[i] as number]}`).sort()).toEqual(['1.2.3.4:s', '5.6.7.8:s', '5.6.7.8:t']);
 });
 
 it('keys canonical IPv4 viewers and users by their integer, any other text as itself (the stores see the same text)', () => {
-  const fmt = "'$remote_addr [$time_local] $msec $request_time $status $bytes_sent $host \"$request\"'";
-  const c = run(fmt, [
+  const c = first(run(FMT, [
     line('10.1.2.3', D + 1_000, '0.1', '/live/s.m3u8'),
     line('10.1.2.3', D + 2_000, '0.1', '/live/s/1.ts'),
     line('010.1.2.3', D + 3_000, '0.1', '/live/s.m3u8'),
     line('255.255.255.254', D + 4_000, '0.1', '/live/s.m3u8'),
     line('2001:db8::1', D + 5_000, '0.1', '/live/s.m3u8'),
-  ]).cells[0] as AudienceCells;
+  ]));
   expect(c.hlsIp.map((_, i) => audienceIp(c, 'hls', i)).sort()).toEqual(['010.1.2.3', '10.1.2.3', '2001:db8::1', '255.255.255.254']);
   expect(c.userIp.map((_, i) => audienceIp(c, 'user', i)).sort()).toEqual(['010.1.2.3', '10.1.2.3', '2001:db8::1', '255.255.255.254']);
   // The canonical ones travel as integers (no text kept), the others as text.
