@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { expect } from 'vitest';
 import { allowAll } from '../../src/api/auth.js';
 import { resolveServeConfig, type ServeConfig } from '../../src/config.js';
 import type { AccessRecord } from '../../src/ingest/aggregator.js';
@@ -34,6 +35,16 @@ export async function startNode(flags: Record<string, string>, now: number): Pro
       }
     },
   };
+}
+
+/** Status and body of `path` through every node equal the reference's (the SQLite answer). */
+export async function expectSameAnswers(reference: Node, nodes: readonly Node[], path: string): Promise<void> {
+  const want = await reference.get(path);
+  for (const node of nodes) {
+    const got = await node.get(path);
+    expect(got.status).toBe(want.status);
+    expect(got.body === want.body, `body via ${node.url}`).toBe(true);
+  }
 }
 
 /** The single-node SQLite answer the cluster tests compare against: one node fed the whole log and samples. */
