@@ -5,7 +5,7 @@ import type { PublishSession } from '../src/store/origin.js';
 import type { QualityRow } from '../src/store/stream-quality.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { InMemoryAudienceStandIn } from './helpers/audience-stand-in.js';
-import { artifacts, openBrowser, type BrowserPage } from './helpers/browser.js';
+import { artifacts, loads as loadsOf, openBrowser, type BrowserPage, type DashboardWindow as W } from './helpers/browser.js';
 
 // The real dashboard (web/dist, built by `npm run build`) served by the real app on a real SQLite file,
 // driven in Debian's headless Chromium: the Streams view. Publish sessions and per-second quality are
@@ -58,6 +58,7 @@ let browser: BrowserPage;
 let page: Page;
 let requests: Request[];
 let pageErrors: string[];
+const loads = (name: string): Promise<number> => loadsOf(page, name);
 
 beforeAll(async () => {
   app = await startTestApp({ audience, dashboard: { demo: true, project: 'p1' } });
@@ -72,12 +73,6 @@ afterAll(async () => {
   await app?.close();
 });
 
-interface W {
-  __livestats?: {
-    charts: Record<string, { getOption(): unknown } | undefined>;
-    loads: Record<string, number | undefined>;
-  };
-}
 interface Line {
   id: string;
   values: number;
@@ -105,7 +100,6 @@ async function lines(): Promise<Line[]> {
     });
   });
 }
-const loads = (name: string): Promise<number> => page.evaluate((n) => (globalThis as unknown as W).__livestats?.loads[n] ?? 0, name);
 const after = async (name: string, n: number): Promise<void> => {
   await page.waitForFunction(([k, v]) => ((globalThis as unknown as W).__livestats?.loads[k as string] ?? 0) > (v as number), [name, n], { timeout: 60_000 });
 };

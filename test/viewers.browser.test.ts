@@ -3,7 +3,7 @@ import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { InMemoryAudienceStandIn } from './helpers/audience-stand-in.js';
-import { artifacts, openBrowser, type BrowserPage } from './helpers/browser.js';
+import { artifacts, loads as loadsOf, openBrowser, type BrowserPage, type DashboardWindow as W } from './helpers/browser.js';
 
 // The real dashboard (web/dist, built by `npm run build`) served by the real app, driven in Debian's
 // headless Chromium: the Viewers view. Its data comes from InMemoryAudienceStandIn (test code: the
@@ -37,6 +37,7 @@ let browser: BrowserPage;
 let page: Page;
 let requests: Request[];
 let pageErrors: string[];
+const loads = (name: string): Promise<number> => loadsOf(page, name);
 
 beforeAll(async () => {
   app = await startTestApp({ audience, dashboard: { demo: true, project: 'p1' } });
@@ -49,12 +50,6 @@ afterAll(async () => {
   await app?.close();
 });
 
-interface W {
-  __livestats?: {
-    charts: Record<string, { getOption(): unknown } | undefined>;
-    loads: Record<string, number | undefined>;
-  };
-}
 interface Line {
   id: string;
   name: string;
@@ -81,7 +76,6 @@ async function lines(): Promise<Line[]> {
     });
   });
 }
-const loads = (name: string): Promise<number> => page.evaluate((n) => (globalThis as unknown as W).__livestats?.loads[n] ?? 0, name);
 const cells = (): Promise<string[][]> => page.locator('#vw-streams tbody tr').evaluateAll((rows) =>
   rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
 

@@ -12,6 +12,18 @@ const root = join(import.meta.dirname, '..', '..');
 export const artifacts = join(root, 'test-artifacts');
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 
+/** What the dashboard exposes on globalThis for tests (this code is type-checked without the DOM library). */
+export interface DashboardWindow {
+  __livestats?: {
+    charts: Record<string, { getOption(): unknown } | undefined>;
+    loads: Record<string, number | undefined>;
+  };
+}
+
+/** How many times the dashboard's view `name` has loaded so far. */
+export const loads = (page: Page, name: string): Promise<number> =>
+  page.evaluate((n) => (globalThis as unknown as DashboardWindow).__livestats?.loads[n] ?? 0, name);
+
 export interface BrowserPage {
   context: BrowserContext;
   page: Page;
