@@ -29,6 +29,15 @@ export function label(text: string, control: HTMLElement, className?: string): H
   return l;
 }
 
+/** Adds a view's tab (a link to #`id`, its element id tab-`id`) to `tabs` and its section to `main`. */
+export function mountView(tabs: HTMLElement, main: HTMLElement, id: string, title: string, section: HTMLElement): void {
+  const a = el('a', title);
+  a.href = `#${id}`;
+  a.id = `tab-${id}`;
+  tabs.append(a);
+  main.append(section);
+}
+
 /** "14:05:09 (UTC)": a time of day in the chosen zone, the zone named. */
 export const clock = (ms: number): string => `${formatClock(ms)} (${zoneLabel()})`;
 export const integer = (n: number): string => Math.round(n).toLocaleString('en-US');

@@ -3,7 +3,7 @@ import type { LineSeriesOption } from 'echarts/charts';
 import type { GridComponentOption } from 'echarts/components';
 import { apiGet, apiGetV1, type Endpoint } from './api.js';
 import { clearChart, createChart, timeTooltip, zoneOption, type Chart, type Option } from './charts.js';
-import { clock, el, input, integer, label } from './dom.js';
+import { clock, el, input, integer, label, mountView } from './dom.js';
 import { Poller } from './poller.js';
 import { parseDomains } from './session.js';
 import { countLoad, hooks, type Shell } from './shell.js';
@@ -136,11 +136,7 @@ export class StreamsView {
 
   /** Adds the view's tab and section to the page (the shell's #tabs and <main>). */
   mount(tabs: HTMLElement, main: HTMLElement): void {
-    const a = el('a', 'Streams');
-    a.href = '#streams';
-    a.id = 'tab-streams';
-    tabs.append(a);
-    main.append(this.section);
+    mountView(tabs, main, 'streams', 'Streams', this.section);
   }
 
   show(): void {

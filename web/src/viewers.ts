@@ -2,7 +2,7 @@ import './viewers.css';
 import type { LineSeriesOption } from 'echarts/charts';
 import { ApiFailure, apiGet, type Endpoint } from './api.js';
 import { createChart, type Chart, type Option } from './charts.js';
-import { clock, el, input, integer, label } from './dom.js';
+import { clock, el, input, integer, label, mountView } from './dom.js';
 import { mapLimit } from './limit.js';
 import { Poller } from './poller.js';
 import { ISP_NAMES, ISPS, REGION_NAMES, REGIONS } from './regions.js';
@@ -138,11 +138,7 @@ export class ViewersView {
 
   /** Adds the view's tab and section to the page (the shell's #tabs and <main>). */
   mount(tabs: HTMLElement, main: HTMLElement): void {
-    const a = el('a', 'Viewers');
-    a.href = '#viewers';
-    a.id = 'tab-viewers';
-    tabs.append(a);
-    main.append(this.section);
+    mountView(tabs, main, 'viewers', 'Viewers', this.section);
   }
 
   show(): void {
