@@ -38,11 +38,15 @@ export class StoreMetrics {
   }
 
   /** Runs a store read and records its duration. */
-  async time<T>(operation: QueryOperation, run: () => Promise<T>): Promise<T> {
-    const started = performance.now();
+  time<T>(operation: QueryOperation, run: () => Promise<T>): Promise<T> {
+    return this.since(operation, performance.now(), new Promise<T>((resolve) => resolve(run())));
+  }
+
+  /** Records the duration of a read begun at `started` (performance.now()) once `result` settles. */
+  async since<T>(operation: QueryOperation, started: number, result: PromiseLike<T>): Promise<T> {
     let outcome = 'failed';
     try {
-      const r = await run();
+      const r = await result;
       outcome = 'ok';
       return r;
     } finally {

@@ -90,3 +90,15 @@ it('has every method of the inner store, one added later included, with its argu
   expect(sampleValue(text, 'livestats_store_query_duration_seconds_count{operation="storedNames",outcome="ok"}')).toBe(1);
   expect(text).not.toContain('operation="writeAudience"');
 });
+
+it('keeps a synchronous store method synchronous: its value returned, its throw thrown, nothing timed', async () => {
+  // SqliteStore.bulk(fn) and initNow() are synchronous; through a timing wrapper that made every
+  // read-named method async they returned a promise and a throw became a rejection nobody awaited.
+  const metrics = new Metrics({ defaultMetrics: false, store });
+  const timed = timedStore(store, metrics.store as NonNullable<typeof metrics.store>) as unknown as SqliteStore;
+  let ran = false;
+  expect(timed.bulk(() => { ran = true; })).toBeUndefined();
+  expect(ran).toBe(true);
+  expect(() => timed.bulk(() => { throw new Error('in bulk'); })).toThrow('in bulk');
+  expect(await metrics.text()).not.toContain('operation="bulk"');
+});

@@ -11,6 +11,9 @@ const NOT_READ_PREFIX = /^(write|set|delete|release)/;
 /** Reads timed as the query they answer (the rendered-body forms of the typed reads). */
 const TIMED_AS: Readonly<Record<string, string>> = { httpCodesBody: 'queryHttpCodes', carouselBody: 'querySamples' };
 
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
+
 const isRead = (name: PropertyKey): name is string =>
   typeof name === 'string' && !NOT_READS.has(name) && !NOT_READ_PREFIX.test(name);
 
@@ -29,9 +32,15 @@ export function timedStore(inner: Store, metrics: StoreMetrics): Store {
       let fn = wrapped.get(name);
       if (fn === undefined) {
         const method = value as (...args: unknown[]) => unknown;
+        const operation = TIMED_AS[name as string] ?? (name as string);
+        // Timed when it answers with a promise; a synchronous method (initNow, bulk...) stays synchronous,
+        // its value returned and its throw thrown as the store gives them.
         fn = isRead(name)
-          ? (...args: unknown[]): Promise<unknown> =>
-            metrics.time(TIMED_AS[name] ?? name, () => Promise.resolve(method.apply(target, args)))
+          ? (...args: unknown[]): unknown => {
+            const started = performance.now();
+            const result: unknown = method.apply(target, args);
+            return isThenable(result) ? metrics.since(operation, started, result) : result;
+          }
           : (...args: unknown[]): unknown => method.apply(target, args);
         wrapped.set(name, fn);
       }
