@@ -30,7 +30,7 @@ describe('livestats ingest (batch)', () => {
     expect(storedTotal(data, 'c1')).toBe(4);
   });
 
-  it('says once that FLV viewer counts need $request_time, and counts such lines by reason', async () => {
+  it('warns once that FLV viewer counts need $request_time (stderr and --json), and counts such lines by reason', async () => {
     const t = Date.now() - 120_000;
     const flv = join(dir, 'flv.log');
     writeFileSync(flv, Array.from({ length: 30 }, (_, i) => accessLine(t, { path: `/live/s${i % 3}.flv`, ip: '198.51.100.7' })).join('\n') + '\n');
@@ -39,7 +39,9 @@ describe('livestats ingest (batch)', () => {
     const res = await runCli(['ingest', '--project', 'rt', '--format', 'combined_host', '--data', join(dir, 'data-rt'), '--json', flv, flv2]);
     expect(res.code).toBe(0);
     expect(res.stderr.split(NO_REQUEST_TIME_WARNING).length - 1).toBe(1);
-    expect(JSON.parse(res.stdout)).toEqual({ lines: 31, accepted: 31, dropped: {}, audience: { no_request_time: 31 } });
+    // A warning like the others: on stderr as "warning: ..." and in --json's warnings.
+    expect(res.stderr).toContain(`livestats ingest: warning: ${NO_REQUEST_TIME_WARNING}\n`);
+    expect(JSON.parse(res.stdout)).toEqual({ lines: 31, accepted: 31, dropped: {}, audience: { no_request_time: 31 }, warnings: [NO_REQUEST_TIME_WARNING] });
     // With $request_time logged: nothing to say.
     const withRt = join(dir, 'rt.log');
     writeFileSync(withRt, `1.2.3.4 ${(t / 1000).toFixed(3)} 12.5 200 100 play.example.com "GET /live/s.flv HTTP/1.1"\n`);

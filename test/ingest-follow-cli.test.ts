@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { NO_REQUEST_TIME_WARNING } from '../src/ingest/audience/notes.js';
 import { accessLine, cliPath, storedTotal, tempDir, waitFor } from './ingest-helpers.js';
 
 // `ingest --follow` through the real CLI (issue 22, items 2, 3 and 18): it waits for a missing file,
@@ -78,6 +79,8 @@ describe('ingest --follow on the console', () => {
     expect(events[0]).toEqual({ type: 'event', file: a, message: `${a}: followed for the first time: counting the ${aText.length} bytes already in it, then new lines` });
     expect(events.find((l) => l.type === 'dropped')).toEqual({ type: 'dropped', file: a, reason: 'bad_status', sample: badLine.trim() });
     expect(events.at(-1)).toMatchObject({ type: 'total', lines: 5, accepted: 4, dropped: { bad_status: 1 } });
+    // FLV lines without $request_time: warned once, as a JSON line like every warning (not only on stderr).
+    expect(events.filter((l) => l.type === 'warning')).toEqual([{ type: 'warning', file: a, message: NO_REQUEST_TIME_WARNING }]);
     expect(storedTotal(data, 'f1')).toBe(4);
 
     appendFileSync(a, good(2, 10)); // written while stopped

@@ -1,4 +1,3 @@
-import { warnNoRequestTime } from '../ingest/audience/notes.js';
 import { StoreUnavailableError } from '../health/store-faults.js';
 import type { Aggregator } from '../ingest/aggregator.js';
 import { Follower } from '../ingest/follow/follower.js';
@@ -78,7 +77,8 @@ export async function followFiles(o: FollowCommandOptions): Promise<number> {
   };
   // The first line dropped for each reason is shown at once (with the format that would read it).
   const shown = followers.map(() => new Set<DropReason>());
-  let warnedPrivate = false;
+  // Each warning about the counted lines is said once per run, for the first file that shows it.
+  const warned = new Set<string>();
   const showDrops = (): void => {
     followers.forEach((f, i) => {
       const seen = shown[i] as Set<DropReason>;
@@ -91,12 +91,11 @@ export async function followFiles(o: FollowCommandOptions): Promise<number> {
         if (hint) say(`hint: ${hint}`);
         if (o.json) console.log(JSON.stringify({ type: 'dropped', file: f.path, reason, sample, ...(hint ? { hint } : {}) }));
       }
-      if (!warnedPrivate) {
-        for (const w of runWarnings(f.processor.stats, f.processor.notes)) {
-          warnedPrivate = true;
-          say(`warning: ${w}`);
-          if (o.json) console.log(JSON.stringify({ type: 'warning', file: f.path, message: w }));
-        }
+      for (const w of runWarnings(f.processor.stats, f.processor.notes)) {
+        if (warned.has(w)) continue;
+        warned.add(w);
+        say(`warning: ${w}`);
+        if (o.json) console.log(JSON.stringify({ type: 'warning', file: f.path, message: w }));
       }
     });
   };
@@ -124,16 +123,9 @@ export async function followFiles(o: FollowCommandOptions): Promise<number> {
   dropTimer.unref();
   const summaryTimer = o.summaryIntervalMs ? setInterval(() => printSummary(false), o.summaryIntervalMs) : undefined;
   summaryTimer?.unref();
-  // Said once per run, as soon as a followed file shows FLV lines without $request_time.
-  let warned = false;
-  const requestTimeTimer = setInterval(() => {
-    for (const f of followers) warned = warnNoRequestTime(f.processor.stats, warned, say);
-  }, 1000);
-  requestTimeTimer.unref();
   const stopReports = (): void => {
     clearInterval(dropTimer);
     if (summaryTimer) clearInterval(summaryTimer);
-    clearInterval(requestTimeTimer);
     printSummary(true);
   };
   for (const f of followers) await f.start();

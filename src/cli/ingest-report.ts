@@ -1,3 +1,4 @@
+import { NO_REQUEST_TIME_WARNING } from '../ingest/audience/notes.js';
 import { guessFormat, FORMAT_REASONS } from '../ingest/formats/guess.js';
 import type { DropReason } from '../ingest/formats/types.js';
 import { privateClientsWarning, type IngestNotes } from '../ingest/notes.js';
@@ -75,8 +76,8 @@ function shortFormat(format: string): string {
   return /^[A-Za-z_]+$/.test(f) ? f : 'the log_format given';
 }
 
-/** Warnings about the counted lines (not the dropped ones). */
+/** Warnings about the counted lines (not the dropped ones): all clients private, FLV lines without $request_time. */
 export function runWarnings(s: IngestStats, notes: IngestNotes): string[] {
   const w = privateClientsWarning(notes, s.accepted);
-  return w ? [w] : [];
+  return [...(w ? [w] : []), ...((s.audience?.no_request_time ?? 0) > 0 ? [NO_REQUEST_TIME_WARNING] : [])];
 }

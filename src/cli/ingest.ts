@@ -1,5 +1,4 @@
 import { stat } from 'node:fs/promises';
-import { warnNoRequestTime } from '../ingest/audience/notes.js';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -296,11 +295,11 @@ export async function ingestCommand(argv: string[]): Promise<number> {
       return 1;
     }
     metrics?.ingest.record('batch', stats);
-    warnNoRequestTime(stats, false, (msg) => console.error(`livestats ingest: ${msg}`));
     await aggregator.stop();
     await metricsFile?.write();
     bar?.done();
-    const warnings = [...formatWarningsOf, ...runWarnings(stats, notes)];
+    const counted = runWarnings(stats, notes);
+    const warnings = [...formatWarningsOf, ...counted];
     const drops = dropLines(stats, notes);
     const hint = drops.length > 0
       ? formatHint(stats, notes, settings.format, await firstLines(files.filter((f) => f !== '-').slice(0, 1), 20).catch(() => []))
@@ -314,7 +313,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     }
     for (const l of drops) console.error(`livestats ingest: ${l}`);
     if (hint) console.error(`livestats ingest: hint: ${hint}`);
-    for (const w of runWarnings(stats, notes)) console.error(`livestats ingest: warning: ${w}`);
+    for (const w of counted) console.error(`livestats ingest: warning: ${w}`);
     if (failed) {
       const pct = Math.floor((100 * (stats.lines - stats.accepted)) / stats.lines);
       console.error(`livestats ingest: ${stats.accepted === 0 ? 'every line was dropped' : `${pct}% of the lines were dropped`} ` +
