@@ -45,6 +45,15 @@ describe('credentials file', () => {
     expect(file?.tokens.map((t) => t.id)).toEqual([a.token_id]);
   });
 
+  it('revoke with nothing to revoke writes nothing: no file is made, so the first start still issues credentials', () => {
+    expect(revokeCredential(dir, 'AKNOTHERE')).toBe(false);
+    expect(readdirSync(dir)).toEqual([]);
+    expect(bootstrapCredentials(dir, 'default')?.project_id).toBe('default');
+    const before = readFileSync(join(dir, 'credentials.json'), 'utf8');
+    expect(revokeCredential(dir, 'AKNOTHERE')).toBe(false);
+    expect(readFileSync(join(dir, 'credentials.json'), 'utf8')).toBe(before);
+  });
+
   it('bootstrap only when no file exists at all', () => {
     const first = bootstrapCredentials(dir, 'default');
     expect(first?.project_id).toBe('default');

@@ -152,11 +152,16 @@ export const createCredentials = (dataDir: string, project: string): IssuedCrede
 
 /** Removes the key with this AK or the token with this id; false when there is none. */
 export const revokeCredential = (dataDir: string, id: string): boolean =>
-  updateCredentials(dataDir, (file) => {
+  withCredentialsLock(dataDir, () => {
+    // Nothing to revoke writes nothing: a credentials file made here (empty) would stop the first start issuing keys.
+    const file = readCredentials(dataDir);
+    if (!file) return false;
     const before = file.keys.length + file.tokens.length;
     file.keys = file.keys.filter((k) => k.ak !== id);
     file.tokens = file.tokens.filter((t) => t.id !== id);
-    return file.keys.length + file.tokens.length < before;
+    if (file.keys.length + file.tokens.length === before) return false;
+    writeAtomically(dataDir, file);
+    return true;
   });
 
 /**

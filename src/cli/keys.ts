@@ -65,8 +65,7 @@ function revoke(dir: string, id: string | undefined, io: KeysIo): number {
     io.err('livestats keys revoke: give the AK or the token id to revoke (see `livestats keys list`)');
     return 2;
   }
-  // No credentials file: nothing to revoke, and nothing is written.
-  if (readCredentials(dir) === undefined || !revokeCredential(dir, id)) {
+  if (!revokeCredential(dir, id)) {
     io.err(`livestats keys revoke: no access key or token "${id}"`);
     return 1;
   }
