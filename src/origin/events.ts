@@ -1,4 +1,5 @@
 import { normalizeDomain } from '../contract/domain.js';
+import { MAX_NAME_LENGTH } from '../contract/traffic/values.js';
 
 /**
  * What an origin tells livestats about one client, whichever origin sent it: nginx-rtmp's HTTP
@@ -29,8 +30,11 @@ export interface OriginEvent {
 /** Why a notification was not applied (counted per reason). */
 export type EventRefusal = 'bad_call' | 'bad_name' | 'bad_client' | 'ignored_call';
 
-// eslint-disable-next-line no-control-regex -- control characters are exactly what this rejects
-const NAME = /^[^\u0000-\u001f\u007f]{1,512}$/;
+/**
+ * An app or stream name: 1 to MAX_NAME_LENGTH (256) UTF-16 units without control characters, the
+ * longest the query parameters take (src/contract/origin/params.ts), so every stored name can be asked for.
+ */
+const NAME = new RegExp(`^[^\\u0000-\\u001f\\u007f]{1,${MAX_NAME_LENGTH}}$`);
 
 /** The host of an RTMP tcurl (`rtmp://HOST[:port]/app[?args]`), normalized like play domains; undefined when none. */
 export function tcurlDomain(tcurl: string | undefined): string | undefined {
