@@ -99,7 +99,9 @@ export function parseSrsHook(body: unknown, origin: string, domain: string | und
   const app = cleanName(text('app'));
   const stream = cleanName(text('stream'));
   if (app === undefined || stream === undefined) return 'bad_name';
-  const clientId = text('client_id') ?? '';
+  // A numeric client_id past 2^53 - 1 has lost digits in JSON.parse: two clients could read as one.
+  const unsafe = typeof b.client_id === 'number' && !Number.isSafeInteger(b.client_id);
+  const clientId = unsafe ? '' : text('client_id') ?? '';
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(clientId)) return 'bad_client';
   const vhost = text('vhost');
   const vhostDomain = vhost && vhost !== '__defaultVhost__' ? normalizeDomain(vhost) : undefined;
