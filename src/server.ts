@@ -16,6 +16,7 @@ import { geoResolver } from './ingest/setup.js';
 import { parseSyslogUrl, SyslogReceiver, type SyslogListener } from './ingest/syslog/server.js';
 import { OriginTracker } from './origin/tracker.js';
 import { parseStatSource, StatPoller } from './origin/poller.js';
+import { originRefusedCounter } from './metrics/origin-refused.js';
 import { OriginProber, probeUrl } from './origin-probe/prober.js';
 import { ispOfCode, regionOfCode } from './ingest/geo/names.js';
 import { isLoopbackHost, MetricsAccess } from './api/metrics/access.js';
@@ -129,7 +130,9 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       const code = geoResolver(geoOverridesFile).lookup(ip);
       return { region: regionOfCode(code), isp: ispOfCode(code) };
     },
+    maxStreams: config.maxStreams,
   });
+  originRefusedCounter(metrics.registry, originTracker);
   const originPoller = originSources.length > 0 ? new StatPoller({
     sources: originSources, intervalMs: config.originPollIntervalMs, tracker: originTracker,
     onError: (source, err) => logger.warn({ origin: source.origin, err: err.message }, 'origin statistics poll failed'),

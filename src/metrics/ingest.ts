@@ -1,6 +1,7 @@
 import { Counter, type Registry } from 'prom-client';
 import { DROP_REASONS, type DropReason } from '../ingest/formats/types.js';
 import type { IngestStats } from '../ingest/processor.js';
+import { AUDIENCE_NOTES, type AudienceNote } from '../ingest/audience/audience-counter.js';
 
 export const INGEST_SOURCES = ['batch', 'follow', 'syslog', 'http'] as const;
 export type IngestSource = (typeof INGEST_SOURCES)[number];
@@ -10,6 +11,7 @@ interface Tracked {
   read: () => IngestStats;
   accepted: number;
   dropped: Partial<Record<DropReason, number>>;
+  notes: Partial<Record<AudienceNote, number>>;
 }
 
 /**
@@ -21,6 +23,7 @@ export class IngestMetrics {
   private readonly accepted: Counter<'source'>;
   private readonly dropped: Counter<'source' | 'reason'>;
   private readonly replays: Counter;
+  private readonly notes: Counter<'source' | 'note'>;
   private readonly tracked: Tracked[] = [];
 
   constructor(registry: Registry) {
@@ -42,6 +45,13 @@ export class IngestMetrics {
       registers: [registry],
       collect: fold,
     });
+    this.notes = new Counter({
+      name: 'livestats_ingest_audience_notes_total',
+      help: 'Accepted access-log lines whose viewer part was cut or left out (no_request_time, bad_request_time, span_cut, no_client_ip), by source',
+      labelNames: ['source', 'note'],
+      registers: [registry],
+      collect: fold,
+    });
     this.replays = new Counter({
       name: 'livestats_ingest_batch_replays_total',
       help: 'HTTP log batches acknowledged without counting again (an X-Batch-Id already taken)',
@@ -60,11 +70,15 @@ export class IngestMetrics {
       const n = stats.dropped[reason] ?? 0;
       if (n > 0) this.dropped.inc({ source, reason }, n);
     }
+    for (const note of AUDIENCE_NOTES) {
+      const n = stats.audience?.[note] ?? 0;
+      if (n > 0) this.notes.inc({ source, note }, n);
+    }
   }
 
   /** Reads a processor's running totals at every scrape, adding what is new. */
   track(source: IngestSource, read: () => IngestStats): void {
-    this.tracked.push({ source, read, accepted: 0, dropped: {} });
+    this.tracked.push({ source, read, accepted: 0, dropped: {}, notes: {} });
   }
 
   replayed(): void {
@@ -82,6 +96,12 @@ export class IngestMetrics {
       delta.dropped[reason] = since(now, t.dropped[reason] ?? 0);
       t.dropped[reason] = now;
     }
-    this.record(t.source, delta);
+    const notes: Partial<Record<AudienceNote, number>> = {};
+    for (const note of AUDIENCE_NOTES) {
+      const now = s.audience?.[note] ?? 0;
+      notes[note] = since(now, t.notes[note] ?? 0);
+      t.notes[note] = now;
+    }
+    this.record(t.source, { ...delta, audience: notes });
   }
 }

@@ -1,4 +1,5 @@
 import { normalizeDomain } from '../contract/domain.js';
+import { MAX_NAME_LENGTH } from '../contract/traffic/values.js';
 
 /**
  * What an origin tells livestats about one client, whichever origin sent it: nginx-rtmp's HTTP
@@ -29,8 +30,11 @@ export interface OriginEvent {
 /** Why a notification was not applied (counted per reason). */
 export type EventRefusal = 'bad_call' | 'bad_name' | 'bad_client' | 'ignored_call';
 
-// eslint-disable-next-line no-control-regex -- control characters are exactly what this rejects
-const NAME = /^[^\u0000-\u001f\u007f]{1,512}$/;
+/**
+ * An app or stream name: 1 to MAX_NAME_LENGTH (256) UTF-16 units without control characters, the
+ * longest the query parameters take (src/contract/origin/params.ts), so every stored name can be asked for.
+ */
+const NAME = new RegExp(`^[^\\u0000-\\u001f\\u007f]{1,${MAX_NAME_LENGTH}}$`);
 
 /** The host of an RTMP tcurl (`rtmp://HOST[:port]/app[?args]`), normalized like play domains; undefined when none. */
 export function tcurlDomain(tcurl: string | undefined): string | undefined {
@@ -95,7 +99,9 @@ export function parseSrsHook(body: unknown, origin: string, domain: string | und
   const app = cleanName(text('app'));
   const stream = cleanName(text('stream'));
   if (app === undefined || stream === undefined) return 'bad_name';
-  const clientId = text('client_id') ?? '';
+  // A numeric client_id past 2^53 - 1 has lost digits in JSON.parse: two clients could read as one.
+  const unsafe = typeof b.client_id === 'number' && !Number.isSafeInteger(b.client_id);
+  const clientId = unsafe ? '' : text('client_id') ?? '';
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(clientId)) return 'bad_client';
   const vhost = text('vhost');
   const vhostDomain = vhost && vhost !== '__defaultVhost__' ? normalizeDomain(vhost) : undefined;

@@ -27,6 +27,19 @@ export interface TrackerOptions {
   now?: () => number;
   /** Publisher addresses that are relays (another server pushing), besides relays recognized by flashver. */
   isRelayAddress?: (ip: string) => boolean;
+  /**
+   * --max-streams: distinct (domain, app, stream) names a project may have open at once (publish
+   * sessions and plays). A new one beyond it is refused (stream_limit); names already open, other
+   * projects and other streams are unaffected.
+   */
+  maxStreams?: number;
+}
+
+/** A notification refused because its project is at --max-streams (the route answers 400 naming the stream). */
+export class StreamLimitError extends Error {
+  constructor(readonly max: number) {
+    super(`the project has ${max} streams open, the most --max-streams allows`);
+  }
 }
 
 /** What a poll of one origin saw (streams of every application), tagged with the project and defaults of that origin. */
@@ -72,7 +85,8 @@ export function spreadBytes(bytes: number, from: number, to: number): Array<{ sl
   let given = 0;
   for (let slot = Math.floor(from / ORIGIN_SLOT_MS) * ORIGIN_SLOT_MS; slot < to; slot += ORIGIN_SLOT_MS) {
     const upTo = Math.min(to, slot + ORIGIN_SLOT_MS);
-    const cumulative = Math.round((bytes * (upTo - from)) / (to - from));
+    // The last slot takes what is left: exact up to 2^53 - 1 bytes, where bytes * ms would round.
+    const cumulative = upTo >= to ? bytes : Math.round((bytes * (upTo - from)) / (to - from));
     if (cumulative > given) out.push({ slot, bytes: cumulative - given });
     given = cumulative;
   }
@@ -80,6 +94,13 @@ export function spreadBytes(bytes: number, from: number, to: number): Array<{ sl
 }
 
 const PLAY_REFRESH_MS = 60_000;
+/**
+ * The longest a client may have been connected as far as livestats believes an origin (a page's
+ * <time>, an update's time): 32 days, the audience cube's default retention. A longer (or absurd:
+ * 2^53 ms, beyond the epoch) age is cut there (counted span_cut), so one hostile counter never costs
+ * more than 32 days of 5-minute byte slots or audience minutes.
+ */
+export const MAX_CLIENT_AGE_MS = 32 * 86_400_000;
 const ENDED_KEPT = 100_000;
 const ENDED_KEEP_MS = 600_000;
 const DAY_MS = 86_400_000;
@@ -130,6 +151,31 @@ export class OriginTracker {
       const key = liveKey(p.project, origin ?? '', clientId ?? '', p.app, p.stream);
       this.plays.set(key, { key, play: p, seenAt: p.updatedAt });
     }
+  }
+
+  /** A client's connected time as believed: at most MAX_CLIENT_AGE_MS (longer ones counted span_cut). */
+  private age(ms: number): number {
+    if (ms <= MAX_CLIENT_AGE_MS) return ms;
+    this.count('span_cut');
+    return MAX_CLIENT_AGE_MS;
+  }
+
+  /** Whether a name not open yet may open in the project (--max-streams); the scan runs only when the tracker holds that many. */
+  private admits(project: string, domain: string, app: string, stream: string): boolean {
+    const cap = this.options.maxStreams;
+    if (cap === undefined || this.live.size + this.plays.size < cap) return true;
+    const key = JSON.stringify([domain, app, stream]);
+    const open = new Set<string>();
+    for (const l of this.live.values()) if (l.session.project === project) open.add(JSON.stringify([l.session.domain, l.session.app, l.session.stream]));
+    for (const p of this.plays.values()) if (p.play.project === project) open.add(JSON.stringify([p.play.domain, p.play.app, p.play.stream]));
+    return open.has(key) || open.size < cap;
+  }
+
+  /** Throws StreamLimitError (counted stream_limit) when the name may not open. */
+  private admit(project: string, domain: string, app: string, stream: string): void {
+    if (this.admits(project, domain, app, stream)) return;
+    this.count('stream_limit');
+    throw new StreamLimitError(this.options.maxStreams ?? 0);
   }
 
   count(reason: string): void {
@@ -198,7 +244,8 @@ export class OriginTracker {
         this.live.set(key, { ...known, seenAt: at, session: { ...known.session, updatedAt: at } });
         batch.sessions.push({ ...known.session, updatedAt: at });
       } else {
-        const start = e.kind === 'update' && e.elapsedSec !== undefined ? at - e.elapsedSec * 1000 : at;
+        const start = e.kind === 'update' && e.elapsedSec !== undefined ? at - this.age(e.elapsedSec * 1000) : at;
+        this.admit(project, domain, e.app, e.stream);
         batch.sessions.push(this.open(project, e.origin, e.clientId, e.app, e.stream, e.addr, domain, this.typeOf(e.flashver, e.addr, e.relay), start, at).session);
       }
     } else if (e.kind === 'publish_done') {
@@ -216,6 +263,7 @@ export class OriginTracker {
         if (known) {
           this.plays.set(key, { ...known, seenAt: at });
         } else {
+          this.admit(project, domain, e.app, e.stream);
           const geo = e.addr ? this.options.geo(e.addr) : { region: 'OT' as Region, isp: 'OTHER' as Isp };
           const play: PlaySession = {
             project, id: `${e.origin}|${e.clientId}|${at}`, domain, app: e.app, stream: e.stream, clientIp: e.addr,
@@ -264,7 +312,11 @@ export class OriginTracker {
       if (publisher && (this.live.has(publisherKey) || !this.endedSince(publisherKey, s.requestedAt))) {
         const key = publisherKey;
         let l = this.live.get(key);
-        const impliedStart = s.at - publisher.timeMs;
+        if (!l && !this.admits(s.project, s.domain, st.app, st.name)) {
+          this.count('stream_limit');
+          continue;
+        }
+        const impliedStart = s.at - this.age(publisher.timeMs);
         if (l && impliedStart > l.seenAt + 5000) {
           // The origin restarted and reused the connection number: the old session ended when last seen.
           batch.sessions.push({ ...l.session, end: Math.max(l.seenAt, l.session.start), updatedAt: s.at });
@@ -277,8 +329,11 @@ export class OriginTracker {
         }
         seen.add(key);
         const previous = l.session.bytesIn;
-        const delta = st.bytesIn >= previous ? st.bytesIn - previous : st.bytesIn;
-        const from = Math.min(l.bytesAt, s.at);
+        // An unreadable counter (not a whole number up to 2^53 - 1) counts nothing this poll; the next readable one counts the growth since the last.
+        const bytesIn = st.bytesIn ?? previous;
+        if (st.bytesIn === undefined) this.count('bad_counter');
+        const delta = bytesIn >= previous ? bytesIn - previous : bytesIn;
+        const from = Math.max(Math.min(l.bytesAt, s.at), s.at - MAX_CLIENT_AGE_MS);
         for (const part of spreadBytes(delta, from, s.at)) {
           const row: UpBytesRow = {
             project: s.project, domain: l.session.domain, app: st.app, stream: st.name, region: l.session.region, isp: l.session.isp,
@@ -286,16 +341,16 @@ export class OriginTracker {
           };
           batch.upBytes.push(row);
         }
-        const bitrate = l.polledBytes !== undefined && s.at > l.bytesAt
+        const bitrate = st.bytesIn === undefined ? l.session.bitrate : l.polledBytes !== undefined && s.at > l.bytesAt
           ? Math.round((delta * 8) / (s.at - l.bytesAt))
           : Math.round(st.bwIn / 1000) || l.session.bitrate;
         const session: PublishSession = {
           ...l.session,
           videoCodec: st.videoCodec || l.session.videoCodec, audioCodec: st.audioCodec || l.session.audioCodec,
           frameRate: st.frameRate || l.session.frameRate, width: st.width || l.session.width, height: st.height || l.session.height,
-          bitrate, bytesIn: st.bytesIn, updatedAt: s.at,
+          bitrate, bytesIn, updatedAt: s.at,
         };
-        this.live.set(key, { ...l, session, seenAt: s.at, bytesAt: s.at, polledBytes: st.bytesIn });
+        this.live.set(key, st.bytesIn === undefined ? { ...l, session, seenAt: s.at } : { ...l, session, seenAt: s.at, bytesAt: s.at, polledBytes: bytesIn });
         batch.sessions.push(session);
       }
       for (const c of st.clients) {
@@ -311,10 +366,15 @@ export class OriginTracker {
           this.plays.set(key, { ...known, play, seenAt: s.at });
           continue;
         }
-        const start = s.at - c.timeMs;
+        const domain = publisher ? (this.live.get(liveKey(s.project, s.origin, publisher.id, st.app, st.name))?.session.domain ?? s.domain) : s.domain;
+        if (!this.admits(s.project, domain, st.app, st.name)) {
+          this.count('stream_limit');
+          continue;
+        }
+        const start = s.at - this.age(c.timeMs);
         const geo = c.address ? this.options.geo(c.address) : { region: 'OT' as Region, isp: 'OTHER' as Isp };
         const play: PlaySession = {
-          project: s.project, id: `${s.origin}|${c.id}|${start}`, domain: publisher ? (this.live.get(liveKey(s.project, s.origin, publisher.id, st.app, st.name))?.session.domain ?? s.domain) : s.domain,
+          project: s.project, id: `${s.origin}|${c.id}|${start}`, domain,
           app: st.app, stream: st.name, clientIp: c.address, region: geo.region, isp: geo.isp, start, end: null, updatedAt: s.at,
         };
         this.plays.set(key, { key, play, seenAt: s.at });

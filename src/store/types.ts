@@ -152,6 +152,8 @@ export interface Store extends TrafficQuery, AudienceQuery, OriginQuery, StreamQ
   deleteCheckpointsBefore?(prefix: string, cutoff: number): Promise<void>;
   /** Optional: the names a project has stored, for the per-project caps (absent: only names seen since start count). */
   storedNames?(project: string): Promise<StoredNames>;
+  /** Optional: the play domains a project has stored (storedNames' domains without reading every stream: the dashboard's picker). */
+  storedDomains?(project: string): Promise<string[]>;
   /** Optional: series ids left for new names (absent: unbounded). */
   nameSpace?(): Promise<NameSpace>;
   close(): Promise<void>;

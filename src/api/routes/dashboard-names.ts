@@ -61,11 +61,13 @@ export interface DashboardNames {
 export function dashboardNamesRoute(app: FastifyInstance, ctx: AppContext): void {
   app.get(DASHBOARD_NAMES_PATH, { config: { openapi: DASHBOARD_NAMES_SPEC } }, async (request, reply) => {
     const project = await projectOf(ctx, request);
+    // Domains only: a project's streams (up to --max-streams, millions) are never read for the picker.
     const [stored, tasks] = await Promise.all([
-      ctx.store.storedNames ? ctx.store.storedNames(project) : Promise.resolve(undefined),
+      ctx.store.storedDomains ? ctx.store.storedDomains(project)
+        : ctx.store.storedNames ? ctx.store.storedNames(project).then((n) => n.domains) : Promise.resolve([]),
       ctx.store.listTasks(project),
     ]);
-    const domains = [...new Set(stored?.domains ?? [])].sort();
+    const domains = [...new Set(stored)].sort();
     tasks.sort((a, b) => (a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : 0));
     const body: DashboardNames = {
       domains: domains.slice(0, MAX_LISTED_NAMES),

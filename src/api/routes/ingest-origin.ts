@@ -3,8 +3,9 @@ import { ApiError, invalidParameter, quoted, storeUnavailable } from '../../cont
 import { domainReason } from '../../contract/reasons.js';
 import type { ParamSpec } from '../../contract/params.js';
 import { parseNginxNotify, parseSrsHook, type EventRefusal, type OriginEvent } from '../../origin/events.js';
-import type { OriginTracker } from '../../origin/tracker.js';
+import { StreamLimitError, type OriginTracker } from '../../origin/tracker.js';
 import { normalizeDomain } from '../../contract/domain.js';
+import { MAX_NAME_LENGTH } from '../../contract/traffic/values.js';
 import type { AppContext } from '../context.js';
 import { projectOf } from '../project.js';
 import { AUTHENTICATED_ERRORS, PROJECT_PARAMS } from '../spec/shared.js';
@@ -67,7 +68,7 @@ function refusalReason(kind: 'nginx' | 'srs', refusal: EventRefusal, field: (nam
   }
   if (refusal === 'bad_name') {
     const stream = kind === 'srs' ? 'stream' : 'name';
-    return `the fields app and ${stream} must each be 1 to 512 characters without control characters (${given('app')}, ${given(stream)})`;
+    return `the fields app and ${stream} must each be 1 to ${MAX_NAME_LENGTH} characters without control characters (${given('app')}, ${given(stream)})`;
   }
   return kind === 'srs' ? `${given('client_id')}; expected 1 to 64 of A-Z, a-z, 0-9, '_' and '-'` : `${given('clientid')}; expected 1 to 20 digits`;
 }
@@ -128,6 +129,7 @@ export function ingestOriginRoutes(app: FastifyInstance, ctx: AppContext, tracke
     try {
       await tracker.event(project, parsed);
     } catch (err) {
+      if (err instanceof StreamLimitError) throw invalidParameter(kind === 'srs' ? 'stream' : 'name', `${err.message}; this one was not recorded`);
       request.log.warn({ err }, 'origin notification not stored');
       throw storeUnavailable('store_unreachable');
     }

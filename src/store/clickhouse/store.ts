@@ -355,17 +355,24 @@ export class ClickHouseStore implements Store {
    */
   async storedNames(project: string): Promise<StoredNames> {
     const p = quote(project);
-    const domainRows = await this.primary.rows(`SELECT DISTINCT domain FROM (
-      SELECT domain FROM ${this.t('http_counts_all')} WHERE project = ${p}
-      UNION ALL SELECT domain FROM ${this.t('traffic_domains')} WHERE project = ${p})`);
+    const domains = await this.storedDomains(project);
     const streamRows = await this.primary.rows(`SELECT DISTINCT domain, app, stream FROM ${this.t('traffic_streams')}
       WHERE project = ${p} AND (app != '' OR stream != '')`);
     const tasks = await this.listTasks(project);
     return {
-      domains: domainRows.map((r) => str(r.domain)),
+      domains,
       streams: streamRows.map((r) => [str(r.domain), str(r.app), str(r.stream)]),
       tasks: tasks.map((t) => t.taskId),
     };
+  }
+
+  /** The play domains of a project (playback or traffic counts), without reading its streams. */
+  async storedDomains(project: string): Promise<string[]> {
+    const p = quote(project);
+    const rows = await this.primary.rows(`SELECT DISTINCT domain FROM (
+      SELECT domain FROM ${this.t('http_counts_all')} WHERE project = ${p}
+      UNION ALL SELECT domain FROM ${this.t('traffic_domains')} WHERE project = ${p})`);
+    return rows.map((r) => str(r.domain));
   }
 
   private async latest(name: string, key: string): Promise<string | undefined> {

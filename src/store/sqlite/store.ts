@@ -484,6 +484,28 @@ export class SqliteStore implements Store {
 
   /** The names a project has stored: playback or traffic domains, streams, carousel tasks (for the caps). */
   async storedNames(project: string): Promise<StoredNames> {
+    const domains = await this.storedDomains(project);
+    const streams: Array<[string, string, string]> = [];
+    for (const k of await this.projectKeys(project, TRAFFIC_STREAMS.seriesTable)) {
+      const t = JSON.parse(k) as string[];
+      if (t.length === 4 && t[0] === project) streams.push([t[1] as string, t[2] as string, t[3] as string]);
+    }
+    const tasks = this.stmt('SELECT task_id FROM carousel_tasks WHERE project = ?').pluck().all(project) as string[];
+    return { domains, streams, tasks };
+  }
+
+  /** The play domains of a project (playback or traffic counts), without reading its streams. */
+  async storedDomains(project: string): Promise<string[]> {
+    const domains = new Set<string>();
+    for (const k of [...(await this.projectKeys(project, HTTP_CUBE.seriesTable)), ...(await this.projectKeys(project, TRAFFIC_DOMAINS.seriesTable))]) {
+      const t = JSON.parse(k) as string[];
+      if (t.length === 2 && t[0] === project) domains.add(t[1] as string);
+    }
+    return [...domains];
+  }
+
+  /** A project's series keys of a table, in pages. */
+  private async projectKeys(project: string, table: string): Promise<string[]> {
     // Keys are JSON arrays starting with the project: a range on their unique index, read in pages
     // (this runs on the server's main thread: no page takes more than a few milliseconds).
     const prefix = JSON.stringify([project]).slice(0, -1) + ',';
@@ -499,18 +521,7 @@ export class SqliteStore implements Store {
         await new Promise((r) => setImmediate(r));
       }
     };
-    const domains = new Set<string>();
-    for (const k of [...(await keysOf(HTTP_CUBE.seriesTable)), ...(await keysOf(TRAFFIC_DOMAINS.seriesTable))]) {
-      const t = JSON.parse(k) as string[];
-      if (t.length === 2 && t[0] === project) domains.add(t[1] as string);
-    }
-    const streams: Array<[string, string, string]> = [];
-    for (const k of await keysOf(TRAFFIC_STREAMS.seriesTable)) {
-      const t = JSON.parse(k) as string[];
-      if (t.length === 4 && t[0] === project) streams.push([t[1] as string, t[2] as string, t[3] as string]);
-    }
-    const tasks = this.stmt('SELECT task_id FROM carousel_tasks WHERE project = ?').pluck().all(project) as string[];
-    return { domains: [...domains], streams, tasks };
+    return keysOf(table);
   }
 
   /** Series ids left for new names (a new domain needs one of the playback and one of the traffic cube). */
