@@ -6,6 +6,7 @@ import {
 } from '../origin.js';
 import { coveredSeconds, streamCountSeries } from '../origin-counts.js';
 import { cachedStatement } from '../blocks/table.js';
+import { applyOriginSlots, deleteOriginSlotsBefore, readCountsFromSlots, readUpFromDomains } from './origin-slots.js';
 
 /** SQLite migration 8 (issue 23): publish sessions, input bytes per 5-minute slot, RTMP play sessions. */
 export function createOriginTables(db: Database.Database): void {
@@ -39,6 +40,7 @@ export function createOriginTables(db: Database.Database): void {
 
 /** Applies one intake flush inside the caller's transaction: sessions replace an older write of the same id, bytes add. */
 export function applyOrigin(db: Database.Database, batch: OriginBatch): void {
+  applyOriginSlots(db, batch);
   const session = cachedStatement(db, `INSERT INTO origin_sessions (project, id, domain, app, stream, client_ip, type, region, isp,
       video_codec, audio_codec, frame_rate, bitrate, width, height, start_ms, end_ms, origin, bytes_in, updated_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -151,6 +153,11 @@ function page(db: Database.Database, where: string, args: Array<string | number>
 }
 
 function readCounts(db: Database.Database, f: StreamCountFilter, now: number): Float64Array {
+  return readCountsFromSlots(db, f, now);
+}
+
+/** The stream count swept from every session of the window (before migration 11; the pre-aggregate's reference in tests). */
+export function readCountsFromSessions(db: Database.Database, f: StreamCountFilter, now: number): Float64Array {
   if (f.domains.length === 0 || f.to <= f.from) return new Float64Array(Math.max(0, Math.floor((f.to - f.from) / ORIGIN_SLOT_MS)));
   const rows = db.prepare(`SELECT domain, start_ms, end_ms FROM origin_sessions
     WHERE project = ? AND domain IN (${marks(f.domains.length)}) AND start_ms < ? AND (end_ms IS NULL OR end_ms > ?)`)
@@ -159,6 +166,8 @@ function readCounts(db: Database.Database, f: StreamCountFilter, now: number): F
 }
 
 function readUp(db: Database.Database, f: UpBandwidthFilter): Float64Array {
+  const fromDomains = readUpFromDomains(db, f);
+  if (fromDomains) return fromDomains;
   const count = Math.max(0, Math.floor((f.to - f.from) / f.slotMs));
   const out = new Float64Array(count);
   if (count === 0 || f.domains.length === 0) return out;
@@ -234,4 +243,5 @@ export async function deleteOriginBefore(db: Database.Database, cutoff: number, 
     while (delPlays.run(project, project, cutoff, cutoff).changes >= DELETE_SLICE) await pause();
     await pause();
   }
+  await deleteOriginSlotsBefore(db, cutoff, pause);
 }
