@@ -1,11 +1,13 @@
-// `npm run bench:origin [-- --quick]`: p50/p99 of each of the eight publish-side operations against
-// `livestats serve` (SQLite, --query-cache-ms 0: uncached) beside a bare Fastify server answering a fixed
-// JSON body, in the same run. Dataset: 5 publish domains x 40 streams, 7 days of sessions (a 2-hour
-// session every 4 hours per stream) and input bytes per 5 minutes, 6 hours of per-second quality for
-// 10 streams. Updates the "origin-query" section of BENCHMARKS.md (full runs only).
+// `npm run bench:origin [-- --quick] [--streams N] [--days N] [--seconds N]`: p50/p99 of each of the eight
+// publish-side operations against `livestats serve` (SQLite, --query-cache-ms 0: uncached), each row
+// right after a bare Fastify process sending the same bytes (that endpoint's answer, fetched once) in the
+// same run, and the ratios. Dataset (default): 1,000 streams over 10 publish domains, 30 days of sessions
+// (a 2-hour session every 4 hours per stream, starting off the 5-minute grid) and input bytes per 5
+// minutes, 6 hours of per-second quality for 10 streams. Updates the "origin-query" section of
+// BENCHMARKS.md (full runs only).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatUtcSecond } from '../src/contract/time.js';
@@ -18,13 +20,21 @@ import { startProcess } from './lib/proc.js';
 import { machine, updateSection } from './lib/report.js';
 import { table } from './lib/table.js';
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: {
+  quick: { type: 'boolean', default: false }, streams: { type: 'string', default: '1000' }, days: { type: 'string', default: '30' },
+  seconds: { type: 'string' },
+  // The read threads' nice value for the served process. 0 by default: the baseline process runs at 0
+  // too, and on a machine shared with other work a niced reader measures the other work, not livestats.
+  nice: { type: 'string', default: '0' },
+} });
 const quick = values.quick ?? false;
 const root = projectRoot();
 const H = 3_600_000;
 const P = 'bench';
-const DOMAINS = Array.from({ length: 5 }, (_, i) => `push${i}.example.com`);
-const STREAMS = 40;
+const DOMAINS = Array.from({ length: 10 }, (_, i) => `push${i}.example.com`);
+/** Streams per domain. */
+const STREAMS = Math.max(1, Math.round(Number(values.streams) / DOMAINS.length));
+const DAYS = Math.max(1, Number(values.days));
 const now = Math.floor(Date.now() / 300_000) * 300_000;
 
 const dir = mkdtempSync(join(tmpdir(), 'livestats-bench-origin-'));
@@ -37,7 +47,8 @@ try {
     const ss: PublishSession[] = [];
     const up: UpBytesRow[] = [];
     for (let s = 0; s < STREAMS; s++) {
-      for (let start = now - 7 * 24 * H + (s % 4) * H; start < now; start += 4 * H) {
+      // Starts off the 5-minute grid (as real publishers do), so the stream counts see starts and ends inside slots.
+      for (let start = now - DAYS * 24 * H + (s % 4) * H + s * 7_000; start < now; start += 4 * H) {
         const open = start + 4 * H >= now;
         ss.push({
           project: P, id: `${domain}-${s}-${start}`, domain, app: 'live', stream: `s${s}`, clientIp: `10.0.${s}.1`, type: s % 10 === 0 ? 1 : 0,
@@ -52,6 +63,7 @@ try {
     sessions += ss.length;
     bytesRows += up.length;
     for (let i = 0; i < up.length; i += 20_000) await store.writeOrigin({ sessions: i === 0 ? ss : [], upBytes: up.slice(i, i + 20_000) });
+    process.stderr.write(`written: ${domain}\n`);
   }
   let qualityRows = 0;
   for (let s = 0; s < 10; s++) {
@@ -68,50 +80,60 @@ try {
 
   const keys = JSON.parse(execFileSync(process.execPath, [join(root, 'bin/livestats.js'), 'keys', 'create', '--project', P, '--json', '--data', dir]).toString()) as { token: string };
   const headers = { 'x-auth-token': keys.token };
-  const serve = await startProcess([join(root, 'bin/livestats.js'), 'serve', '--data', dir, '--port', '0', '--log-level', 'warn', '--query-cache-ms', '0', '--probe-max-streams', '0']);
-  const baseline = await startProcess([join(root, 'dist/bench/query/baseline-server.js')]);
+  const serve = await startProcess([join(root, 'bin/livestats.js'), 'serve', '--data', dir, '--port', '0', '--log-level', 'warn', '--query-cache-ms', '0', '--probe-max-streams', '0', '--query-thread-nice', String(values.nice)]);
   const d = DOMAINS[0] as string;
+  const five = DOMAINS.slice(0, 5).join(',');
   const win = (from: number, to: number): string => `start_time=${formatUtcSecond(from)}&end_time=${formatUtcSecond(to)}`;
   const ops: Array<[string, string]> = [
-    ['ListLiveStreamsOnline (40 open, page of 10)', `/v1/${P}/realtime/streams?publish_domain=${d}`],
-    ['ListHistoryStreams (5 domains, 1 day, page of 100)', `/v2/${P}/stats/history/streams?domain=${DOMAINS.join(',')}&limit=100`],
-    ['ShowStreamCount (5 domains, 7 days)', `/v2/${P}/stats/stream-count?publish_domains=${DOMAINS.join(',')}`],
-    ['ShowUpBandwidth (5 domains, 7 days, 300 s)', `/v2/${P}/stats/up-bandwidth/detail?publish_domains=${DOMAINS.join(',')}`],
+    [`ListLiveStreamsOnline (${STREAMS} open, page of 10)`, `/v1/${P}/realtime/streams?publish_domain=${d}`],
+    ['ListHistoryStreams (5 domains, 1 day, page of 100)', `/v2/${P}/stats/history/streams?domain=${five}&limit=100`],
+    ['ShowStreamCount (5 domains, 7 days)', `/v2/${P}/stats/stream-count?publish_domains=${five}`],
+    [`ShowStreamCount (10 domains, ${Math.min(DAYS, 31)} days)`, `/v2/${P}/stats/stream-count?publish_domains=${DOMAINS.join(',')}&${win(now - Math.min(DAYS, 31) * 24 * H, now)}`],
+    ['ShowUpBandwidth (5 domains, 7 days, 300 s)', `/v2/${P}/stats/up-bandwidth/detail?publish_domains=${five}`],
+    [`ShowUpBandwidth (10 domains, ${Math.min(DAYS, 31)} days, 300 s)`, `/v2/${P}/stats/up-bandwidth/detail?publish_domains=${DOMAINS.join(',')}&${win(now - Math.min(DAYS, 31) * 24 * H, now)}`],
+    ['ShowUpBandwidth (1 stream, 7 days, 300 s)', `/v2/${P}/stats/up-bandwidth/detail?publish_domains=${d}&app=live&stream=s1`],
     ['ListSingleStreamBitrate (1 h)', `/v2/${P}/stats/stream/bitrate?domain=${d}&app=live&stream=s1`],
     ['ListSingleStreamFramerate (6 h)', `/v2/${P}/stats/stream/framerate?domain=${d}&app=live&stream=s1&${win(now - 6 * H, now)}`],
     ['ListSingleStreamDetail (6 h)', `/v2/${P}/stats/stream-detail?publish_domain=${d}&app=live&stream=s1&${win(now - 6 * H, now)}`],
     ['ListUpStreamDetail (6 h)', `/v2/${P}/stats/up-stream/detail?publish_domain=${d}&app=live&stream=s1&${win(now - 6 * H, now)}`],
   ];
-  const seconds = quick ? 2 : 10;
-  const rows: LoadResult[] = [];
+  const seconds = values.seconds !== undefined ? Number(values.seconds) : quick ? 2 : 5;
+  const rows: Array<{ name: string; base: LoadResult; op: LoadResult }> = [];
+  const files: string[] = [];
+  for (const [i, [name, path]] of ops.entries()) {
+    const r = await fetch(serve.url + path, { headers });
+    const text = await r.text();
+    if (r.status !== 200 || !/[1-9]/.test(text)) throw new Error(`${name}: HTTP ${r.status} ${text.slice(0, 200)}`);
+    files.push(join(dir, `body-${i}.json`));
+    writeFileSync(files[i] as string, text);
+  }
+  const baseline = await startProcess([join(root, 'dist/bench/query/same-bytes-server.js'), ...files]);
   try {
-    for (const [name, path] of ops) {
-      const r = await fetch(serve.url + path, { headers });
-      const text = await r.text();
-      if (r.status !== 200 || !/[1-9]/.test(text)) throw new Error(`${name}: HTTP ${r.status} ${text.slice(0, 200)}`);
-    }
-    rows.push(await load('baseline: bare Fastify, fixed 40 KB JSON', `${baseline.url}/fixed`, { connections: 10, seconds }));
-    for (const [name, path] of ops) {
+    for (const [i, [name, path]] of ops.entries()) {
       process.stderr.write(`load: ${name}\n`);
-      rows.push(await load(name, serve.url + path, { connections: 10, seconds, headers }));
+      const base = await load(`baseline ${i}`, `${baseline.url}/body/${i}`, { connections: 10, seconds });
+      const op = await load(name, serve.url + path, { connections: 10, seconds, headers });
+      rows.push({ name, base, op });
     }
   } finally {
     await serve.stop();
     await baseline.stop();
   }
-  const base = rows[0]?.rps ?? 1;
-  const t = table(['operation (uncached)', 'p50 ms', 'p99 ms', 'max ms', 'req/s', 'x baseline req/s', 'KB/resp', 'non-2xx', 'errors'],
-    rows.map((x) => [x.name, x.p50, x.p99, x.max, x.rps, x.rps / base, x.bytesPerReq / 1024, x.non2xx, x.errors]));
+  const t = table(['operation (uncached)', 'p50 ms', 'p99 ms', 'max ms', 'req/s', 'baseline p99 ms', 'baseline req/s', 'p99 / baseline p99',
+    'req/s / baseline req/s', 'p99 <= 50 ms', 'KB/resp', 'non-2xx', 'errors'],
+  rows.map(({ name, base, op }) => [name, op.p50, op.p99, op.max, op.rps, base.p99, base.rps, op.p99 / Math.max(1, base.p99),
+    op.rps / Math.max(1, base.rps), op.p99 <= 50 ? 'yes' : 'no', op.bytesPerReq / 1024, op.non2xx + base.non2xx, op.errors + base.errors]));
   console.log(t);
   if (!quick) {
     updateSection(join(root, 'BENCHMARKS.md'), 'origin-query', [
       '### Publish-side operations, query latency (SQLite, uncached)',
       '',
       `Run ${new Date().toISOString()} on ${machine()}: \`npm run bench:origin\`.`,
-      `Dataset: ${DOMAINS.length} publish domains x ${STREAMS} streams, 7 days: ${sessions} publish sessions, ${bytesRows} input-byte rows (5 minutes),`,
+      `Dataset: ${DOMAINS.length} publish domains x ${STREAMS} streams, ${DAYS} days: ${sessions} publish sessions, ${bytesRows} input-byte rows (5 minutes),`,
       `${qualityRows} per-second quality samples (10 streams, 6 hours, a 3-second break every 10 minutes).`,
-      'Load: autocannon in the benchmark process, 10 connections, 10 s per row, against `livestats serve --query-cache-ms 0` in its own',
-      'process; the baseline is a bare Fastify process answering a fixed ~40 KB JSON, run in the same invocation.',
+      `Load: autocannon in the benchmark process, 10 connections, ${seconds} s per row, against \`livestats serve --query-cache-ms 0 --query-thread-nice ${values.nice}\` in its own`,
+      'process; each row\'s baseline is a bare Fastify process sending that endpoint\'s answer (the same bytes), loaded just before it.',
+      `Machine load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' / ')} (2 cores shared with other sessions' builds and tests).`,
       '',
       t,
     ].join('\n'));
