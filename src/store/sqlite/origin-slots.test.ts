@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PublishSession, UpBandwidthFilter, UpBytesRow } from '../origin.js';
 import { applyOrigin, readCountsFromSessions, runOriginRead } from './origin.js';
-import { createOriginSlotTables, readCountsFromSlots, readUpFromDomains } from './origin-slots.js';
+import { createOriginSlotTables, readCountsFromSlots, readUpBytes } from './origin-slots.js';
 import { migrateSqlite } from './migrate.js';
 
 /**
@@ -104,15 +104,21 @@ describe('origin slot pre-aggregates', () => {
       for (const [regions, isps] of [[[], []], [['GD'], []], [['BJ'], ['CMCC', 'CTCC']]] as Array<[UpBandwidthFilter['regions'], UpBandwidthFilter['isps']]>) {
         for (const type of [0, 1] as const) {
           const f: UpBandwidthFilter = { project: 'p', domains: ['a.com', 'b.com'], regions, isps, type, slotMs, from: T0, to: T0 + 4 * 3_600_000 };
-          const got = readUpFromDomains(db, f) as Float64Array;
+          const got = readUpBytes(db, f) as Float64Array;
           const exact = new Float64Array(got.length);
-          const cells = db.prepare('SELECT slot, region, isp, bytes FROM origin_up_bytes WHERE project = ? AND type = ?').raw().all('p', type) as Array<[number, string, string, number]>;
-          for (const [slot, region, isp, b] of cells) {
+          const ofApp = new Float64Array(got.length);
+          const cells = db.prepare('SELECT slot, region, isp, app, stream, bytes FROM origin_up_bytes WHERE project = ? AND type = ?').raw()
+            .all('p', type) as Array<[number, string, string, string, string, number]>;
+          for (const [slot, region, isp, app, stream, b] of cells) {
             if (regions.length > 0 && !(regions as string[]).includes(region)) continue;
             if (isps.length > 0 && !(isps as string[]).includes(isp)) continue;
             const i = Math.floor((slot * SLOT - T0) / slotMs);
-            if (i >= 0 && i < exact.length) exact[i] = (exact[i] as number) + b;
+            if (i < 0 || i >= exact.length) continue;
+            exact[i] = (exact[i] as number) + b;
+            if (app === 'tv' && stream === 's3') ofApp[i] = (ofApp[i] as number) + b;
           }
+          // One stream: the per-stream rows.
+          expect([...readUpBytes(db, { ...f, app: 'tv', stream: 's3' })]).toEqual([...ofApp]);
           expect([...got]).toEqual([...exact]);
           expect(exact.some((x) => x > 0)).toBe(true);
           // The read request the workers run.

@@ -215,19 +215,26 @@ export function readCountsFromSlots(db: Database.Database, f: StreamCountFilter,
   return out;
 }
 
-/** ShowUpBandwidth without app/stream: the per-domain pre-aggregate; null when the filter needs the per-stream rows. */
-export function readUpFromDomains(db: Database.Database, f: UpBandwidthFilter): Float64Array | null {
-  if (f.app !== undefined || f.stream !== undefined) return null;
+/**
+ * ShowUpBandwidth: input bytes per slot of the filter. Without app/stream from the per-domain
+ * pre-aggregate, else from the per-stream rows along origin_up_bytes_by_stream. One query per domain,
+ * grouped by the raw 5-minute slot in the key's order, so SQLite sums as it walks the key.
+ */
+export function readUpBytes(db: Database.Database, f: UpBandwidthFilter): Float64Array {
   const count = Math.max(0, Math.floor((f.to - f.from) / f.slotMs));
   const out = new Float64Array(count);
   if (count === 0 || f.domains.length === 0) return out;
+  const perStream = f.app !== undefined || f.stream !== undefined;
   const c = ['project = ?', 'domain = ?', 'type = ?', 'slot >= ?', 'slot < ?'];
   const rest: Array<string | number> = [];
+  if (f.app !== undefined) { c.push('app = ?'); rest.push(f.app); }
+  if (f.stream !== undefined) { c.push('stream = ?'); rest.push(f.stream); }
   if (f.regions.length > 0) { c.push(`region IN (${marks(f.regions.length)})`); rest.push(...f.regions); }
   if (f.isps.length > 0) { c.push(`isp IN (${marks(f.isps.length)})`); rest.push(...f.isps); }
   const per = f.slotMs / SLOT;
   const first = f.from / f.slotMs;
-  const sum = cachedStatement(db, `SELECT slot, sum(bytes) FROM origin_up_domain WHERE ${c.join(' AND ')} GROUP BY slot`).raw();
+  const sum = cachedStatement(db, `SELECT slot, sum(bytes) FROM ${perStream ? 'origin_up_bytes' : 'origin_up_domain'}
+    WHERE ${c.join(' AND ')} GROUP BY slot`).raw();
   for (const domain of new Set(f.domains)) {
     const rows = sum.all(f.project, domain, f.type, Math.floor(f.from / SLOT), Math.ceil(f.to / SLOT), ...rest) as Array<[number, number]>;
     for (const [slot, b] of rows) {
