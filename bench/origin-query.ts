@@ -12,8 +12,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatUtcSecond } from '../src/contract/time.js';
 import { projectRoot } from '../src/paths.js';
-import type { PublishSession, UpBytesRow } from '../src/store/origin.js';
+import type { PublishSession, UpBandwidthFilter, UpBytesRow } from '../src/store/origin.js';
 import { SqliteStore } from '../src/store/sqlite/store.js';
+import { readCountsFromSessions } from '../src/store/sqlite/origin.js';
+import { readCountsFromSlots, readUpBytes } from '../src/store/sqlite/origin-slots.js';
+import { readQuality } from '../src/store/sqlite/stream-quality.js';
+import Database from 'better-sqlite3';
 import type { QualityRow } from '../src/store/stream-quality.js';
 import { load, type LoadResult } from './lib/load.js';
 import { startProcess } from './lib/proc.js';
@@ -26,6 +30,8 @@ const { values } = parseArgs({ options: {
   // The read threads' nice value for the served process. 0 by default: the baseline process runs at 0
   // too, and on a machine shared with other work a niced reader measures the other work, not livestats.
   nice: { type: 'string', default: '0' },
+  // Only the in-process store reads (no HTTP load): the store's own cost, before and after migration 11.
+  'reads-only': { type: 'boolean', default: false },
 } });
 const quick = values.quick ?? false;
 const root = projectRoot();
@@ -77,6 +83,64 @@ try {
     for (let i = 0; i < rows.length; i += 20_000) await store.writeQuality(rows.slice(i, i + 20_000));
   }
   await store.close();
+
+  // The store reads alone, in this process, one at a time (no HTTP, no other request): the sweep over
+  // every session and the per-stream byte rows (the reads before SQLite migration 11) beside the
+  // pre-aggregates that replace them, on the same file in the same run.
+  const db = new Database(join(dir, 'livestats.db'), { readonly: true });
+  const timed = (fn: () => unknown): [number, number] => {
+    const ms: number[] = [];
+    for (let i = 0; i < (quick ? 3 : 15); i++) {
+      const t0 = performance.now();
+      fn();
+      ms.push(performance.now() - t0);
+    }
+    return [ms.reduce((a, b) => a + b, 0) / ms.length, Math.max(...ms)];
+  };
+  const oldUp = (f: UpBandwidthFilter): void => {
+    const q = db.prepare('SELECT slot, sum(bytes) FROM origin_up_bytes WHERE project = ? AND domain = ? AND slot >= ? AND slot < ? AND type = ? GROUP BY slot').raw();
+    for (const domain of f.domains) q.all(f.project, domain, f.from / 300_000, f.to / 300_000, f.type);
+  };
+  const readRows: Array<Array<string | number>> = [];
+  for (const [label, domains, days] of [['5 domains, 7 days', DOMAINS.slice(0, 5), 7], [`10 domains, ${Math.min(DAYS, 31)} days`, DOMAINS, Math.min(DAYS, 31)]] as Array<[string, string[], number]>) {
+    const cf = { project: P, domains, from: now - days * 24 * H, to: now };
+    const [bm, bx] = timed(() => readCountsFromSessions(db, cf, now));
+    const [am, ax] = timed(() => readCountsFromSlots(db, cf, now));
+    readRows.push([`ShowStreamCount (${label})`, 'sweep over every session', bm, bx, 'per-slot counts + open sessions', am, ax, bm / am]);
+    const uf: UpBandwidthFilter = { ...cf, regions: [], isps: [], type: 0, slotMs: 300_000 };
+    const [ubm, ubx] = timed(() => oldUp(uf));
+    const [uam, uax] = timed(() => readUpBytes(db, uf));
+    readRows.push([`ShowUpBandwidth (${label})`, 'per-stream rows', ubm, ubx, 'per-domain pre-aggregate', uam, uax, ubm / uam]);
+  }
+  {
+    const uf: UpBandwidthFilter = { project: P, domains: [DOMAINS[0] as string], app: 'live', stream: 's1', regions: [], isps: [], type: 0, slotMs: 300_000, from: now - 7 * 24 * H, to: now };
+    const [m, x] = timed(() => readUpBytes(db, uf));
+    readRows.push(['ShowUpBandwidth (1 stream, 7 days)', '', '', '', 'per-stream covering index', m, x, '']);
+    const qf = { project: P, domain: DOMAINS[0] as string, app: 'live', stream: 's1', from: now - 6 * H, to: now };
+    const [qm, qx] = timed(() => readQuality(db, qf));
+    readRows.push(['per-second quality (6 h, decoded)', '', '', '', 'quality blocks', qm, qx, '']);
+  }
+  db.close();
+  const readTable = table(['store read (one at a time, in process)', 'before (until migration 11)', 'mean ms', 'max ms', 'after', 'mean ms', 'max ms', 'before / after'], readRows);
+  console.log(readTable);
+  if (values['reads-only'] === true) {
+    if (!quick) {
+      updateSection(join(root, 'BENCHMARKS.md'), 'origin-reads', [
+        '### Publish-side store reads, before and after the per-slot pre-aggregates (SQLite migration 11)',
+        '',
+        `Run ${new Date().toISOString()} on ${machine()}: \`npm run bench:origin -- --reads-only\`. Load average at the end`,
+        `${loadavg().map((x) => x.toFixed(1)).join(' / ')} (2 cores shared with other sessions).`,
+        `Dataset: ${DOMAINS.length} publish domains x ${STREAMS} streams, ${DAYS} days: ${sessions} publish sessions (2 hours every 4 hours per stream, starting`,
+        `off the 5-minute grid), ${bytesRows} input-byte rows (5 minutes). Each read ${quick ? 3 : 15} times, one at a time, in the benchmark process`,
+        '(better-sqlite3 on the same file; no HTTP): what one request costs the read worker. "Before" is the read of the code before',
+        'migration 11 on the same file in the same run.',
+        '',
+        readTable,
+      ].join('\n'));
+    }
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(0);
+  }
 
   const keys = JSON.parse(execFileSync(process.execPath, [join(root, 'bin/livestats.js'), 'keys', 'create', '--project', P, '--json', '--data', dir]).toString()) as { token: string };
   const headers = { 'x-auth-token': keys.token };

@@ -164,16 +164,19 @@ export function readCountsFromSlots(db: Database.Database, f: StreamCountFilter,
   const out = new Float64Array(slots);
   if (slots === 0 || f.domains.length === 0) return out;
   const first = f.from / SLOT;
-  const stored = cachedStatement(db, `SELECT slot, base + peak FROM origin_count_slots
+  const stored = cachedStatement(db, `SELECT slot, base, peak FROM origin_count_slots
     WHERE project = ? AND domain = ? AND slot >= ? AND slot < ?`).raw();
   const open = cachedStatement(db, `SELECT start_ms FROM origin_sessions INDEXED BY origin_sessions_open
     WHERE project = ? AND domain = ? AND end_ms IS NULL AND start_ms < ?`).pluck();
-  const base = cachedStatement(db, 'SELECT base FROM origin_count_slots WHERE project = ? AND domain = ? AND slot = ?').pluck();
   const events = cachedStatement(db, 'SELECT at_ms, delta FROM origin_count_events WHERE project = ? AND domain = ? AND at_ms > ? AND at_ms < ?').raw();
   const stop = Math.min(now, f.to);
   for (const domain of new Set(f.domains)) {
     const value = new Float64Array(slots);
-    for (const [slot, n] of stored.all(f.project, domain, first, first + slots) as Array<[number, number]>) value[slot - first] = n;
+    const base = new Float64Array(slots);
+    for (const [slot, b, peak] of stored.all(f.project, domain, first, first + slots) as Array<[number, number, number]>) {
+      base[slot - first] = b;
+      value[slot - first] = b + peak;
+    }
     const starts = (open.all(f.project, domain, stop) as number[]).sort((a, b) => a - b);
     if (starts.length > 0) {
       // Slots an open session covers whole ([S, E) inside [start, now)) gain 1 each; the slots where
@@ -196,7 +199,7 @@ export function readCountsFromSlots(db: Database.Database, f: StreamCountFilter,
         const E = S + SLOT;
         const change = new Map<number, number>();
         for (const [at, d] of events.all(f.project, domain, S, E) as Array<[number, number]>) change.set(at, d);
-        let cur = (base.get(f.project, domain, first + i) as number | undefined) ?? 0;
+        let cur = base[i] as number;
         for (const start of starts) {
           if (start <= S) { if (S < stop) cur++; } else if (start < E && start < stop) change.set(start, (change.get(start) ?? 0) + 1);
         }
