@@ -11,21 +11,30 @@ import type { QueryOptions } from './types.js';
 /** 0: a publisher (encoder, OBS); 1: a relay (an origin push or pull between servers). */
 export type PublishType = 0 | 1;
 
-/** One publish session: from the publish event (or first poll showing it) to publish-done (or first poll not showing it). */
-export interface PublishSession {
+/** What a publish session and an RTMP play session both hold. */
+export interface OriginSpan {
   project: string;
   /** Unique within the project: the intake's key (origin, client id, start). */
   id: string;
-  /** The publish domain: the host of tcurl, normalized like play domains. */
+  /** The publish (or play) domain: the host of tcurl, normalized like play domains. */
   domain: string;
   app: string;
   stream: string;
-  /** The publisher's address ('' when unknown). */
+  /** The client's address ('' when unknown). */
   clientIp: string;
-  type: PublishType;
-  /** Publisher's region and carrier (of clientIp). */
+  /** Region and carrier of clientIp. */
   region: Region;
   isp: Isp;
+  start: number;
+  /** null while the session is open. */
+  end: number | null;
+  /** When it was last written (epoch ms): the last time an event or poll saw it; the newest write of a session id wins. */
+  updatedAt: number;
+}
+
+/** One publish session: from the publish event (or first poll showing it) to publish-done (or first poll not showing it); clientIp is the publisher's. */
+export interface PublishSession extends OriginSpan {
+  type: PublishType;
   /** e.g. 'H264', 'AAC' ('' when not known yet). */
   videoCodec: string;
   audioCodec: string;
@@ -34,15 +43,10 @@ export interface PublishSession {
   bitrate: number;
   width: number;
   height: number;
-  start: number;
-  /** null while the session is open. */
-  end: number | null;
   /** The origin that reported it (its name in the configuration), so a poll of that origin can close it. */
   origin: string;
   /** Input bytes counted for the session so far (what the origin's statistics page showed at the last poll). */
   bytesIn: number;
-  /** When it was last written (epoch ms): the last time an event or poll saw it; the newest write of a session id wins. */
-  updatedAt: number;
 }
 
 /** Input bytes of one (project, domain, app, stream, region, isp, type) in one 5-minute slot; added to what is stored. */
@@ -60,19 +64,7 @@ export interface UpBytesRow {
 }
 
 /** One RTMP play session (on_play .. on_play_done), for the audience cube (protocol rtmp). */
-export interface PlaySession {
-  project: string;
-  id: string;
-  domain: string;
-  app: string;
-  stream: string;
-  clientIp: string;
-  region: Region;
-  isp: Isp;
-  start: number;
-  end: number | null;
-  updatedAt: number;
-}
+export type PlaySession = OriginSpan;
 
 /** What the intake writes at once (atomically on SQLite). Sessions replace the stored session of the same id. */
 export interface OriginBatch {

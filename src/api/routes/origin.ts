@@ -7,6 +7,7 @@ import { shapeBitrate, shapeFramerate, shapeStreamDetail, shapeUpStreamDetail, t
 import { shapeHistory, shapeOnline, shapeStreamCount, shapeUpBandwidth } from '../../contract/origin/sessions.js';
 import { parseRawQuery, rawSearch } from '../../contract/query.js';
 import { DAY } from '../../contract/time.js';
+import type { CachedBody } from '../cache.js';
 import { storeBody } from '../body.js';
 import type { AppContext } from '../context.js';
 import { projectOf } from '../project.js';
@@ -40,6 +41,16 @@ export function originRoutes(app: FastifyInstance, ctx: AppContext): void {
   const store = ctx.store;
   /** Per-second quality is kept as long as the other per-second data: the series look back at most that far. */
   const qualityStoredMs = (): number => ctx.ingest.retentionDays * DAY;
+  /** The answer of `q` from the response cache, or computed and cached (`tag` names the operation family in the key). */
+  const cached = async (project: string, tag: string, q: unknown, compute: () => Promise<CachedBody>): Promise<CachedBody> => {
+    const key = `${tag}\u0000${project}\u0000${JSON.stringify(q)}`;
+    let body = ctx.cache.get(key);
+    if (body === undefined) {
+      body = await compute();
+      ctx.cache.set(project, key, body);
+    }
+    return body;
+  };
 
   app.get(ONLINE_PATH, { config: { openapi: onlineSpec(ONLINE_PATH) } }, async (request, reply) => {
     const project = await projectOf(ctx, request);
@@ -55,15 +66,9 @@ export function originRoutes(app: FastifyInstance, ctx: AppContext): void {
     const project = await projectOf(ctx, request);
     const q = parseHistoryQuery(queryOf(request.url), ctx.now());
     if (q instanceof ApiError) throw q;
-    const key = `oh\u0000${project}\u0000${JSON.stringify(q)}`;
-    let body = ctx.cache.get(key);
-    if (body === undefined) {
-      const page = await store.historySessions({
-        project, domains: q.domains, app: q.app, stream: q.stream, from: q.window.start, to: q.window.end, offset: q.page, limit: q.limit,
-      }, { signal: querySignal(request) });
-      body = JSON.stringify(shapeHistory(q, page));
-      ctx.cache.set(project, key, body);
-    }
+    const body = await cached(project, 'oh', q, async () => JSON.stringify(shapeHistory(q, await store.historySessions({
+      project, domains: q.domains, app: q.app, stream: q.stream, from: q.window.start, to: q.window.end, offset: q.page, limit: q.limit,
+    }, { signal: querySignal(request) }))));
     return reply.type(json).send(body);
   });
 
@@ -72,13 +77,8 @@ export function originRoutes(app: FastifyInstance, ctx: AppContext): void {
     const now = ctx.now();
     const q = parseStreamCountQuery(queryOf(request.url), now);
     if (q instanceof ApiError) throw q;
-    const key = `oc\u0000${project}\u0000${JSON.stringify(q)}`;
-    let body = ctx.cache.get(key);
-    if (body === undefined) {
-      const counts = await store.streamCounts({ project, domains: q.domains, from: q.slots.from, to: q.slots.to, now }, { signal: querySignal(request) });
-      body = JSON.stringify(shapeStreamCount(q, counts));
-      ctx.cache.set(project, key, body);
-    }
+    const body = await cached(project, 'oc', q, async () => JSON.stringify(shapeStreamCount(q,
+      await store.streamCounts({ project, domains: q.domains, from: q.slots.from, to: q.slots.to, now }, { signal: querySignal(request) }))));
     return reply.type(json).send(body);
   });
 
@@ -86,16 +86,10 @@ export function originRoutes(app: FastifyInstance, ctx: AppContext): void {
     const project = await projectOf(ctx, request);
     const q = parseUpBandwidthQuery(queryOf(request.url), ctx.now());
     if (q instanceof ApiError) throw q;
-    const key = `ou\u0000${project}\u0000${JSON.stringify(q)}`;
-    let body = ctx.cache.get(key);
-    if (body === undefined) {
-      const bytes = await store.upBytesSeries({
-        project, domains: q.domains, app: q.app, stream: q.stream, regions: q.regions, isps: q.isps, type: q.type === 'relay' ? 1 : 0,
-        slotMs: q.slots.slotMs, from: q.slots.from, to: q.slots.to,
-      }, { signal: querySignal(request) });
-      body = JSON.stringify(shapeUpBandwidth(q, bytes));
-      ctx.cache.set(project, key, body);
-    }
+    const body = await cached(project, 'ou', q, async () => JSON.stringify(shapeUpBandwidth(q, await store.upBytesSeries({
+      project, domains: q.domains, app: q.app, stream: q.stream, regions: q.regions, isps: q.isps, type: q.type === 'relay' ? 1 : 0,
+      slotMs: q.slots.slotMs, from: q.slots.from, to: q.slots.to,
+    }, { signal: querySignal(request) }))));
     return reply.type(json).send(body);
   });
 
@@ -104,17 +98,14 @@ export function originRoutes(app: FastifyInstance, ctx: AppContext): void {
       const project = await projectOf(ctx, request);
       const q = parseSeriesQuery(queryOf(request.url), kind, ctx.now(), qualityStoredMs());
       if (q instanceof ApiError) throw q;
-      const key = `os\u0000${project}\u0000${JSON.stringify(q)}`;
-      let body = ctx.cache.get(key);
-      if (body === undefined) {
+      const body = await cached(project, 'os', q, async () => {
         const filter = { project, domain: q.domain, app: q.app, stream: q.stream, from: q.start, to: q.end };
         const options = { signal: querySignal(request) };
         // Rendered off the main thread when the store can (a 6-hour series is ~21,600 seconds).
-        body = q.end > q.start && store.qualityBody
+        return q.end > q.start && store.qualityBody
           ? storeBody(ctx, reply, await store.qualityBody(filter, q, options))
           : JSON.stringify(shape(q, q.end <= q.start ? [] : await store.queryQuality(filter, options)));
-        ctx.cache.set(project, key, body);
-      }
+      });
       return reply.type(json).send(body);
     });
   };

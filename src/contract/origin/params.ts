@@ -190,14 +190,22 @@ function windowOf(query: RawQuery, rule: WindowRule, nowMs: number, storedMs: nu
   return resolveWindow(query, r, nowMs);
 }
 
+/** The optional app and stream names of an operation's parameter list. */
+function appStream(query: RawQuery, list: readonly ParamSpec[]): { app: string | undefined; stream: string | undefined } | ApiError {
+  const app = name(query, specOf(list, 'app'));
+  if (app instanceof ApiError) return app;
+  const stream = name(query, specOf(list, 'stream'));
+  if (stream instanceof ApiError) return stream;
+  return { app, stream };
+}
+
 /** ListLiveStreamsOnline: publish_domain, app, stream, offset, limit. */
 export function parseOnlineQuery(query: RawQuery): OnlineQuery | ApiError {
   const d = domain(query, ONLINE_PARAMS[0] as ParamSpec);
   if (d instanceof ApiError) return d;
-  const app = name(query, specOf(ONLINE_PARAMS, 'app'));
-  if (app instanceof ApiError) return app;
-  const stream = name(query, specOf(ONLINE_PARAMS, 'stream'));
-  if (stream instanceof ApiError) return stream;
+  const names = appStream(query, ONLINE_PARAMS);
+  if (names instanceof ApiError) return names;
+  const { app, stream } = names;
   const p = page(query, ONLINE_PARAMS);
   if (p instanceof ApiError) return p;
   return { domain: d, app, stream, ...p };
@@ -207,10 +215,9 @@ export function parseOnlineQuery(query: RawQuery): OnlineQuery | ApiError {
 export function parseHistoryQuery(query: RawQuery, nowMs: number, storedMs?: number): HistoryQuery | ApiError {
   const ds = domains(query, specOf(HISTORY_PARAMS, 'domain'));
   if (ds instanceof ApiError) return ds;
-  const app = name(query, specOf(HISTORY_PARAMS, 'app'));
-  if (app instanceof ApiError) return app;
-  const stream = name(query, specOf(HISTORY_PARAMS, 'stream'));
-  if (stream instanceof ApiError) return stream;
+  const names = appStream(query, HISTORY_PARAMS);
+  if (names instanceof ApiError) return names;
+  const { app, stream } = names;
   const p = page(query, HISTORY_PARAMS);
   if (p instanceof ApiError) return p;
   const window = windowOf(query, HISTORY_WINDOW, nowMs, storedMs);
@@ -231,10 +238,9 @@ export function parseStreamCountQuery(query: RawQuery, nowMs: number, storedMs?:
 export function parseUpBandwidthQuery(query: RawQuery, nowMs: number, storedMs?: number): UpBandwidthQuery | ApiError {
   const ds = domains(query, specOf(UP_BANDWIDTH_PARAMS, 'publish_domains'));
   if (ds instanceof ApiError) return ds;
-  const app = name(query, specOf(UP_BANDWIDTH_PARAMS, 'app'));
-  if (app instanceof ApiError) return app;
-  const stream = name(query, specOf(UP_BANDWIDTH_PARAMS, 'stream'));
-  if (stream instanceof ApiError) return stream;
+  const names = appStream(query, UP_BANDWIDTH_PARAMS);
+  if (names instanceof ApiError) return names;
+  const { app, stream } = names;
   const regions = readArray(query, REGION_PARAM);
   if (regions instanceof ApiError) return regions;
   const badRegion = regions.find((r) => !isRegion(r));
@@ -267,10 +273,9 @@ export function parseSeriesQuery(query: RawQuery, kind: SeriesKind, nowMs: numbe
   const list = SERIES_PARAMS[kind];
   const d = domain(query, list[0] as ParamSpec);
   if (d instanceof ApiError) return d;
-  const app = name(query, specOf(list, 'app'));
-  if (app instanceof ApiError) return app;
-  const stream = name(query, specOf(list, 'stream'));
-  if (stream instanceof ApiError) return stream;
+  const names = appStream(query, list);
+  if (names instanceof ApiError) return names;
+  const { app, stream } = names;
   let type: BitrateType = 'VIDEO';
   if (kind === 'bitrate') {
     const t = readSingle(query, BITRATE_TYPE_PARAM);

@@ -8,6 +8,7 @@ import { coveredSeconds, streamCountSeries } from '../origin-counts.js';
 import { num, str, type ChConnection, type ExecOptions, type Row } from './client.js';
 import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList, type SqlValue } from './sql.js';
+import { upDomainRows } from './origin-slots.js';
 
 const SESSION_COLUMNS = 'project, id, domain, app, stream, client_ip, type, region, isp, video_codec, audio_codec, frame_rate, bitrate, width, height, start_ms, end_ms, origin, bytes_in, updated_at';
 const PLAY_COLUMNS = 'project, id, domain, app, stream, client_ip, region, isp, start_ms, end_ms, updated_at';
@@ -37,7 +38,7 @@ export class ClickHouseOrigin implements OriginQuery {
     private readonly insertSettings: ExecOptions['settings'] = {},
   ) {}
 
-  private t(name: 'origin_sessions' | 'origin_up_bytes' | 'origin_plays'): string {
+  private t(name: 'origin_sessions' | 'origin_up_bytes' | 'origin_up_domain' | 'origin_plays'): string {
     return table(this.names, name);
   }
 
@@ -52,6 +53,9 @@ export class ClickHouseOrigin implements OriginQuery {
       const values = bytes.map((b) => tuple([b.project, b.domain, Math.floor(b.slot / ORIGIN_SLOT_MS), b.app, b.stream, b.region, b.isp, b.type, int(b.bytes)]));
       await this.server.exec(`INSERT INTO ${this.t('origin_up_bytes')} (project, domain, slot, app, stream, region, isp, type, bytes) VALUES ${values.join(', ')}`,
         { settings: this.insertSettings });
+      // The per-domain pre-aggregate (011_origin_slots.sql) ShowUpBandwidth reads when no stream is asked.
+      await this.server.exec(`INSERT INTO ${this.t('origin_up_domain')} (project, domain, type, slot, region, isp, bytes) VALUES ${
+        upDomainRows(bytes).map(tuple).join(', ')}`, { settings: this.insertSettings });
     }
     const plays = batch.plays ?? [];
     if (plays.length > 0) {
@@ -127,7 +131,8 @@ export class ClickHouseOrigin implements OriginQuery {
     if (f.isps.length > 0) c.push(`isp IN ${quoteList(f.isps)}`);
     const per = f.slotMs / ORIGIN_SLOT_MS;
     const first = f.from / f.slotMs;
-    const rows = await this.server.rows(`SELECT intDiv(slot, ${quote(per)}) AS s, sum(bytes) AS b FROM ${this.t('origin_up_bytes')}
+    const from = f.app === undefined && f.stream === undefined ? this.t('origin_up_domain') : this.t('origin_up_bytes');
+    const rows = await this.server.rows(`SELECT intDiv(slot, ${quote(per)}) AS s, sum(bytes) AS b FROM ${from}
       WHERE ${c.join(' AND ')} GROUP BY s`, o.signal);
     for (const r of rows) {
       const i = num(r.s) - first;

@@ -1,6 +1,7 @@
 import { loadMigrations } from '../migrations.js';
 import type { ChEndpoint } from './client.js';
 import { backfillRollups } from './rollups.js';
+import { backfillUpDomain } from './origin-slots.js';
 import { ident, quote } from './sql.js';
 
 export interface SchemaNames {
@@ -77,6 +78,8 @@ export function renderMigration(sql: string, names: SchemaNames): string[] {
 /** Steps a migration runs after its statements, before it is recorded (so a cut-short step runs again). */
 const AFTER: Record<string, (server: ChEndpoint, names: SchemaNames) => Promise<unknown>> = {
   counts_rollups: backfillRollups,
+  // A function, not the binding: origin-slots.ts imports this module too.
+  origin_slots: (server, names) => backfillUpDomain(server, names),
 };
 
 /**

@@ -14,6 +14,7 @@ import { ChEndpoint, num, str, type ChConnection } from './client.js';
 import { FailoverEndpoint } from './failover.js';
 import { replicateExisting } from './replicate.js';
 import { retentionDrops, TRAFFIC_DAY_PARTITIONED } from './retention.js';
+import { originRetentionDrops } from './origin-slots.js';
 import { LEVELS, levelFor, levelInsert } from './rollups.js';
 import { ClickHouseTraffic } from './traffic.js';
 import { ClickHouseOrigin } from './origin.js';
@@ -130,7 +131,7 @@ export class ClickHouseStore implements Store {
       await replicateExisting(server, this.names);
     }
     // Through the Distributed tables, this fails when any shard lacks its local tables.
-    for (const name of ['http_counts', 'http_counts_bytes', ...LEVELS.map((l) => l.table), 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains', 'origin_sessions', 'origin_up_bytes', 'origin_plays', 'stream_quality', ...AUDIENCE_TABLES]) {
+    for (const name of ['http_counts', 'http_counts_bytes', ...LEVELS.map((l) => l.table), 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains', 'origin_sessions', 'origin_up_bytes', 'origin_up_domain', 'origin_plays', 'stream_quality', ...AUDIENCE_TABLES]) {
       await this.primary.rows(`SELECT count() AS n FROM ${this.t(name)}`);
     }
   }
@@ -482,10 +483,11 @@ export class ClickHouseStore implements Store {
     }
   }
 
-  /** Drops the traffic tables' UTC-day partitions before the cutoff's day on every server. */
+  /** Drops the traffic tables' UTC-day partitions before the cutoff's day on every server, and the publish side's (kept as long, as on SQLite). */
   async deleteTrafficBefore(cutoff: number): Promise<void> {
     for (const server of this.servers) {
       for (const sql of await retentionDrops(server, this.names, cutoff, TRAFFIC_DAY_PARTITIONED)) await server.exec(sql);
+      for (const sql of await originRetentionDrops(server, this.names, cutoff)) await server.exec(sql);
     }
   }
 

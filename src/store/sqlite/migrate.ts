@@ -6,6 +6,7 @@ import { createTrafficTables } from './traffic-writes.js';
 import { migrateTrafficTotals } from './traffic-totals.js';
 import { migrateSeriesReuse } from './series-ids.js';
 import { createOriginTables } from './origin.js';
+import { createOriginSlotTables } from './origin-slots.js';
 import { createQualityTables } from './stream-quality.js';
 import { createAudienceTables } from './audience-writes.js';
 
@@ -28,6 +29,7 @@ function sqliteMigrations(): SqliteMigration[] {
   all.push({ version: 8, name: 'origin', up: createOriginTables });
   all.push({ version: 7, name: 'audience', up: createAudienceTables });
   all.push({ version: 9, name: 'stream quality', up: createQualityTables });
+  all.push({ version: 11, name: 'origin slots', up: createOriginSlotTables });
   all.sort((a, b) => a.version - b.version);
   for (let i = 1; i < all.length; i++) {
     if (all[i]?.version === all[i - 1]?.version) throw new Error(`duplicate sqlite migration version ${all[i]?.version}`);
@@ -35,7 +37,12 @@ function sqliteMigrations(): SqliteMigration[] {
   return all;
 }
 
-export const SQLITE_SCHEMA_VERSION = 9;
+export const SQLITE_SCHEMA_VERSION = 11;
+
+/** Every migration version this livestats knows, ascending (tests compare a migrated file's list with it). */
+export function sqliteMigrationVersions(): number[] {
+  return sqliteMigrations().map((m) => m.version);
+}
 
 export class MigrationError extends Error {}
 

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, expect, it } from 'vitest';
 import type { PlaySession, PublishSession, UpBytesRow } from '../origin.js';
 import { applyOrigin, createOriginTables, deleteOriginBefore } from './origin.js';
+import { createOriginSlotTables } from './origin-slots.js';
 
 /**
  * The publish side's retention on a real SQLite file: exactly the rows that ended (or whose slot is)
@@ -28,6 +29,7 @@ it('deletes what ended before the cutoff, a slice at a time', async () => {
   dirs.push(dir);
   const db = new Database(join(dir, 'x.db'));
   createOriginTables(db);
+  createOriginSlotTables(db);
   const up: UpBytesRow[] = [];
   for (const domain of ['a.com', 'b.com']) {
     for (let i = -10; i < 10; i++) up.push({ project: 'p1', domain, app: 'live', stream: 's', region: 'GD', isp: 'CTCC', type: 0, slot: T + i * 300_000, bytes: 1000 });
@@ -44,6 +46,12 @@ it('deletes what ended before the cutoff, a slice at a time', async () => {
     .toEqual(['a.com', 'b.com'].flatMap((d) => Array.from({ length: 10 }, (_, i) => [d, T / 300_000 + i])));
   expect(db.prepare('SELECT id FROM origin_sessions ORDER BY id').pluck().all()).toEqual(['new', 'open', 'spans']);
   expect(db.prepare('SELECT id FROM origin_plays ORDER BY id').pluck().all()).toEqual(['x3', 'x4']);
+  // The pre-aggregates (migration 11) keep the same slots.
+  expect(db.prepare('SELECT domain, slot FROM origin_up_domain ORDER BY domain, slot').raw().all())
+    .toEqual(['a.com', 'b.com'].flatMap((d) => Array.from({ length: 10 }, (_, i) => [d, T / 300_000 + i])));
+  expect(db.prepare('SELECT count(*) FROM origin_count_slots WHERE slot < ?').pluck().get(T / 300_000)).toBe(0);
+  expect(db.prepare('SELECT count(*) FROM origin_count_events WHERE at_ms < ?').pluck().get(T)).toBe(0);
+  expect(db.prepare('SELECT count(*) FROM origin_count_slots').pluck().get()).toBeGreaterThan(0);
   // 20 slots (one each), 1200 sessions in slices of at most 500 over two domains, two projects of plays.
   expect(pauses).toBeGreaterThanOrEqual(24);
   db.close();

@@ -6,6 +6,7 @@ import {
 } from '../origin.js';
 import { coveredSeconds, streamCountSeries } from '../origin-counts.js';
 import { cachedStatement } from '../blocks/table.js';
+import { applyOriginSlots, deleteOriginSlotsBefore, readCountsFromSlots, readUpBytes } from './origin-slots.js';
 
 /** SQLite migration 8 (issue 23): publish sessions, input bytes per 5-minute slot, RTMP play sessions. */
 export function createOriginTables(db: Database.Database): void {
@@ -39,6 +40,7 @@ export function createOriginTables(db: Database.Database): void {
 
 /** Applies one intake flush inside the caller's transaction: sessions replace an older write of the same id, bytes add. */
 export function applyOrigin(db: Database.Database, batch: OriginBatch): void {
+  applyOriginSlots(db, batch);
   const session = cachedStatement(db, `INSERT INTO origin_sessions (project, id, domain, app, stream, client_ip, type, region, isp,
       video_codec, audio_codec, frame_rate, bitrate, width, height, start_ms, end_ms, origin, bytes_in, updated_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -101,7 +103,7 @@ export function runOriginRead(db: Database.Database, r: OriginRead): unknown {
     case 'live': return readLive(db, r.filter);
     case 'history': return readHistory(db, r.filter);
     case 'counts': return readCounts(db, r.filter, r.now);
-    case 'up': return readUp(db, r.filter);
+    case 'up': return readUpBytes(db, r.filter);
     case 'push': {
       // push_duration of a portrait: sessions of the stream name on any publish domain and app of the project.
       const spans = (cachedStatement(db, `SELECT start_ms, end_ms FROM origin_sessions
@@ -151,36 +153,16 @@ function page(db: Database.Database, where: string, args: Array<string | number>
 }
 
 function readCounts(db: Database.Database, f: StreamCountFilter, now: number): Float64Array {
+  return readCountsFromSlots(db, f, now);
+}
+
+/** The stream count swept from every session of the window (before migration 11; the pre-aggregate's reference in tests). */
+export function readCountsFromSessions(db: Database.Database, f: StreamCountFilter, now: number): Float64Array {
   if (f.domains.length === 0 || f.to <= f.from) return new Float64Array(Math.max(0, Math.floor((f.to - f.from) / ORIGIN_SLOT_MS)));
   const rows = db.prepare(`SELECT domain, start_ms, end_ms FROM origin_sessions
     WHERE project = ? AND domain IN (${marks(f.domains.length)}) AND start_ms < ? AND (end_ms IS NULL OR end_ms > ?)`)
     .raw().all(f.project, ...f.domains, f.to, f.from) as Array<[string, number, number | null]>;
   return streamCountSeries(rows.map(([domain, start, end]) => ({ domain, start, end })), f.from, f.to, now);
-}
-
-function readUp(db: Database.Database, f: UpBandwidthFilter): Float64Array {
-  const count = Math.max(0, Math.floor((f.to - f.from) / f.slotMs));
-  const out = new Float64Array(count);
-  if (count === 0 || f.domains.length === 0) return out;
-  // One query per domain, grouped by the raw 5-minute slot: the primary key's order (project, domain,
-  // slot, ...), so SQLite sums as it walks the key instead of sorting every row into a temporary b-tree.
-  const c = ['project = ?', 'domain = ?', 'slot >= ?', 'slot < ?', 'type = ?'];
-  const rest: Array<string | number> = [];
-  if (f.app !== undefined) { c.push('app = ?'); rest.push(f.app); }
-  if (f.stream !== undefined) { c.push('stream = ?'); rest.push(f.stream); }
-  if (f.regions.length > 0) { c.push(`region IN (${marks(f.regions.length)})`); rest.push(...f.regions); }
-  if (f.isps.length > 0) { c.push(`isp IN (${marks(f.isps.length)})`); rest.push(...f.isps); }
-  const per = f.slotMs / ORIGIN_SLOT_MS;
-  const first = f.from / f.slotMs;
-  const sum = cachedStatement(db, `SELECT slot, sum(bytes) FROM origin_up_bytes WHERE ${c.join(' AND ')} GROUP BY slot`).raw();
-  for (const domain of new Set(f.domains)) {
-    const rows = sum.all(f.project, domain, Math.floor(f.from / ORIGIN_SLOT_MS), Math.ceil(f.to / ORIGIN_SLOT_MS), f.type, ...rest) as Array<[number, number]>;
-    for (const [slot, b] of rows) {
-      const i = Math.floor(slot / per) - first;
-      if (i >= 0 && i < count) out[i] = (out[i] as number) + b;
-    }
-  }
-  return out;
 }
 
 /** Rows deleted per short transaction by the publish side's retention. */
@@ -234,4 +216,5 @@ export async function deleteOriginBefore(db: Database.Database, cutoff: number, 
     while (delPlays.run(project, project, cutoff, cutoff).changes >= DELETE_SLICE) await pause();
     await pause();
   }
+  await deleteOriginSlotsBefore(db, cutoff, pause);
 }
