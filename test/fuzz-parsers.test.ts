@@ -5,13 +5,14 @@ import { parserTargets } from '../reliability/fuzz/targets/index.js';
 
 /**
  * The short version of `npm run fuzz` (which runs 1,000,000 inputs per target on worker threads):
- * 20,000 generated and mutated inputs per parser, same seed every run, each judged by the
- * target's model. The per-input limit is raised here (a loaded CI machine is not a hang).
+ * 5,000 generated and mutated inputs per parser in `npm test` (20,000 in `npm run test:long`, via
+ * LIVESTATS_FUZZ_INPUTS), same seed every run, each judged by the target's model. The per-input
+ * limit is raised here (a loaded CI machine is not a hang).
  */
 const SEED = 20261201;
-const INPUTS = 20_000;
+const INPUTS = Number(process.env.LIVESTATS_FUZZ_INPUTS ?? 5000);
 
-describe('fuzz (20,000 inputs per parser)', () => {
+describe(`fuzz (${INPUTS.toLocaleString('en-US')} inputs per parser)`, () => {
   for (const target of parserTargets()) {
     it(`${target.name}: no crash, hang, undecided or wrong outcome`, () => {
       const inputs = Math.min(INPUTS, Math.ceil((target.maxInputs ?? Infinity) / 10));

@@ -52,6 +52,8 @@ beforeAll(async () => {
     executablePath: toolPath('chromium'), headless: true, args: FLAGS, viewport: { width: 1280, height: 900 },
   });
   page = context.pages()[0] ?? (await context.newPage());
+  // Playwright's 30 s default is shorter than a loaded machine's page loads and redraws: every wait is for a condition.
+  context.setDefaultTimeout(90_000);
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('console', (m) => {
     if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
