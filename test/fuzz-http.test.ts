@@ -28,7 +28,8 @@ it(`http_intake: ${INPUTS.toLocaleString('en-US')} requests, every answer the co
   const ledger: IntakeLedger = { accepted: 0, requests: 0, duplicates: 0 };
   const target = httpIntakeTarget({ url: server.url, project: 'fuzz', token }, ledger, 16);
   const r = await runChunkAsync(target, { seed: 20261201, numRuns: INPUTS }, 16);
-  expect(r.failure).toBeUndefined();
+  // On a failure, what the server said (a crash, a refusal) is part of the message.
+  expect(r.failure, server.output().slice(-4000)).toBeUndefined();
   expect(failures(r.stats)).toBe(0);
   expect(r.stats.inputs).toBe(INPUTS);
   expect(r.stats.dropped['200:duplicate']).toBeGreaterThan(0);
