@@ -4,8 +4,8 @@ import { runCrashRounds } from './harness/crash-rounds.js';
 import { recordFault } from './helpers/fault-report.js';
 import { tempDir } from './ingest-helpers.js';
 
-// `npm test` runs 5 rounds; `npm run faults` the full 20 (LIVESTATS_CRASH_ROUNDS). Built CLI (dist/).
-const ROUNDS = Number(process.env.LIVESTATS_CRASH_ROUNDS ?? 5);
+// `npm test` runs 3 rounds, `npm run test:long` 5; `npm run faults` the full 20 (LIVESTATS_CRASH_ROUNDS). Built CLI (dist/).
+const ROUNDS = Number(process.env.LIVESTATS_CRASH_ROUNDS ?? 3);
 const dir = tempDir('crash');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

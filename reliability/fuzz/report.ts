@@ -60,6 +60,6 @@ export function fuzzMarkdown(r: FuzzRun): string {
   }
   lines.push('', 'Defects the fuzzer found (each fixed in the parser, with a regression test):', '', ...FOUND.map((f) => `- ${f}`));
   lines.push('', 'Replay any counterexample with `npm run fuzz -- --target NAME --seed SEED --path PATH` (printed with it); ' +
-    '`npm test` runs 20,000 inputs per target (`test/fuzz-parsers.test.ts`, `test/fuzz-http.test.ts`).');
+    '`npm test` runs 5,000 inputs per target (`test/fuzz-parsers.test.ts`, `test/fuzz-http.test.ts`), `npm run test:long` 20,000.');
   return lines.join('\n');
 }

@@ -16,6 +16,9 @@ export interface StatSource {
   domain: string;
 }
 
+/** A poll's deadline when none is given (see PollerOptions.timeoutMs). */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
 export class StatSourceError extends Error {}
 
 export function parseStatSource(text: string): StatSource {
@@ -42,7 +45,11 @@ export interface PollerOptions {
   sources: StatSource[];
   intervalMs: number;
   tracker: OriginTracker;
-  /** Per request (default: the interval, at most 10 s). */
+  /**
+   * Per request, reading the page included (default 10 s, whatever the interval: a busy origin or a
+   * busy livestats may answer later than one interval, and polls of one origin never overlap, since
+   * the next is scheduled when this one ends).
+   */
   timeoutMs?: number;
   /** Largest page read, bytes (default 64 MiB); a larger one is refused as a failed poll. */
   maxBytes?: number;
@@ -86,7 +93,7 @@ export class StatPoller {
     const now = this.options.now ?? Date.now;
     const requestedAt = now();
     try {
-      const res = await fetch(source.url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? Math.min(this.options.intervalMs, 10_000)) });
+      const res = await fetch(source.url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS) });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       const text = await readLimited(res, this.options.maxBytes ?? 64 * 1024 * 1024);
       const streams = parseRtmpStat(text);

@@ -208,8 +208,13 @@ export function play(url: string, seconds: number): Publisher {
   return run(['-hide_banner', '-loglevel', 'warning', '-nostdin', '-i', url, '-t', String(seconds), '-f', 'null', '-']);
 }
 
-/** Polls `check` (every 200 ms) until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 90_000): Promise<T> {
+/**
+ * Polls `check` (every 200 ms) until it returns a value other than undefined/false, or fails after
+ * `timeoutMs`. `detail` (optional) describes the state seen last, for the failure message: a wait
+ * that times out on a busy machine then says what it saw instead.
+ */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 90_000,
+  detail?: () => Promise<unknown>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -219,7 +224,10 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline) {
+      const seen = detail ? await detail().then((d) => `; last seen: ${JSON.stringify(d)}`, (e: unknown) => `; (state unreadable: ${String(e)})`) : '';
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}${seen}`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
 }

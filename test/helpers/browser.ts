@@ -53,6 +53,8 @@ export async function openBrowser(options: {
     throw e;
   }
   const page = context.pages()[0] ?? (await context.newPage());
+  // Playwright's 30 s default is shorter than a loaded machine's page loads and redraws: every wait is for a condition.
+  context.setDefaultTimeout(90_000);
   const requests: Request[] = [];
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));

@@ -1,0 +1,58 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { StatPoller, type StatSource } from './poller.js';
+import type { OriginTracker, Snapshot } from './tracker.js';
+
+const PAGE = `<?xml version="1.0" encoding="utf-8" ?><rtmp><server><application><name>live</name><live>
+<stream><name>s1</name><time>5000</time><bw_in>0</bw_in><bytes_in>1000</bytes_in>
+<client><id>7</id><address>10.1.1.1</address><time>5000</time><flashver>FMLE/3.0</flashver><publishing/></client>
+<meta><video><width>640</width><height>360</height><frame_rate>25</frame_rate><codec>H264</codec></video><audio><codec>AAC</codec></audio></meta>
+</stream></live></application></server></rtmp>`;
+
+const servers: Server[] = [];
+const timers: NodeJS.Timeout[] = [];
+afterEach(async () => {
+  for (const t of timers.splice(0)) clearTimeout(t);
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+});
+
+/** A real statistics page over HTTP that answers only after `delayMs` (a busy origin, or a busy livestats reading it late). */
+async function slowPage(delayMs: number): Promise<string> {
+  const server = createServer((_req, res) => {
+    timers.push(setTimeout(() => res.end(PAGE), delayMs));
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/stat`;
+}
+
+describe('StatPoller', () => {
+  it('a page answered later than one poll interval is still read (the deadline is not the interval)', async () => {
+    const url = await slowPage(1500);
+    const snapshots: Snapshot[] = [];
+    const tracker = { snapshot: async (s: Snapshot) => { snapshots.push(s); } } as unknown as OriginTracker;
+    const source: StatSource = { url, project: 'p', origin: 'o1', domain: 'push.example.com' };
+    const errors: string[] = [];
+    // The shortest interval the settings allow, and an origin that takes three times that to answer.
+    const poller = new StatPoller({ sources: [source], intervalMs: 500, tracker, onError: (_s, e) => errors.push(e.message) });
+    await poller.pollOnce(source);
+    expect(errors).toEqual([]);
+    expect(poller.polls).toEqual({ ok: 1, failed: 0 });
+    expect(snapshots[0]?.streams[0]).toMatchObject({ name: 's1', videoCodec: 'H264', bytesIn: 1000 });
+  });
+
+  it('a page that never answers fails the poll at the deadline and changes nothing', async () => {
+    const url = await slowPage(60_000);
+    const snapshots: Snapshot[] = [];
+    const tracker = { snapshot: async (s: Snapshot) => { snapshots.push(s); } } as unknown as OriginTracker;
+    const source: StatSource = { url, project: 'p', origin: 'o1', domain: 'push.example.com' };
+    const poller = new StatPoller({ sources: [source], intervalMs: 500, timeoutMs: 300, tracker });
+    await expect(poller.pollOnce(source)).rejects.toThrow(/abort|timeout/i);
+    expect(poller.polls).toEqual({ ok: 0, failed: 1 });
+    expect(snapshots).toEqual([]);
+  });
+});
