@@ -89,7 +89,7 @@ export interface AudienceDataset {
 }
 
 /** Writes the dataset into a fresh SQLite store in `dir`; `anchor` is the (exclusive) end minute. */
-async function generate(dir: string, log: (s: string) => void, quick: boolean): Promise<AudienceDataset> {
+export async function generateAudience(dir: string, log: (s: string) => void, quick: boolean): Promise<AudienceDataset> {
   const s = AUDIENCE_BENCH;
   const store = new SqliteStore(join(dir, 'livestats.db'));
   await store.init();
@@ -162,7 +162,7 @@ export async function runAudienceBench(o: { root: string; log: (s: string) => vo
   const dir = join(o.root, '.bench-data', 'audience');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const ds = await generate(dir, o.log, o.quick);
+  const ds = await generateAudience(dir, o.log, o.quick);
   o.log(`audience: ${ds.cells} cells, ${ds.hlsViewers} HLS viewer rows, ${ds.users} user rows, ${(ds.bytesOnDisk / 2 ** 20).toFixed(0)} MiB, ` +
     `written in ${(ds.generatedMs / 1000).toFixed(0)} s`);
   const keys = JSON.parse(execFileSync(process.execPath, [join(o.root, 'bin/livestats.js'), 'keys', 'create', '--project', s.project,
