@@ -36,7 +36,7 @@ export const AUDIENCE_BENCH = {
 const domainName = (i: number): string => `aud-${String(i).padStart(2, '0')}.example.com`;
 const streamName = (k: number): string => `room-${String(k).padStart(3, '0')}`;
 
-interface Builder {
+export interface Builder {
   cells: AudienceCells;
   n: number;
 }
@@ -52,7 +52,7 @@ function emptyCells(tuples: Array<[string, string, string]>): AudienceCells {
 }
 
 /** Additive cells as plain arrays, turned into the typed columns at the end. */
-class Cells {
+export class Cells {
   tuple: number[] = []; minute: number[] = []; protocol: number[] = []; geo: number[] = [];
   sessions: number[] = []; playMs: number[] = []; bytes: number[] = []; requests: number[] = [];
   hlsTuple: number[] = []; hlsMinute: number[] = []; hlsGeo: number[] = []; hlsIp: string[] = [];
@@ -73,11 +73,11 @@ class Cells {
   }
 }
 
-const FLV = 0;
-const HLS = 1;
-const GEO_COUNT = REGIONS.length * ISPS.length;
+export const FLV = 0;
+export const HLS = 1;
+export const GEO_COUNT = REGIONS.length * ISPS.length;
 /** 1.5 Mbit/s per viewer: bytes of one viewer-minute. */
-const VIEWER_MINUTE_BYTES = (1_500_000 / 8) * 60;
+export const VIEWER_MINUTE_BYTES = (1_500_000 / 8) * 60;
 
 export interface AudienceDataset {
   anchor: number;
