@@ -79,7 +79,7 @@ async function prepare(root: string, log: (s: string) => void): Promise<{ dir: s
   const generatedMs = Date.now() - started;
   store['db'].pragma('wal_checkpoint(TRUNCATE)');
   const bytesOnDisk = statSync(file).size;
-  const ds = { ...stats, ...audience, bytesOnDisk, ...cellCost({ ...stats, bytesOnDisk }), generatedMs, reused: false, anchor };
+  const ds = { ...stats, ...audience, bytesOnDisk, ...cellCost({ ...stats, ...audience, bytesOnDisk }), generatedMs, reused: false, anchor };
   store['db'].prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('bench.dense', ?)").run(JSON.stringify({ key, ...ds }));
   await store.close();
   return { dir, ds };
