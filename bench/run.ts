@@ -91,6 +91,14 @@ if (suite === 'dense' && values.store === 'clickhouse') {
         `with per-stream cells on the last ${DENSE.traffic.streamDays} days; ${d.trafficDomainCells} domain and ${d.trafficStreamCells} stream cells ` +
         `(${d.trafficRequests} requests, equal to the httpcodes cube's per domain, province, carrier and 5 minutes on its days); ` +
         `**${(d.trafficBytesPerDay / 2 ** 20).toFixed(1)} MiB on disk per day** (SQLite pages of the traffic tables, dbstat, / the days each covers).`,
+      ...(d.audienceCells === undefined ? [] : [
+        `Audience cube (\`bench/query/dense-audience.ts\`, issue 21, through the store's write path in ${((d.audienceMs ?? 0) / 1000).toFixed(0)} s): ` +
+          `${DENSE.audience.streams} streams and ~${DENSE.audience.viewers} concurrent viewers (Zipf) on each of the ${DENSE.audience.domains} head domains ` +
+          `(FLV sessions over ${DENSE.audience.geoGroups} (province, carrier) groups per stream-minute; in the last ${DENSE.audience.hlsHours} hour(s) half of them HLS ` +
+          `viewers, one client IP each), every head domain on the last ${DENSE.audience.days} day(s) and head domain 1 on ${DENSE.audience.headDays}; ` +
+          `${d.audienceCells} cells, ${d.audienceHlsViewers} HLS viewer-minutes, ${d.audienceUsers} daily users; ` +
+          `${((d.audienceTableBytes ?? 0) / 2 ** 20).toFixed(0)} MiB on disk (dbstat, cubes and exact sets).`,
+      ]),
       'Every row is uncached (`--query-cache-ms 0`), autocannon 10 connections; beside each row a bare `node:http` process sends the',
       'identical response bytes (`bench/query/bare-server.ts`), same run: "x bare" = livestats req/s / bare req/s.',
       '',

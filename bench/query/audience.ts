@@ -36,7 +36,7 @@ export const AUDIENCE_BENCH = {
 const domainName = (i: number): string => `aud-${String(i).padStart(2, '0')}.example.com`;
 const streamName = (k: number): string => `room-${String(k).padStart(3, '0')}`;
 
-interface Builder {
+export interface Builder {
   cells: AudienceCells;
   n: number;
 }
@@ -52,7 +52,7 @@ function emptyCells(tuples: Array<[string, string, string]>): AudienceCells {
 }
 
 /** Additive cells as plain arrays, turned into the typed columns at the end. */
-class Cells {
+export class Cells {
   tuple: number[] = []; minute: number[] = []; protocol: number[] = []; geo: number[] = [];
   sessions: number[] = []; playMs: number[] = []; bytes: number[] = []; requests: number[] = [];
   hlsTuple: number[] = []; hlsMinute: number[] = []; hlsGeo: number[] = []; hlsIp: string[] = [];
@@ -73,11 +73,11 @@ class Cells {
   }
 }
 
-const FLV = 0;
-const HLS = 1;
-const GEO_COUNT = REGIONS.length * ISPS.length;
+export const FLV = 0;
+export const HLS = 1;
+export const GEO_COUNT = REGIONS.length * ISPS.length;
 /** 1.5 Mbit/s per viewer: bytes of one viewer-minute. */
-const VIEWER_MINUTE_BYTES = (1_500_000 / 8) * 60;
+export const VIEWER_MINUTE_BYTES = (1_500_000 / 8) * 60;
 
 export interface AudienceDataset {
   anchor: number;
@@ -89,7 +89,7 @@ export interface AudienceDataset {
 }
 
 /** Writes the dataset into a fresh SQLite store in `dir`; `anchor` is the (exclusive) end minute. */
-async function generate(dir: string, log: (s: string) => void, quick: boolean): Promise<AudienceDataset> {
+export async function generateAudience(dir: string, log: (s: string) => void, quick: boolean): Promise<AudienceDataset> {
   const s = AUDIENCE_BENCH;
   const store = new SqliteStore(join(dir, 'livestats.db'));
   await store.init();
@@ -162,7 +162,7 @@ export async function runAudienceBench(o: { root: string; log: (s: string) => vo
   const dir = join(o.root, '.bench-data', 'audience');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const ds = await generate(dir, o.log, o.quick);
+  const ds = await generateAudience(dir, o.log, o.quick);
   o.log(`audience: ${ds.cells} cells, ${ds.hlsViewers} HLS viewer rows, ${ds.users} user rows, ${(ds.bytesOnDisk / 2 ** 20).toFixed(0)} MiB, ` +
     `written in ${(ds.generatedMs / 1000).toFixed(0)} s`);
   const keys = JSON.parse(execFileSync(process.execPath, [join(o.root, 'bin/livestats.js'), 'keys', 'create', '--project', s.project,

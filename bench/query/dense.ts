@@ -3,6 +3,7 @@ import { SAMPLE_BLOCK_SECONDS } from '../../src/store/sqlite/layout.js';
 import { TRAFFIC_BLOCK_SLOTS } from '../../src/store/sqlite/traffic-layout.js';
 import type { SqliteStore } from '../../src/store/sqlite/store.js';
 import { seeded } from '../lib/rng.js';
+import { DENSE_AUDIENCE, type DenseAudienceSpec } from './dense-audience.js';
 import { DENSE_TRAFFIC, DenseTraffic, measureTrafficTables, type DenseTrafficSpec, type DenseTrafficStats } from './dense-traffic.js';
 
 const MIN = 60_000;
@@ -20,9 +21,11 @@ export interface DenseSpec {
   seed: number;
   /** The traffic cube (part of the dataset's reuse key: a change regenerates the dataset). */
   traffic: DenseTrafficSpec;
+  /** The audience cube's FLV sessions and HLS viewers (SQLite only; part of the reuse key too). */
+  audience: DenseAudienceSpec;
 }
 
-export const DENSE: DenseSpec = { project: 'dense', days: 7, domains: 100, top: 10, tasks: 20, seed: 7, traffic: DENSE_TRAFFIC };
+export const DENSE: DenseSpec = { project: 'dense', days: 7, domains: 100, top: 10, tasks: 20, seed: 7, traffic: DENSE_TRAFFIC, audience: DENSE_AUDIENCE };
 
 export const denseDomain = (i: number): string => `p${String(i).padStart(3, '0')}.dense.example`;
 export const denseTask = (i: number): string => `carousel-${String(i).padStart(2, '0')}`;

@@ -12,6 +12,8 @@ import { table } from '../lib/table.js';
 import type { ProbeOptions, ProbeResult } from './mixed-probe.js';
 import { DENSE, denseDomain, denseTask, generateDense, type DenseStats } from './dense.js';
 import { denseTrafficQueries } from './run-dense-traffic.js';
+import { denseAudienceQueries } from './run-dense-audience.js';
+import { writeDenseAudience, type DenseAudienceStats } from './dense-audience.js';
 import { prepareDenseClickHouse, type DenseClickHouseDataset, type DenseClickHouseRow } from './dense-clickhouse.js';
 
 const HOUR = 3_600_000;
@@ -21,7 +23,7 @@ export interface DenseBenchResult {
    * bytesOnDisk: the whole file; countBytesOnDisk: without the traffic cube's tables (the httpcodes
    * levels, samples and the rest); bytesPerCell = countBytesOnDisk / cells.
    */
-  dataset: DenseStats & { bytesOnDisk: number; countBytesOnDisk: number; bytesPerCell: number; generatedMs: number; reused: boolean; anchor: number };
+  dataset: DenseStats & Partial<DenseAudienceStats> & { bytesOnDisk: number; countBytesOnDisk: number; bytesPerCell: number; generatedMs: number; reused: boolean; anchor: number };
   rows: Array<{ name: string; bytes: number; livestats: LoadResult; bare: LoadResult; ratio: number; clickhouse?: DenseClickHouseRow }>;
   mixed: {
     query: LoadResult; ackP50: number; ackP99: number; ackMax: number; acks: number; healthP99: number; healthMax: number; healthPolls: number;
@@ -41,13 +43,13 @@ const pct = (xs: number[], p: number): number => {
   return s.length === 0 ? 0 : (s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number);
 };
 
-/** The cost of a stored httpcodes cell: the file without the traffic cube's tables (measured by dbstat), / cells. */
-function cellCost(d: DenseStats & { bytesOnDisk: number }): { countBytesOnDisk: number; bytesPerCell: number } {
-  const countBytesOnDisk = d.bytesOnDisk - d.trafficDomainTableBytes - d.trafficStreamTableBytes;
+/** The cost of a stored httpcodes cell: the file without the traffic and audience cubes' tables (measured by dbstat), / cells. */
+function cellCost(d: DenseStats & Partial<DenseAudienceStats> & { bytesOnDisk: number }): { countBytesOnDisk: number; bytesPerCell: number } {
+  const countBytesOnDisk = d.bytesOnDisk - d.trafficDomainTableBytes - d.trafficStreamTableBytes - (d.audienceTableBytes ?? 0);
   return { countBytesOnDisk, bytesPerCell: countBytesOnDisk / d.cells };
 }
 
-function prepare(root: string, log: (s: string) => void): { dir: string; ds: DenseBenchResult['dataset'] } {
+async function prepare(root: string, log: (s: string) => void): Promise<{ dir: string; ds: DenseBenchResult['dataset'] }> {
   const dir = join(root, '.bench-data', 'dense');
   const file = join(dir, 'livestats.db');
   // The stored layout is part of the key: a dataset written by another format is regenerated.
@@ -69,19 +71,18 @@ function prepare(root: string, log: (s: string) => void): { dir: string; ds: Den
   const anchor = Math.floor(Date.now() / HOUR) * HOUR + HOUR;
   const store = new SqliteStore(file);
   const started = Date.now();
-  return { dir, ds: (() => {
-    // init() is async only by interface; the SQLite store finishes it synchronously.
-    void store.init();
-    log(`dense: generating ${DENSE.days} d x ${DENSE.domains} domains (top ${DENSE.top} dense) + ${DENSE.tasks} carousel tasks through the bulk path`);
-    const stats = generateDense(store, DENSE, anchor, log);
-    const generatedMs = Date.now() - started;
-    store['db'].pragma('wal_checkpoint(TRUNCATE)');
-    const bytesOnDisk = statSync(file).size;
-    const ds = { ...stats, bytesOnDisk, ...cellCost({ ...stats, bytesOnDisk }), generatedMs, reused: false, anchor };
-    store['db'].prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('bench.dense', ?)").run(JSON.stringify({ key, ...ds }));
-    void store.close();
-    return ds;
-  })() };
+  await store.init();
+  log(`dense: generating ${DENSE.days} d x ${DENSE.domains} domains (top ${DENSE.top} dense) + ${DENSE.tasks} carousel tasks through the bulk path`);
+  const stats = generateDense(store, DENSE, anchor, log);
+  // The audience (issue 21) ends where the query rows do: the last whole hour before the anchor.
+  const audience = await writeDenseAudience(store, DENSE.audience, DENSE.project, denseDomain, anchor - HOUR, log);
+  const generatedMs = Date.now() - started;
+  store['db'].pragma('wal_checkpoint(TRUNCATE)');
+  const bytesOnDisk = statSync(file).size;
+  const ds = { ...stats, ...audience, bytesOnDisk, ...cellCost({ ...stats, ...audience, bytesOnDisk }), generatedMs, reused: false, anchor };
+  store['db'].prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('bench.dense', ?)").run(JSON.stringify({ key, ...ds }));
+  await store.close();
+  return { dir, ds };
 }
 
 function rssMiB(pid: number | undefined): number {
@@ -95,7 +96,7 @@ function rssMiB(pid: number | undefined): number {
 }
 
 export async function runDenseBench(o: { root: string; log: (s: string) => void; seconds?: number; store?: string }): Promise<DenseBenchResult> {
-  const { dir: sqliteDir, ds } = prepare(o.root, o.log);
+  const { dir: sqliteDir, ds } = await prepare(o.root, o.log);
   const ch = o.store === 'clickhouse' ? await prepareDenseClickHouse({ root: o.root, anchor: ds.anchor, sqliteDir, log: o.log }) : undefined;
   const dir = ch?.dataDir ?? sqliteDir;
   o.log(`dense: ${ds.cells} cells (${ds.requests} requests), ${(ds.bytesOnDisk / 2 ** 20).toFixed(0)} MiB, ${ds.bytesPerCell.toFixed(2)} bytes/cell, ` +
@@ -105,7 +106,7 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
   const headers = { 'x-auth-token': keys.token };
   const seconds = o.seconds ?? 8;
   const serve = await startProcess([join(o.root, 'bin/livestats.js'), 'serve', '--data', dir, ...(ch?.serveFlags ?? []), '--port', '0', '--log-level', 'warn',
-    '--query-cache-ms', '0', '--retention-days', '30']);
+    '--query-cache-ms', '0', '--retention-days', '30', '--audience-retention-days', '40']);
   let maxRss = 0;
   let rowRss = 0;
   const rssByRowMiB: Record<string, number> = {};
@@ -126,6 +127,8 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
     { name: 'carousel 3 h', path: `/v2/${DENSE.project}/stats/carousel-task/detail?carousel_task_id=${denseTask(0)}&start_time=${iso(end - 3 * HOUR)}&end_time=${iso(end)}` },
     // The ClickHouse dataset holds no traffic cube (dense-clickhouse.ts): its traffic rows are SQLite-only.
     ...(ch ? [] : denseTrafficQueries(end)),
+    // The ClickHouse dataset holds no audience cube either.
+    ...(ch ? [] : denseAudienceQueries(end)),
   ];
   const rows: DenseBenchResult['rows'] = [];
   let mixed: DenseBenchResult['mixed'];

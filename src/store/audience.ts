@@ -1,3 +1,4 @@
+import type { PortraitTotals } from '../contract/audience/portrait.js';
 import type { Isp, Region } from '../contract/values.js';
 import type { QueryOptions } from './types.js';
 import { formatIpv4 } from '../ingest/geo/ipv4.js';
@@ -68,26 +69,8 @@ export interface PortraitFilter {
   day: number;
 }
 
-/** A day's figures, every protocol; the contract renders them (peak bandwidth = peakBytes5m x 8 / 300). */
-export interface PortraitDay {
-  /** Bytes. */
-  flow: number;
-  /** Log lines. */
-  requests: number;
-  /** Seconds viewed: FLV/RTMP session seconds + 60 s per HLS (IP, stream, minute). */
-  playSeconds: number;
-  /** Distinct client IPs of the day. */
-  users: number;
-  /** Largest per-minute online viewers of the day. */
-  peakUsers: number;
-  /** Largest bytes of one aligned 5-minute slot of the day. */
-  peakBytes5m: number;
-  /**
-   * Seconds the stream was published that day, from the origin's publish records (issue 23,
-   * origin-api.md); 0 until a store knows them (hook: stores fill it once publish records exist).
-   */
-  pushSeconds: number;
-}
+/** A day's figures, every protocol, as the contract's portrait takes them (PortraitTotals; peak bandwidth = peakBytes5m x 8 / 300). */
+export type PortraitDay = PortraitTotals;
 
 /**
  * The read side of the audience cube. `options.signal` aborts when the client has gone.

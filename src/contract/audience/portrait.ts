@@ -1,12 +1,11 @@
-import { normalizeDomain } from '../domain.js';
 import { ApiError, invalidParameter } from '../errors.js';
 import { readSingle } from '../params.js';
-import { dayReason, domainReason } from '../reasons.js';
+import { dayReason } from '../reasons.js';
 import type { RawQuery } from '../query.js';
 import { DAY, floorTo } from '../time.js';
 import { bandwidthBps } from '../traffic/bandwidth.js';
-import type { AudienceStored } from './users.js';
-import { PLAY_DOMAIN_PARAM, PORTRAIT_STREAM_PARAM, PORTRAIT_TIME_PARAM } from './params.js';
+import { readPlayDomain, type AudienceStored } from './users.js';
+import { PORTRAIT_STREAM_PARAM, PORTRAIT_TIME_PARAM } from './params.js';
 
 /** "a UTC day among the last 31 days, not today". */
 export const PORTRAIT_MAX_DAYS_BACK = 31;
@@ -78,11 +77,8 @@ export const formatDay = (ms: number): string => {
  * (and what is stored at the level asked for: a stream or the domain), not today; today, a future day, an older day or a malformed date is a 400.
  */
 export function parsePortraitQuery(query: RawQuery, nowMs: number, stored: AudienceStored): PortraitQuery | ApiError {
-  const domainText = readSingle(query, PLAY_DOMAIN_PARAM);
-  if (domainText instanceof ApiError) return domainText;
-  const domain = domainText === undefined ? undefined : normalizeDomain(domainText);
-  if (domainText === undefined) return invalidParameter(PLAY_DOMAIN_PARAM.name, 'required, and not given');
-  if (domain === undefined) return invalidParameter(PLAY_DOMAIN_PARAM.name, domainReason(domainText));
+  const domain = readPlayDomain(query);
+  if (domain instanceof ApiError) return domain;
   const stream = readSingle(query, PORTRAIT_STREAM_PARAM);
   if (stream instanceof ApiError) return stream;
   const text = readSingle(query, PORTRAIT_TIME_PARAM);

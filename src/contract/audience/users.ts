@@ -46,9 +46,18 @@ export interface UsersResponse {
   data_list: Array<{ value: number; time: string }>;
 }
 
-/** A single optional parameter; an ApiError names it when it is malformed. */
-function optional(query: RawQuery, spec: typeof APP_PARAM): string | undefined | ApiError {
-  return readSingle(query, spec);
+/** A parameter's value, or its 400 thrown (parseUsersQuery returns it). */
+function valid<T>(v: T | ApiError): T {
+  if (v instanceof ApiError) throw v;
+  return v;
+}
+
+/** `play_domain`, required, normalized; an ApiError naming it when absent or malformed. */
+export function readPlayDomain(query: RawQuery): string | ApiError {
+  const text = readSingle(query, PLAY_DOMAIN_PARAM);
+  if (text instanceof ApiError) return text;
+  if (text === undefined) return invalidParameter(PLAY_DOMAIN_PARAM.name, 'required, and not given');
+  return normalizeDomain(text) ?? invalidParameter(PLAY_DOMAIN_PARAM.name, domainReason(text));
 }
 
 /**
@@ -57,29 +66,27 @@ function optional(query: RawQuery, spec: typeof APP_PARAM): string | undefined |
  * at most 1 year and what is stored at the level the filters need (app or stream: stream-level).
  */
 export function parseUsersQuery(query: RawQuery, nowMs: number, stored: AudienceStored): UsersQuery | ApiError {
-  const domainText = readSingle(query, PLAY_DOMAIN_PARAM);
-  if (domainText instanceof ApiError) return domainText;
-  const domain = domainText === undefined ? undefined : normalizeDomain(domainText);
-  if (domainText === undefined) return invalidParameter(PLAY_DOMAIN_PARAM.name, 'required, and not given');
-  if (domain === undefined) return invalidParameter(PLAY_DOMAIN_PARAM.name, domainReason(domainText));
-  const app = optional(query, APP_PARAM);
-  if (app instanceof ApiError) return app;
-  const stream = optional(query, STREAM_PARAM);
-  if (stream instanceof ApiError) return stream;
-  const regions = readArray(query, REGION_PARAM);
-  if (regions instanceof ApiError) return regions;
-  const isps = readArray(query, ISP_PARAM);
-  if (isps instanceof ApiError) return isps;
-  const country = readArray(query, COUNTRY_PARAM);
-  if (country instanceof ApiError) return country;
-  const protocol = optional(query, AUDIENCE_PROTOCOL_PARAM);
-  if (protocol instanceof ApiError) return protocol;
-  const intervalText = optional(query, USER_INTERVAL_PARAM);
-  if (intervalText instanceof ApiError) return intervalText;
-  const interval = intervalText === undefined ? 60 : parseUserInterval(intervalText);
-  if (interval === undefined) return invalidParameter(USER_INTERVAL_PARAM.name, `${quoted(intervalText ?? '')} is not one of 60, 300 (seconds)`);
-  const serviceType = optional(query, SERVICE_TYPE_PARAM);
-  if (serviceType instanceof ApiError) return serviceType;
+  const domain = readPlayDomain(query);
+  if (domain instanceof ApiError) return domain;
+  let app, stream, regions, isps, protocol, intervalText, serviceType;
+  try {
+    // In the list's order: the first malformed parameter is the 400.
+    app = valid(readSingle(query, APP_PARAM));
+    stream = valid(readSingle(query, STREAM_PARAM));
+    regions = valid(readArray(query, REGION_PARAM));
+    isps = valid(readArray(query, ISP_PARAM));
+    valid(readArray(query, COUNTRY_PARAM));
+    protocol = valid(readSingle(query, AUDIENCE_PROTOCOL_PARAM));
+    intervalText = valid(readSingle(query, USER_INTERVAL_PARAM));
+    if (intervalText !== undefined && parseUserInterval(intervalText) === undefined) {
+      throw invalidParameter(USER_INTERVAL_PARAM.name, `${quoted(intervalText)} is not one of 60, 300 (seconds)`);
+    }
+    serviceType = valid(readSingle(query, SERVICE_TYPE_PARAM));
+  } catch (e) {
+    if (e instanceof ApiError) return e;
+    throw e;
+  }
+  const interval = intervalText === undefined ? 60 : (parseUserInterval(intervalText) as UserIntervalSeconds);
 
   const storedMs = app !== undefined || stream !== undefined ? stored.streamMs : stored.domainMs;
   const rule: WindowRule = {

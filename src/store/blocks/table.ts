@@ -12,6 +12,8 @@ export interface BlockKeyBits {
 /** Integers up to 2^53 are exact in JavaScript: the id space. */
 const ID_BITS = 53;
 const IN_CHUNK = 512;
+/** Fewer series than this are read by point lookups. */
+const RANGE_MIN_SERIES = 32;
 
 /**
  * One SQLite table of blocks: a row per (series, grp, block) holding one encoded block, keyed by
@@ -114,10 +116,11 @@ export class BlockTable {
     fn: (block: number, data: Uint8Array, series: number) => void,
   ): void {
     if (series.length === 0 || groups.length === 0 || toBlock <= fromBlock) return;
-    // Point lookups on the rowid, a chunk of ids per statement (padded with -1 to a few fixed sizes).
-    const ids: number[] = [];
     const from = Math.max(0, fromBlock);
     const to = Math.min(toBlock, 2 ** this.bits.block);
+    if (this.scanRanges(db, series, groups, from, to, fn)) return;
+    // Point lookups on the rowid, a chunk of ids per statement (padded with -1 to a few fixed sizes).
+    const ids: number[] = [];
     for (let b = from; b < to; b++) for (const s of series) for (const g of groups) ids.push(this.id(s, g, b));
     for (let at = 0; at < ids.length; at += IN_CHUNK) {
       const chunk = ids.slice(at, at + IN_CHUNK);
@@ -130,6 +133,39 @@ export class BlockTable {
         fn(block, data, Math.floor((id - block * this.blockUnit) / this.grpUnit));
       }
     }
+  }
+
+  /**
+   * Many series whose ids lie close together (a domain's streams, interned one after another) with
+   * most of their groups: each block's rows are one id range (block, lowest series .. highest
+   * series), read by one range statement instead of hundreds of point lookups; rows of series or
+   * groups not asked for are skipped. False (nothing read) when the ids are too spread out for it.
+   */
+  private scanRanges(
+    db: Database.Database, series: readonly number[], groups: readonly number[], from: number, to: number,
+    fn: (block: number, data: Uint8Array, series: number) => void,
+  ): boolean {
+    if (series.length < RANGE_MIN_SERIES || groups.length * 8 < this.grpUnit) return false;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const s of series) {
+      if (!(Number.isInteger(s) && s >= 0 && s <= this.maxSeries)) return false;
+      lo = Math.min(lo, s);
+      hi = Math.max(hi, s);
+    }
+    if (hi - lo + 1 > 4 * series.length) return false;
+    for (const g of groups) if (!(Number.isInteger(g) && g >= 0 && g < this.grpUnit)) return false;
+    const wantSeries = new Set(series);
+    const wantGroups = new Set(groups);
+    const stmt = this.stmt(db, `SELECT id, data FROM ${this.name} WHERE id >= ? AND id < ?`).raw();
+    for (let b = from; b < to; b++) {
+      const base = b * this.blockUnit;
+      for (const [id, data] of stmt.all(base + lo * this.grpUnit, base + (hi + 1) * this.grpUnit) as Array<[number, Buffer]>) {
+        const s = Math.floor((id - base) / this.grpUnit);
+        if (wantSeries.has(s) && wantGroups.has(id - base - s * this.grpUnit)) fn(b, data, s);
+      }
+    }
+    return true;
   }
 
   /** Every stored row (tools and tests): id parts and data. */

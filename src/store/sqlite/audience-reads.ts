@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { shapePlayInfo } from '../../contract/audience/play-info.js';
+import { renderPlayInfo, type PlayInfoColumns } from '../../contract/audience/play-info-body.js';
 import { renderUsers } from '../../contract/audience/users-body.js';
 import { AUDIENCE_PROTOCOLS, comparePlayInfo, type AudienceProtocol, type PlayInfoFilter, type PlayInfoRow, type PortraitDay, type PortraitFilter, type UsersFilter } from '../audience.js';
 import { addSlotMeasures, sumMeasure } from '../blocks/codec.js';
@@ -78,24 +78,29 @@ export function readAudienceDomains(db: Database.Database, project: string): str
   return seriesWithPrefix(db, AUDIENCE_DOMAINS.seriesTable, [project]).filter((s) => s.tuple.length === 2).map((s) => s.tuple[1] as string).sort();
 }
 
-/** The minute's streams with bytes or viewers, ordered by domain, stream, protocol, app. */
-export function readPlayInfo(db: Database.Database, f: PlayInfoFilter): PlayInfoRow[] {
+/**
+ * The minute's streams in columns (PlayInfoColumns: per stream and protocol, viewers and bytes),
+ * in no set order. Every stream's block of the hour is read in one scan (a row id range when the
+ * streams' ids are close together), both measures of the minute taken from each block; cells of
+ * the total level (no region/isp filter).
+ */
+export function readPlayInfoColumns(db: Database.Database, f: PlayInfoFilter): PlayInfoColumns {
   const domains = f.domains.length > 0 ? [...f.domains] : readAudienceDomains(db, f.project);
   const minute = Math.floor(f.minute / AUDIENCE_SLOT_MS);
-  const found: Array<{ domain: string; tuple: string[] }> = [];
+  const cols = { domains: [] as string[], apps: [] as string[], streams: [] as string[] };
   const at = new Map<number, number>();
   for (const domain of domains) {
     for (const s of streamSeries(db, f.project, domain, undefined, undefined)) {
       if (at.has(s.id)) continue;
-      at.set(s.id, found.length);
-      found.push({ domain, tuple: s.tuple });
+      at.set(s.id, cols.streams.length);
+      cols.domains.push(domain);
+      cols.apps.push(s.tuple[2] as string);
+      cols.streams.push(s.tuple[3] as string);
     }
   }
   const P = AUDIENCE_PROTOCOLS.length;
-  const viewers = new Float64Array(found.length * P);
-  const bytes = new Float64Array(found.length * P);
-  // One scan over every stream's block of the hour (a few statements of up to 512 row ids), both
-  // measures of the minute read from each block; cells of the total level (no region/isp filter).
+  const online = new Float64Array(cols.streams.length * P);
+  const bytes = new Float64Array(cols.streams.length * P);
   const level = AUDIENCE_STREAMS.levelFor([[], []]);
   const bs = AUDIENCE_STREAMS.spec.blockSlots;
   const block = Math.floor(minute / bs);
@@ -108,18 +113,24 @@ export function readPlayInfo(db: Database.Database, f: PlayInfoFilter): PlayInfo
     b.fill(0);
     addSlotMeasures(data, minute - blk * bs, [M_VIEWERS, M_BYTES], [v, b]);
     for (let p = 0; p < P; p++) {
-      viewers[i * P + p] = (viewers[i * P + p] as number) + (v[p] as number);
+      online[i * P + p] = (online[i * P + p] as number) + (v[p] as number);
       bytes[i * P + p] = (bytes[i * P + p] as number) + (b[p] as number);
     }
   });
+  return { ...cols, online, bytes };
+}
+
+/** The minute's streams with bytes or viewers, ordered by domain, stream, protocol, app. */
+export function readPlayInfo(db: Database.Database, f: PlayInfoFilter): PlayInfoRow[] {
+  const c = readPlayInfoColumns(db, f);
+  const P = AUDIENCE_PROTOCOLS.length;
   const rows: PlayInfoRow[] = [];
-  for (let i = 0; i < found.length; i++) {
-    const { domain, tuple } = found[i] as { domain: string; tuple: string[] };
+  for (let i = 0; i < c.streams.length; i++) {
     for (let p = 0; p < P; p++) {
-      const v = viewers[i * P + p] as number;
-      const b = bytes[i * P + p] as number;
+      const v = c.online[i * P + p] as number;
+      const b = c.bytes[i * P + p] as number;
       if (v === 0 && b === 0) continue;
-      rows.push({ domain, app: tuple[2] as string, stream: tuple[3] as string, protocol: AUDIENCE_PROTOCOLS[p] as AudienceProtocol, bytes: b, online: v });
+      rows.push({ domain: c.domains[i] as string, app: c.apps[i] as string, stream: c.streams[i] as string, protocol: AUDIENCE_PROTOCOLS[p] as AudienceProtocol, bytes: b, online: v });
     }
   }
   return rows.sort(comparePlayInfo);
@@ -201,7 +212,10 @@ export function usersBody(db: Database.Database, f: UsersFilter): Uint8Array {
   return renderUsers({ slots }, readUsersSeries(db, f));
 }
 
-/** The ListPlayDomainStreamInfo answer as UTF-8 bytes: JSON.stringify(shapePlayInfo(...)) of readPlayInfo, here instead of on the main thread. */
+/**
+ * The ListPlayDomainStreamInfo answer as UTF-8 bytes, rendered from the minute's columns here
+ * instead of on the main thread: the bytes of JSON.stringify(shapePlayInfo(...)) over readPlayInfo.
+ */
 export function playInfoBody(db: Database.Database, f: PlayInfoFilter): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(shapePlayInfo({ domains: f.domains, minute: f.minute }, readPlayInfo(db, f))));
+  return renderPlayInfo(f.minute, readPlayInfoColumns(db, f));
 }

@@ -1,0 +1,40 @@
+import { expect, it } from 'vitest';
+import { renderPlayInfo, type PlayInfoColumns } from './play-info-body.js';
+import { shapePlayInfo, type PlayInfoCell } from './play-info.js';
+import { AUDIENCE_PROTOCOLS } from './values.js';
+
+const P = AUDIENCE_PROTOCOLS.length;
+
+/** The cells the columns stand for, as a store's playInfo would list them. */
+function cellsOf(c: PlayInfoColumns): PlayInfoCell[] {
+  const cells: PlayInfoCell[] = [];
+  c.streams.forEach((stream, i) => {
+    AUDIENCE_PROTOCOLS.forEach((protocol, p) => {
+      cells.push({ domain: c.domains[i] as string, app: c.apps[i] as string, stream, protocol, bytes: c.bytes[i * P + p] as number, online: c.online[i * P + p] as number });
+    });
+  });
+  return cells;
+}
+
+it('renders the bytes of JSON.stringify(shapePlayInfo(...)): order, names needing escapes, empty cells and nameless streams left out', () => {
+  const tuples: Array<[string, string, string]> = [
+    ['b.com', 'live', 's1'], ['a.com', 'zz', 's1'], ['a.com', 'aa', 's1'], ['a.com', 'live', 'say "hi"\\'], ['a.com', 'live', ''],
+    ['a.com', 'live', 'caf\u00e9-\u4e2d'], ['a.com', 'live', 'lone\ud800'], ['a.com', 'live', 'tab\there'], ['a.com', 'live', 'S1'], ['a.com', 'x', 'quiet'],
+  ];
+  const online = new Float64Array(tuples.length * P);
+  const bytes = new Float64Array(tuples.length * P);
+  tuples.forEach((_, i) => {
+    if (i === 9) return; // no viewers, no bytes: not listed
+    for (let p = 0; p < P; p++) {
+      online[i * P + p] = (i * 7 + p) % 3;
+      bytes[i * P + p] = ((i + p) % 4) * 1_000_003 + (p === 2 ? 2 ** 52 : 0);
+    }
+  });
+  const c: PlayInfoColumns = { domains: tuples.map((t) => t[0]), apps: tuples.map((t) => t[1]), streams: tuples.map((t) => t[2]), online, bytes };
+  const minute = Date.UTC(2028, 2, 1, 11, 59);
+  const expected = JSON.stringify(shapePlayInfo({ domains: [], minute }, cellsOf(c)));
+  expect(expected).toContain('"protocol":"rtmp"');
+  expect(Buffer.from(renderPlayInfo(minute, c)).toString('utf8')).toBe(expected);
+  const none: PlayInfoColumns = { domains: [], apps: [], streams: [], online: new Float64Array(0), bytes: new Float64Array(0) };
+  expect(Buffer.from(renderPlayInfo(minute, none)).toString()).toBe('{"time":"2028-03-01T11:59:00Z","data_list":[]}');
+});
