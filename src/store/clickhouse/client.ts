@@ -46,19 +46,27 @@ export interface ChConnection {
  * the errors and log them once.
  */
 export class ChEndpoint implements ChConnection {
+  /** Reads (SELECTs): their own socket pool. */
   private readonly client: ClickHouseClient;
+  /**
+   * Statements (inserts, DDL, KILL QUERY) on a socket pool of their own: with every read socket busy
+   * (10 slow queries at once), an insert, hence an ingest acknowledgement, never waits for one to free.
+   */
+  private readonly writer: ClickHouseClient;
   readonly queryTimeoutMs: number;
 
   constructor(readonly endpoint: Endpoint, options: ChEndpointOptions = {}) {
     this.queryTimeoutMs = options.queryTimeoutMs ?? options.requestTimeoutMs ?? 30_000;
-    this.client = createClient({
+    const config = {
       url: endpoint.url,
       username: endpoint.username,
       password: endpoint.password,
       request_timeout: options.requestTimeoutMs ?? 30_000,
       application: 'livestats',
       log: { level: ClickHouseLogLevel.OFF },
-    });
+    };
+    this.client = createClient(config);
+    this.writer = createClient(config);
   }
 
   /** Statements (exec) attempted so far, whatever their outcome: one that failed may still have run. */
@@ -67,7 +75,7 @@ export class ChEndpoint implements ChConnection {
   /** Runs a statement that returns no rows (DDL, INSERT ... VALUES). */
   async exec(sql: string, options: ExecOptions = {}): Promise<void> {
     this.commands++;
-    await this.client.command({
+    await this.writer.command({
       query: sql,
       query_id: options.queryId,
       clickhouse_settings: options.settings,
@@ -107,7 +115,7 @@ export class ChEndpoint implements ChConnection {
       close?.();
       // Best effort, not awaited: the caller is not kept waiting for the kill (a stalled server
       // gets it when it resumes; max_execution_time stops the query there too).
-      this.client.command({ query: `KILL QUERY WHERE query_id = ${quote(queryId)} ASYNC` }).catch(() => undefined);
+      this.writer.command({ query: `KILL QUERY WHERE query_id = ${quote(queryId)} ASYNC` }).catch(() => undefined);
     };
     signal.addEventListener('abort', onAbort, { once: true });
     try {
@@ -131,8 +139,17 @@ export class ChEndpoint implements ChConnection {
   }
 
   async close(): Promise<void> {
-    await this.client.close();
+    await Promise.all([this.client.close(), this.writer.close()]);
   }
+}
+
+/**
+ * Waits for every one of several writes (undefined: none) and then throws the first failure: a
+ * failed write never leaves another still running behind its caller's back (its retry must not race it).
+ */
+export async function settled(writes: ReadonlyArray<Promise<void> | undefined>): Promise<void> {
+  const results = await Promise.allSettled(writes.filter((w): w is Promise<void> => w !== undefined));
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
 }
 
 /** A numeric column value (ClickHouse quotes 64-bit integers in JSON). */

@@ -10,7 +10,7 @@ import { httpCodesJson } from '../../contract/httpcodes.js';
 import { codeCountColumns, renderHttpCodes } from '../../contract/httpcodes-body.js';
 import { markNotApplied, neverConnected } from '../../health/store-faults.js';
 import { BULK_COUNTS_COLUMNS, BULK_SAMPLES_COLUMNS } from './bulk.js';
-import { ChEndpoint, num, str, type ChConnection } from './client.js';
+import { ChEndpoint, num, settled, str, type ChConnection } from './client.js';
 import { FailoverEndpoint } from './failover.js';
 import { replicateExisting } from './replicate.js';
 import { retentionDrops, TRAFFIC_DAY_PARTITIONED } from './retention.js';
@@ -101,7 +101,8 @@ export class ClickHouseStore implements Store {
       (name, queriesFor) => this.checkQuorum(name, queriesFor));
     this.origin = new ClickHouseOrigin(this.primary, this.names, this.insertSettings);
     this.quality = new ClickHouseStreamQuality(this.primary, this.names, this.insertSettings);
-    this.audience = new ClickHouseAudience(this.primary, this.names, (ids) => this.waitUntilFinished(ids), this.insertSettings);
+    this.audience = new ClickHouseAudience(this.primary, this.names, (ids) => this.waitUntilFinished(ids), () => this.insertSettings,
+      (name, queriesFor) => this.checkQuorum(name, queriesFor));
   }
 
   private t(name: string): string {
@@ -144,10 +145,13 @@ export class ClickHouseStore implements Store {
     }
     const sent = this.primary.commands;
     try {
-      await this.writeCounts(batch, previous !== undefined);
-      if (batch.traffic) await this.traffic.write(batch.id, batch.traffic, previous !== undefined);
+      // The cubes' tables at once (each is retry-safe on its own: markers per table; docs/clickhouse.md, "The write path").
+      await settled([
+        this.writeCounts(batch, previous !== undefined),
+        batch.traffic ? this.traffic.write(batch.id, batch.traffic, previous !== undefined) : undefined,
+        batch.audience ? this.audience.write(batch.id, batch.audience, previous !== undefined) : undefined,
+      ]);
       if (batch.origin) await this.origin.writeOrigin(batch.origin);
-      if (batch.audience) await this.audience.write(batch.id, batch.audience, previous !== undefined);
       await this.writeSamples(batch, version);
       if (batch.checkpoints.length > 0) await this.primary.exec(keyValueInsert(this.t('checkpoints'), batch.checkpoints, version), { settings: this.insertSettings });
     } catch (err) {

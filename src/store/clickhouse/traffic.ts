@@ -1,6 +1,6 @@
 import type { QueryOptions } from '../types.js';
 import type { TrafficFilter, TrafficQuery, TrafficRow } from '../traffic.js';
-import { num, str, type ChConnection, type ExecOptions } from './client.js';
+import { num, settled, str, type ChConnection, type ExecOptions } from './client.js';
 import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList } from './sql.js';
 import { chunkTraffic, domainsInsert, streamsInsert, trafficGroupKey, trafficMarkersQueries } from './traffic-batch.js';
@@ -37,7 +37,8 @@ export class ClickHouseTraffic implements TrafficQuery {
       { name: 'traffic_domains' as const, suffix: 'd', insert: domainsInsert },
     ];
     const queryId = (tag: string, suffix: string): string => `livestats-${tag}-${suffix}`;
-    for (const target of targets) {
+    // The two tables at once; the chunks of one table in order (18.16 runs one quorum insert per table at a time).
+    await settled(targets.map(async (target) => {
       const present = new Set<string>();
       if (retry) {
         await this.waitUntilFinished(chunks.map((c) => queryId(c.tag, target.suffix)));
@@ -55,7 +56,7 @@ export class ClickHouseTraffic implements TrafficQuery {
           queryId: queryId(chunk.tag, target.suffix), settings: this.insertSettings(),
         });
       }
-    }
+    }));
   }
 
   /** The WHERE clause and table of a filter (slots as epoch 5-minute slots). */
