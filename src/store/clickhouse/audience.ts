@@ -127,7 +127,7 @@ export class ClickHouseAudience implements AudienceQueryReads {
           WHERE (project, domain, minute) IN (${part.map(({ g }) => tuple([g.project, '', g.dayMinute])).join(', ')}) AND markers > 0
             AND batch IN ${quoteList([...new Set(part.map((p) => p.tag))])}`);
       for (const sql of markersQueries(this.t('audience_cells'))) {
-        for (const r of await this.server.rows(sql)) present.add(`${str(r.batch)}\u0000${str(r.project)}\u0000${num(r.minute)}`);
+        for (const r of await this.server.rows(sql, undefined, 'write')) present.add(`${str(r.batch)}\u0000${str(r.project)}\u0000${num(r.minute)}`);
       }
       // A group an earlier attempt left on fewer replicas than the quorum is not taken as landed.
       if (present.size > 0) await this.checkQuorum('audience_cells', markersQueries);

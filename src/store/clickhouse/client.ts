@@ -21,6 +21,9 @@ export interface ChEndpointOptions {
   queryTimeoutMs?: number;
 }
 
+/** Which socket pool a request uses: reads (queries) or the write path (statements and their lookups). */
+export type Lane = 'read' | 'write';
+
 export interface ExecOptions {
   queryId?: string;
   settings?: ClickHouseSettings;
@@ -33,7 +36,8 @@ export interface ChConnection {
   /** Statements that may have reached a server (attempted, not refused before connecting). */
   readonly commands: number;
   exec(sql: string, options?: ExecOptions): Promise<void>;
-  rows(sql: string, signal?: AbortSignal): Promise<Row[]>;
+  /** A SELECT; `lane` 'write': on the statements' socket pool (the write path's own lookups: markers, the X-Batch-Id check). */
+  rows(sql: string, signal?: AbortSignal, lane?: Lane): Promise<Row[]>;
   tsv(sql: string, signal?: AbortSignal): Promise<string>;
   close(): Promise<void>;
 }
@@ -88,8 +92,8 @@ export class ChEndpoint implements ChConnection {
    * ClickHouse is aborted, the query is killed on the server (18.16 keeps running a query whose
    * HTTP client left), and the promise rejects: with `signal.reason`, or QueryTimeoutError.
    */
-  async rows(sql: string, signal?: AbortSignal): Promise<Row[]> {
-    return this.select(sql, 'JSONEachRow', signal, (r) => r.json<Row>());
+  async rows(sql: string, signal?: AbortSignal, lane: Lane = 'read'): Promise<Row[]> {
+    return this.select(sql, 'JSONEachRow', signal, (r) => r.json<Row>(), lane);
   }
 
   /**
@@ -101,7 +105,7 @@ export class ChEndpoint implements ChConnection {
   }
 
   private async select<T>(sql: string, format: 'JSONEachRow' | 'TabSeparated', caller: AbortSignal | undefined,
-    read: (r: ResultSet<typeof format>) => Promise<T>): Promise<T> {
+    read: (r: ResultSet<typeof format>) => Promise<T>, lane: Lane = 'read'): Promise<T> {
     caller?.throwIfAborted();
     const timeoutMs = this.queryTimeoutMs;
     const controller = new AbortController();
@@ -119,7 +123,7 @@ export class ChEndpoint implements ChConnection {
     };
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const result = await this.client.query({
+      const result = await (lane === 'write' ? this.writer : this.client).query({
         query: sql, format, query_id: queryId, abort_signal: signal,
         clickhouse_settings: { max_execution_time: Math.ceil(timeoutMs / 1000) },
       });

@@ -192,11 +192,11 @@ export class ClickHouseStore implements Store {
     if (retry) {
       await this.waitUntilFinished(chunks.flatMap((c) => [queryId(c.tag), ...LEVELS.map((l) => queryId(c.tag, `-${l.table}`))]));
       for (const sql of markersQueries(this.t(COUNTS), chunks)) {
-        for (const r of await this.primary.rows(sql)) present.add(seen(COUNTS, str(r.batch), groupKey(str(r.project), str(r.domain), num(r.minute))));
+        for (const r of await this.primary.rows(sql, undefined, 'write')) present.add(seen(COUNTS, str(r.batch), groupKey(str(r.project), str(r.domain), num(r.minute))));
       }
       for (const level of LEVELS) {
         for (const sql of levelMarkersQueries(this.t(level.table), chunks)) {
-          for (const r of await this.primary.rows(sql)) present.add(seen(level.table, str(r.batch), groupKey(str(r.project), str(r.domain), num(r.minute))));
+          for (const r of await this.primary.rows(sql, undefined, 'write')) present.add(seen(level.table, str(r.batch), groupKey(str(r.project), str(r.domain), num(r.minute))));
         }
       }
       if (present.size > 0) await this.checkQuorum(COUNTS, (t) => markersQueries(t, chunks));
@@ -246,7 +246,7 @@ export class ClickHouseStore implements Store {
       const found = new Set<string>();
       try {
         for (const sql of queriesFor(localTable(this.names, name))) {
-          for (const r of await server.rows(sql)) found.add(Object.values(r).map(String).join('\u0000'));
+          for (const r of await server.rows(sql, undefined, 'write')) found.add(Object.values(r).map(String).join('\u0000'));
         }
       } catch {
         continue;
@@ -261,7 +261,7 @@ export class ClickHouseStore implements Store {
   /** An earlier attempt may still be running on the server (client timeout): never race it. */
   private async waitUntilFinished(queryIds: string[]): Promise<void> {
     for (let i = 0; i < 20; i++) {
-      const rows = await this.primary.rows(`SELECT count() AS n FROM system.processes WHERE query_id IN ${quoteList(queryIds)}`);
+      const rows = await this.primary.rows(`SELECT count() AS n FROM system.processes WHERE query_id IN ${quoteList(queryIds)}`, undefined, 'write');
       if (num(rows[0]?.n) === 0) return;
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -276,7 +276,7 @@ export class ClickHouseStore implements Store {
     for (const part of slices(unknown)) {
       const rows = await this.primary.rows(`SELECT project, task_id, min(created_at) AS c FROM ${this.t('carousel_tasks')}
         WHERE (project, task_id) IN (${part.map((u) => `(${quote(u.project)}, ${quote(u.taskId)})`).join(', ')})
-        GROUP BY project, task_id`);
+        GROUP BY project, task_id`, undefined, 'write');
       for (const r of rows) created.set(`${str(r.project)}\u0000${str(r.task_id)}`, num(r.c));
     }
     for (const sql of samplesInserts(this.t('carousel_samples'), batch.samples, version)) await this.primary.exec(sql, { settings: this.insertSettings });
@@ -372,9 +372,10 @@ export class ClickHouseStore implements Store {
     };
   }
 
+  /** On the write path's socket pool: the X-Batch-Id check (getCheckpoint) must not wait behind slow queries. */
   private async latest(name: string, key: string): Promise<string | undefined> {
     const rows = await this.primary.rows(`SELECT argMax(value, version) AS v FROM ${this.t(name)}
-      WHERE key = ${quote(key)} GROUP BY key`);
+      WHERE key = ${quote(key)} GROUP BY key`, undefined, 'write');
     return rows.length === 0 ? undefined : str(rows[0]?.v);
   }
 

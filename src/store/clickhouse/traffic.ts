@@ -43,7 +43,7 @@ export class ClickHouseTraffic implements TrafficQuery {
       if (retry) {
         await this.waitUntilFinished(chunks.map((c) => queryId(c.tag, target.suffix)));
         for (const sql of trafficMarkersQueries(this.t(target.name), chunks)) {
-          for (const r of await this.server.rows(sql)) {
+          for (const r of await this.server.rows(sql, undefined, 'write')) {
             present.add(`${str(r.batch)}\u0000${trafficGroupKey(str(r.project), str(r.domain), num(r.slot))}`);
           }
         }
