@@ -108,12 +108,20 @@ export class ClickHouseAudience implements AudienceQueryReads {
     const chunks: Array<{ tag: string; groups: Group[] }> = [];
     for (let start = 0; start < cells.length; start += CHUNK_ROWS) {
       const groups = new Map<string, Group>();
-      for (const c of cells.slice(start, start + CHUNK_ROWS)) {
+      let last: Group | undefined;
+      const end = Math.min(cells.length, start + CHUNK_ROWS);
+      for (let i = start; i < end; i++) {
+        const c = cells[i] as { project: string; minute: number; row: string };
         const dayMinute = Math.floor(c.minute / DAY_MINUTES) * DAY_MINUTES;
-        const key = `${c.project}\u0000${dayMinute}`;
-        let g = groups.get(key);
-        if (!g) groups.set(key, (g = { project: c.project, dayMinute, values: [] }));
+        // Neighbouring cells mostly share a group: no key string for them.
+        let g = last !== undefined && last.dayMinute === dayMinute && last.project === c.project ? last : undefined;
+        if (!g) {
+          const key = `${c.project}\u0000${dayMinute}`;
+          g = groups.get(key);
+          if (!g) groups.set(key, (g = { project: c.project, dayMinute, values: [] }));
+        }
         g.values.push(c.row);
+        last = g;
       }
       chunks.push({ tag: `${batchId}#a${chunks.length}`, groups: [...groups.values()] });
     }

@@ -48,12 +48,20 @@ export function chunkCounts(batchId: string, counts: readonly CountRow[], maxRow
   const chunks: CountChunk[] = [];
   for (let start = 0; start < counts.length; start += maxRows) {
     const groups = new Map<string, CountGroup>();
-    for (const r of counts.slice(start, start + maxRows)) {
+    let last: CountGroup | undefined;
+    const end = Math.min(counts.length, start + maxRows);
+    for (let i = start; i < end; i++) {
+      const r = counts[i] as CountRow;
       const markerMinute = Math.floor(r.minute / MIN / DAY_MINUTES) * DAY_MINUTES;
-      const key = groupKey(r.project, r.domain, markerMinute);
-      let g = groups.get(key);
-      if (!g) groups.set(key, (g = { key, project: r.project, domain: r.domain, markerMinute, rows: [] }));
+      // Neighbouring rows mostly share a group: no key string for them.
+      let g = last !== undefined && last.markerMinute === markerMinute && last.domain === r.domain && last.project === r.project ? last : undefined;
+      if (!g) {
+        const key = groupKey(r.project, r.domain, markerMinute);
+        g = groups.get(key);
+        if (!g) groups.set(key, (g = { key, project: r.project, domain: r.domain, markerMinute, rows: [] }));
+      }
       g.rows.push(r);
+      last = g;
     }
     chunks.push({ tag: `${batchId}#${chunks.length}`, groups: [...groups.values()] });
   }

@@ -70,7 +70,10 @@ export class ChEndpoint implements ChConnection {
       log: { level: ClickHouseLogLevel.OFF },
     };
     this.client = createClient(config);
-    this.writer = createClient(config);
+    // A write on a socket the server already closed (its keep-alive timeout is 3 s up to 23.11) fails in
+    // doubt, which costs a retry and its writers' wait: idle sockets are dropped well before that, and a
+    // socket found stale after an event-loop delay is destroyed instead of used.
+    this.writer = createClient({ ...config, keep_alive: { idle_socket_ttl: 2000, eagerly_destroy_stale_sockets: true } });
   }
 
   /** Statements (exec) attempted so far, whatever their outcome: one that failed may still have run. */

@@ -10,7 +10,7 @@ import { httpCodesJson } from '../../contract/httpcodes.js';
 import { codeCountColumns, renderHttpCodes } from '../../contract/httpcodes-body.js';
 import { markNotApplied, neverConnected } from '../../health/store-faults.js';
 import { BULK_COUNTS_COLUMNS, BULK_SAMPLES_COLUMNS } from './bulk.js';
-import { ChEndpoint, num, settled, str, type ChConnection } from './client.js';
+import { ChEndpoint, num, settled, str, type ChConnection, type Lane } from './client.js';
 import { FailoverEndpoint } from './failover.js';
 import { replicateExisting } from './replicate.js';
 import { retentionDrops, TRAFFIC_DAY_PARTITIONED } from './retention.js';
@@ -345,9 +345,9 @@ export class ClickHouseStore implements Store {
     return true;
   }
 
-  async listTasks(project: string): Promise<TaskInfo[]> {
+  async listTasks(project: string, lane: Lane = 'read'): Promise<TaskInfo[]> {
     const rows = await this.primary.rows(`SELECT task_id, min(created_at) AS c, max(last_sample) AS l
-      FROM ${this.t('carousel_tasks')} WHERE project = ${quote(project)} GROUP BY task_id ORDER BY task_id`);
+      FROM ${this.t('carousel_tasks')} WHERE project = ${quote(project)} GROUP BY task_id ORDER BY task_id`, undefined, lane);
     return rows.map((r) => ({
       taskId: str(r.task_id), createdAt: num(r.c), lastSampleAt: num(r.l) === 0 ? null : num(r.l) * SEC,
     }));
@@ -356,15 +356,16 @@ export class ClickHouseStore implements Store {
   /**
    * The names a project has stored (for the caps). ClickHouse keeps names as strings, so it has no
    * id space to run out of (no nameSpace()); the per-project caps bound its cardinality the same.
+   * Read on the write path's socket pool: ingest waits for it (a project's first batch), not a query.
    */
   async storedNames(project: string): Promise<StoredNames> {
     const p = quote(project);
     const domainRows = await this.primary.rows(`SELECT DISTINCT domain FROM (
       SELECT domain FROM ${this.t('http_counts_all')} WHERE project = ${p}
-      UNION ALL SELECT domain FROM ${this.t('traffic_domains')} WHERE project = ${p})`);
+      UNION ALL SELECT domain FROM ${this.t('traffic_domains')} WHERE project = ${p})`, undefined, 'write');
     const streamRows = await this.primary.rows(`SELECT DISTINCT domain, app, stream FROM ${this.t('traffic_streams')}
-      WHERE project = ${p} AND (app != '' OR stream != '')`);
-    const tasks = await this.listTasks(project);
+      WHERE project = ${p} AND (app != '' OR stream != '')`, undefined, 'write');
+    const tasks = await this.listTasks(project, 'write');
     return {
       domains: domainRows.map((r) => str(r.domain)),
       streams: streamRows.map((r) => [str(r.domain), str(r.app), str(r.stream)]),

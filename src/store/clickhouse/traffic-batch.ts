@@ -35,12 +35,20 @@ export function chunkTraffic(batchId: string, rows: readonly TrafficRow[], maxRo
   const chunks: TrafficChunk[] = [];
   for (let start = 0; start < rows.length; start += maxRows) {
     const groups = new Map<string, TrafficGroup>();
-    for (const r of rows.slice(start, start + maxRows)) {
+    let last: TrafficGroup | undefined;
+    const end = Math.min(rows.length, start + maxRows);
+    for (let i = start; i < end; i++) {
+      const r = rows[i] as TrafficRow;
       const markerSlot = Math.floor(r.slot / SLOT_MS / DAY_SLOTS) * DAY_SLOTS;
-      const key = trafficGroupKey(r.project, r.domain, markerSlot);
-      let g = groups.get(key);
-      if (!g) groups.set(key, (g = { key, project: r.project, domain: r.domain, markerSlot, rows: [] }));
+      // Neighbouring rows mostly share a group: no key string for them.
+      let g = last !== undefined && last.markerSlot === markerSlot && last.domain === r.domain && last.project === r.project ? last : undefined;
+      if (!g) {
+        const key = trafficGroupKey(r.project, r.domain, markerSlot);
+        g = groups.get(key);
+        if (!g) groups.set(key, (g = { key, project: r.project, domain: r.domain, markerSlot, rows: [] }));
+      }
       g.rows.push(r);
+      last = g;
     }
     chunks.push({ tag: `${batchId}#t${chunks.length}`, groups: [...groups.values()] });
   }
