@@ -1,4 +1,5 @@
-// `npm run bench [-- query|dense|audience|ingest] [--quick] [--store sqlite|clickhouse]`: runs the benchmarks,
+// `npm run bench [-- query|dense|audience|ingest] [--quick] [--store sqlite|clickhouse]`: runs the benchmarks
+// (`ingest --store clickhouse`: both stores' write paths in one run, bench/ingest/clickhouse-ingest.ts),
 // prints tables, writes bench/results/*.json (git-ignored) and the matching BENCHMARKS.md sections.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -12,6 +13,7 @@ import { denseTable, mixedTable, runDenseBench } from './query/run-dense.js';
 import { DENSE } from './query/dense.js';
 import { denseClickHouseDatasetLines, denseClickHouseTable } from './query/dense-clickhouse.js';
 import { AUDIENCE_BENCH, audienceTable, runAudienceBench } from './query/audience.js';
+import { clickHouseIngestTable, runClickHouseIngestBench } from './ingest/clickhouse-ingest.js';
 
 const { values, positionals } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, store: { type: 'string', default: 'sqlite' } },
@@ -137,7 +139,29 @@ if (suite === 'all' || suite === 'audience') {
   }
 }
 
-if (suite === 'all' || suite === 'ingest') {
+if (suite === 'ingest' && values.store === 'clickhouse') {
+  // The ClickHouse store's write path beside the SQLite store's, same run (bench/ingest/clickhouse-ingest.ts).
+  const lines = values.quick ? 120_000 : Number(process.env.BENCH_DENSE_LINES ?? 600_000);
+  const loadStart = loadavg().map((x) => x.toFixed(1)).join(' / ');
+  const r = await runClickHouseIngestBench({ root, lines, rounds: values.quick ? 1 : Number(process.env.BENCH_ROUNDS ?? 2), mixedSeconds: values.quick ? 4 : 15, log });
+  const loadEnd = loadavg().map((x) => x.toFixed(1)).join(' / ');
+  writeFileSync(join(root, 'bench/results/ingest-clickhouse.json'), JSON.stringify({ stamp, machine: machine(), ...r }, null, 2));
+  const t = clickHouseIngestTable(r);
+  console.log(`\nIngest, ClickHouse store vs SQLite store (${r.lines} dense lines)\n${t}\n`);
+  if (!values.quick) {
+    updateSection(join(root, 'BENCHMARKS.md'), 'ingest-clickhouse', [
+      '### Ingest, ClickHouse store beside the SQLite store (same run)',
+      '',
+      `Run ${stamp} on ${machine()}; load average (1 / 5 / 15 min) ${loadStart} at the start, ${loadEnd} at the end.`,
+      `The dense file (\`bench/ingest/generate-dense.ts\`, ${r.lines} lines, ${(r.bytes / 2 ** 20).toFixed(0)} MiB, one hour) through \`livestats ingest\` into each store,`,
+      `${r.rounds} interleaved rounds, best wall time (CPU time of that round beside; clickhouse-server 18.16 started by the bench). Then on each`,
+      'store\'s ingested data: the heaviest httpcodes query (10 domains, region GD,SH + isp CMCC + code 200,404: the detail table) uncached at',
+      `10 connections for ${r.mixedSeconds} s while a probe process posts 500-line ingest batches (\`X-Batch-Id\`, one every 200 ms after each ack) and polls /healthz every 50 ms.`,
+      '',
+      t,
+    ].join('\n'));
+  }
+} else if (suite === 'all' || suite === 'ingest') {
   const lines = values.quick ? 200_000 : Number(process.env.BENCH_LINES ?? 2_000_000);
   const loadStart = loadavg().map((x) => x.toFixed(1)).join(' / ');
   const denseLines = values.quick ? 240_000 : Number(process.env.BENCH_DENSE_LINES ?? 2_400_000);

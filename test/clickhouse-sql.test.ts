@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { quote, type SqlValue } from '../src/store/clickhouse/sql.js';
+import { quote, TsvFields, type SqlValue } from '../src/store/clickhouse/sql.js';
 import { startClickHouse, type ClickHouseServer } from './harness/clickhouse.js';
 import { requireTools } from './helpers/system-tools.js';
 
@@ -34,6 +34,23 @@ describe('quote() against clickhouse-server', () => {
     const got = await ch.sql(`SELECT length(s), hex(MD5(s)) FROM (SELECT ${quote(value)} AS s) FORMAT TSV`);
     const md5 = createHash('md5').update(want).digest('hex').toUpperCase();
     expect(got).toBe(`${want.length}\t${md5}\n`);
+  });
+
+  // The write path's insert data (TsvFields): each string case as one field of a TabSeparated row
+  // between two others, read back byte-exact, and the neighbours intact (no value ends its field or row).
+  it('carries every string case byte-exact as a field of INSERT ... FORMAT TabSeparated', async () => {
+    await ch.sql('CREATE TABLE IF NOT EXISTS default.tsv (n UInt32, s String, tail String) ENGINE = Memory');
+    const f = new TsvFields();
+    const strings = cases.filter((c): c is [string, string] => typeof c[1] === 'string');
+    await ch.sql('INSERT INTO default.tsv (n, s, tail) FORMAT TabSeparated\n' +
+      strings.map(([, v], i) => `${TsvFields.int(i)}\t${f.field(v)}\t${f.field('end')}`).join('\n') + '\n');
+    const got = await ch.sql('SELECT n, length(s), hex(MD5(s)), tail FROM default.tsv ORDER BY n FORMAT TSV');
+    expect(got).toBe(strings.map(([, v], i) => {
+      const want = Buffer.from(v, 'utf8');
+      return `${i}\t${want.length}\t${createHash('md5').update(want).digest('hex').toUpperCase()}\tend\n`;
+    }).join(''));
+    expect(() => TsvFields.int(1.5)).toThrow(/safe integer/);
+    expect(() => f.field('\ud800')).toThrow(/surrogate/);
   });
 
   it('carries a 2 MB value with every byte value through INSERT ... VALUES (not bound by max_query_size)', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouseStore } from '../src/store/clickhouse/store.js';
 import type { WriteBatch } from '../src/store/types.js';
+import { audienceOf, FORMAT, LINES } from './fixtures/audience-log.js';
 import { accessLog, carouselSamples, FIXTURE_NOW, fixtureQueries } from './fixtures/traffic.js';
 import { startNode, type Node } from './harness/nodes.js';
 import { startReplicatedCluster, type ReplicatedCluster } from './harness/replicated.js';
@@ -80,6 +81,9 @@ describe.runIf(FULL)('ClickHouse replicated layout (1 shard x 2 replicas)', () =
     ['counts', 'http_counts_bytes_local', 'sum(count)', { counts: [cell(TQ, 200, 4), cell(TQ + 60_000, 404, 3)] }, '7', ['http_counts_bytes_local']],
     ['traffic', 'traffic_domains_local', 'sum(bytes)', { traffic: [trafficRow, { ...trafficRow, slot: TQ + 300_000, bytes: 500 }] }, '1500',
       ['traffic_streams_local', 'traffic_domains_local']],
+    // FLV sessions A, B, C of the audience fixture: 3 + 2 + 3 viewer-minutes (their users and no HLS viewers beside).
+    ['audience', 'audience_cells_local', 'sum(viewers)', { audience: audienceOf(FORMAT, LINES.slice(0, 3)).audience }, '8',
+      ['audience_cells_local', 'audience_users_local']],
   ];
   it.each(cases)('confirms a retried batch (%s) only once the insert quorum holds what an earlier attempt left on one replica', async (what, local, sum, parts, want, written) => {
     const store = await open(`quorum_${what}`);

@@ -3,9 +3,9 @@ import { cellValue } from '../cell-values.js';
 import { ISPS, REGIONS } from '../../contract/values.js';
 import type { QueryOptions } from '../types.js';
 import { CHUNK_ROWS, slices } from './batch.js';
-import { num, str, type ChConnection, type ExecOptions } from './client.js';
+import { num, settled, str, type ChConnection, type ExecOptions } from './client.js';
 import { table, type SchemaNames } from './schema.js';
-import { quote, quoteList } from './sql.js';
+import { quote, quoteList, TsvFields } from './sql.js';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
@@ -15,6 +15,9 @@ export const AUDIENCE_TABLES = ['audience_cells', 'audience_hls', 'audience_user
 type AudienceTable = (typeof AUDIENCE_TABLES)[number];
 
 const tuple = (values: Array<string | number>): string => '(' + values.map(quote).join(', ') + ')';
+
+/** A TabSeparated field of a value that rarely repeats (client IPs): escaped, not remembered. */
+const tsvOnce = (value: string | Uint8Array): string => quote(value).slice(1, -1);
 
 /** The reads of AudienceQuery (retention is the store's: it drops partitions). */
 type AudienceQueryReads = Omit<AudienceQuery, 'deleteAudienceBefore'>;
@@ -37,7 +40,10 @@ export class ClickHouseAudience implements AudienceQueryReads {
     private readonly server: ChConnection,
     private readonly names: SchemaNames,
     private readonly waitUntilFinished: (queryIds: string[]) => Promise<void> = async () => undefined,
-    private readonly insertSettings: ExecOptions['settings'] = {},
+    /** The settings of each insert, asked at each write (the store's may change), as ClickHouseTraffic does. */
+    private readonly insertSettings: () => ExecOptions['settings'] = () => ({}),
+    /** Replicated layout: fails unless the markers an earlier attempt left are on the insert quorum (see ClickHouseStore). */
+    private readonly checkQuorum: (name: string, queriesFor: (localTable: string) => string[]) => Promise<void> = async () => undefined,
   ) {}
 
   private t(name: AudienceTable): string {
@@ -48,7 +54,11 @@ export class ClickHouseAudience implements AudienceQueryReads {
     const cells: Array<{ project: string; minute: number; row: string }> = [];
     const hls: string[] = [];
     const users: string[] = [];
+    // TabSeparated data rows (sql.ts TsvFields): names repeat on every row and are escaped once.
+    const f = new TsvFields();
+    const int = TsvFields.int;
     for (const { project, cells: c } of batches) {
+      const p = f.field(project);
       const named = (k: number): boolean => (c.apps[k] ?? '') !== '' && (c.streams[k] ?? '') !== '';
       for (let i = 0; i < c.tuple.length; i++) {
         const k = c.tuple[i] as number;
@@ -57,44 +67,61 @@ export class ClickHouseAudience implements AudienceQueryReads {
         const minute = Math.floor((c.minute[i] as number) / MINUTE_MS);
         cells.push({
           project, minute,
-          row: tuple([project, c.domains[k] as string, minute, c.apps[k] as string, c.streams[k] as string,
-            AUDIENCE_PROTOCOLS[c.protocol[i] as number] as string, REGIONS[geo >> 2] as string, ISPS[geo & 3] as string, '',
-            cellValue(c.sessions[i] as number), cellValue(c.bytes[i] as number), cellValue(c.requests[i] as number), cellValue(c.playMs[i] as number), 0]),
+          row: `${p}\t${f.field(c.domains[k] as string)}\t${int(minute)}\t${f.field(c.apps[k] as string)}\t${f.field(c.streams[k] as string)}\t` +
+            `${f.field(AUDIENCE_PROTOCOLS[c.protocol[i] as number] as string)}\t${f.field(REGIONS[geo >> 2] as string)}\t${f.field(ISPS[geo & 3] as string)}\t\t` +
+            `${int(cellValue(c.sessions[i] as number))}\t${int(cellValue(c.bytes[i] as number))}\t${int(cellValue(c.requests[i] as number))}\t` +
+            `${int(cellValue(c.playMs[i] as number))}\t0`,
         });
       }
       for (let i = 0; i < c.hlsTuple.length; i++) {
         const k = c.hlsTuple[i] as number;
         if (!named(k)) continue;
         const geo = c.hlsGeo[i] as number;
-        hls.push(tuple([project, c.domains[k] as string, Math.floor((c.hlsMinute[i] as number) / MINUTE_MS), c.apps[k] as string, c.streams[k] as string,
-          REGIONS[geo >> 2] as string, ISPS[geo & 3] as string, audienceIp(c, 'hls', i)]));
+        hls.push(`${p}\t${f.field(c.domains[k] as string)}\t${int(Math.floor((c.hlsMinute[i] as number) / MINUTE_MS))}\t${f.field(c.apps[k] as string)}\t` +
+          `${f.field(c.streams[k] as string)}\t${f.field(REGIONS[geo >> 2] as string)}\t${f.field(ISPS[geo & 3] as string)}\t${tsvOnce(audienceIp(c, 'hls', i))}`);
       }
       for (let i = 0; i < c.userTuple.length; i++) {
         const k = c.userTuple[i] as number;
         if (!named(k)) continue;
-        users.push(tuple([project, c.domains[k] as string, Math.floor((c.userDay[i] as number) / DAY_MS), c.streams[k] as string, audienceIp(c, 'user', i)]));
+        users.push(`${p}\t${f.field(c.domains[k] as string)}\t${int(Math.floor((c.userDay[i] as number) / DAY_MS))}\t${f.field(c.streams[k] as string)}\t` +
+          tsvOnce(audienceIp(c, 'user', i)));
       }
     }
-    await this.writeCells(batchId, cells, retry);
-    const settings = { settings: this.insertSettings };
-    for (const part of slices(hls, CHUNK_ROWS)) {
-      await this.server.exec(`INSERT INTO ${this.t('audience_hls')} (project, domain, minute, app, stream, region, isp, ip) VALUES ${part.join(', ')}`, settings);
-    }
-    for (const part of slices(users, CHUNK_ROWS)) {
-      await this.server.exec(`INSERT INTO ${this.t('audience_users')} (project, domain, day, stream, ip) VALUES ${part.join(', ')}`, settings);
-    }
+    const settings = { settings: this.insertSettings() };
+    // The three tables at once, each table's chunks in order (one quorum insert per table at a time in 18.16).
+    await settled([
+      this.writeCells(batchId, cells, retry, f),
+      (async () => {
+        for (const part of slices(hls, CHUNK_ROWS)) {
+          await this.server.exec(`INSERT INTO ${this.t('audience_hls')} (project, domain, minute, app, stream, region, isp, ip) FORMAT TabSeparated\n${part.join('\n')}\n`, settings);
+        }
+      })(),
+      (async () => {
+        for (const part of slices(users, CHUNK_ROWS)) {
+          await this.server.exec(`INSERT INTO ${this.t('audience_users')} (project, domain, day, stream, ip) FORMAT TabSeparated\n${part.join('\n')}\n`, settings);
+        }
+      })(),
+    ]);
   }
 
-  private async writeCells(batchId: string, cells: ReadonlyArray<{ project: string; minute: number; row: string }>, retry: boolean): Promise<void> {
+  private async writeCells(batchId: string, cells: ReadonlyArray<{ project: string; minute: number; row: string }>, retry: boolean, f: TsvFields): Promise<void> {
     const chunks: Array<{ tag: string; groups: Group[] }> = [];
     for (let start = 0; start < cells.length; start += CHUNK_ROWS) {
       const groups = new Map<string, Group>();
-      for (const c of cells.slice(start, start + CHUNK_ROWS)) {
+      let last: Group | undefined;
+      const end = Math.min(cells.length, start + CHUNK_ROWS);
+      for (let i = start; i < end; i++) {
+        const c = cells[i] as { project: string; minute: number; row: string };
         const dayMinute = Math.floor(c.minute / DAY_MINUTES) * DAY_MINUTES;
-        const key = `${c.project}\u0000${dayMinute}`;
-        let g = groups.get(key);
-        if (!g) groups.set(key, (g = { project: c.project, dayMinute, values: [] }));
+        // Neighbouring cells mostly share a group: no key string for them.
+        let g = last !== undefined && last.dayMinute === dayMinute && last.project === c.project ? last : undefined;
+        if (!g) {
+          const key = `${c.project}\u0000${dayMinute}`;
+          g = groups.get(key);
+          if (!g) groups.set(key, (g = { project: c.project, dayMinute, values: [] }));
+        }
         g.values.push(c.row);
+        last = g;
       }
       chunks.push({ tag: `${batchId}#a${chunks.length}`, groups: [...groups.values()] });
     }
@@ -104,19 +131,21 @@ export class ClickHouseAudience implements AudienceQueryReads {
     if (retry) {
       await this.waitUntilFinished(chunks.map((c) => queryId(c.tag)));
       const pairs = chunks.flatMap((c) => c.groups.map((g) => ({ tag: c.tag, g })));
-      for (const part of slices(pairs)) {
-        const rows = await this.server.rows(`SELECT DISTINCT batch, project, minute FROM ${this.t('audience_cells')}
+      const markersQueries = (table: string): string[] => slices(pairs).map((part) => `SELECT DISTINCT batch, project, minute FROM ${table}
           WHERE (project, domain, minute) IN (${part.map(({ g }) => tuple([g.project, '', g.dayMinute])).join(', ')}) AND markers > 0
             AND batch IN ${quoteList([...new Set(part.map((p) => p.tag))])}`);
-        for (const r of rows) present.add(`${str(r.batch)}\u0000${str(r.project)}\u0000${num(r.minute)}`);
+      for (const sql of markersQueries(this.t('audience_cells'))) {
+        for (const r of await this.server.rows(sql, undefined, 'write')) present.add(`${str(r.batch)}\u0000${str(r.project)}\u0000${num(r.minute)}`);
       }
+      // A group an earlier attempt left on fewer replicas than the quorum is not taken as landed.
+      if (present.size > 0) await this.checkQuorum('audience_cells', markersQueries);
     }
     for (const chunk of chunks) {
       const missing = chunk.groups.filter((g) => !present.has(`${chunk.tag}\u0000${g.project}\u0000${g.dayMinute}`));
       if (missing.length === 0) continue;
-      const values = missing.flatMap((g) => [...g.values, tuple([g.project, '', g.dayMinute, '', '', '', '', '', chunk.tag, 0, 0, 0, 0, 1])]);
+      const values = missing.flatMap((g) => [...g.values, `${f.field(g.project)}\t\t${TsvFields.int(g.dayMinute)}\t\t\t\t\t\t${f.field(chunk.tag)}\t0\t0\t0\t0\t1`]);
       await this.server.exec(`INSERT INTO ${this.t('audience_cells')} (project, domain, minute, app, stream, protocol, region, isp, batch, viewers, bytes, requests, play_ms, markers) ` +
-        `VALUES ${values.join(', ')}`, { queryId: queryId(chunk.tag), settings: this.insertSettings });
+        `FORMAT TabSeparated\n${values.join('\n')}\n`, { queryId: queryId(chunk.tag), settings: this.insertSettings() });
     }
   }
 

@@ -30,14 +30,20 @@ describe('statement builders', () => {
     const sql = countsInsert('`db`.`http_counts`', chunk, chunk.groups);
     const m = T0 / 60_000;
     expect(sql).toBe(
-      'INSERT INTO `db`.`http_counts` (project, domain, minute, region, isp, code, batch, count, markers, bytes) VALUES ' +
-      `('p', 'a.com', ${m}, 'GD', 'CMCC', 200, '', 2, 0, 0), ('p', 'a.com', ${m + 1}, 'GD', 'CMCC', 200, '', 2, 0, 0), ` +
-      `('p', 'a.com', ${m}, '', '', 0, 'id#0', 0, 1, 0)`,
+      'INSERT INTO `db`.`http_counts` (project, domain, minute, region, isp, code, batch, count, markers, bytes) FORMAT TabSeparated\n' +
+      `p\ta.com\t${m}\tGD\tCMCC\t200\t\t2\t0\t0\np\ta.com\t${m + 1}\tGD\tCMCC\t200\t\t2\t0\t0\n` +
+      `p\ta.com\t${m}\t\t\t0\tid#0\t0\t1\t0\n`,
     );
     const [withBytes] = chunkCounts('id', [{ ...row(T0), bytes: 1234.4 }, { ...row(T0 + 60_000), bytes: -5 }]);
     expect(countsInsert('t', withBytes as typeof chunk, (withBytes as typeof chunk).groups)).toContain(
-      `('p', 'a.com', ${m}, 'GD', 'CMCC', 200, '', 2, 0, 1234), ('p', 'a.com', ${m + 1}, 'GD', 'CMCC', 200, '', 2, 0, 0)`,
+      `p\ta.com\t${m}\tGD\tCMCC\t200\t\t2\t0\t1234\np\ta.com\t${m + 1}\tGD\tCMCC\t200\t\t2\t0\t0\n`,
     );
+    // Names are escaped as quote() escapes them, without the quotes: no byte can end a field or a row.
+    const [hostile] = chunkCounts("id'\t", [row(T0, 'a\tb\nc\\d\'e\u00e9')]);
+    expect(countsInsert('t', hostile as typeof chunk, (hostile as typeof chunk).groups).split('\n').slice(1, -1)).toEqual([
+      `p\ta\\x09b\\x0ac\\\\d\\'e\\xc3\\xa9\t${m}\tGD\tCMCC\t200\t\t2\t0\t0`,
+      `p\ta\\x09b\\x0ac\\\\d\\'e\\xc3\\xa9\t${m}\t\t\t0\tid\\'\\x09#0\t0\t1\t0`,
+    ]);
     const [q] = markersQueries('t', [chunk]);
     expect(q).toContain(`(project, domain, minute) IN (('p', 'a.com', ${m}))`);
     expect(q).toContain("batch IN ('id#0')");

@@ -1,6 +1,6 @@
 import type { Checkpoint, CountRow, SampleRow, WriteBatch } from '../types.js';
 import { cellValue } from '../cell-values.js';
-import { quote, quoteList } from './sql.js';
+import { quote, quoteList, TsvFields } from './sql.js';
 
 /**
  * How one WriteBatch becomes INSERT statements, and how a retry finds what already landed.
@@ -48,12 +48,20 @@ export function chunkCounts(batchId: string, counts: readonly CountRow[], maxRow
   const chunks: CountChunk[] = [];
   for (let start = 0; start < counts.length; start += maxRows) {
     const groups = new Map<string, CountGroup>();
-    for (const r of counts.slice(start, start + maxRows)) {
+    let last: CountGroup | undefined;
+    const end = Math.min(counts.length, start + maxRows);
+    for (let i = start; i < end; i++) {
+      const r = counts[i] as CountRow;
       const markerMinute = Math.floor(r.minute / MIN / DAY_MINUTES) * DAY_MINUTES;
-      const key = groupKey(r.project, r.domain, markerMinute);
-      let g = groups.get(key);
-      if (!g) groups.set(key, (g = { key, project: r.project, domain: r.domain, markerMinute, rows: [] }));
+      // Neighbouring rows mostly share a group: no key string for them.
+      let g = last !== undefined && last.markerMinute === markerMinute && last.domain === r.domain && last.project === r.project ? last : undefined;
+      if (!g) {
+        const key = groupKey(r.project, r.domain, markerMinute);
+        g = groups.get(key);
+        if (!g) groups.set(key, (g = { key, project: r.project, domain: r.domain, markerMinute, rows: [] }));
+      }
       g.rows.push(r);
+      last = g;
     }
     chunks.push({ tag: `${batchId}#${chunks.length}`, groups: [...groups.values()] });
   }
@@ -62,16 +70,19 @@ export function chunkCounts(batchId: string, counts: readonly CountRow[], maxRow
 
 const tuple = (values: Array<string | number>): string => '(' + values.map(quote).join(', ') + ')';
 
-/** INSERT for the given groups of a chunk: their rows plus one marker row each. */
-export function countsInsert(table: string, chunk: CountChunk, groups: readonly CountGroup[]): string {
-  const values: string[] = [];
+/** INSERT (TabSeparated data) for the given groups of a chunk: their rows plus one marker row each. */
+export function countsInsert(table: string, chunk: CountChunk, groups: readonly CountGroup[], f = new TsvFields()): string {
+  const out: string[] = [`INSERT INTO ${table} (project, domain, minute, region, isp, code, batch, count, markers, bytes) FORMAT TabSeparated`];
+  const int = TsvFields.int;
+  const tag = f.field(chunk.tag);
   for (const g of groups) {
+    const head = `${f.field(g.project)}\t${f.field(g.domain)}\t`;
     for (const r of g.rows) {
-      values.push(tuple([r.project, r.domain, Math.floor(r.minute / MIN), r.region, r.isp, r.code, '', u64(r.count), 0, u64(r.bytes ?? 0)]));
+      out.push(`${head}${int(Math.floor(r.minute / MIN))}\t${f.field(r.region)}\t${f.field(r.isp)}\t${int(r.code)}\t\t${int(u64(r.count))}\t0\t${int(u64(r.bytes ?? 0))}`);
     }
-    values.push(tuple([g.project, g.domain, g.markerMinute, '', '', 0, chunk.tag, 0, 1, 0]));
+    out.push(`${head}${int(g.markerMinute)}\t\t\t0\t${tag}\t0\t1\t0`);
   }
-  return `INSERT INTO ${table} (project, domain, minute, region, isp, code, batch, count, markers, bytes) VALUES ${values.join(', ')}`;
+  return out.join('\n') + '\n';
 }
 
 /**

@@ -21,6 +21,9 @@ export interface ChEndpointOptions {
   queryTimeoutMs?: number;
 }
 
+/** Which socket pool a request uses: reads (queries) or the write path (statements and their lookups). */
+export type Lane = 'read' | 'write';
+
 export interface ExecOptions {
   queryId?: string;
   settings?: ClickHouseSettings;
@@ -33,7 +36,8 @@ export interface ChConnection {
   /** Statements that may have reached a server (attempted, not refused before connecting). */
   readonly commands: number;
   exec(sql: string, options?: ExecOptions): Promise<void>;
-  rows(sql: string, signal?: AbortSignal): Promise<Row[]>;
+  /** A SELECT; `lane` 'write': on the statements' socket pool (the write path's own lookups: markers, the X-Batch-Id check). */
+  rows(sql: string, signal?: AbortSignal, lane?: Lane): Promise<Row[]>;
   tsv(sql: string, signal?: AbortSignal): Promise<string>;
   close(): Promise<void>;
 }
@@ -46,19 +50,30 @@ export interface ChConnection {
  * the errors and log them once.
  */
 export class ChEndpoint implements ChConnection {
+  /** Reads (SELECTs): their own socket pool. */
   private readonly client: ClickHouseClient;
+  /**
+   * Statements (inserts, DDL, KILL QUERY) on a socket pool of their own: with every read socket busy
+   * (10 slow queries at once), an insert, hence an ingest acknowledgement, never waits for one to free.
+   */
+  private readonly writer: ClickHouseClient;
   readonly queryTimeoutMs: number;
 
   constructor(readonly endpoint: Endpoint, options: ChEndpointOptions = {}) {
     this.queryTimeoutMs = options.queryTimeoutMs ?? options.requestTimeoutMs ?? 30_000;
-    this.client = createClient({
+    const config = {
       url: endpoint.url,
       username: endpoint.username,
       password: endpoint.password,
       request_timeout: options.requestTimeoutMs ?? 30_000,
       application: 'livestats',
       log: { level: ClickHouseLogLevel.OFF },
-    });
+    };
+    this.client = createClient(config);
+    // A write on a socket the server already closed (its keep-alive timeout is 3 s up to 23.11) fails in
+    // doubt, which costs a retry and its writers' wait: idle sockets are dropped well before that, and a
+    // socket found stale after an event-loop delay is destroyed instead of used.
+    this.writer = createClient({ ...config, keep_alive: { idle_socket_ttl: 2000, eagerly_destroy_stale_sockets: true } });
   }
 
   /** Statements (exec) attempted so far, whatever their outcome: one that failed may still have run. */
@@ -67,7 +82,7 @@ export class ChEndpoint implements ChConnection {
   /** Runs a statement that returns no rows (DDL, INSERT ... VALUES). */
   async exec(sql: string, options: ExecOptions = {}): Promise<void> {
     this.commands++;
-    await this.client.command({
+    await this.writer.command({
       query: sql,
       query_id: options.queryId,
       clickhouse_settings: options.settings,
@@ -80,8 +95,8 @@ export class ChEndpoint implements ChConnection {
    * ClickHouse is aborted, the query is killed on the server (18.16 keeps running a query whose
    * HTTP client left), and the promise rejects: with `signal.reason`, or QueryTimeoutError.
    */
-  async rows(sql: string, signal?: AbortSignal): Promise<Row[]> {
-    return this.select(sql, 'JSONEachRow', signal, (r) => r.json<Row>());
+  async rows(sql: string, signal?: AbortSignal, lane: Lane = 'read'): Promise<Row[]> {
+    return this.select(sql, 'JSONEachRow', signal, (r) => r.json<Row>(), lane);
   }
 
   /**
@@ -93,7 +108,7 @@ export class ChEndpoint implements ChConnection {
   }
 
   private async select<T>(sql: string, format: 'JSONEachRow' | 'TabSeparated', caller: AbortSignal | undefined,
-    read: (r: ResultSet<typeof format>) => Promise<T>): Promise<T> {
+    read: (r: ResultSet<typeof format>) => Promise<T>, lane: Lane = 'read'): Promise<T> {
     caller?.throwIfAborted();
     const timeoutMs = this.queryTimeoutMs;
     const controller = new AbortController();
@@ -107,11 +122,11 @@ export class ChEndpoint implements ChConnection {
       close?.();
       // Best effort, not awaited: the caller is not kept waiting for the kill (a stalled server
       // gets it when it resumes; max_execution_time stops the query there too).
-      this.client.command({ query: `KILL QUERY WHERE query_id = ${quote(queryId)} ASYNC` }).catch(() => undefined);
+      this.writer.command({ query: `KILL QUERY WHERE query_id = ${quote(queryId)} ASYNC` }).catch(() => undefined);
     };
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const result = await this.client.query({
+      const result = await (lane === 'write' ? this.writer : this.client).query({
         query: sql, format, query_id: queryId, abort_signal: signal,
         clickhouse_settings: { max_execution_time: Math.ceil(timeoutMs / 1000) },
       });
@@ -131,8 +146,17 @@ export class ChEndpoint implements ChConnection {
   }
 
   async close(): Promise<void> {
-    await this.client.close();
+    await Promise.all([this.client.close(), this.writer.close()]);
   }
+}
+
+/**
+ * Waits for every one of several writes (undefined: none) and then throws the first failure: a
+ * failed write never leaves another still running behind its caller's back (its retry must not race it).
+ */
+export async function settled(writes: ReadonlyArray<Promise<void> | undefined>): Promise<void> {
+  const results = await Promise.allSettled(writes.filter((w): w is Promise<void> => w !== undefined));
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
 }
 
 /** A numeric column value (ClickHouse quotes 64-bit integers in JSON). */

@@ -1,6 +1,6 @@
 import { classifyStoreError, neverConnected } from '../../health/store-faults.js';
 import { QueryTimeoutError } from '../types.js';
-import type { ChConnection, ChEndpoint, ExecOptions, Row } from './client.js';
+import type { ChConnection, ChEndpoint, ExecOptions, Lane, Row } from './client.js';
 import type { Endpoint } from './url.js';
 
 /**
@@ -65,8 +65,8 @@ export class FailoverEndpoint implements ChConnection {
     throw last;
   }
 
-  rows(sql: string, signal?: AbortSignal): Promise<Row[]> {
-    return this.read((s) => s.rows(sql, signal), signal);
+  rows(sql: string, signal?: AbortSignal, lane?: Lane): Promise<Row[]> {
+    return this.read((s) => s.rows(sql, signal, lane), signal);
   }
 
   tsv(sql: string, signal?: AbortSignal): Promise<string> {

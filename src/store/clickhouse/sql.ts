@@ -1,7 +1,8 @@
 /**
  * The one place where values become ClickHouse SQL text. ClickHouse 18.16 has no
  * server-side query parameters, so every literal in every statement livestats sends
- * (SELECT filters, INSERT ... VALUES rows, DDL) is produced by `quote`, and every
+ * (SELECT filters, INSERT ... VALUES rows, DDL) is produced by `quote` (or, for the data rows
+ * of `INSERT ... FORMAT TabSeparated`, by TsvFields, which escapes the same way), and every
  * database/cluster/table name by `ident`.
  *
  * `quote` emits pure ASCII: the UTF-8 bytes of a string (or the raw bytes of a
@@ -49,6 +50,33 @@ export function quote(value: SqlValue): string {
   if (typeof value === 'bigint') return value.toString(10);
   if (value instanceof Uint8Array) return quoteBytes(value);
   throw new SqlValueError(`unsupported SQL value type: ${typeof value}`);
+}
+
+/**
+ * The data of `INSERT ... FORMAT TabSeparated` (the write path: cheaper to build and for the server
+ * to parse than VALUES tuples). A string field is escaped exactly as quote() escapes a literal, without
+ * the quotes: the TabSeparated parser decodes `\xHH`, `\\` and `\'` to the same bytes, and tab, newline
+ * and every other control byte are written as `\xHH`, so no value can end its field or row. Numbers
+ * must be safe integers. `field` remembers the strings it escaped (names repeat on every row), so
+ * use one TsvFields per statement or batch, not for ever.
+ */
+export class TsvFields {
+  private readonly memo = new Map<string, string>();
+
+  field(value: string): string {
+    let out = this.memo.get(value);
+    if (out === undefined) {
+      out = quote(value).slice(1, -1);
+      this.memo.set(value, out);
+    }
+    return out;
+  }
+
+  /** A whole number as a field; SqlValueError for anything else. */
+  static int(value: number): string {
+    if (!Number.isSafeInteger(value)) throw new SqlValueError(`not a safe integer: ${value}`);
+    return String(value);
+  }
 }
 
 /** `(a, b, c)` for an IN list; an empty list is an error (callers decide what "no values" means). */

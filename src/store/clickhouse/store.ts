@@ -10,7 +10,7 @@ import { httpCodesJson } from '../../contract/httpcodes.js';
 import { codeCountColumns, renderHttpCodes } from '../../contract/httpcodes-body.js';
 import { markNotApplied, neverConnected } from '../../health/store-faults.js';
 import { BULK_COUNTS_COLUMNS, BULK_SAMPLES_COLUMNS } from './bulk.js';
-import { ChEndpoint, num, str, type ChConnection } from './client.js';
+import { ChEndpoint, num, settled, str, type ChConnection, type Lane } from './client.js';
 import { FailoverEndpoint } from './failover.js';
 import { replicateExisting } from './replicate.js';
 import { retentionDrops, TRAFFIC_DAY_PARTITIONED } from './retention.js';
@@ -102,7 +102,8 @@ export class ClickHouseStore implements Store {
       (name, queriesFor) => this.checkQuorum(name, queriesFor));
     this.origin = new ClickHouseOrigin(this.primary, this.names, this.insertSettings);
     this.quality = new ClickHouseStreamQuality(this.primary, this.names, this.insertSettings);
-    this.audience = new ClickHouseAudience(this.primary, this.names, (ids) => this.waitUntilFinished(ids), this.insertSettings);
+    this.audience = new ClickHouseAudience(this.primary, this.names, (ids) => this.waitUntilFinished(ids), () => this.insertSettings,
+      (name, queriesFor) => this.checkQuorum(name, queriesFor));
   }
 
   private t(name: string): string {
@@ -145,10 +146,13 @@ export class ClickHouseStore implements Store {
     }
     const sent = this.primary.commands;
     try {
-      await this.writeCounts(batch, previous !== undefined);
-      if (batch.traffic) await this.traffic.write(batch.id, batch.traffic, previous !== undefined);
+      // The cubes' tables at once (each is retry-safe on its own: markers per table; docs/clickhouse.md, "The write path").
+      await settled([
+        this.writeCounts(batch, previous !== undefined),
+        batch.traffic ? this.traffic.write(batch.id, batch.traffic, previous !== undefined) : undefined,
+        batch.audience ? this.audience.write(batch.id, batch.audience, previous !== undefined) : undefined,
+      ]);
       if (batch.origin) await this.origin.writeOrigin(batch.origin);
-      if (batch.audience) await this.audience.write(batch.id, batch.audience, previous !== undefined);
       await this.writeSamples(batch, version);
       if (batch.checkpoints.length > 0) await this.primary.exec(keyValueInsert(this.t('checkpoints'), batch.checkpoints, version), { settings: this.insertSettings });
     } catch (err) {
@@ -189,11 +193,11 @@ export class ClickHouseStore implements Store {
     if (retry) {
       await this.waitUntilFinished(chunks.flatMap((c) => [queryId(c.tag), ...LEVELS.map((l) => queryId(c.tag, `-${l.table}`))]));
       for (const sql of markersQueries(this.t(COUNTS), chunks)) {
-        for (const r of await this.primary.rows(sql)) present.add(seen(COUNTS, str(r.batch), groupKey(str(r.project), str(r.domain), num(r.minute))));
+        for (const r of await this.primary.rows(sql, undefined, 'write')) present.add(seen(COUNTS, str(r.batch), groupKey(str(r.project), str(r.domain), num(r.minute))));
       }
       for (const level of LEVELS) {
         for (const sql of levelMarkersQueries(this.t(level.table), chunks)) {
-          for (const r of await this.primary.rows(sql)) present.add(seen(level.table, str(r.batch), groupKey(str(r.project), str(r.domain), num(r.minute))));
+          for (const r of await this.primary.rows(sql, undefined, 'write')) present.add(seen(level.table, str(r.batch), groupKey(str(r.project), str(r.domain), num(r.minute))));
         }
       }
       if (present.size > 0) await this.checkQuorum(COUNTS, (t) => markersQueries(t, chunks));
@@ -243,7 +247,7 @@ export class ClickHouseStore implements Store {
       const found = new Set<string>();
       try {
         for (const sql of queriesFor(localTable(this.names, name))) {
-          for (const r of await server.rows(sql)) found.add(Object.values(r).map(String).join('\u0000'));
+          for (const r of await server.rows(sql, undefined, 'write')) found.add(Object.values(r).map(String).join('\u0000'));
         }
       } catch {
         continue;
@@ -258,7 +262,7 @@ export class ClickHouseStore implements Store {
   /** An earlier attempt may still be running on the server (client timeout): never race it. */
   private async waitUntilFinished(queryIds: string[]): Promise<void> {
     for (let i = 0; i < 20; i++) {
-      const rows = await this.primary.rows(`SELECT count() AS n FROM system.processes WHERE query_id IN ${quoteList(queryIds)}`);
+      const rows = await this.primary.rows(`SELECT count() AS n FROM system.processes WHERE query_id IN ${quoteList(queryIds)}`, undefined, 'write');
       if (num(rows[0]?.n) === 0) return;
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -273,7 +277,7 @@ export class ClickHouseStore implements Store {
     for (const part of slices(unknown)) {
       const rows = await this.primary.rows(`SELECT project, task_id, min(created_at) AS c FROM ${this.t('carousel_tasks')}
         WHERE (project, task_id) IN (${part.map((u) => `(${quote(u.project)}, ${quote(u.taskId)})`).join(', ')})
-        GROUP BY project, task_id`);
+        GROUP BY project, task_id`, undefined, 'write');
       for (const r of rows) created.set(`${str(r.project)}\u0000${str(r.task_id)}`, num(r.c));
     }
     for (const sql of samplesInserts(this.t('carousel_samples'), batch.samples, version)) await this.primary.exec(sql, { settings: this.insertSettings });
@@ -342,9 +346,9 @@ export class ClickHouseStore implements Store {
     return true;
   }
 
-  async listTasks(project: string): Promise<TaskInfo[]> {
+  async listTasks(project: string, lane: Lane = 'read'): Promise<TaskInfo[]> {
     const rows = await this.primary.rows(`SELECT task_id, min(created_at) AS c, max(last_sample) AS l
-      FROM ${this.t('carousel_tasks')} WHERE project = ${quote(project)} GROUP BY task_id ORDER BY task_id`);
+      FROM ${this.t('carousel_tasks')} WHERE project = ${quote(project)} GROUP BY task_id ORDER BY task_id`, undefined, lane);
     return rows.map((r) => ({
       taskId: str(r.task_id), createdAt: num(r.c), lastSampleAt: num(r.l) === 0 ? null : num(r.l) * SEC,
     }));
@@ -353,13 +357,14 @@ export class ClickHouseStore implements Store {
   /**
    * The names a project has stored (for the caps). ClickHouse keeps names as strings, so it has no
    * id space to run out of (no nameSpace()); the per-project caps bound its cardinality the same.
+   * Read on the write path's socket pool: ingest waits for it (a project's first batch), not a query.
    */
   async storedNames(project: string): Promise<StoredNames> {
     const p = quote(project);
-    const domains = await this.storedDomains(project);
+    const domains = await this.storedDomains(project, 'write');
     const streamRows = await this.primary.rows(`SELECT DISTINCT domain, app, stream FROM ${this.t('traffic_streams')}
-      WHERE project = ${p} AND (app != '' OR stream != '')`);
-    const tasks = await this.listTasks(project);
+      WHERE project = ${p} AND (app != '' OR stream != '')`, undefined, 'write');
+    const tasks = await this.listTasks(project, 'write');
     return {
       domains,
       streams: streamRows.map((r) => [str(r.domain), str(r.app), str(r.stream)]),
@@ -368,17 +373,18 @@ export class ClickHouseStore implements Store {
   }
 
   /** The play domains of a project (playback or traffic counts), without reading its streams. */
-  async storedDomains(project: string): Promise<string[]> {
+  async storedDomains(project: string, lane?: Lane): Promise<string[]> {
     const p = quote(project);
     const rows = await this.primary.rows(`SELECT DISTINCT domain FROM (
       SELECT domain FROM ${this.t('http_counts_all')} WHERE project = ${p}
-      UNION ALL SELECT domain FROM ${this.t('traffic_domains')} WHERE project = ${p})`);
+      UNION ALL SELECT domain FROM ${this.t('traffic_domains')} WHERE project = ${p})`, undefined, lane);
     return rows.map((r) => str(r.domain));
   }
 
+  /** On the write path's socket pool: the X-Batch-Id check (getCheckpoint) must not wait behind slow queries. */
   private async latest(name: string, key: string): Promise<string | undefined> {
     const rows = await this.primary.rows(`SELECT argMax(value, version) AS v FROM ${this.t(name)}
-      WHERE key = ${quote(key)} GROUP BY key`);
+      WHERE key = ${quote(key)} GROUP BY key`, undefined, 'write');
     return rows.length === 0 ? undefined : str(rows[0]?.v);
   }
 

@@ -1,6 +1,6 @@
 import { cellValue } from '../cell-values.js';
 import type { TrafficRow } from '../traffic.js';
-import { quote, quoteList } from './sql.js';
+import { quote, quoteList, TsvFields } from './sql.js';
 import { CHUNK_ROWS, slices } from './batch.js';
 
 /**
@@ -35,12 +35,20 @@ export function chunkTraffic(batchId: string, rows: readonly TrafficRow[], maxRo
   const chunks: TrafficChunk[] = [];
   for (let start = 0; start < rows.length; start += maxRows) {
     const groups = new Map<string, TrafficGroup>();
-    for (const r of rows.slice(start, start + maxRows)) {
+    let last: TrafficGroup | undefined;
+    const end = Math.min(rows.length, start + maxRows);
+    for (let i = start; i < end; i++) {
+      const r = rows[i] as TrafficRow;
       const markerSlot = Math.floor(r.slot / SLOT_MS / DAY_SLOTS) * DAY_SLOTS;
-      const key = trafficGroupKey(r.project, r.domain, markerSlot);
-      let g = groups.get(key);
-      if (!g) groups.set(key, (g = { key, project: r.project, domain: r.domain, markerSlot, rows: [] }));
+      // Neighbouring rows mostly share a group: no key string for them.
+      let g = last !== undefined && last.markerSlot === markerSlot && last.domain === r.domain && last.project === r.project ? last : undefined;
+      if (!g) {
+        const key = trafficGroupKey(r.project, r.domain, markerSlot);
+        g = groups.get(key);
+        if (!g) groups.set(key, (g = { key, project: r.project, domain: r.domain, markerSlot, rows: [] }));
+      }
       g.rows.push(r);
+      last = g;
     }
     chunks.push({ tag: `${batchId}#t${chunks.length}`, groups: [...groups.values()] });
   }
@@ -49,22 +57,25 @@ export function chunkTraffic(batchId: string, rows: readonly TrafficRow[], maxRo
 
 const tuple = (values: Array<string | number>): string => '(' + values.map(quote).join(', ') + ')';
 
-/** INSERT into the per-stream table: the groups' rows plus one marker row each. */
-export function streamsInsert(table: string, chunk: TrafficChunk, groups: readonly TrafficGroup[]): string {
-  const values: string[] = [];
+/** INSERT (TabSeparated data) into the per-stream table: the groups' rows plus one marker row each. */
+export function streamsInsert(table: string, chunk: TrafficChunk, groups: readonly TrafficGroup[], f = new TsvFields()): string {
+  const out: string[] = [`INSERT INTO ${table} (project, domain, slot, app, stream, protocol, region, isp, ip_type, batch, requests, bytes, markers) FORMAT TabSeparated`];
+  const int = TsvFields.int;
   for (const g of groups) {
+    const head = `${f.field(g.project)}\t${f.field(g.domain)}\t`;
     for (const r of g.rows) {
-      values.push(tuple([r.project, r.domain, r.slot / SLOT_MS, r.app, r.stream, r.protocol, r.region, r.isp, r.ipType, '', cellValue(r.requests), cellValue(r.bytes), 0]));
+      out.push(`${head}${int(r.slot / SLOT_MS)}\t${f.field(r.app)}\t${f.field(r.stream)}\t${f.field(r.protocol)}\t${f.field(r.region)}\t` +
+        `${f.field(r.isp)}\t${f.field(r.ipType)}\t\t${int(cellValue(r.requests))}\t${int(cellValue(r.bytes))}\t0`);
     }
-    values.push(tuple([g.project, g.domain, g.markerSlot, '', '', '', '', '', '', chunk.tag, 0, 0, 1]));
+    out.push(`${head}${int(g.markerSlot)}\t\t\t\t\t\t\t${f.field(chunk.tag)}\t0\t0\t1`);
   }
-  return `INSERT INTO ${table} (project, domain, slot, app, stream, protocol, region, isp, ip_type, batch, requests, bytes, markers) ` +
-    `VALUES ${values.join(', ')}`;
+  return out.join('\n') + '\n';
 }
 
-/** INSERT into the rollup table: each group's rows summed over app and stream, plus its marker. */
-export function domainsInsert(table: string, chunk: TrafficChunk, groups: readonly TrafficGroup[]): string {
-  const values: string[] = [];
+/** INSERT (TabSeparated data) into the rollup table: each group's rows summed over app and stream, plus its marker. */
+export function domainsInsert(table: string, chunk: TrafficChunk, groups: readonly TrafficGroup[], f = new TsvFields()): string {
+  const out: string[] = [`INSERT INTO ${table} (project, domain, slot, protocol, region, isp, ip_type, batch, requests, bytes, markers) FORMAT TabSeparated`];
+  const int = TsvFields.int;
   for (const g of groups) {
     const sums = new Map<string, { r: TrafficRow; requests: number; bytes: number }>();
     for (const r of g.rows) {
@@ -77,13 +88,14 @@ export function domainsInsert(table: string, chunk: TrafficChunk, groups: readon
         sums.set(k, { r, requests: r.requests, bytes: r.bytes });
       }
     }
+    const head = `${f.field(g.project)}\t${f.field(g.domain)}\t`;
     for (const { r, requests, bytes } of sums.values()) {
-      values.push(tuple([r.project, r.domain, r.slot / SLOT_MS, r.protocol, r.region, r.isp, r.ipType, '', cellValue(requests), cellValue(bytes), 0]));
+      out.push(`${head}${int(r.slot / SLOT_MS)}\t${f.field(r.protocol)}\t${f.field(r.region)}\t${f.field(r.isp)}\t${f.field(r.ipType)}\t\t` +
+        `${int(cellValue(requests))}\t${int(cellValue(bytes))}\t0`);
     }
-    values.push(tuple([g.project, g.domain, g.markerSlot, '', '', '', '', chunk.tag, 0, 0, 1]));
+    out.push(`${head}${int(g.markerSlot)}\t\t\t\t\t${f.field(chunk.tag)}\t0\t0\t1`);
   }
-  return `INSERT INTO ${table} (project, domain, slot, protocol, region, isp, ip_type, batch, requests, bytes, markers) ` +
-    `VALUES ${values.join(', ')}`;
+  return out.join('\n') + '\n';
 }
 
 /** SELECTs of the markers of these chunks present in `table`: columns batch, project, domain, slot. */

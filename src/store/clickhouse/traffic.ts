@@ -1,6 +1,6 @@
 import type { QueryOptions } from '../types.js';
 import type { TrafficFilter, TrafficQuery, TrafficRow } from '../traffic.js';
-import { num, str, type ChConnection, type ExecOptions } from './client.js';
+import { num, settled, str, type ChConnection, type ExecOptions } from './client.js';
 import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList } from './sql.js';
 import { chunkTraffic, domainsInsert, streamsInsert, trafficGroupKey, trafficMarkersQueries } from './traffic-batch.js';
@@ -37,12 +37,13 @@ export class ClickHouseTraffic implements TrafficQuery {
       { name: 'traffic_domains' as const, suffix: 'd', insert: domainsInsert },
     ];
     const queryId = (tag: string, suffix: string): string => `livestats-${tag}-${suffix}`;
-    for (const target of targets) {
+    // The two tables at once; the chunks of one table in order (18.16 runs one quorum insert per table at a time).
+    await settled(targets.map(async (target) => {
       const present = new Set<string>();
       if (retry) {
         await this.waitUntilFinished(chunks.map((c) => queryId(c.tag, target.suffix)));
         for (const sql of trafficMarkersQueries(this.t(target.name), chunks)) {
-          for (const r of await this.server.rows(sql)) {
+          for (const r of await this.server.rows(sql, undefined, 'write')) {
             present.add(`${str(r.batch)}\u0000${trafficGroupKey(str(r.project), str(r.domain), num(r.slot))}`);
           }
         }
@@ -55,7 +56,7 @@ export class ClickHouseTraffic implements TrafficQuery {
           queryId: queryId(chunk.tag, target.suffix), settings: this.insertSettings(),
         });
       }
-    }
+    }));
   }
 
   /** The WHERE clause and table of a filter (slots as epoch 5-minute slots). */
