@@ -22,7 +22,11 @@ export interface DenseBenchResult {
    * levels, samples and the rest); bytesPerCell = countBytesOnDisk / cells.
    */
   dataset: DenseStats & { bytesOnDisk: number; countBytesOnDisk: number; bytesPerCell: number; generatedMs: number; reused: boolean; anchor: number };
-  rows: Array<{ name: string; bytes: number; livestats: LoadResult; bare: LoadResult; ratio: number; clickhouse?: DenseClickHouseRow }>;
+  rows: Array<{
+    name: string; bytes: number; livestats: LoadResult; bare: LoadResult; ratio: number; clickhouse?: DenseClickHouseRow;
+    /** `store: 'clickhouse'`: the same row against the SQLite store on the same dataset, same run; vsSqlite = livestats req/s / its req/s. */
+    sqlite?: LoadResult; vsSqlite?: number;
+  }>;
   mixed: {
     query: LoadResult; ackP50: number; ackP99: number; ackMax: number; acks: number; healthP99: number; healthMax: number; healthPolls: number;
     /** Event-loop delay p99 (ms) of the probe process and of this one (autocannon's) during the row. */
@@ -124,8 +128,7 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
     { name: '24 h x 10 domains, isp CMCC only', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}&isp=CMCC` },
     { name: '24 h x 10 domains, region GD only', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}&region=GD` },
     { name: 'carousel 3 h', path: `/v2/${DENSE.project}/stats/carousel-task/detail?carousel_task_id=${denseTask(0)}&start_time=${iso(end - 3 * HOUR)}&end_time=${iso(end)}` },
-    // The ClickHouse dataset holds no traffic cube (dense-clickhouse.ts): its traffic rows are SQLite-only.
-    ...(ch ? [] : denseTrafficQueries(end)),
+    ...denseTrafficQueries(end),
   ];
   const rows: DenseBenchResult['rows'] = [];
   let mixed: DenseBenchResult['mixed'];
@@ -143,8 +146,11 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
         const probe = ch?.probe();
         const ls = await load(s.name, serve.url + s.path, { connections: 10, seconds, headers });
         const clickhouse = await probe?.end();
+        const other = ch?.sqlite();
+        const sqlite = other ? await load(`sqlite: ${s.name}`, other.url + s.path, { connections: 10, seconds, headers: other.headers }) : undefined;
         const b = await load(`bare: ${s.name}`, bare.url + '/', { connections: 10, seconds });
-        rows.push({ name: s.name, bytes: body.length, livestats: ls, bare: b, ratio: ls.rps / b.rps, clickhouse });
+        rows.push({ name: s.name, bytes: body.length, livestats: ls, bare: b, ratio: ls.rps / b.rps, clickhouse,
+          ...(sqlite ? { sqlite, vsSqlite: ls.rps / sqlite.rps } : {}) });
         rssByRowMiB[s.name] = rowRss;
         rowRss = 0;
       } finally {
