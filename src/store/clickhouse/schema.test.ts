@@ -39,7 +39,7 @@ describe('renderMigration', () => {
         expect(stmt).not.toMatch(/ENGINE = (Summing|Replacing)?MergeTree/);
       }
     }
-    expect(tables).toBe(18); // 11 before this session, + 3 audience (005), 3 origin (006), 1 stream quality (007)
+    expect(tables).toBe(19); // 11 before this session, + 3 audience (005), 3 origin (006), 1 stream quality (007), 1 hour stamps (008)
     const [counts] = renderMigration(init, names);
     expect(counts).toContain("ENGINE = ReplicatedSummingMergeTree('/clickhouse/tables/{shard}/ls/http_counts_local', '{replica}', (count, markers))");
     // Without a cluster there is nothing to replicate through (a Distributed table is the one entry).
