@@ -20,6 +20,8 @@ const CLOSED_AFTER_MS = 5 * MIN;
  * what a batch whose stamp view failed and that was never retried (its node gone) could hide.
  */
 const MAX_AGE_MS = 15 * MIN;
+/** At most this many SQL reads (ranges of stale hours and the edges) beside the blocks in one answer. */
+const MAX_SQL_RUNS = 4;
 
 export interface HourBlocksOptions {
   /** Bytes of cells kept in memory (least recently built dropped first); default 256 MiB. */
@@ -64,10 +66,11 @@ function defaultWorkerUrl(): URL | undefined {
  *   hash of every inserted row; a retried write that finds an earlier attempt bumps it too);
  * - a block is built by reading the hour's stamp, then its rows, then the stamp again, and kept
  *   only when both stamps are equal (no insert committed in between), with that stamp;
- * - a query reads the stamps of its hours (one small query) and uses the blocks only when every
- *   (domain, hour) has a block with the current stamp; otherwise it is answered by SQL, as before,
- *   and the missing or stale blocks are built in the background. A write is acknowledged after its
- *   stamp rows are committed, so no acknowledged write is missing from an answer.
+ * - a query reads the stamps of its hours (one small query) and uses a block only when it has the
+ *   current stamp; an hour where any asked domain lacks one is read by SQL (with the edges, at most
+ *   MAX_SQL_RUNS reads, else the whole query by SQL, as before), and the missing or stale blocks are
+ *   built in the background. A write is acknowledged after its stamp rows are committed, so no
+ *   acknowledged write is missing from an answer.
  *
  * Minutes outside whole closed hours (the edges of a range, the last minutes) are read by SQL.
  * The rows are parsed and summed into levels in a worker thread; the main thread only adds up
@@ -85,7 +88,7 @@ export class HourBlocks {
   private readonly queued = new Set<string>();
   private closed = false;
   /** Queries answered from blocks / by SQL (tests and the bench read them). */
-  readonly stats = { fromBlocks: 0, bySql: 0, built: 0, discarded: 0 };
+  readonly stats = { fromBlocks: 0, partly: 0, bySql: 0, built: 0, discarded: 0 };
 
   constructor(private readonly server: ChConnection, private readonly names: SchemaNames, options: HourBlocksOptions = {}) {
     this.budget = options.budgetBytes ?? 256 * 2 ** 20;
@@ -109,15 +112,31 @@ export class HourBlocks {
     const domains = [...new Set(f.domains)];
     const stamps = await this.stamps(f.project, domains, firstHour, endHour, signal);
     const stale: Array<{ domain: string; hour: number }> = [];
+    const staleHour = new Uint8Array(endHour - firstHour);
     for (const domain of domains) {
       for (let h = firstHour; h < endHour; h++) {
         const b = this.blocks.get(key(f.project, domain, h));
-        if (!b || b.stamp !== (stamps.get(`${domain}\u0000${h}`) ?? EMPTY) || now - b.builtAt > MAX_AGE_MS) stale.push({ domain, hour: h });
+        if (!b || b.stamp !== (stamps.get(`${domain}\u0000${h}`) ?? EMPTY) || now - b.builtAt > MAX_AGE_MS) {
+          stale.push({ domain, hour: h });
+          staleHour[h - firstHour] = 1;
+        }
       }
     }
-    if (stale.length > 0) {
+    // Hours without a current block (for any of the domains) are read by SQL, in runs of whole hours,
+    // besides the edges; more than MAX_SQL_RUNS runs: the whole query by SQL.
+    const edges: Array<[number, number]> = [[f.fromMinute, firstHour * HOUR]];
+    for (let h = firstHour; h < endHour; h++) {
+      if (!staleHour[h - firstHour]) continue;
+      const last = edges[edges.length - 1] as [number, number];
+      if (last[1] === h * HOUR) last[1] = (h + 1) * HOUR;
+      else edges.push([h * HOUR, (h + 1) * HOUR]);
+    }
+    const tail = edges[edges.length - 1] as [number, number];
+    if (tail[1] === endHour * HOUR) tail[1] = f.toMinute;
+    else edges.push([endHour * HOUR, f.toMinute]);
+    if (stale.length > 0) this.schedule(f.project, stale);
+    if (edges.filter(([a, b]) => b > a).length > MAX_SQL_RUNS || stale.length === domains.length * (endHour - firstHour)) {
       this.stats.bySql++;
-      this.schedule(f.project, stale);
       return undefined;
     }
     const fromMin = f.fromMinute / MIN;
@@ -137,6 +156,7 @@ export class HourBlocks {
     };
     for (const domain of domains) {
       for (let h = firstHour; h < endHour; h++) {
+        if (staleHour[h - firstHour]) continue;
         const cells = (this.blocks.get(key(f.project, domain, h)) as Block).cells[groups.level];
         const base = h * 60;
         for (const g of groups.groups) {
@@ -146,7 +166,6 @@ export class HourBlocks {
         }
       }
     }
-    const edges: Array<[number, number]> = [[f.fromMinute, firstHour * HOUR], [endHour * HOUR, f.toMinute]];
     for (const [from, to] of edges) {
       if (to <= from) continue;
       for (const c of await sql(from, to)) add(c.minute / MIN, c.code, c.count);
@@ -158,7 +177,8 @@ export class HourBlocks {
         if ((seen.get(code) as Uint8Array)[i]) out.push({ minute: (fromMin + i) * MIN, code, count: (byCode.get(code) as Float64Array)[i] as number });
       }
     }
-    this.stats.fromBlocks++;
+    if (stale.length > 0) this.stats.partly++;
+    else this.stats.fromBlocks++;
     return out;
   }
 
