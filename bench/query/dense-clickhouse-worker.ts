@@ -2,13 +2,20 @@
 // thread and turns every hour it writes into the VALUES text of the ClickHouse bulk path, posted
 // to the main thread, which inserts it. At most MAX_IN_FLIGHT hours wait (the generator blocks).
 import { parentPort, workerData } from 'node:worker_threads';
+import { ISPS, REGIONS } from '../../src/contract/values.js';
+import { IP_TYPE_CODES, PROTOCOL_CODES } from '../../src/store/packed.js';
+import type { TrafficBlockCells } from '../../src/store/sqlite/traffic-bulk.js';
+import { TRAFFIC_BLOCK_SLOTS, ipTypeOfKey, protocolOfKey } from '../../src/store/sqlite/traffic-layout.js';
 import { bulkCountsValues, bulkSamplesValues } from '../../src/store/clickhouse/bulk.js';
 import { SAMPLE_BLOCK_SECONDS } from '../../src/store/sqlite/layout.js';
-import { DENSE, generateDense, type DenseSink } from './dense.js';
+import { DENSE, generateDense, type DenseSink, type DenseTrafficSink } from './dense.js';
 
 export interface DenseHour {
   counts: string;
   samples: string;
+  /** Traffic mode: TabSeparated rows of TRAFFIC_DOMAIN_COLUMNS and TRAFFIC_STREAM_COLUMNS (dense-clickhouse-traffic.ts). */
+  trafficDomains?: string;
+  trafficStreams?: string;
 }
 
 export interface DenseWorkerDone {
@@ -20,16 +27,21 @@ export interface DenseWorkerDone {
 const MAX_IN_FLIGHT = 2;
 const port = parentPort;
 if (!port) throw new Error('dense-clickhouse-worker runs as a worker thread');
-const { anchor, gate } = workerData as { anchor: number; gate: SharedArrayBuffer };
+const { anchor, gate, traffic } = workerData as { anchor: number; gate: SharedArrayBuffer; traffic?: boolean };
 const inFlight = new Int32Array(gate);
 let counts: string[] = [];
 let samples: string[] = [];
+let trafficDomains: string[] = [];
+let trafficStreams: string[] = [];
 const lastSample = new Map<string, number>();
 
 function post(): void {
-  port?.postMessage({ counts: counts.join(', '), samples: samples.join(', ') } satisfies DenseHour);
+  port?.postMessage({ counts: counts.join(', '), samples: samples.join(', '),
+    ...(traffic ? { trafficDomains: trafficDomains.join(''), trafficStreams: trafficStreams.join('') } : {}) } satisfies DenseHour);
   counts = [];
   samples = [];
+  trafficDomains = [];
+  trafficStreams = [];
   Atomics.add(inFlight, 0, 1);
   for (;;) {
     const n = Atomics.load(inFlight, 0);
@@ -37,6 +49,39 @@ function post(): void {
     Atomics.wait(inFlight, 0, n, 1000);
   }
 }
+
+/** Names in the TabSeparated rows are the generator's own (letters, digits, dots, dashes): nothing to escape. */
+const plain = (v: string): string => {
+  if (!/^[\w.-]*$/.test(v)) throw new Error(`dense traffic: unexpected name ${JSON.stringify(v)}`);
+  return v;
+};
+
+/** The traffic cube's cells of one (series, 6-hour block) as TabSeparated rows (no markers: a bulk load). */
+function trafficRows(tuple: readonly string[], block: number, cells: TrafficBlockCells): string {
+  const head = tuple.map(plain).join('\t');
+  let out = '';
+  for (let i = 0; i < cells.count; i++) {
+    const key = cells.key[i] as number;
+    out += `${head}\t${block * TRAFFIC_BLOCK_SLOTS + (cells.slot[i] as number)}\t${PROTOCOL_CODES[protocolOfKey(key)]}\t` +
+      `${REGIONS[cells.region[i] as number]}\t${ISPS[cells.isp[i] as number]}\t${IP_TYPE_CODES[ipTypeOfKey(key)]}\t\t` +
+      `${cells.requests[i]}\t${cells.bytes[i]}\t0\n`;
+  }
+  return out;
+}
+
+/** Traffic mode: the traffic cube only (the counts and samples are loaded already; the generator makes them again, unchanged). */
+const trafficSink: DenseTrafficSink = {
+  bulk(fn) {
+    fn();
+    post();
+  },
+  bulkHour() {},
+  bulkSamples() {},
+  bulkTraffic(tuple, block, cells) {
+    if (tuple.length === 2) trafficDomains.push(trafficRows(tuple, block, cells));
+    else trafficStreams.push(trafficRows(tuple, block, cells));
+  },
+};
 
 const sink: DenseSink = {
   bulk(fn) {
@@ -58,5 +103,5 @@ const sink: DenseSink = {
   },
 };
 
-const stats = generateDense(sink, DENSE, anchor, (msg) => port.postMessage({ log: msg }));
+const stats = generateDense(traffic ? trafficSink : sink, DENSE, anchor, (msg) => port.postMessage({ log: msg }));
 port.postMessage({ done: stats, lastSample: [...lastSample] } satisfies DenseWorkerDone);

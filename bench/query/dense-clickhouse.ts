@@ -17,10 +17,19 @@ import { startProcess, type Server } from '../lib/proc.js';
 import { table } from '../lib/table.js';
 import { DENSE, type DenseStats } from './dense.js';
 import type { DenseHour, DenseWorkerDone } from './dense-clickhouse-worker.js';
+import { TRAFFIC_DOMAIN_COLUMNS, TRAFFIC_STREAM_COLUMNS } from './dense-clickhouse-traffic.js';
+import type { DenseTrafficStats } from './dense-traffic.js';
 
 const DATABASE = 'bench_dense';
 /** Bumped when the bulk load writes something else for the same spec. */
 const BULK_FORMAT = 1;
+/** Bumped when the traffic load writes something else. */
+const TRAFFIC_FORMAT = 1;
+/**
+ * The migrations that shape the loaded rows: 001-007. Later ones (008: the read side's hour stamps,
+ * issue 24) add tables filled from new writes only, so a dataset loaded before them is still the same.
+ */
+const DATA_MIGRATIONS = 7;
 
 export interface DenseClickHouseDataset extends DenseStats {
   bytesOnDisk: number;
@@ -54,6 +63,8 @@ export interface DenseClickHouse {
   probe(): { end(): Promise<DenseClickHouseRow> };
   /** Fails loudly unless SQLite's answer to `path` (same dataset) is byte for byte `body`. */
   sameAsSqlite(name: string, path: string, body: Buffer): Promise<void>;
+  /** The uncached SQLite `livestats serve` on the same dataset that sameAsSqlite started (for the same-run ratio). */
+  sqlite(): { url: string; headers: Record<string, string> } | undefined;
   close(): Promise<void>;
 }
 
@@ -73,10 +84,11 @@ async function tableBytes(admin: ChEndpoint): Promise<Record<string, number>> {
 }
 
 /** Generates the dense dataset into the store through the bulk path (generator in a worker thread). */
-async function generate(store: ClickHouseStore, root: string, anchor: number, log: (s: string) => void): Promise<DenseStats> {
+async function generate(store: ClickHouseStore, root: string, anchor: number, log: (s: string) => void,
+  traffic?: (m: DenseHour) => Promise<void>): Promise<DenseStats> {
   const gate = new SharedArrayBuffer(4);
   const inFlight = new Int32Array(gate);
-  const worker = new Worker(join(root, 'dist/bench/query/dense-clickhouse-worker.js'), { workerData: { anchor, gate } });
+  const worker = new Worker(join(root, 'dist/bench/query/dense-clickhouse-worker.js'), { workerData: { anchor, gate, traffic: traffic !== undefined } });
   let chain = Promise.resolve();
   let failed: unknown;
   return await new Promise<DenseStats>((resolve, reject) => {
@@ -87,15 +99,19 @@ async function generate(store: ClickHouseStore, root: string, anchor: number, lo
           const [project = '', taskId = ''] = k.split('\u0000');
           return { project, taskId, createdAt: anchor - DENSE.days * 86_400_000, lastSample: last };
         });
-        chain = chain.then(() => store.bulkTasks(tasks));
+        chain = chain.then(() => (traffic ? undefined : store.bulkTasks(tasks)));
         void chain.then(() => (failed === undefined ? resolve(m.done) : reject(failed)), reject);
         return;
       }
       chain = chain.then(async () => {
         if (failed === undefined) {
           try {
-            await store.bulkInsert('counts', m.counts);
-            await store.bulkInsert('samples', m.samples);
+            if (traffic) {
+              await traffic(m);
+            } else {
+              await store.bulkInsert('counts', m.counts);
+              await store.bulkInsert('samples', m.samples);
+            }
           } catch (err) {
             failed = err;
           }
@@ -116,7 +132,7 @@ export async function prepareDenseClickHouse(o: { root: string; anchor: number; 
   if (!first) throw new Error('no ClickHouse URL');
   const admin = new ChEndpoint(first, { requestTimeoutMs: 600_000, queryTimeoutMs: 600_000 });
   // The schema (migrations) and the anchor of the SQLite dataset are part of the key: the same cells, the same tables.
-  const key = JSON.stringify({ ...DENSE, anchor: o.anchor, migrations: loadMigrations('clickhouse').map((m) => `${m.version}_${m.name}_${createHash('sha256').update(m.sql).digest('hex').slice(0, 12)}`), bulk: BULK_FORMAT });
+  const key = JSON.stringify({ ...DENSE, anchor: o.anchor, migrations: loadMigrations('clickhouse').filter((m) => m.version <= DATA_MIGRATIONS).map((m) => `${m.version}_${m.name}_${createHash('sha256').update(m.sql).digest('hex').slice(0, 12)}`), bulk: BULK_FORMAT });
   let ds: DenseClickHouseDataset | undefined;
   try {
     let store = new ClickHouseStore({ url, requestTimeoutMs: 600_000 });
@@ -143,6 +159,33 @@ export async function prepareDenseClickHouse(o: { root: string; anchor: number; 
       const bytesOnDisk = Object.values(tables).reduce((a, b) => a + b, 0);
       ds = { ...stats, bytesOnDisk, bytesPerCell: bytesOnDisk / stats.cells, tables, generatedMs: loadedMs, reused: false, anchor: o.anchor };
       await store.setMeta('bench.dense', JSON.stringify({ key, ...ds }));
+    }
+    // The traffic cube (issue 24: the ClickHouse dataset had none), loaded apart from the counts, so a dataset made before it is kept.
+    const trafficKey = JSON.stringify({ key, traffic: TRAFFIC_FORMAT });
+    const savedTraffic = await store.getMeta('bench.dense.traffic');
+    if (savedTraffic && (JSON.parse(savedTraffic) as { key: string }).key === trafficKey) {
+      ds = { ...ds, ...(JSON.parse(savedTraffic) as DenseTrafficStats) };
+    } else {
+      for (const t of ['traffic_domains', 'traffic_streams']) await admin.exec(`TRUNCATE TABLE ${DATABASE}.${t}`);
+      o.log(`dense clickhouse: loading the traffic cube (${DENSE.traffic.days} d x ${DENSE.domains} domains, streams on the last ${DENSE.traffic.streamDays} d)`);
+      const started = Date.now();
+      const insert = async (name: string, columns: string, rows: string | undefined): Promise<void> => {
+        if (rows) await server.sql(`INSERT INTO ${DATABASE}.${name} ${columns} FORMAT TabSeparated\n${rows}`);
+      };
+      const stats = await generate(store, o.root, o.anchor, o.log, async (m) => {
+        await insert('traffic_domains', TRAFFIC_DOMAIN_COLUMNS, m.trafficDomains);
+        await insert('traffic_streams', TRAFFIC_STREAM_COLUMNS, m.trafficStreams);
+      });
+      for (const t of ['traffic_domains', 'traffic_streams']) await admin.exec(`OPTIMIZE TABLE ${DATABASE}.${t} FINAL`);
+      const traffic: DenseTrafficStats = {
+        trafficDays: stats.trafficDays, trafficRequests: stats.trafficRequests, trafficBytes: stats.trafficBytes,
+        trafficDomainCells: stats.trafficDomainCells, trafficStreamCells: stats.trafficStreamCells, trafficStreams: stats.trafficStreams,
+        trafficDomainTableBytes: 0, trafficStreamTableBytes: 0, trafficBytesPerDay: 0,
+      };
+      o.log(`dense clickhouse: traffic cube loaded in ${((Date.now() - started) / 1000).toFixed(0)} s (${traffic.trafficDomainCells} domain, ${traffic.trafficStreamCells} stream cells)`);
+      await store.setMeta('bench.dense.traffic', JSON.stringify({ key: trafficKey, ...traffic }));
+      const tables = await tableBytes(admin);
+      ds = { ...ds, ...traffic, tables, bytesOnDisk: Object.values(tables).reduce((a, b) => a + b, 0) };
     }
     await store.close();
   } catch (err) {
@@ -190,6 +233,9 @@ export async function prepareDenseClickHouse(o: { root: string; anchor: number; 
       }
       o.log(`dense clickhouse: ${name}: answer bytes identical to SQLite's (${body.length} bytes)`);
     },
+    sqlite() {
+      return sqlite ? { url: sqlite.serve.url, headers: sqlite.headers } : undefined;
+    },
     async close() {
       await sqlite?.serve.stop();
       await admin.close();
@@ -198,10 +244,15 @@ export async function prepareDenseClickHouse(o: { root: string; anchor: number; 
   };
 }
 
-export function denseClickHouseTable(r: { rows: Array<{ name: string; bytes: number; livestats: { rps: number; p50: number; p99: number }; bare: { rps: number }; ratio: number; clickhouse?: DenseClickHouseRow }> }): string {
+export function denseClickHouseTable(r: { rows: Array<{
+  name: string; bytes: number; livestats: { rps: number; p50: number; p99: number }; bare: { rps: number }; ratio: number; clickhouse?: DenseClickHouseRow;
+  sqlite?: { rps: number; p99: number }; vsSqlite?: number;
+}> }): string {
   return table(
-    ['query (uncached, 10 connections)', 'KB/resp', 'req/s', 'p50 ms', 'p99 ms', 'bare req/s (same bytes)', 'x bare', 'CH cores', 'CH rows read/query', 'CH MiB read/query', 'CH ms/query'],
-    r.rows.map((x) => [x.name, x.bytes / 1024, x.livestats.rps, x.livestats.p50, x.livestats.p99, x.bare.rps, x.ratio,
+    ['query (uncached, 10 connections)', 'KB/resp', 'req/s', 'p50 ms', 'p99 ms', 'SQLite store req/s (same run)', 'SQLite p99 ms', 'x SQLite',
+      'bare req/s (same bytes)', 'x bare', 'CH cores', 'CH rows read/query', 'CH MiB read/query', 'CH ms/query'],
+    r.rows.map((x) => [x.name, x.bytes / 1024, x.livestats.rps, x.livestats.p50, x.livestats.p99, x.sqlite?.rps ?? '', x.sqlite?.p99 ?? '', x.vsSqlite ?? '',
+      x.bare.rps, x.ratio,
       x.clickhouse?.cores ?? '', Math.round(x.clickhouse?.readRows ?? 0), (x.clickhouse?.readBytes ?? 0) / 2 ** 20, x.clickhouse?.durationMs ?? '']),
   );
 }

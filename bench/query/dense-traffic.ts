@@ -195,7 +195,7 @@ export class DenseTraffic {
   private readonly firstSlot: number;
 
   constructor(
-    private readonly store: SqliteStore, private readonly spec: DenseTrafficSpec, private readonly project: string,
+    private readonly store: Pick<SqliteStore, 'bulkTraffic'>, private readonly spec: DenseTrafficSpec, private readonly project: string,
     private readonly domainNames: readonly string[], private readonly top: number, anchor: number,
   ) {
     this.streamSlot = (anchor - spec.streamDays * 86_400_000) / TRAFFIC_SLOT_MS;

@@ -37,12 +37,16 @@ const GROUPS = REGIONS.length * ISPS.length;
 
 /** What the generator writes through: SqliteStore's bulk path, or an adapter (dense-clickhouse.ts). */
 export type DenseSink = Pick<SqliteStore, 'bulk' | 'bulkHour' | 'bulkSamples'>;
-/** The SQLite store also gets the traffic cube; other sinks (ClickHouse) the httpcodes cells and samples only. */
+/** A sink that also takes the traffic cube: the SQLite store, or the ClickHouse traffic loader (dense-clickhouse-worker.ts). */
+export type DenseTrafficSink = DenseSink & Pick<SqliteStore, 'bulkTraffic'>;
+/** The SQLite store and traffic sinks also get the traffic cube; other sinks the httpcodes cells and samples only. */
 const emptyTrafficStats = (spec: DenseTrafficSpec): DenseTrafficStats => ({
   trafficDays: spec.days, trafficRequests: 0, trafficBytes: 0, trafficDomainCells: 0, trafficStreamCells: 0, trafficStreams: 0,
   trafficDomainTableBytes: 0, trafficStreamTableBytes: 0, trafficBytesPerDay: 0,
 });
-const takesTraffic = (s: DenseSink | SqliteStore): s is SqliteStore => 'bulkTraffic' in s;
+const takesTraffic = (s: DenseSink | DenseTrafficSink): s is DenseTrafficSink => 'bulkTraffic' in s;
+/** The SQLite store (its traffic tables are measured on disk); the store's `db` is private, so this checks for it by name. */
+const isSqlite = (s: DenseTrafficSink): s is SqliteStore => 'db' in s;
 
 export interface DenseStats extends DenseTrafficStats {
   cells: number;
@@ -59,7 +63,7 @@ export interface DenseStats extends DenseTrafficStats {
  * The traffic cube (dense-traffic.ts) covers spec.traffic.days ending at the anchor: on the
  * httpcodes days it is built from the same cells, before them from the same model.
  */
-export function generateDense(store: DenseSink | SqliteStore, spec: DenseSpec, anchor: number, progress: (msg: string) => void = () => {}): DenseStats {
+export function generateDense(store: DenseSink | DenseTrafficSink, spec: DenseSpec, anchor: number, progress: (msg: string) => void = () => {}): DenseStats {
   const rng = seeded(spec.seed);
   const regionW = REGIONS.map(() => 0.5 + rng());
   const start = anchor - spec.days * DAY;
@@ -139,7 +143,7 @@ export function generateDense(store: DenseSink | SqliteStore, spec: DenseSpec, a
   }
   if (!traffic || !sqlite) return stats;
   store.bulk(() => traffic.flush());
-  const t = { ...traffic.stats, ...measureTrafficTables(sqlite, spec.traffic) };
+  const t = { ...traffic.stats, ...(isSqlite(sqlite) ? measureTrafficTables(sqlite, spec.traffic) : {}) };
   const mib = (b: number): string => (b / 2 ** 20).toFixed(1);
   progress(`  dense traffic cube: ${t.trafficDomainCells} domain cells (${spec.traffic.days} d, ${mib(t.trafficDomainTableBytes)} MiB), ` +
     `${t.trafficStreamCells} stream cells (${t.trafficStreams} streams, ${spec.traffic.streamDays} d, ${mib(t.trafficStreamTableBytes)} MiB): ` +

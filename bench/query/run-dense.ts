@@ -24,7 +24,11 @@ export interface DenseBenchResult {
    * levels, samples and the rest); bytesPerCell = countBytesOnDisk / cells.
    */
   dataset: DenseStats & Partial<DenseAudienceStats> & { bytesOnDisk: number; countBytesOnDisk: number; bytesPerCell: number; generatedMs: number; reused: boolean; anchor: number };
-  rows: Array<{ name: string; bytes: number; livestats: LoadResult; bare: LoadResult; ratio: number; clickhouse?: DenseClickHouseRow }>;
+  rows: Array<{
+    name: string; bytes: number; livestats: LoadResult; bare: LoadResult; ratio: number; clickhouse?: DenseClickHouseRow;
+    /** `store: 'clickhouse'`: the same row against the SQLite store on the same dataset, same run; vsSqlite = livestats req/s / its req/s. */
+    sqlite?: LoadResult; vsSqlite?: number;
+  }>;
   mixed: {
     query: LoadResult; ackP50: number; ackP99: number; ackMax: number; acks: number; healthP99: number; healthMax: number; healthPolls: number;
     /** Event-loop delay p99 (ms) of the probe process and of this one (autocannon's) during the row. */
@@ -125,9 +129,8 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
     { name: '24 h x 10 domains, isp CMCC only', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}&isp=CMCC` },
     { name: '24 h x 10 domains, region GD only', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}&region=GD` },
     { name: 'carousel 3 h', path: `/v2/${DENSE.project}/stats/carousel-task/detail?carousel_task_id=${denseTask(0)}&start_time=${iso(end - 3 * HOUR)}&end_time=${iso(end)}` },
-    // The ClickHouse dataset holds no traffic cube (dense-clickhouse.ts): its traffic rows are SQLite-only.
-    ...(ch ? [] : denseTrafficQueries(end)),
-    // The ClickHouse dataset holds no audience cube either.
+    ...denseTrafficQueries(end),
+    // The ClickHouse dataset holds no audience cube.
     ...(ch ? [] : denseAudienceQueries(end)),
   ];
   const rows: DenseBenchResult['rows'] = [];
@@ -138,6 +141,7 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
       const body = Buffer.from(await res.arrayBuffer());
       if (res.status !== 200) throw new Error(`${s.name}: HTTP ${res.status} ${body.toString().slice(0, 200)}`);
       await ch?.sameAsSqlite(s.name, s.path, body);
+      if (ch) await warmUp(s.name, serve.url + s.path, headers, o.log);
       const bodyFile = join(dir, 'bare-body.json');
       writeFileSync(bodyFile, body);
       const bare = await startProcess([join(o.root, 'dist/bench/query/bare-server.js'), bodyFile]);
@@ -146,8 +150,11 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
         const probe = ch?.probe();
         const ls = await load(s.name, serve.url + s.path, { connections: 10, seconds, headers });
         const clickhouse = await probe?.end();
+        const other = ch?.sqlite();
+        const sqlite = other ? await load(`sqlite: ${s.name}`, other.url + s.path, { connections: 10, seconds, headers: other.headers }) : undefined;
         const b = await load(`bare: ${s.name}`, bare.url + '/', { connections: 10, seconds });
-        rows.push({ name: s.name, bytes: body.length, livestats: ls, bare: b, ratio: ls.rps / b.rps, clickhouse });
+        rows.push({ name: s.name, bytes: body.length, livestats: ls, bare: b, ratio: ls.rps / b.rps, clickhouse,
+          ...(sqlite ? { sqlite, vsSqlite: ls.rps / sqlite.rps } : {}) });
         rssByRowMiB[s.name] = rowRss;
         rowRss = 0;
       } finally {
@@ -198,6 +205,30 @@ async function mixedRow(url: string, path: string, headers: Record<string, strin
     healthP99: pct(p.health, 99), healthMax: Math.max(0, ...p.health), healthPolls: p.health.length,
     probeLoopDelayP99: p.loopDelayP99, benchLoopDelayP99: loop.percentile(99) / 1e6,
   };
+}
+
+/**
+ * The ClickHouse store builds a node's hour blocks in the background after the first query over
+ * closed hours (src/store/clickhouse/hour-blocks.ts): one request at a time until the answer time
+ * settles (5 answers in a row within 1.5x the fastest, after at least 3 s; at most 30 s), so the
+ * row measures the steady state. The time it took is logged.
+ */
+async function warmUp(name: string, url: string, headers: Record<string, string>, log: (s: string) => void): Promise<void> {
+  const started = Date.now();
+  let fastest = Infinity;
+  let settled = 0;
+  let first = 0;
+  while (Date.now() - started < 30_000) {
+    const t0 = performance.now();
+    const res = await fetch(url, { headers });
+    await res.arrayBuffer();
+    const ms = performance.now() - t0;
+    if (first === 0) first = ms;
+    fastest = Math.min(fastest, ms);
+    settled = ms <= 1.5 * fastest ? settled + 1 : 0;
+    if (settled >= 5 && Date.now() - started >= 3000) break;
+  }
+  log(`dense clickhouse: ${name}: warmed up in ${((Date.now() - started) / 1000).toFixed(1)} s (first answer ${first.toFixed(0)} ms, fastest ${fastest.toFixed(0)} ms)`);
 }
 
 export function denseTable(r: DenseBenchResult): string {

@@ -19,6 +19,7 @@ import { LEVELS, levelFor, levelInsert } from './rollups.js';
 import { ClickHouseTraffic } from './traffic.js';
 import { ClickHouseOrigin } from './origin.js';
 import { ClickHouseStreamQuality } from './stream-quality.js';
+import { HourBlocks, type HourBlocksOptions } from './hour-blocks.js';
 import type { QualityFilter, QualityRow, QualitySample } from '../stream-quality.js';
 import type {
   HistoryFilter, LiveStreamsFilter, OriginBatch, PlaySession, PublishSession, SessionPage, StreamCountFilter, UpBandwidthFilter,
@@ -48,6 +49,8 @@ export interface ClickHouseStoreOptions {
   replicated?: boolean;
   /** Replicated layout: an insert is confirmed once this many replicas of its shard hold it (insert_quorum; 0/1: one). */
   insertQuorum?: number;
+  /** Closed hours of the request counts kept in memory and checked against their stamps (hour-blocks.ts); false: every query by SQL. */
+  hourBlocks?: HourBlocksOptions | false;
 }
 
 /**
@@ -89,6 +92,8 @@ export class ClickHouseStore implements Store {
   private readonly origin: ClickHouseOrigin;
   private readonly quality: ClickHouseStreamQuality;
   private readonly audience: ClickHouseAudience;
+  /** Closed hours of the request counts in memory (issue 24), or undefined (options.hourBlocks false). */
+  readonly hourBlocks: HourBlocks | undefined;
 
   constructor(readonly options: ClickHouseStoreOptions) {
     const target = parseClickHouseUrls(options.url);
@@ -104,6 +109,7 @@ export class ClickHouseStore implements Store {
     this.quality = new ClickHouseStreamQuality(this.primary, this.names, this.insertSettings);
     this.audience = new ClickHouseAudience(this.primary, this.names, (ids) => this.waitUntilFinished(ids), () => this.insertSettings,
       (name, queriesFor) => this.checkQuorum(name, queriesFor));
+    this.hourBlocks = options.hourBlocks === false ? undefined : new HourBlocks(this.primary, this.names, options.hourBlocks);
   }
 
   private t(name: string): string {
@@ -132,7 +138,7 @@ export class ClickHouseStore implements Store {
       await replicateExisting(server, this.names);
     }
     // Through the Distributed tables, this fails when any shard lacks its local tables.
-    for (const name of ['http_counts', 'http_counts_bytes', ...LEVELS.map((l) => l.table), 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains', 'origin_sessions', 'origin_up_bytes', 'origin_up_domain', 'origin_plays', 'stream_quality', ...AUDIENCE_TABLES]) {
+    for (const name of ['http_counts', 'http_counts_bytes', ...LEVELS.map((l) => l.table), 'http_counts_stamps', 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains', 'origin_sessions', 'origin_up_bytes', 'origin_up_domain', 'origin_plays', 'stream_quality', ...AUDIENCE_TABLES]) {
       await this.primary.rows(`SELECT count() AS n FROM ${this.t(name)}`);
     }
   }
@@ -216,6 +222,24 @@ export class ClickHouseStore implements Store {
         });
       }
     }
+    if (retry) await this.bumpStamps(batch);
+  }
+
+  /**
+   * A retry: an earlier attempt may have landed in the detail tables while its stamp view failed,
+   * so every hour the batch touches gets a new stamp (a random tag, no rows): a node's block of
+   * that hour, built before, is then stale (hour-blocks.ts).
+   */
+  private async bumpStamps(batch: WriteBatch): Promise<void> {
+    const hours = new Map<string, [string, string, number]>();
+    for (const c of batch.counts) {
+      const hour = Math.floor(c.minute / 3_600_000);
+      hours.set(`${c.project}\u0000${c.domain}\u0000${hour}`, [c.project, c.domain, hour]);
+    }
+    if (hours.size === 0) return;
+    const values = [...hours.values()].map(([p, d, h]) => `(${quote(p)}, ${quote(d)}, ${quote(h)}, 0, ${quote(1 + Math.floor(Math.random() * 2 ** 52))})`);
+    await this.primary.exec(`INSERT INTO ${this.t('http_counts_stamps')} (project, domain, hour, rows, tags) VALUES ${values.join(', ')}`,
+      { settings: this.insertSettings });
   }
 
   /**
@@ -288,6 +312,13 @@ export class ClickHouseStore implements Store {
   }
 
   async queryHttpCodes(f: HttpCodesFilter, o: QueryOptions = {}): Promise<CodeCount[]> {
+    if (f.domains.length === 0 || f.toMinute <= f.fromMinute) return [];
+    const fromBlocks = await this.hourBlocks?.read(f, (fromMinute, toMinute) => this.queryHttpCodesSql({ ...f, fromMinute, toMinute }, o), o.signal);
+    return fromBlocks ?? this.queryHttpCodesSql(f, o);
+  }
+
+  /** The counts by SQL: the smallest rollup level the filter allows. */
+  private async queryHttpCodesSql(f: HttpCodesFilter, o: QueryOptions): Promise<CodeCount[]> {
     if (f.domains.length === 0 || f.toMinute <= f.fromMinute) return [];
     const filters = [
       `project = ${quote(f.project)}`,
@@ -498,6 +529,7 @@ export class ClickHouseStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.hourBlocks?.close();
     await Promise.all(this.servers.map((s) => s.close()));
   }
 }

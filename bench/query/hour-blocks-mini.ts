@@ -1,0 +1,146 @@
+// A short same-run comparison of the ClickHouse store's hour blocks (issue 24), for a machine too busy
+// for the full dense bench (`npm run bench -- dense --store clickhouse`, whose first load takes many minutes):
+//
+//   node dist/bench/query/hour-blocks-mini.js [--baseline <checkout of an older build>] [--domains 3] [--seconds 5]
+//
+// Writes `domains` domains x 26 hours at the dense bench's density (every (province, carrier) pair,
+// ~358 (province, carrier, code) cells per domain-minute) through each store's write path, into a
+// temporary SQLite data directory and a temporary clickhouse-server, then runs the httpcodes rows of the
+// dense bench (24 h windows of closed hours) against `livestats serve` on each, uncached, 10 connections:
+// this build on ClickHouse, the baseline build on ClickHouse (optional), this build on SQLite. Every
+// ClickHouse answer is checked byte for byte against SQLite's first.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ISPS, REGIONS } from '../../src/contract/values.js';
+import { projectRoot } from '../../src/paths.js';
+import { ClickHouseStore } from '../../src/store/clickhouse/store.js';
+import { SqliteStore } from '../../src/store/sqlite/store.js';
+import type { CountRow } from '../../src/store/types.js';
+import { startClickHouse } from '../../test/harness/clickhouse.js';
+import { load, type LoadResult } from '../lib/load.js';
+import { startProcess, type Server } from '../lib/proc.js';
+import { seeded } from '../lib/rng.js';
+import { table } from '../lib/table.js';
+
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const CODES = [200, 206, 304, 302, 404, 500];
+const CODE_SHARE = [0.85, 0.06, 0.04, 0.02, 0.02, 0.01];
+const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+const { values } = parseArgs({ options: { baseline: { type: 'string' }, domains: { type: 'string', default: '3' }, seconds: { type: 'string', default: '5' } } });
+const root = projectRoot();
+const domains = Array.from({ length: Number(values.domains) }, (_, i) => `p${String(i + 1).padStart(3, '0')}.mini.example`);
+const seconds = Number(values.seconds);
+const log = (s: string): void => void process.stderr.write(`${s}\n`);
+const project = 'mini';
+// The window: 24 whole hours that closed at least 10 minutes ago, and one more hour on each side.
+const end = Math.floor((Date.now() - 10 * MIN) / HOUR) * HOUR;
+const first = end - 25 * HOUR;
+
+/** One hour of one domain: every (region, isp) pair, codes by share, ~358 cells a minute. */
+function hourRows(domain: string, hour: number, rng: () => number, scale: number): CountRow[] {
+  const out: CountRow[] = [];
+  for (let m = 0; m < 60; m++) {
+    for (const region of REGIONS) {
+      for (const isp of ISPS) {
+        for (let c = 0; c < CODES.length; c++) {
+          const lambda = scale * (CODE_SHARE[c] as number) * 4;
+          if (c > 0 && rng() > 0.55) continue;
+          const count = Math.max(1, Math.floor(lambda * (0.5 + rng())));
+          out.push({ project, domain, minute: hour + m * MIN, region, isp, code: CODES[c] as number, count, bytes: count * 150_000 });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'livestats-hour-blocks-'));
+const ch = await startClickHouse();
+const url = ch.url('mini');
+const servers: Server[] = [];
+try {
+  for (const d of ['sqlite', 'ch-new', 'ch-old']) mkdirSync(join(dir, d), { recursive: true });
+  const sqliteStore = new SqliteStore(join(dir, 'sqlite', 'livestats.db'));
+  await sqliteStore.init();
+  const chStore = new ClickHouseStore({ url, hourBlocks: false });
+  await chStore.init();
+  const rng = seeded(24);
+  let cells = 0;
+  const started = Date.now();
+  for (let h = first; h < end + HOUR; h += HOUR) {
+    for (const [d, domain] of domains.entries()) {
+      const counts = hourRows(domain, h, rng, 40 / (d + 1));
+      cells += counts.length;
+      const id = `mini-${domain}-${h}`;
+      await sqliteStore.write({ id, counts, samples: [], tasks: [], checkpoints: [] });
+      await chStore.write({ id, counts, samples: [], tasks: [], checkpoints: [] });
+    }
+  }
+  await sqliteStore.close();
+  await chStore.close();
+  log(`hour-blocks mini: ${cells} cells (${domains.length} domains x 26 h, ${(cells / domains.length / 26 / 60).toFixed(0)} per domain-minute) written in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+
+  const serve = async (label: string, buildRoot: string, data: string, flags: string[]): Promise<{ label: string; s: Server; headers: Record<string, string> }> => {
+    const keys = JSON.parse(execFileSync(process.execPath, [join(buildRoot, 'bin/livestats.js'), 'keys', 'create', '--project', project, '--json', '--data', data]).toString()) as { token: string };
+    const s = await startProcess([join(buildRoot, 'bin/livestats.js'), 'serve', '--data', data, ...flags, '--port', '0', '--log-level', 'warn', '--query-cache-ms', '0', '--retention-days', '30']);
+    servers.push(s);
+    return { label, s, headers: { 'x-auth-token': keys.token } };
+  };
+  const targets = [
+    await serve('ClickHouse, this build', root, join(dir, 'ch-new'), ['--store', 'clickhouse', '--clickhouse-url', url]),
+    ...(values.baseline ? [await serve('ClickHouse, baseline', values.baseline, join(dir, 'ch-old'), ['--store', 'clickhouse', '--clickhouse-url', url])] : []),
+    await serve('SQLite, this build', root, join(dir, 'sqlite'), []),
+  ];
+  const all = domains.join(',');
+  const day = `start_time=${iso(end - 24 * HOUR)}&end_time=${iso(end)}`;
+  const q = `/v2/${project}/stats/httpcodes?play_domains=${all}&${day}`;
+  const list = [
+    { name: `24 h x ${domains.length} domains`, path: q },
+    { name: `24 h x ${domains.length} domains, region GD,SH + isp CMCC + code 200,404`, path: `${q}&region=GD,SH&isp=CMCC&code=200,404` },
+    { name: `24 h x ${domains.length} domains, isp CMCC only`, path: `${q}&isp=CMCC` },
+    { name: '24 h x 1 domain, region GD only', path: `/v2/${project}/stats/httpcodes?play_domains=${domains[0]}&${day}&region=GD` },
+  ];
+  const rows: Array<Array<string | number>> = [];
+  for (const row of list) {
+    const bodies: Buffer[] = [];
+    for (const t of targets) {
+      const res = await fetch(t.s.url + row.path, { headers: t.headers });
+      const body = Buffer.from(await res.arrayBuffer());
+      if (res.status !== 200) throw new Error(`${row.name} on ${t.label}: HTTP ${res.status} ${body.toString().slice(0, 200)}`);
+      bodies.push(body);
+    }
+    if (!bodies.every((b) => b.equals(bodies[bodies.length - 1] as Buffer))) throw new Error(`${row.name}: the answers differ between the stores`);
+    // This build's blocks are built after the first query: sequential requests until the answer time settles (at most 30 s).
+    const t0 = Date.now();
+    let fastest = Infinity;
+    let settled = 0;
+    while (Date.now() - t0 < 30_000 && !(settled >= 5 && Date.now() - t0 >= 3000)) {
+      const s = performance.now();
+      await (await fetch((targets[0] as (typeof targets)[0]).s.url + row.path, { headers: (targets[0] as (typeof targets)[0]).headers })).arrayBuffer();
+      const ms = performance.now() - s;
+      fastest = Math.min(fastest, ms);
+      settled = ms <= 1.5 * fastest ? settled + 1 : 0;
+    }
+    const results: LoadResult[] = [];
+    for (const t of targets) {
+      const r = await load(`${t.label}: ${row.name}`, t.s.url + row.path, { connections: 10, seconds, headers: t.headers });
+      log(`${t.label}: ${row.name}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms`);
+      results.push(r);
+    }
+    const sq = results[results.length - 1] as LoadResult;
+    rows.push([row.name, (bodies[0] as Buffer).length / 1024, ...results.flatMap((r) => [r.rps, r.p99]),
+      ...results.slice(0, -1).map((r) => r.rps / sq.rps)]);
+  }
+  const heads = ['query (uncached, 10 connections)', 'KB/resp', ...targets.flatMap((t) => [`${t.label} req/s`, 'p99 ms']),
+    ...targets.slice(0, -1).map((t) => `${t.label} / SQLite`)];
+  console.log(`\nHour blocks, same run (${cells} cells, ${domains.length} domains x 26 h)\n\n${table(heads, rows)}\n`);
+} finally {
+  for (const s of servers) await s.stop();
+  await ch.destroy();
+  rmSync(dir, { recursive: true, force: true });
+}
