@@ -84,7 +84,7 @@ export interface PortraitDay {
   peakBytes5m: number;
   /**
    * Seconds the stream was published that day, from the origin's publish records (issue 23,
-   * origin-api.md); 0 until a store knows them (hook: stores fill it once publish records exist).
+   * origin-api.md): each store's streamPortrait fills it for a stream; a whole domain's is 0.
    */
   pushSeconds: number;
 }

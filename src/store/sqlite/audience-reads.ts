@@ -176,7 +176,8 @@ export function readPortrait(db: Database.Database, f: PortraitFilter): Portrait
   const uid = cachedStatement(db, 'SELECT id FROM aud_user_keys WHERE key = ?').pluck().get(userKey(f.project, f.domain, f.stream)) as number | undefined;
   const users = uid === undefined ? 0
     : ((cachedStatement(db, 'SELECT n FROM aud_user_counts WHERE day = ? AND uid = ?').pluck().get(Math.floor(f.day / DAY_MS), uid) as number | undefined) ?? 0);
-  // push_duration: issue 23's publish records (origin-api.md) fill this once the store has them.
+  // push_duration is not in the audience cube: 0 here (the whole domain's answer); SqliteStore.streamPortrait
+  // replaces it for a stream with the seconds from the origin's publish records (origin-api.md).
   return { flow, requests: lines, playSeconds: Math.round(play / 1000), users, peakUsers, peakBytes5m, pushSeconds: 0 };
 }
 
