@@ -5,7 +5,7 @@ import { sumDuplicateCells } from '../blocks/reduce.js';
 import { cachedStatement } from '../blocks/table.js';
 import { GEO_CODE_LIMIT } from '../packed.js';
 import { parseIpv4 } from '../../ingest/geo/ipv4.js';
-import { allocateSeries, seriesLimit } from './series-ids.js';
+import { CommittedIds } from './series-cache.js';
 import { audienceDdl, AUDIENCE_DOMAINS, AUDIENCE_SLOT_MS, AUDIENCE_STREAMS, userKey } from './audience-layout.js';
 
 const DAY_MS = 86_400_000;
@@ -54,8 +54,7 @@ function append(c: Cells, series: number, slot: number, geo: number, key: number
  * viewer and each (IP, domain [, stream], day) one user. New series ids are cached on commit only.
  */
 export class AudienceWriter {
-  private readonly ids = new Map<string, number>();
-  private fresh = new Map<string, number>();
+  private readonly ids = new CommittedIds();
   /** Cells or set entries skipped because their cube had no series id left. */
   skipped = 0;
   /**
@@ -90,23 +89,14 @@ export class AudienceWriter {
   }
 
   private seriesId(db: Database.Database, cube: Cube, tuple: string[]): number {
-    const key = `${cube.spec.name}\u0000${tuple.join('\u0000')}`;
-    const known = this.ids.get(key) ?? this.fresh.get(key);
-    if (known !== undefined) return known;
-    const id = allocateSeries(db, cube, tuple, seriesLimit(cube));
-    if (id === undefined) return -1;
-    this.fresh.set(key, id);
-    return id;
+    return this.ids.series(db, cube, tuple);
   }
 
   private userId(db: Database.Database, key: string): number {
-    const k = `u\u0000${key}`;
-    const known = this.ids.get(k) ?? this.fresh.get(k);
-    if (known !== undefined) return known;
-    cachedStatement(db, 'INSERT OR IGNORE INTO aud_user_keys (key) VALUES (?)').run(key);
-    const id = cachedStatement(db, 'SELECT id FROM aud_user_keys WHERE key = ?').pluck().get(key) as number;
-    this.fresh.set(k, id);
-    return id;
+    return this.ids.id(`u\u0000${key}`, () => {
+      cachedStatement(db, 'INSERT OR IGNORE INTO aud_user_keys (key) VALUES (?)').run(key);
+      return cachedStatement(db, 'SELECT id FROM aud_user_keys WHERE key = ?').pluck().get(key) as number;
+    }) as number;
   }
 
   write(db: Database.Database, batches: readonly ProjectAudience[]): void {
@@ -203,8 +193,7 @@ export class AudienceWriter {
   }
 
   commit(): void {
-    for (const [k, v] of this.fresh) this.ids.set(k, v);
-    this.fresh = new Map();
+    this.ids.commit();
     if (this.known.size + this.freshKnown.length > KNOWN_LIMIT) this.known = new Set();
     for (const m of this.freshKnown) this.known.add(m);
     this.freshKnown = [];
@@ -225,7 +214,7 @@ export class AudienceWriter {
   }
 
   rollback(): void {
-    this.fresh = new Map();
+    this.ids.rollback();
     this.freshKnown = [];
     this.freshGroups = [];
     this.freshIps = [];
