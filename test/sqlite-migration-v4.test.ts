@@ -7,6 +7,7 @@ import { TRAFFIC_DOMAINS, TRAFFIC_STREAMS } from '../src/store/sqlite/traffic-la
 import type { TrafficRow } from '../src/store/traffic.js';
 import type { CountRow } from '../src/store/types.js';
 import { tempDir } from './helpers/tmp.js';
+import { sqliteMigrationVersions } from '../src/store/sqlite/migrate.js';
 
 /**
  * A schema v2 file (block tables with series, grp, block columns, a unique key index and a block
@@ -113,7 +114,7 @@ it('upgrades a v2 file in place: block tables re-keyed by one packed rowid, ever
   expect((answers[0] as unknown[]).length).toBeGreaterThan(100);
   await store.close();
   const db = new Database(file, { readonly: true });
-  expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual(sqliteMigrationVersions());
   for (const t of [...tables, ...TRAFFIC_TABLES.map((x) => x.name)]) expect(columnsOf(db, t)).toEqual(['id', 'data']);
   const indexes = db.prepare("SELECT tbl_name FROM sqlite_schema WHERE type = 'index'").pluck().all() as string[];
   expect(indexes.filter((t) => tables.includes(t))).toEqual([]);
@@ -157,7 +158,7 @@ it('upgrades a v3 file (traffic cubes in the three-column layout): every playbac
   expect(await readTraffic(store)).toEqual(traffic);
   await store.close();
   const db = new Database(file, { readonly: true });
-  expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual(sqliteMigrationVersions());
   for (const t of tables) expect(columnsOf(db, t)).toEqual(['id', 'data']);
   db.close();
 });

@@ -8,6 +8,7 @@ import type { CodeCount } from '../src/store/types.js';
 import { cliPath } from './ingest-helpers.js';
 import { spawnNode } from './helpers/spawn.js';
 import { tempDir } from './helpers/tmp.js';
+import { sqliteMigrationVersions } from '../src/store/sqlite/migrate.js';
 
 /**
  * A v1 database made exactly as livestats v1 made it: its migration 001 (kept unchanged in
@@ -117,7 +118,7 @@ it('upgrades a v1 file in place on first open, every count, sample, checkpoint a
   await store.close();
 
   const db = new Database(file, { readonly: true });
-  expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual(sqliteMigrationVersions());
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
   expect(tables).not.toContain('http_counts');
   expect(tables).not.toContain('carousel_samples');

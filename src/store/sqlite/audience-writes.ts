@@ -6,6 +6,7 @@ import { cachedStatement } from '../blocks/table.js';
 import { GEO_CODE_LIMIT } from '../packed.js';
 import { parseIpv4 } from '../../ingest/geo/ipv4.js';
 import { CommittedIds } from './series-cache.js';
+import { GroupCounts, HLS_SETS, SetEntries, USER_CHUNK_SHIFT, USER_CHUNKS, USER_SETS } from './audience-sets.js';
 import { audienceDdl, AUDIENCE_DOMAINS, AUDIENCE_SLOT_MS, AUDIENCE_STREAMS, userKey } from './audience-layout.js';
 
 const DAY_MS = 86_400_000;
@@ -106,7 +107,9 @@ export class AudienceWriter {
     const streams = newAudienceCells(total);
     const seen = cachedStatement(db, 'INSERT OR IGNORE INTO aud_hls (minute, sid, ip) VALUES (?, ?, ?)');
     const addUser = cachedStatement(db, 'INSERT OR IGNORE INTO aud_users (day, uid, ip) VALUES (?, ?, ?)');
-    const bump = cachedStatement(db, 'INSERT INTO aud_user_counts (day, uid, n) VALUES (?, ?, 1) ON CONFLICT (day, uid) DO UPDATE SET n = n + 1');
+    const viewers = new SetEntries();
+    const users = new SetEntries();
+    const newUsers = new GroupCounts();
     for (const { project, cells: c } of batches) {
       const n = c.domains.length;
       const dSeries = new Float64Array(n);
@@ -156,17 +159,21 @@ export class AudienceWriter {
         const slot = Math.floor((c.hlsMinute[i] as number) / AUDIENCE_SLOT_MS);
         const v4 = c.hlsV4?.[i] ?? -1;
         let ip: number | string;
-        if (v4 >= 0 && s < 2 ** 26) {
-          if (this.seenV4(slot * 2 ** 26 + s, v4)) continue;
-          ip = v4;
-        } else {
+        if (v4 >= 0) ip = v4;
+        else {
           const text = audienceIp(c, 'hls', i);
-          if (this.seenText(`h${slot}|${s}|${text}`)) continue;
           ip = storedIp(text);
+          if (typeof ip === 'string') {
+            // Not IPv4: a row of aud_hls (rare; no set to merge into).
+            if (this.seenText(`h${slot}|${s}|${text}`)) continue;
+            if (seen.run(slot, s, ip).changes === 0) continue;
+            append(domains, d, slot, geo, HLS, 1, 0, 0, AUDIENCE_SLOT_MS);
+            append(streams, s, slot, geo, HLS, 1, 0, 0, AUDIENCE_SLOT_MS);
+            continue;
+          }
         }
-        if (seen.run(slot, s, ip).changes === 0) continue;
-        append(domains, d, slot, geo, HLS, 1, 0, 0, AUDIENCE_SLOT_MS);
-        append(streams, s, slot, geo, HLS, 1, 0, 0, AUDIENCE_SLOT_MS);
+        if (s < 2 ** 26 && this.seenV4(slot * 2 ** 26 + s, ip)) continue;
+        viewers.add(slot, s, ip, d, geo);
       }
       for (let i = 0; i < c.userTuple.length; i++) {
         const k = c.userTuple[i] as number;
@@ -180,13 +187,25 @@ export class AudienceWriter {
         const ip = v4 >= 0 ? v4 : storedIp(text);
         for (let j = 0; j < 2; j++) {
           const uid = j === 0 ? us : ud;
-          if (v4 >= 0 && uid < 2 ** 32) {
-            if (this.seenV4(-(day * 2 ** 32 + uid) - 1, v4)) continue;
-          } else if (this.seenText(`u${day}|${uid}|${v4 >= 0 ? audienceIp(c, 'user', i) : text}`)) continue;
-          if (addUser.run(day, uid, ip).changes === 1) bump.run(day, uid);
+          if (typeof ip === 'string') {
+            if (this.seenText(`u${day}|${uid}|${text}`)) continue;
+            if (addUser.run(day, uid, ip).changes === 1) newUsers.bump(day, uid, 1);
+            continue;
+          }
+          if (uid < 2 ** 32 && this.seenV4(-(day * 2 ** 32 + uid) - 1, ip)) continue;
+          users.add(day, uid * USER_CHUNKS + Math.floor(ip / 2 ** USER_CHUNK_SHIFT), ip, 0, 0);
         }
       }
     }
+    // The IPv4 sets: one read and one write per touched (minute, stream) or (day, key, chunk); only
+    // addresses new to the stored set count.
+    viewers.merge(db, HLS_SETS, (slot, s, d, geo) => {
+      append(domains, d, slot, geo, HLS, 1, 0, 0, AUDIENCE_SLOT_MS);
+      append(streams, s, slot, geo, HLS, 1, 0, 0, AUDIENCE_SLOT_MS);
+    });
+    users.merge(db, USER_SETS, (day, key) => newUsers.bump(day, Math.floor(key / USER_CHUNKS), 1));
+    const bump = cachedStatement(db, 'INSERT INTO aud_user_counts (day, uid, n) VALUES (?, ?, ?) ON CONFLICT (day, uid) DO UPDATE SET n = n + excluded.n');
+    newUsers.each((day, uid, n) => bump.run(day, uid, n));
     const dimSizes = AUDIENCE_DOMAINS.spec.dims.map((d) => d.values.length);
     if (domains.count > 0) AUDIENCE_DOMAINS.write(db, sumDuplicateCells(domains, dimSizes));
     if (streams.count > 0) AUDIENCE_STREAMS.write(db, sumDuplicateCells(streams, dimSizes));

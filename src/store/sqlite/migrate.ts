@@ -8,6 +8,7 @@ import { migrateSeriesReuse } from './series-ids.js';
 import { createOriginTables } from './origin.js';
 import { createQualityTables } from './stream-quality.js';
 import { createAudienceTables } from './audience-writes.js';
+import { migrateAudienceSets } from './audience-sets.js';
 
 interface SqliteMigration {
   version: number;
@@ -28,6 +29,7 @@ function sqliteMigrations(): SqliteMigration[] {
   all.push({ version: 8, name: 'origin', up: createOriginTables });
   all.push({ version: 7, name: 'audience', up: createAudienceTables });
   all.push({ version: 9, name: 'stream quality', up: createQualityTables });
+  all.push({ version: 10, name: 'audience ip sets', up: migrateAudienceSets });
   all.sort((a, b) => a.version - b.version);
   for (let i = 1; i < all.length; i++) {
     if (all[i]?.version === all[i - 1]?.version) throw new Error(`duplicate sqlite migration version ${all[i]?.version}`);
@@ -35,7 +37,12 @@ function sqliteMigrations(): SqliteMigration[] {
   return all;
 }
 
-export const SQLITE_SCHEMA_VERSION = 9;
+export const SQLITE_SCHEMA_VERSION = 10;
+
+/** Every migration version this livestats knows, ascending (tests compare a migrated file's list with it). */
+export function sqliteMigrationVersions(): number[] {
+  return sqliteMigrations().map((m) => m.version);
+}
 
 export class MigrationError extends Error {}
 

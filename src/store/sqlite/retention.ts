@@ -70,6 +70,8 @@ export class RetentionSlicer {
     await this.runOn([...AUDIENCE_DOMAINS.levels, ...AUDIENCE_STREAMS.levels].map((l) => ({ table: l.table, before: Math.floor(cutoff / hour) })));
     await this.rangeDelete('aud_hls', 'minute', Math.floor(cutoff / 60_000));
     await this.rangeDelete('aud_users', 'day', Math.floor(cutoff / 86_400_000));
+    await this.rangeDelete('aud_hls_v4', 'minute', Math.floor(cutoff / 60_000));
+    await this.rangeDelete('aud_users_v4', 'day', Math.floor(cutoff / 86_400_000));
     await this.rangeDelete('aud_user_counts', 'day', Math.floor(cutoff / 86_400_000));
   }
 
