@@ -31,33 +31,34 @@ export const USER_SETS: SetTable = { name: 'aud_users_v4', time: 'day', key: 'pa
 /** Schema v10: the set tables, and the IPv4 rows of a v9 file's aud_hls / aud_users moved into them. */
 export function migrateAudienceSets(db: Database.Database): void {
   db.exec(DDL);
-  const move = (from: SetTable, select: string, del: string, keyOf: (row: number[]) => number): void => {
-    const write = db.prepare(`INSERT INTO ${from.name} (${from.time}, ${from.key}, ips) VALUES (?, ?, ?)`);
-    let time = -1;
-    let key = -1;
-    let ips: number[] = [];
-    const flush = (): void => {
-      if (ips.length > 0) write.run(time, key, encodeIpSet(ips));
-      ips = [];
-    };
-    // Ordered by the set key, then the address: each set's addresses arrive together and ascending.
-    for (const row of db.prepare(select).raw().iterate() as IterableIterator<number[]>) {
-      const t = row[0] as number;
-      const k = keyOf(row);
-      if (t !== time || k !== key) {
-        flush();
-        time = t;
-        key = k;
+  const move = (to: SetTable, from: string, keyExpr: string, where: string): void => {
+    const write = db.prepare(`INSERT INTO ${to.name} (${to.time}, ${to.key}, ips) VALUES (?, ?, ?)`);
+    const times = db.prepare(`SELECT DISTINCT ${to.time} FROM ${from} WHERE ${where} ORDER BY 1`).pluck().all() as number[];
+    // One minute or day at a time (a statement cannot write while another reads), ordered by the set
+    // key, then the address: each set's addresses arrive together and ascending.
+    const read = db.prepare(`SELECT ${keyExpr} AS k, ip FROM ${from} WHERE ${to.time} = ? AND ${where} ORDER BY k, ip`).raw();
+    for (const time of times) {
+      let key = -1;
+      let ips: number[] = [];
+      const flush = (): void => {
+        if (ips.length > 0) write.run(time, key, encodeIpSet(ips));
+        ips = [];
+      };
+      for (const [k, ip] of read.all(time) as Array<[number, number]>) {
+        if (k !== key) {
+          flush();
+          key = k;
+        }
+        ips.push(ip);
       }
-      ips.push(row[2] as number);
+      flush();
     }
-    flush();
-    db.exec(del);
+    db.exec(`DELETE FROM ${from} WHERE ${where}`);
   };
-  const v4 = "typeof(ip) = 'integer' AND ip >= 0 AND ip <= 4294967295";
-  move(HLS_SETS, `SELECT minute, sid, ip FROM aud_hls WHERE ${v4} ORDER BY minute, sid, ip`, `DELETE FROM aud_hls WHERE ${v4}`, (r) => r[1] as number);
-  move(USER_SETS, `SELECT day, uid * ${USER_CHUNKS} + (ip >> ${USER_CHUNK_SHIFT}) AS part, ip FROM aud_users WHERE ${v4} ORDER BY day, part, ip`,
-    `DELETE FROM aud_users WHERE ${v4}`, (r) => r[1] as number);
+  // v9 bound JS numbers, so its IPv4 entries are REAL values (whole numbers); IPv6 ones are text.
+  const v4 = "typeof(ip) IN ('integer', 'real') AND ip >= 0 AND ip <= 4294967295 AND ip = CAST(ip AS INTEGER)";
+  move(HLS_SETS, 'aud_hls', 'sid', v4);
+  move(USER_SETS, 'aud_users', `uid * ${USER_CHUNKS} + (CAST(ip AS INTEGER) >> ${USER_CHUNK_SHIFT})`, v4);
 }
 
 interface Group {
