@@ -109,5 +109,8 @@ it('upgrades a v9 file (sets as rows) in place: the same answers, the same sets,
   const after = (await answers(store)) as { all: number[]; day: number };
   expect(after.day).toBe(550);
   expect(after.all.slice(0, 3)).toEqual((before as { all: number[] }).all.slice(0, 3).map((v) => v + 50));
+  // Retention takes the sets with the cells: nothing of the day is left, and a late line counts anew.
+  await store.deleteAudienceBefore(D + 24 * H);
+  for (const t of ['aud_hls_v4', 'aud_users_v4', 'aud_hls', 'aud_users']) expect(db().prepare(`SELECT count(*) FROM ${t}`).pluck().get()).toBe(0);
   await store.close();
 });
