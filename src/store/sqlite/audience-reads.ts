@@ -94,7 +94,7 @@ export function readPlayInfo(db: Database.Database, f: PlayInfoFilter): PlayInfo
   const P = AUDIENCE_PROTOCOLS.length;
   const viewers = new Float64Array(found.length * P);
   const bytes = new Float64Array(found.length * P);
-  // One scan over every stream's block of the hour (a few statements of up to 512 row ids), both
+  // One scan over every stream's block holding the minute (a few statements of up to 512 row ids), both
   // measures of the minute read from each block; cells of the total level (no region/isp filter).
   const level = AUDIENCE_STREAMS.levelFor([[], []]);
   const bs = AUDIENCE_STREAMS.spec.blockSlots;
