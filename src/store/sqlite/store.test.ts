@@ -5,6 +5,7 @@ import { tempDir } from '../../../test/helpers/tmp.js';
 import { ISPS, REGIONS } from '../../contract/values.js';
 import { HTTP_CUBE } from './layout.js';
 import { SqliteStore } from './store.js';
+import { sqliteMigrationVersions } from './migrate.js';
 
 const T = Date.UTC(2026, 0, 1, 10, 0, 0);
 let tmp: ReturnType<typeof tempDir> | undefined;
@@ -22,7 +23,7 @@ it('creates the schema with migrations once, in WAL mode, and reopens cleanly', 
   await b.close();
   const db = new Database(file, { readonly: true });
   expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-  expect(db.prepare('SELECT version FROM schema_migrations').pluck().all()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  expect(db.prepare('SELECT version FROM schema_migrations').pluck().all()).toEqual(sqliteMigrationVersions());
   db.close();
 });
 
