@@ -51,11 +51,11 @@ const app = {
   },
 };
 
-/** livestats_ingest_audience_notes_total of HTTP ingest by note, from /metrics. */
+/** livestats_ingest_audience_dropped_total of HTTP ingest by reason, from /metrics. */
 async function notes(): Promise<Record<string, number>> {
   const text = await (await fetch(`${server.url}/metrics`)).text();
   const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^livestats_ingest_audience_notes_total\{source="http",note="([a-z_]+)"\} (\d+)$/gm)) out[m[1] as string] = Number(m[2]);
+  for (const m of text.matchAll(/^livestats_ingest_audience_dropped_total\{source="http",reason="([a-z_]+)"\} (\d+)$/gm)) out[m[1] as string] = Number(m[2]);
   return out;
 }
 

@@ -11,19 +11,21 @@ interface Tracked {
   read: () => IngestStats;
   accepted: number;
   dropped: Partial<Record<DropReason, number>>;
-  notes: Partial<Record<AudienceNote, number>>;
+  audience: Partial<Record<AudienceNote, number>>;
 }
 
 /**
- * Access-log lines per source: accepted, and dropped per reason. Sources either hand over what
+ * Access-log lines per source: accepted, dropped per reason, and (of the accepted stream lines)
+ * those whose audience part was cut or left out, per reason (AUDIENCE_NOTES: a fixed set, so the
+ * series are capped at sources x reasons). Sources either hand over what
  * one run counted (`record`, e.g. one HTTP request) or are read at scrape time (`track`, for
  * processors that keep counting, such as syslog and followed files). Nothing runs per line.
  */
 export class IngestMetrics {
   private readonly accepted: Counter<'source'>;
   private readonly dropped: Counter<'source' | 'reason'>;
+  private readonly audience: Counter<'source' | 'reason'>;
   private readonly replays: Counter;
-  private readonly notes: Counter<'source' | 'note'>;
   private readonly tracked: Tracked[] = [];
 
   constructor(registry: Registry) {
@@ -45,10 +47,10 @@ export class IngestMetrics {
       registers: [registry],
       collect: fold,
     });
-    this.notes = new Counter({
-      name: 'livestats_ingest_audience_notes_total',
-      help: 'Accepted access-log lines whose viewer part was cut or left out (no_request_time, bad_request_time, span_cut, no_client_ip), by source',
-      labelNames: ['source', 'note'],
+    this.audience = new Counter({
+      name: 'livestats_ingest_audience_dropped_total',
+      help: 'Access-log lines counted whose audience part (viewers, users) was cut or left out, by source and reason',
+      labelNames: ['source', 'reason'],
       registers: [registry],
       collect: fold,
     });
@@ -60,6 +62,7 @@ export class IngestMetrics {
     for (const source of INGEST_SOURCES) {
       this.accepted.inc({ source }, 0);
       for (const reason of DROP_REASONS) this.dropped.inc({ source, reason }, 0);
+      for (const reason of AUDIENCE_NOTES) this.audience.inc({ source, reason }, 0);
     }
   }
 
@@ -70,15 +73,15 @@ export class IngestMetrics {
       const n = stats.dropped[reason] ?? 0;
       if (n > 0) this.dropped.inc({ source, reason }, n);
     }
-    for (const note of AUDIENCE_NOTES) {
-      const n = stats.audience?.[note] ?? 0;
-      if (n > 0) this.notes.inc({ source, note }, n);
+    for (const reason of AUDIENCE_NOTES) {
+      const n = stats.audience?.[reason] ?? 0;
+      if (n > 0) this.audience.inc({ source, reason }, n);
     }
   }
 
   /** Reads a processor's running totals at every scrape, adding what is new. */
   track(source: IngestSource, read: () => IngestStats): void {
-    this.tracked.push({ source, read, accepted: 0, dropped: {}, notes: {} });
+    this.tracked.push({ source, read, accepted: 0, dropped: {}, audience: {} });
   }
 
   replayed(): void {
@@ -89,19 +92,18 @@ export class IngestMetrics {
     const s = t.read();
     // Totals only grow; a smaller one means the source started counting anew.
     const since = (now: number, before: number): number => (now >= before ? now - before : now);
-    const delta: IngestStats = { lines: 0, accepted: since(s.accepted, t.accepted), dropped: {} };
+    const delta: IngestStats = { lines: 0, accepted: since(s.accepted, t.accepted), dropped: {}, audience: {} };
     t.accepted = s.accepted;
     for (const reason of DROP_REASONS) {
       const now = s.dropped[reason] ?? 0;
       delta.dropped[reason] = since(now, t.dropped[reason] ?? 0);
       t.dropped[reason] = now;
     }
-    const notes: Partial<Record<AudienceNote, number>> = {};
-    for (const note of AUDIENCE_NOTES) {
-      const now = s.audience?.[note] ?? 0;
-      notes[note] = since(now, t.notes[note] ?? 0);
-      t.notes[note] = now;
+    for (const reason of AUDIENCE_NOTES) {
+      const now = s.audience?.[reason] ?? 0;
+      (delta.audience as Partial<Record<AudienceNote, number>>)[reason] = since(now, t.audience[reason] ?? 0);
+      t.audience[reason] = now;
     }
-    this.record(t.source, { ...delta, audience: notes });
+    this.record(t.source, delta);
   }
 }

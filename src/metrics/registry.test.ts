@@ -157,6 +157,24 @@ it('adds recorded runs and tracked running totals of ingest lines per source and
   expect(value(text, 'livestats_ingest_lines_dropped_total{source="syslog",reason="future"}')).toBe(3);
 });
 
+it('counts stream lines whose audience part was cut or left out, per source and reason, recorded and tracked', async () => {
+  const metrics = new Metrics({ defaultMetrics: false });
+  metrics.ingest.record('batch', { lines: 3, accepted: 3, dropped: {}, audience: { no_request_time: 2, span_cut: 1 } });
+  const running = { lines: 4, accepted: 4, dropped: {}, audience: { no_client_ip: 1 } };
+  metrics.ingest.track('follow', () => running);
+  let text = await metrics.text();
+  expect(value(text, 'livestats_ingest_audience_dropped_total{source="batch",reason="no_request_time"}')).toBe(2);
+  expect(value(text, 'livestats_ingest_audience_dropped_total{source="batch",reason="span_cut"}')).toBe(1);
+  expect(value(text, 'livestats_ingest_audience_dropped_total{source="http",reason="bad_request_time"}')).toBe(0);
+  expect(value(text, 'livestats_ingest_audience_dropped_total{source="follow",reason="no_client_ip"}')).toBe(1);
+  running.audience.no_client_ip = 5;
+  text = await metrics.text();
+  text = await metrics.text(); // a second scrape adds nothing new
+  expect(value(text, 'livestats_ingest_audience_dropped_total{source="follow",reason="no_client_ip"}')).toBe(5);
+  // Capped: one series per source and reason, whatever the input.
+  expect(text.split('\n').filter((l) => l.startsWith('livestats_ingest_audience_dropped_total{')).length).toBe(4 * 4);
+});
+
 it('escapes label values per the exposition format', async () => {
   const metrics = new Metrics({ defaultMetrics: false });
   const agg = new Aggregator(store, { observer: metrics.flushObserver });

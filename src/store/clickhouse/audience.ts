@@ -248,7 +248,8 @@ export class ClickHouseAudience implements AudienceQueryReads {
       peakUsers = Math.max(peakUsers, viewers[i] as number);
       if (i % 5 === 0) peakBytes5m = Math.max(peakBytes5m, bytes.subarray(i, i + 5).reduce((a, b) => a + b, 0));
     }
-    // push_duration: issue 23's publish records (origin-api.md) fill this once the store has them.
+    // push_duration is not in the audience tables: 0 here (the whole domain's answer); ClickHouseStore.streamPortrait
+    // replaces it for a stream with the seconds from the origin's publish records (origin-api.md).
     return { flow, requests: lines, playSeconds: Math.round(play / 1000), users: num(users[0]?.n ?? 0), peakUsers, peakBytes5m, pushSeconds: 0 };
   }
 

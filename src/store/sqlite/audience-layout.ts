@@ -1,9 +1,13 @@
 import { ISPS, REGIONS } from '../../contract/values.js';
 import { Cube } from '../blocks/cube.js';
 
-/** The audience cube's slot: 1 minute; blocks of 60 slots (a UTC hour). */
+/**
+ * The audience cube's slot: 1 minute; blocks of 15 slots (a quarter of a UTC hour; an hour before
+ * schema v10): every flush re-encodes each block it touches, so shorter blocks cost less per flush
+ * (bench:audience, docs/storage.md).
+ */
 export const AUDIENCE_SLOT_MS = 60_000;
-export const AUDIENCE_BLOCK_SLOTS = 60;
+export const AUDIENCE_BLOCK_SLOTS = 15;
 /** Measures: online viewers, bytes, log lines, play milliseconds. Cell key: the protocol index (AUDIENCE_PROTOCOLS). */
 export const M_VIEWERS = 0;
 export const M_BYTES = 1;
@@ -14,7 +18,7 @@ const dims = [{ name: 'region', values: REGIONS }, { name: 'isp', values: ISPS }
 
 /**
  * The audience cube per play domain: (project, domain) series, region x isp groups, four levels
- * (so a region or isp filter reads one block per domain, value and hour). What a users query
+ * (so a region or isp filter reads one block per domain, value and quarter-hour). What a users query
  * without app/stream reads, and the portrait of a whole domain.
  */
 export const AUDIENCE_DOMAINS = new Cube({

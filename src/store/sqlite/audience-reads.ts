@@ -80,7 +80,7 @@ export function readAudienceDomains(db: Database.Database, project: string): str
 
 /**
  * The minute's streams in columns (PlayInfoColumns: per stream and protocol, viewers and bytes),
- * in no set order. Every stream's block of the hour is read in one scan (a row id range when the
+ * in no set order. Every stream's block holding the minute is read in one scan (a row id range when the
  * streams' ids are close together), both measures of the minute taken from each block; cells of
  * the total level (no region/isp filter).
  */
@@ -101,6 +101,7 @@ export function readPlayInfoColumns(db: Database.Database, f: PlayInfoFilter): P
   const P = AUDIENCE_PROTOCOLS.length;
   const online = new Float64Array(cols.streams.length * P);
   const bytes = new Float64Array(cols.streams.length * P);
+  // One scan over every stream's block holding the minute; cells of the total level (no region/isp filter).
   const level = AUDIENCE_STREAMS.levelFor([[], []]);
   const bs = AUDIENCE_STREAMS.spec.blockSlots;
   const block = Math.floor(minute / bs);
@@ -187,7 +188,8 @@ export function readPortrait(db: Database.Database, f: PortraitFilter): Portrait
   const uid = cachedStatement(db, 'SELECT id FROM aud_user_keys WHERE key = ?').pluck().get(userKey(f.project, f.domain, f.stream)) as number | undefined;
   const users = uid === undefined ? 0
     : ((cachedStatement(db, 'SELECT n FROM aud_user_counts WHERE day = ? AND uid = ?').pluck().get(Math.floor(f.day / DAY_MS), uid) as number | undefined) ?? 0);
-  // push_duration: issue 23's publish records (origin-api.md) fill this once the store has them.
+  // push_duration is not in the audience cube: 0 here (the whole domain's answer); SqliteStore.streamPortrait
+  // replaces it for a stream with the seconds from the origin's publish records (origin-api.md).
   return { flow, requests: lines, playSeconds: Math.round(play / 1000), users, peakUsers, peakBytes5m, pushSeconds: 0 };
 }
 

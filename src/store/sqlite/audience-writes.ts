@@ -5,7 +5,8 @@ import { sumDuplicateCells } from '../blocks/reduce.js';
 import { cachedStatement } from '../blocks/table.js';
 import { GEO_CODE_LIMIT } from '../packed.js';
 import { parseIpv4 } from '../../ingest/geo/ipv4.js';
-import { allocateSeries, seriesLimit } from './series-ids.js';
+import { CommittedIds } from './series-cache.js';
+import { GroupCounts, HLS_SETS, SetEntries, USER_CHUNK_SHIFT, USER_CHUNKS, USER_SETS } from './audience-sets.js';
 import { audienceDdl, AUDIENCE_DOMAINS, AUDIENCE_SLOT_MS, AUDIENCE_STREAMS, userKey } from './audience-layout.js';
 
 const DAY_MS = 86_400_000;
@@ -54,8 +55,7 @@ function append(c: Cells, series: number, slot: number, geo: number, key: number
  * viewer and each (IP, domain [, stream], day) one user. New series ids are cached on commit only.
  */
 export class AudienceWriter {
-  private readonly ids = new Map<string, number>();
-  private fresh = new Map<string, number>();
+  private readonly ids = new CommittedIds();
   /** Cells or set entries skipped because their cube had no series id left. */
   skipped = 0;
   /**
@@ -90,23 +90,14 @@ export class AudienceWriter {
   }
 
   private seriesId(db: Database.Database, cube: Cube, tuple: string[]): number {
-    const key = `${cube.spec.name}\u0000${tuple.join('\u0000')}`;
-    const known = this.ids.get(key) ?? this.fresh.get(key);
-    if (known !== undefined) return known;
-    const id = allocateSeries(db, cube, tuple, seriesLimit(cube));
-    if (id === undefined) return -1;
-    this.fresh.set(key, id);
-    return id;
+    return this.ids.series(db, cube, tuple);
   }
 
   private userId(db: Database.Database, key: string): number {
-    const k = `u\u0000${key}`;
-    const known = this.ids.get(k) ?? this.fresh.get(k);
-    if (known !== undefined) return known;
-    cachedStatement(db, 'INSERT OR IGNORE INTO aud_user_keys (key) VALUES (?)').run(key);
-    const id = cachedStatement(db, 'SELECT id FROM aud_user_keys WHERE key = ?').pluck().get(key) as number;
-    this.fresh.set(k, id);
-    return id;
+    return this.ids.id(`u\u0000${key}`, () => {
+      cachedStatement(db, 'INSERT OR IGNORE INTO aud_user_keys (key) VALUES (?)').run(key);
+      return cachedStatement(db, 'SELECT id FROM aud_user_keys WHERE key = ?').pluck().get(key) as number;
+    }) as number;
   }
 
   write(db: Database.Database, batches: readonly ProjectAudience[]): void {
@@ -116,7 +107,9 @@ export class AudienceWriter {
     const streams = newAudienceCells(total);
     const seen = cachedStatement(db, 'INSERT OR IGNORE INTO aud_hls (minute, sid, ip) VALUES (?, ?, ?)');
     const addUser = cachedStatement(db, 'INSERT OR IGNORE INTO aud_users (day, uid, ip) VALUES (?, ?, ?)');
-    const bump = cachedStatement(db, 'INSERT INTO aud_user_counts (day, uid, n) VALUES (?, ?, 1) ON CONFLICT (day, uid) DO UPDATE SET n = n + 1');
+    const viewers = new SetEntries();
+    const users = new SetEntries();
+    const newUsers = new GroupCounts();
     for (const { project, cells: c } of batches) {
       const n = c.domains.length;
       const dSeries = new Float64Array(n);
@@ -166,17 +159,21 @@ export class AudienceWriter {
         const slot = Math.floor((c.hlsMinute[i] as number) / AUDIENCE_SLOT_MS);
         const v4 = c.hlsV4?.[i] ?? -1;
         let ip: number | string;
-        if (v4 >= 0 && s < 2 ** 26) {
-          if (this.seenV4(slot * 2 ** 26 + s, v4)) continue;
-          ip = v4;
-        } else {
+        if (v4 >= 0) ip = v4;
+        else {
           const text = audienceIp(c, 'hls', i);
-          if (this.seenText(`h${slot}|${s}|${text}`)) continue;
           ip = storedIp(text);
+          if (typeof ip === 'string') {
+            // Not IPv4: a row of aud_hls (rare; no set to merge into).
+            if (this.seenText(`h${slot}|${s}|${text}`)) continue;
+            if (seen.run(slot, s, ip).changes === 0) continue;
+            append(domains, d, slot, geo, HLS, 1, 0, 0, AUDIENCE_SLOT_MS);
+            append(streams, s, slot, geo, HLS, 1, 0, 0, AUDIENCE_SLOT_MS);
+            continue;
+          }
         }
-        if (seen.run(slot, s, ip).changes === 0) continue;
-        append(domains, d, slot, geo, HLS, 1, 0, 0, AUDIENCE_SLOT_MS);
-        append(streams, s, slot, geo, HLS, 1, 0, 0, AUDIENCE_SLOT_MS);
+        if (s < 2 ** 26 && this.seenV4(slot * 2 ** 26 + s, ip)) continue;
+        viewers.add(slot, s, ip, d, geo);
       }
       for (let i = 0; i < c.userTuple.length; i++) {
         const k = c.userTuple[i] as number;
@@ -190,21 +187,32 @@ export class AudienceWriter {
         const ip = v4 >= 0 ? v4 : storedIp(text);
         for (let j = 0; j < 2; j++) {
           const uid = j === 0 ? us : ud;
-          if (v4 >= 0 && uid < 2 ** 32) {
-            if (this.seenV4(-(day * 2 ** 32 + uid) - 1, v4)) continue;
-          } else if (this.seenText(`u${day}|${uid}|${v4 >= 0 ? audienceIp(c, 'user', i) : text}`)) continue;
-          if (addUser.run(day, uid, ip).changes === 1) bump.run(day, uid);
+          if (typeof ip === 'string') {
+            if (this.seenText(`u${day}|${uid}|${text}`)) continue;
+            if (addUser.run(day, uid, ip).changes === 1) newUsers.bump(day, uid, 1);
+            continue;
+          }
+          if (uid < 2 ** 32 && this.seenV4(-(day * 2 ** 32 + uid) - 1, ip)) continue;
+          users.add(day, uid * USER_CHUNKS + Math.floor(ip / 2 ** USER_CHUNK_SHIFT), ip, 0, 0);
         }
       }
     }
+    // The IPv4 sets: one read and one write per touched (minute, stream) or (day, key, chunk); only
+    // addresses new to the stored set count.
+    viewers.merge(db, HLS_SETS, (slot, s, d, geo) => {
+      append(domains, d, slot, geo, HLS, 1, 0, 0, AUDIENCE_SLOT_MS);
+      append(streams, s, slot, geo, HLS, 1, 0, 0, AUDIENCE_SLOT_MS);
+    });
+    users.merge(db, USER_SETS, (day, key) => newUsers.bump(day, Math.floor(key / USER_CHUNKS), 1));
+    const bump = cachedStatement(db, 'INSERT INTO aud_user_counts (day, uid, n) VALUES (?, ?, ?) ON CONFLICT (day, uid) DO UPDATE SET n = n + excluded.n');
+    newUsers.each((day, uid, n) => bump.run(day, uid, n));
     const dimSizes = AUDIENCE_DOMAINS.spec.dims.map((d) => d.values.length);
     if (domains.count > 0) AUDIENCE_DOMAINS.write(db, sumDuplicateCells(domains, dimSizes));
     if (streams.count > 0) AUDIENCE_STREAMS.write(db, sumDuplicateCells(streams, dimSizes));
   }
 
   commit(): void {
-    for (const [k, v] of this.fresh) this.ids.set(k, v);
-    this.fresh = new Map();
+    this.ids.commit();
     if (this.known.size + this.freshKnown.length > KNOWN_LIMIT) this.known = new Set();
     for (const m of this.freshKnown) this.known.add(m);
     this.freshKnown = [];
@@ -225,7 +233,7 @@ export class AudienceWriter {
   }
 
   rollback(): void {
-    this.fresh = new Map();
+    this.ids.rollback();
     this.freshKnown = [];
     this.freshGroups = [];
     this.freshIps = [];

@@ -9,6 +9,8 @@ import { createOriginTables } from './origin.js';
 import { createOriginSlotTables } from './origin-slots.js';
 import { createQualityTables } from './stream-quality.js';
 import { createAudienceTables } from './audience-writes.js';
+import { migrateAudienceSets } from './audience-sets.js';
+import { reblockAudience } from './audience-reblock.js';
 
 interface SqliteMigration {
   version: number;
@@ -29,6 +31,7 @@ function sqliteMigrations(): SqliteMigration[] {
   all.push({ version: 8, name: 'origin', up: createOriginTables });
   all.push({ version: 7, name: 'audience', up: createAudienceTables });
   all.push({ version: 9, name: 'stream quality', up: createQualityTables });
+  all.push({ version: 10, name: 'audience ip sets', up: (db) => { migrateAudienceSets(db); reblockAudience(db); } });
   all.push({ version: 11, name: 'origin slots', up: createOriginSlotTables });
   all.sort((a, b) => a.version - b.version);
   for (let i = 1; i < all.length; i++) {

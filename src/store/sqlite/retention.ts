@@ -64,12 +64,14 @@ export class RetentionSlicer {
     await this.runOn(this.trafficTargets(cutoff));
   }
 
-  /** The audience cube's blocks (whole hours before the cutoff) and its exact sets (minutes and days before it). */
+  /** The audience cube's blocks (whole blocks before the cutoff) and its exact sets (minutes and days before it). */
   async runAudience(cutoff: number): Promise<void> {
-    const hour = AUDIENCE_BLOCK_SLOTS * AUDIENCE_SLOT_MS;
-    await this.runOn([...AUDIENCE_DOMAINS.levels, ...AUDIENCE_STREAMS.levels].map((l) => ({ table: l.table, before: Math.floor(cutoff / hour) })));
+    const blockMs = AUDIENCE_BLOCK_SLOTS * AUDIENCE_SLOT_MS;
+    await this.runOn([...AUDIENCE_DOMAINS.levels, ...AUDIENCE_STREAMS.levels].map((l) => ({ table: l.table, before: Math.floor(cutoff / blockMs) })));
     await this.rangeDelete('aud_hls', 'minute', Math.floor(cutoff / 60_000));
     await this.rangeDelete('aud_users', 'day', Math.floor(cutoff / 86_400_000));
+    await this.rangeDelete('aud_hls_v4', 'minute', Math.floor(cutoff / 60_000));
+    await this.rangeDelete('aud_users_v4', 'day', Math.floor(cutoff / 86_400_000));
     await this.rangeDelete('aud_user_counts', 'day', Math.floor(cutoff / 86_400_000));
   }
 

@@ -6,7 +6,7 @@ import type { TrafficRow } from '../traffic.js';
 import { ISP_INDEX, REGION_INDEX } from './layout.js';
 import { appendCell, newCells } from './cube-cells.js';
 import { writeTrafficTotals } from './traffic-totals.js';
-import { allocateSeries, seriesLimit } from './series-ids.js';
+import { CommittedIds } from './series-cache.js';
 import { IP_TYPE_NUMBER, PROTOCOL_NUMBER, TRAFFIC_DOMAINS, TRAFFIC_SLOT_MS, TRAFFIC_STREAMS, trafficKey } from './traffic-layout.js';
 
 const OTHER_PROTOCOL = PROTOCOL_CODES.indexOf('other');
@@ -23,22 +23,14 @@ export function createTrafficTables(db: Database.Database): void {
  * transaction has committed (`commit`), so a rolled-back batch leaves no stale id behind.
  */
 export class TrafficWriter {
-  private readonly ids = new Map<string, number>();
-  private fresh = new Map<string, number>();
+  private readonly ids = new CommittedIds();
 
   /** Cells skipped because their cube had no series id left (never an error: see series-ids.ts). */
   skippedCells = 0;
 
   /** The series id of a tuple; -1 when the cube has none left. */
   private seriesId(db: Database.Database, cube: Cube, tuple: string[]): number {
-    // NUL cannot occur in a domain, and app/stream names exclude control characters: the join is unique.
-    const key = `${cube.spec.name}\u0000${tuple.join('\u0000')}`;
-    const known = this.ids.get(key) ?? this.fresh.get(key);
-    if (known !== undefined) return known;
-    const id = allocateSeries(db, cube, tuple, seriesLimit(cube));
-    if (id === undefined) return -1;
-    this.fresh.set(key, id);
-    return id;
+    return this.ids.series(db, cube, tuple);
   }
 
   write(db: Database.Database, rows: readonly TrafficRow[], packed: readonly ProjectCells[] = []): void {
@@ -125,12 +117,11 @@ export class TrafficWriter {
 
   /** The transaction committed: keep its new series ids. */
   commit(): void {
-    for (const [k, v] of this.fresh) this.ids.set(k, v);
-    this.fresh = new Map();
+    this.ids.commit();
   }
 
   /** The transaction rolled back: forget its new series ids. */
   rollback(): void {
-    this.fresh = new Map();
+    this.ids.rollback();
   }
 }
