@@ -60,7 +60,10 @@ export function resolveWindow(query: RawQuery, rule: WindowRule, nowMs: number):
     if (endGiven === undefined) return invalidParameter('end_time', timeReason(endText));
   }
 
-  const end = endGiven ?? now;
+  // Without start_time the default window counts back from the end, and that end is clamped to now
+  // first: `end_time=9999-...` alone is the default span ending now (slots after now are never
+  // listed), not a span in the future that answers nothing.
+  const end = startGiven === undefined && endGiven !== undefined ? Math.min(endGiven, now) : endGiven ?? now;
   const start = startGiven ?? end - rule.defaultSpanMs;
   if (end <= start) return invalidParameter(endGiven !== undefined ? 'end_time' : 'start_time', windowReasons.order(start, end));
   if (end - start > rule.maxSpanMs) {
