@@ -40,6 +40,11 @@ const nginx = (call: string, more: Record<string, string> = {}): string => form(
   app: 'live', flashver: 'FMLE/3.0 (compatible; Lavf59.27', swfurl: '', tcurl: 'rtmp://Push.Example.com:1935/live', pageurl: '',
   addr: '198.51.100.4', clientid: '12', call, name: 'cam1', type: 'live', ...more,
 });
+/** livestats_origin_refused_total{reason="bad_name"} from /metrics over HTTP. */
+async function badNames(): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  return Number(/^livestats_origin_refused_total\{reason="bad_name"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+}
 const invalid = (name: string): unknown => ({ error_code: 'LIVE.100011001', error_msg: `Invalid request parameter: ${name}` });
 
 describe('SRS hooks (payloads in SRS\'s documented shapes)', () => {
@@ -107,6 +112,12 @@ describe('nginx-rtmp notifications: contract edges', () => {
     expect(await post(NGINX, nginx('publish', { clientid: '1e9' }))).toEqual({ status: 400, body: invalid('clientid') });
     expect(await post(NGINX, nginx('publish', { name: 'a\u0000b' }))).toEqual({ status: 400, body: invalid('name') });
     expect(await post(NGINX, nginx('publish', { name: 'x'.repeat(513) }))).toEqual({ status: 400, body: invalid('name') });
+    // '/' is refused by the query parameters (names are single path segments): refused at intake too, counted
+    const badName = await badNames();
+    expect(await post(NGINX, nginx('publish', { name: 'a/b' }))).toEqual({ status: 400, body: invalid('name') });
+    expect(await post(NGINX, nginx('publish', { app: 'live/x' }))).toEqual({ status: 400, body: invalid('name') });
+    expect(await post(SRS, srs('on_publish', { stream: 'a/b' }))).toEqual({ status: 400, body: invalid('name') });
+    expect(await badNames()).toBe(badName + 3);
     expect(await post(`/ingest/v1/default/origin/nginx?origin=${encodeURIComponent('a b')}`, nginx('publish'))).toEqual({ status: 400, body: invalid('origin') });
     expect(await post(`${NGINX}&domain=${encodeURIComponent('a/b')}`, nginx('publish'))).toEqual({ status: 400, body: invalid('domain') });
     const big = await post(NGINX, nginx('publish', { pageurl: 'x'.repeat(20_000) }));

@@ -1,5 +1,5 @@
 import { normalizeDomain } from '../contract/domain.js';
-import { MAX_NAME_LENGTH } from '../contract/traffic/values.js';
+import { isStreamName } from '../contract/traffic/values.js';
 
 /**
  * What an origin tells livestats about one client, whichever origin sent it: nginx-rtmp's HTTP
@@ -30,12 +30,6 @@ export interface OriginEvent {
 /** Why a notification was not applied (counted per reason). */
 export type EventRefusal = 'bad_call' | 'bad_name' | 'bad_client' | 'ignored_call';
 
-/**
- * An app or stream name: 1 to MAX_NAME_LENGTH (256) UTF-16 units without control characters, the
- * longest the query parameters take (src/contract/origin/params.ts), so every stored name can be asked for.
- */
-const NAME = new RegExp(`^[^\\u0000-\\u001f\\u007f]{1,${MAX_NAME_LENGTH}}$`);
-
 /** The host of an RTMP tcurl (`rtmp://HOST[:port]/app[?args]`), normalized like play domains; undefined when none. */
 export function tcurlDomain(tcurl: string | undefined): string | undefined {
   if (!tcurl) return undefined;
@@ -49,8 +43,11 @@ export function tcurlDomain(tcurl: string | undefined): string | undefined {
 function cleanName(v: string | undefined): string | undefined {
   if (v === undefined) return undefined;
   // A stream name may carry its own query (`name?key=...`): the stream is the part before it.
+  // The rule of the query parameters (isStreamName: 1 to 256 characters, no '/', no control
+  // characters), so every stored name can be asked for; nginx-rtmp passes a publisher's stream key
+  // through as `name`, and a key such as `a/b` (OBS sends it verbatim) is refused here (bad_name).
   const s = v.split('?')[0] as string;
-  return NAME.test(s) ? s : undefined;
+  return isStreamName(s) ? s : undefined;
 }
 
 /**

@@ -195,4 +195,16 @@ describe('RTMP plays feed the audience cube (protocol rtmp)', () => {
     expect(plays.map((p) => [p.start, p.end])).toEqual([[T0 + 30_000, T0 + 150_000]]);
     await store.close();
   });
+
+  it('a statistics-page stream whose name the query parameters refuse (\'/\', empty) is not opened, and is counted bad_name', async () => {
+    const { store } = await faultyStore();
+    const t = new OriginTracker({ store, geo, now: () => T0 });
+    await t.restore();
+    await t.snapshot({ project: 'p', origin: 'o1', domain: 'push.example.com', requestedAt: T0, at: T0, streams: [
+      stream(1000, { name: 'a/b' }), stream(1000, { app: '' }), stream(1000, { name: 'ok' }),
+    ] });
+    expect(t.openSessions().map((s) => s.stream)).toEqual(['ok']);
+    expect(t.refused.get('bad_name')).toBe(2);
+    await store.close();
+  });
 });

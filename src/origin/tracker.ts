@@ -1,4 +1,5 @@
 import type { Isp, Region } from '../contract/values.js';
+import { isStreamName } from '../contract/traffic/values.js';
 import { ORIGIN_SLOT_MS, type OriginBatch, type OriginQuery, type PlaySession, type PublishSession, type PublishType, type UpBytesRow } from '../store/origin.js';
 import { AUDIENCE_PROTOCOLS, type ProjectAudience } from '../store/audience.js';
 import { AudienceCounter } from '../ingest/audience/audience-counter.js';
@@ -307,6 +308,11 @@ export class OriginTracker {
     const seen = new Set<string>();
     const seenPlays = new Set<string>();
     for (const st of s.streams) {
+      // A name the query parameters refuse (a '/', a control character, empty) could never be asked for.
+      if (!isStreamName(st.app) || !isStreamName(st.name)) {
+        this.count('bad_name');
+        continue;
+      }
       const publisher = st.clients.find((c) => c.publishing);
       const publisherKey = publisher ? liveKey(s.project, s.origin, publisher.id, st.app, st.name) : '';
       if (publisher && (this.live.has(publisherKey) || !this.endedSince(publisherKey, s.requestedAt))) {

@@ -68,7 +68,7 @@ function refusalReason(kind: 'nginx' | 'srs', refusal: EventRefusal, field: (nam
   }
   if (refusal === 'bad_name') {
     const stream = kind === 'srs' ? 'stream' : 'name';
-    return `the fields app and ${stream} must each be 1 to ${MAX_NAME_LENGTH} characters without control characters (${given('app')}, ${given(stream)})`;
+    return `the fields app and ${stream} must each be 1 to ${MAX_NAME_LENGTH} characters without '/' or control characters (${given('app')}, ${given(stream)})`;
   }
   return kind === 'srs' ? `${given('client_id')}; expected 1 to 64 of A-Z, a-z, 0-9, '_' and '-'` : `${given('clientid')}; expected 1 to 20 digits`;
 }
