@@ -5,6 +5,7 @@ import type { ParamSpec } from '../../contract/params.js';
 import { parseNginxNotify, parseSrsHook, type EventRefusal, type OriginEvent } from '../../origin/events.js';
 import { StreamLimitError, type OriginTracker } from '../../origin/tracker.js';
 import { normalizeDomain } from '../../contract/domain.js';
+import { rawSearch } from '../../contract/query.js';
 import { MAX_NAME_LENGTH } from '../../contract/traffic/values.js';
 import type { AppContext } from '../context.js';
 import { projectOf } from '../project.js';
@@ -17,11 +18,13 @@ export const INGEST_ORIGIN_SRS_PATH = '/ingest/v1/:project_id/origin/srs';
 /** A notification is a few hundred bytes; anything beyond this is not one. */
 export const MAX_NOTIFY_BODY_BYTES = 16 * 1024;
 
+/** An origin's name: the `origin` parameter's schema and its check, one pattern. */
+const ORIGIN_NAME = /^[A-Za-z0-9._:-]{1,128}$/;
 const ORIGIN_PARAM: ParamSpec = {
   name: 'origin', in: 'query', kind: 'single',
   description: 'The origin\'s name, as in --origin-stat (#name=); default: the address the notification comes from. ' +
     'A notification and a statistics poll describe the same session when their origin names agree.',
-  schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
+  schema: { type: 'string', pattern: ORIGIN_NAME.source },
 };
 const DOMAIN_PARAM: ParamSpec = {
   name: 'domain', in: 'query', kind: 'single',
@@ -73,9 +76,15 @@ function refusalReason(kind: 'nginx' | 'srs', refusal: EventRefusal, field: (nam
   return kind === 'srs' ? `${given('client_id')}; expected 1 to 64 of A-Z, a-z, 0-9, '_' and '-'` : `${given('clientid')}; expected 1 to 20 digits`;
 }
 
+/** The notify URL's parameters, parsed once per request (the token hook and the handler both read them). */
+const queries = new WeakMap<FastifyRequest, URLSearchParams>();
 function query(request: FastifyRequest): URLSearchParams {
-  const i = request.url.indexOf('?');
-  return new URLSearchParams(i < 0 ? '' : request.url.slice(i + 1));
+  let q = queries.get(request);
+  if (q === undefined) {
+    q = new URLSearchParams(rawSearch(request.url));
+    queries.set(request, q);
+  }
+  return q;
 }
 
 /**
@@ -91,7 +100,7 @@ export function ingestOriginRoutes(app: FastifyInstance, ctx: AppContext, tracke
     const q = query(request);
     const project = await projectOf(ctx, request);
     const originText = q.get('origin');
-    if (originText !== null && !/^[A-Za-z0-9._:-]{1,128}$/.test(originText)) {
+    if (originText !== null && !ORIGIN_NAME.test(originText)) {
       throw invalidParameter('origin', `${quoted(originText)} is not accepted: origin is 1 to 128 of A-Z, a-z, 0-9, '.', '_', ':' and '-'`);
     }
     const origin = originText ?? (request.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
