@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { parsePortraitQuery, shapePortrait } from '../../contract/audience/portrait.js';
 import { parsePlayInfoQuery, shapePlayInfo } from '../../contract/audience/play-info.js';
 import { renderUsers } from '../../contract/audience/users-body.js';
@@ -8,6 +8,7 @@ import { parseRawQuery, rawSearch } from '../../contract/query.js';
 import type { AudienceBodies, AudienceQuery } from '../../store/audience.js';
 import type { AppContext } from '../context.js';
 import { projectOf } from '../project.js';
+import { storeBody } from '../body.js';
 import { querySignal } from '../query-admission.js';
 import { playInfoSpec, portraitSpec, usersSpec } from './audience-spec.js';
 
@@ -41,7 +42,7 @@ export function audienceRoutes(app: FastifyInstance, ctx: AppContext, audience: 
     if (body === undefined) {
       if (usersNeedData(q) && audience.usersBody) {
         // Read and rendered in the store's read worker: 7 days at 60 s is 10,080 entries.
-        body = audienceBody(ctx, reply, audience, await audience.usersBody(filter, { signal: querySignal(request) }));
+        body = storeBody(ctx, reply, await audience.usersBody(filter, { signal: querySignal(request) }), audience);
       } else {
         const values = usersNeedData(q) ? await audience.usersSeries(filter, { signal: querySignal(request) }) : new Float64Array(q.slots.count);
         const bytes = renderUsers(q, values);
@@ -61,7 +62,7 @@ export function audienceRoutes(app: FastifyInstance, ctx: AppContext, audience: 
     let body = ctx.cache.get(key);
     if (body === undefined) {
       body = audience.playInfoBody
-        ? audienceBody(ctx, reply, audience, await audience.playInfoBody(filter, { signal: querySignal(request) }))
+        ? storeBody(ctx, reply, await audience.playInfoBody(filter, { signal: querySignal(request) }), audience)
         : JSON.stringify(shapePlayInfo(q, await audience.playInfo(filter, { signal: querySignal(request) })));
       ctx.cache.set(project, key, body);
     }
@@ -82,14 +83,4 @@ export function audienceRoutes(app: FastifyInstance, ctx: AppContext, audience: 
     }
     return reply.type(JSON_TYPE).send(body);
   });
-}
-
-/**
- * A Buffer over a store-rendered body (transferred from a read worker, no copy); when the response
- * cache does not keep it, its memory goes back to the store once sent whole (as storeBody does).
- */
-function audienceBody(ctx: AppContext, reply: FastifyReply, audience: AudienceReads, bytes: Uint8Array): Buffer {
-  const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (audience.releaseBody && !ctx.cache.enabled) reply.raw.once('finish', () => audience.releaseBody?.(bytes));
-  return body;
 }
