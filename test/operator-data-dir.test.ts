@@ -74,6 +74,16 @@ describe('which data directory', () => {
     expect(found.stderr).toContain(`livestats ingest: using data directory ${join(home, 'data')} (./data, found here`);
     expect(storedTotal(join(home, 'data'), 'p1')).toBe(5);
   }, 90_000);
+
+  it('an empty LIVESTATS_DATA is unset for ingest as for tasks and keys (the directory is chosen once, by one rule)', async () => {
+    const home = join(dir, 'home-empty-env');
+    mkdirSync(home);
+    expect((await run(['keys', 'create', '--project', 'p1', '--data', './data'], { cwd: home })).code).toBe(0);
+    expect((await run(['keys', 'list'], { cwd: home, env: { LIVESTATS_DATA: '' } })).code).toBe(0);
+    const r = await run([...ingestArgs, log], { cwd: home, env: { LIVESTATS_DATA: '' } });
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0, stderr: expect.stringContaining(`using data directory ${join(home, 'data')}`) });
+    expect(storedTotal(join(home, 'data'), 'p1')).toBe(5);
+  }, 90_000);
 });
 
 describe('odd and unwritable data directories', () => {

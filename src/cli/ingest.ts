@@ -133,20 +133,23 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   }
   let defaultDomain: string | undefined;
   if (v.domain !== undefined) {
-    defaultDomain = normalizeDomain(v.domain.trim().toLowerCase());
-    if (defaultDomain === undefined || defaultDomain === '') return fail(`--domain ${JSON.stringify(v.domain)} is not a domain name`);
+    defaultDomain = normalizeDomain(v.domain);
+    if (defaultDomain === undefined) return fail(`--domain ${JSON.stringify(v.domain)} is not a domain name`);
   }
   let settings: ProcessorSettings;
   let config;
   let formatWarningsOf: string[] = [];
   try {
+    // The data directory is not resolved here but once below, by chooseDataDir (the rule of every
+    // command but serve: an empty LIVESTATS_DATA is unset); config.data is set from that choice.
+    const { LIVESTATS_DATA: _data, ...env } = process.env;
     config = resolveServeConfig({
-      data: v.data, store: v.store, 'clickhouse-url': v['clickhouse-url'], 'clickhouse-cluster': v['clickhouse-cluster'],
+      store: v.store, 'clickhouse-url': v['clickhouse-url'], 'clickhouse-cluster': v['clickhouse-cluster'],
       'clickhouse-replicated': v['clickhouse-replicated'], 'clickhouse-insert-quorum': v['clickhouse-insert-quorum'],
       'retention-days': v['retention-days'], 'geo-overrides': v['geo-overrides'], 'start-check': v['start-check'],
       'flush-interval-ms': v['flush-interval-ms'], 'metrics-max-series': v['metrics-max-series'],
       'max-domains': v['max-domains'], 'max-streams': v['max-streams'],
-    });
+    }, env);
     settings = {
       format: v.format, fields: parseFieldOptions(v.field ?? []), retentionDays: config.retentionDays,
       geoOverridesFile: config.geoOverrides || undefined, ...(defaultDomain !== undefined ? { defaultDomain } : {}),
