@@ -1,7 +1,8 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { accessLine, runCli, storedTotal, tempDir } from './ingest-helpers.js';
+import { accessLine, cliPath, runCli, storedTotal, tempDir, WAIT_FLOOR_MS } from './ingest-helpers.js';
 
 // A new operator's mistakes (issue 22, item 2 and 18): each gets a loud, actionable answer and an exit
 // code, asserted through the real CLI on real files.
@@ -138,6 +139,24 @@ describe('ingest: a wrong format is loud', () => {
     expect(wrong.code).toBe(3);
     expect(wrong.stdout).toContain('hint: these lines are read by --format combined_host (not combined)');
   });
+
+  it('--dry-run - on a live pipe shows the first 10 lines as soon as they came, and exits with the pipe still open', async () => {
+    // A real child process; its stdin is a pipe this test keeps open (as `tail -f log | livestats ingest --dry-run -`).
+    const child = spawn(process.execPath, [cliPath(), 'ingest', '--project', 'p1', '--format', 'combined_host', '--dry-run', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (b: Buffer) => {
+      stdout += b.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      child.stdin.write(`${hostLines.slice(0, 12).join('\n')}\n`);
+      const code = await Promise.race([exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), WAIT_FLOOR_MS))]);
+      expect({ code, stdout: stdout.split('\n')[0] }).toEqual({ code: 0, stdout: 'dry run: the first 10 line(s) with --format combined_host; nothing is stored' });
+      expect(stdout).toMatch(/^10 lines, 10 accepted, 0 dropped/m);
+    } finally {
+      if (child.exitCode === null) child.kill();
+    }
+  }, 2 * WAIT_FLOOR_MS);
 });
 
 describe('ingest: smaller usage mistakes (issue 22, item 18)', () => {

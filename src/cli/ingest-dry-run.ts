@@ -1,4 +1,5 @@
-import { openChunks } from '../ingest/chunks.js';
+import { StringDecoder } from 'node:string_decoder';
+import { CHUNK_BYTES, openStream } from '../ingest/chunks.js';
 import { clientAddress } from '../ingest/client-ip.js';
 import type { ParsedLine } from '../ingest/formats/types.js';
 import { ispOfCode, regionOfCode } from '../ingest/geo/names.js';
@@ -9,17 +10,37 @@ import { dropLines, formatHint, runWarnings, summaryLine, tooManyDropped } from 
 /** Lines `ingest --dry-run` reads and shows. */
 export const DRY_RUN_LINES = 10;
 
-/** The first `max` lines of the files (stdin '-', .gz), in order. */
+/**
+ * The first `max` lines of the files (stdin '-', .gz), in order, read as they arrive: from a live
+ * pipe they are shown as soon as `max` lines came, not after a full ingest chunk (8 MiB) or the end
+ * of input. A line without a newline in CHUNK_BYTES x 4 is taken as one (overlong) line, as ingest does.
+ */
 export async function firstLines(files: readonly string[], max: number): Promise<string[]> {
   const out: string[] = [];
+  const take = (text: string): void => forEachLine(text, (line) => {
+    if (out.length < max) out.push(line);
+  });
   for (const file of files) {
     if (out.length >= max) break;
-    const src = await openChunks(file, undefined);
-    for await (const chunk of src.chunks) {
-      forEachLine(chunk.toString('utf8'), (line) => {
-        if (out.length < max) out.push(line);
-      });
-      if (out.length >= max) break;
+    const stream = await openStream(file);
+    const decoder = new StringDecoder('utf8');
+    let pending = '';
+    try {
+      for await (const data of stream as AsyncIterable<Buffer>) {
+        pending += decoder.write(data);
+        const nl = pending.lastIndexOf('\n');
+        if (nl >= 0) {
+          take(pending.slice(0, nl + 1));
+          pending = pending.slice(nl + 1);
+        } else if (pending.length >= 4 * CHUNK_BYTES) {
+          take(pending);
+          pending = '';
+        }
+        if (out.length >= max) break;
+      }
+      if (out.length < max) take(pending + decoder.end());
+    } finally {
+      stream.destroy();
     }
   }
   return out;

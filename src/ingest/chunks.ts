@@ -16,13 +16,24 @@ export interface ChunkSource {
 
 /** Opens FILE (or '-' for stdin); .gz files (by name or magic bytes) are decompressed. */
 export async function openChunks(file: string, totalBytes: number | undefined): Promise<ChunkSource> {
+  let read = 0;
+  const stream = await openStream(file, (n) => {
+    read += n;
+  });
+  return { chunks: lineAligned(stream), bytesRead: () => read, totalBytes };
+}
+
+/**
+ * FILE (or '-' for stdin) as a stream of its (decompressed) bytes as they arrive; `onRead` sees the
+ * byte count of each piece read from the source (before decompression).
+ */
+export async function openStream(file: string, onRead: (bytes: number) => void = () => undefined): Promise<Readable> {
   const gz = file !== '-' && (await isGzip(file));
   const raw: Readable = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 });
-  let read = 0;
   // Counts bytes as they pass (a 'data' listener would start the flow before anyone reads).
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {
-      read += chunk.length;
+      onRead(chunk.length);
       done(null, chunk);
     },
   });
@@ -33,7 +44,10 @@ export async function openChunks(file: string, totalBytes: number | undefined): 
     counter.on('error', (err) => gunzip.destroy(err));
     stream = counter.pipe(gunzip);
   }
-  return { chunks: lineAligned(stream), bytesRead: () => read, totalBytes };
+  // A reader that stops early (dry run) destroys the stream: the source goes too (stdin's handle
+  // would otherwise keep the process waiting for a writer that never closes its pipe).
+  stream.once('close', () => raw.destroy());
+  return stream;
 }
 
 /** .gz by name or by the gzip magic bytes. */
