@@ -150,7 +150,8 @@ describe('400 reasons of the origin notifications', () => {
   const cases: Array<{ what: string; path: string; body: string; param: string; reason: RegExp }> = [
     { what: 'nginx: an unknown call', path: NGINX, body: nginx({ call: 'explode' }), param: 'call', reason: /^the field call is "explode"; expected publish, publish_done, / },
     { what: 'nginx: a client id that is not digits', path: NGINX, body: nginx({ clientid: '1e9' }), param: 'clientid', reason: /^the field clientid is "1e9"; expected 1 to 20 digits$/ },
-    { what: 'nginx: a name with a control character', path: NGINX, body: nginx({ name: 'a\u0000b' }), param: 'name', reason: /^the fields app and name must each be 1 to 256 characters without control characters/ },
+    { what: 'nginx: a name with a control character', path: NGINX, body: nginx({ name: 'a\u0000b' }), param: 'name', reason: /^the fields app and name must each be 1 to 256 characters without '\/' or control characters/ },
+    { what: 'nginx: a stream key with a slash', path: NGINX, body: nginx({ name: 'cam/1' }), param: 'name', reason: /without '\/' or control characters \(the field app is "live", the field name is "cam\/1"\)$/ },
     { what: 'nginx: a bad origin', path: '/ingest/v1/default/origin/nginx?origin=a%20b', body: nginx({}), param: 'origin', reason: /^"a b" is not accepted: origin is 1 to 128 of / },
     { what: 'nginx: a bad domain', path: `${NGINX}&domain=a%2Fb`, body: nginx({}), param: 'domain', reason: /^"a\/b" contains "\/", which a domain name cannot contain/ },
     { what: 'srs: a body that is not JSON', path: SRS, body: '{', param: 'body (not valid JSON)', reason: /^the body is not valid JSON; an SRS HTTP callback is a JSON object$/ },
