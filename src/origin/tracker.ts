@@ -1,7 +1,6 @@
 import type { Isp, Region } from '../contract/values.js';
 import { ORIGIN_SLOT_MS, type OriginBatch, type OriginQuery, type PlaySession, type PublishSession, type PublishType, type UpBytesRow } from '../store/origin.js';
 import { AUDIENCE_PROTOCOLS, type ProjectAudience } from '../store/audience.js';
-import { AudienceCounter } from '../ingest/audience/audience-counter.js';
 import { packGeo } from '../ingest/geo/names.js';
 import type { OriginEvent } from './events.js';
 import type { StatStream } from './stat-xml.js';
@@ -106,20 +105,81 @@ export const MAX_CLIENT_AGE_MS = 32 * 86_400_000;
 const ENDED_KEPT = 100_000;
 const ENDED_KEEP_MS = 600_000;
 const DAY_MS = 86_400_000;
+const MINUTE = 60_000;
 const RTMP = AUDIENCE_PROTOCOLS.indexOf('rtmp');
 
 /**
  * An RTMP play session that ended, as audience cube input (issue 21's cube, protocol rtmp): one
  * session over the minutes it overlaps (its play time inside each), one request at its end, and its
  * client address among the users of every UTC day it touches. Bytes are not known per player (0).
+ * The cells are written directly, the same numbers an AudienceCounter fed this one session drains
+ * (src/origin/play-audience.test.ts checks both on edge cases), without its maps per play.
  */
 export function playAudience(p: PlaySession & { end: number }): ProjectAudience {
-  const counter = new AudienceCounter();
-  counter.session(0, RTMP, packGeo(p.region, p.isp), p.end, p.end - p.start, 0);
-  if (p.clientIp) {
-    for (let day = Math.floor(p.start / DAY_MS) * DAY_MS; day < Math.max(p.end, p.start + 1); day += DAY_MS) counter.user(0, day, p.clientIp);
+  const geo = packGeo(p.region, p.isp);
+  const durationMs = p.end - p.start;
+  const start = p.end - durationMs;
+  const first = Math.floor(start / MINUTE);
+  const endMinute = Math.floor(p.end / MINUTE);
+  const last = durationMs > 0 ? Math.ceil(p.end / MINUTE) - 1 : endMinute;
+  // The counter's deltas of one session, applied in its order: [minute, open delta, play-ms adjustment, requests].
+  const touched: Array<[number, number, number, number]> = [];
+  const at = (minute: number): [number, number, number, number] => {
+    let d = touched.find((x) => x[0] === minute);
+    if (!d) {
+      d = [minute, 0, 0, 0];
+      touched.push(d);
+    }
+    return d;
+  };
+  const a = at(first);
+  a[1] += 1;
+  a[2] -= start - first * MINUTE;
+  at(last + 1)[1] -= 1;
+  at(last)[2] -= (last + 1) * MINUTE - p.end;
+  at(endMinute)[3] += 1;
+  touched.sort((x, y) => x[0] - y[0]);
+  // Rows: every minute from the first to the last, plus a touched one past it with a request.
+  const rows = Math.max(0, last - first + 1) + 1;
+  const minute = new Float64Array(rows);
+  const sessions = new Float64Array(rows);
+  const playMs = new Float64Array(rows);
+  const requests = new Float64Array(rows);
+  let n = 0;
+  let open = 0;
+  let prev = 0;
+  for (const [mi, dOpen, dMs, dRequests] of touched) {
+    if (open > 0) {
+      for (let x = prev + 1; x < mi; x++) {
+        minute[n] = x * MINUTE;
+        sessions[n] = open;
+        playMs[n++] = open * MINUTE;
+      }
+    }
+    open += dOpen;
+    prev = mi;
+    if (open > 0 || dRequests > 0) {
+      minute[n] = mi * MINUTE;
+      sessions[n] = open;
+      playMs[n] = open * MINUTE + dMs;
+      requests[n++] = dRequests;
+    }
   }
-  return { project: p.project, cells: counter.drain([p.domain], [p.app], [p.stream]) };
+  const userDay: number[] = [];
+  if (p.clientIp) {
+    for (let day = Math.floor(p.start / DAY_MS) * DAY_MS; day < Math.max(p.end, p.start + 1); day += DAY_MS) userDay.push(day);
+  }
+  return {
+    project: p.project,
+    cells: {
+      domains: [p.domain], apps: [p.app], streams: [p.stream],
+      tuple: new Int32Array(n), minute: minute.slice(0, n), protocol: new Uint8Array(n).fill(RTMP), geo: new Uint8Array(n).fill(geo),
+      sessions: sessions.slice(0, n), playMs: playMs.slice(0, n), bytes: new Float64Array(n), requests: requests.slice(0, n),
+      hlsTuple: new Int32Array(0), hlsMinute: new Float64Array(0), hlsGeo: new Uint8Array(0), hlsIp: [], hlsV4: new Float64Array(0),
+      userTuple: new Int32Array(userDay.length), userDay: Float64Array.from(userDay), userIp: userDay.map(() => p.clientIp),
+      userV4: new Float64Array(userDay.length).fill(-1),
+    },
+  };
 }
 
 const liveKey = (project: string, origin: string, clientId: string, app: string, stream: string): string =>
