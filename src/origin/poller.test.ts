@@ -74,4 +74,23 @@ describe('StatPoller', () => {
     expect(snapshots[0]?.streams[0]?.clients).toHaveLength(40_001);
     expect(snapshots[0]?.streams).toEqual(parseRtmpStat(big));
   });
+
+  it('a page\'s time is when it was read, not when a slow parse (a queue in the parse worker) ended', async () => {
+    const url = await slowPage(0);
+    const snapshots: Snapshot[] = [];
+    const tracker = { snapshot: async (s: Snapshot) => { snapshots.push(s); } } as unknown as OriginTracker;
+    const source: StatSource = { url, project: 'p', origin: 'o1', domain: 'push.example.com' };
+    let clock = 1000;
+    const parser = new StatParser();
+    const parse = parser.parse.bind(parser);
+    // The parse takes 5 s of the poller's clock.
+    parser.parse = async (page) => {
+      const parsed = await parse(page);
+      clock += 5000;
+      return parsed;
+    };
+    const poller = new StatPoller({ sources: [source], intervalMs: 500, tracker, parser, now: () => clock });
+    await poller.pollOnce(source);
+    expect(snapshots[0]).toMatchObject({ requestedAt: 1000, at: 1000 });
+  });
 });

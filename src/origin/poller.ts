@@ -98,8 +98,11 @@ export class StatPoller {
       const res = await fetch(source.url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS) });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       const page = await readLimited(res, this.options.maxBytes ?? 64 * 1024 * 1024);
+      // The page's time is when it was read, not when its parse ended: a big page may wait in the
+      // parse worker behind another origin's, and that wait must not stretch the poll's byte growth.
+      const at = now();
       const { streams } = await (this.options.parser ?? statParser()).parse(page);
-      await this.options.tracker.snapshot({ project: source.project, origin: source.origin, domain: source.domain, requestedAt, at: now(), streams });
+      await this.options.tracker.snapshot({ project: source.project, origin: source.origin, domain: source.domain, requestedAt, at, streams });
       this.polls.ok++;
     } catch (err) {
       this.polls.failed++;
