@@ -195,8 +195,8 @@ class GroupedMap<V> extends Map<string, V> {
   }
 
   override set(key: string, value: V): this {
-    const old = super.get(key);
-    if (old !== undefined) this.ungroup(this.groupOf(old), key);
+    // A key's group is part of the key (its project and origin): a key already held stays in its group.
+    if (super.has(key)) return super.set(key, value);
     super.set(key, value);
     const g = this.groupOf(value);
     let keys = this.groups.get(g);
