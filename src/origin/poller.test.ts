@@ -2,6 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StatPoller, type StatSource } from './poller.js';
+import { StatParser } from './stat-parser.js';
+import { parseRtmpStat } from './stat-xml.js';
 import type { OriginTracker, Snapshot } from './tracker.js';
 
 const PAGE = `<?xml version="1.0" encoding="utf-8" ?><rtmp><server><application><name>live</name><live>
@@ -21,9 +23,9 @@ afterEach(async () => {
 });
 
 /** A real statistics page over HTTP that answers only after `delayMs` (a busy origin, or a busy livestats reading it late). */
-async function slowPage(delayMs: number): Promise<string> {
+async function slowPage(delayMs: number, body = PAGE): Promise<string> {
   const server = createServer((_req, res) => {
-    timers.push(setTimeout(() => res.end(PAGE), delayMs));
+    timers.push(setTimeout(() => res.end(body), delayMs));
   });
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -54,5 +56,41 @@ describe('StatPoller', () => {
     await expect(poller.pollOnce(source)).rejects.toThrow(/abort|timeout/i);
     expect(poller.polls).toEqual({ ok: 0, failed: 1 });
     expect(snapshots).toEqual([]);
+  });
+
+  it('a big page (~8 MB, 40,000 players) is parsed in the parse worker (needs the build), giving the same snapshot as an inline parse', async () => {
+    const player = (i: number): string => `<client><id>${1000 + i}</id><address>192.0.2.${i % 250}</address><time>${i}</time><flashver>LNX 9,0,124,2</flashver><active/></client>`;
+    const big = PAGE.replace('<meta>', Array.from({ length: 40_000 }, (_, i) => player(i)).join('\n') + '<meta>');
+    expect(big.length).toBeGreaterThan(4_000_000);
+    const url = await slowPage(0, big);
+    const snapshots: Snapshot[] = [];
+    const tracker = { snapshot: async (s: Snapshot) => { snapshots.push(s); } } as unknown as OriginTracker;
+    const source: StatSource = { url, project: 'p', origin: 'o1', domain: 'push.example.com' };
+    const parser = new StatParser();
+    const poller = new StatPoller({ sources: [source], intervalMs: 500, tracker, parser });
+    await poller.pollOnce(source);
+    await parser.close();
+    expect(parser.stats).toEqual({ inline: 0, worker: 1 });
+    expect(snapshots[0]?.streams[0]?.clients).toHaveLength(40_001);
+    expect(snapshots[0]?.streams).toEqual(parseRtmpStat(big));
+  });
+
+  it('a page\'s time is when it was read, not when a slow parse (a queue in the parse worker) ended', async () => {
+    const url = await slowPage(0);
+    const snapshots: Snapshot[] = [];
+    const tracker = { snapshot: async (s: Snapshot) => { snapshots.push(s); } } as unknown as OriginTracker;
+    const source: StatSource = { url, project: 'p', origin: 'o1', domain: 'push.example.com' };
+    let clock = 1000;
+    const parser = new StatParser();
+    const parse = parser.parse.bind(parser);
+    // The parse takes 5 s of the poller's clock.
+    parser.parse = async (page) => {
+      const parsed = await parse(page);
+      clock += 5000;
+      return parsed;
+    };
+    const poller = new StatPoller({ sources: [source], intervalMs: 500, tracker, parser, now: () => clock });
+    await poller.pollOnce(source);
+    expect(snapshots[0]).toMatchObject({ requestedAt: 1000, at: 1000 });
   });
 });

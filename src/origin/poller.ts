@@ -1,5 +1,5 @@
 import { normalizeDomain } from '../contract/domain.js';
-import { parseRtmpStat } from './stat-xml.js';
+import { PageBytes, statParser, type StatParser } from './stat-parser.js';
 import type { OriginTracker } from './tracker.js';
 
 /**
@@ -54,6 +54,8 @@ export interface PollerOptions {
   /** Largest page read, bytes (default 64 MiB); a larger one is refused as a failed poll. */
   maxBytes?: number;
   now?: () => number;
+  /** Parses the pages (default: the process's parser, statParser()). */
+  parser?: StatParser;
   onError?: (source: StatSource, err: Error) => void;
 }
 
@@ -95,9 +97,12 @@ export class StatPoller {
     try {
       const res = await fetch(source.url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS) });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const text = await readLimited(res, this.options.maxBytes ?? 64 * 1024 * 1024);
-      const streams = parseRtmpStat(text);
-      await this.options.tracker.snapshot({ project: source.project, origin: source.origin, domain: source.domain, requestedAt, at: now(), streams });
+      const page = await readLimited(res, this.options.maxBytes ?? 64 * 1024 * 1024);
+      // The page's time is when it was read, not when its parse ended: a big page may wait in the
+      // parse worker behind another origin's, and that wait must not stretch the poll's byte growth.
+      const at = now();
+      const { streams } = await (this.options.parser ?? statParser()).parse(page);
+      await this.options.tracker.snapshot({ project: source.project, origin: source.origin, domain: source.domain, requestedAt, at, streams });
       this.polls.ok++;
     } catch (err) {
       this.polls.failed++;
@@ -114,16 +119,15 @@ export class StatPoller {
   }
 }
 
-async function readLimited(res: Response, max: number): Promise<string> {
+/** The page's bytes, at most `max` (copied a chunk at a time: the event loop never holds a whole-page step). */
+async function readLimited(res: Response, max: number): Promise<PageBytes> {
   const declared = Number(res.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > max) throw new Error(`statistics page larger than ${max} bytes`);
-  if (!res.body) return '';
-  const chunks: Uint8Array[] = [];
-  let total = 0;
+  const page = new PageBytes();
+  if (!res.body) return page;
   for await (const chunk of res.body) {
-    total += (chunk as Uint8Array).byteLength;
-    if (total > max) throw new Error(`statistics page larger than ${max} bytes`);
-    chunks.push(chunk as Uint8Array);
+    if (page.length + (chunk as Uint8Array).byteLength > max) throw new Error(`statistics page larger than ${max} bytes`);
+    page.append(chunk as Uint8Array);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return page;
 }

@@ -2,7 +2,6 @@ import type { Isp, Region } from '../contract/values.js';
 import { isStreamName } from '../contract/traffic/values.js';
 import { ORIGIN_SLOT_MS, type OriginBatch, type OriginQuery, type PlaySession, type PublishSession, type PublishType, type UpBytesRow } from '../store/origin.js';
 import { AUDIENCE_PROTOCOLS, type ProjectAudience } from '../store/audience.js';
-import { AudienceCounter } from '../ingest/audience/audience-counter.js';
 import { packGeo } from '../ingest/geo/names.js';
 import type { OriginEvent } from './events.js';
 import type { StatStream } from './stat-xml.js';
@@ -69,6 +68,8 @@ interface Live {
 
 interface Play {
   key: string;
+  /** The origin it was seen on (its key's). */
+  origin: string;
   play: PlaySession;
   seenAt: number;
 }
@@ -105,30 +106,138 @@ export const MAX_CLIENT_AGE_MS = 32 * 86_400_000;
 const ENDED_KEPT = 100_000;
 const ENDED_KEEP_MS = 600_000;
 const DAY_MS = 86_400_000;
+const MINUTE = 60_000;
 const RTMP = AUDIENCE_PROTOCOLS.indexOf('rtmp');
 
 /**
  * An RTMP play session that ended, as audience cube input (issue 21's cube, protocol rtmp): one
  * session over the minutes it overlaps (its play time inside each), one request at its end, and its
  * client address among the users of every UTC day it touches. Bytes are not known per player (0).
+ * The cells are written directly, the same numbers an AudienceCounter fed this one session drains
+ * (src/origin/play-audience.test.ts checks both on edge cases), without its maps per play.
  */
 export function playAudience(p: PlaySession & { end: number }): ProjectAudience {
-  const counter = new AudienceCounter();
-  counter.session(0, RTMP, packGeo(p.region, p.isp), p.end, p.end - p.start, 0);
-  if (p.clientIp) {
-    for (let day = Math.floor(p.start / DAY_MS) * DAY_MS; day < Math.max(p.end, p.start + 1); day += DAY_MS) counter.user(0, day, p.clientIp);
+  const geo = packGeo(p.region, p.isp);
+  const durationMs = p.end - p.start;
+  const start = p.end - durationMs;
+  const first = Math.floor(start / MINUTE);
+  const endMinute = Math.floor(p.end / MINUTE);
+  const last = durationMs > 0 ? Math.ceil(p.end / MINUTE) - 1 : endMinute;
+  // The counter's deltas of one session, applied in its order: [minute, open delta, play-ms adjustment, requests].
+  const touched: Array<[number, number, number, number]> = [];
+  const at = (minute: number): [number, number, number, number] => {
+    let d = touched.find((x) => x[0] === minute);
+    if (!d) {
+      d = [minute, 0, 0, 0];
+      touched.push(d);
+    }
+    return d;
+  };
+  const a = at(first);
+  a[1] += 1;
+  a[2] -= start - first * MINUTE;
+  at(last + 1)[1] -= 1;
+  at(last)[2] -= (last + 1) * MINUTE - p.end;
+  at(endMinute)[3] += 1;
+  touched.sort((x, y) => x[0] - y[0]);
+  // Rows: every minute from the first to the last, plus a touched one past it with a request.
+  const rows = Math.max(0, last - first + 1) + 1;
+  const minute = new Float64Array(rows);
+  const sessions = new Float64Array(rows);
+  const playMs = new Float64Array(rows);
+  const requests = new Float64Array(rows);
+  let n = 0;
+  let open = 0;
+  let prev = 0;
+  for (const [mi, dOpen, dMs, dRequests] of touched) {
+    if (open > 0) {
+      for (let x = prev + 1; x < mi; x++) {
+        minute[n] = x * MINUTE;
+        sessions[n] = open;
+        playMs[n++] = open * MINUTE;
+      }
+    }
+    open += dOpen;
+    prev = mi;
+    if (open > 0 || dRequests > 0) {
+      minute[n] = mi * MINUTE;
+      sessions[n] = open;
+      playMs[n] = open * MINUTE + dMs;
+      requests[n++] = dRequests;
+    }
   }
-  return { project: p.project, cells: counter.drain([p.domain], [p.app], [p.stream]) };
+  const userDay: number[] = [];
+  if (p.clientIp) {
+    for (let day = Math.floor(p.start / DAY_MS) * DAY_MS; day < Math.max(p.end, p.start + 1); day += DAY_MS) userDay.push(day);
+  }
+  return {
+    project: p.project,
+    cells: {
+      domains: [p.domain], apps: [p.app], streams: [p.stream],
+      tuple: new Int32Array(n), minute: minute.slice(0, n), protocol: new Uint8Array(n).fill(RTMP), geo: new Uint8Array(n).fill(geo),
+      sessions: sessions.slice(0, n), playMs: playMs.slice(0, n), bytes: new Float64Array(n), requests: requests.slice(0, n),
+      hlsTuple: new Int32Array(0), hlsMinute: new Float64Array(0), hlsGeo: new Uint8Array(0), hlsIp: [], hlsV4: new Float64Array(0),
+      userTuple: new Int32Array(userDay.length), userDay: Float64Array.from(userDay), userIp: userDay.map(() => p.clientIp),
+      userV4: new Float64Array(userDay.length).fill(-1),
+    },
+  };
 }
 
 const liveKey = (project: string, origin: string, clientId: string, app: string, stream: string): string =>
   JSON.stringify([project, origin, clientId, app, stream]);
+const originKey = (project: string, origin: string): string => JSON.stringify([project, origin]);
+
+/** A Map whose keys are also grouped (by project and origin), so a poll finds its origin's entries without a scan of all. */
+class GroupedMap<V> extends Map<string, V> {
+  private readonly groups = new Map<string, Set<string>>();
+
+  constructor(private readonly groupOf: (v: V) => string) {
+    super();
+  }
+
+  override set(key: string, value: V): this {
+    // A key's group is part of the key (its project and origin): a key already held stays in its group.
+    if (super.has(key)) return super.set(key, value);
+    super.set(key, value);
+    const g = this.groupOf(value);
+    let keys = this.groups.get(g);
+    if (!keys) {
+      keys = new Set();
+      this.groups.set(g, keys);
+    }
+    keys.add(key);
+    return this;
+  }
+
+  override delete(key: string): boolean {
+    const old = super.get(key);
+    if (old === undefined) return false;
+    this.ungroup(this.groupOf(old), key);
+    return super.delete(key);
+  }
+
+  private ungroup(g: string, key: string): void {
+    const keys = this.groups.get(g);
+    keys?.delete(key);
+    if (keys?.size === 0) this.groups.delete(g);
+  }
+
+  /** The entries of one group (a copy: the caller may change the map meanwhile). */
+  group(g: string): V[] {
+    return [...(this.groups.get(g) ?? [])].map((k) => super.get(k) as V);
+  }
+}
 
 export class OriginTracker {
-  private live = new Map<string, Live>();
-  private plays = new Map<string, Play>();
-  /** Sessions and plays ended by a notification, and when: a poll requested before that must not open them again. */
-  private ended = new Map<string, number>();
+  private readonly live = new GroupedMap<Live>((l) => originKey(l.session.project, l.session.origin));
+  private readonly plays = new GroupedMap<Play>((p) => originKey(p.play.project, p.origin));
+  /** Sessions and plays ended by a notification, and when (in time order): a poll requested before that must not open them again. */
+  private readonly ended = new Map<string, number>();
+  /**
+   * Undo steps of the operation being applied (run()): each change of the three maps records how to
+   * take it back, so a failed write costs the changes it made, not a copy of every open session.
+   */
+  private journal: Array<() => void> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly now: () => number;
   private startedAt = 0;
@@ -150,7 +259,7 @@ export class OriginTracker {
     for (const p of await this.options.store.openPlays()) {
       const [origin, clientId] = p.id.split('|');
       const key = liveKey(p.project, origin ?? '', clientId ?? '', p.app, p.stream);
-      this.plays.set(key, { key, play: p, seenAt: p.updatedAt });
+      this.plays.set(key, { key, origin: origin ?? '', play: p, seenAt: p.updatedAt });
     }
   }
 
@@ -200,22 +309,55 @@ export class OriginTracker {
 
   private run(apply: () => OriginBatch): Promise<void> {
     const next = this.queue.then(async () => {
-      const live = new Map(this.live);
-      const plays = new Map(this.plays);
-      const ended = new Map(this.ended);
-      const batch = apply();
+      const journal: Array<() => void> = [];
+      this.journal = journal;
+      let batch: OriginBatch;
+      try {
+        batch = apply();
+      } catch (err) {
+        this.undo(journal);
+        throw err;
+      } finally {
+        this.journal = undefined;
+      }
       if (batch.sessions.length === 0 && batch.upBytes.length === 0 && (batch.plays?.length ?? 0) === 0) return;
       try {
         await this.options.store.writeOrigin(batch);
       } catch (err) {
-        this.live = live;
-        this.plays = plays;
-        this.ended = ended;
+        this.undo(journal);
         throw err;
       }
     });
     this.queue = next.catch(() => undefined);
     return next;
+  }
+
+  /** Takes back an operation's changes, last first: every entry it touched has its value from before (an entry it deleted comes back last in iteration order). */
+  private undo(journal: Array<() => void>): void {
+    for (let i = journal.length - 1; i >= 0; i--) (journal[i] as () => void)();
+  }
+
+  /** Records how to restore `key` of `map` as it is now (outside run(): nothing to record). */
+  private remember<V>(map: Map<string, V>, key: string): void {
+    const j = this.journal;
+    if (!j) return;
+    if (map.has(key)) {
+      const before = map.get(key) as V;
+      j.push(() => map.set(key, before));
+    } else {
+      j.push(() => map.delete(key));
+    }
+  }
+
+  private put<V>(map: Map<string, V>, key: string, value: V): void {
+    this.remember(map, key);
+    map.set(key, value);
+  }
+
+  private drop<V>(map: Map<string, V>, key: string): void {
+    if (!map.has(key)) return;
+    this.remember(map, key);
+    map.delete(key);
   }
 
   private typeOf(flashver: string, addr: string, relay?: boolean): PublishType {
@@ -230,7 +372,7 @@ export class OriginTracker {
       videoCodec: '', audioCodec: '', frameRate: 0, bitrate: 0, width: 0, height: 0, start, end: null, origin, bytesIn: 0, updatedAt: at,
     };
     const l: Live = { key: liveKey(project, origin, clientId, app, stream), session, clientId, seenAt: at, bytesAt: start };
-    this.live.set(l.key, l);
+    this.put(this.live, l.key, l);
     return l;
   }
 
@@ -242,7 +384,7 @@ export class OriginTracker {
     if (e.kind === 'publish' || e.kind === 'update') {
       const known = this.live.get(key);
       if (known) {
-        this.live.set(key, { ...known, seenAt: at, session: { ...known.session, updatedAt: at } });
+        this.put(this.live, key, { ...known, seenAt: at, session: { ...known.session, updatedAt: at } });
         batch.sessions.push({ ...known.session, updatedAt: at });
       } else {
         const start = e.kind === 'update' && e.elapsedSec !== undefined ? at - this.age(e.elapsedSec * 1000) : at;
@@ -254,7 +396,7 @@ export class OriginTracker {
       if (!known) {
         this.count('unknown_session');
       } else {
-        this.live.delete(key);
+        this.drop(this.live, key);
         this.markEnded(key, at);
         batch.sessions.push({ ...known.session, end: Math.max(at, known.session.start), updatedAt: at });
       }
@@ -262,7 +404,7 @@ export class OriginTracker {
       const known = this.plays.get(key);
       if (e.kind === 'play') {
         if (known) {
-          this.plays.set(key, { ...known, seenAt: at });
+          this.put(this.plays, key, { ...known, seenAt: at });
         } else {
           this.admit(project, domain, e.app, e.stream);
           const geo = e.addr ? this.options.geo(e.addr) : { region: 'OT' as Region, isp: 'OTHER' as Isp };
@@ -270,11 +412,11 @@ export class OriginTracker {
             project, id: `${e.origin}|${e.clientId}|${at}`, domain, app: e.app, stream: e.stream, clientIp: e.addr,
             region: geo.region, isp: geo.isp, start: at, end: null, updatedAt: at,
           };
-          this.plays.set(key, { key, play, seenAt: at });
+          this.put(this.plays, key, { key, origin: e.origin, play, seenAt: at });
           batch.plays?.push(play);
         }
       } else if (known) {
-        this.plays.delete(key);
+        this.drop(this.plays, key);
         this.markEnded(`play:${key}`, at);
         this.endPlay(batch, { ...known.play, end: Math.max(at, known.play.start), updatedAt: at });
       } else {
@@ -284,10 +426,16 @@ export class OriginTracker {
     return batch;
   }
 
+  /**
+   * Kept in time order (a key ended again moves to the end), so the oldest are first: forgetting
+   * those past ENDED_KEEP_MS, or beyond ENDED_KEPT, looks at the map's head only.
+   */
   private markEnded(key: string, at: number): void {
-    this.ended.set(key, at);
-    if (this.ended.size > ENDED_KEPT) {
-      for (const [k, t] of this.ended) if (t < at - ENDED_KEEP_MS || this.ended.size > ENDED_KEPT) this.ended.delete(k);
+    this.drop(this.ended, key);
+    this.put(this.ended, key, at);
+    for (const [k, t] of this.ended) {
+      if (t >= at - ENDED_KEEP_MS && this.ended.size <= ENDED_KEPT) break;
+      this.drop(this.ended, k);
     }
   }
 
@@ -326,7 +474,7 @@ export class OriginTracker {
         if (l && impliedStart > l.seenAt + 5000) {
           // The origin restarted and reused the connection number: the old session ended when last seen.
           batch.sessions.push({ ...l.session, end: Math.max(l.seenAt, l.session.start), updatedAt: s.at });
-          this.live.delete(key);
+          this.drop(this.live, key);
           l = undefined;
         }
         if (!l) {
@@ -356,7 +504,7 @@ export class OriginTracker {
           frameRate: st.frameRate || l.session.frameRate, width: st.width || l.session.width, height: st.height || l.session.height,
           bitrate, bytesIn, updatedAt: s.at,
         };
-        this.live.set(key, st.bytesIn === undefined ? { ...l, session, seenAt: s.at } : { ...l, session, seenAt: s.at, bytesAt: s.at, polledBytes: bytesIn });
+        this.put(this.live, key, st.bytesIn === undefined ? { ...l, session, seenAt: s.at } : { ...l, session, seenAt: s.at, bytesAt: s.at, polledBytes: bytesIn });
         batch.sessions.push(session);
       }
       for (const c of st.clients) {
@@ -369,7 +517,7 @@ export class OriginTracker {
           // Refreshed in the store at most once a minute: after a restart a play the page no longer shows ends then.
           const play = s.at - known.play.updatedAt >= PLAY_REFRESH_MS ? { ...known.play, updatedAt: s.at } : known.play;
           if (play !== known.play) batch.plays?.push(play);
-          this.plays.set(key, { ...known, play, seenAt: s.at });
+          this.put(this.plays, key, { ...known, play, seenAt: s.at });
           continue;
         }
         const domain = publisher ? (this.live.get(liveKey(s.project, s.origin, publisher.id, st.app, st.name))?.session.domain ?? s.domain) : s.domain;
@@ -383,22 +531,23 @@ export class OriginTracker {
           project: s.project, id: `${s.origin}|${c.id}|${start}`, domain,
           app: st.app, stream: st.name, clientIp: c.address, region: geo.region, isp: geo.isp, start, end: null, updatedAt: s.at,
         };
-        this.plays.set(key, { key, play, seenAt: s.at });
+        this.put(this.plays, key, { key, origin: s.origin, play, seenAt: s.at });
         batch.plays?.push(play);
       }
     }
     // Open sessions of this origin the page no longer shows have ended.
-    for (const l of [...this.live.values()]) {
-      if (l.session.project !== s.project || l.session.origin !== s.origin || seen.has(l.key)) continue;
+    const here = originKey(s.project, s.origin);
+    for (const l of this.live.group(here)) {
+      if (seen.has(l.key)) continue;
       if (l.seenAt > s.requestedAt) continue; // opened by a notification while the page was fetched
       const end = l.seenAt >= this.startedAt ? s.at : l.seenAt;
-      this.live.delete(l.key);
+      this.drop(this.live, l.key);
       batch.sessions.push({ ...l.session, end: Math.max(end, l.session.start), updatedAt: s.at });
     }
-    for (const p of [...this.plays.values()]) {
-      if (p.play.project !== s.project || !p.play.id.startsWith(`${s.origin}|`) || seenPlays.has(p.key) || p.seenAt > s.requestedAt) continue;
+    for (const p of this.plays.group(here)) {
+      if (seenPlays.has(p.key) || p.seenAt > s.requestedAt) continue;
       const end = p.seenAt >= this.startedAt ? s.at : p.seenAt;
-      this.plays.delete(p.key);
+      this.drop(this.plays, p.key);
       this.endPlay(batch, { ...p.play, end: Math.max(end, p.play.start), updatedAt: s.at });
     }
     return batch;
