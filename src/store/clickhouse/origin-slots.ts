@@ -37,7 +37,7 @@ const partitionsOf = async (server: ChConnection, names: SchemaNames, name: stri
 
 /**
  * Migration 011's step: fills origin_up_domain from the input bytes already stored, one UTC day at a
- * time on this server's local tables. Each day's partition is dropped first, so a step cut short and
+ * time on this server's local tables (not the retry markers, type 2: origin-batch.ts). Each day's partition is dropped first, so a step cut short and
  * run again on the next start does not add a day twice.
  */
 export async function backfillUpDomain(server: ChConnection, names: SchemaNames): Promise<number> {
@@ -48,7 +48,7 @@ export async function backfillUpDomain(server: ChConnection, names: SchemaNames)
     await server.exec(`ALTER TABLE ${target} DROP PARTITION ${quote(day)}`);
     await server.exec(`INSERT INTO ${target} (project, domain, type, slot, region, isp, bytes)
       SELECT project, domain, type, slot, region, isp, sum(bytes) FROM ${source}
-      WHERE intDiv(slot, ${DAY_SLOTS}) = ${quote(day)} GROUP BY project, domain, type, slot, region, isp`);
+      WHERE intDiv(slot, ${DAY_SLOTS}) = ${quote(day)} AND type < 2 GROUP BY project, domain, type, slot, region, isp`);
     days++;
   }
   return days;
