@@ -72,20 +72,20 @@ export function upMarkersQueries(table: string, name: Table, chunks: readonly Ch
       AND type = ${MARKER_TYPE} AND ${TAG_COLUMN[name]} IN ${quoteList([...new Set(part.map((p) => p.tag))])}`);
 }
 
-/** The INSERT of `groups` of a chunk into `name`: their rows plus one marker row each. */
-function insert(table: string, name: Table, tag: string, groups: readonly Group[]): string {
+/** The INSERT of `groups` of a chunk into `name`: their rows plus one marker row each (none without a tag). */
+function insert(table: string, name: Table, tag: string | undefined, groups: readonly Group[]): string {
   const values: string[] = [];
   if (name === 'origin_up_bytes') {
     for (const g of groups) {
       for (const b of g.rows) values.push(tuple([b.project, b.domain, Math.floor(b.slot / ORIGIN_SLOT_MS), b.app, b.stream, b.region, b.isp, b.type, int(b.bytes)]));
-      values.push(tuple([g.project, g.domain, g.daySlot, '', tag, '', '', MARKER_TYPE, 1]));
+      if (tag !== undefined) values.push(tuple([g.project, g.domain, g.daySlot, '', tag, '', '', MARKER_TYPE, 1]));
     }
     return `INSERT INTO ${table} (project, domain, slot, app, stream, region, isp, type, bytes) VALUES ${values.join(', ')}`;
   }
   for (const g of groups) {
     // The per-domain pre-aggregate (011_origin_slots.sql) ShowUpBandwidth reads when no stream is asked.
     for (const row of upDomainRows(g.rows)) values.push(tuple(row));
-    values.push(tuple([g.project, g.domain, MARKER_TYPE, g.daySlot, tag, '', 1]));
+    if (tag !== undefined) values.push(tuple([g.project, g.domain, MARKER_TYPE, g.daySlot, tag, '', 1]));
   }
   return `INSERT INTO ${table} (project, domain, type, slot, region, isp, bytes) VALUES ${values.join(', ')}`;
 }
@@ -100,10 +100,14 @@ export interface UpBytesWriter {
   checkQuorum: (name: string, queriesFor: (localTable: string) => string[]) => Promise<void>;
 }
 
-/** Writes the input bytes of batch `batchId` into both summing tables; `retry`: an earlier attempt of it may have partly landed. */
-export async function writeUpBytes(w: UpBytesWriter, batchId: string, rows: readonly UpBytesRow[], retry: boolean): Promise<void> {
-  const chunks = upBytesChunks(batchId, rows);
+/**
+ * Writes the input bytes of batch `batchId` into both summing tables; `retry`: an earlier attempt of it
+ * may have partly landed. A batch without an id cannot be sent again as itself: no markers.
+ */
+export async function writeUpBytes(w: UpBytesWriter, batchId: string | undefined, rows: readonly UpBytesRow[], retry: boolean): Promise<void> {
+  const chunks = upBytesChunks(batchId ?? '', rows);
   if (chunks.length === 0) return;
+  const marked = batchId !== undefined;
   for (const name of ['origin_up_bytes', 'origin_up_domain'] as const) {
     const queryId = (tag: string): string => `livestats-${tag}-${name === 'origin_up_bytes' ? 'b' : 'd'}`;
     const present = new Set<string>();
@@ -117,7 +121,7 @@ export async function writeUpBytes(w: UpBytesWriter, batchId: string, rows: read
     for (const chunk of chunks) {
       const missing = chunk.groups.filter((g) => !present.has(groupKey(chunk.tag, g.project, g.domain, g.daySlot)));
       if (missing.length === 0) continue;
-      await w.server.exec(insert(w.table(name), name, chunk.tag, missing), { queryId: queryId(chunk.tag), settings: w.settings });
+      await w.server.exec(insert(w.table(name), name, marked ? chunk.tag : undefined, missing), marked ? { queryId: queryId(chunk.tag), settings: w.settings } : { settings: w.settings });
     }
   }
 }

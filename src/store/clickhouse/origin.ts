@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Isp, Region } from '../../contract/values.js';
 import type { QueryOptions } from '../types.js';
 import {
@@ -59,11 +58,11 @@ export class ClickHouseOrigin implements OriginQuery {
    * writeUpBytes, exact when the same batch (same id) is sent again after a failure.
    */
   async writeOrigin(batch: OriginBatch): Promise<void> {
-    const id = batch.id ?? randomUUID();
-    const retry = this.sent.has(id);
-    if (!retry && batch.id !== undefined) {
+    const id = batch.id;
+    const retry = id !== undefined && this.sent.has(id);
+    if (!retry && id !== undefined) {
       if (this.sent.size >= MAX_SENT) this.sent.delete(this.sent.values().next().value as string);
-      this.sent.add(batch.id);
+      this.sent.add(id);
     }
     if (batch.sessions.length > 0) {
       const values = batch.sessions.map((s) => tuple([s.project, s.id, s.domain, s.app, s.stream, s.clientIp, s.type, s.region, s.isp,

@@ -454,9 +454,8 @@ export class ClickHouseStore implements Store {
    */
   async writeOrigin(batch: OriginBatch): Promise<void> {
     const { audience, ...origin } = batch;
-    const id = batch.id ?? randomUUID();
-    await this.origin.writeOrigin({ ...origin, id });
-    if (audience && audience.length > 0) await this.write({ id, counts: [], samples: [], tasks: [], checkpoints: [], audience });
+    await this.origin.writeOrigin(origin);
+    if (audience && audience.length > 0) await this.write({ id: batch.id ?? randomUUID(), counts: [], samples: [], tasks: [], checkpoints: [], audience });
   }
 
   liveStreams(f: LiveStreamsFilter, o: QueryOptions = {}): Promise<SessionPage> {
