@@ -38,10 +38,15 @@ export class ClickHouseOrigin implements OriginQuery {
   constructor(
     private readonly server: ChConnection,
     private readonly names: SchemaNames,
-    private readonly insertSettings: ExecOptions['settings'] = {},
+    /** The insert settings, or a function giving them at each write (the store's quorum setting may change). */
+    private readonly settings: ExecOptions['settings'] | (() => ExecOptions['settings']) = {},
     private readonly waitUntilFinished: UpBytesWriter['waitUntilFinished'] = async () => undefined,
     private readonly checkQuorum: UpBytesWriter['checkQuorum'] = async () => undefined,
   ) {}
+
+  private get insertSettings(): ExecOptions['settings'] {
+    return typeof this.settings === 'function' ? this.settings() : this.settings;
+  }
 
   private t(name: 'origin_sessions' | 'origin_up_bytes' | 'origin_up_domain' | 'origin_plays'): string {
     return table(this.names, name);

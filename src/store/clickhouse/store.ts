@@ -105,7 +105,7 @@ export class ClickHouseStore implements Store {
     this.primary = options.replicated ? new FailoverEndpoint(this.servers) : this.servers[0] as ChEndpoint;
     this.traffic = new ClickHouseTraffic(this.primary, this.names, (ids) => this.waitUntilFinished(ids), () => this.insertSettings,
       (name, queriesFor) => this.checkQuorum(name, queriesFor));
-    this.origin = new ClickHouseOrigin(this.primary, this.names, this.insertSettings, (ids) => this.waitUntilFinished(ids),
+    this.origin = new ClickHouseOrigin(this.primary, this.names, () => this.insertSettings, (ids) => this.waitUntilFinished(ids),
       (name, queriesFor) => this.checkQuorum(name, queriesFor));
     this.quality = new ClickHouseStreamQuality(this.primary, this.names, this.insertSettings);
     this.audience = new ClickHouseAudience(this.primary, this.names, (ids) => this.waitUntilFinished(ids), () => this.insertSettings,
