@@ -126,3 +126,36 @@ describe('nginx-rtmp notifications: contract edges', () => {
     expect((await server.store.openSessions()).length).toBe(before);
   });
 });
+
+describe('a store fault under a notification (docs/origin.md, "When the store fails")', () => {
+  it('a write that fails is held and answered {"code":0}; one refused while it still fails is a 503 and never counted later', async () => {
+    const store = server.store;
+    const write = store.writeOrigin.bind(store);
+    let failures = 2;
+    // The real SQLite store, its next two origin writes failing (a store fault: disk full).
+    store.writeOrigin = async (b) => {
+      if (failures > 0) {
+        failures--;
+        throw new Error('SQLITE_FULL: database or disk is full');
+      }
+      return write(b);
+    };
+    try {
+      const held = srs('on_publish', { client_id: 'held1', stream: 'held-cam', vhost: 'held.example.com' });
+      expect(await post(SRS, held)).toEqual({ status: 200, body: { code: 0 } });
+      const refused = await post(SRS, srs('on_publish', { client_id: 'held2', stream: 'refused-cam', vhost: 'held.example.com' }));
+      expect(refused.status).toBe(503);
+      // The store is back: the held publish lands before this one.
+      expect(await post(SRS, srs('on_unpublish', { client_id: 'held1', stream: 'held-cam', vhost: 'held.example.com' }))).toEqual({ status: 200, body: { code: 0 } });
+      const h = await server.store.historySessions({ project: 'default', domains: ['held.example.com'], from: 0, to: Date.now() + 1000, offset: 0, limit: 10 });
+      expect(h.sessions.map((s) => [s.stream, s.end !== null])).toEqual([['held-cam', true]]);
+    } finally {
+      store.writeOrigin = write;
+    }
+  });
+
+  it('a name no store can write (a lone UTF-16 surrogate) is one 400, not a stuck write', async () => {
+    const r = await post(SRS, srs('on_publish', { client_id: 'lone1', stream: 'cam\uD800' }));
+    expect(r).toEqual({ status: 400, body: invalid('name') });
+  });
+});

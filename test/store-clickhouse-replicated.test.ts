@@ -77,19 +77,23 @@ describe.runIf(FULL)('ClickHouse replicated layout (1 shard x 2 replicas)', () =
   const TQ = Date.UTC(2026, 10, 20);
   const trafficRow = { project: 'p1', domain: 'a.example.com', app: 'live', stream: 's1', protocol: 'flv' as const, region: 'GD' as const,
     isp: 'CMCC' as const, ipType: 'v4' as const, requests: 2, bytes: 1000, slot: TQ };
-  const cases: [string, string, string, Partial<Omit<WriteBatch, 'id'>>, string, string[]][] = [
+  const upRow = { project: 'p1', domain: 'push.example.com', app: 'live', stream: 's1', region: 'GD' as const, isp: 'CMCC' as const, type: 0 as const, slot: TQ, bytes: 700 };
+  const cases: [string, string, string, Partial<Omit<WriteBatch, 'id'>>, string, string[], string?][] = [
     ['counts', 'http_counts_bytes_local', 'sum(count)', { counts: [cell(TQ, 200, 4), cell(TQ + 60_000, 404, 3)] }, '7', ['http_counts_bytes_local']],
     ['traffic', 'traffic_domains_local', 'sum(bytes)', { traffic: [trafficRow, { ...trafficRow, slot: TQ + 300_000, bytes: 500 }] }, '1500',
       ['traffic_streams_local', 'traffic_domains_local']],
     // FLV sessions A, B, C of the audience fixture: 3 + 2 + 3 viewer-minutes (their users and no HLS viewers beside).
     ['audience', 'audience_cells_local', 'sum(viewers)', { audience: audienceOf(FORMAT, LINES.slice(0, 3)).audience }, '8',
       ['audience_cells_local', 'audience_users_local']],
+    // Input bytes of the publish side (origin-batch.ts): markers are rows of type 2.
+    ['origin', 'origin_up_domain_local', 'sum(bytes)', { origin: { sessions: [], upBytes: [upRow, { ...upRow, stream: 's2', slot: TQ + 300_000, bytes: 50 }] } }, '750',
+      ['origin_up_bytes_local', 'origin_up_domain_local'], 'type < 2'],
   ];
-  it.each(cases)('confirms a retried batch (%s) only once the insert quorum holds what an earlier attempt left on one replica', async (what, local, sum, parts, want, written) => {
+  it.each(cases)('confirms a retried batch (%s) only once the insert quorum holds what an earlier attempt left on one replica', async (what, local, sum, parts, want, written, where = "batch = ''") => {
     const store = await open(`quorum_${what}`);
     const db = `quorum_${what}_${n}`;
     const [r1, r2] = cluster.servers as [NonNullable<typeof cluster.servers[0]>, NonNullable<typeof cluster.servers[0]>];
-    const stored = async (s: typeof r1): Promise<string> => (await s.sql(`SELECT ${sum} FROM ${db}.${local} WHERE batch = ''`)).trim();
+    const stored = async (s: typeof r1): Promise<string> => (await s.sql(`SELECT ${sum} FROM ${db}.${local} WHERE ${where}`)).trim();
     // The first attempt's rows land on the live replica only (as a quorum insert that timed out
     // leaves them), then the attempt fails (a checkpoint key it cannot write), so the batch is retried.
     const b = batch({ ...parts, checkpoints: [{ key: 'bad\ud800', value: 'x' }] });

@@ -40,6 +40,10 @@ export function tcurlDomain(tcurl: string | undefined): string | undefined {
   return normalizeDomain(host);
 }
 
+/** Half of a UTF-16 surrogate pair alone (JSON can carry one; a cut can make one): no store can write it as text. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
+
 function cleanName(v: string | undefined): string | undefined {
   if (v === undefined) return undefined;
   // A stream name may carry its own query (`name?key=...`): the stream is the part before it.
@@ -47,8 +51,11 @@ function cleanName(v: string | undefined): string | undefined {
   // characters), so every stored name can be asked for; nginx-rtmp passes a publisher's stream key
   // through as `name`, and a key such as `a/b` (OBS sends it verbatim) is refused here (bad_name).
   const s = v.split('?')[0] as string;
-  return isStreamName(s) ? s : undefined;
+  return isStreamName(s) && !LONE_SURROGATE.test(s) ? s : undefined;
 }
+
+/** A client address as stored: at most 64 UTF-16 units, a lone surrogate replaced by U+FFFD. */
+const cleanAddr = (v: string | undefined): string => (v ?? '').slice(0, 64).replace(LONE_SURROGATES, '\uFFFD');
 
 /**
  * nginx-rtmp's notification (application/x-www-form-urlencoded fields: call, app, name, addr,
@@ -73,7 +80,7 @@ export function parseNginxNotify(fields: URLSearchParams, origin: string, domain
   const time = Number(fields.get('time'));
   return {
     kind, origin, clientId, app, stream,
-    addr: (fields.get('addr') ?? '').slice(0, 64),
+    addr: cleanAddr(fields.get('addr') ?? undefined),
     domain: domain ?? tcurlDomain(fields.get('tcurl') ?? undefined),
     flashver: (fields.get('flashver') ?? '').slice(0, 128),
     ...(kind === 'update' && Number.isFinite(time) && time >= 0 ? { elapsedSec: time } : {}),
@@ -104,7 +111,7 @@ export function parseSrsHook(body: unknown, origin: string, domain: string | und
   const vhostDomain = vhost && vhost !== '__defaultVhost__' ? normalizeDomain(vhost) : undefined;
   return {
     kind, origin, clientId, app, stream,
-    addr: (text('ip') ?? '').slice(0, 64),
+    addr: cleanAddr(text('ip')),
     domain: domain ?? vhostDomain ?? tcurlDomain(text('tcUrl')),
     flashver: '',
     ...(text('param')?.includes('relay=1') ? { relay: true } : {}),

@@ -8,7 +8,7 @@ import { coveredSeconds } from '../store/origin-counts.js';
 import type { OriginEvent } from './events.js';
 import { pushDuration } from './push-duration.js';
 import type { StatStream } from './stat-xml.js';
-import { OriginTracker, spreadBytes } from './tracker.js';
+import { OriginTracker, OriginWriteHeld, spreadBytes } from './tracker.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'livestats-origin-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -53,25 +53,29 @@ describe('spreadBytes', () => {
 });
 
 describe('OriginTracker', () => {
-  it('a notification the store refuses changes nothing and is not counted later; its retry is counted once', async () => {
+  it('a notification whose write fails is held and written once before the next; one refused while it still fails changes nothing and is not counted later', async () => {
     const { store, fail } = await faultyStore();
     let now = T0;
     const t = new OriginTracker({ store, geo, now: () => now });
     await t.restore();
-    fail(1);
-    await expect(t.event('p', ev('publish'))).rejects.toThrow('disk is full');
-    expect(t.openSessions()).toEqual([]);
+    fail(2);
+    // The write fails: applied and held (the route answers accepted).
+    await expect(t.event('p', ev('publish'))).rejects.toBeInstanceOf(OriginWriteHeld);
+    expect(t.openSessions().map((s) => s.start)).toEqual([T0]);
     expect((await store.openSessions())).toEqual([]);
     now += 1000;
-    await t.event('p', ev('publish'));
+    // The held batch fails again: this notification is refused and nothing of it is applied.
+    await expect(t.event('p', ev('publish', { clientId: '8', stream: 's2' }))).rejects.toThrow('disk is full');
+    expect(t.openSessions().map((s) => s.stream)).toEqual(['s1']);
     now += 1000;
+    // The store is back: the held batch lands first, then this one.
     await t.event('p', ev('publish_done'));
     const h = await store.historySessions({ project: 'p', domains: ['push.example.com'], from: T0, to: T0 + 60_000, offset: 0, limit: 10 });
-    expect(h.sessions.map((s) => [s.start, s.end, s.region, s.isp, s.type])).toEqual([[T0 + 1000, T0 + 2000, 'GD', 'CTCC', 0]]);
+    expect(h.sessions.map((s) => [s.stream, s.start, s.end, s.region, s.isp, s.type])).toEqual([['s1', T0, T0 + 2000, 'GD', 'CTCC', 0]]);
     await store.close();
   });
 
-  it('input bytes: each poll adds the growth since the last one; a poll the store refuses is undone and the next one counts it, once', async () => {
+  it('input bytes: each poll adds the growth since the last one; a poll whose write fails is held and written once before the next', async () => {
     const { store, fail } = await faultyStore();
     let now = T0 + 60_000;
     const t = new OriginTracker({ store, geo, now: () => now });
@@ -83,12 +87,12 @@ describe('OriginTracker', () => {
     await poll(3000);
     now += 10_000;
     fail(1);
-    await expect(poll(5000)).rejects.toThrow();
+    await expect(poll(5000)).rejects.toBeInstanceOf(OriginWriteHeld);
     now += 10_000;
     await poll(9000);
     expect(await upTotal(store, T0, T0 + SLOT)).toBe(9000);
     const live = t.openSessions()[0];
-    expect(live).toMatchObject({ bytesIn: 9000, bitrate: Math.round((6000 * 8) / 20_000), videoCodec: 'H264', frameRate: 30, width: 1280 });
+    expect(live).toMatchObject({ bytesIn: 9000, bitrate: Math.round((4000 * 8) / 10_000), videoCodec: 'H264', frameRate: 30, width: 1280 });
     await store.close();
   });
 
@@ -170,7 +174,7 @@ describe('push_duration', () => {
 });
 
 describe('RTMP plays feed the audience cube (protocol rtmp)', () => {
-  it('a play that ends becomes online viewers per minute, play time and a user of the day; a refused end is not counted, its retry once', async () => {
+  it('a play that ends becomes online viewers per minute, play time and a user of the day; an end whose write fails is held and counted once', async () => {
     const { store, fail } = await faultyStore();
     let now = T0 + 30_000;
     const t = new OriginTracker({ store, geo, now: () => now });
@@ -179,7 +183,7 @@ describe('RTMP plays feed the audience cube (protocol rtmp)', () => {
     await t.event('p', ev('play', player));
     now = T0 + 150_000;
     fail(1);
-    await expect(t.event('p', ev('play_done', player))).rejects.toThrow();
+    await expect(t.event('p', ev('play_done', player))).rejects.toBeInstanceOf(OriginWriteHeld);
     await t.event('p', ev('play_done', player));
     const users = await store.usersSeries({
       project: 'p', domain: 'push.example.com', app: 'live', stream: 's1', protocol: 'rtmp', regions: [], isps: [], slotMs: 60_000, from: T0, to: T0 + 4 * 60_000,

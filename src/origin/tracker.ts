@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Isp, Region } from '../contract/values.js';
 import { isStreamName } from '../contract/traffic/values.js';
 import { ORIGIN_SLOT_MS, type OriginBatch, type OriginQuery, type PlaySession, type PublishSession, type PublishType, type UpBytesRow } from '../store/origin.js';
@@ -17,8 +18,12 @@ import type { StatStream } from './stat-xml.js';
  * - Input bytes come from polls only (notifications carry none): the growth of the stream's
  *   bytes_in since the last poll, spread over the 5-minute slots it covers in proportion to time.
  *   After an outage the growth since the last stored poll fills the gap the same way.
- * - Every operation is applied and written as one unit, one at a time; a write that fails undoes
- *   the operation in memory, so nothing refused is counted later (the next poll sees it again).
+ * - Every operation is applied and written as one unit, one at a time. A write that fails is held:
+ *   the operation stays applied and its batch is sent again, with the same id and rows, before the
+ *   next operation (OriginWriteHeld), so what part of it a store without transactions (ClickHouse)
+ *   kept is never added twice (src/store/clickhouse/origin-batch.ts). While the held batch still
+ *   fails, new operations are refused: nothing of them is applied, so nothing refused is counted
+ *   later (the next poll sees it again).
  */
 
 export interface TrackerOptions {
@@ -39,6 +44,17 @@ export interface TrackerOptions {
 export class StreamLimitError extends Error {
   constructor(readonly max: number) {
     super(`the project has ${max} streams open, the most --max-streams allows`);
+  }
+}
+
+/**
+ * The operation is applied but the store refused its write: the batch is held and sent again (same
+ * id, same rows) before the next operation, so it counts once. Not a refusal: a notification is
+ * answered as accepted.
+ */
+export class OriginWriteHeld extends Error {
+  constructor(cause: unknown) {
+    super(`the store did not take the write; it is sent again before the next origin operation (${cause instanceof Error ? cause.message : String(cause)})`, { cause });
   }
 }
 
@@ -239,6 +255,8 @@ export class OriginTracker {
    */
   private journal: Array<() => void> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  /** The batch whose write failed (applied in memory), sent again with the same id and rows before the next operation. */
+  private held: OriginBatch | undefined;
   private readonly now: () => number;
   private startedAt = 0;
   /** Refused or ignored inputs by reason (for metrics and tests). */
@@ -297,18 +315,26 @@ export class OriginTracker {
     return [...this.live.values()].map((l) => l.session);
   }
 
-  /** Applies one notification and writes it; rejects (state unchanged) when the store refuses. */
+  /** Applies one notification and writes it; rejects with OriginWriteHeld when its write is held, with the store's error (state unchanged) when refused. */
   event(project: string, e: OriginEvent): Promise<void> {
     return this.run(() => this.applyEvent(project, e));
   }
 
-  /** Applies one poll of an origin and writes it; rejects (state unchanged) when the store refuses. */
+  /** Applies one poll of an origin and writes it; rejects as event() does. */
   snapshot(s: Snapshot): Promise<void> {
     return this.run(() => this.applySnapshot(s));
   }
 
   private run(apply: () => OriginBatch): Promise<void> {
     const next = this.queue.then(async () => {
+      // Held writes (see OriginWriteHeld): the batch goes again, unchanged, before anything else.
+      // While it still fails, the new operation is refused and nothing of it is applied.
+      if (this.held) {
+        await this.options.store.writeOrigin(this.held);
+        this.held = undefined;
+      }
+      // An apply that throws part-way takes back what it changed (the journal); a write that fails
+      // keeps the operation applied and holds its batch.
       const journal: Array<() => void> = [];
       this.journal = journal;
       let batch: OriginBatch;
@@ -321,11 +347,12 @@ export class OriginTracker {
         this.journal = undefined;
       }
       if (batch.sessions.length === 0 && batch.upBytes.length === 0 && (batch.plays?.length ?? 0) === 0) return;
+      batch.id = randomUUID();
       try {
         await this.options.store.writeOrigin(batch);
       } catch (err) {
-        this.undo(journal);
-        throw err;
+        this.held = batch;
+        throw new OriginWriteHeld(err);
       }
     });
     this.queue = next.catch(() => undefined);

@@ -68,6 +68,11 @@ export type PlaySession = OriginSpan;
 
 /** What the intake writes at once (atomically on SQLite). Sessions replace the stored session of the same id. */
 export interface OriginBatch {
+  /**
+   * Names the batch for a store that cannot write it atomically (ClickHouse): sending the same batch
+   * (same id, same rows) again after a failed write stores what is missing and never adds what landed.
+   */
+  id?: string;
   sessions: PublishSession[];
   upBytes: UpBytesRow[];
   plays?: PlaySession[];

@@ -3,7 +3,7 @@ import { ApiError, invalidParameter, quoted, storeUnavailable } from '../../cont
 import { domainReason } from '../../contract/reasons.js';
 import type { ParamSpec } from '../../contract/params.js';
 import { parseNginxNotify, parseSrsHook, type EventRefusal, type OriginEvent } from '../../origin/events.js';
-import { StreamLimitError, type OriginTracker } from '../../origin/tracker.js';
+import { OriginWriteHeld, StreamLimitError, type OriginTracker } from '../../origin/tracker.js';
 import { normalizeDomain } from '../../contract/domain.js';
 import { rawSearch } from '../../contract/query.js';
 import { MAX_NAME_LENGTH } from '../../contract/traffic/values.js';
@@ -139,6 +139,11 @@ export function ingestOriginRoutes(app: FastifyInstance, ctx: AppContext, tracke
       await tracker.event(project, parsed);
     } catch (err) {
       if (err instanceof StreamLimitError) throw invalidParameter(kind === 'srs' ? 'stream' : 'name', `${err.message}; this one was not recorded`);
+      // Applied, its write held and sent again before the next origin operation: accepted (docs/origin.md).
+      if (err instanceof OriginWriteHeld) {
+        request.log.warn({ err }, 'origin notification held for a retried write');
+        return { code: 0 };
+      }
       request.log.warn({ err }, 'origin notification not stored');
       throw storeUnavailable('store_unreachable');
     }

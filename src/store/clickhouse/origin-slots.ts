@@ -14,8 +14,13 @@ const DAY_MS = 86_400_000;
 /** origin_sessions and origin_plays are partitioned by 30-day blocks of start_ms (006_origin.sql). */
 const BLOCK_MS = 2_592_000_000;
 
-/** The per-domain rows of an intake flush's input bytes: [project, domain, type, slot, region, isp, bytes], summed. */
+/**
+ * The per-domain rows of an intake flush's input bytes: [project, domain, type, slot, region, isp, bytes],
+ * summed; a sum that would pass 2^53 - 1 (not sent exactly as a number) goes on in a second row of the
+ * same key, which the table adds up.
+ */
 export function upDomainRows(rows: readonly UpBytesRow[]): Array<[string, string, number, number, string, string, number]> {
+  const out: Array<[string, string, number, number, string, string, number]> = [];
   const sums = new Map<string, [string, string, number, number, string, string, number]>();
   for (const b of rows) {
     if (b.bytes <= 0) continue;
@@ -23,10 +28,15 @@ export function upDomainRows(rows: readonly UpBytesRow[]): Array<[string, string
     const bytes = Math.max(0, Math.round(b.bytes));
     const k = JSON.stringify([b.project, b.domain, b.type, slot, b.region, b.isp]);
     const row = sums.get(k);
-    if (row) row[6] += bytes;
-    else sums.set(k, [b.project, b.domain, b.type, slot, b.region, b.isp, bytes]);
+    if (row && row[6] <= Number.MAX_SAFE_INTEGER - bytes) {
+      row[6] += bytes;
+    } else {
+      const next: [string, string, number, number, string, string, number] = [b.project, b.domain, b.type, slot, b.region, b.isp, bytes];
+      sums.set(k, next);
+      out.push(next);
+    }
   }
-  return [...sums.values()];
+  return out;
 }
 
 const partitionsOf = async (server: ChConnection, names: SchemaNames, name: string): Promise<number[]> => {
@@ -37,7 +47,7 @@ const partitionsOf = async (server: ChConnection, names: SchemaNames, name: stri
 
 /**
  * Migration 011's step: fills origin_up_domain from the input bytes already stored, one UTC day at a
- * time on this server's local tables. Each day's partition is dropped first, so a step cut short and
+ * time on this server's local tables (not the retry markers, type 2: origin-batch.ts). Each day's partition is dropped first, so a step cut short and
  * run again on the next start does not add a day twice.
  */
 export async function backfillUpDomain(server: ChConnection, names: SchemaNames): Promise<number> {
@@ -48,7 +58,7 @@ export async function backfillUpDomain(server: ChConnection, names: SchemaNames)
     await server.exec(`ALTER TABLE ${target} DROP PARTITION ${quote(day)}`);
     await server.exec(`INSERT INTO ${target} (project, domain, type, slot, region, isp, bytes)
       SELECT project, domain, type, slot, region, isp, sum(bytes) FROM ${source}
-      WHERE intDiv(slot, ${DAY_SLOTS}) = ${quote(day)} GROUP BY project, domain, type, slot, region, isp`);
+      WHERE intDiv(slot, ${DAY_SLOTS}) = ${quote(day)} AND type < 2 GROUP BY project, domain, type, slot, region, isp`);
     days++;
   }
   return days;

@@ -8,7 +8,10 @@ import { coveredSeconds, streamCountSeries } from '../origin-counts.js';
 import { num, str, type ChConnection, type ExecOptions, type Row } from './client.js';
 import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList, type SqlValue } from './sql.js';
-import { upDomainRows } from './origin-slots.js';
+import { writeUpBytes, type UpBytesWriter } from './origin-batch.js';
+
+/** Batch ids remembered (the tracker re-sends the one that failed, before any other). */
+const MAX_SENT = 1000;
 
 const SESSION_COLUMNS = 'project, id, domain, app, stream, client_ip, type, region, isp, video_codec, audio_codec, frame_rate, bitrate, width, height, start_ms, end_ms, origin, bytes_in, updated_at';
 const PLAY_COLUMNS = 'project, id, domain, app, stream, client_ip, region, isp, start_ms, end_ms, updated_at';
@@ -35,28 +38,45 @@ export class ClickHouseOrigin implements OriginQuery {
   constructor(
     private readonly server: ChConnection,
     private readonly names: SchemaNames,
-    private readonly insertSettings: ExecOptions['settings'] = {},
+    /** The insert settings, or a function giving them at each write (the store's quorum setting may change). */
+    private readonly settings: ExecOptions['settings'] | (() => ExecOptions['settings']) = {},
+    private readonly waitUntilFinished: UpBytesWriter['waitUntilFinished'] = async () => undefined,
+    private readonly checkQuorum: UpBytesWriter['checkQuorum'] = async () => undefined,
   ) {}
+
+  private get insertSettings(): ExecOptions['settings'] {
+    return typeof this.settings === 'function' ? this.settings() : this.settings;
+  }
 
   private t(name: 'origin_sessions' | 'origin_up_bytes' | 'origin_up_domain' | 'origin_plays'): string {
     return table(this.names, name);
   }
 
+  /**
+   * Ids of batches sent lately (the newest MAX_SENT): one sent again may find part of it stored
+   * (origin-batch.ts), also when this part succeeded and a later one (the audience cells) failed.
+   */
+  private readonly sent = new Set<string>();
+
+  /**
+   * Sessions and plays replace by id (sending them again is harmless); input bytes go through
+   * writeUpBytes, exact when the same batch (same id) is sent again after a failure.
+   */
   async writeOrigin(batch: OriginBatch): Promise<void> {
+    const id = batch.id;
+    const retry = id !== undefined && this.sent.has(id);
+    if (!retry && id !== undefined) {
+      if (this.sent.size >= MAX_SENT) this.sent.delete(this.sent.values().next().value as string);
+      this.sent.add(id);
+    }
     if (batch.sessions.length > 0) {
       const values = batch.sessions.map((s) => tuple([s.project, s.id, s.domain, s.app, s.stream, s.clientIp, s.type, s.region, s.isp,
         s.videoCodec, s.audioCodec, int(s.frameRate), int(s.bitrate), int(s.width), int(s.height), int(s.start), int(s.end ?? 0), s.origin, int(s.bytesIn), int(s.updatedAt)]));
       await this.server.exec(`INSERT INTO ${this.t('origin_sessions')} (${SESSION_COLUMNS}) VALUES ${values.join(', ')}`, { settings: this.insertSettings });
     }
-    const bytes = batch.upBytes.filter((b) => b.bytes > 0);
-    if (bytes.length > 0) {
-      const values = bytes.map((b) => tuple([b.project, b.domain, Math.floor(b.slot / ORIGIN_SLOT_MS), b.app, b.stream, b.region, b.isp, b.type, int(b.bytes)]));
-      await this.server.exec(`INSERT INTO ${this.t('origin_up_bytes')} (project, domain, slot, app, stream, region, isp, type, bytes) VALUES ${values.join(', ')}`,
-        { settings: this.insertSettings });
-      // The per-domain pre-aggregate (011_origin_slots.sql) ShowUpBandwidth reads when no stream is asked.
-      await this.server.exec(`INSERT INTO ${this.t('origin_up_domain')} (project, domain, type, slot, region, isp, bytes) VALUES ${
-        upDomainRows(bytes).map(tuple).join(', ')}`, { settings: this.insertSettings });
-    }
+    await writeUpBytes({
+      server: this.server, table: (name) => this.t(name), settings: this.insertSettings, waitUntilFinished: this.waitUntilFinished, checkQuorum: this.checkQuorum,
+    }, id, batch.upBytes, retry);
     const plays = batch.plays ?? [];
     if (plays.length > 0) {
       const values = plays.map((p) => tuple([p.project, p.id, p.domain, p.app, p.stream, p.clientIp, p.region, p.isp, int(p.start), int(p.end ?? 0), int(p.updatedAt)]));

@@ -105,7 +105,8 @@ export class ClickHouseStore implements Store {
     this.primary = options.replicated ? new FailoverEndpoint(this.servers) : this.servers[0] as ChEndpoint;
     this.traffic = new ClickHouseTraffic(this.primary, this.names, (ids) => this.waitUntilFinished(ids), () => this.insertSettings,
       (name, queriesFor) => this.checkQuorum(name, queriesFor));
-    this.origin = new ClickHouseOrigin(this.primary, this.names, this.insertSettings);
+    this.origin = new ClickHouseOrigin(this.primary, this.names, () => this.insertSettings, (ids) => this.waitUntilFinished(ids),
+      (name, queriesFor) => this.checkQuorum(name, queriesFor));
     this.quality = new ClickHouseStreamQuality(this.primary, this.names, this.insertSettings);
     this.audience = new ClickHouseAudience(this.primary, this.names, (ids) => this.waitUntilFinished(ids), () => this.insertSettings,
       (name, queriesFor) => this.checkQuorum(name, queriesFor));
@@ -158,7 +159,7 @@ export class ClickHouseStore implements Store {
         batch.traffic ? this.traffic.write(batch.id, batch.traffic, previous !== undefined) : undefined,
         batch.audience ? this.audience.write(batch.id, batch.audience, previous !== undefined) : undefined,
       ]);
-      if (batch.origin) await this.origin.writeOrigin(batch.origin);
+      if (batch.origin) await this.origin.writeOrigin({ ...batch.origin, id: batch.origin.id ?? batch.id });
       await this.writeSamples(batch, version);
       if (batch.checkpoints.length > 0) await this.primary.exec(keyValueInsert(this.t('checkpoints'), batch.checkpoints, version), { settings: this.insertSettings });
     } catch (err) {
@@ -446,11 +447,15 @@ export class ClickHouseStore implements Store {
     return this.quality.queryQuality(f, o);
   }
 
-  /** Publish-side rows, then (a separate insert: not atomic with them on ClickHouse) the audience cells of plays that ended. */
+  /**
+   * Publish-side rows, then (separate inserts: not atomic on ClickHouse) the audience cells of plays
+   * that ended, under the batch's id: sending the same batch again after a failure stores only what is
+   * missing (origin-batch.ts; the audience cube's markers).
+   */
   async writeOrigin(batch: OriginBatch): Promise<void> {
     const { audience, ...origin } = batch;
     await this.origin.writeOrigin(origin);
-    if (audience && audience.length > 0) await this.write({ id: randomUUID(), counts: [], samples: [], tasks: [], checkpoints: [], audience });
+    if (audience && audience.length > 0) await this.write({ id: batch.id ?? randomUUID(), counts: [], samples: [], tasks: [], checkpoints: [], audience });
   }
 
   liveStreams(f: LiveStreamsFilter, o: QueryOptions = {}): Promise<SessionPage> {
