@@ -187,6 +187,19 @@ export function buildApp(options: AppOptions): FastifyInstance {
     done();
   });
 
+  // --body-timeout-ms bounds the silences while a request arrives and while its answer is sent, not
+  // the work in between: once the body is in, a handler that takes longer (a 32 MiB log body parsed
+  // on a busy machine) must not have its connection closed under it, unanswered. The store waits
+  // inside have their own deadline (--ingest-commit-timeout-ms); the limit is back for the answer.
+  app.addHook('preHandler', (request, _reply, done) => {
+    request.raw.socket?.setTimeout(0);
+    done();
+  });
+  app.addHook('onSend', (request, _reply, payload, done) => {
+    request.raw.socket?.setTimeout(limits.bodyTimeoutMs);
+    done(null, payload);
+  });
+
   const knownPaths = [...KNOWN_GET_PATHS, ...KNOWN_POST_PATHS, ...(options.metrics ? [METRICS_PATH] : [])];
   const unrouted = registerRequestGuard(app, options.hosts ?? { allowed: [] }, knownPaths);
 
