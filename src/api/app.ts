@@ -191,12 +191,17 @@ export function buildApp(options: AppOptions): FastifyInstance {
   // the work in between: once the body is in, a handler that takes longer (a 32 MiB log body parsed
   // on a busy machine) must not have its connection closed under it, unanswered. The store waits
   // inside have their own deadline (--ingest-commit-timeout-ms); the limit is back for the answer.
+  // (app.inject's requests have a socket without timers: nothing to lift there.)
+  const idleLimit = (request: FastifyRequest, ms: number): void => {
+    const socket = request.raw.socket as { setTimeout?: unknown } | undefined;
+    if (typeof socket?.setTimeout === 'function') request.raw.socket.setTimeout(ms);
+  };
   app.addHook('preHandler', (request, _reply, done) => {
-    request.raw.socket?.setTimeout(0);
+    idleLimit(request, 0);
     done();
   });
   app.addHook('onSend', (request, _reply, payload, done) => {
-    request.raw.socket?.setTimeout(limits.bodyTimeoutMs);
+    idleLimit(request, limits.bodyTimeoutMs);
     done(null, payload);
   });
 
