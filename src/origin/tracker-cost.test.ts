@@ -2,8 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../store/sqlite/store.js';
-import type { OriginBatch } from '../store/origin.js';
+import { faultyOriginStore } from '../../test/helpers/faulty-origin-store.js';
 import type { OriginEvent } from './events.js';
 import type { StatClient, StatStream } from './stat-xml.js';
 import { OriginTracker, OriginWriteHeld, type Snapshot } from './tracker.js';
@@ -13,21 +12,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const T0 = Date.UTC(2026, 10, 20);
 
-/** A real SQLite store whose next `failures` origin writes fail. */
-async function faultyStore(): Promise<{ store: SqliteStore; fail: (times: number) => void }> {
-  const store = new SqliteStore(join(dir, `t${++n}.db`));
-  await store.init();
-  let failures = 0;
-  const write = store.writeOrigin.bind(store);
-  store.writeOrigin = async (b: OriginBatch) => {
-    if (failures > 0) {
-      failures--;
-      throw new Error('SQLITE_FULL: database or disk is full');
-    }
-    return write(b);
-  };
-  return { store, fail: (times) => { failures = times; } };
-}
+/** A real SQLite store whose next `failures` origin writes fail (test/helpers/faulty-origin-store.ts). */
+const faultyStore = (): ReturnType<typeof faultyOriginStore> => faultyOriginStore(dir, `t${++n}.db`);
 
 const geo = (): { region: 'GD'; isp: 'CTCC' } => ({ region: 'GD', isp: 'CTCC' });
 const ev = (kind: OriginEvent['kind'], more: Partial<OriginEvent> = {}): OriginEvent => ({

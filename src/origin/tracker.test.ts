@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../store/sqlite/store.js';
-import type { OriginBatch } from '../store/origin.js';
+import { faultyOriginStore } from '../../test/helpers/faulty-origin-store.js';
+import type { SqliteStore } from '../store/sqlite/store.js';
 import { coveredSeconds } from '../store/origin-counts.js';
 import type { OriginEvent } from './events.js';
 import { pushDuration } from './push-duration.js';
@@ -16,21 +16,8 @@ let n = 0;
 const SLOT = 300_000;
 const T0 = Date.UTC(2026, 10, 20);
 
-/** A real SQLite store whose next `failures` origin writes fail (a store fault: disk full, locked). */
-async function faultyStore(): Promise<{ store: SqliteStore; fail: (times: number) => void }> {
-  const store = new SqliteStore(join(dir, `t${++n}.db`));
-  await store.init();
-  let failures = 0;
-  const write = store.writeOrigin.bind(store);
-  store.writeOrigin = async (b: OriginBatch) => {
-    if (failures > 0) {
-      failures--;
-      throw new Error('SQLITE_FULL: database or disk is full');
-    }
-    return write(b);
-  };
-  return { store, fail: (times) => { failures = times; } };
-}
+/** A real SQLite store whose next `failures` origin writes fail (test/helpers/faulty-origin-store.ts). */
+const faultyStore = (): ReturnType<typeof faultyOriginStore> => faultyOriginStore(dir, `t${++n}.db`);
 
 const geo = (): { region: 'GD'; isp: 'CTCC' } => ({ region: 'GD', isp: 'CTCC' });
 const ev = (kind: OriginEvent['kind'], more: Partial<OriginEvent> = {}): OriginEvent => ({
