@@ -13,6 +13,7 @@ import { USER_CHUNK_SHIFT, USER_CHUNKS } from '../src/store/sqlite/audience-sets
 import { audienceOf, D, DOMAIN, FORMAT } from './fixtures/audience-log.js';
 import { batch } from './store-conformance.js';
 import { tempDir } from './ingest-helpers.js';
+import { toV11Blocks } from './helpers/audience-v11.js';
 
 /**
  * Schema v10: the audience cube's exact IPv4 sets as delta-varint blobs (aud_hls_v4, aud_users_v4)
@@ -124,6 +125,7 @@ it('upgrades a v9 file (sets as rows, hour blocks) in place: the same answers, t
     const userRow = db().prepare('INSERT INTO aud_users (day, uid, ip) VALUES (?, ?, ?)');
     for (const [day, part, ips] of userSets) for (const ip of ips) userRow.run(day, Math.floor(part / USER_CHUNKS), ip);
     db().exec('DROP TABLE aud_hls_v4; DROP TABLE aud_users_v4; DELETE FROM schema_migrations WHERE version = 10;');
+    toV11Blocks(db()); // and v11's FLV viewers (a count per minute), as v9 kept them too
     toHourBlocks(db());
   })();
   const v6Rows = db().prepare('SELECT count(*) FROM aud_hls WHERE typeof(ip) = \'text\'').pluck().get() as number;

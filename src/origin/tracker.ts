@@ -3,6 +3,7 @@ import type { Isp, Region } from '../contract/values.js';
 import { isStreamName } from '../contract/traffic/values.js';
 import { ORIGIN_SLOT_MS, type OriginBatch, type OriginQuery, type PlaySession, type PublishSession, type PublishType, type UpBytesRow } from '../store/origin.js';
 import { AUDIENCE_PROTOCOLS, type ProjectAudience } from '../store/audience.js';
+import { AUDIENCE_BLOCK_MINUTES } from '../store/audience-flv.js';
 import { packGeo } from '../ingest/geo/names.js';
 import type { OriginEvent } from './events.js';
 import type { StatStream } from './stat-xml.js';
@@ -123,6 +124,7 @@ const ENDED_KEPT = 100_000;
 const ENDED_KEEP_MS = 600_000;
 const DAY_MS = 86_400_000;
 const MINUTE = 60_000;
+const BLOCK = AUDIENCE_BLOCK_MINUTES;
 const RTMP = AUDIENCE_PROTOCOLS.indexOf('rtmp');
 
 /**
@@ -139,7 +141,7 @@ export function playAudience(p: PlaySession & { end: number }): ProjectAudience 
   const first = Math.floor(start / MINUTE);
   const endMinute = Math.floor(p.end / MINUTE);
   const last = durationMs > 0 ? Math.ceil(p.end / MINUTE) - 1 : endMinute;
-  // The counter's deltas of one session, applied in its order: [minute, open delta, play-ms adjustment, requests].
+  // The counter's deltas of one session, applied in its order: [minute, open delta, play ms, requests].
   const touched: Array<[number, number, number, number]> = [];
   const at = (minute: number): [number, number, number, number] => {
     let d = touched.find((x) => x[0] === minute);
@@ -149,17 +151,20 @@ export function playAudience(p: PlaySession & { end: number }): ProjectAudience 
     }
     return d;
   };
-  const a = at(first);
-  a[1] += 1;
-  a[2] -= start - first * MINUTE;
+  at(first)[1] += 1;
   at(last + 1)[1] -= 1;
-  at(last)[2] -= (last + 1) * MINUTE - p.end;
+  for (let day = Math.floor(start / DAY_MS) * DAY_MS; day < p.end; day += DAY_MS) {
+    const from = Math.max(start, day);
+    at(Math.floor(from / MINUTE))[2] += Math.min(p.end, day + DAY_MS) - from;
+  }
   at(endMinute)[3] += 1;
   touched.sort((x, y) => x[0] - y[0]);
-  // Rows: every minute from the first to the last, plus a touched one past it with a request.
-  const rows = Math.max(0, last - first + 1) + 1;
+  // Rows as the counter's drain gives them (src/store/audience-flv.ts): the touched minutes, and
+  // each block start the session spans between them with the sessions open then.
+  const rows = touched.length + Math.ceil((last - first + 1) / BLOCK) + 1;
   const minute = new Float64Array(rows);
-  const sessions = new Float64Array(rows);
+  const opens = new Float64Array(rows);
+  const closes = new Float64Array(rows);
   const playMs = new Float64Array(rows);
   const requests = new Float64Array(rows);
   let n = 0;
@@ -167,18 +172,20 @@ export function playAudience(p: PlaySession & { end: number }): ProjectAudience 
   let prev = 0;
   for (const [mi, dOpen, dMs, dRequests] of touched) {
     if (open > 0) {
-      for (let x = prev + 1; x < mi; x++) {
-        minute[n] = x * MINUTE;
-        sessions[n] = open;
-        playMs[n++] = open * MINUTE;
+      for (let b = (Math.floor(prev / BLOCK) + 1) * BLOCK; b < mi; b += BLOCK) {
+        minute[n] = b * MINUTE;
+        opens[n++] = open;
       }
     }
     open += dOpen;
     prev = mi;
-    if (open > 0 || dRequests > 0) {
+    const o = mi % BLOCK === 0 ? open : Math.max(0, dOpen);
+    const c = mi % BLOCK === 0 ? 0 : Math.max(0, -dOpen);
+    if (o > 0 || c > 0 || dMs > 0 || dRequests > 0) {
       minute[n] = mi * MINUTE;
-      sessions[n] = open;
-      playMs[n] = open * MINUTE + dMs;
+      opens[n] = o;
+      closes[n] = c;
+      playMs[n] = dMs;
       requests[n++] = dRequests;
     }
   }
@@ -191,7 +198,7 @@ export function playAudience(p: PlaySession & { end: number }): ProjectAudience 
     cells: {
       domains: [p.domain], apps: [p.app], streams: [p.stream],
       tuple: new Int32Array(n), minute: minute.slice(0, n), protocol: new Uint8Array(n).fill(RTMP), geo: new Uint8Array(n).fill(geo),
-      sessions: sessions.slice(0, n), playMs: playMs.slice(0, n), bytes: new Float64Array(n), requests: requests.slice(0, n),
+      sessions: new Float64Array(n), opens: opens.slice(0, n), closes: closes.slice(0, n), playMs: playMs.slice(0, n), bytes: new Float64Array(n), requests: requests.slice(0, n),
       hlsTuple: new Int32Array(0), hlsMinute: new Float64Array(0), hlsGeo: new Uint8Array(0), hlsIp: [], hlsV4: new Float64Array(0),
       userTuple: new Int32Array(userDay.length), userDay: Float64Array.from(userDay), userIp: userDay.map(() => p.clientIp),
       userV4: new Float64Array(userDay.length).fill(-1),

@@ -112,9 +112,12 @@ export interface AudienceCells {
   apps: string[];
   streams: string[];
   /**
-   * Additive cells per (tuple, minute, protocol, geo): FLV/RTMP sessions overlapping the minute,
-   * session milliseconds inside it, and the bytes and lines of the lines logged in it. HLS lines add
-   * bytes and lines only (their viewers are `hls*` below).
+   * Additive cells per (tuple, minute, protocol, geo): viewers counted into the minute as they are
+   * (`sessions`: 0 from ingest, whose FLV/RTMP sessions are `opens`/`closes`), FLV/RTMP sessions as
+   * deltas (`opens`, `closes`: src/store/audience-flv.ts), play milliseconds (an FLV/RTMP session's
+   * play time within a UTC day at its first minute of that day: only day sums are read), and the
+   * bytes and lines of the lines logged in it. HLS lines add bytes and lines only (their viewers are
+   * `hls*` below).
    */
   tuple: Int32Array;
   /** Minute start, epoch ms. */
@@ -124,6 +127,9 @@ export interface AudienceCells {
   /** Region index x 4 + isp index (as in src/store/packed.ts). */
   geo: Uint8Array;
   sessions: Float64Array;
+  /** Absent: zeros (a producer that writes per-minute viewers in `sessions` only). */
+  opens?: Float64Array;
+  closes?: Float64Array;
   playMs: Float64Array;
   bytes: Float64Array;
   requests: Float64Array;

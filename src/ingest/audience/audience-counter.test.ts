@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import { audienceIp, type AudienceCells } from '../../store/audience.js';
+import { addSessionViewers, blockStart } from '../../store/audience-flv.js';
 import { createLineParser } from '../formats/presets.js';
 import { GeoResolver } from '../geo/resolver.js';
 import { LineProcessor } from '../processor.js';
@@ -21,14 +22,31 @@ function run(format: string, lines: string[], fields?: Record<string, string>): 
 /** The first (here: only) batch of cells a run drained. */
 const first = (r: { cells: AudienceCells[] }): AudienceCells => r.cells[0] as AudienceCells;
 
-/** (minute offset from D in minutes -> sessions) of a drained batch's FLV cells. */
+/** (minute offset from D in minutes -> sessions open) of a drained batch's FLV cells (opens and closes prefix-summed per block). */
 const sessions = (c: AudienceCells): Record<number, number> => {
-  const out: Record<number, number> = {};
+  const at = new Map<number, [number, number]>();
   for (let i = 0; i < c.tuple.length; i++) {
-    if (c.protocol[i] !== 0 || c.sessions[i] === 0) continue;
-    const m = ((c.minute[i] as number) - D) / 60_000;
-    out[m] = (out[m] ?? 0) + (c.sessions[i] as number);
+    if (c.protocol[i] !== 0) continue;
+    const m = (c.minute[i] as number) / 60_000;
+    const x = at.get(m) ?? [0, 0];
+    at.set(m, [x[0] + (c.opens?.[i] ?? 0), x[1] + (c.closes?.[i] ?? 0)]);
+    expect(c.sessions[i]).toBe(0);
   }
+  const out: Record<number, number> = {};
+  if (at.size === 0) return out;
+  const from = blockStart(Math.min(...at.keys()));
+  const n = Math.max(...at.keys()) - from + 1;
+  const opens = new Float64Array(n);
+  const closes = new Float64Array(n);
+  for (const [m, [o, x]] of at) {
+    opens[m - from] = o;
+    closes[m - from] = x;
+  }
+  const v = new Float64Array(n);
+  addSessionViewers(v, opens, closes, from);
+  v.forEach((x, i) => {
+    if (x !== 0) out[from + i - D / 60_000] = x;
+  });
   return out;
 };
 
@@ -46,14 +64,16 @@ it('takes $msec as the end of an FLV session wherever it stands in the format, $
   expect([...first(r).playMs].reduce((a, b) => a + b, 0)).toBe(30_000);
 });
 
-it('costs the same per line for a session of hours: its minutes are made once per drain', () => {
-  // Ten 8-hour sessions ending at the same second: 481 minutes each, one cell per minute (sums of 10), not 4,810.
+it('costs the same per line for a session of hours: its cells grow with the blocks it spans, not its minutes', () => {
+  // Ten 8-hour sessions ending at the same second, 12:00:30 to 20:00:30: 481 minutes each. Cells: the
+  // opening minute (12:00), the 32 quarter-hour starts 12:15 to 20:00 (the sessions then open), the
+  // closing minute (20:01, with the lines' bytes): 34, not 481 (the code before schema v12: one per minute).
   const lines = Array.from({ length: 10 }, (_, i) => line(`1.2.3.${i + 1}`, D + 20 * 3_600_000 + 30_000, String(8 * 3600)));
   const c = first(run(FMT, lines));
   const s = sessions(c);
   expect(Object.keys(s)).toHaveLength(481);
   expect(Object.values(s).every((v) => v === 10)).toBe(true);
-  expect(c.tuple.length).toBe(481); // the lines' bytes are in their end minute, the last of the sessions
+  expect(c.tuple.length).toBe(34);
   expect([...c.playMs].reduce((a, b) => a + b, 0)).toBe(10 * 8 * 3600 * 1000);
 });
 

@@ -1,7 +1,9 @@
 import type { AudienceCells } from '../../store/audience.js';
+import { AUDIENCE_BLOCK_MINUTES } from '../../store/audience-flv.js';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
+const BLOCK = AUDIENCE_BLOCK_MINUTES;
 /** Geo codes as the resolver answers them (region index x 4 + isp index) fit in 8 bits. */
 const GEO_BITS = 256;
 /** Protocol indexes (AUDIENCE_PROTOCOLS): flv 0, hls 1, rtmp 2. */
@@ -29,7 +31,7 @@ function ipKey(ip: string, v4: number): IpKey {
   return ip.length === len ? v4 | 0 : ip;
 }
 
-/** Per cell (tuple, protocol, geo): the minutes it touches, each [session delta, play-ms adjustment, bytes, lines]. */
+/** Per cell (tuple, protocol, geo): the minutes it touches, each [open-session delta, play ms, bytes, lines]. */
 type MinuteDeltas = Map<number, Float64Array>;
 
 /** The drained cells, built in typed columns that grow by doubling (no boxed numbers per cell-minute). */
@@ -39,7 +41,8 @@ class CellColumns {
   private minute: Float64Array;
   private protocol: Uint8Array;
   private geo: Uint8Array;
-  private sessions: Float64Array;
+  private opens: Float64Array;
+  private closes: Float64Array;
   private playMs: Float64Array;
   private bytes: Float64Array;
   private requests: Float64Array;
@@ -49,20 +52,22 @@ class CellColumns {
     this.minute = new Float64Array(cap);
     this.protocol = new Uint8Array(cap);
     this.geo = new Uint8Array(cap);
-    this.sessions = new Float64Array(cap);
+    this.opens = new Float64Array(cap);
+    this.closes = new Float64Array(cap);
     this.playMs = new Float64Array(cap);
     this.bytes = new Float64Array(cap);
     this.requests = new Float64Array(cap);
   }
 
-  push(tuple: number, minute: number, protocol: number, geo: number, sessions: number, playMs: number, bytes: number, requests: number): void {
+  push(tuple: number, minute: number, protocol: number, geo: number, opens: number, closes: number, playMs: number, bytes: number, requests: number): void {
     if (this.n === this.cap) this.grow();
     const i = this.n++;
     this.tuple[i] = tuple;
     this.minute[i] = minute;
     this.protocol[i] = protocol;
     this.geo[i] = geo;
-    this.sessions[i] = sessions;
+    this.opens[i] = opens;
+    this.closes[i] = closes;
     this.playMs[i] = playMs;
     this.bytes[i] = bytes;
     this.requests[i] = requests;
@@ -79,18 +84,19 @@ class CellColumns {
     this.minute = more(this.minute, (n) => new Float64Array(n));
     this.protocol = more(this.protocol, (n) => new Uint8Array(n));
     this.geo = more(this.geo, (n) => new Uint8Array(n));
-    this.sessions = more(this.sessions, (n) => new Float64Array(n));
+    this.opens = more(this.opens, (n) => new Float64Array(n));
+    this.closes = more(this.closes, (n) => new Float64Array(n));
     this.playMs = more(this.playMs, (n) => new Float64Array(n));
     this.bytes = more(this.bytes, (n) => new Float64Array(n));
     this.requests = more(this.requests, (n) => new Float64Array(n));
   }
 
   /** Exact-length copies (each with its own buffer, as transfers between threads need). */
-  take(): Pick<AudienceCells, 'tuple' | 'minute' | 'protocol' | 'geo' | 'sessions' | 'playMs' | 'bytes' | 'requests'> {
+  take(): Pick<AudienceCells, 'tuple' | 'minute' | 'protocol' | 'geo' | 'sessions' | 'opens' | 'closes' | 'playMs' | 'bytes' | 'requests'> {
     const n = this.n;
     return {
       tuple: this.tuple.slice(0, n), minute: this.minute.slice(0, n), protocol: this.protocol.slice(0, n), geo: this.geo.slice(0, n),
-      sessions: this.sessions.slice(0, n), playMs: this.playMs.slice(0, n), bytes: this.bytes.slice(0, n), requests: this.requests.slice(0, n),
+      sessions: new Float64Array(n), opens: this.opens.slice(0, n), closes: this.closes.slice(0, n), playMs: this.playMs.slice(0, n), bytes: this.bytes.slice(0, n), requests: this.requests.slice(0, n),
     };
   }
 }
@@ -98,9 +104,11 @@ class CellColumns {
 /**
  * Derives the audience cube's input from lines (audience-api.md):
  * - an FLV line is one session spanning [end - request_time, end); it is kept as two deltas (+1 at
- *   its first minute, -1 after its last) plus play-time corrections, so a session of hours costs the
- *   same per line as one of a second; drain() sweeps each cell's minutes once (work per distinct
- *   cell-minute of the batch, not per line-minute);
+ *   its first minute, -1 after its last) plus its play time per UTC day it touches, so a session of
+ *   hours costs the same per line as one of a second; drain() sweeps each cell's touched minutes
+ *   once and gives the stored form (src/store/audience-flv.ts): the deltas, and at each block start
+ *   the sessions then open, so the cells of a batch grow with the blocks its sessions span, not
+ *   with their minutes;
  * - an HLS line names a viewer (client IP, stream, minute), kept once per batch;
  * - every stream line adds its client IP to the (stream, UTC day) users.
  * Tuple ids are the traffic counter's (one drain of both at once).
@@ -143,12 +151,14 @@ export class AudienceCounter {
     const last = durationMs > 0 ? Math.ceil(end / MINUTE) - 1 : endMinute;
     const a = this.deltas(tuple, protocol, geo, first);
     a[0] = (a[0] as number) + 1;
-    a[1] = (a[1] as number) - (start - first * MINUTE);
     const b = this.deltas(tuple, protocol, geo, last + 1);
     b[0] = (b[0] as number) - 1;
-    // The last minute is full but for (minute end - end); kept at last + 1 as a negative adjustment of `last`.
-    const c = this.deltas(tuple, protocol, geo, last);
-    c[1] = (c[1] as number) - ((last + 1) * MINUTE - end);
+    // Play time: only day sums are read (the portrait), so each UTC day's share sits at the session's first minute of that day.
+    for (let day = Math.floor(start / DAY) * DAY; day < end; day += DAY) {
+      const from = Math.max(start, day);
+      const c = this.deltas(tuple, protocol, geo, Math.floor(from / MINUTE));
+      c[1] = (c[1] as number) + (Math.min(end, day + DAY) - from);
+    }
     this.line(tuple, protocol, geo, endMinute, bytes);
   }
 
@@ -200,29 +210,24 @@ export class AudienceCounter {
       const rest = (key - g) / GEO_BITS;
       const p = rest % PROTOCOL_SLOTS;
       const t = (rest - p) / PROTOCOL_SLOTS;
-      if (m.size === 1) {
-        // One minute (every HLS cell of a short batch, an FLV session of one minute): no sweep.
-        for (const [mi, d] of m) {
-          const open = d[0] as number;
-          if (open <= 0 && (d[2] as number) === 0 && (d[3] as number) === 0) continue;
-          out.push(t, mi * MINUTE, p, g, Math.max(0, open), open > 0 ? open * MINUTE + (d[1] as number) : 0, d[2] as number, d[3] as number);
-        }
-        continue;
-      }
-      const minutes = Float64Array.from(m.keys()).sort();
+      const minutes = m.size === 1 ? [...m.keys()] : Float64Array.from(m.keys()).sort();
       let open = 0;
       let at = 0;
-      // Sweep the cell's minutes: between two touched minutes the open sessions hold each minute whole.
+      // Sweep the cell's touched minutes: at a block start the sessions open then (the block's base),
+      // elsewhere the minute's delta; a block start between two touched minutes carries the open count.
       for (let i = 0; i < minutes.length; i++) {
         const mi = minutes[i] as number;
         if (open > 0) {
-          for (let x = at + 1; x < mi; x++) out.push(t, x * MINUTE, p, g, open, open * MINUTE, 0, 0);
+          for (let b = (Math.floor(at / BLOCK) + 1) * BLOCK; b < mi; b += BLOCK) out.push(t, b * MINUTE, p, g, open, 0, 0, 0, 0);
         }
         const d = m.get(mi) as Float64Array;
-        open += d[0] as number;
+        const delta = d[0] as number;
+        open += delta;
         at = mi;
-        if (open > 0 || (d[2] as number) > 0 || (d[3] as number) > 0) {
-          out.push(t, mi * MINUTE, p, g, open, open * MINUTE + (d[1] as number), d[2] as number, d[3] as number);
+        const opens = mi % BLOCK === 0 ? open : Math.max(0, delta);
+        const closes = mi % BLOCK === 0 ? 0 : Math.max(0, -delta);
+        if (opens > 0 || closes > 0 || (d[1] as number) > 0 || (d[2] as number) > 0 || (d[3] as number) > 0) {
+          out.push(t, mi * MINUTE, p, g, opens, closes, d[1] as number, d[2] as number, d[3] as number);
         }
       }
     }
@@ -273,7 +278,7 @@ export class AudienceCounter {
 
   /** Typed arrays of a drained batch (transferred between threads). */
   static buffers(c: AudienceCells): ArrayBuffer[] {
-    return [c.tuple, c.minute, c.protocol, c.geo, c.sessions, c.playMs, c.bytes, c.requests, c.hlsTuple, c.hlsMinute, c.hlsGeo, c.userTuple, c.userDay, c.hlsV4, c.userV4]
+    return [c.tuple, c.minute, c.protocol, c.geo, c.sessions, c.opens, c.closes, c.playMs, c.bytes, c.requests, c.hlsTuple, c.hlsMinute, c.hlsGeo, c.userTuple, c.userDay, c.hlsV4, c.userV4]
       .flatMap((a) => (a ? [a.buffer as ArrayBuffer] : []));
   }
 }

@@ -1,4 +1,5 @@
 import { AUDIENCE_PROTOCOLS, audienceIp, comparePlayInfo, type AudienceProtocol, type PlayInfoFilter, type PlayInfoRow, type PortraitDay, type PortraitFilter, type ProjectAudience, type UsersFilter, type AudienceQuery } from '../audience.js';
+import { addSessionViewers, blockStart } from '../audience-flv.js';
 import { cellValue } from '../cell-values.js';
 import { ISPS, REGIONS } from '../../contract/values.js';
 import type { QueryOptions } from '../types.js';
@@ -11,7 +12,7 @@ const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 const DAY_MINUTES = 1440;
 
-export const AUDIENCE_TABLES = ['audience_cells', 'audience_hls', 'audience_users'] as const;
+export const AUDIENCE_TABLES = ['audience_cells', 'audience_sessions', 'audience_hls', 'audience_users'] as const;
 type AudienceTable = (typeof AUDIENCE_TABLES)[number];
 
 const tuple = (values: Array<string | number>): string => '(' + values.map(quote).join(', ') + ')';
@@ -21,6 +22,19 @@ const tsvOnce = (value: string | Uint8Array): string => quote(value).slice(1, -1
 
 /** The reads of AudienceQuery (retention is the store's: it drops partitions). */
 type AudienceQueryReads = Omit<AudienceQuery, 'deleteAudienceBefore'>;
+
+/** A cells or sessions row (TabSeparated) with what its marker group needs. */
+interface CellRow {
+  project: string;
+  minute: number;
+  row: string;
+}
+
+/** The two additive tables, each written retry-safe with its own markers. */
+const ADDITIVE = {
+  audience_cells: { tag: 'a', columns: 'viewers, bytes, requests, play_ms, markers', marker: '0\t0\t0\t0\t1' },
+  audience_sessions: { tag: 's', columns: 'opens, closes, markers', marker: '0\t0\t1' },
+} as const;
 
 interface Group {
   project: string;
@@ -51,7 +65,8 @@ export class ClickHouseAudience implements AudienceQueryReads {
   }
 
   async write(batchId: string, batches: readonly ProjectAudience[], retry: boolean): Promise<void> {
-    const cells: Array<{ project: string; minute: number; row: string }> = [];
+    const cells: CellRow[] = [];
+    const sessions: CellRow[] = [];
     const hls: string[] = [];
     const users: string[] = [];
     // TabSeparated data rows (sql.ts TsvFields): names repeat on every row and are escaped once.
@@ -65,13 +80,14 @@ export class ClickHouseAudience implements AudienceQueryReads {
         if (!named(k)) continue;
         const geo = c.geo[i] as number;
         const minute = Math.floor((c.minute[i] as number) / MINUTE_MS);
-        cells.push({
-          project, minute,
-          row: `${p}\t${f.field(c.domains[k] as string)}\t${int(minute)}\t${f.field(c.apps[k] as string)}\t${f.field(c.streams[k] as string)}\t` +
-            `${f.field(AUDIENCE_PROTOCOLS[c.protocol[i] as number] as string)}\t${f.field(REGIONS[geo >> 2] as string)}\t${f.field(ISPS[geo & 3] as string)}\t\t` +
-            `${int(cellValue(c.sessions[i] as number))}\t${int(cellValue(c.bytes[i] as number))}\t${int(cellValue(c.requests[i] as number))}\t` +
-            `${int(cellValue(c.playMs[i] as number))}\t0`,
-        });
+        const key = `${p}\t${f.field(c.domains[k] as string)}\t${int(minute)}\t${f.field(c.apps[k] as string)}\t${f.field(c.streams[k] as string)}\t` +
+          `${f.field(AUDIENCE_PROTOCOLS[c.protocol[i] as number] as string)}\t${f.field(REGIONS[geo >> 2] as string)}\t${f.field(ISPS[geo & 3] as string)}\t\t`;
+        const [v, b, n, ms] = [c.sessions[i] as number, c.bytes[i] as number, c.requests[i] as number, c.playMs[i] as number];
+        if (v > 0 || b > 0 || n > 0 || ms > 0) {
+          cells.push({ project, minute, row: `${key}${int(cellValue(v))}\t${int(cellValue(b))}\t${int(cellValue(n))}\t${int(cellValue(ms))}\t0` });
+        }
+        const [opens, closes] = [c.opens?.[i] ?? 0, c.closes?.[i] ?? 0];
+        if (opens > 0 || closes > 0) sessions.push({ project, minute, row: `${key}${int(cellValue(opens))}\t${int(cellValue(closes))}\t0` });
       }
       for (let i = 0; i < c.hlsTuple.length; i++) {
         const k = c.hlsTuple[i] as number;
@@ -90,7 +106,10 @@ export class ClickHouseAudience implements AudienceQueryReads {
     const settings = { settings: this.insertSettings() };
     // The three tables at once, each table's chunks in order (one quorum insert per table at a time in 18.16).
     await settled([
-      this.writeCells(batchId, cells, retry, f),
+      (async () => {
+        await this.writeCells('audience_cells', batchId, cells, retry, f);
+        await this.writeCells('audience_sessions', batchId, sessions, retry, f);
+      })(),
       (async () => {
         for (const part of slices(hls, CHUNK_ROWS)) {
           await this.server.exec(`INSERT INTO ${this.t('audience_hls')} (project, domain, minute, app, stream, region, isp, ip) FORMAT TabSeparated\n${part.join('\n')}\n`, settings);
@@ -104,14 +123,15 @@ export class ClickHouseAudience implements AudienceQueryReads {
     ]);
   }
 
-  private async writeCells(batchId: string, cells: ReadonlyArray<{ project: string; minute: number; row: string }>, retry: boolean, f: TsvFields): Promise<void> {
+  private async writeCells(name: keyof typeof ADDITIVE, batchId: string, cells: readonly CellRow[], retry: boolean, f: TsvFields): Promise<void> {
+    const spec = ADDITIVE[name];
     const chunks: Array<{ tag: string; groups: Group[] }> = [];
     for (let start = 0; start < cells.length; start += CHUNK_ROWS) {
       const groups = new Map<string, Group>();
       let last: Group | undefined;
       const end = Math.min(cells.length, start + CHUNK_ROWS);
       for (let i = start; i < end; i++) {
-        const c = cells[i] as { project: string; minute: number; row: string };
+        const c = cells[i] as CellRow;
         const dayMinute = Math.floor(c.minute / DAY_MINUTES) * DAY_MINUTES;
         // Neighbouring cells mostly share a group: no key string for them.
         let g = last !== undefined && last.dayMinute === dayMinute && last.project === c.project ? last : undefined;
@@ -123,7 +143,7 @@ export class ClickHouseAudience implements AudienceQueryReads {
         g.values.push(c.row);
         last = g;
       }
-      chunks.push({ tag: `${batchId}#a${chunks.length}`, groups: [...groups.values()] });
+      chunks.push({ tag: `${batchId}#${spec.tag}${chunks.length}`, groups: [...groups.values()] });
     }
     if (chunks.length === 0) return;
     const queryId = (tag: string): string => `livestats-${tag}`;
@@ -134,17 +154,17 @@ export class ClickHouseAudience implements AudienceQueryReads {
       const markersQueries = (table: string): string[] => slices(pairs).map((part) => `SELECT DISTINCT batch, project, minute FROM ${table}
           WHERE (project, domain, minute) IN (${part.map(({ g }) => tuple([g.project, '', g.dayMinute])).join(', ')}) AND markers > 0
             AND batch IN ${quoteList([...new Set(part.map((p) => p.tag))])}`);
-      for (const sql of markersQueries(this.t('audience_cells'))) {
+      for (const sql of markersQueries(this.t(name))) {
         for (const r of await this.server.rows(sql, undefined, 'write')) present.add(`${str(r.batch)}\u0000${str(r.project)}\u0000${num(r.minute)}`);
       }
       // A group an earlier attempt left on fewer replicas than the quorum is not taken as landed.
-      if (present.size > 0) await this.checkQuorum('audience_cells', markersQueries);
+      if (present.size > 0) await this.checkQuorum(name, markersQueries);
     }
     for (const chunk of chunks) {
       const missing = chunk.groups.filter((g) => !present.has(`${chunk.tag}\u0000${g.project}\u0000${g.dayMinute}`));
       if (missing.length === 0) continue;
-      const values = missing.flatMap((g) => [...g.values, `${f.field(g.project)}\t\t${TsvFields.int(g.dayMinute)}\t\t\t\t\t\t${f.field(chunk.tag)}\t0\t0\t0\t0\t1`]);
-      await this.server.exec(`INSERT INTO ${this.t('audience_cells')} (project, domain, minute, app, stream, protocol, region, isp, batch, viewers, bytes, requests, play_ms, markers) ` +
+      const values = missing.flatMap((g) => [...g.values, `${f.field(g.project)}\t\t${TsvFields.int(g.dayMinute)}\t\t\t\t\t\t${f.field(chunk.tag)}\t${spec.marker}`]);
+      await this.server.exec(`INSERT INTO ${this.t(name)} (project, domain, minute, app, stream, protocol, region, isp, batch, ${spec.columns}) ` +
         `FORMAT TabSeparated\n${values.join('\n')}\n`, { queryId: queryId(chunk.tag), settings: this.insertSettings() });
     }
   }
@@ -165,10 +185,16 @@ export class ClickHouseAudience implements AudienceQueryReads {
     if (out.length === 0) return out;
     const where = this.usersWhere(f, fromMinute, toMinute);
     if (f.protocol !== 'hls') {
-      const cw = [...where, "batch = ''", ...(f.protocol !== undefined ? [`protocol = ${quote(f.protocol)}`] : [])];
+      const protocol = f.protocol !== undefined ? [`protocol = ${quote(f.protocol)}`] : [];
+      const cw = [...where, "batch = ''", ...protocol];
       for (const r of await this.server.rows(`SELECT minute, sum(viewers) AS v FROM ${this.t('audience_cells')} WHERE ${cw.join(' AND ')} GROUP BY minute`, o.signal)) {
         bump(out, num(r.minute) - fromMinute, num(r.v));
       }
+      // FLV/RTMP sessions: opens and closes from the start of fromMinute's quarter-hour (audience-flv.ts).
+      const first = blockStart(fromMinute);
+      const sw = [...this.usersWhere(f, first, toMinute), "batch = ''", ...protocol];
+      const sessions = await this.sessionMinutes(`${sw.join(' AND ')}`, first, toMinute, o);
+      for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) + (sessions[i + fromMinute - first] as number);
     }
     if (f.protocol === undefined || f.protocol === 'hls') {
       for (const r of await this.server.rows(`SELECT minute, uniqExact(app, stream, ip) AS v FROM ${this.t('audience_hls')} WHERE ${where.join(' AND ')} GROUP BY minute`, o.signal)) {
@@ -176,6 +202,20 @@ export class ClickHouseAudience implements AudienceQueryReads {
       }
     }
     return out;
+  }
+
+  /** FLV/RTMP viewers per minute of [first, to) (first a quarter-hour start) of the sessions rows matching `where`. */
+  private async sessionMinutes(where: string, first: number, to: number, o: QueryOptions): Promise<Float64Array> {
+    const n = Math.max(0, to - first);
+    const opens = new Float64Array(n);
+    const closes = new Float64Array(n);
+    for (const r of await this.server.rows(`SELECT minute, sum(opens) AS o, sum(closes) AS c FROM ${this.t('audience_sessions')} WHERE ${where} GROUP BY minute`, o.signal)) {
+      bump(opens, num(r.minute) - first, num(r.o));
+      bump(closes, num(r.minute) - first, num(r.c));
+    }
+    const viewers = new Float64Array(n);
+    addSessionViewers(viewers, opens, closes, first);
+    return viewers;
   }
 
   async usersSeries(f: UsersFilter, o: QueryOptions = {}): Promise<Float64Array> {
@@ -209,6 +249,13 @@ export class ClickHouseAudience implements AudienceQueryReads {
       e.bytes += num(r.b);
       e.online += num(r.v);
     }
+    // FLV/RTMP sessions open in the minute: opens - closes from its quarter-hour's start to it (audience-flv.ts).
+    const sc = [`project = ${quote(f.project)}`, `minute >= ${quote(blockStart(minute))}`, `minute <= ${quote(minute)}`, "batch = ''"];
+    if (f.domains.length > 0) sc.push(`domain IN ${quoteList(f.domains)}`);
+    for (const r of await this.server.rows(`SELECT domain, app, stream, protocol, sum(opens) AS o, sum(closes) AS c FROM ${this.t('audience_sessions')}
+      WHERE ${sc.join(' AND ')} GROUP BY domain, app, stream, protocol`, o.signal)) {
+      entry(str(r.domain), str(r.app), str(r.stream), str(r.protocol) as AudienceProtocol).online += num(r.o) - num(r.c);
+    }
     for (const r of await this.server.rows(`SELECT domain, app, stream, uniqExact(ip) AS v FROM ${this.t('audience_hls')}
       WHERE ${c.join(' AND ')} GROUP BY domain, app, stream`, o.signal)) {
       entry(str(r.domain), str(r.app), str(r.stream), 'hls').online += num(r.v);
@@ -231,6 +278,11 @@ export class ClickHouseAudience implements AudienceQueryReads {
       bump(bytes, i, num(r.b));
       lines += num(r.n);
       play += num(r.p);
+    }
+    // The day starts at a quarter-hour: its sessions need no earlier row.
+    const sessions = await this.sessionMinutes([...c, "batch = ''"].join(' AND '), from, from + DAY_MINUTES, o);
+    for (let i = 0; i < DAY_MINUTES; i++) {
+      viewers[i] = (viewers[i] as number) + (sessions[i] as number);
     }
     for (const r of await this.server.rows(`SELECT minute, uniqExact(app, stream, ip) AS v FROM ${this.t('audience_hls')} WHERE ${c.join(' AND ')} GROUP BY minute`, o.signal)) {
       const v = num(r.v);

@@ -1,5 +1,6 @@
 import { ISPS, REGIONS } from '../../contract/values.js';
 import { Cube } from '../blocks/cube.js';
+import { AUDIENCE_BLOCK_MINUTES } from '../audience-flv.js';
 
 /**
  * The audience cube's slot: 1 minute; blocks of 15 slots (a quarter of a UTC hour; an hour before
@@ -7,13 +8,22 @@ import { Cube } from '../blocks/cube.js';
  * (bench:audience, docs/storage.md).
  */
 export const AUDIENCE_SLOT_MS = 60_000;
-export const AUDIENCE_BLOCK_SLOTS = 15;
-/** Measures: online viewers, bytes, log lines, play milliseconds. Cell key: the protocol index (AUDIENCE_PROTOCOLS). */
+export const AUDIENCE_BLOCK_SLOTS = AUDIENCE_BLOCK_MINUTES;
+/**
+ * Measures: viewers counted per minute (HLS), bytes, log lines, play milliseconds, and since schema
+ * v12 the FLV/RTMP sessions as opens and closes (src/store/audience-flv.ts: viewers of a minute =
+ * the viewers measure + opens - closes summed from the block's start). Cell key: the protocol index
+ * (AUDIENCE_PROTOCOLS).
+ */
 export const M_VIEWERS = 0;
 export const M_BYTES = 1;
 export const M_REQUESTS = 2;
 export const M_PLAY_MS = 3;
-const measures = ['viewers', 'bytes', 'requests', 'playms'];
+export const M_OPENS = 4;
+export const M_CLOSES = 5;
+/** The measures before schema v12 (viewers of FLV/RTMP cells were per-minute counts). */
+export const V11_MEASURES = 4;
+const measures = ['viewers', 'bytes', 'requests', 'playms', 'opens', 'closes'];
 const dims = [{ name: 'region', values: REGIONS }, { name: 'isp', values: ISPS }];
 
 /**

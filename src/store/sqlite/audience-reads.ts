@@ -5,7 +5,8 @@ import { AUDIENCE_PROTOCOLS, comparePlayInfo, type AudienceProtocol, type PlayIn
 import { addSlotMeasures, sumMeasure } from '../blocks/codec.js';
 import { cachedStatement } from '../blocks/table.js';
 import { ISP_INDEX, REGION_INDEX } from './layout.js';
-import { AUDIENCE_DOMAINS, AUDIENCE_SLOT_MS, AUDIENCE_STREAMS, M_BYTES, M_PLAY_MS, M_REQUESTS, M_VIEWERS, userKey } from './audience-layout.js';
+import { addSessionViewers, blockStart, sessionViewersAt } from '../audience-flv.js';
+import { AUDIENCE_DOMAINS, AUDIENCE_SLOT_MS, AUDIENCE_STREAMS, M_BYTES, M_CLOSES, M_OPENS, M_PLAY_MS, M_REQUESTS, M_VIEWERS, userKey } from './audience-layout.js';
 
 const DAY_MS = 86_400_000;
 const MINUTES_PER_DAY = 1440;
@@ -46,6 +47,22 @@ function minuteSums(
   return out;
 }
 
+/**
+ * Online viewers per minute over series and a filter (index i = minute fromMinute + i): the viewers
+ * measure plus the FLV/RTMP sessions, prefix-summed from the start of the block holding fromMinute
+ * (src/store/audience-flv.ts).
+ */
+function viewerMinutes(
+  db: Database.Database, perStream: boolean, series: number[], filter: ReadonlyArray<readonly number[]>,
+  fromMinute: number, toMinute: number, protocol: number | undefined,
+): Float64Array {
+  const first = blockStart(fromMinute);
+  const sums = (m: number): Float64Array => minuteSums(db, perStream, series, filter, first, toMinute, m, protocol);
+  const viewers = sums(M_VIEWERS);
+  if (protocol !== AUDIENCE_PROTOCOLS.indexOf('hls')) addSessionViewers(viewers, sums(M_OPENS), sums(M_CLOSES), first);
+  return viewers.subarray(fromMinute - first);
+}
+
 /** Online viewers per slot (60 s: the minute; 300 s: the largest of its five minutes). */
 export function readUsersSeries(db: Database.Database, f: UsersFilter): Float64Array {
   const slots = Math.max(0, Math.round((f.to - f.from) / f.slotMs));
@@ -64,7 +81,7 @@ export function readUsersSeries(db: Database.Database, f: UsersFilter): Float64A
   const protocol = f.protocol === undefined ? undefined : AUDIENCE_PROTOCOLS.indexOf(f.protocol);
   const fromMinute = Math.floor(f.from / AUDIENCE_SLOT_MS);
   const toMinute = Math.ceil(f.to / AUDIENCE_SLOT_MS);
-  const minutes = minuteSums(db, perStream, series, [regions, isps], fromMinute, toMinute, M_VIEWERS, protocol);
+  const minutes = viewerMinutes(db, perStream, series, [regions, isps], fromMinute, toMinute, protocol);
   const per = f.slotMs / AUDIENCE_SLOT_MS;
   for (let i = 0; i < minutes.length; i++) {
     const j = Math.floor(i / per);
@@ -107,14 +124,23 @@ export function readPlayInfoColumns(db: Database.Database, f: PlayInfoFilter): P
   const block = Math.floor(minute / bs);
   const v = new Float64Array(P);
   const b = new Float64Array(P);
+  // FLV/RTMP sessions: opens and closes of the block's slots up to the minute, per protocol.
+  const opens = Array.from({ length: P }, () => new Float64Array(bs));
+  const closes = Array.from({ length: P }, () => new Float64Array(bs));
+  const slot = minute - block * bs;
   level.table.scan(db, [...at.keys()], AUDIENCE_STREAMS.groupsFor(level, [[], []]), block, block + 1, (blk, data, series) => {
     const i = at.get(series);
     if (i === undefined) return;
     v.fill(0);
     b.fill(0);
-    addSlotMeasures(data, minute - blk * bs, [M_VIEWERS, M_BYTES], [v, b]);
+    addSlotMeasures(data, slot, [M_VIEWERS, M_BYTES], [v, b]);
+    for (const o of opens) o.fill(0);
+    for (const c of closes) c.fill(0);
+    sumMeasure(data, M_OPENS, 0, (key) => opens[key]);
+    sumMeasure(data, M_CLOSES, 0, (key) => closes[key]);
     for (let p = 0; p < P; p++) {
-      online[i * P + p] = (online[i * P + p] as number) + (v[p] as number);
+      const sessions = sessionViewersAt(opens[p] as Float64Array, closes[p] as Float64Array, slot);
+      online[i * P + p] = (online[i * P + p] as number) + (v[p] as number) + sessions;
       bytes[i * P + p] = (bytes[i * P + p] as number) + (b[p] as number);
     }
   });
@@ -138,11 +164,11 @@ export function readPlayInfo(db: Database.Database, f: PlayInfoFilter): PlayInfo
 }
 
 /**
- * Per-minute sums of viewers, bytes, requests and play ms (in that order) over series, every
- * protocol, region and carrier: one scan, each block read once for all four measures.
+ * Per-minute sums of viewers (with the FLV/RTMP sessions), bytes, requests and play ms (in that
+ * order) over series, every protocol, region and carrier: one scan, each block read once.
  */
 function dayTotals(db: Database.Database, perStream: boolean, series: number[], fromMinute: number, toMinute: number): Float64Array[] {
-  const measures = [M_VIEWERS, M_BYTES, M_REQUESTS, M_PLAY_MS];
+  const measures = [M_VIEWERS, M_BYTES, M_REQUESTS, M_PLAY_MS, M_OPENS, M_CLOSES];
   const outs = measures.map(() => new Float64Array(Math.max(0, toMinute - fromMinute)));
   if (toMinute <= fromMinute || series.length === 0) return outs;
   const cube = perStream ? AUDIENCE_STREAMS : AUDIENCE_DOMAINS;
@@ -154,7 +180,9 @@ function dayTotals(db: Database.Database, perStream: boolean, series: number[], 
       sumMeasure(data, measures[j] as number, block * bs - fromMinute, () => out);
     }
   });
-  return outs;
+  // fromMinute is a UTC midnight: a block start.
+  addSessionViewers(outs[0] as Float64Array, outs[4] as Float64Array, outs[5] as Float64Array, fromMinute);
+  return outs.slice(0, 4);
 }
 
 /** A day's portrait of a domain or of one stream (any app) of it. */

@@ -31,11 +31,13 @@ function newAudienceCells(capacity: number): Cells {
   return {
     count: 0, series: new Float64Array(capacity), slot: new Float64Array(capacity),
     dims: [new Int32Array(capacity), new Int32Array(capacity)], key: new Int32Array(capacity),
-    measures: [new Float64Array(capacity), new Float64Array(capacity), new Float64Array(capacity), new Float64Array(capacity)],
+    measures: [new Float64Array(capacity), new Float64Array(capacity), new Float64Array(capacity), new Float64Array(capacity), new Float64Array(capacity), new Float64Array(capacity)],
   };
 }
 
-function append(c: Cells, series: number, slot: number, geo: number, key: number, viewers: number, bytes: number, requests: number, playMs: number): void {
+function append(
+  c: Cells, series: number, slot: number, geo: number, key: number, viewers: number, bytes: number, requests: number, playMs: number, opens = 0, closes = 0,
+): void {
   const n = c.count++;
   c.series[n] = series;
   c.slot[n] = slot;
@@ -46,6 +48,8 @@ function append(c: Cells, series: number, slot: number, geo: number, key: number
   (c.measures[1] as Float64Array)[n] = bytes;
   (c.measures[2] as Float64Array)[n] = requests;
   (c.measures[3] as Float64Array)[n] = playMs;
+  (c.measures[4] as Float64Array)[n] = opens;
+  (c.measures[5] as Float64Array)[n] = closes;
 }
 
 /**
@@ -142,7 +146,7 @@ export class AudienceWriter {
           continue;
         }
         const slot = Math.floor((c.minute[i] as number) / AUDIENCE_SLOT_MS);
-        const v = [c.sessions[i] as number, c.bytes[i] as number, c.requests[i] as number, c.playMs[i] as number] as const;
+        const v = [c.sessions[i] as number, c.bytes[i] as number, c.requests[i] as number, c.playMs[i] as number, c.opens?.[i] ?? 0, c.closes?.[i] ?? 0] as const;
         append(domains, d, slot, geo, protocol, ...v);
         append(streams, s, slot, geo, protocol, ...v);
       }

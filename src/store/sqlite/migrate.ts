@@ -11,6 +11,7 @@ import { createQualityTables } from './stream-quality.js';
 import { createAudienceTables } from './audience-writes.js';
 import { migrateAudienceSets } from './audience-sets.js';
 import { reblockAudience } from './audience-reblock.js';
+import { migrateAudienceSessions } from './audience-sessions-migration.js';
 
 interface SqliteMigration {
   version: number;
@@ -33,6 +34,7 @@ function sqliteMigrations(): SqliteMigration[] {
   all.push({ version: 9, name: 'stream quality', up: createQualityTables });
   all.push({ version: 10, name: 'audience ip sets', up: (db) => { migrateAudienceSets(db); reblockAudience(db); } });
   all.push({ version: 11, name: 'origin slots', up: createOriginSlotTables });
+  all.push({ version: 12, name: 'audience sessions as opens and closes', up: migrateAudienceSessions });
   all.sort((a, b) => a.version - b.version);
   for (let i = 1; i < all.length; i++) {
     if (all[i]?.version === all[i - 1]?.version) throw new Error(`duplicate sqlite migration version ${all[i]?.version}`);
@@ -40,7 +42,7 @@ function sqliteMigrations(): SqliteMigration[] {
   return all;
 }
 
-export const SQLITE_SCHEMA_VERSION = 11;
+export const SQLITE_SCHEMA_VERSION = 12;
 
 /** Every migration version this livestats knows, ascending (tests compare a migrated file's list with it). */
 export function sqliteMigrationVersions(): number[] {
