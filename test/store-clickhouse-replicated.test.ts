@@ -82,9 +82,10 @@ describe.runIf(FULL)('ClickHouse replicated layout (1 shard x 2 replicas)', () =
     ['counts', 'http_counts_bytes_local', 'sum(count)', { counts: [cell(TQ, 200, 4), cell(TQ + 60_000, 404, 3)] }, '7', ['http_counts_bytes_local']],
     ['traffic', 'traffic_domains_local', 'sum(bytes)', { traffic: [trafficRow, { ...trafficRow, slot: TQ + 300_000, bytes: 500 }] }, '1500',
       ['traffic_streams_local', 'traffic_domains_local']],
-    // FLV sessions A, B, C of the audience fixture: 3 + 2 + 3 viewer-minutes (their users and no HLS viewers beside).
-    ['audience', 'audience_cells_local', 'sum(viewers)', { audience: audienceOf(FORMAT, LINES.slice(0, 3)).audience }, '8',
-      ['audience_cells_local', 'audience_users_local']],
+    // FLV sessions A [10:00, 10:02], B [09:59, 10:00], C [10:58, 11:00] of the audience fixture as opens
+    // (audience-flv.ts): B at 09:59, A and B at the 10:00 quarter-hour, C at 10:58 and at 11:00: 5.
+    ['audience', 'audience_sessions_local', 'sum(opens)', { audience: audienceOf(FORMAT, LINES.slice(0, 3)).audience }, '5',
+      ['audience_cells_local', 'audience_sessions_local', 'audience_users_local']],
     // Input bytes of the publish side (origin-batch.ts): markers are rows of type 2.
     ['origin', 'origin_up_domain_local', 'sum(bytes)', { origin: { sessions: [], upBytes: [upRow, { ...upRow, stream: 's2', slot: TQ + 300_000, bytes: 50 }] } }, '750',
       ['origin_up_bytes_local', 'origin_up_domain_local'], 'type < 2'],
