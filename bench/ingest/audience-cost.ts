@@ -3,7 +3,8 @@
 //    off and on, interleaved rounds, best of each: the ratio is the cube's cost.
 // 2. Bytes on disk per day of the audience tables (SQLite dbstat) at 100 streams and ~10,000
 //    concurrent viewers on one head domain (half FLV, half HLS), scaled from the simulated minutes.
-// 3. A session of hours against one of a second: CPU per FLV line and cells per batch.
+// 3. A session of hours against one of a second: CPU per FLV line (processor and drain; and with the
+//    commit to SQLite), cells per batch and blocks stored.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,8 +120,12 @@ function audienceBytes(file: string): { bytes: number; used: number; tables: Arr
   }
 }
 
-/** CPU per FLV line (processor and drain only) for sessions of `seconds`, 10,000 lines over 100 streams. */
-function sessionCost(seconds: number): { usPerLine: number; cells: number } {
+/**
+ * CPU per FLV line for sessions of `seconds`, 10,000 lines over 100 streams: the processor and drain
+ * alone, and the whole ingest (processor, drain, commit to a new SQLite file: what a session's
+ * minutes or blocks cost the store); the cells the drain gives and the audience blocks written.
+ */
+async function sessionCost(seconds: number): Promise<{ usPerLine: number; usPerLineStored: number; cells: number; blocks: number }> {
   const rand = seeded(7);
   const ips = pairPools(20, rand).flat();
   const lines = Array.from({ length: 10_000 }, (_, i) =>
@@ -131,7 +136,28 @@ function sessionCost(seconds: number): { usPerLine: number; cells: number } {
   for (const l of lines) p.process(l);
   p.flushCells();
   const t = process.cpuUsage(t0);
-  return { usPerLine: (t.user + t.system) / lines.length, cells };
+  const file = join(dir, `session-${seconds}.db`);
+  const store = new SqliteStore(file);
+  await store.init();
+  const aggregator = new Aggregator(store, { flushIntervalMs: 3_600_000 });
+  const held: CellBatch[] = [];
+  const q = new LineProcessor({ parser: createLineParser(FORMAT), geo, retentionDays: 8, sink: (c) => held.push(c) });
+  const s0 = process.cpuUsage();
+  // Ten flushes of 1,000 lines, as a follower flushing every few seconds would.
+  for (let i = 0; i < lines.length; i += 1000) {
+    for (const l of lines.slice(i, i + 1000)) q.process(l);
+    q.flushCells();
+    for (const c of held.splice(0)) aggregator.addPacked('bench', c);
+    await aggregator.flush();
+  }
+  const st = process.cpuUsage(s0);
+  await aggregator.stop();
+  await store.close();
+  const db = new Database(file, { readonly: true });
+  const blocks = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND (name LIKE 'cube_aud_%' OR name LIKE 'cube_aus_%') AND name NOT LIKE '%series%' AND name NOT LIKE '%free%'").pluck().all()
+    .reduce((n: number, name) => n + (db.prepare(`SELECT count(*) FROM ${String(name)}`).pluck().get() as number), 0);
+  db.close();
+  return { usPerLine: (t.user + t.system) / lines.length, usPerLineStored: (st.user + st.system) / lines.length, cells, blocks };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'livestats-audience-bench-'));
@@ -162,9 +188,10 @@ try {
   console.log(`audience tables on disk: ${(a.bytes / 2 ** 20).toFixed(2)} MiB of pages, ${(a.used / 2 ** 20).toFixed(2)} MiB in use for ${minutes} minutes ` +
     `-> ${perDay(a.used)} per day in use (${perDay(a.bytes)} of pages); in use per day: ` +
     a.tables.filter((t) => t.used >= 4096).map((t) => `${t.name} ${perDay(t.used)}`).join(', '));
-  for (const s of [1, 60, 3600, 8 * 3600]) {
-    const c = sessionCost(s);
-    console.log(`FLV sessions of ${s} s: ${c.usPerLine.toFixed(2)} us per line (processor + drain), ${c.cells} cells for 10,000 lines`);
+  for (const s of [1, 60, 3600, 6 * 3600, 8 * 3600]) {
+    const c = await sessionCost(s);
+    console.log(`FLV sessions of ${s} s: ${c.usPerLine.toFixed(2)} us per line (processor + drain), ${c.usPerLineStored.toFixed(2)} us with the commit to SQLite; ` +
+      `${c.cells} cells for 10,000 lines, ${c.blocks} audience blocks stored`);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
