@@ -33,20 +33,6 @@ function streamSeries(db: Database.Database, project: string, domain: string, ap
     .filter((s) => s.tuple.length === 4 && (app === undefined || s.tuple[2] === app) && (stream === undefined || s.tuple[3] === stream));
 }
 
-/** Per-minute sums of one measure over series and a filter; index i = minute fromMinute + i. */
-function minuteSums(
-  db: Database.Database, perStream: boolean, series: number[], filter: ReadonlyArray<readonly number[]>,
-  fromMinute: number, toMinute: number, measure: number, protocol: number | undefined,
-): Float64Array {
-  const out = new Float64Array(Math.max(0, toMinute - fromMinute));
-  if (out.length === 0 || series.length === 0) return out;
-  (perStream ? AUDIENCE_STREAMS : AUDIENCE_DOMAINS).sum(db, {
-    series, filter, fromSlot: fromMinute, toSlot: toMinute, measure,
-    column: (key) => (protocol === undefined || key === protocol ? out : undefined),
-  });
-  return out;
-}
-
 /**
  * Online viewers per minute over series and a filter (index i = minute fromMinute + i): the viewers
  * measure plus the FLV/RTMP sessions, prefix-summed from the start of the block holding fromMinute
@@ -57,9 +43,25 @@ function viewerMinutes(
   fromMinute: number, toMinute: number, protocol: number | undefined,
 ): Float64Array {
   const first = blockStart(fromMinute);
-  const sums = (m: number): Float64Array => minuteSums(db, perStream, series, filter, first, toMinute, m, protocol);
-  const viewers = sums(M_VIEWERS);
-  if (protocol !== AUDIENCE_PROTOCOLS.indexOf('hls')) addSessionViewers(viewers, sums(M_OPENS), sums(M_CLOSES), first);
+  const n = Math.max(0, toMinute - first);
+  const viewers = new Float64Array(n);
+  if (n === 0 || series.length === 0) return viewers.subarray(Math.min(n, fromMinute - first));
+  const sessions = protocol !== AUDIENCE_PROTOCOLS.indexOf('hls');
+  const opens = new Float64Array(sessions ? n : 0);
+  const closes = new Float64Array(sessions ? n : 0);
+  const pick = (out: Float64Array) => (key: number): Float64Array | undefined => (protocol === undefined || key === protocol ? out : undefined);
+  const cube = perStream ? AUDIENCE_STREAMS : AUDIENCE_DOMAINS;
+  const level = cube.levelFor(filter);
+  const bs = cube.spec.blockSlots;
+  // One scan: each block read once for the three measures.
+  level.table.scan(db, series, [...new Set(cube.groupsFor(level, filter))], Math.floor(first / bs), Math.ceil(toMinute / bs), (block, data) => {
+    const at = block * bs - first;
+    sumMeasure(data, M_VIEWERS, at, pick(viewers));
+    if (!sessions) return;
+    sumMeasure(data, M_OPENS, at, pick(opens));
+    sumMeasure(data, M_CLOSES, at, pick(closes));
+  });
+  if (sessions) addSessionViewers(viewers, opens, closes, first);
   return viewers.subarray(fromMinute - first);
 }
 
