@@ -8,8 +8,7 @@ import type { Store } from '../../src/store/types.js';
 
 /**
  * Random FLV/RTMP sessions and the naive model of their viewers (every session added to every
- * minute it overlaps), for the audience sessions tests (test/audience-sessions.test.ts,
- * test/clickhouse-migration-010.test.ts).
+ * minute it overlaps), for test/audience-sessions.test.ts.
  */
 export const M = 60_000;
 export const H = 3_600_000;
