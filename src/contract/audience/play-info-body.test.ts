@@ -38,3 +38,18 @@ it('renders the bytes of JSON.stringify(shapePlayInfo(...)): order, names needin
   const none: PlayInfoColumns = { domains: [], apps: [], streams: [], online: new Float64Array(0), bytes: new Float64Array(0) };
   expect(Buffer.from(renderPlayInfo(minute, none)).toString()).toBe('{"time":"2028-03-01T11:59:00Z","data_list":[]}');
 });
+
+it('renders long names and counts past 2^31 like JSON.stringify (the fixed texts go as 32-bit words)', () => {
+  const long = `${'d'.repeat(60)}.${'e'.repeat(60)}.${'f'.repeat(60)}.example.com`;
+  const tuples: Array<[string, string, string]> = [[long, 'live', 's'.repeat(300)], [long, 'live', 'a'], ['b.com', 'live', 'ab'], ['b.com', 'live', 'abc']];
+  const online = new Float64Array(tuples.length * P);
+  const bytes = new Float64Array(tuples.length * P);
+  const big = [0, 1, 2 ** 31 - 1, 2 ** 31, 2 ** 40 + 3, 2 ** 53 - 1, 9, 99, 999, 9999, 99999, 999999];
+  for (let k = 0; k < online.length; k++) {
+    online[k] = big[k % big.length] as number;
+    bytes[k] = (big[(k * 5) % big.length] as number) * 7;
+  }
+  const c: PlayInfoColumns = { domains: tuples.map((t) => t[0]), apps: tuples.map((t) => t[1]), streams: tuples.map((t) => t[2]), online, bytes };
+  const minute = Date.UTC(2028, 2, 1, 0, 0);
+  expect(Buffer.from(renderPlayInfo(minute, c)).toString('utf8')).toBe(JSON.stringify(shapePlayInfo({ domains: [], minute }, cellsOf(c))));
+});

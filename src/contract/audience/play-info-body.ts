@@ -1,4 +1,4 @@
-import { JsonBytes, UtcSecondWriter, asciiBytes } from '../json-bytes.js';
+import { JsonBytes, UtcSecondWriter, asciiBytes, writeSmallInt } from '../json-bytes.js';
 import { bandwidthBps } from '../traffic/bandwidth.js';
 import { AUDIENCE_PROTOCOLS } from './values.js';
 
@@ -73,10 +73,43 @@ function jsonString(s: string): Uint8Array {
   return b;
 }
 
+/** A text as little-endian 32-bit words: copied with one store per 4 bytes (the last may spill up to 3 bytes). */
+interface Words {
+  words: Uint32Array;
+  length: number;
+}
+
+function wordsOf(bytes: Uint8Array): Words {
+  const words = new Uint32Array(Math.ceil(bytes.length / 4));
+  for (let j = 0; j < bytes.length; j++) words[j >> 2] = ((words[j >> 2] as number) | ((bytes[j] as number) << (8 * (j & 3)))) >>> 0;
+  return { words, length: bytes.length };
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, x) => n + x.length, 0));
+  let at = 0;
+  for (const x of parts) {
+    out.set(x, at);
+    at += x.length;
+  }
+  return out;
+}
+
+/** Writes w at p (out has room for w's words); returns the position after its text. */
+function putWords(view: DataView, p: number, w: Words): number {
+  const words = w.words;
+  for (let k = 0; k < words.length; k++) view.setUint32(p + 4 * k, words[k] as number, true);
+  return p + w.length;
+}
+
+const ONLINE_WORDS = wordsOf(ONLINE);
+
 /**
  * The ListPlayDomainStreamInfo answer rendered straight to bytes from the minute's columns: the
  * same bytes as JSON.stringify(shapePlayInfo(q, cells)) over the same streams (tested), without an
- * object per entry. Each name is encoded once.
+ * object per entry. Each name is encoded once, with the texts around it: an entry is
+ * '{"play_domain":"<domain>","stream":' (one text per domain), '"<stream>","protocol":"<p>","bandwidth":'
+ * (one per stream name and protocol), the bandwidth, ',"online":' and the viewers, copied as words.
  */
 export function renderPlayInfo(minute: number, c: PlayInfoColumns): Uint8Array {
   const out = new JsonBytes(64 + c.streams.length * 2 * 96);
@@ -84,28 +117,45 @@ export function renderPlayInfo(minute: number, c: PlayInfoColumns): Uint8Array {
   out.bytes(OPEN);
   new UtcSecondWriter().write(out, minute);
   out.bytes(LIST);
-  const names = new Map<string, Uint8Array>();
-  const named = (s: string): Uint8Array => {
-    let b = names.get(s);
-    if (b === undefined) names.set(s, (b = jsonString(s)));
-    return b;
-  };
+  const heads = new Map<string, Words>();
+  const tails = new Map<string, Words[]>();
   let first = true;
   eachPlayInfoEntry(c, (i, p) => {
-    const domain = named(c.domains[i] as string);
-    const stream = named(c.streams[i] as string);
-    out.ensure(domain.length + stream.length + 128);
-    if (!first) out.buf[out.pos++] = 44; // ','
+    const d = c.domains[i] as string;
+    const s = c.streams[i] as string;
+    let head = heads.get(d);
+    if (head === undefined) heads.set(d, (head = wordsOf(concat(DOMAIN, jsonString(d), STREAM))));
+    let tail = tails.get(s);
+    if (tail === undefined) {
+      const name = jsonString(s);
+      tails.set(s, (tail = PROTOCOL.map((proto) => wordsOf(concat(name, proto)))));
+    }
+    const t = tail[p] as Words;
+    // Each copy may spill 3 bytes; two numbers of up to 24 bytes.
+    out.ensure(1 + head.length + t.length + ONLINE.length + 2 * 24 + 1 + 4);
+    const view = out.view;
+    let at = out.pos;
+    if (!first) out.buf[at++] = 44; // ','
     first = false;
-    out.bytes(DOMAIN);
-    out.bytes(domain);
-    out.bytes(STREAM);
-    out.bytes(stream);
-    out.bytes(PROTOCOL[p] as Uint8Array);
-    out.number(bandwidthBps(c.bytes[i * P + p] as number, 60));
-    out.bytes(ONLINE);
-    out.number(c.online[i * P + p] as number);
-    out.buf[out.pos++] = 125; // '}'
+    at = putWords(view, at, head);
+    at = putWords(view, at, t);
+    const bandwidth = bandwidthBps(c.bytes[i * P + p] as number, 60);
+    if (bandwidth <= 0x7fffffff && (bandwidth | 0) === bandwidth && bandwidth >= 0) at = writeSmallInt(out.buf, view, at, bandwidth);
+    else {
+      out.pos = at;
+      out.number(bandwidth);
+      at = out.pos;
+    }
+    at = putWords(view, at, ONLINE_WORDS);
+    const online = c.online[i * P + p] as number;
+    if (online <= 0x7fffffff && (online | 0) === online && online >= 0) at = writeSmallInt(out.buf, view, at, online);
+    else {
+      out.pos = at;
+      out.number(online);
+      at = out.pos;
+    }
+    out.buf[at++] = 125; // '}'
+    out.pos = at;
   });
   out.ensure(CLOSE.length);
   out.bytes(CLOSE);
