@@ -15,19 +15,27 @@ import { stampKey, StampReads } from './stamp-reads.js';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
-/** An hour is read from a block once it ended this long ago: a block of the hour being written would be rebuilt at every write. */
-const CLOSED_AFTER_MS = 5 * MIN;
-/**
- * A block is rebuilt this long after it was built even when its stamp has not changed: it bounds
- * what a batch whose stamp view failed and that was never retried (its node gone) could hide.
- */
-const MAX_AGE_MS = 15 * MIN;
-/** At most this many SQL reads (ranges of stale hours and the edges) beside the blocks in one answer. */
-const MAX_SQL_RUNS = 4;
+
+/** The defaults of the settings (src/config.ts: --clickhouse-hour-*). */
+export const HOUR_BLOCK_DEFAULTS = {
+  /** Bytes of cells kept in memory (least recently built dropped first). */
+  budgetBytes: 256 * 2 ** 20,
+  /** An hour is read from a block once it ended this long ago: a block of the hour being written would be rebuilt at every write. */
+  closedAfterMs: 5 * MIN,
+  /**
+   * A block is rebuilt this long after it was built even when its stamp has not changed: it bounds
+   * what a batch whose stamp view failed and that was never retried (its node gone) could hide.
+   */
+  maxAgeMs: 15 * MIN,
+  /** At most this many SQL reads (ranges of stale hours and the edges) beside the blocks in one answer. */
+  maxSqlRuns: 4,
+} as const;
 
 export interface HourBlocksOptions {
-  /** Bytes of cells kept in memory (least recently built dropped first); default 256 MiB. */
   budgetBytes?: number;
+  closedAfterMs?: number;
+  maxAgeMs?: number;
+  maxSqlRuns?: number;
   /** The compiled worker script (default: hour-block-worker.js beside this module, else under dist/). */
   workerUrl?: URL;
 }
@@ -75,7 +83,7 @@ type Sql = (from: number, to: number) => Promise<CodeCount[]>;
  * - a query reads the stamps of its hours (stamp-reads.ts: one small query, shared by the queries
  *   that arrive together, always sent after each of them arrived) and uses a block only when it has
  *   the current stamp; an hour where any asked domain lacks one is read by SQL (with the edges, at
- *   most MAX_SQL_RUNS reads, else the whole query by SQL, as before), and the missing or stale
+ *   most maxSqlRuns reads, else the whole query by SQL, as before), and the missing or stale
  *   blocks are built in the background. A write is acknowledged after its stamp rows are committed,
  *   so no acknowledged write is missing from an answer.
  *
@@ -89,6 +97,9 @@ export class HourBlocks {
   private bytes = 0;
   private gen = 0;
   private readonly budget: number;
+  private readonly closedAfterMs: number;
+  private readonly maxAgeMs: number;
+  private readonly maxSqlRuns: number;
   private readonly workerUrl: URL | undefined;
   private worker: Worker | undefined;
   private readonly waiting = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
@@ -101,7 +112,10 @@ export class HourBlocks {
   readonly stats = { fromBlocks: 0, partly: 0, bySql: 0, built: 0, discarded: 0 };
 
   constructor(private readonly server: ChConnection, private readonly names: SchemaNames, options: HourBlocksOptions = {}) {
-    this.budget = options.budgetBytes ?? 256 * 2 ** 20;
+    this.budget = options.budgetBytes ?? HOUR_BLOCK_DEFAULTS.budgetBytes;
+    this.closedAfterMs = options.closedAfterMs ?? HOUR_BLOCK_DEFAULTS.closedAfterMs;
+    this.maxAgeMs = options.maxAgeMs ?? HOUR_BLOCK_DEFAULTS.maxAgeMs;
+    this.maxSqlRuns = options.maxSqlRuns ?? HOUR_BLOCK_DEFAULTS.maxSqlRuns;
     this.workerUrl = options.workerUrl ?? defaultWorkerUrl();
     this.stampReads = new StampReads(server, this.t('http_counts_stamps'));
   }
@@ -134,7 +148,7 @@ export class HourBlocks {
     if (!this.workerUrl || this.closed || f.fromMinute % MIN !== 0) return undefined;
     const groups = groupsFor(f);
     const firstHour = Math.ceil(f.fromMinute / HOUR);
-    const endHour = Math.floor(Math.min(f.toMinute, now - CLOSED_AFTER_MS) / HOUR);
+    const endHour = Math.floor(Math.min(f.toMinute, now - this.closedAfterMs) / HOUR);
     if (!groups || endHour <= firstHour) return undefined;
     const domains = [...new Set(f.domains)];
     const stamps = await this.stampReads.read(f.project, domains, firstHour, endHour);
@@ -145,14 +159,14 @@ export class HourBlocks {
       for (let h = firstHour; h < endHour; h++) {
         const k = stampKey(f.project, domain, h);
         const b = this.blocks.get(k);
-        if (!b || b.stamp !== (stamps.get(k) ?? EMPTY) || now - b.builtAt > MAX_AGE_MS) {
+        if (!b || b.stamp !== (stamps.get(k) ?? EMPTY) || now - b.builtAt > this.maxAgeMs) {
           stale.push({ domain, hour: h });
           staleHour[h - firstHour] = 1;
         }
       }
     }
     // Hours without a current block (for any of the domains) are read by SQL, in runs of whole hours,
-    // besides the edges; more than MAX_SQL_RUNS runs: the whole query by SQL.
+    // besides the edges; more than maxSqlRuns runs: the whole query by SQL.
     const edges: Array<[number, number]> = [[f.fromMinute, firstHour * HOUR]];
     for (let h = firstHour; h < endHour; h++) {
       if (!staleHour[h - firstHour]) continue;
@@ -164,7 +178,7 @@ export class HourBlocks {
     if (tail[1] === endHour * HOUR) tail[1] = f.toMinute;
     else edges.push([endHour * HOUR, f.toMinute]);
     if (stale.length > 0) this.schedule(f.project, stale);
-    if (edges.filter(([a, b]) => b > a).length > MAX_SQL_RUNS || stale.length === domains.length * (endHour - firstHour)) {
+    if (edges.filter(([a, b]) => b > a).length > this.maxSqlRuns || stale.length === domains.length * (endHour - firstHour)) {
       this.stats.bySql++;
       return undefined;
     }
