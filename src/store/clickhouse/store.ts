@@ -17,6 +17,7 @@ import { retentionDrops, TRAFFIC_DAY_PARTITIONED } from './retention.js';
 import { originRetentionDrops } from './origin-slots.js';
 import { LEVELS, levelFor, levelInsert } from './rollups.js';
 import { ClickHouseTraffic } from './traffic.js';
+import { TrafficBlocks } from './traffic-blocks.js';
 import { ClickHouseOrigin } from './origin.js';
 import { ClickHouseStreamQuality } from './stream-quality.js';
 import { HourBlocks, type HourBlocksOptions } from './hour-blocks.js';
@@ -105,7 +106,8 @@ export class ClickHouseStore implements Store {
     this.servers = target.endpoints.map((e) => new ChEndpoint(e, { requestTimeoutMs: options.requestTimeoutMs, queryTimeoutMs: options.queryTimeoutMs }));
     this.primary = options.replicated ? new FailoverEndpoint(this.servers) : this.servers[0] as ChEndpoint;
     this.traffic = new ClickHouseTraffic(this.primary, this.names, (ids) => this.waitUntilFinished(ids), () => this.insertSettings,
-      (name, queriesFor) => this.checkQuorum(name, queriesFor));
+      (name, queriesFor) => this.checkQuorum(name, queriesFor),
+      options.hourBlocks === false ? undefined : new TrafficBlocks(this.primary, this.names, options.hourBlocks));
     this.origin = new ClickHouseOrigin(this.primary, this.names, () => this.insertSettings, (ids) => this.waitUntilFinished(ids),
       (name, queriesFor) => this.checkQuorum(name, queriesFor));
     this.quality = new ClickHouseStreamQuality(this.primary, this.names, this.insertSettings);
@@ -140,7 +142,7 @@ export class ClickHouseStore implements Store {
       await replicateExisting(server, this.names);
     }
     // Through the Distributed tables, this fails when any shard lacks its local tables.
-    for (const name of ['http_counts', 'http_counts_bytes', ...LEVELS.map((l) => l.table), 'http_counts_stamps', 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains', 'origin_sessions', 'origin_up_bytes', 'origin_up_domain', 'origin_plays', 'stream_quality', ...AUDIENCE_TABLES]) {
+    for (const name of ['http_counts', 'http_counts_bytes', ...LEVELS.map((l) => l.table), 'http_counts_stamps', 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains', 'traffic_stamps', 'origin_sessions', 'origin_up_bytes', 'origin_up_domain', 'origin_plays', 'stream_quality', ...AUDIENCE_TABLES]) {
       await this.primary.rows(`SELECT count() AS n FROM ${this.t(name)}`);
     }
   }
@@ -543,7 +545,13 @@ export class ClickHouseStore implements Store {
     }
   }
 
+  /** Closed hours of the traffic cube's per-domain totals in memory, or undefined (options.hourBlocks false). */
+  get trafficBlocks(): TrafficBlocks | undefined {
+    return this.traffic.blocks;
+  }
+
   async close(): Promise<void> {
+    this.traffic.blocks?.close();
     await this.hourBlocks?.close();
     await Promise.all(this.servers.map((s) => s.close()));
   }
