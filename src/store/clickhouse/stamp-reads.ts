@@ -32,7 +32,8 @@ export class StampReads {
   /** Stamps reads sent / queries answered by them (tests and the bench read them). */
   readonly stats = { reads: 0, queries: 0 };
 
-  constructor(private readonly server: ChConnection, private readonly table: string) {}
+  /** `column`: what the stamps are kept by beside project and hour (domain; carousel: task_id). */
+  constructor(private readonly server: ChConnection, private readonly table: string, private readonly column: 'domain' | 'task_id' = 'domain') {}
 
   /** The stamps of `domains` x hours [from, to) of `project`, keyed by stampKey, as `rows:tags` (absent: no insert reached the hour). */
   read(project: string, domains: readonly string[], from: number, to: number): Promise<Map<string, string>> {
@@ -64,11 +65,12 @@ export class StampReads {
       const domains = [...new Set(batch.flatMap((w) => w.domains))];
       const from = Math.min(...batch.map((w) => w.from));
       const to = Math.max(...batch.map((w) => w.to));
-      const rows = await this.server.rows(`SELECT project, domain, hour, sum(rows) AS r, sum(tags) AS t FROM ${this.table}
-        WHERE project IN ${quoteList(projects)} AND domain IN ${quoteList(domains)} AND hour >= ${quote(from)} AND hour < ${quote(to)}
-        GROUP BY project, domain, hour`);
+      const c = this.column;
+      const rows = await this.server.rows(`SELECT project, ${c} AS k, hour, sum(rows) AS r, sum(tags) AS t FROM ${this.table}
+        WHERE project IN ${quoteList(projects)} AND ${c} IN ${quoteList(domains)} AND hour >= ${quote(from)} AND hour < ${quote(to)}
+        GROUP BY project, ${c}, hour`);
       const out = new Map<string, string>();
-      for (const r of rows) out.set(stampKey(str(r.project), str(r.domain), num(r.hour)), `${String(r.r)}:${String(r.t)}`);
+      for (const r of rows) out.set(stampKey(str(r.project), str(r.k), num(r.hour)), `${String(r.r)}:${String(r.t)}`);
       for (const w of batch) w.resolve(out);
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
