@@ -2,14 +2,15 @@
 // for the full dense bench (`npm run bench -- dense --store clickhouse`, whose first load takes many minutes):
 //
 //   node dist/bench/query/hour-blocks-mini.js [--baseline <checkout of an older build>] [--domains 3] [--seconds 5]
-//     [--rows httpcodes,traffic]
+//     [--rows httpcodes,traffic,carousel]
 //
 // Writes `domains` domains x 26 hours at the dense bench's density (every (province, carrier) pair,
 // ~358 (province, carrier, code) cells per domain-minute) through each store's write path, into a
 // temporary SQLite data directory and a temporary clickhouse-server, and (rows `traffic`) the traffic
 // cube of those hours (every (province, carrier) pair x 3 of 20 streams per 5-minute slot), then runs the
 // httpcodes rows of the dense bench (24 h windows of closed hours) and its three traffic rows (their
-// windows as there; the data is the last 26 h) against `livestats serve` on each, uncached, 10 connections:
+// windows as there; the data is the last 26 h), and (rows `carousel`) the dense bench's carousel 3 h row over
+// one task with a sample every second, against `livestats serve` on each, uncached, 10 connections:
 // this build on ClickHouse, the baseline build on ClickHouse (optional), this build on SQLite. Every
 // ClickHouse answer is checked byte for byte against SQLite's first.
 import { execFileSync } from 'node:child_process';
@@ -39,7 +40,7 @@ const { values } = parseArgs({
   options: {
     baseline: { type: 'string' }, domains: { type: 'string', default: '3' }, seconds: { type: 'string', default: '5' },
     /** Which rows: httpcodes, traffic (the traffic cube is written only when its rows run). */
-    rows: { type: 'string', default: 'httpcodes,traffic' },
+    rows: { type: 'string', default: 'httpcodes,traffic,carousel' },
   },
 });
 const rowSets = new Set(String(values.rows).split(','));
@@ -116,8 +117,13 @@ try {
       cells += counts.length;
       trafficCells += traffic.length;
       const id = `mini-${domain}-${h}`;
-      await sqliteStore.write({ id, counts, samples: [], tasks: [], checkpoints: [], traffic });
-      await chStore.write({ id, counts, samples: [], tasks: [], checkpoints: [], traffic });
+      // One carousel task (rows `carousel`): a sample every second, written with the first domain's hours.
+      const samples = rowSets.has('carousel') && d === 0 ? Array.from({ length: 3600 }, (_, i) => ({
+        project, taskId: 'mini-task', second: h + i * 1000, videoFps: 25 + Math.floor(rng() * 6), videoKbps: 2000 + Math.floor(rng() * 500),
+        audioFps: 43 + Math.floor(rng() * 3), audioKbps: 128 + Math.floor(rng() * 8),
+      })) : [];
+      await sqliteStore.write({ id, counts, samples, tasks: [], checkpoints: [], traffic });
+      await chStore.write({ id, counts, samples, tasks: [], checkpoints: [], traffic });
     }
   }
   await sqliteStore.close();
@@ -154,8 +160,13 @@ try {
       { name: `traffic 31 d x ${domains.length} domains, 3600 s`, path: `${base}/traffic/detail?play_domains=${all}&interval=3600&${window(31 * 24 * HOUR)}` },
       { name: 'traffic 24 h x 1 stream, region GD,SH + isp CMCC', path: `${base}/traffic/detail?play_domains=${domains[0]}&app=live&stream=room-001&region=GD,SH&isp=CMCC&${window(24 * HOUR)}` },
     ] : []),
+    ...(rowSets.has('carousel') ? [
+      { name: 'carousel 3 h', path: `${base}/carousel-task/detail?carousel_task_id=mini-task&start_time=${iso(end - 3 * HOUR)}&end_time=${iso(end)}` },
+    ] : []),
   ];
   const rows: Array<Array<string | number>> = [];
+  // Every row once on this build first: its blocks (every hour of every row) are built in the background meanwhile.
+  for (const row of list) await (await fetch((targets[0] as (typeof targets)[0]).s.url + row.path, { headers: (targets[0] as (typeof targets)[0]).headers })).arrayBuffer();
   for (const row of list) {
     const bodies: Buffer[] = [];
     for (const t of targets) {
