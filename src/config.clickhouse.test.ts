@@ -28,3 +28,32 @@ describe('ClickHouse settings', () => {
     expect(() => resolveServeConfig({ 'clickhouse-replicated': true }, {})).toThrow(/--store clickhouse/);
   });
 });
+
+describe('ClickHouse hour-block settings', () => {
+  it('have the hour blocks\' defaults, and flags or environment override them', async () => {
+    const { HOUR_BLOCK_DEFAULTS } = await import('./store/clickhouse/hour-blocks.js');
+    const c = resolveServeConfig({ store: 'clickhouse', 'clickhouse-url': 'http://h:8123/db' }, {});
+    expect([c.clickhouseHourBlocksMib, c.clickhouseHourClosedAfterMs, c.clickhouseHourBlockMaxAgeMs, c.clickhouseHourBlockSqlRuns])
+      .toEqual([HOUR_BLOCK_DEFAULTS.budgetBytes / 2 ** 20, HOUR_BLOCK_DEFAULTS.closedAfterMs, HOUR_BLOCK_DEFAULTS.maxAgeMs, HOUR_BLOCK_DEFAULTS.maxSqlRuns]);
+    const e = resolveServeConfig({ store: 'clickhouse', 'clickhouse-url': 'http://h:8123/db', 'clickhouse-hour-block-sql-runs': '2' }, {
+      LIVESTATS_CLICKHOUSE_HOUR_BLOCKS_MIB: '0', LIVESTATS_CLICKHOUSE_HOUR_CLOSED_AFTER_MS: '60000', LIVESTATS_CLICKHOUSE_HOUR_BLOCK_MAX_AGE_MS: '120000',
+    });
+    expect([e.clickhouseHourBlocksMib, e.clickhouseHourClosedAfterMs, e.clickhouseHourBlockMaxAgeMs, e.clickhouseHourBlockSqlRuns]).toEqual([0, 60_000, 120_000, 2]);
+    expect(() => resolveServeConfig({ store: 'clickhouse', 'clickhouse-url': 'http://h:8123/db', 'clickhouse-hour-block-sql-runs': '0' }, {})).toThrow(ConfigError);
+  });
+
+  it('reach the store: 0 MiB means no hour blocks', async () => {
+    const { createStore } = await import('./store/index.js');
+    const base = { store: 'clickhouse' as const, data: '', clickhouseUrl: 'http://h:8123/db', clickhouseCluster: '' };
+    const off = createStore({ ...base, clickhouseHourBlocksMib: 0 });
+    const on = createStore({ ...base, clickhouseHourBlocksMib: 8, clickhouseHourBlockSqlRuns: 2 });
+    try {
+      expect((off as unknown as { hourBlocks: unknown }).hourBlocks).toBeUndefined();
+      const blocks = (on as unknown as { hourBlocks: Record<string, unknown> }).hourBlocks;
+      expect([blocks.budget, blocks.maxSqlRuns, blocks.maxAgeMs]).toEqual([8 * 2 ** 20, 2, 900_000]);
+    } finally {
+      await off.close();
+      await on.close();
+    }
+  });
+});

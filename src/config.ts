@@ -18,6 +18,14 @@ export interface ServeConfig {
   clickhouseReplicated?: boolean;
   /** Replicated layout: replicas of a shard that must hold an insert before it is confirmed (insert_quorum). */
   clickhouseInsertQuorum?: number;
+  /** Memory for the ClickHouse store's hour blocks of closed hours, MiB (0: none, every query by SQL); see docs/clickhouse.md. */
+  clickhouseHourBlocksMib?: number;
+  /** An hour is read from hour blocks once it ended this many ms ago. */
+  clickhouseHourClosedAfterMs?: number;
+  /** An hour block is rebuilt this many ms after it was built even when its stamp is unchanged. */
+  clickhouseHourBlockMaxAgeMs?: number;
+  /** At most this many SQL reads (stale hours, edges) beside the hour blocks in one answer; more: the whole query by SQL. */
+  clickhouseHourBlockSqlRuns?: number;
   demo: boolean;
   logLevel: string;
   flushIntervalMs: number;
@@ -105,6 +113,10 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'clickhouseUrl', flag: 'clickhouse-url', env: 'LIVESTATS_CLICKHOUSE_URL', kind: 'string', default: '', help: 'with --store clickhouse: http://user:pass@host:8123/db (cluster mode: one URL per shard server, comma-separated)' },
   { key: 'clickhouseCluster', flag: 'clickhouse-cluster', env: 'LIVESTATS_CLICKHOUSE_CLUSTER', kind: 'string', default: '', help: 'ClickHouse cluster name: local tables on every listed server + Distributed tables' },
   { key: 'clickhouseReplicated', flag: 'clickhouse-replicated', env: 'LIVESTATS_CLICKHOUSE_REPLICATED', kind: 'boolean', default: false, help: 'with --clickhouse-cluster: Replicated*MergeTree tables kept in ZooKeeper (servers need the {shard} and {replica} macros); list every replica in --clickhouse-url, reads and writes fail over between them' },
+  { key: 'clickhouseHourBlocksMib', flag: 'clickhouse-hour-blocks-mib', env: 'LIVESTATS_CLICKHOUSE_HOUR_BLOCKS_MIB', kind: 'int', default: 256, min: 0, max: 1_048_576, help: 'with --store clickhouse: memory for closed hours of request counts kept in this node (hour blocks, checked against their stamps on every query; least recently built dropped first), MiB; 0: none, every httpcodes query by SQL' },
+  { key: 'clickhouseHourClosedAfterMs', flag: 'clickhouse-hour-closed-after-ms', env: 'LIVESTATS_CLICKHOUSE_HOUR_CLOSED_AFTER_MS', kind: 'int', default: 300_000, min: 0, max: 86_400_000, help: 'with --store clickhouse: an hour is read from hour blocks once it ended this long ago (before: by SQL; a block of an hour still written would be rebuilt at every write)' },
+  { key: 'clickhouseHourBlockMaxAgeMs', flag: 'clickhouse-hour-block-max-age-ms', env: 'LIVESTATS_CLICKHOUSE_HOUR_BLOCK_MAX_AGE_MS', kind: 'int', default: 900_000, min: 1000, max: 86_400_000, help: 'with --store clickhouse: an hour block is rebuilt this long after it was built even if its stamp is unchanged (bounds what a batch whose stamp view failed and whose node died before its retry could hide)' },
+  { key: 'clickhouseHourBlockSqlRuns', flag: 'clickhouse-hour-block-sql-runs', env: 'LIVESTATS_CLICKHOUSE_HOUR_BLOCK_SQL_RUNS', kind: 'int', default: 4, min: 1, max: 1000, help: 'with --store clickhouse: at most this many SQL reads (runs of hours without a current block, and the edges) beside the hour blocks in one answer; more: the whole query by SQL' },
   { key: 'clickhouseInsertQuorum', flag: 'clickhouse-insert-quorum', env: 'LIVESTATS_CLICKHOUSE_INSERT_QUORUM', kind: 'int', default: 2, min: 0, max: 16, help: 'with --clickhouse-replicated: an insert is confirmed only when this many replicas of its shard hold it (ClickHouse insert_quorum; 0 or 1: one replica)' },
   { key: 'demo', flag: 'demo', env: 'LIVESTATS_DEMO', kind: 'boolean', default: false, help: 'generate demo traffic for project "demo" (24 h backfill, then live)' },
   { key: 'logLevel', flag: 'log-level', env: 'LIVESTATS_LOG_LEVEL', kind: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], help: 'log level' },

@@ -115,6 +115,28 @@ describe('ClickHouse hour blocks', () => {
     expect(await fromBlocks(f)).toEqual(expected);
   }, 180_000);
 
+  it('renders the answer from blocks in the worker: the same bytes as the SQL answer, and concurrent answers share one stamps read', async () => {
+    const stats = cached.hourBlocks?.stampStats;
+    if (!stats) throw new Error('the store has no hour blocks');
+    for (const [name, more] of FILTERS) {
+      const f = filter(more);
+      await fromBlocks(f);
+      for (const codes of [[], [200, 404], [301]]) {
+        const before = cached.hourBlocks?.stats.fromBlocks ?? 0;
+        const got = Buffer.from(await cached.httpCodesBody(f, codes)).toString();
+        expect(cached.hourBlocks?.stats.fromBlocks, name).toBe(before + 1);
+        expect(got, `${name}, codes ${codes.join(',')}`).toBe(Buffer.from(await sql.httpCodesBody(f, codes)).toString());
+      }
+    }
+    // Ten answers asked at once: one stamps read (none is in flight now: the reads above were awaited).
+    const f = filter({ isps: ['CMCC'] });
+    const expected = Buffer.from(await sql.httpCodesBody(f, [])).toString();
+    const reads = stats.reads;
+    const bodies = await Promise.all(Array.from({ length: 10 }, () => cached.httpCodesBody(f, [])));
+    expect(stats.reads).toBe(reads + 1);
+    for (const b of bodies) expect(Buffer.from(b).toString()).toBe(expected);
+  }, 180_000);
+
   it('stays exact while two writers write into closed hours and a third node reads', async () => {
     const f = filter({ regions: ['GD', 'SH'], isps: ['CMCC'] });
     await fromBlocks(f);

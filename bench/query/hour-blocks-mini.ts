@@ -2,11 +2,15 @@
 // for the full dense bench (`npm run bench -- dense --store clickhouse`, whose first load takes many minutes):
 //
 //   node dist/bench/query/hour-blocks-mini.js [--baseline <checkout of an older build>] [--domains 3] [--seconds 5]
+//     [--rows httpcodes,traffic,carousel]
 //
 // Writes `domains` domains x 26 hours at the dense bench's density (every (province, carrier) pair,
 // ~358 (province, carrier, code) cells per domain-minute) through each store's write path, into a
-// temporary SQLite data directory and a temporary clickhouse-server, then runs the httpcodes rows of the
-// dense bench (24 h windows of closed hours) against `livestats serve` on each, uncached, 10 connections:
+// temporary SQLite data directory and a temporary clickhouse-server, and (rows `traffic`) the traffic
+// cube of those hours (every (province, carrier) pair x 3 of 20 streams per 5-minute slot), then runs the
+// httpcodes rows of the dense bench (24 h windows of closed hours) and its three traffic rows (their
+// windows as there; the data is the last 26 h), and (rows `carousel`) the dense bench's carousel 3 h row over
+// one task with a sample every second, against `livestats serve` on each, uncached, 10 connections:
 // this build on ClickHouse, the baseline build on ClickHouse (optional), this build on SQLite. Every
 // ClickHouse answer is checked byte for byte against SQLite's first.
 import { execFileSync } from 'node:child_process';
@@ -18,6 +22,7 @@ import { ISPS, REGIONS } from '../../src/contract/values.js';
 import { projectRoot } from '../../src/paths.js';
 import { ClickHouseStore } from '../../src/store/clickhouse/store.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
+import type { TrafficRow } from '../../src/store/traffic.js';
 import type { CountRow } from '../../src/store/types.js';
 import { startClickHouse } from '../../test/harness/clickhouse.js';
 import { load, type LoadResult } from '../lib/load.js';
@@ -31,7 +36,14 @@ const CODES = [200, 206, 304, 302, 404, 500];
 const CODE_SHARE = [0.85, 0.06, 0.04, 0.02, 0.02, 0.01];
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-const { values } = parseArgs({ options: { baseline: { type: 'string' }, domains: { type: 'string', default: '3' }, seconds: { type: 'string', default: '5' } } });
+const { values } = parseArgs({
+  options: {
+    baseline: { type: 'string' }, domains: { type: 'string', default: '3' }, seconds: { type: 'string', default: '5' },
+    /** Which rows: httpcodes, traffic (the traffic cube is written only when its rows run). */
+    rows: { type: 'string', default: 'httpcodes,traffic,carousel' },
+  },
+});
+const rowSets = new Set(String(values.rows).split(','));
 const root = projectRoot();
 const domains = Array.from({ length: Number(values.domains) }, (_, i) => `p${String(i + 1).padStart(3, '0')}.mini.example`);
 const seconds = Number(values.seconds);
@@ -59,6 +71,31 @@ function hourRows(domain: string, hour: number, rng: () => number, scale: number
   return out;
 }
 
+const STREAMS = 20;
+const SLOT = 300_000;
+/**
+ * One hour of one domain's traffic cube: per 5-minute slot, every (region, isp) pair with 3 of the
+ * domain's 20 streams (Zipf-like: the first streams most often), flv or hls, v4 (1 in 10 v6).
+ */
+function trafficRows(domain: string, hour: number, rng: () => number, scale: number): TrafficRow[] {
+  const out: TrafficRow[] = [];
+  for (let slot = hour; slot < hour + HOUR; slot += SLOT) {
+    for (const region of REGIONS) {
+      for (const isp of ISPS) {
+        for (let k = 0; k < 3; k++) {
+          const s = 1 + Math.floor(STREAMS * rng() * rng());
+          const requests = Math.max(1, Math.floor(scale * 20 * (0.5 + rng())));
+          out.push({
+            project, domain, app: 'live', stream: `room-${String(s).padStart(3, '0')}`, protocol: rng() < 0.5 ? 'flv' : 'hls', region, isp,
+            ipType: rng() < 0.1 ? 'v6' : 'v4', slot, requests, bytes: requests * 150_000,
+          });
+        }
+      }
+    }
+  }
+  return out;
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'livestats-hour-blocks-'));
 const ch = await startClickHouse();
 const url = ch.url('mini');
@@ -71,19 +108,28 @@ try {
   await chStore.init();
   const rng = seeded(24);
   let cells = 0;
+  let trafficCells = 0;
   const started = Date.now();
   for (let h = first; h < end + HOUR; h += HOUR) {
     for (const [d, domain] of domains.entries()) {
-      const counts = hourRows(domain, h, rng, 40 / (d + 1));
+      const counts = rowSets.has('httpcodes') ? hourRows(domain, h, rng, 40 / (d + 1)) : [];
+      const traffic = rowSets.has('traffic') ? trafficRows(domain, h, rng, 40 / (d + 1)) : [];
       cells += counts.length;
+      trafficCells += traffic.length;
       const id = `mini-${domain}-${h}`;
-      await sqliteStore.write({ id, counts, samples: [], tasks: [], checkpoints: [] });
-      await chStore.write({ id, counts, samples: [], tasks: [], checkpoints: [] });
+      // One carousel task (rows `carousel`): a sample every second, written with the first domain's hours.
+      const samples = rowSets.has('carousel') && d === 0 ? Array.from({ length: 3600 }, (_, i) => ({
+        project, taskId: 'mini-task', second: h + i * 1000, videoFps: 25 + Math.floor(rng() * 6), videoKbps: 2000 + Math.floor(rng() * 500),
+        audioFps: 43 + Math.floor(rng() * 3), audioKbps: 128 + Math.floor(rng() * 8),
+      })) : [];
+      await sqliteStore.write({ id, counts, samples, tasks: [], checkpoints: [], traffic });
+      await chStore.write({ id, counts, samples, tasks: [], checkpoints: [], traffic });
     }
   }
   await sqliteStore.close();
   await chStore.close();
-  log(`hour-blocks mini: ${cells} cells (${domains.length} domains x 26 h, ${(cells / domains.length / 26 / 60).toFixed(0)} per domain-minute) written in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  log(`hour-blocks mini: ${cells} cells (${domains.length} domains x 26 h, ${(cells / domains.length / 26 / 60).toFixed(0)} per domain-minute), `
+    + `${trafficCells} traffic cells (${(trafficCells / domains.length / 26 / 12).toFixed(0)} per domain-slot) written in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
   const serve = async (label: string, buildRoot: string, data: string, flags: string[]): Promise<{ label: string; s: Server; headers: Record<string, string> }> => {
     const keys = JSON.parse(execFileSync(process.execPath, [join(buildRoot, 'bin/livestats.js'), 'keys', 'create', '--project', project, '--json', '--data', data]).toString()) as { token: string };
@@ -99,13 +145,28 @@ try {
   const all = domains.join(',');
   const day = `start_time=${iso(end - 24 * HOUR)}&end_time=${iso(end)}`;
   const q = `/v2/${project}/stats/httpcodes?play_domains=${all}&${day}`;
+  const window = (ms: number): string => `start_time=${iso(end - ms)}&end_time=${iso(end)}`;
+  const base = `/v2/${project}/stats`;
   const list = [
-    { name: `24 h x ${domains.length} domains`, path: q },
-    { name: `24 h x ${domains.length} domains, region GD,SH + isp CMCC + code 200,404`, path: `${q}&region=GD,SH&isp=CMCC&code=200,404` },
-    { name: `24 h x ${domains.length} domains, isp CMCC only`, path: `${q}&isp=CMCC` },
-    { name: '24 h x 1 domain, region GD only', path: `/v2/${project}/stats/httpcodes?play_domains=${domains[0]}&${day}&region=GD` },
+    ...(rowSets.has('httpcodes') ? [
+      { name: `24 h x ${domains.length} domains`, path: q },
+      { name: `24 h x ${domains.length} domains, region GD,SH + isp CMCC + code 200,404`, path: `${q}&region=GD,SH&isp=CMCC&code=200,404` },
+      { name: `24 h x ${domains.length} domains, isp CMCC only`, path: `${q}&isp=CMCC` },
+      { name: '24 h x 1 domain, region GD only', path: `/v2/${project}/stats/httpcodes?play_domains=${domains[0]}&${day}&region=GD` },
+    ] : []),
+    // The dense bench's traffic rows (run-dense-traffic.ts), over this dataset's 26 hours of traffic.
+    ...(rowSets.has('traffic') ? [
+      { name: `bandwidth 7 d x ${domains.length} domains, 300 s`, path: `${base}/bandwidth/detail?play_domains=${all}&interval=300&${window(7 * 24 * HOUR)}` },
+      { name: `traffic 31 d x ${domains.length} domains, 3600 s`, path: `${base}/traffic/detail?play_domains=${all}&interval=3600&${window(31 * 24 * HOUR)}` },
+      { name: 'traffic 24 h x 1 stream, region GD,SH + isp CMCC', path: `${base}/traffic/detail?play_domains=${domains[0]}&app=live&stream=room-001&region=GD,SH&isp=CMCC&${window(24 * HOUR)}` },
+    ] : []),
+    ...(rowSets.has('carousel') ? [
+      { name: 'carousel 3 h', path: `${base}/carousel-task/detail?carousel_task_id=mini-task&start_time=${iso(end - 3 * HOUR)}&end_time=${iso(end)}` },
+    ] : []),
   ];
   const rows: Array<Array<string | number>> = [];
+  // Every row once on this build first: its blocks (every hour of every row) are built in the background meanwhile.
+  for (const row of list) await (await fetch((targets[0] as (typeof targets)[0]).s.url + row.path, { headers: (targets[0] as (typeof targets)[0]).headers })).arrayBuffer();
   for (const row of list) {
     const bodies: Buffer[] = [];
     for (const t of targets) {
@@ -115,11 +176,11 @@ try {
       bodies.push(body);
     }
     if (!bodies.every((b) => b.equals(bodies[bodies.length - 1] as Buffer))) throw new Error(`${row.name}: the answers differ between the stores`);
-    // This build's blocks are built after the first query: sequential requests until the answer time settles (at most 30 s).
+    // This build's blocks are built after the first query: sequential requests until the answer time settles (at most 60 s).
     const t0 = Date.now();
     let fastest = Infinity;
     let settled = 0;
-    while (Date.now() - t0 < 30_000 && !(settled >= 5 && Date.now() - t0 >= 3000)) {
+    while (Date.now() - t0 < 60_000 && !(settled >= 10 && Date.now() - t0 >= 5000)) {
       const s = performance.now();
       await (await fetch((targets[0] as (typeof targets)[0]).s.url + row.path, { headers: (targets[0] as (typeof targets)[0]).headers })).arrayBuffer();
       const ms = performance.now() - s;
@@ -138,7 +199,7 @@ try {
   }
   const heads = ['query (uncached, 10 connections)', 'KB/resp', ...targets.flatMap((t) => [`${t.label} req/s`, 'p99 ms']),
     ...targets.slice(0, -1).map((t) => `${t.label} / SQLite`)];
-  console.log(`\nHour blocks, same run (${cells} cells, ${domains.length} domains x 26 h)\n\n${table(heads, rows)}\n`);
+  console.log(`\nHour blocks, same run (${cells} cells, ${trafficCells} traffic cells, ${domains.length} domains x 26 h)\n\n${table(heads, rows)}\n`);
 } finally {
   for (const s of servers) await s.stop();
   await ch.destroy();

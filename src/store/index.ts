@@ -10,7 +10,8 @@ import type { Store } from './types.js';
 /** Creates the configured store (not yet initialised). */
 export function createStore(
   config: Pick<ServeConfig, 'store' | 'data' | 'clickhouseUrl' | 'clickhouseCluster'> &
-    Partial<Pick<ServeConfig, 'clickhouseReplicated' | 'clickhouseInsertQuorum' | 'queryThreads' | 'queryThreadNice' | 'queryTimeoutMs' | 'startCheck'>>,
+    Partial<Pick<ServeConfig, 'clickhouseReplicated' | 'clickhouseInsertQuorum' | 'clickhouseHourBlocksMib' | 'clickhouseHourClosedAfterMs'
+      | 'clickhouseHourBlockMaxAgeMs' | 'clickhouseHourBlockSqlRuns' | 'queryThreads' | 'queryThreadNice' | 'queryTimeoutMs' | 'startCheck'>>,
   /** Batch writes in a thread of their own (the server: its event loop never runs a write transaction). */
   options: { writeThread?: boolean; startCheck?: StartCheck } = {},
 ): Store {
@@ -28,6 +29,12 @@ export function createStore(
       return new ClickHouseStore({
         url: config.clickhouseUrl ?? '', cluster: config.clickhouseCluster || undefined, queryTimeoutMs: config.queryTimeoutMs,
         ...(config.clickhouseReplicated ? { replicated: true, insertQuorum: config.clickhouseInsertQuorum } : {}),
+        hourBlocks: config.clickhouseHourBlocksMib === 0 ? false : {
+          ...(config.clickhouseHourBlocksMib !== undefined ? { budgetBytes: config.clickhouseHourBlocksMib * 2 ** 20 } : {}),
+          ...(config.clickhouseHourClosedAfterMs !== undefined ? { closedAfterMs: config.clickhouseHourClosedAfterMs } : {}),
+          ...(config.clickhouseHourBlockMaxAgeMs !== undefined ? { maxAgeMs: config.clickhouseHourBlockMaxAgeMs } : {}),
+          ...(config.clickhouseHourBlockSqlRuns !== undefined ? { maxSqlRuns: config.clickhouseHourBlockSqlRuns } : {}),
+        },
       });
   }
 }

@@ -1,28 +1,74 @@
-// The worker thread of the ClickHouse store's hour blocks (hour-blocks.ts): parses a build query's
-// TabSeparated rows and sums them into every rollup level, off the main thread.
+// The worker thread of the ClickHouse store's hour blocks (hour-blocks.ts). It holds the blocks' cells:
+// it parses a build query's TabSeparated rows and sums them into every rollup level, and it answers a
+// query from them (adds up the asked groups' cells, and the SQL-read cells the main thread sends, and
+// renders the answer's bytes), so neither the summing nor the rendering runs on the main thread.
+// The main thread owns which blocks exist (their stamps, ages, the memory budget): every block here
+// carries the generation the main thread gave it, and a drop or an answer names the generation it means.
 import { parentPort } from 'node:worker_threads';
-import { buildHourCells, parseBuildRows, type HourCells } from './hour-cells.js';
+import { renderHttpCodes, type HttpCodesColumns } from '../../contract/httpcodes-body.js';
+import { sumColumns, type BlockSlice, type ExtraCells } from './hour-answer.js';
+import { buildHourCells, hourCellsBytes, ISP_GROUPS, parseBuildRows, type HourCells, type LevelName } from './hour-cells.js';
+import { REGIONS } from '../../contract/values.js';
 
-export interface BuildRequest {
-  id: number;
-  text: string;
+export type WorkerRequest =
+  /** Parse and keep the blocks of `hour`: keys[i] / gens[i] for domain index i + 1 of the build query. */
+  | { type: 'build'; id: number; hour: number; text: string; keys: string[]; gens: number[] }
+  | { type: 'drop'; blocks: Array<[string, number]> }
+  /** codes: the answer's bytes for these codes ([]: every code with a count); null: the columns. */
+  | {
+    type: 'answer'; id: number; blocks: Array<[key: string, gen: number, base: number]>; level: LevelName; groups: number[];
+    fromMinute: number; slots: number; toMinute: number; codes: number[] | null; extra: ExtraCells;
+  };
+
+export type WorkerReply =
+  | { id: number; built: number[] }
+  | { id: number; body: Uint8Array }
+  | { id: number; columns: HttpCodesColumns }
+  | { id: number; missing: true }
+  | { id: number; error: string };
+
+function emptyCells(): HourCells {
+  const none = (groups: number): HourCells['all'] => ({ offsets: new Int32Array(groups + 1), minute: new Uint8Array(0), code: new Uint16Array(0), count: new Float64Array(0) });
+  return { all: none(1), region: none(REGIONS.length + 1), isp: none(ISP_GROUPS), detail: none((REGIONS.length + 1) * ISP_GROUPS) };
 }
 
-export type BuildReply = { id: number; blocks: Array<[string, HourCells]> } | { id: number; error: string };
+const blocks = new Map<string, { gen: number; cells: HourCells }>();
+
+function handle(m: WorkerRequest): [WorkerReply, ArrayBuffer[]] | undefined {
+  if (m.type === 'drop') {
+    for (const [k, gen] of m.blocks) if (blocks.get(k)?.gen === gen) blocks.delete(k);
+    return undefined;
+  }
+  if (m.type === 'build') {
+    const rows = parseBuildRows(m.text);
+    const built = m.keys.map((k, i) => {
+      const r = rows.get(`${i + 1}:${m.hour}`);
+      const cells = r ? buildHourCells(r) : emptyCells();
+      blocks.set(k, { gen: m.gens[i] as number, cells });
+      return hourCellsBytes(cells);
+    });
+    return [{ id: m.id, built }, []];
+  }
+  const slices: BlockSlice[] = [];
+  for (const [k, gen, base] of m.blocks) {
+    const b = blocks.get(k);
+    if (!b || b.gen !== gen) return [{ id: m.id, missing: true }, []];
+    slices.push({ cells: b.cells[m.level], base });
+  }
+  const cols = sumColumns(m.fromMinute, m.slots, slices, m.groups, m.extra);
+  if (m.codes === null) return [{ id: m.id, columns: cols }, [cols.codes.buffer as ArrayBuffer, cols.counts.buffer as ArrayBuffer]];
+  const body = renderHttpCodes({ codes: m.codes, fromMinute: m.fromMinute, toMinute: m.toMinute }, cols);
+  // A view of the renderer's buffer, handed over (transferred, not copied).
+  return [{ id: m.id, body }, [body.buffer as ArrayBuffer]];
+}
 
 const port = parentPort;
 if (!port) throw new Error('hour-block-worker runs as a worker thread');
-port.on('message', (m: BuildRequest) => {
+port.on('message', (m: WorkerRequest) => {
   try {
-    const blocks: Array<[string, HourCells]> = [];
-    const buffers: ArrayBuffer[] = [];
-    for (const [k, rows] of parseBuildRows(m.text)) {
-      const cells = buildHourCells(rows);
-      blocks.push([k, cells]);
-      for (const l of Object.values(cells)) buffers.push(...[l.offsets, l.minute, l.code, l.count].map((a) => a.buffer as ArrayBuffer));
-    }
-    port.postMessage({ id: m.id, blocks } satisfies BuildReply, buffers);
+    const reply = handle(m);
+    if (reply) port.postMessage(reply[0], reply[1]);
   } catch (err) {
-    port.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err) } satisfies BuildReply);
+    if (m.type !== 'drop') port.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err) } satisfies WorkerReply);
   }
 });

@@ -2,39 +2,51 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { HttpCodesColumns } from '../../contract/httpcodes-body.js';
 import { ISPS, REGIONS } from '../../contract/values.js';
 import { projectRoot } from '../../paths.js';
 import type { CodeCount, HttpCodesFilter } from '../types.js';
 import { num, str, type ChConnection } from './client.js';
-import type { BuildReply, BuildRequest } from './hour-block-worker.js';
-import { hourCellsBytes, ISP_GROUPS, type HourCells, type LevelName } from './hour-cells.js';
+import type { WorkerReply, WorkerRequest } from './hour-block-worker.js';
+import { ISP_GROUPS, type LevelName } from './hour-cells.js';
 import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList } from './sql.js';
+import { stampKey, StampReads } from './stamp-reads.js';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
-/** An hour is read from a block once it ended this long ago: a block of the hour being written would be rebuilt at every write. */
-const CLOSED_AFTER_MS = 5 * MIN;
-/**
- * A block is rebuilt this long after it was built even when its stamp has not changed: it bounds
- * what a batch whose stamp view failed and that was never retried (its node gone) could hide.
- */
-const MAX_AGE_MS = 15 * MIN;
-/** At most this many SQL reads (ranges of stale hours and the edges) beside the blocks in one answer. */
-const MAX_SQL_RUNS = 4;
+
+/** The defaults of the settings (src/config.ts: --clickhouse-hour-*). */
+export const HOUR_BLOCK_DEFAULTS = {
+  /** Bytes of cells kept in memory (least recently built dropped first). */
+  budgetBytes: 256 * 2 ** 20,
+  /** An hour is read from a block once it ended this long ago: a block of the hour being written would be rebuilt at every write. */
+  closedAfterMs: 5 * MIN,
+  /**
+   * A block is rebuilt this long after it was built even when its stamp has not changed: it bounds
+   * what a batch whose stamp view failed and that was never retried (its node gone) could hide.
+   */
+  maxAgeMs: 15 * MIN,
+  /** At most this many SQL reads (ranges of stale hours and the edges) beside the blocks in one answer. */
+  maxSqlRuns: 4,
+} as const;
 
 export interface HourBlocksOptions {
-  /** Bytes of cells kept in memory (least recently built dropped first); default 256 MiB. */
   budgetBytes?: number;
+  closedAfterMs?: number;
+  maxAgeMs?: number;
+  maxSqlRuns?: number;
   /** The compiled worker script (default: hour-block-worker.js beside this module, else under dist/). */
   workerUrl?: URL;
 }
 
+/** What the main thread knows of a block the worker holds. */
 interface Block {
   stamp: string;
   builtAt: number;
   bytes: number;
-  cells: HourCells;
+  /** Names this build of the block in the worker (a drop or an answer naming an older one is ignored there). */
+  gen: number;
 }
 
 /** Where a level's block cells come from for a filter: the groups to add up. */
@@ -57,6 +69,8 @@ function defaultWorkerUrl(): URL | undefined {
   return existsSync(built) ? pathToFileURL(built) : undefined;
 }
 
+type Sql = (from: number, to: number) => Promise<CodeCount[]>;
+
 /**
  * Closed hours of the request counts kept in this node's memory, per (project, domain, hour), at
  * every rollup level (hour-cells.ts), so a query over many hours adds up cells instead of having
@@ -66,33 +80,49 @@ function defaultWorkerUrl(): URL | undefined {
  *   hash of every inserted row; a retried write that finds an earlier attempt bumps it too);
  * - a block is built by reading the hour's stamp, then its rows, then the stamp again, and kept
  *   only when both stamps are equal (no insert committed in between), with that stamp;
- * - a query reads the stamps of its hours (one small query) and uses a block only when it has the
- *   current stamp; an hour where any asked domain lacks one is read by SQL (with the edges, at most
- *   MAX_SQL_RUNS reads, else the whole query by SQL, as before), and the missing or stale blocks are
- *   built in the background. A write is acknowledged after its stamp rows are committed, so no
- *   acknowledged write is missing from an answer.
+ * - a query reads the stamps of its hours (stamp-reads.ts: one small query, shared by the queries
+ *   that arrive together, always sent after each of them arrived) and uses a block only when it has
+ *   the current stamp; an hour where any asked domain lacks one is read by SQL (with the edges, at
+ *   most maxSqlRuns reads, else the whole query by SQL, as before), and the missing or stale
+ *   blocks are built in the background. A write is acknowledged after its stamp rows are committed,
+ *   so no acknowledged write is missing from an answer.
  *
  * Minutes outside whole closed hours (the edges of a range, the last minutes) are read by SQL.
- * The rows are parsed and summed into levels in a worker thread; the main thread only adds up
- * the cells of the asked groups.
+ * The cells live in a worker thread (hour-block-worker.ts), which builds them from the rows, adds
+ * up the asked groups' cells and renders the answer: the main thread only checks stamps and
+ * decides which blocks an answer takes.
  */
 export class HourBlocks {
   private readonly blocks = new Map<string, Block>();
   private bytes = 0;
+  private gen = 0;
   private readonly budget: number;
+  private readonly closedAfterMs: number;
+  private readonly maxAgeMs: number;
+  private readonly maxSqlRuns: number;
   private readonly workerUrl: URL | undefined;
   private worker: Worker | undefined;
-  private readonly waiting = new Map<number, { resolve: (b: Array<[string, HourCells]>) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
   private nextId = 0;
   private queue: Promise<void> = Promise.resolve();
   private readonly queued = new Set<string>();
   private closed = false;
+  private readonly stampReads: StampReads;
   /** Queries answered from blocks / by SQL (tests and the bench read them). */
   readonly stats = { fromBlocks: 0, partly: 0, bySql: 0, built: 0, discarded: 0 };
 
   constructor(private readonly server: ChConnection, private readonly names: SchemaNames, options: HourBlocksOptions = {}) {
-    this.budget = options.budgetBytes ?? 256 * 2 ** 20;
+    this.budget = options.budgetBytes ?? HOUR_BLOCK_DEFAULTS.budgetBytes;
+    this.closedAfterMs = options.closedAfterMs ?? HOUR_BLOCK_DEFAULTS.closedAfterMs;
+    this.maxAgeMs = options.maxAgeMs ?? HOUR_BLOCK_DEFAULTS.maxAgeMs;
+    this.maxSqlRuns = options.maxSqlRuns ?? HOUR_BLOCK_DEFAULTS.maxSqlRuns;
     this.workerUrl = options.workerUrl ?? defaultWorkerUrl();
+    this.stampReads = new StampReads(server, this.t('http_counts_stamps'));
+  }
+
+  /** Stamps reads sent, and the queries they served. */
+  get stampStats(): Readonly<{ reads: number; queries: number }> {
+    return this.stampReads.stats;
   }
 
   private t(name: string): string {
@@ -100,30 +130,43 @@ export class HourBlocks {
   }
 
   /**
-   * The counts of `f` from blocks plus SQL for the minutes outside whole closed hours, or undefined
-   * when the query must be answered by SQL (a block missing or stale: it is built meanwhile).
+   * The answer's bytes for `codes` (as renderHttpCodes makes them), from blocks plus SQL for the
+   * minutes outside whole closed hours, or undefined when the query must be answered by SQL.
    */
-  async read(f: HttpCodesFilter, sql: (from: number, to: number) => Promise<CodeCount[]>, signal?: AbortSignal, now = Date.now()): Promise<CodeCount[] | undefined> {
-    if (!this.workerUrl || this.closed) return undefined;
+  async body(f: HttpCodesFilter, codes: readonly number[], sql: Sql, signal?: AbortSignal, now = Date.now()): Promise<Uint8Array | undefined> {
+    const r = await this.answer(f, [...codes], sql, signal, now);
+    return r && 'body' in r ? r.body : undefined;
+  }
+
+  /** The per-code columns of `f` (see body), or undefined: answer by SQL. */
+  async columns(f: HttpCodesFilter, sql: Sql, signal?: AbortSignal, now = Date.now()): Promise<HttpCodesColumns | undefined> {
+    const r = await this.answer(f, null, sql, signal, now);
+    return r && 'columns' in r ? r.columns : undefined;
+  }
+
+  private async answer(f: HttpCodesFilter, codes: number[] | null, sql: Sql, signal: AbortSignal | undefined, now: number): Promise<WorkerReply | undefined> {
+    if (!this.workerUrl || this.closed || f.fromMinute % MIN !== 0) return undefined;
     const groups = groupsFor(f);
     const firstHour = Math.ceil(f.fromMinute / HOUR);
-    const endHour = Math.floor(Math.min(f.toMinute, now - CLOSED_AFTER_MS) / HOUR);
+    const endHour = Math.floor(Math.min(f.toMinute, now - this.closedAfterMs) / HOUR);
     if (!groups || endHour <= firstHour) return undefined;
     const domains = [...new Set(f.domains)];
-    const stamps = await this.stamps(f.project, domains, firstHour, endHour, signal);
+    const stamps = await this.stampReads.read(f.project, domains, firstHour, endHour);
+    if (signal?.aborted) return undefined;
     const stale: Array<{ domain: string; hour: number }> = [];
     const staleHour = new Uint8Array(endHour - firstHour);
     for (const domain of domains) {
       for (let h = firstHour; h < endHour; h++) {
-        const b = this.blocks.get(key(f.project, domain, h));
-        if (!b || b.stamp !== (stamps.get(`${domain}\u0000${h}`) ?? EMPTY) || now - b.builtAt > MAX_AGE_MS) {
+        const k = stampKey(f.project, domain, h);
+        const b = this.blocks.get(k);
+        if (!b || b.stamp !== (stamps.get(k) ?? EMPTY) || now - b.builtAt > this.maxAgeMs) {
           stale.push({ domain, hour: h });
           staleHour[h - firstHour] = 1;
         }
       }
     }
     // Hours without a current block (for any of the domains) are read by SQL, in runs of whole hours,
-    // besides the edges; more than MAX_SQL_RUNS runs: the whole query by SQL.
+    // besides the edges; more than maxSqlRuns runs: the whole query by SQL.
     const edges: Array<[number, number]> = [[f.fromMinute, firstHour * HOUR]];
     for (let h = firstHour; h < endHour; h++) {
       if (!staleHour[h - firstHour]) continue;
@@ -135,60 +178,59 @@ export class HourBlocks {
     if (tail[1] === endHour * HOUR) tail[1] = f.toMinute;
     else edges.push([endHour * HOUR, f.toMinute]);
     if (stale.length > 0) this.schedule(f.project, stale);
-    if (edges.filter(([a, b]) => b > a).length > MAX_SQL_RUNS || stale.length === domains.length * (endHour - firstHour)) {
+    if (edges.filter(([a, b]) => b > a).length > this.maxSqlRuns || stale.length === domains.length * (endHour - firstHour)) {
       this.stats.bySql++;
       return undefined;
     }
-    const fromMin = f.fromMinute / MIN;
-    const minutes = Math.ceil(f.toMinute / MIN) - fromMin;
-    const byCode = new Map<number, Float64Array>();
-    const seen = new Map<number, Uint8Array>();
-    const add = (minute: number, code: number, n: number): void => {
-      let col = byCode.get(code);
-      let mark = seen.get(code);
-      if (!col || !mark) {
-        byCode.set(code, (col = new Float64Array(minutes)));
-        seen.set(code, (mark = new Uint8Array(minutes)));
-      }
-      const i = minute - fromMin;
-      col[i] = (col[i] as number) + n;
-      mark[i] = 1;
-    };
+    const slots = Math.max(0, Math.ceil((f.toMinute - f.fromMinute) / MIN));
+    const taken: Array<[string, number, number]> = [];
     for (const domain of domains) {
       for (let h = firstHour; h < endHour; h++) {
         if (staleHour[h - firstHour]) continue;
-        const cells = (this.blocks.get(key(f.project, domain, h)) as Block).cells[groups.level];
-        const base = h * 60;
-        for (const g of groups.groups) {
-          for (let i = cells.offsets[g] as number, end = cells.offsets[g + 1] as number; i < end; i++) {
-            add(base + (cells.minute[i] as number), cells.code[i] as number, cells.count[i] as number);
-          }
-        }
+        const k = stampKey(f.project, domain, h);
+        taken.push([k, (this.blocks.get(k) as Block).gen, (h * HOUR - f.fromMinute) / MIN]);
       }
     }
-    for (const [from, to] of edges) {
-      if (to <= from) continue;
-      for (const c of await sql(from, to)) add(c.minute / MIN, c.code, c.count);
+    const read: CodeCount[] = [];
+    for (const [from, to] of edges) if (to > from) read.push(...(await sql(from, to)));
+    const extra = { slot: new Int32Array(read.length), code: new Int32Array(read.length), count: new Float64Array(read.length) };
+    for (let i = 0; i < read.length; i++) {
+      const c = read[i] as CodeCount;
+      const s = (c.minute - f.fromMinute) / MIN;
+      // SQL reads whole minutes within the window (fromMinute is whole): never off it, but never trusted blindly.
+      if (!Number.isInteger(s) || s < 0 || s >= slots) return undefined;
+      extra.slot[i] = s;
+      extra.code[i] = c.code;
+      extra.count[i] = c.count;
     }
-    const codes = [...byCode.keys()].sort((a, b) => a - b);
-    const out: CodeCount[] = [];
-    for (let i = 0; i < minutes; i++) {
-      for (const code of codes) {
-        if ((seen.get(code) as Uint8Array)[i]) out.push({ minute: (fromMin + i) * MIN, code, count: (byCode.get(code) as Float64Array)[i] as number });
-      }
+    let reply: WorkerReply;
+    try {
+      reply = await this.call({
+        type: 'answer', id: this.nextId++, blocks: taken, level: groups.level, groups: groups.groups,
+        fromMinute: f.fromMinute, toMinute: f.toMinute, slots, codes, extra,
+      }, [extra.slot.buffer, extra.code.buffer, extra.count.buffer]);
+    } catch {
+      // The worker failed (it is started again, empty, at the next build): this answer by SQL.
+      this.stats.bySql++;
+      return undefined;
+    }
+    if ('missing' in reply) {
+      // A block dropped in the worker meanwhile (the budget): this answer by SQL.
+      this.stats.bySql++;
+      return undefined;
     }
     if (stale.length > 0) this.stats.partly++;
     else this.stats.fromBlocks++;
-    return out;
+    return reply;
   }
 
-  /** The stamps of (domain, hour) as `rows:tags` (absent: no insert ever reached the hour). */
-  private async stamps(project: string, domains: string[], from: number, to: number, signal?: AbortSignal): Promise<Map<string, string>> {
+  /** The stamps of (domain, hour) for a build, read now (not shared). */
+  private async stamps(project: string, domains: string[], from: number, to: number): Promise<Map<string, string>> {
     const rows = await this.server.rows(`SELECT domain, hour, sum(rows) AS r, sum(tags) AS t FROM ${this.t('http_counts_stamps')}
       WHERE project = ${quote(project)} AND domain IN ${quoteList(domains)} AND hour >= ${quote(from)} AND hour < ${quote(to)}
-      GROUP BY domain, hour`, signal);
+      GROUP BY domain, hour`);
     const out = new Map<string, string>();
-    for (const r of rows) out.set(`${str(r.domain)}\u0000${num(r.hour)}`, `${String(r.r)}:${String(r.t)}`);
+    for (const r of rows) out.set(stampKey(project, str(r.domain), num(r.hour)), `${String(r.r)}:${String(r.t)}`);
     return out;
   }
 
@@ -196,7 +238,7 @@ export class HourBlocks {
   private schedule(project: string, stale: Array<{ domain: string; hour: number }>): void {
     const byHour = new Map<number, string[]>();
     for (const s of stale) {
-      const k = key(project, s.domain, s.hour);
+      const k = stampKey(project, s.domain, s.hour);
       if (this.queued.has(k)) continue;
       this.queued.add(k);
       const list = byHour.get(s.hour);
@@ -207,7 +249,7 @@ export class HourBlocks {
       this.queue = this.queue.then(() => this.build(project, domains, hour)).catch(() => {
         // A failed build (server away, a timeout) leaves the blocks missing: the next query asks again.
       }).finally(() => {
-        for (const d of domains) this.queued.delete(key(project, d, hour));
+        for (const d of domains) this.queued.delete(stampKey(project, d, hour));
       });
     }
   }
@@ -225,16 +267,16 @@ export class HourBlocks {
         SELECT domain, minute, region, isp, code, count FROM ${this.t('http_counts_bytes')} WHERE ${where}
       ) GROUP BY di, h, m, ri, ii, code`);
     const after = await this.stamps(project, domains, hour, hour + 1);
-    if (domains.some((d) => before.get(`${d}\u0000${hour}`) !== after.get(`${d}\u0000${hour}`))) {
+    const keys = domains.map((d) => stampKey(project, d, hour));
+    if (keys.some((k) => before.get(k) !== after.get(k))) {
       this.stats.discarded++;
       return;
     }
-    const built = new Map(await this.parse(text));
+    const gens = keys.map(() => ++this.gen);
+    const reply = await this.call({ type: 'build', id: this.nextId++, hour, text, keys, gens }, []);
+    if (!('built' in reply)) return;
     const now = Date.now();
-    domains.forEach((domain, i) => {
-      const cells = built.get(`${i + 1}:${hour}`) ?? EMPTY_CELLS();
-      this.put(key(project, domain, hour), { stamp: before.get(`${domain}\u0000${hour}`) ?? EMPTY, builtAt: now, bytes: hourCellsBytes(cells), cells });
-    });
+    keys.forEach((k, i) => this.put(k, { stamp: before.get(k) ?? EMPTY, builtAt: now, bytes: reply.built[i] as number, gen: gens[i] as number }));
     this.stats.built++;
   }
 
@@ -246,19 +288,24 @@ export class HourBlocks {
     }
     this.blocks.set(k, b);
     this.bytes += b.bytes;
+    const dropped: Array<[string, number]> = [];
     for (const [oldest, v] of this.blocks) {
       if (this.bytes <= this.budget) break;
       this.blocks.delete(oldest);
       this.bytes -= v.bytes;
+      dropped.push([oldest, v.gen]);
     }
+    if (dropped.length > 0) this.worker?.postMessage({ type: 'drop', blocks: dropped } satisfies WorkerRequest);
   }
 
-  private parse(text: string): Promise<Array<[string, HourCells]>> {
+  private call(m: WorkerRequest & { id: number }, transfer: ArrayBuffer[]): Promise<WorkerReply> {
     const worker = this.start();
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      worker.postMessage({ id, text } satisfies BuildRequest);
+    return new Promise<WorkerReply>((resolve, reject) => {
+      this.waiting.set(m.id, { resolve, reject });
+      worker.postMessage(m, transfer);
+    }).then((r) => {
+      if ('error' in r) throw new Error(r.error);
+      return r;
     });
   }
 
@@ -266,14 +313,18 @@ export class HourBlocks {
     if (this.worker) return this.worker;
     const w = new Worker(this.workerUrl as URL);
     w.unref();
-    w.on('message', (m: BuildReply) => {
+    w.on('message', (m: WorkerReply) => {
       const job = this.waiting.get(m.id);
       this.waiting.delete(m.id);
-      if ('error' in m) job?.reject(new Error(m.error));
-      else job?.resolve(m.blocks);
+      job?.resolve(m);
     });
     const fail = (err: Error): void => {
-      if (this.worker === w) this.worker = undefined;
+      if (this.worker === w) {
+        this.worker = undefined;
+        // The worker's blocks are gone with it.
+        this.blocks.clear();
+        this.bytes = 0;
+      }
       for (const job of this.waiting.values()) job.reject(err);
       this.waiting.clear();
     };
@@ -292,9 +343,3 @@ export class HourBlocks {
 }
 
 const EMPTY = '0:0';
-const key = (project: string, domain: string, hour: number): string => `${project}\u0000${domain}\u0000${hour}`;
-
-function EMPTY_CELLS(): HourCells {
-  const none = (groups: number): HourCells['all'] => ({ offsets: new Int32Array(groups + 1), minute: new Uint8Array(0), code: new Uint16Array(0), count: new Float64Array(0) });
-  return { all: none(1), region: none(REGIONS.length + 1), isp: none(ISP_GROUPS), detail: none((REGIONS.length + 1) * ISP_GROUPS) };
-}

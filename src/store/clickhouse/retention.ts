@@ -7,10 +7,10 @@ const DAY_MS = 86_400_000;
 /** Tables partitioned by UTC day number (see the migrations). */
 export const DAY_PARTITIONED = [
   'http_counts', 'http_counts_bytes', 'http_counts_all', 'http_counts_region', 'http_counts_isp', 'carousel_samples',
-  'stream_quality', 'http_counts_stamps',
+  'stream_quality', 'http_counts_stamps', 'carousel_stamps',
 ] as const;
 /** The traffic cube's tables, also by UTC day number, with their own (longer) retention. */
-export const TRAFFIC_DAY_PARTITIONED = ['traffic_streams', 'traffic_domains'] as const;
+export const TRAFFIC_DAY_PARTITIONED = ['traffic_streams', 'traffic_domains', 'traffic_stamps'] as const;
 
 /**
  * Retention without TTL (not in 18.16): the ALTER ... DROP PARTITION statements that remove

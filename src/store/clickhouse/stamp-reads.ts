@@ -1,0 +1,83 @@
+import { num, str, type ChConnection } from './client.js';
+import { quote, quoteList } from './sql.js';
+
+interface Waiting {
+  project: string;
+  domains: readonly string[];
+  from: number;
+  to: number;
+  resolve: (stamps: Map<string, string>) => void;
+  reject: (err: Error) => void;
+}
+
+/** The key of a stamp in the maps StampReads returns. */
+export const stampKey = (project: string, domain: string, hour: number): string => `${project}\u0000${domain}\u0000${hour}`;
+
+/**
+ * The hour stamps of the request counts (migration 008) as the queries of one node read them: one
+ * stamps query shared by the queries that arrive together, so 10 concurrent answers cost one round
+ * trip to ClickHouse, not 10 (hour-blocks.ts).
+ *
+ * Still exact while other nodes write: a query joins only a stamps read that has not been sent yet,
+ * so every stamp it sees was read after it arrived, and every write acknowledged before it arrived
+ * (its stamp rows committed) is in them. At most one read is in flight; queries arriving meanwhile
+ * wait for the next, sent as soon as it returns (on a quiet node: at once, in the next turn of the
+ * event loop). The read covers every asked (project, domain) over the union of the asked hours; the
+ * extra rows are ignored.
+ */
+export class StampReads {
+  private waiting: Waiting[] = [];
+  private inFlight = false;
+  private scheduled = false;
+  /** Stamps reads sent / queries answered by them (tests and the bench read them). */
+  readonly stats = { reads: 0, queries: 0 };
+
+  /** `column`: what the stamps are kept by beside project and hour (domain; carousel: task_id). */
+  constructor(private readonly server: ChConnection, private readonly table: string, private readonly column: 'domain' | 'task_id' = 'domain') {}
+
+  /** The stamps of `domains` x hours [from, to) of `project`, keyed by stampKey, as `rows:tags` (absent: no insert reached the hour). */
+  read(project: string, domains: readonly string[], from: number, to: number): Promise<Map<string, string>> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ project, domains, from, to, resolve, reject });
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.inFlight || this.scheduled || this.waiting.length === 0) return;
+    this.scheduled = true;
+    // The next turn of the event loop: queries that arrive together share the read.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.inFlight || this.waiting.length === 0) return;
+    const batch = this.waiting;
+    this.waiting = [];
+    this.inFlight = true;
+    this.stats.reads++;
+    this.stats.queries += batch.length;
+    try {
+      const projects = [...new Set(batch.map((w) => w.project))];
+      const domains = [...new Set(batch.flatMap((w) => w.domains))];
+      const from = Math.min(...batch.map((w) => w.from));
+      const to = Math.max(...batch.map((w) => w.to));
+      const c = this.column;
+      const rows = await this.server.rows(`SELECT project, ${c} AS k, hour, sum(rows) AS r, sum(tags) AS t FROM ${this.table}
+        WHERE project IN ${quoteList(projects)} AND ${c} IN ${quoteList(domains)} AND hour >= ${quote(from)} AND hour < ${quote(to)}
+        GROUP BY project, ${c}, hour`);
+      const out = new Map<string, string>();
+      for (const r of rows) out.set(stampKey(str(r.project), str(r.k), num(r.hour)), `${String(r.r)}:${String(r.t)}`);
+      for (const w of batch) w.resolve(out);
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      for (const w of batch) w.reject(e);
+    } finally {
+      this.inFlight = false;
+      this.kick();
+    }
+  }
+}
