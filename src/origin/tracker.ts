@@ -121,6 +121,12 @@ const PLAY_REFRESH_MS = 60_000;
 export const MAX_CLIENT_AGE_MS = 32 * 86_400_000;
 const ENDED_KEPT = 100_000;
 const ENDED_KEEP_MS = 600_000;
+/**
+ * A page's publisher whose connection began (poll time minus its connected time) more than this after
+ * the session of the same key was last seen is a new connection: the origin restarted and reused the
+ * number. Within it, it is the same connection (the page's connected time is read late under load).
+ */
+const SAME_CONNECTION_MS = 5000;
 const DAY_MS = 86_400_000;
 const MINUTE = 60_000;
 const RTMP = AUDIENCE_PROTOCOLS.indexOf('rtmp');
@@ -249,6 +255,13 @@ export class OriginTracker {
   private readonly plays = new GroupedMap<Play>((p) => originKey(p.play.project, p.origin));
   /** Sessions and plays ended by a notification, and when (in time order): a poll requested before that must not open them again. */
   private readonly ended = new Map<string, number>();
+  /**
+   * Sessions a page closed because it no longer showed them (no publish_done), as they were, in time
+   * order. nginx-rtmp shows a publisher only once livestats has answered its on_publish, so a page
+   * read while that answer is on its way lacks a session the notification opened: when a later page
+   * shows the same connection again, the session goes on (the same id, open again), not a new one.
+   */
+  private readonly vanished = new Map<string, Live>();
   /**
    * Undo steps of the operation being applied (run()): each change of the three maps records how to
    * take it back, so a failed write costs the changes it made, not a copy of every open session.
@@ -413,6 +426,11 @@ export class OriginTracker {
       if (known) {
         this.put(this.live, key, { ...known, seenAt: at, session: { ...known.session, updatedAt: at } });
         batch.sessions.push({ ...known.session, updatedAt: at });
+      } else if (this.ended.has(key) || this.vanished.has(key)) {
+        // This connection's session has ended (publish_done) or a page no longer showed it: a late or
+        // repeated notification (they travel on separate requests and may arrive in any order). The
+        // pages decide: one showing the connection publishing again opens (or continues) it.
+        this.count('stale_event');
       } else {
         const start = e.kind === 'update' && e.elapsedSec !== undefined ? at - this.age(e.elapsedSec * 1000) : at;
         this.admit(project, domain, e.app, e.stream);
@@ -420,7 +438,11 @@ export class OriginTracker {
       }
     } else if (e.kind === 'publish_done') {
       const known = this.live.get(key);
-      if (!known) {
+      if (!known && this.vanished.has(key)) {
+        // A page closed it already; the notification keeps a stale page from opening it again.
+        this.drop(this.vanished, key);
+        this.markEnded(key, at);
+      } else if (!known) {
         this.count('unknown_session');
       } else {
         this.drop(this.live, key);
@@ -458,11 +480,22 @@ export class OriginTracker {
    * those past ENDED_KEEP_MS, or beyond ENDED_KEPT, looks at the map's head only.
    */
   private markEnded(key: string, at: number): void {
-    this.drop(this.ended, key);
-    this.put(this.ended, key, at);
-    for (const [k, t] of this.ended) {
-      if (t >= at - ENDED_KEEP_MS && this.ended.size <= ENDED_KEPT) break;
-      this.drop(this.ended, k);
+    this.drop(this.vanished, key);
+    this.keepInOrder(this.ended, key, at, (t) => t, at);
+  }
+
+  /** A session a page closed by not showing it (see `vanished`), kept like `ended`. */
+  private markVanished(l: Live, at: number): void {
+    this.keepInOrder(this.vanished, l.key, l, (v) => v.session.updatedAt, at);
+  }
+
+  /** Sets key (moved to the end) and forgets the head entries older than ENDED_KEEP_MS or beyond ENDED_KEPT. */
+  private keepInOrder<V>(map: Map<string, V>, key: string, value: V, timeOf: (v: V) => number, at: number): void {
+    this.drop(map, key);
+    this.put(map, key, value);
+    for (const [k, v] of map) {
+      if (timeOf(v) >= at - ENDED_KEEP_MS && map.size <= ENDED_KEPT) break;
+      this.drop(map, k);
     }
   }
 
@@ -498,7 +531,17 @@ export class OriginTracker {
           continue;
         }
         const impliedStart = s.at - this.age(publisher.timeMs);
-        if (l && impliedStart > l.seenAt + 5000) {
+        const gone = l ? undefined : this.vanished.get(key);
+        if (gone) {
+          this.drop(this.vanished, key);
+          if (impliedStart <= gone.seenAt + SAME_CONNECTION_MS) {
+            // The connection a page closed is publishing: the page that lacked it was read before
+            // nginx made its publish live (see `vanished`). The same session goes on.
+            l = { ...gone, session: { ...gone.session, end: null } };
+            this.put(this.live, key, l);
+          }
+        }
+        if (l && impliedStart > l.seenAt + SAME_CONNECTION_MS) {
           // The origin restarted and reused the connection number: the old session ended when last seen.
           batch.sessions.push({ ...l.session, end: Math.max(l.seenAt, l.session.start), updatedAt: s.at });
           this.drop(this.live, key);
@@ -506,7 +549,9 @@ export class OriginTracker {
         }
         if (!l) {
           const type = this.typeOf(publisher.flashver, publisher.address);
-          l = this.open(s.project, s.origin, publisher.id, st.app, st.name, publisher.address, s.domain, type, impliedStart, s.at);
+          // The connection published again after its publish_done: the new session starts after the old one ended.
+          const start = Math.max(impliedStart, this.ended.get(key) ?? impliedStart);
+          l = this.open(s.project, s.origin, publisher.id, st.app, st.name, publisher.address, s.domain, type, start, s.at);
         }
         seen.add(key);
         const previous = l.session.bytesIn;
@@ -569,7 +614,9 @@ export class OriginTracker {
       if (l.seenAt > s.requestedAt) continue; // opened by a notification while the page was fetched
       const end = l.seenAt >= this.startedAt ? s.at : l.seenAt;
       this.drop(this.live, l.key);
-      batch.sessions.push({ ...l.session, end: Math.max(end, l.session.start), updatedAt: s.at });
+      const closed = { ...l.session, end: Math.max(end, l.session.start), updatedAt: s.at };
+      this.markVanished({ ...l, session: closed }, s.at);
+      batch.sessions.push(closed);
     }
     for (const p of this.plays.group(here)) {
       if (seenPlays.has(p.key) || p.seenAt > s.requestedAt) continue;
