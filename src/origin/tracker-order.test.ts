@@ -29,9 +29,10 @@ const ev = (kind: OriginEvent['kind'], clientId = '4', more: Partial<OriginEvent
   kind, origin: 'a', clientId, app: 'live', stream: 's1', addr: '127.0.0.1', domain: DOMAIN, flashver: 'FMLE/3.0', ...more,
 });
 /** The page's stream s1 with publisher `clientId`, connected `connectedMs` before the page was made. */
-const page = (clientId: string, connectedMs: number, bytesIn = 1000, name = 's1'): StatStream => ({
+const page = (clientId: string, connectedMs: number, bytesIn = 1000, name = 's1', players: Array<[string, number]> = []): StatStream => ({
   app: 'live', name, timeMs: connectedMs, bytesIn, bwIn: 0, videoCodec: 'H264', audioCodec: 'AAC', width: 640, height: 360, frameRate: 25,
-  clients: [{ id: clientId, address: '127.0.0.1', timeMs: connectedMs, flashver: 'FMLE/3.0', publishing: true }],
+  clients: [{ id: clientId, address: '127.0.0.1', timeMs: connectedMs, flashver: 'FMLE/3.0', publishing: true },
+    ...players.map(([id, ms]) => ({ id, address: '192.0.2.7', timeMs: ms, flashver: 'LNX 9,0,124,2', publishing: false }))],
 });
 
 interface Setup {
@@ -208,6 +209,64 @@ describe('one connection, one session, whatever the order of notifications and p
       { id: `a|4|${T0 + 100}`, start: T0 + 100, end: T0 + 2000 },
       { id: `a|4|${T0 + 2000}`, start: T0 + 2000, end: null },
     ]);
+    await x.store.close();
+  });
+
+  it('an on_update that arrives after a page closed the session (the publisher stopped) does not open another', async () => {
+    const x = await setup();
+    x.at(100);
+    await x.event('publish');
+    await x.poll(600, 650, [page('4', 650)]);
+    await x.poll(3000, 3050, []);
+    x.at(3300);
+    await x.event('update', '4', { elapsedSec: 3 });
+    await x.poll(3500, 3550, []);
+    expect(await x.history()).toEqual([{ id: `a|4|${T0 + 100}`, start: T0 + 100, end: T0 + 3050 }]);
+    expect(x.t.refused.get('stale_event')).toBe(1);
+    await x.store.close();
+  });
+});
+
+describe('one RTMP player, one play and one viewer, whatever the order', () => {
+  const viewers = async (x: Setup): Promise<number[]> => [...await x.store.usersSeries({
+    project: 'p', domain: DOMAIN, app: 'live', stream: 's1', protocol: 'rtmp', regions: [], isps: [], slotMs: 60_000, from: T0, to: T0 + 2 * 60_000,
+  })];
+  const plays = async (x: Setup): Promise<Array<[number, number | null]>> =>
+    (await x.store.playSessions('p', T0 - 60_000, T0 + 3_600_000)).map((p) => [p.start, p.end]);
+
+  it('a page read while nginx waits for the on_play answer does not end the play (nor write its viewer twice)', async () => {
+    const x = await setup();
+    await x.poll(0, 10, [page('4', 5000)]);
+    x.at(1000);
+    await x.event('play', '26', { addr: '192.0.2.7' });
+    await x.poll(1010, 1060, [page('4', 6060)]); // the player is not on the page yet
+    await x.poll(1500, 1550, [page('4', 6550, 2000, 's1', [['26', 600]])]);
+    x.at(3000);
+    await x.event('play_done', '26', { addr: '192.0.2.7' });
+    await x.poll(3100, 3150, [page('4', 8150)]);
+    expect(await plays(x)).toEqual([[T0 + 1000, T0 + 3000]]);
+    expect(await viewers(x)).toEqual([1, 0]);
+    await x.store.close();
+  });
+
+  it('an update_play or on_play that arrives after the play ended does not open another; a notified play no page ever shows ends once the wait is over', async () => {
+    const x = await setup();
+    x.at(1000);
+    await x.event('play', '26', { addr: '192.0.2.7' });
+    await x.poll(1500, 1550, [page('4', 6550, 2000, 's1', [['26', 600]])]);
+    x.at(3000);
+    await x.event('play_done', '26', { addr: '192.0.2.7' });
+    x.at(3100);
+    await x.event('play', '26', { addr: '192.0.2.7' }); // update_play sent before the player left
+    await x.poll(3200, 3250, [page('4', 8250)]);
+    // Another player whose on_play is applied but who never shows on a page (it left, its play_done lost).
+    x.at(4000);
+    await x.event('play', '27', { addr: '192.0.2.7' });
+    await x.poll(4100, 4150, [page('4', 9150)]);
+    expect(await plays(x)).toEqual([[T0 + 1000, T0 + 3000], [T0 + 4000, null]]);
+    await x.poll(14_000, 14_050, [page('4', 19_050)]);
+    expect(await plays(x)).toEqual([[T0 + 1000, T0 + 3000], [T0 + 4000, T0 + 14_050]]);
+    expect(x.t.refused.get('stale_event')).toBe(1);
     await x.store.close();
   });
 });

@@ -88,6 +88,11 @@ interface Play {
   origin: string;
   play: PlaySession;
   seenAt: number;
+  /**
+   * Opened by a notification and not shown by a page yet: pages requested before this time that lack
+   * it do not end it (nginx shows a player only once livestats has answered its on_play, see PLAY_PENDING_MS).
+   */
+  pendingUntil?: number;
 }
 
 /** nginx-rtmp's own relays: its push/pull connections send this flashver; a pulled stream's local publisher has the other. */
@@ -127,6 +132,13 @@ const ENDED_KEEP_MS = 600_000;
  * number. Within it, it is the same connection (the page's connected time is read late under load).
  */
 const SAME_CONNECTION_MS = 5000;
+/**
+ * How long nginx may hold a notified play before showing it on its page: until livestats answers
+ * its on_play, or its notify gives up (the docs' proxy location within 3 s, nginx-rtmp's own netcall
+ * timeout 7 s). A play's end writes its audience cells, so a play is not ended and reopened as
+ * a publish session is (see `vanished`): a page requested within this of the notification does not end it.
+ */
+const PLAY_PENDING_MS = 10_000;
 const DAY_MS = 86_400_000;
 const MINUTE = 60_000;
 const RTMP = AUDIENCE_PROTOCOLS.indexOf('rtmp');
@@ -454,6 +466,9 @@ export class OriginTracker {
       if (e.kind === 'play') {
         if (known) {
           this.put(this.plays, key, { ...known, seenAt: at });
+        } else if (this.ended.has(`play:${key}`)) {
+          // A late or repeated on_play / update_play of a play that has ended (play_done, or a page without it).
+          this.count('stale_event');
         } else {
           this.admit(project, domain, e.app, e.stream);
           const geo = e.addr ? this.options.geo(e.addr) : { region: 'OT' as Region, isp: 'OTHER' as Isp };
@@ -461,7 +476,7 @@ export class OriginTracker {
             project, id: `${e.origin}|${e.clientId}|${at}`, domain, app: e.app, stream: e.stream, clientIp: e.addr,
             region: geo.region, isp: geo.isp, start: at, end: null, updatedAt: at,
           };
-          this.put(this.plays, key, { key, origin: e.origin, play, seenAt: at });
+          this.put(this.plays, key, { key, origin: e.origin, play, seenAt: at, pendingUntil: at + PLAY_PENDING_MS });
           batch.plays?.push(play);
         }
       } else if (known) {
@@ -589,7 +604,7 @@ export class OriginTracker {
           // Refreshed in the store at most once a minute: after a restart a play the page no longer shows ends then.
           const play = s.at - known.play.updatedAt >= PLAY_REFRESH_MS ? { ...known.play, updatedAt: s.at } : known.play;
           if (play !== known.play) batch.plays?.push(play);
-          this.put(this.plays, key, { ...known, play, seenAt: s.at });
+          this.put(this.plays, key, { key, origin: known.origin, play, seenAt: s.at });
           continue;
         }
         const domain = publisher ? (this.live.get(liveKey(s.project, s.origin, publisher.id, st.app, st.name))?.session.domain ?? s.domain) : s.domain;
@@ -620,8 +635,10 @@ export class OriginTracker {
     }
     for (const p of this.plays.group(here)) {
       if (seenPlays.has(p.key) || p.seenAt > s.requestedAt) continue;
+      if (p.pendingUntil !== undefined && s.requestedAt < p.pendingUntil) continue;
       const end = p.seenAt >= this.startedAt ? s.at : p.seenAt;
       this.drop(this.plays, p.key);
+      this.markEnded(`play:${p.key}`, s.at);
       this.endPlay(batch, { ...p.play, end: Math.max(end, p.play.start), updatedAt: s.at });
     }
     return batch;
