@@ -270,3 +270,20 @@ describe('one RTMP player, one play and one viewer, whatever the order', () => {
     await x.store.close();
   });
 });
+
+describe('the input bitrate of a poll', () => {
+  it('is measured on the origin\'s clock (the page\'s stream time), not on when a busy livestats read the pages', async () => {
+    const x = await setup();
+    // 58 000 bytes a second (464 kbps). Pages made every 500 ms on nginx's clock; livestats reads
+    // them late by 0 to 500 ms (a busy event loop), so the read times are 1000, 500 and 250 ms apart.
+    const reads: Array<[number, number]> = [[10_000, 10_000], [10_500, 11_000], [11_000, 11_500], [11_500, 11_750]];
+    const rates: number[] = [];
+    for (const [made, read] of reads) {
+      const s = { ...page('4', made), timeMs: made, bytesIn: 58 * made };
+      await x.poll(made - 20, read, [s]);
+      rates.push(x.t.openSessions()[0]?.bitrate ?? -1);
+    }
+    expect(rates.slice(1)).toEqual([464, 464, 464]);
+    await x.store.close();
+  });
+});

@@ -80,6 +80,8 @@ interface Live {
   bytesAt: number;
   /** bytesIn as last read from a page in this process (undefined: none yet, so no bitrate from a delta). */
   polledBytes?: number;
+  /** The page's stream time (the origin's clock) at that read: bitrates are measured on it, not on when livestats read the pages. */
+  polledStreamMs?: number;
 }
 
 interface Play {
@@ -582,16 +584,21 @@ export class OriginTracker {
           };
           batch.upBytes.push(row);
         }
-        const bitrate = st.bytesIn === undefined ? l.session.bitrate : l.polledBytes !== undefined && s.at > l.bytesAt
-          ? Math.round((delta * 8) / (s.at - l.bytesAt))
-          : Math.round(st.bwIn / 1000) || l.session.bitrate;
+        // The growth over the origin's own clock (the stream's time on both pages): a page read late
+        // by a busy livestats (or a busy network) does not stretch or shrink the interval. Without
+        // it (the stream restarted, no time on the page), over the times the pages were read.
+        const streamMs = l.polledStreamMs !== undefined && l.polledStreamMs > 0 && st.timeMs > l.polledStreamMs ? st.timeMs - l.polledStreamMs : 0;
+        const bitrate = st.bytesIn === undefined ? l.session.bitrate
+          : l.polledBytes !== undefined && streamMs > 0 ? Math.round((delta * 8) / streamMs)
+            : l.polledBytes !== undefined && s.at > l.bytesAt ? Math.round((delta * 8) / (s.at - l.bytesAt))
+              : Math.round(st.bwIn / 1000) || l.session.bitrate;
         const session: PublishSession = {
           ...l.session,
           videoCodec: st.videoCodec || l.session.videoCodec, audioCodec: st.audioCodec || l.session.audioCodec,
           frameRate: st.frameRate || l.session.frameRate, width: st.width || l.session.width, height: st.height || l.session.height,
           bitrate, bytesIn, updatedAt: s.at,
         };
-        this.put(this.live, key, st.bytesIn === undefined ? { ...l, session, seenAt: s.at } : { ...l, session, seenAt: s.at, bytesAt: s.at, polledBytes: bytesIn });
+        this.put(this.live, key, st.bytesIn === undefined ? { ...l, session, seenAt: s.at } : { ...l, session, seenAt: s.at, bytesAt: s.at, polledBytes: bytesIn, polledStreamMs: st.timeMs });
         batch.sessions.push(session);
       }
       for (const c of st.clients) {
