@@ -287,3 +287,21 @@ describe('the input bitrate of a poll', () => {
     await x.store.close();
   });
 });
+
+describe('an origin that is not polled (notifications only)', () => {
+  it('a connection that publishes again after its publish_done is a new session: no page would ever bring it back', async () => {
+    const x = await setup();
+    x.at(100);
+    await x.event('publish');
+    x.at(2000);
+    await x.event('publish_done');
+    x.at(3000);
+    await x.event('update', '4', { elapsedSec: 10 });
+    expect(await x.history()).toEqual([
+      { id: `a|4|${T0 + 100}`, start: T0 + 100, end: T0 + 2000 },
+      { id: `a|4|${T0 + 2000}`, start: T0 + 2000, end: null },
+    ]);
+    expect(x.t.refused.get('stale_event')).toBeUndefined();
+    await x.store.close();
+  });
+});

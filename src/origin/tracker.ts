@@ -276,6 +276,8 @@ export class OriginTracker {
    * shows the same connection again, the session goes on (the same id, open again), not a new one.
    */
   private readonly vanished = new Map<string, Live>();
+  /** Origins whose statistics page has been applied: only there can a page bring back what a late notification may not. */
+  private readonly polled = new Set<string>();
   /**
    * Undo steps of the operation being applied (run()): each change of the three maps records how to
    * take it back, so a failed write costs the changes it made, not a copy of every open session.
@@ -440,13 +442,15 @@ export class OriginTracker {
       if (known) {
         this.put(this.live, key, { ...known, seenAt: at, session: { ...known.session, updatedAt: at } });
         batch.sessions.push({ ...known.session, updatedAt: at });
-      } else if (this.ended.has(key) || this.vanished.has(key)) {
+      } else if (this.vanished.has(key) || (this.ended.has(key) && this.polled.has(originKey(project, e.origin)))) {
         // This connection's session has ended (publish_done) or a page no longer showed it: a late or
         // repeated notification (they travel on separate requests and may arrive in any order). The
-        // pages decide: one showing the connection publishing again opens (or continues) it.
+        // pages decide: one showing the connection publishing again opens (or continues) it. An
+        // origin no page is polled from has only its notifications: there it opens a new session.
         this.count('stale_event');
       } else {
-        const start = e.kind === 'update' && e.elapsedSec !== undefined ? at - this.age(e.elapsedSec * 1000) : at;
+        const elapsed = e.kind === 'update' && e.elapsedSec !== undefined ? at - this.age(e.elapsedSec * 1000) : at;
+        const start = Math.max(elapsed, this.ended.get(key) ?? elapsed);
         this.admit(project, domain, e.app, e.stream);
         batch.sessions.push(this.open(project, e.origin, e.clientId, e.app, e.stream, e.addr, domain, this.typeOf(e.flashver, e.addr, e.relay), start, at).session);
       }
@@ -468,7 +472,7 @@ export class OriginTracker {
       if (e.kind === 'play') {
         if (known) {
           this.put(this.plays, key, { ...known, seenAt: at });
-        } else if (this.ended.has(`play:${key}`)) {
+        } else if (this.ended.has(`play:${key}`) && this.polled.has(originKey(project, e.origin))) {
           // A late or repeated on_play / update_play of a play that has ended (play_done, or a page without it).
           this.count('stale_event');
         } else {
@@ -530,6 +534,7 @@ export class OriginTracker {
 
   private applySnapshot(s: Snapshot): OriginBatch {
     const batch: OriginBatch = { sessions: [], upBytes: [], plays: [] };
+    this.polled.add(originKey(s.project, s.origin));
     const seen = new Set<string>();
     const seenPlays = new Set<string>();
     for (const st of s.streams) {
