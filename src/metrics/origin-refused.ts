@@ -3,7 +3,7 @@ import type { OriginTracker } from '../origin/tracker.js';
 
 /**
  * The origin intake's refusals in /metrics: notifications and statistics-page entries not applied,
- * by reason (bad_call, bad_name, bad_client, ignored_call, unknown_session, stream_limit,
+ * by reason (bad_call, bad_name, bad_client, ignored_call, unknown_session, stale_event, stream_limit,
  * span_cut, bad_counter; see docs/origin.md). Read from the tracker at scrape time.
  */
 export function originRefusedCounter(registry: Registry, tracker: Pick<OriginTracker, 'refused'>): void {

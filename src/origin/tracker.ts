@@ -81,6 +81,8 @@ interface Live {
   bytesAt: number;
   /** bytesIn as last read from a page in this process (undefined: none yet, so no bitrate from a delta). */
   polledBytes?: number;
+  /** The page's stream time (the origin's clock) at that read: bitrates are measured on it, not on when livestats read the pages. */
+  polledStreamMs?: number;
 }
 
 interface Play {
@@ -89,6 +91,11 @@ interface Play {
   origin: string;
   play: PlaySession;
   seenAt: number;
+  /**
+   * Opened by a notification and not shown by a page yet: pages requested before this time that lack
+   * it do not end it (nginx shows a player only once livestats has answered its on_play, see PLAY_PENDING_MS).
+   */
+  pendingUntil?: number;
 }
 
 /** nginx-rtmp's own relays: its push/pull connections send this flashver; a pulled stream's local publisher has the other. */
@@ -122,6 +129,19 @@ const PLAY_REFRESH_MS = 60_000;
 export const MAX_CLIENT_AGE_MS = 32 * 86_400_000;
 const ENDED_KEPT = 100_000;
 const ENDED_KEEP_MS = 600_000;
+/**
+ * A page's publisher whose connection began (poll time minus its connected time) more than this after
+ * the session of the same key was last seen is a new connection: the origin restarted and reused the
+ * number. Within it, it is the same connection (the page's connected time is read late under load).
+ */
+const SAME_CONNECTION_MS = 5000;
+/**
+ * How long nginx may hold a notified play before showing it on its page: until livestats answers
+ * its on_play, or its notify gives up (the docs' proxy location within 3 s, nginx-rtmp's own netcall
+ * timeout 7 s). A play's end writes its audience cells, so a play is not ended and reopened as
+ * a publish session is (see `vanished`): a page requested within this of the notification does not end it.
+ */
+const PLAY_PENDING_MS = 10_000;
 const DAY_MS = 86_400_000;
 const MINUTE = 60_000;
 const BLOCK = AUDIENCE_BLOCK_MINUTES;
@@ -256,6 +276,15 @@ export class OriginTracker {
   private readonly plays = new GroupedMap<Play>((p) => originKey(p.play.project, p.origin));
   /** Sessions and plays ended by a notification, and when (in time order): a poll requested before that must not open them again. */
   private readonly ended = new Map<string, number>();
+  /**
+   * Sessions a page closed because it no longer showed them (no publish_done), as they were, in time
+   * order. nginx-rtmp shows a publisher only once livestats has answered its on_publish, so a page
+   * read while that answer is on its way lacks a session the notification opened: when a later page
+   * shows the same connection again, the session goes on (the same id, open again), not a new one.
+   */
+  private readonly vanished = new Map<string, Live>();
+  /** Origins whose statistics page has been applied: only there can a page bring back what a late notification may not. */
+  private readonly polled = new Set<string>();
   /**
    * Undo steps of the operation being applied (run()): each change of the three maps records how to
    * take it back, so a failed write costs the changes it made, not a copy of every open session.
@@ -420,14 +449,25 @@ export class OriginTracker {
       if (known) {
         this.put(this.live, key, { ...known, seenAt: at, session: { ...known.session, updatedAt: at } });
         batch.sessions.push({ ...known.session, updatedAt: at });
+      } else if (this.vanished.has(key) || (this.ended.has(key) && this.polled.has(originKey(project, e.origin)))) {
+        // This connection's session has ended (publish_done) or a page no longer showed it: a late or
+        // repeated notification (they travel on separate requests and may arrive in any order). The
+        // pages decide: one showing the connection publishing again opens (or continues) it. An
+        // origin no page is polled from has only its notifications: there it opens a new session.
+        this.count('stale_event');
       } else {
-        const start = e.kind === 'update' && e.elapsedSec !== undefined ? at - this.age(e.elapsedSec * 1000) : at;
+        const elapsed = e.kind === 'update' && e.elapsedSec !== undefined ? at - this.age(e.elapsedSec * 1000) : at;
+        const start = Math.max(elapsed, this.ended.get(key) ?? elapsed);
         this.admit(project, domain, e.app, e.stream);
         batch.sessions.push(this.open(project, e.origin, e.clientId, e.app, e.stream, e.addr, domain, this.typeOf(e.flashver, e.addr, e.relay), start, at).session);
       }
     } else if (e.kind === 'publish_done') {
       const known = this.live.get(key);
-      if (!known) {
+      if (!known && this.vanished.has(key)) {
+        // A page closed it already; the notification keeps a stale page from opening it again.
+        this.drop(this.vanished, key);
+        this.markEnded(key, at);
+      } else if (!known) {
         this.count('unknown_session');
       } else {
         this.drop(this.live, key);
@@ -439,6 +479,9 @@ export class OriginTracker {
       if (e.kind === 'play') {
         if (known) {
           this.put(this.plays, key, { ...known, seenAt: at });
+        } else if (this.ended.has(`play:${key}`) && this.polled.has(originKey(project, e.origin))) {
+          // A late or repeated on_play / update_play of a play that has ended (play_done, or a page without it).
+          this.count('stale_event');
         } else {
           this.admit(project, domain, e.app, e.stream);
           const geo = e.addr ? this.options.geo(e.addr) : { region: 'OT' as Region, isp: 'OTHER' as Isp };
@@ -446,7 +489,7 @@ export class OriginTracker {
             project, id: `${e.origin}|${e.clientId}|${at}`, domain, app: e.app, stream: e.stream, clientIp: e.addr,
             region: geo.region, isp: geo.isp, start: at, end: null, updatedAt: at,
           };
-          this.put(this.plays, key, { key, origin: e.origin, play, seenAt: at });
+          this.put(this.plays, key, { key, origin: e.origin, play, seenAt: at, pendingUntil: at + PLAY_PENDING_MS });
           batch.plays?.push(play);
         }
       } else if (known) {
@@ -465,11 +508,22 @@ export class OriginTracker {
    * those past ENDED_KEEP_MS, or beyond ENDED_KEPT, looks at the map's head only.
    */
   private markEnded(key: string, at: number): void {
-    this.drop(this.ended, key);
-    this.put(this.ended, key, at);
-    for (const [k, t] of this.ended) {
-      if (t >= at - ENDED_KEEP_MS && this.ended.size <= ENDED_KEPT) break;
-      this.drop(this.ended, k);
+    this.drop(this.vanished, key);
+    this.keepInOrder(this.ended, key, at, (t) => t, at);
+  }
+
+  /** A session a page closed by not showing it (see `vanished`), kept like `ended`. */
+  private markVanished(l: Live, at: number): void {
+    this.keepInOrder(this.vanished, l.key, l, (v) => v.session.updatedAt, at);
+  }
+
+  /** Sets key (moved to the end) and forgets the head entries older than ENDED_KEEP_MS or beyond ENDED_KEPT. */
+  private keepInOrder<V>(map: Map<string, V>, key: string, value: V, timeOf: (v: V) => number, at: number): void {
+    this.drop(map, key);
+    this.put(map, key, value);
+    for (const [k, v] of map) {
+      if (timeOf(v) >= at - ENDED_KEEP_MS && map.size <= ENDED_KEPT) break;
+      this.drop(map, k);
     }
   }
 
@@ -487,6 +541,7 @@ export class OriginTracker {
 
   private applySnapshot(s: Snapshot): OriginBatch {
     const batch: OriginBatch = { sessions: [], upBytes: [], plays: [] };
+    this.polled.add(originKey(s.project, s.origin));
     const seen = new Set<string>();
     const seenPlays = new Set<string>();
     for (const st of s.streams) {
@@ -505,7 +560,17 @@ export class OriginTracker {
           continue;
         }
         const impliedStart = s.at - this.age(publisher.timeMs);
-        if (l && impliedStart > l.seenAt + 5000) {
+        const gone = l ? undefined : this.vanished.get(key);
+        if (gone) {
+          this.drop(this.vanished, key);
+          if (impliedStart <= gone.seenAt + SAME_CONNECTION_MS) {
+            // The connection a page closed is publishing: the page that lacked it was read before
+            // nginx made its publish live (see `vanished`). The same session goes on.
+            l = { ...gone, session: { ...gone.session, end: null } };
+            this.put(this.live, key, l);
+          }
+        }
+        if (l && impliedStart > l.seenAt + SAME_CONNECTION_MS) {
           // The origin restarted and reused the connection number: the old session ended when last seen.
           batch.sessions.push({ ...l.session, end: Math.max(l.seenAt, l.session.start), updatedAt: s.at });
           this.drop(this.live, key);
@@ -513,7 +578,9 @@ export class OriginTracker {
         }
         if (!l) {
           const type = this.typeOf(publisher.flashver, publisher.address);
-          l = this.open(s.project, s.origin, publisher.id, st.app, st.name, publisher.address, s.domain, type, impliedStart, s.at);
+          // The connection published again after its publish_done: the new session starts after the old one ended.
+          const start = Math.max(impliedStart, this.ended.get(key) ?? impliedStart);
+          l = this.open(s.project, s.origin, publisher.id, st.app, st.name, publisher.address, s.domain, type, start, s.at);
         }
         seen.add(key);
         const previous = l.session.bytesIn;
@@ -529,16 +596,21 @@ export class OriginTracker {
           };
           batch.upBytes.push(row);
         }
-        const bitrate = st.bytesIn === undefined ? l.session.bitrate : l.polledBytes !== undefined && s.at > l.bytesAt
-          ? Math.round((delta * 8) / (s.at - l.bytesAt))
-          : Math.round(st.bwIn / 1000) || l.session.bitrate;
+        // The growth over the origin's own clock (the stream's time on both pages): a page read late
+        // by a busy livestats (or a busy network) does not stretch or shrink the interval. Without
+        // it (the stream restarted, no time on the page), over the times the pages were read.
+        const streamMs = l.polledStreamMs !== undefined && l.polledStreamMs > 0 && st.timeMs > l.polledStreamMs ? st.timeMs - l.polledStreamMs : 0;
+        const bitrate = st.bytesIn === undefined ? l.session.bitrate
+          : l.polledBytes !== undefined && streamMs > 0 ? Math.round((delta * 8) / streamMs)
+            : l.polledBytes !== undefined && s.at > l.bytesAt ? Math.round((delta * 8) / (s.at - l.bytesAt))
+              : Math.round(st.bwIn / 1000) || l.session.bitrate;
         const session: PublishSession = {
           ...l.session,
           videoCodec: st.videoCodec || l.session.videoCodec, audioCodec: st.audioCodec || l.session.audioCodec,
           frameRate: st.frameRate || l.session.frameRate, width: st.width || l.session.width, height: st.height || l.session.height,
           bitrate, bytesIn, updatedAt: s.at,
         };
-        this.put(this.live, key, st.bytesIn === undefined ? { ...l, session, seenAt: s.at } : { ...l, session, seenAt: s.at, bytesAt: s.at, polledBytes: bytesIn });
+        this.put(this.live, key, st.bytesIn === undefined ? { ...l, session, seenAt: s.at } : { ...l, session, seenAt: s.at, bytesAt: s.at, polledBytes: bytesIn, polledStreamMs: st.timeMs });
         batch.sessions.push(session);
       }
       for (const c of st.clients) {
@@ -551,7 +623,7 @@ export class OriginTracker {
           // Refreshed in the store at most once a minute: after a restart a play the page no longer shows ends then.
           const play = s.at - known.play.updatedAt >= PLAY_REFRESH_MS ? { ...known.play, updatedAt: s.at } : known.play;
           if (play !== known.play) batch.plays?.push(play);
-          this.put(this.plays, key, { ...known, play, seenAt: s.at });
+          this.put(this.plays, key, { key, origin: known.origin, play, seenAt: s.at });
           continue;
         }
         const domain = publisher ? (this.live.get(liveKey(s.project, s.origin, publisher.id, st.app, st.name))?.session.domain ?? s.domain) : s.domain;
@@ -576,12 +648,16 @@ export class OriginTracker {
       if (l.seenAt > s.requestedAt) continue; // opened by a notification while the page was fetched
       const end = l.seenAt >= this.startedAt ? s.at : l.seenAt;
       this.drop(this.live, l.key);
-      batch.sessions.push({ ...l.session, end: Math.max(end, l.session.start), updatedAt: s.at });
+      const closed = { ...l.session, end: Math.max(end, l.session.start), updatedAt: s.at };
+      this.markVanished({ ...l, session: closed }, s.at);
+      batch.sessions.push(closed);
     }
     for (const p of this.plays.group(here)) {
       if (seenPlays.has(p.key) || p.seenAt > s.requestedAt) continue;
+      if (p.pendingUntil !== undefined && s.requestedAt < p.pendingUntil) continue;
       const end = p.seenAt >= this.startedAt ? s.at : p.seenAt;
       this.drop(this.plays, p.key);
+      this.markEnded(`play:${p.key}`, s.at);
       this.endPlay(batch, { ...p.play, end: Math.max(end, p.play.start), updatedAt: s.at });
     }
     return batch;
