@@ -9,10 +9,10 @@
 // synchronous calls the bench can see are timed too: the tracker's whole run of one poll (apply, and the
 // write's hand-off to the write thread) and the parse's page hand-off. Pages are served by a separate
 // process (their send costs this one nothing). Figures go to docs/origin.md by hand (they are per machine).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { parseStatSource, StatPoller } from '../src/origin/poller.js';
 import { statParser } from '../src/origin/stat-parser.js';
@@ -56,19 +56,60 @@ function page(bytesBase: number, players: boolean, publishers: boolean, ageMs: n
   return parts.join('');
 }
 
-/** The longest gap between ticks of a 1 ms interval (the event loop's longest stall while it runs). */
+/** What the poll is doing (set by the wrappers below), for naming the step a long gap fell in. */
+let phase = 'idle';
+
+/**
+ * The main thread's CPU time so far, ns (Linux: /proc/self/task/<main thread>/schedstat, whose first field
+ * is the time the thread ran). A gap's CPU time is what the stall would last on a core of its own: on a
+ * busy machine the wall-clock gap also holds the time the thread waited for a core.
+ */
+const SCHEDSTAT = `/proc/self/task/${process.pid}/schedstat`;
+const cpuNs = (): number => {
+  try {
+    return Number(readFileSync(SCHEDSTAT, 'utf8').split(' ')[0]);
+  } catch {
+    return Number.NaN;
+  }
+};
+
+/** The longest gap between ticks of a 1 ms interval (the event loop's longest stall while it runs), the step it began in, and the most CPU the main thread used between two ticks. */
 class GapTracker {
   private last = performance.now();
+  private lastCpu = cpuNs();
+  private lastPhase = phase;
   max = 0;
+  maxPhase = '';
+  maxCpu = 0;
+  maxCpuPhase = '';
+  /** Gaps of over 20 ms of main-thread CPU (to tell garbage collection from our own steps). */
+  long: Array<{ from: number; to: number; cpu: number; where: string }> = [];
   private timer: NodeJS.Timeout | undefined;
 
   start(): void {
     this.last = performance.now();
+    this.lastCpu = cpuNs();
     this.max = 0;
+    this.maxCpu = 0;
+    this.maxPhase = '';
+    this.maxCpuPhase = '';
+    this.long = [];
     this.timer = setInterval(() => {
       const t = performance.now();
-      this.max = Math.max(this.max, t - this.last);
+      const cpu = cpuNs();
+      const where = this.lastPhase === phase ? phase : `${this.lastPhase}→${phase}`;
+      if (t - this.last > this.max) {
+        this.max = t - this.last;
+        this.maxPhase = where;
+      }
+      if ((cpu - this.lastCpu) / 1e6 > 20) this.long.push({ from: this.last, to: t, cpu: (cpu - this.lastCpu) / 1e6, where });
+      if ((cpu - this.lastCpu) / 1e6 > this.maxCpu) {
+        this.maxCpu = (cpu - this.lastCpu) / 1e6;
+        this.maxCpuPhase = where;
+      }
       this.last = t;
+      this.lastCpu = cpu;
+      this.lastPhase = phase;
     }, 1);
   }
 
@@ -111,6 +152,7 @@ try {
   const sync = { write: 0, run: 0 };
   const timedStore = {
     writeOrigin: (b: OriginBatch): Promise<void> => {
+      phase = 'write';
       const t = performance.now();
       const p = store.writeOrigin(b);
       sync.write = Math.max(sync.write, performance.now() - t);
@@ -121,17 +163,41 @@ try {
   };
   const tracker = new OriginTracker({ store: timedStore, geo: () => ({ region: 'GD', isp: 'CTCC' }), now: () => now });
   await tracker.restore();
-  const poller = new StatPoller({ sources: [], intervalMs: 10_000, tracker, now: () => now, timeoutMs: 600_000 });
+  const snapshot = tracker.snapshot.bind(tracker);
+  tracker.snapshot = (s) => {
+    phase = 'apply';
+    return snapshot(s);
+  };
+  const parser = statParser();
+  const parse = parser.parse.bind(parser);
+  parser.parse = (page) => {
+    phase = 'parse';
+    return parse(page);
+  };
+  const poller = new StatPoller({ sources: [], intervalMs: 10_000, tracker, now: () => now, timeoutMs: 600_000, parser });
+  // The longest garbage-collection pause of a poll (V8's own figure: a stall no slicing of ours removes).
+  let gcMax = 0;
+  const gcList: Array<{ at: number; ms: number; kind: number }> = [];
+  const gcs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcMax = Math.max(gcMax, e.duration);
+      gcList.push({ at: e.startTime, ms: e.duration, kind: (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0 });
+    }
+  });
+  gcs.observe({ entryTypes: ['gc'] });
   const gaps = new GapTracker();
   const loop = monitorEventLoopDelay({ resolution: 1 });
   // Baseline: the same gap tracker over an idle stretch.
   gaps.start();
   await new Promise((r) => setTimeout(r, 3000));
   const idle = gaps.stop();
+  const idleCpu = gaps.maxCpu;
   const rows: Array<Array<string | number>> = [];
   for (const step of steps) {
     now += step.advance;
     sync.write = 0;
+    gcMax = 0;
+    phase = 'read';
     const source = parseStatSource(`${server.url}/${step.file}#project=p&domain=push.example.com&name=o1`);
     gaps.start();
     loop.reset();
@@ -141,13 +207,23 @@ try {
     const wall = performance.now() - t;
     loop.disable();
     const gap = gaps.stop();
-    rows.push([step.name, tracker.openSessions().length, (wall / 1000).toFixed(1), gap.toFixed(0), (loop.max / 1e6).toFixed(0), sync.write.toFixed(0),
-      (gap / Math.max(idle, 1)).toFixed(0)]);
+    await new Promise((r) => setImmediate(r)); // the last GC entries
+    if (process.env.STALL_DETAIL) {
+      for (const g of gaps.long.sort((a, b) => b.cpu - a.cpu).slice(0, 8)) {
+        const gc = gcList.filter((e) => e.at < g.to && e.at + e.ms > g.from);
+        console.log(`  ${g.cpu.toFixed(0)} ms CPU in ${(g.to - g.from).toFixed(0)} ms (${g.where}); GC in it: ${gc.map((e) => `${e.ms.toFixed(0)} ms kind ${e.kind}`).join(', ') || 'none'}`);
+      }
+    }
+    gcList.length = 0;
+    rows.push([step.name, (wall / 1000).toFixed(1), gap.toFixed(0), gaps.maxPhase, (loop.max / 1e6).toFixed(0), gaps.maxCpu.toFixed(0), gaps.maxCpuPhase,
+      gcMax.toFixed(0), sync.write.toFixed(0), (process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)]);
+    phase = 'idle';
     console.log(rows[rows.length - 1]?.join(' | '));
   }
   console.log(`\n${STREAMS} streams, ${CLIENTS} clients (${(Buffer.byteLength(steps[0]?.text() ?? '') / 1e6).toFixed(0)} MB page); ${machine()}; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  console.log(`same-run baseline: longest gap of the 1 ms interval over 3 s idle: ${idle.toFixed(1)} ms\n`);
-  console.log(table(['poll', 'open sessions after', 'wall s', 'longest gap ms', 'loop delay max ms', 'write hand-off ms', 'gap ÷ idle gap'], rows));
+  console.log(`same-run baseline over 3 s idle: longest gap of the 1 ms interval ${idle.toFixed(1)} ms, most main-thread CPU between two ticks ${idleCpu.toFixed(1)} ms\n`);
+  console.log(table(['poll', 'wall s', 'longest gap ms', 'in step', 'loop delay max ms', 'most CPU between ticks ms', 'in step', 'longest GC pause ms', 'write call ms', 'heap MiB after'], rows));
+  gcs.disconnect();
   await statParser().close();
   await store.close();
   await server.stop();

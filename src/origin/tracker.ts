@@ -3,6 +3,7 @@ import type { Isp, Region } from '../contract/values.js';
 import { isStreamName } from '../contract/traffic/values.js';
 import { ORIGIN_SLOT_MS, type OriginBatch, type OriginQuery, type PlaySession, type PublishSession, type PublishType, type UpBytesRow } from '../store/origin.js';
 import { AUDIENCE_PROTOCOLS, type ProjectAudience } from '../store/audience.js';
+import { mergeAudience } from '../store/audience-merge.js';
 import { packGeo } from '../ingest/geo/names.js';
 import type { OriginEvent } from './events.js';
 import type { StatStream } from './stat-xml.js';
@@ -48,6 +49,13 @@ export interface TrackerOptions {
  * seconds. Other operations wait in the tracker's queue meanwhile, so the apply stays one unit.
  */
 export const APPLY_SLICE = 2048;
+
+/**
+ * Ended plays whose audience cells go into one entry of their batch (mergeAudience): a poll that ends
+ * 300,000 plays carries ~300 entries of a few typed arrays, not 300,000 (which outlived the apply,
+ * cost the main heap seconds of garbage collection and the write thread's hand-off as long).
+ */
+export const AUDIENCE_MERGE = 1024;
 
 /** A notification refused because its project is at --max-streams (the route answers 400 naming the stream). */
 export class StreamLimitError extends Error {
@@ -278,6 +286,8 @@ export class OriginTracker {
   readonly refused = new Map<string, number>();
   /** Times a poll's apply let the event loop turn before it ended (see APPLY_SLICE). */
   slices = 0;
+  /** Audience cells of a batch's ended plays not merged into its audience yet (endPlay, finishAudience). */
+  private readonly audienceRun = new WeakMap<OriginBatch, ProjectAudience[]>();
 
   constructor(private readonly options: TrackerOptions) {
     this.now = options.now ?? Date.now;
@@ -367,6 +377,7 @@ export class OriginTracker {
       try {
         const applied = apply();
         batch = 'next' in applied ? await this.sliced(applied) : applied;
+        this.finishAudience(batch);
       } catch (err) {
         this.undo(journal);
         throw err;
@@ -499,10 +510,24 @@ export class OriginTracker {
     return t !== undefined && t >= requestedAt;
   }
 
-  /** The play's closing row and its audience cells, in the same write. */
+  /** The play's closing row and its audience cells, in the same write (merged with other plays' by AUDIENCE_MERGE). */
   private endPlay(batch: OriginBatch, play: PlaySession & { end: number }): void {
     batch.plays?.push(play);
-    (batch.audience ??= []).push(playAudience(play));
+    let run = this.audienceRun.get(batch);
+    if (!run) {
+      run = [];
+      this.audienceRun.set(batch, run);
+    }
+    run.push(playAudience(play));
+    if (run.length >= AUDIENCE_MERGE) this.finishAudience(batch);
+  }
+
+  /** Puts the batch's waiting audience cells into its audience, one entry per run of one project (in order). */
+  private finishAudience(batch: OriginBatch): void {
+    const run = this.audienceRun.get(batch);
+    if (!run) return;
+    this.audienceRun.delete(batch);
+    (batch.audience ??= []).push(...mergeAudience(run));
   }
 
   /** Applies a poll in steps of `slice` clients and streams (a yield between steps: see sliced()). */
