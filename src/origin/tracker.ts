@@ -4,6 +4,7 @@ import { isStreamName } from '../contract/traffic/values.js';
 import { ORIGIN_SLOT_MS, type OriginBatch, type OriginQuery, type PlaySession, type PublishSession, type PublishType, type UpBytesRow } from '../store/origin.js';
 import { AUDIENCE_PROTOCOLS, type ProjectAudience } from '../store/audience.js';
 import { AUDIENCE_BLOCK_MINUTES } from '../store/audience-flv.js';
+import { mergeAudience } from '../store/audience-merge.js';
 import { packGeo } from '../ingest/geo/names.js';
 import type { OriginEvent } from './events.js';
 import type { StatStream } from './stat-xml.js';
@@ -39,7 +40,23 @@ export interface TrackerOptions {
    * projects and other streams are unaffected.
    */
   maxStreams?: number;
+  /** Clients and streams of a poll applied between two turns of the event loop (default APPLY_SLICE; tests use small ones). */
+  applySlice?: number;
 }
+
+/**
+ * A poll's apply handles this many clients (and streams) per event-loop task, then lets the loop turn
+ * (setImmediate): ~1-3 ms on a quiet core, so a page of 320,000 clients never holds the event loop for
+ * seconds. Other operations wait in the tracker's queue meanwhile, so the apply stays one unit.
+ */
+export const APPLY_SLICE = 2048;
+
+/**
+ * Ended plays whose audience cells go into one entry of their batch (mergeAudience): a poll that ends
+ * 300,000 plays carries ~300 entries of a few typed arrays, not 300,000 (which outlived the apply,
+ * cost the main heap seconds of garbage collection and the write thread's hand-off as long).
+ */
+export const AUDIENCE_MERGE = 1024;
 
 /** A notification refused because its project is at --max-streams (the route answers 400 naming the stream). */
 export class StreamLimitError extends Error {
@@ -265,9 +282,15 @@ class GroupedMap<V> extends Map<string, V> {
     if (keys?.size === 0) this.groups.delete(g);
   }
 
-  /** The entries of one group (a copy: the caller may change the map meanwhile). */
-  group(g: string): V[] {
-    return [...(this.groups.get(g) ?? [])].map((k) => super.get(k) as V);
+  /**
+   * The entries of one group, read as the loop goes (no copy of a big group): entries the caller
+   * deletes meanwhile, the current one included, are skipped; the caller adds none to the group.
+   */
+  *entriesOf(g: string): Generator<V> {
+    for (const k of this.groups.get(g) ?? []) {
+      const v = super.get(k);
+      if (v !== undefined) yield v;
+    }
   }
 }
 
@@ -297,6 +320,10 @@ export class OriginTracker {
   private startedAt = 0;
   /** Refused or ignored inputs by reason (for metrics and tests). */
   readonly refused = new Map<string, number>();
+  /** Times a poll's apply let the event loop turn before it ended (see APPLY_SLICE). */
+  slices = 0;
+  /** Audience cells of a batch's ended plays not merged into its audience yet (endPlay, finishAudience). */
+  private readonly audienceRun = new WeakMap<OriginBatch, ProjectAudience[]>();
 
   constructor(private readonly options: TrackerOptions) {
     this.now = options.now ?? Date.now;
@@ -358,10 +385,19 @@ export class OriginTracker {
 
   /** Applies one poll of an origin and writes it; rejects as event() does. */
   snapshot(s: Snapshot): Promise<void> {
-    return this.run(() => this.applySnapshot(s));
+    return this.run(() => this.applySnapshot(s, this.options.applySlice ?? APPLY_SLICE));
   }
 
-  private run(apply: () => OriginBatch): Promise<void> {
+  /** Runs an apply given as steps to its end, letting the event loop turn between steps (the queue holds other operations meanwhile). */
+  private async sliced(steps: Generator<void, OriginBatch>): Promise<OriginBatch> {
+    for (let r = steps.next(); ; r = steps.next()) {
+      if (r.done) return r.value;
+      this.slices++;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private run(apply: () => OriginBatch | Generator<void, OriginBatch>): Promise<void> {
     const next = this.queue.then(async () => {
       // Held writes (see OriginWriteHeld): the batch goes again, unchanged, before anything else.
       // While it still fails, the new operation is refused and nothing of it is applied.
@@ -375,7 +411,9 @@ export class OriginTracker {
       this.journal = journal;
       let batch: OriginBatch;
       try {
-        batch = apply();
+        const applied = apply();
+        batch = 'next' in applied ? await this.sliced(applied) : applied;
+        this.finishAudience(batch);
       } catch (err) {
         this.undo(journal);
         throw err;
@@ -533,18 +571,35 @@ export class OriginTracker {
     return t !== undefined && t >= requestedAt;
   }
 
-  /** The play's closing row and its audience cells, in the same write. */
+  /** The play's closing row and its audience cells, in the same write (merged with other plays' by AUDIENCE_MERGE). */
   private endPlay(batch: OriginBatch, play: PlaySession & { end: number }): void {
     batch.plays?.push(play);
-    (batch.audience ??= []).push(playAudience(play));
+    let run = this.audienceRun.get(batch);
+    if (!run) {
+      run = [];
+      this.audienceRun.set(batch, run);
+    }
+    run.push(playAudience(play));
+    if (run.length >= AUDIENCE_MERGE) this.finishAudience(batch);
   }
 
-  private applySnapshot(s: Snapshot): OriginBatch {
+  /** Puts the batch's waiting audience cells into its audience, one entry per run of one project (in order). */
+  private finishAudience(batch: OriginBatch): void {
+    const run = this.audienceRun.get(batch);
+    if (!run) return;
+    this.audienceRun.delete(batch);
+    (batch.audience ??= []).push(...mergeAudience(run));
+  }
+
+  /** Applies a poll in steps of `slice` clients and streams (a yield between steps: see sliced()). */
+  private *applySnapshot(s: Snapshot, slice: number): Generator<void, OriginBatch> {
     const batch: OriginBatch = { sessions: [], upBytes: [], plays: [] };
     this.polled.add(originKey(s.project, s.origin));
     const seen = new Set<string>();
     const seenPlays = new Set<string>();
+    let units = 0;
     for (const st of s.streams) {
+      if (++units % slice === 0) yield;
       // A name the query parameters refuse (a '/', a control character, empty) could never be asked for.
       if (!isStreamName(st.app) || !isStreamName(st.name)) {
         this.count('bad_name');
@@ -614,6 +669,7 @@ export class OriginTracker {
         batch.sessions.push(session);
       }
       for (const c of st.clients) {
+        if (++units % slice === 0) yield;
         if (c.publishing || isRelayFlashver(c.flashver)) continue;
         const key = liveKey(s.project, s.origin, c.id, st.app, st.name);
         seenPlays.add(key);
@@ -643,7 +699,8 @@ export class OriginTracker {
     }
     // Open sessions of this origin the page no longer shows have ended.
     const here = originKey(s.project, s.origin);
-    for (const l of this.live.group(here)) {
+    for (const l of this.live.entriesOf(here)) {
+      if (++units % slice === 0) yield;
       if (seen.has(l.key)) continue;
       if (l.seenAt > s.requestedAt) continue; // opened by a notification while the page was fetched
       const end = l.seenAt >= this.startedAt ? s.at : l.seenAt;
@@ -652,7 +709,8 @@ export class OriginTracker {
       this.markVanished({ ...l, session: closed }, s.at);
       batch.sessions.push(closed);
     }
-    for (const p of this.plays.group(here)) {
+    for (const p of this.plays.entriesOf(here)) {
+      if (++units % slice === 0) yield;
       if (seenPlays.has(p.key) || p.seenAt > s.requestedAt) continue;
       if (p.pendingUntil !== undefined && s.requestedAt < p.pendingUntil) continue;
       const end = p.seenAt >= this.startedAt ? s.at : p.seenAt;

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { WriteBatch } from '../types.js';
-import type { WriteReply, WriteRequest, WriteWorkerData } from './write-worker.js';
+import { splitWrite } from './write-parts.js';
+import type { WritePart, WriteReply, WriteRequest, WriteWorkerData } from './write-worker.js';
 import { WORKER_RESOURCE_LIMITS } from './worker-memory.js';
 
 /** Where SqliteStore.write sends its batches instead of writing on the calling thread. */
@@ -30,6 +31,10 @@ export class WriteThread implements BatchSink {
   private nextId = 0;
   private closed = false;
   private readonly inFlight = new Set<Promise<void>>();
+  /** A big batch being handed over in parts (one per event-loop task); later batches are posted after it, so the thread gets them in order. */
+  private posting: Promise<void> | undefined;
+  /** Messages posted a task later (parts of big batches, and batches posted after them; tests). */
+  partsPosted = 0;
 
   constructor(private readonly file: string, private readonly workerUrl = new URL('./write-worker.js', import.meta.url)) {
     // Started at once (it stays unref'd while idle): the first batch does not wait for the thread
@@ -43,7 +48,9 @@ export class WriteThread implements BatchSink {
     const id = this.nextId++;
     const done = new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, batch } satisfies WriteRequest);
+      const parts = splitWrite(batch);
+      if (!parts && !this.posting) worker.postMessage({ id, batch } satisfies WriteRequest);
+      else this.postLater(worker, id, parts ?? [batch]);
     });
     this.inFlight.add(done);
     // Keep the process alive while a write is in flight (a shutdown's last flush waits on it).
@@ -54,6 +61,37 @@ export class WriteThread implements BatchSink {
     };
     done.then(forget, forget);
     return done;
+  }
+
+  /**
+   * Posts a batch's parts one per event-loop task (setImmediate between), after any batch still
+   * being posted; the last part goes as the WriteRequest. A thread that dies meanwhile has failed
+   * the batch already: the rest is not posted (a new thread never gets the tail of a batch).
+   */
+  private postLater(worker: Worker, id: number, parts: Iterable<WriteBatch>): void {
+    const post = async (): Promise<void> => {
+      let last: WriteBatch | undefined;
+      for (const part of parts) {
+        if (last) {
+          if (this.worker !== worker) return;
+          worker.postMessage({ id, part: last } satisfies WritePart);
+          this.partsPosted++;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+        last = part;
+      }
+      if (last && this.worker === worker) {
+        worker.postMessage({ id, batch: last } satisfies WriteRequest);
+        this.partsPosted++;
+      }
+    };
+    const posting: Promise<void> = (this.posting ?? Promise.resolve()).then(post).catch((err: unknown) => {
+      this.pending.get(id)?.reject(err instanceof Error ? err : new Error(String(err)));
+      this.pending.delete(id);
+    }).finally(() => {
+      if (this.posting === posting) this.posting = undefined;
+    });
+    this.posting = posting;
   }
 
   private spawn(): Worker {

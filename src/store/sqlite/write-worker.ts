@@ -1,12 +1,19 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { WriteBatch } from '../types.js';
 import { SqliteStore } from './store.js';
+import { joinWriteParts } from './write-parts.js';
 import { WORKER_CACHE_KIB } from './worker-memory.js';
 
 /** Messages to the write worker and its answers. */
 export interface WriteRequest {
   id: number;
   batch: WriteBatch;
+}
+
+/** A part of a big batch (src/store/sqlite/write-parts.ts): kept until its WriteRequest (the last part) arrives, then all are written as one batch. */
+export interface WritePart {
+  id: number;
+  part: WriteBatch;
 }
 
 export type WriteReply = { id: number; ok: true } | { id: number; ok: false; message: string; code: string | undefined };
@@ -23,7 +30,17 @@ if (parentPort) {
   const ready = store.init();
   // Batches are written one at a time, in the order they were posted.
   let chain: Promise<void> = Promise.resolve();
-  port.on('message', (req: WriteRequest) => {
+  const parts = new Map<number, WriteBatch[]>();
+  port.on('message', (m: WriteRequest | WritePart) => {
+    if ('part' in m) {
+      const held = parts.get(m.id);
+      if (held) held.push(m.part);
+      else parts.set(m.id, [m.part]);
+      return;
+    }
+    const held = parts.get(m.id);
+    parts.delete(m.id);
+    const req: WriteRequest = held ? { id: m.id, batch: joinWriteParts([...held, m.batch]) } : m;
     chain = chain.then(async () => {
       try {
         await ready;
