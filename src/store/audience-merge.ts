@@ -38,6 +38,11 @@ function mergeCells(all: readonly AudienceCells[]): AudienceCells {
     hlsTuple: new Int32Array(hls), hlsMinute: new Float64Array(hls), hlsGeo: new Uint8Array(hls), hlsIp: [],
     userTuple: new Int32Array(users), userDay: new Float64Array(users), userIp: [],
   };
+  // FLV/RTMP sessions as opens and closes (src/store/audience-flv.ts): kept whenever any entry has them.
+  const opens = all.some((c) => c.opens !== undefined) ? new Float64Array(cells) : undefined;
+  const closes = all.some((c) => c.closes !== undefined) ? new Float64Array(cells) : undefined;
+  if (opens) out.opens = opens;
+  if (closes) out.closes = closes;
   const hlsV4 = all.some((c) => c.hlsV4 !== undefined) ? new Float64Array(hls).fill(-1) : undefined;
   const userV4 = all.some((c) => c.userV4 !== undefined) ? new Float64Array(users).fill(-1) : undefined;
   let n = 0;
@@ -65,6 +70,8 @@ function mergeCells(all: readonly AudienceCells[]): AudienceCells {
       out.protocol[n] = c.protocol[i] as number;
       out.geo[n] = c.geo[i] as number;
       out.sessions[n] = c.sessions[i] as number;
+      if (opens) opens[n] = c.opens?.[i] ?? 0;
+      if (closes) closes[n] = c.closes?.[i] ?? 0;
       out.playMs[n] = c.playMs[i] as number;
       out.bytes[n] = c.bytes[i] as number;
       out.requests[n] = c.requests[i] as number;
