@@ -197,14 +197,15 @@ describe.skipIf(skip !== undefined)('disk full under the SQLite data directory',
     // Room for a.log's one commit in 16 KiB pages (its WAL frames), not for b.log's.
     small.fill(512 * 1024);
     const failed = await runCli(args);
-    expect(failed.code).toBe(1);
+    expect(failed.code, `first run exited ${failed.code}; stderr:\n${failed.stderr}`).toBe(1);
     expect(failed.stderr).toContain('livestats ingest: the store refused the write (disk_full): database or disk is full');
     expect(failed.stderr).toContain('Run the same command again: files already counted are skipped, so every line is counted exactly once.');
     expect(failed.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(storedTotal(data, 'cli')).toBe(300); // a.log committed whole, b.log not at all
     small.release();
     const again = await runCli(args);
-    expect(again.code).toBe(0);
+    // A failing rerun shows why (its stderr), not only its exit code.
+    expect(again.code, `rerun exited ${again.code}; stderr:\n${again.stderr}`).toBe(0);
     expect(again.stderr).toContain(`${small1}: already counted by an earlier run`);
     expect(JSON.parse(again.stdout)).toEqual({ lines: 60_000, accepted: 60_000, dropped: {} });
     expect(storedTotal(data, 'cli')).toBe(60_300);
