@@ -111,7 +111,9 @@ describe('a poll applied in slices', () => {
     await sliced.store.close();
     const stored = tables(sliced.file);
     expect(stored.origin_plays).toHaveLength(3000);
-    expect(stored.origin_sessions).toHaveLength(20);
+    // 20 publishers, plus s1 again: its publish_done came while later pages still showed the connection publishing, and
+    // the pages decide (tracker-order.test.ts), so the page opens a session from the notified end.
+    expect(stored.origin_sessions).toHaveLength(21);
     expect(stored.aud_user_counts?.length ?? 0).toBeGreaterThan(0);
     expect(stored).toEqual(tables(whole.file));
   });
