@@ -1,13 +1,18 @@
 // The setup the ClickHouse block tests share (test/clickhouse-{hour,traffic,carousel}-blocks.test.ts): a real
 // clickhouse-server and three stores on one database, as three nodes: `cached` keeps blocks, `writer`
 // and `sql` do not (`sql` gives the answers the blocks must equal); a seeded random source; and the
-// wait for an answer taken from the blocks (they are built in the background).
+// wait for an answer taken from the blocks (they are built in the background); and the stamp view that
+// "fails" (is gone) while a batch lands.
 import { afterAll, beforeAll } from 'vitest';
 import type { HourBlocksOptions } from '../../src/store/clickhouse/block-cache.js';
+import { renderMigration } from '../../src/store/clickhouse/schema.js';
 import { ClickHouseStore } from '../../src/store/clickhouse/store.js';
+import { loadMigrations } from '../../src/store/migrations.js';
 import { startClickHouse, type ClickHouseServer } from '../harness/clickhouse.js';
 
 export interface BlockStores {
+  /** The database the stores use. */
+  database: string;
   server: ClickHouseServer;
   /** The node with blocks. */
   cached: ClickHouseStore;
@@ -22,7 +27,7 @@ export interface BlockStores {
  * returned object is filled in then. `hourBlocks`: the cached store's block options.
  */
 export function useBlockStores(database: string, hourBlocks?: HourBlocksOptions): BlockStores {
-  const st: Partial<BlockStores> = {};
+  const st: Partial<BlockStores> = { database };
   beforeAll(async () => {
     st.server = await startClickHouse();
     const url = st.server.url(database);
@@ -66,4 +71,25 @@ export async function untilFromBlocks<T>(stats: { readonly fromBlocks: number } 
     if (Date.now() > deadline) throw new Error(`no answer from the ${what} within 60 s`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Runs `during` while the stamp view `view` of ClickHouse migration `version` is gone (the view
+ * "failed": what lands meanwhile changes no stamp), then creates the view again.
+ */
+export async function withoutStampView(st: BlockStores, version: number, view: string, during: () => Promise<void>): Promise<void> {
+  const create = renderMigration(loadMigrations('clickhouse').find((m) => m.version === version)?.sql ?? '', { database: st.database })
+    .find((stmt) => stmt.includes(view));
+  if (!create) throw new Error(`no stamp view in migration ${String(version).padStart(3, '0')}`);
+  await st.server.sql(`DROP TABLE ${st.database}.${view}`);
+  try {
+    await during();
+  } finally {
+    await st.server.sql(create);
+  }
+}
+
+/** Makes the next write of batch `id` by `store` a retry (as if the answer to the first attempt was lost). */
+export function markUnacknowledged(store: ClickHouseStore, id: string): void {
+  (store as unknown as { pending: Map<string, bigint> }).pending.set(id, 1n);
 }
