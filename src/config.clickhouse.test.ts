@@ -49,7 +49,7 @@ describe('ClickHouse hour-block settings', () => {
     const on = createStore({ ...base, clickhouseHourBlocksMib: 8, clickhouseHourBlockSqlRuns: 2 });
     try {
       expect((off as unknown as { hourBlocks: unknown }).hourBlocks).toBeUndefined();
-      const blocks = (on as unknown as { hourBlocks: Record<string, unknown> }).hourBlocks;
+      const blocks = (on as unknown as { hourBlocks: { cache: Record<string, unknown> } }).hourBlocks.cache;
       expect([blocks.budget, blocks.maxSqlRuns, blocks.maxAgeMs]).toEqual([8 * 2 ** 20, 2, 900_000]);
     } finally {
       await off.close();

@@ -5,15 +5,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Isp, Region } from '../src/contract/values.js';
 import { projectRoot } from '../src/paths.js';
-import { renderMigration } from '../src/store/clickhouse/schema.js';
 import { ClickHouseStore } from '../src/store/clickhouse/store.js';
-import { loadMigrations } from '../src/store/migrations.js';
 import type { CountRow, HttpCodesFilter } from '../src/store/types.js';
-import { startClickHouse, type ClickHouseServer } from './harness/clickhouse.js';
 import { batch } from './store-conformance.js';
+import { markUnacknowledged, seededRandom, untilFromBlocks, useBlockStores, withoutStampView } from './helpers/block-stores.js';
 import { requireTools } from './helpers/system-tools.js';
 
 requireTools('clickhouse-server');
@@ -28,16 +26,11 @@ const ISPS_USED: Isp[] = ['CMCC', 'CTCC', 'OTHER'];
 const CODES = [200, 404, 502];
 const DOMAINS = ['a.example.com', 'b.example.com'];
 
-let server: ClickHouseServer;
-let cached: ClickHouseStore;
-let writer: ClickHouseStore;
-let sql: ClickHouseStore;
-let seed = 1;
-const rnd = (): number => {
-  seed = (seed * 1103515245 + 12345) % 2 ** 31;
-  return seed / 2 ** 31;
-};
-const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+beforeAll(() => {
+  if (!existsSync(workerUrl)) throw new Error('run `npm run build` before this test');
+});
+const st = useBlockStores('hour_blocks', { workerUrl });
+const { rnd, pick } = seededRandom(1);
 
 function cells(n: number, fromHour = H0, hours = 3): CountRow[] {
   return Array.from({ length: n }, () => ({
@@ -59,80 +52,51 @@ const filter = (more: Partial<HttpCodesFilter>): HttpCodesFilter => ({
 });
 
 /** Queries the cached store until an answer comes from its blocks (they are built in the background); returns it. */
-async function fromBlocks(f: HttpCodesFilter): Promise<Awaited<ReturnType<ClickHouseStore['queryHttpCodes']>>> {
-  const deadline = Date.now() + 60_000;
-  const stats = cached.hourBlocks?.stats;
-  if (!stats) throw new Error('the store has no hour blocks');
-  for (;;) {
-    const before = stats.fromBlocks;
-    const out = await cached.queryHttpCodes(f);
-    if (stats.fromBlocks > before) return out;
-    if (Date.now() > deadline) throw new Error('no answer from the hour blocks within 60 s');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-beforeAll(async () => {
-  if (!existsSync(workerUrl)) throw new Error('run `npm run build` before this test');
-  server = await startClickHouse();
-  const url = server.url('hour_blocks');
-  cached = new ClickHouseStore({ url, hourBlocks: { workerUrl } });
-  writer = new ClickHouseStore({ url, hourBlocks: false });
-  sql = new ClickHouseStore({ url, hourBlocks: false });
-  await cached.init();
-  await writer.init();
-  await sql.init();
-});
-afterAll(async () => {
-  await cached?.close();
-  await writer?.close();
-  await sql?.close();
-  await server?.destroy();
-});
+const fromBlocks = (f: HttpCodesFilter): Promise<Awaited<ReturnType<ClickHouseStore['queryHttpCodes']>>> => untilFromBlocks(st.cached.hourBlocks?.stats, () => st.cached.queryHttpCodes(f), 'hour blocks');
 
 describe('ClickHouse hour blocks', () => {
   it('answers every level from blocks exactly as SQL does, also after late writes into a closed hour', async () => {
-    await cached.write(batch({ counts: cells(3000) }));
-    await writer.write(batch({ counts: cells(3000) }));
+    await st.cached.write(batch({ counts: cells(3000) }));
+    await st.writer.write(batch({ counts: cells(3000) }));
     for (const [name, more] of FILTERS) {
       const f = filter(more);
-      expect(await fromBlocks(f), name).toEqual(await sql.queryHttpCodes(f));
+      expect(await fromBlocks(f), name).toEqual(await st.sql.queryHttpCodes(f));
     }
     // A late write into a closed hour by the other node: the next answer includes it (that hour by SQL,
     // its stamp changed), and so does the answer from the rebuilt blocks.
     const late = cells(50, H0 + HOUR, 1);
-    await writer.write(batch({ counts: late }));
+    await st.writer.write(batch({ counts: late }));
     const f = filter({});
-    const expected = await sql.queryHttpCodes(f);
+    const expected = await st.sql.queryHttpCodes(f);
     const added = late.reduce((n, c) => n + c.count, 0);
     const total = (rows: Array<{ count: number }>): number => rows.reduce((n, c) => n + c.count, 0);
     // The stale hour by SQL, the other two from their blocks.
-    const partly = cached.hourBlocks?.stats.partly ?? 0;
-    const got = await cached.queryHttpCodes(f);
-    expect(cached.hourBlocks?.stats.partly).toBe(partly + 1);
+    const partly = st.cached.hourBlocks?.stats.partly ?? 0;
+    const got = await st.cached.queryHttpCodes(f);
+    expect(st.cached.hourBlocks?.stats.partly).toBe(partly + 1);
     expect(got).toEqual(expected);
     expect(total(got)).toBeGreaterThanOrEqual(added);
     expect(await fromBlocks(f)).toEqual(expected);
   }, 180_000);
 
   it('renders the answer from blocks in the worker: the same bytes as the SQL answer, and concurrent answers share one stamps read', async () => {
-    const stats = cached.hourBlocks?.stampStats;
+    const stats = st.cached.hourBlocks?.stampStats;
     if (!stats) throw new Error('the store has no hour blocks');
     for (const [name, more] of FILTERS) {
       const f = filter(more);
       await fromBlocks(f);
       for (const codes of [[], [200, 404], [301]]) {
-        const before = cached.hourBlocks?.stats.fromBlocks ?? 0;
-        const got = Buffer.from(await cached.httpCodesBody(f, codes)).toString();
-        expect(cached.hourBlocks?.stats.fromBlocks, name).toBe(before + 1);
-        expect(got, `${name}, codes ${codes.join(',')}`).toBe(Buffer.from(await sql.httpCodesBody(f, codes)).toString());
+        const before = st.cached.hourBlocks?.stats.fromBlocks ?? 0;
+        const got = Buffer.from(await st.cached.httpCodesBody(f, codes)).toString();
+        expect(st.cached.hourBlocks?.stats.fromBlocks, name).toBe(before + 1);
+        expect(got, `${name}, codes ${codes.join(',')}`).toBe(Buffer.from(await st.sql.httpCodesBody(f, codes)).toString());
       }
     }
     // Ten answers asked at once: one stamps read (none is in flight now: the reads above were awaited).
     const f = filter({ isps: ['CMCC'] });
-    const expected = Buffer.from(await sql.httpCodesBody(f, [])).toString();
+    const expected = Buffer.from(await st.sql.httpCodesBody(f, [])).toString();
     const reads = stats.reads;
-    const bodies = await Promise.all(Array.from({ length: 10 }, () => cached.httpCodesBody(f, [])));
+    const bodies = await Promise.all(Array.from({ length: 10 }, () => st.cached.httpCodesBody(f, [])));
     expect(stats.reads).toBe(reads + 1);
     for (const b of bodies) expect(Buffer.from(b).toString()).toBe(expected);
   }, 180_000);
@@ -140,14 +104,14 @@ describe('ClickHouse hour blocks', () => {
   it('stays exact while two writers write into closed hours and a third node reads', async () => {
     const f = filter({ regions: ['GD', 'SH'], isps: ['CMCC'] });
     await fromBlocks(f);
-    const writes = Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? cached : writer).write(batch({ counts: cells(200) })));
+    const writes = Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? st.cached : st.writer).write(batch({ counts: cells(200) })));
     const reads: Promise<unknown>[] = [];
-    for (let i = 0; i < 12; i++) reads.push(cached.queryHttpCodes(filter({ isps: ['CMCC'] })));
+    for (let i = 0; i < 12; i++) reads.push(st.cached.queryHttpCodes(filter({ isps: ['CMCC'] })));
     await Promise.all([...writes, ...reads]);
     for (const [name, more] of FILTERS) {
       const g = filter(more);
-      const expected = await sql.queryHttpCodes(g);
-      expect(await cached.queryHttpCodes(g), name).toEqual(expected);
+      const expected = await st.sql.queryHttpCodes(g);
+      expect(await st.cached.queryHttpCodes(g), name).toEqual(expected);
       expect(await fromBlocks(g), name).toEqual(expected);
     }
   }, 180_000);
@@ -156,21 +120,13 @@ describe('ClickHouse hour blocks', () => {
     const f = filter({});
     await fromBlocks(f);
     // The stamp view "fails": it is gone while the first attempt lands in the detail tables.
-    const view = renderMigration(loadMigrations('clickhouse').find((m) => m.version === 8)?.sql ?? '', { database: 'hour_blocks' })
-      .find((stmt) => stmt.includes('http_counts_stamps_from_bytes'));
-    if (!view) throw new Error('no stamp view in migration 008');
-    await server.sql('DROP TABLE hour_blocks.http_counts_stamps_from_bytes');
     const b = batch({ counts: cells(100) });
-    try {
-      await writer.write(b);
-    } finally {
-      await server.sql(view);
-    }
+    await withoutStampView(st, 8, 'http_counts_stamps_from_bytes', () => st.writer.write(b));
     // Unacknowledged as far as the writer knows (say its answer was lost): retried, the markers show it landed.
-    (writer as unknown as { pending: Map<string, bigint> }).pending.set(b.id, 1n);
-    await writer.write(b);
-    const expected = await sql.queryHttpCodes(f);
-    expect(await cached.queryHttpCodes(f)).toEqual(expected);
+    markUnacknowledged(st.writer, b.id);
+    await st.writer.write(b);
+    const expected = await st.sql.queryHttpCodes(f);
+    expect(await st.cached.queryHttpCodes(f)).toEqual(expected);
     expect(await fromBlocks(f)).toEqual(expected);
   }, 180_000);
 });

@@ -3,15 +3,12 @@
 // Every series from blocks must equal the SQL series of a store without blocks on the same database, at
 // every slot length and with edges inside hours, also after a late write into a closed hour by another
 // node, while two writers write, and after a retried batch whose first attempt landed without its stamp.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { IpType } from '../src/contract/traffic/values.js';
 import type { Isp, Region } from '../src/contract/values.js';
-import { renderMigration } from '../src/store/clickhouse/schema.js';
-import { ClickHouseStore } from '../src/store/clickhouse/store.js';
-import { loadMigrations } from '../src/store/migrations.js';
 import type { TrafficFilter, TrafficRow } from '../src/store/traffic.js';
-import { startClickHouse, type ClickHouseServer } from './harness/clickhouse.js';
 import { batch } from './store-conformance.js';
+import { markUnacknowledged, seededRandom, untilFromBlocks, useBlockStores, withoutStampView } from './helpers/block-stores.js';
 import { requireTools } from './helpers/system-tools.js';
 
 requireTools('clickhouse-server');
@@ -25,16 +22,8 @@ const DOMAINS = ['a.example.com', 'b.example.com'];
 const REGIONS_USED: Region[] = ['GD', 'SH'];
 const ISPS_USED: Isp[] = ['CMCC', 'OTHER'];
 
-let server: ClickHouseServer;
-let cached: ClickHouseStore;
-let writer: ClickHouseStore;
-let sql: ClickHouseStore;
-let seed = 7;
-const rnd = (): number => {
-  seed = (seed * 1103515245 + 12345) % 2 ** 31;
-  return seed / 2 ** 31;
-};
-const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+const st = useBlockStores('traffic_blocks');
+const { rnd, pick } = seededRandom(7);
 
 function rows(n: number, from = D0, hours = 72): TrafficRow[] {
   return Array.from({ length: n }, () => ({
@@ -57,69 +46,41 @@ const filter = (more: Partial<TrafficFilter>): TrafficFilter => ({
 });
 
 /** Asks the cached store until a series comes from its blocks (built in the background); returns it. */
-async function fromBlocks(f: TrafficFilter): Promise<number[]> {
-  const deadline = Date.now() + 60_000;
-  const stats = cached.trafficBlocks?.stats;
-  if (!stats) throw new Error('the store has no traffic blocks');
-  for (;;) {
-    const before = stats.fromBlocks;
-    const out = await cached.trafficSeries(f);
-    if (stats.fromBlocks > before) return [...out];
-    if (Date.now() > deadline) throw new Error('no answer from the traffic blocks within 60 s');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const fromBlocks = (f: TrafficFilter): Promise<number[]> => untilFromBlocks(st.cached.trafficBlocks?.stats, async () => [...(await st.cached.trafficSeries(f))], 'traffic blocks');
 
-const bySql = async (f: TrafficFilter): Promise<number[]> => [...(await sql.trafficSeries(f))];
-
-beforeAll(async () => {
-  server = await startClickHouse();
-  const url = server.url('traffic_blocks');
-  cached = new ClickHouseStore({ url });
-  writer = new ClickHouseStore({ url, hourBlocks: false });
-  sql = new ClickHouseStore({ url, hourBlocks: false });
-  await cached.init();
-  await writer.init();
-  await sql.init();
-});
-afterAll(async () => {
-  await cached?.close();
-  await writer?.close();
-  await sql?.close();
-  await server?.destroy();
-});
+const bySql = async (f: TrafficFilter): Promise<number[]> => [...(await st.sql.trafficSeries(f))];
 
 describe('ClickHouse traffic blocks', () => {
   it('answers the totals from blocks exactly as SQL does, also after a late write into a closed hour by another node', async () => {
-    await cached.write(batch({ traffic: rows(3000) }));
-    await writer.write(batch({ traffic: rows(3000) }));
+    await st.cached.write(batch({ traffic: rows(3000) }));
+    await st.writer.write(batch({ traffic: rows(3000) }));
     for (const [name, more] of WINDOWS) {
       const f = filter(more);
       expect(await fromBlocks(f), name).toEqual(await bySql(f));
     }
     // A filter other than totals is answered by SQL, as before.
     const gd = filter({ regions: ['GD'] });
-    expect([...(await cached.trafficSeries(gd))]).toEqual(await bySql(gd));
+    expect([...(await st.cached.trafficSeries(gd))]).toEqual(await bySql(gd));
     const late = rows(20, D0 + 30 * HOUR, 1);
-    await writer.write(batch({ traffic: late }));
+    await st.writer.write(batch({ traffic: late }));
     const f = filter({});
     const expected = await bySql(f);
-    const partly = cached.trafficBlocks?.stats.partly ?? 0;
-    expect([...(await cached.trafficSeries(f))]).toEqual(expected);
-    expect(cached.trafficBlocks?.stats.partly).toBe(partly + 1);
+    const partly = st.cached.trafficBlocks?.stats.partly ?? 0;
+    expect([...(await st.cached.trafficSeries(f))]).toEqual(expected);
+    expect(st.cached.trafficBlocks?.stats.partly).toBe(partly + 1);
     expect(await fromBlocks(f)).toEqual(expected);
   }, 180_000);
 
   it('stays exact while two writers write into closed hours and a third node reads', async () => {
     const f = filter({ slotMs: SLOT });
     await fromBlocks(f);
-    const writes = Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? cached : writer).write(batch({ traffic: rows(100) })));
-    const reads = Array.from({ length: 10 }, () => cached.trafficSeries(f));
+    const writes = Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? st.cached : st.writer).write(batch({ traffic: rows(100) })));
+    const reads = Array.from({ length: 10 }, () => st.cached.trafficSeries(f));
     await Promise.all([...writes, ...reads]);
     for (const [name, more] of WINDOWS) {
       const g = filter(more);
       const expected = await bySql(g);
-      expect([...(await cached.trafficSeries(g))], name).toEqual(expected);
+      expect([...(await st.cached.trafficSeries(g))], name).toEqual(expected);
       expect(await fromBlocks(g), name).toEqual(expected);
     }
   }, 180_000);
@@ -127,20 +88,12 @@ describe('ClickHouse traffic blocks', () => {
   it('a retry whose first attempt landed without its stamp (the view failed) makes the blocks of its hours stale', async () => {
     const f = filter({});
     await fromBlocks(f);
-    const view = renderMigration(loadMigrations('clickhouse').find((m) => m.version === 9)?.sql ?? '', { database: 'traffic_blocks' })
-      .find((stmt) => stmt.includes('traffic_stamps_from_domains'));
-    if (!view) throw new Error('no stamp view in migration 009');
-    await server.sql('DROP TABLE traffic_blocks.traffic_stamps_from_domains');
     const b = batch({ traffic: rows(50) });
-    try {
-      await writer.write(b);
-    } finally {
-      await server.sql(view);
-    }
-    (writer as unknown as { pending: Map<string, bigint> }).pending.set(b.id, 1n);
-    await writer.write(b);
+    await withoutStampView(st, 9, 'traffic_stamps_from_domains', () => st.writer.write(b));
+    markUnacknowledged(st.writer, b.id);
+    await st.writer.write(b);
     const expected = await bySql(f);
-    expect([...(await cached.trafficSeries(f))]).toEqual(expected);
+    expect([...(await st.cached.trafficSeries(f))]).toEqual(expected);
     expect(await fromBlocks(f)).toEqual(expected);
   }, 180_000);
 });

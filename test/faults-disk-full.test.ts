@@ -33,6 +33,22 @@ function ownSmallFs(): SmallFs {
   return own;
 }
 
+/** Runs `test` on a small filesystem of its own (ownSmallFs), released and unmounted after. */
+async function onOwnSmallFs(test: (small: SmallFs) => Promise<void>): Promise<void> {
+  const own = ownSmallFs();
+  try {
+    await test(own);
+  } finally {
+    own.release();
+    own.unmount();
+  }
+}
+
+/** A command's exit code; when it is not `code`, the message shows the command's stderr (why it failed). */
+function expectExit(run: { code: number | null; stderr: string }, code: number, what: string): void {
+  expect(run.code, `${what} exited ${run.code}; stderr:\n${run.stderr}`).toBe(code);
+}
+
 const HOUR_MS = 3_600_000;
 
 /**
@@ -201,15 +217,7 @@ describe.skipIf(skip !== undefined)('disk full under the SQLite data directory',
     });
   }, 120_000);
 
-  it('batch ingest exits 1 with a clear message; the same command again counts every line once', async () => {
-    const own = ownSmallFs();
-    try {
-      await batchIngestCase(own);
-    } finally {
-      own.release();
-      own.unmount();
-    }
-  }, 120_000);
+  it('batch ingest exits 1 with a clear message; the same command again counts every line once', () => onOwnSmallFs(batchIngestCase), 120_000);
 
   async function batchIngestCase(small: SmallFs): Promise<void> {
     const logs = tempDir('disk-cli');
@@ -234,7 +242,7 @@ describe.skipIf(skip !== undefined)('disk full under the SQLite data directory',
     // Room for a.log's one commit in 16 KiB pages (its WAL frames), not for b.log's.
     small.fill(512 * 1024);
     const failed = await runCli(args);
-    expect(failed.code, `first run exited ${failed.code}; stderr:\n${failed.stderr}`).toBe(1);
+    expectExit(failed, 1, 'first run');
     expect(failed.stderr).toContain('livestats ingest: the store refused the write (disk_full): database or disk is full');
     expect(failed.stderr).toContain('Run the same command again: files already counted are skipped, so every line is counted exactly once.');
     expect(failed.stderr).not.toMatch(/\n\s+at /); // no stack trace
@@ -242,7 +250,7 @@ describe.skipIf(skip !== undefined)('disk full under the SQLite data directory',
     small.release();
     const again = await runCli(args);
     // A failing rerun shows why (its stderr), not only its exit code.
-    expect(again.code, `rerun exited ${again.code}; stderr:\n${again.stderr}`).toBe(0);
+    expectExit(again, 0, 'rerun');
     expect(again.stderr).toContain(`${small1}: already counted by an earlier run`);
     expect(JSON.parse(again.stdout)).toEqual({ lines: 60_000, accepted: 60_000, dropped: {} });
     expect(storedTotal(data, 'cli')).toBe(60_300);
@@ -253,15 +261,7 @@ describe.skipIf(skip !== undefined)('disk full under the SQLite data directory',
     });
   }
 
-  it('--follow stops advancing while the disk is full and resumes from the committed offset: exact total', async () => {
-    const own = ownSmallFs();
-    try {
-      await followCase(own);
-    } finally {
-      own.release();
-      own.unmount();
-    }
-  }, 120_000);
+  it('--follow stops advancing while the disk is full and resumes from the committed offset: exact total', () => onOwnSmallFs(followCase), 120_000);
 
   async function followCase(small: SmallFs): Promise<void> {
     const logs = tempDir('disk-follow');

@@ -59,6 +59,15 @@ async function setup(): Promise<Setup> {
   };
 }
 
+/** A setup where connection 4 published s1 at 100 and a page read at 650 shows it: one open session. */
+async function publishedAndSeen(): Promise<Setup> {
+  const x = await setup();
+  x.at(100);
+  await x.event('publish');
+  await x.poll(600, 650, [page('4', 650)]);
+  return x;
+}
+
 describe('one connection, one session, whatever the order of notifications and polls', () => {
   it('the interleaving seen in the nginx e2e test: a page requested after the publish was applied, read before nginx made it live, does not split the session', async () => {
     const x = await setup();
@@ -124,10 +133,7 @@ describe('one connection, one session, whatever the order of notifications and p
 
   it('a publish or update that arrives after its publish_done does not open a session of a connection that has stopped', async () => {
     for (const late of ['publish', 'update'] as const) {
-      const x = await setup();
-      x.at(100);
-      await x.event('publish');
-      await x.poll(600, 650, [page('4', 650)]);
+      const x = await publishedAndSeen();
       x.at(4000);
       await x.event('publish_done');
       x.at(4100);
@@ -140,10 +146,7 @@ describe('one connection, one session, whatever the order of notifications and p
   });
 
   it('a publish_done that arrives after a page closed the session: a stale page read before it does not open it again', async () => {
-    const x = await setup();
-    x.at(100);
-    await x.event('publish');
-    await x.poll(600, 650, [page('4', 650)]);
+    const x = await publishedAndSeen();
     // stopped at 3000; the page at 3100 no longer shows it; the publish_done arrives at 3500.
     await x.poll(3050, 3100, []);
     const stale = 3200; // requested before the publish_done, showing it (a stale page from a slow nginx)
@@ -156,10 +159,7 @@ describe('one connection, one session, whatever the order of notifications and p
   });
 
   it('a real break and resume (the publisher stops, a new connection publishes) stays two sessions', async () => {
-    const x = await setup();
-    x.at(100);
-    await x.event('publish');
-    await x.poll(600, 650, [page('4', 650)]);
+    const x = await publishedAndSeen();
     x.at(3000);
     await x.event('publish_done');
     await x.poll(3100, 3150, []);
@@ -183,10 +183,7 @@ describe('one connection, one session, whatever the order of notifications and p
 
   it('an origin restart that reuses the connection number is still a new session, whether a page saw the old one gone or not', async () => {
     for (const sawGone of [false, true]) {
-      const x = await setup();
-      x.at(100);
-      await x.event('publish');
-      await x.poll(600, 650, [page('4', 650)]);
+      const x = await publishedAndSeen();
       // nginx restarts (polls fail meanwhile); its new connection 4 publishes s1 again 30 s later.
       if (sawGone) await x.poll(20_000, 20_050, []);
       await x.poll(31_000, 31_050, [page('4', 1000)]);
@@ -213,10 +210,7 @@ describe('one connection, one session, whatever the order of notifications and p
   });
 
   it('an on_update that arrives after a page closed the session (the publisher stopped) does not open another', async () => {
-    const x = await setup();
-    x.at(100);
-    await x.event('publish');
-    await x.poll(600, 650, [page('4', 650)]);
+    const x = await publishedAndSeen();
     await x.poll(3000, 3050, []);
     x.at(3300);
     await x.event('update', '4', { elapsedSec: 3 });

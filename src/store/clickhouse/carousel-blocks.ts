@@ -1,6 +1,6 @@
 import type { CarouselSample, SampleFilter } from '../types.js';
+import { BlockCache, EMPTY_STAMP, type HourBlocksOptions, type StampedBlock } from './block-cache.js';
 import { num, type ChConnection } from './client.js';
-import { HOUR_BLOCK_DEFAULTS, type HourBlocksOptions } from './hour-blocks.js';
 import { table, type SchemaNames } from './schema.js';
 import { quote } from './sql.js';
 import { stampKey, StampReads } from './stamp-reads.js';
@@ -10,9 +10,7 @@ const HOUR = 3_600_000;
 /** Blocks kept at most (a full hour: 3,600 samples, ~60 KB). */
 const MAX_BLOCKS = 2000;
 
-interface Block {
-  stamp: string;
-  builtAt: number;
+interface Block extends StampedBlock {
   /** The hour's samples in second order (the argMax of each second over versions). */
   samples: CarouselSample[];
 }
@@ -42,30 +40,21 @@ export function toSamples(rows: ReadonlyArray<Record<string, unknown>>): Carouse
  * maxSqlRuns such reads, or no block at all: the whole query by SQL.
  */
 export class CarouselBlocks {
-  private readonly blocks = new Map<string, Block>();
-  private readonly stampReads: StampReads;
-  private queue: Promise<void> = Promise.resolve();
-  private readonly queued = new Set<string>();
-  private closed = false;
-  private readonly closedAfterMs: number;
-  private readonly maxAgeMs: number;
-  private readonly maxSqlRuns: number;
-  readonly stats = { fromBlocks: 0, partly: 0, bySql: 0, built: 0, discarded: 0 };
+  private readonly cache: BlockCache<Block>;
+  readonly stats: BlockCache<Block>['stats'];
 
   constructor(private readonly server: ChConnection, private readonly names: SchemaNames, options: HourBlocksOptions = {}) {
-    this.closedAfterMs = options.closedAfterMs ?? HOUR_BLOCK_DEFAULTS.closedAfterMs;
-    this.maxAgeMs = options.maxAgeMs ?? HOUR_BLOCK_DEFAULTS.maxAgeMs;
-    this.maxSqlRuns = options.maxSqlRuns ?? HOUR_BLOCK_DEFAULTS.maxSqlRuns;
-    this.stampReads = new StampReads(server, table(names, 'carousel_stamps'), 'task_id');
+    this.cache = new BlockCache<Block>(new StampReads(server, table(names, 'carousel_stamps'), 'task_id'), options, MAX_BLOCKS);
+    this.stats = this.cache.stats;
   }
 
   /** querySamples from blocks plus SQL, or undefined: the whole query by SQL. */
   async samples(f: SampleFilter, signal?: AbortSignal, now = Date.now()): Promise<CarouselSample[] | undefined> {
-    if (this.closed || f.from % SEC !== 0) return undefined;
+    if (this.cache.closed || f.from % SEC !== 0) return undefined;
     const firstHour = Math.ceil(f.from / HOUR);
-    const endHour = Math.floor(Math.min(f.to, now - this.closedAfterMs) / HOUR);
+    const endHour = this.cache.endHour(f.to, now);
     if (endHour <= firstHour) return undefined;
-    const stamps = await this.stampReads.read(f.project, [f.taskId], firstHour, endHour);
+    const stamps = await this.cache.stampReads.read(f.project, [f.taskId], firstHour, endHour);
     if (signal?.aborted) return undefined;
     // The window in order: SQL runs (edges and hours without a current block) and blocks.
     const parts: Array<{ sql: [number, number] } | { block: Block }> = [];
@@ -78,9 +67,8 @@ export class CarouselBlocks {
     sqlPart(f.from, firstHour * HOUR);
     const stale: number[] = [];
     for (let h = firstHour; h < endHour; h++) {
-      const k = stampKey(f.project, f.taskId, h);
-      const b = this.blocks.get(k);
-      if (!b || b.stamp !== (stamps.get(k) ?? EMPTY) || now - b.builtAt > this.maxAgeMs) {
+      const b = this.cache.current(stampKey(f.project, f.taskId, h), stamps, now);
+      if (!b) {
         stale.push(h);
         sqlPart(h * HOUR, (h + 1) * HOUR);
       } else {
@@ -90,10 +78,7 @@ export class CarouselBlocks {
     sqlPart(endHour * HOUR, f.to);
     if (stale.length > 0) this.schedule(f.project, f.taskId, stale);
     const runs = parts.filter((p): p is { sql: [number, number] } => 'sql' in p);
-    if (runs.length > this.maxSqlRuns || stale.length === endHour - firstHour) {
-      this.stats.bySql++;
-      return undefined;
-    }
+    if (this.cache.bySql(runs.length, stale.length, endHour - firstHour)) return undefined;
     const t = table(this.names, 'carousel_samples');
     const read = await Promise.all(runs.map((p) => this.server.rows(
       samplesSql(t, f.project, f.taskId, Math.floor(p.sql[0] / SEC), Math.ceil(p.sql[1] / SEC)), signal)));
@@ -103,19 +88,14 @@ export class CarouselBlocks {
       if ('sql' in p) out.push(...toSamples(read[r++] ?? []));
       else for (const s of p.block.samples) out.push({ ...s });
     }
-    if (stale.length > 0) this.stats.partly++;
-    else this.stats.fromBlocks++;
+    this.cache.answered(stale.length);
     return out;
   }
 
   private schedule(project: string, taskId: string, hours: number[]): void {
     for (const h of hours) {
       const k = stampKey(project, taskId, h);
-      if (this.queued.has(k)) continue;
-      this.queued.add(k);
-      this.queue = this.queue.then(() => this.build(project, taskId, h)).catch(() => {
-        // A failed build leaves the block missing: the next query asks again.
-      }).finally(() => this.queued.delete(k));
+      if (this.cache.claim(k)) this.cache.enqueue(() => this.build(project, taskId, h), () => [k]);
     }
   }
 
@@ -123,11 +103,11 @@ export class CarouselBlocks {
     const rows = await this.server.rows(`SELECT sum(rows) AS r, sum(tags) AS t, count() AS n FROM ${table(this.names, 'carousel_stamps')}
       WHERE project = ${quote(project)} AND task_id = ${quote(taskId)} AND hour = ${quote(hour)}`);
     const row = rows[0];
-    return !row || num(row.n) === 0 ? EMPTY : `${String(row.r)}:${String(row.t)}`;
+    return !row || num(row.n) === 0 ? EMPTY_STAMP : `${String(row.r)}:${String(row.t)}`;
   }
 
   private async build(project: string, taskId: string, hour: number): Promise<void> {
-    if (this.closed) return;
+    if (this.cache.closed) return;
     const before = await this.stamp(project, taskId, hour);
     const rows = await this.server.rows(samplesSql(table(this.names, 'carousel_samples'), project, taskId, hour * 3600, hour * 3600 + 3600));
     const after = await this.stamp(project, taskId, hour);
@@ -135,19 +115,11 @@ export class CarouselBlocks {
       this.stats.discarded++;
       return;
     }
-    const k = stampKey(project, taskId, hour);
-    this.blocks.delete(k);
-    this.blocks.set(k, { stamp: before, builtAt: Date.now(), samples: toSamples(rows) });
-    for (const old of this.blocks.keys()) {
-      if (this.blocks.size <= MAX_BLOCKS) break;
-      this.blocks.delete(old);
-    }
+    this.cache.put(stampKey(project, taskId, hour), { stamp: before, builtAt: Date.now(), samples: toSamples(rows) });
     this.stats.built++;
   }
 
   close(): void {
-    this.closed = true;
+    this.cache.closed = true;
   }
 }
-
-const EMPTY = '0:0';

@@ -6,7 +6,8 @@ import type { HttpCodesColumns } from '../../contract/httpcodes-body.js';
 import { ISPS, REGIONS } from '../../contract/values.js';
 import { projectRoot } from '../../paths.js';
 import type { CodeCount, HttpCodesFilter } from '../types.js';
-import { num, str, type ChConnection } from './client.js';
+import { BlockCache, claimByHour, EMPTY_STAMP, HOUR_BLOCK_DEFAULTS, readStamps, sqlRanges, staleCells, type HourBlocksOptions, type StampedBlock } from './block-cache.js';
+import type { ChConnection } from './client.js';
 import type { WorkerReply, WorkerRequest } from './hour-block-worker.js';
 import { ISP_GROUPS, type LevelName } from './hour-cells.js';
 import { table, type SchemaNames } from './schema.js';
@@ -16,34 +17,10 @@ import { stampKey, StampReads } from './stamp-reads.js';
 const MIN = 60_000;
 const HOUR = 3_600_000;
 
-/** The defaults of the settings (src/config.ts: --clickhouse-hour-*). */
-export const HOUR_BLOCK_DEFAULTS = {
-  /** Bytes of cells kept in memory (least recently built dropped first). */
-  budgetBytes: 256 * 2 ** 20,
-  /** An hour is read from a block once it ended this long ago: a block of the hour being written would be rebuilt at every write. */
-  closedAfterMs: 5 * MIN,
-  /**
-   * A block is rebuilt this long after it was built even when its stamp has not changed: it bounds
-   * what a batch whose stamp view failed and that was never retried (its node gone) could hide.
-   */
-  maxAgeMs: 15 * MIN,
-  /** At most this many SQL reads (ranges of stale hours and the edges) beside the blocks in one answer. */
-  maxSqlRuns: 4,
-} as const;
-
-export interface HourBlocksOptions {
-  budgetBytes?: number;
-  closedAfterMs?: number;
-  maxAgeMs?: number;
-  maxSqlRuns?: number;
-  /** The compiled worker script (default: hour-block-worker.js beside this module, else under dist/). */
-  workerUrl?: URL;
-}
+export { HOUR_BLOCK_DEFAULTS, type HourBlocksOptions } from './block-cache.js';
 
 /** What the main thread knows of a block the worker holds. */
-interface Block {
-  stamp: string;
-  builtAt: number;
+interface Block extends StampedBlock {
   bytes: number;
   /** Names this build of the block in the worker (a drop or an answer naming an older one is ignored there). */
   gen: number;
@@ -93,36 +70,25 @@ type Sql = (from: number, to: number) => Promise<CodeCount[]>;
  * decides which blocks an answer takes.
  */
 export class HourBlocks {
-  private readonly blocks = new Map<string, Block>();
-  private bytes = 0;
+  private readonly cache: BlockCache<Block>;
   private gen = 0;
-  private readonly budget: number;
-  private readonly closedAfterMs: number;
-  private readonly maxAgeMs: number;
-  private readonly maxSqlRuns: number;
   private readonly workerUrl: URL | undefined;
   private worker: Worker | undefined;
   private readonly waiting = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
   private nextId = 0;
-  private queue: Promise<void> = Promise.resolve();
-  private readonly queued = new Set<string>();
-  private closed = false;
-  private readonly stampReads: StampReads;
   /** Queries answered from blocks / by SQL (tests and the bench read them). */
-  readonly stats = { fromBlocks: 0, partly: 0, bySql: 0, built: 0, discarded: 0 };
+  readonly stats: BlockCache<Block>['stats'];
 
   constructor(private readonly server: ChConnection, private readonly names: SchemaNames, options: HourBlocksOptions = {}) {
-    this.budget = options.budgetBytes ?? HOUR_BLOCK_DEFAULTS.budgetBytes;
-    this.closedAfterMs = options.closedAfterMs ?? HOUR_BLOCK_DEFAULTS.closedAfterMs;
-    this.maxAgeMs = options.maxAgeMs ?? HOUR_BLOCK_DEFAULTS.maxAgeMs;
-    this.maxSqlRuns = options.maxSqlRuns ?? HOUR_BLOCK_DEFAULTS.maxSqlRuns;
+    this.cache = new BlockCache<Block>(new StampReads(server, this.t('http_counts_stamps')), options,
+      options.budgetBytes ?? HOUR_BLOCK_DEFAULTS.budgetBytes, (b) => b.bytes);
+    this.stats = this.cache.stats;
     this.workerUrl = options.workerUrl ?? defaultWorkerUrl();
-    this.stampReads = new StampReads(server, this.t('http_counts_stamps'));
   }
 
   /** Stamps reads sent, and the queries they served. */
   get stampStats(): Readonly<{ reads: number; queries: number }> {
-    return this.stampReads.stats;
+    return this.cache.stampReads.stats;
   }
 
   private t(name: string): string {
@@ -145,50 +111,27 @@ export class HourBlocks {
   }
 
   private async answer(f: HttpCodesFilter, codes: number[] | null, sql: Sql, signal: AbortSignal | undefined, now: number): Promise<WorkerReply | undefined> {
-    if (!this.workerUrl || this.closed || f.fromMinute % MIN !== 0) return undefined;
+    if (!this.workerUrl || this.cache.closed || f.fromMinute % MIN !== 0) return undefined;
     const groups = groupsFor(f);
     const firstHour = Math.ceil(f.fromMinute / HOUR);
-    const endHour = Math.floor(Math.min(f.toMinute, now - this.closedAfterMs) / HOUR);
+    const endHour = this.cache.endHour(f.toMinute, now);
     if (!groups || endHour <= firstHour) return undefined;
     const domains = [...new Set(f.domains)];
-    const stamps = await this.stampReads.read(f.project, domains, firstHour, endHour);
+    const stamps = await this.cache.stampReads.read(f.project, domains, firstHour, endHour);
     if (signal?.aborted) return undefined;
-    const stale: Array<{ domain: string; hour: number }> = [];
-    const staleHour = new Uint8Array(endHour - firstHour);
-    for (const domain of domains) {
-      for (let h = firstHour; h < endHour; h++) {
-        const k = stampKey(f.project, domain, h);
-        const b = this.blocks.get(k);
-        if (!b || b.stamp !== (stamps.get(k) ?? EMPTY) || now - b.builtAt > this.maxAgeMs) {
-          stale.push({ domain, hour: h });
-          staleHour[h - firstHour] = 1;
-        }
-      }
-    }
+    const { stale, staleHour } = staleCells(this.cache, f.project, domains, firstHour, endHour, stamps, now);
     // Hours without a current block (for any of the domains) are read by SQL, in runs of whole hours,
     // besides the edges; more than maxSqlRuns runs: the whole query by SQL.
-    const edges: Array<[number, number]> = [[f.fromMinute, firstHour * HOUR]];
-    for (let h = firstHour; h < endHour; h++) {
-      if (!staleHour[h - firstHour]) continue;
-      const last = edges[edges.length - 1] as [number, number];
-      if (last[1] === h * HOUR) last[1] = (h + 1) * HOUR;
-      else edges.push([h * HOUR, (h + 1) * HOUR]);
-    }
-    const tail = edges[edges.length - 1] as [number, number];
-    if (tail[1] === endHour * HOUR) tail[1] = f.toMinute;
-    else edges.push([endHour * HOUR, f.toMinute]);
+    const edges = sqlRanges(f.fromMinute, f.toMinute, firstHour, endHour, staleHour);
     if (stale.length > 0) this.schedule(f.project, stale);
-    if (edges.filter(([a, b]) => b > a).length > this.maxSqlRuns || stale.length === domains.length * (endHour - firstHour)) {
-      this.stats.bySql++;
-      return undefined;
-    }
+    if (this.cache.bySql(edges.filter(([a, b]) => b > a).length, stale.length, domains.length * (endHour - firstHour))) return undefined;
     const slots = Math.max(0, Math.ceil((f.toMinute - f.fromMinute) / MIN));
     const taken: Array<[string, number, number]> = [];
     for (const domain of domains) {
       for (let h = firstHour; h < endHour; h++) {
         if (staleHour[h - firstHour]) continue;
         const k = stampKey(f.project, domain, h);
-        taken.push([k, (this.blocks.get(k) as Block).gen, (h * HOUR - f.fromMinute) / MIN]);
+        taken.push([k, (this.cache.get(k) as Block).gen, (h * HOUR - f.fromMinute) / MIN]);
       }
     }
     const read: CodeCount[] = [];
@@ -219,43 +162,25 @@ export class HourBlocks {
       this.stats.bySql++;
       return undefined;
     }
-    if (stale.length > 0) this.stats.partly++;
-    else this.stats.fromBlocks++;
+    this.cache.answered(stale.length);
     return reply;
   }
 
   /** The stamps of (domain, hour) for a build, read now (not shared). */
-  private async stamps(project: string, domains: string[], from: number, to: number): Promise<Map<string, string>> {
-    const rows = await this.server.rows(`SELECT domain, hour, sum(rows) AS r, sum(tags) AS t FROM ${this.t('http_counts_stamps')}
-      WHERE project = ${quote(project)} AND domain IN ${quoteList(domains)} AND hour >= ${quote(from)} AND hour < ${quote(to)}
-      GROUP BY domain, hour`);
-    const out = new Map<string, string>();
-    for (const r of rows) out.set(stampKey(project, str(r.domain), num(r.hour)), `${String(r.r)}:${String(r.t)}`);
-    return out;
+  private stamps(project: string, domains: string[], from: number, to: number): Promise<Map<string, string>> {
+    return readStamps(this.server, this.t('http_counts_stamps'), project, domains, from, to);
   }
 
   /** Queues the builds of these (domain, hour)s, one hour at a time, each at most once in the queue. */
   private schedule(project: string, stale: Array<{ domain: string; hour: number }>): void {
-    const byHour = new Map<number, string[]>();
-    for (const s of stale) {
-      const k = stampKey(project, s.domain, s.hour);
-      if (this.queued.has(k)) continue;
-      this.queued.add(k);
-      const list = byHour.get(s.hour);
-      if (list) list.push(s.domain);
-      else byHour.set(s.hour, [s.domain]);
-    }
-    for (const [hour, domains] of byHour) {
-      this.queue = this.queue.then(() => this.build(project, domains, hour)).catch(() => {
-        // A failed build (server away, a timeout) leaves the blocks missing: the next query asks again.
-      }).finally(() => {
-        for (const d of domains) this.queued.delete(stampKey(project, d, hour));
-      });
+    for (const [hour, domains] of claimByHour(this.cache, project, stale)) {
+      // A failed build (server away, a timeout) leaves the blocks missing: the next query asks again.
+      this.cache.enqueue(() => this.build(project, domains, hour), () => domains.map((d) => stampKey(project, d, hour)));
     }
   }
 
   private async build(project: string, domains: string[], hour: number): Promise<void> {
-    if (this.closed) return;
+    if (this.cache.closed) return;
     const before = await this.stamps(project, domains, hour, hour + 1);
     const where = `project = ${quote(project)} AND domain IN ${quoteList(domains)} AND minute >= ${quote(hour * 60)} AND minute < ${quote(hour * 60 + 60)} AND code > 0`;
     const list = (xs: readonly string[]): string => `[${xs.map((x) => quote(x)).join(', ')}]`;
@@ -276,25 +201,12 @@ export class HourBlocks {
     const reply = await this.call({ type: 'build', id: this.nextId++, hour, text, keys, gens }, []);
     if (!('built' in reply)) return;
     const now = Date.now();
-    keys.forEach((k, i) => this.put(k, { stamp: before.get(k) ?? EMPTY, builtAt: now, bytes: reply.built[i] as number, gen: gens[i] as number }));
+    keys.forEach((k, i) => this.put(k, { stamp: before.get(k) ?? EMPTY_STAMP, builtAt: now, bytes: reply.built[i] as number, gen: gens[i] as number }));
     this.stats.built++;
   }
 
   private put(k: string, b: Block): void {
-    const old = this.blocks.get(k);
-    if (old) {
-      this.bytes -= old.bytes;
-      this.blocks.delete(k);
-    }
-    this.blocks.set(k, b);
-    this.bytes += b.bytes;
-    const dropped: Array<[string, number]> = [];
-    for (const [oldest, v] of this.blocks) {
-      if (this.bytes <= this.budget) break;
-      this.blocks.delete(oldest);
-      this.bytes -= v.bytes;
-      dropped.push([oldest, v.gen]);
-    }
+    const dropped = this.cache.put(k, b).map(([oldest, v]): [string, number] => [oldest, v.gen]);
     if (dropped.length > 0) this.worker?.postMessage({ type: 'drop', blocks: dropped } satisfies WorkerRequest);
   }
 
@@ -322,8 +234,7 @@ export class HourBlocks {
       if (this.worker === w) {
         this.worker = undefined;
         // The worker's blocks are gone with it.
-        this.blocks.clear();
-        this.bytes = 0;
+        this.cache.clear();
       }
       for (const job of this.waiting.values()) job.reject(err);
       this.waiting.clear();
@@ -335,11 +246,9 @@ export class HourBlocks {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
+    this.cache.closed = true;
     const w = this.worker;
     this.worker = undefined;
     await w?.terminate();
   }
 }
-
-const EMPTY = '0:0';

@@ -1,0 +1,196 @@
+import { num, str, type ChConnection } from './client.js';
+import { quote, quoteList } from './sql.js';
+import { stampKey, type StampReads } from './stamp-reads.js';
+
+const MIN = 60_000;
+const HOUR = 3_600_000;
+
+/** The stamp of an hour nothing was written in. */
+export const EMPTY_STAMP = '0:0';
+
+/** The defaults of the settings (src/config.ts: --clickhouse-hour-*). */
+export const HOUR_BLOCK_DEFAULTS = {
+  /** Bytes of cells kept in memory (least recently built dropped first). */
+  budgetBytes: 256 * 2 ** 20,
+  /** An hour is read from a block once it ended this long ago: a block of the hour being written would be rebuilt at every write. */
+  closedAfterMs: 5 * MIN,
+  /**
+   * A block is rebuilt this long after it was built even when its stamp has not changed: it bounds
+   * what a batch whose stamp view failed and that was never retried (its node gone) could hide.
+   */
+  maxAgeMs: 15 * MIN,
+  /** At most this many SQL reads (ranges of stale hours and the edges) beside the blocks in one answer. */
+  maxSqlRuns: 4,
+} as const;
+
+export interface HourBlocksOptions {
+  budgetBytes?: number;
+  closedAfterMs?: number;
+  maxAgeMs?: number;
+  maxSqlRuns?: number;
+  /** The compiled worker script (default: hour-block-worker.js beside this module, else under dist/). */
+  workerUrl?: URL;
+}
+
+/** What every kind of block keeps beside its own contents. */
+export interface StampedBlock {
+  stamp: string;
+  builtAt: number;
+}
+
+/** A (key, hour) without a current block. */
+export interface StaleCell {
+  domain: string;
+  hour: number;
+}
+
+/**
+ * The bookkeeping the hour blocks of every kind share (hour-blocks.ts, traffic-blocks.ts,
+ * carousel-blocks.ts): the settings, the shared read of the current stamps, the blocks by stampKey with their size accounting (oldest
+ * built dropped first once over the budget), the check of a block against the current stamps, the
+ * queue of background builds (each key at most once in it) and the counters.
+ */
+export class BlockCache<B extends StampedBlock> {
+  private readonly blocks = new Map<string, B>();
+  private size = 0;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly queued = new Set<string>();
+  closed = false;
+  readonly closedAfterMs: number;
+  readonly maxAgeMs: number;
+  readonly maxSqlRuns: number;
+  /** Queries answered from blocks / by SQL, builds kept / discarded (tests and the bench read them). */
+  readonly stats = { fromBlocks: 0, partly: 0, bySql: 0, built: 0, discarded: 0 };
+
+  /** `budget`: the most the blocks may weigh together; `weigh`: a block's weight (default 1: a count of blocks). */
+  constructor(readonly stampReads: StampReads, options: HourBlocksOptions, private readonly budget: number, private readonly weigh: (b: B) => number = () => 1) {
+    this.closedAfterMs = options.closedAfterMs ?? HOUR_BLOCK_DEFAULTS.closedAfterMs;
+    this.maxAgeMs = options.maxAgeMs ?? HOUR_BLOCK_DEFAULTS.maxAgeMs;
+    this.maxSqlRuns = options.maxSqlRuns ?? HOUR_BLOCK_DEFAULTS.maxSqlRuns;
+  }
+
+  /** The last whole hour (exclusive) a query ending at `to` may read from blocks. */
+  endHour(to: number, now: number): number {
+    return Math.floor(Math.min(to, now - this.closedAfterMs) / HOUR);
+  }
+
+  /** The block of `k` when it has the current stamp and is not too old, else undefined. */
+  current(k: string, stamps: ReadonlyMap<string, string>, now: number): B | undefined {
+    const b = this.blocks.get(k);
+    return !b || b.stamp !== (stamps.get(k) ?? EMPTY_STAMP) || now - b.builtAt > this.maxAgeMs ? undefined : b;
+  }
+
+  get(k: string): B | undefined {
+    return this.blocks.get(k);
+  }
+
+  /** Keeps `b` as the newest block; returns the oldest ones dropped to stay within the budget. */
+  put(k: string, b: B): Array<[string, B]> {
+    const old = this.blocks.get(k);
+    if (old) {
+      this.size -= this.weigh(old);
+      this.blocks.delete(k);
+    }
+    this.blocks.set(k, b);
+    this.size += this.weigh(b);
+    const dropped: Array<[string, B]> = [];
+    for (const [oldest, v] of this.blocks) {
+      if (this.size <= this.budget) break;
+      this.blocks.delete(oldest);
+      this.size -= this.weigh(v);
+      dropped.push([oldest, v]);
+    }
+    return dropped;
+  }
+
+  clear(): void {
+    this.blocks.clear();
+    this.size = 0;
+  }
+
+  /** Whether `k` was not queued for a build yet (it is now). */
+  claim(k: string): boolean {
+    if (this.queued.has(k)) return false;
+    this.queued.add(k);
+    return true;
+  }
+
+  /** Queues a build after the others; `keys` are released when it ends. A failed build leaves its blocks missing: the next query asks again. */
+  enqueue(build: () => Promise<void>, keys: () => string[]): void {
+    this.queue = this.queue.then(build).catch(() => undefined).finally(() => {
+      for (const k of keys()) this.queued.delete(k);
+    });
+  }
+
+  /**
+   * Whether the answer goes by SQL (counted): more than maxSqlRuns SQL reads, or no current block at
+   * all (`stale` of `cells`).
+   */
+  bySql(runs: number, stale: number, cells: number): boolean {
+    if (runs <= this.maxSqlRuns && stale < cells) return false;
+    this.stats.bySql++;
+    return true;
+  }
+
+  /** Counts an answer taken from blocks, with SQL for `stale` cells. */
+  answered(stale: number): void {
+    if (stale > 0) this.stats.partly++;
+    else this.stats.fromBlocks++;
+  }
+}
+
+/** The (domain, hour)s of [firstHour, endHour) without a current block, and which hours have any. */
+export function staleCells<B extends StampedBlock>(cache: BlockCache<B>, project: string, domains: readonly string[], firstHour: number, endHour: number,
+  stamps: ReadonlyMap<string, string>, now: number): { stale: StaleCell[]; staleHour: Uint8Array } {
+  const stale: StaleCell[] = [];
+  const staleHour = new Uint8Array(endHour - firstHour);
+  for (const domain of domains) {
+    for (let h = firstHour; h < endHour; h++) {
+      if (!cache.current(stampKey(project, domain, h), stamps, now)) {
+        stale.push({ domain, hour: h });
+        staleHour[h - firstHour] = 1;
+      }
+    }
+  }
+  return { stale, staleHour };
+}
+
+/**
+ * The ranges of [from, to) read by SQL: the edges outside whole hours [firstHour, endHour) and the
+ * stale hours, consecutive ones joined (an empty range where an edge is empty).
+ */
+export function sqlRanges(from: number, to: number, firstHour: number, endHour: number, staleHour: Uint8Array): Array<[number, number]> {
+  const edges: Array<[number, number]> = [[from, firstHour * HOUR]];
+  for (let h = firstHour; h < endHour; h++) {
+    if (!staleHour[h - firstHour]) continue;
+    const last = edges[edges.length - 1] as [number, number];
+    if (last[1] === h * HOUR) last[1] = (h + 1) * HOUR;
+    else edges.push([h * HOUR, (h + 1) * HOUR]);
+  }
+  const tail = edges[edges.length - 1] as [number, number];
+  if (tail[1] === endHour * HOUR) tail[1] = to;
+  else edges.push([endHour * HOUR, to]);
+  return edges;
+}
+
+/** The stale cells not queued yet (claimed now), by hour. */
+export function claimByHour<B extends StampedBlock>(cache: BlockCache<B>, project: string, stale: readonly StaleCell[]): Map<number, string[]> {
+  const byHour = new Map<number, string[]>();
+  for (const s of stale) {
+    if (!cache.claim(stampKey(project, s.domain, s.hour))) continue;
+    const list = byHour.get(s.hour);
+    if (list) list.push(s.domain);
+    else byHour.set(s.hour, [s.domain]);
+  }
+  return byHour;
+}
+
+/** The stamps of (domain, hour) in a stamps table (domain, hour, rows, tags) for a build, read now (not shared). */
+export async function readStamps(server: ChConnection, stampsTable: string, project: string, domains: readonly string[], from: number, to: number): Promise<Map<string, string>> {
+  const rows = await server.rows(`SELECT domain, hour, sum(rows) AS r, sum(tags) AS t FROM ${stampsTable}
+    WHERE project = ${quote(project)} AND domain IN ${quoteList(domains)} AND hour >= ${quote(from)} AND hour < ${quote(to)}
+    GROUP BY domain, hour`);
+  const out = new Map<string, string>();
+  for (const r of rows) out.set(stampKey(project, str(r.domain), num(r.hour)), `${String(r.r)}:${String(r.t)}`);
+  return out;
+}

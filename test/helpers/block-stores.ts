@@ -1,0 +1,95 @@
+// The setup the ClickHouse block tests share (test/clickhouse-{hour,traffic,carousel}-blocks.test.ts): a real
+// clickhouse-server and three stores on one database, as three nodes: `cached` keeps blocks, `writer`
+// and `sql` do not (`sql` gives the answers the blocks must equal); a seeded random source; and the
+// wait for an answer taken from the blocks (they are built in the background); and the stamp view that
+// "fails" (is gone) while a batch lands.
+import { afterAll, beforeAll } from 'vitest';
+import type { HourBlocksOptions } from '../../src/store/clickhouse/block-cache.js';
+import { renderMigration } from '../../src/store/clickhouse/schema.js';
+import { ClickHouseStore } from '../../src/store/clickhouse/store.js';
+import { loadMigrations } from '../../src/store/migrations.js';
+import { startClickHouse, type ClickHouseServer } from '../harness/clickhouse.js';
+
+export interface BlockStores {
+  /** The database the stores use. */
+  database: string;
+  server: ClickHouseServer;
+  /** The node with blocks. */
+  cached: ClickHouseStore;
+  /** Another node writing, without blocks. */
+  writer: ClickHouseStore;
+  /** A node without blocks: every answer by SQL. */
+  sql: ClickHouseStore;
+}
+
+/**
+ * Starts the server and the stores on `database` before the file's tests (closes them after); the
+ * returned object is filled in then. `hourBlocks`: the cached store's block options.
+ */
+export function useBlockStores(database: string, hourBlocks?: HourBlocksOptions): BlockStores {
+  const st: Partial<BlockStores> = { database };
+  beforeAll(async () => {
+    st.server = await startClickHouse();
+    const url = st.server.url(database);
+    st.cached = new ClickHouseStore(hourBlocks ? { url, hourBlocks } : { url });
+    st.writer = new ClickHouseStore({ url, hourBlocks: false });
+    st.sql = new ClickHouseStore({ url, hourBlocks: false });
+    await st.cached.init();
+    await st.writer.init();
+    await st.sql.init();
+  });
+  afterAll(async () => {
+    await st.cached?.close();
+    await st.writer?.close();
+    await st.sql?.close();
+    await st.server?.destroy();
+  });
+  return st as BlockStores;
+}
+
+/** A seeded random source (the same numbers every run) and a pick from a list by it. */
+export function seededRandom(seed: number): { rnd: () => number; pick: <T>(xs: readonly T[]) => T } {
+  let s = seed;
+  const rnd = (): number => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return s / 2 ** 31;
+  };
+  return { rnd, pick: <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T };
+}
+
+/**
+ * Asks (`ask`) until an answer comes from the blocks (their fromBlocks counter went up), polling for at
+ * most 60 s; returns it. `what`: the blocks' name in the errors.
+ */
+export async function untilFromBlocks<T>(stats: { readonly fromBlocks: number } | undefined, ask: () => Promise<T>, what: string): Promise<T> {
+  const deadline = Date.now() + 60_000;
+  if (!stats) throw new Error(`the store has no ${what}`);
+  for (;;) {
+    const before = stats.fromBlocks;
+    const out = await ask();
+    if (stats.fromBlocks > before) return out;
+    if (Date.now() > deadline) throw new Error(`no answer from the ${what} within 60 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Runs `during` while the stamp view `view` of ClickHouse migration `version` is gone (the view
+ * "failed": what lands meanwhile changes no stamp), then creates the view again.
+ */
+export async function withoutStampView(st: BlockStores, version: number, view: string, during: () => Promise<void>): Promise<void> {
+  const create = renderMigration(loadMigrations('clickhouse').find((m) => m.version === version)?.sql ?? '', { database: st.database })
+    .find((stmt) => stmt.includes(view));
+  if (!create) throw new Error(`no stamp view in migration ${String(version).padStart(3, '0')}`);
+  await st.server.sql(`DROP TABLE ${st.database}.${view}`);
+  try {
+    await during();
+  } finally {
+    await st.server.sql(create);
+  }
+}
+
+/** Makes the next write of batch `id` by `store` a retry (as if the answer to the first attempt was lost). */
+export function markUnacknowledged(store: ClickHouseStore, id: string): void {
+  (store as unknown as { pending: Map<string, bigint> }).pending.set(id, 1n);
+}
