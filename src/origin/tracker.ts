@@ -8,6 +8,7 @@ import { mergeAudience } from '../store/audience-merge.js';
 import { packGeo } from '../ingest/geo/names.js';
 import type { OriginEvent } from './events.js';
 import type { StatStream } from './stat-xml.js';
+import { ShardedMap, ShardedSet } from './sharded-map.js';
 
 /**
  * The publish side's state: which sessions are open on which origin, fed by notifications
@@ -247,9 +248,9 @@ const liveKey = (project: string, origin: string, clientId: string, app: string,
   JSON.stringify([project, origin, clientId, app, stream]);
 const originKey = (project: string, origin: string): string => JSON.stringify([project, origin]);
 
-/** A Map whose keys are also grouped (by project and origin), so a poll finds its origin's entries without a scan of all. */
-class GroupedMap<V> extends Map<string, V> {
-  private readonly groups = new Map<string, Set<string>>();
+/** A (sharded) Map whose keys are also grouped (by project and origin), so a poll finds its origin's entries without a scan of all. */
+class GroupedMap<V> extends ShardedMap<V> {
+  private readonly groups = new Map<string, ShardedSet>();
 
   constructor(private readonly groupOf: (v: V) => string) {
     super();
@@ -262,7 +263,7 @@ class GroupedMap<V> extends Map<string, V> {
     const g = this.groupOf(value);
     let keys = this.groups.get(g);
     if (!keys) {
-      keys = new Set();
+      keys = new ShardedSet();
       this.groups.set(g, keys);
     }
     keys.add(key);
@@ -283,7 +284,7 @@ class GroupedMap<V> extends Map<string, V> {
   }
 
   /**
-   * The entries of one group, read as the loop goes (no copy of a big group): entries the caller
+   * The entries of one group, read as the loop goes (no copy of a big group; in the order they joined it): entries the caller
    * deletes meanwhile, the current one included, are skipped; the caller adds none to the group.
    */
   *entriesOf(g: string): Generator<V> {
@@ -298,14 +299,14 @@ export class OriginTracker {
   private readonly live = new GroupedMap<Live>((l) => originKey(l.session.project, l.session.origin));
   private readonly plays = new GroupedMap<Play>((p) => originKey(p.play.project, p.origin));
   /** Sessions and plays ended by a notification, and when (in time order): a poll requested before that must not open them again. */
-  private readonly ended = new Map<string, number>();
+  private readonly ended = new ShardedMap<number>();
   /**
    * Sessions a page closed because it no longer showed them (no publish_done), as they were, in time
    * order. nginx-rtmp shows a publisher only once livestats has answered its on_publish, so a page
    * read while that answer is on its way lacks a session the notification opened: when a later page
    * shows the same connection again, the session goes on (the same id, open again), not a new one.
    */
-  private readonly vanished = new Map<string, Live>();
+  private readonly vanished = new ShardedMap<Live>();
   /** Origins whose statistics page has been applied: only there can a page bring back what a late notification may not. */
   private readonly polled = new Set<string>();
   /**
@@ -439,7 +440,7 @@ export class OriginTracker {
   }
 
   /** Records how to restore `key` of `map` as it is now (outside run(): nothing to record). */
-  private remember<V>(map: Map<string, V>, key: string): void {
+  private remember<V>(map: ShardedMap<V>, key: string): void {
     const j = this.journal;
     if (!j) return;
     if (map.has(key)) {
@@ -450,12 +451,12 @@ export class OriginTracker {
     }
   }
 
-  private put<V>(map: Map<string, V>, key: string, value: V): void {
+  private put<V>(map: ShardedMap<V>, key: string, value: V): void {
     this.remember(map, key);
     map.set(key, value);
   }
 
-  private drop<V>(map: Map<string, V>, key: string): void {
+  private drop<V>(map: ShardedMap<V>, key: string): void {
     if (!map.has(key)) return;
     this.remember(map, key);
     map.delete(key);
@@ -556,7 +557,7 @@ export class OriginTracker {
   }
 
   /** Sets key (moved to the end) and forgets the head entries older than ENDED_KEEP_MS or beyond ENDED_KEPT. */
-  private keepInOrder<V>(map: Map<string, V>, key: string, value: V, timeOf: (v: V) => number, at: number): void {
+  private keepInOrder<V>(map: ShardedMap<V>, key: string, value: V, timeOf: (v: V) => number, at: number): void {
     this.drop(map, key);
     this.put(map, key, value);
     for (const [k, v] of map) {
@@ -595,8 +596,8 @@ export class OriginTracker {
   private *applySnapshot(s: Snapshot, slice: number): Generator<void, OriginBatch> {
     const batch: OriginBatch = { sessions: [], upBytes: [], plays: [] };
     this.polled.add(originKey(s.project, s.origin));
-    const seen = new Set<string>();
-    const seenPlays = new Set<string>();
+    const seen = new ShardedSet();
+    const seenPlays = new ShardedSet();
     let units = 0;
     for (const st of s.streams) {
       if (++units % slice === 0) yield;
