@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ShardedMap, ShardedSet } from './sharded-map.js';
+import { ShardedKeySet, ShardedMap, ShardedSet } from './sharded-map.js';
 
 /** A small deterministic generator (the same cases every run). */
 function rng(seed: number): () => number {
@@ -110,5 +110,26 @@ describe('ShardedSet', () => {
     expect(s.size).toBe(4);
     expect(s.has('y')).toBe(true);
     expect(s.has('q')).toBe(false);
+  });
+});
+
+describe('ShardedKeySet', () => {
+  it('answers has, add, delete and size as a Set', () => {
+    const next = rng(3);
+    const s = new ShardedKeySet(4);
+    const ref = new Set<string>();
+    for (let step = 0; step < 3000; step++) {
+      const key = `k${Math.floor(next() * 100)}`;
+      const r = next();
+      if (r < 0.5) {
+        expect(s.add(key)).toBe(s);
+        ref.add(key);
+      } else if (r < 0.8) {
+        expect(s.delete(key)).toBe(ref.delete(key));
+      } else {
+        expect(s.has(key)).toBe(ref.has(key));
+      }
+      expect(s.size).toBe(ref.size);
+    }
   });
 });

@@ -159,3 +159,43 @@ export class ShardedSet implements Iterable<string> {
     return this.map.keys();
   }
 }
+
+/**
+ * A Set of strings in shards, with no order (no list: nothing allocated per key beyond the tables'
+ * own entries), for sets only asked has(): the keys a poll saw (OriginTracker.applySnapshot).
+ */
+export class ShardedKeySet {
+  private readonly shards: Array<Set<string>>;
+  private count = 0;
+
+  constructor(shards = SHARDS) {
+    this.shards = Array.from({ length: shards }, () => new Set<string>());
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  private shard(key: string): Set<string> {
+    return this.shards[hash(key) % this.shards.length] as Set<string>;
+  }
+
+  has(key: string): boolean {
+    return this.shard(key).has(key);
+  }
+
+  add(key: string): this {
+    const shard = this.shard(key);
+    if (!shard.has(key)) {
+      shard.add(key);
+      this.count++;
+    }
+    return this;
+  }
+
+  delete(key: string): boolean {
+    const gone = this.shard(key).delete(key);
+    if (gone) this.count--;
+    return gone;
+  }
+}

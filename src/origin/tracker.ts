@@ -8,7 +8,7 @@ import { mergeAudience } from '../store/audience-merge.js';
 import { packGeo } from '../ingest/geo/names.js';
 import type { OriginEvent } from './events.js';
 import type { StatStream } from './stat-xml.js';
-import { ShardedMap, ShardedSet } from './sharded-map.js';
+import { ShardedKeySet, ShardedMap, ShardedSet } from './sharded-map.js';
 
 /**
  * The publish side's state: which sessions are open on which origin, fed by notifications
@@ -601,8 +601,8 @@ export class OriginTracker {
   private *applySnapshot(s: Snapshot, slice: number): Generator<void, OriginBatch> {
     const batch: OriginBatch = { sessions: [], upBytes: [], plays: [] };
     this.polled.add(originKey(s.project, s.origin));
-    const seen = new ShardedSet();
-    const seenPlays = new ShardedSet();
+    const seen = new ShardedKeySet();
+    const seenPlays = new ShardedKeySet();
     let units = 0;
     for (const st of s.streams) {
       if (++units % slice === 0) yield;
