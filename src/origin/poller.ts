@@ -119,15 +119,26 @@ export class StatPoller {
   }
 }
 
+/** Bytes of a page read between two turns of the event loop (a fraction of a millisecond of copying). */
+const READ_TURN = 256 * 1024;
+
 /** The page's bytes, at most `max` (copied a chunk at a time: the event loop never holds a whole-page step). */
 async function readLimited(res: Response, max: number): Promise<PageBytes> {
   const declared = Number(res.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > max) throw new Error(`statistics page larger than ${max} bytes`);
   const page = new PageBytes();
   if (!res.body) return page;
+  let sinceTurn = 0;
   for await (const chunk of res.body) {
     if (page.length + (chunk as Uint8Array).byteLength > max) throw new Error(`statistics page larger than ${max} bytes`);
     page.append(chunk as Uint8Array);
+    // Chunks already received arrive one after another as promise continuations, with no turn of
+    // the event loop between them (a timer waits for the whole run): let it turn every READ_TURN bytes.
+    sinceTurn += (chunk as Uint8Array).byteLength;
+    if (sinceTurn >= READ_TURN) {
+      sinceTurn = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
   return page;
 }

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { faultyOriginStore } from '../../test/helpers/faulty-origin-store.js';
 import type { OriginEvent } from './events.js';
 import type { StatClient, StatStream } from './stat-xml.js';
+import { ShardedMap } from './sharded-map.js';
 import { OriginTracker, OriginWriteHeld, type Snapshot } from './tracker.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'livestats-origin-cost-'));
@@ -29,12 +30,13 @@ const snap = (origin: string, at: number, streams: StatStream[]): Snapshot => ({
 /**
  * Entries stepped through by every Map iterator while `fn` runs: a copy of a Map (new Map(map)),
  * a spread or a for-of over one all step through its iterator. Patching %MapIteratorPrototype%.next
- * also turns off V8's fast copy of a Map, so copies are counted too.
+ * also turns off V8's fast copy of a Map, so copies are counted too. The tracker's sharded maps count
+ * their own steps (ShardedMap.steps).
  */
 async function mapSteps(fn: () => Promise<void>): Promise<number> {
   const proto = Object.getPrototypeOf(new Map().entries()) as { next: (this: Iterator<unknown>) => IteratorResult<unknown> };
   const next = proto.next;
-  let steps = 0;
+  let steps = -ShardedMap.steps;
   proto.next = function (this: Iterator<unknown>) {
     steps++;
     return next.call(this);
@@ -44,13 +46,13 @@ async function mapSteps(fn: () => Promise<void>): Promise<number> {
   } finally {
     proto.next = next;
   }
-  return steps;
+  return steps + ShardedMap.steps;
 }
 
 /** The tracker's state, whole (every map, in key order). */
 const state = (t: OriginTracker): unknown => {
-  const m = t as unknown as Record<'live' | 'plays' | 'ended', Map<string, unknown>>;
-  const sorted = (x: Map<string, unknown>): unknown => [...x.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+  const m = t as unknown as Record<'live' | 'plays' | 'ended', ShardedMap<unknown>>;
+  const sorted = (x: ShardedMap<unknown>): unknown => [...x.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
   return { live: sorted(m.live), plays: sorted(m.plays), ended: sorted(m.ended) };
 };
 

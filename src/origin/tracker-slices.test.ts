@@ -86,7 +86,7 @@ describe('a poll applied in slices', () => {
       let turned: { slices: number; plays: number } | undefined;
       const polling = ts.snapshot(snap(now, page));
       setImmediate(() => {
-        turned = { slices: ts.slices - slicesBefore, plays: (ts as unknown as { plays: Map<string, unknown> }).plays.size };
+        turned = { slices: ts.slices - slicesBefore, plays: (ts as unknown as { plays: { size: number } }).plays.size };
       });
       // A notification sent meanwhile waits in the queue: applied after the poll, as on `whole`.
       const notified = i === 1 ? ts.event('p', ev('publish_done')) : undefined;

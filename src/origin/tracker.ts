@@ -8,6 +8,7 @@ import { mergeAudience } from '../store/audience-merge.js';
 import { packGeo } from '../ingest/geo/names.js';
 import type { OriginEvent } from './events.js';
 import type { StatStream } from './stat-xml.js';
+import { ShardedKeySet, ShardedMap, ShardedSet } from './sharded-map.js';
 
 /**
  * The publish side's state: which sessions are open on which origin, fed by notifications
@@ -243,13 +244,16 @@ export function playAudience(p: PlaySession & { end: number }): ProjectAudience 
   };
 }
 
+/** Slots of one undo step in the journal: the map, the key, whether the map held it, its value then. */
+const JOURNAL_STEP = 4;
+
 const liveKey = (project: string, origin: string, clientId: string, app: string, stream: string): string =>
   JSON.stringify([project, origin, clientId, app, stream]);
 const originKey = (project: string, origin: string): string => JSON.stringify([project, origin]);
 
-/** A Map whose keys are also grouped (by project and origin), so a poll finds its origin's entries without a scan of all. */
-class GroupedMap<V> extends Map<string, V> {
-  private readonly groups = new Map<string, Set<string>>();
+/** A (sharded) Map whose keys are also grouped (by project and origin), so a poll finds its origin's entries without a scan of all. */
+class GroupedMap<V> extends ShardedMap<V> {
+  private readonly groups = new Map<string, ShardedSet>();
 
   constructor(private readonly groupOf: (v: V) => string) {
     super();
@@ -262,7 +266,7 @@ class GroupedMap<V> extends Map<string, V> {
     const g = this.groupOf(value);
     let keys = this.groups.get(g);
     if (!keys) {
-      keys = new Set();
+      keys = new ShardedSet();
       this.groups.set(g, keys);
     }
     keys.add(key);
@@ -283,7 +287,7 @@ class GroupedMap<V> extends Map<string, V> {
   }
 
   /**
-   * The entries of one group, read as the loop goes (no copy of a big group): entries the caller
+   * The entries of one group, read as the loop goes (no copy of a big group; in the order they joined it): entries the caller
    * deletes meanwhile, the current one included, are skipped; the caller adds none to the group.
    */
   *entriesOf(g: string): Generator<V> {
@@ -298,21 +302,21 @@ export class OriginTracker {
   private readonly live = new GroupedMap<Live>((l) => originKey(l.session.project, l.session.origin));
   private readonly plays = new GroupedMap<Play>((p) => originKey(p.play.project, p.origin));
   /** Sessions and plays ended by a notification, and when (in time order): a poll requested before that must not open them again. */
-  private readonly ended = new Map<string, number>();
+  private readonly ended = new ShardedMap<number>();
   /**
    * Sessions a page closed because it no longer showed them (no publish_done), as they were, in time
    * order. nginx-rtmp shows a publisher only once livestats has answered its on_publish, so a page
    * read while that answer is on its way lacks a session the notification opened: when a later page
    * shows the same connection again, the session goes on (the same id, open again), not a new one.
    */
-  private readonly vanished = new Map<string, Live>();
+  private readonly vanished = new ShardedMap<Live>();
   /** Origins whose statistics page has been applied: only there can a page bring back what a late notification may not. */
   private readonly polled = new Set<string>();
   /**
    * Undo steps of the operation being applied (run()): each change of the three maps records how to
-   * take it back, so a failed write costs the changes it made, not a copy of every open session.
+   * take it back (JOURNAL_STEP slots each), so a failed write costs the changes it made, not a copy of every open session.
    */
-  private journal: Array<() => void> | undefined;
+  private journal: unknown[] | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   /** The batch whose write failed (applied in memory), sent again with the same id and rows before the next operation. */
   private held: OriginBatch | undefined;
@@ -407,7 +411,7 @@ export class OriginTracker {
       }
       // An apply that throws part-way takes back what it changed (the journal); a write that fails
       // keeps the operation applied and holds its batch.
-      const journal: Array<() => void> = [];
+      const journal: unknown[] = [];
       this.journal = journal;
       let batch: OriginBatch;
       try {
@@ -434,28 +438,30 @@ export class OriginTracker {
   }
 
   /** Takes back an operation's changes, last first: every entry it touched has its value from before (an entry it deleted comes back last in iteration order). */
-  private undo(journal: Array<() => void>): void {
-    for (let i = journal.length - 1; i >= 0; i--) (journal[i] as () => void)();
-  }
-
-  /** Records how to restore `key` of `map` as it is now (outside run(): nothing to record). */
-  private remember<V>(map: Map<string, V>, key: string): void {
-    const j = this.journal;
-    if (!j) return;
-    if (map.has(key)) {
-      const before = map.get(key) as V;
-      j.push(() => map.set(key, before));
-    } else {
-      j.push(() => map.delete(key));
+  private undo(journal: unknown[]): void {
+    for (let i = journal.length - JOURNAL_STEP; i >= 0; i -= JOURNAL_STEP) {
+      const map = journal[i] as ShardedMap<unknown>;
+      const key = journal[i + 1] as string;
+      if (journal[i + 2] === true) map.set(key, journal[i + 3]);
+      else map.delete(key);
     }
   }
 
-  private put<V>(map: Map<string, V>, key: string, value: V): void {
+  /** Records how to restore `key` of `map` as it is now (outside run(): nothing to record). */
+  private remember<V>(map: ShardedMap<V>, key: string): void {
+    const j = this.journal;
+    if (!j) return;
+    // Four slots a change (see JOURNAL_STEP), not a closure: a poll of 317,000 plays records as many.
+    const held = map.has(key);
+    j.push(map, key, held, held ? map.get(key) : undefined);
+  }
+
+  private put<V>(map: ShardedMap<V>, key: string, value: V): void {
     this.remember(map, key);
     map.set(key, value);
   }
 
-  private drop<V>(map: Map<string, V>, key: string): void {
+  private drop<V>(map: ShardedMap<V>, key: string): void {
     if (!map.has(key)) return;
     this.remember(map, key);
     map.delete(key);
@@ -556,7 +562,7 @@ export class OriginTracker {
   }
 
   /** Sets key (moved to the end) and forgets the head entries older than ENDED_KEEP_MS or beyond ENDED_KEPT. */
-  private keepInOrder<V>(map: Map<string, V>, key: string, value: V, timeOf: (v: V) => number, at: number): void {
+  private keepInOrder<V>(map: ShardedMap<V>, key: string, value: V, timeOf: (v: V) => number, at: number): void {
     this.drop(map, key);
     this.put(map, key, value);
     for (const [k, v] of map) {
@@ -595,8 +601,8 @@ export class OriginTracker {
   private *applySnapshot(s: Snapshot, slice: number): Generator<void, OriginBatch> {
     const batch: OriginBatch = { sessions: [], upBytes: [], plays: [] };
     this.polled.add(originKey(s.project, s.origin));
-    const seen = new Set<string>();
-    const seenPlays = new Set<string>();
+    const seen = new ShardedKeySet();
+    const seenPlays = new ShardedKeySet();
     let units = 0;
     for (const st of s.streams) {
       if (++units % slice === 0) yield;
