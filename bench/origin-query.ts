@@ -14,7 +14,7 @@ import { formatUtcSecond } from '../src/contract/time.js';
 import { projectRoot } from '../src/paths.js';
 import type { PublishSession, UpBandwidthFilter, UpBytesRow } from '../src/store/origin.js';
 import { SqliteStore } from '../src/store/sqlite/store.js';
-import { readCountsFromSessions } from '../src/store/sqlite/origin.js';
+import { readCountsFromSessions, runOriginRead } from '../src/store/sqlite/origin.js';
 import { readCountsFromSlots, readUpBytes } from '../src/store/sqlite/origin-slots.js';
 import { readQuality } from '../src/store/sqlite/stream-quality.js';
 import Database from 'better-sqlite3';
@@ -30,7 +30,7 @@ const { values } = parseArgs({ options: {
   // The read threads' nice value for the served process. 0 by default: the baseline process runs at 0
   // too, and on a machine shared with other work a niced reader measures the other work, not livestats.
   nice: { type: 'string', default: '0' },
-  // Only the in-process store reads (no HTTP load): the store's own cost, before and after migration 11.
+  // Only the in-process store reads (no HTTP load): the store's own cost, before and after migrations 11 and 13.
   'reads-only': { type: 'boolean', default: false },
 } });
 const quick = values.quick ?? false;
@@ -120,20 +120,36 @@ try {
     const [qm, qx] = timed(() => readQuality(db, qf));
     readRows.push(['per-second quality (6 h, decoded)', '', '', '', 'quality blocks', qm, qx, '']);
   }
+  {
+    // The pages of sessions before SQLite migration 13 (the same statements without the named indexes).
+    const oldPage = (where: string, args: Array<string | number>, offset: number, limit: number): void => {
+      db.prepare(`SELECT count(*) FROM origin_sessions WHERE ${where}`).pluck().get(...args);
+      db.prepare(`SELECT * FROM origin_sessions WHERE ${where} ORDER BY start_ms DESC, id LIMIT ? OFFSET ?`).raw().all(...args, limit, offset * limit);
+    };
+    const d = DOMAINS[0] as string;
+    const [lbm, lbx] = timed(() => oldPage('project = ? AND domain = ? AND end_ms IS NULL', [P, d], 0, 10));
+    const [lam, lax] = timed(() => runOriginRead(db, { op: 'live', filter: { project: P, domain: d, offset: 0, limit: 10 } }));
+    readRows.push([`ListLiveStreamsOnline (${STREAMS} open, page of 10)`, 'count through the primary key', lbm, lbx, 'open sessions\' partial index', lam, lax, lbm / lam]);
+    const five = DOMAINS.slice(0, 5);
+    const [hbm, hbx] = timed(() => oldPage(`project = ? AND domain IN (${five.map(() => '?').join(', ')}) AND start_ms < ? AND (end_ms IS NULL OR end_ms > ?)`,
+      [P, ...five, now, now - 24 * H], 0, 100));
+    const [ham, hax] = timed(() => runOriginRead(db, { op: 'history', filter: { project: P, domains: five, from: now - 24 * H, to: now, offset: 0, limit: 100 } }));
+    readRows.push(['ListHistoryStreams (5 domains, 1 day, page of 100)', 'every session since the first', hbm, hbx, 'open + by-end indexes', ham, hax, hbm / ham]);
+  }
   db.close();
-  const readTable = table(['store read (one at a time, in process)', 'before (until migration 11)', 'mean ms', 'max ms', 'after', 'mean ms', 'max ms', 'before / after'], readRows);
+  const readTable = table(['store read (one at a time, in process)', 'before (the read before migration 11 / 13)', 'mean ms', 'max ms', 'after', 'mean ms', 'max ms', 'before / after'], readRows);
   console.log(readTable);
   if (values['reads-only'] === true) {
     if (!quick) {
       updateSection(join(root, 'BENCHMARKS.md'), 'origin-reads', [
-        '### Publish-side store reads, before and after the per-slot pre-aggregates (SQLite migration 11)',
+        '### Publish-side store reads, before and after the per-slot pre-aggregates and the session indexes (SQLite migrations 11, 13)',
         '',
         `Run ${new Date().toISOString()} on ${machine()}: \`npm run bench:origin -- --reads-only\`. Load average at the end`,
         `${loadavg().map((x) => x.toFixed(1)).join(' / ')} (2 cores shared with other sessions).`,
         `Dataset: ${DOMAINS.length} publish domains x ${STREAMS} streams, ${DAYS} days: ${sessions} publish sessions (2 hours every 4 hours per stream, starting`,
         `off the 5-minute grid), ${bytesRows} input-byte rows (5 minutes). Each read ${quick ? 3 : 15} times, one at a time, in the benchmark process`,
         '(better-sqlite3 on the same file; no HTTP): what one request costs the read worker. "Before" is the read of the code before',
-        'migration 11 on the same file in the same run.',
+        'migration 11 (counts, bytes) or 13 (pages of sessions) on the same file in the same run.',
         '',
         readTable,
       ].join('\n'));

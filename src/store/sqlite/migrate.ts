@@ -7,6 +7,7 @@ import { migrateTrafficTotals } from './traffic-totals.js';
 import { migrateSeriesReuse } from './series-ids.js';
 import { createOriginTables } from './origin.js';
 import { createOriginSlotTables } from './origin-slots.js';
+import { createOriginEndIndex } from './origin-pages.js';
 import { createQualityTables } from './stream-quality.js';
 import { createAudienceTables } from './audience-writes.js';
 import { migrateAudienceSets } from './audience-sets.js';
@@ -35,6 +36,7 @@ function sqliteMigrations(): SqliteMigration[] {
   all.push({ version: 10, name: 'audience ip sets', up: (db) => { migrateAudienceSets(db); reblockAudience(db); } });
   all.push({ version: 11, name: 'origin slots', up: createOriginSlotTables });
   all.push({ version: 12, name: 'audience sessions as opens and closes', up: migrateAudienceSessions });
+  all.push({ version: 13, name: 'origin sessions by end', up: createOriginEndIndex });
   all.sort((a, b) => a.version - b.version);
   for (let i = 1; i < all.length; i++) {
     if (all[i]?.version === all[i - 1]?.version) throw new Error(`duplicate sqlite migration version ${all[i]?.version}`);
@@ -42,7 +44,7 @@ function sqliteMigrations(): SqliteMigration[] {
   return all;
 }
 
-export const SQLITE_SCHEMA_VERSION = 12;
+export const SQLITE_SCHEMA_VERSION = 13;
 
 /** Every migration version this livestats knows, ascending (tests compare a migrated file's list with it). */
 export function sqliteMigrationVersions(): number[] {

@@ -6,6 +6,7 @@ import {
 } from '../origin.js';
 import { coveredSeconds, streamCountSeries } from '../origin-counts.js';
 import { cachedStatement } from '../blocks/table.js';
+import { historyPageQueries, livePageQueries, type PageQueries } from './origin-pages.js';
 import { applyOriginSlots, deleteOriginSlotsBefore, readCountsFromSlots, readUpBytes } from './origin-slots.js';
 
 /** SQLite migration 8 (issue 23): publish sessions, input bytes per 5-minute slot, RTMP play sessions. */
@@ -129,26 +130,17 @@ export function runOriginRead(db: Database.Database, r: OriginRead): unknown {
 }
 
 function readLive(db: Database.Database, f: LiveStreamsFilter): SessionPage {
-  const c = ['project = ?', 'domain = ?', 'end_ms IS NULL'];
-  const args: Array<string | number> = [f.project, f.domain];
-  if (f.app !== undefined) { c.push('app = ?'); args.push(f.app); }
-  if (f.stream !== undefined) { c.push('stream = ?'); args.push(f.stream); }
-  return page(db, c.join(' AND '), args, f.offset, f.limit);
+  return page(db, livePageQueries(f, SESSION_COLUMNS));
 }
 
 function readHistory(db: Database.Database, f: HistoryFilter): SessionPage {
   if (f.domains.length === 0 || f.to <= f.from) return { total: 0, sessions: [] };
-  const c = ['project = ?', `domain IN (${marks(f.domains.length)})`, 'start_ms < ?', '(end_ms IS NULL OR end_ms > ?)'];
-  const args: Array<string | number> = [f.project, ...f.domains, f.to, f.from];
-  if (f.app !== undefined) { c.push('app = ?'); args.push(f.app); }
-  if (f.stream !== undefined) { c.push('stream = ?'); args.push(f.stream); }
-  return page(db, c.join(' AND '), args, f.offset, f.limit);
+  return page(db, historyPageQueries(f, SESSION_COLUMNS));
 }
 
-function page(db: Database.Database, where: string, args: Array<string | number>, offset: number, limit: number): SessionPage {
-  const total = db.prepare(`SELECT count(*) FROM origin_sessions WHERE ${where}`).pluck().get(...args) as number;
-  const rows = db.prepare(`SELECT ${SESSION_COLUMNS} FROM origin_sessions WHERE ${where} ORDER BY start_ms DESC, id LIMIT ? OFFSET ?`)
-    .raw().all(...args, limit, offset * limit) as SessionRecord[];
+function page(db: Database.Database, q: PageQueries): SessionPage {
+  const total = db.prepare(q.count.sql).pluck().get(...q.count.args) as number;
+  const rows = db.prepare(q.rows.sql).raw().all(...q.rows.args) as SessionRecord[];
   return { total, sessions: rows.map(toSession) };
 }
 
