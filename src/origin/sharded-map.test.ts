@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ShardedKeySet, ShardedMap, ShardedSet } from './sharded-map.js';
+import { rng } from '../../test/helpers/rng.js';
 
-/** A small deterministic generator (the same cases every run). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 describe('ShardedMap', () => {
   it('spreads its keys over its shards', () => {

@@ -3,6 +3,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { storedPerDomain } from '../helpers/stored.js';
 import { accessLine, cliPath, freePort, runCli, waitFor } from '../ingest-helpers.js';
+import { rng } from '../helpers/rng.js';
 
 /**
  * Crash consistency under mixed load: each round starts `livestats serve` and
@@ -43,11 +44,6 @@ const PROJECT = 'crash';
 const FOLLOW_DOMAIN = 'follow.crash.example';
 const domainOf = (n: number): string => `h${n}.crash.example`;
 
-/** Seeded LCG in [0, 1). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
-}
 
 const exited = (c: ChildProcess): Promise<void> => new Promise((r) => {
   if (c.exitCode !== null || c.signalCode !== null) r();

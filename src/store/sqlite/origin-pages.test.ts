@@ -7,6 +7,7 @@ import type { HistoryFilter, PublishSession, SessionPage } from '../origin.js';
 import { applyOrigin, runOriginRead } from './origin.js';
 import { historyPageQueries, livePageQueries, type Sql } from './origin-pages.js';
 import { migrateSqlite } from './migrate.js';
+import { rng } from '../../../test/helpers/rng.js';
 
 /**
  * The publish side's pages of sessions (ListLiveStreamsOnline, ListHistoryStreams) on a real SQLite
@@ -21,14 +22,6 @@ const T0 = Date.UTC(2027, 2, 1);
 const dir = mkdtempSync(join(tmpdir(), 'livestats-origin-pages-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A small deterministic generator (the failures must be reproducible). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 const session = (id: string, domain: string, stream: string, start: number, end: number | null): PublishSession => ({
   project: 'p', id, domain, app: stream === 's0' ? 'other' : 'live', stream, clientIp: '', type: 0, region: 'GD', isp: 'CTCC',

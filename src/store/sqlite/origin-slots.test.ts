@@ -7,6 +7,7 @@ import type { PublishSession, UpBandwidthFilter, UpBytesRow } from '../origin.js
 import { applyOrigin, readCountsFromSessions, runOriginRead } from './origin.js';
 import { createOriginSlotTables, readCountsFromSlots, readUpBytes } from './origin-slots.js';
 import { migrateSqlite } from './migrate.js';
+import { rng } from '../../../test/helpers/rng.js';
 
 /**
  * The publish side's per-slot pre-aggregates (migration 11) on a real SQLite file: the stream count
@@ -20,14 +21,6 @@ const T0 = Date.UTC(2027, 2, 1);
 const dir = mkdtempSync(join(tmpdir(), 'livestats-origin-slots-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A small deterministic generator (the failures must be reproducible). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 const session = (id: string, domain: string, start: number, end: number | null, updatedAt: number): PublishSession => ({
   project: 'p', id, domain, app: 'live', stream: id, clientIp: '', type: 0, region: 'GD', isp: 'CTCC', videoCodec: '', audioCodec: '',
