@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OriginTracker, OriginWriteHeld } from '../src/origin/tracker.js';
 import type { OriginEvent } from '../src/origin/events.js';
 import type { StatStream } from '../src/origin/stat-xml.js';
 import { ClickHouseStore } from '../src/store/clickhouse/store.js';
-import { startClickHouse, type ClickHouseServer } from './harness/clickhouse.js';
-import { startFaultyProxy, type FaultyProxy } from './harness/faulty-proxy.js';
+import { useClickHouseBehindProxy } from './helpers/clickhouse-proxy.js';
 import { requireTools } from './helpers/system-tools.js';
 
 requireTools('clickhouse-server');
@@ -30,22 +29,12 @@ const ev = (kind: OriginEvent['kind'], more: Partial<OriginEvent> = {}): OriginE
  * answer of, the Nth INSERT into one table.
  */
 describe('ClickHouse: an origin batch is stored exactly once whatever part of a failed write landed', () => {
-  let ch: ClickHouseServer;
-  let proxy: FaultyProxy;
+  const env = useClickHouseBehindProxy();
   let db = 0;
 
-  beforeAll(async () => {
-    ch = await startClickHouse();
-    proxy = await startFaultyProxy(ch.httpPort);
-  });
-  afterAll(async () => {
-    await proxy?.close();
-    await ch?.destroy();
-  });
-
   const open = async (): Promise<ClickHouseStore> => {
-    const store = new ClickHouseStore({ url: `${proxy.url.replace('http://', 'http://default:@')}/origin_retry_${++db}` });
-    proxy.policy = () => 'pass';
+    const store = new ClickHouseStore({ url: `${env.proxy.url.replace('http://', 'http://default:@')}/origin_retry_${++db}` });
+    env.proxy.policy = () => 'pass';
     await store.init();
     return store;
   };
@@ -53,7 +42,7 @@ describe('ClickHouse: an origin batch is stored exactly once whatever part of a 
   const inserts = (table: string, fault: 'refuse' | 'drop-response'): () => boolean => {
     let done = false;
     const into = new RegExp(`^INSERT INTO \\S*\\b${table}\\b`);
-    proxy.policy = (body) => {
+    env.proxy.policy = (body) => {
       if (done || !into.test(body)) return 'pass';
       done = true;
       return fault;
@@ -82,7 +71,7 @@ describe('ClickHouse: an origin batch is stored exactly once whatever part of a 
     expect(refused()).toBe(true);
     expect(await totals()).toEqual([3000, 1000]);
     now += 10_000;
-    proxy.policy = () => 'pass';
+    env.proxy.policy = () => 'pass';
     await poll(9000);
     expect(await totals()).toEqual([9000, 9000]);
     now += 10_000;
@@ -91,7 +80,7 @@ describe('ClickHouse: an origin batch is stored exactly once whatever part of a 
     await expect(poll(12_000)).rejects.toBeInstanceOf(OriginWriteHeld);
     expect(lost()).toBe(true);
     now += 10_000;
-    proxy.policy = () => 'pass';
+    env.proxy.policy = () => 'pass';
     await poll(15_000);
     expect(await totals()).toEqual([15_000, 15_000]);
     await store.close();
@@ -107,7 +96,7 @@ describe('ClickHouse: an origin batch is stored exactly once whatever part of a 
     const refused = inserts('audience_users', 'refuse');
     await expect(t.event('p', ev('play_done'))).rejects.toBeInstanceOf(OriginWriteHeld);
     expect(refused()).toBe(true);
-    proxy.policy = () => 'pass';
+    env.proxy.policy = () => 'pass';
     now += 1000;
     // The next operation sends the held batch first (nginx sends no retry of a notification).
     await t.event('p', ev('play_done'));
@@ -129,7 +118,7 @@ describe('ClickHouse: an origin batch is stored exactly once whatever part of a 
     const poll = (bytes: number): Promise<void> => t.snapshot({ project: 'p', origin: 'o1', domain: DOMAIN, requestedAt: now - 10, at: now, streams: [stream(bytes)] });
     await poll(1000);
     now += 10_000;
-    proxy.policy = (body) => (body.startsWith('INSERT') ? 'refuse' : 'pass');
+    env.proxy.policy = (body) => (body.startsWith('INSERT') ? 'refuse' : 'pass');
     await expect(poll(3000)).rejects.toBeInstanceOf(OriginWriteHeld);
     now += 10_000;
     const refused = poll(5000);
@@ -137,7 +126,7 @@ describe('ClickHouse: an origin batch is stored exactly once whatever part of a 
     await expect(refused).rejects.not.toBeInstanceOf(OriginWriteHeld);
     await expect(t.event('p', ev('publish', { clientId: '9', stream: 's2' }))).rejects.not.toBeInstanceOf(OriginWriteHeld);
     expect(t.openSessions().map((s) => s.stream)).toEqual(['s1']);
-    proxy.policy = () => 'pass';
+    env.proxy.policy = () => 'pass';
     now += 10_000;
     await poll(9000);
     const f = { project: 'p', domains: [DOMAIN], regions: [], isps: [], type: 0 as const, slotMs: SLOT, from: T0, to: T0 + SLOT };

@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Aggregator } from '../src/ingest/aggregator.js';
 import { CHUNK_ROWS } from '../src/store/clickhouse/batch.js';
 import { ClickHouseStore } from '../src/store/clickhouse/store.js';
 import type { CountRow, HttpCodesFilter, Store } from '../src/store/types.js';
-import { startClickHouse, type ClickHouseServer } from './harness/clickhouse.js';
-import { startFaultyProxy, type FaultyProxy } from './harness/faulty-proxy.js';
+import { useClickHouseBehindProxy } from './helpers/clickhouse-proxy.js';
 import { batch, cell } from './store-conformance.js';
 import { requireTools } from './helpers/system-tools.js';
 
@@ -22,23 +21,13 @@ const total = async (store: Store, domains: string[]): Promise<number> =>
 
 /** Retried writes are applied exactly once, whatever part of the earlier attempt landed. */
 describe('ClickHouse retry safety', () => {
-  let ch: ClickHouseServer;
-  let proxy: FaultyProxy;
+  const env = useClickHouseBehindProxy();
   let db = 0;
 
-  beforeAll(async () => {
-    ch = await startClickHouse();
-    proxy = await startFaultyProxy(ch.httpPort);
-  });
-  afterAll(async () => {
-    await proxy?.close();
-    await ch?.destroy();
-  });
-
   const open = async (viaProxy: boolean): Promise<ClickHouseStore> => {
-    const base = viaProxy ? proxy.url.replace('http://', 'http://default:@') : `http://default:@127.0.0.1:${ch.httpPort}`;
+    const base = viaProxy ? env.proxy.url.replace('http://', 'http://default:@') : `http://default:@127.0.0.1:${env.ch.httpPort}`;
     const store = new ClickHouseStore({ url: `${base}/retry_${++db}` });
-    proxy.policy = () => 'pass';
+    env.proxy.policy = () => 'pass';
     await store.init();
     return store;
   };
@@ -46,11 +35,11 @@ describe('ClickHouse retry safety', () => {
   it('a write whose insert committed but whose answer was lost is not applied twice', async () => {
     const store = await open(true);
     const b = batch({ counts: [cell(T0, 200, 5), cell(T0 + DAY, 404, 7, { domain: 'b.example' })], checkpoints: [{ key: 'k', value: '1' }] });
-    proxy.policy = (body) => (body.startsWith('INSERT') && body.includes('http_counts') ? 'drop-response' : 'pass');
-    const before = proxy.dropped;
+    env.proxy.policy = (body) => (body.startsWith('INSERT') && body.includes('http_counts') ? 'drop-response' : 'pass');
+    const before = env.proxy.dropped;
     await expect(store.write(b)).rejects.toThrow();
-    expect(proxy.dropped).toBe(before + 1);
-    proxy.policy = () => 'pass';
+    expect(env.proxy.dropped).toBe(before + 1);
+    env.proxy.policy = () => 'pass';
     await store.write(b);
     expect(await total(store, ['a.example.com', 'b.example'])).toBe(5 + 7);
     expect(await store.getCheckpoint('k')).toBe('1');
@@ -67,7 +56,7 @@ describe('ClickHouse retry safety', () => {
     const b = batch({ counts });
     let inserts = 0;
     // First chunk lands and is answered, second lands but the answer is lost, third never arrives.
-    proxy.policy = (body) => {
+    env.proxy.policy = (body) => {
       if (!body.startsWith('INSERT') || !body.includes('http_counts')) return 'pass';
       inserts++;
       return inserts === 1 ? 'pass' : inserts === 2 ? 'drop-response' : 'refuse';
@@ -75,7 +64,7 @@ describe('ClickHouse retry safety', () => {
     await expect(store.write(b)).rejects.toThrow();
     const domains = [0, 1, 2, 3, 4].map((i) => `d${i}.example`);
     expect(await total(store, domains)).toBe(2 * CHUNK_ROWS);
-    proxy.policy = () => 'pass';
+    env.proxy.policy = () => 'pass';
     await store.write(b);
     expect(await total(store, domains)).toBe(n);
     await store.close();
@@ -93,10 +82,10 @@ describe('ClickHouse retry safety', () => {
     };
     const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
     for (let k = 0; k < 20; k++, await tick()) feed(k);
-    await ch.stop(true); // SIGKILL while flushes are running
+    await env.ch.stop(true); // SIGKILL while flushes are running
     for (let k = 20; k < 40; k++, await tick()) feed(k);
     expect(aggregator.stats().failedFlushes).toBeGreaterThan(0);
-    await ch.start();
+    await env.ch.start();
     for (let k = 40; k < 60; k++, await tick()) feed(k);
     await aggregator.stop(8);
     const stats = aggregator.stats();
