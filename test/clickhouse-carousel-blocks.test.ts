@@ -3,7 +3,7 @@
 // blocks must equal the SQL answer of a store without blocks on the same database, with edges inside
 // hours, also after a newer sample of a second in a closed hour written by another node, while two
 // writers write, and after a retried batch whose first attempt landed without its stamp.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { CarouselSample, SampleFilter, SampleRow } from '../src/store/types.js';
 import { batch, sample } from './store-conformance.js';
 import { markUnacknowledged, seededRandom, untilFromBlocks, useBlockStores, withoutStampView } from './helpers/block-stores.js';
@@ -80,5 +80,29 @@ describe('ClickHouse carousel blocks', () => {
     expect(expected[0]?.videoFps).toBe(4242);
     expect(await st.cached.querySamples(f)).toEqual(expected);
     expect(await fromBlocks(f)).toEqual(expected);
+  }, 180_000);
+
+  it('two nodes writing one second in the same millisecond: the answer is the same before and after the parts merge', async () => {
+    // The clock of both nodes held at one millisecond (ahead of every version written so far): before the
+    // versions carried a per-node residue (versions.ts), both wrote version ms x 1000, a tie that argMax and
+    // the merge settled differently.
+    const taskId = 'task-tie';
+    const f = filter({ taskId });
+    const at = Date.now() + 86_400_000;
+    const now = vi.spyOn(Date, 'now').mockReturnValue(at);
+    try {
+      for (let i = 0; i < 20; i++) {
+        const [first, second] = i % 2 === 0 ? [st.cached, st.writer] : [st.writer, st.cached];
+        await first.write(batch({ samples: [sample(H0 + i * SEC, 100 + i, { taskId })] }));
+        await second.write(batch({ samples: [sample(H0 + i * SEC, 200 + i, { taskId })] }));
+      }
+    } finally {
+      now.mockRestore();
+    }
+    const before = await st.sql.querySamples(f);
+    expect(before).toHaveLength(20);
+    await st.server.sql(`OPTIMIZE TABLE ${st.database}.carousel_samples FINAL`);
+    expect(await st.sql.querySamples(f)).toEqual(before);
+    expect(await fromBlocks(f)).toEqual(before);
   }, 180_000);
 });

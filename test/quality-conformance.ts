@@ -36,6 +36,13 @@ export function runQualityConformance(name: string, open: OpenStore): void {
       expect((await s.queryQuality(filter())).map((x) => x.second)).toEqual([T0, T0 + 1000, T0 + 2000, T0 + 700_000]);
     });
 
+    it('keeps the later of two rows of one second in one write (the same stream only)', async () => {
+      const s = await fresh();
+      await s.writeQuality([quality(0, 5), quality(0, 9, { stream: 's2' }), quality(0, 7), quality(0.4, 8), quality(1, 3)]);
+      expect(await s.queryQuality(filter({ from: T0, to: T0 + 2000 }))).toEqual([strip(quality(0.4, 8)), strip(quality(1, 3))].map((r, i) => ({ ...r, second: T0 + i * 1000 })));
+      expect(await s.queryQuality(filter({ stream: 's2', from: T0, to: T0 + 2000 }))).toEqual([strip(quality(0, 9, { stream: 's2' }))]);
+    });
+
     it('keys by project, domain, app and stream; hostile names stay exact', async () => {
       const s = await fresh();
       const odd = { app: "l'i\\ve", stream: 'ström "1"\u0000x' };

@@ -137,6 +137,21 @@ export function runStoreConformance(name: string, open: OpenStore): void {
       expect(await s.querySamples({ project: 'p1', taskId: 'other', from: T0, to: T0 + 3000 })).toEqual([]);
     });
 
+    it('keeps the later of two samples of one second in one batch, also after they are written again', async () => {
+      const s = await fresh();
+      // Three of second T0 and two of T0 + 1 s (the second ones 1.5 s and 1.9 s): the last of each wins.
+      const rows = [sample(T0, 7), sample(T0 + 1500, 30), sample(T0, 3), sample(T0 + 1900, 2), sample(T0, 5)];
+      const want = [
+        { second: T0, videoFps: 5, videoKbps: 50, audioFps: 6, audioKbps: 10 },
+        { second: T0 + 1000, videoFps: 2, videoKbps: 20, audioFps: 3, audioKbps: 4 },
+      ];
+      const f = { project: 'p1', taskId: 'task-1', from: T0, to: T0 + 2000 };
+      await s.write(batch({ samples: rows }));
+      expect(await s.querySamples(f)).toEqual(want);
+      await s.write(batch({ samples: rows }));
+      expect(await s.querySamples(f)).toEqual(want);
+    });
+
     it('registers tasks with or without samples and reports their newest sample', async () => {
       const s = await fresh();
       expect(await s.taskExists('p1', 'task-1')).toBe(false);

@@ -60,6 +60,14 @@ describe('statement builders', () => {
     const samples = Array.from({ length: 45_000 }, (_, i) => ({ project: 'p', taskId: 't', second: i * 1000, videoFps: 1, videoKbps: 1, audioFps: 1, audioKbps: 1 }));
     expect(samplesInserts('t', samples, 1n)).toHaveLength(3);
   });
+  it('writes one row per second of a task and key of a batch (the later one: they share the version)', () => {
+    const row = (taskId: string, second: number, v: number) => ({ project: 'p', taskId, second, videoFps: v, videoKbps: v, audioFps: v, audioKbps: v });
+    const [sql] = samplesInserts('t', [row('t', 1000, 1), row('u', 1000, 2), row('t', 1999, 3)], 9n);
+    expect(sql).toBe('INSERT INTO t (project, task_id, second, version, video_fps, video_kbps, audio_fps, audio_kbps) VALUES '
+      + "('p', 'u', 1, 9, 2, 2, 2, 2), ('p', 't', 1, 9, 3, 3, 3, 3)");
+    expect(keyValueInsert('t', [{ key: 'k', value: 'a' }, { key: 'j', value: 'b' }, { key: 'k', value: 'c' }], 3n))
+      .toBe("INSERT INTO t (key, value, version) VALUES ('j', 'b', 3), ('k', 'c', 3)");
+  });
 });
 
 describe('marker lookups', () => {

@@ -1,6 +1,7 @@
 import type { Checkpoint, CountRow, SampleRow, WriteBatch } from '../types.js';
 import { cellValue } from '../cell-values.js';
 import { quote, quoteList, TsvFields } from './sql.js';
+import { lastPerKey } from './versions.js';
 
 /**
  * How one WriteBatch becomes INSERT statements, and how a retry finds what already landed.
@@ -125,8 +126,10 @@ const u64 = cellValue;
 const u32 = (n: number): number => Math.min(UINT32_MAX, Math.max(0, Math.round(n)));
 
 /** INSERTs for samples (values rounded and clamped to UInt32), at most CHUNK_ROWS rows each. */
-export function samplesInserts(table: string, samples: readonly SampleRow[], version: bigint): string[] {
+export function samplesInserts(table: string, written: readonly SampleRow[], version: bigint): string[] {
   const out: string[] = [];
+  // The batch's rows share its version, so one row per second of a task: the later one (versions.ts).
+  const samples = lastPerKey(written, (s) => `${s.project}\u0000${s.taskId}\u0000${Math.floor(s.second / SEC)}`);
   for (let start = 0; start < samples.length; start += CHUNK_ROWS) {
     const values = samples.slice(start, start + CHUNK_ROWS).map((s) =>
       '(' + [quote(s.project), quote(s.taskId), quote(Math.floor(s.second / SEC)), quote(version),
@@ -163,7 +166,8 @@ export function tasksInsert(table: string, tasks: readonly TaskRow[]): string {
   return `INSERT INTO ${table} (project, task_id, created_at, last_sample) VALUES ${values.join(', ')}`;
 }
 
-export function keyValueInsert(table: string, rows: readonly Checkpoint[], version: bigint): string {
+export function keyValueInsert(table: string, written: readonly Checkpoint[], version: bigint): string {
+  const rows = lastPerKey(written, (r) => r.key);
   const values = rows.map((r) => `(${quote(r.key)}, ${quote(r.value)}, ${quote(version)})`);
   return `INSERT INTO ${table} (key, value, version) VALUES ${values.join(', ')}`;
 }

@@ -32,6 +32,7 @@ import type { TrafficFilter } from '../traffic.js';
 import { localTable, migrateClickHouse, table, type SchemaNames } from './schema.js';
 import { ident, quote, quoteList, SqlValueError } from './sql.js';
 import { ClickHouseUrlError, parseClickHouseUrls, redact } from './url.js';
+import { VersionClock } from './versions.js';
 
 const MIN = 60_000;
 const SEC = 1000;
@@ -90,7 +91,8 @@ export class ClickHouseStore implements Store {
   private readonly pending = new Map<string, bigint>();
   /** (project, task) -> createdAt of tasks known to be stored. */
   private readonly tasks = new Map<string, number>();
-  private lastVersion = 0n;
+  /** The versions of this node's writes (versions.ts: never shared with another write). */
+  private readonly clock = new VersionClock();
   private readonly traffic: ClickHouseTraffic;
   private readonly origin: ClickHouseOrigin;
   private readonly quality: ClickHouseStreamQuality;
@@ -125,9 +127,7 @@ export class ClickHouseStore implements Store {
   }
 
   private nextVersion(): bigint {
-    const v = BigInt(Date.now()) * 1000n;
-    this.lastVersion = v > this.lastVersion ? v : this.lastVersion + 1n;
-    return this.lastVersion;
+    return this.clock.next();
   }
 
   async init(): Promise<void> {

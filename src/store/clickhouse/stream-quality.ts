@@ -3,6 +3,7 @@ import { storedValue, type QualityFilter, type QualityRow, type QualitySample, t
 import { num, type ChConnection, type ExecOptions } from './client.js';
 import { table, type SchemaNames } from './schema.js';
 import { quote } from './sql.js';
+import { lastPerKey, VersionClock } from './versions.js';
 
 const SEC = 1000;
 /** Rows per INSERT statement. */
@@ -10,7 +11,8 @@ const CHUNK = 5000;
 
 /** Per-second stream quality in ClickHouse (migrations/007_stream_quality.sql), read as carousel samples are. */
 export class ClickHouseStreamQuality implements StreamQualityStore {
-  private last = 0n;
+  /** A later write of a second wins (as carousel samples' version; versions.ts). */
+  private readonly clock = new VersionClock();
 
   constructor(
     private readonly server: ChConnection,
@@ -22,16 +24,11 @@ export class ClickHouseStreamQuality implements StreamQualityStore {
     return table(this.names, 'stream_quality');
   }
 
-  /** Increasing per write: a later write of a second wins (as carousel samples' version). */
-  private version(): bigint {
-    const v = BigInt(Date.now()) * 1000n;
-    this.last = v > this.last ? v : this.last + 1n;
-    return this.last;
-  }
-
-  async writeQuality(rows: readonly QualityRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    const version = this.version();
+  async writeQuality(written: readonly QualityRow[]): Promise<void> {
+    if (written.length === 0) return;
+    const version = this.clock.next();
+    // One version per write, so one row per second of a stream: the later one (versions.ts).
+    const rows = lastPerKey(written, (r) => `${r.project}\u0000${r.domain}\u0000${r.app}\u0000${r.stream}\u0000${Math.floor(r.second / SEC)}`);
     for (let at = 0; at < rows.length; at += CHUNK) {
       const values = rows.slice(at, at + CHUNK).map((r) => '(' + [
         quote(r.project), quote(r.domain), quote(r.app), quote(r.stream), quote(Math.floor(r.second / SEC)), quote(version),
