@@ -2,8 +2,11 @@
 // of a task's samples kept in memory, checked against their stamps (migration 012). Every answer from
 // blocks must equal the SQL answer of a store without blocks on the same database, with edges inside
 // hours, also after a newer sample of a second in a closed hour written by another node, while two
-// writers write, and after a retried batch whose first attempt landed without its stamp.
+// writers write, and after a retried batch whose first attempt landed without its stamp. The answer's
+// bytes (carouselBody: the blocks' hours kept rendered and copied in, SQL-read stretches rendered) must be
+// carouselJson's over the SQL answer, the bytes the SQLite store gives (src/contract/carousel-body.test.ts).
 import { describe, expect, it, vi } from 'vitest';
+import { carouselJson } from '../src/contract/carousel.js';
 import type { CarouselSample, SampleFilter, SampleRow } from '../src/store/types.js';
 import { batch, sample } from './store-conformance.js';
 import { markUnacknowledged, seededRandom, untilFromBlocks, useBlockStores, withoutStampView } from './helpers/block-stores.js';
@@ -26,10 +29,23 @@ function samples(n: number, from = H0, hours = 3): SampleRow[] {
 const WINDOWS: Array<[string, Partial<SampleFilter>]> = [
   ['3 hours', {}],
   ['edges inside hours', { from: H0 + 1234 * SEC, to: H0 + 2 * HOUR + 777 * SEC }],
+  // The route clamps the end to now: an end inside a second (that second is not listed in the answer).
+  ['end inside a second', { from: H0 + 59 * SEC, to: H0 + 3 * HOUR - 1 * SEC + 400 }],
 ];
 const filter = (more: Partial<SampleFilter>): SampleFilter => ({ project: 'p1', taskId: 'task-1', from: H0, to: H0 + 3 * HOUR, ...more });
 
 const fromBlocks = (f: SampleFilter): Promise<CarouselSample[]> => untilFromBlocks(st.cached.carouselBlocks?.stats, () => st.cached.querySamples(f), 'carousel blocks');
+
+const text = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+/** The cached node's answer bytes (its carouselBody; absent: the test fails). */
+const body = async (f: SampleFilter): Promise<string> => {
+  if (!st.cached.carouselBody) throw new Error('the ClickHouse store has no carouselBody');
+  return text(await st.cached.carouselBody(f));
+};
+/** The cached node's answer bytes, once they come from its blocks. */
+const bodyFromBlocks = (f: SampleFilter): Promise<string> => untilFromBlocks(st.cached.carouselBlocks?.stats, () => body(f), 'carousel blocks');
+/** The answer the bytes must be: carouselJson over the SQL node's samples. */
+const expectedBody = async (f: SampleFilter): Promise<string> => carouselJson({ taskId: f.taskId, start: f.from, end: f.to }, await st.sql.querySamples(f));
 
 describe('ClickHouse carousel blocks', () => {
   it('answers from blocks exactly as SQL does, also after another node rewrote a second of a closed hour', async () => {
@@ -38,6 +54,10 @@ describe('ClickHouse carousel blocks', () => {
     for (const [name, more] of WINDOWS) {
       const f = filter(more);
       expect(await fromBlocks(f), name).toEqual(await st.sql.querySamples(f));
+      const want = await expectedBody(f);
+      expect(want, name).toMatch(/_list":\[[^\]]*[1-9]/);
+      expect(await bodyFromBlocks(f), name).toBe(want);
+      expect(await st.sql.carouselBody?.(f).then(text), name).toBe(want);
     }
     const f = filter({});
     const [first] = await st.sql.querySamples(f);
@@ -46,8 +66,14 @@ describe('ClickHouse carousel blocks', () => {
     await st.writer.write(batch({ samples: [sample(first.second, 999)] }));
     const expected = await st.sql.querySamples(f);
     expect(expected[0]?.videoFps).toBe(999);
+    const want = await expectedBody(f);
+    // The first hour's block is stale now: that hour by SQL, rendered between the other hours' bytes.
+    const partly = st.cached.carouselBlocks?.stats.partly ?? 0;
+    expect(await body(f)).toBe(want);
+    expect(st.cached.carouselBlocks?.stats.partly).toBe(partly + 1);
     expect(await st.cached.querySamples(f)).toEqual(expected);
     expect(await fromBlocks(f)).toEqual(expected);
+    expect(await bodyFromBlocks(f)).toBe(want);
   }, 180_000);
 
   it('stays exact while two writers write into closed hours and a third node reads', async () => {
@@ -59,8 +85,11 @@ describe('ClickHouse carousel blocks', () => {
     for (const [name, more] of WINDOWS) {
       const g = filter(more);
       const expected = await st.sql.querySamples(g);
+      const want = await expectedBody(g);
+      expect(await body(g), name).toBe(want);
       expect(await st.cached.querySamples(g), name).toEqual(expected);
       expect(await fromBlocks(g), name).toEqual(expected);
+      expect(await bodyFromBlocks(g), name).toBe(want);
     }
   }, 180_000);
 
@@ -78,8 +107,11 @@ describe('ClickHouse carousel blocks', () => {
     });
     const expected = await st.sql.querySamples(f);
     expect(expected[0]?.videoFps).toBe(4242);
+    const want = await expectedBody(f);
+    expect(await body(f)).toBe(want);
     expect(await st.cached.querySamples(f)).toEqual(expected);
     expect(await fromBlocks(f)).toEqual(expected);
+    expect(await bodyFromBlocks(f)).toBe(want);
   }, 180_000);
 
   it('two nodes writing one second in the same millisecond: the answer is the same before and after the parts merge', async () => {
@@ -104,5 +136,6 @@ describe('ClickHouse carousel blocks', () => {
     await st.server.sql(`OPTIMIZE TABLE ${st.database}.carousel_samples FINAL`);
     expect(await st.sql.querySamples(f)).toEqual(before);
     expect(await fromBlocks(f)).toEqual(before);
+    expect(await bodyFromBlocks(f)).toBe(await expectedBody(f));
   }, 180_000);
 });

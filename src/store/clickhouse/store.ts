@@ -18,7 +18,7 @@ import { originRetentionDrops } from './origin-slots.js';
 import { LEVELS, levelFor, levelInsert } from './rollups.js';
 import { ClickHouseTraffic } from './traffic.js';
 import { TrafficBlocks } from './traffic-blocks.js';
-import { CarouselBlocks, samplesSql, toSamples } from './carousel-blocks.js';
+import { CarouselBlocks, carouselBody, samplesSql, toSamples } from './carousel-blocks.js';
 import { ClickHouseOrigin } from './origin.js';
 import { ClickHouseStreamQuality } from './stream-quality.js';
 import { HourBlocks, type HourBlocksOptions } from './hour-blocks.js';
@@ -394,6 +394,11 @@ export class ClickHouseStore implements Store {
     if (fromBlocks) return fromBlocks;
     const rows = await this.primary.rows(samplesSql(this.t('carousel_samples'), f.project, f.taskId, Math.floor(f.from / SEC), Math.ceil(f.to / SEC)), o.signal);
     return toSamples(rows);
+  }
+
+  /** The carousel answer as bytes (carousel-blocks.ts: the blocks' hours copied in, else SQL), the SQLite store's bytes. */
+  carouselBody(f: SampleFilter, o: QueryOptions = {}): Promise<Uint8Array> {
+    return carouselBody(this.carouselBlocks, this.primary, this.t('carousel_samples'), f, o.signal);
   }
 
   async taskExists(project: string, taskId: string, o: QueryOptions = {}): Promise<boolean> {
