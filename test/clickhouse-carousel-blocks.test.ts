@@ -138,4 +138,25 @@ describe('ClickHouse carousel blocks', () => {
     expect(await fromBlocks(f)).toEqual(before);
     expect(await bodyFromBlocks(f)).toBe(await expectedBody(f));
   }, 180_000);
+
+  it('the memory of a sent body is reused by the next answers (releaseBody), which stay exact; other bodies are left alone', async () => {
+    const f = filter({});
+    const g = filter(WINDOWS[1]?.[1] ?? {});
+    const want = [await expectedBody(f), await expectedBody(g)];
+    const first = await st.cached.carouselBody?.(f);
+    if (!first || !st.cached.releaseBody) throw new Error('no carouselBody / releaseBody');
+    expect(text(first)).toBe(want[0]);
+    st.cached.releaseBody(first);
+    st.cached.releaseBody(first);
+    // A buffer the store did not render (Node's shared pool under small Buffers) is not taken.
+    const small = Buffer.from('{"x":1}');
+    st.cached.releaseBody(small);
+    for (let i = 0; i < 6; i++) {
+      const b = await bodyFromBlocks(i % 2 === 0 ? g : f);
+      expect(b).toBe(want[i % 2 === 0 ? 1 : 0]);
+      const again = await st.cached.carouselBody?.(i % 2 === 0 ? g : f);
+      if (again) st.cached.releaseBody(again);
+    }
+    expect(small.toString()).toBe('{"x":1}');
+  }, 180_000);
 });

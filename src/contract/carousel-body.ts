@@ -1,5 +1,5 @@
 import type { CarouselQuery } from './carousel.js';
-import { JsonBytes, UtcSecondWriter, asciiBytes, writeSmallInt } from './json-bytes.js';
+import { JsonBytes, UtcSecondWriter, asciiBytes, giveSpare, writeSmallInt } from './json-bytes.js';
 import { SECOND } from './time.js';
 
 /** Per-second samples as a store reads them: second `from + i * SECOND` has values[4 i .. 4 i + 3] when present[i]. */
@@ -87,8 +87,10 @@ export function renderSampleLists(from: number, count: number, cols: SampleColum
     writeList(out, cols, m, shift, n);
     ends[m] = out.pos;
   }
-  // A copy of its own size: the stretch may be kept (a block), the renderer's buffer is not.
-  return { count: n, bytes: out.finish().slice(), ends };
+  // A copy of its own size: the stretch may be kept (a block); the renderer's buffer is reused.
+  const bytes = out.finish().slice();
+  giveSpare(out.buf.buffer as ArrayBuffer);
+  return { count: n, bytes, ends };
 }
 
 /**

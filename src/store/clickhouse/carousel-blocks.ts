@@ -1,4 +1,5 @@
 import { assembleCarousel, renderCarousel, renderSampleLists, type SampleColumns, type SampleLists } from '../../contract/carousel-body.js';
+import { giveSpare } from '../../contract/json-bytes.js';
 import type { CarouselSample, SampleFilter } from '../types.js';
 import { BlockCache, EMPTY_STAMP, type HourBlocksOptions, type StampedBlock } from './block-cache.js';
 import { num, type ChConnection } from './client.js';
@@ -235,6 +236,20 @@ export class CarouselBlocks {
   }
 }
 
+/** The answers carouselBody rendered on this thread, until they are given back (releaseCarouselBody). */
+const rendered = new WeakSet<ArrayBuffer>();
+
+/**
+ * A body from carouselBody has been sent whole (ClickHouseStore.releaseBody): its buffer is reused by
+ * the next rendering (json-bytes.ts giveSpare) instead of ~160 KB of new external memory per answer.
+ * Anything else (the httpcodes answers, a buffer given twice) is left alone.
+ */
+export function releaseCarouselBody(bytes: Uint8Array): void {
+  const buffer = bytes.buffer;
+  if (!(buffer instanceof ArrayBuffer) || !rendered.delete(buffer)) return;
+  giveSpare(buffer);
+}
+
 /**
  * ClickHouseStore.carouselBody: the answer's bytes from the carousel blocks (`blocks`) when they can
  * give it, else read by SQL as columns and rendered by the SQLite read workers' renderer (the same bytes).
@@ -242,8 +257,9 @@ export class CarouselBlocks {
 export async function carouselBody(blocks: CarouselBlocks | undefined, server: ChConnection, samplesTable: string, f: SampleFilter, signal?: AbortSignal): Promise<Uint8Array> {
   signal?.throwIfAborted();
   const q = { start: f.from, end: f.to };
-  if (f.to <= f.from) return renderCarousel(q, { from: f.from, present: new Uint8Array(0), values: new Float64Array(0) });
-  const fromBlocks = await blocks?.body(f, signal);
-  if (fromBlocks) return fromBlocks;
-  return renderCarousel(q, await readSampleColumns(server, samplesTable, f.project, f.taskId, f.from, f.to, signal));
+  const out = f.to <= f.from
+    ? renderCarousel(q, { from: f.from, present: new Uint8Array(0), values: new Float64Array(0) })
+    : await blocks?.body(f, signal) ?? renderCarousel(q, await readSampleColumns(server, samplesTable, f.project, f.taskId, f.from, f.to, signal));
+  if (out.buffer instanceof ArrayBuffer) rendered.add(out.buffer);
+  return out;
 }

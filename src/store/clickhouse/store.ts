@@ -18,7 +18,7 @@ import { originRetentionDrops } from './origin-slots.js';
 import { LEVELS, levelFor, levelInsert } from './rollups.js';
 import { ClickHouseTraffic } from './traffic.js';
 import { TrafficBlocks } from './traffic-blocks.js';
-import { CarouselBlocks, carouselBody, samplesSql, toSamples } from './carousel-blocks.js';
+import { CarouselBlocks, carouselBody, releaseCarouselBody, samplesSql, toSamples } from './carousel-blocks.js';
 import { ClickHouseOrigin } from './origin.js';
 import { ClickHouseStreamQuality } from './stream-quality.js';
 import { HourBlocks, type HourBlocksOptions } from './hour-blocks.js';
@@ -399,6 +399,11 @@ export class ClickHouseStore implements Store {
   /** The carousel answer as bytes (carousel-blocks.ts: the blocks' hours copied in, else SQL), the SQLite store's bytes. */
   carouselBody(f: SampleFilter, o: QueryOptions = {}): Promise<Uint8Array> {
     return carouselBody(this.carouselBlocks, this.primary, this.t('carousel_samples'), f, o.signal);
+  }
+
+  /** A carousel body has been sent whole: its buffer is reused (other bodies are left alone). */
+  releaseBody(bytes: Uint8Array): void {
+    releaseCarouselBody(bytes);
   }
 
   async taskExists(project: string, taskId: string, o: QueryOptions = {}): Promise<boolean> {
