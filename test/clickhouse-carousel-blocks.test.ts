@@ -5,8 +5,12 @@
 // writers write, and after a retried batch whose first attempt landed without its stamp. The answer's
 // bytes (carouselBody: the blocks' hours kept rendered and copied in, SQL-read stretches rendered) must be
 // carouselJson's over the SQL answer, the bytes the SQLite store gives (src/contract/carousel-body.test.ts).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { carouselJson } from '../src/contract/carousel.js';
+import { SqliteStore } from '../src/store/sqlite/store.js';
 import type { CarouselSample, SampleFilter, SampleRow } from '../src/store/types.js';
 import { batch, sample } from './store-conformance.js';
 import { markUnacknowledged, seededRandom, untilFromBlocks, useBlockStores, withoutStampView } from './helpers/block-stores.js';
@@ -158,5 +162,31 @@ describe('ClickHouse carousel blocks', () => {
       if (again) st.cached.releaseBody(again);
     }
     expect(small.toString()).toBe('{"x":1}');
+  }, 180_000);
+
+  it('gives the SQLite store\'s bytes for the same samples, from blocks', async () => {
+    // One task written once to both stores: a sample nearly every second (every 7th missing, some all zero).
+    const taskId = 'task-sqlite';
+    const rows = Array.from({ length: 3 * 3600 }, (_, i) => i).filter((i) => i % 7 !== 3)
+      .map((i) => sample(H0 + i * SEC, i % 11 === 0 ? 0 : 1 + Math.floor(rnd() * 9000), { taskId }));
+    const dir = mkdtempSync(join(tmpdir(), 'livestats-carousel-bytes-'));
+    const sqlite = new SqliteStore(join(dir, 'livestats.db'));
+    try {
+      await sqlite.init();
+      for (let i = 0; i < rows.length; i += 2000) {
+        const b = batch({ samples: rows.slice(i, i + 2000) });
+        await sqlite.write(b);
+        await st.writer.write(b);
+      }
+      for (const [name, more] of WINDOWS) {
+        const f = filter({ ...more, taskId });
+        const want = text(await (sqlite.carouselBody as NonNullable<typeof sqlite.carouselBody>)(f));
+        expect(want, name).toMatch(/_list":\[[^\]]*[1-9]/);
+        expect(await bodyFromBlocks(f), name).toBe(want);
+      }
+    } finally {
+      await sqlite.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 180_000);
 });
