@@ -13,11 +13,12 @@ import { startPoller, startQueries, type QueryStats } from './queries.js';
 import { soakMarkdown, type SoakResult } from './report.js';
 import { batchWay, followWay, httpWay, poisonTenant, syslogWay, type Way } from './ways.js';
 
-const HELP = `Usage: npm run soak -- [--minutes 30] [--rate 24000] [--warmup MIN] [--no-report]
+const HELP = `Usage: npm run soak -- [--minutes 30] [--rate 24000] [--warmup MIN] [--ack-limit-ms 2000] [--batch-limit-ms 10000] [--no-report]
 
 Runs a real livestats server (own process) under steady ingest through all four ways (batch CLI,
 --follow, syslog, HTTP) at --rate lines/s in total, 10 query connections and a dashboard-like
-poller; checks memory after warm-up, errors, ack latencies and every count against the model.
+poller; checks memory after warm-up, errors, ack latencies (an HTTP ack within --ack-limit-ms, a
+batch run within --batch-limit-ms) and every count against the model.
 A run of 30 minutes or more writes its figures into RELIABILITY.md.`;
 
 const MIN = 60_000;
@@ -38,7 +39,7 @@ async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       minutes: { type: 'string' }, rate: { type: 'string' }, warmup: { type: 'string' }, 'no-report': { type: 'boolean' },
-      'ack-limit-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'ack-limit-ms': { type: 'string' }, 'batch-limit-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
@@ -50,6 +51,7 @@ async function main(): Promise<number> {
   const rate = Number(values.rate ?? 24_000);
   const warmupMin = Number(values.warmup ?? Math.min(5, minutes / 3));
   const ackLimitMs = Number(values['ack-limit-ms'] ?? 2000);
+  const batchLimitMs = Number(values['batch-limit-ms'] ?? 10_000);
   const durationMs = minutes * MIN;
   const tmp = tempData('soak');
   const dataDir = join(tmp.dir, 'data');
@@ -200,7 +202,7 @@ async function main(): Promise<number> {
     if (serverExit !== 0) errors.add('server', `exit ${serverExit}`);
     if (samplesWrong > 0) errors.add('samples', `${samplesWrong} seconds read back wrong`);
     const result: SoakResult = {
-      startedAt: new Date(startedAt), minutes, rate, warmupMin, ackLimitMs, seconds: (endedAt - startedAt) / 1000, drainMs, perWay, rss,
+      startedAt: new Date(startedAt), minutes, rate, warmupMin, ackLimitMs, batchLimitMs, seconds: (endedAt - startedAt) / 1000, drainMs, perWay, rss,
       queries: qstats.queries, queryLatencies: qstats.latencies, polls: qstats.polls, samples: samples.size, samplesWrong, errors,
       poison: { ...poison.stats, stored: poisonStored },
     };

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,10 +135,9 @@ export function launch(dir: string, ports: Ports, cluster?: { name: string; shar
     tcpPort: ports.tcp,
     url: (database) => `http://default:@${host}:${ports.http}/${database}`,
     async sql(query) {
-      const res = await fetch(`http://${host}:${ports.http}/`, { method: 'POST', body: query });
-      const text = await res.text();
-      if (!res.ok) throw new Error(`ClickHouse ${res.status}: ${text}`);
-      return text;
+      const res = await postOnce(host, ports.http, query);
+      if (res.status !== 200) throw new Error(`ClickHouse ${res.status}: ${res.text}`);
+      return res.text;
     },
     async start() {
       const args = [`--config-file=${join(dir, 'config.xml')}`];
@@ -209,4 +209,22 @@ export async function startClickHouseCluster(name: string, shards = 2): Promise<
     throw err;
   }
   return servers;
+}
+
+/**
+ * One POST on a connection of its own (no keep-alive): fetch's pool may reuse a connection the server
+ * has just closed as idle (its keep_alive_timeout), and on a busy machine the request then dies with
+ * EPIPE, a statement never sent.
+ */
+function postOnce(host: string, port: number, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host, port, method: 'POST', path: '/', agent: false, headers: { 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }

@@ -64,9 +64,27 @@ export async function startReplicatedCluster(options: { name: string; shards: nu
   try {
     await zk.start();
     await Promise.all(servers.map((s) => s.start()));
+    // ZooKeeper answers ruok before it takes sessions; on a busy machine a server's first session can
+    // fail its handshake ("All connection tries failed"). Each server retries on its next use: use it
+    // until it reads ZooKeeper, before the caller creates replicated tables.
+    await Promise.all(servers.map((s) => untilReadsZooKeeper(s)));
   } catch (err) {
     await cluster.destroy();
     throw err;
   }
   return cluster;
+}
+
+/** Polls `server` until it reads ZooKeeper's root (at most 120 s: a hang catcher for a busy machine). */
+async function untilReadsZooKeeper(server: ClickHouseServer): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      await server.sql("SELECT count() FROM system.zookeeper WHERE path = '/'");
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }
