@@ -118,7 +118,9 @@ export function encodeBlockTo(slots: number, cells: CellColumns, w: ByteWriter):
     scratchPlain.reset();
     scratchPlain.uint(FORM_PLAIN);
     for (let i = 0; i < n; i++) scratchPlain.uint(col[i] as number);
-    const ratio = v > 0 && ratioStream(cells, col, scratchRatio);
+    // A ratio stream takes at least a byte per key and per cell after its form: when the plain one is
+    // no longer than that (small values, zeros), it cannot be shorter, so it is not tried.
+    const ratio = v > 0 && scratchPlain.length > 1 + keyCount + n && ratioStream(cells, col, scratchRatio);
     const best = ratio && scratchRatio.length < scratchPlain.length ? scratchRatio : scratchPlain;
     lengths.push(best.length);
     if (v === m - 1) last = best;
