@@ -1,5 +1,6 @@
 import type { AudienceCells } from '../../store/audience.js';
 import { AUDIENCE_BLOCK_MINUTES } from '../../store/audience-flv.js';
+import { BlockIdIndex } from '../../store/blocks/id-index.js';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -13,6 +14,11 @@ const PROTOCOL_SLOTS = 4;
 /** Epoch minutes and days stay below these (the year 2200), so (tuple, minute) fits in 53 bits. */
 const MINUTE_SPACE = 2 ** 27;
 const DAY_SPACE = 2 ** 17;
+/** IPv4 addresses as unsigned integers: (pair number, address) fits in 53 bits while pairs stay below PAIR_LIMIT. */
+const IP_SPACE = 2 ** 32;
+const PAIR_LIMIT = 2 ** 21;
+/** Measures of a (cell, minute) entry: open-session delta, play ms, bytes, lines. */
+const ENTRY_WIDTH = 4;
 
 /** Why a line's audience part was not (or not wholly) counted; the line itself still counts everywhere else. */
 export type AudienceNote = 'no_request_time' | 'bad_request_time' | 'span_cut' | 'no_client_ip';
@@ -30,9 +36,6 @@ function ipKey(ip: string, v4: number): IpKey {
   const len = octetDigits(v4 >>> 24) + octetDigits((v4 >>> 16) & 255) + octetDigits((v4 >>> 8) & 255) + octetDigits(v4 & 255) + 3;
   return ip.length === len ? v4 | 0 : ip;
 }
-
-/** Per cell (tuple, protocol, geo): the minutes it touches, each [open-session delta, play ms, bytes, lines]. */
-type MinuteDeltas = Map<number, Float64Array>;
 
 /** The drained cells, built in typed columns that grow by doubling (no boxed numbers per cell-minute). */
 class CellColumns {
@@ -114,30 +117,62 @@ class CellColumns {
  * Tuple ids are the traffic counter's (one drain of both at once).
  */
 export class AudienceCounter {
-  private cells = new Map<number, MinuteDeltas>();
+  /**
+   * (cell, minute) entries without an object or Map per entry: cells (tuple, protocol, geo) numbered
+   * densely, entries numbered by (cell number x MINUTE_SPACE + minute), their measures in one
+   * column of ENTRY_WIDTH values per entry.
+   */
+  private cellIndex = new BlockIdIndex(256);
+  private entryIndex = new BlockIdIndex(1024);
+  private values = new Float64Array(1024 * ENTRY_WIDTH);
+  private lastCellKey = -1;
+  private lastCell = -1;
+  /**
+   * HLS viewers and users with an IPv4 address: (tuple, minute) or (tuple, day) pairs numbered
+   * densely, then (pair number x 2^32 + address) numbered; a viewer's geo by its number. Other
+   * addresses (and pairs past PAIR_LIMIT) in Maps.
+   */
+  private hlsPairs = new BlockIdIndex(256);
+  private hlsV4 = new BlockIdIndex(1024);
+  private hlsGeo = new Uint8Array(1024);
   private hls = new Map<number, Map<IpKey, number>>();
+  private userPairs = new BlockIdIndex(256);
+  private usersV4 = new BlockIdIndex(1024);
   private users = new Map<number, Set<IpKey>>();
   private pending = 0;
+
+  /** `pairLimit`: pairs numbered before the Maps take over (a test lowers it to reach them). */
+  private readonly pairLimit: number;
+
+  constructor(pairLimit = PAIR_LIMIT) {
+    this.pairLimit = Math.min(pairLimit, PAIR_LIMIT);
+  }
 
   /** Entries held (cell-minutes, viewers, users): the owner flushes past a bound. */
   get size(): number {
     return this.pending;
   }
 
-  private deltas(tuple: number, protocol: number, geo: number, minute: number): Float64Array {
+  /** The offset in `values` of the (cell, minute) entry, made (all zero) when new. */
+  private entry(tuple: number, protocol: number, geo: number, minute: number): number {
     const key = (tuple * PROTOCOL_SLOTS + protocol) * GEO_BITS + geo;
-    let m = this.cells.get(key);
-    if (m === undefined) {
-      m = new Map();
-      this.cells.set(key, m);
+    let c = this.lastCell;
+    if (key !== this.lastCellKey) {
+      c = this.cellIndex.add(key);
+      this.lastCellKey = key;
+      this.lastCell = c;
     }
-    let d = m.get(minute);
-    if (d === undefined) {
-      d = new Float64Array(4);
-      m.set(minute, d);
+    const before = this.entryIndex.size;
+    const e = this.entryIndex.add(c * MINUTE_SPACE + minute);
+    if (e === before) {
       this.pending++;
+      if ((e + 1) * ENTRY_WIDTH > this.values.length) {
+        const grown = new Float64Array(this.values.length * 2);
+        grown.set(this.values);
+        this.values = grown;
+      }
     }
-    return d;
+    return e * ENTRY_WIDTH;
   }
 
   /**
@@ -149,24 +184,26 @@ export class AudienceCounter {
     const start = end - durationMs;
     const first = Math.floor(start / MINUTE);
     const last = durationMs > 0 ? Math.ceil(end / MINUTE) - 1 : endMinute;
-    const a = this.deltas(tuple, protocol, geo, first);
-    a[0] = (a[0] as number) + 1;
-    const b = this.deltas(tuple, protocol, geo, last + 1);
-    b[0] = (b[0] as number) - 1;
+    // entry() may grow the values: each is taken after it.
+    const a = this.entry(tuple, protocol, geo, first);
+    this.values[a] = (this.values[a] as number) + 1;
+    const b = this.entry(tuple, protocol, geo, last + 1);
+    this.values[b] = (this.values[b] as number) - 1;
     // Play time: only day sums are read (the portrait), so each UTC day's share sits at the session's first minute of that day.
     for (let day = Math.floor(start / DAY) * DAY; day < end; day += DAY) {
       const from = Math.max(start, day);
-      const c = this.deltas(tuple, protocol, geo, Math.floor(from / MINUTE));
-      c[1] = (c[1] as number) + (Math.min(end, day + DAY) - from);
+      const c = this.entry(tuple, protocol, geo, Math.floor(from / MINUTE)) + 1;
+      this.values[c] = (this.values[c] as number) + (Math.min(end, day + DAY) - from);
     }
     this.line(tuple, protocol, geo, endMinute, bytes);
   }
 
   /** Bytes and one line of a stream at the line's minute (HLS lines; FLV lines through session()). */
   line(tuple: number, protocol: number, geo: number, minute: number, bytes: number): void {
-    const d = this.deltas(tuple, protocol, geo, minute);
-    d[2] = (d[2] as number) + bytes;
-    d[3] = (d[3] as number) + 1;
+    const d = this.entry(tuple, protocol, geo, minute);
+    const v = this.values;
+    v[d + 2] = (v[d + 2] as number) + bytes;
+    v[d + 3] = (v[d + 3] as number) + 1;
   }
 
   /**
@@ -176,6 +213,22 @@ export class AudienceCounter {
   viewer(tuple: number, minute: number, address: string, geo: number, v4 = -1): boolean {
     const ip = ipKey(address, v4);
     const key = tuple * MINUTE_SPACE + minute;
+    if (typeof ip === 'number') {
+      const p = this.hlsPairs.add(key);
+      if (p < this.pairLimit) {
+        const before = this.hlsV4.size;
+        const n = this.hlsV4.add(p * IP_SPACE + (ip >>> 0));
+        if (n !== before) return false;
+        if (n === this.hlsGeo.length) {
+          const grown = new Uint8Array(n * 2);
+          grown.set(this.hlsGeo);
+          this.hlsGeo = grown;
+        }
+        this.hlsGeo[n] = geo;
+        this.pending++;
+        return true;
+      }
+    }
     let s = this.hls.get(key);
     if (s === undefined) {
       s = new Map();
@@ -191,6 +244,14 @@ export class AudienceCounter {
   user(tuple: number, time: number, address: string, v4 = -1): void {
     const ip = ipKey(address, v4);
     const key = tuple * DAY_SPACE + Math.floor(time / DAY);
+    if (typeof ip === 'number') {
+      const u = this.userPairs.add(key);
+      if (u < this.pairLimit) {
+        const before = this.usersV4.size;
+        if (this.usersV4.add(u * IP_SPACE + (ip >>> 0)) === before) this.pending++;
+        return;
+      }
+    }
     let s = this.users.get(key);
     if (s === undefined) {
       s = new Set();
@@ -205,30 +266,37 @@ export class AudienceCounter {
   /** Everything so far as cells over the given tuple names (the traffic counter's drain of the same lines); starts empty. */
   drain(domains: string[], apps: string[], streams: string[]): AudienceCells {
     const out = new CellColumns(256);
-    for (const [key, m] of this.cells) {
+    const entries = this.entryIndex.size;
+    // Entry keys ascending: each cell's entries together, its minutes ascending.
+    const keys = Float64Array.from(this.entryIndex.ids()).sort();
+    const cellKeys = this.cellIndex.ids();
+    const v = this.values;
+    for (let i = 0; i < entries; ) {
+      const c = Math.floor((keys[i] as number) / MINUTE_SPACE);
+      const key = cellKeys[c] as number;
       const g = key % GEO_BITS;
       const rest = (key - g) / GEO_BITS;
       const p = rest % PROTOCOL_SLOTS;
       const t = (rest - p) / PROTOCOL_SLOTS;
-      const minutes = m.size === 1 ? [...m.keys()] : Float64Array.from(m.keys()).sort();
       let open = 0;
       let at = 0;
       // Sweep the cell's touched minutes: at a block start the sessions open then (the block's base),
       // elsewhere the minute's delta; a block start between two touched minutes carries the open count.
-      for (let i = 0; i < minutes.length; i++) {
-        const mi = minutes[i] as number;
+      for (; i < entries && Math.floor((keys[i] as number) / MINUTE_SPACE) === c; i++) {
+        const mi = (keys[i] as number) - c * MINUTE_SPACE;
         if (open > 0) {
           for (let b = (Math.floor(at / BLOCK) + 1) * BLOCK; b < mi; b += BLOCK) out.push(t, b * MINUTE, p, g, open, 0, 0, 0, 0);
         }
-        const d = m.get(mi) as Float64Array;
-        const delta = d[0] as number;
+        const d = this.entryIndex.get(keys[i] as number) * ENTRY_WIDTH;
+        const delta = v[d] as number;
         open += delta;
         at = mi;
         const opens = mi % BLOCK === 0 ? open : Math.max(0, delta);
         const closes = mi % BLOCK === 0 ? 0 : Math.max(0, -delta);
-        if (opens > 0 || closes > 0 || (d[1] as number) > 0 || (d[2] as number) > 0 || (d[3] as number) > 0) {
-          out.push(t, mi * MINUTE, p, g, opens, closes, d[1] as number, d[2] as number, d[3] as number);
-        }
+        const playMs = v[d + 1] as number;
+        const bytes = v[d + 2] as number;
+        const lines = v[d + 3] as number;
+        if (opens > 0 || closes > 0 || playMs > 0 || bytes > 0 || lines > 0) out.push(t, mi * MINUTE, p, g, opens, closes, playMs, bytes, lines);
       }
     }
     const hlsTuple: number[] = [];
@@ -236,6 +304,16 @@ export class AudienceCounter {
     const hlsGeo: number[] = [];
     const hlsIp: string[] = [];
     const hlsV4: number[] = [];
+    const hlsPairKeys = this.hlsPairs.ids();
+    const hlsIds = this.hlsV4.ids();
+    for (let n = 0; n < hlsIds.length; n++) {
+      const id = hlsIds[n] as number;
+      const ip = id % IP_SPACE;
+      const key = hlsPairKeys[(id - ip) / IP_SPACE] as number;
+      const mi = key % MINUTE_SPACE;
+      hlsTuple.push((key - mi) / MINUTE_SPACE); hlsMinute.push(mi * MINUTE); hlsGeo.push(this.hlsGeo[n] as number);
+      hlsIp.push(''); hlsV4.push(ip);
+    }
     for (const [key, s] of this.hls) {
       const mi = key % MINUTE_SPACE;
       const t = (key - mi) / MINUTE_SPACE;
@@ -252,6 +330,16 @@ export class AudienceCounter {
     const userDay: number[] = [];
     const userIp: string[] = [];
     const userV4: number[] = [];
+    const userPairKeys = this.userPairs.ids();
+    const userIds = this.usersV4.ids();
+    for (let n = 0; n < userIds.length; n++) {
+      const id = userIds[n] as number;
+      const ip = id % IP_SPACE;
+      const key = userPairKeys[(id - ip) / IP_SPACE] as number;
+      const day = key % DAY_SPACE;
+      userTuple.push((key - day) / DAY_SPACE); userDay.push(day * DAY);
+      userIp.push(''); userV4.push(ip);
+    }
     for (const [key, s] of this.users) {
       const day = key % DAY_SPACE;
       const t = (key - day) / DAY_SPACE;
@@ -264,8 +352,17 @@ export class AudienceCounter {
         }
       }
     }
-    this.cells = new Map();
+    this.cellIndex = new BlockIdIndex(256);
+    this.entryIndex = new BlockIdIndex(Math.min(entries, 1 << 20));
+    this.values = new Float64Array(Math.max(1024, Math.min(entries, 1 << 20)) * ENTRY_WIDTH);
+    this.lastCellKey = -1;
+    this.lastCell = -1;
+    this.hlsPairs = new BlockIdIndex(256);
+    this.hlsV4 = new BlockIdIndex(Math.min(hlsIds.length, 1 << 20));
+    this.hlsGeo = new Uint8Array(Math.max(1024, Math.min(hlsIds.length, 1 << 20)));
     this.hls = new Map();
+    this.userPairs = new BlockIdIndex(256);
+    this.usersV4 = new BlockIdIndex(Math.min(userIds.length, 1 << 20));
     this.users = new Map();
     this.pending = 0;
     return {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BlockBuilder } from './builder.js';
-import { BlockFormatError, addAllMeasures, addSlotMeasures, blockInfo, decodeBlock, encodeBlock, sumMeasure, type CellColumns } from './codec.js';
+import { BlockFormatError, addAllMeasures, addSlotMeasures, blockInfo, decodeBlock, decodeBlockInto, encodeBlock, newCellColumns, sumMeasure, type CellColumns } from './codec.js';
 import { ByteReader, ByteWriter } from './varint.js';
 
 function cols(rows: Array<[number, number, ...number[]]>, measures = 2): CellColumns {
@@ -341,5 +341,35 @@ describe('addSlotMeasures against decodeBlock', () => {
     // One stream length one byte longer than its stream: the stream does not end where announced.
     const v1 = Uint8Array.of(1, 1, 60, 1, 200, 1, 4, 0, 5, 3, 4, 3, 0);
     expect(() => addSlotMeasures(v1, 5, [0], [new Float64Array(300)])).toThrow(BlockFormatError);
+  });
+});
+
+describe('decodeBlockInto', () => {
+  it('decodes block after block into the same columns as decodeBlock does (full keys, lists, bitmaps, ratio streams, growth)', () => {
+    const rand = prng(5);
+    let into = newCellColumns(3, 2);
+    for (let round = 0; round < 40; round++) {
+      const slots = 1 + Math.floor(rand() * 60);
+      const rows: Array<[number, number, number, number, number]> = [];
+      for (let key = 0; key < 1 + Math.floor(rand() * 6); key++) {
+        const full = rand() < 0.3;
+        for (let slot = 0; slot < slots; slot++) {
+          if (!full && rand() < 0.6) continue;
+          const requests = Math.floor(rand() * 50);
+          rows.push([key * 3, slot, requests, requests * 1200 + Math.floor(rand() * 40), Math.floor(rand() * 2 ** 40)]);
+        }
+      }
+      const buf = encodeBlock(slots, cols(rows, 3));
+      const got = decodeBlockInto(buf, into);
+      into = got.cells;
+      expect(got.slots).toBe(slots);
+      expect(rowsOf(got.cells)).toEqual(rowsOf(decodeBlock(buf).cells));
+      expect(rowsOf(got.cells)).toEqual(rows);
+    }
+  });
+
+  it('rejects a malformed block as decodeBlock does', () => {
+    const buf = encodeBlock(4, cols([[1, 0, 5, 6], [1, 3, 7, 8]]));
+    expect(() => decodeBlockInto(buf.subarray(0, buf.length - 1), newCellColumns(2))).toThrow(BlockFormatError);
   });
 });

@@ -118,7 +118,9 @@ export function encodeBlockTo(slots: number, cells: CellColumns, w: ByteWriter):
     scratchPlain.reset();
     scratchPlain.uint(FORM_PLAIN);
     for (let i = 0; i < n; i++) scratchPlain.uint(col[i] as number);
-    const ratio = v > 0 && ratioStream(cells, col, scratchRatio);
+    // A ratio stream takes at least a byte per key and per cell after its form: when the plain one is
+    // no longer than that (small values, zeros), it cannot be shorter, so it is not tried.
+    const ratio = v > 0 && scratchPlain.length > 1 + keyCount + n && ratioStream(cells, col, scratchRatio);
     const best = ratio && scratchRatio.length < scratchPlain.length ? scratchRatio : scratchPlain;
     lengths.push(best.length);
     if (v === m - 1) last = best;
@@ -220,6 +222,7 @@ let scratchKeys = new Int32Array(64);
 let scratchKeyCells = new Int32Array(64);
 let scratchSlots = new Uint16Array(1024);
 let scratchFull = new Uint8Array(64);
+const scratchStreamStart: number[] = [];
 
 /** Whether the bitmap at buf[at..] has exactly the first `slots` bits set. */
 function fullBitmap(buf: Uint8Array, at: number, slots: number): boolean {
@@ -302,22 +305,24 @@ function readDirectory(buf: Uint8Array, reuse: boolean): Directory {
     keyCells[k] = n;
     cellCount += n;
   }
-  const streamStart: number[] = [];
+  // The stream starts (a reused directory reuses the array: nothing allocated per block).
+  const streamStart: number[] = reuse ? scratchStreamStart : [];
+  streamStart.length = measures + 1;
   let total = 0;
-  const lengths: number[] = [];
   for (let m = 0; m < measures; m++) {
     const len = r.uint();
-    lengths.push(len);
+    streamStart[m + 1] = len;
     total += len;
   }
   if (r.pos + total < buf.length) throw new BlockFormatError(`${buf.length - r.pos - total} bytes after the measure streams`);
   if (r.pos + total > buf.length) throw new BlockFormatError('measure streams truncated');
   let at = r.pos;
-  for (const len of lengths) {
-    streamStart.push(at);
+  for (let m = 0; m < measures; m++) {
+    const len = streamStart[m + 1] as number;
+    streamStart[m] = at;
     at += len;
   }
-  streamStart.push(at);
+  streamStart[measures] = at;
   return { slots, measures, keyCount, keyValues, keyCells, keyFull, cellSlots, cellCount, streamStart, version };
 }
 
@@ -373,28 +378,95 @@ function valueStream(buf: Uint8Array, dir: Directory, m: number): ValueStream {
   };
 }
 
+/**
+ * Decodes `n` varints from buf[pos..end) into col[0..n) with ByteReader.uint's checks and errors;
+ * returns the position after the last one.
+ */
+function readVarints(buf: Uint8Array, pos: number, end: number, col: Float64Array, n: number): number {
+  for (let j = 0; j < n; j++) {
+    if (pos >= end) throw new BlockFormatError(`truncated varint at byte ${pos}`);
+    const first = pos;
+    let b = buf[pos++] as number;
+    if (b < 0x80) {
+      col[j] = b;
+      continue;
+    }
+    let v = b & 0x7f;
+    let scale = 0x80;
+    for (let i = 1; ; i++) {
+      if (pos >= end) throw new BlockFormatError(`truncated varint at byte ${pos}`);
+      if (i > 7) throw new BlockFormatError(`varint longer than 8 bytes at byte ${first}`);
+      b = buf[pos++] as number;
+      v += (b & 0x7f) * scale;
+      if (b < 0x80) break;
+      scale *= 0x80;
+    }
+    if (v > Number.MAX_SAFE_INTEGER) throw new BlockFormatError(`varint beyond 2^53 at byte ${first}`);
+    col[j] = v;
+  }
+  return pos;
+}
+
 /** Decodes and validates a whole block. */
 export function decodeBlock(buf: Uint8Array): DecodedBlock {
-  const dir = readDirectory(buf, false);
+  return decodeBlockInto(buf, undefined);
+}
+
+/** Empty columns for decodeBlockInto (grown by it as blocks need). */
+export function newCellColumns(measures: number, capacity = 64): CellColumns {
+  return { count: 0, keys: new Int32Array(capacity), slots: new Uint16Array(capacity), values: Array.from({ length: measures }, () => new Float64Array(capacity)) };
+}
+
+/**
+ * decodeBlock into `into` (undefined: new columns), reused when it has room and the block's measure
+ * count: a writer merging many stored blocks allocates no columns per block. The result's cells are
+ * `into` or its replacement (valid until the next call with it). The same checks as decodeBlock.
+ */
+export function decodeBlockInto(buf: Uint8Array, into: CellColumns | undefined): DecodedBlock {
+  const dir = readDirectory(buf, into !== undefined);
   const n = dir.cellCount;
-  const keys = new Int32Array(n);
+  const out = into !== undefined && into.keys.length >= n && into.values.length === dir.measures ? into : newCellColumns(dir.measures, Math.max(n, into ? into.keys.length * 2 : 0));
+  const keys = out.keys;
+  const slots = out.slots;
   let i = 0;
+  let cell = 0;
   for (let k = 0; k < dir.keyCount; k++) {
     const key = dir.keyValues[k] as number;
-    for (let c = dir.keyCells[k] as number; c > 0; c--) keys[i++] = key;
-  }
-  const values: Float64Array[] = [];
-  for (let m = 0; m < dir.measures; m++) {
-    const st = valueStream(buf, dir, m);
-    const col = new Float64Array(n);
-    let j = 0;
-    for (let k = 0; k < dir.keyCount; k++) {
-      for (let c = dir.keyCells[k] as number; c > 0; c--) col[j++] = st.next(k);
+    const kn = dir.keyCells[k] as number;
+    const full = dir.keyFull[k] === 1;
+    for (let c = 0; c < kn; c++) {
+      keys[i] = key;
+      // A full key's slots are 0..n-1 (a reused directory leaves them unwritten).
+      slots[i++] = full ? c : (dir.cellSlots[cell + c] as number);
     }
-    st.end();
-    values.push(col);
+    cell += kn;
   }
-  return { slots: dir.slots, cells: { count: n, keys, slots: dir.cellSlots.slice(0, n), values } };
+  for (let m = 0; m < dir.measures; m++) {
+    const col = out.values[m] as Float64Array;
+    const start = dir.streamStart[m] as number;
+    const end = dir.streamStart[m + 1] as number;
+    // A plain stream (the usual form) is read in place; a ratio stream through its readers.
+    const plainAt = dir.version === 1 ? start : start < end && buf[start] === FORM_PLAIN ? start + 1 : -1;
+    if (plainAt >= 0) {
+      const after = readVarints(buf, plainAt, end, col, n);
+      if (after !== end) throw new BlockFormatError(`measure stream ${m} has ${end - after} bytes left over`);
+      continue;
+    }
+    const { r, base, ratios } = measureReaders(buf, dir, m);
+    if (base === undefined || ratios === undefined) {
+      for (let j = 0; j < n; j++) col[j] = r.uint();
+    } else {
+      let j = 0;
+      for (let k = 0; k < dir.keyCount; k++) {
+        const ratio = ratios[k] as number;
+        for (let c = dir.keyCells[k] as number; c > 0; c--) col[j++] = ratioValue(base.uint(), ratio, r.uint(), m);
+      }
+      checkStreamEnd(base, 0);
+    }
+    checkStreamEnd(r, m);
+  }
+  out.count = n;
+  return { slots: dir.slots, cells: out };
 }
 
 /**

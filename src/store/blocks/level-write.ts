@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { BlockFormatError, decodeBlock, encodeBlockTo, MAX_KEY, type CellColumns } from './codec.js';
+import { BlockFormatError, decodeBlockInto, encodeBlockTo, MAX_KEY, newCellColumns, type CellColumns } from './codec.js';
 import { BlockIdIndex } from './id-index.js';
 import { cachedStatement, type BlockTable } from './table.js';
 import { ByteWriter } from './varint.js';
@@ -128,6 +128,8 @@ class Accumulator {
   private nTouched = 0;
   private readonly sparse = new Map<number, Float64Array>();
   private out: CellColumns;
+  /** Columns a stored block is decoded into (reused). */
+  private stored: CellColumns = newCellColumns(1);
 
   constructor(private readonly slots: number, private readonly measures: number) {
     this.sums = Array.from({ length: measures }, () => new Float64Array(DENSE_LIMIT));
@@ -164,7 +166,8 @@ class Accumulator {
 
   /** Adds a stored block's cells (its slot count and measures must be the table's). */
   addBlock(buf: Uint8Array): void {
-    const { slots, cells } = decodeBlock(buf);
+    const { slots, cells } = decodeBlockInto(buf, this.stored);
+    this.stored = cells;
     if (slots !== this.slots || cells.values.length !== this.measures) {
       throw new BlockFormatError(`block has ${slots} slots and ${cells.values.length} measures, expected ${this.slots} and ${this.measures}`);
     }

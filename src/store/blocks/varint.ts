@@ -51,9 +51,16 @@ export class ByteWriter {
 
   /** Appends what another writer holds (no view made). */
   append(other: ByteWriter): void {
-    this.reserve(other.length);
-    this.buf.set(other.buf.length === other.length ? other.buf : other.buf.subarray(0, other.length), this.length);
-    this.length += other.length;
+    const n = other.length;
+    this.reserve(n);
+    if (n <= 64) {
+      // Short streams (most of a small block's): copied byte by byte, without making a view.
+      const from = other.buf;
+      const to = this.buf;
+      const at = this.length;
+      for (let i = 0; i < n; i++) to[at + i] = from[i] as number;
+    } else this.buf.set(other.buf.length === n ? other.buf : other.buf.subarray(0, n), this.length);
+    this.length += n;
   }
 
   /** Forgets what was written (the buffer is kept for reuse). */

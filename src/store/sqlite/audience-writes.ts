@@ -146,9 +146,14 @@ export class AudienceWriter {
           continue;
         }
         const slot = Math.floor((c.minute[i] as number) / AUDIENCE_SLOT_MS);
-        const v = [c.sessions[i] as number, c.bytes[i] as number, c.requests[i] as number, c.playMs[i] as number, c.opens?.[i] ?? 0, c.closes?.[i] ?? 0] as const;
-        append(domains, d, slot, geo, protocol, ...v);
-        append(streams, s, slot, geo, protocol, ...v);
+        const viewers = c.sessions[i] as number;
+        const bytes = c.bytes[i] as number;
+        const requests = c.requests[i] as number;
+        const playMs = c.playMs[i] as number;
+        const opens = c.opens?.[i] ?? 0;
+        const closes = c.closes?.[i] ?? 0;
+        append(domains, d, slot, geo, protocol, viewers, bytes, requests, playMs, opens, closes);
+        append(streams, s, slot, geo, protocol, viewers, bytes, requests, playMs, opens, closes);
       }
       for (let i = 0; i < c.hlsTuple.length; i++) {
         const k = c.hlsTuple[i] as number;
