@@ -77,6 +77,17 @@ describe('ClickHouse traffic cells', () => {
     await st.cached.write(batch({ traffic: rows(3000) }));
     await st.writer.write(batch({ traffic: rows(3000) }));
     await expectAllExact();
+    // Blocks of one domain only, then both domains asked: the other domain's hours by SQL, the first's blocks of those hours left out.
+    const edu = filter({ app: 'edu', stream: 's3', regions: [], isps: [] });
+    await fromBlocks({ ...edu, domains: [DOMAINS[0] as string] });
+    const partly = st.cached.trafficCells?.stats.partly ?? 0;
+    expect([...(await st.cached.trafficSeries(edu))], 'one domain from blocks, the other by SQL').toEqual(await bySql(edu));
+    const live = { ...edu, app: 'live' };
+    expect(st.cached.trafficCells?.stats.partly).toBe(partly + 1);
+    await fromBlocks({ ...live, domains: [DOMAINS[1] as string] });
+    const partly2 = st.cached.trafficCells?.stats.partly ?? 0;
+    expect(perDomain(await st.cached.trafficByDomain(live)), 'per domain, the same').toEqual(perDomain(await st.sql.trafficByDomain(live)));
+    expect(st.cached.trafficCells?.stats.partly).toBe(partly2 + 1);
     // A late write into one closed hour, of the asked stream: that hour by SQL at once, then a block again.
     const late = rows(40, D0 + 30 * HOUR, 1).map((r) => ({ ...r, app: 'live', stream: 's1', region: 'GD' as Region, isp: 'CMCC' as Isp }));
     await st.writer.write(batch({ traffic: late }));

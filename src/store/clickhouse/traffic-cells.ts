@@ -171,9 +171,11 @@ export class TrafficCells {
           continue;
         }
         use.push({ domain, hour: h, b });
-        for (const p of sel.pairs) cells += (b.pairs[p + 1] as number) - (b.pairs[p] as number);
       }
     }
+    // An hour stale for any domain is read by SQL for every domain: the other domains' blocks of it are left out.
+    const blocks = use.filter((u) => !staleHour[u.hour - firstHour]);
+    for (const { b } of blocks) for (const p of sel.pairs) cells += (b.pairs[p + 1] as number) - (b.pairs[p] as number);
     const runs = sqlRanges(f.from, f.to, firstHour, endHour, staleHour).filter(([a, b]) => b > a);
     if (stale.length > 0) this.schedule(scope, f, stale);
     if (this.cache.bySql(runs.length, stale.length, domains.length * (endHour - firstHour))) return undefined;
@@ -196,7 +198,7 @@ export class TrafficCells {
       const s = series(str(r.domain));
       if (i >= 0 && i < count) s[i] = (s[i] as number) + num(r.b);
     }
-    for (const { domain, hour, b } of use) {
+    for (const { domain, hour, b } of blocks) {
       const hourStart = hour * HOUR - f.from;
       let s: Float64Array | undefined;
       for (const p of sel.pairs) {
