@@ -6,12 +6,15 @@ import { num, str, type ChConnection } from './client.js';
 import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList } from './sql.js';
 import { stampKey, StampReads } from './stamp-reads.js';
+import { totalsOnly } from './traffic-blocks.js';
 
 const HOUR = 3_600_000;
 const SLOT_MS = 300_000;
 const SLOTS = 12;
 /** Hours built by one query: a head domain's hour is thousands of rows, parsed on the main thread. */
 const BUILD_HOURS = 6;
+/** (domain, hour)s of one answer at most (31 days of 3 domains); more: by SQL. */
+export const MAX_ANSWER_BLOCKS = 31 * 24 * 3;
 /** Cells added up on the main thread for one answer at most; more: the answer by SQL (ClickHouse sums it). */
 export const MAX_SUM_CELLS = 200_000;
 /** The traffic cells' share of the hour blocks' byte budget (--clickhouse-hour-blocks-mib); the request counts' blocks get the rest. */
@@ -148,11 +151,13 @@ export class TrafficCells {
 
   /** The series by domain (`perDomain`) or all in one under '' (absent: nothing in the window). */
   private async answer(f: TrafficFilter, perDomain: boolean, signal: AbortSignal | undefined, now: number): Promise<Map<string, Float64Array> | undefined> {
-    if (this.cache.closed || f.domains.length === 0 || f.from % SLOT_MS !== 0) return undefined;
+    if (this.cache.closed || totalsOnly(f) || f.domains.length === 0 || f.from % SLOT_MS !== 0) return undefined;
     const count = Math.max(0, (f.to - f.from) / f.slotMs);
     const firstHour = Math.ceil(f.from / HOUR);
     const endHour = this.cache.endHour(f.to, now);
     if (!Number.isInteger(count) || endHour <= firstHour) return undefined;
+    // More (domain, hour)s than the answer may use: by SQL, building none (it would push every other block out).
+    if (new Set(f.domains).size * (endHour - firstHour) > MAX_ANSWER_BLOCKS) return undefined;
     const scope = scopeOf(f);
     const domains = [...new Set(f.domains)];
     const stamps = await (scope.perStream ? this.streamStamps : this.domainStamps).read(f.project, domains, firstHour, endHour);
