@@ -13,6 +13,8 @@ const SLOT_MS = 300_000;
 const SLOTS = 12;
 /** Hours built by one query: a head domain's hour is thousands of rows, parsed on the main thread. */
 const BUILD_HOURS = 6;
+/** Stamps reads of one table in flight at once (stamp-reads.ts). */
+const STAMP_READS_IN_FLIGHT = 3;
 /** (domain, hour)s of one answer at most (31 days of 3 domains); more: by SQL. */
 export const MAX_ANSWER_BLOCKS = 31 * 24 * 3;
 /** Cells added up on the main thread for one answer at most; more: the answer by SQL (ClickHouse sums it). */
@@ -128,8 +130,8 @@ export class TrafficCells {
   readonly stats: BlockCache<CellBlock>['stats'] & { tooBig: number };
 
   constructor(private readonly server: ChConnection, private readonly names: SchemaNames, options: HourBlocksOptions, budgetBytes: number) {
-    this.streamStamps = new StampReads(server, table(names, 'traffic_stream_stamps'));
-    this.domainStamps = new StampReads(server, table(names, 'traffic_stamps'));
+    this.streamStamps = new StampReads(server, table(names, 'traffic_stream_stamps'), 'domain', STAMP_READS_IN_FLIGHT);
+    this.domainStamps = new StampReads(server, table(names, 'traffic_stamps'), 'domain', STAMP_READS_IN_FLIGHT);
     this.cache = new BlockCache<CellBlock>(this.streamStamps, options, budgetBytes, weigh);
     this.stats = Object.assign(this.cache.stats, { tooBig: 0 });
   }
