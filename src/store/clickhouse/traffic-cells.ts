@@ -17,6 +17,8 @@ const BUILD_HOURS = 6;
 const STAMP_READS_IN_FLIGHT = 3;
 /** (domain, hour)s of one answer at most (31 days of 3 domains); more: by SQL. */
 export const MAX_ANSWER_BLOCKS = 31 * 24 * 3;
+/** Blocks waiting for a build at most; beyond, stale hours are answered by SQL and not queued. */
+const MAX_QUEUED_BLOCKS = 4 * MAX_ANSWER_BLOCKS;
 /** Cells added up on the main thread for one answer at most; more: the answer by SQL (ClickHouse sums it). */
 export const MAX_SUM_CELLS = 200_000;
 /** The traffic cells' share of the hour blocks' byte budget (--clickhouse-hour-blocks-mib); the request counts' blocks get the rest. */
@@ -128,6 +130,8 @@ export class TrafficCells {
   private readonly streamStamps: StampReads;
   private readonly domainStamps: StampReads;
   readonly stats: BlockCache<CellBlock>['stats'] & { tooBig: number };
+  /** Blocks claimed for a build and not built yet (MAX_QUEUED_BLOCKS). */
+  private queuedBlocks = 0;
 
   constructor(private readonly server: ChConnection, private readonly names: SchemaNames, options: HourBlocksOptions, budgetBytes: number) {
     this.streamStamps = new StampReads(server, table(names, 'traffic_stream_stamps'), 'domain', STAMP_READS_IN_FLIGHT);
@@ -243,9 +247,12 @@ export class TrafficCells {
 
   /** Queues builds of the stale cells not queued yet: runs of up to BUILD_HOURS hours, each with the domains stale in any of them. */
   private schedule(scope: Scope, f: TrafficFilter, stale: ReadonlyArray<{ domain: string; hour: number }>): void {
+    // Scopes are as many as the names asked: a client asking for stream after stream queues no more than this.
+    if (this.queuedBlocks >= MAX_QUEUED_BLOCKS) return;
     const byHour = new Map<number, string[]>();
     for (const s of stale) {
       if (!this.cache.claim(this.blockKey(scope, f.project, s.domain, s.hour))) continue;
+      this.queuedBlocks++;
       const list = byHour.get(s.hour);
       if (list) list.push(s.domain);
       else byHour.set(s.hour, [s.domain]);
@@ -264,6 +271,7 @@ export class TrafficCells {
       this.cache.enqueue(() => this.build(scope, base, domains, from, to), () => {
         const keys: string[] = [];
         for (const h of slice) for (const d of byHour.get(h) ?? []) keys.push(this.blockKey(scope, f.project, d, h));
+        this.queuedBlocks -= keys.length;
         return keys;
       });
     }
