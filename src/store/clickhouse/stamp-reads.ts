@@ -20,20 +20,26 @@ export const stampKey = (project: string, domain: string, hour: number): string 
  *
  * Still exact while other nodes write: a query joins only a stamps read that has not been sent yet,
  * so every stamp it sees was read after it arrived, and every write acknowledged before it arrived
- * (its stamp rows committed) is in them. At most one read is in flight; queries arriving meanwhile
+ * (its stamp rows committed) is in them. At most one read is in flight (maxInFlight); queries arriving meanwhile
  * wait for the next, sent as soon as it returns (on a quiet node: at once, in the next turn of the
  * event loop). The read covers every asked (project, domain) over the union of the asked hours; the
  * extra rows are ignored.
  */
 export class StampReads {
   private waiting: Waiting[] = [];
-  private inFlight = false;
+  private inFlight = 0;
   private scheduled = false;
   /** Stamps reads sent / queries answered by them (tests and the bench read them). */
   readonly stats = { reads: 0, queries: 0 };
 
-  /** `column`: what the stamps are kept by beside project and hour (domain; carousel: task_id). */
-  constructor(private readonly server: ChConnection, private readonly table: string, private readonly column: 'domain' | 'task_id' = 'domain') {}
+  /**
+   * `column`: what the stamps are kept by beside project and hour (domain; carousel: task_id).
+   * `maxInFlight`: reads sent at once at most (default 1; the traffic cells: more, so a query waits
+   * for one round trip, not for the read in flight and then its own). Exact either way: a query still
+   * joins only a read not sent yet.
+   */
+  constructor(private readonly server: ChConnection, private readonly table: string, private readonly column: 'domain' | 'task_id' = 'domain',
+    private readonly maxInFlight = 1) {}
 
   /** The stamps of `domains` x hours [from, to) of `project`, keyed by stampKey, as `rows:tags` (absent: no insert reached the hour). */
   read(project: string, domains: readonly string[], from: number, to: number): Promise<Map<string, string>> {
@@ -44,7 +50,7 @@ export class StampReads {
   }
 
   private kick(): void {
-    if (this.inFlight || this.scheduled || this.waiting.length === 0) return;
+    if (this.inFlight >= this.maxInFlight || this.scheduled || this.waiting.length === 0) return;
     this.scheduled = true;
     // The next turn of the event loop: queries that arrive together share the read.
     setImmediate(() => {
@@ -54,10 +60,10 @@ export class StampReads {
   }
 
   private async flush(): Promise<void> {
-    if (this.inFlight || this.waiting.length === 0) return;
+    if (this.inFlight >= this.maxInFlight || this.waiting.length === 0) return;
     const batch = this.waiting;
     this.waiting = [];
-    this.inFlight = true;
+    this.inFlight++;
     this.stats.reads++;
     this.stats.queries += batch.length;
     try {
@@ -76,7 +82,7 @@ export class StampReads {
       const e = err instanceof Error ? err : new Error(String(err));
       for (const w of batch) w.reject(e);
     } finally {
-      this.inFlight = false;
+      this.inFlight--;
       this.kick();
     }
   }

@@ -18,10 +18,12 @@ import { originRetentionDrops } from './origin-slots.js';
 import { LEVELS, levelFor, levelInsert } from './rollups.js';
 import { ClickHouseTraffic } from './traffic.js';
 import { TrafficBlocks } from './traffic-blocks.js';
+import { TrafficCells, TRAFFIC_CELLS_SHARE } from './traffic-cells.js';
 import { CarouselBlocks, carouselBody, releaseCarouselBody, samplesSql, toSamples } from './carousel-blocks.js';
 import { ClickHouseOrigin } from './origin.js';
 import { ClickHouseStreamQuality } from './stream-quality.js';
 import { HourBlocks, type HourBlocksOptions } from './hour-blocks.js';
+import { HOUR_BLOCK_DEFAULTS } from './block-cache.js';
 import { columnsToCells } from './hour-answer.js';
 import type { QualityFilter, QualityRow, QualitySample } from '../stream-quality.js';
 import type {
@@ -110,15 +112,19 @@ export class ClickHouseStore implements Store {
     this.names = { database: target.database, cluster: options.cluster, ...(options.replicated ? { replicated: true } : {}) };
     this.servers = target.endpoints.map((e) => new ChEndpoint(e, { requestTimeoutMs: options.requestTimeoutMs, queryTimeoutMs: options.queryTimeoutMs }));
     this.primary = options.replicated ? new FailoverEndpoint(this.servers) : this.servers[0] as ChEndpoint;
+    const blockBudget = (options.hourBlocks === false ? undefined : options.hourBlocks?.budgetBytes) ?? HOUR_BLOCK_DEFAULTS.budgetBytes;
     this.traffic = new ClickHouseTraffic(this.primary, this.names, (ids) => this.waitUntilFinished(ids), () => this.insertSettings,
       (name, queriesFor) => this.checkQuorum(name, queriesFor),
-      options.hourBlocks === false ? undefined : new TrafficBlocks(this.primary, this.names, options.hourBlocks));
+      options.hourBlocks === false ? undefined : new TrafficBlocks(this.primary, this.names, options.hourBlocks),
+      options.hourBlocks === false ? undefined : new TrafficCells(this.primary, this.names, options.hourBlocks ?? {}, blockBudget * TRAFFIC_CELLS_SHARE));
     this.origin = new ClickHouseOrigin(this.primary, this.names, () => this.insertSettings, (ids) => this.waitUntilFinished(ids),
       (name, queriesFor) => this.checkQuorum(name, queriesFor));
     this.quality = new ClickHouseStreamQuality(this.primary, this.names, this.insertSettings);
     this.audience = new ClickHouseAudience(this.primary, this.names, (ids) => this.waitUntilFinished(ids), () => this.insertSettings,
       (name, queriesFor) => this.checkQuorum(name, queriesFor));
-    this.hourBlocks = options.hourBlocks === false ? undefined : new HourBlocks(this.primary, this.names, options.hourBlocks);
+    // The byte budget of --clickhouse-hour-blocks-mib: the traffic cells' share, the request counts' blocks the rest.
+    this.hourBlocks = options.hourBlocks === false ? undefined
+      : new HourBlocks(this.primary, this.names, { ...options.hourBlocks, budgetBytes: blockBudget * (1 - TRAFFIC_CELLS_SHARE) });
     this.carouselBlocks = options.hourBlocks === false ? undefined : new CarouselBlocks(this.primary, this.names, options.hourBlocks);
   }
 
@@ -146,7 +152,7 @@ export class ClickHouseStore implements Store {
       await replicateExisting(server, this.names);
     }
     // Through the Distributed tables, this fails when any shard lacks its local tables.
-    for (const name of ['http_counts', 'http_counts_bytes', ...LEVELS.map((l) => l.table), 'http_counts_stamps', 'carousel_stamps', 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains', 'traffic_stamps', 'origin_sessions', 'origin_up_bytes', 'origin_up_domain', 'origin_plays', 'stream_quality', ...AUDIENCE_TABLES]) {
+    for (const name of ['http_counts', 'http_counts_bytes', ...LEVELS.map((l) => l.table), 'http_counts_stamps', 'carousel_stamps', 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains', 'traffic_stamps', 'traffic_stream_stamps', 'origin_sessions', 'origin_up_bytes', 'origin_up_domain', 'origin_plays', 'stream_quality', ...AUDIENCE_TABLES]) {
       await this.primary.rows(`SELECT count() AS n FROM ${this.t(name)}`);
     }
   }
@@ -575,8 +581,14 @@ export class ClickHouseStore implements Store {
     return this.traffic.blocks;
   }
 
+  /** Closed hours of the traffic cube's filtered cells in memory, or undefined (options.hourBlocks false). */
+  get trafficCells(): TrafficCells | undefined {
+    return this.traffic.cells;
+  }
+
   async close(): Promise<void> {
     this.traffic.blocks?.close();
+    this.traffic.cells?.close();
     this.carouselBlocks?.close();
     await this.hourBlocks?.close();
     await Promise.all(this.servers.map((s) => s.close()));

@@ -4,6 +4,7 @@ import { num, settled, str, type ChConnection, type ExecOptions } from './client
 import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList } from './sql.js';
 import type { TrafficBlocks } from './traffic-blocks.js';
+import type { TrafficCells } from './traffic-cells.js';
 import { chunkTraffic, domainsInsert, streamsInsert, trafficGroupKey, trafficMarkersQueries } from './traffic-batch.js';
 
 const SLOT_MS = 300_000;
@@ -25,9 +26,11 @@ export class ClickHouseTraffic implements TrafficQuery {
     private readonly checkQuorum: (name: string, queriesFor: (localTable: string) => string[]) => Promise<void> = async () => undefined,
     /** Closed hours of the per-domain totals in memory (traffic-blocks.ts), or undefined: every read by SQL. */
     readonly blocks?: TrafficBlocks,
+    /** Closed hours of the filtered (per-stream, per-region...) cells in memory (traffic-cells.ts), or undefined. */
+    readonly cells?: TrafficCells,
   ) {}
 
-  private t(name: 'traffic_streams' | 'traffic_domains' | 'traffic_stamps'): string {
+  private t(name: 'traffic_streams' | 'traffic_domains' | 'traffic_stamps' | 'traffic_stream_stamps'): string {
     return table(this.names, name);
   }
 
@@ -64,9 +67,10 @@ export class ClickHouseTraffic implements TrafficQuery {
   }
 
   /**
-   * A retry: an earlier attempt may have landed in traffic_domains while its stamp view failed, so
-   * every hour the batch touches gets a new stamp (a random tag, no rows): a node's traffic block of
-   * that hour, built before, is then stale (traffic-blocks.ts).
+   * A retry: an earlier attempt may have landed in traffic_domains or traffic_streams while its stamp
+   * view failed, so every hour the batch touches gets a new stamp in both stamp tables (a random tag,
+   * no rows): a node's traffic block of that hour, built before, is then stale (traffic-blocks.ts,
+   * traffic-cells.ts).
    */
   private async bumpStamps(rows: readonly TrafficRow[]): Promise<void> {
     const hours = new Map<string, [string, string, number]>();
@@ -75,9 +79,11 @@ export class ClickHouseTraffic implements TrafficQuery {
       hours.set(`${r.project}\u0000${r.domain}\u0000${hour}`, [r.project, r.domain, hour]);
     }
     if (hours.size === 0) return;
-    const values = [...hours.values()].map(([p, d, h]) => `(${quote(p)}, ${quote(d)}, ${quote(h)}, 0, ${quote(1 + Math.floor(Math.random() * 2 ** 52))})`);
-    await this.server.exec(`INSERT INTO ${this.t('traffic_stamps')} (project, domain, hour, rows, tags) VALUES ${values.join(', ')}`,
-      { settings: this.insertSettings() });
+    for (const name of ['traffic_stamps', 'traffic_stream_stamps'] as const) {
+      const values = [...hours.values()].map(([p, d, h]) => `(${quote(p)}, ${quote(d)}, ${quote(h)}, 0, ${quote(1 + Math.floor(Math.random() * 2 ** 52))})`);
+      await this.server.exec(`INSERT INTO ${this.t(name)} (project, domain, hour, rows, tags) VALUES ${values.join(', ')}`,
+        { settings: this.insertSettings() });
+    }
   }
 
   /** The WHERE clause and table of a filter (slots as epoch 5-minute slots). */
@@ -108,7 +114,7 @@ export class ClickHouseTraffic implements TrafficQuery {
     const s = this.slotExpr(f);
     const out = new Float64Array(s.count);
     if (s.count === 0) return out;
-    const fromBlocks = await this.blocks?.series(f, o.signal);
+    const fromBlocks = await this.blocks?.series(f, o.signal) ?? await this.cells?.series(f, o.signal);
     if (fromBlocks) return fromBlocks;
     const { from, where } = this.where(f);
     const rows = await this.server.rows(`SELECT ${s.expr} AS s, sum(bytes) AS b FROM ${from} WHERE ${where} GROUP BY s`, o.signal);
@@ -123,6 +129,8 @@ export class ClickHouseTraffic implements TrafficQuery {
     const s = this.slotExpr(f);
     const out = new Map<string, Float64Array>();
     if (s.count === 0) return out;
+    const fromBlocks = await this.cells?.byDomain(f, o.signal);
+    if (fromBlocks) return fromBlocks;
     const { from, where } = this.where(f);
     const rows = await this.server.rows(`SELECT domain, ${s.expr} AS s, sum(bytes) AS b FROM ${from} WHERE ${where} GROUP BY domain, s`, o.signal);
     for (const r of rows) {
