@@ -1,7 +1,7 @@
 import { assembleCarousel, renderCarousel, renderSampleLists, type SampleColumns, type SampleLists } from '../../contract/carousel-body.js';
 import { giveSpare } from '../../contract/json-bytes.js';
 import type { CarouselSample, SampleFilter } from '../types.js';
-import { BlockCache, EMPTY_STAMP, type HourBlocksOptions, type StampedBlock } from './block-cache.js';
+import { BlockCache, EMPTY_STAMP, HOUR_BLOCK_DEFAULTS, type HourBlocksOptions, type StampedBlock } from './block-cache.js';
 import { num, type ChConnection } from './client.js';
 import { table, type SchemaNames } from './schema.js';
 import { quote } from './sql.js';
@@ -10,8 +10,10 @@ import { stampKey, StampReads } from './stamp-reads.js';
 const SEC = 1000;
 const HOUR = 3_600_000;
 const HOUR_SECONDS = 3600;
-/** Blocks kept at most (a full hour: 3,600 seconds, ~55 KB of rendered lists). */
-const MAX_BLOCKS = 2000;
+/** The share of --clickhouse-hour-blocks-mib the carousel hours may take (a full hour: ~55 KB of rendered lists). */
+export const CAROUSEL_BLOCKS_SHARE = 1 / 8;
+/** What a block weighs: its rendered lists and presence bits, plus the bookkeeping's overhead. */
+const weigh = (b: Block): number => b.lists.bytes.byteLength + b.present.byteLength + 256;
 
 interface Block extends StampedBlock {
   /** The hour's four lists as the answer's bytes (3,600 seconds; 0 where no sample): an answer copies them. */
@@ -122,8 +124,9 @@ export class CarouselBlocks {
   private readonly cache: BlockCache<Block>;
   readonly stats: BlockCache<Block>['stats'];
 
-  constructor(private readonly server: ChConnection, private readonly names: SchemaNames, options: HourBlocksOptions = {}) {
-    this.cache = new BlockCache<Block>(new StampReads(server, table(names, 'carousel_stamps'), 'task_id'), options, MAX_BLOCKS);
+  /** `budgetBytes`: the most the blocks may weigh together (a share of --clickhouse-hour-blocks-mib); least recently built dropped first. */
+  constructor(private readonly server: ChConnection, private readonly names: SchemaNames, options: HourBlocksOptions = {}, budgetBytes = HOUR_BLOCK_DEFAULTS.budgetBytes * CAROUSEL_BLOCKS_SHARE) {
+    this.cache = new BlockCache<Block>(new StampReads(server, table(names, 'carousel_stamps'), 'task_id'), options, budgetBytes, weigh);
     this.stats = this.cache.stats;
   }
 

@@ -19,7 +19,7 @@ import { LEVELS, levelFor, levelInsert } from './rollups.js';
 import { ClickHouseTraffic } from './traffic.js';
 import { TrafficBlocks } from './traffic-blocks.js';
 import { TrafficCells, TRAFFIC_CELLS_SHARE } from './traffic-cells.js';
-import { CarouselBlocks, carouselBody, releaseCarouselBody, samplesSql, toSamples } from './carousel-blocks.js';
+import { CAROUSEL_BLOCKS_SHARE, CarouselBlocks, carouselBody, releaseCarouselBody, samplesSql, toSamples } from './carousel-blocks.js';
 import { ClickHouseOrigin } from './origin.js';
 import { ClickHouseStreamQuality } from './stream-quality.js';
 import { HourBlocks, type HourBlocksOptions } from './hour-blocks.js';
@@ -122,10 +122,10 @@ export class ClickHouseStore implements Store {
     this.quality = new ClickHouseStreamQuality(this.primary, this.names, this.insertSettings);
     this.audience = new ClickHouseAudience(this.primary, this.names, (ids) => this.waitUntilFinished(ids), () => this.insertSettings,
       (name, queriesFor) => this.checkQuorum(name, queriesFor));
-    // The byte budget of --clickhouse-hour-blocks-mib: the traffic cells' share, the request counts' blocks the rest.
+    // The byte budget of --clickhouse-hour-blocks-mib: the traffic cells' share, the carousel hours' share, the request counts' blocks the rest.
     this.hourBlocks = options.hourBlocks === false ? undefined
-      : new HourBlocks(this.primary, this.names, { ...options.hourBlocks, budgetBytes: blockBudget * (1 - TRAFFIC_CELLS_SHARE) });
-    this.carouselBlocks = options.hourBlocks === false ? undefined : new CarouselBlocks(this.primary, this.names, options.hourBlocks);
+      : new HourBlocks(this.primary, this.names, { ...options.hourBlocks, budgetBytes: blockBudget * (1 - TRAFFIC_CELLS_SHARE - CAROUSEL_BLOCKS_SHARE) });
+    this.carouselBlocks = options.hourBlocks === false ? undefined : new CarouselBlocks(this.primary, this.names, options.hourBlocks, blockBudget * CAROUSEL_BLOCKS_SHARE);
   }
 
   private t(name: string): string {
