@@ -50,8 +50,11 @@ describe('ClickHouse hour-block settings', () => {
     try {
       expect((off as unknown as { hourBlocks: unknown }).hourBlocks).toBeUndefined();
       const blocks = (on as unknown as { hourBlocks: { cache: Record<string, unknown> } }).hourBlocks.cache;
-      // The traffic cells take 1/8 of the budget (traffic-cells.ts TRAFFIC_CELLS_SHARE), the request counts the rest.
-      expect([blocks.budget, blocks.maxSqlRuns, blocks.maxAgeMs]).toEqual([7 * 2 ** 20, 2, 900_000]);
+      // The traffic cells take 1/8 of the budget (traffic-cells.ts TRAFFIC_CELLS_SHARE), the carousel hours 1/8
+      // (carousel-blocks.ts CAROUSEL_BLOCKS_SHARE), the request counts the rest.
+      expect([blocks.budget, blocks.maxSqlRuns, blocks.maxAgeMs]).toEqual([6 * 2 ** 20, 2, 900_000]);
+      const carousel = (on as unknown as { carouselBlocks: { cache: Record<string, unknown> } }).carouselBlocks.cache;
+      expect(carousel.budget).toBe(2 ** 20);
     } finally {
       await off.close();
       await on.close();
