@@ -140,16 +140,16 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
   const end = ds.anchor - HOUR;
   const top10 = Array.from({ length: 10 }, (_, i) => denseDomain(i + 1)).join(',');
   const day = `start_time=${iso(end - 24 * HOUR)}&end_time=${iso(end)}`;
-  // blocks: on the ClickHouse store the answer comes from the node's hour blocks once they are built (warmed up before the row).
-  const list: Array<{ name: string; path: string; blocks?: boolean }> = [
-    { name: '1 h x 1 domain', blocks: true, path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${denseDomain(1)}&start_time=${iso(end - HOUR)}&end_time=${iso(end)}` },
-    { name: '24 h x 10 domains', blocks: true, path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}` },
-    { name: '24 h x 10 domains, region GD,SH + isp CMCC + code 200,404', blocks: true, path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}&region=GD,SH&isp=CMCC&code=200,404` },
-    { name: '24 h x 10 domains, isp CMCC only', blocks: true, path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}&isp=CMCC` },
-    { name: '24 h x 10 domains, region GD only', blocks: true, path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}&region=GD` },
-    { name: 'carousel 3 h', blocks: true, path: `/v2/${DENSE.project}/stats/carousel-task/detail?carousel_task_id=${denseTask(0)}&start_time=${iso(end - 3 * HOUR)}&end_time=${iso(end)}` },
+  // blocks: on the ClickHouse store the answer comes from the node's hour blocks of these tables once they are built (warmed up before the row).
+  const list: Array<{ name: string; path: string; blocks?: string }> = [
+    { name: '1 h x 1 domain', blocks: 'http_counts', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${denseDomain(1)}&start_time=${iso(end - HOUR)}&end_time=${iso(end)}` },
+    { name: '24 h x 10 domains', blocks: 'http_counts', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}` },
+    { name: '24 h x 10 domains, region GD,SH + isp CMCC + code 200,404', blocks: 'http_counts', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}&region=GD,SH&isp=CMCC&code=200,404` },
+    { name: '24 h x 10 domains, isp CMCC only', blocks: 'http_counts', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}&isp=CMCC` },
+    { name: '24 h x 10 domains, region GD only', blocks: 'http_counts', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}&region=GD` },
+    { name: 'carousel 3 h', blocks: 'carousel_', path: `/v2/${DENSE.project}/stats/carousel-task/detail?carousel_task_id=${denseTask(0)}&start_time=${iso(end - 3 * HOUR)}&end_time=${iso(end)}` },
     // Every httpcodes and carousel row above is answered from blocks; of the traffic rows those without a stream or filter.
-    ...denseTrafficQueries(end, ch?.ds.trafficLoad).map((q) => ({ ...q, blocks: !q.path.includes('&stream=') })),
+    ...denseTrafficQueries(end, ch?.ds.trafficLoad).map((q) => ({ ...q, ...(q.path.includes('&stream=') ? {} : { blocks: 'traffic_' }) })),
     // The ClickHouse dataset holds no audience cube.
     ...(ch ? [] : denseAudienceQueries(end)),
   ];
@@ -168,7 +168,7 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
         if (diff !== undefined) mismatches.push(diff);
       };
       await check('first answer', body);
-      const warm = ch ? await warmRow({ name: s.name, url: serve.url + s.path, headers, blocks: s.blocks === true }, ch.queryLog, o.log) : undefined;
+      const warm = ch ? await warmRow({ name: s.name, url: serve.url + s.path, headers, ...(s.blocks ? { blocks: s.blocks } : {}) }, ch.queryLog, o.log) : undefined;
       if (warm) await check('warm answer', warm.body);
       const bodyFile = join(dir, 'bare-body.json');
       writeFileSync(bodyFile, body);
@@ -199,7 +199,7 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
     const heaviest = list[1];
     if (!heaviest) throw new Error('dense: no 24 h x 10 domains row');
     // Its blocks may have been dropped or aged out (15 minutes) since its row: warm again first.
-    if (ch) await warmRow({ name: `mixed: ${heaviest.name}`, url: serve.url + heaviest.path, headers, blocks: true }, ch.queryLog, o.log);
+    if (ch) await warmRow({ name: `mixed: ${heaviest.name}`, url: serve.url + heaviest.path, headers, blocks: 'http_counts' }, ch.queryLog, o.log);
     mixed = await mixedRow(serve.url, heaviest.path, headers, Math.round(seconds * 2.5), ds.anchor, o.log);
     rssByRowMiB.mixed = rowRss;
     // The same mixed row on the SQLite store (same dataset), right after: ack and /healthz beside ClickHouse's.
