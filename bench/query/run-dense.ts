@@ -30,7 +30,7 @@ export interface DenseBenchResult {
     name: string; bytes: number; livestats: LoadResult; bare: LoadResult; ratio: number; clickhouse?: DenseClickHouseRow;
     /** `store: 'clickhouse'`: the same row against the SQLite store on the same dataset, same run; vsSqlite = livestats req/s / its req/s. */
     sqlite?: LoadResult; vsSqlite?: number;
-    /** `store: 'clickhouse'`: how the row's blocks were warmed up (dense-clickhouse-warm.ts) before it was measured. */
+    /** `store: 'clickhouse'`: how the row's blocks were warmed up (dense-clickhouse-warm.ts) before it was measured (the body left out). */
     warm?: WarmResult;
     /**
      * `store: 'clickhouse'`: the ClickHouse answers that differ from SQLite's, byte for byte (empty: none). Checked: the
@@ -188,7 +188,7 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
             `${sqlite ? (ls.rps / sqlite.rps).toFixed(2) : '?'}x SQLite (load average ${loadNow()})`);
         }
         rows.push({ name: s.name, bytes: body.length, livestats: ls, bare: b, ratio: ls.rps / b.rps, clickhouse,
-          ...(sqlite ? { sqlite, vsSqlite: ls.rps / sqlite.rps } : {}), ...(ch ? { warm, mismatches } : {}) });
+          ...(sqlite ? { sqlite, vsSqlite: ls.rps / sqlite.rps } : {}), ...(ch ? { warm: warm && { ...warm, body: Buffer.alloc(0) }, mismatches } : {}) });
         rssByRowMiB[s.name] = rowRss;
         rowRss = 0;
       } finally {
