@@ -5,7 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { ISPS, REGIONS } from '../../src/contract/values.js';
 import { IP_TYPE_CODES, PROTOCOL_CODES } from '../../src/store/packed.js';
 import type { TrafficBlockCells } from '../../src/store/sqlite/traffic-bulk.js';
-import { TRAFFIC_BLOCK_SLOTS, ipTypeOfKey, protocolOfKey } from '../../src/store/sqlite/traffic-layout.js';
+import { TRAFFIC_BLOCK_SLOTS, TRAFFIC_SLOT_MS, ipTypeOfKey, protocolOfKey } from '../../src/store/sqlite/traffic-layout.js';
 import { bulkCountsValues, bulkSamplesValues } from '../../src/store/clickhouse/bulk.js';
 import { SAMPLE_BLOCK_SECONDS } from '../../src/store/sqlite/layout.js';
 import { DENSE, generateDense, type DenseSink, type DenseTrafficSink } from './dense.js';
@@ -27,7 +27,14 @@ export interface DenseWorkerDone {
 const MAX_IN_FLIGHT = 2;
 const port = parentPort;
 if (!port) throw new Error('dense-clickhouse-worker runs as a worker thread');
-const { anchor, gate, traffic } = workerData as { anchor: number; gate: SharedArrayBuffer; traffic?: boolean };
+/**
+ * trafficFrom: traffic mode inserts only cells from this time on (epoch ms; the generator still makes every day, so the cells
+ * are the same); trafficStreams false: no per-stream cells (see BENCH_CH_TRAFFIC_DAYS in dense-clickhouse.ts).
+ */
+const { anchor, gate, traffic, trafficFrom = 0, withStreams = true } = workerData as {
+  anchor: number; gate: SharedArrayBuffer; traffic?: boolean; trafficFrom?: number; withStreams?: boolean;
+};
+const fromSlot = Math.ceil(trafficFrom / TRAFFIC_SLOT_MS);
 const inFlight = new Int32Array(gate);
 let counts: string[] = [];
 let samples: string[] = [];
@@ -62,7 +69,9 @@ function trafficRows(tuple: readonly string[], block: number, cells: TrafficBloc
   let out = '';
   for (let i = 0; i < cells.count; i++) {
     const key = cells.key[i] as number;
-    out += `${head}\t${block * TRAFFIC_BLOCK_SLOTS + (cells.slot[i] as number)}\t${PROTOCOL_CODES[protocolOfKey(key)]}\t` +
+    const slot = block * TRAFFIC_BLOCK_SLOTS + (cells.slot[i] as number);
+    if (slot < fromSlot) continue;
+    out += `${head}\t${slot}\t${PROTOCOL_CODES[protocolOfKey(key)]}\t` +
       `${REGIONS[cells.region[i] as number]}\t${ISPS[cells.isp[i] as number]}\t${IP_TYPE_CODES[ipTypeOfKey(key)]}\t\t` +
       `${cells.requests[i]}\t${cells.bytes[i]}\t0\n`;
   }
@@ -79,7 +88,7 @@ const trafficSink: DenseTrafficSink = {
   bulkSamples() {},
   bulkTraffic(tuple, block, cells) {
     if (tuple.length === 2) trafficDomains.push(trafficRows(tuple, block, cells));
-    else trafficStreams.push(trafficRows(tuple, block, cells));
+    else if (withStreams) trafficStreams.push(trafficRows(tuple, block, cells));
   },
 };
 

@@ -19,6 +19,7 @@ import { DENSE, type DenseStats } from './dense.js';
 import type { DenseHour, DenseWorkerDone } from './dense-clickhouse-worker.js';
 import { TRAFFIC_DOMAIN_COLUMNS, TRAFFIC_STREAM_COLUMNS } from './dense-clickhouse-traffic.js';
 import type { DenseTrafficStats } from './dense-traffic.js';
+import type { QueryLog, WarmResult } from './dense-clickhouse-warm.js';
 
 const DATABASE = 'bench_dense';
 /** Bumped when the bulk load writes something else for the same spec. */
@@ -39,7 +40,29 @@ export interface DenseClickHouseDataset extends DenseStats {
   generatedMs: number;
   reused: boolean;
   anchor: number;
+  /**
+   * The traffic cube loaded into ClickHouse: every day (DENSE.traffic.days) with the per-stream cells, unless
+   * BENCH_CH_TRAFFIC_DAYS / BENCH_CH_TRAFFIC_STREAMS asked for less (a busy machine: see trafficLoad()).
+   */
+  trafficLoad?: TrafficLoad;
 }
+
+/**
+ * How much of the dense traffic cube goes into ClickHouse. The whole cube is 81 M per-domain and 74 M per-stream
+ * cells, over an hour to load on a busy 2-core machine (the counts and samples are 59 M cells, 25-40 min there).
+ * BENCH_CH_TRAFFIC_DAYS=N loads the per-domain cells of the last N days before the rows' end (the traffic rows'
+ * windows are cut to them, for both stores); BENCH_CH_TRAFFIC_STREAMS=0 loads no per-stream cells (the per-stream
+ * row is not run). The generator still makes every day, so the loaded cells are the SQLite dataset's.
+ */
+export interface TrafficLoad { days: number; streams: boolean }
+
+export function trafficLoad(env: NodeJS.ProcessEnv = process.env): TrafficLoad {
+  const days = Number(env.BENCH_CH_TRAFFIC_DAYS ?? DENSE.traffic.days);
+  if (!Number.isInteger(days) || days < 1 || days > DENSE.traffic.days) throw new Error(`BENCH_CH_TRAFFIC_DAYS: a whole number of days, 1-${DENSE.traffic.days}`);
+  return { days, streams: env.BENCH_CH_TRAFFIC_STREAMS !== '0' };
+}
+
+const fullTraffic = (t: TrafficLoad): boolean => t.days === DENSE.traffic.days && t.streams;
 
 /** What clickhouse-server did during one load row (its CPU from /proc, its queries from system.query_log). */
 export interface DenseClickHouseRow {
@@ -63,6 +86,10 @@ export interface DenseClickHouse {
   probe(): { end(): Promise<DenseClickHouseRow> };
   /** Fails loudly unless SQLite's answer to `path` (same dataset) is byte for byte `body`. */
   sameAsSqlite(name: string, path: string, body: Buffer): Promise<void>;
+  /** undefined when SQLite's answer to `path` is byte for byte `body`, else where and how they differ (also logged). */
+  checkSqlite(name: string, path: string, body: Buffer): Promise<string | undefined>;
+  /** The bench's clickhouse-server's query log (the warm-up reads what each answer cost there). */
+  queryLog: QueryLog;
   /** The uncached SQLite `livestats serve` on the same dataset that sameAsSqlite started (for the same-run ratio). */
   sqlite(): { url: string; headers: Record<string, string> } | undefined;
   close(): Promise<void>;
@@ -85,10 +112,10 @@ async function tableBytes(admin: ChEndpoint): Promise<Record<string, number>> {
 
 /** Generates the dense dataset into the store through the bulk path (generator in a worker thread). */
 async function generate(store: ClickHouseStore, root: string, anchor: number, log: (s: string) => void,
-  traffic?: (m: DenseHour) => Promise<void>): Promise<DenseStats> {
+  traffic?: (m: DenseHour) => Promise<void>, part?: { trafficFrom: number; withStreams: boolean }): Promise<DenseStats> {
   const gate = new SharedArrayBuffer(4);
   const inFlight = new Int32Array(gate);
-  const worker = new Worker(join(root, 'dist/bench/query/dense-clickhouse-worker.js'), { workerData: { anchor, gate, traffic: traffic !== undefined } });
+  const worker = new Worker(join(root, 'dist/bench/query/dense-clickhouse-worker.js'), { workerData: { anchor, gate, traffic: traffic !== undefined, ...part } });
   let chain = Promise.resolve();
   let failed: unknown;
   return await new Promise<DenseStats>((resolve, reject) => {
@@ -161,13 +188,19 @@ export async function prepareDenseClickHouse(o: { root: string; anchor: number; 
       await store.setMeta('bench.dense', JSON.stringify({ key, ...ds }));
     }
     // The traffic cube (issue 24: the ClickHouse dataset had none), loaded apart from the counts, so a dataset made before it is kept.
-    const trafficKey = JSON.stringify({ key, traffic: TRAFFIC_FORMAT });
+    const want = trafficLoad();
+    // The whole cube keeps the key it always had (a dataset loaded before the partial loads is reused).
+    const trafficKey = JSON.stringify({ key, traffic: TRAFFIC_FORMAT, ...(fullTraffic(want) ? {} : { load: want }) });
     const savedTraffic = await store.getMeta('bench.dense.traffic');
     if (savedTraffic && (JSON.parse(savedTraffic) as { key: string }).key === trafficKey) {
-      ds = { ...ds, ...(JSON.parse(savedTraffic) as DenseTrafficStats) };
+      ds = { ...ds, ...(JSON.parse(savedTraffic) as DenseTrafficStats), trafficLoad: want };
+      o.log(`dense clickhouse: reusing the traffic cube (${want.days} d${want.streams ? '' : ', no per-stream cells'})`);
     } else {
-      for (const t of ['traffic_domains', 'traffic_streams']) await admin.exec(`TRUNCATE TABLE ${DATABASE}.${t}`);
-      o.log(`dense clickhouse: loading the traffic cube (${DENSE.traffic.days} d x ${DENSE.domains} domains, streams on the last ${DENSE.traffic.streamDays} d)`);
+      for (const t of ['traffic_domains', 'traffic_streams', 'traffic_stamps']) await admin.exec(`TRUNCATE TABLE ${DATABASE}.${t}`);
+      // The rows' windows end an hour before the anchor (run-dense.ts); a partial load covers the last `days` before that.
+      const trafficFrom = fullTraffic(want) ? 0 : o.anchor - 3_600_000 - want.days * 86_400_000;
+      o.log(`dense clickhouse: loading the traffic cube (${want.days} of ${DENSE.traffic.days} d x ${DENSE.domains} domains, ` +
+        `${want.streams ? `streams on the last ${DENSE.traffic.streamDays} d` : 'no per-stream cells'})`);
       const started = Date.now();
       const insert = async (name: string, columns: string, rows: string | undefined): Promise<void> => {
         if (rows) await server.sql(`INSERT INTO ${DATABASE}.${name} ${columns} FORMAT TabSeparated\n${rows}`);
@@ -175,7 +208,7 @@ export async function prepareDenseClickHouse(o: { root: string; anchor: number; 
       const stats = await generate(store, o.root, o.anchor, o.log, async (m) => {
         await insert('traffic_domains', TRAFFIC_DOMAIN_COLUMNS, m.trafficDomains);
         await insert('traffic_streams', TRAFFIC_STREAM_COLUMNS, m.trafficStreams);
-      });
+      }, { trafficFrom, withStreams: want.streams });
       for (const t of ['traffic_domains', 'traffic_streams']) await admin.exec(`OPTIMIZE TABLE ${DATABASE}.${t} FINAL`);
       const traffic: DenseTrafficStats = {
         trafficDays: stats.trafficDays, trafficRequests: stats.trafficRequests, trafficBytes: stats.trafficBytes,
@@ -185,7 +218,7 @@ export async function prepareDenseClickHouse(o: { root: string; anchor: number; 
       o.log(`dense clickhouse: traffic cube loaded in ${((Date.now() - started) / 1000).toFixed(0)} s (${traffic.trafficDomainCells} domain, ${traffic.trafficStreamCells} stream cells)`);
       await store.setMeta('bench.dense.traffic', JSON.stringify({ key: trafficKey, ...traffic }));
       const tables = await tableBytes(admin);
-      ds = { ...ds, ...traffic, tables, bytesOnDisk: Object.values(tables).reduce((a, b) => a + b, 0) };
+      ds = { ...ds, ...traffic, tables, bytesOnDisk: Object.values(tables).reduce((a, b) => a + b, 0), trafficLoad: want };
     }
     await store.close();
   } catch (err) {
@@ -197,7 +230,7 @@ export async function prepareDenseClickHouse(o: { root: string; anchor: number; 
   mkdirSync(dataDir, { recursive: true });
   let sqlite: { serve: Server; headers: Record<string, string> } | undefined;
   const dataset = ds;
-  return {
+  const prepared: DenseClickHouse = {
     ds: dataset, dataDir, url, server,
     serveFlags: ['--store', 'clickhouse', '--clickhouse-url', url],
     probe() {
@@ -215,12 +248,13 @@ export async function prepareDenseClickHouse(o: { root: string; anchor: number; 
         },
       };
     },
-    async sameAsSqlite(name, path, body) {
+    async checkSqlite(name, path, body) {
       if (!sqlite) {
         const keys = JSON.parse(execFileSync(process.execPath, [join(o.root, 'bin/livestats.js'), 'keys', 'create', '--project', DENSE.project,
           '--json', '--data', o.sqliteDir]).toString()) as { token: string };
+        // Generous: on a machine at load average 20-30 a server's start alone has taken over a minute.
         const serve = await startProcess([join(o.root, 'bin/livestats.js'), 'serve', '--data', o.sqliteDir, '--port', '0', '--log-level', 'warn',
-          '--query-cache-ms', '0', '--retention-days', '30']);
+          '--query-cache-ms', '0', '--retention-days', '30', '--audience-retention-days', '40'], {}, 300_000);
         sqlite = { serve, headers: { 'x-auth-token': keys.token } };
       }
       const res = await fetch(sqlite.serve.url + path, { headers: sqlite.headers });
@@ -228,10 +262,22 @@ export async function prepareDenseClickHouse(o: { root: string; anchor: number; 
       if (res.status !== 200 || !expected.equals(body)) {
         let at = 0;
         while (at < body.length && body[at] === expected[at]) at++;
-        throw new Error(`dense clickhouse: ${name}: the ClickHouse answer (${body.length} bytes) differs from SQLite's (HTTP ${res.status}, ` +
-          `${expected.length} bytes) from byte ${at}: ${JSON.stringify(body.subarray(at, at + 80).toString())} vs ${JSON.stringify(expected.subarray(at, at + 80).toString())}`);
+        const diff = `dense clickhouse: ${name}: the ClickHouse answer (${body.length} bytes) differs from SQLite's (HTTP ${res.status}, ` +
+          `${expected.length} bytes) from byte ${at}: ${JSON.stringify(body.subarray(at, at + 80).toString())} vs ${JSON.stringify(expected.subarray(at, at + 80).toString())}`;
+        o.log(diff);
+        return diff;
       }
       o.log(`dense clickhouse: ${name}: answer bytes identical to SQLite's (${body.length} bytes)`);
+      return undefined;
+    },
+    async sameAsSqlite(name, path, body) {
+      const diff = await prepared.checkSqlite(name, path, body);
+      if (diff !== undefined) throw new Error(diff);
+    },
+    queryLog: {
+      database: DATABASE,
+      rows: (sql) => admin.rows(sql),
+      exec: (sql) => admin.exec(sql),
     },
     sqlite() {
       return sqlite ? { url: sqlite.serve.url, headers: sqlite.headers } : undefined;
@@ -242,19 +288,40 @@ export async function prepareDenseClickHouse(o: { root: string; anchor: number; 
       await server.stop();
     },
   };
+  return prepared;
 }
 
 export function denseClickHouseTable(r: { rows: Array<{
-  name: string; bytes: number; livestats: { rps: number; p50: number; p99: number }; bare: { rps: number }; ratio: number; clickhouse?: DenseClickHouseRow;
-  sqlite?: { rps: number; p99: number }; vsSqlite?: number;
+  name: string; bytes: number; livestats: { rps: number; p50: number; p99: number; requests: number }; bare: { rps: number }; ratio: number; clickhouse?: DenseClickHouseRow;
+  sqlite?: { rps: number; p99: number }; vsSqlite?: number; warm?: WarmResult; mismatches?: string[];
 }> }): string {
+  const yes = (b: boolean): string => (b ? 'yes' : '**no**');
   return table(
-    ['query (uncached, 10 connections)', 'KB/resp', 'req/s', 'p50 ms', 'p99 ms', 'SQLite store req/s (same run)', 'SQLite p99 ms', 'x SQLite',
-      'bare req/s (same bytes)', 'x bare', 'CH cores', 'CH rows read/query', 'CH MiB read/query', 'CH ms/query'],
-    r.rows.map((x) => [x.name, x.bytes / 1024, x.livestats.rps, x.livestats.p50, x.livestats.p99, x.sqlite?.rps ?? '', x.sqlite?.p99 ?? '', x.vsSqlite ?? '',
+    ['query (uncached, 10 connections)', 'KB/resp', 'ClickHouse req/s', 'p99 ms', 'SQLite req/s (same run)', 'SQLite p99 ms', 'ClickHouse / SQLite',
+      '>= 0.5x', 'p99 <= 50 ms', 'bytes = SQLite', 'warm-up s', 'bare req/s (same bytes)', 'x bare', 'CH queries/answer', 'CH cores', 'CH rows read/query', 'CH ms/query'],
+    r.rows.map((x) => [x.name, x.bytes / 1024, x.livestats.rps, x.livestats.p99, x.sqlite?.rps ?? '', x.sqlite?.p99 ?? '', x.vsSqlite ?? '',
+      x.vsSqlite === undefined ? '' : yes(x.vsSqlite >= 0.5), yes(x.livestats.p99 <= 50),
+      x.mismatches === undefined ? '' : x.mismatches.length === 0 ? 'yes' : '**DIFFERENT**',
+      x.warm ? (x.warm.warm ? x.warm.ms / 1000 : `**not warm** (${(x.warm.ms / 1000).toFixed(0)})`) : '',
       x.bare.rps, x.ratio,
-      x.clickhouse?.cores ?? '', Math.round(x.clickhouse?.readRows ?? 0), (x.clickhouse?.readBytes ?? 0) / 2 ** 20, x.clickhouse?.durationMs ?? '']),
+      x.clickhouse && x.livestats.requests > 0 ? x.clickhouse.queries / x.livestats.requests : '',
+      x.clickhouse?.cores ?? '', Math.round(x.clickhouse?.readRows ?? 0), x.clickhouse?.durationMs ?? '']),
   );
+}
+
+/** One line per row: where the ClickHouse store reached 0.5x the SQLite store's req/s in the same run (issue 24's target), and its p99. */
+export function denseClickHouseVerdicts(r: { rows: Array<{ name: string; livestats: { rps: number; p99: number }; sqlite?: { rps: number; p99: number };
+  vsSqlite?: number; warm?: WarmResult; mismatches?: string[] }> }): string[] {
+  return r.rows.map((x) => {
+    const ratio = x.vsSqlite === undefined ? 'no SQLite figure' : `${x.vsSqlite.toFixed(2)}x SQLite (${x.livestats.rps.toFixed(0)} vs ${x.sqlite?.rps.toFixed(0)} req/s)`;
+    const reached = x.vsSqlite !== undefined && x.vsSqlite >= 0.5 ? '0.5x reached' : '**0.5x not reached**';
+    const p99 = `p99 ${x.livestats.p99} ms ${x.livestats.p99 <= 50 ? '(<= 50 ms)' : '(> 50 ms)'} vs SQLite ${x.sqlite?.p99 ?? '?'} ms`;
+    const notes = [
+      ...(x.warm && !x.warm.warm ? ['measured NOT warm (blocks never answered it)'] : []),
+      ...((x.mismatches ?? []).length > 0 ? ['**answer bytes differ from SQLite**'] : []),
+    ];
+    return `- ${x.name}: ${reached}, ${ratio}; ${p99}${notes.length > 0 ? `; ${notes.join('; ')}` : ''}.`;
+  });
 }
 
 export function denseClickHouseDatasetLines(d: DenseClickHouseDataset): string[] {
@@ -264,5 +331,11 @@ export function denseClickHouseDatasetLines(d: DenseClickHouseDataset): string[]
       `loaded through the ClickHouse store's bulk path in ${(d.generatedMs / 1000).toFixed(0)} s${d.reused ? ' (when generated; reused since)' : ''}; ` +
       `${(d.bytesOnDisk / 2 ** 20).toFixed(0)} MiB on disk (active parts, after OPTIMIZE FINAL) = **${d.bytesPerCell.toFixed(2)} bytes per stored cell** (every table, / cells).`,
     `MiB per table: ${tables}.`,
+    ...(d.trafficLoad && !fullTraffic(d.trafficLoad) ? [
+      `**Traffic cube: only part of it is in ClickHouse** (\`BENCH_CH_TRAFFIC_DAYS=${d.trafficLoad.days}\`${d.trafficLoad.streams ? '' : ', `BENCH_CH_TRAFFIC_STREAMS=0`'}): ` +
+        `the per-domain cells of the last ${d.trafficLoad.days} day(s) before the rows' end${d.trafficLoad.streams ? ' and the per-stream cells' : ', no per-stream cells'} ` +
+        `(the whole cube did not load in time on this busy machine); the traffic rows' windows are cut to those days, for both stores` +
+        `${d.trafficLoad.streams ? '' : ', and the per-stream row is not run'}.`,
+    ] : []),
   ];
 }

@@ -1,5 +1,6 @@
 import { execFileSync, fork } from 'node:child_process';
 import { readFileSync, rmSync, statSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,7 @@ import { denseTrafficQueries } from './run-dense-traffic.js';
 import { denseAudienceQueries } from './run-dense-audience.js';
 import { writeDenseAudience, type DenseAudienceStats } from './dense-audience.js';
 import { prepareDenseClickHouse, type DenseClickHouseDataset, type DenseClickHouseRow } from './dense-clickhouse.js';
+import { warmRow, type WarmResult } from './dense-clickhouse-warm.js';
 
 const HOUR = 3_600_000;
 
@@ -28,12 +30,20 @@ export interface DenseBenchResult {
     name: string; bytes: number; livestats: LoadResult; bare: LoadResult; ratio: number; clickhouse?: DenseClickHouseRow;
     /** `store: 'clickhouse'`: the same row against the SQLite store on the same dataset, same run; vsSqlite = livestats req/s / its req/s. */
     sqlite?: LoadResult; vsSqlite?: number;
+    /** `store: 'clickhouse'`: how the row's blocks were warmed up (dense-clickhouse-warm.ts) before it was measured (the body left out). */
+    warm?: WarmResult;
+    /**
+     * `store: 'clickhouse'`: the ClickHouse answers that differ from SQLite's, byte for byte (empty: none). Checked: the
+     * first answer (SQL), the last warm-up answer (blocks) and one right after the row's load.
+     */
+    mismatches?: string[];
   }>;
-  mixed: {
-    query: LoadResult; ackP50: number; ackP99: number; ackMax: number; acks: number; healthP99: number; healthMax: number; healthPolls: number;
-    /** Event-loop delay p99 (ms) of the probe process and of this one (autocannon's) during the row. */
-    probeLoopDelayP99: number; benchLoopDelayP99: number;
-  };
+  mixed: MixedResult;
+  /** `store: 'clickhouse'`: the same mixed row against the SQLite store on the same dataset, right after. */
+  mixedSqlite?: MixedResult;
+  /** Load average (1 / 5 / 15 min) when the first row started and after the mixed row(s): other work shares the cores. */
+  loadStart: string;
+  loadEnd: string;
   maxRssMiB: number;
   /** Server RSS max (MiB) while each step ran: the query rows by name, then 'mixed'. */
   rssByRowMiB: Record<string, number>;
@@ -41,6 +51,13 @@ export interface DenseBenchResult {
   clickhouse?: DenseClickHouseDataset;
 }
 
+export interface MixedResult {
+  query: LoadResult; ackP50: number; ackP99: number; ackMax: number; acks: number; healthP99: number; healthMax: number; healthPolls: number;
+  /** Event-loop delay p99 (ms) of the probe process and of this one (autocannon's) during the row. */
+  probeLoopDelayP99: number; benchLoopDelayP99: number;
+}
+
+const loadNow = (): string => loadavg().map((x) => x.toFixed(1)).join(' / ');
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -109,8 +126,9 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
     '--json', '--data', dir]).toString()) as { token: string };
   const headers = { 'x-auth-token': keys.token };
   const seconds = o.seconds ?? 8;
+  // A generous start timeout: on a machine at load average 20-30 a server's start alone has taken over a minute.
   const serve = await startProcess([join(o.root, 'bin/livestats.js'), 'serve', '--data', dir, ...(ch?.serveFlags ?? []), '--port', '0', '--log-level', 'warn',
-    '--query-cache-ms', '0', '--retention-days', '30', '--audience-retention-days', '40']);
+    '--query-cache-ms', '0', '--retention-days', '30', '--audience-retention-days', '40'], {}, 300_000);
   let maxRss = 0;
   let rowRss = 0;
   const rssByRowMiB: Record<string, number> = {};
@@ -122,26 +140,36 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
   const end = ds.anchor - HOUR;
   const top10 = Array.from({ length: 10 }, (_, i) => denseDomain(i + 1)).join(',');
   const day = `start_time=${iso(end - 24 * HOUR)}&end_time=${iso(end)}`;
-  const list = [
-    { name: '1 h x 1 domain', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${denseDomain(1)}&start_time=${iso(end - HOUR)}&end_time=${iso(end)}` },
-    { name: '24 h x 10 domains', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}` },
-    { name: '24 h x 10 domains, region GD,SH + isp CMCC + code 200,404', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}&region=GD,SH&isp=CMCC&code=200,404` },
-    { name: '24 h x 10 domains, isp CMCC only', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}&isp=CMCC` },
-    { name: '24 h x 10 domains, region GD only', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}&region=GD` },
-    { name: 'carousel 3 h', path: `/v2/${DENSE.project}/stats/carousel-task/detail?carousel_task_id=${denseTask(0)}&start_time=${iso(end - 3 * HOUR)}&end_time=${iso(end)}` },
-    ...denseTrafficQueries(end),
+  // blocks: on the ClickHouse store the answer comes from the node's hour blocks of these tables once they are built (warmed up before the row).
+  const list: Array<{ name: string; path: string; blocks?: string }> = [
+    { name: '1 h x 1 domain', blocks: 'http_counts', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${denseDomain(1)}&start_time=${iso(end - HOUR)}&end_time=${iso(end)}` },
+    { name: '24 h x 10 domains', blocks: 'http_counts', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}` },
+    { name: '24 h x 10 domains, region GD,SH + isp CMCC + code 200,404', blocks: 'http_counts', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}&region=GD,SH&isp=CMCC&code=200,404` },
+    { name: '24 h x 10 domains, isp CMCC only', blocks: 'http_counts', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}&isp=CMCC` },
+    { name: '24 h x 10 domains, region GD only', blocks: 'http_counts', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}&region=GD` },
+    { name: 'carousel 3 h', blocks: 'carousel_', path: `/v2/${DENSE.project}/stats/carousel-task/detail?carousel_task_id=${denseTask(0)}&start_time=${iso(end - 3 * HOUR)}&end_time=${iso(end)}` },
+    // Every httpcodes and carousel row above is answered from blocks; of the traffic rows those without a stream or filter.
+    ...denseTrafficQueries(end, ch?.ds.trafficLoad).map((q) => ({ ...q, ...(q.path.includes('&stream=') ? {} : { blocks: 'traffic_' }) })),
     // The ClickHouse dataset holds no audience cube.
     ...(ch ? [] : denseAudienceQueries(end)),
   ];
   const rows: DenseBenchResult['rows'] = [];
   let mixed: DenseBenchResult['mixed'];
+  let mixedSqlite: DenseBenchResult['mixedSqlite'];
+  const loadStart = loadNow();
   try {
     for (const s of list) {
       const res = await fetch(serve.url + s.path, { headers });
       const body = Buffer.from(await res.arrayBuffer());
       if (res.status !== 200) throw new Error(`${s.name}: HTTP ${res.status} ${body.toString().slice(0, 200)}`);
-      await ch?.sameAsSqlite(s.name, s.path, body);
-      if (ch) await warmUp(s.name, serve.url + s.path, headers, o.log);
+      const mismatches: string[] = [];
+      const check = async (when: string, b: Buffer): Promise<void> => {
+        const diff = await ch?.checkSqlite(`${s.name} (${when})`, s.path, b);
+        if (diff !== undefined) mismatches.push(diff);
+      };
+      await check('first answer', body);
+      const warm = ch ? await warmRow({ name: s.name, url: serve.url + s.path, headers, ...(s.blocks ? { blocks: s.blocks } : {}) }, ch.queryLog, o.log) : undefined;
+      if (warm) await check('warm answer', warm.body);
       const bodyFile = join(dir, 'bare-body.json');
       writeFileSync(bodyFile, body);
       const bare = await startProcess([join(o.root, 'dist/bench/query/bare-server.js'), bodyFile]);
@@ -153,8 +181,14 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
         const other = ch?.sqlite();
         const sqlite = other ? await load(`sqlite: ${s.name}`, other.url + s.path, { connections: 10, seconds, headers: other.headers }) : undefined;
         const b = await load(`bare: ${s.name}`, bare.url + '/', { connections: 10, seconds });
+        if (ch) {
+          const after = await fetch(serve.url + s.path, { headers });
+          await check('after the row', Buffer.from(await after.arrayBuffer()));
+          o.log(`dense clickhouse: ${s.name}: ${ls.rps.toFixed(1)} req/s, p99 ${ls.p99} ms; SQLite ${sqlite?.rps.toFixed(1)} req/s, p99 ${sqlite?.p99} ms: ` +
+            `${sqlite ? (ls.rps / sqlite.rps).toFixed(2) : '?'}x SQLite (load average ${loadNow()})`);
+        }
         rows.push({ name: s.name, bytes: body.length, livestats: ls, bare: b, ratio: ls.rps / b.rps, clickhouse,
-          ...(sqlite ? { sqlite, vsSqlite: ls.rps / sqlite.rps } : {}) });
+          ...(sqlite ? { sqlite, vsSqlite: ls.rps / sqlite.rps } : {}), ...(ch ? { warm: warm && { ...warm, body: Buffer.alloc(0) }, mismatches } : {}) });
         rssByRowMiB[s.name] = rowRss;
         rowRss = 0;
       } finally {
@@ -162,14 +196,24 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
       }
     }
     // 2.5x a query row: ~90 acknowledgements, so the p99 is not just the slowest one.
-    mixed = await mixedRow(serve.url, list[1]?.path ?? '', headers, Math.round(seconds * 2.5), ds.anchor, o.log);
+    const heaviest = list[1];
+    if (!heaviest) throw new Error('dense: no 24 h x 10 domains row');
+    // Its blocks may have been dropped or aged out (15 minutes) since its row: warm again first.
+    if (ch) await warmRow({ name: `mixed: ${heaviest.name}`, url: serve.url + heaviest.path, headers, blocks: 'http_counts' }, ch.queryLog, o.log);
+    mixed = await mixedRow(serve.url, heaviest.path, headers, Math.round(seconds * 2.5), ds.anchor, o.log);
     rssByRowMiB.mixed = rowRss;
+    // The same mixed row on the SQLite store (same dataset), right after: ack and /healthz beside ClickHouse's.
+    const other = ch?.sqlite();
+    if (other) mixedSqlite = await mixedRow(other.url, heaviest.path, other.headers, Math.round(seconds * 2.5), ds.anchor, o.log);
   } finally {
     clearInterval(rssTimer);
     await serve.stop();
     await ch?.close();
   }
-  return { dataset: ds, rows, mixed, maxRssMiB: maxRss, rssByRowMiB, ...(ch ? { clickhouse: ch.ds } : {}) };
+  const loadEnd = loadNow();
+  const bad = rows.filter((r) => (r.mismatches ?? []).length > 0);
+  if (bad.length > 0) o.log(`dense clickhouse: ${bad.length} row(s) answered other bytes than SQLite: ${bad.map((r) => r.name).join('; ')} (see the lines above)`);
+  return { dataset: ds, rows, mixed, ...(mixedSqlite ? { mixedSqlite } : {}), loadStart, loadEnd, maxRssMiB: maxRss, rssByRowMiB, ...(ch ? { clickhouse: ch.ds } : {}) };
 }
 
 /**
@@ -178,7 +222,7 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
  * their own (mixed-probe.ts): timed in this process, they had included its event-loop delay while
  * autocannon ran here (`benchLoopDelayP99` shows how much that is).
  */
-async function mixedRow(url: string, path: string, headers: Record<string, string>, seconds: number, anchor: number, log: (s: string) => void): Promise<DenseBenchResult['mixed']> {
+async function mixedRow(url: string, path: string, headers: Record<string, string>, seconds: number, anchor: number, log: (s: string) => void): Promise<MixedResult> {
   log(`dense mixed: 24 h x 10 domains at 10 connections + ingest POST every 200 ms + /healthz every 50 ms (${seconds} s, probe in its own process)`);
   const options: ProbeOptions = {
     url, token: headers['x-auth-token'] ?? '', project: DENSE.project,
@@ -207,30 +251,6 @@ async function mixedRow(url: string, path: string, headers: Record<string, strin
   };
 }
 
-/**
- * The ClickHouse store builds a node's hour blocks in the background after the first query over
- * closed hours (src/store/clickhouse/hour-blocks.ts): one request at a time until the answer time
- * settles (5 answers in a row within 1.5x the fastest, after at least 3 s; at most 30 s), so the
- * row measures the steady state. The time it took is logged.
- */
-async function warmUp(name: string, url: string, headers: Record<string, string>, log: (s: string) => void): Promise<void> {
-  const started = Date.now();
-  let fastest = Infinity;
-  let settled = 0;
-  let first = 0;
-  while (Date.now() - started < 30_000) {
-    const t0 = performance.now();
-    const res = await fetch(url, { headers });
-    await res.arrayBuffer();
-    const ms = performance.now() - t0;
-    if (first === 0) first = ms;
-    fastest = Math.min(fastest, ms);
-    settled = ms <= 1.5 * fastest ? settled + 1 : 0;
-    if (settled >= 5 && Date.now() - started >= 3000) break;
-  }
-  log(`dense clickhouse: ${name}: warmed up in ${((Date.now() - started) / 1000).toFixed(1)} s (first answer ${first.toFixed(0)} ms, fastest ${fastest.toFixed(0)} ms)`);
-}
-
 export function denseTable(r: DenseBenchResult): string {
   return table(
     ['query (uncached, 10 connections)', 'KB/resp', 'req/s', 'p50 ms', 'p99 ms', 'bare req/s (same bytes)', 'x bare'],
@@ -250,5 +270,26 @@ export function mixedTable(r: DenseBenchResult): string {
     ['  /healthz max ms', m.healthMax],
     ['server RSS max MiB (whole dense run)', r.maxRssMiB],
     ['event-loop delay p99 ms: probe process / autocannon process', `${m.probeLoopDelayP99.toFixed(1)} / ${m.benchLoopDelayP99.toFixed(1)}`],
+  ]);
+}
+
+/** The mixed row on the ClickHouse store beside the same row on the SQLite store (same dataset, right after), issue 24's targets beside. */
+export function mixedTableBeside(r: DenseBenchResult): string {
+  const c = r.mixed;
+  const q = r.mixedSqlite;
+  const v = (f: (m: MixedResult) => number | string): number | string => (q ? f(q) : '');
+  return table(['mixed row (24 h x 10 domains at 10 connections + ingest + /healthz)', 'ClickHouse store', 'SQLite store', 'target'], [
+    ['24 h x 10 domains req/s while ingesting', c.query.rps, v((m) => m.query.rps), ''],
+    ['  its p99 ms', c.query.p99, v((m) => m.query.p99), '<= 50'],
+    ['ingest POST (500 lines) acknowledgements', c.acks, v((m) => m.acks), ''],
+    ['  ack p50 ms', c.ackP50, v((m) => m.ackP50), ''],
+    ['  ack p99 ms', c.ackP99, v((m) => m.ackP99), '<= 100'],
+    ['  ack max ms', c.ackMax, v((m) => m.ackMax), ''],
+    ['/healthz polls', c.healthPolls, v((m) => m.healthPolls), ''],
+    ['  /healthz p99 ms', c.healthP99, v((m) => m.healthP99), ''],
+    ['  /healthz max ms', c.healthMax, v((m) => m.healthMax), ''],
+    ['event-loop delay p99 ms: probe process / autocannon process', `${c.probeLoopDelayP99.toFixed(1)} / ${c.benchLoopDelayP99.toFixed(1)}`,
+      v((m) => `${m.probeLoopDelayP99.toFixed(1)} / ${m.benchLoopDelayP99.toFixed(1)}`), ''],
+    ['ClickHouse-backed server RSS max MiB (whole dense run)', r.maxRssMiB, '', ''],
   ]);
 }
