@@ -29,7 +29,8 @@ export interface DenseBenchResult {
     /** `store: 'clickhouse'`: the same row against the SQLite store on the same dataset, same run; vsSqlite = livestats req/s / its req/s. */
     sqlite?: LoadResult; vsSqlite?: number;
   }>;
-  mixed: {
+  /** Absent when `rows: 'audience'` ran the audience rows alone. */
+  mixed?: {
     query: LoadResult; ackP50: number; ackP99: number; ackMax: number; acks: number; healthP99: number; healthMax: number; healthPolls: number;
     /** Event-loop delay p99 (ms) of the probe process and of this one (autocannon's) during the row. */
     probeLoopDelayP99: number; benchLoopDelayP99: number;
@@ -99,9 +100,15 @@ function rssMiB(pid: number | undefined): number {
   }
 }
 
-export async function runDenseBench(o: { root: string; log: (s: string) => void; seconds?: number; store?: string }): Promise<DenseBenchResult> {
+/**
+ * `rows: 'audience'`: the four audience rows alone (no mixed row); with `store: 'clickhouse'` only the
+ * audience cube is loaded into ClickHouse (prepareDenseClickHouse's `only`).
+ */
+export async function runDenseBench(o: { root: string; log: (s: string) => void; seconds?: number; store?: string; rows?: 'audience' }): Promise<DenseBenchResult> {
   const { dir: sqliteDir, ds } = await prepare(o.root, o.log);
-  const ch = o.store === 'clickhouse' ? await prepareDenseClickHouse({ root: o.root, anchor: ds.anchor, sqliteDir, log: o.log }) : undefined;
+  const ch = o.store === 'clickhouse'
+    ? await prepareDenseClickHouse({ root: o.root, anchor: ds.anchor, sqliteDir, log: o.log, ...(o.rows ? { only: o.rows } : {}) })
+    : undefined;
   const dir = ch?.dataDir ?? sqliteDir;
   o.log(`dense: ${ds.cells} cells (${ds.requests} requests), ${(ds.bytesOnDisk / 2 ** 20).toFixed(0)} MiB, ${ds.bytesPerCell.toFixed(2)} bytes/cell, ` +
     `head domain min ${ds.headCellsPerMinute} cells/minute${ds.reused ? '' : `, generated in ${(ds.generatedMs / 1000).toFixed(1)} s`}`);
@@ -122,7 +129,7 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
   const end = ds.anchor - HOUR;
   const top10 = Array.from({ length: 10 }, (_, i) => denseDomain(i + 1)).join(',');
   const day = `start_time=${iso(end - 24 * HOUR)}&end_time=${iso(end)}`;
-  const list = [
+  const all = [
     { name: '1 h x 1 domain', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${denseDomain(1)}&start_time=${iso(end - HOUR)}&end_time=${iso(end)}` },
     { name: '24 h x 10 domains', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}` },
     { name: '24 h x 10 domains, region GD,SH + isp CMCC + code 200,404', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}&region=GD,SH&isp=CMCC&code=200,404` },
@@ -130,9 +137,9 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
     { name: '24 h x 10 domains, region GD only', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${top10}&${day}&region=GD` },
     { name: 'carousel 3 h', path: `/v2/${DENSE.project}/stats/carousel-task/detail?carousel_task_id=${denseTask(0)}&start_time=${iso(end - 3 * HOUR)}&end_time=${iso(end)}` },
     ...denseTrafficQueries(end),
-    // The ClickHouse dataset holds no audience cube.
-    ...(ch ? [] : denseAudienceQueries(end)),
   ];
+  const audience = denseAudienceQueries(end);
+  const list = o.rows === 'audience' ? audience : [...all, ...audience];
   const rows: DenseBenchResult['rows'] = [];
   let mixed: DenseBenchResult['mixed'];
   try {
@@ -162,8 +169,10 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
       }
     }
     // 2.5x a query row: ~90 acknowledgements, so the p99 is not just the slowest one.
-    mixed = await mixedRow(serve.url, list[1]?.path ?? '', headers, Math.round(seconds * 2.5), ds.anchor, o.log);
-    rssByRowMiB.mixed = rowRss;
+    if (o.rows !== 'audience') {
+      mixed = await mixedRow(serve.url, all[1]?.path ?? '', headers, Math.round(seconds * 2.5), ds.anchor, o.log);
+      rssByRowMiB.mixed = rowRss;
+    }
   } finally {
     clearInterval(rssTimer);
     await serve.stop();
@@ -240,6 +249,7 @@ export function denseTable(r: DenseBenchResult): string {
 
 export function mixedTable(r: DenseBenchResult): string {
   const m = r.mixed;
+  if (!m) return '';
   return table(['mixed row', 'value'], [
     ['24 h x 10 domains req/s while ingesting', m.query.rps],
     ['  its p99 ms', m.query.p99],
