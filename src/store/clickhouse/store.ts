@@ -28,6 +28,7 @@ import type {
   HistoryFilter, LiveStreamsFilter, OriginBatch, PlaySession, PublishSession, SessionPage, StreamCountFilter, UpBandwidthFilter,
 } from '../origin.js';
 import { AUDIENCE_TABLES, ClickHouseAudience } from './audience.js';
+import { AudienceBlocks } from './audience-blocks.js';
 import type { TrafficFilter } from '../traffic.js';
 import { localTable, migrateClickHouse, table, type SchemaNames } from './schema.js';
 import { ident, quote, quoteList, SqlValueError } from './sql.js';
@@ -117,7 +118,8 @@ export class ClickHouseStore implements Store {
       (name, queriesFor) => this.checkQuorum(name, queriesFor));
     this.quality = new ClickHouseStreamQuality(this.primary, this.names, this.insertSettings);
     this.audience = new ClickHouseAudience(this.primary, this.names, (ids) => this.waitUntilFinished(ids), () => this.insertSettings,
-      (name, queriesFor) => this.checkQuorum(name, queriesFor));
+      (name, queriesFor) => this.checkQuorum(name, queriesFor),
+      options.hourBlocks === false ? undefined : new AudienceBlocks(this.primary, this.names, options.hourBlocks));
     this.hourBlocks = options.hourBlocks === false ? undefined : new HourBlocks(this.primary, this.names, options.hourBlocks);
     this.carouselBlocks = options.hourBlocks === false ? undefined : new CarouselBlocks(this.primary, this.names, options.hourBlocks);
   }
@@ -565,8 +567,14 @@ export class ClickHouseStore implements Store {
     return this.traffic.blocks;
   }
 
+  /** Closed hours of each domain's audience in memory, or undefined (options.hourBlocks false). */
+  get audienceBlocks(): AudienceBlocks | undefined {
+    return this.audience.blocks;
+  }
+
   async close(): Promise<void> {
     this.traffic.blocks?.close();
+    this.audience.blocks?.close();
     this.carouselBlocks?.close();
     await this.hourBlocks?.close();
     await Promise.all(this.servers.map((s) => s.close()));
