@@ -1,6 +1,7 @@
-// The ClickHouse store's audience blocks (src/store/clickhouse/audience-blocks.ts, issue 24): closed hours
-// of each domain's viewers, bytes, lines and play time kept in memory, checked against their stamps
-// (migration 014). Every users series without filters and every whole-domain portrait from blocks must
+// The ClickHouse store's audience blocks (src/store/clickhouse/audience-blocks.ts, play-info-blocks.ts, issue 24):
+// closed hours of each domain's viewers, bytes, lines and play time, and of its play-info rows, kept in memory,
+// checked against their stamps (migration 014). Every users series without filters, every whole-domain
+// portrait and every play-info of listed domains from blocks must
 // equal the SQL answer of a store without blocks on the same database, at 60 s and 300 s and with edges
 // inside hours, also after a late write into a closed hour by another node, while two writers write, and
 // after a retried batch whose first attempt landed without its stamp.
@@ -79,8 +80,20 @@ const blocks = (): { fromBlocks: number; partly: number } | undefined => st.cach
 const usersFromBlocks = (f: UsersFilter): Promise<number[]> => untilFromBlocks(blocks(), async () => [...(await st.cached.usersSeries(f))], 'audience blocks');
 const usersBySql = async (f: UsersFilter): Promise<number[]> => [...(await st.sql.usersSeries(f))];
 
-/** Every window and portrait: from the cached store's blocks, equal to SQL. */
+/** Minutes of play-info asked: quarter-hour starts and ends (the sessions' prefix sums restart), hour edges. */
+const PLAY_MINUTES = [D + 2 * H + 7 * M, D + 5 * H, D + 5 * H + 14 * M, D + 5 * H + 15 * M, D + 20 * H + 44 * M, D + 23 * H + 59 * M, D + 26 * H + 30 * M];
+const playBlocks = (): { fromBlocks: number } | undefined => st.cached.playInfoBlocks?.stats;
+
+/** Every window, portrait and play-info minute: from the cached store's blocks, equal to SQL. */
 async function expectSameAsSql(): Promise<void> {
+  let sessionRows = 0;
+  for (const minute of PLAY_MINUTES) {
+    const f = { project: 'p1', domains: [DOMAIN, OTHER], minute };
+    const want = await st.sql.playInfo(f);
+    sessionRows += want.filter((r) => r.protocol !== 'hls' && r.online > 0).length;
+    expect(await untilFromBlocks(playBlocks(), () => st.cached.playInfo(f), 'play-info blocks'), new Date(minute).toISOString()).toEqual(want);
+  }
+  expect(sessionRows).toBeGreaterThan(0);
   for (const [name, more] of WINDOWS) {
     const f = users(more);
     const want = await usersBySql(f);

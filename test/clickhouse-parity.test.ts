@@ -158,7 +158,7 @@ describe('SQLite / ClickHouse parity: the audience cube', () => {
     expect(await b.audienceDomains('p1')).toEqual(await a.audienceDomains('p1'));
   });
 
-  it('answers whole-domain viewers and portraits from the ClickHouse audience blocks as SQLite does', async () => {
+  it('answers whole-domain viewers, portraits and play-info from the ClickHouse audience blocks as SQLite does', async () => {
     const [a, b] = stores as [Store, ClickHouseStore];
     const M = 60_000;
     // Closed hours from the node's blocks (src/store/clickhouse/audience-blocks.ts), the edges inside hours by SQL.
@@ -173,6 +173,10 @@ describe('SQLite / ClickHouse parity: the audience cube', () => {
         const f = { project: 'p1', domain, stream: undefined, day };
         expect(await untilFromBlocks(b.audienceBlocks?.stats, () => b.streamPortrait(f), 'audience blocks'), JSON.stringify(f)).toEqual(await a.streamPortrait(f));
       }
+    }
+    for (let m = 0; m < 3 * 60; m += 13) {
+      const f = { project: 'p1', domains: m % 2 === 0 ? domains : [DOMAIN], minute: start + m * M };
+      expect(await untilFromBlocks(b.playInfoBlocks?.stats, () => b.playInfo(f), 'play-info blocks'), JSON.stringify(f)).toEqual(await a.playInfo(f));
     }
   }, 120_000);
 });

@@ -5,6 +5,7 @@ import { ISPS, REGIONS } from '../../contract/values.js';
 import type { QueryOptions } from '../types.js';
 import { domainWide, type AudienceBlocks, type DomainMinutes } from './audience-blocks.js';
 import { CHUNK_ROWS, slices } from './batch.js';
+import type { PlayInfoBlocks } from './play-info-blocks.js';
 import { num, settled, str, type ChConnection, type ExecOptions } from './client.js';
 import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList, TsvFields } from './sql.js';
@@ -61,6 +62,8 @@ export class ClickHouseAudience implements AudienceQueryReads {
     private readonly checkQuorum: (name: string, queriesFor: (localTable: string) => string[]) => Promise<void> = async () => undefined,
     /** Closed hours of each domain's audience in memory (audience-blocks.ts), or undefined: every read by SQL. */
     readonly blocks?: AudienceBlocks,
+    /** Closed hours of each domain's play-info rows in memory (play-info-blocks.ts), or undefined. */
+    readonly playBlocks?: PlayInfoBlocks,
   ) {}
 
   private t(name: AudienceTable): string {
@@ -262,6 +265,11 @@ export class ClickHouseAudience implements AudienceQueryReads {
   }
 
   async playInfo(f: PlayInfoFilter, o: QueryOptions = {}): Promise<PlayInfoRow[]> {
+    // A closed minute of listed domains: their rows from this node's blocks when they are current (play-info-blocks.ts).
+    return await this.playBlocks?.playInfo(f, (domains) => this.playInfoSql({ ...f, domains }, o), o.signal) ?? this.playInfoSql(f, o);
+  }
+
+  private async playInfoSql(f: PlayInfoFilter, o: QueryOptions): Promise<PlayInfoRow[]> {
     const minute = Math.floor(f.minute / MINUTE_MS);
     const c = [`project = ${quote(f.project)}`, `minute = ${quote(minute)}`];
     if (f.domains.length > 0) c.push(`domain IN ${quoteList(f.domains)}`);
@@ -272,23 +280,25 @@ export class ClickHouseAudience implements AudienceQueryReads {
       if (!e) rows.set(k, (e = { domain, app, stream, protocol, bytes: 0, online: 0 }));
       return e;
     };
-    for (const r of await this.server.rows(`SELECT domain, app, stream, protocol, sum(bytes) AS b, sum(viewers) AS v FROM ${this.t('audience_cells')}
-      WHERE ${[...c, "batch = ''"].join(' AND ')} GROUP BY domain, app, stream, protocol`, o.signal)) {
+    // FLV/RTMP sessions open in the minute: opens - closes from its quarter-hour's start to it (audience-flv.ts).
+    const sc = [`project = ${quote(f.project)}`, `minute >= ${quote(blockStart(minute))}`, `minute <= ${quote(minute)}`, "batch = ''"];
+    if (f.domains.length > 0) sc.push(`domain IN ${quoteList(f.domains)}`);
+    // The three reads at once (sums of whole numbers: the order they are added in does not matter).
+    const [cells, sessions, hls] = await Promise.all([
+      this.server.rows(`SELECT domain, app, stream, protocol, sum(bytes) AS b, sum(viewers) AS v FROM ${this.t('audience_cells')}
+        WHERE ${[...c, "batch = ''"].join(' AND ')} GROUP BY domain, app, stream, protocol`, o.signal),
+      this.server.rows(`SELECT domain, app, stream, protocol, sum(opens) AS o, sum(closes) AS c FROM ${this.t('audience_sessions')}
+        WHERE ${sc.join(' AND ')} GROUP BY domain, app, stream, protocol`, o.signal),
+      this.server.rows(`SELECT domain, app, stream, uniqExact(ip) AS v FROM ${this.t('audience_hls')}
+        WHERE ${c.join(' AND ')} GROUP BY domain, app, stream`, o.signal),
+    ]);
+    for (const r of cells) {
       const e = entry(str(r.domain), str(r.app), str(r.stream), str(r.protocol) as AudienceProtocol);
       e.bytes += num(r.b);
       e.online += num(r.v);
     }
-    // FLV/RTMP sessions open in the minute: opens - closes from its quarter-hour's start to it (audience-flv.ts).
-    const sc = [`project = ${quote(f.project)}`, `minute >= ${quote(blockStart(minute))}`, `minute <= ${quote(minute)}`, "batch = ''"];
-    if (f.domains.length > 0) sc.push(`domain IN ${quoteList(f.domains)}`);
-    for (const r of await this.server.rows(`SELECT domain, app, stream, protocol, sum(opens) AS o, sum(closes) AS c FROM ${this.t('audience_sessions')}
-      WHERE ${sc.join(' AND ')} GROUP BY domain, app, stream, protocol`, o.signal)) {
-      entry(str(r.domain), str(r.app), str(r.stream), str(r.protocol) as AudienceProtocol).online += num(r.o) - num(r.c);
-    }
-    for (const r of await this.server.rows(`SELECT domain, app, stream, uniqExact(ip) AS v FROM ${this.t('audience_hls')}
-      WHERE ${c.join(' AND ')} GROUP BY domain, app, stream`, o.signal)) {
-      entry(str(r.domain), str(r.app), str(r.stream), 'hls').online += num(r.v);
-    }
+    for (const r of sessions) entry(str(r.domain), str(r.app), str(r.stream), str(r.protocol) as AudienceProtocol).online += num(r.o) - num(r.c);
+    for (const r of hls) entry(str(r.domain), str(r.app), str(r.stream), 'hls').online += num(r.v);
     return [...rows.values()].filter((e) => e.bytes > 0 || e.online > 0).sort(comparePlayInfo);
   }
 

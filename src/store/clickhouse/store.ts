@@ -29,6 +29,7 @@ import type {
 } from '../origin.js';
 import { AUDIENCE_TABLES, ClickHouseAudience } from './audience.js';
 import { AudienceBlocks } from './audience-blocks.js';
+import { PlayInfoBlocks } from './play-info-blocks.js';
 import type { TrafficFilter } from '../traffic.js';
 import { localTable, migrateClickHouse, table, type SchemaNames } from './schema.js';
 import { ident, quote, quoteList, SqlValueError } from './sql.js';
@@ -119,7 +120,8 @@ export class ClickHouseStore implements Store {
     this.quality = new ClickHouseStreamQuality(this.primary, this.names, this.insertSettings);
     this.audience = new ClickHouseAudience(this.primary, this.names, (ids) => this.waitUntilFinished(ids), () => this.insertSettings,
       (name, queriesFor) => this.checkQuorum(name, queriesFor),
-      options.hourBlocks === false ? undefined : new AudienceBlocks(this.primary, this.names, options.hourBlocks));
+      options.hourBlocks === false ? undefined : new AudienceBlocks(this.primary, this.names, options.hourBlocks),
+      options.hourBlocks === false ? undefined : new PlayInfoBlocks(this.primary, this.names, options.hourBlocks));
     this.hourBlocks = options.hourBlocks === false ? undefined : new HourBlocks(this.primary, this.names, options.hourBlocks);
     this.carouselBlocks = options.hourBlocks === false ? undefined : new CarouselBlocks(this.primary, this.names, options.hourBlocks);
   }
@@ -572,9 +574,15 @@ export class ClickHouseStore implements Store {
     return this.audience.blocks;
   }
 
+  /** Closed hours of each domain's play-info rows in memory, or undefined (options.hourBlocks false). */
+  get playInfoBlocks(): PlayInfoBlocks | undefined {
+    return this.audience.playBlocks;
+  }
+
   async close(): Promise<void> {
     this.traffic.blocks?.close();
     this.audience.blocks?.close();
+    this.audience.playBlocks?.close();
     this.carouselBlocks?.close();
     await this.hourBlocks?.close();
     await Promise.all(this.servers.map((s) => s.close()));
