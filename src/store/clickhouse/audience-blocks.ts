@@ -216,3 +216,65 @@ export class AudienceBlocks {
     this.cache.closed = true;
   }
 }
+
+const DAY = 86_400_000;
+/** Day counts kept at most (a few dozen bytes each). */
+const MAX_DAYS = 100_000;
+
+interface UsersBlock extends StampedBlock {
+  users: number;
+}
+
+/**
+ * A closed UTC day's distinct users of a whole domain (the portrait's `user_count`), kept in this node's
+ * memory per (project, domain, day) and checked against the day stamps of migration 014 (every insert
+ * into audience_users changes its day's stamp; a retried audience write bumps them), by the rule of the
+ * hour blocks above: so a whole domain's portrait of a closed day reads nothing but stamps from
+ * ClickHouse. A day not closed 5 minutes ago, or without a current count, is read by SQL.
+ */
+export class AudienceUsersBlocks {
+  private readonly cache: BlockCache<UsersBlock>;
+  readonly stats: BlockCache<UsersBlock>['stats'];
+
+  constructor(private readonly server: ChConnection, private readonly names: SchemaNames, options: HourBlocksOptions = {}) {
+    this.cache = new BlockCache<UsersBlock>(new StampReads(server, table(names, 'audience_users_stamps')), options, MAX_DAYS);
+    this.stats = this.cache.stats;
+  }
+
+  /** The distinct client IPs of the domain on the UTC day starting at `day` (epoch ms), or undefined: by SQL. */
+  async users(project: string, domain: string, day: number, signal?: AbortSignal, now = Date.now()): Promise<number | undefined> {
+    if (this.cache.closed || day % DAY !== 0 || day + DAY > now - this.cache.closedAfterMs) return undefined;
+    const d = day / DAY;
+    const k = stampKey(project, domain, d);
+    const stamps = await this.cache.stampReads.read(project, [domain], d, d + 1);
+    if (signal?.aborted) return undefined;
+    const b = this.cache.current(k, stamps, now);
+    if (!b) {
+      if (this.cache.claim(k)) this.cache.enqueue(() => this.build(project, domain, d), () => [k]);
+      this.stats.bySql++;
+      return undefined;
+    }
+    this.cache.answered(0);
+    return b.users;
+  }
+
+  private async build(project: string, domain: string, d: number): Promise<void> {
+    if (this.cache.closed) return;
+    const stamps = (): Promise<Map<string, string>> => readStamps(this.server, table(this.names, 'audience_users_stamps'), project, [domain], d, d + 1);
+    const before = await stamps();
+    const rows = await this.server.rows(`SELECT uniqExact(ip) AS n FROM ${table(this.names, 'audience_users')}
+      WHERE project = ${quote(project)} AND domain = ${quote(domain)} AND day = ${quote(d)}`);
+    const after = await stamps();
+    const k = stampKey(project, domain, d);
+    if (before.get(k) !== after.get(k)) {
+      this.stats.discarded++;
+      return;
+    }
+    this.cache.put(k, { stamp: before.get(k) ?? EMPTY_STAMP, builtAt: Date.now(), users: num(rows[0]?.n ?? 0) });
+    this.stats.built++;
+  }
+
+  close(): void {
+    this.cache.closed = true;
+  }
+}

@@ -3,7 +3,7 @@ import { addSessionViewers, blockStart } from '../audience-flv.js';
 import { cellValue } from '../cell-values.js';
 import { ISPS, REGIONS } from '../../contract/values.js';
 import type { QueryOptions } from '../types.js';
-import { domainWide, type AudienceBlocks, type DomainMinutes } from './audience-blocks.js';
+import { domainWide, type AudienceBlocks, type AudienceUsersBlocks, type DomainMinutes } from './audience-blocks.js';
 import { CHUNK_ROWS, slices } from './batch.js';
 import type { PlayInfoBlocks } from './play-info-blocks.js';
 import { num, settled, str, type ChConnection, type ExecOptions } from './client.js';
@@ -14,7 +14,7 @@ const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 const DAY_MINUTES = 1440;
 
-export const AUDIENCE_TABLES = ['audience_cells', 'audience_sessions', 'audience_hls', 'audience_users', 'audience_stamps'] as const;
+export const AUDIENCE_TABLES = ['audience_cells', 'audience_sessions', 'audience_hls', 'audience_users', 'audience_stamps', 'audience_users_stamps'] as const;
 type AudienceTable = (typeof AUDIENCE_TABLES)[number];
 
 const tuple = (values: Array<string | number>): string => '(' + values.map(quote).join(', ') + ')';
@@ -64,6 +64,8 @@ export class ClickHouseAudience implements AudienceQueryReads {
     readonly blocks?: AudienceBlocks,
     /** Closed hours of each domain's play-info rows in memory (play-info-blocks.ts), or undefined. */
     readonly playBlocks?: PlayInfoBlocks,
+    /** Closed days' distinct users of each domain in memory (audience-blocks.ts), or undefined. */
+    readonly usersBlocks?: AudienceUsersBlocks,
   ) {}
 
   private t(name: AudienceTable): string {
@@ -86,6 +88,8 @@ export class ClickHouseAudience implements AudienceQueryReads {
       const k = `${project}\u0000${domain}\u0000${hour}`;
       if (!stamped.has(k)) stamped.set(k, [project, domain, hour]);
     };
+    /** The (project, domain, day)s of its users (the day stamps). */
+    const days = new Map<string, [string, string, number]>();
     for (const { project, cells: c } of batches) {
       const p = f.field(project);
       const named = (k: number): boolean => (c.apps[k] ?? '') !== '' && (c.streams[k] ?? '') !== '';
@@ -115,6 +119,10 @@ export class ClickHouseAudience implements AudienceQueryReads {
       for (let i = 0; i < c.userTuple.length; i++) {
         const k = c.userTuple[i] as number;
         if (!named(k)) continue;
+        if (retry) {
+          const day = Math.floor((c.userDay[i] as number) / DAY_MS);
+          days.set(`${project}\u0000${c.domains[k] as string}\u0000${day}`, [project, c.domains[k] as string, day]);
+        }
         users.push(`${p}\t${f.field(c.domains[k] as string)}\t${int(Math.floor((c.userDay[i] as number) / DAY_MS))}\t${f.field(c.streams[k] as string)}\t` +
           tsvOnce(audienceIp(c, 'user', i)));
       }
@@ -137,18 +145,20 @@ export class ClickHouseAudience implements AudienceQueryReads {
         }
       })(),
     ]);
-    if (stamped.size > 0) await this.bumpStamps([...stamped.values()]);
+    if (stamped.size > 0) await this.bumpStamps('audience_stamps', [...stamped.values()]);
+    if (days.size > 0) await this.bumpStamps('audience_users_stamps', [...days.values()]);
   }
 
   /**
    * A retry: an earlier attempt may have landed while a stamp view failed (or a replicated table
    * deduplicated this attempt's insert, views included), so every hour the batch touches gets a new
-   * stamp (a random tag, no rows): a node's audience block of that hour is then stale (audience-blocks.ts).
+   * stamp (a random tag, no rows): a node's audience block of that hour is then stale (audience-blocks.ts); the
+   * same for the days of its users (their day stamps).
    */
-  private async bumpStamps(hours: ReadonlyArray<[string, string, number]>): Promise<void> {
+  private async bumpStamps(name: 'audience_stamps' | 'audience_users_stamps', hours: ReadonlyArray<[string, string, number]>): Promise<void> {
     for (const part of slices(hours, CHUNK_ROWS)) {
       const values = part.map(([p, d, h]) => `(${quote(p)}, ${quote(d)}, ${quote(h)}, 0, ${quote(1 + Math.floor(Math.random() * 2 ** 52))})`);
-      await this.server.exec(`INSERT INTO ${this.t('audience_stamps')} (project, domain, hour, rows, tags) VALUES ${values.join(', ')}`,
+      await this.server.exec(`INSERT INTO ${this.t(name)} (project, domain, hour, rows, tags) VALUES ${values.join(', ')}`,
         { settings: this.insertSettings() });
     }
   }
@@ -339,7 +349,8 @@ export class ClickHouseAudience implements AudienceQueryReads {
     const [day, users] = await Promise.all([
       (async () => (f.stream === undefined ? await this.blocks?.minutes(f.project, f.domain, f.day, f.day + DAY_MS, o.signal) : undefined)
         ?? await this.portraitMinutes(f, o))(),
-      this.server.rows(`SELECT uniqExact(ip) AS n FROM ${this.t('audience_users')} WHERE ${u.join(' AND ')}`, o.signal),
+      (async () => (f.stream === undefined ? await this.usersBlocks?.users(f.project, f.domain, f.day, o.signal) : undefined)
+        ?? num((await this.server.rows(`SELECT uniqExact(ip) AS n FROM ${this.t('audience_users')} WHERE ${u.join(' AND ')}`, o.signal))[0]?.n ?? 0))(),
     ]);
     const viewers = day.viewers;
     const bytes = day.bytes;
@@ -355,7 +366,7 @@ export class ClickHouseAudience implements AudienceQueryReads {
     }
     // push_duration is not in the audience tables: 0 here (the whole domain's answer); ClickHouseStore.streamPortrait
     // replaces it for a stream with the seconds from the origin's publish records (origin-api.md).
-    return { flow, requests: lines, playSeconds: Math.round(play / 1000), users: num(users[0]?.n ?? 0), peakUsers, peakBytes5m, pushSeconds: 0 };
+    return { flow, requests: lines, playSeconds: Math.round(play / 1000), users, peakUsers, peakBytes5m, pushSeconds: 0 };
   }
 
   async audienceDomains(project: string, o: QueryOptions = {}): Promise<string[]> {

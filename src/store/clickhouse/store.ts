@@ -28,7 +28,7 @@ import type {
   HistoryFilter, LiveStreamsFilter, OriginBatch, PlaySession, PublishSession, SessionPage, StreamCountFilter, UpBandwidthFilter,
 } from '../origin.js';
 import { AUDIENCE_TABLES, ClickHouseAudience } from './audience.js';
-import { AudienceBlocks } from './audience-blocks.js';
+import { AudienceBlocks, AudienceUsersBlocks } from './audience-blocks.js';
 import { PlayInfoBlocks } from './play-info-blocks.js';
 import type { TrafficFilter } from '../traffic.js';
 import { localTable, migrateClickHouse, table, type SchemaNames } from './schema.js';
@@ -121,7 +121,8 @@ export class ClickHouseStore implements Store {
     this.audience = new ClickHouseAudience(this.primary, this.names, (ids) => this.waitUntilFinished(ids), () => this.insertSettings,
       (name, queriesFor) => this.checkQuorum(name, queriesFor),
       options.hourBlocks === false ? undefined : new AudienceBlocks(this.primary, this.names, options.hourBlocks),
-      options.hourBlocks === false ? undefined : new PlayInfoBlocks(this.primary, this.names, options.hourBlocks));
+      options.hourBlocks === false ? undefined : new PlayInfoBlocks(this.primary, this.names, options.hourBlocks),
+      options.hourBlocks === false ? undefined : new AudienceUsersBlocks(this.primary, this.names, options.hourBlocks));
     this.hourBlocks = options.hourBlocks === false ? undefined : new HourBlocks(this.primary, this.names, options.hourBlocks);
     this.carouselBlocks = options.hourBlocks === false ? undefined : new CarouselBlocks(this.primary, this.names, options.hourBlocks);
   }
@@ -574,6 +575,11 @@ export class ClickHouseStore implements Store {
     return this.audience.blocks;
   }
 
+  /** Closed days' distinct users of each domain in memory, or undefined (options.hourBlocks false). */
+  get audienceUsersBlocks(): AudienceUsersBlocks | undefined {
+    return this.audience.usersBlocks;
+  }
+
   /** Closed hours of each domain's play-info rows in memory, or undefined (options.hourBlocks false). */
   get playInfoBlocks(): PlayInfoBlocks | undefined {
     return this.audience.playBlocks;
@@ -583,6 +589,7 @@ export class ClickHouseStore implements Store {
     this.traffic.blocks?.close();
     this.audience.blocks?.close();
     this.audience.playBlocks?.close();
+    this.audience.usersBlocks?.close();
     this.carouselBlocks?.close();
     await this.hourBlocks?.close();
     await Promise.all(this.servers.map((s) => s.close()));
