@@ -1,4 +1,5 @@
-// `npm run bench [-- query|dense|audience|ingest] [--quick] [--store sqlite|clickhouse]`: runs the benchmarks
+// `npm run bench [-- query|dense|audience|ingest] [--quick] [--store sqlite|clickhouse] [--rows audience]`: runs the benchmarks
+// (`dense --store clickhouse --rows audience`: the dense audience rows alone, only the audience cube loaded into ClickHouse)
 // (`ingest --store clickhouse`: both stores' write paths in one run, bench/ingest/clickhouse-ingest.ts),
 // prints tables, writes bench/results/*.json (git-ignored) and the matching BENCHMARKS.md sections.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { AUDIENCE_BENCH, audienceTable, runAudienceBench } from './query/audienc
 import { clickHouseIngestTable, runClickHouseIngestBench } from './ingest/clickhouse-ingest.js';
 
 const { values, positionals } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, store: { type: 'string', default: 'sqlite' } },
+  options: { quick: { type: 'boolean', default: false }, store: { type: 'string', default: 'sqlite' }, rows: { type: 'string' } },
   allowPositionals: true,
 });
 const suite = positionals[0] ?? 'all';
@@ -49,7 +50,34 @@ if (suite === 'all' || suite === 'query') {
   }
 }
 
-if (suite === 'dense' && values.store === 'clickhouse') {
+if (values.rows !== undefined && values.rows !== 'audience') throw new Error(`--rows: only "audience" (the dense audience rows alone), not ${JSON.stringify(values.rows)}`);
+if (suite === 'dense' && values.store === 'clickhouse' && values.rows === 'audience') {
+  const loadStart = loadavg().map((x) => x.toFixed(1)).join(' / ');
+  const r = await runDenseBench({ root, log, seconds: values.quick ? 2 : 8, store: 'clickhouse', rows: 'audience' });
+  const loadEnd = loadavg().map((x) => x.toFixed(1)).join(' / ');
+  writeFileSync(join(root, 'bench/results/dense-clickhouse-audience.json'), JSON.stringify({ stamp, machine: machine(), ...r }, null, 2));
+  const t = denseClickHouseTable(r);
+  console.log(`\nDense audience rows, ClickHouse store beside the SQLite store\n${t}\n`);
+  const a = r.clickhouse;
+  if (!values.quick && a) {
+    updateSection(join(root, 'BENCHMARKS.md'), 'query-dense-clickhouse-audience', [
+      '### Dense audience rows, ClickHouse store beside the SQLite store (same run)',
+      '',
+      `Run ${stamp} on ${machine()}; \`npm run bench -- dense --store clickhouse --rows audience\`.`,
+      `The dense dataset's audience cube (\`bench/query/dense-audience.ts\`, the same batches as the SQLite dense dataset) written through the ClickHouse ` +
+        `store's write path${a.audienceMs === undefined ? '' : ` in ${(a.audienceMs / 1000).toFixed(0)} s`} (when loaded): ${a.audienceCells ?? 0} cells, ` +
+        `${a.audienceHlsViewers ?? 0} HLS viewer-minutes, ${a.audienceUsers ?? 0} daily users; ${((a.audienceTableBytes ?? 0) / 2 ** 20).toFixed(0)} MiB on disk ` +
+        '(active parts of the audience tables after OPTIMIZE FINAL). `--rows audience` loads nothing else into ClickHouse (the httpcodes cells and the ' +
+        'traffic cube take tens of minutes on this machine) and runs no mixed row.',
+      'Each row uncached (`--query-cache-ms 0`), autocannon 10 connections, 8 s, against the ClickHouse-backed `livestats serve` (after its warm-up), ' +
+        'then the SQLite-backed one on the same dataset, then a bare `node:http` process sending the same bytes; every ClickHouse answer was checked ' +
+        'byte for byte against the SQLite store\'s before its row ran. "x SQLite" = ClickHouse req/s / SQLite req/s (issue 24: >= 0.5).',
+      `Load average (1 / 5 / 15 min) at the start ${loadStart}, at the end ${loadEnd}.`,
+      '',
+      t,
+    ].join('\n'));
+  }
+} else if (suite === 'dense' && values.store === 'clickhouse') {
   const r = await runDenseBench({ root, log, seconds: values.quick ? 2 : 8, store: 'clickhouse' });
   writeFileSync(join(root, 'bench/results/dense-clickhouse.json'), JSON.stringify({ stamp, machine: machine(), ...r }, null, 2));
   const t = denseClickHouseTable(r);
@@ -63,11 +91,11 @@ if (suite === 'dense' && values.store === 'clickhouse') {
       `Run ${stamp} on ${machine()}; load average (1 / 5 / 15 min) ${r.loadStart} when the first row started, ${r.loadEnd} after the mixed rows ` +
         '(other sessions\' work shares the 2 cores: read the ratios, each between two stores measured one after the other in the same run).',
       ...denseClickHouseDatasetLines(r.clickhouse),
-      'The dense rows of the SQLite table above (the audience rows excepted: the ClickHouse dataset has no audience cube) and the mixed row, uncached',
+      'The dense rows of the SQLite table above (the audience rows too, once the ClickHouse dataset holds the audience cube) and the mixed row, uncached',
       '(`--query-cache-ms 0`), autocannon 10 connections, 8 s each: first against `livestats serve --store clickhouse`, then against an uncached',
       '`livestats serve` on the SQLite dataset (same cells), then a bare `node:http` process sending the identical bytes. Before its row, each',
       'ClickHouse row is warmed up until two answers in a row cost clickhouse-server nothing but the stamps read (system.query_log: every',
-      'closed hour answered from the node\'s hour blocks; "warm-up s"; the per-stream traffic row has no blocks and is always SQL). The ClickHouse',
+      'closed hour answered from the node\'s hour blocks, the traffic cells or the audience blocks; "warm-up s"). The ClickHouse',
       'answer is checked byte for byte against the SQLite store\'s three times: the first answer (SQL), the last warm-up answer (blocks) and one',
       'right after the row. "CH queries/answer": SELECTs in clickhouse-server\'s query log during the row / answers; "CH cores": its CPU time',
       '(user + system, /proc) / the row\'s seconds; rows and ms per query: averages over the row\'s SELECTs (read_rows, query_duration_ms).',

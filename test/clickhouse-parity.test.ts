@@ -16,6 +16,7 @@ import { formatUtcSecond } from '../src/contract/time.js';
 import { seeded } from '../bench/lib/rng.js';
 import { audienceOf, D, DOMAIN, FORMAT } from './fixtures/audience-log.js';
 import { batch } from './store-conformance.js';
+import { untilFromBlocks } from './helpers/block-stores.js';
 
 requireTools('clickhouse-server');
 
@@ -211,4 +212,26 @@ describe('SQLite / ClickHouse parity: the audience cube', () => {
     }
     expect(await b.audienceDomains('p1')).toEqual(await a.audienceDomains('p1'));
   });
+
+  it('answers whole-domain viewers, portraits and play-info from the ClickHouse audience blocks as SQLite does', async () => {
+    const [a, b] = stores as [Store, ClickHouseStore];
+    const M = 60_000;
+    // Closed hours from the node's blocks (src/store/clickhouse/audience-blocks.ts), the edges inside hours by SQL.
+    const windows: Array<[number, number, number]> = [[M, start - 3 * H + 7 * M, start + 5 * H + 13 * M], [5 * M, start - 2 * H, start + 6 * H]];
+    for (const domain of domains) {
+      for (const [slotMs, from, to] of windows) {
+        const f: UsersFilter = { project: 'p1', domain, app: undefined, stream: undefined, protocol: undefined, regions: [], isps: [], slotMs, from, to };
+        const want = [...await a.usersSeries(f)];
+        expect(await untilFromBlocks(b.audienceBlocks?.stats, async () => [...await b.usersSeries(f)], 'audience blocks'), JSON.stringify(f)).toEqual(want);
+      }
+      for (const day of [D, D + 24 * H]) {
+        const f = { project: 'p1', domain, stream: undefined, day };
+        expect(await untilFromBlocks(b.audienceBlocks?.stats, () => b.streamPortrait(f), 'audience blocks'), JSON.stringify(f)).toEqual(await a.streamPortrait(f));
+      }
+    }
+    for (let m = 0; m < 3 * 60; m += 13) {
+      const f = { project: 'p1', domains: m % 2 === 0 ? domains : [DOMAIN], minute: start + m * M };
+      expect(await untilFromBlocks(b.playInfoBlocks?.stats, () => b.playInfo(f), 'play-info blocks'), JSON.stringify(f)).toEqual(await a.playInfo(f));
+    }
+  }, 120_000);
 });

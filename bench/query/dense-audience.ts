@@ -1,7 +1,10 @@
 // The dense dataset's audience (issue 21): FLV sessions and HLS viewers at the issue's density, 100
 // streams and about 10,000 concurrent viewers on each head domain, written through the store's
-// write path (the batches ingest produces: cube cells, HLS viewer sets and daily user sets).
+// write path (the batches ingest produces: cube cells, HLS viewer sets and daily user sets), of the
+// SQLite store (run-dense.ts) or of the ClickHouse store (dense-clickhouse.ts): the same batches, so
+// both stores hold the same audience and answer the same bytes.
 import type { SqliteStore } from '../../src/store/sqlite/store.js';
+import type { Store } from '../../src/store/types.js';
 import { Cells, FLV, GEO_COUNT, HLS, VIEWER_MINUTE_BYTES } from './audience.js';
 
 const M = 60_000;
@@ -31,6 +34,9 @@ export interface DenseAudienceSpec {
  */
 export const DENSE_AUDIENCE: DenseAudienceSpec = { domains: 10, streams: 100, viewers: 10_000, days: 1, headDays: 31, hlsHours: 1, geoGroups: 2 };
 
+/** The SQLite store (its tables are measured by dbstat); its `db` is private, so this checks for it by name. */
+const isSqlite = (s: Pick<Store, 'write'>): s is SqliteStore => 'db' in s;
+
 /** A distinct IPv4 text per (first byte, index < 2^24). */
 const ip = (a: number, i: number): string => `${a}.${i >> 16}.${(i >> 8) & 255}.${i & 255}`;
 
@@ -53,7 +59,7 @@ export interface DenseAudienceStats {
  * the busiest minute is a distinct user of the day.
  */
 export async function writeDenseAudience(
-  store: SqliteStore, spec: DenseAudienceSpec, project: string, domain: (i: number) => string, end: number, log: (s: string) => void,
+  store: Pick<Store, 'write'>, spec: DenseAudienceSpec, project: string, domain: (i: number) => string, end: number, log: (s: string) => void,
 ): Promise<DenseAudienceStats> {
   const started = Date.now();
   const tuples: Array<[string, string, string]> = [];
@@ -106,6 +112,8 @@ export async function writeDenseAudience(
     if (day % 5 === 0 || day === 1) log(`  dense audience: ${spec.headDays - day + 1} of ${spec.headDays} day(s), ${stats.audienceCells} cells`);
   }
   stats.audienceMs = Date.now() - started;
+  // The SQLite store's pages (dbstat); another store (the ClickHouse bench, dense-clickhouse.ts) measures its own tables.
+  if (!isSqlite(store)) return stats;
   const rows = store['db'].prepare('SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name').all() as Array<{ name: string; bytes: number }>;
   stats.audienceTableBytes = rows.filter((r) => /^(sqlite_autoindex_)?(cube_au[ds]_|aud_)/.test(r.name)).reduce((n, r) => n + r.bytes, 0);
   return stats;

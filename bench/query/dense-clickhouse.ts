@@ -15,26 +15,34 @@ import { parseClickHouseUrls } from '../../src/store/clickhouse/url.js';
 import { startClickHouseIn, type ClickHouseServer } from '../../test/harness/clickhouse.js';
 import { startProcess, type Server } from '../lib/proc.js';
 import { table } from '../lib/table.js';
-import { DENSE, type DenseStats } from './dense.js';
+import { DENSE, denseDomain, type DenseStats } from './dense.js';
 import type { DenseHour, DenseWorkerDone } from './dense-clickhouse-worker.js';
 import { TRAFFIC_DOMAIN_COLUMNS, TRAFFIC_STREAM_COLUMNS } from './dense-clickhouse-traffic.js';
 import type { DenseTrafficStats } from './dense-traffic.js';
 import type { QueryLog, WarmResult } from './dense-clickhouse-warm.js';
+import { writeDenseAudience, type DenseAudienceStats } from './dense-audience.js';
+import { AUDIENCE_TABLES } from '../../src/store/clickhouse/audience.js';
 
 const DATABASE = 'bench_dense';
 /** Bumped when the bulk load writes something else for the same spec. */
 const BULK_FORMAT = 1;
 /** Bumped when the traffic load writes something else. */
 const TRAFFIC_FORMAT = 1;
+/** Bumped when the audience load writes something else. */
+const AUDIENCE_FORMAT = 1;
+/** The migrations that shape the audience rows (005: the cube, 010: FLV sessions as opens and closes). */
+const AUDIENCE_MIGRATIONS = [5, 10];
 /**
  * The migrations that shape the loaded rows: 001-007. Later ones (008: the read side's hour stamps,
  * issue 24) add tables filled from new writes only, so a dataset loaded before them is still the same.
  */
 const DATA_MIGRATIONS = 7;
 
-export interface DenseClickHouseDataset extends DenseStats {
+export interface DenseClickHouseDataset extends DenseStats, Partial<DenseAudienceStats> {
   bytesOnDisk: number;
   bytesPerCell: number;
+  /** `only: 'audience'`: the httpcodes cells, samples and traffic cube were not loaded (zeros above). */
+  audienceOnly?: boolean;
   /** Bytes on disk per table (detail, rollups, samples...). */
   tables: Record<string, number>;
   generatedMs: number;
@@ -151,7 +159,19 @@ async function generate(store: ClickHouseStore, root: string, anchor: number, lo
   }).finally(() => void worker.terminate());
 }
 
-export async function prepareDenseClickHouse(o: { root: string; anchor: number; sqliteDir: string; log: (s: string) => void }): Promise<DenseClickHouse> {
+/** Nothing loaded yet (the audience-only dataset: `only: 'audience'`). */
+const emptyDataset = (anchor: number): DenseClickHouseDataset => ({
+  cells: 0, requests: 0, samples: 0, headCellsPerMinute: 0, trafficDays: 0, trafficRequests: 0, trafficBytes: 0, trafficDomainCells: 0,
+  trafficStreamCells: 0, trafficStreams: 0, trafficDomainTableBytes: 0, trafficStreamTableBytes: 0, trafficBytesPerDay: 0,
+  bytesOnDisk: 0, bytesPerCell: 0, tables: {}, generatedMs: 0, reused: true, anchor, audienceOnly: true,
+});
+
+/**
+ * `only: 'audience'` loads the audience cube alone (the httpcodes cells, samples and the 31-day traffic cube
+ * are not loaded, or kept as they are when they were): for the audience rows on a busy machine, where the
+ * whole dense load takes tens of minutes. The audience itself is the whole dense audience either way.
+ */
+export async function prepareDenseClickHouse(o: { root: string; anchor: number; sqliteDir: string; log: (s: string) => void; only?: 'audience' }): Promise<DenseClickHouse> {
   const dir = join(o.root, '.bench-data', 'dense-clickhouse');
   const server = await startClickHouseIn(join(dir, 'server'), { queryLog: true });
   const url = server.url(DATABASE);
@@ -166,7 +186,9 @@ export async function prepareDenseClickHouse(o: { root: string; anchor: number; 
     await store.init();
     const meta = await store.getMeta('bench.dense');
     const saved = meta ? (JSON.parse(meta) as DenseClickHouseDataset & { key: string }) : undefined;
-    if (saved?.key === key) {
+    if (o.only === 'audience') {
+      ds = saved?.key === key ? { ...saved, reused: true } : emptyDataset(o.anchor);
+    } else if (saved?.key === key) {
       o.log(`dense clickhouse: reusing the dataset generated ${iso(saved.anchor)} (${dir})`);
       ds = { ...saved, reused: true };
     } else {
@@ -192,7 +214,9 @@ export async function prepareDenseClickHouse(o: { root: string; anchor: number; 
     // The whole cube keeps the key it always had (a dataset loaded before the partial loads is reused).
     const trafficKey = JSON.stringify({ key, traffic: TRAFFIC_FORMAT, ...(fullTraffic(want) ? {} : { load: want }) });
     const savedTraffic = await store.getMeta('bench.dense.traffic');
-    if (savedTraffic && (JSON.parse(savedTraffic) as { key: string }).key === trafficKey) {
+    if (o.only === 'audience') {
+      // Kept as it is.
+    } else if (savedTraffic && (JSON.parse(savedTraffic) as { key: string }).key === trafficKey) {
       ds = { ...ds, ...(JSON.parse(savedTraffic) as DenseTrafficStats), trafficLoad: want };
       o.log(`dense clickhouse: reusing the traffic cube (${want.days} d${want.streams ? '' : ', no per-stream cells'})`);
     } else {
@@ -220,6 +244,7 @@ export async function prepareDenseClickHouse(o: { root: string; anchor: number; 
       const tables = await tableBytes(admin);
       ds = { ...ds, ...traffic, tables, bytesOnDisk: Object.values(tables).reduce((a, b) => a + b, 0), trafficLoad: want };
     }
+    ds = { ...ds, ...await loadAudience(store, admin, o) };
     await store.close();
   } catch (err) {
     await admin.close();
@@ -289,6 +314,38 @@ export async function prepareDenseClickHouse(o: { root: string; anchor: number; 
     },
   };
   return prepared;
+}
+
+/**
+ * The audience cube (issue 21) of the SQLite dataset, written through the ClickHouse store's write path
+ * (the same generator and batches as run-dense.ts writes into SQLite, so the same answers byte for byte),
+ * kept apart from the counts and traffic (its own key), so either can be reused without the other.
+ */
+async function loadAudience(store: ClickHouseStore, admin: ChEndpoint, o: { anchor: number; log: (s: string) => void }): Promise<DenseAudienceStats & { tables: Record<string, number>; bytesOnDisk: number }> {
+  const migrations = loadMigrations('clickhouse').filter((m) => AUDIENCE_MIGRATIONS.includes(m.version))
+    .map((m) => `${m.version}_${m.name}_${createHash('sha256').update(m.sql).digest('hex').slice(0, 12)}`);
+  const key = JSON.stringify({ project: DENSE.project, anchor: o.anchor, audience: DENSE.audience, migrations, format: AUDIENCE_FORMAT });
+  const saved = await store.getMeta('bench.dense.audience');
+  let stats: DenseAudienceStats;
+  if (saved && (JSON.parse(saved) as { key: string }).key === key) {
+    stats = JSON.parse(saved) as DenseAudienceStats;
+    o.log(`dense clickhouse: reusing the audience cube (${stats.audienceCells} cells)`);
+  } else {
+    for (const t of AUDIENCE_TABLES) await admin.exec(`TRUNCATE TABLE ${DATABASE}.${t}`);
+    o.log(`dense clickhouse: writing the audience cube through the ClickHouse store's write path (${DENSE.audience.headDays} d of head domain 1, ` +
+      `${DENSE.audience.days} d of ${DENSE.audience.domains} head domains)`);
+    // The audience ends where the query rows do: the last whole hour before the anchor (as run-dense.ts writes it into SQLite).
+    stats = await writeDenseAudience(store, DENSE.audience, DENSE.project, denseDomain, o.anchor - 3_600_000, o.log);
+    const merging = Date.now();
+    for (const t of AUDIENCE_TABLES) await admin.exec(`OPTIMIZE TABLE ${DATABASE}.${t} FINAL`);
+    const tables = await tableBytes(admin);
+    stats = { ...stats, audienceTableBytes: AUDIENCE_TABLES.reduce((n, t) => n + (tables[t] ?? 0), 0) };
+    o.log(`dense clickhouse: audience written in ${(stats.audienceMs / 1000).toFixed(0)} s, merged in ${((Date.now() - merging) / 1000).toFixed(0)} s, ` +
+      `${(stats.audienceTableBytes / 2 ** 20).toFixed(0)} MiB`);
+    await store.setMeta('bench.dense.audience', JSON.stringify({ key, ...stats }));
+  }
+  const tables = await tableBytes(admin);
+  return { ...stats, tables, bytesOnDisk: Object.values(tables).reduce((a, b) => a + b, 0) };
 }
 
 export function denseClickHouseTable(r: { rows: Array<{

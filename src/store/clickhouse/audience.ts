@@ -3,7 +3,9 @@ import { addSessionViewers, blockStart } from '../audience-flv.js';
 import { cellValue } from '../cell-values.js';
 import { ISPS, REGIONS } from '../../contract/values.js';
 import type { QueryOptions } from '../types.js';
+import { domainWide, type AudienceBlocks, type AudienceUsersBlocks, type DomainMinutes } from './audience-blocks.js';
 import { CHUNK_ROWS, slices } from './batch.js';
+import type { PlayInfoBlocks } from './play-info-blocks.js';
 import { num, settled, str, type ChConnection, type ExecOptions } from './client.js';
 import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList, TsvFields } from './sql.js';
@@ -12,7 +14,7 @@ const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 const DAY_MINUTES = 1440;
 
-export const AUDIENCE_TABLES = ['audience_cells', 'audience_sessions', 'audience_hls', 'audience_users'] as const;
+export const AUDIENCE_TABLES = ['audience_cells', 'audience_sessions', 'audience_hls', 'audience_users', 'audience_stamps', 'audience_users_stamps'] as const;
 type AudienceTable = (typeof AUDIENCE_TABLES)[number];
 
 const tuple = (values: Array<string | number>): string => '(' + values.map(quote).join(', ') + ')';
@@ -58,6 +60,12 @@ export class ClickHouseAudience implements AudienceQueryReads {
     private readonly insertSettings: () => ExecOptions['settings'] = () => ({}),
     /** Replicated layout: fails unless the markers an earlier attempt left are on the insert quorum (see ClickHouseStore). */
     private readonly checkQuorum: (name: string, queriesFor: (localTable: string) => string[]) => Promise<void> = async () => undefined,
+    /** Closed hours of each domain's audience in memory (audience-blocks.ts), or undefined: every read by SQL. */
+    readonly blocks?: AudienceBlocks,
+    /** Closed hours of each domain's play-info rows in memory (play-info-blocks.ts), or undefined. */
+    readonly playBlocks?: PlayInfoBlocks,
+    /** Closed days' distinct users of each domain in memory (audience-blocks.ts), or undefined. */
+    readonly usersBlocks?: AudienceUsersBlocks,
   ) {}
 
   private t(name: AudienceTable): string {
@@ -72,6 +80,16 @@ export class ClickHouseAudience implements AudienceQueryReads {
     // TabSeparated data rows (sql.ts TsvFields): names repeat on every row and are escaped once.
     const f = new TsvFields();
     const int = TsvFields.int;
+    /** The (project, domain, hour)s the batch touches in the stamped tables (migration 014), for a retry's bump. */
+    const stamped = new Map<string, [string, string, number]>();
+    const touch = (project: string, domain: string, minute: number): void => {
+      if (!retry) return;
+      const hour = Math.floor(minute / 60);
+      const k = `${project}\u0000${domain}\u0000${hour}`;
+      if (!stamped.has(k)) stamped.set(k, [project, domain, hour]);
+    };
+    /** The (project, domain, day)s of its users (the day stamps). */
+    const days = new Map<string, [string, string, number]>();
     for (const { project, cells: c } of batches) {
       const p = f.field(project);
       const named = (k: number): boolean => (c.apps[k] ?? '') !== '' && (c.streams[k] ?? '') !== '';
@@ -88,17 +106,23 @@ export class ClickHouseAudience implements AudienceQueryReads {
         }
         const [opens, closes] = [c.opens?.[i] ?? 0, c.closes?.[i] ?? 0];
         if (opens > 0 || closes > 0) sessions.push({ project, minute, row: `${key}${int(cellValue(opens))}\t${int(cellValue(closes))}\t0` });
+        touch(project, c.domains[k] as string, minute);
       }
       for (let i = 0; i < c.hlsTuple.length; i++) {
         const k = c.hlsTuple[i] as number;
         if (!named(k)) continue;
         const geo = c.hlsGeo[i] as number;
+        touch(project, c.domains[k] as string, Math.floor((c.hlsMinute[i] as number) / MINUTE_MS));
         hls.push(`${p}\t${f.field(c.domains[k] as string)}\t${int(Math.floor((c.hlsMinute[i] as number) / MINUTE_MS))}\t${f.field(c.apps[k] as string)}\t` +
           `${f.field(c.streams[k] as string)}\t${f.field(REGIONS[geo >> 2] as string)}\t${f.field(ISPS[geo & 3] as string)}\t${tsvOnce(audienceIp(c, 'hls', i))}`);
       }
       for (let i = 0; i < c.userTuple.length; i++) {
         const k = c.userTuple[i] as number;
         if (!named(k)) continue;
+        if (retry) {
+          const day = Math.floor((c.userDay[i] as number) / DAY_MS);
+          days.set(`${project}\u0000${c.domains[k] as string}\u0000${day}`, [project, c.domains[k] as string, day]);
+        }
         users.push(`${p}\t${f.field(c.domains[k] as string)}\t${int(Math.floor((c.userDay[i] as number) / DAY_MS))}\t${f.field(c.streams[k] as string)}\t` +
           tsvOnce(audienceIp(c, 'user', i)));
       }
@@ -121,6 +145,22 @@ export class ClickHouseAudience implements AudienceQueryReads {
         }
       })(),
     ]);
+    if (stamped.size > 0) await this.bumpStamps('audience_stamps', [...stamped.values()]);
+    if (days.size > 0) await this.bumpStamps('audience_users_stamps', [...days.values()]);
+  }
+
+  /**
+   * A retry: an earlier attempt may have landed while a stamp view failed (or a replicated table
+   * deduplicated this attempt's insert, views included), so every hour the batch touches gets a new
+   * stamp (a random tag, no rows): a node's audience block of that hour is then stale (audience-blocks.ts); the
+   * same for the days of its users (their day stamps).
+   */
+  private async bumpStamps(name: 'audience_stamps' | 'audience_users_stamps', hours: ReadonlyArray<[string, string, number]>): Promise<void> {
+    for (const part of slices(hours, CHUNK_ROWS)) {
+      const values = part.map(([p, d, h]) => `(${quote(p)}, ${quote(d)}, ${quote(h)}, 0, ${quote(1 + Math.floor(Math.random() * 2 ** 52))})`);
+      await this.server.exec(`INSERT INTO ${this.t(name)} (project, domain, hour, rows, tags) VALUES ${values.join(', ')}`,
+        { settings: this.insertSettings() });
+    }
   }
 
   private async writeCells(name: keyof typeof ADDITIVE, batchId: string, cells: readonly CellRow[], retry: boolean, f: TsvFields): Promise<void> {
@@ -223,7 +263,9 @@ export class ClickHouseAudience implements AudienceQueryReads {
     const out = new Float64Array(slots);
     if (slots === 0) return out;
     const fromMinute = Math.floor(f.from / MINUTE_MS);
-    const minutes = await this.viewersPerMinute(f, fromMinute, Math.ceil(f.to / MINUTE_MS), o);
+    // A whole domain's viewers: closed hours from this node's blocks when they are current (audience-blocks.ts).
+    const fromBlocks = domainWide(f) ? await this.blocks?.minutes(f.project, f.domain, f.from, f.to, o.signal) : undefined;
+    const minutes = fromBlocks?.viewers ?? await this.viewersPerMinute(f, fromMinute, Math.ceil(f.to / MINUTE_MS), o);
     const per = f.slotMs / MINUTE_MS;
     for (let i = 0; i < minutes.length; i++) {
       const j = Math.floor(i / per);
@@ -233,6 +275,11 @@ export class ClickHouseAudience implements AudienceQueryReads {
   }
 
   async playInfo(f: PlayInfoFilter, o: QueryOptions = {}): Promise<PlayInfoRow[]> {
+    // A closed minute of listed domains: their rows from this node's blocks when they are current (play-info-blocks.ts).
+    return await this.playBlocks?.playInfo(f, (domains) => this.playInfoSql({ ...f, domains }, o), o.signal) ?? this.playInfoSql(f, o);
+  }
+
+  private async playInfoSql(f: PlayInfoFilter, o: QueryOptions): Promise<PlayInfoRow[]> {
     const minute = Math.floor(f.minute / MINUTE_MS);
     const c = [`project = ${quote(f.project)}`, `minute = ${quote(minute)}`];
     if (f.domains.length > 0) c.push(`domain IN ${quoteList(f.domains)}`);
@@ -243,41 +290,44 @@ export class ClickHouseAudience implements AudienceQueryReads {
       if (!e) rows.set(k, (e = { domain, app, stream, protocol, bytes: 0, online: 0 }));
       return e;
     };
-    for (const r of await this.server.rows(`SELECT domain, app, stream, protocol, sum(bytes) AS b, sum(viewers) AS v FROM ${this.t('audience_cells')}
-      WHERE ${[...c, "batch = ''"].join(' AND ')} GROUP BY domain, app, stream, protocol`, o.signal)) {
+    // FLV/RTMP sessions open in the minute: opens - closes from its quarter-hour's start to it (audience-flv.ts).
+    const sc = [`project = ${quote(f.project)}`, `minute >= ${quote(blockStart(minute))}`, `minute <= ${quote(minute)}`, "batch = ''"];
+    if (f.domains.length > 0) sc.push(`domain IN ${quoteList(f.domains)}`);
+    // The three reads at once (sums of whole numbers: the order they are added in does not matter).
+    const [cells, sessions, hls] = await Promise.all([
+      this.server.rows(`SELECT domain, app, stream, protocol, sum(bytes) AS b, sum(viewers) AS v FROM ${this.t('audience_cells')}
+        WHERE ${[...c, "batch = ''"].join(' AND ')} GROUP BY domain, app, stream, protocol`, o.signal),
+      this.server.rows(`SELECT domain, app, stream, protocol, sum(opens) AS o, sum(closes) AS c FROM ${this.t('audience_sessions')}
+        WHERE ${sc.join(' AND ')} GROUP BY domain, app, stream, protocol`, o.signal),
+      this.server.rows(`SELECT domain, app, stream, uniqExact(ip) AS v FROM ${this.t('audience_hls')}
+        WHERE ${c.join(' AND ')} GROUP BY domain, app, stream`, o.signal),
+    ]);
+    for (const r of cells) {
       const e = entry(str(r.domain), str(r.app), str(r.stream), str(r.protocol) as AudienceProtocol);
       e.bytes += num(r.b);
       e.online += num(r.v);
     }
-    // FLV/RTMP sessions open in the minute: opens - closes from its quarter-hour's start to it (audience-flv.ts).
-    const sc = [`project = ${quote(f.project)}`, `minute >= ${quote(blockStart(minute))}`, `minute <= ${quote(minute)}`, "batch = ''"];
-    if (f.domains.length > 0) sc.push(`domain IN ${quoteList(f.domains)}`);
-    for (const r of await this.server.rows(`SELECT domain, app, stream, protocol, sum(opens) AS o, sum(closes) AS c FROM ${this.t('audience_sessions')}
-      WHERE ${sc.join(' AND ')} GROUP BY domain, app, stream, protocol`, o.signal)) {
-      entry(str(r.domain), str(r.app), str(r.stream), str(r.protocol) as AudienceProtocol).online += num(r.o) - num(r.c);
-    }
-    for (const r of await this.server.rows(`SELECT domain, app, stream, uniqExact(ip) AS v FROM ${this.t('audience_hls')}
-      WHERE ${c.join(' AND ')} GROUP BY domain, app, stream`, o.signal)) {
-      entry(str(r.domain), str(r.app), str(r.stream), 'hls').online += num(r.v);
-    }
+    for (const r of sessions) entry(str(r.domain), str(r.app), str(r.stream), str(r.protocol) as AudienceProtocol).online += num(r.o) - num(r.c);
+    for (const r of hls) entry(str(r.domain), str(r.app), str(r.stream), 'hls').online += num(r.v);
     return [...rows.values()].filter((e) => e.bytes > 0 || e.online > 0).sort(comparePlayInfo);
   }
 
-  async streamPortrait(f: PortraitFilter, o: QueryOptions = {}): Promise<PortraitDay> {
+  /** The day's minutes of the domain or of one stream of it, by SQL. */
+  private async portraitMinutes(f: PortraitFilter, o: QueryOptions): Promise<DomainMinutes> {
     const from = Math.floor(f.day / MINUTE_MS);
     const c = [`project = ${quote(f.project)}`, `domain = ${quote(f.domain)}`, `minute >= ${quote(from)}`, `minute < ${quote(from + DAY_MINUTES)}`];
     if (f.stream !== undefined) c.push(`stream = ${quote(f.stream)}`);
     const viewers = new Float64Array(DAY_MINUTES);
     const bytes = new Float64Array(DAY_MINUTES);
-    let lines = 0;
-    let play = 0;
+    const requests = new Float64Array(DAY_MINUTES);
+    const playMs = new Float64Array(DAY_MINUTES);
     for (const r of await this.server.rows(`SELECT minute, sum(viewers) AS v, sum(bytes) AS b, sum(requests) AS n, sum(play_ms) AS p
       FROM ${this.t('audience_cells')} WHERE ${[...c, "batch = ''"].join(' AND ')} GROUP BY minute`, o.signal)) {
       const i = num(r.minute) - from;
       bump(viewers, i, num(r.v));
       bump(bytes, i, num(r.b));
-      lines += num(r.n);
-      play += num(r.p);
+      bump(requests, i, num(r.n));
+      bump(playMs, i, num(r.p));
     }
     // The day starts at a quarter-hour: its sessions need no earlier row.
     const sessions = await this.sessionMinutes([...c, "batch = ''"].join(' AND '), from, from + DAY_MINUTES, o);
@@ -287,11 +337,25 @@ export class ClickHouseAudience implements AudienceQueryReads {
     for (const r of await this.server.rows(`SELECT minute, uniqExact(app, stream, ip) AS v FROM ${this.t('audience_hls')} WHERE ${c.join(' AND ')} GROUP BY minute`, o.signal)) {
       const v = num(r.v);
       bump(viewers, num(r.minute) - from, v);
-      play += v * MINUTE_MS;
+      bump(playMs, num(r.minute) - from, v * MINUTE_MS);
     }
+    return { viewers, bytes, requests, playMs };
+  }
+
+  async streamPortrait(f: PortraitFilter, o: QueryOptions = {}): Promise<PortraitDay> {
+    // A whole domain's day: closed hours from this node's blocks when they are current (audience-blocks.ts).
     const u = [`project = ${quote(f.project)}`, `domain = ${quote(f.domain)}`, `day = ${quote(Math.floor(f.day / DAY_MS))}`];
     if (f.stream !== undefined) u.push(`stream = ${quote(f.stream)}`);
-    const users = await this.server.rows(`SELECT uniqExact(ip) AS n FROM ${this.t('audience_users')} WHERE ${u.join(' AND ')}`, o.signal);
+    const [day, users] = await Promise.all([
+      (async () => (f.stream === undefined ? await this.blocks?.minutes(f.project, f.domain, f.day, f.day + DAY_MS, o.signal) : undefined)
+        ?? await this.portraitMinutes(f, o))(),
+      (async () => (f.stream === undefined ? await this.usersBlocks?.users(f.project, f.domain, f.day, o.signal) : undefined)
+        ?? num((await this.server.rows(`SELECT uniqExact(ip) AS n FROM ${this.t('audience_users')} WHERE ${u.join(' AND ')}`, o.signal))[0]?.n ?? 0))(),
+    ]);
+    const viewers = day.viewers;
+    const bytes = day.bytes;
+    const lines = day.requests.reduce((a, b) => a + b, 0);
+    const play = day.playMs.reduce((a, b) => a + b, 0);
     let flow = 0;
     let peakUsers = 0;
     let peakBytes5m = 0;
@@ -302,7 +366,7 @@ export class ClickHouseAudience implements AudienceQueryReads {
     }
     // push_duration is not in the audience tables: 0 here (the whole domain's answer); ClickHouseStore.streamPortrait
     // replaces it for a stream with the seconds from the origin's publish records (origin-api.md).
-    return { flow, requests: lines, playSeconds: Math.round(play / 1000), users: num(users[0]?.n ?? 0), peakUsers, peakBytes5m, pushSeconds: 0 };
+    return { flow, requests: lines, playSeconds: Math.round(play / 1000), users, peakUsers, peakBytes5m, pushSeconds: 0 };
   }
 
   async audienceDomains(project: string, o: QueryOptions = {}): Promise<string[]> {

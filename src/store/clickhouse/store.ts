@@ -30,6 +30,8 @@ import type {
   HistoryFilter, LiveStreamsFilter, OriginBatch, PlaySession, PublishSession, SessionPage, StreamCountFilter, UpBandwidthFilter,
 } from '../origin.js';
 import { AUDIENCE_TABLES, ClickHouseAudience } from './audience.js';
+import { AudienceBlocks, AudienceUsersBlocks } from './audience-blocks.js';
+import { PlayInfoBlocks } from './play-info-blocks.js';
 import type { TrafficFilter } from '../traffic.js';
 import { localTable, migrateClickHouse, table, type SchemaNames } from './schema.js';
 import { ident, quote, quoteList, SqlValueError } from './sql.js';
@@ -121,7 +123,10 @@ export class ClickHouseStore implements Store {
       (name, queriesFor) => this.checkQuorum(name, queriesFor));
     this.quality = new ClickHouseStreamQuality(this.primary, this.names, this.insertSettings);
     this.audience = new ClickHouseAudience(this.primary, this.names, (ids) => this.waitUntilFinished(ids), () => this.insertSettings,
-      (name, queriesFor) => this.checkQuorum(name, queriesFor));
+      (name, queriesFor) => this.checkQuorum(name, queriesFor),
+      options.hourBlocks === false ? undefined : new AudienceBlocks(this.primary, this.names, options.hourBlocks),
+      options.hourBlocks === false ? undefined : new PlayInfoBlocks(this.primary, this.names, options.hourBlocks),
+      options.hourBlocks === false ? undefined : new AudienceUsersBlocks(this.primary, this.names, options.hourBlocks));
     // The byte budget of --clickhouse-hour-blocks-mib: the traffic cells' share, the carousel hours' share, the request counts' blocks the rest.
     this.hourBlocks = options.hourBlocks === false ? undefined
       : new HourBlocks(this.primary, this.names, { ...options.hourBlocks, budgetBytes: blockBudget * (1 - TRAFFIC_CELLS_SHARE - CAROUSEL_BLOCKS_SHARE) });
@@ -586,9 +591,27 @@ export class ClickHouseStore implements Store {
     return this.traffic.cells;
   }
 
+  /** Closed hours of each domain's audience in memory, or undefined (options.hourBlocks false). */
+  get audienceBlocks(): AudienceBlocks | undefined {
+    return this.audience.blocks;
+  }
+
+  /** Closed days' distinct users of each domain in memory, or undefined (options.hourBlocks false). */
+  get audienceUsersBlocks(): AudienceUsersBlocks | undefined {
+    return this.audience.usersBlocks;
+  }
+
+  /** Closed hours of each domain's play-info rows in memory, or undefined (options.hourBlocks false). */
+  get playInfoBlocks(): PlayInfoBlocks | undefined {
+    return this.audience.playBlocks;
+  }
+
   async close(): Promise<void> {
     this.traffic.blocks?.close();
     this.traffic.cells?.close();
+    this.audience.blocks?.close();
+    this.audience.playBlocks?.close();
+    this.audience.usersBlocks?.close();
     this.carouselBlocks?.close();
     await this.hourBlocks?.close();
     await Promise.all(this.servers.map((s) => s.close()));

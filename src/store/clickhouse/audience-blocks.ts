@@ -1,0 +1,280 @@
+import type { UsersFilter } from '../audience.js';
+import { addSessionViewers, blockStart } from '../audience-flv.js';
+import { BlockCache, claimByHour, EMPTY_STAMP, readStamps, sqlRanges, staleCells, type HourBlocksOptions, type StampedBlock } from './block-cache.js';
+import { num, str, type ChConnection } from './client.js';
+import { table, type SchemaNames } from './schema.js';
+import { quote, quoteList } from './sql.js';
+import { stampKey, StampReads } from './stamp-reads.js';
+
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const MINUTES = 60;
+/** Blocks kept at most (~1 KB each: 31 d x 10 domains is 7,440). */
+const MAX_BLOCKS = 50_000;
+/** Hours built by one query (a run of stale hours of the same domains). */
+const BUILD_HOURS = 24;
+
+/**
+ * A domain's audience over a run of minutes, every app, stream, protocol, province and carrier: what
+ * the users series without filters and the whole domain's portrait are made of. Index i: minute `first + i`.
+ */
+export interface DomainMinutes {
+  /** Online viewers: the cells' viewers + FLV/RTMP sessions open (opens - closes from the quarter-hour) + distinct HLS (app, stream, IP). */
+  viewers: Float64Array;
+  bytes: Float64Array;
+  /** Lines logged. */
+  requests: Float64Array;
+  /** Play milliseconds: the cells' + one minute per HLS viewer-minute. */
+  playMs: Float64Array;
+}
+
+interface Block extends StampedBlock {
+  /** Minutes 0..59 of the hour. */
+  viewers: Float64Array;
+  bytes: Float64Array;
+  /** The hour's totals. */
+  requests: number;
+  playMs: number;
+}
+
+/** Whether the users filter asks for a whole domain (no app, stream, protocol, province or carrier). */
+export function domainWide(f: Pick<UsersFilter, 'app' | 'stream' | 'protocol' | 'regions' | 'isps'>): boolean {
+  return f.app === undefined && f.stream === undefined && f.protocol === undefined && f.regions.length === 0 && f.isps.length === 0;
+}
+
+const minutesOf = (n: number): DomainMinutes => ({ viewers: new Float64Array(n), bytes: new Float64Array(n), requests: new Float64Array(n), playMs: new Float64Array(n) });
+
+/**
+ * Closed hours of each domain's audience kept in this node's memory, per (project, domain, hour): the
+ * hour's 60 viewer and byte figures and its lines and play time, so the viewers of a domain over days
+ * (ListUsersOfStream without filters: 7 d at 60 s, 31 d at 300 s) and a domain's portrait add up
+ * blocks instead of having ClickHouse group every (stream, protocol, province, carrier, minute) row.
+ * Exact while several nodes write, by the rule of the request counts' and traffic blocks
+ * (hour-blocks.ts, traffic-blocks.ts): stamps of migration 014 (every insert into audience_cells,
+ * audience_sessions or audience_hls changes its hours' stamps, a retried audience write bumps them), a
+ * block kept only when the stamps before and after its rows agree, and every query using a block
+ * only when it has the current stamp (one shared stamps read, stamp-reads.ts). Hours without a current
+ * block, the edges and the hours being written are read by SQL (the same reads a build makes).
+ */
+export class AudienceBlocks {
+  private readonly cache: BlockCache<Block>;
+  readonly stats: BlockCache<Block>['stats'];
+
+  constructor(private readonly server: ChConnection, private readonly names: SchemaNames, options: HourBlocksOptions = {}) {
+    this.cache = new BlockCache<Block>(new StampReads(server, table(names, 'audience_stamps')), options, MAX_BLOCKS);
+    this.stats = this.cache.stats;
+  }
+
+  private t(name: string): string {
+    return table(this.names, name);
+  }
+
+  /**
+   * The domain's minutes [from, to) (epoch ms, whole minutes) from blocks plus SQL (the hours without a
+   * current block and the edges), or undefined: the caller answers by its own SQL.
+   */
+  async minutes(project: string, domain: string, from: number, to: number, signal?: AbortSignal, now = Date.now()): Promise<DomainMinutes | undefined> {
+    if (this.cache.closed || from % MIN !== 0 || to % MIN !== 0) return undefined;
+    const firstHour = Math.ceil(from / HOUR);
+    const endHour = this.cache.endHour(to, now);
+    if (endHour <= firstHour) return undefined;
+    const stamps = await this.cache.stampReads.read(project, [domain], firstHour, endHour);
+    if (signal?.aborted) return undefined;
+    const { stale, staleHour } = staleCells(this.cache, project, [domain], firstHour, endHour, stamps, now);
+    const runs = sqlRanges(from, to, firstHour, endHour, staleHour).filter(([a, b]) => b > a);
+    if (stale.length > 0) this.schedule(project, stale);
+    if (this.cache.bySql(runs.length, stale.length, endHour - firstHour)) return undefined;
+    const first = from / MIN;
+    const out = minutesOf((to - from) / MIN);
+    const read = await Promise.all(runs.map(([a, b]) => this.read(project, [domain], a / MIN, b / MIN, signal)));
+    runs.forEach(([a], i) => {
+      const part = read[i]?.get(domain);
+      if (!part) return;
+      const at = a / MIN - first;
+      out.viewers.set(part.viewers, at);
+      out.bytes.set(part.bytes, at);
+      out.requests.set(part.requests, at);
+      out.playMs.set(part.playMs, at);
+    });
+    for (let h = firstHour; h < endHour; h++) {
+      if (staleHour[h - firstHour]) continue;
+      const b = this.cache.get(stampKey(project, domain, h)) as Block;
+      const at = h * MINUTES - first;
+      out.viewers.set(b.viewers, at);
+      out.bytes.set(b.bytes, at);
+      // The hour's totals on its first minute: only sums of them are read.
+      out.requests[at] = b.requests;
+      out.playMs[at] = b.playMs;
+    }
+    this.cache.answered(stale.length);
+    return out;
+  }
+
+  /**
+   * The minutes [fromMinute, toMinute) of each of `domains` with any audience, by SQL: the reads the
+   * audience's SQL answers make (ClickHouseAudience), grouped by domain too.
+   */
+  private async read(project: string, domains: readonly string[], fromMinute: number, toMinute: number, signal?: AbortSignal): Promise<Map<string, DomainMinutes>> {
+    const n = toMinute - fromMinute;
+    const out = new Map<string, DomainMinutes>();
+    const of = (d: string): DomainMinutes => {
+      let m = out.get(d);
+      if (!m) out.set(d, (m = minutesOf(n)));
+      return m;
+    };
+    const where = (a: number): string => `project = ${quote(project)} AND domain IN ${quoteList(domains)} AND minute >= ${quote(a)} AND minute < ${quote(toMinute)}`;
+    // FLV/RTMP sessions from the quarter-hour of fromMinute (audience-flv.ts).
+    const sessionsFrom = blockStart(fromMinute);
+    const [cells, sessions, hls] = await Promise.all([
+      this.server.rows(`SELECT domain, minute, sum(viewers) AS v, sum(bytes) AS b, sum(requests) AS n, sum(play_ms) AS p FROM ${this.t('audience_cells')}
+        WHERE ${where(fromMinute)} AND batch = '' GROUP BY domain, minute`, signal),
+      this.server.rows(`SELECT domain, minute, sum(opens) AS o, sum(closes) AS c FROM ${this.t('audience_sessions')}
+        WHERE ${where(sessionsFrom)} AND batch = '' GROUP BY domain, minute`, signal),
+      this.server.rows(`SELECT domain, minute, uniqExact(app, stream, ip) AS v FROM ${this.t('audience_hls')}
+        WHERE ${where(fromMinute)} GROUP BY domain, minute`, signal),
+    ]);
+    for (const r of cells) {
+      const m = of(str(r.domain));
+      const i = num(r.minute) - fromMinute;
+      m.viewers[i] = (m.viewers[i] as number) + num(r.v);
+      m.bytes[i] = (m.bytes[i] as number) + num(r.b);
+      m.requests[i] = (m.requests[i] as number) + num(r.n);
+      m.playMs[i] = (m.playMs[i] as number) + num(r.p);
+    }
+    const opens = new Map<string, [Float64Array, Float64Array]>();
+    const span = toMinute - sessionsFrom;
+    for (const r of sessions) {
+      const d = str(r.domain);
+      let oc = opens.get(d);
+      if (!oc) opens.set(d, (oc = [new Float64Array(span), new Float64Array(span)]));
+      const i = num(r.minute) - sessionsFrom;
+      oc[0][i] = (oc[0][i] as number) + num(r.o);
+      oc[1][i] = (oc[1][i] as number) + num(r.c);
+    }
+    for (const [d, [o, c]] of opens) {
+      const viewers = new Float64Array(span);
+      addSessionViewers(viewers, o, c, sessionsFrom);
+      const m = of(d);
+      for (let i = 0; i < n; i++) m.viewers[i] = (m.viewers[i] as number) + (viewers[i + fromMinute - sessionsFrom] as number);
+    }
+    for (const r of hls) {
+      const m = of(str(r.domain));
+      const i = num(r.minute) - fromMinute;
+      const v = num(r.v);
+      m.viewers[i] = (m.viewers[i] as number) + v;
+      m.playMs[i] = (m.playMs[i] as number) + v * MIN;
+    }
+    return out;
+  }
+
+  private schedule(project: string, stale: Array<{ domain: string; hour: number }>): void {
+    // Runs of up to BUILD_HOURS consecutive hours, each with the domains stale in any of them.
+    const byHour = claimByHour(this.cache, project, stale);
+    const hours = [...byHour.keys()].sort((a, b) => a - b);
+    for (let i = 0; i < hours.length;) {
+      const from = hours[i] as number;
+      let j = i;
+      while (j + 1 < hours.length && (hours[j + 1] as number) === (hours[j] as number) + 1 && (hours[j + 1] as number) - from < BUILD_HOURS) j++;
+      const to = (hours[j] as number) + 1;
+      const domains = [...new Set(hours.slice(i, j + 1).flatMap((h) => byHour.get(h) as string[]))];
+      i = j + 1;
+      this.cache.enqueue(() => this.build(project, domains, from, to),
+        () => { const keys: string[] = []; for (let h = from; h < to; h++) for (const d of byHour.get(h) ?? []) keys.push(stampKey(project, d, h)); return keys; });
+    }
+  }
+
+  /** Builds the blocks of `domains` x hours [from, to): kept for each (domain, hour) whose stamp did not change meanwhile. */
+  private async build(project: string, domains: string[], from: number, to: number): Promise<void> {
+    if (this.cache.closed) return;
+    const stamps = (): Promise<Map<string, string>> => readStamps(this.server, this.t('audience_stamps'), project, domains, from, to);
+    const before = await stamps();
+    const read = await this.read(project, domains, from * MINUTES, to * MINUTES);
+    const after = await stamps();
+    const now = Date.now();
+    for (const d of domains) {
+      const m = read.get(d);
+      for (let h = from; h < to; h++) {
+        const k = stampKey(project, d, h);
+        if (before.get(k) !== after.get(k)) {
+          this.stats.discarded++;
+          continue;
+        }
+        const at = (h - from) * MINUTES;
+        const sum = (a: Float64Array | undefined): number => (a ? a.subarray(at, at + MINUTES).reduce((x, y) => x + y, 0) : 0);
+        this.cache.put(k, {
+          stamp: before.get(k) ?? EMPTY_STAMP, builtAt: now,
+          viewers: m ? m.viewers.slice(at, at + MINUTES) : new Float64Array(MINUTES),
+          bytes: m ? m.bytes.slice(at, at + MINUTES) : new Float64Array(MINUTES),
+          requests: sum(m?.requests), playMs: sum(m?.playMs),
+        });
+      }
+    }
+    this.stats.built++;
+  }
+
+  close(): void {
+    this.cache.closed = true;
+  }
+}
+
+const DAY = 86_400_000;
+/** Day counts kept at most (a few dozen bytes each). */
+const MAX_DAYS = 100_000;
+
+interface UsersBlock extends StampedBlock {
+  users: number;
+}
+
+/**
+ * A closed UTC day's distinct users of a whole domain (the portrait's `user_count`), kept in this node's
+ * memory per (project, domain, day) and checked against the day stamps of migration 014 (every insert
+ * into audience_users changes its day's stamp; a retried audience write bumps them), by the rule of the
+ * hour blocks above: so a whole domain's portrait of a closed day reads nothing but stamps from
+ * ClickHouse. A day not closed 5 minutes ago, or without a current count, is read by SQL.
+ */
+export class AudienceUsersBlocks {
+  private readonly cache: BlockCache<UsersBlock>;
+  readonly stats: BlockCache<UsersBlock>['stats'];
+
+  constructor(private readonly server: ChConnection, private readonly names: SchemaNames, options: HourBlocksOptions = {}) {
+    this.cache = new BlockCache<UsersBlock>(new StampReads(server, table(names, 'audience_users_stamps')), options, MAX_DAYS);
+    this.stats = this.cache.stats;
+  }
+
+  /** The distinct client IPs of the domain on the UTC day starting at `day` (epoch ms), or undefined: by SQL. */
+  async users(project: string, domain: string, day: number, signal?: AbortSignal, now = Date.now()): Promise<number | undefined> {
+    if (this.cache.closed || day % DAY !== 0 || day + DAY > now - this.cache.closedAfterMs) return undefined;
+    const d = day / DAY;
+    const k = stampKey(project, domain, d);
+    const stamps = await this.cache.stampReads.read(project, [domain], d, d + 1);
+    if (signal?.aborted) return undefined;
+    const b = this.cache.current(k, stamps, now);
+    if (!b) {
+      if (this.cache.claim(k)) this.cache.enqueue(() => this.build(project, domain, d), () => [k]);
+      this.stats.bySql++;
+      return undefined;
+    }
+    this.cache.answered(0);
+    return b.users;
+  }
+
+  private async build(project: string, domain: string, d: number): Promise<void> {
+    if (this.cache.closed) return;
+    const stamps = (): Promise<Map<string, string>> => readStamps(this.server, table(this.names, 'audience_users_stamps'), project, [domain], d, d + 1);
+    const before = await stamps();
+    const rows = await this.server.rows(`SELECT uniqExact(ip) AS n FROM ${table(this.names, 'audience_users')}
+      WHERE project = ${quote(project)} AND domain = ${quote(domain)} AND day = ${quote(d)}`);
+    const after = await stamps();
+    const k = stampKey(project, domain, d);
+    if (before.get(k) !== after.get(k)) {
+      this.stats.discarded++;
+      return;
+    }
+    this.cache.put(k, { stamp: before.get(k) ?? EMPTY_STAMP, builtAt: Date.now(), users: num(rows[0]?.n ?? 0) });
+    this.stats.built++;
+  }
+
+  close(): void {
+    this.cache.closed = true;
+  }
+}

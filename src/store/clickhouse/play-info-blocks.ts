@@ -1,0 +1,149 @@
+import { comparePlayInfo, type AudienceProtocol, type PlayInfoFilter, type PlayInfoRow } from '../audience.js';
+import { AUDIENCE_BLOCK_MINUTES } from '../audience-flv.js';
+import { BlockCache, EMPTY_STAMP, readStamps, type HourBlocksOptions, type StampedBlock } from './block-cache.js';
+import { num, str, type ChConnection } from './client.js';
+import { table, type SchemaNames } from './schema.js';
+import { quote, quoteList } from './sql.js';
+import { stampKey, StampReads } from './stamp-reads.js';
+
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const MINUTES = 60;
+/** Play-info rows kept at most, all blocks together (~100 bytes each; a head domain's hour at the dense bench's density is ~12,000). */
+const MAX_ROWS = 1_000_000;
+
+interface Block extends StampedBlock {
+  /** Per minute of the hour, the minute's play-info rows of the domain (bytes or viewers), unordered. */
+  minutes: PlayInfoRow[][];
+  rows: number;
+}
+
+/**
+ * Closed hours of each domain's play-info rows kept in this node's memory, per (project, domain,
+ * hour): for every minute of the hour, each (app, stream, protocol) with its bytes and online viewers
+ * as ClickHouseAudience.playInfo computes them (the cells, the FLV/RTMP sessions open from the
+ * quarter-hour's start, the distinct HLS IPs). So play-info of a closed minute (10 domains, 1,000 live
+ * streams) is a lookup per domain, not three aggregations in ClickHouse. The stamps are the audience
+ * blocks' (migration 014, per (project, domain, hour)) and the rule is theirs (audience-blocks.ts): a
+ * block kept only when the stamps before and after its rows agree, used only when its stamp is current.
+ * Domains without a current block are read by SQL (and their blocks built in the background); a
+ * minute of an hour not closed yet, or a query for every domain of the project, by SQL.
+ */
+export class PlayInfoBlocks {
+  private readonly cache: BlockCache<Block>;
+  readonly stats: BlockCache<Block>['stats'];
+
+  constructor(private readonly server: ChConnection, private readonly names: SchemaNames, options: HourBlocksOptions = {}) {
+    this.cache = new BlockCache<Block>(new StampReads(server, table(names, 'audience_stamps')), options, MAX_ROWS, (b) => b.rows);
+    this.stats = this.cache.stats;
+  }
+
+  private t(name: string): string {
+    return table(this.names, name);
+  }
+
+  /** The play-info rows from blocks, with `bySql(domains)` for the domains without a current block; undefined: the whole query by SQL. */
+  async playInfo(f: PlayInfoFilter, bySql: (domains: string[]) => Promise<PlayInfoRow[]>, signal?: AbortSignal, now = Date.now()): Promise<PlayInfoRow[] | undefined> {
+    if (this.cache.closed || f.domains.length === 0 || f.minute % MIN !== 0) return undefined;
+    const hour = Math.floor(f.minute / HOUR);
+    if ((hour + 1) * HOUR > now - this.cache.closedAfterMs) return undefined;
+    const domains = [...new Set(f.domains)];
+    const stamps = await this.cache.stampReads.read(f.project, domains, hour, hour + 1);
+    if (signal?.aborted) return undefined;
+    const stale = domains.filter((d) => !this.cache.current(stampKey(f.project, d, hour), stamps, now));
+    if (stale.length > 0) this.schedule(f.project, stale, hour);
+    if (stale.length === domains.length) {
+      this.stats.bySql++;
+      return undefined;
+    }
+    const out = stale.length > 0 ? await bySql(stale) : [];
+    const at = Math.floor(f.minute / MIN) - hour * MINUTES;
+    for (const d of domains) {
+      if (stale.includes(d)) continue;
+      for (const r of (this.cache.get(stampKey(f.project, d, hour)) as Block).minutes[at] ?? []) out.push({ ...r });
+    }
+    this.cache.answered(stale.length);
+    return out.sort(comparePlayInfo);
+  }
+
+  private schedule(project: string, stale: string[], hour: number): void {
+    const domains = stale.filter((d) => this.cache.claim(stampKey(project, d, hour)));
+    if (domains.length === 0) return;
+    this.cache.enqueue(() => this.build(project, domains, hour), () => domains.map((d) => stampKey(project, d, hour)));
+  }
+
+  /** Builds the blocks of `domains` in `hour`: kept for each domain whose stamp did not change meanwhile. */
+  private async build(project: string, domains: string[], hour: number): Promise<void> {
+    if (this.cache.closed) return;
+    const stamps = (): Promise<Map<string, string>> => readStamps(this.server, this.t('audience_stamps'), project, domains, hour, hour + 1);
+    const before = await stamps();
+    const from = hour * MINUTES;
+    const where = `project = ${quote(project)} AND domain IN ${quoteList(domains)} AND minute >= ${quote(from)} AND minute < ${quote(from + MINUTES)}`;
+    const [cells, sessions, hls] = await Promise.all([
+      this.server.rows(`SELECT domain, minute, app, stream, protocol, sum(bytes) AS b, sum(viewers) AS v FROM ${this.t('audience_cells')}
+        WHERE ${where} AND batch = '' GROUP BY domain, minute, app, stream, protocol`),
+      this.server.rows(`SELECT domain, minute, app, stream, protocol, sum(opens) AS o, sum(closes) AS c FROM ${this.t('audience_sessions')}
+        WHERE ${where} AND batch = '' GROUP BY domain, minute, app, stream, protocol`),
+      this.server.rows(`SELECT domain, minute, app, stream, uniqExact(ip) AS v FROM ${this.t('audience_hls')}
+        WHERE ${where} GROUP BY domain, minute, app, stream`),
+    ]);
+    const after = await stamps();
+    // Per (domain, minute of the hour): the rows by (app, stream, protocol), as playInfo adds them up.
+    const byMinute = new Map<string, Array<Map<string, PlayInfoRow>>>();
+    const entry = (domain: string, i: number, app: string, stream: string, protocol: AudienceProtocol): PlayInfoRow => {
+      let ms = byMinute.get(domain);
+      if (!ms) byMinute.set(domain, (ms = Array.from({ length: MINUTES }, () => new Map<string, PlayInfoRow>())));
+      const m = ms[i] as Map<string, PlayInfoRow>;
+      const k = JSON.stringify([app, stream, protocol]);
+      let e = m.get(k);
+      if (!e) m.set(k, (e = { domain, app, stream, protocol, bytes: 0, online: 0 }));
+      return e;
+    };
+    for (const r of cells) {
+      const e = entry(str(r.domain), num(r.minute) - from, str(r.app), str(r.stream), str(r.protocol) as AudienceProtocol);
+      e.bytes += num(r.b);
+      e.online += num(r.v);
+    }
+    // FLV/RTMP sessions open in a minute: opens - closes from its quarter-hour's start to it (audience-flv.ts).
+    const deltas = new Map<string, { domain: string; app: string; stream: string; protocol: AudienceProtocol; d: Float64Array; any: Uint8Array }>();
+    for (const r of sessions) {
+      const [domain, app, stream, protocol] = [str(r.domain), str(r.app), str(r.stream), str(r.protocol) as AudienceProtocol];
+      const k = JSON.stringify([domain, app, stream, protocol]);
+      let s = deltas.get(k);
+      if (!s) deltas.set(k, (s = { domain, app, stream, protocol, d: new Float64Array(MINUTES), any: new Uint8Array(MINUTES) }));
+      const i = num(r.minute) - from;
+      s.d[i] = (s.d[i] as number) + num(r.o) - num(r.c);
+      s.any[i] = 1;
+    }
+    for (const s of deltas.values()) {
+      let open = 0;
+      let seen = false;
+      for (let i = 0; i < MINUTES; i++) {
+        if (i % AUDIENCE_BLOCK_MINUTES === 0) {
+          open = 0;
+          seen = false;
+        }
+        open += s.d[i] as number;
+        seen ||= s.any[i] === 1;
+        if (seen) entry(s.domain, i, s.app, s.stream, s.protocol).online += open;
+      }
+    }
+    for (const r of hls) entry(str(r.domain), num(r.minute) - from, str(r.app), str(r.stream), 'hls').online += num(r.v);
+    const now = Date.now();
+    for (const d of domains) {
+      const k = stampKey(project, d, hour);
+      if (before.get(k) !== after.get(k)) {
+        this.stats.discarded++;
+        continue;
+      }
+      const ms = byMinute.get(d);
+      const minutes = Array.from({ length: MINUTES }, (_, i) => [...(ms?.[i]?.values() ?? [])].filter((e) => e.bytes > 0 || e.online > 0));
+      this.cache.put(k, { stamp: before.get(k) ?? EMPTY_STAMP, builtAt: now, minutes, rows: Math.max(1, minutes.reduce((n, m) => n + m.length, 0)) });
+    }
+    this.stats.built++;
+  }
+
+  close(): void {
+    this.cache.closed = true;
+  }
+}
