@@ -3,7 +3,7 @@ import { BlockCache, claimByHour, sqlRanges, type HourBlocksOptions, type StaleC
 import { num, str, type ChConnection } from './client.js';
 import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList } from './sql.js';
-import { gridBase, GridStampReads, readStampGrid, sameStamp, stampAt, type NumericStamp } from './stamp-grid.js';
+import { gridBase, GridStampReads, readStampGrid, sameStamp, stampAt, type NumericStamp, type StampGrid } from './stamp-grid.js';
 import { stampKey, StampReads } from './stamp-reads.js';
 
 const HOUR = 3_600_000;
@@ -25,6 +25,37 @@ const domainKey = (project: string, domain: string): string => `${project}\u0000
 export function totalsOnly(f: TrafficFilter): boolean {
   return f.app === undefined && f.stream === undefined && f.protocol === undefined && f.regions.length === 0 && f.isps.length === 0
     && f.ipType === undefined && f.domains.length > 0;
+}
+
+/**
+ * The current blocks of `domains` (their blocks by hour, their stamp cells in `grid` at firstHour, -1:
+ * none) over hours [firstHour, firstHour + hours) added up by hour (12 slots each), which hours have a
+ * stale (domain, hour) and the stale ones as (domain index, hour) pairs. A plain function of typed
+ * arrays and one block shape, so V8 keeps it optimized: 7 d x 100 domains is 16,800 blocks per answer.
+ */
+function addUp(blocks: ReadonlyArray<Map<number, Block> | undefined>, bases: readonly number[], grid: StampGrid, firstHour: number, hours: number,
+  builtAfter: number): { byHour: Float64Array; staleHour: Uint8Array; stale: number[] } {
+  const byHour = new Float64Array(hours * SLOTS);
+  const staleHour = new Uint8Array(hours);
+  const stale: number[] = [];
+  const { rows, tagsHi, tagsLo } = grid;
+  for (let d = 0; d < blocks.length; d++) {
+    const mine = blocks[d];
+    const base = bases[d] as number;
+    for (let h = 0; h < hours; h++) {
+      const b = mine === undefined ? undefined : mine.get(firstHour + h);
+      const cell = base + h;
+      if (b === undefined || base < 0 || b.stampRows !== rows[cell] || b.stampHi !== tagsHi[cell] || b.stampLo !== tagsLo[cell] || b.builtAt < builtAfter) {
+        stale.push(d, firstHour + h);
+        staleHour[h] = 1;
+        continue;
+      }
+      const bytes = b.bytes;
+      const at = h * SLOTS;
+      for (let s = 0; s < SLOTS; s++) byHour[at + s] = (byHour[at + s] as number) + (bytes[s] as number);
+    }
+  }
+  return { byHour, staleHour, stale };
 }
 
 /**
@@ -93,25 +124,11 @@ export class TrafficBlocks {
     if (signal?.aborted) return undefined;
     // Every current block added up by hour (12 slots each); the stale (domain, hour)s and their hours noted.
     const hours = endHour - firstHour;
-    const byHour = new Float64Array(hours * SLOTS);
-    const staleHour = new Uint8Array(hours);
+    const added = addUp(domains.map((d) => this.byDomain.get(domainKey(f.project, d))), domains.map((d) => gridBase(grid, f.project, d, firstHour)),
+      grid, firstHour, hours, now - this.cache.maxAgeMs);
+    const { byHour, staleHour } = added;
     const stale: StaleCell[] = [];
-    const maxAge = this.cache.maxAgeMs;
-    for (const domain of domains) {
-      const base = gridBase(grid, f.project, domain, firstHour);
-      const mine = this.byDomain.get(domainKey(f.project, domain));
-      for (let h = 0; h < hours; h++) {
-        const b = mine?.get(firstHour + h);
-        if (!b || !sameStamp(b, grid, base < 0 ? -1 : base + h) || now - b.builtAt > maxAge) {
-          stale.push({ domain, hour: firstHour + h });
-          staleHour[h] = 1;
-          continue;
-        }
-        const bytes = b.bytes;
-        const at = h * SLOTS;
-        for (let s = 0; s < SLOTS; s++) byHour[at + s] = (byHour[at + s] as number) + (bytes[s] as number);
-      }
-    }
+    for (let i = 0; i < added.stale.length; i += 2) stale.push({ domain: domains[added.stale[i] as number] as string, hour: added.stale[i + 1] as number });
     const runs = sqlRanges(f.from, f.to, firstHour, endHour, staleHour).filter(([a, b]) => b > a);
     if (stale.length > 0) this.schedule(f.project, stale);
     if (this.cache.bySql(runs.length, stale.length, domains.length * hours)) return undefined;
