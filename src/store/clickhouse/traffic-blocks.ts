@@ -197,8 +197,12 @@ export class TrafficBlocks {
           this.stats.discarded++;
           continue;
         }
-        this.put(project, d, h, { ...stamp, stamp: `${stamp.stampRows}:${stamp.stampHi}:${stamp.stampLo}`, builtAt: now,
-          bytes: built.get(stampKey(project, d, h)) ?? new Float64Array(SLOTS) });
+        // Every block is made by this one literal (no spread: a spread copy gets a hidden class of its
+        // own, which made addUp's property reads several times slower, measured).
+        this.put(project, d, h, {
+          stampRows: stamp.stampRows, stampHi: stamp.stampHi, stampLo: stamp.stampLo, stamp: `${stamp.stampRows}:${stamp.stampHi}:${stamp.stampLo}`,
+          builtAt: now, bytes: built.get(stampKey(project, d, h)) ?? new Float64Array(SLOTS),
+        });
       }
     }
     this.stats.built++;
