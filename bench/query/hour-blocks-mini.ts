@@ -215,7 +215,7 @@ try {
   }
   const heads = ['query (uncached, 10 connections)', 'KB/resp', ...targets.flatMap((t) => [`${t.label} req/s`, 'p99 ms']),
     ...targets.slice(0, -1).map((t) => `${t.label} / SQLite`)];
-  console.log(`\nHour blocks, same run (${cells} cells, ${trafficCells} traffic cells, ${domains.length} domains x 26 h)\n\n${table(heads, rows)}\n`);
+  console.log(`\nHour blocks, same run (${cells} cells, ${trafficCells} traffic cells over ${(end + HOUR - trafficFirst) / HOUR} h, ${domains.length} domains x 26 h)\n\n${table(heads, rows)}\n`);
 } finally {
   for (const s of servers) await s.stop();
   await ch.destroy();
