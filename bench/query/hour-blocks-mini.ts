@@ -2,7 +2,12 @@
 // for the full dense bench (`npm run bench -- dense --store clickhouse`, whose first load takes many minutes):
 //
 //   node dist/bench/query/hour-blocks-mini.js [--baseline <checkout of an older build>] [--domains 3] [--seconds 5]
-//     [--rows httpcodes,traffic,carousel]
+//     [--rows httpcodes,traffic,carousel] [--traffic-hours 26] [--traffic-pairs 136]
+//
+// The dense bench's "bandwidth 7 d x 100 domains" row at a size this machine can load in a minute:
+//   --rows traffic --domains 100 --traffic-hours 168 --traffic-pairs 2
+// (7 days of traffic for 100 domains, 2 (province, carrier) pairs x 3 streams per 5-minute slot: every
+// (domain, hour) of the week has stamps and a block, as in the dense dataset).
 //
 // Writes `domains` domains x 26 hours at the dense bench's density (every (province, carrier) pair,
 // ~358 (province, carrier, code) cells per domain-minute) through each store's write path, into a
@@ -23,7 +28,7 @@ import { projectRoot } from '../../src/paths.js';
 import { ClickHouseStore } from '../../src/store/clickhouse/store.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
 import type { TrafficRow } from '../../src/store/traffic.js';
-import type { CountRow } from '../../src/store/types.js';
+import type { CountRow, SampleRow } from '../../src/store/types.js';
 import { startClickHouse } from '../../test/harness/clickhouse.js';
 import { load, type LoadResult } from '../lib/load.js';
 import { startProcess, type Server } from '../lib/proc.js';
@@ -41,6 +46,10 @@ const { values } = parseArgs({
     baseline: { type: 'string' }, domains: { type: 'string', default: '3' }, seconds: { type: 'string', default: '5' },
     /** Which rows: httpcodes, traffic (the traffic cube is written only when its rows run). */
     rows: { type: 'string', default: 'httpcodes,traffic,carousel' },
+    /** Hours of traffic written (ending with the window's last hour and one more): 26 as the counts, up to 31 d. */
+    'traffic-hours': { type: 'string', default: '26' },
+    /** (province, carrier) pairs per traffic slot (default: every pair). */
+    'traffic-pairs': { type: 'string', default: '1000' },
   },
 });
 const rowSets = new Set(String(values.rows).split(','));
@@ -52,6 +61,7 @@ const project = 'mini';
 // The window: 24 whole hours that closed at least 10 minutes ago, and one more hour on each side.
 const end = Math.floor((Date.now() - 10 * MIN) / HOUR) * HOUR;
 const first = end - 25 * HOUR;
+const trafficFirst = Math.min(first, end - (Number(values['traffic-hours']) - 1) * HOUR);
 
 /** One hour of one domain: every (region, isp) pair, codes by share, ~358 cells a minute. */
 function hourRows(domain: string, hour: number, rng: () => number, scale: number): CountRow[] {
@@ -77,11 +87,12 @@ const SLOT = 300_000;
  * One hour of one domain's traffic cube: per 5-minute slot, every (region, isp) pair with 3 of the
  * domain's 20 streams (Zipf-like: the first streams most often), flv or hls, v4 (1 in 10 v6).
  */
+const PAIRS = REGIONS.flatMap((region) => ISPS.map((isp) => ({ region, isp }))).slice(0, Number(values['traffic-pairs']));
 function trafficRows(domain: string, hour: number, rng: () => number, scale: number): TrafficRow[] {
   const out: TrafficRow[] = [];
   for (let slot = hour; slot < hour + HOUR; slot += SLOT) {
-    for (const region of REGIONS) {
-      for (const isp of ISPS) {
+    for (const { region, isp } of PAIRS) {
+      {
         for (let k = 0; k < 3; k++) {
           const s = 1 + Math.floor(STREAMS * rng() * rng());
           const requests = Math.max(1, Math.floor(scale * 20 * (0.5 + rng())));
@@ -110,26 +121,31 @@ try {
   let cells = 0;
   let trafficCells = 0;
   const started = Date.now();
-  for (let h = first; h < end + HOUR; h += HOUR) {
+  // One write per hour with every domain (a write per domain-hour would take minutes for 100 domains x 7 d).
+  for (let h = trafficFirst; h < end + HOUR; h += HOUR) {
+    const batch = { counts: [] as CountRow[], traffic: [] as TrafficRow[], samples: [] as SampleRow[] };
     for (const [d, domain] of domains.entries()) {
-      const counts = rowSets.has('httpcodes') ? hourRows(domain, h, rng, 40 / (d + 1)) : [];
+      const counts = rowSets.has('httpcodes') && h >= first ? hourRows(domain, h, rng, 40 / (d + 1)) : [];
       const traffic = rowSets.has('traffic') ? trafficRows(domain, h, rng, 40 / (d + 1)) : [];
       cells += counts.length;
       trafficCells += traffic.length;
-      const id = `mini-${domain}-${h}`;
       // One carousel task (rows `carousel`): a sample every second, written with the first domain's hours.
-      const samples = rowSets.has('carousel') && d === 0 ? Array.from({ length: 3600 }, (_, i) => ({
+      const samples = rowSets.has('carousel') && d === 0 && h >= first ? Array.from({ length: 3600 }, (_, i) => ({
         project, taskId: 'mini-task', second: h + i * 1000, videoFps: 25 + Math.floor(rng() * 6), videoKbps: 2000 + Math.floor(rng() * 500),
         audioFps: 43 + Math.floor(rng() * 3), audioKbps: 128 + Math.floor(rng() * 8),
       })) : [];
-      await sqliteStore.write({ id, counts, samples, tasks: [], checkpoints: [], traffic });
-      await chStore.write({ id, counts, samples, tasks: [], checkpoints: [], traffic });
+      for (const r of counts) batch.counts.push(r);
+      for (const r of traffic) batch.traffic.push(r);
+      for (const r of samples) batch.samples.push(r);
     }
+    const id = `mini-${h}`;
+    await sqliteStore.write({ id, counts: batch.counts, samples: batch.samples, tasks: [], checkpoints: [], traffic: batch.traffic });
+    await chStore.write({ id, counts: batch.counts, samples: batch.samples, tasks: [], checkpoints: [], traffic: batch.traffic });
   }
   await sqliteStore.close();
   await chStore.close();
   log(`hour-blocks mini: ${cells} cells (${domains.length} domains x 26 h, ${(cells / domains.length / 26 / 60).toFixed(0)} per domain-minute), `
-    + `${trafficCells} traffic cells (${(trafficCells / domains.length / 26 / 12).toFixed(0)} per domain-slot) written in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    + `${trafficCells} traffic cells (${(trafficCells / domains.length / ((end + HOUR - trafficFirst) / HOUR) / 12).toFixed(0)} per domain-slot) written in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
   const serve = async (label: string, buildRoot: string, data: string, flags: string[]): Promise<{ label: string; s: Server; headers: Record<string, string> }> => {
     const keys = JSON.parse(execFileSync(process.execPath, [join(buildRoot, 'bin/livestats.js'), 'keys', 'create', '--project', project, '--json', '--data', data]).toString()) as { token: string };
@@ -199,7 +215,7 @@ try {
   }
   const heads = ['query (uncached, 10 connections)', 'KB/resp', ...targets.flatMap((t) => [`${t.label} req/s`, 'p99 ms']),
     ...targets.slice(0, -1).map((t) => `${t.label} / SQLite`)];
-  console.log(`\nHour blocks, same run (${cells} cells, ${trafficCells} traffic cells, ${domains.length} domains x 26 h)\n\n${table(heads, rows)}\n`);
+  console.log(`\nHour blocks, same run (${cells} cells, ${trafficCells} traffic cells over ${(end + HOUR - trafficFirst) / HOUR} h, ${domains.length} domains x 26 h)\n\n${table(heads, rows)}\n`);
 } finally {
   for (const s of servers) await s.stop();
   await ch.destroy();
