@@ -7,6 +7,7 @@ import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList } from './sql.js';
 import { stampKey, StampReads } from './stamp-reads.js';
 import { totalsOnly } from './traffic-blocks.js';
+import { filterConditions } from './traffic.js';
 
 const HOUR = 3_600_000;
 const SLOT_MS = 300_000;
@@ -235,14 +236,7 @@ export class TrafficCells {
 
   /** The filter's conditions but the slot range (the SQL path's, traffic.ts). */
   private where(f: TrafficFilter, domains: readonly string[]): string {
-    const c = [`project = ${quote(f.project)}`, `domain IN ${quoteList(domains)}`, "batch = ''"];
-    if (f.app !== undefined) c.push(`app = ${quote(f.app)}`);
-    if (f.stream !== undefined) c.push(`stream = ${quote(f.stream)}`);
-    if (f.protocol !== undefined) c.push(`protocol = ${quote(f.protocol)}`);
-    if (f.regions.length > 0) c.push(`region IN ${quoteList(f.regions)}`);
-    if (f.isps.length > 0) c.push(`isp IN ${quoteList(f.isps)}`);
-    if (f.ipType !== undefined) c.push(`ip_type = ${quote(f.ipType)}`);
-    return c.join(' AND ');
+    return [`project = ${quote(f.project)}`, `domain IN ${quoteList(domains)}`, "batch = ''", ...filterConditions(f)].join(' AND ');
   }
 
   /** Queues builds of the stale cells not queued yet: runs of up to BUILD_HOURS hours, each with the domains stale in any of them. */

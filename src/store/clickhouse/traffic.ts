@@ -96,12 +96,7 @@ export class ClickHouseTraffic implements TrafficQuery {
       "batch = ''",
     ];
     if (f.domains.length > 0) c.push(`domain IN ${quoteList(f.domains)}`);
-    if (f.app !== undefined) c.push(`app = ${quote(f.app)}`);
-    if (f.stream !== undefined) c.push(`stream = ${quote(f.stream)}`);
-    if (f.protocol !== undefined) c.push(`protocol = ${quote(f.protocol)}`);
-    if (f.regions.length > 0) c.push(`region IN ${quoteList(f.regions)}`);
-    if (f.isps.length > 0) c.push(`isp IN ${quoteList(f.isps)}`);
-    if (f.ipType !== undefined) c.push(`ip_type = ${quote(f.ipType)}`);
+    c.push(...filterConditions(f));
     return { from: this.t(perStream ? 'traffic_streams' : 'traffic_domains'), where: c.join(' AND ') };
   }
 
@@ -148,4 +143,16 @@ export class ClickHouseTraffic implements TrafficQuery {
       WHERE project = ${quote(project)} ORDER BY domain`, o.signal);
     return rows.map((r) => str(r.domain));
   }
+}
+
+/** The conditions of a filter's app, stream, protocol, provinces, carriers and address family (none for what it leaves open). */
+export function filterConditions(f: TrafficFilter): string[] {
+  const c: string[] = [];
+  if (f.app !== undefined) c.push(`app = ${quote(f.app)}`);
+  if (f.stream !== undefined) c.push(`stream = ${quote(f.stream)}`);
+  if (f.protocol !== undefined) c.push(`protocol = ${quote(f.protocol)}`);
+  if (f.regions.length > 0) c.push(`region IN ${quoteList(f.regions)}`);
+  if (f.isps.length > 0) c.push(`isp IN ${quoteList(f.isps)}`);
+  if (f.ipType !== undefined) c.push(`ip_type = ${quote(f.ipType)}`);
+  return c;
 }
