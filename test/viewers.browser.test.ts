@@ -16,7 +16,7 @@ const M = 60_000;
 // 20 HTTP-FLV viewers of cam2 in Shanghai on China Unicom; hls.example.com 30 HLS viewers of news in
 // Guangdong on China Telecom; the same for the next 15 minutes (the API leaves out minutes that have
 // not begun; the view asks for the newest complete minute, which moves on while the test runs).
-// Yesterday 12:00-12:04 UTC, cam1 had 7 HTTP-FLV viewers.
+// The day before yesterday, 12:00-12:04 UTC, cam1 had 7 HTTP-FLV viewers.
 const now = Date.now();
 const newest = Math.floor(now / M) * M - M;
 const audience = new InMemoryAudienceStandIn();
@@ -29,8 +29,11 @@ for (let k = -15; k < 60; k++) {
     { domain: 'hls.example.com', stream: 'news', protocol: 'hls', region: 'GD', isp: 'CTCC', minute, online: 30, bytes: 3_000_000 },
   );
 }
-const yesterdayNoon = Math.floor(now / 86_400_000) * 86_400_000 - 12 * 3_600_000;
-for (let k = 0; k < 5; k++) audience.add({ domain: 'play.example.com', stream: 'cam1', protocol: 'flv', minute: yesterdayNoon + k * M, online: 7, bytes: 1000 });
+// The portrait's day is the day before yesterday: the live minutes above reach 60 minutes back, into
+// yesterday when the test runs just after UTC midnight.
+const pastNoon = Math.floor(now / 86_400_000) * 86_400_000 - 36 * 3_600_000;
+const pastDay = new Date(pastNoon).toISOString().slice(0, 10);
+for (let k = 0; k < 5; k++) audience.add({ domain: 'play.example.com', stream: 'cam1', protocol: 'flv', minute: pastNoon + k * M, online: 7, bytes: 1000 });
 
 let app: TestApp;
 let browser: BrowserPage;
@@ -134,12 +137,15 @@ it('viewers view: online viewers by domain and protocol with a provisional tail,
   // Yesterday's portrait of cam1.
   await page.fill('#vw-portrait-domain', 'play.example.com');
   await page.fill('#vw-portrait-stream', 'cam1');
+  // The day defaults to yesterday; the test's portrait is the day before.
+  expect(await page.inputValue('#vw-portrait-day')).toBe(new Date(now - 86_400_000).toISOString().slice(0, 10));
+  await page.fill('#vw-portrait-day', pastDay);
   const before3 = await loads('viewers-portrait');
   await page.click('#vw-portrait-form button[type=submit]');
   await page.waitForFunction((n) => ((globalThis as unknown as W).__livestats?.loads['viewers-portrait'] ?? 0) > n, before3, { timeout: 60_000 });
   expect(await page.locator('#vw-portrait dd[data-key="Peak online viewers"]').textContent()).toBe('7');
   expect(await page.locator('#vw-portrait dd[data-key="Time watched"]').textContent()).toBe('35 min 00 s');
   const portrait = requests.filter((r) => r.url().includes('/stats/stream-portraits?')).at(-1);
-  expect(new URL(portrait?.url() ?? 'http://x/').searchParams.get('time')).toBe(new Date(now - 86_400_000).toISOString().slice(0, 10).replace(/-/g, ''));
+  expect(new URL(portrait?.url() ?? 'http://x/').searchParams.get('time')).toBe(pastDay.replace(/-/g, ''));
   expect(pageErrors).toEqual([]);
 }, 180_000);
