@@ -147,7 +147,7 @@ describe('ingest: a wrong format is loud', () => {
     child.stdout.on('data', (b: Buffer) => {
       stdout += b.toString();
     });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
     try {
       child.stdin.write(`${hostLines.slice(0, 12).join('\n')}\n`);
       const code = await Promise.race([exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), WAIT_FLOOR_MS))]);

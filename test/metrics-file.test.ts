@@ -38,7 +38,7 @@ it('writes what a followed file counted when the follower stops', async () => {
   const data = join(dir, 'd2');
   writeFileSync(log, '');
   const child = startCli(['ingest', '--follow', '--project', 'p1', '--format', 'combined_host', '--data', data, '--poll-ms', '50', '--metrics-file', prom, log]);
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
   const t = Date.now() - 60_000;
   appendFileSync(log, [accessLine(t), accessLine(t, { status: 404 }), 'x', ''].join('\n'));
   expect(await waitFor(() => storedTotal(data) === 2, 15_000)).toBe(true);

@@ -18,7 +18,8 @@ export function spawnNode(args: string[], env: NodeJS.ProcessEnv = {}): Spawned 
   };
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': at 'exit' the last stdout/stderr chunks may still be unread, and tests read the output then.
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return {
     child,
     output: () => out,
