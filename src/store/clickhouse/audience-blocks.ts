@@ -1,6 +1,6 @@
 import type { UsersFilter } from '../audience.js';
 import { addSessionViewers, blockStart } from '../audience-flv.js';
-import { BlockCache, claimByHour, EMPTY_STAMP, readStamps, sqlRanges, staleCells, type HourBlocksOptions, type StampedBlock } from './block-cache.js';
+import { BlockCache, scheduleRuns, EMPTY_STAMP, readStamps, sqlRanges, staleCells, type HourBlocksOptions, type StampedBlock } from './block-cache.js';
 import { num, str, type ChConnection } from './client.js';
 import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList } from './sql.js';
@@ -168,19 +168,7 @@ export class AudienceBlocks {
   }
 
   private schedule(project: string, stale: Array<{ domain: string; hour: number }>): void {
-    // Runs of up to BUILD_HOURS consecutive hours, each with the domains stale in any of them.
-    const byHour = claimByHour(this.cache, project, stale);
-    const hours = [...byHour.keys()].sort((a, b) => a - b);
-    for (let i = 0; i < hours.length;) {
-      const from = hours[i] as number;
-      let j = i;
-      while (j + 1 < hours.length && (hours[j + 1] as number) === (hours[j] as number) + 1 && (hours[j + 1] as number) - from < BUILD_HOURS) j++;
-      const to = (hours[j] as number) + 1;
-      const domains = [...new Set(hours.slice(i, j + 1).flatMap((h) => byHour.get(h) as string[]))];
-      i = j + 1;
-      this.cache.enqueue(() => this.build(project, domains, from, to),
-        () => { const keys: string[] = []; for (let h = from; h < to; h++) for (const d of byHour.get(h) ?? []) keys.push(stampKey(project, d, h)); return keys; });
-    }
+    scheduleRuns(this.cache, project, stale, BUILD_HOURS, (domains, from, to) => this.build(project, domains, from, to));
   }
 
   /** Builds the blocks of `domains` x hours [from, to): kept for each (domain, hour) whose stamp did not change meanwhile. */

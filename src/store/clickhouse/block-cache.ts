@@ -185,6 +185,27 @@ export function claimByHour<B extends StampedBlock>(cache: BlockCache<B>, projec
   return byHour;
 }
 
+/**
+ * Queues the builds of the stale cells not queued yet: runs of up to `maxHours` consecutive hours, each
+ * with the domains stale in any of them (`build(domains, from, to)`, hours [from, to)); the run's cells
+ * are released when its build ends.
+ */
+export function scheduleRuns<B extends StampedBlock>(cache: BlockCache<B>, project: string, stale: readonly StaleCell[], maxHours: number,
+  build: (domains: string[], from: number, to: number) => Promise<void>): void {
+  const byHour = claimByHour(cache, project, stale);
+  const hours = [...byHour.keys()].sort((a, b) => a - b);
+  for (let i = 0; i < hours.length;) {
+    const from = hours[i] as number;
+    let j = i;
+    while (j + 1 < hours.length && (hours[j + 1] as number) === (hours[j] as number) + 1 && (hours[j + 1] as number) - from < maxHours) j++;
+    const to = (hours[j] as number) + 1;
+    const domains = [...new Set(hours.slice(i, j + 1).flatMap((h) => byHour.get(h) as string[]))];
+    i = j + 1;
+    cache.enqueue(() => build(domains, from, to),
+      () => { const keys: string[] = []; for (let h = from; h < to; h++) for (const d of byHour.get(h) ?? []) keys.push(stampKey(project, d, h)); return keys; });
+  }
+}
+
 /** The stamps of (domain, hour) in a stamps table (domain, hour, rows, tags) for a build, read now (not shared). */
 export async function readStamps(server: ChConnection, stampsTable: string, project: string, domains: readonly string[], from: number, to: number): Promise<Map<string, string>> {
   const rows = await server.rows(`SELECT domain, hour, sum(rows) AS r, sum(tags) AS t FROM ${stampsTable}
