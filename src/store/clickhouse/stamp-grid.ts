@@ -1,5 +1,6 @@
 import type { ChConnection } from './client.js';
 import { quote, quoteList } from './sql.js';
+import { SharedReads } from './stamp-reads.js';
 
 const array = (values: readonly string[]): string => `[${values.map((v) => quote(v)).join(', ')}]`;
 
@@ -98,68 +99,12 @@ export function parseStampGrid(text: string, projects: readonly string[], domain
   return g;
 }
 
-interface Waiting {
-  project: string;
-  domains: readonly string[];
-  from: number;
-  to: number;
-  resolve: (g: StampGrid) => void;
-  reject: (err: Error) => void;
-}
-
 /**
- * The stamps reads of the queries of one node, shared as StampReads shares them (stamp-reads.ts), as
- * a StampGrid. The same rule keeps it exact while other nodes write: a query joins only a read not
- * sent yet, so every stamp it sees was read after it arrived. At most one read in flight; queries
- * arriving meanwhile wait for the next. The read covers every asked project x domain over the union
- * of the asked hours; the extra cells are ignored.
+ * The stamps reads of the queries of one node, shared as StampReads shares them (SharedReads,
+ * stamp-reads.ts: exact while other nodes write), as a StampGrid.
  */
-export class GridStampReads {
-  private waiting: Waiting[] = [];
-  private inFlight = false;
-  private scheduled = false;
-  /** Stamps reads sent / queries answered by them (tests and the bench read them). */
-  readonly stats = { reads: 0, queries: 0 };
-
-  constructor(private readonly server: ChConnection, private readonly table: string) {}
-
-  read(project: string, domains: readonly string[], from: number, to: number): Promise<StampGrid> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ project, domains, from, to, resolve, reject });
-      this.kick();
-    });
-  }
-
-  private kick(): void {
-    if (this.inFlight || this.scheduled || this.waiting.length === 0) return;
-    this.scheduled = true;
-    // The next turn of the event loop: queries that arrive together share the read.
-    setImmediate(() => {
-      this.scheduled = false;
-      void this.flush();
-    });
-  }
-
-  private async flush(): Promise<void> {
-    if (this.inFlight || this.waiting.length === 0) return;
-    const batch = this.waiting;
-    this.waiting = [];
-    this.inFlight = true;
-    this.stats.reads++;
-    this.stats.queries += batch.length;
-    try {
-      const projects = [...new Set(batch.map((w) => w.project))];
-      const domains = [...new Set(batch.flatMap((w) => w.domains))];
-      const from = Math.min(...batch.map((w) => w.from));
-      const to = Math.max(...batch.map((w) => w.to));
-      const g = await readStampGrid(this.server, this.table, projects, domains, from, to);
-      for (const w of batch) w.resolve(g);
-    } catch (err) {
-      const e = err instanceof Error ? err : new Error(String(err));
-      for (const w of batch) w.reject(e);
-    } finally {
-      this.inFlight = false;
-      this.kick();
-    }
+export class GridStampReads extends SharedReads<StampGrid> {
+  constructor(server: ChConnection, table: string) {
+    super((projects, domains, from, to) => readStampGrid(server, table, projects, domains, from, to));
   }
 }

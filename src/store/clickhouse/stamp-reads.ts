@@ -1,12 +1,12 @@
 import { num, str, type ChConnection } from './client.js';
 import { quote, quoteList } from './sql.js';
 
-interface Waiting {
+interface Waiting<T> {
   project: string;
   domains: readonly string[];
   from: number;
   to: number;
-  resolve: (stamps: Map<string, string>) => void;
+  resolve: (stamps: T) => void;
   reject: (err: Error) => void;
 }
 
@@ -14,35 +14,33 @@ interface Waiting {
 export const stampKey = (project: string, domain: string, hour: number): string => `${project}\u0000${domain}\u0000${hour}`;
 
 /**
- * The hour stamps of the request counts (migration 008) as the queries of one node read them: one
- * stamps query shared by the queries that arrive together, so 10 concurrent answers cost one round
- * trip to ClickHouse, not 10 (hour-blocks.ts).
+ * Stamps reads shared by the queries of one node that arrive together, so 10 concurrent answers cost
+ * one round trip to ClickHouse, not 10; `load` reads the stamps of projects x domains x hours [from, to)
+ * in the form its users want (StampReads: a map; GridStampReads, stamp-grid.ts: typed arrays).
  *
  * Still exact while other nodes write: a query joins only a stamps read that has not been sent yet,
  * so every stamp it sees was read after it arrived, and every write acknowledged before it arrived
- * (its stamp rows committed) is in them. At most one read is in flight (maxInFlight); queries arriving meanwhile
- * wait for the next, sent as soon as it returns (on a quiet node: at once, in the next turn of the
- * event loop). The read covers every asked (project, domain) over the union of the asked hours; the
- * extra rows are ignored.
+ * (its stamp rows committed) is in them. At most maxInFlight reads are in flight; queries arriving
+ * meanwhile wait for the next, sent as soon as one returns (on a quiet node: at once, in the next turn
+ * of the event loop). The read covers every asked (project, domain) over the union of the asked hours;
+ * the extra rows are ignored.
  */
-export class StampReads {
-  private waiting: Waiting[] = [];
+export class SharedReads<T> {
+  private waiting: Array<Waiting<T>> = [];
   private inFlight = 0;
   private scheduled = false;
   /** Stamps reads sent / queries answered by them (tests and the bench read them). */
   readonly stats = { reads: 0, queries: 0 };
 
   /**
-   * `column`: what the stamps are kept by beside project and hour (domain; carousel: task_id).
    * `maxInFlight`: reads sent at once at most (default 1; the traffic cells: more, so a query waits
    * for one round trip, not for the read in flight and then its own). Exact either way: a query still
    * joins only a read not sent yet.
    */
-  constructor(private readonly server: ChConnection, private readonly table: string, private readonly column: 'domain' | 'task_id' = 'domain',
-    private readonly maxInFlight = 1) {}
+  constructor(private readonly load: (projects: string[], domains: string[], from: number, to: number) => Promise<T>, private readonly maxInFlight = 1) {}
 
-  /** The stamps of `domains` x hours [from, to) of `project`, keyed by stampKey, as `rows:tags` (absent: no insert reached the hour). */
-  read(project: string, domains: readonly string[], from: number, to: number): Promise<Map<string, string>> {
+  /** The stamps of `domains` x hours [from, to) of `project` (and maybe more). */
+  read(project: string, domains: readonly string[], from: number, to: number): Promise<T> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ project, domains, from, to, resolve, reject });
       this.kick();
@@ -71,12 +69,7 @@ export class StampReads {
       const domains = [...new Set(batch.flatMap((w) => w.domains))];
       const from = Math.min(...batch.map((w) => w.from));
       const to = Math.max(...batch.map((w) => w.to));
-      const c = this.column;
-      const rows = await this.server.rows(`SELECT project, ${c} AS k, hour, sum(rows) AS r, sum(tags) AS t FROM ${this.table}
-        WHERE project IN ${quoteList(projects)} AND ${c} IN ${quoteList(domains)} AND hour >= ${quote(from)} AND hour < ${quote(to)}
-        GROUP BY project, ${c}, hour`);
-      const out = new Map<string, string>();
-      for (const r of rows) out.set(stampKey(str(r.project), str(r.k), num(r.hour)), `${String(r.r)}:${String(r.t)}`);
+      const out = await this.load(projects, domains, from, to);
       for (const w of batch) w.resolve(out);
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
@@ -85,5 +78,23 @@ export class StampReads {
       this.inFlight--;
       this.kick();
     }
+  }
+}
+
+/**
+ * The hour stamps of a stamps table (request counts, migration 008; traffic, audience, carousel) as
+ * shared reads (SharedReads), keyed by stampKey, as `rows:tags` (absent: no insert reached the hour).
+ */
+export class StampReads extends SharedReads<Map<string, string>> {
+  /** `column`: what the stamps are kept by beside project and hour (domain; carousel: task_id). `maxInFlight`: as SharedReads. */
+  constructor(server: ChConnection, table: string, column: 'domain' | 'task_id' = 'domain', maxInFlight = 1) {
+    super(async (projects, domains, from, to) => {
+      const rows = await server.rows(`SELECT project, ${column} AS k, hour, sum(rows) AS r, sum(tags) AS t FROM ${table}
+        WHERE project IN ${quoteList(projects)} AND ${column} IN ${quoteList(domains)} AND hour >= ${quote(from)} AND hour < ${quote(to)}
+        GROUP BY project, ${column}, hour`);
+      const out = new Map<string, string>();
+      for (const r of rows) out.set(stampKey(str(r.project), str(r.k), num(r.hour)), `${String(r.r)}:${String(r.t)}`);
+      return out;
+    }, maxInFlight);
   }
 }
