@@ -5,7 +5,7 @@ import { decodeBlock, encodeBlockTo, type CellColumns } from '../src/store/block
 import { Cube } from '../src/store/blocks/cube.js';
 import { decodeIpSet, encodeIpSet, mergeIpSet } from '../src/store/blocks/ip-set.js';
 import { ByteWriter } from '../src/store/blocks/varint.js';
-import { AUDIENCE_BLOCK_SLOTS, AUDIENCE_DOMAINS, AUDIENCE_STREAMS } from '../src/store/sqlite/audience-layout.js';
+import { AUDIENCE_BLOCK_SLOTS, AUDIENCE_DOMAINS, AUDIENCE_STREAMS_V13 } from '../src/store/sqlite/audience-layout.js';
 import type { PortraitFilter, UsersFilter } from '../src/store/audience.js';
 import { SqliteStore } from '../src/store/sqlite/store.js';
 import { sqliteMigrationVersions } from '../src/store/sqlite/migrate.js';
@@ -60,10 +60,10 @@ async function answers(store: SqliteStore): Promise<unknown> {
 }
 
 
-/** The audience cubes' level tables rewritten as v9 wrote them: hour blocks (60 slots) under the v9 row ids. */
+/** The audience cubes' level tables rewritten as v9 wrote them: hour blocks (60 slots) under the v9 row ids (after toV11Blocks: the v13 layout). */
 function toHourBlocks(db: import('better-sqlite3').Database): void {
   const per = 60 / AUDIENCE_BLOCK_SLOTS;
-  for (const cube of [AUDIENCE_DOMAINS, AUDIENCE_STREAMS]) {
+  for (const cube of [AUDIENCE_DOMAINS, AUDIENCE_STREAMS_V13]) {
     const old = new Cube({ ...cube.spec, blockSlots: 60 });
     cube.levels.forEach((level, l) => {
       const hourTable = (old.levels[l] as (typeof old.levels)[number]).table;

@@ -3,7 +3,8 @@ import { AUDIENCE_PROTOCOLS } from '../../src/store/audience.js';
 import { addSessionViewers } from '../../src/store/audience-flv.js';
 import { decodeBlock, encodeBlockTo, type CellColumns } from '../../src/store/blocks/codec.js';
 import { ByteWriter } from '../../src/store/blocks/varint.js';
-import { AUDIENCE_DOMAINS, AUDIENCE_STREAMS, M_CLOSES, M_OPENS, V11_MEASURES } from '../../src/store/sqlite/audience-layout.js';
+import { toV13Layout } from './audience-v13.js';
+import { AUDIENCE_DOMAINS, AUDIENCE_STREAMS_V13, M_CLOSES, M_OPENS, V11_MEASURES } from '../../src/store/sqlite/audience-layout.js';
 
 const SESSION_KEYS = [AUDIENCE_PROTOCOLS.indexOf('flv'), AUDIENCE_PROTOCOLS.indexOf('rtmp')];
 
@@ -11,10 +12,12 @@ const SESSION_KEYS = [AUDIENCE_PROTOCOLS.indexOf('flv'), AUDIENCE_PROTOCOLS.inde
  * The audience cubes' blocks rewritten in place as schema v11 wrote them (four measures; FLV/RTMP
  * viewers a count per minute, each minute a session overlaps a cell), written independently of
  * migration 12 (which goes the other way): the FLV/RTMP viewers are the stored opens and closes
- * prefix-summed over the block. Marks migration 12 as not applied.
+ * prefix-summed over the block. Marks migration 12 as not applied. The per-stream cube goes back to
+ * the v13 layout first (toV13Layout: a v11 file has no key level).
  */
 export function toV11Blocks(db: Database.Database): void {
-  for (const cube of [AUDIENCE_DOMAINS, AUDIENCE_STREAMS]) {
+  toV13Layout(db);
+  for (const cube of [AUDIENCE_DOMAINS, AUDIENCE_STREAMS_V13]) {
     for (const level of cube.levels) {
       for (const [id, data] of db.prepare(`SELECT id, data FROM ${level.table.name}`).raw().all() as Array<[number, Uint8Array]>) {
         const { slots, cells } = decodeBlock(data);

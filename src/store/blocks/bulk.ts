@@ -15,6 +15,7 @@ export function writeWholeBlock(db: Database.Database, cube: Cube, series: numbe
   const keys = [...new Set(Array.from({ length: cells.count }, (_, i) => cells.key[i] as number))].sort((a, b) => a - b);
   const rank = new Map<number, number>(keys.map((k, i) => [k, i]));
   const width = keys.length * slots;
+  if (cube.levels.some((l) => l.keyDimIndex.length > 0)) throw new Error(`cube ${spec.name}: the bulk path has no levels with dims in the key`);
   for (const level of cube.levels) {
     let groups = 1;
     for (const d of level.dimIndex) groups *= (spec.dims[d] as { values: readonly string[] }).values.length;

@@ -10,6 +10,18 @@ export interface CubeDim {
 }
 
 /**
+ * A level that keeps some dims in the cell key instead of the row id: one block per (series, `dims`
+ * group, time block) holding every value of the `inKey` dims, a cell's stored key being
+ * (its group over `inKey`, mixed radix as for row ids) x spec.keyRadix + its key. Fewer, larger
+ * blocks: a write that touches a few cells of many groups re-encodes one block instead of one per
+ * group (the per-stream audience level, schema v14), at the price of reading every group's cells.
+ */
+export interface CubeKeyLevel {
+  dims: readonly string[];
+  inKey: readonly string[];
+}
+
+/**
  * A cube: cells keyed by (series, group dims, time slot, key) holding whole-number measures.
  * `series` is any tuple of strings (interned to an id), group dims are small enumerations,
  * `key` is a small integer per cell (a status code; 0 when the cube has none). Every level
@@ -20,7 +32,9 @@ export interface CubeSpec {
   name: string;
   dims: readonly CubeDim[];
   /** Each level lists the dims it keeps; the full set (detail) and [] (total) are usual. */
-  levels: ReadonlyArray<readonly string[]>;
+  levels: ReadonlyArray<readonly string[] | CubeKeyLevel>;
+  /** Levels with `inKey` dims: every key given to write must be below this (the stored key's radix). */
+  keyRadix?: number;
   measures: readonly string[];
   /** Slot width in ms (60 000 for per-minute cells) and slots per block (60: an hour). */
   slotMs: number;
@@ -29,9 +43,12 @@ export interface CubeSpec {
 
 /** Where one level of a cube lives and how its group numbers are formed. */
 export interface CubeLevel {
+  /** The dims kept in the row id (the group number). */
   dims: readonly string[];
-  /** Index into spec.dims of each kept dim, in order. */
+  /** Index into spec.dims of each dim kept in the row id, in order. */
   dimIndex: readonly number[];
+  /** Index into spec.dims of each dim kept in the cell key (CubeKeyLevel), in order; empty for most levels. */
+  keyDimIndex: readonly number[];
   table: BlockTable;
 }
 
@@ -77,18 +94,24 @@ export class Cube {
 
   constructor(readonly spec: CubeSpec) {
     const names = spec.dims.map((d) => d.name);
-    this.levels = spec.levels.map((dims) => {
-      const dimIndex = dims.map((n) => {
-        const i = names.indexOf(n);
-        if (i < 0) throw new Error(`cube ${spec.name}: level uses unknown dim ${n}`);
-        return i;
-      });
-      const suffix = dims.length === 0 ? 'all' : dims.join('_');
+    const indexOf = (n: string): number => {
+      const i = names.indexOf(n);
+      if (i < 0) throw new Error(`cube ${spec.name}: level uses unknown dim ${n}`);
+      return i;
+    };
+    this.levels = spec.levels.map((l) => {
+      const dims = 'inKey' in l ? l.dims : l;
+      const inKey = 'inKey' in l ? l.inKey : [];
+      const dimIndex = dims.map(indexOf);
+      const keyDimIndex = inKey.map(indexOf);
+      if (inKey.length > 0 && !(Number.isInteger(spec.keyRadix) && (spec.keyRadix as number) >= 1)) throw new Error(`cube ${spec.name}: a level with dims in the key needs keyRadix`);
+      let suffix = dims.length === 0 ? 'all' : dims.join('_');
+      if (inKey.length > 0) suffix = `${dims.length === 0 ? 'key' : `${dims.join('_')}_key`}_${inKey.join('_')}`;
       const groups = dimIndex.reduce((n, d) => n * (spec.dims[d] as CubeDim).values.length, 1);
-      return { dims, dimIndex, table: new BlockTable(`cube_${spec.name}_${suffix}`, spec.blockSlots, spec.measures.length, 'sum', keyBits(spec, groups)) };
+      return { dims, dimIndex, keyDimIndex, table: new BlockTable(`cube_${spec.name}_${suffix}`, spec.blockSlots, spec.measures.length, 'sum', keyBits(spec, groups)) };
     });
     this.seriesTable = `cube_${spec.name}_series`;
-    this.keptDims = [...new Set(this.levels.flatMap((l) => l.dimIndex))].sort((a, b) => a - b);
+    this.keptDims = [...new Set(this.levels.flatMap((l) => [...l.dimIndex, ...l.keyDimIndex]))].sort((a, b) => a - b);
   }
 
   ddl(): string {
@@ -109,6 +132,13 @@ export class Cube {
   private groupOf(level: CubeLevel, cells: CubeCells, i: number): number {
     let g = 0;
     for (const d of level.dimIndex) g = g * (this.spec.dims[d] as CubeDim).values.length + ((cells.dims[d] as ArrayLike<number>)[i] as number);
+    return g;
+  }
+
+  /** Group of a cell over a level's in-key dims (mixed radix, as groupOf). */
+  private keyGroupOf(level: CubeLevel, cells: CubeCells, i: number): number {
+    let g = 0;
+    for (const d of level.keyDimIndex) g = g * (this.spec.dims[d] as CubeDim).values.length + ((cells.dims[d] as ArrayLike<number>)[i] as number);
     return g;
   }
 
@@ -146,7 +176,15 @@ export class Cube {
         if (!(Number.isInteger(v) && v >= 0 && v < d.values.length)) throw new RangeError(`${name}: ${d.name} index ${v} out of range`);
       }
     }
+    const radix = spec.keyRadix ?? Infinity;
+    if (this.levels.some((l) => l.keyDimIndex.length > 0)) {
+      for (let i = 0; i < n; i++) {
+        const k = cells.key[i] as number;
+        if (!(Number.isInteger(k) && k >= 0 && k < radix)) throw new RangeError(`${name}: key ${k} outside 0..${radix - 1}`);
+      }
+    }
     const ids = new Float64Array(n);
+    let keys: Int32Array | undefined;
     for (const level of this.levels) {
       const { blockUnit, grpUnit } = level.table;
       const dims = level.dimIndex.map((d) => cells.dims[d] as ArrayLike<number>);
@@ -160,7 +198,13 @@ export class Cube {
       } else {
         for (let i = 0; i < n; i++) ids[i] = (blocks[i] as number) * blockUnit + (cells.series[i] as number) * grpUnit + this.groupOf(level, cells, i);
       }
-      writeLevel(db, level.table, { count: n, ids, slots: inBlock, key: cells.key, measures: cells.measures });
+      let key: ArrayLike<number> = cells.key;
+      if (level.keyDimIndex.length > 0) {
+        keys ??= new Int32Array(n);
+        for (let i = 0; i < n; i++) keys[i] = this.keyGroupOf(level, cells, i) * radix + (cells.key[i] as number);
+        key = keys;
+      }
+      writeLevel(db, level.table, { count: n, ids, slots: inBlock, key, measures: cells.measures });
     }
   }
 
@@ -172,21 +216,42 @@ export class Cube {
     });
     let best: CubeLevel | undefined;
     for (const l of this.levels) {
-      if (![...filtered].every((d) => l.dimIndex.includes(d))) continue;
+      if (![...filtered].every((d) => l.dimIndex.includes(d) || l.keyDimIndex.includes(d))) continue;
       if (!best || this.groupCount(l) < this.groupCount(best)) best = l;
     }
     if (!best) throw new Error(`cube ${this.spec.name}: no level covers the filter`);
     return best;
   }
 
+  /** Value combinations a level keeps (row-id and in-key dims): the smallest covering level is read. */
   private groupCount(l: CubeLevel): number {
-    return l.dimIndex.reduce((n, d) => n * (this.spec.dims[d] as CubeDim).values.length, 1);
+    return [...l.dimIndex, ...l.keyDimIndex].reduce((n, d) => n * (this.spec.dims[d] as CubeDim).values.length, 1);
+  }
+
+  /**
+   * A column callback over a level's stored keys: for a level with in-key dims, each stored key is
+   * split into its group and cell key, cells of groups the filter leaves out are skipped (undefined)
+   * and the others go to column(cell key); any other level gets `column` itself.
+   */
+  keyColumns<T>(level: CubeLevel, filter: ReadonlyArray<readonly number[]>, column: (key: number) => T | undefined): (key: number) => T | undefined {
+    if (level.keyDimIndex.length === 0) return column;
+    const radix = this.spec.keyRadix as number;
+    const wanted = new Uint8Array(level.keyDimIndex.reduce((n, d) => n * (this.spec.dims[d] as CubeDim).values.length, 1));
+    for (const g of this.groupsOver(level.keyDimIndex, filter)) wanted[g] = 1;
+    return (key) => {
+      const g = Math.floor(key / radix);
+      return g < wanted.length && wanted[g] === 1 ? column(key - g * radix) : undefined;
+    };
   }
 
   /** Group numbers a filter selects at a level (unfiltered kept dims: every value). */
   groupsFor(level: CubeLevel, filter: ReadonlyArray<readonly number[]>): number[] {
+    return this.groupsOver(level.dimIndex, filter);
+  }
+
+  private groupsOver(dimIndex: readonly number[], filter: ReadonlyArray<readonly number[]>): number[] {
     let groups = [0];
-    for (const d of level.dimIndex) {
+    for (const d of dimIndex) {
       const size = (this.spec.dims[d] as CubeDim).values.length;
       const f = filter[d] ?? [];
       const values = f.length > 0 ? f : Array.from({ length: size }, (_, i) => i);
@@ -205,8 +270,9 @@ export class Cube {
     const bs = this.spec.blockSlots;
     const fromBlock = Math.floor(q.fromSlot / bs);
     const toBlock = Math.ceil(q.toSlot / bs);
+    const column = this.keyColumns(level, q.filter, q.column);
     level.table.scan(db, q.series, groups, fromBlock, toBlock, (block, data) => {
-      sumMeasure(data, q.measure, block * bs - q.fromSlot, q.column);
+      sumMeasure(data, q.measure, block * bs - q.fromSlot, column);
     });
   }
 }

@@ -1,5 +1,6 @@
 import { ISPS, REGIONS } from '../../contract/values.js';
 import { Cube } from '../blocks/cube.js';
+import { AUDIENCE_PROTOCOLS } from '../audience.js';
 import { AUDIENCE_BLOCK_MINUTES } from '../audience-flv.js';
 
 /**
@@ -35,8 +36,32 @@ export const AUDIENCE_DOMAINS = new Cube({
   name: 'aud', dims, levels: [['region', 'isp'], []], measures, slotMs: AUDIENCE_SLOT_MS, blockSlots: AUDIENCE_BLOCK_SLOTS,
 });
 
-/** The audience cube per stream: (project, domain, app, stream) series; region x isp and the total. */
+/**
+ * The cell key's radix in the per-stream cube's region x isp level: a stored key is
+ * (region x 4 + isp) x 4 + protocol index, so the protocols may grow to four without a migration.
+ */
+export const AUDIENCE_KEY_RADIX = 4;
+if (AUDIENCE_PROTOCOLS.length > AUDIENCE_KEY_RADIX) throw new Error('audience protocols beyond the cell key radix');
+
+/**
+ * The audience cube per stream: (project, domain, app, stream) series; two levels, the total and,
+ * since schema v14, region x isp in the cell key (`cube_aus_key_region_isp`): one block per stream
+ * and quarter-hour holding every province and carrier, instead of one per (stream, province x
+ * carrier, quarter-hour) (`cube_aus_region_isp` up to v13). A flush adds about one cell to each of
+ * thousands of per-stream geo groups, and re-encoding a block costs about the same whatever its few
+ * cells, so one block per stream is about half the cube's write cost (docs/storage.md). What reads
+ * it: a users series of a stream filtered by region or isp (decoding every group's cells).
+ */
 export const AUDIENCE_STREAMS = new Cube({
+  name: 'aus', dims, levels: [{ dims: [], inKey: ['region', 'isp'] }, []], measures, keyRadix: AUDIENCE_KEY_RADIX,
+  slotMs: AUDIENCE_SLOT_MS, blockSlots: AUDIENCE_BLOCK_SLOTS,
+});
+
+/**
+ * The per-stream cube as schema v7 to v13 laid it out (region x isp in the row id): what migrations
+ * 10 and 12 rewrite and migration 14 moves into AUDIENCE_STREAMS's key level. Never written to by ingest.
+ */
+export const AUDIENCE_STREAMS_V13 = new Cube({
   name: 'aus', dims, levels: [['region', 'isp'], []], measures, slotMs: AUDIENCE_SLOT_MS, blockSlots: AUDIENCE_BLOCK_SLOTS,
 });
 

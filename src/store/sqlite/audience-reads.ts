@@ -58,17 +58,22 @@ function viewerMinutes(
   const sessions = protocol !== AUDIENCE_PROTOCOLS.indexOf('hls');
   const opens = new Float64Array(sessions ? n : 0);
   const closes = new Float64Array(sessions ? n : 0);
-  const pick = (out: Float64Array) => (key: number): Float64Array | undefined => (protocol === undefined || key === protocol ? out : undefined);
   const cube = perStream ? AUDIENCE_STREAMS : AUDIENCE_DOMAINS;
   const level = cube.levelFor(filter);
+  // Region/isp filters on a level keeping them in the cell key: keys of other groups are skipped.
+  const pick = (out: Float64Array): ((key: number) => Float64Array | undefined) =>
+    cube.keyColumns(level, filter, (key) => (protocol === undefined || key === protocol ? out : undefined));
+  const toViewers = pick(viewers);
+  const toOpens = pick(opens);
+  const toCloses = pick(closes);
   const bs = cube.spec.blockSlots;
   // One scan: each block read once for the three measures.
   level.table.scan(db, series, [...new Set(cube.groupsFor(level, filter))], Math.floor(first / bs), Math.ceil(toMinute / bs), (block, data) => {
     const at = block * bs - first;
-    sumMeasure(data, M_VIEWERS, at, pick(viewers));
+    sumMeasure(data, M_VIEWERS, at, toViewers);
     if (!sessions) return;
-    sumMeasure(data, M_OPENS, at, pick(opens));
-    sumMeasure(data, M_CLOSES, at, pick(closes));
+    sumMeasure(data, M_OPENS, at, toOpens);
+    sumMeasure(data, M_CLOSES, at, toCloses);
   });
   if (sessions) addSessionViewers(viewers, opens, closes, first);
   return viewers.subarray(fromMinute - first);

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { decodeBlock, encodeBlockTo, type CellColumns } from '../blocks/codec.js';
 import { Cube } from '../blocks/cube.js';
 import { ByteWriter } from '../blocks/varint.js';
-import { AUDIENCE_BLOCK_SLOTS, AUDIENCE_DOMAINS, AUDIENCE_STREAMS } from './audience-layout.js';
+import { AUDIENCE_BLOCK_SLOTS, AUDIENCE_DOMAINS, AUDIENCE_STREAMS_V13 } from './audience-layout.js';
 
 /** The audience cubes' block length before schema v10: an hour of minutes. */
 const V9_BLOCK_SLOTS = 60;
@@ -18,7 +18,7 @@ export function reblockAudience(db: Database.Database): void {
   const per = V9_BLOCK_SLOTS / AUDIENCE_BLOCK_SLOTS;
   if (!Number.isInteger(per) || per < 1) throw new Error('audience block length must divide an hour');
   if (per === 1) return;
-  for (const cube of [AUDIENCE_DOMAINS, AUDIENCE_STREAMS]) {
+  for (const cube of [AUDIENCE_DOMAINS, AUDIENCE_STREAMS_V13]) {
     const old = new Cube({ ...cube.spec, blockSlots: V9_BLOCK_SLOTS });
     cube.levels.forEach((level, l) => {
       const from = (old.levels[l] as (typeof old.levels)[number]).table;

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { AUDIENCE_PROTOCOLS } from '../audience.js';
 import { decodeBlock, encodeBlockTo, type CellColumns } from '../blocks/codec.js';
 import { ByteWriter } from '../blocks/varint.js';
-import { AUDIENCE_BLOCK_SLOTS, AUDIENCE_DOMAINS, AUDIENCE_STREAMS, M_CLOSES, M_OPENS, M_VIEWERS, V11_MEASURES } from './audience-layout.js';
+import { AUDIENCE_BLOCK_SLOTS, AUDIENCE_DOMAINS, AUDIENCE_STREAMS_V13, M_CLOSES, M_OPENS, M_VIEWERS, V11_MEASURES } from './audience-layout.js';
 
 const ROWS_PER_READ = 2_000;
 /** Keys (protocols) whose viewers are sessions: flv and rtmp (hls stays a per-minute count). */
@@ -62,7 +62,7 @@ export function sessionsBlock(data: Uint8Array, out: ByteWriter): void {
 export function migrateAudienceSessions(db: Database.Database): void {
   if (M_VIEWERS !== 0 || M_OPENS !== 4 || M_CLOSES !== 5 || AUDIENCE_BLOCK_SLOTS !== 15) throw new Error('audience layout changed: revisit migration 12');
   const out = new ByteWriter(1 << 12);
-  for (const cube of [AUDIENCE_DOMAINS, AUDIENCE_STREAMS]) {
+  for (const cube of [AUDIENCE_DOMAINS, AUDIENCE_STREAMS_V13]) {
     for (const level of cube.levels) {
       const name = level.table.name;
       const exists = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?").pluck().get(name) !== undefined;
