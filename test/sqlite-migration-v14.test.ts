@@ -96,6 +96,10 @@ it('keeps one block per stream and quarter-hour for every province and carrier, 
   // A province with nobody: zeros; GD is two groups of GEOS, so its filter is more than one group's.
   expect((all['s1/5'] as number[]).every((v) => v === 0)).toBe(true);
   expect(Math.max(...(all['s1/1'] as number[]))).toBeGreaterThan(Math.max(...(all['s1/4'] as number[])));
+  // Retention deletes the key level's blocks with the others.
+  await store.deleteAudienceBefore(D + 24 * H);
+  expect(rows(db, 'cube_aus_key_region_isp')).toEqual([]);
+  expect([...await store.usersSeries(users({ app: 'live', stream: 's1', regions: ['GD'] }))].every((v) => v === 0)).toBe(true);
   await store.close();
 });
 
