@@ -1,0 +1,92 @@
+import { connect, type Socket } from 'node:net';
+import { afterEach, expect, it } from 'vitest';
+import { spawnNode, type Spawned } from './helpers/spawn.js';
+import { accessLine, cliPath, runCli, storedTotal, tempDir, waitFor } from './ingest-helpers.js';
+
+/**
+ * SIGTERM while clients misbehave, against the built `livestats serve` over real sockets. Once the
+ * HTTP server closes, Node no longer enforces its header and request timeouts, and a client that keeps
+ * sending a byte now and then is never idle: before --shutdown-grace-ms such a client held the stop
+ * for as long as it liked (a service manager then kills the server, and what it had not written is lost).
+ */
+const MIN = 60_000;
+const BUDGET = 65_536; // --max-body-bytes and --max-inflight-body-bytes: one declared body takes all of it
+
+let serve: Spawned | undefined;
+const sockets: Socket[] = [];
+const timers: NodeJS.Timeout[] = [];
+
+afterEach(() => {
+  for (const t of timers.splice(0)) clearInterval(t);
+  for (const s of sockets.splice(0)) s.destroy();
+  if (serve?.child.exitCode === null) serve.child.kill('SIGKILL');
+  serve = undefined;
+});
+
+/** A raw connection that sends `head` now and `drip` every 100 ms, and records what it receives. */
+async function dribble(port: number, head: string, drip: string): Promise<{ received: () => string; closed: Promise<void> }> {
+  const socket = connect(port, '127.0.0.1');
+  sockets.push(socket);
+  let received = '';
+  socket.on('data', (d: Buffer) => {
+    received += d.toString();
+  });
+  socket.on('error', () => undefined);
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  socket.write(head);
+  timers.push(setInterval(() => {
+    if (!socket.destroyed) socket.write(drip);
+  }, 100));
+  return { received: () => received, closed };
+}
+
+it('clients dribbling a body or headers cannot hold SIGTERM: serve exits after its grace, what was acknowledged is stored, the cut body is not counted', async () => {
+  const dir = tempDir('shutdown-grace');
+  const keys = await runCli(['keys', 'create', '--project', 'p1', '--json', '--data', dir]);
+  const token = (JSON.parse(keys.stdout) as { token: string }).token;
+  // The grace through the environment, so the same test runs (and hangs) against a server without it.
+  serve = spawnNode([cliPath(), 'serve', '--port', '0', '--data', dir, '--log-level', 'info',
+    '--max-body-bytes', String(BUDGET), '--max-inflight-body-bytes', String(BUDGET)], { LIVESTATS_SHUTDOWN_GRACE_MS: '1000' });
+  const [, url] = await serve.waitFor(/listening on (http:\/\/[\d.:]+)/, 60_000);
+  const port = Number(new URL(url ?? '').port);
+  const at = Math.floor(Date.now() / MIN) * MIN - 10 * MIN;
+  const lines = (n: number, host: string): string => Array.from({ length: n }, () => accessLine(at, { host })).join('\n') + '\n';
+  const ingest = `/ingest/v1/p1/access-logs?format=combined_host`;
+  const post = async (body: string, batch?: string): Promise<{ status: number; body: unknown }> => {
+    const res = await fetch(`${url}${ingest}`, {
+      method: 'POST', body,
+      headers: { 'X-Auth-Token': token, 'Content-Type': 'text/plain', ...(batch ? { 'X-Batch-Id': batch } : {}) },
+    });
+    return { status: res.status, body: await res.json() };
+  };
+
+  // Acknowledged before the signal: must be in the store after it.
+  expect(await post(lines(25, 'acked.example.com'), 'acked-1')).toEqual({ status: 200, body: { accepted: 25, dropped: {}, errors: [] } });
+
+  // A body declared at the whole in-flight budget: 5 complete lines, then a byte every 100 ms.
+  const body = await dribble(port, `POST ${ingest} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: ${token}\r\n` +
+    `Content-Type: text/plain\r\nContent-Length: ${BUDGET}\r\n\r\n${lines(5, 'cut.example.com')}`, 'x');
+  // The server holds it: a small body does not fit beside it (503, nothing read or counted).
+  expect(await waitFor(async () => (await post('x')).status === 503, 60_000)).toBe(true);
+  // Headers that never end, a line every 100 ms.
+  const headers = await dribble(port, `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n`, 'X-Pad: a\r\n');
+
+  // A hang catcher, not a timing assertion: without the grace the server never exits here.
+  expect(await serve.stop('SIGTERM', 60_000)).toBe(0);
+  const out = serve.output();
+  expect(out).toMatch(/HTTP connection\(s\) still busy after the 1000 ms grace: closed/);
+  for (const step of ['HTTP requests in flight', 'final flush to the store', 'store close']) {
+    expect(out).toMatch(new RegExp(`"step":"${step}","ms":\\d+,"msg":"shutdown: ${step} done"`));
+  }
+  expect(out).toMatch(/"msg":"stopped cleanly"/);
+  // Both connections were closed without an answer (the body's request never reached its handler).
+  await Promise.all([body.closed, headers.closed]);
+  expect(body.received()).toBe('');
+  expect(headers.received()).toBe('');
+  // The 25 acknowledged lines, and nothing of the 5 complete lines of the cut body.
+  expect(storedTotal(dir, 'p1')).toBe(25);
+}, 180_000);
