@@ -1,5 +1,9 @@
+import { writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
+import { projectRoot } from '../src/paths.js';
 import { spawnNode, type Spawned } from './helpers/spawn.js';
 import { accessLine, cliPath, runCli, storedTotal, tempDir, waitFor } from './ingest-helpers.js';
 
@@ -90,3 +94,19 @@ it('clients dribbling a body or headers cannot hold SIGTERM: serve exits after i
   // The 25 acknowledged lines, and nothing of the 5 complete lines of the cut body.
   expect(storedTotal(dir, 'p1')).toBe(25);
 }, 180_000);
+
+// The last resort after a clean stop (src/shutdown.ts exitIfStuck): a timer or socket some part forgot
+// must not keep a flushed server running until its service manager kills it.
+it('a process still held by something after a clean stop exits anyway, naming what held it', async () => {
+  const dir = tempDir('exit-if-stuck');
+  const file = join(dir, 'held.mjs');
+  writeFileSync(file, `import { exitIfStuck } from ${JSON.stringify(pathToFileURL(join(projectRoot(), 'dist', 'src', 'shutdown.js')).href)};
+    setInterval(() => undefined, 1000); // what a part forgot to stop
+    exitIfStuck(3, { warn: (o, msg) => console.log(msg, JSON.stringify(o)) }, 200);
+    console.log('stopped cleanly');`);
+  serve = spawnNode([file]);
+  await serve.waitFor(/stopped cleanly/, 60_000);
+  const [, resources] = await serve.waitFor(/still running 200 ms after stopping: exiting (.*)/, 60_000);
+  expect(JSON.parse(resources ?? '{}')).toMatchObject({ resources: expect.arrayContaining(['Timeout']) });
+  expect(await serve.exited).toBe(3);
+});
