@@ -28,7 +28,7 @@ afterEach(() => {
 });
 
 /** A raw connection that sends `head` now and `drip` every 100 ms, and records what it receives. */
-async function dribble(port: number, head: string, drip: string): Promise<{ received: () => string; closed: Promise<void> }> {
+async function dribble(port: number, head: string, drip: string): Promise<{ received: () => string; closed: Promise<void>; end: (last: string) => void }> {
   const socket = connect(port, '127.0.0.1');
   sockets.push(socket);
   let received = '';
@@ -42,10 +42,15 @@ async function dribble(port: number, head: string, drip: string): Promise<{ rece
     socket.once('error', reject);
   });
   socket.write(head);
-  timers.push(setInterval(() => {
+  const timer = setInterval(() => {
     if (!socket.destroyed) socket.write(drip);
-  }, 100));
-  return { received: () => received, closed };
+  }, 100);
+  timers.push(timer);
+  const end = (last: string): void => {
+    clearInterval(timer);
+    if (!socket.destroyed) socket.write(last);
+  };
+  return { received: () => received, closed, end };
 }
 
 it('clients dribbling a body or headers cannot hold SIGTERM: serve exits after its grace, what was acknowledged is stored, the cut body is not counted', async () => {
@@ -76,21 +81,28 @@ it('clients dribbling a body or headers cannot hold SIGTERM: serve exits after i
     `Content-Type: text/plain\r\nContent-Length: ${BUDGET}\r\n\r\n${lines(5, 'cut.example.com')}`, 'x');
   // The server holds it: a small body does not fit beside it (503, nothing read or counted).
   expect(await waitFor(async () => (await post('x')).status === 503, 60_000)).toBe(true);
-  // Headers that never end, a line every 100 ms.
+  // Headers that do not end until the server stops, a line every 100 ms.
   const headers = await dribble(port, `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n`, 'X-Pad: a\r\n');
 
   // A hang catcher, not a timing assertion: without the grace the server never exits here.
-  expect(await serve.stop('SIGTERM', 60_000)).toBe(0);
+  const stopped = serve.stop('SIGTERM', 60_000);
+  // Headers that end while the server stops: a request on an open connection then gets 503 in the envelope.
+  await serve.waitFor(/shutdown: HTTP stops/, 60_000);
+  headers.end('\r\n');
+  expect(await stopped).toBe(0);
   const out = serve.output();
   expect(out).toMatch(/HTTP connection\(s\) still busy after the 1000 ms grace: closed/);
   for (const step of ['HTTP requests in flight', 'final flush to the store', 'store close']) {
     expect(out).toMatch(new RegExp(`"step":"${step}","ms":\\d+,"msg":"shutdown: ${step} done"`));
   }
   expect(out).toMatch(/"msg":"stopped cleanly"/);
-  // Both connections were closed without an answer (the body's request never reached its handler).
+  // The body's connection was closed without an answer (its request never reached its handler).
   await Promise.all([body.closed, headers.closed]);
   expect(body.received()).toBe('');
-  expect(headers.received()).toBe('');
+  expect(headers.received()).toMatch(/^HTTP\/1\.1 503 /);
+  expect(headers.received()).toMatch(/\r\nretry-after: 1\r\n/i);
+  expect(headers.received()).toMatch(/\r\nconnection: close\r\n/i);
+  expect(JSON.parse(headers.received().split('\r\n\r\n')[1] ?? '')).toEqual({ error_code: 'LIVE.100011007', error_msg: 'The server is stopping, retry later' });
   // The 25 acknowledged lines, and nothing of the 5 complete lines of the cut body.
   expect(storedTotal(dir, 'p1')).toBe(25);
 }, 180_000);
