@@ -54,6 +54,8 @@ export interface ServeConfig {
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
   maxConnections: number;
+  /** At SIGTERM/SIGINT, how long requests in flight may take to finish before their connections are closed (src/shutdown.ts). */
+  shutdownGraceMs: number;
   /** Worker threads running SQLite store reads (0: one per core, at most 4). */
   queryThreads: number;
   /** Nice value of the read worker threads (0..19; the main and write threads keep theirs). */
@@ -137,6 +139,7 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'requestTimeoutMs', flag: 'request-timeout-ms', env: 'LIVESTATS_REQUEST_TIMEOUT_MS', kind: 'int', default: 120_000, min: 100, max: 3_600_000, help: 'a whole request (headers and body) must arrive within this; else 408 and the connection is closed' },
   { key: 'keepAliveTimeoutMs', flag: 'keep-alive-timeout-ms', env: 'LIVESTATS_KEEP_ALIVE_TIMEOUT_MS', kind: 'int', default: 5_000, min: 100, max: 600_000, help: 'an idle keep-alive connection is closed after this' },
   { key: 'maxConnections', flag: 'max-connections', env: 'LIVESTATS_MAX_CONNECTIONS', kind: 'int', default: 10_000, min: 1, max: 1_000_000, help: 'open HTTP connections at most; further ones are closed at once' },
+  { key: 'shutdownGraceMs', flag: 'shutdown-grace-ms', env: 'LIVESTATS_SHUTDOWN_GRACE_MS', kind: 'int', default: 10_000, min: 0, max: 600_000, help: 'at SIGTERM/SIGINT, how long requests in flight may take to finish; then their connections are closed (a body not yet received is not acknowledged and not counted) and pending data is flushed' },
   { key: 'queryWaitMs', flag: 'query-wait-ms', env: 'LIVESTATS_QUERY_WAIT_MS', kind: 'int', default: 1000, min: 0, max: 60_000, help: 'how long a stats query beyond --max-concurrent-queries waits for a free slot before LIVE.100011007 (0: refuse at once)' },
   { key: 'queryThreads', flag: 'query-threads', env: 'LIVESTATS_QUERY_THREADS', kind: 'int', default: 0, min: 0, max: 64, help: 'worker threads running SQLite reads (0: one per core, at most 4)' },
   { key: 'queryThreadNice', flag: 'query-thread-nice', env: 'LIVESTATS_QUERY_THREAD_NICE', kind: 'int', default: 10, min: 0, max: 19, help: 'nice value of the SQLite read threads, so heavy queries leave the CPU to HTTP, /healthz and ingest acknowledgements first (0: same priority; Linux)' },

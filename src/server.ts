@@ -23,6 +23,7 @@ import { isLoopbackHost, MetricsAccess } from './api/metrics/access.js';
 import { Metrics } from './metrics/registry.js';
 import { timedStore } from './metrics/timed-store.js';
 import { createStore } from './store/index.js';
+import { closeWithGrace, timedStep } from './shutdown.js';
 import { acquireLock, prepareDataDir, type ProcessLock } from './store/data-dir.js';
 import type { TrafficQuery } from './store/traffic.js';
 import type { Store } from './store/types.js';
@@ -46,7 +47,10 @@ export interface RunningServer {
   auth: Omit<ServerAuth, 'authenticate'>;
   /** Base URL, e.g. http://127.0.0.1:8080 */
   url: string;
-  /** Stops accepting, finishes in-flight requests, flushes everything pending, closes the store. */
+  /**
+   * Stops accepting, lets requests in flight finish for --shutdown-grace-ms (then closes their
+   * connections), flushes everything pending, closes the store; each step is logged with its duration.
+   */
   close(): Promise<void>;
 }
 
@@ -229,25 +233,28 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   let closing: Promise<void> | undefined;
+  const graceMs = config.shutdownGraceMs;
   return {
     app, store, aggregator, metrics, health, logger, syslog,
     auth: { issued: auth.issued, sessionToken: auth.sessionToken },
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     close() {
+      // Each step is logged with its duration, and named in a warn line while it takes long (src/shutdown.ts).
+      const step = <T>(name: string, run: () => Promise<T> | T): Promise<T> => timedStep(logger, name, run);
       closing ??= (async () => {
         auth.close?.();
         retention.stop();
-        await originPoller?.stop();
-        await prober?.stop();
-        await syslog?.stop();
-        await app.close();
-        await carousel?.stop();
-        await demo?.stop();
+        if (originPoller) await step('origin statistics polls', () => originPoller.stop());
+        if (prober) await step('origin probes', () => prober.stop());
+        if (syslog) await step('syslog listeners', () => syslog?.stop());
+        await step('HTTP requests in flight', () => closeWithGrace(app.server, () => app.close(), graceMs, logger));
+        if (carousel) await step('carousel tasks', () => carousel?.stop());
+        if (demo) await step('demo traffic', () => demo?.stop());
         try {
-          await aggregator.stop();
+          await step('final flush to the store', () => aggregator.stop());
         } finally {
           try {
-            await store.close();
+            await step('store close', () => store.close());
           } finally {
             lock.release();
           }

@@ -2,7 +2,8 @@
 // the request counts kept in memory, checked against their stamps. Every answer from blocks must equal
 // the SQL answer of a store without blocks on the same database, also after late writes into a closed
 // hour and while two writers (two stores, as two nodes) write at once.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { ClickHouseStore } from '../src/store/clickhouse/store.js';
 import type { CountRow, HttpCodesFilter } from '../src/store/types.js';
 import { batch } from './store-conformance.js';
 import { markUnacknowledged, seededRandom, untilFromBlocks, useBlockStores, withoutStampView } from './helpers/block-stores.js';
+import { spawnNode } from './helpers/spawn.js';
 import { requireTools } from './helpers/system-tools.js';
 
 requireTools('clickhouse-server');
@@ -128,5 +130,39 @@ describe('ClickHouse hour blocks', () => {
     const expected = await st.sql.queryHttpCodes(f);
     expect(await st.cached.queryHttpCodes(f)).toEqual(expected);
     expect(await fromBlocks(f)).toEqual(expected);
+  }, 180_000);
+
+  // The worker must never keep a process alive by itself: a build under way when the store closed
+  // started a new worker after close(), unref'd before its 'message' listener (which refs its port
+  // again), and `livestats serve` logged "stopped cleanly" and never exited. Here a node's blocks are
+  // built (its worker runs) and the store is left open, in a process of its own: it must still end.
+  it('a running hour-block worker does not keep its process alive', async () => {
+    await st.writer.write(batch({ counts: cells(300) }));
+    const store = pathToFileURL(join(projectRoot(), 'dist', 'src', 'store', 'clickhouse', 'store.js')).href;
+    const script = `import { ClickHouseStore } from ${JSON.stringify(store)};
+      const node = new ClickHouseStore({ url: ${JSON.stringify(st.server.url(st.database))}, hourBlocks: { workerUrl: new URL(${JSON.stringify(workerUrl.href)}) } });
+      await node.init();
+      const f = ${JSON.stringify(filter({}))};
+      const deadline = Date.now() + 60_000;
+      while (node.hourBlocks.stats.built === 0 && Date.now() < deadline) {
+        await node.queryHttpCodes(f);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      console.log('built', node.hourBlocks.stats.built);`;
+    // A file, not --eval: a worker inherits the process's execArgv (--input-type would stop it).
+    const dir = mkdtempSync(join(tmpdir(), 'livestats-worker-exit-'));
+    const file = join(dir, 'node.mjs');
+    writeFileSync(file, script);
+    const child = spawnNode([file]);
+    const [line] = await child.waitFor(/built \d+/, 60_000);
+    expect(line, child.output()).not.toBe('built 0');
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([child.exited, new Promise<'alive'>((r) => {
+      timer = setTimeout(() => r('alive'), 60_000); // a hang catcher: it exits as soon as its sockets are idle
+    })]);
+    clearTimeout(timer);
+    if (outcome === 'alive') child.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    expect(outcome, child.output()).toBe(0);
   }, 180_000);
 });

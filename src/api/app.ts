@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { apiNotFound, internalError, invalidParameter, methodNotAllowed, REASON_HEADER, requestTimeout, tooManyRequests } from '../contract/errors.js';
+import { apiNotFound, internalError, invalidParameter, methodNotAllowed, REASON_HEADER, requestTimeout, shuttingDown, tooManyRequests } from '../contract/errors.js';
 import { StoreHealth } from '../health/store-health.js';
 import { BatchLedger } from '../ingest/batch-ids.js';
 import type { Aggregator } from '../ingest/aggregator.js';
@@ -110,6 +110,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     genReqId: () => randomUUID().replace(/-/g, ''),
     // One log line per request (in the onResponse hook below), not Fastify's two ("incoming request", "request completed").
     logController: new LogController({ disableRequestLogging: true }),
+    // While the server stops, a request on a connection still open gets the contract's envelope (below), not Fastify's own 503 body.
+    return503OnClosing: false,
     bodyLimit,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // A URL Fastify cannot even decode (e.g. `/v2/%zz/...`) matches no API: answer like any
@@ -166,6 +168,20 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const routes = collectRoutes(app);
 
   // Request hooks are callback-style (no promise per hook per request); they only run synchronous code.
+  let stopping = false;
+  app.addHook('preClose', (done) => {
+    stopping = true;
+    app.log.info('shutdown: HTTP stops: no new connections, new requests on open ones get 503');
+    done();
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!stopping) {
+      done();
+      return;
+    }
+    void reply.header('X-Request-Id', request.id).header('Connection', 'close');
+    done(shuttingDown());
+  });
   const pipelined = new WeakMap<object, number>();
   app.addHook('onRequest', (request, reply, done) => {
     void reply.header('X-Request-Id', request.id);

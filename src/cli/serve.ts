@@ -11,6 +11,7 @@ import { SyslogConfigError, type SyslogListener } from '../ingest/syslog/server.
 import { CarouselConfigError } from '../carousel/config.js';
 import { DataDirError, fsErrorText } from '../store/data-dir-choice.js';
 import { StatSourceError } from '../origin/poller.js';
+import { exitIfStuck } from '../shutdown.js';
 
 function credentialLines(issued: IssuedCredentials | undefined, dataDir: string): string[] {
   if (!issued) return [];
@@ -76,7 +77,10 @@ export function banner(
   ].join('\n');
 }
 
-/** `livestats serve`: runs until SIGTERM/SIGINT, then flushes everything and exits 0. */
+/**
+ * `livestats serve`: runs until SIGTERM/SIGINT, then stops (requests in flight get --shutdown-grace-ms),
+ * flushes everything and exits 0; if something still holds the process 5 s after that, it exits anyway.
+ */
 export async function serveCommand(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -126,10 +130,15 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const warning = demoExposureWarning(config);
   if (warning) console.error(`livestats serve: warning: ${warning}`);
   process.stdout.write(banner(server.url, config.demo, server.auth, config.data, server.syslog?.bound));
-  return stopped;
+  const code = await stopped;
+  exitIfStuck(code, server.logger);
+  return code;
 }
 
-/** Waits for SIGTERM/SIGINT, then stops accepting, flushes everything pending and resolves the exit code. */
+/**
+ * Waits for SIGTERM/SIGINT, then stops accepting, gives requests in flight their grace, flushes
+ * everything pending and resolves the exit code (each step is logged with its duration).
+ */
 export function runUntilSignal(server: RunningServer): Promise<number> {
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -96,6 +96,12 @@ export const bodiesBusy = (): ApiError => {
   e.retryAfterSeconds = 1;
   return e;
 };
+/** 503: a request that arrived on an open connection while the server stops; nothing of it was read or counted. */
+export const shuttingDown = (): ApiError => {
+  const e = new ApiError('busy', 'The server is stopping, retry later');
+  e.retryAfterSeconds = 1;
+  return e;
+};
 /**
  * 500: the store rejected this request's data itself while it took other writes (a store limit, not an
  * outage); nothing of the request was counted and sending it again unchanged fails again.

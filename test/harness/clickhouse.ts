@@ -106,12 +106,26 @@ const usersXml = (extra: Extra): string => `<?xml version="1.0"?>
 </yandex>
 `;
 
+/** The kernel's view of a process (its State line: D is an uninterruptible wait, e.g. on the disk). */
+function processState(pid: number | undefined): string {
+  try {
+    return readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').filter((l) => /^(State|VmRSS|Threads):/.test(l)).join(', ');
+  } catch {
+    return 'no /proc entry';
+  }
+}
+
+/** The end of a server's error log. */
+function logTail(dir: string): string {
+  const file = join(dir, 'error.log');
+  return existsSync(file) ? `error.log: ${readFileSync(file, 'utf8').slice(-2000)}` : 'no error.log';
+}
+
 async function waitReady(port: number, proc: ChildProcess, dir: string, timeoutMs = 30_000, host = '127.0.0.1'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null || proc.signalCode !== null) {
-      const log = existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8').slice(-2000) : '';
-      throw new Error(`clickhouse-server exited (${proc.exitCode ?? proc.signalCode}) before it was ready:\n${log}`);
+      throw new Error(`clickhouse-server exited (${proc.exitCode ?? proc.signalCode}) before it was ready:\n${logTail(dir)}`);
     }
     try {
       const res = await fetch(`http://${host}:${port}/ping`);
@@ -154,11 +168,17 @@ export function launch(dir: string, ports: Ports, cluster?: { name: string; shar
       const p = proc;
       proc = undefined;
       if (!p || p.exitCode !== null || p.signalCode !== null) return;
-      const exited = new Promise<void>((r) => p.once('exit', () => r()));
+      const exited = new Promise<'exited'>((r) => p.once('exit', () => r('exited')));
       p.kill(hard ? 'SIGKILL' : 'SIGTERM');
       const timer = setTimeout(() => p.kill('SIGKILL'), 15_000);
-      await exited;
+      // A hang catcher below the hooks' timeout: a server that outlives SIGKILL is described, not waited for bare.
+      let late: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([exited, new Promise<'late'>((r) => {
+        late = setTimeout(() => r('late'), 45_000);
+      })]);
       clearTimeout(timer);
+      clearTimeout(late);
+      if (outcome === 'late') throw new Error(`clickhouse-server (pid ${p.pid}) still running 45 s after ${hard ? 'SIGKILL' : 'SIGTERM'}: ${processState(p.pid)}\n${logTail(dir)}`);
     },
     async destroy() {
       await server.stop(true);

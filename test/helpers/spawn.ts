@@ -6,7 +6,16 @@ export interface Spawned {
   /** Resolves with the first stdout/stderr match of `re`, or rejects after `timeoutMs`. */
   waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   exited: Promise<number | null>;
+  /**
+   * Sends `signal` (default SIGTERM) and resolves the exit code. A hang catcher: a child still running
+   * after `timeoutMs` is killed (SIGKILL) and the promise rejects with the tail of its output, so a hook
+   * that stops a server names what the server was doing instead of timing out bare.
+   */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
 }
+
+/** The last `chars` characters of a child's output, for an error message. */
+export const outputTail = (out: string, chars = 4000): string => (out.length > chars ? `...${out.slice(-chars)}` : out);
 
 export function spawnNode(args: string[], env: NodeJS.ProcessEnv = {}): Spawned {
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: 'pipe' });
@@ -24,6 +33,22 @@ export function spawnNode(args: string[], env: NodeJS.ProcessEnv = {}): Spawned 
     child,
     output: () => out,
     exited,
+    async stop(signal = 'SIGTERM', timeoutMs = 60_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      const started = Date.now();
+      child.kill(signal);
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), timeoutMs);
+      });
+      const outcome = await Promise.race([exited, late]);
+      clearTimeout(timer);
+      if (outcome !== 'late') return outcome;
+      const pid = child.pid;
+      child.kill('SIGKILL');
+      await exited;
+      throw new Error(`pid ${pid} did not exit within ${Date.now() - started} ms of ${signal} (killed now); the tail of its output:\n${outputTail(out)}`);
+    },
     waitFor(re, timeoutMs = 60_000) { // a hang catcher: a start on a busy 2-core machine has taken 18 s
       return new Promise((resolve, reject) => {
         const check = (): void => {

@@ -211,6 +211,8 @@ export class HourBlocks {
   }
 
   private call(m: WorkerRequest & { id: number }, transfer: ArrayBuffer[]): Promise<WorkerReply> {
+    // A build that was under way when the store closed ends here: no worker is started after close().
+    if (this.cache.closed) return Promise.reject(new Error('the hour blocks are closed'));
     const worker = this.start();
     return new Promise<WorkerReply>((resolve, reject) => {
       this.waiting.set(m.id, { resolve, reject });
@@ -224,7 +226,6 @@ export class HourBlocks {
   private start(): Worker {
     if (this.worker) return this.worker;
     const w = new Worker(this.workerUrl as URL);
-    w.unref();
     w.on('message', (m: WorkerReply) => {
       const job = this.waiting.get(m.id);
       this.waiting.delete(m.id);
@@ -241,6 +242,9 @@ export class HourBlocks {
     };
     w.on('error', fail);
     w.on('exit', () => fail(new Error('the hour-block worker exited')));
+    // After the listeners: adding the first 'message' listener refs the worker's port again, and a worker
+    // unref'd before it kept the process alive for good (a server that never exited after "stopped cleanly").
+    w.unref();
     this.worker = w;
     return w;
   }
