@@ -67,7 +67,7 @@ describe.each(['sqlite', 'clickhouse'] as const)('clients hanging up, %s store',
     const keys = await runCli(['keys', 'create', '--project', 'p1', '--json', '--data', dir]);
     token = (JSON.parse(keys.stdout) as { token: string }).token;
     serve = spawnNode([cliPath(), 'serve', '--port', '0', '--data', dir, ...storeArgs, '--max-concurrent-queries', '4',
-      '--query-wait-ms', '30000', '--log-level', 'warn']);
+      '--query-wait-ms', '60000', '--log-level', 'warn']);
     const [, url] = await serve.waitFor(/listening on (http:\/\/[\d.:]+)/, 60_000);
     port = Number(new URL(url ?? '').port);
   }, 120_000);
