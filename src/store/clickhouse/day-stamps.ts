@@ -10,10 +10,12 @@ const TWO_32 = 4_294_967_296;
 const array = (values: readonly string[]): string => `[${values.map((v) => quote(v)).join(', ')}]`;
 
 /**
- * A stamp grid (stamp-grid.ts) whose hours below `dayLimit` are read by UTC day: the cell of a day's
- * first hour holds the day's stamp, the sum of its 24 hour stamps (rows added, tags added mod 2^64),
- * and the cells of its other hours stay zero; hours from `dayLimit` on are read one by one. `dayLimit`
- * is a day boundary (in hours since the epoch) at or before the first hour not closed yet.
+ * A stamp grid (stamp-grid.ts) whose hours below `dayLimit` are read by UTC day: per (project, domain)
+ * first `days` cells, one per day from `dayFrom`, holding the day's stamp (the sum of its 24 hour stamps:
+ * rows added, tags added mod 2^64), then one cell per hour from `hourFrom` (its hour stamp). The grid's
+ * own `from` is 0 and its `hours` the cells per (project, domain): `days` + the single hours, so a 31-day
+ * window of 100 domains is 3,100 day cells, not 74,400 hour cells. `dayLimit` is a day boundary (in hours
+ * since the epoch) at or before the first hour not closed yet.
  *
  * Why a day stamp tells as much as its 24 hour stamps for a block built from them: every insert into an
  * hour adds at least one row to its stamp and a retried write's bump adds a random non-zero tag (migration
@@ -24,6 +26,11 @@ const array = (values: readonly string[]): string => `[${values.map((v) => quote
  */
 export interface DayStampGrid extends StampGrid {
   readonly dayLimit: number;
+  /** First day's first hour, and how many day cells. */
+  readonly dayFrom: number;
+  readonly days: number;
+  /** First single hour (its cell is `days`). */
+  readonly hourFrom: number;
 }
 
 /** The day boundary (hours since the epoch) at or before the first hour not closed at `now`. */
@@ -45,13 +52,16 @@ export function dayGridRange(from: number, to: number, dayLimit: number): [numbe
 export async function readDayStampGrid(server: ChConnection, stampsTable: string, projects: readonly string[], domains: readonly string[],
   from: number, to: number, dayLimit: number, signal?: AbortSignal): Promise<DayStampGrid> {
   const [a, b] = dayGridRange(from, to, dayLimit);
-  // sum(tags) wraps mod 2^64 (UInt64), as the sum of the 24 hour sums does: the same 64 bits, split in halves.
+  const hourFrom = Math.max(a, Math.min(b, dayLimit));
+  const days = (hourFrom - a) / DAY_HOURS;
+  // The cell index comes from ClickHouse (a day: its index from dayFrom; an hour: days + its index from
+  // hourFrom). sum(tags) wraps mod 2^64 (UInt64), as the sum of the 24 hour sums does: the same 64 bits, in halves.
   const text = await server.tsv(`SELECT indexOf(${array(projects)}, project) AS p, indexOf(${array(domains)}, domain) AS d,
-      if(hour < ${quote(dayLimit)}, intDiv(hour, ${DAY_HOURS}) * ${DAY_HOURS}, hour) AS u,
+      if(hour < ${quote(hourFrom)}, intDiv(hour - ${quote(a)}, ${DAY_HOURS}), ${quote(days)} + hour - ${quote(hourFrom)}) AS u,
       sum(rows) AS r, intDiv(sum(tags), ${TWO_32}) AS th, sum(tags) % ${TWO_32} AS tl FROM ${stampsTable}
     WHERE project IN ${quoteList(projects)} AND domain IN ${quoteList(domains)} AND hour >= ${quote(a)} AND hour < ${quote(b)}
     GROUP BY project, domain, u`, signal);
-  return { ...parseStampGrid(text, projects, domains, a, b), dayLimit };
+  return { ...parseStampGrid(text, projects, domains, 0, days + b - hourFrom), dayLimit: hourFrom, dayFrom: a, days, hourFrom };
 }
 
 /**
@@ -60,8 +70,9 @@ export async function readDayStampGrid(server: ChConnection, stampsTable: string
  * names its own day limit; the read uses the smallest of the batch (each query takes the grid's).
  */
 export class DayGridStampReads extends SharedReads<DayStampGrid> {
-  constructor(server: ChConnection, table: string) {
-    super((projects, domains, from, to, limits) => readDayStampGrid(server, table, projects, domains, from, to, Math.min(...limits)));
+  /** `maxInFlight`: as SharedReads. */
+  constructor(server: ChConnection, table: string, maxInFlight = 1) {
+    super((projects, domains, from, to, limits) => readDayStampGrid(server, table, projects, domains, from, to, Math.min(...limits)), maxInFlight);
   }
 }
 

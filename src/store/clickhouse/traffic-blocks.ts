@@ -58,7 +58,7 @@ function addUp(blocks: ReadonlyArray<Map<number, Block> | undefined>, days: Read
     for (let h0 = firstHour; h0 < dayEnd;) {
       const dayStart = h0 - (h0 % 24);
       const hEnd = Math.min(dayStart + 24, dayEnd);
-      const cell = base + dayStart - grid.from;
+      const cell = base + (dayStart - grid.dayFrom) / 24;
       let b = days[d]?.get(dayStart);
       if (b === undefined || base < 0 || b.stampRows !== rows[cell] || b.stampHi !== tagsHi[cell] || b.stampLo !== tagsLo[cell] || b.builtAt < builtAfter) {
         const c = base < 0 ? undefined : combineDay(mine, dayStart, SLOTS);
@@ -85,7 +85,7 @@ function addUp(blocks: ReadonlyArray<Map<number, Block> | undefined>, days: Read
     // Single hours from the day limit on.
     for (let h = Math.max(firstHour, dayEnd); h < endHour; h++) {
       const b = mine === undefined ? undefined : mine.get(h);
-      const cell = base + h - grid.from;
+      const cell = base + grid.days + h - grid.hourFrom;
       if (b === undefined || base < 0 || b.stampRows !== rows[cell] || b.stampHi !== tagsHi[cell] || b.stampLo !== tagsLo[cell] || b.builtAt < builtAfter) {
         stale.push(d, h);
         staleHour[h - firstHour] = 1;
