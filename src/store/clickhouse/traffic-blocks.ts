@@ -112,10 +112,12 @@ function addUp(blocks: ReadonlyArray<Map<number, Block> | undefined>, days: Read
  * without a current block, the edges and the hour being written are read by SQL.
  *
  * The cost per answer is kept to a few milliseconds of the main thread (7 d x 100 domains: 16,800
- * blocks): the stamps are read as TabSeparated numbers into typed arrays (stamp-grid.ts: no JSON, no
- * object or string per row), each block keeps its stamp as three numbers, the blocks are found by
- * (project, domain) then hour (no string key per cell), and they are added up by hour in one flat
- * array before being spread over the answer's slots.
+ * hour blocks): closed UTC days are checked and added a day at a time (day-stamps.ts: one day stamp
+ * per (domain, day), summed by ClickHouse, against a day block combined from the 24 hour blocks: 700
+ * days and the open day's hours instead of 16,800 hours); the stamps are read as TabSeparated numbers
+ * into typed arrays (stamp-grid.ts: no JSON, no object or string per row), each block keeps its stamp
+ * as three numbers, the blocks are found by (project, domain) then hour or day (no string key per
+ * cell), and they are added up by hour in one flat array before being spread over the answer's slots.
  */
 export class TrafficBlocks {
   private readonly cache: BlockCache<Block>;
