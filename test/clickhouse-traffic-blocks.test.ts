@@ -3,6 +3,8 @@
 // Every series from blocks must equal the SQL series of a store without blocks on the same database, at
 // every slot length and with edges inside hours, also after a late write into a closed hour by another
 // node, while two writers write, and after a retried batch whose first attempt landed without its stamp.
+// Closed UTC days are checked by one day stamp per (domain, day) and answered from day blocks: exact too
+// while another node writes into one hour of such a day.
 import { describe, expect, it } from 'vitest';
 import type { IpType } from '../src/contract/traffic/values.js';
 import type { Isp, Region } from '../src/contract/values.js';
@@ -115,5 +117,36 @@ describe('ClickHouse traffic blocks', () => {
     const before = stats?.partly ?? 0;
     expect([...(await st.cached.trafficSeries(f))]).toEqual(expected);
     expect(stats?.partly).toBe(before + 1);
+  }, 180_000);
+
+  it('answers closed days from day blocks (one stamp per domain and day) exactly while another node writes into one hour of a day', async () => {
+    const days = st.cached.trafficBlocks?.dayStats;
+    const hourNow = Math.floor(Date.now() / HOUR);
+    // Yesterday and today's closed hours too: the second window ends in hours read one by one (from the day limit on).
+    await st.writer.write(batch({ traffic: rows(500, D0 + 3 * DAY, hourNow - (D0 + 3 * DAY) / HOUR) }));
+    const windows = [filter({ slotMs: SLOT }), filter({ slotMs: SLOT, from: D0 + 2 * DAY + 5 * HOUR, to: hourNow * HOUR })];
+    for (const f of windows) expect(await fromBlocks(f)).toEqual(await bySql(f));
+    const used = days?.used ?? 0;
+    for (const f of windows) expect(await fromBlocks(f)).toEqual(await bySql(f));
+    // 3 days x 2 domains, then 2 days x 2 domains: whole days from day blocks.
+    expect((days?.used ?? 0) - used).toBeGreaterThanOrEqual(10);
+    const f = windows[0] as TrafficFilter;
+    // Hour 6 of the second day, written by another node: acknowledged before the read arrives, so in its answer at once.
+    const hour = D0 + 30 * HOUR;
+    for (let i = 0; i < 3; i++) {
+      await st.writer.write(batch({ traffic: rows(5, hour, 1) }));
+      const expected = await bySql(f);
+      expect([...(await st.cached.trafficSeries(f))]).toEqual(expected);
+      expect(await fromBlocks(f)).toEqual(expected);
+    }
+    // Reads while the other node writes into that hour; then the answers, from blocks again, are SQL's.
+    const writes = Array.from({ length: 6 }, () => st.writer.write(batch({ traffic: rows(5, hour, 1) })));
+    const reads = Array.from({ length: 6 }, () => st.cached.trafficSeries(f));
+    await Promise.all([...writes, ...reads]);
+    for (const g of windows) {
+      const expected = await bySql(g);
+      expect([...(await st.cached.trafficSeries(g))]).toEqual(expected);
+      expect(await fromBlocks(g)).toEqual(expected);
+    }
   }, 180_000);
 });

@@ -2,7 +2,7 @@
 // for the full dense bench (`npm run bench -- dense --store clickhouse`, whose first load takes many minutes):
 //
 //   node dist/bench/query/hour-blocks-mini.js [--baseline <checkout of an older build>] [--domains 3] [--seconds 5]
-//     [--rows httpcodes,traffic,carousel] [--traffic-hours 26] [--traffic-pairs 136]
+//     [--rows httpcodes,traffic,carousel] [--traffic-hours 26] [--traffic-pairs 136] [--cpu-prof <dir>]
 //
 // The dense bench's "bandwidth 7 d x 100 domains" row at a size this machine can load in a minute:
 //   --rows traffic --domains 100 --traffic-hours 168 --traffic-pairs 2
@@ -50,6 +50,8 @@ const { values } = parseArgs({
     'traffic-hours': { type: 'string', default: '26' },
     /** (province, carrier) pairs per traffic slot (default: every pair). */
     'traffic-pairs': { type: 'string', default: '1000' },
+    /** A directory: this build's ClickHouse server runs under node --cpu-prof, its profile written there when it stops. */
+    'cpu-prof': { type: 'string' },
   },
 });
 const rowSets = new Set(String(values.rows).split(','));
@@ -147,14 +149,15 @@ try {
   log(`hour-blocks mini: ${cells} cells (${domains.length} domains x 26 h, ${(cells / domains.length / 26 / 60).toFixed(0)} per domain-minute), `
     + `${trafficCells} traffic cells (${(trafficCells / domains.length / ((end + HOUR - trafficFirst) / HOUR) / 12).toFixed(0)} per domain-slot) written in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
-  const serve = async (label: string, buildRoot: string, data: string, flags: string[]): Promise<{ label: string; s: Server; headers: Record<string, string> }> => {
+  const serve = async (label: string, buildRoot: string, data: string, flags: string[], node: string[] = []): Promise<{ label: string; s: Server; headers: Record<string, string> }> => {
     const keys = JSON.parse(execFileSync(process.execPath, [join(buildRoot, 'bin/livestats.js'), 'keys', 'create', '--project', project, '--json', '--data', data]).toString()) as { token: string };
-    const s = await startProcess([join(buildRoot, 'bin/livestats.js'), 'serve', '--data', data, ...flags, '--port', '0', '--log-level', 'warn', '--query-cache-ms', '0', '--retention-days', '30']);
+    const s = await startProcess([...node, join(buildRoot, 'bin/livestats.js'), 'serve', '--data', data, ...flags, '--port', '0', '--log-level', 'warn', '--query-cache-ms', '0', '--retention-days', '30']);
     servers.push(s);
     return { label, s, headers: { 'x-auth-token': keys.token } };
   };
   const targets = [
-    await serve('ClickHouse, this build', root, join(dir, 'ch-new'), ['--store', 'clickhouse', '--clickhouse-url', url]),
+    await serve('ClickHouse, this build', root, join(dir, 'ch-new'), ['--store', 'clickhouse', '--clickhouse-url', url],
+      values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : []),
     ...(values.baseline ? [await serve('ClickHouse, baseline', values.baseline, join(dir, 'ch-old'), ['--store', 'clickhouse', '--clickhouse-url', url])] : []),
     await serve('SQLite, this build', root, join(dir, 'sqlite'), []),
   ];

@@ -6,6 +6,8 @@ interface Waiting<T> {
   domains: readonly string[];
   from: number;
   to: number;
+  /** What the query adds to the read (DayGridStampReads: its day limit); the load gets every query's. */
+  extra: number;
   resolve: (stamps: T) => void;
   reject: (err: Error) => void;
 }
@@ -37,12 +39,13 @@ export class SharedReads<T> {
    * for one round trip, not for the read in flight and then its own). Exact either way: a query still
    * joins only a read not sent yet.
    */
-  constructor(private readonly load: (projects: string[], domains: string[], from: number, to: number) => Promise<T>, private readonly maxInFlight = 1) {}
+  constructor(private readonly load: (projects: string[], domains: string[], from: number, to: number, extras: number[]) => Promise<T>,
+    private readonly maxInFlight = 1) {}
 
-  /** The stamps of `domains` x hours [from, to) of `project` (and maybe more). */
-  read(project: string, domains: readonly string[], from: number, to: number): Promise<T> {
+  /** The stamps of `domains` x hours [from, to) of `project` (and maybe more); `extra`: see Waiting. */
+  read(project: string, domains: readonly string[], from: number, to: number, extra = 0): Promise<T> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ project, domains, from, to, resolve, reject });
+      this.waiting.push({ project, domains, from, to, extra, resolve, reject });
       this.kick();
     });
   }
@@ -69,7 +72,7 @@ export class SharedReads<T> {
       const domains = [...new Set(batch.flatMap((w) => w.domains))];
       const from = Math.min(...batch.map((w) => w.from));
       const to = Math.max(...batch.map((w) => w.to));
-      const out = await this.load(projects, domains, from, to);
+      const out = await this.load(projects, domains, from, to, batch.map((w) => w.extra));
       for (const w of batch) w.resolve(out);
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));

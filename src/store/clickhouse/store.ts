@@ -33,6 +33,7 @@ import { AUDIENCE_TABLES, ClickHouseAudience } from './audience.js';
 import { AudienceBlocks, AudienceUsersBlocks } from './audience-blocks.js';
 import { PlayInfoBlocks } from './play-info-blocks.js';
 import type { TrafficFilter } from '../traffic.js';
+import type { DetailKind } from '../../contract/traffic/detail.js';
 import { localTable, migrateClickHouse, table, type SchemaNames } from './schema.js';
 import { ident, quote, quoteList, SqlValueError } from './sql.js';
 import { ClickHouseUrlError, parseClickHouseUrls, redact } from './url.js';
@@ -536,6 +537,10 @@ export class ClickHouseStore implements Store {
 
   trafficSeries(f: TrafficFilter, o: QueryOptions = {}): Promise<Float64Array> {
     return this.traffic.trafficSeries(f, o);
+  }
+
+  trafficDetailBody(f: TrafficFilter, kind: DetailKind, o: QueryOptions = {}): Promise<Uint8Array> {
+    return this.traffic.trafficDetailBody(f, kind, o);
   }
 
   trafficByDomain(f: TrafficFilter, o: QueryOptions = {}): Promise<Map<string, Float64Array>> {

@@ -3,7 +3,8 @@ import { BlockCache, scheduleRuns, sqlRanges, type HourBlocksOptions, type Stale
 import { num, str, type ChConnection } from './client.js';
 import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList } from './sql.js';
-import { gridBase, GridStampReads, readStampGrid, sameStamp, stampAt, type NumericStamp, type StampGrid } from './stamp-grid.js';
+import { combineDay, dayLimitAt, DayGridStampReads, type DayBlock, type DayStampGrid } from './day-stamps.js';
+import { gridBase, readStampGrid, sameStamp, stampAt, type NumericStamp } from './stamp-grid.js';
 import { stampKey, StampReads } from './stamp-reads.js';
 
 const HOUR = 3_600_000;
@@ -27,35 +28,76 @@ export function totalsOnly(f: TrafficFilter): boolean {
     && f.ipType === undefined && f.domains.length > 0;
 }
 
+/** Blocks of days kept at most (a day block is 288 doubles, ~2.4 kB: ~20 MB); beyond, they are all dropped (rebuilt from the hour blocks). */
+const MAX_DAY_BLOCKS = Math.ceil(MAX_BLOCKS / 24);
+
 /**
- * The current blocks of `domains` (their blocks by hour, their stamp cells in `grid` at firstHour, -1:
- * none) over hours [firstHour, firstHour + hours) added up by hour (12 slots each), which hours have a
- * stale (domain, hour) and the stale ones as (domain index, hour) pairs. A plain function of typed
- * arrays and one block shape, so V8 keeps it optimized: 7 d x 100 domains is 16,800 blocks per answer.
+ * The current blocks of `domains` over hours [firstHour, firstHour + hours) added up by hour (12 slots
+ * each), which of those hours have a stale (domain, hour), the (domain index, hour) pairs to build and
+ * how many of the answer's (domain, hour)s are stale. Below the grid's day limit a whole UTC day is
+ * checked at once against its day stamp (day-stamps.ts): its day block, or one combined now from its 24
+ * hour blocks (kept through `keep`); a stale day makes its hours in the window stale and queues its 24
+ * hours. From the limit on, each hour block is checked against its hour stamp. A plain function of typed
+ * arrays and two block shapes, so V8 keeps it optimized: 7 d x 100 domains is 700 days and the open day's hours.
  */
-function addUp(blocks: ReadonlyArray<Map<number, Block> | undefined>, bases: readonly number[], grid: StampGrid, firstHour: number, hours: number,
-  builtAfter: number): { byHour: Float64Array; staleHour: Uint8Array; stale: number[] } {
+function addUp(blocks: ReadonlyArray<Map<number, Block> | undefined>, days: ReadonlyArray<Map<number, DayBlock> | undefined>,
+  bases: readonly number[], grid: DayStampGrid, firstHour: number, hours: number, builtAfter: number,
+  keep: (d: number, dayStart: number, b: DayBlock) => void): { byHour: Float64Array; staleHour: Uint8Array; stale: number[]; staleCells: number; daysUsed: number } {
   const byHour = new Float64Array(hours * SLOTS);
   const staleHour = new Uint8Array(hours);
   const stale: number[] = [];
+  let staleCells = 0;
+  let daysUsed = 0;
   const { rows, tagsHi, tagsLo } = grid;
+  const endHour = firstHour + hours;
+  const dayEnd = Math.min(endHour, grid.dayLimit);
   for (let d = 0; d < blocks.length; d++) {
     const mine = blocks[d];
     const base = bases[d] as number;
-    for (let h = 0; h < hours; h++) {
-      const b = mine === undefined ? undefined : mine.get(firstHour + h);
-      const cell = base + h;
+    // Whole days (the window's part of them) below the day limit.
+    for (let h0 = firstHour; h0 < dayEnd;) {
+      const dayStart = h0 - (h0 % 24);
+      const hEnd = Math.min(dayStart + 24, dayEnd);
+      const cell = base + (dayStart - grid.dayFrom) / 24;
+      let b = days[d]?.get(dayStart);
       if (b === undefined || base < 0 || b.stampRows !== rows[cell] || b.stampHi !== tagsHi[cell] || b.stampLo !== tagsLo[cell] || b.builtAt < builtAfter) {
-        stale.push(d, firstHour + h);
-        staleHour[h] = 1;
+        const c = base < 0 ? undefined : combineDay(mine, dayStart, SLOTS);
+        if (c !== undefined && c.stampRows === rows[cell] && c.stampHi === tagsHi[cell] && c.stampLo === tagsLo[cell] && c.builtAt >= builtAfter) {
+          keep(d, dayStart, c);
+          b = c;
+        } else {
+          b = undefined;
+        }
+      }
+      if (b === undefined) {
+        for (let h = h0; h < hEnd; h++) staleHour[h - firstHour] = 1;
+        for (let h = dayStart; h < dayStart + 24; h++) stale.push(d, h);
+        staleCells += hEnd - h0;
+      } else {
+        daysUsed++;
+        const bytes = b.bytes;
+        const at = (h0 - firstHour) * SLOTS;
+        const src = (h0 - dayStart) * SLOTS;
+        for (let s = 0, n = (hEnd - h0) * SLOTS; s < n; s++) byHour[at + s] = (byHour[at + s] as number) + (bytes[src + s] as number);
+      }
+      h0 = hEnd;
+    }
+    // Single hours from the day limit on.
+    for (let h = Math.max(firstHour, dayEnd); h < endHour; h++) {
+      const b = mine === undefined ? undefined : mine.get(h);
+      const cell = base + grid.days + h - grid.hourFrom;
+      if (b === undefined || base < 0 || b.stampRows !== rows[cell] || b.stampHi !== tagsHi[cell] || b.stampLo !== tagsLo[cell] || b.builtAt < builtAfter) {
+        stale.push(d, h);
+        staleHour[h - firstHour] = 1;
+        staleCells++;
         continue;
       }
       const bytes = b.bytes;
-      const at = h * SLOTS;
+      const at = (h - firstHour) * SLOTS;
       for (let s = 0; s < SLOTS; s++) byHour[at + s] = (byHour[at + s] as number) + (bytes[s] as number);
     }
   }
-  return { byHour, staleHour, stale };
+  return { byHour, staleHour, stale, staleCells, daysUsed };
 }
 
 /**
@@ -70,29 +112,36 @@ function addUp(blocks: ReadonlyArray<Map<number, Block> | undefined>, bases: rea
  * without a current block, the edges and the hour being written are read by SQL.
  *
  * The cost per answer is kept to a few milliseconds of the main thread (7 d x 100 domains: 16,800
- * blocks): the stamps are read as TabSeparated numbers into typed arrays (stamp-grid.ts: no JSON, no
- * object or string per row), each block keeps its stamp as three numbers, the blocks are found by
- * (project, domain) then hour (no string key per cell), and they are added up by hour in one flat
- * array before being spread over the answer's slots.
+ * hour blocks): closed UTC days are checked and added a day at a time (day-stamps.ts: one day stamp
+ * per (domain, day), summed by ClickHouse, against a day block combined from the 24 hour blocks: 700
+ * days and the open day's hours instead of 16,800 hours); the stamps are read as TabSeparated numbers
+ * into typed arrays (stamp-grid.ts: no JSON, no object or string per row), each block keeps its stamp
+ * as three numbers, the blocks are found by (project, domain) then hour or day (no string key per
+ * cell), and they are added up by hour in one flat array before being spread over the answer's slots.
  */
 export class TrafficBlocks {
   private readonly cache: BlockCache<Block>;
   readonly stats: BlockCache<Block>['stats'];
   /** The cache's blocks by (project, domain), then hour (kept in step with the cache: put, dropped). */
   private readonly byDomain = new Map<string, Map<number, Block>>();
-  private readonly grids: GridStampReads;
+  private readonly grids: DayGridStampReads;
   private readonly stampsTable: string;
+  /** Day blocks by (project, domain), then the day's first hour (day-stamps.ts), and how many. */
+  private readonly days = new Map<string, Map<number, DayBlock>>();
+  private dayBlocks = 0;
+  /** Day blocks combined from hour blocks, and used in answers that were taken from blocks (tests read them). */
+  readonly dayStats = { combined: 0, used: 0 };
 
   constructor(private readonly server: ChConnection, private readonly names: SchemaNames, options: HourBlocksOptions = {}) {
     this.stampsTable = table(names, 'traffic_stamps');
     // The cache's string stamp reads are not used here (the grid reads are); it keeps the budget, the build queue and the counters.
     this.cache = new BlockCache<Block>(new StampReads(server, this.stampsTable), options, MAX_BLOCKS);
     this.stats = this.cache.stats;
-    this.grids = new GridStampReads(server, this.stampsTable);
+    this.grids = new DayGridStampReads(server, this.stampsTable);
   }
 
   /** Stamps reads shared by queries (tests read them). */
-  get stampStats(): GridStampReads['stats'] {
+  get stampStats(): DayGridStampReads['stats'] {
     return this.grids.stats;
   }
 
@@ -120,18 +169,20 @@ export class TrafficBlocks {
     const endHour = this.cache.endHour(f.to, now);
     if (!Number.isInteger(count) || endHour <= firstHour) return undefined;
     const domains = [...new Set(f.domains)];
-    const grid = await this.grids.read(f.project, domains, firstHour, endHour);
+    const grid = await this.grids.read(f.project, domains, firstHour, endHour, dayLimitAt(now, this.cache.closedAfterMs));
     if (signal?.aborted) return undefined;
     // Every current block added up by hour (12 slots each); the stale (domain, hour)s and their hours noted.
     const hours = endHour - firstHour;
-    const added = addUp(domains.map((d) => this.byDomain.get(domainKey(f.project, d))), domains.map((d) => gridBase(grid, f.project, d, firstHour)),
-      grid, firstHour, hours, now - this.cache.maxAgeMs);
+    const keys = domains.map((d) => domainKey(f.project, d));
+    const added = addUp(keys.map((k) => this.byDomain.get(k)), keys.map((k) => this.days.get(k)),
+      domains.map((d) => gridBase(grid, f.project, d, grid.from)), grid, firstHour, hours, now - this.cache.maxAgeMs,
+      (d, dayStart, b) => this.keepDay(keys[d] as string, dayStart, b));
     const { byHour, staleHour } = added;
     const stale: StaleCell[] = [];
     for (let i = 0; i < added.stale.length; i += 2) stale.push({ domain: domains[added.stale[i] as number] as string, hour: added.stale[i + 1] as number });
     const runs = sqlRanges(f.from, f.to, firstHour, endHour, staleHour).filter(([a, b]) => b > a);
     if (stale.length > 0) this.schedule(f.project, stale);
-    if (this.cache.bySql(runs.length, stale.length, domains.length * hours)) return undefined;
+    if (this.cache.bySql(runs.length, added.staleCells, domains.length * hours)) return undefined;
     const out = new Float64Array(count);
     const rows = await Promise.all(runs.map(([a, b]) => this.server.rows(`SELECT slot, sum(bytes) AS b FROM ${table(this.names, 'traffic_domains')}
       WHERE project = ${quote(f.project)} AND domain IN ${quoteList(domains)} AND slot >= ${quote(a / SLOT_MS)} AND slot < ${quote(Math.ceil(b / SLOT_MS))}
@@ -150,8 +201,25 @@ export class TrafficBlocks {
         if (i >= 0 && i < count) out[i] = (out[i] as number) + v;
       }
     }
-    this.cache.answered(stale.length);
+    this.cache.answered(added.staleCells);
+    this.dayStats.used += added.daysUsed;
     return out;
+  }
+
+  /** Keeps a day block combined from its hour blocks (all day blocks dropped beyond MAX_DAY_BLOCKS: they are combined again as asked). */
+  private keepDay(key: string, dayStart: number, b: DayBlock): void {
+    let m = this.days.get(key);
+    if (!m) this.days.set(key, (m = new Map()));
+    if (!m.has(dayStart)) {
+      if (this.dayBlocks >= MAX_DAY_BLOCKS) {
+        this.days.clear();
+        this.dayBlocks = 0;
+        this.days.set(key, (m = new Map()));
+      }
+      this.dayBlocks++;
+    }
+    m.set(dayStart, b);
+    this.dayStats.combined++;
   }
 
   private schedule(project: string, stale: Array<{ domain: string; hour: number }>): void {
