@@ -16,7 +16,8 @@ export type WorkerRequest =
   | { type: 'drop'; blocks: Array<[string, number]> }
   /** codes: the answer's bytes for these codes ([]: every code with a count); null: the columns. */
   | {
-    type: 'answer'; id: number; blocks: Array<[key: string, gen: number, base: number]>; level: LevelName; groups: number[];
+    /** The blocks by generation (unique per build), each with the answer slot of its hour's minute 0: typed arrays, transferred (no string per block). */
+    type: 'answer'; id: number; gens: Float64Array; bases: Int32Array; level: LevelName; groups: number[];
     fromMinute: number; slots: number; toMinute: number; codes: number[] | null; extra: ExtraCells;
   };
 
@@ -32,11 +33,17 @@ function emptyCells(): HourCells {
   return { all: none(1), region: none(REGIONS.length + 1), isp: none(ISP_GROUPS), detail: none((REGIONS.length + 1) * ISP_GROUPS) };
 }
 
-const blocks = new Map<string, { gen: number; cells: HourCells }>();
+/** The current generation of each block key, and the cells of each generation (one per key). */
+const genOf = new Map<string, number>();
+const cellsOf = new Map<number, HourCells>();
 
 function handle(m: WorkerRequest): [WorkerReply, ArrayBuffer[]] | undefined {
   if (m.type === 'drop') {
-    for (const [k, gen] of m.blocks) if (blocks.get(k)?.gen === gen) blocks.delete(k);
+    for (const [k, gen] of m.blocks) {
+      if (genOf.get(k) !== gen) continue;
+      genOf.delete(k);
+      cellsOf.delete(gen);
+    }
     return undefined;
   }
   if (m.type === 'build') {
@@ -44,16 +51,19 @@ function handle(m: WorkerRequest): [WorkerReply, ArrayBuffer[]] | undefined {
     const built = m.keys.map((k, i) => {
       const r = rows.get(`${i + 1}:${m.hour}`);
       const cells = r ? buildHourCells(r) : emptyCells();
-      blocks.set(k, { gen: m.gens[i] as number, cells });
+      const old = genOf.get(k);
+      if (old !== undefined) cellsOf.delete(old);
+      genOf.set(k, m.gens[i] as number);
+      cellsOf.set(m.gens[i] as number, cells);
       return hourCellsBytes(cells);
     });
     return [{ id: m.id, built }, []];
   }
   const slices: BlockSlice[] = [];
-  for (const [k, gen, base] of m.blocks) {
-    const b = blocks.get(k);
-    if (!b || b.gen !== gen) return [{ id: m.id, missing: true }, []];
-    slices.push({ cells: b.cells[m.level], base });
+  for (let i = 0; i < m.gens.length; i++) {
+    const cells = cellsOf.get(m.gens[i] as number);
+    if (!cells) return [{ id: m.id, missing: true }, []];
+    slices.push({ cells: cells[m.level], base: m.bases[i] as number });
   }
   const cols = sumColumns(m.fromMinute, m.slots, slices, m.groups, m.extra);
   if (m.codes === null) return [{ id: m.id, columns: cols }, [cols.codes.buffer as ArrayBuffer, cols.counts.buffer as ArrayBuffer]];

@@ -126,12 +126,16 @@ export class HourBlocks {
     if (stale.length > 0) this.schedule(f.project, stale);
     if (this.cache.bySql(edges.filter(([a, b]) => b > a).length, stale.length, domains.length * (endHour - firstHour))) return undefined;
     const slots = Math.max(0, Math.ceil((f.toMinute - f.fromMinute) / MIN));
-    const taken: Array<[string, number, number]> = [];
+    let current = 0;
+    for (let h = firstHour; h < endHour; h++) if (!staleHour[h - firstHour]) current++;
+    const gens = new Float64Array(current * domains.length);
+    const bases = new Int32Array(current * domains.length);
+    let n = 0;
     for (const domain of domains) {
       for (let h = firstHour; h < endHour; h++) {
         if (staleHour[h - firstHour]) continue;
-        const k = stampKey(f.project, domain, h);
-        taken.push([k, (this.cache.get(k) as Block).gen, (h * HOUR - f.fromMinute) / MIN]);
+        gens[n] = (this.cache.get(stampKey(f.project, domain, h)) as Block).gen;
+        bases[n++] = (h * HOUR - f.fromMinute) / MIN;
       }
     }
     const read: CodeCount[] = [];
@@ -149,9 +153,9 @@ export class HourBlocks {
     let reply: WorkerReply;
     try {
       reply = await this.call({
-        type: 'answer', id: this.nextId++, blocks: taken, level: groups.level, groups: groups.groups,
+        type: 'answer', id: this.nextId++, gens, bases, level: groups.level, groups: groups.groups,
         fromMinute: f.fromMinute, toMinute: f.toMinute, slots, codes, extra,
-      }, [extra.slot.buffer, extra.code.buffer, extra.count.buffer]);
+      }, [gens.buffer, bases.buffer, extra.slot.buffer, extra.code.buffer, extra.count.buffer]);
     } catch {
       // The worker failed (it is started again, empty, at the next build): this answer by SQL.
       this.stats.bySql++;
