@@ -72,8 +72,9 @@ type Sql = (from: number, to: number) => Promise<CodeCount[]>;
  *   so no acknowledged write is missing from an answer.
  *
  * Minutes outside whole closed hours (the edges of a range, the last minutes) are read by SQL.
- * The cells live in a worker thread (hour-block-worker.ts), which builds them from the rows, adds
- * up the asked groups' cells and renders the answer: the main thread only checks stamps and
+ * The cells live in a pool of worker threads (hour-block-worker.ts; options.workers, default 2): the
+ * first builds them from the rows into shared memory and the others adopt them, and any of them adds
+ * up an answer's cells and renders it (the least busy one): the main thread only checks stamps and
  * decides which blocks an answer takes.
  */
 export class HourBlocks {
