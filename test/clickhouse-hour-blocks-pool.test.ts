@@ -82,4 +82,21 @@ describe('ClickHouse hour blocks, a pool of two workers', () => {
     await tenAtOnce(f, [200, 404]);
     expect(st.cached.hourBlocks?.stats.built).toBeGreaterThan(built);
   }, 180_000);
+
+  it('a worker that dies takes the pool and its blocks with it: answers by SQL meanwhile, then from the rebuilt blocks in both workers', async () => {
+    const blocks = st.cached.hourBlocks;
+    if (!blocks) throw new Error('the store has no hour blocks');
+    const f = filter();
+    await untilFromBlocks(blocks.stats, () => st.cached.httpCodesBody(f, []), 'hour blocks');
+    await blocks.stopWorker(1);
+    const deadline = Date.now() + 60_000;
+    while (blocks.answersByWorker.length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(blocks.answersByWorker).toEqual([]);
+    // No block is left: the next answer is the SQL answer (and starts the rebuilds in a new pool).
+    const bySql = blocks.stats.bySql;
+    expect(text(await st.cached.httpCodesBody(f, [200, 404]))).toBe(text(await st.sql.httpCodesBody(f, [200, 404])));
+    expect(blocks.stats.bySql).toBe(bySql + 1);
+    await tenAtOnce(f, [200, 404]);
+  }, 180_000);
 });
+

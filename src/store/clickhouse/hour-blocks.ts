@@ -106,6 +106,11 @@ export class HourBlocks {
     return this.pool.map((p) => p.answers);
   }
 
+  /** Tests: ends worker `i` of the pool as a crash would (the whole pool and every block go; answers by SQL until rebuilt). */
+  async stopWorker(i: number): Promise<void> {
+    await this.pool[i]?.w.terminate();
+  }
+
   /** Stamps reads sent, and the queries they served. */
   get stampStats(): Readonly<{ reads: number; queries: number }> {
     return this.cache.stampReads.stats;
