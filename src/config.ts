@@ -26,6 +26,8 @@ export interface ServeConfig {
   clickhouseHourBlockMaxAgeMs?: number;
   /** At most this many SQL reads (stale hours, edges) beside the hour blocks in one answer; more: the whole query by SQL. */
   clickhouseHourBlockSqlRuns?: number;
+  /** Worker threads of the request counts' hour blocks (each holds every block, in shared memory). */
+  clickhouseHourBlockWorkers?: number;
   demo: boolean;
   logLevel: string;
   flushIntervalMs: number;
@@ -119,6 +121,7 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'clickhouseHourClosedAfterMs', flag: 'clickhouse-hour-closed-after-ms', env: 'LIVESTATS_CLICKHOUSE_HOUR_CLOSED_AFTER_MS', kind: 'int', default: 300_000, min: 0, max: 86_400_000, help: 'with --store clickhouse: an hour is read from hour blocks once it ended this long ago (before: by SQL; a block of an hour still written would be rebuilt at every write)' },
   { key: 'clickhouseHourBlockMaxAgeMs', flag: 'clickhouse-hour-block-max-age-ms', env: 'LIVESTATS_CLICKHOUSE_HOUR_BLOCK_MAX_AGE_MS', kind: 'int', default: 900_000, min: 1000, max: 86_400_000, help: 'with --store clickhouse: an hour block is rebuilt this long after it was built even if its stamp is unchanged (bounds what a batch whose stamp view failed and whose node died before its retry could hide)' },
   { key: 'clickhouseHourBlockSqlRuns', flag: 'clickhouse-hour-block-sql-runs', env: 'LIVESTATS_CLICKHOUSE_HOUR_BLOCK_SQL_RUNS', kind: 'int', default: 4, min: 1, max: 1000, help: 'with --store clickhouse: at most this many SQL reads (runs of hours without a current block, and the edges) beside the hour blocks in one answer; more: the whole query by SQL' },
+  { key: 'clickhouseHourBlockWorkers', flag: 'clickhouse-hour-block-workers', env: 'LIVESTATS_CLICKHOUSE_HOUR_BLOCK_WORKERS', kind: 'int', default: 2, min: 1, max: 16, help: 'with --store clickhouse: worker threads that build and answer from the request counts\' hour blocks; each holds every block in shared memory (the --clickhouse-hour-blocks-mib budget is not multiplied), concurrent answers go to the least busy' },
   { key: 'clickhouseInsertQuorum', flag: 'clickhouse-insert-quorum', env: 'LIVESTATS_CLICKHOUSE_INSERT_QUORUM', kind: 'int', default: 2, min: 0, max: 16, help: 'with --clickhouse-replicated: an insert is confirmed only when this many replicas of its shard hold it (ClickHouse insert_quorum; 0 or 1: one replica)' },
   { key: 'demo', flag: 'demo', env: 'LIVESTATS_DEMO', kind: 'boolean', default: false, help: 'generate demo traffic for project "demo" (24 h backfill, then live)' },
   { key: 'logLevel', flag: 'log-level', env: 'LIVESTATS_LOG_LEVEL', kind: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], help: 'log level' },

@@ -11,7 +11,7 @@ import type { Store } from './types.js';
 export function createStore(
   config: Pick<ServeConfig, 'store' | 'data' | 'clickhouseUrl' | 'clickhouseCluster'> &
     Partial<Pick<ServeConfig, 'clickhouseReplicated' | 'clickhouseInsertQuorum' | 'clickhouseHourBlocksMib' | 'clickhouseHourClosedAfterMs'
-      | 'clickhouseHourBlockMaxAgeMs' | 'clickhouseHourBlockSqlRuns' | 'queryThreads' | 'queryThreadNice' | 'queryTimeoutMs' | 'startCheck'>>,
+      | 'clickhouseHourBlockMaxAgeMs' | 'clickhouseHourBlockSqlRuns' | 'clickhouseHourBlockWorkers' | 'queryThreads' | 'queryThreadNice' | 'queryTimeoutMs' | 'startCheck'>>,
   /** Batch writes in a thread of their own (the server: its event loop never runs a write transaction). */
   options: { writeThread?: boolean; startCheck?: StartCheck } = {},
 ): Store {
@@ -34,6 +34,7 @@ export function createStore(
           ...(config.clickhouseHourClosedAfterMs !== undefined ? { closedAfterMs: config.clickhouseHourClosedAfterMs } : {}),
           ...(config.clickhouseHourBlockMaxAgeMs !== undefined ? { maxAgeMs: config.clickhouseHourBlockMaxAgeMs } : {}),
           ...(config.clickhouseHourBlockSqlRuns !== undefined ? { maxSqlRuns: config.clickhouseHourBlockSqlRuns } : {}),
+          ...(config.clickhouseHourBlockWorkers !== undefined ? { workers: config.clickhouseHourBlockWorkers } : {}),
         },
       });
   }

@@ -21,6 +21,8 @@ export const HOUR_BLOCK_DEFAULTS = {
   maxAgeMs: 15 * MIN,
   /** At most this many SQL reads (ranges of stale hours and the edges) beside the blocks in one answer. */
   maxSqlRuns: 4,
+  /** Worker threads answering from the request counts' hour blocks (hour-blocks.ts): each holds every block, in shared memory. */
+  workers: 2,
 } as const;
 
 export interface HourBlocksOptions {
@@ -28,6 +30,8 @@ export interface HourBlocksOptions {
   closedAfterMs?: number;
   maxAgeMs?: number;
   maxSqlRuns?: number;
+  /** Worker threads of the request counts' hour blocks (default 2; 1: one thread builds and answers). */
+  workers?: number;
   /** The compiled worker script (default: hour-block-worker.js beside this module, else under dist/). */
   workerUrl?: URL;
 }

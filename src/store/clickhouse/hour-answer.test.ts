@@ -38,4 +38,45 @@ describe('hour answer (the hour-block worker\'s summing)', () => {
     expect(cols.codes.length).toBe(0);
     expect(columnsToCells(cols)).toEqual([]);
   });
+
+  it('sums like a plain per-cell addition for random blocks, groups, codes and SQL cells, each answer independent of the one before', () => {
+    let seed = 7;
+    const rnd = (): number => (seed = (seed * 16_807) % 2_147_483_647) / 2_147_483_647;
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+    for (let round = 0; round < 30; round++) {
+      // Codes differ between rounds (a column table left filled by the answer before would mix them up).
+      const codes = Array.from({ length: 1 + Math.floor(rnd() * 9) }, () => pick([200, 206, 301, 304, 404, 499, 500, 502, 65_535, 1]));
+      const hours = 1 + Math.floor(rnd() * 4);
+      const lines: string[] = [];
+      for (let i = 0; i < 400; i++) {
+        lines.push([1, 10 + Math.floor(rnd() * hours), Math.floor(rnd() * 60), Math.floor(rnd() * 4), Math.floor(rnd() * 3), pick(codes), 1 + Math.floor(rnd() * 1000)].join('\t'));
+      }
+      const rows = parseBuildRows(lines.join('\n') + '\n');
+      const slots = hours * 60 + 30;
+      const from = (10 * 60 - 15) * MIN;
+      const blocks = [...rows].map(([k, r]) => ({ cells: buildHourCells(r).detail, base: 15 + (Number(k.split(':')[1]) - 10) * 60 }));
+      const groups = [...new Set(Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => Math.floor(rnd() * 4) * 7 + Math.floor(rnd() * 3)))];
+      const n = Math.floor(rnd() * 20);
+      const extra = {
+        slot: Int32Array.from({ length: n }, () => Math.floor(rnd() * slots)), code: Int32Array.from({ length: n }, () => pick([...codes, 418])),
+        count: Float64Array.from({ length: n }, () => 1 + Math.floor(rnd() * 50)),
+      };
+      // The reference: every cell of the asked groups (and every SQL cell) added to its (code, slot).
+      const want = new Map<number, Float64Array>();
+      const add = (code: number, s: number, v: number): void => {
+        let col = want.get(code);
+        if (!col) want.set(code, (col = new Float64Array(slots)));
+        col[s] = (col[s] as number) + v;
+      };
+      for (const { cells, base } of blocks) {
+        for (const g of groups) for (let i = cells.offsets[g] as number; i < (cells.offsets[g + 1] as number); i++) add(cells.code[i] as number, base + (cells.minute[i] as number), cells.count[i] as number);
+      }
+      for (let i = 0; i < n; i++) add(extra.code[i] as number, extra.slot[i] as number, extra.count[i] as number);
+      const cols = sumColumns(from, slots, blocks, groups, extra);
+      const order = [...want.keys()].sort((a, b) => a - b);
+      expect([...cols.codes]).toEqual(order);
+      order.forEach((code, k) => expect([...cols.counts.subarray(k * slots, (k + 1) * slots)]).toEqual([...(want.get(code) as Float64Array)]));
+    }
+  });
 });
+

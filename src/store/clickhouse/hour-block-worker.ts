@@ -1,27 +1,36 @@
-// The worker thread of the ClickHouse store's hour blocks (hour-blocks.ts). It holds the blocks' cells:
+// A worker thread of the ClickHouse store's hour blocks (hour-blocks.ts; a pool of them). It holds the blocks' cells:
 // it parses a build query's TabSeparated rows and sums them into every rollup level, and it answers a
 // query from them (adds up the asked groups' cells, and the SQL-read cells the main thread sends, and
 // renders the answer's bytes), so neither the summing nor the rendering runs on the main thread.
 // The main thread owns which blocks exist (their stamps, ages, the memory budget): every block here
 // carries the generation the main thread gave it, and a drop or an answer names the generation it means.
+// In a pool of several workers one builds a block (its cells in SharedArrayBuffers) and the others adopt
+// it, so every worker holds every block and any of them can answer, with the memory counted once.
 import { parentPort } from 'node:worker_threads';
 import { renderHttpCodes, type HttpCodesColumns } from '../../contract/httpcodes-body.js';
 import { sumColumns, type BlockSlice, type ExtraCells } from './hour-answer.js';
-import { buildHourCells, hourCellsBytes, ISP_GROUPS, parseBuildRows, type HourCells, type LevelName } from './hour-cells.js';
+import { buildHourCells, hourCellsBytes, ISP_GROUPS, parseBuildRows, type HourCells, type LevelCells, type LevelName } from './hour-cells.js';
 import { REGIONS } from '../../contract/values.js';
 
 export type WorkerRequest =
-  /** Parse and keep the blocks of `hour`: keys[i] / gens[i] for domain index i + 1 of the build query. */
-  | { type: 'build'; id: number; hour: number; text: string; keys: string[]; gens: number[] }
+  /**
+   * Parse and keep the blocks of `hour`: keys[i] / gens[i] for domain index i + 1 of the build query;
+   * `share`: their cells in SharedArrayBuffers, sent back with the reply for the pool's other workers.
+   */
+  | { type: 'build'; id: number; hour: number; text: string; keys: string[]; gens: number[]; share: boolean }
+  /** Keep blocks another worker of the pool built (their cells' memory is shared, not copied). */
+  | { type: 'adopt'; keys: string[]; gens: number[]; cells: HourCells[] }
   | { type: 'drop'; blocks: Array<[string, number]> }
   /** codes: the answer's bytes for these codes ([]: every code with a count); null: the columns. */
   | {
-    type: 'answer'; id: number; blocks: Array<[key: string, gen: number, base: number]>; level: LevelName; groups: number[];
+    /** The blocks by generation (unique per build), each with the answer slot of its hour's minute 0: typed arrays, transferred (no string per block). */
+    type: 'answer'; id: number; gens: Float64Array; bases: Int32Array; level: LevelName; groups: number[];
     fromMinute: number; slots: number; toMinute: number; codes: number[] | null; extra: ExtraCells;
   };
 
 export type WorkerReply =
-  | { id: number; built: number[] }
+  /** The blocks' sizes in bytes, and (build with `share`) their cells in shared memory. */
+  | { id: number; built: number[]; cells?: HourCells[] }
   | { id: number; body: Uint8Array }
   | { id: number; columns: HttpCodesColumns }
   | { id: number; missing: true }
@@ -32,28 +41,61 @@ function emptyCells(): HourCells {
   return { all: none(1), region: none(REGIONS.length + 1), isp: none(ISP_GROUPS), detail: none((REGIONS.length + 1) * ISP_GROUPS) };
 }
 
-const blocks = new Map<string, { gen: number; cells: HourCells }>();
+/** The current generation of each block key, and the cells of each generation (one per key). */
+const genOf = new Map<string, number>();
+const cellsOf = new Map<number, HourCells>();
+
+function keep(k: string, gen: number, cells: HourCells): void {
+  const old = genOf.get(k);
+  if (old !== undefined) cellsOf.delete(old);
+  genOf.set(k, gen);
+  cellsOf.set(gen, cells);
+}
+
+/** A level's cells copied into SharedArrayBuffers: posting them to another worker shares the memory. */
+function sharedLevel(l: LevelCells): LevelCells {
+  const offsets = new Int32Array(new SharedArrayBuffer(l.offsets.byteLength));
+  const minute = new Uint8Array(new SharedArrayBuffer(l.minute.byteLength));
+  const code = new Uint16Array(new SharedArrayBuffer(l.code.byteLength));
+  const count = new Float64Array(new SharedArrayBuffer(l.count.byteLength));
+  offsets.set(l.offsets);
+  minute.set(l.minute);
+  code.set(l.code);
+  count.set(l.count);
+  return { offsets, minute, code, count };
+}
+
+const shared = (c: HourCells): HourCells => ({ all: sharedLevel(c.all), region: sharedLevel(c.region), isp: sharedLevel(c.isp), detail: sharedLevel(c.detail) });
 
 function handle(m: WorkerRequest): [WorkerReply, ArrayBuffer[]] | undefined {
   if (m.type === 'drop') {
-    for (const [k, gen] of m.blocks) if (blocks.get(k)?.gen === gen) blocks.delete(k);
+    for (const [k, gen] of m.blocks) {
+      if (genOf.get(k) !== gen) continue;
+      genOf.delete(k);
+      cellsOf.delete(gen);
+    }
+    return undefined;
+  }
+  if (m.type === 'adopt') {
+    m.keys.forEach((k, i) => keep(k, m.gens[i] as number, m.cells[i] as HourCells));
     return undefined;
   }
   if (m.type === 'build') {
     const rows = parseBuildRows(m.text);
-    const built = m.keys.map((k, i) => {
+    const all = m.keys.map((k, i) => {
       const r = rows.get(`${i + 1}:${m.hour}`);
       const cells = r ? buildHourCells(r) : emptyCells();
-      blocks.set(k, { gen: m.gens[i] as number, cells });
-      return hourCellsBytes(cells);
+      const kept = m.share ? shared(cells) : cells;
+      keep(k, m.gens[i] as number, kept);
+      return kept;
     });
-    return [{ id: m.id, built }, []];
+    return [{ id: m.id, built: all.map(hourCellsBytes), ...(m.share ? { cells: all } : {}) }, []];
   }
   const slices: BlockSlice[] = [];
-  for (const [k, gen, base] of m.blocks) {
-    const b = blocks.get(k);
-    if (!b || b.gen !== gen) return [{ id: m.id, missing: true }, []];
-    slices.push({ cells: b.cells[m.level], base });
+  for (let i = 0; i < m.gens.length; i++) {
+    const cells = cellsOf.get(m.gens[i] as number);
+    if (!cells) return [{ id: m.id, missing: true }, []];
+    slices.push({ cells: cells[m.level], base: m.bases[i] as number });
   }
   const cols = sumColumns(m.fromMinute, m.slots, slices, m.groups, m.extra);
   if (m.codes === null) return [{ id: m.id, columns: cols }, [cols.codes.buffer as ArrayBuffer, cols.counts.buffer as ArrayBuffer]];
@@ -69,6 +111,6 @@ port.on('message', (m: WorkerRequest) => {
     const reply = handle(m);
     if (reply) port.postMessage(reply[0], reply[1]);
   } catch (err) {
-    if (m.type !== 'drop') port.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err) } satisfies WorkerReply);
+    if (m.type !== 'drop' && m.type !== 'adopt') port.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err) } satisfies WorkerReply);
   }
 });

@@ -19,7 +19,14 @@ const HOUR = 3_600_000;
 
 export { HOUR_BLOCK_DEFAULTS, type HourBlocksOptions } from './block-cache.js';
 
-/** What the main thread knows of a block the worker holds. */
+/** A worker thread of the pool, its requests in flight and the answers it gave. */
+interface PoolWorker {
+  w: Worker;
+  inFlight: number;
+  answers: number;
+}
+
+/** What the main thread knows of a block the workers hold. */
 interface Block extends StampedBlock {
   bytes: number;
   /** Names this build of the block in the worker (a drop or an answer naming an older one is ignored there). */
@@ -65,16 +72,23 @@ type Sql = (from: number, to: number) => Promise<CodeCount[]>;
  *   so no acknowledged write is missing from an answer.
  *
  * Minutes outside whole closed hours (the edges of a range, the last minutes) are read by SQL.
- * The cells live in a worker thread (hour-block-worker.ts), which builds them from the rows, adds
- * up the asked groups' cells and renders the answer: the main thread only checks stamps and
+ * The cells live in a pool of worker threads (hour-block-worker.ts; options.workers, default 2): the
+ * first builds them from the rows into shared memory and the others adopt them, and any of them adds
+ * up an answer's cells and renders it (the least busy one): the main thread only checks stamps and
  * decides which blocks an answer takes.
  */
 export class HourBlocks {
   private readonly cache: BlockCache<Block>;
   private gen = 0;
   private readonly workerUrl: URL | undefined;
-  private worker: Worker | undefined;
-  private readonly waiting = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
+  /** Worker threads in the pool (each holds every block: one builds it, the others adopt its shared cells). */
+  private readonly poolSize: number;
+  private pool: PoolWorker[] = [];
+  /** Counts pool starts: a build begun under an earlier pool (since failed) is not kept. */
+  private epoch = 0;
+  /** The worker the last answer went to (answers go to the one with the fewest in flight, ties in turn). */
+  private turn = 0;
+  private readonly waiting = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void; worker: PoolWorker }>();
   private nextId = 0;
   /** Queries answered from blocks / by SQL (tests and the bench read them). */
   readonly stats: BlockCache<Block>['stats'];
@@ -84,6 +98,17 @@ export class HourBlocks {
       options.budgetBytes ?? HOUR_BLOCK_DEFAULTS.budgetBytes, (b) => b.bytes);
     this.stats = this.cache.stats;
     this.workerUrl = options.workerUrl ?? defaultWorkerUrl();
+    this.poolSize = Math.max(1, Math.floor(options.workers ?? HOUR_BLOCK_DEFAULTS.workers));
+  }
+
+  /** Answers given by each worker of the current pool (tests and the bench read them). */
+  get answersByWorker(): number[] {
+    return this.pool.map((p) => p.answers);
+  }
+
+  /** Tests: ends worker `i` of the pool as a crash would (the whole pool and every block go; answers by SQL until rebuilt). */
+  async stopWorker(i: number): Promise<void> {
+    await this.pool[i]?.w.terminate();
   }
 
   /** Stamps reads sent, and the queries they served. */
@@ -126,12 +151,16 @@ export class HourBlocks {
     if (stale.length > 0) this.schedule(f.project, stale);
     if (this.cache.bySql(edges.filter(([a, b]) => b > a).length, stale.length, domains.length * (endHour - firstHour))) return undefined;
     const slots = Math.max(0, Math.ceil((f.toMinute - f.fromMinute) / MIN));
-    const taken: Array<[string, number, number]> = [];
+    let current = 0;
+    for (let h = firstHour; h < endHour; h++) if (!staleHour[h - firstHour]) current++;
+    const gens = new Float64Array(current * domains.length);
+    const bases = new Int32Array(current * domains.length);
+    let n = 0;
     for (const domain of domains) {
       for (let h = firstHour; h < endHour; h++) {
         if (staleHour[h - firstHour]) continue;
-        const k = stampKey(f.project, domain, h);
-        taken.push([k, (this.cache.get(k) as Block).gen, (h * HOUR - f.fromMinute) / MIN]);
+        gens[n] = (this.cache.get(stampKey(f.project, domain, h)) as Block).gen;
+        bases[n++] = (h * HOUR - f.fromMinute) / MIN;
       }
     }
     const read: CodeCount[] = [];
@@ -149,9 +178,9 @@ export class HourBlocks {
     let reply: WorkerReply;
     try {
       reply = await this.call({
-        type: 'answer', id: this.nextId++, blocks: taken, level: groups.level, groups: groups.groups,
+        type: 'answer', id: this.nextId++, gens, bases, level: groups.level, groups: groups.groups,
         fromMinute: f.fromMinute, toMinute: f.toMinute, slots, codes, extra,
-      }, [extra.slot.buffer, extra.code.buffer, extra.count.buffer]);
+      }, [gens.buffer, bases.buffer, extra.slot.buffer, extra.code.buffer, extra.count.buffer]);
     } catch {
       // The worker failed (it is started again, empty, at the next build): this answer by SQL.
       this.stats.bySql++;
@@ -198,8 +227,18 @@ export class HourBlocks {
       return;
     }
     const gens = keys.map(() => ++this.gen);
-    const reply = await this.call({ type: 'build', id: this.nextId++, hour, text, keys, gens }, []);
-    if (!('built' in reply)) return;
+    this.start();
+    const epoch = this.epoch;
+    const share = this.poolSize > 1;
+    const reply = await this.call({ type: 'build', id: this.nextId++, hour, text, keys, gens, share }, [], 0);
+    // The pool failed meanwhile (its blocks are gone): not kept.
+    if (!('built' in reply) || epoch !== this.epoch || this.cache.closed) return;
+    if (share) {
+      if (!reply.cells) return;
+      // Posted before the blocks are known here, so every later answer, to any worker, finds them.
+      const adopt = { type: 'adopt', keys, gens, cells: reply.cells } satisfies WorkerRequest;
+      for (const p of this.pool.slice(1)) p.w.postMessage(adopt);
+    }
     const now = Date.now();
     keys.forEach((k, i) => this.put(k, { stamp: before.get(k) ?? EMPTY_STAMP, builtAt: now, bytes: reply.built[i] as number, gen: gens[i] as number }));
     this.stats.built++;
@@ -207,52 +246,73 @@ export class HourBlocks {
 
   private put(k: string, b: Block): void {
     const dropped = this.cache.put(k, b).map(([oldest, v]): [string, number] => [oldest, v.gen]);
-    if (dropped.length > 0) this.worker?.postMessage({ type: 'drop', blocks: dropped } satisfies WorkerRequest);
+    if (dropped.length > 0) for (const p of this.pool) p.w.postMessage({ type: 'drop', blocks: dropped } satisfies WorkerRequest);
   }
 
-  private call(m: WorkerRequest & { id: number }, transfer: ArrayBuffer[]): Promise<WorkerReply> {
+  /** Sends `m` to worker `to` of the pool, or (an answer) to the one with the fewest requests in flight. */
+  private call(m: WorkerRequest & { id: number }, transfer: ArrayBuffer[], to?: number): Promise<WorkerReply> {
     // A build that was under way when the store closed ends here: no worker is started after close().
     if (this.cache.closed) return Promise.reject(new Error('the hour blocks are closed'));
-    const worker = this.start();
+    const pool = this.start();
+    let target = pool[to ?? 0] as PoolWorker;
+    if (to === undefined) {
+      for (let i = 1; i <= pool.length; i++) {
+        const p = pool[(this.turn + i) % pool.length] as PoolWorker;
+        if (p.inFlight < target.inFlight || i === 1) target = p;
+      }
+      this.turn = pool.indexOf(target);
+    }
+    target.inFlight++;
     return new Promise<WorkerReply>((resolve, reject) => {
-      this.waiting.set(m.id, { resolve, reject });
-      worker.postMessage(m, transfer);
+      this.waiting.set(m.id, { resolve, reject, worker: target });
+      target.w.postMessage(m, transfer);
     }).then((r) => {
       if ('error' in r) throw new Error(r.error);
+      if (m.type === 'answer' && !('missing' in r)) target.answers++;
       return r;
     });
   }
 
-  private start(): Worker {
-    if (this.worker) return this.worker;
-    const w = new Worker(this.workerUrl as URL);
-    w.on('message', (m: WorkerReply) => {
-      const job = this.waiting.get(m.id);
-      this.waiting.delete(m.id);
-      job?.resolve(m);
-    });
+  /** The pool, started when it is not running (all its workers at once: each holds every block). */
+  private start(): PoolWorker[] {
+    if (this.pool.length > 0) return this.pool;
+    this.epoch++;
+    const pool: PoolWorker[] = [];
     const fail = (err: Error): void => {
-      if (this.worker === w) {
-        this.worker = undefined;
-        // The worker's blocks are gone with it.
-        this.cache.clear();
+      for (const [id, job] of this.waiting) {
+        if (!pool.includes(job.worker)) continue;
+        this.waiting.delete(id);
+        job.reject(err);
       }
-      for (const job of this.waiting.values()) job.reject(err);
-      this.waiting.clear();
+      if (this.pool !== pool) return;
+      // A worker failed: the whole pool goes (the others' blocks are the same blocks), and with it every block.
+      this.pool = [];
+      this.cache.clear();
+      for (const p of pool) void p.w.terminate();
     };
-    w.on('error', fail);
-    w.on('exit', () => fail(new Error('the hour-block worker exited')));
-    // After the listeners: adding the first 'message' listener refs the worker's port again, and a worker
-    // unref'd before it kept the process alive for good (a server that never exited after "stopped cleanly").
-    w.unref();
-    this.worker = w;
-    return w;
+    for (let i = 0; i < this.poolSize; i++) {
+      const p: PoolWorker = { w: new Worker(this.workerUrl as URL), inFlight: 0, answers: 0 };
+      p.w.on('message', (m: WorkerReply) => {
+        const job = this.waiting.get(m.id);
+        this.waiting.delete(m.id);
+        if (job) job.worker.inFlight--;
+        job?.resolve(m);
+      });
+      p.w.on('error', fail);
+      p.w.on('exit', () => fail(new Error('an hour-block worker exited')));
+      // After the listeners: adding the first 'message' listener refs the worker's port again, and a worker
+      // unref'd before it kept the process alive for good (a server that never exited after "stopped cleanly").
+      p.w.unref();
+      pool.push(p);
+    }
+    this.pool = pool;
+    return pool;
   }
 
   async close(): Promise<void> {
     this.cache.closed = true;
-    const w = this.worker;
-    this.worker = undefined;
-    await w?.terminate();
+    const pool = this.pool;
+    this.pool = [];
+    await Promise.all(pool.map((p) => p.w.terminate()));
   }
 }
