@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { BlockFormatError, decodeBlockInto, encodeBlockTo, MAX_KEY, newCellColumns, type CellColumns } from './codec.js';
+import { CellMerger } from './cell-merge.js';
 import { BlockIdIndex } from './id-index.js';
 import { cachedStatement, type BlockTable } from './table.js';
 import { ByteWriter } from './varint.js';
@@ -19,6 +20,13 @@ export interface LevelCells {
 const CHUNK = 256;
 /** (key, slot) pairs summed in a dense scratch table when key x slots + slot stays below this. */
 const DENSE_LIMIT = 1 << 16;
+/**
+ * A block with at most this many new cells is summed by a sorted merge with its stored cells
+ * (CellMerger: no scratch table to fill, sort and clear); more (a migration's whole blocks) go
+ * through the table. Both give the same cells. writeLevel's last parameter (tests: 0 forces the
+ * table, Infinity the merge).
+ */
+export const MERGE_LIMIT = 1024;
 
 const marks = (n: number, each: string): string => new Array<string>(n).fill(each).join(',');
 const sqlCache = new Map<string, string>();
@@ -38,11 +46,12 @@ function sql(kind: 'insert' | 'select', table: string, n: number): string {
 /**
  * Adds a whole batch's cells of one level to its table in one pass: cells are grouped by block
  * (ascending row id), each touched block is read once (chunks of ids per SELECT), its stored
- * cells and the new ones are summed in a dense scratch table, the sum is encoded once and
- * written back (chunks of rows per upsert). Nothing is allocated per cell; per block only its
+ * cells and the new ones are summed (a sorted merge when the block has few new cells, the usual
+ * flush; a dense scratch table otherwise), the sum is encoded once and written back (chunks of
+ * rows per upsert). Nothing is allocated per cell; per block only its
  * encoding (into one reused buffer) and, when one was stored, the decoded old block.
  */
-export function writeLevel(db: Database.Database, table: BlockTable, cells: LevelCells): void {
+export function writeLevel(db: Database.Database, table: BlockTable, cells: LevelCells, mergeLimit = MERGE_LIMIT): void {
   const n = cells.count;
   if (n === 0) return;
   const slots = table.slots;
@@ -80,6 +89,7 @@ export function writeLevel(db: Database.Database, table: BlockTable, cells: Leve
   for (let i = 0; i < n; i++) order[(fill[rank[groupOf[i] as number] as number] as number)++] = i;
 
   const acc = accumulator(slots, m);
+  const merger = acc.merger;
   const out = new ByteWriter(1 << 16);
   const ends = new Int32Array(CHUNK);
   for (let at = 0; at < groups; ) {
@@ -91,12 +101,20 @@ export function writeLevel(db: Database.Database, table: BlockTable, cells: Leve
     for (let r = at; r < at + size; r++) {
       const id = sorted[r] as number;
       const stored = old.get(id);
-      if (stored !== undefined) acc.addBlock(stored);
-      for (let j = start[r] as number; j < (start[r + 1] as number); j++) {
-        const i = order[j] as number;
-        acc.add(cells.key[i] as number, cells.slots[i] as number, cells.measures, i);
+      const from = start[r] as number;
+      const to = start[r + 1] as number;
+      if (to - from <= mergeLimit) {
+        // A few new cells (a flush's minute of a block): merged beside the stored ones, which are in order.
+        const before = stored === undefined ? undefined : acc.decode(stored);
+        encodeBlockTo(slots, merger.merge(before, { key: cells.key, slots: cells.slots, measures: cells.measures, order, from, to }), out);
+      } else {
+        if (stored !== undefined) acc.addBlock(stored);
+        for (let j = from; j < to; j++) {
+          const i = order[j] as number;
+          acc.add(cells.key[i] as number, cells.slots[i] as number, cells.measures, i);
+        }
+        encodeBlockTo(slots, acc.take(), out);
       }
-      encodeBlockTo(slots, acc.take(), out);
       ends[r - at] = out.length;
     }
     const params: Array<number | Uint8Array> = [];
@@ -131,7 +149,11 @@ class Accumulator {
   /** Columns a stored block is decoded into (reused). */
   private stored: CellColumns = newCellColumns(1);
 
+  /** The sorted merge for blocks with few new cells (the same slots and measures). */
+  readonly merger: CellMerger;
+
   constructor(private readonly slots: number, private readonly measures: number) {
+    this.merger = new CellMerger(slots, measures);
     this.sums = Array.from({ length: measures }, () => new Float64Array(DENSE_LIMIT));
     this.out = this.columns(256);
   }
@@ -164,13 +186,19 @@ class Accumulator {
     }
   }
 
-  /** Adds a stored block's cells (its slot count and measures must be the table's). */
-  addBlock(buf: Uint8Array): void {
+  /** A stored block's cells (its slot count and measures must be the table's), in reused columns. */
+  decode(buf: Uint8Array): CellColumns {
     const { slots, cells } = decodeBlockInto(buf, this.stored);
     this.stored = cells;
     if (slots !== this.slots || cells.values.length !== this.measures) {
       throw new BlockFormatError(`block has ${slots} slots and ${cells.values.length} measures, expected ${this.slots} and ${this.measures}`);
     }
+    return cells;
+  }
+
+  /** Adds a stored block's cells (its slot count and measures must be the table's). */
+  addBlock(buf: Uint8Array): void {
+    const cells = this.decode(buf);
     for (let i = 0; i < cells.count; i++) this.add(cells.keys[i] as number, cells.slots[i] as number, cells.values, i);
   }
 
