@@ -69,11 +69,13 @@ export class ChEndpoint implements ChConnection {
       application: 'livestats',
       log: { level: ClickHouseLogLevel.OFF },
     };
-    this.client = createClient(config);
-    // A write on a socket the server already closed (its keep-alive timeout is 3 s up to 23.11) fails in
-    // doubt, which costs a retry and its writers' wait: idle sockets are dropped well before that, and a
-    // socket found stale after an event-loop delay is destroyed instead of used.
-    this.writer = createClient({ ...config, keep_alive: { idle_socket_ttl: 2000, eagerly_destroy_stale_sockets: true } });
+    // A request on a socket the server already closed (its keep-alive timeout is 3 s up to 23.11) fails:
+    // idle sockets are dropped well before that, and a socket found stale after an event-loop delay is
+    // destroyed instead of used. On both pools: a write that fails so is in doubt (a retry and its writers'
+    // wait), a read fails every query sharing it (a stamps read: every answer that joined it).
+    const keepAlive = { keep_alive: { idle_socket_ttl: 2000, eagerly_destroy_stale_sockets: true } };
+    this.client = createClient({ ...config, ...keepAlive });
+    this.writer = createClient({ ...config, ...keepAlive });
   }
 
   /** Statements (exec) attempted so far, whatever their outcome: one that failed may still have run. */
@@ -109,6 +111,17 @@ export class ChEndpoint implements ChConnection {
 
   private async select<T>(sql: string, format: 'JSONEachRow' | 'TabSeparated', caller: AbortSignal | undefined,
     read: (r: ResultSet<typeof format>) => Promise<T>, lane: Lane = 'read'): Promise<T> {
+    try {
+      return await this.selectOnce(sql, format, caller, read, lane);
+    } catch (err) {
+      // A SELECT that met a socket the server had just closed is sent once more, on a new socket: it changes nothing.
+      if (!isStaleSocket(err) || caller?.aborted) throw err;
+      return this.selectOnce(sql, format, caller, read, lane);
+    }
+  }
+
+  private async selectOnce<T>(sql: string, format: 'JSONEachRow' | 'TabSeparated', caller: AbortSignal | undefined,
+    read: (r: ResultSet<typeof format>) => Promise<T>, lane: Lane): Promise<T> {
     caller?.throwIfAborted();
     const timeoutMs = this.queryTimeoutMs;
     const controller = new AbortController();
@@ -169,4 +182,11 @@ export function num(v: unknown): number {
 export function str(v: unknown): string {
   if (typeof v !== 'string') throw new Error(`ClickHouse returned a non-string value: ${String(v)}`);
   return v;
+}
+
+/** A request that failed because its keep-alive socket was closed by the server before or as it was sent. */
+export function isStaleSocket(err: unknown): boolean {
+  if (!(err instanceof Error) || err instanceof ClickHouseError || err instanceof QueryTimeoutError) return false;
+  const code = (err as Error & { code?: unknown }).code;
+  return code === 'ECONNRESET' || code === 'EPIPE' || err.message === 'socket hang up';
 }
