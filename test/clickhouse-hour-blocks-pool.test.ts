@@ -2,31 +2,25 @@
 // one worker builds a block into shared memory and the others adopt it, so concurrent answers are summed
 // and rendered by several threads. Every answer, whichever worker gave it, must equal the SQL answer of a
 // store without blocks, also after another node's late writes into closed hours (rebuilt blocks adopted).
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Isp, Region } from '../src/contract/values.js';
-import { projectRoot } from '../src/paths.js';
 import type { CountRow, HttpCodesFilter } from '../src/store/types.js';
 import { batch } from './store-conformance.js';
-import { seededRandom, untilFromBlocks, useBlockStores } from './helpers/block-stores.js';
+import { hourBlockWorkerUrl, requireBuiltHourBlockWorker, seededRandom, untilFromBlocks, useBlockStores } from './helpers/block-stores.js';
 import { requireTools } from './helpers/system-tools.js';
 
 requireTools('clickhouse-server');
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
-const workerUrl = pathToFileURL(join(projectRoot(), 'dist', 'src', 'store', 'clickhouse', 'hour-block-worker.js'));
+const workerUrl = hourBlockWorkerUrl;
 /** Three closed hours, two days ago. */
 const H0 = (Math.floor(Date.now() / HOUR) - 48) * HOUR;
 const REGIONS_USED: Region[] = ['GD', 'SH', 'BJ'];
 const ISPS_USED: Isp[] = ['CMCC', 'CTCC'];
 const DOMAINS = ['a.example.com', 'b.example.com'];
 
-beforeAll(() => {
-  if (!existsSync(workerUrl)) throw new Error('run `npm run build` before this test');
-});
+requireBuiltHourBlockWorker();
 const st = useBlockStores('hour_blocks_pool', { workerUrl, workers: 2 });
 const { rnd, pick } = seededRandom(5);
 

@@ -2,17 +2,17 @@
 // the request counts kept in memory, checked against their stamps. Every answer from blocks must equal
 // the SQL answer of a store without blocks on the same database, also after late writes into a closed
 // hour and while two writers (two stores, as two nodes) write at once.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Isp, Region } from '../src/contract/values.js';
 import { projectRoot } from '../src/paths.js';
 import { ClickHouseStore } from '../src/store/clickhouse/store.js';
 import type { CountRow, HttpCodesFilter } from '../src/store/types.js';
 import { batch } from './store-conformance.js';
-import { markUnacknowledged, seededRandom, untilFromBlocks, useBlockStores, withoutStampView } from './helpers/block-stores.js';
+import { markUnacknowledged, hourBlockWorkerUrl, requireBuiltHourBlockWorker, seededRandom, untilFromBlocks, useBlockStores, withoutStampView } from './helpers/block-stores.js';
 import { spawnNode } from './helpers/spawn.js';
 import { requireTools } from './helpers/system-tools.js';
 
@@ -20,7 +20,7 @@ requireTools('clickhouse-server');
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
-const workerUrl = pathToFileURL(join(projectRoot(), 'dist', 'src', 'store', 'clickhouse', 'hour-block-worker.js'));
+const workerUrl = hourBlockWorkerUrl;
 /** Three closed hours, two days ago. */
 const H0 = (Math.floor(Date.now() / HOUR) - 48) * HOUR;
 const REGIONS_USED: Region[] = ['GD', 'SH', 'BJ'];
@@ -28,9 +28,7 @@ const ISPS_USED: Isp[] = ['CMCC', 'CTCC', 'OTHER'];
 const CODES = [200, 404, 502];
 const DOMAINS = ['a.example.com', 'b.example.com'];
 
-beforeAll(() => {
-  if (!existsSync(workerUrl)) throw new Error('run `npm run build` before this test');
-});
+requireBuiltHourBlockWorker();
 const st = useBlockStores('hour_blocks', { workerUrl });
 const { rnd, pick } = seededRandom(1);
 

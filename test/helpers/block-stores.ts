@@ -3,7 +3,11 @@
 // and `sql` do not (`sql` gives the answers the blocks must equal); a seeded random source; and the
 // wait for an answer taken from the blocks (they are built in the background); and the stamp view that
 // "fails" (is gone) while a batch lands.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
+import { projectRoot } from '../../src/paths.js';
 import type { HourBlocksOptions } from '../../src/store/clickhouse/block-cache.js';
 import { renderMigration } from '../../src/store/clickhouse/schema.js';
 import { ClickHouseStore } from '../../src/store/clickhouse/store.js';
@@ -92,4 +96,14 @@ export async function withoutStampView(st: BlockStores, version: number, view: s
 /** Makes the next write of batch `id` by `store` a retry (as if the answer to the first attempt was lost). */
 export function markUnacknowledged(store: ClickHouseStore, id: string): void {
   (store as unknown as { pending: Map<string, bigint> }).pending.set(id, 1n);
+}
+
+/** The built hour-block worker (dist/), which the hour-block tests' stores run. */
+export const hourBlockWorkerUrl = pathToFileURL(join(projectRoot(), 'dist', 'src', 'store', 'clickhouse', 'hour-block-worker.js'));
+
+/** Fails the file's tests at once, saying why, when the worker was not built. */
+export function requireBuiltHourBlockWorker(): void {
+  beforeAll(() => {
+    if (!existsSync(hourBlockWorkerUrl)) throw new Error('run `npm run build` before this test');
+  });
 }
