@@ -137,22 +137,34 @@ describe('ClickHouse hour blocks', () => {
   it('a running hour-block worker does not keep its process alive', async () => {
     await st.writer.write(batch({ counts: cells(300) }));
     const store = pathToFileURL(join(projectRoot(), 'dist', 'src', 'store', 'clickhouse', 'store.js')).href;
-    const script = `import { ClickHouseStore } from ${JSON.stringify(store)};
+    // Each stage prints a line, so a child that never reports names the stage it stopped in.
+    const script = `console.log('started');
+      const { ClickHouseStore } = await import(${JSON.stringify(store)});
+      console.log('imported');
       const node = new ClickHouseStore({ url: ${JSON.stringify(st.server.url(st.database))}, hourBlocks: { workerUrl: new URL(${JSON.stringify(workerUrl.href)}) } });
+      const t0 = Date.now();
       await node.init();
+      console.log('init', Date.now() - t0, 'ms');
       const f = ${JSON.stringify(filter({}))};
       const deadline = Date.now() + 60_000;
+      let queries = 0;
       while (node.hourBlocks.stats.built === 0 && Date.now() < deadline) {
         await node.queryHttpCodes(f);
+        queries++;
         await new Promise((r) => setTimeout(r, 50));
       }
+      console.log('after', queries, 'queries,', Date.now() - t0, 'ms:', JSON.stringify(node.hourBlocks.stats));
       console.log('built', node.hourBlocks.stats.built);`;
     // A file, not --eval: a worker inherits the process's execArgv (--input-type would stop it).
     const dir = mkdtempSync(join(tmpdir(), 'livestats-worker-exit-'));
     const file = join(dir, 'node.mjs');
     writeFileSync(file, script);
     const child = spawnNode([file]);
-    const [line] = await child.waitFor(/built \d+/, 60_000);
+    const early = child.exited.then((code) => {
+      throw new Error(`the child exited (${code}) before it reported; its output:\n${child.output()}`);
+    });
+    early.catch(() => undefined); // raced below; its rejection after a report is not an error
+    const [line] = await Promise.race([child.waitFor(/built \d+/, 120_000), early]); // a hang catcher, past the child's own 60 s
     expect(line, child.output()).not.toBe('built 0');
     let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([child.exited, new Promise<'alive'>((r) => {
@@ -162,5 +174,5 @@ describe('ClickHouse hour blocks', () => {
     if (outcome === 'alive') child.child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
     expect(outcome, child.output()).toBe(0);
-  }, 180_000);
+  }, 300_000);
 });
