@@ -63,17 +63,18 @@ it('answers 500 LIVE.100011005 when the store fails rendering the body, without 
   }
 });
 
-it('answers 500 LIVE.100011007 when too many queries are in flight, then recovers', async () => {
+it('answers 500 LIVE.100011007 with Retry-After when too many queries are in flight, logged at info (not as an error), then recovers', async () => {
   let release: () => void = () => {};
   const gate = new Promise<void>((r) => (release = r));
   const base = await startTestApp();
+  const lines: string[] = [];
   let held = 0;
   const store = wrapStore(base.store, async (f) => {
     held++;
     await gate;
     return base.store.queryHttpCodes(f);
   });
-  app = await startTestApp({ store, maxConcurrentQueries: 2 });
+  app = await startTestApp({ store, maxConcurrentQueries: 2, logger: pino({ level: 'info' }, { write: (l: string) => void lines.push(l) }) });
   const slow = [app.request('/v2/p/stats/httpcodes?play_domains=a.com'), app.request('/v2/p/stats/httpcodes?play_domains=b.com')];
   // Both hold their slot (they reached the store) before the third is asked: a condition, not a sleep.
   expect(await waitFor(() => held === 2, 30_000, 5)).toBe(true);
@@ -84,6 +85,11 @@ it('answers 500 LIVE.100011007 when too many queries are in flight, then recover
   release();
   expect((await Promise.all(slow)).map((r) => r.status)).toEqual([200, 200]);
   expect((await app.request('/v2/p/stats/httpcodes?play_domains=c.com')).status).toBe(200);
+  // Checked once the held queries are released, so a failure here cannot hang the test.
+  expect(rejected.headers.get('retry-after')).toBe('1');
+  const logged = lines.map((l) => JSON.parse(l) as { level: number; msg: string });
+  expect(logged.filter((l) => l.level >= 40)).toEqual([]);
+  expect(logged.filter((l) => l.msg === 'query refused: every query slot busy')).toHaveLength(1);
   await base.close();
 });
 

@@ -210,6 +210,9 @@ describe('a memory budget for bodies in flight', () => {
     expect(gz.status).toBe(503);
     expect(await gz.json()).toEqual({ error_code: 'LIVE.100011007', error_msg: 'Too many request bodies in flight, retry later' });
     expect(storedTotal(join(d, 'data'), 'default')).toBe(stored);
+    // A refused body shares the code LIVE.100011007 with a refused query, but it is not one: not counted as such.
+    const metrics = await (await fetch(`${small.url}/metrics`)).text();
+    expect(metrics).toMatch(/^livestats_api_queries_rejected_total 0$/m);
     first.write(body.subarray(body.length >> 1));
     await new Promise<void>((resolve) => {
       const check = (): void => (/\r\n\r\n\{/.test(firstAnswer) ? resolve() : void setTimeout(check, 20));

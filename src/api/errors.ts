@@ -31,6 +31,8 @@ export function registerErrorHandling(
     const apiErr = toApiError(err, bodyLimit);
     // A refused write was already logged (once per outage) by the store's health; not per request.
     if (apiErr.status >= 500 && apiErr.retryAfterSeconds === undefined) request.log.error({ err }, 'request failed');
+    // Counted by livestats_queries_rejected_total; under overload an error line per refusal would add to the load.
+    else if (apiErr.kind === 'tooManyRequests') request.log.info('query refused: every query slot busy');
     else if (!(err instanceof ApiError)) request.log.info({ err: { code: (err as FastifyError).code, message: (err as Error).message } }, 'bad request');
     else if (apiErr.status < 500) request.log.info({ error_msg: apiErr.body.error_msg, reason: apiErr.reason }, 'bad request');
     if (apiErr.reason !== undefined) void reply.header(REASON_HEADER, headerSafe(apiErr.reason));

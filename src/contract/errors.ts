@@ -37,9 +37,12 @@ export class ApiError extends Error {
    * Written to the server log and sent in the REASON_HEADER response header.
    */
   reason: string | undefined;
+  /** Which registry entry this is: two kinds can share a code (LIVE.100011007 is both a refused query and a busy 503). */
+  readonly kind: ErrorKind;
   constructor(kind: ErrorKind, message: string) {
     super(message);
     this.name = 'ApiError';
+    this.kind = kind;
     const def = ErrorCodes[kind];
     this.status = def.status;
     this.body = { error_code: def.code, error_msg: message };
@@ -84,8 +87,15 @@ export const requestTimeout = (): ApiError =>
 export const internalError = (): ApiError => new ApiError('internal', 'Internal error');
 export const queryTimedOut = (ms: number): ApiError =>
   new ApiError('internal', `Query timed out after ${ms} ms, retry later or narrow the query`);
-export const tooManyRequests = (): ApiError =>
-  new ApiError('tooManyRequests', 'Too many concurrent requests, retry later');
+/**
+ * 500 (the contract's status for this code): every query slot is taken and the wait ran out. An
+ * overload answer, not a fault: it carries `Retry-After: 1` and is logged at info, never as an error.
+ */
+export const tooManyRequests = (): ApiError => {
+  const e = new ApiError('tooManyRequests', 'Too many concurrent requests, retry later');
+  e.retryAfterSeconds = 1;
+  return e;
+};
 
 /** 400: a new carousel task beyond the project's --max-carousel-tasks. */
 export const carouselTaskLimit = (max: number): ApiError =>

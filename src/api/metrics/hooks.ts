@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ApiError, ErrorCodes } from '../../contract/errors.js';
+import { ApiError } from '../../contract/errors.js';
 import type { ApiMetrics } from '../../metrics/api.js';
 
 /** The route pattern a request matched (never its URL); the dashboard's built files count as one route. */
@@ -15,6 +15,7 @@ export function registerRequestMetrics(app: FastifyInstance, metrics: ApiMetrics
     metrics.request(request.method, routeLabel(request), reply.statusCode, reply.elapsedTime / 1000);
   });
   app.addHook('onError', async (_request, _reply, err) => {
-    if (err instanceof ApiError && err.body.error_code === ErrorCodes.tooManyRequests.code) metrics.queryRejected();
+    // By kind, not code: a body refused with 503 (kind busy) shares LIVE.100011007 and is not a refused query.
+    if (err instanceof ApiError && err.kind === 'tooManyRequests') metrics.queryRejected();
   });
 }
