@@ -40,7 +40,7 @@ const WHEN: Record<ErrorKind, string> = {
   apiNotFound: 'unknown path',
   payloadTooLarge: 'the body (or the gunzipped body) is larger than --max-body-bytes',
   internal: 'internal error (details only in the server log, by request id)',
-  tooManyRequests: 'more stats queries in flight than --max-concurrent-queries; retry later',
+  tooManyRequests: 'more stats queries in flight than --max-concurrent-queries; retry after Retry-After seconds',
   requestTimeout: 'the request (headers or body) did not arrive within the server\'s timeouts',
   storeUnavailable: 'the store refuses writes (disk full, locked, unreachable); nothing of the request was counted; retry after Retry-After seconds',
   busy: 'the request bodies being received would pass --max-inflight-body-bytes; nothing was read; retry after Retry-After seconds',
