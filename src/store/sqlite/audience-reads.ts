@@ -6,7 +6,8 @@ import { addSlotMeasures, sumMeasure } from '../blocks/codec.js';
 import { cachedStatement } from '../blocks/table.js';
 import { ISP_INDEX, REGION_INDEX } from './layout.js';
 import { addSessionViewers, blockStart, sessionViewersAt } from '../audience-flv.js';
-import { AUDIENCE_DOMAINS, AUDIENCE_SLOT_MS, AUDIENCE_STREAMS, M_BYTES, M_CLOSES, M_OPENS, M_PLAY_MS, M_REQUESTS, M_VIEWERS, userKey } from './audience-layout.js';
+import { domainDaySums, eachViewerPeak, SUM_WINDOW_MINUTES, SUM_WINDOWS } from './audience-sums.js';
+import { AUDIENCE_BLOCK_SLOTS, AUDIENCE_DOMAINS, AUDIENCE_SLOT_MS, AUDIENCE_STREAMS, M_BYTES, M_CLOSES, M_OPENS, M_PLAY_MS, M_REQUESTS, M_VIEWERS, userKey } from './audience-layout.js';
 
 const DAY_MS = 86_400_000;
 const MINUTES_PER_DAY = 1440;
@@ -79,8 +80,11 @@ function viewerMinutes(
   return viewers.subarray(fromMinute - first);
 }
 
-/** Online viewers per slot (60 s: the minute; 300 s: the largest of its five minutes). */
-export function readUsersSeries(db: Database.Database, f: UsersFilter): Float64Array {
+/**
+ * Online viewers per slot (60 s: the minute; 300 s: the largest of its five minutes). `sums: false`
+ * reads the blocks even where the domain block sums would answer (tests compare the two).
+ */
+export function readUsersSeries(db: Database.Database, f: UsersFilter, sums = true): Float64Array {
   const slots = Math.max(0, Math.round((f.to - f.from) / f.slotMs));
   const out = new Float64Array(slots);
   if (slots === 0) return out;
@@ -95,6 +99,20 @@ export function readUsersSeries(db: Database.Database, f: UsersFilter): Float64A
     series = id === undefined ? [] : [id];
   }
   const protocol = f.protocol === undefined ? undefined : AUDIENCE_PROTOCOLS.indexOf(f.protocol);
+  const window = SUM_WINDOW_MINUTES * AUDIENCE_SLOT_MS;
+  if (sums && !perStream && protocol === undefined && regions.length === 0 && isps.length === 0 && f.slotMs === window && f.from % window === 0 && f.to === f.from + slots * window) {
+    // A whole domain at 300 s on 5-minute boundaries: each slot is one 5-minute peak of the blocks' sums (schema v16).
+    const id = series[0];
+    if (id === undefined) return out;
+    const bs = AUDIENCE_BLOCK_SLOTS * AUDIENCE_SLOT_MS;
+    const first = Math.floor(f.from / bs);
+    const skip = (f.from - first * bs) / window;
+    eachViewerPeak(db, id, first, Math.ceil(f.to / bs), (block, w, peak) => {
+      const j = (block - first) * SUM_WINDOWS + w - skip;
+      if (j >= 0 && j < slots) out[j] = peak;
+    });
+    return out;
+  }
   const fromMinute = Math.floor(f.from / AUDIENCE_SLOT_MS);
   const toMinute = Math.ceil(f.to / AUDIENCE_SLOT_MS);
   const minutes = viewerMinutes(db, perStream, series, [regions, isps], fromMinute, toMinute, protocol);
@@ -201,8 +219,15 @@ function dayTotals(db: Database.Database, perStream: boolean, series: number[], 
   return outs.slice(0, 4);
 }
 
-/** A day's portrait of a domain or of one stream (any app) of it. */
-export function readPortrait(db: Database.Database, f: PortraitFilter): PortraitDay {
+/** The distinct client IPs of the portrait's domain or stream on its day. */
+function dayUsers(db: Database.Database, f: PortraitFilter): number {
+  const uid = cachedStatement(db, 'SELECT id FROM aud_user_keys WHERE key = ?').pluck().get(userKey(f.project, f.domain, f.stream)) as number | undefined;
+  return uid === undefined ? 0
+    : ((cachedStatement(db, 'SELECT n FROM aud_user_counts WHERE day = ? AND uid = ?').pluck().get(Math.floor(f.day / DAY_MS), uid) as number | undefined) ?? 0);
+}
+
+/** A day's portrait of a domain or of one stream (any app) of it (`sums: false`: from the blocks, as readUsersSeries). */
+export function readPortrait(db: Database.Database, f: PortraitFilter, sums = true): PortraitDay {
   const perStream = f.stream !== undefined;
   let series: number[];
   if (perStream) series = streamSeries(db, f.project, f.domain, undefined, f.stream).map((s) => s.id);
@@ -212,12 +237,24 @@ export function readPortrait(db: Database.Database, f: PortraitFilter): Portrait
   }
   const from = Math.floor(f.day / AUDIENCE_SLOT_MS);
   const to = from + MINUTES_PER_DAY;
-  const [viewers, bytes, requests, playMs] = dayTotals(db, perStream, series, from, to) as [Float64Array, Float64Array, Float64Array, Float64Array];
   let flow = 0;
   let lines = 0;
   let play = 0;
   let peakUsers = 0;
   let peakBytes5m = 0;
+  if (sums && !perStream) {
+    // A whole domain: its day's block sums (schema v16), 96 rows of one range.
+    if (series[0] !== undefined) {
+      const d = domainDaySums(db, series[0], from / AUDIENCE_BLOCK_SLOTS, to / AUDIENCE_BLOCK_SLOTS);
+      flow = d.bytes;
+      lines = d.requests;
+      play = d.playMs;
+      peakUsers = d.peakViewers;
+      peakBytes5m = d.peakBytes5m;
+    }
+    return { flow, requests: lines, playSeconds: Math.round(play / 1000), users: dayUsers(db, f), peakUsers, peakBytes5m, pushSeconds: 0 };
+  }
+  const [viewers, bytes, requests, playMs] = dayTotals(db, perStream, series, from, to) as [Float64Array, Float64Array, Float64Array, Float64Array];
   for (let i = 0; i < MINUTES_PER_DAY; i++) {
     flow += bytes[i] as number;
     lines += requests[i] as number;
@@ -229,9 +266,7 @@ export function readPortrait(db: Database.Database, f: PortraitFilter): Portrait
     for (let j = i; j < i + 5; j++) b += bytes[j] as number;
     peakBytes5m = Math.max(peakBytes5m, b);
   }
-  const uid = cachedStatement(db, 'SELECT id FROM aud_user_keys WHERE key = ?').pluck().get(userKey(f.project, f.domain, f.stream)) as number | undefined;
-  const users = uid === undefined ? 0
-    : ((cachedStatement(db, 'SELECT n FROM aud_user_counts WHERE day = ? AND uid = ?').pluck().get(Math.floor(f.day / DAY_MS), uid) as number | undefined) ?? 0);
+  const users = dayUsers(db, f);
   // push_duration is not in the audience cube: 0 here (the whole domain's answer); SqliteStore.streamPortrait
   // replaces it for a stream with the seconds from the origin's publish records (origin-api.md).
   return { flow, requests: lines, playSeconds: Math.round(play / 1000), users, peakUsers, peakBytes5m, pushSeconds: 0 };

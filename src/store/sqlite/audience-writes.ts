@@ -7,7 +7,8 @@ import { GEO_CODE_LIMIT } from '../packed.js';
 import { parseIpv4 } from '../../ingest/geo/ipv4.js';
 import { CommittedIds } from './series-cache.js';
 import { GroupCounts, HLS_SETS, SetEntries, USER_CHUNK_SHIFT, USER_CHUNKS, USER_SETS } from './audience-sets.js';
-import { audienceDdl, AUDIENCE_DOMAINS, AUDIENCE_SLOT_MS, AUDIENCE_STREAMS, userKey } from './audience-layout.js';
+import { refreshDomainSums } from './audience-sums.js';
+import { audienceDdl, AUDIENCE_BLOCK_SLOTS, AUDIENCE_DOMAINS, AUDIENCE_SLOT_MS, AUDIENCE_STREAMS, userKey } from './audience-layout.js';
 
 const DAY_MS = 86_400_000;
 const HLS = AUDIENCE_PROTOCOLS.indexOf('hls');
@@ -216,7 +217,13 @@ export class AudienceWriter {
     const bump = cachedStatement(db, 'INSERT INTO aud_user_counts (day, uid, n) VALUES (?, ?, ?) ON CONFLICT (day, uid) DO UPDATE SET n = n + excluded.n');
     newUsers.each((day, uid, n) => bump.run(day, uid, n));
     const dimSizes = AUDIENCE_DOMAINS.spec.dims.map((d) => d.values.length);
-    if (domains.count > 0) AUDIENCE_DOMAINS.write(db, sumDuplicateCells(domains, dimSizes));
+    if (domains.count > 0) {
+      AUDIENCE_DOMAINS.write(db, sumDuplicateCells(domains, dimSizes));
+      // The touched blocks' sums (schema v16), from the blocks as now stored.
+      const blocks = new Float64Array(domains.count);
+      for (let i = 0; i < domains.count; i++) blocks[i] = Math.floor((domains.slot[i] as number) / AUDIENCE_BLOCK_SLOTS);
+      refreshDomainSums(db, domains.series.subarray(0, domains.count), blocks);
+    }
     if (streams.count > 0) AUDIENCE_STREAMS.write(db, sumDuplicateCells(streams, dimSizes));
   }
 

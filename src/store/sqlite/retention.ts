@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { BlockTable } from '../blocks/table.js';
 import { HTTP_CUBE, MINUTE_MS, SAMPLES, SAMPLE_BLOCK_SECONDS, SECOND_MS } from './layout.js';
 import { reclaimSlice } from './series-ids.js';
+import { deleteDomainSumsBefore, domainSumSeries } from './audience-sums.js';
 import { AUDIENCE_BLOCK_SLOTS, AUDIENCE_DOMAINS, AUDIENCE_SLOT_MS, AUDIENCE_STREAMS } from './audience-layout.js';
 import { TRAFFIC_DOMAINS, TRAFFIC_SLOT_MS, TRAFFIC_STREAMS, TRAFFIC_TOTALS } from './traffic-layout.js';
 
@@ -11,6 +12,8 @@ const TARGET_MS = 4;
 const MAX_SLICE = 4096;
 /** Playback series looked at per reclamation transaction. */
 const RECLAIM_SLICE = 2048;
+/** Domain series whose audience block sums one retention transaction deletes. */
+const SUMS_SLICE = 256;
 
 /**
  * Retention by whole blocks: deletes blocks that end before the cutoff, a slice at a time (one
@@ -68,6 +71,12 @@ export class RetentionSlicer {
   async runAudience(cutoff: number): Promise<void> {
     const blockMs = AUDIENCE_BLOCK_SLOTS * AUDIENCE_SLOT_MS;
     await this.runOn([...AUDIENCE_DOMAINS.levels, ...AUDIENCE_STREAMS.levels].map((l) => ({ table: l.table, before: Math.floor(cutoff / blockMs) })));
+    // The blocks' sums (schema v16): a short transaction per slice of domain series.
+    const sids = domainSumSeries(this.db);
+    for (let at = 0; at < sids.length; at += SUMS_SLICE) {
+      this.db.transaction(() => deleteDomainSumsBefore(this.db, sids.slice(at, at + SUMS_SLICE), Math.floor(cutoff / blockMs))).immediate();
+      await this.pause();
+    }
     await this.rangeDelete('aud_hls', 'minute', Math.floor(cutoff / 60_000));
     await this.rangeDelete('aud_users', 'day', Math.floor(cutoff / 86_400_000));
     await this.rangeDelete('aud_hls_v4', 'minute', Math.floor(cutoff / 60_000));
