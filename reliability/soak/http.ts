@@ -6,9 +6,33 @@ export interface HttpAnswer {
   ms: number;
 }
 
-/** One request over a keep-alive agent; resolves with status, body and latency (rejects only on socket errors / timeout). */
-export function call(agent: Agent, base: URL, method: string, path: string, headers: Record<string, string>, body?: string | Buffer, timeoutMs = 30_000): Promise<HttpAnswer> {
+/**
+ * A keep-alive agent that drops an idle socket before the server does. Node's agent honours the
+ * server's `Keep-Alive: timeout=N` hint (closing its idle sockets a second early) only when the agent
+ * has a timeout of its own; without one it kept idle sockets until the server closed them, and a
+ * request sent on such a socket as the server closed it failed with ECONNRESET (CI saw one HTTP
+ * batch lost so, at load 25).
+ */
+export const keepAliveAgent = (maxSockets: number): Agent => new Agent({ keepAlive: true, maxSockets, timeout: 60_000 });
+
+const resetOnReuse = (err: unknown, reused: boolean): boolean => reused && (err as NodeJS.ErrnoException).code === 'ECONNRESET';
+
+/**
+ * One request over a keep-alive agent; resolves with status, body and latency (rejects only on socket
+ * errors / timeout). A request reset on a reused idle socket is sent once more on a new one: the server
+ * closed that socket while idle, before it read the request (Node's documented case for a retry).
+ */
+export async function call(agent: Agent, base: URL, method: string, path: string, headers: Record<string, string>, body?: string | Buffer, timeoutMs = 30_000): Promise<HttpAnswer> {
   const t0 = performance.now();
+  try {
+    return await send(agent, base, method, path, headers, body, timeoutMs, t0);
+  } catch (err) {
+    if (!resetOnReuse(err, (err as { reused?: boolean }).reused === true)) throw err;
+    return send(agent, base, method, path, headers, body, timeoutMs, t0);
+  }
+}
+
+function send(agent: Agent, base: URL, method: string, path: string, headers: Record<string, string>, body: string | Buffer | undefined, timeoutMs: number, t0: number): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const h = body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) };
     const req = request({ agent, host: base.hostname, port: base.port, method, path, headers: h }, (res) => {
@@ -18,7 +42,7 @@ export function call(agent: Agent, base: URL, method: string, path: string, head
       res.on('error', reject);
     });
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${path}: no answer in ${timeoutMs} ms`)));
-    req.on('error', reject);
+    req.on('error', (err) => reject(Object.assign(err, { reused: req.reusedSocket })));
     req.end(body);
   });
 }

@@ -1,6 +1,5 @@
-import { Agent } from 'node:http';
 import { formatUtcSecond } from '../../src/contract/time.js';
-import { call, type ErrorLog } from './http.js';
+import { call, keepAliveAgent, type ErrorLog } from './http.js';
 import type { CountModel } from './model.js';
 
 const MIN = 60_000;
@@ -28,7 +27,7 @@ export function startQueries(o: {
   const loops: Array<Promise<void>> = [];
   const headers = { 'x-auth-token': o.token };
   for (let c = 0; c < o.connections; c++) {
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const agent = keepAliveAgent(1);
     loops.push((async () => {
       let i = c;
       while (!stopped) {
@@ -84,7 +83,7 @@ function checkNotAbove(s: Series, domains: readonly string[], model: CountModel,
 
 /** What the dashboard does every 10 s: its page and config, health, the playback view (1 h) and the carousel view. */
 export function startPoller(o: { base: URL; project: string; token: string; domains: string[]; task: string; errors: ErrorLog; stats: QueryStats; everyMs: number }): () => Promise<void> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 2 });
+  const agent = keepAliveAgent(2);
   const headers = { 'x-auth-token': o.token };
   let running = Promise.resolve();
   const poll = async (): Promise<void> => {

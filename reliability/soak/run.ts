@@ -1,13 +1,12 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { Agent } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatUtcSecond } from '../../src/contract/time.js';
 import { cliPath, createKeys, rssBytes, startServe, tempData } from '../lib/server.js';
 import { writeSection } from '../report.js';
-import { call, ErrorLog } from './http.js';
+import { call, ErrorLog, keepAliveAgent } from './http.js';
 import { CountModel, LineMaker } from './model.js';
 import { startPoller, startQueries, type QueryStats } from './queries.js';
 import { soakMarkdown, type SoakResult } from './report.js';
@@ -72,7 +71,7 @@ async function main(): Promise<number> {
   const startedAt = Date.now();
   console.log(`soak: server ${server.url} (pid ${server.pid}), ${minutes} min at ${rate} lines/s, warm-up ${warmupMin} min, data in ${tmp.dir}`);
   try {
-    const ingestAgent = new Agent({ keepAlive: true, maxSockets: 8 });
+    const ingestAgent = keepAliveAgent(8);
     const shares: Array<[string, number]> = [['http.soak.test', 0.4], ['follow.soak.test', 0.25], ['syslog.soak.test', 0.2], ['batch.soak.test', 0.15]];
     const makers = shares.map(([d]) => new LineMaker(d, model));
     const ways: Way[] = [
@@ -83,11 +82,11 @@ async function main(): Promise<number> {
     ];
     const domains = shares.map(([d]) => d);
     // A second tenant sending extreme values the whole run (see poisonTenant), on its own connections.
-    const poisonAgent = new Agent({ keepAlive: true, maxSockets: 2 });
+    const poisonAgent = keepAliveAgent(2);
     const poison = poisonTenant(poisonAgent, base, `${project}-poison`, poisonKeys.token, errors);
     // Carousel telemetry, one sample per second, as a probe would post it (the first before any query).
     const samples = new Map<number, number>();
-    const sampleAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const sampleAgent = keepAliveAgent(1);
     const postSample = async (): Promise<void> => {
       const second = Math.floor(Date.now() / 1000) * 1000 - 1000;
       const fps = 20 + (second / 1000) % 10;
