@@ -96,7 +96,8 @@ export interface IntakeLedger {
  */
 export function httpIntakeTarget(server: IntakeServer, ledger: IntakeLedger, lanes = 16): FuzzTarget<IntakeInput> {
   const base = new URL(server.url);
-  const agent = new Agent({ keepAlive: true, maxSockets: lanes, timeout: 60_000 }) // a timeout of its own, so Node honours the server's Keep-Alive hint (see reliability/soak/http.ts);
+  // A timeout of its own, so Node honours the server's Keep-Alive hint (see reliability/soak/http.ts).
+  const agent = new Agent({ keepAlive: true, maxSockets: lanes, timeout: 60_000 });
   const shift = Math.floor((Date.now() - NOW) / 60_000) * 60_000;
   const instance = `${process.pid.toString(36)}${Date.now().toString(36)}`;
   let counter = 0;
