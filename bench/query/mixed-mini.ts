@@ -84,10 +84,13 @@ const pct = (xs: number[], p: number): number => {
 
 interface Mixed { query: LoadResult[]; acks: number[]; health: number[]; probeLoopP99: number[]; flushSeconds: number; flushes: number }
 
-/** The aggregator's flush time (the store's write of each batch, as the server's event loop sees it): [sum s, count]. */
+/** The aggregator's successful flushes (the store's write of each batch, as the server's event loop sees it): [sum s, count]. */
 async function flushTotals(url: string): Promise<[number, number]> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const value = (name: string): number => Number(/^(\S+) (\S+)$/m.exec(text.split('\n').filter((l) => l.startsWith(`${name} `)).join('\n'))?.[2] ?? 0);
+  const value = (name: string): number => {
+    const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes('outcome="ok"'));
+    return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+  };
   return [value('livestats_aggregator_flush_duration_seconds_sum'), value('livestats_aggregator_flush_duration_seconds_count')];
 }
 
