@@ -28,25 +28,26 @@ export function sumDuplicateCells(cells: Cells, dimSizes: readonly number[]): Ce
   const groups = dimSizes.reduce((a, b) => a * b, 1);
   if (!((maxSeries + 1) * slots * groups * (maxKey + 1) < 2 ** 53)) return cells;
   const index = new BlockIdIndex(Math.min(n, 1 << 20));
-  const firstOf: number[] = [];
+  // Typed columns of n entries (at most n distinct cells): no boxed numbers or growing arrays.
+  const firstOf = new Int32Array(n);
+  let k = 0;
   const m = cells.measures.length;
-  const sums: number[][] = Array.from({ length: m }, () => []);
+  const sums: Float64Array[] = Array.from({ length: m }, () => new Float64Array(n));
   for (let i = 0; i < n; i++) {
     let g = 0;
     for (let d = 0; d < dimSizes.length; d++) g = g * (dimSizes[d] as number) + ((cells.dims[d] as ArrayLike<number>)[i] as number);
     const id = (((cells.series[i] as number) * slots + ((cells.slot[i] as number) - minSlot)) * groups + g) * (maxKey + 1) + (cells.key[i] as number);
     const j = index.add(id);
-    if (j === firstOf.length) {
-      firstOf.push(i);
-      for (let v = 0; v < m; v++) (sums[v] as number[]).push((cells.measures[v] as ArrayLike<number>)[i] as number);
+    if (j === k) {
+      firstOf[k++] = i;
+      for (let v = 0; v < m; v++) (sums[v] as Float64Array)[j] = (cells.measures[v] as ArrayLike<number>)[i] as number;
     } else {
       for (let v = 0; v < m; v++) {
-        const col = sums[v] as number[];
+        const col = sums[v] as Float64Array;
         col[j] = (col[j] as number) + ((cells.measures[v] as ArrayLike<number>)[i] as number);
       }
     }
   }
-  const k = firstOf.length;
   if (k === n) return cells;
   const pick = (col: ArrayLike<number>, make: (len: number) => Float64Array | Int32Array): Float64Array | Int32Array => {
     const out = make(k);
@@ -61,6 +62,6 @@ export function sumDuplicateCells(cells: Cells, dimSizes: readonly number[]): Ce
     slot: pick(cells.slot, f64),
     dims: cells.dims.map((d) => pick(d, i32)),
     key: pick(cells.key, i32),
-    measures: sums.map((s) => Float64Array.from(s)),
+    measures: sums.map((s) => s.slice(0, k)),
   };
 }
