@@ -105,7 +105,9 @@ export class SetEntries {
         const first = new Float64Array(n);
         let m = 0;
         for (let i = 0; i < n; i++) {
-          const at = wide ? (order[i] as number) : (order[i] as number) % 2 ** 21;
+          const o = order[i] as number;
+          // The index part of address x 2^21 + index (without a floating-point remainder).
+          const at = wide ? o : o - Math.floor(o / 2 ** 21) * 2 ** 21;
           const ip = g.ips[at] as number;
           if (m > 0 && add[m - 1] === ip) continue;
           add[m] = ip;
