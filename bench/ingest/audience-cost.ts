@@ -1,5 +1,6 @@
 // `npm run bench:audience [-- --minutes N] [--baseline <dist dir> [--rounds R]]`: what the audience cube costs at ingest, measured in one run.
-// With --baseline (another build's dist/, e.g. main's copied aside), first the ingest CPU of both builds, alternating in one process.
+// With --baseline (another build's dist/, e.g. main's copied under .tmp/ of this checkout so that its imports find node_modules),
+// first the ingest CPU of both builds, alternating in one process.
 // 1. Ingest CPU (parse, geo, aggregate, commit to SQLite) of the same lines with the audience cube
 //    off and on, interleaved rounds, best of each: the ratio is the cube's cost.
 // 2. Bytes on disk per day of the audience tables (SQLite dbstat) at 100 streams and ~10,000
