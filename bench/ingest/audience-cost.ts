@@ -1,4 +1,6 @@
-// `npm run bench:audience [-- --minutes N]`: what the audience cube costs at ingest, measured in one run.
+// `npm run bench:audience [-- --minutes N] [--baseline <dist dir> [--rounds R]]`: what the audience cube costs at ingest, measured in one run.
+// With --baseline (another build's dist/, e.g. main's copied under .tmp/ of this checkout so that its imports find node_modules),
+// first the ingest CPU of both builds, alternating in one process.
 // 1. Ingest CPU (parse, geo, aggregate, commit to SQLite) of the same lines with the audience cube
 //    off and on, interleaved rounds, best of each: the ratio is the cube's cost.
 // 2. Bytes on disk per day of the audience tables (SQLite dbstat) at 100 streams and ~10,000
@@ -7,7 +9,8 @@
 //    commit to SQLite), cells per batch and blocks stored.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { Aggregator } from '../../src/ingest/aggregator.js';
 import type { CellBatch } from '../../src/ingest/cells.js';
@@ -73,14 +76,39 @@ function generate(): { chunks: string[][]; lines: number } {
 
 const geo = GeoResolver.create();
 
+/** The parts of a build that ingest lines: this one, or another build's dist/ (`--baseline`). */
+interface Build {
+  name: string;
+  Aggregator: typeof Aggregator;
+  SqliteStore: typeof SqliteStore;
+  LineProcessor: typeof LineProcessor;
+  createLineParser: typeof createLineParser;
+  geo: GeoResolver;
+}
+const thisBuild: Build = { name: 'this build', Aggregator, SqliteStore, LineProcessor, createLineParser, geo };
+
+/** Another build's ingest parts from its dist/ directory (e.g. main's build copied aside). */
+async function loadBuild(distDir: string): Promise<Build> {
+  const from = async <T>(path: string): Promise<T> => (await import(pathToFileURL(join(resolve(distDir), path)).href)) as T;
+  const g = await from<{ GeoResolver: typeof GeoResolver }>('src/ingest/geo/resolver.js');
+  return {
+    name: `baseline ${distDir}`,
+    Aggregator: (await from<{ Aggregator: typeof Aggregator }>('src/ingest/aggregator.js')).Aggregator,
+    SqliteStore: (await from<{ SqliteStore: typeof SqliteStore }>('src/store/sqlite/store.js')).SqliteStore,
+    LineProcessor: (await from<{ LineProcessor: typeof LineProcessor }>('src/ingest/processor.js')).LineProcessor,
+    createLineParser: (await from<{ createLineParser: typeof createLineParser }>('src/ingest/formats/presets.js')).createLineParser,
+    geo: g.GeoResolver.create(),
+  };
+}
+
 /** Ingests the chunks into a new SQLite file (audience on or off); returns CPU ms and the file. */
-async function ingest(chunks: string[][], audience: boolean, dir: string, name: string): Promise<{ cpuMs: number; file: string }> {
+async function ingest(chunks: string[][], audience: boolean, dir: string, name: string, b: Build = thisBuild): Promise<{ cpuMs: number; file: string }> {
   const file = join(dir, `${name}.db`);
-  const store = new SqliteStore(file);
+  const store = new b.SqliteStore(file);
   await store.init();
-  const aggregator = new Aggregator(store, { flushIntervalMs: 3_600_000 });
+  const aggregator = new b.Aggregator(store, { flushIntervalMs: 3_600_000 });
   const held: CellBatch[] = [];
-  const p = new LineProcessor({ parser: createLineParser(FORMAT), geo, retentionDays: 8, sink: (c) => held.push(c), audience });
+  const p = new b.LineProcessor({ parser: b.createLineParser(FORMAT), geo: b.geo, retentionDays: 8, sink: (c) => held.push(c), audience });
   const cpu0 = process.cpuUsage();
   for (const chunk of chunks) {
     p.refreshClock();
@@ -93,6 +121,31 @@ async function ingest(chunks: string[][], audience: boolean, dir: string, name: 
   await aggregator.stop();
   await store.close();
   return { cpuMs: (cpu.user + cpu.system) / 1000, file };
+}
+
+/**
+ * `--baseline <dist dir>`: this build and the baseline alternating in one process, cube off and on
+ * (the order reversed every other round), `rounds` rounds, the first dropped as warm-up, best of the rest.
+ */
+async function versusBaseline(chunks: string[][], lines: number, baseline: Build, rounds: number): Promise<void> {
+  const builds = [baseline, thisBuild];
+  const best = new Map<string, number>();
+  let n = 0;
+  for (let r = 0; r < rounds; r++) {
+    for (const b of r % 2 === 0 ? builds : [...builds].reverse()) {
+      for (const audience of r % 2 === 0 ? [false, true] : [true, false]) {
+        const { cpuMs } = await ingest(chunks, audience, dir, `ab${n++}`, b);
+        const k = `${b.name}/${audience ? 'on' : 'off'}`;
+        if (r > 0) best.set(k, Math.min(best.get(k) ?? Infinity, cpuMs));
+      }
+    }
+  }
+  console.log(`same process, builds alternating, ${rounds} rounds (first dropped), best of ${rounds - 1}, ${lines} lines:`);
+  for (const b of builds) {
+    const off = best.get(`${b.name}/off`) as number;
+    const on = best.get(`${b.name}/on`) as number;
+    console.log(`  ${b.name}: ingest CPU without ${off.toFixed(0)} ms, with ${on.toFixed(0)} ms: +${((on / off - 1) * 100).toFixed(1)} % (the cube ${(on - off).toFixed(0)} ms)`);
+  }
 }
 
 /** CPU ms of the processor alone (parse, geo, counters, drain; the batches are dropped), audience on or off. */
@@ -164,6 +217,10 @@ const dir = mkdtempSync(join(tmpdir(), 'livestats-audience-bench-'));
 try {
   const { chunks, lines } = generate();
   console.log(`audience ingest bench: ${lines} lines, ${minutes} simulated minutes, ${STREAMS} streams, ${VIEWERS} concurrent viewers (half FLV, half HLS) on ${DOMAIN}`);
+  const baseline = arg('--baseline');
+  if (baseline !== undefined) {
+    await versusBaseline(chunks, lines, await loadBuild(baseline), Number(arg('--rounds') ?? 5));
+  }
   const best = { off: Infinity, on: Infinity, pOff: Infinity, pOn: Infinity };
   let onFile = '';
   for (let round = 0; round < 2; round++) {

@@ -24,6 +24,24 @@ const ENTRY_WIDTH = 4;
 export type AudienceNote = 'no_request_time' | 'bad_request_time' | 'span_cut' | 'no_client_ip';
 export const AUDIENCE_NOTES: readonly AudienceNote[] = ['no_request_time', 'bad_request_time', 'span_cut', 'no_client_ip'];
 
+/** Cell numbers and tuple ids below this get an entry in AudienceCounter's caches; others go to the indexes only. */
+const TUPLE_CACHE_LIMIT = 1 << 20;
+/** `a` grown (doubled, new entries -1) to hold index `i`. */
+function grownF64(a: Float64Array, i: number): Float64Array {
+  let n = a.length;
+  while (n <= i) n *= 2;
+  const b = new Float64Array(n).fill(-1);
+  b.set(a);
+  return b;
+}
+function grownI32(a: Int32Array, i: number): Int32Array {
+  let n = a.length;
+  while (n <= i) n *= 2;
+  const b = new Int32Array(n);
+  b.set(a);
+  return b;
+}
+
 /**
  * A client IP as the batch sets key it: a canonical dotted quad (the form its integer prints back to,
  * so no answer changes on any store) as its integer | 0 (a small integer: no string kept alive, no
@@ -140,6 +158,18 @@ export class AudienceCounter {
   private usersV4 = new BlockIdIndex(1024);
   private users = new Map<number, Set<IpKey>>();
   private pending = 0;
+  /**
+   * Caches in front of the indexes, for the lines of one cell, stream or day that follow each other
+   * in a batch: per cell number its last minute and entry number, per tuple its last HLS (minute,
+   * pair) and users (day, pair). A hit answers what the index would, without hashing; a miss asks
+   * the index. Reset with the indexes on drain.
+   */
+  private cellMinute: Float64Array = new Float64Array(256).fill(-1);
+  private cellEntry: Int32Array = new Int32Array(256);
+  private tupleHlsKey: Float64Array = new Float64Array(256).fill(-1);
+  private tupleHlsPair: Int32Array = new Int32Array(256);
+  private tupleUserKey: Float64Array = new Float64Array(256).fill(-1);
+  private tupleUserPair: Int32Array = new Int32Array(256);
 
   /** `pairLimit`: pairs numbered before the Maps take over (a test lowers it to reach them). */
   private readonly pairLimit: number;
@@ -162,8 +192,18 @@ export class AudienceCounter {
       this.lastCellKey = key;
       this.lastCell = c;
     }
+    if (c < this.cellMinute.length) {
+      if (this.cellMinute[c] === minute) return (this.cellEntry[c] as number) * ENTRY_WIDTH;
+    } else if (c < TUPLE_CACHE_LIMIT) {
+      this.cellMinute = grownF64(this.cellMinute, c);
+      this.cellEntry = grownI32(this.cellEntry, c);
+    }
     const before = this.entryIndex.size;
     const e = this.entryIndex.add(c * MINUTE_SPACE + minute);
+    if (c < this.cellMinute.length) {
+      this.cellMinute[c] = minute;
+      this.cellEntry[c] = e;
+    }
     if (e === before) {
       this.pending++;
       if ((e + 1) * ENTRY_WIDTH > this.values.length) {
@@ -214,7 +254,19 @@ export class AudienceCounter {
     const ip = ipKey(address, v4);
     const key = tuple * MINUTE_SPACE + minute;
     if (typeof ip === 'number') {
-      const p = this.hlsPairs.add(key);
+      let p: number;
+      if (tuple < this.tupleHlsKey.length && this.tupleHlsKey[tuple] === key) p = this.tupleHlsPair[tuple] as number;
+      else {
+        p = this.hlsPairs.add(key);
+        if (tuple >= this.tupleHlsKey.length && tuple < TUPLE_CACHE_LIMIT) {
+          this.tupleHlsKey = grownF64(this.tupleHlsKey, tuple);
+          this.tupleHlsPair = grownI32(this.tupleHlsPair, tuple);
+        }
+        if (tuple < this.tupleHlsKey.length) {
+          this.tupleHlsKey[tuple] = key;
+          this.tupleHlsPair[tuple] = p;
+        }
+      }
       if (p < this.pairLimit) {
         const before = this.hlsV4.size;
         const n = this.hlsV4.add(p * IP_SPACE + (ip >>> 0));
@@ -245,7 +297,19 @@ export class AudienceCounter {
     const ip = ipKey(address, v4);
     const key = tuple * DAY_SPACE + Math.floor(time / DAY);
     if (typeof ip === 'number') {
-      const u = this.userPairs.add(key);
+      let u: number;
+      if (tuple < this.tupleUserKey.length && this.tupleUserKey[tuple] === key) u = this.tupleUserPair[tuple] as number;
+      else {
+        u = this.userPairs.add(key);
+        if (tuple >= this.tupleUserKey.length && tuple < TUPLE_CACHE_LIMIT) {
+          this.tupleUserKey = grownF64(this.tupleUserKey, tuple);
+          this.tupleUserPair = grownI32(this.tupleUserPair, tuple);
+        }
+        if (tuple < this.tupleUserKey.length) {
+          this.tupleUserKey[tuple] = key;
+          this.tupleUserPair[tuple] = u;
+        }
+      }
       if (u < this.pairLimit) {
         const before = this.usersV4.size;
         if (this.usersV4.add(u * IP_SPACE + (ip >>> 0)) === before) this.pending++;
@@ -353,6 +417,9 @@ export class AudienceCounter {
       }
     }
     this.cellIndex = new BlockIdIndex(256);
+    this.cellMinute.fill(-1);
+    this.tupleHlsKey.fill(-1);
+    this.tupleUserKey.fill(-1);
     this.entryIndex = new BlockIdIndex(Math.min(entries, 1 << 20));
     this.values = new Float64Array(Math.max(1024, Math.min(entries, 1 << 20)) * ENTRY_WIDTH);
     this.lastCellKey = -1;

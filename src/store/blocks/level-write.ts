@@ -16,6 +16,8 @@ export interface LevelCells {
   measures: ReadonlyArray<ArrayLike<number>>;
 }
 
+/** The encodings of a chunk's blocks (reused by every write: a statement copies its parameters when run). */
+const scratchOut = new ByteWriter(1 << 16);
 /** Blocks looked up and written per statement. */
 const CHUNK = 256;
 /** (key, slot) pairs summed in a dense scratch table when key x slots + slot stays below this. */
@@ -90,7 +92,7 @@ export function writeLevel(db: Database.Database, table: BlockTable, cells: Leve
 
   const acc = accumulator(slots, m);
   const merger = acc.merger;
-  const out = new ByteWriter(1 << 16);
+  const out = scratchOut;
   const ends = new Int32Array(CHUNK);
   for (let at = 0; at < groups; ) {
     // Chunks of CHUNK blocks, the rest in powers of two: a handful of statement shapes per table.

@@ -3,6 +3,23 @@ import { BlockIdIndex } from './id-index.js';
 
 type Cells = CubeCells & { count: number };
 
+/** Columns sumDuplicateCells sums into, kept between calls (grown; a call's result is copied out of them). */
+let scratchFirst = new Int32Array(0);
+let scratchSums: Float64Array[] = [];
+/** Writes of more cells than this get columns of their own (not kept). */
+const KEEP_SCRATCH = 1 << 17;
+
+function scratch(n: number, m: number): { firstOf: Int32Array; sums: Float64Array[] } {
+  if (n > KEEP_SCRATCH) return { firstOf: new Int32Array(n), sums: Array.from({ length: m }, () => new Float64Array(n)) };
+  if (scratchFirst.length < n) {
+    const cap = Math.min(KEEP_SCRATCH, Math.max(n, scratchFirst.length * 2));
+    scratchFirst = new Int32Array(cap);
+    scratchSums = scratchSums.map(() => new Float64Array(cap));
+  }
+  while (scratchSums.length < m) scratchSums.push(new Float64Array(scratchFirst.length));
+  return { firstOf: scratchFirst, sums: scratchSums.slice(0, m) };
+}
+
 /**
  * The same cells with duplicates summed: one cell per (series, slot, dims, key). A cube write
  * costs per input cell and level, so cells that will land on the same stored cell (e.g. the
@@ -28,25 +45,25 @@ export function sumDuplicateCells(cells: Cells, dimSizes: readonly number[]): Ce
   const groups = dimSizes.reduce((a, b) => a * b, 1);
   if (!((maxSeries + 1) * slots * groups * (maxKey + 1) < 2 ** 53)) return cells;
   const index = new BlockIdIndex(Math.min(n, 1 << 20));
-  const firstOf: number[] = [];
+  // Typed columns of n entries (at most n distinct cells): no boxed numbers or growing arrays.
   const m = cells.measures.length;
-  const sums: number[][] = Array.from({ length: m }, () => []);
+  const { firstOf, sums } = scratch(n, m);
+  let k = 0;
   for (let i = 0; i < n; i++) {
     let g = 0;
     for (let d = 0; d < dimSizes.length; d++) g = g * (dimSizes[d] as number) + ((cells.dims[d] as ArrayLike<number>)[i] as number);
     const id = (((cells.series[i] as number) * slots + ((cells.slot[i] as number) - minSlot)) * groups + g) * (maxKey + 1) + (cells.key[i] as number);
     const j = index.add(id);
-    if (j === firstOf.length) {
-      firstOf.push(i);
-      for (let v = 0; v < m; v++) (sums[v] as number[]).push((cells.measures[v] as ArrayLike<number>)[i] as number);
+    if (j === k) {
+      firstOf[k++] = i;
+      for (let v = 0; v < m; v++) (sums[v] as Float64Array)[j] = (cells.measures[v] as ArrayLike<number>)[i] as number;
     } else {
       for (let v = 0; v < m; v++) {
-        const col = sums[v] as number[];
+        const col = sums[v] as Float64Array;
         col[j] = (col[j] as number) + ((cells.measures[v] as ArrayLike<number>)[i] as number);
       }
     }
   }
-  const k = firstOf.length;
   if (k === n) return cells;
   const pick = (col: ArrayLike<number>, make: (len: number) => Float64Array | Int32Array): Float64Array | Int32Array => {
     const out = make(k);
@@ -61,6 +78,6 @@ export function sumDuplicateCells(cells: Cells, dimSizes: readonly number[]): Ce
     slot: pick(cells.slot, f64),
     dims: cells.dims.map((d) => pick(d, i32)),
     key: pick(cells.key, i32),
-    measures: sums.map((s) => Float64Array.from(s)),
+    measures: sums.map((s) => s.slice(0, k)),
   };
 }

@@ -41,9 +41,20 @@ export class ByteWriter {
     this.reserve(8);
     const buf = this.buf;
     let n = this.length;
-    while (v >= 0x80) {
+    if (v < 0x80) {
+      // Most varints of a block (slot deltas, small counts, zeros): one byte.
+      buf[n] = v;
+      this.length = n + 1;
+      return;
+    }
+    // Below 2^31 the 7-bit groups come from integer shifts; above, from float division (the same bytes).
+    while (v >= 0x80000000) {
       buf[n++] = (v % 0x80) | 0x80;
       v = Math.floor(v / 0x80);
+    }
+    while (v >= 0x80) {
+      buf[n++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
     }
     buf[n++] = v;
     this.length = n;

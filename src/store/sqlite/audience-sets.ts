@@ -90,9 +90,10 @@ export class SetEntries {
    * set (the first of its entries in this write).
    */
   merge(db: Database.Database, t: SetTable, fresh: (time: number, key: number, a: number, b: number) => void): void {
-    const read = cachedStatement(db, `SELECT ips FROM ${t.name} WHERE ${t.time} = ? AND ${t.key} = ?`).pluck();
-    const write = cachedStatement(db, `INSERT OR REPLACE INTO ${t.name} (${t.time}, ${t.key}, ips) VALUES (?, ?, ?)`);
     for (const [time, byKey] of this.groups) {
+      // The stored sets of this time's keys: a statement per chunk of keys, not one per set.
+      const stored = readSets(db, t, time, [...byKey.keys()]);
+      const writes: Array<[number, Uint8Array]> = [];
       for (const [key, g] of byKey) {
         const n = g.ips.length;
         // Entry order by address, first entry first: address x 2^21 + index (exact below 2^53).
@@ -105,15 +106,16 @@ export class SetEntries {
         const first = new Float64Array(n);
         let m = 0;
         for (let i = 0; i < n; i++) {
-          const at = wide ? (order[i] as number) : (order[i] as number) % 2 ** 21;
+          const o = order[i] as number;
+          // The index part of address x 2^21 + index (without a floating-point remainder).
+          const at = wide ? o : o - Math.floor(o / 2 ** 21) * 2 ** 21;
           const ip = g.ips[at] as number;
           if (m > 0 && add[m - 1] === ip) continue;
           add[m] = ip;
           first[m++] = at;
         }
-        const blob = read.get(time, key) as Uint8Array | undefined;
-        const stored = blob === undefined ? new Float64Array(0) : decodeIpSet(blob);
-        const { merged, fresh: isNew } = mergeIpSet(stored, add.subarray(0, m));
+        const blob = stored.get(key);
+        const { merged, fresh: isNew } = mergeIpSet(blob === undefined ? new Float64Array(0) : decodeIpSet(blob), add.subarray(0, m));
         let added = 0;
         for (let i = 0; i < m; i++) {
           if (isNew[i] !== 1) continue;
@@ -121,10 +123,45 @@ export class SetEntries {
           const at = first[i] as number;
           fresh(time, key, g.a[at] as number, g.b[at] as number);
         }
-        if (added > 0) write.run(time, key, encodeIpSet(merged));
+        if (added > 0) writes.push([key, encodeIpSet(merged)]);
       }
+      writeSets(db, t, time, writes);
     }
     this.groups.clear();
+  }
+}
+
+/** Keys per read or write statement; fewer go in padded or smaller statements (a few shapes per table). */
+const SET_CHUNK = 64;
+
+/** The stored blobs of (time, key) for the given keys (absent keys are not in the map). */
+function readSets(db: Database.Database, t: SetTable, time: number, keys: number[]): Map<number, Uint8Array> {
+  const out = new Map<number, Uint8Array>();
+  for (let at = 0; at < keys.length; at += SET_CHUNK) {
+    const chunk = keys.slice(at, at + SET_CHUNK);
+    let size = 1;
+    while (size < chunk.length) size *= 4;
+    // Padded with a key already asked for (the same row again: read once, no row of its own).
+    while (chunk.length < size) chunk.push(chunk[0] as number);
+    const rows = cachedStatement(db, `SELECT ${t.key}, ips FROM ${t.name} WHERE ${t.time} = ? AND ${t.key} IN (${new Array<string>(size).fill('?').join(',')})`)
+      .raw().all(time, ...chunk) as Array<[number, Uint8Array]>;
+    for (const [k, ips] of rows) out.set(k, ips);
+  }
+  return out;
+}
+
+/** Writes the sets of one time (distinct keys), a chunk of rows per statement. */
+function writeSets(db: Database.Database, t: SetTable, time: number, rows: ReadonlyArray<[number, Uint8Array]>): void {
+  for (let at = 0; at < rows.length; ) {
+    let size = SET_CHUNK;
+    while (size > rows.length - at) size >>= 1;
+    const params: Array<number | Uint8Array> = [];
+    for (let r = at; r < at + size; r++) {
+      const [key, ips] = rows[r] as [number, Uint8Array];
+      params.push(time, key, ips);
+    }
+    cachedStatement(db, `INSERT OR REPLACE INTO ${t.name} (${t.time}, ${t.key}, ips) VALUES ${new Array<string>(size).fill('(?, ?, ?)').join(', ')}`).run(...params);
+    at += size;
   }
 }
 

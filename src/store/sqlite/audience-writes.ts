@@ -14,6 +14,8 @@ const DAY_MS = 86_400_000;
 const HLS = AUDIENCE_PROTOCOLS.indexOf('hls');
 /** Set entries remembered as stored (about 100 bytes each); past this the cache starts anew. */
 const KNOWN_LIMIT = 2_000_000;
+/** Cells per write whose columns the writer keeps for the next batch (12 columns of 8 bytes or less: 12 MiB at most per cube). */
+const KEEP_CELLS = 1 << 17;
 
 /** Schema v7: the audience cube's tables (empty; filled by ingest from then on). */
 export function createAudienceTables(db: Database.Database): void {
@@ -94,6 +96,21 @@ export class AudienceWriter {
     return false;
   }
 
+  /** The per-domain [0] and per-stream [1] cells of a write: kept and grown, not made anew per batch (count reset). */
+  private readonly columns: Cells[] = [newAudienceCells(0), newAudienceCells(0)];
+
+  private cellColumns(which: 0 | 1, capacity: number): Cells {
+    // A big batch (an import) gets columns of its own, not kept afterwards.
+    if (capacity > KEEP_CELLS) return newAudienceCells(capacity);
+    let c = this.columns[which] as Cells;
+    if (c.series.length < capacity) {
+      c = newAudienceCells(Math.max(capacity, c.series.length * 2));
+      this.columns[which] = c;
+    }
+    c.count = 0;
+    return c;
+  }
+
   private seriesId(db: Database.Database, cube: Cube, tuple: string[]): number {
     return this.ids.series(db, cube, tuple);
   }
@@ -108,8 +125,8 @@ export class AudienceWriter {
   write(db: Database.Database, batches: readonly ProjectAudience[]): void {
     let total = 0;
     for (const p of batches) total += p.cells.tuple.length + p.cells.hlsTuple.length;
-    const domains = newAudienceCells(total);
-    const streams = newAudienceCells(total);
+    const domains = this.cellColumns(0, total);
+    const streams = this.cellColumns(1, total);
     const seen = cachedStatement(db, 'INSERT OR IGNORE INTO aud_hls (minute, sid, ip) VALUES (?, ?, ?)');
     const addUser = cachedStatement(db, 'INSERT OR IGNORE INTO aud_users (day, uid, ip) VALUES (?, ?, ?)');
     const viewers = new SetEntries();
