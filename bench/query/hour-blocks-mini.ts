@@ -2,7 +2,7 @@
 // for the full dense bench (`npm run bench -- dense --store clickhouse`, whose first load takes many minutes):
 //
 //   node dist/bench/query/hour-blocks-mini.js [--baseline <checkout of an older build>] [--domains 3] [--seconds 5]
-//     [--rows httpcodes,traffic,carousel] [--traffic-hours 26] [--traffic-pairs 136] [--cpu-prof <dir>]
+//     [--rows httpcodes,traffic,carousel] [--traffic-hours 26] [--traffic-pairs 136] [--cpu-prof <dir>] [--rounds 1]
 //
 // The dense bench's "bandwidth 7 d x 100 domains" row at a size this machine can load in a minute:
 //   --rows traffic --domains 100 --traffic-hours 168 --traffic-pairs 2
@@ -17,9 +17,12 @@
 // windows as there; the data is the last 26 h), and (rows `carousel`) the dense bench's carousel 3 h row over
 // one task with a sample every second, against `livestats serve` on each, uncached, 10 connections:
 // this build on ClickHouse, the baseline build on ClickHouse (optional), this build on SQLite. Every
-// ClickHouse answer is checked byte for byte against SQLite's first.
+// ClickHouse answer is checked byte for byte against SQLite's first. Each ClickHouse build is measured
+// only once its blocks answer the row (system.query_log: two answers in a row read nothing but stamps;
+// dense-clickhouse-warm.ts), and each of its loads is logged with clickhouse-server's CPU and its
+// queries from system.query_log (stamps reads apart: count, duration, rows read and returned).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,11 +32,12 @@ import { ClickHouseStore } from '../../src/store/clickhouse/store.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
 import type { TrafficRow } from '../../src/store/traffic.js';
 import type { CountRow, SampleRow } from '../../src/store/types.js';
-import { startClickHouse } from '../../test/harness/clickhouse.js';
+import { allocate, launch } from '../../test/harness/clickhouse.js';
 import { load, type LoadResult } from '../lib/load.js';
 import { startProcess, type Server } from '../lib/proc.js';
 import { seeded } from '../lib/rng.js';
 import { table } from '../lib/table.js';
+import { warmRow, type QueryLog } from './dense-clickhouse-warm.js';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -52,12 +56,15 @@ const { values } = parseArgs({
     'traffic-pairs': { type: 'string', default: '1000' },
     /** A directory: this build's ClickHouse server runs under node --cpu-prof, its profile written there when it stops. */
     'cpu-prof': { type: 'string' },
+    /** Loads per target and row, the targets' order rotated each round; the median is reported. */
+    rounds: { type: 'string', default: '1' },
   },
 });
 const rowSets = new Set(String(values.rows).split(','));
 const root = projectRoot();
 const domains = Array.from({ length: Number(values.domains) }, (_, i) => `p${String(i + 1).padStart(3, '0')}.mini.example`);
 const seconds = Number(values.seconds);
+const rounds = Math.max(1, Number(values.rounds));
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 const project = 'mini';
 // The window: 24 whole hours that closed at least 10 minutes ago, and one more hour on each side.
@@ -110,8 +117,39 @@ function trafficRows(domain: string, hour: number, rng: () => number, scale: num
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'livestats-hour-blocks-'));
-const ch = await startClickHouse();
-const url = ch.url('mini');
+// system.query_log on: each row is measured once its blocks answer it (warmRow), and the ClickHouse queries of each load are summed.
+const ch = launch(mkdtempSync(join(tmpdir(), 'livestats-ch-')), await allocate(), undefined, { queryLog: true });
+await ch.start();
+const queryLog: QueryLog = {
+  database: 'hbmini',
+  async rows(sql) {
+    const text = await ch.sql(`${sql} FORMAT JSONEachRow`);
+    return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+  },
+  async exec(sql) {
+    await ch.sql(sql);
+  },
+};
+/** clickhouse-server's CPU so far (ms, from /proc). */
+function chCpuMs(): number {
+  const pid = ch.pid();
+  if (pid === undefined) return 0;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+}
+/** The SELECTs clickhouse-server finished in [t0, t1] (system.query_log), stamps reads apart from the rest: count, mean duration, rows read and returned. */
+async function chQueries(t0: number, t1: number): Promise<string> {
+  await queryLog.exec('SYSTEM FLUSH LOGS');
+  const rows = await queryLog.rows(`SELECT position(query, '_stamps') > 0 AND position(query, 'traffic_domains') = 0 AND position(query, 'traffic_streams ') = 0
+      AND position(query, 'http_counts ') = 0 AND position(query, 'carousel_samples') = 0 AS stamps,
+      count() AS n, avg(query_duration_ms) AS ms, quantile(0.99)(query_duration_ms) AS p99, avg(read_rows) AS rr, avg(result_rows) AS res
+    FROM system.query_log WHERE type = 2 AND event_time >= toDateTime(${Math.floor(t0 / 1000)}) AND event_time <= toDateTime(${Math.ceil(t1 / 1000)})
+      AND query LIKE 'SELECT%' AND query NOT LIKE '%system.%' GROUP BY stamps ORDER BY stamps DESC`);
+  return rows.map((r) => `${Number(r.stamps) ? 'stamps reads' : 'other reads'} ${String(r.n)} (mean ${Number(r.ms).toFixed(1)} ms, p99 ${Number(r.p99).toFixed(0)} ms, `
+    + `${Number(r.rr).toFixed(0)} rows read, ${Number(r.res).toFixed(0)} returned)`).join('; ') || 'no reads';
+}
+const url = ch.url('hbmini');
 const servers: Server[] = [];
 try {
   for (const d of ['sqlite', 'ch-new', 'ch-old']) mkdirSync(join(dir, d), { recursive: true });
@@ -168,19 +206,19 @@ try {
   const base = `/v2/${project}/stats`;
   const list = [
     ...(rowSets.has('httpcodes') ? [
-      { name: `24 h x ${domains.length} domains`, path: q },
-      { name: `24 h x ${domains.length} domains, region GD,SH + isp CMCC + code 200,404`, path: `${q}&region=GD,SH&isp=CMCC&code=200,404` },
-      { name: `24 h x ${domains.length} domains, isp CMCC only`, path: `${q}&isp=CMCC` },
-      { name: '24 h x 1 domain, region GD only', path: `/v2/${project}/stats/httpcodes?play_domains=${domains[0]}&${day}&region=GD` },
+      { name: `24 h x ${domains.length} domains`, path: q, blocks: 'http_counts' },
+      { name: `24 h x ${domains.length} domains, region GD,SH + isp CMCC + code 200,404`, path: `${q}&region=GD,SH&isp=CMCC&code=200,404`, blocks: 'http_counts' },
+      { name: `24 h x ${domains.length} domains, isp CMCC only`, path: `${q}&isp=CMCC`, blocks: 'http_counts' },
+      { name: '24 h x 1 domain, region GD only', path: `/v2/${project}/stats/httpcodes?play_domains=${domains[0]}&${day}&region=GD`, blocks: 'http_counts' },
     ] : []),
     // The dense bench's traffic rows (run-dense-traffic.ts), over this dataset's 26 hours of traffic.
     ...(rowSets.has('traffic') ? [
-      { name: `bandwidth 7 d x ${domains.length} domains, 300 s`, path: `${base}/bandwidth/detail?play_domains=${all}&interval=300&${window(7 * 24 * HOUR)}` },
-      { name: `traffic 31 d x ${domains.length} domains, 3600 s`, path: `${base}/traffic/detail?play_domains=${all}&interval=3600&${window(31 * 24 * HOUR)}` },
-      { name: 'traffic 24 h x 1 stream, region GD,SH + isp CMCC', path: `${base}/traffic/detail?play_domains=${domains[0]}&app=live&stream=room-001&region=GD,SH&isp=CMCC&${window(24 * HOUR)}` },
+      { name: `bandwidth 7 d x ${domains.length} domains, 300 s`, path: `${base}/bandwidth/detail?play_domains=${all}&interval=300&${window(7 * 24 * HOUR)}`, blocks: 'traffic_' },
+      { name: `traffic 31 d x ${domains.length} domains, 3600 s`, path: `${base}/traffic/detail?play_domains=${all}&interval=3600&${window(31 * 24 * HOUR)}`, blocks: 'traffic_' },
+      { name: 'traffic 24 h x 1 stream, region GD,SH + isp CMCC', path: `${base}/traffic/detail?play_domains=${domains[0]}&app=live&stream=room-001&region=GD,SH&isp=CMCC&${window(24 * HOUR)}`, blocks: 'traffic_' },
     ] : []),
     ...(rowSets.has('carousel') ? [
-      { name: 'carousel 3 h', path: `${base}/carousel-task/detail?carousel_task_id=mini-task&start_time=${iso(end - 3 * HOUR)}&end_time=${iso(end)}` },
+      { name: 'carousel 3 h', path: `${base}/carousel-task/detail?carousel_task_id=mini-task&start_time=${iso(end - 3 * HOUR)}&end_time=${iso(end)}`, blocks: 'carousel_' },
     ] : []),
   ];
   const rows: Array<Array<string | number>> = [];
@@ -195,23 +233,32 @@ try {
       bodies.push(body);
     }
     if (!bodies.every((b) => b.equals(bodies[bodies.length - 1] as Buffer))) throw new Error(`${row.name}: the answers differ between the stores`);
-    // This build's blocks are built after the first query: sequential requests until the answer time settles (at most 60 s).
-    const t0 = Date.now();
-    let fastest = Infinity;
-    let settled = 0;
-    while (Date.now() - t0 < 60_000 && !(settled >= 10 && Date.now() - t0 >= 5000)) {
-      const s = performance.now();
-      await (await fetch((targets[0] as (typeof targets)[0]).s.url + row.path, { headers: (targets[0] as (typeof targets)[0]).headers })).arrayBuffer();
-      const ms = performance.now() - s;
-      fastest = Math.min(fastest, ms);
-      settled = ms <= 1.5 * fastest ? settled + 1 : 0;
+    // Each ClickHouse build is measured once its blocks answer the row: two answers in a row that made clickhouse-server
+    // read nothing of the row's tables but their stamps (system.query_log; dense-clickhouse-warm.ts), at most 10 minutes.
+    const warm: string[] = [];
+    for (const t of targets.slice(0, -1)) {
+      const w = await warmRow({ name: `${t.label}: ${row.name}`, url: t.s.url + row.path, headers: t.headers, blocks: row.blocks }, queryLog, log,
+        { deadlineMs: 600_000, gapMs: 500 });
+      warm.push(w.warm ? 'warm' : 'NOT warm');
     }
-    const results: LoadResult[] = [];
-    for (const t of targets) {
-      const r = await load(`${t.label}: ${row.name}`, t.s.url + row.path, { connections: 10, seconds, headers: t.headers });
-      log(`${t.label}: ${row.name}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms`);
-      results.push(r);
+    // `rounds` rounds, each target once per round in a rotated order (a busy machine's load drifts: no build always goes first);
+    // each target's round with the median req/s is reported.
+    const byTarget: LoadResult[][] = targets.map(() => []);
+    for (let round = 0; round < rounds; round++) {
+      for (let k = 0; k < targets.length; k++) {
+        const i = (k + round) % targets.length;
+        const t = targets[i] as (typeof targets)[0];
+        const t0 = Date.now();
+        const cpu0 = chCpuMs();
+        const r = await load(`${t.label}: ${row.name}`, t.s.url + row.path, { connections: 10, seconds, headers: t.headers });
+        const t1 = Date.now();
+        const chLine = i < targets.length - 1
+          ? ` (${warm[i] ?? ''}; clickhouse-server ${((chCpuMs() - cpu0) / Math.max(1, t1 - t0)).toFixed(2)} cores, ${await chQueries(t0, t1)})` : '';
+        log(`${t.label}: ${row.name}${rounds > 1 ? ` (round ${round + 1})` : ''}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms${chLine}`);
+        (byTarget[i] as LoadResult[]).push(r);
+      }
     }
+    const results = byTarget.map((rs) => [...rs].sort((a, b) => a.rps - b.rps)[Math.floor(rs.length / 2)] as LoadResult);
     const sq = results[results.length - 1] as LoadResult;
     rows.push([row.name, (bodies[0] as Buffer).length / 1024, ...results.flatMap((r) => [r.rps, r.p99]),
       ...results.slice(0, -1).map((r) => r.rps / sq.rps)]);
