@@ -2,10 +2,10 @@ import type Database from 'better-sqlite3';
 import { renderPlayInfo, type PlayInfoColumns } from '../../contract/audience/play-info-body.js';
 import { renderUsers } from '../../contract/audience/users-body.js';
 import { AUDIENCE_PROTOCOLS, comparePlayInfo, type AudienceProtocol, type PlayInfoFilter, type PlayInfoRow, type PortraitDay, type PortraitFilter, type UsersFilter } from '../audience.js';
-import { addSlotMeasures, sumMeasure } from '../blocks/codec.js';
+import { addSlotThroughMeasures, sumMeasure } from '../blocks/codec.js';
 import { cachedStatement } from '../blocks/table.js';
 import { ISP_INDEX, REGION_INDEX } from './layout.js';
-import { addSessionViewers, blockStart, sessionViewersAt } from '../audience-flv.js';
+import { addSessionViewers, blockStart } from '../audience-flv.js';
 import { domainDaySums, eachViewerPeak, SUM_WINDOW_MINUTES, SUM_WINDOWS } from './audience-sums.js';
 import { AUDIENCE_BLOCK_SLOTS, AUDIENCE_DOMAINS, AUDIENCE_SLOT_MS, AUDIENCE_STREAMS, M_BYTES, M_CLOSES, M_OPENS, M_PLAY_MS, M_REQUESTS, M_VIEWERS, userKey } from './audience-layout.js';
 
@@ -158,22 +158,24 @@ export function readPlayInfoColumns(db: Database.Database, f: PlayInfoFilter): P
   const block = Math.floor(minute / bs);
   const v = new Float64Array(P);
   const b = new Float64Array(P);
-  // FLV/RTMP sessions: opens and closes of the block's slots up to the minute, per protocol.
-  const opens = Array.from({ length: P }, () => new Float64Array(bs));
-  const closes = Array.from({ length: P }, () => new Float64Array(bs));
+  // FLV/RTMP sessions: opens and closes of the block's slots up to the minute, summed per protocol.
+  const opens = new Float64Array(P);
+  const closes = new Float64Array(P);
   const slot = minute - block * bs;
+  const measures = [M_VIEWERS, M_BYTES, M_OPENS, M_CLOSES];
+  const through = [false, false, true, true];
+  const into = [v, b, opens, closes];
   level.table.scan(db, [...at.keys()], AUDIENCE_STREAMS.groupsFor(level, [[], []]), block, block + 1, (blk, data, series) => {
     const i = at.get(series);
     if (i === undefined) return;
     v.fill(0);
     b.fill(0);
-    addSlotMeasures(data, slot, [M_VIEWERS, M_BYTES], [v, b]);
-    for (const o of opens) o.fill(0);
-    for (const c of closes) c.fill(0);
-    sumMeasure(data, M_OPENS, 0, (key) => opens[key]);
-    sumMeasure(data, M_CLOSES, 0, (key) => closes[key]);
+    opens.fill(0);
+    closes.fill(0);
+    // One directory read per block: the minute's viewers and bytes, the sessions opened and closed since the block's start.
+    addSlotThroughMeasures(data, slot, measures, through, into);
     for (let p = 0; p < P; p++) {
-      const sessions = sessionViewersAt(opens[p] as Float64Array, closes[p] as Float64Array, slot);
+      const sessions = (opens[p] as number) - (closes[p] as number);
       online[i * P + p] = (online[i * P + p] as number) + (v[p] as number) + sessions;
       bytes[i * P + p] = (bytes[i * P + p] as number) + (b[p] as number);
     }
