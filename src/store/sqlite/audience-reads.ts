@@ -37,6 +37,19 @@ function seriesWithPrefix(db: Database.Database, table: string, tuple: readonly 
   return out;
 }
 
+/**
+ * Every stream series of a domain as (id, app, stream): seriesWithPrefix's range, but SQLite cuts
+ * the known (project, domain) off each key first (a byte offset: the prefix's UTF-8 length), so
+ * the one JSON text parsed holds `[id,app,stream]` per stream instead of the whole tuple.
+ */
+function domainStreams(db: Database.Database, project: string, domain: string): Array<[number, string, string]> {
+  const prefix = JSON.stringify([project, domain]).slice(0, -1) + ',';
+  const text = cachedStatement(db, `SELECT '[' || group_concat('[' || id || ',' || substr(CAST(key AS BLOB), ?)) || ']' FROM ${AUDIENCE_STREAMS.seriesTable} WHERE key >= ? AND key < ?`)
+    .pluck().get(Buffer.byteLength(prefix) + 1, `${prefix}"`, `${prefix}#`) as string | null;
+  if (text === null) return [];
+  return (JSON.parse(text) as unknown[][]).filter((t): t is [number, string, string] => t.length === 3);
+}
+
 /** Stream series of a domain matching app/stream (undefined: any). */
 function streamSeries(db: Database.Database, project: string, domain: string, app: string | undefined, stream: string | undefined): Array<{ id: number; tuple: string[] }> {
   return seriesWithPrefix(db, AUDIENCE_STREAMS.seriesTable, app !== undefined ? [project, domain, app] : [project, domain])
@@ -141,12 +154,12 @@ export function readPlayInfoColumns(db: Database.Database, f: PlayInfoFilter): P
   const cols = { domains: [] as string[], apps: [] as string[], streams: [] as string[] };
   const at = new Map<number, number>();
   for (const domain of domains) {
-    for (const s of streamSeries(db, f.project, domain, undefined, undefined)) {
-      if (at.has(s.id)) continue;
-      at.set(s.id, cols.streams.length);
+    for (const [id, app, stream] of domainStreams(db, f.project, domain)) {
+      if (at.has(id)) continue;
+      at.set(id, cols.streams.length);
       cols.domains.push(domain);
-      cols.apps.push(s.tuple[2] as string);
-      cols.streams.push(s.tuple[3] as string);
+      cols.apps.push(app);
+      cols.streams.push(stream);
     }
   }
   const P = AUDIENCE_PROTOCOLS.length;
