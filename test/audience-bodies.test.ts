@@ -10,7 +10,8 @@ import { ReadPool } from '../src/store/sqlite/read-pool.js';
 import { InlineReader } from '../src/store/sqlite/reader.js';
 import { SqliteStore } from '../src/store/sqlite/store.js';
 import { writeAudienceLog } from './audience-conformance.js';
-import { D, DOMAIN } from './fixtures/audience-log.js';
+import { audienceOf, D, DOMAIN, FORMAT } from './fixtures/audience-log.js';
+import { batch } from './store-conformance.js';
 import { tempDir } from './helpers/tmp.js';
 
 /**
@@ -71,4 +72,22 @@ it('play-info: the same bytes as JSON of shapePlayInfo over playInfo, for given 
     }
   }
   expect(rows).toBeGreaterThan(0);
+});
+
+it('play-info: app and stream names with quotes, backslashes and non-ASCII come back whole (the series keys cut after the domain)', async () => {
+  const t2 = tempDir();
+  const s2 = new SqliteStore(join(t2.dir, 'livestats.db'));
+  try {
+    await s2.init();
+    const lines = ['/a%22p/%E7%9B%B4%E6%92%AD-%C3%A9.flv', '/%5Capp/s%22t.m3u8', '/live/%F0%9F%98%80.flv'].map((uri, i) =>
+      `1.1.1.${i + 1} ${((D + 10 * H + 30_000 + i * 1000) / 1000).toFixed(3)} 20.000 200 ${100 * (i + 1)} ${DOMAIN} "GET ${uri} HTTP/1.1"`);
+    await s2.write(batch({ audience: audienceOf(FORMAT, lines).audience }));
+    const cells = await s2.playInfo({ project: 'p1', domains: [DOMAIN], minute: D + 10 * H });
+    expect(cells.map((c) => [c.app, c.stream, c.protocol])).toEqual([
+      ['live', '😀', 'flv'], ['\\app', 's"t', 'hls'], ['a"p', '直播-é', 'flv'],
+    ].sort((a, b) => (a[1] as string) < (b[1] as string) ? -1 : 1));
+  } finally {
+    await s2.close();
+    t2.remove();
+  }
 });

@@ -112,7 +112,10 @@ const ONLINE_WORDS = wordsOf(ONLINE);
  * (one per stream name and protocol), the bandwidth, ',"online":' and the viewers, copied as words.
  */
 export function renderPlayInfo(minute: number, c: PlayInfoColumns): Uint8Array {
-  const out = new JsonBytes(64 + c.streams.length * 2 * 96);
+  // About two entries per stream of ~90 bytes besides its names: room for them at once (growing copies the answer).
+  let room = 64;
+  for (let i = 0; i < c.streams.length; i++) room += 2 * (96 + (c.domains[i] as string).length + (c.streams[i] as string).length);
+  const out = new JsonBytes(room);
   out.ensure(OPEN.length + 20 + LIST.length);
   out.bytes(OPEN);
   new UtcSecondWriter().write(out, minute);

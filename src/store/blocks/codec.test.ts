@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BlockBuilder } from './builder.js';
-import { BlockFormatError, addAllMeasures, addSlotMeasures, blockInfo, decodeBlock, decodeBlockInto, encodeBlock, newCellColumns, sumMeasure, type CellColumns } from './codec.js';
+import { BlockFormatError, addAllMeasures, addSlotMeasures, addSlotThroughMeasures, blockInfo, decodeBlock, decodeBlockInto, encodeBlock, newCellColumns, sumMeasure, type CellColumns } from './codec.js';
 import { ByteReader, ByteWriter } from './varint.js';
 
 function cols(rows: Array<[number, number, ...number[]]>, measures = 2): CellColumns {
@@ -341,6 +341,56 @@ describe('addSlotMeasures against decodeBlock', () => {
     // One stream length one byte longer than its stream: the stream does not end where announced.
     const v1 = Uint8Array.of(1, 1, 60, 1, 200, 1, 4, 0, 5, 3, 4, 3, 0);
     expect(() => addSlotMeasures(v1, 5, [0], [new Float64Array(300)])).toThrow(BlockFormatError);
+  });
+});
+
+describe('addSlotThroughMeasures against decodeBlock', () => {
+  it('adds one slot, or the sum of slots up to it, of the asked measures per key for random blocks (full, sparse, listed keys; ratio and plain streams)', () => {
+    const rnd = prng(23);
+    for (let round = 0; round < 300; round++) {
+      const slots = 1 + Math.floor(rnd() * 70);
+      const measures = 1 + Math.floor(rnd() * 4);
+      const rows: Array<[number, number, ...number[]]> = [];
+      for (let k = 0; k < 1 + Math.floor(rnd() * 4); k++) {
+        const key = k * 3 + Math.floor(rnd() * 3);
+        const density = [1, 1, 0.5, 0.05][Math.floor(rnd() * 4)] as number;
+        for (let s = 0; s < slots; s++) {
+          if (rnd() >= density) continue;
+          const req = rnd() < 0.1 ? Math.floor(rnd() * 2 ** 40) : Math.floor(rnd() * 500);
+          rows.push([key, s, req, ...Array.from({ length: measures - 1 }, () => (rnd() < 0.7 ? req * 25 + Math.floor(rnd() * 9) : Math.floor(rnd() * 1e9)))]);
+        }
+      }
+      if (rows.length === 0) continue;
+      const buf = encodeBlock(slots, cols(rows, measures));
+      const d = decodeBlock(buf).cells;
+      const slot = Math.floor(rnd() * (slots + 4)) - 2;
+      const asked = Array.from({ length: 1 + Math.floor(rnd() * measures) }, () => Math.floor(rnd() * measures));
+      const through = asked.map(() => rnd() < 0.5);
+      const width = 1 + Math.floor(rnd() * 12);
+      const expected = asked.map(() => new Float64Array(width));
+      for (let i = 0; i < d.count; i++) {
+        const key = d.keys[i] as number;
+        if (key >= width) continue;
+        asked.forEach((m, j) => {
+          if (through[j] ? (d.slots[i] as number) > slot : d.slots[i] !== slot) return;
+          const e = expected[j] as Float64Array;
+          e[key] = (e[key] as number) + ((d.values[m] as Float64Array)[i] as number);
+        });
+      }
+      const into = asked.map(() => new Float64Array(width));
+      addSlotThroughMeasures(buf, slot, asked, through, into);
+      expect(into.map((c) => Array.from(c))).toEqual(expected.map((c) => Array.from(c)));
+    }
+  });
+
+  it('checks what it reads: an unknown measure, a truncated block and trailing stream bytes are refused', () => {
+    const buf = encodeBlock(60, cols([[0, 3, 5, 125], [2, 3, 1, 9]]));
+    expect(() => addSlotThroughMeasures(buf, 3, [2], [true], [new Float64Array(4)])).toThrow(BlockFormatError);
+    for (let cut = 1; cut < buf.length; cut++) {
+      expect(() => addSlotThroughMeasures(buf.subarray(0, cut), 3, [0, 1], [false, true], [new Float64Array(4), new Float64Array(4)])).toThrow(BlockFormatError);
+    }
+    const v1 = Uint8Array.of(1, 1, 60, 1, 200, 1, 4, 0, 5, 3, 4, 3, 0);
+    expect(() => addSlotThroughMeasures(v1, 5, [0], [true], [new Float64Array(300)])).toThrow(BlockFormatError);
   });
 });
 

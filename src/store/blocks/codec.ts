@@ -584,6 +584,53 @@ export function addSlotMeasures(buf: Uint8Array, slot: number, measures: readonl
   }
 }
 
+/**
+ * addSlotMeasures and the running sums up to a slot, with one directory read per block: for each
+ * measure `measures[j]`, `into[j][key]` gets the cell (key, `slot`) added when `through[j]` is
+ * false, or the sum of the key's cells in slots 0..`slot` when it is true (keys below
+ * `into[j].length`). The play-info read: a minute's viewers and bytes, and the FLV/RTMP sessions
+ * opened and closed since the block's start. Checks the directory and each stream it reads.
+ */
+export function addSlotThroughMeasures(
+  buf: Uint8Array, slot: number, measures: readonly number[], through: readonly boolean[], into: readonly Float64Array[],
+): void {
+  const dir = readDirectory(buf, true);
+  for (let j = 0; j < measures.length; j++) {
+    const m = measures[j] as number;
+    const out = into[j] as Float64Array;
+    const sum = through[j] === true;
+    if (m >= dir.measures) throw new BlockFormatError(`measure ${m} requested from a block of ${dir.measures}`);
+    const { r, base, ratios } = measureReaders(buf, dir, m);
+    let cell = 0;
+    for (let k = 0; k < dir.keyCount; k++) {
+      const n = dir.keyCells[k] as number;
+      const full = dir.keyFull[k] === 1;
+      // Cells [0, upto) of the key are summed (sum) or the last of them taken (one slot): slots ascend.
+      let upto = 0;
+      if (full) upto = sum ? Math.max(0, Math.min(n, slot + 1)) : slot >= 0 && slot < n ? slot + 1 : 0;
+      else if (sum) while (upto < n && (dir.cellSlots[cell + upto] as number) <= slot) upto++;
+      else for (let i = 0; i < n; i++) if (dir.cellSlots[cell + i] === slot) { upto = i + 1; break; }
+      const key = dir.keyValues[k] as number;
+      if (upto === 0 || key >= out.length) {
+        skipVarints(r, n);
+        if (base) skipVarints(base, n);
+      } else {
+        const first = sum ? 0 : upto - 1;
+        skipVarints(r, first);
+        if (base) skipVarints(base, first);
+        let v = 0;
+        for (let i = first; i < upto; i++) v += base ? ratioValue(base.uint(), (ratios as Float64Array)[k] as number, r.uint(), m) : r.uint();
+        out[key] = (out[key] as number) + v;
+        skipVarints(r, n - upto);
+        if (base) skipVarints(base, n - upto);
+      }
+      cell += n;
+    }
+    checkStreamEnd(r, m);
+    if (base) checkStreamEnd(base, 0);
+  }
+}
+
 function sumWith(dir: Directory, st: ValueStream, offset: number, column: (key: number) => Float64Array | undefined): void {
   let cell = 0;
   for (let k = 0; k < dir.keyCount; k++) {

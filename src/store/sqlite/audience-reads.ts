@@ -2,10 +2,10 @@ import type Database from 'better-sqlite3';
 import { renderPlayInfo, type PlayInfoColumns } from '../../contract/audience/play-info-body.js';
 import { renderUsers } from '../../contract/audience/users-body.js';
 import { AUDIENCE_PROTOCOLS, comparePlayInfo, type AudienceProtocol, type PlayInfoFilter, type PlayInfoRow, type PortraitDay, type PortraitFilter, type UsersFilter } from '../audience.js';
-import { addSlotMeasures, sumMeasure } from '../blocks/codec.js';
+import { addSlotThroughMeasures, sumMeasure } from '../blocks/codec.js';
 import { cachedStatement } from '../blocks/table.js';
 import { ISP_INDEX, REGION_INDEX } from './layout.js';
-import { addSessionViewers, blockStart, sessionViewersAt } from '../audience-flv.js';
+import { addSessionViewers, blockStart } from '../audience-flv.js';
 import { domainDaySums, eachViewerPeak, SUM_WINDOW_MINUTES, SUM_WINDOWS } from './audience-sums.js';
 import { AUDIENCE_BLOCK_SLOTS, AUDIENCE_DOMAINS, AUDIENCE_SLOT_MS, AUDIENCE_STREAMS, M_BYTES, M_CLOSES, M_OPENS, M_PLAY_MS, M_REQUESTS, M_VIEWERS, userKey } from './audience-layout.js';
 
@@ -35,6 +35,19 @@ function seriesWithPrefix(db: Database.Database, table: string, tuple: readonly 
   const out: Array<{ id: number; tuple: string[] }> = [];
   for (let i = 0; i < flat.length; i += 2) out.push({ id: flat[i] as number, tuple: flat[i + 1] as string[] });
   return out;
+}
+
+/**
+ * Every stream series of a domain as (id, app, stream): seriesWithPrefix's range, but SQLite cuts
+ * the known (project, domain) off each key first (a byte offset: the prefix's UTF-8 length), so
+ * the one JSON text parsed holds `[id,app,stream]` per stream instead of the whole tuple.
+ */
+function domainStreams(db: Database.Database, project: string, domain: string): Array<[number, string, string]> {
+  const prefix = JSON.stringify([project, domain]).slice(0, -1) + ',';
+  const text = cachedStatement(db, `SELECT '[' || group_concat('[' || id || ',' || substr(CAST(key AS BLOB), ?)) || ']' FROM ${AUDIENCE_STREAMS.seriesTable} WHERE key >= ? AND key < ?`)
+    .pluck().get(Buffer.byteLength(prefix) + 1, `${prefix}"`, `${prefix}#`) as string | null;
+  if (text === null) return [];
+  return (JSON.parse(text) as unknown[][]).filter((t): t is [number, string, string] => t.length === 3);
 }
 
 /** Stream series of a domain matching app/stream (undefined: any). */
@@ -141,12 +154,12 @@ export function readPlayInfoColumns(db: Database.Database, f: PlayInfoFilter): P
   const cols = { domains: [] as string[], apps: [] as string[], streams: [] as string[] };
   const at = new Map<number, number>();
   for (const domain of domains) {
-    for (const s of streamSeries(db, f.project, domain, undefined, undefined)) {
-      if (at.has(s.id)) continue;
-      at.set(s.id, cols.streams.length);
+    for (const [id, app, stream] of domainStreams(db, f.project, domain)) {
+      if (at.has(id)) continue;
+      at.set(id, cols.streams.length);
       cols.domains.push(domain);
-      cols.apps.push(s.tuple[2] as string);
-      cols.streams.push(s.tuple[3] as string);
+      cols.apps.push(app);
+      cols.streams.push(stream);
     }
   }
   const P = AUDIENCE_PROTOCOLS.length;
@@ -158,22 +171,24 @@ export function readPlayInfoColumns(db: Database.Database, f: PlayInfoFilter): P
   const block = Math.floor(minute / bs);
   const v = new Float64Array(P);
   const b = new Float64Array(P);
-  // FLV/RTMP sessions: opens and closes of the block's slots up to the minute, per protocol.
-  const opens = Array.from({ length: P }, () => new Float64Array(bs));
-  const closes = Array.from({ length: P }, () => new Float64Array(bs));
+  // FLV/RTMP sessions: opens and closes of the block's slots up to the minute, summed per protocol.
+  const opens = new Float64Array(P);
+  const closes = new Float64Array(P);
   const slot = minute - block * bs;
+  const measures = [M_VIEWERS, M_BYTES, M_OPENS, M_CLOSES];
+  const through = [false, false, true, true];
+  const into = [v, b, opens, closes];
   level.table.scan(db, [...at.keys()], AUDIENCE_STREAMS.groupsFor(level, [[], []]), block, block + 1, (blk, data, series) => {
     const i = at.get(series);
     if (i === undefined) return;
     v.fill(0);
     b.fill(0);
-    addSlotMeasures(data, slot, [M_VIEWERS, M_BYTES], [v, b]);
-    for (const o of opens) o.fill(0);
-    for (const c of closes) c.fill(0);
-    sumMeasure(data, M_OPENS, 0, (key) => opens[key]);
-    sumMeasure(data, M_CLOSES, 0, (key) => closes[key]);
+    opens.fill(0);
+    closes.fill(0);
+    // One directory read per block: the minute's viewers and bytes, the sessions opened and closed since the block's start.
+    addSlotThroughMeasures(data, slot, measures, through, into);
     for (let p = 0; p < P; p++) {
-      const sessions = sessionViewersAt(opens[p] as Float64Array, closes[p] as Float64Array, slot);
+      const sessions = (opens[p] as number) - (closes[p] as number);
       online[i * P + p] = (online[i * P + p] as number) + (v[p] as number) + sessions;
       bytes[i * P + p] = (bytes[i * P + p] as number) + (b[p] as number);
     }
