@@ -43,6 +43,34 @@ function grownI32(a: Int32Array, i: number): Int32Array {
 }
 
 /**
+ * Per tuple, its last key and the number the index gave it: the lines of one stream (and minute or
+ * day) that follow each other in a batch skip the hash. Cleared with the index on drain.
+ */
+class TuplePairCache {
+  private keys: Float64Array = new Float64Array(256).fill(-1);
+  private pairs: Int32Array = new Int32Array(256);
+
+  /** The number of `key` for `tuple`: from the cache, else from `index` (which numbers it when new). */
+  pair(tuple: number, key: number, index: BlockIdIndex): number {
+    if (tuple < this.keys.length && this.keys[tuple] === key) return this.pairs[tuple] as number;
+    const p = index.add(key);
+    if (tuple >= this.keys.length && tuple < TUPLE_CACHE_LIMIT) {
+      this.keys = grownF64(this.keys, tuple);
+      this.pairs = grownI32(this.pairs, tuple);
+    }
+    if (tuple < this.keys.length) {
+      this.keys[tuple] = key;
+      this.pairs[tuple] = p;
+    }
+    return p;
+  }
+
+  clear(): void {
+    this.keys.fill(-1);
+  }
+}
+
+/**
  * A client IP as the batch sets key it: a canonical dotted quad (the form its integer prints back to,
  * so no answer changes on any store) as its integer | 0 (a small integer: no string kept alive, no
  * allocation), any other text as itself.
@@ -166,10 +194,8 @@ export class AudienceCounter {
    */
   private cellMinute: Float64Array = new Float64Array(256).fill(-1);
   private cellEntry: Int32Array = new Int32Array(256);
-  private tupleHlsKey: Float64Array = new Float64Array(256).fill(-1);
-  private tupleHlsPair: Int32Array = new Int32Array(256);
-  private tupleUserKey: Float64Array = new Float64Array(256).fill(-1);
-  private tupleUserPair: Int32Array = new Int32Array(256);
+  private readonly tupleHls = new TuplePairCache();
+  private readonly tupleUsers = new TuplePairCache();
 
   /** `pairLimit`: pairs numbered before the Maps take over (a test lowers it to reach them). */
   private readonly pairLimit: number;
@@ -254,19 +280,7 @@ export class AudienceCounter {
     const ip = ipKey(address, v4);
     const key = tuple * MINUTE_SPACE + minute;
     if (typeof ip === 'number') {
-      let p: number;
-      if (tuple < this.tupleHlsKey.length && this.tupleHlsKey[tuple] === key) p = this.tupleHlsPair[tuple] as number;
-      else {
-        p = this.hlsPairs.add(key);
-        if (tuple >= this.tupleHlsKey.length && tuple < TUPLE_CACHE_LIMIT) {
-          this.tupleHlsKey = grownF64(this.tupleHlsKey, tuple);
-          this.tupleHlsPair = grownI32(this.tupleHlsPair, tuple);
-        }
-        if (tuple < this.tupleHlsKey.length) {
-          this.tupleHlsKey[tuple] = key;
-          this.tupleHlsPair[tuple] = p;
-        }
-      }
+      const p = this.tupleHls.pair(tuple, key, this.hlsPairs);
       if (p < this.pairLimit) {
         const before = this.hlsV4.size;
         const n = this.hlsV4.add(p * IP_SPACE + (ip >>> 0));
@@ -297,19 +311,7 @@ export class AudienceCounter {
     const ip = ipKey(address, v4);
     const key = tuple * DAY_SPACE + Math.floor(time / DAY);
     if (typeof ip === 'number') {
-      let u: number;
-      if (tuple < this.tupleUserKey.length && this.tupleUserKey[tuple] === key) u = this.tupleUserPair[tuple] as number;
-      else {
-        u = this.userPairs.add(key);
-        if (tuple >= this.tupleUserKey.length && tuple < TUPLE_CACHE_LIMIT) {
-          this.tupleUserKey = grownF64(this.tupleUserKey, tuple);
-          this.tupleUserPair = grownI32(this.tupleUserPair, tuple);
-        }
-        if (tuple < this.tupleUserKey.length) {
-          this.tupleUserKey[tuple] = key;
-          this.tupleUserPair[tuple] = u;
-        }
-      }
+      const u = this.tupleUsers.pair(tuple, key, this.userPairs);
       if (u < this.pairLimit) {
         const before = this.usersV4.size;
         if (this.usersV4.add(u * IP_SPACE + (ip >>> 0)) === before) this.pending++;
@@ -418,8 +420,8 @@ export class AudienceCounter {
     }
     this.cellIndex = new BlockIdIndex(256);
     this.cellMinute.fill(-1);
-    this.tupleHlsKey.fill(-1);
-    this.tupleUserKey.fill(-1);
+    this.tupleHls.clear();
+    this.tupleUsers.clear();
     this.entryIndex = new BlockIdIndex(Math.min(entries, 1 << 20));
     this.values = new Float64Array(Math.max(1024, Math.min(entries, 1 << 20)) * ENTRY_WIDTH);
     this.lastCellKey = -1;

@@ -297,25 +297,35 @@ describe('addAllMeasures against decodeBlock', () => {
   });
 });
 
+/**
+ * A random block for the one-slot readers' property tests: up to 70 slots, 1-4 measures, keys full,
+ * sparse or listed, values in ratio to the first measure or not; undefined when it drew no cell.
+ */
+function randomBlock(rnd: () => number): { slots: number; measures: number; buf: Uint8Array; d: ReturnType<typeof decodeBlock>['cells'] } | undefined {
+  const slots = 1 + Math.floor(rnd() * 70);
+  const measures = 1 + Math.floor(rnd() * 4);
+  const rows: Array<[number, number, ...number[]]> = [];
+  for (let k = 0; k < 1 + Math.floor(rnd() * 4); k++) {
+    const key = k * 3 + Math.floor(rnd() * 3);
+    const density = [1, 1, 0.5, 0.05][Math.floor(rnd() * 4)] as number;
+    for (let s = 0; s < slots; s++) {
+      if (rnd() >= density) continue;
+      const req = rnd() < 0.1 ? Math.floor(rnd() * 2 ** 40) : Math.floor(rnd() * 500);
+      rows.push([key, s, req, ...Array.from({ length: measures - 1 }, () => (rnd() < 0.7 ? req * 25 + Math.floor(rnd() * 9) : Math.floor(rnd() * 1e9)))]);
+    }
+  }
+  if (rows.length === 0) return undefined;
+  const buf = encodeBlock(slots, cols(rows, measures));
+  return { slots, measures, buf, d: decodeBlock(buf).cells };
+}
+
 describe('addSlotMeasures against decodeBlock', () => {
   it('adds one slot of the asked measures per key for random blocks (full, sparse, listed keys; ratio and plain streams)', () => {
     const rnd = prng(11);
     for (let round = 0; round < 300; round++) {
-      const slots = 1 + Math.floor(rnd() * 70);
-      const measures = 1 + Math.floor(rnd() * 4);
-      const rows: Array<[number, number, ...number[]]> = [];
-      for (let k = 0; k < 1 + Math.floor(rnd() * 4); k++) {
-        const key = k * 3 + Math.floor(rnd() * 3);
-        const density = [1, 1, 0.5, 0.05][Math.floor(rnd() * 4)] as number;
-        for (let s = 0; s < slots; s++) {
-          if (rnd() >= density) continue;
-          const req = rnd() < 0.1 ? Math.floor(rnd() * 2 ** 40) : Math.floor(rnd() * 500);
-          rows.push([key, s, req, ...Array.from({ length: measures - 1 }, () => (rnd() < 0.7 ? req * 25 + Math.floor(rnd() * 9) : Math.floor(rnd() * 1e9)))]);
-        }
-      }
-      if (rows.length === 0) continue;
-      const buf = encodeBlock(slots, cols(rows, measures));
-      const d = decodeBlock(buf).cells;
+      const block = randomBlock(rnd);
+      if (block === undefined) continue;
+      const { slots, measures, buf, d } = block;
       const slot = Math.floor(rnd() * (slots + 4)) - 2;
       const asked = Array.from({ length: 1 + Math.floor(rnd() * measures) }, () => Math.floor(rnd() * measures));
       const width = 1 + Math.floor(rnd() * 12);
@@ -348,21 +358,9 @@ describe('addSlotThroughMeasures against decodeBlock', () => {
   it('adds one slot, or the sum of slots up to it, of the asked measures per key for random blocks (full, sparse, listed keys; ratio and plain streams)', () => {
     const rnd = prng(23);
     for (let round = 0; round < 300; round++) {
-      const slots = 1 + Math.floor(rnd() * 70);
-      const measures = 1 + Math.floor(rnd() * 4);
-      const rows: Array<[number, number, ...number[]]> = [];
-      for (let k = 0; k < 1 + Math.floor(rnd() * 4); k++) {
-        const key = k * 3 + Math.floor(rnd() * 3);
-        const density = [1, 1, 0.5, 0.05][Math.floor(rnd() * 4)] as number;
-        for (let s = 0; s < slots; s++) {
-          if (rnd() >= density) continue;
-          const req = rnd() < 0.1 ? Math.floor(rnd() * 2 ** 40) : Math.floor(rnd() * 500);
-          rows.push([key, s, req, ...Array.from({ length: measures - 1 }, () => (rnd() < 0.7 ? req * 25 + Math.floor(rnd() * 9) : Math.floor(rnd() * 1e9)))]);
-        }
-      }
-      if (rows.length === 0) continue;
-      const buf = encodeBlock(slots, cols(rows, measures));
-      const d = decodeBlock(buf).cells;
+      const block = randomBlock(rnd);
+      if (block === undefined) continue;
+      const { slots, measures, buf, d } = block;
       const slot = Math.floor(rnd() * (slots + 4)) - 2;
       const asked = Array.from({ length: 1 + Math.floor(rnd() * measures) }, () => Math.floor(rnd() * measures));
       const through = asked.map(() => rnd() < 0.5);
