@@ -101,6 +101,36 @@ describe('ClickHouse hour blocks', () => {
     for (const b of bodies) expect(Buffer.from(b).toString()).toBe(expected);
   }, 180_000);
 
+  it('a sent answer\'s buffer goes back to a worker, which renders the next answer into it: the same bytes', async () => {
+    const blocks = st.cached.hourBlocks;
+    if (!blocks) throw new Error('the store has no hour blocks');
+    const f = filter({});
+    await fromBlocks(f);
+    const sqlBody = await st.sql.httpCodesBody(f, []);
+    const expected = Buffer.from(sqlBody).toString();
+    const first = await st.cached.httpCodesBody(f, []);
+    expect(Buffer.from(first).toString()).toBe(expected);
+    const size = first.buffer.byteLength;
+    const spares = blocks.spareCount;
+    st.cached.releaseBody(first);
+    // Moved, not copied: the sent view is detached at once, and the buffer waits for the next answer.
+    expect(first.buffer.byteLength).toBe(0);
+    expect(blocks.spareCount).toBe(spares + 1);
+    // A buffer given twice, or a body the blocks did not render, is left alone.
+    st.cached.releaseBody(first);
+    st.cached.releaseBody(sqlBody);
+    expect(sqlBody.byteLength).toBeGreaterThan(0);
+    expect(blocks.spareCount).toBe(spares + 1);
+    // The next answer (two codes: a smaller buffer of its own) is rendered into the given one.
+    const expectedTwo = Buffer.from(await st.sql.httpCodesBody(f, [200, 404])).toString();
+    const before = blocks.stats.fromBlocks;
+    const second = await st.cached.httpCodesBody(f, [200, 404]);
+    expect(blocks.stats.fromBlocks).toBe(before + 1);
+    expect(blocks.spareCount).toBe(spares);
+    expect(second.buffer.byteLength).toBe(size);
+    expect(Buffer.from(second).toString()).toBe(expectedTwo);
+  }, 180_000);
+
   it('stays exact while two writers write into closed hours and a third node reads', async () => {
     const f = filter({ regions: ['GD', 'SH'], isps: ['CMCC'] });
     await fromBlocks(f);

@@ -8,6 +8,7 @@
 // it, so every worker holds every block and any of them can answer, with the memory counted once.
 import { parentPort } from 'node:worker_threads';
 import { renderHttpCodes, type HttpCodesColumns } from '../../contract/httpcodes-body.js';
+import { giveSpare } from '../../contract/json-bytes.js';
 import { sumColumns, type BlockSlice, type ExtraCells } from './hour-answer.js';
 import { buildHourCells, hourCellsBytes, ISP_GROUPS, parseBuildRows, type HourCells, type LevelCells, type LevelName } from './hour-cells.js';
 import { REGIONS } from '../../contract/values.js';
@@ -26,6 +27,8 @@ export type WorkerRequest =
     /** The blocks by generation (unique per build), each with the answer slot of its hour's minute 0: typed arrays, transferred (no string per block). */
     type: 'answer'; id: number; gens: Float64Array; bases: Int32Array; level: LevelName; groups: number[];
     fromMinute: number; slots: number; toMinute: number; codes: number[] | null; extra: ExtraCells;
+    /** A sent answer's buffer given back (transferred), rendered into again instead of fresh memory. */
+    spare?: ArrayBuffer;
   };
 
 export type WorkerReply =
@@ -91,6 +94,7 @@ function handle(m: WorkerRequest): [WorkerReply, ArrayBuffer[]] | undefined {
     });
     return [{ id: m.id, built: all.map(hourCellsBytes), ...(m.share ? { cells: all } : {}) }, []];
   }
+  if (m.spare) giveSpare(m.spare);
   const slices: BlockSlice[] = [];
   for (let i = 0; i < m.gens.length; i++) {
     const cells = cellsOf.get(m.gens[i] as number);

@@ -413,9 +413,10 @@ export class ClickHouseStore implements Store {
     return carouselBody(this.carouselBlocks, this.primary, this.t('carousel_samples'), f, o.signal);
   }
 
-  /** A carousel body has been sent whole: its buffer is reused (other bodies are left alone). */
+  /** A carousel or hour-block httpcodes body has been sent whole: its buffer is reused (other bodies are left alone). */
   releaseBody(bytes: Uint8Array): void {
     releaseCarouselBody(bytes);
+    this.hourBlocks?.release(bytes);
   }
 
   async taskExists(project: string, taskId: string, o: QueryOptions = {}): Promise<boolean> {
