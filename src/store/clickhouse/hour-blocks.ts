@@ -24,6 +24,8 @@ interface PoolWorker {
   w: Worker;
   inFlight: number;
   answers: number;
+  /** Answers awaited from this worker: while any is, the worker is ref'd. */
+  held: number;
 }
 
 /** What the main thread knows of a block the workers hold. */
@@ -291,9 +293,16 @@ export class HourBlocks {
       this.turn = pool.indexOf(target);
     }
     target.inFlight++;
+    // An answer someone awaits holds the process while the worker computes it: the worker is unref'd
+    // (a background build must not keep a process alive), and a process with nothing else to do exited
+    // mid-answer (code 13, a child process in CI). Builds are not held.
+    const held = m.type === 'answer';
+    if (held && target.held++ === 0) target.w.ref();
     return new Promise<WorkerReply>((resolve, reject) => {
       this.waiting.set(m.id, { resolve, reject, worker: target });
       target.w.postMessage(m, transfer);
+    }).finally(() => {
+      if (held && --target.held === 0) target.w.unref();
     }).then((r) => {
       if ('error' in r) throw new Error(r.error);
       if (m.type === 'answer' && !('missing' in r)) target.answers++;
@@ -319,7 +328,7 @@ export class HourBlocks {
       for (const p of pool) void p.w.terminate();
     };
     for (let i = 0; i < this.poolSize; i++) {
-      const p: PoolWorker = { w: new Worker(this.workerUrl as URL), inFlight: 0, answers: 0 };
+      const p: PoolWorker = { w: new Worker(this.workerUrl as URL), inFlight: 0, answers: 0, held: 0 };
       p.w.on('message', (m: WorkerReply) => {
         const job = this.waiting.get(m.id);
         this.waiting.delete(m.id);
