@@ -2,7 +2,8 @@
 // for the full dense bench (`npm run bench -- dense --store clickhouse`, whose first load takes many minutes):
 //
 //   node dist/bench/query/hour-blocks-mini.js [--baseline <checkout of an older build>] [--domains 3] [--seconds 5]
-//     [--rows httpcodes,traffic,carousel] [--traffic-hours 26] [--traffic-pairs 136] [--cpu-prof <dir>] [--rounds 1]
+//     [--rows httpcodes,traffic,carousel] [--only <text in a row's name>] [--traffic-hours 26] [--traffic-pairs 136]
+//     [--cpu-prof <dir>] [--rounds 1]
 //
 // The dense bench's "bandwidth 7 d x 100 domains" row at a size this machine can load in a minute:
 //   --rows traffic --domains 100 --traffic-hours 168 --traffic-pairs 2
@@ -58,6 +59,8 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'string' },
     /** Loads per target and row, the targets' order rotated each round; the median is reported. */
     rounds: { type: 'string', default: '1' },
+    /** Only the rows whose name contains this text (default: every row of --rows). */
+    only: { type: 'string' },
   },
 });
 const rowSets = new Set(String(values.rows).split(','));
@@ -204,7 +207,7 @@ try {
   const q = `/v2/${project}/stats/httpcodes?play_domains=${all}&${day}`;
   const window = (ms: number): string => `start_time=${iso(end - ms)}&end_time=${iso(end)}`;
   const base = `/v2/${project}/stats`;
-  const list = [
+  const list = ([
     ...(rowSets.has('httpcodes') ? [
       { name: `24 h x ${domains.length} domains`, path: q, blocks: 'http_counts' },
       { name: `24 h x ${domains.length} domains, region GD,SH + isp CMCC + code 200,404`, path: `${q}&region=GD,SH&isp=CMCC&code=200,404`, blocks: 'http_counts' },
@@ -220,7 +223,7 @@ try {
     ...(rowSets.has('carousel') ? [
       { name: 'carousel 3 h', path: `${base}/carousel-task/detail?carousel_task_id=mini-task&start_time=${iso(end - 3 * HOUR)}&end_time=${iso(end)}`, blocks: 'carousel_' },
     ] : []),
-  ];
+  ]).filter((row) => values.only === undefined || row.name.includes(values.only));
   const rows: Array<Array<string | number>> = [];
   // Every row once on this build first: its blocks (every hour of every row) are built in the background meanwhile.
   for (const row of list) await (await fetch((targets[0] as (typeof targets)[0]).s.url + row.path, { headers: (targets[0] as (typeof targets)[0]).headers })).arrayBuffer();
