@@ -3,6 +3,7 @@ import { BlockCache, scheduleRuns, sqlRanges, type HourBlocksOptions, type Stale
 import { num, str, type ChConnection } from './client.js';
 import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList } from './sql.js';
+import { repairDayStamps } from './day-stamps-backfill.js';
 import { combineDay, dayLimitAt, DayGridStampReads, type DayBlock, type DayStampGrid } from './day-stamps.js';
 import { gridBase, readStampGrid, sameStamp, stampAt, type NumericStamp } from './stamp-grid.js';
 import { stampKey, StampReads } from './stamp-reads.js';
@@ -42,7 +43,7 @@ const MAX_DAY_BLOCKS = Math.ceil(MAX_BLOCKS / 24);
  */
 function addUp(blocks: ReadonlyArray<Map<number, Block> | undefined>, days: ReadonlyArray<Map<number, DayBlock> | undefined>,
   bases: readonly number[], grid: DayStampGrid, firstHour: number, hours: number, builtAfter: number,
-  keep: (d: number, dayStart: number, b: DayBlock) => void): { byHour: Float64Array; staleHour: Uint8Array; stale: number[]; staleCells: number; daysUsed: number } {
+  keep: (d: number, dayStart: number, b: DayBlock) => void, diverged: (d: number, dayStart: number) => void): { byHour: Float64Array; staleHour: Uint8Array; stale: number[]; staleCells: number; daysUsed: number } {
   const byHour = new Float64Array(hours * SLOTS);
   const staleHour = new Uint8Array(hours);
   const stale: number[] = [];
@@ -66,6 +67,8 @@ function addUp(blocks: ReadonlyArray<Map<number, Block> | undefined>, days: Read
           keep(d, dayStart, c);
           b = c;
         } else {
+          // Every hour block current by its hour stamp yet the day stamp differs: stamps that did not both land (day-stamps-backfill.ts).
+          if (c !== undefined && c.builtAt >= builtAfter) diverged(d, dayStart);
           b = undefined;
         }
       }
@@ -130,14 +133,16 @@ export class TrafficBlocks {
   private readonly days = new Map<string, Map<number, DayBlock>>();
   private dayBlocks = 0;
   /** Day blocks combined from hour blocks, and used in answers that were taken from blocks (tests read them). */
-  readonly dayStats = { combined: 0, used: 0 };
+  readonly dayStats = { combined: 0, used: 0, repaired: 0 };
+  private repairing = false;
 
   constructor(private readonly server: ChConnection, private readonly names: SchemaNames, options: HourBlocksOptions = {}) {
     this.stampsTable = table(names, 'traffic_stamps');
     // The cache's string stamp reads are not used here (the grid reads are); it keeps the budget, the build queue and the counters.
     this.cache = new BlockCache<Block>(new StampReads(server, this.stampsTable), options, MAX_BLOCKS);
     this.stats = this.cache.stats;
-    this.grids = new DayGridStampReads(server, this.stampsTable);
+    // Closed days read from the day stamps of migration 015 (one row per (domain, day)).
+    this.grids = new DayGridStampReads(server, this.stampsTable, 1, table(names, 'traffic_day_stamps'));
   }
 
   /** Stamps reads shared by queries (tests read them). */
@@ -174,9 +179,11 @@ export class TrafficBlocks {
     // Every current block added up by hour (12 slots each); the stale (domain, hour)s and their hours noted.
     const hours = endHour - firstHour;
     const keys = domains.map((d) => domainKey(f.project, d));
+    const diverged: number[] = [];
     const added = addUp(keys.map((k) => this.byDomain.get(k)), keys.map((k) => this.days.get(k)),
       domains.map((d) => gridBase(grid, f.project, d, grid.from)), grid, firstHour, hours, now - this.cache.maxAgeMs,
-      (d, dayStart, b) => this.keepDay(keys[d] as string, dayStart, b));
+      (d, dayStart, b) => this.keepDay(keys[d] as string, dayStart, b), (d, dayStart) => diverged.push(d, dayStart));
+    if (diverged.length > 0) this.repair(f.project, domains, diverged);
     const { byHour, staleHour } = added;
     const stale: StaleCell[] = [];
     for (let i = 0; i < added.stale.length; i += 2) stale.push({ domain: domains[added.stale[i] as number] as string, hour: added.stale[i + 1] as number });
@@ -220,6 +227,25 @@ export class TrafficBlocks {
     }
     m.set(dayStart, b);
     this.dayStats.combined++;
+  }
+
+  /**
+   * Sets day stamps that differ from their hours' sums back to it (repairDayStamps), one repair at a time
+   * (days asked for meanwhile wait for a later answer); `pairs`: (domain index, day's first hour) pairs.
+   */
+  private repair(project: string, domains: readonly string[], pairs: readonly number[]): void {
+    if (this.repairing || this.cache.closed) return;
+    const ds = new Set<string>();
+    const days = new Set<number>();
+    for (let i = 0; i < pairs.length; i += 2) {
+      ds.add(domains[pairs[i] as number] as string);
+      days.add((pairs[i + 1] as number) / 24);
+    }
+    this.repairing = true;
+    this.dayStats.repaired++;
+    repairDayStamps(this.server, this.names, project, [...ds], [...days]).catch(() => undefined).finally(() => {
+      this.repairing = false;
+    });
   }
 
   private schedule(project: string, stale: Array<{ domain: string; hour: number }>): void {

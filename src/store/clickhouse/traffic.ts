@@ -32,7 +32,7 @@ export class ClickHouseTraffic implements TrafficQuery {
     readonly cells?: TrafficCells,
   ) {}
 
-  private t(name: 'traffic_streams' | 'traffic_domains' | 'traffic_stamps' | 'traffic_stream_stamps'): string {
+  private t(name: 'traffic_streams' | 'traffic_domains' | 'traffic_stamps' | 'traffic_stream_stamps' | 'traffic_day_stamps'): string {
     return table(this.names, name);
   }
 
@@ -81,11 +81,19 @@ export class ClickHouseTraffic implements TrafficQuery {
       hours.set(`${r.project}\u0000${r.domain}\u0000${hour}`, [r.project, r.domain, hour]);
     }
     if (hours.size === 0) return;
-    for (const name of ['traffic_stamps', 'traffic_stream_stamps'] as const) {
-      const values = [...hours.values()].map(([p, d, h]) => `(${quote(p)}, ${quote(d)}, ${quote(h)}, 0, ${quote(1 + Math.floor(Math.random() * 2 ** 52))})`);
-      await this.server.exec(`INSERT INTO ${this.t(name)} (project, domain, hour, rows, tags) VALUES ${values.join(', ')}`,
-        { settings: this.insertSettings() });
-    }
+    // traffic_stamps' bump tags go into traffic_day_stamps too (one row per hour, summed into its day by
+    // the table), so a day's stamp stays the sum of its hour stamps (migration 015); the day rows first:
+    // should the hour rows then fail, the day differs from its hours (its answers by SQL, never a stale block).
+    const bumps = [...hours.values()].map(([p, d, h]) => ({ p, d, h, tag: 1 + Math.floor(Math.random() * 2 ** 52) }));
+    const values = (rows: ReadonlyArray<{ p: string; d: string; h: number; tag: number }>, day: boolean): string =>
+      rows.map((b) => `(${quote(b.p)}, ${quote(b.d)}, ${quote(day ? Math.floor(b.h / 24) : b.h)}, 0, ${quote(b.tag)})`).join(', ');
+    await this.server.exec(`INSERT INTO ${this.t('traffic_day_stamps')} (project, domain, day, rows, tags) VALUES ${values(bumps, true)}`,
+      { settings: this.insertSettings() });
+    await this.server.exec(`INSERT INTO ${this.t('traffic_stamps')} (project, domain, hour, rows, tags) VALUES ${values(bumps, false)}`,
+      { settings: this.insertSettings() });
+    const streams = bumps.map((b) => ({ ...b, tag: 1 + Math.floor(Math.random() * 2 ** 52) }));
+    await this.server.exec(`INSERT INTO ${this.t('traffic_stream_stamps')} (project, domain, hour, rows, tags) VALUES ${values(streams, false)}`,
+      { settings: this.insertSettings() });
   }
 
   /** The WHERE clause and table of a filter (slots as epoch 5-minute slots). */

@@ -1,0 +1,58 @@
+import type { ChConnection, ChEndpoint } from './client.js';
+import { localTable, table, type SchemaNames } from './schema.js';
+import { quote, quoteList } from './sql.js';
+
+const ONE_BLOCK = { min_insert_block_size_rows: '1000000000000', min_insert_block_size_bytes: '1000000000000', max_insert_block_size: '1000000000000' };
+
+/** The SELECT of the day stamps' differences from their hours' sums (see backfillDayStamps), of the days WHERE `where`. */
+const differences = (hours: string, days: string, hourWhere: string, dayWhere: string): string => `
+      SELECT project, domain, intDiv(hour, 24) AS day, rows AS r, tags AS t FROM ${hours} WHERE ${hourWhere}
+      UNION ALL
+      SELECT project, domain, day, bitNot(rows) + 1 AS r, bitNot(tags) + 1 AS t FROM ${days} WHERE ${dayWhere}
+    ) GROUP BY project, domain, day HAVING rows != 0 OR tags != 0
+    ORDER BY project, domain, day`;
+
+/**
+ * The backfill step of migration 015, on one server's local tables: each (project, domain, day) whose
+ * day stamp differs from the sum of its hour stamps (a database written before 015: the hour stamps
+ * only) gets the difference added, rows and tags each mod 2^64 (bitNot(x) + 1 is -x in UInt64), so
+ * afterwards the day stamp is the sum of its hour stamps again; days already equal get nothing. It
+ * runs after the view of 015 exists, so hour stamps inserted meanwhile reach the day table either by
+ * the view (already in both sums, difference 0) or were there before (in the difference).
+ *
+ * Run again (a crash before the migration was recorded, another node starting at once), it adds only
+ * what still differs; on replicas of a replicated table the same difference is the same block, which
+ * ClickHouse's insert deduplication keeps once. What it cannot see: an insert whose hour stamp is read
+ * by this SELECT while its day row is not yet (the view runs after the hour stamps' own write). Such a
+ * day keeps a day stamp that differs from its hours' sum: its answers come by SQL (slower), never a
+ * wrong day block, because a day block is used only when the two are equal (traffic-blocks.ts).
+ * Returns the (project, domain, day)s corrected.
+ */
+export async function backfillDayStamps(server: ChEndpoint, names: SchemaNames): Promise<number> {
+  const hours = localTable(names, 'traffic_stamps');
+  const days = localTable(names, 'traffic_day_stamps');
+  const before = await server.rows(`SELECT count() AS n FROM ${days}`);
+  await server.exec(`INSERT INTO ${days} (project, domain, day, rows, tags)
+    SELECT project, domain, day, sum(r) AS rows, sum(t) AS tags FROM (
+${differences(hours, days, '1', '1')}`, { settings: ONE_BLOCK });
+  const after = await server.rows(`SELECT count() AS n FROM ${days}`);
+  return Number(after[0]?.n ?? 0) - Number(before[0]?.n ?? 0);
+}
+
+/**
+ * Sets the day stamps of `domains` x `days` (UTC day numbers) of one project back to the sums of their
+ * hour stamps, as the backfill does (through the Distributed tables in cluster mode). A node calls it
+ * for a day whose 24 hour blocks are all current by their hour stamps while the day stamp differs: an
+ * insert whose hour and day stamps did not both land (a stamp view or a bump that failed). It never
+ * makes a day block usable that the hour stamps would not: afterwards the day stamp is what summing
+ * the hour stamps at read time gives (the check before migration 015); an insert landing meanwhile
+ * leaves the two different again (that day read by SQL until the next repair).
+ */
+export async function repairDayStamps(server: ChConnection, names: SchemaNames, project: string, domains: readonly string[], days: readonly number[]): Promise<void> {
+  if (domains.length === 0 || days.length === 0) return;
+  const dayTable = table(names, 'traffic_day_stamps');
+  const owners = `project = ${quote(project)} AND domain IN ${quoteList(domains)}`;
+  await server.exec(`INSERT INTO ${dayTable} (project, domain, day, rows, tags)
+    SELECT project, domain, day, sum(r) AS rows, sum(t) AS tags FROM (${differences(table(names, 'traffic_stamps'), dayTable,
+    `${owners} AND intDiv(hour, 24) IN ${quoteList(days)}`, `${owners} AND day IN ${quoteList(days)}`)}`);
+}
