@@ -31,6 +31,8 @@ export function totalsOnly(f: TrafficFilter): boolean {
 
 /** Blocks of days kept at most (a day block is 288 doubles, ~2.4 kB: ~20 MB); beyond, they are all dropped (rebuilt from the hour blocks). */
 const MAX_DAY_BLOCKS = Math.ceil(MAX_BLOCKS / 24);
+/** Day grid stamps reads in flight at most (see the constructor). */
+const DAY_GRID_READS = 2;
 
 /**
  * The current blocks of `domains` over hours [firstHour, firstHour + hours) added up by hour (12 slots
@@ -141,8 +143,9 @@ export class TrafficBlocks {
     // The cache's string stamp reads are not used here (the grid reads are); it keeps the budget, the build queue and the counters.
     this.cache = new BlockCache<Block>(new StampReads(server, this.stampsTable), options, MAX_BLOCKS);
     this.stats = this.cache.stats;
-    // Closed days read from the day stamps of migration 015 (one row per (domain, day)).
-    this.grids = new DayGridStampReads(server, this.stampsTable, 1, table(names, 'traffic_day_stamps'));
+    // Closed days read from the day stamps of migration 015 (one row per (domain, day)); up to DAY_GRID_READS
+    // reads in flight, so the next batch's read overlaps the answers of the last (still exact: SharedReads).
+    this.grids = new DayGridStampReads(server, this.stampsTable, table(names, 'traffic_day_stamps'), DAY_GRID_READS);
   }
 
   /** Stamps reads shared by queries (tests read them). */
