@@ -12,7 +12,6 @@ import type { DetailKind } from '../../contract/traffic/detail.js';
 import { serveBlockWorker } from './worker-port.js';
 
 const HOUR = 3_600_000;
-const SLOT_MS = 300_000;
 /** Five-minute slots per hour block. */
 const HOUR_SLOTS = 12;
 const DAY_HOURS = 24;
@@ -26,13 +25,14 @@ export type TrafficWorkerRequest =
   | TrafficAnswerRequest;
 
 /**
- * The answer over hours [firstHour, firstHour + hours): `picks` holds (gen, first slot in the block, first
- * slot of the hours, slots) per current block part (added up by hour in this order); the hours marked in
+ * The answer over hours [firstHour, firstHour + hours): per current block part (added up by hour in this
+ * order) `gens` holds its block and `parts` (first slot in the block, first slot of the hours, slots: whole
+ * hours, 12 slots each); the hours marked in
  * `staleHour` are left out (SQL read them for every domain); `extra` are the SQL-read rows (answer slot
  * index, bytes). `render`: the detail body of that kind, else the series.
  */
 export interface TrafficAnswerRequest {
-  type: 'answer'; id?: number; picks: Float64Array; firstHour: number; hours: number; staleHour: Uint8Array;
+  type: 'answer'; id?: number; gens: Float64Array; parts: Int32Array; firstHour: number; hours: number; staleHour: Uint8Array;
   from: number; to: number; slotMs: number; count: number; extra: { at: Int32Array; bytes: Float64Array };
   render: DetailKind | null;
   /** A sent answer's buffer given back (transferred), rendered into again instead of fresh memory. */
@@ -45,48 +45,90 @@ export type TrafficWorkerReply =
   | { id: number; missing: true }
   | { id: number; error: string };
 
-/** Bytes of every block here by generation (hour blocks: 12 slots; day blocks: 288). */
-const blocks = new Map<number, Float64Array>();
-/** The per-hour sums of the last answer, reused (grown as needed). */
+/** A block here: its bytes per five-minute slot (hour blocks: 12; day blocks: 288) and per hour (their sums: 1; 24). */
+interface Held {
+  slots: Float64Array;
+  hours: Float64Array;
+}
+
+/** Every block here by generation. */
+const blocks = new Map<number, Held>();
+/** The sums of the last answer by slot and by hour, reused (grown as needed). */
+let bySlot = new Float64Array(0);
 let byHour = new Float64Array(0);
 
+function keepHours(gens: Float64Array, bytes: Float64Array): void {
+  for (let i = 0; i < gens.length; i++) {
+    const slots = bytes.subarray(i * HOUR_SLOTS, (i + 1) * HOUR_SLOTS);
+    let sum = 0;
+    for (let s = 0; s < HOUR_SLOTS; s++) sum += slots[s] as number;
+    blocks.set(gens[i] as number, { slots, hours: Float64Array.of(sum) });
+  }
+}
+
 function combine(gen: number, hours: readonly number[]): void {
-  const day = new Float64Array(DAY_HOURS * HOUR_SLOTS);
+  const day: Held = { slots: new Float64Array(DAY_HOURS * HOUR_SLOTS), hours: new Float64Array(DAY_HOURS) };
   for (let i = 0; i < DAY_HOURS; i++) {
     const b = blocks.get(hours[i] as number);
     // Not here (this is a worker started since): no day block; an answer naming it is answered 'missing'.
     if (b === undefined) return;
-    day.set(b, i * HOUR_SLOTS);
+    day.slots.set(b.slots, i * HOUR_SLOTS);
+    day.hours[i] = b.hours[0] as number;
   }
   blocks.set(gen, day);
 }
 
-/** The answer's series: the extra rows, then the picked blocks' bytes added up by hour and spread over the slots. */
-function answerSeries(m: TrafficAnswerRequest, bytesOf: (gen: number) => Float64Array | undefined): Float64Array | undefined {
-  const n = m.hours * HOUR_SLOTS;
-  if (byHour.length < n) byHour = new Float64Array(n);
-  const sums = byHour;
-  sums.fill(0, 0, n);
-  const picks = m.picks;
-  for (let p = 0; p < picks.length; p += 4) {
-    const bytes = bytesOf(picks[p] as number);
-    if (bytes === undefined) return undefined;
-    const src = picks[p + 1] as number;
-    const at = picks[p + 2] as number;
-    for (let s = 0, len = picks[p + 3] as number; s < len; s++) sums[at + s] = (sums[at + s] as number) + (bytes[src + s] as number);
+/** The parts' blocks (undefined when one is not here). */
+function heldOf(gens: Float64Array): Held[] | undefined {
+  const out: Held[] = [];
+  for (let k = 0; k < gens.length; k++) {
+    const b = blocks.get(gens[k] as number);
+    if (b === undefined) return undefined;
+    out.push(b);
   }
+  return out;
+}
+
+/** `into` (zeroed over n) += each part's values (`per`: values per hour: 12 slots, or 1). */
+function addParts(into: Float64Array, n: number, held: readonly Held[], parts: Int32Array, per: number): void {
+  into.fill(0, 0, n);
+  const div = HOUR_SLOTS / per;
+  for (let k = 0; k < held.length; k++) {
+    const h = held[k] as Held;
+    const values = per === 1 ? h.hours : h.slots;
+    let src = (parts[k * 3] as number) / div;
+    let at = (parts[k * 3 + 1] as number) / div;
+    for (const end = src + (parts[k * 3 + 2] as number) / div; src < end; src++, at++) into[at] = (into[at] as number) + (values[src] as number);
+  }
+}
+
+/**
+ * The answer's series: the extra rows, then the parts added up by hour and spread over the slots. Slots of
+ * whole hours (from a whole hour): each hour's sum (its 12 slots' integers added up exactly, as here in
+ * any order) goes to one slot, so the hours are added up instead of the 12x more five-minute slots.
+ */
+function answerSeries(m: TrafficAnswerRequest): Float64Array | undefined {
+  const held = heldOf(m.gens);
+  if (held === undefined) return undefined;
   const out = new Float64Array(m.count);
   for (let r = 0; r < m.extra.at.length; r++) {
     const i = m.extra.at[r] as number;
     out[i] = (out[i] as number) + (m.extra.bytes[r] as number);
   }
+  const per = m.slotMs % HOUR === 0 && m.from % HOUR === 0 ? 1 : HOUR_SLOTS;
+  const n = m.hours * per;
+  if (per === 1 && byHour.length < n) byHour = new Float64Array(n);
+  if (per !== 1 && bySlot.length < n) bySlot = new Float64Array(n);
+  const sums = per === 1 ? byHour : bySlot;
+  addParts(sums, n, held, m.parts, per);
+  const slotMs = HOUR / per;
   for (let h = 0; h < m.hours; h++) {
     if (m.staleHour[h]) continue;
     const start = (m.firstHour + h) * HOUR - m.from;
-    for (let s = 0; s < HOUR_SLOTS; s++) {
-      const v = sums[h * HOUR_SLOTS + s] as number;
+    for (let s = 0; s < per; s++) {
+      const v = sums[h * per + s] as number;
       if (v === 0) continue;
-      const i = Math.floor((start + s * SLOT_MS) / m.slotMs);
+      const i = Math.floor((start + s * slotMs) / m.slotMs);
       if (i >= 0 && i < m.count) out[i] = (out[i] as number) + v;
     }
   }
@@ -95,7 +137,7 @@ function answerSeries(m: TrafficAnswerRequest, bytesOf: (gen: number) => Float64
 
 function handle(m: TrafficWorkerRequest): [TrafficWorkerReply, ArrayBuffer[]] | undefined {
   if (m.type === 'keep') {
-    for (let i = 0; i < m.gens.length; i++) blocks.set(m.gens[i] as number, m.bytes.subarray(i * HOUR_SLOTS, (i + 1) * HOUR_SLOTS));
+    keepHours(m.gens, m.bytes);
     return undefined;
   }
   if (m.type === 'day') {
@@ -108,7 +150,7 @@ function handle(m: TrafficWorkerRequest): [TrafficWorkerReply, ArrayBuffer[]] | 
   }
   const id = m.id as number;
   if (m.spare) giveSpare(m.spare);
-  const series = answerSeries(m, (gen) => blocks.get(gen));
+  const series = answerSeries(m);
   if (series === undefined) return [{ id, missing: true }, []];
   if (m.render === null) return [{ id, series }, [series.buffer as ArrayBuffer]];
   const body = renderDetail({ kind: m.render, slots: { slotMs: m.slotMs, from: m.from, to: m.to, count: m.count } }, series);

@@ -280,11 +280,12 @@ export class TrafficBlocks {
       extra.at[n] = i;
       extra.bytes[n++] = num(r.b);
     }
+    const { gens, parts } = picks.done();
     const m: TrafficAnswerRequest = {
-      type: 'answer', picks: picks.done(), firstHour, hours, staleHour, from: f.from, to: f.to, slotMs: f.slotMs, count,
+      type: 'answer', gens, parts, firstHour, hours, staleHour, from: f.from, to: f.to, slotMs: f.slotMs, count,
       extra: { at: extra.at.subarray(0, n), bytes: extra.bytes.subarray(0, n) }, render,
     };
-    const transfer = [m.picks.buffer as ArrayBuffer, staleHour.buffer as ArrayBuffer, extra.at.buffer, extra.bytes.buffer];
+    const transfer = [gens.buffer as ArrayBuffer, parts.buffer as ArrayBuffer, staleHour.buffer as ArrayBuffer, extra.at.buffer, extra.bytes.buffer];
     // A rendered answer takes a sent one's buffer along.
     const spare = render === null ? undefined : this.bodies.take();
     if (spare) {
@@ -393,31 +394,36 @@ export class TrafficBlocks {
   }
 }
 
-/** An answer's picks: (generation, first slot in the block, first slot of the hours, slots) each, in a growing typed array. */
+/** An answer's parts of blocks: the generation of each, and (first slot in the block, first slot of the hours, slots), in growing typed arrays. */
 class Picks {
-  private a: Float64Array;
+  private gens: Float64Array;
+  private parts: Int32Array;
   private n = 0;
 
   constructor(capacity: number) {
-    this.a = new Float64Array(Math.max(16, capacity * 4));
+    this.gens = new Float64Array(Math.max(16, capacity));
+    this.parts = new Int32Array(this.gens.length * 3);
   }
 
   push(gen: number, src: number, at: number, len: number): void {
-    if (this.n + 4 > this.a.length) {
-      const grown = new Float64Array(this.a.length * 2);
-      grown.set(this.a);
-      this.a = grown;
+    if (this.n === this.gens.length) {
+      const gens = new Float64Array(this.n * 2);
+      const parts = new Int32Array(this.n * 6);
+      gens.set(this.gens);
+      parts.set(this.parts);
+      this.gens = gens;
+      this.parts = parts;
     }
-    const a = this.a;
-    a[this.n] = gen;
-    a[this.n + 1] = src;
-    a[this.n + 2] = at;
-    a[this.n + 3] = len;
-    this.n += 4;
+    const p = this.parts;
+    this.gens[this.n] = gen;
+    p[this.n * 3] = src;
+    p[this.n * 3 + 1] = at;
+    p[this.n * 3 + 2] = len;
+    this.n++;
   }
 
-  /** The picks (a view of the array: its buffer may be transferred). */
-  done(): Float64Array {
-    return this.a.subarray(0, this.n);
+  /** The parts (views of the arrays: their buffers may be transferred). */
+  done(): { gens: Float64Array; parts: Int32Array } {
+    return { gens: this.gens.subarray(0, this.n), parts: this.parts.subarray(0, this.n * 3) };
   }
 }
