@@ -12,7 +12,7 @@ import type { IpType } from '../src/contract/traffic/values.js';
 import type { Isp, Region } from '../src/contract/values.js';
 import type { TrafficFilter, TrafficRow } from '../src/store/traffic.js';
 import { batch } from './store-conformance.js';
-import { markUnacknowledged, seededRandom, untilFromBlocks, useBlockStores, withoutStampView } from './helpers/block-stores.js';
+import { builtStoreUrl, expectChildReportsAndExits, markUnacknowledged, seededRandom, untilFromBlocks, useBlockStores, withoutStampView } from './helpers/block-stores.js';
 import { requireTools } from './helpers/system-tools.js';
 
 requireTools('clickhouse-server');
@@ -206,4 +206,25 @@ describe('ClickHouse traffic blocks', () => {
     const body = await untilFromBlocks(blocks.stats, () => st.cached.trafficDetailBody(f, 'traffic'), 'traffic blocks');
     expect(text(body)).toBe(text(await st.sql.trafficDetailBody(f, 'traffic')));
   }, 180_000);
+
+  // The worker is ref'd only while an answer is awaited from it: a node whose answers came from the
+  // worker, its store left open, must still exit by itself; and it must not exit while its only pending
+  // work is an answer awaited from the worker (code 13), which a worker unref'd then would let happen.
+  it('a running traffic-block worker does not keep its process alive, nor lets it exit mid-answer', async () => {
+    await expectChildReportsAndExits(`console.log('started');
+      const { ClickHouseStore } = await import(${JSON.stringify(builtStoreUrl)});
+      console.log('imported');
+      const node = new ClickHouseStore({ url: ${JSON.stringify(st.server.url(st.database))} });
+      await node.init();
+      const f = ${JSON.stringify(filter({ slotMs: SLOT }))};
+      const deadline = Date.now() + 60_000;
+      let queries = 0;
+      while (node.trafficBlocks.workerAnswers < 3 && Date.now() < deadline) {
+        await node.trafficDetailBody(f, 'bandwidth');
+        queries++;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      console.log('after', queries, 'queries:', JSON.stringify(node.trafficBlocks.stats));
+      console.log('built', node.trafficBlocks.workerAnswers);`);
+  }, 300_000);
 });
