@@ -89,16 +89,17 @@ function heldOf(gens: Float64Array): Held[] | undefined {
   return out;
 }
 
-/** `into` (zeroed over n) += each part's values (`per`: values per hour: 12 slots, or 1). */
-function addParts(into: Float64Array, n: number, held: readonly Held[], parts: Int32Array, per: number): void {
+/** `into` (zeroed over n) += each part's values: by five-minute slot, or (`hourly`) by hour. */
+function addParts(into: Float64Array, n: number, held: readonly Held[], parts: Int32Array, hourly: boolean): void {
   into.fill(0, 0, n);
-  const div = HOUR_SLOTS / per;
   for (let k = 0; k < held.length; k++) {
     const h = held[k] as Held;
-    const values = per === 1 ? h.hours : h.slots;
-    let src = (parts[k * 3] as number) / div;
-    let at = (parts[k * 3 + 1] as number) / div;
-    for (const end = src + (parts[k * 3 + 2] as number) / div; src < end; src++, at++) into[at] = (into[at] as number) + (values[src] as number);
+    const values = hourly ? h.hours : h.slots;
+    const shift = hourly ? HOUR_SLOTS : 1;
+    let src = ((parts[k * 3] as number) / shift) | 0;
+    let at = ((parts[k * 3 + 1] as number) / shift) | 0;
+    const end = (src + (parts[k * 3 + 2] as number) / shift) | 0;
+    for (; src < end; src++, at++) into[at] = (into[at] as number) + (values[src] as number);
   }
 }
 
@@ -120,7 +121,7 @@ function answerSeries(m: TrafficAnswerRequest): Float64Array | undefined {
   if (per === 1 && byHour.length < n) byHour = new Float64Array(n);
   if (per !== 1 && bySlot.length < n) bySlot = new Float64Array(n);
   const sums = per === 1 ? byHour : bySlot;
-  addParts(sums, n, held, m.parts, per);
+  addParts(sums, n, held, m.parts, per === 1);
   const slotMs = HOUR / per;
   for (let h = 0; h < m.hours; h++) {
     if (m.staleHour[h]) continue;
