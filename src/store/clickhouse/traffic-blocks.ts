@@ -27,7 +27,7 @@ interface Block extends StampedBlock, NumericStamp {
   gen: number;
 }
 
-/** A block's bytes on this thread: none (combineDay then makes day blocks of zeros here; their bytes too are in the worker). */
+/** A block's bytes on this thread: none (combineDay then makes day blocks of zeros here, dropped when kept; their bytes too are in the worker). */
 const NO_BYTES = new Float64Array(0);
 
 /** Where addUp puts a current block's part: slots [src, src + n) of block `b` go to slots [at, at + n) of the hours added up. */
@@ -324,6 +324,8 @@ export class TrafficBlocks {
     for (let h = dayStart; h < dayStart + 24; h++) hours.push((hourBlocks?.get(h) as Block).gen);
     const gen = ++this.gen;
     this.dayGens.set(b, gen);
+    // Its bytes here are zeros (its hour blocks have none here): not kept (the same field, so the same shape).
+    b.bytes = NO_BYTES;
     this.post({ type: 'day', gen, hours });
     m.set(dayStart, b);
     this.dayStats.combined++;
