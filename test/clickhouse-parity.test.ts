@@ -66,6 +66,28 @@ describe('SQLite / ClickHouse parity', () => {
     expect(hasData).toBe(!path.includes('missing') && !path.includes('nothing'));
   });
 
+  /**
+   * Each path's ClickHouse answer must be byte-identical to the SQLite one (which has data), asked again
+   * until `answered()` (a counter of answers from the blocks named `what`) went up during an ask, for 60 s at most.
+   */
+  async function sameUntil(paths: readonly string[], answered: () => number, what: string): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    for (const path of paths) {
+      const a = await sqlite.get(path);
+      expect(a.status, path).toBe(200);
+      expect(/"value":[1-9]/.test(a.body), `${path}: the data selects something`).toBe(true);
+      for (;;) {
+        const before = answered();
+        const b = await clickhouse.get(path);
+        expect(b.status, path).toBe(a.status);
+        expect(b.body === a.body, `${path}: byte-identical bodies`).toBe(true);
+        if (answered() > before) break;
+        expect(Date.now() < deadline, `${path}: answered from ${what} within 60 s`).toBe(true);
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    }
+  }
+
   it('traffic and bandwidth with app, stream, region, isp, protocol or address family: identical also once answered from traffic cells', async () => {
     // Per-stream traffic of 5 closed hours (the fixture log has none), in two batches on both stores.
     const r = seeded(24);
@@ -101,22 +123,8 @@ describe('SQLite / ClickHouse parity', () => {
     ];
     const cells = (clickhouse.store as ClickHouseStore).trafficCells?.stats;
     expect(cells, 'the ClickHouse node keeps traffic cells').toBeDefined();
-    const deadline = Date.now() + 60_000;
-    for (const path of paths) {
-      const a = await sqlite.get(path);
-      expect(a.status, path).toBe(200);
-      expect(/"value":[1-9]/.test(a.body), `${path}: the data selects something`).toBe(true);
-      // Asked until the ClickHouse answer came from the cells (built in the background after the first ask).
-      for (;;) {
-        const before = cells?.fromBlocks ?? 0;
-        const b = await clickhouse.get(path);
-        expect(b.status, path).toBe(a.status);
-        expect(b.body === a.body, `${path}: byte-identical bodies`).toBe(true);
-        if ((cells?.fromBlocks ?? 0) > before) break;
-        expect(Date.now() < deadline, `${path}: answered from traffic cells within 60 s`).toBe(true);
-        await new Promise((res) => setTimeout(res, 50));
-      }
-    }
+    // Asked until the ClickHouse answer came from the cells (built in the background after the first ask).
+    await sameUntil(paths, () => cells?.fromBlocks ?? 0, 'traffic cells');
   }, 120_000);
 
   it('traffic and bandwidth totals of many domains: identical also once answered from traffic blocks (rendered by their worker)', async () => {
@@ -152,22 +160,8 @@ describe('SQLite / ClickHouse parity', () => {
     ];
     const blocks = (clickhouse.store as ClickHouseStore).trafficBlocks;
     expect(blocks, 'the ClickHouse node keeps traffic blocks').toBeDefined();
-    const deadline = Date.now() + 60_000;
-    for (const path of paths) {
-      const a = await sqlite.get(path);
-      expect(a.status, path).toBe(200);
-      expect(/"value":[1-9]/.test(a.body), `${path}: the data selects something`).toBe(true);
-      // Asked until the ClickHouse answer was rendered by the traffic blocks' worker (built in the background after the first ask).
-      for (;;) {
-        const before = blocks?.workerAnswers ?? 0;
-        const b = await clickhouse.get(path);
-        expect(b.status, path).toBe(a.status);
-        expect(b.body === a.body, `${path}: byte-identical bodies`).toBe(true);
-        if ((blocks?.workerAnswers ?? 0) > before) break;
-        expect(Date.now() < deadline, `${path}: answered from traffic blocks within 60 s`).toBe(true);
-        await new Promise((res) => setTimeout(res, 50));
-      }
-    }
+    // Asked until the ClickHouse answer was rendered by the traffic blocks' worker (built in the background after the first ask).
+    await sameUntil(paths, () => blocks?.workerAnswers ?? 0, 'traffic blocks');
   }, 120_000);
 
   it.each(originQueries())('publish side: %s', async (path) => {
