@@ -2,18 +2,12 @@
 // the request counts kept in memory, checked against their stamps. Every answer from blocks must equal
 // the SQL answer of a store without blocks on the same database, also after late writes into a closed
 // hour and while two writers (two stores, as two nodes) write at once.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Isp, Region } from '../src/contract/values.js';
-import { projectRoot } from '../src/paths.js';
 import { ClickHouseStore } from '../src/store/clickhouse/store.js';
 import type { CountRow, HttpCodesFilter } from '../src/store/types.js';
 import { batch } from './store-conformance.js';
-import { markUnacknowledged, hourBlockWorkerUrl, requireBuiltHourBlockWorker, seededRandom, untilFromBlocks, useBlockStores, withoutStampView } from './helpers/block-stores.js';
-import { spawnNode } from './helpers/spawn.js';
+import { builtStoreUrl, expectChildReportsAndExits, markUnacknowledged, hourBlockWorkerUrl, requireBuiltHourBlockWorker, seededRandom, untilFromBlocks, useBlockStores, withoutStampView } from './helpers/block-stores.js';
 import { requireTools } from './helpers/system-tools.js';
 
 requireTools('clickhouse-server');
@@ -166,10 +160,8 @@ describe('ClickHouse hour blocks', () => {
   // built (its worker runs) and the store is left open, in a process of its own: it must still end.
   it('a running hour-block worker does not keep its process alive', async () => {
     await st.writer.write(batch({ counts: cells(300) }));
-    const store = pathToFileURL(join(projectRoot(), 'dist', 'src', 'store', 'clickhouse', 'store.js')).href;
-    // Each stage prints a line, so a child that never reports names the stage it stopped in.
-    const script = `console.log('started');
-      const { ClickHouseStore } = await import(${JSON.stringify(store)});
+    await expectChildReportsAndExits(`console.log('started');
+      const { ClickHouseStore } = await import(${JSON.stringify(builtStoreUrl)});
       console.log('imported');
       const node = new ClickHouseStore({ url: ${JSON.stringify(st.server.url(st.database))}, hourBlocks: { workerUrl: new URL(${JSON.stringify(workerUrl.href)}) } });
       const t0 = Date.now();
@@ -184,25 +176,6 @@ describe('ClickHouse hour blocks', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
       console.log('after', queries, 'queries,', Date.now() - t0, 'ms:', JSON.stringify(node.hourBlocks.stats));
-      console.log('built', node.hourBlocks.stats.built);`;
-    // A file, not --eval: a worker inherits the process's execArgv (--input-type would stop it).
-    const dir = mkdtempSync(join(tmpdir(), 'livestats-worker-exit-'));
-    const file = join(dir, 'node.mjs');
-    writeFileSync(file, script);
-    const child = spawnNode([file]);
-    const early = child.exited.then((code) => {
-      throw new Error(`the child exited (${code}) before it reported; its output:\n${child.output()}`);
-    });
-    early.catch(() => undefined); // raced below; its rejection after a report is not an error
-    const [line] = await Promise.race([child.waitFor(/built \d+/, 120_000), early]); // a hang catcher, past the child's own 60 s
-    expect(line, child.output()).not.toBe('built 0');
-    let timer: NodeJS.Timeout | undefined;
-    const outcome = await Promise.race([child.exited, new Promise<'alive'>((r) => {
-      timer = setTimeout(() => r('alive'), 60_000); // a hang catcher: it exits as soon as its sockets are idle
-    })]);
-    clearTimeout(timer);
-    if (outcome === 'alive') child.child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-    expect(outcome, child.output()).toBe(0);
+      console.log('built', node.hourBlocks.stats.built);`);
   }, 300_000);
 });

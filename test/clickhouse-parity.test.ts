@@ -66,6 +66,28 @@ describe('SQLite / ClickHouse parity', () => {
     expect(hasData).toBe(!path.includes('missing') && !path.includes('nothing'));
   });
 
+  /**
+   * Each path's ClickHouse answer must be byte-identical to the SQLite one (which has data), asked again
+   * until `answered()` (a counter of answers from the blocks named `what`) went up during an ask, for 60 s at most.
+   */
+  async function sameUntil(paths: readonly string[], answered: () => number, what: string): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    for (const path of paths) {
+      const a = await sqlite.get(path);
+      expect(a.status, path).toBe(200);
+      expect(/"value":[1-9]/.test(a.body), `${path}: the data selects something`).toBe(true);
+      for (;;) {
+        const before = answered();
+        const b = await clickhouse.get(path);
+        expect(b.status, path).toBe(a.status);
+        expect(b.body === a.body, `${path}: byte-identical bodies`).toBe(true);
+        if (answered() > before) break;
+        expect(Date.now() < deadline, `${path}: answered from ${what} within 60 s`).toBe(true);
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    }
+  }
+
   it('traffic and bandwidth with app, stream, region, isp, protocol or address family: identical also once answered from traffic cells', async () => {
     // Per-stream traffic of 5 closed hours (the fixture log has none), in two batches on both stores.
     const r = seeded(24);
@@ -101,22 +123,45 @@ describe('SQLite / ClickHouse parity', () => {
     ];
     const cells = (clickhouse.store as ClickHouseStore).trafficCells?.stats;
     expect(cells, 'the ClickHouse node keeps traffic cells').toBeDefined();
-    const deadline = Date.now() + 60_000;
-    for (const path of paths) {
-      const a = await sqlite.get(path);
-      expect(a.status, path).toBe(200);
-      expect(/"value":[1-9]/.test(a.body), `${path}: the data selects something`).toBe(true);
-      // Asked until the ClickHouse answer came from the cells (built in the background after the first ask).
-      for (;;) {
-        const before = cells?.fromBlocks ?? 0;
-        const b = await clickhouse.get(path);
-        expect(b.status, path).toBe(a.status);
-        expect(b.body === a.body, `${path}: byte-identical bodies`).toBe(true);
-        if ((cells?.fromBlocks ?? 0) > before) break;
-        expect(Date.now() < deadline, `${path}: answered from traffic cells within 60 s`).toBe(true);
-        await new Promise((res) => setTimeout(res, 50));
-      }
+    // Asked until the ClickHouse answer came from the cells (built in the background after the first ask).
+    await sameUntil(paths, () => cells?.fromBlocks ?? 0, 'traffic cells');
+  }, 120_000);
+
+  it('traffic and bandwidth totals of many domains: identical also once answered from traffic blocks (rendered by their worker)', async () => {
+    // Per-domain traffic of 3 closed days and the hours since, on both stores, in two batches.
+    const r = seeded(2424);
+    const hour0 = Math.floor(FIXTURE_NOW / 86_400_000) * 86_400_000 - 3 * 86_400_000;
+    const hours = (FIXTURE_NOW - hour0) / 3_600_000 - 1;
+    const domains = Array.from({ length: 12 }, (_, i) => `d${i}.example.com`);
+    const byCell = new Map<string, TrafficRow>();
+    for (let i = 0; i < 6000; i++) {
+      const row: TrafficRow = {
+        project: 'proj-w', domain: domains[Math.floor(r() * domains.length)] as string, app: '', stream: '', protocol: 'other',
+        region: 'GD', isp: 'CMCC', ipType: 'v4', slot: hour0 + Math.floor(r() * hours * 12) * 300_000,
+        requests: 1 + Math.floor(r() * 20), bytes: 1 + Math.floor(r() * 5e9),
+      };
+      byCell.set(`${row.domain}/${row.slot}`, row);
     }
+    const traffic = [...byCell.values()];
+    for (const node of [sqlite, clickhouse]) {
+      await node.store.write(batch({ traffic: traffic.slice(0, 3000) }));
+      await node.store.write(batch({ traffic: traffic.slice(3000) }));
+    }
+    const base = '/v2/proj-w/stats';
+    const w = `start_time=${formatUtcSecond(hour0)}&end_time=${formatUtcSecond(FIXTURE_NOW)}`;
+    const inside = `start_time=${formatUtcSecond(hour0 + 7 * 300_000)}&end_time=${formatUtcSecond(FIXTURE_NOW - 3_600_000 - 300_000)}`;
+    const all = domains.join(',');
+    const paths = [
+      `${base}/bandwidth/detail?play_domains=${all}&interval=300&${w}`,
+      `${base}/traffic/detail?play_domains=${all}&interval=3600&${w}`,
+      `${base}/traffic/detail?play_domains=${all}&interval=86400&${w}`,
+      `${base}/bandwidth/detail?play_domains=${domains.slice(0, 3).join(',')}&interval=300&${inside}`,
+      `${base}/traffic/detail?play_domains=${all}&interval=300&${inside}`,
+    ];
+    const blocks = (clickhouse.store as ClickHouseStore).trafficBlocks;
+    expect(blocks, 'the ClickHouse node keeps traffic blocks').toBeDefined();
+    // Asked until the ClickHouse answer was rendered by the traffic blocks' worker (built in the background after the first ask).
+    await sameUntil(paths, () => blocks?.workerAnswers ?? 0, 'traffic blocks');
   }, 120_000);
 
   it.each(originQueries())('publish side: %s', async (path) => {

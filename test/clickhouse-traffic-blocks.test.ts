@@ -4,13 +4,15 @@
 // every slot length and with edges inside hours, also after a late write into a closed hour by another
 // node, while two writers write, and after a retried batch whose first attempt landed without its stamp.
 // Closed UTC days are checked by one day stamp per (domain, day) and answered from day blocks: exact too
-// while another node writes into one hour of such a day.
+// while another node writes into one hour of such a day. The blocks' bytes live in a worker thread
+// (traffic-block-worker.ts), which adds them up and renders the detail bodies: the same bytes as the SQL
+// answer's; a worker that dies takes its blocks with it (answers by SQL until they are built again).
 import { describe, expect, it } from 'vitest';
 import type { IpType } from '../src/contract/traffic/values.js';
 import type { Isp, Region } from '../src/contract/values.js';
 import type { TrafficFilter, TrafficRow } from '../src/store/traffic.js';
 import { batch } from './store-conformance.js';
-import { markUnacknowledged, seededRandom, untilFromBlocks, useBlockStores, withoutStampView } from './helpers/block-stores.js';
+import { builtStoreUrl, expectChildReportsAndExits, markUnacknowledged, seededRandom, untilFromBlocks, useBlockStores, withoutStampView } from './helpers/block-stores.js';
 import { requireTools } from './helpers/system-tools.js';
 
 requireTools('clickhouse-server');
@@ -51,6 +53,13 @@ const filter = (more: Partial<TrafficFilter>): TrafficFilter => ({
 const fromBlocks = (f: TrafficFilter): Promise<number[]> => untilFromBlocks(st.cached.trafficBlocks?.stats, async () => [...(await st.cached.trafficSeries(f))], 'traffic blocks');
 
 const bySql = async (f: TrafficFilter): Promise<number[]> => [...(await st.sql.trafficSeries(f))];
+const text = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
+
+function trafficBlocks(): NonNullable<typeof st.cached.trafficBlocks> {
+  const blocks = st.cached.trafficBlocks;
+  if (!blocks) throw new Error('the store has no traffic blocks');
+  return blocks;
+}
 
 describe('ClickHouse traffic blocks', () => {
   it('answers the totals from blocks exactly as SQL does, also after a late write into a closed hour by another node', async () => {
@@ -158,4 +167,73 @@ describe('ClickHouse traffic blocks', () => {
       expect(await fromBlocks(g)).toEqual(expected);
     }
   }, 180_000);
+
+  it('renders the traffic and bandwidth detail bodies in the worker: the bytes of the SQL answer; a sent body buffer goes back to the worker', async () => {
+    const blocks = trafficBlocks();
+    for (const kind of ['traffic', 'bandwidth'] as const) {
+      for (const [name, more] of WINDOWS) {
+        const f = filter(more);
+        const want = text(await st.sql.trafficDetailBody(f, kind));
+        const answers = blocks.workerAnswers;
+        const body = await untilFromBlocks(blocks.stats, () => st.cached.trafficDetailBody(f, kind), 'traffic blocks');
+        expect(text(body), `${kind}, ${name}`).toBe(want);
+        expect(blocks.workerAnswers, `${kind}, ${name}: rendered by the worker`).toBeGreaterThan(answers);
+      }
+    }
+    const f = filter({ slotMs: SLOT });
+    const want = text(await st.sql.trafficDetailBody(f, 'bandwidth'));
+    const body = await untilFromBlocks(blocks.stats, () => st.cached.trafficDetailBody(f, 'bandwidth'), 'traffic blocks');
+    // Sent: its buffer is moved (the view is detached) and goes to the worker with the next answer, rendered into again.
+    st.cached.releaseBody(body);
+    expect(body.byteLength).toBe(0);
+    expect(blocks.spareCount).toBe(1);
+    const again = await untilFromBlocks(blocks.stats, () => st.cached.trafficDetailBody(f, 'bandwidth'), 'traffic blocks');
+    expect(blocks.spareCount).toBe(0);
+    expect(text(again)).toBe(want);
+    // A body the worker did not render (by SQL) is left alone.
+    const other = await st.sql.trafficDetailBody(f, 'bandwidth');
+    st.cached.releaseBody(other);
+    expect(other.byteLength).toBeGreaterThan(0);
+    expect(blocks.spareCount).toBe(0);
+  }, 180_000);
+
+  it('a worker that dies takes every block with it: answers by SQL meanwhile, then from blocks built again in a new worker', async () => {
+    const blocks = trafficBlocks();
+    const f = filter({ slotMs: SLOT });
+    const want = await bySql(f);
+    expect(await fromBlocks(f)).toEqual(want);
+    await blocks.stopWorker();
+    const deadline = Date.now() + 60_000;
+    while (blocks.workerRunning && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(blocks.workerRunning).toBe(false);
+    // No block is left: the next answer is the SQL answer (and starts the builds, in a new worker).
+    const sqlAnswers = blocks.stats.bySql;
+    expect([...(await st.cached.trafficSeries(f))]).toEqual(want);
+    expect(blocks.stats.bySql).toBe(sqlAnswers + 1);
+    expect(await fromBlocks(f)).toEqual(want);
+    expect(blocks.workerRunning).toBe(true);
+    const body = await untilFromBlocks(blocks.stats, () => st.cached.trafficDetailBody(f, 'traffic'), 'traffic blocks');
+    expect(text(body)).toBe(text(await st.sql.trafficDetailBody(f, 'traffic')));
+  }, 180_000);
+
+  // The worker is ref'd only while an answer is awaited from it: a node whose answers came from the
+  // worker, its store left open, must still exit by itself; and it must not exit while its only pending
+  // work is an answer awaited from the worker (code 13), which a worker unref'd then would let happen.
+  it('a running traffic-block worker does not keep its process alive, nor lets it exit mid-answer', async () => {
+    await expectChildReportsAndExits(`console.log('started');
+      const { ClickHouseStore } = await import(${JSON.stringify(builtStoreUrl)});
+      console.log('imported');
+      const node = new ClickHouseStore({ url: ${JSON.stringify(st.server.url(st.database))} });
+      await node.init();
+      const f = ${JSON.stringify(filter({ slotMs: SLOT }))};
+      const deadline = Date.now() + 60_000;
+      let queries = 0;
+      while (node.trafficBlocks.workerAnswers < 3 && Date.now() < deadline) {
+        await node.trafficDetailBody(f, 'bandwidth');
+        queries++;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      console.log('after', queries, 'queries:', JSON.stringify(node.trafficBlocks.stats));
+      console.log('built', node.trafficBlocks.workerAnswers);`);
+  }, 300_000);
 });

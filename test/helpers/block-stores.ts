@@ -3,16 +3,18 @@
 // and `sql` do not (`sql` gives the answers the blocks must equal); a seeded random source; and the
 // wait for an answer taken from the blocks (they are built in the background); and the stamp view that
 // "fails" (is gone) while a batch lands.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { projectRoot } from '../../src/paths.js';
 import type { HourBlocksOptions } from '../../src/store/clickhouse/block-cache.js';
 import { renderMigration } from '../../src/store/clickhouse/schema.js';
 import { ClickHouseStore } from '../../src/store/clickhouse/store.js';
 import { loadMigrations } from '../../src/store/migrations.js';
 import { startClickHouse, type ClickHouseServer } from '../harness/clickhouse.js';
+import { spawnNode } from './spawn.js';
 
 export interface BlockStores {
   /** The database the stores use. */
@@ -106,4 +108,35 @@ export function requireBuiltHourBlockWorker(): void {
   beforeAll(() => {
     if (!existsSync(hourBlockWorkerUrl)) throw new Error('run `npm run build` before this test');
   });
+}
+
+/** The built store module (dist/), for a child process's script to import. */
+export const builtStoreUrl = pathToFileURL(join(projectRoot(), 'dist', 'src', 'store', 'clickhouse', 'store.js')).href;
+
+/**
+ * Runs `script` (an ES module) in a node process of its own: it must print a line `built N` with N > 0
+ * (each stage of it prints a line, so a child that never reports names the stage it stopped in), then
+ * exit by itself with code 0, though its store is left open: a block worker must never keep a process
+ * alive by itself, nor let it exit while an answer is awaited from it (code 13: an unsettled await).
+ */
+export async function expectChildReportsAndExits(script: string): Promise<void> {
+  // A file, not --eval: a worker inherits the process's execArgv (--input-type would stop it).
+  const dir = mkdtempSync(join(tmpdir(), 'livestats-worker-exit-'));
+  const file = join(dir, 'node.mjs');
+  writeFileSync(file, script);
+  const child = spawnNode([file]);
+  const early = child.exited.then((code) => {
+    throw new Error(`the child exited (${code}) before it reported; its output:\n${child.output()}`);
+  });
+  early.catch(() => undefined); // raced below; its rejection after a report is not an error
+  const [line] = await Promise.race([child.waitFor(/built \d+/, 120_000), early]); // a hang catcher, past the child's own 60 s
+  expect(line, child.output()).not.toBe('built 0');
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([child.exited, new Promise<'alive'>((r) => {
+    timer = setTimeout(() => r('alive'), 60_000); // a hang catcher: it exits as soon as its sockets are idle
+  })]);
+  clearTimeout(timer);
+  if (outcome === 'alive') child.child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+  expect(outcome, child.output()).toBe(0);
 }

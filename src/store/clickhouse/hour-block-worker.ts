@@ -6,12 +6,12 @@
 // carries the generation the main thread gave it, and a drop or an answer names the generation it means.
 // In a pool of several workers one builds a block (its cells in SharedArrayBuffers) and the others adopt
 // it, so every worker holds every block and any of them can answer, with the memory counted once.
-import { parentPort } from 'node:worker_threads';
 import { renderHttpCodes, type HttpCodesColumns } from '../../contract/httpcodes-body.js';
 import { giveSpare } from '../../contract/json-bytes.js';
 import { sumColumns, type BlockSlice, type ExtraCells } from './hour-answer.js';
 import { buildHourCells, hourCellsBytes, ISP_GROUPS, parseBuildRows, type HourCells, type LevelCells, type LevelName } from './hour-cells.js';
 import { REGIONS } from '../../contract/values.js';
+import { serveBlockWorker } from './worker-port.js';
 
 export type WorkerRequest =
   /**
@@ -108,13 +108,4 @@ function handle(m: WorkerRequest): [WorkerReply, ArrayBuffer[]] | undefined {
   return [{ id: m.id, body }, [body.buffer as ArrayBuffer]];
 }
 
-const port = parentPort;
-if (!port) throw new Error('hour-block-worker runs as a worker thread');
-port.on('message', (m: WorkerRequest) => {
-  try {
-    const reply = handle(m);
-    if (reply) port.postMessage(reply[0], reply[1]);
-  } catch (err) {
-    if (m.type !== 'drop' && m.type !== 'adopt') port.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err) } satisfies WorkerReply);
-  }
-});
+serveBlockWorker<WorkerRequest>('hour-block-worker', handle, (m) => m.type !== 'drop' && m.type !== 'adopt');

@@ -1,10 +1,6 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { HttpCodesColumns } from '../../contract/httpcodes-body.js';
 import { ISPS, REGIONS } from '../../contract/values.js';
-import { projectRoot } from '../../paths.js';
 import type { CodeCount, HttpCodesFilter } from '../types.js';
 import { BlockCache, claimByHour, EMPTY_STAMP, HOUR_BLOCK_DEFAULTS, readStamps, sqlRanges, staleCells, type HourBlocksOptions, type StampedBlock } from './block-cache.js';
 import type { ChConnection } from './client.js';
@@ -13,6 +9,7 @@ import { ISP_GROUPS, type LevelName } from './hour-cells.js';
 import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList } from './sql.js';
 import { stampKey, StampReads } from './stamp-reads.js';
+import { blockWorkerUrl, RenderedBodies, workerAnswer } from './worker-host.js';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -45,14 +42,6 @@ function groupsFor(f: Pick<HttpCodesFilter, 'regions' | 'isps'>): { level: Level
   if (ri.length > 0) return { level: 'region', groups: uniq(ri) };
   if (ii.length > 0) return { level: 'isp', groups: uniq(ii) };
   return { level: 'all', groups: [0] };
-}
-
-/** The worker script: beside this module when compiled, else the build's copy (tests run the TypeScript sources). */
-function defaultWorkerUrl(): URL | undefined {
-  const beside = new URL('./hour-block-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(beside))) return beside;
-  const built = join(projectRoot(), 'dist', 'src', 'store', 'clickhouse', 'hour-block-worker.js');
-  return existsSync(built) ? pathToFileURL(built) : undefined;
 }
 
 type Sql = (from: number, to: number) => Promise<CodeCount[]>;
@@ -92,10 +81,8 @@ export class HourBlocks {
   private turn = 0;
   private readonly waiting = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void; worker: PoolWorker }>();
   private nextId = 0;
-  /** The answers' buffers the workers rendered, until they are given back (release). */
-  private readonly rendered = new WeakSet<ArrayBuffer>();
-  /** Sent answers' buffers, each going back to a worker with the next answer asked of it (no message of its own). */
-  private readonly spares: ArrayBuffer[] = [];
+  /** The answers' buffers the workers rendered, until they are given back (release), then sent back with the next answers. */
+  private readonly bodies: RenderedBodies;
   /** Queries answered from blocks / by SQL (tests and the bench read them). */
   readonly stats: BlockCache<Block>['stats'];
 
@@ -103,8 +90,9 @@ export class HourBlocks {
     this.cache = new BlockCache<Block>(new StampReads(server, this.t('http_counts_stamps')), options,
       options.budgetBytes ?? HOUR_BLOCK_DEFAULTS.budgetBytes, (b) => b.bytes);
     this.stats = this.cache.stats;
-    this.workerUrl = options.workerUrl ?? defaultWorkerUrl();
+    this.workerUrl = options.workerUrl ?? blockWorkerUrl('hour-block-worker.js');
     this.poolSize = Math.max(1, Math.floor(options.workers ?? HOUR_BLOCK_DEFAULTS.workers));
+    this.bodies = new RenderedBodies(this.poolSize * 2 + 2);
   }
 
   /** Answers given by each worker of the current pool (tests and the bench read them). */
@@ -125,15 +113,12 @@ export class HourBlocks {
    * Anything else (other bodies, a buffer given twice) is left alone.
    */
   release(bytes: Uint8Array): void {
-    const buffer = bytes.buffer;
-    if (this.cache.closed || !(buffer instanceof ArrayBuffer) || !this.rendered.delete(buffer)) return;
-    if (this.spares.length >= this.poolSize * 2 + 2) this.spares.shift();
-    this.spares.push(structuredClone(buffer, { transfer: [buffer] }));
+    if (!this.cache.closed) this.bodies.release(bytes);
   }
 
   /** Buffers given back and not yet sent to a worker (tests read it). */
   get spareCount(): number {
-    return this.spares.length;
+    return this.bodies.count;
   }
 
   /** Stamps reads sent, and the queries they served. */
@@ -200,28 +185,18 @@ export class HourBlocks {
       extra.code[i] = c.code;
       extra.count[i] = c.count;
     }
-    let reply: WorkerReply;
     const transfer = [gens.buffer, bases.buffer, extra.slot.buffer, extra.code.buffer, extra.count.buffer];
     // A rendered answer takes a sent one's buffer along (columns are not rendered into it).
-    const spare = codes === null ? undefined : this.spares.pop();
+    const spare = codes === null ? undefined : this.bodies.take();
     if (spare) transfer.push(spare);
-    try {
-      reply = await this.call({
-        type: 'answer', id: this.nextId++, gens, bases, level: groups.level, groups: groups.groups,
-        fromMinute: f.fromMinute, toMinute: f.toMinute, slots, codes, extra, ...(spare ? { spare } : {}),
-      }, transfer);
-    } catch {
-      // The worker failed (it is started again, empty, at the next build): this answer by SQL.
-      this.stats.bySql++;
-      return undefined;
-    }
-    if ('missing' in reply) {
-      // A block dropped in the worker meanwhile (the budget): this answer by SQL.
-      this.stats.bySql++;
-      return undefined;
-    }
+    // The worker failed, or a block was dropped in it meanwhile (the budget): this answer by SQL.
+    const reply = await workerAnswer(this.stats, () => this.call({
+      type: 'answer', id: this.nextId++, gens, bases, level: groups.level, groups: groups.groups,
+      fromMinute: f.fromMinute, toMinute: f.toMinute, slots, codes, extra, ...(spare ? { spare } : {}),
+    }, transfer));
+    if (!reply) return undefined;
     this.cache.answered(stale.length);
-    if ('body' in reply && reply.body.buffer instanceof ArrayBuffer) this.rendered.add(reply.body.buffer);
+    if ('body' in reply) this.bodies.add(reply.body);
     return reply;
   }
 
@@ -348,7 +323,7 @@ export class HourBlocks {
 
   async close(): Promise<void> {
     this.cache.closed = true;
-    this.spares.length = 0;
+    this.bodies.clear();
     const pool = this.pool;
     this.pool = [];
     await Promise.all(pool.map((p) => p.w.terminate()));

@@ -413,10 +413,11 @@ export class ClickHouseStore implements Store {
     return carouselBody(this.carouselBlocks, this.primary, this.t('carousel_samples'), f, o.signal);
   }
 
-  /** A carousel or hour-block httpcodes body has been sent whole: its buffer is reused (other bodies are left alone). */
+  /** A carousel, hour-block httpcodes or traffic-block detail body has been sent whole: its buffer is reused (other bodies are left alone). */
   releaseBody(bytes: Uint8Array): void {
     releaseCarouselBody(bytes);
     this.hourBlocks?.release(bytes);
+    this.traffic.blocks?.release(bytes);
   }
 
   async taskExists(project: string, taskId: string, o: QueryOptions = {}): Promise<boolean> {
@@ -613,7 +614,7 @@ export class ClickHouseStore implements Store {
   }
 
   async close(): Promise<void> {
-    this.traffic.blocks?.close();
+    await this.traffic.blocks?.close();
     this.traffic.cells?.close();
     this.audience.blocks?.close();
     this.audience.playBlocks?.close();

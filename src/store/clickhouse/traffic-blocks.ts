@@ -1,3 +1,4 @@
+import type { DetailKind } from '../../contract/traffic/detail.js';
 import type { TrafficFilter } from '../traffic.js';
 import { BlockCache, scheduleRuns, sqlRanges, type HourBlocksOptions, type StaleCell, type StampedBlock } from './block-cache.js';
 import { num, str, type ChConnection } from './client.js';
@@ -7,6 +8,8 @@ import { repairDayStamps } from './day-stamps-backfill.js';
 import { combineDay, dayLimitAt, DayGridStampReads, type DayBlock, type DayStampGrid } from './day-stamps.js';
 import { gridBase, readStampGrid, sameStamp, stampAt, type NumericStamp } from './stamp-grid.js';
 import { stampKey, StampReads } from './stamp-reads.js';
+import type { TrafficAnswerRequest, TrafficWorkerReply, TrafficWorkerRequest } from './traffic-block-worker.js';
+import { BlockWorker, blockWorkerUrl, RenderedBodies, workerAnswer } from './worker-host.js';
 
 const HOUR = 3_600_000;
 const SLOT_MS = 300_000;
@@ -17,9 +20,19 @@ const MAX_BLOCKS = 200_000;
 const BUILD_HOURS = 24;
 
 interface Block extends StampedBlock, NumericStamp {
-  /** Bytes per 5-minute slot of the hour, every protocol, region, isp and address family together. */
+  /**
+   * Empty (NO_BYTES): the bytes per 5-minute slot of the hour (every protocol, region, isp and address
+   * family together) are in the worker (traffic-block-worker.ts), as block `gen`.
+   */
   bytes: Float64Array;
+  gen: number;
 }
+
+/** A block's bytes on this thread: none (combineDay then makes day blocks of zeros here, dropped when kept; their bytes too are in the worker). */
+const NO_BYTES = new Float64Array(0);
+
+/** Where addUp puts a current block's part: slots [src, src + n) of block `b` go to slots [at, at + n) of the hours added up. */
+type Take = (b: Block | DayBlock, src: number, at: number, n: number) => void;
 
 const domainKey = (project: string, domain: string): string => `${project}\u0000${domain}`;
 
@@ -35,8 +48,8 @@ const MAX_DAY_BLOCKS = Math.ceil(MAX_BLOCKS / 24);
 const DAY_GRID_READS = 2;
 
 /**
- * The current blocks of `domains` over hours [firstHour, firstHour + hours) added up by hour (12 slots
- * each), which of those hours have a stale (domain, hour), the (domain index, hour) pairs to build and
+ * The current blocks of `domains` over hours [firstHour, firstHour + hours), each given to `take` with where
+ * it is added up by hour (12 slots each, in the order to add them), which of those hours have a stale (domain, hour), the (domain index, hour) pairs to build and
  * how many of the answer's (domain, hour)s are stale. Below the grid's day limit a whole UTC day is
  * checked at once against its day stamp (day-stamps.ts): its day block, or one combined now from its 24
  * hour blocks (kept through `keep`); a stale day makes its hours in the window stale and queues its 24
@@ -45,8 +58,8 @@ const DAY_GRID_READS = 2;
  */
 function addUp(blocks: ReadonlyArray<Map<number, Block> | undefined>, days: ReadonlyArray<Map<number, DayBlock> | undefined>,
   bases: readonly number[], grid: DayStampGrid, firstHour: number, hours: number, builtAfter: number,
-  keep: (d: number, dayStart: number, b: DayBlock) => void, diverged: (d: number, dayStart: number) => void): { byHour: Float64Array; staleHour: Uint8Array; stale: number[]; staleCells: number; daysUsed: number } {
-  const byHour = new Float64Array(hours * SLOTS);
+  keep: (d: number, dayStart: number, b: DayBlock) => void, diverged: (d: number, dayStart: number) => void,
+  take: Take): { staleHour: Uint8Array; stale: number[]; staleCells: number; daysUsed: number } {
   const staleHour = new Uint8Array(hours);
   const stale: number[] = [];
   let staleCells = 0;
@@ -80,10 +93,7 @@ function addUp(blocks: ReadonlyArray<Map<number, Block> | undefined>, days: Read
         staleCells += hEnd - h0;
       } else {
         daysUsed++;
-        const bytes = b.bytes;
-        const at = (h0 - firstHour) * SLOTS;
-        const src = (h0 - dayStart) * SLOTS;
-        for (let s = 0, n = (hEnd - h0) * SLOTS; s < n; s++) byHour[at + s] = (byHour[at + s] as number) + (bytes[src + s] as number);
+        take(b, (h0 - dayStart) * SLOTS, (h0 - firstHour) * SLOTS, (hEnd - h0) * SLOTS);
       }
       h0 = hEnd;
     }
@@ -97,12 +107,10 @@ function addUp(blocks: ReadonlyArray<Map<number, Block> | undefined>, days: Read
         staleCells++;
         continue;
       }
-      const bytes = b.bytes;
-      const at = (h - firstHour) * SLOTS;
-      for (let s = 0; s < SLOTS; s++) byHour[at + s] = (byHour[at + s] as number) + (bytes[s] as number);
+      take(b, 0, (h - firstHour) * SLOTS, SLOTS);
     }
   }
-  return { byHour, staleHour, stale, staleCells, daysUsed };
+  return { staleHour, stale, staleCells, daysUsed };
 }
 
 /**
@@ -117,12 +125,17 @@ function addUp(blocks: ReadonlyArray<Map<number, Block> | undefined>, days: Read
  * without a current block, the edges and the hour being written are read by SQL.
  *
  * The cost per answer is kept to a few milliseconds of the main thread (7 d x 100 domains: 16,800
- * hour blocks): closed UTC days are checked and added a day at a time (day-stamps.ts: one day stamp
- * per (domain, day), summed by ClickHouse, against a day block combined from the 24 hour blocks: 700
- * days and the open day's hours instead of 16,800 hours); the stamps are read as TabSeparated numbers
- * into typed arrays (stamp-grid.ts: no JSON, no object or string per row), each block keeps its stamp
- * as three numbers, the blocks are found by (project, domain) then hour or day (no string key per
- * cell), and they are added up by hour in one flat array before being spread over the answer's slots.
+ * hour blocks): closed UTC days are checked a day at a time (day-stamps.ts: one day stamp per (domain,
+ * day), summed by ClickHouse, against the sum of the stamps of its 24 hour blocks: 700 days and the open
+ * day's hours instead of 16,800 hours); the stamps are read as TabSeparated numbers into typed arrays
+ * (stamp-grid.ts: no JSON, no object or string per row), each block keeps its stamp as three numbers,
+ * and the blocks are found by (project, domain) then hour or day (no string key per cell). The blocks'
+ * bytes are in a worker thread (traffic-block-worker.ts): this thread keeps only which blocks exist
+ * (stamps, build times, the budget, a generation each) and checks the stamps; the worker is sent the
+ * built hours' bytes, which day blocks to combine, and per answer the current blocks by generation (a
+ * typed array) with the SQL-read rows, and it adds them up, spreads them over the answer's slots and
+ * renders the detail body (detailBody: its buffer comes back with release). A worker that fails takes
+ * every block with it: answers by SQL until they are built again (in a new worker).
  */
 export class TrafficBlocks {
   private readonly cache: BlockCache<Block>;
@@ -137,6 +150,17 @@ export class TrafficBlocks {
   /** Day blocks combined from hour blocks, and used in answers that were taken from blocks (tests read them). */
   readonly dayStats = { combined: 0, used: 0, repaired: 0 };
   private repairing = false;
+  /** The worker holding the blocks' bytes, or undefined (no worker script): every answer by SQL. */
+  private readonly worker: BlockWorker<TrafficWorkerRequest, TrafficWorkerReply> | undefined;
+  /** Names each block (hour or day) given to the worker. */
+  private gen = 0;
+  /** The generations of the day blocks (combineDay makes them: they keep its shape). */
+  private readonly dayGens = new WeakMap<DayBlock, number>();
+  /** Blocks dropped here, dropped in the worker with the next message. */
+  private drops: number[] = [];
+  private readonly bodies = new RenderedBodies(4);
+  /** Answers the worker gave (tests read them). */
+  workerAnswers = 0;
 
   constructor(private readonly server: ChConnection, private readonly names: SchemaNames, options: HourBlocksOptions = {}) {
     this.stampsTable = table(names, 'traffic_stamps');
@@ -146,6 +170,9 @@ export class TrafficBlocks {
     // Closed days read from the day stamps of migration 015 (one row per (domain, day)); up to DAY_GRID_READS
     // reads in flight, so the next batch's read overlaps the answers of the last (still exact: SharedReads).
     this.grids = new DayGridStampReads(server, this.stampsTable, table(names, 'traffic_day_stamps'), DAY_GRID_READS);
+    // options.workerUrl names the hour-block worker's script: this one is beside it.
+    const url = options.workerUrl ? new URL('./traffic-block-worker.js', options.workerUrl) : blockWorkerUrl('traffic-block-worker.js');
+    this.worker = url && new BlockWorker(url, () => this.forget());
   }
 
   /** Stamps reads shared by queries (tests read them). */
@@ -153,8 +180,41 @@ export class TrafficBlocks {
     return this.grids.stats;
   }
 
+  /** The worker failed: its blocks are gone, so every block known here is forgotten (built again as asked). */
+  private forget(): void {
+    this.cache.clear();
+    this.byDomain.clear();
+    this.days.clear();
+    this.dayBlocks = 0;
+    this.drops = [];
+  }
+
+  /** Tests: ends the worker as a crash would. */
+  async stopWorker(): Promise<void> {
+    await this.worker?.stop();
+  }
+
+  /** Whether the worker runs (tests read it). */
+  get workerRunning(): boolean {
+    return this.worker?.running ?? false;
+  }
+
+  /** Posts `m` to the worker, after the drops noted since the last message. */
+  private post(m: TrafficWorkerRequest, transfer: ArrayBuffer[] = []): void {
+    this.flushDrops();
+    this.worker?.post(m, transfer);
+  }
+
+  private flushDrops(): void {
+    if (this.drops.length === 0) return;
+    const gens = this.drops;
+    this.drops = [];
+    this.worker?.post({ type: 'drop', gens });
+  }
+
   private put(project: string, domain: string, hour: number, b: Block): void {
     for (const [k, old] of this.cache.put(stampKey(project, domain, hour), b)) {
+      this.drops.push(old.gen);
       const [p, d, h] = k.split('\u0000') as [string, string, string];
       const m = this.byDomain.get(domainKey(p, d));
       if (m?.get(Number(h)) !== old) continue;
@@ -163,6 +223,8 @@ export class TrafficBlocks {
     }
     let m = this.byDomain.get(domainKey(project, domain));
     if (!m) this.byDomain.set(domainKey(project, domain), (m = new Map()));
+    const replaced = m.get(hour);
+    if (replaced) this.drops.push(replaced.gen);
     m.set(hour, b);
   }
 
@@ -171,7 +233,30 @@ export class TrafficBlocks {
    * a current block and of the edges), or undefined: the whole query by SQL.
    */
   async series(f: TrafficFilter, signal?: AbortSignal, now = Date.now()): Promise<Float64Array | undefined> {
-    if (this.cache.closed || !totalsOnly(f) || f.from % SLOT_MS !== 0) return undefined;
+    const r = await this.answer(f, null, signal, now);
+    return r && 'series' in r ? r.series : undefined;
+  }
+
+  /** The detail body of `kind` (renderDetail over series(f)) rendered by the worker, or undefined: by SQL. Give it back with release once sent. */
+  async detailBody(f: TrafficFilter, kind: DetailKind, signal?: AbortSignal, now = Date.now()): Promise<Uint8Array | undefined> {
+    const r = await this.answer(f, kind, signal, now);
+    if (!r || !('body' in r)) return undefined;
+    this.bodies.add(r.body);
+    return r.body;
+  }
+
+  /** A body from detailBody has been sent whole: its buffer goes back to the worker (worker-host.ts RenderedBodies). */
+  release(bytes: Uint8Array): void {
+    if (!this.cache.closed) this.bodies.release(bytes);
+  }
+
+  /** Buffers given back and not yet sent to the worker (tests read it). */
+  get spareCount(): number {
+    return this.bodies.count;
+  }
+
+  private async answer(f: TrafficFilter, render: DetailKind | null, signal: AbortSignal | undefined, now: number): Promise<TrafficWorkerReply | undefined> {
+    if (!this.worker || this.cache.closed || !totalsOnly(f) || f.from % SLOT_MS !== 0) return undefined;
     const count = Math.max(0, (f.to - f.from) / f.slotMs);
     const firstHour = Math.ceil(f.from / HOUR);
     const endHour = this.cache.endHour(f.to, now);
@@ -179,55 +264,80 @@ export class TrafficBlocks {
     const domains = [...new Set(f.domains)];
     const grid = await this.grids.read(f.project, domains, firstHour, endHour, dayLimitAt(now, this.cache.closedAfterMs));
     if (signal?.aborted) return undefined;
-    // Every current block added up by hour (12 slots each); the stale (domain, hour)s and their hours noted.
+    // Every current block picked (its generation and where it is added up by hour); the stale (domain, hour)s and their hours noted.
     const hours = endHour - firstHour;
     const keys = domains.map((d) => domainKey(f.project, d));
     const diverged: number[] = [];
+    const picks = new Picks(domains.length * (Math.ceil(hours / 24) + 1 + Math.min(hours, 24)));
     const added = addUp(keys.map((k) => this.byDomain.get(k)), keys.map((k) => this.days.get(k)),
       domains.map((d) => gridBase(grid, f.project, d, grid.from)), grid, firstHour, hours, now - this.cache.maxAgeMs,
-      (d, dayStart, b) => this.keepDay(keys[d] as string, dayStart, b), (d, dayStart) => diverged.push(d, dayStart));
+      (d, dayStart, b) => this.keepDay(keys[d] as string, dayStart, b), (d, dayStart) => diverged.push(d, dayStart),
+      (b, src, at, n) => picks.push('gen' in b ? b.gen : this.dayGens.get(b) as number, src, at, n));
     if (diverged.length > 0) this.repair(f.project, domains, diverged);
-    const { byHour, staleHour } = added;
+    const { staleHour } = added;
     const stale: StaleCell[] = [];
     for (let i = 0; i < added.stale.length; i += 2) stale.push({ domain: domains[added.stale[i] as number] as string, hour: added.stale[i + 1] as number });
     const runs = sqlRanges(f.from, f.to, firstHour, endHour, staleHour).filter(([a, b]) => b > a);
     if (stale.length > 0) this.schedule(f.project, stale);
     if (this.cache.bySql(runs.length, added.staleCells, domains.length * hours)) return undefined;
-    const out = new Float64Array(count);
-    const rows = await Promise.all(runs.map(([a, b]) => this.server.rows(`SELECT slot, sum(bytes) AS b FROM ${table(this.names, 'traffic_domains')}
+    const rows = (await Promise.all(runs.map(([a, b]) => this.server.rows(`SELECT slot, sum(bytes) AS b FROM ${table(this.names, 'traffic_domains')}
       WHERE project = ${quote(f.project)} AND domain IN ${quoteList(domains)} AND slot >= ${quote(a / SLOT_MS)} AND slot < ${quote(Math.ceil(b / SLOT_MS))}
-        AND batch = '' GROUP BY slot`, signal)));
-    for (const r of rows.flat()) {
+        AND batch = '' GROUP BY slot`, signal)))).flat();
+    const extra = { at: new Int32Array(rows.length), bytes: new Float64Array(rows.length) };
+    let n = 0;
+    for (const r of rows) {
       const i = Math.floor((num(r.slot) * SLOT_MS - f.from) / f.slotMs);
-      if (i >= 0 && i < count) out[i] = (out[i] as number) + num(r.b);
+      if (i < 0 || i >= count) continue;
+      extra.at[n] = i;
+      extra.bytes[n++] = num(r.b);
     }
-    for (let h = 0; h < hours; h++) {
-      if (staleHour[h]) continue;
-      const start = (firstHour + h) * HOUR - f.from;
-      for (let s = 0; s < SLOTS; s++) {
-        const v = byHour[h * SLOTS + s] as number;
-        if (v === 0) continue;
-        const i = Math.floor((start + s * SLOT_MS) / f.slotMs);
-        if (i >= 0 && i < count) out[i] = (out[i] as number) + v;
-      }
+    const { gens, parts } = picks.done();
+    const m: TrafficAnswerRequest = {
+      type: 'answer', gens, parts, firstHour, hours, staleHour, from: f.from, to: f.to, slotMs: f.slotMs, count,
+      extra: { at: extra.at.subarray(0, n), bytes: extra.bytes.subarray(0, n) }, render,
+    };
+    const transfer = [gens.buffer as ArrayBuffer, parts.buffer as ArrayBuffer, staleHour.buffer as ArrayBuffer, extra.at.buffer, extra.bytes.buffer];
+    // A rendered answer takes a sent one's buffer along.
+    const spare = render === null ? undefined : this.bodies.take();
+    if (spare) {
+      m.spare = spare;
+      transfer.push(spare);
     }
+    this.flushDrops();
+    const worker = this.worker;
+    const reply = await workerAnswer(this.stats, () => worker.call(m, transfer));
+    if (!reply) return undefined;
+    this.workerAnswers++;
     this.cache.answered(added.staleCells);
     this.dayStats.used += added.daysUsed;
-    return out;
+    return reply;
   }
 
   /** Keeps a day block combined from its hour blocks (all day blocks dropped beyond MAX_DAY_BLOCKS: they are combined again as asked). */
   private keepDay(key: string, dayStart: number, b: DayBlock): void {
     let m = this.days.get(key);
     if (!m) this.days.set(key, (m = new Map()));
-    if (!m.has(dayStart)) {
+    const old = m.get(dayStart);
+    if (old === undefined) {
       if (this.dayBlocks >= MAX_DAY_BLOCKS) {
+        for (const dm of this.days.values()) for (const d of dm.values()) this.drops.push(this.dayGens.get(d) as number);
         this.days.clear();
         this.dayBlocks = 0;
         this.days.set(key, (m = new Map()));
       }
       this.dayBlocks++;
+    } else {
+      this.drops.push(this.dayGens.get(old) as number);
     }
+    // The worker combines the same 24 hour blocks (combineDay found every one of them in this map).
+    const hourBlocks = this.byDomain.get(key);
+    const hours: number[] = [];
+    for (let h = dayStart; h < dayStart + 24; h++) hours.push((hourBlocks?.get(h) as Block).gen);
+    const gen = ++this.gen;
+    this.dayGens.set(b, gen);
+    // Its bytes here are zeros (its hour blocks have none here): not kept (the same field, so the same shape).
+    b.bytes = NO_BYTES;
+    this.post({ type: 'day', gen, hours });
     m.set(dayStart, b);
     this.dayStats.combined++;
   }
@@ -257,22 +367,24 @@ export class TrafficBlocks {
 
   /** Builds the blocks of `domains` x hours [from, to): kept for each (domain, hour) whose stamp did not change meanwhile. */
   private async build(project: string, domains: string[], from: number, to: number): Promise<void> {
-    if (this.cache.closed) return;
+    if (this.cache.closed || !this.worker) return;
     const before = await readStampGrid(this.server, this.stampsTable, [project], domains, from, to);
     const rows = await this.server.rows(`SELECT domain, slot, sum(bytes) AS b FROM ${table(this.names, 'traffic_domains')}
       WHERE project = ${quote(project)} AND domain IN ${quoteList(domains)} AND slot >= ${quote(from * SLOTS)} AND slot < ${quote(to * SLOTS)}
         AND batch = '' GROUP BY domain, slot`);
     const after = await readStampGrid(this.server, this.stampsTable, [project], domains, from, to);
-    const built = new Map<string, Float64Array>();
+    if (this.cache.closed) return;
+    // The bytes of every (domain, hour), 12 slots each, domain by domain.
+    const hours = to - from;
+    const bytes = new Float64Array(domains.length * hours * SLOTS);
+    const index = new Map(domains.map((d, i) => [d, i]));
     for (const r of rows) {
       const slot = num(r.slot);
-      const hour = Math.floor(slot / SLOTS);
-      const k = stampKey(project, str(r.domain), hour);
-      let bytes = built.get(k);
-      if (!bytes) built.set(k, (bytes = new Float64Array(SLOTS)));
-      bytes[slot - hour * SLOTS] = num(r.b);
+      const d = index.get(str(r.domain));
+      if (d !== undefined) bytes[(d * hours + Math.floor(slot / SLOTS) - from) * SLOTS + (slot % SLOTS)] = num(r.b);
     }
-    const now = Date.now();
+    // The blocks kept: posted to the worker before they are known here, so every answer that names one finds it there.
+    const kept: Array<[string, number, NumericStamp]> = [];
     for (const d of domains) {
       const base = gridBase(before, project, d, from);
       for (let h = from; h < to; h++) {
@@ -282,18 +394,68 @@ export class TrafficBlocks {
           this.stats.discarded++;
           continue;
         }
-        // Every block is made by this one literal (no spread: a spread copy gets a hidden class of its
-        // own, which made addUp's property reads several times slower, measured).
-        this.put(project, d, h, {
-          stampRows: stamp.stampRows, stampHi: stamp.stampHi, stampLo: stamp.stampLo, stamp: `${stamp.stampRows}:${stamp.stampHi}:${stamp.stampLo}`,
-          builtAt: now, bytes: built.get(stampKey(project, d, h)) ?? new Float64Array(SLOTS),
-        });
+        kept.push([d, h, stamp]);
       }
     }
+    const firstGen = this.gen + 1;
+    this.gen += kept.length;
+    const gens = new Float64Array(kept.length);
+    const keptBytes = new Float64Array(kept.length * SLOTS);
+    kept.forEach(([d, h], k) => {
+      gens[k] = firstGen + k;
+      const at = ((index.get(d) as number) * hours + h - from) * SLOTS;
+      keptBytes.set(bytes.subarray(at, at + SLOTS), k * SLOTS);
+    });
+    this.post({ type: 'keep', gens, bytes: keptBytes }, [gens.buffer, keptBytes.buffer]);
+    const now = Date.now();
+    kept.forEach(([d, h, stamp], k) => {
+      // Every block is made by this one literal (no spread: a spread copy gets a hidden class of its
+      // own, which made addUp's property reads several times slower, measured).
+      this.put(project, d, h, {
+        stampRows: stamp.stampRows, stampHi: stamp.stampHi, stampLo: stamp.stampLo, stamp: `${stamp.stampRows}:${stamp.stampHi}:${stamp.stampLo}`,
+        builtAt: now, bytes: NO_BYTES, gen: firstGen + k,
+      });
+    });
     this.stats.built++;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.cache.closed = true;
+    this.bodies.clear();
+    await this.worker?.close();
+  }
+}
+
+/** An answer's parts of blocks: the generation of each, and (first slot in the block, first slot of the hours, slots), in growing typed arrays. */
+class Picks {
+  private gens: Float64Array;
+  private parts: Int32Array;
+  private n = 0;
+
+  constructor(capacity: number) {
+    this.gens = new Float64Array(Math.max(16, capacity));
+    this.parts = new Int32Array(this.gens.length * 3);
+  }
+
+  push(gen: number, src: number, at: number, len: number): void {
+    if (this.n === this.gens.length) {
+      const gens = new Float64Array(this.n * 2);
+      const parts = new Int32Array(this.n * 6);
+      gens.set(this.gens);
+      parts.set(this.parts);
+      this.gens = gens;
+      this.parts = parts;
+    }
+    const p = this.parts;
+    this.gens[this.n] = gen;
+    p[this.n * 3] = src;
+    p[this.n * 3 + 1] = at;
+    p[this.n * 3 + 2] = len;
+    this.n++;
+  }
+
+  /** The parts (views of the arrays: their buffers may be transferred). */
+  done(): { gens: Float64Array; parts: Int32Array } {
+    return { gens: this.gens.subarray(0, this.n), parts: this.parts.subarray(0, this.n * 3) };
   }
 }

@@ -119,8 +119,15 @@ export class ClickHouseTraffic implements TrafficQuery {
     const s = this.slotExpr(f);
     const out = new Float64Array(s.count);
     if (s.count === 0) return out;
-    const fromBlocks = await this.blocks?.series(f, o.signal) ?? await this.cells?.series(f, o.signal);
-    if (fromBlocks) return fromBlocks;
+    return await this.blocks?.series(f, o.signal) ?? await this.seriesBeyondBlocks(f, o);
+  }
+
+  /** trafficSeries from the filtered cells or by SQL (the totals' blocks not asked). */
+  private async seriesBeyondBlocks(f: TrafficFilter, o: QueryOptions): Promise<Float64Array> {
+    const s = this.slotExpr(f);
+    const out = new Float64Array(s.count);
+    const fromCells = await this.cells?.series(f, o.signal);
+    if (fromCells) return fromCells;
     const { from, where } = this.where(f);
     const rows = await this.server.rows(`SELECT ${s.expr} AS s, sum(bytes) AS b FROM ${from} WHERE ${where} GROUP BY s`, o.signal);
     for (const r of rows) {
@@ -132,10 +139,14 @@ export class ClickHouseTraffic implements TrafficQuery {
 
   /**
    * The detail answer as bytes (renderDetail over trafficSeries: the bytes of detailJson, without a
-   * string per entry; 7 d at 300 s is 2,016 entries), so the main thread makes no garbage for it.
+   * string per entry; 7 d at 300 s is 2,016 entries), so the main thread makes no garbage for it. From
+   * the totals' blocks it is rendered by their worker (give it back with releaseBody once sent).
    */
   async trafficDetailBody(f: TrafficFilter, kind: DetailKind, o: QueryOptions = {}): Promise<Uint8Array> {
-    const bytes = await this.trafficSeries(f, o);
+    const count = Math.max(0, (f.to - f.from) / f.slotMs);
+    const fromBlocks = count > 0 ? await this.blocks?.detailBody(f, kind, o.signal) : undefined;
+    if (fromBlocks) return fromBlocks;
+    const bytes = count > 0 ? await this.seriesBeyondBlocks(f, o) : new Float64Array(0);
     return renderDetail({ kind, slots: { slotMs: f.slotMs, from: f.from, to: f.to, count: bytes.length } }, bytes);
   }
 
