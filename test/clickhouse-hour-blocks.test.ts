@@ -145,7 +145,7 @@ describe('ClickHouse hour blocks', () => {
     await fromBlocks(f);
     // The stamp view "fails": it is gone while the first attempt lands in the detail tables.
     const b = batch({ counts: cells(100) });
-    await withoutStampView(st, 8, 'http_counts_stamps_from_bytes', () => st.writer.write(b));
+    await withoutStampView(st, 16, 'http_counts_stamps_from_bytes_v2', () => st.writer.write(b));
     // Unacknowledged as far as the writer knows (say its answer was lost): retried, the markers show it landed.
     markUnacknowledged(st.writer, b.id);
     await st.writer.write(b);

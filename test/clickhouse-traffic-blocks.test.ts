@@ -100,7 +100,7 @@ describe('ClickHouse traffic blocks', () => {
     const f = filter({});
     await fromBlocks(f);
     const b = batch({ traffic: rows(50) });
-    await withoutStampView(st, 9, 'traffic_stamps_from_domains', () => st.writer.write(b));
+    await withoutStampView(st, 16, 'traffic_stamps_from_domains_v2', () => st.writer.write(b));
     markUnacknowledged(st.writer, b.id);
     await st.writer.write(b);
     const expected = await bySql(f);

@@ -116,8 +116,8 @@ describe('ClickHouse traffic cells', () => {
   it('a retry whose first attempt landed without its stamps (the views failed) makes the blocks of its hours stale', async () => {
     await expectAllExact();
     const b = batch({ traffic: rows(50).map((r) => ({ ...r, app: 'live', stream: 's1', region: 'GD' as Region, isp: 'CMCC' as Isp, ipType: 'v4' as IpType })) });
-    await withoutStampView(st, 13, 'traffic_stream_stamps_from_streams',
-      () => withoutStampView(st, 9, 'traffic_stamps_from_domains', () => st.writer.write(b)));
+    await withoutStampView(st, 16, 'traffic_stream_stamps_from_streams_v2',
+      () => withoutStampView(st, 16, 'traffic_stamps_from_domains_v2', () => st.writer.write(b)));
     markUnacknowledged(st.writer, b.id);
     await st.writer.write(b);
     for (const [name, more] of CASES) {

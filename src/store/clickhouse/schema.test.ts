@@ -48,6 +48,24 @@ describe('renderMigration', () => {
     // Without a cluster there is nothing to replicate through (a Distributed table is the one entry).
     expect(renderMigration(init, { database: 'ls', replicated: true }).join('\n')).not.toContain('Replicated');
   });
+  it('renders the DROP of a replaced view (migration 016) for one server, a cluster and the replicated layout, after its replacement is made', () => {
+    const m016 = loadMigrations('clickhouse').find((m) => m.name === 'stamps_without_markers');
+    expect(m016?.version).toBe(16);
+    const sql = m016?.sql ?? '';
+    const replaced = ['http_counts_stamps_from_bytes', 'http_counts_stamps_from_v1', 'traffic_stamps_from_domains', 'traffic_day_stamps_from_domains', 'traffic_stream_stamps_from_streams'];
+    for (const [names, suffix] of [[{ database: 'ls' }, ''], [{ database: 'ls', cluster: 'c1' }, '_local'], [{ database: 'ls', cluster: 'c1', replicated: true }, '_local']] as const) {
+      const stmts = renderMigration(sql, names);
+      expect(stmts.filter((s) => s.startsWith('DROP')).sort()).toEqual(replaced.map((v) => `DROP TABLE IF EXISTS \`ls\`.\`${v}${suffix}\``).sort());
+      for (const v of replaced) {
+        const made = stmts.findIndex((s) => s.startsWith(`CREATE MATERIALIZED VIEW IF NOT EXISTS \`ls\`.\`${v}_v2${suffix}\` TO `));
+        expect(made, v).toBeGreaterThanOrEqual(0);
+        expect(stmts[made]).toContain('WHERE markers = 0 GROUP BY');
+        expect(stmts[made]).not.toContain('Replicated');
+        expect(stmts.indexOf(`DROP TABLE IF EXISTS \`ls\`.\`${v}${suffix}\``), v).toBeGreaterThan(made);
+      }
+      expect(stmts).toHaveLength(2 * replaced.length);
+    }
+  });
   it('names tables through ident() only', () => {
     expect(table({ database: 'd' }, 'meta')).toBe('`d`.`meta`');
     expect(localTable({ database: 'd', cluster: 'c' }, 'meta')).toBe('`d`.`meta_local`');

@@ -10,6 +10,8 @@
 -- hour is never left with a stamp that missed rows whose view failed (ClickHouseStore.writeCounts).
 -- Views on views do not fire in 18.16, so the stamps follow the detail tables, not the rollups, and
 -- a node builds its hour blocks from the detail tables.
+-- Since migration 016 the views below are replaced by ones that hash only the rows with markers = 0
+-- (a write chunk's marker row no longer changes the stamp of its day's 00:00 hour): 016_stamps_without_markers.sql.
 CREATE TABLE IF NOT EXISTS {db}.{t:http_counts_stamps} (
   project String,
   domain  String,

@@ -4,6 +4,8 @@
 -- (project, domain, hour) per insert into traffic_domains, rows = the rows inserted, tags = the sum
 -- (mod 2^64) of a hash of each row; a retried traffic write adds a bump row (rows 0, a random tag)
 -- for every hour it touches (ClickHouseTraffic.write). Same conventions as 001_init.sql.
+-- Since migration 016 the view below is replaced by one that hashes only the rows with markers = 0
+-- (a write chunk's marker row no longer changes the stamp of its day's 00:00 hour): 016_stamps_without_markers.sql.
 CREATE TABLE IF NOT EXISTS {db}.{t:traffic_stamps} (
   project String,
   domain  String,

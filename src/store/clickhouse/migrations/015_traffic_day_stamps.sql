@@ -13,6 +13,8 @@
 -- last day is before the cutoff, so up to 31 days of day stamps older than the traffic are kept, never
 -- read (the traffic endpoints look back no further than the retention).
 -- Same conventions as 001_init.sql.
+-- Since migration 016 the view below is replaced by one that hashes only the rows with markers = 0
+-- (a write chunk's marker row no longer changes the stamp of its day's 00:00 hour): 016_stamps_without_markers.sql.
 CREATE TABLE IF NOT EXISTS {db}.{t:traffic_day_stamps} (
   project String,
   domain  String,
