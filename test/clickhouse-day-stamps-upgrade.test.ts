@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { renderMigration } from '../src/store/clickhouse/schema.js';
 import { ClickHouseStore } from '../src/store/clickhouse/store.js';
-import { loadMigrations } from '../src/store/migrations.js';
 import type { TrafficFilter } from '../src/store/traffic.js';
 import { startClickHouse, type ClickHouseServer } from './harness/clickhouse.js';
-import { seededRandom, untilFromBlocks } from './helpers/block-stores.js';
+import { schemaBefore, seededRandom, untilFromBlocks } from './helpers/block-stores.js';
 import { requireTools } from './helpers/system-tools.js';
 
 // Migration 015 (day stamps of the traffic totals, one row per (project, domain, day)) on a database an
@@ -29,13 +27,8 @@ afterAll(async () => {
 
 it('a database with hour stamps written before migration 015 answers closed days exactly from day blocks after it', async () => {
   const db = 'day_stamps_upgrade';
-  await server.sql(`CREATE DATABASE ${db}`);
-  await server.sql(`CREATE TABLE ${db}.schema_migrations (version UInt32, name String, applied_at UInt64) ENGINE = ReplacingMergeTree ORDER BY version`);
   // The schema before 015, as an earlier build made it (every migration below 015 applied and recorded).
-  for (const m of loadMigrations('clickhouse').filter((x) => x.version < 15)) {
-    for (const stmt of renderMigration(m.sql, { database: db })) await server.sql(stmt);
-    await server.sql(`INSERT INTO ${db}.schema_migrations VALUES (${m.version}, '${m.name}', 0)`);
-  }
+  await schemaBefore(server, db, 15);
   // Its traffic, as that build wrote it: rows of traffic_domains (009's view stamps their hours), in
   // several inserts, and one retried write's bump row (rows 0, a random tag) in an hour of the second day.
   const { rnd, pick } = seededRandom(5);

@@ -10,14 +10,12 @@
 import { describe, expect, it } from 'vitest';
 import type { IpType } from '../src/contract/traffic/values.js';
 import type { Isp, Region } from '../src/contract/values.js';
-import { renderMigration } from '../src/store/clickhouse/schema.js';
 import { ClickHouseStore } from '../src/store/clickhouse/store.js';
-import { loadMigrations } from '../src/store/migrations.js';
 import type { TrafficFilter, TrafficRow } from '../src/store/traffic.js';
 import type { CountRow, HttpCodesFilter } from '../src/store/types.js';
 import type { ClickHouseServer } from './harness/clickhouse.js';
 import { batch } from './store-conformance.js';
-import { hourBlockWorkerUrl, requireBuiltHourBlockWorker, seededRandom, untilFromBlocks, useBlockStores } from './helpers/block-stores.js';
+import { hourBlockWorkerUrl, requireBuiltHourBlockWorker, schemaBefore, seededRandom, untilFromBlocks, useBlockStores } from './helpers/block-stores.js';
 import { requireTools } from './helpers/system-tools.js';
 
 requireTools('clickhouse-server');
@@ -149,13 +147,8 @@ describe('stamps without markers (migration 016)', () => {
   it('a database written up to migration 015 (data, markers, stamps) answers exactly after 016, and its writes no longer touch 00:00', async () => {
     const { server } = st;
     const db = 'stamps_markers_upgrade';
-    await server.sql(`CREATE DATABASE ${db}`);
-    await server.sql(`CREATE TABLE ${db}.schema_migrations (version UInt32, name String, applied_at UInt64) ENGINE = ReplacingMergeTree ORDER BY version`);
     // The schema before 016, as the build before it made it (every migration below 016 applied and recorded).
-    for (const m of loadMigrations('clickhouse').filter((x) => x.version < 16)) {
-      for (const stmt of renderMigration(m.sql, { database: db })) await server.sql(stmt);
-      await server.sql(`INSERT INTO ${db}.schema_migrations VALUES (${m.version}, '${m.name}', 0)`);
-    }
+    await schemaBefore(server, db, 16);
     const viewsOf = async (): Promise<string[]> => (await server.sql(
       `SELECT name FROM system.tables WHERE database = '${db}' AND engine = 'MaterializedView' AND name LIKE '%stamps%' ORDER BY name FORMAT TSV`)).trim().split('\n');
     const OLD = ['http_counts_stamps_from_bytes', 'http_counts_stamps_from_v1', 'traffic_day_stamps_from_domains', 'traffic_stamps_from_domains', 'traffic_stream_stamps_from_streams'];

@@ -140,3 +140,17 @@ export async function expectChildReportsAndExits(script: string): Promise<void> 
   rmSync(dir, { recursive: true, force: true });
   expect(outcome, child.output()).toBe(0);
 }
+
+/**
+ * A database `db` with the schema an earlier build made: every ClickHouse migration below `version`
+ * applied and recorded (the upgrade tests then run the store's own migration on it).
+ */
+export async function schemaBefore(server: ClickHouseServer, db: string, version: number): Promise<void> {
+  await server.sql(`CREATE DATABASE ${db}`);
+  await server.sql(`CREATE TABLE ${db}.schema_migrations (version UInt32, name String, applied_at UInt64) ENGINE = ReplacingMergeTree ORDER BY version`);
+  for (const m of loadMigrations('clickhouse').filter((x) => x.version < version)) {
+    for (const stmt of renderMigration(m.sql, { database: db })) await server.sql(stmt);
+    await server.sql(`INSERT INTO ${db}.schema_migrations VALUES (${m.version}, '${m.name}', 0)`);
+  }
+}
+
