@@ -128,8 +128,9 @@ async function waitReady(port: number, proc: ChildProcess, dir: string, timeoutM
       throw new Error(`clickhouse-server exited (${proc.exitCode ?? proc.signalCode}) before it was ready:\n${logTail(dir)}`);
     }
     try {
-      const res = await fetch(`http://${host}:${port}/ping`);
-      if ((await res.text()) === 'Ok.\n') return;
+      // A bounded wait: whatever else holds the port (it was taken meanwhile) may never answer.
+      const res = await fetch(`http://${host}:${port}/ping`, { signal: AbortSignal.timeout(2_000) });
+      if ((await res.text()) === 'Ok.\n' && proc.exitCode === null && proc.signalCode === null) return;
     } catch {
       // not listening yet
     }
@@ -196,39 +197,52 @@ export async function allocate(): Promise<Ports> {
   return { http: await freePort(), tcp: await freePort() };
 }
 
-/** One server, started and ready. */
-export async function startClickHouse(): Promise<ClickHouseServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'livestats-ch-'));
-  const server = launch(dir, await allocate());
-  try {
-    await server.start();
-  } catch (err) {
-    await server.destroy();
-    throw err;
+/**
+ * Whether a server did not start because a port chosen for it was bound by another process first
+ * (freePort's pick is free only until someone binds it: another test file's chooser may pick it too).
+ */
+export function portTaken(err: unknown): boolean {
+  return err instanceof Error && /Address already in use/.test(err.message);
+}
+
+/** Starts what `make` launches on ports from `ports`, with new ports (up to 3 tries) when one was taken meanwhile. */
+async function startOnFreshPorts<T>(ports: () => Promise<Ports>, make: (p: Ports) => T, start: (t: T) => Promise<void>, destroy: (t: T) => Promise<void>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const t = make(await ports());
+    try {
+      await start(t);
+      return t;
+    } catch (err) {
+      await destroy(t);
+      if (attempt >= 3 || !portTaken(err)) throw err;
+    }
   }
-  return server;
+}
+
+/** One server, started and ready (`ports`: where its ports come from; tests of the retry pass their own). */
+export async function startClickHouse(ports: () => Promise<Ports> = allocate): Promise<ClickHouseServer> {
+  return startOnFreshPorts(ports, (p) => launch(mkdtempSync(join(tmpdir(), 'livestats-ch-')), p), (s) => s.start(), (s) => s.destroy());
 }
 
 /** One server on `dir` (made if missing) that keeps its data when stopped: datasets reused across runs. */
 export async function startClickHouseIn(dir: string, extra: Extra = {}): Promise<ClickHouseServer> {
   mkdirSync(dir, { recursive: true });
-  const server = launch(dir, await allocate(), undefined, { readyTimeoutMs: 180_000, ...extra });
-  await server.start();
-  return server;
+  return startOnFreshPorts(allocate, (p) => launch(dir, p, undefined, { readyTimeoutMs: 180_000, ...extra }), (s) => s.start(), (s) => s.stop(true));
 }
 
 /** `shards` servers forming the cluster `name` (one replica per shard), started and ready. */
 export async function startClickHouseCluster(name: string, shards = 2): Promise<ClickHouseServer[]> {
-  const ports: Ports[] = [];
-  for (let i = 0; i < shards; i++) ports.push(await allocate());
-  const servers = ports.map((p) => launch(mkdtempSync(join(tmpdir(), 'livestats-ch-')), p, { name, shards: ports }));
-  try {
-    await Promise.all(servers.map((s) => s.start()));
-  } catch (err) {
+  for (let attempt = 1; ; attempt++) {
+    const ports: Ports[] = [];
+    for (let i = 0; i < shards; i++) ports.push(await allocate());
+    const servers = ports.map((p) => launch(mkdtempSync(join(tmpdir(), 'livestats-ch-')), p, { name, shards: ports }));
+    const started = await Promise.allSettled(servers.map((s) => s.start()));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (!failed) return servers;
     await Promise.all(servers.map((s) => s.destroy()));
-    throw err;
+    // Every server's config names every other's ports: a taken one means new ports for all.
+    if (attempt >= 3 || !started.every((r) => r.status === 'fulfilled' || portTaken(r.reason))) throw failed.reason;
   }
-  return servers;
 }
 
 /**

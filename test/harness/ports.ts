@@ -27,10 +27,25 @@ const udpFree = (port: number): Promise<boolean> => new Promise((resolve) => {
 });
 
 /** A port free on 127.0.0.1 for TCP and UDP a moment ago, outside the kernel's ephemeral range. */
+/**
+ * Ports this process handed out, oldest first: not handed out again while they are among the last
+ * RECENT (a server binds its ports a moment later, so two picks in one process, e.g. a clickhouse-server's
+ * http and tcp ports, could otherwise both get a port neither has bound yet).
+ */
+const handed: number[] = [];
+const handedSet = new Set<number>();
+const RECENT = 2000;
+
 export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = LOW + Math.floor(Math.random() * (HIGH - LOW + 1));
-    if ((await tcpFree(port)) && (await udpFree(port))) return port;
+    if (handedSet.has(port)) continue;
+    if ((await tcpFree(port)) && (await udpFree(port)) && !handedSet.has(port)) {
+      handed.push(port);
+      handedSet.add(port);
+      if (handed.length > RECENT) handedSet.delete(handed.shift() as number);
+      return port;
+    }
   }
   throw new Error(`no free port in ${LOW}-${HIGH} after 200 attempts`);
 }
