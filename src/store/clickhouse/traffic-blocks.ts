@@ -28,7 +28,7 @@ interface Block extends StampedBlock, NumericStamp {
   gen: number;
 }
 
-/** A block's bytes on this thread: none (combineDay then makes day blocks of zeros here, dropped when kept; their bytes too are in the worker). */
+/** A block's bytes on this thread: none (day blocks too are combined here for their stamps only; their bytes are in the worker). */
 const NO_BYTES = new Float64Array(0);
 
 /** Where addUp puts a current block's part: slots [src, src + n) of block `b` go to slots [at, at + n) of the hours added up. */
@@ -77,7 +77,8 @@ function addUp(blocks: ReadonlyArray<Map<number, Block> | undefined>, days: Read
       const cell = base + (dayStart - grid.dayFrom) / 24;
       let b = days[d]?.get(dayStart);
       if (b === undefined || base < 0 || b.stampRows !== rows[cell] || b.stampHi !== tagsHi[cell] || b.stampLo !== tagsLo[cell] || b.builtAt < builtAfter) {
-        const c = base < 0 ? undefined : combineDay(mine, dayStart, SLOTS);
+        // 0 slots: the stamps only (the hour blocks' bytes are in the worker, which combines them: traffic-block-worker.ts).
+        const c = base < 0 ? undefined : combineDay(mine, dayStart, 0);
         if (c !== undefined && c.stampRows === rows[cell] && c.stampHi === tagsHi[cell] && c.stampLo === tagsLo[cell] && c.builtAt >= builtAfter) {
           keep(d, dayStart, c);
           b = c;
@@ -335,7 +336,7 @@ export class TrafficBlocks {
     for (let h = dayStart; h < dayStart + 24; h++) hours.push((hourBlocks?.get(h) as Block).gen);
     const gen = ++this.gen;
     this.dayGens.set(b, gen);
-    // Its bytes here are zeros (its hour blocks have none here): not kept (the same field, so the same shape).
+    // Combined for its stamps only (no bytes here): the one shared empty array, the same field (so the same shape).
     b.bytes = NO_BYTES;
     this.post({ type: 'day', gen, hours });
     m.set(dayStart, b);
