@@ -35,7 +35,7 @@ import { PlayInfoBlocks } from './play-info-blocks.js';
 import type { TrafficFilter } from '../traffic.js';
 import type { DetailKind } from '../../contract/traffic/detail.js';
 import { localTable, migrateClickHouse, table, type SchemaNames } from './schema.js';
-import { ident, quote, quoteList, SqlValueError } from './sql.js';
+import { ident, quote, quoteList, SqlValueError, TsvBytes } from './sql.js';
 import { ClickHouseUrlError, parseClickHouseUrls, redact } from './url.js';
 import { VersionClock } from './versions.js';
 
@@ -214,6 +214,7 @@ export class ClickHouseStore implements Store {
     const chunks = chunkCounts(batch.id, batch.counts);
     if (chunks.length === 0) return;
     const queryId = (tag: string, level = ''): string => `livestats-${tag}${level}`;
+    const w = new TsvBytes();
     const present = new Set<string>();
     const seen = (table: string, tag: string, key: string): string => `${table}\u0000${tag}\u0000${key}`;
     if (retry) {
@@ -231,7 +232,8 @@ export class ClickHouseStore implements Store {
     for (const chunk of chunks) {
       const missing = chunk.groups.filter((g) => !present.has(seen(COUNTS, chunk.tag, g.key)));
       if (missing.length > 0) {
-        await this.primary.exec(countsInsert(this.t(COUNTS), chunk, missing), { queryId: queryId(chunk.tag), settings: this.insertSettings });
+        const insert = countsInsert(this.t(COUNTS), chunk, missing, w);
+        await this.primary.exec(insert.statement, { body: insert.body, queryId: queryId(chunk.tag), settings: this.insertSettings });
       }
       if (!retry) continue;
       for (const level of LEVELS) {
