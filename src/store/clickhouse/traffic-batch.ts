@@ -1,4 +1,6 @@
 import { cellValue } from '../cell-values.js';
+import { ISPS, REGIONS } from '../../contract/values.js';
+import { IP_TYPE_CODES, PROTOCOL_CODES } from '../packed.js';
 import type { TrafficRow } from '../traffic.js';
 import { quote, quoteList, TsvBytes, type InsertData } from './sql.js';
 import { CHUNK_ROWS, slices } from './batch.js';
@@ -74,12 +76,33 @@ export function streamsInsert(table: string, chunk: TrafficChunk, groups: readon
   };
 }
 
+const REGION_AT = new Map<string, number>(REGIONS.map((r, i) => [r, i]));
+const ISP_AT = new Map<string, number>(ISPS.map((r, i) => [r, i]));
+const PROTOCOL_AT = new Map<string, number>(PROTOCOL_CODES.map((r, i) => [r, i]));
+const IP_TYPE_AT = new Map<string, number>(IP_TYPE_CODES.map((r, i) => [r, i]));
+
+/**
+ * A traffic row's key in the rollup (slot, protocol, region, isp, address family): a number from the
+ * values' codes (no string per row), or, for a value outside them (never from ingest), a string.
+ */
+function domainKey(r: TrafficRow): number | string {
+  const region = REGION_AT.get(r.region);
+  const isp = ISP_AT.get(r.isp);
+  const protocol = PROTOCOL_AT.get(r.protocol);
+  const ipType = IP_TYPE_AT.get(r.ipType);
+  const slot = r.slot / SLOT_MS;
+  if (region === undefined || isp === undefined || protocol === undefined || ipType === undefined || !Number.isSafeInteger(slot) || slot < 0 || slot >= 2 ** 32) {
+    return `${r.slot}\u0000${r.protocol}\u0000${r.region}\u0000${r.isp}\u0000${r.ipType}`;
+  }
+  return (((slot * 64 + region) * 4 + isp) * 4 + protocol) * 4 + ipType;
+}
+
 /** INSERT (TabSeparated data, as bytes) into the rollup table: each group's rows summed over app and stream, plus its marker. */
 export function domainsInsert(table: string, chunk: TrafficChunk, groups: readonly TrafficGroup[], w = new TsvBytes()): InsertData {
   for (const g of groups) {
-    const sums = new Map<string, { r: TrafficRow; requests: number; bytes: number }>();
+    const sums = new Map<number | string, { r: TrafficRow; requests: number; bytes: number }>();
     for (const r of g.rows) {
-      const k = `${r.slot}\u0000${r.protocol}\u0000${r.region}\u0000${r.isp}\u0000${r.ipType}`;
+      const k = domainKey(r);
       const e = sums.get(k);
       if (e) {
         e.requests += r.requests;
