@@ -2,7 +2,7 @@
  * The one place where values become ClickHouse SQL text. ClickHouse 18.16 has no
  * server-side query parameters, so every literal in every statement livestats sends
  * (SELECT filters, INSERT ... VALUES rows, DDL) is produced by `quote` (or, for the data rows
- * of `INSERT ... FORMAT TabSeparated`, by TsvFields, which escapes the same way), and every
+ * of `INSERT ... FORMAT TabSeparated`, by TsvBytes, which takes its escaping from `quote`), and every
  * database/cluster/table name by `ident`.
  *
  * `quote` emits pure ASCII: the UTF-8 bytes of a string (or the raw bytes of a
@@ -52,33 +52,6 @@ export function quote(value: SqlValue): string {
   throw new SqlValueError(`unsupported SQL value type: ${typeof value}`);
 }
 
-/**
- * The data of `INSERT ... FORMAT TabSeparated` (the write path: cheaper to build and for the server
- * to parse than VALUES tuples). A string field is escaped exactly as quote() escapes a literal, without
- * the quotes: the TabSeparated parser decodes `\xHH`, `\\` and `\'` to the same bytes, and tab, newline
- * and every other control byte are written as `\xHH`, so no value can end its field or row. Numbers
- * must be safe integers. `field` remembers the strings it escaped (names repeat on every row), so
- * use one TsvFields per statement or batch, not for ever.
- */
-export class TsvFields {
-  private readonly memo = new Map<string, string>();
-
-  field(value: string): string {
-    let out = this.memo.get(value);
-    if (out === undefined) {
-      out = quote(value).slice(1, -1);
-      this.memo.set(value, out);
-    }
-    return out;
-  }
-
-  /** A whole number as a field; SqlValueError for anything else. */
-  static int(value: number): string {
-    if (!Number.isSafeInteger(value)) throw new SqlValueError(`not a safe integer: ${value}`);
-    return String(value);
-  }
-}
-
 /** `(a, b, c)` for an IN list; an empty list is an error (callers decide what "no values" means). */
 export function quoteList(values: readonly SqlValue[]): string {
   if (values.length === 0) throw new SqlValueError('empty IN list');
@@ -118,10 +91,10 @@ const DIGIT_0 = 0x30;
 /**
  * The data of `INSERT ... FORMAT TabSeparated` written as bytes into one growing buffer (the write
  * path of a big batch: no string per row, no row array, almost nothing for the garbage collector).
- * Fields are escaped exactly as TsvFields (and so quote()) escapes them: a string field's bytes are
+ * Fields are escaped exactly as quote() escapes a literal, without the quotes: a string field's bytes are
  * quote()'s literal without the quotes, remembered per distinct string (names repeat on every row);
  * `once` escapes a value without remembering it. Numbers must be safe integers (SqlValueError
- * otherwise, as TsvFields.int). `take()` hands out the bytes written so far and starts again.
+ * otherwise). `take()` hands out the bytes written so far and starts again.
  */
 export class TsvBytes {
   private buf: Buffer;
