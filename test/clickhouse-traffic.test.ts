@@ -74,7 +74,8 @@ describe('ClickHouse traffic cube', () => {
     // A first attempt that landed the first group of the first chunk in the per-stream table, then failed.
     const chunk = chunkTraffic('b1', rows)[0];
     if (!chunk || chunk.groups.length < 2) throw new Error('expected a chunk of several groups');
-    await endpoint.exec(streamsInsert(`${database}.traffic_streams`, chunk, chunk.groups.slice(0, 1)));
+    const first = streamsInsert(`${database}.traffic_streams`, chunk, chunk.groups.slice(0, 1));
+    await endpoint.exec(first.statement, { body: first.body });
     await traffic.write('b1', rows, true);
     await traffic.write('b1', rows, true); // and once more
     const sum = (a: Float64Array): number => a.reduce((s, v) => s + v, 0);

@@ -5,7 +5,10 @@ export type Fault = 'pass' | 'drop-response' | 'refuse';
 
 export interface FaultyProxy {
   url: string;
-  /** Decides per request (body text given) what happens; defaults to 'pass'. */
+  /**
+   * Decides per request what happens (defaults to 'pass'), given the request's SQL text: its body, or, for an
+   * INSERT whose statement travels in the URL's `query` parameter (data in the body), that statement, a newline and the body.
+   */
   policy: (body: string) => Fault;
   /** Requests whose response was dropped after the upstream answered. */
   dropped: number;
@@ -31,7 +34,8 @@ export async function startFaultyProxy(upstreamPort: number): Promise<FaultyProx
   const server: Server = createServer((req, res) => {
     void (async () => {
       const body = await readBody(req);
-      const fault = proxy.policy(body.toString('utf8'));
+      const inUrl = new URL(req.url ?? '/', 'http://proxy').searchParams.get('query');
+      const fault = proxy.policy(inUrl === null ? body.toString('utf8') : `${inUrl}\n${body.toString('utf8')}`);
       if (fault === 'refuse') {
         req.socket.destroy();
         return;

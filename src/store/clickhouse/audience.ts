@@ -1,14 +1,13 @@
-import { AUDIENCE_PROTOCOLS, audienceIp, comparePlayInfo, type AudienceProtocol, type PlayInfoFilter, type PlayInfoRow, type PortraitDay, type PortraitFilter, type ProjectAudience, type UsersFilter, type AudienceQuery } from '../audience.js';
+import { comparePlayInfo, type AudienceProtocol, type PlayInfoFilter, type PlayInfoRow, type PortraitDay, type PortraitFilter, type ProjectAudience, type UsersFilter, type AudienceQuery } from '../audience.js';
 import { addSessionViewers, blockStart } from '../audience-flv.js';
-import { cellValue } from '../cell-values.js';
-import { ISPS, REGIONS } from '../../contract/values.js';
 import type { QueryOptions } from '../types.js';
 import { domainWide, type AudienceBlocks, type AudienceUsersBlocks, type DomainMinutes } from './audience-blocks.js';
 import { CHUNK_ROWS, slices } from './batch.js';
 import type { PlayInfoBlocks } from './play-info-blocks.js';
 import { num, settled, str, type ChConnection, type ExecOptions } from './client.js';
 import { table, type SchemaNames } from './schema.js';
-import { quote, quoteList, TsvFields } from './sql.js';
+import { quote, quoteList, TsvBytes } from './sql.js';
+import { AudienceRows } from './audience-rows.js';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
@@ -19,18 +18,8 @@ type AudienceTable = (typeof AUDIENCE_TABLES)[number];
 
 const tuple = (values: Array<string | number>): string => '(' + values.map(quote).join(', ') + ')';
 
-/** A TabSeparated field of a value that rarely repeats (client IPs): escaped, not remembered. */
-const tsvOnce = (value: string | Uint8Array): string => quote(value).slice(1, -1);
-
 /** The reads of AudienceQuery (retention is the store's: it drops partitions). */
 type AudienceQueryReads = Omit<AudienceQuery, 'deleteAudienceBefore'>;
-
-/** A cells or sessions row (TabSeparated) with what its marker group needs. */
-interface CellRow {
-  project: string;
-  minute: number;
-  row: string;
-}
 
 /** The two additive tables, each written retry-safe with its own markers. */
 const ADDITIVE = {
@@ -42,7 +31,8 @@ interface Group {
   project: string;
   /** Epoch minute of the day's start: the marker row's minute. */
   dayMinute: number;
-  values: string[];
+  /** Positions of its rows in the table's row references (audience-rows.ts). */
+  rows: number[];
 }
 
 /**
@@ -73,77 +63,39 @@ export class ClickHouseAudience implements AudienceQueryReads {
   }
 
   async write(batchId: string, batches: readonly ProjectAudience[], retry: boolean): Promise<void> {
-    const cells: CellRow[] = [];
-    const sessions: CellRow[] = [];
-    const hls: string[] = [];
-    const users: string[] = [];
-    // TabSeparated data rows (sql.ts TsvFields): names repeat on every row and are escaped once.
-    const f = new TsvFields();
-    const int = TsvFields.int;
     /** The (project, domain, hour)s the batch touches in the stamped tables (migration 014), for a retry's bump. */
     const stamped = new Map<string, [string, string, number]>();
-    const touch = (project: string, domain: string, minute: number): void => {
-      if (!retry) return;
-      const hour = Math.floor(minute / 60);
-      const k = `${project}\u0000${domain}\u0000${hour}`;
-      if (!stamped.has(k)) stamped.set(k, [project, domain, hour]);
-    };
     /** The (project, domain, day)s of its users (the day stamps). */
     const days = new Map<string, [string, string, number]>();
-    for (const { project, cells: c } of batches) {
-      const p = f.field(project);
-      const named = (k: number): boolean => (c.apps[k] ?? '') !== '' && (c.streams[k] ?? '') !== '';
-      for (let i = 0; i < c.tuple.length; i++) {
-        const k = c.tuple[i] as number;
-        if (!named(k)) continue;
-        const geo = c.geo[i] as number;
-        const minute = Math.floor((c.minute[i] as number) / MINUTE_MS);
-        const key = `${p}\t${f.field(c.domains[k] as string)}\t${int(minute)}\t${f.field(c.apps[k] as string)}\t${f.field(c.streams[k] as string)}\t` +
-          `${f.field(AUDIENCE_PROTOCOLS[c.protocol[i] as number] as string)}\t${f.field(REGIONS[geo >> 2] as string)}\t${f.field(ISPS[geo & 3] as string)}\t\t`;
-        const [v, b, n, ms] = [c.sessions[i] as number, c.bytes[i] as number, c.requests[i] as number, c.playMs[i] as number];
-        if (v > 0 || b > 0 || n > 0 || ms > 0) {
-          cells.push({ project, minute, row: `${key}${int(cellValue(v))}\t${int(cellValue(b))}\t${int(cellValue(n))}\t${int(cellValue(ms))}\t0` });
-        }
-        const [opens, closes] = [c.opens?.[i] ?? 0, c.closes?.[i] ?? 0];
-        if (opens > 0 || closes > 0) sessions.push({ project, minute, row: `${key}${int(cellValue(opens))}\t${int(cellValue(closes))}\t0` });
-        touch(project, c.domains[k] as string, minute);
-      }
-      for (let i = 0; i < c.hlsTuple.length; i++) {
-        const k = c.hlsTuple[i] as number;
-        if (!named(k)) continue;
-        const geo = c.hlsGeo[i] as number;
-        touch(project, c.domains[k] as string, Math.floor((c.hlsMinute[i] as number) / MINUTE_MS));
-        hls.push(`${p}\t${f.field(c.domains[k] as string)}\t${int(Math.floor((c.hlsMinute[i] as number) / MINUTE_MS))}\t${f.field(c.apps[k] as string)}\t` +
-          `${f.field(c.streams[k] as string)}\t${f.field(REGIONS[geo >> 2] as string)}\t${f.field(ISPS[geo & 3] as string)}\t${tsvOnce(audienceIp(c, 'hls', i))}`);
-      }
-      for (let i = 0; i < c.userTuple.length; i++) {
-        const k = c.userTuple[i] as number;
-        if (!named(k)) continue;
-        if (retry) {
-          const day = Math.floor((c.userDay[i] as number) / DAY_MS);
-          days.set(`${project}\u0000${c.domains[k] as string}\u0000${day}`, [project, c.domains[k] as string, day]);
-        }
-        users.push(`${p}\t${f.field(c.domains[k] as string)}\t${int(Math.floor((c.userDay[i] as number) / DAY_MS))}\t${f.field(c.streams[k] as string)}\t` +
-          tsvOnce(audienceIp(c, 'user', i)));
-      }
-    }
+    // TabSeparated data rows as bytes (sql.ts TsvBytes), one chunk at a time (audience-rows.ts); names escaped once.
+    const w = new TsvBytes();
+    const rows = new AudienceRows(batches, w, retry ? {
+      hour: (project, domain, minute) => {
+        const hour = Math.floor(minute / 60);
+        const k = `${project}\u0000${domain}\u0000${hour}`;
+        if (!stamped.has(k)) stamped.set(k, [project, domain, hour]);
+      },
+      day: (project, domain, day) => {
+        days.set(`${project}\u0000${domain}\u0000${day}`, [project, domain, day]);
+      },
+    } : undefined);
     const settings = { settings: this.insertSettings() };
+    const plain = async (kind: 'hls' | 'users', statement: string): Promise<void> => {
+      const r = rows[kind];
+      for (let start = 0; start < r.at.length; start += CHUNK_ROWS) {
+        const end = Math.min(r.at.length, start + CHUNK_ROWS);
+        for (let n = start; n < end; n++) rows.write(kind, w, r.batch[n] as number, r.at[n] as number);
+        await this.server.exec(statement, { ...settings, body: w.take() });
+      }
+    };
     // The four tables at once, each table's chunks in order (one quorum insert per table at a time in 18.16):
     // each is retry-safe on its own (the cells' and the sessions' markers are their own), and an ingest
     // acknowledgement waits for the slowest table, not for the cells and then the sessions (issue 24).
     await settled([
-      this.writeCells('audience_cells', batchId, cells, retry, f),
-      this.writeCells('audience_sessions', batchId, sessions, retry, f),
-      (async () => {
-        for (const part of slices(hls, CHUNK_ROWS)) {
-          await this.server.exec(`INSERT INTO ${this.t('audience_hls')} (project, domain, minute, app, stream, region, isp, ip) FORMAT TabSeparated\n${part.join('\n')}\n`, settings);
-        }
-      })(),
-      (async () => {
-        for (const part of slices(users, CHUNK_ROWS)) {
-          await this.server.exec(`INSERT INTO ${this.t('audience_users')} (project, domain, day, stream, ip) FORMAT TabSeparated\n${part.join('\n')}\n`, settings);
-        }
-      })(),
+      this.writeCells('audience_cells', batchId, rows, retry, w),
+      this.writeCells('audience_sessions', batchId, rows, retry, w),
+      plain('hls', `INSERT INTO ${this.t('audience_hls')} (project, domain, minute, app, stream, region, isp, ip) FORMAT TabSeparated`),
+      plain('users', `INSERT INTO ${this.t('audience_users')} (project, domain, day, stream, ip) FORMAT TabSeparated`),
     ]);
     if (stamped.size > 0) await this.bumpStamps('audience_stamps', [...stamped.values()]);
     if (days.size > 0) await this.bumpStamps('audience_users_stamps', [...days.values()]);
@@ -163,24 +115,28 @@ export class ClickHouseAudience implements AudienceQueryReads {
     }
   }
 
-  private async writeCells(name: keyof typeof ADDITIVE, batchId: string, cells: readonly CellRow[], retry: boolean, f: TsvFields): Promise<void> {
+  private async writeCells(name: keyof typeof ADDITIVE, batchId: string, rows: AudienceRows, retry: boolean, w: TsvBytes): Promise<void> {
     const spec = ADDITIVE[name];
+    const kind = name === 'audience_cells' ? 'cells' : 'sessions';
+    const refs = rows[kind];
+    // Deterministic chunks of the batch's rows (a retry makes the same), each grouped by (project, day): a marker per group.
     const chunks: Array<{ tag: string; groups: Group[] }> = [];
-    for (let start = 0; start < cells.length; start += CHUNK_ROWS) {
+    for (let start = 0; start < refs.at.length; start += CHUNK_ROWS) {
       const groups = new Map<string, Group>();
       let last: Group | undefined;
-      const end = Math.min(cells.length, start + CHUNK_ROWS);
-      for (let i = start; i < end; i++) {
-        const c = cells[i] as CellRow;
-        const dayMinute = Math.floor(c.minute / DAY_MINUTES) * DAY_MINUTES;
+      const end = Math.min(refs.at.length, start + CHUNK_ROWS);
+      for (let n = start; n < end; n++) {
+        const b = refs.batch[n] as number;
+        const project = rows.project(b);
+        const dayMinute = Math.floor(rows.minute(b, refs.at[n] as number) / DAY_MINUTES) * DAY_MINUTES;
         // Neighbouring cells mostly share a group: no key string for them.
-        let g = last !== undefined && last.dayMinute === dayMinute && last.project === c.project ? last : undefined;
+        let g = last !== undefined && last.dayMinute === dayMinute && last.project === project ? last : undefined;
         if (!g) {
-          const key = `${c.project}\u0000${dayMinute}`;
+          const key = `${project}\u0000${dayMinute}`;
           g = groups.get(key);
-          if (!g) groups.set(key, (g = { project: c.project, dayMinute, values: [] }));
+          if (!g) groups.set(key, (g = { project, dayMinute, rows: [] }));
         }
-        g.values.push(c.row);
+        g.rows.push(n);
         last = g;
       }
       chunks.push({ tag: `${batchId}#${spec.tag}${chunks.length}`, groups: [...groups.values()] });
@@ -200,12 +156,16 @@ export class ClickHouseAudience implements AudienceQueryReads {
       // A group an earlier attempt left on fewer replicas than the quorum is not taken as landed.
       if (present.size > 0) await this.checkQuorum(name, markersQueries);
     }
+    const marker = Buffer.from(spec.marker, 'latin1');
     for (const chunk of chunks) {
       const missing = chunk.groups.filter((g) => !present.has(`${chunk.tag}\u0000${g.project}\u0000${g.dayMinute}`));
       if (missing.length === 0) continue;
-      const values = missing.flatMap((g) => [...g.values, `${f.field(g.project)}\t\t${TsvFields.int(g.dayMinute)}\t\t\t\t\t\t${f.field(chunk.tag)}\t${spec.marker}`]);
-      await this.server.exec(`INSERT INTO ${this.t(name)} (project, domain, minute, app, stream, protocol, region, isp, batch, ${spec.columns}) ` +
-        `FORMAT TabSeparated\n${values.join('\n')}\n`, { queryId: queryId(chunk.tag), settings: this.insertSettings() });
+      for (const g of missing) {
+        for (const n of g.rows) rows.write(kind, w, refs.batch[n] as number, refs.at[n] as number);
+        w.str(g.project).tab().tab().int(g.dayMinute).tab().tab().tab().tab().tab().tab().str(chunk.tag).tab().raw(marker).end();
+      }
+      await this.server.exec(`INSERT INTO ${this.t(name)} (project, domain, minute, app, stream, protocol, region, isp, batch, ${spec.columns}) FORMAT TabSeparated`,
+        { body: w.take(), queryId: queryId(chunk.tag), settings: this.insertSettings() });
     }
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CountRow } from '../types.js';
+import { insertText } from './sql.js';
 import { chunkCounts, countsInsert, keyValueInsert, markersQueries, samplesInserts, slices, taskTouches, tasksInsert } from './batch.js';
 
 const T0 = Date.UTC(2026, 10, 20);
@@ -27,7 +28,7 @@ describe('statement builders', () => {
   it('writes data rows with an empty batch tag plus one marker per group', () => {
     const [chunk] = chunkCounts('id', [row(T0), row(T0 + 60_000)]);
     if (!chunk) throw new Error('no chunk');
-    const sql = countsInsert('`db`.`http_counts`', chunk, chunk.groups);
+    const sql = insertText(countsInsert('`db`.`http_counts`', chunk, chunk.groups));
     const m = T0 / 60_000;
     expect(sql).toBe(
       'INSERT INTO `db`.`http_counts` (project, domain, minute, region, isp, code, batch, count, markers, bytes) FORMAT TabSeparated\n' +
@@ -35,12 +36,12 @@ describe('statement builders', () => {
       `p\ta.com\t${m}\t\t\t0\tid#0\t0\t1\t0\n`,
     );
     const [withBytes] = chunkCounts('id', [{ ...row(T0), bytes: 1234.4 }, { ...row(T0 + 60_000), bytes: -5 }]);
-    expect(countsInsert('t', withBytes as typeof chunk, (withBytes as typeof chunk).groups)).toContain(
+    expect(insertText(countsInsert('t', withBytes as typeof chunk, (withBytes as typeof chunk).groups))).toContain(
       `p\ta.com\t${m}\tGD\tCMCC\t200\t\t2\t0\t1234\np\ta.com\t${m + 1}\tGD\tCMCC\t200\t\t2\t0\t0\n`,
     );
     // Names are escaped as quote() escapes them, without the quotes: no byte can end a field or a row.
     const [hostile] = chunkCounts("id'\t", [row(T0, 'a\tb\nc\\d\'e\u00e9')]);
-    expect(countsInsert('t', hostile as typeof chunk, (hostile as typeof chunk).groups).split('\n').slice(1, -1)).toEqual([
+    expect(insertText(countsInsert('t', hostile as typeof chunk, (hostile as typeof chunk).groups)).split('\n').slice(1, -1)).toEqual([
       `p\ta\\x09b\\x0ac\\\\d\\'e\\xc3\\xa9\t${m}\tGD\tCMCC\t200\t\t2\t0\t0`,
       `p\ta\\x09b\\x0ac\\\\d\\'e\\xc3\\xa9\t${m}\t\t\t0\tid\\'\\x09#0\t0\t1\t0`,
     ]);

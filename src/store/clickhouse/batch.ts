@@ -1,6 +1,6 @@
 import type { Checkpoint, CountRow, SampleRow, WriteBatch } from '../types.js';
 import { cellValue } from '../cell-values.js';
-import { quote, quoteList, TsvFields } from './sql.js';
+import { quote, quoteList, TsvBytes, type InsertData } from './sql.js';
 import { lastPerKey } from './versions.js';
 
 /**
@@ -71,19 +71,22 @@ export function chunkCounts(batchId: string, counts: readonly CountRow[], maxRow
 
 const tuple = (values: Array<string | number>): string => '(' + values.map(quote).join(', ') + ')';
 
-/** INSERT (TabSeparated data) for the given groups of a chunk: their rows plus one marker row each. */
-export function countsInsert(table: string, chunk: CountChunk, groups: readonly CountGroup[], f = new TsvFields()): string {
-  const out: string[] = [`INSERT INTO ${table} (project, domain, minute, region, isp, code, batch, count, markers, bytes) FORMAT TabSeparated`];
-  const int = TsvFields.int;
-  const tag = f.field(chunk.tag);
+/** INSERT (TabSeparated data, as bytes) for the given groups of a chunk: their rows plus one marker row each. */
+export function countsInsert(table: string, chunk: CountChunk, groups: readonly CountGroup[], w = new TsvBytes()): InsertData {
+  const tag = w.escaped(chunk.tag);
   for (const g of groups) {
-    const head = `${f.field(g.project)}\t${f.field(g.domain)}\t`;
+    const project = w.escaped(g.project);
+    const domain = w.escaped(g.domain);
     for (const r of g.rows) {
-      out.push(`${head}${int(Math.floor(r.minute / MIN))}\t${f.field(r.region)}\t${f.field(r.isp)}\t${int(r.code)}\t\t${int(u64(r.count))}\t0\t${int(u64(r.bytes ?? 0))}`);
+      w.raw(project).tab().raw(domain).tab().int(Math.floor(r.minute / MIN)).tab().str(r.region).tab().str(r.isp).tab().int(r.code).tab()
+        .tab().int(u64(r.count)).tab().int(0).tab().int(u64(r.bytes ?? 0)).end();
     }
-    out.push(`${head}${int(g.markerMinute)}\t\t\t0\t${tag}\t0\t1\t0`);
+    w.raw(project).tab().raw(domain).tab().int(g.markerMinute).tab().tab().tab().int(0).tab().raw(tag).tab().int(0).tab().int(1).tab().int(0).end();
   }
-  return out.join('\n') + '\n';
+  return {
+    statement: `INSERT INTO ${table} (project, domain, minute, region, isp, code, batch, count, markers, bytes) FORMAT TabSeparated`,
+    body: w.take(),
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { ClickHouseError, ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings, type ResultSet } from '@clickhouse/client';
 import { QueryTimeoutError } from '../types.js';
 import { quote } from './sql.js';
@@ -27,6 +28,11 @@ export type Lane = 'read' | 'write';
 export interface ExecOptions {
   queryId?: string;
   settings?: ClickHouseSettings;
+  /**
+   * The data of an `INSERT ... FORMAT <format>` statement (the statement then is only that line): sent as the
+   * request body, the statement in the URL, so a big batch's rows never become one SQL string (sql.ts TsvBytes).
+   */
+  body?: Buffer;
 }
 
 /** What the store needs of a server: one ChEndpoint, or several behind a FailoverEndpoint (failover.ts). */
@@ -84,6 +90,17 @@ export class ChEndpoint implements ChConnection {
   /** Runs a statement that returns no rows (DDL, INSERT ... VALUES). */
   async exec(sql: string, options: ExecOptions = {}): Promise<void> {
     this.commands++;
+    if (options.body !== undefined) {
+      const result = await this.writer.exec({
+        query: sql,
+        values: Readable.from([options.body]),
+        query_id: options.queryId,
+        clickhouse_settings: options.settings,
+      });
+      // Nothing useful in the answer: read to its end, which frees the socket.
+      for await (const _ of result.stream) void _;
+      return;
+    }
     await this.writer.command({
       query: sql,
       query_id: options.queryId,

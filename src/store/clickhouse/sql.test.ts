@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ident, quote, quoteList, SqlValueError } from './sql.js';
+import { formatIpv4 } from '../../ingest/geo/ipv4.js';
+import { ident, quote, quoteList, SqlValueError, TsvBytes } from './sql.js';
 
 /** Decodes a literal the way ClickHouse's string-literal reader does (for the escapes quote emits). */
 function decode(literal: string): Buffer {
@@ -86,5 +87,47 @@ describe('ident', () => {
     for (const bad of ['', '1db', 'a-b', 'a.b', 'a`b', 'a b', 'é', 'x'.repeat(64), 'db;DROP']) {
       expect(() => ident(bad)).toThrow(SqlValueError);
     }
+  });
+});
+
+describe('TsvBytes', () => {
+  // A seeded generator: the same cases every run.
+  let seed = 12345;
+  const rand = (): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed / 4294967296;
+  };
+  const randomString = (): string => {
+    const pool = ['a', 'Z', '0', ' ', "'", '\\', '\t', '\n', '\u0000', '\u007f', 'é', '中', '😀', '.', '-', ':'];
+    let s = '';
+    const n = Math.floor(rand() * 12);
+    for (let i = 0; i < n; i++) s += pool[Math.floor(rand() * pool.length)] as string;
+    return s;
+  };
+
+  it('writes every field byte for byte as quote() writes it, without the quotes', () => {
+    const w = new TsvBytes(8); // small: the buffer grows many times
+    const want: string[] = [];
+    for (let row = 0; row < 2000; row++) {
+      const s = randomString();
+      const t = randomString();
+      const big = Math.floor(rand() * Number.MAX_SAFE_INTEGER) * (rand() < 0.2 ? -1 : 1);
+      const small = Math.floor(rand() * 3000);
+      const v4 = Math.floor(rand() * 2 ** 32);
+      w.str(s).tab().once(t).tab().int(big).tab().int(small).tab().ipv4(v4).tab().int(0).tab().int(Number.MAX_SAFE_INTEGER).tab().int(2 ** 31).end();
+      want.push(`${quote(s).slice(1, -1)}\t${quote(t).slice(1, -1)}\t${String(big)}\t${small}\t${formatIpv4(v4)}\t0\t${Number.MAX_SAFE_INTEGER}\t${2 ** 31}\n`);
+    }
+    const out = w.take();
+    expect(out.toString('latin1')).toBe(want.join(''));
+    // take() started it again, names still remembered.
+    expect(w.length).toBe(0);
+    expect(w.str("a'b").take().toString('latin1')).toBe("a\\'b");
+  });
+
+  it('refuses values quote() refuses', () => {
+    const w = new TsvBytes();
+    for (const bad of [1.5, NaN, Infinity, 2 ** 53]) expect(() => w.int(bad)).toThrow(SqlValueError);
+    expect(() => w.str('\ud800')).toThrow(SqlValueError);
+    expect(() => w.once('x\udc00')).toThrow(SqlValueError);
   });
 });

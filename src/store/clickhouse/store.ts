@@ -35,9 +35,10 @@ import { PlayInfoBlocks } from './play-info-blocks.js';
 import type { TrafficFilter } from '../traffic.js';
 import type { DetailKind } from '../../contract/traffic/detail.js';
 import { localTable, migrateClickHouse, table, type SchemaNames } from './schema.js';
-import { ident, quote, quoteList, SqlValueError } from './sql.js';
+import { ident, quote, quoteList, SqlValueError, TsvBytes } from './sql.js';
 import { ClickHouseUrlError, parseClickHouseUrls, redact } from './url.js';
 import { VersionClock } from './versions.js';
+import { packedRows } from './packed-rows.js';
 
 const MIN = 60_000;
 const SEC = 1000;
@@ -88,6 +89,8 @@ export function parseCodeCounts(text: string): CodeCount[] {
 
 export class ClickHouseStore implements Store {
   readonly kind = 'clickhouse';
+  /** write() takes the parse workers' packed cells as they are and makes its rows of them (packed-rows.ts). */
+  readonly writesPacked = true;
   private readonly servers: ChEndpoint[];
   private readonly names: SchemaNames;
   /** The first server, or (replicated layout) the listed servers one at a time, failing over. */
@@ -163,7 +166,14 @@ export class ClickHouseStore implements Store {
     }
   }
 
-  async write(batch: WriteBatch): Promise<void> {
+  async write(written: WriteBatch): Promise<void> {
+    // Packed cells as rows, beside the batch's own (the same every attempt: a retry's chunks are the first attempt's).
+    const fromPacked = written.packed && written.packed.length > 0 ? packedRows(written.packed) : undefined;
+    const batch: WriteBatch = fromPacked === undefined ? written : {
+      ...written,
+      counts: written.counts.length === 0 ? fromPacked.counts : written.counts.concat(fromPacked.counts),
+      ...(fromPacked.traffic.length > 0 || written.traffic ? { traffic: (written.traffic ?? []).concat(fromPacked.traffic) } : {}),
+    };
     const previous = this.pending.get(batch.id);
     const version = previous ?? this.nextVersion();
     if (previous === undefined) {
@@ -214,6 +224,7 @@ export class ClickHouseStore implements Store {
     const chunks = chunkCounts(batch.id, batch.counts);
     if (chunks.length === 0) return;
     const queryId = (tag: string, level = ''): string => `livestats-${tag}${level}`;
+    const w = new TsvBytes();
     const present = new Set<string>();
     const seen = (table: string, tag: string, key: string): string => `${table}\u0000${tag}\u0000${key}`;
     if (retry) {
@@ -231,7 +242,8 @@ export class ClickHouseStore implements Store {
     for (const chunk of chunks) {
       const missing = chunk.groups.filter((g) => !present.has(seen(COUNTS, chunk.tag, g.key)));
       if (missing.length > 0) {
-        await this.primary.exec(countsInsert(this.t(COUNTS), chunk, missing), { queryId: queryId(chunk.tag), settings: this.insertSettings });
+        const insert = countsInsert(this.t(COUNTS), chunk, missing, w);
+        await this.primary.exec(insert.statement, { body: insert.body, queryId: queryId(chunk.tag), settings: this.insertSettings });
       }
       if (!retry) continue;
       for (const level of LEVELS) {

@@ -1,6 +1,8 @@
 import { cellValue } from '../cell-values.js';
+import { ISPS, REGIONS } from '../../contract/values.js';
+import { IP_TYPE_CODES, PROTOCOL_CODES } from '../packed.js';
 import type { TrafficRow } from '../traffic.js';
-import { quote, quoteList, TsvFields } from './sql.js';
+import { quote, quoteList, TsvBytes, type InsertData } from './sql.js';
 import { CHUNK_ROWS, slices } from './batch.js';
 
 /**
@@ -57,29 +59,50 @@ export function chunkTraffic(batchId: string, rows: readonly TrafficRow[], maxRo
 
 const tuple = (values: Array<string | number>): string => '(' + values.map(quote).join(', ') + ')';
 
-/** INSERT (TabSeparated data) into the per-stream table: the groups' rows plus one marker row each. */
-export function streamsInsert(table: string, chunk: TrafficChunk, groups: readonly TrafficGroup[], f = new TsvFields()): string {
-  const out: string[] = [`INSERT INTO ${table} (project, domain, slot, app, stream, protocol, region, isp, ip_type, batch, requests, bytes, markers) FORMAT TabSeparated`];
-  const int = TsvFields.int;
+/** INSERT (TabSeparated data, as bytes) into the per-stream table: the groups' rows plus one marker row each. */
+export function streamsInsert(table: string, chunk: TrafficChunk, groups: readonly TrafficGroup[], w = new TsvBytes()): InsertData {
   for (const g of groups) {
-    const head = `${f.field(g.project)}\t${f.field(g.domain)}\t`;
+    const project = w.escaped(g.project);
+    const domain = w.escaped(g.domain);
     for (const r of g.rows) {
-      out.push(`${head}${int(r.slot / SLOT_MS)}\t${f.field(r.app)}\t${f.field(r.stream)}\t${f.field(r.protocol)}\t${f.field(r.region)}\t` +
-        `${f.field(r.isp)}\t${f.field(r.ipType)}\t\t${int(cellValue(r.requests))}\t${int(cellValue(r.bytes))}\t0`);
+      w.raw(project).tab().raw(domain).tab().int(r.slot / SLOT_MS).tab().str(r.app).tab().str(r.stream).tab().str(r.protocol).tab()
+        .str(r.region).tab().str(r.isp).tab().str(r.ipType).tab().tab().int(cellValue(r.requests)).tab().int(cellValue(r.bytes)).tab().int(0).end();
     }
-    out.push(`${head}${int(g.markerSlot)}\t\t\t\t\t\t\t${f.field(chunk.tag)}\t0\t0\t1`);
+    w.raw(project).tab().raw(domain).tab().int(g.markerSlot).tab().tab().tab().tab().tab().tab().tab().str(chunk.tag).tab().int(0).tab().int(0).tab().int(1).end();
   }
-  return out.join('\n') + '\n';
+  return {
+    statement: `INSERT INTO ${table} (project, domain, slot, app, stream, protocol, region, isp, ip_type, batch, requests, bytes, markers) FORMAT TabSeparated`,
+    body: w.take(),
+  };
 }
 
-/** INSERT (TabSeparated data) into the rollup table: each group's rows summed over app and stream, plus its marker. */
-export function domainsInsert(table: string, chunk: TrafficChunk, groups: readonly TrafficGroup[], f = new TsvFields()): string {
-  const out: string[] = [`INSERT INTO ${table} (project, domain, slot, protocol, region, isp, ip_type, batch, requests, bytes, markers) FORMAT TabSeparated`];
-  const int = TsvFields.int;
+const REGION_AT = new Map<string, number>(REGIONS.map((r, i) => [r, i]));
+const ISP_AT = new Map<string, number>(ISPS.map((r, i) => [r, i]));
+const PROTOCOL_AT = new Map<string, number>(PROTOCOL_CODES.map((r, i) => [r, i]));
+const IP_TYPE_AT = new Map<string, number>(IP_TYPE_CODES.map((r, i) => [r, i]));
+
+/**
+ * A traffic row's key in the rollup (slot, protocol, region, isp, address family): a number from the
+ * values' codes (no string per row), or, for a value outside them (never from ingest), a string.
+ */
+function domainKey(r: TrafficRow): number | string {
+  const region = REGION_AT.get(r.region);
+  const isp = ISP_AT.get(r.isp);
+  const protocol = PROTOCOL_AT.get(r.protocol);
+  const ipType = IP_TYPE_AT.get(r.ipType);
+  const slot = r.slot / SLOT_MS;
+  if (region === undefined || isp === undefined || protocol === undefined || ipType === undefined || !Number.isSafeInteger(slot) || slot < 0 || slot >= 2 ** 32) {
+    return `${r.slot}\u0000${r.protocol}\u0000${r.region}\u0000${r.isp}\u0000${r.ipType}`;
+  }
+  return (((slot * 64 + region) * 4 + isp) * 4 + protocol) * 4 + ipType;
+}
+
+/** INSERT (TabSeparated data, as bytes) into the rollup table: each group's rows summed over app and stream, plus its marker. */
+export function domainsInsert(table: string, chunk: TrafficChunk, groups: readonly TrafficGroup[], w = new TsvBytes()): InsertData {
   for (const g of groups) {
-    const sums = new Map<string, { r: TrafficRow; requests: number; bytes: number }>();
+    const sums = new Map<number | string, { r: TrafficRow; requests: number; bytes: number }>();
     for (const r of g.rows) {
-      const k = `${r.slot}\u0000${r.protocol}\u0000${r.region}\u0000${r.isp}\u0000${r.ipType}`;
+      const k = domainKey(r);
       const e = sums.get(k);
       if (e) {
         e.requests += r.requests;
@@ -88,14 +111,18 @@ export function domainsInsert(table: string, chunk: TrafficChunk, groups: readon
         sums.set(k, { r, requests: r.requests, bytes: r.bytes });
       }
     }
-    const head = `${f.field(g.project)}\t${f.field(g.domain)}\t`;
+    const project = w.escaped(g.project);
+    const domain = w.escaped(g.domain);
     for (const { r, requests, bytes } of sums.values()) {
-      out.push(`${head}${int(r.slot / SLOT_MS)}\t${f.field(r.protocol)}\t${f.field(r.region)}\t${f.field(r.isp)}\t${f.field(r.ipType)}\t\t` +
-        `${int(cellValue(requests))}\t${int(cellValue(bytes))}\t0`);
+      w.raw(project).tab().raw(domain).tab().int(r.slot / SLOT_MS).tab().str(r.protocol).tab().str(r.region).tab().str(r.isp).tab().str(r.ipType).tab().tab()
+        .int(cellValue(requests)).tab().int(cellValue(bytes)).tab().int(0).end();
     }
-    out.push(`${head}${int(g.markerSlot)}\t\t\t\t\t${f.field(chunk.tag)}\t0\t0\t1`);
+    w.raw(project).tab().raw(domain).tab().int(g.markerSlot).tab().tab().tab().tab().tab().str(chunk.tag).tab().int(0).tab().int(0).tab().int(1).end();
   }
-  return out.join('\n') + '\n';
+  return {
+    statement: `INSERT INTO ${table} (project, domain, slot, protocol, region, isp, ip_type, batch, requests, bytes, markers) FORMAT TabSeparated`,
+    body: w.take(),
+  };
 }
 
 /** SELECTs of the markers of these chunks present in `table`: columns batch, project, domain, slot. */

@@ -4,7 +4,7 @@ import type { QueryOptions } from '../types.js';
 import type { TrafficFilter, TrafficQuery, TrafficRow } from '../traffic.js';
 import { num, settled, str, type ChConnection, type ExecOptions } from './client.js';
 import { table, type SchemaNames } from './schema.js';
-import { quote, quoteList } from './sql.js';
+import { quote, quoteList, TsvBytes } from './sql.js';
 import type { TrafficBlocks } from './traffic-blocks.js';
 import type { TrafficCells } from './traffic-cells.js';
 import { chunkTraffic, domainsInsert, streamsInsert, trafficGroupKey, trafficMarkersQueries } from './traffic-batch.js';
@@ -47,6 +47,7 @@ export class ClickHouseTraffic implements TrafficQuery {
     const queryId = (tag: string, suffix: string): string => `livestats-${tag}-${suffix}`;
     // The two tables at once; the chunks of one table in order (18.16 runs one quorum insert per table at a time).
     await settled(targets.map(async (target) => {
+      const w = new TsvBytes();
       const present = new Set<string>();
       if (retry) {
         await this.waitUntilFinished(chunks.map((c) => queryId(c.tag, target.suffix)));
@@ -60,8 +61,9 @@ export class ClickHouseTraffic implements TrafficQuery {
       for (const chunk of chunks) {
         const missing = chunk.groups.filter((g) => !present.has(`${chunk.tag}\u0000${g.key}`));
         if (missing.length === 0) continue;
-        await this.server.exec(target.insert(this.t(target.name), chunk, missing), {
-          queryId: queryId(chunk.tag, target.suffix), settings: this.insertSettings(),
+        const insert = target.insert(this.t(target.name), chunk, missing, w);
+        await this.server.exec(insert.statement, {
+          body: insert.body, queryId: queryId(chunk.tag, target.suffix), settings: this.insertSettings(),
         });
       }
     }));
