@@ -16,7 +16,8 @@ import { batch } from './store-conformance.js';
  * Schema v16: the domain cube's total-level blocks carry sums beside them (aud_domain_sums: per
  * quarter-hour the three 5-minute viewer peaks, bytes, requests, play ms and the largest 5-minute
  * bytes), refreshed in the write's transaction; a whole domain's users series at 300 s and its
- * portrait read them instead of the blocks. Here the sums' answers against the same reads from the
+ * portrait read them instead of the blocks. Schema v18 adds each block's minute viewers
+ * (aud_domain_minutes), which answer the whole domain's series on whole minutes (60 s). Here the sums' answers against the same reads from the
  * blocks (`sums: false`) on one file: random FLV/RTMP sessions, HLS viewers and lines over three days
  * in random batches from two stores (two processes), late writes into closed quarter-hours, the
  * migration building the sums of a file written before them, and retention.
@@ -53,10 +54,13 @@ function expectSameAsBlocks(store: SqliteStore): void {
   const windows: Array<Partial<UsersFilter>> = [
     {}, { from: D - DAY + 5 * M, to: D + 3 * H }, { from: D + 10 * M, to: D + 25 * M }, { from: D + 2 * DAY, to: D + 3 * DAY }, { from: D - 3 * DAY, to: D - 2 * DAY },
   ];
-  for (const w of windows) {
-    const f = users(w);
-    const sums = readUsersSeries(db, f);
-    expect([...sums], JSON.stringify(w)).toEqual([...readUsersSeries(db, f, false)]);
+  // At 300 s the 5-minute peaks answer (v16), on whole minutes otherwise the minute viewers (v18).
+  for (const slotMs of [5 * M, M, 15 * M, H]) {
+    for (const w of windows) {
+      const f = users({ ...w, slotMs });
+      const sums = readUsersSeries(db, f);
+      expect([...sums], `${slotMs} ${JSON.stringify(w)}`).toEqual([...readUsersSeries(db, f, false)]);
+    }
   }
   for (const day of [D - 2 * DAY, D - DAY, D, D + DAY, D + 2 * DAY]) {
     const f: PortraitFilter = { project: 'p1', domain: DOMAIN, stream: undefined, day };
@@ -67,7 +71,7 @@ function expectSameAsBlocks(store: SqliteStore): void {
   expect(readPortrait(db, { project: 'p2', domain: DOMAIN, stream: undefined, day: D }).flow).toBe(0);
 }
 
-describe('audience domain block sums (schema v16)', () => {
+describe('audience domain block sums (schema v16) and minute viewers (v18)', () => {
   it('answer as the blocks: random batches from two stores on one file, late writes, the migration, retention', async () => {
     const file = join(dir, 'sums.db');
     const rand = seeded(16);
@@ -81,30 +85,37 @@ describe('audience domain block sums (schema v16)', () => {
       // The sums are not all zero: the reads above compared something.
       expect(readPortrait(a['db'], { project: 'p1', domain: DOMAIN, stream: undefined, day: D }).peakUsers).toBeGreaterThan(0);
       expect(Math.max(...readUsersSeries(a['db'], users({})))).toBeGreaterThan(0);
+      // Every block's minutes are there: a stored block without them would read as zeros.
+      expect(a['db'].prepare('SELECT count(*) FROM aud_domain_minutes').pluck().get()).toBe(a['db'].prepare('SELECT count(*) FROM cube_aud_all').pluck().get());
     } finally {
       await a.close();
       await b.close();
     }
 
-    // A file as schema v14/v15 left it (no sums): the migration builds them from the blocks.
+    // A file as schema v14/v15 left it (no sums, no minutes): the migrations build them from the blocks.
     const raw = new SqliteStore(file);
     await raw.init();
     raw['db'].exec('DROP TABLE aud_domain_sums');
-    raw['db'].prepare('DELETE FROM schema_migrations WHERE version = 16').run();
+    raw['db'].exec('DROP TABLE aud_domain_minutes');
+    raw['db'].prepare('DELETE FROM schema_migrations WHERE version IN (16, 18)').run();
     await raw.close();
     const migrated = new SqliteStore(file);
     await migrated.init();
     try {
       expect(migrated['db'].prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual(sqliteMigrationVersions());
       expect(migrated['db'].prepare('SELECT count(*) FROM aud_domain_sums').pluck().get()).toBeGreaterThan(0);
+      expect(migrated['db'].prepare('SELECT count(*) FROM aud_domain_minutes').pluck().get())
+        .toBe(migrated['db'].prepare('SELECT count(*) FROM cube_aud_all').pluck().get());
       expectSameAsBlocks(migrated);
       // Writes after it keep the sums exact.
       for (let i = 0; i < 5; i++) await migrated.write(batch({ audience: [{ project: 'p1', cells: randomCells(rand, 40) }] }));
       expectSameAsBlocks(migrated);
       // Retention: the sums of deleted blocks go with them.
       await migrated.deleteAudienceBefore(D);
-      const firstBlock = migrated['db'].prepare('SELECT min(block) FROM aud_domain_sums').pluck().get() as number;
-      expect(firstBlock * 15 * M).toBeGreaterThanOrEqual(D);
+      for (const table of ['aud_domain_sums', 'aud_domain_minutes']) {
+        const firstBlock = migrated['db'].prepare(`SELECT min(block) FROM ${table}`).pluck().get() as number;
+        expect(firstBlock * 15 * M, table).toBeGreaterThanOrEqual(D);
+      }
       expectSameAsBlocks(migrated);
     } finally {
       await migrated.close();
