@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { sumMeasure } from '../blocks/codec.js';
-import { BlockFormatError, ByteReader, ByteWriter } from '../blocks/varint.js';
+import { buildDayMinutes, deleteDayMinutesBefore, patchDayMinutes } from './audience-day-minutes.js';
 import { cachedStatement } from '../blocks/table.js';
 import { addSessionViewers } from '../audience-flv.js';
 import { AUDIENCE_BLOCK_SLOTS, AUDIENCE_DOMAINS, M_BYTES, M_CLOSES, M_OPENS, M_PLAY_MS, M_REQUESTS, M_VIEWERS } from './audience-layout.js';
@@ -31,26 +31,8 @@ export const AUDIENCE_SUMS_DDL = `CREATE TABLE IF NOT EXISTS aud_domain_sums (
   PRIMARY KEY (sid, block)) WITHOUT ROWID;`;
 
 /**
- * Schema v18: per (domain series, quarter-hour block) of the same level, the online viewers of each
- * of the block's 15 minutes (every protocol, FLV/RTMP sessions included; at least 0), as 15 unsigned
- * varints: a whole domain's users series at 60 s (or any whole-minute interval but the 300 s peaks)
- * reads them instead of decoding its blocks, kept beside the sums in the same write transaction.
- * A table of its own, so the 300 s series' range read over aud_domain_sums stays as narrow as it was.
- */
-export const AUDIENCE_MINUTES_DDL = `CREATE TABLE IF NOT EXISTS aud_domain_minutes (
-  sid INTEGER NOT NULL, block INTEGER NOT NULL, vm BLOB NOT NULL,
-  PRIMARY KEY (sid, block)) WITHOUT ROWID;`;
-
-/** A block's minute viewers as stored in aud_domain_minutes (each at least 0). */
-export function encodeMinutes(minutes: Float64Array): Uint8Array {
-  const w = new ByteWriter(2 * minutes.length);
-  for (const v of minutes) w.uint(Math.max(0, v));
-  return w.finish();
-}
-
-/**
  * The summary row of one block: [v0, v1, v2, bytes, requests, playms, b5]; with `minutes` (the
- * block's length), also its online viewers per minute, at least 0 (aud_domain_minutes).
+ * block's length), also its online viewers per minute, at least 0 (aud_domain_days).
  */
 export function summarizeBlock(data: Uint8Array, minutes?: Float64Array): number[] {
   const bs = AUDIENCE_BLOCK_SLOTS;
@@ -84,8 +66,6 @@ const UPSERT = 'INSERT INTO aud_domain_sums (sid, block, v0, v1, v2, bytes, requ
   + 'ON CONFLICT (sid, block) DO UPDATE SET v0 = excluded.v0, v1 = excluded.v1, v2 = excluded.v2, bytes = excluded.bytes, '
   + 'requests = excluded.requests, playms = excluded.playms, b5 = excluded.b5';
 
-const UPSERT_MINUTES = 'INSERT INTO aud_domain_minutes (sid, block, vm) VALUES (?, ?, ?) ON CONFLICT (sid, block) DO UPDATE SET vm = excluded.vm';
-
 /**
  * Refreshes the sums (and the minute viewers) of the given (domain series, block) pairs from their blocks as stored now (inside
  * the caller's write transaction, after the domain cube's write): one read and one upsert per pair.
@@ -95,8 +75,6 @@ export function refreshDomainSums(db: Database.Database, series: ArrayLike<numbe
   const read = cachedStatement(db, `SELECT data FROM ${table.name} WHERE id = ?`).pluck();
   const upsert = cachedStatement(db, UPSERT);
   const drop = cachedStatement(db, 'DELETE FROM aud_domain_sums WHERE sid = ? AND block = ?');
-  const upsertMinutes = cachedStatement(db, UPSERT_MINUTES);
-  const dropMinutes = cachedStatement(db, 'DELETE FROM aud_domain_minutes WHERE sid = ? AND block = ?');
   const minutes = new Float64Array(AUDIENCE_BLOCK_SLOTS);
   const done = new Set<number>();
   for (let i = 0; i < series.length; i++) {
@@ -108,10 +86,10 @@ export function refreshDomainSums(db: Database.Database, series: ArrayLike<numbe
     const data = read.get(id) as Buffer | undefined;
     if (data === undefined) {
       drop.run(s, b);
-      dropMinutes.run(s, b);
+      patchDayMinutes(db, s, b, undefined);
     } else {
       upsert.run(s, b, ...summarizeBlock(data, minutes));
-      upsertMinutes.run(s, b, encodeMinutes(minutes));
+      patchDayMinutes(db, s, b, minutes);
     }
   }
 }
@@ -134,82 +112,25 @@ export function migrateDomainSums(db: Database.Database): void {
   }
 }
 
-/** Schema v18: the minute viewers of every stored block of the domain cube's total level (in the migration's transaction). */
+/** Schema v18: the day minutes (aud_domain_days) of every stored block of the domain cube's total level (in the migration's transaction). */
 export function migrateDomainMinutes(db: Database.Database): void {
-  db.exec(AUDIENCE_MINUTES_DDL);
-  const upsert = db.prepare(UPSERT_MINUTES);
   const table = DOMAIN_TOTALS.table;
-  const minutes = new Float64Array(AUDIENCE_BLOCK_SLOTS);
   const page = db.prepare(`SELECT id, data FROM ${table.name} WHERE id > ? ORDER BY id LIMIT 2000`).raw();
-  for (let after = -1; ;) {
-    const rows = page.all(after) as Array<[number, Buffer]>;
-    for (const [id, data] of rows) {
-      const { series, block } = table.parts(id);
-      summarizeBlock(data, minutes);
-      upsert.run(series, block, encodeMinutes(minutes));
-      after = id;
+  // Read a page ahead of the writes (a statement cannot write while another iterates).
+  function* blocks(): Generator<[number, number, Float64Array]> {
+    for (let after = -1; ;) {
+      const rows = page.all(after) as Array<[number, Buffer]>;
+      for (const [id, data] of rows) {
+        const { series, block } = table.parts(id);
+        const minutes = new Float64Array(AUDIENCE_BLOCK_SLOTS);
+        summarizeBlock(data, minutes);
+        yield [series, block, minutes];
+        after = id;
+      }
+      if (rows.length < 2000) return;
     }
-    if (rows.length < 2000) return;
   }
-}
-
-/**
- * The online viewers of every minute of a domain series' blocks fromBlock <= block < toBlock (index
- * (block - fromBlock) x 15 + minute; 0 where no block is stored): one range read of
- * aud_domain_minutes, the blocks' numbers and their varints each packed into one value by
- * group_concat (which steps both over the same rows in the same order; every row holds 15 varints).
- */
-export function domainMinuteViewers(db: Database.Database, sid: number, fromBlock: number, toBlock: number): Float64Array {
-  const bs = AUDIENCE_BLOCK_SLOTS;
-  const out = new Float64Array(Math.max(0, toBlock - fromBlock) * bs);
-  if (toBlock <= fromBlock) return out;
-  const [blocks, packed] = cachedStatement(db, "SELECT group_concat(block), CAST(group_concat(vm, '') AS BLOB) FROM aud_domain_minutes WHERE sid = ? AND block >= ? AND block < ?")
-    .raw().get(sid, fromBlock, toBlock) as [string | null, Buffer | null];
-  if (blocks === null || packed === null) return out;
-  const r = new ByteReader(packed);
-  let block = 0;
-  for (let i = 0; i <= blocks.length; i++) {
-    const c = i < blocks.length ? blocks.charCodeAt(i) : 44;
-    if (c !== 44) {
-      if (c < 48 || c > 57) throw new Error('aud_domain_minutes: a stored block number is not a whole number');
-      block = block * 10 + (c - 48);
-      continue;
-    }
-    const at = (block - fromBlock) * bs;
-    if (at < 0 || at >= out.length) throw new Error(`aud_domain_minutes: block ${block} outside the range read`);
-    for (let m = 0; m < bs; m++) out[at + m] = r.uint();
-    block = 0;
-  }
-  if (r.pos !== packed.length) throw new BlockFormatError('aud_domain_minutes: packed minutes do not split into rows of 15');
-  return out;
-}
-
-/**
- * The 5-minute viewer peaks of a domain series' blocks fromBlock <= block < toBlock: calls
- * fn(block, window, peak) for each of a stored block's windows (one range read, returned packed as
- * text: a row per block costs better-sqlite3 more than SQLite's reading it).
- */
-export function eachViewerPeak(db: Database.Database, sid: number, fromBlock: number, toBlock: number, fn: (block: number, window: number, peak: number) => void): void {
-  const text = cachedStatement(db, "SELECT group_concat(block || ',' || v0 || ',' || v1 || ',' || v2) FROM aud_domain_sums WHERE sid = ? AND block >= ? AND block < ?")
-    .pluck().get(sid, fromBlock, toBlock) as string | null;
-  if (text === null) return;
-  let field = 0;
-  let block = 0;
-  let v = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 44;
-    if (c !== 44) {
-      // Whole numbers below 2^53 in decimal: exact when summed digit by digit.
-      if (c < 48 || c > 57) throw new Error('aud_domain_sums: a stored value is not a whole number');
-      v = v * 10 + (c - 48);
-      continue;
-    }
-    if (field === 0) block = v;
-    else fn(block, field - 1, v);
-    field = (field + 1) % (SUM_WINDOWS + 1);
-    v = 0;
-  }
-  if (field !== 0) throw new Error('aud_domain_sums: packed read does not split into rows');
+  buildDayMinutes(db, blocks());
 }
 
 /** A domain series' day (or any block range) from its block sums: flow, lines, play ms, peak viewers, peak 5-minute bytes. */
@@ -226,9 +147,6 @@ export const domainSumSeries = (db: Database.Database): number[] =>
 /** Deletes the sums and minute viewers of blocks before `beforeBlock` of the given domain series (retention). */
 export function deleteDomainSumsBefore(db: Database.Database, sids: readonly number[], beforeBlock: number): void {
   const del = cachedStatement(db, 'DELETE FROM aud_domain_sums WHERE sid = ? AND block < ?');
-  const delMinutes = cachedStatement(db, 'DELETE FROM aud_domain_minutes WHERE sid = ? AND block < ?');
-  for (const s of sids) {
-    del.run(s, beforeBlock);
-    delMinutes.run(s, beforeBlock);
-  }
+  for (const s of sids) del.run(s, beforeBlock);
+  deleteDayMinutesBefore(db, sids, beforeBlock);
 }
