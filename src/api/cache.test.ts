@@ -27,3 +27,18 @@ it('bounds memory, evicting the oldest answers, and stores nothing when disabled
   off.set('p', 'a', 'x');
   expect(off.get('a')).toBeUndefined();
 });
+
+it('builds an answer key only while the cache is on', () => {
+  let made = 0;
+  const make = (): string => {
+    made++;
+    return 'k';
+  };
+  expect(new ResponseCache(0).key(make)).toBe('');
+  expect(made).toBe(0);
+  const on = new ResponseCache(1000);
+  expect(on.key(make)).toBe('k');
+  expect(made).toBe(1);
+  on.set('p', on.key(make), 'x');
+  expect(on.get('k')).toBe('x');
+});

@@ -23,6 +23,15 @@ export class ResponseCache {
     return this.ttlMs > 0;
   }
 
+  /**
+   * The key an answer is kept under, made only while the cache is on: with it off (the
+   * `--query-cache-ms 0` default of benchmarks and of many deployments) nothing is ever stored, so
+   * the key's text (a JSON.stringify of the filter on most routes) is not built on every answer.
+   */
+  key(make: () => string): string {
+    return this.enabled ? make() : '';
+  }
+
   get(key: string): CachedBody | undefined {
     const e = this.entries.get(key);
     if (!e) return undefined;

@@ -35,4 +35,16 @@ describe('HostCheck', () => {
     expect(new HostCheck({ allowed: [] }, () => true).allows('attacker.example')).toBe(false);
     expect(new HostCheck({ allowed: [] }, () => false).allows('attacker.example')).toBe(true);
   });
+
+  it('reads the bound address until there is one, then keeps it', () => {
+    const asked: Array<boolean | undefined> = [undefined, true, false];
+    let calls = 0;
+    const c = new HostCheck({ allowed: [] }, () => asked[calls++]);
+    // Not listening yet: no address, so not loopback (any name), and asked again next time.
+    expect(c.allows('attacker.example')).toBe(true);
+    expect(c.allows('attacker.example')).toBe(false);
+    expect(c.allows('attacker.example')).toBe(false);
+    expect(c.allows('localhost')).toBe(true);
+    expect(calls).toBe(2);
+  });
 });

@@ -43,8 +43,11 @@ const isLoopbackName = (name: string): boolean => isLoopbackHost(name) && (name 
 export class HostCheck {
   private readonly names: Set<string>;
   private readonly any: boolean;
+  /** Whether the bound address is loopback, once it is known (a listening server's address does not change). */
+  private bound: boolean | undefined;
 
-  constructor(private readonly policy: HostPolicy, private readonly boundLoopback: () => boolean) {
+  /** `boundLoopback`: undefined until the server has an address (asked again until then, kept after). */
+  constructor(private readonly policy: HostPolicy, private readonly boundLoopback: () => boolean | undefined) {
     this.any = policy.allowed.includes('*');
     this.names = new Set(policy.allowed.map((h) => hostName(h) ?? h.toLowerCase()));
   }
@@ -55,7 +58,7 @@ export class HostCheck {
     const name = hostName(header);
     if (name === undefined) return false;
     if (this.any || this.names.has(name)) return true;
-    const loopback = this.policy.loopback ?? this.boundLoopback();
+    const loopback = this.policy.loopback ?? (this.bound ??= this.boundLoopback()) ?? false;
     if (loopback) return isLoopbackName(name);
     return this.names.size === 0;
   }
@@ -73,9 +76,10 @@ const pathPattern = (url: string): RegExp =>
 export function registerRequestGuard(
   app: FastifyInstance, policy: HostPolicy, knownPaths: readonly string[],
 ): (request: FastifyRequest) => ApiError | undefined {
+  // The bound address is read once (a system call per request otherwise), when the server has one.
   const check = new HostCheck(policy, () => {
     const a = app.server.address();
-    return typeof a === 'object' && a !== null && isLoopbackHost(a.address);
+    return typeof a === 'object' && a !== null ? isLoopbackHost(a.address) : undefined;
   });
   app.addHook('onRequest', (request, reply, done) => {
     const host = request.headers.host;

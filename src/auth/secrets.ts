@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 const UPPER_ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -24,5 +24,8 @@ export const newToken = (): string => 'lst_' + randomBytes(32).toString('base64u
 /** A token's public id, used to list and revoke it. */
 export const newTokenId = (): string => 'tok_' + randomBytes(6).toString('hex');
 
-/** Tokens are stored and looked up only by this hash. */
-export const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
+/**
+ * Tokens are stored and looked up only by this hash (checked on every request that sends a token:
+ * the one-shot `hash` is a third of `createHash().update().digest()`'s cost, the same digest).
+ */
+export const hashToken = (token: string): string => hash('sha256', token, 'hex');

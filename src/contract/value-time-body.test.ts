@@ -4,7 +4,7 @@ import { renderValueTimes } from './value-time-body.js';
 
 let seed = 5;
 const rnd = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
-const SLOT_MS = [1000, 30_000, 60_000, 300_000, 3_600_000, 86_400_000];
+const SLOT_MS = [1000, 30_000, 60_000, 300_000, 420_000, 3_600_000, 86_400_000, 172_800_000];
 const DAY = 86_400_000;
 
 /** What the renderer must equal: JSON.stringify of the entries. */

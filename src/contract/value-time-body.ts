@@ -35,6 +35,7 @@ function minuteWords(): Uint32Array {
  */
 export function renderValueTimes(slots: SlotRange, value: (i: number) => number): Uint8Array {
   const n = slots.count;
+  if (n > 0 && minuteSlots(slots)) return renderMinuteSlots(slots, value);
   const out = new JsonBytes(32 + n * 48);
   const time = new UtcSecondWriter();
   const tails = minuteWords();
@@ -91,6 +92,78 @@ export function renderValueTimes(slots: SlotRange, value: (i: number) => number)
     }
   }
   out.ensure(CLOSE.length);
+  out.bytes(CLOSE);
+  return out.finish();
+}
+
+/**
+ * Whether every slot starts on a whole minute at or after 1970 and before year 10000 (each
+ * time text is then 20 bytes and every entry takes renderMinuteSlots' word path).
+ */
+function minuteSlots(slots: SlotRange): boolean {
+  const { from, slotMs, count } = slots;
+  const last = from + (count - 1) * slotMs;
+  return from >= 0 && slotMs > 0 && from % MINUTE === 0 && slotMs % MINUTE === 0 && Number.isSafeInteger(last) && formatUtcSecond(last).length === 20;
+}
+
+/**
+ * renderValueTimes for minuteSlots: the same bytes, written a UTC day at a time. A day's date
+ * words are made once, room for the whole day is made once, and the slot's minute steps through
+ * the table of the day's minutes: the loop per entry is the separator, the value and 11 word
+ * stores (about half the time per entry of the general loop, which checks and divides per entry).
+ */
+function renderMinuteSlots(slots: SlotRange, value: (i: number) => number): Uint8Array {
+  const { from, slotMs, count: n } = slots;
+  const tails = minuteWords();
+  const v0 = VALUE_WORDS[0] as number;
+  const v1 = VALUE_WORDS[1] as number;
+  const v2 = VALUE_WORDS[2] as number;
+  const stepWords = (slotMs / MINUTE) * 3;
+  // A day of entries at the most bytes each beyond the usual size: growing is rare (long numbers).
+  const out = new JsonBytes(32 + n * 48 + Math.min(n, 1440) * ENTRY_MAX);
+  out.bytes(OPEN);
+  let i = 0;
+  while (i < n) {
+    const start = from + i * slotMs;
+    const day = Math.floor(start / DAY);
+    // The first slot of the next day (slots of a day or more: one per day).
+    const dayEnd = Math.min(n, Math.ceil(((day + 1) * DAY - from) / slotMs));
+    const head = new WordTexts([asciiBytes(`,"time":"${formatUtcSecond(day * DAY).slice(0, 11)}`)], 5).words;
+    const h0 = head[0] as number;
+    const h1 = head[1] as number;
+    const h2 = head[2] as number;
+    const h3 = head[3] as number;
+    const h4 = head[4] as number;
+    out.ensure((dayEnd - i) * ENTRY_MAX + CLOSE.length);
+    const b = out.buf;
+    const view = out.view;
+    let p = out.pos;
+    let at = ((start - day * DAY) / MINUTE) * 3;
+    for (; i < dayEnd; i++, at += stepWords) {
+      if (i > 0) b[p++] = 44; // ','
+      view.setUint32(p, v0, true);
+      view.setUint32(p + 4, v1, true);
+      view.setUint32(p + 8, v2, true);
+      p += 9;
+      const v = value(i);
+      if (v >= 0 && v <= 0x7fffffff && (v | 0) === v) p = writeSmallInt(b, view, p, v);
+      else {
+        out.pos = p;
+        out.number(v);
+        p = out.pos;
+      }
+      view.setUint32(p, h0, true);
+      view.setUint32(p + 4, h1, true);
+      view.setUint32(p + 8, h2, true);
+      view.setUint32(p + 12, h3, true);
+      view.setUint32(p + 16, h4, true);
+      view.setUint32(p + 20, tails[at] as number, true);
+      view.setUint32(p + 24, tails[at + 1] as number, true);
+      view.setUint32(p + 28, tails[at + 2] as number, true);
+      p += 31;
+    }
+    out.pos = p;
+  }
   out.bytes(CLOSE);
   return out.finish();
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * The canonical request of the SDK-HMAC-SHA256 scheme, rebuilt from the request exactly
@@ -97,7 +97,7 @@ export function canonicalHeaders(signed: readonly string[], headers: HeaderBag):
   return out;
 }
 
-export const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+export const sha256Hex = (data: string | Buffer): string => hash('sha256', data, 'hex');
 
 export const EMPTY_SHA256 = sha256Hex('');
 

@@ -11,11 +11,14 @@ export function routeLabel(request: FastifyRequest): string {
 
 /** Times every request by route pattern and status, and counts LIVE.100011007 refusals. Adds hooks only. */
 export function registerRequestMetrics(app: FastifyInstance, metrics: ApiMetrics): void {
-  app.addHook('onResponse', async (request, reply) => {
+  // Callback-style hooks (synchronous code only): no promise per request.
+  app.addHook('onResponse', (request, reply, done) => {
     metrics.request(request.method, routeLabel(request), reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
-  app.addHook('onError', async (_request, _reply, err) => {
+  app.addHook('onError', (_request, _reply, err, done) => {
     // By kind, not code: a body refused with 503 (kind busy) shares LIVE.100011007 and is not a refused query.
     if (err instanceof ApiError && err.kind === 'tooManyRequests') metrics.queryRejected();
+    done();
   });
 }

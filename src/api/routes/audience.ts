@@ -37,7 +37,7 @@ export function audienceRoutes(app: FastifyInstance, ctx: AppContext, audience: 
       project, domain: q.domain, app: q.app, stream: q.stream, protocol: q.protocol, regions: q.regions, isps: q.isps,
       slotMs: q.slots.slotMs, from: q.slots.from, to: q.slots.to,
     };
-    const key = `au\u0000users\u0000${q.serviceType}\u0000${JSON.stringify(filter)}`;
+    const key = ctx.cache.key(() => `au\u0000users\u0000${q.serviceType}\u0000${JSON.stringify(filter)}`);
     let body = ctx.cache.get(key);
     if (body === undefined) {
       if (usersNeedData(q) && audience.usersBody) {
@@ -58,7 +58,7 @@ export function audienceRoutes(app: FastifyInstance, ctx: AppContext, audience: 
     const q = parsePlayInfoQuery(parseRawQuery(rawSearch(request.url)), ctx.now(), stored.streamMs);
     if (q instanceof ApiError) throw q;
     const filter = { project, domains: q.domains, minute: q.minute };
-    const key = `au\u0000play-info\u0000${JSON.stringify(filter)}`;
+    const key = ctx.cache.key(() => `au\u0000play-info\u0000${JSON.stringify(filter)}`);
     let body = ctx.cache.get(key);
     if (body === undefined) {
       body = audience.playInfoBody
@@ -74,7 +74,7 @@ export function audienceRoutes(app: FastifyInstance, ctx: AppContext, audience: 
     const q = parsePortraitQuery(parseRawQuery(rawSearch(request.url)), ctx.now(), stored);
     if (q instanceof ApiError) throw q;
     const filter = { project, domain: q.domain, stream: q.stream, day: q.day };
-    const key = `au\u0000portrait\u0000${JSON.stringify(filter)}`;
+    const key = ctx.cache.key(() => `au\u0000portrait\u0000${JSON.stringify(filter)}`);
     let body = ctx.cache.get(key);
     if (body === undefined) {
       const totals = await audience.streamPortrait(filter, { signal: querySignal(request) });

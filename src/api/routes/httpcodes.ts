@@ -61,8 +61,8 @@ export function httpCodesRoute(app: FastifyInstance, ctx: AppContext): void {
     const project = await projectOf(ctx, request);
     const q = parseHttpCodesQuery(parseRawQuery(rawSearch(request.url)), ctx.now());
     if (q instanceof ApiError) throw q;
-    const key = `hc\u0000${project}\u0000${q.domains.join(',')}\u0000${q.codes.join(',')}\u0000${q.regions.join(',')}` +
-      `\u0000${q.isps.join(',')}\u0000${q.fromMinute}\u0000${q.toMinute}`;
+    const key = ctx.cache.key(() => `hc\u0000${project}\u0000${q.domains.join(',')}\u0000${q.codes.join(',')}\u0000${q.regions.join(',')}` +
+      `\u0000${q.isps.join(',')}\u0000${q.fromMinute}\u0000${q.toMinute}`);
     let body = ctx.cache.get(key);
     if (body === undefined) {
       const filter = { project, domains: q.domains, regions: q.regions, isps: q.isps, fromMinute: q.fromMinute, toMinute: q.toMinute };

@@ -43,7 +43,7 @@ export function originRoutes(app: FastifyInstance, ctx: AppContext): void {
   const qualityStoredMs = (): number => ctx.ingest.retentionDays * DAY;
   /** The answer of `q` from the response cache, or computed and cached (`tag` names the operation family in the key). */
   const cached = async (project: string, tag: string, q: unknown, compute: () => Promise<CachedBody>): Promise<CachedBody> => {
-    const key = `${tag}\u0000${project}\u0000${JSON.stringify(q)}`;
+    const key = ctx.cache.key(() => `${tag}\u0000${project}\u0000${JSON.stringify(q)}`);
     let body = ctx.cache.get(key);
     if (body === undefined) {
       body = await compute();

@@ -24,7 +24,7 @@ export function trafficDetailRoutes(app: FastifyInstance, ctx: AppContext, traff
       const q = parseTrafficDetailQuery(parseRawQuery(rawSearch(request.url)), kind, ctx.now(), ctx.trafficStoredMs);
       if (q instanceof ApiError) throw q;
       const filter = trafficFilterOf(project, q, q.slots, q.ipType);
-      const key = trafficCacheKey(kind, filter, q.serviceType);
+      const key = ctx.cache.key(() => trafficCacheKey(kind, filter, q.serviceType));
       let body = ctx.cache.get(key);
       if (body === undefined) {
         const signal = querySignal(request);

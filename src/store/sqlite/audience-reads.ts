@@ -6,7 +6,8 @@ import { addSlotThroughMeasures, sumMeasure } from '../blocks/codec.js';
 import { cachedStatement } from '../blocks/table.js';
 import { ISP_INDEX, REGION_INDEX } from './layout.js';
 import { addSessionViewers, blockStart } from '../audience-flv.js';
-import { domainDaySums, eachViewerPeak, SUM_WINDOW_MINUTES, SUM_WINDOWS } from './audience-sums.js';
+import { domainDaySums } from './audience-sums.js';
+import { domainDayMinutes } from './audience-day-minutes.js';
 import { AUDIENCE_BLOCK_SLOTS, AUDIENCE_DOMAINS, AUDIENCE_SLOT_MS, AUDIENCE_STREAMS, M_BYTES, M_CLOSES, M_OPENS, M_PLAY_MS, M_REQUESTS, M_VIEWERS, userKey } from './audience-layout.js';
 
 const DAY_MS = 86_400_000;
@@ -112,24 +113,27 @@ export function readUsersSeries(db: Database.Database, f: UsersFilter, sums = tr
     series = id === undefined ? [] : [id];
   }
   const protocol = f.protocol === undefined ? undefined : AUDIENCE_PROTOCOLS.indexOf(f.protocol);
-  const window = SUM_WINDOW_MINUTES * AUDIENCE_SLOT_MS;
-  if (sums && !perStream && protocol === undefined && regions.length === 0 && isps.length === 0 && f.slotMs === window && f.from % window === 0 && f.to === f.from + slots * window) {
-    // A whole domain at 300 s on 5-minute boundaries: each slot is one 5-minute peak of the blocks' sums (schema v16).
+  const per = f.slotMs / AUDIENCE_SLOT_MS;
+  if (sums && !perStream && protocol === undefined && regions.length === 0 && isps.length === 0 && f.from % AUDIENCE_SLOT_MS === 0 && Number.isInteger(per)) {
+    // A whole domain on whole minutes (60 s, 300 s, 1 h): the days' minute viewers (schema v18), one
+    // row per day instead of a block or sums row per quarter-hour; each slot is the largest of its
+    // minutes (at least 0), as from the blocks below.
     const id = series[0];
     if (id === undefined) return out;
-    const bs = AUDIENCE_BLOCK_SLOTS * AUDIENCE_SLOT_MS;
-    const first = Math.floor(f.from / bs);
-    const skip = (f.from - first * bs) / window;
-    eachViewerPeak(db, id, first, Math.ceil(f.to / bs), (block, w, peak) => {
-      const j = (block - first) * SUM_WINDOWS + w - skip;
-      if (j >= 0 && j < slots) out[j] = peak;
-    });
+    const minutes = domainDayMinutes(db, id, f.from / AUDIENCE_SLOT_MS, Math.ceil(f.to / AUDIENCE_SLOT_MS));
+    for (let i = 0, j = 0, k = 0; i < minutes.length && j < slots; i++) {
+      const v = minutes[i] as number;
+      if (v > (out[j] as number)) out[j] = v;
+      if (++k === per) {
+        k = 0;
+        j++;
+      }
+    }
     return out;
   }
   const fromMinute = Math.floor(f.from / AUDIENCE_SLOT_MS);
   const toMinute = Math.ceil(f.to / AUDIENCE_SLOT_MS);
   const minutes = viewerMinutes(db, perStream, series, [regions, isps], fromMinute, toMinute, protocol);
-  const per = f.slotMs / AUDIENCE_SLOT_MS;
   for (let i = 0; i < minutes.length; i++) {
     const j = Math.floor(i / per);
     if ((minutes[i] as number) > (out[j] as number)) out[j] = minutes[i] as number;

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { sumMeasure } from '../blocks/codec.js';
+import { buildDayMinutes, deleteDayMinutesBefore, patchDayMinutes } from './audience-day-minutes.js';
 import { cachedStatement } from '../blocks/table.js';
 import { addSessionViewers } from '../audience-flv.js';
 import { AUDIENCE_BLOCK_SLOTS, AUDIENCE_DOMAINS, M_BYTES, M_CLOSES, M_OPENS, M_PLAY_MS, M_REQUESTS, M_VIEWERS } from './audience-layout.js';
@@ -29,13 +30,17 @@ export const AUDIENCE_SUMS_DDL = `CREATE TABLE IF NOT EXISTS aud_domain_sums (
   bytes INTEGER NOT NULL, requests INTEGER NOT NULL, playms INTEGER NOT NULL, b5 INTEGER NOT NULL,
   PRIMARY KEY (sid, block)) WITHOUT ROWID;`;
 
-/** The summary row of one block: [v0, v1, v2, bytes, requests, playms, b5]. */
-export function summarizeBlock(data: Uint8Array): number[] {
+/**
+ * The summary row of one block: [v0, v1, v2, bytes, requests, playms, b5]; with `minutes` (the
+ * block's length), also its online viewers per minute, at least 0 (aud_domain_days).
+ */
+export function summarizeBlock(data: Uint8Array, minutes?: Float64Array): number[] {
   const bs = AUDIENCE_BLOCK_SLOTS;
   const cols = [M_VIEWERS, M_BYTES, M_REQUESTS, M_PLAY_MS, M_OPENS, M_CLOSES].map(() => new Float64Array(bs));
   [M_VIEWERS, M_BYTES, M_REQUESTS, M_PLAY_MS, M_OPENS, M_CLOSES].forEach((m, j) => sumMeasure(data, m, 0, () => cols[j]));
   const [viewers, bytes, requests, playMs, opens, closes] = cols as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
   addSessionViewers(viewers, opens, closes, 0);
+  if (minutes) for (let i = 0; i < bs; i++) minutes[i] = Math.max(0, viewers[i] as number);
   const out = [0, 0, 0, 0, 0, 0, 0];
   let b5 = 0;
   for (let w = 0; w < SUM_WINDOWS; w++) {
@@ -62,7 +67,7 @@ const UPSERT = 'INSERT INTO aud_domain_sums (sid, block, v0, v1, v2, bytes, requ
   + 'requests = excluded.requests, playms = excluded.playms, b5 = excluded.b5';
 
 /**
- * Refreshes the sums of the given (domain series, block) pairs from their blocks as stored now (inside
+ * Refreshes the sums (and the minute viewers) of the given (domain series, block) pairs from their blocks as stored now (inside
  * the caller's write transaction, after the domain cube's write): one read and one upsert per pair.
  */
 export function refreshDomainSums(db: Database.Database, series: ArrayLike<number>, blocks: ArrayLike<number>): void {
@@ -70,6 +75,7 @@ export function refreshDomainSums(db: Database.Database, series: ArrayLike<numbe
   const read = cachedStatement(db, `SELECT data FROM ${table.name} WHERE id = ?`).pluck();
   const upsert = cachedStatement(db, UPSERT);
   const drop = cachedStatement(db, 'DELETE FROM aud_domain_sums WHERE sid = ? AND block = ?');
+  const minutes = new Float64Array(AUDIENCE_BLOCK_SLOTS);
   const done = new Set<number>();
   for (let i = 0; i < series.length; i++) {
     const s = series[i] as number;
@@ -78,8 +84,13 @@ export function refreshDomainSums(db: Database.Database, series: ArrayLike<numbe
     if (done.has(id)) continue;
     done.add(id);
     const data = read.get(id) as Buffer | undefined;
-    if (data === undefined) drop.run(s, b);
-    else upsert.run(s, b, ...summarizeBlock(data));
+    if (data === undefined) {
+      drop.run(s, b);
+      patchDayMinutes(db, s, b, undefined);
+    } else {
+      upsert.run(s, b, ...summarizeBlock(data, minutes));
+      patchDayMinutes(db, s, b, minutes);
+    }
   }
 }
 
@@ -101,32 +112,25 @@ export function migrateDomainSums(db: Database.Database): void {
   }
 }
 
-/**
- * The 5-minute viewer peaks of a domain series' blocks fromBlock <= block < toBlock: calls
- * fn(block, window, peak) for each of a stored block's windows (one range read, returned packed as
- * text: a row per block costs better-sqlite3 more than SQLite's reading it).
- */
-export function eachViewerPeak(db: Database.Database, sid: number, fromBlock: number, toBlock: number, fn: (block: number, window: number, peak: number) => void): void {
-  const text = cachedStatement(db, "SELECT group_concat(block || ',' || v0 || ',' || v1 || ',' || v2) FROM aud_domain_sums WHERE sid = ? AND block >= ? AND block < ?")
-    .pluck().get(sid, fromBlock, toBlock) as string | null;
-  if (text === null) return;
-  let field = 0;
-  let block = 0;
-  let v = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 44;
-    if (c !== 44) {
-      // Whole numbers below 2^53 in decimal: exact when summed digit by digit.
-      if (c < 48 || c > 57) throw new Error('aud_domain_sums: a stored value is not a whole number');
-      v = v * 10 + (c - 48);
-      continue;
+/** Schema v18: the day minutes (aud_domain_days) of every stored block of the domain cube's total level (in the migration's transaction). */
+export function migrateDomainMinutes(db: Database.Database): void {
+  const table = DOMAIN_TOTALS.table;
+  const page = db.prepare(`SELECT id, data FROM ${table.name} WHERE id > ? ORDER BY id LIMIT 2000`).raw();
+  // Read a page ahead of the writes (a statement cannot write while another iterates).
+  function* blocks(): Generator<[number, number, Float64Array]> {
+    for (let after = -1; ;) {
+      const rows = page.all(after) as Array<[number, Buffer]>;
+      for (const [id, data] of rows) {
+        const { series, block } = table.parts(id);
+        const minutes = new Float64Array(AUDIENCE_BLOCK_SLOTS);
+        summarizeBlock(data, minutes);
+        yield [series, block, minutes];
+        after = id;
+      }
+      if (rows.length < 2000) return;
     }
-    if (field === 0) block = v;
-    else fn(block, field - 1, v);
-    field = (field + 1) % (SUM_WINDOWS + 1);
-    v = 0;
   }
-  if (field !== 0) throw new Error('aud_domain_sums: packed read does not split into rows');
+  buildDayMinutes(db, blocks());
 }
 
 /** A domain series' day (or any block range) from its block sums: flow, lines, play ms, peak viewers, peak 5-minute bytes. */
@@ -140,8 +144,9 @@ export function domainDaySums(db: Database.Database, sid: number, fromBlock: num
 export const domainSumSeries = (db: Database.Database): number[] =>
   db.prepare(`SELECT id FROM ${AUDIENCE_DOMAINS.seriesTable} ORDER BY id`).pluck().all() as number[];
 
-/** Deletes the sums of blocks before `beforeBlock` of the given domain series (retention). */
+/** Deletes the sums and minute viewers of blocks before `beforeBlock` of the given domain series (retention). */
 export function deleteDomainSumsBefore(db: Database.Database, sids: readonly number[], beforeBlock: number): void {
   const del = cachedStatement(db, 'DELETE FROM aud_domain_sums WHERE sid = ? AND block < ?');
   for (const s of sids) del.run(s, beforeBlock);
+  deleteDayMinutesBefore(db, sids, beforeBlock);
 }

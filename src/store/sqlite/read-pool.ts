@@ -220,9 +220,14 @@ export class ReadPool implements Reader {
   private dispatch(): void {
     if (this.closed) return;
     for (;;) {
-      let slot = this.slots.find((s) => s.job === undefined && !s.retiring);
-      const active = this.slots.filter((s) => !s.retiring).length;
-      const retiring = this.slots.length - active;
+      // One pass over the few slots (no arrays made per answer): an idle worker, and how many are retiring.
+      let slot: Slot | undefined;
+      let retiring = 0;
+      for (const s of this.slots) {
+        if (s.retiring) retiring++;
+        else if (slot === undefined && s.job === undefined) slot = s;
+      }
+      const active = this.slots.length - retiring;
       if (!slot && active < this.size && retiring <= MAX_RETIRING) slot = this.spawn();
       if (!slot) return;
       const job = this.take();
