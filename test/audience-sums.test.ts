@@ -17,7 +17,7 @@ import { batch } from './store-conformance.js';
  * Schema v16: the domain cube's total-level blocks carry sums beside them (aud_domain_sums: per
  * quarter-hour the three 5-minute viewer peaks, bytes, requests, play ms and the largest 5-minute
  * bytes), refreshed in the write's transaction; a whole domain's users series at 300 s and its
- * portrait read them instead of the blocks. Schema v18 adds the minute viewers of each domain's UTC
+ * portrait read them instead of the blocks. Schema v17 adds the minute viewers of each domain's UTC
  * day (aud_domain_days, patched from each block written), which answer the whole domain's series on
  * whole minutes (60 s, 300 s, 1 h). Here the sums' answers against the same reads from the
  * blocks (`sums: false`) on one file: random FLV/RTMP sessions, HLS viewers and lines over three days
@@ -62,7 +62,7 @@ function expectSameAsBlocks(store: SqliteStore): void {
   const windows: Array<Partial<UsersFilter>> = [
     {}, { from: D - DAY + 5 * M, to: D + 3 * H }, { from: D + 10 * M, to: D + 25 * M }, { from: D + 2 * DAY, to: D + 3 * DAY }, { from: D - 3 * DAY, to: D - 2 * DAY },
   ];
-  // On whole minutes the days' minute viewers answer (v18).
+  // On whole minutes the days' minute viewers answer (v17).
   for (const slotMs of [5 * M, M, 15 * M, H]) {
     for (const w of windows) {
       const f = users({ ...w, slotMs });
@@ -79,7 +79,7 @@ function expectSameAsBlocks(store: SqliteStore): void {
   expect(readPortrait(db, { project: 'p2', domain: DOMAIN, stream: undefined, day: D }).flow).toBe(0);
 }
 
-describe('audience domain block sums (schema v16) and day minute viewers (v18)', () => {
+describe('audience domain block sums (schema v16) and day minute viewers (v17)', () => {
   it('answer as the blocks: random batches from two stores on one file, late writes, the migration, retention', async () => {
     const file = join(dir, 'sums.db');
     const rand = seeded(16);
@@ -105,7 +105,7 @@ describe('audience domain block sums (schema v16) and day minute viewers (v18)',
     await raw.init();
     raw['db'].exec('DROP TABLE aud_domain_sums');
     raw['db'].exec('DROP TABLE aud_domain_days');
-    raw['db'].prepare('DELETE FROM schema_migrations WHERE version IN (16, 18)').run();
+    raw['db'].prepare('DELETE FROM schema_migrations WHERE version IN (16, 17)').run();
     await raw.close();
     const migrated = new SqliteStore(file);
     await migrated.init();

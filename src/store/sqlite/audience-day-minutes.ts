@@ -9,7 +9,7 @@ export const BLOCKS_PER_DAY = DAY_MINUTES / AUDIENCE_BLOCK_SLOTS;
 if (!Number.isInteger(BLOCKS_PER_DAY)) throw new Error('audience blocks do not divide a day');
 
 /**
- * Schema v18: per (domain series, UTC day) of the domain cube's total level, the online viewers of
+ * Schema v17: per (domain series, UTC day) of the domain cube's total level, the online viewers of
  * each of the day's 1,440 minutes (every protocol, FLV/RTMP sessions included; at least 0; 0 where no
  * block is stored) as 1,440 unsigned varints, kept beside the block sums and patched from each block
  * the write refreshes, in the same transaction. A whole domain's users series on whole minutes
@@ -133,7 +133,7 @@ export function deleteDayMinutesBefore(db: Database.Database, sids: readonly num
 }
 
 /**
- * Schema v18: the rows of every stored block of the domain cube's total level (in the migration's
+ * Schema v17: the rows of every stored block of the domain cube's total level (in the migration's
  * transaction). `blocks` yields (series, block, the block's 15 minutes) in row id order, which is
  * block-major: a day's blocks come together, so only the current day's rows are held.
  */

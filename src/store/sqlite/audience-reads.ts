@@ -115,7 +115,7 @@ export function readUsersSeries(db: Database.Database, f: UsersFilter, sums = tr
   const protocol = f.protocol === undefined ? undefined : AUDIENCE_PROTOCOLS.indexOf(f.protocol);
   const per = f.slotMs / AUDIENCE_SLOT_MS;
   if (sums && !perStream && protocol === undefined && regions.length === 0 && isps.length === 0 && f.from % AUDIENCE_SLOT_MS === 0 && Number.isInteger(per)) {
-    // A whole domain on whole minutes (60 s, 300 s, 1 h): the days' minute viewers (schema v18), one
+    // A whole domain on whole minutes (60 s, 300 s, 1 h): the days' minute viewers (schema v17), one
     // row per day instead of a block or sums row per quarter-hour; each slot is the largest of its
     // minutes (at least 0), as from the blocks below.
     const id = series[0];

@@ -112,7 +112,7 @@ export function migrateDomainSums(db: Database.Database): void {
   }
 }
 
-/** Schema v18: the day minutes (aud_domain_days) of every stored block of the domain cube's total level (in the migration's transaction). */
+/** Schema v17: the day minutes (aud_domain_days) of every stored block of the domain cube's total level (in the migration's transaction). */
 export function migrateDomainMinutes(db: Database.Database): void {
   const table = DOMAIN_TOTALS.table;
   const page = db.prepare(`SELECT id, data FROM ${table.name} WHERE id > ? ORDER BY id LIMIT 2000`).raw();

@@ -41,7 +41,7 @@ function sqliteMigrations(): SqliteMigration[] {
   all.push({ version: 13, name: 'origin sessions by end', up: createOriginEndIndex });
   all.push({ version: 14, name: 'audience stream cells keyed by province and carrier', up: migrateAudienceKeyLevel });
   all.push({ version: 16, name: 'audience domain block sums', up: migrateDomainSums });
-  all.push({ version: 18, name: 'audience domain minute viewers', up: migrateDomainMinutes });
+  all.push({ version: 17, name: 'audience domain minute viewers', up: migrateDomainMinutes });
   all.sort((a, b) => a.version - b.version);
   for (let i = 1; i < all.length; i++) {
     if (all[i]?.version === all[i - 1]?.version) throw new Error(`duplicate sqlite migration version ${all[i]?.version}`);
@@ -49,7 +49,7 @@ function sqliteMigrations(): SqliteMigration[] {
   return all;
 }
 
-export const SQLITE_SCHEMA_VERSION = 18;
+export const SQLITE_SCHEMA_VERSION = 17;
 
 /** Every migration version this livestats knows, ascending (tests compare a migrated file's list with it). */
 export function sqliteMigrationVersions(): number[] {
