@@ -26,6 +26,24 @@ function minuteWords(): Uint32Array {
 }
 
 /**
+ * At `p` in `out` (room made by the caller): ',' unless `first`, then '{"value":' as words and `v`;
+ * returns the position after the value. The entry loops of both renderers share it.
+ */
+function putValue(out: JsonBytes, p: number, first: boolean, v: number): number {
+  const b = out.buf;
+  const view = out.view;
+  if (!first) b[p++] = 44; // ','
+  view.setUint32(p, VALUE_WORDS[0] as number, true);
+  view.setUint32(p + 4, VALUE_WORDS[1] as number, true);
+  view.setUint32(p + 8, VALUE_WORDS[2] as number, true);
+  p += 9;
+  if (v >= 0 && v <= 0x7fffffff && (v | 0) === v) return writeSmallInt(b, view, p, v);
+  out.pos = p;
+  out.number(v);
+  return out.pos;
+}
+
+/**
  * `{"data_list":[{"value":v,"time":"<slot start>"},...]}` rendered straight to bytes, one entry
  * per slot (the shape of ListUsersOfStream and the traffic/bandwidth details): the bytes of
  * JSON.stringify over the same entries, without a string per entry. `value(i)`: slot i's value.
@@ -45,21 +63,9 @@ export function renderValueTimes(slots: SlotRange, value: (i: number) => number)
   out.bytes(OPEN);
   for (let i = 0; i < n; i++) {
     out.ensure(ENTRY_MAX);
-    const b = out.buf;
     const view = out.view;
     let p = out.pos;
-    if (i > 0) b[p++] = 44; // ','
-    view.setUint32(p, VALUE_WORDS[0] as number, true);
-    view.setUint32(p + 4, VALUE_WORDS[1] as number, true);
-    view.setUint32(p + 8, VALUE_WORDS[2] as number, true);
-    p += 9;
-    const v = value(i);
-    if (v >= 0 && v <= 0x7fffffff && (v | 0) === v) p = writeSmallInt(b, view, p, v);
-    else {
-      out.pos = p;
-      out.number(v);
-      p = out.pos;
-    }
+    p = putValue(out, p, i === 0, value(i));
     const ms = slots.from + i * slots.slotMs;
     const t = Math.floor(ms / 1000) * 1000;
     const day = Math.floor(t / DAY);
@@ -115,9 +121,6 @@ function minuteSlots(slots: SlotRange): boolean {
 function renderMinuteSlots(slots: SlotRange, value: (i: number) => number): Uint8Array {
   const { from, slotMs, count: n } = slots;
   const tails = minuteWords();
-  const v0 = VALUE_WORDS[0] as number;
-  const v1 = VALUE_WORDS[1] as number;
-  const v2 = VALUE_WORDS[2] as number;
   const stepWords = (slotMs / MINUTE) * 3;
   // A day of entries at the most bytes each beyond the usual size: growing is rare (long numbers).
   const out = new JsonBytes(32 + n * 48 + Math.min(n, 1440) * ENTRY_MAX);
@@ -135,23 +138,11 @@ function renderMinuteSlots(slots: SlotRange, value: (i: number) => number): Uint
     const h3 = head[3] as number;
     const h4 = head[4] as number;
     out.ensure((dayEnd - i) * ENTRY_MAX + CLOSE.length);
-    const b = out.buf;
     const view = out.view;
     let p = out.pos;
     let at = ((start - day * DAY) / MINUTE) * 3;
     for (; i < dayEnd; i++, at += stepWords) {
-      if (i > 0) b[p++] = 44; // ','
-      view.setUint32(p, v0, true);
-      view.setUint32(p + 4, v1, true);
-      view.setUint32(p + 8, v2, true);
-      p += 9;
-      const v = value(i);
-      if (v >= 0 && v <= 0x7fffffff && (v | 0) === v) p = writeSmallInt(b, view, p, v);
-      else {
-        out.pos = p;
-        out.number(v);
-        p = out.pos;
-      }
+      p = putValue(out, p, i === 0, value(i));
       view.setUint32(p, h0, true);
       view.setUint32(p + 4, h1, true);
       view.setUint32(p + 8, h2, true);
