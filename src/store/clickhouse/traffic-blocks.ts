@@ -45,7 +45,7 @@ export function totalsOnly(f: TrafficFilter): boolean {
 /** Blocks of days kept at most (a day block is 288 doubles, ~2.4 kB: ~20 MB); beyond, they are all dropped (rebuilt from the hour blocks). */
 const MAX_DAY_BLOCKS = Math.ceil(MAX_BLOCKS / 24);
 /** Day grid stamps reads in flight at most (see the constructor). */
-const DAY_GRID_READS = 2;
+const DAY_GRID_READS = 1;
 
 /**
  * The current blocks of `domains` over hours [firstHour, firstHour + hours), each given to `take` with where
@@ -169,7 +169,11 @@ export class TrafficBlocks {
     this.cache = new BlockCache<Block>(new StampReads(server, this.stampsTable), options, MAX_BLOCKS);
     this.stats = this.cache.stats;
     // Closed days read from the day stamps of migration 015 (one row per (domain, day)); up to DAY_GRID_READS
-    // reads in flight, so the next batch's read overlaps the answers of the last (still exact: SharedReads).
+    // reads in flight (still exact at any number: SharedReads). One: the answers that arrive while a read is
+    // in flight share the next one. Two overlapped reads and answers, but each read served fewer answers and
+    // clickhouse-server's CPU per answer rose (same run, 100 domains, two rounds each: bandwidth 7 d 442-510
+    // req/s with two, 510-568 with one; traffic 31 d 465 and 530-565; clickhouse-server 0.68-0.76 cores with
+    // two, 0.53-0.57 with one; p99 36-56 ms with two, 32-37 with one).
     this.grids = new DayGridStampReads(server, this.stampsTable, table(names, 'traffic_day_stamps'), DAY_GRID_READS);
     // options.workerUrl names the hour-block worker's script: this one is beside it.
     const url = options.workerUrl ? new URL('./traffic-block-worker.js', options.workerUrl) : blockWorkerUrl('traffic-block-worker.js');
