@@ -21,6 +21,11 @@ export interface RowRefs {
 }
 
 const refs = (): RowRefs => ({ batch: [], at: [] });
+/** Notes row `at` of batch `batch` in `r`. */
+const keep = (r: RowRefs, batch: number, at: number): void => {
+  r.batch.push(batch);
+  r.at.push(at);
+};
 
 /** One project's names as escaped bytes, made once per batch. */
 interface Names {
@@ -62,29 +67,21 @@ export class AudienceRows {
       for (let i = 0; i < c.tuple.length; i++) {
         const k = c.tuple[i] as number;
         if (!named(k)) continue;
-        if ((c.sessions[i] as number) > 0 || (c.bytes[i] as number) > 0 || (c.requests[i] as number) > 0 || (c.playMs[i] as number) > 0) {
-          this.cells.batch.push(b);
-          this.cells.at.push(i);
-        }
-        if ((c.opens?.[i] ?? 0) > 0 || (c.closes?.[i] ?? 0) > 0) {
-          this.sessions.batch.push(b);
-          this.sessions.at.push(i);
-        }
+        if ((c.sessions[i] as number) > 0 || (c.bytes[i] as number) > 0 || (c.requests[i] as number) > 0 || (c.playMs[i] as number) > 0) keep(this.cells, b, i);
+        if ((c.opens?.[i] ?? 0) > 0 || (c.closes?.[i] ?? 0) > 0) keep(this.sessions, b, i);
         stamp?.hour(project, c.domains[k] as string, Math.floor((c.minute[i] as number) / MINUTE_MS));
       }
       for (let i = 0; i < c.hlsTuple.length; i++) {
         const k = c.hlsTuple[i] as number;
         if (!named(k)) continue;
         stamp?.hour(project, c.domains[k] as string, Math.floor((c.hlsMinute[i] as number) / MINUTE_MS));
-        this.hls.batch.push(b);
-        this.hls.at.push(i);
+        keep(this.hls, b, i);
       }
       for (let i = 0; i < c.userTuple.length; i++) {
         const k = c.userTuple[i] as number;
         if (!named(k)) continue;
         stamp?.day(project, c.domains[k] as string, Math.floor((c.userDay[i] as number) / DAY_MS));
-        this.users.batch.push(b);
-        this.users.at.push(i);
+        keep(this.users, b, i);
       }
     });
   }
