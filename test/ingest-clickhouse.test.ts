@@ -74,3 +74,42 @@ it('two ingest --follow of one file into ClickHouse (one --data): the second is 
     await store.close();
   }
 }, 90_000);
+
+// The write path's extreme input (issue 24: the packed cells and TsvBytes rows): two `livestats ingest`
+// processes at once into one ClickHouse database, each file holding a cell of 2^53 - 1 bytes twice over
+// (its sum is past 2^53), 20,000 distinct stream names with quotes and backslashes, and ordinary lines on
+// another domain. Neither the poison nor the names nor the other process fail a line of the ordinary domain.
+it('two ingest processes at once, with 2^53 bytes and 20,000 odd stream names: the ordinary domain counted exactly in each project', async () => {
+  const t = Date.now() - 6 * 60_000;
+  const minute = Math.floor(t / 60_000) * 60_000;
+  const url = server.url('ingest_extreme');
+  const file = (project: string): string => {
+    const lines: string[] = [];
+    const poison = accessLine(t, { host: 'poison.example.com', path: '/live/p.flv' }).replace(' 123 "-"', ` ${Number.MAX_SAFE_INTEGER} "-"`);
+    lines.push(poison, poison);
+    for (let i = 0; i < 20_000; i++) lines.push(accessLine(t, { host: 'names.example.com', path: `/live/o'k\\${project}-${i}.flv` }));
+    for (let i = 0; i < 3000; i++) lines.push(accessLine(t, { status: i % 3 === 0 ? 404 : 200, host: 'ok.example.com', ip: `1.${i % 200}.3.4` }));
+    const f = join(dir, `extreme-${project}.log`);
+    writeFileSync(f, lines.join('\n') + '\n');
+    return f;
+  };
+  const files = { px: file('px'), py: file('py') };
+  const runs = await Promise.all((['px', 'py'] as const).map((p) => runCli(['ingest', '--project', p, '--format', 'combined_host',
+    '--store', 'clickhouse', '--clickhouse-url', url, '--data', join(dir, `data-${p}`), '--workers', '2', '--json', files[p]])));
+  for (const r of runs) {
+    expect(r.stderr).not.toMatch(/uncaught|StoreUnavailableError|at .*\.js:\d+/);
+    expect(JSON.parse(r.stdout)).toMatchObject({ lines: 23_002 });
+  }
+  const store = new ClickHouseStore({ url });
+  await store.init();
+  try {
+    for (const project of ['px', 'py']) {
+      const counts = await store.queryHttpCodes({ project, domains: ['ok.example.com'], regions: [], isps: [], fromMinute: minute, toMinute: minute + 60_000 });
+      expect(counts).toEqual([{ minute, code: 200, count: 2000 }, { minute, code: 404, count: 1000 }]);
+      const names = await store.queryHttpCodes({ project, domains: ['names.example.com'], regions: [], isps: [], fromMinute: minute, toMinute: minute + 60_000 });
+      expect(names).toEqual([{ minute, code: 200, count: 20_000 }]);
+    }
+  } finally {
+    await store.close();
+  }
+}, 120_000);
