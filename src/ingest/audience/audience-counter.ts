@@ -365,57 +365,73 @@ export class AudienceCounter {
         if (opens > 0 || closes > 0 || playMs > 0 || bytes > 0 || lines > 0) out.push(t, mi * MINUTE, p, g, opens, closes, playMs, bytes, lines);
       }
     }
-    const hlsTuple: number[] = [];
-    const hlsMinute: number[] = [];
-    const hlsGeo: number[] = [];
-    const hlsIp: string[] = [];
-    const hlsV4: number[] = [];
+    // The viewers and users in typed columns of their exact length: IPv4 entries from the indexes (their
+    // ids split without a floating-point remainder), then the Maps' entries.
     const hlsPairKeys = this.hlsPairs.ids();
     const hlsIds = this.hlsV4.ids();
-    for (let n = 0; n < hlsIds.length; n++) {
-      const id = hlsIds[n] as number;
-      const ip = id % IP_SPACE;
-      const key = hlsPairKeys[(id - ip) / IP_SPACE] as number;
-      const mi = key % MINUTE_SPACE;
-      hlsTuple.push((key - mi) / MINUTE_SPACE); hlsMinute.push(mi * MINUTE); hlsGeo.push(this.hlsGeo[n] as number);
-      hlsIp.push(''); hlsV4.push(ip);
+    let hlsCount = hlsIds.length;
+    for (const s of this.hls.values()) hlsCount += s.size;
+    const hlsTuple = new Int32Array(hlsCount);
+    const hlsMinute = new Float64Array(hlsCount);
+    const hlsGeo = new Uint8Array(hlsCount);
+    const hlsV4 = new Float64Array(hlsCount);
+    const hlsIp = new Array<string>(hlsCount).fill('');
+    let h = 0;
+    for (; h < hlsIds.length; h++) {
+      const id = hlsIds[h] as number;
+      const pair = Math.floor(id / IP_SPACE);
+      const key = hlsPairKeys[pair] as number;
+      const t = Math.floor(key / MINUTE_SPACE);
+      hlsTuple[h] = t;
+      hlsMinute[h] = (key - t * MINUTE_SPACE) * MINUTE;
+      hlsGeo[h] = this.hlsGeo[h] as number;
+      hlsV4[h] = id - pair * IP_SPACE;
     }
     for (const [key, s] of this.hls) {
-      const mi = key % MINUTE_SPACE;
-      const t = (key - mi) / MINUTE_SPACE;
+      const t = Math.floor(key / MINUTE_SPACE);
+      const mi = key - t * MINUTE_SPACE;
       for (const [ip, g] of s) {
-        hlsTuple.push(t); hlsMinute.push(mi * MINUTE); hlsGeo.push(g);
-        if (typeof ip === 'number') {
-          hlsIp.push(''); hlsV4.push(ip >>> 0);
-        } else {
-          hlsIp.push(ip); hlsV4.push(-1);
+        hlsTuple[h] = t;
+        hlsMinute[h] = mi * MINUTE;
+        hlsGeo[h] = g;
+        if (typeof ip === 'number') hlsV4[h] = ip >>> 0;
+        else {
+          hlsIp[h] = ip;
+          hlsV4[h] = -1;
         }
+        h++;
       }
     }
-    const userTuple: number[] = [];
-    const userDay: number[] = [];
-    const userIp: string[] = [];
-    const userV4: number[] = [];
     const userPairKeys = this.userPairs.ids();
     const userIds = this.usersV4.ids();
-    for (let n = 0; n < userIds.length; n++) {
-      const id = userIds[n] as number;
-      const ip = id % IP_SPACE;
-      const key = userPairKeys[(id - ip) / IP_SPACE] as number;
-      const day = key % DAY_SPACE;
-      userTuple.push((key - day) / DAY_SPACE); userDay.push(day * DAY);
-      userIp.push(''); userV4.push(ip);
+    let userCount = userIds.length;
+    for (const s of this.users.values()) userCount += s.size;
+    const userTuple = new Int32Array(userCount);
+    const userDay = new Float64Array(userCount);
+    const userV4 = new Float64Array(userCount);
+    const userIp = new Array<string>(userCount).fill('');
+    let u = 0;
+    for (; u < userIds.length; u++) {
+      const id = userIds[u] as number;
+      const pair = Math.floor(id / IP_SPACE);
+      const key = userPairKeys[pair] as number;
+      const t = Math.floor(key / DAY_SPACE);
+      userTuple[u] = t;
+      userDay[u] = (key - t * DAY_SPACE) * DAY;
+      userV4[u] = id - pair * IP_SPACE;
     }
     for (const [key, s] of this.users) {
-      const day = key % DAY_SPACE;
-      const t = (key - day) / DAY_SPACE;
+      const t = Math.floor(key / DAY_SPACE);
+      const day = key - t * DAY_SPACE;
       for (const ip of s) {
-        userTuple.push(t); userDay.push(day * DAY);
-        if (typeof ip === 'number') {
-          userIp.push(''); userV4.push(ip >>> 0);
-        } else {
-          userIp.push(ip); userV4.push(-1);
+        userTuple[u] = t;
+        userDay[u] = day * DAY;
+        if (typeof ip === 'number') userV4[u] = ip >>> 0;
+        else {
+          userIp[u] = ip;
+          userV4[u] = -1;
         }
+        u++;
       }
     }
     this.cellIndex = new BlockIdIndex(256);
@@ -437,8 +453,8 @@ export class AudienceCounter {
     return {
       domains, apps, streams,
       ...out.take(),
-      hlsTuple: Int32Array.from(hlsTuple), hlsMinute: Float64Array.from(hlsMinute), hlsGeo: Uint8Array.from(hlsGeo), hlsIp, hlsV4: Float64Array.from(hlsV4),
-      userTuple: Int32Array.from(userTuple), userDay: Float64Array.from(userDay), userIp, userV4: Float64Array.from(userV4),
+      hlsTuple, hlsMinute, hlsGeo, hlsIp, hlsV4,
+      userTuple, userDay, userIp, userV4,
     };
   }
 
