@@ -339,11 +339,12 @@ export class AudienceCounter {
     const v = this.values;
     for (let i = 0; i < entries; ) {
       const c = Math.floor((keys[i] as number) / MINUTE_SPACE);
+      // The cell's key split by exact divisions (powers of two), not floating-point remainders.
       const key = cellKeys[c] as number;
-      const g = key % GEO_BITS;
-      const rest = (key - g) / GEO_BITS;
-      const p = rest % PROTOCOL_SLOTS;
-      const t = (rest - p) / PROTOCOL_SLOTS;
+      const rest = Math.floor(key / GEO_BITS);
+      const g = key - rest * GEO_BITS;
+      const t = Math.floor(rest / PROTOCOL_SLOTS);
+      const p = rest - t * PROTOCOL_SLOTS;
       let open = 0;
       let at = 0;
       // Sweep the cell's touched minutes: at a block start the sessions open then (the block's base),
@@ -357,8 +358,10 @@ export class AudienceCounter {
         const delta = v[d] as number;
         open += delta;
         at = mi;
-        const opens = mi % BLOCK === 0 ? open : Math.max(0, delta);
-        const closes = mi % BLOCK === 0 ? 0 : Math.max(0, -delta);
+        // Epoch minutes stay below 2^27 (MINUTE_SPACE): an integer remainder.
+        const blockStart = (mi | 0) % BLOCK === 0;
+        const opens = blockStart ? open : Math.max(0, delta);
+        const closes = blockStart ? 0 : Math.max(0, -delta);
         const playMs = v[d + 1] as number;
         const bytes = v[d + 2] as number;
         const lines = v[d + 3] as number;
