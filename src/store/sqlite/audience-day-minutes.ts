@@ -64,26 +64,47 @@ function decodeDay(buf: Uint8Array, at: number, end: number, out: Float64Array, 
 /** One day decoded while its row is patched (writes run one at a time on a connection's thread). */
 const patched = new Float64Array(DAY_MINUTES);
 
-/**
- * Sets the minutes of block `block` of series `sid` in its day's row (`minutes`: the block's 15
- * minutes; undefined: zeros, the block is gone): the row is read, patched and written back.
- */
-export function patchDayMinutes(db: Database.Database, sid: number, block: number, minutes: ArrayLike<number> | undefined): void {
-  const day = Math.floor(block / BLOCKS_PER_DAY);
-  patchDay(db, sid, day, (block - day * BLOCKS_PER_DAY) * AUDIENCE_BLOCK_SLOTS, AUDIENCE_BLOCK_SLOTS, minutes);
-}
-
 /** Sets `count` minutes of a day's row from minute `at` of the day (undefined: zeros; a missing row stays missing then). */
 function patchDay(db: Database.Database, sid: number, day: number, at: number, count: number, minutes: ArrayLike<number> | undefined): void {
+  patchDayRanges(db, sid, day, [{ at, count, minutes }]);
+}
+
+/** A run of minutes of a day to set (undefined: zeros). */
+interface DayPatch {
+  at: number;
+  count: number;
+  minutes: ArrayLike<number> | undefined;
+}
+
+/** patchDay for several runs of one day, in order: the row is read, patched and written once (a missing row stays missing when every run is zeros). */
+function patchDayRanges(db: Database.Database, sid: number, day: number, runs: readonly DayPatch[]): void {
   const old = cachedStatement(db, 'SELECT vm FROM aud_domain_days WHERE sid = ? AND day = ?').pluck().get(sid, day) as Buffer | undefined;
   if (old === undefined) {
-    if (minutes === undefined) return;
+    if (runs.every((r) => r.minutes === undefined)) return;
     patched.fill(0);
   } else if (decodeDay(old, 0, old.length, patched, 0) !== old.length) {
     throw new BlockFormatError('aud_domain_days: a day holds more than 1,440 minutes');
   }
-  for (let i = 0; i < count; i++) patched[at + i] = minutes === undefined ? 0 : Math.max(0, minutes[i] as number);
+  for (const { at, count, minutes } of runs) {
+    for (let i = 0; i < count; i++) patched[at + i] = minutes === undefined ? 0 : Math.max(0, minutes[i] as number);
+  }
   cachedStatement(db, UPSERT).run(sid, day, encodeDay(patched));
+}
+
+/**
+ * Sets the minutes of the given blocks of series `sid` in their days' rows (`minutes`: a block's 15
+ * minutes; undefined: zeros, the block is gone), each day's row read, patched and written once for
+ * all its blocks (a write's blocks of one domain are mostly of one day).
+ */
+export function patchDayBlocks(db: Database.Database, sid: number, blocks: ReadonlyArray<{ block: number; minutes: ArrayLike<number> | undefined }>): void {
+  const days = new Map<number, DayPatch[]>();
+  for (const { block, minutes } of blocks) {
+    const day = Math.floor(block / BLOCKS_PER_DAY);
+    let runs = days.get(day);
+    if (runs === undefined) days.set(day, (runs = []));
+    runs.push({ at: (block - day * BLOCKS_PER_DAY) * AUDIENCE_BLOCK_SLOTS, count: AUDIENCE_BLOCK_SLOTS, minutes });
+  }
+  for (const [day, runs] of days) patchDayRanges(db, sid, day, runs);
 }
 
 /**

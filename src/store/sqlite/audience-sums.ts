@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { sumMeasure } from '../blocks/codec.js';
-import { buildDayMinutes, deleteDayMinutesBefore, patchDayMinutes } from './audience-day-minutes.js';
+import { buildDayMinutes, deleteDayMinutesBefore, patchDayBlocks } from './audience-day-minutes.js';
 import { cachedStatement } from '../blocks/table.js';
 import { addSessionViewers } from '../audience-flv.js';
 import { AUDIENCE_BLOCK_SLOTS, AUDIENCE_DOMAINS, M_BYTES, M_CLOSES, M_OPENS, M_PLAY_MS, M_REQUESTS, M_VIEWERS } from './audience-layout.js';
@@ -75,8 +75,9 @@ export function refreshDomainSums(db: Database.Database, series: ArrayLike<numbe
   const read = cachedStatement(db, `SELECT data FROM ${table.name} WHERE id = ?`).pluck();
   const upsert = cachedStatement(db, UPSERT);
   const drop = cachedStatement(db, 'DELETE FROM aud_domain_sums WHERE sid = ? AND block = ?');
-  const minutes = new Float64Array(AUDIENCE_BLOCK_SLOTS);
   const done = new Set<number>();
+  // Per series, its blocks' minute viewers: each day's row is patched once for all of them.
+  const days = new Map<number, Array<{ block: number; minutes: Float64Array | undefined }>>();
   for (let i = 0; i < series.length; i++) {
     const s = series[i] as number;
     const b = blocks[i] as number;
@@ -84,14 +85,17 @@ export function refreshDomainSums(db: Database.Database, series: ArrayLike<numbe
     if (done.has(id)) continue;
     done.add(id);
     const data = read.get(id) as Buffer | undefined;
-    if (data === undefined) {
-      drop.run(s, b);
-      patchDayMinutes(db, s, b, undefined);
-    } else {
+    let minutes: Float64Array | undefined;
+    if (data === undefined) drop.run(s, b);
+    else {
+      minutes = new Float64Array(AUDIENCE_BLOCK_SLOTS);
       upsert.run(s, b, ...summarizeBlock(data, minutes));
-      patchDayMinutes(db, s, b, minutes);
     }
+    let list = days.get(s);
+    if (list === undefined) days.set(s, (list = []));
+    list.push({ block: b, minutes });
   }
+  for (const [s, list] of days) patchDayBlocks(db, s, list);
 }
 
 /** Schema v16: the sums of every stored block of the domain cube's total level (in the migration's transaction). */
