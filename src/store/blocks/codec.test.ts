@@ -421,3 +421,81 @@ describe('decodeBlockInto', () => {
     expect(() => decodeBlockInto(buf.subarray(0, buf.length - 1), newCellColumns(2))).toThrow(BlockFormatError);
   });
 });
+
+describe('measure stream form', () => {
+  /** The bytes of one measure stream in the plain form, and in the ratio form (undefined when a product or residual leaves the exact range). */
+  function forms(c: CellColumns, m: number): { plain: number[]; ratio: number[] | undefined } {
+    const plain = new ByteWriter();
+    plain.uint(0);
+    for (let i = 0; i < c.count; i++) plain.uint(c.values[m]?.[i] as number);
+    const ratio = new ByteWriter();
+    ratio.uint(1);
+    const ratios: number[] = [];
+    for (let i = 0; i < c.count;) {
+      let j = i;
+      let v = 0;
+      let b = 0;
+      for (; j < c.count && c.keys[j] === c.keys[i]; j++) {
+        v += c.values[m]?.[j] as number;
+        b += c.values[0]?.[j] as number;
+      }
+      ratios.push(b > 0 ? Math.round(v / b) : 0);
+      i = j;
+    }
+    if (!ratios.every((r) => Number.isSafeInteger(r))) return { plain: [...plain.view()], ratio: undefined };
+    for (const r of ratios) ratio.uint(r);
+    let k = -1;
+    for (let i = 0; i < c.count; i++) {
+      if (i === 0 || c.keys[i] !== c.keys[i - 1]) k++;
+      const pred = (c.values[0]?.[i] as number) * (ratios[k] as number);
+      const d = (c.values[m]?.[i] as number) - pred;
+      const z = d >= 0 ? 2 * d : -2 * d - 1;
+      if (!Number.isSafeInteger(pred) || !Number.isSafeInteger(z) || z > 2 ** 52) return { plain: [...plain.view()], ratio: undefined };
+      ratio.uint(z);
+    }
+    return { plain: [...plain.view()], ratio: [...ratio.view()] };
+  }
+
+  it('is the ratio form exactly when it is valid and strictly shorter than the plain one (random blocks: ratios that win, lose, tie, overflow)', () => {
+    const rnd = prng(2121);
+    let ratioWins = 0;
+    let plainKept = 0;
+    for (let t = 0; t < 3000; t++) {
+      const measures = 2 + Math.floor(rnd() * 5);
+      const rows: Array<[number, number, ...number[]]> = [];
+      const keys = 1 + Math.floor(rnd() * 6);
+      const shape = Math.floor(rnd() * 4);
+      // Per measure: in ratio to measure 0 (with residuals of some size), small counts, an exact multiple, or anything.
+      const kinds = Array.from({ length: measures - 1 }, () => rnd());
+      const noise = Array.from({ length: measures - 1 }, () => [3, 300, 70_000][Math.floor(rnd() * 3)] as number);
+      for (let k = 0; k < keys; k++) {
+        for (let s = 0; s < 15; s++) {
+          if (rnd() < 0.5) continue;
+          const base = shape === 0 ? 0 : shape === 3 && rnd() < 0.3 ? Math.floor(rnd() * 2 ** 40) : Math.floor(rnd() * 40);
+          const more = kinds.map((kind, m) => {
+            if (kind < 0.4) return Math.min(Number.MAX_SAFE_INTEGER, base * (100_000 + k) + Math.floor(rnd() * (noise[m] as number)));
+            if (kind < 0.6) return Math.floor(rnd() * 3);
+            if (kind < 0.8) return base * 130;
+            return shape === 3 ? Math.floor(rnd() * 2 ** 53) : Math.floor(rnd() * 1e7);
+          });
+          rows.push([k * 7, s, base, ...more]);
+        }
+      }
+      if (rows.length === 0) continue;
+      const c = cols(rows, measures);
+      const buf = encodeBlock(15, c);
+      const want: number[] = [...forms(c, 0).plain];
+      for (let m = 1; m < measures; m++) {
+        const { plain, ratio } = forms(c, m);
+        const useRatio = ratio !== undefined && ratio.length < plain.length;
+        if (useRatio) ratioWins++;
+        else plainKept++;
+        want.push(...(useRatio ? ratio : plain));
+      }
+      expect([...buf.subarray(buf.length - want.length)], `block ${t}`).toEqual(want);
+      expect(rowsOf(decodeBlock(buf).cells)).toEqual(rowsOf(c));
+    }
+    expect(ratioWins).toBeGreaterThan(500);
+    expect(plainKept).toBeGreaterThan(500);
+  });
+});

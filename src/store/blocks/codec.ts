@@ -120,8 +120,10 @@ export function encodeBlockTo(slots: number, cells: CellColumns, w: ByteWriter):
     for (let i = 0; i < n; i++) scratchPlain.uint(col[i] as number);
     // A ratio stream takes at least a byte per key and per cell after its form: when the plain one is
     // no longer than that (small values, zeros), it cannot be shorter, so it is not tried.
-    const ratio = v > 0 && scratchPlain.length > 1 + keyCount + n && ratioStream(cells, col, scratchRatio);
-    const best = ratio && scratchRatio.length < scratchPlain.length ? scratchRatio : scratchPlain;
+    // The ratio stream is written only when it is shorter (its length is counted first, without writing).
+    const ratio = v > 0 && scratchPlain.length > 1 + keyCount + n && ratioShorter(cells, col, scratchPlain.length);
+    if (ratio) writeRatioStream(cells, col, scratchRatio);
+    const best = ratio ? scratchRatio : scratchPlain;
     lengths.push(best.length);
     if (v === m - 1) last = best;
     else scratchHeld.append(best);
@@ -156,17 +158,29 @@ function saturated(cells: CellColumns): CellColumns {
 const zigzag = (r: number): number => (r >= 0 ? 2 * r : -2 * r - 1);
 const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
 
+/** Bytes of the varint of a whole number 0..2^53 - 1 (ByteWriter.uint: 7 bits a byte). */
+function varintBytes(v: number): number {
+  if (v < 0x80) return 1;
+  if (v < 0x4000) return 2;
+  if (v < 0x200000) return 3;
+  if (v < 0x10000000) return 4;
+  if (v < 2 ** 35) return 5;
+  if (v < 2 ** 42) return 6;
+  return v < 2 ** 49 ? 7 : 8;
+}
+
 /**
  * Form 1 of a measure stream: a ratio per key (its cells' sum of this measure / sum of measure 0,
  * rounded), then per cell the zigzag residual of value - measure 0 x ratio. Bytes sent are close to
- * requests x a size per code, so residuals are much shorter than the values. Written into `w`;
- * false when a product or residual would leave the exact integer range.
+ * requests x a size per code, so residuals are much shorter than the values. Whether it is shorter
+ * than `plainBytes` (the plain stream's length), counted without writing it; false also when a
+ * product or residual would leave the exact integer range. Leaves the key ratios in scratchRatios
+ * for writeRatioStream.
  */
-function ratioStream(cells: CellColumns, col: Float64Array, w: ByteWriter): boolean {
+function ratioShorter(cells: CellColumns, col: Float64Array, plainBytes: number): boolean {
   const base = cells.values[0] as Float64Array;
   const n = cells.count;
-  w.reset();
-  w.uint(FORM_RATIO);
+  let bytes = varintBytes(FORM_RATIO);
   let keys = 0;
   for (let i = 0; i < n; ) {
     let j = i;
@@ -185,19 +199,37 @@ function ratioStream(cells: CellColumns, col: Float64Array, w: ByteWriter): bool
       scratchRatios = grown;
     }
     scratchRatios[keys++] = ratio;
-    w.uint(ratio);
+    bytes += varintBytes(ratio);
     i = j;
   }
   let k = -1;
   let ratio = 0;
   for (let i = 0; i < n; i++) {
+    // No shorter than the plain stream already: the plain one is kept whatever the rest holds.
+    if (bytes >= plainBytes) return false;
     if (i === 0 || cells.keys[i] !== cells.keys[i - 1]) ratio = scratchRatios[++k] as number;
     const pred = (base[i] as number) * ratio;
     const z = zigzag((col[i] as number) - pred);
     if (!Number.isSafeInteger(pred) || !Number.isSafeInteger(z) || z > 2 ** 52) return false;
-    w.uint(z);
+    bytes += varintBytes(z);
   }
-  return true;
+  return bytes < plainBytes;
+}
+
+/** Writes the ratio stream ratioShorter counted (its key ratios in scratchRatios) into `w`. */
+function writeRatioStream(cells: CellColumns, col: Float64Array, w: ByteWriter): void {
+  const base = cells.values[0] as Float64Array;
+  const n = cells.count;
+  w.reset();
+  w.uint(FORM_RATIO);
+  let keys = 0;
+  for (let i = 0; i < n; i++) if (i === 0 || cells.keys[i] !== cells.keys[i - 1]) w.uint(scratchRatios[keys++] as number);
+  let k = -1;
+  let ratio = 0;
+  for (let i = 0; i < n; i++) {
+    if (i === 0 || cells.keys[i] !== cells.keys[i - 1]) ratio = scratchRatios[++k] as number;
+    w.uint(zigzag((col[i] as number) - (base[i] as number) * ratio));
+  }
 }
 
 /** Parsed header and directory, shared by the full decoder and the one-measure summer. */
