@@ -116,8 +116,9 @@ describe('ClickHouse traffic blocks', () => {
     const expected = await bySql(f);
     expect(await fromBlocks(f)).toEqual(expected);
     const hour = D0 / HOUR + 5;
-    // A bump row as a retried write adds it: into the hour stamps and the day stamps (migration 015) alike.
+    // A bump row as a retried write adds it: into the project's day stamps (018), the hour stamps and the day stamps (015) alike.
     const stamp = async (tags: string): Promise<void> => {
+      await st.server.sql(`INSERT INTO ${st.database}.traffic_project_day_stamps (project, day, rows, tags) VALUES ('p1', ${Math.floor(hour / 24)}, 0, ${tags})`);
       await st.server.sql(`INSERT INTO ${st.database}.traffic_day_stamps (project, domain, day, rows, tags)
         VALUES ('p1', '${DOMAINS[0] as string}', ${Math.floor(hour / 24)}, 0, ${tags})`);
       await st.server.sql(`INSERT INTO ${st.database}.traffic_stamps (project, domain, hour, rows, tags)

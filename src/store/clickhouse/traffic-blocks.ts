@@ -5,7 +5,8 @@ import { num, str, type ChConnection } from './client.js';
 import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList } from './sql.js';
 import { repairDayStamps } from './day-stamps-backfill.js';
-import { combineDay, dayLimitAt, DayGridStampReads, type DayBlock, type DayStampGrid } from './day-stamps.js';
+import { DayGridStampReads } from './coarse-stamps.js';
+import { combineDay, dayLimitAt, type DayBlock, type DayStampGrid } from './day-stamps.js';
 import { gridBase, readStampGrid, sameStamp, stampAt, type NumericStamp } from './stamp-grid.js';
 import { stampKey, StampReads } from './stamp-reads.js';
 import type { TrafficAnswerRequest, TrafficWorkerReply, TrafficWorkerRequest } from './traffic-block-worker.js';
@@ -174,7 +175,8 @@ export class TrafficBlocks {
     // clickhouse-server's CPU per answer rose (same run, 100 domains, two rounds each: bandwidth 7 d 442-510
     // req/s with two, 510-568 with one; traffic 31 d 465 and 530-565; clickhouse-server 0.68-0.76 cores with
     // two, 0.53-0.57 with one; p99 36-56 ms with two, 32-37 with one).
-    this.grids = new DayGridStampReads(server, this.stampsTable, table(names, 'traffic_day_stamps'), DAY_GRID_READS);
+    this.grids = new DayGridStampReads(server, this.stampsTable, table(names, 'traffic_day_stamps'), table(names, 'traffic_project_day_stamps'),
+      DAY_GRID_READS);
     // options.workerUrl names the hour-block worker's script: this one is beside it.
     const url = options.workerUrl ? new URL('./traffic-block-worker.js', options.workerUrl) : blockWorkerUrl('traffic-block-worker.js');
     this.worker = url && new BlockWorker(url, () => this.forget());
@@ -183,6 +185,11 @@ export class TrafficBlocks {
   /** Stamps reads shared by queries (tests read them). */
   get stampStats(): DayGridStampReads['stats'] {
     return this.grids.stats;
+  }
+
+  /** The coarse and fine stamps reads of those (coarse-stamps.ts; tests and the bench read them). */
+  get coarseStats(): DayGridStampReads['grids']['stats'] {
+    return this.grids.grids.stats;
   }
 
   /** The worker failed: its blocks are gone, so every block known here is forgotten (built again as asked). */
@@ -361,7 +368,11 @@ export class TrafficBlocks {
     }
     this.repairing = true;
     this.dayStats.repaired++;
-    repairDayStamps(this.server, this.names, project, [...ds], [...days]).catch(() => undefined).finally(() => {
+    // The day stamps change without their coarse stamp: the kept ones of those days are read again, once repaired.
+    const dayList = [...days];
+    this.grids.grids.forget(project, dayList);
+    repairDayStamps(this.server, this.names, project, [...ds], dayList).catch(() => undefined).finally(() => {
+      this.grids.grids.forget(project, dayList);
       this.repairing = false;
     });
   }
