@@ -35,6 +35,21 @@ function addInto(s: Sum, rows: number, hi: number, lo: number): void {
 interface Kept {
   coarse: Sum;
   cells: Map<string, Float64Array>;
+  /** Names these kept stamps (unique: a new set of kept stamps of a day gets a new one). */
+  version: number;
+}
+
+/**
+ * A day grid (DayStampGrid) that also tells, per project and day, which kept stamps its cells of that day
+ * are (their version), or 0: read by a fine read not kept. `keptDays`: by p * days + the day's index from
+ * dayFrom; `keptHours`: the days of the single hours, by p * hourDays + the day's index from hourFrom's day.
+ * Two grids whose cells of a day carry the same version hold the same stamps for every domain of those
+ * kept stamps (traffic-blocks.ts keeps sums over many domains by it).
+ */
+export interface CoarseGrid extends DayStampGrid {
+  readonly keptDays: Float64Array;
+  readonly hourDays: number;
+  readonly keptHours: Float64Array;
 }
 
 /**
@@ -63,6 +78,7 @@ export class CoarseDayGrids {
   /** Kept fine stamps by project, day number and kind. */
   private readonly kept = new Map<string, Kept>();
   private keptCells = 0;
+  private version = 0;
   /** (project, day, kind)s whose kept stamps were stale at their last check: read at once next time. */
   private readonly moving = new Set<string>();
   /** Coarse reads, (project, day)s answered from kept stamps and fine reads (tests and the bench read them). */
@@ -72,15 +88,17 @@ export class CoarseDayGrids {
     private readonly coarseTable: string) {}
 
   /** The grid readDayStampGrid would read now, of `projects` x `domains` over hours [from, to), `dayLimit` as there. */
-  async read(projects: readonly string[], domains: readonly string[], from: number, to: number, dayLimit: number): Promise<DayStampGrid> {
+  async read(projects: readonly string[], domains: readonly string[], from: number, to: number, dayLimit: number): Promise<CoarseGrid> {
     const [a, b] = dayGridRange(from, to, dayLimit);
     const hourFrom = Math.max(a, Math.min(b, dayLimit));
     const days = (hourFrom - a) / DAY_HOURS;
     const cells = days + b - hourFrom;
     const size = projects.length * domains.length * cells;
-    const grid: DayStampGrid = {
+    const hourDays = b > hourFrom ? Math.ceil(b / DAY_HOURS) - Math.floor(hourFrom / DAY_HOURS) : 0;
+    const grid: CoarseGrid = {
       projects: new Map(projects.map((p, i) => [p, i])), domains: new Map(domains.map((d, i) => [d, i])), from: 0, hours: cells,
       rows: new Float64Array(size), tagsHi: new Float64Array(size), tagsLo: new Float64Array(size), dayLimit: hourFrom, dayFrom: a, days, hourFrom,
+      keptDays: new Float64Array(projects.length * days), hourDays, keptHours: new Float64Array(projects.length * hourDays),
     };
     if (cells === 0) return grid;
     // Every (project, day, kind) of the window: closed days below hourFrom, the days of the single hours from it.
@@ -109,6 +127,7 @@ export class CoarseDayGrids {
         this.moving.delete(w.key);
         this.stats.keptDays++;
         fill(grid, w.p, domains, w.day, w.kind, k.cells);
+        markKept(grid, w.p, w.day, w.kind, k.version);
       } else {
         if (k !== undefined && !sameSum(k.coarse, c)) this.moving.add(w.key);
         late.push(w);
@@ -127,7 +146,7 @@ export class CoarseDayGrids {
         fill(grid, w.p, domains, w.day, w.kind, got.cells);
         const c = coarse.get(coarseKey(project, w.day));
         if (sameSum(got.total, c)) {
-          this.keep(w.key, got.total, got.cells);
+          markKept(grid, w.p, w.day, w.kind, this.keep(w.key, got.total, got.cells));
           this.moving.delete(w.key);
         } else {
           this.moving.add(w.key);
@@ -211,18 +230,23 @@ export class CoarseDayGrids {
     }
   }
 
-  /** Keeps `cells` confirmed against coarse stamp `total` (added to the domains kept with the same coarse stamp). */
-  private keep(key: string, total: Sum, cells: Map<string, Float64Array>): void {
+  /** Keeps `cells` confirmed against coarse stamp `total` (added to the domains kept with the same coarse stamp); returns their version. */
+  private keep(key: string, total: Sum, cells: Map<string, Float64Array>): number {
     const old = this.kept.get(key);
     if (old !== undefined) this.keptCells -= old.cells.size;
-    const merged = old !== undefined && sameSum(old.coarse, total) ? new Map([...old.cells, ...cells]) : cells;
+    const same = old !== undefined && sameSum(old.coarse, total);
+    const merged = same ? new Map([...old.cells, ...cells]) : cells;
     if (this.keptCells + merged.size > MAX_KEPT) {
       this.kept.clear();
       this.keptCells = 0;
     }
-    this.kept.set(key, { coarse: total, cells: merged });
+    // Under the same coarse stamp every domain kept before has the same stamps (now read again), so the version
+    // stays: what was made under it (traffic-blocks.ts' group blocks, each of some of those domains) still holds.
+    const version = same ? old.version : ++this.version;
+    this.kept.set(key, { coarse: total, cells: merged, version });
     this.keptCells += merged.size;
     this.stats.kept++;
+    return version;
   }
 }
 
@@ -232,6 +256,12 @@ const coarseKey = (project: string, day: number): string => `${project}\u0000${d
 /** Whether a sum of fine stamps is the coarse stamp read (absent: no insert, (0, 0, 0)). */
 function sameSum(s: Sum, c: Sum | undefined): boolean {
   return s.rows === (c?.rows ?? 0) && s.hi === (c?.hi ?? 0) && s.lo === (c?.lo ?? 0);
+}
+
+/** Notes that the grid's cells of (project `p`, `day`) are kept stamps `version`. */
+function markKept(grid: CoarseGrid, p: number, day: number, kind: Kind, version: number): void {
+  if (kind === Kind.Day) grid.keptDays[p * grid.days + day - grid.dayFrom / DAY_HOURS] = version;
+  else grid.keptHours[p * grid.hourDays + day - Math.floor(grid.hourFrom / DAY_HOURS)] = version;
 }
 
 /** Puts the stamps of `cells` (one day of project `p`) into the grid's cells of that day. */
@@ -277,7 +307,7 @@ function tsvRows(text: string, n: number): string[][] {
  * query joins only a read not sent yet, so every stamp it sees, coarse or fine, was read after it arrived).
  * Each query names its own day limit; the read uses the smallest of the batch (each query takes the grid's).
  */
-export class DayGridStampReads extends SharedReads<DayStampGrid> {
+export class DayGridStampReads extends SharedReads<CoarseGrid> {
   readonly grids: CoarseDayGrids;
 
   /** `stampsTable`, `dayTable`, `coarseTable`: the stamps of migrations 009, 015 and 018. `maxInFlight`: as SharedReads. */
