@@ -186,7 +186,8 @@ export class CoarseDayGrids {
     }
     if (open.length > 0) {
       reads.push(this.server.tsv(`SELECT project, ${asked} AS k, if(k, domain, '') AS dn, hour AS u, ${sums} FROM ${this.stampsTable}
-        WHERE project IN ${quoteList(projects)} AND intDiv(hour, 24) IN ${quoteList(open)} GROUP BY project, k, dn, u`).then((t) => [Kind.Hours, t]));
+        WHERE project IN ${quoteList(projects)} AND hour >= ${quote(Math.min(...open) * DAY_HOURS)} AND hour < ${quote((Math.max(...open) + 1) * DAY_HOURS)}
+          AND intDiv(hour, 24) IN ${quoteList(open)} GROUP BY project, k, dn, u`).then((t) => [Kind.Hours, t]));
     }
     const out = new Map<string, { total: Sum; cells: Map<string, Float64Array> }>();
     for (const [kind, text] of await Promise.all(reads)) {

@@ -172,8 +172,9 @@ export class TrafficBlocks {
   /** Blocks dropped here, dropped in the worker with the next message. */
   private drops: number[] = [];
   private readonly bodies = new RenderedBodies(4);
-  /** Group blocks (GroupPlan) by project, day or hour and domains. */
-  private readonly groups = new Map<string, Group>();
+  /** Group blocks (GroupPlan) by project and asked domains (GroupPlan.setKey), then by day or hour (GroupPlan.unitKey), and how many. */
+  private readonly groups = new Map<string, Map<number, Group>>();
+  private groupCount = 0;
   /** Answers the worker gave (tests read them). */
   workerAnswers = 0;
 
@@ -212,6 +213,7 @@ export class TrafficBlocks {
     this.days.clear();
     this.dayBlocks = 0;
     this.groups.clear();
+    this.groupCount = 0;
     this.drops = [];
   }
 
@@ -343,8 +345,7 @@ export class TrafficBlocks {
     const reply = await workerAnswer(this.stats, () => worker.call(m, transfer));
     if (!reply) {
       // A block it names was not in the worker (one dropped meanwhile, or of a group that could not be made): no group is trusted to be there.
-      for (const g of this.groups.values()) this.drops.push(g.gen);
-      this.groups.clear();
+      this.dropGroups();
       return undefined;
     }
     this.workerAnswers++;
@@ -360,8 +361,9 @@ export class TrafficBlocks {
    */
   private groupsFor(plan: GroupPlan, builtAfter: number, picks: Picks): Grouped {
     const grouped: Grouped = { days: new Float64Array(plan.grid.days), hours: new Float64Array(Math.max(0, plan.grid.hours - plan.grid.days)) };
-    for (const u of plan.units()) {
-      const g = this.groups.get(plan.key(u.unit, u.day));
+    const mine = this.groups.get(plan.setKey);
+    for (const u of mine === undefined ? [] : plan.units()) {
+      const g = mine?.get(GroupPlan.unitKey(u.unit, u.day));
       if (g === undefined || g.version !== u.version || g.builtAt < builtAfter) continue;
       if (u.day) {
         grouped.days[u.index] = g.gen;
@@ -378,18 +380,25 @@ export class TrafficBlocks {
   /** Makes the group blocks of the days (hours) whose every domain's block this answer took, under kept stamps (GroupPlan). */
   private makeGroups(plan: GroupPlan): void {
     for (const c of plan.complete()) {
-      const key = plan.key(c.unit, c.day);
-      const old = this.groups.get(key);
+      const key = GroupPlan.unitKey(c.unit, c.day);
+      const old = this.groups.get(plan.setKey)?.get(key);
       if (old !== undefined && old.version === c.version && old.builtAt >= c.builtAt) continue;
       if (old !== undefined) this.drops.push(old.gen);
-      if (old === undefined && this.groups.size >= MAX_GROUPS) {
-        for (const g of this.groups.values()) this.drops.push(g.gen);
-        this.groups.clear();
-      }
+      if (old === undefined && this.groupCount >= MAX_GROUPS) this.dropGroups();
+      let mine = this.groups.get(plan.setKey);
+      if (mine === undefined) this.groups.set(plan.setKey, (mine = new Map()));
       const gen = ++this.gen;
       this.post({ type: 'group', gen, parts: c.gens });
-      this.groups.set(key, { gen, version: c.version, builtAt: c.builtAt });
+      mine.set(key, { gen, version: c.version, builtAt: c.builtAt });
+      if (old === undefined) this.groupCount++;
     }
+  }
+
+  /** Drops every group block (here, and in the worker with the next message). */
+  private dropGroups(): void {
+    for (const m of this.groups.values()) for (const g of m.values()) this.drops.push(g.gen);
+    this.groups.clear();
+    this.groupCount = 0;
   }
 
   /** Keeps a day block combined from its hour blocks (all day blocks dropped beyond MAX_DAY_BLOCKS: they are combined again as asked). */
@@ -567,7 +576,8 @@ interface Group {
  */
 class GroupPlan {
   private readonly p: number;
-  private readonly domainsKey: string;
+  /** The project and the asked domains, as the group blocks are found by. */
+  readonly setKey: string;
   /** The blocks this answer took per unit with kept stamps (by unit: generation per domain, how many, oldest build). */
   private readonly taken = new Map<number, { gens: number[]; n: number; builtAt: number; version: number; day: boolean }>();
   daysUsed = 0;
@@ -575,11 +585,12 @@ class GroupPlan {
   constructor(private readonly project: string, readonly domains: readonly string[], readonly grid: CoarseGrid,
     private readonly firstHour: number, private readonly endHour: number) {
     this.p = grid.projects.get(project) ?? -1;
-    this.domainsKey = domains.join('\u0000');
+    this.setKey = `${project}\u0000${domains.join('\u0000')}`;
   }
 
-  key(unit: number, day: boolean): string {
-    return `${this.project}\u0000${day ? 'd' : 'h'}${unit}\u0000${this.domainsKey}`;
+  /** A day (by its first hour) or an hour, as a number: the key of its group block among those of one setKey. */
+  static unitKey(unit: number, day: boolean): number {
+    return unit * 2 + (day ? 1 : 0);
   }
 
   /** The kept stamps' version of a day's cells (`day`: a closed day, by its first hour; else an hour), or 0. */
