@@ -3,8 +3,9 @@
 // Every series from blocks must equal the SQL series of a store without blocks on the same database, at
 // every slot length and with edges inside hours, also after a late write into a closed hour by another
 // node, while two writers write, and after a retried batch whose first attempt landed without its stamp.
-// Closed UTC days are checked by one day stamp per (domain, day) and answered from day blocks: exact too
-// while another node writes into one hour of such a day. The blocks' bytes live in a worker thread
+// Closed UTC days are checked by one day stamp per (domain, day) and answered from day blocks, then from
+// group blocks (the day blocks of every asked domain added up, while the day's kept stamps stand): exact
+// too while another node writes into one hour of such a day. The blocks' bytes live in a worker thread
 // (traffic-block-worker.ts), which adds them up and renders the detail bodies: the same bytes as the SQL
 // answer's; a worker that dies takes its blocks with it (answers by SQL until they are built again).
 import { describe, expect, it } from 'vitest';
@@ -116,8 +117,9 @@ describe('ClickHouse traffic blocks', () => {
     const expected = await bySql(f);
     expect(await fromBlocks(f)).toEqual(expected);
     const hour = D0 / HOUR + 5;
-    // A bump row as a retried write adds it: into the hour stamps and the day stamps (migration 015) alike.
+    // A bump row as a retried write adds it: into the project's day stamps (018), the hour stamps and the day stamps (015) alike.
     const stamp = async (tags: string): Promise<void> => {
+      await st.server.sql(`INSERT INTO ${st.database}.traffic_project_day_stamps (project, day, rows, tags) VALUES ('p1', ${Math.floor(hour / 24)}, 0, ${tags})`);
       await st.server.sql(`INSERT INTO ${st.database}.traffic_day_stamps (project, domain, day, rows, tags)
         VALUES ('p1', '${DOMAINS[0] as string}', ${Math.floor(hour / 24)}, 0, ${tags})`);
       await st.server.sql(`INSERT INTO ${st.database}.traffic_stamps (project, domain, hour, rows, tags)
@@ -148,6 +150,25 @@ describe('ClickHouse traffic blocks', () => {
     for (const f of windows) expect(await fromBlocks(f)).toEqual(await bySql(f));
     // 3 days x 2 domains, then 2 days x 2 domains: whole days from day blocks.
     expect((days?.used ?? 0) - used).toBeGreaterThanOrEqual(10);
+    // Asked again with nothing written: each day's blocks of both domains as one group block (their sum, made in the worker).
+    // (Once every hour block of those days is built: asked until a group block answers, at most 60 s.) The second
+    // window's: the first's days are those the retry above wrote into, whose coarse stamps hold its first attempt's
+    // rows while their hour stamps never got them, so they are never kept (coarse-stamps.ts) and never grouped.
+    for (const f of windows.slice(1)) {
+      const expected = await bySql(f);
+      for (const deadline = Date.now() + 60_000; ;) {
+        const grouped = days?.grouped ?? 0;
+        expect(await fromBlocks(f)).toEqual(expected);
+        if ((days?.grouped ?? 0) > grouped) break;
+        if (Date.now() > deadline) throw new Error('no answer from group blocks within 60 s');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    // Another node writes into the day before today, answered by a group block until now: its coarse stamp moves, so
+    // the next answer reads its fine stamps again and does not take the group: SQL's answer at once.
+    const g1 = windows[1] as TrafficFilter;
+    await st.writer.write(batch({ traffic: rows(5, D0 + 3 * DAY + 6 * HOUR, 1) }));
+    expect([...(await st.cached.trafficSeries(g1))]).toEqual(await bySql(g1));
     const f = windows[0] as TrafficFilter;
     // Hour 6 of the second day, written by another node: acknowledged before the read arrives, so in its answer at once.
     const hour = D0 + 30 * HOUR;

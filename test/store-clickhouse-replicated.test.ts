@@ -56,7 +56,7 @@ describe.runIf(FULL)('ClickHouse replicated layout (1 shard x 2 replicas)', () =
         const views = (await s.sql(`SELECT name FROM system.tables WHERE database = '${db}' AND name LIKE '%stamps_from%' ORDER BY name FORMAT TSV`)).trim().split('\n');
         expect(views.filter((v) => v.startsWith('http_counts') || v.startsWith('traffic'))).toEqual([
           'http_counts_stamps_from_bytes_v2_local', 'http_counts_stamps_from_v1_v2_local', 'traffic_day_stamps_from_domains_v2_local',
-          'traffic_stamps_from_domains_v2_local', 'traffic_stream_stamps_from_streams_v2_local']);
+          'traffic_project_day_stamps_from_domains_local', 'traffic_stamps_from_domains_v2_local', 'traffic_stream_stamps_from_streams_v2_local']);
         await s.sql(`SYSTEM SYNC REPLICA ${db}.http_counts_stamps_local`);
         expect((await s.sql(`SELECT sum(rows) FROM ${db}.http_counts_stamps_local WHERE hour = ${T0 / 3_600_000}`)).trim()).toBe('2');
       }

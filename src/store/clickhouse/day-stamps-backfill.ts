@@ -56,3 +56,28 @@ export async function repairDayStamps(server: ChConnection, names: SchemaNames, 
     SELECT project, domain, day, sum(r) AS rows, sum(t) AS tags FROM (${differences(table(names, 'traffic_stamps'), dayTable,
     `${owners} AND intDiv(hour, 24) IN ${quoteList(days)}`, `${owners} AND day IN ${quoteList(days)}`)}`);
 }
+
+/**
+ * The backfill step of migration 018, on one server's local tables: each (project, day) whose coarse stamp
+ * (traffic_project_day_stamps) differs from the sum of the project's hour stamps of that day (a database
+ * written before 018: the hour stamps only) gets the difference added, rows and tags each mod 2^64, as
+ * backfillDayStamps does for the day stamps, and for the same reasons: it runs after 018's view exists, a
+ * run again adds only what still differs, and an insert whose hour stamp this SELECT reads while its
+ * coarse row is not there yet leaves that day's coarse stamp different from its domains' stamps: the node
+ * then never reuses that day's fine stamps (coarse-stamps.ts: it reads them in every answer, as before 018),
+ * never wrongly. Returns the (project, day)s corrected.
+ */
+export async function backfillProjectDayStamps(server: ChEndpoint, names: SchemaNames): Promise<number> {
+  const hours = localTable(names, 'traffic_stamps');
+  const coarse = localTable(names, 'traffic_project_day_stamps');
+  const before = await server.rows(`SELECT count() AS n FROM ${coarse}`);
+  await server.exec(`INSERT INTO ${coarse} (project, day, rows, tags)
+    SELECT project, day, sum(r) AS rows, sum(t) AS tags FROM (
+      SELECT project, intDiv(hour, 24) AS day, rows AS r, tags AS t FROM ${hours}
+      UNION ALL
+      SELECT project, day, bitNot(rows) + 1 AS r, bitNot(tags) + 1 AS t FROM ${coarse}
+    ) GROUP BY project, day HAVING rows != 0 OR tags != 0
+    ORDER BY project, day`, { settings: ONE_BLOCK });
+  const after = await server.rows(`SELECT count() AS n FROM ${coarse}`);
+  return Number(after[0]?.n ?? 0) - Number(before[0]?.n ?? 0);
+}

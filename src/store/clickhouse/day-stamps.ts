@@ -1,7 +1,6 @@
 import type { ChConnection } from './client.js';
 import { quote, quoteList } from './sql.js';
 import type { NumericStamp, StampGrid } from './stamp-grid.js';
-import { SharedReads } from './stamp-reads.js';
 
 const HOUR = 3_600_000;
 const DAY_HOURS = 24;
@@ -48,7 +47,7 @@ export function dayGridRange(from: number, to: number, dayLimit: number): [numbe
 
 /** TabSeparated's escapes of a String (\b \f \n \r \t \0 \' \\), undone. */
 const UNESCAPE: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', 0: '\0' };
-const unescapeTsv = (s: string): string => (s.includes('\\') ? s.replace(/\\(.)/g, (_m, c: string) => UNESCAPE[c] ?? c) : s);
+export const unescapeTsv = (s: string): string => (s.includes('\\') ? s.replace(/\\(.)/g, (_m, c: string) => UNESCAPE[c] ?? c) : s);
 
 /**
  * Parses the TabSeparated rows of readDayStampGrid (project, domain, cell, rows, tags hi, tags lo) into
@@ -129,18 +128,6 @@ export async function readDayStampGrid(server: ChConnection, stampsTable: string
   };
   for (const text of await Promise.all(reads)) parseNamedStamps(text, grid);
   return grid;
-}
-
-/**
- * The day grids of the queries of one node, shared as GridStampReads shares the hour grids (SharedReads:
- * a query joins only a read not sent yet, so every stamp it sees was read after it arrived). Each query
- * names its own day limit; the read uses the smallest of the batch (each query takes the grid's).
- */
-export class DayGridStampReads extends SharedReads<DayStampGrid> {
-  /** `dayTable`: the day stamps of migration 015 (readDayStampGrid). `maxInFlight`: as SharedReads. */
-  constructor(server: ChConnection, table: string, dayTable: string, maxInFlight = 1) {
-    super((projects, domains, from, to, limits) => readDayStampGrid(server, table, dayTable, projects, domains, from, to, Math.min(...limits)), maxInFlight);
-  }
 }
 
 /** What a block keeps to be combined into its day's. */

@@ -10,7 +10,8 @@ export const DAY_PARTITIONED = [
   'stream_quality', 'http_counts_stamps', 'carousel_stamps',
 ] as const;
 /** The traffic cube's tables, also by UTC day number, with their own (longer) retention. */
-export const TRAFFIC_DAY_PARTITIONED = ['traffic_streams', 'traffic_domains', 'traffic_stamps', 'traffic_stream_stamps', 'traffic_day_stamps'] as const;
+export const TRAFFIC_DAY_PARTITIONED = ['traffic_streams', 'traffic_domains', 'traffic_stamps', 'traffic_stream_stamps', 'traffic_day_stamps',
+  'traffic_project_day_stamps'] as const;
 
 /**
  * Retention without TTL (not in 18.16): the ALTER ... DROP PARTITION statements that remove

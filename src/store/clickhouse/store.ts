@@ -161,7 +161,7 @@ export class ClickHouseStore implements Store {
       await replicateExisting(server, this.names);
     }
     // Through the Distributed tables, this fails when any shard lacks its local tables.
-    for (const name of ['http_counts', 'http_counts_bytes', ...LEVELS.map((l) => l.table), 'http_counts_stamps', 'carousel_stamps', 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains', 'traffic_stamps', 'traffic_stream_stamps', 'traffic_day_stamps', 'origin_sessions', 'origin_up_bytes', 'origin_up_domain', 'origin_plays', 'stream_quality', ...AUDIENCE_TABLES]) {
+    for (const name of ['http_counts', 'http_counts_bytes', ...LEVELS.map((l) => l.table), 'http_counts_stamps', 'carousel_stamps', 'carousel_samples', 'carousel_tasks', 'checkpoints', 'meta', 'traffic_streams', 'traffic_domains', 'traffic_stamps', 'traffic_stream_stamps', 'traffic_day_stamps', 'traffic_project_day_stamps', 'origin_sessions', 'origin_up_bytes', 'origin_up_domain', 'origin_plays', 'stream_quality', ...AUDIENCE_TABLES]) {
       await this.primary.rows(`SELECT count() AS n FROM ${this.t(name)}`);
     }
   }

@@ -22,6 +22,8 @@ export type TrafficWorkerRequest =
   /** Keep day block `gen`: the 24 hour blocks `hours` (gens, in hour order) one after the other. */
   | { type: 'day'; gen: number; hours: number[] }
   | { type: 'drop'; gens: number[] }
+  /** Keep group block `gen`: the blocks `parts` (gens: every asked domain's day blocks of one day, or hour blocks of one hour) added up. */
+  | { type: 'group'; gen: number; parts: number[] }
   | TrafficAnswerRequest;
 
 /**
@@ -76,6 +78,20 @@ function combine(gen: number, hours: readonly number[]): void {
     day.hours[i] = b.hours[0] as number;
   }
   blocks.set(gen, day);
+}
+
+function group(gen: number, parts: readonly number[]): void {
+  const first = blocks.get(parts[0] as number);
+  if (first === undefined) return;
+  const g: Held = { slots: new Float64Array(first.slots.length), hours: new Float64Array(first.hours.length) };
+  for (const part of parts) {
+    const b = blocks.get(part);
+    // Not here (this is a worker started since), or not the first one's shape: no group block; an answer naming it is answered 'missing'.
+    if (b === undefined || b.slots.length !== g.slots.length) return;
+    for (let i = 0; i < g.slots.length; i++) g.slots[i] = (g.slots[i] as number) + (b.slots[i] as number);
+    for (let i = 0; i < g.hours.length; i++) g.hours[i] = (g.hours[i] as number) + (b.hours[i] as number);
+  }
+  blocks.set(gen, g);
 }
 
 /** The parts' blocks (undefined when one is not here). */
@@ -143,6 +159,10 @@ function handle(m: TrafficWorkerRequest): [TrafficWorkerReply, ArrayBuffer[]] | 
   }
   if (m.type === 'day') {
     combine(m.gen, m.hours);
+    return undefined;
+  }
+  if (m.type === 'group') {
+    group(m.gen, m.parts);
     return undefined;
   }
   if (m.type === 'drop') {

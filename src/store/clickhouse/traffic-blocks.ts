@@ -5,7 +5,8 @@ import { num, str, type ChConnection } from './client.js';
 import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList } from './sql.js';
 import { repairDayStamps } from './day-stamps-backfill.js';
-import { combineDay, dayLimitAt, DayGridStampReads, type DayBlock, type DayStampGrid } from './day-stamps.js';
+import { DayGridStampReads, type CoarseGrid } from './coarse-stamps.js';
+import { combineDay, dayLimitAt, type DayBlock, type DayStampGrid } from './day-stamps.js';
 import { gridBase, readStampGrid, sameStamp, stampAt, type NumericStamp } from './stamp-grid.js';
 import { stampKey, StampReads } from './stamp-reads.js';
 import type { TrafficAnswerRequest, TrafficWorkerReply, TrafficWorkerRequest } from './traffic-block-worker.js';
@@ -31,8 +32,11 @@ interface Block extends StampedBlock, NumericStamp {
 /** A block's bytes on this thread: none (day blocks too are combined here for their stamps only; their bytes are in the worker). */
 const NO_BYTES = new Float64Array(0);
 
-/** Where addUp puts a current block's part: slots [src, src + n) of block `b` go to slots [at, at + n) of the hours added up. */
-type Take = (b: Block | DayBlock, src: number, at: number, n: number) => void;
+/**
+ * Where addUp puts a current block's part: slots [src, src + n) of block `b` go to slots [at, at + n) of the
+ * hours added up; `d`: its domain's index, `unit`: its day's first hour (a day block) or its hour.
+ */
+type Take = (b: Block | DayBlock, src: number, at: number, n: number, d: number, unit: number) => void;
 
 const domainKey = (project: string, domain: string): string => `${project}\u0000${domain}`;
 
@@ -41,6 +45,9 @@ export function totalsOnly(f: TrafficFilter): boolean {
   return f.app === undefined && f.stream === undefined && f.protocol === undefined && f.regions.length === 0 && f.isps.length === 0
     && f.ipType === undefined && f.domains.length > 0;
 }
+
+/** Group blocks kept at most (a day's: 288 doubles, ~2.4 kB): beyond, all are dropped (made again as asked). */
+const MAX_GROUPS = 4096;
 
 /** Blocks of days kept at most (a day block is 288 doubles, ~2.4 kB: ~20 MB); beyond, they are all dropped (rebuilt from the hour blocks). */
 const MAX_DAY_BLOCKS = Math.ceil(MAX_BLOCKS / 24);
@@ -57,7 +64,7 @@ const DAY_GRID_READS = 1;
  * arrays and two block shapes, so V8 keeps it optimized: 7 d x 100 domains is 700 days and the open day's hours.
  */
 function addUp(blocks: ReadonlyArray<Map<number, Block> | undefined>, days: ReadonlyArray<Map<number, DayBlock> | undefined>,
-  bases: readonly number[], grid: DayStampGrid, firstHour: number, hours: number, builtAfter: number,
+  bases: readonly number[], grid: DayStampGrid, grouped: Grouped, firstHour: number, hours: number, builtAfter: number,
   keep: (d: number, dayStart: number, b: DayBlock) => void, diverged: (d: number, dayStart: number) => void,
   take: Take): { staleHour: Uint8Array; stale: number[]; staleCells: number; daysUsed: number } {
   const staleHour = new Uint8Array(hours);
@@ -74,6 +81,10 @@ function addUp(blocks: ReadonlyArray<Map<number, Block> | undefined>, days: Read
     for (let h0 = firstHour; h0 < dayEnd;) {
       const dayStart = h0 - (h0 % 24);
       const hEnd = Math.min(dayStart + 24, dayEnd);
+      if (grouped.days[(dayStart - grid.dayFrom) / 24] !== 0) {
+        h0 = hEnd;
+        continue;
+      }
       const cell = base + (dayStart - grid.dayFrom) / 24;
       let b = days[d]?.get(dayStart);
       if (b === undefined || base < 0 || b.stampRows !== rows[cell] || b.stampHi !== tagsHi[cell] || b.stampLo !== tagsLo[cell] || b.builtAt < builtAfter) {
@@ -94,12 +105,13 @@ function addUp(blocks: ReadonlyArray<Map<number, Block> | undefined>, days: Read
         staleCells += hEnd - h0;
       } else {
         daysUsed++;
-        take(b, (h0 - dayStart) * SLOTS, (h0 - firstHour) * SLOTS, (hEnd - h0) * SLOTS);
+        take(b, (h0 - dayStart) * SLOTS, (h0 - firstHour) * SLOTS, (hEnd - h0) * SLOTS, d, dayStart);
       }
       h0 = hEnd;
     }
     // Single hours from the day limit on.
     for (let h = Math.max(firstHour, dayEnd); h < endHour; h++) {
+      if (grouped.hours[h - grid.hourFrom] !== 0) continue;
       const b = mine === undefined ? undefined : mine.get(h);
       const cell = base + grid.days + h - grid.hourFrom;
       if (b === undefined || base < 0 || b.stampRows !== rows[cell] || b.stampHi !== tagsHi[cell] || b.stampLo !== tagsLo[cell] || b.builtAt < builtAfter) {
@@ -108,7 +120,7 @@ function addUp(blocks: ReadonlyArray<Map<number, Block> | undefined>, days: Read
         staleCells++;
         continue;
       }
-      take(b, 0, (h - firstHour) * SLOTS, SLOTS);
+      take(b, 0, (h - firstHour) * SLOTS, SLOTS, d, h);
     }
   }
   return { staleHour, stale, staleCells, daysUsed };
@@ -149,7 +161,7 @@ export class TrafficBlocks {
   private readonly days = new Map<string, Map<number, DayBlock>>();
   private dayBlocks = 0;
   /** Day blocks combined from hour blocks, and used in answers that were taken from blocks (tests read them). */
-  readonly dayStats = { combined: 0, used: 0, repaired: 0 };
+  readonly dayStats = { combined: 0, used: 0, repaired: 0, grouped: 0 };
   private repairing = false;
   /** The worker holding the blocks' bytes, or undefined (no worker script): every answer by SQL. */
   private readonly worker: BlockWorker<TrafficWorkerRequest, TrafficWorkerReply> | undefined;
@@ -160,6 +172,9 @@ export class TrafficBlocks {
   /** Blocks dropped here, dropped in the worker with the next message. */
   private drops: number[] = [];
   private readonly bodies = new RenderedBodies(4);
+  /** Group blocks (GroupPlan) by project and asked domains (GroupPlan.setKey), then by day or hour (GroupPlan.unitKey), and how many. */
+  private readonly groups = new Map<string, Map<number, Group>>();
+  private groupCount = 0;
   /** Answers the worker gave (tests read them). */
   workerAnswers = 0;
 
@@ -174,7 +189,8 @@ export class TrafficBlocks {
     // clickhouse-server's CPU per answer rose (same run, 100 domains, two rounds each: bandwidth 7 d 442-510
     // req/s with two, 510-568 with one; traffic 31 d 465 and 530-565; clickhouse-server 0.68-0.76 cores with
     // two, 0.53-0.57 with one; p99 36-56 ms with two, 32-37 with one).
-    this.grids = new DayGridStampReads(server, this.stampsTable, table(names, 'traffic_day_stamps'), DAY_GRID_READS);
+    this.grids = new DayGridStampReads(server, this.stampsTable, table(names, 'traffic_day_stamps'), table(names, 'traffic_project_day_stamps'),
+      DAY_GRID_READS);
     // options.workerUrl names the hour-block worker's script: this one is beside it.
     const url = options.workerUrl ? new URL('./traffic-block-worker.js', options.workerUrl) : blockWorkerUrl('traffic-block-worker.js');
     this.worker = url && new BlockWorker(url, () => this.forget());
@@ -185,12 +201,19 @@ export class TrafficBlocks {
     return this.grids.stats;
   }
 
+  /** The coarse and fine stamps reads of those (coarse-stamps.ts; tests and the bench read them). */
+  get coarseStats(): DayGridStampReads['grids']['stats'] {
+    return this.grids.grids.stats;
+  }
+
   /** The worker failed: its blocks are gone, so every block known here is forgotten (built again as asked). */
   private forget(): void {
     this.cache.clear();
     this.byDomain.clear();
     this.days.clear();
     this.dayBlocks = 0;
+    this.groups.clear();
+    this.groupCount = 0;
     this.drops = [];
   }
 
@@ -274,11 +297,20 @@ export class TrafficBlocks {
     const keys = domains.map((d) => domainKey(f.project, d));
     const diverged: number[] = [];
     const picks = new Picks(domains.length * (Math.ceil(hours / 24) + 1 + Math.min(hours, 24)));
+    const builtAfter = now - this.cache.maxAgeMs;
+    const groups = new GroupPlan(f.project, domains, grid, firstHour, endHour);
+    const grouped = this.groupsFor(groups, builtAfter, picks);
     const added = addUp(keys.map((k) => this.byDomain.get(k)), keys.map((k) => this.days.get(k)),
-      domains.map((d) => gridBase(grid, f.project, d, grid.from)), grid, firstHour, hours, now - this.cache.maxAgeMs,
+      domains.map((d) => gridBase(grid, f.project, d, grid.from)), grid, grouped, firstHour, hours, builtAfter,
       (d, dayStart, b) => this.keepDay(keys[d] as string, dayStart, b), (d, dayStart) => diverged.push(d, dayStart),
-      (b, src, at, n) => picks.push('gen' in b ? b.gen : this.dayGens.get(b) as number, src, at, n));
+      (b, src, at, n, d, unit) => {
+        const gen = 'gen' in b ? b.gen : this.dayGens.get(b) as number;
+        picks.push(gen, src, at, n);
+        groups.note(d, unit, gen, b.builtAt, 'gen' in b);
+      });
     if (diverged.length > 0) this.repair(f.project, domains, diverged);
+    this.makeGroups(groups);
+    added.daysUsed += groups.daysUsed;
     const { staleHour } = added;
     const stale: StaleCell[] = [];
     for (let i = 0; i < added.stale.length; i += 2) stale.push({ domain: domains[added.stale[i] as number] as string, hour: added.stale[i + 1] as number });
@@ -311,11 +343,62 @@ export class TrafficBlocks {
     this.flushDrops();
     const worker = this.worker;
     const reply = await workerAnswer(this.stats, () => worker.call(m, transfer));
-    if (!reply) return undefined;
+    if (!reply) {
+      // A block it names was not in the worker (one dropped meanwhile, or of a group that could not be made): no group is trusted to be there.
+      this.dropGroups();
+      return undefined;
+    }
     this.workerAnswers++;
     this.cache.answered(added.staleCells);
     this.dayStats.used += added.daysUsed;
     return reply;
+  }
+
+  /**
+   * The group blocks this answer can take (GroupPlan): a day (or hour) whose cells are kept stamps with the
+   * version its group was made under, every one of its blocks younger than the maximum age. Each is picked
+   * once for the whole day (hour) and addUp skips that day (hour) for every domain.
+   */
+  private groupsFor(plan: GroupPlan, builtAfter: number, picks: Picks): Grouped {
+    const grouped: Grouped = { days: new Float64Array(plan.grid.days), hours: new Float64Array(Math.max(0, plan.grid.hours - plan.grid.days)) };
+    const mine = this.groups.get(plan.setKey);
+    for (const u of mine === undefined ? [] : plan.units()) {
+      const g = mine?.get(GroupPlan.unitKey(u.unit, u.day));
+      if (g === undefined || g.version !== u.version || g.builtAt < builtAfter) continue;
+      if (u.day) {
+        grouped.days[u.index] = g.gen;
+        plan.daysUsed += plan.domains.length;
+      } else {
+        grouped.hours[u.index] = g.gen;
+      }
+      picks.push(g.gen, u.src, u.at, u.n);
+    }
+    this.dayStats.grouped += grouped.days.reduce((n, g) => n + (g === 0 ? 0 : 1), 0);
+    return grouped;
+  }
+
+  /** Makes the group blocks of the days (hours) whose every domain's block this answer took, under kept stamps (GroupPlan). */
+  private makeGroups(plan: GroupPlan): void {
+    for (const c of plan.complete()) {
+      const key = GroupPlan.unitKey(c.unit, c.day);
+      const old = this.groups.get(plan.setKey)?.get(key);
+      if (old !== undefined && old.version === c.version && old.builtAt >= c.builtAt) continue;
+      if (old !== undefined) this.drops.push(old.gen);
+      if (old === undefined && this.groupCount >= MAX_GROUPS) this.dropGroups();
+      let mine = this.groups.get(plan.setKey);
+      if (mine === undefined) this.groups.set(plan.setKey, (mine = new Map()));
+      const gen = ++this.gen;
+      this.post({ type: 'group', gen, parts: c.gens });
+      mine.set(key, { gen, version: c.version, builtAt: c.builtAt });
+      if (old === undefined) this.groupCount++;
+    }
+  }
+
+  /** Drops every group block (here, and in the worker with the next message). */
+  private dropGroups(): void {
+    for (const m of this.groups.values()) for (const g of m.values()) this.drops.push(g.gen);
+    this.groups.clear();
+    this.groupCount = 0;
   }
 
   /** Keeps a day block combined from its hour blocks (all day blocks dropped beyond MAX_DAY_BLOCKS: they are combined again as asked). */
@@ -361,7 +444,11 @@ export class TrafficBlocks {
     }
     this.repairing = true;
     this.dayStats.repaired++;
-    repairDayStamps(this.server, this.names, project, [...ds], [...days]).catch(() => undefined).finally(() => {
+    // The day stamps change without their coarse stamp: the kept ones of those days are read again, once repaired.
+    const dayList = [...days];
+    this.grids.grids.forget(project, dayList);
+    repairDayStamps(this.server, this.names, project, [...ds], dayList).catch(() => undefined).finally(() => {
+      this.grids.grids.forget(project, dayList);
       this.repairing = false;
     });
   }
@@ -462,5 +549,93 @@ class Picks {
   /** The parts (views of the arrays: their buffers may be transferred). */
   done(): { gens: Float64Array; parts: Int32Array } {
     return { gens: this.gens.subarray(0, this.n), parts: this.parts.subarray(0, this.n * 3) };
+  }
+}
+
+/** The group blocks addUp skips: by day index from the grid's dayFrom, and by hour from its hourFrom, the group's generation (0: none). */
+interface Grouped {
+  days: Float64Array;
+  hours: Float64Array;
+}
+
+/** A group block: its generation in the worker, the kept stamps' version it was made under, its oldest block's build time. */
+interface Group {
+  gen: number;
+  version: number;
+  builtAt: number;
+}
+
+/**
+ * Group blocks of one answer. A group block is the sum of the blocks of every asked domain of one closed
+ * day (their day blocks) or one hour (their hour blocks), made in the worker. It stands for those blocks
+ * while the answer's grid cells of that day are the very kept stamps (coarse-stamps.ts: the same version)
+ * its blocks were all found current against: the kept stamps of a version never change, so each of its
+ * blocks is still current and the group is their sum (the integers per slot add up exactly in any order).
+ * So a 7-day answer of 100 domains with nothing written adds up 8 groups and today's hour groups, instead
+ * of checking and adding 700 day blocks and every domain's hours of today.
+ */
+class GroupPlan {
+  private readonly p: number;
+  /** The project and the asked domains, as the group blocks are found by. */
+  readonly setKey: string;
+  /** The blocks this answer took per unit with kept stamps (by unit: generation per domain, how many, oldest build). */
+  private readonly taken = new Map<number, { gens: number[]; n: number; builtAt: number; version: number; day: boolean }>();
+  daysUsed = 0;
+
+  constructor(private readonly project: string, readonly domains: readonly string[], readonly grid: CoarseGrid,
+    private readonly firstHour: number, private readonly endHour: number) {
+    this.p = grid.projects.get(project) ?? -1;
+    this.setKey = `${project}\u0000${domains.join('\u0000')}`;
+  }
+
+  /** A day (by its first hour) or an hour, as a number: the key of its group block among those of one setKey. */
+  static unitKey(unit: number, day: boolean): number {
+    return unit * 2 + (day ? 1 : 0);
+  }
+
+  /** The kept stamps' version of a day's cells (`day`: a closed day, by its first hour; else an hour), or 0. */
+  private version(unit: number, day: boolean): number {
+    const g = this.grid;
+    if (this.p < 0) return 0;
+    if (day) return g.keptDays[this.p * g.days + (unit - g.dayFrom) / 24] ?? 0;
+    return g.keptHours[this.p * g.hourDays + Math.floor(unit / 24) - Math.floor(g.hourFrom / 24)] ?? 0;
+  }
+
+  /** The answer's days and hours with kept stamps, with where each is added up (as addUp would add its blocks). */
+  *units(): Generator<{ unit: number; day: boolean; index: number; version: number; src: number; at: number; n: number }> {
+    const g = this.grid;
+    const dayEnd = Math.min(this.endHour, g.dayLimit);
+    for (let h0 = this.firstHour; h0 < dayEnd;) {
+      const dayStart = h0 - (h0 % 24);
+      const hEnd = Math.min(dayStart + 24, dayEnd);
+      const version = this.version(dayStart, true);
+      if (version !== 0) {
+        yield { unit: dayStart, day: true, index: (dayStart - g.dayFrom) / 24, version, src: (h0 - dayStart) * SLOTS, at: (h0 - this.firstHour) * SLOTS, n: (hEnd - h0) * SLOTS };
+      }
+      h0 = hEnd;
+    }
+    for (let h = Math.max(this.firstHour, dayEnd); h < this.endHour; h++) {
+      const version = this.version(h, false);
+      if (version !== 0) yield { unit: h, day: false, index: h - g.hourFrom, version, src: 0, at: (h - this.firstHour) * SLOTS, n: SLOTS };
+    }
+  }
+
+  /** addUp took domain `d`'s block `gen` of `unit` (a day block when not `hour`). */
+  note(d: number, unit: number, gen: number, builtAt: number, hour: boolean): void {
+    const day = !hour;
+    let t = this.taken.get(unit);
+    if (t === undefined) {
+      const version = this.version(unit, day);
+      if (version === 0) return;
+      this.taken.set(unit, (t = { gens: new Array<number>(this.domains.length).fill(0), n: 0, builtAt, version, day }));
+    }
+    if (t.gens[d] === 0) t.n++;
+    t.gens[d] = gen;
+    if (builtAt < t.builtAt) t.builtAt = builtAt;
+  }
+
+  /** The units whose every domain's block was taken: a group can be made of them. */
+  *complete(): Generator<{ unit: number; day: boolean; version: number; builtAt: number; gens: number[] }> {
+    for (const [unit, t] of this.taken) if (t.n === this.domains.length) yield { unit, day: t.day, version: t.version, builtAt: t.builtAt, gens: t.gens };
   }
 }

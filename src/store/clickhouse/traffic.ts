@@ -32,7 +32,7 @@ export class ClickHouseTraffic implements TrafficQuery {
     readonly cells?: TrafficCells,
   ) {}
 
-  private t(name: 'traffic_streams' | 'traffic_domains' | 'traffic_stamps' | 'traffic_stream_stamps' | 'traffic_day_stamps'): string {
+  private t(name: 'traffic_streams' | 'traffic_domains' | 'traffic_stamps' | 'traffic_stream_stamps' | 'traffic_day_stamps' | 'traffic_project_day_stamps'): string {
     return table(this.names, name);
   }
 
@@ -89,6 +89,10 @@ export class ClickHouseTraffic implements TrafficQuery {
     const bumps = [...hours.values()].map(([p, d, h]) => ({ p, d, h, tag: 1 + Math.floor(Math.random() * 2 ** 52) }));
     const values = (rows: ReadonlyArray<{ p: string; d: string; h: number; tag: number }>, day: boolean): string =>
       rows.map((b) => `(${quote(b.p)}, ${quote(b.d)}, ${quote(day ? Math.floor(b.h / 24) : b.h)}, 0, ${quote(b.tag)})`).join(', ');
+    // And into the project's day stamps (migration 018) first of all: a node reuses its fine stamps of a day only
+    // while that day's coarse stamp has not moved (coarse-stamps.ts), so once any bump row lands, this one has.
+    await this.server.exec(`INSERT INTO ${this.t('traffic_project_day_stamps')} (project, day, rows, tags) VALUES ${
+      bumps.map((b) => `(${quote(b.p)}, ${quote(Math.floor(b.h / 24))}, 0, ${quote(b.tag)})`).join(', ')}`, { settings: this.insertSettings() });
     await this.server.exec(`INSERT INTO ${this.t('traffic_day_stamps')} (project, domain, day, rows, tags) VALUES ${values(bumps, true)}`,
       { settings: this.insertSettings() });
     await this.server.exec(`INSERT INTO ${this.t('traffic_stamps')} (project, domain, hour, rows, tags) VALUES ${values(bumps, false)}`,
