@@ -1,11 +1,13 @@
 // The ClickHouse store's audience blocks (src/store/clickhouse/audience-blocks.ts, play-info-blocks.ts, issue 24):
 // closed hours of each domain's viewers, bytes, lines and play time, and of its play-info rows, kept in memory,
 // checked against their stamps (migration 014). Every users series without filters, every whole-domain
-// portrait and every play-info of listed domains from blocks must
+// portrait and every play-info of listed domains from blocks (and every users answer's bytes, rendered by a
+// worker thread: users-bodies.ts) must
 // equal the SQL answer of a store without blocks on the same database, at 60 s and 300 s and with edges
 // inside hours, also after a late write into a closed hour by another node, while two writers write, and
 // after a retried batch whose first attempt landed without its stamp.
 import { describe, expect, it } from 'vitest';
+import { renderUsers } from '../src/contract/audience/users-body.js';
 import type { AudienceCells, PortraitFilter, UsersFilter } from '../src/store/audience.js';
 import type { WriteBatch } from '../src/store/types.js';
 import { batch } from './store-conformance.js';
@@ -98,6 +100,15 @@ async function expectSameAsSql(): Promise<void> {
     const f = users(more);
     const want = await usersBySql(f);
     expect(await usersFromBlocks(f), name).toEqual(want);
+    // The answer's bytes, rendered by a worker thread from the blocks (and by SQL on the store without blocks): renderUsers over SQL's series.
+    const bytes = Buffer.from(renderUsers({ slots: { slotMs: f.slotMs, from: f.from, to: f.to, count: want.length } }, want));
+    for (const store of [st.cached, st.sql]) {
+      const rendered = store.usersBodies?.stats.workers ?? 0;
+      const body = await store.usersBody(f);
+      expect(Buffer.from(body).equals(bytes), name).toBe(true);
+      expect(store.usersBodies?.stats.workers, name).toBe(rendered + 1);
+      store.releaseBody(body);
+    }
   }
   for (const f of PORTRAITS) {
     const want = await st.sql.streamPortrait(f);

@@ -73,7 +73,21 @@ export class AudienceBlocks {
    * The domain's minutes [from, to) (epoch ms, whole minutes) from blocks plus SQL (the hours without a
    * current block and the edges), or undefined: the caller answers by its own SQL.
    */
-  async minutes(project: string, domain: string, from: number, to: number, signal?: AbortSignal, now = Date.now()): Promise<DomainMinutes | undefined> {
+  minutes(project: string, domain: string, from: number, to: number, signal?: AbortSignal, now = Date.now()): Promise<DomainMinutes | undefined> {
+    return this.assemble(project, domain, from, to, signal, now, true);
+  }
+
+  /**
+   * The domain's online viewers per minute of [from, to) as minutes() gives them, or undefined (the caller
+   * answers by its own SQL): the users series needs no bytes, lines or play time, so none are copied.
+   */
+  async viewers(project: string, domain: string, from: number, to: number, signal?: AbortSignal, now = Date.now()): Promise<Float64Array | undefined> {
+    return (await this.assemble(project, domain, from, to, signal, now, false))?.viewers;
+  }
+
+  /** minutes(), or (`all` false) its viewers alone (the other measures left empty). */
+  private async assemble(project: string, domain: string, from: number, to: number, signal: AbortSignal | undefined, now: number,
+    all: boolean): Promise<DomainMinutes | undefined> {
     if (this.cache.closed || from % MIN !== 0 || to % MIN !== 0) return undefined;
     const firstHour = Math.ceil(from / HOUR);
     const endHour = this.cache.endHour(to, now);
@@ -85,13 +99,14 @@ export class AudienceBlocks {
     if (stale.length > 0) this.schedule(project, stale);
     if (this.cache.bySql(runs.length, stale.length, endHour - firstHour)) return undefined;
     const first = from / MIN;
-    const out = minutesOf((to - from) / MIN);
+    const out = all ? minutesOf((to - from) / MIN) : { ...minutesOf(0), viewers: new Float64Array((to - from) / MIN) };
     const read = await Promise.all(runs.map(([a, b]) => this.read(project, [domain], a / MIN, b / MIN, signal)));
     runs.forEach(([a], i) => {
       const part = read[i]?.get(domain);
       if (!part) return;
       const at = a / MIN - first;
       out.viewers.set(part.viewers, at);
+      if (!all) return;
       out.bytes.set(part.bytes, at);
       out.requests.set(part.requests, at);
       out.playMs.set(part.playMs, at);
@@ -101,6 +116,7 @@ export class AudienceBlocks {
       const b = this.cache.get(stampKey(project, domain, h)) as Block;
       const at = h * MINUTES - first;
       out.viewers.set(b.viewers, at);
+      if (!all) continue;
       out.bytes.set(b.bytes, at);
       // The hour's totals on its first minute: only sums of them are read.
       out.requests[at] = b.requests;

@@ -8,6 +8,8 @@ import { num, settled, str, type ChConnection, type ExecOptions } from './client
 import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList, TsvBytes } from './sql.js';
 import { AudienceRows } from './audience-rows.js';
+import type { UsersBodies } from './users-bodies.js';
+import { renderUsers } from '../../contract/audience/users-body.js';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
@@ -56,6 +58,8 @@ export class ClickHouseAudience implements AudienceQueryReads {
     readonly playBlocks?: PlayInfoBlocks,
     /** Closed days' distinct users of each domain in memory (audience-blocks.ts), or undefined. */
     readonly usersBlocks?: AudienceUsersBlocks,
+    /** The users answers' renderers off the main thread (users-bodies.ts), or undefined: rendered here. */
+    readonly bodies?: UsersBodies,
   ) {}
 
   private t(name: AudienceTable): string {
@@ -224,14 +228,24 @@ export class ClickHouseAudience implements AudienceQueryReads {
     if (slots === 0) return out;
     const fromMinute = Math.floor(f.from / MINUTE_MS);
     // A whole domain's viewers: closed hours from this node's blocks when they are current (audience-blocks.ts).
-    const fromBlocks = domainWide(f) ? await this.blocks?.minutes(f.project, f.domain, f.from, f.to, o.signal) : undefined;
-    const minutes = fromBlocks?.viewers ?? await this.viewersPerMinute(f, fromMinute, Math.ceil(f.to / MINUTE_MS), o);
+    const fromBlocks = domainWide(f) ? await this.blocks?.viewers(f.project, f.domain, f.from, f.to, o.signal) : undefined;
+    const minutes = fromBlocks ?? await this.viewersPerMinute(f, fromMinute, Math.ceil(f.to / MINUTE_MS), o);
     const per = f.slotMs / MINUTE_MS;
     for (let i = 0; i < minutes.length; i++) {
       const j = Math.floor(i / per);
       if ((minutes[i] as number) > (out[j] as number)) out[j] = minutes[i] as number;
     }
     return out;
+  }
+
+  /**
+   * The ListUsersOfStream answer as bytes (AudienceBodies): usersSeries rendered by a worker thread
+   * (users-bodies.ts), the bytes the SQLite store's read workers make; give it back with releaseBody once sent.
+   */
+  async usersBody(f: UsersFilter, o: QueryOptions = {}): Promise<Uint8Array> {
+    const values = await this.usersSeries(f, o);
+    const slots = { slotMs: f.slotMs, from: f.from, to: f.to };
+    return this.bodies ? this.bodies.render(slots, values) : renderUsers({ slots: { ...slots, count: values.length } }, values);
   }
 
   async playInfo(f: PlayInfoFilter, o: QueryOptions = {}): Promise<PlayInfoRow[]> {
