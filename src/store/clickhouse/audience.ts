@@ -226,10 +226,11 @@ export class ClickHouseAudience implements AudienceQueryReads {
     const slots = Math.max(0, Math.round((f.to - f.from) / f.slotMs));
     const out = new Float64Array(slots);
     if (slots === 0) return out;
-    const fromMinute = Math.floor(f.from / MINUTE_MS);
     // A whole domain's viewers: closed hours from this node's blocks when they are current (audience-blocks.ts).
-    const fromBlocks = domainWide(f) ? await this.blocks?.viewers(f.project, f.domain, f.from, f.to, o.signal) : undefined;
-    const minutes = fromBlocks ?? await this.viewersPerMinute(f, fromMinute, Math.ceil(f.to / MINUTE_MS), o);
+    const fromBlocks = domainWide(f) ? await this.blocks?.usersSlots(f.project, f.domain, f.from, f.to, f.slotMs, o.signal) : undefined;
+    if (fromBlocks) return fromBlocks;
+    const fromMinute = Math.floor(f.from / MINUTE_MS);
+    const minutes = await this.viewersPerMinute(f, fromMinute, Math.ceil(f.to / MINUTE_MS), o);
     const per = f.slotMs / MINUTE_MS;
     for (let i = 0; i < minutes.length; i++) {
       const j = Math.floor(i / per);
