@@ -5,7 +5,8 @@
 // worker thread: users-bodies.ts) must
 // equal the SQL answer of a store without blocks on the same database, at 60 s and 300 s and with edges
 // inside hours, also after a late write into a closed hour by another node, while two writers write, and
-// after a retried batch whose first attempt landed without its stamp.
+// after a retried batch whose first attempt landed without its stamp. The users series checks closed days by their
+// day stamps (migration 017), repaired when they differ from their hours' sum.
 import { describe, expect, it } from 'vitest';
 import { renderUsers } from '../src/contract/audience/users-body.js';
 import type { AudienceCells, PortraitFilter, UsersFilter } from '../src/store/audience.js';
@@ -126,6 +127,9 @@ describe('ClickHouse audience blocks', () => {
     await st.writer.write(hls(1500));
     expect((await usersBySql(users({}))).some((v) => v > 0)).toBe(true);
     await expectSameAsSql();
+    // The users series checked its closed days by their day stamps (migration 017), none needing a repair.
+    expect(st.cached.audienceBlocks?.dayStats.used).toBeGreaterThan(0);
+    expect(st.cached.audienceBlocks?.dayStats.repaired).toBe(0);
     // A filter is answered by SQL, as before.
     for (const more of [{ protocol: 'hls' as const }, { regions: ['GD' as const] }, { stream: 's1' }]) {
       expect([...(await st.cached.usersSeries(users(more)))]).toEqual(await usersBySql(users(more)));
@@ -163,7 +167,11 @@ describe('ClickHouse audience blocks', () => {
     const f = users({});
     const want = await usersBySql(f);
     expect([...(await st.cached.usersSeries(f))]).toEqual(want);
+    const repaired = st.cached.audienceBlocks?.dayStats.repaired ?? 0;
     await expectSameAsSql();
+    // The first attempt reached the day stamps (017's view ran) but not its hours' (014's was dropped): the
+    // day stamp then differs from its hours' sum, and the node repaired it before answering that day from blocks.
+    expect(st.cached.audienceBlocks?.dayStats.repaired).toBeGreaterThan(repaired);
     // The same for the day stamps of the users: new users of day D that landed without their stamp, then the retry.
     const u = hls(50);
     const uc = u.audience?.[0]?.cells as AudienceCells;

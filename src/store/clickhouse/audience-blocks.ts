@@ -4,7 +4,9 @@ import { BlockCache, EMPTY_STAMP, readStamps, scheduleRuns, sqlRanges, staleCell
 import { num, str, type ChConnection } from './client.js';
 import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList } from './sql.js';
-import { gridBase, GridStampReads, readStampGrid, sameStamp, type NumericStamp, type StampGrid } from './stamp-grid.js';
+import { AUDIENCE_DAY_STAMPS, repairDayStamps } from './day-stamps-backfill.js';
+import { dayLimitAt, DayGridStampReads, type DayStampGrid } from './day-stamps.js';
+import { gridBase, readStampGrid, type NumericStamp, type StampGrid } from './stamp-grid.js';
 import { stampKey, StampReads } from './stamp-reads.js';
 
 const MIN = 60_000;
@@ -38,6 +40,69 @@ interface Block extends StampedBlock, NumericStamp {
   playMs: number;
   /** The largest viewers of each run of `per` minutes of the hour (60 / per of them; made at the first answer with such slots), or undefined. */
   slotMax?: { per: number; values: Float64Array };
+}
+
+const TWO_32 = 4_294_967_296;
+
+/**
+ * Which hours of [firstHour, endHour) of one (project, domain) have no current block (`hours`: its blocks by
+ * hour; `base`: its first cell in the day grid, -1 when the grid lacks it): below the grid's day limit a UTC
+ * day at a time, its day stamp (migration 017: the sum of its 24 hour stamps) against the sum of the stamps
+ * its 24 hour blocks were built with (rows added, tags added mod 2^64 in 32-bit halves): equal, and every
+ * block built after `builtAfter`, makes the day's hours current (day-stamps.ts tells why that is exact); else
+ * the window's hours of that day are stale and all 24 are to build (a present block may be outdated). A day whose 24 blocks are all there and
+ * fresh yet whose day stamp differs is `diverged` (an insert whose hour and day stamps did not both land:
+ * the caller repairs the day stamp). From the day limit on, each hour against its own stamp.
+ */
+function checkHours(domain: string, hours: ReadonlyMap<number, Block> | undefined, grid: DayStampGrid, base: number, firstHour: number, endHour: number,
+  builtAfter: number): { staleHour: Uint8Array; stale: StaleCell[]; diverged: number[]; daysUsed: number } {
+  const staleHour = new Uint8Array(endHour - firstHour);
+  const stale: StaleCell[] = [];
+  const diverged: number[] = [];
+  let daysUsed = 0;
+  const dayEnd = Math.min(endHour, grid.dayLimit);
+  for (let h0 = firstHour; h0 < dayEnd;) {
+    const dayStart = h0 - (h0 % 24);
+    const hEnd = Math.min(dayStart + 24, dayEnd);
+    let rows = 0;
+    let hi = 0;
+    let lo = 0;
+    let whole = hours !== undefined;
+    for (let h = dayStart; whole && h < dayStart + 24; h++) {
+      const b = hours?.get(h);
+      if (b === undefined || b.builtAt < builtAfter) {
+        whole = false;
+        break;
+      }
+      rows += b.stampRows;
+      hi += b.stampHi;
+      lo += b.stampLo;
+    }
+    const cell = base < 0 ? -1 : base + (dayStart - grid.dayFrom) / 24;
+    let current = false;
+    if (whole && cell >= 0) {
+      hi = (hi + Math.floor(lo / TWO_32)) % TWO_32;
+      lo %= TWO_32;
+      current = rows === grid.rows[cell] && hi === grid.tagsHi[cell] && lo === grid.tagsLo[cell];
+      if (!current) diverged.push(dayStart / 24);
+    }
+    if (current) {
+      daysUsed++;
+    } else {
+      for (let h = h0; h < hEnd; h++) staleHour[h - firstHour] = 1;
+      // All 24 (built again with their hour stamps): a block of the day may be outdated though present.
+      for (let h = dayStart; h < dayStart + 24; h++) stale.push({ domain, hour: h });
+    }
+    h0 = hEnd;
+  }
+  for (let h = Math.max(firstHour, dayEnd); h < endHour; h++) {
+    const b = hours?.get(h);
+    const cell = base < 0 ? -1 : base + grid.days + h - grid.hourFrom;
+    if (b !== undefined && b.builtAt >= builtAfter && cell >= 0 && b.stampRows === grid.rows[cell] && b.stampHi === grid.tagsHi[cell] && b.stampLo === grid.tagsLo[cell]) continue;
+    staleHour[h - firstHour] = 1;
+    stale.push({ domain, hour: h });
+  }
+  return { staleHour, stale, diverged, daysUsed };
 }
 
 /** The largest viewers of each run of `per` minutes of block `b` (per divides 60), made once per block and slot size. */
@@ -89,17 +154,20 @@ export class AudienceBlocks {
   readonly stats: BlockCache<Block>['stats'];
   /** The cache's blocks by (project, domain), then hour (kept in step with the cache: put, dropped). */
   private readonly byDomain = new Map<string, Map<number, Block>>();
-  /** The users series' stamps reads (numbers), shared by the answers that arrive together. */
-  private readonly grids: GridStampReads;
+  /** The users series' stamps reads (numbers; closed days by their day stamps), shared by the answers that arrive together. */
+  private readonly grids: DayGridStampReads;
+  /** Closed days checked by their day stamp, and day stamps repaired (tests read them). */
+  readonly dayStats = { used: 0, repaired: 0 };
+  private repairing = false;
 
   constructor(private readonly server: ChConnection, private readonly names: SchemaNames, options: HourBlocksOptions = {}) {
     this.cache = new BlockCache<Block>(new StampReads(server, table(names, 'audience_stamps')), options, MAX_BLOCKS);
     this.stats = this.cache.stats;
-    this.grids = new GridStampReads(server, table(names, 'audience_stamps'));
+    this.grids = new DayGridStampReads(server, table(names, 'audience_stamps'), table(names, 'audience_day_stamps'));
   }
 
   /** Stamps reads of the users series shared by queries (tests and the bench read them). */
-  get gridStats(): GridStampReads['stats'] {
+  get gridStats(): DayGridStampReads['stats'] {
     return this.grids.stats;
   }
 
@@ -115,22 +183,17 @@ export class AudienceBlocks {
     const firstHour = Math.ceil(from / HOUR);
     const endHour = this.cache.endHour(to, now);
     if (endHour <= firstHour) return undefined;
-    const grid = await this.grids.read(project, [domain], firstHour, endHour);
+    const grid = await this.grids.read(project, [domain], firstHour, endHour, dayLimitAt(now, this.cache.closedAfterMs));
     if (signal?.aborted) return undefined;
     const hours = this.byDomain.get(domainKey(project, domain));
-    const base = gridBase(grid, project, domain, firstHour);
-    const builtAfter = now - this.cache.maxAgeMs;
-    const staleHour = new Uint8Array(endHour - firstHour);
-    const stale: StaleCell[] = [];
-    for (let h = firstHour; h < endHour; h++) {
-      const b = hours?.get(h);
-      if (b !== undefined && b.builtAt >= builtAfter && sameStamp(b, grid, base < 0 ? -1 : base + h - firstHour)) continue;
-      staleHour[h - firstHour] = 1;
-      stale.push({ domain, hour: h });
-    }
+    const { staleHour, stale, diverged, daysUsed } = checkHours(domain, hours, grid, gridBase(grid, project, domain, 0), firstHour, endHour, now - this.cache.maxAgeMs);
+    if (diverged.length > 0) this.repair(project, domain, diverged);
     const runs = sqlRanges(from, to, firstHour, endHour, staleHour).filter(([a, b]) => b > a);
     if (stale.length > 0) this.schedule(project, stale);
-    if (this.cache.bySql(runs.length, stale.length, endHour - firstHour)) return undefined;
+    // The window's hours without a current block (`stale` may hold more: a stale day's 24 hours).
+    let staleCount = 0;
+    for (let i = 0; i < staleHour.length; i++) staleCount += staleHour[i] as number;
+    if (this.cache.bySql(runs.length, staleCount, endHour - firstHour)) return undefined;
     const per = slotMs / MIN;
     const first = from / MIN;
     const out = new Float64Array(count);
@@ -167,8 +230,22 @@ export class AudienceBlocks {
         if ((m[i] as number) > (out[j] as number)) out[j] = m[i] as number;
       }
     }
-    this.cache.answered(stale.length);
+    this.cache.answered(staleCount);
+    this.dayStats.used += daysUsed;
     return out;
+  }
+
+  /**
+   * Sets the day stamps of `days` (UTC day numbers) of the domain back to the sums of their hour stamps
+   * (repairDayStamps), one repair at a time (days found meanwhile wait for a later answer).
+   */
+  private repair(project: string, domain: string, days: readonly number[]): void {
+    if (this.repairing || this.cache.closed) return;
+    this.repairing = true;
+    this.dayStats.repaired++;
+    repairDayStamps(this.server, this.names, project, [domain], days, AUDIENCE_DAY_STAMPS).catch(() => undefined).finally(() => {
+      this.repairing = false;
+    });
   }
 
   /** Keeps block `b` of (project, domain, hour) in the cache and the by-domain index (and drops there what the cache dropped). */

@@ -2,6 +2,15 @@ import type { ChConnection, ChEndpoint } from './client.js';
 import { localTable, table, type SchemaNames } from './schema.js';
 import { quote, quoteList } from './sql.js';
 
+/** A stamps table of hours and its day stamps (migrations 009/015: the traffic totals'; 014/017: the audience's). */
+export interface DayStampTables {
+  hours: string;
+  days: string;
+}
+
+const TRAFFIC: DayStampTables = { hours: 'traffic_stamps', days: 'traffic_day_stamps' };
+export const AUDIENCE_DAY_STAMPS: DayStampTables = { hours: 'audience_stamps', days: 'audience_day_stamps' };
+
 const ONE_BLOCK = { min_insert_block_size_rows: '1000000000000', min_insert_block_size_bytes: '1000000000000', max_insert_block_size: '1000000000000' };
 
 /** The SELECT of the day stamps' differences from their hours' sums (see backfillDayStamps), of the days WHERE `where`. */
@@ -13,7 +22,7 @@ const differences = (hours: string, days: string, hourWhere: string, dayWhere: s
     ORDER BY project, domain, day`;
 
 /**
- * The backfill step of migration 015, on one server's local tables: each (project, domain, day) whose
+ * The backfill step of migration 015 (017: `tables` the audience's), on one server's local tables: each (project, domain, day) whose
  * day stamp differs from the sum of its hour stamps (a database written before 015: the hour stamps
  * only) gets the difference added, rows and tags each mod 2^64 (bitNot(x) + 1 is -x in UInt64), so
  * afterwards the day stamp is the sum of its hour stamps again; days already equal get nothing. It
@@ -28,9 +37,9 @@ const differences = (hours: string, days: string, hourWhere: string, dayWhere: s
  * wrong day block, because a day block is used only when the two are equal (traffic-blocks.ts).
  * Returns the (project, domain, day)s corrected.
  */
-export async function backfillDayStamps(server: ChEndpoint, names: SchemaNames): Promise<number> {
-  const hours = localTable(names, 'traffic_stamps');
-  const days = localTable(names, 'traffic_day_stamps');
+export async function backfillDayStamps(server: ChEndpoint, names: SchemaNames, tables: DayStampTables = TRAFFIC): Promise<number> {
+  const hours = localTable(names, tables.hours);
+  const days = localTable(names, tables.days);
   const before = await server.rows(`SELECT count() AS n FROM ${days}`);
   await server.exec(`INSERT INTO ${days} (project, domain, day, rows, tags)
     SELECT project, domain, day, sum(r) AS rows, sum(t) AS tags FROM (
@@ -48,11 +57,12 @@ ${differences(hours, days, '1', '1')}`, { settings: ONE_BLOCK });
  * the hour stamps at read time gives (the check before migration 015); an insert landing meanwhile
  * leaves the two different again (that day read by SQL until the next repair).
  */
-export async function repairDayStamps(server: ChConnection, names: SchemaNames, project: string, domains: readonly string[], days: readonly number[]): Promise<void> {
+export async function repairDayStamps(server: ChConnection, names: SchemaNames, project: string, domains: readonly string[], days: readonly number[],
+  tables: DayStampTables = TRAFFIC): Promise<void> {
   if (domains.length === 0 || days.length === 0) return;
-  const dayTable = table(names, 'traffic_day_stamps');
+  const dayTable = table(names, tables.days);
   const owners = `project = ${quote(project)} AND domain IN ${quoteList(domains)}`;
   await server.exec(`INSERT INTO ${dayTable} (project, domain, day, rows, tags)
-    SELECT project, domain, day, sum(r) AS rows, sum(t) AS tags FROM (${differences(table(names, 'traffic_stamps'), dayTable,
+    SELECT project, domain, day, sum(r) AS rows, sum(t) AS tags FROM (${differences(table(names, tables.hours), dayTable,
     `${owners} AND intDiv(hour, 24) IN ${quoteList(days)}`, `${owners} AND day IN ${quoteList(days)}`)}`);
 }
