@@ -1,4 +1,4 @@
-import { num, str, type ChConnection } from './client.js';
+import type { ChConnection } from './client.js';
 import { quote, quoteList } from './sql.js';
 
 interface Waiting<T> {
@@ -91,13 +91,38 @@ export class SharedReads<T> {
 export class StampReads extends SharedReads<Map<string, string>> {
   /** `column`: what the stamps are kept by beside project and hour (domain; carousel: task_id). `maxInFlight`: as SharedReads. */
   constructor(server: ChConnection, table: string, column: 'domain' | 'task_id' = 'domain', maxInFlight = 1) {
-    super(async (projects, domains, from, to) => {
-      const rows = await server.rows(`SELECT project, ${column} AS k, hour, sum(rows) AS r, sum(tags) AS t FROM ${table}
-        WHERE project IN ${quoteList(projects)} AND ${column} IN ${quoteList(domains)} AND hour >= ${quote(from)} AND hour < ${quote(to)}
-        GROUP BY project, ${column}, hour`);
-      const out = new Map<string, string>();
-      for (const r of rows) out.set(stampKey(str(r.project), str(r.k), num(r.hour)), `${String(r.r)}:${String(r.t)}`);
-      return out;
-    }, maxInFlight);
+    // One thread (a read of a few dozen rows in one or two parts: a second thread cost clickhouse-server ~30 %
+    // more CPU per read on the http_counts stamps, measured), and TabSeparated (parsed here at about half the
+    // node CPU of the same rows as JSON objects, measured).
+    super(async (projects, domains, from, to) => parseStamps(await server.tsv(`SELECT project, ${column} AS k, hour, sum(rows) AS r, sum(tags) AS t
+        FROM ${table} WHERE project IN ${quoteList(projects)} AND ${column} IN ${quoteList(domains)} AND hour >= ${quote(from)} AND hour < ${quote(to)}
+        GROUP BY project, ${column}, hour SETTINGS max_threads = 1`)), maxInFlight);
   }
+}
+
+/** TabSeparated's escapes of a String (\b \f \n \r \t \0 \' \\), undone. */
+const UNESCAPE: Readonly<Record<string, string>> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', 0: '\0' };
+const unescapeTsv = (s: string): string => (s.includes('\\') ? s.replace(/\\(.)/g, (_m, c: string) => UNESCAPE[c] ?? c) : s);
+const DIGITS = /^\d+$/;
+
+/**
+ * The stamps of StampReads' TabSeparated rows (project, key, hour, rows, tags), keyed by stampKey, as
+ * `rows:tags` in the digits ClickHouse sent (the 64-bit sums exact). A line not understood fails the
+ * read: a stamp misread could make a block look current. Exported for its unit test.
+ */
+export function parseStamps(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (let at = 0; at < text.length;) {
+    let nl = text.indexOf('\n', at);
+    if (nl < 0) nl = text.length;
+    const line = text.slice(at, nl);
+    at = nl + 1;
+    const f = line.split('\t');
+    const [project, key, hour, rows, tags] = f;
+    if (f.length !== 5 || project === undefined || key === undefined || !DIGITS.test(hour ?? '') || !DIGITS.test(rows ?? '') || !DIGITS.test(tags ?? '')) {
+      throw new Error(`ClickHouse returned a stamps row not understood: ${JSON.stringify(line.slice(0, 200))}`);
+    }
+    out.set(stampKey(unescapeTsv(project), unescapeTsv(key), Number(hour)), `${rows as string}:${tags as string}`);
+  }
+  return out;
 }
