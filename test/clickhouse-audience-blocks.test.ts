@@ -23,7 +23,8 @@ const H = 3_600_000;
 const DAY = 24 * H;
 const OTHER = 'other.example.com';
 
-const st = useBlockStores('audience_blocks');
+// Without the portraits of closed days (portrait-days.ts, test/clickhouse-portrait-days.test.ts): every portrait here is made from the blocks.
+const st = useBlockStores('audience_blocks', { portraitDays: false });
 const { rnd, pick } = seededRandom(21);
 let seed = 1;
 

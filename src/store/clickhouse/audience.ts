@@ -4,6 +4,7 @@ import type { QueryOptions } from '../types.js';
 import { domainWide, type AudienceBlocks, type AudienceUsersBlocks, type DomainMinutes } from './audience-blocks.js';
 import { CHUNK_ROWS, slices } from './batch.js';
 import type { PlayInfoBlocks } from './play-info-blocks.js';
+import type { PortraitDays } from './portrait-days.js';
 import { num, settled, str, type ChConnection, type ExecOptions } from './client.js';
 import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList, TsvBytes } from './sql.js';
@@ -60,6 +61,8 @@ export class ClickHouseAudience implements AudienceQueryReads {
     readonly usersBlocks?: AudienceUsersBlocks,
     /** The users answers' renderers off the main thread (users-bodies.ts), or undefined: rendered here. */
     readonly bodies?: UsersBodies,
+    /** Closed days' whole-domain portraits in memory (portrait-days.ts), or undefined. */
+    readonly portraitDays?: PortraitDays,
   ) {}
 
   private t(name: AudienceTable): string {
@@ -117,11 +120,14 @@ export class ClickHouseAudience implements AudienceQueryReads {
       const values = part.map(([p, d, h], i) => `(${quote(p)}, ${quote(d)}, ${quote(h)}, 0, ${quote(tags[i] as number)})`);
       await this.server.exec(`INSERT INTO ${this.t(name)} (project, domain, hour, rows, tags) VALUES ${values.join(', ')}`,
         { settings: this.insertSettings() });
-      if (name !== 'audience_stamps') continue;
-      // The same bumps into the hours' day stamps (migration 017: a day's stamp is the sum of its hours'). A failure
-      // between the two inserts leaves the day stamp short of its hours' sum: repaired by the node reading it (audience-blocks.ts).
-      const days = part.map(([p, d, h], i) => `(${quote(p)}, ${quote(d)}, ${quote(Math.floor(h / 24))}, 0, ${quote(tags[i] as number)})`);
-      await this.server.exec(`INSERT INTO ${this.t('audience_day_stamps')} (project, domain, day, rows, tags) VALUES ${days.join(', ')}`,
+      // The same bumps into the day stamps (migration 017): an hour's into (rows, tags) of its day (a day's is the sum of its
+      // hours'), a users day's into (user_rows, user_tags) of that day (`hour` holds the day there), so a portrait kept under the
+      // day's stamp (portrait-days.ts) is stale after either. A failure between the two inserts fails the write (retried: bumped
+      // again); it leaves the day's (rows, tags) short of its hours' sum, repaired by the node reading it (audience-blocks.ts).
+      const days = name === 'audience_stamps'
+        ? part.map(([p, d, h], i) => `(${quote(p)}, ${quote(d)}, ${quote(Math.floor(h / 24))}, 0, ${quote(tags[i] as number)}, 0, 0)`)
+        : part.map(([p, d, h], i) => `(${quote(p)}, ${quote(d)}, ${quote(h)}, 0, 0, 0, ${quote(tags[i] as number)})`);
+      await this.server.exec(`INSERT INTO ${this.t('audience_day_stamps')} (project, domain, day, rows, tags, user_rows, user_tags) VALUES ${days.join(', ')}`,
         { settings: this.insertSettings() });
     }
   }
@@ -325,6 +331,12 @@ export class ClickHouseAudience implements AudienceQueryReads {
   }
 
   async streamPortrait(f: PortraitFilter, o: QueryOptions = {}): Promise<PortraitDay> {
+    // A whole domain's closed day: from this node's memory when its day stamp is the one it was kept under (portrait-days.ts).
+    if (f.stream === undefined && this.portraitDays) return this.portraitDays.portrait(f.project, f.domain, f.day, () => this.computePortrait(f, o), o.signal);
+    return this.computePortrait(f, o);
+  }
+
+  private async computePortrait(f: PortraitFilter, o: QueryOptions): Promise<PortraitDay> {
     // A whole domain's day: closed hours from this node's blocks when they are current (audience-blocks.ts).
     const u = [`project = ${quote(f.project)}`, `domain = ${quote(f.domain)}`, `day = ${quote(Math.floor(f.day / DAY_MS))}`];
     if (f.stream !== undefined) u.push(`stream = ${quote(f.stream)}`);

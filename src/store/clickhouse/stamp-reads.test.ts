@@ -10,6 +10,13 @@ describe('parseStamps (StampReads\' TabSeparated rows)', () => {
     expect(parseStamps('').size).toBe(0);
   });
 
+  it('reads the day stamps\' four sums (migration 017: rows, tags, user_rows, user_tags) as one stamp, and only with all four', () => {
+    const out = parseStamps('p1\ta.example\t20000\t5\t18446744073709551615\t0\t7\n', 4);
+    expect(out.get(stampKey('p1', 'a.example', 20000))).toBe('5:18446744073709551615:0:7');
+    expect(() => parseStamps('p1\ta.example\t20000\t5\t1\n', 4)).toThrow(/not understood/);
+    expect(() => parseStamps('p1\ta.example\t20000\t5\t1\t2\t3\n')).toThrow(/not understood/);
+  });
+
   it('fails the read on a row it does not understand: a misread stamp could make a block look current', () => {
     expect(() => parseStamps('p1\ta.example\t7\t5\n')).toThrow(/not understood/);
     expect(() => parseStamps('p1\ta.example\t7\t5\t\\N\n')).toThrow(/not understood/);

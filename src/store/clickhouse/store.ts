@@ -32,6 +32,7 @@ import type {
 import { AUDIENCE_TABLES, ClickHouseAudience } from './audience.js';
 import { AudienceBlocks, AudienceUsersBlocks } from './audience-blocks.js';
 import { UsersBodies } from './users-bodies.js';
+import { PortraitDays } from './portrait-days.js';
 import { PlayInfoBlocks } from './play-info-blocks.js';
 import type { TrafficFilter } from '../traffic.js';
 import type { DetailKind } from '../../contract/traffic/detail.js';
@@ -132,7 +133,8 @@ export class ClickHouseStore implements Store {
       options.hourBlocks === false ? undefined : new AudienceBlocks(this.primary, this.names, options.hourBlocks),
       options.hourBlocks === false ? undefined : new PlayInfoBlocks(this.primary, this.names, options.hourBlocks),
       options.hourBlocks === false ? undefined : new AudienceUsersBlocks(this.primary, this.names, options.hourBlocks),
-      new UsersBodies());
+      new UsersBodies(),
+      options.hourBlocks === false || options.hourBlocks?.portraitDays === false ? undefined : new PortraitDays(this.primary, this.names, options.hourBlocks));
     // The byte budget of --clickhouse-hour-blocks-mib: the traffic cells' share, the carousel hours' share, the request counts' blocks the rest.
     this.hourBlocks = options.hourBlocks === false ? undefined
       : new HourBlocks(this.primary, this.names, { ...options.hourBlocks, budgetBytes: blockBudget * (1 - TRAFFIC_CELLS_SHARE - CAROUSEL_BLOCKS_SHARE) });
@@ -633,6 +635,11 @@ export class ClickHouseStore implements Store {
     return this.audience.usersBlocks;
   }
 
+  /** Closed days' whole-domain portraits in memory, or undefined (options.hourBlocks false). */
+  get portraitDays(): PortraitDays | undefined {
+    return this.audience.portraitDays;
+  }
+
   /** Closed hours of each domain's play-info rows in memory, or undefined (options.hourBlocks false). */
   get playInfoBlocks(): PlayInfoBlocks | undefined {
     return this.audience.playBlocks;
@@ -645,6 +652,7 @@ export class ClickHouseStore implements Store {
     this.audience.playBlocks?.close();
     this.audience.usersBlocks?.close();
     await this.audience.bodies?.close();
+    this.audience.portraitDays?.close();
     this.carouselBlocks?.close();
     await this.hourBlocks?.close();
     await Promise.all(this.servers.map((s) => s.close()));
