@@ -6,9 +6,10 @@
 // (the retry's bump rows must reach the day stamps: ClickHouseAudience.bumpStamps inserts them there too).
 import { describe, expect, it } from 'vitest';
 import type { AudienceCells, PortraitDay, PortraitFilter } from '../src/store/audience.js';
+import { ClickHouseStore } from '../src/store/clickhouse/store.js';
 import type { WriteBatch } from '../src/store/types.js';
 import { D, DOMAIN, drained, randomSessions, STREAMS } from './helpers/audience-naive.js';
-import { markUnacknowledged, seededRandom, untilFromBlocks, useBlockStores, withoutStampView } from './helpers/block-stores.js';
+import { markUnacknowledged, schemaBefore, seededRandom, untilFromBlocks, useBlockStores, withoutStampView } from './helpers/block-stores.js';
 import { requireTools } from './helpers/system-tools.js';
 import { batch } from './store-conformance.js';
 
@@ -136,5 +137,44 @@ describe('ClickHouse portraits of closed days', () => {
         }));
     });
     await expectKeptSameAsSql();
+  }, 240_000);
+
+  it('a database written before migration 017 gets a day stamp for each older day (its hours\' sum and its users stamp), and its portraits are kept exactly after it', async () => {
+    const db = 'portrait_days_upgrade';
+    await schemaBefore(st.server, db, 17);
+    // Its audience, as an earlier build wrote it: cells (014's view stamps their hours) and users (their day stamps) of two days.
+    for (const day of [D, D + DAY]) {
+      const m0 = day / M;
+      await st.server.sql(`INSERT INTO ${db}.audience_cells (project, domain, minute, app, stream, protocol, region, isp, batch, viewers, bytes, requests, play_ms, markers) VALUES `
+        + Array.from({ length: 50 }, (_, i) => `('p1', '${DOMAIN}', ${m0 + i * 7}, 'live', 's1', 'flv', 'GD', 'CTCC', '', ${1 + (i % 3)}, ${1000 * (i + 1)}, 2, 60000, 0)`).join(', '));
+      await st.server.sql(`INSERT INTO ${db}.audience_users (project, domain, day, stream, ip) VALUES `
+        + Array.from({ length: 20 }, (_, i) => `('p1', '${DOMAIN}', ${day / DAY}, 's1', '10.1.0.${i}')`).join(', '));
+    }
+    const cached = new ClickHouseStore({ url: st.server.url(db) });
+    const sql = new ClickHouseStore({ url: st.server.url(db), hourBlocks: false });
+    try {
+      await cached.init();
+      await sql.init();
+      // The backfill: each day's (rows, tags) from its hour stamps (50 rows), its (user_rows, user_tags) its users stamp (20 rows).
+      const csv = (q: string): Promise<string> => st.server.sql(`${q} FORMAT CSV`);
+      expect((await csv(`SELECT day, sum(rows), sum(user_rows) FROM ${db}.audience_day_stamps GROUP BY day ORDER BY day`)).trim())
+        .toBe(`${D / DAY},50,20\n${D / DAY + 1},50,20`);
+      expect(await csv(`SELECT day, sum(user_rows), sum(user_tags) FROM ${db}.audience_day_stamps GROUP BY day ORDER BY day`))
+        .toBe(await csv(`SELECT hour, sum(rows), sum(tags) FROM ${db}.audience_users_stamps GROUP BY hour ORDER BY hour`));
+      for (const day of [D, D + DAY]) {
+        const want = await sql.streamPortrait(portrait(day));
+        expect(want.users).toBe(20);
+        expect(await untilFromBlocks(cached.portraitDays?.stats, () => cached.streamPortrait(portrait(day)), 'portrait days')).toEqual(want);
+      }
+      // A write after the upgrade (017's views) makes day D's portrait again.
+      const old = await cached.streamPortrait(portrait(D));
+      await sql.write(plays(30, D + 3 * H, 1));
+      const want = await sql.streamPortrait(portrait(D));
+      expect(want).not.toEqual(old);
+      expect(await cached.streamPortrait(portrait(D))).toEqual(want);
+    } finally {
+      await cached.close();
+      await sql.close();
+    }
   }, 240_000);
 });
