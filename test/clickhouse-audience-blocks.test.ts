@@ -1,11 +1,14 @@
 // The ClickHouse store's audience blocks (src/store/clickhouse/audience-blocks.ts, play-info-blocks.ts, issue 24):
 // closed hours of each domain's viewers, bytes, lines and play time, and of its play-info rows, kept in memory,
 // checked against their stamps (migration 014). Every users series without filters, every whole-domain
-// portrait and every play-info of listed domains from blocks must
+// portrait and every play-info of listed domains from blocks (and every users answer's bytes, rendered by a
+// worker thread: users-bodies.ts) must
 // equal the SQL answer of a store without blocks on the same database, at 60 s and 300 s and with edges
 // inside hours, also after a late write into a closed hour by another node, while two writers write, and
-// after a retried batch whose first attempt landed without its stamp.
+// after a retried batch whose first attempt landed without its stamp. The users series checks closed days by their
+// day stamps (migration 017), repaired when they differ from their hours' sum.
 import { describe, expect, it } from 'vitest';
+import { renderUsers } from '../src/contract/audience/users-body.js';
 import type { AudienceCells, PortraitFilter, UsersFilter } from '../src/store/audience.js';
 import type { WriteBatch } from '../src/store/types.js';
 import { batch } from './store-conformance.js';
@@ -20,7 +23,8 @@ const H = 3_600_000;
 const DAY = 24 * H;
 const OTHER = 'other.example.com';
 
-const st = useBlockStores('audience_blocks');
+// Without the portraits of closed days (portrait-days.ts, test/clickhouse-portrait-days.test.ts): every portrait here is made from the blocks.
+const st = useBlockStores('audience_blocks', { portraitDays: false });
 const { rnd, pick } = seededRandom(21);
 let seed = 1;
 
@@ -98,6 +102,15 @@ async function expectSameAsSql(): Promise<void> {
     const f = users(more);
     const want = await usersBySql(f);
     expect(await usersFromBlocks(f), name).toEqual(want);
+    // The answer's bytes, rendered by a worker thread from the blocks (and by SQL on the store without blocks): renderUsers over SQL's series.
+    const bytes = Buffer.from(renderUsers({ slots: { slotMs: f.slotMs, from: f.from, to: f.to, count: want.length } }, want));
+    for (const store of [st.cached, st.sql]) {
+      const rendered = store.usersBodies?.stats.workers ?? 0;
+      const body = await store.usersBody(f);
+      expect(Buffer.from(body).equals(bytes), name).toBe(true);
+      expect(store.usersBodies?.stats.workers, name).toBe(rendered + 1);
+      store.releaseBody(body);
+    }
   }
   for (const f of PORTRAITS) {
     const want = await st.sql.streamPortrait(f);
@@ -115,6 +128,9 @@ describe('ClickHouse audience blocks', () => {
     await st.writer.write(hls(1500));
     expect((await usersBySql(users({}))).some((v) => v > 0)).toBe(true);
     await expectSameAsSql();
+    // The users series checked its closed days by their day stamps (migration 017), none needing a repair.
+    expect(st.cached.audienceBlocks?.dayStats.used).toBeGreaterThan(0);
+    expect(st.cached.audienceBlocks?.dayStats.repaired).toBe(0);
     // A filter is answered by SQL, as before.
     for (const more of [{ protocol: 'hls' as const }, { regions: ['GD' as const] }, { stream: 's1' }]) {
       expect([...(await st.cached.usersSeries(users(more)))]).toEqual(await usersBySql(users(more)));
@@ -152,7 +168,11 @@ describe('ClickHouse audience blocks', () => {
     const f = users({});
     const want = await usersBySql(f);
     expect([...(await st.cached.usersSeries(f))]).toEqual(want);
+    const repaired = st.cached.audienceBlocks?.dayStats.repaired ?? 0;
     await expectSameAsSql();
+    // The first attempt reached the day stamps (017's view ran) but not its hours' (014's was dropped): the
+    // day stamp then differs from its hours' sum, and the node repaired it before answering that day from blocks.
+    expect(st.cached.audienceBlocks?.dayStats.repaired).toBeGreaterThan(repaired);
     // The same for the day stamps of the users: new users of day D that landed without their stamp, then the retry.
     const u = hls(50);
     const uc = u.audience?.[0]?.cells as AudienceCells;

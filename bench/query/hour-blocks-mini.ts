@@ -209,6 +209,8 @@ try {
   const base = `/v2/${project}/stats`;
   const list = ([
     ...(rowSets.has('httpcodes') ? [
+      // The dense bench's cheapest httpcodes row: the last closed hour of one domain.
+      { name: '1 h x 1 domain', path: `/v2/${project}/stats/httpcodes?play_domains=${domains[0]}&${window(HOUR)}`, blocks: 'http_counts' },
       { name: `24 h x ${domains.length} domains`, path: q, blocks: 'http_counts' },
       { name: `24 h x ${domains.length} domains, region GD,SH + isp CMCC + code 200,404`, path: `${q}&region=GD,SH&isp=CMCC&code=200,404`, blocks: 'http_counts' },
       { name: `24 h x ${domains.length} domains, isp CMCC only`, path: `${q}&isp=CMCC`, blocks: 'http_counts' },

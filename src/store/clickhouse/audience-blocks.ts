@@ -1,9 +1,12 @@
 import type { UsersFilter } from '../audience.js';
 import { addSessionViewers, blockStart } from '../audience-flv.js';
-import { BlockCache, scheduleRuns, EMPTY_STAMP, readStamps, sqlRanges, staleCells, type HourBlocksOptions, type StampedBlock } from './block-cache.js';
+import { BlockCache, EMPTY_STAMP, readStamps, scheduleRuns, sqlRanges, staleCells, type HourBlocksOptions, type StaleCell, type StampedBlock } from './block-cache.js';
 import { num, str, type ChConnection } from './client.js';
 import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList } from './sql.js';
+import { AUDIENCE_DAY_STAMPS, repairDayStamps } from './day-stamps-backfill.js';
+import { dayLimitAt, DayGridStampReads, type DayStampGrid } from './day-stamps.js';
+import { gridBase, readStampGrid, type NumericStamp, type StampGrid } from './stamp-grid.js';
 import { stampKey, StampReads } from './stamp-reads.js';
 
 const MIN = 60_000;
@@ -28,19 +31,103 @@ export interface DomainMinutes {
   playMs: Float64Array;
 }
 
-interface Block extends StampedBlock {
+interface Block extends StampedBlock, NumericStamp {
   /** Minutes 0..59 of the hour. */
   viewers: Float64Array;
   bytes: Float64Array;
   /** The hour's totals. */
   requests: number;
   playMs: number;
+  /** The largest viewers of each run of `per` minutes of the hour (60 / per of them; made at the first answer with such slots), or undefined. */
+  slotMax?: { per: number; values: Float64Array };
+}
+
+const TWO_32 = 4_294_967_296;
+
+/**
+ * Which hours of [firstHour, endHour) of one (project, domain) have no current block (`hours`: its blocks by
+ * hour; `base`: its first cell in the day grid, -1 when the grid lacks it): below the grid's day limit a UTC
+ * day at a time, its day stamp (migration 017: the sum of its 24 hour stamps) against the sum of the stamps
+ * its 24 hour blocks were built with (rows added, tags added mod 2^64 in 32-bit halves): equal, and every
+ * block built after `builtAfter`, makes the day's hours current (day-stamps.ts tells why that is exact); else
+ * the window's hours of that day are stale and all 24 are to build (a present block may be outdated). A day whose 24 blocks are all there and
+ * fresh yet whose day stamp differs is `diverged` (an insert whose hour and day stamps did not both land:
+ * the caller repairs the day stamp). From the day limit on, each hour against its own stamp.
+ */
+function checkHours(domain: string, hours: ReadonlyMap<number, Block> | undefined, grid: DayStampGrid, base: number, firstHour: number, endHour: number,
+  builtAfter: number): { staleHour: Uint8Array; stale: StaleCell[]; diverged: number[]; daysUsed: number } {
+  const staleHour = new Uint8Array(endHour - firstHour);
+  const stale: StaleCell[] = [];
+  const diverged: number[] = [];
+  let daysUsed = 0;
+  const dayEnd = Math.min(endHour, grid.dayLimit);
+  for (let h0 = firstHour; h0 < dayEnd;) {
+    const dayStart = h0 - (h0 % 24);
+    const hEnd = Math.min(dayStart + 24, dayEnd);
+    let rows = 0;
+    let hi = 0;
+    let lo = 0;
+    let whole = hours !== undefined;
+    for (let h = dayStart; whole && h < dayStart + 24; h++) {
+      const b = hours?.get(h);
+      if (b === undefined || b.builtAt < builtAfter) {
+        whole = false;
+        break;
+      }
+      rows += b.stampRows;
+      hi += b.stampHi;
+      lo += b.stampLo;
+    }
+    const cell = base < 0 ? -1 : base + (dayStart - grid.dayFrom) / 24;
+    let current = false;
+    if (whole && cell >= 0) {
+      hi = (hi + Math.floor(lo / TWO_32)) % TWO_32;
+      lo %= TWO_32;
+      current = rows === grid.rows[cell] && hi === grid.tagsHi[cell] && lo === grid.tagsLo[cell];
+      if (!current) diverged.push(dayStart / 24);
+    }
+    if (current) {
+      daysUsed++;
+    } else {
+      for (let h = h0; h < hEnd; h++) staleHour[h - firstHour] = 1;
+      // All 24 (built again with their hour stamps): a block of the day may be outdated though present.
+      for (let h = dayStart; h < dayStart + 24; h++) stale.push({ domain, hour: h });
+    }
+    h0 = hEnd;
+  }
+  for (let h = Math.max(firstHour, dayEnd); h < endHour; h++) {
+    const b = hours?.get(h);
+    const cell = base < 0 ? -1 : base + grid.days + h - grid.hourFrom;
+    if (b !== undefined && b.builtAt >= builtAfter && cell >= 0 && b.stampRows === grid.rows[cell] && b.stampHi === grid.tagsHi[cell] && b.stampLo === grid.tagsLo[cell]) continue;
+    staleHour[h - firstHour] = 1;
+    stale.push({ domain, hour: h });
+  }
+  return { staleHour, stale, diverged, daysUsed };
+}
+
+/** The largest viewers of each run of `per` minutes of block `b` (per divides 60), made once per block and slot size. */
+function slotMaxOf(b: Block, per: number): Float64Array {
+  if (b.slotMax?.per === per) return b.slotMax.values;
+  const values = new Float64Array(MINUTES / per).fill(-Infinity);
+  for (let i = 0; i < MINUTES; i++) {
+    const j = Math.floor(i / per);
+    const v = b.viewers[i] as number;
+    if (v > (values[j] as number)) values[j] = v;
+  }
+  b.slotMax = { per, values };
+  return values;
 }
 
 /** Whether the users filter asks for a whole domain (no app, stream, protocol, province or carrier). */
 export function domainWide(f: Pick<UsersFilter, 'app' | 'stream' | 'protocol' | 'regions' | 'isps'>): boolean {
   return f.app === undefined && f.stream === undefined && f.protocol === undefined && f.regions.length === 0 && f.isps.length === 0;
 }
+
+const domainKey = (project: string, domain: string): string => `${project}\u0000${domain}`;
+
+/** The stamp string of StampReads (`rows:tags`, tags the 64-bit sum in decimal) of a grid's cell. */
+const stampText = (g: StampGrid, cell: number): string =>
+  `${String(g.rows[cell] ?? 0)}:${String(BigInt(g.tagsHi[cell] ?? 0) * 4294967296n + BigInt(g.tagsLo[cell] ?? 0))}`;
 
 const minutesOf = (n: number): DomainMinutes => ({ viewers: new Float64Array(n), bytes: new Float64Array(n), requests: new Float64Array(n), playMs: new Float64Array(n) });
 
@@ -55,14 +142,124 @@ const minutesOf = (n: number): DomainMinutes => ({ viewers: new Float64Array(n),
  * block kept only when the stamps before and after its rows agree, and every query using a block
  * only when it has the current stamp (one shared stamps read, stamp-reads.ts). Hours without a current
  * block, the edges and the hours being written are read by SQL (the same reads a build makes).
+ *
+ * The users series (usersSlots: 7 d is 168 hours, 31 d 744) checks its hours against a shared read of the
+ * stamps as numbers in typed arrays (stamp-grid.ts: no JSON, no string per row) and finds the blocks by
+ * (project, domain) then hour, each keeping its stamp as three numbers beside the string the portrait's
+ * check (minutes) uses, so an answer makes no string key per hour; it takes the largest minute of each
+ * slot straight from the blocks, without a minutes array.
  */
 export class AudienceBlocks {
   private readonly cache: BlockCache<Block>;
   readonly stats: BlockCache<Block>['stats'];
+  /** The cache's blocks by (project, domain), then hour (kept in step with the cache: put, dropped). */
+  private readonly byDomain = new Map<string, Map<number, Block>>();
+  /** The users series' stamps reads (numbers; closed days by their day stamps), shared by the answers that arrive together. */
+  private readonly grids: DayGridStampReads;
+  /** Closed days checked by their day stamp, and day stamps repaired (tests read them). */
+  readonly dayStats = { used: 0, repaired: 0 };
+  private repairing = false;
 
   constructor(private readonly server: ChConnection, private readonly names: SchemaNames, options: HourBlocksOptions = {}) {
     this.cache = new BlockCache<Block>(new StampReads(server, table(names, 'audience_stamps')), options, MAX_BLOCKS);
     this.stats = this.cache.stats;
+    this.grids = new DayGridStampReads(server, table(names, 'audience_stamps'), table(names, 'audience_day_stamps'));
+  }
+
+  /** Stamps reads of the users series shared by queries (tests and the bench read them). */
+  get gridStats(): DayGridStampReads['stats'] {
+    return this.grids.stats;
+  }
+
+  /**
+   * The users series of a whole domain (slot i: the largest viewers of its minutes, at least 0; the
+   * ClickHouseAudience.usersSeries of a filter without app, stream, protocol, province or carrier) over
+   * [from, to) (whole minutes, a whole number of `slotMs`, itself whole minutes) from blocks plus SQL
+   * (the hours without a current block and the edges), or undefined: the caller answers by its own SQL.
+   */
+  async usersSlots(project: string, domain: string, from: number, to: number, slotMs: number, signal?: AbortSignal, now = Date.now()): Promise<Float64Array | undefined> {
+    const count = (to - from) / slotMs;
+    if (this.cache.closed || from % MIN !== 0 || to % MIN !== 0 || slotMs % MIN !== 0 || !Number.isInteger(count) || count <= 0) return undefined;
+    const firstHour = Math.ceil(from / HOUR);
+    const endHour = this.cache.endHour(to, now);
+    if (endHour <= firstHour) return undefined;
+    const grid = await this.grids.read(project, [domain], firstHour, endHour, dayLimitAt(now, this.cache.closedAfterMs));
+    if (signal?.aborted) return undefined;
+    const hours = this.byDomain.get(domainKey(project, domain));
+    const { staleHour, stale, diverged, daysUsed } = checkHours(domain, hours, grid, gridBase(grid, project, domain, 0), firstHour, endHour, now - this.cache.maxAgeMs);
+    if (diverged.length > 0) this.repair(project, domain, diverged);
+    const runs = sqlRanges(from, to, firstHour, endHour, staleHour).filter(([a, b]) => b > a);
+    if (stale.length > 0) this.schedule(project, stale);
+    // The window's hours without a current block (`stale` may hold more: a stale day's 24 hours).
+    let staleCount = 0;
+    for (let i = 0; i < staleHour.length; i++) staleCount += staleHour[i] as number;
+    if (this.cache.bySql(runs.length, staleCount, endHour - firstHour)) return undefined;
+    const per = slotMs / MIN;
+    const first = from / MIN;
+    const out = new Float64Array(count);
+    // Minute values from minute `at` (since `from`) on: each slot keeps its largest (and at least 0).
+    const add = (values: Float64Array, at: number): void => {
+      let j = Math.floor(at / per);
+      let k = at - j * per;
+      for (let i = 0; i < values.length && j < count; i++) {
+        const v = values[i] as number;
+        if (v > (out[j] as number)) out[j] = v;
+        if (++k === per) {
+          k = 0;
+          j++;
+        }
+      }
+    };
+    const read = await Promise.all(runs.map(([a, b]) => this.read(project, [domain], a / MIN, b / MIN, signal)));
+    runs.forEach(([a], i) => {
+      const part = read[i]?.get(domain);
+      if (part) add(part.viewers, a / MIN - first);
+    });
+    // Slots that divide an hour and start on the hour's minute 0: each block's maxima by slot (12 at 300 s), not its 60 minutes.
+    const bySlot = MINUTES % per === 0 && (firstHour * MINUTES - first) % per === 0;
+    for (let h = firstHour; h < endHour; h++) {
+      if (staleHour[h - firstHour]) continue;
+      const b = hours?.get(h) as Block;
+      const at = h * MINUTES - first;
+      if (!bySlot) {
+        add(b.viewers, at);
+        continue;
+      }
+      const m = slotMaxOf(b, per);
+      for (let i = 0, j = at / per; i < m.length && j < count; i++, j++) {
+        if ((m[i] as number) > (out[j] as number)) out[j] = m[i] as number;
+      }
+    }
+    this.cache.answered(staleCount);
+    this.dayStats.used += daysUsed;
+    return out;
+  }
+
+  /**
+   * Sets the day stamps of `days` (UTC day numbers) of the domain back to the sums of their hour stamps
+   * (repairDayStamps), one repair at a time (days found meanwhile wait for a later answer).
+   */
+  private repair(project: string, domain: string, days: readonly number[]): void {
+    if (this.repairing || this.cache.closed) return;
+    this.repairing = true;
+    this.dayStats.repaired++;
+    repairDayStamps(this.server, this.names, project, [domain], days, AUDIENCE_DAY_STAMPS).catch(() => undefined).finally(() => {
+      this.repairing = false;
+    });
+  }
+
+  /** Keeps block `b` of (project, domain, hour) in the cache and the by-domain index (and drops there what the cache dropped). */
+  private put(project: string, domain: string, hour: number, b: Block): void {
+    for (const [k, old] of this.cache.put(stampKey(project, domain, hour), b)) {
+      const [p, d, h] = k.split('\u0000') as [string, string, string];
+      const m = this.byDomain.get(domainKey(p, d));
+      if (m?.get(Number(h)) !== old) continue;
+      m.delete(Number(h));
+      if (m.size === 0) this.byDomain.delete(domainKey(p, d));
+    }
+    let m = this.byDomain.get(domainKey(project, domain));
+    if (!m) this.byDomain.set(domainKey(project, domain), (m = new Map()));
+    m.set(hour, b);
   }
 
   private t(name: string): string {
@@ -174,23 +371,24 @@ export class AudienceBlocks {
   /** Builds the blocks of `domains` x hours [from, to): kept for each (domain, hour) whose stamp did not change meanwhile. */
   private async build(project: string, domains: string[], from: number, to: number): Promise<void> {
     if (this.cache.closed) return;
-    const stamps = (): Promise<Map<string, string>> => readStamps(this.server, this.t('audience_stamps'), project, domains, from, to);
+    const stamps = (): Promise<StampGrid> => readStampGrid(this.server, this.t('audience_stamps'), [project], domains, from, to);
     const before = await stamps();
     const read = await this.read(project, domains, from * MINUTES, to * MINUTES);
     const after = await stamps();
     const now = Date.now();
     for (const d of domains) {
       const m = read.get(d);
+      const cell = gridBase(before, project, d, from);
       for (let h = from; h < to; h++) {
-        const k = stampKey(project, d, h);
-        if (before.get(k) !== after.get(k)) {
+        const c = cell + h - from;
+        if (before.rows[c] !== after.rows[c] || before.tagsHi[c] !== after.tagsHi[c] || before.tagsLo[c] !== after.tagsLo[c]) {
           this.stats.discarded++;
           continue;
         }
         const at = (h - from) * MINUTES;
         const sum = (a: Float64Array | undefined): number => (a ? a.subarray(at, at + MINUTES).reduce((x, y) => x + y, 0) : 0);
-        this.cache.put(k, {
-          stamp: before.get(k) ?? EMPTY_STAMP, builtAt: now,
+        this.put(project, d, h, {
+          stamp: stampText(before, c), stampRows: before.rows[c] as number, stampHi: before.tagsHi[c] as number, stampLo: before.tagsLo[c] as number, builtAt: now,
           viewers: m ? m.viewers.slice(at, at + MINUTES) : new Float64Array(MINUTES),
           bytes: m ? m.bytes.slice(at, at + MINUTES) : new Float64Array(MINUTES),
           requests: sum(m?.requests), playMs: sum(m?.playMs),

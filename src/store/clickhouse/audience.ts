@@ -4,16 +4,19 @@ import type { QueryOptions } from '../types.js';
 import { domainWide, type AudienceBlocks, type AudienceUsersBlocks, type DomainMinutes } from './audience-blocks.js';
 import { CHUNK_ROWS, slices } from './batch.js';
 import type { PlayInfoBlocks } from './play-info-blocks.js';
+import type { PortraitDays } from './portrait-days.js';
 import { num, settled, str, type ChConnection, type ExecOptions } from './client.js';
 import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList, TsvBytes } from './sql.js';
 import { AudienceRows } from './audience-rows.js';
+import type { UsersBodies } from './users-bodies.js';
+import { renderUsers } from '../../contract/audience/users-body.js';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 const DAY_MINUTES = 1440;
 
-export const AUDIENCE_TABLES = ['audience_cells', 'audience_sessions', 'audience_hls', 'audience_users', 'audience_stamps', 'audience_users_stamps'] as const;
+export const AUDIENCE_TABLES = ['audience_cells', 'audience_sessions', 'audience_hls', 'audience_users', 'audience_stamps', 'audience_users_stamps', 'audience_day_stamps'] as const;
 type AudienceTable = (typeof AUDIENCE_TABLES)[number];
 
 const tuple = (values: Array<string | number>): string => '(' + values.map(quote).join(', ') + ')';
@@ -56,6 +59,10 @@ export class ClickHouseAudience implements AudienceQueryReads {
     readonly playBlocks?: PlayInfoBlocks,
     /** Closed days' distinct users of each domain in memory (audience-blocks.ts), or undefined. */
     readonly usersBlocks?: AudienceUsersBlocks,
+    /** The users answers' renderers off the main thread (users-bodies.ts), or undefined: rendered here. */
+    readonly bodies?: UsersBodies,
+    /** Closed days' whole-domain portraits in memory (portrait-days.ts), or undefined. */
+    readonly portraitDays?: PortraitDays,
   ) {}
 
   private t(name: AudienceTable): string {
@@ -109,8 +116,18 @@ export class ClickHouseAudience implements AudienceQueryReads {
    */
   private async bumpStamps(name: 'audience_stamps' | 'audience_users_stamps', hours: ReadonlyArray<[string, string, number]>): Promise<void> {
     for (const part of slices(hours, CHUNK_ROWS)) {
-      const values = part.map(([p, d, h]) => `(${quote(p)}, ${quote(d)}, ${quote(h)}, 0, ${quote(1 + Math.floor(Math.random() * 2 ** 52))})`);
+      const tags = part.map(() => 1 + Math.floor(Math.random() * 2 ** 52));
+      const values = part.map(([p, d, h], i) => `(${quote(p)}, ${quote(d)}, ${quote(h)}, 0, ${quote(tags[i] as number)})`);
       await this.server.exec(`INSERT INTO ${this.t(name)} (project, domain, hour, rows, tags) VALUES ${values.join(', ')}`,
+        { settings: this.insertSettings() });
+      // The same bumps into the day stamps (migration 017): an hour's into (rows, tags) of its day (a day's is the sum of its
+      // hours'), a users day's into (user_rows, user_tags) of that day (`hour` holds the day there), so a portrait kept under the
+      // day's stamp (portrait-days.ts) is stale after either. A failure between the two inserts fails the write (retried: bumped
+      // again); it leaves the day's (rows, tags) short of its hours' sum, repaired by the node reading it (audience-blocks.ts).
+      const days = name === 'audience_stamps'
+        ? part.map(([p, d, h], i) => `(${quote(p)}, ${quote(d)}, ${quote(Math.floor(h / 24))}, 0, ${quote(tags[i] as number)}, 0, 0)`)
+        : part.map(([p, d, h], i) => `(${quote(p)}, ${quote(d)}, ${quote(h)}, 0, 0, 0, ${quote(tags[i] as number)})`);
+      await this.server.exec(`INSERT INTO ${this.t('audience_day_stamps')} (project, domain, day, rows, tags, user_rows, user_tags) VALUES ${days.join(', ')}`,
         { settings: this.insertSettings() });
     }
   }
@@ -222,16 +239,27 @@ export class ClickHouseAudience implements AudienceQueryReads {
     const slots = Math.max(0, Math.round((f.to - f.from) / f.slotMs));
     const out = new Float64Array(slots);
     if (slots === 0) return out;
-    const fromMinute = Math.floor(f.from / MINUTE_MS);
     // A whole domain's viewers: closed hours from this node's blocks when they are current (audience-blocks.ts).
-    const fromBlocks = domainWide(f) ? await this.blocks?.minutes(f.project, f.domain, f.from, f.to, o.signal) : undefined;
-    const minutes = fromBlocks?.viewers ?? await this.viewersPerMinute(f, fromMinute, Math.ceil(f.to / MINUTE_MS), o);
+    const fromBlocks = domainWide(f) ? await this.blocks?.usersSlots(f.project, f.domain, f.from, f.to, f.slotMs, o.signal) : undefined;
+    if (fromBlocks) return fromBlocks;
+    const fromMinute = Math.floor(f.from / MINUTE_MS);
+    const minutes = await this.viewersPerMinute(f, fromMinute, Math.ceil(f.to / MINUTE_MS), o);
     const per = f.slotMs / MINUTE_MS;
     for (let i = 0; i < minutes.length; i++) {
       const j = Math.floor(i / per);
       if ((minutes[i] as number) > (out[j] as number)) out[j] = minutes[i] as number;
     }
     return out;
+  }
+
+  /**
+   * The ListUsersOfStream answer as bytes (AudienceBodies): usersSeries rendered by a worker thread
+   * (users-bodies.ts), the bytes the SQLite store's read workers make; give it back with releaseBody once sent.
+   */
+  async usersBody(f: UsersFilter, o: QueryOptions = {}): Promise<Uint8Array> {
+    const values = await this.usersSeries(f, o);
+    const slots = { slotMs: f.slotMs, from: f.from, to: f.to };
+    return this.bodies ? this.bodies.render(slots, values) : renderUsers({ slots: { ...slots, count: values.length } }, values);
   }
 
   async playInfo(f: PlayInfoFilter, o: QueryOptions = {}): Promise<PlayInfoRow[]> {
@@ -303,6 +331,12 @@ export class ClickHouseAudience implements AudienceQueryReads {
   }
 
   async streamPortrait(f: PortraitFilter, o: QueryOptions = {}): Promise<PortraitDay> {
+    // A whole domain's closed day: from this node's memory when its day stamp is the one it was kept under (portrait-days.ts).
+    if (f.stream === undefined && this.portraitDays) return this.portraitDays.portrait(f.project, f.domain, f.day, () => this.computePortrait(f, o), o.signal);
+    return this.computePortrait(f, o);
+  }
+
+  private async computePortrait(f: PortraitFilter, o: QueryOptions): Promise<PortraitDay> {
     // A whole domain's day: closed hours from this node's blocks when they are current (audience-blocks.ts).
     const u = [`project = ${quote(f.project)}`, `domain = ${quote(f.domain)}`, `day = ${quote(Math.floor(f.day / DAY_MS))}`];
     if (f.stream !== undefined) u.push(`stream = ${quote(f.stream)}`);

@@ -34,6 +34,8 @@ export interface HourBlocksOptions {
   workers?: number;
   /** The compiled worker script (default: hour-block-worker.js beside this module, else under dist/). */
   workerUrl?: URL;
+  /** Whole-domain portraits of closed days kept per day (portrait-days.ts); default true (false: made from the blocks every time). */
+  portraitDays?: boolean;
 }
 
 /** What every kind of block keeps beside its own contents. */

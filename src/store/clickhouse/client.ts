@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { ClickHouseError, ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings, type ResultSet } from '@clickhouse/client';
+import { ClickHouseError, ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { HttpReads, jsonEachRow } from './http-read.js';
 import { QueryTimeoutError } from '../types.js';
 import { quote } from './sql.js';
 import type { Endpoint } from './url.js';
@@ -56,8 +57,8 @@ export interface ChConnection {
  * the errors and log them once.
  */
 export class ChEndpoint implements ChConnection {
-  /** Reads (SELECTs): their own socket pool. */
-  private readonly client: ClickHouseClient;
+  /** Reads (SELECTs): their own socket pool, over plain node:http (http-read.ts). */
+  private readonly reads: HttpReads;
   /**
    * Statements (inserts, DDL, KILL QUERY) on a socket pool of their own: with every read socket busy
    * (10 slow queries at once), an insert, hence an ingest acknowledgement, never waits for one to free.
@@ -80,7 +81,7 @@ export class ChEndpoint implements ChConnection {
     // destroyed instead of used. On both pools: a write that fails so is in doubt (a retry and its writers'
     // wait), a read fails every query sharing it (a stamps read: every answer that joined it).
     const keepAlive = { keep_alive: { idle_socket_ttl: 2000, eagerly_destroy_stale_sockets: true } };
-    this.client = createClient({ ...config, ...keepAlive });
+    this.reads = new HttpReads(endpoint);
     this.writer = createClient({ ...config, ...keepAlive });
   }
 
@@ -115,7 +116,7 @@ export class ChEndpoint implements ChConnection {
    * HTTP client left), and the promise rejects: with `signal.reason`, or QueryTimeoutError.
    */
   async rows(sql: string, signal?: AbortSignal, lane: Lane = 'read'): Promise<Row[]> {
-    return this.select(sql, 'JSONEachRow', signal, (r) => r.json<Row>(), lane);
+    return this.select(sql, 'JSONEachRow', signal, (text) => jsonEachRow<Row>(text), lane);
   }
 
   /**
@@ -123,11 +124,11 @@ export class ChEndpoint implements ChConnection {
    * numbers only, parsed without JSON (cheaper for thousands of rows). Aborts as rows() does.
    */
   async tsv(sql: string, signal?: AbortSignal): Promise<string> {
-    return this.select(sql, 'TabSeparated', signal, (r) => r.text());
+    return this.select(sql, 'TabSeparated', signal, (text) => text);
   }
 
   private async select<T>(sql: string, format: 'JSONEachRow' | 'TabSeparated', caller: AbortSignal | undefined,
-    read: (r: ResultSet<typeof format>) => Promise<T>, lane: Lane = 'read'): Promise<T> {
+    read: (text: string) => T, lane: Lane = 'read'): Promise<T> {
     try {
       return await this.selectOnce(sql, format, caller, read, lane);
     } catch (err) {
@@ -138,7 +139,7 @@ export class ChEndpoint implements ChConnection {
   }
 
   private async selectOnce<T>(sql: string, format: 'JSONEachRow' | 'TabSeparated', caller: AbortSignal | undefined,
-    read: (r: ResultSet<typeof format>) => Promise<T>, lane: Lane): Promise<T> {
+    read: (text: string) => T, lane: Lane): Promise<T> {
     caller?.throwIfAborted();
     const timeoutMs = this.queryTimeoutMs;
     const controller = new AbortController();
@@ -156,12 +157,20 @@ export class ChEndpoint implements ChConnection {
     };
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const result = await (lane === 'write' ? this.writer : this.client).query({
-        query: sql, format, query_id: queryId, abort_signal: signal,
-        clickhouse_settings: { max_execution_time: Math.ceil(timeoutMs / 1000) },
-      });
-      close = () => result.close();
-      const out = await read(result);
+      const maxSeconds = Math.ceil(timeoutMs / 1000);
+      let text: string;
+      if (lane === 'read') {
+        // The request is aborted with `signal`; the query is killed by onAbort.
+        text = await this.reads.text(`${withoutTrailingSemicolons(sql.trim())}\nFORMAT ${format}`,
+          { query_id: queryId, max_execution_time: String(maxSeconds) }, signal);
+      } else {
+        const result = await this.writer.query({
+          query: sql, format, query_id: queryId, abort_signal: signal, clickhouse_settings: { max_execution_time: maxSeconds },
+        });
+        close = () => result.close();
+        text = await result.text();
+      }
+      const out = read(text);
       signal.throwIfAborted();
       return out;
     } catch (err) {
@@ -176,7 +185,8 @@ export class ChEndpoint implements ChConnection {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.client.close(), this.writer.close()]);
+    this.reads.close();
+    await this.writer.close();
   }
 }
 
@@ -187,6 +197,13 @@ export class ChEndpoint implements ChConnection {
 export async function settled(writes: ReadonlyArray<Promise<void> | undefined>): Promise<void> {
   const results = await Promise.allSettled(writes.filter((w): w is Promise<void> => w !== undefined));
   for (const r of results) if (r.status === 'rejected') throw r.reason;
+}
+
+/** The statement without the semicolons it ends with (a FORMAT clause follows it). */
+function withoutTrailingSemicolons(sql: string): string {
+  let end = sql.length;
+  while (end > 0 && sql[end - 1] === ';') end--;
+  return sql.slice(0, end);
 }
 
 /** A numeric column value (ClickHouse quotes 64-bit integers in JSON). */

@@ -2,7 +2,7 @@ import { loadMigrations } from '../migrations.js';
 import type { ChEndpoint } from './client.js';
 import { backfillRollups } from './rollups.js';
 import { backfillUpDomain } from './origin-slots.js';
-import { backfillDayStamps, backfillProjectDayStamps } from './day-stamps-backfill.js';
+import { AUDIENCE_DAY_STAMPS, backfillDayStamps, backfillProjectDayStamps } from './day-stamps-backfill.js';
 import { ident, quote } from './sql.js';
 
 export interface SchemaNames {
@@ -82,6 +82,7 @@ const AFTER: Record<string, (server: ChEndpoint, names: SchemaNames) => Promise<
   // A function, not the binding: origin-slots.ts imports this module too.
   origin_slots: (server, names) => backfillUpDomain(server, names),
   traffic_day_stamps: (server, names) => backfillDayStamps(server, names),
+  audience_day_stamps: (server, names) => backfillDayStamps(server, names, AUDIENCE_DAY_STAMPS),
   traffic_project_day_stamps: (server, names) => backfillProjectDayStamps(server, names),
 };
 

@@ -31,6 +31,8 @@ import type {
 } from '../origin.js';
 import { AUDIENCE_TABLES, ClickHouseAudience } from './audience.js';
 import { AudienceBlocks, AudienceUsersBlocks } from './audience-blocks.js';
+import { UsersBodies } from './users-bodies.js';
+import { PortraitDays } from './portrait-days.js';
 import { PlayInfoBlocks } from './play-info-blocks.js';
 import type { TrafficFilter } from '../traffic.js';
 import type { DetailKind } from '../../contract/traffic/detail.js';
@@ -130,7 +132,9 @@ export class ClickHouseStore implements Store {
       (name, queriesFor) => this.checkQuorum(name, queriesFor),
       options.hourBlocks === false ? undefined : new AudienceBlocks(this.primary, this.names, options.hourBlocks),
       options.hourBlocks === false ? undefined : new PlayInfoBlocks(this.primary, this.names, options.hourBlocks),
-      options.hourBlocks === false ? undefined : new AudienceUsersBlocks(this.primary, this.names, options.hourBlocks));
+      options.hourBlocks === false ? undefined : new AudienceUsersBlocks(this.primary, this.names, options.hourBlocks),
+      new UsersBodies(),
+      options.hourBlocks === false || options.hourBlocks?.portraitDays === false ? undefined : new PortraitDays(this.primary, this.names, options.hourBlocks));
     // The byte budget of --clickhouse-hour-blocks-mib: the traffic cells' share, the carousel hours' share, the request counts' blocks the rest.
     this.hourBlocks = options.hourBlocks === false ? undefined
       : new HourBlocks(this.primary, this.names, { ...options.hourBlocks, budgetBytes: blockBudget * (1 - TRAFFIC_CELLS_SHARE - CAROUSEL_BLOCKS_SHARE) });
@@ -425,11 +429,12 @@ export class ClickHouseStore implements Store {
     return carouselBody(this.carouselBlocks, this.primary, this.t('carousel_samples'), f, o.signal);
   }
 
-  /** A carousel, hour-block httpcodes or traffic-block detail body has been sent whole: its buffer is reused (other bodies are left alone). */
+  /** A carousel, hour-block httpcodes, traffic-block detail or users body has been sent whole: its buffer is reused (other bodies are left alone). */
   releaseBody(bytes: Uint8Array): void {
     releaseCarouselBody(bytes);
     this.hourBlocks?.release(bytes);
     this.traffic.blocks?.release(bytes);
+    this.audience.bodies?.release(bytes);
   }
 
   async taskExists(project: string, taskId: string, o: QueryOptions = {}): Promise<boolean> {
@@ -570,6 +575,11 @@ export class ClickHouseStore implements Store {
     return this.audience.usersSeries(f, o);
   }
 
+  /** The users answer rendered off the main thread (AudienceBodies; users-bodies.ts): the bytes renderUsers gives for usersSeries. */
+  usersBody(f: UsersFilter, o: QueryOptions = {}): Promise<Uint8Array> {
+    return this.audience.usersBody(f, o);
+  }
+
   playInfo(f: PlayInfoFilter, o: QueryOptions = {}): Promise<PlayInfoRow[]> {
     return this.audience.playInfo(f, o);
   }
@@ -615,9 +625,19 @@ export class ClickHouseStore implements Store {
     return this.audience.blocks;
   }
 
+  /** The users answers' renderers off the main thread (users-bodies.ts; tests read their counters). */
+  get usersBodies(): UsersBodies | undefined {
+    return this.audience.bodies;
+  }
+
   /** Closed days' distinct users of each domain in memory, or undefined (options.hourBlocks false). */
   get audienceUsersBlocks(): AudienceUsersBlocks | undefined {
     return this.audience.usersBlocks;
+  }
+
+  /** Closed days' whole-domain portraits in memory, or undefined (options.hourBlocks false). */
+  get portraitDays(): PortraitDays | undefined {
+    return this.audience.portraitDays;
   }
 
   /** Closed hours of each domain's play-info rows in memory, or undefined (options.hourBlocks false). */
@@ -631,6 +651,8 @@ export class ClickHouseStore implements Store {
     this.audience.blocks?.close();
     this.audience.playBlocks?.close();
     this.audience.usersBlocks?.close();
+    await this.audience.bodies?.close();
+    this.audience.portraitDays?.close();
     this.carouselBlocks?.close();
     await this.hourBlocks?.close();
     await Promise.all(this.servers.map((s) => s.close()));

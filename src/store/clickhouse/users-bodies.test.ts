@@ -1,0 +1,76 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { renderUsers } from '../../contract/audience/users-body.js';
+import { UsersBodies, type UsersSlots } from './users-bodies.js';
+import { blockWorkerUrl } from './worker-host.js';
+
+const M = 60_000;
+const D = Date.UTC(2026, 10, 30);
+
+/** Slot i's viewers: whole numbers, zeros, large and fractional values (the renderer's slow path). */
+const series = (n: number, seed: number): Float64Array => Float64Array.from({ length: n }, (_, i) =>
+  (i % 7 === 0 ? 0 : i % 101 === 0 ? 2 ** 40 + seed : i % 97 === 0 ? 0.5 + seed : (i * 7919 + seed) % 50_000));
+
+const CASES: Array<[string, UsersSlots, number]> = [
+  ['7 d at 60 s', { slotMs: M, from: D - 7 * 1440 * M, to: D }, 7 * 1440],
+  ['31 d at 300 s', { slotMs: 5 * M, from: D - 31 * 288 * 5 * M, to: D }, 31 * 288],
+  ['slots not on a whole minute', { slotMs: M, from: D + 30_000, to: D + 30_000 + 90 * M }, 90],
+];
+
+const want = (slots: UsersSlots, values: Float64Array): Buffer => Buffer.from(renderUsers({ slots: { ...slots, count: values.length } }, values));
+
+describe('UsersBodies', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'users-bodies-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('renders the bytes of renderUsers in its worker threads, many answers at once, reusing sent bodies\' buffers', async () => {
+    const url = blockWorkerUrl('users-body-worker.js');
+    if (!url) throw new Error('run `npm run build` before this test');
+    const bodies = new UsersBodies(2, url);
+    try {
+      for (let round = 0; round < 3; round++) {
+        const asked = CASES.flatMap(([name, slots, n]) => [1, 2, 3].map((seed) => ({ name, slots, values: series(n, seed + round) })));
+        const got = await Promise.all(asked.map((a) => bodies.render(a.slots, a.values)));
+        got.forEach((body, i) => {
+          const a = asked[i] as (typeof asked)[number];
+          // The series is still here (copied to the worker, not taken from the caller).
+          expect(a.values.length).toBeGreaterThan(0);
+          expect(Buffer.from(body).equals(want(a.slots, a.values)), `${a.name}, round ${round}`).toBe(true);
+        });
+        for (const b of got) bodies.release(b);
+        // Each sent body's buffer is moved away from its view: nothing may read it once given back.
+        expect(got.every((b) => b.byteLength === 0)).toBe(true);
+      }
+      expect(bodies.stats).toEqual({ workers: 27, here: 0 });
+      // A body not rendered by the workers is left alone.
+      const other = new Uint8Array(10);
+      bodies.release(other);
+      expect(other.byteLength).toBe(10);
+    } finally {
+      await bodies.close();
+    }
+  });
+
+  it('renders on this thread, the same bytes, without a worker script or when the worker fails', async () => {
+    const none = new UsersBodies(2, null);
+    const [, slots, n] = CASES[0] as (typeof CASES)[number];
+    const values = series(n, 9);
+    expect(Buffer.from(await none.render(slots, values)).equals(want(slots, values))).toBe(true);
+    expect(none.stats).toEqual({ workers: 0, here: 1 });
+    await none.close();
+    // A worker that exits at once (as a crash would): every answer still comes, rendered here.
+    const script = join(dir, 'exits.mjs');
+    writeFileSync(script, 'process.exit(3);\n');
+    const failing = new UsersBodies(1, pathToFileURL(script));
+    try {
+      const got = await Promise.all([1, 2, 3].map((seed) => failing.render(slots, series(n, seed))));
+      got.forEach((body, i) => expect(Buffer.from(body).equals(want(slots, series(n, i + 1)))).toBe(true));
+      expect(failing.stats).toEqual({ workers: 0, here: 3 });
+    } finally {
+      await failing.close();
+    }
+  });
+});

@@ -1,0 +1,75 @@
+import { renderUsers } from '../../contract/audience/users-body.js';
+import type { UsersBodyReply, UsersBodyRequest } from './users-body-worker.js';
+import { BlockWorker, blockWorkerUrl, RenderedBodies } from './worker-host.js';
+
+/** The slots of a users answer (the contract's SlotRange without the count: the series' length is it). */
+export interface UsersSlots {
+  slotMs: number;
+  from: number;
+  to: number;
+}
+
+/**
+ * The ClickHouse store's ListUsersOfStream bodies rendered off the main thread: a small pool of worker
+ * threads (users-body-worker.ts) each given the answer's slot series (copied; 7 d at 60 s is 80 KB) and
+ * answering its bytes (renderUsers: the SQLite store's bytes), with the buffers of sent bodies going back
+ * to be rendered into again (worker-host.ts RenderedBodies). An answer goes to the worker with the fewest
+ * answers in flight. Without a worker script (sources run before a build) or when a worker fails, the
+ * body is rendered on this thread (counted in `stats.here`): the same bytes.
+ */
+export class UsersBodies {
+  private readonly pool: Array<{ worker: BlockWorker<UsersBodyRequest, UsersBodyReply>; busy: number }> = [];
+  private readonly bodies = new RenderedBodies(4);
+  private closed = false;
+  /** Bodies rendered by a worker / on this thread (tests and the bench read them). */
+  readonly stats = { workers: 0, here: 0 };
+
+  /** `workers`: threads at most (started at their first answer); `url`: the worker script (default: users-body-worker.js beside this module; null: none). */
+  constructor(workers = 2, url: URL | null = blockWorkerUrl('users-body-worker.js') ?? null) {
+    if (!url) return;
+    for (let i = 0; i < Math.max(1, Math.floor(workers)); i++) {
+      this.pool.push({ worker: new BlockWorker<UsersBodyRequest, UsersBodyReply>(url, () => undefined), busy: 0 });
+    }
+  }
+
+  /** The body of `values` (slot i's viewers) over `slots`; give it back with release once sent. */
+  async render(slots: UsersSlots, values: Float64Array): Promise<Uint8Array> {
+    const w = this.closed ? undefined : this.pool.reduce<(typeof this.pool)[number] | undefined>((a, b) => (a === undefined || b.busy < a.busy ? b : a), undefined);
+    if (w) {
+      // The series is copied to the worker (not transferred): a failed worker leaves it here to render.
+      const m: UsersBodyRequest = { type: 'users', slotMs: slots.slotMs, from: slots.from, to: slots.to, values };
+      const transfer: ArrayBuffer[] = [];
+      const spare = this.bodies.take();
+      if (spare) {
+        m.spare = spare;
+        transfer.push(spare);
+      }
+      w.busy++;
+      try {
+        const reply = await w.worker.call(m, transfer);
+        if ('body' in reply) {
+          this.stats.workers++;
+          this.bodies.add(reply.body);
+          return reply.body;
+        }
+      } catch {
+        // Rendered here below.
+      } finally {
+        w.busy--;
+      }
+    }
+    this.stats.here++;
+    return renderUsers({ slots: { ...slots, count: values.length } }, values);
+  }
+
+  /** A body from render has been sent whole: its buffer is rendered into again (other bodies are left alone). */
+  release(bytes: Uint8Array): void {
+    if (!this.closed) this.bodies.release(bytes);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.bodies.clear();
+    await Promise.all(this.pool.map((w) => w.worker.close()));
+  }
+}
