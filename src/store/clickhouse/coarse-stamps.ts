@@ -308,7 +308,7 @@ function tsvRows(text: string, n: number): string[][] {
  * query joins only a read not sent yet, so every stamp it sees, coarse or fine, was read after it arrived).
  * Each query names its own day limit; the read uses the smallest of the batch (each query takes the grid's).
  */
-export class DayGridStampReads extends SharedReads<CoarseGrid> {
+export class CoarseDayGridStampReads extends SharedReads<CoarseGrid> {
   readonly grids: CoarseDayGrids;
 
   /** `stampsTable`, `dayTable`, `coarseTable`: the stamps of migrations 009, 015 and 018. `maxInFlight`: as SharedReads. */

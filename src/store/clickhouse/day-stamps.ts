@@ -1,6 +1,7 @@
 import type { ChConnection } from './client.js';
 import { quote, quoteList } from './sql.js';
 import type { NumericStamp, StampGrid } from './stamp-grid.js';
+import { SharedReads } from './stamp-reads.js';
 
 const HOUR = 3_600_000;
 const DAY_HOURS = 24;
@@ -128,6 +129,20 @@ export async function readDayStampGrid(server: ChConnection, stampsTable: string
   };
   for (const text of await Promise.all(reads)) parseNamedStamps(text, grid);
   return grid;
+}
+
+/**
+ * The day grids of the queries of one node, shared as GridStampReads shares the hour grids (SharedReads:
+ * a query joins only a read not sent yet, so every stamp it sees was read after it arrived). Each query
+ * names its own day limit; the read uses the smallest of the batch (each query takes the grid's). The
+ * audience blocks read so; the traffic blocks check a coarse stamp per (project, day) first
+ * (CoarseDayGridStampReads, coarse-stamps.ts).
+ */
+export class DayGridStampReads extends SharedReads<DayStampGrid> {
+  /** `dayTable`: the day stamps (migration 015, 017: readDayStampGrid). `maxInFlight`: as SharedReads. */
+  constructor(server: ChConnection, table: string, dayTable: string, maxInFlight = 1) {
+    super((projects, domains, from, to, limits) => readDayStampGrid(server, table, dayTable, projects, domains, from, to, Math.min(...limits)), maxInFlight);
+  }
 }
 
 /** What a block keeps to be combined into its day's. */

@@ -5,7 +5,7 @@ import { num, str, type ChConnection } from './client.js';
 import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList } from './sql.js';
 import { repairDayStamps } from './day-stamps-backfill.js';
-import { DayGridStampReads, type CoarseGrid } from './coarse-stamps.js';
+import { CoarseDayGridStampReads, type CoarseGrid } from './coarse-stamps.js';
 import { combineDay, dayLimitAt, type DayBlock, type DayStampGrid } from './day-stamps.js';
 import { gridBase, readStampGrid, sameStamp, stampAt, type NumericStamp } from './stamp-grid.js';
 import { stampKey, StampReads } from './stamp-reads.js';
@@ -155,7 +155,7 @@ export class TrafficBlocks {
   readonly stats: BlockCache<Block>['stats'];
   /** The cache's blocks by (project, domain), then hour (kept in step with the cache: put, dropped). */
   private readonly byDomain = new Map<string, Map<number, Block>>();
-  private readonly grids: DayGridStampReads;
+  private readonly grids: CoarseDayGridStampReads;
   private readonly stampsTable: string;
   /** Day blocks by (project, domain), then the day's first hour (day-stamps.ts), and how many. */
   private readonly days = new Map<string, Map<number, DayBlock>>();
@@ -189,7 +189,7 @@ export class TrafficBlocks {
     // clickhouse-server's CPU per answer rose (same run, 100 domains, two rounds each: bandwidth 7 d 442-510
     // req/s with two, 510-568 with one; traffic 31 d 465 and 530-565; clickhouse-server 0.68-0.76 cores with
     // two, 0.53-0.57 with one; p99 36-56 ms with two, 32-37 with one).
-    this.grids = new DayGridStampReads(server, this.stampsTable, table(names, 'traffic_day_stamps'), table(names, 'traffic_project_day_stamps'),
+    this.grids = new CoarseDayGridStampReads(server, this.stampsTable, table(names, 'traffic_day_stamps'), table(names, 'traffic_project_day_stamps'),
       DAY_GRID_READS);
     // options.workerUrl names the hour-block worker's script: this one is beside it.
     const url = options.workerUrl ? new URL('./traffic-block-worker.js', options.workerUrl) : blockWorkerUrl('traffic-block-worker.js');
@@ -197,12 +197,12 @@ export class TrafficBlocks {
   }
 
   /** Stamps reads shared by queries (tests read them). */
-  get stampStats(): DayGridStampReads['stats'] {
+  get stampStats(): CoarseDayGridStampReads['stats'] {
     return this.grids.stats;
   }
 
   /** The coarse and fine stamps reads of those (coarse-stamps.ts; tests and the bench read them). */
-  get coarseStats(): DayGridStampReads['grids']['stats'] {
+  get coarseStats(): CoarseDayGridStampReads['grids']['stats'] {
     return this.grids.grids.stats;
   }
 
