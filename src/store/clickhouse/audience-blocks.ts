@@ -1,6 +1,6 @@
 import type { UsersFilter } from '../audience.js';
 import { addSessionViewers, blockStart } from '../audience-flv.js';
-import { BlockCache, EMPTY_STAMP, readStamps, scheduleRuns, sqlRanges, staleCells, type HourBlocksOptions, type StaleCell, type StampedBlock } from './block-cache.js';
+import { BlockCache, domainKey, DomainHours, EMPTY_STAMP, readStamps, scheduleRuns, sqlRanges, staleCells, type HourBlocksOptions, type StaleCell, type StampedBlock } from './block-cache.js';
 import { num, str, type ChConnection } from './client.js';
 import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList } from './sql.js';
@@ -123,8 +123,6 @@ export function domainWide(f: Pick<UsersFilter, 'app' | 'stream' | 'protocol' | 
   return f.app === undefined && f.stream === undefined && f.protocol === undefined && f.regions.length === 0 && f.isps.length === 0;
 }
 
-const domainKey = (project: string, domain: string): string => `${project}\u0000${domain}`;
-
 /** The stamp string of StampReads (`rows:tags`, tags the 64-bit sum in decimal) of a grid's cell. */
 const stampText = (g: StampGrid, cell: number): string =>
   `${String(g.rows[cell] ?? 0)}:${String(BigInt(g.tagsHi[cell] ?? 0) * 4294967296n + BigInt(g.tagsLo[cell] ?? 0))}`;
@@ -153,7 +151,7 @@ export class AudienceBlocks {
   private readonly cache: BlockCache<Block>;
   readonly stats: BlockCache<Block>['stats'];
   /** The cache's blocks by (project, domain), then hour (kept in step with the cache: put, dropped). */
-  private readonly byDomain = new Map<string, Map<number, Block>>();
+  private readonly byDomain: DomainHours<Block>;
   /** The users series' stamps reads (numbers; closed days by their day stamps), shared by the answers that arrive together. */
   private readonly grids: DayGridStampReads;
   /** Closed days checked by their day stamp, and day stamps repaired (tests read them). */
@@ -162,6 +160,7 @@ export class AudienceBlocks {
 
   constructor(private readonly server: ChConnection, private readonly names: SchemaNames, options: HourBlocksOptions = {}) {
     this.cache = new BlockCache<Block>(new StampReads(server, table(names, 'audience_stamps')), options, MAX_BLOCKS);
+    this.byDomain = new DomainHours(this.cache);
     this.stats = this.cache.stats;
     this.grids = new DayGridStampReads(server, table(names, 'audience_stamps'), table(names, 'audience_day_stamps'));
   }
@@ -246,20 +245,6 @@ export class AudienceBlocks {
     repairDayStamps(this.server, this.names, project, [domain], days, AUDIENCE_DAY_STAMPS).catch(() => undefined).finally(() => {
       this.repairing = false;
     });
-  }
-
-  /** Keeps block `b` of (project, domain, hour) in the cache and the by-domain index (and drops there what the cache dropped). */
-  private put(project: string, domain: string, hour: number, b: Block): void {
-    for (const [k, old] of this.cache.put(stampKey(project, domain, hour), b)) {
-      const [p, d, h] = k.split('\u0000') as [string, string, string];
-      const m = this.byDomain.get(domainKey(p, d));
-      if (m?.get(Number(h)) !== old) continue;
-      m.delete(Number(h));
-      if (m.size === 0) this.byDomain.delete(domainKey(p, d));
-    }
-    let m = this.byDomain.get(domainKey(project, domain));
-    if (!m) this.byDomain.set(domainKey(project, domain), (m = new Map()));
-    m.set(hour, b);
   }
 
   private t(name: string): string {
@@ -387,7 +372,7 @@ export class AudienceBlocks {
         }
         const at = (h - from) * MINUTES;
         const sum = (a: Float64Array | undefined): number => (a ? a.subarray(at, at + MINUTES).reduce((x, y) => x + y, 0) : 0);
-        this.put(project, d, h, {
+        this.byDomain.put(project, d, h, {
           stamp: stampText(before, c), stampRows: before.rows[c] as number, stampHi: before.tagsHi[c] as number, stampLo: before.tagsLo[c] as number, builtAt: now,
           viewers: m ? m.viewers.slice(at, at + MINUTES) : new Float64Array(MINUTES),
           bytes: m ? m.bytes.slice(at, at + MINUTES) : new Float64Array(MINUTES),

@@ -221,3 +221,46 @@ export async function readStamps(server: ChConnection, stampsTable: string, proj
   for (const r of rows) out.set(stampKey(project, str(r.domain), num(r.hour)), `${String(r.r)}:${String(r.t)}`);
   return out;
 }
+
+/** The key of a (project, domain) in a DomainHours index. */
+export const domainKey = (project: string, domain: string): string => `${project}\u0000${domain}`;
+
+/**
+ * A BlockCache's blocks found by (project, domain) then hour, without a key string per hour (the audience
+ * and traffic blocks add up a domain's hours from it), kept in step with the cache: `put` stores a block
+ * in both and forgets here what the cache dropped to make room.
+ */
+export class DomainHours<B extends StampedBlock> {
+  private readonly byDomain = new Map<string, Map<number, B>>();
+
+  constructor(private readonly cache: BlockCache<B>) {}
+
+  /** The hours of a (project, domain) kept (`key`: domainKey). */
+  get(key: string): Map<number, B> | undefined {
+    return this.byDomain.get(key);
+  }
+
+  /**
+   * Keeps `b` for (project, domain, hour) in the cache and here. `dropped` is told of every block that
+   * leaves: those the cache dropped to make room, and the one `b` replaces here.
+   */
+  put(project: string, domain: string, hour: number, b: B, dropped?: (old: B) => void): void {
+    for (const [k, old] of this.cache.put(stampKey(project, domain, hour), b)) {
+      dropped?.(old);
+      const [p, d, h] = k.split('\u0000') as [string, string, string];
+      const m = this.byDomain.get(domainKey(p, d));
+      if (m?.get(Number(h)) !== old) continue;
+      m.delete(Number(h));
+      if (m.size === 0) this.byDomain.delete(domainKey(p, d));
+    }
+    let m = this.byDomain.get(domainKey(project, domain));
+    if (!m) this.byDomain.set(domainKey(project, domain), (m = new Map()));
+    const replaced = m.get(hour);
+    if (replaced && dropped) dropped(replaced);
+    m.set(hour, b);
+  }
+
+  clear(): void {
+    this.byDomain.clear();
+  }
+}

@@ -1,6 +1,6 @@
 import type { DetailKind } from '../../contract/traffic/detail.js';
 import type { TrafficFilter } from '../traffic.js';
-import { BlockCache, scheduleRuns, sqlRanges, type HourBlocksOptions, type StaleCell, type StampedBlock } from './block-cache.js';
+import { BlockCache, domainKey, DomainHours, scheduleRuns, sqlRanges, type HourBlocksOptions, type StaleCell, type StampedBlock } from './block-cache.js';
 import { num, str, type ChConnection } from './client.js';
 import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList } from './sql.js';
@@ -8,7 +8,7 @@ import { repairDayStamps } from './day-stamps-backfill.js';
 import { CoarseDayGridStampReads, type CoarseGrid } from './coarse-stamps.js';
 import { combineDay, dayLimitAt, type DayBlock, type DayStampGrid } from './day-stamps.js';
 import { gridBase, readStampGrid, sameStamp, stampAt, type NumericStamp } from './stamp-grid.js';
-import { stampKey, StampReads } from './stamp-reads.js';
+import { StampReads } from './stamp-reads.js';
 import type { TrafficAnswerRequest, TrafficWorkerReply, TrafficWorkerRequest } from './traffic-block-worker.js';
 import { BlockWorker, blockWorkerUrl, RenderedBodies, workerAnswer } from './worker-host.js';
 
@@ -37,8 +37,6 @@ const NO_BYTES = new Float64Array(0);
  * hours added up; `d`: its domain's index, `unit`: its day's first hour (a day block) or its hour.
  */
 type Take = (b: Block | DayBlock, src: number, at: number, n: number, d: number, unit: number) => void;
-
-const domainKey = (project: string, domain: string): string => `${project}\u0000${domain}`;
 
 /** Whether the filter asks for a domain's totals (no app, stream, protocol, region, isp or ip type). */
 export function totalsOnly(f: TrafficFilter): boolean {
@@ -154,7 +152,7 @@ export class TrafficBlocks {
   private readonly cache: BlockCache<Block>;
   readonly stats: BlockCache<Block>['stats'];
   /** The cache's blocks by (project, domain), then hour (kept in step with the cache: put, dropped). */
-  private readonly byDomain = new Map<string, Map<number, Block>>();
+  private readonly byDomain: DomainHours<Block>;
   private readonly grids: CoarseDayGridStampReads;
   private readonly stampsTable: string;
   /** Day blocks by (project, domain), then the day's first hour (day-stamps.ts), and how many. */
@@ -182,6 +180,7 @@ export class TrafficBlocks {
     this.stampsTable = table(names, 'traffic_stamps');
     // The cache's string stamp reads are not used here (the grid reads are); it keeps the budget, the build queue and the counters.
     this.cache = new BlockCache<Block>(new StampReads(server, this.stampsTable), options, MAX_BLOCKS);
+    this.byDomain = new DomainHours(this.cache);
     this.stats = this.cache.stats;
     // Closed days read from the day stamps of migration 015 (one row per (domain, day)); up to DAY_GRID_READS
     // reads in flight (still exact at any number: SharedReads). One: the answers that arrive while a read is
@@ -238,22 +237,6 @@ export class TrafficBlocks {
     const gens = this.drops;
     this.drops = [];
     this.worker?.post({ type: 'drop', gens });
-  }
-
-  private put(project: string, domain: string, hour: number, b: Block): void {
-    for (const [k, old] of this.cache.put(stampKey(project, domain, hour), b)) {
-      this.drops.push(old.gen);
-      const [p, d, h] = k.split('\u0000') as [string, string, string];
-      const m = this.byDomain.get(domainKey(p, d));
-      if (m?.get(Number(h)) !== old) continue;
-      m.delete(Number(h));
-      if (m.size === 0) this.byDomain.delete(domainKey(p, d));
-    }
-    let m = this.byDomain.get(domainKey(project, domain));
-    if (!m) this.byDomain.set(domainKey(project, domain), (m = new Map()));
-    const replaced = m.get(hour);
-    if (replaced) this.drops.push(replaced.gen);
-    m.set(hour, b);
   }
 
   /**
@@ -503,10 +486,10 @@ export class TrafficBlocks {
     kept.forEach(([d, h, stamp], k) => {
       // Every block is made by this one literal (no spread: a spread copy gets a hidden class of its
       // own, which made addUp's property reads several times slower, measured).
-      this.put(project, d, h, {
+      this.byDomain.put(project, d, h, {
         stampRows: stamp.stampRows, stampHi: stamp.stampHi, stampLo: stamp.stampLo, stamp: `${stamp.stampRows}:${stamp.stampHi}:${stamp.stampLo}`,
         builtAt: now, bytes: NO_BYTES, gen: firstGen + k,
-      });
+      }, (old) => this.drops.push(old.gen));
     });
     this.stats.built++;
   }
