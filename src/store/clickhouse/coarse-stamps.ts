@@ -1,6 +1,6 @@
 import type { ChConnection } from './client.js';
-import { dayGridRange, unescapeTsv, type DayStampGrid } from './day-stamps.js';
-import { quote, quoteList } from './sql.js';
+import { dayGridRange, type DayStampGrid } from './day-stamps.js';
+import { quote, quoteList, unescapeTsv } from './sql.js';
 import { SharedReads } from './stamp-reads.js';
 
 const DAY_HOURS = 24;

@@ -1,5 +1,5 @@
 import type { ChConnection } from './client.js';
-import { quote, quoteList } from './sql.js';
+import { quote, quoteList, unescapeTsv } from './sql.js';
 import type { NumericStamp, StampGrid } from './stamp-grid.js';
 import { SharedReads } from './stamp-reads.js';
 
@@ -45,10 +45,6 @@ export function dayGridRange(from: number, to: number, dayLimit: number): [numbe
   const b = to <= dayLimit ? Math.ceil(to / DAY_HOURS) * DAY_HOURS : to;
   return [a, Math.max(a, b)];
 }
-
-/** TabSeparated's escapes of a String (\b \f \n \r \t \0 \' \\), undone. */
-const UNESCAPE: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', 0: '\0' };
-export const unescapeTsv = (s: string): string => (s.includes('\\') ? s.replace(/\\(.)/g, (_m, c: string) => UNESCAPE[c] ?? c) : s);
 
 /**
  * Parses the TabSeparated rows of readDayStampGrid (project, domain, cell, rows, tags hi, tags lo) into

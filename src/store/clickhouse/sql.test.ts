@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatIpv4 } from '../../ingest/geo/ipv4.js';
-import { ident, quote, quoteList, SqlValueError, TsvBytes } from './sql.js';
+import { ident, quote, quoteList, SqlValueError, TsvBytes, unescapeTsv } from './sql.js';
 
 /** Decodes a literal the way ClickHouse's string-literal reader does (for the escapes quote emits). */
 function decode(literal: string): Buffer {
@@ -129,5 +129,23 @@ describe('TsvBytes', () => {
     for (const bad of [1.5, NaN, Infinity, 2 ** 53]) expect(() => w.int(bad)).toThrow(SqlValueError);
     expect(() => w.str('\ud800')).toThrow(SqlValueError);
     expect(() => w.once('x\udc00')).toThrow(SqlValueError);
+  });
+});
+
+describe('unescapeTsv', () => {
+  it('undoes the escapes clickhouse-server writes into a TabSeparated String field', () => {
+    // Each field as clickhouse-server 18.16 writes it (FORMAT TabSeparated), then the string it holds.
+    const cases: Array<[string, string]> = [
+      ['plain.example', 'plain.example'],
+      ['tab\\there', 'tab\there'],
+      ['new\\nline', 'new\nline'],
+      ['back\\\\slash', 'back\\slash'],
+      ['quote\\\'s', 'quote\'s'],
+      ['nul\\0byte', 'nul\0byte'],
+      ['\\b\\f\\r', '\b\f\r'],
+      ['\\\\n', '\\n'],
+      ['ünï.example', 'ünï.example'],
+    ];
+    for (const [field, value] of cases) expect(unescapeTsv(field)).toBe(value);
   });
 });

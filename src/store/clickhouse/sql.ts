@@ -225,3 +225,9 @@ export class TsvBytes {
     return out;
   }
 }
+
+/** TabSeparated's escapes of a String in an answer (\b \f \n \r \t \0 \' \\), undone. */
+const TSV_UNESCAPE: Readonly<Record<string, string>> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', 0: '\0' };
+
+/** A String field of a TabSeparated answer as the string it holds (the inverse of clickhouse-server's escaping). */
+export const unescapeTsv = (s: string): string => (s.includes('\\') ? s.replace(/\\(.)/g, (_m, c: string) => TSV_UNESCAPE[c] ?? c) : s);

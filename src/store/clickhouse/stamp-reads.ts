@@ -1,5 +1,5 @@
 import type { ChConnection } from './client.js';
-import { quote, quoteList } from './sql.js';
+import { quote, quoteList, unescapeTsv } from './sql.js';
 
 interface Waiting<T> {
   project: string;
@@ -124,9 +124,6 @@ export class StampReads extends SharedReads<Map<string, string>> {
   }
 }
 
-/** TabSeparated's escapes of a String (\b \f \n \r \t \0 \' \\), undone. */
-const UNESCAPE: Readonly<Record<string, string>> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', 0: '\0' };
-const unescapeTsv = (s: string): string => (s.includes('\\') ? s.replace(/\\(.)/g, (_m, c: string) => UNESCAPE[c] ?? c) : s);
 const DIGITS = /^\d+$/;
 
 /**
