@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { UsersFilter } from '../src/store/audience.js';
 import { ClickHouseStore } from '../src/store/clickhouse/store.js';
 import { startClickHouse, type ClickHouseServer } from './harness/clickhouse.js';
-import { schemaBefore, seededRandom, untilFromBlocks } from './helpers/block-stores.js';
+import { daySums, schemaBefore, seededRandom, untilFromBlocks } from './helpers/block-stores.js';
 import { requireTools } from './helpers/system-tools.js';
 
 // Migration 017 (day stamps of the audience cube, one row per (project, domain, day)) on a database an
@@ -51,10 +51,9 @@ it('a database with audience hour stamps written before migration 017 answers cl
     await cached.init();
     await sql.init();
     // Each day's stamp is the sum of its hour stamps (rows, and tags mod 2^64).
-    const sums = (q: string): Promise<string> => server.sql(`${q} FORMAT CSV`);
-    const fromHours = await sums(`SELECT domain, intDiv(hour, 24) AS day, sum(rows), sum(tags) FROM ${db}.audience_stamps GROUP BY domain, day ORDER BY domain, day`);
+    const { fromHours, days } = await daySums(server, db, 'audience_stamps', 'audience_day_stamps', 'domain');
     expect(fromHours.trim().split('\n')).toHaveLength(6);
-    expect(await sums(`SELECT domain, day, sum(rows), sum(tags) FROM ${db}.audience_day_stamps GROUP BY domain, day ORDER BY domain, day`)).toBe(fromHours);
+    expect(days).toBe(fromHours);
     const blocks = cached.audienceBlocks;
     for (const domain of DOMAINS) {
       const f: UsersFilter = {

@@ -15,7 +15,7 @@ import { readDayStampGrid, type DayStampGrid } from '../src/store/clickhouse/day
 import { ClickHouseStore } from '../src/store/clickhouse/store.js';
 import type { TrafficFilter, TrafficRow } from '../src/store/traffic.js';
 import { startClickHouse, type ClickHouseServer } from './harness/clickhouse.js';
-import { markUnacknowledged, schemaBefore, seededRandom, untilFromBlocks } from './helpers/block-stores.js';
+import { daySums, markUnacknowledged, schemaBefore, seededRandom, untilFromBlocks } from './helpers/block-stores.js';
 import { batch } from './store-conformance.js';
 import { requireTools } from './helpers/system-tools.js';
 
@@ -137,14 +137,14 @@ describe('coarse stamps of the traffic totals', () => {
     try {
       await cached.init();
       await sql.init();
-      const sums = (q: string): Promise<string> => server.sql(`${q} FORMAT CSV`);
-      const fromHours = await sums(`SELECT project, intDiv(hour, 24) AS day, sum(rows), sum(tags) FROM ${db}.traffic_stamps GROUP BY project, day ORDER BY project, day`);
-      expect(fromHours.trim().split('\n')).toHaveLength(6);
-      expect(await sums(`SELECT project, day, sum(rows), sum(tags) FROM ${db}.traffic_project_day_stamps GROUP BY project, day ORDER BY project, day`)).toBe(fromHours);
+      const coarse = (): ReturnType<typeof daySums> => daySums(server, db, 'traffic_stamps', 'traffic_project_day_stamps', 'project');
+      const before = await coarse();
+      expect(before.fromHours.trim().split('\n')).toHaveLength(6);
+      expect(before.days).toBe(before.fromHours);
       // Written since: the view of 018 keeps the coarse stamps the sums of the hour stamps.
       await sql.write(batch({ traffic: rows(30, D0 + DAY, 24, DOMAINS, 'p2') }));
-      expect(await sums(`SELECT project, day, sum(rows), sum(tags) FROM ${db}.traffic_project_day_stamps GROUP BY project, day ORDER BY project, day`))
-        .toBe(await sums(`SELECT project, intDiv(hour, 24) AS day, sum(rows), sum(tags) FROM ${db}.traffic_stamps GROUP BY project, day ORDER BY project, day`));
+      const after = await coarse();
+      expect(after.days).toBe(after.fromHours);
       const f: TrafficFilter = {
         project: 'p1', domains: DOMAINS, app: undefined, stream: undefined, protocol: undefined, regions: [], isps: [], ipType: undefined,
         slotMs: HOUR, from: D0, to: D0 + 3 * DAY,

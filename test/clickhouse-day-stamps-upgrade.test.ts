@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ClickHouseStore } from '../src/store/clickhouse/store.js';
 import type { TrafficFilter } from '../src/store/traffic.js';
 import { startClickHouse, type ClickHouseServer } from './harness/clickhouse.js';
-import { schemaBefore, seededRandom, untilFromBlocks } from './helpers/block-stores.js';
+import { daySums, schemaBefore, seededRandom, untilFromBlocks } from './helpers/block-stores.js';
 import { requireTools } from './helpers/system-tools.js';
 
 // Migration 015 (day stamps of the traffic totals, one row per (project, domain, day)) on a database an
@@ -45,10 +45,9 @@ it('a database with hour stamps written before migration 015 answers closed days
     await cached.init();
     await sql.init();
     // Each day's stamp is the sum of its hour stamps (rows, and tags mod 2^64).
-    const sums = (q: string): Promise<string> => server.sql(`${q} FORMAT CSV`);
-    const fromHours = await sums(`SELECT domain, intDiv(hour, 24) AS day, sum(rows), sum(tags) FROM ${db}.traffic_stamps GROUP BY domain, day ORDER BY domain, day`);
+    const { fromHours, days } = await daySums(server, db, 'traffic_stamps', 'traffic_day_stamps', 'domain');
     expect(fromHours.trim().split('\n')).toHaveLength(6);
-    expect(await sums(`SELECT domain, day, sum(rows), sum(tags) FROM ${db}.traffic_day_stamps GROUP BY domain, day ORDER BY domain, day`)).toBe(fromHours);
+    expect(days).toBe(fromHours);
     const f: TrafficFilter = {
       project: 'p1', domains: DOMAINS, app: undefined, stream: undefined, protocol: undefined, regions: [], isps: [], ipType: undefined,
       slotMs: HOUR, from: D0, to: D0 + 3 * DAY,

@@ -154,3 +154,18 @@ export async function schemaBefore(server: ClickHouseServer, db: string, version
   }
 }
 
+
+/**
+ * The stamps of an hour stamps table summed per (`by`, UTC day), and those of its day stamps table per
+ * (`by`, day), as CSV rows in the same order: equal when each day's stamp is the sum of its hours' (rows,
+ * and tags mod 2^64), as migrations 015, 017 and 018 keep them.
+ */
+export async function daySums(server: ClickHouseServer, db: string, hourTable: string, dayTable: string, by: 'domain' | 'project'):
+  Promise<{ fromHours: string; days: string }> {
+  const csv = (q: string): Promise<string> => server.sql(`${q} FORMAT CSV`);
+  const [fromHours, days] = await Promise.all([
+    csv(`SELECT ${by}, intDiv(hour, 24) AS day, sum(rows), sum(tags) FROM ${db}.${hourTable} GROUP BY ${by}, day ORDER BY ${by}, day`),
+    csv(`SELECT ${by}, day, sum(rows), sum(tags) FROM ${db}.${dayTable} GROUP BY ${by}, day ORDER BY ${by}, day`),
+  ]);
+  return { fromHours, days };
+}
