@@ -3,25 +3,29 @@
 // bench's load and its other rows:
 //
 //   node dist/bench/query/ch-cheap-rows.js [--baseline <checkout of an older build>] [--rows portrait,httpcodes1h]
-//     [--seconds 5] [--rounds 2] [--cpu-prof <dir>]
+//     [--seconds 5] [--rounds 2] [--query-log off,on] [--cpu-prof <dir>]
 //
 // Needs the loaded dense datasets in this checkout's .bench-data/: `dense` (SQLite) and `dense-clickhouse`
 // (`npm run bench -- dense --store clickhouse` writes both; copies of them do). clickhouse-server is started on
 // .bench-data/dense-clickhouse/server (system.query_log on), each build serves it from a temporary data directory
 // (its keys), the SQLite store serves .bench-data/dense. Every row: each ClickHouse build warmed up until its
-// blocks answer (dense-clickhouse-warm.ts), every answer checked byte for byte against SQLite's, then `rounds`
-// rounds of uncached loads at 10 connections (the targets' order rotated each round), each ClickHouse load
-// logged with clickhouse-server's CPU, its SELECTs per answer and their mean duration (system.query_log), and
-// every load with the serving process's CPU per answer (every thread). `--cpu-prof`: this build's server
+// blocks answer (dense-clickhouse-warm.ts, reading system.query_log), every answer checked byte for byte against
+// SQLite's, then `rounds` rounds of uncached loads at 10 connections (the targets' order rotated each round), each
+// round once per `--query-log` state (default both: `off`, clickhouse-server's query log off as in the dense bench's
+// loads, and `on`, as the benches ran before, so the log's cost shows in the same run; test/harness/clickhouse.ts
+// setQueryLog). Each ClickHouse load is logged with clickhouse-server's CPU, its SELECTs per answer, their marks and
+// thread time (system.events: bench/lib/ch-events.ts), and every load with the serving process's CPU per answer
+// (every thread). `--cpu-prof`: this build's server
 // runs under node --cpu-prof, its profile written to that directory when it stops.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { projectRoot } from '../../src/paths.js';
 import { startClickHouseIn } from '../../test/harness/clickhouse.js';
+import { chSelects, readChEvents } from '../lib/ch-events.js';
 import { load, type LoadResult } from '../lib/load.js';
 import { startProcess, type Server } from '../lib/proc.js';
 import { table } from '../lib/table.js';
@@ -36,12 +40,16 @@ const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z
 const { values } = parseArgs({
   options: {
     baseline: { type: 'string' }, seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '2' },
-    rows: { type: 'string', default: 'portrait,httpcodes1h' }, 'cpu-prof': { type: 'string' },
+    rows: { type: 'string', default: 'portrait,httpcodes1h' }, 'query-log': { type: 'string', default: 'off,on' }, 'cpu-prof': { type: 'string' },
   },
 });
 const root = projectRoot();
 const seconds = Number(values.seconds);
 const rounds = Math.max(1, Number(values.rounds));
+const logStates = String(values['query-log']).split(',').map((m) => {
+  if (m !== 'on' && m !== 'off') throw new Error(`--query-log: on, off or both (off,on), not ${m}`);
+  return m;
+});
 const say = (s: string): void => void process.stderr.write(`${s}\n`);
 
 /** CPU time (user + system, every thread) of a process so far, in ms (/proc, clock ticks of 10 ms). */
@@ -69,6 +77,7 @@ const list = all.filter((r) => wanted.has(r.key));
 
 const server = await startClickHouseIn(join(root, '.bench-data', 'dense-clickhouse', 'server'), { queryLog: true });
 const url = server.url(DATABASE);
+const chSql = (q: string): Promise<string> => server.sql(q);
 const queryLog: QueryLog = {
   database: DATABASE,
   async rows(sql) {
@@ -79,15 +88,6 @@ const queryLog: QueryLog = {
     await server.sql(sql);
   },
 };
-/** The SELECTs clickhouse-server finished in [t0, t1]: count, mean duration (ms). */
-async function chQueries(t0: number, t1: number): Promise<{ n: number; ms: number }> {
-  await queryLog.exec('SYSTEM FLUSH LOGS');
-  const [r] = await queryLog.rows(`SELECT count() AS n, avg(query_duration_ms) AS ms FROM system.query_log WHERE type = 2
-    AND event_time >= toDateTime(${Math.floor(t0 / 1000)}) AND event_time <= toDateTime(${Math.ceil(t1 / 1000)})
-    AND query LIKE 'SELECT%' AND query NOT LIKE '%system.%'`);
-  return { n: Number(r?.n ?? 0), ms: Number(r?.ms ?? 0) };
-}
-
 const temp: string[] = [];
 const servers: Server[] = [];
 interface Target { label: string; s: Server; headers: Record<string, string>; ch: boolean }
@@ -116,34 +116,44 @@ try {
       if (!w.warm) throw new Error(`${t.label}: ${row.name}: not warm`);
       if (!w.body.equals(expected)) throw new Error(`${t.label}: ${row.name}: the answer differs from SQLite's`);
     }
-    const byTarget: Array<Array<{ r: LoadResult; cpuUs: number; chCores: number; chPerAnswer: number; chMs: number }>> = targets.map(() => []);
-    for (let round = 0; round < rounds; round++) {
-      for (let k = 0; k < targets.length; k++) {
-        const i = (k + round) % targets.length;
-        const t = targets[i] as Target;
-        const t0 = Date.now();
-        const c0 = cpuMs(t.s.child.pid);
-        const ch0 = cpuMs(server.pid());
-        const r = await load(`${t.label}: ${row.name}`, t.s.url + row.path, { connections: 10, seconds, headers: t.headers });
-        const t1 = Date.now();
-        const cpuUs = ((cpuMs(t.s.child.pid) - c0) * 1000) / Math.max(1, r.requests);
-        const chCores = (cpuMs(server.pid()) - ch0) / Math.max(1, t1 - t0);
-        const q = t.ch ? await chQueries(t0, t1) : { n: 0, ms: 0 };
-        const chPerAnswer = q.n / Math.max(1, r.requests);
-        say(`${t.label}: ${row.name} (round ${round + 1}): ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, server CPU ${cpuUs.toFixed(0)} µs/answer`
-          + (t.ch ? `, clickhouse-server ${chCores.toFixed(2)} cores, ${chPerAnswer.toFixed(2)} SELECTs/answer (mean ${q.ms.toFixed(2)} ms)` : ''));
-        (byTarget[i] as Array<(typeof byTarget)[0][0]>).push({ r, cpuUs, chCores, chPerAnswer, chMs: q.ms });
+    type Run = { r: LoadResult; cpuUs: number; chCores: number; chPerAnswer: number; chMarks: number; chMs: number };
+    for (const state of logStates) {
+      const byTarget: Run[][] = targets.map(() => []);
+      for (let round = 0; round < rounds; round++) {
+        await server.setQueryLog(state === 'on');
+        for (let k = 0; k < targets.length; k++) {
+          const i = (k + round) % targets.length;
+          const t = targets[i] as Target;
+          const e0 = await readChEvents(chSql);
+          const t0 = Date.now();
+          const c0 = cpuMs(t.s.child.pid);
+          const ch0 = cpuMs(server.pid());
+          const r = await load(`${t.label}: ${row.name}`, t.s.url + row.path, { connections: 10, seconds, headers: t.headers });
+          const t1 = Date.now();
+          const cpuUs = ((cpuMs(t.s.child.pid) - c0) * 1000) / Math.max(1, r.requests);
+          const chCores = (cpuMs(server.pid()) - ch0) / Math.max(1, t1 - t0);
+          const q = chSelects(e0, await readChEvents(chSql));
+          const chPerAnswer = q.selects / Math.max(1, r.requests);
+          say(`${t.label}: ${row.name} (query log ${state}, round ${round + 1}): ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, server CPU ${cpuUs.toFixed(0)} µs/answer`
+            + (t.ch ? `, clickhouse-server ${chCores.toFixed(2)} cores, ${chPerAnswer.toFixed(2)} SELECTs/answer (${q.marks.toFixed(1)} marks, ${q.threadMs.toFixed(2)} thread ms each)` : '')
+            + `; load average ${loadavg()[0]?.toFixed(1)}`);
+          (byTarget[i] as Run[]).push({ r, cpuUs, chCores, chPerAnswer, chMarks: q.marks, chMs: q.threadMs });
+        }
       }
+      await server.setQueryLog(true);
+      const med = byTarget.map((rs) => [...rs].sort((a, b) => a.r.rps - b.r.rps)[Math.floor(rs.length / 2)] as Run);
+      const sq = med[med.length - 1] as Run;
+      targets.forEach((t, i) => {
+        const m = med[i] as Run;
+        out.push([row.name, state, t.label, m.r.rps, m.r.p99, m.cpuUs, t.ch ? m.r.rps / sq.r.rps : '', t.ch ? m.chPerAnswer : '', t.ch ? m.chCores : '',
+          t.ch ? m.chMarks : '', t.ch ? m.chMs : '']);
+      });
     }
-    const med = byTarget.map((rs) => [...rs].sort((a, b) => a.r.rps - b.r.rps)[Math.floor(rs.length / 2)] as (typeof rs)[0]);
-    const sq = med[med.length - 1] as (typeof med)[0];
-    targets.forEach((t, i) => {
-      const m = med[i] as (typeof med)[0];
-      out.push([row.name, t.label, m.r.rps, m.r.p99, m.cpuUs, t.ch ? m.r.rps / sq.r.rps : '', t.ch ? m.chPerAnswer : '', t.ch ? m.chCores : '']);
-    });
   }
   console.log(`\nCheap ClickHouse answers, same run (median of ${rounds} round(s), ${seconds} s each, uncached, 10 connections)\n\n`
-    + table(['row', 'target', 'req/s', 'p99 ms', 'server CPU µs/answer', '/ SQLite', 'CH SELECTs/answer', 'CH cores'], out) + '\n');
+    + `(load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} at the end; "query log": clickhouse-server's system.query_log during the loads; `
+    + '"/ SQLite": req/s over the SQLite store\'s in the same query log state; SELECTs, marks and thread ms from system.events, the server\'s own periodic SELECTs included)\n\n'
+    + table(['row', 'query log', 'target', 'req/s', 'p99 ms', 'server CPU µs/answer', '/ SQLite', 'CH SELECTs/answer', 'CH cores', 'CH marks/SELECT', 'CH thread ms/SELECT'], out) + '\n');
 } finally {
   for (const s of servers) await s.stop();
   await server.stop();

@@ -13,6 +13,7 @@ import { ClickHouseStore } from '../../src/store/clickhouse/store.js';
 import { quote } from '../../src/store/clickhouse/sql.js';
 import { parseClickHouseUrls } from '../../src/store/clickhouse/url.js';
 import { startClickHouseIn, type ClickHouseServer } from '../../test/harness/clickhouse.js';
+import { chSelects, readChEvents } from '../lib/ch-events.js';
 import { startProcess, type Server } from '../lib/proc.js';
 import { table } from '../lib/table.js';
 import { DENSE, denseDomain, type DenseStats } from './dense.js';
@@ -72,15 +73,17 @@ export function trafficLoad(env: NodeJS.ProcessEnv = process.env): TrafficLoad {
 
 const fullTraffic = (t: TrafficLoad): boolean => t.days === DENSE.traffic.days && t.streams;
 
-/** What clickhouse-server did during one load row (its CPU from /proc, its queries from system.query_log). */
+/**
+ * What clickhouse-server did during one load row, run with system.query_log off (the log costs every query): its CPU
+ * from /proc, its SELECTs from system.events (bench/lib/ch-events.ts).
+ */
 export interface DenseClickHouseRow {
   /** CPU time / the row's wall time. */
   cores: number;
   queries: number;
-  /** Per query, averages. */
-  readRows: number;
-  readBytes: number;
-  durationMs: number;
+  /** Per SELECT, means: marks selected (8,192 rows each at most), thread time in ms. */
+  marks: number;
+  threadMs: number;
 }
 
 export interface DenseClickHouse {
@@ -90,8 +93,11 @@ export interface DenseClickHouse {
   serveFlags: string[];
   url: string;
   server: ClickHouseServer;
-  /** Starts measuring clickhouse-server for one row; end() returns what it did meanwhile. */
-  probe(): { end(): Promise<DenseClickHouseRow> };
+  /**
+   * Turns clickhouse-server's query log off and starts measuring it for one row; end() returns what it did meanwhile
+   * and turns the log on again (the warm-ups read it).
+   */
+  probe(): Promise<{ end(): Promise<DenseClickHouseRow> }>;
   /** Fails loudly unless SQLite's answer to `path` (same dataset) is byte for byte `body`. */
   sameAsSqlite(name: string, path: string, body: Buffer): Promise<void>;
   /** undefined when SQLite's answer to `path` is byte for byte `body`, else where and how they differ (also logged). */
@@ -258,18 +264,18 @@ export async function prepareDenseClickHouse(o: { root: string; anchor: number; 
   const prepared: DenseClickHouse = {
     ds: dataset, dataDir, url, server,
     serveFlags: ['--store', 'clickhouse', '--clickhouse-url', url],
-    probe() {
+    async probe() {
+      await server.setQueryLog(false);
+      const sql = (q: string): Promise<string> => server.sql(q);
+      const events0 = await readChEvents(sql);
       const t0 = Date.now();
       const cpu0 = procCpuMs(server.pid());
       return {
         async end() {
           const cores = (procCpuMs(server.pid()) - cpu0) / Math.max(1, Date.now() - t0);
-          const t1 = Date.now();
-          await admin.exec('SYSTEM FLUSH LOGS');
-          const [r] = await admin.rows(`SELECT count() AS n, avg(read_rows) AS rr, avg(read_bytes) AS rb, avg(query_duration_ms) AS d
-            FROM system.query_log WHERE type = 2 AND event_time >= toDateTime(${quote(Math.floor(t0 / 1000))})
-              AND event_time <= toDateTime(${quote(Math.ceil(t1 / 1000))}) AND query LIKE 'SELECT%' AND query NOT LIKE '%system.%'`);
-          return { cores, queries: num(r?.n), readRows: Number(r?.rr) || 0, readBytes: Number(r?.rb) || 0, durationMs: Number(r?.d) || 0 };
+          const d = chSelects(events0, await readChEvents(sql));
+          await server.setQueryLog(true);
+          return { cores, queries: d.selects, marks: d.marks, threadMs: d.threadMs };
         },
       };
     },
@@ -355,14 +361,14 @@ export function denseClickHouseTable(r: { rows: Array<{
   const yes = (b: boolean): string => (b ? 'yes' : '**no**');
   return table(
     ['query (uncached, 10 connections)', 'KB/resp', 'ClickHouse req/s', 'p99 ms', 'SQLite req/s (same run)', 'SQLite p99 ms', 'ClickHouse / SQLite',
-      '>= 0.5x', 'p99 <= 50 ms', 'bytes = SQLite', 'warm-up s', 'bare req/s (same bytes)', 'x bare', 'CH queries/answer', 'CH cores', 'CH rows read/query', 'CH ms/query'],
+      '>= 0.5x', 'p99 <= 50 ms', 'bytes = SQLite', 'warm-up s', 'bare req/s (same bytes)', 'x bare', 'CH SELECTs/answer', 'CH cores', 'CH marks/SELECT', 'CH thread ms/SELECT'],
     r.rows.map((x) => [x.name, x.bytes / 1024, x.livestats.rps, x.livestats.p99, x.sqlite?.rps ?? '', x.sqlite?.p99 ?? '', x.vsSqlite ?? '',
       x.vsSqlite === undefined ? '' : yes(x.vsSqlite >= 0.5), yes(x.livestats.p99 <= 50),
       x.mismatches === undefined ? '' : x.mismatches.length === 0 ? 'yes' : '**DIFFERENT**',
       x.warm ? (x.warm.warm ? x.warm.ms / 1000 : `**not warm** (${(x.warm.ms / 1000).toFixed(0)})`) : '',
       x.bare.rps, x.ratio,
       x.clickhouse && x.livestats.requests > 0 ? x.clickhouse.queries / x.livestats.requests : '',
-      x.clickhouse?.cores ?? '', Math.round(x.clickhouse?.readRows ?? 0), x.clickhouse?.durationMs ?? '']),
+      x.clickhouse?.cores ?? '', x.clickhouse?.marks ?? '', x.clickhouse?.threadMs ?? '']),
   );
 }
 

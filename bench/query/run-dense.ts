@@ -190,7 +190,7 @@ export async function runDenseBench(o: { root: string; log: (s: string) => void;
       const bare = await startProcess([join(o.root, 'dist/bench/query/bare-server.js'), bodyFile]);
       try {
         o.log(`dense load: ${s.name} (${body.length} bytes, 10 connections, ${seconds} s, uncached, then the bare server)`);
-        const probe = ch?.probe();
+        const probe = await ch?.probe();
         const ls = await load(s.name, serve.url + s.path, { connections: 10, seconds, headers });
         const clickhouse = await probe?.end();
         const other = ch?.sqlite();

@@ -31,6 +31,13 @@ export interface ClickHouseServer {
   pid(): number | undefined;
   /** Sends a signal to the running process (SIGSTOP/SIGCONT in fault tests). */
   signal(sig: NodeJS.Signals): void;
+  /**
+   * Turns logging into system.query_log on or off for the queries that start from now on (a server launched
+   * with `queryLog` only): rewrites users.xml, which clickhouse-server 18.16 reloads within ~2 s, and returns once a
+   * new query sees the new `log_queries` (system.settings). Benchmarks keep it on for their warm-ups and turn it off
+   * for their loads: the log costs every query.
+   */
+  setQueryLog(on: boolean): Promise<void>;
 }
 
 export interface Ports { http: number; tcp: number }
@@ -144,6 +151,7 @@ export function launch(dir: string, ports: Ports, cluster?: { name: string; shar
   const netns = extra.placement?.netns;
   writeFileSync(join(dir, 'config.xml'), configXml(dir, ports, cluster, extra));
   writeFileSync(join(dir, 'users.xml'), usersXml(extra));
+  let logging = extra.queryLog === true;
   let proc: ChildProcess | undefined;
   const server: ClickHouseServer = {
     httpPort: ports.http,
@@ -188,6 +196,18 @@ export function launch(dir: string, ports: Ports, cluster?: { name: string; shar
     pid: () => proc?.pid,
     signal(sig: NodeJS.Signals) {
       proc?.kill(sig);
+    },
+    async setQueryLog(on) {
+      if (!extra.queryLog) throw new Error('setQueryLog: this server was launched without queryLog (no system.query_log)');
+      if (on === logging) return;
+      writeFileSync(join(dir, 'users.xml'), usersXml({ ...extra, queryLog: on }));
+      const want = on ? '1' : '0';
+      const deadline = Date.now() + 60_000;
+      while ((await server.sql("SELECT value FROM system.settings WHERE name = 'log_queries'")).trim() !== want) {
+        if (Date.now() > deadline) throw new Error(`clickhouse-server did not reload users.xml (log_queries ${want}) within 60 s`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      logging = on;
     },
   };
   return server;
