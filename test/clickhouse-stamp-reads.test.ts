@@ -49,3 +49,13 @@ it('reads the stamps a build reads, byte for byte, for escaped names and 64-bit 
   expect(shared.get(stampKey('p\t1', 'back\\slash', 103))).toBe(`3:${String((2n * (big + 3n)) % 2n ** 64n)}`);
   expect(shared.get(stampKey('p2', 'nul\0byte', 101))).toBe('2:15');
 });
+
+it('reads one project and one key (the read by equality, stampsSql) as a build does, for every escaped name', async () => {
+  for (const d of NAMES) {
+    const reads = new StampReads(ch, 'default.stamps');
+    const one = await reads.read('p\t1', [d], 100, 110);
+    const own = await readStamps(ch, 'default.stamps', 'p\t1', [d], 100, 110);
+    expect(one.size).toBe(1);
+    expect(new Map([...one].sort())).toEqual(new Map([...own].sort()));
+  }
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseStamps, stampKey } from './stamp-reads.js';
+import { HOUR_STAMPS, parseStamps, stampKey, stampsSql } from './stamp-reads.js';
 
 describe('parseStamps (StampReads\' TabSeparated rows)', () => {
   it('undoes the TabSeparated escapes of the names and keeps the 64-bit sums digit for digit', () => {
@@ -22,5 +22,19 @@ describe('parseStamps (StampReads\' TabSeparated rows)', () => {
     expect(() => parseStamps('p1\ta.example\t7\t5\t\\N\n')).toThrow(/not understood/);
     expect(() => parseStamps('p1\ta.example\t-1\t5\t1\n')).toThrow(/not understood/);
     expect(() => parseStamps('Code: 159, e.displayText() = DB::Exception: Timeout exceeded\n')).toThrow(/not understood/);
+  });
+});
+
+describe('stampsSql (the stamps read)', () => {
+  it('compares one project and one key with =, not an IN list (18.16 builds a set for IN: ~15 % of a stamps read\'s CPU)', () => {
+    const sql = stampsSql('db.http_counts_stamps', 'domain', HOUR_STAMPS, ['p1'], ["a'.example"], 10, 12);
+    expect(sql).toContain("project = 'p1' AND domain = 'a\\'.example'");
+    expect(sql).not.toMatch(/\bIN\b/);
+  });
+
+  it('keeps an IN list for several projects or keys', () => {
+    const sql = stampsSql('db.http_counts_stamps', 'task_id', HOUR_STAMPS, ['p1', 'p2'], ['t1', 't2'], 10, 12);
+    expect(sql).toContain("project IN ('p1', 'p2') AND task_id IN ('t1', 't2')");
+    expect(stampsSql('t', 'domain', HOUR_STAMPS, ['p1'], ['a', 'b'], 1, 2)).toContain("project = 'p1' AND domain IN ('a', 'b')");
   });
 });
