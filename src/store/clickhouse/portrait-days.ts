@@ -5,6 +5,8 @@ import { table, type SchemaNames } from './schema.js';
 import { readStampRows, stampKey, StampReads, type StampColumns } from './stamp-reads.js';
 
 const DAY = 86_400_000;
+/** How long at most a day stamps read waits for the clients just answered to ask again (SharedReads' holdMs). */
+const HOLD_MS = 2;
 /** Portraits kept at most (a few dozen bytes each). */
 const MAX_DAYS = 100_000;
 
@@ -38,7 +40,7 @@ export class PortraitDays {
 
   constructor(private readonly server: ChConnection, names: SchemaNames, options: HourBlocksOptions = {}) {
     this.stampsTable = table(names, 'audience_day_stamps');
-    this.cache = new BlockCache<DayBlock>(new StampReads(server, this.stampsTable, 'domain', 1, DAY_STAMP), options, MAX_DAYS);
+    this.cache = new BlockCache<DayBlock>(new StampReads(server, this.stampsTable, 'domain', 1, DAY_STAMP, HOLD_MS), options, MAX_DAYS);
     this.stats = this.cache.stats;
   }
 

@@ -31,6 +31,10 @@ export class SharedReads<T> {
   private waiting: Array<Waiting<T>> = [];
   private inFlight = 0;
   private scheduled = false;
+  /** After a read returned (holdMs > 0): the next waits until this many queries wait, or until holdUntil. */
+  private holdFor = 0;
+  private holdUntil = 0;
+  private holdTimer: NodeJS.Timeout | undefined;
   /** Stamps reads sent / queries answered by them (tests and the bench read them). */
   readonly stats = { reads: 0, queries: 0 };
 
@@ -39,8 +43,15 @@ export class SharedReads<T> {
    * for one round trip, not for the read in flight and then its own). Exact either way: a query still
    * joins only a read not sent yet.
    */
+  /**
+   * `holdMs` (default 0: none): after a read returns, the next is held until as many queries wait as the read
+   * answered plus those already waiting (the clients just answered have asked again), at most `holdMs`: on a busy
+   * node the queries then alternate less between two half-full reads (each answered client's next query
+   * waits for the read after the one already waiting), so fewer reads per answer. A query arriving on an idle
+   * node (no read returned within holdMs) is not held. Exact all the same: a query joins only a read not sent yet.
+   */
   constructor(private readonly load: (projects: string[], domains: string[], from: number, to: number, extras: number[]) => Promise<T>,
-    private readonly maxInFlight = 1) {}
+    private readonly maxInFlight = 1, private readonly holdMs = 0) {}
 
   /** The stamps of `domains` x hours [from, to) of `project` (and maybe more); `extra`: see Waiting. */
   read(project: string, domains: readonly string[], from: number, to: number, extra = 0): Promise<T> {
@@ -52,6 +63,22 @@ export class SharedReads<T> {
 
   private kick(): void {
     if (this.inFlight >= this.maxInFlight || this.scheduled || this.waiting.length === 0) return;
+    if (this.waiting.length < this.holdFor) {
+      const left = this.holdUntil - performance.now();
+      if (left > 0) {
+        this.holdTimer ??= setTimeout(() => {
+          this.holdTimer = undefined;
+          this.holdFor = 0;
+          this.kick();
+        }, Math.ceil(left));
+        return;
+      }
+    }
+    this.holdFor = 0;
+    if (this.holdTimer) {
+      clearTimeout(this.holdTimer);
+      this.holdTimer = undefined;
+    }
     this.scheduled = true;
     // The next turn of the event loop: queries that arrive together share the read.
     setImmediate(() => {
@@ -79,6 +106,10 @@ export class SharedReads<T> {
       for (const w of batch) w.reject(e);
     } finally {
       this.inFlight--;
+      if (this.holdMs > 0 && this.inFlight === 0) {
+        this.holdFor = batch.length + this.waiting.length;
+        this.holdUntil = performance.now() + this.holdMs;
+      }
       this.kick();
     }
   }
@@ -131,11 +162,12 @@ export async function readStampRows(server: ChConnection, table: string, column:
  */
 export class StampReads extends SharedReads<Map<string, string>> {
   /**
-   * `column`: what the stamps are kept by beside project and hour (domain; carousel: task_id). `maxInFlight`: as SharedReads.
+   * `column`: what the stamps are kept by beside project and hour (domain; carousel: task_id). `maxInFlight`, `holdMs`: as SharedReads.
    * `columns`: what is read (default HOUR_STAMPS).
    */
-  constructor(server: ChConnection, table: string, column: 'domain' | 'task_id' = 'domain', maxInFlight = 1, columns: StampColumns = HOUR_STAMPS) {
-    super((projects, domains, from, to) => readStampRows(server, table, column, columns, projects, domains, from, to), maxInFlight);
+  constructor(server: ChConnection, table: string, column: 'domain' | 'task_id' = 'domain', maxInFlight = 1, columns: StampColumns = HOUR_STAMPS,
+    holdMs = 0) {
+    super((projects, domains, from, to) => readStampRows(server, table, column, columns, projects, domains, from, to), maxInFlight, holdMs);
   }
 }
 
