@@ -71,7 +71,9 @@ if (suite === 'dense' && values.store === 'clickhouse' && values.rows === 'audie
         'traffic cube take tens of minutes on this machine) and runs no mixed row.',
       'Each row uncached (`--query-cache-ms 0`), autocannon 10 connections, 8 s, against the ClickHouse-backed `livestats serve` (after its warm-up), ' +
         'then the SQLite-backed one on the same dataset, then a bare `node:http` process sending the same bytes; every ClickHouse answer was checked ' +
-        'byte for byte against the SQLite store\'s before its row ran. "x SQLite" = ClickHouse req/s / SQLite req/s (issue 24: >= 0.5).',
+        'byte for byte against the SQLite store\'s before its row ran. "x SQLite" = ClickHouse req/s / SQLite req/s (issue 24: >= 0.5). ' +
+        'The ClickHouse load runs with clickhouse-server\'s query log off (on for its warm-up); its SELECTs, marks and thread time per SELECT ' +
+        'from system.events (the server\'s own periodic SELECTs included), its cores from /proc.',
       `Load average (1 / 5 / 15 min) at the start ${loadStart}, at the end ${loadEnd}.`,
       '',
       t,

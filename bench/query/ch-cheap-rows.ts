@@ -12,8 +12,8 @@
 // blocks answer (dense-clickhouse-warm.ts, reading system.query_log), every answer checked byte for byte against
 // SQLite's, then `rounds` rounds of uncached loads at 10 connections (the targets' order rotated each round), each
 // round once per `--query-log` state (default both: `off`, clickhouse-server's query log off as in the dense bench's
-// loads, and `on`, as the benches ran before, so the log's cost shows in the same run; test/harness/clickhouse.ts
-// setQueryLog). Each ClickHouse load is logged with clickhouse-server's CPU, its SELECTs per answer, their marks and
+// loads, and `on`, as the benches ran before, so the log's cost shows in the same run, the states alternating within
+// each round; test/harness/clickhouse.ts setQueryLog; its cost is best read from clickhouse-server's CPU per answer). Each ClickHouse load is logged with clickhouse-server's CPU, its SELECTs per answer, their marks and
 // thread time (system.events: bench/lib/ch-events.ts), and every load with the serving process's CPU per answer
 // (every thread). `--cpu-prof`: this build's server
 // runs under node --cpu-prof, its profile written to that directory when it stops.
@@ -116,10 +116,14 @@ try {
       if (!w.warm) throw new Error(`${t.label}: ${row.name}: not warm`);
       if (!w.body.equals(expected)) throw new Error(`${t.label}: ${row.name}: the answer differs from SQLite's`);
     }
-    type Run = { r: LoadResult; cpuUs: number; chCores: number; chPerAnswer: number; chMarks: number; chMs: number };
-    for (const state of logStates) {
-      const byTarget: Run[][] = targets.map(() => []);
-      for (let round = 0; round < rounds; round++) {
+    type Run = { r: LoadResult; cpuUs: number; chCores: number; chUs: number; chPerAnswer: number; chMarks: number; chMs: number };
+    // Rounds outer, the query log states alternating inside each (their order rotated too): the machine's load drifts
+    // over minutes, so the states are measured side by side, not one after the other.
+    const byState = new Map(logStates.map((st) => [st, targets.map((): Run[] => [])]));
+    for (let round = 0; round < rounds; round++) {
+      for (let j = 0; j < logStates.length; j++) {
+        const state = logStates[(j + round) % logStates.length] as 'on' | 'off';
+        const byTarget = byState.get(state) as Run[][];
         await server.setQueryLog(state === 'on');
         for (let k = 0; k < targets.length; k++) {
           const i = (k + round) % targets.length;
@@ -132,28 +136,34 @@ try {
           const t1 = Date.now();
           const cpuUs = ((cpuMs(t.s.child.pid) - c0) * 1000) / Math.max(1, r.requests);
           const chCores = (cpuMs(server.pid()) - ch0) / Math.max(1, t1 - t0);
+          const chUs = ((cpuMs(server.pid()) - ch0) * 1000) / Math.max(1, r.requests);
           const q = chSelects(e0, await readChEvents(chSql));
           const chPerAnswer = q.selects / Math.max(1, r.requests);
           say(`${t.label}: ${row.name} (query log ${state}, round ${round + 1}): ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, server CPU ${cpuUs.toFixed(0)} µs/answer`
-            + (t.ch ? `, clickhouse-server ${chCores.toFixed(2)} cores, ${chPerAnswer.toFixed(2)} SELECTs/answer (${q.marks.toFixed(1)} marks, ${q.threadMs.toFixed(2)} thread ms each)` : '')
+            + (t.ch ? `, clickhouse-server ${chCores.toFixed(2)} cores, ${chUs.toFixed(0)} µs/answer, ${chPerAnswer.toFixed(2)} SELECTs/answer (${q.marks.toFixed(1)} marks, ${q.threadMs.toFixed(2)} thread ms each)` : '')
             + `; load average ${loadavg()[0]?.toFixed(1)}`);
-          (byTarget[i] as Run[]).push({ r, cpuUs, chCores, chPerAnswer, chMarks: q.marks, chMs: q.threadMs });
+          (byTarget[i] as Run[]).push({ r, cpuUs, chCores, chUs, chPerAnswer, chMarks: q.marks, chMs: q.threadMs });
         }
       }
-      await server.setQueryLog(true);
+    }
+    await server.setQueryLog(true);
+    for (const [state, byTarget] of byState) {
       const med = byTarget.map((rs) => [...rs].sort((a, b) => a.r.rps - b.r.rps)[Math.floor(rs.length / 2)] as Run);
+      // clickhouse-server's CPU per answer: the median over the rounds of its own (it moves less with the load than req/s).
+      const medianChUs = byTarget.map((rs) => ([...rs].sort((a, b) => a.chUs - b.chUs)[Math.floor(rs.length / 2)] as Run).chUs);
       const sq = med[med.length - 1] as Run;
       targets.forEach((t, i) => {
         const m = med[i] as Run;
         out.push([row.name, state, t.label, m.r.rps, m.r.p99, m.cpuUs, t.ch ? m.r.rps / sq.r.rps : '', t.ch ? m.chPerAnswer : '', t.ch ? m.chCores : '',
-          t.ch ? m.chMarks : '', t.ch ? m.chMs : '']);
+          t.ch ? medianChUs[i] ?? '' : '', t.ch ? m.chMarks : '', t.ch ? m.chMs : '']);
       });
     }
   }
   console.log(`\nCheap ClickHouse answers, same run (median of ${rounds} round(s), ${seconds} s each, uncached, 10 connections)\n\n`
     + `(load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} at the end; "query log": clickhouse-server's system.query_log during the loads; `
     + '"/ SQLite": req/s over the SQLite store\'s in the same query log state; SELECTs, marks and thread ms from system.events, the server\'s own periodic SELECTs included)\n\n'
-    + table(['row', 'query log', 'target', 'req/s', 'p99 ms', 'server CPU µs/answer', '/ SQLite', 'CH SELECTs/answer', 'CH cores', 'CH marks/SELECT', 'CH thread ms/SELECT'], out) + '\n');
+    + table(['row', 'query log', 'target', 'req/s', 'p99 ms', 'server CPU µs/answer', '/ SQLite', 'CH SELECTs/answer', 'CH cores', 'CH CPU µs/answer (median)',
+      'CH marks/SELECT', 'CH thread ms/SELECT'], out) + '\n');
 } finally {
   for (const s of servers) await s.stop();
   await server.stop();
