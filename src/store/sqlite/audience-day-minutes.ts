@@ -107,21 +107,24 @@ export function patchDayBlocks(db: Database.Database, sid: number, blocks: Reado
   for (const [day, runs] of days) patchDayRanges(db, sid, day, runs);
 }
 
+/** One stored day decoded at a time by domainDaySlots (reads run one at a time on a connection's thread). */
+const dayScratch = new Float64Array(DAY_MINUTES);
+
 /**
- * The online viewers of each minute fromMinute <= minute < toMinute of a domain series (index
- * minute - fromMinute; 0 where no day is stored): one range read, the days' numbers and their
- * varints each packed into one value by group_concat (which steps both over the same rows in the
- * same order; each row is one whole day).
+ * The online viewers of a domain series over fromMinute <= minute < toMinute folded into slots of
+ * `per` minutes: out[j] becomes the largest of its value and the minutes of slot j (minute
+ * fromMinute + j x per + k, 0 <= k < per; days not stored add nothing). One range read, the days'
+ * numbers and their varints each packed into one value by group_concat (which steps both over the
+ * same rows in the same order; each row is one whole day); each day is decoded into a day-sized
+ * scratch array and folded at once, so a month at 300 s is not a 44,640-minute array first.
  */
-export function domainDayMinutes(db: Database.Database, sid: number, fromMinute: number, toMinute: number): Float64Array {
-  if (toMinute <= fromMinute) return new Float64Array(0);
+export function domainDaySlots(db: Database.Database, sid: number, fromMinute: number, toMinute: number, per: number, out: Float64Array): void {
+  if (toMinute <= fromMinute) return;
   const firstDay = Math.floor(fromMinute / DAY_MINUTES);
   const endDay = Math.ceil(toMinute / DAY_MINUTES);
-  const all = new Float64Array((endDay - firstDay) * DAY_MINUTES);
-  const out = all.subarray(fromMinute - firstDay * DAY_MINUTES, toMinute - firstDay * DAY_MINUTES);
   const [days, packed] = cachedStatement(db, "SELECT group_concat(day), CAST(group_concat(vm, '') AS BLOB) FROM aud_domain_days WHERE sid = ? AND day >= ? AND day < ?")
     .raw().get(sid, firstDay, endDay) as [string | null, Buffer | null];
-  if (days === null || packed === null) return out;
+  if (days === null || packed === null) return;
   let p = 0;
   let day = 0;
   for (let i = 0; i <= days.length; i++) {
@@ -132,11 +135,24 @@ export function domainDayMinutes(db: Database.Database, sid: number, fromMinute:
       continue;
     }
     if (day < firstDay || day >= endDay) throw new Error(`aud_domain_days: day ${day} outside the range read`);
-    p = decodeDay(packed, p, packed.length, all, (day - firstDay) * DAY_MINUTES);
+    p = decodeDay(packed, p, packed.length, dayScratch, 0);
+    // The day's minutes within the range, each into its slot.
+    const dayStart = day * DAY_MINUTES;
+    const lo = Math.max(fromMinute, dayStart);
+    const hi = Math.min(toMinute, dayStart + DAY_MINUTES);
+    let j = Math.floor((lo - fromMinute) / per);
+    let k = lo - fromMinute - j * per;
+    for (let m = lo - dayStart, e = hi - dayStart; m < e && j < out.length; m++) {
+      const v = dayScratch[m] as number;
+      if (v > (out[j] as number)) out[j] = v;
+      if (++k === per) {
+        k = 0;
+        j++;
+      }
+    }
     day = 0;
   }
   if (p !== packed.length) throw new BlockFormatError('aud_domain_days: packed days do not split into days of 1,440 minutes');
-  return out;
 }
 
 /**
