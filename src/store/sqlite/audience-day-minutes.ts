@@ -61,6 +61,48 @@ function decodeDay(buf: Uint8Array, at: number, end: number, out: Float64Array, 
   return p;
 }
 
+/**
+ * Decodes one stored day (as decodeDay) from buf[at..end) and folds its minutes into slots of `per`
+ * minutes: minute i of the day is minute `offset + i` of the range, in slot floor((offset + i) / per);
+ * out[slot] becomes the largest of itself and the minute (minutes before the range, past its
+ * `minutes` or past the last slot are decoded and skipped). Returns the position after the day.
+ */
+function foldDay(buf: Uint8Array, at: number, end: number, offset: number, per: number, out: Float64Array, minutes: number): number {
+  let p = at;
+  // Slot and place in it of the day's first minute (the range may start or end inside the day).
+  let j = Math.floor(offset / per);
+  let k = offset - j * per;
+  // Range minutes folded: 0 <= offset + i < last (in a slot, and before the range's end).
+  const last = Math.min(out.length * per, minutes);
+  for (let i = 0; i < DAY_MINUTES; i++) {
+    if (p >= end) throw new BlockFormatError('aud_domain_days: a day holds fewer than 1,440 minutes');
+    let b = buf[p++] as number;
+    let v: number;
+    if (b < 0x80) v = b;
+    else if (p < end && (buf[p] as number) < 0x80) {
+      // Two bytes: most minutes of a busy domain (128 to 16,383 viewers).
+      v = (b & 0x7f) + (buf[p++] as number) * 0x80;
+    } else {
+      v = b & 0x7f;
+      let scale = 0x80;
+      for (let n = 1; ; n++) {
+        if (p >= end || n > 7) throw new BlockFormatError('aud_domain_days: a minute is not a varint');
+        b = buf[p++] as number;
+        v += (b & 0x7f) * scale;
+        if (b < 0x80) break;
+        scale *= 0x80;
+      }
+    }
+    const r = offset + i;
+    if (r >= 0 && r < last && v > (out[j] as number)) out[j] = v;
+    if (++k === per) {
+      k = 0;
+      j++;
+    }
+  }
+  return p;
+}
+
 /** One day decoded while its row is patched (writes run one at a time on a connection's thread). */
 const patched = new Float64Array(DAY_MINUTES);
 
@@ -107,16 +149,13 @@ export function patchDayBlocks(db: Database.Database, sid: number, blocks: Reado
   for (const [day, runs] of days) patchDayRanges(db, sid, day, runs);
 }
 
-/** One stored day decoded at a time by domainDaySlots (reads run one at a time on a connection's thread). */
-const dayScratch = new Float64Array(DAY_MINUTES);
-
 /**
  * The online viewers of a domain series over fromMinute <= minute < toMinute folded into slots of
  * `per` minutes: out[j] becomes the largest of its value and the minutes of slot j (minute
  * fromMinute + j x per + k, 0 <= k < per; days not stored add nothing). One range read, the days'
  * numbers and their varints each packed into one value by group_concat (which steps both over the
- * same rows in the same order; each row is one whole day); each day is decoded into a day-sized
- * scratch array and folded at once, so a month at 300 s is not a 44,640-minute array first.
+ * same rows in the same order; each row is one whole day); each day's minutes are folded into the
+ * slots as they are decoded (foldDay), so a month at 300 s is not a 44,640-minute array first.
  */
 export function domainDaySlots(db: Database.Database, sid: number, fromMinute: number, toMinute: number, per: number, out: Float64Array): void {
   if (toMinute <= fromMinute) return;
@@ -135,21 +174,7 @@ export function domainDaySlots(db: Database.Database, sid: number, fromMinute: n
       continue;
     }
     if (day < firstDay || day >= endDay) throw new Error(`aud_domain_days: day ${day} outside the range read`);
-    p = decodeDay(packed, p, packed.length, dayScratch, 0);
-    // The day's minutes within the range, each into its slot.
-    const dayStart = day * DAY_MINUTES;
-    const lo = Math.max(fromMinute, dayStart);
-    const hi = Math.min(toMinute, dayStart + DAY_MINUTES);
-    let j = Math.floor((lo - fromMinute) / per);
-    let k = lo - fromMinute - j * per;
-    for (let m = lo - dayStart, e = hi - dayStart; m < e && j < out.length; m++) {
-      const v = dayScratch[m] as number;
-      if (v > (out[j] as number)) out[j] = v;
-      if (++k === per) {
-        k = 0;
-        j++;
-      }
-    }
+    p = foldDay(packed, p, packed.length, day * DAY_MINUTES - fromMinute, per, out, toMinute - fromMinute);
     day = 0;
   }
   if (p !== packed.length) throw new BlockFormatError('aud_domain_days: packed days do not split into days of 1,440 minutes');
