@@ -3,7 +3,15 @@
 // bench's load and its other rows:
 //
 //   node dist/bench/query/ch-cheap-rows.js [--baseline <checkout of an older build>] [--rows portrait,httpcodes1h]
-//     [--seconds 5] [--rounds 2] [--query-log off,on] [--cpu-prof <dir>]
+//     [--seconds 5] [--rounds 2] [--query-log off,on] [--cpu-prof <dir>] [--sqlite-baseline-data <dir>]
+//
+// The other dense audience rows are here too (issue 21): `--rows users7,users31,playinfo` (users 7 d at 60 s and
+// 31 d at 300 s of a head domain, play-info of 10 domains). With --baseline the SQLite store of the baseline build
+// is measured as well, on its own copy of the SQLite dataset (a data directory is served by one process at a time):
+// --sqlite-baseline-data, default .bench-data/dense-baseline (`cp -r .bench-data/dense .bench-data/dense-baseline`;
+// left out when missing). Every round ends with a
+// bare node:http server sending the row's bytes (bare-server.ts): the "x bare" column is each target's req/s over
+// the bare server's in the same round (the figure issue 21's targets are in).
 //
 // Needs the loaded dense datasets in this checkout's .bench-data/: `dense` (SQLite) and `dense-clickhouse`
 // (`npm run bench -- dense --store clickhouse` writes both; copies of them do). clickhouse-server is started on
@@ -18,7 +26,7 @@
 // (every thread). `--cpu-prof`: this build's server
 // runs under node --cpu-prof, its profile written to that directory when it stops.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -41,6 +49,7 @@ const { values } = parseArgs({
   options: {
     baseline: { type: 'string' }, seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '2' },
     rows: { type: 'string', default: 'portrait,httpcodes1h' }, 'query-log': { type: 'string', default: 'off,on' }, 'cpu-prof': { type: 'string' },
+    'sqlite-baseline-data': { type: 'string' },
   },
 });
 const root = projectRoot();
@@ -51,6 +60,7 @@ const logStates = String(values['query-log']).split(',').map((m) => {
   return m;
 });
 const say = (s: string): void => void process.stderr.write(`${s}\n`);
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 /** CPU time (user + system, every thread) of a process so far, in ms (/proc, clock ticks of 10 ms). */
 function cpuMs(pid: number | undefined): number {
@@ -66,9 +76,12 @@ const meta = db.prepare("SELECT value FROM meta WHERE key = 'bench.dense'").pluc
 db.close();
 if (!meta) throw new Error(`${sqliteDir}: no bench.dense meta row (not a dense dataset)`);
 const end = (JSON.parse(meta) as { anchor: number }).anchor - HOUR;
-const portrait = denseAudienceQueries(end).find((q) => q.name.startsWith('portrait'));
+const audienceRow = (prefix: string): string => denseAudienceQueries(end).find((q) => q.name.startsWith(prefix))?.path ?? '';
 const all = [
-  { key: 'portrait', name: 'portrait of a head domain (yesterday)', path: portrait?.path ?? '', blocks: 'audience_' },
+  { key: 'users7', name: 'users 7 d x 1 head domain, 60 s', path: audienceRow('users 7 d'), blocks: 'audience_' },
+  { key: 'users31', name: 'users 31 d x 1 head domain, 300 s', path: audienceRow('users 31 d'), blocks: 'audience_' },
+  { key: 'playinfo', name: 'play-info 10 domains, 1,000 live streams', path: audienceRow('play-info'), blocks: 'audience_' },
+  { key: 'portrait', name: 'portrait of a head domain (yesterday)', path: audienceRow('portrait'), blocks: 'audience_' },
   { key: 'httpcodes1h', name: '1 h x 1 domain', blocks: 'http_counts',
     path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${denseDomain(1)}&start_time=${iso(end - HOUR)}&end_time=${iso(end)}` },
 ];
@@ -91,8 +104,9 @@ const queryLog: QueryLog = {
 const temp: string[] = [];
 const servers: Server[] = [];
 interface Target { label: string; s: Server; headers: Record<string, string>; ch: boolean }
-const serve = async (label: string, buildRoot: string, ch: boolean, node: string[] = []): Promise<Target> => {
-  const data = ch ? mkdtempSync(join(tmpdir(), 'livestats-cheap-')) : sqliteDir;
+const sqliteBaselineDir = resolve(values['sqlite-baseline-data'] ?? join(root, '.bench-data', 'dense-baseline'));
+const serve = async (label: string, buildRoot: string, ch: boolean, node: string[] = [], sqliteData = sqliteDir): Promise<Target> => {
+  const data = ch ? mkdtempSync(join(tmpdir(), 'livestats-cheap-')) : sqliteData;
   if (ch) temp.push(data);
   const keys = JSON.parse(execFileSync(process.execPath, [join(buildRoot, 'bin/livestats.js'), 'keys', 'create', '--project', DENSE.project, '--json', '--data', data]).toString()) as { token: string };
   const s = await startProcess([...node, join(buildRoot, 'bin/livestats.js'), 'serve', '--data', data, '--port', '0', '--log-level', 'warn', '--query-cache-ms', '0',
@@ -104,9 +118,13 @@ try {
   const targets = [
     await serve('ClickHouse, this build', root, true, values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(values['cpu-prof'])}`] : []),
     ...(values.baseline ? [await serve('ClickHouse, baseline', resolve(values.baseline), true)] : []),
+    ...(values.baseline && existsSync(join(sqliteBaselineDir, 'livestats.db')) ? [await serve('SQLite, baseline', resolve(values.baseline), false, [], sqliteBaselineDir)] : []),
     await serve('SQLite, this build', root, false),
   ];
   const out: Array<Array<string | number>> = [];
+  const bareBin = join(root, 'dist', 'bench', 'query', 'bare-server.js');
+  const bodyDir = mkdtempSync(join(tmpdir(), 'livestats-bare-'));
+  temp.push(bodyDir);
   for (const row of list) {
     const sqlite = targets[targets.length - 1] as Target;
     const expected = Buffer.from(await (await fetch(sqlite.s.url + row.path, { headers: sqlite.headers })).arrayBuffer());
@@ -116,11 +134,21 @@ try {
       if (!w.warm) throw new Error(`${t.label}: ${row.name}: not warm`);
       if (!w.body.equals(expected)) throw new Error(`${t.label}: ${row.name}: the answer differs from SQLite's`);
     }
-    type Run = { r: LoadResult; cpuUs: number; chCores: number; chUs: number; chPerAnswer: number; chMarks: number; chMs: number };
+    for (const t of targets.filter((x) => !x.ch)) {
+      // The SQLite targets warmed up too (their first answers read the file into the page cache): 20 answers.
+      for (let i = 0; i < 20; i++) {
+        const body = Buffer.from(await (await fetch(t.s.url + row.path, { headers: t.headers })).arrayBuffer());
+        if (!body.equals(expected)) throw new Error(`${t.label}: ${row.name}: the answer differs from this build's SQLite answer`);
+      }
+    }
+    const bodyFile = join(bodyDir, `${row.key}.json`);
+    writeFileSync(bodyFile, expected);
+    type Run = { r: LoadResult; cpuUs: number; chCores: number; chUs: number; chPerAnswer: number; chMarks: number; chMs: number; bare: number };
     // Rounds outer, the query log states alternating inside each (their order rotated too): the machine's load drifts
     // over minutes, so the states are measured side by side, not one after the other.
     const byState = new Map(logStates.map((st) => [st, targets.map((): Run[] => [])]));
     for (let round = 0; round < rounds; round++) {
+      const roundRuns: Run[] = [];
       for (let j = 0; j < logStates.length; j++) {
         const state = logStates[(j + round) % logStates.length] as 'on' | 'off';
         const byTarget = byState.get(state) as Run[][];
@@ -142,8 +170,19 @@ try {
           say(`${t.label}: ${row.name} (query log ${state}, round ${round + 1}): ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, server CPU ${cpuUs.toFixed(0)} µs/answer`
             + (t.ch ? `, clickhouse-server ${chCores.toFixed(2)} cores, ${chUs.toFixed(0)} µs/answer, ${chPerAnswer.toFixed(2)} SELECTs/answer (${q.marks.toFixed(1)} marks, ${q.threadMs.toFixed(2)} thread ms each)` : '')
             + `; load average ${loadavg()[0]?.toFixed(1)}`);
-          (byTarget[i] as Run[]).push({ r, cpuUs, chCores, chUs, chPerAnswer, chMarks: q.marks, chMs: q.threadMs });
+          const rec: Run = { r, cpuUs, chCores, chUs, chPerAnswer, chMarks: q.marks, chMs: q.threadMs, bare: 0 };
+          (byTarget[i] as Run[]).push(rec);
+          roundRuns.push(rec);
         }
+      }
+      // The bare server sending the same bytes, in the same round: each target's "x bare" is over it.
+      const bare = await startProcess([bareBin, bodyFile]);
+      try {
+        const b = await load(`bare: ${row.name}`, `${bare.url}/`, { connections: 10, seconds });
+        say(`bare: ${row.name} (round ${round + 1}): ${b.rps.toFixed(0)} req/s, p99 ${b.p99} ms; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+        for (const rec of roundRuns) rec.bare = b.rps;
+      } finally {
+        await bare.stop();
       }
     }
     await server.setQueryLog(true);
@@ -154,7 +193,8 @@ try {
       const sq = med[med.length - 1] as Run;
       targets.forEach((t, i) => {
         const m = med[i] as Run;
-        out.push([row.name, state, t.label, m.r.rps, m.r.p99, m.cpuUs, t.ch ? m.r.rps / sq.r.rps : '', t.ch ? m.chPerAnswer : '', t.ch ? m.chCores : '',
+        const xBare = median((byTarget[i] ?? []).map((x) => x.r.rps / Math.max(1e-9, x.bare)));
+        out.push([row.name, state, t.label, m.r.rps, m.r.p99, m.cpuUs, xBare, t.ch ? m.r.rps / sq.r.rps : '', t.ch ? m.chPerAnswer : '', t.ch ? m.chCores : '',
           t.ch ? medianChUs[i] ?? '' : '', t.ch ? m.chMarks : '', t.ch ? m.chMs : '']);
       });
     }
@@ -162,7 +202,7 @@ try {
   console.log(`\nCheap ClickHouse answers, same run (median of ${rounds} round(s), ${seconds} s each, uncached, 10 connections)\n\n`
     + `(load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} at the end; "query log": clickhouse-server's system.query_log during the loads; `
     + '"/ SQLite": req/s over the SQLite store\'s in the same query log state; SELECTs, marks and thread ms from system.events, the server\'s own periodic SELECTs included)\n\n'
-    + table(['row', 'query log', 'target', 'req/s', 'p99 ms', 'server CPU µs/answer', '/ SQLite', 'CH SELECTs/answer', 'CH cores', 'CH CPU µs/answer (median)',
+    + table(['row', 'query log', 'target', 'req/s', 'p99 ms', 'server CPU µs/answer', 'x bare', '/ SQLite', 'CH SELECTs/answer', 'CH cores', 'CH CPU µs/answer (median)',
       'CH marks/SELECT', 'CH thread ms/SELECT'], out) + '\n');
 } finally {
   for (const s of servers) await s.stop();

@@ -104,12 +104,39 @@ function putWords(view: DataView, p: number, w: Words): number {
 
 const ONLINE_WORDS = wordsOf(ONLINE);
 
+/** Names' texts kept across answers at most (each a few words; more: both maps start again). */
+const MAX_NAMES = 20_000;
+/** '{"play_domain":"<domain>","stream":' by domain. */
+const heads = new Map<string, Words>();
+/** '"<stream>","protocol":"<p>","bandwidth":' by stream name, one per protocol. */
+const tails = new Map<string, Words[]>();
+
+function headOf(domain: string): Words {
+  let head = heads.get(domain);
+  if (head === undefined) {
+    if (heads.size >= MAX_NAMES) heads.clear();
+    heads.set(domain, (head = wordsOf(concat(DOMAIN, jsonString(domain), STREAM))));
+  }
+  return head;
+}
+
+function tailsOf(stream: string): Words[] {
+  let tail = tails.get(stream);
+  if (tail === undefined) {
+    if (tails.size >= MAX_NAMES) tails.clear();
+    const name = jsonString(stream);
+    tails.set(stream, (tail = PROTOCOL.map((proto) => wordsOf(concat(name, proto)))));
+  }
+  return tail;
+}
+
 /**
  * The ListPlayDomainStreamInfo answer rendered straight to bytes from the minute's columns: the
  * same bytes as JSON.stringify(shapePlayInfo(q, cells)) over the same streams (tested), without an
  * object per entry. Each name is encoded once, with the texts around it: an entry is
  * '{"play_domain":"<domain>","stream":' (one text per domain), '"<stream>","protocol":"<p>","bandwidth":'
- * (one per stream name and protocol), the bandwidth, ',"online":' and the viewers, copied as words.
+ * (one per stream name and protocol), the bandwidth, ',"online":' and the viewers, copied as words. The
+ * names' texts are kept across answers (headOf, tailsOf: a bounded map of texts made from the name alone).
  */
 export function renderPlayInfo(minute: number, c: PlayInfoColumns): Uint8Array {
   // About two entries per stream of ~90 bytes besides its names: room for them at once (growing copies the answer).
@@ -120,20 +147,11 @@ export function renderPlayInfo(minute: number, c: PlayInfoColumns): Uint8Array {
   out.bytes(OPEN);
   new UtcSecondWriter().write(out, minute);
   out.bytes(LIST);
-  const heads = new Map<string, Words>();
-  const tails = new Map<string, Words[]>();
   let first = true;
   eachPlayInfoEntry(c, (i, p) => {
-    const d = c.domains[i] as string;
-    const s = c.streams[i] as string;
-    let head = heads.get(d);
-    if (head === undefined) heads.set(d, (head = wordsOf(concat(DOMAIN, jsonString(d), STREAM))));
-    let tail = tails.get(s);
-    if (tail === undefined) {
-      const name = jsonString(s);
-      tails.set(s, (tail = PROTOCOL.map((proto) => wordsOf(concat(name, proto)))));
-    }
-    const t = tail[p] as Words;
+    // A name's texts are made once and kept for later answers (they depend on the name alone).
+    const head = headOf(c.domains[i] as string);
+    const t = tailsOf(c.streams[i] as string)[p] as Words;
     // Each copy may spill 3 bytes; two numbers of up to 24 bytes.
     out.ensure(1 + head.length + t.length + ONLINE.length + 2 * 24 + 1 + 4);
     const view = out.view;

@@ -61,6 +61,48 @@ function decodeDay(buf: Uint8Array, at: number, end: number, out: Float64Array, 
   return p;
 }
 
+/**
+ * Decodes one stored day (as decodeDay) from buf[at..end) and folds its minutes into slots of `per`
+ * minutes: minute i of the day is minute `offset + i` of the range, in slot floor((offset + i) / per);
+ * out[slot] becomes the largest of itself and the minute (minutes before the range, past its
+ * `minutes` or past the last slot are decoded and skipped). Returns the position after the day.
+ */
+function foldDay(buf: Uint8Array, at: number, end: number, offset: number, per: number, out: Float64Array, minutes: number): number {
+  let p = at;
+  // Slot and place in it of the day's first minute (the range may start or end inside the day).
+  let j = Math.floor(offset / per);
+  let k = offset - j * per;
+  // Range minutes folded: 0 <= offset + i < last (in a slot, and before the range's end).
+  const last = Math.min(out.length * per, minutes);
+  for (let i = 0; i < DAY_MINUTES; i++) {
+    if (p >= end) throw new BlockFormatError('aud_domain_days: a day holds fewer than 1,440 minutes');
+    let b = buf[p++] as number;
+    let v: number;
+    if (b < 0x80) v = b;
+    else if (p < end && (buf[p] as number) < 0x80) {
+      // Two bytes: most minutes of a busy domain (128 to 16,383 viewers).
+      v = (b & 0x7f) + (buf[p++] as number) * 0x80;
+    } else {
+      v = b & 0x7f;
+      let scale = 0x80;
+      for (let n = 1; ; n++) {
+        if (p >= end || n > 7) throw new BlockFormatError('aud_domain_days: a minute is not a varint');
+        b = buf[p++] as number;
+        v += (b & 0x7f) * scale;
+        if (b < 0x80) break;
+        scale *= 0x80;
+      }
+    }
+    const r = offset + i;
+    if (r >= 0 && r < last && v > (out[j] as number)) out[j] = v;
+    if (++k === per) {
+      k = 0;
+      j++;
+    }
+  }
+  return p;
+}
+
 /** One day decoded while its row is patched (writes run one at a time on a connection's thread). */
 const patched = new Float64Array(DAY_MINUTES);
 
@@ -108,20 +150,20 @@ export function patchDayBlocks(db: Database.Database, sid: number, blocks: Reado
 }
 
 /**
- * The online viewers of each minute fromMinute <= minute < toMinute of a domain series (index
- * minute - fromMinute; 0 where no day is stored): one range read, the days' numbers and their
- * varints each packed into one value by group_concat (which steps both over the same rows in the
- * same order; each row is one whole day).
+ * The online viewers of a domain series over fromMinute <= minute < toMinute folded into slots of
+ * `per` minutes: out[j] becomes the largest of its value and the minutes of slot j (minute
+ * fromMinute + j x per + k, 0 <= k < per; days not stored add nothing). One range read, the days'
+ * numbers and their varints each packed into one value by group_concat (which steps both over the
+ * same rows in the same order; each row is one whole day); each day's minutes are folded into the
+ * slots as they are decoded (foldDay), so a month at 300 s is not a 44,640-minute array first.
  */
-export function domainDayMinutes(db: Database.Database, sid: number, fromMinute: number, toMinute: number): Float64Array {
-  if (toMinute <= fromMinute) return new Float64Array(0);
+export function domainDaySlots(db: Database.Database, sid: number, fromMinute: number, toMinute: number, per: number, out: Float64Array): void {
+  if (toMinute <= fromMinute) return;
   const firstDay = Math.floor(fromMinute / DAY_MINUTES);
   const endDay = Math.ceil(toMinute / DAY_MINUTES);
-  const all = new Float64Array((endDay - firstDay) * DAY_MINUTES);
-  const out = all.subarray(fromMinute - firstDay * DAY_MINUTES, toMinute - firstDay * DAY_MINUTES);
   const [days, packed] = cachedStatement(db, "SELECT group_concat(day), CAST(group_concat(vm, '') AS BLOB) FROM aud_domain_days WHERE sid = ? AND day >= ? AND day < ?")
     .raw().get(sid, firstDay, endDay) as [string | null, Buffer | null];
-  if (days === null || packed === null) return out;
+  if (days === null || packed === null) return;
   let p = 0;
   let day = 0;
   for (let i = 0; i <= days.length; i++) {
@@ -132,11 +174,10 @@ export function domainDayMinutes(db: Database.Database, sid: number, fromMinute:
       continue;
     }
     if (day < firstDay || day >= endDay) throw new Error(`aud_domain_days: day ${day} outside the range read`);
-    p = decodeDay(packed, p, packed.length, all, (day - firstDay) * DAY_MINUTES);
+    p = foldDay(packed, p, packed.length, day * DAY_MINUTES - fromMinute, per, out, toMinute - fromMinute);
     day = 0;
   }
   if (p !== packed.length) throw new BlockFormatError('aud_domain_days: packed days do not split into days of 1,440 minutes');
-  return out;
 }
 
 /**

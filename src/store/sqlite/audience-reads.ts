@@ -7,7 +7,8 @@ import { cachedStatement } from '../blocks/table.js';
 import { ISP_INDEX, REGION_INDEX } from './layout.js';
 import { addSessionViewers, blockStart } from '../audience-flv.js';
 import { domainDaySums } from './audience-sums.js';
-import { domainDayMinutes } from './audience-day-minutes.js';
+import { domainDaySlots } from './audience-day-minutes.js';
+import { domainStreamLists } from './audience-stream-list.js';
 import { AUDIENCE_BLOCK_SLOTS, AUDIENCE_DOMAINS, AUDIENCE_SLOT_MS, AUDIENCE_STREAMS, M_BYTES, M_CLOSES, M_OPENS, M_PLAY_MS, M_REQUESTS, M_VIEWERS, userKey } from './audience-layout.js';
 
 const DAY_MS = 86_400_000;
@@ -36,19 +37,6 @@ function seriesWithPrefix(db: Database.Database, table: string, tuple: readonly 
   const out: Array<{ id: number; tuple: string[] }> = [];
   for (let i = 0; i < flat.length; i += 2) out.push({ id: flat[i] as number, tuple: flat[i + 1] as string[] });
   return out;
-}
-
-/**
- * Every stream series of a domain as (id, app, stream): seriesWithPrefix's range, but SQLite cuts
- * the known (project, domain) off each key first (a byte offset: the prefix's UTF-8 length), so
- * the one JSON text parsed holds `[id,app,stream]` per stream instead of the whole tuple.
- */
-function domainStreams(db: Database.Database, project: string, domain: string): Array<[number, string, string]> {
-  const prefix = JSON.stringify([project, domain]).slice(0, -1) + ',';
-  const text = cachedStatement(db, `SELECT '[' || group_concat('[' || id || ',' || substr(CAST(key AS BLOB), ?)) || ']' FROM ${AUDIENCE_STREAMS.seriesTable} WHERE key >= ? AND key < ?`)
-    .pluck().get(Buffer.byteLength(prefix) + 1, `${prefix}"`, `${prefix}#`) as string | null;
-  if (text === null) return [];
-  return (JSON.parse(text) as unknown[][]).filter((t): t is [number, string, string] => t.length === 3);
 }
 
 /** Stream series of a domain matching app/stream (undefined: any). */
@@ -120,15 +108,7 @@ export function readUsersSeries(db: Database.Database, f: UsersFilter, sums = tr
     // minutes (at least 0), as from the blocks below.
     const id = series[0];
     if (id === undefined) return out;
-    const minutes = domainDayMinutes(db, id, f.from / AUDIENCE_SLOT_MS, Math.ceil(f.to / AUDIENCE_SLOT_MS));
-    for (let i = 0, j = 0, k = 0; i < minutes.length && j < slots; i++) {
-      const v = minutes[i] as number;
-      if (v > (out[j] as number)) out[j] = v;
-      if (++k === per) {
-        k = 0;
-        j++;
-      }
-    }
+    domainDaySlots(db, id, f.from / AUDIENCE_SLOT_MS, Math.ceil(f.to / AUDIENCE_SLOT_MS), per, out);
     return out;
   }
   const fromMinute = Math.floor(f.from / AUDIENCE_SLOT_MS);
@@ -157,8 +137,10 @@ export function readPlayInfoColumns(db: Database.Database, f: PlayInfoFilter): P
   const minute = Math.floor(f.minute / AUDIENCE_SLOT_MS);
   const cols = { domains: [] as string[], apps: [] as string[], streams: [] as string[] };
   const at = new Map<number, number>();
-  for (const domain of domains) {
-    for (const [id, app, stream] of domainStreams(db, f.project, domain)) {
+  const lists = domainStreamLists(db, f.project, domains);
+  for (let d = 0; d < domains.length; d++) {
+    const domain = domains[d] as string;
+    for (const [id, app, stream] of lists[d] ?? []) {
       if (at.has(id)) continue;
       at.set(id, cols.streams.length);
       cols.domains.push(domain);
