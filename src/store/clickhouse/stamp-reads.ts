@@ -42,8 +42,6 @@ export class SharedReads<T> {
    * `maxInFlight`: reads sent at once at most (default 1; the traffic cells: more, so a query waits
    * for one round trip, not for the read in flight and then its own). Exact either way: a query still
    * joins only a read not sent yet.
-   */
-  /**
    * `holdMs` (default 0: none): after a read returns, the next is held until as many queries wait as the read
    * answered plus those already waiting (the clients just answered have asked again), at most `holdMs`: on a busy
    * node the queries then alternate less between two half-full reads (each answered client's next query
