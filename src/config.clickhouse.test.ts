@@ -63,17 +63,17 @@ describe('ClickHouse hour-block settings', () => {
 });
 
 describe('ClickHouse query work behind the write path (issue 24: the ingest acknowledgement)', () => {
-  it('reads --clickhouse-reads-yield (default off) and passes it and --query-thread-nice to the store', async () => {
+  it('reads --clickhouse-reads-yield (default on) and passes it and --query-thread-nice to the store', async () => {
     const url = { store: 'clickhouse', 'clickhouse-url': 'http://h:8123/db' };
-    expect(resolveServeConfig(url, {}).clickhouseReadsYield).toBe(false);
-    expect(resolveServeConfig({ ...url, 'clickhouse-reads-yield': true }, {}).clickhouseReadsYield).toBe(true);
-    expect(resolveServeConfig(url, { LIVESTATS_CLICKHOUSE_READS_YIELD: 'on' }).clickhouseReadsYield).toBe(true);
+    expect(resolveServeConfig(url, {}).clickhouseReadsYield).toBe('on');
+    expect(resolveServeConfig({ ...url, 'clickhouse-reads-yield': 'off' }, {}).clickhouseReadsYield).toBe('off');
+    expect(resolveServeConfig(url, { LIVESTATS_CLICKHOUSE_READS_YIELD: 'off' }).clickhouseReadsYield).toBe('off');
     expect(() => resolveServeConfig(url, { LIVESTATS_CLICKHOUSE_READS_YIELD: 'maybe' })).toThrow(ConfigError);
     const { createStore } = await import('./store/index.js');
     const { ClickHouseStore } = await import('./store/clickhouse/store.js');
     const base = { store: 'clickhouse' as const, data: '', clickhouseUrl: 'http://h:8123/db', clickhouseCluster: '' };
-    const store = createStore({ ...base, clickhouseReadsYield: true, queryThreadNice: 7 });
-    const plain = createStore({ ...base, clickhouseHourBlocksMib: 0 });
+    const store = createStore({ ...base, queryThreadNice: 7 });
+    const plain = createStore({ ...base, clickhouseHourBlocksMib: 0, clickhouseReadsYield: 'off' });
     try {
       if (!(store instanceof ClickHouseStore) || !(plain instanceof ClickHouseStore)) throw new Error('not the ClickHouse store');
       expect(store.options.readsYield).toBe(true);

@@ -20,8 +20,8 @@ export interface ServeConfig {
   clickhouseInsertQuorum?: number;
   /** Memory for the ClickHouse store's hour blocks of closed hours, MiB (0: none, every query by SQL); see docs/clickhouse.md. */
   clickhouseHourBlocksMib?: number;
-  /** ClickHouse: reads at a lower `priority` than the write path's statements (see ChEndpointOptions.readsYield). */
-  clickhouseReadsYield?: boolean;
+  /** ClickHouse: 'on' (default): reads at a lower `priority` than the write path's statements (see ChEndpointOptions.readsYield); 'off': no priorities. */
+  clickhouseReadsYield?: 'on' | 'off';
   /** An hour is read from hour blocks once it ended this many ms ago. */
   clickhouseHourClosedAfterMs?: number;
   /** An hour block is rebuilt this many ms after it was built even when its stamp is unchanged. */
@@ -119,7 +119,7 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'clickhouseUrl', flag: 'clickhouse-url', env: 'LIVESTATS_CLICKHOUSE_URL', kind: 'string', default: '', help: 'with --store clickhouse: http://user:pass@host:8123/db (cluster mode: one URL per shard server, comma-separated)' },
   { key: 'clickhouseCluster', flag: 'clickhouse-cluster', env: 'LIVESTATS_CLICKHOUSE_CLUSTER', kind: 'string', default: '', help: 'ClickHouse cluster name: local tables on every listed server + Distributed tables' },
   { key: 'clickhouseReplicated', flag: 'clickhouse-replicated', env: 'LIVESTATS_CLICKHOUSE_REPLICATED', kind: 'boolean', default: false, help: 'with --clickhouse-cluster: Replicated*MergeTree tables kept in ZooKeeper (servers need the {shard} and {replica} macros); list every replica in --clickhouse-url, reads and writes fail over between them' },
-  { key: 'clickhouseReadsYield', flag: 'clickhouse-reads-yield', env: 'LIVESTATS_CLICKHOUSE_READS_YIELD', kind: 'boolean', default: false, help: 'with --store clickhouse: reads run at a lower ClickHouse query priority than the write path (the priority setting: a read pauses at its next block while an insert, the X-Batch-Id check or a checkpoint runs), so ingest acknowledgements wait less behind heavy queries' },
+  { key: 'clickhouseReadsYield', flag: 'clickhouse-reads-yield', env: 'LIVESTATS_CLICKHOUSE_READS_YIELD', kind: 'string', default: 'on', choices: ['on', 'off'], help: 'with --store clickhouse: on: reads run at a lower ClickHouse query priority than the write path (the priority setting: a read pauses at its next block while an insert, the X-Batch-Id check or a checkpoint runs), so ingest acknowledgements wait less behind heavy queries; off: every request at the same priority' },
   { key: 'clickhouseHourBlocksMib', flag: 'clickhouse-hour-blocks-mib', env: 'LIVESTATS_CLICKHOUSE_HOUR_BLOCKS_MIB', kind: 'int', default: 256, min: 0, max: 1_048_576, help: 'with --store clickhouse: memory for closed hours of request counts kept in this node (hour blocks, checked against their stamps on every query; least recently built dropped first; 1/8 of it holds the filtered traffic cells and 1/8 the carousel hours), MiB; 0: none, every httpcodes and traffic query by SQL' },
   { key: 'clickhouseHourClosedAfterMs', flag: 'clickhouse-hour-closed-after-ms', env: 'LIVESTATS_CLICKHOUSE_HOUR_CLOSED_AFTER_MS', kind: 'int', default: 300_000, min: 0, max: 86_400_000, help: 'with --store clickhouse: an hour is read from hour blocks once it ended this long ago (before: by SQL; a block of an hour still written would be rebuilt at every write)' },
   { key: 'clickhouseHourBlockMaxAgeMs', flag: 'clickhouse-hour-block-max-age-ms', env: 'LIVESTATS_CLICKHOUSE_HOUR_BLOCK_MAX_AGE_MS', kind: 'int', default: 900_000, min: 1000, max: 86_400_000, help: 'with --store clickhouse: an hour block is rebuilt this long after it was built even if its stamp is unchanged (bounds what a batch whose stamp view failed and whose node died before its retry could hide)' },

@@ -2,7 +2,7 @@
 // runs) on a small dataset, both stores in the same run, for a machine too busy for the dense load:
 //
 //   node dist/bench/query/mixed-mini.js [--baseline <checkout of an older build>] [--domains 10] [--seconds 20]
-//     [--rounds 1] [--cpu-prof <dir>] [--variant '<label>=<serve flags>' ...]
+//     [--rounds 1] [--cpu-prof <dir>] [--variant '<label>=<serve flags and NAME=value environment>' ...]
 //
 // Writes `domains` domains x 26 hours at the dense bench's density (~358 (province, carrier, code) cells
 // per domain-minute) through each store's write path, into a temporary SQLite data directory and a
@@ -139,7 +139,11 @@ try {
   const variants = (values.variant ?? []).map((v, i) => {
     const at = v.indexOf('=');
     if (at < 1) throw new Error(`--variant ${v}: expected <label>=<serve flags>`);
-    return { label: v.slice(0, at), flags: v.slice(at + 1).split(/\s+/).filter(Boolean), db: `mixed_v${i + 1}` };
+    // NAME=value words are the server's environment (e.g. LIVESTATS_CLICKHOUSE_READS_YIELD=0), the others its flags.
+    const words = v.slice(at + 1).split(/\s+/).filter(Boolean);
+    const isEnv = (w: string): boolean => /^[A-Z_][A-Z0-9_]*=/.test(w);
+    const env = Object.fromEntries(words.filter(isEnv).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
+    return { label: v.slice(0, at), flags: words.filter((w) => !isEnv(w)), env, db: `mixed_v${i + 1}` };
   });
   const databases = ['mixed_new', ...variants.map((v) => v.db), ...(values.baseline ? ['mixed_old'] : [])];
   const chStores = databases.map((db) => new ClickHouseStore({ url: ch.url(db), hourBlocks: false }));
@@ -156,10 +160,10 @@ try {
   log(`mixed mini: ${cells} cells (${domains.length} domains x 26 h, ${(cells / domains.length / 26 / 60).toFixed(0)} per domain-minute) written in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
   const prof = values['cpu-prof'];
-  const serve = async (label: string, buildRoot: string, data: string, flags: string[]): Promise<{ label: string; s: Server; headers: Record<string, string>; db?: string }> => {
+  const serve = async (label: string, buildRoot: string, data: string, flags: string[], env: NodeJS.ProcessEnv = {}): Promise<{ label: string; s: Server; headers: Record<string, string>; db?: string }> => {
     const node = prof ? ['--cpu-prof', `--cpu-prof-dir=${join(prof, data.split('/').pop() as string)}`] : [];
     const keys = JSON.parse(execFileSync(process.execPath, [join(buildRoot, 'bin/livestats.js'), 'keys', 'create', '--project', project, '--json', '--data', data]).toString()) as { token: string };
-    const s = await startProcess([...node, join(buildRoot, 'bin/livestats.js'), 'serve', '--data', data, ...flags, '--port', '0', '--log-level', 'warn', '--query-cache-ms', '0', '--retention-days', '30']);
+    const s = await startProcess([...node, join(buildRoot, 'bin/livestats.js'), 'serve', '--data', data, ...flags, '--port', '0', '--log-level', 'warn', '--query-cache-ms', '0', '--retention-days', '30'], env);
     servers.push(s);
     const db = flags.includes('clickhouse') ? flags[flags.indexOf('--clickhouse-url') + 1]?.split('/').pop() : undefined;
     return { label, s, headers: { 'x-auth-token': keys.token }, ...(db ? { db } : {}) };
@@ -167,7 +171,7 @@ try {
   const targets = [
     await serve('ClickHouse, this build', root, join(dir, 'ch-new'), ['--store', 'clickhouse', '--clickhouse-url', ch.url('mixed_new')]),
     ...await Promise.all(variants.map((v, i) => serve(`ClickHouse, this build, ${v.label}`, root, join(dir, `ch-v${i + 1}`),
-      ['--store', 'clickhouse', '--clickhouse-url', ch.url(v.db), ...v.flags]))),
+      ['--store', 'clickhouse', '--clickhouse-url', ch.url(v.db), ...v.flags], v.env))),
     ...(values.baseline ? [await serve('ClickHouse, baseline', values.baseline, join(dir, 'ch-old'), ['--store', 'clickhouse', '--clickhouse-url', ch.url('mixed_old')])] : []),
     await serve('SQLite, this build', root, join(dir, 'sqlite'), []),
   ];

@@ -29,7 +29,7 @@ export function createStore(
       return new ClickHouseStore({
         url: config.clickhouseUrl ?? '', cluster: config.clickhouseCluster || undefined, queryTimeoutMs: config.queryTimeoutMs,
         ...(config.queryThreadNice !== undefined ? { queryThreadNice: config.queryThreadNice } : {}),
-        ...(config.clickhouseReadsYield ? { readsYield: true } : {}),
+        ...(config.clickhouseReadsYield !== 'off' ? { readsYield: true } : {}),
         ...(config.clickhouseReplicated ? { replicated: true, insertQuorum: config.clickhouseInsertQuorum } : {}),
         hourBlocks: config.clickhouseHourBlocksMib === 0 ? false : {
           ...(config.clickhouseHourBlocksMib !== undefined ? { budgetBytes: config.clickhouseHourBlocksMib * 2 ** 20 } : {}),
