@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClickHouseStore } from '../src/store/clickhouse/store.js';
+import { ClickHouseStore, readsYield } from '../src/store/clickhouse/store.js';
 import { READ_PRIORITY, WRITE_PRIORITY } from '../src/store/clickhouse/client.js';
 import { UsersBodies } from '../src/store/clickhouse/users-bodies.js';
 import { blockWorkerUrl } from '../src/store/clickhouse/worker-host.js';
@@ -141,5 +141,15 @@ describe.runIf(linux)('ClickHouse worker threads below the main thread (Linux)',
       expect(off.get('insert')).toEqual(new Set(['']));
       expect(off.get('read')).toEqual(new Set(['']));
     });
+  });
+});
+
+describe('reads yield to the write path', () => {
+  it('only without an insert quorum: a quorum insert waiting for a lost replica would pause every read', () => {
+    expect(readsYield({ readsYield: true })).toBe(true);
+    expect(readsYield({ readsYield: true, replicated: true, insertQuorum: 1 })).toBe(true);
+    expect(readsYield({ readsYield: true, replicated: true, insertQuorum: 2 })).toBe(false);
+    expect(readsYield({})).toBe(false);
+    expect(readsYield({ readsYield: false })).toBe(false);
   });
 });

@@ -63,10 +63,20 @@ export interface ClickHouseStoreOptions {
   insertQuorum?: number;
   /** Closed hours of the request counts kept in memory and checked against their stamps (hour-blocks.ts); false: every query by SQL. */
   hourBlocks?: HourBlocksOptions | false;
-  /** The reads at a lower ClickHouse `priority` than the write path's statements (ChEndpointOptions.readsYield; --clickhouse-reads-yield). */
+  /** The reads at a lower ClickHouse `priority` than the write path's statements (ChEndpointOptions.readsYield; --clickhouse-reads-yield), except with an insert quorum (see readsYield()). */
   readsYield?: boolean;
   /** Nice value of every block and rendering worker thread (--query-thread-nice; HourBlocksOptions.threadNice, which it overrides). */
   queryThreadNice?: number;
+}
+
+/**
+ * Whether the reads yield to the write path (ChEndpointOptions.readsYield): asked, and no insert quorum. A quorum insert
+ * stays in the server's process list until enough replicas hold its part (up to insert_quorum_timeout, and while a
+ * replica is down, all of it), and a read of a lower priority waits up to a second at each of its blocks while it is
+ * there: a replica lost would stall every read of the node.
+ */
+export function readsYield(options: Pick<ClickHouseStoreOptions, 'readsYield' | 'replicated' | 'insertQuorum'>): boolean {
+  return options.readsYield === true && !(options.replicated === true && (options.insertQuorum ?? 0) > 1);
 }
 
 /**
@@ -127,7 +137,7 @@ export class ClickHouseStore implements Store {
     else if (target.endpoints.length > 1) throw new ClickHouseUrlError('several ClickHouse URLs need a cluster name (--clickhouse-cluster)');
     if (options.replicated && options.cluster === undefined) throw new ClickHouseUrlError('the replicated layout needs a cluster name (--clickhouse-cluster)');
     this.names = { database: target.database, cluster: options.cluster, ...(options.replicated ? { replicated: true } : {}) };
-    this.servers = target.endpoints.map((e) => new ChEndpoint(e, { requestTimeoutMs: options.requestTimeoutMs, queryTimeoutMs: options.queryTimeoutMs, readsYield: options.readsYield }));
+    this.servers = target.endpoints.map((e) => new ChEndpoint(e, { requestTimeoutMs: options.requestTimeoutMs, queryTimeoutMs: options.queryTimeoutMs, readsYield: readsYield(options) }));
     this.primary = options.replicated ? new FailoverEndpoint(this.servers) : this.servers[0] as ChEndpoint;
     const blockBudget = (options.hourBlocks === false ? undefined : options.hourBlocks?.budgetBytes) ?? HOUR_BLOCK_DEFAULTS.budgetBytes;
     this.traffic = new ClickHouseTraffic(this.primary, this.names, (ids) => this.waitUntilFinished(ids), () => this.insertSettings,
