@@ -63,20 +63,21 @@ export interface ClickHouseStoreOptions {
   insertQuorum?: number;
   /** Closed hours of the request counts kept in memory and checked against their stamps (hour-blocks.ts); false: every query by SQL. */
   hourBlocks?: HourBlocksOptions | false;
-  /** The reads at a lower ClickHouse `priority` than the write path's statements (ChEndpointOptions.readsYield; --clickhouse-reads-yield), except with an insert quorum (see readsYield()). */
+  /** The reads at a lower ClickHouse `priority` than the write path's statements (ChEndpointOptions.readsYield; --clickhouse-reads-yield), except in the replicated layout (see readsYield()). */
   readsYield?: boolean;
   /** Nice value of every block and rendering worker thread (--query-thread-nice; HourBlocksOptions.threadNice, which it overrides). */
   queryThreadNice?: number;
 }
 
 /**
- * Whether the reads yield to the write path (ChEndpointOptions.readsYield): asked, and no insert quorum. A quorum insert
- * stays in the server's process list until enough replicas hold its part (up to insert_quorum_timeout, and while a
- * replica is down, all of it), and a read of a lower priority waits up to a second at each of its blocks while it is
- * there: a replica lost would stall every read of the node.
+ * Whether the reads yield to the write path (ChEndpointOptions.readsYield): asked, and not the replicated layout. A
+ * replicated insert stays in the server's process list while it waits for ZooKeeper (a session lost or cut off: up to
+ * its operation timeout) or for its quorum (a replica down: up to insert_quorum_timeout), and a read of a lower
+ * priority waits up to a second at each of its blocks while it is there: one lost replica or ZooKeeper would stall
+ * every read of the node, where the replicated layout is meant to keep answering.
  */
-export function readsYield(options: Pick<ClickHouseStoreOptions, 'readsYield' | 'replicated' | 'insertQuorum'>): boolean {
-  return options.readsYield === true && !(options.replicated === true && (options.insertQuorum ?? 0) > 1);
+export function readsYield(options: Pick<ClickHouseStoreOptions, 'readsYield' | 'replicated'>): boolean {
+  return options.readsYield === true && options.replicated !== true;
 }
 
 /**
