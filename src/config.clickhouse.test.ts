@@ -61,3 +61,30 @@ describe('ClickHouse hour-block settings', () => {
     }
   });
 });
+
+describe('ClickHouse query work behind the write path (issue 24: the ingest acknowledgement)', () => {
+  it('reads --clickhouse-reads-yield (default on) and passes it and --query-thread-nice to the store', async () => {
+    const url = { store: 'clickhouse', 'clickhouse-url': 'http://h:8123/db' };
+    expect(resolveServeConfig(url, {}).clickhouseReadsYield).toBe('on');
+    expect(resolveServeConfig({ ...url, 'clickhouse-reads-yield': 'off' }, {}).clickhouseReadsYield).toBe('off');
+    expect(resolveServeConfig(url, { LIVESTATS_CLICKHOUSE_READS_YIELD: 'off' }).clickhouseReadsYield).toBe('off');
+    expect(() => resolveServeConfig(url, { LIVESTATS_CLICKHOUSE_READS_YIELD: 'maybe' })).toThrow(ConfigError);
+    const { createStore } = await import('./store/index.js');
+    const { ClickHouseStore } = await import('./store/clickhouse/store.js');
+    const base = { store: 'clickhouse' as const, data: '', clickhouseUrl: 'http://h:8123/db', clickhouseCluster: '' };
+    const store = createStore({ ...base, queryThreadNice: 7 });
+    const plain = createStore({ ...base, clickhouseHourBlocksMib: 0, clickhouseReadsYield: 'off' });
+    try {
+      if (!(store instanceof ClickHouseStore) || !(plain instanceof ClickHouseStore)) throw new Error('not the ClickHouse store');
+      expect(store.options.readsYield).toBe(true);
+      expect(store.options.queryThreadNice).toBe(7);
+      // The block workers' options carry it (each block kind starts its workers with it).
+      expect(store.options.hourBlocks === false ? undefined : store.options.hourBlocks?.threadNice).toBe(7);
+      expect(plain.options.readsYield).toBeUndefined();
+      expect(plain.options.hourBlocks).toBe(false);
+    } finally {
+      await store.close();
+      await plain.close();
+    }
+  });
+});

@@ -20,6 +20,8 @@ export interface ServeConfig {
   clickhouseInsertQuorum?: number;
   /** Memory for the ClickHouse store's hour blocks of closed hours, MiB (0: none, every query by SQL); see docs/clickhouse.md. */
   clickhouseHourBlocksMib?: number;
+  /** ClickHouse: 'on' (default): reads at a lower `priority` than the write path's statements (see ChEndpointOptions.readsYield); 'off': no priorities. */
+  clickhouseReadsYield?: 'on' | 'off';
   /** An hour is read from hour blocks once it ended this many ms ago. */
   clickhouseHourClosedAfterMs?: number;
   /** An hour block is rebuilt this many ms after it was built even when its stamp is unchanged. */
@@ -60,7 +62,7 @@ export interface ServeConfig {
   shutdownGraceMs: number;
   /** Worker threads running SQLite store reads (0: one per core, at most 4). */
   queryThreads: number;
-  /** Nice value of the read worker threads (0..19; the main and write threads keep theirs). */
+  /** Nice value of the query worker threads of either store (SQLite reads, ClickHouse blocks and rendering; 0..19; the main and write threads keep theirs). */
   queryThreadNice: number;
   /** A stats query not answered within this many ms fails (LIVE.100011005, "query timed out"). */
   queryTimeoutMs: number;
@@ -117,6 +119,7 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'clickhouseUrl', flag: 'clickhouse-url', env: 'LIVESTATS_CLICKHOUSE_URL', kind: 'string', default: '', help: 'with --store clickhouse: http://user:pass@host:8123/db (cluster mode: one URL per shard server, comma-separated)' },
   { key: 'clickhouseCluster', flag: 'clickhouse-cluster', env: 'LIVESTATS_CLICKHOUSE_CLUSTER', kind: 'string', default: '', help: 'ClickHouse cluster name: local tables on every listed server + Distributed tables' },
   { key: 'clickhouseReplicated', flag: 'clickhouse-replicated', env: 'LIVESTATS_CLICKHOUSE_REPLICATED', kind: 'boolean', default: false, help: 'with --clickhouse-cluster: Replicated*MergeTree tables kept in ZooKeeper (servers need the {shard} and {replica} macros); list every replica in --clickhouse-url, reads and writes fail over between them' },
+  { key: 'clickhouseReadsYield', flag: 'clickhouse-reads-yield', env: 'LIVESTATS_CLICKHOUSE_READS_YIELD', kind: 'string', default: 'on', choices: ['on', 'off'], help: 'with --store clickhouse: on: reads run at a lower ClickHouse query priority than the write path (the priority setting: a read pauses at its next block while an insert, the X-Batch-Id check or a checkpoint runs), so ingest acknowledgements wait less behind heavy queries; off: every request at the same priority' },
   { key: 'clickhouseHourBlocksMib', flag: 'clickhouse-hour-blocks-mib', env: 'LIVESTATS_CLICKHOUSE_HOUR_BLOCKS_MIB', kind: 'int', default: 256, min: 0, max: 1_048_576, help: 'with --store clickhouse: memory for closed hours of request counts kept in this node (hour blocks, checked against their stamps on every query; least recently built dropped first; 1/8 of it holds the filtered traffic cells and 1/8 the carousel hours), MiB; 0: none, every httpcodes and traffic query by SQL' },
   { key: 'clickhouseHourClosedAfterMs', flag: 'clickhouse-hour-closed-after-ms', env: 'LIVESTATS_CLICKHOUSE_HOUR_CLOSED_AFTER_MS', kind: 'int', default: 300_000, min: 0, max: 86_400_000, help: 'with --store clickhouse: an hour is read from hour blocks once it ended this long ago (before: by SQL; a block of an hour still written would be rebuilt at every write)' },
   { key: 'clickhouseHourBlockMaxAgeMs', flag: 'clickhouse-hour-block-max-age-ms', env: 'LIVESTATS_CLICKHOUSE_HOUR_BLOCK_MAX_AGE_MS', kind: 'int', default: 900_000, min: 1000, max: 86_400_000, help: 'with --store clickhouse: an hour block is rebuilt this long after it was built even if its stamp is unchanged (bounds what a batch whose stamp view failed and whose node died before its retry could hide)' },
@@ -145,7 +148,7 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'shutdownGraceMs', flag: 'shutdown-grace-ms', env: 'LIVESTATS_SHUTDOWN_GRACE_MS', kind: 'int', default: 10_000, min: 0, max: 600_000, help: 'at SIGTERM/SIGINT, how long requests in flight may take to finish; then their connections are closed (a body not yet received is not acknowledged and not counted) and pending data is flushed' },
   { key: 'queryWaitMs', flag: 'query-wait-ms', env: 'LIVESTATS_QUERY_WAIT_MS', kind: 'int', default: 1000, min: 0, max: 60_000, help: 'how long a stats query beyond --max-concurrent-queries waits for a free slot before LIVE.100011007 (0: refuse at once)' },
   { key: 'queryThreads', flag: 'query-threads', env: 'LIVESTATS_QUERY_THREADS', kind: 'int', default: 0, min: 0, max: 64, help: 'worker threads running SQLite reads (0: one per core, at most 4)' },
-  { key: 'queryThreadNice', flag: 'query-thread-nice', env: 'LIVESTATS_QUERY_THREAD_NICE', kind: 'int', default: 10, min: 0, max: 19, help: 'nice value of the SQLite read threads, so heavy queries leave the CPU to HTTP, /healthz and ingest acknowledgements first (0: same priority; Linux)' },
+  { key: 'queryThreadNice', flag: 'query-thread-nice', env: 'LIVESTATS_QUERY_THREAD_NICE', kind: 'int', default: 10, min: 0, max: 19, help: 'nice value of the query worker threads (SQLite: the read threads; ClickHouse: the block and rendering threads), so heavy queries leave the CPU to HTTP, /healthz and ingest acknowledgements first (0: same priority; Linux)' },
   { key: 'queryTimeoutMs', flag: 'query-timeout-ms', env: 'LIVESTATS_QUERY_TIMEOUT_MS', kind: 'int', default: 10_000, min: 100, max: 600_000, help: 'a stats query not answered within this long fails with "query timed out" (ClickHouse: stopped on the server too)' },
   { key: 'ingestCommitTimeoutMs', flag: 'ingest-commit-timeout-ms', env: 'LIVESTATS_INGEST_COMMIT_TIMEOUT_MS', kind: 'int', default: 20_000, min: 100, max: 3_600_000, help: 'an ingest request the store has not committed within this long is answered 503 (store_unreachable) instead of waiting; at most 3/4 of --body-timeout-ms' },
   { key: 'startCheck', flag: 'start-check', env: 'LIVESTATS_START_CHECK', kind: 'string', default: 'quick', choices: ['quick', 'header'], help: 'how the SQLite file is checked when it opens: quick (PRAGMA quick_check, every page: about 0.4 s per GiB when cached) or header (its header and schema only)' },

@@ -4,12 +4,12 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../src/paths.js';
 import { ConfigError, resolveServeConfig } from '../src/config.js';
-import { kernelThreadId, lowerThreadPriority, READ_THREAD_NICE } from '../src/store/sqlite/thread-priority.js';
+import { kernelThreadId, lowerThreadPriority, READ_THREAD_NICE } from '../src/store/thread-priority.js';
 import { spawnNode, type Spawned } from './helpers/spawn.js';
 import { accessLine, cliPath, runCli, tempDir } from './ingest-helpers.js';
 
 /** The thread-priority module compiled (npm test builds first): worker threads load it from dist/. */
-const compiled = join(projectRoot(), 'dist', 'src', 'store', 'sqlite', 'thread-priority.js');
+const compiled = join(projectRoot(), 'dist', 'src', 'store', 'thread-priority.js');
 const linux = process.platform === 'linux' && existsSync('/proc/thread-self');
 
 /** A thread's nice value as the kernel reports it (field 19 of /proc/<pid>/task/<tid>/stat). */

@@ -2,20 +2,21 @@
 // runs) on a small dataset, both stores in the same run, for a machine too busy for the dense load:
 //
 //   node dist/bench/query/mixed-mini.js [--baseline <checkout of an older build>] [--domains 10] [--seconds 20]
-//     [--rounds 1] [--cpu-prof <dir>]
+//     [--rounds 1] [--cpu-prof <dir>] [--variant '<label>=<serve flags and NAME=value environment>' ...]
 //
 // Writes `domains` domains x 26 hours at the dense bench's density (~358 (province, carrier, code) cells
 // per domain-minute) through each store's write path, into a temporary SQLite data directory and a
 // temporary clickhouse-server (query_log on), then runs the mixed row against `livestats serve` on each
-// (this build on ClickHouse, the baseline build on ClickHouse (optional), this build on SQLite), one after
+// (this build on ClickHouse, this build on ClickHouse with each --variant's extra `serve` flags (optional, e.g.
+// 'nice 0=--query-thread-nice 0'), the baseline build on ClickHouse (optional), this build on SQLite), one after
 // the other, `rounds` times in turn: 24 h x all domains (closed hours) at 10 connections, uncached, while
 // a probe process (mixed-probe.ts) posts a 500-line batch with an X-Batch-Id 200 ms after each
-// acknowledgement and polls /healthz every 50 ms. Prints each store's ack p50/p99/max and /healthz
+// acknowledgement and polls /healthz every 50 ms. Prints each store's ack p50/p90/p99/max, the acks over 100 ms, /healthz
 // p99/max, and, for each ClickHouse server, the statements of the write path in system.query_log while
 // its mixed row ran (count, mean and max duration by kind).
 import { execFileSync, fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -43,6 +44,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '1' },
     /** A directory: every server runs under node --cpu-prof, its profiles written to <dir>/<ch-new|ch-old|sqlite> when it stops. */
     'cpu-prof': { type: 'string' },
+    /** '<label>=<serve flags, space-separated>': one more ClickHouse server of this build, with these flags (a database of its own). */
+    variant: { type: 'string', multiple: true, default: [] },
   },
 });
 const root = projectRoot();
@@ -126,14 +129,23 @@ mkdirSync(chDir);
 const ch = await startClickHouseIn(chDir, { queryLog: true });
 const servers: Server[] = [];
 try {
-  for (const d of ['sqlite', 'ch-new', 'ch-old']) mkdirSync(join(dir, d), { recursive: true });
+  for (const d of ['sqlite', 'ch-new', 'ch-old', ...(values.variant ?? []).map((_, i) => `ch-v${i + 1}`)]) mkdirSync(join(dir, d), { recursive: true });
   const sqliteStore = new SqliteStore(join(dir, 'sqlite', 'livestats.db'));
   await sqliteStore.init();
   const rng = seeded(24);
   let cells = 0;
   const started = Date.now();
   // Each ClickHouse-backed server gets a database of its own (the same data): its writes and its blocks are its own.
-  const databases = ['mixed_new', ...(values.baseline ? ['mixed_old'] : [])];
+  const variants = (values.variant ?? []).map((v, i) => {
+    const at = v.indexOf('=');
+    if (at < 1) throw new Error(`--variant ${v}: expected <label>=<serve flags>`);
+    // NAME=value words are the server's environment (e.g. LIVESTATS_CLICKHOUSE_READS_YIELD=0), the others its flags.
+    const words = v.slice(at + 1).split(/\s+/).filter(Boolean);
+    const isEnv = (w: string): boolean => /^[A-Z_][A-Z0-9_]*=/.test(w);
+    const env = Object.fromEntries(words.filter(isEnv).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
+    return { label: v.slice(0, at), flags: words.filter((w) => !isEnv(w)), env, db: `mixed_v${i + 1}` };
+  });
+  const databases = ['mixed_new', ...variants.map((v) => v.db), ...(values.baseline ? ['mixed_old'] : [])];
   const chStores = databases.map((db) => new ClickHouseStore({ url: ch.url(db), hourBlocks: false }));
   for (const s of chStores) await s.init();
   for (let h = first; h < end + HOUR; h += HOUR) {
@@ -148,16 +160,18 @@ try {
   log(`mixed mini: ${cells} cells (${domains.length} domains x 26 h, ${(cells / domains.length / 26 / 60).toFixed(0)} per domain-minute) written in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
   const prof = values['cpu-prof'];
-  const serve = async (label: string, buildRoot: string, data: string, flags: string[]): Promise<{ label: string; s: Server; headers: Record<string, string>; db?: string }> => {
+  const serve = async (label: string, buildRoot: string, data: string, flags: string[], env: NodeJS.ProcessEnv = {}): Promise<{ label: string; s: Server; headers: Record<string, string>; db?: string }> => {
     const node = prof ? ['--cpu-prof', `--cpu-prof-dir=${join(prof, data.split('/').pop() as string)}`] : [];
     const keys = JSON.parse(execFileSync(process.execPath, [join(buildRoot, 'bin/livestats.js'), 'keys', 'create', '--project', project, '--json', '--data', data]).toString()) as { token: string };
-    const s = await startProcess([...node, join(buildRoot, 'bin/livestats.js'), 'serve', '--data', data, ...flags, '--port', '0', '--log-level', 'warn', '--query-cache-ms', '0', '--retention-days', '30']);
+    const s = await startProcess([...node, join(buildRoot, 'bin/livestats.js'), 'serve', '--data', data, ...flags, '--port', '0', '--log-level', 'warn', '--query-cache-ms', '0', '--retention-days', '30'], env);
     servers.push(s);
     const db = flags.includes('clickhouse') ? flags[flags.indexOf('--clickhouse-url') + 1]?.split('/').pop() : undefined;
     return { label, s, headers: { 'x-auth-token': keys.token }, ...(db ? { db } : {}) };
   };
   const targets = [
     await serve('ClickHouse, this build', root, join(dir, 'ch-new'), ['--store', 'clickhouse', '--clickhouse-url', ch.url('mixed_new')]),
+    ...await Promise.all(variants.map((v, i) => serve(`ClickHouse, this build, ${v.label}`, root, join(dir, `ch-v${i + 1}`),
+      ['--store', 'clickhouse', '--clickhouse-url', ch.url(v.db), ...v.flags], v.env))),
     ...(values.baseline ? [await serve('ClickHouse, baseline', values.baseline, join(dir, 'ch-old'), ['--store', 'clickhouse', '--clickhouse-url', ch.url('mixed_old')])] : []),
     await serve('SQLite, this build', root, join(dir, 'sqlite'), []),
   ];
@@ -186,7 +200,7 @@ try {
       const from = Math.floor(Date.now() / 1000);
       await mixedRow(t.s.url, path, t.headers, results[i] as Mixed);
       const m = results[i] as Mixed;
-      log(`${t.label}: round ${r + 1}: ${(m.query.at(-1) as LoadResult).rps.toFixed(0)} req/s; ${m.acks.length} acks so far, p99 ${pct(m.acks, 99)} ms; /healthz p99 ${pct(m.health, 99)} ms`);
+      log(`${t.label}: round ${r + 1}: ${(m.query.at(-1) as LoadResult).rps.toFixed(0)} req/s; ${m.acks.length} acks so far, p99 ${pct(m.acks, 99)} ms; /healthz p99 ${pct(m.health, 99)} ms; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
       if (t.db) {
         await ch.sql('SYSTEM FLUSH LOGS');
         // The write path's statements: INSERTs by table, the write lane's SELECTs (markers, checkpoints, names) by what they read.
@@ -204,11 +218,12 @@ try {
   const rows = targets.map((t, i) => {
     const m = results[i] as Mixed;
     const rps = m.query.reduce((a, q) => a + q.rps, 0) / m.query.length;
-    return [t.label, Math.round(rps), Math.max(...m.query.map((q) => q.p99)), m.acks.length, pct(m.acks, 50), pct(m.acks, 99), Math.round(Math.max(0, ...m.acks)),
+    return [t.label, Math.round(rps), Math.max(...m.query.map((q) => q.p99)), m.acks.length, pct(m.acks, 50), pct(m.acks, 90), pct(m.acks, 99), Math.round(Math.max(0, ...m.acks)),
+      m.acks.filter((a) => a > 100).length,
       Math.round(1000 * m.flushSeconds / Math.max(1, m.flushes)), m.health.length, pct(m.health, 99), Math.round(Math.max(0, ...m.health)), Math.max(...m.probeLoopP99).toFixed(1)];
   });
   console.log(`\nMixed row, same run (${cells} cells, ${domains.length} domains x 26 h; 24 h x ${domains.length} domains at 10 connections, ${seconds} s x ${rounds} per store)\n\n${table(
-    ['store', 'query req/s', 'query p99 ms', 'acks', 'ack p50 ms', 'ack p99 ms', 'ack max ms', 'store write mean ms', '/healthz polls', '/healthz p99 ms', '/healthz max ms', 'probe loop p99 ms'], rows)}\n`);
+    ['store', 'query req/s', 'query p99 ms', 'acks', 'ack p50 ms', 'ack p90 ms', 'ack p99 ms', 'ack max ms', 'acks > 100 ms', 'store write mean ms', '/healthz polls', '/healthz p99 ms', '/healthz max ms', 'probe loop p99 ms'], rows)}\n`);
   for (const [i, t] of targets.entries()) {
     if ((writes[i] as string[][]).length === 0) continue;
     console.log(`${t.label}: write-path statements in system.query_log during its mixed row\n\n${table(['round', 'statement', 'count', 'mean ms', 'p99 ms', 'max ms'], writes[i] as string[][])}\n`);

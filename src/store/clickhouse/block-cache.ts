@@ -34,6 +34,12 @@ export interface HourBlocksOptions {
   workers?: number;
   /** The compiled worker script (default: hour-block-worker.js beside this module, else under dist/). */
   workerUrl?: URL;
+  /**
+   * Nice value every block and rendering worker thread gives itself (thread-priority.ts; default READ_THREAD_NICE, 0: the
+   * main thread's priority): a heavy query's summing and rendering leave the cores to the main thread first (HTTP, ingest
+   * acknowledgements) and to clickhouse-server (its inserts).
+   */
+  threadNice?: number;
   /** Whole-domain portraits of closed days kept per day (portrait-days.ts); default true (false: made from the blocks every time). */
   portraitDays?: boolean;
 }

@@ -21,7 +21,19 @@ export interface ChEndpointOptions {
    * unreachable server never keeps a reader waiting for the socket timeout.
    */
   queryTimeoutMs?: number;
+  /**
+   * ClickHouse's query priorities (the `priority` setting; lower is higher, 0 none): the write path (statements and
+   * its lookups) at WRITE_PRIORITY, reads at READ_PRIORITY, so a read's processing pauses at its next block while a
+   * statement of the write path runs on the server (an ingest acknowledgement waits for three of them in turn).
+   * Default false: every request at priority 0 (none).
+   */
+  readsYield?: boolean;
 }
+
+/** The `priority` of the write path's requests with ChEndpointOptions.readsYield. */
+export const WRITE_PRIORITY = 1;
+/** The `priority` of reads with ChEndpointOptions.readsYield: below WRITE_PRIORITY. */
+export const READ_PRIORITY = 2;
 
 /** Which socket pool a request uses: reads (queries) or the write path (statements and their lookups). */
 export type Lane = 'read' | 'write';
@@ -65,9 +77,12 @@ export class ChEndpoint implements ChConnection {
    */
   private readonly writer: ClickHouseClient;
   readonly queryTimeoutMs: number;
+  /** Settings every read carries (the read priority with ChEndpointOptions.readsYield). */
+  private readonly readSettings: Record<string, string>;
 
   constructor(readonly endpoint: Endpoint, options: ChEndpointOptions = {}) {
     this.queryTimeoutMs = options.queryTimeoutMs ?? options.requestTimeoutMs ?? 30_000;
+    this.readSettings = options.readsYield ? { priority: String(READ_PRIORITY) } : {};
     const config = {
       url: endpoint.url,
       username: endpoint.username,
@@ -75,6 +90,8 @@ export class ChEndpoint implements ChConnection {
       request_timeout: options.requestTimeoutMs ?? 30_000,
       application: 'livestats',
       log: { level: ClickHouseLogLevel.OFF },
+      // The client's settings for every request of the write path (a request's own settings are added to them).
+      ...(options.readsYield ? { clickhouse_settings: { priority: String(WRITE_PRIORITY) } } : {}),
     };
     // A request on a socket the server already closed (its keep-alive timeout is 3 s up to 23.11) fails:
     // idle sockets are dropped well before that, and a socket found stale after an event-loop delay is
@@ -162,7 +179,7 @@ export class ChEndpoint implements ChConnection {
       if (lane === 'read') {
         // The request is aborted with `signal`; the query is killed by onAbort.
         text = await this.reads.text(`${withoutTrailingSemicolons(sql.trim())}\nFORMAT ${format}`,
-          { query_id: queryId, max_execution_time: String(maxSeconds) }, signal);
+          { ...this.readSettings, query_id: queryId, max_execution_time: String(maxSeconds) }, signal);
       } else {
         const result = await this.writer.query({
           query: sql, format, query_id: queryId, abort_signal: signal, clickhouse_settings: { max_execution_time: maxSeconds },

@@ -10,6 +10,8 @@ import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList } from './sql.js';
 import { stampKey, StampReads } from './stamp-reads.js';
 import { blockWorkerUrl, RenderedBodies, workerAnswer } from './worker-host.js';
+import type { BlockWorkerData } from './worker-port.js';
+import { READ_THREAD_NICE } from '../thread-priority.js';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -74,6 +76,8 @@ export class HourBlocks {
   private readonly workerUrl: URL | undefined;
   /** Worker threads in the pool (each holds every block: one builds it, the others adopt its shared cells). */
   private readonly poolSize: number;
+  /** The workers' nice value (HourBlocksOptions.threadNice). */
+  private readonly threadNice: number;
   private pool: PoolWorker[] = [];
   /** Counts pool starts: a build begun under an earlier pool (since failed) is not kept. */
   private epoch = 0;
@@ -92,6 +96,7 @@ export class HourBlocks {
     this.stats = this.cache.stats;
     this.workerUrl = options.workerUrl ?? blockWorkerUrl('hour-block-worker.js');
     this.poolSize = Math.max(1, Math.floor(options.workers ?? HOUR_BLOCK_DEFAULTS.workers));
+    this.threadNice = options.threadNice ?? READ_THREAD_NICE;
     this.bodies = new RenderedBodies(this.poolSize * 2 + 2);
   }
 
@@ -303,7 +308,7 @@ export class HourBlocks {
       for (const p of pool) void p.w.terminate();
     };
     for (let i = 0; i < this.poolSize; i++) {
-      const p: PoolWorker = { w: new Worker(this.workerUrl as URL), inFlight: 0, answers: 0, held: 0 };
+      const p: PoolWorker = { w: new Worker(this.workerUrl as URL, { workerData: { nice: this.threadNice } satisfies BlockWorkerData }), inFlight: 0, answers: 0, held: 0 };
       p.w.on('message', (m: WorkerReply) => {
         const job = this.waiting.get(m.id);
         this.waiting.delete(m.id);

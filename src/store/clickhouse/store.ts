@@ -63,6 +63,21 @@ export interface ClickHouseStoreOptions {
   insertQuorum?: number;
   /** Closed hours of the request counts kept in memory and checked against their stamps (hour-blocks.ts); false: every query by SQL. */
   hourBlocks?: HourBlocksOptions | false;
+  /** The reads at a lower ClickHouse `priority` than the write path's statements (ChEndpointOptions.readsYield; --clickhouse-reads-yield), except in the replicated layout (see readsYield()). */
+  readsYield?: boolean;
+  /** Nice value of every block and rendering worker thread (--query-thread-nice; HourBlocksOptions.threadNice, which it overrides). */
+  queryThreadNice?: number;
+}
+
+/**
+ * Whether the reads yield to the write path (ChEndpointOptions.readsYield): asked, and not the replicated layout. A
+ * replicated insert stays in the server's process list while it waits for ZooKeeper (a session lost or cut off: up to
+ * its operation timeout) or for its quorum (a replica down: up to insert_quorum_timeout), and a read of a lower
+ * priority waits up to a second at each of its blocks while it is there: one lost replica or ZooKeeper would stall
+ * every read of the node, where the replicated layout is meant to keep answering.
+ */
+export function readsYield(options: Pick<ClickHouseStoreOptions, 'readsYield' | 'replicated'>): boolean {
+  return options.readsYield === true && options.replicated !== true;
 }
 
 /**
@@ -111,14 +126,19 @@ export class ClickHouseStore implements Store {
   readonly hourBlocks: HourBlocks | undefined;
   /** Closed hours of the carousel samples in memory, or undefined (options.hourBlocks false). */
   readonly carouselBlocks: CarouselBlocks | undefined;
+  readonly options: ClickHouseStoreOptions;
 
-  constructor(readonly options: ClickHouseStoreOptions) {
+  constructor(options: ClickHouseStoreOptions) {
+    if (options.queryThreadNice !== undefined && options.hourBlocks !== false) {
+      options = { ...options, hourBlocks: { ...options.hourBlocks, threadNice: options.queryThreadNice } };
+    }
+    this.options = options;
     const target = parseClickHouseUrls(options.url);
     if (options.cluster !== undefined) ident(options.cluster);
     else if (target.endpoints.length > 1) throw new ClickHouseUrlError('several ClickHouse URLs need a cluster name (--clickhouse-cluster)');
     if (options.replicated && options.cluster === undefined) throw new ClickHouseUrlError('the replicated layout needs a cluster name (--clickhouse-cluster)');
     this.names = { database: target.database, cluster: options.cluster, ...(options.replicated ? { replicated: true } : {}) };
-    this.servers = target.endpoints.map((e) => new ChEndpoint(e, { requestTimeoutMs: options.requestTimeoutMs, queryTimeoutMs: options.queryTimeoutMs }));
+    this.servers = target.endpoints.map((e) => new ChEndpoint(e, { requestTimeoutMs: options.requestTimeoutMs, queryTimeoutMs: options.queryTimeoutMs, readsYield: readsYield(options) }));
     this.primary = options.replicated ? new FailoverEndpoint(this.servers) : this.servers[0] as ChEndpoint;
     const blockBudget = (options.hourBlocks === false ? undefined : options.hourBlocks?.budgetBytes) ?? HOUR_BLOCK_DEFAULTS.budgetBytes;
     this.traffic = new ClickHouseTraffic(this.primary, this.names, (ids) => this.waitUntilFinished(ids), () => this.insertSettings,
@@ -133,7 +153,7 @@ export class ClickHouseStore implements Store {
       options.hourBlocks === false ? undefined : new AudienceBlocks(this.primary, this.names, options.hourBlocks),
       options.hourBlocks === false ? undefined : new PlayInfoBlocks(this.primary, this.names, options.hourBlocks),
       options.hourBlocks === false ? undefined : new AudienceUsersBlocks(this.primary, this.names, options.hourBlocks),
-      new UsersBodies(),
+      new UsersBodies(undefined, undefined, options.queryThreadNice ?? (options.hourBlocks === false ? undefined : options.hourBlocks?.threadNice)),
       options.hourBlocks === false || options.hourBlocks?.portraitDays === false ? undefined : new PortraitDays(this.primary, this.names, options.hourBlocks));
     // The byte budget of --clickhouse-hour-blocks-mib: the traffic cells' share, the carousel hours' share, the request counts' blocks the rest.
     this.hourBlocks = options.hourBlocks === false ? undefined

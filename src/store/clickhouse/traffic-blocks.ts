@@ -192,7 +192,7 @@ export class TrafficBlocks {
       DAY_GRID_READS);
     // options.workerUrl names the hour-block worker's script: this one is beside it.
     const url = options.workerUrl ? new URL('./traffic-block-worker.js', options.workerUrl) : blockWorkerUrl('traffic-block-worker.js');
-    this.worker = url && new BlockWorker(url, () => this.forget());
+    this.worker = url && new BlockWorker(url, () => this.forget(), options.threadNice);
   }
 
   /** Stamps reads shared by queries (tests read them). */

@@ -24,11 +24,14 @@ export class UsersBodies {
   /** Bodies rendered by a worker / on this thread (tests and the bench read them). */
   readonly stats = { workers: 0, here: 0 };
 
-  /** `workers`: threads at most (started at their first answer); `url`: the worker script (default: users-body-worker.js beside this module; null: none). */
-  constructor(workers = 2, url: URL | null = blockWorkerUrl('users-body-worker.js') ?? null) {
+  /**
+   * `workers`: threads at most (started at their first answer); `url`: the worker script (default: users-body-worker.js beside
+   * this module; null: none); `nice`: the threads' nice value (HourBlocksOptions.threadNice).
+   */
+  constructor(workers = 2, url: URL | null = blockWorkerUrl('users-body-worker.js') ?? null, nice?: number) {
     if (!url) return;
     for (let i = 0; i < Math.max(1, Math.floor(workers)); i++) {
-      this.pool.push({ worker: new BlockWorker<UsersBodyRequest, UsersBodyReply>(url, () => undefined), busy: 0 });
+      this.pool.push({ worker: new BlockWorker<UsersBodyRequest, UsersBodyReply>(url, () => undefined, nice), busy: 0 });
     }
   }
 

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { projectRoot } from '../../paths.js';
+import { READ_THREAD_NICE } from '../thread-priority.js';
+import type { BlockWorkerData } from './worker-port.js';
 
 /** The worker script `file` beside this module when compiled, else the build's copy (tests run the TypeScript sources). */
 export function blockWorkerUrl(file: string): URL | undefined {
@@ -76,8 +78,8 @@ export class BlockWorker<Req extends object, Rep extends BlockWorkerReply> {
   private readonly waiting = new Map<number, { resolve: (r: Rep) => void; reject: (e: Error) => void }>();
   private closed = false;
 
-  /** `onFail`: the running worker crashed or exited (stop() too; not close()). */
-  constructor(private readonly url: URL, private readonly onFail: () => void) {}
+  /** `onFail`: the running worker crashed or exited (stop() too; not close()). `nice`: the thread's nice value (worker-port.ts). */
+  constructor(private readonly url: URL, private readonly onFail: () => void, private readonly nice = READ_THREAD_NICE) {}
 
   /** Whether a worker runs now. */
   get running(): boolean {
@@ -109,7 +111,7 @@ export class BlockWorker<Req extends object, Rep extends BlockWorkerReply> {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const w = new Worker(this.url);
+    const w = new Worker(this.url, { workerData: { nice: this.nice } satisfies BlockWorkerData });
     const fail = (err: Error): void => {
       if (this.worker !== w) return;
       this.worker = undefined;

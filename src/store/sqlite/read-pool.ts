@@ -7,7 +7,7 @@ import type { ReadReply, ReadRequestBody, ReadWorkerData } from './read-worker.j
 import type { HttpCodesResult, SamplesResult } from './reads.js';
 import type { TrafficFilter } from '../traffic.js';
 import type { TrafficByDomainResult } from './traffic-reads.js';
-import { READ_THREAD_NICE } from './thread-priority.js';
+import { READ_THREAD_NICE } from '../thread-priority.js';
 import { WORKER_RESOURCE_LIMITS } from './worker-memory.js';
 import type { DetailKind } from '../../contract/traffic/detail.js';
 import type { OriginRead } from './origin.js';

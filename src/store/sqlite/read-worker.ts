@@ -8,7 +8,7 @@ import type { TrafficFilter } from '../traffic.js';
 import { readHttpCodes, readSamples } from './reads.js';
 import type { DetailKind } from '../../contract/traffic/detail.js';
 import { readTrafficByDomain, readTrafficDomains, readTrafficSeries, trafficDetailBody } from './traffic-reads.js';
-import { lowerThreadPriority } from './thread-priority.js';
+import { lowerThreadPriority } from '../thread-priority.js';
 import { runOriginRead, type OriginRead } from './origin.js';
 import { readQuality } from './stream-quality.js';
 import type { SeriesQuery } from '../../contract/origin/params.js';
