@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toolPath } from '../helpers/system-tools.js';
@@ -200,7 +200,14 @@ export function launch(dir: string, ports: Ports, cluster?: { name: string; shar
     async setQueryLog(on) {
       if (!extra.queryLog) throw new Error('setQueryLog: this server was launched without queryLog (no system.query_log)');
       if (on === logging) return;
-      writeFileSync(join(dir, 'users.xml'), usersXml({ ...extra, queryLog: on }));
+      const file = join(dir, 'users.xml');
+      // 18.16 notices a changed config by its modification time in whole seconds: a rewrite within the second of the
+      // last write (a quick test, two toggles in a row) would never be reloaded. The new file's time is set to a later
+      // second than the last one's (ahead of the clock if need be).
+      const last = Math.floor(statSync(file).mtimeMs / 1000);
+      writeFileSync(file, usersXml({ ...extra, queryLog: on }));
+      const stamp = Math.max(Math.floor(Date.now() / 1000), last + 1);
+      utimesSync(file, stamp, stamp);
       const want = on ? '1' : '0';
       const deadline = Date.now() + 60_000;
       while ((await server.sql("SELECT value FROM system.settings WHERE name = 'log_queries'")).trim() !== want) {
