@@ -151,6 +151,24 @@ class CellColumns {
 }
 
 /**
+ * The first ids.length entries of a drain's typed columns, from an index of (pair, IPv4) ids: an id is
+ * pair x IP_SPACE + the address, and the pair's key is tuple x space + its minute or day (times unit ms).
+ * Exact integer splits, no floating-point remainder. The HLS viewers and the users both drain this way.
+ */
+function splitIndexed(ids: Float64Array, pairKeys: Float64Array, space: number, unit: number, tuple: Int32Array, time: Float64Array,
+  v4: Float64Array): void {
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i] as number;
+    const pair = Math.floor(id / IP_SPACE);
+    const key = pairKeys[pair] as number;
+    const t = Math.floor(key / space);
+    tuple[i] = t;
+    time[i] = (key - t * space) * unit;
+    v4[i] = id - pair * IP_SPACE;
+  }
+}
+
+/**
  * Derives the audience cube's input from lines (audience-api.md):
  * - an FLV line is one session spanning [end - request_time, end); it is kept as two deltas (+1 at
  *   its first minute, -1 after its last) plus its play time per UTC day it touches, so a session of
@@ -379,17 +397,9 @@ export class AudienceCounter {
     const hlsGeo = new Uint8Array(hlsCount);
     const hlsV4 = new Float64Array(hlsCount);
     const hlsIp = new Array<string>(hlsCount).fill('');
-    let h = 0;
-    for (; h < hlsIds.length; h++) {
-      const id = hlsIds[h] as number;
-      const pair = Math.floor(id / IP_SPACE);
-      const key = hlsPairKeys[pair] as number;
-      const t = Math.floor(key / MINUTE_SPACE);
-      hlsTuple[h] = t;
-      hlsMinute[h] = (key - t * MINUTE_SPACE) * MINUTE;
-      hlsGeo[h] = this.hlsGeo[h] as number;
-      hlsV4[h] = id - pair * IP_SPACE;
-    }
+    splitIndexed(hlsIds, hlsPairKeys, MINUTE_SPACE, MINUTE, hlsTuple, hlsMinute, hlsV4);
+    hlsGeo.set(this.hlsGeo.subarray(0, hlsIds.length));
+    let h = hlsIds.length;
     for (const [key, s] of this.hls) {
       const t = Math.floor(key / MINUTE_SPACE);
       const mi = key - t * MINUTE_SPACE;
@@ -413,16 +423,8 @@ export class AudienceCounter {
     const userDay = new Float64Array(userCount);
     const userV4 = new Float64Array(userCount);
     const userIp = new Array<string>(userCount).fill('');
-    let u = 0;
-    for (; u < userIds.length; u++) {
-      const id = userIds[u] as number;
-      const pair = Math.floor(id / IP_SPACE);
-      const key = userPairKeys[pair] as number;
-      const t = Math.floor(key / DAY_SPACE);
-      userTuple[u] = t;
-      userDay[u] = (key - t * DAY_SPACE) * DAY;
-      userV4[u] = id - pair * IP_SPACE;
-    }
+    splitIndexed(userIds, userPairKeys, DAY_SPACE, DAY, userTuple, userDay, userV4);
+    let u = userIds.length;
     for (const [key, s] of this.users) {
       const t = Math.floor(key / DAY_SPACE);
       const day = key - t * DAY_SPACE;
