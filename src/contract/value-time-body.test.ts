@@ -12,7 +12,7 @@ const reference = (from: number, slotMs: number, values: readonly number[]): str
   JSON.stringify({ data_list: values.map((value, i) => ({ value, time: formatUtcSecond(from + i * slotMs) })) });
 
 const render = (from: number, slotMs: number, values: readonly number[]): string =>
-  Buffer.from(renderValueTimes({ slotMs, from, to: from + values.length * slotMs, count: values.length }, (i) => values[i] as number)).toString('latin1');
+  Buffer.from(renderValueTimes({ slotMs, from, to: from + values.length * slotMs, count: values.length }, values)).toString('latin1');
 
 it('writes the bytes of JSON.stringify: minutes across UTC midnights and years, seconds, odd starts and every kind of value', () => {
   for (let round = 0; round < 300; round++) {
@@ -35,5 +35,8 @@ it('writes the edges like JSON.stringify: no slot, the last minute of a day, New
     const values = [1, 22, 333, 4444, 55555];
     expect(render(from, 60_000, values)).toBe(reference(from, 60_000, values));
   }
+  // The digit tables' edges (one word below 10^4, two below 10^8, the general writer above), on minutes and off them.
+  const edges = [0, 9, 10, 999, 1000, 9999, 10_000, 10_001, 99_999, 100_000, 1_000_000, 99_999_999, 100_000_000, 100_000_001, 2 ** 31, -1, 0.5, 1e21];
+  for (const from of [Date.UTC(2028, 0, 1, 23, 50), Date.UTC(2028, 0, 1, 23, 50, 30)]) expect(render(from, 60_000, edges)).toBe(reference(from, 60_000, edges));
   expect(render(Date.UTC(2028, 0, 1, 0, 0, 30), 60_000, [7, 8])).toBe(reference(Date.UTC(2028, 0, 1, 0, 0, 30), 60_000, [7, 8]));
 });

@@ -6,5 +6,5 @@ import type { UsersQuery } from './users.js';
  * (tested), without a string per entry (7 days at 60 s is 10,080 entries). `values[i]`: slot i.
  */
 export function renderUsers(q: Pick<UsersQuery, 'slots'>, values: ArrayLike<number>): Uint8Array {
-  return renderValueTimes(q.slots, (i) => values[i] ?? 0);
+  return renderValueTimes(q.slots, values);
 }

@@ -16,9 +16,9 @@ export interface DetailShape {
  * byte count of slot `slots.from + i x slotMs`.
  */
 export function renderDetail(q: DetailShape, bytes: ArrayLike<number>): Uint8Array {
+  if (q.kind === 'traffic') return renderValueTimes(q.slots, bytes);
   const seconds = q.slots.slotMs / SECOND;
-  return renderValueTimes(q.slots, (i) => {
-    const b = bytes[i] ?? 0;
-    return q.kind === 'traffic' ? b : bandwidthBps(b, seconds);
-  });
+  const bps = new Float64Array(q.slots.count);
+  for (let i = 0; i < bps.length; i++) bps[i] = bandwidthBps(bytes[i] ?? 0, seconds);
+  return renderValueTimes(q.slots, bps);
 }
