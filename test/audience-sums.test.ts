@@ -19,7 +19,8 @@ import { batch } from './store-conformance.js';
  * bytes), refreshed in the write's transaction; a whole domain's users series at 300 s and its
  * portrait read them instead of the blocks. Schema v17 adds the minute viewers of each domain's UTC
  * day (aud_domain_days, patched from each block written), which answer the whole domain's series on
- * whole minutes (60 s, 300 s, 1 h). Here the sums' answers against the same reads from the
+ * whole minutes (60 s, 300 s, 1 h); schema v19 their 5-minute peaks (aud_domain_days5, written with
+ * them), which answer it on whole 5-minute slots (300 s, 1 h). Here the sums' answers against the same reads from the
  * blocks (`sums: false`) on one file: random FLV/RTMP sessions, HLS viewers and lines over three days
  * in random batches from two stores (two processes), late writes into closed quarter-hours, the
  * migration building the sums of a file written before them, and retention.
@@ -79,7 +80,7 @@ function expectSameAsBlocks(store: SqliteStore): void {
   expect(readPortrait(db, { project: 'p2', domain: DOMAIN, stream: undefined, day: D }).flow).toBe(0);
 }
 
-describe('audience domain block sums (schema v16) and day minute viewers (v17)', () => {
+describe('audience domain block sums (schema v16), day minute viewers (v17) and their 5-minute peaks (v19)', () => {
   it('answer as the blocks: random batches from two stores on one file, late writes, the migration, retention', async () => {
     const file = join(dir, 'sums.db');
     const rand = seeded(16);
@@ -93,19 +94,21 @@ describe('audience domain block sums (schema v16) and day minute viewers (v17)',
       // The sums are not all zero: the reads above compared something.
       expect(readPortrait(a['db'], { project: 'p1', domain: DOMAIN, stream: undefined, day: D }).peakUsers).toBeGreaterThan(0);
       expect(Math.max(...readUsersSeries(a['db'], users({})))).toBeGreaterThan(0);
-      // A day row for every (domain, day) with a stored block: a missing one would read as zeros.
+      // A day row for every (domain, day) with a stored block: a missing one would read as zeros. The same for the peaks (v19).
       expect(a['db'].prepare('SELECT count(*) FROM aud_domain_days').pluck().get()).toBe(daysWithBlocks(a));
+      expect(a['db'].prepare('SELECT count(*) FROM aud_domain_days5').pluck().get()).toBe(daysWithBlocks(a));
     } finally {
       await a.close();
       await b.close();
     }
 
-    // A file as schema v14/v15 left it (no sums, no minutes): the migrations build them from the blocks.
+    // A file as schema v14/v15 left it (no sums, no minutes, no peaks): the migrations build them from the blocks.
     const raw = new SqliteStore(file);
     await raw.init();
     raw['db'].exec('DROP TABLE aud_domain_sums');
     raw['db'].exec('DROP TABLE aud_domain_days');
-    raw['db'].prepare('DELETE FROM schema_migrations WHERE version IN (16, 17)').run();
+    raw['db'].exec('DROP TABLE aud_domain_days5');
+    raw['db'].prepare('DELETE FROM schema_migrations WHERE version IN (16, 17, 19)').run();
     await raw.close();
     const migrated = new SqliteStore(file);
     await migrated.init();
@@ -113,6 +116,7 @@ describe('audience domain block sums (schema v16) and day minute viewers (v17)',
       expect(migrated['db'].prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual(sqliteMigrationVersions());
       expect(migrated['db'].prepare('SELECT count(*) FROM aud_domain_sums').pluck().get()).toBeGreaterThan(0);
       expect(migrated['db'].prepare('SELECT count(*) FROM aud_domain_days').pluck().get()).toBe(daysWithBlocks(migrated));
+      expect(migrated['db'].prepare('SELECT count(*) FROM aud_domain_days5').pluck().get()).toBe(daysWithBlocks(migrated));
       expectSameAsBlocks(migrated);
       // Writes after it keep the sums exact.
       for (let i = 0; i < 5; i++) await migrated.write(batch({ audience: [{ project: 'p1', cells: randomCells(rand, 40) }] }));
@@ -122,6 +126,7 @@ describe('audience domain block sums (schema v16) and day minute viewers (v17)',
       const firstBlock = migrated['db'].prepare('SELECT min(block) FROM aud_domain_sums').pluck().get() as number;
       expect(firstBlock * 15 * M).toBeGreaterThanOrEqual(D);
       expect((migrated['db'].prepare('SELECT min(day) FROM aud_domain_days').pluck().get() as number) * DAY).toBeGreaterThanOrEqual(D);
+      expect((migrated['db'].prepare('SELECT min(day) FROM aud_domain_days5').pluck().get() as number) * DAY).toBeGreaterThanOrEqual(D);
       expectSameAsBlocks(migrated);
       // A cutoff inside a day: its minutes before the cutoff go with their blocks, the rest stay.
       await migrated.deleteAudienceBefore(D + 5 * H + 15 * M);

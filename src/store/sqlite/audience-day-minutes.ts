@@ -22,10 +22,38 @@ export const AUDIENCE_DAY_MINUTES_DDL = `CREATE TABLE IF NOT EXISTS aud_domain_d
 
 const UPSERT = 'INSERT INTO aud_domain_days (sid, day, vm) VALUES (?, ?, ?) ON CONFLICT (sid, day) DO UPDATE SET vm = excluded.vm';
 
+/** Minutes of one peak window of aud_domain_days5 (the 300 s users slot), and windows in a day. */
+export const PEAK_MINUTES = 5;
+export const DAY_PEAKS = DAY_MINUTES / PEAK_MINUTES;
+
+/**
+ * Schema v19: per row of aud_domain_days, the largest of each 5 minutes of the day's minutes (288
+ * unsigned varints), written with the minutes whenever the row is (patchDayRanges; a minute still
+ * growing as FLV sessions end rewrites both): a domain's users series on whole 5-minute slots (300 s,
+ * 1 h...) decodes 288 numbers per day instead of 1,440. A table of its own, so a range read of it
+ * does not step over the minutes' larger rows.
+ */
+export const AUDIENCE_DAY_PEAKS_DDL = `CREATE TABLE IF NOT EXISTS aud_domain_days5 (
+  sid INTEGER NOT NULL, day INTEGER NOT NULL, v5 BLOB NOT NULL,
+  PRIMARY KEY (sid, day)) WITHOUT ROWID;`;
+
+const UPSERT_PEAKS = 'INSERT INTO aud_domain_days5 (sid, day, v5) VALUES (?, ?, ?) ON CONFLICT (sid, day) DO UPDATE SET v5 = excluded.v5';
+
 /** A day's minutes as stored (each a whole number, at least 0). */
 export function encodeDay(minutes: ArrayLike<number>): Uint8Array {
   const w = new ByteWriter(2 * DAY_MINUTES);
   for (let i = 0; i < DAY_MINUTES; i++) w.uint(Math.max(0, minutes[i] ?? 0));
+  return w.finish();
+}
+
+/** A day's 5-minute peaks as stored: the largest of each PEAK_MINUTES of `minutes` (a decoded day, each at least 0). */
+export function encodePeaks(minutes: ArrayLike<number>): Uint8Array {
+  const w = new ByteWriter(2 * DAY_PEAKS);
+  for (let i = 0; i < DAY_MINUTES; i += PEAK_MINUTES) {
+    let peak = 0;
+    for (let k = i; k < i + PEAK_MINUTES; k++) peak = Math.max(peak, minutes[k] ?? 0);
+    w.uint(peak);
+  }
   return w.finish();
 }
 
@@ -62,20 +90,21 @@ function decodeDay(buf: Uint8Array, at: number, end: number, out: Float64Array, 
 }
 
 /**
- * Decodes one stored day (as decodeDay) from buf[at..end) and folds its minutes into slots of `per`
- * minutes: minute i of the day is minute `offset + i` of the range, in slot floor((offset + i) / per);
- * out[slot] becomes the largest of itself and the minute (minutes before the range, past its
- * `minutes` or past the last slot are decoded and skipped). Returns the position after the day.
+ * Decodes one stored day of `count` values (minutes or 5-minute peaks: `table` names it in errors) from
+ * buf[at..end) and folds them into slots of `per` values: value i of the day is value `offset + i` of the
+ * range, in slot floor((offset + i) / per); out[slot] becomes the largest of itself and the value (values
+ * before the range, past its `values` or past the last slot are decoded and skipped). Returns the
+ * position after the day.
  */
-function foldDay(buf: Uint8Array, at: number, end: number, offset: number, per: number, out: Float64Array, minutes: number): number {
+function foldDay(buf: Uint8Array, at: number, end: number, count: number, offset: number, per: number, out: Float64Array, values: number, table: string): number {
   let p = at;
-  // Slot and place in it of the day's first minute (the range may start or end inside the day).
+  // Slot and place in it of the day's first value (the range may start or end inside the day).
   let j = Math.floor(offset / per);
   let k = offset - j * per;
-  // Range minutes folded: 0 <= offset + i < last (in a slot, and before the range's end).
-  const last = Math.min(out.length * per, minutes);
-  for (let i = 0; i < DAY_MINUTES; i++) {
-    if (p >= end) throw new BlockFormatError('aud_domain_days: a day holds fewer than 1,440 minutes');
+  // Range values folded: 0 <= offset + i < last (in a slot, and before the range's end).
+  const last = Math.min(out.length * per, values);
+  for (let i = 0; i < count; i++) {
+    if (p >= end) throw new BlockFormatError(`${table}: a day holds fewer than ${count} values`);
     let b = buf[p++] as number;
     let v: number;
     if (b < 0x80) v = b;
@@ -86,7 +115,7 @@ function foldDay(buf: Uint8Array, at: number, end: number, offset: number, per: 
       v = b & 0x7f;
       let scale = 0x80;
       for (let n = 1; ; n++) {
-        if (p >= end || n > 7) throw new BlockFormatError('aud_domain_days: a minute is not a varint');
+        if (p >= end || n > 7) throw new BlockFormatError(`${table}: a value is not a varint`);
         b = buf[p++] as number;
         v += (b & 0x7f) * scale;
         if (b < 0x80) break;
@@ -131,6 +160,7 @@ function patchDayRanges(db: Database.Database, sid: number, day: number, runs: r
     for (let i = 0; i < count; i++) patched[at + i] = minutes === undefined ? 0 : Math.max(0, minutes[i] as number);
   }
   cachedStatement(db, UPSERT).run(sid, day, encodeDay(patched));
+  cachedStatement(db, UPSERT_PEAKS).run(sid, day, encodePeaks(patched));
 }
 
 /**
@@ -152,16 +182,35 @@ export function patchDayBlocks(db: Database.Database, sid: number, blocks: Reado
 /**
  * The online viewers of a domain series over fromMinute <= minute < toMinute folded into slots of
  * `per` minutes: out[j] becomes the largest of its value and the minutes of slot j (minute
- * fromMinute + j x per + k, 0 <= k < per; days not stored add nothing). One range read, the days'
- * numbers and their varints each packed into one value by group_concat (which steps both over the
- * same rows in the same order; each row is one whole day); each day's minutes are folded into the
- * slots as they are decoded (foldDay), so a month at 300 s is not a 44,640-minute array first.
+ * fromMinute + j x per + k, 0 <= k < per; days not stored add nothing). Slots of whole 5-minute
+ * windows (from and the range's folded end on a 5-minute boundary, `per` a multiple of 5: 300 s, 1 h)
+ * fold the days' 5-minute peaks (aud_domain_days5, schema v19), the largest of a slot's windows being
+ * the largest of its minutes; other slots the days' minutes (aud_domain_days). One range read, the
+ * days' numbers and their varints each packed into one value by group_concat (which steps both over
+ * the same rows in the same order; each row is one whole day); each day is folded into the slots as
+ * it is decoded (foldDay), so a month at 300 s is not a 44,640-minute array first.
  */
 export function domainDaySlots(db: Database.Database, sid: number, fromMinute: number, toMinute: number, per: number, out: Float64Array): void {
   if (toMinute <= fromMinute) return;
+  const minutes = Math.min(out.length * per, toMinute - fromMinute);
+  if (fromMinute % PEAK_MINUTES === 0 && per % PEAK_MINUTES === 0 && minutes % PEAK_MINUTES === 0) {
+    foldDays(db, 'aud_domain_days5', 'v5', DAY_PEAKS, sid, fromMinute, toMinute, fromMinute / PEAK_MINUTES, per / PEAK_MINUTES, out, minutes / PEAK_MINUTES);
+  } else {
+    foldDays(db, 'aud_domain_days', 'vm', DAY_MINUTES, sid, fromMinute, toMinute, fromMinute, per, out, toMinute - fromMinute);
+  }
+}
+
+/**
+ * domainDaySlots over one of the day tables (`count` values a day, the range's first value `from` in
+ * the table's units, `values` of them folded in slots of `per`): the days holding fromMinute..toMinute.
+ */
+function foldDays(
+  db: Database.Database, table: string, column: string, count: number, sid: number, fromMinute: number, toMinute: number,
+  from: number, per: number, out: Float64Array, values: number,
+): void {
   const firstDay = Math.floor(fromMinute / DAY_MINUTES);
   const endDay = Math.ceil(toMinute / DAY_MINUTES);
-  const [days, packed] = cachedStatement(db, "SELECT group_concat(day), CAST(group_concat(vm, '') AS BLOB) FROM aud_domain_days WHERE sid = ? AND day >= ? AND day < ?")
+  const [days, packed] = cachedStatement(db, `SELECT group_concat(day), CAST(group_concat(${column}, '') AS BLOB) FROM ${table} WHERE sid = ? AND day >= ? AND day < ?`)
     .raw().get(sid, firstDay, endDay) as [string | null, Buffer | null];
   if (days === null || packed === null) return;
   let p = 0;
@@ -169,26 +218,28 @@ export function domainDaySlots(db: Database.Database, sid: number, fromMinute: n
   for (let i = 0; i <= days.length; i++) {
     const c = i < days.length ? days.charCodeAt(i) : 44;
     if (c !== 44) {
-      if (c < 48 || c > 57) throw new Error('aud_domain_days: a stored day is not a whole number');
+      if (c < 48 || c > 57) throw new Error(`${table}: a stored day is not a whole number`);
       day = day * 10 + (c - 48);
       continue;
     }
-    if (day < firstDay || day >= endDay) throw new Error(`aud_domain_days: day ${day} outside the range read`);
-    p = foldDay(packed, p, packed.length, day * DAY_MINUTES - fromMinute, per, out, toMinute - fromMinute);
+    if (day < firstDay || day >= endDay) throw new Error(`${table}: day ${day} outside the range read`);
+    p = foldDay(packed, p, packed.length, count, day * count - from, per, out, values, table);
     day = 0;
   }
-  if (p !== packed.length) throw new BlockFormatError('aud_domain_days: packed days do not split into days of 1,440 minutes');
+  if (p !== packed.length) throw new BlockFormatError(`${table}: packed days do not split into days of ${count} values`);
 }
 
 /**
- * Retention: the days of the given series before block `beforeBlock`'s day are deleted, and in that
- * day the minutes of the blocks before it are set to 0 (as their blocks are deleted).
+ * Retention: the days (minutes and peaks) of the given series before block `beforeBlock`'s day are
+ * deleted, and in that day the minutes of the blocks before it are set to 0 (as their blocks are deleted).
  */
 export function deleteDayMinutesBefore(db: Database.Database, sids: readonly number[], beforeBlock: number): void {
   const day = Math.floor(beforeBlock / BLOCKS_PER_DAY);
   const del = cachedStatement(db, 'DELETE FROM aud_domain_days WHERE sid = ? AND day < ?');
+  const delPeaks = cachedStatement(db, 'DELETE FROM aud_domain_days5 WHERE sid = ? AND day < ?');
   for (const s of sids) {
     del.run(s, day);
+    delPeaks.run(s, day);
     const cut = (beforeBlock - day * BLOCKS_PER_DAY) * AUDIENCE_BLOCK_SLOTS;
     if (cut > 0) patchDay(db, s, day, 0, cut, undefined);
   }
@@ -201,6 +252,8 @@ export function deleteDayMinutesBefore(db: Database.Database, sids: readonly num
  */
 export function buildDayMinutes(db: Database.Database, blocks: Iterable<[number, number, Float64Array]>): void {
   db.exec(AUDIENCE_DAY_MINUTES_DDL);
+  // The peaks' table too (filled by v19 from these rows): a later migration patching days (patchDayRanges) finds it.
+  db.exec(AUDIENCE_DAY_PEAKS_DDL);
   const upsert = db.prepare(UPSERT);
   const open = new Map<number, Float64Array>();
   let day = NaN;
@@ -219,4 +272,25 @@ export function buildDayMinutes(db: Database.Database, blocks: Iterable<[number,
     m.set(minutes, (block - d * BLOCKS_PER_DAY) * AUDIENCE_BLOCK_SLOTS);
   }
   flush();
+}
+
+/**
+ * Schema v19: the 5-minute peaks (aud_domain_days5) of every row of aud_domain_days, from its minutes
+ * (in the migration's transaction; a page of rows at a time, a statement cannot write while another iterates).
+ */
+export function buildDayPeaks(db: Database.Database): void {
+  db.exec(AUDIENCE_DAY_PEAKS_DDL);
+  const upsert = db.prepare(UPSERT_PEAKS);
+  const page = db.prepare('SELECT sid, day, vm FROM aud_domain_days WHERE (sid, day) > (?, ?) ORDER BY sid, day LIMIT 500').raw();
+  const minutes = new Float64Array(DAY_MINUTES);
+  for (let sid = -1, day = -1; ;) {
+    const rows = page.all(sid, day) as Array<[number, number, Buffer]>;
+    for (const [s, d, vm] of rows) {
+      if (decodeDay(vm, 0, vm.length, minutes, 0) !== vm.length) throw new BlockFormatError('aud_domain_days: a day holds more than 1,440 minutes');
+      upsert.run(s, d, encodePeaks(minutes));
+      sid = s;
+      day = d;
+    }
+    if (rows.length < 500) return;
+  }
 }

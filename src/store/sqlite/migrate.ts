@@ -15,6 +15,7 @@ import { reblockAudience } from './audience-reblock.js';
 import { migrateAudienceSessions } from './audience-sessions-migration.js';
 import { migrateAudienceKeyLevel } from './audience-key-migration.js';
 import { migrateDomainMinutes, migrateDomainSums } from './audience-sums.js';
+import { buildDayPeaks } from './audience-day-minutes.js';
 
 interface SqliteMigration {
   version: number;
@@ -42,6 +43,7 @@ function sqliteMigrations(): SqliteMigration[] {
   all.push({ version: 14, name: 'audience stream cells keyed by province and carrier', up: migrateAudienceKeyLevel });
   all.push({ version: 16, name: 'audience domain block sums', up: migrateDomainSums });
   all.push({ version: 17, name: 'audience domain minute viewers', up: migrateDomainMinutes });
+  all.push({ version: 19, name: 'audience domain 5-minute viewer peaks', up: buildDayPeaks });
   all.sort((a, b) => a.version - b.version);
   for (let i = 1; i < all.length; i++) {
     if (all[i]?.version === all[i - 1]?.version) throw new Error(`duplicate sqlite migration version ${all[i]?.version}`);
@@ -49,7 +51,7 @@ function sqliteMigrations(): SqliteMigration[] {
   return all;
 }
 
-export const SQLITE_SCHEMA_VERSION = 17;
+export const SQLITE_SCHEMA_VERSION = 19;
 
 /** Every migration version this livestats knows, ascending (tests compare a migrated file's list with it). */
 export function sqliteMigrationVersions(): number[] {
