@@ -40,3 +40,22 @@ it('writes the edges like JSON.stringify: no slot, the last minute of a day, New
   for (const from of [Date.UTC(2028, 0, 1, 23, 50), Date.UTC(2028, 0, 1, 23, 50, 30)]) expect(render(from, 60_000, edges)).toBe(reference(from, 60_000, edges));
   expect(render(Date.UTC(2028, 0, 1, 0, 0, 30), 60_000, [7, 8])).toBe(reference(Date.UTC(2028, 0, 1, 0, 0, 30), 60_000, [7, 8]));
 });
+
+it('writes runs of values of one length (copied from a day template) like JSON.stringify: every length, any phase, runs cut by days and by other values', () => {
+  for (let round = 0; round < 200; round++) {
+    const slotMs = [60_000, 300_000, 420_000, 3_600_000][rnd(4)] as number;
+    // Starts on whole minutes at any minute of the day: templates of every phase.
+    const from = Date.UTC(2000 + rnd(60), rnd(12), 1 + rnd(28)) + rnd(1440) * 60_000;
+    const count = 1 + rnd(round % 20 === 0 ? 6000 : 900);
+    const values: number[] = [];
+    while (values.length < count) {
+      // A run of one length (1 to 8 digits, or 9 and 10: written entry by entry), sometimes a short run or an odd value.
+      const length = 1 + rnd(10);
+      const run = rnd(4) === 0 ? 1 + rnd(8) : 8 + rnd(400);
+      for (let k = 0; k < run && values.length < count; k++) values.push(length === 1 ? rnd(10) : 10 ** (length - 1) + rnd(9 * 10 ** (length - 1)));
+      if (rnd(6) === 0) values.push([0.5, -3, 2 ** 40, 1e21][rnd(4)] as number);
+    }
+    values.length = count;
+    expect(render(from, slotMs, values), `${from} ${slotMs}`).toBe(reference(from, slotMs, values));
+  }
+});
