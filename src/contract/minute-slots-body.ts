@@ -152,7 +152,7 @@ export function renderMinuteSlots(slots: SlotRange, values: ArrayLike<number>): 
         const t = made[length] ?? (made[length] = dayTemplate(length, step, phase));
         buf.set(t.subarray(e * stride, (e + r - i) * stride), p);
         for (; i < r; i++, p += stride) {
-          const v = values[i] as number;
+          const v = values[i] ?? 0;
           if (length <= 4) {
             view.setUint32(p, dWords[v] as number, true);
             if (length < 4) view.setUint32(p + length, TIME_WORD, true);

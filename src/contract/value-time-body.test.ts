@@ -38,6 +38,9 @@ it('writes the edges like JSON.stringify: no slot, the last minute of a day, New
   // The digit tables' edges (one word below 10^4, two below 10^8, the general writer above), on minutes and off them.
   const edges = [0, 9, 10, 999, 1000, 9999, 10_000, 10_001, 99_999, 100_000, 1_000_000, 99_999_999, 100_000_000, 100_000_001, 2 ** 31, -1, 0.5, 1e21];
   for (const from of [Date.UTC(2028, 0, 1, 23, 50), Date.UTC(2028, 0, 1, 23, 50, 30)]) expect(render(from, 60_000, edges)).toBe(reference(from, 60_000, edges));
+  // Fewer values than slots: the missing ones are 0 (a run of them too).
+  const short = Buffer.from(renderValueTimes({ slotMs: 60_000, from: Date.UTC(2028, 0, 1), to: Date.UTC(2028, 0, 1) + 40 * 60_000, count: 40 }, [5, 6])).toString('latin1');
+  expect(short).toBe(reference(Date.UTC(2028, 0, 1), 60_000, [5, 6, ...Array.from({ length: 38 }, () => 0)]));
   expect(render(Date.UTC(2028, 0, 1, 0, 0, 30), 60_000, [7, 8])).toBe(reference(Date.UTC(2028, 0, 1, 0, 0, 30), 60_000, [7, 8]));
 });
 
