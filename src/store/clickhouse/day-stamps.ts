@@ -2,7 +2,7 @@ import type { ChConnection } from './client.js';
 import { quote } from './sql.js';
 import type { NumericStamp, StampGrid } from './stamp-grid.js';
 import { oneOrIn, SharedReads } from './stamp-reads.js';
-import { addRawStamps, finishRawStamps, type RawStampLayout } from './stamp-rows.js';
+import { addRawStamps, finishRawStamps, type StampSpan } from './stamp-rows.js';
 
 const HOUR = 3_600_000;
 const DAY_HOURS = 24;
@@ -51,12 +51,14 @@ export function dayGridRange(from: number, to: number, dayLimit: number): [numbe
  * Reads the day stamps below `dayLimit` (from `dayTable`, migration 015: one row per (project, domain,
  * day), the sum of the day's hour stamps kept by ClickHouse) and the hour stamps from it (`stampsTable`)
  * of `projects` x `domains` over hours [from, to): ~8 day rows and the open day's hours for 7 d of a
- * domain. Two SELECTs sent together (one UNION ALL of both cost clickhouse-server about twice their sum,
- * measured), each as cheap for clickhouse-server as a read of these rows gets: the stored columns only (the
+ * domain. One request: both SELECTs joined by UNION ALL (each node request costs this process ~0.3 ms of CPU, most of it the
+ * socket write; clickhouse-server ~13 % less than the two sent apart, measured on the dense dataset; with GROUP BY a UNION ALL
+ * had cost it twice the two), each as cheap for clickhouse-server as a read of these rows gets: the stored columns only (the
  * time, rows, tags: no GROUP BY, no function of a column, the rows of a day or hour not merged yet each as
  * it is), the project and the domain by `=` when one is asked (oneOrIn), and a row's project and domain
  * by name only when several are (their index looked up here: an indexOf() over the asked names cost more
- * than the rest of the read, measured). addRawStamps adds up each cell's rows here, rows and tags mod 2^64
+ * than the rest of the read, measured). A row's time tells a day (below hourFrom / 24) from an hour (from hourFrom on).
+ * addRawStamps adds up each cell's rows here, rows and tags mod 2^64
  * as sum() of the UInt64 columns does (and as the sum of the 24 hour sums does: the same 64 bits, in halves).
  */
 export async function readDayStampGrid(server: ChConnection, stampsTable: string, dayTable: string, projects: readonly string[],
@@ -67,16 +69,17 @@ export async function readDayStampGrid(server: ChConnection, stampsTable: string
   const owners = `${oneOrIn('project', projects)} AND ${oneOrIn('domain', domains)}`;
   const names = `${projects.length > 1 ? 'project, ' : ''}${domains.length > 1 ? 'domain, ' : ''}`;
   const layout = { project: projects.length > 1 ? -1 : 0, domain: domains.length > 1 ? -1 : 0 };
-  const reads: Array<Promise<[string, RawStampLayout]>> = [];
-  const read = async (sql: string, timeBase: number, cellBase: number): Promise<[string, RawStampLayout]> =>
-    [await server.tsv(sql, signal), { ...layout, timeBase, cellBase }];
+  const selects: string[] = [];
+  const spans: StampSpan[] = [];
   if (days > 0) {
-    reads.push(read(`SELECT ${names}day, rows, tags FROM ${dayTable}
-    WHERE ${owners} AND day >= ${quote(a / DAY_HOURS)} AND day < ${quote(hourFrom / DAY_HOURS)}`, a / DAY_HOURS, 0));
+    selects.push(`SELECT ${names}day, rows, tags FROM ${dayTable}
+    WHERE ${owners} AND day >= ${quote(a / DAY_HOURS)} AND day < ${quote(hourFrom / DAY_HOURS)}`);
+    spans.push({ from: a / DAY_HOURS, to: hourFrom / DAY_HOURS, cellBase: 0 });
   }
   if (b > hourFrom) {
-    reads.push(read(`SELECT ${names}hour, rows, tags FROM ${stampsTable}
-    WHERE ${owners} AND hour >= ${quote(hourFrom)} AND hour < ${quote(b)}`, hourFrom, days));
+    selects.push(`SELECT ${names}hour, rows, tags FROM ${stampsTable}
+    WHERE ${owners} AND hour >= ${quote(hourFrom)} AND hour < ${quote(b)}`);
+    spans.push({ from: hourFrom, to: b, cellBase: days });
   }
   const cells = days + b - hourFrom;
   const size = projects.length * domains.length * cells;
@@ -84,8 +87,11 @@ export async function readDayStampGrid(server: ChConnection, stampsTable: string
     projects: new Map(projects.map((p, i) => [p, i])), domains: new Map(domains.map((d, i) => [d, i])), from: 0, hours: cells,
     rows: new Float64Array(size), tagsHi: new Float64Array(size), tagsLo: new Float64Array(size), dayLimit: hourFrom, dayFrom: a, days, hourFrom,
   };
+  if (selects.length === 0) return grid;
+  // Day numbers below hourFrom / 24 and hours from hourFrom on: the two spans never overlap, so one time column tells them apart.
+  const text = await server.tsv(selects.join('\n    UNION ALL\n    '), signal);
   const rowsHigh = new Float64Array(size);
-  for (const [text, at] of await Promise.all(reads)) addRawStamps(text, grid, rowsHigh, at);
+  addRawStamps(text, grid, rowsHigh, { ...layout, spans });
   finishRawStamps(grid, rowsHigh);
   return grid;
 }

@@ -3,19 +3,26 @@ import type { StampGrid } from './stamp-grid.js';
 
 const TWO_32 = 4_294_967_296;
 
+/** Times [from, to) of a raw stamps read whose row of time t is cell t - from + cellBase of its (project, domain). */
+export interface StampSpan {
+  from: number;
+  to: number;
+  cellBase: number;
+}
+
 /**
  * What each TabSeparated row of a raw stamps read holds, in this order: the project's name (when the read
  * asked for several projects; else `project`, the index of the one), the domain's name (likewise), the time
  * (an hour, or a day of a day stamps table), then `rows` and `tags` as stored (UInt64 decimal). The row's
- * cell within its (project, domain) is time - `timeBase` + `cellBase` (a cell outside [0, grid.hours) is skipped).
+ * cell within its (project, domain) is given by the span its time falls in (`spans`, disjoint: a read of day
+ * stamps and hour stamps together has the days' span and the hours'); a time in none fails the read.
  */
 export interface RawStampLayout {
   /** The index of the one project read, or -1: each row names its project. */
   project: number;
   /** The index of the one domain read, or -1: each row names its domain. */
   domain: number;
-  timeBase: number;
-  cellBase: number;
+  spans: readonly StampSpan[];
 }
 
 /**
@@ -90,8 +97,9 @@ export function addRawStamps(text: string, grid: StampGrid, rowsHigh: RowsHigh, 
     i = u64(text, i + 1, halves);
     if (i < text.length && text.charCodeAt(i) !== 10) throw new Error('unexpected row in a stamps read');
     i++;
-    const u = time - layout.timeBase + layout.cellBase;
-    if (u < 0 || u >= grid.hours) continue;
+    const span = layout.spans.find((x) => time >= x.from && time < x.to);
+    const u = span === undefined ? -1 : time - span.from + span.cellBase;
+    if (u < 0 || u >= grid.hours) throw new Error('a stamps read row outside the asked times');
     const cell = (p * D + d) * grid.hours + u;
     // Sums of a few halves (each below 2^32): exact in doubles; the carries are taken by finishRawStamps.
     grid.rows[cell] = (grid.rows[cell] as number) + rowsLo;
