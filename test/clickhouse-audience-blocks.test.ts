@@ -147,6 +147,28 @@ describe('ClickHouse audience blocks', () => {
     expect(await usersFromBlocks(f)).toEqual(want);
   }, 240_000);
 
+  it('a minute whose viewers add up below 0 (FLV closes without their opens) is 0 in the series from blocks, at 60 s and 300 s, as by SQL', async () => {
+    // One stream of a domain of its own: in D 03:00-04:00, 2 sessions open at 03:05; 5 closes at 03:20 (a quarter-hour without opens: -5 from there); 1 open at 03:50.
+    const minutes = [D + 3 * H + 5 * M, D + 3 * H + 20 * M, D + 3 * H + 50 * M];
+    const n = minutes.length;
+    const cells: AudienceCells = {
+      domains: ['below-zero.example'], apps: ['live'], streams: ['s0'], tuple: new Int32Array(n), minute: Float64Array.from(minutes), protocol: new Uint8Array(n).fill(1),
+      geo: new Uint8Array(n), sessions: new Float64Array(n), opens: Float64Array.from([2, 0, 1]), closes: Float64Array.from([0, 5, 0]),
+      playMs: new Float64Array(n), bytes: Float64Array.from([100, 100, 100]), requests: Float64Array.from([1, 1, 1]),
+      hlsTuple: new Int32Array(0), hlsMinute: new Float64Array(0), hlsGeo: new Uint8Array(0), hlsIp: [],
+      userTuple: new Int32Array(0), userDay: new Float64Array(0), userIp: [],
+    };
+    await st.writer.write(batch({ audience: [{ project: 'p1', cells }] }));
+    for (const slotMs of [M, 5 * M]) {
+      const f = users({ domain: 'below-zero.example', from: D, to: D + 6 * H, slotMs });
+      const want = await usersBySql(f);
+      const at = (ms: number): number => (ms - f.from) / slotMs;
+      // SQL's slots: 2 from 03:05, 0 (not -5) from 03:20, 1 from 03:50 (0 again at 04:00: a new quarter-hour); other hours 0.
+      expect([want[at(D + 3 * H + 5 * M)], want[at(D + 3 * H + 20 * M)], want[at(D + 3 * H + 50 * M)], want[at(D + 4 * H)]], String(slotMs)).toEqual([2, 0, 1, 0]);
+      expect(await usersFromBlocks(f), String(slotMs)).toEqual(want);
+    }
+  }, 120_000);
+
   it('stays exact while two writers write into closed hours and a third node reads', async () => {
     const f = users({ slotMs: 5 * M });
     await usersFromBlocks(f);

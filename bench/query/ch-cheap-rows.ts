@@ -24,7 +24,9 @@
 // each round; test/harness/clickhouse.ts setQueryLog; its cost is best read from clickhouse-server's CPU per answer). Each ClickHouse load is logged with clickhouse-server's CPU, its SELECTs per answer, their marks and
 // thread time (system.events: bench/lib/ch-events.ts), and every load with the serving process's CPU per answer
 // (every thread). `--cpu-prof`: this build's server
-// runs under node --cpu-prof, its profile written to that directory when it stops.
+// runs under node --cpu-prof, its profile written to that directory when it stops. `--serve-flags="<flags>"`: more
+// `livestats serve` flags for this build's ClickHouse target (e.g. "--query-thread-nice 0"); `--variant-flags="<flags>"`:
+// one more ClickHouse target of this build served with those flags, beside the plain one, in the same rounds.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -49,7 +51,7 @@ const { values } = parseArgs({
   options: {
     baseline: { type: 'string' }, seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '2' },
     rows: { type: 'string', default: 'portrait,httpcodes1h' }, 'query-log': { type: 'string', default: 'off,on' }, 'cpu-prof': { type: 'string' },
-    'sqlite-baseline-data': { type: 'string' },
+    'sqlite-baseline-data': { type: 'string' }, 'serve-flags': { type: 'string' }, 'variant-flags': { type: 'string' },
   },
 });
 const root = projectRoot();
@@ -105,18 +107,22 @@ const temp: string[] = [];
 const servers: Server[] = [];
 interface Target { label: string; s: Server; headers: Record<string, string>; ch: boolean }
 const sqliteBaselineDir = resolve(values['sqlite-baseline-data'] ?? join(root, '.bench-data', 'dense-baseline'));
-const serve = async (label: string, buildRoot: string, ch: boolean, node: string[] = [], sqliteData = sqliteDir): Promise<Target> => {
+/** Serve flags given on the command line (`--serve-flags="--query-thread-nice 0"`: the = is needed), split at spaces. */
+const flagsOf = (text: string | undefined): string[] => (text ?? '').split(' ').filter((f) => f !== '');
+const serve = async (label: string, buildRoot: string, ch: boolean, node: string[] = [], sqliteData = sqliteDir, flags: string[] = []): Promise<Target> => {
   const data = ch ? mkdtempSync(join(tmpdir(), 'livestats-cheap-')) : sqliteData;
   if (ch) temp.push(data);
   const keys = JSON.parse(execFileSync(process.execPath, [join(buildRoot, 'bin/livestats.js'), 'keys', 'create', '--project', DENSE.project, '--json', '--data', data]).toString()) as { token: string };
   const s = await startProcess([...node, join(buildRoot, 'bin/livestats.js'), 'serve', '--data', data, '--port', '0', '--log-level', 'warn', '--query-cache-ms', '0',
-    '--retention-days', '30', '--audience-retention-days', '40', ...(ch ? ['--store', 'clickhouse', '--clickhouse-url', url] : [])], {}, 300_000);
+    '--retention-days', '30', '--audience-retention-days', '40', ...(ch ? ['--store', 'clickhouse', '--clickhouse-url', url] : []), ...flags], {}, 300_000);
   servers.push(s);
   return { label, s, headers: { 'x-auth-token': keys.token }, ch };
 };
 try {
   const targets = [
-    await serve('ClickHouse, this build', root, true, values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(values['cpu-prof'])}`] : []),
+    await serve(values['serve-flags'] ? `ClickHouse, this build (${values['serve-flags']})` : 'ClickHouse, this build', root, true,
+      values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(values['cpu-prof'])}`] : [], sqliteDir, flagsOf(values['serve-flags'])),
+    ...(values['variant-flags'] ? [await serve(`ClickHouse, this build (${values['variant-flags']})`, root, true, [], sqliteDir, flagsOf(values['variant-flags']))] : []),
     ...(values.baseline ? [await serve('ClickHouse, baseline', resolve(values.baseline), true)] : []),
     ...(values.baseline && existsSync(join(sqliteBaselineDir, 'livestats.db')) ? [await serve('SQLite, baseline', resolve(values.baseline), false, [], sqliteBaselineDir)] : []),
     await serve('SQLite, this build', root, false),

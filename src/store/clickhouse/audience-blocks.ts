@@ -38,8 +38,11 @@ interface Block extends StampedBlock, NumericStamp {
   /** The hour's totals. */
   requests: number;
   playMs: number;
-  /** The largest viewers of each run of `per` minutes of the hour (60 / per of them; made at the first answer with such slots), or undefined. */
-  slotMax?: { per: number; values: Float64Array };
+  /**
+   * The largest viewers of each run of `per` minutes of the hour (60 / per of them; made at the first answer with such slots), or undefined;
+   * `plain`: none below 0 nor -0 (each is then its slot's value as it is: usersSlots copies them).
+   */
+  slotMax?: { per: number; values: Float64Array; plain: boolean };
 }
 
 const TWO_32 = 4_294_967_296;
@@ -106,16 +109,16 @@ function checkHours(domain: string, hours: ReadonlyMap<number, Block> | undefine
 }
 
 /** The largest viewers of each run of `per` minutes of block `b` (per divides 60), made once per block and slot size. */
-function slotMaxOf(b: Block, per: number): Float64Array {
-  if (b.slotMax?.per === per) return b.slotMax.values;
+function slotMaxOf(b: Block, per: number): NonNullable<Block['slotMax']> {
+  if (b.slotMax?.per === per) return b.slotMax;
   const values = new Float64Array(MINUTES / per).fill(-Infinity);
   for (let i = 0; i < MINUTES; i++) {
     const j = Math.floor(i / per);
     const v = b.viewers[i] as number;
     if (v > (values[j] as number)) values[j] = v;
   }
-  b.slotMax = { per, values };
-  return values;
+  b.slotMax = { per, values, plain: values.every((v) => v > 0 || Object.is(v, 0)) };
+  return b.slotMax;
 }
 
 /** Whether the users filter asks for a whole domain (no app, stream, protocol, province or carrier). */
@@ -224,8 +227,15 @@ export class AudienceBlocks {
         add(b.viewers, at);
         continue;
       }
-      const m = slotMaxOf(b, per);
-      for (let i = 0, j = at / per; i < m.length && j < count; i++, j++) {
+      const { values: m, plain } = slotMaxOf(b, per);
+      const j0 = at / per;
+      // The block's slots are its own (no SQL run nor other block writes them): still 0, so the slot maxima, none
+      // below 0, are the slots' values as they are.
+      if (plain && j0 + m.length <= count) {
+        out.set(m, j0);
+        continue;
+      }
+      for (let i = 0, j = j0; i < m.length && j < count; i++, j++) {
         if ((m[i] as number) > (out[j] as number)) out[j] = m[i] as number;
       }
     }

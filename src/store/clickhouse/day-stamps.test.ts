@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { combineDay, dayGridRange, dayLimitAt, parseNamedStamps, type HourPart } from './day-stamps.js';
-import type { StampGrid } from './stamp-grid.js';
+import { combineDay, dayGridRange, dayLimitAt, type HourPart } from './day-stamps.js';
 
 const TWO_32 = 4_294_967_296;
 const hour = (rows: number, hi: number, lo: number, builtAt = 1): HourPart => ({ stampRows: rows, stampHi: hi, stampLo: lo, builtAt, bytes: new Float64Array(12).fill(rows) });
@@ -31,21 +30,5 @@ describe('day stamps', () => {
     expect(dayGridRange(30, 100, 96)).toEqual([24, 100]);
     expect(dayGridRange(30, 50, 96)).toEqual([24, 72]);
     expect(dayGridRange(97, 100, 96)).toEqual([97, 100]);
-  });
-
-  it('parses a day grid read by name (TabSeparated escapes undone); a name or field not understood fails the read', () => {
-    const grid = (cells: number): StampGrid => ({
-      projects: new Map([['p1', 0], ['p\t2', 1]]), domains: new Map([['a.example', 0], ['b\\c', 1]]), from: 0, hours: cells,
-      rows: new Float64Array(4 * cells), tagsHi: new Float64Array(4 * cells), tagsLo: new Float64Array(4 * cells),
-    });
-    const g = grid(3);
-    parseNamedStamps('p1\ta.example\t0\t5\t4294967295\t7\np\\t2\tb\\\\c\t2\t1\t0\t0\np1\tb\\\\c\t9\t1\t1\t1\n', g);
-    expect([g.rows[0], g.tagsHi[0], g.tagsLo[0]]).toEqual([5, 4294967295, 7]);
-    // (p\t2, b\c) is the fourth (project, domain): cells 9-11; cell 9 of (p1, b\c) is outside the grid, ignored.
-    expect(g.rows[11]).toBe(1);
-    expect([...g.rows].filter((v) => v !== 0)).toHaveLength(2);
-    expect(() => parseNamedStamps('p1\tz.example\t0\t1\t1\t1\n', grid(1))).toThrow(/name/);
-    expect(() => parseNamedStamps('p1\ta.example\t0\t1\t\\N\t1\n', grid(1))).toThrow();
-    expect(() => parseNamedStamps('p1\ta.example\t0\t1\t1\n', grid(1))).toThrow(/row/);
   });
 });
