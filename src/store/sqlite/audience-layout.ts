@@ -53,7 +53,7 @@ if (AUDIENCE_PROTOCOLS.length > AUDIENCE_KEY_RADIX) throw new Error('audience pr
  * it: a users series of a stream filtered by region or isp (decoding every group's cells).
  */
 export const AUDIENCE_STREAMS = new Cube({
-  name: 'aus', dims, levels: [{ dims: [], inKey: ['region', 'isp'] }, []], measures, keyRadix: AUDIENCE_KEY_RADIX,
+  name: 'aus', dims, levels: [{ dims: [], inKey: ['region', 'isp'], deltas: true }, []], measures, keyRadix: AUDIENCE_KEY_RADIX,
   slotMs: AUDIENCE_SLOT_MS, blockSlots: AUDIENCE_BLOCK_SLOTS,
 });
 
