@@ -8,7 +8,7 @@ import { cachedStatement, type BlockTable } from './table.js';
  * block's: the block is re-encoded about every log(1 + DELTA_FOLD) of its growth, and a flush
  * re-encodes at most this fraction of the block's cells (the delta) instead of the whole block.
  */
-export const DELTA_FOLD = 0.25;
+export const DELTA_FOLD = 0.5;
 
 /**
  * Adds a write's cells to a level kept as a block plus a delta per (series, time block): the row id
