@@ -90,6 +90,36 @@ describe('writeDeltaLevel', () => {
     expect([...folded.keys()].filter((k) => k.endsWith('|0')).length).toBe(400 + writes);
   });
 
+  it('folds a block\'s delta when a write starts its series\' next time block, and only that series\'', () => {
+    const db = new Database(':memory:');
+    const t = new BlockTable('dl_close', SLOTS, 2, 'sum', BITS);
+    db.exec(t.ddl());
+    const cell = (series: number, block: number, key: number, v: number): LevelCells => ({
+      count: 1, ids: Float64Array.of(t.id(series, 0, block)), slots: Int32Array.of(3), key: Int32Array.of(key), measures: [Float64Array.of(v), Float64Array.of(1)],
+    });
+    const ids = (): number[] => db.prepare(`SELECT id FROM ${t.name} ORDER BY id`).pluck().all() as number[];
+    for (const s of [0, 1]) {
+      db.transaction(() => {
+        writeDeltaLevel(db, t, cell(s, BLOCK0, 1, 1), 1);
+        writeDeltaLevel(db, t, cell(s, BLOCK0, 2, 2), 1);
+      })();
+    }
+    expect(ids()).toEqual([t.id(0, 0, BLOCK0), t.id(0, 0, BLOCK0) + 1, t.id(1, 0, BLOCK0), t.id(1, 0, BLOCK0) + 1]);
+    const before = sums(db, t, [0, 1]);
+    // Series 0 starts its next block: its closed block's delta is folded; series 1's stays.
+    db.transaction(() => writeDeltaLevel(db, t, cell(0, BLOCK0 + 1, 1, 5), 1))();
+    expect(ids()).toEqual([t.id(0, 0, BLOCK0), t.id(1, 0, BLOCK0), t.id(1, 0, BLOCK0) + 1, t.id(0, 0, BLOCK0 + 1)]);
+    const after = sums(db, t, [0, 1]);
+    expect(after.get(`0|${BLOCK0 + 1}|1|3|0`)).toBe(5);
+    after.delete(`0|${BLOCK0 + 1}|1|3|0`);
+    after.delete(`0|${BLOCK0 + 1}|1|3|1`);
+    expect(after).toEqual(before);
+    // A late cell of the closed block starts a small delta of its own.
+    db.transaction(() => writeDeltaLevel(db, t, cell(0, BLOCK0, 1, 7), 1))();
+    expect(ids()).toContain(t.id(0, 0, BLOCK0) + 1);
+    expect(sums(db, t, [0, 1]).get(`0|${BLOCK0}|1|3|0`)).toBe(8);
+  });
+
   it('folds a delta left without its block (a retention slice between the two rows)', () => {
     const db = new Database(':memory:');
     const t = new BlockTable('dl_orphan', SLOTS, 2, 'sum', BITS);

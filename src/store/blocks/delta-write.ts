@@ -35,6 +35,8 @@ export function writeDeltaLevel(db: Database.Database, table: BlockTable, cells:
   const rowIds: number[] = [];
   const ends: number[] = [];
   const dropped: number[] = [];
+  // Blocks whose next time block this write starts: their deltas are folded after the writes.
+  const closed: number[] = [];
   for (let at = 0; at < groups; ) {
     let size = CHUNK;
     while (size > groups - at) size >>= 1;
@@ -61,6 +63,7 @@ export function writeDeltaLevel(db: Database.Database, table: BlockTable, cells:
         rowIds.push(id + deltaStep);
       } else {
         // A new block, or the delta folded: block, delta and new cells summed into the block.
+        if (block === undefined && delta === undefined && id >= table.blockUnit) closed.push(id - table.blockUnit);
         if (block === undefined && delta === undefined && to - from <= mergeLimit) encodeBlockTo(slots, merger.merge(undefined, fresh), out);
         else {
           if (block !== undefined) acc.addBlock(block);
@@ -78,6 +81,49 @@ export function writeDeltaLevel(db: Database.Database, table: BlockTable, cells:
     const params: Array<number | Uint8Array> = [];
     for (let r = 0; r < size; r++) params.push(rowIds[r] as number, out.view(r === 0 ? 0 : (ends[r - 1] as number), ends[r] as number));
     cachedStatement(db, sql('insert', table.name, size)).run(...params);
+    if (dropped.length > 0) deleteRows(db, table, dropped);
+    at += size;
+  }
+  if (closed.length > 0) foldClosed(db, table, Float64Array.from(closed).sort(), deltaStep);
+}
+
+/**
+ * Folds the deltas of the given blocks (ascending ids) into them: a series' block is folded once when
+ * a write starts its next time block, so a closed quarter-hour is left as one row (and a later line
+ * reaching it starts a small delta of its own), not a block and a delta of up to DELTA_FOLD of it.
+ */
+function foldClosed(db: Database.Database, table: BlockTable, ids: Float64Array, deltaStep: number): void {
+  const acc = accumulator(table.slots, table.measures);
+  const out = scratchOut;
+  for (let at = 0; at < ids.length; ) {
+    let size = CHUNK;
+    while (size > ids.length - at) size >>= 1;
+    const stored = storedPairs(db, table, ids, at, size, deltaStep);
+    out.reset();
+    const rowIds: number[] = [];
+    const ends: number[] = [];
+    const dropped: number[] = [];
+    for (let r = at; r < at + size; r++) {
+      const id = ids[r] as number;
+      const delta = stored.get(id + deltaStep);
+      if (delta === undefined) continue;
+      const block = stored.get(id);
+      if (block !== undefined) acc.addBlock(block);
+      acc.addBlock(delta);
+      encodeBlockTo(table.slots, acc.take(), out);
+      rowIds.push(id);
+      ends.push(out.length);
+      dropped.push(id + deltaStep);
+    }
+    // Upserts in power-of-two pieces (a few statement shapes).
+    for (let r = 0; r < rowIds.length; ) {
+      let piece = CHUNK;
+      while (piece > rowIds.length - r) piece >>= 1;
+      const params: Array<number | Uint8Array> = [];
+      for (let q = r; q < r + piece; q++) params.push(rowIds[q] as number, out.view(q === 0 ? 0 : (ends[q - 1] as number), ends[q] as number));
+      cachedStatement(db, sql('insert', table.name, piece)).run(...params);
+      r += piece;
+    }
     if (dropped.length > 0) deleteRows(db, table, dropped);
     at += size;
   }
