@@ -18,10 +18,11 @@ export const DELTA_FOLD = 0.5;
  * then the delta's re-encoding, not the whole block's: a quarter-hour block of a busy stream is
  * rewritten a few times while it fills instead of at every flush, and an older block that a late
  * line reaches keeps a delta of a few cells.
- * Per touched block: no block stored yet -> the cells are the block; else the cells go into the
- * delta, unless the delta already weighs DELTA_FOLD of the block, in which case block, delta and
- * cells are summed into the block and the delta row is deleted. Which row holds which cells
- * depends on the batches; their sums never do. In the caller's transaction, as writeLevel.
+ * Per touched block: no block stored yet -> the cells are the block (and the series' previous time
+ * block, now closed, gets its delta folded: foldClosed); else the cells go into the delta, unless the
+ * delta already weighs DELTA_FOLD of the block, in which case block, delta and cells are summed into
+ * the block and the delta row is deleted. Which row holds which cells depends on the batches; their
+ * sums never do. In the caller's transaction, as writeLevel.
  */
 export function writeDeltaLevel(db: Database.Database, table: BlockTable, cells: LevelCells, deltaStep: number, mergeLimit = MERGE_LIMIT): void {
   const n = cells.count;
