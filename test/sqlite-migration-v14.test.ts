@@ -9,7 +9,7 @@ import type { AudienceCells, UsersFilter } from '../src/store/audience.js';
 import { sqliteMigrationVersions } from '../src/store/sqlite/migrate.js';
 import { SqliteStore } from '../src/store/sqlite/store.js';
 import { audienceOf, D, DOMAIN, FORMAT, LINES } from './fixtures/audience-log.js';
-import { toV13Layout } from './helpers/audience-v13.js';
+import { foldAudienceDeltas, toV13Layout } from './helpers/audience-v13.js';
 import { tempDir } from './ingest-helpers.js';
 import { batch } from './store-conformance.js';
 
@@ -111,7 +111,12 @@ it('upgrades a v13 file in place: the same blocks and answers, and exact writes 
   await store.write(batch({ audience: [{ project: 'p1', cells: cells(0) }] }));
   await store.write(batch({ audience: [{ project: 'p1', cells: cells(1) }] }));
   const before = await answers(store);
+  // Later writes went to deltas (schema v18); a v13 file held them in its blocks.
+  expect(rows(dbOf(store), 'cube_aus_key_region_isp').some(([id]) => id % 2 === 1)).toBe(true);
+  dbOf(store).transaction(() => foldAudienceDeltas(dbOf(store)))();
   const blocks = rows(dbOf(store), 'cube_aus_key_region_isp');
+  expect(blocks.every(([id]) => id % 2 === 0)).toBe(true);
+  expect(await answers(store)).toEqual(before);
   // Back to the v13 layout: a block per (stream, group, quarter-hour), migration 14 not applied.
   dbOf(store).transaction(() => toV13Layout(dbOf(store)))();
   expect(tables(dbOf(store))).toEqual(['cube_aus_all', 'cube_aus_region_isp', 'cube_aus_series']);
@@ -137,6 +142,8 @@ it('upgrades a v13 file in place: the same blocks and answers, and exact writes 
   store = new SqliteStore(file);
   await store.init();
   expect(await answers(store)).toEqual(await answers(fresh));
+  // Which rows are blocks and which deltas follows each file's writes; the cells they sum to do not.
+  for (const s of [store, fresh]) dbOf(s).transaction(() => foldAudienceDeltas(dbOf(s)))();
   expect(rows(dbOf(store), 'cube_aus_key_region_isp')).toEqual(rows(dbOf(fresh), 'cube_aus_key_region_isp'));
   await store.close();
   await fresh.close();

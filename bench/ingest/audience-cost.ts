@@ -1,6 +1,7 @@
 // `npm run bench:audience [-- --minutes N] [--baseline <dist dir> [--rounds R]]`: what the audience cube costs at ingest, measured in one run.
 // With --baseline (another build's dist/, e.g. main's copied under .tmp/ of this checkout so that its imports find node_modules),
-// first the ingest CPU of both builds, alternating in one process.
+// first the ingest CPU of both builds, alternating in one process, then the audience reads of both
+// builds' files (each build's own reads, alternating: what the layout costs a query; the answers compared).
 // 1. Ingest CPU (parse, geo, aggregate, commit to SQLite) of the same lines with the audience cube
 //    off and on, interleaved rounds, best of each: the ratio is the cube's cost.
 // 2. Bytes on disk per day of the audience tables (SQLite dbstat) at 100 streams and ~10,000
@@ -12,11 +13,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
+import type { Isp, Region } from '../../src/contract/values.js';
 import { Aggregator } from '../../src/ingest/aggregator.js';
 import type { CellBatch } from '../../src/ingest/cells.js';
 import { createLineParser } from '../../src/ingest/formats/presets.js';
 import { GeoResolver } from '../../src/ingest/geo/resolver.js';
 import { LineProcessor } from '../../src/ingest/processor.js';
+import { runAudienceRead, type AudienceRead } from '../../src/store/sqlite/audience-reads.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
 import { seeded } from '../lib/rng.js';
 import { pairPools } from './generate-dense.js';
@@ -84,8 +87,9 @@ interface Build {
   LineProcessor: typeof LineProcessor;
   createLineParser: typeof createLineParser;
   geo: GeoResolver;
+  runAudienceRead: typeof runAudienceRead;
 }
-const thisBuild: Build = { name: 'this build', Aggregator, SqliteStore, LineProcessor, createLineParser, geo };
+const thisBuild: Build = { name: 'this build', Aggregator, SqliteStore, LineProcessor, createLineParser, geo, runAudienceRead };
 
 /** Another build's ingest parts from its dist/ directory (e.g. main's build copied aside). */
 async function loadBuild(distDir: string): Promise<Build> {
@@ -98,6 +102,7 @@ async function loadBuild(distDir: string): Promise<Build> {
     LineProcessor: (await from<{ LineProcessor: typeof LineProcessor }>('src/ingest/processor.js')).LineProcessor,
     createLineParser: (await from<{ createLineParser: typeof createLineParser }>('src/ingest/formats/presets.js')).createLineParser,
     geo: g.GeoResolver.create(),
+    runAudienceRead: (await from<{ runAudienceRead: typeof runAudienceRead }>('src/store/sqlite/audience-reads.js')).runAudienceRead,
   };
 }
 
@@ -130,13 +135,17 @@ async function ingest(chunks: string[][], audience: boolean, dir: string, name: 
 async function versusBaseline(chunks: string[][], lines: number, baseline: Build, rounds: number): Promise<void> {
   const builds = [baseline, thisBuild];
   const best = new Map<string, number>();
+  const all = new Map<string, number[]>();
+  const files = new Map<Build, string>();
   let n = 0;
   for (let r = 0; r < rounds; r++) {
     for (const b of r % 2 === 0 ? builds : [...builds].reverse()) {
       for (const audience of r % 2 === 0 ? [false, true] : [true, false]) {
-        const { cpuMs } = await ingest(chunks, audience, dir, `ab${n++}`, b);
+        const { cpuMs, file } = await ingest(chunks, audience, dir, `ab${n++}`, b);
+        if (audience) files.set(b, file);
         const k = `${b.name}/${audience ? 'on' : 'off'}`;
         if (r > 0) best.set(k, Math.min(best.get(k) ?? Infinity, cpuMs));
+        if (r > 0) all.set(k, [...(all.get(k) ?? []), cpuMs]);
       }
     }
   }
@@ -145,6 +154,55 @@ async function versusBaseline(chunks: string[][], lines: number, baseline: Build
     const off = best.get(`${b.name}/off`) as number;
     const on = best.get(`${b.name}/on`) as number;
     console.log(`  ${b.name}: ingest CPU without ${off.toFixed(0)} ms, with ${on.toFixed(0)} ms: +${((on / off - 1) * 100).toFixed(1)} % (the cube ${(on - off).toFixed(0)} ms)`);
+    // The spread: each round's on/off ratio (the same round's pair of ingests).
+    const offs = all.get(`${b.name}/off`) ?? [];
+    const ons = all.get(`${b.name}/on`) ?? [];
+    const ratios = ons.map((v, i) => (v / (offs[i] as number) - 1) * 100).sort((x, y) => x - y);
+    console.log(`    per round +% sorted: ${ratios.map((x) => x.toFixed(1)).join(', ')} (median ${(ratios[Math.floor(ratios.length / 2)] ?? NaN).toFixed(1)})`);
+  }
+  readsVersus(builds, files);
+}
+
+/**
+ * The audience reads over each build's file of the cube-on ingest (its own read code), alternating,
+ * best of several: play-info of the last minute (every stream's block of it), one stream's users at
+ * 60 s over the window, the same filtered by one province (the per-stream province x carrier level)
+ * and by a province and a carrier. Answers must match between the builds.
+ */
+function readsVersus(builds: Build[], files: Map<Build, string>): void {
+  const last = T0 + (minutes - 1) * MIN;
+  const users = (stream: string, regions: Region[], isps: Isp[]): AudienceRead => ({
+    op: 'users-body',
+    filter: { project: 'bench', domain: DOMAIN, app: 'live', stream, protocol: undefined, regions, isps, slotMs: 60_000, from: T0, to: T0 + minutes * MIN },
+  });
+  const reads: Array<[string, AudienceRead]> = [
+    ['play-info, last minute', { op: 'play-info-body', filter: { project: 'bench', domains: [DOMAIN], minute: last } }],
+    ['users of s0', users('s0', [], [])],
+    ['users of s0 in GD', users('s0', ['GD'], [])],
+    ['users of s1 in GD on CMCC', users('s1', ['GD'], ['CMCC'])],
+  ];
+  const dbs = new Map(builds.map((b) => [b, new Database(files.get(b) as string, { readonly: true })]));
+  try {
+    for (const [name, read] of reads) {
+      const best = new Map<Build, number>();
+      const answers = new Map<Build, string>();
+      for (let r = 0; r < 10; r++) {
+        for (const b of r % 2 === 0 ? builds : [...builds].reverse()) {
+          const t0 = process.hrtime.bigint();
+          let out: unknown;
+          for (let i = 0; i < 20; i++) out = b.runAudienceRead(dbs.get(b) as Database.Database, read);
+          const us = Number(process.hrtime.bigint() - t0) / 20 / 1000;
+          best.set(b, Math.min(best.get(b) ?? Infinity, us));
+          answers.set(b, Buffer.from(out as Uint8Array).toString('utf8'));
+        }
+      }
+      const [a, b] = builds as [Build, Build];
+      const same = answers.get(a) === answers.get(b);
+      console.log(`  read ${name}: ${a.name} ${(best.get(a) as number).toFixed(0)} us, ${b.name} ${(best.get(b) as number).toFixed(0)} us ` +
+        `(x${((best.get(b) as number) / (best.get(a) as number)).toFixed(2)}); answers ${same ? 'identical' : 'DIFFER'} (${(answers.get(a) ?? '').length} bytes)`);
+    }
+  } finally {
+    for (const db of dbs.values()) db.close();
   }
 }
 

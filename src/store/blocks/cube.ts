@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { sumMeasure } from './codec.js';
+import { writeDeltaLevel } from './delta-write.js';
 import { writeLevel } from './level-write.js';
 import { BlockTable, cachedStatement, type BlockKeyBits } from './table.js';
 
@@ -19,6 +20,11 @@ export interface CubeDim {
 export interface CubeKeyLevel {
   dims: readonly string[];
   inKey: readonly string[];
+  /**
+   * Written as a block plus a delta (src/store/blocks/delta-write.ts): the delta of group g is stored
+   * as group g + the level's group count (the spare half of its group bits); reads get both.
+   */
+  deltas?: boolean;
 }
 
 /**
@@ -50,6 +56,8 @@ export interface CubeLevel {
   /** Index into spec.dims of each dim kept in the cell key (CubeKeyLevel), in order; empty for most levels. */
   keyDimIndex: readonly number[];
   table: BlockTable;
+  /** Levels written with deltas (CubeKeyLevel.deltas): the group (and row id) step from a block to its delta. */
+  deltaStep?: number;
 }
 
 /** The cells of one write: parallel arrays, `dims[d][i]` is the index of cell i's value of dim d. */
@@ -108,7 +116,11 @@ export class Cube {
       let suffix = dims.length === 0 ? 'all' : dims.join('_');
       if (inKey.length > 0) suffix = `${dims.length === 0 ? 'key' : `${dims.join('_')}_key`}_${inKey.join('_')}`;
       const groups = dimIndex.reduce((n, d) => n * (spec.dims[d] as CubeDim).values.length, 1);
-      return { dims, dimIndex, keyDimIndex, table: new BlockTable(`cube_${spec.name}_${suffix}`, spec.blockSlots, spec.measures.length, 'sum', keyBits(spec, groups)) };
+      const table = new BlockTable(`cube_${spec.name}_${suffix}`, spec.blockSlots, spec.measures.length, 'sum', keyBits(spec, groups));
+      if (!('inKey' in l && l.deltas === true)) return { dims, dimIndex, keyDimIndex, table };
+      // Row-id dims may gain values (their spare group bits); a level without any never does.
+      if (dims.length > 0 || table.grpUnit < 2 * groups) throw new Error(`cube ${spec.name}: deltas need a level without row-id dims`);
+      return { dims, dimIndex, keyDimIndex, table, deltaStep: groups };
     });
     this.seriesTable = `cube_${spec.name}_series`;
     this.keptDims = [...new Set(this.levels.flatMap((l) => [...l.dimIndex, ...l.keyDimIndex]))].sort((a, b) => a - b);
@@ -204,7 +216,9 @@ export class Cube {
         for (let i = 0; i < n; i++) keys[i] = this.keyGroupOf(level, cells, i) * radix + (cells.key[i] as number);
         key = keys;
       }
-      writeLevel(db, level.table, { count: n, ids, slots: inBlock, key, measures: cells.measures });
+      const levelCells = { count: n, ids, slots: inBlock, key, measures: cells.measures };
+      if (level.deltaStep !== undefined) writeDeltaLevel(db, level.table, levelCells, level.deltaStep);
+      else writeLevel(db, level.table, levelCells);
     }
   }
 
@@ -244,9 +258,14 @@ export class Cube {
     };
   }
 
-  /** Group numbers a filter selects at a level (unfiltered kept dims: every value). */
+  /**
+   * Group numbers a filter selects at a level (unfiltered kept dims: every value): what a read
+   * scans, so with each group's delta group on a level written with deltas.
+   */
   groupsFor(level: CubeLevel, filter: ReadonlyArray<readonly number[]>): number[] {
-    return this.groupsOver(level.dimIndex, filter);
+    const groups = this.groupsOver(level.dimIndex, filter);
+    const step = level.deltaStep;
+    return step === undefined ? groups : [...groups, ...groups.map((g) => g + step)];
   }
 
   private groupsOver(dimIndex: readonly number[], filter: ReadonlyArray<readonly number[]>): number[] {

@@ -17,9 +17,9 @@ export interface LevelCells {
 }
 
 /** The encodings of a chunk's blocks (reused by every write: a statement copies its parameters when run). */
-const scratchOut = new ByteWriter(1 << 16);
+export const scratchOut = new ByteWriter(1 << 16);
 /** Blocks looked up and written per statement. */
-const CHUNK = 256;
+export const CHUNK = 256;
 /** (key, slot) pairs summed in a dense scratch table when key x slots + slot stays below this. */
 const DENSE_LIMIT = 1 << 16;
 /**
@@ -33,7 +33,7 @@ export const MERGE_LIMIT = 1024;
 const marks = (n: number, each: string): string => new Array<string>(n).fill(each).join(',');
 const sqlCache = new Map<string, string>();
 /** The SQL of a statement shape (built once: a chunk's statement is found without making its text). */
-function sql(kind: 'insert' | 'select', table: string, n: number): string {
+export function sql(kind: 'insert' | 'select', table: string, n: number): string {
   const k = `${kind}/${table}/${n}`;
   let s = sqlCache.get(k);
   if (s === undefined) {
@@ -58,37 +58,8 @@ export function writeLevel(db: Database.Database, table: BlockTable, cells: Leve
   if (n === 0) return;
   const slots = table.slots;
   const m = table.measures;
-  for (let i = 0; i < n; i++) {
-    const k = cells.key[i] as number;
-    if (!(Number.isInteger(k) && k >= 0 && k <= MAX_KEY)) throw new RangeError(`key out of range: ${k}`);
-    const s = cells.slots[i] as number;
-    if (!(s >= 0 && s < slots)) throw new RangeError(`slot out of range: ${s}`);
-  }
-  // Group cells by block: a dense group number per distinct id, then the groups in id order.
-  const index = new BlockIdIndex(Math.min(n, 1 << 20));
-  const groupOf = new Int32Array(n);
-  // Cells mostly come in runs of one block (pre-aggregated in key order): a run costs one lookup.
-  let lastId = -1;
-  let lastGroup = -1;
-  for (let i = 0; i < n; i++) {
-    const id = cells.ids[i] as number;
-    if (id !== lastId) {
-      lastId = id;
-      lastGroup = index.add(id);
-    }
-    groupOf[i] = lastGroup;
-  }
-  const groups = index.size;
-  const groupIds = index.ids();
-  const sorted = Float64Array.from(groupIds).sort();
-  const rank = new Int32Array(groups);
-  for (let r = 0; r < groups; r++) rank[index.get(sorted[r] as number)] = r;
-  const start = new Int32Array(groups + 1);
-  for (let i = 0; i < n; i++) (start[(rank[groupOf[i] as number] as number) + 1] as number)++;
-  for (let r = 0; r < groups; r++) start[r + 1] = (start[r + 1] as number) + (start[r] as number);
-  const fill = start.slice(0, groups);
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[(fill[rank[groupOf[i] as number] as number] as number)++] = i;
+  checkLevelCells(cells, slots);
+  const { groups, sorted, start, order } = groupByBlock(cells);
 
   const acc = accumulator(slots, m);
   const merger = acc.merger;
@@ -127,7 +98,7 @@ export function writeLevel(db: Database.Database, table: BlockTable, cells: Leve
 }
 
 /** The stored blocks among sorted[at .. at+size) (one statement, ids padded to a few fixed counts). */
-function storedBlocks(db: Database.Database, table: BlockTable, sorted: Float64Array, at: number, size: number): Map<number, Uint8Array> {
+export function storedBlocks(db: Database.Database, table: BlockTable, sorted: Float64Array, at: number, size: number): Map<number, Uint8Array> {
   let padded = 8;
   while (padded < size) padded *= 2;
   const ids: number[] = new Array<number>(padded).fill(-1);
@@ -141,7 +112,7 @@ function storedBlocks(db: Database.Database, table: BlockTable, sorted: Float64A
  * dense table with a list of the touched entries (sorted when taken), any others in a map.
  * Kept per (slots, measures) and reused: the table is left all zero after every take.
  */
-class Accumulator {
+export class Accumulator {
   private readonly sums: Float64Array[];
   private readonly present = new Uint8Array(DENSE_LIMIT);
   private touched = new Int32Array(4096);
@@ -262,9 +233,60 @@ class Accumulator {
 
 const accumulators = new Map<string, Accumulator>();
 
-function accumulator(slots: number, measures: number): Accumulator {
+export function accumulator(slots: number, measures: number): Accumulator {
   const k = `${slots}/${measures}`;
   let a = accumulators.get(k);
   if (!a) accumulators.set(k, (a = new Accumulator(slots, measures)));
   return a;
+}
+
+/** Throws a RangeError for a cell whose key or slot the table cannot hold. */
+export function checkLevelCells(cells: LevelCells, slots: number): void {
+  const n = cells.count;
+  for (let i = 0; i < n; i++) {
+    const k = cells.key[i] as number;
+    if (!(Number.isInteger(k) && k >= 0 && k <= MAX_KEY)) throw new RangeError(`key out of range: ${k}`);
+    const s = cells.slots[i] as number;
+    if (!(s >= 0 && s < slots)) throw new RangeError(`slot out of range: ${s}`);
+  }
+}
+
+/** A write's cells grouped by block: `sorted` the distinct row ids ascending, cells order[start[r] .. start[r+1]) those of sorted[r]. */
+export interface BlockGroups {
+  groups: number;
+  sorted: Float64Array;
+  start: Int32Array;
+  order: Int32Array;
+}
+
+/** Groups a write's cells by block (a dense group number per distinct id, then the groups in id order); stable within a block. */
+export function groupByBlock(cells: LevelCells): BlockGroups {
+  const n = cells.count;
+  // Group cells by block: a dense group number per distinct id, then the groups in id order.
+  const index = new BlockIdIndex(Math.min(n, 1 << 20));
+  const groupOf = new Int32Array(n);
+  // Cells mostly come in runs of one block (pre-aggregated in key order): a run costs one lookup.
+  let lastId = -1;
+  let lastGroup = -1;
+  for (let i = 0; i < n; i++) {
+    const id = cells.ids[i] as number;
+    if (id !== lastId) {
+      lastId = id;
+      lastGroup = index.add(id);
+    }
+    groupOf[i] = lastGroup;
+  }
+  const groups = index.size;
+  const groupIds = index.ids();
+  const sorted = Float64Array.from(groupIds).sort();
+  const rank = new Int32Array(groups);
+  for (let r = 0; r < groups; r++) rank[index.get(sorted[r] as number)] = r;
+  const start = new Int32Array(groups + 1);
+  for (let i = 0; i < n; i++) (start[(rank[groupOf[i] as number] as number) + 1] as number)++;
+  for (let r = 0; r < groups; r++) start[r + 1] = (start[r + 1] as number) + (start[r] as number);
+  const fill = start.slice(0, groups);
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[(fill[rank[groupOf[i] as number] as number] as number)++] = i;
+
+  return { groups, sorted, start, order };
 }

@@ -50,10 +50,12 @@ if (AUDIENCE_PROTOCOLS.length > AUDIENCE_KEY_RADIX) throw new Error('audience pr
  * carrier, quarter-hour) (`cube_aus_region_isp` up to v13). A flush adds about one cell to each of
  * thousands of per-stream geo groups, and re-encoding a block costs about the same whatever its few
  * cells, so one block per stream is about half the cube's write cost (docs/storage.md). What reads
- * it: a users series of a stream filtered by region or isp (decoding every group's cells).
+ * it: a users series of a stream filtered by region or isp (decoding every group's cells). Since
+ * schema v18 the key level is written as a block plus a delta (src/store/blocks/delta-write.ts): a
+ * flush re-encodes the delta, not the quarter-hour's stored cells; reads sum both rows.
  */
 export const AUDIENCE_STREAMS = new Cube({
-  name: 'aus', dims, levels: [{ dims: [], inKey: ['region', 'isp'] }, []], measures, keyRadix: AUDIENCE_KEY_RADIX,
+  name: 'aus', dims, levels: [{ dims: [], inKey: ['region', 'isp'], deltas: true }, []], measures, keyRadix: AUDIENCE_KEY_RADIX,
   slotMs: AUDIENCE_SLOT_MS, blockSlots: AUDIENCE_BLOCK_SLOTS,
 });
 

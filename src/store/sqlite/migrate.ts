@@ -43,6 +43,10 @@ function sqliteMigrations(): SqliteMigration[] {
   all.push({ version: 14, name: 'audience stream cells keyed by province and carrier', up: migrateAudienceKeyLevel });
   all.push({ version: 16, name: 'audience domain block sums', up: migrateDomainSums });
   all.push({ version: 17, name: 'audience domain minute viewers', up: migrateDomainMinutes });
+  // The per-stream key level gains delta rows (src/store/blocks/delta-write.ts). Nothing to convert:
+  // a file without deltas is read the same; the version keeps an older livestats (which would not
+  // read the deltas) from opening a file written since.
+  all.push({ version: 18, name: 'audience stream key level deltas', up: () => undefined });
   all.push({ version: 19, name: 'audience domain 5-minute viewer peaks', up: buildDayPeaks });
   all.sort((a, b) => a.version - b.version);
   for (let i = 1; i < all.length; i++) {
