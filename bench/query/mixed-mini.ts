@@ -2,7 +2,7 @@
 // runs) on a small dataset, both stores in the same run, for a machine too busy for the dense load:
 //
 //   node dist/bench/query/mixed-mini.js [--baseline <checkout of an older build>] [--domains 10] [--seconds 20]
-//     [--rounds 1] [--cpu-prof <dir>] [--trace-gc] [--variant '<label>=<serve flags, NAME=value environment, node:<node flag>>' ...]
+//     [--rounds 1] [--cpu-prof <dir>] [--trace-gc [--gc-log <file>]] [--variant '<label>=<serve flags, NAME=value environment, node:<node flag>>' ...]
 //
 // Writes `domains` domains x 26 hours at the dense bench's density (~358 (province, carrier, code) cells
 // per domain-minute) through each store's write path, into a temporary SQLite data directory and a
@@ -17,7 +17,7 @@
 // and each one's main-thread GC pauses during its mixed rows are summed (count and longest of each kind, pauses
 // over 50 ms, GC ms per second) and listed by V8's reason on stderr.
 import { execFileSync, fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +50,9 @@ const { values } = parseArgs({
     variant: { type: 'string', multiple: true, default: [] },
     /** Every server runs under node --trace-gc: its main thread's pauses during the mixed rows are summed per server. */
     'trace-gc': { type: 'boolean', default: false },
+    /** With --trace-gc: every server's whole GC output (all its threads, and what a variant's node:--trace-gc-nvp or
+     * node:--trace-incremental-marking adds) appended to this file. */
+    'gc-log': { type: 'string' },
   },
 });
 const root = projectRoot();
@@ -98,6 +101,7 @@ function gcTracer(): { output: (d: Buffer) => void; pauses: Pause[] } {
   let main: string | undefined;
   let rest = '';
   const output = (d: Buffer): void => {
+    if (values['gc-log'] !== undefined) appendFileSync(values['gc-log'], d);
     const lines = (rest + d.toString()).split('\n');
     rest = lines.pop() ?? '';
     for (const line of lines) {
