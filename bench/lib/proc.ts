@@ -7,7 +7,7 @@ export interface Server {
 }
 
 /** Spawns a Node server process and waits for its "listening on <url>" line. */
-export function startProcess(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<Server> {
+export function startProcess(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000, output?: (d: Buffer) => void): Promise<Server> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -21,6 +21,7 @@ export function startProcess(args: string[], env: NodeJS.ProcessEnv = {}, timeou
       if (m?.[1]) {
         clearTimeout(timer);
         child.stdout?.off('data', onData);
+        if (output) child.stdout?.on('data', output);
         child.stdout?.resume();
         child.stderr?.resume();
         resolve({

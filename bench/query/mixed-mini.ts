@@ -2,7 +2,7 @@
 // runs) on a small dataset, both stores in the same run, for a machine too busy for the dense load:
 //
 //   node dist/bench/query/mixed-mini.js [--baseline <checkout of an older build>] [--domains 10] [--seconds 20]
-//     [--rounds 1] [--cpu-prof <dir>] [--variant '<label>=<serve flags and NAME=value environment>' ...]
+//     [--rounds 1] [--cpu-prof <dir>] [--trace-gc [--gc-log <file>]] [--variant '<label>=<serve flags, NAME=value environment, node:<node flag>>' ...]
 //
 // Writes `domains` domains x 26 hours at the dense bench's density (~358 (province, carrier, code) cells
 // per domain-minute) through each store's write path, into a temporary SQLite data directory and a
@@ -13,9 +13,11 @@
 // a probe process (mixed-probe.ts) posts a 500-line batch with an X-Batch-Id 200 ms after each
 // acknowledgement and polls /healthz every 50 ms. Prints each store's ack p50/p90/p99/max, the acks over 100 ms, /healthz
 // p99/max, and, for each ClickHouse server, the statements of the write path in system.query_log while
-// its mixed row ran (count, mean and max duration by kind).
+// its mixed row ran (count, mean and max duration by kind). With --trace-gc every server runs under node --trace-gc
+// and each one's main-thread GC pauses during its mixed rows are summed (count and longest of each kind, pauses
+// over 50 ms, GC ms per second) and listed by V8's reason on stderr.
 import { execFileSync, fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +48,11 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'string' },
     /** '<label>=<serve flags, space-separated>': one more ClickHouse server of this build, with these flags (a database of its own). */
     variant: { type: 'string', multiple: true, default: [] },
+    /** Every server runs under node --trace-gc: its main thread's pauses during the mixed rows are summed per server. */
+    'trace-gc': { type: 'boolean', default: false },
+    /** With --trace-gc: every server's whole GC output (all its threads, and what a variant's node:--trace-gc-nvp or
+     * node:--trace-incremental-marking adds) appended to this file. */
+    'gc-log': { type: 'string' },
   },
 });
 const root = projectRoot();
@@ -85,7 +92,31 @@ const pct = (xs: number[], p: number): number => {
   return Math.round(s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number);
 };
 
-interface Mixed { query: LoadResult[]; acks: number[]; health: number[]; probeLoopP99: number[]; flushSeconds: number; flushes: number }
+/** One GC pause of a server's main thread, as --trace-gc printed it. */
+interface Pause { at: number; kind: 'Scavenge' | 'Mark-sweep' | 'Mark-Compact'; ms: number; heapMb: number; reason: string }
+
+/** Collects a server's --trace-gc lines of its first isolate (the main thread; its workers start later). */
+function gcTracer(): { output: (d: Buffer) => void; pauses: Pause[] } {
+  const pauses: Pause[] = [];
+  let main: string | undefined;
+  let rest = '';
+  const output = (d: Buffer): void => {
+    if (values['gc-log'] !== undefined) appendFileSync(values['gc-log'], d);
+    const lines = (rest + d.toString()).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) {
+      const m = /^\[\d+:(0x[0-9a-f]+)\]\s+\d+ ms: (Scavenge|Mark-sweep|Mark-Compact)[^\d]*([\d.]+) \([\d.]+\) -> [\d.]+ \([\d.]+\) MB, ([\d.]+) \//.exec(line);
+      if (!m) continue;
+      main ??= m[1];
+      if (m[1] !== main) continue;
+      const reason = line.slice(line.lastIndexOf(')') + 1).replace(/[;\s]+$/, '').trim();
+      pauses.push({ at: Date.now(), kind: m[2] as Pause['kind'], ms: Number(m[4]), heapMb: Number(m[3]), reason });
+    }
+  };
+  return { output, pauses };
+}
+
+interface Mixed { query: LoadResult[]; acks: number[]; health: number[]; probeLoopP99: number[]; flushSeconds: number; flushes: number; windows: [number, number][] }
 
 /** The aggregator's successful flushes (the store's write of each batch, as the server's event loop sees it): [sum s, count]. */
 async function flushTotals(url: string): Promise<[number, number]> {
@@ -103,6 +134,7 @@ async function mixedRow(url: string, path: string, headers: Record<string, strin
     url, token: headers['x-auth-token'] ?? '', project, domains, lines: 500, postGapMs: 200, healthGapMs: 50, latest: end + HOUR - MIN,
   };
   const [sum0, n0] = await flushTotals(url);
+  const from = Date.now();
   const child = fork(fileURLToPath(new URL('./mixed-probe.js', import.meta.url)), [JSON.stringify(options)], { stdio: 'inherit' });
   const result = new Promise<ProbeResult>((resolve, reject) => {
     child.once('message', (m) => resolve(m as ProbeResult));
@@ -119,6 +151,7 @@ async function mixedRow(url: string, path: string, headers: Record<string, strin
   into.health.push(...p.health);
   into.probeLoopP99.push(p.loopDelayP99);
   const [sum1, n1] = await flushTotals(url);
+  into.windows.push([from, Date.now()]);
   into.flushSeconds += sum1 - sum0;
   into.flushes += n1 - n0;
 }
@@ -141,9 +174,11 @@ try {
     if (at < 1) throw new Error(`--variant ${v}: expected <label>=<serve flags>`);
     // NAME=value words are the server's environment (e.g. LIVESTATS_CLICKHOUSE_READS_YIELD=0), the others its flags.
     const words = v.slice(at + 1).split(/\s+/).filter(Boolean);
+    // node:<flag> words are node's own flags (e.g. node:--single-threaded-gc, which NODE_OPTIONS refuses).
     const isEnv = (w: string): boolean => /^[A-Z_][A-Z0-9_]*=/.test(w);
+    const isNode = (w: string): boolean => w.startsWith('node:');
     const env = Object.fromEntries(words.filter(isEnv).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
-    return { label: v.slice(0, at), flags: words.filter((w) => !isEnv(w)), env, db: `mixed_v${i + 1}` };
+    return { label: v.slice(0, at), flags: words.filter((w) => !isEnv(w) && !isNode(w)), env, nodeFlags: words.filter(isNode).map((w) => w.slice(5)), db: `mixed_v${i + 1}` };
   });
   const databases = ['mixed_new', ...variants.map((v) => v.db), ...(values.baseline ? ['mixed_old'] : [])];
   const chStores = databases.map((db) => new ClickHouseStore({ url: ch.url(db), hourBlocks: false }));
@@ -160,18 +195,20 @@ try {
   log(`mixed mini: ${cells} cells (${domains.length} domains x 26 h, ${(cells / domains.length / 26 / 60).toFixed(0)} per domain-minute) written in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
   const prof = values['cpu-prof'];
-  const serve = async (label: string, buildRoot: string, data: string, flags: string[], env: NodeJS.ProcessEnv = {}): Promise<{ label: string; s: Server; headers: Record<string, string>; db?: string }> => {
-    const node = prof ? ['--cpu-prof', `--cpu-prof-dir=${join(prof, data.split('/').pop() as string)}`] : [];
+  const serve = async (label: string, buildRoot: string, data: string, flags: string[], env: NodeJS.ProcessEnv = {}, nodeFlags: string[] = []): Promise<{ label: string; s: Server; headers: Record<string, string>; db?: string; gc?: Pause[] }> => {
+    const node = [...nodeFlags, ...prof ? ['--cpu-prof', `--cpu-prof-dir=${join(prof, data.split('/').pop() as string)}`] : []];
+    const tracer = values['trace-gc'] ? gcTracer() : undefined;
+    if (tracer) node.push('--trace-gc');
     const keys = JSON.parse(execFileSync(process.execPath, [join(buildRoot, 'bin/livestats.js'), 'keys', 'create', '--project', project, '--json', '--data', data]).toString()) as { token: string };
-    const s = await startProcess([...node, join(buildRoot, 'bin/livestats.js'), 'serve', '--data', data, ...flags, '--port', '0', '--log-level', 'warn', '--query-cache-ms', '0', '--retention-days', '30'], env);
+    const s = await startProcess([...node, join(buildRoot, 'bin/livestats.js'), 'serve', '--data', data, ...flags, '--port', '0', '--log-level', 'warn', '--query-cache-ms', '0', '--retention-days', '30'], env, 60_000, tracer?.output);
     servers.push(s);
     const db = flags.includes('clickhouse') ? flags[flags.indexOf('--clickhouse-url') + 1]?.split('/').pop() : undefined;
-    return { label, s, headers: { 'x-auth-token': keys.token }, ...(db ? { db } : {}) };
+    return { label, s, headers: { 'x-auth-token': keys.token }, ...(db ? { db } : {}), ...(tracer ? { gc: tracer.pauses } : {}) };
   };
   const targets = [
     await serve('ClickHouse, this build', root, join(dir, 'ch-new'), ['--store', 'clickhouse', '--clickhouse-url', ch.url('mixed_new')]),
     ...await Promise.all(variants.map((v, i) => serve(`ClickHouse, this build, ${v.label}`, root, join(dir, `ch-v${i + 1}`),
-      ['--store', 'clickhouse', '--clickhouse-url', ch.url(v.db), ...v.flags], v.env))),
+      ['--store', 'clickhouse', '--clickhouse-url', ch.url(v.db), ...v.flags], v.env, v.nodeFlags))),
     ...(values.baseline ? [await serve('ClickHouse, baseline', values.baseline, join(dir, 'ch-old'), ['--store', 'clickhouse', '--clickhouse-url', ch.url('mixed_old')])] : []),
     await serve('SQLite, this build', root, join(dir, 'sqlite'), []),
   ];
@@ -193,7 +230,7 @@ try {
     }
     log(`${t.label}: warm after ${((Date.now() - t0) / 1000).toFixed(0)} s (fastest answer ${fastest.toFixed(0)} ms)`);
   }
-  const results = targets.map((): Mixed => ({ query: [], acks: [], health: [], probeLoopP99: [], flushSeconds: 0, flushes: 0 }));
+  const results = targets.map((): Mixed => ({ query: [], acks: [], health: [], probeLoopP99: [], flushSeconds: 0, flushes: 0, windows: [] }));
   const writes = targets.map((): string[][] => []);
   for (let r = 0; r < rounds; r++) {
     for (const [i, t] of targets.entries()) {
@@ -224,6 +261,31 @@ try {
   });
   console.log(`\nMixed row, same run (${cells} cells, ${domains.length} domains x 26 h; 24 h x ${domains.length} domains at 10 connections, ${seconds} s x ${rounds} per store)\n\n${table(
     ['store', 'query req/s', 'query p99 ms', 'acks', 'ack p50 ms', 'ack p90 ms', 'ack p99 ms', 'ack max ms', 'acks > 100 ms', 'store write mean ms', '/healthz polls', '/healthz p99 ms', '/healthz max ms', 'probe loop p99 ms'], rows)}\n`);
+  if (values['trace-gc']) {
+    const gcRows = targets.map((t, i) => {
+      const w = (results[i] as Mixed).windows;
+      const inRows = (t.gc ?? []).filter((p) => w.some(([a, b]) => p.at >= a && p.at <= b));
+      const of = (k: Pause['kind']): Pause[] => inRows.filter((p) => p.kind === k);
+      const sum = (ps: Pause[]): number => ps.reduce((a, p) => a + p.ms, 0);
+      const max = (ps: Pause[]): string => Math.max(0, ...ps.map((p) => p.ms)).toFixed(1);
+      const marks = [...of('Mark-sweep'), ...of('Mark-Compact')];
+      const seconds = w.reduce((a, [x, y]) => a + (y - x), 0) / 1000;
+      return [t.label, of('Scavenge').length, max(of('Scavenge')), marks.length, max(marks), inRows.filter((p) => p.ms > 50).length,
+        (sum(inRows) / Math.max(1, seconds)).toFixed(1), Math.max(0, ...marks.map((p) => p.heapMb)).toFixed(0)];
+    });
+    for (const [i, t] of targets.entries()) {
+      const w = (results[i] as Mixed).windows;
+      const reasons = new Map<string, number[]>();
+      for (const p of t.gc ?? []) {
+        if (!w.some(([a, b]) => p.at >= a && p.at <= b)) continue;
+        const key = `${p.kind}: ${p.reason}`;
+        reasons.set(key, [...(reasons.get(key) ?? []), p.ms]);
+      }
+      log(`${t.label}: GC by reason: ${[...reasons].map(([k, ms]) => `${k} x${ms.length} (max ${Math.max(...ms).toFixed(0)} ms)`).join('; ')}`);
+    }
+    console.log(`Main-thread GC pauses during the mixed rows (--trace-gc)\n\n${table(
+      ['store', 'scavenges', 'scavenge max ms', 'mark-compacts', 'mark-compact max ms', 'pauses > 50 ms', 'GC ms per s', 'heap before mark max MB'], gcRows)}\n`);
+  }
   for (const [i, t] of targets.entries()) {
     if ((writes[i] as string[][]).length === 0) continue;
     console.log(`${t.label}: write-path statements in system.query_log during its mixed row\n\n${table(['round', 'statement', 'count', 'mean ms', 'p99 ms', 'max ms'], writes[i] as string[][])}\n`);
