@@ -12,9 +12,8 @@ export interface UsersSlots {
 /**
  * Sent bodies' buffers kept to be rendered into again (~0.4 MB each: 6.4 MB at most). Every answer is handed to a
  * worker at once (no queue here), so as many buffers are out as answers are in flight (10 connections of the dense
- * bench: up to 10); with fewer kept, the answers beyond them had a fresh ~0.4 MB buffer each in the worker and a sent
- * one was dropped here, ~0.4 MB of external memory per answer left to this thread's GC (full mark-compacts and
- * V8's helper threads marking: ~0.5 ms of CPU per 31 d answer, measured; issue 24).
+ * bench: up to 10); with 4 kept, the answers beyond them were rendered into a fresh ~0.4 MB buffer in the worker
+ * (seen in its CPU profile) and a sent one was dropped here for the GC.
  */
 const USERS_SPARES = 16;
 
