@@ -44,11 +44,32 @@ describe('UsersBodies', () => {
         // Each sent body's buffer is moved away from its view: nothing may read it once given back.
         expect(got.every((b) => b.byteLength === 0)).toBe(true);
       }
-      expect(bodies.stats).toEqual({ workers: 27, here: 0 });
+      // Rounds 2 and 3: each of the 9 answers in flight at once rendered into a buffer given back in the round before.
+      expect(bodies.stats).toEqual({ workers: 27, here: 0, spares: 18 });
       // A body not rendered by the workers is left alone.
       const other = new Uint8Array(10);
       bodies.release(other);
       expect(other.byteLength).toBe(10);
+    } finally {
+      await bodies.close();
+    }
+  });
+
+  it('keeps a sent buffer for each of 10 answers in flight at once (the dense bench\'s connections): none renders into fresh memory', async () => {
+    const url = blockWorkerUrl('users-body-worker.js');
+    if (!url) throw new Error('run `npm run build` before this test');
+    const bodies = new UsersBodies(2, url);
+    const [, slots, n] = CASES[1] as (typeof CASES)[number];
+    try {
+      for (let round = 0; round < 4; round++) {
+        const asked = Array.from({ length: 10 }, (_, i) => series(n, round * 10 + i));
+        const before = bodies.stats.spares;
+        const got = await Promise.all(asked.map((values) => bodies.render(slots, values)));
+        got.forEach((body, i) => expect(Buffer.from(body).equals(want(slots, asked[i] as Float64Array)), `round ${round}, answer ${i}`).toBe(true));
+        // The first round had nothing given back yet; every later one, all 10 buffers of the round before.
+        expect(bodies.stats.spares - before, `round ${round}`).toBe(round === 0 ? 0 : 10);
+        for (const b of got) bodies.release(b);
+      }
     } finally {
       await bodies.close();
     }
@@ -59,7 +80,7 @@ describe('UsersBodies', () => {
     const [, slots, n] = CASES[0] as (typeof CASES)[number];
     const values = series(n, 9);
     expect(Buffer.from(await none.render(slots, values)).equals(want(slots, values))).toBe(true);
-    expect(none.stats).toEqual({ workers: 0, here: 1 });
+    expect(none.stats).toEqual({ workers: 0, here: 1, spares: 0 });
     await none.close();
     // A worker that exits at once (as a crash would): every answer still comes, rendered here.
     const script = join(dir, 'exits.mjs');
@@ -68,7 +89,7 @@ describe('UsersBodies', () => {
     try {
       const got = await Promise.all([1, 2, 3].map((seed) => failing.render(slots, series(n, seed))));
       got.forEach((body, i) => expect(Buffer.from(body).equals(want(slots, series(n, i + 1)))).toBe(true));
-      expect(failing.stats).toEqual({ workers: 0, here: 3 });
+      expect(failing.stats).toEqual({ workers: 0, here: 3, spares: 0 });
     } finally {
       await failing.close();
     }

@@ -10,6 +10,14 @@ export interface UsersSlots {
 }
 
 /**
+ * Sent bodies' buffers kept to be rendered into again (~0.4 MB each: 6.4 MB at most). Every answer is handed to a
+ * worker at once (no queue here), so as many buffers are out as answers are in flight (10 connections of the dense
+ * bench: up to 10); with 4 kept, the answers beyond them were rendered into a fresh ~0.4 MB buffer in the worker
+ * (seen in its CPU profile) and a sent one was dropped here for the GC.
+ */
+const USERS_SPARES = 16;
+
+/**
  * The ClickHouse store's ListUsersOfStream bodies rendered off the main thread: a small pool of worker
  * threads (users-body-worker.ts) each given the answer's slot series (copied; 7 d at 60 s is 80 KB) and
  * answering its bytes (renderUsers: the SQLite store's bytes), with the buffers of sent bodies going back
@@ -19,10 +27,10 @@ export interface UsersSlots {
  */
 export class UsersBodies {
   private readonly pool: Array<{ worker: BlockWorker<UsersBodyRequest, UsersBodyReply>; busy: number }> = [];
-  private readonly bodies = new RenderedBodies(4);
+  private readonly bodies = new RenderedBodies(USERS_SPARES);
   private closed = false;
-  /** Bodies rendered by a worker / on this thread (tests and the bench read them). */
-  readonly stats = { workers: 0, here: 0 };
+  /** Bodies rendered by a worker / on this thread, and the worker's answers that were sent a spare buffer (tests and the bench read them). */
+  readonly stats = { workers: 0, here: 0, spares: 0 };
 
   /**
    * `workers`: threads at most (started at their first answer); `url`: the worker script (default: users-body-worker.js beside
@@ -46,6 +54,7 @@ export class UsersBodies {
       if (spare) {
         m.spare = spare;
         transfer.push(spare);
+        this.stats.spares++;
       }
       w.busy++;
       try {
