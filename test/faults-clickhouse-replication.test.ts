@@ -147,7 +147,7 @@ describe(`replicated ClickHouse on separate hosts: faults${FALLBACK}`, () => {
     const host = cluster.hosts?.[0];
     await scenario('a replica cut off from the network', 'cutoff', async () => {
       if (host && cluster.net) cluster.net.cut(host);
-      else victim?.signal('SIGSTOP');
+      else await victim?.pause();
     }, async () => {
       if (host && cluster.net) cluster.net.heal(host);
       else victim?.signal('SIGCONT');

@@ -57,7 +57,9 @@ const SAMPLES_IN_DOUBT = 'Service unavailable: the store did not confirm the wri
 describe('ClickHouse stalled (SIGSTOP)', () => {
   let ch: ClickHouseServer;
   let server: RunningServer;
-  const stall = (): void => void process.kill(ch.pid() as number, 'SIGSTOP');
+  // Returns once the server is stopped: a request sent right after SIGSTOP alone may still be answered
+  // (kill(2) returns before every thread has stopped), and then `a` below was stored at once and never pending.
+  const stall = (): Promise<void> => ch.pause();
   const resume = (): void => {
     const pid = ch?.pid();
     if (pid !== undefined) process.kill(pid, 'SIGCONT');
@@ -80,7 +82,7 @@ describe('ClickHouse stalled (SIGSTOP)', () => {
   it('queries answer "query timed out" within about --query-timeout-ms, free their slots, and work again after SIGCONT', async () => {
     expect((await post(server, 'q', 'q.stall.example')).status).toBe(200);
     expect(await stored(server, 'q', 'q.stall.example')).toBe(LINES);
-    stall();
+    await stall();
     const started = Date.now();
     // Twice the slots: half of them wait (--query-wait-ms) for a slot that a timed-out query frees.
     const answers = await Promise.all(Array.from({ length: 2 * SLOTS }, async () => {
@@ -117,7 +119,7 @@ describe('ClickHouse stalled (SIGSTOP)', () => {
     // The project's stored names (--max-domains) are read on its first ingest: done before the stall.
     expect((await post(server, 'w', 'warm.stall.example')).status).toBe(200);
     const t0 = Date.now();
-    stall();
+    await stall();
     // a: alone, its insert is sent to the stalled server (in doubt); b, c: arrive while a's insert
     // hangs (not sent yet: refused for good at the deadline); b carries an X-Batch-Id.
     const a = post(server, 'w', 'a.stall.example');
@@ -179,7 +181,7 @@ describe('ClickHouse stalled (SIGSTOP)', () => {
       method: 'POST', headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(SOCKET_TIMEOUT_MS - 2000),
       body: JSON.stringify([{ time: formatUtcSecond(second), video_fps: 25, video_kbps: 1500, audio_fps: 43, audio_kbps: 128 }]),
     });
-    stall();
+    await stall();
     const res = await send();
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('5');
@@ -194,7 +196,7 @@ describe('ClickHouse stalled (SIGSTOP)', () => {
 
   it("a project's first ingest on the stalled store (its stored names are read) is answered 503 in time and makes /healthz degraded", async () => {
     expect(await waitFor(async () => (await fetch(`${server.url}/healthz`)).status === 200, 30_000, 200)).toBe(true);
-    stall();
+    await stall();
     const res = await post(server, 'n', 'n.stall.example');
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({ error_code: 'LIVE.100011005', error_msg: REFUSED });
@@ -207,7 +209,7 @@ describe('ClickHouse stalled (SIGSTOP)', () => {
 
   it('an X-Batch-Id check on the stalled store is answered 503 in time and makes /healthz degraded', async () => {
     expect(await waitFor(async () => (await fetch(`${server.url}/healthz`)).status === 200, 30_000, 200)).toBe(true);
-    stall();
+    await stall();
     const res = await post(server, 'w', 'd.stall.example', 'stall-d');
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({ error_code: 'LIVE.100011005', error_msg: REFUSED });

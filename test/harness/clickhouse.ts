@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toolPath } from '../helpers/system-tools.js';
@@ -31,6 +31,13 @@ export interface ClickHouseServer {
   pid(): number | undefined;
   /** Sends a signal to the running process (SIGSTOP/SIGCONT in fault tests). */
   signal(sig: NodeJS.Signals): void;
+  /**
+   * Stalls the running process (SIGSTOP) and returns once every one of its threads is stopped. kill(2)
+   * returns before that: a server thread already running (on the other core) goes on for a few ms and
+   * may still answer a request sent after signal('SIGSTOP') (seen in a third of tries on 2 cores).
+   * SIGCONT (signal) resumes it.
+   */
+  pause(): Promise<void>;
   /**
    * Turns logging into system.query_log on or off for the queries that start from now on (a server launched
    * with `queryLog` only): rewrites users.xml, which clickhouse-server 18.16 reloads within ~2 s, and returns once a
@@ -122,6 +129,25 @@ function processState(pid: number | undefined): string {
   }
 }
 
+/**
+ * Whether every thread of `pid` is stopped (state T in /proc/<pid>/task/<tid>/stat), so that none
+ * can answer a request until SIGCONT. A thread that exited meanwhile counts as stopped.
+ */
+export function allThreadsStopped(pid: number): boolean {
+  const tasks = readdirSync(`/proc/${pid}/task`);
+  return tasks.length > 0 && tasks.every((tid) => {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      return true;
+    }
+    // "<tid> (<comm>) <state> ...": the name may hold spaces and parentheses, so the state follows the last ')'.
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'T' || state === 'Z' || state === 'X';
+  });
+}
+
 /** The end of a server's error log. */
 function logTail(dir: string): string {
   const file = join(dir, 'error.log');
@@ -196,6 +222,16 @@ export function launch(dir: string, ports: Ports, cluster?: { name: string; shar
     pid: () => proc?.pid,
     signal(sig: NodeJS.Signals) {
       proc?.kill(sig);
+    },
+    async pause() {
+      const pid = proc?.pid;
+      if (pid === undefined || !proc?.kill('SIGSTOP')) throw new Error('pause: clickhouse-server is not running');
+      // A hang catcher only: a stopped process is seen within milliseconds.
+      const deadline = Date.now() + 30_000;
+      while (!allThreadsStopped(pid)) {
+        if (Date.now() > deadline) throw new Error(`pause: clickhouse-server (pid ${pid}) not stopped 30 s after SIGSTOP: ${processState(pid)}`);
+        await new Promise((r) => setTimeout(r, 1));
+      }
     },
     async setQueryLog(on) {
       if (!extra.queryLog) throw new Error('setQueryLog: this server was launched without queryLog (no system.query_log)');
