@@ -13,13 +13,15 @@ export interface PlayInfoColumns {
   streams: readonly string[];
   online: Float64Array;
   bytes: Float64Array;
+  /** The streams' indexes in answer order (playInfoOrder's), when the reader has them already; else sorted here. */
+  order?: Int32Array;
 }
 
 const P = AUDIENCE_PROTOCOLS.length;
 const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Stream indexes in answer order: domain, stream, then app (UTF-16 code unit order, as playInfoEntries). */
-export function playInfoOrder(c: PlayInfoColumns): Int32Array {
+export function playInfoOrder(c: Pick<PlayInfoColumns, 'domains' | 'apps' | 'streams'>): Int32Array {
   const order = Int32Array.from({ length: c.streams.length }, (_, i) => i);
   return order.sort((a, b) =>
     byText(c.domains[a] as string, c.domains[b] as string) || byText(c.streams[a] as string, c.streams[b] as string) ||
@@ -31,7 +33,7 @@ export function playInfoOrder(c: PlayInfoColumns): Int32Array {
  * known protocol with bytes or viewers, of a stream with a name (playInfoEntries' rules).
  */
 export function eachPlayInfoEntry(c: PlayInfoColumns, fn: (i: number, p: number) => void): void {
-  const order = playInfoOrder(c);
+  const order = c.order ?? playInfoOrder(c);
   for (let g = 0; g < order.length;) {
     // A group: streams of one (domain, stream) name, apps ascending; protocols first, then apps.
     const first = order[g] as number;
