@@ -9,6 +9,7 @@
 // day stamps (migration 017), repaired when they differ from their hours' sum.
 import { describe, expect, it } from 'vitest';
 import { renderUsers } from '../src/contract/audience/users-body.js';
+import { shapePlayInfo } from '../src/contract/audience/play-info.js';
 import type { AudienceCells, PortraitFilter, UsersFilter } from '../src/store/audience.js';
 import type { WriteBatch } from '../src/store/types.js';
 import { batch } from './store-conformance.js';
@@ -88,6 +89,8 @@ const usersBySql = async (f: UsersFilter): Promise<number[]> => [...(await st.sq
 const PLAY_MINUTES = [D + 2 * H + 7 * M, D + 5 * H, D + 5 * H + 14 * M, D + 5 * H + 15 * M, D + 20 * H + 44 * M, D + 23 * H + 59 * M, D + 26 * H + 30 * M];
 const playBlocks = (): { fromBlocks: number } | undefined => st.cached.playInfoBlocks?.stats;
 
+let freshDomains = 0;
+
 /** Every window, portrait and play-info minute: from the cached store's blocks, equal to SQL. */
 async function expectSameAsSql(): Promise<void> {
   let sessionRows = 0;
@@ -96,6 +99,17 @@ async function expectSameAsSql(): Promise<void> {
     const want = await st.sql.playInfo(f);
     sessionRows += want.filter((r) => r.protocol !== 'hls' && r.online > 0).length;
     expect(await untilFromBlocks(playBlocks(), () => st.cached.playInfo(f), 'play-info blocks'), new Date(minute).toISOString()).toEqual(want);
+    // The answer's bytes: copied from the blocks' entries on the cached store (no SQL), from SQL's rows on the other; JSON of shapePlayInfo over SQL's rows.
+    const bytes = JSON.stringify(shapePlayInfo({ domains: f.domains, minute }, want));
+    const answered = st.cached.playInfoBlocks?.stats.fromBlocks ?? 0;
+    expect(Buffer.from(await st.cached.playInfoBody(f)).toString('utf8'), new Date(minute).toISOString()).toBe(bytes);
+    expect(st.cached.playInfoBlocks?.stats.fromBlocks).toBe(answered + 1);
+    expect(Buffer.from(await st.sql.playInfoBody(f)).toString('utf8'), new Date(minute).toISOString()).toBe(bytes);
+    // Domains from blocks beside one without a block (read by SQL, its block built in the background): the same bytes.
+    const mixed = { ...f, domains: [...f.domains, `fresh-${++freshDomains}.example.com`] };
+    const partly = st.cached.playInfoBlocks?.stats.partly ?? 0;
+    expect(Buffer.from(await st.cached.playInfoBody(mixed)).toString('utf8'), new Date(minute).toISOString()).toBe(JSON.stringify(shapePlayInfo(mixed, want)));
+    expect(st.cached.playInfoBlocks?.stats.partly).toBe(partly + 1);
   }
   expect(sessionRows).toBeGreaterThan(0);
   for (const [name, more] of WINDOWS) {

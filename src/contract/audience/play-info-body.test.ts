@@ -1,9 +1,10 @@
 import { expect, it } from 'vitest';
-import { renderPlayInfo, type PlayInfoColumns } from './play-info-body.js';
+import { entriesByDomain, renderPlayInfo, renderPlayInfoEntries, type PlayInfoColumns } from './play-info-body.js';
 import { shapePlayInfo, type PlayInfoCell } from './play-info.js';
 import { AUDIENCE_PROTOCOLS } from './values.js';
 
 const P = AUDIENCE_PROTOCOLS.length;
+const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The cells the columns stand for, as a store's playInfo would list them. */
 function cellsOf(c: PlayInfoColumns): PlayInfoCell[] {
@@ -52,4 +53,31 @@ it('renders long names and counts past 2^31 like JSON.stringify (the fixed texts
   const c: PlayInfoColumns = { domains: tuples.map((t) => t[0]), apps: tuples.map((t) => t[1]), streams: tuples.map((t) => t[2]), online, bytes };
   const minute = Date.UTC(2028, 2, 1, 0, 0);
   expect(Buffer.from(renderPlayInfo(minute, c)).toString('utf8')).toBe(JSON.stringify(shapePlayInfo({ domains: [], minute }, cellsOf(c))));
+});
+
+it('renders entries kept in the answer order per domain (renderPlayInfoEntries) as the bytes of JSON.stringify(shapePlayInfo(...))', () => {
+  const tuples: Array<[string, string, string]> = [
+    ['b.com', 'live', 's1'], ['a.com', 'zz', 's1'], ['a.com', 'aa', 's1'], ['a.com', 'live', 'say "hi"\\'], ['a.com', 'live', ''],
+    ['a.com', 'live', 'caf\u00e9-\u4e2d'], ['a.com', 'live', 'S1'], ['a.com', 'x', 'quiet'], ['c.com', 'live', 'only'],
+  ];
+  const online = new Float64Array(tuples.length * P);
+  const bytes = new Float64Array(tuples.length * P);
+  tuples.forEach((_, i) => {
+    if (i === 7) return;
+    for (let p = 0; p < P; p++) {
+      online[i * P + p] = (i * 7 + p) % 3;
+      bytes[i * P + p] = ((i + p) % 4) * 1_000_003 + (p === 2 ? 2 ** 40 : 0);
+    }
+  });
+  const c: PlayInfoColumns = { domains: tuples.map((t) => t[0]), apps: tuples.map((t) => t[1]), streams: tuples.map((t) => t[2]), online, bytes };
+  const minute = Date.UTC(2028, 2, 1, 11, 59);
+  const expected = JSON.stringify(shapePlayInfo({ domains: [], minute }, cellsOf(c)));
+  // A store's rows: every cell (empty ones too) plus one of a protocol no stream shape has, in comparePlayInfo's order.
+  const rows = [...cellsOf(c), { domain: 'a.com', app: 'live', stream: 's1', protocol: 'rtsp', bytes: 5, online: 5 }];
+  rows.sort((a, b) => byText(a.domain, b.domain) || byText(a.stream, b.stream) || byText(a.protocol, b.protocol) || byText(a.app, b.app));
+  const parts = entriesByDomain(rows);
+  expect(parts.map((d) => d.domain)).toEqual(['a.com', 'b.com', 'c.com']);
+  expect(Buffer.from(renderPlayInfoEntries(minute, parts)).toString('utf8')).toBe(expected);
+  expect(Buffer.from(renderPlayInfo(minute, c)).toString('utf8')).toBe(expected);
+  expect(Buffer.from(renderPlayInfoEntries(minute, [])).toString()).toBe('{"time":"2028-03-01T11:59:00Z","data_list":[]}');
 });

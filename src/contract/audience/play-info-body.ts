@@ -13,13 +13,15 @@ export interface PlayInfoColumns {
   streams: readonly string[];
   online: Float64Array;
   bytes: Float64Array;
+  /** The streams' indexes in answer order (playInfoOrder's), when the reader has them already; else sorted here. */
+  order?: Int32Array;
 }
 
 const P = AUDIENCE_PROTOCOLS.length;
 const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Stream indexes in answer order: domain, stream, then app (UTF-16 code unit order, as playInfoEntries). */
-export function playInfoOrder(c: PlayInfoColumns): Int32Array {
+export function playInfoOrder(c: Pick<PlayInfoColumns, 'domains' | 'apps' | 'streams'>): Int32Array {
   const order = Int32Array.from({ length: c.streams.length }, (_, i) => i);
   return order.sort((a, b) =>
     byText(c.domains[a] as string, c.domains[b] as string) || byText(c.streams[a] as string, c.streams[b] as string) ||
@@ -31,7 +33,7 @@ export function playInfoOrder(c: PlayInfoColumns): Int32Array {
  * known protocol with bytes or viewers, of a stream with a name (playInfoEntries' rules).
  */
 export function eachPlayInfoEntry(c: PlayInfoColumns, fn: (i: number, p: number) => void): void {
-  const order = playInfoOrder(c);
+  const order = c.order ?? playInfoOrder(c);
   for (let g = 0; g < order.length;) {
     // A group: streams of one (domain, stream) name, apps ascending; protocols first, then apps.
     const first = order[g] as number;
@@ -130,6 +132,49 @@ function tailsOf(stream: string): Words[] {
   return tail;
 }
 
+/** Writes one entry (',' first unless it is the first) of `domain`'s text `head` and the stream's protocol text `t`. */
+function putEntry(out: JsonBytes, first: boolean, head: Words, t: Words, bytes: number, online: number): void {
+  // Each copy may spill 3 bytes; two numbers of up to 24 bytes.
+  out.ensure(1 + head.length + t.length + ONLINE.length + 2 * 24 + 1 + 4);
+  const view = out.view;
+  let at = out.pos;
+  if (!first) out.buf[at++] = 44; // ','
+  at = putWords(view, at, head);
+  at = putWords(view, at, t);
+  const bandwidth = bandwidthBps(bytes, 60);
+  if (bandwidth <= 0x7fffffff && (bandwidth | 0) === bandwidth && bandwidth >= 0) at = writeSmallInt(out.buf, view, at, bandwidth);
+  else {
+    out.pos = at;
+    out.number(bandwidth);
+    at = out.pos;
+  }
+  at = putWords(view, at, ONLINE_WORDS);
+  if (online <= 0x7fffffff && (online | 0) === online && online >= 0) at = writeSmallInt(out.buf, view, at, online);
+  else {
+    out.pos = at;
+    out.number(online);
+    at = out.pos;
+  }
+  out.buf[at++] = 125; // '}'
+  out.pos = at;
+}
+
+/** The answer's opening: '{"time":"<minute>","data_list":['. */
+function open(room: number, minute: number): JsonBytes {
+  const out = new JsonBytes(room);
+  out.ensure(OPEN.length + 20 + LIST.length);
+  out.bytes(OPEN);
+  new UtcSecondWriter().write(out, minute);
+  out.bytes(LIST);
+  return out;
+}
+
+function close(out: JsonBytes): Uint8Array {
+  out.ensure(CLOSE.length);
+  out.bytes(CLOSE);
+  return out.finish();
+}
+
 /**
  * The ListPlayDomainStreamInfo answer rendered straight to bytes from the minute's columns: the
  * same bytes as JSON.stringify(shapePlayInfo(q, cells)) over the same streams (tested), without an
@@ -142,43 +187,77 @@ export function renderPlayInfo(minute: number, c: PlayInfoColumns): Uint8Array {
   // About two entries per stream of ~90 bytes besides its names: room for them at once (growing copies the answer).
   let room = 64;
   for (let i = 0; i < c.streams.length; i++) room += 2 * (96 + (c.domains[i] as string).length + (c.streams[i] as string).length);
-  const out = new JsonBytes(room);
-  out.ensure(OPEN.length + 20 + LIST.length);
-  out.bytes(OPEN);
-  new UtcSecondWriter().write(out, minute);
-  out.bytes(LIST);
+  const out = open(room, minute);
   let first = true;
   eachPlayInfoEntry(c, (i, p) => {
     // A name's texts are made once and kept for later answers (they depend on the name alone).
-    const head = headOf(c.domains[i] as string);
-    const t = tailsOf(c.streams[i] as string)[p] as Words;
-    // Each copy may spill 3 bytes; two numbers of up to 24 bytes.
-    out.ensure(1 + head.length + t.length + ONLINE.length + 2 * 24 + 1 + 4);
-    const view = out.view;
-    let at = out.pos;
-    if (!first) out.buf[at++] = 44; // ','
+    putEntry(out, first, headOf(c.domains[i] as string), tailsOf(c.streams[i] as string)[p] as Words, c.bytes[i * P + p] as number, c.online[i * P + p] as number);
     first = false;
-    at = putWords(view, at, head);
-    at = putWords(view, at, t);
-    const bandwidth = bandwidthBps(c.bytes[i * P + p] as number, 60);
-    if (bandwidth <= 0x7fffffff && (bandwidth | 0) === bandwidth && bandwidth >= 0) at = writeSmallInt(out.buf, view, at, bandwidth);
-    else {
-      out.pos = at;
-      out.number(bandwidth);
-      at = out.pos;
-    }
-    at = putWords(view, at, ONLINE_WORDS);
-    const online = c.online[i * P + p] as number;
-    if (online <= 0x7fffffff && (online | 0) === online && online >= 0) at = writeSmallInt(out.buf, view, at, online);
-    else {
-      out.pos = at;
-      out.number(online);
-      at = out.pos;
-    }
-    out.buf[at++] = 125; // '}'
-    out.pos = at;
   });
-  out.ensure(CLOSE.length);
-  out.bytes(CLOSE);
-  return out.finish();
+  return close(out);
+}
+
+/**
+ * One domain's entries of a minute already in the answer's order (stream, protocol, then app): entry
+ * k is stream `streams[k]` of app `apps[k]`, protocol `protocols[k]` (index into AUDIENCE_PROTOCOLS),
+ * with `bytes[k]` bytes and `online[k]` viewers. What a store keeps per domain and minute so that an
+ * answer is copies, not a sort (the ClickHouse store's play-info blocks).
+ */
+export interface PlayInfoDomainEntries {
+  domain: string;
+  apps: readonly string[];
+  streams: readonly string[];
+  protocols: Uint8Array;
+  bytes: Float64Array;
+  online: Float64Array;
+}
+
+/** Entries of one domain from rows in the answer's order (comparePlayInfo's: stream, protocol, app); rows of other protocols are left out. */
+export function domainEntries(domain: string, rows: ReadonlyArray<{ app: string; stream: string; protocol: string; bytes: number; online: number }>): PlayInfoDomainEntries {
+  const kept = rows.filter((r) => AUDIENCE_PROTOCOLS.includes(r.protocol as (typeof AUDIENCE_PROTOCOLS)[number]));
+  return {
+    domain,
+    apps: kept.map((r) => r.app),
+    streams: kept.map((r) => r.stream),
+    protocols: Uint8Array.from(kept, (r) => AUDIENCE_PROTOCOLS.indexOf(r.protocol as (typeof AUDIENCE_PROTOCOLS)[number])),
+    bytes: Float64Array.from(kept, (r) => r.bytes),
+    online: Float64Array.from(kept, (r) => r.online),
+  };
+}
+
+/**
+ * The answer from domains' entries (`parts`: distinct domains, ascending, each in the answer's order):
+ * the bytes renderPlayInfo gives for the same streams (tested), with no sort (an entry of a stream
+ * without a name, or with neither bytes nor viewers, is left out as there).
+ */
+export function renderPlayInfoEntries(minute: number, parts: readonly PlayInfoDomainEntries[]): Uint8Array {
+  let room = 64;
+  for (const d of parts) room += d.streams.length * (96 + d.domain.length) + d.streams.reduce((n, s) => n + s.length, 0);
+  const out = open(room, minute);
+  let first = true;
+  for (const d of parts) {
+    const head = headOf(d.domain);
+    for (let k = 0; k < d.streams.length; k++) {
+      const stream = d.streams[k] as string;
+      const bytes = d.bytes[k] as number;
+      const online = d.online[k] as number;
+      if (stream === '' || !(bytes > 0 || online > 0)) continue;
+      putEntry(out, first, head, tailsOf(stream)[d.protocols[k] as number] as Words, bytes, online);
+      first = false;
+    }
+  }
+  return close(out);
+}
+
+/** Rows in the answer's order (comparePlayInfo: domain first) as each domain's entries, domains ascending. */
+export function entriesByDomain(rows: ReadonlyArray<{ domain: string; app: string; stream: string; protocol: string; bytes: number; online: number }>): PlayInfoDomainEntries[] {
+  const out: PlayInfoDomainEntries[] = [];
+  for (let g = 0; g < rows.length;) {
+    const domain = (rows[g] as { domain: string }).domain;
+    let end = g + 1;
+    while (end < rows.length && (rows[end] as { domain: string }).domain === domain) end++;
+    out.push(domainEntries(domain, rows.slice(g, end)));
+    g = end;
+  }
+  return out;
 }

@@ -4,6 +4,7 @@ import type { QueryOptions } from '../types.js';
 import { domainWide, type AudienceBlocks, type AudienceUsersBlocks, type DomainMinutes } from './audience-blocks.js';
 import { CHUNK_ROWS, slices } from './batch.js';
 import type { PlayInfoBlocks } from './play-info-blocks.js';
+import { entriesByDomain, renderPlayInfoEntries } from '../../contract/audience/play-info-body.js';
 import type { PortraitDays } from './portrait-days.js';
 import { num, settled, str, type ChConnection, type ExecOptions } from './client.js';
 import { table, type SchemaNames } from './schema.js';
@@ -265,6 +266,16 @@ export class ClickHouseAudience implements AudienceQueryReads {
   async playInfo(f: PlayInfoFilter, o: QueryOptions = {}): Promise<PlayInfoRow[]> {
     // A closed minute of listed domains: their rows from this node's blocks when they are current (play-info-blocks.ts).
     return await this.playBlocks?.playInfo(f, (domains) => this.playInfoSql({ ...f, domains }, o), o.signal) ?? this.playInfoSql(f, o);
+  }
+
+  /**
+   * The ListPlayDomainStreamInfo answer as bytes (AudienceBodies): from the blocks' entries, kept in
+   * the answer's order per domain and minute (renderPlayInfoEntries copies them, no sort, no object per
+   * entry), else from playInfoSql's rows; the bytes of JSON.stringify(shapePlayInfo(...)) over playInfo.
+   */
+  async playInfoBody(f: PlayInfoFilter, o: QueryOptions = {}): Promise<Uint8Array> {
+    const parts = await this.playBlocks?.entries(f, (domains) => this.playInfoSql({ ...f, domains }, o), o.signal);
+    return renderPlayInfoEntries(f.minute, parts ?? entriesByDomain(await this.playInfoSql(f, o)));
   }
 
   private async playInfoSql(f: PlayInfoFilter, o: QueryOptions): Promise<PlayInfoRow[]> {

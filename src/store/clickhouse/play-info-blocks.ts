@@ -1,4 +1,5 @@
-import { comparePlayInfo, type AudienceProtocol, type PlayInfoFilter, type PlayInfoRow } from '../audience.js';
+import { domainEntries, entriesByDomain, type PlayInfoDomainEntries } from '../../contract/audience/play-info-body.js';
+import { AUDIENCE_PROTOCOLS, comparePlayInfo, type AudienceProtocol, type PlayInfoFilter, type PlayInfoRow } from '../audience.js';
 import { AUDIENCE_BLOCK_MINUTES } from '../audience-flv.js';
 import { BlockCache, EMPTY_STAMP, readStamps, type HourBlocksOptions, type StampedBlock } from './block-cache.js';
 import { num, str, type ChConnection } from './client.js';
@@ -13,8 +14,8 @@ const MINUTES = 60;
 const MAX_ROWS = 1_000_000;
 
 interface Block extends StampedBlock {
-  /** Per minute of the hour, the minute's play-info rows of the domain (bytes or viewers), unordered. */
-  minutes: PlayInfoRow[][];
+  /** Per minute of the hour, the minute's play-info rows of the domain (bytes or viewers) in the answer's order (stream, protocol, app). */
+  minutes: PlayInfoDomainEntries[];
   rows: number;
 }
 
@@ -22,8 +23,10 @@ interface Block extends StampedBlock {
  * Closed hours of each domain's play-info rows kept in this node's memory, per (project, domain,
  * hour): for every minute of the hour, each (app, stream, protocol) with its bytes and online viewers
  * as ClickHouseAudience.playInfo computes them (the cells, the FLV/RTMP sessions open from the
- * quarter-hour's start, the distinct HLS IPs). So play-info of a closed minute (10 domains, 1,000 live
- * streams) is a lookup per domain, not three aggregations in ClickHouse. The stamps are the audience
+ * quarter-hour's start, the distinct HLS IPs), kept in the answer's order (PlayInfoDomainEntries: sorted
+ * once when built). So play-info of a closed minute (10 domains, 1,000 live streams) is a lookup per
+ * domain, not three aggregations in ClickHouse, and its bytes are the domains' entries copied in order
+ * (renderPlayInfoEntries), not a sort and JSON of row objects. The stamps are the audience
  * blocks' (migration 014, per (project, domain, hour)) and the rule is theirs (audience-blocks.ts): a
  * block kept only when the stamps before and after its rows agree, used only when its stamp is current.
  * Domains without a current block are read by SQL (and their blocks built in the background); a
@@ -44,6 +47,24 @@ export class PlayInfoBlocks {
 
   /** The play-info rows from blocks, with `bySql(domains)` for the domains without a current block; undefined: the whole query by SQL. */
   async playInfo(f: PlayInfoFilter, bySql: (domains: string[]) => Promise<PlayInfoRow[]>, signal?: AbortSignal, now = Date.now()): Promise<PlayInfoRow[] | undefined> {
+    const parts = await this.entries(f, bySql, signal, now);
+    if (parts === undefined) return undefined;
+    const out: PlayInfoRow[] = [];
+    for (const d of parts) {
+      for (let k = 0; k < d.streams.length; k++) {
+        out.push({ domain: d.domain, app: d.apps[k] as string, stream: d.streams[k] as string, protocol: AUDIENCE_PROTOCOLS[d.protocols[k] as number] as AudienceProtocol,
+          bytes: d.bytes[k] as number, online: d.online[k] as number });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The minute's entries per domain (domains ascending, each in the answer's order: renderPlayInfoEntries
+   * renders them without a sort) from blocks, with `bySql(domains)` for the domains without a current
+   * block; undefined: the whole query by SQL.
+   */
+  async entries(f: PlayInfoFilter, bySql: (domains: string[]) => Promise<PlayInfoRow[]>, signal?: AbortSignal, now = Date.now()): Promise<PlayInfoDomainEntries[] | undefined> {
     if (this.cache.closed || f.domains.length === 0 || f.minute % MIN !== 0) return undefined;
     const hour = Math.floor(f.minute / HOUR);
     if ((hour + 1) * HOUR > now - this.cache.closedAfterMs) return undefined;
@@ -56,14 +77,16 @@ export class PlayInfoBlocks {
       this.stats.bySql++;
       return undefined;
     }
-    const out = stale.length > 0 ? await bySql(stale) : [];
+    // The stale domains' rows come back in comparePlayInfo's order (domain first).
+    const out = stale.length > 0 ? entriesByDomain(await bySql(stale)) : [];
     const at = Math.floor(f.minute / MIN) - hour * MINUTES;
     for (const d of domains) {
       if (stale.includes(d)) continue;
-      for (const r of (this.cache.get(stampKey(f.project, d, hour)) as Block).minutes[at] ?? []) out.push({ ...r });
+      const e = (this.cache.get(stampKey(f.project, d, hour)) as Block).minutes[at];
+      if (e !== undefined && e.streams.length > 0) out.push(e);
     }
     this.cache.answered(stale.length);
-    return out.sort(comparePlayInfo);
+    return out.sort((a, b) => (a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : 0));
   }
 
   private schedule(project: string, stale: string[], hour: number): void {
@@ -137,8 +160,9 @@ export class PlayInfoBlocks {
         continue;
       }
       const ms = byMinute.get(d);
-      const minutes = Array.from({ length: MINUTES }, (_, i) => [...(ms?.[i]?.values() ?? [])].filter((e) => e.bytes > 0 || e.online > 0));
-      this.cache.put(k, { stamp: before.get(k) ?? EMPTY_STAMP, builtAt: now, minutes, rows: Math.max(1, minutes.reduce((n, m) => n + m.length, 0)) });
+      // Sorted once here: an answer copies the entries of each domain in order.
+      const minutes = Array.from({ length: MINUTES }, (_, i) => domainEntries(d, [...(ms?.[i]?.values() ?? [])].filter((e) => e.bytes > 0 || e.online > 0).sort(comparePlayInfo)));
+      this.cache.put(k, { stamp: before.get(k) ?? EMPTY_STAMP, builtAt: now, minutes, rows: Math.max(1, minutes.reduce((n, m) => n + m.streams.length, 0)) });
     }
     this.stats.built++;
   }

@@ -604,6 +604,11 @@ export class ClickHouseStore implements Store {
     return this.audience.playInfo(f, o);
   }
 
+  /** The play-info answer as bytes (AudienceBodies): the blocks' entries copied in order (play-info-blocks.ts), the SQLite store's bytes. */
+  playInfoBody(f: PlayInfoFilter, o: QueryOptions = {}): Promise<Uint8Array> {
+    return this.audience.playInfoBody(f, o);
+  }
+
   async streamPortrait(f: PortraitFilter, o: QueryOptions = {}): Promise<PortraitDay> {
     const day = await this.audience.streamPortrait(f, o);
     // push_duration (issue 23): a stream's portrait only; the whole domain's stays 0.

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { renderPlayInfo, type PlayInfoColumns } from '../../contract/audience/play-info-body.js';
+import { playInfoOrder, renderPlayInfo, type PlayInfoColumns } from '../../contract/audience/play-info-body.js';
 import { renderUsers } from '../../contract/audience/users-body.js';
 import { AUDIENCE_PROTOCOLS, comparePlayInfo, type AudienceProtocol, type PlayInfoFilter, type PlayInfoRow, type PortraitDay, type PortraitFilter, type UsersFilter } from '../audience.js';
 import { addSlotThroughMeasures, sumMeasure } from '../blocks/codec.js';
@@ -8,7 +8,7 @@ import { ISP_INDEX, REGION_INDEX } from './layout.js';
 import { addSessionViewers, blockStart } from '../audience-flv.js';
 import { domainDaySums } from './audience-sums.js';
 import { domainDaySlots } from './audience-day-minutes.js';
-import { domainStreamLists } from './audience-stream-list.js';
+import { domainStreamLists, type DomainStream } from './audience-stream-list.js';
 import { AUDIENCE_BLOCK_SLOTS, AUDIENCE_DOMAINS, AUDIENCE_SLOT_MS, AUDIENCE_STREAMS, M_BYTES, M_CLOSES, M_OPENS, M_PLAY_MS, M_REQUESTS, M_VIEWERS, userKey } from './audience-layout.js';
 
 const DAY_MS = 86_400_000;
@@ -126,6 +126,57 @@ export function readAudienceDomains(db: Database.Database, project: string): str
   return seriesWithPrefix(db, AUDIENCE_DOMAINS.seriesTable, [project]).filter((s) => s.tuple.length === 2).map((s) => s.tuple[1] as string).sort();
 }
 
+/** The streams of some domains in columns, with their answer order and the column of each series id. */
+interface StreamColumns {
+  lists: ReadonlyArray<readonly DomainStream[]>;
+  domains: string[];
+  apps: string[];
+  streams: string[];
+  /** Series id -> column. */
+  at: Map<number, number>;
+  /** The series ids (at's keys). */
+  ids: number[];
+  /** Columns in the answer's order (playInfoOrder). */
+  order: Int32Array;
+}
+
+/** Domain sets whose stream columns a connection keeps at most (more: they are all dropped and made again). */
+const MAX_COLUMN_SETS = 64;
+const keptColumns = new WeakMap<Database.Database, Map<string, StreamColumns>>();
+
+/**
+ * The streams of the domains in columns (each series once, in the first domain listing it) with their
+ * answer order, made from the domains' stream lists (domainStreamLists) and kept per connection while
+ * those lists are the same ones: the lists are kept while no stream series was added, and the columns
+ * and their order depend on nothing else, so an answer neither sorts the stream names nor makes
+ * its columns again.
+ */
+function streamColumns(db: Database.Database, project: string, domains: readonly string[]): StreamColumns {
+  const lists = domainStreamLists(db, project, domains);
+  let byDomains = keptColumns.get(db);
+  if (byDomains === undefined) keptColumns.set(db, (byDomains = new Map()));
+  // NUL cannot occur in a project id or a domain: the join is unique.
+  const key = `${project}\u0000${domains.join('\u0000')}`;
+  const kept = byDomains.get(key);
+  if (kept !== undefined && kept.lists.length === lists.length && kept.lists.every((l, d) => l === lists[d])) return kept;
+  const cols: StreamColumns = { lists, domains: [], apps: [], streams: [], at: new Map(), ids: [], order: new Int32Array(0) };
+  for (let d = 0; d < domains.length; d++) {
+    const domain = domains[d] as string;
+    for (const [id, app, stream] of lists[d] ?? []) {
+      if (cols.at.has(id)) continue;
+      cols.at.set(id, cols.streams.length);
+      cols.domains.push(domain);
+      cols.apps.push(app);
+      cols.streams.push(stream);
+    }
+  }
+  cols.order = playInfoOrder(cols);
+  cols.ids = [...cols.at.keys()];
+  if (byDomains.size >= MAX_COLUMN_SETS) byDomains.clear();
+  byDomains.set(key, cols);
+  return cols;
+}
+
 /**
  * The minute's streams in columns (PlayInfoColumns: per stream and protocol, viewers and bytes),
  * in no set order. Every stream's block holding the minute is read in one scan (a row id range when the
@@ -135,19 +186,8 @@ export function readAudienceDomains(db: Database.Database, project: string): str
 export function readPlayInfoColumns(db: Database.Database, f: PlayInfoFilter): PlayInfoColumns {
   const domains = f.domains.length > 0 ? [...f.domains] : readAudienceDomains(db, f.project);
   const minute = Math.floor(f.minute / AUDIENCE_SLOT_MS);
-  const cols = { domains: [] as string[], apps: [] as string[], streams: [] as string[] };
-  const at = new Map<number, number>();
-  const lists = domainStreamLists(db, f.project, domains);
-  for (let d = 0; d < domains.length; d++) {
-    const domain = domains[d] as string;
-    for (const [id, app, stream] of lists[d] ?? []) {
-      if (at.has(id)) continue;
-      at.set(id, cols.streams.length);
-      cols.domains.push(domain);
-      cols.apps.push(app);
-      cols.streams.push(stream);
-    }
-  }
+  const cols = streamColumns(db, f.project, domains);
+  const at = cols.at;
   const P = AUDIENCE_PROTOCOLS.length;
   const online = new Float64Array(cols.streams.length * P);
   const bytes = new Float64Array(cols.streams.length * P);
@@ -164,7 +204,7 @@ export function readPlayInfoColumns(db: Database.Database, f: PlayInfoFilter): P
   const measures = [M_VIEWERS, M_BYTES, M_OPENS, M_CLOSES];
   const through = [false, false, true, true];
   const into = [v, b, opens, closes];
-  level.table.scan(db, [...at.keys()], AUDIENCE_STREAMS.groupsFor(level, [[], []]), block, block + 1, (blk, data, series) => {
+  level.table.scan(db, cols.ids, AUDIENCE_STREAMS.groupsFor(level, [[], []]), block, block + 1, (blk, data, series) => {
     const i = at.get(series);
     if (i === undefined) return;
     v.fill(0);
@@ -179,7 +219,7 @@ export function readPlayInfoColumns(db: Database.Database, f: PlayInfoFilter): P
       bytes[i * P + p] = (bytes[i * P + p] as number) + (b[p] as number);
     }
   });
-  return { ...cols, online, bytes };
+  return { domains: cols.domains, apps: cols.apps, streams: cols.streams, order: cols.order, online, bytes };
 }
 
 /** The minute's streams with bytes or viewers, ordered by domain, stream, protocol, app. */

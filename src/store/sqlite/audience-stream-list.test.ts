@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, expect, it } from 'vitest';
 import { AUDIENCE_STREAMS, audienceDdl } from './audience-layout.js';
+import { readPlayInfoColumns } from './audience-reads.js';
 import { domainStreamLists } from './audience-stream-list.js';
 import { allocateSeries, seriesLimit } from './series-ids.js';
 
@@ -48,6 +49,42 @@ it('keeps a domain\'s stream list until a series is added, then reads it again',
     expect(domainStreamLists(reader, 'p1', ['c.example.com', 'd.example.com'])).toEqual([[[c1, 'live', 's9']], [[d1, 'live', 's1']]]);
     // The other project's domain of the same name: its own list.
     expect(domainStreamLists(reader, 'p2', ['a.example.com'])[0]?.map((s) => s[2])).toEqual(['other-project']);
+  } finally {
+    reader.close();
+    writer.close();
+  }
+});
+
+/**
+ * The play-info columns (readPlayInfoColumns) made from the kept lists: kept with their answer order
+ * while the lists are the same ones (no sort per answer), made again with the new stream once one is added.
+ */
+it('keeps the play-info stream columns and their order while the lists are kept, and makes them again when a stream is added', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'livestats-streams-'));
+  dirs.push(dir);
+  const file = join(dir, 'livestats.db');
+  const writer = new Database(file);
+  writer.pragma('journal_mode = WAL');
+  writer.exec(audienceDdl());
+  const add = (tuple: string[]): number => writer.transaction(() => allocateSeries(writer, AUDIENCE_STREAMS, tuple, seriesLimit(AUDIENCE_STREAMS)))() as number;
+  const reader = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    add(['p1', 'b.example.com', 'live', 's2']);
+    add(['p1', 'a.example.com', 'live', 'zz']);
+    add(['p1', 'a.example.com', 'app', 'aa']);
+    const f = { project: 'p1', domains: ['b.example.com', 'a.example.com'], minute: 0 };
+    const first = readPlayInfoColumns(reader, f);
+    const names = (c: typeof first): string[] => [...(c.order ?? [])].map((i) => `${c.domains[i]}/${c.apps[i]}/${c.streams[i]}`);
+    expect(names(first)).toEqual(['a.example.com/app/aa', 'a.example.com/live/zz', 'b.example.com/live/s2']);
+    const again = readPlayInfoColumns(reader, f);
+    expect(again.order).toBe(first.order);
+    expect(again.streams).toBe(first.streams);
+    // Other domains asked: their own columns.
+    expect(names(readPlayInfoColumns(reader, { ...f, domains: ['b.example.com'] }))).toEqual(['b.example.com/live/s2']);
+    add(['p1', 'a.example.com', 'live', 'mm']);
+    const second = readPlayInfoColumns(reader, f);
+    expect(second.order).not.toBe(first.order);
+    expect(names(second)).toEqual(['a.example.com/app/aa', 'a.example.com/live/mm', 'a.example.com/live/zz', 'b.example.com/live/s2']);
   } finally {
     reader.close();
     writer.close();
