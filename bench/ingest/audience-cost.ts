@@ -2,6 +2,8 @@
 // With --baseline (another build's dist/, e.g. main's copied under .tmp/ of this checkout so that its imports find node_modules),
 // first the ingest CPU of both builds, alternating in one process, then the audience reads of both
 // builds' files (each build's own reads, alternating: what the layout costs a query; the answers compared).
+// Each build's cube-on ingests are also split (CPU around the build's own AudienceWriter.write and its two
+// cubes' Cube.write, wrapped in place): a change to one part is seen apart from the whole ingest's noise.
 // 1. Ingest CPU (parse, geo, aggregate, commit to SQLite) of the same lines with the audience cube
 //    off and on, interleaved rounds, best of each: the ratio is the cube's cost.
 // 2. Bytes on disk per day of the audience tables (SQLite dbstat) at 100 streams and ~10,000
@@ -20,6 +22,8 @@ import { createLineParser } from '../../src/ingest/formats/presets.js';
 import { GeoResolver } from '../../src/ingest/geo/resolver.js';
 import { LineProcessor } from '../../src/ingest/processor.js';
 import { runAudienceRead, type AudienceRead } from '../../src/store/sqlite/audience-reads.js';
+import { AUDIENCE_DOMAINS, AUDIENCE_STREAMS } from '../../src/store/sqlite/audience-layout.js';
+import { AudienceWriter } from '../../src/store/sqlite/audience-writes.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
 import { seeded } from '../lib/rng.js';
 import { pairPools } from './generate-dense.js';
@@ -88,14 +92,49 @@ interface Build {
   createLineParser: typeof createLineParser;
   geo: GeoResolver;
   runAudienceRead: typeof runAudienceRead;
+  /** CPU ms spent in the audience writer and in each cube's write since the last reset (see timeParts). */
+  parts: Record<Part, number>;
 }
-const thisBuild: Build = { name: 'this build', Aggregator, SqliteStore, LineProcessor, createLineParser, geo, runAudienceRead };
+
+type Part = 'writer' | 'domain cube' | 'stream cube';
+const PARTS: readonly Part[] = ['writer', 'domain cube', 'stream cube'];
+
+/**
+ * Wraps a build's AudienceWriter.write and its two audience cubes' write in place, adding each call's
+ * CPU (process.cpuUsage, a few µs a call at ~3 calls per flush) to `parts`. Nested: the writer's
+ * time includes the cubes'.
+ */
+function timeParts(parts: Record<Part, number>, writer: { prototype: { write: (...a: never[]) => void } }, domains: { write: (...a: never[]) => void }, streams: { write: (...a: never[]) => void }): void {
+  const wrap = (o: { write: (...a: never[]) => void }, part: Part): void => {
+    const write = o.write;
+    o.write = function timed(this: unknown, ...a: never[]): void {
+      const c0 = process.cpuUsage();
+      try {
+        write.apply(this, a);
+      } finally {
+        const c = process.cpuUsage(c0);
+        parts[part] += (c.user + c.system) / 1000;
+      }
+    };
+  };
+  wrap(writer.prototype, 'writer');
+  wrap(domains, 'domain cube');
+  wrap(streams, 'stream cube');
+}
+
+const noParts = (): Record<Part, number> => ({ writer: 0, 'domain cube': 0, 'stream cube': 0 });
+const thisBuild: Build = { name: 'this build', Aggregator, SqliteStore, LineProcessor, createLineParser, geo, runAudienceRead, parts: noParts() };
+timeParts(thisBuild.parts, AudienceWriter, AUDIENCE_DOMAINS, AUDIENCE_STREAMS);
 
 /** Another build's ingest parts from its dist/ directory (e.g. main's build copied aside). */
 async function loadBuild(distDir: string): Promise<Build> {
   const from = async <T>(path: string): Promise<T> => (await import(pathToFileURL(join(resolve(distDir), path)).href)) as T;
   const g = await from<{ GeoResolver: typeof GeoResolver }>('src/ingest/geo/resolver.js');
+  const layout = await from<{ AUDIENCE_DOMAINS: typeof AUDIENCE_DOMAINS; AUDIENCE_STREAMS: typeof AUDIENCE_STREAMS }>('src/store/sqlite/audience-layout.js');
+  const parts = noParts();
+  timeParts(parts, (await from<{ AudienceWriter: typeof AudienceWriter }>('src/store/sqlite/audience-writes.js')).AudienceWriter, layout.AUDIENCE_DOMAINS, layout.AUDIENCE_STREAMS);
   return {
+    parts,
     name: `baseline ${distDir}`,
     Aggregator: (await from<{ Aggregator: typeof Aggregator }>('src/ingest/aggregator.js')).Aggregator,
     SqliteStore: (await from<{ SqliteStore: typeof SqliteStore }>('src/store/sqlite/store.js')).SqliteStore,
@@ -137,12 +176,15 @@ async function versusBaseline(chunks: string[][], lines: number, baseline: Build
   const best = new Map<string, number>();
   const all = new Map<string, number[]>();
   const files = new Map<Build, string>();
+  const split = new Map<string, number[]>();
   let n = 0;
   for (let r = 0; r < rounds; r++) {
     for (const b of r % 2 === 0 ? builds : [...builds].reverse()) {
       for (const audience of r % 2 === 0 ? [false, true] : [true, false]) {
+        for (const part of PARTS) b.parts[part] = 0;
         const { cpuMs, file } = await ingest(chunks, audience, dir, `ab${n++}`, b);
         if (audience) files.set(b, file);
+        if (audience && r > 0) for (const part of PARTS) split.set(`${b.name}/${part}`, [...(split.get(`${b.name}/${part}`) ?? []), b.parts[part]]);
         const k = `${b.name}/${audience ? 'on' : 'off'}`;
         if (r > 0) best.set(k, Math.min(best.get(k) ?? Infinity, cpuMs));
         if (r > 0) all.set(k, [...(all.get(k) ?? []), cpuMs]);
@@ -159,6 +201,15 @@ async function versusBaseline(chunks: string[][], lines: number, baseline: Build
     const ons = all.get(`${b.name}/on`) ?? [];
     const ratios = ons.map((v, i) => (v / (offs[i] as number) - 1) * 100).sort((x, y) => x - y);
     console.log(`    per round +% sorted: ${ratios.map((x) => x.toFixed(1)).join(', ')} (median ${(ratios[Math.floor(ratios.length / 2)] ?? NaN).toFixed(1)})`);
+    const median = (part: Part): number => {
+      const v = [...(split.get(`${b.name}/${part}`) ?? [])].sort((x, y) => x - y);
+      return v[Math.floor(v.length / 2)] ?? NaN;
+    };
+    const writer = median('writer');
+    const domains = median('domain cube');
+    const streams = median('stream cube');
+    console.log(`    cube-on ingests, median CPU ms: audience writer ${writer.toFixed(0)} (domain cube write ${domains.toFixed(0)}, stream cube write ${streams.toFixed(0)}, ` +
+      `the rest ${(writer - domains - streams).toFixed(0)}: exact sets, sums, loops)`);
   }
   readsVersus(builds, files);
 }
@@ -167,19 +218,22 @@ async function versusBaseline(chunks: string[][], lines: number, baseline: Build
  * The audience reads over each build's file of the cube-on ingest (its own read code), alternating,
  * best of several: play-info of the last minute (every stream's block of it), one stream's users at
  * 60 s over the window, the same filtered by one province (the per-stream province x carrier level)
- * and by a province and a carrier. Answers must match between the builds.
+ * and by a province and a carrier, and the whole domain's filtered by a province and by a carrier (the
+ * per-domain province x carrier level). Answers must match between the builds.
  */
 function readsVersus(builds: Build[], files: Map<Build, string>): void {
   const last = T0 + (minutes - 1) * MIN;
-  const users = (stream: string, regions: Region[], isps: Isp[]): AudienceRead => ({
+  const users = (stream: string | undefined, regions: Region[], isps: Isp[]): AudienceRead => ({
     op: 'users-body',
-    filter: { project: 'bench', domain: DOMAIN, app: 'live', stream, protocol: undefined, regions, isps, slotMs: 60_000, from: T0, to: T0 + minutes * MIN },
+    filter: { project: 'bench', domain: DOMAIN, app: stream === undefined ? undefined : 'live', stream, protocol: undefined, regions, isps, slotMs: 60_000, from: T0, to: T0 + minutes * MIN },
   });
   const reads: Array<[string, AudienceRead]> = [
     ['play-info, last minute', { op: 'play-info-body', filter: { project: 'bench', domains: [DOMAIN], minute: last } }],
     ['users of s0', users('s0', [], [])],
     ['users of s0 in GD', users('s0', ['GD'], [])],
     ['users of s1 in GD on CMCC', users('s1', ['GD'], ['CMCC'])],
+    ['users of the domain in GD', users(undefined, ['GD'], [])],
+    ['users of the domain on CMCC', users(undefined, [], ['CMCC'])],
   ];
   const dbs = new Map(builds.map((b) => [b, new Database(files.get(b) as string, { readonly: true })]));
   try {
