@@ -24,7 +24,7 @@ const PHASES: Array<[string, RegExp]> = [
   ['query slot, cancelling', /query-admission|query-slots|abort_controller|event_target/],
   ['metrics', /prom-client|src\/metrics\/|src\/api\/metrics/],
   ['query parsing, answer shaping', /src\/contract\/|domainToASCII|fast-querystring|src\/api\/routes\//],
-  ['store facade (main)', /src\/store\//],
+  ['store, other code (any thread)', /src\/store\/|undici|_http_client/],
   ['Fastify (routing, hooks, reply)', /fastify|find-my-way|src\/api\//],
   ['node:http, sockets (incl. writev)', /_http_|streams\/|stream_base|node:net|^writev$|^writeUtf8String$|^writeBuffer$|^read$|internal\/timers|node:timers|^getLibuvNow$/],
   ['promises, ticks, events', /task_queues|runMicrotasks|node:events/],

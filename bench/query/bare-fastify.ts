@@ -1,5 +1,5 @@
 // The floor of an answer through Fastify (issue 21 item 6): a bare Fastify server with livestats' route shape
-// (GET /v2/:project_id/stats/stream-portraits, a query string) sending the identical bytes (read from the file named on
+// (GET /v2/:project_id/stats/..., a query string) sending the identical bytes (read from the file named on
 // the command line) with the same content type, in its own process. `--hop`: each answer first makes one round trip to
 // a worker thread (a small job posted, a small result posted back), as every livestats read does to its read worker:
 // the bare cost of that hop, without a store.
@@ -25,7 +25,7 @@ if (!isMainThread) {
   });
   worker?.unref();
   const app = Fastify({ logger: false });
-  app.get('/v2/:project_id/stats/stream-portraits', async (request, reply) => {
+  app.get('/v2/:project_id/stats/*', async (request, reply) => {
     const { project_id: project } = request.params as { project_id: string };
     const { play_domain: domain, time } = request.query as { play_domain?: string; time?: string };
     if (worker) {
