@@ -6,7 +6,7 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-/** Spawns a Node server process and waits for its "listening on <url>" line. */
+/** Spawns a Node server process and waits for its "listening on <url>" line; `output` gets all of its stdout, from the start. */
 export function startProcess(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000, output?: (d: Buffer) => void): Promise<Server> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -16,6 +16,7 @@ export function startProcess(args: string[], env: NodeJS.ProcessEnv = {}, timeou
       reject(new Error(`no "listening on" line within ${timeoutMs} ms:\n${out}`));
     }, timeoutMs);
     const onData = (d: Buffer): void => {
+      output?.(d);
       out += d.toString();
       const m = /listening on (http:\/\/[\d.:[\]]+)/.exec(out);
       if (m?.[1]) {

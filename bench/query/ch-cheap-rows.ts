@@ -27,6 +27,11 @@
 // runs under node --cpu-prof, its profile written to that directory when it stops. `--serve-flags="<flags>"`: more
 // `livestats serve` flags for this build's ClickHouse target (e.g. "--query-thread-nice 0"); `--variant-flags="<flags>"`:
 // one more ClickHouse target of this build served with those flags, beside the plain one, in the same rounds.
+// `--node-variant="<node flags>"` (repeatable, e.g. `--node-variant=--max-semi-space-size=4`): one more ClickHouse target
+// of this build per value, its server run by node with those flags (space-separated), in the same rounds. Every load is
+// logged with the serving process's CPU per answer by thread group (bench/lib/thread-cpu.ts: main thread, V8's platform
+// threads (GC helpers), later threads (workers)). `--trace-gc`: every server runs under node --trace-gc, and each load
+// is logged with its main thread's GC pauses (scavenges, mark-compacts, their ms per answer).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -39,6 +44,7 @@ import { chSelects, readChEvents } from '../lib/ch-events.js';
 import { load, type LoadResult } from '../lib/load.js';
 import { startProcess, type Server } from '../lib/proc.js';
 import { table } from '../lib/table.js';
+import { startupThreads, threadCpuMs, type ThreadCpu } from '../lib/thread-cpu.js';
 import { warmRow, type QueryLog } from './dense-clickhouse-warm.js';
 import { DENSE, denseDomain } from './dense.js';
 import { denseAudienceQueries } from './run-dense-audience.js';
@@ -52,6 +58,7 @@ const { values } = parseArgs({
     baseline: { type: 'string' }, seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '2' },
     rows: { type: 'string', default: 'portrait,httpcodes1h' }, 'query-log': { type: 'string', default: 'off,on' }, 'cpu-prof': { type: 'string' },
     'sqlite-baseline-data': { type: 'string' }, 'serve-flags': { type: 'string' }, 'variant-flags': { type: 'string' },
+    'node-variant': { type: 'string', multiple: true }, 'trace-gc': { type: 'boolean', default: false },
   },
 });
 const root = projectRoot();
@@ -105,7 +112,32 @@ const queryLog: QueryLog = {
 };
 const temp: string[] = [];
 const servers: Server[] = [];
-interface Target { label: string; s: Server; headers: Record<string, string>; ch: boolean }
+interface Target { label: string; s: Server; headers: Record<string, string>; ch: boolean; startup: number; gc: GcCounts }
+
+/** A server's main-thread GC pauses so far (--trace-gc). */
+interface GcCounts { scavenges: number; markCompacts: number; ms: number }
+
+/** Counts a server's --trace-gc pauses of its first isolate (the main thread: its lines come first, from the start). */
+function gcCounter(): { output: (d: Buffer) => void; counts: GcCounts } {
+  const counts: GcCounts = { scavenges: 0, markCompacts: 0, ms: 0 };
+  let main: string | undefined;
+  let rest = '';
+  const output = (d: Buffer): void => {
+    const lines = (rest + d.toString()).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) {
+      const m = /^\[\d+:(0x[0-9a-f]+)\]\s+\d+ ms: (Scavenge|Mark-Compact|Mark-sweep)[^\d]*[\d.]+ \([\d.]+\) -> [\d.]+ \([\d.]+\) MB, ([\d.]+) \//.exec(line);
+      if (!m) continue;
+      main ??= m[1];
+      if (m[1] !== main) continue;
+      if (m[2] === 'Scavenge') counts.scavenges++;
+      else counts.markCompacts++;
+      counts.ms += Number(m[3]);
+    }
+  };
+  return { output, counts };
+}
+
 const sqliteBaselineDir = resolve(values['sqlite-baseline-data'] ?? join(root, '.bench-data', 'dense-baseline'));
 /** Serve flags given on the command line (`--serve-flags="--query-thread-nice 0"`: the = is needed), split at spaces. */
 const flagsOf = (text: string | undefined): string[] => (text ?? '').split(' ').filter((f) => f !== '');
@@ -113,16 +145,24 @@ const serve = async (label: string, buildRoot: string, ch: boolean, node: string
   const data = ch ? mkdtempSync(join(tmpdir(), 'livestats-cheap-')) : sqliteData;
   if (ch) temp.push(data);
   const keys = JSON.parse(execFileSync(process.execPath, [join(buildRoot, 'bin/livestats.js'), 'keys', 'create', '--project', DENSE.project, '--json', '--data', data]).toString()) as { token: string };
-  const s = await startProcess([...node, join(buildRoot, 'bin/livestats.js'), 'serve', '--data', data, '--port', '0', '--log-level', 'warn', '--query-cache-ms', '0',
-    '--retention-days', '30', '--audience-retention-days', '40', ...(ch ? ['--store', 'clickhouse', '--clickhouse-url', url] : []), ...flags], {}, 300_000);
+  const nodeFlags = [...node, ...(values['trace-gc'] ? ['--trace-gc'] : [])];
+  const gc = gcCounter();
+  const s = await startProcess([...nodeFlags, join(buildRoot, 'bin/livestats.js'), 'serve', '--data', data, '--port', '0', '--log-level', 'warn', '--query-cache-ms', '0',
+    '--retention-days', '30', '--audience-retention-days', '40', ...(ch ? ['--store', 'clickhouse', '--clickhouse-url', url] : []), ...flags], {}, 300_000,
+  gc.output);
   servers.push(s);
-  return { label, s, headers: { 'x-auth-token': keys.token }, ch };
+  return { label, s, headers: { 'x-auth-token': keys.token }, ch, startup: startupThreads(nodeFlags), gc: gc.counts };
 };
 try {
   const targets = [
     await serve(values['serve-flags'] ? `ClickHouse, this build (${values['serve-flags']})` : 'ClickHouse, this build', root, true,
       values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(values['cpu-prof'])}`] : [], sqliteDir, flagsOf(values['serve-flags'])),
     ...(values['variant-flags'] ? [await serve(`ClickHouse, this build (${values['variant-flags']})`, root, true, [], sqliteDir, flagsOf(values['variant-flags']))] : []),
+    ...await (async () => {
+      const vs: Target[] = [];
+      for (const v of values['node-variant'] ?? []) vs.push(await serve(`ClickHouse, this build (node ${v})`, root, true, flagsOf(v)));
+      return vs;
+    })(),
     ...(values.baseline ? [await serve('ClickHouse, baseline', resolve(values.baseline), true)] : []),
     ...(values.baseline && existsSync(join(sqliteBaselineDir, 'livestats.db')) ? [await serve('SQLite, baseline', resolve(values.baseline), false, [], sqliteBaselineDir)] : []),
     await serve('SQLite, this build', root, false),
@@ -149,7 +189,7 @@ try {
     }
     const bodyFile = join(bodyDir, `${row.key}.json`);
     writeFileSync(bodyFile, expected);
-    type Run = { r: LoadResult; cpuUs: number; chCores: number; chUs: number; chPerAnswer: number; chMarks: number; chMs: number; bare: number };
+    type Run = { r: LoadResult; cpuUs: number; threads: ThreadCpu; gc: GcCounts; chCores: number; chUs: number; chPerAnswer: number; chMarks: number; chMs: number; bare: number };
     // Rounds outer, the query log states alternating inside each (their order rotated too): the machine's load drifts
     // over minutes, so the states are measured side by side, not one after the other.
     const byState = new Map(logStates.map((st) => [st, targets.map((): Run[] => [])]));
@@ -165,18 +205,25 @@ try {
           const e0 = await readChEvents(chSql);
           const t0 = Date.now();
           const c0 = cpuMs(t.s.child.pid);
+          const th0 = threadCpuMs(t.s.child.pid, t.startup);
+          const gc0 = { ...t.gc };
           const ch0 = cpuMs(server.pid());
           const r = await load(`${t.label}: ${row.name}`, t.s.url + row.path, { connections: 10, seconds, headers: t.headers });
           const t1 = Date.now();
           const cpuUs = ((cpuMs(t.s.child.pid) - c0) * 1000) / Math.max(1, r.requests);
+          const th1 = threadCpuMs(t.s.child.pid, t.startup);
+          const perAnswer = (ms: number): number => (ms * 1000) / Math.max(1, r.requests);
+          const threads: ThreadCpu = { main: perAnswer(th1.main - th0.main), platform: perAnswer(th1.platform - th0.platform), later: perAnswer(th1.later - th0.later) };
+          const gc: GcCounts = { scavenges: t.gc.scavenges - gc0.scavenges, markCompacts: t.gc.markCompacts - gc0.markCompacts, ms: t.gc.ms - gc0.ms };
           const chCores = (cpuMs(server.pid()) - ch0) / Math.max(1, t1 - t0);
           const chUs = ((cpuMs(server.pid()) - ch0) * 1000) / Math.max(1, r.requests);
           const q = chSelects(e0, await readChEvents(chSql));
           const chPerAnswer = q.selects / Math.max(1, r.requests);
-          say(`${t.label}: ${row.name} (query log ${state}, round ${round + 1}): ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, server CPU ${cpuUs.toFixed(0)} µs/answer`
+          say(`${t.label}: ${row.name} (query log ${state}, round ${round + 1}): ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, server CPU ${cpuUs.toFixed(0)} µs/answer (main ${threads.main.toFixed(0)}, V8 platform ${threads.platform.toFixed(0)}, later threads ${threads.later.toFixed(0)})`
+            + (values['trace-gc'] ? `, main-thread GC ${gc.scavenges} scavenges, ${gc.markCompacts} mark-compacts, ${gc.ms.toFixed(0)} ms` : '')
             + (t.ch ? `, clickhouse-server ${chCores.toFixed(2)} cores, ${chUs.toFixed(0)} µs/answer, ${chPerAnswer.toFixed(2)} SELECTs/answer (${q.marks.toFixed(1)} marks, ${q.threadMs.toFixed(2)} thread ms each)` : '')
             + `; load average ${loadavg()[0]?.toFixed(1)}`);
-          const rec: Run = { r, cpuUs, chCores, chUs, chPerAnswer, chMarks: q.marks, chMs: q.threadMs, bare: 0 };
+          const rec: Run = { r, cpuUs, threads, gc, chCores, chUs, chPerAnswer, chMarks: q.marks, chMs: q.threadMs, bare: 0 };
           (byTarget[i] as Run[]).push(rec);
           roundRuns.push(rec);
         }
@@ -200,7 +247,10 @@ try {
       targets.forEach((t, i) => {
         const m = med[i] as Run;
         const xBare = median((byTarget[i] ?? []).map((x) => x.r.rps / Math.max(1e-9, x.bare)));
-        out.push([row.name, state, t.label, m.r.rps, m.r.p99, m.cpuUs, xBare, t.ch ? m.r.rps / sq.r.rps : '', t.ch ? m.chPerAnswer : '', t.ch ? m.chCores : '',
+        const secs = m.r.requests / Math.max(1e-9, m.r.rps);
+        out.push([row.name, state, t.label, m.r.rps, m.r.p99, m.cpuUs, m.threads.main, m.threads.platform, m.threads.later,
+          values['trace-gc'] ? m.gc.markCompacts / secs : '', values['trace-gc'] ? m.gc.scavenges / secs : '', values['trace-gc'] ? (m.gc.ms * 1000) / Math.max(1, m.r.requests) : '',
+          xBare, t.ch ? m.r.rps / sq.r.rps : '', t.ch ? m.chPerAnswer : '', t.ch ? m.chCores : '',
           t.ch ? medianChUs[i] ?? '' : '', t.ch ? m.chMarks : '', t.ch ? m.chMs : '']);
       });
     }
@@ -208,7 +258,8 @@ try {
   console.log(`\nCheap ClickHouse answers, same run (median of ${rounds} round(s), ${seconds} s each, uncached, 10 connections)\n\n`
     + `(load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} at the end; "query log": clickhouse-server's system.query_log during the loads; `
     + '"/ SQLite": req/s over the SQLite store\'s in the same query log state; SELECTs, marks and thread ms from system.events, the server\'s own periodic SELECTs included)\n\n'
-    + table(['row', 'query log', 'target', 'req/s', 'p99 ms', 'server CPU µs/answer', 'x bare', '/ SQLite', 'CH SELECTs/answer', 'CH cores', 'CH CPU µs/answer (median)',
+    + table(['row', 'query log', 'target', 'req/s', 'p99 ms', 'server CPU µs/answer', 'main µs', 'V8 platform µs', 'later threads µs',
+      'mark-compacts/s', 'scavenges/s', 'main GC µs/answer', 'x bare', '/ SQLite', 'CH SELECTs/answer', 'CH cores', 'CH CPU µs/answer (median)',
       'CH marks/SELECT', 'CH thread ms/SELECT'], out) + '\n');
 } finally {
   for (const s of servers) await s.stop();

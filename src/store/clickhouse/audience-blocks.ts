@@ -179,7 +179,8 @@ export class AudienceBlocks {
    * [from, to) (whole minutes, a whole number of `slotMs`, itself whole minutes) from blocks plus SQL
    * (the hours without a current block and the edges), or undefined: the caller answers by its own SQL.
    */
-  async usersSlots(project: string, domain: string, from: number, to: number, slotMs: number, signal?: AbortSignal, now = Date.now()): Promise<Float64Array | undefined> {
+  async usersSlots(project: string, domain: string, from: number, to: number, slotMs: number, signal?: AbortSignal, now = Date.now(),
+    alloc: (n: number) => Float64Array = (n) => new Float64Array(n)): Promise<Float64Array | undefined> {
     const count = (to - from) / slotMs;
     if (this.cache.closed || from % MIN !== 0 || to % MIN !== 0 || slotMs % MIN !== 0 || !Number.isInteger(count) || count <= 0) return undefined;
     const firstHour = Math.ceil(from / HOUR);
@@ -198,7 +199,8 @@ export class AudienceBlocks {
     if (this.cache.bySql(runs.length, staleCount, endHour - firstHour)) return undefined;
     const per = slotMs / MIN;
     const first = from / MIN;
-    const out = new Float64Array(count);
+    // Every slot 0 (alloc: usersSeries').
+    const out = alloc(count);
     // Minute values from minute `at` (since `from`) on: each slot keeps its largest (and at least 0).
     const add = (values: Float64Array, at: number): void => {
       let j = Math.floor(at / per);

@@ -236,13 +236,15 @@ export class ClickHouseAudience implements AudienceQueryReads {
     return viewers;
   }
 
-  async usersSeries(f: UsersFilter, o: QueryOptions = {}): Promise<Float64Array> {
+  /** `alloc`: makes the series (n slots, all 0; default a new Float64Array: usersBody's are reused, users-bodies.ts). */
+  async usersSeries(f: UsersFilter, o: QueryOptions = {}, alloc?: (n: number) => Float64Array): Promise<Float64Array> {
     const slots = Math.max(0, Math.round((f.to - f.from) / f.slotMs));
-    const out = new Float64Array(slots);
-    if (slots === 0) return out;
-    // A whole domain's viewers: closed hours from this node's blocks when they are current (audience-blocks.ts).
-    const fromBlocks = domainWide(f) ? await this.blocks?.usersSlots(f.project, f.domain, f.from, f.to, f.slotMs, o.signal) : undefined;
+    if (slots === 0) return new Float64Array(0);
+    // A whole domain's viewers: closed hours from this node's blocks when they are current (audience-blocks.ts), which
+    // make their own series (the one below is made only when SQL answers: 7 d at 60 s is 80 KB per answer).
+    const fromBlocks = domainWide(f) ? await this.blocks?.usersSlots(f.project, f.domain, f.from, f.to, f.slotMs, o.signal, undefined, alloc) : undefined;
     if (fromBlocks) return fromBlocks;
+    const out = alloc ? alloc(slots) : new Float64Array(slots);
     const fromMinute = Math.floor(f.from / MINUTE_MS);
     const minutes = await this.viewersPerMinute(f, fromMinute, Math.ceil(f.to / MINUTE_MS), o);
     const per = f.slotMs / MINUTE_MS;
@@ -258,9 +260,18 @@ export class ClickHouseAudience implements AudienceQueryReads {
    * (users-bodies.ts), the bytes the SQLite store's read workers make; give it back with releaseBody once sent.
    */
   async usersBody(f: UsersFilter, o: QueryOptions = {}): Promise<Uint8Array> {
-    const values = await this.usersSeries(f, o);
+    const bodies = this.bodies;
     const slots = { slotMs: f.slotMs, from: f.from, to: f.to };
-    return this.bodies ? this.bodies.render(slots, values) : renderUsers({ slots: { ...slots, count: values.length } }, values);
+    if (!bodies) {
+      const values = await this.usersSeries(f, o);
+      return renderUsers({ slots: { ...slots, count: values.length } }, values);
+    }
+    // The series is made in memory an earlier answer rendered from (no new 80 KB ArrayBuffer per answer), and kept again
+    // once this answer is rendered: the worker got a copy, and nothing else holds the series.
+    const values = await this.usersSeries(f, o, (n) => bodies.series(n));
+    const body = await bodies.render(slots, values);
+    bodies.keepSeries(values);
+    return body;
   }
 
   async playInfo(f: PlayInfoFilter, o: QueryOptions = {}): Promise<PlayInfoRow[]> {

@@ -75,6 +75,34 @@ describe('UsersBodies', () => {
     }
   });
 
+  it('hands out the series of rendered answers again, every slot 0, for answers of the same length only', async () => {
+    const bodies = new UsersBodies(2, null);
+    try {
+      const [, slots, n] = CASES[1] as (typeof CASES)[number];
+      const first = bodies.series(n);
+      expect(first.length).toBe(n);
+      expect(first.every((v) => Object.is(v, 0))).toBe(true);
+      first.set(series(n, 1));
+      expect(Buffer.from(await bodies.render(slots, first)).equals(want(slots, series(n, 1)))).toBe(true);
+      bodies.keepSeries(first);
+      // Another length: a new series; the kept one stays for its own length.
+      const other = bodies.series(n + 1);
+      expect(other).not.toBe(first);
+      const again = bodies.series(n);
+      expect(again).toBe(first);
+      expect(again.every((v) => Object.is(v, 0))).toBe(true);
+      expect(bodies.seriesStats).toEqual({ made: 2, reused: 1 });
+      // Nothing kept of that length any more: a new one; a view into a larger buffer is never kept.
+      expect(bodies.series(n)).not.toBe(first);
+      bodies.keepSeries(new Float64Array(2 * n).subarray(0, n));
+      expect(bodies.seriesStats).toEqual({ made: 3, reused: 1 });
+      bodies.series(n);
+      expect(bodies.seriesStats).toEqual({ made: 4, reused: 1 });
+    } finally {
+      await bodies.close();
+    }
+  });
+
   it('renders on this thread, the same bytes, without a worker script or when the worker fails', async () => {
     const none = new UsersBodies(2, null);
     const [, slots, n] = CASES[0] as (typeof CASES)[number];

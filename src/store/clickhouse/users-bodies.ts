@@ -18,6 +18,13 @@ export interface UsersSlots {
 const USERS_SPARES = 16;
 
 /**
+ * Rendered series kept to be filled again by the next answers of the same length (7 d at 60 s: 80 KB; 31 d at 300 s:
+ * 71 KB). An answer made a fresh one before (a new ArrayBuffer on the main thread per answer); with 10 answers in flight
+ * at once, as many are out.
+ */
+const SERIES_SPARES = 16;
+
+/**
  * The ClickHouse store's ListUsersOfStream bodies rendered off the main thread: a small pool of worker
  * threads (users-body-worker.ts) each given the answer's slot series (copied; 7 d at 60 s is 80 KB) and
  * answering its bytes (renderUsers: the SQLite store's bytes), with the buffers of sent bodies going back
@@ -28,9 +35,12 @@ const USERS_SPARES = 16;
 export class UsersBodies {
   private readonly pool: Array<{ worker: BlockWorker<UsersBodyRequest, UsersBodyReply>; busy: number }> = [];
   private readonly bodies = new RenderedBodies(USERS_SPARES);
+  private readonly spareSeries: Float64Array[] = [];
   private closed = false;
   /** Bodies rendered by a worker / on this thread, and the worker's answers that were sent a spare buffer (tests and the bench read them). */
   readonly stats = { workers: 0, here: 0, spares: 0 };
+  /** Series handed out by `series`: made new / a kept one filled with zeros again (tests read them). */
+  readonly seriesStats = { made: 0, reused: 0 };
 
   /**
    * `workers`: threads at most (started at their first answer); `url`: the worker script (default: users-body-worker.js beside
@@ -74,6 +84,29 @@ export class UsersBodies {
     return renderUsers({ slots: { ...slots, count: values.length } }, values);
   }
 
+  /**
+   * A series of `n` slots, every one 0, for an answer to be rendered (the caller fills it, renders it, then gives it back
+   * with keepSeries): a kept one of that length when there is, else a new one.
+   */
+  series(n: number): Float64Array {
+    const i = this.spareSeries.findIndex((v) => v.length === n);
+    if (i < 0) {
+      this.seriesStats.made++;
+      return new Float64Array(n);
+    }
+    const v = this.spareSeries[i] as Float64Array;
+    this.spareSeries[i] = this.spareSeries[this.spareSeries.length - 1] as Float64Array;
+    this.spareSeries.pop();
+    this.seriesStats.reused++;
+    return v.fill(0);
+  }
+
+  /** A series whose answer has been rendered (render returned): nothing reads it any more, it is filled again by a later answer. */
+  keepSeries(values: Float64Array): void {
+    if (this.closed || this.spareSeries.length >= SERIES_SPARES || values.byteOffset !== 0 || values.buffer.byteLength !== values.byteLength) return;
+    this.spareSeries.push(values);
+  }
+
   /** A body from render has been sent whole: its buffer is rendered into again (other bodies are left alone). */
   release(bytes: Uint8Array): void {
     if (!this.closed) this.bodies.release(bytes);
@@ -82,6 +115,7 @@ export class UsersBodies {
   async close(): Promise<void> {
     this.closed = true;
     this.bodies.clear();
+    this.spareSeries.length = 0;
     await Promise.all(this.pool.map((w) => w.worker.close()));
   }
 }
