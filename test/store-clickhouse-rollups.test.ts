@@ -164,9 +164,7 @@ describe('ClickHouse rollups', () => {
 
   it('a retried write is counted once at every level, also when a view failed after the detail rows landed', async () => {
     const db = `rollups_${++n}`;
-    // Views one after the other, in name order (with parallel views, which levels a failing view leaves without
-    // the rows varies: test/clickhouse-parallel-views.test.ts retries that case).
-    const store = new ClickHouseStore({ url: server.url(db), parallelViews: false });
+    const store = new ClickHouseStore({ url: server.url(db) });
     await store.init();
     // A view that fails on one domain's rows, run after some of the real ones (views run in name
     // order): the INSERT fails with the detail parts committed and some levels without the rows.

@@ -10,7 +10,7 @@ import type { Store } from './types.js';
 /** Creates the configured store (not yet initialised). */
 export function createStore(
   config: Pick<ServeConfig, 'store' | 'data' | 'clickhouseUrl' | 'clickhouseCluster'> &
-    Partial<Pick<ServeConfig, 'clickhouseReplicated' | 'clickhouseInsertQuorum' | 'clickhouseReadsYield' | 'clickhouseParallelViews' | 'clickhouseHourBlocksMib' | 'clickhouseHourClosedAfterMs'
+    Partial<Pick<ServeConfig, 'clickhouseReplicated' | 'clickhouseInsertQuorum' | 'clickhouseReadsYield' | 'clickhouseHourBlocksMib' | 'clickhouseHourClosedAfterMs'
       | 'clickhouseHourBlockMaxAgeMs' | 'clickhouseHourBlockSqlRuns' | 'clickhouseHourBlockWorkers' | 'queryThreads' | 'queryThreadNice' | 'queryTimeoutMs' | 'startCheck'>>,
   /** Batch writes in a thread of their own (the server: its event loop never runs a write transaction). */
   options: { writeThread?: boolean; startCheck?: StartCheck } = {},
@@ -30,7 +30,6 @@ export function createStore(
         url: config.clickhouseUrl ?? '', cluster: config.clickhouseCluster || undefined, queryTimeoutMs: config.queryTimeoutMs,
         ...(config.queryThreadNice !== undefined ? { queryThreadNice: config.queryThreadNice } : {}),
         ...(config.clickhouseReadsYield !== 'off' ? { readsYield: true } : {}),
-        ...(config.clickhouseParallelViews === 'off' ? { parallelViews: false } : {}),
         ...(config.clickhouseReplicated ? { replicated: true, insertQuorum: config.clickhouseInsertQuorum } : {}),
         hourBlocks: config.clickhouseHourBlocksMib === 0 ? false : {
           ...(config.clickhouseHourBlocksMib !== undefined ? { budgetBytes: config.clickhouseHourBlocksMib * 2 ** 20 } : {}),

@@ -65,14 +65,6 @@ export interface ClickHouseStoreOptions {
   hourBlocks?: HourBlocksOptions | false;
   /** The reads at a lower ClickHouse `priority` than the write path's statements (ChEndpointOptions.readsYield; --clickhouse-reads-yield), except in the replicated layout (see readsYield()). */
   readsYield?: boolean;
-  /**
-   * Whether each insert of the write path fills its table's materialized views at once (ClickHouse's
-   * parallel_view_processing, 18.16 too; default true): the counts' insert has four views (three rollups, the
-   * stamps), a traffic or audience insert one to three, each making a part of its own; one after the other they
-   * were most of an ingest acknowledgement's wait (docs/clickhouse.md, "The write path"). A view that fails still
-   * fails its insert, and the retry repairs what it missed, as before.
-   */
-  parallelViews?: boolean;
   /** Nice value of every block and rendering worker thread (--query-thread-nice; HourBlocksOptions.threadNice, which it overrides). */
   queryThreadNice?: number;
 }
@@ -235,15 +227,14 @@ export class ClickHouseStore implements Store {
     this.pending.delete(batch.id);
   }
 
-  private get insertSettings(): { parallel_view_processing?: 1; insert_distributed_sync?: 1; insert_quorum?: string; insert_quorum_timeout?: number } {
+  private get insertSettings(): { insert_distributed_sync?: 1; insert_quorum?: string; insert_quorum_timeout?: number } {
     // Wait until every shard committed, so a returned insert is durable and markers are visible;
     // replicated, until `insertQuorum` replicas of each shard hold it.
     // 10 s for the quorum (600 s by default): a replica cut off mid-insert must not hold the write for longer
     // than an ingest request waits (--ingest-commit-timeout-ms); the part may still land, and then the retry finds its markers.
     const quorum = this.names.replicated && (this.options.insertQuorum ?? 0) > 1
       ? { insert_quorum: String(this.options.insertQuorum), insert_quorum_timeout: 10_000 } : {};
-    const views = this.options.parallelViews === false ? {} : { parallel_view_processing: 1 as const };
-    return this.names.cluster ? { ...views, insert_distributed_sync: 1, ...quorum } : views;
+    return this.names.cluster ? { insert_distributed_sync: 1, ...quorum } : {};
   }
 
   /**
