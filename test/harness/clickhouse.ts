@@ -72,12 +72,15 @@ export interface Placement {
 export interface Extra {
   /** Log every query to system.query_log (flushed each second): profiling in benchmarks. */
   queryLog?: boolean;
+  /** Log every part written, merged or removed to system.part_log (flushed each second): what a write costs, in benchmarks. */
+  partLog?: boolean;
   /** How long start() waits for the server (a large dataset's parts load first). */
   readyTimeoutMs?: number;
   placement?: Placement;
 }
 
 const QUERY_LOG = '<query_log><database>system</database><table>query_log</table><flush_interval_milliseconds>1000</flush_interval_milliseconds></query_log>';
+const PART_LOG = '<part_log><database>system</database><table>part_log</table><flush_interval_milliseconds>1000</flush_interval_milliseconds></part_log>';
 
 function configXml(dir: string, ports: Ports, cluster?: { name: string; shards: Ports[] }, extra: Extra = {}): string {
   const shards = cluster
@@ -107,6 +110,7 @@ function configXml(dir: string, ports: Ports, cluster?: { name: string; shards: 
   <max_concurrent_queries>100</max_concurrent_queries>
   ${shards}
   ${extra.queryLog ? QUERY_LOG : ''}
+  ${extra.partLog ? PART_LOG : ''}
 </yandex>
 `;
 }
