@@ -22,3 +22,12 @@ export function childrenCpuMs(): number | undefined {
   const cstime = Number(fields[14]);
   return Number.isFinite(cutime) && Number.isFinite(cstime) ? ((cutime + cstime) * 1000) / USER_HZ : undefined;
 }
+
+/** CPU time (user + system, every thread, ms) a running process has used so far (/proc/<pid>/stat; resolution 10 ms); 0 without a pid. */
+export function processCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after "(comm)": utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
+}

@@ -8,24 +8,18 @@
 // are what compares across builds (the machine's load moves between rounds). Answers must be byte for
 // byte the same across builds.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
 import { projectRoot } from '../../src/paths.js';
 import { load, type LoadResult } from '../lib/load.js';
 import { startProcess, type Server } from '../lib/proc.js';
 import { table } from '../lib/table.js';
+import { processCpuMs as cpuMs } from '../lib/child-cpu.js';
 import { DENSE, denseDomain } from './dense.js';
+import { denseAnchor } from './dense-anchor.js';
 import { denseAudienceQueries } from './run-dense-audience.js';
 
 const HOUR = 3_600_000;
-/** CPU time (user + system, every thread) a process has used so far, in ms (Linux /proc; clock ticks of 10 ms). */
-function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return (Number(rest[11]) + Number(rest[12])) * 10;
-}
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -71,11 +65,7 @@ function args(argv: string[]): { data: string; builds: Build[]; seconds: number;
 
 async function main(): Promise<void> {
   const o = args(process.argv.slice(2));
-  const db = new Database(join(o.data, 'livestats.db'), { readonly: true, fileMustExist: true });
-  const meta = db.prepare("SELECT value FROM meta WHERE key = 'bench.dense'").pluck().get() as string | undefined;
-  db.close();
-  if (!meta) throw new Error(`${o.data}: no bench.dense meta row (not a dense dataset)`);
-  const end = (JSON.parse(meta) as { anchor: number }).anchor - HOUR;
+  const end = denseAnchor(o.data) - HOUR;
   const all = [
     ...denseAudienceQueries(end),
     { name: '1 h x 1 domain', path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${denseDomain(1)}&start_time=${iso(end - HOUR)}&end_time=${iso(end)}` },

@@ -33,20 +33,21 @@
 // threads (GC helpers), later threads (workers)). `--trace-gc`: every server runs under node --trace-gc, and each load
 // is logged with its main thread's GC pauses (scavenges, mark-compacts, their ms per answer).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import Database from 'better-sqlite3';
 import { projectRoot } from '../../src/paths.js';
 import { startClickHouseIn } from '../../test/harness/clickhouse.js';
 import { chSelects, readChEvents } from '../lib/ch-events.js';
+import { processCpuMs as cpuMs } from '../lib/child-cpu.js';
 import { load, type LoadResult } from '../lib/load.js';
 import { startProcess, type Server } from '../lib/proc.js';
 import { table } from '../lib/table.js';
 import { startupThreads, threadCpuMs, type ThreadCpu } from '../lib/thread-cpu.js';
 import { warmRow, type QueryLog } from './dense-clickhouse-warm.js';
 import { DENSE, denseDomain } from './dense.js';
+import { denseAnchor } from './dense-anchor.js';
 import { denseAudienceQueries } from './run-dense-audience.js';
 
 const HOUR = 3_600_000;
@@ -71,20 +72,8 @@ const logStates = String(values['query-log']).split(',').map((m) => {
 const say = (s: string): void => void process.stderr.write(`${s}\n`);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
-/** CPU time (user + system, every thread) of a process so far, in ms (/proc, clock ticks of 10 ms). */
-function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return (Number(rest[11]) + Number(rest[12])) * 10;
-}
-
 const sqliteDir = join(root, '.bench-data', 'dense');
-const db = new Database(join(sqliteDir, 'livestats.db'), { readonly: true, fileMustExist: true });
-const meta = db.prepare("SELECT value FROM meta WHERE key = 'bench.dense'").pluck().get() as string | undefined;
-db.close();
-if (!meta) throw new Error(`${sqliteDir}: no bench.dense meta row (not a dense dataset)`);
-const end = (JSON.parse(meta) as { anchor: number }).anchor - HOUR;
+const end = denseAnchor(sqliteDir) - HOUR;
 const audienceRow = (prefix: string): string => denseAudienceQueries(end).find((q) => q.name.startsWith(prefix))?.path ?? '';
 const all = [
   { key: 'users7', name: 'users 7 d x 1 head domain, 60 s', path: audienceRow('users 7 d'), blocks: 'audience_' },

@@ -15,17 +15,18 @@
 // answer). Per target: median req/s, p99, "x bare" (req/s over bare node:http's in the same round), and the serving
 // process's CPU per answer (every thread, /proc): the fixed cost above the floors is the difference.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '../../src/paths.js';
 import { load, type LoadResult } from '../lib/load.js';
 import { startProcess, type Server } from '../lib/proc.js';
+import { processCpuMs as cpuMs } from '../lib/child-cpu.js';
 import { table } from '../lib/table.js';
 import { DENSE, denseDomain } from './dense.js';
+import { denseAnchor } from './dense-anchor.js';
 import { denseAudienceQueries } from './run-dense-audience.js';
-import Database from 'better-sqlite3';
 
 const HOUR = 3_600_000;
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -40,20 +41,8 @@ const seconds = Number(values.seconds);
 const rounds = Math.max(1, Number(values.rounds));
 const say = (s: string): void => void process.stderr.write(`${s}\n`);
 
-/** CPU time (user + system, every thread) of a process so far, in ms (/proc, clock ticks of 10 ms). */
-function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  const rest = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = rest.slice(rest.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
-
 const dataDir = join(root, '.bench-data', 'dense');
-const db = new Database(join(dataDir, 'livestats.db'), { readonly: true, fileMustExist: true });
-const meta = db.prepare("SELECT value FROM meta WHERE key = 'bench.dense'").pluck().get() as string | undefined;
-db.close();
-if (!meta) throw new Error(`${dataDir}: no bench.dense meta row (not a dense dataset)`);
-const end = (JSON.parse(meta) as { anchor: number }).anchor - HOUR;
+const end = denseAnchor(dataDir) - HOUR;
 const rows: Record<string, string> = {
   portrait: denseAudienceQueries(end).find((q) => q.name.startsWith('portrait'))?.path ?? '',
   httpcodes1h: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${denseDomain(1)}&start_time=${iso(end - HOUR)}&end_time=${iso(end)}`,
