@@ -13,13 +13,8 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-/**
- * A read connection's kept stream lists (what play-info reads per domain) against a write connection
- * on the same file adding series as ingest does (allocateSeries): a list is used again only while no
- * series was added, and then it is the very same list; a stream added to any domain, or a new domain,
- * is in the next answer.
- */
-it('keeps a domain\'s stream list until a series is added, then reads it again', () => {
+/** A new file with the audience tables: a write connection adding stream series as ingest does (allocateSeries), and a read connection. */
+function streamsFile(): { writer: Database.Database; reader: Database.Database; add: (tuple: string[]) => number } {
   const dir = mkdtempSync(join(tmpdir(), 'livestats-streams-'));
   dirs.push(dir);
   const file = join(dir, 'livestats.db');
@@ -28,6 +23,17 @@ it('keeps a domain\'s stream list until a series is added, then reads it again',
   writer.exec(audienceDdl());
   const add = (tuple: string[]): number => writer.transaction(() => allocateSeries(writer, AUDIENCE_STREAMS, tuple, seriesLimit(AUDIENCE_STREAMS)))() as number;
   const reader = new Database(file, { readonly: true, fileMustExist: true });
+  return { writer, reader, add };
+}
+
+/**
+ * A read connection's kept stream lists (what play-info reads per domain) against a write connection
+ * on the same file adding series as ingest does (allocateSeries): a list is used again only while no
+ * series was added, and then it is the very same list; a stream added to any domain, or a new domain,
+ * is in the next answer.
+ */
+it('keeps a domain\'s stream list until a series is added, then reads it again', () => {
+  const { writer, reader, add } = streamsFile();
   try {
     const a1 = add(['p1', 'a.example.com', 'live', 's1']);
     const b1 = add(['p1', 'b.example.com', 'live', 's1']);
@@ -60,14 +66,7 @@ it('keeps a domain\'s stream list until a series is added, then reads it again',
  * while the lists are the same ones (no sort per answer), made again with the new stream once one is added.
  */
 it('keeps the play-info stream columns and their order while the lists are kept, and makes them again when a stream is added', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'livestats-streams-'));
-  dirs.push(dir);
-  const file = join(dir, 'livestats.db');
-  const writer = new Database(file);
-  writer.pragma('journal_mode = WAL');
-  writer.exec(audienceDdl());
-  const add = (tuple: string[]): number => writer.transaction(() => allocateSeries(writer, AUDIENCE_STREAMS, tuple, seriesLimit(AUDIENCE_STREAMS)))() as number;
-  const reader = new Database(file, { readonly: true, fileMustExist: true });
+  const { writer, reader, add } = streamsFile();
   try {
     add(['p1', 'b.example.com', 'live', 's2']);
     add(['p1', 'a.example.com', 'live', 'zz']);
