@@ -194,6 +194,14 @@ describe('ClickHouse audience blocks', () => {
       // SQL's slots: 2 from 03:05, 0 (not -5) from 03:20, 1 from 03:50 (0 again at 04:00: a new quarter-hour); other hours 0.
       expect([want[at(D + 3 * H + 5 * M)], want[at(D + 3 * H + 20 * M)], want[at(D + 3 * H + 50 * M)], want[at(D + 4 * H)]], String(slotMs)).toEqual([2, 0, 1, 0]);
       expect(await usersFromBlocks(f), String(slotMs)).toEqual(want);
+      // The whole day D in the window: its slots copied at once from its day record, the slot below 0 still 0.
+      const day = users({ domain: 'below-zero.example', from: D - H, to: D + 25 * H, slotMs });
+      const whole = st.cached.audienceBlocks?.dayStats.whole ?? 0;
+      const got = await usersFromBlocks(day);
+      expect(got, String(slotMs)).toEqual(await usersBySql(day));
+      expect(got[(D + 3 * H + 20 * M - day.from) / slotMs], String(slotMs)).toBe(0);
+      expect(Object.is(got[(D + 3 * H + 20 * M - day.from) / slotMs], -0), String(slotMs)).toBe(false);
+      expect(st.cached.audienceBlocks?.dayStats.whole, String(slotMs)).toBeGreaterThan(whole);
     }
   }, 120_000);
 

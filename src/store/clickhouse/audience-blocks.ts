@@ -62,8 +62,11 @@ interface DayRecord extends NumericStamp {
   dayStart: number;
   blocks: Block[];
   builtAt: number;
-  /** The largest viewers of each slot of the day by slot size (users 7 d and 31 d ask two), each made at the first answer with it. */
-  slotMax: Array<NonNullable<Block['slotMax']>>;
+  /**
+   * The largest viewers of each slot of the day by slot size (users 7 d and 31 d ask two), each made at the first answer with
+   * it, at least 0 (a slot's value in the series: copied as they are).
+   */
+  slotMax: Array<{ per: number; values: Float64Array }>;
 }
 
 const TWO_32 = 4_294_967_296;
@@ -150,9 +153,12 @@ function dayRecordOf(kept: Map<number, DayRecord>, key: string, hours: ReadonlyM
 /** Slot sizes whose day maxima a day record keeps at most (the oldest made is dropped). */
 const DAY_SLOT_SIZES = 4;
 
-/** The largest viewers of each slot of the day of `rec` (per divides 60), made once per record and slot size from its blocks' minutes. */
-function daySlotMaxOf(rec: DayRecord, per: number): NonNullable<Block['slotMax']> {
-  for (const s of rec.slotMax) if (s.per === per) return s;
+/**
+ * The largest viewers of each slot of the day of `rec` (per divides 60), made once per record and slot size from its blocks' minutes:
+ * what the series' slots get from them (0 where the largest is below 0 or -0, as a slot left at 0 keeps), so copied as they are.
+ */
+function daySlotMaxOf(rec: DayRecord, per: number): Float64Array {
+  for (const s of rec.slotMax) if (s.per === per) return s.values;
   const values = new Float64Array((24 * MINUTES) / per).fill(-Infinity);
   for (let h = 0; h < 24; h++) {
     const viewers = (rec.blocks[h] as Block).viewers;
@@ -162,10 +168,10 @@ function daySlotMaxOf(rec: DayRecord, per: number): NonNullable<Block['slotMax']
       if (v > (values[j] as number)) values[j] = v;
     }
   }
-  const made = { per, values, plain: values.every((v) => v > 0 || Object.is(v, 0)) };
+  for (let j = 0; j < values.length; j++) if (!((values[j] as number) > 0)) values[j] = 0;
   if (rec.slotMax.length >= DAY_SLOT_SIZES) rec.slotMax.shift();
-  rec.slotMax.push(made);
-  return made;
+  rec.slotMax.push({ per, values });
+  return values;
 }
 
 /** The largest viewers of each run of `per` minutes of block `b` (per divides 60), made once per block and slot size. */
@@ -306,16 +312,19 @@ export class AudienceBlocks {
         add((hours?.get(h) as Block).viewers, at);
         continue;
       }
-      // A current day wholly in the window: its slot maxima at once (its slots are its own, as a block's below).
+      const j0 = at / per;
+      // A current day wholly in the window: its slots' values at once (its slots are its own, as a block's below; a whole
+      // day before endHour ends before `to`, so they fit).
       const day = h % 24 === 0 && h + 24 <= endHour ? days[(h - firstDay) / 24] : undefined;
-      const { values: m, plain } = day !== undefined ? daySlotMaxOf(day, per) : slotMaxOf(hours?.get(h) as Block, per);
       if (day !== undefined) {
+        out.set(daySlotMaxOf(day, per), j0);
         h += 23;
         this.dayStats.whole++;
+        continue;
       }
-      const j0 = at / per;
-      // The slots of the block (or day) are its own (no SQL run nor other block writes them): still 0, so the slot maxima,
-      // none below 0, are the slots' values as they are.
+      const { values: m, plain } = slotMaxOf(hours?.get(h) as Block, per);
+      // The block's slots are its own (no SQL run nor other block writes them): still 0, so the slot maxima, none below 0,
+      // are the slots' values as they are.
       if (plain && j0 + m.length <= count) {
         out.set(m, j0);
         continue;
