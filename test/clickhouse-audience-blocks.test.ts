@@ -6,7 +6,8 @@
 // equal the SQL answer of a store without blocks on the same database, at 60 s and 300 s and with edges
 // inside hours, also after a late write into a closed hour by another node, while two writers write, and
 // after a retried batch whose first attempt landed without its stamp. The users series checks closed days by their
-// day stamps (migration 017), repaired when they differ from their hours' sum.
+// day stamps (migration 017), repaired when they differ from their hours' sum, each closed day by the record of its 24
+// blocks (made once while they stay, made anew when one is built again).
 import { describe, expect, it } from 'vitest';
 import { renderUsers } from '../src/contract/audience/users-body.js';
 import { shapePlayInfo } from '../src/contract/audience/play-info.js';
@@ -149,6 +150,13 @@ describe('ClickHouse audience blocks', () => {
     // The users series checked its closed days by their day stamps (migration 017), none needing a repair.
     expect(st.cached.audienceBlocks?.dayStats.used).toBeGreaterThan(0);
     expect(st.cached.audienceBlocks?.dayStats.repaired).toBe(0);
+    // Day D (in the 34 h windows) was taken at once from its day record, not 24 blocks one by one; the record is made
+    // once and kept while its 24 blocks are: answering the 34 h window again makes none.
+    const days = st.cached.audienceBlocks?.dayStats ?? { whole: 0, records: 0 };
+    expect(days.whole).toBeGreaterThan(0);
+    const { whole, records } = days;
+    expect(await usersFromBlocks(users({ slotMs: 5 * M }))).toEqual(await usersBySql(users({ slotMs: 5 * M })));
+    expect([days.whole, days.records]).toEqual([whole + 1, records]);
     // A filter is answered by SQL, as before.
     for (const more of [{ protocol: 'hls' as const }, { regions: ['GD' as const] }, { stream: 's1' }]) {
       expect([...(await st.cached.usersSeries(users(more)))]).toEqual(await usersBySql(users(more)));
@@ -163,6 +171,8 @@ describe('ClickHouse audience blocks', () => {
     expect([...(await st.cached.usersSeries(f))]).toEqual(want);
     expect(blocks()?.partly).toBe(partly + 1);
     expect(await usersFromBlocks(f)).toEqual(want);
+    // The day's blocks were built again: its record was made anew from them (the old one, of the blocks replaced, forgotten).
+    expect(days.records).toBeGreaterThan(records);
   }, 240_000);
 
   it('a minute whose viewers add up below 0 (FLV closes without their opens) is 0 in the series from blocks, at 60 s and 300 s, as by SQL', async () => {
@@ -184,6 +194,14 @@ describe('ClickHouse audience blocks', () => {
       // SQL's slots: 2 from 03:05, 0 (not -5) from 03:20, 1 from 03:50 (0 again at 04:00: a new quarter-hour); other hours 0.
       expect([want[at(D + 3 * H + 5 * M)], want[at(D + 3 * H + 20 * M)], want[at(D + 3 * H + 50 * M)], want[at(D + 4 * H)]], String(slotMs)).toEqual([2, 0, 1, 0]);
       expect(await usersFromBlocks(f), String(slotMs)).toEqual(want);
+      // The whole day D in the window: its slots copied at once from its day record, the slot below 0 still 0.
+      const day = users({ domain: 'below-zero.example', from: D - H, to: D + 25 * H, slotMs });
+      const whole = st.cached.audienceBlocks?.dayStats.whole ?? 0;
+      const got = await usersFromBlocks(day);
+      expect(got, String(slotMs)).toEqual(await usersBySql(day));
+      expect(got[(D + 3 * H + 20 * M - day.from) / slotMs], String(slotMs)).toBe(0);
+      expect(Object.is(got[(D + 3 * H + 20 * M - day.from) / slotMs], -0), String(slotMs)).toBe(false);
+      expect(st.cached.audienceBlocks?.dayStats.whole, String(slotMs)).toBeGreaterThan(whole);
     }
   }, 120_000);
 

@@ -23,8 +23,9 @@
 // loads, and `on`, as the benches ran before, so the log's cost shows in the same run, the states alternating within
 // each round; test/harness/clickhouse.ts setQueryLog; its cost is best read from clickhouse-server's CPU per answer). Each ClickHouse load is logged with clickhouse-server's CPU, its SELECTs per answer, their marks and
 // thread time (system.events: bench/lib/ch-events.ts), and every load with the serving process's CPU per answer
-// (every thread). `--cpu-prof`: this build's server
-// runs under node --cpu-prof, its profile written to that directory when it stops. `--serve-flags="<flags>"`: more
+// (every thread). `--cpu-prof`: this build's servers
+// run under node --cpu-prof, their profiles written when they stop: the ClickHouse one's to that directory, the SQLite
+// one's to its `sqlite` subdirectory (bench/lib/profile-phases.js reads them). `--serve-flags="<flags>"`: more
 // `livestats serve` flags for this build's ClickHouse target (e.g. "--query-thread-nice 0"); `--variant-flags="<flags>"`:
 // one more ClickHouse target of this build served with those flags, beside the plain one, in the same rounds.
 // `--node-variant="<node flags>"` (repeatable, e.g. `--node-variant=--max-semi-space-size=4`): one more ClickHouse target
@@ -154,7 +155,7 @@ try {
     })(),
     ...(values.baseline ? [await serve('ClickHouse, baseline', resolve(values.baseline), true)] : []),
     ...(values.baseline && existsSync(join(sqliteBaselineDir, 'livestats.db')) ? [await serve('SQLite, baseline', resolve(values.baseline), false, [], sqliteBaselineDir)] : []),
-    await serve('SQLite, this build', root, false),
+    await serve('SQLite, this build', root, false, values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(values['cpu-prof'], 'sqlite')}`] : []),
   ];
   const out: Array<Array<string | number>> = [];
   const bareBin = join(root, 'dist', 'bench', 'query', 'bare-server.js');

@@ -43,6 +43,30 @@ interface Block extends StampedBlock, NumericStamp {
    * `plain`: none below 0 nor -0 (each is then its slot's value as it is: usersSlots copies them).
    */
   slotMax?: { per: number; values: Float64Array; plain: boolean };
+  /** The day record made of this block and the other 23 of its UTC day (dropped when any of them leaves). */
+  day?: DayRecord;
+}
+
+/**
+ * A closed UTC day's 24 hour blocks of one (project, domain) taken together, so a users answer checks the day by
+ * one comparison with its day stamp and copies its slot maxima at once, not 24 blocks one by one: the sum of the
+ * blocks' stamps (rows, tags mod 2^64 in 32-bit halves, as the day stamps hold them), their oldest build time, and
+ * the largest viewers of each slot of the day for the last slot size asked. Made from the 24 blocks present, kept
+ * until one of them leaves the node's blocks (replaced by a new build or dropped to make room: `valid` turns false and
+ * the record is forgotten), so it always says what its 24 blocks say.
+ */
+interface DayRecord extends NumericStamp {
+  valid: boolean;
+  /** The (project, domain) key and the day's first hour (where it is kept). */
+  key: string;
+  dayStart: number;
+  blocks: Block[];
+  builtAt: number;
+  /**
+   * The largest viewers of each slot of the day by slot size (users 7 d and 31 d ask two), each made at the first answer with
+   * it, at least 0 (a slot's value in the series: copied as they are).
+   */
+  slotMax: Array<{ per: number; values: Float64Array }>;
 }
 
 const TWO_32 = 4_294_967_296;
@@ -51,47 +75,36 @@ const TWO_32 = 4_294_967_296;
  * Which hours of [firstHour, endHour) of one (project, domain) have no current block (`hours`: its blocks by
  * hour; `base`: its first cell in the day grid, -1 when the grid lacks it): below the grid's day limit a UTC
  * day at a time, its day stamp (migration 017: the sum of its 24 hour stamps) against the sum of the stamps
- * its 24 hour blocks were built with (rows added, tags added mod 2^64 in 32-bit halves): equal, and every
- * block built after `builtAfter`, makes the day's hours current (day-stamps.ts tells why that is exact); else
+ * its 24 hour blocks were built with (`dayOf`: the day's record of its 24 blocks, or undefined when one is missing): equal, and every
+ * block built after `builtAfter`, makes the day's hours current (day-stamps.ts tells why that is exact; `days[i]`: the
+ * record of the window's i-th day from the day of firstHour, when current); else
  * the window's hours of that day are stale and all 24 are to build (a present block may be outdated). A day whose 24 blocks are all there and
  * fresh yet whose day stamp differs is `diverged` (an insert whose hour and day stamps did not both land:
  * the caller repairs the day stamp). From the day limit on, each hour against its own stamp.
  */
-function checkHours(domain: string, hours: ReadonlyMap<number, Block> | undefined, grid: DayStampGrid, base: number, firstHour: number, endHour: number,
-  builtAfter: number): { staleHour: Uint8Array; stale: StaleCell[]; diverged: number[]; daysUsed: number } {
+function checkHours(domain: string, hours: ReadonlyMap<number, Block> | undefined, dayOf: (dayStart: number) => DayRecord | undefined, grid: DayStampGrid,
+  base: number, firstHour: number, endHour: number, builtAfter: number): { staleHour: Uint8Array; stale: StaleCell[]; diverged: number[]; daysUsed: number; days: Array<DayRecord | undefined> } {
   const staleHour = new Uint8Array(endHour - firstHour);
   const stale: StaleCell[] = [];
   const diverged: number[] = [];
+  const days: Array<DayRecord | undefined> = [];
   let daysUsed = 0;
   const dayEnd = Math.min(endHour, grid.dayLimit);
   for (let h0 = firstHour; h0 < dayEnd;) {
     const dayStart = h0 - (h0 % 24);
     const hEnd = Math.min(dayStart + 24, dayEnd);
-    let rows = 0;
-    let hi = 0;
-    let lo = 0;
-    let whole = hours !== undefined;
-    for (let h = dayStart; whole && h < dayStart + 24; h++) {
-      const b = hours?.get(h);
-      if (b === undefined || b.builtAt < builtAfter) {
-        whole = false;
-        break;
-      }
-      rows += b.stampRows;
-      hi += b.stampHi;
-      lo += b.stampLo;
-    }
+    const rec = hours === undefined ? undefined : dayOf(dayStart);
     const cell = base < 0 ? -1 : base + (dayStart - grid.dayFrom) / 24;
     let current = false;
-    if (whole && cell >= 0) {
-      hi = (hi + Math.floor(lo / TWO_32)) % TWO_32;
-      lo %= TWO_32;
-      current = rows === grid.rows[cell] && hi === grid.tagsHi[cell] && lo === grid.tagsLo[cell];
+    if (rec !== undefined && rec.builtAt >= builtAfter && cell >= 0) {
+      current = rec.stampRows === grid.rows[cell] && rec.stampHi === grid.tagsHi[cell] && rec.stampLo === grid.tagsLo[cell];
       if (!current) diverged.push(dayStart / 24);
     }
     if (current) {
       daysUsed++;
+      days.push(rec);
     } else {
+      days.push(undefined);
       for (let h = h0; h < hEnd; h++) staleHour[h - firstHour] = 1;
       // All 24 (built again with their hour stamps): a block of the day may be outdated though present.
       for (let h = dayStart; h < dayStart + 24; h++) stale.push({ domain, hour: h });
@@ -105,7 +118,60 @@ function checkHours(domain: string, hours: ReadonlyMap<number, Block> | undefine
     staleHour[h - firstHour] = 1;
     stale.push({ domain, hour: h });
   }
-  return { staleHour, stale, diverged, daysUsed };
+  return { staleHour, stale, diverged, daysUsed, days };
+}
+
+/**
+ * The record of the 24 blocks of the day from hour `dayStart` (`hours`: the domain's blocks by hour), made now when
+ * `kept` has none or it is no longer valid; undefined when a block of the day is missing.
+ */
+function dayRecordOf(kept: Map<number, DayRecord>, key: string, hours: ReadonlyMap<number, Block>, dayStart: number): DayRecord | undefined {
+  const had = kept.get(dayStart);
+  if (had?.valid) return had;
+  const blocks: Block[] = [];
+  let rows = 0;
+  let hi = 0;
+  let lo = 0;
+  let builtAt = Infinity;
+  for (let h = dayStart; h < dayStart + 24; h++) {
+    const b = hours.get(h);
+    if (b === undefined) return undefined;
+    blocks.push(b);
+    rows += b.stampRows;
+    hi += b.stampHi;
+    lo += b.stampLo;
+    if (b.builtAt < builtAt) builtAt = b.builtAt;
+  }
+  // 24 halves below 2^32 each: exact in doubles; the carry of the low halves into the high, mod 2^64.
+  const rec: DayRecord = { valid: true, key, dayStart, blocks, builtAt, slotMax: [], stampRows: rows, stampHi: (hi + Math.floor(lo / TWO_32)) % TWO_32, stampLo: lo % TWO_32 };
+  // A block of an earlier record no longer valid still points to it: each of the 24 now points here.
+  for (const b of blocks) b.day = rec;
+  kept.set(dayStart, rec);
+  return rec;
+}
+
+/** Slot sizes whose day maxima a day record keeps at most (the oldest made is dropped). */
+const DAY_SLOT_SIZES = 4;
+
+/**
+ * The largest viewers of each slot of the day of `rec` (per divides 60), made once per record and slot size from its blocks' minutes:
+ * what the series' slots get from them (0 where the largest is below 0 or -0, as a slot left at 0 keeps), so copied as they are.
+ */
+function daySlotMaxOf(rec: DayRecord, per: number): Float64Array {
+  for (const s of rec.slotMax) if (s.per === per) return s.values;
+  const values = new Float64Array((24 * MINUTES) / per).fill(-Infinity);
+  for (let h = 0; h < 24; h++) {
+    const viewers = (rec.blocks[h] as Block).viewers;
+    for (let i = 0, at = h * MINUTES; i < MINUTES; i++, at++) {
+      const j = Math.floor(at / per);
+      const v = viewers[i] as number;
+      if (v > (values[j] as number)) values[j] = v;
+    }
+  }
+  for (let j = 0; j < values.length; j++) if (!((values[j] as number) > 0)) values[j] = 0;
+  if (rec.slotMax.length >= DAY_SLOT_SIZES) rec.slotMax.shift();
+  rec.slotMax.push({ per, values });
+  return values;
 }
 
 /** The largest viewers of each run of `per` minutes of block `b` (per divides 60), made once per block and slot size. */
@@ -157,9 +223,14 @@ export class AudienceBlocks {
   private readonly byDomain: DomainHours<Block>;
   /** The users series' stamps reads (numbers; closed days by their day stamps), shared by the answers that arrive together. */
   private readonly grids: DayGridStampReads;
-  /** Closed days checked by their day stamp, and day stamps repaired (tests read them). */
-  readonly dayStats = { used: 0, repaired: 0 };
+  /**
+   * Closed days checked by their day stamp, day stamps repaired, and days whose slots were taken at once from their day
+   * record (DayRecord: not 24 blocks one by one), with the records made (tests read them).
+   */
+  readonly dayStats = { used: 0, repaired: 0, whole: 0, records: 0 };
   private repairing = false;
+  /** The day records of closed days (DayRecord), by (project, domain) then the day's first hour. */
+  private readonly dayRecords = new Map<string, Map<number, DayRecord>>();
 
   constructor(private readonly server: ChConnection, private readonly names: SchemaNames, options: HourBlocksOptions = {}) {
     this.cache = new BlockCache<Block>(new StampReads(server, table(names, 'audience_stamps')), options, MAX_BLOCKS);
@@ -188,8 +259,19 @@ export class AudienceBlocks {
     if (endHour <= firstHour) return undefined;
     const grid = await this.grids.read(project, [domain], firstHour, endHour, dayLimitAt(now, this.cache.closedAfterMs));
     if (signal?.aborted) return undefined;
-    const hours = this.byDomain.get(domainKey(project, domain));
-    const { staleHour, stale, diverged, daysUsed } = checkHours(domain, hours, grid, gridBase(grid, project, domain, 0), firstHour, endHour, now - this.cache.maxAgeMs);
+    const key = domainKey(project, domain);
+    const hours = this.byDomain.get(key);
+    let kept = this.dayRecords.get(key);
+    const dayOf = (dayStart: number): DayRecord | undefined => {
+      if (hours === undefined) return undefined;
+      if (kept === undefined) this.dayRecords.set(key, (kept = new Map()));
+      const had = kept.get(dayStart);
+      const rec = dayRecordOf(kept, key, hours, dayStart);
+      if (rec !== undefined && rec !== had) this.dayStats.records++;
+      return rec;
+    };
+    const { staleHour, stale, diverged, daysUsed, days } = checkHours(domain, hours, dayOf, grid, gridBase(grid, project, domain, 0), firstHour, endHour,
+      now - this.cache.maxAgeMs);
     if (diverged.length > 0) this.repair(project, domain, diverged);
     const runs = sqlRanges(from, to, firstHour, endHour, staleHour).filter(([a, b]) => b > a);
     if (stale.length > 0) this.schedule(project, stale);
@@ -221,18 +303,28 @@ export class AudienceBlocks {
     });
     // Slots that divide an hour and start on the hour's minute 0: each block's maxima by slot (12 at 300 s), not its 60 minutes.
     const bySlot = MINUTES % per === 0 && (firstHour * MINUTES - first) % per === 0;
+    // The day of firstHour's first hour: days[i] is the record of the day from firstDay + 24 i, when current.
+    const firstDay = firstHour - (firstHour % 24);
     for (let h = firstHour; h < endHour; h++) {
       if (staleHour[h - firstHour]) continue;
-      const b = hours?.get(h) as Block;
       const at = h * MINUTES - first;
       if (!bySlot) {
-        add(b.viewers, at);
+        add((hours?.get(h) as Block).viewers, at);
         continue;
       }
-      const { values: m, plain } = slotMaxOf(b, per);
       const j0 = at / per;
-      // The block's slots are its own (no SQL run nor other block writes them): still 0, so the slot maxima, none
-      // below 0, are the slots' values as they are.
+      // A current day wholly in the window: its slots' values at once (its slots are its own, as a block's below; a whole
+      // day before endHour ends before `to`, so they fit).
+      const day = h % 24 === 0 && h + 24 <= endHour ? days[(h - firstDay) / 24] : undefined;
+      if (day !== undefined) {
+        out.set(daySlotMaxOf(day, per), j0);
+        h += 23;
+        this.dayStats.whole++;
+        continue;
+      }
+      const { values: m, plain } = slotMaxOf(hours?.get(h) as Block, per);
+      // The block's slots are its own (no SQL run nor other block writes them): still 0, so the slot maxima, none below 0,
+      // are the slots' values as they are.
       if (plain && j0 + m.length <= count) {
         out.set(m, j0);
         continue;
@@ -257,6 +349,17 @@ export class AudienceBlocks {
     repairDayStamps(this.server, this.names, project, [domain], days, AUDIENCE_DAY_STAMPS).catch(() => undefined).finally(() => {
       this.repairing = false;
     });
+  }
+
+  /** Forgets the day record of a block that left the blocks (replaced or dropped): its day is made again from the blocks then present. */
+  private forgetDay(old: Block): void {
+    const rec = old.day;
+    if (rec === undefined || !rec.valid) return;
+    rec.valid = false;
+    const kept = this.dayRecords.get(rec.key);
+    if (kept?.get(rec.dayStart) !== rec) return;
+    kept.delete(rec.dayStart);
+    if (kept.size === 0) this.dayRecords.delete(rec.key);
   }
 
   private t(name: string): string {
@@ -389,7 +492,7 @@ export class AudienceBlocks {
           viewers: m ? m.viewers.slice(at, at + MINUTES) : new Float64Array(MINUTES),
           bytes: m ? m.bytes.slice(at, at + MINUTES) : new Float64Array(MINUTES),
           requests: sum(m?.requests), playMs: sum(m?.playMs),
-        });
+        }, (old) => this.forgetDay(old));
       }
     }
     this.stats.built++;
