@@ -13,6 +13,7 @@ import { renderUsers } from '../src/contract/audience/users-body.js';
 import { shapePlayInfo } from '../src/contract/audience/play-info.js';
 import type { AudienceCells, PortraitFilter, UsersFilter } from '../src/store/audience.js';
 import type { WriteBatch } from '../src/store/types.js';
+import { domainKey } from '../src/store/clickhouse/block-cache.js';
 import { batch } from './store-conformance.js';
 import { D, DOMAIN, drained, randomSessions, STREAMS } from './helpers/audience-naive.js';
 import { markUnacknowledged, seededRandom, untilFromBlocks, useBlockStores, withoutStampView } from './helpers/block-stores.js';
@@ -174,6 +175,60 @@ describe('ClickHouse audience blocks', () => {
     // The day's blocks were built again: its record was made anew from them (the old one, of the blocks replaced, forgotten).
     expect(days.records).toBeGreaterThan(records);
   }, 240_000);
+
+  it('an answer uses the blocks its stamps read confirmed, also when a build that ends while it waits for SQL drops them', async () => {
+    // Reaching into the stores' internals only to make the timing happen (a build landing exactly while an answer waits
+    // for its SQL cannot be scheduled from outside); the blocks, stamps and SQL are the real ones of the first test.
+    type Read = (...args: never[]) => Promise<unknown>;
+    const ab = st.cached.audienceBlocks as unknown as { read: Read; byDomain: { get(key: string): Map<number, unknown> | undefined } };
+    const f = users({ from: D + 7 * M, to: D + 26 * H + 43 * M });
+    const want = await usersBySql(f);
+    expect(await usersFromBlocks(f)).toEqual(want);
+    const hours = ab.byDomain.get(domainKey('p1', DOMAIN));
+    expect(hours?.size).toBeGreaterThan(0);
+    const read = ab.read;
+    const saved = new Map(hours);
+    let waits = 0;
+    // The domain's blocks leave the node (dropped for room) while the answer's SQL edges are read.
+    ab.read = async function (this: unknown, ...args: never[]): Promise<unknown> {
+      const r = await read.apply(this, args);
+      waits++;
+      hours?.clear();
+      return r;
+    };
+    try {
+      const fromBlocks = blocks()?.fromBlocks ?? 0;
+      expect([...(await st.cached.usersSeries(f))]).toEqual(want);
+      expect(waits).toBeGreaterThan(0);
+      expect(blocks()?.fromBlocks).toBe(fromBlocks + 1);
+    } finally {
+      ab.read = read;
+      for (const [h, b] of saved) hours?.set(h, b);
+    }
+    // Play-info: the current domains' blocks dropped while the stale domain's rows are read by SQL.
+    const audience = (st.cached as unknown as { audience: { playInfoSql: Read } }).audience;
+    const pb = st.cached.playInfoBlocks as unknown as { cache: { clear(): void } };
+    const minute = PLAY_MINUTES[1] as number;
+    const plain = { project: 'p1', domains: [DOMAIN, OTHER], minute };
+    const rows = await st.sql.playInfo(plain);
+    expect(rows.length).toBeGreaterThan(0);
+    await untilFromBlocks(playBlocks(), () => st.cached.playInfo(plain), 'play-info blocks');
+    const mixed = { ...plain, domains: [...plain.domains, `fresh-${++freshDomains}.example.com`] };
+    const playInfoSql = audience.playInfoSql;
+    let sqlReads = 0;
+    audience.playInfoSql = async function (this: unknown, ...args: never[]): Promise<unknown> {
+      const r = await playInfoSql.apply(this, args);
+      sqlReads++;
+      pb.cache.clear();
+      return r;
+    };
+    try {
+      expect(Buffer.from(await st.cached.playInfoBody(mixed)).toString('utf8')).toBe(JSON.stringify(shapePlayInfo(mixed, rows)));
+      expect(sqlReads).toBe(1);
+    } finally {
+      audience.playInfoSql = playInfoSql;
+    }
+  }, 120_000);
 
   it('a minute whose viewers add up below 0 (FLV closes without their opens) is 0 in the series from blocks, at 60 s and 300 s, as by SQL', async () => {
     // One stream of a domain of its own: in D 03:00-04:00, 2 sessions open at 03:05; 5 closes at 03:20 (a quarter-hour without opens: -5 from there); 1 open at 03:50.

@@ -261,13 +261,15 @@ export class AudienceBlocks {
     if (signal?.aborted) return undefined;
     const key = domainKey(project, domain);
     const hours = this.byDomain.get(key);
-    let kept = this.dayRecords.get(key);
+    const kept = this.dayRecords.get(key) ?? new Map<number, DayRecord>();
     const dayOf = (dayStart: number): DayRecord | undefined => {
       if (hours === undefined) return undefined;
-      if (kept === undefined) this.dayRecords.set(key, (kept = new Map()));
       const had = kept.get(dayStart);
       const rec = dayRecordOf(kept, key, hours, dayStart);
-      if (rec !== undefined && rec !== had) this.dayStats.records++;
+      if (rec === undefined || rec === had) return rec;
+      this.dayStats.records++;
+      // A (project, domain) is kept only with a record (no empty map for every domain asked).
+      if (kept.size === 1) this.dayRecords.set(key, kept);
       return rec;
     };
     const { staleHour, stale, diverged, daysUsed, days } = checkHours(domain, hours, dayOf, grid, gridBase(grid, project, domain, 0), firstHour, endHour,
@@ -296,11 +298,6 @@ export class AudienceBlocks {
         }
       }
     };
-    const read = await Promise.all(runs.map(([a, b]) => this.read(project, [domain], a / MIN, b / MIN, signal)));
-    runs.forEach(([a], i) => {
-      const part = read[i]?.get(domain);
-      if (part) add(part.viewers, a / MIN - first);
-    });
     // Slots that divide an hour and start on the hour's minute 0: each block's maxima by slot (12 at 300 s), not its 60 minutes.
     const bySlot = MINUTES % per === 0 && (firstHour * MINUTES - first) % per === 0;
     // The day of firstHour's first hour: days[i] is the record of the day from firstDay + 24 i, when current.
@@ -333,6 +330,13 @@ export class AudienceBlocks {
         if ((m[i] as number) > (out[j] as number)) out[j] = m[i] as number;
       }
     }
+    // The SQL runs last: the blocks above are those the stamps read confirmed, taken before this answer waits (a build
+    // that ends meanwhile may replace or drop some of them); their hours and the runs' never share a slot.
+    const read = await Promise.all(runs.map(([a, b]) => this.read(project, [domain], a / MIN, b / MIN, signal)));
+    runs.forEach(([a], i) => {
+      const part = read[i]?.get(domain);
+      if (part) add(part.viewers, a / MIN - first);
+    });
     this.cache.answered(staleCount);
     this.dayStats.used += daysUsed;
     return out;
@@ -356,6 +360,11 @@ export class AudienceBlocks {
     const rec = old.day;
     if (rec === undefined || !rec.valid) return;
     rec.valid = false;
+    // Nothing reads a record after the answer that checked it (the answer copies its slots before it waits): let go of its
+    // blocks and maxima, which the day's other blocks would otherwise keep alive through their `day`.
+    for (const b of rec.blocks) if (b.day === rec) b.day = undefined;
+    rec.blocks = [];
+    rec.slotMax = [];
     const kept = this.dayRecords.get(rec.key);
     if (kept?.get(rec.dayStart) !== rec) return;
     kept.delete(rec.dayStart);
@@ -383,16 +392,8 @@ export class AudienceBlocks {
     if (this.cache.bySql(runs.length, stale.length, endHour - firstHour)) return undefined;
     const first = from / MIN;
     const out = minutesOf((to - from) / MIN);
-    const read = await Promise.all(runs.map(([a, b]) => this.read(project, [domain], a / MIN, b / MIN, signal)));
-    runs.forEach(([a], i) => {
-      const part = read[i]?.get(domain);
-      if (!part) return;
-      const at = a / MIN - first;
-      out.viewers.set(part.viewers, at);
-      out.bytes.set(part.bytes, at);
-      out.requests.set(part.requests, at);
-      out.playMs.set(part.playMs, at);
-    });
+    // The blocks first, those the stamps read confirmed, before this answer waits for its SQL runs (a build that ends
+    // meanwhile may replace or drop some of them); the runs' minutes are other minutes.
     for (let h = firstHour; h < endHour; h++) {
       if (staleHour[h - firstHour]) continue;
       const b = this.cache.get(stampKey(project, domain, h)) as Block;
@@ -403,6 +404,16 @@ export class AudienceBlocks {
       out.requests[at] = b.requests;
       out.playMs[at] = b.playMs;
     }
+    const read = await Promise.all(runs.map(([a, b]) => this.read(project, [domain], a / MIN, b / MIN, signal)));
+    runs.forEach(([a], i) => {
+      const part = read[i]?.get(domain);
+      if (!part) return;
+      const at = a / MIN - first;
+      out.viewers.set(part.viewers, at);
+      out.bytes.set(part.bytes, at);
+      out.requests.set(part.requests, at);
+      out.playMs.set(part.playMs, at);
+    });
     this.cache.answered(stale.length);
     return out;
   }

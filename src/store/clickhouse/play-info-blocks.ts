@@ -77,14 +77,18 @@ export class PlayInfoBlocks {
       this.stats.bySql++;
       return undefined;
     }
-    // The stale domains' rows come back in comparePlayInfo's order (domain first).
-    const out = stale.length > 0 ? entriesByDomain(await bySql(stale)) : [];
+    // The current domains' entries first, from the blocks the stamps read confirmed, before this answer waits for SQL (a
+    // build that ends meanwhile may replace or drop some of them).
     const at = Math.floor(f.minute / MIN) - hour * MINUTES;
+    const fromBlocks: PlayInfoDomainEntries[] = [];
     for (const d of domains) {
       if (stale.includes(d)) continue;
       const e = (this.cache.get(stampKey(f.project, d, hour)) as Block).minutes[at];
-      if (e !== undefined && e.streams.length > 0) out.push(e);
+      if (e !== undefined && e.streams.length > 0) fromBlocks.push(e);
     }
+    // The stale domains' rows come back in comparePlayInfo's order (domain first).
+    const out = stale.length > 0 ? entriesByDomain(await bySql(stale)) : [];
+    out.push(...fromBlocks);
     this.cache.answered(stale.length);
     return out.sort((a, b) => (a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : 0));
   }
