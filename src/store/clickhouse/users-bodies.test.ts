@@ -103,6 +103,21 @@ describe('UsersBodies', () => {
     }
   });
 
+  it('keeps the newest series when full: lengths nobody asks for any more do not keep a common one out', async () => {
+    const bodies = new UsersBodies(2, null);
+    try {
+      // 16 series of odd lengths kept (the most kept), then one of the common length: kept, the oldest odd one goes.
+      for (let n = 1; n <= 16; n++) bodies.keepSeries(new Float64Array(n));
+      const common = new Float64Array(10_080);
+      bodies.keepSeries(common);
+      expect(bodies.series(10_080)).toBe(common);
+      expect(bodies.series(1).length).toBe(1);
+      expect(bodies.seriesStats).toEqual({ made: 1, reused: 1 });
+    } finally {
+      await bodies.close();
+    }
+  });
+
   it('renders on this thread, the same bytes, without a worker script or when the worker fails', async () => {
     const none = new UsersBodies(2, null);
     const [, slots, n] = CASES[0] as (typeof CASES)[number];

@@ -103,7 +103,9 @@ export class UsersBodies {
 
   /** A series whose answer has been rendered (render returned): nothing reads it any more, it is filled again by a later answer. */
   keepSeries(values: Float64Array): void {
-    if (this.closed || this.spareSeries.length >= SERIES_SPARES || values.byteOffset !== 0 || values.buffer.byteLength !== values.byteLength) return;
+    if (this.closed || values.byteOffset !== 0 || values.buffer.byteLength !== values.byteLength) return;
+    // Full: the oldest kept goes (lengths nobody asks for any more must not keep the common ones from being kept).
+    if (this.spareSeries.length >= SERIES_SPARES) this.spareSeries.shift();
     this.spareSeries.push(values);
   }
 
