@@ -17,21 +17,29 @@ function cellsOf(c: PlayInfoColumns): PlayInfoCell[] {
   return cells;
 }
 
+/**
+ * Columns of the tuples with made-up viewers and bytes per protocol (the third protocol's bytes `big` more), every
+ * cell of tuple `quiet` left empty (no viewers, no bytes: not listed).
+ */
+function columnsOf(tuples: ReadonlyArray<[string, string, string]>, quiet: number, big: number): PlayInfoColumns {
+  const online = new Float64Array(tuples.length * P);
+  const bytes = new Float64Array(tuples.length * P);
+  tuples.forEach((_, i) => {
+    if (i === quiet) return;
+    for (let p = 0; p < P; p++) {
+      online[i * P + p] = (i * 7 + p) % 3;
+      bytes[i * P + p] = ((i + p) % 4) * 1_000_003 + (p === 2 ? big : 0);
+    }
+  });
+  return { domains: tuples.map((t) => t[0]), apps: tuples.map((t) => t[1]), streams: tuples.map((t) => t[2]), online, bytes };
+}
+
 it('renders the bytes of JSON.stringify(shapePlayInfo(...)): order, names needing escapes, empty cells and nameless streams left out', () => {
   const tuples: Array<[string, string, string]> = [
     ['b.com', 'live', 's1'], ['a.com', 'zz', 's1'], ['a.com', 'aa', 's1'], ['a.com', 'live', 'say "hi"\\'], ['a.com', 'live', ''],
     ['a.com', 'live', 'caf\u00e9-\u4e2d'], ['a.com', 'live', 'lone\ud800'], ['a.com', 'live', 'tab\there'], ['a.com', 'live', 'S1'], ['a.com', 'x', 'quiet'],
   ];
-  const online = new Float64Array(tuples.length * P);
-  const bytes = new Float64Array(tuples.length * P);
-  tuples.forEach((_, i) => {
-    if (i === 9) return; // no viewers, no bytes: not listed
-    for (let p = 0; p < P; p++) {
-      online[i * P + p] = (i * 7 + p) % 3;
-      bytes[i * P + p] = ((i + p) % 4) * 1_000_003 + (p === 2 ? 2 ** 52 : 0);
-    }
-  });
-  const c: PlayInfoColumns = { domains: tuples.map((t) => t[0]), apps: tuples.map((t) => t[1]), streams: tuples.map((t) => t[2]), online, bytes };
+  const c = columnsOf(tuples, 9, 2 ** 52);
   const minute = Date.UTC(2028, 2, 1, 11, 59);
   const expected = JSON.stringify(shapePlayInfo({ domains: [], minute }, cellsOf(c)));
   expect(expected).toContain('"protocol":"rtmp"');
@@ -60,16 +68,7 @@ it('renders entries kept in the answer order per domain (renderPlayInfoEntries) 
     ['b.com', 'live', 's1'], ['a.com', 'zz', 's1'], ['a.com', 'aa', 's1'], ['a.com', 'live', 'say "hi"\\'], ['a.com', 'live', ''],
     ['a.com', 'live', 'caf\u00e9-\u4e2d'], ['a.com', 'live', 'S1'], ['a.com', 'x', 'quiet'], ['c.com', 'live', 'only'],
   ];
-  const online = new Float64Array(tuples.length * P);
-  const bytes = new Float64Array(tuples.length * P);
-  tuples.forEach((_, i) => {
-    if (i === 7) return;
-    for (let p = 0; p < P; p++) {
-      online[i * P + p] = (i * 7 + p) % 3;
-      bytes[i * P + p] = ((i + p) % 4) * 1_000_003 + (p === 2 ? 2 ** 40 : 0);
-    }
-  });
-  const c: PlayInfoColumns = { domains: tuples.map((t) => t[0]), apps: tuples.map((t) => t[1]), streams: tuples.map((t) => t[2]), online, bytes };
+  const c = columnsOf(tuples, 7, 2 ** 40);
   const minute = Date.UTC(2028, 2, 1, 11, 59);
   const expected = JSON.stringify(shapePlayInfo({ domains: [], minute }, cellsOf(c)));
   // A store's rows: every cell (empty ones too) plus one of a protocol no stream shape has, in comparePlayInfo's order.
