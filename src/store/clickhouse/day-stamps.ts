@@ -104,9 +104,10 @@ export async function readDayStampGrid(server: ChConnection, stampsTable: string
  * (CoarseDayGridStampReads, coarse-stamps.ts).
  */
 export class DayGridStampReads extends SharedReads<DayStampGrid> {
-  /** `dayTable`: the day stamps (migration 015, 017: readDayStampGrid). `maxInFlight`: as SharedReads. */
-  constructor(server: ChConnection, table: string, dayTable: string, maxInFlight = 1) {
-    super((projects, domains, from, to, limits) => readDayStampGrid(server, table, dayTable, projects, domains, from, to, Math.min(...limits)), maxInFlight);
+  /** `dayTable`: the day stamps (migration 015, 017: readDayStampGrid). `maxInFlight`, `holdMs`: as SharedReads. */
+  constructor(server: ChConnection, table: string, dayTable: string, maxInFlight = 1, holdMs = 0) {
+    super((projects, domains, from, to, limits) => readDayStampGrid(server, table, dayTable, projects, domains, from, to, Math.min(...limits)), maxInFlight,
+      holdMs);
   }
 }
 

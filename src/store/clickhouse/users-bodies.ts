@@ -1,13 +1,15 @@
 import { renderUsers } from '../../contract/audience/users-body.js';
 import type { UsersBodyReply, UsersBodyRequest } from './users-body-worker.js';
 import { BlockWorker, blockWorkerUrl, RenderedBodies } from './worker-host.js';
+import { assembleUsers, slotsLeft, type UsersPart, type UsersSlots } from './users-parts.js';
 
-/** The slots of a users answer (the contract's SlotRange without the count: the series' length is it). */
-export interface UsersSlots {
-  slotMs: number;
-  from: number;
-  to: number;
-}
+export type { UsersSlots } from './users-parts.js';
+
+/**
+ * Slots an answer put together on this thread renders at most beside the parts it copies (users-parts.ts; ~25 ns each:
+ * ~75 µs); more go to a worker. Two partial days at 60 s (the edges of 7 d or 31 d ending inside a day) are 1,440 together.
+ */
+const HERE_SLOTS = 3000;
 
 /**
  * Sent bodies' buffers kept to be rendered into again (~0.4 MB each: 6.4 MB at most). Every answer is handed to a
@@ -37,8 +39,11 @@ export class UsersBodies {
   private readonly bodies = new RenderedBodies(USERS_SPARES);
   private readonly spareSeries: Float64Array[] = [];
   private closed = false;
-  /** Bodies rendered by a worker / on this thread, and the worker's answers that were sent a spare buffer (tests and the bench read them). */
-  readonly stats = { workers: 0, here: 0, spares: 0 };
+  /**
+   * Bodies rendered by a worker / on this thread, the worker's answers that were sent a spare buffer, and the bodies put
+   * together on this thread from rendered parts (`assembled`; tests and the bench read them).
+   */
+  readonly stats = { workers: 0, here: 0, spares: 0, assembled: 0 };
   /** Series handed out by `series`: made new / a kept one filled with zeros again (tests read them). */
   readonly seriesStats = { made: 0, reused: 0 };
 
@@ -82,6 +87,24 @@ export class UsersBodies {
     }
     this.stats.here++;
     return renderUsers({ slots: { ...slots, count: values.length } }, values);
+  }
+
+  /**
+   * The body of `values` over `slots` when `parts` (runs of its slots rendered before: closed days' entries, audience-blocks.ts)
+   * leave at most HERE_SLOTS slots to render: put together here (users-parts.ts; no worker hop, the parts copied, not
+   * rendered again) into a sent body's buffer when one is big enough; else undefined (render it). Give it back with release
+   * once sent.
+   */
+  assemble(slots: UsersSlots, values: Float64Array, parts: readonly UsersPart[]): Uint8Array | undefined {
+    if (parts.length === 0 || slotsLeft(values.length, parts) > HERE_SLOTS) return undefined;
+    const body = assembleUsers(slots, values, parts, (bytes) => {
+      const spare = this.bodies.take();
+      // A smaller one (another answer's) is let go; a new one has room for bodies a little longer (more digits).
+      return spare !== undefined && spare.byteLength >= bytes ? spare : new ArrayBuffer(bytes + (bytes >> 3));
+    });
+    this.bodies.add(body);
+    this.stats.assembled++;
+    return body;
   }
 
   /**
