@@ -38,6 +38,12 @@ export class UsersBodies {
   private readonly pool: Array<{ worker: BlockWorker<UsersBodyRequest, UsersBodyReply>; busy: number }> = [];
   private readonly bodies = new RenderedBodies(USERS_SPARES);
   private readonly spareSeries: Float64Array[] = [];
+  /**
+   * Bodies put together on this thread (assemble) not sent yet, by view (a body's buffer is the one of an earlier body: a
+   * second release of that one must not give it back while this one is out), and the buffers of those sent, to be written into again.
+   */
+  private readonly assembled = new WeakSet<Uint8Array>();
+  private readonly hereSpares: ArrayBuffer[] = [];
   private closed = false;
   /**
    * Bodies rendered by a worker / on this thread, the worker's answers that were sent a spare buffer, and the bodies put
@@ -98,11 +104,11 @@ export class UsersBodies {
   assemble(slots: UsersSlots, values: Float64Array, parts: readonly UsersPart[]): Uint8Array | undefined {
     if (parts.length === 0 || slotsLeft(values.length, parts) > HERE_SLOTS) return undefined;
     const body = assembleUsers(slots, values, parts, (bytes) => {
-      const spare = this.bodies.take();
+      const spare = this.hereSpares.pop();
       // A smaller one (another answer's) is let go; a new one has room for bodies a little longer (more digits).
       return spare !== undefined && spare.byteLength >= bytes ? spare : new ArrayBuffer(bytes + (bytes >> 3));
     });
-    this.bodies.add(body);
+    this.assembled.add(body);
     this.stats.assembled++;
     return body;
   }
@@ -132,14 +138,26 @@ export class UsersBodies {
     this.spareSeries.push(values);
   }
 
-  /** A body from render has been sent whole: its buffer is rendered into again (other bodies are left alone). */
+  /**
+   * A body from render or assemble has been sent whole: its buffer is written into again (other bodies are left alone). A
+   * worker's is moved (transferred to it with a later answer: RenderedBodies); one put together here stays as it is, kept
+   * for a later answer put together here: moving it would make V8 count its ~0.4 MB as memory allocated anew per answer
+   * (external memory: major GCs), and nothing reads a body once sent.
+   */
   release(bytes: Uint8Array): void {
-    if (!this.closed) this.bodies.release(bytes);
+    if (this.closed) return;
+    if (!this.assembled.delete(bytes)) {
+      this.bodies.release(bytes);
+      return;
+    }
+    if (this.hereSpares.length >= USERS_SPARES) this.hereSpares.shift();
+    this.hereSpares.push(bytes.buffer as ArrayBuffer);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.bodies.clear();
+    this.hereSpares.length = 0;
     this.spareSeries.length = 0;
     await Promise.all(this.pool.map((w) => w.worker.close()));
   }
