@@ -20,6 +20,12 @@ const MAX_BLOCKS = 50_000;
  * 31 d x 10 domains at both ~24 MB); beyond it a day's entries are rendered for the answer and not kept.
  */
 const MAX_ENTRY_BYTES = 64 * 2 ** 20;
+/**
+ * Slots of days' entries one answer renders at most on the main thread (~25 ns each: ~75 µs; two days at 60 s, ten at 300 s):
+ * the first answers after the blocks of 31 d at 60 s are built make their 30 days' entries a few at a time (~1.4 ms all at
+ * once, more on a busy machine); until a day has them, its slots are rendered with the answer's (by a worker when many).
+ */
+const ENTRY_SLOTS_PER_ANSWER = 3000;
 /** Hours built by one query (a run of stale hours of the same domains). */
 const BUILD_HOURS = 24;
 /**
@@ -255,8 +261,12 @@ export class AudienceBlocks {
   /** The day records of closed days (DayRecord), by (project, domain) then the day's first hour. */
   private readonly dayRecords = new Map<string, Map<number, DayRecord>>();
 
-  /** `gridHoldMs`: the users series' stamps reads' holdMs (GRID_HOLD_MS; tests: longer, so a hold does not depend on timing). */
-  constructor(private readonly server: ChConnection, private readonly names: SchemaNames, options: HourBlocksOptions = {}, gridHoldMs = GRID_HOLD_MS) {
+  /**
+   * `gridHoldMs`: the users series' stamps reads' holdMs (GRID_HOLD_MS; tests: longer, so a hold does not depend on timing);
+   * `entrySlots`: ENTRY_SLOTS_PER_ANSWER (tests: fewer).
+   */
+  constructor(private readonly server: ChConnection, private readonly names: SchemaNames, options: HourBlocksOptions = {}, gridHoldMs = GRID_HOLD_MS,
+    private readonly entrySlots = ENTRY_SLOTS_PER_ANSWER) {
     this.cache = new BlockCache<Block>(new StampReads(server, table(names, 'audience_stamps')), options, MAX_BLOCKS);
     this.byDomain = new DomainHours(this.cache);
     this.stats = this.cache.stats;
@@ -328,6 +338,8 @@ export class AudienceBlocks {
     const bySlot = MINUTES % per === 0 && (firstHour * MINUTES - first) % per === 0;
     // The day of firstHour's first hour: days[i] is the record of the day from firstDay + 24 i, when current.
     const firstDay = firstHour - (firstHour % 24);
+    // Slots of days' entries this answer may still render (ENTRY_SLOTS_PER_ANSWER).
+    const budget = { slots: this.entrySlots };
     for (let h = firstHour; h < endHour; h++) {
       if (staleHour[h - firstHour]) continue;
       const at = h * MINUTES - first;
@@ -343,8 +355,9 @@ export class AudienceBlocks {
         const values = daySlotMaxOf(day, per);
         out.set(values, j0);
         // Its entries taken now, while the record is current (a build ending while this answer waits for SQL may forget it).
-        if (parts) {
-          parts.push({ at: j0, count: values.length, bytes: this.dayEntries(day, per, values) });
+        const bytes = parts ? this.dayEntries(day, per, values, budget) : undefined;
+        if (bytes) {
+          parts?.push({ at: j0, count: values.length, bytes });
           this.entryStats.copied++;
         }
         h += 23;
@@ -376,10 +389,12 @@ export class AudienceBlocks {
 
   /**
    * The users entries of the slots of `per` minutes of the day of `rec` (`values`: its slot maxima, daySlotMaxOf), kept with
-   * the record while MAX_ENTRY_BYTES allows.
+   * the record while MAX_ENTRY_BYTES allows; made only within the answer's `budget` of slots (else undefined).
    */
-  private dayEntries(rec: DayRecord, per: number, values: Float64Array): Uint8Array {
+  private dayEntries(rec: DayRecord, per: number, values: Float64Array, budget: { slots: number }): Uint8Array | undefined {
     for (const e of rec.entries) if (e.per === per) return e.bytes;
+    if (budget.slots < values.length) return undefined;
+    budget.slots -= values.length;
     const bytes = usersEntries(rec.dayStart * HOUR, per * MIN, values);
     this.entryStats.made++;
     if (this.entryBytes + bytes.length > MAX_ENTRY_BYTES) return bytes;
