@@ -141,8 +141,9 @@ export class UsersBodies {
   /**
    * A body from render or assemble has been sent whole: its buffer is written into again (other bodies are left alone). A
    * worker's is moved (transferred to it with a later answer: RenderedBodies); one put together here stays as it is, kept
-   * for a later answer put together here: moving it would make V8 count its ~0.4 MB as memory allocated anew per answer
-   * (external memory: major GCs), and nothing reads a body once sent.
+   * for a later answer put together here: it never leaves this thread, nothing reads a body once sent, and a move would make
+   * a new ArrayBuffer over the memory per answer (which V8 may count as external memory allocated anew). This and the edges
+   * rendered into given-back memory, measured together: users 7 d's main-thread GC 14.5 -> 8.8 µs per answer.
    */
   release(bytes: Uint8Array): void {
     if (this.closed) return;
