@@ -14,6 +14,10 @@ import { shapePlayInfo } from '../src/contract/audience/play-info.js';
 import type { AudienceCells, PortraitFilter, UsersFilter } from '../src/store/audience.js';
 import type { WriteBatch } from '../src/store/types.js';
 import { domainKey } from '../src/store/clickhouse/block-cache.js';
+import { AudienceBlocks } from '../src/store/clickhouse/audience-blocks.js';
+import type { ChConnection } from '../src/store/clickhouse/client.js';
+import type { SchemaNames } from '../src/store/clickhouse/schema.js';
+import { assembleUsers, type UsersPart } from '../src/store/clickhouse/users-parts.js';
 import { batch } from './store-conformance.js';
 import { D, DOMAIN, drained, randomSessions, STREAMS } from './helpers/audience-naive.js';
 import { markUnacknowledged, seededRandom, untilFromBlocks, useBlockStores, withoutStampView } from './helpers/block-stores.js';
@@ -123,9 +127,16 @@ async function expectSameAsSql(): Promise<void> {
     const bytes = Buffer.from(renderUsers({ slots: { slotMs: f.slotMs, from: f.from, to: f.to, count: want.length } }, want));
     for (const store of [st.cached, st.sql]) {
       const rendered = store.usersBodies?.stats.workers ?? 0;
+      const assembled = store.usersBodies?.stats.assembled ?? 0;
+      const copied = store.audienceBlocks?.entryStats.copied ?? 0;
       const body = await store.usersBody(f);
       expect(Buffer.from(body).equals(bytes), name).toBe(true);
-      expect(store.usersBodies?.stats.workers, name).toBe(rendered + 1);
+      // A window with a whole closed day (D) from the blocks: put together on the main thread from the day's entries
+      // kept with its record and the edges rendered there (users-parts.ts); else (and by SQL) rendered by a worker.
+      const wholeDay = store === st.cached && f.from <= D && f.to >= D + DAY;
+      expect(store.usersBodies?.stats.workers, name).toBe(rendered + (wholeDay ? 0 : 1));
+      expect(store.usersBodies?.stats.assembled, name).toBe(assembled + (wholeDay ? 1 : 0));
+      if (wholeDay) expect(store.audienceBlocks?.entryStats.copied, name).toBe(copied + 1);
       store.releaseBody(body);
     }
   }
@@ -303,4 +314,64 @@ describe('ClickHouse audience blocks', () => {
     expect(await st.cached.streamPortrait(day)).toEqual(await st.sql.streamPortrait(day));
     await expectSameAsSql();
   }, 240_000);
+
+  it('holds the users series stamps read after one returned until the clients it answered ask again: one read for them, not two', async () => {
+    // A node of its own on the same database (the cached store's connection), its hold long enough not to end on a busy machine.
+    const { primary, names } = st.cached as unknown as { primary: ChConnection; names: SchemaNames };
+    const ab = new AudienceBlocks(primary, names, {}, 600_000);
+    try {
+      const f = users({ slotMs: 5 * M });
+      const ask = (): Promise<Float64Array | undefined> => ab.usersSlots('p1', DOMAIN, f.from, f.to, f.slotMs);
+      // Two answers arriving together share one read.
+      await Promise.all([ask(), ask()]);
+      expect(ab.gridStats).toEqual({ reads: 1, queries: 2 });
+      // One of the two clients asks again: its read waits for the other (it was answered by the same read)...
+      const c = ask();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(ab.gridStats.reads).toBe(1);
+      // ...and goes as soon as it asks too: both in one read.
+      const d = ask();
+      await Promise.all([c, d]);
+      expect(ab.gridStats).toEqual({ reads: 2, queries: 4 });
+    } finally {
+      ab.close();
+    }
+  }, 120_000);
+
+  it('renders a few closed days\' entries per answer at most: the next answers copy those and render a few more, the same bytes', async () => {
+    // A node of its own whose answers render one day's entries at 60 s at most (1,440 slots), over three whole days.
+    const { primary, names } = st.cached as unknown as { primary: ChConnection; names: SchemaNames };
+    const ab = new AudienceBlocks(primary, names, {}, undefined, 1440);
+    try {
+      // A domain of its own (no other test's writes, day stamps nobody repairs meanwhile): viewers every 10 minutes of D-1 to D+1.
+      const minutes = Array.from({ length: 3 * 144 }, (_, i) => D - DAY + i * 10 * M);
+      const n = minutes.length;
+      const cells: AudienceCells = {
+        domains: ['entries.example'], apps: ['live'], streams: ['s0'], tuple: new Int32Array(n), minute: Float64Array.from(minutes), protocol: new Uint8Array(n),
+        geo: new Uint8Array(n), sessions: Float64Array.from(minutes, (_, i) => 1 + ((i * 7919) % 20_000)), playMs: new Float64Array(n),
+        bytes: new Float64Array(n).fill(100), requests: new Float64Array(n).fill(1),
+        hlsTuple: new Int32Array(0), hlsMinute: new Float64Array(0), hlsGeo: new Uint8Array(0), hlsIp: [],
+        userTuple: new Int32Array(0), userDay: new Float64Array(0), userIp: [],
+      };
+      await st.writer.write(batch({ audience: [{ project: 'p1', cells }] }));
+      const f = users({ domain: 'entries.example', from: D - DAY, to: D + 2 * DAY });
+      const want = await usersBySql(f);
+      const bytes = Buffer.from(renderUsers({ slots: { slotMs: f.slotMs, from: f.from, to: f.to, count: want.length } }, want));
+      // Built in the background: asked without parts (no entries made) until every hour comes from the blocks.
+      expect(want.filter((v) => v > 0).length).toBe(n);
+      expect([...(await untilFromBlocks(ab.stats, async () => ab.usersSlots('p1', f.domain, f.from, f.to, f.slotMs) as Promise<Float64Array>, 'audience blocks'))]).toEqual(want);
+      expect(ab.entryStats).toEqual({ made: 0, copied: 0 });
+      for (const days of [1, 2, 3, 3]) {
+        const parts: UsersPart[] = [];
+        const series = await ab.usersSlots('p1', f.domain, f.from, f.to, f.slotMs, undefined, undefined, undefined, parts) as Float64Array;
+        expect([...series]).toEqual(want);
+        expect(parts.map((p) => p.at), String(days)).toEqual([0, 1440, 2880].slice(0, days));
+        expect(ab.entryStats.made, String(days)).toBe(Math.min(days, 3));
+        expect(Buffer.from(assembleUsers(f, series, parts, (n) => new ArrayBuffer(n))).equals(bytes), String(days)).toBe(true);
+      }
+      expect(ab.entryStats).toEqual({ made: 3, copied: 1 + 2 + 3 + 3 });
+    } finally {
+      ab.close();
+    }
+  }, 120_000);
 });

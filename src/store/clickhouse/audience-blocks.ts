@@ -8,14 +8,33 @@ import { AUDIENCE_DAY_STAMPS, repairDayStamps } from './day-stamps-backfill.js';
 import { dayLimitAt, DayGridStampReads, type DayStampGrid } from './day-stamps.js';
 import { gridBase, readStampGrid, type NumericStamp, type StampGrid } from './stamp-grid.js';
 import { stampKey, StampReads } from './stamp-reads.js';
+import { usersEntries, type UsersPart } from './users-parts.js';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
 const MINUTES = 60;
 /** Blocks kept at most (~1 KB each: 31 d x 10 domains is 7,440). */
 const MAX_BLOCKS = 50_000;
+/**
+ * Bytes of closed days' rendered users entries kept at most (DayRecord.entries: a day at 300 s is ~13 KB, at 60 s ~65 KB;
+ * 31 d x 10 domains at both ~24 MB); beyond it a day's entries are rendered for the answer and not kept.
+ */
+const MAX_ENTRY_BYTES = 64 * 2 ** 20;
+/**
+ * Slots of days' entries one answer renders at most on the main thread (~25 ns each: ~75 µs; two days at 60 s, ten at 300 s):
+ * the first answers after the blocks of 31 d at 60 s are built make their 30 days' entries a few at a time (~1.4 ms all at
+ * once, more on a busy machine); until a day has them, its slots are rendered with the answer's (by a worker when many).
+ */
+const ENTRY_SLOTS_PER_ANSWER = 3000;
 /** Hours built by one query (a run of stale hours of the same domains). */
 const BUILD_HOURS = 24;
+/**
+ * How long at most the users series' stamps read after one returned waits for the clients it answered to ask again
+ * (SharedReads' holdMs, as the portraits' day stamps read: portrait-days.ts): on a busy node one read then serves every
+ * client instead of two half-full reads alternating (each read costs clickhouse-server ~2 ms of CPU: users 31 d of a
+ * head domain on the dense dataset, 0.26 reads per answer without it).
+ */
+const GRID_HOLD_MS = 2;
 
 /**
  * A domain's audience over a run of minutes, every app, stream, protocol, province and carrier: what
@@ -67,6 +86,12 @@ interface DayRecord extends NumericStamp {
    * it, at least 0 (a slot's value in the series: copied as they are).
    */
   slotMax: Array<{ per: number; values: Float64Array }>;
+  /**
+   * The users answers' entries of the day's slots (users-parts.ts usersEntries over `slotMax`'s values of that size and the
+   * day's slot times) by slot size, each made at the first answer that copies them (at most DAY_SLOT_SIZES, the oldest goes):
+   * an answer copies a current day's bytes instead of rendering its slots again.
+   */
+  entries: Array<{ per: number; bytes: Uint8Array }>;
 }
 
 const TWO_32 = 4_294_967_296;
@@ -143,7 +168,7 @@ function dayRecordOf(kept: Map<number, DayRecord>, key: string, hours: ReadonlyM
     if (b.builtAt < builtAt) builtAt = b.builtAt;
   }
   // 24 halves below 2^32 each: exact in doubles; the carry of the low halves into the high, mod 2^64.
-  const rec: DayRecord = { valid: true, key, dayStart, blocks, builtAt, slotMax: [], stampRows: rows, stampHi: (hi + Math.floor(lo / TWO_32)) % TWO_32, stampLo: lo % TWO_32 };
+  const rec: DayRecord = { valid: true, key, dayStart, blocks, builtAt, slotMax: [], entries: [], stampRows: rows, stampHi: (hi + Math.floor(lo / TWO_32)) % TWO_32, stampLo: lo % TWO_32 };
   // A block of an earlier record no longer valid still points to it: each of the 24 now points here.
   for (const b of blocks) b.day = rec;
   kept.set(dayStart, rec);
@@ -228,15 +253,24 @@ export class AudienceBlocks {
    * record (DayRecord: not 24 blocks one by one), with the records made (tests read them).
    */
   readonly dayStats = { used: 0, repaired: 0, whole: 0, records: 0 };
+  /** Days' users entries rendered (kept or, beyond MAX_ENTRY_BYTES, not), and copied into answers (tests read them). */
+  readonly entryStats = { made: 0, copied: 0 };
+  /** Bytes of the day records' entries kept (MAX_ENTRY_BYTES). */
+  private entryBytes = 0;
   private repairing = false;
   /** The day records of closed days (DayRecord), by (project, domain) then the day's first hour. */
   private readonly dayRecords = new Map<string, Map<number, DayRecord>>();
 
-  constructor(private readonly server: ChConnection, private readonly names: SchemaNames, options: HourBlocksOptions = {}) {
+  /**
+   * `gridHoldMs`: the users series' stamps reads' holdMs (GRID_HOLD_MS; tests: longer, so a hold does not depend on timing);
+   * `entrySlots`: ENTRY_SLOTS_PER_ANSWER (tests: fewer).
+   */
+  constructor(private readonly server: ChConnection, private readonly names: SchemaNames, options: HourBlocksOptions = {}, gridHoldMs = GRID_HOLD_MS,
+    private readonly entrySlots = ENTRY_SLOTS_PER_ANSWER) {
     this.cache = new BlockCache<Block>(new StampReads(server, table(names, 'audience_stamps')), options, MAX_BLOCKS);
     this.byDomain = new DomainHours(this.cache);
     this.stats = this.cache.stats;
-    this.grids = new DayGridStampReads(server, table(names, 'audience_stamps'), table(names, 'audience_day_stamps'));
+    this.grids = new DayGridStampReads(server, table(names, 'audience_stamps'), table(names, 'audience_day_stamps'), 1, gridHoldMs);
   }
 
   /** Stamps reads of the users series shared by queries (tests and the bench read them). */
@@ -249,9 +283,11 @@ export class AudienceBlocks {
    * ClickHouseAudience.usersSeries of a filter without app, stream, protocol, province or carrier) over
    * [from, to) (whole minutes, a whole number of `slotMs`, itself whole minutes) from blocks plus SQL
    * (the hours without a current block and the edges), or undefined: the caller answers by its own SQL.
+   * `parts`, when given: gets the runs of slots of the current closed days wholly in the window with their answer's entries
+   * (DayRecord.entries, in slot order), so the body copies them (users-parts.ts); nothing when the answer is undefined.
    */
   async usersSlots(project: string, domain: string, from: number, to: number, slotMs: number, signal?: AbortSignal, now = Date.now(),
-    alloc: (n: number) => Float64Array = (n) => new Float64Array(n)): Promise<Float64Array | undefined> {
+    alloc: (n: number) => Float64Array = (n) => new Float64Array(n), parts?: UsersPart[]): Promise<Float64Array | undefined> {
     const count = (to - from) / slotMs;
     if (this.cache.closed || from % MIN !== 0 || to % MIN !== 0 || slotMs % MIN !== 0 || !Number.isInteger(count) || count <= 0) return undefined;
     const firstHour = Math.ceil(from / HOUR);
@@ -302,6 +338,8 @@ export class AudienceBlocks {
     const bySlot = MINUTES % per === 0 && (firstHour * MINUTES - first) % per === 0;
     // The day of firstHour's first hour: days[i] is the record of the day from firstDay + 24 i, when current.
     const firstDay = firstHour - (firstHour % 24);
+    // Slots of days' entries this answer may still render (ENTRY_SLOTS_PER_ANSWER).
+    const budget = { slots: this.entrySlots };
     for (let h = firstHour; h < endHour; h++) {
       if (staleHour[h - firstHour]) continue;
       const at = h * MINUTES - first;
@@ -314,7 +352,14 @@ export class AudienceBlocks {
       // day before endHour ends before `to`, so they fit).
       const day = h % 24 === 0 && h + 24 <= endHour ? days[(h - firstDay) / 24] : undefined;
       if (day !== undefined) {
-        out.set(daySlotMaxOf(day, per), j0);
+        const values = daySlotMaxOf(day, per);
+        out.set(values, j0);
+        // Its entries taken now, while the record is current (a build ending while this answer waits for SQL may forget it).
+        const bytes = parts ? this.dayEntries(day, per, values, budget) : undefined;
+        if (bytes) {
+          parts?.push({ at: j0, count: values.length, bytes });
+          this.entryStats.copied++;
+        }
         h += 23;
         this.dayStats.whole++;
         continue;
@@ -343,6 +388,23 @@ export class AudienceBlocks {
   }
 
   /**
+   * The users entries of the slots of `per` minutes of the day of `rec` (`values`: its slot maxima, daySlotMaxOf), kept with
+   * the record while MAX_ENTRY_BYTES allows; made only within the answer's `budget` of slots (else undefined).
+   */
+  private dayEntries(rec: DayRecord, per: number, values: Float64Array, budget: { slots: number }): Uint8Array | undefined {
+    for (const e of rec.entries) if (e.per === per) return e.bytes;
+    if (budget.slots < values.length) return undefined;
+    budget.slots -= values.length;
+    const bytes = usersEntries(rec.dayStart * HOUR, per * MIN, values);
+    this.entryStats.made++;
+    if (this.entryBytes + bytes.length > MAX_ENTRY_BYTES) return bytes;
+    if (rec.entries.length >= DAY_SLOT_SIZES) this.entryBytes -= (rec.entries.shift() as DayRecord['entries'][number]).bytes.length;
+    rec.entries.push({ per, bytes });
+    this.entryBytes += bytes.length;
+    return bytes;
+  }
+
+  /**
    * Sets the day stamps of `days` (UTC day numbers) of the domain back to the sums of their hour stamps
    * (repairDayStamps), one repair at a time (days found meanwhile wait for a later answer).
    */
@@ -365,6 +427,8 @@ export class AudienceBlocks {
     for (const b of rec.blocks) if (b.day === rec) b.day = undefined;
     rec.blocks = [];
     rec.slotMax = [];
+    for (const e of rec.entries) this.entryBytes -= e.bytes.length;
+    rec.entries = [];
     const kept = this.dayRecords.get(rec.key);
     if (kept?.get(rec.dayStart) !== rec) return;
     kept.delete(rec.dayStart);

@@ -11,6 +11,7 @@ import { table, type SchemaNames } from './schema.js';
 import { quote, quoteList, TsvBytes } from './sql.js';
 import { AudienceRows } from './audience-rows.js';
 import type { UsersBodies } from './users-bodies.js';
+import type { UsersPart } from './users-parts.js';
 import { renderUsers } from '../../contract/audience/users-body.js';
 
 const MINUTE_MS = 60_000;
@@ -236,14 +237,18 @@ export class ClickHouseAudience implements AudienceQueryReads {
     return viewers;
   }
 
-  /** `alloc`: makes the series (n slots, all 0; default a new Float64Array: usersBody's are reused, users-bodies.ts). */
-  async usersSeries(f: UsersFilter, o: QueryOptions = {}, alloc?: (n: number) => Float64Array): Promise<Float64Array> {
+  /**
+   * `alloc`: makes the series (n slots, all 0; default a new Float64Array: usersBody's are reused, users-bodies.ts); `parts`:
+   * gets the runs of slots whose entries the blocks have rendered (AudienceBlocks.usersSlots; none when SQL answers).
+   */
+  async usersSeries(f: UsersFilter, o: QueryOptions = {}, alloc?: (n: number) => Float64Array, parts?: UsersPart[]): Promise<Float64Array> {
     const slots = Math.max(0, Math.round((f.to - f.from) / f.slotMs));
     if (slots === 0) return new Float64Array(0);
     // A whole domain's viewers: closed hours from this node's blocks when they are current (audience-blocks.ts), which
     // make their own series (the one below is made only when SQL answers: 7 d at 60 s is 80 KB per answer).
-    const fromBlocks = domainWide(f) ? await this.blocks?.usersSlots(f.project, f.domain, f.from, f.to, f.slotMs, o.signal, undefined, alloc) : undefined;
+    const fromBlocks = domainWide(f) ? await this.blocks?.usersSlots(f.project, f.domain, f.from, f.to, f.slotMs, o.signal, undefined, alloc, parts) : undefined;
     if (fromBlocks) return fromBlocks;
+    if (parts) parts.length = 0;
     const out = alloc ? alloc(slots) : new Float64Array(slots);
     const fromMinute = Math.floor(f.from / MINUTE_MS);
     const minutes = await this.viewersPerMinute(f, fromMinute, Math.ceil(f.to / MINUTE_MS), o);
@@ -267,9 +272,11 @@ export class ClickHouseAudience implements AudienceQueryReads {
       return renderUsers({ slots: { ...slots, count: values.length } }, values);
     }
     // The series is made in memory an earlier answer rendered from (no new 80 KB ArrayBuffer per answer), and kept again
-    // once this answer is rendered: the worker got a copy, and nothing else holds the series.
-    const values = await this.usersSeries(f, o, (n) => bodies.series(n));
-    const body = await bodies.render(slots, values);
+    // once this answer is rendered: the worker got a copy, and nothing else holds the series. Mostly closed days whose
+    // entries the blocks have rendered (31 d: 30 of them): put together here from those and the few slots left (no worker hop).
+    const parts: UsersPart[] = [];
+    const values = await this.usersSeries(f, o, (n) => bodies.series(n), parts);
+    const body = bodies.assemble(slots, values, parts) ?? await bodies.render(slots, values);
     bodies.keepSeries(values);
     return body;
   }

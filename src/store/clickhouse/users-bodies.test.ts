@@ -45,7 +45,7 @@ describe('UsersBodies', () => {
         expect(got.every((b) => b.byteLength === 0)).toBe(true);
       }
       // Rounds 2 and 3: each of the 9 answers in flight at once rendered into a buffer given back in the round before.
-      expect(bodies.stats).toEqual({ workers: 27, here: 0, spares: 18 });
+      expect(bodies.stats).toEqual({ workers: 27, here: 0, spares: 18, assembled: 0 });
       // A body not rendered by the workers is left alone.
       const other = new Uint8Array(10);
       bodies.release(other);
@@ -123,7 +123,7 @@ describe('UsersBodies', () => {
     const [, slots, n] = CASES[0] as (typeof CASES)[number];
     const values = series(n, 9);
     expect(Buffer.from(await none.render(slots, values)).equals(want(slots, values))).toBe(true);
-    expect(none.stats).toEqual({ workers: 0, here: 1, spares: 0 });
+    expect(none.stats).toEqual({ workers: 0, here: 1, spares: 0, assembled: 0 });
     await none.close();
     // A worker that exits at once (as a crash would): every answer still comes, rendered here.
     const script = join(dir, 'exits.mjs');
@@ -132,7 +132,7 @@ describe('UsersBodies', () => {
     try {
       const got = await Promise.all([1, 2, 3].map((seed) => failing.render(slots, series(n, seed))));
       got.forEach((body, i) => expect(Buffer.from(body).equals(want(slots, series(n, i + 1)))).toBe(true));
-      expect(failing.stats).toEqual({ workers: 0, here: 3, spares: 0 });
+      expect(failing.stats).toEqual({ workers: 0, here: 3, spares: 0, assembled: 0 });
     } finally {
       await failing.close();
     }
