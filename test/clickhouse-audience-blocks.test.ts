@@ -164,6 +164,17 @@ describe('ClickHouse audience blocks', () => {
     }
     const s1 = { project: 'p1', domain: DOMAIN, stream: 's1', day: D };
     expect(await st.cached.streamPortrait(s1)).toEqual(await st.sql.streamPortrait(s1));
+    // Every minute's play-info of that hour from blocks, so each minute's text is made and kept with its block.
+    const hourMinutes = Array.from({ length: 60 }, (_, i) => ({ project: 'p1', domains: [DOMAIN, OTHER], minute: D + 5 * H + i * M }));
+    const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
+    const earlier: string[] = [];
+    for (const q of hourMinutes) earlier.push(text(await st.cached.playInfoBody(q)));
+    const texts = st.cached.playInfoBlocks?.textStats ?? { rendered: 0, kept: 0 };
+    const { rendered, kept } = texts;
+    expect(text(await st.cached.playInfoBody(hourMinutes[0] as (typeof hourMinutes)[0]))).toBe(earlier[0]);
+    // Asked again: the kept texts copied, none made again.
+    expect(texts.rendered).toBe(rendered);
+    expect(texts.kept).toBeGreaterThan(kept);
     // Another node writes into a closed hour: the next answer reads that hour by SQL, then from its new block.
     await st.writer.write(hls(30, D + 5 * H, 1));
     const f = users({});
@@ -174,6 +185,19 @@ describe('ClickHouse audience blocks', () => {
     expect(await usersFromBlocks(f)).toEqual(want);
     // The day's blocks were built again: its record was made anew from them (the old one, of the blocks replaced, forgotten).
     expect(days.records).toBeGreaterThan(records);
+    // Play-info of the hour written into: SQL's bytes again once its blocks are built anew, the minutes' texts made
+    // from the new blocks (the old blocks' texts, of the entries before the write, are not copied any more).
+    await untilFromBlocks(playBlocks(), () => st.cached.playInfo(hourMinutes[0] as (typeof hourMinutes)[0]), 'play-info blocks');
+    let changed = 0;
+    for (const [i, q] of hourMinutes.entries()) {
+      const want = text(await st.sql.playInfoBody(q));
+      const answered = st.cached.playInfoBlocks?.stats.fromBlocks ?? 0;
+      expect(text(await st.cached.playInfoBody(q)), new Date(q.minute).toISOString()).toBe(want);
+      expect(st.cached.playInfoBlocks?.stats.fromBlocks).toBe(answered + 1);
+      if (want !== earlier[i]) changed++;
+    }
+    expect(changed).toBeGreaterThan(0);
+    expect(texts.rendered).toBeGreaterThanOrEqual(rendered + 2 * changed);
   }, 240_000);
 
   it('an answer uses the blocks its stamps read confirmed, also when a build that ends while it waits for SQL drops them', async () => {

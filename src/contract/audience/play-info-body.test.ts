@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { entriesByDomain, renderPlayInfo, renderPlayInfoEntries, type PlayInfoColumns } from './play-info-body.js';
+import { entriesByDomain, renderDomainEntries, renderPlayInfo, renderPlayInfoEntries, renderPlayInfoTexts, type PlayInfoColumns } from './play-info-body.js';
 import { shapePlayInfo, type PlayInfoCell } from './play-info.js';
 import { AUDIENCE_PROTOCOLS } from './values.js';
 
@@ -79,4 +79,13 @@ it('renders entries kept in the answer order per domain (renderPlayInfoEntries) 
   expect(Buffer.from(renderPlayInfoEntries(minute, parts)).toString('utf8')).toBe(expected);
   expect(Buffer.from(renderPlayInfo(minute, c)).toString('utf8')).toBe(expected);
   expect(Buffer.from(renderPlayInfoEntries(minute, [])).toString()).toBe('{"time":"2028-03-01T11:59:00Z","data_list":[]}');
+  // Each domain's text made once (renderDomainEntries) and the answer copied from the texts: the same bytes, also with
+  // a domain listing nothing (an empty text: no comma for it) first, between and last.
+  const quiet = (domain: string): (typeof parts)[number] => ({ domain, apps: ['live'], streams: ['s'], protocols: Uint8Array.of(0), bytes: Float64Array.of(0), online: Float64Array.of(0) });
+  expect(renderDomainEntries(quiet('q.com')).length).toBe(0);
+  const texts = [quiet('0.com'), ...parts.slice(0, 2), quiet('b1.com'), ...parts.slice(2), quiet('d.com')].map(renderDomainEntries);
+  expect(Buffer.from(renderPlayInfoTexts(minute, texts)).toString('utf8')).toBe(expected);
+  expect(Buffer.from(renderPlayInfoTexts(minute, parts.map(renderDomainEntries))).toString('utf8')).toBe(expected);
+  expect(Buffer.from(renderPlayInfoTexts(minute, [])).toString()).toBe('{"time":"2028-03-01T11:59:00Z","data_list":[]}');
+  expect(Buffer.from(renderPlayInfoTexts(minute, [renderDomainEntries(quiet('a.com'))])).toString()).toBe('{"time":"2028-03-01T11:59:00Z","data_list":[]}');
 });

@@ -1,4 +1,5 @@
-import { JsonBytes, UtcSecondWriter, asciiBytes, writeSmallInt } from '../json-bytes.js';
+import { JsonBytes, UtcSecondWriter, asciiBytes, giveSpare, writeSmallInt } from '../json-bytes.js';
+import { formatUtcSecond } from '../time.js';
 import { bandwidthBps } from '../traffic/bandwidth.js';
 import { AUDIENCE_PROTOCOLS } from './values.js';
 
@@ -247,6 +248,65 @@ export function renderPlayInfoEntries(minute: number, parts: readonly PlayInfoDo
     }
   }
   return close(out);
+}
+
+/**
+ * One domain's listed entries rendered as they stand in the answer's data_list: the entries' objects joined by
+ * commas, with no comma before the first or after the last (empty: no entry listed). The text
+ * renderPlayInfoEntries writes for the domain, made once per domain and minute by a store that keeps the entries
+ * (the ClickHouse store's play-info blocks), so an answer copies each domain's text whole (renderPlayInfoTexts).
+ */
+export function renderDomainEntries(d: PlayInfoDomainEntries): Uint8Array {
+  const out = new JsonBytes(d.streams.length * (96 + d.domain.length) + d.streams.reduce((n, s) => n + s.length, 0) + 8);
+  const head = headOf(d.domain);
+  let first = true;
+  for (let k = 0; k < d.streams.length; k++) {
+    const stream = d.streams[k] as string;
+    const bytes = d.bytes[k] as number;
+    const online = d.online[k] as number;
+    if (stream === '' || !(bytes > 0 || online > 0)) continue;
+    putEntry(out, first, head, tailsOf(stream)[d.protocols[k] as number] as Words, bytes, online);
+    first = false;
+  }
+  // A copy of the written bytes only (the renderer's buffer has room to spare and goes back for reuse).
+  const text = out.finish().slice();
+  giveSpare(out.buf.buffer as ArrayBuffer);
+  return text;
+}
+
+/**
+ * The answer from its domains' texts (renderDomainEntries; `texts` in the answer's order, domains ascending):
+ * the bytes renderPlayInfoEntries gives for the same entries (tested). The answer's length is known before
+ * a byte is written, so its buffer is taken at that size and not zeroed first (every byte is written).
+ */
+export function renderPlayInfoTexts(minute: number, texts: readonly Uint8Array[]): Uint8Array {
+  const time = formatUtcSecond(minute);
+  let length = OPEN.length + time.length + LIST.length + CLOSE.length;
+  let listed = 0;
+  for (const t of texts) {
+    if (t.length === 0) continue;
+    length += t.length;
+    listed++;
+  }
+  length += Math.max(0, listed - 1);
+  const out = Buffer.allocUnsafeSlow(length);
+  out.set(OPEN, 0);
+  let at = OPEN.length;
+  for (let i = 0; i < time.length; i++) out[at++] = time.charCodeAt(i);
+  out.set(LIST, at);
+  at += LIST.length;
+  let first = true;
+  for (const t of texts) {
+    if (t.length === 0) continue;
+    if (!first) out[at++] = 44; // ','
+    out.set(t, at);
+    at += t.length;
+    first = false;
+  }
+  out.set(CLOSE, at);
+  at += CLOSE.length;
+  if (at !== length) throw new Error(`play-info answer: ${at} bytes written of ${length}`);
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
 /** Rows in the answer's order (comparePlayInfo: domain first) as each domain's entries, domains ascending. */
