@@ -14,6 +14,7 @@ import { shapePlayInfo } from '../src/contract/audience/play-info.js';
 import type { AudienceCells, PortraitFilter, UsersFilter } from '../src/store/audience.js';
 import type { WriteBatch } from '../src/store/types.js';
 import { domainKey } from '../src/store/clickhouse/block-cache.js';
+import { PLAY_INFO_STAMPS_HOLD_MS } from '../src/store/clickhouse/play-info-blocks.js';
 import { batch } from './store-conformance.js';
 import { D, DOMAIN, drained, randomSessions, STREAMS } from './helpers/audience-naive.js';
 import { markUnacknowledged, seededRandom, untilFromBlocks, useBlockStores, withoutStampView } from './helpers/block-stores.js';
@@ -172,6 +173,10 @@ describe('ClickHouse audience blocks', () => {
     const texts = st.cached.playInfoBlocks?.textStats ?? { rendered: 0, kept: 0 };
     const { rendered, kept } = texts;
     expect(text(await st.cached.playInfoBody(hourMinutes[0] as (typeof hourMinutes)[0]))).toBe(earlier[0]);
+    // The play-info stamps reads are shared by the clients just answered (SharedReads' hold, tested in shared-reads-hold.test.ts).
+    const stampReads = (st.cached.playInfoBlocks as unknown as { cache: { stampReads: { holdMs: number } } }).cache.stampReads;
+    expect(stampReads.holdMs).toBe(PLAY_INFO_STAMPS_HOLD_MS);
+    expect(PLAY_INFO_STAMPS_HOLD_MS).toBeGreaterThan(0);
     // Asked again: the kept texts copied, none made again.
     expect(texts.rendered).toBe(rendered);
     expect(texts.kept).toBeGreaterThan(kept);
