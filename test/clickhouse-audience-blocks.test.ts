@@ -180,6 +180,22 @@ describe('ClickHouse audience blocks', () => {
     // Asked again: the kept texts copied, none made again.
     expect(texts.rendered).toBe(rendered);
     expect(texts.kept).toBeGreaterThan(kept);
+    // A sent answer's memory is reused by the next answer from blocks (releaseBody), whose bytes are its own; given back
+    // twice it is taken once, and memory the store did not render (Node's shared pool under small Buffers) is not taken.
+    const sent = await st.cached.playInfoBody(hourMinutes[0] as (typeof hourMinutes)[0]);
+    st.cached.releaseBody(sent);
+    st.cached.releaseBody(sent);
+    const small = Buffer.from('{"x":1}');
+    st.cached.releaseBody(small);
+    // The same minute asked 5 times, no answer given back: one of the first ones is made in the sent answer's memory (a
+    // renderer keeps at most 4 spare buffers), none shares its memory with another, each has its bytes.
+    const next: Uint8Array[] = [];
+    for (let i = 0; i < 5; i++) next.push(await st.cached.playInfoBody(hourMinutes[0] as (typeof hourMinutes)[0]));
+    expect(next.filter((b) => b.buffer === sent.buffer)).toHaveLength(1);
+    expect(new Set(next.map((b) => b.buffer)).size).toBe(next.length);
+    for (const b of next) expect(text(b)).toBe(earlier[0]);
+    expect(small.toString()).toBe('{"x":1}');
+    for (const b of next) st.cached.releaseBody(b);
     // Another node writes into a closed hour: the next answer reads that hour by SQL, then from its new block.
     await st.writer.write(hls(30, D + 5 * H, 1));
     const f = users({});

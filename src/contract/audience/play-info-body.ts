@@ -338,7 +338,8 @@ export function renderDomainEntries(d: PlayInfoDomainEntries): Uint8Array {
 /**
  * The answer from its domains' texts (renderDomainEntries; `texts` in the answer's order, domains ascending):
  * the bytes renderPlayInfoEntries gives for the same entries (tested). The answer's length is known before
- * a byte is written, so its buffer is taken at that size and not zeroed first (every byte is written).
+ * a byte is written: its buffer is a spare one of at least that size (json-bytes.ts giveSpare: a sent answer's,
+ * given back), else a new one of that size.
  */
 export function renderPlayInfoTexts(minute: number, texts: readonly Uint8Array[]): Uint8Array {
   const time = formatUtcSecond(minute);
@@ -350,7 +351,8 @@ export function renderPlayInfoTexts(minute: number, texts: readonly Uint8Array[]
     listed++;
   }
   length += Math.max(0, listed - 1);
-  const out = Buffer.allocUnsafeSlow(length);
+  const bytes = new JsonBytes(length);
+  const out = bytes.buf;
   out.set(OPEN, 0);
   let at = OPEN.length;
   for (let i = 0; i < time.length; i++) out[at++] = time.charCodeAt(i);
@@ -367,7 +369,8 @@ export function renderPlayInfoTexts(minute: number, texts: readonly Uint8Array[]
   out.set(CLOSE, at);
   at += CLOSE.length;
   if (at !== length) throw new Error(`play-info answer: ${at} bytes written of ${length}`);
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  bytes.pos = at;
+  return bytes.finish();
 }
 
 /** Rows in the answer's order (comparePlayInfo: domain first) as each domain's entries, domains ascending. */

@@ -1,5 +1,6 @@
 import { domainEntries, entriesByDomain, renderDomainEntries, renderPlayInfoTexts, type PlayInfoDomainEntries } from '../../contract/audience/play-info-body.js';
 import { AUDIENCE_PROTOCOLS, comparePlayInfo, type AudienceProtocol, type PlayInfoFilter, type PlayInfoRow } from '../audience.js';
+import { giveSpare } from '../../contract/json-bytes.js';
 import { AUDIENCE_BLOCK_MINUTES } from '../audience-flv.js';
 import { BlockCache, EMPTY_STAMP, readStamps, type HourBlocksOptions, type StampedBlock } from './block-cache.js';
 import { num, str, type ChConnection } from './client.js';
@@ -58,6 +59,8 @@ export class PlayInfoBlocks {
   readonly stats: BlockCache<Block>['stats'];
   /** The minutes' texts of answers from blocks: rendered (the first answer of a block's minute) and copied as kept. */
   readonly textStats = { rendered: 0, kept: 0 };
+  /** The answers `body` rendered, until they are given back (release). */
+  private readonly rendered = new WeakSet<ArrayBuffer>();
 
   constructor(private readonly server: ChConnection, private readonly names: SchemaNames, options: HourBlocksOptions = {}) {
     this.cache = new BlockCache<Block>(new StampReads(server, table(names, 'audience_stamps'), 'domain', 1, HOUR_STAMPS, PLAY_INFO_STAMPS_HOLD_MS), options, MAX_ROWS, (b) => b.rows);
@@ -112,7 +115,20 @@ export class PlayInfoBlocks {
       return { domain: e.domain, text };
     });
     for (const e of parts.sql) texts.push({ domain: e.domain, text: renderDomainEntries(e) });
-    return renderPlayInfoTexts(f.minute, texts.sort(byDomain).map((t) => t.text));
+    const out = renderPlayInfoTexts(f.minute, texts.sort(byDomain).map((t) => t.text));
+    if (out.buffer instanceof ArrayBuffer) this.rendered.add(out.buffer);
+    return out;
+  }
+
+  /**
+   * A body from `body` has been sent whole (ClickHouseStore.releaseBody): its buffer is reused by the next rendering
+   * (json-bytes.ts giveSpare) instead of ~200 KB of new external memory per answer. Anything else (another answer's
+   * bytes, a buffer given twice) is left alone.
+   */
+  release(bytes: Uint8Array): void {
+    const buffer = bytes.buffer;
+    if (!(buffer instanceof ArrayBuffer) || !this.rendered.delete(buffer)) return;
+    giveSpare(buffer);
   }
 
   private async parts(f: PlayInfoFilter, bySql: (domains: string[]) => Promise<PlayInfoRow[]>, signal: AbortSignal | undefined, now: number): Promise<MinuteParts | undefined> {
