@@ -47,8 +47,9 @@ const byDomain = (a: { domain: string }, b: { domain: string }): number => (a.do
  * as ClickHouseAudience.playInfo computes them (the cells, the FLV/RTMP sessions open from the
  * quarter-hour's start, the distinct HLS IPs), kept in the answer's order (PlayInfoDomainEntries: sorted
  * once when built). So play-info of a closed minute (10 domains, 1,000 live streams) is a lookup per
- * domain, not three aggregations in ClickHouse, and its bytes are the domains' entries copied in order
- * (renderPlayInfoEntries), not a sort and JSON of row objects. The stamps are the audience
+ * domain, not three aggregations in ClickHouse, and its bytes are the domains' minute texts copied whole
+ * (each rendered from its entries once and kept with its block: body), not a sort and JSON of row objects.
+ * The stamps are the audience
  * blocks' (migration 014, per (project, domain, hour)) and the rule is theirs (audience-blocks.ts): a
  * block kept only when the stamps before and after its rows agree, used only when its stamp is current.
  * Domains without a current block are read by SQL (and their blocks built in the background); a
