@@ -255,7 +255,8 @@ let scratchKeyCells = new Int32Array(64);
 let scratchSlots = new Uint16Array(1024);
 let scratchFull = new Uint8Array(64);
 const scratchStreamStart: number[] = [];
-const scratchDirectory: Directory = {
+/** addSlotThroughMeasures' directory (its arrays the scratch ones). */
+const slotDirectory: Directory = {
   slots: 0, measures: 0, keyCount: 0, keyValues: scratchKeys, keyCells: scratchKeyCells, keyFull: scratchFull, cellSlots: scratchSlots, cellCount: 0,
   streamStart: scratchStreamStart, version: 0,
 };
@@ -268,7 +269,11 @@ function fullBitmap(buf: Uint8Array, at: number, slots: number): boolean {
   return rest === 0 || buf[at + whole] === (1 << rest) - 1;
 }
 
-function readDirectory(buf: Uint8Array, reuse: boolean): Directory {
+/**
+ * The header and directory of a block. `reuse`: in the scratch arrays (one directory in use at a time); `into`: in
+ * that object too (addSlotThroughMeasures' scratch directory: nothing allocated per block), else a new one.
+ */
+function readDirectory(buf: Uint8Array, reuse: boolean, into?: Directory): Directory {
   if (buf.length < 4) throw new BlockFormatError(`too short (${buf.length} bytes)`);
   const r = new ByteReader(buf);
   const version = r.byte();
@@ -359,9 +364,8 @@ function readDirectory(buf: Uint8Array, reuse: boolean): Directory {
     at += len;
   }
   streamStart[measures] = at;
-  if (!reuse) return { slots, measures, keyCount, keyValues, keyCells, keyFull, cellSlots, cellCount, streamStart, version };
-  // A reused directory is one object too (its arrays are the scratch ones anyway: one directory in use at a time).
-  const d = scratchDirectory;
+  if (into === undefined) return { slots, measures, keyCount, keyValues, keyCells, keyFull, cellSlots, cellCount, streamStart, version };
+  const d = into;
   d.slots = slots;
   d.measures = measures;
   d.keyCount = keyCount;
@@ -648,7 +652,7 @@ let slotRatios = new Float64Array(64);
 export function addSlotThroughMeasures(
   buf: Uint8Array, slot: number, measures: readonly number[], through: readonly boolean[], into: readonly Float64Array[],
 ): void {
-  const dir = readDirectory(buf, true);
+  const dir = readDirectory(buf, true, slotDirectory);
   for (let j = 0; j < measures.length; j++) {
     const m = measures[j] as number;
     const out = into[j] as Float64Array;
