@@ -18,6 +18,7 @@ import { AudienceBlocks } from '../src/store/clickhouse/audience-blocks.js';
 import type { ChConnection } from '../src/store/clickhouse/client.js';
 import type { SchemaNames } from '../src/store/clickhouse/schema.js';
 import { assembleUsers, type UsersPart } from '../src/store/clickhouse/users-parts.js';
+import { PLAY_INFO_STAMPS_HOLD_MS } from '../src/store/clickhouse/play-info-blocks.js';
 import { batch } from './store-conformance.js';
 import { D, DOMAIN, drained, randomSessions, STREAMS } from './helpers/audience-naive.js';
 import { markUnacknowledged, seededRandom, untilFromBlocks, useBlockStores, withoutStampView } from './helpers/block-stores.js';
@@ -175,6 +176,37 @@ describe('ClickHouse audience blocks', () => {
     }
     const s1 = { project: 'p1', domain: DOMAIN, stream: 's1', day: D };
     expect(await st.cached.streamPortrait(s1)).toEqual(await st.sql.streamPortrait(s1));
+    // Every minute's play-info of that hour from blocks, so each minute's text is made and kept with its block.
+    const hourMinutes = Array.from({ length: 60 }, (_, i) => ({ project: 'p1', domains: [DOMAIN, OTHER], minute: D + 5 * H + i * M }));
+    const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
+    const earlier: string[] = [];
+    for (const q of hourMinutes) earlier.push(text(await st.cached.playInfoBody(q)));
+    const texts = st.cached.playInfoBlocks?.textStats ?? { rendered: 0, kept: 0 };
+    const { rendered, kept } = texts;
+    expect(text(await st.cached.playInfoBody(hourMinutes[0] as (typeof hourMinutes)[0]))).toBe(earlier[0]);
+    // The play-info stamps reads are shared by the clients just answered (SharedReads' hold, tested in shared-reads-hold.test.ts).
+    const stampReads = (st.cached.playInfoBlocks as unknown as { cache: { stampReads: { holdMs: number } } }).cache.stampReads;
+    expect(stampReads.holdMs).toBe(PLAY_INFO_STAMPS_HOLD_MS);
+    expect(PLAY_INFO_STAMPS_HOLD_MS).toBeGreaterThan(0);
+    // Asked again: the kept texts copied, none made again.
+    expect(texts.rendered).toBe(rendered);
+    expect(texts.kept).toBeGreaterThan(kept);
+    // A sent answer's memory is reused by the next answer from blocks (releaseBody), whose bytes are its own; given back
+    // twice it is taken once, and memory the store did not render (Node's shared pool under small Buffers) is not taken.
+    const sent = await st.cached.playInfoBody(hourMinutes[0] as (typeof hourMinutes)[0]);
+    st.cached.releaseBody(sent);
+    st.cached.releaseBody(sent);
+    const small = Buffer.from('{"x":1}');
+    st.cached.releaseBody(small);
+    // The same minute asked 5 times, no answer given back: one of the first ones is made in the sent answer's memory (a
+    // renderer keeps at most 4 spare buffers), none shares its memory with another, each has its bytes.
+    const next: Uint8Array[] = [];
+    for (let i = 0; i < 5; i++) next.push(await st.cached.playInfoBody(hourMinutes[0] as (typeof hourMinutes)[0]));
+    expect(next.filter((b) => b.buffer === sent.buffer)).toHaveLength(1);
+    expect(new Set(next.map((b) => b.buffer)).size).toBe(next.length);
+    for (const b of next) expect(text(b)).toBe(earlier[0]);
+    expect(small.toString()).toBe('{"x":1}');
+    for (const b of next) st.cached.releaseBody(b);
     // Another node writes into a closed hour: the next answer reads that hour by SQL, then from its new block.
     await st.writer.write(hls(30, D + 5 * H, 1));
     const f = users({});
@@ -185,6 +217,19 @@ describe('ClickHouse audience blocks', () => {
     expect(await usersFromBlocks(f)).toEqual(want);
     // The day's blocks were built again: its record was made anew from them (the old one, of the blocks replaced, forgotten).
     expect(days.records).toBeGreaterThan(records);
+    // Play-info of the hour written into: SQL's bytes again once its blocks are built anew, the minutes' texts made
+    // from the new blocks (the old blocks' texts, of the entries before the write, are not copied any more).
+    await untilFromBlocks(playBlocks(), () => st.cached.playInfo(hourMinutes[0] as (typeof hourMinutes)[0]), 'play-info blocks');
+    let changed = 0;
+    for (const [i, q] of hourMinutes.entries()) {
+      const want = text(await st.sql.playInfoBody(q));
+      const answered = st.cached.playInfoBlocks?.stats.fromBlocks ?? 0;
+      expect(text(await st.cached.playInfoBody(q)), new Date(q.minute).toISOString()).toBe(want);
+      expect(st.cached.playInfoBlocks?.stats.fromBlocks).toBe(answered + 1);
+      if (want !== earlier[i]) changed++;
+    }
+    expect(changed).toBeGreaterThan(0);
+    expect(texts.rendered).toBeGreaterThanOrEqual(rendered + 2 * changed);
   }, 240_000);
 
   it('an answer uses the blocks its stamps read confirmed, also when a build that ends while it waits for SQL drops them', async () => {

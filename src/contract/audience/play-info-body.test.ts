@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { entriesByDomain, renderPlayInfo, renderPlayInfoEntries, type PlayInfoColumns } from './play-info-body.js';
+import { entriesByDomain, playInfoLayout, playInfoOrder, renderDomainEntries, renderPlayInfo, renderPlayInfoEntries, renderPlayInfoTexts, type PlayInfoColumns } from './play-info-body.js';
 import { shapePlayInfo, type PlayInfoCell } from './play-info.js';
 import { AUDIENCE_PROTOCOLS } from './values.js';
 
@@ -34,6 +34,27 @@ function columnsOf(tuples: ReadonlyArray<[string, string, string]>, quiet: numbe
   return { domains: tuples.map((t) => t[0]), apps: tuples.map((t) => t[1]), streams: tuples.map((t) => t[2]), online, bytes };
 }
 
+/**
+ * The same bytes rendered with the columns' order and layout (playInfoLayout), as a reader keeping them renders: its texts
+ * made by the first answer, copied by the next, one of other viewers and bytes (every listed cell's values changed, some
+ * cells emptied and others filled) and one listing nothing.
+ */
+function expectLaidOut(minute: number, c: PlayInfoColumns, expected: string): void {
+  const order = playInfoOrder(c);
+  const layout = playInfoLayout(c, order);
+  const laid = { ...c, order, layout };
+  expect(Buffer.from(renderPlayInfo(minute, laid)).toString('utf8')).toBe(expected);
+  const made = layout.texts.filter((t) => t !== undefined).length;
+  expect(made).toBeGreaterThan(0);
+  expect(Buffer.from(renderPlayInfo(minute, laid)).toString('utf8')).toBe(expected);
+  const online = c.online.map((v, k) => (k % 3 === 0 ? 0 : v + 1));
+  const bytes = c.bytes.map((v, k) => (k % 3 === 0 ? 0 : v * 2 + 5));
+  const other = { ...c, online, bytes };
+  expect(Buffer.from(renderPlayInfo(minute, { ...other, order, layout })).toString('utf8')).toBe(JSON.stringify(shapePlayInfo({ domains: [], minute }, cellsOf(other))));
+  const none = { ...c, online: new Float64Array(c.online.length), bytes: new Float64Array(c.bytes.length), order, layout };
+  expect(Buffer.from(renderPlayInfo(minute, none)).toString('utf8')).toBe(JSON.stringify(shapePlayInfo({ domains: [], minute }, cellsOf(none))));
+}
+
 it('renders the bytes of JSON.stringify(shapePlayInfo(...)): order, names needing escapes, empty cells and nameless streams left out', () => {
   const tuples: Array<[string, string, string]> = [
     ['b.com', 'live', 's1'], ['a.com', 'zz', 's1'], ['a.com', 'aa', 's1'], ['a.com', 'live', 'say "hi"\\'], ['a.com', 'live', ''],
@@ -44,6 +65,7 @@ it('renders the bytes of JSON.stringify(shapePlayInfo(...)): order, names needin
   const expected = JSON.stringify(shapePlayInfo({ domains: [], minute }, cellsOf(c)));
   expect(expected).toContain('"protocol":"rtmp"');
   expect(Buffer.from(renderPlayInfo(minute, c)).toString('utf8')).toBe(expected);
+  expectLaidOut(minute, c, expected);
   const none: PlayInfoColumns = { domains: [], apps: [], streams: [], online: new Float64Array(0), bytes: new Float64Array(0) };
   expect(Buffer.from(renderPlayInfo(minute, none)).toString()).toBe('{"time":"2028-03-01T11:59:00Z","data_list":[]}');
 });
@@ -61,6 +83,7 @@ it('renders long names and counts past 2^31 like JSON.stringify (the fixed texts
   const c: PlayInfoColumns = { domains: tuples.map((t) => t[0]), apps: tuples.map((t) => t[1]), streams: tuples.map((t) => t[2]), online, bytes };
   const minute = Date.UTC(2028, 2, 1, 0, 0);
   expect(Buffer.from(renderPlayInfo(minute, c)).toString('utf8')).toBe(JSON.stringify(shapePlayInfo({ domains: [], minute }, cellsOf(c))));
+  expectLaidOut(minute, c, JSON.stringify(shapePlayInfo({ domains: [], minute }, cellsOf(c))));
 });
 
 it('renders entries kept in the answer order per domain (renderPlayInfoEntries) as the bytes of JSON.stringify(shapePlayInfo(...))', () => {
@@ -79,4 +102,13 @@ it('renders entries kept in the answer order per domain (renderPlayInfoEntries) 
   expect(Buffer.from(renderPlayInfoEntries(minute, parts)).toString('utf8')).toBe(expected);
   expect(Buffer.from(renderPlayInfo(minute, c)).toString('utf8')).toBe(expected);
   expect(Buffer.from(renderPlayInfoEntries(minute, [])).toString()).toBe('{"time":"2028-03-01T11:59:00Z","data_list":[]}');
+  // Each domain's text made once (renderDomainEntries) and the answer copied from the texts: the same bytes, also with
+  // a domain listing nothing (an empty text: no comma for it) first, between and last.
+  const quiet = (domain: string): (typeof parts)[number] => ({ domain, apps: ['live'], streams: ['s'], protocols: Uint8Array.of(0), bytes: Float64Array.of(0), online: Float64Array.of(0) });
+  expect(renderDomainEntries(quiet('q.com')).length).toBe(0);
+  const texts = [quiet('0.com'), ...parts.slice(0, 2), quiet('b1.com'), ...parts.slice(2), quiet('d.com')].map(renderDomainEntries);
+  expect(Buffer.from(renderPlayInfoTexts(minute, texts)).toString('utf8')).toBe(expected);
+  expect(Buffer.from(renderPlayInfoTexts(minute, parts.map(renderDomainEntries))).toString('utf8')).toBe(expected);
+  expect(Buffer.from(renderPlayInfoTexts(minute, [])).toString()).toBe('{"time":"2028-03-01T11:59:00Z","data_list":[]}');
+  expect(Buffer.from(renderPlayInfoTexts(minute, [renderDomainEntries(quiet('a.com'))])).toString()).toBe('{"time":"2028-03-01T11:59:00Z","data_list":[]}');
 });

@@ -1,4 +1,5 @@
-import { JsonBytes, UtcSecondWriter, asciiBytes, writeSmallInt } from '../json-bytes.js';
+import { JsonBytes, UtcSecondWriter, asciiBytes, giveSpare, writeSmallInt } from '../json-bytes.js';
+import { formatUtcSecond } from '../time.js';
 import { bandwidthBps } from '../traffic/bandwidth.js';
 import { AUDIENCE_PROTOCOLS } from './values.js';
 
@@ -15,6 +16,8 @@ export interface PlayInfoColumns {
   bytes: Float64Array;
   /** The streams' indexes in answer order (playInfoOrder's), when the reader has them already; else sorted here. */
   order?: Int32Array;
+  /** With `order`: its groups and the entries' texts (playInfoLayout), kept by the reader while its columns' names and order stay. */
+  layout?: PlayInfoLayout;
 }
 
 const P = AUDIENCE_PROTOCOLS.length;
@@ -76,7 +79,7 @@ function jsonString(s: string): Uint8Array {
 }
 
 /** A text as little-endian 32-bit words: copied with one store per 4 bytes (the last may spill up to 3 bytes). */
-interface Words {
+export interface Words {
   words: Uint32Array;
   length: number;
 }
@@ -132,15 +135,18 @@ function tailsOf(stream: string): Words[] {
   return tail;
 }
 
-/** Writes one entry (',' first unless it is the first) of `domain`'s text `head` and the stream's protocol text `t`. */
-function putEntry(out: JsonBytes, first: boolean, head: Words, t: Words, bytes: number, online: number): void {
+/**
+ * Writes one entry (',' first unless it is the first) of `domain`'s text `head` and the stream's protocol text `t`
+ * (undefined: `head` is the whole text up to the bandwidth, PlayInfoLayout's).
+ */
+function putEntry(out: JsonBytes, first: boolean, head: Words, t: Words | undefined, bytes: number, online: number): void {
   // Each copy may spill 3 bytes; two numbers of up to 24 bytes.
-  out.ensure(1 + head.length + t.length + ONLINE.length + 2 * 24 + 1 + 4);
+  out.ensure(1 + head.length + (t?.length ?? 0) + ONLINE.length + 2 * 24 + 1 + 4);
   const view = out.view;
   let at = out.pos;
   if (!first) out.buf[at++] = 44; // ','
   at = putWords(view, at, head);
-  at = putWords(view, at, t);
+  if (t !== undefined) at = putWords(view, at, t);
   const bandwidth = bandwidthBps(bytes, 60);
   if (bandwidth <= 0x7fffffff && (bandwidth | 0) === bandwidth && bandwidth >= 0) at = writeSmallInt(out.buf, view, at, bandwidth);
   else {
@@ -189,12 +195,68 @@ export function renderPlayInfo(minute: number, c: PlayInfoColumns): Uint8Array {
   for (let i = 0; i < c.streams.length; i++) room += 2 * (96 + (c.domains[i] as string).length + (c.streams[i] as string).length);
   const out = open(room, minute);
   let first = true;
+  if (c.order !== undefined && c.layout !== undefined) {
+    putLaidOut(out, c, c.order, c.layout);
+    return close(out);
+  }
   eachPlayInfoEntry(c, (i, p) => {
     // A name's texts are made once and kept for later answers (they depend on the name alone).
     putEntry(out, first, headOf(c.domains[i] as string), tailsOf(c.streams[i] as string)[p] as Words, c.bytes[i * P + p] as number, c.online[i * P + p] as number);
     first = false;
   });
   return close(out);
+}
+
+/**
+ * What a reader may keep beside its columns while their names and order stay the same (the SQLite store keeps it
+ * with each connection's stream columns): where each group of streams of one (domain, stream) name ends in the
+ * order, and each (stream, protocol)'s text up to its bandwidth, made by the first answer listing it. An answer
+ * then neither compares names to find the groups nor looks up and copies a domain's and a stream's texts apart.
+ */
+export interface PlayInfoLayout {
+  /** For a position g of the order starting a group: the position after the group's last stream. */
+  groupEnd: Int32Array;
+  /** '{"play_domain":"<domain>","stream":"<stream>","protocol":"<p>","bandwidth":' of stream i and protocol p at i x P + p. */
+  texts: Array<Words | undefined>;
+}
+
+/** The layout of columns in `order` (playInfoOrder's), its texts still to make. */
+export function playInfoLayout(c: Pick<PlayInfoColumns, 'domains' | 'streams'>, order: Int32Array): PlayInfoLayout {
+  const groupEnd = new Int32Array(order.length);
+  for (let g = 0; g < order.length;) {
+    const first = order[g] as number;
+    let end = g + 1;
+    while (end < order.length && c.domains[order[end] as number] === c.domains[first] && c.streams[order[end] as number] === c.streams[first]) end++;
+    groupEnd[g] = end;
+    g = end;
+  }
+  return { groupEnd, texts: new Array<Words | undefined>(c.streams.length * P) };
+}
+
+/** eachPlayInfoEntry's entries written with the layout's groups and texts (a text made once, when first listed). */
+function putLaidOut(out: JsonBytes, c: PlayInfoColumns, order: Int32Array, layout: PlayInfoLayout): void {
+  const { groupEnd, texts } = layout;
+  let first = true;
+  for (let g = 0; g < order.length;) {
+    const end = groupEnd[g] as number;
+    const lead = order[g] as number;
+    if (c.streams[lead] !== '') {
+      for (let p = 0; p < P; p++) {
+        for (let k = g; k < end; k++) {
+          const i = order[k] as number;
+          const at = i * P + p;
+          const bytes = c.bytes[at] as number;
+          const online = c.online[at] as number;
+          if (!(online > 0 || bytes > 0)) continue;
+          let text = texts[at];
+          if (text === undefined) texts[at] = text = wordsOf(concat(DOMAIN, jsonString(c.domains[i] as string), STREAM, jsonString(c.streams[i] as string), PROTOCOL[p] as Uint8Array));
+          putEntry(out, first, text, undefined, bytes, online);
+          first = false;
+        }
+      }
+    }
+    g = end;
+  }
 }
 
 /**
@@ -247,6 +309,68 @@ export function renderPlayInfoEntries(minute: number, parts: readonly PlayInfoDo
     }
   }
   return close(out);
+}
+
+/**
+ * One domain's listed entries rendered as they stand in the answer's data_list: the entries' objects joined by
+ * commas, with no comma before the first or after the last (empty: no entry listed). The text
+ * renderPlayInfoEntries writes for the domain, made once per domain and minute by a store that keeps the entries
+ * (the ClickHouse store's play-info blocks), so an answer copies each domain's text whole (renderPlayInfoTexts).
+ */
+export function renderDomainEntries(d: PlayInfoDomainEntries): Uint8Array {
+  const out = new JsonBytes(d.streams.length * (96 + d.domain.length) + d.streams.reduce((n, s) => n + s.length, 0) + 8);
+  const head = headOf(d.domain);
+  let first = true;
+  for (let k = 0; k < d.streams.length; k++) {
+    const stream = d.streams[k] as string;
+    const bytes = d.bytes[k] as number;
+    const online = d.online[k] as number;
+    if (stream === '' || !(bytes > 0 || online > 0)) continue;
+    putEntry(out, first, head, tailsOf(stream)[d.protocols[k] as number] as Words, bytes, online);
+    first = false;
+  }
+  // A copy of the written bytes only (the renderer's buffer has room to spare and goes back for reuse).
+  const text = out.finish().slice();
+  giveSpare(out.buf.buffer as ArrayBuffer);
+  return text;
+}
+
+/**
+ * The answer from its domains' texts (renderDomainEntries; `texts` in the answer's order, domains ascending):
+ * the bytes renderPlayInfoEntries gives for the same entries (tested). The answer's length is known before
+ * a byte is written: its buffer is a spare one of at least that size (json-bytes.ts giveSpare: a sent answer's,
+ * given back), else a new one of that size.
+ */
+export function renderPlayInfoTexts(minute: number, texts: readonly Uint8Array[]): Uint8Array {
+  const time = formatUtcSecond(minute);
+  let length = OPEN.length + time.length + LIST.length + CLOSE.length;
+  let listed = 0;
+  for (const t of texts) {
+    if (t.length === 0) continue;
+    length += t.length;
+    listed++;
+  }
+  length += Math.max(0, listed - 1);
+  const bytes = new JsonBytes(length);
+  const out = bytes.buf;
+  out.set(OPEN, 0);
+  let at = OPEN.length;
+  for (let i = 0; i < time.length; i++) out[at++] = time.charCodeAt(i);
+  out.set(LIST, at);
+  at += LIST.length;
+  let first = true;
+  for (const t of texts) {
+    if (t.length === 0) continue;
+    if (!first) out[at++] = 44; // ','
+    out.set(t, at);
+    at += t.length;
+    first = false;
+  }
+  out.set(CLOSE, at);
+  at += CLOSE.length;
+  if (at !== length) throw new Error(`play-info answer: ${at} bytes written of ${length}`);
+  bytes.pos = at;
+  return bytes.finish();
 }
 
 /** Rows in the answer's order (comparePlayInfo: domain first) as each domain's entries, domains ascending. */

@@ -94,8 +94,16 @@ export class ByteWriter {
 export class ByteReader {
   pos: number;
 
-  constructor(readonly buf: Uint8Array, start = 0, readonly end = buf.length) {
+  constructor(public buf: Uint8Array, start = 0, public end = buf.length) {
     this.pos = start;
+  }
+
+  /** Points the reader at buf[start..end) (a reader reused for many ranges: nothing allocated per range). */
+  reset(buf: Uint8Array, start: number, end: number): this {
+    this.buf = buf;
+    this.pos = start;
+    this.end = end;
+    return this;
   }
 
   byte(): number {

@@ -287,13 +287,13 @@ export class ClickHouseAudience implements AudienceQueryReads {
   }
 
   /**
-   * The ListPlayDomainStreamInfo answer as bytes (AudienceBodies): from the blocks' entries, kept in
-   * the answer's order per domain and minute (renderPlayInfoEntries copies them, no sort, no object per
-   * entry), else from playInfoSql's rows; the bytes of JSON.stringify(shapePlayInfo(...)) over playInfo.
+   * The ListPlayDomainStreamInfo answer as bytes (AudienceBodies): from the blocks (each current domain's
+   * minute rendered once from its entries, kept in the answer's order, and copied whole: PlayInfoBlocks.body),
+   * else from playInfoSql's rows; the bytes of JSON.stringify(shapePlayInfo(...)) over playInfo.
    */
   async playInfoBody(f: PlayInfoFilter, o: QueryOptions = {}): Promise<Uint8Array> {
-    const parts = await this.playBlocks?.entries(f, (domains) => this.playInfoSql({ ...f, domains }, o), o.signal);
-    return renderPlayInfoEntries(f.minute, parts ?? entriesByDomain(await this.playInfoSql(f, o)));
+    const body = await this.playBlocks?.body(f, (domains) => this.playInfoSql({ ...f, domains }, o), o.signal);
+    return body ?? renderPlayInfoEntries(f.minute, entriesByDomain(await this.playInfoSql(f, o)));
   }
 
   private async playInfoSql(f: PlayInfoFilter, o: QueryOptions): Promise<PlayInfoRow[]> {

@@ -49,7 +49,7 @@ export class SharedReads<T> {
    * node (no read returned within holdMs) is not held. Exact all the same: a query joins only a read not sent yet.
    */
   constructor(private readonly load: (projects: string[], domains: string[], from: number, to: number, extras: number[]) => Promise<T>,
-    private readonly maxInFlight = 1, private readonly holdMs = 0) {}
+    private readonly maxInFlight = 1, readonly holdMs = 0) {}
 
   /** The stamps of `domains` x hours [from, to) of `project` (and maybe more); `extra`: see Waiting. */
   read(project: string, domains: readonly string[], from: number, to: number, extra = 0): Promise<T> {

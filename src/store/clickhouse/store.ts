@@ -449,12 +449,13 @@ export class ClickHouseStore implements Store {
     return carouselBody(this.carouselBlocks, this.primary, this.t('carousel_samples'), f, o.signal);
   }
 
-  /** A carousel, hour-block httpcodes, traffic-block detail or users body has been sent whole: its buffer is reused (other bodies are left alone). */
+  /** A carousel, hour-block httpcodes, traffic-block detail, users or play-info body has been sent whole: its buffer is reused (other bodies are left alone). */
   releaseBody(bytes: Uint8Array): void {
     releaseCarouselBody(bytes);
     this.hourBlocks?.release(bytes);
     this.traffic.blocks?.release(bytes);
     this.audience.bodies?.release(bytes);
+    this.audience.playBlocks?.release(bytes);
   }
 
   async taskExists(project: string, taskId: string, o: QueryOptions = {}): Promise<boolean> {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { playInfoOrder, renderPlayInfo, type PlayInfoColumns } from '../../contract/audience/play-info-body.js';
+import { playInfoLayout, playInfoOrder, renderPlayInfo, type PlayInfoColumns, type PlayInfoLayout } from '../../contract/audience/play-info-body.js';
 import { renderUsers } from '../../contract/audience/users-body.js';
 import { AUDIENCE_PROTOCOLS, comparePlayInfo, type AudienceProtocol, type PlayInfoFilter, type PlayInfoRow, type PortraitDay, type PortraitFilter, type UsersFilter } from '../audience.js';
 import { addSlotThroughMeasures, sumMeasure } from '../blocks/codec.js';
@@ -138,6 +138,8 @@ interface StreamColumns {
   ids: number[];
   /** Columns in the answer's order (playInfoOrder). */
   order: Int32Array;
+  /** The order's groups and the entries' texts (playInfoLayout), kept with the columns. */
+  layout: PlayInfoLayout;
 }
 
 /** Domain sets whose stream columns a connection keeps at most (more: they are all dropped and made again). */
@@ -146,10 +148,11 @@ const keptColumns = new WeakMap<Database.Database, Map<string, StreamColumns>>()
 
 /**
  * The streams of the domains in columns (each series once, in the first domain listing it) with their
- * answer order, made from the domains' stream lists (domainStreamLists) and kept per connection while
- * those lists are the same ones: the lists are kept while no stream series was added, and the columns
- * and their order depend on nothing else, so an answer neither sorts the stream names nor makes
- * its columns again.
+ * answer order and its layout (the order's groups, and the entries' texts as answers make them:
+ * playInfoLayout), made from the domains' stream lists (domainStreamLists) and kept per connection while
+ * those lists are the same ones: the lists are kept while no stream series was added, and the columns,
+ * their order and the texts (made from the names alone) depend on nothing else, so an answer neither
+ * sorts the stream names nor makes its columns or its names' texts again.
  */
 function streamColumns(db: Database.Database, project: string, domains: readonly string[]): StreamColumns {
   const lists = domainStreamLists(db, project, domains);
@@ -159,7 +162,7 @@ function streamColumns(db: Database.Database, project: string, domains: readonly
   const key = `${project}\u0000${domains.join('\u0000')}`;
   const kept = byDomains.get(key);
   if (kept !== undefined && kept.lists.length === lists.length && kept.lists.every((l, d) => l === lists[d])) return kept;
-  const cols: StreamColumns = { lists, domains: [], apps: [], streams: [], at: new Map(), ids: [], order: new Int32Array(0) };
+  const cols: StreamColumns = { lists, domains: [], apps: [], streams: [], at: new Map(), ids: [], order: new Int32Array(0), layout: { groupEnd: new Int32Array(0), texts: [] } };
   for (let d = 0; d < domains.length; d++) {
     const domain = domains[d] as string;
     for (const [id, app, stream] of lists[d] ?? []) {
@@ -171,6 +174,7 @@ function streamColumns(db: Database.Database, project: string, domains: readonly
     }
   }
   cols.order = playInfoOrder(cols);
+  cols.layout = playInfoLayout(cols, cols.order);
   cols.ids = [...cols.at.keys()];
   if (byDomains.size >= MAX_COLUMN_SETS) byDomains.clear();
   byDomains.set(key, cols);
@@ -219,7 +223,7 @@ export function readPlayInfoColumns(db: Database.Database, f: PlayInfoFilter): P
       bytes[i * P + p] = (bytes[i * P + p] as number) + (b[p] as number);
     }
   });
-  return { domains: cols.domains, apps: cols.apps, streams: cols.streams, order: cols.order, online, bytes };
+  return { domains: cols.domains, apps: cols.apps, streams: cols.streams, order: cols.order, layout: cols.layout, online, bytes };
 }
 
 /** The minute's streams with bytes or viewers, ordered by domain, stream, protocol, app. */
