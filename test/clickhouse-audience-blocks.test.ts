@@ -419,4 +419,37 @@ describe('ClickHouse audience blocks', () => {
       ab.close();
     }
   }, 120_000);
+
+  it('makes no closed day\'s entries it cannot keep: past the limit the day\'s slots are rendered with the answer, the same bytes', async () => {
+    // A node of its own that keeps one day's entries at 60 s at most (1,440 slots of at most 64 bytes), over three whole days.
+    const { primary, names } = st.cached as unknown as { primary: ChConnection; names: SchemaNames };
+    const ab = new AudienceBlocks(primary, names, {}, undefined, undefined, 1440 * 64 + 100);
+    try {
+      const minutes = Array.from({ length: 3 * 144 }, (_, i) => D - DAY + i * 10 * M);
+      const n = minutes.length;
+      const cells: AudienceCells = {
+        domains: ['entries-cap.example'], apps: ['live'], streams: ['s0'], tuple: new Int32Array(n), minute: Float64Array.from(minutes), protocol: new Uint8Array(n),
+        geo: new Uint8Array(n), sessions: Float64Array.from(minutes, (_, i) => 1 + ((i * 7919) % 20_000)), playMs: new Float64Array(n),
+        bytes: new Float64Array(n).fill(100), requests: new Float64Array(n).fill(1),
+        hlsTuple: new Int32Array(0), hlsMinute: new Float64Array(0), hlsGeo: new Uint8Array(0), hlsIp: [],
+        userTuple: new Int32Array(0), userDay: new Float64Array(0), userIp: [],
+      };
+      await st.writer.write(batch({ audience: [{ project: 'p1', cells }] }));
+      const f = users({ domain: 'entries-cap.example', from: D - DAY, to: D + 2 * DAY });
+      const want = await usersBySql(f);
+      const bytes = Buffer.from(renderUsers({ slots: { slotMs: f.slotMs, from: f.from, to: f.to, count: want.length } }, want));
+      expect([...(await untilFromBlocks(ab.stats, async () => ab.usersSlots('p1', f.domain, f.from, f.to, f.slotMs) as Promise<Float64Array>, 'audience blocks'))]).toEqual(want);
+      for (let i = 0; i < 3; i++) {
+        const parts: UsersPart[] = [];
+        const series = await ab.usersSlots('p1', f.domain, f.from, f.to, f.slotMs, undefined, undefined, undefined, parts) as Float64Array;
+        expect([...series]).toEqual(want);
+        // The first day's entries are kept; the other two would not fit, so they are never made (before: made for every answer).
+        expect(parts.map((p) => p.at), String(i)).toEqual([0]);
+        expect(ab.entryStats.made, String(i)).toBe(1);
+        expect(Buffer.from(assembleUsers(f, series, parts, (k) => new ArrayBuffer(k))).equals(bytes), String(i)).toBe(true);
+      }
+    } finally {
+      ab.close();
+    }
+  }, 120_000);
 });

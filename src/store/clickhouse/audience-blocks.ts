@@ -21,6 +21,11 @@ const MAX_BLOCKS = 50_000;
  */
 const MAX_ENTRY_BYTES = 64 * 2 ** 20;
 /**
+ * Bytes one slot's users entry takes at most: `{"value":<a count below 2^53>,"time":"<20 characters>"}` and its comma is
+ * 57; what keeping a day's entries would take is known before they are made.
+ */
+const ENTRY_BYTES_BOUND = 64;
+/**
  * Slots of days' entries one answer renders at most on the main thread (~25 ns each: ~75 µs; two days at 60 s, ten at 300 s):
  * the first answers after the blocks of 31 d at 60 s are built make their 30 days' entries a few at a time (~1.4 ms all at
  * once, more on a busy machine); until a day has them, its slots are rendered with the answer's (by a worker when many).
@@ -263,10 +268,10 @@ export class AudienceBlocks {
 
   /**
    * `gridHoldMs`: the users series' stamps reads' holdMs (GRID_HOLD_MS; tests: longer, so a hold does not depend on timing);
-   * `entrySlots`: ENTRY_SLOTS_PER_ANSWER (tests: fewer).
+   * `entrySlots`: ENTRY_SLOTS_PER_ANSWER (tests: fewer); `maxEntryBytes`: MAX_ENTRY_BYTES (tests: less).
    */
   constructor(private readonly server: ChConnection, private readonly names: SchemaNames, options: HourBlocksOptions = {}, gridHoldMs = GRID_HOLD_MS,
-    private readonly entrySlots = ENTRY_SLOTS_PER_ANSWER) {
+    private readonly entrySlots = ENTRY_SLOTS_PER_ANSWER, private readonly maxEntryBytes = MAX_ENTRY_BYTES) {
     this.cache = new BlockCache<Block>(new StampReads(server, table(names, 'audience_stamps')), options, MAX_BLOCKS);
     this.byDomain = new DomainHours(this.cache);
     this.stats = this.cache.stats;
@@ -389,16 +394,20 @@ export class AudienceBlocks {
 
   /**
    * The users entries of the slots of `per` minutes of the day of `rec` (`values`: its slot maxima, daySlotMaxOf), kept with
-   * the record while MAX_ENTRY_BYTES allows; made only within the answer's `budget` of slots (else undefined).
+   * the record; made only within the answer's `budget` of slots and only when they can be kept (maxEntryBytes), else
+   * undefined: past the limit an entry nobody keeps would be rendered on the main thread for one answer, again at every
+   * answer, while the answer's other slots still send it to a worker; the day's slots are rendered with the answer's.
    */
   private dayEntries(rec: DayRecord, per: number, values: Float64Array, budget: { slots: number }): Uint8Array | undefined {
     for (const e of rec.entries) if (e.per === per) return e.bytes;
     if (budget.slots < values.length) return undefined;
+    // The record's oldest entry makes room when it holds every slot size already (DAY_SLOT_SIZES).
+    const oldest = rec.entries.length >= DAY_SLOT_SIZES ? rec.entries[0] : undefined;
+    if (this.entryBytes - (oldest?.bytes.length ?? 0) + values.length * ENTRY_BYTES_BOUND > this.maxEntryBytes) return undefined;
     budget.slots -= values.length;
     const bytes = usersEntries(rec.dayStart * HOUR, per * MIN, values);
     this.entryStats.made++;
-    if (this.entryBytes + bytes.length > MAX_ENTRY_BYTES) return bytes;
-    if (rec.entries.length >= DAY_SLOT_SIZES) this.entryBytes -= (rec.entries.shift() as DayRecord['entries'][number]).bytes.length;
+    if (oldest) this.entryBytes -= (rec.entries.shift() as DayRecord['entries'][number]).bytes.length;
     rec.entries.push({ per, bytes });
     this.entryBytes += bytes.length;
     return bytes;

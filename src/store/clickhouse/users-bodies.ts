@@ -12,7 +12,8 @@ export type { UsersSlots } from './users-parts.js';
 const HERE_SLOTS = 3000;
 
 /**
- * Sent bodies' buffers kept to be rendered into again (~0.4 MB each: 6.4 MB at most). Every answer is handed to a
+ * Sent bodies' buffers kept to be rendered into again (~0.4 MB each for 7 d at 60 s, up to ~2.3 MB for 31 d at 60 s: 6.4 to
+ * ~36 MB at most, and as much again for the assembled bodies' own, `hereSpares`). Every answer is handed to a
  * worker at once (no queue here), so as many buffers are out as answers are in flight (10 connections of the dense
  * bench: up to 10); with 4 kept, the answers beyond them were rendered into a fresh ~0.4 MB buffer in the worker
  * (seen in its CPU profile) and a sent one was dropped here for the GC.
