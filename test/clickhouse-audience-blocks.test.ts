@@ -206,6 +206,13 @@ describe('ClickHouse audience blocks', () => {
     expect(new Set(next.map((b) => b.buffer)).size).toBe(next.length);
     for (const b of next) expect(text(b)).toBe(earlier[0]);
     expect(small.toString()).toBe('{"x":1}');
+    // The sent answer given back once more, now that its memory is an answer still out: that memory stays with it.
+    const reused = next.find((b) => b.buffer === sent.buffer) as Uint8Array;
+    st.cached.releaseBody(sent);
+    const later = await st.cached.playInfoBody(hourMinutes[0] as (typeof hourMinutes)[0]);
+    expect(later.buffer).not.toBe(reused.buffer);
+    expect(text(reused)).toBe(earlier[0]);
+    st.cached.releaseBody(later);
     for (const b of next) st.cached.releaseBody(b);
     // Another node writes into a closed hour: the next answer reads that hour by SQL, then from its new block.
     await st.writer.write(hls(30, D + 5 * H, 1));

@@ -239,17 +239,20 @@ export class CarouselBlocks {
   }
 }
 
-/** The answers carouselBody rendered on this thread, until they are given back (releaseCarouselBody). */
-const rendered = new WeakSet<ArrayBuffer>();
+/**
+ * The answers carouselBody rendered on this thread, until they are given back (releaseCarouselBody): by view, not by
+ * buffer, since a buffer given back is the next answer's, so an old view of it given again must not give it back.
+ */
+const rendered = new WeakSet<Uint8Array>();
 
 /**
  * A body from carouselBody has been sent whole (ClickHouseStore.releaseBody): its buffer is reused by
  * the next rendering (json-bytes.ts giveSpare) instead of ~160 KB of new external memory per answer.
- * Anything else (the httpcodes answers, a buffer given twice) is left alone.
+ * Anything else (the httpcodes answers, a body given twice, even once its memory is another answer's) is left alone.
  */
 export function releaseCarouselBody(bytes: Uint8Array): void {
   const buffer = bytes.buffer;
-  if (!(buffer instanceof ArrayBuffer) || !rendered.delete(buffer)) return;
+  if (!rendered.delete(bytes) || !(buffer instanceof ArrayBuffer)) return;
   giveSpare(buffer);
 }
 
@@ -263,6 +266,6 @@ export async function carouselBody(blocks: CarouselBlocks | undefined, server: C
   const out = f.to <= f.from
     ? renderCarousel(q, { from: f.from, present: new Uint8Array(0), values: new Float64Array(0) })
     : await blocks?.body(f, signal) ?? renderCarousel(q, await readSampleColumns(server, samplesTable, f.project, f.taskId, f.from, f.to, signal));
-  if (out.buffer instanceof ArrayBuffer) rendered.add(out.buffer);
+  if (out.buffer instanceof ArrayBuffer) rendered.add(out);
   return out;
 }

@@ -61,7 +61,7 @@ export class PlayInfoBlocks {
   /** The minutes' texts of answers from blocks: rendered (the first answer of a block's minute) and copied as kept. */
   readonly textStats = { rendered: 0, kept: 0 };
   /** The answers `body` rendered, until they are given back (release). */
-  private readonly rendered = new WeakSet<ArrayBuffer>();
+  private readonly rendered = new WeakSet<Uint8Array>();
 
   constructor(private readonly server: ChConnection, private readonly names: SchemaNames, options: HourBlocksOptions = {}) {
     this.cache = new BlockCache<Block>(new StampReads(server, table(names, 'audience_stamps'), 'domain', 1, HOUR_STAMPS, PLAY_INFO_STAMPS_HOLD_MS), options, MAX_ROWS, (b) => b.rows);
@@ -117,18 +117,19 @@ export class PlayInfoBlocks {
     });
     for (const e of parts.sql) texts.push({ domain: e.domain, text: renderDomainEntries(e) });
     const out = renderPlayInfoTexts(f.minute, texts.sort(byDomain).map((t) => t.text));
-    if (out.buffer instanceof ArrayBuffer) this.rendered.add(out.buffer);
+    if (out.buffer instanceof ArrayBuffer) this.rendered.add(out);
     return out;
   }
 
   /**
    * A body from `body` has been sent whole (ClickHouseStore.releaseBody): its buffer is reused by the next rendering
    * (json-bytes.ts giveSpare) instead of ~200 KB of new external memory per answer. Anything else (another answer's
-   * bytes, a buffer given twice) is left alone.
+   * bytes, a body given twice, even once its memory is a later answer's: answers are known by view, not by buffer) is
+   * left alone.
    */
   release(bytes: Uint8Array): void {
     const buffer = bytes.buffer;
-    if (!(buffer instanceof ArrayBuffer) || !this.rendered.delete(buffer)) return;
+    if (!this.rendered.delete(bytes) || !(buffer instanceof ArrayBuffer)) return;
     giveSpare(buffer);
   }
 
