@@ -89,23 +89,31 @@ export class JsonBytes {
 /**
  * Buffers given back once an answer rendered into them has been sent (see ReadPool.release):
  * reused instead of allocating ~0.5 MB per answer, which in the thread that receives them
- * costs a major GC every few dozen answers (external memory pressure).
+ * costs a major GC every few dozen answers (external memory pressure). As many as a loaded
+ * server has answers in flight at once (10 connections of the dense bench each waiting on a
+ * ~200 KB play-info body: with 4 kept, most of those answers took a new buffer), up to
+ * MAX_SPARES_TOTAL bytes together (the oldest dropped first).
  */
 const spares: ArrayBuffer[] = [];
-const MAX_SPARES = 4;
+export const MAX_SPARES = 16;
 const MAX_SPARE_BYTES = 16 * 2 ** 20;
+const MAX_SPARES_TOTAL = 4 * MAX_SPARE_BYTES;
+let spareBytes = 0;
 
 function takeSpare(bytes: number): ArrayBuffer {
   const i = spares.findIndex((b) => b.byteLength >= bytes);
-  if (i >= 0) return spares.splice(i, 1)[0] as ArrayBuffer;
-  return new ArrayBuffer(bytes);
+  if (i < 0) return new ArrayBuffer(bytes);
+  const b = spares.splice(i, 1)[0] as ArrayBuffer;
+  spareBytes -= b.byteLength;
+  return b;
 }
 
-/** Keeps a buffer whose contents are no longer needed for the next rendering (a few, up to 16 MiB each). */
+/** Keeps a buffer whose contents are no longer needed for the next rendering (up to MAX_SPARES, 16 MiB each, 64 MiB in all). */
 export function giveSpare(buffer: ArrayBuffer): void {
   if (buffer.byteLength > MAX_SPARE_BYTES || buffer.byteLength === 0) return;
-  if (spares.length >= MAX_SPARES) spares.shift();
   spares.push(buffer);
+  spareBytes += buffer.byteLength;
+  while (spares.length > MAX_SPARES || spareBytes > MAX_SPARES_TOTAL) spareBytes -= (spares.shift() as ArrayBuffer).byteLength;
 }
 
 export function asciiBytes(s: string): Uint8Array {
