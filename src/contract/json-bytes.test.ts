@@ -22,6 +22,15 @@ describe('json-bytes spares', () => {
     expect(reused(sent, 10, 200_000)).toBe(0);
   });
 
+  it('keeps a buffer given twice once: two renderings never share it', () => {
+    const [b] = given(1, 300_000);
+    giveSpare(b as ArrayBuffer);
+    const a1 = new JsonBytes(300_000).buf.buffer;
+    const a2 = new JsonBytes(300_000).buf.buffer;
+    expect(a1).toBe(b);
+    expect(a2).not.toBe(b);
+  });
+
   it('keeps at most MAX_SPARES, dropping the oldest', () => {
     const sent = given(MAX_SPARES + 3, 1_000);
     const got = Array.from({ length: MAX_SPARES + 3 }, () => new JsonBytes(1_000).buf.buffer as ArrayBuffer);

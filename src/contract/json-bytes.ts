@@ -110,7 +110,8 @@ function takeSpare(bytes: number): ArrayBuffer {
 
 /** Keeps a buffer whose contents are no longer needed for the next rendering (up to MAX_SPARES, 16 MiB each, 64 MiB in all). */
 export function giveSpare(buffer: ArrayBuffer): void {
-  if (buffer.byteLength > MAX_SPARE_BYTES || buffer.byteLength === 0) return;
+  // A buffer given twice would be handed to two renderings at once: kept once.
+  if (buffer.byteLength > MAX_SPARE_BYTES || buffer.byteLength === 0 || spares.includes(buffer)) return;
   spares.push(buffer);
   spareBytes += buffer.byteLength;
   while (spares.length > MAX_SPARES || spareBytes > MAX_SPARES_TOTAL) spareBytes -= (spares.shift() as ArrayBuffer).byteLength;
