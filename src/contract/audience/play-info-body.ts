@@ -297,18 +297,25 @@ export function renderPlayInfoEntries(minute: number, parts: readonly PlayInfoDo
   for (const d of parts) room += d.streams.length * (96 + d.domain.length) + d.streams.reduce((n, s) => n + s.length, 0);
   const out = open(room, minute);
   let first = true;
-  for (const d of parts) {
-    const head = headOf(d.domain);
-    for (let k = 0; k < d.streams.length; k++) {
-      const stream = d.streams[k] as string;
-      const bytes = d.bytes[k] as number;
-      const online = d.online[k] as number;
-      if (stream === '' || !(bytes > 0 || online > 0)) continue;
-      putEntry(out, first, head, tailsOf(stream)[d.protocols[k] as number] as Words, bytes, online);
-      first = false;
-    }
-  }
+  for (const d of parts) first = putDomainEntries(out, d, first);
   return close(out);
+}
+
+/**
+ * Writes one domain's listed entries in their order (an entry of a stream without a name, or with neither bytes nor
+ * viewers, left out), a comma before each unless `first` and none has been written yet; whether none has been written.
+ */
+function putDomainEntries(out: JsonBytes, d: PlayInfoDomainEntries, first: boolean): boolean {
+  const head = headOf(d.domain);
+  for (let k = 0; k < d.streams.length; k++) {
+    const stream = d.streams[k] as string;
+    const bytes = d.bytes[k] as number;
+    const online = d.online[k] as number;
+    if (stream === '' || !(bytes > 0 || online > 0)) continue;
+    putEntry(out, first, head, tailsOf(stream)[d.protocols[k] as number] as Words, bytes, online);
+    first = false;
+  }
+  return first;
 }
 
 /**
@@ -319,16 +326,7 @@ export function renderPlayInfoEntries(minute: number, parts: readonly PlayInfoDo
  */
 export function renderDomainEntries(d: PlayInfoDomainEntries): Uint8Array {
   const out = new JsonBytes(d.streams.length * (96 + d.domain.length) + d.streams.reduce((n, s) => n + s.length, 0) + 8);
-  const head = headOf(d.domain);
-  let first = true;
-  for (let k = 0; k < d.streams.length; k++) {
-    const stream = d.streams[k] as string;
-    const bytes = d.bytes[k] as number;
-    const online = d.online[k] as number;
-    if (stream === '' || !(bytes > 0 || online > 0)) continue;
-    putEntry(out, first, head, tailsOf(stream)[d.protocols[k] as number] as Words, bytes, online);
-    first = false;
-  }
+  putDomainEntries(out, d, true);
   // A copy of the written bytes only (the renderer's buffer has room to spare and goes back for reuse).
   const text = out.finish().slice();
   giveSpare(out.buf.buffer as ArrayBuffer);
