@@ -390,25 +390,32 @@ describe('ClickHouse audience blocks', () => {
     }
   }, 120_000);
 
+  /**
+   * Viewers every 10 minutes of D-1 to D+1 for a domain of its own (no other test's writes, day stamps nobody repairs
+   * meanwhile), written through the store: the users filter of those three days, its series by SQL and its bytes.
+   */
+  const threeDays = async (domain: string): Promise<{ f: UsersFilter; want: number[]; bytes: Buffer; n: number }> => {
+    const minutes = Array.from({ length: 3 * 144 }, (_, i) => D - DAY + i * 10 * M);
+    const n = minutes.length;
+    const cells: AudienceCells = {
+      domains: [domain], apps: ['live'], streams: ['s0'], tuple: new Int32Array(n), minute: Float64Array.from(minutes), protocol: new Uint8Array(n),
+      geo: new Uint8Array(n), sessions: Float64Array.from(minutes, (_, i) => 1 + ((i * 7919) % 20_000)), playMs: new Float64Array(n),
+      bytes: new Float64Array(n).fill(100), requests: new Float64Array(n).fill(1),
+      hlsTuple: new Int32Array(0), hlsMinute: new Float64Array(0), hlsGeo: new Uint8Array(0), hlsIp: [],
+      userTuple: new Int32Array(0), userDay: new Float64Array(0), userIp: [],
+    };
+    await st.writer.write(batch({ audience: [{ project: 'p1', cells }] }));
+    const f = users({ domain, from: D - DAY, to: D + 2 * DAY });
+    const want = await usersBySql(f);
+    return { f, want, bytes: Buffer.from(renderUsers({ slots: { slotMs: f.slotMs, from: f.from, to: f.to, count: want.length } }, want)), n };
+  };
+
   it('renders a few closed days\' entries per answer at most: the next answers copy those and render a few more, the same bytes', async () => {
     // A node of its own whose answers render one day's entries at 60 s at most (1,440 slots), over three whole days.
     const { primary, names } = st.cached as unknown as { primary: ChConnection; names: SchemaNames };
     const ab = new AudienceBlocks(primary, names, {}, undefined, 1440);
     try {
-      // A domain of its own (no other test's writes, day stamps nobody repairs meanwhile): viewers every 10 minutes of D-1 to D+1.
-      const minutes = Array.from({ length: 3 * 144 }, (_, i) => D - DAY + i * 10 * M);
-      const n = minutes.length;
-      const cells: AudienceCells = {
-        domains: ['entries.example'], apps: ['live'], streams: ['s0'], tuple: new Int32Array(n), minute: Float64Array.from(minutes), protocol: new Uint8Array(n),
-        geo: new Uint8Array(n), sessions: Float64Array.from(minutes, (_, i) => 1 + ((i * 7919) % 20_000)), playMs: new Float64Array(n),
-        bytes: new Float64Array(n).fill(100), requests: new Float64Array(n).fill(1),
-        hlsTuple: new Int32Array(0), hlsMinute: new Float64Array(0), hlsGeo: new Uint8Array(0), hlsIp: [],
-        userTuple: new Int32Array(0), userDay: new Float64Array(0), userIp: [],
-      };
-      await st.writer.write(batch({ audience: [{ project: 'p1', cells }] }));
-      const f = users({ domain: 'entries.example', from: D - DAY, to: D + 2 * DAY });
-      const want = await usersBySql(f);
-      const bytes = Buffer.from(renderUsers({ slots: { slotMs: f.slotMs, from: f.from, to: f.to, count: want.length } }, want));
+      const { f, want, bytes, n } = await threeDays('entries.example');
       // Built in the background: asked without parts (no entries made) until every hour comes from the blocks.
       expect(want.filter((v) => v > 0).length).toBe(n);
       expect([...(await untilFromBlocks(ab.stats, async () => ab.usersSlots('p1', f.domain, f.from, f.to, f.slotMs) as Promise<Float64Array>, 'audience blocks'))]).toEqual(want);
@@ -432,19 +439,7 @@ describe('ClickHouse audience blocks', () => {
     const { primary, names } = st.cached as unknown as { primary: ChConnection; names: SchemaNames };
     const ab = new AudienceBlocks(primary, names, {}, undefined, undefined, 1440 * 64 + 100);
     try {
-      const minutes = Array.from({ length: 3 * 144 }, (_, i) => D - DAY + i * 10 * M);
-      const n = minutes.length;
-      const cells: AudienceCells = {
-        domains: ['entries-cap.example'], apps: ['live'], streams: ['s0'], tuple: new Int32Array(n), minute: Float64Array.from(minutes), protocol: new Uint8Array(n),
-        geo: new Uint8Array(n), sessions: Float64Array.from(minutes, (_, i) => 1 + ((i * 7919) % 20_000)), playMs: new Float64Array(n),
-        bytes: new Float64Array(n).fill(100), requests: new Float64Array(n).fill(1),
-        hlsTuple: new Int32Array(0), hlsMinute: new Float64Array(0), hlsGeo: new Uint8Array(0), hlsIp: [],
-        userTuple: new Int32Array(0), userDay: new Float64Array(0), userIp: [],
-      };
-      await st.writer.write(batch({ audience: [{ project: 'p1', cells }] }));
-      const f = users({ domain: 'entries-cap.example', from: D - DAY, to: D + 2 * DAY });
-      const want = await usersBySql(f);
-      const bytes = Buffer.from(renderUsers({ slots: { slotMs: f.slotMs, from: f.from, to: f.to, count: want.length } }, want));
+      const { f, want, bytes } = await threeDays('entries-cap.example');
       expect([...(await untilFromBlocks(ab.stats, async () => ab.usersSlots('p1', f.domain, f.from, f.to, f.slotMs) as Promise<Float64Array>, 'audience blocks'))]).toEqual(want);
       for (let i = 0; i < 3; i++) {
         const parts: UsersPart[] = [];
