@@ -37,11 +37,12 @@ export function playInfoOrder(c: Pick<PlayInfoColumns, 'domains' | 'apps' | 'str
  */
 export function eachPlayInfoEntry(c: PlayInfoColumns, fn: (i: number, p: number) => void): void {
   const order = c.order ?? playInfoOrder(c);
+  // The groups' ends the reader keeps with its order (playInfoLayout), else found here.
+  const ends = c.order !== undefined ? c.layout?.groupEnd : undefined;
   for (let g = 0; g < order.length;) {
     // A group: streams of one (domain, stream) name, apps ascending; protocols first, then apps.
     const first = order[g] as number;
-    let end = g + 1;
-    while (end < order.length && c.domains[order[end] as number] === c.domains[first] && c.streams[order[end] as number] === c.streams[first]) end++;
+    const end = ends !== undefined ? (ends[g] as number) : groupEndAt(c, order, g);
     if (c.streams[first] !== '') {
       for (let p = 0; p < P; p++) {
         for (let k = g; k < end; k++) {
@@ -52,6 +53,14 @@ export function eachPlayInfoEntry(c: PlayInfoColumns, fn: (i: number, p: number)
     }
     g = end;
   }
+}
+
+/** The position after the group (streams of one (domain, stream) name) that starts at position g of `order`. */
+function groupEndAt(c: Pick<PlayInfoColumns, 'domains' | 'streams'>, order: Int32Array, g: number): number {
+  const first = order[g] as number;
+  let end = g + 1;
+  while (end < order.length && c.domains[order[end] as number] === c.domains[first] && c.streams[order[end] as number] === c.streams[first]) end++;
+  return end;
 }
 
 const OPEN = asciiBytes('{"time":"');
@@ -195,13 +204,18 @@ export function renderPlayInfo(minute: number, c: PlayInfoColumns): Uint8Array {
   for (let i = 0; i < c.streams.length; i++) room += 2 * (96 + (c.domains[i] as string).length + (c.streams[i] as string).length);
   const out = open(room, minute);
   let first = true;
-  if (c.order !== undefined && c.layout !== undefined) {
-    putLaidOut(out, c, c.order, c.layout);
-    return close(out);
-  }
+  // With the reader's layout: each (stream, protocol)'s whole text up to its bandwidth, made when first listed.
+  const texts = c.order !== undefined ? c.layout?.texts : undefined;
   eachPlayInfoEntry(c, (i, p) => {
-    // A name's texts are made once and kept for later answers (they depend on the name alone).
-    putEntry(out, first, headOf(c.domains[i] as string), tailsOf(c.streams[i] as string)[p] as Words, c.bytes[i * P + p] as number, c.online[i * P + p] as number);
+    const at = i * P + p;
+    if (texts !== undefined) {
+      let text = texts[at];
+      if (text === undefined) texts[at] = text = wordsOf(concat(DOMAIN, jsonString(c.domains[i] as string), STREAM, jsonString(c.streams[i] as string), PROTOCOL[p] as Uint8Array));
+      putEntry(out, first, text, undefined, c.bytes[at] as number, c.online[at] as number);
+    } else {
+      // A name's texts are made once and kept for later answers (they depend on the name alone).
+      putEntry(out, first, headOf(c.domains[i] as string), tailsOf(c.streams[i] as string)[p] as Words, c.bytes[at] as number, c.online[at] as number);
+    }
     first = false;
   });
   return close(out);
@@ -223,40 +237,8 @@ export interface PlayInfoLayout {
 /** The layout of columns in `order` (playInfoOrder's), its texts still to make. */
 export function playInfoLayout(c: Pick<PlayInfoColumns, 'domains' | 'streams'>, order: Int32Array): PlayInfoLayout {
   const groupEnd = new Int32Array(order.length);
-  for (let g = 0; g < order.length;) {
-    const first = order[g] as number;
-    let end = g + 1;
-    while (end < order.length && c.domains[order[end] as number] === c.domains[first] && c.streams[order[end] as number] === c.streams[first]) end++;
-    groupEnd[g] = end;
-    g = end;
-  }
+  for (let g = 0; g < order.length; g = groupEnd[g] as number) groupEnd[g] = groupEndAt(c, order, g);
   return { groupEnd, texts: new Array<Words | undefined>(c.streams.length * P) };
-}
-
-/** eachPlayInfoEntry's entries written with the layout's groups and texts (a text made once, when first listed). */
-function putLaidOut(out: JsonBytes, c: PlayInfoColumns, order: Int32Array, layout: PlayInfoLayout): void {
-  const { groupEnd, texts } = layout;
-  let first = true;
-  for (let g = 0; g < order.length;) {
-    const end = groupEnd[g] as number;
-    const lead = order[g] as number;
-    if (c.streams[lead] !== '') {
-      for (let p = 0; p < P; p++) {
-        for (let k = g; k < end; k++) {
-          const i = order[k] as number;
-          const at = i * P + p;
-          const bytes = c.bytes[at] as number;
-          const online = c.online[at] as number;
-          if (!(online > 0 || bytes > 0)) continue;
-          let text = texts[at];
-          if (text === undefined) texts[at] = text = wordsOf(concat(DOMAIN, jsonString(c.domains[i] as string), STREAM, jsonString(c.streams[i] as string), PROTOCOL[p] as Uint8Array));
-          putEntry(out, first, text, undefined, bytes, online);
-          first = false;
-        }
-      }
-    }
-    g = end;
-  }
 }
 
 /**
