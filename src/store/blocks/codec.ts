@@ -386,10 +386,28 @@ interface ValueStream {
   end(): void;
 }
 
-function rawReader(buf: Uint8Array, dir: Directory, m: number): { r: ByteReader; form: number } {
-  const r = new ByteReader(buf, dir.streamStart[m] as number, dir.streamStart[m + 1] as number);
+/** A reader over measure stream m (`into` pointed there, else a new one) and the stream's form. */
+function rawReader(buf: Uint8Array, dir: Directory, m: number, into?: ByteReader): { r: ByteReader; form: number } {
+  const start = dir.streamStart[m] as number;
+  const end = dir.streamStart[m + 1] as number;
+  const r = into === undefined ? new ByteReader(buf, start, end) : into.reset(buf, start, end);
   const form = dir.version === 1 ? FORM_PLAIN : r.uint();
   return { r, form };
+}
+
+/** A measure stream's readers: its own, and for a ratio stream measure 0's (its base) and the keys' ratios. */
+interface MeasureReaders {
+  r: ByteReader;
+  base: ByteReader | undefined;
+  ratios: Float64Array | undefined;
+}
+
+/** Readers and ratios measureReaders points at a block's streams instead of making new ones (its return value too). */
+interface MeasureScratch extends MeasureReaders {
+  reader: ByteReader;
+  baseReader: ByteReader;
+  /** The ratios' memory, grown when a block has more keys (only its first keyCount values are a block's). */
+  ratioRoom: Float64Array;
 }
 
 function checkStreamEnd(r: ByteReader, m: number): void {
@@ -401,15 +419,26 @@ function checkStreamEnd(r: ByteReader, m: number): void {
  * here) with the base stream 0 it is relative to. A value is `r.uint()` when `base` is undefined, else
  * `ratioValue(base.uint(), ratios[key], r.uint(), m)`.
  */
-function measureReaders(buf: Uint8Array, dir: Directory, m: number): { r: ByteReader; base: ByteReader | undefined; ratios: Float64Array | undefined } {
-  const { r, form } = rawReader(buf, dir, m);
-  if (form === FORM_PLAIN) return { r, base: undefined, ratios: undefined };
+function measureReaders(buf: Uint8Array, dir: Directory, m: number, scratch?: MeasureScratch): MeasureReaders {
+  const { r, form } = rawReader(buf, dir, m, scratch?.reader);
+  const out: MeasureReaders = scratch ?? { r, base: undefined, ratios: undefined };
+  out.r = r;
+  out.base = undefined;
+  out.ratios = undefined;
+  if (form === FORM_PLAIN) return out;
   if (form !== FORM_RATIO || m === 0) throw new BlockFormatError(`measure stream ${m} has unknown form ${form}`);
-  const ratios = new Float64Array(dir.keyCount);
+  let ratios: Float64Array;
+  if (scratch === undefined) ratios = new Float64Array(dir.keyCount);
+  else {
+    if (scratch.ratioRoom.length < dir.keyCount) scratch.ratioRoom = new Float64Array(dir.keyCount * 2);
+    ratios = scratch.ratioRoom;
+  }
   for (let k = 0; k < dir.keyCount; k++) ratios[k] = r.uint();
-  const b = rawReader(buf, dir, 0);
+  const b = rawReader(buf, dir, 0, scratch?.baseReader);
   if (b.form !== FORM_PLAIN) throw new BlockFormatError(`measure stream 0 has form ${b.form}`);
-  return { r, base: b.r, ratios };
+  out.base = b.r;
+  out.ratios = ratios;
+  return out;
 }
 
 /** A ratio stream's value: the base value times the key's ratio plus the zigzagged delta, checked to be a safe count. */
@@ -638,9 +667,10 @@ export function addSlotMeasures(buf: Uint8Array, slot: number, measures: readonl
 }
 
 /** addSlotThroughMeasures' readers and ratios, pointed at each block's streams (nothing allocated per block). */
-const slotReader = new ByteReader(new Uint8Array(0));
-const slotBase = new ByteReader(new Uint8Array(0));
-let slotRatios = new Float64Array(64);
+const slotScratch: MeasureScratch = {
+  r: new ByteReader(new Uint8Array(0)), base: undefined, ratios: undefined,
+  reader: new ByteReader(new Uint8Array(0)), baseReader: new ByteReader(new Uint8Array(0)), ratioRoom: new Float64Array(64),
+};
 
 /**
  * addSlotMeasures and the running sums up to a slot, with one directory read per block: for each
@@ -658,20 +688,8 @@ export function addSlotThroughMeasures(
     const out = into[j] as Float64Array;
     const sum = through[j] === true;
     if (m >= dir.measures) throw new BlockFormatError(`measure ${m} requested from a block of ${dir.measures}`);
-    // measureReaders' readers, made in scratch ones: the play-info read calls this for 1,000 blocks per answer.
-    const r = slotReader.reset(buf, dir.streamStart[m] as number, dir.streamStart[m + 1] as number);
-    const form = dir.version === 1 ? FORM_PLAIN : r.uint();
-    let base: ByteReader | undefined;
-    let ratios: Float64Array | undefined;
-    if (form !== FORM_PLAIN) {
-      if (form !== FORM_RATIO || m === 0) throw new BlockFormatError(`measure stream ${m} has unknown form ${form}`);
-      if (slotRatios.length < dir.keyCount) slotRatios = new Float64Array(dir.keyCount * 2);
-      ratios = slotRatios;
-      for (let k = 0; k < dir.keyCount; k++) ratios[k] = r.uint();
-      base = slotBase.reset(buf, dir.streamStart[0] as number, dir.streamStart[1] as number);
-      const baseForm = dir.version === 1 ? FORM_PLAIN : base.uint();
-      if (baseForm !== FORM_PLAIN) throw new BlockFormatError(`measure stream 0 has form ${baseForm}`);
-    }
+    // In scratch readers: the play-info read calls this for 1,000 blocks per answer.
+    const { r, base, ratios } = measureReaders(buf, dir, m, slotScratch);
     let cell = 0;
     for (let k = 0; k < dir.keyCount; k++) {
       const n = dir.keyCells[k] as number;
