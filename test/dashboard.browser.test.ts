@@ -21,17 +21,27 @@ const TOKEN = 'demo-token-for-test';
 // 75,000 B of HLS to China Telecom (2000 bps); once, play.example.com sends 1,000,000 B of a
 // non-stream URI (carrier OTHER) in the newest slot.
 const M5 = 300_000;
-const trafficNow = Date.now();
-const lastSlot = Math.floor(trafficNow / M5) * M5 - M5;
 const traffic = new InMemoryTrafficStandIn();
-for (let k = 0; k < 287; k++) {
-  const time = lastSlot - k * M5 + 1000;
-  traffic.add(
-    recordOf({ project: 'demo', domain: 'play.example.com', uri: '/live/cam1.flv', ip: '203.0.113.1', time, bytes: 37_500, region: 'GD', isp: 'CMCC' }),
-    recordOf({ project: 'demo', domain: 'hls.example.com', uri: '/live/cam1-7.ts', ip: '2001:db8::7', time, bytes: 75_000, region: 'BJ', isp: 'CTCC' }),
-  );
+/** The newest complete 5-minute slot of the stand-in's data. */
+let lastSlot = 0;
+/**
+ * Fills the stand-in relative to `now`. The traffic test fills it again when it starts: the tests
+ * before it can take minutes on a busy machine (the demo backfill), and the page's 24 h window
+ * keeps the oldest slot only while the page's clock is at most one slot past the data's.
+ */
+function fillTraffic(now: number): void {
+  traffic.records.length = 0;
+  lastSlot = Math.floor(now / M5) * M5 - M5;
+  for (let k = 0; k < 287; k++) {
+    const time = lastSlot - k * M5 + 1000;
+    traffic.add(
+      recordOf({ project: 'demo', domain: 'play.example.com', uri: '/live/cam1.flv', ip: '203.0.113.1', time, bytes: 37_500, region: 'GD', isp: 'CMCC' }),
+      recordOf({ project: 'demo', domain: 'hls.example.com', uri: '/live/cam1-7.ts', ip: '2001:db8::7', time, bytes: 75_000, region: 'BJ', isp: 'CTCC' }),
+    );
+  }
+  traffic.add(recordOf({ project: 'demo', domain: 'play.example.com', uri: '/favicon.ico', ip: '203.0.113.2', time: lastSlot + 2000, bytes: 1_000_000 }));
 }
-traffic.add(recordOf({ project: 'demo', domain: 'play.example.com', uri: '/favicon.ico', ip: '203.0.113.2', time: lastSlot + 2000, bytes: 1_000_000 }));
+fillTraffic(Date.now());
 
 let server: RunningServer;
 let browser: BrowserPage;
@@ -377,6 +387,7 @@ it('traffic view: bandwidth over time, peak and total per domain, protocol and c
   page.on('request', (r) => {
     if (r.url().includes('/stats/traffic/') || r.url().includes('/stats/bandwidth/')) trafficRequests.push(r);
   });
+  fillTraffic(Date.now());
   await page.click('#tab-traffic');
   await page.waitForFunction(() => ((globalThis as unknown as W).__livestats?.loads.traffic ?? 0) > 0, undefined, { timeout: 60_000 });
 
