@@ -1,5 +1,5 @@
 // The dense bench's two cheapest ClickHouse answers (issue 24: the portrait of a head domain and 1 h x 1
-// domain), this build beside a baseline build and the SQLite store, in one run, without the full dense
+// domain; `httpcodes24h`: 24 h x 10 domains, the dense bench's row), this build beside a baseline build and the SQLite store, in one run, without the full dense
 // bench's load and its other rows:
 //
 //   node dist/bench/query/ch-cheap-rows.js [--baseline <checkout of an older build>] [--rows portrait,httpcodes1h]
@@ -83,6 +83,8 @@ const all = [
   { key: 'portrait', name: 'portrait of a head domain (yesterday)', path: audienceRow('portrait'), blocks: 'audience_' },
   { key: 'httpcodes1h', name: '1 h x 1 domain', blocks: 'http_counts',
     path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${denseDomain(1)}&start_time=${iso(end - HOUR)}&end_time=${iso(end)}` },
+  { key: 'httpcodes24h', name: '24 h x 10 domains', blocks: 'http_counts',
+    path: `/v2/${DENSE.project}/stats/httpcodes?play_domains=${Array.from({ length: 10 }, (_, i) => denseDomain(i + 1)).join(',')}&start_time=${iso(end - 24 * HOUR)}&end_time=${iso(end)}` },
 ];
 const wanted = new Set(String(values.rows).split(','));
 const list = all.filter((r) => wanted.has(r.key));
