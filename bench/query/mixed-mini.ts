@@ -235,9 +235,11 @@ try {
   for (let r = 0; r < rounds; r++) {
     for (const [i, t] of targets.entries()) {
       const from = Math.floor(Date.now() / 1000);
+      const acksBefore = (results[i] as Mixed).acks.length;
       await mixedRow(t.s.url, path, t.headers, results[i] as Mixed);
       const m = results[i] as Mixed;
-      log(`${t.label}: round ${r + 1}: ${(m.query.at(-1) as LoadResult).rps.toFixed(0)} req/s; ${m.acks.length} acks so far, p99 ${pct(m.acks, 99)} ms; /healthz p99 ${pct(m.health, 99)} ms; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+      const round = m.acks.slice(acksBefore);
+      log(`${t.label}: round ${r + 1}: ${(m.query.at(-1) as LoadResult).rps.toFixed(0)} req/s; ${m.acks.length} acks so far, p99 ${pct(m.acks, 99)} ms; this round's acks ${round.length}: p50/p90/p99/max ${[50, 90, 99, 100].map((p) => pct(round, p)).join('/')} ms, ${round.filter((a) => a > 100).length} > 100 ms; /healthz p99 ${pct(m.health, 99)} ms; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
       if (t.db) {
         await ch.sql('SYSTEM FLUSH LOGS');
         // The write path's statements: INSERTs by table, the write lane's SELECTs (markers, checkpoints, names) by what they read.
