@@ -19,6 +19,22 @@ describe('log times', () => {
   it('epoch seconds and milliseconds', () => {
     expect(parseEpochSeconds('1700000000.123')).toBe(1_700_000_000_123);
     expect(parseEpochSeconds('17e8')).toBeNaN();
+  });
+  it('$msec: the same milliseconds as the decimal conversion, and the same refusals', () => {
+    // What parseEpochSeconds gave before its digit-summing path: the pattern, then the conversion.
+    const reference = (s: string): number => (/^\d{9,11}(\.\d{1,9})?$/.test(s) ? Math.round(Number(s) * 1000) : NaN);
+    const texts = ['1700000000', '1700000000.1', '1700000000.12', '1700000000.123', '1700000000.1235', '1700000000.999999999',
+      '123456789', '99999999999.999', '00000000000.001', '1700000000.', '.123', '1700000000.1234567890', '12345678', '123456789012',
+      '1700000000.12a', '1700000000,123', ' 1700000000.123', '1700000000.123 ', '-1700000000.123', '+1700000000', '1700000000..1', ''];
+    let seed = 21;
+    const next = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31);
+    for (let k = 0; k < 20_000; k++) {
+      const whole = String(next() % 2 ** 31).padStart(9 + (next() % 3), '0').slice(0, 11);
+      const digits = next() % 5;
+      const frac = digits === 0 ? '' : `.${String(next()).padStart(digits, '0').slice(-digits)}`;
+      texts.push(whole + frac);
+    }
+    for (const t of texts) expect([t, parseEpochSeconds(t)]).toEqual([t, reference(t)]);
     expect(epochToMs(1_700_000_000)).toBe(1_700_000_000_000);
     expect(epochToMs(1_700_000_000_123)).toBe(1_700_000_000_123);
     expect(epochToMs(-5)).toBeNaN();

@@ -73,9 +73,38 @@ export function parseIso8601(s: string): number {
   return utc(y, mo - 1, d, h, mi, sec) + frac - zoneOffset(s, i);
 }
 
-/** Epoch seconds with optional fraction ("1700000000.123", nginx $msec) -> ms. */
+/** 10^(3 - n) for n fraction digits up to 3: the fraction's digits as milliseconds. */
+const FRACTION_SCALE = [1000, 100, 10, 1];
+
+/**
+ * Epoch seconds with optional fraction ("1700000000.123", nginx $msec) -> ms: 9 to 11 digits, then
+ * optionally a point and 1 to 9 digits, else NaN. Up to 3 fraction digits (nginx writes 3) the
+ * milliseconds are summed from the digits, with no string-to-number conversion (a runtime call, the
+ * largest part of this parse per line): the same value as Math.round(Number(s) * 1000), which is
+ * within 0.05 of that whole number at these magnitudes. More digits take that formula itself.
+ */
 export function parseEpochSeconds(s: string): number {
-  if (!/^\d{9,11}(\.\d{1,9})?$/.test(s)) return NaN;
+  const n = s.length;
+  let i = 0;
+  let sec = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    sec = sec * 10 + c;
+  }
+  if (i < 9 || i > 11) return NaN;
+  if (i === n) return sec * 1000;
+  if (s.charCodeAt(i) !== 46) return NaN;
+  const start = ++i;
+  let frac = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return NaN;
+    frac = frac * 10 + c;
+  }
+  const digits = n - start;
+  if (digits < 1 || digits > 9) return NaN;
+  if (digits <= 3) return sec * 1000 + frac * (FRACTION_SCALE[digits] as number);
   return Math.round(Number(s) * 1000);
 }
 
