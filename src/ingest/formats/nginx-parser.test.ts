@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileLogFormat } from './nginx-parser.js';
+import { compileLogFormat, countOf } from './nginx-parser.js';
 import { FormatError, parseLogFormatText } from './log-format.js';
 import { createLineParser } from './presets.js';
 import { newParsedLine, type ParsedLine } from './types.js';
@@ -98,5 +98,16 @@ describe('nginx log_format parser', () => {
     expect(() => parseLogFormatText('escape=xml \'$status\'')).toThrow(FormatError);
     expect(() => createLineParser('nosuchpreset')).toThrow(/unknown format/);
     expect(() => createLineParser('just text')).toThrow(/no variables/);
+  });
+});
+
+describe('byte counts', () => {
+  it('countOf gives what Number gives, for digits and for every other text', () => {
+    const texts = ['0', '7', '900', '350000', '007', '999999999999999', '9999999999999999', '12345678901234567890', '', '-', ' 12', '12 ',
+      '1e3', '0x10', '-5', '+5', '1.5', '12a', 'Infinity', '\u0661\u0662'];
+    let seed = 24;
+    const next = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31);
+    for (let k = 0; k < 5_000; k++) texts.push(String(next() * 2 ** (next() % 24)).slice(0, 1 + (next() % 16)));
+    for (const t of texts) expect([t, countOf(t)]).toEqual([t, Number(t)]);
   });
 });

@@ -3,6 +3,23 @@ import { CachedTime, parseEpochSeconds, parseIso8601, parseTimeLocal } from './t
 import type { DropReason, LineParser, ParsedLine } from './types.js';
 import { unescapeDefault, unescapeJson } from './unescape.js';
 
+/**
+ * Number(v) for a byte count's text: 1 to 15 ASCII digits summed as they are (the same whole number,
+ * exact below 2^53, without the string-to-number runtime call, a large part of a line's parse in a
+ * --cpu-prof of the audience bench's ingest); any other text through Number itself.
+ */
+export function countOf(v: string): number {
+  const n = v.length;
+  if (n === 0 || n > 15) return Number(v);
+  let x = 0;
+  for (let i = 0; i < n; i++) {
+    const c = v.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return Number(v);
+    x = x * 10 + c;
+  }
+  return x;
+}
+
 /** What the scanner does with one variable's text. */
 const enum Role {
   Skip, RemoteAddr, ForwardedFor, TimeLocal, TimeIso, Msec, Status, Host, Request, Uri, Bytes, BodyBytes, RequestTime,
@@ -120,8 +137,8 @@ export function compileLogFormat(format: LogFormat, name = 'log_format'): LinePa
       case Role.Host: out.host = v.indexOf('\\') >= 0 ? unescape(v) : v; break;
       case Role.Request: out.request = unescape(v); break;
       case Role.Uri: out.uri = unescape(v); break;
-      case Role.Bytes: out.bytes = Number(v); break;
-      case Role.BodyBytes: out.bodyBytes = Number(v); break;
+      case Role.Bytes: out.bytes = countOf(v); break;
+      case Role.BodyBytes: out.bodyBytes = countOf(v); break;
       case Role.RequestTime: out.requestTime = Number(v); break;
       default: break;
     }
