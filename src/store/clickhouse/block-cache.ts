@@ -151,20 +151,25 @@ export class BlockCache<B extends StampedBlock> {
   }
 }
 
-/** The (domain, hour)s of [firstHour, endHour) without a current block, and which hours have any. */
+/** The (domain, hour)s of [firstHour, endHour) without a current block, which hours have any, and the current blocks found. */
 export function staleCells<B extends StampedBlock>(cache: BlockCache<B>, project: string, domains: readonly string[], firstHour: number, endHour: number,
-  stamps: ReadonlyMap<string, string>, now: number): { stale: StaleCell[]; staleHour: Uint8Array } {
+  stamps: ReadonlyMap<string, string>, now: number): { stale: StaleCell[]; staleHour: Uint8Array; found: Array<B | undefined> } {
+  const hours = endHour - firstHour;
   const stale: StaleCell[] = [];
-  const staleHour = new Uint8Array(endHour - firstHour);
-  for (const domain of domains) {
+  const staleHour = new Uint8Array(hours);
+  // Each (domain, hour)'s current block, looked up once: at d * hours + (h - firstHour), for the caller's use.
+  const found = new Array<B | undefined>(domains.length * hours);
+  for (let d = 0; d < domains.length; d++) {
+    const domain = domains[d] as string;
     for (let h = firstHour; h < endHour; h++) {
-      if (!cache.current(stampKey(project, domain, h), stamps, now)) {
-        stale.push({ domain, hour: h });
-        staleHour[h - firstHour] = 1;
-      }
+      const b = cache.current(stampKey(project, domain, h), stamps, now);
+      found[d * hours + h - firstHour] = b;
+      if (b) continue;
+      stale.push({ domain, hour: h });
+      staleHour[h - firstHour] = 1;
     }
   }
-  return { stale, staleHour };
+  return { stale, staleHour, found };
 }
 
 /**

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { HttpCodesColumns } from '../../contract/httpcodes-body.js';
 import { ISPS, REGIONS } from '../../contract/values.js';
 import type { CodeCount, HttpCodesFilter } from '../types.js';
-import { BlockCache, claimByHour, EMPTY_STAMP, HOUR_BLOCK_DEFAULTS, readStamps, sqlRanges, type HourBlocksOptions, type StaleCell, type StampedBlock } from './block-cache.js';
+import { BlockCache, claimByHour, EMPTY_STAMP, HOUR_BLOCK_DEFAULTS, readStamps, sqlRanges, staleCells, type HourBlocksOptions, type StampedBlock } from './block-cache.js';
 import type { ChConnection } from './client.js';
 import type { WorkerReply, WorkerRequest } from './hour-block-worker.js';
 import { ISP_GROUPS, type LevelName } from './hour-cells.js';
@@ -166,21 +166,9 @@ export class HourBlocks {
     const domains = [...new Set(f.domains)];
     const stamps = await this.cache.stampReads.read(f.project, domains, firstHour, endHour);
     if (signal?.aborted) return undefined;
-    // Each (domain, hour)'s current block, looked up once (staleCells' check, keeping what it found for gens below).
+    // Each (domain, hour)'s current block, looked up once (kept for the gens below).
     const hours = endHour - firstHour;
-    const found: Array<Block | undefined> = new Array<Block | undefined>(domains.length * hours);
-    const stale: StaleCell[] = [];
-    const staleHour = new Uint8Array(hours);
-    for (let d = 0; d < domains.length; d++) {
-      const domain = domains[d] as string;
-      for (let h = firstHour; h < endHour; h++) {
-        const b = this.cache.current(stampKey(f.project, domain, h), stamps, now);
-        found[d * hours + h - firstHour] = b;
-        if (b) continue;
-        stale.push({ domain, hour: h });
-        staleHour[h - firstHour] = 1;
-      }
-    }
+    const { stale, staleHour, found } = staleCells(this.cache, f.project, domains, firstHour, endHour, stamps, now);
     // Hours without a current block (for any of the domains) are read by SQL, in runs of whole hours,
     // besides the edges; more than maxSqlRuns runs: the whole query by SQL.
     const edges = sqlRanges(f.fromMinute, f.toMinute, firstHour, endHour, staleHour);
